@@ -1,0 +1,222 @@
+//! Sans-IO backend calls: each call is a [`Call`] — an [`HttpRequest`] value
+//! plus the function that parses its [`HttpResponse`]. Nothing here sends
+//! anything; [`crate::Payments`] hands calls to a [`crate::transport::Transport`].
+
+pub mod agents;
+pub mod delegation;
+pub mod plans;
+pub mod x402;
+
+use crate::error::{BackendError, Error, Result};
+use crate::protocol::url::join;
+use crate::protocol::ClientConfig;
+use crate::transport::{HttpRequest, HttpResponse};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use serde_json::Value;
+
+/// The API version header value every call sends.
+pub const NEVERMINED_VERSION: &str = "1.1";
+
+/// Whether a call sends the API key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Auth {
+    /// `Authorization: Bearer <the whole key>`.
+    Bearer,
+    /// No `Authorization` header.
+    Public,
+}
+
+/// One backend call: the request to send and how to read the answer.
+pub struct Call<T> {
+    /// The request.
+    pub request: HttpRequest,
+    /// Turns the answer into a value or an [`Error`].
+    pub parse: fn(HttpResponse) -> Result<T>,
+}
+
+impl<T> std::fmt::Debug for Call<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Call").field("method", &self.request.method).field("url", &self.request.url).finish()
+    }
+}
+
+impl<T: DeserializeOwned> Call<T> {
+    /// A call whose 2xx JSON body deserializes straight into `T`.
+    pub fn json(cfg: &ClientConfig, method: &'static str, path: &str, auth: Auth, body: Option<&impl Serialize>) -> Result<Self> {
+        Ok(Call { request: build_request(cfg, method, path, auth, body)?, parse: parse_json::<T> })
+    }
+}
+
+/// Builds a request with the common headers.
+///
+/// ```
+/// use nvm_x402::api::{build_request, Auth};
+/// use nvm_x402::protocol::{ClientConfig, PaymentsOptions};
+/// let cfg = ClientConfig::from_options(&PaymentsOptions {
+///     nvm_api_key: Some("local:eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIweGFiYyJ9.c2ln".into()), ..Default::default() }).unwrap();
+/// let req = build_request(&cfg, "GET", "api/v1/protocol/plans/1", Auth::Public, None::<&()>).unwrap();
+/// assert_eq!(req.url, "http://127.0.0.1:3001/api/v1/protocol/plans/1");
+/// assert_eq!(req.header("nevermined-version"), Some("1.1"));
+/// assert_eq!(req.header("authorization"), None);
+/// ```
+pub fn build_request(cfg: &ClientConfig, method: &'static str, path: &str, auth: Auth, body: Option<&impl Serialize>) -> Result<HttpRequest> {
+    let mut headers = Vec::with_capacity(5);
+    if auth == Auth::Bearer {
+        headers.push(("Authorization", format!("Bearer {}", cfg.api_key.expose())));
+    }
+    headers.push(("Accept", "application/json".to_owned()));
+    headers.push(("Content-Type", "application/json".to_owned()));
+    headers.push(("Nevermined-Version", NEVERMINED_VERSION.to_owned()));
+    if let Some(org) = &cfg.organization_id {
+        headers.push(("X-Current-Org-Id", org.clone()));
+    }
+    let body = match body {
+        Some(b) => Some(serde_json::to_string(b).map_err(|e| Error::validation(format!("cannot encode request body: {e}")))?),
+        None => None,
+    };
+    Ok(HttpRequest { method, url: join(&cfg.backend_url, path), headers, body })
+}
+
+/// Parses a 2xx JSON body into `T`; any other status into the matching [`Error`].
+pub fn parse_json<T: DeserializeOwned>(response: HttpResponse) -> Result<T> {
+    let value = parse_value(response.status, &response.body)?;
+    serde_json::from_value(value).map_err(|e| Error::InvalidResponse {
+        status: response.status,
+        message: format!("The backend's answer has an unexpected shape: {e}"),
+    })
+}
+
+/// Parses a 2xx JSON body to a [`Value`], with big integers made safe for JS.
+pub fn parse_any(response: HttpResponse) -> Result<Value> {
+    let mut value = parse_value(response.status, &response.body)?;
+    crate::protocol::stringify_unsafe_integers(&mut value);
+    Ok(value)
+}
+
+fn parse_value(status: u16, body: &str) -> Result<Value> {
+    if !(200..300).contains(&status) {
+        return Err(error_from_response(status, body));
+    }
+    let body = if body.trim().is_empty() { "null" } else { body };
+    serde_json::from_str(body).map_err(|_| Error::InvalidResponse {
+        status,
+        message: format!("The backend answered HTTP {status} with a body that is not JSON"),
+    })
+}
+
+/// Reads the backend's error envelope; a body that isn't one becomes `http_<status>`.
+///
+/// ```
+/// let e = nvm_x402::api::error_from_response(402, r#"{"code":"BCK.X402.0013","message":"Delegation expired","httpStatus":402}"#);
+/// assert_eq!((e.code().as_ref(), e.to_string().as_str()), ("BCK.X402.0013", "Delegation expired"));
+/// let e = nvm_x402::api::error_from_response(502, "<html>Bad gateway</html>");
+/// assert_eq!(e.code(), "http_502");
+/// ```
+pub fn error_from_response(status: u16, body: &str) -> Error {
+    let Ok(Value::Object(mut map)) = serde_json::from_str::<Value>(body) else {
+        return Error::Http { status, message: format!("The backend answered HTTP {status} ({})", reason_phrase(status)) };
+    };
+    let message = match map.remove("message") {
+        Some(Value::String(m)) if !m.trim().is_empty() => m,
+        Some(Value::Array(items)) => items.iter().filter_map(Value::as_str).collect::<Vec<_>>().join("; "),
+        _ => match map.get("error").and_then(Value::as_str) {
+            Some(e) => e.to_owned(),
+            None => format!("The backend answered HTTP {status} ({})", reason_phrase(status)),
+        },
+    };
+    let code = match map.remove("code") {
+        Some(Value::String(c)) if !c.is_empty() => c,
+        _ => format!("http_{status}"),
+    };
+    let hint = match map.remove("hint") {
+        Some(Value::String(h)) if !h.trim().is_empty() && h != message => Some(h),
+        _ => None,
+    };
+    let http_status = map
+        .remove("httpStatus")
+        .and_then(|v| v.as_u64())
+        .and_then(|s| u16::try_from(s).ok())
+        .filter(|s| (100..600).contains(s))
+        .unwrap_or(status);
+    Error::Backend(BackendError { code, message, http_status, hint, extra: map })
+}
+
+fn reason_phrase(status: u16) -> &'static str {
+    match status {
+        400 => "Bad Request",
+        401 => "Unauthorized",
+        402 => "Payment Required",
+        403 => "Forbidden",
+        404 => "Not Found",
+        409 => "Conflict",
+        413 => "Payload Too Large",
+        429 => "Too Many Requests",
+        500 => "Internal Server Error",
+        502 => "Bad Gateway",
+        503 => "Service Unavailable",
+        504 => "Gateway Timeout",
+        s if s >= 500 => "server error",
+        _ => "unexpected status",
+    }
+}
+
+/// Builds a query string from present parameters (values are percent-encoded).
+pub(crate) fn query(params: &[(&str, Option<String>)]) -> String {
+    let mut out = String::new();
+    for (name, value) in params {
+        if let Some(v) = value {
+            out.push(if out.is_empty() { '?' } else { '&' });
+            out.push_str(name);
+            out.push('=');
+            out.push_str(&crate::protocol::url::encode_segment(v));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn envelope_fields_pass_through_once() {
+        let e = error_from_response(
+            400,
+            r#"{"code":"BCK.X402.0023","message":"Budget too low","httpStatus":400,"hint":"Budget too low","details":{"remaining":"5"},"category":"payment","retryable":false}"#,
+        );
+        assert_eq!(e.code(), "BCK.X402.0023");
+        assert_eq!(e.to_string(), "Budget too low");
+        // A hint identical to the message is dropped instead of saying it twice; the known hint is used.
+        assert!(e.hint().unwrap().contains("spending limit"));
+        assert_eq!(e.details().unwrap()["details"]["remaining"], "5");
+        assert!(!e.is_retryable());
+    }
+
+    #[test]
+    fn non_envelopes_become_http_status_codes() {
+        for (status, body, code, msg) in [
+            (502, "<html><body>Bad Gateway</body></html>", "http_502", "The backend answered HTTP 502 (Bad Gateway)"),
+            (404, r#"{"statusCode":404,"message":"Cannot GET /x"}"#, "http_404", "Cannot GET /x"),
+            (400, r#"{"message":["planId must be a string","nonce is required"]}"#, "http_400", "planId must be a string; nonce is required"),
+            (500, "", "http_500", "The backend answered HTTP 500 (Internal Server Error)"),
+            (418, "[]", "http_418", "The backend answered HTTP 418 (unexpected status)"),
+        ] {
+            let e = error_from_response(status, body);
+            assert_eq!((e.code().as_ref(), e.to_string().as_str(), e.http_status()), (code, msg, Some(status)));
+        }
+    }
+
+    #[test]
+    fn invalid_json_in_a_2xx_is_an_invalid_response() {
+        let e = parse_any(HttpResponse { status: 200, body: "<html>".into() }).unwrap_err();
+        assert_eq!((e.code().as_ref(), e.http_status()), ("invalid_response", Some(200)));
+        assert_eq!(parse_any(HttpResponse { status: 204, body: String::new() }).unwrap(), Value::Null);
+    }
+
+    #[test]
+    fn query_strings_skip_absent_values_and_encode() {
+        assert_eq!(query(&[("page", Some("1".into())), ("x", None), ("sortBy", Some("a b".into()))]), "?page=1&sortBy=a%20b");
+        assert_eq!(query(&[("x", None)]), "");
+    }
+}

@@ -1,0 +1,274 @@
+//! Environments (sandbox, live, staging, local, custom), their backend URLs and
+//! default networks, and how a client's configuration is derived from its
+//! options and API key. No global state: everything comes from the options.
+
+use super::api_key::ApiKey;
+use super::url::{self, may_carry_secrets};
+use crate::error::{Error, Result};
+use serde::Deserialize;
+
+/// A Nevermined environment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Environment {
+    /// `https://api.sandbox.nevermined.app/` (testnet, Base Sepolia).
+    Sandbox,
+    /// `https://api.live.nevermined.app/` (mainnet, Base).
+    Live,
+    /// `https://api.sandbox.nevermined.dev/`.
+    StagingSandbox,
+    /// `https://api.live.nevermined.dev/`.
+    StagingLive,
+    /// The local backend, nvm-local: `http://127.0.0.1:3001/`.
+    Local,
+    /// Any other backend; its URL must be given.
+    Custom,
+}
+
+/// Network of `nvm:erc4337` on testnets.
+pub const NETWORK_BASE_SEPOLIA: &str = "eip155:84532";
+/// Network of `nvm:erc4337` on mainnet.
+pub const NETWORK_BASE: &str = "eip155:8453";
+
+impl Environment {
+    /// Every environment, in documentation order.
+    pub const ALL: [Environment; 6] = [Self::Sandbox, Self::Live, Self::StagingSandbox, Self::StagingLive, Self::Local, Self::Custom];
+
+    /// The environment an API key prefix selects (case-insensitive); `None` for an unknown prefix.
+    ///
+    /// ```
+    /// use nvm_x402::protocol::Environment;
+    /// assert_eq!(Environment::from_key_prefix("Sandbox-Staging"), Some(Environment::StagingSandbox));
+    /// assert_eq!(Environment::from_key_prefix("nvm"), None);
+    /// ```
+    pub fn from_key_prefix(prefix: &str) -> Option<Self> {
+        Some(match prefix.to_ascii_lowercase().as_str() {
+            "sandbox" => Self::Sandbox,
+            "live" => Self::Live,
+            "sandbox-staging" => Self::StagingSandbox,
+            "live-staging" => Self::StagingLive,
+            "local" => Self::Local,
+            _ => return None,
+        })
+    }
+
+    /// Parses an `environment` option: the official names (`staging_sandbox`, ...)
+    /// and the key prefixes (`sandbox-staging`, ...) are both accepted.
+    pub fn from_name(name: &str) -> Option<Self> {
+        match name.to_ascii_lowercase().as_str() {
+            "staging_sandbox" => Some(Self::StagingSandbox),
+            "staging_live" => Some(Self::StagingLive),
+            "custom" => Some(Self::Custom),
+            other => Self::from_key_prefix(other),
+        }
+    }
+
+    /// The official name (`sandbox`, `live`, `staging_sandbox`, `staging_live`, `local`, `custom`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Sandbox => "sandbox",
+            Self::Live => "live",
+            Self::StagingSandbox => "staging_sandbox",
+            Self::StagingLive => "staging_live",
+            Self::Local => "local",
+            Self::Custom => "custom",
+        }
+    }
+
+    /// The backend base URL (ending in `/`); `None` for `custom`.
+    pub fn backend_url(self) -> Option<&'static str> {
+        Some(match self {
+            Self::Sandbox => "https://api.sandbox.nevermined.app/",
+            Self::Live => "https://api.live.nevermined.app/",
+            Self::StagingSandbox => "https://api.sandbox.nevermined.dev/",
+            Self::StagingLive => "https://api.live.nevermined.dev/",
+            Self::Local => "http://127.0.0.1:3001/",
+            Self::Custom => return None,
+        })
+    }
+
+    /// The default network of a scheme in this environment.
+    ///
+    /// ```
+    /// use nvm_x402::protocol::Environment;
+    /// assert_eq!(Environment::Live.default_network("nvm:erc4337"), "eip155:8453");
+    /// assert_eq!(Environment::Local.default_network("nvm:card-delegation"), "stripe");
+    /// ```
+    pub fn default_network(self, scheme: &str) -> &'static str {
+        if scheme == super::SCHEME_CARD_DELEGATION {
+            return "stripe";
+        }
+        match self {
+            Self::Live | Self::StagingLive => NETWORK_BASE,
+            _ => NETWORK_BASE_SEPOLIA,
+        }
+    }
+}
+
+/// The options of `Payments.getInstance` that the core reads (JS names).
+/// Unknown options (such as the official SDK's `appId`/`version`) are ignored.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PaymentsOptions {
+    /// `<prefix>:<JWT>`.
+    #[serde(default)]
+    pub nvm_api_key: Option<String>,
+    /// Used when the key's prefix is not a known environment.
+    #[serde(default)]
+    pub environment: Option<String>,
+    /// Overrides the environment's backend URL (required for `custom`).
+    #[serde(default)]
+    pub backend_url: Option<String>,
+    /// Sent as `X-Current-Org-Id`.
+    #[serde(default)]
+    pub organization_id: Option<String>,
+    /// Per-request time limit for backend calls (default 30 000 ms).
+    #[serde(default)]
+    pub timeout_ms: Option<u64>,
+}
+
+/// Default time limit of one backend call.
+pub const DEFAULT_TIMEOUT_MS: u64 = 30_000;
+
+/// A client's resolved configuration.
+#[derive(Debug, Clone)]
+pub struct ClientConfig {
+    /// The API key (its `Debug` is redacted).
+    pub api_key: ApiKey,
+    /// The environment.
+    pub environment: Environment,
+    /// The backend base URL, ending in `/`.
+    pub backend_url: String,
+    /// `X-Current-Org-Id`, if pinned.
+    pub organization_id: Option<String>,
+    /// Time limit of one backend call.
+    pub timeout_ms: u64,
+}
+
+impl ClientConfig {
+    /// Resolves options: a recognised key prefix wins over `environment`; then
+    /// `environment`; then `custom`. `backendUrl` overrides the URL.
+    ///
+    /// ```
+    /// use nvm_x402::protocol::{ClientConfig, Environment, PaymentsOptions};
+    /// let key = "sandbox:eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIweGFiYyJ9.c2ln";
+    /// let cfg = ClientConfig::from_options(&PaymentsOptions { nvm_api_key: Some(key.into()), environment: Some("live".into()), ..Default::default() }).unwrap();
+    /// assert_eq!(cfg.environment, Environment::Sandbox);
+    /// assert_eq!(cfg.backend_url, "https://api.sandbox.nevermined.app/");
+    /// ```
+    pub fn from_options(options: &PaymentsOptions) -> Result<Self> {
+        let raw = options.nvm_api_key.as_deref().map(str::trim).unwrap_or("");
+        if raw.is_empty() {
+            return Err(Error::validation("Nevermined API Key is required"));
+        }
+        let api_key = ApiKey::parse(raw)?;
+        let from_option = match options.environment.as_deref() {
+            None | Some("") => None,
+            Some(name) => Some(Environment::from_name(name).ok_or_else(|| {
+                Error::validation(format!(
+                    "Unknown environment {name:?}; expected one of sandbox, live, staging_sandbox, staging_live, local, custom"
+                ))
+            })?),
+        };
+        let environment = api_key.prefix().and_then(Environment::from_key_prefix).or(from_option).unwrap_or(Environment::Custom);
+        let base = match options.backend_url.as_deref().map(str::trim).filter(|u| !u.is_empty()) {
+            Some(url) => url.to_owned(),
+            None => environment
+                .backend_url()
+                .ok_or_else(|| Error::validation("backendUrl is required for the custom environment (for the local backend use a local: key or backendUrl: \"http://127.0.0.1:3001\")"))?
+                .to_owned(),
+        };
+        let parts = url::split(&base).ok_or_else(|| Error::validation(format!("backendUrl {base:?} is not an absolute http(s) URL")))?;
+        if parts.scheme != "http" && parts.scheme != "https" {
+            return Err(Error::validation(format!("backendUrl {base:?} is not an absolute http(s) URL")));
+        }
+        if !may_carry_secrets(&base) {
+            return Err(Error::InsecureTransport(format!(
+                "Refusing to send the API key over plain http to {}; use https",
+                parts.host
+            )));
+        }
+        let backend_url = if base.ends_with('/') { base } else { base + "/" };
+        Ok(ClientConfig {
+            api_key,
+            environment,
+            backend_url,
+            organization_id: options.organization_id.clone().filter(|o| !o.trim().is_empty()),
+            timeout_ms: options.timeout_ms.filter(|t| *t > 0).unwrap_or(DEFAULT_TIMEOUT_MS),
+        })
+    }
+
+    /// The default network for a scheme in this client's environment.
+    pub fn default_network(&self, scheme: &str) -> &'static str {
+        self.environment.default_network(scheme)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(prefix: &str) -> String {
+        // {"sub":"0xabc","o11y":"x"}
+        format!("{prefix}:eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIweGFiYyIsIm8xMXkiOiJ4In0.c2ln")
+    }
+
+    fn cfg(key: &str, env: Option<&str>, url: Option<&str>) -> Result<ClientConfig> {
+        ClientConfig::from_options(&PaymentsOptions {
+            nvm_api_key: Some(key.into()),
+            environment: env.map(Into::into),
+            backend_url: url.map(Into::into),
+            ..Default::default()
+        })
+    }
+
+    #[test]
+    fn prefix_picks_the_environment_case_insensitively() {
+        for env in Environment::ALL {
+            let prefix = match env {
+                Environment::StagingSandbox => "SANDBOX-staging",
+                Environment::StagingLive => "Live-Staging",
+                Environment::Custom => continue,
+                e => e.name(),
+            };
+            let c = cfg(&key(prefix), Some("live"), None).unwrap();
+            assert_eq!(c.environment, env);
+            assert_eq!(c.backend_url, env.backend_url().unwrap());
+        }
+    }
+
+    #[test]
+    fn unknown_prefix_falls_back_to_the_option_then_custom() {
+        assert_eq!(cfg(&key("nvm"), Some("staging_live"), None).unwrap().environment, Environment::StagingLive);
+        let err = cfg(&key("nvm"), None, None).unwrap_err();
+        assert!(err.to_string().contains("backendUrl is required"), "{err}");
+        let c = cfg(&key("nvm"), None, Some("http://127.0.0.1:4000")).unwrap();
+        assert_eq!((c.environment, c.backend_url.as_str()), (Environment::Custom, "http://127.0.0.1:4000/"));
+        assert!(cfg(&key("nvm"), Some("mars"), None).unwrap_err().to_string().contains("Unknown environment"));
+    }
+
+    #[test]
+    fn backend_url_overrides_and_must_be_safe_for_the_key() {
+        let c = cfg(&key("local"), None, Some("http://127.0.0.1:49152")).unwrap();
+        assert_eq!((c.environment, c.backend_url.as_str()), (Environment::Local, "http://127.0.0.1:49152/"));
+        assert_eq!(cfg(&key("sandbox"), None, Some("http://backend.example")).unwrap_err().code(), "insecure_transport");
+        assert_eq!(cfg(&key("sandbox"), None, Some("not a url")).unwrap_err().code(), "validation");
+        assert_eq!(cfg(&key("sandbox"), None, Some("ftp://127.0.0.1/")).unwrap_err().code(), "validation");
+    }
+
+    #[test]
+    fn missing_and_undecodable_keys_give_the_spec_messages() {
+        let missing = ClientConfig::from_options(&PaymentsOptions::default()).unwrap_err();
+        assert_eq!(missing.to_string(), "Nevermined API Key is required");
+        assert_eq!(cfg("  ", None, None).unwrap_err().to_string(), "Nevermined API Key is required");
+        for bad in ["sandbox:not-a-jwt", "sandbox:a.b.c", "sandbox:", "sandbox:eyJhbGciOiJIUzI1NiJ9.WzFd.c2ln"] {
+            assert_eq!(cfg(bad, None, None).unwrap_err().to_string(), "Invalid NVM API Key", "{bad}");
+        }
+    }
+
+    #[test]
+    fn networks_follow_the_environment() {
+        assert_eq!(Environment::Sandbox.default_network("nvm:erc4337"), NETWORK_BASE_SEPOLIA);
+        assert_eq!(Environment::StagingLive.default_network("nvm:erc4337"), NETWORK_BASE);
+        assert_eq!(Environment::Live.default_network("nvm:card-delegation"), "stripe");
+    }
+}

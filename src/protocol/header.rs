@@ -1,0 +1,50 @@
+//! The `payment-required` / `payment-response` header codec: standard padded
+//! base64 of compact JSON. Key order is kept, so decode + encode reproduces
+//! the exact header bytes.
+
+use super::base64;
+use super::token::{decode_object, TokenError};
+use crate::error::{Error, Result};
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+/// The longest header value we decode (64 KiB).
+pub const MAX_HEADER_LEN: usize = 64 * 1024;
+
+/// Encodes any serialisable value as a header value.
+///
+/// ```
+/// use serde_json::json;
+/// assert_eq!(nvm_x402::protocol::encode_payment_header(&json!({"success": true})).unwrap(), "eyJzdWNjZXNzIjp0cnVlfQ==");
+/// ```
+pub fn encode_payment_header<T: Serialize + ?Sized>(value: &T) -> Result<String> {
+    let json = serde_json::to_string(value).map_err(|e| Error::validation(format!("cannot encode header: {e}")))?;
+    Ok(base64::encode_standard(json.as_bytes()))
+}
+
+/// Decodes a header value to its JSON object.
+///
+/// ```
+/// let v = nvm_x402::protocol::decode_payment_header("eyJzdWNjZXNzIjp0cnVlfQ==").unwrap();
+/// assert_eq!(v["success"], true);
+/// ```
+pub fn decode_payment_header(header: &str) -> Result<Map<String, Value>> {
+    decode_object(header, MAX_HEADER_LEN).map_err(|e| {
+        let why = e.unwrap_or(TokenError::NotObject).predicate();
+        Error::validation(format!("Invalid payment header: it {why}"))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rejects_non_objects_with_a_reason() {
+        let err = decode_payment_header("MTIz").unwrap_err();
+        assert_eq!(err.code(), "validation");
+        assert!(err.to_string().contains("not an object"), "{err}");
+        assert!(decode_payment_header("").unwrap_err().to_string().contains("empty"));
+        assert!(decode_payment_header(" e30=").unwrap_err().to_string().contains("not base64"));
+    }
+}

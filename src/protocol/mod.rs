@@ -1,0 +1,91 @@
+//! Pure x402 / Nevermined protocol logic: wire types, codecs, tokens,
+//! PaymentRequired, environments. No I/O, no clock, no wasm-bindgen.
+
+pub mod api_key;
+pub mod base64;
+pub mod environment;
+pub mod header;
+pub mod payment_required;
+pub mod redact;
+pub mod routes;
+pub mod token;
+pub mod uint;
+pub mod url;
+
+pub use api_key::ApiKey;
+pub use environment::{ClientConfig, Environment, PaymentsOptions};
+pub use header::{decode_payment_header, encode_payment_header};
+pub use payment_required::{build_payment_required, build_payment_required_for_plans, BuildOptions, PaymentRequired, PaymentRequirements};
+pub use token::{decode_access_token, encode_access_token, try_decode_access_token, TokenClaims, TokenError};
+pub use uint::Uint256;
+
+use serde::Serialize;
+use serde_json::Value;
+
+/// The crypto scheme (ERC-4337 smart accounts with session keys).
+pub const SCHEME_ERC4337: &str = "nvm:erc4337";
+/// The fiat scheme (a delegated, enrolled card).
+pub const SCHEME_CARD_DELEGATION: &str = "nvm:card-delegation";
+
+/// The scheme and network a plan is paid with.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ResolvedScheme {
+    /// `nvm:erc4337` or `nvm:card-delegation`.
+    pub scheme: String,
+    /// The network (`eip155:...` or the card provider).
+    pub network: String,
+}
+
+/// Decides a plan's scheme from its `GET api/v1/protocol/plans/:id` answer:
+/// `registry.price.isCrypto === false` means `nvm:card-delegation` on
+/// `metadata.plan.fiatPaymentProvider` (default `stripe`); anything else is
+/// `nvm:erc4337` on the environment's network.
+///
+/// ```
+/// use nvm_x402::protocol::{scheme_of_plan, Environment};
+/// use serde_json::json;
+/// let fiat = json!({"registry": {"price": {"isCrypto": false}}, "metadata": {"plan": {"fiatPaymentProvider": "braintree"}}});
+/// assert_eq!(scheme_of_plan(&fiat, Environment::Live).network, "braintree");
+/// assert_eq!(scheme_of_plan(&json!({}), Environment::Live).scheme, "nvm:erc4337");
+/// ```
+pub fn scheme_of_plan(plan: &Value, environment: Environment) -> ResolvedScheme {
+    let is_fiat = plan.pointer("/registry/price/isCrypto").and_then(Value::as_bool) == Some(false);
+    if is_fiat {
+        let network = plan
+            .pointer("/metadata/plan/fiatPaymentProvider")
+            .and_then(Value::as_str)
+            .filter(|s| !s.is_empty())
+            .unwrap_or("stripe");
+        ResolvedScheme { scheme: SCHEME_CARD_DELEGATION.to_owned(), network: network.to_owned() }
+    } else {
+        ResolvedScheme { scheme: SCHEME_ERC4337.to_owned(), network: environment.default_network(SCHEME_ERC4337).to_owned() }
+    }
+}
+
+/// Rewrites integers a JavaScript number can't hold exactly (beyond ±2^53)
+/// as decimal strings, everywhere in a JSON value, so nothing handed to JS
+/// loses precision in `JSON.parse`.
+///
+/// ```
+/// use serde_json::json;
+/// let mut v = json!({"a": [18446744073709551615u64, 5]});
+/// nvm_x402::protocol::stringify_unsafe_integers(&mut v);
+/// assert_eq!(v, json!({"a": ["18446744073709551615", 5]}));
+/// ```
+pub fn stringify_unsafe_integers(value: &mut Value) {
+    match value {
+        Value::Number(n) => {
+            let unsafe_int = match (n.as_u64(), n.as_i64()) {
+                (Some(u), _) => u > uint::MAX_SAFE_INTEGER,
+                (None, Some(i)) => i.unsigned_abs() > uint::MAX_SAFE_INTEGER,
+                _ => false,
+            };
+            if unsafe_int {
+                *value = Value::String(n.to_string());
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(stringify_unsafe_integers),
+        Value::Object(map) => map.values_mut().for_each(stringify_unsafe_integers),
+        _ => {}
+    }
+}

@@ -1,0 +1,242 @@
+//! PaymentRequired — what a 402 carries — and its entries. Nevermined entries
+//! carry `planId`; standard x402 entries carry `amount/asset/payTo/...`; both
+//! decode, and fields we don't model are kept as raw JSON so they round-trip.
+
+use super::environment::NETWORK_BASE_SEPOLIA;
+use super::SCHEME_ERC4337;
+use crate::error::{Error, Result};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+/// The x402 protocol version this crate speaks.
+pub const X402_VERSION: u32 = 2;
+
+/// `{x402Version: 2, error?, resource, accepts, extensions}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PaymentRequired {
+    /// Always 2.
+    pub x402_version: u32,
+    /// Why payment is required.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// The resource being paid for.
+    pub resource: Resource,
+    /// The ways to pay, in order of preference.
+    pub accepts: Vec<PaymentRequirements>,
+    /// Protocol extensions (`{}` when we build one).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub extensions: Option<Value>,
+    /// Anything else, kept as sent.
+    #[serde(flatten)]
+    pub other: Map<String, Value>,
+}
+
+/// `{url, description?, mimeType?}`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Resource {
+    /// The URL (or path) of the resource.
+    #[serde(default)]
+    pub url: String,
+    /// A human description.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// The response's media type.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mime_type: Option<String>,
+    /// Anything else, kept as sent.
+    #[serde(flatten)]
+    pub other: Map<String, Value>,
+}
+
+/// One `accepts` entry.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PaymentRequirements {
+    /// `nvm:erc4337`, `nvm:card-delegation`, or a standard scheme such as `exact`.
+    pub scheme: String,
+    /// `eip155:84532`, `stripe`, ...
+    pub network: String,
+    /// The Nevermined plan (absent on standard entries).
+    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "id_string")]
+    pub plan_id: Option<String>,
+    /// `{version: "1", agentId?, httpVerb?}` on Nevermined entries.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub extra: Option<Extra>,
+    /// Standard-entry fields (`amount`, `asset`, `payTo`, `maxTimeoutSeconds`) and anything else.
+    #[serde(flatten)]
+    pub other: Map<String, Value>,
+}
+
+/// An entry's `extra`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Extra {
+    /// `"1"` on Nevermined entries.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
+    /// The agent being paid.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agent_id: Option<String>,
+    /// The HTTP method of the paid request.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub http_verb: Option<String>,
+    /// Anything else, kept as sent.
+    #[serde(flatten)]
+    pub other: Map<String, Value>,
+}
+
+/// Plan ids are uint256 decimal strings; accept an integer too.
+fn id_string<'de, D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Option<String>, D::Error> {
+    Ok(match Option::<Value>::deserialize(d)? {
+        None | Some(Value::Null) => None,
+        Some(Value::String(s)) => Some(s),
+        Some(Value::Number(n)) if n.is_u64() => Some(n.to_string()),
+        Some(_) => return Err(serde::de::Error::custom("planId must be a string")),
+    })
+}
+
+/// Options of [`build_payment_required`] (JS: `buildPaymentRequired(planId, options)`).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BuildOptions {
+    /// `resource.url` (default `""`).
+    #[serde(default)]
+    pub endpoint: Option<String>,
+    /// `extra.agentId`.
+    #[serde(default)]
+    pub agent_id: Option<String>,
+    /// `extra.httpVerb` (upper-cased).
+    #[serde(default)]
+    pub http_verb: Option<String>,
+    /// Default `eip155:84532` for `nvm:erc4337`, `stripe` for `nvm:card-delegation`.
+    #[serde(default)]
+    pub network: Option<String>,
+    /// `resource.description`.
+    #[serde(default)]
+    pub description: Option<String>,
+    /// `resource.mimeType`.
+    #[serde(default)]
+    pub mime_type: Option<String>,
+    /// Default `nvm:erc4337`.
+    #[serde(default)]
+    pub scheme: Option<String>,
+}
+
+/// Builds the PaymentRequired for one plan.
+///
+/// ```
+/// use nvm_x402::protocol::{build_payment_required, BuildOptions};
+/// let pr = build_payment_required("123", &BuildOptions { endpoint: Some("/x".into()), ..Default::default() }).unwrap();
+/// assert_eq!(serde_json::to_string(&pr).unwrap(),
+///   r#"{"x402Version":2,"resource":{"url":"/x"},"accepts":[{"scheme":"nvm:erc4337","network":"eip155:84532","planId":"123","extra":{"version":"1"}}],"extensions":{}}"#);
+/// ```
+pub fn build_payment_required(plan_id: &str, options: &BuildOptions) -> Result<PaymentRequired> {
+    build_payment_required_for_plans(&[plan_id], options)
+}
+
+/// Builds a PaymentRequired with one `accepts` entry per plan, in order.
+pub fn build_payment_required_for_plans<S: AsRef<str>>(plan_ids: &[S], options: &BuildOptions) -> Result<PaymentRequired> {
+    if plan_ids.is_empty() {
+        return Err(Error::validation("at least one planId is required"));
+    }
+    let scheme = options.scheme.clone().filter(|s| !s.is_empty()).unwrap_or_else(|| SCHEME_ERC4337.to_owned());
+    let network = options.network.clone().filter(|s| !s.is_empty()).unwrap_or_else(|| {
+        if scheme == super::SCHEME_CARD_DELEGATION { "stripe" } else { NETWORK_BASE_SEPOLIA }.to_owned()
+    });
+    let mut accepts = Vec::with_capacity(plan_ids.len());
+    for plan_id in plan_ids {
+        let plan_id = plan_id.as_ref().trim();
+        if plan_id.is_empty() {
+            return Err(Error::validation("planId must not be empty"));
+        }
+        accepts.push(PaymentRequirements {
+            scheme: scheme.clone(),
+            network: network.clone(),
+            plan_id: Some(plan_id.to_owned()),
+            extra: Some(Extra {
+                version: Some("1".to_owned()),
+                agent_id: options.agent_id.clone().filter(|s| !s.is_empty()),
+                http_verb: options.http_verb.as_deref().filter(|s| !s.is_empty()).map(str::to_ascii_uppercase),
+                other: Map::new(),
+            }),
+            other: Map::new(),
+        });
+    }
+    Ok(PaymentRequired {
+        x402_version: X402_VERSION,
+        error: None,
+        resource: Resource {
+            url: options.endpoint.clone().unwrap_or_default(),
+            description: options.description.clone(),
+            mime_type: options.mime_type.clone(),
+            other: Map::new(),
+        },
+        accepts,
+        extensions: Some(Value::Object(Map::new())),
+        other: Map::new(),
+    })
+}
+
+impl PaymentRequired {
+    /// Reads a PaymentRequired from JSON, refusing another `x402Version`.
+    pub fn from_value(value: Value) -> Result<Self> {
+        let pr: PaymentRequired =
+            serde_json::from_value(value).map_err(|e| Error::validation(format!("not a PaymentRequired: {e}")))?;
+        if pr.x402_version != X402_VERSION {
+            return Err(Error::validation(format!("unsupported x402Version {} (expected 2)", pr.x402_version)));
+        }
+        Ok(pr)
+    }
+
+    /// The plan ids of the Nevermined entries, in order.
+    pub fn plan_ids(&self) -> impl Iterator<Item = &str> {
+        self.accepts.iter().filter_map(|a| a.plan_id.as_deref())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn builds_the_full_form_with_absent_fields_omitted() {
+        let pr = build_payment_required_for_plans(
+            &["1", "2"],
+            &BuildOptions {
+                endpoint: Some("https://agent.example/tasks".into()),
+                agent_id: Some("agent-9".into()),
+                http_verb: Some("post".into()),
+                description: Some("Tasks".into()),
+                mime_type: Some("application/json".into()),
+                scheme: Some("nvm:card-delegation".into()),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        assert_eq!(
+            serde_json::to_value(&pr).unwrap(),
+            json!({"x402Version":2,"resource":{"url":"https://agent.example/tasks","description":"Tasks","mimeType":"application/json"},
+                   "accepts":[{"scheme":"nvm:card-delegation","network":"stripe","planId":"1","extra":{"version":"1","agentId":"agent-9","httpVerb":"POST"}},
+                              {"scheme":"nvm:card-delegation","network":"stripe","planId":"2","extra":{"version":"1","agentId":"agent-9","httpVerb":"POST"}}],
+                   "extensions":{}})
+        );
+        assert_eq!(pr.plan_ids().collect::<Vec<_>>(), ["1", "2"]);
+        assert!(build_payment_required_for_plans::<&str>(&[], &BuildOptions::default()).is_err());
+        assert!(build_payment_required(" ", &BuildOptions::default()).is_err());
+    }
+
+    #[test]
+    fn decodes_standard_entries_and_keeps_their_fields() {
+        let v = json!({"x402Version":2,"resource":{"url":"u"},"accepts":[{"scheme":"exact","network":"eip155:84532","amount":"10000","asset":"0x1","payTo":"0x2","maxTimeoutSeconds":60,"extra":{"name":"USDC","version":"2"}}],"future":{"a":1}});
+        let pr = PaymentRequired::from_value(v.clone()).unwrap();
+        assert_eq!(pr.accepts[0].plan_id, None);
+        assert_eq!(pr.accepts[0].other["maxTimeoutSeconds"], json!(60));
+        assert_eq!(serde_json::to_value(&pr).unwrap(), v);
+        let mut wrong = v;
+        wrong["x402Version"] = json!(1);
+        assert!(PaymentRequired::from_value(wrong).unwrap_err().to_string().contains("x402Version"));
+    }
+}

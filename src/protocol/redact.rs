@@ -1,0 +1,34 @@
+//! Redaction of secrets (access tokens, API keys) for logs, errors and `Debug`:
+//! at most the first 6 and last 4 characters ever leave.
+
+/// Shows a secret as `abcdef…wxyz`; short secrets (under 20 characters) as `[redacted]`.
+///
+/// ```
+/// use nvm_x402::protocol::redact::redact;
+/// assert_eq!(redact("eyJ4NDAyVmVyc2lvbiI6Mn0abcd"), "eyJ4ND…abcd");
+/// assert_eq!(redact("short-secret"), "[redacted]");
+/// ```
+pub fn redact(secret: &str) -> String {
+    let chars: Vec<char> = secret.chars().collect();
+    if chars.len() < 20 {
+        return "[redacted]".to_owned();
+    }
+    let head: String = chars[..6].iter().collect();
+    let tail: String = chars[chars.len() - 4..].iter().collect();
+    format!("{head}…{tail}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redact;
+
+    #[test]
+    fn never_reveals_more_than_ten_characters() {
+        let secret = "sandbox:eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIweDEyMyJ9.c2lnbmF0dXJl";
+        let shown = redact(secret);
+        assert_eq!(shown.chars().filter(|c| *c != '…').count(), 10);
+        assert!(secret.starts_with(&shown[..6]) && secret.ends_with(&shown[shown.len() - 4..]));
+        assert_eq!(redact(""), "[redacted]");
+        assert_eq!(redact("ééééééééééééééééééééé"), "éééééé…éééé");
+    }
+}

@@ -1,0 +1,68 @@
+//! The one I/O seam. Everything that touches the outside world — HTTP, the
+//! clock, randomness, warnings — goes through [`Transport`], so the rest of
+//! the crate is testable with a recording mock. In WebAssembly the
+//! implementation calls the global `fetch` (or one the caller injects); it
+//! lives in `src/wasm/` with the other JS bindings. No `Send` bound: JS
+//! runtimes are single-threaded.
+
+use crate::error::Result;
+
+/// An HTTP request as a plain value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HttpRequest {
+    /// `GET`, `POST`, ...
+    pub method: &'static str,
+    /// The absolute URL.
+    pub url: String,
+    /// Header names and values, in the order sent.
+    pub headers: Vec<(&'static str, String)>,
+    /// The body (JSON text), if any.
+    pub body: Option<String>,
+}
+
+impl HttpRequest {
+    /// The value of a header (names compare case-insensitively).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+    }
+}
+
+/// An HTTP response as a plain value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HttpResponse {
+    /// The status code.
+    pub status: u16,
+    /// The body as text.
+    pub body: String,
+}
+
+/// Sends requests and provides the other host facilities the core needs.
+///
+/// ```
+/// use nvm_x402::transport::{HttpRequest, HttpResponse, Transport};
+/// struct Canned;
+/// impl Transport for Canned {
+///     async fn send(&self, _: HttpRequest) -> nvm_x402::Result<HttpResponse> {
+///         Ok(HttpResponse { status: 200, body: "{}".into() })
+///     }
+///     fn now_ms(&self) -> u64 { 0 }
+/// }
+/// ```
+#[allow(async_fn_in_trait)]
+pub trait Transport {
+    /// Sends one request. A transport error (`network_error`, `timeout`) is an
+    /// `Err`; any HTTP answer, whatever its status, is an `Ok`.
+    async fn send(&self, request: HttpRequest) -> Result<HttpResponse>;
+
+    /// Milliseconds since the Unix epoch.
+    fn now_ms(&self) -> u64;
+
+    /// 64 random bits (nonces). The default mixes the clock; hosts should override.
+    fn random_u64(&self) -> u64 {
+        let t = self.now_ms();
+        t.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ (t >> 29)
+    }
+
+    /// Shows a warning to the developer (deprecations). Default: nothing.
+    fn warn(&self, _message: &str) {}
+}
