@@ -122,9 +122,36 @@ impl Error {
     pub fn details(&self) -> Option<Value> {
         match self {
             Error::Backend(b) if !b.extra.is_empty() => Some(Value::Object(b.extra.clone())),
-            Error::PaymentRequired { payment_required, .. } => payment_required.clone(),
+            Error::PaymentRequired {
+                payment_required, ..
+            } => payment_required.clone(),
             _ => None,
         }
+    }
+
+    /// The error as a JSON object: `{code, message, httpStatus?, hint?, details?, retryable}`
+    /// (how it crosses into JavaScript and into HTTP error bodies).
+    ///
+    /// ```
+    /// let v = nvm_x402::Error::Network("connection refused".into()).to_json();
+    /// assert_eq!(v["code"], "network_error");
+    /// assert_eq!(v["retryable"], true);
+    /// ```
+    pub fn to_json(&self) -> Value {
+        let mut map = Map::new();
+        map.insert("code".into(), Value::String(self.code().into_owned()));
+        map.insert("message".into(), Value::String(self.to_string()));
+        if let Some(status) = self.http_status() {
+            map.insert("httpStatus".into(), Value::from(status));
+        }
+        if let Some(hint) = self.hint() {
+            map.insert("hint".into(), Value::String(hint.into_owned()));
+        }
+        if let Some(details) = self.details() {
+            map.insert("details".into(), details);
+        }
+        map.insert("retryable".into(), Value::Bool(self.is_retryable()));
+        Value::Object(map)
     }
 
     /// Whether retrying the same call later may succeed.
@@ -132,7 +159,11 @@ impl Error {
         match self {
             Error::Network(_) | Error::Timeout { .. } => true,
             Error::Http { status, .. } => *status >= 500 || *status == 429,
-            Error::Backend(b) => b.extra.get("retryable").and_then(Value::as_bool).unwrap_or(b.http_status >= 500),
+            Error::Backend(b) => b
+                .extra
+                .get("retryable")
+                .and_then(Value::as_bool)
+                .unwrap_or(b.http_status >= 500),
             _ => false,
         }
     }
@@ -157,9 +188,13 @@ fn known_hint(code: &str) -> Option<&'static str> {
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Error::Validation(m) | Error::Network(m) | Error::InsecureTransport(m) => f.write_str(m),
+            Error::Validation(m) | Error::Network(m) | Error::InsecureTransport(m) => {
+                f.write_str(m)
+            }
             Error::Backend(b) => f.write_str(&b.message),
-            Error::Http { message, .. } | Error::InvalidResponse { message, .. } => f.write_str(message),
+            Error::Http { message, .. } | Error::InvalidResponse { message, .. } => {
+                f.write_str(message)
+            }
             Error::Timeout { after_ms } => write!(f, "The request timed out after {after_ms} ms"),
             Error::PaymentRequired { message, .. } => f.write_str(message),
         }

@@ -17,6 +17,7 @@
 #![deny(missing_docs)]
 
 pub mod api;
+pub mod bridge;
 pub mod error;
 pub mod payments;
 pub mod protocol;

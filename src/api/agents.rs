@@ -1,8 +1,13 @@
 //! Agents: registration (alone, or with a plan in one call) and lookup.
+//! The client works on JSON values; the typed structs describe the same wire
+//! format for servers and tests.
 
-use super::plans::{AccessLimit, CreditsConfig, PlanMetadata, PriceConfig};
+use super::plans::{
+    normalize_credits_config, normalize_plan_metadata, normalize_price_config, AccessLimit,
+};
 use super::{parse_any, Auth, Call};
 use crate::error::{Error, Result};
+use crate::protocol::json::{self, ObjectBuilder};
 use crate::protocol::url::encode_segment;
 use crate::protocol::ClientConfig;
 use crate::transport::HttpResponse;
@@ -51,44 +56,51 @@ pub struct AgentApiAttributes {
     pub other: Map<String, Value>,
 }
 
-impl AgentApiAttributes {
-    /// Checks every endpoint is one `{VERB: "url"}` pair with a known verb.
-    pub fn check(&self) -> Result<()> {
-        for endpoint in &self.endpoints {
-            let mut pairs = endpoint.iter();
-            let (Some((verb, url)), None) = (pairs.next(), pairs.next()) else {
-                return Err(Error::validation("each endpoint must be one {\"VERB\": \"url\"} pair"));
-            };
-            if !HTTP_VERBS.contains(&verb.to_ascii_uppercase().as_str()) {
-                return Err(Error::validation(format!("endpoint method {verb:?} is not an HTTP method")));
-            }
-            if url.as_str().map_or(true, |u| u.trim().is_empty()) {
-                return Err(Error::validation(format!("endpoint {verb} needs a URL")));
-            }
+/// Checks `agentApiAttributes` (`null` is a minimal agent): every endpoint is
+/// one `{VERB: "url"}` pair with a known verb.
+pub fn normalize_agent_api(api: &Value) -> Result<Value> {
+    const WHAT: &str = "agentApi";
+    let Some(o) = json::opt_object(Some(api), WHAT)? else {
+        return Ok(ObjectBuilder::new()
+            .put("endpoints", Vec::<Value>::new())
+            .build());
+    };
+    let endpoints = match o.get("endpoints") {
+        None | Some(Value::Null) => vec![],
+        Some(Value::Array(items)) => items.clone(),
+        Some(_) => return Err(Error::validation("agentApi.endpoints must be a list")),
+    };
+    for endpoint in &endpoints {
+        let pair = endpoint
+            .as_object()
+            .filter(|m| m.len() == 1)
+            .and_then(|m| m.iter().next());
+        let Some((verb, url)) = pair else {
+            return Err(Error::validation(
+                "each endpoint must be one {\"VERB\": \"url\"} pair",
+            ));
+        };
+        if !HTTP_VERBS.contains(&verb.to_ascii_uppercase().as_str()) {
+            return Err(Error::validation(format!(
+                "endpoint method {verb:?} is not an HTTP method"
+            )));
         }
-        Ok(())
+        if url.as_str().is_none_or(|u| u.trim().is_empty()) {
+            return Err(Error::validation(format!("endpoint {verb} needs a URL")));
+        }
     }
+    Ok(ObjectBuilder::new()
+        .put("endpoints", endpoints)
+        .rest(o)
+        .build())
 }
 
-/// `{agentId}`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct AgentIdAnswer {
-    /// The new agent.
-    pub agent_id: String,
-}
-
-/// `{agentId, planId, txHash}`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct AgentAndPlanAnswer {
-    /// The new agent.
-    pub agent_id: String,
-    /// The new plan.
-    pub plan_id: String,
-    /// The registration transaction.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tx_hash: Option<String>,
+fn check_agent_metadata(metadata: &Value) -> Result<Value> {
+    let o = json::object(metadata, "agentMetadata")?;
+    if json::opt_str(o, "name", "agentMetadata")?.is_none_or(|n| n.trim().is_empty()) {
+        return Err(Error::validation("agentMetadata.name is required"));
+    }
+    Ok(metadata.clone())
 }
 
 fn id_at(v: &Value, names: &[&str]) -> Option<String> {
@@ -100,59 +112,120 @@ fn id_at(v: &Value, names: &[&str]) -> Option<String> {
 }
 
 fn missing(status: u16, what: &str) -> Error {
-    Error::InvalidResponse { status, message: format!("The backend's answer has no {what}") }
-}
-
-fn parse_agent_id(response: HttpResponse) -> Result<AgentIdAnswer> {
-    let status = response.status;
-    let v = parse_any(response)?;
-    let agent_id = id_at(&v, &["/data/agentId", "/agentId"]).ok_or_else(|| missing(status, "agentId"))?;
-    Ok(AgentIdAnswer { agent_id })
-}
-
-fn parse_agent_and_plan(response: HttpResponse) -> Result<AgentAndPlanAnswer> {
-    let status = response.status;
-    let v = parse_any(response)?;
-    Ok(AgentAndPlanAnswer {
-        agent_id: id_at(&v, &["/data/agentId", "/agentId"]).ok_or_else(|| missing(status, "agentId"))?,
-        plan_id: id_at(&v, &["/data/planId", "/planId"]).ok_or_else(|| missing(status, "planId"))?,
-        tx_hash: id_at(&v, &["/txHash", "/data/txHash"]),
-    })
-}
-
-/// `POST api/v1/protocol/agents`.
-pub fn register_agent(cfg: &ClientConfig, metadata: &AgentMetadata, api: &AgentApiAttributes, plans: &[String]) -> Result<Call<AgentIdAnswer>> {
-    if metadata.name.trim().is_empty() {
-        return Err(Error::validation("agent metadata name is required"));
+    Error::InvalidResponse {
+        status,
+        message: format!("The backend's answer has no {what}"),
     }
-    api.check()?;
+}
+
+fn parse_agent_id(response: HttpResponse) -> Result<Value> {
+    let status = response.status;
+    let v = parse_any(response)?;
+    let agent_id =
+        id_at(&v, &["/data/agentId", "/agentId"]).ok_or_else(|| missing(status, "agentId"))?;
+    Ok(ObjectBuilder::new().put("agentId", agent_id).build())
+}
+
+fn parse_agent_and_plan(response: HttpResponse) -> Result<Value> {
+    let status = response.status;
+    let v = parse_any(response)?;
+    Ok(ObjectBuilder::new()
+        .put(
+            "agentId",
+            id_at(&v, &["/data/agentId", "/agentId"]).ok_or_else(|| missing(status, "agentId"))?,
+        )
+        .put(
+            "planId",
+            id_at(&v, &["/data/planId", "/planId"]).ok_or_else(|| missing(status, "planId"))?,
+        )
+        .put_opt("txHash", id_at(&v, &["/txHash", "/data/txHash"]))
+        .build())
+}
+
+/// `POST api/v1/protocol/agents`: `{metadataAttributes, agentApiAttributes, plans}`.
+pub fn register_agent(
+    cfg: &ClientConfig,
+    metadata: &Value,
+    api: &Value,
+    plans: &[String],
+) -> Result<Call<Value>> {
+    let metadata = check_agent_metadata(metadata)?;
+    let api = normalize_agent_api(api)?;
     if plans.iter().any(|p| p.trim().is_empty()) {
         return Err(Error::validation("plan ids must not be empty"));
     }
-    let body = serde_json::json!({"metadataAttributes": metadata, "agentApiAttributes": api, "plans": plans});
-    Ok(Call { request: super::build_request(cfg, "POST", "api/v1/protocol/agents", Auth::Bearer, Some(&body))?, parse: parse_agent_id })
+    let body = ObjectBuilder::new()
+        .put("metadataAttributes", metadata)
+        .put("agentApiAttributes", api)
+        .put("plans", plans.to_vec())
+        .build();
+    Ok(Call {
+        request: super::build_request(
+            cfg,
+            "POST",
+            "api/v1/protocol/agents",
+            Auth::Bearer,
+            Some(&body),
+        )?,
+        parse: parse_agent_id,
+    })
+}
+
+/// The parts of `registerAgentAndPlan`.
+#[derive(Debug, Clone, Copy)]
+pub struct AgentAndPlan<'a> {
+    /// `agentMetadata`.
+    pub agent: &'a Value,
+    /// `agentApi`.
+    pub api: &'a Value,
+    /// `planMetadata`.
+    pub plan: &'a Value,
+    /// `priceConfig`.
+    pub price: &'a Value,
+    /// `creditsConfig`.
+    pub credits: &'a Value,
+    /// `accessLimit` (default: what the credits config implies).
+    pub access_limit: Option<AccessLimit>,
 }
 
 /// `POST api/v1/protocol/agents/plans`: a plan and an agent using it, in one call.
-pub fn register_agent_and_plan(
-    cfg: &ClientConfig,
-    agent: &AgentMetadata,
-    api: &AgentApiAttributes,
-    plan: &PlanMetadata,
-    price: &PriceConfig,
-    credits: &CreditsConfig,
-    access_limit: Option<AccessLimit>,
-) -> Result<Call<AgentAndPlanAnswer>> {
-    if agent.name.trim().is_empty() || plan.name.trim().is_empty() {
-        return Err(Error::validation("agent and plan names are required"));
-    }
-    api.check()?;
-    let access_limit = access_limit.unwrap_or_else(|| AccessLimit::implied_by(credits));
-    let body = serde_json::json!({
-        "plan": {"metadataAttributes": plan, "priceConfig": price, "creditsConfig": credits, "accessLimit": access_limit},
-        "agent": {"metadataAttributes": agent, "agentApiAttributes": api},
-    });
-    Ok(Call { request: super::build_request(cfg, "POST", "api/v1/protocol/agents/plans", Auth::Bearer, Some(&body))?, parse: parse_agent_and_plan })
+pub fn register_agent_and_plan(cfg: &ClientConfig, parts: AgentAndPlan<'_>) -> Result<Call<Value>> {
+    let agent = check_agent_metadata(parts.agent)?;
+    let api = normalize_agent_api(parts.api)?;
+    let plan = normalize_plan_metadata(parts.plan, false, "planMetadata")?;
+    let price = normalize_price_config(parts.price)?;
+    let credits = normalize_credits_config(parts.credits, parts.access_limit)?;
+    let limit = parts
+        .access_limit
+        .unwrap_or_else(|| AccessLimit::implied_by(&credits));
+    let body = ObjectBuilder::new()
+        .put(
+            "plan",
+            ObjectBuilder::new()
+                .put("metadataAttributes", Value::Object(plan))
+                .put("priceConfig", price)
+                .put("creditsConfig", credits)
+                .put("accessLimit", limit.as_str())
+                .build(),
+        )
+        .put(
+            "agent",
+            ObjectBuilder::new()
+                .put("metadataAttributes", agent)
+                .put("agentApiAttributes", api)
+                .build(),
+        )
+        .build();
+    Ok(Call {
+        request: super::build_request(
+            cfg,
+            "POST",
+            "api/v1/protocol/agents/plans",
+            Auth::Bearer,
+            Some(&body),
+        )?,
+        parse: parse_agent_and_plan,
+    })
 }
 
 fn agent_path(agent_id: &str) -> Result<String> {
@@ -160,18 +233,33 @@ fn agent_path(agent_id: &str) -> Result<String> {
     if agent_id.is_empty() {
         return Err(Error::validation("agentId is required"));
     }
-    Ok(format!("api/v1/protocol/agents/{}", encode_segment(agent_id)))
+    Ok(format!(
+        "api/v1/protocol/agents/{}",
+        encode_segment(agent_id)
+    ))
 }
 
 /// `GET api/v1/protocol/agents/:agentId` (public).
 pub fn get_agent(cfg: &ClientConfig, agent_id: &str) -> Result<Call<Value>> {
-    Ok(Call { request: super::build_request(cfg, "GET", &agent_path(agent_id)?, Auth::Public, None::<&()>)?, parse: parse_any })
+    Ok(Call {
+        request: super::build_request(
+            cfg,
+            "GET",
+            &agent_path(agent_id)?,
+            Auth::Public,
+            None::<&()>,
+        )?,
+        parse: parse_any,
+    })
 }
 
 /// `GET api/v1/protocol/agents/:agentId/plans` (public).
 pub fn get_agent_plans(cfg: &ClientConfig, agent_id: &str) -> Result<Call<Value>> {
     let path = format!("{}/plans", agent_path(agent_id)?);
-    Ok(Call { request: super::build_request(cfg, "GET", &path, Auth::Public, None::<&()>)?, parse: parse_any })
+    Ok(Call {
+        request: super::build_request(cfg, "GET", &path, Auth::Public, None::<&()>)?,
+        parse: parse_any,
+    })
 }
 
 #[cfg(test)]
@@ -181,21 +269,55 @@ mod tests {
 
     #[test]
     fn endpoints_are_checked() {
-        let ok: AgentApiAttributes = serde_json::from_value(json!({"endpoints": [{"POST": "https://a.example/tasks/:id"}, {"get": "https://a.example/x"}]})).unwrap();
-        assert!(ok.check().is_ok());
-        for bad in [json!({"endpoints": [{"FETCH": "u"}]}), json!({"endpoints": [{"POST": ""}]}), json!({"endpoints": [{"POST": "u", "GET": "v"}]}), json!({"endpoints": [{}]})] {
-            let api: AgentApiAttributes = serde_json::from_value(bad.clone()).unwrap();
-            assert_eq!(api.check().unwrap_err().code(), "validation", "{bad}");
+        let ok = json!({"endpoints": [{"POST": "https://a.example/tasks/:id"}, {"get": "https://a.example/x"}], "agentDefinitionUrl": "https://a.example/def"});
+        let api = normalize_agent_api(&ok).unwrap();
+        assert_eq!(api, ok, "a valid agentApi is sent as given");
+        let typed: AgentApiAttributes = serde_json::from_value(api.clone()).unwrap();
+        assert_eq!(serde_json::to_value(&typed).unwrap(), api);
+        assert_eq!(
+            normalize_agent_api(&Value::Null).unwrap(),
+            json!({"endpoints": []})
+        );
+        for bad in [
+            json!({"endpoints": [{"FETCH": "u"}]}),
+            json!({"endpoints": [{"POST": ""}]}),
+            json!({"endpoints": [{"POST": "u", "GET": "v"}]}),
+            json!({"endpoints": [{}]}),
+            json!({"endpoints": "x"}),
+        ] {
+            assert_eq!(
+                normalize_agent_api(&bad).unwrap_err().code(),
+                "validation",
+                "{bad}"
+            );
         }
     }
 
     #[test]
     fn answers_accept_both_shapes() {
-        let r = |body: &str| HttpResponse { status: 201, body: body.into() };
-        assert_eq!(parse_agent_id(r(r#"{"data":{"agentId":"7"}}"#)).unwrap().agent_id, "7");
-        assert_eq!(parse_agent_id(r(r#"{"agentId":8}"#)).unwrap().agent_id, "8");
-        assert_eq!(parse_agent_id(r(r#"{"data":{}}"#)).unwrap_err().code(), "invalid_response");
-        let both = parse_agent_and_plan(r(r#"{"data":{"agentId":"1","planId":"2"},"txHash":"0xab"}"#)).unwrap();
-        assert_eq!((both.agent_id.as_str(), both.plan_id.as_str(), both.tx_hash.as_deref()), ("1", "2", Some("0xab")));
+        let r = |body: &str| HttpResponse {
+            status: 201,
+            body: body.into(),
+        };
+        assert_eq!(
+            parse_agent_id(r(r#"{"data":{"agentId":"7"}}"#)).unwrap(),
+            json!({"agentId": "7"})
+        );
+        assert_eq!(
+            parse_agent_id(r(r#"{"agentId":8}"#)).unwrap(),
+            json!({"agentId": "8"})
+        );
+        assert_eq!(
+            parse_agent_id(r(r#"{"data":{}}"#)).unwrap_err().code(),
+            "invalid_response"
+        );
+        let both = parse_agent_and_plan(r(
+            r#"{"data":{"agentId":"1","planId":"2"},"txHash":"0xab"}"#,
+        ))
+        .unwrap();
+        assert_eq!(
+            both,
+            json!({"agentId": "1", "planId": "2", "txHash": "0xab"})
+        );
     }
 }

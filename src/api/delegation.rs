@@ -1,8 +1,11 @@
 //! Delegations (a spending allowance a token draws on) and payment methods.
+//! The client works on JSON values; [`CreateDelegation`] describes the same
+//! body for servers and tests.
 
 use super::x402::count;
 use super::{parse_any, query, Auth, Call};
 use crate::error::{Error, Result};
+use crate::protocol::json::{self, ObjectBuilder};
 use crate::protocol::ClientConfig;
 use crate::transport::HttpResponse;
 use serde::{Deserialize, Serialize};
@@ -60,41 +63,101 @@ pub struct CreatedDelegation {
     pub other: Map<String, Value>,
 }
 
-/// Checks and completes a `createDelegation` body, then builds the call.
-pub fn create_delegation(cfg: &ClientConfig, body: &CreateDelegation) -> Result<Call<CreatedDelegation>> {
-    let mut body = body.clone();
-    body.provider = body.provider.trim().to_ascii_lowercase();
-    if !PROVIDERS.contains(&body.provider.as_str()) {
-        return Err(Error::validation(format!("provider must be one of stripe, braintree, visa, erc4337 (got {:?})", body.provider)));
+/// Checks and completes a `createDelegation` payload, then builds the call.
+/// Card providers need `providerPaymentMethodId`; `currency` defaults to
+/// `usd` for cards and `usdc` for `erc4337`.
+pub fn create_delegation(cfg: &ClientConfig, payload: &Value) -> Result<Call<Value>> {
+    const WHAT: &str = "createDelegation";
+    let o = json::object(payload, WHAT)?;
+    let provider = json::opt_str(o, "provider", WHAT)?
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    if !PROVIDERS.contains(&provider.as_str()) {
+        return Err(Error::validation(format!(
+            "provider must be one of stripe, braintree, visa, erc4337 (got {provider:?})"
+        )));
     }
-    let is_card = body.provider != "erc4337";
-    if is_card && body.provider_payment_method_id.as_deref().map_or(true, |p| p.trim().is_empty()) {
-        return Err(Error::validation("providerPaymentMethodId is required for card delegations (see listPaymentMethods)"));
+    let is_card = provider != "erc4337";
+    let method = json::opt_str(o, "providerPaymentMethodId", WHAT)?
+        .map(str::trim)
+        .filter(|p| !p.is_empty());
+    if is_card && method.is_none() {
+        return Err(Error::validation(
+            "providerPaymentMethodId is required for card delegations (see listPaymentMethods)",
+        ));
     }
-    match body.spending_limit_cents {
-        Some(n) if n > 0 => {}
-        _ => return Err(Error::validation("spendingLimitCents must be a positive integer")),
-    }
-    match body.duration_secs {
-        Some(n) if n > 0 => {}
-        _ => return Err(Error::validation("durationSecs must be a positive integer")),
-    }
-    if body.max_transactions == Some(0) {
-        return Err(Error::validation("maxTransactions must be at least 1 when given"));
-    }
-    let currency = body.currency.take().map(|c| c.to_ascii_lowercase()).unwrap_or_else(|| if is_card { "usd" } else { "usdc" }.to_owned());
+    let positive = |key: &str| -> Result<u64> {
+        json::opt_count(o, key, WHAT)?
+            .filter(|n| *n > 0)
+            .ok_or_else(|| Error::validation(format!("{key} must be a positive integer")))
+    };
+    let (limit, duration) = (positive("spendingLimitCents")?, positive("durationSecs")?);
+    let max_transactions = match json::opt_count(o, "maxTransactions", WHAT)? {
+        Some(0) => {
+            return Err(Error::validation(
+                "maxTransactions must be at least 1 when given",
+            ))
+        }
+        other => other,
+    };
+    let currency = json::opt_str(o, "currency", WHAT)?
+        .map(str::to_ascii_lowercase)
+        .unwrap_or_else(|| if is_card { "usd" } else { "usdc" }.to_owned());
     if !CURRENCIES.contains(&currency.as_str()) {
-        return Err(Error::validation(format!("currency must be one of usd, eur, usdc, eurc (got {currency:?})")));
+        return Err(Error::validation(format!(
+            "currency must be one of usd, eur, usdc, eurc (got {currency:?})"
+        )));
     }
-    body.currency = Some(currency);
-    Call::json(cfg, "POST", "api/v1/delegation/create", Auth::Bearer, Some(&body))
+    let body = ObjectBuilder::new()
+        .put("provider", provider)
+        .put_opt("providerPaymentMethodId", method)
+        .put("spendingLimitCents", limit)
+        .put("durationSecs", duration)
+        .put("currency", currency)
+        .put_opt("planId", json::opt_id(o, "planId", WHAT)?)
+        .put_opt(
+            "merchantAccountId",
+            json::opt_str(o, "merchantAccountId", WHAT)?,
+        )
+        .put_opt("maxTransactions", max_transactions)
+        .put_opt("apiKeyId", json::opt_str(o, "apiKeyId", WHAT)?)
+        .build();
+    Ok(Call {
+        request: super::build_request(
+            cfg,
+            "POST",
+            "api/v1/delegation/create",
+            Auth::Bearer,
+            Some(&body),
+        )?,
+        parse: parse_created,
+    })
+}
+
+fn parse_created(response: HttpResponse) -> Result<Value> {
+    let status = response.status;
+    let v = parse_any(response)?;
+    match v.get("delegationId").and_then(json::id_value) {
+        Some(id) if !id.is_empty() => Ok(v),
+        _ => Err(Error::InvalidResponse {
+            status,
+            message: "The backend's answer has no delegationId".into(),
+        }),
+    }
 }
 
 /// `GET api/v1/delegation[?accessible=true]`, normalised to
 /// `{delegations, totalResults, page, offset}` whichever shape the backend sent.
 pub fn list_delegations(cfg: &ClientConfig, accessible: bool) -> Result<Call<Value>> {
-    let path = format!("api/v1/delegation{}", query(&[("accessible", accessible.then(|| "true".to_owned()))]));
-    Ok(Call { request: super::build_request(cfg, "GET", &path, Auth::Bearer, None::<&()>)?, parse: parse_delegations })
+    let path = format!(
+        "api/v1/delegation{}",
+        query(&[("accessible", accessible.then(|| "true".to_owned()))])
+    );
+    Ok(Call {
+        request: super::build_request(cfg, "GET", &path, Auth::Bearer, None::<&()>)?,
+        parse: parse_delegations,
+    })
 }
 
 fn parse_delegations(response: HttpResponse) -> Result<Value> {
@@ -108,52 +171,72 @@ fn parse_delegations(response: HttpResponse) -> Result<Value> {
             let items = match map.remove("delegations").or_else(|| map.remove("data")) {
                 Some(Value::Array(items)) => items,
                 None | Some(Value::Null) => vec![],
-                Some(_) => return Err(Error::InvalidResponse { status, message: "delegations is not a list".into() }),
+                Some(_) => {
+                    return Err(Error::InvalidResponse {
+                        status,
+                        message: "delegations is not a list".into(),
+                    })
+                }
             };
             let n = items.len();
             let mut out = Map::new();
             out.insert("delegations".into(), Value::Array(items));
-            out.insert("totalResults".into(), map.remove("totalResults").unwrap_or(json!(n)));
+            out.insert(
+                "totalResults".into(),
+                map.remove("totalResults").unwrap_or(json!(n)),
+            );
             out.insert("page".into(), map.remove("page").unwrap_or(json!(1)));
             out.insert("offset".into(), map.remove("offset").unwrap_or(json!(n)));
             out.extend(map);
             Ok(Value::Object(out))
         }
-        _ => Err(Error::InvalidResponse { status, message: "The backend's answer is not a list of delegations".into() }),
+        _ => Err(Error::InvalidResponse {
+            status,
+            message: "The backend's answer is not a list of delegations".into(),
+        }),
     }
 }
 
-/// Filters of `listPaymentMethods`.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct PaymentMethodsQuery {
-    /// Include methods shared with the caller.
-    #[serde(default)]
-    pub accessible: Option<bool>,
-    /// Only this provider.
-    #[serde(default)]
-    pub provider: Option<String>,
-}
-
 /// `GET api/v1/payment-methods[?accessible=true][&provider=...]`: a list.
-pub fn list_payment_methods(cfg: &ClientConfig, q: &PaymentMethodsQuery) -> Result<Call<Value>> {
+/// `options`: `{accessible?, provider?}` or `null`.
+pub fn list_payment_methods(cfg: &ClientConfig, options: &Value) -> Result<Call<Value>> {
+    const WHAT: &str = "options";
+    let empty = Map::new();
+    let o = json::opt_object(Some(options), WHAT)?.unwrap_or(&empty);
+    let accessible = json::opt_bool(o, "accessible", WHAT)?.unwrap_or(false);
+    let provider = json::opt_str(o, "provider", WHAT)?
+        .filter(|p| !p.is_empty())
+        .map(str::to_owned);
     let path = format!(
         "api/v1/payment-methods{}",
-        query(&[("accessible", q.accessible.filter(|a| *a).map(|_| "true".to_owned())), ("provider", q.provider.clone().filter(|p| !p.is_empty()))])
+        query(&[
+            ("accessible", accessible.then(|| "true".to_owned())),
+            ("provider", provider)
+        ])
     );
-    Ok(Call { request: super::build_request(cfg, "GET", &path, Auth::Bearer, None::<&()>)?, parse: parse_payment_methods })
+    Ok(Call {
+        request: super::build_request(cfg, "GET", &path, Auth::Bearer, None::<&()>)?,
+        parse: parse_payment_methods,
+    })
 }
 
 fn parse_payment_methods(response: HttpResponse) -> Result<Value> {
     let status = response.status;
     match parse_any(response)? {
         list @ Value::Array(_) => Ok(list),
-        Value::Object(mut map) => match map.remove("paymentMethods").or_else(|| map.remove("data")) {
+        Value::Object(mut map) => match map.remove("paymentMethods").or_else(|| map.remove("data"))
+        {
             Some(list @ Value::Array(_)) => Ok(list),
-            _ => Err(Error::InvalidResponse { status, message: "The backend's answer is not a list of payment methods".into() }),
+            _ => Err(Error::InvalidResponse {
+                status,
+                message: "The backend's answer is not a list of payment methods".into(),
+            }),
         },
         Value::Null => Ok(Value::Array(vec![])),
-        _ => Err(Error::InvalidResponse { status, message: "The backend's answer is not a list of payment methods".into() }),
+        _ => Err(Error::InvalidResponse {
+            status,
+            message: "The backend's answer is not a list of payment methods".into(),
+        }),
     }
 }
 
@@ -162,23 +245,88 @@ mod tests {
     use super::*;
 
     fn ok(body: &str) -> HttpResponse {
-        HttpResponse { status: 200, body: body.into() }
+        HttpResponse {
+            status: 200,
+            body: body.into(),
+        }
+    }
+
+    fn cfg() -> ClientConfig {
+        crate::protocol::ClientConfig::from_options(&crate::protocol::PaymentsOptions {
+            nvm_api_key: Some("local:eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIweGFiYyJ9.c2ln".into()),
+            ..Default::default()
+        })
+        .unwrap()
+    }
+
+    #[test]
+    fn create_body_is_checked_completed_and_in_spec_order() {
+        let call = create_delegation(&cfg(), &json!({"provider": "Stripe", "providerPaymentMethodId": "pm_1", "spendingLimitCents": "1000", "durationSecs": 3600, "maxTransactions": 5})).unwrap();
+        let body = call.request.body.unwrap();
+        assert_eq!(
+            body,
+            r#"{"provider":"stripe","providerPaymentMethodId":"pm_1","spendingLimitCents":1000,"durationSecs":3600,"currency":"usd","maxTransactions":5}"#
+        );
+        let typed: CreateDelegation = serde_json::from_str(&body).unwrap();
+        assert_eq!(serde_json::to_string(&typed).unwrap(), body);
+        let crypto = create_delegation(
+            &cfg(),
+            &json!({"provider": "erc4337", "spendingLimitCents": 1, "durationSecs": 1}),
+        )
+        .unwrap();
+        assert!(crypto
+            .request
+            .body
+            .unwrap()
+            .contains(r#""currency":"usdc""#));
+        for bad in [
+            json!({"provider": "paypal", "spendingLimitCents": 1, "durationSecs": 1}),
+            json!({"provider": "stripe", "spendingLimitCents": 1, "durationSecs": 1}),
+            json!({"provider": "erc4337", "spendingLimitCents": 0, "durationSecs": 1}),
+            json!({"provider": "erc4337", "spendingLimitCents": 1}),
+            json!({"provider": "erc4337", "spendingLimitCents": 1, "durationSecs": 1, "currency": "btc"}),
+            json!({"provider": "erc4337", "spendingLimitCents": 1, "durationSecs": 1, "maxTransactions": 0}),
+        ] {
+            assert_eq!(
+                create_delegation(&cfg(), &bad).unwrap_err().code(),
+                "validation",
+                "{bad}"
+            );
+        }
     }
 
     #[test]
     fn both_delegation_list_shapes_normalise() {
         let bare = parse_delegations(ok(r#"[{"delegationId":"a"},{"delegationId":"b"}]"#)).unwrap();
-        assert_eq!(bare, json!({"delegations":[{"delegationId":"a"},{"delegationId":"b"}],"totalResults":2,"page":1,"offset":2}));
-        let paged = parse_delegations(ok(r#"{"delegations":[{"delegationId":"a"}],"totalResults":9,"page":3,"offset":1}"#)).unwrap();
+        assert_eq!(
+            bare,
+            json!({"delegations":[{"delegationId":"a"},{"delegationId":"b"}],"totalResults":2,"page":1,"offset":2})
+        );
+        let paged = parse_delegations(ok(
+            r#"{"delegations":[{"delegationId":"a"}],"totalResults":9,"page":3,"offset":1}"#,
+        ))
+        .unwrap();
         assert_eq!(paged["totalResults"], 9);
         assert_eq!(paged["page"], 3);
-        assert_eq!(parse_delegations(ok(r#""nope""#)).unwrap_err().code(), "invalid_response");
+        assert_eq!(
+            parse_delegations(ok(r#""nope""#)).unwrap_err().code(),
+            "invalid_response"
+        );
     }
 
     #[test]
     fn payment_method_lists_normalise() {
-        assert_eq!(parse_payment_methods(ok(r#"[{"id":"pm_1"}]"#)).unwrap(), json!([{"id":"pm_1"}]));
-        assert_eq!(parse_payment_methods(ok(r#"{"paymentMethods":[{"id":"pm_1"}]}"#)).unwrap(), json!([{"id":"pm_1"}]));
-        assert_eq!(parse_payment_methods(ok(r#"{"x":1}"#)).unwrap_err().code(), "invalid_response");
+        assert_eq!(
+            parse_payment_methods(ok(r#"[{"id":"pm_1"}]"#)).unwrap(),
+            json!([{"id":"pm_1"}])
+        );
+        assert_eq!(
+            parse_payment_methods(ok(r#"{"paymentMethods":[{"id":"pm_1"}]}"#)).unwrap(),
+            json!([{"id":"pm_1"}])
+        );
+        assert_eq!(
+            parse_payment_methods(ok(r#"{"x":1}"#)).unwrap_err().code(),
+            "invalid_response"
+        );
     }
 }

@@ -37,14 +37,26 @@ pub struct Call<T> {
 
 impl<T> std::fmt::Debug for Call<T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Call").field("method", &self.request.method).field("url", &self.request.url).finish()
+        f.debug_struct("Call")
+            .field("method", &self.request.method)
+            .field("url", &self.request.url)
+            .finish()
     }
 }
 
 impl<T: DeserializeOwned> Call<T> {
     /// A call whose 2xx JSON body deserializes straight into `T`.
-    pub fn json(cfg: &ClientConfig, method: &'static str, path: &str, auth: Auth, body: Option<&impl Serialize>) -> Result<Self> {
-        Ok(Call { request: build_request(cfg, method, path, auth, body)?, parse: parse_json::<T> })
+    pub fn json(
+        cfg: &ClientConfig,
+        method: &'static str,
+        path: &str,
+        auth: Auth,
+        body: Option<&impl Serialize>,
+    ) -> Result<Self> {
+        Ok(Call {
+            request: build_request(cfg, method, path, auth, body)?,
+            parse: parse_json::<T>,
+        })
     }
 }
 
@@ -60,7 +72,13 @@ impl<T: DeserializeOwned> Call<T> {
 /// assert_eq!(req.header("nevermined-version"), Some("1.1"));
 /// assert_eq!(req.header("authorization"), None);
 /// ```
-pub fn build_request(cfg: &ClientConfig, method: &'static str, path: &str, auth: Auth, body: Option<&impl Serialize>) -> Result<HttpRequest> {
+pub fn build_request(
+    cfg: &ClientConfig,
+    method: &'static str,
+    path: &str,
+    auth: Auth,
+    body: Option<&impl Serialize>,
+) -> Result<HttpRequest> {
     let mut headers = Vec::with_capacity(5);
     if auth == Auth::Bearer {
         headers.push(("Authorization", format!("Bearer {}", cfg.api_key.expose())));
@@ -72,10 +90,18 @@ pub fn build_request(cfg: &ClientConfig, method: &'static str, path: &str, auth:
         headers.push(("X-Current-Org-Id", org.clone()));
     }
     let body = match body {
-        Some(b) => Some(serde_json::to_string(b).map_err(|e| Error::validation(format!("cannot encode request body: {e}")))?),
+        Some(b) => Some(
+            serde_json::to_string(b)
+                .map_err(|e| Error::validation(format!("cannot encode request body: {e}")))?,
+        ),
         None => None,
     };
-    Ok(HttpRequest { method, url: join(&cfg.backend_url, path), headers, body })
+    Ok(HttpRequest {
+        method,
+        url: join(&cfg.backend_url, path),
+        headers,
+        body,
+    })
 }
 
 /// Parses a 2xx JSON body into `T`; any other status into the matching [`Error`].
@@ -115,14 +141,27 @@ fn parse_value(status: u16, body: &str) -> Result<Value> {
 /// ```
 pub fn error_from_response(status: u16, body: &str) -> Error {
     let Ok(Value::Object(mut map)) = serde_json::from_str::<Value>(body) else {
-        return Error::Http { status, message: format!("The backend answered HTTP {status} ({})", reason_phrase(status)) };
+        return Error::Http {
+            status,
+            message: format!(
+                "The backend answered HTTP {status} ({})",
+                reason_phrase(status)
+            ),
+        };
     };
     let message = match map.remove("message") {
         Some(Value::String(m)) if !m.trim().is_empty() => m,
-        Some(Value::Array(items)) => items.iter().filter_map(Value::as_str).collect::<Vec<_>>().join("; "),
+        Some(Value::Array(items)) => items
+            .iter()
+            .filter_map(Value::as_str)
+            .collect::<Vec<_>>()
+            .join("; "),
         _ => match map.get("error").and_then(Value::as_str) {
             Some(e) => e.to_owned(),
-            None => format!("The backend answered HTTP {status} ({})", reason_phrase(status)),
+            None => format!(
+                "The backend answered HTTP {status} ({})",
+                reason_phrase(status)
+            ),
         },
     };
     let code = match map.remove("code") {
@@ -139,7 +178,13 @@ pub fn error_from_response(status: u16, body: &str) -> Error {
         .and_then(|s| u16::try_from(s).ok())
         .filter(|s| (100..600).contains(s))
         .unwrap_or(status);
-    Error::Backend(BackendError { code, message, http_status, hint, extra: map })
+    Error::Backend(BackendError {
+        code,
+        message,
+        http_status,
+        hint,
+        extra: map,
+    })
 }
 
 fn reason_phrase(status: u16) -> &'static str {
@@ -196,27 +241,76 @@ mod tests {
     #[test]
     fn non_envelopes_become_http_status_codes() {
         for (status, body, code, msg) in [
-            (502, "<html><body>Bad Gateway</body></html>", "http_502", "The backend answered HTTP 502 (Bad Gateway)"),
-            (404, r#"{"statusCode":404,"message":"Cannot GET /x"}"#, "http_404", "Cannot GET /x"),
-            (400, r#"{"message":["planId must be a string","nonce is required"]}"#, "http_400", "planId must be a string; nonce is required"),
-            (500, "", "http_500", "The backend answered HTTP 500 (Internal Server Error)"),
-            (418, "[]", "http_418", "The backend answered HTTP 418 (unexpected status)"),
+            (
+                502,
+                "<html><body>Bad Gateway</body></html>",
+                "http_502",
+                "The backend answered HTTP 502 (Bad Gateway)",
+            ),
+            (
+                404,
+                r#"{"statusCode":404,"message":"Cannot GET /x"}"#,
+                "http_404",
+                "Cannot GET /x",
+            ),
+            (
+                400,
+                r#"{"message":["planId must be a string","nonce is required"]}"#,
+                "http_400",
+                "planId must be a string; nonce is required",
+            ),
+            (
+                500,
+                "",
+                "http_500",
+                "The backend answered HTTP 500 (Internal Server Error)",
+            ),
+            (
+                418,
+                "[]",
+                "http_418",
+                "The backend answered HTTP 418 (unexpected status)",
+            ),
         ] {
             let e = error_from_response(status, body);
-            assert_eq!((e.code().as_ref(), e.to_string().as_str(), e.http_status()), (code, msg, Some(status)));
+            assert_eq!(
+                (e.code().as_ref(), e.to_string().as_str(), e.http_status()),
+                (code, msg, Some(status))
+            );
         }
     }
 
     #[test]
     fn invalid_json_in_a_2xx_is_an_invalid_response() {
-        let e = parse_any(HttpResponse { status: 200, body: "<html>".into() }).unwrap_err();
-        assert_eq!((e.code().as_ref(), e.http_status()), ("invalid_response", Some(200)));
-        assert_eq!(parse_any(HttpResponse { status: 204, body: String::new() }).unwrap(), Value::Null);
+        let e = parse_any(HttpResponse {
+            status: 200,
+            body: "<html>".into(),
+        })
+        .unwrap_err();
+        assert_eq!(
+            (e.code().as_ref(), e.http_status()),
+            ("invalid_response", Some(200))
+        );
+        assert_eq!(
+            parse_any(HttpResponse {
+                status: 204,
+                body: String::new()
+            })
+            .unwrap(),
+            Value::Null
+        );
     }
 
     #[test]
     fn query_strings_skip_absent_values_and_encode() {
-        assert_eq!(query(&[("page", Some("1".into())), ("x", None), ("sortBy", Some("a b".into()))]), "?page=1&sortBy=a%20b");
+        assert_eq!(
+            query(&[
+                ("page", Some("1".into())),
+                ("x", None),
+                ("sortBy", Some("a b".into()))
+            ]),
+            "?page=1&sortBy=a%20b"
+        );
         assert_eq!(query(&[("x", None)]), "");
     }
 }

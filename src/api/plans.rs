@@ -1,14 +1,19 @@
 //! Plans: registration (credits, time, trial), lookup, balance, ordering
 //! (crypto and fiat), and the price/credits configuration helpers that build
-//! registration bodies exactly as the official SDKs do.
+//! registration bodies as the official SDKs do.
+//!
+//! The client reads and writes these as JSON values; the typed structs below
+//! describe the same wire format for servers and tests.
 
+use super::x402::normalize_balance;
 use super::{parse_any, query, Auth, Call};
-use crate::api::x402::PlanBalance;
 use crate::error::{Error, Result};
+use crate::protocol::json::{self, Object, ObjectBuilder};
 use crate::protocol::url::encode_segment;
 use crate::protocol::{ClientConfig, Uint256};
+use crate::transport::HttpResponse;
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value};
 
 /// The zero address (native token, unused contract slots).
 pub const ZERO_ADDRESS: &str = "0x0000000000000000000000000000000000000000";
@@ -133,9 +138,31 @@ pub enum AccessLimit {
 }
 
 impl AccessLimit {
-    /// What a credits config implies when no limit is named: time when it has a duration.
-    pub fn implied_by(credits: &CreditsConfig) -> Self {
-        if credits.duration_secs.is_zero() { AccessLimit::Credits } else { AccessLimit::Time }
+    /// `"credits"` or `"time"`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AccessLimit::Credits => "credits",
+            AccessLimit::Time => "time",
+        }
+    }
+
+    /// Parses `"credits"` / `"time"`.
+    pub fn parse(s: &str) -> Result<Self> {
+        match s {
+            "credits" => Ok(AccessLimit::Credits),
+            "time" => Ok(AccessLimit::Time),
+            other => Err(Error::validation(format!(
+                "accessLimit must be \"credits\" or \"time\", got {other:?}"
+            ))),
+        }
+    }
+
+    /// What a (normalised) credits config implies when no limit is named: time when it has a duration.
+    pub fn implied_by(credits: &Value) -> Self {
+        match credits.get("durationSecs").and_then(Value::as_str) {
+            Some(d) if d != "0" => AccessLimit::Time,
+            _ => AccessLimit::Credits,
+        }
     }
 }
 
@@ -159,129 +186,292 @@ pub struct RegisterPlanRequest {
 
 /// Checks an Ethereum address (`0x` + 40 hex digits).
 pub fn check_address(what: &str, address: &str) -> Result<()> {
-    let ok = address.len() == 42 && address.starts_with("0x") && address[2..].bytes().all(|b| b.is_ascii_hexdigit());
-    if ok { Ok(()) } else { Err(Error::validation(format!("{what} {address:?} is not a valid Ethereum address"))) }
-}
-
-fn price(amounts: Vec<Uint256>, receivers: Vec<String>, token_address: &str, is_crypto: bool) -> PriceConfig {
-    PriceConfig {
-        token_address: token_address.to_owned(),
-        amounts,
-        receivers,
-        contract_address: zero_address(),
-        fee_controller: zero_address(),
-        external_price_address: zero_address(),
-        template_address: zero_address(),
-        is_crypto,
-        currency: None,
-        other: Map::new(),
+    let ok = address.len() == 42
+        && address.starts_with("0x")
+        && address[2..].bytes().all(|b| b.is_ascii_hexdigit());
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::validation(format!(
+            "{what} {address:?} is not a valid Ethereum address"
+        )))
     }
 }
 
+// ---- configuration helpers (getFreePriceConfig, getFixedCreditsConfig, ...) ----
+
+fn price(
+    amounts: Vec<Value>,
+    receivers: Vec<Value>,
+    token_address: &str,
+    is_crypto: bool,
+) -> Value {
+    ObjectBuilder::new()
+        .put("tokenAddress", token_address)
+        .put("amounts", amounts)
+        .put("receivers", receivers)
+        .put("contractAddress", ZERO_ADDRESS)
+        .put("feeController", ZERO_ADDRESS)
+        .put("externalPriceAddress", ZERO_ADDRESS)
+        .put("templateAddress", ZERO_ADDRESS)
+        .put("isCrypto", is_crypto)
+        .build()
+}
+
 /// A free plan: no amounts, no receivers, `isCrypto: true`.
-pub fn free_price_config() -> PriceConfig {
+pub fn free_price_config() -> Value {
     price(vec![], vec![], ZERO_ADDRESS, true)
 }
 
 /// A crypto price in `token_address` (zero address: the native token).
-pub fn crypto_price_config(amount: Uint256, receiver: &str, token_address: Option<&str>) -> Result<PriceConfig> {
+pub fn crypto_price_config(
+    amount: Uint256,
+    receiver: &str,
+    token_address: Option<&str>,
+) -> Result<Value> {
     check_address("Receiver address", receiver)?;
-    let token = token_address.filter(|t| !t.is_empty()).unwrap_or(ZERO_ADDRESS);
+    let token = token_address
+        .filter(|t| !t.is_empty())
+        .unwrap_or(ZERO_ADDRESS);
     check_address("Token address", token)?;
-    Ok(price(vec![amount], vec![receiver.to_owned()], token, true))
+    Ok(price(
+        vec![amount.into()],
+        vec![receiver.into()],
+        token,
+        true,
+    ))
 }
 
 /// A fiat price (6-decimal units: `1000000` = $1.00, the minimum).
-pub fn fiat_price_config(amount: Uint256, receiver: &str) -> Result<PriceConfig> {
+pub fn fiat_price_config(amount: Uint256, receiver: &str) -> Result<Value> {
     check_address("Receiver address", receiver)?;
-    Ok(price(vec![amount], vec![receiver.to_owned()], ZERO_ADDRESS, false))
+    Ok(price(
+        vec![amount.into()],
+        vec![receiver.into()],
+        ZERO_ADDRESS,
+        false,
+    ))
 }
 
-fn credits(fixed: bool, duration: Uint256, amount: Uint256, min: Uint256, max: Uint256) -> CreditsConfig {
-    CreditsConfig {
-        is_redemption_amount_fixed: fixed,
-        redemption_type: redemption::ONLY_OWNER,
-        onchain_mirror: false,
-        duration_secs: duration,
-        amount,
-        min_amount: min,
-        max_amount: max,
-        other: Map::new(),
-    }
+fn credits(fixed: bool, duration: Uint256, amount: Uint256, min: Uint256, max: Uint256) -> Value {
+    ObjectBuilder::new()
+        .put("isRedemptionAmountFixed", fixed)
+        .put("redemptionType", redemption::ONLY_OWNER)
+        .put("onchainMirror", false)
+        .put("durationSecs", duration)
+        .put("amount", amount)
+        .put("minAmount", min)
+        .put("maxAmount", max)
+        .build()
 }
 
 /// `granted` credits, `per_request` each request.
-pub fn fixed_credits_config(granted: Uint256, per_request: Uint256) -> CreditsConfig {
-    credits(true, Uint256::from(0), granted, per_request.clone(), per_request)
+pub fn fixed_credits_config(granted: Uint256, per_request: Uint256) -> Value {
+    credits(
+        true,
+        Uint256::from(0),
+        granted,
+        per_request.clone(),
+        per_request,
+    )
 }
 
 /// `granted` credits, between `min` and `max` each request.
-pub fn dynamic_credits_config(granted: Uint256, min: Uint256, max: Uint256) -> CreditsConfig {
+pub fn dynamic_credits_config(granted: Uint256, min: Uint256, max: Uint256) -> Value {
     credits(false, Uint256::from(0), granted, min, max)
 }
 
 /// Access for `duration_secs` seconds.
-pub fn expirable_duration_config(duration_secs: Uint256) -> CreditsConfig {
-    credits(false, duration_secs, Uint256::from(1), Uint256::from(1), Uint256::from(1))
+pub fn expirable_duration_config(duration_secs: Uint256) -> Value {
+    credits(
+        false,
+        duration_secs,
+        Uint256::from(1),
+        Uint256::from(1),
+        Uint256::from(1),
+    )
 }
 
 /// Access that never expires.
-pub fn non_expirable_duration_config() -> CreditsConfig {
+pub fn non_expirable_duration_config() -> Value {
     expirable_duration_config(Uint256::from(0))
 }
 
-/// Builds the registration call after checking the configs fit the access limit.
-pub fn register_plan(cfg: &ClientConfig, mut metadata: PlanMetadata, price: PriceConfig, credits: CreditsConfig, access_limit: AccessLimit, trial: bool, nonce: Uint256) -> Result<Call<PlanIdAnswer>> {
-    if metadata.name.trim().is_empty() {
-        return Err(Error::validation("plan metadata name is required"));
+// ---- registration ----------------------------------------------------------
+
+/// Checks a plan's `metadataAttributes` (a name is required) and returns it
+/// with `isTrialPlan` set when `trial`.
+pub fn normalize_plan_metadata(metadata: &Value, trial: bool, what: &str) -> Result<Object> {
+    let mut out = json::object(metadata, what)?.clone();
+    if json::opt_str(&out, "name", what)?.is_none_or(|n| n.trim().is_empty()) {
+        return Err(Error::validation(format!("{what}.name is required")));
     }
-    if price.amounts.len() != price.receivers.len() {
-        return Err(Error::validation("priceConfig.amounts and priceConfig.receivers must have the same length"));
+    if trial {
+        out.insert("isTrialPlan".into(), Value::Bool(true));
     }
-    for receiver in &price.receivers {
-        check_address("Receiver address", receiver)?;
-    }
-    if access_limit == AccessLimit::Credits {
-        if credits.amount.is_zero() {
-            return Err(Error::validation("creditsConfig.amount (credits granted) must be at least 1"));
-        }
-        if credits.min_amount > credits.max_amount {
-            return Err(Error::validation("The creditsConfig.minAmount can not be more than creditsConfig.maxAmount"));
-        }
-    }
-    let is_trial = trial || metadata.is_trial_plan.unwrap_or(false);
-    if is_trial {
-        metadata.is_trial_plan = Some(true);
-    }
-    let body = RegisterPlanRequest {
-        metadata_attributes: metadata,
-        price_config: price,
-        credits_config: credits,
-        nonce,
-        is_trial_plan: is_trial,
-        access_limit,
+    Ok(out)
+}
+
+/// Checks a `priceConfig` and writes it in wire order: amounts as decimal
+/// strings, one valid receiver per amount, missing addresses the zero address.
+pub fn normalize_price_config(price: &Value) -> Result<Value> {
+    const WHAT: &str = "priceConfig";
+    let o = json::object(price, WHAT)?;
+    let list = |key: &str| match o.get(key) {
+        None | Some(Value::Null) => Ok(vec![]),
+        Some(Value::Array(items)) => Ok(items.clone()),
+        Some(_) => Err(Error::validation(format!("{WHAT}.{key} must be a list"))),
     };
-    Ok(Call { request: super::build_request(cfg, "POST", "api/v1/protocol/plans", Auth::Bearer, Some(&body))?, parse: parse_plan_id })
+    let amounts = list("amounts")?
+        .iter()
+        .map(|a| {
+            Uint256::from_json(a)
+                .map(Value::from)
+                .map_err(|e| Error::validation(format!("{WHAT}.amounts: {e}")))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let receivers = list("receivers")?;
+    if amounts.len() != receivers.len() {
+        return Err(Error::validation(
+            "priceConfig.amounts and priceConfig.receivers must have the same length",
+        ));
+    }
+    for r in &receivers {
+        check_address("Receiver address", r.as_str().unwrap_or(""))?;
+    }
+    let address = |key: &str| -> Result<String> {
+        let a = json::opt_str(o, key, WHAT)?.unwrap_or(ZERO_ADDRESS);
+        check_address(&format!("{WHAT}.{key}"), a)?;
+        Ok(a.to_owned())
+    };
+    Ok(ObjectBuilder::new()
+        .put("tokenAddress", address("tokenAddress")?)
+        .put("amounts", amounts)
+        .put("receivers", receivers)
+        .put("contractAddress", address("contractAddress")?)
+        .put("feeController", address("feeController")?)
+        .put("externalPriceAddress", address("externalPriceAddress")?)
+        .put("templateAddress", address("templateAddress")?)
+        .put(
+            "isCrypto",
+            json::opt_bool(o, "isCrypto", WHAT)?.unwrap_or(true),
+        )
+        .rest(o)
+        .build())
 }
 
-/// `{planId}`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct PlanIdAnswer {
-    /// The new plan.
-    pub plan_id: String,
+/// Checks a `creditsConfig` and writes it in wire order with its numbers as
+/// decimal strings. A credits plan must grant at least one credit and have
+/// `minAmount <= maxAmount`.
+pub fn normalize_credits_config(
+    credits: &Value,
+    access_limit: Option<AccessLimit>,
+) -> Result<Value> {
+    const WHAT: &str = "creditsConfig";
+    let o = json::object(credits, WHAT)?;
+    let uint = |key: &str, default: u64| -> Result<Uint256> {
+        Ok(json::opt_uint(o, key, WHAT)?.unwrap_or_else(|| Uint256::from(default)))
+    };
+    let (amount, min, max) = (
+        uint("amount", 0)?,
+        uint("minAmount", 1)?,
+        uint("maxAmount", 1)?,
+    );
+    let redemption_type = match o.get("redemptionType") {
+        None | Some(Value::Null) => redemption::ONLY_OWNER,
+        Some(v) => v
+            .as_u64()
+            .filter(|n| *n <= 2)
+            .map(|n| n as u8)
+            .ok_or_else(|| Error::validation("creditsConfig.redemptionType must be 0, 1 or 2"))?,
+    };
+    let out = ObjectBuilder::new()
+        .put(
+            "isRedemptionAmountFixed",
+            json::opt_bool(o, "isRedemptionAmountFixed", WHAT)?.unwrap_or(false),
+        )
+        .put("redemptionType", redemption_type)
+        .put(
+            "onchainMirror",
+            json::opt_bool(o, "onchainMirror", WHAT)?.unwrap_or(false),
+        )
+        .put("durationSecs", uint("durationSecs", 0)?)
+        .put("amount", amount.clone())
+        .put("minAmount", min.clone())
+        .put("maxAmount", max.clone())
+        .rest(o)
+        .build();
+    if access_limit.unwrap_or_else(|| AccessLimit::implied_by(&out)) == AccessLimit::Credits {
+        if amount.is_zero() {
+            return Err(Error::validation(
+                "creditsConfig.amount (credits granted) must be at least 1",
+            ));
+        }
+        if min > max {
+            return Err(Error::validation(
+                "The creditsConfig.minAmount can not be more than creditsConfig.maxAmount",
+            ));
+        }
+    }
+    Ok(out)
 }
 
-fn parse_plan_id(response: crate::transport::HttpResponse) -> Result<PlanIdAnswer> {
+/// Builds the registration call (`POST api/v1/protocol/plans`) after checking
+/// the configs; `access_limit` defaults to what the credits config implies.
+pub fn register_plan(
+    cfg: &ClientConfig,
+    metadata: &Value,
+    price: &Value,
+    credits: &Value,
+    access_limit: Option<AccessLimit>,
+    trial: bool,
+    nonce: Uint256,
+) -> Result<Call<Value>> {
+    let metadata = normalize_plan_metadata(metadata, trial, "planMetadata")?;
+    let is_trial = metadata
+        .get("isTrialPlan")
+        .and_then(Value::as_bool)
+        .unwrap_or(false);
+    let price = normalize_price_config(price)?;
+    let credits = normalize_credits_config(credits, access_limit)?;
+    let limit = access_limit.unwrap_or_else(|| AccessLimit::implied_by(&credits));
+    let body = ObjectBuilder::new()
+        .put("metadataAttributes", Value::Object(metadata))
+        .put("priceConfig", price)
+        .put("creditsConfig", credits)
+        .put("nonce", nonce)
+        .put("isTrialPlan", is_trial)
+        .put("accessLimit", limit.as_str())
+        .build();
+    Ok(Call {
+        request: super::build_request(
+            cfg,
+            "POST",
+            "api/v1/protocol/plans",
+            Auth::Bearer,
+            Some(&body),
+        )?,
+        parse: parse_plan_id,
+    })
+}
+
+fn parse_plan_id(response: HttpResponse) -> Result<Value> {
     let status = response.status;
     let v = parse_any(response)?;
-    let id = v.get("planId").or_else(|| v.pointer("/data/planId"));
-    match id {
-        Some(Value::String(s)) => Ok(PlanIdAnswer { plan_id: s.clone() }),
-        Some(Value::Number(n)) => Ok(PlanIdAnswer { plan_id: n.to_string() }),
-        _ => Err(Error::InvalidResponse { status, message: "The backend's answer has no planId".into() }),
+    match v
+        .get("planId")
+        .or_else(|| v.pointer("/data/planId"))
+        .and_then(json::id_value)
+    {
+        Some(id) if !id.is_empty() => Ok(ObjectBuilder::new().put("planId", id).build()),
+        _ => Err(Error::InvalidResponse {
+            status,
+            message: "The backend's answer has no planId".into(),
+        }),
     }
 }
+
+// ---- calls -----------------------------------------------------------------
 
 fn plan_path(plan_id: &str) -> Result<String> {
     let plan_id = plan_id.trim();
@@ -293,60 +483,90 @@ fn plan_path(plan_id: &str) -> Result<String> {
 
 /// `GET api/v1/protocol/plans/:planId` (public).
 pub fn get_plan(cfg: &ClientConfig, plan_id: &str) -> Result<Call<Value>> {
-    Ok(Call { request: super::build_request(cfg, "GET", &plan_path(plan_id)?, Auth::Public, None::<&()>)?, parse: parse_any })
+    Ok(Call {
+        request: super::build_request(cfg, "GET", &plan_path(plan_id)?, Auth::Public, None::<&()>)?,
+        parse: parse_any,
+    })
 }
 
-/// Paging of `getPlans`.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct PlansQuery {
-    /// Page number (1-based).
-    #[serde(default)]
-    pub page: Option<u64>,
-    /// Page size.
-    #[serde(default)]
-    pub offset: Option<u64>,
-    /// Field to sort by.
-    #[serde(default)]
-    pub sort_by: Option<String>,
-    /// `asc` or `desc`.
-    #[serde(default)]
-    pub sort_order: Option<String>,
-}
-
-/// `GET api/v1/protocol/plans?page&offset&sortBy&sortOrder`: the caller's plans.
-pub fn get_plans(cfg: &ClientConfig, q: &PlansQuery) -> Result<Call<Value>> {
-    if let Some(order) = q.sort_order.as_deref() {
-        if order != "asc" && order != "desc" {
-            return Err(Error::validation("sortOrder must be \"asc\" or \"desc\""));
-        }
+/// `GET api/v1/protocol/plans?page&offset&sortBy&sortOrder`: the caller's
+/// plans. `options`: `{page?, offset?, sortBy?, sortOrder?}` or `null`.
+pub fn get_plans(cfg: &ClientConfig, options: &Value) -> Result<Call<Value>> {
+    const WHAT: &str = "options";
+    let empty = Map::new();
+    let o = json::opt_object(Some(options), WHAT)?.unwrap_or(&empty);
+    let sort_order = json::opt_str(o, "sortOrder", WHAT)?.unwrap_or("desc");
+    if sort_order != "asc" && sort_order != "desc" {
+        return Err(Error::validation("sortOrder must be \"asc\" or \"desc\""));
     }
     let path = format!(
         "api/v1/protocol/plans{}",
         query(&[
-            ("page", Some(q.page.unwrap_or(1).to_string())),
-            ("offset", Some(q.offset.unwrap_or(100).to_string())),
-            ("sortBy", Some(q.sort_by.clone().unwrap_or_else(|| "created".into()))),
-            ("sortOrder", Some(q.sort_order.clone().unwrap_or_else(|| "desc".into()))),
+            (
+                "page",
+                Some(json::opt_count(o, "page", WHAT)?.unwrap_or(1).to_string())
+            ),
+            (
+                "offset",
+                Some(
+                    json::opt_count(o, "offset", WHAT)?
+                        .unwrap_or(100)
+                        .to_string()
+                )
+            ),
+            (
+                "sortBy",
+                Some(
+                    json::opt_str(o, "sortBy", WHAT)?
+                        .unwrap_or("created")
+                        .to_owned()
+                )
+            ),
+            ("sortOrder", Some(sort_order.to_owned())),
         ])
     );
-    Ok(Call { request: super::build_request(cfg, "GET", &path, Auth::Bearer, None::<&()>)?, parse: parse_any })
+    Ok(Call {
+        request: super::build_request(cfg, "GET", &path, Auth::Bearer, None::<&()>)?,
+        parse: parse_any,
+    })
 }
 
-/// `GET api/v1/protocol/plans/:planId/balance/:holder` (public).
-pub fn get_plan_balance(cfg: &ClientConfig, plan_id: &str, holder: &str) -> Result<Call<PlanBalance>> {
+/// `GET api/v1/protocol/plans/:planId/balance/:holder` (public), with
+/// `balance` a decimal string and `isSubscriber` a boolean.
+pub fn get_plan_balance(cfg: &ClientConfig, plan_id: &str, holder: &str) -> Result<Call<Value>> {
     let holder = holder.trim();
     if holder.is_empty() {
-        return Err(Error::validation("holder address is required (the API key has no sub claim)"));
+        return Err(Error::validation(
+            "holder address is required (the API key has no sub claim)",
+        ));
     }
     let path = format!("{}/balance/{}", plan_path(plan_id)?, encode_segment(holder));
-    Call::json(cfg, "GET", &path, Auth::Public, None::<&()>)
+    Ok(Call {
+        request: super::build_request(cfg, "GET", &path, Auth::Public, None::<&()>)?,
+        parse: parse_balance,
+    })
+}
+
+fn parse_balance(response: HttpResponse) -> Result<Value> {
+    let status = response.status;
+    let mut v = parse_any(response)?;
+    if !v.is_object() {
+        return Err(Error::InvalidResponse {
+            status,
+            message: "The backend's answer is not a balance".into(),
+        });
+    }
+    normalize_balance(&mut v);
+    Ok(v)
 }
 
 /// `POST api/v1/protocol/plans/:planId/order` (no body): `{success, txHash?, message?}`.
 pub fn order_plan(cfg: &ClientConfig, plan_id: &str) -> Result<Call<Value>> {
     let path = format!("{}/order", plan_path(plan_id)?);
-    Ok(Call { request: super::build_request(cfg, "POST", &path, Auth::Bearer, None::<&()>)?, parse: parse_any })
+    Ok(Call {
+        request: super::build_request(cfg, "POST", &path, Auth::Bearer, None::<&()>)?,
+        parse: parse_any,
+    })
 }
 
 /// `POST api/v1/fiat/stripe/payment` `{sessionType: "embedded", planId}`: a checkout link.
@@ -355,38 +575,118 @@ pub fn order_fiat_plan(cfg: &ClientConfig, plan_id: &str) -> Result<Call<Value>>
     if plan_id.is_empty() {
         return Err(Error::validation("planId is required"));
     }
-    let body = json!({"sessionType": "embedded", "planId": plan_id});
-    Ok(Call { request: super::build_request(cfg, "POST", "api/v1/fiat/stripe/payment", Auth::Bearer, Some(&body))?, parse: parse_any })
+    let body = ObjectBuilder::new()
+        .put("sessionType", "embedded")
+        .put("planId", plan_id)
+        .build();
+    Ok(Call {
+        request: super::build_request(
+            cfg,
+            "POST",
+            "api/v1/fiat/stripe/payment",
+            Auth::Bearer,
+            Some(&body),
+        )?,
+        parse: parse_any,
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     const RECEIVER: &str = "0x1234567890abcdef1234567890ABCDEF12345678";
 
     #[test]
     fn price_helpers_match_the_official_shapes() {
-        let free = serde_json::to_string(&free_price_config()).unwrap();
-        assert_eq!(free, r#"{"tokenAddress":"0x0000000000000000000000000000000000000000","amounts":[],"receivers":[],"contractAddress":"0x0000000000000000000000000000000000000000","feeController":"0x0000000000000000000000000000000000000000","externalPriceAddress":"0x0000000000000000000000000000000000000000","templateAddress":"0x0000000000000000000000000000000000000000","isCrypto":true}"#);
+        let free = free_price_config().to_string();
+        assert_eq!(
+            free,
+            r#"{"tokenAddress":"0x0000000000000000000000000000000000000000","amounts":[],"receivers":[],"contractAddress":"0x0000000000000000000000000000000000000000","feeController":"0x0000000000000000000000000000000000000000","externalPriceAddress":"0x0000000000000000000000000000000000000000","templateAddress":"0x0000000000000000000000000000000000000000","isCrypto":true}"#
+        );
+        let typed: PriceConfig = serde_json::from_str(&free).unwrap();
+        assert_eq!(
+            serde_json::to_string(&typed).unwrap(),
+            free,
+            "the typed wire struct agrees"
+        );
         let fiat = fiat_price_config(Uint256::from(1_000_000), RECEIVER).unwrap();
-        assert_eq!((fiat.is_crypto, fiat.amounts[0].as_str()), (false, "1000000"));
+        assert_eq!(
+            (fiat["isCrypto"].as_bool(), fiat["amounts"][0].as_str()),
+            (Some(false), Some("1000000"))
+        );
         let usdc = "0x036CbD53842c5426634e7929541eC2318f3dCF7e";
         let erc20 = crypto_price_config(Uint256::from(5), RECEIVER, Some(usdc)).unwrap();
-        assert_eq!((erc20.token_address.as_str(), erc20.is_crypto), (usdc, true));
-        assert!(crypto_price_config(Uint256::from(5), "0x123", None).unwrap_err().to_string().contains("not a valid Ethereum address"));
+        assert_eq!(
+            (erc20["tokenAddress"].as_str(), erc20["isCrypto"].as_bool()),
+            (Some(usdc), Some(true))
+        );
+        assert!(crypto_price_config(Uint256::from(5), "0x123", None)
+            .unwrap_err()
+            .to_string()
+            .contains("not a valid Ethereum address"));
         assert!(crypto_price_config(Uint256::from(5), RECEIVER, Some("usdc")).is_err());
     }
 
     #[test]
     fn credits_helpers_match_the_official_shapes() {
-        let fixed = serde_json::to_value(fixed_credits_config(Uint256::from(100), Uint256::from(2))).unwrap();
-        assert_eq!(fixed, json!({"isRedemptionAmountFixed":true,"redemptionType":1,"onchainMirror":false,"durationSecs":"0","amount":"100","minAmount":"2","maxAmount":"2"}));
-        let dynamic = dynamic_credits_config(Uint256::from(100), Uint256::from(1), Uint256::from(5));
-        assert!(!dynamic.is_redemption_amount_fixed);
+        let fixed = fixed_credits_config(Uint256::from(100), Uint256::from(2));
+        assert_eq!(
+            fixed,
+            json!({"isRedemptionAmountFixed":true,"redemptionType":1,"onchainMirror":false,"durationSecs":"0","amount":"100","minAmount":"2","maxAmount":"2"})
+        );
+        let typed: CreditsConfig = serde_json::from_value(fixed.clone()).unwrap();
+        assert_eq!(serde_json::to_value(&typed).unwrap(), fixed);
+        let dynamic =
+            dynamic_credits_config(Uint256::from(100), Uint256::from(1), Uint256::from(5));
+        assert_eq!(dynamic["isRedemptionAmountFixed"], false);
         let week = expirable_duration_config(Uint256::from(604_800));
-        assert_eq!((week.duration_secs.as_str(), AccessLimit::implied_by(&week)), ("604800", AccessLimit::Time));
+        assert_eq!(
+            (
+                week["durationSecs"].as_str(),
+                AccessLimit::implied_by(&week)
+            ),
+            (Some("604800"), AccessLimit::Time)
+        );
         assert_eq!(AccessLimit::implied_by(&dynamic), AccessLimit::Credits);
-        assert_eq!(non_expirable_duration_config().duration_secs.as_str(), "0");
+        assert_eq!(non_expirable_duration_config()["durationSecs"], "0");
+    }
+
+    #[test]
+    fn user_configs_are_normalised_and_checked() {
+        // Official-SDK style input: bigints arrive as strings or numbers, extra fields are kept.
+        let price = json!({"amounts": [1000000], "receivers": [RECEIVER], "isCrypto": false, "tokenAddress": "0x0000000000000000000000000000000000000000", "extraField": 1});
+        let p = normalize_price_config(&price).unwrap();
+        assert_eq!(
+            (
+                p["amounts"][0].as_str(),
+                p["extraField"].as_u64(),
+                p["feeController"].as_str()
+            ),
+            (Some("1000000"), Some(1), Some(ZERO_ADDRESS))
+        );
+        assert!(normalize_price_config(&json!({"amounts": [1], "receivers": []})).is_err());
+        assert!(normalize_price_config(&json!({"amounts": [1], "receivers": ["nope"]})).is_err());
+        let credits = json!({"amount": "10", "minAmount": 2, "maxAmount": 1});
+        assert!(
+            normalize_credits_config(&credits, Some(AccessLimit::Credits))
+                .unwrap_err()
+                .to_string()
+                .contains("minAmount")
+        );
+        assert!(normalize_credits_config(&json!({"amount": 0}), None)
+            .unwrap_err()
+            .to_string()
+            .contains("at least 1"));
+        assert!(
+            normalize_credits_config(&json!({"durationSecs": 60}), Some(AccessLimit::Time)).is_ok()
+        );
+        assert!(normalize_plan_metadata(&json!({"name": " "}), false, "planMetadata").is_err());
+        assert_eq!(
+            normalize_plan_metadata(&json!({"name": "P"}), true, "planMetadata").unwrap()
+                ["isTrialPlan"],
+            true
+        );
     }
 }

@@ -1,16 +1,298 @@
 //! The x402 facilitator calls: mint an access token (`api/v1/x402/permissions`),
-//! verify (`api/v1/x402/verify`) and settle (`api/v1/x402/settle`), with their
-//! wire types. Field order matches the spec's wire examples byte for byte.
+//! verify (`api/v1/x402/verify`) and settle (`api/v1/x402/settle`).
+//!
+//! The client builds and reads these bodies as JSON values (see
+//! [`crate::protocol::json`]); the typed structs further down describe the same
+//! wire format for servers (nvm-local) and for tests that cross-check the bytes.
 
-use super::{Auth, Call};
+use super::{parse_any, Auth, Call};
 use crate::error::{Error, Result};
-use crate::protocol::payment_required::Resource;
+use crate::protocol::json::{self, Object, ObjectBuilder};
+use crate::protocol::payment_required::{check_payment_required, Resource};
 use crate::protocol::{ClientConfig, PaymentRequired, Uint256, SCHEME_ERC4337};
+use crate::transport::HttpResponse;
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::{Map, Value};
 
+/// What [`mint`] found worth a warning (shown once per client).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MintWarning {
+    /// The deprecated inline delegation fields were used.
+    InlineDelegation,
+}
+
+/// The deprecation warning text.
+pub const INLINE_DELEGATION_WARNING: &str = "nvm-x402: tokenOptions.delegationConfig with inline fields (spendingLimitCents, durationSecs, providerPaymentMethodId, cardId, currency) is deprecated; create a delegation with payments.delegation.createDelegation and pass { delegationId }.";
+
+/// The deprecated inline fields of `delegationConfig`.
+pub const INLINE_DELEGATION_FIELDS: [&str; 5] = [
+    "spendingLimitCents",
+    "durationSecs",
+    "providerPaymentMethodId",
+    "cardId",
+    "currency",
+];
+
+/// Validates the inputs of `getX402AccessToken(planId, agentId?, tokenOptions?)`
+/// and builds the mint call. Nothing is sent when validation fails.
+///
+/// `token_options`: `{scheme?, network?, delegationConfig, tokenVersion?, resource?, httpVerb?}` (or `null`).
+pub fn mint(
+    cfg: &ClientConfig,
+    plan_id: &str,
+    agent_id: Option<&str>,
+    token_options: &Value,
+) -> Result<(Call<Value>, Option<MintWarning>)> {
+    const WHAT: &str = "tokenOptions";
+    let plan_id = plan_id.trim();
+    if plan_id.is_empty() {
+        return Err(Error::validation("planId is required"));
+    }
+    let empty = Map::new();
+    let options = json::opt_object(Some(token_options), WHAT)?.unwrap_or(&empty);
+    let scheme = json::opt_str(options, "scheme", WHAT)?
+        .filter(|s| !s.is_empty())
+        .unwrap_or(SCHEME_ERC4337);
+    let network = json::opt_str(options, "network", WHAT)?
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| cfg.default_network(scheme));
+    let required = || {
+        Error::validation(format!(
+            "delegationConfig is required for {scheme} token generation"
+        ))
+    };
+    let config = json::opt_object(
+        options.get("delegationConfig"),
+        "tokenOptions.delegationConfig",
+    )?
+    .ok_or_else(required)?;
+    let (delegation_config, warning) = delegation_config(config, scheme)?;
+    let token_version = match options.get("tokenVersion") {
+        None | Some(Value::Null) => None,
+        Some(v) => match v.as_u64() {
+            Some(n @ (2 | 3)) => Some(n),
+            _ => {
+                return Err(Error::validation(format!(
+                    "tokenVersion must be 2 or 3, got {v}"
+                )))
+            }
+        },
+    };
+    let resource = match json::opt_object(options.get("resource"), "tokenOptions.resource")? {
+        None => None,
+        Some(r) => {
+            if json::opt_str(r, "url", "tokenOptions.resource")?.is_none() {
+                return Err(Error::validation("tokenOptions.resource.url is required"));
+            }
+            Some(Value::Object(r.clone()))
+        }
+    };
+    let http_verb = json::opt_str(options, "httpVerb", WHAT)?
+        .filter(|v| !v.is_empty())
+        .map(str::to_ascii_uppercase);
+    let extra = ObjectBuilder::new()
+        .put_opt("agentId", agent_id.map(str::trim).filter(|a| !a.is_empty()))
+        .put_opt("httpVerb", http_verb)
+        .build();
+    let accepted = ObjectBuilder::new()
+        .put("scheme", scheme)
+        .put("network", network)
+        .put("planId", plan_id)
+        .put("extra", extra)
+        .build();
+    let body = ObjectBuilder::new()
+        .put("accepted", accepted)
+        .put("delegationConfig", delegation_config)
+        .put_opt("resource", resource)
+        .put_opt("tokenVersion", token_version)
+        .build();
+    let call = Call {
+        request: super::build_request(
+            cfg,
+            "POST",
+            "api/v1/x402/permissions",
+            Auth::Bearer,
+            Some(&body),
+        )?,
+        parse: parse_mint,
+    };
+    Ok((call, warning))
+}
+
+/// Checks `delegationConfig` and returns it as sent (counts as JSON numbers).
+fn delegation_config(config: &Object, scheme: &str) -> Result<(Value, Option<MintWarning>)> {
+    const WHAT: &str = "delegationConfig";
+    let id = json::opt_str(config, "delegationId", WHAT)?;
+    let inline = INLINE_DELEGATION_FIELDS
+        .iter()
+        .any(|f| config.get(*f).is_some_and(|v| !v.is_null()));
+    let warning = match id {
+        Some(id) if id.trim().is_empty() => {
+            return Err(Error::validation(
+                "delegationConfig.delegationId must not be empty or blank",
+            ))
+        }
+        Some(_) => None,
+        None if inline => Some(MintWarning::InlineDelegation),
+        None => return Err(Error::validation(format!(
+            "delegationConfig is required for {scheme} token generation: pass {{ delegationId }}"
+        ))),
+    };
+    let mut out = config.clone();
+    for key in ["spendingLimitCents", "durationSecs"] {
+        if let Some(n) = json::opt_count(config, key, WHAT)? {
+            out.insert(key.to_owned(), Value::from(n));
+        }
+    }
+    Ok((Value::Object(out), warning))
+}
+
+fn parse_mint(response: HttpResponse) -> Result<Value> {
+    let status = response.status;
+    let v = parse_any(response)?;
+    match v.get("accessToken") {
+        Some(Value::String(t)) if !t.is_empty() => Ok(v),
+        _ => Err(Error::InvalidResponse {
+            status,
+            message: "The backend's answer has no accessToken".into(),
+        }),
+    }
+}
+
+/// Reads `{paymentRequired, x402AccessToken, maxAmount?}` and writes it back in wire order.
+fn facilitator_body<'a>(params: &'a Value, what: &str) -> Result<(ObjectBuilder, &'a Object)> {
+    let o = json::object(params, what)?;
+    let payment_required = o
+        .get("paymentRequired")
+        .ok_or_else(|| Error::validation(format!("{what}.paymentRequired is required")))?;
+    check_payment_required(payment_required)?;
+    let token = json::opt_str(o, "x402AccessToken", what)?
+        .filter(|t| !t.trim().is_empty())
+        .ok_or_else(|| Error::validation("x402AccessToken is required"))?;
+    let body = ObjectBuilder::new()
+        .put("paymentRequired", payment_required.clone())
+        .put("x402AccessToken", token)
+        .put_opt("maxAmount", json::opt_uint(o, "maxAmount", what)?);
+    Ok((body, o))
+}
+
+/// Builds the verify call from `{paymentRequired, x402AccessToken, maxAmount?}`.
+pub fn verify(cfg: &ClientConfig, params: &Value) -> Result<Call<Value>> {
+    let (body, _) = facilitator_body(params, "verifyPermissions")?;
+    Ok(Call {
+        request: super::build_request(
+            cfg,
+            "POST",
+            "api/v1/x402/verify",
+            Auth::Bearer,
+            Some(&body.build()),
+        )?,
+        parse: parse_verify,
+    })
+}
+
+/// Builds the settle call from verify's parameters plus `agentRequestId?, batch?, marginPercent?`.
+pub fn settle(cfg: &ClientConfig, params: &Value) -> Result<Call<Value>> {
+    const WHAT: &str = "settlePermissions";
+    let (body, o) = facilitator_body(params, WHAT)?;
+    let margin = match o.get("marginPercent") {
+        None | Some(Value::Null) => None,
+        Some(Value::Number(n)) if n.as_f64().is_some_and(|m| m.is_finite() && m >= 0.0) => {
+            Some(Value::Number(n.clone()))
+        }
+        Some(_) => {
+            return Err(Error::validation(
+                "marginPercent must be a non-negative number",
+            ))
+        }
+    };
+    let body = body
+        .put_opt("agentRequestId", json::opt_id(o, "agentRequestId", WHAT)?)
+        .put_opt("batch", json::opt_bool(o, "batch", WHAT)?)
+        .put_opt("marginPercent", margin)
+        .build();
+    Ok(Call {
+        request: super::build_request(
+            cfg,
+            "POST",
+            "api/v1/x402/settle",
+            Auth::Bearer,
+            Some(&body),
+        )?,
+        parse: parse_settle,
+    })
+}
+
+fn require_bool(v: &Value, key: &str, status: u16) -> Result<()> {
+    if v.get(key).is_some_and(Value::is_boolean) {
+        Ok(())
+    } else {
+        Err(Error::InvalidResponse {
+            status,
+            message: format!("The backend's answer has no boolean {key}"),
+        })
+    }
+}
+
+/// Writes a uint field as a decimal string (`null` and absent stay as they are).
+pub(crate) fn uint_as_string(obj: &mut Object, key: &str) {
+    if let Some(v) = obj.get_mut(key) {
+        if let Ok(n) = Uint256::from_json(v) {
+            *v = n.into();
+        }
+    }
+}
+
+/// Normalises a plan balance: `balance` a decimal string (`"0"` when absent),
+/// `planId` a string, `isSubscriber` a boolean.
+pub fn normalize_balance(balance: &mut Value) {
+    if let Some(b) = balance.as_object_mut() {
+        uint_as_string(b, "balance");
+        if !b.get("balance").is_some_and(Value::is_string) {
+            b.insert("balance".into(), Value::from("0"));
+        }
+        if let Some(id) = b.get("planId").and_then(json::id_value) {
+            b.insert("planId".into(), Value::from(id));
+        }
+        if !b.get("isSubscriber").is_some_and(Value::is_boolean) {
+            b.insert("isSubscriber".into(), Value::Bool(false));
+        }
+    }
+}
+
+fn parse_verify(response: HttpResponse) -> Result<Value> {
+    let status = response.status;
+    let mut v = parse_any(response)?;
+    require_bool(&v, "isValid", status)?;
+    if let Some(balance) = v.pointer_mut("/agentRequest/balance") {
+        normalize_balance(balance);
+    }
+    Ok(v)
+}
+
+fn parse_settle(response: HttpResponse) -> Result<Value> {
+    let status = response.status;
+    let mut v = parse_any(response)?;
+    require_bool(&v, "success", status)?;
+    if let Some(o) = v.as_object_mut() {
+        uint_as_string(o, "creditsRedeemed");
+        uint_as_string(o, "remainingBalance");
+        for key in ["transaction", "network"] {
+            if !o.get(key).is_some_and(Value::is_string) {
+                o.insert(key.to_owned(), Value::from(""));
+            }
+        }
+    }
+    Ok(v)
+}
+
+// ---- typed wire structs ---------------------------------------------------
+// The same bodies as typed serde structs, for servers (nvm-local) and tests.
+
 /// Reads `null` as the type's default (the backend sends `null` for absent values).
-pub(crate) fn nullable<'de, D: Deserializer<'de>, T: Default + Deserialize<'de>>(d: D) -> std::result::Result<T, D::Error> {
+pub(crate) fn nullable<'de, D: Deserializer<'de>, T: Default + Deserialize<'de>>(
+    d: D,
+) -> std::result::Result<T, D::Error> {
     Ok(Option::<T>::deserialize(d)?.unwrap_or_default())
 }
 
@@ -23,7 +305,11 @@ pub(crate) mod count {
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
         match Option::<crate::protocol::Uint256>::deserialize(d)? {
             None => Ok(None),
-            Some(n) => n.as_str().parse().map(Some).map_err(|_| serde::de::Error::custom("number is too large")),
+            Some(n) => n
+                .as_str()
+                .parse()
+                .map(Some)
+                .map_err(|_| serde::de::Error::custom("number is too large")),
         }
     }
 
@@ -153,57 +439,6 @@ pub struct MintResponse {
     /// Anything else the backend sent.
     #[serde(flatten)]
     pub other: Map<String, Value>,
-}
-
-/// What [`mint`] found worth a warning (shown once per client).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum MintWarning {
-    /// The deprecated inline delegation fields were used.
-    InlineDelegation,
-}
-
-/// The deprecation warning text.
-pub const INLINE_DELEGATION_WARNING: &str = "nvm-x402: tokenOptions.delegationConfig with inline fields (spendingLimitCents, durationSecs, providerPaymentMethodId, cardId, currency) is deprecated; create a delegation with payments.delegation.createDelegation and pass { delegationId }.";
-
-/// Validates the inputs of `getX402AccessToken` and builds the mint call.
-/// Nothing is sent when validation fails.
-pub fn mint(cfg: &ClientConfig, plan_id: &str, agent_id: Option<&str>, options: &TokenOptions) -> Result<(Call<MintResponse>, Option<MintWarning>)> {
-    let plan_id = plan_id.trim();
-    if plan_id.is_empty() {
-        return Err(Error::validation("planId is required"));
-    }
-    let scheme = options.scheme.as_deref().filter(|s| !s.is_empty()).unwrap_or(SCHEME_ERC4337);
-    let network = options.network.as_deref().filter(|s| !s.is_empty()).unwrap_or_else(|| cfg.default_network(scheme));
-    let config = options
-        .delegation_config
-        .as_ref()
-        .ok_or_else(|| Error::validation(format!("delegationConfig is required for {scheme} token generation")))?;
-    let warning = match config.delegation_id.as_deref() {
-        Some(id) if id.trim().is_empty() => return Err(Error::validation("delegationConfig.delegationId must not be empty or blank")),
-        Some(_) => None,
-        None if config.uses_inline_fields() => Some(MintWarning::InlineDelegation),
-        None => return Err(Error::validation(format!("delegationConfig is required for {scheme} token generation: pass {{ delegationId }}"))),
-    };
-    if let Some(v) = options.token_version {
-        if v != 2 && v != 3 {
-            return Err(Error::validation(format!("tokenVersion must be 2 or 3, got {v}")));
-        }
-    }
-    let body = MintRequest {
-        accepted: MintAccepted {
-            scheme: scheme.to_owned(),
-            network: network.to_owned(),
-            plan_id: plan_id.to_owned(),
-            extra: MintExtra {
-                agent_id: agent_id.map(str::trim).filter(|a| !a.is_empty()).map(str::to_owned),
-                http_verb: options.http_verb.as_deref().filter(|v| !v.is_empty()).map(str::to_ascii_uppercase),
-            },
-        },
-        delegation_config: config.clone(),
-        resource: options.resource.clone(),
-        token_version: options.token_version,
-    };
-    Ok((Call::json(cfg, "POST", "api/v1/x402/permissions", Auth::Bearer, Some(&body))?, warning))
 }
 
 /// The verify body: `{paymentRequired, x402AccessToken, maxAmount?}` (also the JS parameter object).
@@ -364,34 +599,11 @@ pub struct SettleResponse {
     pub other: Map<String, Value>,
 }
 
-/// Builds the verify call.
-pub fn verify(cfg: &ClientConfig, body: &VerifyRequest) -> Result<Call<VerifyResponse>> {
-    check_token_present(&body.x402_access_token)?;
-    Call::json(cfg, "POST", "api/v1/x402/verify", Auth::Bearer, Some(body))
-}
-
-/// Builds the settle call.
-pub fn settle(cfg: &ClientConfig, body: &SettleRequest) -> Result<Call<SettleResponse>> {
-    check_token_present(&body.x402_access_token)?;
-    if let Some(m) = body.margin_percent {
-        if !m.is_finite() || m < 0.0 {
-            return Err(Error::validation("marginPercent must be a non-negative number"));
-        }
-    }
-    Call::json(cfg, "POST", "api/v1/x402/settle", Auth::Bearer, Some(body))
-}
-
-fn check_token_present(token: &str) -> Result<()> {
-    if token.trim().is_empty() {
-        return Err(Error::validation("x402AccessToken is required"));
-    }
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::protocol::{build_payment_required, BuildOptions, PaymentsOptions};
+    use serde_json::json;
 
     pub(crate) fn cfg() -> ClientConfig {
         ClientConfig::from_options(&PaymentsOptions {
@@ -401,87 +613,181 @@ mod tests {
         .unwrap()
     }
 
-    fn with_delegation(id: &str) -> TokenOptions {
-        TokenOptions { delegation_config: Some(DelegationConfig { delegation_id: Some(id.into()), ..Default::default() }), ..Default::default() }
+    fn with_delegation(id: &str) -> Value {
+        json!({"delegationConfig": {"delegationId": id}})
     }
 
     #[test]
     fn mint_body_matches_the_spec_bytes() {
-        let (call, warning) = mint(&cfg(), "123", Some("agent-1"), &with_delegation("del-uuid")).unwrap();
+        let (call, warning) =
+            mint(&cfg(), "123", Some("agent-1"), &with_delegation("del-uuid")).unwrap();
+        let body = call.request.body.unwrap();
         assert_eq!(
-            call.request.body.as_deref(),
-            Some(r#"{"accepted":{"scheme":"nvm:erc4337","network":"eip155:84532","planId":"123","extra":{"agentId":"agent-1"}},"delegationConfig":{"delegationId":"del-uuid"}}"#)
+            body,
+            r#"{"accepted":{"scheme":"nvm:erc4337","network":"eip155:84532","planId":"123","extra":{"agentId":"agent-1"}},"delegationConfig":{"delegationId":"del-uuid"}}"#
         );
         assert_eq!(warning, None);
+        // The typed wire struct reads the same body and writes the same bytes.
+        let typed: MintRequest = serde_json::from_str(&body).unwrap();
+        assert_eq!(serde_json::to_string(&typed).unwrap(), body);
         let (call, _) = mint(&cfg(), "123", None, &with_delegation("del-uuid")).unwrap();
         assert!(call.request.body.unwrap().contains(r#""extra":{}"#));
     }
 
     #[test]
     fn verify_body_matches_the_spec_bytes() {
-        let body = VerifyRequest {
-            payment_required: build_payment_required("123", &BuildOptions { endpoint: Some("/x".into()), ..Default::default() }).unwrap(),
-            x402_access_token: "tok".into(),
-            max_amount: Some(Uint256::from(1)),
-        };
+        let params = json!({
+            "paymentRequired": build_payment_required("123", &BuildOptions { endpoint: Some("/x".into()), ..Default::default() }).unwrap(),
+            "x402AccessToken": "tok",
+            "maxAmount": 1
+        });
+        let body = verify(&cfg(), &params).unwrap().request.body.unwrap();
         assert_eq!(
-            verify(&cfg(), &body).unwrap().request.body.as_deref(),
-            Some(r#"{"paymentRequired":{"x402Version":2,"resource":{"url":"/x"},"accepts":[{"scheme":"nvm:erc4337","network":"eip155:84532","planId":"123","extra":{"version":"1"}}],"extensions":{}},"x402AccessToken":"tok","maxAmount":"1"}"#)
+            body,
+            r#"{"paymentRequired":{"x402Version":2,"resource":{"url":"/x"},"accepts":[{"scheme":"nvm:erc4337","network":"eip155:84532","planId":"123","extra":{"version":"1"}}],"extensions":{}},"x402AccessToken":"tok","maxAmount":"1"}"#
         );
+        let typed: VerifyRequest = serde_json::from_str(&body).unwrap();
+        assert_eq!(serde_json::to_string(&typed).unwrap(), body);
+    }
+
+    #[test]
+    fn settle_adds_its_fields_in_order_and_checks_them() {
+        let pr = build_payment_required("1", &BuildOptions::default()).unwrap();
+        let params = json!({"paymentRequired": pr, "x402AccessToken": "t", "maxAmount": "2", "agentRequestId": "r", "batch": false, "marginPercent": 0.5});
+        let body = settle(&cfg(), &params).unwrap().request.body.unwrap();
+        assert!(body.ends_with(r#""x402AccessToken":"t","maxAmount":"2","agentRequestId":"r","batch":false,"marginPercent":0.5}"#), "{body}");
+        let typed: SettleRequest = serde_json::from_str(&body).unwrap();
+        assert_eq!(serde_json::to_string(&typed).unwrap(), body);
+        for bad in [
+            json!({"paymentRequired": pr, "x402AccessToken": "t", "marginPercent": -1}),
+            json!({"paymentRequired": pr, "x402AccessToken": " "}),
+            json!({"x402AccessToken": "t"}),
+            json!({"paymentRequired": {"x402Version": 1}, "x402AccessToken": "t"}),
+            json!("nope"),
+        ] {
+            assert_eq!(
+                settle(&cfg(), &bad).unwrap_err().code(),
+                "validation",
+                "{bad}"
+            );
+        }
+        let imprecise = json!({"paymentRequired": pr, "x402AccessToken": "t", "maxAmount": 9007199254740993u64});
+        assert!(verify(&cfg(), &imprecise)
+            .unwrap_err()
+            .to_string()
+            .contains("maxAmount"));
     }
 
     #[test]
     fn delegation_rules_are_checked_before_any_request() {
         let c = cfg();
-        let no_config = mint(&c, "1", None, &TokenOptions::default()).unwrap_err();
-        assert_eq!(no_config.to_string(), "delegationConfig is required for nvm:erc4337 token generation");
-        let card = TokenOptions { scheme: Some("nvm:card-delegation".into()), ..Default::default() };
-        assert!(mint(&c, "1", None, &card).unwrap_err().to_string().contains("nvm:card-delegation"));
+        let no_config = mint(&c, "1", None, &Value::Null).unwrap_err();
+        assert_eq!(
+            no_config.to_string(),
+            "delegationConfig is required for nvm:erc4337 token generation"
+        );
+        let card = json!({"scheme": "nvm:card-delegation"});
+        assert!(mint(&c, "1", None, &card)
+            .unwrap_err()
+            .to_string()
+            .contains("nvm:card-delegation"));
         for blank in ["", "   "] {
-            assert_eq!(mint(&c, "1", None, &with_delegation(blank)).unwrap_err().code(), "validation");
+            assert_eq!(
+                mint(&c, "1", None, &with_delegation(blank))
+                    .unwrap_err()
+                    .code(),
+                "validation"
+            );
         }
-        let empty = TokenOptions { delegation_config: Some(DelegationConfig::default()), ..Default::default() };
-        assert_eq!(mint(&c, "1", None, &empty).unwrap_err().code(), "validation");
-        let inline = TokenOptions {
-            delegation_config: Some(DelegationConfig { spending_limit_cents: Some(10_000), duration_secs: Some(604_800), ..Default::default() }),
-            ..Default::default()
-        };
+        assert_eq!(
+            mint(&c, "1", None, &json!({"delegationConfig": {}}))
+                .unwrap_err()
+                .code(),
+            "validation"
+        );
+        assert_eq!(
+            mint(
+                &c,
+                "1",
+                None,
+                &json!({"delegationConfig": {"delegationId": 5}})
+            )
+            .unwrap_err()
+            .code(),
+            "validation"
+        );
+        let inline =
+            json!({"delegationConfig": {"spendingLimitCents": "10000", "durationSecs": 604800}});
         let (call, warning) = mint(&c, "1", None, &inline).unwrap();
         assert_eq!(warning, Some(MintWarning::InlineDelegation));
-        assert!(call.request.body.unwrap().contains(r#""delegationConfig":{"spendingLimitCents":10000,"durationSecs":604800}"#));
-        let v4 = TokenOptions { token_version: Some(4), ..with_delegation("d") };
-        assert!(mint(&c, "1", None, &v4).unwrap_err().to_string().contains("tokenVersion"));
+        assert!(call
+            .request
+            .body
+            .unwrap()
+            .contains(r#""delegationConfig":{"spendingLimitCents":10000,"durationSecs":604800}"#));
+        let v4 = json!({"delegationConfig": {"delegationId": "d"}, "tokenVersion": 4});
+        assert!(mint(&c, "1", None, &v4)
+            .unwrap_err()
+            .to_string()
+            .contains("tokenVersion"));
         assert!(mint(&c, " ", None, &with_delegation("d")).is_err());
     }
 
     #[test]
     fn v3_options_bind_resource_and_verb() {
-        let options = TokenOptions {
-            token_version: Some(3),
-            http_verb: Some("post".into()),
-            resource: Some(Resource { url: "https://a.example/tasks".into(), ..Default::default() }),
-            network: Some("eip155:1".into()),
-            ..with_delegation("d")
-        };
+        let options = json!({"delegationConfig": {"delegationId": "d"}, "tokenVersion": 3, "httpVerb": "post", "resource": {"url": "https://a.example/tasks"}, "network": "eip155:1"});
         let (call, _) = mint(&cfg(), "9", Some("ag"), &options).unwrap();
         assert_eq!(
             call.request.body.as_deref(),
-            Some(r#"{"accepted":{"scheme":"nvm:erc4337","network":"eip155:1","planId":"9","extra":{"agentId":"ag","httpVerb":"POST"}},"delegationConfig":{"delegationId":"d"},"resource":{"url":"https://a.example/tasks"},"tokenVersion":3}"#)
+            Some(
+                r#"{"accepted":{"scheme":"nvm:erc4337","network":"eip155:1","planId":"9","extra":{"agentId":"ag","httpVerb":"POST"}},"delegationConfig":{"delegationId":"d"},"resource":{"url":"https://a.example/tasks"},"tokenVersion":3}"#
+            )
         );
+        assert!(mint(
+            &cfg(),
+            "9",
+            None,
+            &json!({"delegationConfig": {"delegationId": "d"}, "resource": {}})
+        )
+        .is_err());
+    }
+
+    fn answer(body: &str) -> HttpResponse {
+        HttpResponse {
+            status: 200,
+            body: body.into(),
+        }
     }
 
     #[test]
-    fn responses_are_parsed_tolerantly() {
-        let v: VerifyResponse = serde_json::from_str(
-            r#"{"isValid":true,"payer":null,"agentRequestId":"r1","agentRequest":{"agentRequestId":"r1","agentName":"A","balance":{"planId":5,"balance":7,"isSubscriber":true,"pricePerCredit":0.5}},"future":1}"#,
-        )
-        .unwrap();
-        let balance = v.agent_request.as_ref().unwrap().balance.as_ref().unwrap();
-        assert_eq!((balance.plan_id.as_str(), balance.balance.as_str(), balance.is_subscriber), ("5", "7", true));
-        assert_eq!(v.other["future"], 1);
-        let s: SettleResponse = serde_json::from_str(r#"{"success":false,"errorReason":"insufficient","transaction":null,"network":"eip155:84532","remainingBalance":0}"#).unwrap();
-        assert_eq!((s.transaction.as_str(), s.remaining_balance.unwrap().as_str()), ("", "0"));
-        let s: SettleResponse = serde_json::from_str(r#"{"success":true,"transaction":"0x1","network":"n","creditsRedeemed":"2","remainingBalance":"8"}"#).unwrap();
-        assert_eq!(serde_json::to_string(&s).unwrap(), r#"{"success":true,"transaction":"0x1","network":"n","creditsRedeemed":"2","remainingBalance":"8"}"#);
+    fn answers_are_checked_and_normalised() {
+        let v = parse_verify(answer(r#"{"isValid":true,"payer":null,"agentRequest":{"agentRequestId":"r1","balance":{"planId":5,"balance":7,"pricePerCredit":0.5}},"future":1}"#)).unwrap();
+        assert_eq!(
+            v["agentRequest"]["balance"],
+            json!({"planId":"5","balance":"7","pricePerCredit":0.5,"isSubscriber":false})
+        );
+        assert_eq!(v["future"], 1);
+        assert_eq!(
+            parse_verify(answer(r#"{"valid":true}"#))
+                .unwrap_err()
+                .code(),
+            "invalid_response"
+        );
+        let s = parse_settle(answer(r#"{"success":false,"errorReason":"insufficient","transaction":null,"remainingBalance":0}"#)).unwrap();
+        assert_eq!(
+            s,
+            json!({"success":false,"errorReason":"insufficient","transaction":"","remainingBalance":"0","network":""})
+        );
+        let s = parse_settle(answer(r#"{"success":true,"transaction":"0x1","network":"n","creditsRedeemed":2,"remainingBalance":"8"}"#)).unwrap();
+        assert_eq!(
+            s.to_string(),
+            r#"{"success":true,"transaction":"0x1","network":"n","creditsRedeemed":"2","remainingBalance":"8"}"#
+        );
+        let typed: SettleResponse = serde_json::from_value(s).unwrap();
+        assert_eq!(typed.credits_redeemed.unwrap().as_str(), "2");
+        assert_eq!(
+            parse_mint(answer(r#"{"token":"x"}"#)).unwrap_err().code(),
+            "invalid_response"
+        );
     }
 }

@@ -32,7 +32,9 @@ impl ApiKey {
             None => (None, key),
         };
         let mut parts = jwt.split('.');
-        let (Some(_header), Some(payload), Some(_sig), None) = (parts.next(), parts.next(), parts.next(), parts.next()) else {
+        let (Some(_header), Some(payload), Some(_sig), None) =
+            (parts.next(), parts.next(), parts.next(), parts.next())
+        else {
             return Err(invalid());
         };
         let bytes = base64::decode(payload).map_err(|_| invalid())?;
@@ -40,7 +42,11 @@ impl ApiKey {
             Ok(Value::Object(map)) => map,
             _ => return Err(invalid()),
         };
-        Ok(ApiKey { raw: key.to_owned(), prefix_len, claims })
+        Ok(ApiKey {
+            raw: key.to_owned(),
+            prefix_len,
+            claims,
+        })
     }
 
     /// The part before the first `:`, if any.
@@ -76,12 +82,17 @@ mod tests {
 
     #[test]
     fn debug_output_is_redacted() {
-        let raw = "sandbox:eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIweDEyMzQ1Njc4OTAifQ.c2lnbmF0dXJlLXNlY3JldA";
+        let raw =
+            "sandbox:eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIweDEyMzQ1Njc4OTAifQ.c2lnbmF0dXJlLXNlY3JldA";
         let key = ApiKey::parse(raw).unwrap();
-        let shown = format!("{key:?} {:?}", crate::protocol::ClientConfig::from_options(&crate::protocol::PaymentsOptions {
-            nvm_api_key: Some(raw.into()),
-            ..Default::default()
-        }).unwrap());
+        let shown = format!(
+            "{key:?} {:?}",
+            crate::protocol::ClientConfig::from_options(&crate::protocol::PaymentsOptions {
+                nvm_api_key: Some(raw.into()),
+                ..Default::default()
+            })
+            .unwrap()
+        );
         assert!(!shown.contains("eyJzdWIiOiIweDEyMzQ1Njc4OTAifQ"), "{shown}");
         assert!(!shown.contains("c2lnbmF0dXJlLXNlY3JldA"), "{shown}");
         let expected = format!("{}…{}", &raw[..6], &raw[raw.len() - 4..]);

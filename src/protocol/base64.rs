@@ -121,7 +121,15 @@ mod tests {
     #[test]
     fn known_answers() {
         // RFC 4648 section 10 test vectors.
-        for (plain, b64) in [("", ""), ("f", "Zg=="), ("fo", "Zm8="), ("foo", "Zm9v"), ("foob", "Zm9vYg=="), ("fooba", "Zm9vYmE="), ("foobar", "Zm9vYmFy")] {
+        for (plain, b64) in [
+            ("", ""),
+            ("f", "Zg=="),
+            ("fo", "Zm8="),
+            ("foo", "Zm9v"),
+            ("foob", "Zm9vYg=="),
+            ("fooba", "Zm9vYmE="),
+            ("foobar", "Zm9vYmFy"),
+        ] {
             assert_eq!(encode_standard(plain.as_bytes()), b64);
             assert_eq!(decode(b64).unwrap(), plain.as_bytes());
             assert_eq!(decode(b64.trim_end_matches('=')).unwrap(), plain.as_bytes());

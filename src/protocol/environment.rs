@@ -3,9 +3,9 @@
 //! options and API key. No global state: everything comes from the options.
 
 use super::api_key::ApiKey;
+use super::json;
 use super::url::{self, may_carry_secrets};
 use crate::error::{Error, Result};
-use serde::Deserialize;
 
 /// A Nevermined environment.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -31,7 +31,14 @@ pub const NETWORK_BASE: &str = "eip155:8453";
 
 impl Environment {
     /// Every environment, in documentation order.
-    pub const ALL: [Environment; 6] = [Self::Sandbox, Self::Live, Self::StagingSandbox, Self::StagingLive, Self::Local, Self::Custom];
+    pub const ALL: [Environment; 6] = [
+        Self::Sandbox,
+        Self::Live,
+        Self::StagingSandbox,
+        Self::StagingLive,
+        Self::Local,
+        Self::Custom,
+    ];
 
     /// The environment an API key prefix selects (case-insensitive); `None` for an unknown prefix.
     ///
@@ -106,24 +113,36 @@ impl Environment {
 
 /// The options of `Payments.getInstance` that the core reads (JS names).
 /// Unknown options (such as the official SDK's `appId`/`version`) are ignored.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Default)]
 pub struct PaymentsOptions {
-    /// `<prefix>:<JWT>`.
-    #[serde(default)]
+    /// `nvmApiKey`: `<prefix>:<JWT>`.
     pub nvm_api_key: Option<String>,
-    /// Used when the key's prefix is not a known environment.
-    #[serde(default)]
+    /// `environment`: used when the key's prefix is not a known environment.
     pub environment: Option<String>,
-    /// Overrides the environment's backend URL (required for `custom`).
-    #[serde(default)]
+    /// `backendUrl`: overrides the environment's backend URL (required for `custom`).
     pub backend_url: Option<String>,
-    /// Sent as `X-Current-Org-Id`.
-    #[serde(default)]
+    /// `organizationId`: sent as `X-Current-Org-Id`.
     pub organization_id: Option<String>,
-    /// Per-request time limit for backend calls (default 30 000 ms).
-    #[serde(default)]
+    /// `timeoutMs`: per-request time limit for backend calls (default 30 000 ms).
     pub timeout_ms: Option<u64>,
+}
+
+impl PaymentsOptions {
+    /// Reads the options object (`null` is "no options").
+    pub fn from_json(v: &serde_json::Value) -> Result<Self> {
+        const WHAT: &str = "options";
+        let Some(o) = json::opt_object(Some(v), WHAT)? else {
+            return Ok(PaymentsOptions::default());
+        };
+        let text = |key: &str| json::opt_str(o, key, WHAT).map(|s| s.map(str::to_owned));
+        Ok(PaymentsOptions {
+            nvm_api_key: text("nvmApiKey")?,
+            environment: text("environment")?,
+            backend_url: text("backendUrl")?,
+            organization_id: json::opt_id(o, "organizationId", WHAT)?,
+            timeout_ms: json::opt_count(o, "timeoutMs", WHAT)?,
+        })
+    }
 }
 
 /// Default time limit of one backend call.
@@ -169,7 +188,11 @@ impl ClientConfig {
                 ))
             })?),
         };
-        let environment = api_key.prefix().and_then(Environment::from_key_prefix).or(from_option).unwrap_or(Environment::Custom);
+        let environment = api_key
+            .prefix()
+            .and_then(Environment::from_key_prefix)
+            .or(from_option)
+            .unwrap_or(Environment::Custom);
         let base = match options.backend_url.as_deref().map(str::trim).filter(|u| !u.is_empty()) {
             Some(url) => url.to_owned(),
             None => environment
@@ -177,9 +200,15 @@ impl ClientConfig {
                 .ok_or_else(|| Error::validation("backendUrl is required for the custom environment (for the local backend use a local: key or backendUrl: \"http://127.0.0.1:3001\")"))?
                 .to_owned(),
         };
-        let parts = url::split(&base).ok_or_else(|| Error::validation(format!("backendUrl {base:?} is not an absolute http(s) URL")))?;
+        let parts = url::split(&base).ok_or_else(|| {
+            Error::validation(format!(
+                "backendUrl {base:?} is not an absolute http(s) URL"
+            ))
+        })?;
         if parts.scheme != "http" && parts.scheme != "https" {
-            return Err(Error::validation(format!("backendUrl {base:?} is not an absolute http(s) URL")));
+            return Err(Error::validation(format!(
+                "backendUrl {base:?} is not an absolute http(s) URL"
+            )));
         }
         if !may_carry_secrets(&base) {
             return Err(Error::InsecureTransport(format!(
@@ -187,13 +216,23 @@ impl ClientConfig {
                 parts.host
             )));
         }
-        let backend_url = if base.ends_with('/') { base } else { base + "/" };
+        let backend_url = if base.ends_with('/') {
+            base
+        } else {
+            base + "/"
+        };
         Ok(ClientConfig {
             api_key,
             environment,
             backend_url,
-            organization_id: options.organization_id.clone().filter(|o| !o.trim().is_empty()),
-            timeout_ms: options.timeout_ms.filter(|t| *t > 0).unwrap_or(DEFAULT_TIMEOUT_MS),
+            organization_id: options
+                .organization_id
+                .clone()
+                .filter(|o| !o.trim().is_empty()),
+            timeout_ms: options
+                .timeout_ms
+                .filter(|t| *t > 0)
+                .unwrap_or(DEFAULT_TIMEOUT_MS),
         })
     }
 
@@ -238,37 +277,110 @@ mod tests {
 
     #[test]
     fn unknown_prefix_falls_back_to_the_option_then_custom() {
-        assert_eq!(cfg(&key("nvm"), Some("staging_live"), None).unwrap().environment, Environment::StagingLive);
+        assert_eq!(
+            cfg(&key("nvm"), Some("staging_live"), None)
+                .unwrap()
+                .environment,
+            Environment::StagingLive
+        );
         let err = cfg(&key("nvm"), None, None).unwrap_err();
         assert!(err.to_string().contains("backendUrl is required"), "{err}");
         let c = cfg(&key("nvm"), None, Some("http://127.0.0.1:4000")).unwrap();
-        assert_eq!((c.environment, c.backend_url.as_str()), (Environment::Custom, "http://127.0.0.1:4000/"));
-        assert!(cfg(&key("nvm"), Some("mars"), None).unwrap_err().to_string().contains("Unknown environment"));
+        assert_eq!(
+            (c.environment, c.backend_url.as_str()),
+            (Environment::Custom, "http://127.0.0.1:4000/")
+        );
+        assert!(cfg(&key("nvm"), Some("mars"), None)
+            .unwrap_err()
+            .to_string()
+            .contains("Unknown environment"));
     }
 
     #[test]
     fn backend_url_overrides_and_must_be_safe_for_the_key() {
         let c = cfg(&key("local"), None, Some("http://127.0.0.1:49152")).unwrap();
-        assert_eq!((c.environment, c.backend_url.as_str()), (Environment::Local, "http://127.0.0.1:49152/"));
-        assert_eq!(cfg(&key("sandbox"), None, Some("http://backend.example")).unwrap_err().code(), "insecure_transport");
-        assert_eq!(cfg(&key("sandbox"), None, Some("not a url")).unwrap_err().code(), "validation");
-        assert_eq!(cfg(&key("sandbox"), None, Some("ftp://127.0.0.1/")).unwrap_err().code(), "validation");
+        assert_eq!(
+            (c.environment, c.backend_url.as_str()),
+            (Environment::Local, "http://127.0.0.1:49152/")
+        );
+        assert_eq!(
+            cfg(&key("sandbox"), None, Some("http://backend.example"))
+                .unwrap_err()
+                .code(),
+            "insecure_transport"
+        );
+        assert_eq!(
+            cfg(&key("sandbox"), None, Some("not a url"))
+                .unwrap_err()
+                .code(),
+            "validation"
+        );
+        assert_eq!(
+            cfg(&key("sandbox"), None, Some("ftp://127.0.0.1/"))
+                .unwrap_err()
+                .code(),
+            "validation"
+        );
     }
 
     #[test]
     fn missing_and_undecodable_keys_give_the_spec_messages() {
         let missing = ClientConfig::from_options(&PaymentsOptions::default()).unwrap_err();
         assert_eq!(missing.to_string(), "Nevermined API Key is required");
-        assert_eq!(cfg("  ", None, None).unwrap_err().to_string(), "Nevermined API Key is required");
-        for bad in ["sandbox:not-a-jwt", "sandbox:a.b.c", "sandbox:", "sandbox:eyJhbGciOiJIUzI1NiJ9.WzFd.c2ln"] {
-            assert_eq!(cfg(bad, None, None).unwrap_err().to_string(), "Invalid NVM API Key", "{bad}");
+        assert_eq!(
+            cfg("  ", None, None).unwrap_err().to_string(),
+            "Nevermined API Key is required"
+        );
+        for bad in [
+            "sandbox:not-a-jwt",
+            "sandbox:a.b.c",
+            "sandbox:",
+            "sandbox:eyJhbGciOiJIUzI1NiJ9.WzFd.c2ln",
+        ] {
+            assert_eq!(
+                cfg(bad, None, None).unwrap_err().to_string(),
+                "Invalid NVM API Key",
+                "{bad}"
+            );
         }
     }
 
     #[test]
+    fn options_are_read_from_json() {
+        let o = PaymentsOptions::from_json(&serde_json::json!({"nvmApiKey": "k", "timeoutMs": 500, "organizationId": 7, "appId": "ignored"})).unwrap();
+        assert_eq!(
+            (
+                o.nvm_api_key.as_deref(),
+                o.timeout_ms,
+                o.organization_id.as_deref()
+            ),
+            (Some("k"), Some(500), Some("7"))
+        );
+        assert!(
+            PaymentsOptions::from_json(&serde_json::json!({"nvmApiKey": 5}))
+                .unwrap_err()
+                .to_string()
+                .contains("nvmApiKey")
+        );
+        assert!(PaymentsOptions::from_json(&serde_json::Value::Null)
+            .unwrap()
+            .nvm_api_key
+            .is_none());
+    }
+
+    #[test]
     fn networks_follow_the_environment() {
-        assert_eq!(Environment::Sandbox.default_network("nvm:erc4337"), NETWORK_BASE_SEPOLIA);
-        assert_eq!(Environment::StagingLive.default_network("nvm:erc4337"), NETWORK_BASE);
-        assert_eq!(Environment::Live.default_network("nvm:card-delegation"), "stripe");
+        assert_eq!(
+            Environment::Sandbox.default_network("nvm:erc4337"),
+            NETWORK_BASE_SEPOLIA
+        );
+        assert_eq!(
+            Environment::StagingLive.default_network("nvm:erc4337"),
+            NETWORK_BASE
+        );
+        assert_eq!(
+            Environment::Live.default_network("nvm:card-delegation"),
+            "stripe"
+        );
     }
 }

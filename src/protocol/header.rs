@@ -18,7 +18,8 @@ pub const MAX_HEADER_LEN: usize = 64 * 1024;
 /// assert_eq!(nvm_x402::protocol::encode_payment_header(&json!({"success": true})).unwrap(), "eyJzdWNjZXNzIjp0cnVlfQ==");
 /// ```
 pub fn encode_payment_header<T: Serialize + ?Sized>(value: &T) -> Result<String> {
-    let json = serde_json::to_string(value).map_err(|e| Error::validation(format!("cannot encode header: {e}")))?;
+    let json = serde_json::to_string(value)
+        .map_err(|e| Error::validation(format!("cannot encode header: {e}")))?;
     Ok(base64::encode_standard(json.as_bytes()))
 }
 
@@ -44,7 +45,13 @@ mod tests {
         let err = decode_payment_header("MTIz").unwrap_err();
         assert_eq!(err.code(), "validation");
         assert!(err.to_string().contains("not an object"), "{err}");
-        assert!(decode_payment_header("").unwrap_err().to_string().contains("empty"));
-        assert!(decode_payment_header(" e30=").unwrap_err().to_string().contains("not base64"));
+        assert!(decode_payment_header("")
+            .unwrap_err()
+            .to_string()
+            .contains("empty"));
+        assert!(decode_payment_header(" e30=")
+            .unwrap_err()
+            .to_string()
+            .contains("not base64"));
     }
 }

@@ -5,6 +5,7 @@ pub mod api_key;
 pub mod base64;
 pub mod environment;
 pub mod header;
+pub mod json;
 pub mod payment_required;
 pub mod redact;
 pub mod routes;
@@ -15,11 +16,15 @@ pub mod url;
 pub use api_key::ApiKey;
 pub use environment::{ClientConfig, Environment, PaymentsOptions};
 pub use header::{decode_payment_header, encode_payment_header};
-pub use payment_required::{build_payment_required, build_payment_required_for_plans, BuildOptions, PaymentRequired, PaymentRequirements};
-pub use token::{decode_access_token, encode_access_token, try_decode_access_token, TokenClaims, TokenError};
+pub use payment_required::{
+    build_payment_required, build_payment_required_for_plans, BuildOptions, PaymentRequired,
+    PaymentRequirements,
+};
+pub use token::{
+    decode_access_token, encode_access_token, try_decode_access_token, TokenClaims, TokenError,
+};
 pub use uint::Uint256;
 
-use serde::Serialize;
 use serde_json::Value;
 
 /// The crypto scheme (ERC-4337 smart accounts with session keys).
@@ -28,12 +33,22 @@ pub const SCHEME_ERC4337: &str = "nvm:erc4337";
 pub const SCHEME_CARD_DELEGATION: &str = "nvm:card-delegation";
 
 /// The scheme and network a plan is paid with.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ResolvedScheme {
     /// `nvm:erc4337` or `nvm:card-delegation`.
     pub scheme: String,
     /// The network (`eip155:...` or the card provider).
     pub network: String,
+}
+
+impl ResolvedScheme {
+    /// `{scheme, network}`.
+    pub fn to_json(&self) -> Value {
+        json::ObjectBuilder::new()
+            .put("scheme", self.scheme.as_str())
+            .put("network", self.network.as_str())
+            .build()
+    }
 }
 
 /// Decides a plan's scheme from its `GET api/v1/protocol/plans/:id` answer:
@@ -49,16 +64,25 @@ pub struct ResolvedScheme {
 /// assert_eq!(scheme_of_plan(&json!({}), Environment::Live).scheme, "nvm:erc4337");
 /// ```
 pub fn scheme_of_plan(plan: &Value, environment: Environment) -> ResolvedScheme {
-    let is_fiat = plan.pointer("/registry/price/isCrypto").and_then(Value::as_bool) == Some(false);
+    let is_fiat = plan
+        .pointer("/registry/price/isCrypto")
+        .and_then(Value::as_bool)
+        == Some(false);
     if is_fiat {
         let network = plan
             .pointer("/metadata/plan/fiatPaymentProvider")
             .and_then(Value::as_str)
             .filter(|s| !s.is_empty())
             .unwrap_or("stripe");
-        ResolvedScheme { scheme: SCHEME_CARD_DELEGATION.to_owned(), network: network.to_owned() }
+        ResolvedScheme {
+            scheme: SCHEME_CARD_DELEGATION.to_owned(),
+            network: network.to_owned(),
+        }
     } else {
-        ResolvedScheme { scheme: SCHEME_ERC4337.to_owned(), network: environment.default_network(SCHEME_ERC4337).to_owned() }
+        ResolvedScheme {
+            scheme: SCHEME_ERC4337.to_owned(),
+            network: environment.default_network(SCHEME_ERC4337).to_owned(),
+        }
     }
 }
 

@@ -3,6 +3,7 @@
 //! decode, and fields we don't model are kept as raw JSON so they round-trip.
 
 use super::environment::NETWORK_BASE_SEPOLIA;
+use super::json::{self, ObjectBuilder};
 use super::SCHEME_ERC4337;
 use crate::error::{Error, Result};
 use serde::{Deserialize, Serialize};
@@ -59,7 +60,11 @@ pub struct PaymentRequirements {
     /// `eip155:84532`, `stripe`, ...
     pub network: String,
     /// The Nevermined plan (absent on standard entries).
-    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "id_string")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "id_string"
+    )]
     pub plan_id: Option<String>,
     /// `{version: "1", agentId?, httpVerb?}` on Nevermined entries.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -88,7 +93,9 @@ pub struct Extra {
 }
 
 /// Plan ids are uint256 decimal strings; accept an integer too.
-fn id_string<'de, D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Option<String>, D::Error> {
+fn id_string<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> std::result::Result<Option<String>, D::Error> {
     Ok(match Option::<Value>::deserialize(d)? {
         None | Some(Value::Null) => None,
         Some(Value::String(s)) => Some(s),
@@ -98,94 +105,148 @@ fn id_string<'de, D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Opti
 }
 
 /// Options of [`build_payment_required`] (JS: `buildPaymentRequired(planId, options)`).
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct BuildOptions {
     /// `resource.url` (default `""`).
-    #[serde(default)]
     pub endpoint: Option<String>,
     /// `extra.agentId`.
-    #[serde(default)]
     pub agent_id: Option<String>,
     /// `extra.httpVerb` (upper-cased).
-    #[serde(default)]
     pub http_verb: Option<String>,
     /// Default `eip155:84532` for `nvm:erc4337`, `stripe` for `nvm:card-delegation`.
-    #[serde(default)]
     pub network: Option<String>,
     /// `resource.description`.
-    #[serde(default)]
     pub description: Option<String>,
     /// `resource.mimeType`.
-    #[serde(default)]
     pub mime_type: Option<String>,
     /// Default `nvm:erc4337`.
-    #[serde(default)]
     pub scheme: Option<String>,
 }
 
-/// Builds the PaymentRequired for one plan.
+impl BuildOptions {
+    /// Reads `{endpoint?, agentId?, httpVerb?, network?, description?, mimeType?, scheme?}`; `null` is "no options".
+    pub fn from_json(v: &Value) -> Result<Self> {
+        let Some(o) = json::opt_object(Some(v), "options")? else {
+            return Ok(BuildOptions::default());
+        };
+        let text = |key: &str| json::opt_str(o, key, "options").map(|s| s.map(str::to_owned));
+        Ok(BuildOptions {
+            endpoint: text("endpoint")?,
+            agent_id: json::opt_id(o, "agentId", "options")?,
+            http_verb: text("httpVerb")?,
+            network: text("network")?,
+            description: text("description")?,
+            mime_type: text("mimeType")?,
+            scheme: text("scheme")?,
+        })
+    }
+}
+
+/// Builds the PaymentRequired for one plan, as JSON in wire order.
 ///
 /// ```
 /// use nvm_x402::protocol::{build_payment_required, BuildOptions};
 /// let pr = build_payment_required("123", &BuildOptions { endpoint: Some("/x".into()), ..Default::default() }).unwrap();
-/// assert_eq!(serde_json::to_string(&pr).unwrap(),
+/// assert_eq!(pr.to_string(),
 ///   r#"{"x402Version":2,"resource":{"url":"/x"},"accepts":[{"scheme":"nvm:erc4337","network":"eip155:84532","planId":"123","extra":{"version":"1"}}],"extensions":{}}"#);
 /// ```
-pub fn build_payment_required(plan_id: &str, options: &BuildOptions) -> Result<PaymentRequired> {
+pub fn build_payment_required(plan_id: &str, options: &BuildOptions) -> Result<Value> {
     build_payment_required_for_plans(&[plan_id], options)
 }
 
 /// Builds a PaymentRequired with one `accepts` entry per plan, in order.
-pub fn build_payment_required_for_plans<S: AsRef<str>>(plan_ids: &[S], options: &BuildOptions) -> Result<PaymentRequired> {
+pub fn build_payment_required_for_plans<S: AsRef<str>>(
+    plan_ids: &[S],
+    options: &BuildOptions,
+) -> Result<Value> {
     if plan_ids.is_empty() {
         return Err(Error::validation("at least one planId is required"));
     }
-    let scheme = options.scheme.clone().filter(|s| !s.is_empty()).unwrap_or_else(|| SCHEME_ERC4337.to_owned());
-    let network = options.network.clone().filter(|s| !s.is_empty()).unwrap_or_else(|| {
-        if scheme == super::SCHEME_CARD_DELEGATION { "stripe" } else { NETWORK_BASE_SEPOLIA }.to_owned()
+    let nonempty = |o: &Option<String>| {
+        o.as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+    };
+    let scheme = nonempty(&options.scheme).unwrap_or_else(|| SCHEME_ERC4337.to_owned());
+    let network = nonempty(&options.network).unwrap_or_else(|| {
+        if scheme == super::SCHEME_CARD_DELEGATION {
+            "stripe"
+        } else {
+            NETWORK_BASE_SEPOLIA
+        }
+        .to_owned()
     });
+    let extra = ObjectBuilder::new()
+        .put("version", "1")
+        .put_opt("agentId", nonempty(&options.agent_id))
+        .put_opt(
+            "httpVerb",
+            nonempty(&options.http_verb).map(|v| v.to_ascii_uppercase()),
+        )
+        .build();
     let mut accepts = Vec::with_capacity(plan_ids.len());
     for plan_id in plan_ids {
         let plan_id = plan_id.as_ref().trim();
         if plan_id.is_empty() {
             return Err(Error::validation("planId must not be empty"));
         }
-        accepts.push(PaymentRequirements {
-            scheme: scheme.clone(),
-            network: network.clone(),
-            plan_id: Some(plan_id.to_owned()),
-            extra: Some(Extra {
-                version: Some("1".to_owned()),
-                agent_id: options.agent_id.clone().filter(|s| !s.is_empty()),
-                http_verb: options.http_verb.as_deref().filter(|s| !s.is_empty()).map(str::to_ascii_uppercase),
-                other: Map::new(),
-            }),
-            other: Map::new(),
-        });
+        accepts.push(
+            ObjectBuilder::new()
+                .put("scheme", scheme.as_str())
+                .put("network", network.as_str())
+                .put("planId", plan_id)
+                .put("extra", extra.clone())
+                .build(),
+        );
     }
-    Ok(PaymentRequired {
-        x402_version: X402_VERSION,
-        error: None,
-        resource: Resource {
-            url: options.endpoint.clone().unwrap_or_default(),
-            description: options.description.clone(),
-            mime_type: options.mime_type.clone(),
-            other: Map::new(),
-        },
-        accepts,
-        extensions: Some(Value::Object(Map::new())),
-        other: Map::new(),
-    })
+    let resource = ObjectBuilder::new()
+        .put("url", options.endpoint.clone().unwrap_or_default())
+        .put_opt("description", options.description.clone())
+        .put_opt("mimeType", options.mime_type.clone())
+        .build();
+    Ok(ObjectBuilder::new()
+        .put("x402Version", X402_VERSION)
+        .put("resource", resource)
+        .put("accepts", accepts)
+        .put("extensions", Value::Object(Map::new()))
+        .build())
+}
+
+/// Checks a PaymentRequired received from a caller or an agent: an object
+/// with `x402Version: 2`, a `resource` object and an `accepts` list.
+pub fn check_payment_required(v: &Value) -> Result<&json::Object> {
+    let o = json::object(v, "paymentRequired")?;
+    match o.get("x402Version").and_then(Value::as_u64) {
+        Some(2) => {}
+        Some(other) => {
+            return Err(Error::validation(format!(
+                "unsupported x402Version {other} (expected 2)"
+            )))
+        }
+        None => return Err(Error::validation("paymentRequired.x402Version must be 2")),
+    }
+    if !o.get("accepts").is_some_and(Value::is_array) {
+        return Err(Error::validation("paymentRequired.accepts must be a list"));
+    }
+    if !o.get("resource").is_some_and(Value::is_object) {
+        return Err(Error::validation(
+            "paymentRequired.resource must be an object",
+        ));
+    }
+    Ok(o)
 }
 
 impl PaymentRequired {
     /// Reads a PaymentRequired from JSON, refusing another `x402Version`.
     pub fn from_value(value: Value) -> Result<Self> {
-        let pr: PaymentRequired =
-            serde_json::from_value(value).map_err(|e| Error::validation(format!("not a PaymentRequired: {e}")))?;
+        let pr: PaymentRequired = serde_json::from_value(value)
+            .map_err(|e| Error::validation(format!("not a PaymentRequired: {e}")))?;
         if pr.x402_version != X402_VERSION {
-            return Err(Error::validation(format!("unsupported x402Version {} (expected 2)", pr.x402_version)));
+            return Err(Error::validation(format!(
+                "unsupported x402Version {} (expected 2)",
+                pr.x402_version
+            )));
         }
         Ok(pr)
     }
@@ -217,15 +278,44 @@ mod tests {
         )
         .unwrap();
         assert_eq!(
-            serde_json::to_value(&pr).unwrap(),
+            pr,
             json!({"x402Version":2,"resource":{"url":"https://agent.example/tasks","description":"Tasks","mimeType":"application/json"},
                    "accepts":[{"scheme":"nvm:card-delegation","network":"stripe","planId":"1","extra":{"version":"1","agentId":"agent-9","httpVerb":"POST"}},
                               {"scheme":"nvm:card-delegation","network":"stripe","planId":"2","extra":{"version":"1","agentId":"agent-9","httpVerb":"POST"}}],
                    "extensions":{}})
         );
-        assert_eq!(pr.plan_ids().collect::<Vec<_>>(), ["1", "2"]);
+        let typed = PaymentRequired::from_value(pr.clone()).unwrap();
+        assert_eq!(typed.plan_ids().collect::<Vec<_>>(), ["1", "2"]);
+        assert_eq!(
+            serde_json::to_value(&typed).unwrap(),
+            pr,
+            "the typed wire struct reads and writes the same JSON"
+        );
+        assert!(check_payment_required(&pr).is_ok());
+        assert!(
+            check_payment_required(&json!({"x402Version": 1, "accepts": [], "resource": {}}))
+                .unwrap_err()
+                .to_string()
+                .contains("x402Version")
+        );
         assert!(build_payment_required_for_plans::<&str>(&[], &BuildOptions::default()).is_err());
         assert!(build_payment_required(" ", &BuildOptions::default()).is_err());
+    }
+
+    #[test]
+    fn options_are_read_from_json() {
+        let o =
+            BuildOptions::from_json(&json!({"endpoint": "/t", "agentId": 5, "httpVerb": "get"}))
+                .unwrap();
+        assert_eq!(
+            (o.endpoint.as_deref(), o.agent_id.as_deref()),
+            (Some("/t"), Some("5"))
+        );
+        assert_eq!(
+            BuildOptions::from_json(&Value::Null).unwrap(),
+            BuildOptions::default()
+        );
+        assert!(BuildOptions::from_json(&json!({"endpoint": 1})).is_err());
     }
 
     #[test]
@@ -237,6 +327,9 @@ mod tests {
         assert_eq!(serde_json::to_value(&pr).unwrap(), v);
         let mut wrong = v;
         wrong["x402Version"] = json!(1);
-        assert!(PaymentRequired::from_value(wrong).unwrap_err().to_string().contains("x402Version"));
+        assert!(PaymentRequired::from_value(wrong)
+            .unwrap_err()
+            .to_string()
+            .contains("x402Version"));
     }
 }

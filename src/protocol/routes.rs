@@ -41,7 +41,9 @@ impl PathPattern {
     /// Compiles a pattern (it is normalised like a request path first).
     pub fn parse(pattern: &str, case_sensitive: bool) -> Result<Self> {
         if !pattern.starts_with('/') && pattern != "*" {
-            return Err(Error::validation(format!("route path {pattern:?} must start with '/'")));
+            return Err(Error::validation(format!(
+                "route path {pattern:?} must start with '/'"
+            )));
         }
         let normalized = normalize_path(pattern);
         let raw: Vec<&str> = normalized.split('/').filter(|s| !s.is_empty()).collect();
@@ -52,7 +54,9 @@ impl PathPattern {
                 "*" => Segment::AnyOne,
                 s if s.starts_with(':') => {
                     if s.len() == 1 {
-                        return Err(Error::validation(format!("route path {pattern:?} has a ':' without a name")));
+                        return Err(Error::validation(format!(
+                            "route path {pattern:?} has a ':' without a name"
+                        )));
                     }
                     Segment::Param
                 }
@@ -60,7 +64,10 @@ impl PathPattern {
                 s => Segment::Literal(s.to_lowercase()),
             });
         }
-        Ok(PathPattern { segments, case_sensitive })
+        Ok(PathPattern {
+            segments,
+            case_sensitive,
+        })
     }
 
     /// Whether a request path (raw or normalised) matches.
@@ -105,7 +112,10 @@ impl PathPattern {
             })
             .collect();
         // A longer pattern is more specific than its prefix.
-        rank.push(u8::from(!matches!(self.segments.last(), Some(Segment::Rest))));
+        rank.push(u8::from(!matches!(
+            self.segments.last(),
+            Some(Segment::Rest)
+        )));
         rank
     }
 }
@@ -133,7 +143,9 @@ impl RoutePattern {
             Some((m, p)) => {
                 let m = m.to_ascii_uppercase();
                 if !METHODS.contains(&m.as_str()) {
-                    return Err(Error::validation(format!("route {key:?}: {m:?} is not an HTTP method")));
+                    return Err(Error::validation(format!(
+                        "route {key:?}: {m:?} is not an HTTP method"
+                    )));
                 }
                 (Some(m), p.trim())
             }
@@ -142,8 +154,13 @@ impl RoutePattern {
         if path.is_empty() {
             return Err(Error::validation(format!("route {key:?} has no path")));
         }
-        let path = PathPattern::parse(path, case_sensitive).map_err(|e| Error::validation(format!("route {key:?}: {e}")))?;
-        Ok(RoutePattern { method, path, key: trimmed.to_owned() })
+        let path = PathPattern::parse(path, case_sensitive)
+            .map_err(|e| Error::validation(format!("route {key:?}: {e}")))?;
+        Ok(RoutePattern {
+            method,
+            path,
+            key: trimmed.to_owned(),
+        })
     }
 
     /// Whether a request matches (`HEAD` matches `GET` routes).
@@ -154,7 +171,10 @@ impl RoutePattern {
     fn method_matches(&self, method: &str) -> bool {
         match &self.method {
             None => true,
-            Some(m) => m.eq_ignore_ascii_case(method) || (m == "GET" && method.eq_ignore_ascii_case("HEAD")),
+            Some(m) => {
+                m.eq_ignore_ascii_case(method)
+                    || (m == "GET" && method.eq_ignore_ascii_case("HEAD"))
+            }
         }
     }
 
@@ -189,19 +209,30 @@ impl<T> RouteTable<T> {
         let mut routes: Vec<(RoutePattern, T)> = Vec::with_capacity(entries.len());
         for (key, value) in entries {
             let pattern = RoutePattern::parse(key.as_ref(), case_sensitive)?;
-            if routes.iter().any(|(p, _)| p.method == pattern.method && p.path == pattern.path) {
-                return Err(Error::validation(format!("route {:?} is declared twice", key.as_ref())));
+            if routes
+                .iter()
+                .any(|(p, _)| p.method == pattern.method && p.path == pattern.path)
+            {
+                return Err(Error::validation(format!(
+                    "route {:?} is declared twice",
+                    key.as_ref()
+                )));
             }
             routes.push((pattern, value));
         }
         // Stable sort: ties keep declaration order.
-        routes.sort_by(|(a, _), (b, _)| (b.path.rank(), b.method.is_some()).cmp(&(a.path.rank(), a.method.is_some())));
+        routes.sort_by(|(a, _), (b, _)| {
+            (b.path.rank(), b.method.is_some()).cmp(&(a.path.rank(), a.method.is_some()))
+        });
         Ok(RouteTable { routes })
     }
 
     /// The most specific route matching a request.
     pub fn find(&self, method: &str, path: &str) -> Option<(&RoutePattern, &T)> {
-        self.routes.iter().find(|(p, _)| p.matches(method, path)).map(|(p, v)| (p, v))
+        self.routes
+            .iter()
+            .find(|(p, _)| p.matches(method, path))
+            .map(|(p, v)| (p, v))
     }
 
     /// Every route, most specific first.
@@ -227,7 +258,16 @@ mod tests {
     #[test]
     fn bypass_spellings_all_match() {
         let r = RoutePattern::parse("POST /tasks", false).unwrap();
-        for path in ["/tasks", "//tasks", "/tasks/", "/%74asks", "/TASKS", "/Tasks//", "/x/../tasks", "/%2Ftasks"] {
+        for path in [
+            "/tasks",
+            "//tasks",
+            "/tasks/",
+            "/%74asks",
+            "/TASKS",
+            "/Tasks//",
+            "/x/../tasks",
+            "/%2Ftasks",
+        ] {
             assert!(r.matches("POST", path), "{path}");
             assert!(r.matches("post", path), "{path}");
         }
@@ -250,14 +290,34 @@ mod tests {
     #[test]
     fn bad_keys_are_refused_at_construction() {
         for bad in ["FETCH /x", "POST", "POST tasks", "", "/a/:", "GET  "] {
-            assert_eq!(RoutePattern::parse(bad, false).unwrap_err().code(), "validation", "{bad:?}");
+            assert_eq!(
+                RoutePattern::parse(bad, false).unwrap_err().code(),
+                "validation",
+                "{bad:?}"
+            );
         }
-        assert!(RouteTable::new(vec![("POST /a", 1), ("post /a/", 2)], false).unwrap_err().to_string().contains("twice"));
+        assert!(
+            RouteTable::new(vec![("POST /a", 1), ("post /a/", 2)], false)
+                .unwrap_err()
+                .to_string()
+                .contains("twice")
+        );
     }
 
     #[test]
     fn most_specific_route_wins_regardless_of_order() {
-        let table = RouteTable::new(vec![("*", "all"), ("/api/*", "api"), ("GET /api/:id", "get-one"), ("GET /api/health", "health"), ("/api/:id", "any-one"), ("/api/status", "status")], false).unwrap();
+        let table = RouteTable::new(
+            vec![
+                ("*", "all"),
+                ("/api/*", "api"),
+                ("GET /api/:id", "get-one"),
+                ("GET /api/health", "health"),
+                ("/api/:id", "any-one"),
+                ("/api/status", "status"),
+            ],
+            false,
+        )
+        .unwrap();
         let find = |m, p| table.find(m, p).map(|(_, v)| *v);
         assert_eq!(find("GET", "/api/health"), Some("health"));
         assert_eq!(find("HEAD", "/api/7"), Some("get-one"));

@@ -84,7 +84,10 @@ pub fn decode_access_token(token: &str) -> Option<Map<String, Value>> {
 
 /// Base64 (either alphabet) of a JSON object, bounded by `max_len` characters.
 /// `Err(None)` means "JSON, but not an object".
-pub(crate) fn decode_object(input: &str, max_len: usize) -> Result<Map<String, Value>, Option<TokenError>> {
+pub(crate) fn decode_object(
+    input: &str,
+    max_len: usize,
+) -> Result<Map<String, Value>, Option<TokenError>> {
     if input.is_empty() {
         return Err(Some(TokenError::Empty));
     }
@@ -197,11 +200,23 @@ mod tests {
         assert!(!encoded.contains(['=', '+', '/']));
         let json = Value::Object(token.clone()).to_string();
         let padded_std = base64::encode_standard(json.as_bytes());
-        for variant in [encoded.clone(), padded_std.clone(), padded_std.trim_end_matches('=').to_owned(), encoded.clone() + &"=".repeat((4 - encoded.len() % 4) % 4)] {
-            assert_eq!(decode_access_token(&variant).as_ref(), Some(&token), "{variant}");
+        for variant in [
+            encoded.clone(),
+            padded_std.clone(),
+            padded_std.trim_end_matches('=').to_owned(),
+            encoded.clone() + &"=".repeat((4 - encoded.len() % 4) % 4),
+        ] {
+            assert_eq!(
+                decode_access_token(&variant).as_ref(),
+                Some(&token),
+                "{variant}"
+            );
         }
         // Key order survives a decode/encode round trip.
-        assert_eq!(encode_access_token(&decode_access_token(&encoded).unwrap()), encoded);
+        assert_eq!(
+            encode_access_token(&decode_access_token(&encoded).unwrap()),
+            encoded
+        );
     }
 
     #[test]
@@ -223,12 +238,20 @@ mod tests {
             ("eyJh".repeat(MAX_TOKEN_LEN), TokenError::TooLong),
         ];
         for (input, expected) in cases {
-            assert_eq!(try_decode_access_token(&input), Err(expected), "{:?}", &input[..input.len().min(20)]);
+            assert_eq!(
+                try_decode_access_token(&input),
+                Err(expected),
+                "{:?}",
+                &input[..input.len().min(20)]
+            );
             assert_eq!(decode_access_token(&input), None);
         }
         // Deeply nested JSON is refused by serde_json's recursion limit instead of overflowing the stack.
         let deep = format!("{{\"a\":{}1{}}}", "[".repeat(10_000), "]".repeat(10_000));
-        assert_eq!(try_decode_access_token(&base64::encode_url(deep.as_bytes())), Err(TokenError::NotJson));
+        assert_eq!(
+            try_decode_access_token(&base64::encode_url(deep.as_bytes())),
+            Err(TokenError::NotJson)
+        );
     }
 
     #[test]

@@ -26,7 +26,10 @@ impl Uint256 {
     /// Parses a decimal string of at most 2^256 - 1.
     pub fn parse(s: &str) -> Result<Self> {
         if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(Error::validation(format!("expected a non-negative integer as a decimal string, got {:?}", truncate(s))));
+            return Err(Error::validation(format!(
+                "expected a non-negative integer as a decimal string, got {:?}",
+                truncate(s)
+            )));
         }
         let digits = s.trim_start_matches('0');
         let digits = if digits.is_empty() { "0" } else { digits };
@@ -34,6 +37,47 @@ impl Uint256 {
             return Err(Error::validation("integer does not fit in uint256"));
         }
         Ok(Uint256(digits.to_owned()))
+    }
+
+    /// Reads a JSON value: a decimal string, or an integer a JavaScript number holds exactly.
+    ///
+    /// ```
+    /// use nvm_x402::protocol::Uint256;
+    /// use serde_json::json;
+    /// assert_eq!(Uint256::from_json(&json!(12)).unwrap().as_str(), "12");
+    /// assert!(Uint256::from_json(&json!(1.5)).is_err());
+    /// ```
+    pub fn from_json(v: &serde_json::Value) -> Result<Self> {
+        use serde_json::Value;
+        match v {
+            Value::String(s) => Uint256::parse(s),
+            Value::Number(n) => match (n.as_u64(), n.as_i64(), n.as_f64()) {
+                (Some(u), _, _) => Self::from_exact_u64(u),
+                (None, Some(_), _) => Err(Error::validation(NEGATIVE)),
+                (None, None, Some(f)) => Self::from_f64(f),
+                _ => Err(Error::validation(NEGATIVE)),
+            },
+            _ => Err(Error::validation(
+                "expected a non-negative integer (decimal string, bigint or safe integer)",
+            )),
+        }
+    }
+
+    fn from_exact_u64(v: u64) -> Result<Self> {
+        if v > MAX_SAFE_INTEGER {
+            return Err(Error::validation(PRECISION));
+        }
+        Ok(Uint256::from(v))
+    }
+
+    fn from_f64(v: f64) -> Result<Self> {
+        if v.is_finite() && v >= 0.0 && v.fract() == 0.0 && v <= MAX_SAFE_INTEGER as f64 {
+            Ok(Uint256::from(v as u64))
+        } else if !v.is_finite() || v.fract() != 0.0 || v < 0.0 {
+            Err(Error::validation(NEGATIVE))
+        } else {
+            Err(Error::validation(PRECISION))
+        }
     }
 
     /// The decimal digits.
@@ -55,7 +99,10 @@ impl Uint256 {
 impl Ord for Uint256 {
     /// Numeric order: canonical strings compare by length, then digit by digit.
     fn cmp(&self, other: &Self) -> std::cmp::Ordering {
-        self.0.len().cmp(&other.0.len()).then_with(|| self.0.cmp(&other.0))
+        self.0
+            .len()
+            .cmp(&other.0.len())
+            .then_with(|| self.0.cmp(&other.0))
     }
 }
 
@@ -109,27 +156,21 @@ impl de::Visitor<'_> for UintVisitor {
     }
 
     fn visit_u64<E: de::Error>(self, v: u64) -> std::result::Result<Uint256, E> {
-        if v > MAX_SAFE_INTEGER {
-            return Err(E::custom(PRECISION));
-        }
-        Ok(Uint256::from(v))
+        Uint256::from_exact_u64(v).map_err(|e| E::custom(e.to_string()))
     }
 
     fn visit_i64<E: de::Error>(self, v: i64) -> std::result::Result<Uint256, E> {
-        u64::try_from(v).map_err(|_| E::custom("expected a non-negative integer")).and_then(|v| self.visit_u64(v))
+        u64::try_from(v)
+            .map_err(|_| E::custom(NEGATIVE))
+            .and_then(|v| self.visit_u64(v))
     }
 
     fn visit_f64<E: de::Error>(self, v: f64) -> std::result::Result<Uint256, E> {
-        if v.is_finite() && v >= 0.0 && v.fract() == 0.0 && v <= MAX_SAFE_INTEGER as f64 {
-            Ok(Uint256::from(v as u64))
-        } else if v.fract() != 0.0 || v < 0.0 {
-            Err(E::custom("expected a non-negative integer"))
-        } else {
-            Err(E::custom(PRECISION))
-        }
+        Uint256::from_f64(v).map_err(|e| E::custom(e.to_string()))
     }
 }
 
+const NEGATIVE: &str = "expected a non-negative integer";
 const PRECISION: &str = "integer is too large for a JavaScript number and may have lost precision; pass it as a string or a bigint";
 
 fn truncate(s: &str) -> &str {
@@ -148,19 +189,47 @@ mod tests {
         let max: Uint256 = serde_json::from_str(&format!("\"{MAX}\"")).unwrap();
         assert_eq!(max.as_str(), MAX);
         assert_eq!(serde_json::from_str::<Uint256>("0").unwrap().as_str(), "0");
-        assert_eq!(serde_json::from_str::<Uint256>("9007199254740991").unwrap().as_str(), "9007199254740991");
-        assert_eq!(serde_json::from_str::<Uint256>("10.0").unwrap().as_str(), "10");
-        assert_eq!(serde_json::from_str::<Uint256>("\"000\"").unwrap().as_str(), "0");
+        assert_eq!(
+            serde_json::from_str::<Uint256>("9007199254740991")
+                .unwrap()
+                .as_str(),
+            "9007199254740991"
+        );
+        assert_eq!(
+            serde_json::from_str::<Uint256>("10.0").unwrap().as_str(),
+            "10"
+        );
+        assert_eq!(
+            serde_json::from_str::<Uint256>("\"000\"").unwrap().as_str(),
+            "0"
+        );
     }
 
     #[test]
     fn rejects_imprecise_negative_and_malformed_values() {
-        for bad in ["9007199254740993", "1e21", "-1", "1.5", "\"\"", "\" 1\"", "\"1e3\"", "\"0x10\"", "true", "null", "{}"] {
-            assert!(serde_json::from_str::<Uint256>(bad).is_err(), "{bad} should be rejected");
+        for bad in [
+            "9007199254740993",
+            "1e21",
+            "-1",
+            "1.5",
+            "\"\"",
+            "\" 1\"",
+            "\"1e3\"",
+            "\"0x10\"",
+            "true",
+            "null",
+            "{}",
+        ] {
+            assert!(
+                serde_json::from_str::<Uint256>(bad).is_err(),
+                "{bad} should be rejected"
+            );
         }
         let over = format!("\"{}\"", "9".repeat(78));
         assert!(serde_json::from_str::<Uint256>(&over).is_err());
-        let err = serde_json::from_str::<Uint256>("9007199254740993").unwrap_err().to_string();
+        let err = serde_json::from_str::<Uint256>("9007199254740993")
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("string or a bigint"), "{err}");
     }
 

@@ -26,7 +26,11 @@ pub struct UrlParts<'a> {
 /// ```
 pub fn split(url: &str) -> Option<UrlParts<'_>> {
     let (scheme, rest) = url.split_once("://")?;
-    if scheme.is_empty() || !scheme.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'+' || b == b'-' || b == b'.') {
+    if scheme.is_empty()
+        || !scheme
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'+' || b == b'-' || b == b'.')
+    {
         return None;
     }
     let rest = rest.split('#').next().unwrap_or("");
@@ -63,11 +67,19 @@ pub fn split(url: &str) -> Option<UrlParts<'_>> {
 /// `127.0.0.0/8`, or `::1`.
 pub fn is_loopback_host(host: &str) -> bool {
     let host = host.trim_end_matches('.');
-    if host == "localhost" || host.ends_with(".localhost") || host == "::1" || host == "0:0:0:0:0:0:0:1" {
+    if host == "localhost"
+        || host.ends_with(".localhost")
+        || host == "::1"
+        || host == "0:0:0:0:0:0:0:1"
+    {
         return true;
     }
     let octets: Vec<&str> = host.split('.').collect();
-    octets.len() == 4 && octets[0] == "127" && octets.iter().all(|o| !o.is_empty() && o.len() <= 3 && o.parse::<u8>().is_ok())
+    octets.len() == 4
+        && octets[0] == "127"
+        && octets
+            .iter()
+            .all(|o| !o.is_empty() && o.len() <= 3 && o.parse::<u8>().is_ok())
 }
 
 /// Whether a secret (token, API key) may be sent to this URL: `https:`, or
@@ -133,7 +145,10 @@ fn percent_decode_lossy(s: &str) -> String {
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
     while i < bytes.len() {
-        let hex = bytes.get(i + 1..i + 3).and_then(|h| std::str::from_utf8(h).ok()).and_then(|h| u8::from_str_radix(h, 16).ok());
+        let hex = bytes
+            .get(i + 1..i + 3)
+            .and_then(|h| std::str::from_utf8(h).ok())
+            .and_then(|h| u8::from_str_radix(h, 16).ok());
         match (bytes[i], hex) {
             (b'%', Some(v)) => {
                 out.push(v);
@@ -169,8 +184,16 @@ pub fn encode_segment(s: &str) -> String {
             out.push(b as char);
         } else {
             out.push('%');
-            out.push(char::from_digit(u32::from(b >> 4), 16).unwrap_or('0').to_ascii_uppercase());
-            out.push(char::from_digit(u32::from(b & 15), 16).unwrap_or('0').to_ascii_uppercase());
+            out.push(
+                char::from_digit(u32::from(b >> 4), 16)
+                    .unwrap_or('0')
+                    .to_ascii_uppercase(),
+            );
+            out.push(
+                char::from_digit(u32::from(b & 15), 16)
+                    .unwrap_or('0')
+                    .to_ascii_uppercase(),
+            );
         }
     }
     out
@@ -183,9 +206,15 @@ mod tests {
     #[test]
     fn splits_urls() {
         let u = split("http://[::1]:3001").unwrap();
-        assert_eq!((u.host.as_str(), u.port, u.path, u.query), ("::1", Some("3001"), "/", None));
+        assert_eq!(
+            (u.host.as_str(), u.port, u.path, u.query),
+            ("::1", Some("3001"), "/", None)
+        );
         let u = split("HTTP://LocalHost/x?y#z").unwrap();
-        assert_eq!((u.scheme.as_str(), u.host.as_str(), u.path, u.query), ("http", "localhost", "/x", Some("y")));
+        assert_eq!(
+            (u.scheme.as_str(), u.host.as_str(), u.path, u.query),
+            ("http", "localhost", "/x", Some("y"))
+        );
         assert_eq!(split("/relative/path"), None);
         assert_eq!(split("http:///nohost"), None);
         assert_eq!(split("://x"), None);
@@ -193,17 +222,46 @@ mod tests {
 
     #[test]
     fn loopback_is_only_the_local_machine() {
-        for ok in ["http://localhost:1/", "http://127.0.0.1/", "http://127.1.2.3:9/", "http://[::1]:3001/", "http://api.localhost/", "https://anything.example/"] {
+        for ok in [
+            "http://localhost:1/",
+            "http://127.0.0.1/",
+            "http://127.1.2.3:9/",
+            "http://[::1]:3001/",
+            "http://api.localhost/",
+            "https://anything.example/",
+        ] {
             assert!(may_carry_secrets(ok), "{ok}");
         }
-        for bad in ["http://127.0.0.1.evil.example/", "http://localhost.evil.example/", "http://10.0.0.1/", "http://evil.example/", "http://user@evil.example/@127.0.0.1", "ftp://127.0.0.1/", "not a url", "http://1270.0.0.1/", "http://127.0.0.256/"] {
+        for bad in [
+            "http://127.0.0.1.evil.example/",
+            "http://localhost.evil.example/",
+            "http://10.0.0.1/",
+            "http://evil.example/",
+            "http://user@evil.example/@127.0.0.1",
+            "ftp://127.0.0.1/",
+            "not a url",
+            "http://1270.0.0.1/",
+            "http://127.0.0.256/",
+        ] {
             assert!(!may_carry_secrets(bad), "{bad}");
         }
     }
 
     #[test]
     fn normalises_bypass_attempts_to_the_same_path() {
-        for p in ["/tasks", "//tasks", "/tasks/", "/%74asks", "/%74%61sks//", "/x/../tasks", "/./tasks", "/%2ftasks", "\\tasks", "/x/%2e%2e/tasks", "/tasks%2F"] {
+        for p in [
+            "/tasks",
+            "//tasks",
+            "/tasks/",
+            "/%74asks",
+            "/%74%61sks//",
+            "/x/../tasks",
+            "/./tasks",
+            "/%2ftasks",
+            "\\tasks",
+            "/x/%2e%2e/tasks",
+            "/tasks%2F",
+        ] {
             assert_eq!(normalize_path(p), "/tasks", "{p}");
         }
         assert_eq!(normalize_path(""), "/");
@@ -214,7 +272,10 @@ mod tests {
 
     #[test]
     fn joins_and_encodes() {
-        assert_eq!(join("https://api.sandbox.nevermined.app/", "/api/v1/x"), "https://api.sandbox.nevermined.app/api/v1/x");
+        assert_eq!(
+            join("https://api.sandbox.nevermined.app/", "/api/v1/x"),
+            "https://api.sandbox.nevermined.app/api/v1/x"
+        );
         assert_eq!(encode_segment("did:nv:ab/c d"), "did:nv:ab%2Fc%20d");
     }
 }

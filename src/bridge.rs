@@ -1,0 +1,368 @@
+//! The JS-facing method table, in plain Rust so it is tested natively: a
+//! method name plus a JSON array of positional arguments in, JSON text out.
+//! The wasm binding forwards `core.call(...)`/`callSync(...)` here; the names
+//! are the JS API's (`"plans.getPlan"`, `"decodeAccessToken"`, ...).
+
+use crate::api::agents::{self, AgentAndPlan};
+use crate::api::plans::{self, AccessLimit};
+use crate::api::{delegation, x402, Call};
+use crate::error::{Error, Result};
+use crate::payments::Payments;
+use crate::protocol::{self, payment_required, BuildOptions, Uint256};
+use crate::transport::Transport;
+use serde_json::{json, Value};
+
+/// Positional arguments of one call.
+pub struct Args {
+    method: String,
+    values: Vec<Value>,
+}
+
+impl Args {
+    /// Parses the JSON array of arguments.
+    pub fn parse(method: &str, json: &str) -> Result<Self> {
+        match serde_json::from_str(json) {
+            Ok(Value::Array(values)) => Ok(Args {
+                method: method.to_owned(),
+                values,
+            }),
+            _ => Err(Error::validation(format!(
+                "{method}: arguments must be a JSON array"
+            ))),
+        }
+    }
+
+    fn raw(&self, i: usize) -> Option<&Value> {
+        self.values.get(i).filter(|v| !v.is_null())
+    }
+
+    fn bad(&self, name: &str, e: impl std::fmt::Display) -> Error {
+        Error::validation(format!("{}: {name}: {e}", self.method))
+    }
+
+    /// A required string argument.
+    pub fn text(&self, i: usize, name: &str) -> Result<&str> {
+        self.opt_text(i, name)?
+            .ok_or_else(|| self.bad(name, "is required"))
+    }
+
+    /// An optional string argument (`undefined` and `null` are absent).
+    pub fn opt_text(&self, i: usize, name: &str) -> Result<Option<&str>> {
+        match self.raw(i) {
+            None => Ok(None),
+            Some(Value::String(s)) => Ok(Some(s)),
+            Some(_) => Err(self.bad(name, "must be a string")),
+        }
+    }
+
+    /// An id (a string, or an integer/bigint written as digits); required and not blank.
+    pub fn id(&self, i: usize, name: &str) -> Result<String> {
+        self.opt_id(i, name)?
+            .ok_or_else(|| self.bad(name, "is required"))
+    }
+
+    /// An optional id; blank is absent.
+    pub fn opt_id(&self, i: usize, name: &str) -> Result<Option<String>> {
+        match self.raw(i) {
+            None => Ok(None),
+            Some(Value::String(s)) => Ok(Some(s.trim().to_owned()).filter(|s| !s.is_empty())),
+            Some(Value::Number(n)) if n.is_u64() => Ok(Some(n.to_string())),
+            Some(_) => Err(self.bad(name, "must be a string")),
+        }
+    }
+
+    /// A list of ids.
+    pub fn ids(&self, i: usize, name: &str) -> Result<Vec<String>> {
+        match self.raw(i) {
+            None => Ok(vec![]),
+            Some(Value::Array(items)) => items
+                .iter()
+                .map(|v| match v {
+                    Value::String(s) => Ok(s.clone()),
+                    Value::Number(n) if n.is_u64() => Ok(n.to_string()),
+                    _ => Err(self.bad(name, "must be a list of strings")),
+                })
+                .collect(),
+            Some(_) => Err(self.bad(name, "must be a list of strings")),
+        }
+    }
+}
+
+/// Runs an asynchronous client method. Methods that are one backend call
+/// are prepared synchronously and share a single `execute`, which keeps the
+/// WebAssembly small; only multi-step methods have their own async code.
+pub async fn call<T: Transport>(p: &Payments<T>, method: &str, args_json: &str) -> Result<String> {
+    let a = Args::parse(method, args_json)?;
+    let result = match method {
+        "requests.startProcessingRequest" => {
+            let token = a.opt_text(1, "accessToken")?.unwrap_or_default();
+            let agent = a.opt_id(0, "agentId")?.unwrap_or_default();
+            let null = Value::Null;
+            p.start_processing_request(
+                &agent,
+                token,
+                a.text(2, "url")?,
+                a.text(3, "httpVerb")?,
+                a.raw(4).unwrap_or(&null),
+            )
+            .await?
+        }
+        "resolveScheme" => p.resolve_scheme(&a.id(0, "planId")?).await?.to_json(),
+        _ => p.execute(prepare(p, method, &a)?).await?,
+    };
+    Ok(result.to_string())
+}
+
+/// Builds the one backend call of a single-call method.
+fn prepare<T: Transport>(p: &Payments<T>, method: &str, a: &Args) -> Result<Call<Value>> {
+    let null = Value::Null;
+    let arg = |i: usize| a.raw(i).unwrap_or(&null);
+    let cfg = p.config();
+    match method {
+        "x402.getX402AccessToken" => p.mint_call(
+            &a.id(0, "planId")?,
+            a.opt_id(1, "agentId")?.as_deref(),
+            arg(2),
+        ),
+        "facilitator.verifyPermissions" => x402::verify(cfg, arg(0)),
+        "facilitator.settlePermissions" => x402::settle(cfg, arg(0)),
+        "plans.getPlan" => plans::get_plan(cfg, &a.id(0, "planId")?),
+        "plans.getPlans" => plans::get_plans(cfg, arg(0)),
+        "plans.getPlanBalance" => p.balance_call(
+            &a.id(0, "planId")?,
+            a.opt_id(1, "holderAddress")?.as_deref(),
+        ),
+        "plans.orderPlan" => plans::order_plan(cfg, &a.id(0, "planId")?),
+        "plans.orderFiatPlan" => plans::order_fiat_plan(cfg, &a.id(0, "planId")?),
+        "plans.registerPlan" => {
+            let limit = a
+                .opt_text(3, "accessLimit")?
+                .map(AccessLimit::parse)
+                .transpose()?;
+            p.register_plan_call(arg(0), arg(1), arg(2), limit, false)
+        }
+        "plans.registerCreditsPlan"
+        | "plans.registerTimePlan"
+        | "plans.registerCreditsTrialPlan"
+        | "plans.registerTimeTrialPlan" => {
+            let limit = if method.contains("Time") {
+                AccessLimit::Time
+            } else {
+                AccessLimit::Credits
+            };
+            p.register_plan_call(
+                arg(0),
+                arg(1),
+                arg(2),
+                Some(limit),
+                method.contains("Trial"),
+            )
+        }
+        "agents.registerAgent" => {
+            agents::register_agent(cfg, arg(0), arg(1), &a.ids(2, "paymentPlans")?)
+        }
+        "agents.registerAgentAndPlan" => {
+            let access_limit = a
+                .opt_text(5, "accessLimit")?
+                .map(AccessLimit::parse)
+                .transpose()?;
+            agents::register_agent_and_plan(
+                cfg,
+                AgentAndPlan {
+                    agent: arg(0),
+                    api: arg(1),
+                    plan: arg(2),
+                    price: arg(3),
+                    credits: arg(4),
+                    access_limit,
+                },
+            )
+        }
+        "agents.getAgent" => agents::get_agent(cfg, &a.id(0, "agentId")?),
+        "agents.getAgentPlans" => agents::get_agent_plans(cfg, &a.id(0, "agentId")?),
+        "delegation.createDelegation" => delegation::create_delegation(cfg, arg(0)),
+        "delegation.listDelegations" => delegation::list_delegations(
+            cfg,
+            arg(0)
+                .get("accessible")
+                .and_then(Value::as_bool)
+                .unwrap_or(false),
+        ),
+        "delegation.listPaymentMethods" => delegation::list_payment_methods(cfg, arg(0)),
+        _ => Err(Error::validation(format!("unknown method {method:?}"))),
+    }
+}
+
+fn amount(a: &Args, i: usize, name: &str, default: Option<u64>) -> Result<Uint256> {
+    match (a.raw(i), default) {
+        (None, Some(d)) => Ok(Uint256::from(d)),
+        (None, None) => Err(a.bad(name, "is required")),
+        (Some(v), _) => Uint256::from_json(v).map_err(|e| a.bad(name, e)),
+    }
+}
+
+/// Runs a synchronous, pure function.
+pub fn call_sync(method: &str, args_json: &str) -> Result<String> {
+    let a = Args::parse(method, args_json)?;
+    let null = Value::Null;
+    let result: Value = match method {
+        "decodeAccessToken" => a
+            .raw(0)
+            .and_then(Value::as_str)
+            .and_then(protocol::decode_access_token)
+            .map_or(Value::Null, Value::Object),
+        "tryDecodeAccessToken" => match a.raw(0).and_then(Value::as_str) {
+            None => {
+                json!({"ok": false, "reason": "token_not_string", "message": "The access token must be a string"})
+            }
+            Some(token) => match protocol::try_decode_access_token(token) {
+                Ok(t) => json!({"ok": true, "token": t}),
+                Err(e) => json!({"ok": false, "reason": e.reason(), "message": e.to_string()}),
+            },
+        },
+        "encodeAccessToken" => match a.raw(0) {
+            Some(Value::Object(map)) => Value::from(protocol::encode_access_token(map)),
+            _ => {
+                return Err(Error::validation(
+                    "encodeAccessToken: the token must be an object",
+                ))
+            }
+        },
+        "buildPaymentRequired" => protocol::build_payment_required(
+            &a.id(0, "planId")?,
+            &BuildOptions::from_json(a.raw(1).unwrap_or(&null))?,
+        )?,
+        "buildPaymentRequiredForPlans" => payment_required::build_payment_required_for_plans(
+            &a.ids(0, "planIds")?,
+            &BuildOptions::from_json(a.raw(1).unwrap_or(&null))?,
+        )?,
+        "encodePaymentHeader" => Value::from(protocol::encode_payment_header(
+            a.raw(0).ok_or_else(|| a.bad("value", "is required"))?,
+        )?),
+        "decodePaymentHeader" => match a.raw(0) {
+            Some(Value::String(h)) => Value::Object(protocol::decode_payment_header(h)?),
+            _ => {
+                return Err(Error::validation(
+                    "Invalid payment header: it must be a string",
+                ))
+            }
+        },
+        "redact" => Value::from(protocol::redact::redact(
+            a.raw(0).and_then(Value::as_str).unwrap_or(""),
+        )),
+        "getFreePriceConfig" => plans::free_price_config(),
+        "getCryptoPriceConfig" => plans::crypto_price_config(
+            amount(&a, 0, "amount", None)?,
+            a.text(1, "receiver")?,
+            a.opt_text(2, "tokenAddress")?,
+        )?,
+        "getNativeTokenPriceConfig" => plans::crypto_price_config(
+            amount(&a, 0, "amount", None)?,
+            a.text(1, "receiver")?,
+            None,
+        )?,
+        "getERC20PriceConfig" => plans::crypto_price_config(
+            amount(&a, 0, "amount", None)?,
+            a.text(2, "receiver")?,
+            Some(a.text(1, "tokenAddress")?),
+        )?,
+        "getFiatPriceConfig" => {
+            plans::fiat_price_config(amount(&a, 0, "amount", None)?, a.text(1, "receiver")?)?
+        }
+        "getFixedCreditsConfig" => plans::fixed_credits_config(
+            amount(&a, 0, "creditsGranted", None)?,
+            amount(&a, 1, "creditsPerRequest", Some(1))?,
+        ),
+        "getDynamicCreditsConfig" => plans::dynamic_credits_config(
+            amount(&a, 0, "creditsGranted", None)?,
+            amount(&a, 1, "minCreditsPerRequest", Some(1))?,
+            amount(&a, 2, "maxCreditsPerRequest", Some(1))?,
+        ),
+        "getExpirableDurationConfig" => {
+            plans::expirable_duration_config(amount(&a, 0, "durationOfPlan", None)?)
+        }
+        "getNonExpirableDurationConfig" => plans::non_expirable_duration_config(),
+        _ => return Err(Error::validation(format!("unknown function {method:?}"))),
+    };
+    Ok(result.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decode_never_throws() {
+        for args in [
+            "[]",
+            "[null]",
+            "[123]",
+            "[\"garbage\"]",
+            "[\"MTIz\"]",
+            "[{\"a\":1}]",
+        ] {
+            assert_eq!(
+                call_sync("decodeAccessToken", args).unwrap(),
+                "null",
+                "{args}"
+            );
+        }
+        assert_eq!(call_sync("decodeAccessToken", "[\"e30\"]").unwrap(), "{}");
+        let why: Value =
+            serde_json::from_str(&call_sync("tryDecodeAccessToken", "[\"MTIz\"]").unwrap())
+                .unwrap();
+        assert_eq!(
+            why,
+            json!({"ok": false, "reason": "token_not_object", "message": "The access token decodes to JSON that is not an object"})
+        );
+        let why: Value =
+            serde_json::from_str(&call_sync("tryDecodeAccessToken", "[5]").unwrap()).unwrap();
+        assert_eq!(why["reason"], "token_not_string");
+    }
+
+    #[test]
+    fn amounts_accept_bigint_strings_numbers_and_defaults() {
+        let fixed: Value =
+            serde_json::from_str(&call_sync("getFixedCreditsConfig", "[\"100\"]").unwrap())
+                .unwrap();
+        assert_eq!(
+            (fixed["amount"].as_str(), fixed["minAmount"].as_str()),
+            (Some("100"), Some("1"))
+        );
+        let dynamic: Value =
+            serde_json::from_str(&call_sync("getDynamicCreditsConfig", "[10, 2, 5]").unwrap())
+                .unwrap();
+        assert_eq!(
+            (dynamic["minAmount"].as_str(), dynamic["maxAmount"].as_str()),
+            (Some("2"), Some("5"))
+        );
+        let err = call_sync("getFixedCreditsConfig", "[]").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "getFixedCreditsConfig: creditsGranted: is required"
+        );
+        let err = call_sync("getFixedCreditsConfig", "[1e300]").unwrap_err();
+        assert!(err.to_string().contains("creditsGranted"), "{err}");
+    }
+
+    #[test]
+    fn arguments_must_be_an_array_and_methods_known() {
+        assert_eq!(
+            call_sync("decodeAccessToken", "{}").unwrap_err().code(),
+            "validation"
+        );
+        assert!(call_sync("nope", "[]")
+            .unwrap_err()
+            .to_string()
+            .contains("unknown function"));
+        let pr: Value = serde_json::from_str(
+            &call_sync(
+                "buildPaymentRequiredForPlans",
+                r#"[["1", 2], {"endpoint": "/x"}]"#,
+            )
+            .unwrap(),
+        )
+        .unwrap();
+        assert_eq!(pr["accepts"][1]["planId"], "2");
+    }
+}

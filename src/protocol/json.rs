@@ -1,0 +1,198 @@
+//! Reading and writing JSON objects field by field. The client works on
+//! `serde_json::Value` instead of derived types: unknown fields and key order
+//! survive untouched, and the WebAssembly stays small (each derived
+//! `Deserialize` costs kilobytes; these helpers are shared by every call).
+
+use super::Uint256;
+use crate::error::{Error, Result};
+use serde_json::{Map, Value};
+
+/// A JSON object.
+pub type Object = Map<String, Value>;
+
+/// `v` as an object, or a `validation` error naming `what`.
+pub fn object<'a>(v: &'a Value, what: &str) -> Result<&'a Object> {
+    v.as_object()
+        .ok_or_else(|| Error::validation(format!("{what} must be an object")))
+}
+
+/// `v` as an object; `null` is absent.
+pub fn opt_object<'a>(v: Option<&'a Value>, what: &str) -> Result<Option<&'a Object>> {
+    match v {
+        None | Some(Value::Null) => Ok(None),
+        Some(v) => object(v, what).map(Some),
+    }
+}
+
+fn present<'a>(obj: &'a Object, key: &str) -> Option<&'a Value> {
+    obj.get(key).filter(|v| !v.is_null())
+}
+
+fn wrong(what: &str, key: &str, expected: &str) -> Error {
+    Error::validation(format!("{what}.{key} must be {expected}"))
+}
+
+/// An optional string field (`null` is absent).
+pub fn opt_str<'a>(obj: &'a Object, key: &str, what: &str) -> Result<Option<&'a str>> {
+    match present(obj, key) {
+        None => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s)),
+        Some(_) => Err(wrong(what, key, "a string")),
+    }
+}
+
+/// An optional id: a string, or an integer written as digits; blank is absent.
+pub fn opt_id(obj: &Object, key: &str, what: &str) -> Result<Option<String>> {
+    match present(obj, key) {
+        None => Ok(None),
+        Some(v) => id_value(v)
+            .map(|s| Some(s).filter(|s| !s.is_empty()))
+            .ok_or_else(|| wrong(what, key, "a string")),
+    }
+}
+
+/// A string, or an unsigned integer as digits, trimmed.
+pub fn id_value(v: &Value) -> Option<String> {
+    match v {
+        Value::String(s) => Some(s.trim().to_owned()),
+        Value::Number(n) => n.as_u64().map(|u| u.to_string()),
+        _ => None,
+    }
+}
+
+/// An optional boolean field.
+pub fn opt_bool(obj: &Object, key: &str, what: &str) -> Result<Option<bool>> {
+    match present(obj, key) {
+        None => Ok(None),
+        Some(Value::Bool(b)) => Ok(Some(*b)),
+        Some(_) => Err(wrong(what, key, "a boolean")),
+    }
+}
+
+/// An optional uint256 field (string, bigint-as-string, or safe integer).
+pub fn opt_uint(obj: &Object, key: &str, what: &str) -> Result<Option<Uint256>> {
+    match present(obj, key) {
+        None => Ok(None),
+        Some(v) => Uint256::from_json(v)
+            .map(Some)
+            .map_err(|e| Error::validation(format!("{what}.{key}: {e}"))),
+    }
+}
+
+/// An optional count that fits in a `u64`, written back as a JSON number.
+pub fn opt_count(obj: &Object, key: &str, what: &str) -> Result<Option<u64>> {
+    match opt_uint(obj, key, what)? {
+        None => Ok(None),
+        Some(n) => n
+            .as_str()
+            .parse()
+            .map(Some)
+            .map_err(|_| wrong(what, key, "a smaller number")),
+    }
+}
+
+/// Builds an object in insertion order, skipping absent values.
+///
+/// ```
+/// use nvm_x402::protocol::json::ObjectBuilder;
+/// let v = ObjectBuilder::new().put("a", 1).put_opt("b", None::<u8>).put("c", "x").build();
+/// assert_eq!(v.to_string(), r#"{"a":1,"c":"x"}"#);
+/// ```
+#[derive(Debug, Default)]
+pub struct ObjectBuilder(Object);
+
+impl ObjectBuilder {
+    /// An empty object.
+    pub fn new() -> Self {
+        ObjectBuilder(Map::new())
+    }
+
+    /// Adds a field.
+    #[inline]
+    pub fn put(self, key: &str, value: impl Into<Value>) -> Self {
+        self.insert(key, value.into())
+    }
+
+    /// Adds a field when present.
+    #[inline]
+    pub fn put_opt(self, key: &str, value: Option<impl Into<Value>>) -> Self {
+        match value {
+            Some(v) => self.insert(key, v.into()),
+            None => self,
+        }
+    }
+
+    // One out-of-line body for every call site (keeps the WebAssembly small).
+    #[inline(never)]
+    fn insert(mut self, key: &str, value: Value) -> Self {
+        self.0.insert(key.to_owned(), value);
+        self
+    }
+
+    /// Adds every field of `rest` that isn't set yet (keeps unknown fields).
+    pub fn rest(mut self, rest: &Object) -> Self {
+        for (k, v) in rest {
+            if !self.0.contains_key(k) {
+                self.0.insert(k.clone(), v.clone());
+            }
+        }
+        self
+    }
+
+    /// The object as a value.
+    pub fn build(self) -> Value {
+        Value::Object(self.0)
+    }
+
+    /// The object.
+    pub fn into_map(self) -> Object {
+        self.0
+    }
+}
+
+impl From<Uint256> for Value {
+    fn from(n: Uint256) -> Self {
+        Value::String(n.as_str().to_owned())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn typed_reads_name_the_field() {
+        let v = json!({"s": "x", "n": 5, "b": true, "u": "12", "big": 1e300, "nul": null});
+        let o = object(&v, "opts").unwrap();
+        assert_eq!(opt_str(o, "s", "opts").unwrap(), Some("x"));
+        assert_eq!(opt_str(o, "nul", "opts").unwrap(), None);
+        assert_eq!(
+            opt_str(o, "n", "opts").unwrap_err().to_string(),
+            "opts.n must be a string"
+        );
+        assert_eq!(opt_id(o, "n", "opts").unwrap().as_deref(), Some("5"));
+        assert_eq!(opt_bool(o, "b", "opts").unwrap(), Some(true));
+        assert_eq!(opt_uint(o, "u", "opts").unwrap().unwrap().as_str(), "12");
+        assert!(opt_uint(o, "big", "opts")
+            .unwrap_err()
+            .to_string()
+            .starts_with("opts.big: "));
+        assert_eq!(opt_count(o, "n", "opts").unwrap(), Some(5));
+        assert!(object(&json!([]), "opts")
+            .unwrap_err()
+            .to_string()
+            .contains("opts must be an object"));
+        assert_eq!(opt_object(Some(&Value::Null), "x").unwrap(), None);
+    }
+
+    #[test]
+    fn builder_keeps_order_and_unknown_fields() {
+        let rest = json!({"z": 1, "a": 2});
+        let v = ObjectBuilder::new()
+            .put("a", 0)
+            .rest(rest.as_object().unwrap())
+            .build();
+        assert_eq!(v.to_string(), r#"{"a":0,"z":1}"#);
+    }
+}

@@ -1,0 +1,79 @@
+//! The JavaScript binding — the only module that imports `wasm_bindgen`.
+//! It only adapts: it builds the fetch transport, turns futures into
+//! promises and errors into the JSON the facade rethrows as `PaymentsError`.
+//! Method dispatch and every behaviour live in [`crate::bridge`] and below;
+//! the hand-owned facade and types are in `pkg-template/`.
+
+mod fetch;
+
+use crate::bridge;
+use crate::error::{Error, Result};
+use crate::payments::Payments;
+use crate::protocol::PaymentsOptions;
+use fetch::FetchTransport;
+use js_sys::{Function, Promise};
+use std::rc::Rc;
+use wasm_bindgen::prelude::*;
+
+/// The error JSON thrown into JavaScript.
+fn thrown(e: Error) -> JsValue {
+    JsValue::from_str(&e.to_json().to_string())
+}
+
+/// One `Payments` instance seen from JavaScript.
+#[wasm_bindgen]
+pub struct NvmCore {
+    payments: Rc<Payments<FetchTransport>>,
+}
+
+#[wasm_bindgen]
+impl NvmCore {
+    /// `optionsJson`: the `Payments.getInstance` options minus `fetch`; `fetch`: an injected fetch.
+    #[wasm_bindgen(constructor)]
+    pub fn new(
+        options_json: &str,
+        fetch: Option<Function>,
+    ) -> std::result::Result<NvmCore, JsValue> {
+        let build = || -> Result<NvmCore> {
+            let value = serde_json::from_str(options_json)
+                .map_err(|_| Error::validation("options must be JSON"))?;
+            let options = PaymentsOptions::from_json(&value)?;
+            let timeout = options
+                .timeout_ms
+                .unwrap_or(crate::protocol::environment::DEFAULT_TIMEOUT_MS);
+            let payments = Payments::new(&options, FetchTransport::new(fetch, timeout)?)?;
+            Ok(NvmCore {
+                payments: Rc::new(payments),
+            })
+        };
+        build().map_err(thrown)
+    }
+
+    /// `{environment, backendUrl, accountAddress}`.
+    pub fn info(&self) -> String {
+        let cfg = self.payments.config();
+        serde_json::json!({
+            "environment": cfg.environment.name(),
+            "backendUrl": cfg.backend_url,
+            "accountAddress": cfg.api_key.subject(),
+        })
+        .to_string()
+    }
+
+    /// Runs an asynchronous method; resolves to its result's JSON.
+    pub fn call(&self, method: String, args_json: String) -> Promise {
+        let payments = Rc::clone(&self.payments);
+        wasm_bindgen_futures::future_to_promise(async move {
+            bridge::call(&payments, &method, &args_json)
+                .await
+                .map(|s| JsValue::from_str(&s))
+                .map_err(thrown)
+        })
+    }
+}
+
+/// Runs a synchronous, pure function; returns its result's JSON.
+#[wasm_bindgen(js_name = callSync)]
+pub fn call_sync(method: &str, args_json: &str) -> std::result::Result<String, JsValue> {
+    bridge::call_sync(method, args_json).map_err(thrown)
+}
