@@ -1,0 +1,533 @@
+// Type definitions for nvm-x402. Hand-written; they describe exactly what the
+// WebAssembly core accepts and returns. Big integers are accepted as bigint,
+// safe-integer number or decimal string, and always returned as decimal strings.
+
+/** A JSON value, as returned for backend objects passed through unchanged. */
+export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue }
+/** A JSON object. */
+export type JsonObject = { [key: string]: JsonValue }
+
+/** A uint256 in: bigint, a safe-integer number, or a decimal string. */
+export type BigIntLike = bigint | number | string
+/** A uint256 out: always a decimal string. */
+export type DecimalString = string
+/** An Ethereum address (`0x` + 40 hex digits). */
+export type Address = `0x${string}`
+
+export type EnvironmentName = 'sandbox' | 'live' | 'staging_sandbox' | 'staging_live' | 'local' | 'custom'
+export type Scheme = 'nvm:erc4337' | 'nvm:card-delegation'
+export type HttpVerb = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE' | 'HEAD' | 'OPTIONS'
+
+/** Stable error codes of nvm-x402; backend codes (`BCK.X402.0005`, ...) pass through as they are. */
+export type PaymentsErrorCode =
+  | 'validation'
+  | 'network_error'
+  | 'timeout'
+  | 'invalid_response'
+  | 'insecure_transport'
+  | 'payment_required'
+  | 'internal'
+  | `http_${number}`
+  | `BCK.${string}`
+
+/** An error from nvm-x402 or the Nevermined backend. `message` is said once and never contains a whole token or key. */
+export class PaymentsError extends Error {
+  readonly name: 'PaymentsError'
+  /** Stable machine-readable code. */
+  readonly code: PaymentsErrorCode | (string & {})
+  /** The HTTP status the error came with, when there was one. */
+  readonly httpStatus?: number
+  /** What to do about it. */
+  readonly hint?: string
+  /** The backend envelope's extra fields, or the decoded PaymentRequired. */
+  readonly details?: JsonValue
+  /** Whether retrying later may succeed. */
+  readonly retryable: boolean
+}
+
+export interface PaymentsOptions {
+  /** `<prefix>:<JWT>`; the prefix picks the environment (`sandbox:`, `live:`, `local:`, ...). */
+  nvmApiKey: string
+  /** Used when the key's prefix is not a known environment. Default `custom`. */
+  environment?: EnvironmentName | 'sandbox-staging' | 'live-staging'
+  /** Overrides the environment's backend URL (required for `custom`). https, or http to loopback only. */
+  backendUrl?: string
+  /** Sent as `X-Current-Org-Id`. */
+  organizationId?: string
+  /** Time limit of each backend call in milliseconds (default 30000). */
+  timeoutMs?: number
+  /** The fetch to use (default: the global `fetch`). */
+  fetch?: (input: string, init: RequestInit) => Promise<Response>
+}
+
+// ---- x402 -----------------------------------------------------------------
+
+export interface Resource {
+  url: string
+  description?: string
+  mimeType?: string
+  [key: string]: JsonValue | undefined
+}
+
+export interface PaymentRequirementsExtra {
+  version?: string
+  agentId?: string
+  httpVerb?: string
+  [key: string]: JsonValue | undefined
+}
+
+/** One `accepts` entry: Nevermined entries carry `planId`; standard x402 entries `amount/asset/payTo/maxTimeoutSeconds`. */
+export interface PaymentRequirements {
+  scheme: string
+  network: string
+  planId?: string
+  extra?: PaymentRequirementsExtra
+  amount?: string
+  asset?: string
+  payTo?: string
+  maxTimeoutSeconds?: number
+  [key: string]: JsonValue | undefined
+}
+
+/** What a 402 carries (`payment-required` header). */
+export interface PaymentRequired {
+  x402Version: 2
+  error?: string
+  resource: Resource
+  accepts: PaymentRequirements[]
+  extensions?: JsonObject
+  [key: string]: JsonValue | undefined
+}
+
+export interface BuildPaymentRequiredOptions {
+  /** `resource.url`. */
+  endpoint?: string
+  agentId?: string
+  httpVerb?: string
+  /** Default `eip155:84532` (`stripe` for card delegation). */
+  network?: string
+  description?: string
+  mimeType?: string
+  /** Default `nvm:erc4337`. */
+  scheme?: Scheme | (string & {})
+}
+
+/** The decoded x402 access token. */
+export interface X402AccessToken {
+  x402Version?: number
+  accepted?: PaymentRequirements
+  resource?: Resource
+  payload?: {
+    signature?: string
+    token?: string
+    authorization?: {
+      from?: string
+      sessionKeysProvider?: string
+      sessionKeys?: JsonValue[]
+      /** Present on single-use (v3) tokens. */
+      nonce?: string
+      [key: string]: JsonValue | undefined
+    }
+    [key: string]: JsonValue | undefined
+  }
+  extensions?: JsonObject
+  [key: string]: JsonValue | undefined
+}
+
+export type TokenDecodeFailure = 'token_not_string' | 'token_empty' | 'token_too_long' | 'token_not_base64' | 'token_not_utf8' | 'token_not_json' | 'token_not_object'
+
+export type TryDecodeResult = { ok: true; token: X402AccessToken } | { ok: false; reason: TokenDecodeFailure; message: string }
+
+export interface DelegationConfig {
+  /** The delegation to spend from (see `payments.delegation.createDelegation`). */
+  delegationId?: string
+  apiKeyId?: string
+  /** @deprecated create a delegation and pass `delegationId`. */
+  spendingLimitCents?: BigIntLike
+  /** @deprecated create a delegation and pass `delegationId`. */
+  durationSecs?: BigIntLike
+  /** @deprecated create a delegation and pass `delegationId`. */
+  providerPaymentMethodId?: string
+  /** @deprecated create a delegation and pass `delegationId`. */
+  cardId?: string
+  /** @deprecated create a delegation and pass `delegationId`. */
+  currency?: string
+}
+
+export interface X402TokenOptions {
+  /** Default `nvm:erc4337`. */
+  scheme?: Scheme | (string & {})
+  /** Default: the scheme's network in this environment. */
+  network?: string
+  /** Required: which delegation pays. */
+  delegationConfig: DelegationConfig
+  /** 2 (reusable, default) or 3 (single-use, bound to agent, resource and verb). */
+  tokenVersion?: 2 | 3
+  resource?: Resource
+  httpVerb?: HttpVerb | (string & {})
+}
+
+export interface AccessTokenResult {
+  accessToken: string
+  [key: string]: JsonValue
+}
+
+export interface VerifyParams {
+  paymentRequired: PaymentRequired
+  x402AccessToken: string
+  /** Credits the request costs. */
+  maxAmount?: BigIntLike
+}
+
+export interface SettleParams extends VerifyParams {
+  agentRequestId?: string
+  batch?: boolean
+  marginPercent?: number
+}
+
+export interface PlanBalance {
+  planId: string
+  planName?: string
+  planType?: string
+  holderAddress?: string
+  balance: DecimalString
+  creditsContract?: string
+  isSubscriber: boolean
+  pricePerCredit?: number
+  [key: string]: JsonValue | undefined
+}
+
+export interface VerifyResult {
+  isValid: boolean
+  invalidReason?: string
+  payer?: string
+  network?: string
+  agentRequestId?: string
+  urlMatching?: JsonValue
+  agentRequest?: {
+    agentRequestId?: string
+    agentName?: string
+    agentId?: string
+    balance?: PlanBalance
+    urlMatching?: JsonValue
+    verbMatching?: JsonValue
+    batch?: boolean
+    [key: string]: JsonValue | undefined
+  }
+  [key: string]: JsonValue | undefined
+}
+
+export interface SettleResult {
+  success: boolean
+  errorReason?: string
+  payer?: string
+  transaction: string
+  network: string
+  creditsRedeemed?: DecimalString
+  remainingBalance?: DecimalString
+  orderTx?: string
+  [key: string]: JsonValue | undefined
+}
+
+export interface StartProcessingOptions {
+  /** Default: the token's plan. */
+  planId?: string
+  /** Credits the request costs (default 1). */
+  credits?: BigIntLike
+}
+
+export interface StartProcessingResult {
+  isValid: boolean
+  invalidReason?: string
+  agentRequestId?: string
+  planId?: string
+  /** The PaymentRequired that was verified; settle with the same one. */
+  paymentRequired?: PaymentRequired
+  balance: PlanBalance
+}
+
+export interface ResolvedScheme {
+  scheme: Scheme
+  network: string
+}
+
+// ---- plans and agents -------------------------------------------------------
+
+export interface PlanMetadata {
+  name: string
+  description?: string
+  tags?: string[]
+  isTrialPlan?: boolean
+  [key: string]: JsonValue | undefined
+}
+
+export interface PlanPriceConfig {
+  tokenAddress?: Address | string
+  amounts: BigIntLike[]
+  receivers: (Address | string)[]
+  contractAddress?: string
+  feeController?: string
+  externalPriceAddress?: string
+  templateAddress?: string
+  /** `false` for fiat plans. */
+  isCrypto: boolean
+  currency?: string
+  [key: string]: JsonValue | bigint | BigIntLike[] | undefined
+}
+
+export interface PlanCreditsConfig {
+  isRedemptionAmountFixed: boolean
+  /** 0 global role, 1 owner (default), 2 plan role. */
+  redemptionType?: 0 | 1 | 2
+  onchainMirror?: boolean
+  durationSecs: BigIntLike
+  amount: BigIntLike
+  minAmount: BigIntLike
+  maxAmount: BigIntLike
+  [key: string]: JsonValue | bigint | undefined
+}
+
+/** What the price helpers return (amounts as decimal strings). */
+export interface PriceConfigResult extends PlanPriceConfig {
+  tokenAddress: string
+  amounts: DecimalString[]
+  receivers: string[]
+  contractAddress: string
+  feeController: string
+  externalPriceAddress: string
+  templateAddress: string
+}
+
+/** What the credits helpers return (numbers as decimal strings). */
+export interface CreditsConfigResult extends PlanCreditsConfig {
+  redemptionType: 0 | 1 | 2
+  onchainMirror: boolean
+  durationSecs: DecimalString
+  amount: DecimalString
+  minAmount: DecimalString
+  maxAmount: DecimalString
+}
+
+export type AccessLimit = 'credits' | 'time'
+
+export interface GetPlansOptions {
+  page?: number
+  offset?: number
+  sortBy?: string
+  sortOrder?: 'asc' | 'desc'
+}
+
+export interface OrderResult {
+  success: boolean
+  txHash?: string
+  message?: string
+  [key: string]: JsonValue | undefined
+}
+
+export interface FiatCheckoutResult {
+  result: {
+    stripeCheckoutSessionId: string
+    checkoutLink: string
+    clientReferenceId?: string
+    linkCreatedAt?: string
+    linkExpiresAt?: string
+    [key: string]: JsonValue | undefined
+  }
+  [key: string]: JsonValue
+}
+
+export interface AgentMetadata {
+  name: string
+  description?: string
+  tags?: string[]
+  [key: string]: JsonValue | undefined
+}
+
+export interface AgentAPIAttributes {
+  /** `[{ POST: "https://host/tasks/:id" }]`. */
+  endpoints?: Array<Partial<Record<HttpVerb, string>>>
+  openEndpoints?: string[]
+  agentDefinitionUrl?: string
+  authType?: string
+  [key: string]: JsonValue | undefined
+}
+
+// ---- delegations --------------------------------------------------------------
+
+export type DelegationProvider = 'stripe' | 'braintree' | 'visa' | 'erc4337'
+
+export interface CreateDelegationPayload {
+  provider: DelegationProvider
+  /** Required for card providers (see `listPaymentMethods`). */
+  providerPaymentMethodId?: string
+  spendingLimitCents: BigIntLike
+  durationSecs: BigIntLike
+  /** Default `usd` for cards, `usdc` for erc4337. */
+  currency?: 'usd' | 'eur' | 'usdc' | 'eurc'
+  planId?: string
+  merchantAccountId?: string
+  maxTransactions?: BigIntLike
+  apiKeyId?: string
+}
+
+export interface Delegation {
+  delegationId: string
+  provider?: string
+  providerPaymentMethodId?: string
+  status?: string
+  spendingLimitCents?: number
+  amountSpentCents?: number
+  remainingBudgetCents?: number
+  currency?: string
+  transactionCount?: number
+  expiresAt?: string
+  createdAt?: string
+  apiKeyId?: string | null
+  [key: string]: JsonValue | undefined
+}
+
+export interface DelegationList {
+  delegations: Delegation[]
+  totalResults: number
+  page: number
+  offset: number
+  [key: string]: JsonValue
+}
+
+export interface PaymentMethod {
+  id: string
+  type: string
+  brand: string
+  last4?: string
+  expMonth?: number
+  expYear?: number
+  alias?: string
+  provider?: string
+  status?: string
+  [key: string]: JsonValue | undefined
+}
+
+// ---- the client -----------------------------------------------------------------
+
+export interface PlanConfigHelpers {
+  getFreePriceConfig(): PriceConfigResult
+  getCryptoPriceConfig(amount: BigIntLike, receiver: Address | string, tokenAddress?: Address | string): PriceConfigResult
+  getNativeTokenPriceConfig(amount: BigIntLike, receiver: Address | string): PriceConfigResult
+  getERC20PriceConfig(amount: BigIntLike, tokenAddress: Address | string, receiver: Address | string): PriceConfigResult
+  /** Fiat amounts are 6-decimal units: `1000000n` = $1.00 (the minimum). */
+  getFiatPriceConfig(amount: BigIntLike, receiver: Address | string): PriceConfigResult
+  getFixedCreditsConfig(creditsGranted: BigIntLike, creditsPerRequest?: BigIntLike): CreditsConfigResult
+  getDynamicCreditsConfig(creditsGranted: BigIntLike, minCreditsPerRequest?: BigIntLike, maxCreditsPerRequest?: BigIntLike): CreditsConfigResult
+  getExpirableDurationConfig(durationOfPlan: BigIntLike): CreditsConfigResult
+  getNonExpirableDurationConfig(): CreditsConfigResult
+}
+
+export interface PlansAPI extends PlanConfigHelpers {
+  /** The plan as the backend describes it (public). */
+  getPlan(planId: string): Promise<JsonObject>
+  /** The caller's plans. */
+  getPlans(options?: GetPlansOptions): Promise<JsonObject>
+  /** `holderAddress` defaults to the API key's account (`sub`). */
+  getPlanBalance(planId: string, holderAddress?: string): Promise<PlanBalance>
+  orderPlan(planId: string): Promise<OrderResult>
+  /** A checkout link to pay by card. */
+  orderFiatPlan(planId: string): Promise<FiatCheckoutResult>
+  registerPlan(planMetadata: PlanMetadata, priceConfig: PlanPriceConfig, creditsConfig: PlanCreditsConfig, accessLimit?: AccessLimit): Promise<{ planId: string }>
+  registerCreditsPlan(planMetadata: PlanMetadata, priceConfig: PlanPriceConfig, creditsConfig: PlanCreditsConfig): Promise<{ planId: string }>
+  registerTimePlan(planMetadata: PlanMetadata, priceConfig: PlanPriceConfig, creditsConfig: PlanCreditsConfig): Promise<{ planId: string }>
+  registerCreditsTrialPlan(planMetadata: PlanMetadata, priceConfig: PlanPriceConfig, creditsConfig: PlanCreditsConfig): Promise<{ planId: string }>
+  registerTimeTrialPlan(planMetadata: PlanMetadata, priceConfig: PlanPriceConfig, creditsConfig: PlanCreditsConfig): Promise<{ planId: string }>
+}
+
+export interface AgentsAPI {
+  registerAgent(agentMetadata: AgentMetadata, agentApi: AgentAPIAttributes | undefined, paymentPlans: string[]): Promise<{ agentId: string }>
+  registerAgentAndPlan(
+    agentMetadata: AgentMetadata,
+    agentApi: AgentAPIAttributes | undefined,
+    planMetadata: PlanMetadata,
+    priceConfig: PlanPriceConfig,
+    creditsConfig: PlanCreditsConfig,
+    accessLimit?: AccessLimit,
+  ): Promise<{ agentId: string; planId: string; txHash?: string }>
+  getAgent(agentId: string): Promise<JsonObject>
+  getAgentPlans(agentId: string): Promise<JsonObject>
+}
+
+export interface DelegationAPI {
+  createDelegation(payload: CreateDelegationPayload): Promise<{ delegationId: string; delegationToken?: string; [key: string]: JsonValue | undefined }>
+  listDelegations(options?: { accessible?: boolean }): Promise<DelegationList>
+  listPaymentMethods(options?: { accessible?: boolean; provider?: string }): Promise<PaymentMethod[]>
+}
+
+export interface X402API {
+  /** Mints an x402 access token. `tokenOptions.delegationConfig` is required. */
+  getX402AccessToken(planId: string, agentId?: string, tokenOptions?: X402TokenOptions): Promise<AccessTokenResult>
+}
+
+export interface FacilitatorAPI {
+  /** Checks a token against a PaymentRequired; never consumes credits. `isValid: false` is an answer, not an error. */
+  verifyPermissions(params: VerifyParams): Promise<VerifyResult>
+  /** Burns `maxAmount` credits (`"0"`: the plan's default per request). */
+  settlePermissions(params: SettleParams): Promise<SettleResult>
+}
+
+export interface RequestsAPI {
+  /** Builds the PaymentRequired for `url`/`httpVerb` and verifies the token against it, in one backend call. */
+  startProcessingRequest(agentId: string, accessToken: string | null | undefined, url: string, httpVerb: string, options?: StartProcessingOptions): Promise<StartProcessingResult>
+}
+
+/** A Nevermined client bound to one API key. No global state; create as many as you need. */
+export class Payments {
+  /** Same as `new Payments(options)`. Throws `PaymentsError` ("Nevermined API Key is required", "Invalid NVM API Key", ...). */
+  static getInstance(options: PaymentsOptions): Payments
+  constructor(options: PaymentsOptions)
+  /** The environment the key (or the options) selected. */
+  readonly environment: EnvironmentName
+  /** The backend base URL, ending in `/`. */
+  readonly backendUrl: string
+  /** The API key's account address (`sub`), if it has one. */
+  readonly accountAddress?: string
+  readonly x402: X402API
+  readonly facilitator: FacilitatorAPI
+  readonly requests: RequestsAPI
+  readonly plans: PlansAPI
+  readonly agents: AgentsAPI
+  readonly delegation: DelegationAPI
+  /** See the free function `resolveScheme`. */
+  resolveScheme(planId: string): Promise<ResolvedScheme>
+}
+
+// ---- free functions -------------------------------------------------------------
+
+/** The decoded token, or `null` for anything that is not base64 of a JSON object. Never throws. */
+export function decodeAccessToken(token: unknown): X402AccessToken | null
+/** Like `decodeAccessToken`, but says why a token can't be decoded. Never throws. */
+export function tryDecodeAccessToken(token: unknown): TryDecodeResult
+/** Unpadded base64url of the compact JSON. */
+export function encodeAccessToken(token: X402AccessToken): string
+export function buildPaymentRequired(planId: string, options?: BuildPaymentRequiredOptions): PaymentRequired
+export function buildPaymentRequiredForPlans(planIds: string[], options?: BuildPaymentRequiredOptions): PaymentRequired
+/** Standard padded base64 of the compact JSON (key order kept). */
+export function encodePaymentHeader(value: JsonObject | PaymentRequired | SettleResult): string
+/** Throws `PaymentsError` (`validation`) for a value that is not base64 of a JSON object. */
+export function decodePaymentHeader(header: string): JsonObject
+/** The plan's scheme and network, cached per plan for 5 minutes. */
+export function resolveScheme(payments: Payments, planId: string): Promise<ResolvedScheme>
+/** `abcdef…wxyz`: at most the first 6 and last 4 characters of a secret. */
+export function redactToken(secret: string): string
+
+export const getFreePriceConfig: PlanConfigHelpers['getFreePriceConfig']
+export const getCryptoPriceConfig: PlanConfigHelpers['getCryptoPriceConfig']
+export const getNativeTokenPriceConfig: PlanConfigHelpers['getNativeTokenPriceConfig']
+export const getERC20PriceConfig: PlanConfigHelpers['getERC20PriceConfig']
+export const getFiatPriceConfig: PlanConfigHelpers['getFiatPriceConfig']
+export const getFixedCreditsConfig: PlanConfigHelpers['getFixedCreditsConfig']
+export const getDynamicCreditsConfig: PlanConfigHelpers['getDynamicCreditsConfig']
+export const getExpirableDurationConfig: PlanConfigHelpers['getExpirableDurationConfig']
+export const getNonExpirableDurationConfig: PlanConfigHelpers['getNonExpirableDurationConfig']
+
+export const ONE_DAY_DURATION: bigint
+export const ONE_WEEK_DURATION: bigint
+export const ONE_MONTH_DURATION: bigint
+export const ONE_YEAR_DURATION: bigint
+export const ZeroAddress: '0x0000000000000000000000000000000000000000'

@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# The one way to build nvm-x402: the wasm package into pkg/ (and, with --all,
+# the nvm-local binary). Every other entry point (tests, demo, CI) calls this.
+#   scripts/build.sh          # pkg/
+#   scripts/build.sh --all    # pkg/ and target/release/nvm-local
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+"$ROOT/scripts/setup.sh"
+
+say() { printf '\033[2m[build]\033[0m %s\n' "$*" >&2; }
+
+say "compiling the core to wasm32 (profile wasm-release)"
+cargo build --quiet --target wasm32-unknown-unknown -p nvm-x402 --profile wasm-release
+WASM="target/wasm32-unknown-unknown/wasm-release/nvm_x402.wasm"
+
+OUT="$ROOT/pkg"
+STAGE="$(mktemp -d "$ROOT/target/pkg.XXXXXX")"
+trap 'rm -rf "$STAGE"' EXIT
+
+say "generating JS bindings (wasm-bindgen --target web)"
+wasm-bindgen --target web --out-dir "$STAGE" --out-name nvm_x402 "$WASM"
+
+say "optimising for size (wasm-opt -Oz)"
+node_modules/.bin/wasm-opt -Oz --strip-debug --strip-producers \
+  --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
+  --enable-mutable-globals --enable-reference-types --enable-multivalue \
+  "$STAGE/nvm_x402_bg.wasm" -o "$STAGE/nvm_x402_bg.opt.wasm"
+mv "$STAGE/nvm_x402_bg.opt.wasm" "$STAGE/nvm_x402_bg.wasm"
+
+# The generated .d.ts files are replaced by the hand-owned types in pkg-template/.
+rm -f "$STAGE/nvm_x402.d.ts" "$STAGE/nvm_x402_bg.wasm.d.ts"
+cp -R pkg-template/. "$STAGE/"
+cp LICENSE "$STAGE/" 2>/dev/null || true
+
+rm -rf "$OUT"
+mv "$STAGE" "$OUT"
+trap - EXIT
+say "pkg/ ready ($(du -sh "$OUT" | cut -f1))"
+
+if [ "${1:-}" = "--all" ]; then
+  say "compiling nvm-local (release)"
+  cargo build --quiet --release -p nvm-local
+fi

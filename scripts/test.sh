@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Runs every test: Rust (core, nvm-local) and JS (the built package in Node,
+# workerd and headless Chromium). Installs what is missing first; idempotent.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+say() { printf '\033[1m[test]\033[0m %s\n' "$*" >&2; }
+
+"$ROOT/scripts/setup.sh" chromium
+"$ROOT/scripts/build.sh" --all
+
+say "Rust tests (workspace)"
+cargo test --workspace --quiet
+
+say "JS tests (Node, workerd, Chromium)"
+node --test tests/js
+
+say "all tests passed"

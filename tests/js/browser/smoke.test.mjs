@@ -1,0 +1,38 @@
+// The package loads in headless Chromium from its browser entry (top-level
+// await, wasm fetched beside the module) and calls a backend across origins.
+import test from 'node:test'
+import assert from 'node:assert/strict'
+import { ROOT, startRecorder, startStatic, launchChromium } from '../support/servers.mjs'
+
+const KEY = 'local:eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIweGFiYyJ9.c2ln'
+
+test('nvm-x402 runs in headless Chromium', async (t) => {
+  const backend = await startRecorder()
+  t.after(() => backend.close())
+  const cors = { 'access-control-allow-origin': '*', 'access-control-allow-headers': '*', 'access-control-allow-methods': '*' }
+  backend.respond('OPTIONS', '*', { status: 204, headers: cors })
+  backend.respond('GET', '/api/v1/protocol/plans/7/balance/0xabc', { json: { planId: '7', balance: 5, isSubscriber: true }, headers: cors })
+  const page = `<!doctype html><script type="module">
+    import { decodeAccessToken, encodeAccessToken, Payments, PaymentsError } from '/pkg/entry-browser.js'
+    try {
+      const payments = Payments.getInstance({ nvmApiKey: ${JSON.stringify(KEY)}, backendUrl: ${JSON.stringify(backend.url)} })
+      const balance = await payments.plans.getPlanBalance('7')
+      let error
+      try { Payments.getInstance({ nvmApiKey: 'local:nope' }) } catch (e) { error = { isPaymentsError: e instanceof PaymentsError, isError: e instanceof Error, code: e.code, message: e.message } }
+      window.result = { decoded: decodeAccessToken(encodeAccessToken({ a: 1 })), balance, error }
+    } catch (e) { window.result = { failed: String(e && e.stack || e) } }
+  </script>`
+  const site = await startStatic(ROOT, { '/': { type: 'text/html', body: page } })
+  t.after(() => site.close())
+  const chromium = await launchChromium()
+  t.after(() => chromium.close())
+  const tab = await chromium.context.newPage()
+  await tab.goto(site.url)
+  await tab.waitForFunction(() => window.result !== undefined, null, { timeout: 15_000 })
+  const result = await tab.evaluate(() => window.result)
+  assert.equal(result.failed, undefined, result.failed)
+  assert.deepEqual(result.decoded, { a: 1 })
+  assert.deepEqual(result.balance, { planId: '7', balance: '5', isSubscriber: true })
+  assert.deepEqual(result.error, { isPaymentsError: true, isError: true, code: 'validation', message: 'Invalid NVM API Key' })
+  assert.equal(backend.requests.filter((r) => r.method === 'GET').length, 1)
+})
