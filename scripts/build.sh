@@ -36,6 +36,8 @@ cp LICENSE "$STAGE/" 2>/dev/null || true
 rm -rf "$OUT"
 mv "$STAGE" "$OUT"
 trap - EXIT
+# Tests, the Worker example and the demo import the package by name, as npm users do.
+ln -sfn ../pkg node_modules/nvm-x402
 say "pkg/ ready ($(du -sh "$OUT" | cut -f1))"
 
 if [ "${1:-}" = "--all" ]; then
