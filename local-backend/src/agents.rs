@@ -1,0 +1,531 @@
+//! Agents: registration (alone or with a plan), storage, the `getAgent` views,
+//! and matching a request URL and verb against the agent's registered
+//! endpoints (`{"POST": "https://host/tasks/:id"}`): scheme, host and port
+//! must be the endpoint's (all loopback names count as one host), the path
+//! must match its pattern.
+
+use crate::backend::{Backend, Caller};
+use crate::error::*;
+use crate::ids::{iso8601, random_u256_id, tx_hash};
+use crate::plans::{canonical_plan_id, insert_plan, Plan};
+use nvm_x402::api::agents::{normalize_agent_api, AgentApiAttributes, AgentMetadata};
+use nvm_x402::api::plans::{
+    AccessLimit, CreditsConfig, PlanMetadata, PriceConfig, RegisterPlanRequest,
+};
+use nvm_x402::protocol::routes::PathPattern;
+use nvm_x402::protocol::url::{is_loopback_host, normalize_path, split};
+use nvm_x402::protocol::Uint256;
+use rusqlite::{params, Connection, OptionalExtension};
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+use std::sync::Arc;
+
+/// Where a URL points: its origin (absent for a bare path) and its normalised path.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UrlTarget {
+    /// `(scheme, host, port)`, the port made explicit and every loopback host written `loopback`.
+    pub origin: Option<(String, String, String)>,
+    /// The path, normalised as the gate does (decoded, `//` collapsed, no trailing `/`).
+    pub path: String,
+}
+
+impl UrlTarget {
+    /// Reads an absolute `http(s)` URL, or a path starting with `/`; the query is ignored.
+    ///
+    /// ```
+    /// use nvm_local::agents::UrlTarget;
+    /// assert_eq!(UrlTarget::parse("http://localhost/tasks/"), UrlTarget::parse("http://127.0.0.1:80/tasks?x=1"));
+    /// assert_ne!(UrlTarget::parse("https://a.example/tasks"), UrlTarget::parse("http://a.example/tasks"));
+    /// assert_eq!(UrlTarget::parse("/tasks").unwrap().origin, None);
+    /// ```
+    pub fn parse(url: &str) -> Option<UrlTarget> {
+        if url.starts_with('/') {
+            let path = url.split(['?', '#']).next().unwrap_or("/");
+            return Some(UrlTarget {
+                origin: None,
+                path: normalize_path(path),
+            });
+        }
+        let parts = split(url)?;
+        let default_port = match parts.scheme.as_str() {
+            "http" => "80",
+            "https" => "443",
+            _ => return None,
+        };
+        let host = if is_loopback_host(&parts.host) {
+            "loopback".to_owned()
+        } else {
+            parts.host.clone()
+        };
+        let port = parts.port.unwrap_or(default_port).to_owned();
+        Some(UrlTarget {
+            origin: Some((parts.scheme, host, port)),
+            path: normalize_path(parts.path),
+        })
+    }
+
+    /// Whether two URLs name the same resource: same origin when both have one, same path (case-insensitive).
+    pub fn same_resource(&self, other: &UrlTarget) -> bool {
+        let origins_agree = match (&self.origin, &other.origin) {
+            (Some(a), Some(b)) => a == b,
+            _ => true,
+        };
+        origins_agree && self.path.eq_ignore_ascii_case(&other.path)
+    }
+}
+
+/// One registered endpoint.
+#[derive(Debug, Clone)]
+pub struct Endpoint {
+    /// The verb, upper-case.
+    pub verb: String,
+    /// The URL pattern as registered.
+    pub url: String,
+    origin: Option<(String, String, String)>,
+    path: PathPattern,
+}
+
+impl Endpoint {
+    fn parse(verb: &str, url: &str) -> ApiResult<Endpoint> {
+        let target = UrlTarget::parse(url)
+            .filter(|t| t.origin.is_some())
+            .ok_or_else(|| {
+                INVALID_FIELD.with(format!("endpoint {url:?} must be an absolute http(s) URL"))
+            })?;
+        let path_part = split(url).map(|p| p.path).unwrap_or("/");
+        let path = PathPattern::parse(path_part, false)
+            .map_err(|e| INVALID_FIELD.with(format!("endpoint {url:?}: {e}")))?;
+        Ok(Endpoint {
+            verb: verb.to_ascii_uppercase(),
+            url: url.to_owned(),
+            origin: target.origin,
+            path,
+        })
+    }
+
+    fn matches_url(&self, target: &UrlTarget) -> bool {
+        let origin_ok = match &target.origin {
+            Some(origin) => self.origin.as_ref() == Some(origin),
+            None => true,
+        };
+        origin_ok && self.path.matches(&target.path)
+    }
+}
+
+/// Which endpoint a request matched: `(urlMatching, verbMatching)`.
+pub type EndpointMatch = (String, Option<String>);
+
+/// A registered agent.
+#[derive(Debug, Clone)]
+pub struct Agent {
+    /// The agent id (a uint256 in decimal).
+    pub id: String,
+    /// The account that registered it.
+    pub owner: String,
+    /// Name, description, ...
+    pub metadata: AgentMetadata,
+    /// Endpoints and the rest, as registered.
+    pub api: AgentApiAttributes,
+    /// The plans it accepts, in registration order.
+    pub plan_ids: Vec<String>,
+    /// The endpoints, compiled.
+    pub endpoints: Vec<Endpoint>,
+    /// When it was registered (ms).
+    pub created_at: i64,
+}
+
+/// What an agent registration stores (everything but the plans, which have their own table).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct StoredAgent {
+    metadata_attributes: AgentMetadata,
+    agent_api_attributes: AgentApiAttributes,
+}
+
+impl Agent {
+    fn new(
+        id: String,
+        owner: &str,
+        stored: StoredAgent,
+        plan_ids: Vec<String>,
+        created_at: i64,
+    ) -> ApiResult<Agent> {
+        if stored.metadata_attributes.name.trim().is_empty() {
+            return Err(MISSING_FIELD.with("metadataAttributes.name is required"));
+        }
+        let api_json = serde_json::to_value(&stored.agent_api_attributes)
+            .map_err(|e| INTERNAL.with(e.to_string()))?;
+        normalize_agent_api(&api_json)
+            .map_err(|e| INVALID_FIELD.with(format!("agentApiAttributes: {e}")))?;
+        let mut endpoints = Vec::with_capacity(stored.agent_api_attributes.endpoints.len());
+        for endpoint in &stored.agent_api_attributes.endpoints {
+            for (verb, url) in endpoint {
+                endpoints.push(Endpoint::parse(verb, url.as_str().unwrap_or_default())?);
+            }
+        }
+        Ok(Agent {
+            id,
+            owner: owner.to_owned(),
+            metadata: stored.metadata_attributes,
+            api: stored.agent_api_attributes,
+            plan_ids,
+            endpoints,
+            created_at,
+        })
+    }
+
+    /// Whether the agent accepts this plan.
+    pub fn accepts_plan(&self, plan_id: &str) -> bool {
+        self.plan_ids.iter().any(|p| p == plan_id)
+    }
+
+    /// Checks a request URL and verb against the endpoints. An agent without
+    /// endpoints accepts any URL; a request without a verb is matched on its URL alone.
+    pub fn match_request(&self, url: &str, verb: Option<&str>) -> ApiResult<EndpointMatch> {
+        if self.endpoints.is_empty() {
+            return Ok((url.to_owned(), verb.map(str::to_ascii_uppercase)));
+        }
+        let target = UrlTarget::parse(url).ok_or_else(|| {
+            ENDPOINT_MISMATCH.with(format!(
+                "resource.url {:?} is not an http(s) URL or a path",
+                crate::http::shorten(url)
+            ))
+        })?;
+        let candidates: Vec<&Endpoint> = self
+            .endpoints
+            .iter()
+            .filter(|e| e.matches_url(&target))
+            .collect();
+        if candidates.is_empty() {
+            return Err(ENDPOINT_MISMATCH.with(format!(
+                "{} is not an endpoint of agent {} (registered: {})",
+                crate::http::shorten(url),
+                self.id,
+                self.endpoint_list()
+            )));
+        }
+        let Some(verb) = verb else {
+            return Ok((candidates[0].url.clone(), None));
+        };
+        let verb = verb.to_ascii_uppercase();
+        let found = candidates
+            .iter()
+            .find(|e| e.verb == verb || (e.verb == "GET" && verb == "HEAD"));
+        match found {
+            Some(e) => Ok((e.url.clone(), Some(e.verb.clone()))),
+            None => Err(VERB_MISMATCH.with(format!(
+                "{verb} is not allowed on {} for agent {} (registered: {})",
+                crate::http::shorten(url),
+                self.id,
+                self.endpoint_list()
+            ))),
+        }
+    }
+
+    fn endpoint_list(&self) -> String {
+        self.endpoints
+            .iter()
+            .map(|e| format!("{} {}", e.verb, e.url))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
+    /// The `GET api/v1/protocol/agents/:agentId` view.
+    pub fn to_json(&self) -> Value {
+        json!({
+            "id": self.id,
+            "agentId": self.id,
+            "owner": self.owner,
+            "name": self.metadata.name,
+            "metadata": {"main": self.metadata, "agent": self.api},
+            "endpoints": self.api.endpoints,
+            "plans": self.plan_ids,
+            "registry": {"owner": self.owner, "plans": self.plan_ids},
+            "createdAt": iso8601(self.created_at),
+        })
+    }
+}
+
+/// The `registerAgent` body.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RegisterAgentBody {
+    /// Name, description, ...
+    pub metadata_attributes: AgentMetadata,
+    /// Endpoints.
+    pub agent_api_attributes: AgentApiAttributes,
+    /// Plan ids.
+    #[serde(default)]
+    pub plans: Vec<Uint256>,
+}
+
+/// The `registerAgentAndPlan` body.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct RegisterAgentAndPlanBody {
+    /// The plan part.
+    pub plan: PlanPart,
+    /// The agent part.
+    pub agent: AgentPart,
+}
+
+/// `plan` of a `registerAgentAndPlan` body.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct PlanPart {
+    /// Name, description, ...
+    pub metadata_attributes: PlanMetadata,
+    /// The price.
+    pub price_config: PriceConfig,
+    /// The credits.
+    pub credits_config: CreditsConfig,
+    /// Credits or time (default: implied by the credits config).
+    #[serde(default)]
+    pub access_limit: Option<AccessLimit>,
+    /// Replay protection (default: random).
+    #[serde(default)]
+    pub nonce: Option<Uint256>,
+    /// Trial plan.
+    #[serde(default)]
+    pub is_trial_plan: Option<bool>,
+}
+
+/// `agent` of a `registerAgentAndPlan` body.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct AgentPart {
+    /// Name, description, ...
+    pub metadata_attributes: AgentMetadata,
+    /// Endpoints.
+    pub agent_api_attributes: AgentApiAttributes,
+}
+
+fn insert_agent(conn: &Connection, agent: &Agent) -> ApiResult<()> {
+    let stored = StoredAgent {
+        metadata_attributes: agent.metadata.clone(),
+        agent_api_attributes: agent.api.clone(),
+    };
+    let registration = serde_json::to_string(&stored).map_err(|e| INTERNAL.with(e.to_string()))?;
+    conn.execute(
+        "INSERT INTO agents (id, owner, registration, created_at) VALUES (?1, ?2, ?3, ?4)",
+        params![agent.id, agent.owner, registration, agent.created_at],
+    )?;
+    for (position, plan_id) in agent.plan_ids.iter().enumerate() {
+        conn.execute(
+            "INSERT INTO agent_plans (agent_id, plan_id, position) VALUES (?1, ?2, ?3)",
+            params![agent.id, plan_id, position as i64],
+        )?;
+    }
+    Ok(())
+}
+
+impl Backend {
+    /// The agent with this id (cached: agents never change).
+    pub fn agent(&self, id: &str) -> ApiResult<Option<Arc<Agent>>> {
+        let id = canonical_plan_id(id);
+        if let Some(agent) = self.agents.get(&id) {
+            return Ok(Some(agent));
+        }
+        let conn = self.store.lock();
+        let row: Option<(String, String, i64)> = conn
+            .prepare_cached("SELECT owner, registration, created_at FROM agents WHERE id = ?1")?
+            .query_row([&id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .optional()?;
+        let Some((owner, registration, created_at)) = row else {
+            return Ok(None);
+        };
+        let plan_ids: Vec<String> = conn
+            .prepare_cached(
+                "SELECT plan_id FROM agent_plans WHERE agent_id = ?1 ORDER BY position",
+            )?
+            .query_map([&id], |r| r.get(0))?
+            .collect::<rusqlite::Result<_>>()?;
+        drop(conn);
+        let stored: StoredAgent = serde_json::from_str(&registration)
+            .map_err(|e| INTERNAL.with(format!("stored agent {id} is unreadable: {e}")))?;
+        let agent = Arc::new(Agent::new(
+            id.clone(),
+            &owner,
+            stored,
+            plan_ids,
+            created_at,
+        )?);
+        self.agents.insert(id, agent.clone());
+        Ok(Some(agent))
+    }
+
+    /// The agent with this id, or `BCK.PROTOCOL.0901`.
+    pub fn require_agent(&self, id: &str) -> ApiResult<Arc<Agent>> {
+        self.agent(id)?.ok_or_else(|| {
+            AGENT_NOT_FOUND.with(format!("Agent {} not found", crate::http::shorten(id)))
+        })
+    }
+
+    /// `POST api/v1/protocol/agents`: the plans must exist.
+    pub fn register_agent(&self, caller: &Caller, body: RegisterAgentBody) -> ApiResult<Value> {
+        let mut plan_ids: Vec<String> = Vec::with_capacity(body.plans.len());
+        for plan in &body.plans {
+            let plan = self.require_plan(plan.as_str())?;
+            if !plan_ids.contains(&plan.id) {
+                plan_ids.push(plan.id.clone());
+            }
+        }
+        let stored = StoredAgent {
+            metadata_attributes: body.metadata_attributes,
+            agent_api_attributes: body.agent_api_attributes,
+        };
+        let agent = Agent::new(
+            random_u256_id(),
+            caller.address(),
+            stored,
+            plan_ids,
+            self.now_ms(),
+        )?;
+        {
+            let mut conn = self.store.lock();
+            let tx = conn.transaction()?;
+            insert_agent(&tx, &agent)?;
+            tx.commit()?;
+        }
+        let id = agent.id.clone();
+        self.agents.insert(id.clone(), Arc::new(agent));
+        Ok(json!({"data": {"agentId": id, "txHash": tx_hash()}}))
+    }
+
+    /// `POST api/v1/protocol/agents/plans`: a plan and an agent that accepts it, atomically.
+    pub fn register_agent_and_plan(
+        &self,
+        caller: &Caller,
+        body: RegisterAgentAndPlanBody,
+    ) -> ApiResult<Value> {
+        let now = self.now_ms();
+        let p = body.plan;
+        let access_limit = match p.access_limit {
+            Some(limit) => limit,
+            None => AccessLimit::implied_by(
+                &serde_json::to_value(&p.credits_config)
+                    .map_err(|e| INTERNAL.with(e.to_string()))?,
+            ),
+        };
+        let registration = RegisterPlanRequest {
+            is_trial_plan: p
+                .is_trial_plan
+                .or(p.metadata_attributes.is_trial_plan)
+                .unwrap_or(false),
+            metadata_attributes: p.metadata_attributes,
+            price_config: p.price_config,
+            credits_config: p.credits_config,
+            nonce: p.nonce.unwrap_or_else(|| {
+                Uint256::parse(&random_u256_id()).expect("a decimal id is a uint256")
+            }),
+            access_limit,
+        };
+        let plan = Plan::from_registration(caller.address(), registration, now)?;
+        let stored = StoredAgent {
+            metadata_attributes: body.agent.metadata_attributes,
+            agent_api_attributes: body.agent.agent_api_attributes,
+        };
+        let agent = Agent::new(
+            random_u256_id(),
+            caller.address(),
+            stored,
+            vec![plan.id.clone()],
+            now,
+        )?;
+        {
+            let mut conn = self.store.lock();
+            let tx = conn.transaction()?;
+            insert_plan(&tx, &plan)?;
+            insert_agent(&tx, &agent)?;
+            tx.commit()?;
+        }
+        let answer = json!({"data": {"agentId": agent.id, "planId": plan.id}, "txHash": tx_hash()});
+        self.plans.insert(plan.id.clone(), Arc::new(plan));
+        self.agents.insert(agent.id.clone(), Arc::new(agent));
+        Ok(answer)
+    }
+
+    /// `GET api/v1/protocol/agents/:agentId/plans`.
+    pub fn agent_plans(&self, agent_id: &str) -> ApiResult<Value> {
+        let agent = self.require_agent(agent_id)?;
+        let mut plans = Vec::with_capacity(agent.plan_ids.len());
+        for id in &agent.plan_ids {
+            plans.push(self.require_plan(id)?.to_json());
+        }
+        Ok(json!({"total": plans.len(), "plans": plans}))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn agent(endpoints: Value) -> Agent {
+        let stored: StoredAgent = serde_json::from_value(json!({"metadataAttributes": {"name": "A"}, "agentApiAttributes": {"endpoints": endpoints}})).unwrap();
+        Agent::new("1".into(), "0x", stored, vec![], 0).unwrap()
+    }
+
+    #[test]
+    fn urls_match_on_origin_path_and_verb() {
+        let a = agent(
+            json!([{"POST": "http://127.0.0.1:8787/tasks"}, {"GET": "https://api.example/items/:id"}]),
+        );
+        assert_eq!(
+            a.match_request("http://localhost:8787/tasks/", Some("post"))
+                .unwrap(),
+            (
+                "http://127.0.0.1:8787/tasks".to_owned(),
+                Some("POST".to_owned())
+            )
+        );
+        assert_eq!(
+            a.match_request("https://api.example:443/items/42?x=1", Some("HEAD"))
+                .unwrap()
+                .1
+                .as_deref(),
+            Some("GET")
+        );
+        assert_eq!(
+            a.match_request("/tasks", None).unwrap().0,
+            "http://127.0.0.1:8787/tasks"
+        );
+        for (url, verb, code) in [
+            ("http://127.0.0.1:8788/tasks", "POST", ENDPOINT_MISMATCH),
+            ("https://127.0.0.1:8787/tasks", "POST", ENDPOINT_MISMATCH),
+            ("http://evil.example:8787/tasks", "POST", ENDPOINT_MISMATCH),
+            ("http://127.0.0.1:8787/tasks/1", "POST", ENDPOINT_MISMATCH),
+            ("https://api.example/items", "GET", ENDPOINT_MISMATCH),
+            ("ftp://127.0.0.1:8787/tasks", "POST", ENDPOINT_MISMATCH),
+            ("http://127.0.0.1:8787/tasks", "GET", VERB_MISMATCH),
+            ("https://api.example/items/1", "DELETE", VERB_MISMATCH),
+        ] {
+            assert_eq!(
+                a.match_request(url, Some(verb)).unwrap_err().code,
+                code,
+                "{verb} {url}"
+            );
+        }
+    }
+
+    #[test]
+    fn agents_without_endpoints_accept_any_url_and_bad_endpoints_are_refused() {
+        assert!(agent(json!([]))
+            .match_request("https://anything.example/x", Some("PUT"))
+            .is_ok());
+        for bad in [
+            json!([{"POST": "/relative"}]),
+            json!([{"POST": "ftp://h/x"}]),
+            json!([{"FETCH": "http://h/x"}]),
+            json!([{"POST": "http://h/:"}]),
+        ] {
+            let stored: StoredAgent = serde_json::from_value(json!({"metadataAttributes": {"name": "A"}, "agentApiAttributes": {"endpoints": bad}})).unwrap();
+            assert_eq!(
+                Agent::new("1".into(), "0x", stored, vec![], 0)
+                    .unwrap_err()
+                    .code,
+                INVALID_FIELD,
+                "{bad}"
+            );
+        }
+    }
+}

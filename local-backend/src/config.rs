@@ -1,0 +1,256 @@
+//! How nvm-local is started: [`Config`] for the server, and the command line
+//! (`nvm-local [--port N] [--listen ADDR] [--db PATH | --memory] [--agent-url URL]`,
+//! `nvm-local account create NAME [--db PATH]`).
+
+use crate::store::DbLocation;
+use crate::world::DEFAULT_AGENT_URL;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::path::PathBuf;
+
+/// The port nvm-local listens on by default (the official SDKs' custom backend default).
+pub const DEFAULT_PORT: u16 = 3001;
+/// The database file used when none is named.
+pub const DEFAULT_DB: &str = ".nvm-local.sqlite";
+
+/// A server's configuration.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Config {
+    /// Address and port to listen on (port 0: any free port).
+    pub listen: SocketAddr,
+    /// Where the state lives.
+    pub db: DbLocation,
+    /// The seeded demo agent's base URL (used only when a database is first seeded).
+    pub agent_url: String,
+    /// Threads serving requests.
+    pub worker_threads: usize,
+}
+
+impl Default for Config {
+    /// `127.0.0.1:3001`, `./.nvm-local.sqlite`, agent at `http://127.0.0.1:8787`.
+    fn default() -> Self {
+        Config {
+            listen: SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), DEFAULT_PORT),
+            db: DbLocation::File(PathBuf::from(DEFAULT_DB)),
+            agent_url: DEFAULT_AGENT_URL.to_owned(),
+            worker_threads: std::thread::available_parallelism()
+                .map_or(2, |n| n.get())
+                .clamp(2, 8),
+        }
+    }
+}
+
+impl Config {
+    /// An in-memory server on a free loopback port (tests, benchmarks).
+    ///
+    /// ```
+    /// let config = nvm_local::Config::in_memory();
+    /// assert_eq!(config.listen.port(), 0);
+    /// ```
+    pub fn in_memory() -> Self {
+        Config {
+            listen: SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 0),
+            db: DbLocation::Memory,
+            ..Config::default()
+        }
+    }
+}
+
+/// What the command line asks for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Command {
+    /// Run the server.
+    Serve(Config),
+    /// Create an account (or a new key for an existing name) and print its key.
+    CreateAccount {
+        /// The account name.
+        name: String,
+        /// The database.
+        db: PathBuf,
+    },
+    /// Print the usage.
+    Help,
+    /// Print the version.
+    Version,
+}
+
+/// The usage text.
+pub const USAGE: &str = "\
+nvm-local: a local backend that speaks the Nevermined API
+
+USAGE:
+    nvm-local [--port N] [--listen ADDR] [--db PATH | --memory] [--agent-url URL]
+    nvm-local account create NAME [--db PATH]
+
+OPTIONS:
+    --port N          port to listen on (default 3001; 0 picks a free one)
+    --listen ADDR     address to listen on, IP or IP:PORT (default 127.0.0.1)
+    --db PATH         SQLite file holding the state (default ./.nvm-local.sqlite)
+    --memory          keep the state in memory only (gone on exit)
+    --agent-url URL   base URL of the seeded demo agent (default http://127.0.0.1:8787)
+    -h, --help        this text
+    -V, --version     the version
+";
+
+/// Parses the arguments after the program name.
+///
+/// ```
+/// use nvm_local::config::{parse_args, Command};
+/// let Command::Serve(c) = parse_args(["--port", "0", "--memory"]).unwrap() else { panic!() };
+/// assert_eq!(c.listen.port(), 0);
+/// assert!(parse_args(["--port", "x"]).is_err());
+/// ```
+pub fn parse_args<I, S>(args: I) -> Result<Command, String>
+where
+    I: IntoIterator<Item = S>,
+    S: Into<String>,
+{
+    let args: Vec<String> = args.into_iter().map(Into::into).collect();
+    let mut config = Config::default();
+    let mut port: Option<u16> = None;
+    let mut db: Option<PathBuf> = None;
+    let mut memory = false;
+    let mut positional = Vec::new();
+    let mut i = 0;
+    while i < args.len() {
+        let arg = args[i].as_str();
+        let (flag, inline) = match arg.split_once('=') {
+            Some((f, v)) if f.starts_with("--") => (f, Some(v.to_owned())),
+            _ => (arg, None),
+        };
+        let mut value = || -> Result<String, String> {
+            if let Some(v) = inline.clone() {
+                return Ok(v);
+            }
+            i += 1;
+            args.get(i)
+                .cloned()
+                .ok_or_else(|| format!("{flag} needs a value"))
+        };
+        match flag {
+            "-h" | "--help" => return Ok(Command::Help),
+            "-V" | "--version" => return Ok(Command::Version),
+            "--port" => {
+                port = Some(
+                    value()?
+                        .parse()
+                        .map_err(|_| format!("--port takes a port number (0-65535)"))?,
+                )
+            }
+            "--listen" => {
+                let v = value()?;
+                config.listen = match (v.parse::<SocketAddr>(), v.parse::<IpAddr>()) {
+                    (Ok(addr), _) => addr,
+                    (_, Ok(ip)) => SocketAddr::new(ip, config.listen.port()),
+                    _ => {
+                        return Err(format!(
+                            "--listen takes an IP address or IP:PORT (got {v:?})"
+                        ))
+                    }
+                }
+            }
+            "--db" => db = Some(PathBuf::from(value()?)),
+            "--memory" => memory = true,
+            "--agent-url" => {
+                let v = value()?;
+                if !(v.starts_with("http://") || v.starts_with("https://"))
+                    || nvm_x402::protocol::url::split(&v).is_none()
+                {
+                    return Err(format!("--agent-url takes an http(s) URL (got {v:?})"));
+                }
+                config.agent_url = v.trim_end_matches('/').to_owned();
+            }
+            f if f.starts_with('-') => return Err(format!("unknown option {f}")),
+            _ => positional.push(arg.to_owned()),
+        }
+        i += 1;
+    }
+    if let Some(p) = port {
+        config.listen.set_port(p);
+    }
+    match positional.as_slice() {
+        [] => {
+            if memory && db.is_some() {
+                return Err("--memory and --db exclude each other".into());
+            }
+            config.db = if memory {
+                DbLocation::Memory
+            } else {
+                DbLocation::File(db.unwrap_or_else(|| PathBuf::from(DEFAULT_DB)))
+            };
+            Ok(Command::Serve(config))
+        }
+        [a, c, name] if a == "account" && c == "create" => {
+            if memory {
+                return Err("account create needs a database file (--db), not --memory".into());
+            }
+            Ok(Command::CreateAccount {
+                name: name.clone(),
+                db: db.unwrap_or_else(|| PathBuf::from(DEFAULT_DB)),
+            })
+        }
+        other => Err(format!("unexpected arguments: {}", other.join(" "))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn serve_options() {
+        let Command::Serve(c) = parse_args(Vec::<String>::new()).unwrap() else {
+            panic!()
+        };
+        assert_eq!(
+            (c.listen.to_string().as_str(), &c.db),
+            (
+                "127.0.0.1:3001",
+                &DbLocation::File(PathBuf::from(DEFAULT_DB))
+            )
+        );
+        let Command::Serve(c) = parse_args([
+            "--listen",
+            "0.0.0.0:9",
+            "--port=4000",
+            "--db",
+            "x.sqlite",
+            "--agent-url",
+            "http://localhost:9000/",
+        ])
+        .unwrap() else {
+            panic!()
+        };
+        assert_eq!(
+            (c.listen.to_string().as_str(), c.agent_url.as_str()),
+            ("0.0.0.0:4000", "http://localhost:9000")
+        );
+        assert_eq!(c.db, DbLocation::File(PathBuf::from("x.sqlite")));
+        let Command::Serve(c) = parse_args(["--listen", "::1"]).unwrap() else {
+            panic!()
+        };
+        assert_eq!(c.listen.to_string(), "[::1]:3001");
+    }
+
+    #[test]
+    fn account_command_and_errors() {
+        assert_eq!(
+            parse_args(["account", "create", "alice", "--db", "d"]).unwrap(),
+            Command::CreateAccount {
+                name: "alice".into(),
+                db: PathBuf::from("d")
+            }
+        );
+        assert_eq!(parse_args(["--help"]).unwrap(), Command::Help);
+        for bad in [
+            &["--port", "70000"][..],
+            &["--port"],
+            &["--bogus"],
+            &["serve"],
+            &["--memory", "--db", "x"],
+            &["--agent-url", "ftp://x"],
+            &["account", "create", "a", "--memory"],
+        ] {
+            assert!(parse_args(bad.iter().copied()).is_err(), "{bad:?}");
+        }
+    }
+}

@@ -1,0 +1,672 @@
+//! The HTTP surface: routes, CORS for loopback origins, the 1 MiB body cap,
+//! JSON body parsing that turns every kind of bad input into an error envelope
+//! with a code, and the thin handlers that call [`Backend`].
+
+use crate::accounts::IssuedAccount;
+use crate::accounts::PaymentMethodsQuery;
+use crate::agents::{RegisterAgentAndPlanBody, RegisterAgentBody};
+use crate::backend::Backend;
+use crate::checkout::{escape, FiatPaymentBody, FIAT_PAYMENT_FIELDS};
+use crate::error::*;
+use crate::plans::PlansQuery;
+use crate::x402::{MINT_FIELDS, SETTLE_FIELDS, VERIFY_FIELDS};
+use axum::body::{Body, Bytes};
+use axum::extract::rejection::{BytesRejection, PathRejection, QueryRejection};
+use axum::extract::{DefaultBodyLimit, Path, Query, Request, State};
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use nvm_x402::api::delegation::CreateDelegation;
+use nvm_x402::api::plans::RegisterPlanRequest;
+use nvm_x402::api::x402::{MintRequest, SettleRequest, VerifyRequest};
+use nvm_x402::protocol::uint::MAX_SAFE_INTEGER;
+use nvm_x402::protocol::url::split;
+use serde::de::DeserializeOwned;
+use serde::Deserialize;
+use serde_json::{json, Value};
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+/// The largest request body accepted.
+pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+/// Request headers a browser page may send (CORS).
+const ALLOWED_HEADERS: &str =
+    "Authorization, Content-Type, Accept, Nevermined-Version, X-Current-Org-Id";
+
+const PLAN_FIELDS: &[&str] = &[
+    "metadataAttributes",
+    "priceConfig",
+    "creditsConfig",
+    "nonce",
+    "isTrialPlan",
+    "accessLimit",
+];
+const AGENT_FIELDS: &[&str] = &["metadataAttributes", "agentApiAttributes", "plans"];
+const AGENT_AND_PLAN_FIELDS: &[&str] = &["plan", "agent"];
+const DELEGATION_FIELDS: &[&str] = &[
+    "provider",
+    "providerPaymentMethodId",
+    "spendingLimitCents",
+    "durationSecs",
+    "currency",
+    "planId",
+    "merchantAccountId",
+    "maxTransactions",
+    "apiKeyId",
+];
+
+/// What every handler shares.
+pub struct App {
+    /// The state.
+    pub backend: Backend,
+    /// The address the server is bound to.
+    pub bound: SocketAddr,
+}
+
+type Shared = State<Arc<App>>;
+
+impl App {
+    /// The base URL clients reach this server at: the request's `Host`, else the bound address.
+    fn public_url(&self, headers: &HeaderMap) -> String {
+        let host = headers
+            .get(header::HOST)
+            .and_then(|h| h.to_str().ok())
+            .filter(|h| {
+                !h.is_empty()
+                    && h.bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b".-:[]".contains(&b))
+            });
+        match host {
+            Some(host) => format!("http://{host}/"),
+            None => format!("http://{}/", self.bound),
+        }
+    }
+}
+
+/// Builds the router.
+pub fn router(app: Arc<App>) -> Router {
+    Router::new()
+        .route("/api/v1/x402/permissions", post(mint))
+        .route("/api/v1/x402/verify", post(verify))
+        .route("/api/v1/x402/settle", post(settle))
+        .route("/api/v1/delegation/create", post(create_delegation))
+        .route("/api/v1/delegation", get(list_delegations))
+        .route("/api/v1/payment-methods", get(list_payment_methods))
+        .route(
+            "/api/v1/protocol/plans",
+            post(register_plan).get(list_plans),
+        )
+        .route("/api/v1/protocol/plans/{plan_id}", get(get_plan))
+        .route(
+            "/api/v1/protocol/plans/{plan_id}/balance/{holder}",
+            get(plan_balance),
+        )
+        .route("/api/v1/protocol/plans/{plan_id}/order", post(order_plan))
+        .route("/api/v1/fiat/stripe/payment", post(order_fiat_plan))
+        .route("/api/v1/protocol/agents", post(register_agent))
+        .route(
+            "/api/v1/protocol/agents/plans",
+            post(register_agent_and_plan),
+        )
+        .route("/api/v1/protocol/agents/{agent_id}", get(get_agent))
+        .route(
+            "/api/v1/protocol/agents/{agent_id}/plans",
+            get(get_agent_plans),
+        )
+        .route("/checkout/{id}", get(checkout_page))
+        .route("/checkout/{id}/pay", post(pay_checkout))
+        .route("/local/v1/demo", get(demo))
+        .route("/local/v1/accounts", post(create_account))
+        .route("/local/v1/clock/advance", post(advance_clock))
+        .route(
+            "/health",
+            get(|| async { json_response(StatusCode::OK, &json!({"ok": true})) }),
+        )
+        .fallback(|| async {
+            ROUTE_NOT_FOUND
+                .with("No endpoint has this path")
+                .into_response()
+        })
+        .method_not_allowed_fallback(|| async {
+            METHOD_NOT_ALLOWED
+                .with("This endpoint does not take this HTTP method")
+                .into_response()
+        })
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(middleware::from_fn(cors))
+        .with_state(app)
+}
+
+/// A JSON response.
+pub fn json_response(status: StatusCode, body: &Value) -> Response {
+    let mut response = Response::new(Body::from(body.to_string()));
+    *response.status_mut() = status;
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    response
+}
+
+fn respond(ok: StatusCode, result: ApiResult<Value>) -> Response {
+    match result {
+        Ok(body) => json_response(ok, &body),
+        Err(e) => e.into_response(),
+    }
+}
+
+/// At most 80 characters of a user-supplied string, for messages.
+pub fn shorten(s: &str) -> String {
+    match s.char_indices().nth(80) {
+        Some((i, _)) => format!("{}…", &s[..i]),
+        None => s.to_owned(),
+    }
+}
+
+// ---- CORS ------------------------------------------------------------------
+
+/// Whether a browser origin is this machine: `http(s)://localhost`, `127.0.0.1` or `[::1]`, any port.
+///
+/// ```
+/// use nvm_local::http::is_loopback_origin;
+/// assert!(is_loopback_origin("http://localhost:5173") && is_loopback_origin("http://[::1]:8080"));
+/// assert!(!is_loopback_origin("http://localhost.evil.example") && !is_loopback_origin("null"));
+/// ```
+pub fn is_loopback_origin(origin: &str) -> bool {
+    match split(origin) {
+        Some(u) => {
+            (u.scheme == "http" || u.scheme == "https")
+                && u.path == "/"
+                && u.query.is_none()
+                && matches!(u.host.as_str(), "localhost" | "127.0.0.1" | "::1")
+                && !origin.contains('@')
+        }
+        None => false,
+    }
+}
+
+async fn cors(request: Request, next: Next) -> Response {
+    let origin = request
+        .headers()
+        .get(header::ORIGIN)
+        .and_then(|o| o.to_str().ok())
+        .filter(|o| is_loopback_origin(o))
+        .map(str::to_owned);
+    let is_preflight = request.method() == Method::OPTIONS
+        && request
+            .headers()
+            .contains_key(header::ACCESS_CONTROL_REQUEST_METHOD);
+    let private_network = request
+        .headers()
+        .contains_key("access-control-request-private-network");
+    let mut response = if is_preflight {
+        let mut r = Response::new(Body::empty());
+        *r.status_mut() = StatusCode::NO_CONTENT;
+        r
+    } else {
+        next.run(request).await
+    };
+    let headers = response.headers_mut();
+    headers.append(header::VARY, HeaderValue::from_static("Origin"));
+    if let Some(origin) = origin.and_then(|o| HeaderValue::from_str(&o).ok()) {
+        headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin);
+        if is_preflight {
+            headers.insert(
+                header::ACCESS_CONTROL_ALLOW_METHODS,
+                HeaderValue::from_static("GET, POST, OPTIONS"),
+            );
+            headers.insert(
+                header::ACCESS_CONTROL_ALLOW_HEADERS,
+                HeaderValue::from_static(ALLOWED_HEADERS),
+            );
+            headers.insert(
+                header::ACCESS_CONTROL_MAX_AGE,
+                HeaderValue::from_static("600"),
+            );
+            if private_network {
+                headers.insert(
+                    "access-control-allow-private-network",
+                    HeaderValue::from_static("true"),
+                );
+            }
+        }
+    }
+    response
+}
+
+// ---- bodies ----------------------------------------------------------------
+
+/// Reads a body as a JSON object whose top-level fields are all in `allowed`,
+/// with no number a JavaScript client would have rounded.
+pub fn parse_object(body: Result<Bytes, BytesRejection>, allowed: &[&str]) -> ApiResult<Value> {
+    let bytes = body.map_err(|e| {
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            BODY_TOO_LARGE.with(format!(
+                "The request body is larger than {MAX_BODY_BYTES} bytes"
+            ))
+        } else {
+            NOT_JSON.with(format!("The request body could not be read: {e}"))
+        }
+    })?;
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Err(NOT_JSON.with("The request body is empty; expected a JSON object"));
+    }
+    let value: Value = serde_json::from_slice(&bytes).map_err(|e| {
+        if e.to_string().starts_with("number out of range") {
+            PRECISION.with(format!(
+                "A number in the body is out of range ({e}); send big integers as decimal strings"
+            ))
+        } else {
+            NOT_JSON.with(format!("The request body is not valid JSON: {e}"))
+        }
+    })?;
+    let Value::Object(map) = &value else {
+        return Err(NOT_JSON.with("The request body must be a JSON object"));
+    };
+    if let Some(unknown) = map.keys().find(|k| !allowed.contains(&k.as_str())) {
+        return Err(UNKNOWN_FIELD.with(format!(
+            "Unknown field {:?}; this endpoint takes {}",
+            shorten(unknown),
+            allowed.join(", ")
+        )));
+    }
+    if let Some(path) = imprecise_number(&value, "") {
+        return Err(PRECISION.with(format!("{path} is a number beyond 2^53 that JSON clients can't hold exactly; send it as a decimal string")));
+    }
+    Ok(value)
+}
+
+/// The path of the first number a JavaScript client can't hold exactly.
+fn imprecise_number(value: &Value, at: &str) -> Option<String> {
+    match value {
+        Value::Number(n) => {
+            let exact = match (n.as_u64(), n.as_i64(), n.as_f64()) {
+                (Some(u), _, _) => u <= MAX_SAFE_INTEGER,
+                (None, Some(i), _) => i.unsigned_abs() <= MAX_SAFE_INTEGER,
+                (None, None, Some(f)) => f.abs() <= MAX_SAFE_INTEGER as f64,
+                _ => false,
+            };
+            (!exact).then(|| {
+                if at.is_empty() {
+                    "a value".to_owned()
+                } else {
+                    at.to_owned()
+                }
+            })
+        }
+        Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .find_map(|(i, v)| imprecise_number(v, &format!("{at}[{i}]"))),
+        Value::Object(map) => map.iter().find_map(|(k, v)| {
+            imprecise_number(
+                v,
+                &if at.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{at}.{k}")
+                },
+            )
+        }),
+        _ => None,
+    }
+}
+
+/// Deserializes a checked body; the error names the field that is wrong.
+pub fn decode<T: DeserializeOwned>(value: Value) -> ApiResult<T> {
+    serde_path_to_error::deserialize(value).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner().to_string();
+        let code = if inner.starts_with("missing field") {
+            MISSING_FIELD
+        } else if inner.starts_with("unknown field") {
+            UNKNOWN_FIELD
+        } else {
+            INVALID_FIELD
+        };
+        let message = if path == "." {
+            inner
+        } else {
+            format!("{path}: {inner}")
+        };
+        code.with(message)
+    })
+}
+
+fn path_param<T>(path: Result<Path<T>, PathRejection>) -> ApiResult<T> {
+    path.map(|Path(p)| p)
+        .map_err(|e| INVALID_FIELD.with(format!("Bad path parameter: {e}")))
+}
+
+fn query_param<T>(query: Result<Query<T>, QueryRejection>) -> ApiResult<T> {
+    query
+        .map(|Query(q)| q)
+        .map_err(|e| INVALID_FIELD.with(format!("Bad query string: {e}")))
+}
+
+// ---- handlers --------------------------------------------------------------
+
+async fn mint(
+    State(app): Shared,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    let result = (|| {
+        let caller = app.backend.authenticate(&headers)?;
+        let body = parse_object(body, MINT_FIELDS)?;
+        if body.get("delegationConfig").map_or(true, Value::is_null) {
+            return Err(DELEGATION_REQUIRED.with("delegationConfig is required for token generation: pass { delegationId } (see POST api/v1/delegation/create)"));
+        }
+        app.backend.mint(&caller, decode::<MintRequest>(body)?)
+    })();
+    respond(StatusCode::CREATED, result)
+}
+
+async fn verify(
+    State(app): Shared,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    let result = (|| {
+        app.backend.authenticate(&headers)?;
+        app.backend.verify(&decode::<VerifyRequest>(parse_object(
+            body,
+            VERIFY_FIELDS,
+        )?)?)
+    })();
+    respond(StatusCode::OK, result)
+}
+
+async fn settle(
+    State(app): Shared,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    let result = (|| {
+        let caller = app.backend.authenticate(&headers)?;
+        app.backend.settle(
+            &caller,
+            &decode::<SettleRequest>(parse_object(body, SETTLE_FIELDS)?)?,
+        )
+    })();
+    respond(StatusCode::OK, result)
+}
+
+async fn create_delegation(
+    State(app): Shared,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    let result = (|| {
+        let caller = app.backend.authenticate(&headers)?;
+        app.backend.create_delegation(
+            &caller,
+            &decode::<CreateDelegation>(parse_object(body, DELEGATION_FIELDS)?)?,
+        )
+    })();
+    respond(StatusCode::CREATED, result)
+}
+
+#[derive(Deserialize)]
+#[allow(dead_code)]
+struct DelegationsQuery {
+    #[serde(default)]
+    accessible: Option<bool>,
+}
+
+async fn list_delegations(
+    State(app): Shared,
+    headers: HeaderMap,
+    query: Result<Query<DelegationsQuery>, QueryRejection>,
+) -> Response {
+    let result = (|| {
+        let caller = app.backend.authenticate(&headers)?;
+        query_param(query)?;
+        app.backend.list_delegations(&caller)
+    })();
+    respond(StatusCode::OK, result)
+}
+
+async fn list_payment_methods(
+    State(app): Shared,
+    headers: HeaderMap,
+    query: Result<Query<PaymentMethodsQuery>, QueryRejection>,
+) -> Response {
+    let result = (|| {
+        let caller = app.backend.authenticate(&headers)?;
+        app.backend
+            .list_payment_methods(&caller, &query_param(query)?)
+    })();
+    respond(StatusCode::OK, result)
+}
+
+async fn register_plan(
+    State(app): Shared,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    let result = (|| {
+        let caller = app.backend.authenticate(&headers)?;
+        app.backend.register_plan(
+            &caller,
+            decode::<RegisterPlanRequest>(parse_object(body, PLAN_FIELDS)?)?,
+        )
+    })();
+    respond(StatusCode::CREATED, result)
+}
+
+async fn list_plans(
+    State(app): Shared,
+    headers: HeaderMap,
+    query: Result<Query<PlansQuery>, QueryRejection>,
+) -> Response {
+    let result = (|| {
+        let caller = app.backend.authenticate(&headers)?;
+        app.backend.list_plans(&caller, &query_param(query)?)
+    })();
+    respond(StatusCode::OK, result)
+}
+
+async fn get_plan(State(app): Shared, path: Result<Path<String>, PathRejection>) -> Response {
+    respond(
+        StatusCode::OK,
+        path_param(path).and_then(|id| Ok(app.backend.require_plan(&id)?.to_json())),
+    )
+}
+
+async fn plan_balance(
+    State(app): Shared,
+    path: Result<Path<(String, String)>, PathRejection>,
+) -> Response {
+    respond(
+        StatusCode::OK,
+        path_param(path).and_then(|(plan, holder)| app.backend.plan_balance(&plan, &holder)),
+    )
+}
+
+async fn order_plan(
+    State(app): Shared,
+    headers: HeaderMap,
+    path: Result<Path<String>, PathRejection>,
+) -> Response {
+    let result = (|| {
+        let caller = app.backend.authenticate(&headers)?;
+        app.backend.order_plan(&caller, &path_param(path)?)
+    })();
+    respond(StatusCode::CREATED, result)
+}
+
+async fn order_fiat_plan(
+    State(app): Shared,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    let result = (|| {
+        let caller = app.backend.authenticate(&headers)?;
+        let body = decode::<FiatPaymentBody>(parse_object(body, FIAT_PAYMENT_FIELDS)?)?;
+        app.backend
+            .order_fiat_plan(&caller, &body, &app.public_url(&headers))
+    })();
+    respond(StatusCode::CREATED, result)
+}
+
+async fn register_agent(
+    State(app): Shared,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    let result = (|| {
+        let caller = app.backend.authenticate(&headers)?;
+        app.backend.register_agent(
+            &caller,
+            decode::<RegisterAgentBody>(parse_object(body, AGENT_FIELDS)?)?,
+        )
+    })();
+    respond(StatusCode::CREATED, result)
+}
+
+async fn register_agent_and_plan(
+    State(app): Shared,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    let result = (|| {
+        let caller = app.backend.authenticate(&headers)?;
+        app.backend.register_agent_and_plan(
+            &caller,
+            decode::<RegisterAgentAndPlanBody>(parse_object(body, AGENT_AND_PLAN_FIELDS)?)?,
+        )
+    })();
+    respond(StatusCode::CREATED, result)
+}
+
+async fn get_agent(State(app): Shared, path: Result<Path<String>, PathRejection>) -> Response {
+    respond(
+        StatusCode::OK,
+        path_param(path).and_then(|id| Ok(app.backend.require_agent(&id)?.to_json())),
+    )
+}
+
+async fn get_agent_plans(
+    State(app): Shared,
+    path: Result<Path<String>, PathRejection>,
+) -> Response {
+    respond(
+        StatusCode::OK,
+        path_param(path).and_then(|id| app.backend.agent_plans(&id)),
+    )
+}
+
+fn html_response(status: StatusCode, html: String) -> Response {
+    let mut response = Response::new(Body::from(html));
+    *response.status_mut() = status;
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/html; charset=utf-8"),
+    );
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
+fn html_error(e: &ApiError) -> Response {
+    let status = StatusCode::from_u16(e.code.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let page = format!(
+        "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>nvm-local checkout</title></head><body><main data-status=\"error\"><h1>Checkout</h1><p>{}</p><p><code>{}</code></p></main></body></html>\n",
+        escape(&e.message),
+        e.code.code
+    );
+    html_response(status, page)
+}
+
+async fn checkout_page(State(app): Shared, path: Result<Path<String>, PathRejection>) -> Response {
+    match path_param(path).and_then(|id| app.backend.checkout_page(&id)) {
+        Ok(page) => html_response(StatusCode::OK, page),
+        Err(e) => html_error(&e),
+    }
+}
+
+async fn pay_checkout(
+    State(app): Shared,
+    headers: HeaderMap,
+    path: Result<Path<String>, PathRejection>,
+) -> Response {
+    let wants_json = headers
+        .get(header::ACCEPT)
+        .and_then(|a| a.to_str().ok())
+        .is_some_and(|a| a.contains("application/json"));
+    let id = match path_param(path) {
+        Ok(id) => id,
+        Err(e) => return e.into_response(),
+    };
+    match (app.backend.pay_checkout(&id), wants_json) {
+        (Ok(order_tx), true) => {
+            json_response(StatusCode::OK, &json!({"paid": true, "orderTx": order_tx}))
+        }
+        (Ok(_), false) => {
+            let mut response = Response::new(Body::empty());
+            *response.status_mut() = StatusCode::SEE_OTHER;
+            if let Ok(location) = HeaderValue::from_str(&format!(
+                "/checkout/{}",
+                nvm_x402::protocol::url::encode_segment(&id)
+            )) {
+                response.headers_mut().insert(header::LOCATION, location);
+            }
+            response
+        }
+        (Err(e), true) => e.into_response(),
+        (Err(e), false) => html_error(&e),
+    }
+}
+
+async fn demo(State(app): Shared, headers: HeaderMap) -> Response {
+    respond(
+        StatusCode::OK,
+        app.backend.demo_world(&app.public_url(&headers)),
+    )
+}
+
+#[derive(Deserialize)]
+struct NewAccount {
+    name: String,
+}
+
+async fn create_account(State(app): Shared, body: Result<Bytes, BytesRejection>) -> Response {
+    let result = (|| {
+        app.backend
+            .create_account(&decode::<NewAccount>(parse_object(body, &["name"])?)?.name)
+    })();
+    match result {
+        Ok(issued) => json_response(
+            if issued.created {
+                StatusCode::CREATED
+            } else {
+                StatusCode::OK
+            },
+            &IssuedAccount::to_json(&issued),
+        ),
+        Err(e) => e.into_response(),
+    }
+}
+
+#[derive(Deserialize)]
+struct AdvanceClock {
+    seconds: u64,
+}
+
+async fn advance_clock(State(app): Shared, body: Result<Bytes, BytesRejection>) -> Response {
+    let result = (|| {
+        let seconds = decode::<AdvanceClock>(parse_object(body, &["seconds"])?)?.seconds;
+        let ms = i64::try_from(seconds)
+            .ok()
+            .and_then(|s| s.checked_mul(1000))
+            .filter(|ms| *ms <= 100 * 365 * 86_400_000)
+            .ok_or_else(|| INVALID_FIELD.with("seconds must be at most 100 years"))?;
+        let now = app.backend.clock.advance(ms);
+        Ok(json!({"now": crate::ids::iso8601(now), "nowMs": now}))
+    })();
+    respond(StatusCode::OK, result)
+}

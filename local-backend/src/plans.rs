@@ -1,0 +1,564 @@
+//! Plans: registration rules, storage, the `getPlan`/`getPlans` views,
+//! balances, and orders (the one place credits are granted — crypto orders,
+//! paid checkouts and card-delegation top-ups all go through [`grant`]).
+
+use crate::access_token::canonical_json;
+use crate::backend::{Backend, Caller};
+use crate::error::*;
+use crate::ids::{iso8601, sha256, tx_hash, u256_decimal};
+use nvm_x402::api::plans::{check_address, AccessLimit, RegisterPlanRequest};
+use nvm_x402::protocol::{scheme_of_plan, Environment, ResolvedScheme, Uint256};
+use rusqlite::{params, Connection, OptionalExtension};
+use serde::Deserialize;
+use serde_json::{json, Value};
+use std::sync::Arc;
+
+/// The lowest fiat price: $1.00 in 6-decimal units.
+pub const MIN_FIAT_PRICE: u128 = 1_000_000;
+/// Fiat prices are in 6-decimal units; a cent is this many of them.
+const UNITS_PER_CENT: u128 = 10_000;
+/// Card providers a fiat plan may name.
+pub const FIAT_PROVIDERS: [&str; 3] = ["stripe", "braintree", "visa"];
+
+/// A registered plan and what its registration implies.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    /// The plan id (a uint256 in decimal).
+    pub id: String,
+    /// The account that registered it (and gets paid).
+    pub owner: String,
+    /// The registration body, as validated.
+    pub registration: RegisterPlanRequest,
+    /// When it was registered (ms).
+    pub created_at: i64,
+    /// Orderable once per subscriber.
+    pub is_trial: bool,
+    /// How it is paid (`nvm:erc4337` on `eip155:84532`, or `nvm:card-delegation` on the card provider).
+    pub scheme: ResolvedScheme,
+    /// Credits one order grants.
+    pub credits_granted: i64,
+    /// Credits a request costs when the caller doesn't say (`maxAmount` absent or `"0"`).
+    pub credits_per_request: i64,
+    /// Time plans: seconds one order lasts (0: forever).
+    pub duration_secs: i64,
+    /// The sum of `priceConfig.amounts`.
+    pub price_total: u128,
+}
+
+fn to_i64(what: &str, n: &Uint256) -> ApiResult<i64> {
+    n.to_u128()
+        .and_then(|v| i64::try_from(v).ok())
+        .ok_or_else(|| {
+            CREDITS_OVERFLOW.with(format!(
+                "{what} ({n}) is larger than nvm-local stores (2^63 - 1)"
+            ))
+        })
+}
+
+impl Plan {
+    /// Checks a registration and derives the plan. The id is derived from the
+    /// owner and the whole body (nonce included), as on chain.
+    pub fn from_registration(
+        owner: &str,
+        registration: RegisterPlanRequest,
+        created_at: i64,
+    ) -> ApiResult<Plan> {
+        let r = &registration;
+        if r.metadata_attributes.name.trim().is_empty() {
+            return Err(MISSING_FIELD.with("metadataAttributes.name is required"));
+        }
+        let price = &r.price_config;
+        if price.amounts.len() != price.receivers.len() {
+            return Err(INVALID_FIELD
+                .with("priceConfig.amounts and priceConfig.receivers must have the same length"));
+        }
+        for receiver in &price.receivers {
+            check_address("priceConfig.receivers:", receiver)
+                .map_err(|e| INVALID_FIELD.with(e.to_string()))?;
+        }
+        let mut price_total: u128 = 0;
+        for amount in &price.amounts {
+            price_total = amount
+                .to_u128()
+                .and_then(|a| price_total.checked_add(a))
+                .ok_or_else(|| {
+                    INVALID_FIELD
+                        .with("priceConfig.amounts add up to more than nvm-local handles (2^128)")
+                })?;
+        }
+        let mut fiat_provider = None;
+        if !price.is_crypto {
+            if price_total < MIN_FIAT_PRICE {
+                return Err(FIAT_PRICE_TOO_LOW.with(format!(
+                    "A fiat plan costs at least 1000000 ($1.00); this one costs {price_total}"
+                )));
+            }
+            let named = [
+                r.metadata_attributes.other.get("fiatPaymentProvider"),
+                price.other.get("fiatPaymentProvider"),
+            ]
+            .into_iter()
+            .flatten()
+            .next();
+            let provider = match named {
+                None | Some(Value::Null) => "stripe",
+                Some(Value::String(p)) if FIAT_PROVIDERS.contains(&p.as_str()) => p.as_str(),
+                Some(other) => {
+                    return Err(INVALID_FIELD.with(format!(
+                        "fiatPaymentProvider must be stripe, braintree or visa (got {other})"
+                    )))
+                }
+            };
+            fiat_provider = Some(provider.to_owned());
+        }
+        let credits = &r.credits_config;
+        let credits_granted = to_i64("creditsConfig.amount", &credits.amount)?;
+        let min = to_i64("creditsConfig.minAmount", &credits.min_amount)?;
+        let max = to_i64("creditsConfig.maxAmount", &credits.max_amount)?;
+        let duration_secs = to_i64("creditsConfig.durationSecs", &credits.duration_secs)?;
+        if duration_secs > i64::MAX / 1000 {
+            return Err(CREDITS_OVERFLOW.with("creditsConfig.durationSecs is too large"));
+        }
+        if r.access_limit == AccessLimit::Credits {
+            if credits_granted < 1 {
+                return Err(INVALID_FIELD
+                    .with("creditsConfig.amount (credits granted per order) must be at least 1"));
+            }
+            if min > max {
+                return Err(INVALID_FIELD
+                    .with("creditsConfig.minAmount can not be more than creditsConfig.maxAmount"));
+            }
+        }
+        let credits_per_request = [min, max].into_iter().find(|n| *n > 0).unwrap_or(1);
+        let is_trial = r.is_trial_plan || r.metadata_attributes.is_trial_plan.unwrap_or(false);
+        let registration_json =
+            serde_json::to_value(r).map_err(|e| INTERNAL.with(e.to_string()))?;
+        let id = u256_decimal(&sha256(
+            format!("{owner}\n{}", canonical_json(&registration_json)).as_bytes(),
+        ));
+        let mut plan = Plan {
+            id,
+            owner: owner.to_owned(),
+            registration,
+            created_at,
+            is_trial,
+            scheme: ResolvedScheme {
+                scheme: String::new(),
+                network: String::new(),
+            },
+            credits_granted,
+            credits_per_request,
+            duration_secs,
+            price_total,
+        };
+        let mut view = plan.to_json();
+        if let Some(provider) = fiat_provider {
+            view["metadata"]["plan"]["fiatPaymentProvider"] = json!(provider);
+        }
+        plan.scheme = scheme_of_plan(&view, Environment::Local);
+        Ok(plan)
+    }
+
+    /// The plan's name.
+    pub fn name(&self) -> &str {
+        &self.registration.metadata_attributes.name
+    }
+
+    /// Whether it is paid by card (`priceConfig.isCrypto: false`).
+    pub fn is_fiat(&self) -> bool {
+        !self.registration.price_config.is_crypto
+    }
+
+    /// Whether access is limited by time rather than credits.
+    pub fn is_time_plan(&self) -> bool {
+        self.registration.access_limit == AccessLimit::Time
+    }
+
+    /// `credits` or `time`.
+    pub fn plan_type(&self) -> &'static str {
+        if self.is_time_plan() {
+            "time"
+        } else {
+            "credits"
+        }
+    }
+
+    /// What one order costs a card, in cents (fiat plans; rounded up).
+    pub fn price_cents(&self) -> i64 {
+        i64::try_from(self.price_total.div_ceil(UNITS_PER_CENT)).unwrap_or(i64::MAX)
+    }
+
+    /// The address of the plan's (simulated) credits contract.
+    pub fn credits_contract(&self) -> String {
+        format!(
+            "0x{}",
+            crate::ids::hex(
+                &sha256(format!("nvm-local credits contract {}", self.id).as_bytes())[..20]
+            )
+        )
+    }
+
+    /// The `GET api/v1/protocol/plans/:planId` view.
+    pub fn to_json(&self) -> Value {
+        let r = &self.registration;
+        let mut plan_meta = json!({"accessLimit": r.access_limit, "isTrialPlan": self.is_trial});
+        if self.is_fiat() {
+            plan_meta["fiatPaymentProvider"] = json!(self.scheme.network);
+        }
+        json!({
+            "id": self.id,
+            "planId": self.id,
+            "owner": self.owner,
+            "name": self.name(),
+            "accessLimit": r.access_limit,
+            "isTrialPlan": self.is_trial,
+            "metadata": {"main": r.metadata_attributes, "plan": plan_meta},
+            "registry": {"owner": self.owner, "price": r.price_config, "credits": r.credits_config},
+            "creditsContract": self.credits_contract(),
+            "createdAt": iso8601(self.created_at),
+        })
+    }
+
+    /// Whether a balance gives access now (credits left, or an unexpired time plan).
+    pub fn is_usable(&self, balance: Option<&Balance>, now: i64) -> bool {
+        match balance {
+            None => false,
+            Some(b) if self.is_time_plan() => {
+                b.orders > 0 && b.expires_at.map_or(true, |t| t > now)
+            }
+            Some(b) => b.credits > 0,
+        }
+    }
+
+    /// The balance view (`getPlanBalance`, and `agentRequest.balance` of verify).
+    pub fn balance_json(&self, holder: &str, balance: Option<&Balance>, now: i64) -> Value {
+        let usable = self.is_usable(balance, now);
+        let credits = match balance {
+            Some(b) if !self.is_time_plan() || usable => b.credits,
+            _ => 0,
+        };
+        let price_per_credit = if self.credits_granted > 0 {
+            self.price_total as f64 / self.credits_granted as f64
+        } else {
+            0.0
+        };
+        let mut view = json!({
+            "planId": self.id,
+            "planName": self.name(),
+            "planType": self.plan_type(),
+            "holderAddress": holder,
+            "balance": credits.to_string(),
+            "creditsContract": self.credits_contract(),
+            "isSubscriber": usable,
+            "pricePerCredit": price_per_credit,
+        });
+        if let Some(expires) = balance
+            .and_then(|b| b.expires_at)
+            .filter(|_| self.is_time_plan())
+        {
+            view["expiresAt"] = json!(iso8601(expires));
+        }
+        view
+    }
+}
+
+/// The query of `GET api/v1/protocol/plans`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PlansQuery {
+    /// Page number (1-based).
+    #[serde(default)]
+    pub page: Option<u64>,
+    /// Page size.
+    #[serde(default)]
+    pub offset: Option<u64>,
+    /// `created` or `name`.
+    #[serde(default)]
+    pub sort_by: Option<String>,
+    /// `asc` or `desc`.
+    #[serde(default)]
+    pub sort_order: Option<String>,
+}
+
+/// A holder's balance on a plan.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Balance {
+    /// Credits left.
+    pub credits: i64,
+    /// Time plans: when access ends (ms); `None`: never.
+    pub expires_at: Option<i64>,
+    /// How many times the holder ordered the plan.
+    pub orders: i64,
+}
+
+/// Reads a balance; `None` when the holder never ordered the plan.
+pub(crate) fn load_balance(
+    conn: &Connection,
+    plan_id: &str,
+    holder: &str,
+) -> rusqlite::Result<Option<Balance>> {
+    conn.prepare_cached(
+        "SELECT credits, expires_at, orders FROM balances WHERE plan_id = ?1 AND holder = ?2",
+    )?
+    .query_row([plan_id, holder], |r| {
+        Ok(Balance {
+            credits: r.get(0)?,
+            expires_at: r.get(1)?,
+            orders: r.get(2)?,
+        })
+    })
+    .optional()
+}
+
+/// Writes a balance.
+pub(crate) fn store_balance(
+    conn: &Connection,
+    plan_id: &str,
+    holder: &str,
+    b: &Balance,
+) -> rusqlite::Result<()> {
+    conn.prepare_cached(
+        "INSERT INTO balances (plan_id, holder, credits, expires_at, orders) VALUES (?1, ?2, ?3, ?4, ?5)
+         ON CONFLICT(plan_id, holder) DO UPDATE SET credits = excluded.credits, expires_at = excluded.expires_at, orders = excluded.orders",
+    )?
+    .execute(params![plan_id, holder, b.credits, b.expires_at, b.orders])?;
+    Ok(())
+}
+
+/// How an order was paid.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OrderKind {
+    /// `POST .../order` (crypto or free; nvm-local has no chain, so it always pays).
+    Crypto,
+    /// A paid checkout page.
+    Checkout,
+    /// A card-delegation settle that found too few credits.
+    DelegationTopUp,
+}
+
+impl OrderKind {
+    fn as_str(self) -> &'static str {
+        match self {
+            OrderKind::Crypto => "crypto",
+            OrderKind::Checkout => "checkout",
+            OrderKind::DelegationTopUp => "delegation",
+        }
+    }
+}
+
+/// Grants one order of a plan to a subscriber and records it; returns the order's transaction hash.
+/// Run inside the caller's transaction. Trial plans are granted once per subscriber.
+pub(crate) fn grant(
+    conn: &Connection,
+    plan: &Plan,
+    subscriber: &str,
+    kind: OrderKind,
+    paid_by: Option<&str>,
+    now: i64,
+) -> ApiResult<String> {
+    let current = load_balance(conn, &plan.id, subscriber)?.unwrap_or(Balance {
+        credits: 0,
+        expires_at: None,
+        orders: 0,
+    });
+    if plan.is_trial && current.orders > 0 {
+        return Err(TRIAL_ALREADY_ORDERED.with(format!(
+            "Trial plan {} was already ordered by {subscriber}; a trial can be ordered once",
+            plan.id
+        )));
+    }
+    let credits = current
+        .credits
+        .checked_add(plan.credits_granted)
+        .ok_or_else(|| CREDITS_OVERFLOW.with("The balance would exceed 2^63 - 1 credits"))?;
+    let expires_at = if plan.is_time_plan() && plan.duration_secs > 0 {
+        let from = current.expires_at.unwrap_or(now).max(now);
+        Some(from.saturating_add(plan.duration_secs * 1000))
+    } else if plan.is_time_plan() {
+        None
+    } else {
+        current.expires_at
+    };
+    store_balance(
+        conn,
+        &plan.id,
+        subscriber,
+        &Balance {
+            credits,
+            expires_at,
+            orders: current.orders + 1,
+        },
+    )?;
+    let tx = tx_hash();
+    conn.prepare_cached("INSERT INTO orders (tx, plan_id, subscriber, kind, credits, price, delegation_id, checkout_id, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)")?
+        .execute(params![
+            tx,
+            plan.id,
+            subscriber,
+            kind.as_str(),
+            plan.credits_granted,
+            plan.price_total.to_string(),
+            paid_by.filter(|_| kind == OrderKind::DelegationTopUp),
+            paid_by.filter(|_| kind == OrderKind::Checkout),
+            now
+        ])?;
+    Ok(tx)
+}
+
+/// Plan ids are canonical decimals: `"007"` names plan `7`.
+pub fn canonical_plan_id(id: &str) -> String {
+    Uint256::parse(id.trim())
+        .map(|n| n.to_string())
+        .unwrap_or_else(|_| id.trim().to_owned())
+}
+
+/// Stores a new plan (inside the caller's transaction).
+pub(crate) fn insert_plan(conn: &Connection, plan: &Plan) -> ApiResult<()> {
+    let registration =
+        serde_json::to_string(&plan.registration).map_err(|e| INTERNAL.with(e.to_string()))?;
+    let inserted = conn.execute(
+        "INSERT INTO plans (id, owner, registration, created_at) VALUES (?1, ?2, ?3, ?4) ON CONFLICT(id) DO NOTHING",
+        params![plan.id, plan.owner, registration, plan.created_at],
+    )?;
+    if inserted == 0 {
+        return Err(PLAN_EXISTS.with(format!(
+            "Plan {} is already registered (same owner, configuration and nonce)",
+            plan.id
+        )));
+    }
+    Ok(())
+}
+
+impl Backend {
+    /// The plan with this id (cached: plans never change).
+    pub fn plan(&self, id: &str) -> ApiResult<Option<Arc<Plan>>> {
+        let id = canonical_plan_id(id);
+        if let Some(plan) = self.plans.get(&id) {
+            return Ok(Some(plan));
+        }
+        let row: Option<(String, String, i64)> = self
+            .store
+            .lock()
+            .prepare_cached("SELECT owner, registration, created_at FROM plans WHERE id = ?1")?
+            .query_row([&id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .optional()?;
+        let Some((owner, registration, created_at)) = row else {
+            return Ok(None);
+        };
+        let registration: RegisterPlanRequest = serde_json::from_str(&registration)
+            .map_err(|e| INTERNAL.with(format!("stored plan {id} is unreadable: {e}")))?;
+        let mut plan = Plan::from_registration(&owner, registration, created_at)?;
+        plan.id.clone_from(&id);
+        let plan = Arc::new(plan);
+        self.plans.insert(id, plan.clone());
+        Ok(Some(plan))
+    }
+
+    /// The plan with this id, or `BCK.PROTOCOL.0900`.
+    pub fn require_plan(&self, id: &str) -> ApiResult<Arc<Plan>> {
+        self.plan(id)?.ok_or_else(|| {
+            PLAN_NOT_FOUND.with(format!("Plan {} not found", crate::http::shorten(id)))
+        })
+    }
+
+    /// `POST api/v1/protocol/plans`.
+    pub fn register_plan(
+        &self,
+        caller: &Caller,
+        registration: RegisterPlanRequest,
+    ) -> ApiResult<Value> {
+        let plan = Plan::from_registration(caller.address(), registration, self.now_ms())?;
+        insert_plan(&self.store.lock(), &plan)?;
+        let id = plan.id.clone();
+        self.plans.insert(id.clone(), Arc::new(plan));
+        Ok(json!({"planId": id, "txHash": tx_hash()}))
+    }
+
+    /// `GET api/v1/protocol/plans?page&offset&sortBy&sortOrder`: the caller's plans.
+    pub fn list_plans(&self, caller: &Caller, query: &PlansQuery) -> ApiResult<Value> {
+        let page = query.page.unwrap_or(1);
+        let per_page = query.offset.unwrap_or(100);
+        if page == 0 || per_page == 0 || per_page > 1000 {
+            return Err(INVALID_FIELD
+                .with("page must be at least 1 and offset (the page size) between 1 and 1000"));
+        }
+        let descending = match query.sort_order.as_deref().unwrap_or("desc") {
+            "asc" => false,
+            "desc" => true,
+            other => {
+                return Err(
+                    INVALID_FIELD.with(format!("sortOrder must be asc or desc (got {other:?})"))
+                )
+            }
+        };
+        let by_name = match query.sort_by.as_deref().unwrap_or("created") {
+            "created" | "createdAt" | "updated" | "updatedAt" => false,
+            "name" => true,
+            other => {
+                return Err(
+                    INVALID_FIELD.with(format!("sortBy must be created or name (got {other:?})"))
+                )
+            }
+        };
+        let ids: Vec<String> = {
+            let conn = self.store.lock();
+            let mut stmt = conn.prepare_cached("SELECT id FROM plans WHERE owner = ?1")?;
+            let ids = stmt
+                .query_map([caller.address()], |r| r.get(0))?
+                .collect::<rusqlite::Result<_>>()?;
+            ids
+        };
+        let mut plans = Vec::with_capacity(ids.len());
+        for id in ids {
+            plans.extend(self.plan(&id)?);
+        }
+        plans.sort_by(|a, b| {
+            if by_name {
+                a.name().cmp(b.name())
+            } else {
+                a.created_at.cmp(&b.created_at)
+            }
+            .then_with(|| a.id.cmp(&b.id))
+        });
+        if descending {
+            plans.reverse();
+        }
+        let total = plans.len();
+        let start = usize::try_from((page - 1).saturating_mul(per_page))
+            .unwrap_or(usize::MAX)
+            .min(total);
+        let end = start
+            .saturating_add(usize::try_from(per_page).unwrap_or(usize::MAX))
+            .min(total);
+        let page_items: Vec<Value> = plans[start..end].iter().map(|p| p.to_json()).collect();
+        Ok(json!({"total": total, "page": page, "offset": per_page, "plans": page_items}))
+    }
+
+    /// `GET api/v1/protocol/plans/:planId/balance/:holderAddress`.
+    pub fn plan_balance(&self, plan_id: &str, holder: &str) -> ApiResult<Value> {
+        check_address("holderAddress", holder).map_err(|e| INVALID_FIELD.with(e.to_string()))?;
+        let plan = self.require_plan(plan_id)?;
+        let holder = holder.to_ascii_lowercase();
+        let balance = load_balance(&self.store.lock(), &plan.id, &holder)?;
+        Ok(plan.balance_json(&holder, balance.as_ref(), self.now_ms()))
+    }
+
+    /// `POST api/v1/protocol/plans/:planId/order`: crypto and free plans.
+    pub fn order_plan(&self, caller: &Caller, plan_id: &str) -> ApiResult<Value> {
+        let plan = self.require_plan(plan_id)?;
+        if plan.is_fiat() {
+            return Err(WRONG_ORDER_ENDPOINT.with(format!(
+                "Plan {} is a fiat plan: order it with POST api/v1/fiat/stripe/payment",
+                plan.id
+            )));
+        }
+        let now = self.now_ms();
+        let mut conn = self.store.lock();
+        let tx = conn.transaction()?;
+        let order_tx = grant(&tx, &plan, caller.address(), OrderKind::Crypto, None, now)?;
+        tx.commit()?;
+        Ok(
+            json!({"success": true, "txHash": order_tx, "message": format!("Plan {} ordered: {} credits granted", plan.id, plan.credits_granted)}),
+        )
+    }
+}

@@ -1,0 +1,173 @@
+//! The demo world seeded into a new database: a builder and a subscriber
+//! account, a free credits plan (10 credits, 1 per request), a fiat plan
+//! ($1.00 for 10 credits) and an agent that accepts both, whose endpoint is
+//! the Cloudflare Worker example's `POST <agent-url>/tasks`. It is stored in
+//! the database, so a restart shows the same world (and the same keys).
+
+use crate::backend::{Backend, Caller};
+use crate::error::{ApiResult, INTERNAL};
+use crate::store::{meta_get, meta_set};
+use nvm_x402::api::agents::{AgentApiAttributes, AgentMetadata};
+use nvm_x402::api::plans::{
+    fiat_price_config, fixed_credits_config, free_price_config, AccessLimit, PlanMetadata,
+    RegisterPlanRequest,
+};
+use nvm_x402::protocol::Uint256;
+use serde_json::{json, Map, Value};
+
+/// The agent base URL seeded by default (the Cloudflare Worker example under `wrangler dev`).
+pub const DEFAULT_AGENT_URL: &str = "http://127.0.0.1:8787";
+/// Credits each demo plan grants per order.
+const DEMO_CREDITS: u64 = 10;
+/// The fiat demo plan's price: $1.00.
+const DEMO_FIAT_PRICE: u64 = 1_000_000;
+
+fn typed<T: serde::de::DeserializeOwned>(v: Value) -> ApiResult<T> {
+    serde_json::from_value(v).map_err(|e| INTERNAL.with(format!("demo plan config: {e}")))
+}
+
+fn plan_registration(
+    name: &str,
+    description: &str,
+    price: Value,
+) -> ApiResult<RegisterPlanRequest> {
+    Ok(RegisterPlanRequest {
+        metadata_attributes: PlanMetadata {
+            name: name.to_owned(),
+            description: Some(description.to_owned()),
+            ..Default::default()
+        },
+        price_config: typed(price)?,
+        credits_config: typed(fixed_credits_config(
+            Uint256::from(DEMO_CREDITS),
+            Uint256::from(1),
+        ))?,
+        nonce: Uint256::from(0),
+        is_trial_plan: false,
+        access_limit: AccessLimit::Credits,
+    })
+}
+
+impl Backend {
+    /// Seeds the demo world unless the database already has one; returns it.
+    pub fn seed_demo_world(&self, agent_url: &str) -> ApiResult<Value> {
+        if let Some(world) = meta_get(&self.store.lock(), "demo_world")? {
+            return serde_json::from_str(&world)
+                .map_err(|e| INTERNAL.with(format!("stored demo world is unreadable: {e}")));
+        }
+        let builder = self.create_account("builder")?;
+        let subscriber = self.create_account("subscriber")?;
+        let as_builder = Caller {
+            account: builder.account.clone(),
+            key_id: String::new(),
+        };
+        let free = self.register_plan(
+            &as_builder,
+            plan_registration(
+                "Free demo plan",
+                "10 free credits, 1 per request",
+                free_price_config(),
+            )?,
+        )?;
+        let fiat_price =
+            fiat_price_config(Uint256::from(DEMO_FIAT_PRICE), &builder.account.address)
+                .map_err(|e| INTERNAL.with(e.to_string()))?;
+        let fiat = self.register_plan(
+            &as_builder,
+            plan_registration(
+                "Fiat demo plan",
+                "10 credits for $1.00, 1 per request",
+                fiat_price,
+            )?,
+        )?;
+        let (free_id, fiat_id) = (
+            free["planId"].as_str().unwrap_or_default().to_owned(),
+            fiat["planId"].as_str().unwrap_or_default().to_owned(),
+        );
+        let url = format!("{}/tasks", agent_url.trim_end_matches('/'));
+        let mut endpoint = Map::new();
+        endpoint.insert("POST".into(), json!(url));
+        let agent = self.register_agent(
+            &as_builder,
+            crate::agents::RegisterAgentBody {
+                metadata_attributes: AgentMetadata {
+                    name: "Demo agent".into(),
+                    description: Some(
+                        "The Cloudflare Worker example (examples/cloudflare-worker)".into(),
+                    ),
+                    ..Default::default()
+                },
+                agent_api_attributes: AgentApiAttributes {
+                    endpoints: vec![endpoint.clone()],
+                    ..Default::default()
+                },
+                plans: vec![
+                    Uint256::parse(&free_id).map_err(|e| INTERNAL.with(e.to_string()))?,
+                    Uint256::parse(&fiat_id).map_err(|e| INTERNAL.with(e.to_string()))?,
+                ],
+            },
+        )?;
+        let mut accounts = Map::new();
+        for issued in [&builder, &subscriber] {
+            let mut entry = issued.to_json();
+            entry.as_object_mut().map(|m| m.remove("created"));
+            entry["cardPaymentMethodId"] = json!(self.first_card(&issued.account.address)?);
+            accounts.insert(issued.account.name.clone(), entry);
+        }
+        let world = json!({
+            "accounts": accounts,
+            "plans": {
+                "free": {"planId": free_id, "name": "Free demo plan", "price": "0", "credits": DEMO_CREDITS.to_string(), "creditsPerRequest": "1", "scheme": "nvm:erc4337"},
+                "fiat": {"planId": fiat_id, "name": "Fiat demo plan", "price": DEMO_FIAT_PRICE.to_string(), "currency": "usd", "credits": DEMO_CREDITS.to_string(), "creditsPerRequest": "1", "scheme": "nvm:card-delegation"},
+            },
+            "agent": {"agentId": agent["data"]["agentId"], "name": "Demo agent", "method": "POST", "url": url, "endpoints": [endpoint], "planIds": [free_id, fiat_id]},
+        });
+        meta_set(&self.store.lock(), "demo_world", &world.to_string())?;
+        Ok(world)
+    }
+
+    /// `GET /local/v1/demo`: the seeded world plus the URL this server answers on.
+    pub fn demo_world(&self, backend_url: &str) -> ApiResult<Value> {
+        let stored = meta_get(&self.store.lock(), "demo_world")?
+            .ok_or_else(|| INTERNAL.with("this database has no demo world"))?;
+        let mut world: Value = serde_json::from_str(&stored)
+            .map_err(|e| INTERNAL.with(format!("stored demo world is unreadable: {e}")))?;
+        world["backendUrl"] = json!(backend_url);
+        Ok(world)
+    }
+}
+
+/// The seeded world for a terminal.
+pub fn describe(world: &Value) -> String {
+    let s = |v: &Value| v.as_str().unwrap_or_default().to_owned();
+    let mut out = String::from("Demo world (GET /local/v1/demo has it as JSON):\n");
+    if let Some(accounts) = world["accounts"].as_object() {
+        for (name, a) in accounts {
+            out.push_str(&format!(
+                "  account {name:<11} {}\n    API key: {}\n",
+                s(&a["address"]),
+                s(&a["apiKey"])
+            ));
+        }
+    }
+    for kind in ["free", "fiat"] {
+        let p = &world["plans"][kind];
+        out.push_str(&format!(
+            "  {kind} plan  {}  ({}: {} credits, {} per request, price {})\n",
+            s(&p["planId"]),
+            s(&p["name"]),
+            s(&p["credits"]),
+            s(&p["creditsPerRequest"]),
+            s(&p["price"])
+        ));
+    }
+    let agent = &world["agent"];
+    out.push_str(&format!(
+        "  agent      {}  ({}: {} {})\n",
+        s(&agent["agentId"]),
+        s(&agent["name"]),
+        s(&agent["method"]),
+        s(&agent["url"])
+    ));
+    out
+}
