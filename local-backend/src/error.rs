@@ -136,7 +136,9 @@ mod tests {
             assert_eq!(parts.len(), 3, "{}", c.code);
             assert_eq!(parts[0], "BCK");
             assert!(
-                parts[1].chars().all(|ch| ch.is_ascii_uppercase() || ch.is_ascii_digit()),
+                parts[1]
+                    .chars()
+                    .all(|ch| ch.is_ascii_uppercase() || ch.is_ascii_digit()),
                 "{}",
                 c.code
             );
