@@ -70,6 +70,105 @@ export const ONE_MONTH_DURATION = 2_629_746n
 export const ONE_YEAR_DURATION = 31_557_600n
 export const ZeroAddress = '0x0000000000000000000000000000000000000000'
 
+// ---- the gate: moves Request/Response objects; every decision is made in Rust ----
+
+const GATE_HEADERS = ['payment-signature', 'authorization', 'origin', 'access-control-request-method']
+
+const toResponse = ({ status, headers, body }) => new Response(status === 204 ? null : body, { status, headers })
+
+function withHeaders(response, headers) {
+  if (headers.length === 0) return response
+  const out = new Response(response.body, response)
+  for (const [name, value] of headers) {
+    if (name === 'vary') out.headers.append(name, value)
+    else out.headers.set(name, value)
+  }
+  return out
+}
+
+/** A compiled paywall: `handle(request, handler, ctx?)` gates one request. */
+export class Paywall {
+  #gate
+  #credits = new Map()
+  #onSettled
+
+  constructor(core, options) {
+    const { routes, onSettled, ...rest } = options ?? {}
+    if (onSettled !== undefined && typeof onSettled !== 'function') {
+      throw new PaymentsError({ code: 'validation', message: 'paywall: onSettled must be a function' })
+    }
+    this.#onSettled = onSettled
+    const plain = {}
+    for (const [key, spec] of Object.entries(routes ?? {})) {
+      if (spec && typeof spec === 'object' && typeof spec.credits === 'function') {
+        this.#credits.set(key.trim(), spec.credits)
+        plain[key] = { ...spec, credits: undefined, creditsDynamic: true }
+      } else {
+        plain[key] = spec
+      }
+    }
+    try {
+      this.#gate = core.paywall(toJson({ ...rest, routes: plain }))
+    } catch (error) {
+      throw rethrow(error)
+    }
+  }
+
+  /** Gates `request`: answers it (402, 503, preflight) or runs `handler(request, ctx)` and settles. */
+  async handle(request, handler, ctx) {
+    const headers = {}
+    for (const name of GATE_HEADERS) {
+      const value = request.headers.get(name)
+      if (value !== null) headers[name] = value
+    }
+    const begin = await this.#step(() => this.#gate.begin(toJson({ method: request.method, url: request.url, headers })))
+    if (begin.action === 'respond') return toResponse(begin.response)
+    if (begin.action === 'pass') return withHeaders(await handler(request, ctx), begin.headers)
+    let response
+    try {
+      response = await handler(request, ctx)
+    } catch (error) {
+      console.error('nvm-x402 paywall: the handler threw; answering 500 and charging nothing', error)
+    }
+    let credits = null
+    if (response && begin.dynamic && response.status >= 200 && response.status < 300) {
+      try {
+        credits = await this.#credits.get(begin.route)(request, response.clone())
+      } catch (error) {
+        console.error('nvm-x402 paywall: the credits function threw; answering 500 and charging nothing', error)
+        credits = 'the credits function threw'
+      }
+    }
+    const status = response ? response.status : 0
+    const finish = await this.#step(() => this.#gate.finish(toJson(begin.ticket), status, toJson(credits)))
+    if (finish.settlement && this.#onSettled) {
+      const event = { route: begin.route, planId: begin.ticket.planId, method: request.method, url: request.url, settlement: finish.settlement }
+      const done = Promise.resolve()
+        .then(() => this.#onSettled(event))
+        .catch((error) => console.error('nvm-x402 paywall: onSettled threw', error))
+      if (ctx && typeof ctx.waitUntil === 'function') ctx.waitUntil(done)
+    }
+    if (finish.action === 'respond') {
+      if (response?.body) response.body.cancel().catch(() => {})
+      return toResponse(finish.response)
+    }
+    return withHeaders(response, finish.headers)
+  }
+
+  /** A Workers/Deno/Bun `fetch` handler: `export default { fetch: paywall.wrap((request, env, ctx) => ...) }`. */
+  wrap(handler) {
+    return (request, env, ctx) => this.handle(request, (req) => handler(req, env, ctx), ctx)
+  }
+
+  async #step(run) {
+    try {
+      return JSON.parse(await run())
+    } catch (error) {
+      throw rethrow(error)
+    }
+  }
+}
+
 const cores = new WeakMap()
 
 /** A Nevermined client bound to one API key. */
@@ -143,6 +242,11 @@ export class Payments {
       listPaymentMethods: call('delegation.listPaymentMethods'),
     })
     this.resolveScheme = call('resolveScheme')
+  }
+
+  /** Compiles a paywall for an agent's routes; mistakes in `options` throw here. */
+  paywall(options) {
+    return new Paywall(cores.get(this), options)
   }
 }
 

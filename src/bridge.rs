@@ -7,6 +7,7 @@ use crate::api::agents::{self, AgentAndPlan};
 use crate::api::plans::{self, AccessLimit};
 use crate::api::{delegation, x402, Call};
 use crate::error::{Error, Result};
+use crate::gate::Gate;
 use crate::payments::Payments;
 use crate::protocol::{self, payment_required, BuildOptions, Uint256};
 use crate::transport::Transport;
@@ -191,6 +192,34 @@ fn prepare<T: Transport>(p: &Payments<T>, method: &str, a: &Args) -> Result<Call
         "delegation.listPaymentMethods" => delegation::list_payment_methods(cfg, arg(0)),
         _ => Err(Error::validation(format!("unknown method {method:?}"))),
     }
+}
+
+/// `gate.begin(requestJson)`: see [`Gate::begin`].
+pub async fn gate_begin<T: Transport>(
+    p: &Payments<T>,
+    gate: &Gate,
+    request_json: &str,
+) -> Result<String> {
+    let request = serde_json::from_str(request_json)
+        .map_err(|_| Error::validation("gate: the request must be JSON"))?;
+    Ok(gate.begin(p, &request).await?.to_string())
+}
+
+/// `gate.finish(ticketJson, status, creditsJson)`: see [`Gate::finish`]; status 0 means the handler threw.
+pub async fn gate_finish<T: Transport>(
+    p: &Payments<T>,
+    gate: &Gate,
+    ticket_json: &str,
+    status: u16,
+    credits_json: &str,
+) -> Result<String> {
+    let ticket = serde_json::from_str(ticket_json)
+        .map_err(|_| Error::validation("gate: the ticket must be JSON"))?;
+    let credits: Value = serde_json::from_str(credits_json).unwrap_or(Value::Null);
+    Ok(gate
+        .finish(p, &ticket, status, Some(&credits))
+        .await?
+        .to_string())
 }
 
 fn amount(a: &Args, i: usize, name: &str, default: Option<u64>) -> Result<Uint256> {

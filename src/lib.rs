@@ -19,6 +19,7 @@
 pub mod api;
 pub mod bridge;
 pub mod error;
+pub mod gate;
 pub mod payments;
 pub mod protocol;
 pub mod transport;

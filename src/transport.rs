@@ -69,3 +69,93 @@ pub trait Transport {
     /// Shows a warning to the developer (deprecations). Default: nothing.
     fn warn(&self, _message: &str) {}
 }
+
+/// A scripted, recording transport for tests.
+#[cfg(test)]
+pub(crate) mod mock {
+    use super::{HttpRequest, HttpResponse, Transport};
+    use crate::error::{Error, Result};
+    use std::cell::{Cell, RefCell};
+
+    type Answer = Box<dyn Fn(&HttpRequest) -> Result<HttpResponse>>;
+
+    /// Answers by (method, path suffix); records every request.
+    #[derive(Default)]
+    pub struct MockTransport {
+        routes: RefCell<Vec<(&'static str, String, Answer)>>,
+        pub sent: RefCell<Vec<HttpRequest>>,
+        pub warnings: RefCell<Vec<String>>,
+        pub now: Cell<u64>,
+    }
+
+    impl MockTransport {
+        pub fn new() -> Self {
+            Self::default()
+        }
+
+        /// Answers `method` requests whose URL path ends with `path` (later routes win).
+        pub fn on(
+            &self,
+            method: &'static str,
+            path: &str,
+            answer: impl Fn(&HttpRequest) -> Result<HttpResponse> + 'static,
+        ) -> &Self {
+            self.routes
+                .borrow_mut()
+                .push((method, path.to_owned(), Box::new(answer)));
+            self
+        }
+
+        /// Answers with a JSON body.
+        pub fn json(
+            &self,
+            method: &'static str,
+            path: &str,
+            status: u16,
+            body: serde_json::Value,
+        ) -> &Self {
+            self.on(method, path, move |_| {
+                Ok(HttpResponse {
+                    status,
+                    body: body.to_string(),
+                })
+            })
+        }
+
+        /// Requests sent to paths ending with `path`.
+        pub fn count(&self, path: &str) -> usize {
+            self.sent
+                .borrow()
+                .iter()
+                .filter(|r| r.url.split('?').next().unwrap_or("").ends_with(path))
+                .count()
+        }
+    }
+
+    impl Transport for MockTransport {
+        async fn send(&self, request: HttpRequest) -> Result<HttpResponse> {
+            self.sent.borrow_mut().push(request.clone());
+            let path = request.url.split('?').next().unwrap_or("").to_owned();
+            let routes = self.routes.borrow();
+            let route = routes
+                .iter()
+                .rev()
+                .find(|(m, p, _)| *m == request.method && path.ends_with(p.as_str()));
+            match route {
+                Some((_, _, answer)) => answer(&request),
+                None => Err(Error::Network(format!(
+                    "no scripted answer for {} {path}",
+                    request.method
+                ))),
+            }
+        }
+
+        fn now_ms(&self) -> u64 {
+            self.now.get()
+        }
+
+        fn warn(&self, message: &str) {
+            self.warnings.borrow_mut().push(message.to_owned());
+        }
+    }
+}

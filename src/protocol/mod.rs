@@ -4,6 +4,7 @@
 pub mod api_key;
 pub mod base64;
 pub mod environment;
+pub mod gate;
 pub mod header;
 pub mod json;
 pub mod payment_required;

@@ -4,7 +4,7 @@
 //! Syntax: `"METHOD /path"` or `"/path"` (any method); a segment `:name`
 //! matches one segment; `*` as the last segment matches the rest (zero or
 //! more segments), elsewhere exactly one. Paths are compared after
-//! [`normalize_path`], case-insensitively unless asked otherwise. `HEAD`
+//! [`normalize_path`], ASCII-case-insensitively unless asked otherwise. `HEAD`
 //! requests match `GET` routes (a HEAD runs the GET handler).
 //! When several routes match, the most specific path wins (literal segments
 //! over `:params` over `*`, segment by segment, then the longer pattern), then
@@ -61,7 +61,7 @@ impl PathPattern {
                     Segment::Param
                 }
                 s if case_sensitive => Segment::Literal(s.to_owned()),
-                s => Segment::Literal(s.to_lowercase()),
+                s => Segment::Literal(s.to_ascii_lowercase()),
             });
         }
         Ok(PathPattern {
@@ -77,7 +77,7 @@ impl PathPattern {
         let path = if self.case_sensitive {
             normalized.as_str()
         } else {
-            folded = normalized.to_lowercase();
+            folded = normalized.to_ascii_lowercase();
             folded.as_str()
         };
         let mut parts = path.split('/').filter(|s| !s.is_empty());

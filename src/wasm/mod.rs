@@ -8,6 +8,7 @@ mod fetch;
 
 use crate::bridge;
 use crate::error::{Error, Result};
+use crate::gate::Gate;
 use crate::payments::Payments;
 use crate::protocol::PaymentsOptions;
 use fetch::FetchTransport;
@@ -60,11 +61,54 @@ impl NvmCore {
         .to_string()
     }
 
+    /// Compiles `payments.paywall(options)`; configuration mistakes throw here.
+    pub fn paywall(&self, options_json: &str) -> std::result::Result<NvmGate, JsValue> {
+        let options = serde_json::from_str(options_json)
+            .map_err(|_| thrown(Error::validation("paywall options must be JSON")))?;
+        let gate = Gate::new(&options).map_err(thrown)?;
+        Ok(NvmGate {
+            payments: Rc::clone(&self.payments),
+            gate: Rc::new(gate),
+        })
+    }
+
     /// Runs an asynchronous method; resolves to its result's JSON.
     pub fn call(&self, method: String, args_json: String) -> Promise {
         let payments = Rc::clone(&self.payments);
         wasm_bindgen_futures::future_to_promise(async move {
             bridge::call(&payments, &method, &args_json)
+                .await
+                .map(|s| JsValue::from_str(&s))
+                .map_err(thrown)
+        })
+    }
+}
+
+/// A compiled paywall bound to its client.
+#[wasm_bindgen]
+pub struct NvmGate {
+    payments: Rc<Payments<FetchTransport>>,
+    gate: Rc<Gate>,
+}
+
+#[wasm_bindgen]
+impl NvmGate {
+    /// Before the handler; resolves to the decision's JSON.
+    pub fn begin(&self, request_json: String) -> Promise {
+        let (payments, gate) = (Rc::clone(&self.payments), Rc::clone(&self.gate));
+        wasm_bindgen_futures::future_to_promise(async move {
+            bridge::gate_begin(&payments, &gate, &request_json)
+                .await
+                .map(|s| JsValue::from_str(&s))
+                .map_err(thrown)
+        })
+    }
+
+    /// After the handler; resolves to the decision's JSON.
+    pub fn finish(&self, ticket_json: String, status: u16, credits_json: String) -> Promise {
+        let (payments, gate) = (Rc::clone(&self.payments), Rc::clone(&self.gate));
+        wasm_bindgen_futures::future_to_promise(async move {
+            bridge::gate_finish(&payments, &gate, &ticket_json, status, &credits_json)
                 .await
                 .map(|s| JsValue::from_str(&s))
                 .map_err(thrown)

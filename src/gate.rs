@@ -1,0 +1,357 @@
+//! The agent-side gate's request lifecycle over a [`Payments`] client:
+//! `begin` (route, pre-check, verify — or settle, in upfront mode) before the
+//! handler runs, `finish` (settle) after it. JavaScript only moves `Request`
+//! and `Response` objects; every decision is made here or in
+//! [`crate::protocol::gate`]. Backend round trips per paid request: verify +
+//! settle (2), or settle alone in upfront mode (1); a token refused by the
+//! pre-checks costs none once the route's plan schemes are known.
+//!
+//! Fail closed: when settling fails, the handler's (paid) response is never
+//! delivered; when the backend can't be reached, the answer is a 503, never a
+//! free 200.
+
+use crate::error::{Error, Result};
+use crate::payments::Payments;
+use crate::protocol::gate::{
+    Answer, Credits, GateConfig, GateRequest, PaidRoute, Refusal, Routing, DEFAULT_REFUSAL,
+    MISSING_TOKEN,
+};
+use crate::protocol::json::{self, ObjectBuilder};
+use crate::protocol::{ResolvedScheme, Uint256};
+use crate::transport::Transport;
+use serde_json::Value;
+
+/// A compiled paywall.
+#[derive(Debug)]
+pub struct Gate {
+    config: GateConfig,
+}
+
+fn respond(answer: Answer) -> Value {
+    ObjectBuilder::new()
+        .put("action", "respond")
+        .put("response", answer.to_json())
+        .build()
+}
+
+fn deliver(headers: Vec<(String, String)>, settlement: Option<Value>) -> Value {
+    ObjectBuilder::new()
+        .put("action", "deliver")
+        .put("headers", crate::protocol::gate::headers_json(&headers))
+        .put_opt("settlement", settlement)
+        .build()
+}
+
+/// How a backend failure is answered.
+enum Failure {
+    /// The backend refused the payment (a 4xx envelope): 402.
+    Refused(String),
+    /// The backend is unreachable, broken, or refused the agent's own key: 503.
+    Unavailable,
+}
+
+fn classify(error: &Error) -> Failure {
+    match error {
+        Error::Backend(b)
+            if (400..500).contains(&b.http_status)
+                && b.http_status != 401
+                && b.http_status != 403
+                && b.http_status != 429 =>
+        {
+            Failure::Refused(b.message.clone())
+        }
+        _ => Failure::Unavailable,
+    }
+}
+
+impl Gate {
+    /// Compiles `paywall(options)`; configuration mistakes are errors here.
+    pub fn new(options: &Value) -> Result<Self> {
+        Ok(Gate {
+            config: GateConfig::from_json(options)?,
+        })
+    }
+
+    /// The compiled configuration.
+    pub fn config(&self) -> &GateConfig {
+        &self.config
+    }
+
+    /// The scheme and network of each of the route's plans: fixed by the route, or looked up (cached by the client).
+    async fn schemes<T: Transport>(
+        &self,
+        p: &Payments<T>,
+        route: &PaidRoute,
+    ) -> Result<Vec<ResolvedScheme>> {
+        let mut out = Vec::with_capacity(route.plan_ids.len());
+        for plan_id in &route.plan_ids {
+            out.push(match &route.scheme {
+                Some(scheme) => ResolvedScheme {
+                    network: route
+                        .network
+                        .clone()
+                        .unwrap_or_else(|| p.config().default_network(scheme).to_owned()),
+                    scheme: scheme.to_string(),
+                },
+                None => p.resolve_scheme(plan_id).await?,
+            });
+        }
+        Ok(out)
+    }
+
+    /// Before the handler. `request`: `{method, url, headers}`. Answers
+    /// `{action: "respond", response}`, `{action: "pass", headers}` (unprotected;
+    /// add these headers to the handler's response) or `{action: "proceed",
+    /// route, dynamic, ticket}` (run the handler, then call [`Gate::finish`] with the ticket).
+    pub async fn begin<T: Transport>(&self, p: &Payments<T>, request: &Value) -> Result<Value> {
+        let req = GateRequest::from_json(request)?;
+        let cfg = &self.config;
+        let route = match cfg.route(&req) {
+            Routing::Preflight(answer) => return Ok(respond(answer)),
+            Routing::Unprotected => {
+                return Ok(ObjectBuilder::new()
+                    .put("action", "pass")
+                    .put(
+                        "headers",
+                        crate::protocol::gate::headers_json(&cfg.cors_headers(&req)),
+                    )
+                    .build());
+            }
+            Routing::Paid(route) => route,
+        };
+        // Cheap refusals first: a token that can't pay for this route costs no plan lookup it doesn't need.
+        let checked = req.token.as_deref().map(|t| cfg.precheck(route, &req, t));
+        let schemes = match self.schemes(p, route).await {
+            Ok(s) => s,
+            Err(e) => {
+                return Ok(respond(cfg.unavailable_answer(
+                    &req,
+                    "Payment plans are unavailable",
+                    &e,
+                )))
+            }
+        };
+        let refuse = |reason: &str| -> Result<Value> {
+            let pr = cfg.payment_required(route, &req, &schemes, Some(reason))?;
+            Ok(respond(cfg.payment_required_answer(&req, &pr, reason)?))
+        };
+        let (token, claims, index) = match (req.token.as_deref(), checked) {
+            (Some(token), Some(Ok((claims, index)))) => (token, claims, index),
+            (_, Some(Err(Refusal(reason)))) => return refuse(&reason),
+            _ => return refuse(MISSING_TOKEN),
+        };
+        if let Err(Refusal(reason)) = GateConfig::check_scheme(&claims, &schemes[index]) {
+            return refuse(&reason);
+        }
+        let payment_required = cfg.payment_required(route, &req, &schemes, None)?;
+        let (max_amount, dynamic) = match &route.credits {
+            Credits::Fixed(c) => (c.clone(), false),
+            Credits::Dynamic { verify_with } => (verify_with.clone(), true),
+        };
+        let params = ObjectBuilder::new()
+            .put("paymentRequired", payment_required.clone())
+            .put("x402AccessToken", token)
+            .put("maxAmount", max_amount.clone())
+            .build();
+        let mut ticket = ObjectBuilder::new()
+            .put("request", request.clone())
+            .put("route", route.key.as_str())
+            .put("planId", route.plan_ids[index].as_str())
+            .put("paymentRequired", payment_required.clone())
+            .put("credits", max_amount);
+        if cfg.upfront {
+            let settlement = match p.settle_permissions(&params).await {
+                Ok(s) => s,
+                Err(e) => {
+                    return Ok(self.backend_failed(
+                        &req,
+                        &payment_required,
+                        &e,
+                        "Payment settlement is unavailable",
+                    )?)
+                }
+            };
+            if settlement.get("success").and_then(Value::as_bool) != Some(true) {
+                let reason = settlement
+                    .get("errorReason")
+                    .and_then(Value::as_str)
+                    .unwrap_or(DEFAULT_REFUSAL)
+                    .to_owned();
+                return Ok(respond(cfg.settle_failed_answer(
+                    &req,
+                    &payment_required,
+                    &settlement,
+                    &reason,
+                )?));
+            }
+            ticket = ticket.put("settlement", settlement);
+        } else {
+            let verified = match p.verify_permissions(&params).await {
+                Ok(v) => v,
+                Err(e) => {
+                    return Ok(self.backend_failed(
+                        &req,
+                        &payment_required,
+                        &e,
+                        "Payment verification is unavailable",
+                    )?)
+                }
+            };
+            if verified.get("isValid").and_then(Value::as_bool) != Some(true) {
+                return refuse(
+                    verified
+                        .get("invalidReason")
+                        .and_then(Value::as_str)
+                        .filter(|r| !r.is_empty())
+                        .unwrap_or(DEFAULT_REFUSAL),
+                );
+            }
+            let request_id = verified
+                .get("agentRequestId")
+                .or_else(|| verified.pointer("/agentRequest/agentRequestId"))
+                .and_then(json::id_value);
+            ticket = ticket
+                .put("token", token)
+                .put_opt("agentRequestId", request_id);
+        }
+        Ok(ObjectBuilder::new()
+            .put("action", "proceed")
+            .put("route", route.key.as_str())
+            .put("dynamic", dynamic)
+            .put("ticket", ticket.build())
+            .build())
+    }
+
+    fn backend_failed(
+        &self,
+        req: &GateRequest,
+        payment_required: &Value,
+        error: &Error,
+        what: &str,
+    ) -> Result<Value> {
+        Ok(respond(match classify(error) {
+            Failure::Refused(reason) => {
+                self.config
+                    .payment_required_answer(req, payment_required, &reason)?
+            }
+            Failure::Unavailable => self.config.unavailable_answer(req, what, error),
+        }))
+    }
+
+    /// After the handler: `status` is its response's status (0 when it threw: a
+    /// 500 is answered and nothing is charged), `credits` the
+    /// dynamic cost (JS number/bigint/string) when the route has one. Answers
+    /// `{action: "deliver", headers, settlement?}` (send the handler's response
+    /// with these headers) or `{action: "respond", response, settlement?}`
+    /// (send this instead: the paid body is withheld).
+    pub async fn finish<T: Transport>(
+        &self,
+        p: &Payments<T>,
+        ticket: &Value,
+        status: u16,
+        credits: Option<&Value>,
+    ) -> Result<Value> {
+        let cfg = &self.config;
+        let t = json::object(ticket, "ticket")?;
+        let req = GateRequest::from_json(t.get("request").unwrap_or(&Value::Null))?;
+        let payment_required = t.get("paymentRequired").cloned().unwrap_or(Value::Null);
+        if let Some(settlement) = t.get("settlement") {
+            // Upfront mode: already paid, whatever the handler answered.
+            return Ok(deliver(
+                cfg.paid_headers(&req, settlement)?,
+                Some(settlement.clone()),
+            ));
+        }
+        if status == 0 {
+            return Ok(respond(
+                cfg.handler_failed_answer(&req, "The handler failed"),
+            ));
+        }
+        if !(200..300).contains(&status) {
+            return Ok(deliver(cfg.cors_headers(&req), None));
+        }
+        let amount = match credits.filter(|c| !c.is_null()) {
+            None => json::opt_uint(t, "credits", "ticket")?.unwrap_or_else(|| Uint256::from(1)),
+            Some(c) => match Uint256::from_json(c) {
+                Ok(n) if n.is_zero() => return Ok(deliver(cfg.cors_headers(&req), None)),
+                Ok(n) => n,
+                Err(e) => {
+                    return Ok(respond(cfg.handler_failed_answer(
+                        &req,
+                        &format!("The route's credits function returned an invalid amount: {e}"),
+                    )))
+                }
+            },
+        };
+        let params = ObjectBuilder::new()
+            .put("paymentRequired", payment_required.clone())
+            .put(
+                "x402AccessToken",
+                json::opt_str(t, "token", "ticket")?.unwrap_or(""),
+            )
+            .put("maxAmount", amount)
+            .put_opt(
+                "agentRequestId",
+                json::opt_id(t, "agentRequestId", "ticket")?,
+            )
+            .build();
+        let settlement = match p.settle_permissions(&params).await {
+            Ok(s) => s,
+            Err(e) => {
+                return Ok(match classify(&e) {
+                    Failure::Refused(reason) => {
+                        let network = payment_required
+                            .pointer("/accepts/0/network")
+                            .and_then(Value::as_str)
+                            .unwrap_or("");
+                        let failed = ObjectBuilder::new()
+                            .put("success", false)
+                            .put("errorReason", reason.as_str())
+                            .put("transaction", "")
+                            .put("network", network)
+                            .build();
+                        ObjectBuilder::new()
+                            .put("action", "respond")
+                            .put(
+                                "response",
+                                cfg.settle_failed_answer(
+                                    &req,
+                                    &payment_required,
+                                    &failed,
+                                    &reason,
+                                )?
+                                .to_json(),
+                            )
+                            .put("settlement", failed)
+                            .build()
+                    }
+                    Failure::Unavailable => respond(cfg.unavailable_answer(
+                        &req,
+                        "Payment settlement is unavailable",
+                        &e,
+                    )),
+                });
+            }
+        };
+        if settlement.get("success").and_then(Value::as_bool) == Some(true) {
+            return Ok(deliver(
+                cfg.paid_headers(&req, &settlement)?,
+                Some(settlement),
+            ));
+        }
+        let reason = settlement
+            .get("errorReason")
+            .and_then(Value::as_str)
+            .unwrap_or(DEFAULT_REFUSAL)
+            .to_owned();
+        let answer = cfg.settle_failed_answer(&req, &payment_required, &settlement, &reason)?;
+        Ok(ObjectBuilder::new()
+            .put("action", "respond")
+            .put("response", answer.to_json())
+            .put("settlement", settlement)
+            .build())
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,849 @@
+//! The gate's lifecycle against a scripted backend: every decision of the
+//! spec's per-request table, counting the backend calls each one makes.
+
+use super::Gate;
+use crate::payments::Payments;
+use crate::protocol::token::encode_access_token;
+use crate::protocol::{decode_payment_header, PaymentsOptions};
+use crate::transport::mock::MockTransport;
+use crate::transport::HttpResponse;
+use crate::Error;
+use serde_json::{json, Value};
+
+const KEY: &str = "local:eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIweGFnZW50In0.c2ln";
+const AGENT: &str = "agent-1";
+const URL: &str = "http://127.0.0.1:8787/tasks";
+
+fn payments() -> Payments<MockTransport> {
+    Payments::new(
+        &PaymentsOptions {
+            nvm_api_key: Some(KEY.into()),
+            ..Default::default()
+        },
+        MockTransport::new(),
+    )
+    .unwrap()
+}
+
+fn gate(extra: Value) -> Gate {
+    let mut options = json!({
+        "agentId": AGENT,
+        "routes": {
+            "POST /tasks": {"planId": "10", "credits": 2, "description": "Run a task", "mimeType": "application/json"},
+            "GET /items/:id": {"planIds": ["10", "20"], "creditsDynamic": true},
+        }
+    });
+    for (k, v) in extra.as_object().unwrap() {
+        options[k] = v.clone();
+    }
+    Gate::new(&options).unwrap()
+}
+
+fn token(plan: &str, scheme: &str, network: &str, v3: Option<(&str, &str, &str)>) -> String {
+    let mut t = json!({
+        "x402Version": 2,
+        "accepted": {"scheme": scheme, "network": network, "planId": plan, "extra": {"version": "1"}},
+        "payload": {"signature": "0xsig", "authorization": {"from": "0xsubscriber", "sessionKeys": []}},
+        "extensions": {}
+    });
+    if let Some((agent, url, verb)) = v3 {
+        t["accepted"]["extra"]["agentId"] = json!(agent);
+        t["accepted"]["extra"]["httpVerb"] = json!(verb);
+        t["resource"] = json!({"url": url});
+        t["payload"]["authorization"]["nonce"] = json!("n-1");
+    }
+    encode_access_token(t.as_object().unwrap())
+}
+
+fn good_token() -> String {
+    token("10", "nvm:erc4337", "eip155:84532", None)
+}
+
+fn request(method: &str, url: &str, headers: Value) -> Value {
+    json!({"method": method, "url": url, "headers": headers})
+}
+
+/// The plan lookup behind the scheme: plan 10 is crypto, plan 20 fiat on braintree.
+fn with_plans(p: &Payments<MockTransport>) {
+    p.transport().json(
+        "GET",
+        "/api/v1/protocol/plans/10",
+        200,
+        json!({"id": "10", "registry": {"price": {"isCrypto": true}}}),
+    );
+    p.transport().json("GET", "/api/v1/protocol/plans/20", 200, json!({"id": "20", "registry": {"price": {"isCrypto": false}}, "metadata": {"plan": {"fiatPaymentProvider": "braintree"}}}));
+}
+
+fn verify_ok(p: &Payments<MockTransport>) {
+    p.transport().json(
+        "POST",
+        "/api/v1/x402/verify",
+        200,
+        json!({"isValid": true, "payer": "0xsubscriber", "agentRequestId": "req-1"}),
+    );
+}
+
+fn settle_ok(p: &Payments<MockTransport>) {
+    p.transport().on("POST", "/api/v1/x402/settle", |r| {
+        let body: Value = serde_json::from_str(r.body.as_deref().unwrap()).unwrap();
+        let burned = body["maxAmount"].as_str().unwrap().to_owned();
+        Ok(HttpResponse { status: 200, body: json!({"success": true, "transaction": "0xtx", "network": "eip155:84532", "payer": "0xsubscriber", "creditsRedeemed": burned, "remainingBalance": "8"}).to_string() })
+    });
+}
+
+fn run<F: std::future::Future>(f: F) -> F::Output {
+    pollster::block_on(f)
+}
+
+fn header<'a>(v: &'a Value, name: &str) -> Option<&'a str> {
+    v.as_array()?
+        .iter()
+        .find(|h| h[0].as_str().is_some_and(|n| n.eq_ignore_ascii_case(name)))?[1]
+        .as_str()
+}
+
+fn backend_calls(p: &Payments<MockTransport>) -> usize {
+    p.transport().sent.borrow().len()
+}
+
+#[test]
+fn unprotected_routes_pass_without_backend_calls() {
+    let p = payments();
+    let g = gate(json!({}));
+    for (method, url) in [
+        ("GET", "http://127.0.0.1:8787/health"),
+        ("GET", URL),
+        ("POST", "http://127.0.0.1:8787/tasks/1"),
+        ("POST", "http://127.0.0.1:8787/taskss"),
+    ] {
+        let out = run(g.begin(&p, &request(method, url, json!({})))).unwrap();
+        assert_eq!(out["action"], "pass", "{method} {url}");
+        assert_eq!(
+            out["headers"],
+            json!([]),
+            "no CORS headers unless CORS is on"
+        );
+    }
+    assert_eq!(backend_calls(&p), 0);
+}
+
+#[test]
+fn no_token_is_a_402_with_the_payment_required_of_the_request() {
+    let p = payments();
+    with_plans(&p);
+    let g = gate(json!({}));
+    let out = run(g.begin(&p, &request("POST", &format!("{URL}?x=1"), json!({})))).unwrap();
+    assert_eq!(out["action"], "respond");
+    let r = &out["response"];
+    assert_eq!(r["status"], 402);
+    assert_eq!(header(&r["headers"], "cache-control"), Some("no-store"));
+    assert_eq!(
+        header(&r["headers"], "content-type"),
+        Some("application/json")
+    );
+    let body: Value = serde_json::from_str(r["body"].as_str().unwrap()).unwrap();
+    assert_eq!(
+        body,
+        json!({"error": "Payment Required", "message": crate::protocol::gate::MISSING_TOKEN})
+    );
+    let pr = Value::Object(
+        decode_payment_header(header(&r["headers"], "payment-required").unwrap()).unwrap(),
+    );
+    assert_eq!(pr["x402Version"], 2);
+    assert_eq!(pr["error"], crate::protocol::gate::MISSING_TOKEN);
+    assert_eq!(
+        pr["resource"],
+        json!({"url": format!("{URL}?x=1"), "description": "Run a task", "mimeType": "application/json"})
+    );
+    assert_eq!(
+        pr["accepts"],
+        json!([{"scheme": "nvm:erc4337", "network": "eip155:84532", "planId": "10", "extra": {"version": "1", "agentId": AGENT, "httpVerb": "POST"}}])
+    );
+    // Only the plan lookup (for the scheme), no verify.
+    assert_eq!(
+        (
+            p.transport().count("/plans/10"),
+            p.transport().count("/verify")
+        ),
+        (1, 0)
+    );
+}
+
+#[test]
+fn each_plan_of_a_route_is_offered_with_its_own_scheme() {
+    let p = payments();
+    with_plans(&p);
+    let g = gate(json!({}));
+    let out = run(g.begin(
+        &p,
+        &request("GET", "http://127.0.0.1:8787/items/7", json!({})),
+    ))
+    .unwrap();
+    let pr =
+        decode_payment_header(header(&out["response"]["headers"], "payment-required").unwrap())
+            .unwrap();
+    let accepts: Vec<(String, String, String)> = pr["accepts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| {
+            (
+                a["planId"].as_str().unwrap().into(),
+                a["scheme"].as_str().unwrap().into(),
+                a["network"].as_str().unwrap().into(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        accepts,
+        [
+            ("10".into(), "nvm:erc4337".into(), "eip155:84532".into()),
+            (
+                "20".into(),
+                "nvm:card-delegation".into(),
+                "braintree".into()
+            )
+        ]
+    );
+    assert_eq!(pr["accepts"][1]["extra"]["httpVerb"], "GET");
+}
+
+#[test]
+fn bad_tokens_are_refused_without_asking_the_backend() {
+    let p = payments();
+    with_plans(&p);
+    verify_ok(&p);
+    let g = gate(json!({}));
+    // Warm the plan-scheme cache, as any running agent has.
+    run(g.begin(&p, &request("POST", URL, json!({})))).unwrap();
+    let warm = backend_calls(&p);
+    let cases = [
+        ("garbage", "not-a-token!".to_owned(), "not base64"),
+        (
+            "not an object",
+            crate::protocol::base64::encode_url(b"[1,2]"),
+            "not an object",
+        ),
+        (
+            "another plan",
+            token("99", "nvm:erc4337", "eip155:84532", None),
+            "plan this route does not accept",
+        ),
+        (
+            "another scheme",
+            token("10", "nvm:card-delegation", "stripe", None),
+            "another payment scheme",
+        ),
+        (
+            "another network",
+            token("10", "nvm:erc4337", "eip155:8453", None),
+            "another network",
+        ),
+        (
+            "v3, another agent",
+            token(
+                "10",
+                "nvm:erc4337",
+                "eip155:84532",
+                Some(("agent-2", URL, "POST")),
+            ),
+            "another agent",
+        ),
+        (
+            "v3, another URL",
+            token(
+                "10",
+                "nvm:erc4337",
+                "eip155:84532",
+                Some((AGENT, "http://127.0.0.1:8787/other", "POST")),
+            ),
+            "another URL",
+        ),
+        (
+            "v3, another verb",
+            token(
+                "10",
+                "nvm:erc4337",
+                "eip155:84532",
+                Some((AGENT, URL, "GET")),
+            ),
+            "another HTTP method",
+        ),
+    ];
+    for (case, t, reason) in cases {
+        let out = run(g.begin(&p, &request("POST", URL, json!({"payment-signature": t})))).unwrap();
+        assert_eq!(out["response"]["status"], 402, "{case}");
+        let body: Value = serde_json::from_str(out["response"]["body"].as_str().unwrap()).unwrap();
+        assert!(
+            body["message"].as_str().unwrap().contains(reason),
+            "{case}: {body}"
+        );
+        assert!(
+            header(&out["response"]["headers"], "payment-required").is_some(),
+            "{case}"
+        );
+    }
+    assert_eq!(
+        backend_calls(&p),
+        warm,
+        "no backend call for any refused token"
+    );
+}
+
+#[test]
+fn a_route_with_a_fixed_scheme_needs_no_backend_call_at_all_to_refuse() {
+    let p = payments();
+    let g = Gate::new(&json!({"agentId": AGENT, "routes": {"POST /tasks": {"planId": "10", "scheme": "nvm:erc4337"}}})).unwrap();
+    for headers in [
+        json!({}),
+        json!({"payment-signature": "garbage"}),
+        json!({"payment-signature": token("10", "nvm:erc4337", "eip155:1", None)}),
+    ] {
+        let out = run(g.begin(&p, &request("POST", URL, headers))).unwrap();
+        assert_eq!(out["response"]["status"], 402);
+    }
+    assert_eq!(backend_calls(&p), 0);
+}
+
+#[test]
+fn path_spellings_cannot_bypass_the_gate() {
+    let p = payments();
+    with_plans(&p);
+    let g = gate(json!({}));
+    for path in [
+        "//tasks",
+        "/tasks/",
+        "/%74asks",
+        "/TASKS",
+        "/x/../tasks",
+        "/%2Ftasks",
+    ] {
+        let out = run(g.begin(
+            &p,
+            &request("POST", &format!("http://127.0.0.1:8787{path}"), json!({})),
+        ))
+        .unwrap();
+        assert_eq!(out["response"]["status"], 402, "{path}");
+    }
+    let strict = gate(json!({"caseSensitive": true}));
+    assert_eq!(
+        run(strict.begin(
+            &p,
+            &request("POST", "http://127.0.0.1:8787/TASKS", json!({}))
+        ))
+        .unwrap()["action"],
+        "pass"
+    );
+    assert_eq!(
+        run(strict.begin(
+            &p,
+            &request("POST", "http://127.0.0.1:8787//tasks/", json!({}))
+        ))
+        .unwrap()["response"]["status"],
+        402
+    );
+}
+
+#[test]
+fn head_is_gated_like_get_and_options_only_where_named() {
+    let p = payments();
+    with_plans(&p);
+    let g = gate(json!({}));
+    let head = run(g.begin(
+        &p,
+        &request("HEAD", "http://127.0.0.1:8787/items/1", json!({})),
+    ))
+    .unwrap();
+    assert_eq!(head["response"]["status"], 402);
+    let pr =
+        decode_payment_header(header(&head["response"]["headers"], "payment-required").unwrap())
+            .unwrap();
+    assert_eq!(
+        pr["accepts"][0]["extra"]["httpVerb"], "GET",
+        "HEAD runs the GET handler, so it pays as GET"
+    );
+    let options = run(g.begin(
+        &p,
+        &request(
+            "OPTIONS",
+            "http://127.0.0.1:8787/items/1",
+            json!({"access-control-request-method": "GET"}),
+        ),
+    ))
+    .unwrap();
+    assert_eq!(
+        options["action"], "pass",
+        "without CORS, a preflight is the application's business"
+    );
+}
+
+#[test]
+fn a_valid_token_is_verified_then_settled_for_exactly_the_route_credits() {
+    let p = payments();
+    with_plans(&p);
+    verify_ok(&p);
+    settle_ok(&p);
+    let g = gate(json!({}));
+    let begin = run(g.begin(
+        &p,
+        &request("POST", URL, json!({"payment-signature": good_token()})),
+    ))
+    .unwrap();
+    assert_eq!(
+        (
+            begin["action"].as_str(),
+            begin["route"].as_str(),
+            begin["dynamic"].as_bool()
+        ),
+        (Some("proceed"), Some("POST /tasks"), Some(false))
+    );
+    let verify: Value = serde_json::from_str(
+        p.transport()
+            .sent
+            .borrow()
+            .last()
+            .unwrap()
+            .body
+            .as_deref()
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(
+        (
+            verify["maxAmount"].as_str(),
+            verify["x402AccessToken"].as_str()
+        ),
+        (Some("2"), Some(good_token().as_str()))
+    );
+    assert_eq!(verify["paymentRequired"]["resource"]["url"], URL);
+    let finish = run(g.finish(&p, &begin["ticket"], 200, None)).unwrap();
+    assert_eq!(finish["action"], "deliver");
+    let settle: Value = serde_json::from_str(
+        p.transport()
+            .sent
+            .borrow()
+            .last()
+            .unwrap()
+            .body
+            .as_deref()
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(
+        (
+            settle["maxAmount"].as_str(),
+            settle["agentRequestId"].as_str()
+        ),
+        (Some("2"), Some("req-1"))
+    );
+    assert_eq!(
+        settle["paymentRequired"], verify["paymentRequired"],
+        "settle names what verify checked"
+    );
+    let receipt =
+        decode_payment_header(header(&finish["headers"], "payment-response").unwrap()).unwrap();
+    assert_eq!(
+        (
+            receipt["success"].as_bool(),
+            receipt["creditsRedeemed"].as_str()
+        ),
+        (Some(true), Some("2"))
+    );
+    assert_eq!(Value::Object(receipt), finish["settlement"]);
+    assert_eq!(header(&finish["headers"], "cache-control"), Some("private"));
+    assert_eq!(
+        (
+            p.transport().count("/verify"),
+            p.transport().count("/settle")
+        ),
+        (1, 1)
+    );
+}
+
+#[test]
+fn the_authorization_bearer_carrier_works_too() {
+    let p = payments();
+    with_plans(&p);
+    verify_ok(&p);
+    let g = gate(json!({}));
+    let begin = run(g.begin(
+        &p,
+        &request(
+            "POST",
+            URL,
+            json!({"authorization": format!("Bearer {}", good_token())}),
+        ),
+    ))
+    .unwrap();
+    assert_eq!(begin["action"], "proceed");
+    let other_auth = run(g.begin(
+        &p,
+        &request("POST", URL, json!({"authorization": "Basic dXNlcjpwdw=="})),
+    ))
+    .unwrap();
+    assert_eq!(other_auth["response"]["status"], 402);
+}
+
+#[test]
+fn failed_handlers_are_not_charged() {
+    let p = payments();
+    with_plans(&p);
+    verify_ok(&p);
+    settle_ok(&p);
+    let g = gate(json!({}));
+    for status in [400, 404, 500, 503, 302] {
+        let begin = run(g.begin(
+            &p,
+            &request("POST", URL, json!({"payment-signature": good_token()})),
+        ))
+        .unwrap();
+        let finish = run(g.finish(&p, &begin["ticket"], status, None)).unwrap();
+        assert_eq!(finish["action"], "deliver", "{status}");
+        assert!(
+            header(&finish["headers"], "payment-response").is_none(),
+            "{status}"
+        );
+    }
+    assert_eq!(p.transport().count("/settle"), 0);
+}
+
+#[test]
+fn dynamic_credits_are_settled_after_the_handler() {
+    let p = payments();
+    with_plans(&p);
+    verify_ok(&p);
+    settle_ok(&p);
+    let g = gate(json!({}));
+    let item = "http://127.0.0.1:8787/items/5";
+    let begin = run(g.begin(
+        &p,
+        &request("GET", item, json!({"payment-signature": good_token()})),
+    ))
+    .unwrap();
+    assert_eq!(begin["dynamic"], true);
+    let verify: Value = serde_json::from_str(
+        p.transport()
+            .sent
+            .borrow()
+            .last()
+            .unwrap()
+            .body
+            .as_deref()
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(
+        verify["maxAmount"], "1",
+        "verify checks the minimum before the cost is known"
+    );
+    let finish = run(g.finish(&p, &begin["ticket"], 200, Some(&json!(7)))).unwrap();
+    assert_eq!(
+        decode_payment_header(header(&finish["headers"], "payment-response").unwrap()).unwrap()
+            ["creditsRedeemed"],
+        "7"
+    );
+    // Zero computed credits: free this time, nothing settled.
+    let begin = run(g.begin(
+        &p,
+        &request("GET", item, json!({"payment-signature": good_token()})),
+    ))
+    .unwrap();
+    let free = run(g.finish(&p, &begin["ticket"], 200, Some(&json!(0)))).unwrap();
+    assert!(header(&free["headers"], "payment-response").is_none());
+    // A broken credits function fails closed.
+    let begin = run(g.begin(
+        &p,
+        &request("GET", item, json!({"payment-signature": good_token()})),
+    ))
+    .unwrap();
+    let broken = run(g.finish(&p, &begin["ticket"], 200, Some(&json!(-1)))).unwrap();
+    assert_eq!(broken["response"]["status"], 500);
+    assert_eq!(p.transport().count("/settle"), 1);
+}
+
+#[test]
+fn a_failed_settle_withholds_the_paid_body() {
+    let p = payments();
+    with_plans(&p);
+    verify_ok(&p);
+    let g = gate(json!({}));
+    p.transport().json("POST", "/api/v1/x402/settle", 200, json!({"success": false, "errorReason": "insufficient_credits", "transaction": "", "network": "eip155:84532"}));
+    let begin = run(g.begin(
+        &p,
+        &request("POST", URL, json!({"payment-signature": good_token()})),
+    ))
+    .unwrap();
+    let out = run(g.finish(&p, &begin["ticket"], 200, None)).unwrap();
+    assert_eq!(
+        (out["action"].as_str(), out["response"]["status"].as_u64()),
+        (Some("respond"), Some(402))
+    );
+    let failed =
+        decode_payment_header(header(&out["response"]["headers"], "payment-response").unwrap())
+            .unwrap();
+    assert_eq!(
+        (failed["success"].as_bool(), failed["errorReason"].as_str()),
+        (Some(false), Some("insufficient_credits"))
+    );
+    assert!(header(&out["response"]["headers"], "payment-required").is_some());
+    // A settle refused with an envelope (single-use token reused) fails closed the same way.
+    p.transport().json(
+        "POST",
+        "/api/v1/x402/settle",
+        400,
+        json!({"code": "BCK.X402.0059", "message": "Token already used", "httpStatus": 400}),
+    );
+    let begin = run(g.begin(
+        &p,
+        &request("POST", URL, json!({"payment-signature": good_token()})),
+    ))
+    .unwrap();
+    let out = run(g.finish(&p, &begin["ticket"], 200, None)).unwrap();
+    assert_eq!(out["response"]["status"], 402);
+    let failed =
+        decode_payment_header(header(&out["response"]["headers"], "payment-response").unwrap())
+            .unwrap();
+    assert_eq!(
+        (failed["success"].as_bool(), failed["errorReason"].as_str()),
+        (Some(false), Some("Token already used"))
+    );
+}
+
+#[test]
+fn an_unreachable_or_broken_backend_is_a_503_never_a_free_200() {
+    let failures: [(&str, Box<dyn Fn(&MockTransport)>); 4] = [
+        (
+            "refused",
+            Box::new(|t: &MockTransport| {
+                t.on("POST", "/verify", |_| {
+                    Err(Error::Network("connection refused".into()))
+                });
+            }),
+        ),
+        (
+            "timeout",
+            Box::new(|t: &MockTransport| {
+                t.on("POST", "/verify", |_| Err(Error::Timeout { after_ms: 10 }));
+            }),
+        ),
+        (
+            "html 502",
+            Box::new(|t: &MockTransport| {
+                t.on("POST", "/verify", |_| {
+                    Ok(HttpResponse {
+                        status: 502,
+                        body: "<html>Bad gateway</html>".into(),
+                    })
+                });
+            }),
+        ),
+        (
+            "agent key refused",
+            Box::new(|t: &MockTransport| {
+                t.json("POST", "/verify", 401, json!({"code": "BCK.APIKEY.0004", "message": "Invalid API key", "httpStatus": 401}));
+            }),
+        ),
+    ];
+    for (case, script) in failures {
+        let p = payments();
+        with_plans(&p);
+        script(p.transport());
+        let g = gate(json!({}));
+        let out = run(g.begin(
+            &p,
+            &request("POST", URL, json!({"payment-signature": good_token()})),
+        ))
+        .unwrap();
+        assert_eq!(out["response"]["status"], 503, "{case}");
+        assert_eq!(
+            header(&out["response"]["headers"], "cache-control"),
+            Some("no-store"),
+            "{case}"
+        );
+        let body: Value = serde_json::from_str(out["response"]["body"].as_str().unwrap()).unwrap();
+        assert_eq!(body["error"], "Service Unavailable", "{case}");
+        assert!(
+            !body["message"].as_str().unwrap().contains(&good_token()),
+            "{case}: never echo the token"
+        );
+    }
+    // Plans unavailable (the lookup fails) is a 503 too, distinct from "payment required".
+    let p = payments();
+    let g = gate(json!({}));
+    let out = run(g.begin(&p, &request("POST", URL, json!({})))).unwrap();
+    assert_eq!(out["response"]["status"], 503);
+    assert!(out["response"]["body"]
+        .as_str()
+        .unwrap()
+        .contains("Payment plans are unavailable"));
+    // Settle unreachable after the handler ran: 503, the paid body withheld.
+    let p = payments();
+    with_plans(&p);
+    verify_ok(&p);
+    p.transport().on("POST", "/settle", |_| {
+        Ok(HttpResponse {
+            status: 500,
+            body: "oops".into(),
+        })
+    });
+    let begin = run(g.begin(
+        &p,
+        &request("POST", URL, json!({"payment-signature": good_token()})),
+    ))
+    .unwrap();
+    let out = run(g.finish(&p, &begin["ticket"], 200, None)).unwrap();
+    assert_eq!(
+        (out["action"].as_str(), out["response"]["status"].as_u64()),
+        (Some("respond"), Some(503))
+    );
+}
+
+#[test]
+fn a_no_from_verify_is_a_402_with_its_reason() {
+    let p = payments();
+    with_plans(&p);
+    p.transport().json(
+        "POST",
+        "/verify",
+        200,
+        json!({"isValid": false, "invalidReason": "Insufficient balance"}),
+    );
+    let g = gate(json!({}));
+    let out = run(g.begin(
+        &p,
+        &request("POST", URL, json!({"payment-signature": good_token()})),
+    ))
+    .unwrap();
+    assert_eq!(out["response"]["status"], 402);
+    assert!(out["response"]["body"]
+        .as_str()
+        .unwrap()
+        .contains("Insufficient balance"));
+    p.transport().json(
+        "POST",
+        "/verify",
+        400,
+        json!({"code": "BCK.X402.0013", "message": "Delegation expired", "httpStatus": 400}),
+    );
+    let out = run(g.begin(
+        &p,
+        &request("POST", URL, json!({"payment-signature": good_token()})),
+    ))
+    .unwrap();
+    assert_eq!(out["response"]["status"], 402);
+    assert!(out["response"]["body"]
+        .as_str()
+        .unwrap()
+        .contains("Delegation expired"));
+}
+
+#[test]
+fn upfront_mode_settles_before_the_handler_in_one_round_trip() {
+    let p = payments();
+    with_plans(&p);
+    settle_ok(&p);
+    let g =
+        gate(json!({"upfront": true, "routes": {"POST /tasks": {"planId": "10", "credits": 2}}}));
+    run(g.begin(&p, &request("POST", URL, json!({})))).unwrap();
+    let before = backend_calls(&p);
+    let begin = run(g.begin(
+        &p,
+        &request("POST", URL, json!({"payment-signature": good_token()})),
+    ))
+    .unwrap();
+    assert_eq!(begin["action"], "proceed");
+    assert_eq!(backend_calls(&p) - before, 1, "one round trip");
+    assert_eq!(
+        (
+            p.transport().count("/verify"),
+            p.transport().count("/settle")
+        ),
+        (0, 1)
+    );
+    let finish = run(g.finish(&p, &begin["ticket"], 500, None)).unwrap();
+    assert!(
+        header(&finish["headers"], "payment-response").is_some(),
+        "already paid: the receipt travels even with an error"
+    );
+    assert_eq!(p.transport().count("/settle"), 1);
+    p.transport().json("POST", "/settle", 200, json!({"success": false, "errorReason": "insufficient_credits", "transaction": "", "network": "eip155:84532"}));
+    let refused = run(g.begin(
+        &p,
+        &request("POST", URL, json!({"payment-signature": good_token()})),
+    ))
+    .unwrap();
+    assert_eq!(refused["response"]["status"], 402);
+    assert!(Gate::new(&json!({"agentId": AGENT, "upfront": true, "routes": {"/x": {"planId": "1", "creditsDynamic": true}}})).is_err());
+}
+
+#[test]
+fn cors_answers_preflights_and_exposes_the_payment_headers() {
+    let p = payments();
+    with_plans(&p);
+    let g = gate(json!({"cors": {"origin": ["https://app.example"], "allowHeaders": ["X-Trace"]}}));
+    let pre = run(g.begin(
+        &p,
+        &request(
+            "OPTIONS",
+            URL,
+            json!({"origin": "https://app.example", "access-control-request-method": "POST"}),
+        ),
+    ))
+    .unwrap();
+    let h = &pre["response"]["headers"];
+    assert_eq!(pre["response"]["status"], 204);
+    assert_eq!(
+        header(h, "access-control-allow-origin"),
+        Some("https://app.example")
+    );
+    assert!(header(h, "access-control-allow-headers")
+        .unwrap()
+        .contains("payment-signature"));
+    assert!(header(h, "access-control-allow-headers")
+        .unwrap()
+        .contains("x-trace"));
+    assert_eq!(
+        header(h, "access-control-expose-headers"),
+        Some("payment-required, payment-response")
+    );
+    let denied = run(g.begin(
+        &p,
+        &request(
+            "OPTIONS",
+            URL,
+            json!({"origin": "https://evil.example", "access-control-request-method": "POST"}),
+        ),
+    ))
+    .unwrap();
+    assert!(header(
+        &denied["response"]["headers"],
+        "access-control-allow-origin"
+    )
+    .is_none());
+    let paid = run(g.begin(
+        &p,
+        &request("POST", URL, json!({"origin": "https://app.example"})),
+    ))
+    .unwrap();
+    assert_eq!(
+        header(
+            &paid["response"]["headers"],
+            "access-control-expose-headers"
+        ),
+        Some("payment-required, payment-response")
+    );
+    let open = run(gate(json!({"cors": true})).begin(
+        &p,
+        &request(
+            "GET",
+            "http://127.0.0.1:8787/health",
+            json!({"origin": "https://x.example"}),
+        ),
+    ))
+    .unwrap();
+    assert_eq!(
+        header(&open["headers"], "access-control-allow-origin"),
+        Some("*")
+    );
+    assert_eq!(backend_calls(&p), 1, "only the 402's plan lookup");
+}

@@ -1,0 +1,667 @@
+//! The agent-side gate's decisions, without I/O: the route table, CORS, token
+//! pre-checks, the PaymentRequired of a request, and every answer the gate
+//! gives instead of the handler's (402, 503, 500, preflight). The async steps
+//! (verify, settle, plan lookups) are in [`crate::gate`].
+//!
+//! Per request (see `x402-http.md`, "The gate"): match the route on the
+//! normalised path; unprotected requests pass; no token -> 402; a token that
+//! is not an object, names another plan, scheme or network, or (v3) is bound
+//! to another agent, URL or verb -> 402 without any backend call.
+
+use super::json::{self, Object, ObjectBuilder};
+use super::payment_required::{build_payment_required_for_plans, BuildOptions};
+use super::routes::RouteTable;
+use super::token::{try_decode_access_token, TokenClaims};
+use super::url::{normalize_path, split};
+use super::{encode_payment_header, ResolvedScheme, Uint256};
+use crate::error::{Error, Result};
+use serde_json::Value;
+
+/// The message of a 402 without a token.
+pub const MISSING_TOKEN: &str =
+    "Missing x402 payment token. Send token in payment-signature header.";
+/// The message of a 402 when the backend gave no reason.
+pub const DEFAULT_REFUSAL: &str = "Insufficient credits or invalid token";
+
+/// What a paid route costs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Credits {
+    /// The same every request.
+    Fixed(Uint256),
+    /// Computed after the handler (by JS); verify asks for `verify_with` first.
+    Dynamic {
+        /// What verify checks the balance against.
+        verify_with: Uint256,
+    },
+}
+
+/// One paid route.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PaidRoute {
+    /// The route key as written (`"POST /tasks"`).
+    pub key: String,
+    /// Plans that pay for it, in order of preference.
+    pub plan_ids: Vec<String>,
+    /// What it costs.
+    pub credits: Credits,
+    /// `resource.description`.
+    pub description: Option<String>,
+    /// `resource.mimeType`.
+    pub mime_type: Option<String>,
+    /// Fixes the scheme (skips the plan lookup).
+    pub scheme: Option<String>,
+    /// Fixes the network (with `scheme`).
+    pub network: Option<String>,
+}
+
+/// Which origins CORS allows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CorsOrigins {
+    /// `Access-Control-Allow-Origin: *`.
+    Any,
+    /// These exact origins (reflected, with `Vary: Origin`).
+    List(Vec<String>),
+}
+
+/// The CORS option.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Cors {
+    /// Allowed origins.
+    pub origins: CorsOrigins,
+    /// Preflight cache time in seconds.
+    pub max_age: u64,
+    /// Request headers allowed besides the payment ones.
+    pub allow_headers: Vec<String>,
+}
+
+/// A compiled gate configuration.
+#[derive(Debug, Clone)]
+pub struct GateConfig {
+    /// The agent being paid.
+    pub agent_id: String,
+    /// Paid routes.
+    pub routes: RouteTable<PaidRoute>,
+    /// Settle before the handler (one backend round trip; credits are spent even if the handler fails).
+    pub upfront: bool,
+    /// CORS, when enabled.
+    pub cors: Option<Cors>,
+}
+
+impl GateConfig {
+    /// Reads and checks the `paywall(options)` object; every mistake is reported here, not on the first request.
+    ///
+    /// `{agentId, routes: {"POST /tasks": {planId | planIds, credits?, creditsDynamic?, minCredits?, description?, mimeType?, scheme?, network?}}, upfront?, cors?, caseSensitive?}`
+    pub fn from_json(v: &Value) -> Result<Self> {
+        const WHAT: &str = "paywall options";
+        let o = json::object(v, WHAT)?;
+        let agent_id = json::opt_id(o, "agentId", WHAT)?
+            .ok_or_else(|| Error::validation("paywall: agentId is required"))?;
+        let upfront = json::opt_bool(o, "upfront", WHAT)?.unwrap_or(false);
+        let case_sensitive = json::opt_bool(o, "caseSensitive", WHAT)?.unwrap_or(false);
+        let routes = json::opt_object(o.get("routes"), "paywall: routes")?
+            .filter(|r| !r.is_empty())
+            .ok_or_else(|| {
+                Error::validation("paywall: routes must name at least one paid route")
+            })?;
+        let mut entries = Vec::with_capacity(routes.len());
+        for (key, spec) in routes {
+            let route = paid_route(key, spec)?;
+            if upfront && matches!(route.credits, Credits::Dynamic { .. }) {
+                return Err(Error::validation(format!("paywall: route {key:?} has dynamic credits, which upfront mode can't know before the handler runs")));
+            }
+            entries.push((key.as_str(), route));
+        }
+        Ok(GateConfig {
+            agent_id,
+            routes: RouteTable::new(entries, case_sensitive)?,
+            upfront,
+            cors: cors(o.get("cors"))?,
+        })
+    }
+}
+
+fn paid_route(key: &str, spec: &Value) -> Result<PaidRoute> {
+    let what = format!("paywall route {key:?}");
+    let o = json::object(spec, &what)?;
+    let mut plan_ids: Vec<String> = json::opt_id(o, "planId", &what)?.into_iter().collect();
+    match o.get("planIds") {
+        None | Some(Value::Null) => {}
+        Some(Value::Array(items)) => {
+            for item in items {
+                plan_ids.push(
+                    json::id_value(item)
+                        .filter(|p| !p.is_empty())
+                        .ok_or_else(|| {
+                            Error::validation(format!("{what}: planIds must be non-empty strings"))
+                        })?,
+                );
+            }
+        }
+        Some(_) => return Err(Error::validation(format!("{what}: planIds must be a list"))),
+    }
+    if plan_ids.is_empty() {
+        return Err(Error::validation(format!(
+            "{what}: planId or planIds is required"
+        )));
+    }
+    let dynamic = json::opt_bool(o, "creditsDynamic", &what)?.unwrap_or(false);
+    let credits = if dynamic {
+        Credits::Dynamic {
+            verify_with: json::opt_uint(o, "minCredits", &what)?
+                .unwrap_or_else(|| Uint256::from(1)),
+        }
+    } else {
+        let c = json::opt_uint(o, "credits", &what)?.unwrap_or_else(|| Uint256::from(1));
+        if c.is_zero() {
+            return Err(Error::validation(format!(
+                "{what}: credits must be at least 1 (a free route needs no paywall)"
+            )));
+        }
+        Credits::Fixed(c)
+    };
+    let text = |k: &str| json::opt_str(o, k, &what).map(|s| s.map(str::to_owned));
+    let scheme = text("scheme")?;
+    let network = text("network")?;
+    if network.is_some() && scheme.is_none() {
+        return Err(Error::validation(format!(
+            "{what}: network needs scheme too"
+        )));
+    }
+    Ok(PaidRoute {
+        key: key.trim().to_owned(),
+        plan_ids,
+        credits,
+        description: text("description")?,
+        mime_type: text("mimeType")?,
+        scheme,
+        network,
+    })
+}
+
+fn cors(v: Option<&Value>) -> Result<Option<Cors>> {
+    let defaults = || Cors {
+        origins: CorsOrigins::Any,
+        max_age: 600,
+        allow_headers: vec![],
+    };
+    match v {
+        None | Some(Value::Null) | Some(Value::Bool(false)) => Ok(None),
+        Some(Value::Bool(true)) => Ok(Some(defaults())),
+        Some(Value::Object(o)) => {
+            const WHAT: &str = "paywall cors";
+            let origins = match o.get("origin") {
+                None | Some(Value::Null) => CorsOrigins::Any,
+                Some(Value::String(s)) if s == "*" => CorsOrigins::Any,
+                Some(Value::String(s)) => {
+                    CorsOrigins::List(vec![s.trim_end_matches('/').to_owned()])
+                }
+                Some(Value::Array(items)) => CorsOrigins::List(
+                    items
+                        .iter()
+                        .map(|i| {
+                            i.as_str()
+                                .map(|s| s.trim_end_matches('/').to_owned())
+                                .ok_or_else(|| {
+                                    Error::validation("paywall cors: origin must be strings")
+                                })
+                        })
+                        .collect::<Result<_>>()?,
+                ),
+                Some(_) => {
+                    return Err(Error::validation(
+                        "paywall cors: origin must be \"*\", an origin or a list of origins",
+                    ))
+                }
+            };
+            let allow_headers = match o.get("allowHeaders") {
+                None | Some(Value::Null) => vec![],
+                Some(Value::Array(items)) => items
+                    .iter()
+                    .filter_map(Value::as_str)
+                    .map(str::to_ascii_lowercase)
+                    .collect(),
+                Some(_) => {
+                    return Err(Error::validation(
+                        "paywall cors: allowHeaders must be a list",
+                    ))
+                }
+            };
+            Ok(Some(Cors {
+                origins,
+                max_age: json::opt_count(o, "maxAge", WHAT)?.unwrap_or(600),
+                allow_headers,
+            }))
+        }
+        Some(_) => Err(Error::validation(
+            "paywall: cors must be true, false or an object",
+        )),
+    }
+}
+
+/// What the gate needs to know about a request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GateRequest {
+    /// Upper-cased method.
+    pub method: String,
+    /// The full URL as received.
+    pub url: String,
+    /// `payment-signature`, else the token of `Authorization: Bearer`.
+    pub token: Option<String>,
+    /// `Origin`.
+    pub origin: Option<String>,
+    /// `Access-Control-Request-Method` (only on preflights).
+    pub preflight_method: Option<String>,
+}
+
+impl GateRequest {
+    /// Reads `{method, url, headers: {"payment-signature"?, authorization?, origin?, "access-control-request-method"?}}`.
+    pub fn from_json(v: &Value) -> Result<Self> {
+        const WHAT: &str = "request";
+        let o = json::object(v, WHAT)?;
+        let empty = Object::new();
+        let headers = json::opt_object(o.get("headers"), "request.headers")?.unwrap_or(&empty);
+        let header = |name: &str| {
+            json::opt_str(headers, name, "request.headers").map(|h| {
+                h.map(str::trim)
+                    .filter(|h| !h.is_empty())
+                    .map(str::to_owned)
+            })
+        };
+        let bearer = header("authorization")?.and_then(|a| {
+            let (scheme, token) = a.split_once(' ')?;
+            scheme
+                .eq_ignore_ascii_case("bearer")
+                .then(|| token.trim().to_owned())
+        });
+        Ok(GateRequest {
+            method: json::opt_str(o, "method", WHAT)?
+                .unwrap_or("GET")
+                .to_ascii_uppercase(),
+            url: json::opt_str(o, "url", WHAT)?
+                .ok_or_else(|| Error::validation("request.url is required"))?
+                .to_owned(),
+            token: header("payment-signature")?.or(bearer),
+            origin: header("origin")?,
+            preflight_method: header("access-control-request-method")?,
+        })
+    }
+
+    /// The path part of the URL (`/` when there is none).
+    pub fn path(&self) -> &str {
+        split(&self.url).map_or("/", |u| u.path)
+    }
+
+    /// The verb agents register endpoints with: HEAD runs the GET handler.
+    pub fn verb(&self) -> &str {
+        if self.method == "HEAD" {
+            "GET"
+        } else {
+            &self.method
+        }
+    }
+}
+
+/// An HTTP answer the gate gives (or headers it adds).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Answer {
+    /// The status.
+    pub status: u16,
+    /// Headers, in order.
+    pub headers: Vec<(String, String)>,
+    /// The body.
+    pub body: String,
+}
+
+impl Answer {
+    fn json(status: u16, body: Value, no_store: bool) -> Self {
+        let mut headers = vec![("content-type".to_owned(), "application/json".to_owned())];
+        if no_store {
+            headers.push(("cache-control".to_owned(), "no-store".to_owned()));
+        }
+        Answer {
+            status,
+            headers,
+            body: body.to_string(),
+        }
+    }
+
+    /// Adds a header.
+    pub fn with(mut self, name: &str, value: impl Into<String>) -> Self {
+        self.headers.push((name.to_owned(), value.into()));
+        self
+    }
+
+    /// Adds several headers.
+    pub fn with_all(mut self, headers: Vec<(String, String)>) -> Self {
+        self.headers.extend(headers);
+        self
+    }
+
+    /// `{status, headers: [[name, value]], body}`.
+    pub fn to_json(&self) -> Value {
+        ObjectBuilder::new()
+            .put("status", self.status)
+            .put("headers", headers_json(&self.headers))
+            .put("body", self.body.as_str())
+            .build()
+    }
+}
+
+/// Headers as `[[name, value], ...]`.
+pub fn headers_json(headers: &[(String, String)]) -> Value {
+    Value::Array(
+        headers
+            .iter()
+            .map(|(n, v)| Value::Array(vec![Value::from(n.as_str()), Value::from(v.as_str())]))
+            .collect(),
+    )
+}
+
+/// What the gate does with a request before any I/O.
+#[derive(Debug)]
+pub enum Routing<'a> {
+    /// A CORS preflight, answered by the gate.
+    Preflight(Answer),
+    /// Not a paid route: straight to the handler.
+    Unprotected,
+    /// A paid route.
+    Paid(&'a PaidRoute),
+}
+
+/// Why a token was refused without asking the backend.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refusal(pub String);
+
+impl GateConfig {
+    /// Routes a request (preflights first, when CORS is on).
+    pub fn route(&self, req: &GateRequest) -> Routing<'_> {
+        if self.cors.is_some() && req.method == "OPTIONS" && req.preflight_method.is_some() {
+            return Routing::Preflight(
+                Answer {
+                    status: 204,
+                    ..Default::default()
+                }
+                .with_all(self.preflight_headers(req)),
+            );
+        }
+        match self.routes.find(&req.method, req.path()) {
+            Some((_, route)) => Routing::Paid(route),
+            None => Routing::Unprotected,
+        }
+    }
+
+    /// CORS headers for an actual (non-preflight) response; empty when CORS is off or the origin isn't allowed.
+    pub fn cors_headers(&self, req: &GateRequest) -> Vec<(String, String)> {
+        let Some(cors) = &self.cors else {
+            return vec![];
+        };
+        let mut out = Vec::with_capacity(3);
+        match (&cors.origins, req.origin.as_deref()) {
+            (CorsOrigins::Any, _) => {
+                out.push(("access-control-allow-origin".to_owned(), "*".to_owned()))
+            }
+            (CorsOrigins::List(list), Some(origin))
+                if list
+                    .iter()
+                    .any(|o| o.eq_ignore_ascii_case(origin.trim_end_matches('/'))) =>
+            {
+                out.push(("access-control-allow-origin".to_owned(), origin.to_owned()));
+                out.push(("vary".to_owned(), "Origin".to_owned()));
+            }
+            (CorsOrigins::List(_), _) => {
+                out.push(("vary".to_owned(), "Origin".to_owned()));
+                return out;
+            }
+        }
+        out.push((
+            "access-control-expose-headers".to_owned(),
+            "payment-required, payment-response".to_owned(),
+        ));
+        out
+    }
+
+    fn preflight_headers(&self, req: &GateRequest) -> Vec<(String, String)> {
+        let Some(cors) = &self.cors else {
+            return vec![];
+        };
+        let mut out = self.cors_headers(req);
+        if !out.iter().any(|(n, _)| n == "access-control-allow-origin") {
+            return out;
+        }
+        let mut allowed = String::from("payment-signature, authorization, content-type");
+        for h in &cors.allow_headers {
+            allowed.push_str(", ");
+            allowed.push_str(h);
+        }
+        out.push((
+            "access-control-allow-methods".to_owned(),
+            "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS".to_owned(),
+        ));
+        out.push(("access-control-allow-headers".to_owned(), allowed));
+        out.push((
+            "access-control-max-age".to_owned(),
+            cors.max_age.to_string(),
+        ));
+        out
+    }
+
+    /// The PaymentRequired for a request to `route`, one `accepts` entry per plan
+    /// with that plan's scheme and network (`schemes[i]` belongs to `route.plan_ids[i]`).
+    pub fn payment_required(
+        &self,
+        route: &PaidRoute,
+        req: &GateRequest,
+        schemes: &[ResolvedScheme],
+        error: Option<&str>,
+    ) -> Result<Value> {
+        // Each plan may have its own scheme and network, so each entry is built on its own.
+        let mut pr: Option<Value> = None;
+        for (plan_id, scheme) in route.plan_ids.iter().zip(schemes) {
+            let options = BuildOptions {
+                endpoint: Some(req.url.clone()),
+                agent_id: Some(self.agent_id.clone()),
+                http_verb: Some(req.verb().to_owned()),
+                network: Some(scheme.network.clone()),
+                description: route.description.clone(),
+                mime_type: route.mime_type.clone(),
+                scheme: Some(scheme.scheme.clone()),
+            };
+            let one = build_payment_required_for_plans(&[plan_id.as_str()], &options)?;
+            match pr
+                .as_mut()
+                .and_then(|p| p.get_mut("accepts"))
+                .and_then(Value::as_array_mut)
+            {
+                None => pr = Some(one),
+                Some(list) => list.extend(
+                    one.get("accepts")
+                        .and_then(Value::as_array)
+                        .into_iter()
+                        .flatten()
+                        .cloned(),
+                ),
+            }
+        }
+        let mut pr = pr.ok_or_else(|| Error::validation("a paid route needs at least one plan"))?;
+        if let (Some(reason), Some(o)) = (error, pr.as_object_mut()) {
+            // `error` goes right after x402Version, as in the spec's examples.
+            let mut ordered = Object::new();
+            for (k, v) in std::mem::take(o) {
+                let is_version = k == "x402Version";
+                ordered.insert(k, v);
+                if is_version {
+                    ordered.insert("error".into(), Value::from(reason));
+                }
+            }
+            *o = ordered;
+        }
+        Ok(pr)
+    }
+
+    /// The checks a token must pass before the backend is asked. Returns the
+    /// decoded claims and the index of the plan it pays with.
+    pub fn precheck(
+        &self,
+        route: &PaidRoute,
+        req: &GateRequest,
+        token: &str,
+    ) -> std::result::Result<(TokenClaims, usize), Refusal> {
+        let decoded = try_decode_access_token(token).map_err(|e| Refusal(e.to_string()))?;
+        let claims = TokenClaims::from_token(&decoded);
+        if claims.x402_version.is_some_and(|v| v != 2) {
+            return Err(Refusal(
+                "The access token is not an x402 version 2 token".into(),
+            ));
+        }
+        let plan = claims
+            .plan_id
+            .as_deref()
+            .ok_or_else(|| Refusal("The access token names no plan".into()))?;
+        let index = route
+            .plan_ids
+            .iter()
+            .position(|p| p == plan)
+            .ok_or_else(|| {
+                Refusal("The access token is for a plan this route does not accept".into())
+            })?;
+        if claims.is_v3() {
+            if claims.agent_id.as_deref() != Some(self.agent_id.as_str()) {
+                return Err(Refusal(
+                    "The single-use access token is bound to another agent".into(),
+                ));
+            }
+            if !claims
+                .http_verb
+                .as_deref()
+                .is_some_and(|v| v.eq_ignore_ascii_case(req.verb()))
+            {
+                return Err(Refusal(
+                    "The single-use access token is bound to another HTTP method".into(),
+                ));
+            }
+            if !claims
+                .resource_url
+                .as_deref()
+                .is_some_and(|u| same_resource(u, &req.url))
+            {
+                return Err(Refusal(
+                    "The single-use access token is bound to another URL".into(),
+                ));
+            }
+        } else if claims
+            .agent_id
+            .as_deref()
+            .is_some_and(|a| a != self.agent_id)
+        {
+            return Err(Refusal("The access token is for another agent".into()));
+        }
+        Ok((claims, index))
+    }
+
+    /// The scheme/network check, once the plan's scheme is known.
+    pub fn check_scheme(
+        claims: &TokenClaims,
+        expected: &ResolvedScheme,
+    ) -> std::result::Result<(), Refusal> {
+        if claims.scheme.as_deref() != Some(expected.scheme.as_str()) {
+            return Err(Refusal(format!(
+                "The access token uses another payment scheme (this plan takes {})",
+                expected.scheme
+            )));
+        }
+        if claims.network.as_deref() != Some(expected.network.as_str()) {
+            return Err(Refusal(format!(
+                "The access token is for another network (this plan is on {})",
+                expected.network
+            )));
+        }
+        Ok(())
+    }
+
+    /// 402 with the PaymentRequired, the spec's body, `no-store`, and CORS.
+    pub fn payment_required_answer(
+        &self,
+        req: &GateRequest,
+        payment_required: &Value,
+        message: &str,
+    ) -> Result<Answer> {
+        let body = ObjectBuilder::new()
+            .put("error", "Payment Required")
+            .put("message", message)
+            .build();
+        Ok(Answer::json(402, body, true)
+            .with("payment-required", encode_payment_header(payment_required)?)
+            .with_all(self.cors_headers(req)))
+    }
+
+    /// 503: the payment backend could not be asked (never a free 200).
+    pub fn unavailable_answer(&self, req: &GateRequest, what: &str, error: &Error) -> Answer {
+        let body = ObjectBuilder::new()
+            .put("error", "Service Unavailable")
+            .put("message", format!("{what}: {error}"))
+            .put("code", error.code().into_owned())
+            .build();
+        Answer::json(503, body, true)
+            .with("retry-after", "5")
+            .with_all(self.cors_headers(req))
+    }
+
+    /// 500: the handler threw, or gave an invalid credit count; nothing is charged.
+    pub fn handler_failed_answer(&self, req: &GateRequest, message: &str) -> Answer {
+        let body = ObjectBuilder::new()
+            .put("error", "Internal Server Error")
+            .put("message", message)
+            .build();
+        Answer::json(500, body, true).with_all(self.cors_headers(req))
+    }
+
+    /// 402 after a failed settle: the paid body is not delivered; the failed
+    /// settle result travels in `payment-response`.
+    pub fn settle_failed_answer(
+        &self,
+        req: &GateRequest,
+        payment_required: &Value,
+        settlement: &Value,
+        message: &str,
+    ) -> Result<Answer> {
+        Ok(self
+            .payment_required_answer(req, payment_required, message)?
+            .with("payment-response", encode_payment_header(settlement)?))
+    }
+
+    /// Headers added to a paid response.
+    pub fn paid_headers(
+        &self,
+        req: &GateRequest,
+        settlement: &Value,
+    ) -> Result<Vec<(String, String)>> {
+        let mut out = vec![
+            (
+                "payment-response".to_owned(),
+                encode_payment_header(settlement)?,
+            ),
+            ("cache-control".to_owned(), "private".to_owned()),
+        ];
+        out.extend(self.cors_headers(req));
+        Ok(out)
+    }
+}
+
+/// Whether a v3 token's bound URL is this request's: same host and port (when
+/// the token names one) and the same normalised path; the query is ignored.
+fn same_resource(bound: &str, actual: &str) -> bool {
+    let path_of = |u: &str| {
+        split(u).map_or_else(
+            || normalize_path(u.split(['?', '#']).next().unwrap_or("")),
+            |p| normalize_path(p.path),
+        )
+    };
+    let host_of = |u: &str| split(u).map(|p| (p.host, p.port.map(str::to_owned)));
+    match (host_of(bound), host_of(actual)) {
+        (Some(b), Some(a)) if b != a => false,
+        _ => path_of(bound) == path_of(actual),
+    }
+}
+
+#[cfg(test)]
+mod tests;
