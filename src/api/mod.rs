@@ -125,7 +125,9 @@ fn parse_value(status: u16, body: &str) -> Result<Value> {
         return Err(error_from_response(status, body));
     }
     let body = if body.trim().is_empty() { "null" } else { body };
-    serde_json::from_str(body).map_err(|_| Error::InvalidResponse {
+    // Integers beyond 2^53 become strings before parsing, so none turns into a float.
+    let body = crate::protocol::json::quote_unsafe_integers(body);
+    serde_json::from_str(&body).map_err(|_| Error::InvalidResponse {
         status,
         message: format!("The backend answered HTTP {status} with a body that is not JSON"),
     })
@@ -298,6 +300,19 @@ mod tests {
             })
             .unwrap(),
             Value::Null
+        );
+    }
+
+    #[test]
+    fn integers_beyond_u64_keep_every_digit() {
+        let v = parse_any(HttpResponse {
+            status: 200,
+            body: r#"{"planId":84537562196237864853096924547108151127536962412307123401931048542183040958813,"balance":18446744073709551616,"n":5}"#.into(),
+        })
+        .unwrap();
+        assert_eq!(
+            v,
+            serde_json::json!({"planId":"84537562196237864853096924547108151127536962412307123401931048542183040958813","balance":"18446744073709551616","n":5})
         );
     }
 

@@ -150,6 +150,81 @@ impl ObjectBuilder {
     }
 }
 
+/// Rewrites every integer literal of a JSON text that a JavaScript number (or
+/// an `f64`) can't hold exactly — beyond ±(2^53 - 1) — as a string of the same
+/// digits, before the text is parsed. Without this, an integer beyond `u64`
+/// (a uint256 plan id, a huge balance) would be parsed as a float and lose its
+/// digits; the backend may send such values as JSON numbers. Strings, fractions
+/// and exponents are left alone; invalid JSON stays invalid. Borrows when
+/// nothing needs rewriting.
+///
+/// ```
+/// use nvm_x402::protocol::json::quote_unsafe_integers;
+/// assert_eq!(quote_unsafe_integers(r#"{"a":18446744073709551616,"b":"1","c":[9007199254740991,-9007199254740992,1.5e300]}"#),
+///            r#"{"a":"18446744073709551616","b":"1","c":[9007199254740991,"-9007199254740992",1.5e300]}"#);
+/// ```
+pub fn quote_unsafe_integers(text: &str) -> std::borrow::Cow<'_, str> {
+    const MAX_SAFE: &[u8] = b"9007199254740991";
+    let bytes = text.as_bytes();
+    let mut out: Option<String> = None;
+    let mut copied = 0;
+    let (mut i, mut in_string) = (0, false);
+    while i < bytes.len() {
+        let b = bytes[i];
+        if in_string {
+            match b {
+                b'\\' => i += 1,
+                b'"' => in_string = false,
+                _ => {}
+            }
+            i += 1;
+            continue;
+        }
+        if b == b'"' {
+            in_string = true;
+            i += 1;
+            continue;
+        }
+        if b != b'-' && !b.is_ascii_digit() {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        let digits_start = if b == b'-' { i + 1 } else { i };
+        let mut end = digits_start;
+        while end < bytes.len() && bytes[end].is_ascii_digit() {
+            end += 1;
+        }
+        let mut after = end;
+        while after < bytes.len()
+            && matches!(bytes[after], b'.' | b'e' | b'E' | b'+' | b'-' | b'0'..=b'9')
+        {
+            after += 1;
+        }
+        let digits = &bytes[digits_start..end];
+        let integer = after == end;
+        let unsafe_int = integer
+            && (digits.len() > MAX_SAFE.len()
+                || (digits.len() == MAX_SAFE.len() && digits > MAX_SAFE));
+        if unsafe_int {
+            let o = out.get_or_insert_with(|| String::with_capacity(text.len() + 16));
+            o.push_str(&text[copied..start]);
+            o.push('"');
+            o.push_str(&text[start..end]);
+            o.push('"');
+            copied = end;
+        }
+        i = after.max(start + 1);
+    }
+    match out {
+        None => std::borrow::Cow::Borrowed(text),
+        Some(mut o) => {
+            o.push_str(&text[copied..]);
+            std::borrow::Cow::Owned(o)
+        }
+    }
+}
+
 impl From<Uint256> for Value {
     fn from(n: Uint256) -> Self {
         Value::String(n.as_str().to_owned())
@@ -184,6 +259,55 @@ mod tests {
             .to_string()
             .contains("opts must be an object"));
         assert_eq!(opt_object(Some(&Value::Null), "x").unwrap(), None);
+    }
+
+    #[test]
+    fn unsafe_integers_are_quoted_before_parsing() {
+        let u256 = "84537562196237864853096924547108151127536962412307123401931048542183040958813";
+        let text = format!(
+            r#"{{"id":{u256}, "s":"{u256} \" 18446744073709551616","n":[9007199254740992,9007199254740991,-1,0,1e30,2.5,12345678901234567.5],"t":true}}"#
+        );
+        let quoted = quote_unsafe_integers(&text);
+        let v: Value = serde_json::from_str(&quoted).unwrap();
+        assert_eq!(v["id"], u256);
+        assert_eq!(
+            v["s"],
+            format!("{u256} \" 18446744073709551616"),
+            "strings are untouched"
+        );
+        assert_eq!(
+            v["n"],
+            json!([
+                "9007199254740992",
+                9007199254740991u64,
+                -1,
+                0,
+                1e30,
+                2.5,
+                12345678901234567.5
+            ])
+        );
+        assert_eq!(v["t"], true);
+        for unchanged in [
+            "{}",
+            "[1,2]",
+            "\"9999999999999999999\"",
+            "{not json",
+            "-",
+            "--5",
+        ] {
+            assert!(
+                matches!(
+                    quote_unsafe_integers(unchanged),
+                    std::borrow::Cow::Borrowed(_)
+                ),
+                "{unchanged}"
+            );
+        }
+        assert_eq!(
+            quote_unsafe_integers("-99999999999999999"),
+            "\"-99999999999999999\""
+        );
     }
 
     #[test]
