@@ -5,6 +5,9 @@
 //!
 //! `cargo run --release -p nvm-local --example settle_bench -- --clients 16 --seconds 10`
 
+#[path = "../tests/common/mod.rs"]
+mod common;
+
 use nvm_local::{Config, Server};
 use serde_json::{json, Value};
 use std::time::{Duration, Instant};
@@ -46,35 +49,15 @@ fn parse_options() -> Result<Options, String> {
     Ok(options)
 }
 
-fn agent() -> ureq::Agent {
-    ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .build()
-        .into()
-}
-
 fn call(
-    agent: &ureq::Agent,
+    http: &ureq::Agent,
     method: &str,
     url: &str,
     key: Option<&str>,
     body: Option<&Value>,
 ) -> (u16, Value) {
-    let mut builder = ureq::http::Request::builder()
-        .method(method)
-        .uri(url)
-        .header("Content-Type", "application/json");
-    if let Some(key) = key {
-        builder = builder.header("Authorization", format!("Bearer {key}"));
-    }
-    let response = match body {
-        Some(b) => agent.run(builder.body(b.to_string()).unwrap()),
-        None => agent.run(builder.body(()).unwrap()),
-    };
-    let mut response = response.unwrap_or_else(|e| panic!("{method} {url}: {e}"));
-    let status = response.status().as_u16();
-    let text = response.body_mut().read_to_string().unwrap();
-    (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+    let body = body.map(Value::to_string);
+    common::call_json(http, method, url, key, body.as_deref().map(str::as_bytes))
 }
 
 fn percentile(sorted: &[u32], p: f64) -> f64 {
@@ -108,7 +91,7 @@ fn main() {
         .as_str()
         .unwrap()
         .to_owned();
-    let http = agent();
+    let http = common::http_agent();
 
     // A free plan with a billion credits, 1 per request, and an agent with one endpoint.
     let credits = nvm_x402::api::plans::fixed_credits_config(1_000_000_000u64.into(), 1u64.into());
@@ -190,7 +173,7 @@ fn main() {
                 format!("Bearer {builder}"),
             );
             std::thread::spawn(move || {
-                let http = agent();
+                let http = common::http_agent();
                 let (mut latencies, mut ok, mut failed, mut burned) =
                     (Vec::with_capacity(100_000), 0u64, 0u64, 0u64);
                 while Instant::now() < deadline {

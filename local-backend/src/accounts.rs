@@ -184,7 +184,7 @@ impl Backend {
         let mut methods = Vec::new();
         for row in rows {
             let method = row?;
-            if provider.map_or(true, |p| method["provider"] == p) {
+            if provider.is_none_or(|p| method["provider"] == p) {
                 methods.push(method);
             }
         }

@@ -7,7 +7,7 @@
 use crate::backend::{Backend, Caller};
 use crate::error::*;
 use crate::ids::{iso8601, random_u256_id, tx_hash};
-use crate::plans::{canonical_plan_id, insert_plan, Plan};
+use crate::plans::{canonical_id, insert_plan, Plan};
 use nvm_x402::api::agents::{normalize_agent_api, AgentApiAttributes, AgentMetadata};
 use nvm_x402::api::plans::{
     AccessLimit, CreditsConfig, PlanMetadata, PriceConfig, RegisterPlanRequest,
@@ -322,7 +322,7 @@ fn insert_agent(conn: &Connection, agent: &Agent) -> ApiResult<()> {
 impl Backend {
     /// The agent with this id (cached: agents never change).
     pub fn agent(&self, id: &str) -> ApiResult<Option<Arc<Agent>>> {
-        let id = canonical_plan_id(id);
+        let id = canonical_id(id);
         if let Some(agent) = self.agents.get(&id) {
             return Ok(Some(agent));
         }

@@ -133,7 +133,7 @@ where
                 port = Some(
                     value()?
                         .parse()
-                        .map_err(|_| format!("--port takes a port number (0-65535)"))?,
+                        .map_err(|_| "--port takes a port number (0-65535)".to_owned())?,
                 )
             }
             "--listen" => {

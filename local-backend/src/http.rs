@@ -5,14 +5,14 @@
 use crate::accounts::IssuedAccount;
 use crate::accounts::PaymentMethodsQuery;
 use crate::agents::{RegisterAgentAndPlanBody, RegisterAgentBody};
-use crate::backend::Backend;
+use crate::backend::{Backend, Caller};
 use crate::checkout::{escape, FiatPaymentBody, FIAT_PAYMENT_FIELDS};
 use crate::error::*;
 use crate::plans::PlansQuery;
 use crate::x402::{MINT_FIELDS, SETTLE_FIELDS, VERIFY_FIELDS};
 use axum::body::{Body, Bytes};
-use axum::extract::rejection::{BytesRejection, PathRejection, QueryRejection};
-use axum::extract::{DefaultBodyLimit, Path, Query, Request, State};
+use axum::extract::rejection::{PathRejection, QueryRejection};
+use axum::extract::{FromRequest, Path, Query, Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
@@ -31,6 +31,9 @@ use std::sync::Arc;
 
 /// The largest request body accepted.
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+/// How much of a too-large body is still read (and dropped) so the client,
+/// still sending, gets the 413 answer instead of a broken pipe.
+const DRAIN_BYTES: usize = 64 * 1024 * 1024;
 /// Request headers a browser page may send (CORS).
 const ALLOWED_HEADERS: &str =
     "Authorization, Content-Type, Accept, Nevermined-Version, X-Current-Org-Id";
@@ -134,7 +137,6 @@ pub fn router(app: Arc<App>) -> Router {
                 .with("This endpoint does not take this HTTP method")
                 .into_response()
         })
-        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(middleware::from_fn(cors))
         .with_state(app)
 }
@@ -238,18 +240,59 @@ async fn cors(request: Request, next: Next) -> Response {
 
 // ---- bodies ----------------------------------------------------------------
 
+/// A request body read whole (at most [`MAX_BODY_BYTES`]). Handlers that
+/// ignore their body take it too, so the connection stays usable for the next
+/// request whatever the client sent (an empty chunked body, say).
+pub struct RequestBody(pub ApiResult<Bytes>);
+
+impl<S: Send + Sync> FromRequest<S> for RequestBody {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request(request: Request, _state: &S) -> Result<Self, Self::Rejection> {
+        Ok(RequestBody(read_body(request).await))
+    }
+}
+
+async fn read_body(request: Request) -> ApiResult<Bytes> {
+    use http_body_util::BodyExt;
+    let too_large = || {
+        BODY_TOO_LARGE.with(format!(
+            "The request body is larger than {MAX_BODY_BYTES} bytes"
+        ))
+    };
+    let declared = request
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > DRAIN_BYTES as u64) {
+        return Err(too_large());
+    }
+    let mut body = request.into_body();
+    let mut kept: Vec<u8> = Vec::new();
+    let mut seen = 0usize;
+    while let Some(frame) = body.frame().await {
+        let frame =
+            frame.map_err(|e| NOT_JSON.with(format!("The request body could not be read: {e}")))?;
+        if let Ok(data) = frame.into_data() {
+            seen = seen.saturating_add(data.len());
+            if seen <= MAX_BODY_BYTES {
+                kept.extend_from_slice(&data);
+            } else if seen > DRAIN_BYTES {
+                break;
+            }
+        }
+    }
+    if seen > MAX_BODY_BYTES {
+        return Err(too_large());
+    }
+    Ok(Bytes::from(kept))
+}
+
 /// Reads a body as a JSON object whose top-level fields are all in `allowed`,
 /// with no number a JavaScript client would have rounded.
-pub fn parse_object(body: Result<Bytes, BytesRejection>, allowed: &[&str]) -> ApiResult<Value> {
-    let bytes = body.map_err(|e| {
-        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            BODY_TOO_LARGE.with(format!(
-                "The request body is larger than {MAX_BODY_BYTES} bytes"
-            ))
-        } else {
-            NOT_JSON.with(format!("The request body could not be read: {e}"))
-        }
-    })?;
+pub fn parse_object(body: RequestBody, allowed: &[&str]) -> ApiResult<Value> {
+    let bytes = body.0?;
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Err(NOT_JSON.with("The request body is empty; expected a JSON object"));
     }
@@ -348,71 +391,93 @@ fn query_param<T>(query: Result<Query<T>, QueryRejection>) -> ApiResult<T> {
 
 // ---- handlers --------------------------------------------------------------
 
-async fn mint(
-    State(app): Shared,
-    headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
+type JsonBody = RequestBody;
+type IdPath = Result<Path<String>, PathRejection>;
+
+/// An authenticated call whose JSON body is a `T` with top-level fields among `fields`.
+fn with_body<T: DeserializeOwned>(
+    app: &App,
+    headers: &HeaderMap,
+    body: JsonBody,
+    fields: &[&str],
+    ok: StatusCode,
+    handle: impl FnOnce(&Caller, T) -> ApiResult<Value>,
 ) -> Response {
-    let result = (|| {
-        let caller = app.backend.authenticate(&headers)?;
-        let body = parse_object(body, MINT_FIELDS)?;
-        if body.get("delegationConfig").map_or(true, Value::is_null) {
-            return Err(DELEGATION_REQUIRED.with("delegationConfig is required for token generation: pass { delegationId } (see POST api/v1/delegation/create)"));
-        }
-        app.backend.mint(&caller, decode::<MintRequest>(body)?)
-    })();
-    respond(StatusCode::CREATED, result)
+    let result = app
+        .backend
+        .authenticate(headers)
+        .and_then(|caller| handle(&caller, decode(parse_object(body, fields)?)?));
+    respond(ok, result)
 }
 
-async fn verify(
-    State(app): Shared,
-    headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
+/// An authenticated GET whose query string is a `Q`.
+fn with_query<Q>(
+    app: &App,
+    headers: &HeaderMap,
+    query: Result<Query<Q>, QueryRejection>,
+    handle: impl FnOnce(&Caller, Q) -> ApiResult<Value>,
 ) -> Response {
-    let result = (|| {
-        app.backend.authenticate(&headers)?;
-        app.backend.verify(&decode::<VerifyRequest>(parse_object(
-            body,
-            VERIFY_FIELDS,
-        )?)?)
-    })();
+    let result = app
+        .backend
+        .authenticate(headers)
+        .and_then(|caller| handle(&caller, query_param(query)?));
     respond(StatusCode::OK, result)
 }
 
-async fn settle(
-    State(app): Shared,
-    headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
-) -> Response {
-    let result = (|| {
-        let caller = app.backend.authenticate(&headers)?;
-        app.backend.settle(
-            &caller,
-            &decode::<SettleRequest>(parse_object(body, SETTLE_FIELDS)?)?,
-        )
-    })();
-    respond(StatusCode::OK, result)
+async fn mint(State(app): Shared, headers: HeaderMap, body: JsonBody) -> Response {
+    with_body(
+        &app,
+        &headers,
+        body,
+        MINT_FIELDS,
+        StatusCode::CREATED,
+        |caller, body: Value| {
+            if body.get("delegationConfig").is_none_or(Value::is_null) {
+                return Err(DELEGATION_REQUIRED.with("delegationConfig is required for token generation: pass { delegationId } (see POST api/v1/delegation/create)"));
+            }
+            app.backend.mint(caller, decode::<MintRequest>(body)?)
+        },
+    )
 }
 
-async fn create_delegation(
-    State(app): Shared,
-    headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
-) -> Response {
-    let result = (|| {
-        let caller = app.backend.authenticate(&headers)?;
-        app.backend.create_delegation(
-            &caller,
-            &decode::<CreateDelegation>(parse_object(body, DELEGATION_FIELDS)?)?,
-        )
-    })();
-    respond(StatusCode::CREATED, result)
+async fn verify(State(app): Shared, headers: HeaderMap, body: JsonBody) -> Response {
+    with_body(
+        &app,
+        &headers,
+        body,
+        VERIFY_FIELDS,
+        StatusCode::OK,
+        |_, request: VerifyRequest| app.backend.verify(&request),
+    )
 }
 
+async fn settle(State(app): Shared, headers: HeaderMap, body: JsonBody) -> Response {
+    with_body(
+        &app,
+        &headers,
+        body,
+        SETTLE_FIELDS,
+        StatusCode::OK,
+        |caller, request: SettleRequest| app.backend.settle(caller, &request),
+    )
+}
+
+async fn create_delegation(State(app): Shared, headers: HeaderMap, body: JsonBody) -> Response {
+    with_body(
+        &app,
+        &headers,
+        body,
+        DELEGATION_FIELDS,
+        StatusCode::CREATED,
+        |caller, request: CreateDelegation| app.backend.create_delegation(caller, &request),
+    )
+}
+
+/// The query of `GET api/v1/delegation` (`accessible` is accepted; nothing is shared locally).
 #[derive(Deserialize)]
-#[allow(dead_code)]
 struct DelegationsQuery {
     #[serde(default)]
+    #[allow(dead_code)]
     accessible: Option<bool>,
 }
 
@@ -421,12 +486,9 @@ async fn list_delegations(
     headers: HeaderMap,
     query: Result<Query<DelegationsQuery>, QueryRejection>,
 ) -> Response {
-    let result = (|| {
-        let caller = app.backend.authenticate(&headers)?;
-        query_param(query)?;
-        app.backend.list_delegations(&caller)
-    })();
-    respond(StatusCode::OK, result)
+    with_query(&app, &headers, query, |caller, _| {
+        app.backend.list_delegations(caller)
+    })
 }
 
 async fn list_payment_methods(
@@ -434,27 +496,20 @@ async fn list_payment_methods(
     headers: HeaderMap,
     query: Result<Query<PaymentMethodsQuery>, QueryRejection>,
 ) -> Response {
-    let result = (|| {
-        let caller = app.backend.authenticate(&headers)?;
-        app.backend
-            .list_payment_methods(&caller, &query_param(query)?)
-    })();
-    respond(StatusCode::OK, result)
+    with_query(&app, &headers, query, |caller, q| {
+        app.backend.list_payment_methods(caller, &q)
+    })
 }
 
-async fn register_plan(
-    State(app): Shared,
-    headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
-) -> Response {
-    let result = (|| {
-        let caller = app.backend.authenticate(&headers)?;
-        app.backend.register_plan(
-            &caller,
-            decode::<RegisterPlanRequest>(parse_object(body, PLAN_FIELDS)?)?,
-        )
-    })();
-    respond(StatusCode::CREATED, result)
+async fn register_plan(State(app): Shared, headers: HeaderMap, body: JsonBody) -> Response {
+    with_body(
+        &app,
+        &headers,
+        body,
+        PLAN_FIELDS,
+        StatusCode::CREATED,
+        |caller, request: RegisterPlanRequest| app.backend.register_plan(caller, request),
+    )
 }
 
 async fn list_plans(
@@ -462,14 +517,12 @@ async fn list_plans(
     headers: HeaderMap,
     query: Result<Query<PlansQuery>, QueryRejection>,
 ) -> Response {
-    let result = (|| {
-        let caller = app.backend.authenticate(&headers)?;
-        app.backend.list_plans(&caller, &query_param(query)?)
-    })();
-    respond(StatusCode::OK, result)
+    with_query(&app, &headers, query, |caller, q| {
+        app.backend.list_plans(caller, &q)
+    })
 }
 
-async fn get_plan(State(app): Shared, path: Result<Path<String>, PathRejection>) -> Response {
+async fn get_plan(State(app): Shared, path: IdPath) -> Response {
     respond(
         StatusCode::OK,
         path_param(path).and_then(|id| Ok(app.backend.require_plan(&id)?.to_json())),
@@ -489,70 +542,66 @@ async fn plan_balance(
 async fn order_plan(
     State(app): Shared,
     headers: HeaderMap,
-    path: Result<Path<String>, PathRejection>,
+    path: IdPath,
+    _body: JsonBody,
 ) -> Response {
-    let result = (|| {
-        let caller = app.backend.authenticate(&headers)?;
-        app.backend.order_plan(&caller, &path_param(path)?)
-    })();
+    let result = app
+        .backend
+        .authenticate(&headers)
+        .and_then(|caller| app.backend.order_plan(&caller, &path_param(path)?));
     respond(StatusCode::CREATED, result)
 }
 
-async fn order_fiat_plan(
-    State(app): Shared,
-    headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
-) -> Response {
-    let result = (|| {
-        let caller = app.backend.authenticate(&headers)?;
-        let body = decode::<FiatPaymentBody>(parse_object(body, FIAT_PAYMENT_FIELDS)?)?;
-        app.backend
-            .order_fiat_plan(&caller, &body, &app.public_url(&headers))
-    })();
-    respond(StatusCode::CREATED, result)
+async fn order_fiat_plan(State(app): Shared, headers: HeaderMap, body: JsonBody) -> Response {
+    let public_url = app.public_url(&headers);
+    with_body(
+        &app,
+        &headers,
+        body,
+        FIAT_PAYMENT_FIELDS,
+        StatusCode::CREATED,
+        |caller, request: FiatPaymentBody| {
+            app.backend.order_fiat_plan(caller, &request, &public_url)
+        },
+    )
 }
 
-async fn register_agent(
-    State(app): Shared,
-    headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
-) -> Response {
-    let result = (|| {
-        let caller = app.backend.authenticate(&headers)?;
-        app.backend.register_agent(
-            &caller,
-            decode::<RegisterAgentBody>(parse_object(body, AGENT_FIELDS)?)?,
-        )
-    })();
-    respond(StatusCode::CREATED, result)
+async fn register_agent(State(app): Shared, headers: HeaderMap, body: JsonBody) -> Response {
+    with_body(
+        &app,
+        &headers,
+        body,
+        AGENT_FIELDS,
+        StatusCode::CREATED,
+        |caller, request: RegisterAgentBody| app.backend.register_agent(caller, request),
+    )
 }
 
 async fn register_agent_and_plan(
     State(app): Shared,
     headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
+    body: JsonBody,
 ) -> Response {
-    let result = (|| {
-        let caller = app.backend.authenticate(&headers)?;
-        app.backend.register_agent_and_plan(
-            &caller,
-            decode::<RegisterAgentAndPlanBody>(parse_object(body, AGENT_AND_PLAN_FIELDS)?)?,
-        )
-    })();
-    respond(StatusCode::CREATED, result)
+    with_body(
+        &app,
+        &headers,
+        body,
+        AGENT_AND_PLAN_FIELDS,
+        StatusCode::CREATED,
+        |caller, request: RegisterAgentAndPlanBody| {
+            app.backend.register_agent_and_plan(caller, request)
+        },
+    )
 }
 
-async fn get_agent(State(app): Shared, path: Result<Path<String>, PathRejection>) -> Response {
+async fn get_agent(State(app): Shared, path: IdPath) -> Response {
     respond(
         StatusCode::OK,
         path_param(path).and_then(|id| Ok(app.backend.require_agent(&id)?.to_json())),
     )
 }
 
-async fn get_agent_plans(
-    State(app): Shared,
-    path: Result<Path<String>, PathRejection>,
-) -> Response {
+async fn get_agent_plans(State(app): Shared, path: IdPath) -> Response {
     respond(
         StatusCode::OK,
         path_param(path).and_then(|id| app.backend.agent_plans(&id)),
@@ -582,7 +631,7 @@ fn html_error(e: &ApiError) -> Response {
     html_response(status, page)
 }
 
-async fn checkout_page(State(app): Shared, path: Result<Path<String>, PathRejection>) -> Response {
+async fn checkout_page(State(app): Shared, path: IdPath) -> Response {
     match path_param(path).and_then(|id| app.backend.checkout_page(&id)) {
         Ok(page) => html_response(StatusCode::OK, page),
         Err(e) => html_error(&e),
@@ -592,7 +641,8 @@ async fn checkout_page(State(app): Shared, path: Result<Path<String>, PathReject
 async fn pay_checkout(
     State(app): Shared,
     headers: HeaderMap,
-    path: Result<Path<String>, PathRejection>,
+    path: IdPath,
+    _body: JsonBody,
 ) -> Response {
     let wants_json = headers
         .get(header::ACCEPT)
@@ -634,11 +684,10 @@ struct NewAccount {
     name: String,
 }
 
-async fn create_account(State(app): Shared, body: Result<Bytes, BytesRejection>) -> Response {
-    let result = (|| {
-        app.backend
-            .create_account(&decode::<NewAccount>(parse_object(body, &["name"])?)?.name)
-    })();
+async fn create_account(State(app): Shared, body: JsonBody) -> Response {
+    let result = parse_object(body, &["name"])
+        .and_then(decode::<NewAccount>)
+        .and_then(|new| app.backend.create_account(&new.name));
     match result {
         Ok(issued) => json_response(
             if issued.created {
@@ -657,7 +706,7 @@ struct AdvanceClock {
     seconds: u64,
 }
 
-async fn advance_clock(State(app): Shared, body: Result<Bytes, BytesRejection>) -> Response {
+async fn advance_clock(State(app): Shared, body: JsonBody) -> Response {
     let result = (|| {
         let seconds = decode::<AdvanceClock>(parse_object(body, &["seconds"])?)?.seconds;
         let ms = i64::try_from(seconds)

@@ -43,6 +43,15 @@ fn main() -> ExitCode {
             }
         }
         Command::Serve(config) => {
+            // Listen for signals before anything is printed: whoever reads the
+            // first line may send SIGTERM right away.
+            let signals = match Signals::install() {
+                Ok(s) => s,
+                Err(e) => {
+                    eprintln!("nvm-local: cannot handle signals: {e}");
+                    return ExitCode::FAILURE;
+                }
+            };
             let db = config.db.clone();
             let server = match Server::start(config) {
                 Ok(s) => s,
@@ -59,7 +68,7 @@ fn main() -> ExitCode {
             print!("{}", world::describe(server.demo_world()));
             use std::io::Write;
             let _ = std::io::stdout().flush();
-            wait_for_signal();
+            signals.wait();
             eprintln!("nvm-local: stopping");
             server.shutdown();
         }
@@ -67,24 +76,49 @@ fn main() -> ExitCode {
     ExitCode::SUCCESS
 }
 
-/// Blocks until SIGINT (Ctrl-C) or SIGTERM.
-fn wait_for_signal() {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("a signal-only runtime starts");
-    runtime.block_on(async {
+/// SIGINT (Ctrl-C) and SIGTERM, registered up front.
+struct Signals {
+    runtime: tokio::runtime::Runtime,
+    #[cfg(unix)]
+    streams: (tokio::signal::unix::Signal, tokio::signal::unix::Signal),
+}
+
+impl Signals {
+    fn install() -> std::io::Result<Signals> {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?;
+        #[cfg(unix)]
+        let streams = {
+            use tokio::signal::unix::{signal, SignalKind};
+            let _guard = runtime.enter();
+            (
+                signal(SignalKind::interrupt())?,
+                signal(SignalKind::terminate())?,
+            )
+        };
+        Ok(Signals {
+            runtime,
+            #[cfg(unix)]
+            streams,
+        })
+    }
+
+    /// Blocks until one arrives.
+    fn wait(self) {
         #[cfg(unix)]
         {
-            let mut term =
-                tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-                    .expect("SIGTERM can be handled");
-            tokio::select! {
-                _ = tokio::signal::ctrl_c() => {}
-                _ = term.recv() => {}
-            }
+            let (mut interrupt, mut terminate) = self.streams;
+            self.runtime.block_on(async {
+                tokio::select! {
+                    _ = interrupt.recv() => {}
+                    _ = terminate.recv() => {}
+                }
+            });
         }
         #[cfg(not(unix))]
-        let _ = tokio::signal::ctrl_c().await;
-    });
+        self.runtime.block_on(async {
+            let _ = tokio::signal::ctrl_c().await;
+        });
+    }
 }

@@ -223,9 +223,7 @@ impl Plan {
     pub fn is_usable(&self, balance: Option<&Balance>, now: i64) -> bool {
         match balance {
             None => false,
-            Some(b) if self.is_time_plan() => {
-                b.orders > 0 && b.expires_at.map_or(true, |t| t > now)
-            }
+            Some(b) if self.is_time_plan() => b.orders > 0 && b.expires_at.is_none_or(|t| t > now),
             Some(b) => b.credits > 0,
         }
     }
@@ -405,8 +403,8 @@ pub(crate) fn grant(
     Ok(tx)
 }
 
-/// Plan ids are canonical decimals: `"007"` names plan `7`.
-pub fn canonical_plan_id(id: &str) -> String {
+/// Plan and agent ids are canonical decimals: `"007"` names `7` (anything else is taken as written).
+pub fn canonical_id(id: &str) -> String {
     Uint256::parse(id.trim())
         .map(|n| n.to_string())
         .unwrap_or_else(|_| id.trim().to_owned())
@@ -432,7 +430,7 @@ pub(crate) fn insert_plan(conn: &Connection, plan: &Plan) -> ApiResult<()> {
 impl Backend {
     /// The plan with this id (cached: plans never change).
     pub fn plan(&self, id: &str) -> ApiResult<Option<Arc<Plan>>> {
-        let id = canonical_plan_id(id);
+        let id = canonical_id(id);
         if let Some(plan) = self.plans.get(&id) {
             return Ok(Some(plan));
         }

@@ -19,9 +19,7 @@ use crate::backend::{Backend, Caller};
 use crate::delegations::{load_delegation, record_use, Delegation};
 use crate::error::*;
 use crate::ids::{hex, random_bytes, tx_hash, uuid_v4};
-use crate::plans::{
-    canonical_plan_id, grant, load_balance, store_balance, Balance, OrderKind, Plan,
-};
+use crate::plans::{canonical_id, grant, load_balance, store_balance, Balance, OrderKind, Plan};
 use nvm_x402::api::agents::HTTP_VERBS;
 use nvm_x402::api::delegation::CreateDelegation;
 use nvm_x402::api::x402::{MintRequest, SettleRequest, VerifyRequest};
@@ -236,12 +234,12 @@ impl Backend {
         let plan_id = claims
             .plan_id
             .as_deref()
-            .map(canonical_plan_id)
+            .map(canonical_id)
             .ok_or_else(|| INVALID_TOKEN.with("The access token names no plan"))?;
         let entry = required
             .accepts
             .iter()
-            .find(|a| a.plan_id.as_deref().map(canonical_plan_id).as_ref() == Some(&plan_id))
+            .find(|a| a.plan_id.as_deref().map(canonical_id).as_ref() == Some(&plan_id))
             .ok_or_else(|| {
                 PLAN_MISMATCH.with(format!(
                     "The token pays plan {plan_id}, which this PaymentRequired does not accept"
@@ -270,7 +268,7 @@ impl Backend {
             .filter(|a| !a.is_empty());
         let bound_agent = claims.agent_id.as_deref().filter(|_| token.version() == 3);
         if let (Some(asked), Some(bound)) = (asked_agent, bound_agent) {
-            if canonical_plan_id(asked) != canonical_plan_id(bound) {
+            if canonical_id(asked) != canonical_id(bound) {
                 return Err(AGENT_MISMATCH.with(format!(
                     "The single-use token is bound to agent {bound}, not {asked}"
                 )));

@@ -13,33 +13,7 @@ fn every_kind_of_bad_body_gets_an_envelope_and_the_server_keeps_working() {
     let builder = local.key("builder");
     let subscriber = local.key("subscriber");
     let plan = local.free_plan();
-    let (token, required) = {
-        local.call(
-            "POST",
-            &format!("api/v1/protocol/plans/{plan}/order"),
-            Some(&subscriber),
-            None,
-        );
-        let delegation = local.crypto_delegation(&subscriber);
-        let token = local.mint_for(
-            &subscriber,
-            &plan,
-            "nvm:erc4337",
-            "eip155:84532",
-            &delegation,
-            2,
-        );
-        (
-            token,
-            local.payment_required(
-                &plan,
-                "nvm:erc4337",
-                "eip155:84532",
-                &local.agent_url(),
-                "POST",
-            ),
-        )
-    };
+    let (token, _, required) = local.subscribed(2);
     let over_limit = vec![b' '; 1024 * 1024 + 1];
     let mut huge_valid_json = b"{\"name\":\"".to_vec();
     huge_valid_json.extend(std::iter::repeat_n(b'a', 2 * 1024 * 1024));

@@ -10,13 +10,7 @@ fn fifty_parallel_settles_against_ten_credits_burn_exactly_ten() {
     let local = Arc::new(Local::start());
     let subscriber = local.key("subscriber");
     let plan = local.free_plan();
-    let (status, _) = local.call(
-        "POST",
-        &format!("api/v1/protocol/plans/{plan}/order"),
-        Some(&subscriber),
-        None,
-    );
-    assert_eq!(status, 201);
+    local.order(&subscriber, &plan);
     let holder = local.address("subscriber");
     assert_eq!(local.balance(&plan, &holder), 10);
     let delegation = local.crypto_delegation(&subscriber);
@@ -83,30 +77,8 @@ fn fifty_parallel_settles_against_ten_credits_burn_exactly_ten() {
 #[test]
 fn parallel_settles_of_one_v3_token_succeed_once() {
     let local = Arc::new(Local::start());
-    let subscriber = local.key("subscriber");
     let plan = local.free_plan();
-    local.call(
-        "POST",
-        &format!("api/v1/protocol/plans/{plan}/order"),
-        Some(&subscriber),
-        None,
-    );
-    let delegation = local.crypto_delegation(&subscriber);
-    let token = local.mint_for(
-        &subscriber,
-        &plan,
-        "nvm:erc4337",
-        "eip155:84532",
-        &delegation,
-        3,
-    );
-    let required = local.payment_required(
-        &plan,
-        "nvm:erc4337",
-        "eip155:84532",
-        &local.agent_url(),
-        "POST",
-    );
+    let (token, _, required) = local.subscribed(3);
     let threads: Vec<_> = (0..20)
         .map(|_| {
             let (local, token, required) = (local.clone(), token.clone(), required.clone());

@@ -144,30 +144,8 @@ fn full_flow_with_the_payments_client() {
 #[test]
 fn verify_answers_the_documented_shape_and_consumes_nothing() {
     let local = Local::start();
-    let subscriber = local.key("subscriber");
     let plan = local.free_plan();
-    local.call(
-        "POST",
-        &format!("api/v1/protocol/plans/{plan}/order"),
-        Some(&subscriber),
-        None,
-    );
-    let delegation = local.crypto_delegation(&subscriber);
-    let token = local.mint_for(
-        &subscriber,
-        &plan,
-        "nvm:erc4337",
-        "eip155:84532",
-        &delegation,
-        2,
-    );
-    let required = local.payment_required(
-        &plan,
-        "nvm:erc4337",
-        "eip155:84532",
-        &local.agent_url(),
-        "POST",
-    );
+    let (token, _, required) = local.subscribed(2);
     for _ in 0..3 {
         let (status, v) = local.facilitate("verify", &required, &token, "1");
         assert_eq!(status, 200);
@@ -223,12 +201,7 @@ fn max_amount_zero_burns_the_plans_default_credits() {
         .unwrap()
         .to_owned();
     let subscriber = local.key("subscriber");
-    local.call(
-        "POST",
-        &format!("api/v1/protocol/plans/{plan}/order"),
-        Some(&subscriber),
-        None,
-    );
+    local.order(&subscriber, &plan);
     let delegation = local.crypto_delegation(&subscriber);
     let token = local.mint(&subscriber, json!({"accepted": {"scheme": "nvm:erc4337", "network": "eip155:84532", "planId": plan}, "delegationConfig": {"delegationId": delegation}}));
     let required = json!({"x402Version": 2, "resource": {"url": "https://anything.example/x"}, "accepts": [{"scheme": "nvm:erc4337", "network": "eip155:84532", "planId": plan, "extra": {"version": "1"}}], "extensions": {}});
@@ -435,30 +408,8 @@ fn card_delegation_settles_top_up_the_plan_by_charging_the_delegation() {
 #[test]
 fn erc4337_plans_are_never_topped_up() {
     let local = Local::start();
-    let subscriber = local.key("subscriber");
     let plan = local.free_plan();
-    local.call(
-        "POST",
-        &format!("api/v1/protocol/plans/{plan}/order"),
-        Some(&subscriber),
-        None,
-    );
-    let delegation = local.crypto_delegation(&subscriber);
-    let token = local.mint_for(
-        &subscriber,
-        &plan,
-        "nvm:erc4337",
-        "eip155:84532",
-        &delegation,
-        2,
-    );
-    let required = local.payment_required(
-        &plan,
-        "nvm:erc4337",
-        "eip155:84532",
-        &local.agent_url(),
-        "POST",
-    );
+    let (token, _, required) = local.subscribed(2);
     for n in (0..10).rev() {
         let (_, settled) = local.facilitate("settle", &required, &token, "1");
         assert_eq!(settled["remainingBalance"], n.to_string(), "{settled}");
@@ -485,12 +436,7 @@ fn v3_tokens_bind_agent_url_and_verb_and_settle_once() {
     let local = Local::start();
     let subscriber = local.key("subscriber");
     let plan = local.free_plan();
-    local.call(
-        "POST",
-        &format!("api/v1/protocol/plans/{plan}/order"),
-        Some(&subscriber),
-        None,
-    );
+    local.order(&subscriber, &plan);
     let delegation = local.crypto_delegation(&subscriber);
     let token = local.mint_for(
         &subscriber,
@@ -545,12 +491,7 @@ fn inline_delegation_config_still_works() {
     let local = Local::start();
     let subscriber = local.key("subscriber");
     let plan = local.free_plan();
-    local.call(
-        "POST",
-        &format!("api/v1/protocol/plans/{plan}/order"),
-        Some(&subscriber),
-        None,
-    );
+    local.order(&subscriber, &plan);
     let body = json!({"accepted": {"scheme": "nvm:erc4337", "network": "eip155:84532", "planId": plan, "extra": {}}, "delegationConfig": {"spendingLimitCents": 500, "durationSecs": 60}});
     let (status, minted) = local.call(
         "POST",
@@ -614,12 +555,7 @@ fn time_plans_give_access_until_they_expire() {
     let (_, fetched) = local.call("GET", &format!("api/v1/protocol/plans/{plan}"), None, None);
     assert_eq!(fetched["accessLimit"], "time");
     let subscriber = local.key("subscriber");
-    local.call(
-        "POST",
-        &format!("api/v1/protocol/plans/{plan}/order"),
-        Some(&subscriber),
-        None,
-    );
+    local.order(&subscriber, &plan);
     let delegation = local.delegation(
         &subscriber,
         json!({"provider": "erc4337", "spendingLimitCents": 100, "durationSecs": 86_400 * 7}),

@@ -10,22 +10,8 @@ use serde_json::{json, Value};
 
 const ERC: (&str, &str) = ("nvm:erc4337", "eip155:84532");
 
-/// A subscriber with the free plan ordered, a crypto delegation and a v2 token for the demo agent.
-fn ready(local: &Local) -> (String, String, Value) {
-    let subscriber = local.key("subscriber");
-    let plan = local.free_plan();
-    let (status, _) = local.call(
-        "POST",
-        &format!("api/v1/protocol/plans/{plan}/order"),
-        Some(&subscriber),
-        None,
-    );
-    assert_eq!(status, 201);
-    let delegation = local.crypto_delegation(&subscriber);
-    let token = local.mint_for(&subscriber, &plan, ERC.0, ERC.1, &delegation, 2);
-    let required = local.payment_required(&plan, ERC.0, ERC.1, &local.agent_url(), "POST");
-    (token, delegation, required)
-}
+/// An edit of a decoded token.
+type Edit = fn(&mut serde_json::Map<String, Value>);
 
 /// Verify says no with `code`, settle refuses with the envelope `code`, nothing is burned.
 fn refused_everywhere(local: &Local, required: &Value, token: &str, code: &str) {
@@ -53,9 +39,9 @@ fn refused_everywhere(local: &Local, required: &Value, token: &str, code: &str) 
 #[test]
 fn forged_and_edited_tokens_are_invalid() {
     let local = Local::start();
-    let (token, _, required) = ready(&local);
+    let (token, _, required) = local.subscribed(2);
     let decoded = decode_access_token(&token).unwrap();
-    let edits: Vec<(&str, fn(&mut serde_json::Map<String, Value>))> = vec![
+    let edits: Vec<(&str, Edit)> = vec![
         ("maxed plan id", |t| t["accepted"]["planId"] = json!("1")),
         ("other verb", |t| {
             t["accepted"]["extra"]["httpVerb"] = json!("GET")
@@ -112,7 +98,7 @@ fn forged_and_edited_tokens_are_invalid() {
 #[test]
 fn a_token_signed_by_another_account_for_the_subscriber_is_invalid() {
     let local = Local::start();
-    let (token, _, required) = ready(&local);
+    let (token, _, required) = local.subscribed(2);
     // The builder mints its own token, then claims to be the subscriber in it.
     let builder = local.key("builder");
     local.call(
@@ -139,7 +125,7 @@ fn a_token_signed_by_another_account_for_the_subscriber_is_invalid() {
 #[test]
 fn wrong_plan_scheme_endpoint_and_verb_are_refused() {
     let local = Local::start();
-    let (token, _, _) = ready(&local);
+    let (token, _, _) = local.subscribed(2);
     let plan = local.free_plan();
     let url = local.agent_url();
     refused_everywhere(
@@ -208,7 +194,7 @@ fn wrong_plan_scheme_endpoint_and_verb_are_refused() {
 #[test]
 fn v3_tokens_refuse_another_url_verb_or_agent() {
     let local = Local::start();
-    let (_, delegation, _) = ready(&local);
+    let (_, delegation, _) = local.subscribed(2);
     let subscriber = local.key("subscriber");
     let plan = local.free_plan();
     // An agent without endpoints accepts any URL, so only the token's binding can refuse.
@@ -254,12 +240,7 @@ fn expired_and_exhausted_delegations_are_refused() {
     let local = Local::start();
     let subscriber = local.key("subscriber");
     let plan = local.free_plan();
-    local.call(
-        "POST",
-        &format!("api/v1/protocol/plans/{plan}/order"),
-        Some(&subscriber),
-        None,
-    );
+    local.order(&subscriber, &plan);
     let capped = local.delegation(&subscriber, json!({"provider": "erc4337", "spendingLimitCents": 100, "durationSecs": 60, "maxTransactions": 2}));
     let token = local.mint_for(&subscriber, &plan, ERC.0, ERC.1, &capped, 2);
     let required = local.payment_required(&plan, ERC.0, ERC.1, &local.agent_url(), "POST");
@@ -326,12 +307,7 @@ fn insufficient_credits_and_not_subscribed_are_success_false() {
         .as_str()
         .unwrap()
         .contains("not a subscriber"));
-    local.call(
-        "POST",
-        &format!("api/v1/protocol/plans/{plan}/order"),
-        Some(&subscriber),
-        None,
-    );
+    local.order(&subscriber, &plan);
     let (_, too_much) = local.facilitate("settle", &required, &token, "11");
     assert_eq!(
         (
@@ -350,7 +326,7 @@ fn insufficient_credits_and_not_subscribed_are_success_false() {
 #[test]
 fn only_the_payee_may_settle() {
     let local = Local::start();
-    let (token, _, required) = ready(&local);
+    let (token, _, required) = local.subscribed(2);
     let (_, stranger) = local.new_account("stranger");
     let body = json!({"paymentRequired": required, "x402AccessToken": token, "maxAmount": "1"});
     local.expect_error(

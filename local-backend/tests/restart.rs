@@ -76,21 +76,14 @@ impl Running {
         key: Option<&str>,
         body: Option<&Value>,
     ) -> (u16, Value) {
-        let agent = common::http_agent();
-        let auth = key.map(|k| format!("Bearer {k}"));
-        let mut headers = vec![("Content-Type", "application/json")];
-        if let Some(a) = &auth {
-            headers.push(("Authorization", a.as_str()));
-        }
-        let text = body.map(Value::to_string);
-        let (status, _, text) = common::send(
-            &agent,
+        let body = body.map(Value::to_string);
+        common::call_json(
+            &common::http_agent(),
             method,
             &format!("{}/{path}", self.url),
-            &headers,
-            text.as_deref().map(str::as_bytes),
-        );
-        (status, serde_json::from_str(&text).unwrap())
+            key,
+            body.as_deref().map(str::as_bytes),
+        )
     }
 
     /// SIGTERM, then the exit status.

@@ -46,6 +46,29 @@ pub fn send(
     (status, headers, text)
 }
 
+/// A JSON call: `(status, body)`; a body that isn't JSON is a test failure.
+pub fn call_json(
+    agent: &ureq::Agent,
+    method: &str,
+    url: &str,
+    key: Option<&str>,
+    body: Option<&[u8]>,
+) -> (u16, Value) {
+    let auth = key.map(|k| format!("Bearer {k}"));
+    let mut headers = vec![
+        ("Accept", "application/json"),
+        ("Content-Type", "application/json"),
+    ];
+    if let Some(auth) = &auth {
+        headers.push(("Authorization", auth.as_str()));
+    }
+    let (status, _, text) = send(agent, method, url, &headers, body);
+    let value = serde_json::from_str(&text).unwrap_or_else(|_| {
+        panic!("{method} {url} answered {status} with a non-JSON body: {text}")
+    });
+    (status, value)
+}
+
 /// A running in-memory nvm-local and its demo world.
 pub struct Local {
     pub server: ServerHandle,
@@ -127,19 +150,42 @@ impl Local {
         key: Option<&str>,
         body: Option<&[u8]>,
     ) -> (u16, Value) {
-        let auth = key.map(|k| format!("Bearer {k}"));
-        let mut headers = vec![
-            ("Accept", "application/json"),
-            ("Content-Type", "application/json"),
-        ];
-        if let Some(auth) = &auth {
-            headers.push(("Authorization", auth.as_str()));
-        }
-        let (status, _, text) = send(&self.agent, method, &self.url(path), &headers, body);
-        let value = serde_json::from_str(&text).unwrap_or_else(|_| {
-            panic!("{method} {path} answered {status} with a non-JSON body: {text}")
-        });
-        (status, value)
+        call_json(&self.agent, method, &self.url(path), key, body)
+    }
+
+    /// Orders a crypto or free plan for `key`'s account.
+    pub fn order(&self, key: &str, plan: &str) {
+        let (status, body) = self.call(
+            "POST",
+            &format!("api/v1/protocol/plans/{plan}/order"),
+            Some(key),
+            None,
+        );
+        assert_eq!(status, 201, "{body}");
+    }
+
+    /// The seeded subscriber, subscribed to the free plan, with a crypto delegation and a
+    /// token of `version` for the demo agent; returns `(token, delegation, paymentRequired)`.
+    pub fn subscribed(&self, version: u8) -> (String, String, Value) {
+        let (subscriber, plan) = (self.key("subscriber"), self.free_plan());
+        self.order(&subscriber, &plan);
+        let delegation = self.crypto_delegation(&subscriber);
+        let token = self.mint_for(
+            &subscriber,
+            &plan,
+            "nvm:erc4337",
+            "eip155:84532",
+            &delegation,
+            version,
+        );
+        let required = self.payment_required(
+            &plan,
+            "nvm:erc4337",
+            "eip155:84532",
+            &self.agent_url(),
+            "POST",
+        );
+        (token, delegation, required)
     }
 
     /// Asserts an error envelope with this code and status.
