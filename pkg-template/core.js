@@ -169,6 +169,49 @@ export class Paywall {
   }
 }
 
+// ---- the paying client: moves Request/Response objects; Rust decides each attempt ----
+
+/** Sends one request to an agent; a failure to reach it is a PaymentsError (`network_error`), like backend calls. */
+async function agentFetch(fetchImpl, request) {
+  try {
+    return await fetchImpl(request)
+  } catch (error) {
+    const failure = new PaymentsError({ code: 'network_error', message: `Could not reach ${request.url.split('?')[0]}: ${error?.message ?? error}`, retryable: true })
+    failure.cause = error
+    throw failure
+  }
+}
+
+async function pay(next, fetchImpl, input, init, options) {
+  const original = new Request(input, init)
+  const request = { url: original.url, method: original.method, hasToken: original.headers.has('payment-signature') }
+  let response
+  let last = null
+  for (;;) {
+    const step = await next(request, options ?? null, last)
+    if (step.action === 'stop') break
+    if (response?.body) response.body.cancel().catch(() => {})
+    const attempt = original.clone()
+    if (step.token) attempt.headers.set('payment-signature', step.token)
+    response = await agentFetch(fetchImpl, attempt)
+    last = { status: response.status, paymentRequired: response.headers.get('payment-required'), source: step.source ?? null }
+  }
+  const receipt = response.headers.get('payment-response')
+  let paymentResponse = null
+  if (receipt) {
+    try {
+      paymentResponse = decodePaymentHeader(receipt)
+    } catch {
+      paymentResponse = null // an agent's malformed receipt is not the caller's error
+    }
+  }
+  return { response, paymentResponse }
+}
+
+const concludeQuery = sync('client.concludeQuery')
+const mcpToolCall = sync('mcp.toolCall')
+const mcpReadResult = sync('mcp.readResult')
+
 const cores = new WeakMap()
 
 /** A Nevermined client bound to one API key. */
@@ -242,12 +285,60 @@ export class Payments {
       listPaymentMethods: call('delegation.listPaymentMethods'),
     })
     this.resolveScheme = call('resolveScheme')
+    const agentFetchImpl = fetch ?? ((request) => globalThis.fetch(request))
+    const next = call('client.next')
+    this.fetch = (input, init, payOptions) => pay(next, agentFetchImpl, input, init, payOptions)
+    this.queryAgent = async ({ agentUrl, prompt, planId, agentId, method = 'POST', paymentType, ...more } = {}) => {
+      const verb = String(method).toUpperCase()
+      const bodyless = verb === 'GET' || verb === 'HEAD'
+      const url = bodyless ? withQuery(agentUrl, { prompt }) : agentUrl
+      const init = { method: verb, headers: { accept: 'application/json', ...(bodyless ? {} : { 'content-type': 'application/json' }) }, ...(bodyless ? {} : { body: JSON.stringify({ prompt }) }) }
+      const { response } = await this.fetch(url, init, { planIds: planId === undefined ? [] : [planId], agentId, paymentType, eager: true, ...more })
+      return concludeQuery(response.status, await response.text(), response.headers.get('payment-required'))
+    }
+    this.mcp = Object.freeze({
+      callTool: async ({ url, name, arguments: args, planId, agentId, id = 1, headers = {}, ...more } = {}) => {
+        const options = { planIds: planId === undefined ? [] : [planId], agentId, eager: true, ...more }
+        const request = { url, method: 'POST', hasToken: false }
+        let last = null
+        for (;;) {
+          const step = await next(request, options, last)
+          if (step.action === 'stop') break
+          const response = await agentFetch(
+            agentFetchImpl,
+            new Request(url, { method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', ...headers }, body: JSON.stringify(mcpToolCall(id, name, args ?? null, step.token ?? null)) }),
+          )
+          const text = await response.text()
+          if (!response.ok) return concludeQuery(response.status, text, response.headers.get('payment-required'))
+          const read = mcpReadResult(text)
+          if (!read.paymentRequired) return { result: read.result, paymentResponse: read.paymentResponse ?? null }
+          last = { status: 402, paymentRequired: encodePaymentHeader(read.paymentRequired), source: step.source ?? null }
+          if (step.source !== 'cache') return concludeQuery(402, JSON.stringify({ message: 'the MCP tool requires payment' }), last.paymentRequired)
+        }
+        return concludeQuery(402, JSON.stringify({ message: 'the MCP tool requires payment' }), last?.paymentRequired ?? null)
+      },
+    })
   }
 
   /** Compiles a paywall for an agent's routes; mistakes in `options` throw here. */
   paywall(options) {
     return new Paywall(cores.get(this), options)
   }
+}
+
+function withQuery(url, params) {
+  const u = new URL(url)
+  for (const [k, v] of Object.entries(params)) if (v !== undefined) u.searchParams.set(k, v)
+  return u.href
+}
+
+/** Calls a paid agent: on 402, pays with a plan the caller allows and retries once. See `Payments#fetch`. */
+export function fetchWithPayment(input, init, options) {
+  const { payments, ...rest } = options ?? {}
+  if (!(payments instanceof Payments)) {
+    return Promise.reject(new PaymentsError({ code: 'validation', message: 'fetchWithPayment: options.payments must be a Payments instance' }))
+  }
+  return payments.fetch(input, init, rest)
 }
 
 /** The plan's scheme and network (`nvm:erc4337` or `nvm:card-delegation`), cached per plan for 5 minutes. */

@@ -2,10 +2,14 @@
 // WebAssembly core accepts and returns. Big integers are accepted as bigint,
 // safe-integer number or decimal string, and always returned as decimal strings.
 
-/** A JSON value, as returned for backend objects passed through unchanged. */
-export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue }
+/**
+ * A JSON value, as returned for backend objects passed through unchanged.
+ * Object members may read as `undefined` (an absent key), so that the typed
+ * shapes below, whose optional fields are `T | undefined`, are JSON values too.
+ */
+export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue | undefined }
 /** A JSON object. */
-export type JsonObject = { [key: string]: JsonValue }
+export type JsonObject = { [key: string]: JsonValue | undefined }
 
 /** A uint256 in: bigint, a safe-integer number, or a decimal string. */
 export type BigIntLike = bigint | number | string
@@ -476,6 +480,147 @@ export interface RequestsAPI {
   startProcessingRequest(agentId: string, accessToken: string | null | undefined, url: string, httpVerb: string, options?: StartProcessingOptions): Promise<StartProcessingResult>
 }
 
+// ---- the paywall (agent side) ------------------------------------------------------
+
+/** A paid route: who pays (plans) and how much (credits). */
+export interface PaidRoute {
+  planId?: string
+  /** Several plans, offered in this order. */
+  planIds?: string[]
+  /** Credits per request (default 1), or a function computing them after the handler ran (dynamic pricing). */
+  credits?: BigIntLike | ((request: Request, response: Response) => BigIntLike | Promise<BigIntLike>)
+  /** Dynamic routes: the balance verify checks before the handler (default 1). */
+  minCredits?: BigIntLike
+  description?: string
+  mimeType?: string
+  /** Fixes the plan's scheme (default: looked up from the plan once, then cached). */
+  scheme?: Scheme
+  network?: string
+}
+
+export interface PaywallCorsOptions {
+  /** `"*"` (default), an origin, or a list of origins. */
+  origin?: string | string[]
+  /** Preflight cache time in seconds (default 600). */
+  maxAge?: number
+  /** Request headers to allow besides `payment-signature`, `authorization` and `content-type`. */
+  allowHeaders?: string[]
+}
+
+export interface SettledEvent {
+  route: string
+  planId: string
+  method: string
+  url: string
+  settlement: SettleResult
+}
+
+export interface PaywallOptions {
+  /** The agent being paid. */
+  agentId: string
+  /** Paid routes: `"POST /tasks"`, `"GET /items/:id"`, `"/any-method"`, `"/files/*"`. Anything else passes through. */
+  routes: Record<string, PaidRoute>
+  /** Settle before the handler (one backend round trip; credits are spent even if the handler fails). */
+  upfront?: boolean
+  /** Answer preflights and expose `payment-required`/`payment-response` to browsers. */
+  cors?: boolean | PaywallCorsOptions
+  /** Match route paths case-sensitively (default: case-insensitive, so `/TASKS` can't bypass `/tasks`). */
+  caseSensitive?: boolean
+  /** Called after each settle, outside the response path (through `ctx.waitUntil` when given). */
+  onSettled?: (event: SettledEvent) => void | Promise<void>
+}
+
+/** What the paywall needs of a Workers-style execution context. */
+export interface ExecutionContextLike {
+  waitUntil(promise: Promise<unknown>): void
+}
+
+/** A compiled paywall. Every decision (routing, pre-checks, verify, settle) is made by the core. */
+export class Paywall {
+  /**
+   * Gates one request: answers it itself (402, 503, CORS preflight) or runs
+   * `handler` and settles. If settling fails, the handler's response is not
+   * delivered (402 with the failed receipt in `payment-response`).
+   */
+  handle(request: Request, handler: (request: Request, ctx?: ExecutionContextLike) => Response | Promise<Response>, ctx?: ExecutionContextLike): Promise<Response>
+  /** A `fetch` handler for Workers, Deno and Bun. */
+  wrap<Env = unknown>(handler: (request: Request, env: Env, ctx: ExecutionContextLike) => Response | Promise<Response>): (request: Request, env: Env, ctx: ExecutionContextLike) => Promise<Response>
+}
+
+// ---- the paying client (subscriber side) ---------------------------------------------
+
+export interface PayOptions {
+  /** Plans you are willing to pay with (default: any the agent offers). */
+  planIds?: string[]
+  /** The agent to mint for (default: the one the agent's 402 names). */
+  agentId?: string
+  /** Passed to the mint. Without `delegationConfig`, a delegation is reused or created (see `spendingLimitCents`). */
+  tokenOptions?: Omit<X402TokenOptions, 'delegationConfig'> & { delegationConfig?: DelegationConfig }
+  /** Refuse to pay an entry that states a higher price than this. */
+  maxCredits?: BigIntLike
+  /** Spending limit of a delegation created on the fly (default 1000 cents). */
+  spendingLimitCents?: BigIntLike
+  /** Duration of a delegation created on the fly (default 3600 s). */
+  delegationDurationSecs?: BigIntLike
+  /** The card for fiat plans (default: the first enrolled card). */
+  paymentMethodId?: string
+}
+
+export interface PaidFetchResult {
+  /** The agent's final response (a 402 if paying did not succeed). */
+  response: Response
+  /** The decoded `payment-response` receipt, when the agent sent one. */
+  paymentResponse: SettleResult | null
+}
+
+export interface FetchWithPaymentOptions extends PayOptions {
+  payments: Payments
+}
+
+export interface QueryAgentParams extends Omit<PayOptions, 'planIds'> {
+  agentUrl: string
+  prompt: string
+  planId: string
+  agentId?: string
+  /** Default POST (`{prompt}` as JSON); GET sends `?prompt=`. */
+  method?: HttpVerb
+  /** Default: the plan's own (crypto plans pay with `nvm:erc4337`, fiat plans with a card). */
+  paymentType?: 'crypto' | 'fiat'
+}
+
+export interface McpCallToolParams extends Omit<PayOptions, 'planIds'> {
+  /** The MCP server's Streamable HTTP endpoint. */
+  url: string
+  /** The tool. */
+  name: string
+  arguments?: JsonObject
+  planId: string
+  agentId?: string
+  /** JSON-RPC id (default 1). */
+  id?: string | number
+  /** Extra headers (e.g. `mcp-session-id`). */
+  headers?: Record<string, string>
+}
+
+export interface McpCallToolResult {
+  /** The JSON-RPC `result`. */
+  result: JsonObject
+  /** `result._meta["x402/payment-response"]`. */
+  paymentResponse: SettleResult | null
+}
+
+export interface McpAPI {
+  /** A `tools/call` with the token in `params._meta["x402/payment"]`; a payment-required tool result becomes a `payment_required` error. */
+  callTool(params: McpCallToolParams): Promise<McpCallToolResult>
+}
+
+/**
+ * Calls a paid agent: sends the request; on 402 pays with the first plan you
+ * allow (minting a token, cached per plan+agent+scheme+network; v3 tokens are
+ * never reused) and retries once. Tokens only travel over https or to loopback.
+ */
+export function fetchWithPayment(input: RequestInfo | URL, init: RequestInit | undefined, options: FetchWithPaymentOptions): Promise<PaidFetchResult>
+
 /** A Nevermined client bound to one API key. No global state; create as many as you need. */
 export class Payments {
   /** Same as `new Payments(options)`. Throws `PaymentsError` ("Nevermined API Key is required", "Invalid NVM API Key", ...). */
@@ -495,6 +640,13 @@ export class Payments {
   readonly delegation: DelegationAPI
   /** See the free function `resolveScheme`. */
   resolveScheme(planId: string): Promise<ResolvedScheme>
+  /** Compiles a paywall for this agent's routes; mistakes in `options` throw `PaymentsError` here. */
+  paywall(options: PaywallOptions): Paywall
+  /** `fetchWithPayment` bound to this client. */
+  fetch(input: RequestInfo | URL, init?: RequestInit, options?: PayOptions): Promise<PaidFetchResult>
+  /** Pays and sends `{prompt}` to an agent in one call; returns its JSON. A 402 throws `payment_required`. */
+  queryAgent(params: QueryAgentParams): Promise<JsonValue>
+  readonly mcp: McpAPI
 }
 
 // ---- free functions -------------------------------------------------------------

@@ -6,6 +6,7 @@
 use crate::api::agents::{self, AgentAndPlan};
 use crate::api::plans::{self, AccessLimit};
 use crate::api::{delegation, x402, Call};
+use crate::client;
 use crate::error::{Error, Result};
 use crate::gate::Gate;
 use crate::payments::Payments;
@@ -109,6 +110,16 @@ pub async fn call<T: Transport>(p: &Payments<T>, method: &str, args_json: &str) 
             .await?
         }
         "resolveScheme" => p.resolve_scheme(&a.id(0, "planId")?).await?.to_json(),
+        "client.next" => {
+            let null = Value::Null;
+            client::next_step(
+                p,
+                a.raw(0).unwrap_or(&null),
+                a.raw(1).unwrap_or(&null),
+                a.raw(2).unwrap_or(&null),
+            )
+            .await?
+        }
         _ => p.execute(prepare(p, method, &a)?).await?,
     };
     Ok(result.to_string())
@@ -279,6 +290,25 @@ pub fn call_sync(method: &str, args_json: &str) -> Result<String> {
         "redact" => Value::from(protocol::redact::redact(
             a.raw(0).and_then(Value::as_str).unwrap_or(""),
         )),
+        "client.concludeQuery" => {
+            let status = a
+                .raw(0)
+                .and_then(Value::as_u64)
+                .and_then(|s| u16::try_from(s).ok())
+                .ok_or_else(|| a.bad("status", "must be an HTTP status"))?;
+            client::conclude_query(
+                status,
+                a.opt_text(1, "body")?.unwrap_or(""),
+                a.opt_text(2, "paymentRequired")?,
+            )?
+        }
+        "mcp.toolCall" => client::mcp_tool_call(
+            a.raw(0).unwrap_or(&Value::from(1)),
+            a.text(1, "name")?,
+            a.raw(2).unwrap_or(&null),
+            a.opt_text(3, "token")?,
+        )?,
+        "mcp.readResult" => client::mcp_read_result(a.text(0, "body")?)?,
         "getFreePriceConfig" => plans::free_price_config(),
         "getCryptoPriceConfig" => plans::crypto_price_config(
             amount(&a, 0, "amount", None)?,
@@ -372,6 +402,56 @@ mod tests {
         );
         let err = call_sync("getFixedCreditsConfig", "[1e300]").unwrap_err();
         assert!(err.to_string().contains("creditsGranted"), "{err}");
+    }
+
+    #[test]
+    fn every_function_the_facade_calls_exists() {
+        // The names pkg-template/core.js passes to callSync; an unknown name would only fail at run time.
+        let facade = include_str!("../pkg-template/core.js");
+        let mut checked = 0;
+        for chunk in facade.split("sync('").skip(1) {
+            let name = chunk.split('\'').next().unwrap();
+            let err = call_sync(name, "[]")
+                .err()
+                .map(|e| e.to_string())
+                .unwrap_or_default();
+            assert!(
+                !err.contains("unknown function"),
+                "core.js calls {name}, which the bridge does not have"
+            );
+            checked += 1;
+        }
+        assert!(
+            checked >= 20,
+            "found only {checked} sync functions in core.js"
+        );
+    }
+
+    #[test]
+    fn every_method_the_facade_calls_exists() {
+        let p = crate::payments::Payments::new(
+            &crate::protocol::PaymentsOptions {
+                nvm_api_key: Some("local:eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIweGFiYyJ9.c2ln".into()),
+                ..Default::default()
+            },
+            crate::transport::mock::MockTransport::new(),
+        )
+        .unwrap();
+        let facade = include_str!("../pkg-template/core.js");
+        let mut checked = 0;
+        for chunk in facade.split("call('").skip(1) {
+            let name = chunk.split('\'').next().unwrap();
+            let err = pollster::block_on(call(&p, name, "[]"))
+                .err()
+                .map(|e| e.to_string())
+                .unwrap_or_default();
+            assert!(
+                !err.contains("unknown method"),
+                "core.js calls {name}, which the bridge does not have"
+            );
+            checked += 1;
+        }
+        assert!(checked >= 20, "found only {checked} methods in core.js");
     }
 
     #[test]

@@ -18,6 +18,7 @@
 
 pub mod api;
 pub mod bridge;
+pub mod client;
 pub mod error;
 pub mod gate;
 pub mod payments;

@@ -7,6 +7,7 @@ use crate::api::agents::{self, AgentAndPlan};
 use crate::api::plans::{self, AccessLimit};
 use crate::api::x402::{self, normalize_balance};
 use crate::api::{delegation, Call};
+use crate::client::ClientState;
 use crate::error::Result;
 use crate::protocol::json::{self, ObjectBuilder};
 use crate::protocol::{
@@ -42,6 +43,7 @@ pub struct Payments<T: Transport> {
     transport: T,
     warned_inline_delegation: Cell<bool>,
     schemes: RefCell<HashMap<String, (ResolvedScheme, u64)>>,
+    client: ClientState,
 }
 
 impl<T: Transport> Payments<T> {
@@ -52,6 +54,7 @@ impl<T: Transport> Payments<T> {
             transport,
             warned_inline_delegation: Cell::new(false),
             schemes: RefCell::new(HashMap::new()),
+            client: ClientState::default(),
         })
     }
 
@@ -63,6 +66,11 @@ impl<T: Transport> Payments<T> {
     /// The transport.
     pub fn transport(&self) -> &T {
         &self.transport
+    }
+
+    /// What the paying client remembers (tokens, routes, delegations).
+    pub fn client_state(&self) -> &ClientState {
+        &self.client
     }
 
     /// Sends a call and parses its answer.

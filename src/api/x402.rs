@@ -134,9 +134,11 @@ fn delegation_config(config: &Object, scheme: &str) -> Result<(Value, Option<Min
         }
         Some(_) => None,
         None if inline => Some(MintWarning::InlineDelegation),
-        None => return Err(Error::validation(format!(
+        None => {
+            return Err(Error::validation(format!(
             "delegationConfig is required for {scheme} token generation: pass {{ delegationId }}"
-        ))),
+        )))
+        }
     };
     let mut out = config.clone();
     for key in ["spendingLimitCents", "durationSecs"] {

@@ -1,0 +1,541 @@
+//! The paying client's decisions against a scripted backend: which token goes
+//! on which attempt, how many mints happen, and when it stops.
+
+use super::*;
+use crate::protocol::{
+    build_payment_required_for_plans, encode_access_token, encode_payment_header, BuildOptions,
+    PaymentsOptions,
+};
+use crate::transport::mock::MockTransport;
+use crate::transport::HttpResponse;
+use serde_json::json;
+use std::cell::Cell;
+use std::rc::Rc;
+
+const KEY: &str = "local:eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIweHN1YiJ9.c2ln";
+const AGENT_URL: &str = "http://127.0.0.1:8787/tasks";
+
+fn payments() -> Payments<MockTransport> {
+    Payments::new(
+        &PaymentsOptions {
+            nvm_api_key: Some(KEY.into()),
+            ..Default::default()
+        },
+        MockTransport::new(),
+    )
+    .unwrap()
+}
+
+/// A backend that mints numbered tokens and has no delegations yet.
+fn backend(p: &Payments<MockTransport>) -> Rc<Cell<u32>> {
+    let minted = Rc::new(Cell::new(0));
+    let counter = Rc::clone(&minted);
+    p.transport().on("POST", "/api/v1/x402/permissions", move |r| {
+        counter.set(counter.get() + 1);
+        let body: Value = serde_json::from_str(r.body.as_deref().unwrap()).unwrap();
+        let mut token = json!({"x402Version": 2, "accepted": body["accepted"].clone(), "payload": {"authorization": {"from": "0xsub", "seq": counter.get()}}});
+        if body["tokenVersion"] == 3 {
+            token["payload"]["authorization"]["nonce"] = json!(format!("n{}", counter.get()));
+            token["resource"] = body["resource"].clone();
+        }
+        Ok(HttpResponse { status: 201, body: json!({"accessToken": encode_access_token(token.as_object().unwrap())}).to_string() })
+    });
+    p.transport().json(
+        "GET",
+        "/api/v1/delegation",
+        200,
+        json!({"delegations": [], "totalResults": 0, "page": 1, "offset": 0}),
+    );
+    p.transport().json(
+        "POST",
+        "/api/v1/delegation/create",
+        201,
+        json!({"delegationId": "del-new"}),
+    );
+    minted
+}
+
+fn payment_required(plans: &[&str], agent: Option<&str>) -> String {
+    let pr = build_payment_required_for_plans(
+        plans,
+        &BuildOptions {
+            endpoint: Some(AGENT_URL.into()),
+            agent_id: agent.map(Into::into),
+            http_verb: Some("POST".into()),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    encode_payment_header(&pr).unwrap()
+}
+
+fn req(url: &str) -> Value {
+    json!({"url": url, "method": "POST", "hasToken": false})
+}
+
+fn after(status: u16, pr: Option<&str>, source: Option<&str>) -> Value {
+    json!({"status": status, "paymentRequired": pr, "source": source})
+}
+
+fn run<F: std::future::Future>(f: F) -> F::Output {
+    pollster::block_on(f)
+}
+
+fn step(p: &Payments<MockTransport>, request: &Value, options: &Value, last: &Value) -> Value {
+    run(next_step(p, request, options, last)).unwrap()
+}
+
+fn seq_of(token: &str) -> u64 {
+    crate::protocol::decode_access_token(token).unwrap()["payload"]["authorization"]["seq"]
+        .as_u64()
+        .unwrap()
+}
+
+#[test]
+fn pays_on_402_then_reuses_the_token_up_front() {
+    let p = payments();
+    let minted = backend(&p);
+    let pr = payment_required(&["10"], Some("agent-1"));
+    // First call: unpaid attempt, 402, one mint, paid attempt, done.
+    assert_eq!(
+        step(&p, &req(AGENT_URL), &Value::Null, &Value::Null),
+        json!({"action": "send"})
+    );
+    let paid = step(
+        &p,
+        &req(AGENT_URL),
+        &Value::Null,
+        &after(402, Some(&pr), None),
+    );
+    assert_eq!(
+        (paid["action"].as_str(), paid["source"].as_str()),
+        (Some("send"), Some("fresh"))
+    );
+    assert_eq!(
+        step(
+            &p,
+            &req(AGENT_URL),
+            &Value::Null,
+            &after(200, None, Some("fresh"))
+        ),
+        json!({"action": "stop"})
+    );
+    // The mint asked for the entry's plan, agent, scheme and network, with a delegation made for it.
+    let mint = p
+        .transport()
+        .sent
+        .borrow()
+        .iter()
+        .rev()
+        .find(|r| r.url.ends_with("/permissions"))
+        .cloned()
+        .unwrap();
+    let body: Value = serde_json::from_str(mint.body.as_deref().unwrap()).unwrap();
+    assert_eq!(
+        body["accepted"],
+        json!({"scheme": "nvm:erc4337", "network": "eip155:84532", "planId": "10", "extra": {"agentId": "agent-1"}})
+    );
+    assert_eq!(body["delegationConfig"], json!({"delegationId": "del-new"}));
+    // Second call to the same URL: the cached token goes out on the first attempt; no new mint.
+    let again = step(
+        &p,
+        &req(&format!("{AGENT_URL}?page=2")),
+        &Value::Null,
+        &Value::Null,
+    );
+    assert_eq!(
+        (again["source"].as_str(), again["token"].as_str()),
+        (Some("cache"), paid["token"].as_str())
+    );
+    assert_eq!(minted.get(), 1);
+    assert_eq!(p.transport().count("/delegation/create"), 1);
+}
+
+#[test]
+fn a_cached_token_refused_is_dropped_and_one_fresh_mint_tried() {
+    let p = payments();
+    let minted = backend(&p);
+    let pr = payment_required(&["10"], None);
+    let first = step(
+        &p,
+        &req(AGENT_URL),
+        &Value::Null,
+        &after(402, Some(&pr), None),
+    );
+    let cached = step(&p, &req(AGENT_URL), &Value::Null, &Value::Null);
+    assert_eq!(cached["token"], first["token"]);
+    let fresh = step(
+        &p,
+        &req(AGENT_URL),
+        &Value::Null,
+        &after(402, Some(&pr), Some("cache")),
+    );
+    assert_eq!(fresh["source"], "fresh");
+    assert_eq!(seq_of(fresh["token"].as_str().unwrap()), 2, "a new token");
+    // A fresh token answered with 402: stop, no loop.
+    assert_eq!(
+        step(
+            &p,
+            &req(AGENT_URL),
+            &Value::Null,
+            &after(402, Some(&pr), Some("fresh"))
+        ),
+        json!({"action": "stop"})
+    );
+    assert_eq!(minted.get(), 2);
+}
+
+#[test]
+fn v3_tokens_are_minted_for_every_paid_attempt_and_bound_to_the_request() {
+    let p = payments();
+    let minted = backend(&p);
+    let options = json!({"tokenOptions": {"tokenVersion": 3}});
+    let pr = payment_required(&["10"], Some("agent-1"));
+    for round in 1..=3u64 {
+        let s = step(&p, &req(AGENT_URL), &options, &after(402, Some(&pr), None));
+        assert_eq!(seq_of(s["token"].as_str().unwrap()), round);
+    }
+    assert_eq!(minted.get(), 3);
+    let mint = p
+        .transport()
+        .sent
+        .borrow()
+        .iter()
+        .rev()
+        .find(|r| r.url.ends_with("/permissions"))
+        .cloned()
+        .unwrap();
+    let body: Value = serde_json::from_str(mint.body.as_deref().unwrap()).unwrap();
+    assert_eq!(
+        (
+            body["tokenVersion"].as_u64(),
+            body["resource"]["url"].as_str(),
+            body["accepted"]["extra"]["httpVerb"].as_str()
+        ),
+        (Some(3), Some(AGENT_URL), Some("POST"))
+    );
+    // Even a URL known to want payment gets no cached v3 token up front: it mints.
+    let eager = step(&p, &req(AGENT_URL), &options, &Value::Null);
+    assert_eq!(eager["source"], "fresh");
+}
+
+#[test]
+fn a_request_carrying_its_own_token_is_never_retried() {
+    let p = payments();
+    backend(&p);
+    let mine = json!({"url": AGENT_URL, "method": "POST", "hasToken": true});
+    assert_eq!(
+        step(&p, &mine, &Value::Null, &Value::Null),
+        json!({"action": "send"})
+    );
+    assert_eq!(
+        step(
+            &p,
+            &mine,
+            &Value::Null,
+            &after(402, Some(&payment_required(&["10"], None)), None)
+        ),
+        json!({"action": "stop"})
+    );
+    assert_eq!(p.transport().sent.borrow().len(), 0);
+}
+
+#[test]
+fn tokens_only_travel_over_https_or_to_loopback() {
+    let p = payments();
+    backend(&p);
+    let pr = payment_required(&["10"], None);
+    let err = run(next_step(
+        &p,
+        &req("http://agent.example/tasks"),
+        &Value::Null,
+        &after(402, Some(&pr), None),
+    ))
+    .unwrap_err();
+    assert_eq!(err.code(), "insecure_transport");
+    assert_eq!(
+        p.transport().count("/permissions"),
+        0,
+        "refused before minting"
+    );
+    for ok in [
+        "https://agent.example/tasks",
+        "http://localhost:8787/tasks",
+        "http://[::1]:8787/tasks",
+    ] {
+        assert_eq!(
+            step(&p, &req(ok), &Value::Null, &after(402, Some(&pr), None))["action"],
+            "send",
+            "{ok}"
+        );
+    }
+}
+
+#[test]
+fn only_allowed_plans_and_the_callers_agent_are_paid() {
+    let p = payments();
+    backend(&p);
+    let pr = payment_required(&["10", "20"], Some("agent-1"));
+    let s = step(
+        &p,
+        &req(AGENT_URL),
+        &json!({"planIds": ["20"]}),
+        &after(402, Some(&pr), None),
+    );
+    assert_eq!(
+        crate::protocol::decode_access_token(s["token"].as_str().unwrap()).unwrap()["accepted"]
+            ["planId"],
+        "20"
+    );
+    assert_eq!(
+        step(
+            &p,
+            &req(AGENT_URL),
+            &json!({"planIds": ["30"]}),
+            &after(402, Some(&pr), None)
+        ),
+        json!({"action": "stop"})
+    );
+    assert_eq!(
+        step(
+            &p,
+            &req(AGENT_URL),
+            &json!({"agentId": "agent-2"}),
+            &after(402, Some(&pr), None)
+        ),
+        json!({"action": "stop"})
+    );
+    // A 402 without a usable payment-required: nothing to pay.
+    assert_eq!(
+        step(&p, &req(AGENT_URL), &Value::Null, &after(402, None, None)),
+        json!({"action": "stop"})
+    );
+    assert_eq!(
+        step(
+            &p,
+            &req(AGENT_URL),
+            &Value::Null,
+            &after(402, Some("garbage"), None)
+        ),
+        json!({"action": "stop"})
+    );
+    // Standard (non-Nevermined) entries are not ours to pay.
+    let standard = encode_payment_header(&json!({"x402Version": 2, "resource": {"url": AGENT_URL}, "accepts": [{"scheme": "exact", "network": "eip155:84532", "amount": "1"}]})).unwrap();
+    assert_eq!(
+        step(
+            &p,
+            &req(AGENT_URL),
+            &Value::Null,
+            &after(402, Some(&standard), None)
+        ),
+        json!({"action": "stop"})
+    );
+}
+
+#[test]
+fn max_credits_refuses_a_pricier_entry() {
+    let p = payments();
+    backend(&p);
+    let pr = encode_payment_header(&json!({"x402Version": 2, "resource": {"url": AGENT_URL}, "accepts": [{"scheme": "nvm:erc4337", "network": "eip155:84532", "planId": "10", "amount": "5", "extra": {"version": "1"}}]})).unwrap();
+    let err = run(next_step(
+        &p,
+        &req(AGENT_URL),
+        &json!({"maxCredits": 3}),
+        &after(402, Some(&pr), None),
+    ))
+    .unwrap_err();
+    assert_eq!(err.code(), "payment_required");
+    assert!(err.to_string().contains("maxCredits"), "{err}");
+    assert_eq!(
+        step(
+            &p,
+            &req(AGENT_URL),
+            &json!({"maxCredits": "5"}),
+            &after(402, Some(&pr), None)
+        )["action"],
+        "send"
+    );
+}
+
+#[test]
+fn delegations_are_reused_while_usable_and_replaced_when_spent() {
+    let p = payments();
+    let minted = backend(&p);
+    p.transport().json(
+        "GET",
+        "/api/v1/delegation",
+        200,
+        json!([{"delegationId": "del-spent", "provider": "erc4337", "status": "active", "remainingBudgetCents": 0}, {"delegationId": "del-ok", "provider": "erc4337", "status": "active", "remainingBudgetCents": 500}]),
+    );
+    let pr = payment_required(&["10"], None);
+    step(
+        &p,
+        &req(AGENT_URL),
+        &Value::Null,
+        &after(402, Some(&pr), None),
+    );
+    let mint = p
+        .transport()
+        .sent
+        .borrow()
+        .iter()
+        .rev()
+        .find(|r| r.url.ends_with("/permissions"))
+        .cloned()
+        .unwrap();
+    assert!(mint.body.unwrap().contains(r#""delegationId":"del-ok""#));
+    assert_eq!(p.transport().count("/delegation/create"), 0);
+    // The backend says that delegation's budget is gone: a new one is made and the mint retried once.
+    p.transport().on("POST", "/api/v1/x402/permissions", |r| {
+        if r.body.as_deref().unwrap().contains("del-ok") {
+            return Ok(HttpResponse { status: 400, body: json!({"code": "BCK.X402.0023", "message": "Delegation budget too low", "httpStatus": 400}).to_string() });
+        }
+        Ok(HttpResponse { status: 201, body: json!({"accessToken": "e30"}).to_string() })
+    });
+    let s = step(
+        &p,
+        &req(AGENT_URL),
+        &Value::Null,
+        &after(402, Some(&pr), Some("cache")),
+    );
+    assert_eq!(s["token"], "e30");
+    assert_eq!(p.transport().count("/delegation/create"), 1);
+    assert_eq!(
+        minted.get(),
+        1,
+        "the first backend counted one mint; the replacement went to the new script"
+    );
+}
+
+#[test]
+fn fiat_plans_pay_up_front_with_the_first_enrolled_card() {
+    let p = payments();
+    backend(&p);
+    p.transport().json("GET", "/api/v1/protocol/plans/77", 200, json!({"registry": {"price": {"isCrypto": false}}, "metadata": {"plan": {"fiatPaymentProvider": "stripe"}}}));
+    p.transport().json("GET", "/api/v1/payment-methods", 200, json!([{"id": "wallet-1", "type": "crypto_wallet", "brand": "ethereum"}, {"id": "pm_card", "type": "card", "brand": "visa", "last4": "4242"}]));
+    let options =
+        json!({"planIds": ["77"], "agentId": "agent-1", "eager": true, "paymentType": "fiat"});
+    let s = step(&p, &req(AGENT_URL), &options, &Value::Null);
+    assert_eq!(s["source"], "fresh");
+    let create = p
+        .transport()
+        .sent
+        .borrow()
+        .iter()
+        .find(|r| r.url.ends_with("/delegation/create"))
+        .cloned()
+        .unwrap();
+    let body: Value = serde_json::from_str(create.body.as_deref().unwrap()).unwrap();
+    assert_eq!(
+        (
+            body["provider"].as_str(),
+            body["providerPaymentMethodId"].as_str(),
+            body["currency"].as_str()
+        ),
+        (Some("stripe"), Some("pm_card"), Some("usd"))
+    );
+    let token = crate::protocol::decode_access_token(s["token"].as_str().unwrap()).unwrap();
+    assert_eq!(
+        (
+            token["accepted"]["scheme"].as_str(),
+            token["accepted"]["network"].as_str()
+        ),
+        (Some("nvm:card-delegation"), Some("stripe"))
+    );
+    // Without an enrolled card there is nothing to pay with: a clear error.
+    let p = payments();
+    backend(&p);
+    p.transport().json(
+        "GET",
+        "/api/v1/protocol/plans/77",
+        200,
+        json!({"registry": {"price": {"isCrypto": false}}}),
+    );
+    p.transport().json(
+        "GET",
+        "/api/v1/payment-methods",
+        200,
+        json!([{"id": "wallet-1", "type": "crypto_wallet"}]),
+    );
+    let err = run(next_step(
+        &p,
+        &req(AGENT_URL),
+        &json!({"planIds": ["77"], "eager": true, "paymentType": "fiat"}),
+        &Value::Null,
+    ))
+    .unwrap_err();
+    assert!(err.to_string().contains("No enrolled card"), "{err}");
+    assert_eq!(p.transport().count("/permissions"), 0);
+}
+
+#[test]
+fn query_answers_become_values_or_errors() {
+    assert_eq!(
+        conclude_query(200, r#"{"answer":42}"#, None).unwrap(),
+        json!({"answer": 42})
+    );
+    assert_eq!(
+        conclude_query(200, "plain text", None).unwrap(),
+        json!("plain text")
+    );
+    let pr = payment_required(&["10"], None);
+    let err = conclude_query(
+        402,
+        r#"{"error":"Payment Required","message":"Insufficient balance"}"#,
+        Some(&pr),
+    )
+    .unwrap_err();
+    assert_eq!(
+        (err.code().as_ref(), err.http_status()),
+        ("payment_required", Some(402))
+    );
+    assert!(
+        err.to_string().contains("Insufficient balance") && err.to_string().contains("orderPlan"),
+        "{err}"
+    );
+    assert_eq!(err.details().unwrap()["accepts"][0]["planId"], "10");
+    let err = conclude_query(500, r#"{"error":"boom"}"#, None).unwrap_err();
+    assert_eq!(
+        (err.code().as_ref(), err.to_string().as_str()),
+        ("http_500", "The agent answered HTTP 500: boom")
+    );
+}
+
+#[test]
+fn mcp_calls_carry_the_decoded_token_and_receipts_come_back() {
+    let token = encode_access_token(
+        json!({"x402Version": 2, "accepted": {"planId": "10"}})
+            .as_object()
+            .unwrap(),
+    );
+    let call = mcp_tool_call(
+        &json!(7),
+        "weather",
+        &json!({"city": "Barcelona"}),
+        Some(&token),
+    )
+    .unwrap();
+    assert_eq!(
+        call,
+        json!({"jsonrpc": "2.0", "id": 7, "method": "tools/call", "params": {"name": "weather", "arguments": {"city": "Barcelona"}, "_meta": {"x402/payment": {"x402Version": 2, "accepted": {"planId": "10"}}}}})
+    );
+    let ok = json!({"jsonrpc": "2.0", "id": 7, "result": {"content": [{"type": "text", "text": "sunny"}], "_meta": {"x402/payment-response": {"success": true, "creditsRedeemed": "1"}}}});
+    let read = mcp_read_result(&ok.to_string()).unwrap();
+    assert_eq!(read["paymentResponse"]["creditsRedeemed"], "1");
+    let sse = format!("event: message\ndata: {ok}\n\n");
+    assert_eq!(mcp_read_result(&sse).unwrap(), read);
+    let pr = build_payment_required_for_plans(&["10"], &BuildOptions::default()).unwrap();
+    let needs =
+        json!({"jsonrpc": "2.0", "id": 7, "result": {"isError": true, "structuredContent": pr}});
+    assert_eq!(
+        mcp_read_result(&needs.to_string()).unwrap()["paymentRequired"],
+        pr
+    );
+    assert_eq!(
+        mcp_read_result(r#"{"jsonrpc":"2.0","id":1,"error":{"code":-32601,"message":"nope"}}"#)
+            .unwrap_err()
+            .code(),
+        "invalid_response"
+    );
+    assert!(mcp_tool_call(&json!(1), "t", &Value::Null, Some("garbage")).is_err());
+}
