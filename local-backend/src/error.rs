@@ -43,7 +43,6 @@ codes! {
     METHOD_NOT_ALLOWED = "BCK.COMMON.0906", 405, "The endpoint exists but not with this HTTP method.";
     INTERNAL = "BCK.COMMON.0907", 500, "nvm-local failed (a database error); the request changed nothing.";
     INVALID_API_KEY = "BCK.APIKEY.0004", 401, "Missing, malformed, forged or unknown API key (send Authorization: Bearer <key>).";
-    FORBIDDEN = "BCK.AUTH.0900", 403, "The API key's account may not do this (it owns neither the plan nor the agent, or not the delegation).";
     FIAT_PRICE_TOO_LOW = "BCK.PROTOCOL.0047", 400, "A fiat plan's price is below $1.00 (1000000).";
     PLAN_NOT_FOUND = "BCK.PROTOCOL.0900", 404, "No plan has this id.";
     AGENT_NOT_FOUND = "BCK.PROTOCOL.0901", 404, "No agent has this id.";
@@ -149,6 +148,21 @@ mod tests {
             );
             assert!((400..600).contains(&c.status), "{}", c.code);
         }
+    }
+
+    #[test]
+    fn the_readme_lists_every_code_with_its_status() {
+        let readme = include_str!("../README.md");
+        for c in ALL_CODES {
+            let row = format!("| `{}` | {} |", c.code, c.status);
+            assert!(readme.contains(&row), "README.md has no row {row}");
+        }
+        let rows = readme.lines().filter(|l| l.starts_with("| `BCK.")).count();
+        assert_eq!(
+            rows,
+            ALL_CODES.len(),
+            "README.md lists a code nvm-local doesn't have"
+        );
     }
 
     #[test]
