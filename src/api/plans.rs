@@ -184,18 +184,24 @@ pub struct RegisterPlanRequest {
     pub access_limit: AccessLimit,
 }
 
-/// Checks an Ethereum address (`0x` + 40 hex digits).
+/// Checks an Ethereum address (`0x` + 40 hex digits). The error shows the
+/// value only when it is no longer than an address: a longer one may be a
+/// secret passed in the wrong argument (an API key, a token), so it is redacted.
 pub fn check_address(what: &str, address: &str) -> Result<()> {
     let ok = address.len() == 42
         && address.starts_with("0x")
         && address[2..].bytes().all(|b| b.is_ascii_hexdigit());
     if ok {
-        Ok(())
-    } else {
-        Err(Error::validation(format!(
-            "{what} {address:?} is not a valid Ethereum address"
-        )))
+        return Ok(());
     }
+    let shown = if address.chars().count() <= 42 {
+        format!("{address:?}")
+    } else {
+        crate::protocol::redact::redact(address)
+    };
+    Err(Error::validation(format!(
+        "{what} {shown} is not a valid Ethereum address"
+    )))
 }
 
 // ---- configuration helpers (getFreePriceConfig, getFixedCreditsConfig, ...) ----
@@ -627,6 +633,15 @@ mod tests {
             .to_string()
             .contains("not a valid Ethereum address"));
         assert!(crypto_price_config(Uint256::from(5), RECEIVER, Some("usdc")).is_err());
+        let key = "sandbox:eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIweDEyMyJ9.c2lnbmF0dXJlLXNlY3JldA";
+        let shown = crypto_price_config(Uint256::from(5), key, None)
+            .unwrap_err()
+            .to_string();
+        assert!(!shown.contains("eyJzdWIiOiIweDEyMyJ9"), "{shown}");
+        assert!(
+            shown.contains(&crate::protocol::redact::redact(key)),
+            "{shown}"
+        );
     }
 
     #[test]
