@@ -127,19 +127,24 @@ impl Delegation {
         Ok(())
     }
 
-    /// The `listDelegations` item.
+    /// The `listDelegations` item, with the field names of both official SDKs
+    /// (`delegationId`/`id`, `providerPaymentMethodId`/`cardId`, `amountSpentCents`/`spentCents`).
     pub fn to_json(&self, now: i64) -> Value {
         json!({
             "delegationId": self.id,
+            "id": self.id,
             "provider": self.provider,
             "providerPaymentMethodId": self.payment_method_id,
+            "cardId": self.payment_method_id,
             "status": self.status(now),
             "spendingLimitCents": self.spending_limit_cents,
             "amountSpentCents": self.amount_spent_cents,
+            "spentCents": self.amount_spent_cents,
             "remainingBudgetCents": self.remaining_cents(),
             "currency": self.currency,
             "transactionCount": self.transaction_count,
             "maxTransactions": self.max_transactions,
+            "durationSecs": (self.expires_at - self.created_at) / 1000,
             "expiresAt": iso8601(self.expires_at),
             "createdAt": iso8601(self.created_at),
             "planId": self.plan_id,
@@ -287,8 +292,10 @@ impl Backend {
             })
     }
 
-    /// `GET api/v1/delegation[?accessible=true]`: the caller's delegations, newest first
-    /// (nothing is shared between accounts, so `accessible` adds nothing).
+    /// `GET api/v1/delegation[?accessible=true]`: the caller's delegations,
+    /// newest first, as a bare list (the official Python SDK reads only that
+    /// shape; our client and the TypeScript one accept it too). Nothing is
+    /// shared between accounts, so `accessible` adds nothing.
     pub fn list_delegations(&self, caller: &Caller) -> ApiResult<Value> {
         let now = self.now_ms();
         let conn = self.store.lock();
@@ -299,7 +306,6 @@ impl Backend {
             .query_map([caller.address()], from_row)?
             .map(|d| d.map(|d| d.to_json(now)))
             .collect::<rusqlite::Result<_>>()?;
-        let n = items.len();
-        Ok(json!({"delegations": items, "totalResults": n, "page": 1, "offset": n}))
+        Ok(Value::Array(items))
     }
 }

@@ -393,7 +393,7 @@ fn card_delegation_settles_top_up_the_plan_by_charging_the_delegation() {
         (Some(false), Some("BCK.X402.0023"))
     );
     let (_, listed) = local.call("GET", "api/v1/delegation", Some(&subscriber), None);
-    let d = &listed["delegations"][0];
+    let d = &listed[0];
     assert_eq!(
         (
             d["amountSpentCents"].as_i64(),
@@ -502,7 +502,7 @@ fn inline_delegation_config_still_works() {
     assert_eq!(status, 201, "{minted}");
     let delegation = minted["delegationId"].as_str().unwrap();
     let (_, listed) = local.call("GET", "api/v1/delegation", Some(&subscriber), None);
-    let d = &listed["delegations"][0];
+    let d = &listed[0];
     assert_eq!(
         (
             d["delegationId"].as_str(),

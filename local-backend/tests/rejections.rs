@@ -252,7 +252,7 @@ fn expired_and_exhausted_delegations_are_refused() {
     }
     refused_everywhere(&local, &required, &token, "BCK.X402.0900");
     let (_, listed) = local.call("GET", "api/v1/delegation", Some(&subscriber), None);
-    assert_eq!(listed["delegations"][0]["status"], "exhausted");
+    assert_eq!(listed[0]["status"], "exhausted");
 
     let short = local.delegation(
         &subscriber,
@@ -283,7 +283,7 @@ fn expired_and_exhausted_delegations_are_refused() {
         "BCK.X402.0013",
     );
     let (_, listed) = local.call("GET", "api/v1/delegation", Some(&subscriber), None);
-    assert!(listed["delegations"]
+    assert!(listed
         .as_array()
         .unwrap()
         .iter()
@@ -574,15 +574,12 @@ fn delegation_and_payment_method_rules() {
     );
     assert_eq!(
         (
-            listed["totalResults"].as_u64(),
-            listed["delegations"][0]["currency"].as_str()
+            listed.as_array().map(Vec::len),
+            listed[0]["currency"].as_str()
         ),
         (Some(1), Some("usd"))
     );
-    assert_eq!(
-        listed["delegations"][0]["delegationId"],
-        card_delegation.as_str()
-    );
+    assert_eq!(listed[0]["delegationId"], card_delegation.as_str());
 }
 
 #[test]

@@ -175,10 +175,7 @@ fn state_survives_a_restart_on_the_same_db() {
     );
     assert_eq!(balance["balance"], "10");
     let (_, listed) = second.call("GET", "api/v1/delegation", Some(&subscriber), None);
-    assert_eq!(
-        listed["delegations"][0]["delegationId"],
-        delegation["delegationId"]
-    );
+    assert_eq!(listed[0]["delegationId"], delegation["delegationId"]);
     assert_eq!(
         second
             .call(
