@@ -11,7 +11,10 @@ cd "$ROOT"
 say() { printf '\033[2m[build]\033[0m %s\n' "$*" >&2; }
 
 say "compiling the core to wasm32 (profile wasm-release)"
-cargo build --quiet --target wasm32-unknown-unknown -p nvm-x402 --profile wasm-release
+# Short source paths in the few panic locations the .wasm keeps (they are data, and long).
+REGISTRY="${CARGO_HOME:-$HOME/.cargo}/registry/src"
+RUSTFLAGS="${RUSTFLAGS:-} --remap-path-prefix=$REGISTRY= --remap-path-prefix=$ROOT=nvm-x402" \
+  cargo build --quiet --target wasm32-unknown-unknown -p nvm-x402 --profile wasm-release
 WASM="target/wasm32-unknown-unknown/wasm-release/nvm_x402.wasm"
 
 OUT="$ROOT/pkg"

@@ -201,7 +201,7 @@ fn prepare<T: Transport>(p: &Payments<T>, method: &str, a: &Args) -> Result<Call
                 .unwrap_or(false),
         ),
         "delegation.listPaymentMethods" => delegation::list_payment_methods(cfg, arg(0)),
-        _ => Err(Error::validation(format!("unknown method {method:?}"))),
+        _ => Err(Error::validation(format!("unknown method \"{method}\""))),
     }
 }
 
@@ -341,7 +341,7 @@ pub fn call_sync(method: &str, args_json: &str) -> Result<String> {
             plans::expirable_duration_config(amount(&a, 0, "durationOfPlan", None)?)
         }
         "getNonExpirableDurationConfig" => plans::non_expirable_duration_config(),
-        _ => return Err(Error::validation(format!("unknown function {method:?}"))),
+        _ => return Err(Error::validation(format!("unknown function \"{method}\""))),
     };
     Ok(result.to_string())
 }

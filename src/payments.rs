@@ -17,7 +17,6 @@ use crate::protocol::{
 use crate::transport::Transport;
 use serde_json::Value;
 use std::cell::{Cell, RefCell};
-use std::collections::HashMap;
 
 /// How long a resolved plan scheme is reused (as the official SDK: 5 minutes).
 pub const SCHEME_CACHE_MS: u64 = 5 * 60 * 1000;
@@ -42,7 +41,7 @@ pub struct Payments<T: Transport> {
     config: ClientConfig,
     transport: T,
     warned_inline_delegation: Cell<bool>,
-    schemes: RefCell<HashMap<String, (ResolvedScheme, u64)>>,
+    schemes: RefCell<Vec<(String, ResolvedScheme, u64)>>,
     client: ClientState,
 }
 
@@ -53,7 +52,7 @@ impl<T: Transport> Payments<T> {
             config: ClientConfig::from_options(options)?,
             transport,
             warned_inline_delegation: Cell::new(false),
-            schemes: RefCell::new(HashMap::new()),
+            schemes: RefCell::new(Vec::new()),
             client: ClientState::default(),
         })
     }
@@ -119,17 +118,21 @@ impl<T: Transport> Payments<T> {
     /// `resolveScheme(planId)`: the plan's scheme and network, cached per plan for 5 minutes.
     pub async fn resolve_scheme(&self, plan_id: &str) -> Result<ResolvedScheme> {
         let now = self.transport.now_ms();
-        if let Some((scheme, expires)) = self.schemes.borrow().get(plan_id) {
-            if *expires > now {
-                return Ok(scheme.clone());
-            }
+        // A handful of plans per client: a list is smaller than a HashMap in the .wasm.
+        let cached = self
+            .schemes
+            .borrow()
+            .iter()
+            .find(|(id, _, expires)| id == plan_id && *expires > now)
+            .map(|(_, s, _)| s.clone());
+        if let Some(scheme) = cached {
+            return Ok(scheme);
         }
         let plan = self.get_plan(plan_id).await?;
         let resolved = protocol::scheme_of_plan(&plan, self.config.environment);
-        self.schemes.borrow_mut().insert(
-            plan_id.to_owned(),
-            (resolved.clone(), now + SCHEME_CACHE_MS),
-        );
+        let mut schemes = self.schemes.borrow_mut();
+        schemes.retain(|(id, _, expires)| id != plan_id && *expires > now);
+        schemes.push((plan_id.to_owned(), resolved.clone(), now + SCHEME_CACHE_MS));
         Ok(resolved)
     }
 

@@ -82,7 +82,7 @@ pub fn normalize_agent_api(api: &Value) -> Result<Value> {
         };
         if !HTTP_VERBS.contains(&verb.to_ascii_uppercase().as_str()) {
             return Err(Error::validation(format!(
-                "endpoint method {verb:?} is not an HTTP method"
+                "endpoint method \"{verb}\" is not an HTTP method"
             )));
         }
         if url.as_str().is_none_or(|u| u.trim().is_empty()) {

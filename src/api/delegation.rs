@@ -75,7 +75,7 @@ pub fn create_delegation(cfg: &ClientConfig, payload: &Value) -> Result<Call<Val
         .to_ascii_lowercase();
     if !PROVIDERS.contains(&provider.as_str()) {
         return Err(Error::validation(format!(
-            "provider must be one of stripe, braintree, visa, erc4337 (got {provider:?})"
+            "provider must be one of stripe, braintree, visa, erc4337 (got \"{provider}\")"
         )));
     }
     let is_card = provider != "erc4337";
@@ -106,7 +106,7 @@ pub fn create_delegation(cfg: &ClientConfig, payload: &Value) -> Result<Call<Val
         .unwrap_or_else(|| if is_card { "usd" } else { "usdc" }.to_owned());
     if !CURRENCIES.contains(&currency.as_str()) {
         return Err(Error::validation(format!(
-            "currency must be one of usd, eur, usdc, eurc (got {currency:?})"
+            "currency must be one of usd, eur, usdc, eurc (got \"{currency}\")"
         )));
     }
     let body = ObjectBuilder::new()

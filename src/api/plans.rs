@@ -152,7 +152,7 @@ impl AccessLimit {
             "credits" => Ok(AccessLimit::Credits),
             "time" => Ok(AccessLimit::Time),
             other => Err(Error::validation(format!(
-                "accessLimit must be \"credits\" or \"time\", got {other:?}"
+                "accessLimit must be \"credits\" or \"time\", got \"{other}\""
             ))),
         }
     }
@@ -195,7 +195,7 @@ pub fn check_address(what: &str, address: &str) -> Result<()> {
         return Ok(());
     }
     let shown = if address.chars().count() <= 42 {
-        format!("{address:?}")
+        format!("\"{address}\"")
     } else {
         crate::protocol::redact::redact(address)
     };

@@ -184,7 +184,7 @@ impl ClientConfig {
             None | Some("") => None,
             Some(name) => Some(Environment::from_name(name).ok_or_else(|| {
                 Error::validation(format!(
-                    "Unknown environment {name:?}; expected one of sandbox, live, staging_sandbox, staging_live, local, custom"
+                    "Unknown environment \"{name}\"; expected one of sandbox, live, staging_sandbox, staging_live, local, custom"
                 ))
             })?),
         };
@@ -202,12 +202,12 @@ impl ClientConfig {
         };
         let parts = url::split(&base).ok_or_else(|| {
             Error::validation(format!(
-                "backendUrl {base:?} is not an absolute http(s) URL"
+                "backendUrl \"{base}\" is not an absolute http(s) URL"
             ))
         })?;
         if parts.scheme != "http" && parts.scheme != "https" {
             return Err(Error::validation(format!(
-                "backendUrl {base:?} is not an absolute http(s) URL"
+                "backendUrl \"{base}\" is not an absolute http(s) URL"
             )));
         }
         if !may_carry_secrets(&base) {

@@ -107,7 +107,7 @@ impl GateConfig {
         for (key, spec) in routes {
             let route = paid_route(key, spec)?;
             if upfront && matches!(route.credits, Credits::Dynamic { .. }) {
-                return Err(Error::validation(format!("paywall: route {key:?} has dynamic credits, which upfront mode can't know before the handler runs")));
+                return Err(Error::validation(format!("paywall: route \"{key}\" has dynamic credits, which upfront mode can't know before the handler runs")));
             }
             entries.push((key.as_str(), route));
         }
@@ -121,7 +121,7 @@ impl GateConfig {
 }
 
 fn paid_route(key: &str, spec: &Value) -> Result<PaidRoute> {
-    let what = format!("paywall route {key:?}");
+    let what = format!("paywall route \"{key}\"");
     let o = json::object(spec, &what)?;
     let mut plan_ids: Vec<String> = json::opt_id(o, "planId", &what)?.into_iter().collect();
     match o.get("planIds") {

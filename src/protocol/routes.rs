@@ -42,7 +42,7 @@ impl PathPattern {
     pub fn parse(pattern: &str, case_sensitive: bool) -> Result<Self> {
         if !pattern.starts_with('/') && pattern != "*" {
             return Err(Error::validation(format!(
-                "route path {pattern:?} must start with '/'"
+                "route path \"{pattern}\" must start with '/'"
             )));
         }
         let normalized = normalize_path(pattern);
@@ -55,7 +55,7 @@ impl PathPattern {
                 s if s.starts_with(':') => {
                     if s.len() == 1 {
                         return Err(Error::validation(format!(
-                            "route path {pattern:?} has a ':' without a name"
+                            "route path \"{pattern}\" has a ':' without a name"
                         )));
                     }
                     Segment::Param
@@ -144,7 +144,7 @@ impl RoutePattern {
                 let m = m.to_ascii_uppercase();
                 if !METHODS.contains(&m.as_str()) {
                     return Err(Error::validation(format!(
-                        "route {key:?}: {m:?} is not an HTTP method"
+                        "route \"{key}\": \"{m}\" is not an HTTP method"
                     )));
                 }
                 (Some(m), p.trim())
@@ -152,10 +152,10 @@ impl RoutePattern {
             None => (None, trimmed),
         };
         if path.is_empty() {
-            return Err(Error::validation(format!("route {key:?} has no path")));
+            return Err(Error::validation(format!("route \"{key}\" has no path")));
         }
         let path = PathPattern::parse(path, case_sensitive)
-            .map_err(|e| Error::validation(format!("route {key:?}: {e}")))?;
+            .map_err(|e| Error::validation(format!("route \"{key}\": {e}")))?;
         Ok(RoutePattern {
             method,
             path,
@@ -214,7 +214,7 @@ impl<T> RouteTable<T> {
                 .any(|(p, _)| p.method == pattern.method && p.path == pattern.path)
             {
                 return Err(Error::validation(format!(
-                    "route {:?} is declared twice",
+                    "route \"{}\" is declared twice",
                     key.as_ref()
                 )));
             }

@@ -27,7 +27,7 @@ impl Uint256 {
     pub fn parse(s: &str) -> Result<Self> {
         if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
             return Err(Error::validation(format!(
-                "expected a non-negative integer as a decimal string, got {:?}",
+                "expected a non-negative integer as a decimal string, got \"{}\"",
                 truncate(s)
             )));
         }
