@@ -46,8 +46,12 @@ function sync(name) {
 }
 
 // Pure functions (no backend).
-export const decodeAccessToken = sync('decodeAccessToken')
-export const tryDecodeAccessToken = sync('tryDecodeAccessToken')
+// The token decoders never throw: a non-string (even one JSON can't serialise,
+// such as a circular object) crosses as null, which the core reports as such.
+const decode = sync('decodeAccessToken')
+const tryDecode = sync('tryDecodeAccessToken')
+export const decodeAccessToken = (token) => decode(typeof token === 'string' ? token : null)
+export const tryDecodeAccessToken = (token) => tryDecode(typeof token === 'string' ? token : null)
 export const encodeAccessToken = sync('encodeAccessToken')
 export const buildPaymentRequired = sync('buildPaymentRequired')
 export const buildPaymentRequiredForPlans = sync('buildPaymentRequiredForPlans')
