@@ -1,6 +1,6 @@
 //! Settle throughput: starts an in-memory nvm-local, grants a subscriber
 //! credits, and fires settles from N concurrent keep-alive clients for S
-//! seconds. Prints settles/s, latency percentiles, and checks there was no
+//! seconds (`--db PATH`: on a SQLite file instead). Prints settles/s, latency percentiles, and checks there was no
 //! overspend (successes == credits burned == initial - final balance).
 //!
 //! `cargo run --release -p nvm-local --example settle_bench -- --clients 16 --seconds 10`
@@ -15,12 +15,15 @@ use std::time::{Duration, Instant};
 struct Options {
     clients: usize,
     seconds: u64,
+    /// A SQLite file instead of memory (WAL, synchronous=NORMAL, as `nvm-local --db`).
+    db: Option<std::path::PathBuf>,
 }
 
 fn parse_options() -> Result<Options, String> {
     let mut options = Options {
         clients: 16,
         seconds: 10,
+        db: None,
     };
     let args: Vec<String> = std::env::args().skip(1).collect();
     let mut i = 0;
@@ -35,9 +38,10 @@ fn parse_options() -> Result<Options, String> {
             "--seconds" => {
                 options.seconds = value.parse().map_err(|_| "--seconds takes a number")?
             }
+            "--db" => options.db = Some(value.into()),
             other => {
                 return Err(format!(
-                    "unknown option {other} (use --clients N --seconds S)"
+                    "unknown option {other} (use --clients N --seconds S [--db PATH])"
                 ))
             }
         }
@@ -76,7 +80,15 @@ fn main() {
             std::process::exit(2);
         }
     };
-    let server = Server::start(Config::in_memory()).expect("nvm-local starts");
+    let mut config = Config::in_memory();
+    if let Some(path) = &options.db {
+        config.db = nvm_local::store::DbLocation::File(path.clone());
+    }
+    let storage = options
+        .db
+        .as_ref()
+        .map_or("in memory".to_owned(), |p| format!("on {}", p.display()));
+    let server = Server::start(config).expect("nvm-local starts");
     let base = server.url();
     let world = server.demo_world().clone();
     let builder = world["accounts"]["builder"]["apiKey"]
@@ -159,7 +171,7 @@ fn main() {
     let initial = balance(&http);
 
     println!(
-        "settle_bench: {} clients, {} s, nvm-local in memory at {base}",
+        "settle_bench: {} clients, {} s, nvm-local {storage} at {base}",
         options.clients, options.seconds
     );
     let settle_url = format!("{base}/api/v1/x402/settle");
