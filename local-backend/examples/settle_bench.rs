@@ -91,18 +91,9 @@ fn main() {
     let server = Server::start(config).expect("nvm-local starts");
     let base = server.url();
     let world = server.demo_world().clone();
-    let builder = world["accounts"]["builder"]["apiKey"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let subscriber = world["accounts"]["subscriber"]["apiKey"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let holder = world["accounts"]["subscriber"]["address"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let builder = common::text(&world["accounts"]["builder"]["apiKey"]);
+    let subscriber = common::text(&world["accounts"]["subscriber"]["apiKey"]);
+    let holder = common::text(&world["accounts"]["subscriber"]["address"]);
     let http = common::http_agent();
 
     // A free plan with a billion credits, 1 per request, and an agent with one endpoint.

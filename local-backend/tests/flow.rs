@@ -189,17 +189,7 @@ fn max_amount_zero_burns_the_plans_default_credits() {
     let (builder_address, builder_key) = local.new_account("acme");
     let price = free_price_config();
     let credits = fixed_credits_config(Uint256::from(9), Uint256::from(3));
-    let plan = block_on(local.client(&builder_key).register_plan(
-        &json!({"name": "Threes"}),
-        &price,
-        &credits,
-        None,
-        false,
-    ))
-    .unwrap()["planId"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let plan = register_plan(&local, &builder_key, "Threes", &price, &credits);
     let subscriber = local.key("subscriber");
     local.order(&subscriber, &plan);
     let delegation = local.crypto_delegation(&subscriber);
@@ -222,6 +212,19 @@ fn max_amount_zero_burns_the_plans_default_credits() {
     );
     assert_eq!(local.balance(&plan, &local.address("subscriber")), 6);
     assert_ne!(builder_address, local.address("subscriber"));
+}
+
+/// Registers a plan with our client; returns its id.
+fn register_plan(local: &Local, key: &str, name: &str, price: &Value, credits: &Value) -> String {
+    let answer = block_on(local.client(key).register_plan(
+        &json!({ "name": name }),
+        price,
+        credits,
+        None,
+        false,
+    ))
+    .unwrap();
+    common::text(&answer["planId"])
 }
 
 fn pay_page(local: &Local, link: &str) -> (u16, String) {
@@ -541,17 +544,13 @@ fn time_plans_give_access_until_they_expire() {
     let local = Local::start();
     let (_, builder_key) = local.new_account("acme");
     let credits = nvm_x402::api::plans::expirable_duration_config(Uint256::from(3600));
-    let plan = block_on(local.client(&builder_key).register_plan(
-        &json!({"name": "Hourly"}),
+    let plan = register_plan(
+        &local,
+        &builder_key,
+        "Hourly",
         &free_price_config(),
         &credits,
-        None,
-        false,
-    ))
-    .unwrap()["planId"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    );
     let (_, fetched) = local.call("GET", &format!("api/v1/protocol/plans/{plan}"), None, None);
     assert_eq!(fetched["accessLimit"], "time");
     let subscriber = local.key("subscriber");

@@ -122,18 +122,9 @@ fn state_survives_a_restart_on_the_same_db() {
         first.rest
     );
     let (_, world) = first.call("GET", "local/v1/demo", None, None);
-    let subscriber = world["accounts"]["subscriber"]["apiKey"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let holder = world["accounts"]["subscriber"]["address"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let plan = world["plans"]["free"]["planId"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let subscriber = common::text(&world["accounts"]["subscriber"]["apiKey"]);
+    let holder = common::text(&world["accounts"]["subscriber"]["address"]);
+    let plan = common::text(&world["plans"]["free"]["planId"]);
     assert_eq!(
         first
             .call(

@@ -46,6 +46,14 @@ pub fn send(
     (status, headers, text)
 }
 
+/// A JSON string value as an owned `String`; anything else is a test failure.
+pub fn text(value: &Value) -> String {
+    value
+        .as_str()
+        .unwrap_or_else(|| panic!("expected a string, got {value}"))
+        .to_owned()
+}
+
 /// A JSON call: `(status, body)`; a body that isn't JSON is a test failure.
 pub fn call_json(
     agent: &ureq::Agent,
@@ -92,42 +100,27 @@ impl Local {
     }
 
     pub fn key(&self, account: &str) -> String {
-        self.world()["accounts"][account]["apiKey"]
-            .as_str()
-            .expect("a seeded account")
-            .to_owned()
+        text(&self.world()["accounts"][account]["apiKey"])
     }
 
     pub fn address(&self, account: &str) -> String {
-        self.world()["accounts"][account]["address"]
-            .as_str()
-            .expect("a seeded account")
-            .to_owned()
+        text(&self.world()["accounts"][account]["address"])
     }
 
     pub fn free_plan(&self) -> String {
-        self.world()["plans"]["free"]["planId"]
-            .as_str()
-            .unwrap()
-            .to_owned()
+        text(&self.world()["plans"]["free"]["planId"])
     }
 
     pub fn fiat_plan(&self) -> String {
-        self.world()["plans"]["fiat"]["planId"]
-            .as_str()
-            .unwrap()
-            .to_owned()
+        text(&self.world()["plans"]["fiat"]["planId"])
     }
 
     pub fn agent_id(&self) -> String {
-        self.world()["agent"]["agentId"]
-            .as_str()
-            .unwrap()
-            .to_owned()
+        text(&self.world()["agent"]["agentId"])
     }
 
     pub fn agent_url(&self) -> String {
-        self.world()["agent"]["url"].as_str().unwrap().to_owned()
+        text(&self.world()["agent"]["url"])
     }
 
     /// A JSON call: `(status, body)`; a body that isn't JSON is a test failure.
