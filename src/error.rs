@@ -24,7 +24,7 @@ pub enum Error {
     /// Bad input caught before any request was sent. Code `validation`.
     Validation(String),
     /// The backend answered with its JSON error envelope; its code passes through.
-    Backend(BackendError),
+    Backend(Box<BackendError>),
     /// A non-2xx answer whose body is not the backend's envelope (an HTML
     /// gateway page, a proxy error). Code `http_<status>`.
     Http {

@@ -163,12 +163,12 @@ impl Gate {
             let settlement = match p.settle_permissions(&params).await {
                 Ok(s) => s,
                 Err(e) => {
-                    return Ok(self.backend_failed(
+                    return self.backend_failed(
                         &req,
                         &payment_required,
                         &e,
                         "Payment settlement is unavailable",
-                    )?)
+                    )
                 }
             };
             if settlement.get("success").and_then(Value::as_bool) != Some(true) {
@@ -189,12 +189,12 @@ impl Gate {
             let verified = match p.verify_permissions(&params).await {
                 Ok(v) => v,
                 Err(e) => {
-                    return Ok(self.backend_failed(
+                    return self.backend_failed(
                         &req,
                         &payment_required,
                         &e,
                         "Payment verification is unavailable",
-                    )?)
+                    )
                 }
             };
             if verified.get("isValid").and_then(Value::as_bool) != Some(true) {

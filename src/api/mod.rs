@@ -180,13 +180,13 @@ pub fn error_from_response(status: u16, body: &str) -> Error {
         .and_then(|s| u16::try_from(s).ok())
         .filter(|s| (100..600).contains(s))
         .unwrap_or(status);
-    Error::Backend(BackendError {
+    Error::Backend(Box::new(BackendError {
         code,
         message,
         http_status,
         hint,
         extra: map,
-    })
+    }))
 }
 
 fn reason_phrase(status: u16) -> &'static str {

@@ -611,7 +611,8 @@ fn a_failed_settle_withholds_the_paid_body() {
 
 #[test]
 fn an_unreachable_or_broken_backend_is_a_503_never_a_free_200() {
-    let failures: [(&str, Box<dyn Fn(&MockTransport)>); 4] = [
+    type Script = Box<dyn Fn(&MockTransport)>;
+    let failures: [(&str, Script); 4] = [
         (
             "refused",
             Box::new(|t: &MockTransport| {
