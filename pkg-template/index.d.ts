@@ -34,8 +34,19 @@ export type PaymentsErrorCode =
   | `http_${number}`
   | `BCK.${string}`
 
+/** What a `PaymentsError` is built from (the JSON the core throws). */
+export interface PaymentsErrorInfo {
+  code: PaymentsErrorCode | (string & {})
+  message: string
+  httpStatus?: number
+  hint?: string
+  details?: JsonValue
+  retryable?: boolean
+}
+
 /** An error from nvm-x402 or the Nevermined backend. `message` is said once and never contains a whole token or key. */
 export class PaymentsError extends Error {
+  constructor(info: PaymentsErrorInfo)
   readonly name: 'PaymentsError'
   /** Stable machine-readable code. */
   readonly code: PaymentsErrorCode | (string & {})
@@ -60,8 +71,8 @@ export interface PaymentsOptions {
   organizationId?: string
   /** Time limit of each backend call in milliseconds (default 30000). */
   timeoutMs?: number
-  /** The fetch to use (default: the global `fetch`). */
-  fetch?: (input: string, init: RequestInit) => Promise<Response>
+  /** The fetch to use (default: the global `fetch`). Its answer is read through `status` and `text()` only. */
+  fetch?: (input: string, init: RequestInit) => Promise<Pick<Response, 'status' | 'text'>>
 }
 
 // ---- x402 -----------------------------------------------------------------
@@ -464,8 +475,8 @@ export interface DelegationAPI {
 }
 
 export interface X402API {
-  /** Mints an x402 access token. `tokenOptions.delegationConfig` is required. */
-  getX402AccessToken(planId: string, agentId?: string, tokenOptions?: X402TokenOptions): Promise<AccessTokenResult>
+  /** Mints an x402 access token. `tokenOptions.delegationConfig` is required (nothing is sent without it). */
+  getX402AccessToken(planId: string, agentId: string | undefined, tokenOptions: X402TokenOptions): Promise<AccessTokenResult>
 }
 
 export interface FacilitatorAPI {

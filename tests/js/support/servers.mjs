@@ -24,8 +24,10 @@ export async function freePort() {
  * An HTTP server that records every request and answers from a script.
  * `recorder.respond(method, path, answer)` sets the answer for a route (path
  * without query; `*` matches any); an answer is `{status, json}`, `{status, body,
- * headers}`, `{delayMs, ...}`, or a function `(request) => answer`. Unscripted
- * routes answer 404 with a backend-style envelope.
+ * headers}`, `{delayMs, ...}`, `{destroy: true}` (drop the connection), `{hang:
+ * true}` (never answer; the connection is dropped when the recorder closes), or
+ * a function `(request) => answer`. Unscripted routes answer 404 with a
+ * backend-style envelope.
  */
 export async function startRecorder() {
   const requests = []
@@ -46,6 +48,7 @@ export async function startRecorder() {
     const route = routes.findLast((r) => (r.method === '*' || r.method === req.method) && (r.path === '*' || r.path === path))
     let answer = route ? route.answer : { status: 404, json: { code: 'BCK.TEST.0404', message: `no scripted answer for ${req.method} ${path}`, httpStatus: 404 } }
     if (typeof answer === 'function') answer = await answer(record)
+    if (answer.hang) return
     if (answer.delayMs) await new Promise((ok) => setTimeout(ok, answer.delayMs))
     if (answer.destroy) {
       req.socket.destroy()
@@ -76,7 +79,11 @@ export async function startRecorder() {
       requests.length = 0
       routes.length = 0
     },
-    close: () => new Promise((ok) => server.close(ok)),
+    close: () =>
+      new Promise((ok) => {
+        server.close(ok)
+        server.closeAllConnections()
+      }),
   }
 }
 

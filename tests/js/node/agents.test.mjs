@@ -1,0 +1,125 @@
+// agents.*: registration (alone and with a plan), lookups.
+import test from 'node:test'
+import assert from 'node:assert/strict'
+import { ONE_DAY_DURATION, getExpirableDurationConfig, getFixedCreditsConfig, getFreePriceConfig, getFiatPriceConfig } from 'nvm-x402'
+import { assertRequests, backendFor, clientFor, paymentsError } from '../support/nvm.mjs'
+
+const AGENTS = '/api/v1/protocol/agents'
+const RECEIVER = '0x1234567890abcdef1234567890ABCDEF12345678'
+const api = { endpoints: [{ POST: 'https://agent.example/tasks/:id' }, { GET: 'https://agent.example/items' }], openEndpoints: ['https://agent.example/health'], agentDefinitionUrl: 'https://agent.example/openapi.json', authType: 'bearer' }
+
+test('registerAgent: body {metadataAttributes, agentApiAttributes, plans}; {data:{agentId}} answer', async (t) => {
+  const backend = await backendFor(t)
+  backend.respond('POST', AGENTS, { json: { data: { agentId: 'agent-1' }, txHash: '0x' } })
+  const metadata = { name: 'Agent', description: 'does things', tags: ['ai'] }
+  const result = await clientFor(backend).agents.registerAgent(metadata, api, ['p1', 'p2'])
+  assert.deepEqual(result, { agentId: 'agent-1' })
+  assertRequests(backend, [{ method: 'POST', url: AGENTS, body: { metadataAttributes: metadata, agentApiAttributes: api, plans: ['p1', 'p2'] } }])
+})
+
+test('registerAgent: a bare {agentId} answer (number or string) is accepted', async (t) => {
+  const backend = await backendFor(t)
+  const payments = clientFor(backend)
+  for (const [answer, agentId] of [[{ agentId: 'a-2' }, 'a-2'], [{ agentId: 8 }, '8']]) {
+    backend.respond('POST', AGENTS, { json: answer })
+    assert.deepEqual(await payments.agents.registerAgent({ name: 'A' }, api, ['p']), { agentId })
+  }
+})
+
+test('registerAgent: no agentApi sends {endpoints: []}; plan ids as bigints or numbers become strings', async (t) => {
+  const backend = await backendFor(t)
+  backend.respond('POST', AGENTS, { json: { data: { agentId: 'x' } } })
+  const big = 2n ** 100n
+  await clientFor(backend).agents.registerAgent({ name: 'A' }, undefined, [big, 7])
+  assertRequests(backend, [{ method: 'POST', url: AGENTS, body: { metadataAttributes: { name: 'A' }, agentApiAttributes: { endpoints: [] }, plans: [big.toString(), '7'] } }])
+})
+
+test('registerAgent: validation errors are raised before sending', async (t) => {
+  const backend = await backendFor(t)
+  const agents = clientFor(backend).agents
+  const cases = [
+    [{}, api, ['p'], /name/],
+    [{ name: ' ' }, api, ['p'], /name/],
+    [{ name: 'A' }, { endpoints: [{ FETCH: 'https://a.example/' }] }, ['p'], /HTTP method/],
+    [{ name: 'A' }, { endpoints: [{ POST: '' }] }, ['p'], /URL/],
+    [{ name: 'A' }, { endpoints: [{ POST: 'https://a.example/', GET: 'https://a.example/' }] }, ['p'], /one/],
+    [{ name: 'A' }, { endpoints: [{}] }, ['p'], /one/],
+    [{ name: 'A' }, { endpoints: 'https://a.example/' }, ['p'], /list/],
+    [{ name: 'A' }, api, [''], /plan ids/],
+    [{ name: 'A' }, api, 'p', /paymentPlans/],
+    [{ name: 'A' }, api, [{}], /paymentPlans/],
+  ]
+  for (const [metadata, agentApi, plans, message] of cases) {
+    await paymentsError(agents.registerAgent(metadata, agentApi, plans), { code: 'validation', message })
+  }
+  assert.equal(backend.requests.length, 0)
+})
+
+test('registerAgent: an answer without agentId is invalid_response', async (t) => {
+  const backend = await backendFor(t)
+  backend.respond('POST', AGENTS, { status: 201, json: { data: {} } })
+  await paymentsError(clientFor(backend).agents.registerAgent({ name: 'A' }, api, ['p']), { code: 'invalid_response', httpStatus: 201, message: /agentId/ })
+})
+
+test('registerAgentAndPlan: {plan:{metadataAttributes, priceConfig, creditsConfig, accessLimit}, agent:{...}}; {data:{agentId, planId}, txHash}', async (t) => {
+  const backend = await backendFor(t)
+  backend.respond('POST', `${AGENTS}/plans`, { json: { data: { agentId: 'ag-1', planId: 'pl-1' }, txHash: '0xfeed' } })
+  const price = getFiatPriceConfig(5_000_000n, RECEIVER)
+  const credits = getFixedCreditsConfig(50n, 2n)
+  const result = await clientFor(backend).agents.registerAgentAndPlan({ name: 'Agent' }, api, { name: 'Plan' }, price, credits)
+  assert.deepEqual(result, { agentId: 'ag-1', planId: 'pl-1', txHash: '0xfeed' })
+  assertRequests(backend, [
+    {
+      method: 'POST',
+      url: `${AGENTS}/plans`,
+      body: {
+        plan: { metadataAttributes: { name: 'Plan' }, priceConfig: price, creditsConfig: credits, accessLimit: 'credits' },
+        agent: { metadataAttributes: { name: 'Agent' }, agentApiAttributes: api },
+      },
+    },
+  ])
+})
+
+test('registerAgentAndPlan: accessLimit implied (time) or given; bare ids; no txHash', async (t) => {
+  const backend = await backendFor(t)
+  backend.respond('POST', `${AGENTS}/plans`, { json: { agentId: 3, planId: '4' } })
+  const agents = clientFor(backend).agents
+  assert.deepEqual(await agents.registerAgentAndPlan({ name: 'A' }, undefined, { name: 'P' }, getFreePriceConfig(), getExpirableDurationConfig(ONE_DAY_DURATION)), { agentId: '3', planId: '4' })
+  await agents.registerAgentAndPlan({ name: 'A' }, undefined, { name: 'P' }, getFreePriceConfig(), getFixedCreditsConfig(5n), 'time')
+  assert.deepEqual(backend.requests.map((r) => r.json.plan.accessLimit), ['time', 'time'])
+  assert.deepEqual(backend.requests[0].json.agent, { metadataAttributes: { name: 'A' }, agentApiAttributes: { endpoints: [] } })
+})
+
+test('registerAgentAndPlan: validation errors and an answer without planId', async (t) => {
+  const backend = await backendFor(t)
+  const agents = clientFor(backend).agents
+  const free = getFreePriceConfig()
+  const fixed = getFixedCreditsConfig(5n)
+  await paymentsError(agents.registerAgentAndPlan({}, api, { name: 'P' }, free, fixed), { code: 'validation', message: /agentMetadata/ })
+  await paymentsError(agents.registerAgentAndPlan({ name: 'A' }, api, {}, free, fixed), { code: 'validation', message: /planMetadata/ })
+  await paymentsError(agents.registerAgentAndPlan({ name: 'A' }, api, { name: 'P' }, free, { ...fixed, amount: '0' }), { code: 'validation', message: /at least 1/ })
+  await paymentsError(agents.registerAgentAndPlan({ name: 'A' }, api, { name: 'P' }, free, fixed, 'weekly'), { code: 'validation', message: /accessLimit/ })
+  assert.equal(backend.requests.length, 0)
+  backend.respond('POST', `${AGENTS}/plans`, { json: { data: { agentId: 'a' } } })
+  await paymentsError(agents.registerAgentAndPlan({ name: 'A' }, api, { name: 'P' }, free, fixed), { code: 'invalid_response', message: /planId/ })
+})
+
+test('getAgent and getAgentPlans: public GETs, answers returned as sent', async (t) => {
+  const backend = await backendFor(t)
+  const agent = { id: 'ag/1', metadata: { main: { name: 'A' } }, endpoints: [{ POST: 'https://agent.example/tasks' }] }
+  const plans = { plans: [{ planId: '1', name: 'One' }, { id: '2', name: 'Two' }] }
+  backend.respond('GET', `${AGENTS}/ag%2F1`, { json: agent })
+  backend.respond('GET', `${AGENTS}/ag%2F1/plans`, { json: plans })
+  const payments = clientFor(backend)
+  assert.deepEqual(await payments.agents.getAgent('ag/1'), agent)
+  assert.deepEqual(await payments.agents.getAgentPlans('ag/1'), plans)
+  assertRequests(backend, [
+    { method: 'GET', url: `${AGENTS}/ag%2F1`, key: null },
+    { method: 'GET', url: `${AGENTS}/ag%2F1/plans`, key: null },
+  ])
+  for (const agentId of [undefined, '', '  ']) {
+    await paymentsError(payments.agents.getAgent(agentId), { code: 'validation', message: /agentId/ })
+    await paymentsError(payments.agents.getAgentPlans(agentId), { code: 'validation', message: /agentId/ })
+  }
+  assert.equal(backend.requests.length, 2)
+})

@@ -1,0 +1,239 @@
+// Every error path on representative calls: the backend's 4xx envelope, an
+// HTML 5xx page, connection refused, a dropped connection, invalid JSON in a
+// 2xx, a timeout, a 2xx of the wrong shape; and that no error ever shows the
+// API key or a token.
+import test from 'node:test'
+import assert from 'node:assert/strict'
+import { Payments, buildPaymentRequired, encodeAccessToken, getCryptoPriceConfig, getFixedCreditsConfig, getFreePriceConfig, resolveScheme } from 'nvm-x402'
+import { freePort } from '../support/servers.mjs'
+import { ACCOUNT, KEY, assertNoSecrets, backendFor, clientFor, makeKey, occurrences, paymentsError } from '../support/nvm.mjs'
+
+const paymentRequired = buildPaymentRequired('1', { endpoint: 'https://agent.example/tasks' })
+// A realistic, long access token (base64 of a token object).
+const TOKEN = encodeAccessToken({
+  x402Version: 2,
+  accepted: { scheme: 'nvm:erc4337', network: 'eip155:84532', planId: '1', extra: { version: '1' } },
+  payload: { signature: '0x' + 'ab'.repeat(65), authorization: { from: ACCOUNT, sessionKeysProvider: 'zerodev', sessionKeys: ['k'.repeat(40)] } },
+  extensions: {},
+})
+
+/** Representative calls: [name, method, path the backend sees, the call]. */
+const CALLS = [
+  ['x402.getX402AccessToken', 'POST', '/api/v1/x402/permissions', (p) => p.x402.getX402AccessToken('1', 'a', { delegationConfig: { delegationId: 'd' } })],
+  ['facilitator.verifyPermissions', 'POST', '/api/v1/x402/verify', (p) => p.facilitator.verifyPermissions({ paymentRequired, x402AccessToken: TOKEN, maxAmount: 1n })],
+  ['facilitator.settlePermissions', 'POST', '/api/v1/x402/settle', (p) => p.facilitator.settlePermissions({ paymentRequired, x402AccessToken: TOKEN, maxAmount: 1n })],
+  ['requests.startProcessingRequest', 'POST', '/api/v1/x402/verify', (p) => p.requests.startProcessingRequest('a', TOKEN, 'https://agent.example/tasks', 'POST')],
+  ['plans.getPlan', 'GET', '/api/v1/protocol/plans/1', (p) => p.plans.getPlan('1')],
+  ['plans.getPlans', 'GET', '/api/v1/protocol/plans', (p) => p.plans.getPlans()],
+  ['plans.getPlanBalance', 'GET', `/api/v1/protocol/plans/1/balance/${ACCOUNT}`, (p) => p.plans.getPlanBalance('1')],
+  ['plans.orderPlan', 'POST', '/api/v1/protocol/plans/1/order', (p) => p.plans.orderPlan('1')],
+  ['plans.orderFiatPlan', 'POST', '/api/v1/fiat/stripe/payment', (p) => p.plans.orderFiatPlan('1')],
+  ['plans.registerCreditsPlan', 'POST', '/api/v1/protocol/plans', (p) => p.plans.registerCreditsPlan({ name: 'P' }, getFreePriceConfig(), getFixedCreditsConfig(1n))],
+  ['agents.registerAgent', 'POST', '/api/v1/protocol/agents', (p) => p.agents.registerAgent({ name: 'A' }, undefined, ['1'])],
+  ['agents.getAgent', 'GET', '/api/v1/protocol/agents/a', (p) => p.agents.getAgent('a')],
+  ['delegation.createDelegation', 'POST', '/api/v1/delegation/create', (p) => p.delegation.createDelegation({ provider: 'erc4337', spendingLimitCents: 1, durationSecs: 1 })],
+  ['delegation.listDelegations', 'GET', '/api/v1/delegation', (p) => p.delegation.listDelegations()],
+  ['delegation.listPaymentMethods', 'GET', '/api/v1/payment-methods', (p) => p.delegation.listPaymentMethods()],
+  ['resolveScheme', 'GET', '/api/v1/protocol/plans/1', (p) => resolveScheme(p, '1')],
+]
+
+/** Runs `check(error, name)` for every representative call answered with `answer`. */
+async function eachCall(t, answer, check, options = {}) {
+  const backend = await backendFor(t)
+  for (const [name, method, path, call] of CALLS) {
+    backend.reset()
+    backend.respond(method, path, answer)
+    const error = await paymentsError(call(clientFor(backend, options)))
+    assert.equal(backend.requests.length, 1, `${name}: one request, no retry`)
+    assert.equal(backend.requests[0].path, path, name)
+    check(error, name)
+    assertNoSecrets(error, KEY, TOKEN)
+  }
+}
+
+test('a 4xx backend envelope passes through: code, message said once, httpStatus, hint, extra fields', async (t) => {
+  const envelope = { code: 'BCK.X402.0013', message: 'Delegation expired', httpStatus: 402, hint: 'Create a new delegation and mint a new token', category: 'payment', retryable: false, details: { delegationId: 'd' } }
+  await eachCall(t, { status: 402, json: envelope }, (error, name) => {
+    assert.equal(error.code, envelope.code, name)
+    assert.equal(error.message, envelope.message, name)
+    assert.equal(occurrences(String(error), envelope.message), 1, `${name}: the message is said once`)
+    assert.equal(error.httpStatus, envelope.httpStatus, name)
+    assert.equal(error.hint, envelope.hint, name)
+    assert.deepEqual(error.details, { category: envelope.category, retryable: envelope.retryable, details: envelope.details }, name)
+    assert.equal(error.retryable, false, name)
+  })
+})
+
+test('an envelope whose hint repeats its message does not say it twice; known codes get a hint', async (t) => {
+  const envelope = { code: 'BCK.X402.0013', message: 'Delegation expired', httpStatus: 400, hint: 'Delegation expired' }
+  await eachCall(t, { status: 400, json: envelope }, (error, name) => {
+    assert.equal(error.message, envelope.message, name)
+    assert.ok(error.hint, `${name}: a hint`)
+    assert.notEqual(error.hint, envelope.message, name)
+    assert.equal(occurrences(`${error.message} ${error.hint}`, envelope.message), 1, `${name}: "${envelope.message}" said once`)
+  })
+})
+
+test('BCK.APIKEY.0004 (401) without a hint gets one; retryable follows the envelope or the status', async (t) => {
+  const backend = await backendFor(t)
+  backend.respond('GET', '*', { status: 401, json: { code: 'BCK.APIKEY.0004', message: 'Invalid API key', httpStatus: 401 } })
+  const error = await paymentsError(clientFor(backend).plans.getPlans(), { code: 'BCK.APIKEY.0004', message: 'Invalid API key', httpStatus: 401, retryable: false })
+  assert.match(error.hint, /API key/)
+  backend.respond('GET', '*', { status: 503, json: { code: 'BCK.COMMON.0001', message: 'Try later', httpStatus: 503 } })
+  await paymentsError(clientFor(backend).plans.getPlans(), { code: 'BCK.COMMON.0001', httpStatus: 503, retryable: true })
+  backend.respond('GET', '*', { status: 503, json: { code: 'BCK.COMMON.0001', message: 'Never', httpStatus: 503, retryable: false } })
+  await paymentsError(clientFor(backend).plans.getPlans(), { code: 'BCK.COMMON.0001', retryable: false })
+})
+
+test('an HTML 502 page becomes http_502 and the message mentions no HTML', async (t) => {
+  const page = '<!doctype html><html><head><title>502 Bad Gateway</title></head><body><h1>Bad Gateway</h1><p>upstream nginx/1.25</p></body></html>'
+  await eachCall(t, { status: 502, body: page, headers: { 'content-type': 'text/html' } }, (error, name) => {
+    assert.equal(error.code, 'http_502', name)
+    assert.equal(error.httpStatus, 502, name)
+    assert.equal(error.retryable, true, name)
+    assert.match(error.message, /502/, name)
+    for (const fragment of ['<', 'html', 'nginx', 'upstream']) assert.ok(!error.message.toLowerCase().includes(fragment), `${name}: ${error.message}`)
+    assert.ok(error.hint, name)
+  })
+})
+
+test('other non-envelope error bodies: http_<status> with their message when they have one', async (t) => {
+  const backend = await backendFor(t)
+  const payments = clientFor(backend)
+  const cases = [
+    [{ status: 404, json: { statusCode: 404, message: 'Cannot GET /x' } }, { code: 'http_404', httpStatus: 404, message: 'Cannot GET /x' }],
+    [{ status: 400, json: { message: ['planId must be a string', 'nonce is required'] } }, { code: 'http_400', httpStatus: 400, message: 'planId must be a string; nonce is required' }],
+    [{ status: 500, body: '' }, { code: 'http_500', httpStatus: 500, retryable: true }],
+    [{ status: 429, body: 'slow down' }, { code: 'http_429', httpStatus: 429, retryable: true }],
+    [{ status: 418, json: [] }, { code: 'http_418', httpStatus: 418, retryable: false }],
+  ]
+  for (const [answer, fields] of cases) {
+    backend.respond('GET', '*', answer)
+    await paymentsError(payments.plans.getPlan('1'), fields)
+  }
+})
+
+test('connection refused is network_error (retryable, no httpStatus)', async (t) => {
+  const port = await freePort()
+  for (const [name, , , call] of CALLS) {
+    const payments = Payments.getInstance({ nvmApiKey: KEY, backendUrl: `http://127.0.0.1:${port}` })
+    const error = await paymentsError(call(payments), { code: 'network_error', retryable: true, httpStatus: undefined })
+    assert.match(error.message, new RegExp(`127\\.0\\.0\\.1:${port}`), name)
+    assert.ok(error.hint, name)
+    assertNoSecrets(error, KEY, TOKEN)
+  }
+})
+
+test('a dropped connection is network_error', async (t) => {
+  await eachCall(t, { destroy: true }, (error, name) => {
+    assert.equal(error.code, 'network_error', name)
+    assert.equal(error.retryable, true, name)
+  })
+})
+
+test('invalid JSON in a 200 is invalid_response', async (t) => {
+  await eachCall(t, { status: 200, body: '{"accessToken": "t", "isValid": true, ', headers: { 'content-type': 'application/json' } }, (error, name) => {
+    assert.equal(error.code, 'invalid_response', name)
+    assert.equal(error.httpStatus, 200, name)
+    assert.equal(error.retryable, false, name)
+    assert.ok(!error.message.includes('accessToken'), `${name}: the body is not echoed`)
+  })
+})
+
+test('no answer within timeoutMs is timeout (retryable)', async (t) => {
+  const timeoutMs = 40
+  await eachCall(
+    t,
+    { hang: true },
+    (error, name) => {
+      assert.equal(error.code, 'timeout', name)
+      assert.equal(error.retryable, true, name)
+      assert.match(error.message, new RegExp(`${timeoutMs} ms`), name)
+      assert.ok(error.hint, name)
+    },
+    { timeoutMs },
+  )
+})
+
+test('a 2xx of the wrong shape is invalid_response', async (t) => {
+  const backend = await backendFor(t)
+  const payments = clientFor(backend)
+  const cases = [
+    ['POST', '/api/v1/x402/permissions', { token: 'x' }, () => payments.x402.getX402AccessToken('1', 'a', { delegationConfig: { delegationId: 'd' } }), /accessToken/],
+    ['POST', '/api/v1/x402/permissions', { accessToken: '' }, () => payments.x402.getX402AccessToken('1', 'a', { delegationConfig: { delegationId: 'd' } }), /accessToken/],
+    ['POST', '/api/v1/x402/permissions', null, () => payments.x402.getX402AccessToken('1', 'a', { delegationConfig: { delegationId: 'd' } }), /accessToken/],
+    ['POST', '/api/v1/x402/verify', { valid: true }, () => payments.facilitator.verifyPermissions({ paymentRequired, x402AccessToken: 't' }), /isValid/],
+    ['POST', '/api/v1/x402/verify', { isValid: 'true' }, () => payments.requests.startProcessingRequest('a', TOKEN, '/t', 'GET'), /isValid/],
+    ['POST', '/api/v1/x402/settle', { transaction: '0x' }, () => payments.facilitator.settlePermissions({ paymentRequired, x402AccessToken: 't' }), /success/],
+    ['POST', '/api/v1/protocol/plans', { id: '1' }, () => payments.plans.registerCreditsPlan({ name: 'P' }, getFreePriceConfig(), getFixedCreditsConfig(1n)), /planId/],
+    ['GET', `/api/v1/protocol/plans/1/balance/${ACCOUNT}`, [1, 2], () => payments.plans.getPlanBalance('1'), /balance/],
+    ['POST', '/api/v1/protocol/agents', { data: { id: 'a' } }, () => payments.agents.registerAgent({ name: 'A' }, undefined, ['1']), /agentId/],
+    ['POST', '/api/v1/delegation/create', {}, () => payments.delegation.createDelegation({ provider: 'erc4337', spendingLimitCents: 1, durationSecs: 1 }), /delegationId/],
+    ['GET', '/api/v1/delegation', 42, () => payments.delegation.listDelegations(), /delegations/],
+    ['GET', '/api/v1/payment-methods', { methods: [] }, () => payments.delegation.listPaymentMethods(), /payment methods/],
+  ]
+  for (const [method, path, json, call, message] of cases) {
+    backend.respond(method, path, { status: 200, json })
+    await paymentsError(call, { code: 'invalid_response', httpStatus: 200, message })
+  }
+})
+
+test('security: Authorization carries the whole key; no error message, hint or String(error) ever does', async (t) => {
+  const backend = await backendFor(t)
+  const key = makeKey('sandbox', { sub: ACCOUNT, o11y: 'o'.repeat(64), secret: 'never-show-this-claim-value' })
+  const payments = clientFor(backend, { nvmApiKey: key, timeoutMs: 40 })
+  backend.respond('POST', '/api/v1/x402/verify', { status: 400, json: { code: 'BCK.X402.0005', message: 'Invalid access token', httpStatus: 400 } })
+  backend.respond('GET', '/api/v1/protocol/plans/502', { status: 502, body: `<html>${key}</html>` })
+  backend.respond('GET', '/api/v1/protocol/plans/bad-json', { status: 200, body: `{"echo":"${key}"` })
+  backend.respond('GET', '/api/v1/protocol/plans/hang', { hang: true })
+  backend.respond('GET', '/api/v1/protocol/plans/404', { status: 404, body: key })
+  const port = await freePort()
+  const failures = [
+    () => payments.facilitator.verifyPermissions({ paymentRequired, x402AccessToken: TOKEN }),
+    () => payments.plans.getPlan('502'),
+    () => payments.plans.getPlan('bad-json'),
+    () => payments.plans.getPlan('hang'),
+    () => payments.plans.getPlan('404'),
+    () => payments.x402.getX402AccessToken('1', 'a', { delegationConfig: { delegationId: ' ' } }),
+    () => payments.facilitator.verifyPermissions({ paymentRequired: { x402Version: 1 }, x402AccessToken: TOKEN }),
+    () => payments.facilitator.settlePermissions({ paymentRequired, x402AccessToken: TOKEN, maxAmount: TOKEN }),
+    () => Payments.getInstance({ nvmApiKey: key, backendUrl: `http://127.0.0.1:${port}` }).plans.getPlans(),
+    () => Payments.getInstance({ nvmApiKey: key, backendUrl: 'http://backend.example.com' }),
+    () => Payments.getInstance({ nvmApiKey: key.replace('.c2ln', '.c2ln.extra') + '.x' }),
+    () => Payments.getInstance({ nvmApiKey: `acme:${key.split(':')[1]}` }),
+    () => getCryptoPriceConfig(1n, key),
+    () => payments.plans.registerCreditsPlan({ name: 'P' }, { amounts: [1], receivers: [key] }, getFixedCreditsConfig(1n)),
+  ]
+  for (const failure of failures) {
+    const error = await paymentsError(failure)
+    assertNoSecrets(error, key, TOKEN)
+  }
+  const verify = backend.requests.find((r) => r.path === '/api/v1/x402/verify')
+  assert.equal(verify.headers.authorization, `Bearer ${key}`)
+  for (const request of backend.requests) {
+    const expected = request.path.startsWith('/api/v1/protocol/plans/') ? undefined : `Bearer ${key}`
+    assert.equal(request.headers.authorization, expected, request.path)
+  }
+})
+
+// Bug (src/protocol/environment.rs, ClientConfig::from_options): the
+// "Unknown environment {name:?}" and "backendUrl {base:?} is not an absolute
+// http(s) URL" messages echo the option verbatim, so a key passed in the wrong
+// option (swapped configuration variables) ends up whole in the error.
+test('security: a key passed as environment or backendUrl is not echoed whole', { todo: 'src/protocol/environment.rs echoes the environment and backendUrl options verbatim' }, async () => {
+  for (const options of [{ environment: KEY }, { backendUrl: KEY }]) {
+    const error = await paymentsError(() => Payments.getInstance({ nvmApiKey: makeKey('acme'), ...options }), { code: 'validation' })
+    assertNoSecrets(error, KEY)
+  }
+})
+
+test('internal: a non-JSON throw from the core still surfaces as a PaymentsError', async () => {
+  // An injected fetch that throws synchronously with a non-Error value.
+  const payments = Payments.getInstance({
+    nvmApiKey: KEY,
+    fetch: () => {
+      throw 'boom' // eslint-disable-line no-throw-literal
+    },
+  })
+  await paymentsError(payments.plans.getPlan('1'), { code: 'network_error', message: /boom/ })
+})

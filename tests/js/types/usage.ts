@@ -1,0 +1,299 @@
+// Type test of the package's hand-written index.d.ts, imported by name as an
+// npm user does. Compiled with `tsc -p tests/js/types` (strict, no emit): every
+// correct usage must type-check, and every `@ts-expect-error` line must be an
+// error (an unused directive fails the compile).
+import {
+  Payments,
+  PaymentsError,
+  ZeroAddress,
+  ONE_DAY_DURATION,
+  ONE_MONTH_DURATION,
+  buildPaymentRequired,
+  buildPaymentRequiredForPlans,
+  decodeAccessToken,
+  decodePaymentHeader,
+  encodeAccessToken,
+  encodePaymentHeader,
+  fetchWithPayment,
+  getCryptoPriceConfig,
+  getDynamicCreditsConfig,
+  getERC20PriceConfig,
+  getExpirableDurationConfig,
+  getFiatPriceConfig,
+  getFixedCreditsConfig,
+  getFreePriceConfig,
+  getNativeTokenPriceConfig,
+  getNonExpirableDurationConfig,
+  redactToken,
+  resolveScheme,
+  tryDecodeAccessToken,
+} from 'nvm-x402'
+import type {
+  AccessTokenResult,
+  Delegation,
+  DelegationList,
+  EnvironmentName,
+  JsonObject,
+  JsonValue,
+  PaymentMethod,
+  PaymentRequired,
+  PaymentsErrorCode,
+  PaymentsOptions,
+  PlanBalance,
+  PriceConfigResult,
+  CreditsConfigResult,
+  ResolvedScheme,
+  Scheme,
+  SettleResult,
+  StartProcessingResult,
+  TokenDecodeFailure,
+  VerifyResult,
+  X402AccessToken,
+} from 'nvm-x402'
+
+const RECEIVER = '0x1234567890abcdef1234567890ABCDEF12345678'
+
+// ---- the client ------------------------------------------------------------------
+
+const payments: Payments = Payments.getInstance({ nvmApiKey: 'sandbox:eyJ...' })
+const options: PaymentsOptions = {
+  nvmApiKey: 'local:eyJ...',
+  environment: 'staging_sandbox',
+  backendUrl: 'http://127.0.0.1:3001',
+  organizationId: 'org-1',
+  timeoutMs: 5_000,
+  fetch: globalThis.fetch,
+}
+new Payments(options)
+// A minimal Response-like fetch is enough (the core reads status and text()).
+Payments.getInstance({ nvmApiKey: 'k', fetch: async (url: string) => ({ status: 200, text: async () => url }) })
+Payments.getInstance({ nvmApiKey: 'k', environment: 'live-staging' })
+
+// @ts-expect-error nvmApiKey is required
+Payments.getInstance({})
+// @ts-expect-error options are required
+Payments.getInstance()
+// @ts-expect-error unknown environment
+Payments.getInstance({ nvmApiKey: 'k', environment: 'mars' })
+// @ts-expect-error timeoutMs is a number
+Payments.getInstance({ nvmApiKey: 'k', timeoutMs: '30' })
+// @ts-expect-error fetch must be a function
+Payments.getInstance({ nvmApiKey: 'k', fetch: 'fetch' })
+
+const environment: EnvironmentName = payments.environment
+const backendUrl: string = payments.backendUrl
+const account: string | undefined = payments.accountAddress
+// @ts-expect-error the address may be absent
+const accountRequired: string = payments.accountAddress
+// @ts-expect-error read-only
+payments.environment = 'live'
+
+// ---- x402 ------------------------------------------------------------------------
+
+async function x402(): Promise<void> {
+  const minted: AccessTokenResult = await payments.x402.getX402AccessToken('123', 'agent-1', { delegationConfig: { delegationId: 'del-1' } })
+  const token: string = minted.accessToken
+  await payments.x402.getX402AccessToken('123', undefined, {
+    scheme: 'nvm:card-delegation',
+    network: 'stripe',
+    delegationConfig: { delegationId: 'del-1', apiKeyId: 'key-1' },
+    tokenVersion: 3,
+    resource: { url: 'https://agent.example/tasks', mimeType: 'application/json' },
+    httpVerb: 'POST',
+  })
+  // Deprecated inline fields still type-check (they are marked @deprecated).
+  await payments.x402.getX402AccessToken('123', 'a', { delegationConfig: { spendingLimitCents: 1000n, durationSecs: ONE_DAY_DURATION } })
+
+  // @ts-expect-error tokenVersion is 2 or 3
+  await payments.x402.getX402AccessToken('123', 'a', { delegationConfig: { delegationId: 'd' }, tokenVersion: 4 })
+  // @ts-expect-error delegationConfig is required
+  await payments.x402.getX402AccessToken('123', 'a', {})
+  // @ts-expect-error tokenOptions (with delegationConfig) are required: nothing is sent without them
+  await payments.x402.getX402AccessToken('123')
+  // @ts-expect-error planId is a string
+  await payments.x402.getX402AccessToken(123, 'a', { delegationConfig: { delegationId: 'd' } })
+  // @ts-expect-error resource needs a url
+  await payments.x402.getX402AccessToken('123', 'a', { delegationConfig: { delegationId: 'd' }, resource: { description: 'x' } })
+
+  const paymentRequired: PaymentRequired = buildPaymentRequired('123', { endpoint: 'https://agent.example/tasks', agentId: 'a', httpVerb: 'POST' })
+  const verified: VerifyResult = await payments.facilitator.verifyPermissions({ paymentRequired, x402AccessToken: token, maxAmount: 1n })
+  const valid: boolean = verified.isValid
+  const reason: string | undefined = verified.invalidReason
+  const balance: PlanBalance | undefined = verified.agentRequest?.balance
+  await payments.facilitator.verifyPermissions({ paymentRequired, x402AccessToken: token, maxAmount: '1' })
+  await payments.facilitator.verifyPermissions({ paymentRequired, x402AccessToken: token, maxAmount: 1 })
+  // @ts-expect-error maxAmount is a bigint, number or decimal string
+  await payments.facilitator.verifyPermissions({ paymentRequired, x402AccessToken: token, maxAmount: true })
+  // @ts-expect-error the token is required
+  await payments.facilitator.verifyPermissions({ paymentRequired })
+
+  const settled: SettleResult = await payments.facilitator.settlePermissions({ paymentRequired, x402AccessToken: token, maxAmount: 2n, agentRequestId: 'r', batch: false, marginPercent: 0.5 })
+  const redeemed: string | undefined = settled.creditsRedeemed
+  const ok: boolean = settled.success
+  // @ts-expect-error batch is a boolean
+  await payments.facilitator.settlePermissions({ paymentRequired, x402AccessToken: token, batch: 'yes' })
+
+  const started: StartProcessingResult = await payments.requests.startProcessingRequest('agent-1', token, 'https://agent.example/tasks', 'POST', { credits: 2n })
+  const credits: string = started.balance.balance
+  const subscriber: boolean = started.balance.isSubscriber
+  await payments.requests.startProcessingRequest('agent-1', null, '/tasks', 'GET')
+  // @ts-expect-error url and httpVerb are required
+  await payments.requests.startProcessingRequest('agent-1', token)
+
+  const scheme: ResolvedScheme = await resolveScheme(payments, '123')
+  const name: Scheme = scheme.scheme
+  await payments.resolveScheme('123')
+  // @ts-expect-error the first argument is a Payments instance
+  await resolveScheme({}, '123')
+  void [valid, reason, balance, redeemed, ok, credits, subscriber, name]
+}
+
+// ---- plans -------------------------------------------------------------------------
+
+async function plans(): Promise<void> {
+  const free: PriceConfigResult = getFreePriceConfig()
+  const crypto = getCryptoPriceConfig(10n, RECEIVER, ZeroAddress)
+  getNativeTokenPriceConfig(1, RECEIVER)
+  getERC20PriceConfig('5', '0x036CbD53842c5426634e7929541eC2318f3dCF7e', RECEIVER)
+  const fiat = getFiatPriceConfig(1_000_000n, RECEIVER)
+  const amounts: string[] = fiat.amounts
+  const fixed: CreditsConfigResult = getFixedCreditsConfig(100n, 1n)
+  getDynamicCreditsConfig(100, 1, 5)
+  const month = getExpirableDurationConfig(ONE_MONTH_DURATION)
+  getNonExpirableDurationConfig()
+  const registered: { planId: string } = await payments.plans.registerCreditsPlan({ name: 'Plan', tags: ['a'] }, crypto, fixed)
+  await payments.plans.registerTimePlan({ name: 'Time' }, free, month)
+  await payments.plans.registerCreditsTrialPlan({ name: 'Trial' }, free, fixed)
+  await payments.plans.registerTimeTrialPlan({ name: 'Trial' }, free, month)
+  await payments.plans.registerPlan({ name: 'P' }, { amounts: [1n], receivers: [RECEIVER], isCrypto: true }, fixed, 'credits')
+  // The same helpers hang off payments.plans.
+  payments.plans.getFixedCreditsConfig(10n)
+
+  // @ts-expect-error a plan needs a name
+  await payments.plans.registerCreditsPlan({ description: 'no name' }, free, fixed)
+  // @ts-expect-error accessLimit is "credits" or "time"
+  await payments.plans.registerPlan({ name: 'P' }, free, fixed, 'forever')
+  // @ts-expect-error amounts are bigints, numbers or strings
+  getCryptoPriceConfig(true, RECEIVER)
+  // @ts-expect-error the receiver is required
+  getFiatPriceConfig(1_000_000n)
+
+  const plan: JsonObject = await payments.plans.getPlan(registered.planId)
+  const planName: JsonValue | undefined = plan['metadata']
+  await payments.plans.getPlans({ page: 1, offset: 10, sortBy: 'created', sortOrder: 'asc' })
+  // @ts-expect-error sortOrder is asc or desc
+  await payments.plans.getPlans({ sortOrder: 'up' })
+  const balance: PlanBalance = await payments.plans.getPlanBalance('1')
+  const credits: string = balance.balance
+  await payments.plans.getPlanBalance('1', '0xholder')
+  const order = await payments.plans.orderPlan('1')
+  const success: boolean = order.success
+  const checkout = await payments.plans.orderFiatPlan('1')
+  const link: string = checkout.result.checkoutLink
+  void [amounts, planName, credits, success, link]
+}
+
+// ---- agents and delegations --------------------------------------------------------------
+
+async function agentsAndDelegations(): Promise<void> {
+  const { agentId }: { agentId: string } = await payments.agents.registerAgent(
+    { name: 'Agent', description: 'd' },
+    { endpoints: [{ POST: 'https://agent.example/tasks/:id' }, { GET: 'https://agent.example/items' }], agentDefinitionUrl: 'https://agent.example/openapi.json' },
+    ['123'],
+  )
+  await payments.agents.registerAgent({ name: 'Minimal' }, undefined, [])
+  const both = await payments.agents.registerAgentAndPlan({ name: 'A' }, undefined, { name: 'P' }, getFreePriceConfig(), getFixedCreditsConfig(1n), 'credits')
+  const ids: [string, string, string | undefined] = [both.agentId, both.planId, both.txHash]
+  await payments.agents.getAgent(agentId)
+  await payments.agents.getAgentPlans(agentId)
+  // @ts-expect-error endpoint methods are HTTP verbs
+  await payments.agents.registerAgent({ name: 'A' }, { endpoints: [{ FETCH: 'https://agent.example/' }] }, ['1'])
+  // @ts-expect-error paymentPlans is a list
+  await payments.agents.registerAgent({ name: 'A' }, undefined, '123')
+
+  const created = await payments.delegation.createDelegation({ provider: 'erc4337', spendingLimitCents: 1000, durationSecs: 3600n })
+  const delegationId: string = created.delegationId
+  await payments.delegation.createDelegation({ provider: 'stripe', providerPaymentMethodId: 'pm_1', spendingLimitCents: '500', durationSecs: 60, currency: 'eur', maxTransactions: 5 })
+  // @ts-expect-error unknown provider
+  await payments.delegation.createDelegation({ provider: 'paypal', spendingLimitCents: 1, durationSecs: 1 })
+  // @ts-expect-error spendingLimitCents is required
+  await payments.delegation.createDelegation({ provider: 'erc4337', durationSecs: 1 })
+  // @ts-expect-error unknown currency
+  await payments.delegation.createDelegation({ provider: 'erc4337', spendingLimitCents: 1, durationSecs: 1, currency: 'btc' })
+
+  const list: DelegationList = await payments.delegation.listDelegations({ accessible: true })
+  const first: Delegation | undefined = list.delegations[0]
+  const total: number = list.totalResults
+  const methods: PaymentMethod[] = await payments.delegation.listPaymentMethods({ provider: 'stripe' })
+  const brand: string | undefined = methods[0]?.brand
+  void [ids, delegationId, first, total, brand]
+}
+
+// ---- codecs -------------------------------------------------------------------------------
+
+function codecs(input: unknown): void {
+  const decoded: X402AccessToken | null = decodeAccessToken(input)
+  // @ts-expect-error the result may be null
+  decodeAccessToken(input).accepted
+  const planId: string | undefined = decoded?.accepted?.planId
+  const attempt = tryDecodeAccessToken(input)
+  if (attempt.ok) {
+    const token: X402AccessToken = attempt.token
+    void token
+  } else {
+    const why: TokenDecodeFailure = attempt.reason
+    const message: string = attempt.message
+    // @ts-expect-error a failed decode has no token
+    attempt.token
+    void [why, message]
+  }
+  const encoded: string = encodeAccessToken({ x402Version: 2, accepted: { scheme: 'nvm:erc4337', network: 'eip155:84532', planId: '1' } })
+  const many: PaymentRequired = buildPaymentRequiredForPlans(['1', '2'], { endpoint: '/t' })
+  // @ts-expect-error planIds is a list
+  buildPaymentRequiredForPlans('1')
+  const header: string = encodePaymentHeader(many)
+  const back: JsonObject = decodePaymentHeader(header)
+  // @ts-expect-error the header is a string
+  decodePaymentHeader(5)
+  const shown: string = redactToken(encoded)
+  // @ts-expect-error the secret is a string
+  redactToken(5)
+  const zero: '0x0000000000000000000000000000000000000000' = ZeroAddress
+  const day: bigint = ONE_DAY_DURATION
+  void [planId, back, shown, zero, day]
+}
+
+// ---- errors -------------------------------------------------------------------------------
+
+function errors(error: unknown): void {
+  if (error instanceof PaymentsError) {
+    const code: PaymentsErrorCode | string = error.code
+    const retryable: boolean = error.retryable
+    const status: number | undefined = error.httpStatus
+    const hint: string | undefined = error.hint
+    const name: 'PaymentsError' = error.name
+    const base: Error = error
+    // @ts-expect-error read-only
+    error.code = 'x'
+    void [code, retryable, status, hint, name, base]
+  }
+  const made = new PaymentsError({ code: 'validation', message: 'planId is required' })
+  const backend = new PaymentsError({ code: 'BCK.X402.0013', message: 'Delegation expired', httpStatus: 402, hint: 'Create a new delegation', retryable: false })
+  // @ts-expect-error it is built from {code, message, ...}, not a message string
+  new PaymentsError('planId is required')
+  void [made, backend]
+}
+
+// ---- the paying client ---------------------------------------------------------------------
+
+async function paying(): Promise<void> {
+  const { response, paymentResponse } = await fetchWithPayment('https://agent.example/tasks', { method: 'POST' }, { payments, planIds: ['1'] })
+  const status: number = response.status
+  const receipt: SettleResult | null = paymentResponse
+  await payments.fetch('https://agent.example/tasks')
+  // @ts-expect-error fetchWithPayment needs the client in its options
+  await fetchWithPayment('https://agent.example/tasks', undefined, { planIds: ['1'] })
+  void [status, receipt]
+}
+
+export { x402, plans, agentsAndDelegations, codecs, errors, paying, environment, backendUrl, account, accountRequired }
