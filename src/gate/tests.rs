@@ -585,7 +585,13 @@ fn a_failed_settle_withholds_the_paid_body() {
         (failed["success"].as_bool(), failed["errorReason"].as_str()),
         (Some(false), Some("insufficient_credits"))
     );
-    assert!(header(&out["response"]["headers"], "payment-required").is_some());
+    let required =
+        decode_payment_header(header(&out["response"]["headers"], "payment-required").unwrap())
+            .unwrap();
+    assert_eq!(
+        required["error"], "insufficient_credits",
+        "the PaymentRequired says why, like every other 402"
+    );
     // A settle refused with an envelope (single-use token reused) fails closed the same way.
     p.transport().json(
         "POST",

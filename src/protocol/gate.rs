@@ -482,20 +482,11 @@ impl GateConfig {
                 ),
             }
         }
-        let mut pr = pr.ok_or_else(|| Error::validation("a paid route needs at least one plan"))?;
-        if let (Some(reason), Some(o)) = (error, pr.as_object_mut()) {
-            // `error` goes right after x402Version, as in the spec's examples.
-            let mut ordered = Object::new();
-            for (k, v) in std::mem::take(o) {
-                let is_version = k == "x402Version";
-                ordered.insert(k, v);
-                if is_version {
-                    ordered.insert("error".into(), Value::from(reason));
-                }
-            }
-            *o = ordered;
-        }
-        Ok(pr)
+        let pr = pr.ok_or_else(|| Error::validation("a paid route needs at least one plan"))?;
+        Ok(match error {
+            Some(reason) => with_error(&pr, reason),
+            None => pr,
+        })
     }
 
     /// The checks a token must pass before the backend is asked. Returns the
@@ -616,7 +607,8 @@ impl GateConfig {
     }
 
     /// 402 after a failed settle: the paid body is not delivered; the failed
-    /// settle result travels in `payment-response`.
+    /// settle result travels in `payment-response`, and the PaymentRequired
+    /// says why, like every other 402.
     pub fn settle_failed_answer(
         &self,
         req: &GateRequest,
@@ -625,7 +617,7 @@ impl GateConfig {
         message: &str,
     ) -> Result<Answer> {
         Ok(self
-            .payment_required_answer(req, payment_required, message)?
+            .payment_required_answer(req, &with_error(payment_required, message), message)?
             .with("payment-response", encode_payment_header(settlement)?))
     }
 
@@ -645,6 +637,22 @@ impl GateConfig {
         out.extend(self.cors_headers(req));
         Ok(out)
     }
+}
+
+/// The PaymentRequired with `error` set to `reason`, right after
+/// `x402Version` as in the spec's examples (replacing any earlier one).
+fn with_error(payment_required: &Value, reason: &str) -> Value {
+    let Some(o) = payment_required.as_object() else {
+        return payment_required.clone();
+    };
+    let mut ordered = Object::new();
+    for (k, v) in o.iter().filter(|(k, _)| *k != "error") {
+        ordered.insert(k.clone(), v.clone());
+        if k == "x402Version" {
+            ordered.insert("error".into(), Value::from(reason));
+        }
+    }
+    Value::Object(ordered)
 }
 
 /// Whether a v3 token's bound URL is this request's: same host and port (when
