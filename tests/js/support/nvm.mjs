@@ -1,8 +1,11 @@
 // Test support for the Node tests of the built package: API keys, a recording
-// backend per test, exact request assertions and PaymentsError checks.
+// backend per test, exact request assertions, PaymentsError checks, and a
+// live nvm-local with fresh accounts.
 import assert from 'node:assert/strict'
+import { existsSync } from 'node:fs'
+import { join } from 'node:path'
 import { Payments, PaymentsError } from 'nvm-x402'
-import { startRecorder } from './servers.mjs'
+import { ROOT, startNvmLocal, startRecorder } from './servers.mjs'
 
 /** Unpadded base64url of the compact JSON of `value`. */
 export const b64url = (value) => Buffer.from(JSON.stringify(value)).toString('base64url')
@@ -75,6 +78,7 @@ export function assertPaymentsError(error, fields = {}) {
   assert.equal(typeof error.message, 'string')
   assert.ok(error.message.length > 0)
   assert.equal(typeof error.retryable, 'boolean')
+  assertSaidOnce(error.hint ? `${error.message}. ${error.hint}` : error.message)
   for (const [name, value] of Object.entries(fields)) {
     if (value instanceof RegExp) assert.match(error[name], value, name)
     else assert.deepEqual(error[name], value, name)
@@ -109,5 +113,29 @@ export function assertNoSecrets(error, ...secrets) {
   }
 }
 
+/** Asserts no sentence of `message` is said twice ("Delegation expired. Delegation expired"). */
+export function assertSaidOnce(message) {
+  const sentences = message.split(/(?<=[.!?;])\s+/).map((s) => s.replace(/[.!?;]+$/, '').trim().toLowerCase()).filter(Boolean)
+  assert.deepEqual(sentences, [...new Set(sentences)], `said twice: ${message}`)
+}
+
 /** Counts how many times `needle` occurs in `text`. */
 export const occurrences = (text, needle) => text.split(needle).length - 1
+
+/** Whether nvm-local is built (`scripts/build.sh --all`). */
+export const NVM_LOCAL_BUILT = existsSync(join(ROOT, 'target/release/nvm-local'))
+
+/** A live nvm-local (in memory, free port) for one test, stopped when it ends. */
+export async function liveBackendFor(t) {
+  const live = await startNvmLocal()
+  t.after(() => live.stop())
+  return live
+}
+
+/** A new account on a live nvm-local: `{name, address, apiKey, payments}`. */
+export async function liveAccount(live, name) {
+  const response = await fetch(`${live.url}local/v1/accounts`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name }) })
+  assert.ok(response.ok, `creating account ${name}: HTTP ${response.status}`)
+  const account = await response.json()
+  return { ...account, payments: Payments.getInstance({ nvmApiKey: account.apiKey, backendUrl: live.url }) }
+}
