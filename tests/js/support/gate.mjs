@@ -7,6 +7,7 @@
 import http from 'node:http'
 import assert from 'node:assert/strict'
 import { Payments } from 'nvm-x402'
+import { startRecorder } from './servers.mjs'
 
 /** The backend paths the gate calls. */
 export const VERIFY = '/api/v1/x402/verify'
@@ -21,104 +22,71 @@ const parse = (text) => {
   }
 }
 
-/** Writes a scripted answer (`{status, json}` or `{status, body, headers}`). */
-function answerWith(res, answer) {
-  const headers = { ...(answer.headers ?? {}) }
-  let body = answer.body ?? ''
-  if (answer.json !== undefined) {
-    body = JSON.stringify(answer.json)
-    headers['content-type'] ??= 'application/json'
-  }
-  res.writeHead(answer.status ?? 200, headers)
-  res.end(body)
-  return { status: answer.status ?? 200, body }
-}
+/** Headers that belong to one hop, not to the request being forwarded. */
+const HOP_HEADERS = new Set(['host', 'connection', 'keep-alive', 'content-length', 'transfer-encoding'])
 
 /**
- * A forward proxy to `target` that records every call: `{method, path, json,
- * status, responseJson}` in arrival order. `intercept(method, path, hook)`
+ * A forward proxy to `target`, built on `startRecorder`: every call is
+ * recorded (`{method, path, json, ...}`, in arrival order) and completed with
+ * the answer's `status` and `responseJson`. `intercept(method, path, hook)`
  * runs `hook(call)` first (last registered wins; `*` matches any); the hook
  * may wait (to hold a call back) and returns nothing to forward the call, or
- * an answer instead of forwarding it: `{status, json}`, `{status, body,
- * headers}`, `{hang: true}` (never answered; dropped on close) or `{destroy:
- * true}` (the connection is dropped). `waitFor(predicate)` resolves once
- * `predicate(calls)` holds, checked whenever a call is answered.
+ * one of the recorder's answers instead (`{status, json}`, `{status, body,
+ * headers}`, `{hang: true}`, `{destroy: true}`). `waitFor(predicate)`
+ * resolves once `predicate(calls)` holds, checked whenever a call is answered.
  */
 export async function startCountingProxy(target) {
-  const upstream = new URL(target)
-  const agent = new http.Agent({ keepAlive: true })
-  const calls = []
-  const hooks = []
+  const recorder = await startRecorder()
   let waiters = []
-  const settled = () => {
-    waiters = waiters.filter((w) => !(w.predicate(calls) && (w.resolve(), true)))
+  const check = () => {
+    waiters = waiters.filter((w) => !(w.predicate(recorder.requests) && (w.resolve(), true)))
   }
-  const server = http.createServer(async (req, res) => {
-    const chunks = []
-    for await (const chunk of req) chunks.push(chunk)
-    const body = Buffer.concat(chunks)
-    const call = { method: req.method, url: req.url, path: req.url.split('?')[0], json: parse(body.toString('utf8')), status: undefined, responseJson: undefined }
-    calls.push(call)
-    const hook = hooks.findLast((h) => (h.method === '*' || h.method === req.method) && (h.path === '*' || h.path === call.path))
-    const answer = hook ? await hook.run(call) : undefined
-    if (answer?.hang) return
-    if (answer?.destroy) {
-      req.socket.destroy()
-      call.status = 'destroyed'
-      settled()
-      return
+  const answered = (call, status, responseJson) => {
+    Object.assign(call, { status, responseJson })
+    check()
+  }
+  const forward = async (call) => {
+    const headers = Object.entries(call.headers).filter(([name]) => !HOP_HEADERS.has(name))
+    let response, body
+    try {
+      response = await fetch(new URL(call.url.slice(1), target), { method: call.method, headers, body: call.body || undefined })
+      body = await response.text()
+    } catch (error) {
+      answered(call, `unreachable: ${error.message}`, undefined)
+      return { destroy: true }
     }
-    if (answer) {
-      const { status, body: sent } = answerWith(res, answer)
-      Object.assign(call, { status, responseJson: parse(sent) })
-      settled()
-      return
-    }
-    const headers = { ...req.headers, host: upstream.host }
-    const forwarded = http.request({ host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers, agent }, async (up) => {
-      const parts = []
-      for await (const part of up) parts.push(part)
-      const text = Buffer.concat(parts)
-      res.writeHead(up.statusCode, up.headers)
-      res.end(text)
-      Object.assign(call, { status: up.statusCode, responseJson: parse(text.toString('utf8')) })
-      settled()
-    })
-    forwarded.on('error', (error) => {
-      call.status = `error: ${error.message}`
-      res.destroy()
-      settled()
-    })
-    forwarded.end(body)
-  })
-  await new Promise((ok) => server.listen(0, '127.0.0.1', ok))
+    answered(call, response.status, parse(body))
+    return { status: response.status, body, headers: { 'content-type': response.headers.get('content-type') ?? 'text/plain' } }
+  }
+  const forwardEverything = () => recorder.respond('*', '*', forward)
+  forwardEverything()
   return {
-    url: `http://127.0.0.1:${server.address().port}/`,
-    calls,
+    url: recorder.url,
+    calls: recorder.requests,
     /** `"METHOD /path"` of every call so far, in arrival order. */
-    seen: () => calls.map((c) => `${c.method} ${c.path}`),
+    seen: () => recorder.requests.map((c) => `${c.method} ${c.path}`),
     /** The calls to `path` (any method). */
-    callsTo: (path) => calls.filter((c) => c.path === path),
+    callsTo: (path) => recorder.requests.filter((c) => c.path === path),
     intercept(method, path, hook) {
-      hooks.push({ method, path, run: typeof hook === 'function' ? hook : () => hook })
+      recorder.respond(method, path, async (call) => {
+        const answer = await (typeof hook === 'function' ? hook(call) : hook)
+        if (!answer) return forward(call)
+        if (!answer.hang) answered(call, answer.destroy ? 'destroyed' : (answer.status ?? 200), answer.json ?? parse(answer.body))
+        return answer
+      })
     },
     waitFor(predicate) {
       return new Promise((resolve) => {
         waiters.push({ predicate, resolve })
-        settled()
+        check()
       })
     },
     /** Forgets the calls and the intercepts. */
     reset() {
-      calls.length = 0
-      hooks.length = 0
+      recorder.reset()
+      forwardEverything()
     },
-    close: () =>
-      new Promise((ok) => {
-        server.close(ok)
-        server.closeAllConnections()
-        agent.destroy()
-      }),
+    close: recorder.close,
   }
 }
 
