@@ -162,6 +162,22 @@ test('an injected fetch may return any Response-like object ({status, text()})',
   ])
 })
 
+test('an injected fetch gets an AbortSignal for timeoutMs; a fetch that honours it yields timeout', async (t) => {
+  // AbortSignal.timeout's timer does not keep Node alive, and this fake fetch has no socket that would.
+  const alive = setInterval(() => {}, 60_000)
+  t.after(() => clearInterval(alive))
+  const timeoutMs = 30
+  const payments = Payments.getInstance({
+    nvmApiKey: KEY,
+    timeoutMs,
+    fetch: (url, init) => {
+      if (!(init.signal instanceof AbortSignal)) return Promise.reject(new Error('no AbortSignal in init'))
+      return new Promise((ok, fail) => init.signal.addEventListener('abort', () => fail(init.signal.reason)))
+    },
+  })
+  await paymentsError(payments.plans.getPlan('1'), { code: 'timeout', retryable: true, message: new RegExp(`${timeoutMs} ms`) })
+})
+
 test('fetch must be a function', async () => {
   await paymentsError(() => Payments.getInstance({ nvmApiKey: KEY, fetch: 'fetch' }), { code: 'validation', message: /fetch/ })
 })
