@@ -174,7 +174,8 @@ export async function startNvmLocal({ args = [] } = {}) {
   return { url, world, stop: proc.stop }
 }
 
-const WRANGLER_ENV = {
+/** The environment that keeps wrangler offline and quiet (see shared/toolchain.md). */
+export const WRANGLER_ENV = {
   WRANGLER_SEND_METRICS: 'false',
   WRANGLER_SEND_ERROR_REPORTS: 'false',
   WRANGLER_HIDE_BANNER: 'true',
