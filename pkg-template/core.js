@@ -175,6 +175,14 @@ export class Paywall {
 
 // ---- the paying client: moves Request/Response objects; Rust decides each attempt ----
 
+function withTimeout(promise, ms) {
+  let timer
+  const expired = new Promise((_, reject) => {
+    timer = setTimeout(() => reject(new DOMException(`No answer within ${ms} ms`, 'TimeoutError')), ms)
+  })
+  return Promise.race([promise, expired]).finally(() => clearTimeout(timer))
+}
+
 /** Sends one request to an agent; a failure to reach it is a PaymentsError (`network_error`), like backend calls. */
 async function agentFetch(fetchImpl, request) {
   try {
@@ -230,14 +238,18 @@ export class Payments {
     if (fetch !== undefined && typeof fetch !== 'function') {
       throw new PaymentsError({ code: 'validation', message: 'options.fetch must be a function' })
     }
+    // An injected fetch may ignore the AbortSignal the core passes: race it against the time limit too.
+    let timeoutMs
+    const backendFetch = fetch && ((url, init) => withTimeout(fetch(url, init), timeoutMs))
     let core
     try {
-      core = new NvmCore(toJson(rest), fetch)
+      core = new NvmCore(toJson(rest), backendFetch)
     } catch (error) {
       throw rethrow(error)
     }
     cores.set(this, core)
     const info = JSON.parse(core.info())
+    timeoutMs = info.timeoutMs
     this.environment = info.environment
     this.backendUrl = info.backendUrl
     this.accountAddress = info.accountAddress ?? undefined

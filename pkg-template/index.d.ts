@@ -487,7 +487,7 @@ export interface FacilitatorAPI {
 }
 
 export interface RequestsAPI {
-  /** Builds the PaymentRequired for `url`/`httpVerb` and verifies the token against it, in one backend call. */
+  /** Builds the PaymentRequired for `url`/`httpVerb` and verifies the token against it: one verify call (plus a balance lookup when the backend's answer carries no balance). */
   startProcessingRequest(agentId: string, accessToken: string | null | undefined, url: string, httpVerb: string, options?: StartProcessingOptions): Promise<StartProcessingResult>
 }
 

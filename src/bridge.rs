@@ -193,13 +193,7 @@ fn prepare<T: Transport>(p: &Payments<T>, method: &str, a: &Args) -> Result<Call
         "agents.getAgent" => agents::get_agent(cfg, &a.id(0, "agentId")?),
         "agents.getAgentPlans" => agents::get_agent_plans(cfg, &a.id(0, "agentId")?),
         "delegation.createDelegation" => delegation::create_delegation(cfg, arg(0)),
-        "delegation.listDelegations" => delegation::list_delegations(
-            cfg,
-            arg(0)
-                .get("accessible")
-                .and_then(Value::as_bool)
-                .unwrap_or(false),
-        ),
+        "delegation.listDelegations" => delegation::list_delegations(cfg, arg(0)),
         "delegation.listPaymentMethods" => delegation::list_payment_methods(cfg, arg(0)),
         _ => Err(Error::validation(format!("unknown method \"{method}\""))),
     }

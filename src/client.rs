@@ -549,7 +549,7 @@ async fn reusable_delegation<T: Transport>(
     provider: &str,
     card: Option<&str>,
 ) -> Result<Option<String>> {
-    let list = p.list_delegations(false).await?;
+    let list = p.list_delegations(&Value::Null).await?;
     let found = list
         .get("delegations")
         .and_then(Value::as_array)

@@ -357,8 +357,8 @@ impl<T: Transport> Payments<T> {
     }
 
     /// `delegation.listDelegations({accessible?})`.
-    pub async fn list_delegations(&self, accessible: bool) -> Result<Value> {
-        self.execute(delegation::list_delegations(&self.config, accessible)?)
+    pub async fn list_delegations(&self, options: &Value) -> Result<Value> {
+        self.execute(delegation::list_delegations(&self.config, options)?)
             .await
     }
 

@@ -75,7 +75,7 @@ fn full_flow_with_the_payments_client() {
     ))
     .unwrap();
     let delegation_id = delegation["delegationId"].as_str().unwrap().to_owned();
-    let listed = block_on(subscriber.list_delegations(false)).unwrap();
+    let listed = block_on(subscriber.list_delegations(&serde_json::Value::Null)).unwrap();
     assert_eq!(
         listed["delegations"][0]["delegationId"],
         delegation_id.as_str()
@@ -128,7 +128,7 @@ fn full_flow_with_the_payments_client() {
     // A v2 token settles again; the delegation counts both settles.
     let again = block_on(builder.settle_permissions(&settle)).unwrap();
     assert_eq!(again["remainingBalance"], "1");
-    let listed = block_on(subscriber.list_delegations(false)).unwrap();
+    let listed = block_on(subscriber.list_delegations(&serde_json::Value::Null)).unwrap();
     assert_eq!(listed["delegations"][0]["transactionCount"], 2);
 
     // The builder's plan list has the plan; the subscriber's doesn't.

@@ -149,7 +149,12 @@ fn parse_created(response: HttpResponse) -> Result<Value> {
 
 /// `GET api/v1/delegation[?accessible=true]`, normalised to
 /// `{delegations, totalResults, page, offset}` whichever shape the backend sent.
-pub fn list_delegations(cfg: &ClientConfig, accessible: bool) -> Result<Call<Value>> {
+/// `options`: `{accessible?}` or `null`.
+pub fn list_delegations(cfg: &ClientConfig, options: &Value) -> Result<Call<Value>> {
+    let accessible = match json::opt_object(Some(options), "options")? {
+        Some(o) => json::opt_bool(o, "accessible", "options")?.unwrap_or(false),
+        None => false,
+    };
     let path = format!(
         "api/v1/delegation{}",
         query(&[("accessible", accessible.then(|| "true".to_owned()))])
@@ -293,6 +298,26 @@ mod tests {
                 "{bad}"
             );
         }
+    }
+
+    #[test]
+    fn list_options_are_checked() {
+        let call = list_delegations(&cfg(), &json!({"accessible": true})).unwrap();
+        assert!(call
+            .request
+            .url
+            .ends_with("/api/v1/delegation?accessible=true"));
+        assert!(list_delegations(&cfg(), &Value::Null)
+            .unwrap()
+            .request
+            .url
+            .ends_with("/api/v1/delegation"));
+        assert_eq!(
+            list_delegations(&cfg(), &json!({"accessible": "yes"}))
+                .unwrap_err()
+                .code(),
+            "validation"
+        );
     }
 
     #[test]

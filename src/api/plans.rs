@@ -194,13 +194,9 @@ pub fn check_address(what: &str, address: &str) -> Result<()> {
     if ok {
         return Ok(());
     }
-    let shown = if address.chars().count() <= 42 {
-        format!("\"{address}\"")
-    } else {
-        crate::protocol::redact::redact(address)
-    };
     Err(Error::validation(format!(
-        "{what} {shown} is not a valid Ethereum address"
+        "{what} {} is not a valid Ethereum address",
+        crate::protocol::redact::quote_input(address)
     )))
 }
 

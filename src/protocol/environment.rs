@@ -4,6 +4,7 @@
 
 use super::api_key::ApiKey;
 use super::json;
+use super::redact::quote_input;
 use super::url::{self, may_carry_secrets};
 use crate::error::{Error, Result};
 
@@ -180,19 +181,19 @@ impl ClientConfig {
             return Err(Error::validation("Nevermined API Key is required"));
         }
         let api_key = ApiKey::parse(raw)?;
-        let from_option = match options.environment.as_deref() {
-            None | Some("") => None,
-            Some(name) => Some(Environment::from_name(name).ok_or_else(|| {
-                Error::validation(format!(
-                    "Unknown environment \"{name}\"; expected one of sandbox, live, staging_sandbox, staging_live, local, custom"
-                ))
-            })?),
+        // A recognised key prefix wins; the option is only read (and checked) when it doesn't.
+        let environment = match api_key.prefix().and_then(Environment::from_key_prefix) {
+            Some(env) => env,
+            None => match options.environment.as_deref().map(str::trim).filter(|e| !e.is_empty()) {
+                None => Environment::Custom,
+                Some(name) => Environment::from_name(name).ok_or_else(|| {
+                    Error::validation(format!(
+                        "Unknown environment {}; expected one of sandbox, live, staging_sandbox, staging_live, local, custom",
+                        quote_input(name)
+                    ))
+                })?,
+            },
         };
-        let environment = api_key
-            .prefix()
-            .and_then(Environment::from_key_prefix)
-            .or(from_option)
-            .unwrap_or(Environment::Custom);
         let base = match options.backend_url.as_deref().map(str::trim).filter(|u| !u.is_empty()) {
             Some(url) => url.to_owned(),
             None => environment
@@ -200,15 +201,15 @@ impl ClientConfig {
                 .ok_or_else(|| Error::validation("backendUrl is required for the custom environment (for the local backend use a local: key or backendUrl: \"http://127.0.0.1:3001\")"))?
                 .to_owned(),
         };
-        let parts = url::split(&base).ok_or_else(|| {
+        let not_http = || {
             Error::validation(format!(
-                "backendUrl \"{base}\" is not an absolute http(s) URL"
+                "backendUrl {} is not an absolute http(s) URL",
+                quote_input(&base)
             ))
-        })?;
+        };
+        let parts = url::split(&base).ok_or_else(not_http)?;
         if parts.scheme != "http" && parts.scheme != "https" {
-            return Err(Error::validation(format!(
-                "backendUrl \"{base}\" is not an absolute http(s) URL"
-            )));
+            return Err(not_http());
         }
         if !may_carry_secrets(&base) {
             return Err(Error::InsecureTransport(format!(
@@ -293,7 +294,25 @@ mod tests {
         assert!(cfg(&key("nvm"), Some("mars"), None)
             .unwrap_err()
             .to_string()
-            .contains("Unknown environment"));
+            .contains("Unknown environment \"mars\""));
+        // A recognised prefix wins, so a bad option is not even read.
+        assert_eq!(
+            cfg(&key("sandbox"), Some("mars"), None)
+                .unwrap()
+                .environment,
+            Environment::Sandbox
+        );
+        // A key pasted into the wrong option is not echoed whole.
+        for err in [
+            cfg(&key("nvm"), Some(&key("sandbox")), None).unwrap_err(),
+            cfg(&key("nvm"), None, Some(&key("sandbox"))).unwrap_err(),
+        ] {
+            assert!(
+                !err.to_string()
+                    .contains("eyJzdWIiOiIweGFiYyIsIm8xMXkiOiJ4In0"),
+                "{err}"
+            );
+        }
     }
 
     #[test]

@@ -18,6 +18,23 @@ pub fn redact(secret: &str) -> String {
     format!("{head}…{tail}")
 }
 
+/// Shows a caller's input in an error message: quoted when it is short, else
+/// redacted — a long value in the wrong place may be a secret (an API key or
+/// token passed as the wrong argument).
+///
+/// ```
+/// use nvm_x402::protocol::redact::quote_input;
+/// assert_eq!(quote_input("mars"), "\"mars\"");
+/// assert_eq!(quote_input("sandbox:eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIweGFiYyJ9.c2ln"), "sandbo…c2ln");
+/// ```
+pub fn quote_input(value: &str) -> String {
+    if value.chars().count() <= 42 {
+        format!("\"{value}\"")
+    } else {
+        redact(value)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::redact;

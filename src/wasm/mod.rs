@@ -50,13 +50,14 @@ impl NvmCore {
         build().map_err(thrown)
     }
 
-    /// `{environment, backendUrl, accountAddress}`.
+    /// `{environment, backendUrl, accountAddress, timeoutMs}`.
     pub fn info(&self) -> String {
         let cfg = self.payments.config();
         serde_json::json!({
             "environment": cfg.environment.name(),
             "backendUrl": cfg.backend_url,
             "accountAddress": cfg.api_key.subject(),
+            "timeoutMs": cfg.timeout_ms,
         })
         .to_string()
     }

@@ -178,6 +178,19 @@ test('an injected fetch gets an AbortSignal for timeoutMs; a fetch that honours 
   await paymentsError(payments.plans.getPlan('1'), { code: 'timeout', retryable: true, message: new RegExp(`${timeoutMs} ms`) })
 })
 
+test('an injected fetch that ignores the AbortSignal still times out after timeoutMs', async () => {
+  const timeoutMs = 30
+  let settled = false
+  const payments = Payments.getInstance({
+    nvmApiKey: KEY,
+    timeoutMs,
+    // Answers only long after the limit, whatever the signal says.
+    fetch: () => new Promise((ok) => setTimeout(() => { settled = true; ok(new Response('{}')) }, timeoutMs * 20)),
+  })
+  await paymentsError(payments.plans.getPlan('1'), { code: 'timeout', retryable: true, message: new RegExp(`${timeoutMs} ms`) })
+  assert.equal(settled, false, 'the call gave up before the fetch answered')
+})
+
 test('fetch must be a function', async () => {
   await paymentsError(() => Payments.getInstance({ nvmApiKey: KEY, fetch: 'fetch' }), { code: 'validation', message: /fetch/ })
 })
