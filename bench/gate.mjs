@@ -1,0 +1,190 @@
+// The gate's cost on workerd, in one run: requests/s and workerd CPU per
+// request of one handler served ungated and behind the gate (pass-through,
+// 402s, paid, paid upfront), against a loopback backend that answers at once;
+// backend round trips per request; and the Worker example's bundle size.
+// Not a test: run it on demand (after scripts/build.sh):
+//   node bench/gate.mjs [--requests N] [--rounds R] [--clients C] [--warmup W]
+// Each scenario is warmed up first, then measured in R interleaved rounds of N
+// requests; the table shows the median round.
+import http from 'node:http'
+import { execFile, execSync } from 'node:child_process'
+import { readFile, readdir, mkdtemp, rm } from 'node:fs/promises'
+import { gzipSync } from 'node:zlib'
+import { tmpdir } from 'node:os'
+import { join, dirname } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { parseArgs, promisify } from 'node:util'
+import { ROOT, WRANGLER_ENV, startRecorder, startWrangler } from '../tests/js/support/servers.mjs'
+import { PLANS, SETTLE, VERIFY, offlineKey } from '../tests/js/support/gate.mjs'
+
+const { values: opts } = parseArgs({
+  options: {
+    requests: { type: 'string', default: '1000' },
+    rounds: { type: 'string', default: '3' },
+    clients: { type: 'string', default: '8' },
+    warmup: { type: 'string', default: '300' },
+  },
+})
+const REQUESTS = Number(opts.requests)
+const CLIENTS = Number(opts.clients)
+const WARMUP = Number(opts.warmup)
+const ROUNDS = Number(opts.rounds)
+
+const PLAN = '1234567890123456789012345678901234567890'
+const AGENT = 'bench-agent'
+const NETWORK = 'eip155:84532'
+const part = (value) => Buffer.from(JSON.stringify(value)).toString('base64url')
+const TOKEN = part({
+  x402Version: 2,
+  accepted: { scheme: 'nvm:erc4337', network: NETWORK, planId: PLAN, extra: { version: '1', agentId: AGENT } },
+  payload: { signature: `0x${'ab'.repeat(65)}`, authorization: { from: '0x00000000000000000000000000000000000000bb', sessionKeysProvider: 'zerodev', sessionKeys: [{ id: 'delegation', data: `0x${'cd'.repeat(32)}` }] } },
+  extensions: {},
+})
+
+// ---- an instant backend: canned plan, verify and settle answers -------------------------------
+const backend = await startRecorder()
+backend.respond('GET', `${PLANS}${PLAN}`, { json: { id: PLAN, registry: { price: { isCrypto: true } } } })
+backend.respond('POST', VERIFY, { json: { isValid: true, payer: '0xbb', network: NETWORK, agentRequestId: 'bench-request' } })
+backend.respond('POST', SETTLE, (call) => ({ json: { success: true, payer: '0xbb', transaction: '0x01', network: NETWORK, creditsRedeemed: call.json.maxAmount, remainingBalance: '1000000' } }))
+
+// ---- the workerd process and its CPU time ------------------------------------------------------
+const TICK_MS = 1000 / Number(execSync('getconf CLK_TCK').toString().trim())
+
+/** `{ppid, comm, ticks}` of a process (ticks: utime + stime, in clock ticks). */
+async function statOf(pid) {
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8')
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+  return { ppid: fields[1], comm: stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')), ticks: Number(fields[11]) + Number(fields[12]) }
+}
+
+/** The processes started by this one (wrangler's node and workerd), as `{pid: comm}`. */
+async function descendants() {
+  const all = {}
+  for (const pid of (await readdir('/proc')).filter((d) => /^\d+$/.test(d))) {
+    all[pid] = await statOf(pid).catch(() => undefined) // exited meanwhile
+  }
+  const mine = (pid) => {
+    for (let p = pid; all[p]; p = all[p].ppid) if (Number(all[p].ppid) === process.pid) return true
+    return false
+  }
+  return Object.fromEntries(Object.keys(all).filter((pid) => all[pid] && mine(pid)).map((pid) => [pid, all[pid].comm]))
+}
+
+/** CPU time (user + system) the processes used so far, in ms. */
+const cpuMs = async (pids) => (await Promise.all(pids.map((pid) => statOf(pid).catch(() => ({ ticks: 0 }))))).reduce((sum, s) => sum + s.ticks, 0) * TICK_MS
+
+// ---- the load: CLIENTS keep-alive clients sending REQUESTS requests ----------------------------
+const agent = new http.Agent({ keepAlive: true, maxSockets: CLIENTS })
+let worker, workerd, others // the Worker, and the pids of its workerd and of wrangler's other processes
+
+function send(path, token) {
+  const body = JSON.stringify({ prompt: 'how many characters and words are in this prompt' })
+  const headers = { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), ...(token ? { 'payment-signature': token } : {}) }
+  return new Promise((ok, fail) => {
+    const { hostname, port } = new URL(worker.url)
+    const req = http.request({ host: hostname, port, path, method: 'POST', headers, agent }, (res) => {
+      res.resume()
+      res.on('end', () => ok(res))
+    })
+    req.on('error', fail)
+    req.end(body)
+  })
+}
+
+async function drive(count, path, token) {
+  const statuses = {}
+  let sent = 0
+  await Promise.all(
+    Array.from({ length: CLIENTS }, async () => {
+      while (sent < count) {
+        sent++
+        const { statusCode } = await send(path, token)
+        statuses[statusCode] = (statuses[statusCode] ?? 0) + 1
+      }
+    }),
+  )
+  return statuses
+}
+
+const SCENARIOS = [
+  { name: 'ungated', path: '/plain/work', status: 200 },
+  { name: 'ungated + 2 backend trips by hand', path: '/plain/trips', token: TOKEN, status: 200 },
+  { name: 'gate pass-through (free route)', path: '/free/work', status: 200 },
+  { name: 'gated, no token (402)', path: '/paid/work', status: 402 },
+  { name: 'gated, malformed token (402)', path: '/paid/work', token: 'not-a-token', status: 402 },
+  { name: 'gated, paid (verify + settle)', path: '/paid/work', token: TOKEN, status: 200 },
+  { name: 'gated, paid upfront (settle)', path: '/upfront/work', token: TOKEN, status: 200 },
+]
+
+async function measure(s) {
+  const mark = backend.requests.length
+  const [cpu0, other0] = [await cpuMs(workerd), await cpuMs(others)]
+  const t0 = performance.now()
+  const statuses = await drive(REQUESTS, s.path, s.token)
+  const wall = performance.now() - t0
+  const [cpu, other] = [(await cpuMs(workerd)) - cpu0, (await cpuMs(others)) - other0]
+  if (statuses[s.status] !== REQUESTS) throw new Error(`${s.name}: expected ${REQUESTS} x ${s.status}, got ${JSON.stringify(statuses)}`)
+  const calls = backend.requests.slice(mark)
+  const kinds = [...new Set(calls.map((c) => c.path.split('/').pop().replace(PLAN, 'plan')))].join('+')
+  return { rps: (REQUESTS * 1000) / wall, cpu: cpu / REQUESTS, other: other / REQUESTS, trips: calls.length / REQUESTS, kinds }
+}
+
+const median = (values) => values.sort((a, b) => a - b)[Math.floor(values.length / 2)]
+const results = []
+try {
+  worker = await startWrangler({
+    cwd: join(dirname(fileURLToPath(import.meta.url)), 'gate-worker'),
+    vars: { NVM_API_KEY: offlineKey(), NVM_BACKEND_URL: backend.url, NVM_AGENT_ID: AGENT, NVM_PLAN_ID: PLAN },
+  })
+  const started = await descendants()
+  workerd = Object.keys(started).filter((pid) => started[pid].startsWith('workerd'))
+  others = Object.keys(started).filter((pid) => !workerd.includes(pid))
+  if (workerd.length === 0) throw new Error('no workerd process found under wrangler')
+  const probe = await fetch(`${worker.url}paid/work`, { method: 'POST', headers: { 'payment-signature': TOKEN }, body: '{"prompt":"x"}' })
+  if (probe.status !== 200 || !probe.headers.get('payment-response')) throw new Error(`the paid route does not pay: ${probe.status} ${await probe.text()}`)
+  for (const s of SCENARIOS) await drive(WARMUP, s.path, s.token)
+  const rounds = SCENARIOS.map(() => [])
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const [i, s] of SCENARIOS.entries()) rounds[i].push(await measure(s))
+  }
+  for (const [i, s] of SCENARIOS.entries()) {
+    const runs = rounds[i]
+    results.push({ ...s, ...runs[0], rps: median(runs.map((r) => r.rps)), cpu: median(runs.map((r) => r.cpu)), other: median(runs.map((r) => r.other)), trips: median(runs.map((r) => r.trips)) })
+  }
+} finally {
+  agent.destroy()
+  await worker?.stop()
+  await backend.close()
+}
+
+// ---- the Worker example's bundle, as wrangler would upload it ----------------------------------
+const out = await mkdtemp(join(tmpdir(), 'nvm-bundle-'))
+let bundle
+try {
+  const { stdout } = await promisify(execFile)(join(ROOT, 'node_modules/.bin/wrangler'), ['deploy', '--dry-run', '--outdir', out], { cwd: join(ROOT, 'examples/cloudflare-worker'), env: { ...process.env, ...WRANGLER_ENV } })
+  const files = (await readdir(out)).filter((f) => f.endsWith('.js') || f.endsWith('.wasm'))
+  bundle = { wrangler: stdout.match(/Total Upload: .*/)?.[0], files: [] }
+  for (const f of files.sort()) {
+    const bytes = await readFile(join(out, f))
+    bundle.files.push({ f: f.replace(/^[0-9a-f]{40}-/, ''), raw: bytes.length, gzip: gzipSync(bytes, { level: 9 }).length })
+  }
+} finally {
+  await rm(out, { recursive: true, force: true })
+}
+
+// ---- the report ---------------------------------------------------------------------------------
+const base = results[0].cpu
+const col = (text, width) => String(text).padStart(width)
+console.log(`\nworkerd (wrangler dev --local); per scenario ${WARMUP} warm-up requests, then the median of ${ROUNDS} interleaved rounds of ${REQUESTS}; ${CLIENTS} concurrent keep-alive clients; instant loopback backend`)
+console.log(`workerd CPU: user + system time of the workerd process (${workerd.length}) per request; wrangler's node processes (${others.length}) shown apart`)
+console.log(`${'scenario'.padEnd(36)}${col('req/s', 7)}${col('workerd CPU ms/req', 20)}${col('added ms/req', 14)}${col('node ms/req', 13)}${col('backend trips/req', 19)}  calls`)
+for (const r of results) {
+  console.log(`${r.name.padEnd(36)}${col(r.rps.toFixed(0), 7)}${col(r.cpu.toFixed(3), 20)}${col((r.cpu - base).toFixed(3), 14)}${col(r.other.toFixed(3), 13)}${col(r.trips.toFixed(2), 19)}  ${r.kinds || '-'}`)
+}
+console.log('targets: backend trips per paid request <= 2, 1 upfront, 0 for malformed tokens')
+const kib = (n) => `${(n / 1024).toFixed(1)} KiB`
+console.log(`\nexamples/cloudflare-worker bundle (wrangler deploy --dry-run):`)
+for (const { f, raw, gzip } of bundle.files) console.log(`  ${f.padEnd(26)}${col(kib(raw), 12)}  gzip -9 ${col(kib(gzip), 10)}`)
+const total = bundle.files.reduce((a, b) => a + b.gzip, 0)
+console.log(`  ${'total'.padEnd(26)}${col(kib(bundle.files.reduce((a, b) => a + b.raw, 0)), 12)}  gzip -9 ${col(kib(total), 10)}   (target <= 96 KiB: ${total <= 96 * 1024 ? 'met' : 'NOT met'})`)
+if (bundle.wrangler) console.log(`  wrangler says: ${bundle.wrangler}`)
