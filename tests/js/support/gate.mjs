@@ -90,6 +90,9 @@ export async function startCountingProxy(target) {
   }
 }
 
+/** The proxy's calls other than plan lookups (made once per plan, then cached), as `"METHOD /path"`. */
+export const paymentCalls = (proxy) => proxy.seen().filter((call) => !call.includes(PLANS))
+
 /** Holds every settle back until `count` verify calls have been answered (so all of them verify against the same balance). */
 export function holdSettlesUntilVerified(proxy, count) {
   const verified = proxy.waitFor((calls) => calls.filter((c) => c.path === VERIFY && c.status !== undefined).length >= count)
@@ -153,7 +156,7 @@ let accounts = 0
 /**
  * A new nvm-local account that bought `planId` once (unless `order: false`)
  * and holds an erc4337 delegation. `token(options)` mints an access token
- * (default: v2 for `planId` and `agentId`); `balance()` reads its balance of
+ * (default: v2 for `planId` and `agentId`; each is kept in `minted`); `balance()` reads its balance of
  * `planId` through the package; `topUp(min)` orders `planId` until the
  * balance is at least `min`.
  */
@@ -164,11 +167,14 @@ export async function newSubscriber(nvm, { planId, agentId, order = true }) {
   const payments = Payments.getInstance({ nvmApiKey: apiKey, backendUrl: nvm.url })
   if (order) assert.equal((await payments.plans.orderPlan(planId)).success, true)
   const { delegationId } = await payments.delegation.createDelegation({ provider: 'erc4337', spendingLimitCents: 1000, durationSecs: 3600 })
+  const minted = []
   return {
     address,
     payments,
+    minted,
     async token({ plan = planId, agent = agentId, delegation = delegationId, ...options } = {}) {
       const { accessToken } = await payments.x402.getX402AccessToken(plan, agent, { delegationConfig: { delegationId: delegation }, ...options })
+      minted.push(accessToken)
       return accessToken
     },
     async balance(plan = planId) {
@@ -193,4 +199,16 @@ export async function assertPaymentRequired(response, message) {
   assert.equal(required.error, body.message, 'the PaymentRequired carries the same reason')
   assert.equal(required.x402Version, 2)
   return { body, required }
+}
+
+/** Asserts that no token `subscribers` minted appears in `log` (the spec allows at most its first 6 and last 4 characters). */
+export function assertNoTokenLogged(log, subscribers) {
+  const tokens = subscribers.flatMap((s) => s.minted)
+  assert.ok(tokens.length > 0, 'tokens were minted')
+  for (const token of tokens) assert.ok(!log.includes(token.slice(6, -4)), 'a token appears in the log')
+}
+
+/** Stops servers and processes in order, skipping those a failed `before` never started. */
+export async function stopAll(...running) {
+  for (const one of running) await (one?.stop ?? one?.close)?.call(one)
 }

@@ -13,6 +13,7 @@ import {
   PLANS,
   SETTLE,
   VERIFY,
+  assertNoTokenLogged,
   assertPaymentRequired,
   decodeHeader,
   decodeToken,
@@ -21,8 +22,10 @@ import {
   jsonOf,
   newSubscriber,
   offlineKey,
+  paymentCalls,
   rawRequest,
   startCountingProxy,
+  stopAll,
 } from '../support/gate.mjs'
 
 const EXAMPLE = join(ROOT, 'examples/cloudflare-worker')
@@ -37,11 +40,14 @@ const askOf =
   (token, { headers = {}, body = JSON.stringify({ prompt: 'count these words' }) } = {}) =>
     fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...(token ? { 'payment-signature': token } : {}), ...headers }, body })
 
-/** Backend calls other than the plan lookup (which is made once, then cached). */
-const paymentCalls = (proxy) => proxy.seen().filter((call) => !call.includes(PLANS))
-
 describe('the Worker example on workerd, paid through nvm-local', () => {
   let nvm, proxy, worker, world, tasks, ask, subscriber
+  const subscribers = [] // every subscriber of this Worker, for the logging check at the end
+  const subscribe = async () => {
+    const one = await newSubscriber(nvm, { planId: world.plans.free.planId, agentId: world.agent.agentId })
+    subscribers.push(one)
+    return one
+  }
 
   before(async () => {
     const port = await freePort()
@@ -56,14 +62,13 @@ describe('the Worker example on workerd, paid through nvm-local', () => {
     tasks = `${worker.url}tasks`
     assert.equal(world.agent.url, tasks, 'the seeded agent is this Worker')
     ask = askOf(tasks)
-    subscriber = await newSubscriber(nvm, { planId: world.plans.free.planId, agentId: world.agent.agentId })
+    subscriber = await subscribe()
   })
-  after(async () => {
-    await worker?.stop()
-    await proxy?.close()
-    await nvm?.stop()
+  after(() => stopAll(worker, proxy, nvm))
+  beforeEach(async () => {
+    proxy.reset()
+    await subscriber.topUp(BigInt(world.plans.free.credits)) // enough for any one test
   })
-  beforeEach(() => proxy.reset())
 
   test('GET /health and unpaid routes pass through untouched, with no backend call', async () => {
     const health = await fetch(`${worker.url}health`)
@@ -223,7 +228,7 @@ describe('the Worker example on workerd, paid through nvm-local', () => {
   })
 
   test(`30 parallel paid requests with one order's credits: exactly the affordable ones answered 200, the rest 402, balance 0`, async () => {
-    const payer = await newSubscriber(nvm, { planId: world.plans.free.planId, agentId: world.agent.agentId })
+    const payer = await subscribe()
     const balance = await payer.balance()
     assert.equal(balance, BigInt(world.plans.free.credits))
     const token = await payer.token()
@@ -239,7 +244,7 @@ describe('the Worker example on workerd, paid through nvm-local', () => {
   })
 
   test('credits exhausted between verify and settle: the late settles fail and their paid bodies are withheld', async () => {
-    const payer = await newSubscriber(nvm, { planId: world.plans.free.planId, agentId: world.agent.agentId })
+    const payer = await subscribe()
     const balance = await payer.balance()
     const affordable = Number(balance / CREDITS)
     const count = affordable + 3
@@ -259,6 +264,10 @@ describe('the Worker example on workerd, paid through nvm-local', () => {
     }
     assert.equal(await payer.balance(), balance - BigInt(affordable) * CREDITS)
   })
+
+  test('the Worker never logged a token it was paid with', () => {
+    assertNoTokenLogged(worker.output(), subscribers)
+  })
 })
 
 describe('the Worker example when its backend fails: 503 with a JSON error, never a free 200', () => {
@@ -274,10 +283,7 @@ describe('the Worker example when its backend fails: 503 with a JSON error, neve
     const bytes = Buffer.from(JSON.stringify({ x402Version: 2, accepted: { scheme: 'nvm:erc4337', network: 'eip155:84532', planId: PLAN, extra: { version: '1' } }, payload: { signature: '0x00', authorization: { from: '0x01', sessionKeys: [] } }, extensions: {} }))
     token = bytes.toString('base64url')
   })
-  after(async () => {
-    await worker?.stop()
-    await backend?.close()
-  })
+  after(() => stopAll(worker, backend))
   beforeEach(() => backend.reset())
 
   const assertUnavailable = async (response, what) => {

@@ -10,7 +10,7 @@ import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { Payments } from 'nvm-x402'
 import { freePort, startNvmLocal, startWrangler } from '../support/servers.mjs'
-import { PLANS, SETTLE, VERIFY, assertPaymentRequired, decodeHeader, jsonOf, newSubscriber, startCountingProxy } from '../support/gate.mjs'
+import { SETTLE, VERIFY, assertNoTokenLogged, assertPaymentRequired, decodeHeader, jsonOf, newSubscriber, paymentCalls, startCountingProxy, stopAll } from '../support/gate.mjs'
 
 const WORKER = join(dirname(fileURLToPath(import.meta.url)), 'gate-worker')
 /** The prices the test Worker is started with (vars), so each assertion can tell them apart. */
@@ -19,10 +19,8 @@ const ALLOWED_ORIGIN = 'http://app.localhost:5173'
 /** The endpoints the agent registers, relative to the Worker's URL. */
 const ENDPOINTS = [['GET', 'items/:id'], ['POST', 'dynamic'], ['POST', 'fails'], ['POST', 'throws'], ['POST', 'fixed'], ['POST', 'upfront/tasks'], ['POST', 'hono/tasks']]
 
-const paymentCalls = (proxy) => proxy.seen().filter((call) => !call.includes(PLANS))
-
 describe('the gate on workerd: the knobs the example lacks', () => {
-  let nvm, proxy, worker, world, agentId, subscriber, fixedScheme
+  let nvm, proxy, worker, world, agentId, subscriber, fixedScheme, broke
 
   const post = (path, token, body = {}) =>
     fetch(`${worker.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...(token ? { 'payment-signature': token } : {}) }, body: JSON.stringify(body) })
@@ -59,11 +57,7 @@ describe('the gate on workerd: the knobs the example lacks', () => {
     })
     subscriber = await newSubscriber(nvm, { planId: world.plans.free.planId, agentId })
   })
-  after(async () => {
-    await worker?.stop()
-    await proxy?.close()
-    await nvm?.stop()
-  })
+  after(() => stopAll(worker, proxy, nvm))
   beforeEach(async () => {
     proxy.reset()
     await subscriber.topUp(BigInt(world.plans.free.credits)) // enough for any one test
@@ -147,7 +141,7 @@ describe('the gate on workerd: the knobs the example lacks', () => {
     assert.equal(BigInt(receipt.creditsRedeemed), PRICES.UPFRONT_CREDITS)
     assert.equal(await subscriber.balance(), before - PRICES.UPFRONT_CREDITS)
 
-    const broke = await newSubscriber(nvm, { planId: world.plans.free.planId, agentId, order: false })
+    broke = await newSubscriber(nvm, { planId: world.plans.free.planId, agentId, order: false })
     const refused = await post('upfront/tasks', await broke.token())
     const { body } = await assertPaymentRequired(refused)
     assert.equal(body.upfront, undefined, 'the handler did not run')
@@ -224,5 +218,10 @@ describe('the gate on workerd: the knobs the example lacks', () => {
     assert.deepEqual(receipt, proxy.callsTo(SETTLE)[0].responseJson)
     assert.equal(BigInt(receipt.creditsRedeemed), PRICES.HONO_CREDITS)
     assert.equal(await subscriber.balance(), before - PRICES.HONO_CREDITS)
+  })
+
+  test('the Worker never logged a token it was paid with, not even when its handler threw', () => {
+    assert.match(worker.output(), /the handler exploded/, 'the thrown error was logged')
+    assertNoTokenLogged(worker.output(), [subscriber, broke])
   })
 })
