@@ -117,9 +117,31 @@ export async function startStatic(root, extra = {}) {
   return { url: `http://127.0.0.1:${server.address().port}/`, close: () => new Promise((ok) => server.close(ok)) }
 }
 
+// Children run in their own process group (so a stop reaches wrangler's workerd too); if this
+// test process ends without stopping one (a failed or cancelled test), take the groups down with it.
+const running = new Set()
+function killRunning() {
+  for (const pid of running) {
+    try {
+      process.kill(-pid, 'SIGKILL')
+    } catch {
+      // already gone
+    }
+  }
+}
+process.once('exit', killRunning)
+for (const signal of ['SIGINT', 'SIGTERM']) {
+  process.once(signal, () => {
+    killRunning()
+    process.exit(128 + (signal === 'SIGINT' ? 2 : 15))
+  })
+}
+
 /** Spawns a process and resolves once `ready(output)` is true; rejects on exit or timeout. */
 export function spawnUntil(command, args, { cwd = ROOT, env = {}, ready, timeoutMs = 60_000 }) {
   const child = spawn(command, args, { cwd, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'], detached: true })
+  running.add(child.pid)
+  child.once('exit', () => running.delete(child.pid))
   let output = ''
   const stop = async () => {
     if (child.exitCode !== null || child.signalCode !== null) return
