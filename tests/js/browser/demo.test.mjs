@@ -1,0 +1,345 @@
+// The demo page (www/) end to end in headless Chromium, served the way
+// scripts/demo.sh serves it (scripts/serve.mjs), against a live nvm-local and
+// the Cloudflare Worker example on workerd. What the page shows is checked
+// against the backend, read independently through the package in Node.
+// Screenshots of both tabs, desktop and phone width, go to artifacts/.
+import { describe, test, before, after } from 'node:test'
+import assert from 'node:assert/strict'
+import { mkdir } from 'node:fs/promises'
+import { join } from 'node:path'
+import { Payments, decodeAccessToken, decodePaymentHeader, redactToken } from 'nvm-x402'
+import { ROOT, launchChromium } from '../support/servers.mjs'
+import { startDemoWorld } from '../support/client.mjs'
+import { startDemoServer } from '../../../scripts/serve.mjs'
+
+const ARTIFACTS = join(ROOT, 'artifacts')
+const DESKTOP = { width: 1280, height: 900 }
+const PHONE = { width: 375, height: 812 }
+
+describe('the demo page in headless Chromium, against nvm-local and the Worker on workerd', () => {
+  let demo, world, site, chromium, page, subscriber, builder
+  /** Console errors and page errors, with where they came from. */
+  const problems = []
+  /** Failed responses the browser logs as console errors that a test caused on purpose: `{url, status}`. */
+  const expectedFailures = []
+
+  /** Watches a page for errors (console errors, uncaught exceptions). */
+  function watch(tab) {
+    tab.on('console', (message) => {
+      if (message.type() === 'error') problems.push({ text: message.text(), url: message.location()?.url ?? '' })
+    })
+    tab.on('pageerror', (error) => problems.push({ text: `uncaught: ${error.message}`, url: '' }))
+    return tab
+  }
+
+  async function openPage(viewport) {
+    const tab = watch(await chromium.context.newPage())
+    await tab.setViewportSize(viewport)
+    await tab.goto(site.url)
+    await tab.waitForSelector('body[data-ready="true"]')
+    return tab
+  }
+
+  before(async () => {
+    await mkdir(ARTIFACTS, { recursive: true })
+    demo = await startDemoWorld()
+    world = demo.world
+    site = await startDemoServer({ backendUrl: demo.nvm.url, agentUrl: demo.agentUrl })
+    chromium = await launchChromium()
+    chromium.context.setDefaultTimeout(20_000)
+    page = await openPage(DESKTOP)
+    // The same accounts, read independently of the page.
+    subscriber = Payments.getInstance({ nvmApiKey: world.accounts.subscriber.apiKey, backendUrl: demo.nvm.url })
+    builder = Payments.getInstance({ nvmApiKey: world.accounts.builder.apiKey, backendUrl: demo.nvm.url })
+  })
+  after(async () => {
+    await chromium?.close()
+    await site?.close()
+    await demo?.stop()
+  })
+
+  const balanceOf = async (planId) => BigInt((await subscriber.plans.getPlanBalance(planId)).balance)
+  const figure = (tab = page) => tab.locator('#s-balance').textContent()
+
+  /**
+   * Clicks `button` and waits until its action is done (the page counts
+   * finished actions in `data-runs` of their output `out`); returns the first
+   * thing the action showed.
+   */
+  async function run(tab, button, out) {
+    const runs = Number((await tab.locator(out).getAttribute('data-runs')) ?? 0)
+    await button.click()
+    await tab.locator(`${out}[data-runs="${runs + 1}"]:not([aria-busy])`).waitFor({ state: 'attached' })
+    return tab.locator(`${out} > *`).first()
+  }
+
+  const ask = (tab = page) => run(tab, tab.getByRole('button', { name: 'Ask the agent' }), '#s-ask-out')
+
+  test('the page loads the package and shows where it connects; every form control has a label', async () => {
+    assert.equal(await page.locator('#cfg-backend').textContent(), demo.nvm.url)
+    assert.equal(await page.locator('#cfg-agent').textContent(), demo.agentUrl)
+    await page.locator('#agent-status.ok').waitFor()
+    assert.equal(await page.locator('#agent-status').textContent(), 'online')
+    const unlabelled = await page.evaluate(() =>
+      [...document.querySelectorAll('input, select, textarea')].filter((c) => c.labels.length === 0 && !c.closest('label') && !c.getAttribute('aria-label')).map((c) => c.outerHTML),
+    )
+    assert.deepEqual(unlabelled, [])
+    // Until someone signs in, actions are disabled.
+    assert.equal(await page.getByRole('button', { name: 'Ask the agent' }).isDisabled(), true)
+  })
+
+  test('subscriber: the demo subscriber signs in; the key stays redacted until revealed', async () => {
+    const key = world.accounts.subscriber.apiKey
+    await page.getByRole('button', { name: 'Use the local demo subscriber' }).click()
+    const who = page.locator('[data-session="subscriber"] .who')
+    await who.waitFor()
+    assert.equal(await who.locator('[data-slot="address"]').textContent(), world.accounts.subscriber.address)
+    assert.match(await who.locator('[data-slot="environment"]').textContent(), /^local · from the key's local: prefix/)
+    assert.equal(await who.locator('[data-slot="backend"]').textContent(), demo.nvm.url)
+    assert.equal(await who.locator('[data-slot="key-shown"]').textContent(), redactToken(key))
+    assert.ok(!(await page.locator('body').innerText()).includes(key), 'the whole key is not on screen')
+    await who.getByRole('button', { name: 'Reveal' }).click()
+    assert.equal(await who.locator('[data-slot="key-shown"]').textContent(), key)
+    await who.getByRole('button', { name: 'Hide' }).click()
+    assert.ok(!(await page.locator('body').innerText()).includes(key))
+    assert.equal(await page.getByRole('button', { name: 'Ask the agent' }).isDisabled(), false)
+  })
+
+  test('subscriber: check balance, order, query until the credits run out, see the 402, order more, query again', async () => {
+    const plan = world.plans.free
+    assert.equal(await page.locator('#s-plan-id').inputValue(), plan.planId, 'the free plan is picked')
+    const start = await balanceOf(plan.planId)
+    await run(page, page.getByRole('button', { name: 'Check balance' }), '#s-credits-out')
+    assert.equal(await figure(), String(start))
+
+    const ordered = await run(page, page.getByRole('button', { name: 'Order plan (crypto)' }), '#s-credits-out')
+    const afterOrder = await balanceOf(plan.planId)
+    assert.equal(afterOrder, start + BigInt(plan.credits))
+    assert.equal(await figure(), String(afterOrder))
+    assert.match(await ordered.textContent(), new RegExp(`Ordered — ${afterOrder} credits now`))
+
+    // Every question is paid; the receipt says how many credits are left, and so does the backend.
+    // The first one starts unpaid: the agent's 402 is how the client learns what to pay.
+    expectedFailures.push({ url: demo.agentUrl, status: 402 })
+    await page.locator('#s-prompt').fill('How many words is this question?')
+    for (let left = afterOrder - 1n; left >= 0n; left--) {
+      const answer = await ask()
+      assert.match(await answer.locator('.answer').textContent(), /How many words is this question\?/)
+      assert.equal(await answer.locator('[data-remaining]').getAttribute('data-remaining'), String(left))
+      assert.equal(await figure(), String(left))
+      assert.equal(await balanceOf(plan.planId), left)
+    }
+    await page.getByText('Decoded payment-response').click()
+    const receipt = JSON.parse(await page.locator('#s-ask-out pre.json').textContent())
+    assert.equal(receipt.success, true)
+    assert.equal(receipt.remainingBalance, '0')
+
+    // Out of credits: the 402, its reason and the decoded payment-required.
+    const refused = await ask()
+    assert.equal(await refused.getAttribute('class'), 'pay-required')
+    assert.equal(await refused.locator('.status-badge').textContent(), '402')
+    const reason = await refused.locator('p').first().textContent()
+    assert.match(reason, /credit/i)
+    await refused.getByText('Decoded payment-required').click()
+    const required = JSON.parse(await refused.locator('pre.json').textContent())
+    assert.equal(required.error, reason)
+    assert.deepEqual(required.accepts.map((a) => a.planId), [plan.planId])
+    assert.equal(required.resource.url, demo.agentUrl)
+    // What the agent asks for, read directly: the page decoded the same plans and resource.
+    const direct = await fetch(demo.agentUrl, { method: 'POST', body: '{"prompt":"x"}' })
+    assert.equal(direct.status, 402)
+    const asked = decodePaymentHeader(direct.headers.get('payment-required'))
+    assert.deepEqual(required.accepts, asked.accepts)
+    assert.deepEqual(required.resource, asked.resource)
+    await page.screenshot({ path: join(ARTIFACTS, 'demo-subscriber-402-desktop.png'), fullPage: true })
+
+    // "Order more" buys the plan again; the next question is answered.
+    const more = await run(page, refused.getByRole('button', { name: 'Order more credits' }), '#s-ask-out .pay-required .out')
+    assert.match(await more.textContent(), new RegExp(`Ordered — ${plan.credits} credits now`))
+    assert.equal(await balanceOf(plan.planId), BigInt(plan.credits))
+    const again = await ask()
+    assert.equal(await again.locator('[data-remaining]').getAttribute('data-remaining'), String(BigInt(plan.credits) - 1n))
+    assert.equal(await balanceOf(plan.planId), BigInt(plan.credits) - 1n)
+  })
+
+  test('subscriber: queryAgent mode answers and updates the balance', async () => {
+    const before = await balanceOf(world.plans.free.planId)
+    await page.getByLabel('queryAgent').check()
+    await page.locator('#s-prompt').fill('Answer through queryAgent')
+    const answer = await ask()
+    assert.match(await answer.locator('.answer').textContent(), /Answer through queryAgent/)
+    assert.equal(await balanceOf(world.plans.free.planId), before - 1n)
+    assert.equal(await figure(), String(before - 1n))
+    await page.getByLabel('payments.fetch').check()
+  })
+
+  test('subscriber: payment methods, a delegation, and an access token decoded with its secrets redacted until revealed', async () => {
+    await page.getByText('Payment methods', { exact: true }).click()
+    const methods = await run(page, page.getByRole('button', { name: 'List payment methods' }), '#s-methods-out')
+    const expected = await subscriber.delegation.listPaymentMethods()
+    assert.equal(await methods.locator('li').count(), expected.length)
+    const card = expected.find((m) => m.type === 'card')
+    assert.match(await methods.textContent(), new RegExp(`•••• ${card.last4}`))
+
+    const delegation = await run(page, page.getByRole('button', { name: 'Create delegation' }), '#s-delegation-out')
+    const delegationId = await delegation.locator('dd code').first().textContent()
+    const listed = await subscriber.delegation.listDelegations()
+    assert.ok(listed.delegations.some((d) => d.delegationId === delegationId && d.provider === 'erc4337'), 'the backend has it')
+
+    const box = await run(page, page.getByRole('button', { name: 'Get access token' }), '#s-token-out')
+    const redacted = await box.locator('[data-token]').textContent()
+    assert.equal(await box.locator('[data-token]').getAttribute('data-token'), 'redacted')
+    const hidden = JSON.parse(await box.locator('pre.json').textContent())
+    await box.getByRole('button', { name: 'Reveal' }).click()
+    const token = await box.locator('[data-token="revealed"]').textContent()
+    assert.equal(redacted, redactToken(token))
+    const decoded = decodeAccessToken(token)
+    assert.equal(decoded.accepted.planId, world.plans.free.planId)
+    assert.equal(decoded.accepted.extra.agentId, world.agent.agentId)
+    assert.equal(decoded.payload.authorization.sessionKeys[0].id, delegationId, 'minted on the delegation just created')
+    assert.deepEqual(JSON.parse(await box.locator('pre.json').textContent()), decoded, 'revealed: the whole decoded token')
+    assert.equal(hidden.payload.signature, redactToken(decoded.payload.signature), 'redacted: the signature')
+    assert.deepEqual(hidden.accepted, decoded.accepted, 'redacted: what it pays for is shown as is')
+    assert.ok(!JSON.stringify(hidden).includes(decoded.payload.signature))
+    await box.getByRole('button', { name: 'Hide' }).click()
+    assert.ok(!(await page.locator('body').innerText()).includes(token), 'hidden again')
+  })
+
+  test('subscriber: errors are shown with their code and hint (ordering a fiat plan as crypto)', async () => {
+    await page.locator('#s-plan-pick').selectOption(world.plans.fiat.planId)
+    expectedFailures.push({ url: `${demo.nvm.url}api/v1/protocol/plans/${world.plans.fiat.planId}/order`, status: 400 })
+    const error = await run(page, page.getByRole('button', { name: 'Order plan (crypto)' }), '#s-credits-out')
+    assert.equal(await error.getAttribute('class'), 'error')
+    assert.equal(await error.getAttribute('role'), 'alert')
+    const direct = await subscriber.plans.orderPlan(world.plans.fiat.planId).catch((e) => e)
+    assert.equal(await error.locator('.code-badge').textContent(), direct.code)
+    assert.match(await error.textContent(), new RegExp(`HTTP ${direct.httpStatus}`))
+    assert.match(await error.textContent(), /Hint: /)
+  })
+
+  test('subscriber: order with card through nvm-local\'s checkout page, then the balance shows the credits', async () => {
+    const plan = world.plans.fiat
+    assert.equal(await page.locator('#s-plan-id').inputValue(), plan.planId)
+    const before = await balanceOf(plan.planId)
+    const [checkout] = await Promise.all([chromium.context.waitForEvent('page'), page.getByRole('button', { name: 'Order with card' }).click()])
+    await checkout.waitForLoadState()
+    assert.ok(checkout.url().startsWith(`${demo.nvm.url}checkout/`), checkout.url())
+    await page.locator('#s-credits-out .notice').waitFor()
+    assert.equal(await page.locator('#s-credits-out .notice a').getAttribute('href'), checkout.url())
+    await checkout.locator('#pay').click()
+    await checkout.locator('main[data-status="paid"]').waitFor()
+    await checkout.close()
+    await run(page, page.getByRole('button', { name: 'Check balance' }), '#s-credits-out')
+    const after = await balanceOf(plan.planId)
+    assert.equal(after, before + BigInt(plan.credits))
+    assert.equal(await figure(), String(after))
+    await page.locator('#s-plan-pick').selectOption(world.plans.free.planId)
+    await run(page, page.getByRole('button', { name: 'Check balance' }), '#s-credits-out')
+    assert.equal(await figure(), String(await balanceOf(world.plans.free.planId)))
+  })
+
+  test('subscriber at desktop width: screenshot', async () => {
+    await page.evaluate(() => window.scrollTo(0, 0))
+    await page.screenshot({ path: join(ARTIFACTS, 'demo-subscriber-desktop.png'), fullPage: true })
+  })
+
+  test('builder: registers an agent with a plan in one step, creates a time plan, and lists them', async () => {
+    await page.getByRole('tab', { name: /Builder/ }).click()
+    assert.equal(await page.locator('#panel-builder').isVisible(), true)
+    assert.equal(await page.locator('#panel-subscriber').isVisible(), false)
+    await page.getByRole('button', { name: 'Use the local demo builder' }).click()
+    await page.locator('[data-session="builder"] .who').waitFor()
+
+    const agentName = `Summary bot ${process.pid}`
+    const planName = `Starter for ${agentName}`
+    await page.locator('#b-agent-name').fill(agentName)
+    await page.locator('#b-reg-name').fill(planName)
+    await page.locator('#b-reg-pricing').selectOption('fiat')
+    await page.locator('#b-reg-amount').fill('5.00')
+    await page.locator('#b-reg-credits').fill('50')
+    const registered = await run(page, page.getByRole('button', { name: 'Register agent and plan' }), '#b-register-out')
+    const [agentId, planId] = await registered.locator('dd code').evaluateAll((nodes) => nodes.map((n) => n.title))
+    const agent = await builder.agents.getAgent(agentId)
+    assert.equal(agent.metadata.main.name, agentName)
+    const plan = await builder.plans.getPlan(planId)
+    assert.equal(plan.metadata.main.name, planName)
+    assert.equal(plan.registry.price.isCrypto, false)
+    assert.deepEqual(plan.registry.price.amounts, ['5000000'], '$5.00 in 6-decimal units')
+    assert.equal(plan.registry.credits.amount, '50')
+    assert.deepEqual((await builder.agents.getAgentPlans(agentId)).plans.map((p) => p.planId ?? p.id), [planId])
+
+    const timePlan = `Monthly pass ${process.pid}`
+    await page.locator('#b-new-name').fill(timePlan)
+    await page.locator('#b-new-pricing').selectOption('free')
+    await page.locator('#b-plan-form').getByLabel('Time').check()
+    await page.locator('#b-new-days').fill('30')
+    const made = await run(page, page.getByRole('button', { name: 'Create plan' }), '#b-plan-out')
+    const timePlanId = await made.locator('dd code').first().getAttribute('title')
+    const time = await builder.plans.getPlan(timePlanId)
+    assert.equal(time.metadata.plan.accessLimit, 'time')
+    assert.equal(time.registry.credits.durationSecs, String(30 * 86400))
+
+    const list = await run(page, page.getByRole('button', { name: 'List my plans' }), '#b-plans-out')
+    await list.waitFor()
+    const rows = page.locator('#b-plans-out tbody tr')
+    const mine = await builder.plans.getPlans()
+    assert.equal(await rows.count(), mine.plans.length)
+    const ids = await rows.locator('td:first-child code').evaluateAll((nodes) => nodes.map((n) => n.title))
+    assert.deepEqual(ids.slice(0, 2), [timePlanId, planId], 'newest first')
+    assert.match(await rows.nth(0).textContent(), new RegExp(`${timePlan}.*Free.*30 days`))
+    assert.match(await rows.nth(1).textContent(), new RegExp(`${planName}.*\\$5\\.00.*50 credits`))
+  })
+
+  test('builder: a fiat price below $1 is refused by the backend and shown with its code', async () => {
+    await page.locator('#b-new-name').fill(`Too cheap ${process.pid}`)
+    await page.locator('#b-new-pricing').selectOption('fiat')
+    await page.locator('#b-new-amount').fill('0.50')
+    await page.locator('#b-plan-form').getByLabel('Credits', { exact: true }).check()
+    expectedFailures.push({ url: `${demo.nvm.url}api/v1/protocol/plans`, status: 400 })
+    const error = await run(page, page.getByRole('button', { name: 'Create plan' }), '#b-plan-out')
+    assert.equal(await error.getAttribute('class'), 'error')
+    const fiftyCents = builder.plans.getFiatPriceConfig(500_000n, world.accounts.builder.address)
+    const direct = await builder.plans.registerPlan({ name: 'direct' }, fiftyCents, builder.plans.getFixedCreditsConfig(10n, 1n)).catch((e) => e)
+    assert.equal(direct.code, 'BCK.PROTOCOL.0047', 'the backend refuses $0.50')
+    assert.equal(await error.locator('.code-badge').textContent(), direct.code)
+    assert.match(await error.textContent(), new RegExp(`HTTP ${direct.httpStatus}`))
+  })
+
+  test('builder at desktop width: screenshot', async () => {
+    await page.evaluate(() => window.scrollTo(0, 0))
+    await page.screenshot({ path: join(ARTIFACTS, 'demo-builder-desktop.png'), fullPage: true })
+  })
+
+  test('phone width (375 px): both tabs fit without sideways scrolling; screenshots', async () => {
+    const phone = await openPage(PHONE)
+    try {
+      const overflow = () => phone.evaluate(() => document.documentElement.scrollWidth - window.innerWidth)
+      assert.equal(await overflow(), 0)
+      await phone.getByRole('button', { name: 'Use the local demo subscriber' }).click()
+      await phone.locator('[data-session="subscriber"] .who').waitFor()
+      await run(phone, phone.getByRole('button', { name: 'Check balance' }), '#s-credits-out')
+      const answer = await ask(phone)
+      assert.match(await answer.locator('.answer').textContent(), /paid agent/)
+      assert.equal(await overflow(), 0)
+      await phone.screenshot({ path: join(ARTIFACTS, 'demo-subscriber-phone.png'), fullPage: true })
+
+      await phone.getByRole('tab', { name: /Builder/ }).click()
+      await phone.getByRole('button', { name: 'Use the local demo builder' }).click()
+      await phone.locator('[data-session="builder"] .who').waitFor()
+      await run(phone, phone.getByRole('button', { name: 'List my plans' }), '#b-plans-out')
+      assert.equal(await overflow(), 0)
+      await phone.evaluate(() => window.scrollTo(0, 0))
+      await phone.screenshot({ path: join(ARTIFACTS, 'demo-builder-phone.png'), fullPage: true })
+    } finally {
+      await phone.close()
+    }
+  })
+
+  test('no console errors: only the failed responses the tests asked for (the agent\'s 402s, the refused orders)', () => {
+    const unexpected = problems.filter(({ text, url }) => {
+      const failed = /^Failed to load resource: the server responded with a status of (\d+)/.exec(text)
+      return !(failed && expectedFailures.some((e) => url === e.url && Number(failed[1]) === e.status))
+    })
+    assert.deepEqual(unexpected, [])
+  })
+})
