@@ -3,12 +3,16 @@
 // the Cloudflare Worker example on workerd. What the page shows is checked
 // against the backend, read independently through the package in Node.
 // Screenshots of both tabs, desktop and phone width, go to artifacts/.
+// Then scripts/demo.sh itself: what it starts, what it prints, how it stops.
 import { describe, test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
-import { mkdir } from 'node:fs/promises'
+import { spawn, execFileSync } from 'node:child_process'
+import http from 'node:http'
+import { mkdir, mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Payments, decodeAccessToken, decodePaymentHeader, redactToken } from 'nvm-x402'
-import { ROOT, launchChromium } from '../support/servers.mjs'
+import { ROOT, freePort, launchChromium } from '../support/servers.mjs'
 import { startDemoWorld } from '../support/client.mjs'
 import { startDemoServer } from '../../../scripts/serve.mjs'
 
@@ -341,5 +345,111 @@ describe('the demo page in headless Chromium, against nvm-local and the Worker o
       return !(failed && expectedFailures.some((e) => url === e.url && Number(failed[1]) === e.status))
     })
     assert.deepEqual(unexpected, [])
+  })
+})
+
+describe('scripts/demo.sh, the README\'s "run the demo"', () => {
+  let ports, db, dir
+  const running = new Set()
+
+  before(async () => {
+    ports = { NVM_LOCAL_PORT: await freePort(), NVM_AGENT_PORT: await freePort(), NVM_DEMO_PORT: await freePort() }
+    dir = await mkdtemp(join(tmpdir(), 'nvm-demo-'))
+    db = join(dir, 'state.sqlite')
+  })
+  after(async () => {
+    for (const demo of running) await demo.stop('SIGTERM')
+    await rm(dir, { recursive: true, force: true })
+  })
+
+  /** Runs demo.sh (on the existing build) until it prints its URL, or until it exits. */
+  function runDemo() {
+    const env = { ...process.env, ...Object.fromEntries(Object.entries(ports).map(([k, v]) => [k, String(v)])), NVM_LOCAL_DB: db, NVM_DEMO_SKIP_BUILD: '1' }
+    const child = spawn(join(ROOT, 'scripts/demo.sh'), [], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] })
+    let stdout = ''
+    let stderr = ''
+    child.stdout.on('data', (chunk) => (stdout += chunk))
+    child.stderr.on('data', (chunk) => (stderr += chunk))
+    const exited = new Promise((ok) => child.once('exit', (code, signal) => ok({ code, signal })))
+    const demo = {
+      exited,
+      output: () => ({ stdout, stderr }),
+      /** Sends `signal` (SIGINT is Ctrl-C) and resolves to the exit status. */
+      async stop(signal = 'SIGINT') {
+        if (child.exitCode === null && child.signalCode === null) child.kill(signal)
+        const status = await exited
+        running.delete(demo)
+        return status
+      },
+    }
+    running.add(demo)
+    const ready = new Promise((ok, fail) => {
+      child.stdout.on('data', () => stdout.includes('Ctrl-C') && ok(demo))
+      exited.then((status) => fail(new Error(`demo.sh exited (${JSON.stringify(status)}) before printing its URL:\n${stdout}\n${stderr}`)))
+    })
+    return { demo, ready }
+  }
+
+  const refused = (port) =>
+    fetch(`http://127.0.0.1:${port}/`).then(
+      () => false,
+      () => true,
+    )
+  /** Processes whose command line mentions one of the demo's ports or its state file. */
+  const strays = () => execFileSync('ps', ['-eo', 'args=']).toString().split('\n').filter((line) => line.includes(db) || Object.values(ports).some((p) => line.includes(`127.0.0.1:${p}`) || line.includes(`--port ${p}`)))
+
+  test('starts nvm-local, the paid agent and the page, prints one URL; Ctrl-C stops all of it; a rerun reuses the state, SIGTERM stops it too', async () => {
+    const first = runDemo()
+    const demo = await first.ready
+    const page = `http://127.0.0.1:${ports.NVM_DEMO_PORT}/`
+    const { stdout } = demo.output()
+    assert.deepEqual(stdout.match(/https?:\/\/\S+/g), [page], 'exactly one URL, the page')
+    assert.match(stdout, /Ctrl-C stops the demo/)
+
+    const html = await fetch(page)
+    assert.equal(html.status, 200)
+    assert.match(await html.text(), /<title>nvm-x402 demo/)
+    const backendUrl = `http://127.0.0.1:${ports.NVM_LOCAL_PORT}/`
+    const agentUrl = `http://127.0.0.1:${ports.NVM_AGENT_PORT}/tasks`
+    assert.deepEqual(await (await fetch(`${page}config.json`)).json(), { backendUrl, agentUrl })
+    assert.equal((await fetch(`${page}pkg/entry-browser.js`)).status, 200)
+
+    // The agent is the Worker configured from nvm-local's world: a subscriber pays it.
+    const world = await (await fetch(`${backendUrl}local/v1/demo`)).json()
+    assert.equal(world.agent.url, agentUrl)
+    const payments = Payments.getInstance({ nvmApiKey: world.accounts.subscriber.apiKey, backendUrl })
+    await payments.plans.orderPlan(world.plans.free.planId)
+    const answer = await payments.queryAgent({ agentUrl, prompt: 'are you there?', planId: world.plans.free.planId, agentId: world.agent.agentId })
+    assert.match(answer.answer, /are you there\?/)
+    assert.ok(strays().length > 0, 'the check below can see the demo')
+
+    assert.deepEqual(await demo.stop('SIGINT'), { code: 130, signal: null })
+    for (const port of Object.values(ports)) assert.equal(await refused(port), true, `port ${port} is free again`)
+    assert.deepEqual(strays(), [], 'no process left behind')
+
+    // Again, on the same state: same world, and the subscriber kept what it bought.
+    const second = await runDemo().ready
+    const again = await (await fetch(`${backendUrl}local/v1/demo`)).json()
+    assert.deepEqual(again, world)
+    const balance = await payments.plans.getPlanBalance(world.plans.free.planId)
+    assert.equal(BigInt(balance.balance), BigInt(world.plans.free.credits) - 1n)
+    assert.deepEqual(await second.stop('SIGTERM'), { code: 143, signal: null })
+    for (const port of Object.values(ports)) assert.equal(await refused(port), true)
+    assert.deepEqual(strays(), [])
+  })
+
+  test('a port in use: it says which and how to pick another, and starts nothing', async () => {
+    const squatter = http.createServer((req, res) => res.end('busy'))
+    await new Promise((ok) => squatter.listen(ports.NVM_DEMO_PORT, '127.0.0.1', ok))
+    try {
+      const { demo, ready } = runDemo()
+      await assert.rejects(ready, /exited/)
+      const status = await demo.exited
+      assert.notEqual(status.code, 0)
+      assert.match(demo.output().stderr, new RegExp(`port ${ports.NVM_DEMO_PORT} \\(for the demo page\\) is in use.*NVM_DEMO_PORT`))
+      assert.equal(await refused(ports.NVM_LOCAL_PORT), true, 'nvm-local was not started')
+    } finally {
+      await new Promise((ok) => squatter.close(ok))
+    }
   })
 })
