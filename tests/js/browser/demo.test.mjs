@@ -350,7 +350,11 @@ describe('the demo page in headless Chromium, against nvm-local and the Worker o
 
 describe('scripts/demo.sh, the README\'s "run the demo"', () => {
   let ports, db, dir
+  /** The demo.sh processes still running. */
   const running = new Set()
+  // demo.sh stops its services itself on SIGTERM (they run in their own sessions, out of reach
+  // of a process-group kill): if this test process ends first, tell it to.
+  process.once('exit', () => running.forEach((child) => child.kill('SIGTERM')))
 
   before(async () => {
     ports = { NVM_LOCAL_PORT: await freePort(), NVM_AGENT_PORT: await freePort(), NVM_DEMO_PORT: await freePort() }
@@ -358,7 +362,10 @@ describe('scripts/demo.sh, the README\'s "run the demo"', () => {
     db = join(dir, 'state.sqlite')
   })
   after(async () => {
-    for (const demo of running) await demo.stop('SIGTERM')
+    for (const child of running) {
+      child.kill('SIGTERM')
+      await new Promise((ok) => child.once('exit', ok))
+    }
     await rm(dir, { recursive: true, force: true })
   })
 
@@ -366,23 +373,26 @@ describe('scripts/demo.sh, the README\'s "run the demo"', () => {
   function runDemo() {
     const env = { ...process.env, ...Object.fromEntries(Object.entries(ports).map(([k, v]) => [k, String(v)])), NVM_LOCAL_DB: db, NVM_DEMO_SKIP_BUILD: '1' }
     const child = spawn(join(ROOT, 'scripts/demo.sh'), [], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] })
+    running.add(child)
     let stdout = ''
     let stderr = ''
     child.stdout.on('data', (chunk) => (stdout += chunk))
     child.stderr.on('data', (chunk) => (stderr += chunk))
-    const exited = new Promise((ok) => child.once('exit', (code, signal) => ok({ code, signal })))
+    const exited = new Promise((ok) =>
+      child.once('exit', (code, signal) => {
+        running.delete(child)
+        ok({ code, signal })
+      }),
+    )
     const demo = {
       exited,
       output: () => ({ stdout, stderr }),
       /** Sends `signal` (SIGINT is Ctrl-C) and resolves to the exit status. */
       async stop(signal = 'SIGINT') {
         if (child.exitCode === null && child.signalCode === null) child.kill(signal)
-        const status = await exited
-        running.delete(demo)
-        return status
+        return exited
       },
     }
-    running.add(demo)
     const ready = new Promise((ok, fail) => {
       child.stdout.on('data', () => stdout.includes('Ctrl-C') && ok(demo))
       exited.then((status) => fail(new Error(`demo.sh exited (${JSON.stringify(status)}) before printing its URL:\n${stdout}\n${stderr}`)))
