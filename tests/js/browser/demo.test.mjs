@@ -14,6 +14,7 @@ import { join } from 'node:path'
 import { Payments, decodeAccessToken, decodePaymentHeader, redactToken } from 'nvm-x402'
 import { ROOT, freePort, launchChromium } from '../support/servers.mjs'
 import { startDemoWorld } from '../support/client.mjs'
+import { ACCOUNT, makeKey } from '../support/nvm.mjs'
 import { startDemoServer } from '../../../scripts/serve.mjs'
 
 const ARTIFACTS = join(ROOT, 'artifacts')
@@ -312,6 +313,68 @@ describe('the demo page in headless Chromium, against nvm-local and the Worker o
   test('builder at desktop width: screenshot', async () => {
     await page.evaluate(() => window.scrollTo(0, 0))
     await page.screenshot({ path: join(ARTIFACTS, 'demo-builder-desktop.png'), fullPage: true })
+  })
+
+  test('sign-in: the key\'s prefix wins over the environment picker; without one, the picker decides; bad keys and new accounts', async () => {
+    const tab = await openPage(DESKTOP)
+    try {
+      const card = tab.locator('[data-session="subscriber"]')
+      const signIn = async (key, environment, customUrl) => {
+        await card.getByLabel('Nevermined API key').fill(key)
+        await card.getByLabel('Environment').selectOption(environment)
+        if (customUrl) await card.getByLabel('Backend URL').fill(customUrl)
+        await card.getByRole('button', { name: 'Sign in', exact: true }).click()
+      }
+      const shown = async () => ({
+        environment: await card.locator('[data-slot="environment"]').textContent(),
+        backend: await card.locator('[data-slot="backend"]').textContent(),
+        address: await card.locator('[data-slot="address"]').textContent(),
+      })
+      const signOut = () => card.getByRole('button', { name: 'Sign out' }).click()
+      const expected = (key, options) => {
+        const payments = Payments.getInstance({ nvmApiKey: key, ...options })
+        return { environment: payments.environment, backend: payments.backendUrl }
+      }
+
+      const sandboxKey = makeKey('sandbox')
+      await signIn(sandboxKey, 'local')
+      const sandbox = await shown()
+      assert.equal(sandbox.environment, `${expected(sandboxKey).environment} · the key's sandbox: prefix wins over the picker (local)`)
+      assert.equal(sandbox.backend, expected(sandboxKey).backend)
+      assert.equal(sandbox.address, ACCOUNT)
+      await signOut()
+
+      const bareKey = makeKey('acme')
+      await signIn(bareKey, 'live')
+      assert.deepEqual(await shown(), { environment: `${expected(bareKey, { environment: 'live' }).environment} · from the picker`, backend: expected(bareKey, { environment: 'live' }).backend, address: ACCOUNT })
+      await signOut()
+      await signIn(bareKey, 'custom', 'https://backend.example.com/nvm')
+      assert.deepEqual(await shown(), { environment: 'custom · from the picker', backend: 'https://backend.example.com/nvm/', address: ACCOUNT })
+      await signOut()
+
+      await signIn('local:not-a-jwt', 'local')
+      const error = card.locator('[data-slot="out"] .error')
+      await error.waitFor()
+      let refusal
+      try {
+        Payments.getInstance({ nvmApiKey: 'local:not-a-jwt' })
+      } catch (caught) {
+        refusal = caught
+      }
+      assert.equal(await error.locator('.code-badge').textContent(), refusal.code)
+      assert.ok((await error.textContent()).includes(refusal.message))
+      assert.equal(await card.locator('.who').isVisible(), false, 'still signed out')
+
+      await run(tab, card.getByRole('button', { name: 'New local account' }), '[data-session="subscriber"] [data-slot="out"]')
+      const fresh = await shown()
+      assert.match(fresh.address, /^0x[0-9a-f]{40}$/)
+      assert.notEqual(fresh.address, world.accounts.subscriber.address)
+      assert.equal(fresh.backend, demo.nvm.url)
+      await run(tab, tab.getByRole('button', { name: 'Check balance' }), '#s-credits-out')
+      assert.equal(await figure(tab), '0', 'a new account has bought nothing')
+    } finally {
+      await tab.close()
+    }
   })
 
   test('phone width (375 px): both tabs fit without sideways scrolling; screenshots', async () => {
