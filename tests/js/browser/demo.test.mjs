@@ -222,7 +222,7 @@ describe('the demo page in headless Chromium, against nvm-local and the Worker o
     assert.match(await error.textContent(), /Hint: /)
   })
 
-  test('subscriber: order with card through nvm-local\'s checkout page, then the balance shows the credits', async () => {
+  test('subscriber: order with card through nvm-local\'s checkout page, then the balance shows the credits; the card plan\'s token pays with a card delegation', async () => {
     const plan = world.plans.fiat
     assert.equal(await page.locator('#s-plan-id').inputValue(), plan.planId)
     const before = await balanceOf(plan.planId)
@@ -238,6 +238,19 @@ describe('the demo page in headless Chromium, against nvm-local and the Worker o
     const after = await balanceOf(plan.planId)
     assert.equal(after, before + BigInt(plan.credits))
     assert.equal(await figure(), String(after))
+
+    // A token for the card plan pays with a card delegation, created on the fly.
+    const shown = await run(page, page.getByRole('button', { name: 'Get access token' }), '#s-token-out')
+    assert.match(await shown.textContent(), /No delegation for stripe yet: created one/)
+    const box = page.locator('#s-token-out .result').last()
+    await box.getByRole('button', { name: 'Reveal' }).click()
+    const decoded = decodeAccessToken(await box.locator('[data-token="revealed"]').textContent())
+    assert.deepEqual({ scheme: decoded.accepted.scheme, network: decoded.accepted.network, planId: decoded.accepted.planId }, { ...(await subscriber.resolveScheme(plan.planId)), planId: plan.planId })
+    const card = (await subscriber.delegation.listPaymentMethods()).find((m) => m.type === 'card')
+    const delegation = (await subscriber.delegation.listDelegations()).delegations.find((d) => d.delegationId === decoded.payload.authorization.sessionKeys[0].id)
+    assert.equal(delegation.providerPaymentMethodId, card.id, 'the enrolled card backs it')
+    await box.getByRole('button', { name: 'Hide' }).click()
+
     await page.locator('#s-plan-pick').selectOption(world.plans.free.planId)
     await run(page, page.getByRole('button', { name: 'Check balance' }), '#s-credits-out')
     assert.equal(await figure(), String(await balanceOf(world.plans.free.planId)))
