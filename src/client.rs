@@ -611,12 +611,20 @@ pub fn conclude_query(status: u16, body: &str, payment_required: Option<&str>) -
         200..=299 => Ok(parsed.unwrap_or_else(|| Value::from(body))),
         402 => Err(Error::PaymentRequired {
             message: format!(
-                "The agent asked for payment ({}). Order the plan (payments.plans.orderPlan) or top up its credits, then retry.",
+                "The agent asked for payment ({}): the plan needs credits.",
                 message.as_deref().unwrap_or("no reason given")
             ),
-            payment_required: payment_required.and_then(|h| decode_payment_header(h).ok()).map(Value::Object),
+            payment_required: payment_required
+                .and_then(|h| decode_payment_header(h).ok())
+                .map(Value::Object),
         }),
-        _ => Err(Error::Http { status, message: format!("The agent answered HTTP {status}{}", message.map(|m| format!(": {m}")).unwrap_or_default()) }),
+        _ => Err(Error::Http {
+            status,
+            message: format!(
+                "The agent answered HTTP {status}{}",
+                message.map(|m| format!(": {m}")).unwrap_or_default()
+            ),
+        }),
     }
 }
 

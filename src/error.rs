@@ -112,7 +112,7 @@ impl Error {
             Error::Network(_) => "Check the backend URL and that the backend is running (for the local backend: nvm-local).",
             Error::Timeout { .. } => "The backend did not answer in time; retry, or raise `timeoutMs`.",
             Error::InsecureTransport(_) => "Use an https: URL (plain http: is only allowed to localhost, 127.0.0.1 or [::1]).",
-            Error::PaymentRequired { .. } => "Order the plan (payments.plans.orderPlan) or top up its credits, then retry.",
+            Error::PaymentRequired { .. } => "Order the plan first (payments.plans.orderPlan, or orderFiatPlan for card plans), then retry.",
             _ => return None,
         };
         Some(Cow::Borrowed(fixed))

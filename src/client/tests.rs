@@ -489,9 +489,12 @@ fn query_answers_become_values_or_errors() {
         (err.code().as_ref(), err.http_status()),
         ("payment_required", Some(402))
     );
+    assert!(err.to_string().contains("Insufficient balance"), "{err}");
+    let hint = err.hint().unwrap();
+    assert!(hint.contains("orderPlan"), "{hint}");
     assert!(
-        err.to_string().contains("Insufficient balance") && err.to_string().contains("orderPlan"),
-        "{err}"
+        !err.to_string().contains(hint.as_ref()) && !hint.contains(&err.to_string()),
+        "message and hint say different things"
     );
     assert_eq!(err.details().unwrap()["accepts"][0]["planId"], "10");
     let err = conclude_query(500, r#"{"error":"boom"}"#, None).unwrap_err();
