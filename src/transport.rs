@@ -122,6 +122,26 @@ pub(crate) mod mock {
             })
         }
 
+        /// The JSON body of the last request sent to a path ending with `path`.
+        pub fn last_body(&self, path: &str) -> serde_json::Value {
+            let sent = self.sent.borrow();
+            let request = sent
+                .iter()
+                .rev()
+                .find(|r| r.url.split('?').next().unwrap_or("").ends_with(path))
+                .unwrap_or_else(|| panic!("nothing was sent to {path}"));
+            serde_json::from_str(request.body.as_deref().unwrap_or("null")).expect("a JSON body")
+        }
+
+        /// A client with this API key over a fresh mock.
+        pub fn client(key: &str) -> crate::Payments<MockTransport> {
+            let options = crate::protocol::PaymentsOptions {
+                nvm_api_key: Some(key.into()),
+                ..Default::default()
+            };
+            crate::Payments::new(&options, MockTransport::new()).expect("a valid test key")
+        }
+
         /// Requests sent to paths ending with `path`.
         pub fn count(&self, path: &str) -> usize {
             self.sent

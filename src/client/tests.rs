@@ -4,7 +4,6 @@
 use super::*;
 use crate::protocol::{
     build_payment_required_for_plans, encode_access_token, encode_payment_header, BuildOptions,
-    PaymentsOptions,
 };
 use crate::transport::mock::MockTransport;
 use crate::transport::HttpResponse;
@@ -16,14 +15,7 @@ const KEY: &str = "local:eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIweHN1YiJ9.c2ln";
 const AGENT_URL: &str = "http://127.0.0.1:8787/tasks";
 
 fn payments() -> Payments<MockTransport> {
-    Payments::new(
-        &PaymentsOptions {
-            nvm_api_key: Some(KEY.into()),
-            ..Default::default()
-        },
-        MockTransport::new(),
-    )
-    .unwrap()
+    MockTransport::client(KEY)
 }
 
 /// A backend that mints numbered tokens and has no delegations yet.
@@ -121,16 +113,7 @@ fn pays_on_402_then_reuses_the_token_up_front() {
         json!({"action": "stop"})
     );
     // The mint asked for the entry's plan, agent, scheme and network, with a delegation made for it.
-    let mint = p
-        .transport()
-        .sent
-        .borrow()
-        .iter()
-        .rev()
-        .find(|r| r.url.ends_with("/permissions"))
-        .cloned()
-        .unwrap();
-    let body: Value = serde_json::from_str(mint.body.as_deref().unwrap()).unwrap();
+    let body = p.transport().last_body("/permissions");
     assert_eq!(
         body["accepted"],
         json!({"scheme": "nvm:erc4337", "network": "eip155:84532", "planId": "10", "extra": {"agentId": "agent-1"}})
@@ -196,16 +179,7 @@ fn v3_tokens_are_minted_for_every_paid_attempt_and_bound_to_the_request() {
         assert_eq!(seq_of(s["token"].as_str().unwrap()), round);
     }
     assert_eq!(minted.get(), 3);
-    let mint = p
-        .transport()
-        .sent
-        .borrow()
-        .iter()
-        .rev()
-        .find(|r| r.url.ends_with("/permissions"))
-        .cloned()
-        .unwrap();
-    let body: Value = serde_json::from_str(mint.body.as_deref().unwrap()).unwrap();
+    let body = p.transport().last_body("/permissions");
     assert_eq!(
         (
             body["tokenVersion"].as_u64(),
@@ -374,16 +348,10 @@ fn delegations_are_reused_while_usable_and_replaced_when_spent() {
         &Value::Null,
         &after(402, Some(&pr), None),
     );
-    let mint = p
-        .transport()
-        .sent
-        .borrow()
-        .iter()
-        .rev()
-        .find(|r| r.url.ends_with("/permissions"))
-        .cloned()
-        .unwrap();
-    assert!(mint.body.unwrap().contains(r#""delegationId":"del-ok""#));
+    assert_eq!(
+        p.transport().last_body("/permissions")["delegationConfig"]["delegationId"],
+        "del-ok"
+    );
     assert_eq!(p.transport().count("/delegation/create"), 0);
     // The backend says that delegation's budget is gone: a new one is made and the mint retried once.
     p.transport().on("POST", "/api/v1/x402/permissions", |r| {
@@ -417,15 +385,7 @@ fn fiat_plans_pay_up_front_with_the_first_enrolled_card() {
         json!({"planIds": ["77"], "agentId": "agent-1", "eager": true, "paymentType": "fiat"});
     let s = step(&p, &req(AGENT_URL), &options, &Value::Null);
     assert_eq!(s["source"], "fresh");
-    let create = p
-        .transport()
-        .sent
-        .borrow()
-        .iter()
-        .find(|r| r.url.ends_with("/delegation/create"))
-        .cloned()
-        .unwrap();
-    let body: Value = serde_json::from_str(create.body.as_deref().unwrap()).unwrap();
+    let body = p.transport().last_body("/delegation/create");
     assert_eq!(
         (
             body["provider"].as_str(),

@@ -3,8 +3,8 @@
 
 use super::Gate;
 use crate::payments::Payments;
+use crate::protocol::decode_payment_header;
 use crate::protocol::token::encode_access_token;
-use crate::protocol::{decode_payment_header, PaymentsOptions};
 use crate::transport::mock::MockTransport;
 use crate::transport::HttpResponse;
 use crate::Error;
@@ -15,14 +15,7 @@ const AGENT: &str = "agent-1";
 const URL: &str = "http://127.0.0.1:8787/tasks";
 
 fn payments() -> Payments<MockTransport> {
-    Payments::new(
-        &PaymentsOptions {
-            nvm_api_key: Some(KEY.into()),
-            ..Default::default()
-        },
-        MockTransport::new(),
-    )
-    .unwrap()
+    MockTransport::client(KEY)
 }
 
 fn gate(extra: Value) -> Gate {
@@ -397,17 +390,7 @@ fn a_valid_token_is_verified_then_settled_for_exactly_the_route_credits() {
         ),
         (Some("proceed"), Some("POST /tasks"), Some(false))
     );
-    let verify: Value = serde_json::from_str(
-        p.transport()
-            .sent
-            .borrow()
-            .last()
-            .unwrap()
-            .body
-            .as_deref()
-            .unwrap(),
-    )
-    .unwrap();
+    let verify = p.transport().last_body("/verify");
     assert_eq!(
         (
             verify["maxAmount"].as_str(),
@@ -418,17 +401,7 @@ fn a_valid_token_is_verified_then_settled_for_exactly_the_route_credits() {
     assert_eq!(verify["paymentRequired"]["resource"]["url"], URL);
     let finish = run(g.finish(&p, &begin["ticket"], 200, None)).unwrap();
     assert_eq!(finish["action"], "deliver");
-    let settle: Value = serde_json::from_str(
-        p.transport()
-            .sent
-            .borrow()
-            .last()
-            .unwrap()
-            .body
-            .as_deref()
-            .unwrap(),
-    )
-    .unwrap();
+    let settle = p.transport().last_body("/settle");
     assert_eq!(
         (
             settle["maxAmount"].as_str(),
@@ -521,17 +494,7 @@ fn dynamic_credits_are_settled_after_the_handler() {
     ))
     .unwrap();
     assert_eq!(begin["dynamic"], true);
-    let verify: Value = serde_json::from_str(
-        p.transport()
-            .sent
-            .borrow()
-            .last()
-            .unwrap()
-            .body
-            .as_deref()
-            .unwrap(),
-    )
-    .unwrap();
+    let verify = p.transport().last_body("/verify");
     assert_eq!(
         verify["maxAmount"], "1",
         "verify checks the minimum before the cost is known"
