@@ -11,7 +11,6 @@ use crate::error::{BackendError, Error, Result};
 use crate::protocol::url::join;
 use crate::protocol::ClientConfig;
 use crate::transport::{HttpRequest, HttpResponse};
-use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::Value;
 
@@ -41,22 +40,6 @@ impl<T> std::fmt::Debug for Call<T> {
             .field("method", &self.request.method)
             .field("url", &self.request.url)
             .finish()
-    }
-}
-
-impl<T: DeserializeOwned> Call<T> {
-    /// A call whose 2xx JSON body deserializes straight into `T`.
-    pub fn json(
-        cfg: &ClientConfig,
-        method: &'static str,
-        path: &str,
-        auth: Auth,
-        body: Option<&impl Serialize>,
-    ) -> Result<Self> {
-        Ok(Call {
-            request: build_request(cfg, method, path, auth, body)?,
-            parse: parse_json::<T>,
-        })
     }
 }
 
@@ -104,20 +87,9 @@ pub fn build_request(
     })
 }
 
-/// Parses a 2xx JSON body into `T`; any other status into the matching [`Error`].
-pub fn parse_json<T: DeserializeOwned>(response: HttpResponse) -> Result<T> {
-    let value = parse_value(response.status, &response.body)?;
-    serde_json::from_value(value).map_err(|e| Error::InvalidResponse {
-        status: response.status,
-        message: format!("The backend's answer has an unexpected shape: {e}"),
-    })
-}
-
-/// Parses a 2xx JSON body to a [`Value`], with big integers made safe for JS.
+/// Parses a 2xx JSON body to a [`Value`]; integers a JS number can't hold come back as decimal strings.
 pub fn parse_any(response: HttpResponse) -> Result<Value> {
-    let mut value = parse_value(response.status, &response.body)?;
-    crate::protocol::stringify_unsafe_integers(&mut value);
-    Ok(value)
+    parse_value(response.status, &response.body)
 }
 
 fn parse_value(status: u16, body: &str) -> Result<Value> {

@@ -86,31 +86,3 @@ pub fn scheme_of_plan(plan: &Value, environment: Environment) -> ResolvedScheme 
         }
     }
 }
-
-/// Rewrites integers a JavaScript number can't hold exactly (beyond ±2^53)
-/// as decimal strings, everywhere in a JSON value, so nothing handed to JS
-/// loses precision in `JSON.parse`.
-///
-/// ```
-/// use serde_json::json;
-/// let mut v = json!({"a": [18446744073709551615u64, 5]});
-/// nvm_x402::protocol::stringify_unsafe_integers(&mut v);
-/// assert_eq!(v, json!({"a": ["18446744073709551615", 5]}));
-/// ```
-pub fn stringify_unsafe_integers(value: &mut Value) {
-    match value {
-        Value::Number(n) => {
-            let unsafe_int = match (n.as_u64(), n.as_i64()) {
-                (Some(u), _) => u > uint::MAX_SAFE_INTEGER,
-                (None, Some(i)) => i.unsigned_abs() > uint::MAX_SAFE_INTEGER,
-                _ => false,
-            };
-            if unsafe_int {
-                *value = Value::String(n.to_string());
-            }
-        }
-        Value::Array(items) => items.iter_mut().for_each(stringify_unsafe_integers),
-        Value::Object(map) => map.values_mut().for_each(stringify_unsafe_integers),
-        _ => {}
-    }
-}
