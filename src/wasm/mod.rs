@@ -122,3 +122,11 @@ impl NvmGate {
 pub fn call_sync(method: &str, args_json: &str) -> std::result::Result<String, JsValue> {
     bridge::call_sync(method, args_json).map_err(thrown)
 }
+
+// Talc instead of Rust's default dlmalloc: about 7 KB smaller in the .wasm and
+// faster. It keeps dlmalloc's properties that matter in a long-lived Worker
+// isolate: O(1) binned allocation and freeing, and freed neighbours coalesce,
+// so memory is reused instead of fragmenting. (lol_alloc is 1 KB smaller
+// still, but its free list is searched on every allocation and free.)
+#[global_allocator]
+static ALLOCATOR: talc::wasm::WasmDynamicTalc = talc::wasm::new_wasm_dynamic_allocator();
