@@ -10,9 +10,10 @@ use crate::client;
 use crate::error::{Error, Result};
 use crate::gate::Gate;
 use crate::payments::Payments;
+use crate::protocol::json::{to_text, ObjectBuilder};
 use crate::protocol::{self, payment_required, BuildOptions, Uint256};
 use crate::transport::Transport;
-use serde_json::{json, Value};
+use serde_json::Value;
 
 /// Positional arguments of one call.
 pub struct Args {
@@ -122,7 +123,7 @@ pub async fn call<T: Transport>(p: &Payments<T>, method: &str, args_json: &str) 
         }
         _ => p.execute(prepare(p, method, &a)?).await?,
     };
-    Ok(result.to_string())
+    Ok(to_text(&result))
 }
 
 /// Builds the one backend call of a single-call method.
@@ -207,7 +208,7 @@ pub async fn gate_begin<T: Transport>(
 ) -> Result<String> {
     let request = serde_json::from_str(request_json)
         .map_err(|_| Error::validation("gate: the request must be JSON"))?;
-    Ok(gate.begin(p, &request).await?.to_string())
+    Ok(to_text(&gate.begin(p, &request).await?))
 }
 
 /// `gate.finish(ticketJson, status, creditsJson)`: see [`Gate::finish`]; status 0 means the handler threw.
@@ -221,10 +222,9 @@ pub async fn gate_finish<T: Transport>(
     let ticket = serde_json::from_str(ticket_json)
         .map_err(|_| Error::validation("gate: the ticket must be JSON"))?;
     let credits: Value = serde_json::from_str(credits_json).unwrap_or(Value::Null);
-    Ok(gate
-        .finish(p, &ticket, status, Some(&credits))
-        .await?
-        .to_string())
+    Ok(to_text(
+        &gate.finish(p, &ticket, status, Some(&credits)).await?,
+    ))
 }
 
 fn amount(a: &Args, i: usize, name: &str, default: Option<u64>) -> Result<Uint256> {
@@ -246,12 +246,21 @@ pub fn call_sync(method: &str, args_json: &str) -> Result<String> {
             .and_then(protocol::decode_access_token)
             .map_or(Value::Null, Value::Object),
         "tryDecodeAccessToken" => match a.raw(0).and_then(Value::as_str) {
-            None => {
-                json!({"ok": false, "reason": "token_not_string", "message": "The access token must be a string"})
-            }
+            None => ObjectBuilder::new()
+                .put("ok", false)
+                .put("reason", "token_not_string")
+                .put("message", "The access token must be a string")
+                .build(),
             Some(token) => match protocol::try_decode_access_token(token) {
-                Ok(t) => json!({"ok": true, "token": t}),
-                Err(e) => json!({"ok": false, "reason": e.reason(), "message": e.to_string()}),
+                Ok(t) => ObjectBuilder::new()
+                    .put("ok", true)
+                    .put("token", Value::Object(t))
+                    .build(),
+                Err(e) => ObjectBuilder::new()
+                    .put("ok", false)
+                    .put("reason", e.reason())
+                    .put("message", e.to_string())
+                    .build(),
             },
         },
         "encodeAccessToken" => match a.raw(0) {
@@ -337,12 +346,13 @@ pub fn call_sync(method: &str, args_json: &str) -> Result<String> {
         "getNonExpirableDurationConfig" => plans::non_expirable_duration_config(),
         _ => return Err(Error::validation(format!("unknown function \"{method}\""))),
     };
-    Ok(result.to_string())
+    Ok(to_text(&result))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     #[test]
     fn decode_never_throws() {

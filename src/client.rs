@@ -680,7 +680,7 @@ pub fn mcp_read_result(body: &str) -> Result<Value> {
         message: "The MCP server's answer is not JSON-RPC".into(),
     })?;
     if let Some(error) = message.get("error") {
-        let code = error.get("code").map(Value::to_string).unwrap_or_default();
+        let code = error.get("code").map(json::to_text).unwrap_or_default();
         let msg = error
             .get("message")
             .and_then(Value::as_str)

@@ -31,7 +31,7 @@ fn every_header_decodes_to_its_json_and_re_encodes_exactly() {
             "{name}: decoded JSON differs"
         );
         assert_eq!(
-            encode_payment_header(&decoded).unwrap(),
+            encode_payment_header(&Value::Object(decoded)).unwrap(),
             header,
             "{name}: re-encoding differs"
         );

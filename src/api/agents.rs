@@ -242,13 +242,7 @@ fn agent_path(agent_id: &str) -> Result<String> {
 /// `GET api/v1/protocol/agents/:agentId` (public).
 pub fn get_agent(cfg: &ClientConfig, agent_id: &str) -> Result<Call<Value>> {
     Ok(Call {
-        request: super::build_request(
-            cfg,
-            "GET",
-            &agent_path(agent_id)?,
-            Auth::Public,
-            None::<&()>,
-        )?,
+        request: super::build_request(cfg, "GET", &agent_path(agent_id)?, Auth::Public, None)?,
         parse: parse_any,
     })
 }
@@ -257,7 +251,7 @@ pub fn get_agent(cfg: &ClientConfig, agent_id: &str) -> Result<Call<Value>> {
 pub fn get_agent_plans(cfg: &ClientConfig, agent_id: &str) -> Result<Call<Value>> {
     let path = format!("{}/plans", agent_path(agent_id)?);
     Ok(Call {
-        request: super::build_request(cfg, "GET", &path, Auth::Public, None::<&()>)?,
+        request: super::build_request(cfg, "GET", &path, Auth::Public, None)?,
         parse: parse_any,
     })
 }

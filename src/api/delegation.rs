@@ -9,7 +9,7 @@ use crate::protocol::json::{self, ObjectBuilder};
 use crate::protocol::ClientConfig;
 use crate::transport::HttpResponse;
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value};
 
 /// Delegation providers.
 pub const PROVIDERS: [&str; 4] = ["stripe", "braintree", "visa", "erc4337"];
@@ -160,7 +160,7 @@ pub fn list_delegations(cfg: &ClientConfig, options: &Value) -> Result<Call<Valu
         query(&[("accessible", accessible.then(|| "true".to_owned()))])
     );
     Ok(Call {
-        request: super::build_request(cfg, "GET", &path, Auth::Bearer, None::<&()>)?,
+        request: super::build_request(cfg, "GET", &path, Auth::Bearer, None)?,
         parse: parse_delegations,
     })
 }
@@ -170,7 +170,12 @@ fn parse_delegations(response: HttpResponse) -> Result<Value> {
     match parse_any(response)? {
         Value::Array(items) => {
             let n = items.len();
-            Ok(json!({"delegations": items, "totalResults": n, "page": 1, "offset": n}))
+            Ok(ObjectBuilder::new()
+                .put("delegations", items)
+                .put("totalResults", n)
+                .put("page", 1)
+                .put("offset", n)
+                .build())
         }
         Value::Object(mut map) => {
             let items = match map.remove("delegations").or_else(|| map.remove("data")) {
@@ -188,10 +193,13 @@ fn parse_delegations(response: HttpResponse) -> Result<Value> {
             out.insert("delegations".into(), Value::Array(items));
             out.insert(
                 "totalResults".into(),
-                map.remove("totalResults").unwrap_or(json!(n)),
+                map.remove("totalResults").unwrap_or(Value::from(n)),
             );
-            out.insert("page".into(), map.remove("page").unwrap_or(json!(1)));
-            out.insert("offset".into(), map.remove("offset").unwrap_or(json!(n)));
+            out.insert("page".into(), map.remove("page").unwrap_or(Value::from(1)));
+            out.insert(
+                "offset".into(),
+                map.remove("offset").unwrap_or(Value::from(n)),
+            );
             out.extend(map);
             Ok(Value::Object(out))
         }
@@ -220,7 +228,7 @@ pub fn list_payment_methods(cfg: &ClientConfig, options: &Value) -> Result<Call<
         ])
     );
     Ok(Call {
-        request: super::build_request(cfg, "GET", &path, Auth::Bearer, None::<&()>)?,
+        request: super::build_request(cfg, "GET", &path, Auth::Bearer, None)?,
         parse: parse_payment_methods,
     })
 }
@@ -248,6 +256,7 @@ fn parse_payment_methods(response: HttpResponse) -> Result<Value> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     fn ok(body: &str) -> HttpResponse {
         HttpResponse {

@@ -11,7 +11,6 @@ use crate::error::{BackendError, Error, Result};
 use crate::protocol::url::join;
 use crate::protocol::ClientConfig;
 use crate::transport::{HttpRequest, HttpResponse};
-use serde::Serialize;
 use serde_json::Value;
 
 /// The API version header value every call sends.
@@ -50,7 +49,7 @@ impl<T> std::fmt::Debug for Call<T> {
 /// use nvm_x402::protocol::{ClientConfig, PaymentsOptions};
 /// let cfg = ClientConfig::from_options(&PaymentsOptions {
 ///     nvm_api_key: Some("local:eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIweGFiYyJ9.c2ln".into()), ..Default::default() }).unwrap();
-/// let req = build_request(&cfg, "GET", "api/v1/protocol/plans/1", Auth::Public, None::<&()>).unwrap();
+/// let req = build_request(&cfg, "GET", "api/v1/protocol/plans/1", Auth::Public, None).unwrap();
 /// assert_eq!(req.url, "http://127.0.0.1:3001/api/v1/protocol/plans/1");
 /// assert_eq!(req.header("nevermined-version"), Some("1.1"));
 /// assert_eq!(req.header("authorization"), None);
@@ -60,7 +59,7 @@ pub fn build_request(
     method: &'static str,
     path: &str,
     auth: Auth,
-    body: Option<&impl Serialize>,
+    body: Option<&Value>,
 ) -> Result<HttpRequest> {
     let mut headers = Vec::with_capacity(5);
     if auth == Auth::Bearer {
@@ -72,13 +71,7 @@ pub fn build_request(
     if let Some(org) = &cfg.organization_id {
         headers.push(("X-Current-Org-Id", org.clone()));
     }
-    let body = match body {
-        Some(b) => Some(
-            serde_json::to_string(b)
-                .map_err(|e| Error::validation(format!("cannot encode request body: {e}")))?,
-        ),
-        None => None,
-    };
+    let body = body.map(crate::protocol::json::to_text);
     Ok(HttpRequest {
         method,
         url: join(&cfg.backend_url, path),

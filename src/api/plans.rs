@@ -486,7 +486,7 @@ fn plan_path(plan_id: &str) -> Result<String> {
 /// `GET api/v1/protocol/plans/:planId` (public).
 pub fn get_plan(cfg: &ClientConfig, plan_id: &str) -> Result<Call<Value>> {
     Ok(Call {
-        request: super::build_request(cfg, "GET", &plan_path(plan_id)?, Auth::Public, None::<&()>)?,
+        request: super::build_request(cfg, "GET", &plan_path(plan_id)?, Auth::Public, None)?,
         parse: parse_any,
     })
 }
@@ -528,7 +528,7 @@ pub fn get_plans(cfg: &ClientConfig, options: &Value) -> Result<Call<Value>> {
         ])
     );
     Ok(Call {
-        request: super::build_request(cfg, "GET", &path, Auth::Bearer, None::<&()>)?,
+        request: super::build_request(cfg, "GET", &path, Auth::Bearer, None)?,
         parse: parse_any,
     })
 }
@@ -544,7 +544,7 @@ pub fn get_plan_balance(cfg: &ClientConfig, plan_id: &str, holder: &str) -> Resu
     }
     let path = format!("{}/balance/{}", plan_path(plan_id)?, encode_segment(holder));
     Ok(Call {
-        request: super::build_request(cfg, "GET", &path, Auth::Public, None::<&()>)?,
+        request: super::build_request(cfg, "GET", &path, Auth::Public, None)?,
         parse: parse_balance,
     })
 }
@@ -566,7 +566,7 @@ fn parse_balance(response: HttpResponse) -> Result<Value> {
 pub fn order_plan(cfg: &ClientConfig, plan_id: &str) -> Result<Call<Value>> {
     let path = format!("{}/order", plan_path(plan_id)?);
     Ok(Call {
-        request: super::build_request(cfg, "POST", &path, Auth::Bearer, None::<&()>)?,
+        request: super::build_request(cfg, "POST", &path, Auth::Bearer, None)?,
         parse: parse_any,
     })
 }

@@ -73,7 +73,8 @@ pub fn mint(
             Some(n @ (2 | 3)) => Some(n),
             _ => {
                 return Err(Error::validation(format!(
-                    "tokenVersion must be 2 or 3, got {v}"
+                    "tokenVersion must be 2 or 3, got {}",
+                    json::to_text(v)
                 )))
             }
         },

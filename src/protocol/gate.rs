@@ -321,7 +321,7 @@ impl Answer {
         Answer {
             status,
             headers,
-            body: body.to_string(),
+            body: json::to_text(&body),
         }
     }
 

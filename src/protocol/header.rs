@@ -5,22 +5,21 @@
 use super::base64;
 use super::token::{decode_object, TokenError};
 use crate::error::{Error, Result};
-use serde::Serialize;
 use serde_json::{Map, Value};
 
 /// The longest header value we decode (64 KiB).
 pub const MAX_HEADER_LEN: usize = 64 * 1024;
 
-/// Encodes any serialisable value as a header value.
+/// Encodes a JSON value as a header value.
 ///
 /// ```
 /// use serde_json::json;
 /// assert_eq!(nvm_x402::protocol::encode_payment_header(&json!({"success": true})).unwrap(), "eyJzdWNjZXNzIjp0cnVlfQ==");
 /// ```
-pub fn encode_payment_header<T: Serialize + ?Sized>(value: &T) -> Result<String> {
-    let json = serde_json::to_string(value)
-        .map_err(|e| Error::validation(format!("cannot encode header: {e}")))?;
-    Ok(base64::encode_standard(json.as_bytes()))
+pub fn encode_payment_header(value: &Value) -> Result<String> {
+    Ok(base64::encode_standard(
+        super::json::to_text(value).as_bytes(),
+    ))
 }
 
 /// Decodes a header value to its JSON object.

@@ -91,6 +91,22 @@ pub fn opt_count(obj: &Object, key: &str, what: &str) -> Result<Option<u64>> {
     }
 }
 
+/// The compact JSON text of a value.
+///
+/// Every JSON text the crate writes goes through here (or through
+/// `serde_json::to_string` of a `Value`, the same code): `Value`'s `Display`,
+/// `json!` and `to_value` would each add another copy of serde_json's writer
+/// to the WebAssembly.
+///
+/// ```
+/// use nvm_x402::protocol::json::to_text;
+/// assert_eq!(to_text(&serde_json::json!({"a": [1, "x"]})), r#"{"a":[1,"x"]}"#);
+/// ```
+pub fn to_text(v: &Value) -> String {
+    // Writing a Value into a Vec can't fail (its keys are strings).
+    serde_json::to_string(v).unwrap_or_default()
+}
+
 /// Builds an object in insertion order, skipping absent values.
 ///
 /// ```

@@ -111,7 +111,7 @@ pub(crate) fn decode_object(
 /// assert_eq!(t, "eyJ4NDAyVmVyc2lvbiI6Mn0");
 /// ```
 pub fn encode_access_token(token: &Map<String, Value>) -> String {
-    base64::encode_url(Value::Object(token.clone()).to_string().as_bytes())
+    base64::encode_url(super::json::to_text(&Value::Object(token.clone())).as_bytes())
 }
 
 /// The fields of a decoded token that the gate and client check, read leniently

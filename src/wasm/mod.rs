@@ -10,6 +10,7 @@ use crate::bridge;
 use crate::error::{Error, Result};
 use crate::gate::Gate;
 use crate::payments::Payments;
+use crate::protocol::json::{to_text, ObjectBuilder};
 use crate::protocol::PaymentsOptions;
 use fetch::FetchTransport;
 use js_sys::{Function, Promise};
@@ -18,7 +19,7 @@ use wasm_bindgen::prelude::*;
 
 /// The error JSON thrown into JavaScript.
 fn thrown(e: Error) -> JsValue {
-    JsValue::from_str(&e.to_json().to_string())
+    JsValue::from_str(&to_text(&e.to_json()))
 }
 
 /// One `Payments` instance seen from JavaScript.
@@ -53,13 +54,14 @@ impl NvmCore {
     /// `{environment, backendUrl, accountAddress, timeoutMs}`.
     pub fn info(&self) -> String {
         let cfg = self.payments.config();
-        serde_json::json!({
-            "environment": cfg.environment.name(),
-            "backendUrl": cfg.backend_url,
-            "accountAddress": cfg.api_key.subject(),
-            "timeoutMs": cfg.timeout_ms,
-        })
-        .to_string()
+        to_text(
+            &ObjectBuilder::new()
+                .put("environment", cfg.environment.name())
+                .put("backendUrl", cfg.backend_url.as_str())
+                .put("accountAddress", cfg.api_key.subject())
+                .put("timeoutMs", cfg.timeout_ms)
+                .build(),
+        )
     }
 
     /// Compiles `payments.paywall(options)`; configuration mistakes throw here.
