@@ -121,7 +121,7 @@ pub async fn call<T: Transport>(p: &Payments<T>, method: &str, args_json: &str) 
             )
             .await?
         }
-        _ => p.execute(prepare(p, method, &a)?).await?,
+        _ => p.send(prepare(p, method, &a)).await?,
     };
     Ok(to_text(&result))
 }

@@ -17,6 +17,7 @@ use crate::protocol::{
 use crate::transport::Transport;
 use serde_json::Value;
 use std::cell::{Cell, RefCell};
+use std::future::Future;
 
 /// How long a resolved plan scheme is reused (as the official SDK: 5 minutes).
 pub const SCHEME_CACHE_MS: u64 = 5 * 60 * 1000;
@@ -72,6 +73,12 @@ impl<T: Transport> Payments<T> {
         &self.client
     }
 
+    /// Sends a call, when building it worked (one future type for every
+    /// single-call method keeps the WebAssembly small).
+    pub(crate) async fn send(&self, call: Result<Call<Value>>) -> Result<Value> {
+        self.execute(call?).await
+    }
+
     /// Sends a call and parses its answer.
     pub async fn execute<R>(&self, call: Call<R>) -> Result<R> {
         let response = self.transport.send(call.request).await?;
@@ -81,14 +88,13 @@ impl<T: Transport> Payments<T> {
     // ---- x402 ------------------------------------------------------------
 
     /// `x402.getX402AccessToken(planId, agentId?, tokenOptions?)` → `{accessToken, ...}`.
-    pub async fn get_x402_access_token(
+    pub fn get_x402_access_token(
         &self,
         plan_id: &str,
         agent_id: Option<&str>,
         token_options: &Value,
-    ) -> Result<Value> {
-        self.execute(self.mint_call(plan_id, agent_id, token_options)?)
-            .await
+    ) -> impl Future<Output = Result<Value>> + '_ {
+        self.send(self.mint_call(plan_id, agent_id, token_options))
     }
 
     /// The mint call; a deprecated option is warned about once per client.
@@ -106,13 +112,13 @@ impl<T: Transport> Payments<T> {
     }
 
     /// `facilitator.verifyPermissions({paymentRequired, x402AccessToken, maxAmount?})`.
-    pub async fn verify_permissions(&self, params: &Value) -> Result<Value> {
-        self.execute(x402::verify(&self.config, params)?).await
+    pub fn verify_permissions(&self, params: &Value) -> impl Future<Output = Result<Value>> + '_ {
+        self.send(x402::verify(&self.config, params))
     }
 
     /// `facilitator.settlePermissions({..., agentRequestId?, batch?, marginPercent?})`.
-    pub async fn settle_permissions(&self, params: &Value) -> Result<Value> {
-        self.execute(x402::settle(&self.config, params)?).await
+    pub fn settle_permissions(&self, params: &Value) -> impl Future<Output = Result<Value>> + '_ {
+        self.send(x402::settle(&self.config, params))
     }
 
     /// `resolveScheme(planId)`: the plan's scheme and network, cached per plan for 5 minutes.
@@ -243,18 +249,22 @@ impl<T: Transport> Payments<T> {
     // ---- plans -----------------------------------------------------------
 
     /// `plans.getPlan(planId)`.
-    pub async fn get_plan(&self, plan_id: &str) -> Result<Value> {
-        self.execute(plans::get_plan(&self.config, plan_id)?).await
+    pub fn get_plan(&self, plan_id: &str) -> impl Future<Output = Result<Value>> + '_ {
+        self.send(plans::get_plan(&self.config, plan_id))
     }
 
     /// `plans.getPlans({page?, offset?, sortBy?, sortOrder?})`: the caller's plans.
-    pub async fn get_plans(&self, options: &Value) -> Result<Value> {
-        self.execute(plans::get_plans(&self.config, options)?).await
+    pub fn get_plans(&self, options: &Value) -> impl Future<Output = Result<Value>> + '_ {
+        self.send(plans::get_plans(&self.config, options))
     }
 
     /// `plans.getPlanBalance(planId, holder?)`; the holder defaults to the key's `sub`.
-    pub async fn get_plan_balance(&self, plan_id: &str, holder: Option<&str>) -> Result<Value> {
-        self.execute(self.balance_call(plan_id, holder)?).await
+    pub fn get_plan_balance(
+        &self,
+        plan_id: &str,
+        holder: Option<&str>,
+    ) -> impl Future<Output = Result<Value>> + '_ {
+        self.send(self.balance_call(plan_id, holder))
     }
 
     /// The balance call, with the holder defaulting to the key's `sub`.
@@ -267,28 +277,25 @@ impl<T: Transport> Payments<T> {
     }
 
     /// `plans.orderPlan(planId)`.
-    pub async fn order_plan(&self, plan_id: &str) -> Result<Value> {
-        self.execute(plans::order_plan(&self.config, plan_id)?)
-            .await
+    pub fn order_plan(&self, plan_id: &str) -> impl Future<Output = Result<Value>> + '_ {
+        self.send(plans::order_plan(&self.config, plan_id))
     }
 
     /// `plans.orderFiatPlan(planId)`: a checkout link.
-    pub async fn order_fiat_plan(&self, plan_id: &str) -> Result<Value> {
-        self.execute(plans::order_fiat_plan(&self.config, plan_id)?)
-            .await
+    pub fn order_fiat_plan(&self, plan_id: &str) -> impl Future<Output = Result<Value>> + '_ {
+        self.send(plans::order_fiat_plan(&self.config, plan_id))
     }
 
     /// `plans.registerPlan(...)` and its credits/time/trial forms → `{planId}`.
-    pub async fn register_plan(
+    pub fn register_plan(
         &self,
         metadata: &Value,
         price: &Value,
         credits: &Value,
         access_limit: Option<AccessLimit>,
         trial: bool,
-    ) -> Result<Value> {
-        self.execute(self.register_plan_call(metadata, price, credits, access_limit, trial)?)
-            .await
+    ) -> impl Future<Output = Result<Value>> + '_ {
+        self.send(self.register_plan_call(metadata, price, credits, access_limit, trial))
     }
 
     /// The registration call, with a random nonce.
@@ -315,57 +322,56 @@ impl<T: Transport> Payments<T> {
     // ---- agents ----------------------------------------------------------
 
     /// `agents.registerAgent(agentMetadata, agentApi, paymentPlans)` → `{agentId}`.
-    pub async fn register_agent(
+    pub fn register_agent(
         &self,
         metadata: &Value,
         api: &Value,
         plan_ids: &[String],
-    ) -> Result<Value> {
-        self.execute(agents::register_agent(
+    ) -> impl Future<Output = Result<Value>> + '_ {
+        self.send(agents::register_agent(
             &self.config,
             metadata,
             api,
             plan_ids,
-        )?)
-        .await
+        ))
     }
 
     /// `agents.registerAgentAndPlan(...)` → `{agentId, planId, txHash?}`.
-    pub async fn register_agent_and_plan(&self, parts: AgentAndPlan<'_>) -> Result<Value> {
-        self.execute(agents::register_agent_and_plan(&self.config, parts)?)
-            .await
+    pub fn register_agent_and_plan(
+        &self,
+        parts: AgentAndPlan<'_>,
+    ) -> impl Future<Output = Result<Value>> + '_ {
+        self.send(agents::register_agent_and_plan(&self.config, parts))
     }
 
     /// `agents.getAgent(agentId)`.
-    pub async fn get_agent(&self, agent_id: &str) -> Result<Value> {
-        self.execute(agents::get_agent(&self.config, agent_id)?)
-            .await
+    pub fn get_agent(&self, agent_id: &str) -> impl Future<Output = Result<Value>> + '_ {
+        self.send(agents::get_agent(&self.config, agent_id))
     }
 
     /// `agents.getAgentPlans(agentId)`.
-    pub async fn get_agent_plans(&self, agent_id: &str) -> Result<Value> {
-        self.execute(agents::get_agent_plans(&self.config, agent_id)?)
-            .await
+    pub fn get_agent_plans(&self, agent_id: &str) -> impl Future<Output = Result<Value>> + '_ {
+        self.send(agents::get_agent_plans(&self.config, agent_id))
     }
 
     // ---- delegation ------------------------------------------------------
 
     /// `delegation.createDelegation(payload)` → `{delegationId, ...}`.
-    pub async fn create_delegation(&self, payload: &Value) -> Result<Value> {
-        self.execute(delegation::create_delegation(&self.config, payload)?)
-            .await
+    pub fn create_delegation(&self, payload: &Value) -> impl Future<Output = Result<Value>> + '_ {
+        self.send(delegation::create_delegation(&self.config, payload))
     }
 
     /// `delegation.listDelegations({accessible?})`.
-    pub async fn list_delegations(&self, options: &Value) -> Result<Value> {
-        self.execute(delegation::list_delegations(&self.config, options)?)
-            .await
+    pub fn list_delegations(&self, options: &Value) -> impl Future<Output = Result<Value>> + '_ {
+        self.send(delegation::list_delegations(&self.config, options))
     }
 
     /// `delegation.listPaymentMethods({accessible?, provider?})`.
-    pub async fn list_payment_methods(&self, options: &Value) -> Result<Value> {
-        self.execute(delegation::list_payment_methods(&self.config, options)?)
-            .await
+    pub fn list_payment_methods(
+        &self,
+        options: &Value,
+    ) -> impl Future<Output = Result<Value>> + '_ {
+        self.send(delegation::list_payment_methods(&self.config, options))
     }
 }
 
