@@ -78,14 +78,18 @@ impl Args {
     pub fn ids(&self, i: usize, name: &str) -> Result<Vec<String>> {
         match self.raw(i) {
             None => Ok(vec![]),
-            Some(Value::Array(items)) => items
-                .iter()
-                .map(|v| match v {
-                    Value::String(s) => Ok(s.clone()),
-                    Value::Number(n) if n.is_u64() => Ok(n.to_string()),
-                    _ => Err(self.bad(name, "must be a list of strings")),
-                })
-                .collect(),
+            Some(Value::Array(items)) => {
+                // A loop, not collect::<Result<_>>(): each of those is its own copy in the .wasm.
+                let mut ids = Vec::with_capacity(items.len());
+                for v in items {
+                    ids.push(match v {
+                        Value::String(s) => s.clone(),
+                        Value::Number(n) if n.is_u64() => n.to_string(),
+                        _ => return Err(self.bad(name, "must be a list of strings")),
+                    });
+                }
+                Ok(ids)
+            }
             Some(_) => Err(self.bad(name, "must be a list of strings")),
         }
     }

@@ -94,19 +94,21 @@ impl PayOptions {
         let Some(o) = json::opt_object(Some(v), WHAT)? else {
             return Ok(PayOptions::default());
         };
-        let plan_ids = match o.get("planIds") {
-            None | Some(Value::Null) => vec![],
-            Some(Value::Array(items)) => items
-                .iter()
-                .map(|i| {
-                    json::id_value(i)
-                        .filter(|s| !s.is_empty())
-                        .ok_or_else(|| Error::validation("planIds must be a list of plan ids"))
-                })
-                .collect::<Result<_>>()?,
-            Some(_) => return Err(Error::validation("planIds must be a list of plan ids")),
-        };
-        let mut plan_ids: Vec<String> = plan_ids;
+        let not_ids = || Error::validation("planIds must be a list of plan ids");
+        let mut plan_ids = vec![];
+        match o.get("planIds") {
+            None | Some(Value::Null) => {}
+            Some(Value::Array(items)) => {
+                for i in items {
+                    plan_ids.push(
+                        json::id_value(i)
+                            .filter(|s| !s.is_empty())
+                            .ok_or_else(not_ids)?,
+                    );
+                }
+            }
+            Some(_) => return Err(not_ids()),
+        }
         if let Some(one) = json::opt_id(o, "planId", WHAT)? {
             plan_ids.insert(0, one);
         }

@@ -324,14 +324,13 @@ pub fn normalize_price_config(price: &Value) -> Result<Value> {
         Some(Value::Array(items)) => Ok(items.clone()),
         Some(_) => Err(Error::validation(format!("{WHAT}.{key} must be a list"))),
     };
-    let amounts = list("amounts")?
-        .iter()
-        .map(|a| {
-            Uint256::from_json(a)
-                .map(Value::from)
-                .map_err(|e| Error::validation(format!("{WHAT}.amounts: {e}")))
-        })
-        .collect::<Result<Vec<_>>>()?;
+    let mut amounts = Vec::new();
+    for a in list("amounts")? {
+        amounts
+            .push(Value::from(Uint256::from_json(&a).map_err(|e| {
+                Error::validation(format!("{WHAT}.amounts: {e}"))
+            })?));
+    }
     let receivers = list("receivers")?;
     if amounts.len() != receivers.len() {
         return Err(Error::validation(

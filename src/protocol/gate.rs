@@ -195,18 +195,16 @@ fn cors(v: Option<&Value>) -> Result<Option<Cors>> {
                 Some(Value::String(s)) => {
                     CorsOrigins::List(vec![s.trim_end_matches('/').to_owned()])
                 }
-                Some(Value::Array(items)) => CorsOrigins::List(
-                    items
-                        .iter()
-                        .map(|i| {
-                            i.as_str()
-                                .map(|s| s.trim_end_matches('/').to_owned())
-                                .ok_or_else(|| {
-                                    Error::validation("paywall cors: origin must be strings")
-                                })
-                        })
-                        .collect::<Result<_>>()?,
-                ),
+                Some(Value::Array(items)) => {
+                    let mut origins = Vec::with_capacity(items.len());
+                    for i in items {
+                        let origin = i.as_str().ok_or_else(|| {
+                            Error::validation("paywall cors: origin must be strings")
+                        })?;
+                        origins.push(origin.trim_end_matches('/').to_owned());
+                    }
+                    CorsOrigins::List(origins)
+                }
                 Some(_) => {
                     return Err(Error::validation(
                         "paywall cors: origin must be \"*\", an origin or a list of origins",

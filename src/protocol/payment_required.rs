@@ -159,7 +159,15 @@ pub fn build_payment_required_for_plans<S: AsRef<str>>(
     plan_ids: &[S],
     options: &BuildOptions,
 ) -> Result<Value> {
-    if plan_ids.is_empty() {
+    // One body for every `S` (the .wasm would hold a copy per type).
+    for_plans(&mut plan_ids.iter().map(AsRef::as_ref), options)
+}
+
+fn for_plans(
+    plan_ids: &mut dyn ExactSizeIterator<Item = &str>,
+    options: &BuildOptions,
+) -> Result<Value> {
+    if plan_ids.len() == 0 {
         return Err(Error::validation("at least one planId is required"));
     }
     let nonempty = |o: &Option<String>| {
@@ -187,7 +195,7 @@ pub fn build_payment_required_for_plans<S: AsRef<str>>(
         .build();
     let mut accepts = Vec::with_capacity(plan_ids.len());
     for plan_id in plan_ids {
-        let plan_id = plan_id.as_ref().trim();
+        let plan_id = plan_id.trim();
         if plan_id.is_empty() {
             return Err(Error::validation("planId must not be empty"));
         }
