@@ -207,6 +207,7 @@ impl<T> RouteTable<T> {
     /// Compiles every key; the first bad key is an error. Duplicate keys are refused.
     pub fn new<K: AsRef<str>>(entries: Vec<(K, T)>, case_sensitive: bool) -> Result<Self> {
         let mut routes: Vec<(RoutePattern, T)> = Vec::with_capacity(entries.len());
+        let mut ranks = Vec::with_capacity(entries.len());
         for (key, value) in entries {
             let pattern = RoutePattern::parse(key.as_ref(), case_sensitive)?;
             if routes
@@ -218,12 +219,14 @@ impl<T> RouteTable<T> {
                     key.as_ref()
                 )));
             }
-            routes.push((pattern, value));
+            // Most specific first; ties keep declaration order. (An insertion
+            // sort: a table has a handful of routes, and slice::sort_by would
+            // add 4 KB to the .wasm.)
+            let rank = (pattern.path.rank(), pattern.method.is_some());
+            let at = ranks.iter().position(|r| *r < rank).unwrap_or(ranks.len());
+            ranks.insert(at, rank);
+            routes.insert(at, (pattern, value));
         }
-        // Stable sort: ties keep declaration order.
-        routes.sort_by(|(a, _), (b, _)| {
-            (b.path.rank(), b.method.is_some()).cmp(&(a.path.rank(), a.method.is_some()))
-        });
         Ok(RouteTable { routes })
     }
 
@@ -326,5 +329,16 @@ mod tests {
         assert_eq!(find("DELETE", "/"), Some("all"));
         assert_eq!(find("GET", "/api/status"), Some("status"));
         assert_eq!(table.len(), 6);
+    }
+
+    #[test]
+    fn equally_specific_routes_keep_declaration_order() {
+        // A GET route also answers HEAD, so both keys match HEAD /x.
+        for (first, second) in [("GET /x", "HEAD /x"), ("HEAD /x", "GET /x")] {
+            let table = RouteTable::new(vec![(first, first), (second, second)], false).unwrap();
+            assert_eq!(table.find("HEAD", "/x").map(|(_, v)| *v), Some(first));
+            let order: Vec<&str> = table.iter().map(|(_, v)| *v).collect();
+            assert_eq!(order, [first, second]);
+        }
     }
 }
