@@ -162,7 +162,8 @@ fn prepare<T: Transport>(p: &Payments<T>, method: &str, a: &Args) -> Result<Call
         | "plans.registerTimePlan"
         | "plans.registerCreditsTrialPlan"
         | "plans.registerTimeTrialPlan" => {
-            let limit = if method.contains("Time") {
+            // (ends_with/starts_with: contains(&str) would add a substring searcher to the .wasm)
+            let limit = if method.starts_with("plans.registerTime") {
                 AccessLimit::Time
             } else {
                 AccessLimit::Credits
@@ -172,7 +173,7 @@ fn prepare<T: Transport>(p: &Payments<T>, method: &str, a: &Args) -> Result<Call
                 arg(1),
                 arg(2),
                 Some(limit),
-                method.contains("Trial"),
+                method.ends_with("TrialPlan"),
             )
         }
         "agents.registerAgent" => {

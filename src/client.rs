@@ -284,7 +284,7 @@ fn choose(payment_required: &Object, opts: &PayOptions) -> Result<Option<Require
         {
             continue;
         }
-        let entry_agent = entry.pointer("/extra/agentId").and_then(json::id_value);
+        let entry_agent = json::at(entry, &["extra", "agentId"]).and_then(json::id_value);
         if let (Some(mine), Some(theirs)) = (&opts.agent_id, &entry_agent) {
             if mine != theirs {
                 continue;
@@ -699,7 +699,7 @@ pub fn mcp_read_result(body: &str) -> Result<Value> {
             status: 200,
             message: "The MCP answer has no result".into(),
         })?;
-    let receipt = result.pointer("/_meta/x402~1payment-response").cloned();
+    let receipt = json::at(&result, &["_meta", "x402/payment-response"]).cloned();
     let required = (result.get("isError").and_then(Value::as_bool) == Some(true))
         .then(|| {
             result

@@ -208,7 +208,7 @@ impl Gate {
             }
             let request_id = verified
                 .get("agentRequestId")
-                .or_else(|| verified.pointer("/agentRequest/agentRequestId"))
+                .or_else(|| json::at(&verified, &["agentRequest", "agentRequestId"]))
                 .and_then(json::id_value);
             ticket = ticket
                 .put("token", token)
@@ -301,7 +301,9 @@ impl Gate {
                 return Ok(match classify(&e) {
                     Failure::Refused(reason) => {
                         let network = payment_required
-                            .pointer("/accepts/0/network")
+                            .get("accepts")
+                            .and_then(|a| a.get(0))
+                            .and_then(|a| a.get("network"))
                             .and_then(Value::as_str)
                             .unwrap_or("");
                         let failed = ObjectBuilder::new()

@@ -217,7 +217,7 @@ impl<T: Transport> Payments<T> {
             .get("isValid")
             .and_then(Value::as_bool)
             .unwrap_or(false);
-        let mut balance = match verified.pointer("/agentRequest/balance") {
+        let mut balance = match json::at(&verified, &["agentRequest", "balance"]) {
             Some(b) if b.is_object() => b.clone(),
             _ => match verified
                 .get("payer")
@@ -231,7 +231,7 @@ impl<T: Transport> Payments<T> {
         normalize_balance(&mut balance);
         let request_id = verified
             .get("agentRequestId")
-            .or_else(|| verified.pointer("/agentRequest/agentRequestId"))
+            .or_else(|| json::at(&verified, &["agentRequest", "agentRequestId"]))
             .and_then(json::id_value);
         Ok(ObjectBuilder::new()
             .put("isValid", is_valid)

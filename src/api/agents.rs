@@ -103,8 +103,8 @@ fn check_agent_metadata(metadata: &Value) -> Result<Value> {
     Ok(metadata.clone())
 }
 
-fn id_at(v: &Value, names: &[&str]) -> Option<String> {
-    names.iter().find_map(|p| match v.pointer(p) {
+fn id_at(v: &Value, paths: &[&[&str]]) -> Option<String> {
+    paths.iter().find_map(|p| match json::at(v, p) {
         Some(Value::String(s)) if !s.is_empty() => Some(s.clone()),
         Some(Value::Number(n)) => Some(n.to_string()),
         _ => None,
@@ -121,8 +121,8 @@ fn missing(status: u16, what: &str) -> Error {
 fn parse_agent_id(response: HttpResponse) -> Result<Value> {
     let status = response.status;
     let v = parse_any(response)?;
-    let agent_id =
-        id_at(&v, &["/data/agentId", "/agentId"]).ok_or_else(|| missing(status, "agentId"))?;
+    let agent_id = id_at(&v, &[&["data", "agentId"], &["agentId"]])
+        .ok_or_else(|| missing(status, "agentId"))?;
     Ok(ObjectBuilder::new().put("agentId", agent_id).build())
 }
 
@@ -132,13 +132,15 @@ fn parse_agent_and_plan(response: HttpResponse) -> Result<Value> {
     Ok(ObjectBuilder::new()
         .put(
             "agentId",
-            id_at(&v, &["/data/agentId", "/agentId"]).ok_or_else(|| missing(status, "agentId"))?,
+            id_at(&v, &[&["data", "agentId"], &["agentId"]])
+                .ok_or_else(|| missing(status, "agentId"))?,
         )
         .put(
             "planId",
-            id_at(&v, &["/data/planId", "/planId"]).ok_or_else(|| missing(status, "planId"))?,
+            id_at(&v, &[&["data", "planId"], &["planId"]])
+                .ok_or_else(|| missing(status, "planId"))?,
         )
-        .put_opt("txHash", id_at(&v, &["/txHash", "/data/txHash"]))
+        .put_opt("txHash", id_at(&v, &[&["txHash"], &["data", "txHash"]]))
         .build())
 }
 

@@ -461,7 +461,7 @@ fn parse_plan_id(response: HttpResponse) -> Result<Value> {
     let v = parse_any(response)?;
     match v
         .get("planId")
-        .or_else(|| v.pointer("/data/planId"))
+        .or_else(|| json::at(&v, &["data", "planId"]))
         .and_then(json::id_value)
     {
         Some(id) if !id.is_empty() => Ok(ObjectBuilder::new().put("planId", id).build()),

@@ -267,7 +267,10 @@ fn parse_verify(response: HttpResponse) -> Result<Value> {
     let status = response.status;
     let mut v = parse_any(response)?;
     require_bool(&v, "isValid", status)?;
-    if let Some(balance) = v.pointer_mut("/agentRequest/balance") {
+    if let Some(balance) = v
+        .get_mut("agentRequest")
+        .and_then(|r| r.as_object_mut()?.get_mut("balance"))
+    {
         normalize_balance(balance);
     }
     Ok(v)

@@ -60,6 +60,21 @@ pub fn id_value(v: &Value) -> Option<String> {
     }
 }
 
+/// The value at a path of object keys (`at(v, &["a", "b"])` is
+/// `v.pointer("/a/b")`). The crate uses this instead of `Value::pointer`,
+/// whose `~1` unescaping pulls a substring searcher into the WebAssembly.
+///
+/// ```
+/// use nvm_x402::protocol::json::at;
+/// let v = serde_json::json!({"a": {"b/c": 1}, "x": [2]});
+/// assert_eq!(at(&v, &["a", "b/c"]), v.pointer("/a/b~1c"));
+/// assert_eq!(at(&v, &["a", "nope"]), None);
+/// assert_eq!(at(&v, &["x", "0"]), None); // object keys only
+/// ```
+pub fn at<'a>(v: &'a Value, keys: &[&str]) -> Option<&'a Value> {
+    keys.iter().try_fold(v, |v, key| v.as_object()?.get(*key))
+}
+
 /// An optional boolean field.
 pub fn opt_bool(obj: &Object, key: &str, what: &str) -> Result<Option<bool>> {
     match present(obj, key) {

@@ -65,13 +65,10 @@ impl ResolvedScheme {
 /// assert_eq!(scheme_of_plan(&json!({}), Environment::Live).scheme, "nvm:erc4337");
 /// ```
 pub fn scheme_of_plan(plan: &Value, environment: Environment) -> ResolvedScheme {
-    let is_fiat = plan
-        .pointer("/registry/price/isCrypto")
-        .and_then(Value::as_bool)
-        == Some(false);
+    let is_fiat =
+        json::at(plan, &["registry", "price", "isCrypto"]).and_then(Value::as_bool) == Some(false);
     if is_fiat {
-        let network = plan
-            .pointer("/metadata/plan/fiatPaymentProvider")
+        let network = json::at(plan, &["metadata", "plan", "fiatPaymentProvider"])
             .and_then(Value::as_str)
             .filter(|s| !s.is_empty())
             .unwrap_or("stripe");

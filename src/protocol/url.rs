@@ -25,7 +25,10 @@ pub struct UrlParts<'a> {
 /// assert_eq!((u.scheme.as_str(), u.host.as_str(), u.port, u.path, u.query), ("https", "example.com", Some("8443"), "/a/b", Some("x=1")));
 /// ```
 pub fn split(url: &str) -> Option<UrlParts<'_>> {
-    let (scheme, rest) = url.split_once("://")?;
+    // split_once(':') then "//", not split_once("://"): a string needle
+    // brings core's two-way substring searcher into the WebAssembly.
+    let (scheme, rest) = url.split_once(':')?;
+    let rest = rest.strip_prefix("//")?;
     if scheme.is_empty()
         || !scheme
             .bytes()

@@ -75,7 +75,12 @@ fn describe(err: &JsValue) -> (String, String) {
     }
     if let Ok(cause) = Reflect::get(err, &JsValue::from_str("cause")) {
         let code = text(&cause, "code");
-        if !code.is_empty() && !message.contains(&code) {
+        // (a window scan: str::contains(&str) would add core's substring searcher)
+        let mentioned = message
+            .as_bytes()
+            .windows(code.len().max(1))
+            .any(|w| w == code.as_bytes());
+        if !code.is_empty() && !mentioned {
             message = format!("{message} ({code})");
         }
     }
