@@ -190,7 +190,7 @@ pub struct RegisterPlanRequest {
 pub fn check_address(what: &str, address: &str) -> Result<()> {
     let ok = address.len() == 42
         && address.starts_with("0x")
-        && address[2..].bytes().all(|b| b.is_ascii_hexdigit());
+        && address.bytes().skip(2).all(|b| b.is_ascii_hexdigit());
     if ok {
         return Ok(());
     }

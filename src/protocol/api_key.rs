@@ -55,7 +55,7 @@ impl ApiKey {
 
     /// The part before the first `:`, if any.
     pub fn prefix(&self) -> Option<&str> {
-        self.prefix_len.map(|n| &self.raw[..n])
+        self.prefix_len.and_then(|n| self.raw.get(..n))
     }
 
     /// The `sub` claim: the account address (default balance holder).

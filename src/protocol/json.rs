@@ -239,9 +239,11 @@ pub fn quote_unsafe_integers(text: &str) -> std::borrow::Cow<'_, str> {
                 || (digits.len() == MAX_SAFE.len() && digits > MAX_SAFE));
         if unsafe_int {
             let o = out.get_or_insert_with(|| String::with_capacity(text.len() + 16));
-            o.push_str(&text[copied..start]);
+            // get(): every index here is at an ASCII byte, so a char boundary
+            // (and the .wasm needs no slicing panic).
+            o.push_str(text.get(copied..start).unwrap_or_default());
             o.push('"');
-            o.push_str(&text[start..end]);
+            o.push_str(text.get(start..end).unwrap_or_default());
             o.push('"');
             copied = end;
         }
@@ -250,7 +252,7 @@ pub fn quote_unsafe_integers(text: &str) -> std::borrow::Cow<'_, str> {
     match out {
         None => std::borrow::Cow::Borrowed(text),
         Some(mut o) => {
-            o.push_str(&text[copied..]);
+            o.push_str(text.get(copied..).unwrap_or_default());
             std::borrow::Cow::Owned(o)
         }
     }

@@ -175,7 +175,8 @@ const PRECISION: &str = "integer is too large for a JavaScript number and may ha
 
 fn truncate(s: &str) -> &str {
     match s.char_indices().nth(40) {
-        Some((i, _)) => &s[..i],
+        // get(): i is a char boundary, and the .wasm needs no slicing panic.
+        Some((i, _)) => s.get(..i).unwrap_or(s),
         None => s,
     }
 }

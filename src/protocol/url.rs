@@ -38,8 +38,9 @@ pub fn split(url: &str) -> Option<UrlParts<'_>> {
     }
     let rest = rest.split('#').next().unwrap_or("");
     let auth_end = rest.find(['/', '?']).unwrap_or(rest.len());
-    let authority = &rest[..auth_end];
-    let after = &rest[auth_end..];
+    // split_at_checked, not [..]: auth_end is a char boundary (from find),
+    // and str slicing would keep core's slice-panic formatting in the .wasm.
+    let (authority, after) = rest.split_at_checked(auth_end).unwrap_or((rest, ""));
     let (path, query) = match after.split_once('?') {
         Some((p, q)) => (p, Some(q)),
         None => (after, None),
