@@ -130,12 +130,12 @@ pub fn to_text(v: &Value) -> String {
 /// assert_eq!(v.to_string(), r#"{"a":1,"c":"x"}"#);
 /// ```
 #[derive(Debug, Default)]
-pub struct ObjectBuilder(Object);
+pub struct ObjectBuilder(Box<Object>);
 
 impl ObjectBuilder {
     /// An empty object.
     pub fn new() -> Self {
-        ObjectBuilder(Map::new())
+        ObjectBuilder(Box::default())
     }
 
     /// Adds a field.
@@ -172,12 +172,12 @@ impl ObjectBuilder {
 
     /// The object as a value.
     pub fn build(self) -> Value {
-        Value::Object(self.0)
+        Value::Object(*self.0)
     }
 
     /// The object.
     pub fn into_map(self) -> Object {
-        self.0
+        *self.0
     }
 }
 
