@@ -31,7 +31,8 @@ node_modules/.bin/esbuild "$STAGE/nvm_x402.js" --minify --format=esm --log-level
 mv "$STAGE/nvm_x402.min.js" "$STAGE/nvm_x402.js"
 
 say "optimising for size (wasm-opt -Oz)"
-node_modules/.bin/wasm-opt -Oz --strip-debug --strip-producers \
+# --converge repeats -Oz until it stops shrinking; no custom sections are kept.
+node_modules/.bin/wasm-opt -Oz --converge --strip-debug --strip-producers --strip-target-features \
   --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
   --enable-mutable-globals --enable-reference-types --enable-multivalue \
   "$STAGE/nvm_x402_bg.wasm" -o "$STAGE/nvm_x402_bg.opt.wasm"
