@@ -129,15 +129,25 @@ impl BuildOptions {
         let Some(o) = json::opt_object(Some(v), "options")? else {
             return Ok(BuildOptions::default());
         };
-        let text = |key: &str| json::opt_str(o, key, "options").map(|s| s.map(str::to_owned));
+        // Every field is checked (in this order) before any is copied: an
+        // early return then has nothing to drop, which keeps the .wasm small.
+        let text = |key: &str| json::opt_str(o, key, "options");
+        let endpoint = text("endpoint")?;
+        let agent_id = json::opt_id(o, "agentId", "options")?;
+        let http_verb = text("httpVerb")?;
+        let network = text("network")?;
+        let description = text("description")?;
+        let mime_type = text("mimeType")?;
+        let scheme = text("scheme")?;
+        let owned = |s: Option<&str>| s.map(str::to_owned);
         Ok(BuildOptions {
-            endpoint: text("endpoint")?,
-            agent_id: json::opt_id(o, "agentId", "options")?,
-            http_verb: text("httpVerb")?,
-            network: text("network")?,
-            description: text("description")?,
-            mime_type: text("mimeType")?,
-            scheme: text("scheme")?,
+            endpoint: owned(endpoint),
+            agent_id,
+            http_verb: owned(http_verb),
+            network: owned(network),
+            description: owned(description),
+            mime_type: owned(mime_type),
+            scheme: owned(scheme),
         })
     }
 }
