@@ -426,17 +426,19 @@ async fn mint<T: Transport>(
             .resource_url
             .clone()
             .unwrap_or_else(|| req.url.clone());
-        token_options
-            .entry("resource")
-            .or_insert_with(|| ObjectBuilder::new().put("url", url).build());
+        // contains_key + insert, not entry(): the Entry API is one more copy of map code in the .wasm.
+        if !token_options.contains_key("resource") {
+            let resource = ObjectBuilder::new().put("url", url).build();
+            token_options.insert("resource".into(), resource);
+        }
         let verb = if req.method == "HEAD" {
             "GET"
         } else {
             req.method.as_str()
         };
-        token_options
-            .entry("httpVerb")
-            .or_insert_with(|| Value::from(verb));
+        if !token_options.contains_key("httpVerb") {
+            token_options.insert("httpVerb".into(), Value::from(verb));
+        }
     }
     let automatic = !token_options.contains_key("delegationConfig");
     for attempt in 0..2 {
@@ -552,20 +554,15 @@ async fn reusable_delegation<T: Transport>(
     card: Option<&str>,
 ) -> Result<Option<String>> {
     let list = p.list_delegations(&Value::Null).await?;
-    let found = list
-        .get("delegations")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-        .find(|d| {
-            let text = |k: &str| d.get(k).and_then(Value::as_str);
-            text("provider") == Some(provider)
-                && text("status").is_none_or(|s| s.eq_ignore_ascii_case("active"))
-                && d.get("remainingBudgetCents")
-                    .and_then(Value::as_f64)
-                    .is_none_or(|b| b > 0.0)
-                && card.is_none_or(|c| text("providerPaymentMethodId") == Some(c))
-        });
+    let found = json::items(list.get("delegations")).iter().find(|d| {
+        let text = |k: &str| d.get(k).and_then(Value::as_str);
+        text("provider") == Some(provider)
+            && text("status").is_none_or(|s| s.eq_ignore_ascii_case("active"))
+            && d.get("remainingBudgetCents")
+                .and_then(Value::as_f64)
+                .is_none_or(|b| b > 0.0)
+            && card.is_none_or(|c| text("providerPaymentMethodId") == Some(c))
+    });
     Ok(found
         .and_then(|d| d.get("delegationId"))
         .and_then(json::id_value))
@@ -580,7 +577,7 @@ async fn card_for<T: Transport>(
         return Ok(id.clone());
     }
     let methods = p.list_payment_methods(&Value::Null).await?;
-    let card = methods.as_array().into_iter().flatten().find(|m| {
+    let card = json::items(Some(&methods)).iter().find(|m| {
         let text = |k: &str| m.get(k).and_then(Value::as_str);
         text("type") != Some("crypto_wallet") && text("provider").is_none_or(|pr| pr == provider)
     });

@@ -471,13 +471,7 @@ impl GateConfig {
                 .and_then(Value::as_array_mut)
             {
                 None => pr = Some(one),
-                Some(list) => list.extend(
-                    one.get("accepts")
-                        .and_then(Value::as_array)
-                        .into_iter()
-                        .flatten()
-                        .cloned(),
-                ),
+                Some(list) => list.extend_from_slice(json::items(one.get("accepts"))),
             }
         }
         let pr = pr.ok_or_else(|| Error::validation("a paid route needs at least one plan"))?;

@@ -75,6 +75,14 @@ pub fn at<'a>(v: &'a Value, keys: &[&str]) -> Option<&'a Value> {
     keys.iter().try_fold(v, |v, key| v.as_object()?.get(*key))
 }
 
+/// The items of an array value; nothing for anything else.
+pub fn items(v: Option<&Value>) -> &[Value] {
+    match v {
+        Some(Value::Array(items)) => items,
+        _ => &[],
+    }
+}
+
 /// An optional boolean field.
 pub fn opt_bool(obj: &Object, key: &str, what: &str) -> Result<Option<bool>> {
     match present(obj, key) {

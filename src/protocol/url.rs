@@ -45,13 +45,19 @@ pub fn split(url: &str) -> Option<UrlParts<'_>> {
         Some((p, q)) => (p, Some(q)),
         None => (after, None),
     };
-    let host_port = authority.rsplit('@').next().unwrap_or("");
+    // Byte searches from the end instead of rsplit/rsplit_once (which bring a
+    // reverse char searcher into the .wasm); '@' and ':' are ASCII.
+    let last = |s: &str, b: u8| s.bytes().rposition(|x| x == b);
+    let host_port = match last(authority, b'@') {
+        Some(i) => authority.get(i + 1..).unwrap_or(""),
+        None => authority,
+    };
     let (host, port) = if let Some(stripped) = host_port.strip_prefix('[') {
         let (h, tail) = stripped.split_once(']')?;
         (h, tail.strip_prefix(':'))
     } else {
-        match host_port.rsplit_once(':') {
-            Some((h, p)) => (h, Some(p)),
+        match last(host_port, b':') {
+            Some(i) => (host_port.get(..i).unwrap_or(""), host_port.get(i + 1..)),
             None => (host_port, None),
         }
     };
