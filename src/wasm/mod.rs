@@ -14,12 +14,23 @@ use crate::protocol::json::{to_text, ObjectBuilder};
 use crate::protocol::PaymentsOptions;
 use fetch::FetchTransport;
 use js_sys::{Function, Promise};
+use std::future::Future;
+use std::pin::Pin;
 use std::rc::Rc;
 use wasm_bindgen::prelude::*;
 
 /// The error JSON thrown into JavaScript.
 fn thrown(e: Error) -> JsValue {
     JsValue::from_str(&to_text(&e.to_json()))
+}
+
+/// A Promise of the JSON a method answers. One `future_to_promise` for all
+/// three async methods: each instantiation of it (closures, task spawning,
+/// drop code) is another copy in the .wasm; boxing erases the future's type.
+fn promise(run: Pin<Box<dyn Future<Output = Result<String>>>>) -> Promise {
+    wasm_bindgen_futures::future_to_promise(async move {
+        run.await.map(|s| JsValue::from_str(&s)).map_err(thrown)
+    })
 }
 
 /// One `Payments` instance seen from JavaScript.
@@ -78,12 +89,9 @@ impl NvmCore {
     /// Runs an asynchronous method; resolves to its result's JSON.
     pub fn call(&self, method: String, args_json: String) -> Promise {
         let payments = Rc::clone(&self.payments);
-        wasm_bindgen_futures::future_to_promise(async move {
-            bridge::call(&payments, &method, &args_json)
-                .await
-                .map(|s| JsValue::from_str(&s))
-                .map_err(thrown)
-        })
+        promise(Box::pin(async move {
+            bridge::call(&payments, &method, &args_json).await
+        }))
     }
 }
 
@@ -99,23 +107,17 @@ impl NvmGate {
     /// Before the handler; resolves to the decision's JSON.
     pub fn begin(&self, request_json: String) -> Promise {
         let (payments, gate) = (Rc::clone(&self.payments), Rc::clone(&self.gate));
-        wasm_bindgen_futures::future_to_promise(async move {
-            bridge::gate_begin(&payments, &gate, &request_json)
-                .await
-                .map(|s| JsValue::from_str(&s))
-                .map_err(thrown)
-        })
+        promise(Box::pin(async move {
+            bridge::gate_begin(&payments, &gate, &request_json).await
+        }))
     }
 
     /// After the handler; resolves to the decision's JSON.
     pub fn finish(&self, ticket_json: String, status: u16, credits_json: String) -> Promise {
         let (payments, gate) = (Rc::clone(&self.payments), Rc::clone(&self.gate));
-        wasm_bindgen_futures::future_to_promise(async move {
-            bridge::gate_finish(&payments, &gate, &ticket_json, status, &credits_json)
-                .await
-                .map(|s| JsValue::from_str(&s))
-                .map_err(thrown)
-        })
+        promise(Box::pin(async move {
+            bridge::gate_finish(&payments, &gate, &ticket_json, status, &credits_json).await
+        }))
     }
 }
 
