@@ -94,21 +94,7 @@ impl PayOptions {
         let Some(o) = json::opt_object(Some(v), WHAT)? else {
             return Ok(PayOptions::default());
         };
-        let not_ids = || Error::validation("planIds must be a list of plan ids");
-        let mut plan_ids = vec![];
-        match o.get("planIds") {
-            None | Some(Value::Null) => {}
-            Some(Value::Array(items)) => {
-                for i in items {
-                    plan_ids.push(
-                        json::id_value(i)
-                            .filter(|s| !s.is_empty())
-                            .ok_or_else(not_ids)?,
-                    );
-                }
-            }
-            Some(_) => return Err(not_ids()),
-        }
+        let mut plan_ids = json::opt_ids(o, "planIds", WHAT)?;
         if let Some(one) = json::opt_id(o, "planId", WHAT)? {
             plan_ids.insert(0, one);
         }

@@ -124,21 +124,7 @@ fn paid_route(key: &str, spec: &Value) -> Result<PaidRoute> {
     let what = format!("paywall route \"{key}\"");
     let o = json::object(spec, &what)?;
     let mut plan_ids: Vec<String> = json::opt_id(o, "planId", &what)?.into_iter().collect();
-    match o.get("planIds") {
-        None | Some(Value::Null) => {}
-        Some(Value::Array(items)) => {
-            for item in items {
-                plan_ids.push(
-                    json::id_value(item)
-                        .filter(|p| !p.is_empty())
-                        .ok_or_else(|| {
-                            Error::validation(format!("{what}: planIds must be non-empty strings"))
-                        })?,
-                );
-            }
-        }
-        Some(_) => return Err(Error::validation(format!("{what}: planIds must be a list"))),
-    }
+    plan_ids.extend(json::opt_ids(o, "planIds", &what)?);
     if plan_ids.is_empty() {
         return Err(Error::validation(format!(
             "{what}: planId or planIds is required"
@@ -195,35 +181,22 @@ fn cors(v: Option<&Value>) -> Result<Option<Cors>> {
                 Some(Value::String(s)) => {
                     CorsOrigins::List(vec![s.trim_end_matches('/').to_owned()])
                 }
-                Some(Value::Array(items)) => {
-                    let mut origins = Vec::with_capacity(items.len());
-                    for i in items {
-                        let origin = i.as_str().ok_or_else(|| {
-                            Error::validation("paywall cors: origin must be strings")
-                        })?;
-                        origins.push(origin.trim_end_matches('/').to_owned());
-                    }
-                    CorsOrigins::List(origins)
-                }
+                Some(Value::Array(_)) => CorsOrigins::List(
+                    json::opt_ids(o, "origin", WHAT)?
+                        .into_iter()
+                        .map(|s| s.trim_end_matches('/').to_owned())
+                        .collect(),
+                ),
                 Some(_) => {
                     return Err(Error::validation(
                         "paywall cors: origin must be \"*\", an origin or a list of origins",
                     ))
                 }
             };
-            let allow_headers = match o.get("allowHeaders") {
-                None | Some(Value::Null) => vec![],
-                Some(Value::Array(items)) => items
-                    .iter()
-                    .filter_map(Value::as_str)
-                    .map(str::to_ascii_lowercase)
-                    .collect(),
-                Some(_) => {
-                    return Err(Error::validation(
-                        "paywall cors: allowHeaders must be a list",
-                    ))
-                }
-            };
+            let allow_headers = json::opt_ids(o, "allowHeaders", WHAT)?
+                .into_iter()
+                .map(|h| h.to_ascii_lowercase())
+                .collect();
             Ok(Some(Cors {
                 origins,
                 max_age: json::opt_count(o, "maxAge", WHAT)?.unwrap_or(600),

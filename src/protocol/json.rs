@@ -51,6 +51,24 @@ pub fn opt_id(obj: &Object, key: &str, what: &str) -> Result<Option<String>> {
     }
 }
 
+/// An optional list of ids (non-empty strings, or integers as digits); `null` is empty.
+pub fn opt_ids(obj: &Object, key: &str, what: &str) -> Result<Vec<String>> {
+    let mut out = Vec::new();
+    match present(obj, key) {
+        None => {}
+        Some(Value::Array(items)) => {
+            for item in items {
+                match id_value(item) {
+                    Some(id) if !id.is_empty() => out.push(id),
+                    _ => return Err(wrong(what, key, "a list of non-empty strings")),
+                }
+            }
+        }
+        Some(_) => return Err(wrong(what, key, "a list of non-empty strings")),
+    }
+    Ok(out)
+}
+
 /// A string, or an unsigned integer as digits, trimmed.
 pub fn id_value(v: &Value) -> Option<String> {
     match v {
