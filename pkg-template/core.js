@@ -48,25 +48,25 @@ function sync(name) {
 // Pure functions (no backend).
 // The token decoders never throw: a non-string (even one JSON can't serialise,
 // such as a circular object) crosses as null, which the core reports as such.
-const decode = sync('decodeAccessToken')
-const tryDecode = sync('tryDecodeAccessToken')
+const decode = /* @__PURE__ */ sync('decodeAccessToken')
+const tryDecode = /* @__PURE__ */ sync('tryDecodeAccessToken')
 export const decodeAccessToken = (token) => decode(typeof token === 'string' ? token : null)
 export const tryDecodeAccessToken = (token) => tryDecode(typeof token === 'string' ? token : null)
-export const encodeAccessToken = sync('encodeAccessToken')
-export const buildPaymentRequired = sync('buildPaymentRequired')
-export const buildPaymentRequiredForPlans = sync('buildPaymentRequiredForPlans')
-export const encodePaymentHeader = sync('encodePaymentHeader')
-export const decodePaymentHeader = sync('decodePaymentHeader')
-export const redactToken = sync('redact')
-export const getFreePriceConfig = sync('getFreePriceConfig')
-export const getCryptoPriceConfig = sync('getCryptoPriceConfig')
-export const getNativeTokenPriceConfig = sync('getNativeTokenPriceConfig')
+export const encodeAccessToken = /* @__PURE__ */ sync('encodeAccessToken')
+export const buildPaymentRequired = /* @__PURE__ */ sync('buildPaymentRequired')
+export const buildPaymentRequiredForPlans = /* @__PURE__ */ sync('buildPaymentRequiredForPlans')
+export const encodePaymentHeader = /* @__PURE__ */ sync('encodePaymentHeader')
+export const decodePaymentHeader = /* @__PURE__ */ sync('decodePaymentHeader')
+export const redactToken = /* @__PURE__ */ sync('redact')
+export const getFreePriceConfig = /* @__PURE__ */ sync('getFreePriceConfig')
+export const getCryptoPriceConfig = /* @__PURE__ */ sync('getCryptoPriceConfig')
+export const getNativeTokenPriceConfig = /* @__PURE__ */ sync('getNativeTokenPriceConfig')
 export const getERC20PriceConfig = sync('getERC20PriceConfig')
-export const getFiatPriceConfig = sync('getFiatPriceConfig')
-export const getFixedCreditsConfig = sync('getFixedCreditsConfig')
-export const getDynamicCreditsConfig = sync('getDynamicCreditsConfig')
-export const getExpirableDurationConfig = sync('getExpirableDurationConfig')
-export const getNonExpirableDurationConfig = sync('getNonExpirableDurationConfig')
+export const getFiatPriceConfig = /* @__PURE__ */ sync('getFiatPriceConfig')
+export const getFixedCreditsConfig = /* @__PURE__ */ sync('getFixedCreditsConfig')
+export const getDynamicCreditsConfig = /* @__PURE__ */ sync('getDynamicCreditsConfig')
+export const getExpirableDurationConfig = /* @__PURE__ */ sync('getExpirableDurationConfig')
+export const getNonExpirableDurationConfig = /* @__PURE__ */ sync('getNonExpirableDurationConfig')
 
 export const ONE_DAY_DURATION = 86_400n
 export const ONE_WEEK_DURATION = 604_800n
@@ -220,9 +220,9 @@ async function pay(next, fetchImpl, input, init, options) {
   return { response, paymentResponse }
 }
 
-const concludeQuery = sync('client.concludeQuery')
-const mcpToolCall = sync('mcp.toolCall')
-const mcpReadResult = sync('mcp.readResult')
+const concludeQuery = /* @__PURE__ */ sync('client.concludeQuery')
+const mcpToolCall = /* @__PURE__ */ sync('mcp.toolCall')
+const mcpReadResult = /* @__PURE__ */ sync('mcp.readResult')
 
 const cores = new WeakMap()
 
