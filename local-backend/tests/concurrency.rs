@@ -8,27 +8,13 @@ use std::sync::{Arc, Barrier};
 #[test]
 fn fifty_parallel_settles_against_ten_credits_burn_exactly_ten() {
     let local = Arc::new(Local::start());
-    let subscriber = local.key("subscriber");
-    let plan = local.free_plan();
-    local.order(&subscriber, &plan);
-    let holder = local.address("subscriber");
+    let (token, _, required) = local.subscribed(2);
+    let (subscriber, plan, holder) = (
+        local.key("subscriber"),
+        local.free_plan(),
+        local.address("subscriber"),
+    );
     assert_eq!(local.balance(&plan, &holder), 10);
-    let delegation = local.crypto_delegation(&subscriber);
-    let token = local.mint_for(
-        &subscriber,
-        &plan,
-        "nvm:erc4337",
-        "eip155:84532",
-        &delegation,
-        2,
-    );
-    let required = local.payment_required(
-        &plan,
-        "nvm:erc4337",
-        "eip155:84532",
-        &local.agent_url(),
-        "POST",
-    );
     let barrier = Arc::new(Barrier::new(50));
     let threads: Vec<_> = (0..50)
         .map(|_| {

@@ -437,31 +437,14 @@ fn erc4337_plans_are_never_topped_up() {
 #[test]
 fn v3_tokens_bind_agent_url_and_verb_and_settle_once() {
     let local = Local::start();
-    let subscriber = local.key("subscriber");
-    let plan = local.free_plan();
-    local.order(&subscriber, &plan);
-    let delegation = local.crypto_delegation(&subscriber);
-    let token = local.mint_for(
-        &subscriber,
-        &plan,
-        "nvm:erc4337",
-        "eip155:84532",
-        &delegation,
-        3,
-    );
+    let (token, delegation, required) = local.subscribed(3);
+    let (subscriber, plan) = (local.key("subscriber"), local.free_plan());
     let decoded = decode_access_token(&token).unwrap();
     assert!(decoded["payload"]["authorization"]["nonce"]
         .as_str()
         .is_some_and(|n| !n.is_empty()));
     assert_eq!(decoded["resource"]["url"], local.agent_url());
     assert_eq!(decoded["accepted"]["extra"]["agentId"], local.agent_id());
-    let required = local.payment_required(
-        &plan,
-        "nvm:erc4337",
-        "eip155:84532",
-        &local.agent_url(),
-        "POST",
-    );
     let (_, first) = local.facilitate("settle", &required, &token, "1");
     assert_eq!(first["success"], true, "{first}");
     local.expect_error(
