@@ -10,10 +10,10 @@ use crate::client;
 use crate::error::{Error, Result};
 use crate::gate::Gate;
 use crate::payments::Payments;
+use crate::protocol::json::Value;
 use crate::protocol::json::{to_text, ObjectBuilder};
 use crate::protocol::{self, payment_required, BuildOptions, Uint256};
 use crate::transport::Transport;
-use serde_json::Value;
 
 /// Positional arguments of one call.
 pub struct Args {
@@ -24,7 +24,7 @@ pub struct Args {
 impl Args {
     /// Parses the JSON array of arguments.
     pub fn parse(method: &str, json: &str) -> Result<Self> {
-        match serde_json::from_str(json) {
+        match crate::protocol::json::parse(json) {
             Ok(Value::Array(values)) => Ok(Args {
                 method: method.to_owned(),
                 values,
@@ -211,7 +211,7 @@ pub async fn gate_begin<T: Transport>(
     gate: &Gate,
     request_json: &str,
 ) -> Result<String> {
-    let request = serde_json::from_str(request_json)
+    let request = crate::protocol::json::parse(request_json)
         .map_err(|_| Error::validation("gate: the request must be JSON"))?;
     Ok(to_text(&gate.begin(p, &request).await?))
 }
@@ -224,9 +224,9 @@ pub async fn gate_finish<T: Transport>(
     status: u16,
     credits_json: &str,
 ) -> Result<String> {
-    let ticket = serde_json::from_str(ticket_json)
+    let ticket = crate::protocol::json::parse(ticket_json)
         .map_err(|_| Error::validation("gate: the ticket must be JSON"))?;
-    let credits: Value = serde_json::from_str(credits_json).unwrap_or(Value::Null);
+    let credits: Value = crate::protocol::json::parse(credits_json).unwrap_or(Value::Null);
     Ok(to_text(
         &gate.finish(p, &ticket, status, Some(&credits)).await?,
     ))
@@ -357,7 +357,7 @@ pub fn call_sync(method: &str, args_json: &str) -> Result<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use crate::json;
 
     #[test]
     fn decode_never_throws() {
@@ -377,29 +377,31 @@ mod tests {
         }
         assert_eq!(call_sync("decodeAccessToken", "[\"e30\"]").unwrap(), "{}");
         let why: Value =
-            serde_json::from_str(&call_sync("tryDecodeAccessToken", "[\"MTIz\"]").unwrap())
+            crate::protocol::json::parse(&call_sync("tryDecodeAccessToken", "[\"MTIz\"]").unwrap())
                 .unwrap();
         assert_eq!(
             why,
             json!({"ok": false, "reason": "token_not_object", "message": "The access token decodes to JSON that is not an object"})
         );
         let why: Value =
-            serde_json::from_str(&call_sync("tryDecodeAccessToken", "[5]").unwrap()).unwrap();
+            crate::protocol::json::parse(&call_sync("tryDecodeAccessToken", "[5]").unwrap())
+                .unwrap();
         assert_eq!(why["reason"], "token_not_string");
     }
 
     #[test]
     fn amounts_accept_bigint_strings_numbers_and_defaults() {
         let fixed: Value =
-            serde_json::from_str(&call_sync("getFixedCreditsConfig", "[\"100\"]").unwrap())
+            crate::protocol::json::parse(&call_sync("getFixedCreditsConfig", "[\"100\"]").unwrap())
                 .unwrap();
         assert_eq!(
             (fixed["amount"].as_str(), fixed["minAmount"].as_str()),
             (Some("100"), Some("1"))
         );
-        let dynamic: Value =
-            serde_json::from_str(&call_sync("getDynamicCreditsConfig", "[10, 2, 5]").unwrap())
-                .unwrap();
+        let dynamic: Value = crate::protocol::json::parse(
+            &call_sync("getDynamicCreditsConfig", "[10, 2, 5]").unwrap(),
+        )
+        .unwrap();
         assert_eq!(
             (dynamic["minAmount"].as_str(), dynamic["maxAmount"].as_str()),
             (Some("2"), Some("5"))
@@ -473,7 +475,7 @@ mod tests {
             .unwrap_err()
             .to_string()
             .contains("unknown function"));
-        let pr: Value = serde_json::from_str(
+        let pr: Value = crate::protocol::json::parse(
             &call_sync(
                 "buildPaymentRequiredForPlans",
                 r#"[["1", 2], {"endpoint": "/x"}]"#,

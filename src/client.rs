@@ -18,6 +18,7 @@
 
 use crate::error::{Error, Result};
 use crate::payments::Payments;
+use crate::protocol::json::Value;
 use crate::protocol::json::{self, Object, ObjectBuilder};
 use crate::protocol::url::may_carry_secrets;
 use crate::protocol::{
@@ -25,7 +26,6 @@ use crate::protocol::{
     SCHEME_ERC4337,
 };
 use crate::transport::Transport;
-use serde_json::Value;
 use std::cell::RefCell;
 
 /// What a client remembers between calls (per `Payments` instance).
@@ -545,8 +545,8 @@ async fn reusable_delegation<T: Transport>(
         text("provider") == Some(provider)
             && text("status").is_none_or(|s| s.eq_ignore_ascii_case("active"))
             && d.get("remainingBudgetCents")
-                .and_then(Value::as_f64)
-                .is_none_or(|b| b > 0.0)
+                .and_then(Value::as_number)
+                .is_none_or(|b| !b.is_negative() && !b.is_zero())
             && card.is_none_or(|c| text("providerPaymentMethodId") == Some(c))
     });
     Ok(found
@@ -586,7 +586,7 @@ impl ClientState {
 /// `payment_required` error that says to order the plan; another failure is
 /// `http_<status>` with the agent's message.
 pub fn conclude_query(status: u16, body: &str, payment_required: Option<&str>) -> Result<Value> {
-    let parsed: Option<Value> = serde_json::from_str(body).ok();
+    let parsed: Option<Value> = crate::protocol::json::parse(body).ok();
     let message = parsed
         .as_ref()
         .and_then(|v| v.get("message").or_else(|| v.get("error")))
@@ -660,10 +660,11 @@ pub fn mcp_read_result(body: &str) -> Result<Value> {
             .unwrap_or("")
             .to_owned()
     };
-    let message: Value = serde_json::from_str(&text).map_err(|_| Error::InvalidResponse {
-        status: 200,
-        message: "The MCP server's answer is not JSON-RPC".into(),
-    })?;
+    let message: Value =
+        crate::protocol::json::parse(&text).map_err(|_| Error::InvalidResponse {
+            status: 200,
+            message: "The MCP server's answer is not JSON-RPC".into(),
+        })?;
     if let Some(error) = message.get("error") {
         let code = error.get("code").map(json::to_text).unwrap_or_default();
         let msg = error

@@ -5,7 +5,7 @@
 //! codes are lower-case words (`validation`, `network_error`, `http_502`, ...).
 //! Messages never contain a whole token or API key (see [`crate::protocol::redact`]).
 
-use serde_json::{Map, Value};
+use crate::protocol::json::{Map, Value};
 use std::borrow::Cow;
 use std::fmt;
 
@@ -71,7 +71,7 @@ pub struct BackendError {
     /// The backend's hint, if any.
     pub hint: Option<String>,
     /// The envelope's `details`, `category` and `retryable`, and any other fields, as sent.
-    pub extra: Map<String, Value>,
+    pub extra: Map,
 }
 
 impl Error {

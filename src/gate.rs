@@ -16,10 +16,10 @@ use crate::protocol::gate::{
     Answer, Credits, GateConfig, GateRequest, PaidRoute, Refusal, Routing, DEFAULT_REFUSAL,
     MISSING_TOKEN,
 };
+use crate::protocol::json::Value;
 use crate::protocol::json::{self, ObjectBuilder};
 use crate::protocol::{ResolvedScheme, Uint256};
 use crate::transport::Transport;
-use serde_json::Value;
 
 /// A compiled paywall.
 #[derive(Debug)]
@@ -302,7 +302,7 @@ impl Gate {
                     Failure::Refused(reason) => {
                         let network = payment_required
                             .get("accepts")
-                            .and_then(|a| a.get(0))
+                            .and_then(|a| a.as_array()?.first())
                             .and_then(|a| a.get("network"))
                             .and_then(Value::as_str)
                             .unwrap_or("");

@@ -29,4 +29,8 @@ pub mod transport;
 mod wasm;
 
 pub use error::{BackendError, Error, Result};
+
+// For the `json!` macro.
 pub use payments::Payments;
+#[doc(hidden)]
+pub use serde_json as __serde_json;

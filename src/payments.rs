@@ -9,13 +9,13 @@ use crate::api::x402::{self, normalize_balance};
 use crate::api::{delegation, Call};
 use crate::client::ClientState;
 use crate::error::Result;
+use crate::protocol::json::Value;
 use crate::protocol::json::{self, ObjectBuilder};
 use crate::protocol::{
     self, build_payment_required, BuildOptions, ClientConfig, PaymentsOptions, ResolvedScheme,
     TokenClaims, Uint256,
 };
 use crate::transport::Transport;
-use serde_json::Value;
 use std::cell::{Cell, RefCell};
 use std::future::Future;
 
@@ -156,7 +156,7 @@ impl<T: Transport> Payments<T> {
         options: &Value,
     ) -> Result<Value> {
         const WHAT: &str = "options";
-        let empty = serde_json::Map::new();
+        let empty = crate::protocol::json::Map::new();
         let o = json::opt_object(Some(options), WHAT)?.unwrap_or(&empty);
         let given_plan = json::opt_id(o, "planId", WHAT)?;
         let credits = json::opt_uint(o, "credits", WHAT)?.unwrap_or_else(|| Uint256::from(1));

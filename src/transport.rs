@@ -112,7 +112,7 @@ pub(crate) mod mock {
             method: &'static str,
             path: &str,
             status: u16,
-            body: serde_json::Value,
+            body: crate::protocol::json::Value,
         ) -> &Self {
             self.on(method, path, move |_| {
                 Ok(HttpResponse {
@@ -123,14 +123,15 @@ pub(crate) mod mock {
         }
 
         /// The JSON body of the last request sent to a path ending with `path`.
-        pub fn last_body(&self, path: &str) -> serde_json::Value {
+        pub fn last_body(&self, path: &str) -> crate::protocol::json::Value {
             let sent = self.sent.borrow();
             let request = sent
                 .iter()
                 .rev()
                 .find(|r| r.url.split('?').next().unwrap_or("").ends_with(path))
                 .unwrap_or_else(|| panic!("nothing was sent to {path}"));
-            serde_json::from_str(request.body.as_deref().unwrap_or("null")).expect("a JSON body")
+            crate::protocol::json::parse(request.body.as_deref().unwrap_or("null"))
+                .expect("a JSON body")
         }
 
         /// A client with this API key over a fresh mock.

@@ -169,7 +169,7 @@ pub fn mint(
     token.insert("extensions".into(), json!({}));
     let signature = key.sign(&signed_message(&token));
     token["payload"]["signature"] = json!(format!("0x{}", hex(&signature.to_bytes())));
-    encode_access_token(&token)
+    encode_access_token(&token.into())
 }
 
 /// Decodes a token and checks its signature against the key of the account in
@@ -181,6 +181,7 @@ pub fn verify(
 ) -> Result<VerifiedToken, String> {
     let token = try_decode_access_token(raw).map_err(|e| e.to_string())?;
     let claims = TokenClaims::from_token(&token);
+    let token = Map::from(token);
     if claims.x402_version != Some(2) {
         return Err("The access token is not an x402 version 2 token".into());
     }
@@ -275,7 +276,7 @@ mod tests {
         );
         assert_eq!(
             decoded["accepted"]["extra"],
-            json!({"version": "1", "agentId": "9", "httpVerb": "POST"})
+            nvm_x402::json!({"version": "1", "agentId": "9", "httpVerb": "POST"})
         );
         assert_eq!(
             decoded["payload"]["authorization"]["sessionKeysProvider"],
@@ -298,7 +299,7 @@ mod tests {
     #[test]
     fn edits_break_the_signature() {
         let raw = mint(&content("nvm:erc4337"), &key(), b"s", 1);
-        let decoded = nvm_x402::protocol::decode_access_token(&raw).unwrap();
+        let decoded = Map::from(nvm_x402::protocol::decode_access_token(&raw).unwrap());
         let edits: Vec<fn(&mut Map<String, Value>)> = vec![
             |t| t["accepted"]["planId"] = json!("124"),
             |t| t["accepted"]["extra"]["httpVerb"] = json!("GET"),
@@ -314,7 +315,7 @@ mod tests {
         for edit in edits {
             let mut t = decoded.clone();
             edit(&mut t);
-            let err = verify(&encode_access_token(&t), lookup, b"s").unwrap_err();
+            let err = verify(&encode_access_token(&t.into()), lookup, b"s").unwrap_err();
             assert!(err.contains("signature"), "{err}");
         }
     }

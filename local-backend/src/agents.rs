@@ -155,7 +155,7 @@ impl Agent {
         }
         let api_json = serde_json::to_value(&stored.agent_api_attributes)
             .map_err(|e| INTERNAL.with(e.to_string()))?;
-        normalize_agent_api(&api_json)
+        normalize_agent_api(&api_json.into())
             .map_err(|e| INVALID_FIELD.with(format!("agentApiAttributes: {e}")))?;
         let mut endpoints = Vec::with_capacity(stored.agent_api_attributes.endpoints.len());
         for endpoint in &stored.agent_api_attributes.endpoints {
@@ -404,7 +404,8 @@ impl Backend {
             Some(limit) => limit,
             None => AccessLimit::implied_by(
                 &serde_json::to_value(&p.credits_config)
-                    .map_err(|e| INTERNAL.with(e.to_string()))?,
+                    .map_err(|e| INTERNAL.with(e.to_string()))?
+                    .into(),
             ),
         };
         let registration = RegisterPlanRequest {

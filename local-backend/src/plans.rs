@@ -7,6 +7,7 @@ use crate::backend::{Backend, Caller};
 use crate::error::*;
 use crate::ids::{iso8601, sha256, tx_hash, u256_decimal};
 use nvm_x402::api::plans::{check_address, AccessLimit, RegisterPlanRequest};
+use nvm_x402::protocol::json::Value as Json;
 use nvm_x402::protocol::{scheme_of_plan, Environment, ResolvedScheme, Uint256};
 use rusqlite::{params, Connection, OptionalExtension};
 use serde::Deserialize;
@@ -101,8 +102,8 @@ impl Plan {
             .flatten()
             .next();
             let provider = match named {
-                None | Some(Value::Null) => "stripe",
-                Some(Value::String(p)) if FIAT_PROVIDERS.contains(&p.as_str()) => p.as_str(),
+                None | Some(Json::Null) => "stripe",
+                Some(Json::String(p)) if FIAT_PROVIDERS.contains(&p.as_str()) => p.as_str(),
                 Some(other) => {
                     return Err(INVALID_FIELD.with(format!(
                         "fiatPaymentProvider must be stripe, braintree or visa (got {other})"
@@ -155,7 +156,7 @@ impl Plan {
         if let Some(provider) = fiat_provider {
             view["metadata"]["plan"]["fiatPaymentProvider"] = json!(provider);
         }
-        plan.scheme = scheme_of_plan(&view, Environment::Local);
+        plan.scheme = scheme_of_plan(&view.into(), Environment::Local);
         Ok(plan)
     }
 

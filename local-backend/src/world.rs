@@ -29,7 +29,7 @@ fn typed<T: serde::de::DeserializeOwned>(v: Value) -> ApiResult<T> {
 fn plan_registration(
     name: &str,
     description: &str,
-    price: Value,
+    price: nvm_x402::protocol::json::Value,
 ) -> ApiResult<RegisterPlanRequest> {
     Ok(RegisterPlanRequest {
         metadata_attributes: PlanMetadata {
@@ -37,11 +37,10 @@ fn plan_registration(
             description: Some(description.to_owned()),
             ..Default::default()
         },
-        price_config: typed(price)?,
-        credits_config: typed(fixed_credits_config(
-            Uint256::from(DEMO_CREDITS),
-            Uint256::from(1),
-        ))?,
+        price_config: typed(price.into())?,
+        credits_config: typed(
+            fixed_credits_config(Uint256::from(DEMO_CREDITS), Uint256::from(1)).into(),
+        )?,
         nonce: Uint256::from(0),
         is_trial_plan: false,
         access_limit: AccessLimit::Credits,
@@ -98,7 +97,7 @@ impl Backend {
                     ..Default::default()
                 },
                 agent_api_attributes: AgentApiAttributes {
-                    endpoints: vec![endpoint.clone()],
+                    endpoints: vec![endpoint.clone().into()],
                     ..Default::default()
                 },
                 plans: vec![

@@ -21,7 +21,7 @@ fn full_flow_with_the_payments_client() {
 
     let price = crypto_price_config(Uint256::from(5_000), &builder_address, None).unwrap();
     let plan = block_on(builder.register_plan(
-        &json!({"name": "Pro", "description": "5 credits"}),
+        &nvm_x402::json!({"name": "Pro", "description": "5 credits"}),
         &price,
         &fixed_credits_config(Uint256::from(5), Uint256::from(2)),
         None,
@@ -29,9 +29,9 @@ fn full_flow_with_the_payments_client() {
     ))
     .unwrap();
     let plan_id = plan["planId"].as_str().unwrap().to_owned();
-    let endpoints = json!({"endpoints": [{"POST": "https://agent.example/tasks/:id"}]});
+    let endpoints = nvm_x402::json!({"endpoints": [{"POST": "https://agent.example/tasks/:id"}]});
     let agent = block_on(builder.register_agent(
-        &json!({"name": "Task agent"}),
+        &nvm_x402::json!({"name": "Task agent"}),
         &endpoints,
         std::slice::from_ref(&plan_id),
     ))
@@ -71,11 +71,12 @@ fn full_flow_with_the_payments_client() {
     assert_eq!(after_order["holderAddress"], subscriber_address.as_str());
 
     let delegation = block_on(subscriber.create_delegation(
-        &json!({"provider": "erc4337", "spendingLimitCents": 1000, "durationSecs": 3600}),
+        &nvm_x402::json!({"provider": "erc4337", "spendingLimitCents": 1000, "durationSecs": 3600}),
     ))
     .unwrap();
     let delegation_id = delegation["delegationId"].as_str().unwrap().to_owned();
-    let listed = block_on(subscriber.list_delegations(&serde_json::Value::Null)).unwrap();
+    let listed =
+        block_on(subscriber.list_delegations(&nvm_x402::protocol::json::Value::Null)).unwrap();
     assert_eq!(
         listed["delegations"][0]["delegationId"],
         delegation_id.as_str()
@@ -85,7 +86,7 @@ fn full_flow_with_the_payments_client() {
     let minted = block_on(subscriber.get_x402_access_token(
         &plan_id,
         Some(&agent_id),
-        &json!({"delegationConfig": {"delegationId": delegation_id}}),
+        &nvm_x402::json!({"delegationConfig": {"delegationId": delegation_id}}),
     ))
     .unwrap();
     let token = minted["accessToken"].as_str().unwrap().to_owned();
@@ -105,12 +106,12 @@ fn full_flow_with_the_payments_client() {
         &token,
         "https://agent.example/tasks/42",
         "POST",
-        &json!({"credits": 2}),
+        &nvm_x402::json!({"credits": 2}),
     ))
     .unwrap();
     assert_eq!(started["isValid"], true, "{started}");
     assert_eq!(started["balance"]["balance"], "5");
-    let settle = json!({"paymentRequired": started["paymentRequired"], "x402AccessToken": token, "maxAmount": "2", "agentRequestId": started["agentRequestId"]});
+    let settle = nvm_x402::json!({"paymentRequired": started["paymentRequired"], "x402AccessToken": token, "maxAmount": "2", "agentRequestId": started["agentRequestId"]});
     let settled = block_on(builder.settle_permissions(&settle)).unwrap();
     assert_eq!(settled["success"], true, "{settled}");
     assert_eq!(
@@ -128,15 +129,16 @@ fn full_flow_with_the_payments_client() {
     // A v2 token settles again; the delegation counts both settles.
     let again = block_on(builder.settle_permissions(&settle)).unwrap();
     assert_eq!(again["remainingBalance"], "1");
-    let listed = block_on(subscriber.list_delegations(&serde_json::Value::Null)).unwrap();
+    let listed =
+        block_on(subscriber.list_delegations(&nvm_x402::protocol::json::Value::Null)).unwrap();
     assert_eq!(listed["delegations"][0]["transactionCount"], 2);
 
     // The builder's plan list has the plan; the subscriber's doesn't.
-    let mine = block_on(builder.get_plans(&json!({}))).unwrap();
+    let mine = block_on(builder.get_plans(&nvm_x402::json!({}))).unwrap();
     assert_eq!(mine["total"], 1);
     assert_eq!(mine["plans"][0]["id"], plan_id.as_str());
     assert_eq!(
-        block_on(subscriber.get_plans(&json!({}))).unwrap()["total"],
+        block_on(subscriber.get_plans(&nvm_x402::json!({}))).unwrap()["total"],
         0
     );
 }
@@ -215,16 +217,22 @@ fn max_amount_zero_burns_the_plans_default_credits() {
 }
 
 /// Registers a plan with our client; returns its id.
-fn register_plan(local: &Local, key: &str, name: &str, price: &Value, credits: &Value) -> String {
+fn register_plan(
+    local: &Local,
+    key: &str,
+    name: &str,
+    price: &nvm_x402::protocol::json::Value,
+    credits: &nvm_x402::protocol::json::Value,
+) -> String {
     let answer = block_on(local.client(key).register_plan(
-        &json!({ "name": name }),
+        &nvm_x402::json!({ "name": name }),
         price,
         credits,
         None,
         false,
     ))
     .unwrap();
-    common::text(&answer["planId"])
+    answer["planId"].as_str().unwrap().to_owned()
 }
 
 fn pay_page(local: &Local, link: &str) -> (u16, String) {
@@ -603,12 +611,12 @@ fn register_agent_and_plan_in_one_call_and_fiat_plans_by_client() {
     let client = local.client(&builder_key);
     let price = fiat_price_config(Uint256::from(2_500_000), &builder_address).unwrap();
     let credits = fixed_credits_config(Uint256::from(100), Uint256::from(1));
-    let api = json!({"endpoints": [{"GET": "http://localhost:9999/items/:id"}]});
+    let api = nvm_x402::json!({"endpoints": [{"GET": "http://localhost:9999/items/:id"}]});
     let both = block_on(
         client.register_agent_and_plan(nvm_x402::api::agents::AgentAndPlan {
-            agent: &json!({"name": "Shop"}),
+            agent: &nvm_x402::json!({"name": "Shop"}),
             api: &api,
-            plan: &json!({"name": "Shop credits"}),
+            plan: &nvm_x402::json!({"name": "Shop credits"}),
             price: &price,
             credits: &credits,
             access_limit: None,

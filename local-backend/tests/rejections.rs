@@ -5,8 +5,17 @@
 mod common;
 
 use common::Local;
-use nvm_x402::protocol::{base64, decode_access_token, encode_access_token};
-use serde_json::{json, Value};
+use nvm_x402::protocol::base64;
+use serde_json::{json, Map, Value};
+
+/// The token's JSON, as serde_json values (what these tests edit).
+fn decode_access_token(raw: &str) -> Option<Map<String, Value>> {
+    nvm_x402::protocol::decode_access_token(raw).map(Map::from)
+}
+
+fn encode_access_token(token: &Map<String, Value>) -> String {
+    nvm_x402::protocol::encode_access_token(&token.clone().into())
+}
 
 const ERC: (&str, &str) = ("nvm:erc4337", "eip155:84532");
 
@@ -595,14 +604,19 @@ fn plan_rules_and_trials() {
         )
     };
     let plan = |price: Value, credits: Value, trial: bool| json!({"metadataAttributes": {"name": "P"}, "priceConfig": price, "creditsConfig": credits, "nonce": "7", "isTrialPlan": trial, "accessLimit": "credits"});
-    let credits = nvm_x402::api::plans::fixed_credits_config(1u64.into(), 1u64.into());
-    let cheap_fiat =
-        nvm_x402::api::plans::fiat_price_config(999_999u64.into(), &builder_address).unwrap();
+    let free_price_config = || Value::from(nvm_x402::api::plans::free_price_config());
+    let credits = Value::from(nvm_x402::api::plans::fixed_credits_config(
+        1u64.into(),
+        1u64.into(),
+    ));
+    let cheap_fiat = Value::from(
+        nvm_x402::api::plans::fiat_price_config(999_999u64.into(), &builder_address).unwrap(),
+    );
     local.expect_error(
         register(plan(cheap_fiat, credits.clone(), false)),
         "BCK.PROTOCOL.0047",
     );
-    let mut bad_receiver = nvm_x402::api::plans::free_price_config();
+    let mut bad_receiver = free_price_config();
     bad_receiver["amounts"] = json!(["1"]);
     bad_receiver["receivers"] = json!(["0x123"]);
     local.expect_error(
@@ -612,24 +626,16 @@ fn plan_rules_and_trials() {
     let mut zero_credits = credits.clone();
     zero_credits["amount"] = json!("0");
     local.expect_error(
-        register(plan(
-            nvm_x402::api::plans::free_price_config(),
-            zero_credits,
-            false,
-        )),
+        register(plan(free_price_config(), zero_credits, false)),
         "BCK.COMMON.0901",
     );
     let mut too_many = credits.clone();
     too_many["amount"] = json!("9223372036854775808");
     local.expect_error(
-        register(plan(
-            nvm_x402::api::plans::free_price_config(),
-            too_many,
-            false,
-        )),
+        register(plan(free_price_config(), too_many, false)),
         "BCK.PROTOCOL.0904",
     );
-    let trial = plan(nvm_x402::api::plans::free_price_config(), credits, true);
+    let trial = plan(free_price_config(), credits, true);
     let (status, created) = register(trial.clone());
     assert_eq!(status, 201, "{created}");
     local.expect_error(register(trial), "BCK.PROTOCOL.0905");

@@ -8,11 +8,11 @@ use super::plans::{
 use super::{parse_any, Auth, Call};
 use crate::error::{Error, Result};
 use crate::protocol::json::{self, ObjectBuilder};
+use crate::protocol::json::{Map, Value};
 use crate::protocol::url::encode_segment;
 use crate::protocol::ClientConfig;
 use crate::transport::HttpResponse;
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
 
 /// The HTTP methods an agent endpoint may name.
 pub const HTTP_VERBS: [&str; 7] = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"];
@@ -32,7 +32,7 @@ pub struct AgentMetadata {
     pub tags: Option<Vec<String>>,
     /// Anything else, sent as given.
     #[serde(flatten)]
-    pub other: Map<String, Value>,
+    pub other: Map,
 }
 
 /// `agentApiAttributes`: the agent's endpoints (`[{"POST": "https://host/tasks/:id"}]`).
@@ -41,7 +41,7 @@ pub struct AgentMetadata {
 pub struct AgentApiAttributes {
     /// Protected endpoints, one `{VERB: url}` object each.
     #[serde(default)]
-    pub endpoints: Vec<Map<String, Value>>,
+    pub endpoints: Vec<Map>,
     /// Endpoints anyone may call.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub open_endpoints: Option<Vec<String>>,
@@ -53,7 +53,7 @@ pub struct AgentApiAttributes {
     pub auth_type: Option<String>,
     /// Anything else, sent as given.
     #[serde(flatten)]
-    pub other: Map<String, Value>,
+    pub other: Map,
 }
 
 /// Checks `agentApiAttributes` (`null` is a minimal agent): every endpoint is
@@ -261,15 +261,18 @@ pub fn get_agent_plans(cfg: &ClientConfig, agent_id: &str) -> Result<Call<Value>
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use crate::json;
 
     #[test]
     fn endpoints_are_checked() {
         let ok = json!({"endpoints": [{"POST": "https://a.example/tasks/:id"}, {"get": "https://a.example/x"}], "agentDefinitionUrl": "https://a.example/def"});
         let api = normalize_agent_api(&ok).unwrap();
         assert_eq!(api, ok, "a valid agentApi is sent as given");
-        let typed: AgentApiAttributes = serde_json::from_value(api.clone()).unwrap();
-        assert_eq!(serde_json::to_value(&typed).unwrap(), api);
+        let typed: AgentApiAttributes = serde_json::from_value(api.clone().into()).unwrap();
+        assert_eq!(
+            crate::protocol::json::Value::from(serde_json::to_value(&typed).unwrap()),
+            api
+        );
         assert_eq!(
             normalize_agent_api(&Value::Null).unwrap(),
             json!({"endpoints": []})

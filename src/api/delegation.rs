@@ -6,10 +6,10 @@ use super::x402::count;
 use super::{parse_any, query, Auth, Call};
 use crate::error::{Error, Result};
 use crate::protocol::json::{self, ObjectBuilder};
+use crate::protocol::json::{Map, Value};
 use crate::protocol::ClientConfig;
 use crate::transport::HttpResponse;
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
 
 /// Delegation providers.
 pub const PROVIDERS: [&str; 4] = ["stripe", "braintree", "visa", "erc4337"];
@@ -60,7 +60,7 @@ pub struct CreatedDelegation {
     pub delegation_token: Option<String>,
     /// Anything else the backend sent.
     #[serde(flatten)]
-    pub other: Map<String, Value>,
+    pub other: Map,
 }
 
 /// Checks and completes a `createDelegation` payload, then builds the call.
@@ -256,7 +256,7 @@ fn parse_payment_methods(response: HttpResponse) -> Result<Value> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use crate::json;
 
     fn ok(body: &str) -> HttpResponse {
         HttpResponse {

@@ -8,10 +8,10 @@ pub mod plans;
 pub mod x402;
 
 use crate::error::{BackendError, Error, Result};
+use crate::protocol::json::Value;
 use crate::protocol::url::join;
 use crate::protocol::ClientConfig;
 use crate::transport::{HttpRequest, HttpResponse};
-use serde_json::Value;
 
 /// The API version header value every call sends.
 pub const NEVERMINED_VERSION: &str = "1.1";
@@ -92,7 +92,7 @@ fn parse_value(status: u16, body: &str) -> Result<Value> {
     let body = if body.trim().is_empty() { "null" } else { body };
     // Integers beyond 2^53 become strings before parsing, so none turns into a float.
     let body = crate::protocol::json::quote_unsafe_integers(body);
-    serde_json::from_str(&body).map_err(|_| Error::InvalidResponse {
+    crate::protocol::json::parse(&body).map_err(|_| Error::InvalidResponse {
         status,
         message: format!("The backend answered HTTP {status} with a body that is not JSON"),
     })
@@ -107,7 +107,7 @@ fn parse_value(status: u16, body: &str) -> Result<Value> {
 /// assert_eq!(e.code(), "http_502");
 /// ```
 pub fn error_from_response(status: u16, body: &str) -> Error {
-    let Ok(Value::Object(mut map)) = serde_json::from_str::<Value>(body) else {
+    let Ok(Value::Object(mut map)) = crate::protocol::json::parse(body) else {
         return Error::Http {
             status,
             message: format!(
@@ -277,7 +277,7 @@ mod tests {
         .unwrap();
         assert_eq!(
             v,
-            serde_json::json!({"planId":"84537562196237864853096924547108151127536962412307123401931048542183040958813","balance":"18446744073709551616","n":5})
+            crate::json!({"planId":"84537562196237864853096924547108151127536962412307123401931048542183040958813","balance":"18446744073709551616","n":5})
         );
     }
 

@@ -9,11 +9,11 @@ use super::x402::normalize_balance;
 use super::{parse_any, query, Auth, Call};
 use crate::error::{Error, Result};
 use crate::protocol::json::{self, Object, ObjectBuilder};
+use crate::protocol::json::{Map, Value};
 use crate::protocol::url::encode_segment;
 use crate::protocol::{ClientConfig, Uint256};
 use crate::transport::HttpResponse;
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
 
 /// The zero address (native token, unused contract slots).
 pub const ZERO_ADDRESS: &str = "0x0000000000000000000000000000000000000000";
@@ -46,7 +46,7 @@ pub struct PlanMetadata {
     pub is_trial_plan: Option<bool>,
     /// Anything else, sent as given.
     #[serde(flatten)]
-    pub other: Map<String, Value>,
+    pub other: Map,
 }
 
 fn zero_address() -> String {
@@ -86,7 +86,7 @@ pub struct PriceConfig {
     pub currency: Option<String>,
     /// Anything else, sent as given.
     #[serde(flatten)]
-    pub other: Map<String, Value>,
+    pub other: Map,
 }
 
 fn yes() -> bool {
@@ -120,7 +120,7 @@ pub struct CreditsConfig {
     pub max_amount: Uint256,
     /// Anything else (`proofRequired`, ...), sent as given.
     #[serde(flatten)]
-    pub other: Map<String, Value>,
+    pub other: Map,
 }
 
 fn only_owner() -> u8 {
@@ -595,7 +595,7 @@ pub fn order_fiat_plan(cfg: &ClientConfig, plan_id: &str) -> Result<Call<Value>>
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use crate::json;
 
     const RECEIVER: &str = "0x1234567890abcdef1234567890ABCDEF12345678";
 
@@ -646,8 +646,11 @@ mod tests {
             fixed,
             json!({"isRedemptionAmountFixed":true,"redemptionType":1,"onchainMirror":false,"durationSecs":"0","amount":"100","minAmount":"2","maxAmount":"2"})
         );
-        let typed: CreditsConfig = serde_json::from_value(fixed.clone()).unwrap();
-        assert_eq!(serde_json::to_value(&typed).unwrap(), fixed);
+        let typed: CreditsConfig = serde_json::from_value(fixed.clone().into()).unwrap();
+        assert_eq!(
+            crate::protocol::json::Value::from(serde_json::to_value(&typed).unwrap()),
+            fixed
+        );
         let dynamic =
             dynamic_credits_config(Uint256::from(100), Uint256::from(1), Uint256::from(5));
         assert_eq!(dynamic["isRedemptionAmountFixed"], false);

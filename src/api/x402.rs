@@ -8,11 +8,11 @@
 use super::{parse_any, Auth, Call};
 use crate::error::{Error, Result};
 use crate::protocol::json::{self, Object, ObjectBuilder};
+use crate::protocol::json::{Map, Value};
 use crate::protocol::payment_required::{check_payment_required, Resource};
 use crate::protocol::{ClientConfig, PaymentRequired, Uint256, SCHEME_ERC4337};
 use crate::transport::HttpResponse;
 use serde::{Deserialize, Deserializer, Serialize};
-use serde_json::{Map, Value};
 
 /// What [`mint`] found worth a warning (shown once per client).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -200,9 +200,7 @@ pub fn settle(cfg: &ClientConfig, params: &Value) -> Result<Call<Value>> {
     let (body, o) = facilitator_body(params, WHAT)?;
     let margin = match o.get("marginPercent") {
         None | Some(Value::Null) => None,
-        Some(Value::Number(n)) if n.as_f64().is_some_and(|m| m.is_finite() && m >= 0.0) => {
-            Some(Value::Number(n.clone()))
-        }
+        Some(Value::Number(n)) if !n.is_negative() => Some(Value::Number(n.clone())),
         Some(_) => {
             return Err(Error::validation(
                 "marginPercent must be a non-negative number",
@@ -379,7 +377,7 @@ pub struct DelegationConfig {
     pub currency: Option<String>,
     /// Anything else, sent as given.
     #[serde(flatten)]
-    pub other: Map<String, Value>,
+    pub other: Map,
 }
 
 impl DelegationConfig {
@@ -444,7 +442,7 @@ pub struct MintResponse {
     pub access_token: String,
     /// Anything else the backend sent.
     #[serde(flatten)]
-    pub other: Map<String, Value>,
+    pub other: Map,
 }
 
 /// The verify body: `{paymentRequired, x402AccessToken, maxAmount?}` (also the JS parameter object).
@@ -508,7 +506,7 @@ pub struct VerifyResponse {
     pub agent_request: Option<AgentRequest>,
     /// Anything else the backend sent.
     #[serde(flatten)]
-    pub other: Map<String, Value>,
+    pub other: Map,
 }
 
 /// `agentRequest` of a verify answer.
@@ -523,7 +521,7 @@ pub struct AgentRequest {
     pub balance: Option<PlanBalance>,
     /// `agentName`, `agentId`, `urlMatching`, `verbMatching`, `batch`, ... as sent.
     #[serde(flatten)]
-    pub other: Map<String, Value>,
+    pub other: Map,
 }
 
 /// A subscriber's balance on a plan (also `getPlanBalance`'s answer).
@@ -556,7 +554,7 @@ pub struct PlanBalance {
     pub price_per_credit: Option<Value>,
     /// Anything else the backend sent.
     #[serde(flatten)]
-    pub other: Map<String, Value>,
+    pub other: Map,
 }
 
 fn nullable_id<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<String, D::Error> {
@@ -602,14 +600,14 @@ pub struct SettleResponse {
     pub order_tx: Option<String>,
     /// Anything else the backend sent.
     #[serde(flatten)]
-    pub other: Map<String, Value>,
+    pub other: Map,
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::json;
     use crate::protocol::{build_payment_required, BuildOptions, PaymentsOptions};
-    use serde_json::json;
 
     pub(crate) fn cfg() -> ClientConfig {
         ClientConfig::from_options(&PaymentsOptions {
@@ -789,7 +787,7 @@ mod tests {
             s.to_string(),
             r#"{"success":true,"transaction":"0x1","network":"n","creditsRedeemed":"2","remainingBalance":"8"}"#
         );
-        let typed: SettleResponse = serde_json::from_value(s).unwrap();
+        let typed: SettleResponse = serde_json::from_value(s.into()).unwrap();
         assert_eq!(typed.credits_redeemed.unwrap().as_str(), "2");
         assert_eq!(
             parse_mint(answer(r#"{"token":"x"}"#)).unwrap_err().code(),

@@ -2,12 +2,12 @@
 //! on which attempt, how many mints happen, and when it stops.
 
 use super::*;
+use crate::json;
 use crate::protocol::{
     build_payment_required_for_plans, encode_access_token, encode_payment_header, BuildOptions,
 };
 use crate::transport::mock::MockTransport;
 use crate::transport::HttpResponse;
-use serde_json::json;
 use std::cell::Cell;
 use std::rc::Rc;
 
@@ -24,7 +24,7 @@ fn backend(p: &Payments<MockTransport>) -> Rc<Cell<u32>> {
     let counter = Rc::clone(&minted);
     p.transport().on("POST", "/api/v1/x402/permissions", move |r| {
         counter.set(counter.get() + 1);
-        let body: Value = serde_json::from_str(r.body.as_deref().unwrap()).unwrap();
+        let body: Value = crate::protocol::json::parse(r.body.as_deref().unwrap()).unwrap();
         let mut token = json!({"x402Version": 2, "accepted": body["accepted"].clone(), "payload": {"authorization": {"from": "0xsub", "seq": counter.get()}}});
         if body["tokenVersion"] == 3 {
             token["payload"]["authorization"]["nonce"] = json!(format!("n{}", counter.get()));

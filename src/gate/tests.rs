@@ -2,13 +2,14 @@
 //! spec's per-request table, counting the backend calls each one makes.
 
 use super::Gate;
+use crate::json;
 use crate::payments::Payments;
 use crate::protocol::decode_payment_header;
+use crate::protocol::json::Value;
 use crate::protocol::token::encode_access_token;
 use crate::transport::mock::MockTransport;
 use crate::transport::HttpResponse;
 use crate::Error;
-use serde_json::{json, Value};
 
 const KEY: &str = "local:eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIweGFnZW50In0.c2ln";
 const AGENT: &str = "agent-1";
@@ -27,7 +28,7 @@ fn gate(extra: Value) -> Gate {
         }
     });
     for (k, v) in extra.as_object().unwrap() {
-        options[k] = v.clone();
+        options[k.as_str()] = v.clone();
     }
     Gate::new(&options).unwrap()
 }
@@ -78,7 +79,7 @@ fn verify_ok(p: &Payments<MockTransport>) {
 
 fn settle_ok(p: &Payments<MockTransport>) {
     p.transport().on("POST", "/api/v1/x402/settle", |r| {
-        let body: Value = serde_json::from_str(r.body.as_deref().unwrap()).unwrap();
+        let body: Value = crate::protocol::json::parse(r.body.as_deref().unwrap()).unwrap();
         let burned = body["maxAmount"].as_str().unwrap().to_owned();
         Ok(HttpResponse { status: 200, body: json!({"success": true, "transaction": "0xtx", "network": "eip155:84532", "payer": "0xsubscriber", "creditsRedeemed": burned, "remainingBalance": "8"}).to_string() })
     });
@@ -134,7 +135,7 @@ fn no_token_is_a_402_with_the_payment_required_of_the_request() {
         header(&r["headers"], "content-type"),
         Some("application/json")
     );
-    let body: Value = serde_json::from_str(r["body"].as_str().unwrap()).unwrap();
+    let body: Value = crate::protocol::json::parse(r["body"].as_str().unwrap()).unwrap();
     assert_eq!(
         body,
         json!({"error": "Payment Required", "message": crate::protocol::gate::MISSING_TOKEN})
@@ -266,7 +267,8 @@ fn bad_tokens_are_refused_without_asking_the_backend() {
     for (case, t, reason) in cases {
         let out = run(g.begin(&p, &request("POST", URL, json!({"payment-signature": t})))).unwrap();
         assert_eq!(out["response"]["status"], 402, "{case}");
-        let body: Value = serde_json::from_str(out["response"]["body"].as_str().unwrap()).unwrap();
+        let body: Value =
+            crate::protocol::json::parse(out["response"]["body"].as_str().unwrap()).unwrap();
         assert!(
             body["message"].as_str().unwrap().contains(reason),
             "{case}: {body}"
@@ -630,7 +632,8 @@ fn an_unreachable_or_broken_backend_is_a_503_never_a_free_200() {
             Some("no-store"),
             "{case}"
         );
-        let body: Value = serde_json::from_str(out["response"]["body"].as_str().unwrap()).unwrap();
+        let body: Value =
+            crate::protocol::json::parse(out["response"]["body"].as_str().unwrap()).unwrap();
         assert_eq!(body["error"], "Service Unavailable", "{case}");
         assert!(
             !body["message"].as_str().unwrap().contains(&good_token()),

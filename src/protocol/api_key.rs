@@ -4,7 +4,7 @@
 use super::base64;
 use super::redact::redact;
 use crate::error::{Error, Result};
-use serde_json::{Map, Value};
+use crate::protocol::json::{Map, Value};
 use std::fmt;
 
 /// A parsed API key.
@@ -20,7 +20,7 @@ use std::fmt;
 pub struct ApiKey {
     raw: String,
     prefix_len: Option<usize>,
-    claims: Map<String, Value>,
+    claims: Map,
 }
 
 impl ApiKey {
@@ -42,7 +42,7 @@ impl ApiKey {
         // shares the one JSON parser the rest of the crate uses (from_slice
         // would add a second copy of it to the .wasm).
         let text = std::str::from_utf8(&bytes).map_err(|_| invalid())?;
-        let claims = match serde_json::from_str::<Value>(text) {
+        let claims = match crate::protocol::json::parse(text) {
             Ok(Value::Object(map)) => map,
             _ => return Err(invalid()),
         };
@@ -64,7 +64,7 @@ impl ApiKey {
     }
 
     /// All decoded claims.
-    pub fn claims(&self) -> &Map<String, Value> {
+    pub fn claims(&self) -> &Map {
         &self.claims
     }
 

@@ -130,7 +130,7 @@ pub struct PaymentsOptions {
 
 impl PaymentsOptions {
     /// Reads the options object (`null` is "no options").
-    pub fn from_json(v: &serde_json::Value) -> Result<Self> {
+    pub fn from_json(v: &crate::protocol::json::Value) -> Result<Self> {
         const WHAT: &str = "options";
         let Some(o) = json::opt_object(Some(v), WHAT)? else {
             return Ok(PaymentsOptions::default());
@@ -366,7 +366,7 @@ mod tests {
 
     #[test]
     fn options_are_read_from_json() {
-        let o = PaymentsOptions::from_json(&serde_json::json!({"nvmApiKey": "k", "timeoutMs": 500, "organizationId": 7, "appId": "ignored"})).unwrap();
+        let o = PaymentsOptions::from_json(&crate::json!({"nvmApiKey": "k", "timeoutMs": 500, "organizationId": 7, "appId": "ignored"})).unwrap();
         assert_eq!(
             (
                 o.nvm_api_key.as_deref(),
@@ -375,16 +375,16 @@ mod tests {
             ),
             (Some("k"), Some(500), Some("7"))
         );
+        assert!(PaymentsOptions::from_json(&crate::json!({"nvmApiKey": 5}))
+            .unwrap_err()
+            .to_string()
+            .contains("nvmApiKey"));
         assert!(
-            PaymentsOptions::from_json(&serde_json::json!({"nvmApiKey": 5}))
-                .unwrap_err()
-                .to_string()
-                .contains("nvmApiKey")
+            PaymentsOptions::from_json(&crate::protocol::json::Value::Null)
+                .unwrap()
+                .nvm_api_key
+                .is_none()
         );
-        assert!(PaymentsOptions::from_json(&serde_json::Value::Null)
-            .unwrap()
-            .nvm_api_key
-            .is_none());
     }
 
     #[test]

@@ -15,7 +15,7 @@ use super::token::{try_decode_access_token, TokenClaims};
 use super::url::{normalize_path, split};
 use super::{encode_payment_header, ResolvedScheme, Uint256};
 use crate::error::{Error, Result};
-use serde_json::Value;
+use crate::protocol::json::Value;
 
 /// The message of a 402 without a token.
 pub const MISSING_TOKEN: &str =

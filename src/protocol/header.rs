@@ -5,7 +5,7 @@
 use super::base64;
 use super::token::{decode_object, TokenError};
 use crate::error::{Error, Result};
-use serde_json::{Map, Value};
+use crate::protocol::json::{Map, Value};
 
 /// The longest header value we decode (64 KiB).
 pub const MAX_HEADER_LEN: usize = 64 * 1024;
@@ -13,7 +13,7 @@ pub const MAX_HEADER_LEN: usize = 64 * 1024;
 /// Encodes a JSON value as a header value.
 ///
 /// ```
-/// use serde_json::json;
+/// use nvm_x402::json;
 /// assert_eq!(nvm_x402::protocol::encode_payment_header(&json!({"success": true})).unwrap(), "eyJzdWNjZXNzIjp0cnVlfQ==");
 /// ```
 pub fn encode_payment_header(value: &Value) -> Result<String> {
@@ -28,7 +28,7 @@ pub fn encode_payment_header(value: &Value) -> Result<String> {
 /// let v = nvm_x402::protocol::decode_payment_header("eyJzdWNjZXNzIjp0cnVlfQ==").unwrap();
 /// assert_eq!(v["success"], true);
 /// ```
-pub fn decode_payment_header(header: &str) -> Result<Map<String, Value>> {
+pub fn decode_payment_header(header: &str) -> Result<Map> {
     decode_object(header, MAX_HEADER_LEN).map_err(|e| {
         let why = e.unwrap_or(TokenError::NotObject).predicate();
         Error::validation(format!("Invalid payment header: it {why}"))

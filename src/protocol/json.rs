@@ -1,14 +1,16 @@
-//! Reading and writing JSON objects field by field. The client works on
-//! `serde_json::Value` instead of derived types: unknown fields and key order
-//! survive untouched, and the WebAssembly stays small (each derived
-//! `Deserialize` costs kilobytes; these helpers are shared by every call).
+//! JSON: the crate's own [`Value`] (see its module notes: ordered objects,
+//! numbers kept as written, a small reader and writer), and helpers that read
+//! and write objects field by field. The client works on values instead of
+//! derived types: unknown fields and key order survive untouched, and the
+//! WebAssembly stays small (each derived `Deserialize` costs kilobytes; these
+//! helpers are shared by every call).
 
+pub use super::value::{parse, to_text, Map, Number, ParseError, Value};
 use super::Uint256;
 use crate::error::{Error, Result};
-use serde_json::{Map, Value};
 
 /// A JSON object.
-pub type Object = Map<String, Value>;
+pub type Object = Map;
 
 /// `v` as an object, or a `validation` error naming `what`.
 pub fn object<'a>(v: &'a Value, what: &str) -> Result<&'a Object> {
@@ -78,14 +80,13 @@ pub fn id_value(v: &Value) -> Option<String> {
     }
 }
 
-/// The value at a path of object keys (`at(v, &["a", "b"])` is
-/// `v.pointer("/a/b")`). The crate uses this instead of `Value::pointer`,
-/// whose `~1` unescaping pulls a substring searcher into the WebAssembly.
+/// The value at a path of object keys (`at(v, &["a", "b"])` is JSON
+/// pointer `/a/b`, without pointer's `~1` escapes).
 ///
 /// ```
 /// use nvm_x402::protocol::json::at;
-/// let v = serde_json::json!({"a": {"b/c": 1}, "x": [2]});
-/// assert_eq!(at(&v, &["a", "b/c"]), v.pointer("/a/b~1c"));
+/// let v = nvm_x402::json!({"a": {"b/c": 1}, "x": [2]});
+/// assert_eq!(at(&v, &["a", "b/c"]), Some(&nvm_x402::json!(1)));
 /// assert_eq!(at(&v, &["a", "nope"]), None);
 /// assert_eq!(at(&v, &["x", "0"]), None); // object keys only
 /// ```
@@ -130,22 +131,6 @@ pub fn opt_count(obj: &Object, key: &str, what: &str) -> Result<Option<u64>> {
             .map(Some)
             .map_err(|_| wrong(what, key, "a smaller number")),
     }
-}
-
-/// The compact JSON text of a value.
-///
-/// Every JSON text the crate writes goes through here (or through
-/// `serde_json::to_string` of a `Value`, the same code): `Value`'s `Display`,
-/// `json!` and `to_value` would each add another copy of serde_json's writer
-/// to the WebAssembly.
-///
-/// ```
-/// use nvm_x402::protocol::json::to_text;
-/// assert_eq!(to_text(&serde_json::json!({"a": [1, "x"]})), r#"{"a":[1,"x"]}"#);
-/// ```
-pub fn to_text(v: &Value) -> String {
-    // Writing a Value into a Vec can't fail (its keys are strings).
-    serde_json::to_string(v).unwrap_or_default()
 }
 
 /// Builds an object in insertion order, skipping absent values.
@@ -293,7 +278,7 @@ impl From<Uint256> for Value {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use crate::json;
 
     #[test]
     fn typed_reads_name_the_field() {
@@ -324,10 +309,10 @@ mod tests {
     fn unsafe_integers_are_quoted_before_parsing() {
         let u256 = "84537562196237864853096924547108151127536962412307123401931048542183040958813";
         let text = format!(
-            r#"{{"id":{u256}, "s":"{u256} \" 18446744073709551616","n":[9007199254740992,9007199254740991,-1,0,1e30,2.5,12345678901234567.5],"t":true}}"#
+            r#"{{"id":{u256}, "s":"{u256} \" 18446744073709551616","n":[9007199254740992,9007199254740991,-1,0,1e30,2.5],"f":12345678901234567.5,"t":true}}"#
         );
         let quoted = quote_unsafe_integers(&text);
-        let v: Value = serde_json::from_str(&quoted).unwrap();
+        let v: Value = crate::protocol::json::parse(&quoted).unwrap();
         assert_eq!(v["id"], u256);
         assert_eq!(
             v["s"],
@@ -336,17 +321,14 @@ mod tests {
         );
         assert_eq!(
             v["n"],
-            json!([
-                "9007199254740992",
-                9007199254740991u64,
-                -1,
-                0,
-                1e30,
-                2.5,
-                12345678901234567.5
-            ])
+            json!(["9007199254740992", 9007199254740991u64, -1, 0, 1e30, 2.5])
         );
         assert_eq!(v["t"], true);
+        assert_eq!(
+            to_text(&v["f"]),
+            "12345678901234567.5",
+            "a fraction keeps its digits"
+        );
         for unchanged in [
             "{}",
             "[1,2]",

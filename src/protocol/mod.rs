@@ -13,6 +13,7 @@ pub mod routes;
 pub mod token;
 pub mod uint;
 pub mod url;
+mod value;
 
 pub use api_key::ApiKey;
 pub use environment::{ClientConfig, Environment, PaymentsOptions};
@@ -26,7 +27,7 @@ pub use token::{
 };
 pub use uint::Uint256;
 
-use serde_json::Value;
+use crate::protocol::json::Value;
 
 /// The crypto scheme (ERC-4337 smart accounts with session keys).
 pub const SCHEME_ERC4337: &str = "nvm:erc4337";
@@ -59,7 +60,7 @@ impl ResolvedScheme {
 ///
 /// ```
 /// use nvm_x402::protocol::{scheme_of_plan, Environment};
-/// use serde_json::json;
+/// use nvm_x402::json;
 /// let fiat = json!({"registry": {"price": {"isCrypto": false}}, "metadata": {"plan": {"fiatPaymentProvider": "braintree"}}});
 /// assert_eq!(scheme_of_plan(&fiat, Environment::Live).network, "braintree");
 /// assert_eq!(scheme_of_plan(&json!({}), Environment::Live).scheme, "nvm:erc4337");

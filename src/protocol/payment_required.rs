@@ -6,8 +6,8 @@ use super::environment::NETWORK_BASE_SEPOLIA;
 use super::json::{self, ObjectBuilder};
 use super::SCHEME_ERC4337;
 use crate::error::{Error, Result};
+use crate::protocol::json::{Map, Value};
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
 
 /// The x402 protocol version this crate speaks.
 pub const X402_VERSION: u32 = 2;
@@ -30,7 +30,7 @@ pub struct PaymentRequired {
     pub extensions: Option<Value>,
     /// Anything else, kept as sent.
     #[serde(flatten)]
-    pub other: Map<String, Value>,
+    pub other: Map,
 }
 
 /// `{url, description?, mimeType?}`.
@@ -48,7 +48,7 @@ pub struct Resource {
     pub mime_type: Option<String>,
     /// Anything else, kept as sent.
     #[serde(flatten)]
-    pub other: Map<String, Value>,
+    pub other: Map,
 }
 
 /// One `accepts` entry.
@@ -71,7 +71,7 @@ pub struct PaymentRequirements {
     pub extra: Option<Extra>,
     /// Standard-entry fields (`amount`, `asset`, `payTo`, `maxTimeoutSeconds`) and anything else.
     #[serde(flatten)]
-    pub other: Map<String, Value>,
+    pub other: Map,
 }
 
 /// An entry's `extra`.
@@ -89,7 +89,7 @@ pub struct Extra {
     pub http_verb: Option<String>,
     /// Anything else, kept as sent.
     #[serde(flatten)]
-    pub other: Map<String, Value>,
+    pub other: Map,
 }
 
 /// Plan ids are uint256 decimal strings; accept an integer too.
@@ -258,7 +258,7 @@ pub fn check_payment_required(v: &Value) -> Result<&json::Object> {
 impl PaymentRequired {
     /// Reads a PaymentRequired from JSON, refusing another `x402Version`.
     pub fn from_value(value: Value) -> Result<Self> {
-        let pr: PaymentRequired = serde_json::from_value(value)
+        let pr: PaymentRequired = serde_json::from_value(serde_json::Value::from(value))
             .map_err(|e| Error::validation(format!("not a PaymentRequired: {e}")))?;
         if pr.x402_version != X402_VERSION {
             return Err(Error::validation(format!(
@@ -278,7 +278,7 @@ impl PaymentRequired {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use crate::json;
 
     #[test]
     fn builds_the_full_form_with_absent_fields_omitted() {
@@ -305,7 +305,7 @@ mod tests {
         let typed = PaymentRequired::from_value(pr.clone()).unwrap();
         assert_eq!(typed.plan_ids().collect::<Vec<_>>(), ["1", "2"]);
         assert_eq!(
-            serde_json::to_value(&typed).unwrap(),
+            Value::from(serde_json::to_value(&typed).unwrap()),
             pr,
             "the typed wire struct reads and writes the same JSON"
         );
@@ -342,7 +342,10 @@ mod tests {
         let pr = PaymentRequired::from_value(v.clone()).unwrap();
         assert_eq!(pr.accepts[0].plan_id, None);
         assert_eq!(pr.accepts[0].other["maxTimeoutSeconds"], json!(60));
-        assert_eq!(serde_json::to_value(&pr).unwrap(), v);
+        assert_eq!(
+            crate::protocol::json::Value::from(serde_json::to_value(&pr).unwrap()),
+            v
+        );
         let mut wrong = v;
         wrong["x402Version"] = json!(1);
         assert!(PaymentRequired::from_value(wrong)

@@ -3,7 +3,7 @@
 //! never panics and never allocates more than a bounded amount.
 
 use super::base64;
-use serde_json::{Map, Value};
+use crate::protocol::json::{Map, Value};
 use std::fmt;
 
 /// The longest token we try to decode (64 KiB, the MCP `_meta` limit).
@@ -69,7 +69,7 @@ impl std::error::Error for TokenError {}
 /// assert_eq!(try_decode_access_token("e30").unwrap().len(), 0);
 /// assert_eq!(try_decode_access_token("MTIz"), Err(TokenError::NotObject)); // "123"
 /// ```
-pub fn try_decode_access_token(token: &str) -> Result<Map<String, Value>, TokenError> {
+pub fn try_decode_access_token(token: &str) -> Result<Map, TokenError> {
     decode_object(token, MAX_TOKEN_LEN).map_err(|e| e.unwrap_or(TokenError::NotObject))
 }
 
@@ -78,16 +78,13 @@ pub fn try_decode_access_token(token: &str) -> Result<Map<String, Value>, TokenE
 /// ```
 /// assert!(nvm_x402::protocol::token::decode_access_token("not a token").is_none());
 /// ```
-pub fn decode_access_token(token: &str) -> Option<Map<String, Value>> {
+pub fn decode_access_token(token: &str) -> Option<Map> {
     try_decode_access_token(token).ok()
 }
 
 /// Base64 (either alphabet) of a JSON object, bounded by `max_len` characters.
 /// `Err(None)` means "JSON, but not an object".
-pub(crate) fn decode_object(
-    input: &str,
-    max_len: usize,
-) -> Result<Map<String, Value>, Option<TokenError>> {
+pub(crate) fn decode_object(input: &str, max_len: usize) -> Result<Map, Option<TokenError>> {
     if input.is_empty() {
         return Err(Some(TokenError::Empty));
     }
@@ -96,7 +93,7 @@ pub(crate) fn decode_object(
     }
     let bytes = base64::decode(input).map_err(|_| Some(TokenError::NotBase64))?;
     let text = std::str::from_utf8(&bytes).map_err(|_| Some(TokenError::NotUtf8))?;
-    match serde_json::from_str::<Value>(text) {
+    match crate::protocol::json::parse(text) {
         Ok(Value::Object(map)) => Ok(map),
         Ok(_) => Err(None),
         Err(_) => Err(Some(TokenError::NotJson)),
@@ -106,11 +103,11 @@ pub(crate) fn decode_object(
 /// Encodes a JSON object as a token: unpadded base64url of compact JSON.
 ///
 /// ```
-/// use serde_json::json;
+/// use nvm_x402::json;
 /// let t = nvm_x402::protocol::token::encode_access_token(json!({"x402Version": 2}).as_object().unwrap());
 /// assert_eq!(t, "eyJ4NDAyVmVyc2lvbiI6Mn0");
 /// ```
-pub fn encode_access_token(token: &Map<String, Value>) -> String {
+pub fn encode_access_token(token: &Map) -> String {
     base64::encode_url(super::json::to_text(&Value::Object(token.clone())).as_bytes())
 }
 
@@ -143,12 +140,12 @@ impl TokenClaims {
     ///
     /// ```
     /// use nvm_x402::protocol::token::{decode_access_token, TokenClaims};
-    /// use serde_json::json;
+    /// use nvm_x402::json;
     /// let t = json!({"accepted": {"planId": 7, "extra": {"agentId": "a"}}, "payload": {"authorization": {"nonce": "n1"}}});
     /// let c = TokenClaims::from_token(t.as_object().unwrap());
     /// assert_eq!((c.plan_id.as_deref(), c.agent_id.as_deref(), c.is_v3()), (Some("7"), Some("a"), true));
     /// ```
-    pub fn from_token(token: &Map<String, Value>) -> Self {
+    pub fn from_token(token: &Map) -> Self {
         let accepted = token.get("accepted");
         let extra = accepted.and_then(|a| a.get("extra"));
         let auth = token.get("payload").and_then(|p| p.get("authorization"));
@@ -179,9 +176,9 @@ impl TokenClaims {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use crate::json;
 
-    fn sample() -> Map<String, Value> {
+    fn sample() -> Map {
         json!({
             "x402Version": 2,
             "accepted": {"scheme": "nvm:erc4337", "network": "eip155:84532", "planId": "123", "extra": {"version": "1", "agentId": "agent-1"}},
@@ -246,7 +243,7 @@ mod tests {
             );
             assert_eq!(decode_access_token(&input), None);
         }
-        // Deeply nested JSON is refused by serde_json's recursion limit instead of overflowing the stack.
+        // Deeply nested JSON is refused by the JSON reader's depth limit (128) instead of overflowing the stack.
         let deep = format!("{{\"a\":{}1{}}}", "[".repeat(10_000), "]".repeat(10_000));
         assert_eq!(
             try_decode_access_token(&base64::encode_url(deep.as_bytes())),

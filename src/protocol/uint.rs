@@ -43,19 +43,19 @@ impl Uint256 {
     ///
     /// ```
     /// use nvm_x402::protocol::Uint256;
-    /// use serde_json::json;
+    /// use nvm_x402::json;
     /// assert_eq!(Uint256::from_json(&json!(12)).unwrap().as_str(), "12");
     /// assert!(Uint256::from_json(&json!(1.5)).is_err());
     /// ```
-    pub fn from_json(v: &serde_json::Value) -> Result<Self> {
-        use serde_json::Value;
+    pub fn from_json(v: &crate::protocol::json::Value) -> Result<Self> {
+        use crate::protocol::json::Value;
         match v {
             Value::String(s) => Uint256::parse(s),
-            Value::Number(n) => match (n.as_u64(), n.as_i64(), n.as_f64()) {
-                (Some(u), _, _) => Self::from_exact_u64(u),
-                (None, Some(_), _) => Err(Error::validation(NEGATIVE)),
-                (None, None, Some(f)) => Self::from_f64(f),
-                _ => Err(Error::validation(NEGATIVE)),
+            // Read from the number's text (`10.0` and `1e3` are integers), no float involved.
+            Value::Number(n) => match n.non_negative_integer().map(|d| d.parse()) {
+                Some(Ok(u)) => Self::from_exact_u64(u),
+                Some(Err(_)) => Err(Error::validation(PRECISION)),
+                None => Err(Error::validation(NEGATIVE)),
             },
             _ => Err(Error::validation(
                 "expected a non-negative integer (decimal string, bigint or safe integer)",

@@ -48,7 +48,7 @@ impl NvmCore {
         fetch: Option<Function>,
     ) -> std::result::Result<NvmCore, JsValue> {
         let build = || -> Result<NvmCore> {
-            let value = serde_json::from_str(options_json)
+            let value = crate::protocol::json::parse(options_json)
                 .map_err(|_| Error::validation("options must be JSON"))?;
             let options = PaymentsOptions::from_json(&value)?;
             let timeout = options
@@ -77,7 +77,7 @@ impl NvmCore {
 
     /// Compiles `payments.paywall(options)`; configuration mistakes throw here.
     pub fn paywall(&self, options_json: &str) -> std::result::Result<NvmGate, JsValue> {
-        let options = serde_json::from_str(options_json)
+        let options = crate::protocol::json::parse(options_json)
             .map_err(|_| thrown(Error::validation("paywall options must be JSON")))?;
         let gate = Gate::new(&options).map_err(thrown)?;
         Ok(NvmGate {

@@ -1,5 +1,5 @@
 use super::*;
-use serde_json::json;
+use crate::json;
 
 #[test]
 fn mistakes_in_the_options_are_reported_at_construction() {
