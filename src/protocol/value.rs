@@ -1228,6 +1228,60 @@ mod tests {
         assert!(parse(&ok).is_ok());
     }
 
+    /// Random texts over JSON's alphabet (mostly invalid, many valid): we accept
+    /// exactly what serde_json accepts, read the same tree, and write text
+    /// serde_json reads back to that tree.
+    #[test]
+    fn random_texts_agree_with_serde_json() {
+        let alphabet: Vec<char> = "{}[]\",:0123456789.eE+- \ttrufalsn\\/u\u{e9}\u{1}"
+            .chars()
+            .collect();
+        let mut seed = 0x2545_f491_4f6c_dd1d_u64;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        let (mut valid, mut total) = (0, 0);
+        for _ in 0..40_000 {
+            let len = (next() % 12) as usize;
+            let mut text: String = (0..len)
+                .map(|_| alphabet[(next() % alphabet.len() as u64) as usize])
+                .collect();
+            // Half of the cases start from a valid document, then get one random edit.
+            if next() % 2 == 0 {
+                text = format!(
+                    r#"{{"a":[1,-2.5e3,"x\u00e9",true,null,{{}}],"{}":{{"c":[]}}}}"#,
+                    next() % 100
+                );
+                let at = (next() as usize) % text.len();
+                let b = alphabet[(next() % alphabet.len() as u64) as usize];
+                if text.is_char_boundary(at) {
+                    text.insert(at, b);
+                }
+            }
+            let ours = parse(&text);
+            let theirs = serde_json::from_str::<serde_json::Value>(&text);
+            total += 1;
+            match (&ours, &theirs) {
+                (Ok(v), Ok(t)) => {
+                    valid += 1;
+                    // Numbers compared as serde_json reads them (its float reading
+                    // is not always exact; ours keeps the text).
+                    assert_eq!(serde_json::Value::from(v.clone()), *t, "{text:?}");
+                    let reread: serde_json::Value = serde_json::from_str(&to_text(v)).unwrap();
+                    assert_eq!(&reread, t, "{text:?}");
+                }
+                (Err(_), Err(_)) => {}
+                // serde_json refuses numbers beyond f64's range; we keep their text.
+                (Ok(_), Err(e)) if e.to_string().contains("out of range") => {}
+                _ => panic!("{text:?}: ours {ours:?}, serde_json {theirs:?}"),
+            }
+        }
+        assert!(valid > 1_000 && valid < total, "{valid} of {total} valid");
+    }
+
     #[test]
     fn numbers_keep_their_text() {
         let v = parse(
