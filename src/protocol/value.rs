@@ -165,49 +165,38 @@ impl Number {
     /// assert_eq!(int("-3"), None);
     /// ```
     pub fn non_negative_integer(&self) -> Option<String> {
-        if self.is_zero() {
+        let (negative, point, mut digits) = self.canonical();
+        if digits.is_empty() {
             return Some("0".to_owned());
         }
-        if self.0.starts_with('-') {
+        // An integer has no digit after the point, and is written out only up to 10^400.
+        if negative || point < digits.len() as i64 || point > 400 {
             return None;
         }
-        let (mantissa, exp) = match self.0.find(['e', 'E']) {
-            Some(e) => (self.0.get(..e)?, self.0.get(e + 1..)?.parse::<i32>().ok()?),
-            None => (self.0.as_str(), 0),
-        };
-        let (int, frac) = mantissa.split_once('.').unwrap_or((mantissa, ""));
-        let point = int.len() as i32 + exp; // the decimal point's place among the digits
-        if !(0..=400).contains(&point) {
-            return None; // a fraction of a fraction (mantissa > 0), or too large
-        }
-        let mut digits: String = int.chars().chain(frac.chars()).collect();
-        let point = point as usize;
-        if digits.len() > point {
-            if digits.bytes().skip(point).any(|b| b != b'0') {
-                return None;
-            }
-            digits.truncate(point);
-        } else {
-            let zeros = point - digits.len();
-            digits.extend(std::iter::repeat_n('0', zeros));
-        }
-        let trimmed = digits.trim_start_matches('0');
-        Some(if trimmed.is_empty() { "0" } else { trimmed }.to_owned())
+        digits.extend(std::iter::repeat_n('0', point as usize - digits.len()));
+        Some(digits)
     }
-}
 
-impl Number {
     /// `(negative, point, digits)`: the value is `±0.digits × 10^point`,
     /// digits without leading or trailing zeros; zero is `(false, 0, "")`.
     fn canonical(&self) -> (bool, i64, String) {
         let text = self.0.as_str();
         let (mantissa, exp) = match text.find(['e', 'E']) {
-            Some(e) => (
-                text.get(..e).unwrap_or_default(),
-                text.get(e + 1..)
-                    .and_then(|x| x.parse::<i64>().ok())
-                    .unwrap_or(0),
-            ),
+            Some(e) => {
+                let exp = text.get(e + 1..).unwrap_or_default();
+                // An exponent beyond i64 saturates (far beyond any use, no overflow below).
+                let huge = if exp.starts_with('-') {
+                    -(1 << 60)
+                } else {
+                    1 << 60
+                };
+                (
+                    text.get(..e).unwrap_or_default(),
+                    exp.parse::<i64>()
+                        .unwrap_or(huge)
+                        .clamp(-(1 << 60), 1 << 60),
+                )
+            }
             None => (text, 0),
         };
         let negative = mantissa.starts_with('-');
