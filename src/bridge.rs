@@ -10,8 +10,7 @@ use crate::client;
 use crate::error::{Error, Result};
 use crate::gate::Gate;
 use crate::payments::Payments;
-use crate::protocol::json::Value;
-use crate::protocol::json::{to_text, ObjectBuilder};
+use crate::protocol::json::{parse, to_text, ObjectBuilder, Value};
 use crate::protocol::{self, payment_required, BuildOptions, Uint256};
 use crate::transport::Transport;
 
@@ -24,7 +23,7 @@ pub struct Args {
 impl Args {
     /// Parses the JSON array of arguments.
     pub fn parse(method: &str, json: &str) -> Result<Self> {
-        match crate::protocol::json::parse(json) {
+        match parse(json) {
             Ok(Value::Array(values)) => Ok(Args {
                 method: method.to_owned(),
                 values,
@@ -211,8 +210,8 @@ pub async fn gate_begin<T: Transport>(
     gate: &Gate,
     request_json: &str,
 ) -> Result<String> {
-    let request = crate::protocol::json::parse(request_json)
-        .map_err(|_| Error::validation("gate: the request must be JSON"))?;
+    let request =
+        parse(request_json).map_err(|_| Error::validation("gate: the request must be JSON"))?;
     Ok(to_text(&gate.begin(p, &request).await?))
 }
 
@@ -224,9 +223,9 @@ pub async fn gate_finish<T: Transport>(
     status: u16,
     credits_json: &str,
 ) -> Result<String> {
-    let ticket = crate::protocol::json::parse(ticket_json)
-        .map_err(|_| Error::validation("gate: the ticket must be JSON"))?;
-    let credits: Value = crate::protocol::json::parse(credits_json).unwrap_or(Value::Null);
+    let ticket =
+        parse(ticket_json).map_err(|_| Error::validation("gate: the ticket must be JSON"))?;
+    let credits: Value = parse(credits_json).unwrap_or(Value::Null);
     Ok(to_text(
         &gate.finish(p, &ticket, status, Some(&credits)).await?,
     ))
@@ -376,32 +375,25 @@ mod tests {
             );
         }
         assert_eq!(call_sync("decodeAccessToken", "[\"e30\"]").unwrap(), "{}");
-        let why: Value =
-            crate::protocol::json::parse(&call_sync("tryDecodeAccessToken", "[\"MTIz\"]").unwrap())
-                .unwrap();
+        let why: Value = parse(&call_sync("tryDecodeAccessToken", "[\"MTIz\"]").unwrap()).unwrap();
         assert_eq!(
             why,
             json!({"ok": false, "reason": "token_not_object", "message": "The access token decodes to JSON that is not an object"})
         );
-        let why: Value =
-            crate::protocol::json::parse(&call_sync("tryDecodeAccessToken", "[5]").unwrap())
-                .unwrap();
+        let why: Value = parse(&call_sync("tryDecodeAccessToken", "[5]").unwrap()).unwrap();
         assert_eq!(why["reason"], "token_not_string");
     }
 
     #[test]
     fn amounts_accept_bigint_strings_numbers_and_defaults() {
         let fixed: Value =
-            crate::protocol::json::parse(&call_sync("getFixedCreditsConfig", "[\"100\"]").unwrap())
-                .unwrap();
+            parse(&call_sync("getFixedCreditsConfig", "[\"100\"]").unwrap()).unwrap();
         assert_eq!(
             (fixed["amount"].as_str(), fixed["minAmount"].as_str()),
             (Some("100"), Some("1"))
         );
-        let dynamic: Value = crate::protocol::json::parse(
-            &call_sync("getDynamicCreditsConfig", "[10, 2, 5]").unwrap(),
-        )
-        .unwrap();
+        let dynamic: Value =
+            parse(&call_sync("getDynamicCreditsConfig", "[10, 2, 5]").unwrap()).unwrap();
         assert_eq!(
             (dynamic["minAmount"].as_str(), dynamic["maxAmount"].as_str()),
             (Some("2"), Some("5"))
@@ -475,7 +467,7 @@ mod tests {
             .unwrap_err()
             .to_string()
             .contains("unknown function"));
-        let pr: Value = crate::protocol::json::parse(
+        let pr: Value = parse(
             &call_sync(
                 "buildPaymentRequiredForPlans",
                 r#"[["1", 2], {"endpoint": "/x"}]"#,

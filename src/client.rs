@@ -18,8 +18,7 @@
 
 use crate::error::{Error, Result};
 use crate::payments::Payments;
-use crate::protocol::json::Value;
-use crate::protocol::json::{self, Object, ObjectBuilder};
+use crate::protocol::json::{self, parse, Object, ObjectBuilder, Value};
 use crate::protocol::url::may_carry_secrets;
 use crate::protocol::{
     decode_access_token, decode_payment_header, ResolvedScheme, Uint256, SCHEME_CARD_DELEGATION,
@@ -586,7 +585,7 @@ impl ClientState {
 /// `payment_required` error that says to order the plan; another failure is
 /// `http_<status>` with the agent's message.
 pub fn conclude_query(status: u16, body: &str, payment_required: Option<&str>) -> Result<Value> {
-    let parsed: Option<Value> = crate::protocol::json::parse(body).ok();
+    let parsed: Option<Value> = parse(body).ok();
     let message = parsed
         .as_ref()
         .and_then(|v| v.get("message").or_else(|| v.get("error")))
@@ -660,11 +659,10 @@ pub fn mcp_read_result(body: &str) -> Result<Value> {
             .unwrap_or("")
             .to_owned()
     };
-    let message: Value =
-        crate::protocol::json::parse(&text).map_err(|_| Error::InvalidResponse {
-            status: 200,
-            message: "The MCP server's answer is not JSON-RPC".into(),
-        })?;
+    let message: Value = parse(&text).map_err(|_| Error::InvalidResponse {
+        status: 200,
+        message: "The MCP server's answer is not JSON-RPC".into(),
+    })?;
     if let Some(error) = message.get("error") {
         let code = error.get("code").map(json::to_text).unwrap_or_default();
         let msg = error

@@ -8,7 +8,7 @@ pub mod plans;
 pub mod x402;
 
 use crate::error::{BackendError, Error, Result};
-use crate::protocol::json::Value;
+use crate::protocol::json::{parse, Value};
 use crate::protocol::url::join;
 use crate::protocol::ClientConfig;
 use crate::transport::{HttpRequest, HttpResponse};
@@ -92,7 +92,7 @@ fn parse_value(status: u16, body: &str) -> Result<Value> {
     let body = if body.trim().is_empty() { "null" } else { body };
     // Integers beyond 2^53 become strings before parsing, so none turns into a float.
     let body = crate::protocol::json::quote_unsafe_integers(body);
-    crate::protocol::json::parse(&body).map_err(|_| Error::InvalidResponse {
+    parse(&body).map_err(|_| Error::InvalidResponse {
         status,
         message: format!("The backend answered HTTP {status} with a body that is not JSON"),
     })
@@ -107,7 +107,7 @@ fn parse_value(status: u16, body: &str) -> Result<Value> {
 /// assert_eq!(e.code(), "http_502");
 /// ```
 pub fn error_from_response(status: u16, body: &str) -> Error {
-    let Ok(Value::Object(mut map)) = crate::protocol::json::parse(body) else {
+    let Ok(Value::Object(mut map)) = parse(body) else {
         return Error::Http {
             status,
             message: format!(

@@ -5,7 +5,7 @@ use super::Gate;
 use crate::json;
 use crate::payments::Payments;
 use crate::protocol::decode_payment_header;
-use crate::protocol::json::Value;
+use crate::protocol::json::{parse, Value};
 use crate::protocol::token::encode_access_token;
 use crate::transport::mock::MockTransport;
 use crate::transport::HttpResponse;
@@ -79,7 +79,7 @@ fn verify_ok(p: &Payments<MockTransport>) {
 
 fn settle_ok(p: &Payments<MockTransport>) {
     p.transport().on("POST", "/api/v1/x402/settle", |r| {
-        let body: Value = crate::protocol::json::parse(r.body.as_deref().unwrap()).unwrap();
+        let body: Value = parse(r.body.as_deref().unwrap()).unwrap();
         let burned = body["maxAmount"].as_str().unwrap().to_owned();
         Ok(HttpResponse { status: 200, body: json!({"success": true, "transaction": "0xtx", "network": "eip155:84532", "payer": "0xsubscriber", "creditsRedeemed": burned, "remainingBalance": "8"}).to_string() })
     });
@@ -135,7 +135,7 @@ fn no_token_is_a_402_with_the_payment_required_of_the_request() {
         header(&r["headers"], "content-type"),
         Some("application/json")
     );
-    let body: Value = crate::protocol::json::parse(r["body"].as_str().unwrap()).unwrap();
+    let body: Value = parse(r["body"].as_str().unwrap()).unwrap();
     assert_eq!(
         body,
         json!({"error": "Payment Required", "message": crate::protocol::gate::MISSING_TOKEN})
@@ -267,8 +267,7 @@ fn bad_tokens_are_refused_without_asking_the_backend() {
     for (case, t, reason) in cases {
         let out = run(g.begin(&p, &request("POST", URL, json!({"payment-signature": t})))).unwrap();
         assert_eq!(out["response"]["status"], 402, "{case}");
-        let body: Value =
-            crate::protocol::json::parse(out["response"]["body"].as_str().unwrap()).unwrap();
+        let body: Value = parse(out["response"]["body"].as_str().unwrap()).unwrap();
         assert!(
             body["message"].as_str().unwrap().contains(reason),
             "{case}: {body}"
@@ -632,8 +631,7 @@ fn an_unreachable_or_broken_backend_is_a_503_never_a_free_200() {
             Some("no-store"),
             "{case}"
         );
-        let body: Value =
-            crate::protocol::json::parse(out["response"]["body"].as_str().unwrap()).unwrap();
+        let body: Value = parse(out["response"]["body"].as_str().unwrap()).unwrap();
         assert_eq!(body["error"], "Service Unavailable", "{case}");
         assert!(
             !body["message"].as_str().unwrap().contains(&good_token()),

@@ -4,7 +4,7 @@
 use super::base64;
 use super::redact::redact;
 use crate::error::{Error, Result};
-use crate::protocol::json::{Map, Value};
+use crate::protocol::json::{parse, Map, Value};
 use std::fmt;
 
 /// A parsed API key.
@@ -42,7 +42,7 @@ impl ApiKey {
         // shares the one JSON parser the rest of the crate uses (from_slice
         // would add a second copy of it to the .wasm).
         let text = std::str::from_utf8(&bytes).map_err(|_| invalid())?;
-        let claims = match crate::protocol::json::parse(text) {
+        let claims = match parse(text) {
             Ok(Value::Object(map)) => map,
             _ => return Err(invalid()),
         };

@@ -312,7 +312,7 @@ mod tests {
             r#"{{"id":{u256}, "s":"{u256} \" 18446744073709551616","n":[9007199254740992,9007199254740991,-1,0,1e30,2.5],"f":12345678901234567.5,"t":true}}"#
         );
         let quoted = quote_unsafe_integers(&text);
-        let v: Value = crate::protocol::json::parse(&quoted).unwrap();
+        let v: Value = parse(&quoted).unwrap();
         assert_eq!(v["id"], u256);
         assert_eq!(
             v["s"],

@@ -3,7 +3,7 @@
 //! never panics and never allocates more than a bounded amount.
 
 use super::base64;
-use crate::protocol::json::{Map, Value};
+use crate::protocol::json::{parse, Map, Value};
 use std::fmt;
 
 /// The longest token we try to decode (64 KiB, the MCP `_meta` limit).
@@ -93,7 +93,7 @@ pub(crate) fn decode_object(input: &str, max_len: usize) -> Result<Map, Option<T
     }
     let bytes = base64::decode(input).map_err(|_| Some(TokenError::NotBase64))?;
     let text = std::str::from_utf8(&bytes).map_err(|_| Some(TokenError::NotUtf8))?;
-    match crate::protocol::json::parse(text) {
+    match parse(text) {
         Ok(Value::Object(map)) => Ok(map),
         Ok(_) => Err(None),
         Err(_) => Err(Some(TokenError::NotJson)),

@@ -10,7 +10,7 @@ use crate::bridge;
 use crate::error::{Error, Result};
 use crate::gate::Gate;
 use crate::payments::Payments;
-use crate::protocol::json::{to_text, ObjectBuilder};
+use crate::protocol::json::{parse, to_text, ObjectBuilder};
 use crate::protocol::PaymentsOptions;
 use fetch::FetchTransport;
 use js_sys::{Function, Promise};
@@ -48,8 +48,8 @@ impl NvmCore {
         fetch: Option<Function>,
     ) -> std::result::Result<NvmCore, JsValue> {
         let build = || -> Result<NvmCore> {
-            let value = crate::protocol::json::parse(options_json)
-                .map_err(|_| Error::validation("options must be JSON"))?;
+            let value =
+                parse(options_json).map_err(|_| Error::validation("options must be JSON"))?;
             let options = PaymentsOptions::from_json(&value)?;
             let timeout = options
                 .timeout_ms
@@ -77,7 +77,7 @@ impl NvmCore {
 
     /// Compiles `payments.paywall(options)`; configuration mistakes throw here.
     pub fn paywall(&self, options_json: &str) -> std::result::Result<NvmGate, JsValue> {
-        let options = crate::protocol::json::parse(options_json)
+        let options = parse(options_json)
             .map_err(|_| thrown(Error::validation("paywall options must be JSON")))?;
         let gate = Gate::new(&options).map_err(thrown)?;
         Ok(NvmGate {
