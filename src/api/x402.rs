@@ -126,7 +126,7 @@ fn delegation_config(config: &Object, scheme: &str) -> Result<(Value, Option<Min
     let id = json::opt_str(config, "delegationId", WHAT)?;
     let inline = INLINE_DELEGATION_FIELDS
         .iter()
-        .any(|f| config.get(*f).is_some_and(|v| !v.is_null()));
+        .any(|f| config.get(f).is_some_and(|v| !v.is_null()));
     let warning = match id {
         Some(id) if id.trim().is_empty() => {
             return Err(Error::validation(

@@ -91,7 +91,7 @@ pub fn id_value(v: &Value) -> Option<String> {
 /// assert_eq!(at(&v, &["x", "0"]), None); // object keys only
 /// ```
 pub fn at<'a>(v: &'a Value, keys: &[&str]) -> Option<&'a Value> {
-    keys.iter().try_fold(v, |v, key| v.as_object()?.get(*key))
+    keys.iter().try_fold(v, |v, key| v.as_object()?.get(key))
 }
 
 /// The items of an array value; nothing for anything else.

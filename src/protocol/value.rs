@@ -834,6 +834,8 @@ impl<'de> serde::Deserialize<'de> for Map {
 }
 
 impl PartialEq<serde_json::Value> for Value {
+    // For tests and nvm-local, where a conversion is simpler than a second comparison.
+    #[allow(clippy::cmp_owned)]
     fn eq(&self, other: &serde_json::Value) -> bool {
         *self == Value::from(other.clone())
     }
