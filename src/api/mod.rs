@@ -90,12 +90,13 @@ fn parse_value(status: u16, body: &str) -> Result<Value> {
         return Err(error_from_response(status, body));
     }
     let body = if body.trim().is_empty() { "null" } else { body };
-    // Integers beyond 2^53 become strings before parsing, so none turns into a float.
-    let body = crate::protocol::json::quote_unsafe_integers(body);
-    parse(&body).map_err(|_| Error::InvalidResponse {
+    let mut value = parse(body).map_err(|_| Error::InvalidResponse {
         status,
         message: format!("The backend answered HTTP {status} with a body that is not JSON"),
-    })
+    })?;
+    // Integers beyond 2^53 become strings, so JavaScript gets all their digits.
+    crate::protocol::json::quote_unsafe_integers(&mut value);
+    Ok(value)
 }
 
 /// Reads the backend's error envelope; a body that isn't one becomes `http_<status>`.

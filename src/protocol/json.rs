@@ -192,80 +192,33 @@ impl ObjectBuilder {
     }
 }
 
-/// Rewrites every integer literal of a JSON text that a JavaScript number (or
-/// an `f64`) can't hold exactly — beyond ±(2^53 - 1) — as a string of the same
-/// digits, before the text is parsed. Without this, an integer beyond `u64`
-/// (a uint256 plan id, a huge balance) would be parsed as a float and lose its
-/// digits; the backend may send such values as JSON numbers. Strings, fractions
-/// and exponents are left alone; invalid JSON stays invalid. Borrows when
-/// nothing needs rewriting.
+/// Turns every integer a JavaScript number (an `f64`) can't hold exactly —
+/// beyond ±(2^53 - 1) — into a string of the same digits, so a value read
+/// from the backend (a uint256 plan id, a huge balance sent as a JSON number)
+/// reaches JavaScript's `JSON.parse` with all its digits. Fractions and
+/// exponents are left alone.
 ///
 /// ```
-/// use nvm_x402::protocol::json::quote_unsafe_integers;
-/// assert_eq!(quote_unsafe_integers(r#"{"a":18446744073709551616,"b":"1","c":[9007199254740991,-9007199254740992,1.5e300]}"#),
-///            r#"{"a":"18446744073709551616","b":"1","c":[9007199254740991,"-9007199254740992",1.5e300]}"#);
+/// use nvm_x402::protocol::json::{parse, quote_unsafe_integers, to_text};
+/// let mut v = parse(r#"{"a":18446744073709551616,"b":"1","c":[9007199254740991,-9007199254740992,1.5e300]}"#).unwrap();
+/// quote_unsafe_integers(&mut v);
+/// assert_eq!(to_text(&v), r#"{"a":"18446744073709551616","b":"1","c":[9007199254740991,"-9007199254740992",1.5e300]}"#);
 /// ```
-pub fn quote_unsafe_integers(text: &str) -> std::borrow::Cow<'_, str> {
-    const MAX_SAFE: &[u8] = b"9007199254740991";
-    let bytes = text.as_bytes();
-    let mut out: Option<String> = None;
-    let mut copied = 0;
-    let (mut i, mut in_string) = (0, false);
-    while i < bytes.len() {
-        let b = bytes[i];
-        if in_string {
-            match b {
-                b'\\' => i += 1,
-                b'"' => in_string = false,
-                _ => {}
+pub fn quote_unsafe_integers(v: &mut Value) {
+    const MAX_SAFE: &str = "9007199254740991";
+    match v {
+        Value::Number(n) => {
+            let digits = n.as_str().trim_start_matches('-');
+            let unsafe_int = digits.bytes().all(|b| b.is_ascii_digit())
+                && (digits.len() > MAX_SAFE.len()
+                    || (digits.len() == MAX_SAFE.len() && digits > MAX_SAFE));
+            if unsafe_int {
+                *v = Value::String(n.as_str().to_owned());
             }
-            i += 1;
-            continue;
         }
-        if b == b'"' {
-            in_string = true;
-            i += 1;
-            continue;
-        }
-        if b != b'-' && !b.is_ascii_digit() {
-            i += 1;
-            continue;
-        }
-        let start = i;
-        let digits_start = if b == b'-' { i + 1 } else { i };
-        let mut end = digits_start;
-        while end < bytes.len() && bytes[end].is_ascii_digit() {
-            end += 1;
-        }
-        let mut after = end;
-        while after < bytes.len()
-            && matches!(bytes[after], b'.' | b'e' | b'E' | b'+' | b'-' | b'0'..=b'9')
-        {
-            after += 1;
-        }
-        let digits = &bytes[digits_start..end];
-        let integer = after == end;
-        let unsafe_int = integer
-            && (digits.len() > MAX_SAFE.len()
-                || (digits.len() == MAX_SAFE.len() && digits > MAX_SAFE));
-        if unsafe_int {
-            let o = out.get_or_insert_with(|| String::with_capacity(text.len() + 16));
-            // get(): every index here is at an ASCII byte, so a char boundary
-            // (and the .wasm needs no slicing panic).
-            o.push_str(text.get(copied..start).unwrap_or_default());
-            o.push('"');
-            o.push_str(text.get(start..end).unwrap_or_default());
-            o.push('"');
-            copied = end;
-        }
-        i = after.max(start + 1);
-    }
-    match out {
-        None => std::borrow::Cow::Borrowed(text),
-        Some(mut o) => {
-            o.push_str(text.get(copied..).unwrap_or_default());
-            std::borrow::Cow::Owned(o)
-        }
+        Value::Array(items) => items.iter_mut().for_each(quote_unsafe_integers),
+        Value::Object(map) => map.iter_mut().for_each(|(_, v)| quote_unsafe_integers(v)),
+        _ => {}
     }
 }
 
@@ -306,13 +259,13 @@ mod tests {
     }
 
     #[test]
-    fn unsafe_integers_are_quoted_before_parsing() {
+    fn unsafe_integers_become_strings() {
         let u256 = "84537562196237864853096924547108151127536962412307123401931048542183040958813";
         let text = format!(
             r#"{{"id":{u256}, "s":"{u256} \" 18446744073709551616","n":[9007199254740992,9007199254740991,-1,0,1e30,2.5],"f":12345678901234567.5,"t":true}}"#
         );
-        let quoted = quote_unsafe_integers(&text);
-        let v: Value = parse(&quoted).unwrap();
+        let mut v = parse(&text).unwrap();
+        quote_unsafe_integers(&mut v);
         assert_eq!(v["id"], u256);
         assert_eq!(
             v["s"],
@@ -333,22 +286,15 @@ mod tests {
             "{}",
             "[1,2]",
             "\"9999999999999999999\"",
-            "{not json",
-            "-",
-            "--5",
+            "-9007199254740991",
         ] {
-            assert!(
-                matches!(
-                    quote_unsafe_integers(unchanged),
-                    std::borrow::Cow::Borrowed(_)
-                ),
-                "{unchanged}"
-            );
+            let mut v = parse(unchanged).unwrap();
+            quote_unsafe_integers(&mut v);
+            assert_eq!(to_text(&v), unchanged);
         }
-        assert_eq!(
-            quote_unsafe_integers("-99999999999999999"),
-            "\"-99999999999999999\""
-        );
+        let mut v = parse("-99999999999999999").unwrap();
+        quote_unsafe_integers(&mut v);
+        assert_eq!(v, "-99999999999999999");
     }
 
     #[test]
