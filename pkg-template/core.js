@@ -90,6 +90,35 @@ function withHeaders(response, headers) {
   return out
 }
 
+/** A 500 (or other) JSON answer of the paywall's own, with a `code`. */
+const failed = (status, code, message) =>
+  new Response(JSON.stringify({ error: 'Internal Server Error', code, message }), { status, headers: { 'content-type': 'application/json', 'cache-control': 'no-store' } })
+
+/** Runs the handler: its Response, or undefined when it threw or answered something else (logged). */
+async function run(handler, request, ctx) {
+  try {
+    const response = await handler(request, ctx)
+    if (response && typeof response.status === 'number' && typeof response.headers?.get === 'function') return response
+    console.error('nvm-x402 paywall: the handler did not return a Response; answering 500 and charging nothing', response)
+  } catch (error) {
+    console.error('nvm-x402 paywall: the handler threw; answering 500 and charging nothing', error)
+  }
+  return undefined
+}
+
+/**
+ * What a dynamic credits function returned, for the core to check: a bigint as a
+ * decimal string, a finite number or a string as is, anything else (undefined,
+ * null, NaN, Infinity, objects) as `{invalid: kind}` so that it can never read as
+ * "no amount given".
+ */
+function creditsOf(value) {
+  if (typeof value === 'bigint') return value.toString()
+  if (typeof value === 'string') return value
+  if (typeof value === 'number') return Number.isFinite(value) ? value : { invalid: String(value) }
+  return { invalid: value === null ? 'null' : typeof value }
+}
+
 /** A compiled paywall: `handle(request, handler, ctx?)` gates one request. */
 export class Paywall {
   #gate
@@ -118,8 +147,20 @@ export class Paywall {
     }
   }
 
-  /** Gates `request`: answers it (402, 503, preflight) or runs `handler(request, ctx)` and settles. */
+  /**
+   * Gates `request`: answers it (402, 503, preflight) or runs `handler(request, ctx)` and settles.
+   * Always resolves to a Response: whatever goes wrong is a 500 with a `code`, never a rejection.
+   */
   async handle(request, handler, ctx) {
+    try {
+      return await this.#handle(request, handler, ctx)
+    } catch (error) {
+      console.error('nvm-x402 paywall: answering 500', error)
+      return failed(500, 'internal', `The paywall failed: ${error?.message ?? error}`)
+    }
+  }
+
+  async #handle(request, handler, ctx) {
     const headers = {}
     for (const name of GATE_HEADERS) {
       const value = request.headers.get(name)
@@ -127,20 +168,19 @@ export class Paywall {
     }
     const begin = await this.#step(() => this.#gate.begin(toJson({ method: request.method, url: request.url, headers })))
     if (begin.action === 'respond') return toResponse(begin.response)
-    if (begin.action === 'pass') return withHeaders(await handler(request, ctx), begin.headers)
-    let response
-    try {
-      response = await handler(request, ctx)
-    } catch (error) {
-      console.error('nvm-x402 paywall: the handler threw; answering 500 and charging nothing', error)
+    if (begin.action === 'pass') {
+      const response = await run(handler, request, ctx)
+      return response ? withHeaders(response, begin.headers) : failed(500, 'handler_failed', 'The handler failed')
     }
+    const response = await run(handler, request, ctx)
     let credits = null
-    if (response && begin.dynamic && response.status >= 200 && response.status < 300) {
+    // Everything below 400 is delivered content, so a dynamic price is asked for it too.
+    if (response && begin.dynamic && response.status >= 200 && response.status < 400) {
       try {
-        credits = await this.#credits.get(begin.route)(request, response.clone())
+        credits = creditsOf(await this.#credits.get(begin.route)(request, response.clone()))
       } catch (error) {
         console.error('nvm-x402 paywall: the credits function threw; answering 500 and charging nothing', error)
-        credits = 'the credits function threw'
+        credits = { invalid: 'threw' }
       }
     }
     const status = response ? response.status : 0

@@ -498,7 +498,12 @@ export interface PaidRoute {
   planId?: string
   /** Several plans, offered in this order. */
   planIds?: string[]
-  /** Credits per request (default 1), or a function computing them after the handler ran (dynamic pricing). */
+  /**
+   * Credits per request (default 1), or a function computing them after the handler ran (dynamic pricing),
+   * for every answer below 400. It must give a non-negative integer (a safe-integer number, a bigint or a
+   * decimal string; 0 is free): anything else (undefined, null, NaN, negative, fractional) is a 500 with
+   * code `invalid_credits` and nothing is charged.
+   */
   credits?: BigIntLike | ((request: Request, response: Response) => BigIntLike | Promise<BigIntLike>)
   /** Dynamic routes: the balance verify checks before the handler (default 1). */
   minCredits?: BigIntLike
@@ -550,8 +555,12 @@ export interface ExecutionContextLike {
 export class Paywall {
   /**
    * Gates one request: answers it itself (402, 503, CORS preflight) or runs
-   * `handler` and settles. If settling fails, the handler's response is not
-   * delivered (402 with the failed receipt in `payment-response`).
+   * `handler` and settles. Every answer below 400 (redirects too) is paid
+   * content and is settled before it leaves; if settling fails, it is not
+   * delivered (402 with the failed receipt in `payment-response`). Never
+   * rejects: a handler that throws is a 500 with code `handler_failed` (nothing
+   * charged; `handler_failed_after_payment` in upfront mode), a request URL that
+   * is not absolute a 500 with code `invalid_request`.
    */
   handle(request: Request, handler: (request: Request, ctx?: ExecutionContextLike) => Response | Promise<Response>, ctx?: ExecutionContextLike): Promise<Response>
   /** A `fetch` handler for Workers, Deno and Bun. */

@@ -356,7 +356,7 @@ async fn token_for<T: Transport>(
     if !may_carry_secrets(&req.url) {
         return Err(Error::InsecureTransport(format!(
             "Refusing to send a payment token over plain http to {}; use https (http is allowed to localhost only)",
-            crate::protocol::url::split(&req.url).map(|u| u.host).unwrap_or_else(|| "a non-URL".into())
+            crate::protocol::url::Url::parse(&req.url).map(|u| u.host.serialize()).unwrap_or_else(|| "a non-URL".into())
         )));
     }
     let v3 = opts

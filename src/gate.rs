@@ -14,8 +14,12 @@ use crate::error::{Error, Result};
 use crate::payments::Payments;
 use crate::protocol::gate::{
     Answer, Credits, GateConfig, GateRequest, PaidRoute, Refusal, Routing, DEFAULT_REFUSAL,
-    MISSING_TOKEN,
+    HANDLER_FAILED, HANDLER_FAILED_AFTER_PAYMENT, INVALID_CREDITS, MISSING_TOKEN,
 };
+
+const PLANS_UNAVAILABLE: &str = "Payment plans are unavailable";
+const VERIFY_UNAVAILABLE: &str = "Payment verification is unavailable";
+const SETTLE_UNAVAILABLE: &str = "Payment settlement is unavailable";
 use crate::protocol::json::Value;
 use crate::protocol::json::{self, ObjectBuilder};
 use crate::protocol::{ResolvedScheme, Uint256};
@@ -104,8 +108,11 @@ impl Gate {
     /// add these headers to the handler's response) or `{action: "proceed",
     /// route, dynamic, ticket}` (run the handler, then call [`Gate::finish`] with the ticket).
     pub async fn begin<T: Transport>(&self, p: &Payments<T>, request: &Value) -> Result<Value> {
-        let req = GateRequest::from_json(request)?;
         let cfg = &self.config;
+        let req = match GateRequest::from_json(request) {
+            Ok(r) => r,
+            Err(e) => return Ok(respond(GateConfig::misconfigured_answer(&e))),
+        };
         let route = match cfg.route(&req) {
             Routing::Preflight(answer) => return Ok(respond(answer)),
             Routing::Unprotected => {
@@ -123,13 +130,7 @@ impl Gate {
         let checked = req.token.as_deref().map(|t| cfg.precheck(route, &req, t));
         let schemes = match self.schemes(p, route).await {
             Ok(s) => s,
-            Err(e) => {
-                return Ok(respond(cfg.unavailable_answer(
-                    &req,
-                    "Payment plans are unavailable",
-                    &e,
-                )))
-            }
+            Err(e) => return Ok(respond(self.unavailable(p, &req, PLANS_UNAVAILABLE, &e))),
         };
         let refuse = |reason: &str| -> Result<Value> {
             let pr = cfg.payment_required(route, &req, &schemes, Some(reason))?;
@@ -163,12 +164,7 @@ impl Gate {
             let settlement = match p.settle_permissions(&params).await {
                 Ok(s) => s,
                 Err(e) => {
-                    return self.backend_failed(
-                        &req,
-                        &payment_required,
-                        &e,
-                        "Payment settlement is unavailable",
-                    )
+                    return self.backend_failed(p, &req, &payment_required, &e, SETTLE_UNAVAILABLE)
                 }
             };
             if settlement.get("success").and_then(Value::as_bool) != Some(true) {
@@ -189,12 +185,7 @@ impl Gate {
             let verified = match p.verify_permissions(&params).await {
                 Ok(v) => v,
                 Err(e) => {
-                    return self.backend_failed(
-                        &req,
-                        &payment_required,
-                        &e,
-                        "Payment verification is unavailable",
-                    )
+                    return self.backend_failed(p, &req, &payment_required, &e, VERIFY_UNAVAILABLE)
                 }
             };
             if verified.get("isValid").and_then(Value::as_bool) != Some(true) {
@@ -222,8 +213,24 @@ impl Gate {
             .build())
     }
 
-    fn backend_failed(
+    /// 503, and the full error (which names the backend) in the agent's log only.
+    fn unavailable<T: Transport>(
         &self,
+        p: &Payments<T>,
+        req: &GateRequest,
+        what: &str,
+        error: &Error,
+    ) -> Answer {
+        p.transport().warn(&format!(
+            "nvm-x402 paywall: {what}: {error} ({})",
+            error.code()
+        ));
+        self.config.unavailable_answer(req, what, error)
+    }
+
+    fn backend_failed<T: Transport>(
+        &self,
+        p: &Payments<T>,
         req: &GateRequest,
         payment_required: &Value,
         error: &Error,
@@ -234,7 +241,7 @@ impl Gate {
                 self.config
                     .payment_required_answer(req, payment_required, &reason)?
             }
-            Failure::Unavailable => self.config.unavailable_answer(req, what, error),
+            Failure::Unavailable => self.unavailable(p, req, what, error),
         }))
     }
 
@@ -257,28 +264,42 @@ impl Gate {
         let payment_required = t.get("paymentRequired").cloned().unwrap_or(Value::Null);
         if let Some(settlement) = t.get("settlement") {
             // Upfront mode: already paid, whatever the handler answered.
+            if status == 0 {
+                let answer = cfg
+                    .handler_failed_answer(&req, HANDLER_FAILED_AFTER_PAYMENT, "The handler failed after the payment was settled: the credits were already spent")
+                    .with_all(cfg.receipt_headers(settlement)?);
+                return Ok(ObjectBuilder::new()
+                    .put("action", "respond")
+                    .put("response", answer.to_json())
+                    .put("settlement", settlement.clone())
+                    .build());
+            }
             return Ok(deliver(
                 cfg.paid_headers(&req, settlement)?,
                 Some(settlement.clone()),
             ));
         }
         if status == 0 {
-            return Ok(respond(
-                cfg.handler_failed_answer(&req, "The handler failed"),
-            ));
+            return Ok(respond(cfg.handler_failed_answer(
+                &req,
+                HANDLER_FAILED,
+                "The handler failed; nothing was charged",
+            )));
         }
-        if !(200..300).contains(&status) {
+        // Everything below 400 is delivered content (a redirect to a download is the download).
+        if !(200..400).contains(&status) {
             return Ok(deliver(cfg.cors_headers(&req), None));
         }
         let amount = match credits.filter(|c| !c.is_null()) {
             None => json::opt_uint(t, "credits", "ticket")?.unwrap_or_else(|| Uint256::from(1)),
-            Some(c) => match Uint256::from_json(c) {
+            Some(c) => match dynamic_credits(c) {
                 Ok(n) if n.is_zero() => return Ok(deliver(cfg.cors_headers(&req), None)),
                 Ok(n) => n,
-                Err(e) => {
+                Err(why) => {
                     return Ok(respond(cfg.handler_failed_answer(
                         &req,
-                        &format!("The route's credits function returned an invalid amount: {e}"),
+                        INVALID_CREDITS,
+                        &format!("The route's credits function {why}; nothing was charged"),
                     )))
                 }
             },
@@ -327,11 +348,9 @@ impl Gate {
                             .put("settlement", failed)
                             .build()
                     }
-                    Failure::Unavailable => respond(cfg.unavailable_answer(
-                        &req,
-                        "Payment settlement is unavailable",
-                        &e,
-                    )),
+                    Failure::Unavailable => {
+                        respond(self.unavailable(p, &req, SETTLE_UNAVAILABLE, &e))
+                    }
                 });
             }
         };
@@ -353,6 +372,20 @@ impl Gate {
             .put("settlement", settlement)
             .build())
     }
+}
+
+/// What the dynamic credits function returned, as the facade describes it:
+/// a number, a decimal string (bigints cross as strings), or `{invalid: kind}`
+/// for what can't be a credit count (`undefined`, `null`, `NaN`, `Infinity`,
+/// another type, or `threw`). Negative, fractional and unsafe numbers are refused too.
+fn dynamic_credits(value: &Value) -> std::result::Result<Uint256, String> {
+    if let Some(kind) = json::at(value, &["invalid"]).and_then(Value::as_str) {
+        return Err(match kind {
+            "threw" => "threw".to_owned(),
+            other => format!("returned {other}, not a number of credits"),
+        });
+    }
+    Uint256::from_json(value).map_err(|e| format!("returned an invalid amount ({e})"))
 }
 
 #[cfg(test)]

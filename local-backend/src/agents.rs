@@ -13,7 +13,7 @@ use nvm_x402::api::plans::{
     AccessLimit, CreditsConfig, PlanMetadata, PriceConfig, RegisterPlanRequest,
 };
 use nvm_x402::protocol::routes::PathPattern;
-use nvm_x402::protocol::url::{is_loopback_host, normalize_path, split};
+use nvm_x402::protocol::url::{normalize_path, Url};
 use nvm_x402::protocol::Uint256;
 use rusqlite::{params, Connection, OptionalExtension};
 use serde::{Deserialize, Serialize};
@@ -46,21 +46,16 @@ impl UrlTarget {
                 path: normalize_path(path),
             });
         }
-        let parts = split(url)?;
-        let default_port = match parts.scheme.as_str() {
-            "http" => "80",
-            "https" => "443",
-            _ => return None,
-        };
-        let host = if is_loopback_host(&parts.host) {
+        let parts = Url::parse(url).filter(|u| u.scheme == "http" || u.scheme == "https")?;
+        let host = if parts.host.is_loopback() {
             "loopback".to_owned()
         } else {
-            parts.host.clone()
+            parts.host.serialize()
         };
-        let port = parts.port.unwrap_or(default_port).to_owned();
+        let port = parts.port_or_default().to_string();
         Some(UrlTarget {
+            path: normalize_path(&parts.path),
             origin: Some((parts.scheme, host, port)),
-            path: normalize_path(parts.path),
         })
     }
 
@@ -92,8 +87,8 @@ impl Endpoint {
             .ok_or_else(|| {
                 INVALID_FIELD.with(format!("endpoint {url:?} must be an absolute http(s) URL"))
             })?;
-        let path_part = split(url).map(|p| p.path).unwrap_or("/");
-        let path = PathPattern::parse(path_part, false)
+        let path_part = Url::parse(url).map_or_else(|| "/".to_owned(), |p| p.path);
+        let path = PathPattern::parse(&path_part, false)
             .map_err(|e| INVALID_FIELD.with(format!("endpoint {url:?}: {e}")))?;
         Ok(Endpoint {
             verb: verb.to_ascii_uppercase(),

@@ -153,7 +153,7 @@ where
             "--agent-url" => {
                 let v = value()?;
                 if !(v.starts_with("http://") || v.starts_with("https://"))
-                    || nvm_x402::protocol::url::split(&v).is_none()
+                    || nvm_x402::protocol::url::Url::parse(&v).is_none()
                 {
                     return Err(format!("--agent-url takes an http(s) URL (got {v:?})"));
                 }

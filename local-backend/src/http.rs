@@ -22,7 +22,7 @@ use nvm_x402::api::delegation::CreateDelegation;
 use nvm_x402::api::plans::RegisterPlanRequest;
 use nvm_x402::api::x402::{MintRequest, SettleRequest, VerifyRequest};
 use nvm_x402::protocol::uint::MAX_SAFE_INTEGER;
-use nvm_x402::protocol::url::split;
+use nvm_x402::protocol::url::{Host, Url};
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -177,13 +177,18 @@ pub fn shorten(s: &str) -> String {
 /// assert!(!is_loopback_origin("http://localhost.evil.example") && !is_loopback_origin("null"));
 /// ```
 pub fn is_loopback_origin(origin: &str) -> bool {
-    match split(origin) {
+    // An Origin header is exactly `scheme://host[:port]`: nothing after the authority.
+    let bare = origin
+        .split_once("://")
+        .is_some_and(|(_, rest)| !rest.contains(['/', '\\', '?', '#', '@']));
+    match Url::parse(origin) {
         Some(u) => {
-            (u.scheme == "http" || u.scheme == "https")
-                && u.path == "/"
-                && u.query.is_none()
-                && matches!(u.host.as_str(), "localhost" | "127.0.0.1" | "::1")
-                && !origin.contains('@')
+            let exact_loopback = match &u.host {
+                Host::Domain(d) => d == "localhost",
+                Host::Ipv4(a) => *a == 0x7f00_0001,
+                Host::Ipv6(_) => u.host.is_loopback(),
+            };
+            bare && (u.scheme == "http" || u.scheme == "https") && exact_loopback
         }
         None => false,
     }

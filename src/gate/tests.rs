@@ -465,7 +465,7 @@ fn failed_handlers_are_not_charged() {
     verify_ok(&p);
     settle_ok(&p);
     let g = gate(json!({}));
-    for status in [400, 404, 500, 503, 302] {
+    for status in [400, 404, 500, 503] {
         let begin = run(g.begin(
             &p,
             &request("POST", URL, json!({"payment-signature": good_token()})),
@@ -514,15 +514,138 @@ fn dynamic_credits_are_settled_after_the_handler() {
     .unwrap();
     let free = run(g.finish(&p, &begin["ticket"], 200, Some(&json!(0)))).unwrap();
     assert!(header(&free["headers"], "payment-response").is_none());
-    // A broken credits function fails closed.
+    assert_eq!(p.transport().count("/settle"), 1);
+}
+
+#[test]
+fn a_credits_function_that_gives_no_valid_amount_is_a_500_and_charges_nothing() {
+    // Audit #9.2: undefined, null, NaN, negative, fractional and too large amounts
+    // (the facade sends undefined/null/NaN/Infinity/other types as {invalid: kind}).
+    let p = payments();
+    with_plans(&p);
+    verify_ok(&p);
+    settle_ok(&p);
+    let g = gate(json!({}));
+    let item = "http://127.0.0.1:8787/items/5";
+    for (credits, says) in [
+        (json!({"invalid": "undefined"}), "returned undefined"),
+        (json!({"invalid": "null"}), "returned null"),
+        (json!({"invalid": "NaN"}), "returned NaN"),
+        (json!({"invalid": "Infinity"}), "returned Infinity"),
+        (json!({"invalid": "object"}), "returned object"),
+        (json!({"invalid": "threw"}), "threw"),
+        (json!(-1), "invalid amount"),
+        (json!(1.5), "invalid amount"),
+        (json!(9007199254740993u64), "invalid amount"),
+        (json!("1e3"), "invalid amount"),
+        (json!("-2"), "invalid amount"),
+        (json!("1".repeat(80)), "invalid amount"),
+        (json!(true), "invalid amount"),
+    ] {
+        let begin = run(g.begin(
+            &p,
+            &request("GET", item, json!({"payment-signature": good_token()})),
+        ))
+        .unwrap();
+        let out = run(g.finish(&p, &begin["ticket"], 200, Some(&credits))).unwrap();
+        assert_eq!(out["action"], "respond", "{credits}");
+        assert_eq!(out["response"]["status"], 500, "{credits}");
+        let body: Value = parse(out["response"]["body"].as_str().unwrap()).unwrap();
+        assert_eq!(body["code"], "invalid_credits", "{credits}");
+        let message = body["message"].as_str().unwrap();
+        assert!(message.contains(says), "{credits}: {message}");
+        assert!(message.contains("nothing was charged"), "{message}");
+    }
+    assert_eq!(p.transport().count("/settle"), 0);
+    // A bigint beyond 2^53 (sent as a decimal string) is a valid amount.
     let begin = run(g.begin(
         &p,
         &request("GET", item, json!({"payment-signature": good_token()})),
     ))
     .unwrap();
-    let broken = run(g.finish(&p, &begin["ticket"], 200, Some(&json!(-1)))).unwrap();
-    assert_eq!(broken["response"]["status"], 500);
-    assert_eq!(p.transport().count("/settle"), 1);
+    let out = run(g.finish(&p, &begin["ticket"], 200, Some(&json!("9007199254740993")))).unwrap();
+    assert_eq!(out["action"], "deliver");
+    assert_eq!(
+        p.transport().last_body("/settle")["maxAmount"],
+        "9007199254740993"
+    );
+}
+
+#[test]
+fn redirects_are_delivered_content_and_settled_first() {
+    // Audit #9.1: a paid route that redirects (to a signed download URL, say) is not free.
+    let p = payments();
+    with_plans(&p);
+    verify_ok(&p);
+    settle_ok(&p);
+    let g = gate(json!({}));
+    for status in [300, 301, 302, 303, 304, 307, 308] {
+        let begin = run(g.begin(
+            &p,
+            &request("POST", URL, json!({"payment-signature": good_token()})),
+        ))
+        .unwrap();
+        let out = run(g.finish(&p, &begin["ticket"], status, None)).unwrap();
+        assert_eq!(out["action"], "deliver", "{status}");
+        assert!(
+            header(&out["headers"], "payment-response").is_some(),
+            "{status}"
+        );
+    }
+    assert_eq!(p.transport().count("/settle"), 7);
+    // A refused settle withholds the redirect like any paid body.
+    p.transport().json("POST", "/api/v1/x402/settle", 200, json!({"success": false, "errorReason": "insufficient_credits", "transaction": "", "network": "eip155:84532"}));
+    let begin = run(g.begin(
+        &p,
+        &request("POST", URL, json!({"payment-signature": good_token()})),
+    ))
+    .unwrap();
+    let out = run(g.finish(&p, &begin["ticket"], 302, None)).unwrap();
+    assert_eq!(
+        (out["action"].as_str(), out["response"]["status"].as_u64()),
+        (Some("respond"), Some(402))
+    );
+}
+
+#[test]
+fn a_request_url_that_is_not_absolute_is_a_500_never_unprotected() {
+    // Audit #9.3: an adapter passing a bare path must not make every route free.
+    let p = payments();
+    with_plans(&p);
+    let g = gate(json!({}));
+    for url in [
+        "/tasks",
+        "tasks",
+        "http:/tasks",
+        "http:tasks",
+        "//127.0.0.1/tasks",
+        "",
+        "127.0.0.1:8787/tasks",
+        "file:///tasks",
+    ] {
+        let out = run(g.begin(&p, &request("POST", url, json!({})))).unwrap();
+        assert_eq!(out["action"], "respond", "{url:?}");
+        assert_eq!(out["response"]["status"], 500, "{url:?}");
+        let body: Value = parse(out["response"]["body"].as_str().unwrap()).unwrap();
+        assert_eq!(body["code"], "invalid_request", "{url:?}");
+        assert!(
+            body["message"]
+                .as_str()
+                .unwrap()
+                .contains("not an absolute http(s) URL"),
+            "{body}"
+        );
+    }
+    assert_eq!(backend_calls(&p), 0);
+    // What runtimes hand over (and what WHATWG reads the same way) still routes.
+    for url in [
+        URL,
+        "HTTP://127.0.0.1:8787/tasks",
+        " http://127.0.0.1:8787/ta\tsks",
+    ] {
+        let out = run(g.begin(&p, &request("POST", url, json!({})))).unwrap();
+        assert_eq!(out["response"]["status"], 402, "{url:?}");
+    }
 }
 
 #[test]
@@ -633,11 +756,60 @@ fn an_unreachable_or_broken_backend_is_a_503_never_a_free_200() {
         );
         let body: Value = parse(out["response"]["body"].as_str().unwrap()).unwrap();
         assert_eq!(body["error"], "Service Unavailable", "{case}");
+        let message = body["message"].as_str().unwrap();
         assert!(
-            !body["message"].as_str().unwrap().contains(&good_token()),
+            !message.contains(&good_token()),
             "{case}: never echo the token"
         );
+        // Audit #9.4: say which call failed, not where the backend is.
+        assert!(
+            message.starts_with("Payment verification is unavailable: the payment backend"),
+            "{case}: {message}"
+        );
+        for leak in [
+            "127.0.0.1",
+            "3001",
+            "http",
+            "/api/",
+            "Bad gateway",
+            "Invalid API key",
+        ] {
+            assert!(!message.contains(leak), "{case}: {message}");
+        }
+        let logged = p.transport().warnings.borrow().join("\n");
+        assert!(
+            logged.contains("Payment verification is unavailable"),
+            "{case}: {logged}"
+        );
     }
+    // A network failure's message names the backend's URL: kept out of the answer.
+    let p = payments();
+    with_plans(&p);
+    p.transport().on("POST", "/verify", |r| {
+        Err(Error::Network(format!(
+            "Could not reach {}: connection refused",
+            r.url
+        )))
+    });
+    let out = run(gate(json!({})).begin(
+        &p,
+        &request("POST", URL, json!({"payment-signature": good_token()})),
+    ))
+    .unwrap();
+    let body: Value = parse(out["response"]["body"].as_str().unwrap()).unwrap();
+    assert_eq!(
+        (body["message"].as_str(), body["code"].as_str()),
+        (
+            Some("Payment verification is unavailable: the payment backend could not be reached"),
+            Some("network_error")
+        )
+    );
+    assert!(p
+        .transport()
+        .warnings
+        .borrow()
+        .join("")
+        .contains("Could not reach http://127.0.0.1:3001/api/v1/x402/verify"));
     // Plans unavailable (the lookup fails) is a 503 too, distinct from "payment required".
     let p = payments();
     let g = gate(json!({}));
@@ -737,6 +909,33 @@ fn upfront_mode_settles_before_the_handler_in_one_round_trip() {
         "already paid: the receipt travels even with an error"
     );
     assert_eq!(p.transport().count("/settle"), 1);
+    // Audit #9.2: a handler that throws after an upfront settle is a 500 that says the credits are spent.
+    let begin = run(g.begin(
+        &p,
+        &request("POST", URL, json!({"payment-signature": good_token()})),
+    ))
+    .unwrap();
+    let threw = run(g.finish(&p, &begin["ticket"], 0, None)).unwrap();
+    assert_eq!(
+        (
+            threw["action"].as_str(),
+            threw["response"]["status"].as_u64()
+        ),
+        (Some("respond"), Some(500))
+    );
+    let body: Value = parse(threw["response"]["body"].as_str().unwrap()).unwrap();
+    assert_eq!(body["code"], "handler_failed_after_payment");
+    assert!(body["message"].as_str().unwrap().contains("already spent"));
+    assert!(header(&threw["response"]["headers"], "payment-response").is_some());
+    assert!(
+        threw["settlement"].is_object(),
+        "onSettled still hears of it"
+    );
+    assert_eq!(
+        p.transport().count("/settle"),
+        2,
+        "and nothing more is charged"
+    );
     p.transport().json("POST", "/settle", 200, json!({"success": false, "errorReason": "insufficient_credits", "transaction": "", "network": "eip155:84532"}));
     let refused = run(g.begin(
         &p,

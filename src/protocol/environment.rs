@@ -5,7 +5,7 @@
 use super::api_key::ApiKey;
 use super::json;
 use super::redact::quote_input;
-use super::url::{self, may_carry_secrets};
+use super::url::Url;
 use crate::error::{Error, Result};
 
 /// A Nevermined environment.
@@ -207,21 +207,27 @@ impl ClientConfig {
                 quote_input(&base)
             ))
         };
-        let parts = url::split(&base).ok_or_else(not_http)?;
-        if parts.scheme != "http" && parts.scheme != "https" {
-            return Err(not_http());
-        }
-        if !may_carry_secrets(&base) {
-            return Err(Error::InsecureTransport(format!(
-                "Refusing to send the API key over plain http to {}; use https",
-                parts.host
+        // Read as fetch reads it (WHATWG), and stored in that form: what was checked is what is called.
+        let parsed = Url::parse(&base)
+            .filter(|u| u.scheme == "http" || u.scheme == "https")
+            .ok_or_else(not_http)?;
+        if parsed.has_credentials || parsed.query.is_some() || parsed.has_fragment {
+            return Err(Error::validation(format!(
+                "backendUrl {} must not carry a user name, password, query or fragment",
+                quote_input(&base)
             )));
         }
-        let backend_url = if base.ends_with('/') {
-            base
-        } else {
-            base + "/"
-        };
+        if parsed.scheme == "http" && !parsed.host.is_loopback() {
+            return Err(Error::InsecureTransport(format!(
+                "Refusing to send the API key over plain http to {}; use https",
+                parsed.host.serialize()
+            )));
+        }
+        let mut backend_url = parsed.origin();
+        backend_url.push_str(&parsed.path.replace('\\', "/"));
+        if !backend_url.ends_with('/') {
+            backend_url.push('/');
+        }
         Ok(ClientConfig {
             api_key,
             environment,
@@ -340,6 +346,53 @@ mod tests {
                 .code(),
             "validation"
         );
+    }
+
+    #[test]
+    fn backend_url_is_read_as_fetch_reads_it_and_stored_that_way() {
+        // Audit #9.5: fetch sends this to evil.example, whatever comes after the backslash.
+        for tricky in [
+            "http://evil.example\\@127.0.0.1/",
+            "http://evil.example\\@127.0.0.1:3001/",
+            "http://127.0.0.1.evil.example/",
+            "http://localhost./",
+            "http://app.localhost/",
+            "http://[::ffff:127.0.0.1]/",
+        ] {
+            assert_eq!(
+                cfg(&key("local"), None, Some(tricky)).unwrap_err().code(),
+                "insecure_transport",
+                "{tricky}"
+            );
+        }
+        for (given, stored) in [
+            ("http://LOCALHOST:3001", "http://localhost:3001/"),
+            ("http://127.1:3001/base", "http://127.0.0.1:3001/base/"),
+            ("http://0x7f.1:80", "http://127.0.0.1/"),
+            ("\thttp://[0::1]:3001/", "http://[::1]:3001/"),
+            ("HTTPS://API.Example:443/v\\x/", "https://api.example/v/x/"),
+            ("http:/127.0.0.1:9", "http://127.0.0.1:9/"),
+        ] {
+            assert_eq!(
+                cfg(&key("local"), None, Some(given)).unwrap().backend_url,
+                stored,
+                "{given}"
+            );
+        }
+        for refused in [
+            "http://user:pw@127.0.0.1/",
+            "http://u@localhost:3001/",
+            "http://127.0.0.1:3001/?x=1",
+            "http://127.0.0.1:3001/#x",
+            "http://127.0.0.1:99999/",
+            "http://bücher.example/",
+        ] {
+            assert_eq!(
+                cfg(&key("local"), None, Some(refused)).unwrap_err().code(),
+                "validation",
+                "{refused}"
+            );
+        }
     }
 
     #[test]

@@ -12,7 +12,7 @@ use super::json::{self, Object, ObjectBuilder};
 use super::payment_required::{build_payment_required_for_plans, BuildOptions};
 use super::routes::RouteTable;
 use super::token::{try_decode_access_token, TokenClaims};
-use super::url::{normalize_path, split};
+use super::url::{normalize_path, Url};
 use super::{encode_payment_header, ResolvedScheme, Uint256};
 use crate::error::{Error, Result};
 use crate::protocol::json::Value;
@@ -22,6 +22,14 @@ pub const MISSING_TOKEN: &str =
     "Missing x402 payment token. Send token in payment-signature header.";
 /// The message of a 402 when the backend gave no reason.
 pub const DEFAULT_REFUSAL: &str = "Insufficient credits or invalid token";
+/// `code` of the 500 when the handler threw (nothing is charged).
+pub const HANDLER_FAILED: &str = "handler_failed";
+/// `code` of the 500 when the handler threw in upfront mode (already charged).
+pub const HANDLER_FAILED_AFTER_PAYMENT: &str = "handler_failed_after_payment";
+/// `code` of the 500 when a dynamic credits function gave no valid amount (nothing is charged).
+pub const INVALID_CREDITS: &str = "invalid_credits";
+/// `code` of the 500 when the request handed to the gate can't be routed (its URL is not absolute).
+pub const INVALID_REQUEST: &str = "invalid_request";
 
 /// What a paid route costs.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -216,6 +224,8 @@ pub struct GateRequest {
     pub method: String,
     /// The full URL as received.
     pub url: String,
+    /// The path of the URL, as `fetch` and `new URL` read it (not yet normalised).
+    pub path: String,
     /// `payment-signature`, else the token of `Authorization: Bearer`.
     pub token: Option<String>,
     /// `Origin`.
@@ -244,13 +254,14 @@ impl GateRequest {
                 .eq_ignore_ascii_case("bearer")
                 .then(|| token.trim().to_owned())
         });
+        let url = json::opt_str(o, "url", WHAT)?
+            .ok_or_else(|| Error::validation("request.url is required"))?;
         Ok(GateRequest {
             method: json::opt_str(o, "method", WHAT)?
                 .unwrap_or("GET")
                 .to_ascii_uppercase(),
-            url: json::opt_str(o, "url", WHAT)?
-                .ok_or_else(|| Error::validation("request.url is required"))?
-                .to_owned(),
+            path: absolute_path(url)?,
+            url: url.to_owned(),
             token: header("payment-signature")?.or(bearer),
             origin: header("origin")?,
             preflight_method: header("access-control-request-method")?,
@@ -259,7 +270,7 @@ impl GateRequest {
 
     /// The path part of the URL (`/` when there is none).
     pub fn path(&self) -> &str {
-        split(&self.url).map_or("/", |u| u.path)
+        &self.path
     }
 
     /// The verb agents register endpoints with: HEAD runs the GET handler.
@@ -269,6 +280,26 @@ impl GateRequest {
         } else {
             &self.method
         }
+    }
+}
+
+/// The path of a request URL, which must be absolute (`http(s)://host/...`):
+/// a path alone (`/tasks`), a scheme-relative (`//host/tasks`) or
+/// authority-less (`http:/tasks`) URL can't be routed safely, so it is a
+/// configuration error (the gate answers 500), never "unprotected".
+fn absolute_path(url: &str) -> Result<String> {
+    let written = url.trim_start_matches(|c: char| c <= ' ');
+    let has_authority = ["http://", "https://"].iter().any(|prefix| {
+        written
+            .get(..prefix.len())
+            .is_some_and(|p| p.eq_ignore_ascii_case(prefix))
+    });
+    match Url::parse(url) {
+        Some(u) if has_authority => Ok(u.path),
+        _ => Err(Error::validation(format!(
+            "paywall: the request URL {} is not an absolute http(s) URL; pass the Request your runtime received (or build one with new Request(new URL(path, origin)))",
+            crate::protocol::redact::quote_input(url)
+        ))),
     }
 }
 
@@ -550,11 +581,27 @@ impl GateConfig {
             .with_all(self.cors_headers(req)))
     }
 
-    /// 503: the payment backend could not be asked (never a free 200).
+    /// 503: the payment backend could not be asked (never a free 200). The
+    /// body says which call failed and how, never where the backend is.
     pub fn unavailable_answer(&self, req: &GateRequest, what: &str, error: &Error) -> Answer {
+        let how = match error {
+            Error::Network(_) => "the payment backend could not be reached".to_owned(),
+            Error::Timeout { after_ms } => {
+                format!("the payment backend did not answer within {after_ms} ms")
+            }
+            Error::Http { status, .. } => format!("the payment backend answered HTTP {status}"),
+            Error::Backend(b) => format!(
+                "the payment backend refused the agent's call (HTTP {})",
+                b.http_status
+            ),
+            Error::InvalidResponse { .. } => {
+                "the payment backend's answer was not understood".to_owned()
+            }
+            _ => "the call could not be made".to_owned(),
+        };
         let body = ObjectBuilder::new()
             .put("error", "Service Unavailable")
-            .put("message", format!("{what}: {error}"))
+            .put("message", format!("{what}: {how}"))
             .put("code", error.code().into_owned())
             .build();
         Answer::json(503, body, true)
@@ -562,13 +609,23 @@ impl GateConfig {
             .with_all(self.cors_headers(req))
     }
 
-    /// 500: the handler threw, or gave an invalid credit count; nothing is charged.
-    pub fn handler_failed_answer(&self, req: &GateRequest, message: &str) -> Answer {
+    /// 500 with a `code`: the handler threw, or gave an invalid credit count.
+    pub fn handler_failed_answer(&self, req: &GateRequest, code: &str, message: &str) -> Answer {
+        Self::error_answer(code, message).with_all(self.cors_headers(req))
+    }
+
+    /// 500: the request could not be read (a URL that is not absolute); nothing ran.
+    pub fn misconfigured_answer(error: &Error) -> Answer {
+        Self::error_answer(INVALID_REQUEST, &error.to_string())
+    }
+
+    fn error_answer(code: &str, message: &str) -> Answer {
         let body = ObjectBuilder::new()
             .put("error", "Internal Server Error")
+            .put("code", code)
             .put("message", message)
             .build();
-        Answer::json(500, body, true).with_all(self.cors_headers(req))
+        Answer::json(500, body, true)
     }
 
     /// 402 after a failed settle: the paid body is not delivered; the failed
@@ -592,15 +649,18 @@ impl GateConfig {
         req: &GateRequest,
         settlement: &Value,
     ) -> Result<Vec<(String, String)>> {
-        let mut out = vec![
-            (
-                "payment-response".to_owned(),
-                encode_payment_header(settlement)?,
-            ),
-            ("cache-control".to_owned(), "private".to_owned()),
-        ];
+        let mut out = self.receipt_headers(settlement)?;
+        out.push(("cache-control".to_owned(), "private".to_owned()));
         out.extend(self.cors_headers(req));
         Ok(out)
+    }
+
+    /// `payment-response`: the settle result.
+    pub fn receipt_headers(&self, settlement: &Value) -> Result<Vec<(String, String)>> {
+        Ok(vec![(
+            "payment-response".to_owned(),
+            encode_payment_header(settlement)?,
+        )])
     }
 }
 
@@ -623,13 +683,11 @@ fn with_error(payment_required: &Value, reason: &str) -> Value {
 /// Whether a v3 token's bound URL is this request's: same host and port (when
 /// the token names one) and the same normalised path; the query is ignored.
 fn same_resource(bound: &str, actual: &str) -> bool {
-    let path_of = |u: &str| {
-        split(u).map_or_else(
-            || normalize_path(u.split(['?', '#']).next().unwrap_or("")),
-            |p| normalize_path(p.path),
-        )
+    let path_of = |u: &str| match Url::parse(u) {
+        Some(p) => normalize_path(&p.path),
+        None => normalize_path(u.split(['?', '#']).next().unwrap_or("")),
     };
-    let host_of = |u: &str| split(u).map(|p| (p.host, p.port.map(str::to_owned)));
+    let host_of = |u: &str| Url::parse(u).map(|p| (p.port_or_default(), p.host));
     match (host_of(bound), host_of(actual)) {
         (Some(b), Some(a)) if b != a => false,
         _ => path_of(bound) == path_of(actual),

@@ -1,110 +1,482 @@
-//! The little URL handling x402 needs, without a URL crate (size matters in
-//! the .wasm): split an absolute URL, tell https/loopback from plain http,
-//! and normalise a request path so `//tasks`, `/tasks/` and `/%74asks` are all
-//! `/tasks` for route matching.
+//! The URL handling x402 needs, without a URL crate (size matters in the
+//! .wasm): parse an absolute `http(s)`/`ws(s)` URL exactly as the WHATWG URL
+//! Standard does (the parser `fetch` uses), tell https/loopback from plain
+//! http, and normalise a request path so `//tasks`, `/tasks/` and `/%74asks`
+//! are all `/tasks` for route matching.
+//!
+//! Every security decision (may a token or key go to this URL? is this
+//! request's path a paid route?) reads the host and path from [`Url::parse`],
+//! so it names the host `fetch` would connect to: `http://evil.example\@127.0.0.1/`
+//! is `evil.example` (a `\` ends the authority), `http://127.1/` and
+//! `http://0x7f.1/` are `127.0.0.1`, tabs and newlines are ignored. The one
+//! deliberate difference: a host that is not ASCII after percent-decoding
+//! (which WHATWG maps through IDNA/UTS #46, tables too large for the .wasm)
+//! does not parse at all, so it is refused, never misread. The tests compare
+//! this parser with the `url` crate and, in JavaScript, with `new URL`.
 
-/// The parts of an absolute `scheme://authority/path?query#fragment` URL we use.
+/// A parsed host.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct UrlParts<'a> {
-    /// Lower-cased scheme, without `:`.
-    pub scheme: String,
-    /// Host without brackets, port or userinfo, lower-cased.
-    pub host: String,
-    /// The port, if written.
-    pub port: Option<&'a str>,
-    /// The path (`/` when empty), still percent-encoded.
-    pub path: &'a str,
-    /// The query without `?`, if any.
-    pub query: Option<&'a str>,
+pub enum Host {
+    /// An ASCII domain, lower-cased (`example.com`, `localhost`).
+    Domain(String),
+    /// An IPv4 address (`127.1` and `0x7f.0.0.1` are both `127.0.0.1`).
+    Ipv4(u32),
+    /// An IPv6 address, as eight 16-bit pieces.
+    Ipv6([u16; 8]),
 }
 
-/// Splits an absolute URL; `None` for a relative or unparsable one.
-///
-/// ```
-/// let u = nvm_x402::protocol::url::split("https://user@Example.com:8443/a/b?x=1#f").unwrap();
-/// assert_eq!((u.scheme.as_str(), u.host.as_str(), u.port, u.path, u.query), ("https", "example.com", Some("8443"), "/a/b", Some("x=1")));
-/// ```
-pub fn split(url: &str) -> Option<UrlParts<'_>> {
-    // split_once(':') then "//", not split_once("://"): a string needle
-    // brings core's two-way substring searcher into the WebAssembly.
-    let (scheme, rest) = url.split_once(':')?;
-    let rest = rest.strip_prefix("//")?;
-    if scheme.is_empty()
-        || !scheme
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'+' || b == b'-' || b == b'.')
-    {
-        return None;
-    }
-    let rest = rest.split('#').next().unwrap_or("");
-    let auth_end = rest.find(['/', '?']).unwrap_or(rest.len());
-    // split_at_checked, not [..]: auth_end is a char boundary (from find),
-    // and str slicing would keep core's slice-panic formatting in the .wasm.
-    let (authority, after) = rest.split_at_checked(auth_end).unwrap_or((rest, ""));
-    let (path, query) = match after.split_once('?') {
-        Some((p, q)) => (p, Some(q)),
-        None => (after, None),
-    };
-    // Byte searches from the end instead of rsplit/rsplit_once (which bring a
-    // reverse char searcher into the .wasm); '@' and ':' are ASCII.
-    let last = |s: &str, b: u8| s.bytes().rposition(|x| x == b);
-    let host_port = match last(authority, b'@') {
-        Some(i) => authority.get(i + 1..).unwrap_or(""),
-        None => authority,
-    };
-    let (host, port) = if let Some(stripped) = host_port.strip_prefix('[') {
-        let (h, tail) = stripped.split_once(']')?;
-        (h, tail.strip_prefix(':'))
-    } else {
-        match last(host_port, b':') {
-            Some(i) => (host_port.get(..i).unwrap_or(""), host_port.get(i + 1..)),
-            None => (host_port, None),
+impl Host {
+    /// The WHATWG serialization: `example.com`, `127.0.0.1`, `[::1]`.
+    pub fn serialize(&self) -> String {
+        match self {
+            Host::Domain(d) => d.clone(),
+            Host::Ipv4(a) => {
+                let b = a.to_be_bytes();
+                format!("{}.{}.{}.{}", b[0], b[1], b[2], b[3])
+            }
+            Host::Ipv6(pieces) => serialize_ipv6(pieces),
         }
-    };
-    if host.is_empty() {
-        return None;
     }
-    Some(UrlParts {
-        scheme: scheme.to_ascii_lowercase(),
-        host: host.to_ascii_lowercase(),
-        port: port.filter(|p| !p.is_empty()),
-        path: if path.is_empty() { "/" } else { path },
-        query,
+
+    /// Whether it is this machine: `localhost`, `127.0.0.0/8` or `::1`.
+    /// `*.localhost` and `localhost.` are not: outside a browser nothing
+    /// guarantees they resolve to the loopback interface.
+    pub fn is_loopback(&self) -> bool {
+        match self {
+            Host::Domain(d) => d == "localhost",
+            Host::Ipv4(a) => a >> 24 == 127,
+            Host::Ipv6(p) => *p == [0, 0, 0, 0, 0, 0, 0, 1],
+        }
+    }
+}
+
+/// An absolute URL with a special scheme (`http`, `https`, `ws`, `wss`,
+/// `ftp`), parsed as the WHATWG URL Standard parses it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Url {
+    /// Lower-cased scheme, without `:`.
+    pub scheme: String,
+    /// Whether a username or password was given (`user:pass@`).
+    pub has_credentials: bool,
+    /// The host.
+    pub host: Host,
+    /// The port, when given and not the scheme's default.
+    pub port: Option<u16>,
+    /// The path as written (`/` when empty; still percent-encoded, dot
+    /// segments not yet resolved; `\` is read as `/` by [`normalize_path`]).
+    pub path: String,
+    /// The query without `?`, if any.
+    pub query: Option<String>,
+    /// Whether a `#fragment` was given.
+    pub has_fragment: bool,
+}
+
+fn default_port(scheme: &str) -> Option<Option<u16>> {
+    Some(match scheme {
+        "http" | "ws" => Some(80),
+        "https" | "wss" => Some(443),
+        "ftp" => Some(21),
+        _ => return None,
     })
 }
 
-/// Whether a host name is the local machine: `localhost` (and `*.localhost`),
-/// `127.0.0.0/8`, or `::1`.
-pub fn is_loopback_host(host: &str) -> bool {
-    let host = host.trim_end_matches('.');
-    if host == "localhost"
-        || host.ends_with(".localhost")
-        || host == "::1"
-        || host == "0:0:0:0:0:0:0:1"
-    {
-        return true;
+impl Url {
+    /// Parses an absolute URL as WHATWG does; `None` where WHATWG fails, for
+    /// schemes other than `http`, `https`, `ws`, `wss` and `ftp`, and for
+    /// non-ASCII hosts.
+    ///
+    /// ```
+    /// use nvm_x402::protocol::url::{Host, Url};
+    /// let u = Url::parse(" HTTP://user@Example.COM:8443/a/b?x=1#f").unwrap();
+    /// assert_eq!((u.scheme.as_str(), u.host.serialize(), u.port, u.path.as_str(), u.query.as_deref()), ("http", "example.com".to_owned(), Some(8443), "/a/b", Some("x=1")));
+    /// assert_eq!(Url::parse("http://evil.example\\@127.0.0.1/").unwrap().host, Host::Domain("evil.example".into()));
+    /// assert_eq!(Url::parse("http://0x7f.1/").unwrap().host, Host::Ipv4(0x7f00_0001));
+    /// assert!(Url::parse("/relative").is_none());
+    /// ```
+    pub fn parse(input: &str) -> Option<Url> {
+        // Leading and trailing C0 controls and spaces are dropped, and every tab and newline.
+        let input: String = input
+            .trim_matches(|c: char| c <= ' ')
+            .chars()
+            .filter(|c| !matches!(c, '\t' | '\n' | '\r'))
+            .collect();
+        let (scheme, rest) = input.split_once(':')?;
+        let mut bytes = scheme.bytes();
+        if !bytes.next()?.is_ascii_alphabetic()
+            || !bytes.all(|b| b.is_ascii_alphanumeric() || b == b'+' || b == b'-' || b == b'.')
+        {
+            return None;
+        }
+        let scheme = scheme.to_ascii_lowercase();
+        let default = default_port(&scheme)?;
+        // Special schemes skip any run of '/' and '\' before the authority ("http:/x" is host x).
+        let rest = rest.trim_start_matches(['/', '\\']);
+        let end = rest.find(['/', '\\', '?', '#']).unwrap_or(rest.len());
+        let (authority, tail) = rest.split_at_checked(end)?;
+        // The last '@' ends the userinfo.
+        let at = authority.bytes().rposition(|b| b == b'@');
+        let (userinfo, host_port) = match at {
+            Some(i) => (authority.get(..i)?, authority.get(i + 1..)?),
+            None => ("", authority),
+        };
+        if at.is_some() && host_port.is_empty() {
+            return None;
+        }
+        let has_credentials = !userinfo.is_empty() && userinfo != ":";
+        // The port starts at the first ':' outside brackets.
+        let mut in_brackets = false;
+        let colon = host_port.bytes().position(|b| {
+            match b {
+                b'[' => in_brackets = true,
+                b']' => in_brackets = false,
+                b':' if !in_brackets => return true,
+                _ => {}
+            }
+            false
+        });
+        let (host_text, port_text) = match colon {
+            Some(i) => (host_port.get(..i)?, Some(host_port.get(i + 1..)?)),
+            None => (host_port, None),
+        };
+        if host_text.is_empty() {
+            return None;
+        }
+        let host = parse_host(host_text)?;
+        let port = match port_text {
+            None | Some("") => None,
+            Some(p) => {
+                if !p.bytes().all(|b| b.is_ascii_digit()) {
+                    return None;
+                }
+                let digits = p.trim_start_matches('0');
+                let n: u16 = if digits.is_empty() {
+                    0
+                } else if digits.len() > 5 {
+                    return None;
+                } else {
+                    digits.parse().ok()?
+                };
+                Some(n).filter(|n| Some(*n) != default)
+            }
+        };
+        let (before_fragment, has_fragment) = match tail.split_once('#') {
+            Some((b, _)) => (b, true),
+            None => (tail, false),
+        };
+        let (path, query) = match before_fragment.split_once('?') {
+            Some((p, q)) => (p, Some(q.to_owned())),
+            None => (before_fragment, None),
+        };
+        Some(Url {
+            scheme,
+            has_credentials,
+            host,
+            port,
+            path: if path.is_empty() {
+                "/".to_owned()
+            } else {
+                path.to_owned()
+            },
+            query,
+            has_fragment,
+        })
     }
-    let octets: Vec<&str> = host.split('.').collect();
-    octets.len() == 4
-        && octets[0] == "127"
-        && octets
-            .iter()
-            .all(|o| !o.is_empty() && o.len() <= 3 && o.parse::<u8>().is_ok())
+
+    /// `scheme://host[:port]`, serialized as WHATWG does.
+    pub fn origin(&self) -> String {
+        let mut out = format!("{}://{}", self.scheme, self.host.serialize());
+        if let Some(port) = self.port {
+            out.push(':');
+            out.push_str(&port.to_string());
+        }
+        out
+    }
+
+    /// The port, with the scheme's default filled in.
+    pub fn port_or_default(&self) -> u16 {
+        self.port
+            .or_else(|| default_port(&self.scheme).flatten())
+            .unwrap_or(0)
+    }
 }
 
-/// Whether a secret (token, API key) may be sent to this URL: `https:`, or
-/// `http:` to a loopback host.
+/// The host parser for special schemes: an IPv6 literal in brackets, else a
+/// percent-decoded ASCII domain (lower-cased, no forbidden code point) that is
+/// an IPv4 address when its last label is a number.
+fn parse_host(input: &str) -> Option<Host> {
+    if let Some(inner) = input.strip_prefix('[') {
+        return parse_ipv6(inner.strip_suffix(']')?).map(Host::Ipv6);
+    }
+    let decoded = percent_decode(input);
+    // Non-ASCII needs IDNA (UTS #46): refused rather than misread.
+    let domain = String::from_utf8(decoded).ok().filter(|d| d.is_ascii())?;
+    let domain = domain.to_ascii_lowercase();
+    if domain.is_empty()
+        || domain.bytes().any(|b| {
+            b <= b' '
+                || b == 0x7f
+                || matches!(
+                    b,
+                    b'#' | b'%'
+                        | b'/'
+                        | b':'
+                        | b'<'
+                        | b'>'
+                        | b'?'
+                        | b'@'
+                        | b'['
+                        | b'\\'
+                        | b']'
+                        | b'^'
+                        | b'|'
+                )
+        })
+    {
+        return None;
+    }
+    if ends_in_a_number(&domain) {
+        return parse_ipv4(&domain).map(Host::Ipv4);
+    }
+    Some(Host::Domain(domain))
+}
+
+fn ends_in_a_number(domain: &str) -> bool {
+    let mut parts: Vec<&str> = domain.split('.').collect();
+    if parts.last() == Some(&"") {
+        if parts.len() == 1 {
+            return false;
+        }
+        parts.pop();
+    }
+    let last = parts.last().copied().unwrap_or("");
+    (!last.is_empty() && last.bytes().all(|b| b.is_ascii_digit())) || ipv4_number(last).is_some()
+}
+
+/// One part of an IPv4 address: decimal, `0x` hex or `0` octal; saturates (anything that big fails later).
+fn ipv4_number(part: &str) -> Option<u64> {
+    if part.is_empty() {
+        return None;
+    }
+    let (digits, radix) =
+        if let Some(hex) = part.strip_prefix("0x").or_else(|| part.strip_prefix("0X")) {
+            (hex, 16)
+        } else if part.len() >= 2 && part.starts_with('0') {
+            (part.get(1..)?, 8)
+        } else {
+            (part, 10)
+        };
+    let mut value: u64 = 0;
+    for c in digits.chars() {
+        let d = c.to_digit(radix)?;
+        value = value
+            .saturating_mul(u64::from(radix))
+            .saturating_add(u64::from(d));
+    }
+    Some(value)
+}
+
+fn parse_ipv4(domain: &str) -> Option<u32> {
+    let mut parts: Vec<&str> = domain.split('.').collect();
+    if parts.last() == Some(&"") && parts.len() > 1 {
+        parts.pop();
+    }
+    if parts.len() > 4 {
+        return None;
+    }
+    let mut numbers = Vec::with_capacity(4);
+    for part in &parts {
+        numbers.push(ipv4_number(part)?);
+    }
+    let (last, init) = numbers.split_last()?;
+    if init.iter().any(|n| *n > 255) || *last >= 1u64 << (8 * (5 - numbers.len())) {
+        return None;
+    }
+    let mut address = *last;
+    for (i, n) in init.iter().enumerate() {
+        address += n << (8 * (3 - i));
+    }
+    u32::try_from(address).ok()
+}
+
+/// The WHATWG IPv6 parser (compression, embedded IPv4), on the text inside the brackets.
+fn parse_ipv6(input: &str) -> Option<[u16; 8]> {
+    let c: Vec<u8> = input.bytes().collect();
+    let at = |i: usize| c.get(i).copied();
+    let mut address = [0u16; 8];
+    let mut piece = 0usize;
+    let mut compress: Option<usize> = None;
+    let mut p = 0usize;
+    if at(0) == Some(b':') {
+        if at(1) != Some(b':') {
+            return None;
+        }
+        p = 2;
+        piece = 1;
+        compress = Some(1);
+    }
+    while p < c.len() {
+        if piece == 8 {
+            return None;
+        }
+        if at(p) == Some(b':') {
+            if compress.is_some() {
+                return None;
+            }
+            p += 1;
+            piece += 1;
+            compress = Some(piece);
+            continue;
+        }
+        let mut value: u32 = 0;
+        let mut length = 0;
+        while length < 4 {
+            match at(p).and_then(|b| (b as char).to_digit(16)) {
+                Some(d) => {
+                    value = value * 16 + d;
+                    p += 1;
+                    length += 1;
+                }
+                None => break,
+            }
+        }
+        if at(p) == Some(b'.') {
+            if length == 0 || piece > 6 {
+                return None;
+            }
+            p -= length;
+            let mut seen = 0;
+            while p < c.len() {
+                if seen > 0 {
+                    if at(p) == Some(b'.') && seen < 4 {
+                        p += 1;
+                    } else {
+                        return None;
+                    }
+                }
+                if !at(p).is_some_and(|b| b.is_ascii_digit()) {
+                    return None;
+                }
+                let mut part: Option<u32> = None;
+                while let Some(d) = at(p).filter(u8::is_ascii_digit) {
+                    let d = u32::from(d - b'0');
+                    part = match part {
+                        None => Some(d),
+                        Some(0) => return None,
+                        Some(v) => Some(v * 10 + d),
+                    };
+                    if part > Some(255) {
+                        return None;
+                    }
+                    p += 1;
+                }
+                address[piece] = address[piece] * 0x100 + part? as u16;
+                seen += 1;
+                if seen == 2 || seen == 4 {
+                    piece += 1;
+                }
+            }
+            if seen != 4 {
+                return None;
+            }
+            break;
+        } else if at(p) == Some(b':') {
+            p += 1;
+            if p == c.len() {
+                return None;
+            }
+        } else if p < c.len() {
+            return None;
+        }
+        address[piece] = value as u16;
+        piece += 1;
+    }
+    match compress {
+        Some(start) => {
+            let mut swaps = piece - start;
+            let mut i = 7;
+            while i != 0 && swaps > 0 {
+                address.swap(i, start + swaps - 1);
+                i -= 1;
+                swaps -= 1;
+            }
+        }
+        None if piece != 8 => return None,
+        None => {}
+    }
+    Some(address)
+}
+
+/// `[a:b::c]`: the first longest run of two or more zero pieces is compressed.
+fn serialize_ipv6(pieces: &[u16; 8]) -> String {
+    let (mut best, mut best_len, mut i) = (None, 1, 0);
+    while i < 8 {
+        let start = i;
+        while i < 8 && pieces[i] == 0 {
+            i += 1;
+        }
+        if i - start > best_len {
+            best = Some(start);
+            best_len = i - start;
+        }
+        i += 1;
+    }
+    let mut out = String::from("[");
+    let mut i = 0;
+    while i < 8 {
+        if Some(i) == best {
+            out.push_str(if i == 0 { "::" } else { ":" });
+            i += best_len;
+            continue;
+        }
+        out.push_str(&format!("{:x}", pieces[i]));
+        if i < 7 {
+            out.push(':');
+        }
+        i += 1;
+    }
+    out.push(']');
+    out
+}
+
+fn percent_decode(s: &str) -> Vec<u8> {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = bytes
+            .get(i + 1..i + 3)
+            .and_then(|h| std::str::from_utf8(h).ok())
+            .filter(|h| h.bytes().all(|b| b.is_ascii_hexdigit()))
+            .and_then(|h| u8::from_str_radix(h, 16).ok());
+        match (bytes[i], hex) {
+            (b'%', Some(v)) => {
+                out.push(v);
+                i += 3;
+            }
+            (b, _) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    out
+}
+
+/// Whether a secret (token, API key) may be sent to this URL: `https:`/`wss:`,
+/// or `http:`/`ws:` to a loopback host (see [`Host::is_loopback`]), as `fetch`
+/// would read the URL.
 ///
 /// ```
 /// use nvm_x402::protocol::url::may_carry_secrets;
 /// assert!(may_carry_secrets("https://agent.example/tasks"));
 /// assert!(may_carry_secrets("http://127.0.0.1:8787/tasks"));
 /// assert!(!may_carry_secrets("http://agent.example/tasks"));
+/// assert!(!may_carry_secrets("http://evil.example\\@127.0.0.1/"));
 /// ```
 pub fn may_carry_secrets(url: &str) -> bool {
-    match split(url) {
+    match Url::parse(url) {
         Some(u) if u.scheme == "https" || u.scheme == "wss" => true,
-        Some(u) if u.scheme == "http" || u.scheme == "ws" => is_loopback_host(&u.host),
+        Some(u) if u.scheme == "http" || u.scheme == "ws" => u.host.is_loopback(),
         _ => false,
     }
 }
@@ -123,7 +495,7 @@ pub fn may_carry_secrets(url: &str) -> bool {
 /// assert_eq!(normalize_path("/%2Ftasks"), "/tasks");
 /// ```
 pub fn normalize_path(path: &str) -> String {
-    let decoded = percent_decode_lossy(path).replace('\\', "/");
+    let decoded = String::from_utf8_lossy(&percent_decode(path)).replace('\\', "/");
     let mut segments: Vec<&str> = Vec::new();
     for seg in decoded.split('/') {
         match seg {
@@ -143,34 +515,6 @@ pub fn normalize_path(path: &str) -> String {
         out.push_str(seg);
     }
     out
-}
-
-/// Decodes every valid `%XX` escape; malformed escapes stay as written and
-/// invalid UTF-8 becomes U+FFFD.
-fn percent_decode_lossy(s: &str) -> String {
-    if !s.contains('%') {
-        return s.to_owned();
-    }
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let hex = bytes
-            .get(i + 1..i + 3)
-            .and_then(|h| std::str::from_utf8(h).ok())
-            .and_then(|h| u8::from_str_radix(h, 16).ok());
-        match (bytes[i], hex) {
-            (b'%', Some(v)) => {
-                out.push(v);
-                i += 3;
-            }
-            (b, _) => {
-                out.push(b);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// Joins a relative API path onto a base URL that ends with `/`.
@@ -210,82 +554,4 @@ pub fn encode_segment(s: &str) -> String {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn splits_urls() {
-        let u = split("http://[::1]:3001").unwrap();
-        assert_eq!(
-            (u.host.as_str(), u.port, u.path, u.query),
-            ("::1", Some("3001"), "/", None)
-        );
-        let u = split("HTTP://LocalHost/x?y#z").unwrap();
-        assert_eq!(
-            (u.scheme.as_str(), u.host.as_str(), u.path, u.query),
-            ("http", "localhost", "/x", Some("y"))
-        );
-        assert_eq!(split("/relative/path"), None);
-        assert_eq!(split("http:///nohost"), None);
-        assert_eq!(split("://x"), None);
-    }
-
-    #[test]
-    fn loopback_is_only_the_local_machine() {
-        for ok in [
-            "http://localhost:1/",
-            "http://127.0.0.1/",
-            "http://127.1.2.3:9/",
-            "http://[::1]:3001/",
-            "http://api.localhost/",
-            "https://anything.example/",
-        ] {
-            assert!(may_carry_secrets(ok), "{ok}");
-        }
-        for bad in [
-            "http://127.0.0.1.evil.example/",
-            "http://localhost.evil.example/",
-            "http://10.0.0.1/",
-            "http://evil.example/",
-            "http://user@evil.example/@127.0.0.1",
-            "ftp://127.0.0.1/",
-            "not a url",
-            "http://1270.0.0.1/",
-            "http://127.0.0.256/",
-        ] {
-            assert!(!may_carry_secrets(bad), "{bad}");
-        }
-    }
-
-    #[test]
-    fn normalises_bypass_attempts_to_the_same_path() {
-        for p in [
-            "/tasks",
-            "//tasks",
-            "/tasks/",
-            "/%74asks",
-            "/%74%61sks//",
-            "/x/../tasks",
-            "/./tasks",
-            "/%2ftasks",
-            "\\tasks",
-            "/x/%2e%2e/tasks",
-            "/tasks%2F",
-        ] {
-            assert_eq!(normalize_path(p), "/tasks", "{p}");
-        }
-        assert_eq!(normalize_path(""), "/");
-        assert_eq!(normalize_path("/.."), "/");
-        assert_eq!(normalize_path("/%zz/%7"), "/%zz/%7");
-        assert_eq!(normalize_path("/%ff"), "/\u{fffd}");
-    }
-
-    #[test]
-    fn joins_and_encodes() {
-        assert_eq!(
-            join("https://api.sandbox.nevermined.app/", "/api/v1/x"),
-            "https://api.sandbox.nevermined.app/api/v1/x"
-        );
-        assert_eq!(encode_segment("did:nv:ab/c d"), "did:nv:ab%2Fc%20d");
-    }
-}
+mod tests;

@@ -1,0 +1,217 @@
+// The paywall in-process in Node against a scripted backend: what the outside
+// audit broke (issue #9, items 1-4) and the promise that `handle()` always
+// resolves to a Response. The same checks run through `nvm-x402/hono`.
+import { describe, test, before, after, beforeEach } from 'node:test'
+import assert from 'node:assert/strict'
+import { Hono } from 'hono'
+import { Payments, encodeAccessToken, decodePaymentHeader } from 'nvm-x402'
+import { paywall as honoPaywall } from 'nvm-x402/hono'
+import { KEY } from '../support/nvm.mjs'
+import { freePort, startRecorder } from '../support/servers.mjs'
+
+const AGENT = 'agent-1'
+const PLAN = '10'
+const ORIGIN = 'http://127.0.0.1:8787'
+const VERIFY = '/api/v1/x402/verify'
+const SETTLE = '/api/v1/x402/settle'
+const token = encodeAccessToken({
+  x402Version: 2,
+  accepted: { scheme: 'nvm:erc4337', network: 'eip155:84532', planId: PLAN, extra: { version: '1' } },
+  payload: { signature: '0xsig', authorization: { from: '0xsubscriber', sessionKeys: [] } },
+  extensions: {},
+})
+const ROUTE = { planId: PLAN, scheme: 'nvm:erc4337' } // a fixed scheme: no plan lookups to script
+
+/** Captures console.error while `run` runs (the paywall logs what it answers 500 for). */
+async function quietly(run) {
+  const original = console.error
+  const lines = []
+  console.error = (...args) => lines.push(args.map(String).join(' '))
+  try {
+    return { result: await run(), logged: lines.join('\n') }
+  } finally {
+    console.error = original
+  }
+}
+
+const paid = (path, init = {}) => new Request(`${ORIGIN}${path}`, { method: 'POST', ...init, headers: { 'payment-signature': token, ...(init.headers ?? {}) } })
+
+describe('the paywall in Node (audit items 1-4)', () => {
+  let backend, payments
+
+  before(async () => {
+    backend = await startRecorder()
+    payments = Payments.getInstance({ nvmApiKey: KEY, backendUrl: backend.url, timeoutMs: 2000 })
+  })
+  after(() => backend.close())
+  beforeEach(() => {
+    backend.reset()
+    backend.respond('POST', VERIFY, { json: { isValid: true, payer: '0xsubscriber', agentRequestId: 'req-1' } })
+    backend.respond('POST', SETTLE, (call) => ({ json: { success: true, transaction: '0xtx', network: 'eip155:84532', payer: '0xsubscriber', creditsRedeemed: call.json.maxAmount, remainingBalance: '5' } }))
+  })
+  const settles = () => backend.requests.filter((r) => r.path === SETTLE)
+
+  test('1. a handler that redirects is settled before the redirect leaves (300-308)', async () => {
+    const gate = payments.paywall({ agentId: AGENT, routes: { 'POST /download': { ...ROUTE, credits: 2 } } })
+    for (const status of [300, 301, 302, 303, 307, 308]) {
+      const location = `https://cdn.example/file?sig=${status}`
+      const response = await gate.handle(paid('/download'), () => new Response(null, { status, headers: { location } }))
+      assert.equal(response.status, status)
+      assert.equal(response.headers.get('location'), location)
+      const receipt = decodePaymentHeader(response.headers.get('payment-response'))
+      assert.equal(receipt.creditsRedeemed, '2')
+    }
+    assert.equal(settles().length, 6)
+    // A refused settle withholds the redirect: no Location leaves the gate.
+    backend.respond('POST', SETTLE, { json: { success: false, errorReason: 'Insufficient credits', transaction: '', network: 'eip155:84532' } })
+    const refused = await gate.handle(paid('/download'), () => Response.redirect('https://cdn.example/file?sig=secret', 302))
+    assert.equal(refused.status, 402)
+    assert.equal(refused.headers.get('location'), null)
+    assert.doesNotMatch(await refused.text(), /sig=secret/)
+  })
+
+  test('2. a credits function that gives no valid amount is a 500 with a code, and nothing is charged', async () => {
+    const bad = [undefined, null, NaN, Infinity, -1, 1.5, 2 ** 53 + 2, -1n, '1.5', '-1', 'abc', '', {}, [], true]
+    for (const credits of bad) {
+      const gate = payments.paywall({ agentId: AGENT, routes: { 'POST /priced': { ...ROUTE, credits: () => credits } } })
+      const { result: response } = await quietly(() => gate.handle(paid('/priced'), () => Response.json({ answer: 42 })))
+      assert.equal(response.status, 500, String(credits))
+      const body = await response.json()
+      assert.equal(body.code, 'invalid_credits', String(credits))
+      assert.doesNotMatch(JSON.stringify(body), /42/, 'the paid body is not delivered')
+    }
+    const throwing = payments.paywall({ agentId: AGENT, routes: { 'POST /priced': { ...ROUTE, credits: () => { throw new Error('no price') } } } })
+    const { result: threw, logged } = await quietly(() => throwing.handle(paid('/priced'), () => Response.json({ answer: 42 })))
+    assert.equal(threw.status, 500)
+    assert.equal((await threw.json()).code, 'invalid_credits')
+    assert.match(logged, /credits function threw/)
+    assert.equal(settles().length, 0)
+    // Valid amounts in every form a JS function may give them; 0 is free.
+    for (const [credits, burned] of [[3, '3'], [3n, '3'], ['3', '3'], [2n ** 60n, String(2n ** 60n)], [async () => 4, '4']]) {
+      const gate = payments.paywall({ agentId: AGENT, routes: { 'POST /priced': { ...ROUTE, credits: typeof credits === 'function' ? credits : () => credits } } })
+      const response = await gate.handle(paid('/priced'), () => Response.json({ answer: 42 }))
+      assert.equal(response.status, 200, String(credits))
+      assert.equal(decodePaymentHeader(response.headers.get('payment-response')).creditsRedeemed, burned)
+    }
+    const free = payments.paywall({ agentId: AGENT, routes: { 'POST /priced': { ...ROUTE, credits: () => 0 } } })
+    assert.equal((await free.handle(paid('/priced'), () => Response.json({ answer: 42 }))).status, 200)
+    assert.equal(settles().length, 5)
+  })
+
+  test('2. in upfront mode a throwing handler is a 500 that says the credits were already spent', async () => {
+    const gate = payments.paywall({ agentId: AGENT, upfront: true, routes: { 'POST /tasks': { ...ROUTE, credits: 3 } } })
+    const { result: response } = await quietly(() =>
+      gate.handle(paid('/tasks'), () => {
+        throw new TypeError('boom')
+      }),
+    )
+    assert.equal(response.status, 500)
+    const body = await response.json()
+    assert.equal(body.code, 'handler_failed_after_payment')
+    assert.match(body.message, /already spent/)
+    assert.equal(decodePaymentHeader(response.headers.get('payment-response')).creditsRedeemed, '3', 'the receipt says what was spent')
+    assert.equal(settles().length, 1)
+  })
+
+  test('3. a request whose URL is not absolute is a 500 configuration error; the handler never runs', async () => {
+    const gate = payments.paywall({ agentId: AGENT, routes: { 'POST /tasks': ROUTE } })
+    let ran = 0
+    for (const url of ['/tasks', 'tasks', 'http:/tasks', '//127.0.0.1/tasks', '']) {
+      const request = { url, method: 'POST', headers: new Headers() } // what a home-made adapter might pass
+      const response = await gate.handle(request, () => {
+        ran++
+        return Response.json({ paid: 'content' })
+      })
+      assert.equal(response.status, 500, url)
+      const body = await response.json()
+      assert.equal(body.code, 'invalid_request', url)
+      assert.match(body.message, /not an absolute http\(s\) URL/)
+    }
+    assert.equal(ran, 0)
+    assert.equal(backend.requests.length, 0)
+  })
+
+  test('4. a 503 says which call failed, not where the backend is', async () => {
+    const port = await freePort() // nothing listens there
+    const offline = Payments.getInstance({ nvmApiKey: KEY, backendUrl: `http://127.0.0.1:${port}`, timeoutMs: 2000 })
+    const gate = offline.paywall({ agentId: AGENT, routes: { 'POST /tasks': ROUTE } })
+    const original = console.warn
+    const warned = []
+    console.warn = (...args) => warned.push(args.join(' '))
+    let response
+    try {
+      response = await gate.handle(paid('/tasks'), () => Response.json({ paid: 'content' }))
+    } finally {
+      console.warn = original
+    }
+    assert.equal(response.status, 503)
+    const body = await response.json()
+    assert.deepEqual(body, { error: 'Service Unavailable', message: 'Payment verification is unavailable: the payment backend could not be reached', code: 'network_error' })
+    assert.match(warned.join('\n'), new RegExp(`127\\.0\\.0\\.1:${port}`), 'the agent\'s own log has the detail')
+  })
+
+  test('handle() always resolves: throwing, non-Response and failing handlers on paid and free routes', async () => {
+    const gate = payments.paywall({ agentId: AGENT, routes: { 'POST /tasks': ROUTE } })
+    const cases = [
+      [paid('/tasks'), () => { throw new Error('paid route blew up') }],
+      [paid('/tasks'), () => undefined],
+      [paid('/tasks'), () => ({ status: 'not a response' })],
+      [paid('/tasks'), () => Promise.reject(new Error('async blow-up'))],
+      [new Request(`${ORIGIN}/free`), () => { throw new Error('free route blew up') }],
+      [new Request(`${ORIGIN}/free`), () => 'text'],
+    ]
+    for (const [request, handler] of cases) {
+      const { result: response, logged } = await quietly(() => gate.handle(request, handler))
+      assert.equal(response.status, 500)
+      assert.equal((await response.json()).code, 'handler_failed')
+      assert.match(logged, /handler/)
+    }
+    assert.equal(settles().length, 0)
+  })
+})
+
+describe('the same through nvm-x402/hono', () => {
+  let backend, payments
+
+  before(async () => {
+    backend = await startRecorder()
+    payments = Payments.getInstance({ nvmApiKey: KEY, backendUrl: backend.url })
+  })
+  after(() => backend.close())
+  beforeEach(() => {
+    backend.reset()
+    backend.respond('POST', VERIFY, { json: { isValid: true, payer: '0xsubscriber', agentRequestId: 'req-1' } })
+    backend.respond('POST', SETTLE, (call) => ({ json: { success: true, transaction: '0xtx', network: 'eip155:84532', creditsRedeemed: call.json.maxAmount, remainingBalance: '5' } }))
+  })
+
+  function app(credits, upfront = false) {
+    const hono = new Hono()
+    hono.use(honoPaywall(payments, { agentId: AGENT, upfront, routes: { 'POST /tasks': { ...ROUTE, credits } } }))
+    hono.post('/tasks', (c) => c.json({ answer: 42 }))
+    hono.get('/go', (c) => c.redirect('https://cdn.example/file'))
+    hono.post('/boom', () => {
+      throw new Error('boom')
+    })
+    return hono
+  }
+
+  test('invalid dynamic credits: 500 invalid_credits, nothing charged', async () => {
+    for (const credits of [undefined, null, NaN, -1, 1.5]) {
+      const { result: response } = await quietly(() => app(() => credits).request(paid('/tasks')))
+      assert.equal(response.status, 500, String(credits))
+      assert.equal((await response.json()).code, 'invalid_credits')
+    }
+    assert.equal(backend.requests.filter((r) => r.path === SETTLE).length, 0)
+    const ok = await app(() => 2n).request(paid('/tasks'))
+    assert.equal(decodePaymentHeader(ok.headers.get('payment-response')).creditsRedeemed, '2')
+  })
+
+  test('a redirect from a paid Hono route is settled', async () => {
+    const hono = new Hono()
+    hono.use(honoPaywall(payments, { agentId: AGENT, routes: { 'GET /go': { ...ROUTE, credits: 1 } } }))
+    hono.get('/go', (c) => c.redirect('https://cdn.example/file'))
+    const response = await hono.request(new Request(`${ORIGIN}/go`, { headers: { 'payment-signature': token } }))
+    assert.equal(response.status, 302)
+    assert.equal(decodePaymentHeader(response.headers.get('payment-response')).creditsRedeemed, '1')
+  })
+})
