@@ -241,7 +241,26 @@ fn amount(a: &Args, i: usize, name: &str, default: Option<u64>) -> Result<Uint25
 
 /// Runs a synchronous, pure function.
 pub fn call_sync(method: &str, args_json: &str) -> Result<String> {
-    let a = Args::parse(method, args_json)?;
+    let a = match Args::parse(method, args_json) {
+        Ok(a) => a,
+        // The decoders never throw. The facade hands them a string or null, so
+        // unreadable arguments are a JS string with a lone surrogate ('\ud800'):
+        // not well-formed Unicode, so not base64 either.
+        Err(_) if method == "decodeAccessToken" && args_json.starts_with('[') => {
+            return Ok("null".to_owned())
+        }
+        Err(_) if method == "tryDecodeAccessToken" && args_json.starts_with('[') => {
+            let why = protocol::TokenError::NotBase64;
+            return Ok(to_text(
+                &ObjectBuilder::new()
+                    .put("ok", false)
+                    .put("reason", why.reason())
+                    .put("message", why.to_string())
+                    .build(),
+            ));
+        }
+        Err(e) => return Err(e),
+    };
     let null = Value::Null;
     let result: Value = match method {
         "decodeAccessToken" => a
@@ -382,6 +401,18 @@ mod tests {
         );
         let why: Value = parse(&call_sync("tryDecodeAccessToken", "[5]").unwrap()).unwrap();
         assert_eq!(why["reason"], "token_not_string");
+        // Audit #9.8: JSON.stringify('\ud800') is "\ud800", which is no Unicode text.
+        assert_eq!(
+            call_sync("decodeAccessToken", r#"["\ud800"]"#).unwrap(),
+            "null"
+        );
+        let why: Value =
+            parse(&call_sync("tryDecodeAccessToken", r#"["e30\udfff"]"#).unwrap()).unwrap();
+        assert_eq!((why["ok"].as_bool(), why["reason"].as_str()), (Some(false), Some("token_not_base64")));
+        assert_eq!(
+            call_sync("encodeAccessToken", r#"["\ud800"]"#).unwrap_err().code(),
+            "validation"
+        );
     }
 
     #[test]

@@ -104,6 +104,15 @@ test('decodeAccessToken and tryDecodeAccessToken never throw, even for values JS
   }
 })
 
+test('decodeAccessToken and tryDecodeAccessToken never throw on strings with lone surrogates (audit #9.8)', () => {
+  for (const input of ['\ud800', '\udfff', `e30\ud800`, `${URL_UNPADDED}\udc00`, '\ud800\ud800']) {
+    assert.equal(decodeAccessToken(input), null, JSON.stringify(input))
+    assert.deepEqual(tryDecodeAccessToken(input), { ok: false, reason: 'token_not_base64', message: tryDecodeAccessToken(input).message })
+    assert.equal(typeof tryDecodeAccessToken(input).message, 'string')
+  }
+  assert.deepEqual(decodeAccessToken('e30'), {}, 'and the next call still works')
+})
+
 test('decodeAccessToken: deeply nested JSON is refused, not a stack overflow', () => {
   const deep = b64(`{"a":${'['.repeat(10_000)}1${']'.repeat(10_000)}}`)
   assert.equal(decodeAccessToken(deep), null)
