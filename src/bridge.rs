@@ -408,9 +408,14 @@ mod tests {
         );
         let why: Value =
             parse(&call_sync("tryDecodeAccessToken", r#"["e30\udfff"]"#).unwrap()).unwrap();
-        assert_eq!((why["ok"].as_bool(), why["reason"].as_str()), (Some(false), Some("token_not_base64")));
         assert_eq!(
-            call_sync("encodeAccessToken", r#"["\ud800"]"#).unwrap_err().code(),
+            (why["ok"].as_bool(), why["reason"].as_str()),
+            (Some(false), Some("token_not_base64"))
+        );
+        assert_eq!(
+            call_sync("encodeAccessToken", r#"["\ud800"]"#)
+                .unwrap_err()
+                .code(),
             "validation"
         );
     }

@@ -4,19 +4,29 @@
 //!
 //! Rules (x402-http.md, "The client"):
 //! - on a 402, decode `payment-required`, pick the first entry whose plan the
-//!   caller allows, get a token (cached per plan+agent+scheme+network; v3
-//!   tokens are never reused) and send again with `payment-signature`;
+//!   caller allows (`planIds`, or `anyPlan: true`; an agent never picks the
+//!   plan), check its price against `maxCredits` (the plan's credits per
+//!   request, read from the plan), get a token (cached per
+//!   plan+agent+scheme+network; v3 tokens are never reused) and send again
+//!   with `payment-signature`;
+//! - a receipt that burned more than `maxCredits` is an error, and that
+//!   agent's cached token is dropped;
 //! - a cached token answered with 402 is dropped and one fresh mint is tried;
 //!   a fresh token answered with 402 ends it (no loops);
 //! - a request that already carried a token is never retried;
 //! - a token is only sent over `https:`, or `http:` to loopback;
 //! - a URL that asked for payment before gets the cached token up front.
 //!
-//! Delegations: without `tokenOptions.delegationConfig`, a delegation is
-//! reused (or created) for the scheme's provider; the card of a fiat plan is
-//! the account's first enrolled card.
+//! Delegations: without `tokenOptions.delegationConfig`, the account's active
+//! delegation for the scheme's provider (and card) is reused, across
+//! instances; only when it has none is one created, of at most
+//! [`DEFAULT_SPENDING_LIMIT_CENTS`] for [`DEFAULT_DELEGATION_SECS`] unless the
+//! caller says otherwise. A delegation whose budget is spent is not replaced
+//! (the agent's settle is refused); an expired one is. So automatic card
+//! top-ups spend at most one budget per delegation period. The card of a fiat
+//! plan is `paymentMethodId`, else the account's first enrolled card.
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, MAX_CREDITS_EXCEEDED, PLAN_NOT_ALLOWED};
 use crate::payments::Payments;
 use crate::protocol::json::{self, parse, Object, ObjectBuilder, Value};
 use crate::protocol::url::may_carry_secrets;
@@ -26,6 +36,11 @@ use crate::protocol::{
 };
 use crate::transport::Transport;
 use std::cell::RefCell;
+
+/// The budget of a delegation the client creates on its own: $1.00.
+pub const DEFAULT_SPENDING_LIMIT_CENTS: u64 = 100;
+/// How long a delegation the client creates on its own lasts: one hour.
+pub const DEFAULT_DELEGATION_SECS: u64 = 3600;
 
 /// What a client remembers between calls (per `Payments` instance).
 #[derive(Debug, Default)]
@@ -66,13 +81,15 @@ impl Requirement {
 /// Options of `fetchWithPayment` / `queryAgent` (JS names).
 #[derive(Debug, Clone, Default)]
 pub struct PayOptions {
-    /// `planIds`: plans the caller is willing to pay with (default: any).
+    /// `planIds`: plans the caller is willing to pay with.
     pub plan_ids: Vec<String>,
+    /// `anyPlan`: pay with any plan the agent offers (off unless asked for).
+    pub any_plan: bool,
     /// `agentId`: the agent to mint for.
     pub agent_id: Option<String>,
     /// `tokenOptions`: passed to the mint (`delegationConfig`, `tokenVersion`, ...).
     pub token_options: Value,
-    /// `maxCredits`: refuse entries that state a higher price.
+    /// `maxCredits`: the most credits one request may cost (checked against the plan, the entry and the receipt).
     pub max_credits: Option<Uint256>,
     /// `paymentType` (`crypto`/`fiat`): the scheme, when paying before any 402.
     pub payment_type: Option<String>,
@@ -108,6 +125,7 @@ impl PayOptions {
         }
         Ok(PayOptions {
             plan_ids,
+            any_plan: json::opt_bool(o, "anyPlan", WHAT)?.unwrap_or(false),
             agent_id: json::opt_id(o, "agentId", WHAT)?,
             token_options: o.get("tokenOptions").cloned().unwrap_or(Value::Null),
             max_credits: json::opt_uint(o, "maxCredits", WHAT)?,
@@ -203,18 +221,27 @@ pub async fn next_step<T: Transport>(
             _ => None,
         };
         return Ok(match eager {
-            Some(r) => send(Some(token_for(p, &opts, &req, &r, false).await?)),
+            Some(r) => {
+                check_price(p, &opts, &r).await?;
+                send(Some(token_for(p, &opts, &req, &r, false).await?))
+            }
             None => send(None),
         });
     };
-    if last.get("status").and_then(Value::as_u64) != Some(402) || req.has_token {
-        return Ok(stop());
-    }
     let source = match json::opt_str(last, "source", "last attempt")? {
         Some("cache") => Some(Source::Cache),
         Some("fresh") => Some(Source::Fresh),
         _ => None,
     };
+    if req.has_token {
+        return Ok(stop());
+    }
+    if last.get("status").and_then(Value::as_u64) != Some(402) {
+        if source.is_some() {
+            check_receipt(state, &opts, &req, last)?;
+        }
+        return Ok(stop());
+    }
     if source == Some(Source::Fresh) {
         return Ok(stop());
     }
@@ -227,6 +254,7 @@ pub async fn next_step<T: Transport>(
     let Some(requirement) = choose(&payment_required, &opts)? else {
         return Ok(stop());
     };
+    check_price(p, &opts, &requirement).await?;
     state.remember_route(req.route_key(), requirement.clone());
     let from_cache = source == Some(Source::Cache);
     if from_cache {
@@ -238,11 +266,77 @@ pub async fn next_step<T: Transport>(
 }
 
 fn allowed(opts: &PayOptions, plan_id: &str) -> bool {
-    opts.plan_ids.is_empty() || opts.plan_ids.iter().any(|p| p == plan_id)
+    opts.any_plan || opts.plan_ids.iter().any(|p| p == plan_id)
+}
+
+/// Refuses a plan that may charge more per request than `maxCredits`, before
+/// anything is minted: the plan's own `maxAmount` (cached with its scheme).
+async fn check_price<T: Transport>(
+    p: &Payments<T>,
+    opts: &PayOptions,
+    requirement: &Requirement,
+) -> Result<()> {
+    let Some(cap) = &opts.max_credits else {
+        return Ok(());
+    };
+    let plan = &requirement.plan_id;
+    let refuse = |message: String| Error::PaymentRefused {
+        code: MAX_CREDITS_EXCEEDED,
+        message,
+        details: None,
+    };
+    match p.plan_terms(plan).await?.max_credits_per_request {
+        Some(price) if &price <= cap => Ok(()),
+        Some(price) => Err(refuse(format!(
+            "Plan {plan} charges up to {price} credits per request, more than maxCredits ({cap})"
+        ))),
+        None => Err(refuse(format!(
+            "Plan {plan} does not say how many credits a request costs, so maxCredits ({cap}) can't be checked"
+        ))),
+    }
+}
+
+/// After a paid attempt: a receipt that burned more than `maxCredits` is an
+/// error, and the token that paid it is dropped so this agent gets no more
+/// requests with it.
+fn check_receipt(
+    state: &ClientState,
+    opts: &PayOptions,
+    req: &Outgoing,
+    last: &Object,
+) -> Result<()> {
+    let (Some(cap), Some(header)) = (
+        &opts.max_credits,
+        json::opt_str(last, "paymentResponse", "last attempt")?,
+    ) else {
+        return Ok(());
+    };
+    let Ok(receipt) = decode_payment_header(header) else {
+        return Ok(());
+    };
+    let Some(burned) = receipt
+        .get("creditsRedeemed")
+        .and_then(|c| Uint256::from_json(c).ok())
+    else {
+        return Ok(());
+    };
+    if &burned <= cap {
+        return Ok(());
+    }
+    state.forget_route(&req.route_key());
+    Err(Error::PaymentRefused {
+        code: MAX_CREDITS_EXCEEDED,
+        message: format!(
+            "The agent burned {burned} credits for one request, more than maxCredits ({cap}); its token is no longer used"
+        ),
+        details: Some(Value::Object(receipt)),
+    })
 }
 
 /// The first `accepts` entry the caller can pay: a Nevermined scheme, an
 /// allowed plan, the caller's agent (when both name one), within `maxCredits`.
+/// Nevermined entries that are all for other plans or agents are a
+/// `plan_not_allowed` error: the agent never picks what the caller pays for.
 fn choose(payment_required: &Object, opts: &PayOptions) -> Result<Option<Requirement>> {
     let resource_url = payment_required
         .get("resource")
@@ -255,6 +349,7 @@ fn choose(payment_required: &Object, opts: &PayOptions) -> Result<Option<Require
         .and_then(Value::as_array)
         .map(Vec::as_slice)
         .unwrap_or_default();
+    let mut offered: Vec<String> = Vec::new();
     for entry in entries {
         let text = |k: &str| entry.get(k).and_then(Value::as_str);
         let (Some(scheme), Some(network), Some(plan_id)) = (
@@ -264,27 +359,27 @@ fn choose(payment_required: &Object, opts: &PayOptions) -> Result<Option<Require
         ) else {
             continue;
         };
-        if (scheme != SCHEME_ERC4337 && scheme != SCHEME_CARD_DELEGATION)
-            || !allowed(opts, &plan_id)
-        {
+        if scheme != SCHEME_ERC4337 && scheme != SCHEME_CARD_DELEGATION {
             continue;
         }
         let entry_agent = json::at(entry, &["extra", "agentId"]).and_then(json::id_value);
-        if let (Some(mine), Some(theirs)) = (&opts.agent_id, &entry_agent) {
-            if mine != theirs {
-                continue;
-            }
+        let other_agent =
+            matches!((&opts.agent_id, &entry_agent), (Some(mine), Some(theirs)) if mine != theirs);
+        if !allowed(opts, &plan_id) || other_agent {
+            offered.push(plan_id);
+            continue;
         }
         if let (Some(cap), Some(price)) = (
             &opts.max_credits,
             entry.get("amount").and_then(|a| Uint256::from_json(a).ok()),
         ) {
             if &price > cap {
-                return Err(Error::PaymentRequired {
+                return Err(Error::PaymentRefused {
+                    code: MAX_CREDITS_EXCEEDED,
                     message: format!(
                         "The agent asks {price} credits per request, more than maxCredits ({cap})"
                     ),
-                    payment_required: Some(Value::Object(payment_required.clone())),
+                    details: Some(Value::Object(payment_required.clone())),
                 });
             }
         }
@@ -298,7 +393,27 @@ fn choose(payment_required: &Object, opts: &PayOptions) -> Result<Option<Require
             resource_url: resource_url.clone(),
         }));
     }
-    Ok(None)
+    if offered.is_empty() {
+        return Ok(None);
+    }
+    let allowed_text = if opts.plan_ids.is_empty() {
+        "no planIds were given".to_owned()
+    } else {
+        format!("planIds is {}", opts.plan_ids.join(", "))
+    };
+    let agent_text = opts
+        .agent_id
+        .as_deref()
+        .map(|a| format!(" for agent {a}"))
+        .unwrap_or_default();
+    Err(Error::PaymentRefused {
+        code: PLAN_NOT_ALLOWED,
+        message: format!(
+            "The agent asks to be paid with plan {}, which this call does not allow ({allowed_text}{agent_text})",
+            offered.join(" or ")
+        ),
+        details: Some(Value::Object(payment_required.clone())),
+    })
 }
 
 /// Paying before any 402 (`queryAgent`): one plan, its scheme from
@@ -452,12 +567,9 @@ async fn mint<T: Transport>(
                         message: "The mint answer has no accessToken".into(),
                     })
             }
-            // A delegation we picked ran out or expired: replace it once.
-            Err(Error::Backend(b))
-                if automatic
-                    && attempt == 0
-                    && (b.code == "BCK.X402.0013" || b.code == "BCK.X402.0023") =>
-            {
+            // A delegation we picked expired: replace it once. One whose budget is
+            // spent is not replaced: its budget is what the caller agreed to spend.
+            Err(Error::Backend(b)) if automatic && attempt == 0 && b.code == "BCK.X402.0013" => {
                 continue
             }
             Err(e) => return Err(e),
@@ -466,8 +578,10 @@ async fn mint<T: Transport>(
     Err(Error::validation("could not find a usable delegation"))
 }
 
-/// A delegation for the requirement's provider: remembered, else an active one
-/// with budget left, else a new one. `replace` forgets the remembered one.
+/// A delegation for the requirement's provider: remembered, else the
+/// account's active one (with budget left if there are several), else a new
+/// one with the small default budget. `replace` (the last one expired) skips
+/// the remembered and listed ones.
 async fn delegation_for<T: Transport>(
     p: &Payments<T>,
     opts: &PayOptions,
@@ -512,11 +626,13 @@ async fn delegation_for<T: Transport>(
                 .put_opt("providerPaymentMethodId", card)
                 .put(
                     "spendingLimitCents",
-                    opts.spending_limit_cents.unwrap_or(1000),
+                    opts.spending_limit_cents
+                        .unwrap_or(DEFAULT_SPENDING_LIMIT_CENTS),
                 )
                 .put(
                     "durationSecs",
-                    opts.delegation_duration_secs.unwrap_or(3600),
+                    opts.delegation_duration_secs
+                        .unwrap_or(DEFAULT_DELEGATION_SECS),
                 )
                 .build();
             let created = p.create_delegation(&payload).await?;
@@ -539,15 +655,29 @@ async fn reusable_delegation<T: Transport>(
     card: Option<&str>,
 ) -> Result<Option<String>> {
     let list = p.list_delegations(&Value::Null).await?;
-    let found = json::items(list.get("delegations")).iter().find(|d| {
-        let text = |k: &str| d.get(k).and_then(Value::as_str);
-        text("provider") == Some(provider)
-            && text("status").is_none_or(|s| s.eq_ignore_ascii_case("active"))
-            && d.get("remainingBudgetCents")
-                .and_then(Value::as_number)
-                .is_none_or(|b| !b.is_negative() && !b.is_zero())
-            && card.is_none_or(|c| text("providerPaymentMethodId") == Some(c))
-    });
+    let active: Vec<&Value> = json::items(list.get("delegations"))
+        .iter()
+        .filter(|d| {
+            let text = |k: &str| d.get(k).and_then(Value::as_str);
+            text("provider") == Some(provider)
+                && text("status").is_none_or(|s| s.eq_ignore_ascii_case("active"))
+                && card.is_none_or(|c| text("providerPaymentMethodId") == Some(c))
+        })
+        .collect();
+    let has_budget = |d: &&Value| match d.get("remainingBudgetCents") {
+        None | Some(Value::Null) => true,
+        Some(Value::Number(n)) => !n.is_negative() && !n.is_zero(),
+        Some(Value::String(b)) => {
+            !b.starts_with('-') && b.bytes().any(|c| (b'1'..=b'9').contains(&c))
+        }
+        Some(_) => false,
+    };
+    // An active delegation with its budget spent is still the one to use: a new
+    // one would be a new budget nobody agreed to.
+    let found = active
+        .iter()
+        .find(|d| has_budget(d))
+        .or_else(|| active.first());
     Ok(found
         .and_then(|d| d.get("delegationId"))
         .and_then(json::id_value))
@@ -578,6 +708,20 @@ impl ClientState {
 
     fn forget_token(&self, key: &str) {
         self.tokens.borrow_mut().retain(|(k, _)| k != key);
+    }
+
+    /// Drops what a `METHOD url` paid with: its remembered requirement and that token.
+    fn forget_route(&self, route_key: &str) {
+        let requirement = self
+            .routes
+            .borrow()
+            .iter()
+            .find(|(k, _)| k == route_key)
+            .map(|(_, r)| r.clone());
+        if let Some(r) = requirement {
+            self.forget_token(&r.cache_key());
+        }
+        self.routes.borrow_mut().retain(|(k, _)| k != route_key);
     }
 }
 

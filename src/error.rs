@@ -57,7 +57,23 @@ pub enum Error {
         /// The decoded `payment-required` header, when the agent sent one.
         payment_required: Option<Value>,
     },
+    /// The paying client refused to pay what the agent asked: a plan the caller
+    /// did not allow (code `plan_not_allowed`), or more credits per request than
+    /// `maxCredits` (code `max_credits_exceeded`).
+    PaymentRefused {
+        /// `plan_not_allowed` or `max_credits_exceeded`.
+        code: &'static str,
+        /// What was asked and what was allowed.
+        message: String,
+        /// The agent's PaymentRequired, or its receipt.
+        details: Option<Value>,
+    },
 }
+
+/// `code` of [`Error::PaymentRefused`] for a plan the caller did not allow.
+pub const PLAN_NOT_ALLOWED: &str = "plan_not_allowed";
+/// `code` of [`Error::PaymentRefused`] for a price over `maxCredits`.
+pub const MAX_CREDITS_EXCEEDED: &str = "max_credits_exceeded";
 
 /// The backend's error envelope: `{code, message, httpStatus, hint?, details?, category?, retryable?}`.
 #[derive(Debug, Clone, PartialEq)]
@@ -91,6 +107,7 @@ impl Error {
             Error::Timeout { .. } => Cow::Borrowed("timeout"),
             Error::InsecureTransport(_) => Cow::Borrowed("insecure_transport"),
             Error::PaymentRequired { .. } => Cow::Borrowed("payment_required"),
+            Error::PaymentRefused { code, .. } => Cow::Borrowed(code),
         }
     }
 
@@ -113,6 +130,8 @@ impl Error {
             Error::Timeout { .. } => "The backend did not answer in time; retry, or raise `timeoutMs`.",
             Error::InsecureTransport(_) => "Use an https: URL (plain http: is only allowed to localhost, 127.0.0.1 or [::1]).",
             Error::PaymentRequired { .. } => "Order the plan first (payments.plans.orderPlan, or orderFiatPlan for card plans), then retry.",
+            Error::PaymentRefused { code, .. } if *code == PLAN_NOT_ALLOWED => "Pass planIds with the plans you are willing to pay with (or anyPlan: true to pay with any plan the agent offers).",
+            Error::PaymentRefused { .. } => "Raise maxCredits if that price is expected; otherwise don't use this agent.",
             _ => return None,
         };
         Some(Cow::Borrowed(fixed))
@@ -125,6 +144,7 @@ impl Error {
             Error::PaymentRequired {
                 payment_required, ..
             } => payment_required.clone(),
+            Error::PaymentRefused { details, .. } => details.clone(),
             _ => None,
         }
     }
@@ -196,7 +216,9 @@ impl fmt::Display for Error {
                 f.write_str(message)
             }
             Error::Timeout { after_ms } => write!(f, "The request timed out after {after_ms} ms"),
-            Error::PaymentRequired { message, .. } => f.write_str(message),
+            Error::PaymentRequired { message, .. } | Error::PaymentRefused { message, .. } => {
+                f.write_str(message)
+            }
         }
     }
 }

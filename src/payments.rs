@@ -22,6 +22,15 @@ use std::future::Future;
 /// How long a resolved plan scheme is reused (as the official SDK: 5 minutes).
 pub const SCHEME_CACHE_MS: u64 = 5 * 60 * 1000;
 
+/// What a plan is paid with and what one request may cost (`registry.credits.maxAmount`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlanTerms {
+    /// Scheme and network.
+    pub scheme: ResolvedScheme,
+    /// The most credits one request may burn, when the plan says.
+    pub max_credits_per_request: Option<Uint256>,
+}
+
 /// A Nevermined client bound to one API key and one transport.
 ///
 /// ```
@@ -42,7 +51,7 @@ pub struct Payments<T: Transport> {
     config: ClientConfig,
     transport: T,
     warned_inline_delegation: Cell<bool>,
-    schemes: RefCell<Vec<(String, ResolvedScheme, u64)>>,
+    plans: RefCell<Vec<(String, PlanTerms, u64)>>,
     client: ClientState,
 }
 
@@ -53,7 +62,7 @@ impl<T: Transport> Payments<T> {
             config: ClientConfig::from_options(options)?,
             transport,
             warned_inline_delegation: Cell::new(false),
-            schemes: RefCell::new(Vec::new()),
+            plans: RefCell::new(Vec::new()),
             client: ClientState::default(),
         })
     }
@@ -123,23 +132,34 @@ impl<T: Transport> Payments<T> {
 
     /// `resolveScheme(planId)`: the plan's scheme and network, cached per plan for 5 minutes.
     pub async fn resolve_scheme(&self, plan_id: &str) -> Result<ResolvedScheme> {
+        Ok(self.plan_terms(plan_id).await?.scheme)
+    }
+
+    /// What a plan is paid with and charges per request, from `getPlan`, cached per plan for 5 minutes.
+    pub async fn plan_terms(&self, plan_id: &str) -> Result<PlanTerms> {
         let now = self.transport.now_ms();
         // A handful of plans per client: a list is smaller than a HashMap in the .wasm.
         let cached = self
-            .schemes
+            .plans
             .borrow()
             .iter()
             .find(|(id, _, expires)| id == plan_id && *expires > now)
-            .map(|(_, s, _)| s.clone());
-        if let Some(scheme) = cached {
-            return Ok(scheme);
+            .map(|(_, t, _)| t.clone());
+        if let Some(terms) = cached {
+            return Ok(terms);
         }
         let plan = self.get_plan(plan_id).await?;
-        let resolved = protocol::scheme_of_plan(&plan, self.config.environment);
-        let mut schemes = self.schemes.borrow_mut();
-        schemes.retain(|(id, _, expires)| id != plan_id && *expires > now);
-        schemes.push((plan_id.to_owned(), resolved.clone(), now + SCHEME_CACHE_MS));
-        Ok(resolved)
+        let terms = PlanTerms {
+            scheme: protocol::scheme_of_plan(&plan, self.config.environment),
+            max_credits_per_request: ["maxAmount", "minAmount"].iter().find_map(|k| {
+                json::at(&plan, &["registry", "credits", k])
+                    .and_then(|v| Uint256::from_json(v).ok())
+            }),
+        };
+        let mut plans = self.plans.borrow_mut();
+        plans.retain(|(id, _, expires)| id != plan_id && *expires > now);
+        plans.push((plan_id.to_owned(), terms.clone(), now + SCHEME_CACHE_MS));
+        Ok(terms)
     }
 
     /// `requests.startProcessingRequest(agentId, accessToken, url, httpVerb, {planId?, credits?})`:

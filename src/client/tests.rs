@@ -61,6 +61,11 @@ fn payment_required(plans: &[&str], agent: Option<&str>) -> String {
     encode_payment_header(&pr).unwrap()
 }
 
+/// Options that let the agent pick any of its plans (`anyPlan`: the caller's explicit opt-in).
+fn any() -> Value {
+    json!({"anyPlan": true})
+}
+
 fn req(url: &str) -> Value {
     json!({"url": url, "method": "POST", "hasToken": false})
 }
@@ -90,15 +95,10 @@ fn pays_on_402_then_reuses_the_token_up_front() {
     let pr = payment_required(&["10"], Some("agent-1"));
     // First call: unpaid attempt, 402, one mint, paid attempt, done.
     assert_eq!(
-        step(&p, &req(AGENT_URL), &Value::Null, &Value::Null),
+        step(&p, &req(AGENT_URL), &any(), &Value::Null),
         json!({"action": "send"})
     );
-    let paid = step(
-        &p,
-        &req(AGENT_URL),
-        &Value::Null,
-        &after(402, Some(&pr), None),
-    );
+    let paid = step(&p, &req(AGENT_URL), &any(), &after(402, Some(&pr), None));
     assert_eq!(
         (paid["action"].as_str(), paid["source"].as_str()),
         (Some("send"), Some("fresh"))
@@ -107,7 +107,7 @@ fn pays_on_402_then_reuses_the_token_up_front() {
         step(
             &p,
             &req(AGENT_URL),
-            &Value::Null,
+            &any(),
             &after(200, None, Some("fresh"))
         ),
         json!({"action": "stop"})
@@ -123,8 +123,13 @@ fn pays_on_402_then_reuses_the_token_up_front() {
     let again = step(
         &p,
         &req(&format!("{AGENT_URL}?page=2")),
+        &any(),
         &Value::Null,
-        &Value::Null,
+    );
+    // A later call that does not allow that plan gets no token up front.
+    assert_eq!(
+        step(&p, &req(AGENT_URL), &Value::Null, &Value::Null),
+        json!({"action": "send"})
     );
     assert_eq!(
         (again["source"].as_str(), again["token"].as_str()),
@@ -139,18 +144,13 @@ fn a_cached_token_refused_is_dropped_and_one_fresh_mint_tried() {
     let p = payments();
     let minted = backend(&p);
     let pr = payment_required(&["10"], None);
-    let first = step(
-        &p,
-        &req(AGENT_URL),
-        &Value::Null,
-        &after(402, Some(&pr), None),
-    );
-    let cached = step(&p, &req(AGENT_URL), &Value::Null, &Value::Null);
+    let first = step(&p, &req(AGENT_URL), &any(), &after(402, Some(&pr), None));
+    let cached = step(&p, &req(AGENT_URL), &any(), &Value::Null);
     assert_eq!(cached["token"], first["token"]);
     let fresh = step(
         &p,
         &req(AGENT_URL),
-        &Value::Null,
+        &any(),
         &after(402, Some(&pr), Some("cache")),
     );
     assert_eq!(fresh["source"], "fresh");
@@ -160,7 +160,7 @@ fn a_cached_token_refused_is_dropped_and_one_fresh_mint_tried() {
         step(
             &p,
             &req(AGENT_URL),
-            &Value::Null,
+            &any(),
             &after(402, Some(&pr), Some("fresh"))
         ),
         json!({"action": "stop"})
@@ -172,7 +172,7 @@ fn a_cached_token_refused_is_dropped_and_one_fresh_mint_tried() {
 fn v3_tokens_are_minted_for_every_paid_attempt_and_bound_to_the_request() {
     let p = payments();
     let minted = backend(&p);
-    let options = json!({"tokenOptions": {"tokenVersion": 3}});
+    let options = json!({"planIds": ["10"], "tokenOptions": {"tokenVersion": 3}});
     let pr = payment_required(&["10"], Some("agent-1"));
     for round in 1..=3u64 {
         let s = step(&p, &req(AGENT_URL), &options, &after(402, Some(&pr), None));
@@ -199,14 +199,14 @@ fn a_request_carrying_its_own_token_is_never_retried() {
     backend(&p);
     let mine = json!({"url": AGENT_URL, "method": "POST", "hasToken": true});
     assert_eq!(
-        step(&p, &mine, &Value::Null, &Value::Null),
+        step(&p, &mine, &any(), &Value::Null),
         json!({"action": "send"})
     );
     assert_eq!(
         step(
             &p,
             &mine,
-            &Value::Null,
+            &any(),
             &after(402, Some(&payment_required(&["10"], None)), None)
         ),
         json!({"action": "stop"})
@@ -222,7 +222,7 @@ fn tokens_only_travel_over_https_or_to_loopback() {
     let err = run(next_step(
         &p,
         &req("http://agent.example/tasks"),
-        &Value::Null,
+        &any(),
         &after(402, Some(&pr), None),
     ))
     .unwrap_err();
@@ -238,7 +238,7 @@ fn tokens_only_travel_over_https_or_to_loopback() {
         "http://[::1]:8787/tasks",
     ] {
         assert_eq!(
-            step(&p, &req(ok), &Value::Null, &after(402, Some(&pr), None))["action"],
+            step(&p, &req(ok), &any(), &after(402, Some(&pr), None))["action"],
             "send",
             "{ok}"
         );
@@ -261,34 +261,46 @@ fn only_allowed_plans_and_the_callers_agent_are_paid() {
             ["planId"],
         "20"
     );
-    assert_eq!(
-        step(
+    // Audit #9.6: the agent never picks the plan. Another plan, no planIds at
+    // all, or another agent than the caller's: a plan_not_allowed error, no mint.
+    let mints = p.transport().count("/permissions");
+    for options in [
+        json!({"planIds": ["30"]}),
+        json!(null),
+        json!({}),
+        json!({"anyPlan": false}),
+        json!({"anyPlan": true, "agentId": "agent-2"}),
+        json!({"planIds": ["10"], "agentId": "agent-2"}),
+    ] {
+        let err = run(next_step(
             &p,
             &req(AGENT_URL),
-            &json!({"planIds": ["30"]}),
-            &after(402, Some(&pr), None)
-        ),
+            &options,
+            &after(402, Some(&pr), None),
+        ))
+        .unwrap_err();
+        assert_eq!(err.code(), "plan_not_allowed", "{options}");
+        assert!(err.to_string().contains("plan 10 or 20"), "{err}");
+        assert_eq!(err.details().unwrap()["accepts"][0]["planId"], "10");
+        assert!(err.hint().unwrap().contains("planIds"));
+    }
+    assert_eq!(p.transport().count("/permissions"), mints);
+    // anyPlan is the explicit opt-in to the agent's first offer.
+    let s = step(&p, &req(AGENT_URL), &any(), &after(402, Some(&pr), None));
+    assert_eq!(
+        crate::protocol::decode_access_token(s["token"].as_str().unwrap()).unwrap()["accepted"]
+            ["planId"],
+        "10"
+    ); // A 402 without a usable payment-required: nothing to pay.
+    assert_eq!(
+        step(&p, &req(AGENT_URL), &any(), &after(402, None, None)),
         json!({"action": "stop"})
     );
     assert_eq!(
         step(
             &p,
             &req(AGENT_URL),
-            &json!({"agentId": "agent-2"}),
-            &after(402, Some(&pr), None)
-        ),
-        json!({"action": "stop"})
-    );
-    // A 402 without a usable payment-required: nothing to pay.
-    assert_eq!(
-        step(&p, &req(AGENT_URL), &Value::Null, &after(402, None, None)),
-        json!({"action": "stop"})
-    );
-    assert_eq!(
-        step(
-            &p,
-            &req(AGENT_URL),
-            &Value::Null,
+            &any(),
             &after(402, Some("garbage"), None)
         ),
         json!({"action": "stop"})
@@ -299,7 +311,7 @@ fn only_allowed_plans_and_the_callers_agent_are_paid() {
         step(
             &p,
             &req(AGENT_URL),
-            &Value::Null,
+            &any(),
             &after(402, Some(&standard), None)
         ),
         json!({"action": "stop"})
@@ -310,68 +322,200 @@ fn only_allowed_plans_and_the_callers_agent_are_paid() {
 fn max_credits_refuses_a_pricier_entry() {
     let p = payments();
     backend(&p);
+    with_plan(&p, "10", 5);
     let pr = encode_payment_header(&json!({"x402Version": 2, "resource": {"url": AGENT_URL}, "accepts": [{"scheme": "nvm:erc4337", "network": "eip155:84532", "planId": "10", "amount": "5", "extra": {"version": "1"}}]})).unwrap();
     let err = run(next_step(
         &p,
         &req(AGENT_URL),
-        &json!({"maxCredits": 3}),
+        &json!({"planIds": ["10"], "maxCredits": 3}),
         &after(402, Some(&pr), None),
     ))
     .unwrap_err();
-    assert_eq!(err.code(), "payment_required");
+    assert_eq!(err.code(), "max_credits_exceeded");
     assert!(err.to_string().contains("maxCredits"), "{err}");
     assert_eq!(
         step(
             &p,
             &req(AGENT_URL),
-            &json!({"maxCredits": "5"}),
+            &json!({"planIds": ["10"], "maxCredits": "5"}),
             &after(402, Some(&pr), None)
         )["action"],
         "send"
     );
 }
 
+/// `GET plans/:id` answers a credits plan whose requests cost up to `max` credits.
+fn with_plan(p: &Payments<MockTransport>, plan: &str, max: u64) {
+    p.transport().json(
+        "GET",
+        &format!("/api/v1/protocol/plans/{plan}"),
+        200,
+        json!({"id": plan, "registry": {"price": {"isCrypto": true}, "credits": {"amount": "100", "minAmount": "1", "maxAmount": max.to_string()}}}),
+    );
+}
+
 #[test]
-fn delegations_are_reused_while_usable_and_replaced_when_spent() {
+fn max_credits_holds_for_nevermined_plans_before_and_after_paying() {
+    // Audit #9.6: Nevermined entries state no amount; the plan says what a request costs.
     let p = payments();
     let minted = backend(&p);
+    with_plan(&p, "10", 10);
+    with_plan(&p, "20", 2);
+    let pricey = payment_required(&["10"], Some("agent-1"));
+    let err = run(next_step(
+        &p,
+        &req(AGENT_URL),
+        &json!({"planIds": ["10"], "maxCredits": 3}),
+        &after(402, Some(&pricey), None),
+    ))
+    .unwrap_err();
+    assert_eq!(err.code(), "max_credits_exceeded");
+    assert!(
+        err.to_string()
+            .contains("Plan 10 charges up to 10 credits per request, more than maxCredits (3)"),
+        "{err}"
+    );
+    assert_eq!(minted.get(), 0, "refused before minting");
+    // Within the cap: paid.
+    let cheap = payment_required(&["20"], Some("agent-1"));
+    let options = json!({"planIds": ["20"], "maxCredits": 3});
+    let paid = step(
+        &p,
+        &req(AGENT_URL),
+        &options,
+        &after(402, Some(&cheap), None),
+    );
+    assert_eq!(paid["source"], "fresh");
+    // The agent burned 2: fine, the token stays cached.
+    let receipt = |burned: &str| {
+        encode_payment_header(&json!({"success": true, "transaction": "0xtx", "network": "eip155:84532", "creditsRedeemed": burned})).unwrap()
+    };
+    let ok = json!({"status": 200, "paymentRequired": null, "source": "fresh", "paymentResponse": receipt("2")});
+    assert_eq!(
+        step(&p, &req(AGENT_URL), &options, &ok),
+        json!({"action": "stop"})
+    );
+    assert_eq!(
+        step(&p, &req(AGENT_URL), &options, &Value::Null)["source"],
+        "cache"
+    );
+    // It burned 9 on a plan that says 2: an error, and that token is not sent again.
+    let over = json!({"status": 200, "paymentRequired": null, "source": "cache", "paymentResponse": receipt("9")});
+    let err = run(next_step(&p, &req(AGENT_URL), &options, &over)).unwrap_err();
+    assert_eq!(err.code(), "max_credits_exceeded");
+    assert!(err.to_string().contains("burned 9 credits"), "{err}");
+    assert_eq!(err.details().unwrap()["creditsRedeemed"], "9");
+    assert_eq!(
+        step(&p, &req(AGENT_URL), &options, &Value::Null),
+        json!({"action": "send"}),
+        "no cached token goes out up front any more"
+    );
+    // A plan that does not say its price can't be checked against a cap: refused.
+    p.transport().json(
+        "GET",
+        "/api/v1/protocol/plans/30",
+        200,
+        json!({"id": "30", "registry": {"price": {"isCrypto": true}}}),
+    );
+    let silent = payment_required(&["30"], None);
+    let err = run(next_step(
+        &p,
+        &req(AGENT_URL),
+        &json!({"planIds": ["30"], "maxCredits": 5}),
+        &after(402, Some(&silent), None),
+    ))
+    .unwrap_err();
+    assert_eq!(err.code(), "max_credits_exceeded");
+    // Paying up front (queryAgent) checks the plan too.
+    let err = run(next_step(
+        &p,
+        &req("http://127.0.0.1:8787/other"),
+        &json!({"planIds": ["10"], "maxCredits": 3, "eager": true}),
+        &Value::Null,
+    ))
+    .unwrap_err();
+    assert_eq!(err.code(), "max_credits_exceeded");
+    assert_eq!(minted.get(), 1);
+}
+
+#[test]
+fn delegations_are_reused_across_instances_and_never_renewed_while_active() {
+    // Audit #9.6: a new Payments instance (a reload, a new process) must not
+    // open a fresh budget each time; a spent budget is not replaced.
+    let p = payments();
+    backend(&p);
     p.transport().json(
         "GET",
         "/api/v1/delegation",
         200,
-        json!([{"delegationId": "del-spent", "provider": "erc4337", "status": "active", "remainingBudgetCents": 0}, {"delegationId": "del-ok", "provider": "erc4337", "status": "active", "remainingBudgetCents": 500}]),
+        json!([{"delegationId": "del-card", "provider": "stripe", "status": "Active", "remainingBudgetCents": "900"}, {"delegationId": "del-spent", "provider": "erc4337", "status": "active", "remainingBudgetCents": "0"}, {"delegationId": "del-ok", "provider": "erc4337", "status": "active", "remainingBudgetCents": 500}, {"delegationId": "del-old", "provider": "erc4337", "status": "expired", "remainingBudgetCents": 500}]),
     );
     let pr = payment_required(&["10"], None);
-    step(
-        &p,
-        &req(AGENT_URL),
-        &Value::Null,
-        &after(402, Some(&pr), None),
-    );
+    step(&p, &req(AGENT_URL), &any(), &after(402, Some(&pr), None));
     assert_eq!(
         p.transport().last_body("/permissions")["delegationConfig"]["delegationId"],
-        "del-ok"
+        "del-ok",
+        "the active one with budget left"
     );
+    // Only a spent one: it is still the one used (the agent's settle will be refused).
+    let p = payments();
+    backend(&p);
+    p.transport().json(
+        "GET",
+        "/api/v1/delegation",
+        200,
+        json!({"delegations": [{"delegationId": "del-spent", "provider": "erc4337", "status": "Active", "remainingBudgetCents": "0"}], "totalResults": 1, "page": 1, "offset": 0}),
+    );
+    step(&p, &req(AGENT_URL), &any(), &after(402, Some(&pr), None));
+    assert_eq!(
+        p.transport().last_body("/permissions")["delegationConfig"]["delegationId"],
+        "del-spent"
+    );
+    // The backend says its budget is too low: an error, and no new delegation.
+    p.transport().json(
+        "POST",
+        "/api/v1/x402/permissions",
+        400,
+        json!({"code": "BCK.X402.0023", "message": "Delegation budget too low", "httpStatus": 400}),
+    );
+    let err = run(next_step(
+        &p,
+        &req(AGENT_URL),
+        &any(),
+        &after(402, Some(&pr), Some("cache")),
+    ))
+    .unwrap_err();
+    assert_eq!(err.code(), "BCK.X402.0023");
     assert_eq!(p.transport().count("/delegation/create"), 0);
-    // The backend says that delegation's budget is gone: a new one is made and the mint retried once.
+    // An expired one is replaced once, with the small default budget.
     p.transport().on("POST", "/api/v1/x402/permissions", |r| {
-        if r.body.as_deref().unwrap().contains("del-ok") {
-            return Ok(HttpResponse { status: 400, body: json!({"code": "BCK.X402.0023", "message": "Delegation budget too low", "httpStatus": 400}).to_string() });
+        if r.body.as_deref().unwrap().contains("del-spent") {
+            return Ok(HttpResponse { status: 400, body: json!({"code": "BCK.X402.0013", "message": "Delegation expired", "httpStatus": 400}).to_string() });
         }
         Ok(HttpResponse { status: 201, body: json!({"accessToken": "e30"}).to_string() })
     });
     let s = step(
         &p,
         &req(AGENT_URL),
-        &Value::Null,
+        &any(),
         &after(402, Some(&pr), Some("cache")),
     );
     assert_eq!(s["token"], "e30");
     assert_eq!(p.transport().count("/delegation/create"), 1);
+    let created = p.transport().last_body("/delegation/create");
     assert_eq!(
-        minted.get(),
-        1,
-        "the first backend counted one mint; the replacement went to the new script"
+        (
+            created["spendingLimitCents"].as_u64(),
+            created["durationSecs"].as_u64()
+        ),
+        (
+            Some(DEFAULT_SPENDING_LIMIT_CENTS),
+            Some(DEFAULT_DELEGATION_SECS)
+        )
+    );
+    assert_eq!(
+        (DEFAULT_SPENDING_LIMIT_CENTS, DEFAULT_DELEGATION_SECS),
+        (100, 3600)
     );
 }
 
