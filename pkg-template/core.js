@@ -234,21 +234,82 @@ async function agentFetch(fetchImpl, request) {
   }
 }
 
+const REDIRECTS = new Set([301, 302, 303, 307, 308])
+const BODY_HEADERS = ['content-type', 'content-length', 'content-encoding', 'content-language', 'content-location']
+
+/**
+ * Sends a request that carries a payment token (in `payment-signature`, or in
+ * the body for MCP) so that the token reaches only the origin the core
+ * checked: redirects are followed by hand, within that origin with the token,
+ * to another origin without it (as fetch does with Authorization) — and not at
+ * all when the token is in a body that a 307/308 would resend. A browser hides
+ * where a redirect goes (an opaque redirect), so there it is an error. The
+ * caller's `redirect: 'manual'` / `'error'` are honoured.
+ * Resolves to `{response, receipt}`: `receipt` is the `payment-response` of
+ * the redirect that answered the paid request, when the final answer has none.
+ */
+async function sendPaid(fetchImpl, request, { tokenInBody = false } = {}) {
+  const mode = request.redirect ?? 'follow'
+  const origin = new URL(request.url).origin
+  let current = request
+  let receipt = null
+  for (let hop = 0; ; hop++) {
+    const response = await agentFetch(fetchImpl, new Request(current.clone(), { redirect: 'manual' }))
+    if (response.type === 'opaqueredirect') {
+      throw new PaymentsError({ code: 'redirect_not_followed', message: 'The agent answered the paid request with a redirect, and this runtime hides where it goes, so it was not followed with the payment token', hint: 'Call the URL the agent redirects to, or ask the agent to answer without a redirect.' })
+    }
+    const location = response.headers.get('location')
+    if (!REDIRECTS.has(response.status) || location === null || mode === 'manual') return { response, receipt }
+    response.body?.cancel().catch(() => {})
+    if (mode === 'error') throw new PaymentsError({ code: 'network_error', message: `The agent redirected the request (HTTP ${response.status}) and redirect: 'error' was asked` })
+    if (hop === 20) throw new PaymentsError({ code: 'network_error', message: 'The agent redirected the request more than 20 times' })
+    receipt = response.headers.get('payment-response') ?? receipt
+    const next = new URL(location, current.url)
+    const toGet = response.status === 303 ? current.method !== 'HEAD' : (response.status === 301 || response.status === 302) && current.method === 'POST'
+    const sameOrigin = next.origin === origin
+    if (!sameOrigin && tokenInBody && !toGet) {
+      throw new PaymentsError({ code: 'redirect_not_followed', message: `The agent redirected the paid request to another origin (${next.origin}) with its body, which carries the payment token; it was not followed` })
+    }
+    const headers = new Headers(current.headers)
+    if (toGet) for (const name of BODY_HEADERS) headers.delete(name)
+    if (!sameOrigin) {
+      headers.delete('payment-signature')
+      headers.delete('authorization')
+    }
+    const method = toGet ? 'GET' : current.method
+    const body = method === 'GET' || method === 'HEAD' ? undefined : await current.clone().arrayBuffer()
+    current = new Request(next, { method, headers, body, signal: current.signal, redirect: sameOrigin ? 'manual' : mode })
+    if (!sameOrigin) return { response: await agentFetch(fetchImpl, current), receipt } // no token any more: fetch's own rules
+  }
+}
+
 async function pay(next, fetchImpl, input, init, options) {
   const original = new Request(input, init)
   const request = { url: original.url, method: original.method, hasToken: original.headers.has('payment-signature') }
   let response
+  let receipt = null
   let last = null
   for (;;) {
-    const step = await next(request, options ?? null, last)
+    let step
+    try {
+      step = await next(request, options ?? null, last)
+    } catch (error) {
+      if (error instanceof PaymentsError && response) error.response = response // e.g. max_credits_exceeded: the caller may still read it
+      throw error
+    }
     if (step.action === 'stop') break
     if (response?.body) response.body.cancel().catch(() => {})
     const attempt = original.clone()
-    if (step.token) attempt.headers.set('payment-signature', step.token)
-    response = await agentFetch(fetchImpl, attempt)
-    last = { status: response.status, paymentRequired: response.headers.get('payment-required'), source: step.source ?? null }
+    if (step.token) {
+      attempt.headers.set('payment-signature', step.token)
+      ;({ response, receipt } = await sendPaid(fetchImpl, attempt))
+    } else {
+      response = await agentFetch(fetchImpl, attempt)
+      receipt = null
+    }
+    receipt = response.headers.get('payment-response') ?? receipt
+    last = { status: response.status, paymentRequired: response.headers.get('payment-required'), paymentResponse: receipt, source: step.source ?? null }
   }
-  const receipt = response.headers.get('payment-response')
   let paymentResponse = null
   if (receipt) {
     try {
@@ -360,14 +421,17 @@ export class Payments {
         for (;;) {
           const step = await next(request, options, last)
           if (step.action === 'stop') break
-          const response = await agentFetch(
-            agentFetchImpl,
-            new Request(url, { method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', ...headers }, body: JSON.stringify(mcpToolCall(id, name, args ?? null, step.token ?? null)) }),
-          )
+          const call = new Request(url, { method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', ...headers }, body: JSON.stringify(mcpToolCall(id, name, args ?? null, step.token ?? null)) })
+          const { response } = step.token ? await sendPaid(agentFetchImpl, call, { tokenInBody: true }) : { response: await agentFetch(agentFetchImpl, call) }
           const text = await response.text()
           if (!response.ok) return concludeQuery(response.status, text, response.headers.get('payment-required'))
           const read = mcpReadResult(text)
-          if (!read.paymentRequired) return { result: read.result, paymentResponse: read.paymentResponse ?? null }
+          if (!read.paymentRequired) {
+            const paymentResponse = read.paymentResponse ?? null
+            // The receipt is checked like an HTTP one (maxCredits); the core answers stop or throws.
+            if (step.token && paymentResponse) await next(request, options, { status: 200, paymentRequired: null, paymentResponse: encodePaymentHeader(paymentResponse), source: step.source ?? null })
+            return { result: read.result, paymentResponse }
+          }
           last = { status: 402, paymentRequired: encodePaymentHeader(read.paymentRequired), source: step.source ?? null }
           if (step.source !== 'cache') return concludeQuery(402, JSON.stringify({ message: 'the MCP tool requires payment' }), last.paymentRequired)
         }

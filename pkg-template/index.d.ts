@@ -570,17 +570,31 @@ export class Paywall {
 // ---- the paying client (subscriber side) ---------------------------------------------
 
 export interface PayOptions {
-  /** Plans you are willing to pay with (default: any the agent offers). */
+  /**
+   * Plans you are willing to pay with. The agent never picks: a 402 that offers only other plans is a
+   * `plan_not_allowed` error (nothing is minted). Pass `anyPlan: true` instead to pay with the first plan it offers.
+   */
   planIds?: string[]
+  /** Pay with any plan the agent offers (default false: only `planIds`). */
+  anyPlan?: boolean
   /** The agent to mint for (default: the one the agent's 402 names). */
   agentId?: string
   /** Passed to the mint. Without `delegationConfig`, a delegation is reused or created (see `spendingLimitCents`). */
   tokenOptions?: Omit<X402TokenOptions, 'delegationConfig'> & { delegationConfig?: DelegationConfig }
-  /** Refuse to pay an entry that states a higher price than this. */
+  /**
+   * The most credits one request may cost. Checked before paying against the plan's own per-request
+   * maximum (`registry.credits.maxAmount`; a plan that states none is refused) and any `amount` the 402
+   * states, and after against the receipt's `creditsRedeemed`: more is a `max_credits_exceeded` error
+   * (with `response` attached) and that agent's cached token is dropped.
+   */
   maxCredits?: BigIntLike
-  /** Spending limit of a delegation created on the fly (default 1000 cents). */
+  /**
+   * Budget of a delegation the client creates because your account has no active one for the provider
+   * (and card): default 100 cents ($1.00). An active delegation is always reused (across instances and
+   * processes); one whose budget is spent is never replaced, only an expired one.
+   */
   spendingLimitCents?: BigIntLike
-  /** Duration of a delegation created on the fly (default 3600 s). */
+  /** Lifetime of a delegation the client creates (default 3600 s). */
   delegationDurationSecs?: BigIntLike
   /** The card for fiat plans (default: the first enrolled card). */
   paymentMethodId?: string

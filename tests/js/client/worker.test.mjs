@@ -39,13 +39,15 @@ describe('the paying client against the Worker example on workerd and nvm-local'
   }
 
   const prompt = (text) => ({ method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ prompt: text }) })
+  /** The caller's choice of plan: the one the demo agent takes. */
+  const pay = (more = {}) => ({ planIds: [freePlan], ...more })
 
   test('the first call pays on the 402; the next sends the cached token up front: one mint in all', async () => {
     const me = await subscriber()
     const start = await me.balance()
     const mintsBefore = minted().length
 
-    const first = await me.watch(() => me.payments.fetch(tasks, prompt('first question')))
+    const first = await me.watch(() => me.payments.fetch(tasks, prompt('first question'), pay()))
     assert.equal(first.result.response.status, 200)
     assert.match((await first.result.response.json()).answer, /first question/)
     assert.deepEqual(first.sent.map((r) => r.token === null), [true, false], 'unpaid, then paid')
@@ -57,7 +59,7 @@ describe('the paying client against the Worker example on workerd and nvm-local'
     assert.ok(cost > 0n)
     assert.equal(BigInt(receipt.remainingBalance), start - cost)
 
-    const second = await me.watch(() => me.payments.fetch(tasks, prompt('second question')))
+    const second = await me.watch(() => me.payments.fetch(tasks, prompt('second question'), pay()))
     assert.equal(second.result.response.status, 200)
     assert.match((await second.result.response.json()).answer, /second question/)
     assert.deepEqual(second.sent.map((r) => r.token), [token], 'one request, the cached token up front')
@@ -69,7 +71,7 @@ describe('the paying client against the Worker example on workerd and nvm-local'
   test('v3 tokens are single-use: a fresh mint for every paid call, never reused', async () => {
     const me = await subscriber()
     const mintsBefore = minted().length
-    const options = { tokenOptions: { tokenVersion: 3 } }
+    const options = pay({ tokenOptions: { tokenVersion: 3 } })
     const tokens = []
     for (const text of ['one', 'two', 'three']) {
       const { result, sent } = await me.watch(() => me.payments.fetch(tasks, prompt(text), options))
@@ -97,7 +99,7 @@ describe('the paying client against the Worker example on workerd and nvm-local'
     let last, mintsBeforeLast, paidWith
     for (let i = 0n; i <= start; i++) {
       mintsBeforeLast = minted().length
-      last = await me.watch(() => me.payments.fetch(tasks, prompt(`question ${i}`)))
+      last = await me.watch(() => me.payments.fetch(tasks, prompt(`question ${i}`), pay()))
       if (last.result.response.status !== 200) break
       paidWith = last.sent.at(-1).token
       paid++
@@ -125,7 +127,7 @@ describe('the paying client against the Worker example on workerd and nvm-local'
 
     // Every further call is bounded the same way.
     const mintsBefore = minted().length
-    const again = await me.watch(() => me.payments.fetch(tasks, prompt('still nothing')))
+    const again = await me.watch(() => me.payments.fetch(tasks, prompt('still nothing'), pay()))
     assert.equal(again.result.response.status, 402)
     assert.deepEqual(
       again.sent.map((r) => r.token),
@@ -168,20 +170,32 @@ describe('the paying client against the Worker example on workerd and nvm-local'
     for (const token of minted()) assert.ok(!error.message.includes(token) && !JSON.stringify(error.details).includes(token), 'no token in the error')
   })
 
-  test('fetchWithPayment pays only with a plan in planIds, and only the agent asked for', async () => {
+  test('fetchWithPayment pays only with a plan in planIds, and only the agent asked for (audit #9.6)', async () => {
     const me = await subscriber()
     const mintsBefore = minted().length
+    const refusal = async (options) => {
+      const { result, sent } = await me.watch(async () => {
+        try {
+          await fetchWithPayment(tasks, prompt('who picks the plan?'), { payments: me.payments, ...options })
+        } catch (error) {
+          return error
+        }
+      })
+      assert.ok(result instanceof PaymentsError, `expected a PaymentsError for ${JSON.stringify(options)}, got ${result}`)
+      assert.equal(result.code, 'plan_not_allowed')
+      assert.equal(result.httpStatus, undefined)
+      assert.deepEqual(result.details.accepts.map((a) => a.planId), [freePlan], 'the error carries what the agent asked for')
+      assert.match(result.hint, /planIds/)
+      assert.deepEqual(sent.map((r) => r.token), [null], 'one unpaid attempt, no retry')
+      return result
+    }
+    // No planIds at all: the agent does not get to choose (it used to pay whatever the 402 named).
+    assert.match((await refusal({})).message, /no planIds were given/)
     // The Worker only takes the free plan: restricted to the fiat plan, nothing is paid.
-    const refused = await me.watch(() => fetchWithPayment(tasks, prompt('fiat only'), { payments: me.payments, planIds: [world.plans.fiat.planId] }))
-    assert.equal(refused.result.response.status, 402)
-    assert.equal(refused.result.paymentResponse, null)
-    assert.deepEqual(refused.sent.map((r) => r.token), [null], 'one unpaid attempt, no retry')
+    await refusal({ planIds: [world.plans.fiat.planId] })
+    // The caller's plan, but another agent than the one it asked for.
+    await refusal({ planIds: [freePlan], agentId: `${world.agent.agentId}1` })
     assert.equal(minted().length, mintsBefore, 'nothing minted')
-
-    const otherAgent = await me.watch(() => fetchWithPayment(tasks, prompt('another agent'), { payments: me.payments, agentId: `${world.agent.agentId}1` }))
-    assert.equal(otherAgent.result.response.status, 402)
-    assert.deepEqual(otherAgent.sent.map((r) => r.token), [null])
-    assert.equal(minted().length, mintsBefore, 'nothing minted for an agent the caller did not ask for')
 
     const allowed = await me.watch(() => fetchWithPayment(tasks, prompt('free is fine'), { payments: me.payments, planIds: [world.plans.fiat.planId, freePlan], agentId: world.agent.agentId }))
     assert.equal(allowed.result.response.status, 200)
@@ -190,6 +204,29 @@ describe('the paying client against the Worker example on workerd and nvm-local'
     assert.equal(mints.length, 1)
     assert.equal(mints[0].json.accepted.planId, freePlan, 'the plan the agent offers among those allowed')
     assert.equal(mints[0].json.accepted.extra.agentId, world.agent.agentId)
+
+    // anyPlan is the explicit opt-in to whatever the agent offers.
+    const other = await subscriber()
+    const any = await other.watch(() => fetchWithPayment(tasks, prompt('anything goes'), { payments: other.payments, anyPlan: true }))
+    assert.equal(any.result.response.status, 200)
+  })
+
+  test('maxCredits is checked against the plan before anything is minted (audit #9.6)', async () => {
+    const me = await subscriber()
+    const mintsBefore = minted().length
+    const { result, sent } = await me.watch(async () => {
+      try {
+        await me.payments.fetch(tasks, prompt('too dear'), pay({ maxCredits: 0 }))
+      } catch (error) {
+        return error
+      }
+    })
+    assert.equal(result?.code, 'max_credits_exceeded')
+    assert.match(result.message, new RegExp(`Plan ${freePlan} charges up to ${world.plans.free.creditsPerRequest} credits per request, more than maxCredits \\(0\\)`))
+    assert.deepEqual(sent.map((r) => r.token), [null])
+    assert.equal(minted().length, mintsBefore)
+    const ok = await me.payments.fetch(tasks, prompt('fine'), pay({ maxCredits: BigInt(world.plans.free.creditsPerRequest) }))
+    assert.equal(ok.response.status, 200)
   })
 
   test('a token never travels over plain http to a non-loopback host: insecure_transport, nothing minted', async () => {
@@ -200,7 +237,7 @@ describe('the paying client against the Worker example on workerd and nvm-local'
 
     const paying = await me.watch(async () => {
       try {
-        await me.payments.fetch(`${remote}/tasks`, prompt('over plain http'))
+        await me.payments.fetch(`${remote}/tasks`, prompt('over plain http'), pay())
       } catch (error) {
         return error
       }
