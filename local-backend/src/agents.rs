@@ -170,8 +170,11 @@ impl Agent {
     }
 
     /// Whether the agent accepts this plan.
-    pub fn accepts_plan(&self, plan_id: &str) -> bool {
-        self.plan_ids.iter().any(|p| p == plan_id)
+    /// Whether the agent takes this plan: it lists it, and the plan is its
+    /// owner's (only a plan's owner can attach it; an agent registered before
+    /// that rule, listing someone else's plan, takes nothing of theirs).
+    pub fn accepts_plan(&self, plan: &Plan) -> bool {
+        self.owner == plan.owner && self.plan_ids.iter().any(|p| *p == plan.id)
     }
 
     /// Checks a request URL and verb against the endpoints. An agent without
@@ -356,11 +359,19 @@ impl Backend {
         })
     }
 
-    /// `POST api/v1/protocol/agents`: the plans must exist.
+    /// `POST api/v1/protocol/agents`: the plans must exist and be the caller's
+    /// (only a plan's owner may attach it to an agent: an agent that lists a
+    /// plan can settle its subscribers' credits).
     pub fn register_agent(&self, caller: &Caller, body: RegisterAgentBody) -> ApiResult<Value> {
         let mut plan_ids: Vec<String> = Vec::with_capacity(body.plans.len());
         for plan in &body.plans {
             let plan = self.require_plan(plan.as_str())?;
+            if plan.owner != caller.address() {
+                return Err(NOT_PLAN_OWNER.with(format!(
+                    "Plan {} belongs to {}; only its owner can attach it to an agent",
+                    plan.id, plan.owner
+                )));
+            }
             if !plan_ids.contains(&plan.id) {
                 plan_ids.push(plan.id.clone());
             }

@@ -52,6 +52,7 @@ codes! {
     PLAN_EXISTS = "BCK.PROTOCOL.0905", 409, "A plan with the same owner, configuration and nonce is already registered.";
     CHECKOUT_NOT_FOUND = "BCK.PROTOCOL.0906", 404, "No checkout session has this id.";
     CHECKOUT_EXPIRED = "BCK.PROTOCOL.0907", 410, "The checkout session expired before it was paid.";
+    NOT_PLAN_OWNER = "BCK.PROTOCOL.0908", 403, "Only a plan's owner can attach the plan to an agent.";
     DELEGATION_NOT_FOUND = "BCK.DELEGATION.0900", 404, "No delegation of this account has this id.";
     PAYMENT_METHOD_NOT_FOUND = "BCK.DELEGATION.0901", 404, "No card of this account has this providerPaymentMethodId.";
     INVALID_TOKEN = "BCK.X402.0005", 402, "The access token is not a token nvm-local signed, or it was edited.";
@@ -68,7 +69,7 @@ codes! {
     INSUFFICIENT_CREDITS = "BCK.X402.0906", 402, "The subscriber's balance is below the credits asked for (or they never ordered the plan).";
     PLAN_EXPIRED = "BCK.X402.0907", 402, "The subscriber's time plan has expired.";
     DELEGATION_NOT_USABLE = "BCK.X402.0908", 402, "The delegation belongs to another account, is restricted to another plan or API key, or can't pay this scheme.";
-    NOT_PAYEE = "BCK.X402.0909", 403, "Only the plan's or the agent's owner may settle (burn) its credits.";
+    NOT_PAYEE = "BCK.X402.0909", 403, "Only the plan's owner (directly or through an agent of theirs that carries the plan) may settle (burn) its credits.";
 }
 
 impl ErrorCode {

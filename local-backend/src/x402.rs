@@ -112,7 +112,7 @@ impl Backend {
         {
             Some(id) => {
                 let agent = self.require_agent(id)?;
-                if !agent.accepts_plan(&plan.id) {
+                if !agent.accepts_plan(&plan) {
                     return Err(AGENT_MISMATCH.with(format!(
                         "Agent {} does not accept plan {}",
                         agent.id, plan.id
@@ -266,11 +266,13 @@ impl Backend {
         let asked_agent = extra
             .and_then(|e| e.agent_id.as_deref())
             .filter(|a| !a.is_empty());
-        let bound_agent = claims.agent_id.as_deref().filter(|_| token.version() == 3);
-        if let (Some(asked), Some(bound)) = (asked_agent, bound_agent) {
-            if canonical_id(asked) != canonical_id(bound) {
+        // A token minted for an agent (v2 or v3) pays that agent only.
+        let bound_agent = claims.agent_id.as_deref().filter(|a| !a.is_empty());
+        if let Some(bound) = bound_agent {
+            if asked_agent.map(canonical_id) != Some(canonical_id(bound)) {
                 return Err(AGENT_MISMATCH.with(format!(
-                    "The single-use token is bound to agent {bound}, not {asked}"
+                    "The token was minted for agent {bound}, not {}",
+                    asked_agent.unwrap_or("(no agent)")
                 )));
             }
         }
@@ -279,7 +281,7 @@ impl Backend {
                 let agent = self.agent(id)?.ok_or_else(|| {
                     AGENT_MISMATCH.with(format!("Agent {} not found", crate::http::shorten(id)))
                 })?;
-                if !agent.accepts_plan(&plan.id) {
+                if !agent.accepts_plan(&plan) {
                     return Err(AGENT_MISMATCH.with(format!(
                         "Agent {} does not accept plan {}",
                         agent.id, plan.id
@@ -457,7 +459,8 @@ impl Backend {
     }
 
     /// `POST api/v1/x402/settle`: re-checks, then burns atomically. Only the
-    /// owner of the plan or of the agent may settle.
+    /// plan's owner may settle: directly, or through an agent of theirs that
+    /// carries the plan (an agent only takes its own owner's plans).
     pub fn settle(&self, caller: &Caller, request: &SettleRequest) -> ApiResult<Value> {
         check_payment_required(&request.payment_required, &request.x402_access_token)?;
         if request
@@ -474,7 +477,7 @@ impl Backend {
         let is_payee = c.plan.owner == caller.address()
             || c.agent
                 .as_ref()
-                .is_some_and(|a| a.owner == caller.address());
+                .is_some_and(|a| a.owner == caller.address() && a.accepts_plan(&c.plan));
         if !is_payee {
             return Err(NOT_PAYEE.with(format!(
                 "{} owns neither plan {} nor the agent; only they may settle its credits",

@@ -1,0 +1,193 @@
+//! Every spend is authorized by ownership (issue #9, item 9), with three
+//! accounts: the plan's owner (the seeded builder), a subscriber of the plan,
+//! and a stranger. An outside audit had a stranger settle a victim's token
+//! (10 credits -> 3) and a subscriber settle its own token through an agent it
+//! registered listing the owner's plan.
+
+mod common;
+use common::*;
+use serde_json::json;
+
+/// Registers an agent for `key` that lists `plans` at `url`; returns the answer.
+fn register_agent(
+    local: &Local,
+    key: &str,
+    plans: &[String],
+    url: &str,
+) -> (u16, serde_json::Value) {
+    local.call(
+        "POST",
+        "api/v1/protocol/agents",
+        Some(key),
+        Some(&json!({"metadataAttributes": {"name": "an agent"}, "agentApiAttributes": {"endpoints": [{"POST": url}]}, "plans": plans})),
+    )
+}
+
+/// Registers a free credits plan for `key`; returns its id.
+fn register_plan(local: &Local, key: &str, name: &str) -> String {
+    let (status, plan) = local.call(
+        "POST",
+        "api/v1/protocol/plans",
+        Some(key),
+        Some(&json!({"metadataAttributes": {"name": name}, "priceConfig": nvm_x402::api::plans::free_price_config(), "creditsConfig": nvm_x402::api::plans::fixed_credits_config(10u64.into(), 1u64.into()), "nonce": "1", "isTrialPlan": false, "accessLimit": "credits"})),
+    );
+    assert_eq!(status, 201, "{plan}");
+    plan["planId"].as_str().unwrap().to_owned()
+}
+
+#[test]
+fn only_a_plans_owner_can_attach_it_to_an_agent() {
+    let local = Local::start();
+    let plan = local.free_plan();
+    let (_, stranger) = local.new_account("stranger");
+    for key in [stranger.clone(), local.key("subscriber")] {
+        let body = local.expect_error(
+            register_agent(
+                &local,
+                &key,
+                std::slice::from_ref(&plan),
+                "http://127.0.0.1:9/steal",
+            ),
+            "BCK.PROTOCOL.0908",
+        );
+        assert!(body["message"].as_str().unwrap().contains(&plan), "{body}");
+    }
+    // One foreign plan among the caller's own is refused too, and nothing is stored.
+    let own = register_plan(&local, &stranger, "mine");
+    local.expect_error(
+        register_agent(
+            &local,
+            &stranger,
+            &[own.clone(), plan.clone()],
+            "http://127.0.0.1:9/x",
+        ),
+        "BCK.PROTOCOL.0908",
+    );
+    let (status, agent) = register_agent(
+        &local,
+        &stranger,
+        std::slice::from_ref(&own),
+        "http://127.0.0.1:9/x",
+    );
+    assert_eq!(status, 201, "{agent}");
+    // The owner can.
+    assert_eq!(
+        register_agent(
+            &local,
+            &local.key("builder"),
+            &[plan],
+            "http://127.0.0.1:9/mine"
+        )
+        .0,
+        201
+    );
+}
+
+#[test]
+fn a_stranger_cannot_settle_a_subscribers_token() {
+    let local = Local::start();
+    let (token, _, required) = local.subscribed(2);
+    let plan = local.free_plan();
+    let victim = local.address("subscriber");
+    let before = local.balance(&plan, &victim);
+    let (_, stranger) = local.new_account("stranger");
+    // Through the owner's agent, as named in the PaymentRequired.
+    let body = json!({"paymentRequired": required, "x402AccessToken": token, "maxAmount": "7"});
+    local.expect_error(
+        local.call("POST", "api/v1/x402/settle", Some(&stranger), Some(&body)),
+        "BCK.X402.0909",
+    );
+    // Through an agent of the stranger's own (with its own plan): the token was minted for another agent.
+    let own = register_plan(&local, &stranger, "bait");
+    let (_, agent) = register_agent(&local, &stranger, &[own], "http://127.0.0.1:9/x");
+    let theirs = agent["data"]["agentId"].as_str().unwrap();
+    let mut redirected = required.clone();
+    redirected["accepts"][0]["extra"]["agentId"] = json!(theirs);
+    let body = json!({"paymentRequired": redirected, "x402AccessToken": token, "maxAmount": "7"});
+    local.expect_error(
+        local.call("POST", "api/v1/x402/settle", Some(&stranger), Some(&body)),
+        "BCK.X402.0903",
+    );
+    // A PaymentRequired that names no agent at all can't spend an agent's token either.
+    let mut anonymous = required.clone();
+    anonymous["accepts"][0]["extra"]
+        .as_object_mut()
+        .unwrap()
+        .remove("agentId");
+    let body = json!({"paymentRequired": anonymous, "x402AccessToken": token, "maxAmount": "7"});
+    for key in [&stranger, &local.key("builder")] {
+        local.expect_error(
+            local.call("POST", "api/v1/x402/settle", Some(key), Some(&body)),
+            "BCK.X402.0903",
+        );
+    }
+    // Verify compares the agent too (it says no, as a 200).
+    let (status, verified) = local.call(
+        "POST",
+        "api/v1/x402/verify",
+        Some(&stranger),
+        Some(&json!({"paymentRequired": redirected, "x402AccessToken": token, "maxAmount": "1"})),
+    );
+    assert_eq!(
+        (status, &verified["isValid"]),
+        (200, &json!(false)),
+        "{verified}"
+    );
+    assert_eq!(verified["invalidCode"], "BCK.X402.0903");
+    assert_eq!(local.balance(&plan, &victim), before, "nothing was burned");
+    // The owner settles through its agent, as intended.
+    let (status, settled) = local.facilitate("settle", &required, &token, "3");
+    assert_eq!(
+        (status, &settled["success"]),
+        (200, &json!(true)),
+        "{settled}"
+    );
+    assert_eq!(local.balance(&plan, &victim), before - 3);
+}
+
+#[test]
+fn a_subscriber_cannot_settle_its_own_token_to_fake_a_payment() {
+    let local = Local::start();
+    let (token, _, required) = local.subscribed(2);
+    let subscriber = local.key("subscriber");
+    let body = json!({"paymentRequired": required, "x402AccessToken": token, "maxAmount": "1"});
+    local.expect_error(
+        local.call("POST", "api/v1/x402/settle", Some(&subscriber), Some(&body)),
+        "BCK.X402.0909",
+    );
+    // Nor through an agent it registers listing the owner's plan: that registration is refused.
+    local.expect_error(
+        register_agent(
+            &local,
+            &subscriber,
+            &[local.free_plan()],
+            &local.agent_url(),
+        ),
+        "BCK.PROTOCOL.0908",
+    );
+}
+
+#[test]
+fn v2_tokens_minted_without_an_agent_still_pay_any_agent_of_the_plan() {
+    let local = Local::start();
+    let (subscriber, plan) = (local.key("subscriber"), local.free_plan());
+    local.order(&subscriber, &plan);
+    let delegation = local.crypto_delegation(&subscriber);
+    let token = local.mint(
+        &subscriber,
+        json!({"accepted": {"scheme": "nvm:erc4337", "network": "eip155:84532", "planId": plan, "extra": {}}, "delegationConfig": {"delegationId": delegation}}),
+    );
+    let required = local.payment_required(
+        &plan,
+        "nvm:erc4337",
+        "eip155:84532",
+        &local.agent_url(),
+        "POST",
+    );
+    let (status, settled) = local.facilitate("settle", &required, &token, "1");
+    assert_eq!(
+        (status, &settled["success"]),
+        (200, &json!(true)),
+        "{settled}"
+    );
+}
