@@ -174,7 +174,7 @@ impl Agent {
     /// owner's (only a plan's owner can attach it; an agent registered before
     /// that rule, listing someone else's plan, takes nothing of theirs).
     pub fn accepts_plan(&self, plan: &Plan) -> bool {
-        self.owner == plan.owner && self.plan_ids.iter().any(|p| *p == plan.id)
+        self.owner == plan.owner && self.plan_ids.contains(&plan.id)
     }
 
     /// Checks a request URL and verb against the endpoints. An agent without
