@@ -6,6 +6,7 @@ use crate::store::DbLocation;
 use crate::world::DEFAULT_AGENT_URL;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
+use std::time::Duration;
 
 /// The port nvm-local listens on by default (the official SDKs' custom backend default).
 pub const DEFAULT_PORT: u16 = 3001;
@@ -23,7 +24,22 @@ pub struct Config {
     pub agent_url: String,
     /// Threads serving requests.
     pub worker_threads: usize,
+    /// Open connections at most; at the cap (or when the process runs out of
+    /// file descriptors) the connection idle longest is closed for a new one.
+    pub max_connections: usize,
+    /// How long a client may take to send a request's headers, and how long a
+    /// kept-alive connection may sit idle (a silent or slow-loris client is cut off).
+    pub header_timeout: Duration,
+    /// How long one request may take once its headers are in (body and handler): then 408.
+    pub request_timeout: Duration,
 }
+
+/// Default [`Config::max_connections`].
+pub const DEFAULT_MAX_CONNECTIONS: usize = 512;
+/// Default [`Config::header_timeout`].
+pub const DEFAULT_HEADER_TIMEOUT: Duration = Duration::from_secs(10);
+/// Default [`Config::request_timeout`].
+pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
 impl Default for Config {
     /// `127.0.0.1:3001`, `./.nvm-local.sqlite`, agent at `http://127.0.0.1:8787`.
@@ -35,6 +51,9 @@ impl Default for Config {
             worker_threads: std::thread::available_parallelism()
                 .map_or(2, |n| n.get())
                 .clamp(2, 8),
+            max_connections: DEFAULT_MAX_CONNECTIONS,
+            header_timeout: DEFAULT_HEADER_TIMEOUT,
+            request_timeout: DEFAULT_REQUEST_TIMEOUT,
         }
     }
 }

@@ -41,6 +41,7 @@ codes! {
     BODY_TOO_LARGE = "BCK.COMMON.0904", 413, "The request body is larger than 1 MiB.";
     ROUTE_NOT_FOUND = "BCK.COMMON.0905", 404, "No endpoint has this path.";
     METHOD_NOT_ALLOWED = "BCK.COMMON.0906", 405, "The endpoint exists but not with this HTTP method.";
+    MISDIRECTED = "BCK.COMMON.0908", 421, "The Host header does not name this machine: nvm-local answers only to loopback names and its listen address (DNS-rebinding protection).";
     INTERNAL = "BCK.COMMON.0907", 500, "nvm-local failed (a database error); the request changed nothing.";
     INVALID_API_KEY = "BCK.APIKEY.0004", 401, "Missing, malformed, forged or unknown API key (send Authorization: Bearer <key>).";
     FIAT_PRICE_TOO_LOW = "BCK.PROTOCOL.0047", 400, "A fiat plan's price is below $1.00 (1000000).";

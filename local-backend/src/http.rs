@@ -71,20 +71,60 @@ pub struct App {
 type Shared = State<Arc<App>>;
 
 impl App {
-    /// The base URL clients reach this server at: the request's `Host`, else the bound address.
+    /// The base URL clients reach this server at: the request's `Host` when it
+    /// names this machine (see [`is_local_host`]), else the bound address.
     fn public_url(&self, headers: &HeaderMap) -> String {
         let host = headers
             .get(header::HOST)
             .and_then(|h| h.to_str().ok())
-            .filter(|h| {
-                !h.is_empty()
-                    && h.bytes()
-                        .all(|b| b.is_ascii_alphanumeric() || b".-:[]".contains(&b))
-            });
+            .filter(|h| is_local_host(h, self.bound));
         match host {
             Some(host) => format!("http://{host}/"),
             None => format!("http://{}/", self.bound),
         }
+    }
+}
+
+/// Whether a `Host` header names this machine: a loopback host (`127.0.0.0/8`,
+/// `localhost`, `[::1]`) or the address nvm-local listens on, with any port and
+/// nothing else. Anything else (`attacker.example:3001` after DNS rebinding)
+/// is answered 421, so a web page on another name can't read or change nvm-local.
+///
+/// ```
+/// use nvm_local::http::is_local_host;
+/// let bound = "127.0.0.1:3001".parse().unwrap();
+/// assert!(is_local_host("127.0.0.1:3001", bound) && is_local_host("localhost", bound) && is_local_host("[::1]:3001", bound));
+/// assert!(!is_local_host("attacker.example:3001", bound) && !is_local_host("127.0.0.1@attacker.example", bound));
+/// ```
+pub fn is_local_host(host: &str, bound: SocketAddr) -> bool {
+    let plain = !host.is_empty() && !host.bytes().any(|b| b"/\\?#@ \t".contains(&b));
+    let Some(url) = Url::parse(&format!("http://{host}/")).filter(|_| plain) else {
+        return false;
+    };
+    if url.has_credentials || url.path != "/" || url.query.is_some() {
+        return false;
+    }
+    let listening = match (bound.ip(), &url.host) {
+        (ip, _) if ip.is_unspecified() => false,
+        (std::net::IpAddr::V4(ip), Host::Ipv4(a)) => u32::from(ip) == *a,
+        (std::net::IpAddr::V6(ip), Host::Ipv6(p)) => ip.segments() == *p,
+        _ => false,
+    };
+    url.host.is_loopback() || listening
+}
+
+/// Refuses requests whose `Host` does not name this machine (421); requests without one pass.
+async fn check_host(State(app): Shared, request: Request, next: Next) -> Response {
+    let host = request.headers().get(header::HOST).map(|h| h.to_str().ok());
+    match host {
+        None => next.run(request).await,
+        Some(Some(h)) if is_local_host(h, app.bound) => next.run(request).await,
+        Some(h) => MISDIRECTED
+            .with(format!(
+                "nvm-local does not answer to the host {}; use 127.0.0.1, localhost or [::1]",
+                shorten(h.unwrap_or("(not text)"))
+            ))
+            .into_response(),
     }
 }
 
@@ -138,6 +178,7 @@ pub fn router(app: Arc<App>) -> Router {
                 .into_response()
         })
         .layer(middleware::from_fn(cors))
+        .layer(middleware::from_fn_with_state(app.clone(), check_host))
         .with_state(app)
 }
 
