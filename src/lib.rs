@@ -25,8 +25,9 @@ pub mod payments;
 pub mod protocol;
 pub mod transport;
 
-#[cfg(test)]
-mod fuzz;
+#[cfg(any(test, feature = "fuzz"))]
+#[doc(hidden)]
+pub mod fuzz;
 
 #[cfg(target_arch = "wasm32")]
 mod wasm;

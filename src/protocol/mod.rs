@@ -15,6 +15,9 @@ pub mod uint;
 pub mod url;
 mod value;
 
+#[cfg(test)]
+mod fuzz_tests;
+
 pub use api_key::ApiKey;
 pub use environment::{ClientConfig, Environment, PaymentsOptions};
 pub use header::{decode_payment_header, encode_payment_header};

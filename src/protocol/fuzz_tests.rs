@@ -1,0 +1,169 @@
+//! Property-based fuzzing of what the core reads from strangers: access
+//! tokens, x402 headers, request paths against route tables, and the gate's
+//! whole begin step (fixed seed, see [`crate::fuzz`]). Nothing may panic —
+//! in the .wasm a panic is a trap that breaks every later call — and the
+//! round trips and bypass protections must hold on every case.
+
+use super::json::{to_text, Map, Value};
+use super::routes::RouteTable;
+use super::url::normalize_path;
+use super::{decode_payment_header, encode_access_token, encode_payment_header, try_decode_access_token};
+use crate::fuzz;
+use proptest::prelude::*;
+
+/// Arbitrary JSON values (depth 4), keys and strings with any Unicode.
+fn json_value() -> impl Strategy<Value = Value> {
+    let leaf = prop_oneof![
+        Just(Value::Null),
+        any::<bool>().prop_map(Value::Bool),
+        any::<i64>().prop_map(Value::from),
+        any::<u64>().prop_map(Value::from),
+        "\\PC{0,12}".prop_map(Value::from),
+    ];
+    leaf.prop_recursive(4, 48, 6, |inner| {
+        prop_oneof![
+            prop::collection::vec(inner.clone(), 0..6).prop_map(Value::Array),
+            prop::collection::vec(("\\PC{0,8}", inner), 0..6).prop_map(|kv| {
+                let mut m = Map::new();
+                for (k, v) in kv {
+                    m.insert(k, v);
+                }
+                Value::Object(m)
+            }),
+        ]
+    })
+}
+
+fn json_object() -> impl Strategy<Value = Map> {
+    prop::collection::vec(("\\PC{0,8}", json_value()), 0..8).prop_map(|kv| {
+        let mut m = Map::new();
+        for (k, v) in kv {
+            m.insert(k, v);
+        }
+        m
+    })
+}
+
+/// Texts a token or header decoder may be handed: arbitrary, base64-looking, and base64 of almost-JSON.
+fn token_text() -> impl Strategy<Value = String> {
+    prop_oneof![
+        any::<String>(),
+        "[A-Za-z0-9+/=_-]{0,200}",
+        "\\PC{0,60}".prop_map(|t| super::base64::encode_url(t.as_bytes())),
+        (json_object(), 0usize..200).prop_map(|(o, cut)| {
+            // Whole (valid) or cut short (invalid) JSON, in either base64 alphabet.
+            let text = to_text(&Value::Object(o));
+            let bytes = text.as_bytes();
+            let kept = if cut % 2 == 0 { bytes } else { bytes.get(..cut.min(bytes.len())).unwrap_or(b"") };
+            if cut % 3 == 0 {
+                super::base64::encode_url(kept)
+            } else {
+                super::base64::encode_standard(kept)
+            }
+        }),
+    ]
+}
+
+#[test]
+fn token_and_header_decoders_never_panic() {
+    let decoded = fuzz::run(6000, token_text(), |text| {
+        let token = try_decode_access_token(&text);
+        let header = decode_payment_header(&text);
+        token.is_ok() || header.is_ok()
+    });
+    assert!(decoded > 50, "only {decoded} texts decoded at all");
+}
+
+#[test]
+fn tokens_and_headers_round_trip_any_object() {
+    fuzz::run(3000, json_object(), |object| {
+        let token = encode_access_token(&object);
+        assert_eq!(try_decode_access_token(&token).unwrap(), object);
+        let header = encode_payment_header(&Value::Object(object.clone())).unwrap();
+        assert_eq!(decode_payment_header(&header).unwrap(), object);
+        true
+    });
+}
+
+/// Ways to write the path `/tasks` that an application would still route to `/tasks`.
+fn spelling_of_tasks() -> impl Strategy<Value = String> {
+    let letter = |c: char| {
+        prop_oneof![
+            Just(c.to_string()),
+            Just(c.to_ascii_uppercase().to_string()),
+            Just(format!("%{:02X}", c as u8)),
+            Just(format!("%{:02x}", c as u8)),
+        ]
+    };
+    let sep = prop_oneof![
+        Just("/".to_owned()),
+        Just("//".to_owned()),
+        Just("\\".to_owned()),
+        Just("/./".to_owned()),
+        Just("/x/../".to_owned()),
+        Just("/%2e/".to_owned()),
+        Just("%2F".to_owned()),
+    ];
+    let tail = prop_oneof![Just(""), Just("/"), Just("//"), Just("/."), Just("%2f")];
+    (sep, ['t', 'a', 's', 'k', 's'].map(letter), tail)
+        .prop_map(|(s, l, t)| format!("{s}{}{t}", l.concat()))
+}
+
+#[test]
+fn no_spelling_of_a_paid_path_bypasses_the_route_table() {
+    let table = RouteTable::new(vec![("POST /tasks", 1), ("GET /items/:id", 2), ("/files/*", 3)], false).unwrap();
+    let matched = fuzz::run(5000, spelling_of_tasks(), |path| {
+        assert_eq!(table.find("POST", &path).map(|(_, v)| *v), Some(1), "{path:?} bypassed POST /tasks");
+        assert_eq!(normalize_path(&normalize_path(&path)), normalize_path(&path));
+        true
+    });
+    assert_eq!(matched, 5000);
+}
+
+#[test]
+fn route_tables_and_paths_never_panic() {
+    let pattern = "(GET |POST |HEAD |)(/[a-z:*%./\\\\]{0,6}){1,4}";
+    let strategy = (prop::collection::vec(pattern, 1..5), any::<String>(), "[A-Z]{0,7}");
+    fuzz::run(4000, strategy, |(patterns, path, method)| {
+        let entries: Vec<(String, usize)> = patterns.into_iter().enumerate().map(|(i, p)| (p, i)).collect();
+        if let Ok(table) = RouteTable::new(entries, false) {
+            let _ = table.find(&method, &path);
+        }
+        let n = normalize_path(&path);
+        assert!(n.starts_with('/'), "{n:?}");
+        assert_eq!(normalize_path(&n), n, "normalising twice changes {path:?}");
+        true
+    });
+}
+
+/// The gate's first step on hostile requests: any method, URL and token (with
+/// a backend that refuses everything) ends in an answer, never a panic and
+/// never "proceed" to the paid handler.
+#[test]
+fn the_gate_never_lets_a_hostile_request_through() {
+    use crate::gate::Gate;
+    use crate::json;
+    use crate::transport::mock::MockTransport;
+    let p = MockTransport::client("local:eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIweGFnZW50In0.c2ln");
+    p.transport().json("POST", "/api/v1/x402/verify", 200, json!({"isValid": false, "invalidReason": "no"}));
+    let gate = Gate::new(&json!({"agentId": "1", "routes": {"POST /tasks": {"planId": "10", "scheme": "nvm:erc4337"}, "/files/*": {"planId": "10", "scheme": "nvm:erc4337"}}})).unwrap();
+    let url = prop_oneof![
+        any::<String>(),
+        spelling_of_tasks().prop_map(|p| format!("http://127.0.0.1:8787{p}")),
+        "\\PC{0,30}".prop_map(|p| format!("http://127.0.0.1/files/{p}")),
+    ];
+    let method = prop_oneof![Just("POST".to_owned()), Just("GET".to_owned()), "[a-zA-Z]{0,8}"];
+    let token = prop_oneof![Just(None), token_text().prop_map(Some)];
+    let verified = fuzz::run(3000, (method, url, token), |(method, url, token)| {
+        let mut headers = Map::new();
+        if let Some(t) = &token {
+            headers.insert("payment-signature".into(), Value::from(t.as_str()));
+        }
+        let request = json!({"method": method, "url": url, "headers": Value::Object(headers)});
+        let out = pollster::block_on(gate.begin(&p, &request)).expect("begin answers");
+        let action = out["action"].as_str().unwrap_or("");
+        assert!(action == "respond" || action == "pass", "{method} {url:?}: {action}");
+        action == "respond"
+    });
+    assert!(verified > 1000, "only {verified} requests were gated");
+}
