@@ -18,7 +18,14 @@ export class PaymentsError extends Error {
   }
 }
 
-const toJson = (args) => JSON.stringify(args, (_key, value) => (typeof value === 'bigint' ? value.toString() : value))
+/** JSON text for the core (bigints as decimal strings); what JSON can't hold (a cycle, a throwing toJSON) is a validation error. */
+function toJson(args) {
+  try {
+    return JSON.stringify(args, (_key, value) => (typeof value === 'bigint' ? value.toString() : value))
+  } catch (error) {
+    throw new PaymentsError({ code: 'validation', message: `The arguments can't be sent as JSON: ${error?.message ?? error}` })
+  }
+}
 
 function rethrow(error) {
   if (error instanceof PaymentsError) return error
@@ -57,7 +64,9 @@ export const buildPaymentRequired = /* @__PURE__ */ sync('buildPaymentRequired')
 export const buildPaymentRequiredForPlans = /* @__PURE__ */ sync('buildPaymentRequiredForPlans')
 export const encodePaymentHeader = /* @__PURE__ */ sync('encodePaymentHeader')
 export const decodePaymentHeader = /* @__PURE__ */ sync('decodePaymentHeader')
-export const redactToken = /* @__PURE__ */ sync('redact')
+const redact = /* @__PURE__ */ sync('redact')
+/** For logs: never throws (a string with lone surrogates is made well-formed first). */
+export const redactToken = (token) => redact(typeof token === 'string' ? token.replace(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, '\ufffd') : '')
 export const getFreePriceConfig = /* @__PURE__ */ sync('getFreePriceConfig')
 export const getCryptoPriceConfig = /* @__PURE__ */ sync('getCryptoPriceConfig')
 export const getNativeTokenPriceConfig = /* @__PURE__ */ sync('getNativeTokenPriceConfig')

@@ -28,6 +28,11 @@ impl Args {
                 method: method.to_owned(),
                 values,
             }),
+            // The facade's JSON.stringify output fails to parse only for a lone
+            // surrogate ('\ud800'), which it writes as an escape no Unicode text has.
+            Err(_) if json.starts_with('[') => Err(Error::validation(format!(
+                "{method}: a string argument is not well-formed Unicode (it has a lone surrogate)"
+            ))),
             _ => Err(Error::validation(format!(
                 "{method}: arguments must be a JSON array"
             ))),
