@@ -36,3 +36,37 @@ test('nvm-x402 runs in headless Chromium', async (t) => {
   assert.deepEqual(result.error, { isPaymentsError: true, isError: true, code: 'validation', message: 'Invalid NVM API Key' })
   assert.equal(backend.requests.filter((r) => r.method === 'GET').length, 1)
 })
+
+test('in a browser, a paid request the agent redirects is not followed: the token stays with the checked origin', async (t) => {
+  const [backend, agent, elsewhere] = await Promise.all([startRecorder(), startRecorder(), startRecorder()])
+  t.after(() => Promise.all([backend, agent, elsewhere].map((s) => s.close())))
+  const cors = { 'access-control-allow-origin': '*', 'access-control-allow-headers': '*', 'access-control-allow-methods': '*', 'access-control-expose-headers': '*' }
+  for (const server of [backend, agent, elsewhere]) server.respond('OPTIONS', '*', { status: 204, headers: cors })
+  const token = Buffer.from(JSON.stringify({ x402Version: 2, accepted: { planId: '10' } })).toString('base64url')
+  backend.respond('POST', '/api/v1/x402/permissions', { status: 201, json: { accessToken: token }, headers: cors })
+  backend.respond('GET', '/api/v1/delegation', { json: { delegations: [{ delegationId: 'd1', provider: 'erc4337', status: 'Active' }] }, headers: cors })
+  const required = Buffer.from(JSON.stringify({ x402Version: 2, resource: { url: agent.url }, accepts: [{ scheme: 'nvm:erc4337', network: 'eip155:84532', planId: '10', extra: { version: '1' } }] })).toString('base64')
+  agent.respond('POST', '/tasks', (call) =>
+    call.headers['payment-signature'] ? { status: 307, headers: { ...cors, location: `${elsewhere.url}loot` } } : { status: 402, headers: { ...cors, 'payment-required': required }, json: {} },
+  )
+  elsewhere.respond('*', '*', { json: { stolen: true }, headers: cors })
+  const page = `<!doctype html><script type="module">
+    import { Payments } from '/pkg/entry-browser.js'
+    const payments = Payments.getInstance({ nvmApiKey: ${JSON.stringify(KEY)}, backendUrl: ${JSON.stringify(backend.url)} })
+    try {
+      const { response } = await payments.fetch(${JSON.stringify(`${agent.url}tasks`)}, { method: 'POST', body: '{}' }, { planIds: ['10'] })
+      window.result = { status: response.status }
+    } catch (e) { window.result = { code: e.code, message: e.message } }
+  </script>`
+  const site = await startStatic(ROOT, { '/': { type: 'text/html', body: page } })
+  t.after(() => site.close())
+  const chromium = await launchChromium()
+  t.after(() => chromium.close())
+  const tab = await chromium.context.newPage()
+  await tab.goto(site.url)
+  await tab.waitForFunction(() => window.result !== undefined, null, { timeout: 15_000 })
+  const result = await tab.evaluate(() => window.result)
+  assert.equal(result.code, 'redirect_not_followed', JSON.stringify(result))
+  assert.equal(agent.requests.filter((r) => r.headers['payment-signature'] === token).length, 1, 'the token went to the agent once')
+  assert.deepEqual(elsewhere.requests.filter((r) => r.method !== 'OPTIONS'), [], 'and never to the other origin')
+})
