@@ -11,9 +11,26 @@ use serde_json::Value;
 /// Bodies a client may send: bytes, text, and JSON near what endpoints take.
 fn body() -> impl Strategy<Value = Vec<u8>> {
     let field = prop::sample::select(vec![
-        "paymentRequired", "x402AccessToken", "maxAmount", "accepted", "delegationConfig", "provider",
-        "spendingLimitCents", "durationSecs", "metadataAttributes", "priceConfig", "creditsConfig", "nonce",
-        "plans", "agentApiAttributes", "plan", "agent", "name", "seconds", "planId", "tokenVersion",
+        "paymentRequired",
+        "x402AccessToken",
+        "maxAmount",
+        "accepted",
+        "delegationConfig",
+        "provider",
+        "spendingLimitCents",
+        "durationSecs",
+        "metadataAttributes",
+        "priceConfig",
+        "creditsConfig",
+        "nonce",
+        "plans",
+        "agentApiAttributes",
+        "plan",
+        "agent",
+        "name",
+        "seconds",
+        "planId",
+        "tokenVersion",
     ]);
     let value = prop_oneof![
         Just("null".to_owned()),
@@ -31,7 +48,10 @@ fn body() -> impl Strategy<Value = Vec<u8>> {
         prop::collection::vec(any::<u8>(), 0..64),
         "\\PC{0,64}".prop_map(String::into_bytes),
         prop::collection::vec((field, value), 0..5).prop_map(|kv| {
-            let inner: Vec<String> = kv.into_iter().map(|(k, v)| format!("{}:{v}", Value::from(k))).collect();
+            let inner: Vec<String> = kv
+                .into_iter()
+                .map(|(k, v)| format!("{}:{v}", Value::from(k)))
+                .collect();
             format!("{{{}}}", inner.join(",")).into_bytes()
         }),
     ]
@@ -61,16 +81,35 @@ fn any_body_to_any_endpoint_is_an_envelope_never_a_5xx() {
         if authed {
             headers.push(("Authorization", auth.as_str()));
         }
-        let (status, _, text) = send(&local.agent, "POST", &local.url(path), &headers, Some(&bytes));
-        assert!(status < 500, "POST {path} {:?}: {status} {text}", String::from_utf8_lossy(&bytes));
+        let (status, _, text) = send(
+            &local.agent,
+            "POST",
+            &local.url(path),
+            &headers,
+            Some(&bytes),
+        );
+        assert!(
+            status < 500,
+            "POST {path} {:?}: {status} {text}",
+            String::from_utf8_lossy(&bytes)
+        );
         if status >= 400 {
-            let envelope: Value = serde_json::from_str(&text).unwrap_or_else(|_| panic!("POST {path}: not JSON: {text}"));
-            assert!(envelope["code"].as_str().is_some_and(|c| c.starts_with("BCK.")), "{envelope}");
+            let envelope: Value = serde_json::from_str(&text)
+                .unwrap_or_else(|_| panic!("POST {path}: not JSON: {text}"));
+            assert!(
+                envelope["code"]
+                    .as_str()
+                    .is_some_and(|c| c.starts_with("BCK.")),
+                "{envelope}"
+            );
         }
         status >= 400
     });
     assert!(refused > 1000, "only {refused} bodies were refused");
-    assert_eq!(send(&local.agent, "GET", &local.url("health"), &[], None).0, 200);
+    assert_eq!(
+        send(&local.agent, "GET", &local.url("health"), &[], None).0,
+        200
+    );
 }
 
 #[test]
@@ -86,9 +125,23 @@ fn any_path_query_and_header_is_answered() {
     ];
     let path = prop::collection::vec(segment, 0..6);
     let query = "[a-zA-Z0-9=&%+.-]{0,20}";
-    let prefix = prop::sample::select(vec!["api/v1/protocol/plans", "api/v1/protocol/agents", "api/v1/delegation", "api/v1/payment-methods", "checkout", "local/v1", ""]);
+    let prefix = prop::sample::select(vec![
+        "api/v1/protocol/plans",
+        "api/v1/protocol/agents",
+        "api/v1/delegation",
+        "api/v1/payment-methods",
+        "checkout",
+        "local/v1",
+        "",
+    ]);
     let header = "[ -~]{0,40}";
-    let strategy = (prefix, path, query, header, prop::sample::select(vec!["GET", "POST", "PUT", "DELETE", "OPTIONS"]));
+    let strategy = (
+        prefix,
+        path,
+        query,
+        header,
+        prop::sample::select(vec!["GET", "POST", "PUT", "DELETE", "OPTIONS"]),
+    );
     // One connection per request. A POST or PUT to a path with no handler is
     // answered without its body being read, and hyper then closes the
     // connection (as HTTP allows); a pooled client that reuses it in that
@@ -99,12 +152,29 @@ fn any_path_query_and_header_is_answered() {
         .max_idle_connections(0)
         .build()
         .into();
-    nvm_x402::fuzz::run(1500, strategy, |(prefix, segments, query, header, method)| {
-        let url = format!("{}/{}?{query}", local.url(prefix).trim_end_matches('/'), segments.join("/"));
-        let auth = format!("Bearer {header}");
-        let (status, _, text) = send(&fresh, method, &url, &[("Authorization", &auth), ("Origin", &header)], None);
-        assert!(status < 500, "{method} {url}: {status} {text}");
-        true
-    });
-    assert_eq!(send(&local.agent, "GET", &local.url("health"), &[], None).0, 200);
+    nvm_x402::fuzz::run(
+        1500,
+        strategy,
+        |(prefix, segments, query, header, method)| {
+            let url = format!(
+                "{}/{}?{query}",
+                local.url(prefix).trim_end_matches('/'),
+                segments.join("/")
+            );
+            let auth = format!("Bearer {header}");
+            let (status, _, text) = send(
+                &fresh,
+                method,
+                &url,
+                &[("Authorization", &auth), ("Origin", &header)],
+                None,
+            );
+            assert!(status < 500, "{method} {url}: {status} {text}");
+            true
+        },
+    );
+    assert_eq!(
+        send(&local.agent, "GET", &local.url("health"), &[], None).0,
+        200
+    );
 }

@@ -7,7 +7,9 @@
 use super::json::{to_text, Map, Value};
 use super::routes::RouteTable;
 use super::url::normalize_path;
-use super::{decode_payment_header, encode_access_token, encode_payment_header, try_decode_access_token};
+use super::{
+    decode_payment_header, encode_access_token, encode_payment_header, try_decode_access_token,
+};
 use crate::fuzz;
 use proptest::prelude::*;
 
@@ -54,7 +56,11 @@ fn token_text() -> impl Strategy<Value = String> {
             // Whole (valid) or cut short (invalid) JSON, in either base64 alphabet.
             let text = to_text(&Value::Object(o));
             let bytes = text.as_bytes();
-            let kept = if cut % 2 == 0 { bytes } else { bytes.get(..cut.min(bytes.len())).unwrap_or(b"") };
+            let kept = if cut % 2 == 0 {
+                bytes
+            } else {
+                bytes.get(..cut.min(bytes.len())).unwrap_or(b"")
+            };
             if cut % 3 == 0 {
                 super::base64::encode_url(kept)
             } else {
@@ -111,10 +117,21 @@ fn spelling_of_tasks() -> impl Strategy<Value = String> {
 
 #[test]
 fn no_spelling_of_a_paid_path_bypasses_the_route_table() {
-    let table = RouteTable::new(vec![("POST /tasks", 1), ("GET /items/:id", 2), ("/files/*", 3)], false).unwrap();
+    let table = RouteTable::new(
+        vec![("POST /tasks", 1), ("GET /items/:id", 2), ("/files/*", 3)],
+        false,
+    )
+    .unwrap();
     let matched = fuzz::run(5000, spelling_of_tasks(), |path| {
-        assert_eq!(table.find("POST", &path).map(|(_, v)| *v), Some(1), "{path:?} bypassed POST /tasks");
-        assert_eq!(normalize_path(&normalize_path(&path)), normalize_path(&path));
+        assert_eq!(
+            table.find("POST", &path).map(|(_, v)| *v),
+            Some(1),
+            "{path:?} bypassed POST /tasks"
+        );
+        assert_eq!(
+            normalize_path(&normalize_path(&path)),
+            normalize_path(&path)
+        );
         true
     });
     assert_eq!(matched, 5000);
@@ -123,9 +140,17 @@ fn no_spelling_of_a_paid_path_bypasses_the_route_table() {
 #[test]
 fn route_tables_and_paths_never_panic() {
     let pattern = "(GET |POST |HEAD |)(/[a-z:*%./\\\\]{0,6}){1,4}";
-    let strategy = (prop::collection::vec(pattern, 1..5), any::<String>(), "[A-Z]{0,7}");
+    let strategy = (
+        prop::collection::vec(pattern, 1..5),
+        any::<String>(),
+        "[A-Z]{0,7}",
+    );
     fuzz::run(4000, strategy, |(patterns, path, method)| {
-        let entries: Vec<(String, usize)> = patterns.into_iter().enumerate().map(|(i, p)| (p, i)).collect();
+        let entries: Vec<(String, usize)> = patterns
+            .into_iter()
+            .enumerate()
+            .map(|(i, p)| (p, i))
+            .collect();
         if let Ok(table) = RouteTable::new(entries, false) {
             let _ = table.find(&method, &path);
         }
@@ -145,14 +170,23 @@ fn the_gate_never_lets_a_hostile_request_through() {
     use crate::json;
     use crate::transport::mock::MockTransport;
     let p = MockTransport::client("local:eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIweGFnZW50In0.c2ln");
-    p.transport().json("POST", "/api/v1/x402/verify", 200, json!({"isValid": false, "invalidReason": "no"}));
+    p.transport().json(
+        "POST",
+        "/api/v1/x402/verify",
+        200,
+        json!({"isValid": false, "invalidReason": "no"}),
+    );
     let gate = Gate::new(&json!({"agentId": "1", "routes": {"POST /tasks": {"planId": "10", "scheme": "nvm:erc4337"}, "/files/*": {"planId": "10", "scheme": "nvm:erc4337"}}})).unwrap();
     let url = prop_oneof![
         any::<String>(),
         spelling_of_tasks().prop_map(|p| format!("http://127.0.0.1:8787{p}")),
         "\\PC{0,30}".prop_map(|p| format!("http://127.0.0.1/files/{p}")),
     ];
-    let method = prop_oneof![Just("POST".to_owned()), Just("GET".to_owned()), "[a-zA-Z]{0,8}"];
+    let method = prop_oneof![
+        Just("POST".to_owned()),
+        Just("GET".to_owned()),
+        "[a-zA-Z]{0,8}"
+    ];
     let token = prop_oneof![Just(None), token_text().prop_map(Some)];
     let verified = fuzz::run(3000, (method, url, token), |(method, url, token)| {
         let mut headers = Map::new();
@@ -162,7 +196,10 @@ fn the_gate_never_lets_a_hostile_request_through() {
         let request = json!({"method": method, "url": url, "headers": Value::Object(headers)});
         let out = pollster::block_on(gate.begin(&p, &request)).expect("begin answers");
         let action = out["action"].as_str().unwrap_or("");
-        assert!(action == "respond" || action == "pass", "{method} {url:?}: {action}");
+        assert!(
+            action == "respond" || action == "pass",
+            "{method} {url:?}: {action}"
+        );
         action == "respond"
     });
     assert!(verified > 1000, "only {verified} requests were gated");

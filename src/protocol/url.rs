@@ -31,8 +31,14 @@ impl Host {
         match self {
             Host::Domain(d) => d.clone(),
             Host::Ipv4(a) => {
-                let b = a.to_be_bytes();
-                format!("{}.{}.{}.{}", b[0], b[1], b[2], b[3])
+                let mut out = String::with_capacity(15);
+                for (i, b) in a.to_be_bytes().iter().enumerate() {
+                    if i > 0 {
+                        out.push('.');
+                    }
+                    push_decimal(&mut out, u32::from(*b));
+                }
+                out
             }
             Host::Ipv6(pieces) => serialize_ipv6(pieces),
         }
@@ -95,11 +101,21 @@ impl Url {
     /// ```
     pub fn parse(input: &str) -> Option<Url> {
         // Leading and trailing C0 controls and spaces are dropped, and every tab and newline.
-        let input: String = input
-            .trim_matches(|c: char| c <= ' ')
-            .chars()
-            .filter(|c| !matches!(c, '\t' | '\n' | '\r'))
+        // (Byte loops, not char-pattern searches: those bring core's searchers into the .wasm.)
+        let bytes = input.as_bytes();
+        let start = bytes.iter().position(|b| *b > b' ').unwrap_or(bytes.len());
+        let end = bytes
+            .iter()
+            .rposition(|b| *b > b' ')
+            .map_or(start, |i| i + 1);
+        let kept: Vec<u8> = bytes
+            .get(start..end)
+            .unwrap_or_default()
+            .iter()
+            .copied()
+            .filter(|b| !matches!(b, b'\t' | b'\n' | b'\r'))
             .collect();
+        let input = String::from_utf8(kept).ok()?;
         let (scheme, rest) = input.split_once(':')?;
         let mut bytes = scheme.bytes();
         if !bytes.next()?.is_ascii_alphabetic()
@@ -110,8 +126,15 @@ impl Url {
         let scheme = scheme.to_ascii_lowercase();
         let default = default_port(&scheme)?;
         // Special schemes skip any run of '/' and '\' before the authority ("http:/x" is host x).
-        let rest = rest.trim_start_matches(['/', '\\']);
-        let end = rest.find(['/', '\\', '?', '#']).unwrap_or(rest.len());
+        let slashes = rest
+            .bytes()
+            .position(|b| b != b'/' && b != b'\\')
+            .unwrap_or(rest.len());
+        let rest = rest.get(slashes..)?;
+        let end = rest
+            .bytes()
+            .position(|b| matches!(b, b'/' | b'\\' | b'?' | b'#'))
+            .unwrap_or(rest.len());
         let (authority, tail) = rest.split_at_checked(end)?;
         // The last '@' ends the userinfo.
         let at = authority.bytes().rposition(|b| b == b'@');
@@ -184,10 +207,12 @@ impl Url {
 
     /// `scheme://host[:port]`, serialized as WHATWG does.
     pub fn origin(&self) -> String {
-        let mut out = format!("{}://{}", self.scheme, self.host.serialize());
+        let mut out = self.scheme.clone();
+        out.push_str("://");
+        out.push_str(&self.host.serialize());
         if let Some(port) = self.port {
             out.push(':');
-            out.push_str(&port.to_string());
+            push_decimal(&mut out, u32::from(port));
         }
         out
     }
@@ -428,7 +453,7 @@ fn serialize_ipv6(pieces: &[u16; 8]) -> String {
             i += best_len;
             continue;
         }
-        out.push_str(&format!("{:x}", pieces[i]));
+        push_hex(&mut out, pieces[i]);
         if i < 7 {
             out.push(':');
         }
@@ -436,6 +461,22 @@ fn serialize_ipv6(pieces: &[u16; 8]) -> String {
     }
     out.push(']');
     out
+}
+
+/// Writes `n` in decimal (no `format!`: its machinery is large in the .wasm).
+fn push_decimal(out: &mut String, n: u32) {
+    if n >= 10 {
+        push_decimal(out, n / 10);
+    }
+    out.push(char::from(b'0' + (n % 10) as u8));
+}
+
+/// Writes `n` in lower-case hex, shortest form.
+fn push_hex(out: &mut String, n: u16) {
+    if n >= 16 {
+        push_hex(out, n / 16);
+    }
+    out.push(char::from_digit(u32::from(n % 16), 16).unwrap_or('0'));
 }
 
 fn percent_decode(s: &str) -> Vec<u8> {
