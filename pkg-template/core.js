@@ -72,6 +72,7 @@ export const getCryptoPriceConfig = /* @__PURE__ */ sync('getCryptoPriceConfig')
 export const getNativeTokenPriceConfig = /* @__PURE__ */ sync('getNativeTokenPriceConfig')
 export const getERC20PriceConfig = sync('getERC20PriceConfig')
 export const getFiatPriceConfig = /* @__PURE__ */ sync('getFiatPriceConfig')
+export const getEURCPriceConfig = /* @__PURE__ */ sync('getEURCPriceConfig')
 export const getFixedCreditsConfig = /* @__PURE__ */ sync('getFixedCreditsConfig')
 export const getDynamicCreditsConfig = /* @__PURE__ */ sync('getDynamicCreditsConfig')
 export const getExpirableDurationConfig = /* @__PURE__ */ sync('getExpirableDurationConfig')
@@ -394,6 +395,7 @@ export class Payments {
       getNativeTokenPriceConfig,
       getERC20PriceConfig,
       getFiatPriceConfig,
+      getEURCPriceConfig,
       getFixedCreditsConfig,
       getDynamicCreditsConfig,
       getExpirableDurationConfig,

@@ -286,14 +286,15 @@ export interface PlanPriceConfig {
   templateAddress?: string
   /** `false` for fiat plans. */
   isCrypto: boolean
+  /** Fiat: an ISO 4217 code (`USD`, `EUR`); `EURC` for the euro stablecoin. Also sent as the registration's top-level `currency`. */
   currency?: string
   [key: string]: JsonValue | bigint | BigIntLike[] | undefined
 }
 
 export interface PlanCreditsConfig {
   isRedemptionAmountFixed: boolean
-  /** 0 global role, 1 owner (default), 2 plan role. */
-  redemptionType?: 0 | 1 | 2
+  /** 0 global role, 1 owner, 2 plan role, 4 subscriber (the default, and what every helper sends, as in both official SDKs). */
+  redemptionType?: 0 | 1 | 2 | 4
   onchainMirror?: boolean
   durationSecs: BigIntLike
   amount: BigIntLike
@@ -315,7 +316,7 @@ export interface PriceConfigResult extends PlanPriceConfig {
 
 /** What the credits helpers return (numbers as decimal strings). */
 export interface CreditsConfigResult extends PlanCreditsConfig {
-  redemptionType: 0 | 1 | 2
+  redemptionType: 4
   onchainMirror: boolean
   durationSecs: DecimalString
   amount: DecimalString
@@ -359,7 +360,7 @@ export interface AgentMetadata {
 }
 
 export interface AgentAPIAttributes {
-  /** `[{ POST: "https://host/tasks/:id" }]`. */
+  /** `[{ POST: "https://host/tasks/:id" }]`: an allowlist the backend enforces on verify. Leave it out for none (nothing is sent then, as in both official SDKs). */
   endpoints?: Array<Partial<Record<HttpVerb, string>>>
   openEndpoints?: string[]
   agentDefinitionUrl?: string
@@ -429,8 +430,10 @@ export interface PlanConfigHelpers {
   getCryptoPriceConfig(amount: BigIntLike, receiver: Address | string, tokenAddress?: Address | string): PriceConfigResult
   getNativeTokenPriceConfig(amount: BigIntLike, receiver: Address | string): PriceConfigResult
   getERC20PriceConfig(amount: BigIntLike, tokenAddress: Address | string, receiver: Address | string): PriceConfigResult
-  /** Fiat amounts are 6-decimal units: `1000000n` = $1.00 (the minimum). */
-  getFiatPriceConfig(amount: BigIntLike, receiver: Address | string): PriceConfigResult
+  /** Fiat amounts are 6-decimal units: `1000000n` = 1.00 (the minimum); `currency` defaults to `USD`. */
+  getFiatPriceConfig(amount: BigIntLike, receiver: Address | string, currency?: string): PriceConfigResult
+  /** The euro stablecoin (6 decimals: `29_000_000n` = €29.00); `eurcAddress` defaults to EURC on Base. */
+  getEURCPriceConfig(amount: BigIntLike, receiver: Address | string, eurcAddress?: Address | string): PriceConfigResult
   getFixedCreditsConfig(creditsGranted: BigIntLike, creditsPerRequest?: BigIntLike): CreditsConfigResult
   getDynamicCreditsConfig(creditsGranted: BigIntLike, minCreditsPerRequest?: BigIntLike, maxCreditsPerRequest?: BigIntLike): CreditsConfigResult
   getExpirableDurationConfig(durationOfPlan: BigIntLike): CreditsConfigResult
@@ -465,7 +468,16 @@ export interface AgentsAPI {
     accessLimit?: AccessLimit,
   ): Promise<{ agentId: string; planId: string; txHash?: string }>
   getAgent(agentId: string): Promise<JsonObject>
-  getAgentPlans(agentId: string): Promise<JsonObject>
+  /** One page of the plans that give access to the agent (page 1, 10 a page, newest first unless asked otherwise). */
+  getAgentPlans(agentId: string, pagination?: PaginationOptions): Promise<JsonObject>
+}
+
+/** Sent as `?sortBy&sortOrder&page&pageSize` (the TS SDK's query; `offset` is the page size). */
+export interface PaginationOptions {
+  page?: number
+  offset?: number
+  sortBy?: string
+  sortOrder?: 'asc' | 'desc'
 }
 
 export interface DelegationAPI {
@@ -707,6 +719,7 @@ export const getCryptoPriceConfig: PlanConfigHelpers['getCryptoPriceConfig']
 export const getNativeTokenPriceConfig: PlanConfigHelpers['getNativeTokenPriceConfig']
 export const getERC20PriceConfig: PlanConfigHelpers['getERC20PriceConfig']
 export const getFiatPriceConfig: PlanConfigHelpers['getFiatPriceConfig']
+export const getEURCPriceConfig: PlanConfigHelpers['getEURCPriceConfig']
 export const getFixedCreditsConfig: PlanConfigHelpers['getFixedCreditsConfig']
 export const getDynamicCreditsConfig: PlanConfigHelpers['getDynamicCreditsConfig']
 export const getExpirableDurationConfig: PlanConfigHelpers['getExpirableDurationConfig']

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the build and tests need, skipping anything already present.
 # Idempotent; safe to run on every build. Sourced or run:
-#   scripts/setup.sh            # Rust target, wasm-bindgen CLI, npm packages
+#   scripts/setup.sh            # Rust target, wasm-bindgen CLI, npm packages, payments-py venv
 #   scripts/setup.sh chromium   # ... and Debian's chromium (browser tests, demo screenshots)
 # Everything comes from the package registries (crates.io, npm, Debian).
 set -euo pipefail
@@ -41,7 +41,24 @@ if [ ! -f "$stamp" ] || [ package-lock.json -nt "$stamp" ]; then
   npm ci --no-audit --no-fund --loglevel=error >&2
 fi
 
-# 4. Chromium, only when asked (tests and screenshots drive it headless).
+# 4. The official Python SDK, pinned, in a venv in the project's cache: the parity test
+#    (tests/js/node/parity.test.mjs) and nvm-local's SDK check drive it.
+PAYMENTS_PY_VERSION="1.18.0"
+VENV="$ROOT/.cache/payments-py"
+if ! "$VENV/bin/python" -c "import importlib.metadata as m, sys; sys.exit(m.version('payments-py') != '$PAYMENTS_PY_VERSION')" 2>/dev/null; then
+  if ! python3 -m venv --help >/dev/null 2>&1 || ! python3 -c "import ensurepip" 2>/dev/null; then
+    say "installing python3-venv from Debian"
+    SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+    $SUDO apt-get update -qq >&2
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq python3 python3-venv >&2
+  fi
+  say "installing payments-py $PAYMENTS_PY_VERSION into .cache/payments-py (the official Python SDK)"
+  rm -rf "$VENV"
+  python3 -m venv "$VENV" >&2
+  "$VENV/bin/pip" install --quiet --disable-pip-version-check "payments-py==$PAYMENTS_PY_VERSION" >&2
+fi
+
+# 5. Chromium, only when asked (tests and screenshots drive it headless).
 if [ "${1:-}" = "chromium" ] && [ ! -x /usr/bin/chromium ]; then
   say "installing chromium from Debian (about a minute)"
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"

@@ -201,7 +201,7 @@ fn prepare<T: Transport>(p: &Payments<T>, method: &str, a: &Args) -> Result<Call
             )
         }
         "agents.getAgent" => agents::get_agent(cfg, &a.id(0, "agentId")?),
-        "agents.getAgentPlans" => agents::get_agent_plans(cfg, &a.id(0, "agentId")?),
+        "agents.getAgentPlans" => agents::get_agent_plans(cfg, &a.id(0, "agentId")?, arg(1)),
         "delegation.createDelegation" => delegation::create_delegation(cfg, arg(0)),
         "delegation.listDelegations" => delegation::list_delegations(cfg, arg(0)),
         "delegation.listPaymentMethods" => delegation::list_payment_methods(cfg, arg(0)),
@@ -356,9 +356,16 @@ pub fn call_sync(method: &str, args_json: &str) -> Result<String> {
             a.text(2, "receiver")?,
             Some(a.text(1, "tokenAddress")?),
         )?,
-        "getFiatPriceConfig" => {
-            plans::fiat_price_config(amount(&a, 0, "amount", None)?, a.text(1, "receiver")?)?
-        }
+        "getFiatPriceConfig" => plans::fiat_price_config(
+            amount(&a, 0, "amount", None)?,
+            a.text(1, "receiver")?,
+            a.opt_text(2, "currency")?,
+        )?,
+        "getEURCPriceConfig" => plans::eurc_price_config(
+            amount(&a, 0, "amount", None)?,
+            a.text(1, "receiver")?,
+            a.opt_text(2, "eurcAddress")?,
+        )?,
         "getFixedCreditsConfig" => plans::fixed_credits_config(
             amount(&a, 0, "creditsGranted", None)?,
             amount(&a, 1, "creditsPerRequest", Some(1))?,

@@ -327,7 +327,10 @@ impl<T: Transport> Payments<T> {
         access_limit: Option<AccessLimit>,
         trial: bool,
     ) -> Result<Call<Value>> {
-        let nonce = Uint256::from(self.transport.random_u64());
+        // 128 random bits, as both official SDKs (getRandomBigInt / get_random_big_int).
+        let t = &self.transport;
+        let nonce =
+            Uint256::from_u128(u128::from(t.random_u64()) << 64 | u128::from(t.random_u64()));
         plans::register_plan(
             &self.config,
             metadata,
@@ -369,9 +372,13 @@ impl<T: Transport> Payments<T> {
         self.send(agents::get_agent(&self.config, agent_id))
     }
 
-    /// `agents.getAgentPlans(agentId)`.
-    pub fn get_agent_plans(&self, agent_id: &str) -> impl Future<Output = Result<Value>> + '_ {
-        self.send(agents::get_agent_plans(&self.config, agent_id))
+    /// `agents.getAgentPlans(agentId, pagination?)`.
+    pub fn get_agent_plans(
+        &self,
+        agent_id: &str,
+        pagination: &Value,
+    ) -> impl Future<Output = Result<Value>> + '_ {
+        self.send(agents::get_agent_plans(&self.config, agent_id, pagination))
     }
 
     // ---- delegation ------------------------------------------------------

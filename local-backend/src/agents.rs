@@ -426,6 +426,7 @@ impl Backend {
                 Uint256::parse(&random_u256_id()).expect("a decimal id is a uint256")
             }),
             access_limit,
+            currency: None,
         };
         let plan = Plan::from_registration(caller.address(), registration, now)?;
         let stored = StoredAgent {
@@ -452,14 +453,32 @@ impl Backend {
         Ok(answer)
     }
 
-    /// `GET api/v1/protocol/agents/:agentId/plans`.
-    pub fn agent_plans(&self, agent_id: &str) -> ApiResult<Value> {
+    /// `GET api/v1/protocol/agents/:agentId/plans[?page&pageSize|offset]`: the
+    /// plans in registration order, one page of them (page 1, and all of
+    /// them, unless a page size is given; both SDKs' parameter names work).
+    pub fn agent_plans(
+        &self,
+        agent_id: &str,
+        query: &crate::plans::PlansQuery,
+    ) -> ApiResult<Value> {
         let agent = self.require_agent(agent_id)?;
-        let mut plans = Vec::with_capacity(agent.plan_ids.len());
-        for id in &agent.plan_ids {
+        let total = agent.plan_ids.len();
+        let size = query
+            .page_size
+            .or(query.offset)
+            .filter(|s| *s > 0)
+            .map_or(total.max(1), |s| s as usize);
+        let page = query.page.filter(|p| *p > 0).unwrap_or(1) as usize;
+        let mut plans = Vec::new();
+        for id in agent
+            .plan_ids
+            .iter()
+            .skip((page - 1).saturating_mul(size))
+            .take(size)
+        {
             plans.push(self.require_plan(id)?.to_json());
         }
-        Ok(json!({"total": plans.len(), "plans": plans}))
+        Ok(json!({"total": total, "page": page, "offset": size, "plans": plans}))
     }
 }
 

@@ -45,6 +45,7 @@ const PLAN_FIELDS: &[&str] = &[
     "nonce",
     "isTrialPlan",
     "accessLimit",
+    "currency",
 ];
 const AGENT_FIELDS: &[&str] = &["metadataAttributes", "agentApiAttributes", "plans"];
 const AGENT_AND_PLAN_FIELDS: &[&str] = &["plan", "agent"];
@@ -647,10 +648,14 @@ async fn get_agent(State(app): Shared, path: IdPath) -> Response {
     )
 }
 
-async fn get_agent_plans(State(app): Shared, path: IdPath) -> Response {
+async fn get_agent_plans(
+    State(app): Shared,
+    path: IdPath,
+    query: Result<Query<PlansQuery>, QueryRejection>,
+) -> Response {
     respond(
         StatusCode::OK,
-        path_param(path).and_then(|id| app.backend.agent_plans(&id)),
+        path_param(path).and_then(|id| app.backend.agent_plans(&id, &query_param(query)?)),
     )
 }
 

@@ -69,6 +69,13 @@ impl Plan {
             return Err(MISSING_FIELD.with("metadataAttributes.name is required"));
         }
         let price = &r.price_config;
+        if let (Some(top), Some(inner)) = (&r.currency, &price.currency) {
+            if !top.eq_ignore_ascii_case(inner) {
+                return Err(INVALID_FIELD.with(format!(
+                    "currency {top:?} differs from priceConfig.currency {inner:?}"
+                )));
+            }
+        }
         if price.amounts.len() != price.receivers.len() {
             return Err(INVALID_FIELD
                 .with("priceConfig.amounts and priceConfig.receivers must have the same length"));
@@ -268,9 +275,12 @@ pub struct PlansQuery {
     /// Page number (1-based).
     #[serde(default)]
     pub page: Option<u64>,
-    /// Page size.
+    /// Page size (payments-py's name).
     #[serde(default)]
     pub offset: Option<u64>,
+    /// Page size (the TS SDK's name; wins over `offset`).
+    #[serde(default)]
+    pub page_size: Option<u64>,
     /// `created` or `name`.
     #[serde(default)]
     pub sort_by: Option<String>,

@@ -44,6 +44,7 @@ fn plan_registration(
         nonce: Uint256::from(0),
         is_trial_plan: false,
         access_limit: AccessLimit::Credits,
+        currency: None,
     })
 }
 
@@ -68,9 +69,12 @@ impl Backend {
                 free_price_config(),
             )?,
         )?;
-        let fiat_price =
-            fiat_price_config(Uint256::from(DEMO_FIAT_PRICE), &builder.account.address)
-                .map_err(|e| INTERNAL.with(e.to_string()))?;
+        let fiat_price = fiat_price_config(
+            Uint256::from(DEMO_FIAT_PRICE),
+            &builder.account.address,
+            None,
+        )
+        .map_err(|e| INTERNAL.with(e.to_string()))?;
         let fiat = self.register_plan(
             &as_builder,
             plan_registration(

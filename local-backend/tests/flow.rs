@@ -49,7 +49,9 @@ fn full_flow_with_the_payments_client() {
     );
     let agent_view = block_on(subscriber.get_agent(&agent_id)).unwrap();
     assert_eq!(agent_view["metadata"]["main"]["name"], "Task agent");
-    let agent_plans = block_on(subscriber.get_agent_plans(&agent_id)).unwrap();
+    let agent_plans =
+        block_on(subscriber.get_agent_plans(&agent_id, &nvm_x402::protocol::json::Value::Null))
+            .unwrap();
     assert_eq!(agent_plans["plans"][0]["planId"], plan_id.as_str());
 
     let before = block_on(subscriber.get_plan_balance(&plan_id, None)).unwrap();
@@ -609,7 +611,7 @@ fn register_agent_and_plan_in_one_call_and_fiat_plans_by_client() {
     let local = Local::start();
     let (builder_address, builder_key) = local.new_account("acme");
     let client = local.client(&builder_key);
-    let price = fiat_price_config(Uint256::from(2_500_000), &builder_address).unwrap();
+    let price = fiat_price_config(Uint256::from(2_500_000), &builder_address, None).unwrap();
     let credits = fixed_credits_config(Uint256::from(100), Uint256::from(1));
     let api = nvm_x402::json!({"endpoints": [{"GET": "http://localhost:9999/items/:id"}]});
     let both = block_on(
@@ -627,7 +629,8 @@ fn register_agent_and_plan_in_one_call_and_fiat_plans_by_client() {
         both["planId"].as_str().unwrap(),
         both["agentId"].as_str().unwrap(),
     );
-    let plans = block_on(client.get_agent_plans(agent)).unwrap();
+    let plans =
+        block_on(client.get_agent_plans(agent, &nvm_x402::protocol::json::Value::Null)).unwrap();
     assert_eq!(plans["plans"][0]["planId"], plan);
     let fetched = block_on(client.get_plan(plan)).unwrap();
     assert_eq!(

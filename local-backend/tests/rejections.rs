@@ -610,7 +610,7 @@ fn plan_rules_and_trials() {
         1u64.into(),
     ));
     let cheap_fiat = Value::from(
-        nvm_x402::api::plans::fiat_price_config(999_999u64.into(), &builder_address).unwrap(),
+        nvm_x402::api::plans::fiat_price_config(999_999u64.into(), &builder_address, None).unwrap(),
     );
     local.expect_error(
         register(plan(cheap_fiat, credits.clone(), false)),

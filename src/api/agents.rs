@@ -60,17 +60,18 @@ pub struct AgentApiAttributes {
 /// one `{VERB: "url"}` pair with a known verb.
 pub fn normalize_agent_api(api: &Value) -> Result<Value> {
     const WHAT: &str = "agentApi";
+    // No endpoints is sent as no `endpoints` key, as both official SDKs do: the
+    // backend reads an absent list as "no allowlist", and an empty one may be
+    // read as an allowlist that matches nothing.
     let Some(o) = json::opt_object(Some(api), WHAT)? else {
-        return Ok(ObjectBuilder::new()
-            .put("endpoints", Vec::<Value>::new())
-            .build());
+        return Ok(Value::Object(Map::new()));
     };
     let endpoints = match o.get("endpoints") {
-        None | Some(Value::Null) => vec![],
-        Some(Value::Array(items)) => items.clone(),
+        None | Some(Value::Null) => None,
+        Some(Value::Array(items)) => Some(items.clone()),
         Some(_) => return Err(Error::validation("agentApi.endpoints must be a list")),
     };
-    for endpoint in &endpoints {
+    for endpoint in endpoints.iter().flatten() {
         let pair = endpoint
             .as_object()
             .filter(|m| m.len() == 1)
@@ -89,10 +90,16 @@ pub fn normalize_agent_api(api: &Value) -> Result<Value> {
             return Err(Error::validation(format!("endpoint {verb} needs a URL")));
         }
     }
-    Ok(ObjectBuilder::new()
-        .put("endpoints", endpoints)
-        .rest(o)
-        .build())
+    let mut out = o.clone();
+    match endpoints {
+        Some(list) => {
+            out.insert("endpoints".into(), Value::Array(list));
+        }
+        None => {
+            out.remove("endpoints");
+        }
+    }
+    Ok(Value::Object(out))
 }
 
 fn check_agent_metadata(metadata: &Value) -> Result<Value> {
@@ -249,9 +256,43 @@ pub fn get_agent(cfg: &ClientConfig, agent_id: &str) -> Result<Call<Value>> {
     })
 }
 
-/// `GET api/v1/protocol/agents/:agentId/plans` (public).
-pub fn get_agent_plans(cfg: &ClientConfig, agent_id: &str) -> Result<Call<Value>> {
-    let path = format!("{}/plans", agent_path(agent_id)?);
+/// `GET api/v1/protocol/agents/:agentId/plans?sortBy&sortOrder&page&pageSize`
+/// (public). `pagination`: `{page?, offset?, sortBy?, sortOrder?}` or `null`
+/// (page 1, 10 per page, descending). The query is the TS SDK's
+/// (`PaginationOptions.asQueryParams`: `offset` travels as `pageSize`);
+/// payments-py sends `page` and `offset` instead, and where the two official
+/// SDKs disagree we follow the TS one.
+pub fn get_agent_plans(
+    cfg: &ClientConfig,
+    agent_id: &str,
+    pagination: &Value,
+) -> Result<Call<Value>> {
+    const WHAT: &str = "pagination";
+    let empty = Map::new();
+    let o = json::opt_object(Some(pagination), WHAT)?.unwrap_or(&empty);
+    let sort_order = json::opt_str(o, "sortOrder", WHAT)?.unwrap_or("desc");
+    if sort_order != "asc" && sort_order != "desc" {
+        return Err(Error::validation("sortOrder must be \"asc\" or \"desc\""));
+    }
+    let count = |key: &str, default: u64| -> Result<String> {
+        Ok(json::opt_count(o, key, WHAT)?
+            .filter(|n| *n > 0)
+            .unwrap_or(default)
+            .to_string())
+    };
+    let path = format!(
+        "{}/plans{}",
+        agent_path(agent_id)?,
+        super::query(&[
+            (
+                "sortBy",
+                json::opt_str(o, "sortBy", WHAT)?.map(str::to_owned)
+            ),
+            ("sortOrder", Some(sort_order.to_owned())),
+            ("page", Some(count("page", 1)?)),
+            ("pageSize", Some(count("offset", 10)?)),
+        ])
+    );
     Ok(Call {
         request: super::build_request(cfg, "GET", &path, Auth::Public, None)?,
         parse: parse_any,
@@ -273,9 +314,19 @@ mod tests {
             crate::protocol::json::Value::from(serde_json::to_value(&typed).unwrap()),
             api
         );
+        // No endpoints: no `endpoints` key at all, as both official SDKs send it (#10).
+        assert_eq!(normalize_agent_api(&Value::Null).unwrap(), json!({}));
         assert_eq!(
-            normalize_agent_api(&Value::Null).unwrap(),
-            json!({"endpoints": []})
+            normalize_agent_api(
+                &json!({"agentDefinitionUrl": "https://a.example/def", "endpoints": null})
+            )
+            .unwrap(),
+            json!({"agentDefinitionUrl": "https://a.example/def"})
+        );
+        assert_eq!(
+            normalize_agent_api(&json!({"endpoints": []})).unwrap(),
+            json!({"endpoints": []}),
+            "an explicit empty list is the caller's to send"
         );
         for bad in [
             json!({"endpoints": [{"FETCH": "u"}]}),

@@ -18,7 +18,10 @@ use serde::{Deserialize, Serialize};
 /// The zero address (native token, unused contract slots).
 pub const ZERO_ADDRESS: &str = "0x0000000000000000000000000000000000000000";
 
-/// Who may redeem (burn) a plan's credits. Numbers as on chain.
+/// The EURC (euro stablecoin) token on Base mainnet, the default of `getEURCPriceConfig` (as in both official SDKs).
+pub const EURC_TOKEN_ADDRESS: &str = "0x60a3E35Cc302bFA44Cb288Bc5a4F316Fdb1adb42";
+
+/// Who may redeem (burn) a plan's credits. Numbers as on chain (3 is unused).
 pub mod redemption {
     /// Only an account with the global burner role (the Nevermined proxy).
     pub const ONLY_GLOBAL_ROLE: u8 = 0;
@@ -26,6 +29,16 @@ pub mod redemption {
     pub const ONLY_OWNER: u8 = 1;
     /// Accounts granted a role on the plan.
     pub const ONLY_PLAN_ROLE: u8 = 2;
+    /// Only the subscriber holding the credits (through the delegation): what
+    /// both official SDKs' credits and duration helpers send, and the default.
+    pub const ONLY_SUBSCRIBER: u8 = 4;
+    /// Every value the backend knows.
+    pub const ALL: [u8; 4] = [
+        ONLY_GLOBAL_ROLE,
+        ONLY_OWNER,
+        ONLY_PLAN_ROLE,
+        ONLY_SUBSCRIBER,
+    ];
 }
 
 /// `metadataAttributes` of a plan.
@@ -101,7 +114,7 @@ pub struct CreditsConfig {
     #[serde(default)]
     pub is_redemption_amount_fixed: bool,
     /// See [`redemption`].
-    #[serde(default = "only_owner")]
+    #[serde(default = "only_subscriber")]
     pub redemption_type: u8,
     /// Mirror balances on chain.
     #[serde(default)]
@@ -123,8 +136,8 @@ pub struct CreditsConfig {
     pub other: Map,
 }
 
-fn only_owner() -> u8 {
-    redemption::ONLY_OWNER
+fn only_subscriber() -> u8 {
+    redemption::ONLY_SUBSCRIBER
 }
 
 /// What limits access to a plan.
@@ -182,6 +195,9 @@ pub struct RegisterPlanRequest {
     pub is_trial_plan: bool,
     /// Credits or time.
     pub access_limit: AccessLimit,
+    /// The price's currency again (both official SDKs send it beside `priceConfig.currency`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub currency: Option<String>,
 }
 
 /// Checks an Ethereum address (`0x` + 40 hex digits). The error shows the
@@ -244,21 +260,51 @@ pub fn crypto_price_config(
     ))
 }
 
-/// A fiat price (6-decimal units: `1000000` = $1.00, the minimum).
-pub fn fiat_price_config(amount: Uint256, receiver: &str) -> Result<Value> {
+/// A fiat price in `currency` (an ISO 4217 code, default `USD`; 6-decimal
+/// units: `1000000` = 1.00, the minimum), as both official SDKs build it.
+pub fn fiat_price_config(amount: Uint256, receiver: &str, currency: Option<&str>) -> Result<Value> {
     check_address("Receiver address", receiver)?;
-    Ok(price(
-        vec![amount.into()],
-        vec![receiver.into()],
-        ZERO_ADDRESS,
-        false,
+    let currency = currency
+        .map(str::trim)
+        .filter(|c| !c.is_empty())
+        .unwrap_or("USD");
+    Ok(with_currency(
+        price(
+            vec![amount.into()],
+            vec![receiver.into()],
+            ZERO_ADDRESS,
+            false,
+        ),
+        currency,
     ))
+}
+
+/// A price in EURC (6 decimals: `29000000` = €29.00), at `token_address` (default: EURC on Base).
+pub fn eurc_price_config(
+    amount: Uint256,
+    receiver: &str,
+    token_address: Option<&str>,
+) -> Result<Value> {
+    let token = token_address
+        .filter(|t| !t.is_empty())
+        .unwrap_or(EURC_TOKEN_ADDRESS);
+    Ok(with_currency(
+        crypto_price_config(amount, receiver, Some(token))?,
+        "EURC",
+    ))
+}
+
+fn with_currency(mut price: Value, currency: &str) -> Value {
+    if let Some(o) = price.as_object_mut() {
+        o.insert("currency".into(), Value::from(currency));
+    }
+    price
 }
 
 fn credits(fixed: bool, duration: Uint256, amount: Uint256, min: Uint256, max: Uint256) -> Value {
     ObjectBuilder::new()
         .put("isRedemptionAmountFixed", fixed)
-        .put("redemptionType", redemption::ONLY_OWNER)
+        .put("redemptionType", redemption::ONLY_SUBSCRIBER)
         .put("onchainMirror", false)
         .put("durationSecs", duration)
         .put("amount", amount)
@@ -379,12 +425,14 @@ pub fn normalize_credits_config(
         uint("maxAmount", 1)?,
     );
     let redemption_type = match o.get("redemptionType") {
-        None | Some(Value::Null) => redemption::ONLY_OWNER,
+        None | Some(Value::Null) => redemption::ONLY_SUBSCRIBER,
         Some(v) => v
             .as_u64()
-            .filter(|n| *n <= 2)
-            .map(|n| n as u8)
-            .ok_or_else(|| Error::validation("creditsConfig.redemptionType must be 0, 1 or 2"))?,
+            .and_then(|n| u8::try_from(n).ok())
+            .filter(|n| redemption::ALL.contains(n))
+            .ok_or_else(|| {
+                Error::validation("creditsConfig.redemptionType must be 0, 1, 2 or 4")
+            })?,
     };
     let out = ObjectBuilder::new()
         .put(
@@ -436,6 +484,11 @@ pub fn register_plan(
     let price = normalize_price_config(price)?;
     let credits = normalize_credits_config(credits, access_limit)?;
     let limit = access_limit.unwrap_or_else(|| AccessLimit::implied_by(&credits));
+    // Both official SDKs repeat the price's currency at the top level.
+    let currency = price
+        .get("currency")
+        .and_then(Value::as_str)
+        .map(str::to_owned);
     let body = ObjectBuilder::new()
         .put("metadataAttributes", Value::Object(metadata))
         .put("priceConfig", price)
@@ -443,6 +496,7 @@ pub fn register_plan(
         .put("nonce", nonce)
         .put("isTrialPlan", is_trial)
         .put("accessLimit", limit.as_str())
+        .put_opt("currency", currency)
         .build();
     Ok(Call {
         request: super::build_request(
@@ -612,10 +666,28 @@ mod tests {
             free,
             "the typed wire struct agrees"
         );
-        let fiat = fiat_price_config(Uint256::from(1_000_000), RECEIVER).unwrap();
+        let fiat = fiat_price_config(Uint256::from(1_000_000), RECEIVER, None).unwrap();
         assert_eq!(
-            (fiat["isCrypto"].as_bool(), fiat["amounts"][0].as_str()),
-            (Some(false), Some("1000000"))
+            (
+                fiat["isCrypto"].as_bool(),
+                fiat["amounts"][0].as_str(),
+                fiat["currency"].as_str()
+            ),
+            (Some(false), Some("1000000"), Some("USD"))
+        );
+        let eur = fiat_price_config(Uint256::from(3_000_000), RECEIVER, Some("EUR")).unwrap();
+        assert_eq!(
+            eur["currency"], "EUR",
+            "the currency is no longer ignored (#10)"
+        );
+        let eurc = eurc_price_config(Uint256::from(29_000_000), RECEIVER, None).unwrap();
+        assert_eq!(
+            (
+                eurc["tokenAddress"].as_str(),
+                eurc["currency"].as_str(),
+                eurc["isCrypto"].as_bool()
+            ),
+            (Some(EURC_TOKEN_ADDRESS), Some("EURC"), Some(true))
         );
         let usdc = "0x036CbD53842c5426634e7929541eC2318f3dCF7e";
         let erc20 = crypto_price_config(Uint256::from(5), RECEIVER, Some(usdc)).unwrap();
@@ -644,7 +716,8 @@ mod tests {
         let fixed = fixed_credits_config(Uint256::from(100), Uint256::from(2));
         assert_eq!(
             fixed,
-            json!({"isRedemptionAmountFixed":true,"redemptionType":1,"onchainMirror":false,"durationSecs":"0","amount":"100","minAmount":"2","maxAmount":"2"})
+            // redemptionType 4 (ONLY_SUBSCRIBER): what payments-py's and the TS SDK's helpers send (#10).
+            json!({"isRedemptionAmountFixed":true,"redemptionType":4,"onchainMirror":false,"durationSecs":"0","amount":"100","minAmount":"2","maxAmount":"2"})
         );
         let typed: CreditsConfig = serde_json::from_value(fixed.clone().into()).unwrap();
         assert_eq!(
@@ -664,6 +737,69 @@ mod tests {
         );
         assert_eq!(AccessLimit::implied_by(&dynamic), AccessLimit::Credits);
         assert_eq!(non_expirable_duration_config()["durationSecs"], "0");
+    }
+
+    #[test]
+    fn configs_copied_from_either_official_sdk_are_accepted() {
+        // Both SDKs' helpers send redemptionType 4 (ONLY_SUBSCRIBER); it used to be refused (#10).
+        for (given, sent) in [
+            (json!(4), 4),
+            (json!(0), 0),
+            (json!(1), 1),
+            (json!(2), 2),
+            (json!(null), 4),
+        ] {
+            let credits = json!({"amount": "10", "redemptionType": given});
+            let out = normalize_credits_config(&credits, Some(AccessLimit::Credits)).unwrap();
+            assert_eq!(out["redemptionType"], sent, "{given}");
+        }
+        for bad in [json!(3), json!(5), json!(-1), json!("4")] {
+            let credits = json!({"amount": "10", "redemptionType": bad});
+            let err = normalize_credits_config(&credits, Some(AccessLimit::Credits)).unwrap_err();
+            assert!(err.to_string().contains("0, 1, 2 or 4"), "{bad}: {err}");
+        }
+    }
+
+    #[test]
+    fn a_fiat_plan_carries_its_currency_at_both_levels() {
+        let cfg = crate::protocol::ClientConfig::from_options(&crate::protocol::PaymentsOptions {
+            nvm_api_key: Some("local:eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIweGFiYyJ9.c2ln".into()),
+            ..Default::default()
+        })
+        .unwrap();
+        let price = fiat_price_config(Uint256::from(3_000_000), RECEIVER, Some("EUR")).unwrap();
+        let credits = fixed_credits_config(Uint256::from(20), Uint256::from(1));
+        let call = register_plan(
+            &cfg,
+            &json!({"name": "EUR"}),
+            &price,
+            &credits,
+            None,
+            false,
+            Uint256::from(7),
+        )
+        .unwrap();
+        let body = crate::protocol::json::parse(call.request.body.as_deref().unwrap()).unwrap();
+        assert_eq!(
+            (
+                body["priceConfig"]["currency"].as_str(),
+                body["currency"].as_str()
+            ),
+            (Some("EUR"), Some("EUR"))
+        );
+        let crypto = crypto_price_config(Uint256::from(5), RECEIVER, None).unwrap();
+        let call = register_plan(
+            &cfg,
+            &json!({"name": "C"}),
+            &crypto,
+            &credits,
+            None,
+            false,
+            Uint256::from(7),
+        )
+        .unwrap();
+        let body = crate::protocol::json::parse(call.request.body.as_deref().unwrap()).unwrap();
+        assert!(body.get("currency").is_none(), "no currency, no key");
     }
 
     #[test]

@@ -90,6 +90,11 @@ impl Uint256 {
         self.0.parse().ok()
     }
 
+    /// A `u128` (a named constructor: a second `From` would make integer literals ambiguous).
+    pub fn from_u128(n: u128) -> Self {
+        Uint256(n.to_string())
+    }
+
     /// Whether this is zero.
     pub fn is_zero(&self) -> bool {
         self.0 == "0"

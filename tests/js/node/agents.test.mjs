@@ -26,12 +26,12 @@ test('registerAgent: a bare {agentId} answer (number or string) is accepted', as
   }
 })
 
-test('registerAgent: no agentApi sends {endpoints: []}; plan ids as bigints or numbers become strings', async (t) => {
+test('registerAgent: no agentApi sends no endpoints key (as both official SDKs); plan ids as bigints or numbers become strings', async (t) => {
   const backend = await backendFor(t)
   backend.respond('POST', AGENTS, { json: { data: { agentId: 'x' } } })
   const big = 2n ** 100n
   await clientFor(backend).agents.registerAgent({ name: 'A' }, undefined, [big, 7])
-  assertRequests(backend, [{ method: 'POST', url: AGENTS, body: { metadataAttributes: { name: 'A' }, agentApiAttributes: { endpoints: [] }, plans: [big.toString(), '7'] } }])
+  assertRequests(backend, [{ method: 'POST', url: AGENTS, body: { metadataAttributes: { name: 'A' }, agentApiAttributes: {}, plans: [big.toString(), '7'] } }])
 })
 
 test('registerAgent: validation errors are raised before sending', async (t) => {
@@ -87,7 +87,7 @@ test('registerAgentAndPlan: accessLimit implied (time) or given; bare ids; no tx
   assert.deepEqual(await agents.registerAgentAndPlan({ name: 'A' }, undefined, { name: 'P' }, getFreePriceConfig(), getExpirableDurationConfig(ONE_DAY_DURATION)), { agentId: '3', planId: '4' })
   await agents.registerAgentAndPlan({ name: 'A' }, undefined, { name: 'P' }, getFreePriceConfig(), getFixedCreditsConfig(5n), 'time')
   assert.deepEqual(backend.requests.map((r) => r.json.plan.accessLimit), ['time', 'time'])
-  assert.deepEqual(backend.requests[0].json.agent, { metadataAttributes: { name: 'A' }, agentApiAttributes: { endpoints: [] } })
+  assert.deepEqual(backend.requests[0].json.agent, { metadataAttributes: { name: 'A' }, agentApiAttributes: {} })
 })
 
 test('registerAgentAndPlan: validation errors and an answer without planId', async (t) => {
@@ -113,13 +113,17 @@ test('getAgent and getAgentPlans: public GETs, answers returned as sent', async 
   const payments = clientFor(backend)
   assert.deepEqual(await payments.agents.getAgent('ag/1'), agent)
   assert.deepEqual(await payments.agents.getAgentPlans('ag/1'), plans)
+  // Pagination as the TS SDK sends it (offset is the page size, as pageSize).
+  await payments.agents.getAgentPlans('ag/1', { page: 3, offset: 25, sortBy: 'created', sortOrder: 'asc' })
   assertRequests(backend, [
     { method: 'GET', url: `${AGENTS}/ag%2F1`, key: null },
-    { method: 'GET', url: `${AGENTS}/ag%2F1/plans`, key: null },
+    { method: 'GET', url: `${AGENTS}/ag%2F1/plans?sortOrder=desc&page=1&pageSize=10`, key: null },
+    { method: 'GET', url: `${AGENTS}/ag%2F1/plans?sortBy=created&sortOrder=asc&page=3&pageSize=25`, key: null },
   ])
+  await paymentsError(payments.agents.getAgentPlans('ag/1', { sortOrder: 'up' }), { code: 'validation', message: /sortOrder/ })
   for (const agentId of [undefined, '', '  ']) {
     await paymentsError(payments.agents.getAgent(agentId), { code: 'validation', message: /agentId/ })
     await paymentsError(payments.agents.getAgentPlans(agentId), { code: 'validation', message: /agentId/ })
   }
-  assert.equal(backend.requests.length, 2)
+  assert.equal(backend.requests.length, 3)
 })

@@ -134,7 +134,9 @@ test('price helpers: free, crypto, native, ERC20 and fiat shapes; amounts as dec
     assert.deepEqual(getERC20PriceConfig(amount, USDC, RECEIVER), price(USDC, ['5'], [RECEIVER], true))
   }
   const dollars = 10n ** 6n
-  assert.deepEqual(getFiatPriceConfig(dollars, RECEIVER), price(ZeroAddress, [dollars.toString()], [RECEIVER], false))
+  assert.deepEqual(getFiatPriceConfig(dollars, RECEIVER), { ...price(ZeroAddress, [dollars.toString()], [RECEIVER], false), currency: 'USD' })
+  assert.deepEqual(getFiatPriceConfig(dollars, RECEIVER, 'EUR'), { ...price(ZeroAddress, [dollars.toString()], [RECEIVER], false), currency: 'EUR' }, 'the currency is sent, not ignored')
+  assert.deepEqual(nvm.getEURCPriceConfig(29_000_000n, RECEIVER), { ...price('0x60a3E35Cc302bFA44Cb288Bc5a4F316Fdb1adb42', ['29000000'], [RECEIVER], true), currency: 'EURC' })
   const huge = 2n ** 255n
   assert.deepEqual(getCryptoPriceConfig(huge, RECEIVER).amounts, [huge.toString()])
 })
@@ -155,7 +157,8 @@ test('price helpers: bad addresses and amounts are validation errors', async () 
   }
 })
 
-const credits = (fixed, durationSecs, amount, minAmount, maxAmount) => ({ isRedemptionAmountFixed: fixed, redemptionType: 1, onchainMirror: false, durationSecs, amount, minAmount, maxAmount })
+// redemptionType 4 (ONLY_SUBSCRIBER), as payments-py's and the TS SDK's helpers send.
+const credits = (fixed, durationSecs, amount, minAmount, maxAmount) => ({ isRedemptionAmountFixed: fixed, redemptionType: 4, onchainMirror: false, durationSecs, amount, minAmount, maxAmount })
 
 test('credits helpers: fixed, dynamic, expirable and non-expirable shapes', () => {
   assert.deepEqual(getFixedCreditsConfig(100n, 2n), credits(true, '0', '100', '2', '2'))
@@ -175,7 +178,7 @@ test('credits helpers: fixed, dynamic, expirable and non-expirable shapes', () =
 test('plans.* carries the same helpers as the top-level exports', async (t) => {
   const backend = await backendFor(t)
   const plans = clientFor(backend).plans
-  for (const name of ['getFreePriceConfig', 'getCryptoPriceConfig', 'getNativeTokenPriceConfig', 'getERC20PriceConfig', 'getFiatPriceConfig', 'getFixedCreditsConfig', 'getDynamicCreditsConfig', 'getExpirableDurationConfig', 'getNonExpirableDurationConfig']) {
+  for (const name of ['getFreePriceConfig', 'getCryptoPriceConfig', 'getNativeTokenPriceConfig', 'getERC20PriceConfig', 'getFiatPriceConfig', 'getEURCPriceConfig', 'getFixedCreditsConfig', 'getDynamicCreditsConfig', 'getExpirableDurationConfig', 'getNonExpirableDurationConfig']) {
     assert.equal(plans[name], nvm[name], name)
   }
 })
@@ -196,6 +199,7 @@ const registration = (sent, metadataAttributes, priceConfig, creditsConfig, isTr
   nonce: sent.json.nonce,
   isTrialPlan,
   accessLimit,
+  ...(priceConfig.currency ? { currency: priceConfig.currency } : {}), // repeated at the top level, as both SDKs do
 })
 
 test('register*Plan: helper output registers unchanged, with accessLimit, isTrialPlan and a random numeric nonce', async (t) => {
@@ -225,6 +229,9 @@ test('register*Plan: helper output registers unchanged, with accessLimit, isTria
     nonces.add(backend.last().json.nonce)
   }
   assert.equal(nonces.size, 8, 'every registration has its own nonce')
+  // 128 random bits, as both official SDKs: 8 draws below 2^64 would have odds of 2^-512.
+  assert.ok([...nonces].some((n) => BigInt(n) >= 2n ** 64n), 'nonces are wider than 64 bits')
+  assert.ok([...nonces].every((n) => BigInt(n) < 2n ** 128n))
 })
 
 test('registerPlan: accessLimit given or implied by the credits config (a duration means time)', async (t) => {
@@ -259,7 +266,7 @@ test('registerPlan: hand-written configs are normalised (amounts to strings, zer
         sent,
         { name: 'Fiat', extraMeta: 1 },
         { tokenAddress: ZeroAddress, amounts: ['2000000'], receivers: [RECEIVER], ...zeroSlots, isCrypto: false, currency: 'USD', vendor: 'x' },
-        { isRedemptionAmountFixed: false, redemptionType: 1, onchainMirror: false, durationSecs: '0', amount: '10', minAmount: '1', maxAmount: '2', proofRequired: false },
+        { isRedemptionAmountFixed: false, redemptionType: 4, onchainMirror: false, durationSecs: '0', amount: '10', minAmount: '1', maxAmount: '2', proofRequired: false },
         false,
         'credits',
       ),
@@ -297,6 +304,6 @@ test('registerPlan: validation errors are raised before sending', async (t) => {
 test('registerTimePlan: a time plan needs no credits amount', async (t) => {
   const backend = await registerBackend(t)
   await clientFor(backend).plans.registerTimePlan({ name: 'T' }, getFreePriceConfig(), { durationSecs: ONE_DAY_DURATION })
-  assert.deepEqual(backend.last().json.creditsConfig, { isRedemptionAmountFixed: false, redemptionType: 1, onchainMirror: false, durationSecs: ONE_DAY_DURATION.toString(), amount: '0', minAmount: '1', maxAmount: '1' })
+  assert.deepEqual(backend.last().json.creditsConfig, { isRedemptionAmountFixed: false, redemptionType: 4, onchainMirror: false, durationSecs: ONE_DAY_DURATION.toString(), amount: '0', minAmount: '1', maxAmount: '1' })
   assert.equal(backend.last().json.accessLimit, 'time')
 })

@@ -1,0 +1,82 @@
+// Drives this package through tests/parity/calls.json against a recording
+// backend, exactly as driver.py drives payments-py:
+//   NVM_BACKEND_URL=http://127.0.0.1:PORT NVM_API_KEY=local:... node driver.mjs calls.json
+// Before each call it posts {"id"} to /__parity/mark; each outcome is one JSON line.
+import { readFileSync } from 'node:fs'
+import { Payments, buildPaymentRequired } from 'nvm-x402'
+
+const base = process.env.NVM_BACKEND_URL.replace(/\/$/, '')
+const spec = JSON.parse(readFileSync(process.argv[2], 'utf8'))
+const { receiver, token: tokenAddress } = spec
+const payments = Payments.getInstance({ nvmApiKey: process.env.NVM_API_KEY, backendUrl: base })
+const p = payments.plans
+
+const mark = (id) => fetch(`${base}/__parity/mark`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ id }) }).then((r) => r.text())
+
+function price([kind, ...args]) {
+  switch (kind) {
+    case 'free': return p.getFreePriceConfig()
+    case 'native': return p.getNativeTokenPriceConfig(BigInt(args[0]), receiver)
+    case 'crypto': return p.getCryptoPriceConfig(BigInt(args[0]), receiver)
+    case 'erc20': return p.getERC20PriceConfig(BigInt(args[0]), tokenAddress, receiver)
+    case 'eurc': return p.getEURCPriceConfig(BigInt(args[0]), receiver)
+    case 'fiat': return p.getFiatPriceConfig(BigInt(args[0]), receiver, ...args.slice(1))
+  }
+  throw new Error(kind)
+}
+
+function credits([kind, ...args]) {
+  switch (kind) {
+    case 'fixed': return p.getFixedCreditsConfig(BigInt(args[0]), BigInt(args[1]))
+    case 'dynamic': return p.getDynamicCreditsConfig(BigInt(args[0]), BigInt(args[1]), BigInt(args[2]))
+    case 'expirable': return p.getExpirableDurationConfig(BigInt(args[0]))
+    case 'nonExpirable': return p.getNonExpirableDurationConfig()
+  }
+  throw new Error(kind)
+}
+
+const agentApi = (c) => ({
+  ...(c.endpoints ? { endpoints: c.endpoints.map(([verb, url]) => ({ [verb]: url })) } : {}),
+  ...(c.definitionUrl ? { agentDefinitionUrl: c.definitionUrl } : {}),
+})
+const paymentRequired = (c) => buildPaymentRequired(c.planId, { endpoint: c.endpoint, agentId: c.agentId, httpVerb: c.httpVerb, network: 'eip155:84532' })
+
+async function run(c) {
+  switch (c.call) {
+    case 'registerCreditsPlan':
+    case 'registerTimePlan':
+    case 'registerCreditsTrialPlan':
+    case 'registerTimeTrialPlan':
+      return p[c.call](c.metadata, price(c.price), credits(c.credits))
+    case 'registerAgent': return payments.agents.registerAgent(c.metadata, agentApi(c), c.plans)
+    case 'registerAgentAndPlan': return payments.agents.registerAgentAndPlan(c.metadata, agentApi(c), c.plan, price(c.price), credits(c.credits))
+    case 'getPlan': return p.getPlan(c.planId)
+    case 'getAgent': return payments.agents.getAgent(c.agentId)
+    case 'getAgentPlans': return payments.agents.getAgentPlans(c.agentId, ...(c.page ? [{ page: c.page, offset: c.offset }] : []))
+    case 'getPlanBalance': return p.getPlanBalance(c.planId, c.holder)
+    case 'orderPlan': return p.orderPlan(c.planId)
+    case 'orderFiatPlan': return p.orderFiatPlan(c.planId)
+    case 'createDelegation': return payments.delegation.createDelegation(c.payload)
+    case 'listDelegations': return payments.delegation.listDelegations()
+    case 'listPaymentMethods': return payments.delegation.listPaymentMethods(...(c.provider ? [{ provider: c.provider }] : []))
+    case 'getX402AccessToken': {
+      const options = { delegationConfig: { delegationId: c.delegationId } }
+      for (const key of ['scheme', 'network', 'tokenVersion', 'httpVerb']) if (key in c) options[key] = c[key]
+      if (c.resource) options.resource = { url: c.resource }
+      return payments.x402.getX402AccessToken(c.planId, c.agentId, options)
+    }
+    case 'verifyPermissions': return payments.facilitator.verifyPermissions({ paymentRequired: paymentRequired(c), x402AccessToken: c.token, maxAmount: c.maxAmount })
+    case 'settlePermissions': return payments.facilitator.settlePermissions({ paymentRequired: paymentRequired(c), x402AccessToken: c.token, maxAmount: c.maxAmount, agentRequestId: c.agentRequestId })
+  }
+  throw new Error(`unknown call ${c.call}`)
+}
+
+for (const c of spec.calls) {
+  await mark(c.id)
+  try {
+    await run(c)
+    console.log(JSON.stringify({ id: c.id, ok: true }))
+  } catch (error) {
+    console.log(JSON.stringify({ id: c.id, ok: false, error: `${error.code ?? error.name}: ${String(error.message).slice(0, 300)}` }))
+  }
+}
