@@ -17,6 +17,7 @@ const ROUTES = [
   ['GET', /^\/api\/v1\/protocol\/plans\/[^/]+\/balance\/[^/]+$/, 200, { planId: '101', planName: 'Plan', planType: 'credits', holderAddress: '0x00000000000000000000000000000000000000b0', balance: '10', creditsContract: '0x0000000000000000000000000000000000000c0c', isSubscriber: true, pricePerCredit: 0 }],
   ['POST', /^\/api\/v1\/protocol\/plans\/[^/]+\/order$/, 201, { success: true, txHash: '0x04' }],
   ['GET', /^\/api\/v1\/protocol\/plans\/[^/]+$/, 200, PLAN],
+  ['GET', /^\/api\/v1\/protocol\/plans$/, 200, { total: 1, page: 1, offset: 10, plans: [PLAN] }],
   ['GET', /^\/api\/v1\/protocol\/agents\/[^/]+\/plans$/, 200, { total: 1, page: 1, offset: 10, plans: [PLAN] }],
   ['GET', /^\/api\/v1\/protocol\/agents\/[^/]+$/, 200, { id: '201', agentId: '201', owner: RECEIVER, metadata: { main: { name: 'Agent' } }, registry: { owner: RECEIVER, plans: ['101'] } }],
   ['POST', /^\/api\/v1\/fiat\/stripe\/payment$/, 201, { sessionId: 'cs_1', url: 'https://checkout.example/cs_1', clientSecret: 'cs_1_secret' }],

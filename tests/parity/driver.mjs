@@ -51,6 +51,7 @@ async function run(c) {
     case 'registerAgent': return payments.agents.registerAgent(c.metadata, agentApi(c), c.plans)
     case 'registerAgentAndPlan': return payments.agents.registerAgentAndPlan(c.metadata, agentApi(c), c.plan, price(c.price), credits(c.credits))
     case 'getPlan': return p.getPlan(c.planId)
+    case 'getPlans': return p.getPlans(...(c.page ? [{ page: c.page, offset: c.offset, sortBy: c.sortBy, sortOrder: c.sortOrder }] : []))
     case 'getAgent': return payments.agents.getAgent(c.agentId)
     case 'getAgentPlans': return payments.agents.getAgentPlans(c.agentId, ...(c.page ? [{ page: c.page, offset: c.offset }] : []))
     case 'getPlanBalance': return p.getPlanBalance(c.planId, c.holder)

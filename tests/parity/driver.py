@@ -95,6 +95,9 @@ def run(c):
         return p.agents.register_agent_and_plan(AgentMetadata(**c["metadata"]), agent_api(c), PlanMetadata(**c["plan"]), price(c["price"]), credits(c["credits"]))
     if kind == "getPlan":
         return p.plans.get_plan(c["planId"])
+    if kind == "getPlans":
+        pagination = PaginationOptions(page=c["page"], offset=c["offset"], sort_by=c["sortBy"], sort_order=c["sortOrder"]) if "page" in c else None
+        return p.plans.get_user_plans(pagination=pagination)
     if kind == "getAgent":
         return p.agents.get_agent(c["agentId"])
     if kind == "getAgentPlans":
