@@ -61,12 +61,12 @@ async function run(c) {
     case 'listDelegations': return payments.delegation.listDelegations()
     case 'listPaymentMethods': return payments.delegation.listPaymentMethods(...(c.provider ? [{ provider: c.provider }] : []))
     case 'getX402AccessToken': {
-      const options = { delegationConfig: { delegationId: c.delegationId } }
+      const options = { delegationConfig: c.inline ?? { delegationId: c.delegationId } }
       for (const key of ['scheme', 'network', 'tokenVersion', 'httpVerb']) if (key in c) options[key] = c[key]
       if (c.resource) options.resource = { url: c.resource }
       return payments.x402.getX402AccessToken(c.planId, c.agentId, options)
     }
-    case 'verifyPermissions': return payments.facilitator.verifyPermissions({ paymentRequired: paymentRequired(c), x402AccessToken: c.token, maxAmount: c.maxAmount })
+    case 'verifyPermissions': return payments.facilitator.verifyPermissions({ paymentRequired: paymentRequired(c), x402AccessToken: c.token, ...(c.maxAmount ? { maxAmount: c.maxAmount } : {}) })
     case 'settlePermissions': return payments.facilitator.settlePermissions({ paymentRequired: paymentRequired(c), x402AccessToken: c.token, maxAmount: c.maxAmount, agentRequestId: c.agentRequestId })
   }
   throw new Error(`unknown call ${c.call}`)

@@ -117,13 +117,18 @@ def run(c):
     if kind == "listPaymentMethods":
         return p.delegation.list_payment_methods(provider=c["provider"]) if "provider" in c else p.delegation.list_payment_methods()
     if kind == "getX402AccessToken":
-        options = {"delegation_config": DelegationConfig(delegation_id=c["delegationId"])}
+        if "inline" in c:
+            fields = {"providerPaymentMethodId": "provider_payment_method_id", "spendingLimitCents": "spending_limit_cents", "durationSecs": "duration_secs"}
+            config = DelegationConfig(**{fields.get(k, k): v for k, v in c["inline"].items()})
+        else:
+            config = DelegationConfig(delegation_id=c["delegationId"])
+        options = {"delegation_config": config}
         for ours, theirs in (("scheme", "scheme"), ("network", "network"), ("tokenVersion", "token_version"), ("resource", "resource"), ("httpVerb", "http_verb")):
             if ours in c:
                 options[theirs] = c[ours]
         return p.x402.get_x402_access_token(c["planId"], c.get("agentId"), token_options=X402TokenOptions(**options))
     if kind == "verifyPermissions":
-        return p.facilitator.verify_permissions(payment_required(c), c["token"], max_amount=c["maxAmount"])
+        return p.facilitator.verify_permissions(payment_required(c), c["token"], max_amount=c.get("maxAmount"))
     if kind == "settlePermissions":
         return p.facilitator.settle_permissions(payment_required(c), c["token"], max_amount=c["maxAmount"], agent_request_id=c["agentRequestId"])
     raise ValueError(f"unknown call {kind}")
