@@ -2,21 +2,13 @@
 // It only forwards: every call crosses into Rust as (method name, JSON array of
 // arguments) and comes back as JSON; errors come back as JSON and are rethrown
 // as PaymentsError. bigints are sent as decimal strings. No logic lives here.
-// The entry files (entry-*.js) initialise the module for their runtime first.
+// The WebAssembly is loaded on first use (loader.js; each entry file says
+// where it comes from), so importing the package, a constant or a type costs nothing.
 import { NvmCore, callSync } from './nvm_x402.js'
+import { PaymentsError } from './errors.js'
+import { ensureSync, ready } from './loader.js'
 
-/** An error from nvm-x402 or the Nevermined backend, with a stable `code`. */
-export class PaymentsError extends Error {
-  constructor(info) {
-    super(info.message)
-    this.name = 'PaymentsError'
-    this.code = info.code
-    if (info.httpStatus !== undefined) this.httpStatus = info.httpStatus
-    if (info.hint !== undefined) this.hint = info.hint
-    if (info.details !== undefined) this.details = info.details
-    this.retryable = info.retryable === true
-  }
-}
+export { PaymentsError, ready }
 
 /** JSON text for the core (bigints as decimal strings); what JSON can't hold (a cycle, a throwing toJSON) is a validation error. */
 function toJson(args) {
@@ -42,6 +34,7 @@ function rethrow(error) {
 
 function sync(name) {
   return (...args) => {
+    ensureSync()
     let out
     try {
       out = callSync(name, toJson(args))
@@ -352,6 +345,7 @@ export class Payments {
     // An injected fetch may ignore the AbortSignal the core passes: race it against the time limit too.
     let timeoutMs
     const backendFetch = fetch && ((url, init) => withTimeout(fetch(url, init), timeoutMs))
+    ensureSync()
     let core
     try {
       core = new NvmCore(toJson(rest), backendFetch)

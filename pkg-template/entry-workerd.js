@@ -1,7 +1,8 @@
-// Cloudflare Workers (workerd): wrangler bundles the .wasm as a compiled WebAssembly.Module.
+// Cloudflare Workers (workerd): wrangler bundles the .wasm as a compiled WebAssembly.Module
+// (Workers can't compile WebAssembly from bytes at run time).
 import wasm from './nvm_x402_bg.wasm'
-import { initSync } from './nvm_x402.js'
+import { useWasm } from './loader.js'
 
-initSync({ module: wasm })
+useWasm({ module: wasm })
 
 export * from './core.js'

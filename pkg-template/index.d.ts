@@ -44,6 +44,15 @@ export interface PaymentsErrorInfo {
   retryable?: boolean
 }
 
+/**
+ * Loads the WebAssembly core ahead of the first call, asynchronously. Optional:
+ * the first call that needs the core loads it (synchronously, a few ms) — except
+ * with the `nvm-x402/asset` entry, which fetches the `.wasm` and needs this first.
+ * Rejects with a PaymentsError (`wasm_load_failed`) when the core can't be
+ * loaded (for example under a Content-Security-Policy without `'wasm-unsafe-eval'`).
+ */
+export function ready(): Promise<void>
+
 /** An error from nvm-x402 or the Nevermined backend. `message` is said once and never contains a whole token or key. */
 export class PaymentsError extends Error {
   constructor(info: PaymentsErrorInfo)

@@ -41,7 +41,19 @@ mv "$STAGE/nvm_x402_bg.opt.wasm" "$STAGE/nvm_x402_bg.wasm"
 # The generated .d.ts files are replaced by the hand-owned types in pkg-template/.
 rm -f "$STAGE/nvm_x402.d.ts" "$STAGE/nvm_x402_bg.wasm.d.ts"
 cp -R pkg-template/. "$STAGE/"
-cp LICENSE "$STAGE/" 2>/dev/null || true
+cp LICENSE "$STAGE/"
+
+say "embedding the core for the universal entry, and the CommonJS entry"
+# index.js (every bundler and runtime) takes the core from wasm-inline.js: deflated, base64,
+# inflated on first use by inflate.js (fflate's inflateSync, bundled; MIT).
+node scripts/pkg/embed-wasm.mjs "$STAGE"
+node_modules/.bin/esbuild scripts/pkg/inflate.js --bundle --minify --format=esm --log-level=warning \
+  --banner:js="/*! inflateSync from fflate 0.8.3, (c) Arjun Barrett, MIT License: https://github.com/101arrowz/fflate */" \
+  --outfile="$STAGE/inflate.js"
+# require('nvm-x402'): the universal entry as one CommonJS file (Node 20 before 20.19 can't require ESM).
+node_modules/.bin/esbuild "$STAGE/index.js" --bundle --minify --format=cjs --platform=neutral --log-level=warning \
+  --outfile="$STAGE/index.cjs"
+cp "$STAGE/index.d.ts" "$STAGE/index.d.cts"
 
 rm -rf "$OUT"
 mv "$STAGE" "$OUT"

@@ -36,7 +36,7 @@ for entry in "NVM_LOCAL_PORT:$BACKEND_PORT:nvm-local" "NVM_AGENT_PORT:$AGENT_POR
 done
 
 if [ "${NVM_DEMO_SKIP_BUILD:-}" = 1 ]; then
-  [ -x target/release/nvm-local ] && [ -f pkg/entry-browser.js ] || die "nothing built yet: run without NVM_DEMO_SKIP_BUILD"
+  [ -x target/release/nvm-local ] && [ -f pkg/index.js ] || die "nothing built yet: run without NVM_DEMO_SKIP_BUILD"
 else
   "$ROOT/scripts/build.sh" --all
 fi

@@ -1,4 +1,4 @@
-// The demo page: loads the nvm-x402 package (/pkg/entry-browser.js), learns
+// The demo page: loads the nvm-x402 package (/pkg/index.js), learns
 // where the backend and the agent are (/config.json, written by the demo's
 // server), and wires the Subscriber and Builder tabs.
 import { $, errorView } from './ui.js'
@@ -72,7 +72,7 @@ async function main() {
 
   let nvm
   try {
-    nvm = await import('/pkg/entry-browser.js')
+    nvm = await import('/pkg/index.js')
   } catch (error) {
     $('#main').prepend(errorView(Object.assign(new Error(`The nvm-x402 package did not load (${error.message}). Build it with scripts/build.sh.`), { code: 'not_built' }), 'Package missing'))
     return

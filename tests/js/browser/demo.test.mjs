@@ -498,7 +498,7 @@ describe('scripts/demo.sh, the README\'s "run the demo"', () => {
     const backendUrl = `http://127.0.0.1:${ports.NVM_LOCAL_PORT}/`
     const agentUrl = `http://127.0.0.1:${ports.NVM_AGENT_PORT}/tasks`
     assert.deepEqual(await (await fetch(`${page}config.json`)).json(), { backendUrl, agentUrl })
-    assert.equal((await fetch(`${page}pkg/entry-browser.js`)).status, 200)
+    assert.equal((await fetch(`${page}pkg/index.js`)).status, 200)
 
     // The agent is the Worker configured from nvm-local's world: a subscriber pays it.
     const world = await (await fetch(`${backendUrl}local/v1/demo`)).json()

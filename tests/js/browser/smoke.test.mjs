@@ -13,7 +13,7 @@ test('nvm-x402 runs in headless Chromium', async (t) => {
   backend.respond('OPTIONS', '*', { status: 204, headers: cors })
   backend.respond('GET', '/api/v1/protocol/plans/7/balance/0xabc', { json: { planId: '7', balance: 5, isSubscriber: true }, headers: cors })
   const page = `<!doctype html><script type="module">
-    import { decodeAccessToken, encodeAccessToken, Payments, PaymentsError } from '/pkg/entry-browser.js'
+    import { decodeAccessToken, encodeAccessToken, Payments, PaymentsError } from '/pkg/index.js'
     try {
       const payments = Payments.getInstance({ nvmApiKey: ${JSON.stringify(KEY)}, backendUrl: ${JSON.stringify(backend.url)} })
       const balance = await payments.plans.getPlanBalance('7')
@@ -51,7 +51,7 @@ test('in a browser, a paid request the agent redirects is not followed: the toke
   )
   elsewhere.respond('*', '*', { json: { stolen: true }, headers: cors })
   const page = `<!doctype html><script type="module">
-    import { Payments } from '/pkg/entry-browser.js'
+    import { Payments } from '/pkg/index.js'
     const payments = Payments.getInstance({ nvmApiKey: ${JSON.stringify(KEY)}, backendUrl: ${JSON.stringify(backend.url)} })
     try {
       const { response } = await payments.fetch(${JSON.stringify(`${agent.url}tasks`)}, { method: 'POST', body: '{}' }, { planIds: ['10'] })
@@ -69,4 +69,25 @@ test('in a browser, a paid request the agent redirects is not followed: the toke
   assert.equal(result.code, 'redirect_not_followed', JSON.stringify(result))
   assert.equal(agent.requests.filter((r) => r.headers['payment-signature'] === token).length, 1, 'the token went to the agent once')
   assert.deepEqual(elsewhere.requests.filter((r) => r.method !== 'OPTIONS'), [], 'and never to the other origin')
+})
+
+test('the nvm-x402/asset entry fetches the .wasm in a browser: not_ready before ready(), then the same answers', async (t) => {
+  const page = `<!doctype html><script type="module">
+    const m = await import('/pkg/asset.js')
+    let early
+    try { m.decodeAccessToken('e30') } catch (e) { early = e.code }
+    await m.ready()
+    window.result = { early, decoded: m.decodeAccessToken(m.encodeAccessToken({ a: 1 })) }
+  </script>`
+  const site = await startStatic(ROOT, { '/': { type: 'text/html', body: page } })
+  t.after(() => site.close())
+  const chromium = await launchChromium()
+  t.after(() => chromium.close())
+  const tab = await chromium.context.newPage()
+  const wasm = []
+  tab.on('request', (r) => r.url().endsWith('.wasm') && wasm.push(r.url()))
+  await tab.goto(site.url)
+  await tab.waitForFunction(() => window.result !== undefined, null, { timeout: 15_000 })
+  assert.deepEqual(await tab.evaluate(() => window.result), { early: 'not_ready', decoded: { a: 1 } })
+  assert.deepEqual(wasm, [`${site.url}pkg/nvm_x402_bg.wasm`], 'it fetched the .wasm beside it')
 })

@@ -89,9 +89,10 @@ export async function startRecorder() {
 
 const TYPES = { '.js': 'text/javascript', '.mjs': 'text/javascript', '.wasm': 'application/wasm', '.html': 'text/html; charset=utf-8', '.css': 'text/css', '.json': 'application/json', '.svg': 'image/svg+xml' }
 
-/** A static file server over `root` (paths are confined to it). `extra` maps paths to `{type, body}`. */
-export async function startStatic(root, extra = {}) {
+/** A static file server over `root` (paths are confined to it). `extra` maps paths to `{type, body}`; `headers` go on every answer. */
+export async function startStatic(root, extra = {}, { headers: always = {} } = {}) {
   const server = http.createServer(async (req, res) => {
+    for (const [name, value] of Object.entries(always)) res.setHeader(name, value)
     const path = decodeURIComponent(req.url.split('?')[0])
     if (extra[path]) {
       res.writeHead(200, { 'content-type': extra[path].type })
@@ -114,7 +115,11 @@ export async function startStatic(root, extra = {}) {
     }
   })
   await new Promise((ok) => server.listen(0, '127.0.0.1', ok))
-  return { url: `http://127.0.0.1:${server.address().port}/`, close: () => new Promise((ok) => server.close(ok)) }
+  return { url: `http://127.0.0.1:${server.address().port}/`, close: () =>
+      new Promise((ok) => {
+        server.close(ok)
+        server.closeAllConnections()
+      }) }
 }
 
 // Children run in their own process group (so a stop reaches wrangler's workerd too); if this

@@ -1,0 +1,11 @@
+// The entry of every matrix project (copied into each as src/main.js by run.mjs):
+// import the package by name, run the checks, report. Pages set window.result;
+// runtimes print one JSON line.
+import * as nvm from 'nvm-x402'
+import { checks } from './checks.js'
+
+const report = (result) => {
+  if (typeof window !== 'undefined') window.result = result
+  else console.log(JSON.stringify(result))
+}
+checks(nvm).then(report, (error) => report({ failed: String(error?.stack ?? error), code: error?.code }))
