@@ -4,21 +4,17 @@
 //! must be the endpoint's (all loopback names count as one host), the path
 //! must match its pattern.
 
-use crate::backend::{Backend, Caller};
 use crate::error::*;
-use crate::ids::{iso8601, random_u256_id, tx_hash};
-use crate::plans::{canonical_id, insert_plan, Plan};
+use crate::ids::iso8601;
+use crate::plans::Plan;
 use nvm_x402::api::agents::{normalize_agent_api, AgentApiAttributes, AgentMetadata};
-use nvm_x402::api::plans::{
-    AccessLimit, CreditsConfig, PlanMetadata, PriceConfig, RegisterPlanRequest,
-};
+use nvm_x402::api::plans::{AccessLimit, CreditsConfig, PlanMetadata, PriceConfig};
 use nvm_x402::protocol::routes::PathPattern;
 use nvm_x402::protocol::url::{normalize_path, Url};
 use nvm_x402::protocol::Uint256;
-use rusqlite::{params, Connection, OptionalExtension};
+use rusqlite::{params, Connection};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
-use std::sync::Arc;
 
 /// Where a URL points: its origin (absent for a bare path) and its normalised path.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -132,13 +128,13 @@ pub struct Agent {
 /// What an agent registration stores (everything but the plans, which have their own table).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct StoredAgent {
-    metadata_attributes: AgentMetadata,
-    agent_api_attributes: AgentApiAttributes,
+pub(crate) struct StoredAgent {
+    pub(crate) metadata_attributes: AgentMetadata,
+    pub(crate) agent_api_attributes: AgentApiAttributes,
 }
 
 impl Agent {
-    fn new(
+    pub(crate) fn new(
         id: String,
         owner: &str,
         stored: StoredAgent,
@@ -186,7 +182,7 @@ impl Agent {
         let target = UrlTarget::parse(url).ok_or_else(|| {
             ENDPOINT_MISMATCH.with(format!(
                 "resource.url {:?} is not an http(s) URL or a path",
-                crate::http::shorten(url)
+                crate::error::shorten(url)
             ))
         })?;
         let candidates: Vec<&Endpoint> = self
@@ -197,7 +193,7 @@ impl Agent {
         if candidates.is_empty() {
             return Err(ENDPOINT_MISMATCH.with(format!(
                 "{} is not an endpoint of agent {} (registered: {})",
-                crate::http::shorten(url),
+                crate::error::shorten(url),
                 self.id,
                 self.endpoint_list()
             )));
@@ -213,7 +209,7 @@ impl Agent {
             Some(e) => Ok((e.url.clone(), Some(e.verb.clone()))),
             None => Err(VERB_MISMATCH.with(format!(
                 "{verb} is not allowed on {} for agent {} (registered: {})",
-                crate::http::shorten(url),
+                crate::error::shorten(url),
                 self.id,
                 self.endpoint_list()
             ))),
@@ -298,7 +294,7 @@ pub struct AgentPart {
     pub agent_api_attributes: AgentApiAttributes,
 }
 
-fn insert_agent(conn: &Connection, agent: &Agent) -> ApiResult<()> {
+pub(crate) fn insert_agent(conn: &Connection, agent: &Agent) -> ApiResult<()> {
     let stored = StoredAgent {
         metadata_attributes: agent.metadata.clone(),
         agent_api_attributes: agent.api.clone(),
@@ -315,171 +311,6 @@ fn insert_agent(conn: &Connection, agent: &Agent) -> ApiResult<()> {
         )?;
     }
     Ok(())
-}
-
-impl Backend {
-    /// The agent with this id (cached: agents never change).
-    pub fn agent(&self, id: &str) -> ApiResult<Option<Arc<Agent>>> {
-        let id = canonical_id(id);
-        if let Some(agent) = self.agents.get(&id) {
-            return Ok(Some(agent));
-        }
-        let conn = self.store.lock();
-        let row: Option<(String, String, i64)> = conn
-            .prepare_cached("SELECT owner, registration, created_at FROM agents WHERE id = ?1")?
-            .query_row([&id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
-            .optional()?;
-        let Some((owner, registration, created_at)) = row else {
-            return Ok(None);
-        };
-        let plan_ids: Vec<String> = conn
-            .prepare_cached(
-                "SELECT plan_id FROM agent_plans WHERE agent_id = ?1 ORDER BY position",
-            )?
-            .query_map([&id], |r| r.get(0))?
-            .collect::<rusqlite::Result<_>>()?;
-        drop(conn);
-        let stored: StoredAgent = serde_json::from_str(&registration)
-            .map_err(|e| INTERNAL.with(format!("stored agent {id} is unreadable: {e}")))?;
-        let agent = Arc::new(Agent::new(
-            id.clone(),
-            &owner,
-            stored,
-            plan_ids,
-            created_at,
-        )?);
-        self.agents.insert(id, agent.clone());
-        Ok(Some(agent))
-    }
-
-    /// The agent with this id, or `BCK.PROTOCOL.0901`.
-    pub fn require_agent(&self, id: &str) -> ApiResult<Arc<Agent>> {
-        self.agent(id)?.ok_or_else(|| {
-            AGENT_NOT_FOUND.with(format!("Agent {} not found", crate::http::shorten(id)))
-        })
-    }
-
-    /// `POST api/v1/protocol/agents`: the plans must exist and be the caller's
-    /// (only a plan's owner may attach it to an agent: an agent that lists a
-    /// plan can settle its subscribers' credits).
-    pub fn register_agent(&self, caller: &Caller, body: RegisterAgentBody) -> ApiResult<Value> {
-        let mut plan_ids: Vec<String> = Vec::with_capacity(body.plans.len());
-        for plan in &body.plans {
-            let plan = self.require_plan(plan.as_str())?;
-            if plan.owner != caller.address() {
-                return Err(NOT_PLAN_OWNER.with(format!(
-                    "Plan {} belongs to {}; only its owner can attach it to an agent",
-                    plan.id, plan.owner
-                )));
-            }
-            if !plan_ids.contains(&plan.id) {
-                plan_ids.push(plan.id.clone());
-            }
-        }
-        let stored = StoredAgent {
-            metadata_attributes: body.metadata_attributes,
-            agent_api_attributes: body.agent_api_attributes,
-        };
-        let agent = Agent::new(
-            random_u256_id(),
-            caller.address(),
-            stored,
-            plan_ids,
-            self.now_ms(),
-        )?;
-        {
-            let mut conn = self.store.lock();
-            let tx = conn.transaction()?;
-            insert_agent(&tx, &agent)?;
-            tx.commit()?;
-        }
-        let id = agent.id.clone();
-        self.agents.insert(id.clone(), Arc::new(agent));
-        Ok(json!({"data": {"agentId": id, "txHash": tx_hash()}}))
-    }
-
-    /// `POST api/v1/protocol/agents/plans`: a plan and an agent that accepts it, atomically.
-    pub fn register_agent_and_plan(
-        &self,
-        caller: &Caller,
-        body: RegisterAgentAndPlanBody,
-    ) -> ApiResult<Value> {
-        let now = self.now_ms();
-        let p = body.plan;
-        let access_limit = match p.access_limit {
-            Some(limit) => limit,
-            None => AccessLimit::implied_by(
-                &serde_json::to_value(&p.credits_config)
-                    .map_err(|e| INTERNAL.with(e.to_string()))?
-                    .into(),
-            ),
-        };
-        let registration = RegisterPlanRequest {
-            is_trial_plan: p
-                .is_trial_plan
-                .or(p.metadata_attributes.is_trial_plan)
-                .unwrap_or(false),
-            metadata_attributes: p.metadata_attributes,
-            price_config: p.price_config,
-            credits_config: p.credits_config,
-            nonce: p.nonce.unwrap_or_else(|| {
-                Uint256::parse(&random_u256_id()).expect("a decimal id is a uint256")
-            }),
-            access_limit,
-            currency: None,
-        };
-        let plan = Plan::from_registration(caller.address(), registration, now)?;
-        let stored = StoredAgent {
-            metadata_attributes: body.agent.metadata_attributes,
-            agent_api_attributes: body.agent.agent_api_attributes,
-        };
-        let agent = Agent::new(
-            random_u256_id(),
-            caller.address(),
-            stored,
-            vec![plan.id.clone()],
-            now,
-        )?;
-        {
-            let mut conn = self.store.lock();
-            let tx = conn.transaction()?;
-            insert_plan(&tx, &plan)?;
-            insert_agent(&tx, &agent)?;
-            tx.commit()?;
-        }
-        let answer = json!({"data": {"agentId": agent.id, "planId": plan.id}, "txHash": tx_hash()});
-        self.plans.insert(plan.id.clone(), Arc::new(plan));
-        self.agents.insert(agent.id.clone(), Arc::new(agent));
-        Ok(answer)
-    }
-
-    /// `GET api/v1/protocol/agents/:agentId/plans[?page&pageSize|offset]`: the
-    /// plans in registration order, one page of them (page 1, and all of
-    /// them, unless a page size is given; both SDKs' parameter names work).
-    pub fn agent_plans(
-        &self,
-        agent_id: &str,
-        query: &crate::plans::PlansQuery,
-    ) -> ApiResult<Value> {
-        let agent = self.require_agent(agent_id)?;
-        let total = agent.plan_ids.len();
-        let size = query
-            .page_size
-            .or(query.offset)
-            .filter(|s| *s > 0)
-            .map_or(total.max(1), |s| s as usize);
-        let page = query.page.filter(|p| *p > 0).unwrap_or(1) as usize;
-        let mut plans = Vec::new();
-        for id in agent
-            .plan_ids
-            .iter()
-            .skip((page - 1).saturating_mul(size))
-            .take(size)
-        {
-            plans.push(self.require_plan(id)?.to_json());
-        }
-        Ok(json!({"total": total, "page": page, "offset": size, "plans": plans}))
-    }
 }
 
 #[cfg(test)]

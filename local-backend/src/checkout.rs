@@ -97,7 +97,7 @@ impl Backend {
             .prepare_cached("SELECT id, plan_id, subscriber, expires_at, order_tx FROM checkout_sessions WHERE id = ?1")?
             .query_row([id], |r| Ok(CheckoutSession { id: r.get(0)?, plan_id: r.get(1)?, subscriber: r.get(2)?, expires_at: r.get(3)?, order_tx: r.get(4)? }))
             .optional()?
-            .ok_or_else(|| CHECKOUT_NOT_FOUND.with(format!("Checkout session {} not found", crate::http::shorten(id))))
+            .ok_or_else(|| CHECKOUT_NOT_FOUND.with(format!("Checkout session {} not found", crate::error::shorten(id))))
     }
 
     /// Pays a checkout session with the subscriber's test card and grants the
@@ -123,7 +123,7 @@ impl Backend {
         if session.expires_at <= now {
             return Err(CHECKOUT_EXPIRED.with(format!(
                 "Checkout session {} expired at {}",
-                crate::http::shorten(id),
+                crate::error::shorten(id),
                 iso8601(session.expires_at)
             )));
         }

@@ -287,7 +287,7 @@ impl Backend {
             .ok_or_else(|| {
                 DELEGATION_NOT_FOUND.with(format!(
                     "Delegation {} not found for this account",
-                    crate::http::shorten(id)
+                    crate::error::shorten(id)
                 ))
             })
     }

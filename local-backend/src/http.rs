@@ -8,11 +8,13 @@ use crate::agents::{RegisterAgentAndPlanBody, RegisterAgentBody};
 use crate::backend::{Backend, Caller};
 use crate::checkout::{escape, FiatPaymentBody, FIAT_PAYMENT_FIELDS};
 use crate::error::*;
+pub use crate::error::{json_response, shorten};
 use crate::plans::PlansQuery;
 use crate::x402::{MINT_FIELDS, SETTLE_FIELDS, VERIFY_FIELDS};
 use axum::body::{Body, Bytes};
 use axum::extract::rejection::{PathRejection, QueryRejection};
 use axum::extract::{FromRequest, Path, Query, Request, State};
+use axum::http::HeaderName;
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
@@ -28,15 +30,13 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 use std::net::SocketAddr;
 use std::sync::Arc;
+use tower_http::cors::{AllowOrigin, CorsLayer};
 
 /// The largest request body accepted.
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 /// How much of a too-large body is still read (and dropped) so the client,
 /// still sending, gets the 413 answer instead of a broken pipe.
 const DRAIN_BYTES: usize = 64 * 1024 * 1024;
-/// Request headers a browser page may send (CORS).
-const ALLOWED_HEADERS: &str =
-    "Authorization, Content-Type, Accept, Nevermined-Version, X-Current-Org-Id";
 
 const PLAN_FIELDS: &[&str] = &[
     "metadataAttributes",
@@ -178,34 +178,15 @@ pub fn router(app: Arc<App>) -> Router {
                 .with("This endpoint does not take this HTTP method")
                 .into_response()
         })
-        .layer(middleware::from_fn(cors))
+        .layer(cors())
         .layer(middleware::from_fn_with_state(app.clone(), check_host))
         .with_state(app)
-}
-
-/// A JSON response.
-pub fn json_response(status: StatusCode, body: &Value) -> Response {
-    let mut response = Response::new(Body::from(body.to_string()));
-    *response.status_mut() = status;
-    response.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json"),
-    );
-    response
 }
 
 fn respond(ok: StatusCode, result: ApiResult<Value>) -> Response {
     match result {
         Ok(body) => json_response(ok, &body),
         Err(e) => e.into_response(),
-    }
-}
-
-/// At most 80 characters of a user-supplied string, for messages.
-pub fn shorten(s: &str) -> String {
-    match s.char_indices().nth(80) {
-        Some((i, _)) => format!("{}…", &s[..i]),
-        None => s.to_owned(),
     }
 }
 
@@ -236,53 +217,24 @@ pub fn is_loopback_origin(origin: &str) -> bool {
     }
 }
 
-async fn cors(request: Request, next: Next) -> Response {
-    let origin = request
-        .headers()
-        .get(header::ORIGIN)
-        .and_then(|o| o.to_str().ok())
-        .filter(|o| is_loopback_origin(o))
-        .map(str::to_owned);
-    let is_preflight = request.method() == Method::OPTIONS
-        && request
-            .headers()
-            .contains_key(header::ACCESS_CONTROL_REQUEST_METHOD);
-    let private_network = request
-        .headers()
-        .contains_key("access-control-request-private-network");
-    let mut response = if is_preflight {
-        let mut r = Response::new(Body::empty());
-        *r.status_mut() = StatusCode::NO_CONTENT;
-        r
-    } else {
-        next.run(request).await
-    };
-    let headers = response.headers_mut();
-    headers.append(header::VARY, HeaderValue::from_static("Origin"));
-    if let Some(origin) = origin.and_then(|o| HeaderValue::from_str(&o).ok()) {
-        headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin);
-        if is_preflight {
-            headers.insert(
-                header::ACCESS_CONTROL_ALLOW_METHODS,
-                HeaderValue::from_static("GET, POST, OPTIONS"),
-            );
-            headers.insert(
-                header::ACCESS_CONTROL_ALLOW_HEADERS,
-                HeaderValue::from_static(ALLOWED_HEADERS),
-            );
-            headers.insert(
-                header::ACCESS_CONTROL_MAX_AGE,
-                HeaderValue::from_static("600"),
-            );
-            if private_network {
-                headers.insert(
-                    "access-control-allow-private-network",
-                    HeaderValue::from_static("true"),
-                );
-            }
-        }
-    }
-    response
+/// CORS (tower-http): loopback origins are reflected (with `Vary: Origin`),
+/// preflights answered with the methods and headers the API takes, and a
+/// page may reach nvm-local across the private-network boundary.
+fn cors() -> CorsLayer {
+    CorsLayer::new()
+        .allow_origin(AllowOrigin::predicate(|origin, _| {
+            origin.to_str().is_ok_and(is_loopback_origin)
+        }))
+        .allow_methods([Method::GET, Method::POST, Method::OPTIONS])
+        .allow_headers([
+            header::AUTHORIZATION,
+            header::CONTENT_TYPE,
+            header::ACCEPT,
+            HeaderName::from_static("nevermined-version"),
+            HeaderName::from_static("x-current-org-id"),
+        ])
+        .max_age(std::time::Duration::from_secs(600))
+        .allow_private_network(true)
 }
 
 // ---- bodies ----------------------------------------------------------------

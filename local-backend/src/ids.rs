@@ -1,8 +1,10 @@
 //! Identifiers and their text forms: random bytes, hex, uint256 decimals (plan
 //! and agent ids), UUIDs (delegations), Stripe-like ids, transaction hashes,
-//! and ISO 8601 timestamps.
+//! and ISO 8601 timestamps. Hex, UUIDs and dates come from their crates
+//! (`hex`, `uuid`, `time`); what is left here is what no crate does for us.
 
 use sha2::{Digest, Sha256};
+use time::OffsetDateTime;
 
 /// `N` bytes from the operating system's random source.
 pub fn random_bytes<const N: usize>() -> [u8; N] {
@@ -17,24 +19,12 @@ pub fn random_bytes<const N: usize>() -> [u8; N] {
 /// assert_eq!(nvm_local::ids::hex(&[0, 0xab]), "00ab");
 /// ```
 pub fn hex(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut out = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        out.push(DIGITS[usize::from(b >> 4)] as char);
-        out.push(DIGITS[usize::from(b & 15)] as char);
-    }
-    out
+    hex::encode(bytes)
 }
 
 /// Parses hex (either case); `None` for anything else.
 pub fn parse_hex(s: &str) -> Option<Vec<u8>> {
-    if s.len() % 2 != 0 {
-        return None;
-    }
-    (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok())
-        .collect()
+    hex::decode(s).ok()
 }
 
 /// SHA-256 of some bytes.
@@ -77,18 +67,7 @@ pub fn random_u256_id() -> String {
 
 /// A random UUID v4 (delegation and request ids).
 pub fn uuid_v4() -> String {
-    let mut b = random_bytes::<16>();
-    b[6] = (b[6] & 0x0f) | 0x40;
-    b[8] = (b[8] & 0x3f) | 0x80;
-    let h = hex(&b);
-    format!(
-        "{}-{}-{}-{}-{}",
-        &h[..8],
-        &h[8..12],
-        &h[12..16],
-        &h[16..20],
-        &h[20..]
-    )
+    uuid::Uuid::new_v4().to_string()
 }
 
 /// A random transaction hash (`0x` + 64 hex).
@@ -112,6 +91,15 @@ pub fn alphanumeric_id(prefix: &str, len: usize) -> String {
     out
 }
 
+/// The instant `ms` milliseconds after the Unix epoch (clamped to what `time` represents).
+fn instant(ms: i64) -> OffsetDateTime {
+    OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000).unwrap_or(if ms < 0 {
+        OffsetDateTime::UNIX_EPOCH
+    } else {
+        time::macros::datetime!(9999-12-31 23:59:59.999 UTC)
+    })
+}
+
 /// Milliseconds since the Unix epoch as ISO 8601 UTC (`2026-01-02T03:04:05.678Z`).
 ///
 /// ```
@@ -119,34 +107,15 @@ pub fn alphanumeric_id(prefix: &str, len: usize) -> String {
 /// assert_eq!(nvm_local::ids::iso8601(1_700_000_000_123), "2023-11-14T22:13:20.123Z");
 /// ```
 pub fn iso8601(ms: i64) -> String {
-    let (y, m, d) = civil_from_days(ms.div_euclid(86_400_000));
-    let in_day = ms.rem_euclid(86_400_000);
-    let (h, min, s, milli) = (
-        in_day / 3_600_000,
-        in_day / 60_000 % 60,
-        in_day / 1000 % 60,
-        in_day % 1000,
+    const FORMAT: &[time::format_description::BorrowedFormatItem<'_>] = time::macros::format_description!(
+        "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z"
     );
-    format!("{y:04}-{m:02}-{d:02}T{h:02}:{min:02}:{s:02}.{milli:03}Z")
+    instant(ms).format(FORMAT).unwrap_or_default()
 }
 
 /// The calendar year of a timestamp (for card expiry dates).
 pub fn year_of(ms: i64) -> i64 {
-    civil_from_days(ms.div_euclid(86_400_000)).0
-}
-
-/// Days since 1970-01-01 to (year, month, day), proleptic Gregorian (H. Hinnant's algorithm).
-fn civil_from_days(days: i64) -> (i64, u32, u32) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    (y, m, d)
+    i64::from(instant(ms).year())
 }
 
 #[cfg(test)]

@@ -60,14 +60,16 @@ fn main() -> ExitCode {
                     return ExitCode::FAILURE;
                 }
             };
-            println!("nvm-local listening on {}", server.url());
-            match db {
-                DbLocation::File(path) => println!("State: {} (SQLite)", path.display()),
-                DbLocation::Memory => println!("State: in memory (gone on exit)"),
-            }
-            print!("{}", world::describe(server.demo_world()));
+            // writeln!, not println!: a reader that went away (a closed pipe) must not stop the server.
             use std::io::Write;
-            let _ = std::io::stdout().flush();
+            let mut out = std::io::stdout();
+            let _ = writeln!(out, "nvm-local listening on {}", server.url());
+            let _ = match db {
+                DbLocation::File(path) => writeln!(out, "State: {} (SQLite)", path.display()),
+                DbLocation::Memory => writeln!(out, "State: in memory (gone on exit)"),
+            };
+            let _ = write!(out, "{}", world::describe(server.demo_world()));
+            let _ = out.flush();
             signals.wait();
             eprintln!("nvm-local: stopping");
             server.shutdown();

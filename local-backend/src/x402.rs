@@ -279,7 +279,7 @@ impl Backend {
         let agent = match asked_agent.or(bound_agent) {
             Some(id) => {
                 let agent = self.agent(id)?.ok_or_else(|| {
-                    AGENT_MISMATCH.with(format!("Agent {} not found", crate::http::shorten(id)))
+                    AGENT_MISMATCH.with(format!("Agent {} not found", crate::error::shorten(id)))
                 })?;
                 if !agent.accepts_plan(&plan) {
                     return Err(AGENT_MISMATCH.with(format!(

@@ -143,19 +143,21 @@ fn cors_reflects_loopback_origins_only() {
             ],
             None,
         );
-        assert_eq!(status, 204, "{origin}");
+        // tower-http answers a preflight 200 (any 2xx passes a browser's preflight).
+        assert!((200..300).contains(&status), "{origin}: {status}");
         assert_eq!(headers.get("access-control-allow-origin").unwrap(), origin);
         let allowed = headers
             .get("access-control-allow-headers")
             .unwrap()
             .to_str()
-            .unwrap();
+            .unwrap()
+            .to_ascii_lowercase(); // header names are case-insensitive
         for h in [
-            "Authorization",
-            "Content-Type",
-            "Accept",
-            "Nevermined-Version",
-            "X-Current-Org-Id",
+            "authorization",
+            "content-type",
+            "accept",
+            "nevermined-version",
+            "x-current-org-id",
         ] {
             assert!(allowed.contains(h), "{allowed}");
         }
@@ -192,7 +194,7 @@ fn cors_reflects_loopback_origins_only() {
             ],
             None,
         );
-        assert_eq!(status, 204);
+        assert!((200..300).contains(&status), "{origin}: {status}");
         assert!(
             headers.get("access-control-allow-origin").is_none(),
             "{origin}"

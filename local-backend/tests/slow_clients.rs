@@ -224,9 +224,10 @@ fn running_out_of_file_descriptors_does_not_lock_others_out() {
         .spawn()
         .expect("nvm-local starts");
     let mut first = String::new();
-    std::io::BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut first)
-        .unwrap();
+    let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
+    stdout.read_line(&mut first).unwrap();
+    // Keep reading what it prints (the demo world): a closed pipe must not be what stops it.
+    std::thread::spawn(move || std::io::copy(&mut stdout, &mut std::io::sink()));
     let addr: std::net::SocketAddr = first
         .trim()
         .rsplit("http://")

@@ -1,8 +1,14 @@
 //! [`Backend`]: the state behind every endpoint — the database, the key that
 //! signs API keys, the clock, and in-memory caches of things that never change
 //! once written (accounts, plans, agents, checked tokens and API keys).
-//! Each domain module (`accounts`, `plans`, `agents`, `delegations`, `x402`,
-//! `checkout`) adds its own `impl Backend` block.
+//! The operations on accounts, plans and agents are in this module's children
+//! (`backend::accounts`, ...), so those domain modules (types and rules) don't
+//! depend on the state that caches them; `delegations`, `x402` and `checkout`
+//! add their own `impl Backend` blocks.
+
+mod accounts;
+mod agents;
+mod plans;
 
 use crate::access_token::VerifiedToken;
 use crate::accounts::Account;

@@ -1,0 +1,145 @@
+//! The [`Backend`] operations of [`crate::plans`]: the endpoints' behaviour over
+//! the state; the plans types and their rules live in that module.
+
+use crate::backend::{Backend, Caller};
+use crate::error::*;
+use crate::ids::tx_hash;
+use crate::plans::*;
+use nvm_x402::api::plans::{check_address, RegisterPlanRequest};
+use rusqlite::OptionalExtension;
+use serde_json::{json, Value};
+use std::sync::Arc;
+
+impl Backend {
+    /// The plan with this id (cached: plans never change).
+    pub fn plan(&self, id: &str) -> ApiResult<Option<Arc<Plan>>> {
+        let id = canonical_id(id);
+        if let Some(plan) = self.plans.get(&id) {
+            return Ok(Some(plan));
+        }
+        let row: Option<(String, String, i64)> = self
+            .store
+            .lock()
+            .prepare_cached("SELECT owner, registration, created_at FROM plans WHERE id = ?1")?
+            .query_row([&id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .optional()?;
+        let Some((owner, registration, created_at)) = row else {
+            return Ok(None);
+        };
+        let registration: RegisterPlanRequest = serde_json::from_str(&registration)
+            .map_err(|e| INTERNAL.with(format!("stored plan {id} is unreadable: {e}")))?;
+        let mut plan = Plan::from_registration(&owner, registration, created_at)?;
+        plan.id.clone_from(&id);
+        let plan = Arc::new(plan);
+        self.plans.insert(id, plan.clone());
+        Ok(Some(plan))
+    }
+
+    /// The plan with this id, or `BCK.PROTOCOL.0900`.
+    pub fn require_plan(&self, id: &str) -> ApiResult<Arc<Plan>> {
+        self.plan(id)?.ok_or_else(|| {
+            PLAN_NOT_FOUND.with(format!("Plan {} not found", crate::error::shorten(id)))
+        })
+    }
+
+    /// `POST api/v1/protocol/plans`.
+    pub fn register_plan(
+        &self,
+        caller: &Caller,
+        registration: RegisterPlanRequest,
+    ) -> ApiResult<Value> {
+        let plan = Plan::from_registration(caller.address(), registration, self.now_ms())?;
+        insert_plan(&self.store.lock(), &plan)?;
+        let id = plan.id.clone();
+        self.plans.insert(id.clone(), Arc::new(plan));
+        Ok(json!({"planId": id, "txHash": tx_hash()}))
+    }
+
+    /// `GET api/v1/protocol/plans?page&offset&sortBy&sortOrder`: the caller's plans.
+    pub fn list_plans(&self, caller: &Caller, query: &PlansQuery) -> ApiResult<Value> {
+        let page = query.page.unwrap_or(1);
+        let per_page = query.offset.unwrap_or(100);
+        if page == 0 || per_page == 0 || per_page > 1000 {
+            return Err(INVALID_FIELD
+                .with("page must be at least 1 and offset (the page size) between 1 and 1000"));
+        }
+        let descending = match query.sort_order.as_deref().unwrap_or("desc") {
+            "asc" => false,
+            "desc" => true,
+            other => {
+                return Err(
+                    INVALID_FIELD.with(format!("sortOrder must be asc or desc (got {other:?})"))
+                )
+            }
+        };
+        let by_name = match query.sort_by.as_deref().unwrap_or("created") {
+            "created" | "createdAt" | "updated" | "updatedAt" => false,
+            "name" => true,
+            other => {
+                return Err(
+                    INVALID_FIELD.with(format!("sortBy must be created or name (got {other:?})"))
+                )
+            }
+        };
+        let ids: Vec<String> = {
+            let conn = self.store.lock();
+            let mut stmt = conn.prepare_cached("SELECT id FROM plans WHERE owner = ?1")?;
+            let ids = stmt
+                .query_map([caller.address()], |r| r.get(0))?
+                .collect::<rusqlite::Result<_>>()?;
+            ids
+        };
+        let mut plans = Vec::with_capacity(ids.len());
+        for id in ids {
+            plans.extend(self.plan(&id)?);
+        }
+        plans.sort_by(|a, b| {
+            if by_name {
+                a.name().cmp(b.name())
+            } else {
+                a.created_at.cmp(&b.created_at)
+            }
+            .then_with(|| a.id.cmp(&b.id))
+        });
+        if descending {
+            plans.reverse();
+        }
+        let total = plans.len();
+        let start = usize::try_from((page - 1).saturating_mul(per_page))
+            .unwrap_or(usize::MAX)
+            .min(total);
+        let end = start
+            .saturating_add(usize::try_from(per_page).unwrap_or(usize::MAX))
+            .min(total);
+        let page_items: Vec<Value> = plans[start..end].iter().map(|p| p.to_json()).collect();
+        Ok(json!({"total": total, "page": page, "offset": per_page, "plans": page_items}))
+    }
+
+    /// `GET api/v1/protocol/plans/:planId/balance/:holderAddress`.
+    pub fn plan_balance(&self, plan_id: &str, holder: &str) -> ApiResult<Value> {
+        check_address("holderAddress", holder).map_err(|e| INVALID_FIELD.with(e.to_string()))?;
+        let plan = self.require_plan(plan_id)?;
+        let holder = holder.to_ascii_lowercase();
+        let balance = load_balance(&self.store.lock(), &plan.id, &holder)?;
+        Ok(plan.balance_json(&holder, balance.as_ref(), self.now_ms()))
+    }
+
+    /// `POST api/v1/protocol/plans/:planId/order`: crypto and free plans.
+    pub fn order_plan(&self, caller: &Caller, plan_id: &str) -> ApiResult<Value> {
+        let plan = self.require_plan(plan_id)?;
+        if plan.is_fiat() {
+            return Err(WRONG_ORDER_ENDPOINT.with(format!(
+                "Plan {} is a fiat plan: order it with POST api/v1/fiat/stripe/payment",
+                plan.id
+            )));
+        }
+        let now = self.now_ms();
+        let mut conn = self.store.lock();
+        let tx = conn.transaction()?;
+        let order_tx = grant(&tx, &plan, caller.address(), OrderKind::Crypto, None, now)?;
+        tx.commit()?;
+        Ok(
+            json!({"success": true, "txHash": order_tx, "message": format!("Plan {} ordered: {} credits granted", plan.id, plan.credits_granted)}),
+        )
+    }
+}
