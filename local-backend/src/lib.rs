@@ -19,10 +19,13 @@
 //! server.shutdown();
 //! ```
 //!
-//! Layers: [`http`] (routes, CORS, body parsing) calls [`backend::Backend`],
-//! whose behaviour lives in one module per domain ([`accounts`], [`plans`],
-//! [`agents`], [`delegations`], [`x402`], [`checkout`]); [`store`] owns
-//! SQLite, [`access_token`] and [`api_keys`] the signatures.
+//! Layers: [`http`] (routes and handlers; its `plumbing` child: Host check,
+//! CORS, body parsing) calls [`backend::Backend`], the state. The domain
+//! modules ([`accounts`], [`plans`], [`agents`], [`delegations`], [`x402`],
+//! [`checkout`]) hold the types and rules; the operations on accounts, plans
+//! and agents are in `backend`'s children, so no domain module depends on the
+//! state that caches it (no module cycles). [`store`] owns SQLite,
+//! [`access_token`] and [`api_keys`] the signatures, [`error`] the envelopes.
 #![deny(missing_docs)]
 
 pub mod access_token;
