@@ -1,5 +1,5 @@
 //! The HTTP surface: the routes and the thin handlers that call [`Backend`].
-//! The plumbing under them (Host check, CORS, bodies) is in [`plumbing`].
+//! The plumbing under them (Host check, CORS, bodies) is in its `plumbing` module.
 
 mod plumbing;
 
