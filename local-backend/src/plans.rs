@@ -1,6 +1,6 @@
 //! Plans: registration rules, storage, the `getPlan`/`getPlans` views,
 //! balances, and orders (the one place credits are granted — crypto orders,
-//! paid checkouts and card-delegation top-ups all go through [`grant`]).
+//! paid checkouts and card-delegation top-ups all go through `grant`).
 
 use crate::access_token::canonical_json;
 use crate::error::*;
