@@ -1,7 +1,12 @@
 // nvm-x402 — the JavaScript facade over the WebAssembly core.
-// It only forwards: every call crosses into Rust as (method name, JSON array of
-// arguments) and comes back as JSON; errors come back as JSON and are rethrown
-// as PaymentsError. bigints are sent as decimal strings. No logic lives here.
+// Every call crosses into Rust as (method name, JSON array of arguments) and
+// comes back as JSON; errors come back as JSON and are rethrown as
+// PaymentsError; bigints are sent as decimal strings. Every decision is made in
+// Rust. What lives here is what only JavaScript can do: moving Request and
+// Response objects (the paywall's handle(), and the paying loop, payLoop, which
+// sends the attempts the core decides on and follows redirects by hand so a
+// token stays with its origin), and calling user functions (dynamic credits,
+// onSettled).
 // The WebAssembly is loaded on first use (loader.js; each entry file says
 // where it comes from), so importing the package, a constant or a type costs nothing.
 import { NvmCore, callSync } from './nvm_x402.js'
@@ -286,33 +291,48 @@ async function sendPaid(fetchImpl, request, { tokenInBody = false } = {}) {
   }
 }
 
-async function pay(next, fetchImpl, input, init, options) {
-  const original = new Request(input, init)
-  const request = { url: original.url, method: original.method, hasToken: original.headers.has('payment-signature') }
-  let response
-  let receipt = null
+/**
+ * The paying loop, the one place it lives: asks the core (`client.next`) what
+ * to send, makes that attempt, tells the core how it went, until the core
+ * says stop. `attempt(step)` sends one attempt and resolves to `{outcome,
+ * ...}`, `outcome` being what the core is told (`{status, paymentRequired,
+ * paymentResponse}`, the headers as base64 text). Resolves to the last
+ * attempt; a core error carries that attempt's `response`.
+ */
+async function payLoop(next, request, options, attempt) {
   let last = null
+  let result
   for (;;) {
     let step
     try {
       step = await next(request, options ?? null, last)
     } catch (error) {
-      if (error instanceof PaymentsError && response) error.response = response // e.g. max_credits_exceeded: the caller may still read it
+      if (error instanceof PaymentsError && result?.response) error.response = result.response // e.g. max_credits_exceeded: the caller may still read it
       throw error
     }
-    if (step.action === 'stop') break
-    if (response?.body) response.body.cancel().catch(() => {})
+    if (step.action === 'stop') return result
+    if (result?.response?.body && !result.response.bodyUsed) result.response.body.cancel().catch(() => {})
+    result = await attempt(step)
+    last = { ...result.outcome, source: step.source ?? null }
+  }
+}
+
+/** `payments.fetch` / `fetchWithPayment`: an HTTP request, paid when the agent asks. */
+async function pay(next, fetchImpl, input, init, options) {
+  const original = new Request(input, init)
+  const request = { url: original.url, method: original.method, hasToken: original.headers.has('payment-signature') }
+  const { response, receipt } = await payLoop(next, request, options, async (step) => {
     const attempt = original.clone()
+    let sent
     if (step.token) {
       attempt.headers.set('payment-signature', step.token)
-      ;({ response, receipt } = await sendPaid(fetchImpl, attempt))
+      sent = await sendPaid(fetchImpl, attempt)
     } else {
-      response = await agentFetch(fetchImpl, attempt)
-      receipt = null
+      sent = { response: await agentFetch(fetchImpl, attempt), receipt: null }
     }
-    receipt = response.headers.get('payment-response') ?? receipt
-    last = { status: response.status, paymentRequired: response.headers.get('payment-required'), paymentResponse: receipt, source: step.source ?? null }
-  }
+    const receipt = sent.response.headers.get('payment-response') ?? sent.receipt
+    return { response: sent.response, receipt, outcome: { status: sent.response.status, paymentRequired: sent.response.headers.get('payment-required'), paymentResponse: receipt } }
+  })
   let paymentResponse = null
   if (receipt) {
     try {
@@ -322,6 +342,26 @@ async function pay(next, fetchImpl, input, init, options) {
     }
   }
   return { response, paymentResponse }
+}
+
+/** `payments.mcp.callTool`: a JSON-RPC `tools/call`, the token in `params._meta` (never redirected to another origin). */
+async function callTool(next, fetchImpl, { url, name, arguments: args, planId, agentId, id = 1, headers = {}, ...more }) {
+  const options = { planIds: planId === undefined ? [] : [planId], agentId, eager: true, ...more }
+  const request = { url, method: 'POST', hasToken: false }
+  const last = await payLoop(next, request, options, async (step) => {
+    const call = new Request(url, { method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', ...headers }, body: JSON.stringify(mcpToolCall(id, name, args ?? null, step.token ?? null)) })
+    const { response } = step.token ? await sendPaid(fetchImpl, call, { tokenInBody: true }) : { response: await agentFetch(fetchImpl, call) }
+    const text = await response.text()
+    if (!response.ok) return { response, text, outcome: { status: response.status, paymentRequired: response.headers.get('payment-required'), paymentResponse: null } }
+    const read = mcpReadResult(text)
+    // A tool result that asks for payment is the MCP form of a 402; a receipt is checked like an HTTP one (maxCredits).
+    const paymentRequired = read.paymentRequired ? encodePaymentHeader(read.paymentRequired) : null
+    const paymentResponse = read.paymentResponse ? encodePaymentHeader(read.paymentResponse) : null
+    return { read, paymentRequired, outcome: { status: paymentRequired ? 402 : 200, paymentRequired, paymentResponse } }
+  })
+  if (!last.read) return concludeQuery(last.response.status, last.text, last.response.headers.get('payment-required'))
+  if (last.paymentRequired) return concludeQuery(402, JSON.stringify({ message: 'the MCP tool requires payment' }), last.paymentRequired)
+  return { result: last.read.result, paymentResponse: last.read.paymentResponse ?? null }
 }
 
 const concludeQuery = /* @__PURE__ */ sync('client.concludeQuery')
@@ -418,31 +458,7 @@ export class Payments {
       const { response } = await this.fetch(url, init, { planIds: planId === undefined ? [] : [planId], agentId, paymentType, eager: true, ...more })
       return concludeQuery(response.status, await response.text(), response.headers.get('payment-required'))
     }
-    this.mcp = Object.freeze({
-      callTool: async ({ url, name, arguments: args, planId, agentId, id = 1, headers = {}, ...more } = {}) => {
-        const options = { planIds: planId === undefined ? [] : [planId], agentId, eager: true, ...more }
-        const request = { url, method: 'POST', hasToken: false }
-        let last = null
-        for (;;) {
-          const step = await next(request, options, last)
-          if (step.action === 'stop') break
-          const call = new Request(url, { method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', ...headers }, body: JSON.stringify(mcpToolCall(id, name, args ?? null, step.token ?? null)) })
-          const { response } = step.token ? await sendPaid(agentFetchImpl, call, { tokenInBody: true }) : { response: await agentFetch(agentFetchImpl, call) }
-          const text = await response.text()
-          if (!response.ok) return concludeQuery(response.status, text, response.headers.get('payment-required'))
-          const read = mcpReadResult(text)
-          if (!read.paymentRequired) {
-            const paymentResponse = read.paymentResponse ?? null
-            // The receipt is checked like an HTTP one (maxCredits); the core answers stop or throws.
-            if (step.token && paymentResponse) await next(request, options, { status: 200, paymentRequired: null, paymentResponse: encodePaymentHeader(paymentResponse), source: step.source ?? null })
-            return { result: read.result, paymentResponse }
-          }
-          last = { status: 402, paymentRequired: encodePaymentHeader(read.paymentRequired), source: step.source ?? null }
-          if (step.source !== 'cache') return concludeQuery(402, JSON.stringify({ message: 'the MCP tool requires payment' }), last.paymentRequired)
-        }
-        return concludeQuery(402, JSON.stringify({ message: 'the MCP tool requires payment' }), last?.paymentRequired ?? null)
-      },
-    })
+    this.mcp = Object.freeze({ callTool: (params = {}) => callTool(next, agentFetchImpl, params) })
   }
 
   /** Compiles a paywall for an agent's routes; mistakes in `options` throw here. */
