@@ -26,6 +26,7 @@
 //! top-ups spend at most one budget per delegation period. The card of a fiat
 //! plan is `paymentMethodId`, else the account's first enrolled card.
 
+use crate::client_state::{ClientState, Requirement};
 use crate::error::{Error, Result, MAX_CREDITS_EXCEEDED, PLAN_NOT_ALLOWED};
 use crate::payments::Payments;
 use crate::protocol::json::{self, parse, Object, ObjectBuilder, Value};
@@ -35,48 +36,11 @@ use crate::protocol::{
     SCHEME_ERC4337,
 };
 use crate::transport::Transport;
-use std::cell::RefCell;
 
 /// The budget of a delegation the client creates on its own: $1.00.
 pub const DEFAULT_SPENDING_LIMIT_CENTS: u64 = 100;
 /// How long a delegation the client creates on its own lasts: one hour.
 pub const DEFAULT_DELEGATION_SECS: u64 = 3600;
-
-/// What a client remembers between calls (per `Payments` instance).
-#[derive(Debug, Default)]
-pub struct ClientState {
-    /// v2 tokens by plan+agent+scheme+network.
-    tokens: RefCell<Vec<(String, String)>>,
-    /// Which requirement a `METHOD url` asked for last time.
-    routes: RefCell<Vec<(String, Requirement)>>,
-    /// Delegations this client uses, by provider.
-    delegations: RefCell<Vec<(String, String)>>,
-}
-
-/// What an agent asked to be paid with.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Requirement {
-    /// The plan.
-    pub plan_id: String,
-    /// The agent (from the entry's `extra.agentId`, or the caller's option).
-    pub agent_id: Option<String>,
-    /// Scheme and network.
-    pub scheme: ResolvedScheme,
-    /// `resource.url` of the PaymentRequired (v3 tokens bind it).
-    pub resource_url: Option<String>,
-}
-
-impl Requirement {
-    fn cache_key(&self) -> String {
-        format!(
-            "{}|{}|{}|{}",
-            self.plan_id,
-            self.agent_id.as_deref().unwrap_or(""),
-            self.scheme.scheme,
-            self.scheme.network
-        )
-    }
-}
 
 /// Options of `fetchWithPayment` / `queryAgent` (JS names).
 #[derive(Debug, Clone, Default)]
@@ -128,11 +92,15 @@ impl PayOptions {
             any_plan: json::opt_bool(o, "anyPlan", WHAT)?.unwrap_or(false),
             agent_id: json::opt_id(o, "agentId", WHAT)?,
             token_options: o.get("tokenOptions").cloned().unwrap_or(Value::Null),
-            max_credits: json::opt_uint(o, "maxCredits", WHAT)?,
+            max_credits: crate::protocol::uint::opt_uint(o, "maxCredits", WHAT)?,
             payment_type,
             eager: json::opt_bool(o, "eager", WHAT)?.unwrap_or(false),
-            spending_limit_cents: json::opt_count(o, "spendingLimitCents", WHAT)?,
-            delegation_duration_secs: json::opt_count(o, "delegationDurationSecs", WHAT)?,
+            spending_limit_cents: crate::protocol::uint::opt_count(o, "spendingLimitCents", WHAT)?,
+            delegation_duration_secs: crate::protocol::uint::opt_count(
+                o,
+                "delegationDurationSecs",
+                WHAT,
+            )?,
             payment_method_id: json::opt_str(o, "paymentMethodId", WHAT)?.map(str::to_owned),
         })
     }
@@ -709,32 +677,6 @@ async fn card_for<T: Transport>(
         text("type") != Some("crypto_wallet") && text("provider").is_none_or(|pr| pr == provider)
     });
     card.and_then(|c| c.get("id")).and_then(json::id_value).ok_or_else(|| Error::validation("No enrolled card to pay this fiat plan with: add a payment method first (see listPaymentMethods)"))
-}
-
-impl ClientState {
-    fn remember_route(&self, key: String, requirement: Requirement) {
-        let mut routes = self.routes.borrow_mut();
-        routes.retain(|(k, _)| *k != key);
-        routes.push((key, requirement));
-    }
-
-    fn forget_token(&self, key: &str) {
-        self.tokens.borrow_mut().retain(|(k, _)| k != key);
-    }
-
-    /// Drops what a `METHOD url` paid with: its remembered requirement and that token.
-    fn forget_route(&self, route_key: &str) {
-        let requirement = self
-            .routes
-            .borrow()
-            .iter()
-            .find(|(k, _)| k == route_key)
-            .map(|(_, r)| r.clone());
-        if let Some(r) = requirement {
-            self.forget_token(&r.cache_key());
-        }
-        self.routes.borrow_mut().retain(|(k, _)| k != route_key);
-    }
 }
 
 /// How `queryAgent` reads the agent's answer: its JSON on success; a 402 is a

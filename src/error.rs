@@ -224,3 +224,9 @@ impl fmt::Display for Error {
 }
 
 impl std::error::Error for Error {}
+
+impl From<crate::protocol::json::FieldError> for Error {
+    fn from(e: crate::protocol::json::FieldError) -> Self {
+        Error::Validation(e.0)
+    }
+}

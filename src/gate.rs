@@ -291,7 +291,8 @@ impl Gate {
             return Ok(deliver(cfg.cors_headers(&req), None));
         }
         let amount = match credits.filter(|c| !c.is_null()) {
-            None => json::opt_uint(t, "credits", "ticket")?.unwrap_or_else(|| Uint256::from(1)),
+            None => crate::protocol::uint::opt_uint(t, "credits", "ticket")?
+                .unwrap_or_else(|| Uint256::from(1)),
             Some(c) => match dynamic_credits(c) {
                 Ok(n) if n.is_zero() => return Ok(deliver(cfg.cors_headers(&req), None)),
                 Ok(n) => n,

@@ -19,6 +19,7 @@
 pub mod api;
 pub mod bridge;
 pub mod client;
+pub mod client_state;
 pub mod error;
 pub mod gate;
 pub mod payments;

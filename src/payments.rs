@@ -7,7 +7,7 @@ use crate::api::agents::{self, AgentAndPlan};
 use crate::api::plans::{self, AccessLimit};
 use crate::api::x402::{self, normalize_balance};
 use crate::api::{delegation, Call};
-use crate::client::ClientState;
+use crate::client_state::ClientState;
 use crate::error::Result;
 use crate::protocol::json::Value;
 use crate::protocol::json::{self, ObjectBuilder};
@@ -179,7 +179,8 @@ impl<T: Transport> Payments<T> {
         let empty = crate::protocol::json::Map::new();
         let o = json::opt_object(Some(options), WHAT)?.unwrap_or(&empty);
         let given_plan = json::opt_id(o, "planId", WHAT)?;
-        let credits = json::opt_uint(o, "credits", WHAT)?.unwrap_or_else(|| Uint256::from(1));
+        let credits = crate::protocol::uint::opt_uint(o, "credits", WHAT)?
+            .unwrap_or_else(|| Uint256::from(1));
         let invalid = |reason: &str, plan_id: Option<String>| {
             let balance = ObjectBuilder::new()
                 .put("planId", plan_id.clone().unwrap_or_default())

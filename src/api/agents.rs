@@ -275,7 +275,7 @@ pub fn get_agent_plans(
         return Err(Error::validation("sortOrder must be \"asc\" or \"desc\""));
     }
     let count = |key: &str, default: u64| -> Result<String> {
-        Ok(json::opt_count(o, key, WHAT)?
+        Ok(crate::protocol::uint::opt_count(o, key, WHAT)?
             .filter(|n| *n > 0)
             .unwrap_or(default)
             .to_string())

@@ -88,12 +88,12 @@ pub fn create_delegation(cfg: &ClientConfig, payload: &Value) -> Result<Call<Val
         ));
     }
     let positive = |key: &str| -> Result<u64> {
-        json::opt_count(o, key, WHAT)?
+        crate::protocol::uint::opt_count(o, key, WHAT)?
             .filter(|n| *n > 0)
             .ok_or_else(|| Error::validation(format!("{key} must be a positive integer")))
     };
     let (limit, duration) = (positive("spendingLimitCents")?, positive("durationSecs")?);
-    let max_transactions = match json::opt_count(o, "maxTransactions", WHAT)? {
+    let max_transactions = match crate::protocol::uint::opt_count(o, "maxTransactions", WHAT)? {
         Some(0) => {
             return Err(Error::validation(
                 "maxTransactions must be at least 1 when given",

@@ -416,9 +416,11 @@ pub fn normalize_credits_config(
 ) -> Result<Value> {
     const WHAT: &str = "creditsConfig";
     let o = json::object(credits, WHAT)?;
-    let uint = |key: &str, default: u64| -> Result<Uint256> {
-        Ok(json::opt_uint(o, key, WHAT)?.unwrap_or_else(|| Uint256::from(default)))
-    };
+    let uint =
+        |key: &str, default: u64| -> Result<Uint256> {
+            Ok(crate::protocol::uint::opt_uint(o, key, WHAT)?
+                .unwrap_or_else(|| Uint256::from(default)))
+        };
     let (amount, min, max) = (
         uint("amount", 0)?,
         uint("minAmount", 1)?,
@@ -559,12 +561,16 @@ pub fn get_plans(cfg: &ClientConfig, options: &Value) -> Result<Call<Value>> {
         query(&[
             (
                 "page",
-                Some(json::opt_count(o, "page", WHAT)?.unwrap_or(1).to_string())
+                Some(
+                    crate::protocol::uint::opt_count(o, "page", WHAT)?
+                        .unwrap_or(1)
+                        .to_string()
+                )
             ),
             (
                 "offset",
                 Some(
-                    json::opt_count(o, "offset", WHAT)?
+                    crate::protocol::uint::opt_count(o, "offset", WHAT)?
                         .unwrap_or(100)
                         .to_string()
                 )

@@ -143,7 +143,7 @@ fn delegation_config(config: &Object, scheme: &str) -> Result<(Value, Option<Min
     };
     let mut out = config.clone();
     for key in ["spendingLimitCents", "durationSecs"] {
-        if let Some(n) = json::opt_count(config, key, WHAT)? {
+        if let Some(n) = crate::protocol::uint::opt_count(config, key, WHAT)? {
             out.insert(key.to_owned(), Value::from(n));
         }
     }
@@ -175,7 +175,10 @@ fn facilitator_body<'a>(params: &'a Value, what: &str) -> Result<(ObjectBuilder,
     let body = ObjectBuilder::new()
         .put("paymentRequired", payment_required.clone())
         .put("x402AccessToken", token)
-        .put_opt("maxAmount", json::opt_uint(o, "maxAmount", what)?);
+        .put_opt(
+            "maxAmount",
+            crate::protocol::uint::opt_uint(o, "maxAmount", what)?,
+        );
     Ok((body, o))
 }
 

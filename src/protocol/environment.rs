@@ -141,7 +141,7 @@ impl PaymentsOptions {
             environment: text("environment")?,
             backend_url: text("backendUrl")?,
             organization_id: json::opt_id(o, "organizationId", WHAT)?,
-            timeout_ms: json::opt_count(o, "timeoutMs", WHAT)?,
+            timeout_ms: crate::protocol::uint::opt_count(o, "timeoutMs", WHAT)?,
         })
     }
 }

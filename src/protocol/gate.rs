@@ -141,11 +141,12 @@ fn paid_route(key: &str, spec: &Value) -> Result<PaidRoute> {
     let dynamic = json::opt_bool(o, "creditsDynamic", &what)?.unwrap_or(false);
     let credits = if dynamic {
         Credits::Dynamic {
-            verify_with: json::opt_uint(o, "minCredits", &what)?
+            verify_with: crate::protocol::uint::opt_uint(o, "minCredits", &what)?
                 .unwrap_or_else(|| Uint256::from(1)),
         }
     } else {
-        let c = json::opt_uint(o, "credits", &what)?.unwrap_or_else(|| Uint256::from(1));
+        let c = crate::protocol::uint::opt_uint(o, "credits", &what)?
+            .unwrap_or_else(|| Uint256::from(1));
         if c.is_zero() {
             return Err(Error::validation(format!(
                 "{what}: credits must be at least 1 (a free route needs no paywall)"
@@ -207,7 +208,7 @@ fn cors(v: Option<&Value>) -> Result<Option<Cors>> {
                 .collect();
             Ok(Some(Cors {
                 origins,
-                max_age: json::opt_count(o, "maxAge", WHAT)?.unwrap_or(600),
+                max_age: crate::protocol::uint::opt_count(o, "maxAge", WHAT)?.unwrap_or(600),
                 allow_headers,
             }))
         }

@@ -13,7 +13,6 @@ pub mod routes;
 pub mod token;
 pub mod uint;
 pub mod url;
-mod value;
 
 #[cfg(test)]
 mod fuzz_tests;

@@ -2,6 +2,7 @@
 //! nonce) as canonical decimal strings. Parsed tolerantly (a string, or a JSON
 //! integer that is exact), always written as a string.
 
+use super::json::{self, Value};
 use crate::error::{Error, Result};
 use serde::{de, Deserialize, Deserializer, Serialize, Serializer};
 use std::fmt;
@@ -183,6 +184,35 @@ fn truncate(s: &str) -> &str {
         // get(): i is a char boundary, and the .wasm needs no slicing panic.
         Some((i, _)) => s.get(..i).unwrap_or(s),
         None => s,
+    }
+}
+
+/// An optional uint256 field (string, bigint-as-string, or safe integer).
+pub fn opt_uint(obj: &json::Object, key: &str, what: &str) -> Result<Option<Uint256>> {
+    match json::present(obj, key) {
+        None => Ok(None),
+        Some(v) => Uint256::from_json(v)
+            .map(Some)
+            .map_err(|e| Error::validation(format!("{what}.{key}: {e}"))),
+    }
+}
+
+/// An optional count that fits in a `u64`, written back as a JSON number.
+pub fn opt_count(obj: &json::Object, key: &str, what: &str) -> Result<Option<u64>> {
+    match opt_uint(obj, key, what)? {
+        None => Ok(None),
+        Some(n) => n
+            .as_str()
+            .parse()
+            .map(Some)
+            .map_err(|_| Error::from(json::wrong(what, key, "a smaller number"))),
+    }
+}
+
+impl From<Uint256> for Value {
+    /// A uint256 travels as a decimal string.
+    fn from(n: Uint256) -> Self {
+        Value::String(n.as_str().to_owned())
     }
 }
 

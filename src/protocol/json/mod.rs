@@ -5,9 +5,36 @@
 //! WebAssembly stays small (each derived `Deserialize` costs kilobytes; these
 //! helpers are shared by every call).
 
-pub use super::value::{parse, to_text, Map, Number, ParseError, Value};
-use super::Uint256;
-use crate::error::{Error, Result};
+mod map;
+mod number;
+mod read;
+mod serde;
+mod value;
+mod write;
+
+pub use map::Map;
+pub use number::Number;
+pub use read::{parse, ParseError};
+use std::fmt;
+pub use value::Value;
+pub use write::to_text;
+
+/// Why a field helper refused a value: a message naming the field (`what.key
+/// must be a string`). The crate's [`Error`](crate::Error) takes it as a
+/// `validation` error; this module depends on nothing else in the crate.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldError(pub String);
+
+impl fmt::Display for FieldError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for FieldError {}
+
+/// The field helpers' result.
+pub type Result<T, E = FieldError> = std::result::Result<T, E>;
 
 /// A JSON object.
 pub type Object = Map;
@@ -15,7 +42,7 @@ pub type Object = Map;
 /// `v` as an object, or a `validation` error naming `what`.
 pub fn object<'a>(v: &'a Value, what: &str) -> Result<&'a Object> {
     v.as_object()
-        .ok_or_else(|| Error::validation(format!("{what} must be an object")))
+        .ok_or_else(|| FieldError(format!("{what} must be an object")))
 }
 
 /// `v` as an object; `null` is absent.
@@ -26,12 +53,14 @@ pub fn opt_object<'a>(v: Option<&'a Value>, what: &str) -> Result<Option<&'a Obj
     }
 }
 
-fn present<'a>(obj: &'a Object, key: &str) -> Option<&'a Value> {
+/// The field, unless absent or `null`.
+pub fn present<'a>(obj: &'a Object, key: &str) -> Option<&'a Value> {
     obj.get(key).filter(|v| !v.is_null())
 }
 
-fn wrong(what: &str, key: &str, expected: &str) -> Error {
-    Error::validation(format!("{what}.{key} must be {expected}"))
+/// `what.key must be expected`.
+pub fn wrong(what: &str, key: &str, expected: &str) -> FieldError {
+    FieldError(format!("{what}.{key} must be {expected}"))
 }
 
 /// An optional string field (`null` is absent).
@@ -108,28 +137,6 @@ pub fn opt_bool(obj: &Object, key: &str, what: &str) -> Result<Option<bool>> {
         None => Ok(None),
         Some(Value::Bool(b)) => Ok(Some(*b)),
         Some(_) => Err(wrong(what, key, "a boolean")),
-    }
-}
-
-/// An optional uint256 field (string, bigint-as-string, or safe integer).
-pub fn opt_uint(obj: &Object, key: &str, what: &str) -> Result<Option<Uint256>> {
-    match present(obj, key) {
-        None => Ok(None),
-        Some(v) => Uint256::from_json(v)
-            .map(Some)
-            .map_err(|e| Error::validation(format!("{what}.{key}: {e}"))),
-    }
-}
-
-/// An optional count that fits in a `u64`, written back as a JSON number.
-pub fn opt_count(obj: &Object, key: &str, what: &str) -> Result<Option<u64>> {
-    match opt_uint(obj, key, what)? {
-        None => Ok(None),
-        Some(n) => n
-            .as_str()
-            .parse()
-            .map(Some)
-            .map_err(|_| wrong(what, key, "a smaller number")),
     }
 }
 
@@ -222,11 +229,8 @@ pub fn quote_unsafe_integers(v: &mut Value) {
     }
 }
 
-impl From<Uint256> for Value {
-    fn from(n: Uint256) -> Self {
-        Value::String(n.as_str().to_owned())
-    }
-}
+#[cfg(test)]
+mod value_tests;
 
 #[cfg(test)]
 mod tests {
@@ -245,6 +249,7 @@ mod tests {
         );
         assert_eq!(opt_id(o, "n", "opts").unwrap().as_deref(), Some("5"));
         assert_eq!(opt_bool(o, "b", "opts").unwrap(), Some(true));
+        use crate::protocol::uint::{opt_count, opt_uint};
         assert_eq!(opt_uint(o, "u", "opts").unwrap().unwrap().as_str(), "12");
         assert!(opt_uint(o, "big", "opts")
             .unwrap_err()
