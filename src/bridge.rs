@@ -3,13 +3,12 @@
 //! The wasm binding forwards `core.call(...)`/`callSync(...)` here; the names
 //! are the JS API's (`"plans.getPlan"`, `"decodeAccessToken"`, ...).
 
-use crate::api::agents::{self, AgentAndPlan};
+use crate::api::agents::AgentAndPlan;
 use crate::api::plans::{self, AccessLimit};
-use crate::api::{delegation, x402, Call};
 use crate::client;
 use crate::error::{Error, Result};
 use crate::gate::Gate;
-use crate::payments::Payments;
+use crate::payments::{Payments, Pending};
 use crate::protocol::json::{parse, to_text, ObjectBuilder, Value};
 use crate::protocol::{self, payment_required, BuildOptions, Uint256};
 use crate::transport::Transport;
@@ -41,6 +40,12 @@ impl Args {
 
     fn raw(&self, i: usize) -> Option<&Value> {
         self.values.get(i).filter(|v| !v.is_null())
+    }
+
+    /// Argument `i` as given (`null` when absent).
+    fn arg(&self, i: usize) -> &Value {
+        static NULL: Value = Value::Null;
+        self.raw(i).unwrap_or(&NULL)
     }
 
     fn bad(&self, name: &str, e: impl std::fmt::Display) -> Error {
@@ -99,114 +104,117 @@ impl Args {
     }
 }
 
-/// Runs an asynchronous client method. Methods that are one backend call
-/// are prepared synchronously and share a single `execute`, which keeps the
-/// WebAssembly small; only multi-step methods have their own async code.
+/// The JS method table, defined once: each single-call method (one backend
+/// call: a [`Pending`] from a `Payments` method) by its JS name; the name
+/// list and the dispatcher come from the same lines. The facade's namespaces
+/// and index.d.ts are checked against [`methods`] and [`functions`]
+/// (tests/js/node/api-table.test.mjs, through `cargo run --example api-table`).
+macro_rules! single_call_methods {
+    ($($name:literal => |$p:ident, $a:ident| $body:expr;)*) => {
+        /// The JS names of the single-call methods.
+        pub const SINGLE_CALL_METHODS: &[&str] = &[$($name),*];
+
+        /// The `Payments` call behind a single-call method.
+        fn prepare<'a, T: Transport>(p: &'a Payments<T>, method: &str, a: &Args) -> Result<Pending<'a, T>> {
+            match method {
+                $($name => {
+                    let ($p, $a) = (p, a);
+                    Ok($body)
+                })*
+                _ => Err(Error::validation(format!("unknown method \"{method}\""))),
+            }
+        }
+    };
+}
+
+single_call_methods! {
+    "x402.getX402AccessToken" => |p, a| p.get_x402_access_token(&a.id(0, "planId")?, a.opt_id(1, "agentId")?.as_deref(), a.arg(2));
+    "facilitator.verifyPermissions" => |p, a| p.verify_permissions(a.arg(0));
+    "facilitator.settlePermissions" => |p, a| p.settle_permissions(a.arg(0));
+    "plans.getPlan" => |p, a| p.get_plan(&a.id(0, "planId")?);
+    "plans.getPlans" => |p, a| p.get_plans(a.arg(0));
+    "plans.getPlanBalance" => |p, a| p.get_plan_balance(&a.id(0, "planId")?, a.opt_id(1, "holderAddress")?.as_deref());
+    "plans.orderPlan" => |p, a| p.order_plan(&a.id(0, "planId")?);
+    "plans.orderFiatPlan" => |p, a| p.order_fiat_plan(&a.id(0, "planId")?);
+    "plans.registerPlan" => |p, a| p.register_plan(a.arg(0), a.arg(1), a.arg(2), a.opt_text(3, "accessLimit")?.map(AccessLimit::parse).transpose()?, false);
+    "plans.registerCreditsPlan" => |p, a| p.register_plan(a.arg(0), a.arg(1), a.arg(2), Some(AccessLimit::Credits), false);
+    "plans.registerTimePlan" => |p, a| p.register_plan(a.arg(0), a.arg(1), a.arg(2), Some(AccessLimit::Time), false);
+    "plans.registerCreditsTrialPlan" => |p, a| p.register_plan(a.arg(0), a.arg(1), a.arg(2), Some(AccessLimit::Credits), true);
+    "plans.registerTimeTrialPlan" => |p, a| p.register_plan(a.arg(0), a.arg(1), a.arg(2), Some(AccessLimit::Time), true);
+    "agents.registerAgent" => |p, a| p.register_agent(a.arg(0), a.arg(1), &a.ids(2, "paymentPlans")?);
+    "agents.registerAgentAndPlan" => |p, a| p.register_agent_and_plan(AgentAndPlan {
+        agent: a.arg(0),
+        api: a.arg(1),
+        plan: a.arg(2),
+        price: a.arg(3),
+        credits: a.arg(4),
+        access_limit: a.opt_text(5, "accessLimit")?.map(AccessLimit::parse).transpose()?,
+    });
+    "agents.getAgent" => |p, a| p.get_agent(&a.id(0, "agentId")?);
+    "agents.getAgentPlans" => |p, a| p.get_agent_plans(&a.id(0, "agentId")?, a.arg(1));
+    "delegation.createDelegation" => |p, a| p.create_delegation(a.arg(0));
+    "delegation.listDelegations" => |p, a| p.list_delegations(a.arg(0));
+    "delegation.listPaymentMethods" => |p, a| p.list_payment_methods(a.arg(0));
+}
+
+/// The methods of several steps (their own async code), by JS name.
+pub const MULTI_STEP_METHODS: &[&str] = &["requests.startProcessingRequest", "resolveScheme"];
+
+/// The async method the facade itself calls but does not put on the JS API:
+/// the paying loop's step.
+pub const INTERNAL_METHODS: &[&str] = &["client.next"];
+
+/// The pure functions the facade itself calls but does not export: the query
+/// and MCP helpers and the redactor.
+pub const INTERNAL_FUNCTIONS: &[&str] = &[
+    "client.concludeQuery",
+    "mcp.toolCall",
+    "mcp.readResult",
+    "redact",
+];
+
+// The lists are not sent to JavaScript at run time: building the namespaces
+// from them in core.js cost 316 B gzipped (1.8 KB raw) of .wasm (bench/README.md),
+// so core.js lists its namespaces and a test holds them to these lists.
+
+/// Every async method of the JS API, by JS name (`ns.name`, or `name` on `Payments` itself).
+pub fn methods() -> impl Iterator<Item = &'static str> {
+    SINGLE_CALL_METHODS
+        .iter()
+        .chain(MULTI_STEP_METHODS)
+        .copied()
+}
+
+/// The pure functions the package exports, by JS name.
+pub fn functions() -> impl Iterator<Item = &'static str> {
+    FUNCTIONS
+        .iter()
+        .copied()
+        .filter(|f| !INTERNAL_FUNCTIONS.contains(f))
+}
+
+/// Runs an asynchronous client method: a single-call one through its
+/// [`Pending`] (one future type for all), a multi-step one through its own code.
 pub async fn call<T: Transport>(p: &Payments<T>, method: &str, args_json: &str) -> Result<String> {
     let a = Args::parse(method, args_json)?;
     let result = match method {
         "requests.startProcessingRequest" => {
             let token = a.opt_text(1, "accessToken")?.unwrap_or_default();
             let agent = a.opt_id(0, "agentId")?.unwrap_or_default();
-            let null = Value::Null;
             p.start_processing_request(
                 &agent,
                 token,
                 a.text(2, "url")?,
                 a.text(3, "httpVerb")?,
-                a.raw(4).unwrap_or(&null),
+                a.arg(4),
             )
             .await?
         }
         "resolveScheme" => p.resolve_scheme(&a.id(0, "planId")?).await?.to_json(),
-        "client.next" => {
-            let null = Value::Null;
-            client::next_step(
-                p,
-                a.raw(0).unwrap_or(&null),
-                a.raw(1).unwrap_or(&null),
-                a.raw(2).unwrap_or(&null),
-            )
-            .await?
-        }
-        _ => p.send(prepare(p, method, &a)).await?,
+        "client.next" => client::next_step(p, a.arg(0), a.arg(1), a.arg(2)).await?,
+        _ => prepare(p, method, &a)?.send().await?,
     };
     Ok(to_text(&result))
-}
-
-/// Builds the one backend call of a single-call method.
-fn prepare<T: Transport>(p: &Payments<T>, method: &str, a: &Args) -> Result<Call<Value>> {
-    let null = Value::Null;
-    let arg = |i: usize| a.raw(i).unwrap_or(&null);
-    let cfg = p.config();
-    match method {
-        "x402.getX402AccessToken" => p.mint_call(
-            &a.id(0, "planId")?,
-            a.opt_id(1, "agentId")?.as_deref(),
-            arg(2),
-        ),
-        "facilitator.verifyPermissions" => x402::verify(cfg, arg(0)),
-        "facilitator.settlePermissions" => x402::settle(cfg, arg(0)),
-        "plans.getPlan" => plans::get_plan(cfg, &a.id(0, "planId")?),
-        "plans.getPlans" => plans::get_plans(cfg, arg(0)),
-        "plans.getPlanBalance" => p.balance_call(
-            &a.id(0, "planId")?,
-            a.opt_id(1, "holderAddress")?.as_deref(),
-        ),
-        "plans.orderPlan" => plans::order_plan(cfg, &a.id(0, "planId")?),
-        "plans.orderFiatPlan" => plans::order_fiat_plan(cfg, &a.id(0, "planId")?),
-        "plans.registerPlan" => {
-            let limit = a
-                .opt_text(3, "accessLimit")?
-                .map(AccessLimit::parse)
-                .transpose()?;
-            p.register_plan_call(arg(0), arg(1), arg(2), limit, false)
-        }
-        "plans.registerCreditsPlan"
-        | "plans.registerTimePlan"
-        | "plans.registerCreditsTrialPlan"
-        | "plans.registerTimeTrialPlan" => {
-            // (ends_with/starts_with: contains(&str) would add a substring searcher to the .wasm)
-            let limit = if method.starts_with("plans.registerTime") {
-                AccessLimit::Time
-            } else {
-                AccessLimit::Credits
-            };
-            p.register_plan_call(
-                arg(0),
-                arg(1),
-                arg(2),
-                Some(limit),
-                method.ends_with("TrialPlan"),
-            )
-        }
-        "agents.registerAgent" => {
-            agents::register_agent(cfg, arg(0), arg(1), &a.ids(2, "paymentPlans")?)
-        }
-        "agents.registerAgentAndPlan" => {
-            let access_limit = a
-                .opt_text(5, "accessLimit")?
-                .map(AccessLimit::parse)
-                .transpose()?;
-            agents::register_agent_and_plan(
-                cfg,
-                AgentAndPlan {
-                    agent: arg(0),
-                    api: arg(1),
-                    plan: arg(2),
-                    price: arg(3),
-                    credits: arg(4),
-                    access_limit,
-                },
-            )
-        }
-        "agents.getAgent" => agents::get_agent(cfg, &a.id(0, "agentId")?),
-        "agents.getAgentPlans" => agents::get_agent_plans(cfg, &a.id(0, "agentId")?, arg(1)),
-        "delegation.createDelegation" => delegation::create_delegation(cfg, arg(0)),
-        "delegation.listDelegations" => delegation::list_delegations(cfg, arg(0)),
-        "delegation.listPaymentMethods" => delegation::list_payment_methods(cfg, arg(0)),
-        _ => Err(Error::validation(format!("unknown method \"{method}\""))),
-    }
 }
 
 /// `gate.begin(requestJson)`: see [`Gate::begin`].
@@ -244,30 +252,55 @@ fn amount(a: &Args, i: usize, name: &str, default: Option<u64>) -> Result<Uint25
     }
 }
 
-/// Runs a synchronous, pure function.
-pub fn call_sync(method: &str, args_json: &str) -> Result<String> {
-    let a = match Args::parse(method, args_json) {
-        Ok(a) => a,
+/// The pure functions of the JS API, defined once: the table [`FUNCTIONS`]
+/// and the dispatcher [`call_sync`] come from the same list.
+macro_rules! pure_functions {
+    (|$a:ident, $null:ident| $($name:literal => $body:expr,)*) => {
+        /// The JS names of the pure (synchronous) functions.
+        pub const FUNCTIONS: &[&str] = &[$($name),*];
+
+        /// Runs a synchronous, pure function.
+        pub fn call_sync(method: &str, args_json: &str) -> Result<String> {
+            let $a = match sync_args(method, args_json) {
+                Ok(a) => a,
+                Err(done) => return done,
+            };
+            let $null = Value::Null;
+            let result: Value = match method {
+                $($name => $body,)*
+                _ => return Err(Error::validation(format!("unknown function \"{method}\""))),
+            };
+            Ok(to_text(&result))
+        }
+    };
+}
+
+/// The arguments of a pure function; `Err` carries the call's whole answer
+/// when they can't be read (the decoders answer instead of throwing).
+fn sync_args(method: &str, args_json: &str) -> std::result::Result<Args, Result<String>> {
+    match Args::parse(method, args_json) {
+        Ok(a) => Ok(a),
         // The decoders never throw. The facade hands them a string or null, so
         // unreadable arguments are a JS string with a lone surrogate ('\ud800'):
         // not well-formed Unicode, so not base64 either.
         Err(_) if method == "decodeAccessToken" && args_json.starts_with('[') => {
-            return Ok("null".to_owned())
+            Err(Ok("null".to_owned()))
         }
         Err(_) if method == "tryDecodeAccessToken" && args_json.starts_with('[') => {
             let why = protocol::TokenError::NotBase64;
-            return Ok(to_text(
+            Err(Ok(to_text(
                 &ObjectBuilder::new()
                     .put("ok", false)
                     .put("reason", why.reason())
                     .put("message", why.to_string())
                     .build(),
-            ));
+            )))
         }
-        Err(e) => return Err(e),
-    };
-    let null = Value::Null;
-    let result: Value = match method {
+        Err(e) => Err(Err(e)),
+    }
+}
+
+pure_functions! { |a, null|
         "decodeAccessToken" => a
             .raw(0)
             .and_then(Value::as_str)
@@ -332,7 +365,7 @@ pub fn call_sync(method: &str, args_json: &str) -> Result<String> {
                 a.opt_text(1, "body")?.unwrap_or(""),
                 a.opt_text(2, "paymentRequired")?,
             )?
-        }
+        },
         "mcp.toolCall" => client::mcp_tool_call(
             a.raw(0).unwrap_or(&Value::from(1)),
             a.text(1, "name")?,
@@ -377,11 +410,8 @@ pub fn call_sync(method: &str, args_json: &str) -> Result<String> {
         ),
         "getExpirableDurationConfig" => {
             plans::expirable_duration_config(amount(&a, 0, "durationOfPlan", None)?)
-        }
+        },
         "getNonExpirableDurationConfig" => plans::non_expirable_duration_config(),
-        _ => return Err(Error::validation(format!("unknown function \"{method}\""))),
-    };
-    Ok(to_text(&result))
 }
 
 #[cfg(test)]
@@ -455,54 +485,74 @@ mod tests {
         assert!(err.to_string().contains("creditsGranted"), "{err}");
     }
 
-    #[test]
-    fn every_function_the_facade_calls_exists() {
-        // The names pkg-template/core.js passes to callSync; an unknown name would only fail at run time.
-        let facade = include_str!("../pkg-template/core.js");
-        let mut checked = 0;
-        for chunk in facade.split("sync('").skip(1) {
-            let name = chunk.split('\'').next().unwrap();
-            let err = call_sync(name, "[]")
-                .err()
-                .map(|e| e.to_string())
-                .unwrap_or_default();
-            assert!(
-                !err.contains("unknown function"),
-                "core.js calls {name}, which the bridge does not have"
-            );
-            checked += 1;
-        }
-        assert!(
-            checked >= 20,
-            "found only {checked} sync functions in core.js"
-        );
-    }
-
-    #[test]
-    fn every_method_the_facade_calls_exists() {
-        let p = crate::payments::Payments::new(
+    fn payments() -> Payments<crate::transport::mock::MockTransport> {
+        Payments::new(
             &crate::protocol::PaymentsOptions {
                 nvm_api_key: Some("local:eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIweGFiYyJ9.c2ln".into()),
                 ..Default::default()
             },
             crate::transport::mock::MockTransport::new(),
         )
-        .unwrap();
-        let facade = include_str!("../pkg-template/core.js");
-        let mut checked = 0;
-        for chunk in facade.split("call('").skip(1) {
-            let name = chunk.split('\'').next().unwrap();
-            let err = pollster::block_on(call(&p, name, "[]"))
-                .err()
-                .map(|e| e.to_string())
-                .unwrap_or_default();
+        .unwrap()
+    }
+
+    /// What a call with no arguments says, if it says the name is unknown.
+    fn unknown(result: Result<String>) -> bool {
+        result.is_err_and(|e| e.to_string().contains("unknown"))
+    }
+
+    #[test]
+    fn every_name_in_the_table_dispatches_and_no_other() {
+        let p = payments();
+        for name in methods().chain(INTERNAL_METHODS.iter().copied()) {
             assert!(
-                !err.contains("unknown method"),
-                "core.js calls {name}, which the bridge does not have"
+                !unknown(pollster::block_on(call(&p, name, "[]"))),
+                "{name} is in the table but call() doesn't know it"
             );
-            checked += 1;
         }
-        assert!(checked >= 20, "found only {checked} methods in core.js");
+        for name in FUNCTIONS {
+            assert!(
+                !unknown(call_sync(name, "[]")),
+                "{name} is in the table but call_sync() doesn't know it"
+            );
+        }
+        for name in ["plans.nope", "getPlan", "x402", ""] {
+            assert!(unknown(pollster::block_on(call(&p, name, "[]"))), "{name}");
+            assert!(unknown(call_sync(name, "[]")), "{name}");
+        }
+        // A pure function is not a method, and the other way round.
+        assert!(unknown(pollster::block_on(call(
+            &p,
+            "getFreePriceConfig",
+            "[]"
+        ))));
+        assert!(unknown(call_sync("plans.getPlan", "[]")));
+    }
+
+    #[test]
+    fn the_table_has_each_name_once_and_every_internal_name_exists() {
+        let mut all: Vec<&str> = methods()
+            .chain(INTERNAL_METHODS.iter().copied())
+            .chain(FUNCTIONS.iter().copied())
+            .collect();
+        let count = all.len();
+        all.sort_unstable();
+        all.dedup();
+        assert_eq!(all.len(), count, "a JS name is defined twice");
+        for name in INTERNAL_FUNCTIONS {
+            assert!(
+                FUNCTIONS.contains(name),
+                "{name} is internal but not a function"
+            );
+        }
+        assert_eq!(
+            functions().count() + INTERNAL_FUNCTIONS.len(),
+            FUNCTIONS.len()
+        );
+        assert!(
+            functions().all(|f| !f.contains('.')),
+            "exported functions are top-level names"
+        );
     }
 
     #[test]

@@ -535,6 +535,7 @@ async fn mint<T: Transport>(
                 requirement.agent_id.as_deref(),
                 &Value::Object(token_options.clone()),
             )
+            .send()
             .await;
         match minted {
             Ok(v) => {
@@ -615,7 +616,7 @@ async fn delegation_for<T: Transport>(
                         .unwrap_or(DEFAULT_DELEGATION_SECS),
                 )
                 .build();
-            let created = p.create_delegation(&payload).await?;
+            let created = p.create_delegation(&payload).send().await?;
             created
                 .get("delegationId")
                 .and_then(json::id_value)
@@ -634,7 +635,7 @@ async fn reusable_delegation<T: Transport>(
     provider: &str,
     card: Option<&str>,
 ) -> Result<Option<String>> {
-    let list = p.list_delegations(&Value::Null).await?;
+    let list = p.list_delegations(&Value::Null).send().await?;
     let active: Vec<&Value> = json::items(list.get("delegations"))
         .iter()
         .filter(|d| {
@@ -671,7 +672,7 @@ async fn card_for<T: Transport>(
     if let Some(id) = &opts.payment_method_id {
         return Ok(id.clone());
     }
-    let methods = p.list_payment_methods(&Value::Null).await?;
+    let methods = p.list_payment_methods(&Value::Null).send().await?;
     let card = json::items(Some(&methods)).iter().find(|m| {
         let text = |k: &str| m.get(k).and_then(Value::as_str);
         text("type") != Some("crypto_wallet") && text("provider").is_none_or(|pr| pr == provider)

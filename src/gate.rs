@@ -161,7 +161,7 @@ impl Gate {
             .put("paymentRequired", payment_required.clone())
             .put("credits", max_amount);
         if cfg.upfront {
-            let settlement = match p.settle_permissions(&params).await {
+            let settlement = match p.settle_permissions(&params).send().await {
                 Ok(s) => s,
                 Err(e) => {
                     return self.backend_failed(p, &req, &payment_required, &e, SETTLE_UNAVAILABLE)
@@ -182,7 +182,7 @@ impl Gate {
             }
             ticket = ticket.put("settlement", settlement);
         } else {
-            let verified = match p.verify_permissions(&params).await {
+            let verified = match p.verify_permissions(&params).send().await {
                 Ok(v) => v,
                 Err(e) => {
                     return self.backend_failed(p, &req, &payment_required, &e, VERIFY_UNAVAILABLE)
@@ -317,7 +317,7 @@ impl Gate {
                 json::opt_id(t, "agentRequestId", "ticket")?,
             )
             .build();
-        let settlement = match p.settle_permissions(&params).await {
+        let settlement = match p.settle_permissions(&params).send().await {
             Ok(s) => s,
             Err(e) => {
                 return Ok(match classify(&e) {

@@ -1,6 +1,7 @@
-//! [`Payments`]: the client. It resolves its configuration once, turns each
-//! method into an [`api`] call, sends it through its [`Transport`] and parses
-//! the answer. State is per instance (no globals): the scheme cache and the
+//! [`Payments`]: the client, and the only door the JS method table (the
+//! bridge) goes through. It resolves its configuration once, turns each
+//! method into an [`api`](crate::api) call (a [`Pending`]: `.send().await`
+//! sends it through its [`Transport`] and parses the answer). State is per instance (no globals): the scheme cache and the
 //! "deprecated option" warning flag.
 
 use crate::api::agents::{self, AgentAndPlan};
@@ -21,6 +22,24 @@ use std::future::Future;
 
 /// How long a resolved plan scheme is reused (as the official SDK: 5 minutes).
 pub const SCHEME_CACHE_MS: u64 = 5 * 60 * 1000;
+
+/// One backend call, built and ready (or the reason it can't be):
+/// `.send().await` sends it and parses the answer. Every single-call method
+/// returns this one type, so the JS method table (the bridge) calls
+/// `Payments` alone and the WebAssembly holds one future for all of them.
+#[must_use = "a backend call is sent by `.send().await`"]
+pub struct Pending<'a, T: Transport> {
+    payments: &'a Payments<T>,
+    call: Result<Call<Value>>,
+}
+
+impl<'a, T: Transport> Pending<'a, T> {
+    /// Sends the call and parses the answer. Every single-call method's
+    /// future is this one type (no boxing, one copy in the .wasm).
+    pub fn send(self) -> impl Future<Output = Result<Value>> + 'a {
+        self.payments.dispatch(self.call)
+    }
+}
 
 /// What a plan is paid with and what one request may cost (`registry.credits.maxAmount`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -82,10 +101,16 @@ impl<T: Transport> Payments<T> {
         &self.client
     }
 
-    /// Sends a call, when building it worked (one future type for every
-    /// single-call method keeps the WebAssembly small).
-    pub(crate) async fn send(&self, call: Result<Call<Value>>) -> Result<Value> {
+    /// Sends a call, when building it worked.
+    async fn dispatch(&self, call: Result<Call<Value>>) -> Result<Value> {
         self.execute(call?).await
+    }
+
+    fn pending(&self, call: Result<Call<Value>>) -> Pending<'_, T> {
+        Pending {
+            payments: self,
+            call,
+        }
     }
 
     /// Sends a call and parses its answer.
@@ -102,8 +127,8 @@ impl<T: Transport> Payments<T> {
         plan_id: &str,
         agent_id: Option<&str>,
         token_options: &Value,
-    ) -> impl Future<Output = Result<Value>> + '_ {
-        self.send(self.mint_call(plan_id, agent_id, token_options))
+    ) -> Pending<'_, T> {
+        self.pending(self.mint_call(plan_id, agent_id, token_options))
     }
 
     /// The mint call; a deprecated option is warned about once per client.
@@ -121,13 +146,13 @@ impl<T: Transport> Payments<T> {
     }
 
     /// `facilitator.verifyPermissions({paymentRequired, x402AccessToken, maxAmount?})`.
-    pub fn verify_permissions(&self, params: &Value) -> impl Future<Output = Result<Value>> + '_ {
-        self.send(x402::verify(&self.config, params))
+    pub fn verify_permissions(&self, params: &Value) -> Pending<'_, T> {
+        self.pending(x402::verify(&self.config, params))
     }
 
     /// `facilitator.settlePermissions({..., agentRequestId?, batch?, marginPercent?})`.
-    pub fn settle_permissions(&self, params: &Value) -> impl Future<Output = Result<Value>> + '_ {
-        self.send(x402::settle(&self.config, params))
+    pub fn settle_permissions(&self, params: &Value) -> Pending<'_, T> {
+        self.pending(x402::settle(&self.config, params))
     }
 
     /// `resolveScheme(planId)`: the plan's scheme and network, cached per plan for 5 minutes.
@@ -148,7 +173,7 @@ impl<T: Transport> Payments<T> {
         if let Some(terms) = cached {
             return Ok(terms);
         }
-        let plan = self.get_plan(plan_id).await?;
+        let plan = self.get_plan(plan_id).send().await?;
         let terms = PlanTerms {
             scheme: protocol::scheme_of_plan(&plan, self.config.environment),
             max_credits_per_request: ["maxAmount", "minAmount"].iter().find_map(|k| {
@@ -233,7 +258,7 @@ impl<T: Transport> Payments<T> {
             .put("x402AccessToken", token)
             .put("maxAmount", credits)
             .build();
-        let verified = self.verify_permissions(&params).await?;
+        let verified = self.verify_permissions(&params).send().await?;
         let is_valid = verified
             .get("isValid")
             .and_then(Value::as_bool)
@@ -245,7 +270,9 @@ impl<T: Transport> Payments<T> {
                 .and_then(Value::as_str)
                 .or(claims.from.as_deref())
             {
-                Some(holder) if is_valid => self.get_plan_balance(&plan_id, Some(holder)).await?,
+                Some(holder) if is_valid => {
+                    self.get_plan_balance(&plan_id, Some(holder)).send().await?
+                }
                 _ => ObjectBuilder::new().put("planId", plan_id.as_str()).build(),
             },
         };
@@ -270,22 +297,18 @@ impl<T: Transport> Payments<T> {
     // ---- plans -----------------------------------------------------------
 
     /// `plans.getPlan(planId)`.
-    pub fn get_plan(&self, plan_id: &str) -> impl Future<Output = Result<Value>> + '_ {
-        self.send(plans::get_plan(&self.config, plan_id))
+    pub fn get_plan(&self, plan_id: &str) -> Pending<'_, T> {
+        self.pending(plans::get_plan(&self.config, plan_id))
     }
 
     /// `plans.getPlans({page?, offset?, sortBy?, sortOrder?})`: the caller's plans.
-    pub fn get_plans(&self, options: &Value) -> impl Future<Output = Result<Value>> + '_ {
-        self.send(plans::get_plans(&self.config, options))
+    pub fn get_plans(&self, options: &Value) -> Pending<'_, T> {
+        self.pending(plans::get_plans(&self.config, options))
     }
 
     /// `plans.getPlanBalance(planId, holder?)`; the holder defaults to the key's `sub`.
-    pub fn get_plan_balance(
-        &self,
-        plan_id: &str,
-        holder: Option<&str>,
-    ) -> impl Future<Output = Result<Value>> + '_ {
-        self.send(self.balance_call(plan_id, holder))
+    pub fn get_plan_balance(&self, plan_id: &str, holder: Option<&str>) -> Pending<'_, T> {
+        self.pending(self.balance_call(plan_id, holder))
     }
 
     /// The balance call, with the holder defaulting to the key's `sub`.
@@ -298,13 +321,13 @@ impl<T: Transport> Payments<T> {
     }
 
     /// `plans.orderPlan(planId)`.
-    pub fn order_plan(&self, plan_id: &str) -> impl Future<Output = Result<Value>> + '_ {
-        self.send(plans::order_plan(&self.config, plan_id))
+    pub fn order_plan(&self, plan_id: &str) -> Pending<'_, T> {
+        self.pending(plans::order_plan(&self.config, plan_id))
     }
 
     /// `plans.orderFiatPlan(planId)`: a checkout link.
-    pub fn order_fiat_plan(&self, plan_id: &str) -> impl Future<Output = Result<Value>> + '_ {
-        self.send(plans::order_fiat_plan(&self.config, plan_id))
+    pub fn order_fiat_plan(&self, plan_id: &str) -> Pending<'_, T> {
+        self.pending(plans::order_fiat_plan(&self.config, plan_id))
     }
 
     /// `plans.registerPlan(...)` and its credits/time/trial forms → `{planId}`.
@@ -315,8 +338,8 @@ impl<T: Transport> Payments<T> {
         credits: &Value,
         access_limit: Option<AccessLimit>,
         trial: bool,
-    ) -> impl Future<Output = Result<Value>> + '_ {
-        self.send(self.register_plan_call(metadata, price, credits, access_limit, trial))
+    ) -> Pending<'_, T> {
+        self.pending(self.register_plan_call(metadata, price, credits, access_limit, trial))
     }
 
     /// The registration call, with a random nonce.
@@ -351,8 +374,8 @@ impl<T: Transport> Payments<T> {
         metadata: &Value,
         api: &Value,
         plan_ids: &[String],
-    ) -> impl Future<Output = Result<Value>> + '_ {
-        self.send(agents::register_agent(
+    ) -> Pending<'_, T> {
+        self.pending(agents::register_agent(
             &self.config,
             metadata,
             api,
@@ -361,45 +384,35 @@ impl<T: Transport> Payments<T> {
     }
 
     /// `agents.registerAgentAndPlan(...)` → `{agentId, planId, txHash?}`.
-    pub fn register_agent_and_plan(
-        &self,
-        parts: AgentAndPlan<'_>,
-    ) -> impl Future<Output = Result<Value>> + '_ {
-        self.send(agents::register_agent_and_plan(&self.config, parts))
+    pub fn register_agent_and_plan(&self, parts: AgentAndPlan<'_>) -> Pending<'_, T> {
+        self.pending(agents::register_agent_and_plan(&self.config, parts))
     }
 
     /// `agents.getAgent(agentId)`.
-    pub fn get_agent(&self, agent_id: &str) -> impl Future<Output = Result<Value>> + '_ {
-        self.send(agents::get_agent(&self.config, agent_id))
+    pub fn get_agent(&self, agent_id: &str) -> Pending<'_, T> {
+        self.pending(agents::get_agent(&self.config, agent_id))
     }
 
     /// `agents.getAgentPlans(agentId, pagination?)`.
-    pub fn get_agent_plans(
-        &self,
-        agent_id: &str,
-        pagination: &Value,
-    ) -> impl Future<Output = Result<Value>> + '_ {
-        self.send(agents::get_agent_plans(&self.config, agent_id, pagination))
+    pub fn get_agent_plans(&self, agent_id: &str, pagination: &Value) -> Pending<'_, T> {
+        self.pending(agents::get_agent_plans(&self.config, agent_id, pagination))
     }
 
     // ---- delegation ------------------------------------------------------
 
     /// `delegation.createDelegation(payload)` → `{delegationId, ...}`.
-    pub fn create_delegation(&self, payload: &Value) -> impl Future<Output = Result<Value>> + '_ {
-        self.send(delegation::create_delegation(&self.config, payload))
+    pub fn create_delegation(&self, payload: &Value) -> Pending<'_, T> {
+        self.pending(delegation::create_delegation(&self.config, payload))
     }
 
     /// `delegation.listDelegations({accessible?})`.
-    pub fn list_delegations(&self, options: &Value) -> impl Future<Output = Result<Value>> + '_ {
-        self.send(delegation::list_delegations(&self.config, options))
+    pub fn list_delegations(&self, options: &Value) -> Pending<'_, T> {
+        self.pending(delegation::list_delegations(&self.config, options))
     }
 
     /// `delegation.listPaymentMethods({accessible?, provider?})`.
-    pub fn list_payment_methods(
-        &self,
-        options: &Value,
-    ) -> impl Future<Output = Result<Value>> + '_ {
-        self.send(delegation::list_payment_methods(&self.config, options))
+    pub fn list_payment_methods(&self, options: &Value) -> Pending<'_, T> {
+        self.pending(delegation::list_payment_methods(&self.config, options))
     }
 }
 

@@ -20,25 +20,33 @@ fn full_flow_with_the_payments_client() {
     let subscriber = local.client(&subscriber_key);
 
     let price = crypto_price_config(Uint256::from(5_000), &builder_address, None).unwrap();
-    let plan = block_on(builder.register_plan(
-        &nvm_x402::json!({"name": "Pro", "description": "5 credits"}),
-        &price,
-        &fixed_credits_config(Uint256::from(5), Uint256::from(2)),
-        None,
-        false,
-    ))
+    let plan = block_on(
+        builder
+            .register_plan(
+                &nvm_x402::json!({"name": "Pro", "description": "5 credits"}),
+                &price,
+                &fixed_credits_config(Uint256::from(5), Uint256::from(2)),
+                None,
+                false,
+            )
+            .send(),
+    )
     .unwrap();
     let plan_id = plan["planId"].as_str().unwrap().to_owned();
     let endpoints = nvm_x402::json!({"endpoints": [{"POST": "https://agent.example/tasks/:id"}]});
-    let agent = block_on(builder.register_agent(
-        &nvm_x402::json!({"name": "Task agent"}),
-        &endpoints,
-        std::slice::from_ref(&plan_id),
-    ))
+    let agent = block_on(
+        builder
+            .register_agent(
+                &nvm_x402::json!({"name": "Task agent"}),
+                &endpoints,
+                std::slice::from_ref(&plan_id),
+            )
+            .send(),
+    )
     .unwrap();
     let agent_id = agent["agentId"].as_str().unwrap().to_owned();
 
-    let fetched = block_on(subscriber.get_plan(&plan_id)).unwrap();
+    let fetched = block_on(subscriber.get_plan(&plan_id).send()).unwrap();
     assert_eq!(fetched["id"], plan_id.as_str());
     assert_eq!(fetched["metadata"]["main"]["name"], "Pro");
     assert_eq!(fetched["registry"]["price"]["amounts"], json!(["5000"]));
@@ -47,22 +55,25 @@ fn full_flow_with_the_payments_client() {
         (scheme.scheme.as_str(), scheme.network.as_str()),
         ("nvm:erc4337", "eip155:84532")
     );
-    let agent_view = block_on(subscriber.get_agent(&agent_id)).unwrap();
+    let agent_view = block_on(subscriber.get_agent(&agent_id).send()).unwrap();
     assert_eq!(agent_view["metadata"]["main"]["name"], "Task agent");
-    let agent_plans =
-        block_on(subscriber.get_agent_plans(&agent_id, &nvm_x402::protocol::json::Value::Null))
-            .unwrap();
+    let agent_plans = block_on(
+        subscriber
+            .get_agent_plans(&agent_id, &nvm_x402::protocol::json::Value::Null)
+            .send(),
+    )
+    .unwrap();
     assert_eq!(agent_plans["plans"][0]["planId"], plan_id.as_str());
 
-    let before = block_on(subscriber.get_plan_balance(&plan_id, None)).unwrap();
+    let before = block_on(subscriber.get_plan_balance(&plan_id, None).send()).unwrap();
     assert_eq!(
         (before["balance"].as_str(), before["isSubscriber"].as_bool()),
         (Some("0"), Some(false))
     );
-    let order = block_on(subscriber.order_plan(&plan_id)).unwrap();
+    let order = block_on(subscriber.order_plan(&plan_id).send()).unwrap();
     assert_eq!(order["success"], true);
     assert!(order["txHash"].as_str().unwrap().starts_with("0x"));
-    let after_order = block_on(subscriber.get_plan_balance(&plan_id, None)).unwrap();
+    let after_order = block_on(subscriber.get_plan_balance(&plan_id, None).send()).unwrap();
     assert_eq!(
         (
             after_order["balance"].as_str(),
@@ -74,22 +85,30 @@ fn full_flow_with_the_payments_client() {
 
     let delegation = block_on(subscriber.create_delegation(
         &nvm_x402::json!({"provider": "erc4337", "spendingLimitCents": 1000, "durationSecs": 3600}),
-    ))
+    ).send())
     .unwrap();
     let delegation_id = delegation["delegationId"].as_str().unwrap().to_owned();
-    let listed =
-        block_on(subscriber.list_delegations(&nvm_x402::protocol::json::Value::Null)).unwrap();
+    let listed = block_on(
+        subscriber
+            .list_delegations(&nvm_x402::protocol::json::Value::Null)
+            .send(),
+    )
+    .unwrap();
     assert_eq!(
         listed["delegations"][0]["delegationId"],
         delegation_id.as_str()
     );
     assert_eq!(listed["delegations"][0]["status"], "active");
 
-    let minted = block_on(subscriber.get_x402_access_token(
-        &plan_id,
-        Some(&agent_id),
-        &nvm_x402::json!({"delegationConfig": {"delegationId": delegation_id}}),
-    ))
+    let minted = block_on(
+        subscriber
+            .get_x402_access_token(
+                &plan_id,
+                Some(&agent_id),
+                &nvm_x402::json!({"delegationConfig": {"delegationId": delegation_id}}),
+            )
+            .send(),
+    )
     .unwrap();
     let token = minted["accessToken"].as_str().unwrap().to_owned();
     let decoded = decode_access_token(&token).unwrap();
@@ -114,7 +133,7 @@ fn full_flow_with_the_payments_client() {
     assert_eq!(started["isValid"], true, "{started}");
     assert_eq!(started["balance"]["balance"], "5");
     let settle = nvm_x402::json!({"paymentRequired": started["paymentRequired"], "x402AccessToken": token, "maxAmount": "2", "agentRequestId": started["agentRequestId"]});
-    let settled = block_on(builder.settle_permissions(&settle)).unwrap();
+    let settled = block_on(builder.settle_permissions(&settle).send()).unwrap();
     assert_eq!(settled["success"], true, "{settled}");
     assert_eq!(
         (
@@ -125,22 +144,26 @@ fn full_flow_with_the_payments_client() {
     );
     assert_eq!(settled["payer"], subscriber_address.as_str());
     assert!(settled["transaction"].as_str().unwrap().starts_with("0x"));
-    let final_balance = block_on(subscriber.get_plan_balance(&plan_id, None)).unwrap();
+    let final_balance = block_on(subscriber.get_plan_balance(&plan_id, None).send()).unwrap();
     assert_eq!(final_balance["balance"], "3");
 
     // A v2 token settles again; the delegation counts both settles.
-    let again = block_on(builder.settle_permissions(&settle)).unwrap();
+    let again = block_on(builder.settle_permissions(&settle).send()).unwrap();
     assert_eq!(again["remainingBalance"], "1");
-    let listed =
-        block_on(subscriber.list_delegations(&nvm_x402::protocol::json::Value::Null)).unwrap();
+    let listed = block_on(
+        subscriber
+            .list_delegations(&nvm_x402::protocol::json::Value::Null)
+            .send(),
+    )
+    .unwrap();
     assert_eq!(listed["delegations"][0]["transactionCount"], 2);
 
     // The builder's plan list has the plan; the subscriber's doesn't.
-    let mine = block_on(builder.get_plans(&nvm_x402::json!({}))).unwrap();
+    let mine = block_on(builder.get_plans(&nvm_x402::json!({})).send()).unwrap();
     assert_eq!(mine["total"], 1);
     assert_eq!(mine["plans"][0]["id"], plan_id.as_str());
     assert_eq!(
-        block_on(subscriber.get_plans(&nvm_x402::json!({}))).unwrap()["total"],
+        block_on(subscriber.get_plans(&nvm_x402::json!({})).send()).unwrap()["total"],
         0
     );
 }
@@ -226,13 +249,18 @@ fn register_plan(
     price: &nvm_x402::protocol::json::Value,
     credits: &nvm_x402::protocol::json::Value,
 ) -> String {
-    let answer = block_on(local.client(key).register_plan(
-        &nvm_x402::json!({ "name": name }),
-        price,
-        credits,
-        None,
-        false,
-    ))
+    let answer = block_on(
+        local
+            .client(key)
+            .register_plan(
+                &nvm_x402::json!({ "name": name }),
+                price,
+                credits,
+                None,
+                false,
+            )
+            .send(),
+    )
     .unwrap();
     answer["planId"].as_str().unwrap().to_owned()
 }
@@ -268,7 +296,7 @@ fn fiat_checkout_grants_credits_once() {
         (scheme.scheme.as_str(), scheme.network.as_str()),
         ("nvm:card-delegation", "stripe")
     );
-    let order = block_on(subscriber.order_fiat_plan(&plan)).unwrap();
+    let order = block_on(subscriber.order_fiat_plan(&plan).send()).unwrap();
     let result = &order["result"];
     for field in [
         "stripeCheckoutSessionId",
@@ -615,24 +643,30 @@ fn register_agent_and_plan_in_one_call_and_fiat_plans_by_client() {
     let credits = fixed_credits_config(Uint256::from(100), Uint256::from(1));
     let api = nvm_x402::json!({"endpoints": [{"GET": "http://localhost:9999/items/:id"}]});
     let both = block_on(
-        client.register_agent_and_plan(nvm_x402::api::agents::AgentAndPlan {
-            agent: &nvm_x402::json!({"name": "Shop"}),
-            api: &api,
-            plan: &nvm_x402::json!({"name": "Shop credits"}),
-            price: &price,
-            credits: &credits,
-            access_limit: None,
-        }),
+        client
+            .register_agent_and_plan(nvm_x402::api::agents::AgentAndPlan {
+                agent: &nvm_x402::json!({"name": "Shop"}),
+                api: &api,
+                plan: &nvm_x402::json!({"name": "Shop credits"}),
+                price: &price,
+                credits: &credits,
+                access_limit: None,
+            })
+            .send(),
     )
     .unwrap();
     let (plan, agent) = (
         both["planId"].as_str().unwrap(),
         both["agentId"].as_str().unwrap(),
     );
-    let plans =
-        block_on(client.get_agent_plans(agent, &nvm_x402::protocol::json::Value::Null)).unwrap();
+    let plans = block_on(
+        client
+            .get_agent_plans(agent, &nvm_x402::protocol::json::Value::Null)
+            .send(),
+    )
+    .unwrap();
     assert_eq!(plans["plans"][0]["planId"], plan);
-    let fetched = block_on(client.get_plan(plan)).unwrap();
+    let fetched = block_on(client.get_plan(plan).send()).unwrap();
     assert_eq!(
         (
             fetched["registry"]["price"]["isCrypto"].as_bool(),

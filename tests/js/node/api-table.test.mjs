@@ -1,0 +1,98 @@
+// The JS API's names are defined once, in the core's method table
+// (src/bridge.rs, where each name and its dispatch are one line). These tests
+// hold the facade to it — the Payments object core.js builds, the package's
+// exports, and the hand-written index.d.ts (a file generated from the table
+// must compile). The table comes from `cargo run --example api-table`: it is
+// not shipped, since sending it to JS at run time costs 316 B gzipped of .wasm.
+import test from 'node:test'
+import assert from 'node:assert/strict'
+import { spawnSync } from 'node:child_process'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import * as runtime from 'nvm-x402'
+import { ROOT } from '../support/servers.mjs'
+
+const cargo = spawnSync('cargo', ['run', '--quiet', '--example', 'api-table'], { cwd: ROOT, encoding: 'utf8' })
+if (cargo.status !== 0) throw new Error(`cargo run --example api-table failed:\n${cargo.stderr}`)
+const table = JSON.parse(cargo.stdout)
+const KEY = 'local:eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIweGFiYyJ9.c2ln'
+const payments = new runtime.Payments({ nvmApiKey: KEY, backendUrl: 'http://127.0.0.1:9' })
+
+/** `plans.getPlan` -> payments.plans.getPlan; `resolveScheme` -> payments.resolveScheme. */
+function member(name) {
+  const [ns, fn] = name.includes('.') ? name.split('.') : [null, name]
+  return ns === null ? payments[fn] : payments[ns]?.[fn]
+}
+
+test('the table names a real API: async methods in namespaces, exported functions', () => {
+  assert.ok(table.methods.length >= 20, `only ${table.methods.length} methods`)
+  assert.ok(table.functions.length >= 15, `only ${table.functions.length} functions`)
+  assert.ok(table.methods.includes('x402.getX402AccessToken'))
+  assert.ok(table.functions.includes('decodeAccessToken'))
+  assert.ok(table.internal.includes('client.next'))
+})
+
+test('every method in the table is on a Payments instance, and nothing else is in its namespaces', () => {
+  for (const name of table.methods) assert.equal(typeof member(name), 'function', name)
+  const helpers = table.functions.filter((f) => /^get\w+Config$/.test(f))
+  const namespaces = new Set(table.methods.filter((m) => m.includes('.')).map((m) => m.split('.')[0]))
+  for (const ns of namespaces) {
+    assert.ok(Object.isFrozen(payments[ns]), `${ns} is frozen`)
+    for (const [fn, value] of Object.entries(payments[ns])) {
+      const known = table.methods.includes(`${ns}.${fn}`) || (ns === 'plans' && helpers.includes(fn))
+      assert.ok(known, `payments.${ns}.${fn} is not in the core's table`)
+      assert.equal(typeof value, 'function', `${ns}.${fn}`)
+    }
+  }
+  // The plans namespace carries every price/credits helper, the same function the package exports.
+  for (const fn of helpers) assert.equal(payments.plans[fn], runtime[fn], fn)
+  // The internal step is not part of the API.
+  assert.equal(payments.client, undefined)
+})
+
+test('a method from the table reaches the core with its own name', async () => {
+  // No backend listens on port 9: the call fails as the network error of that one method.
+  await assert.rejects(payments.plans.getPlan(''), (e) => e instanceof runtime.PaymentsError && e.code === 'validation' && /plans\.getPlan: planId/.test(e.message))
+  await assert.rejects(payments.agents.getAgent(''), (e) => e.code === 'validation' && /agents\.getAgent: agentId/.test(e.message))
+})
+
+test('every function in the table is exported by the package', () => {
+  for (const name of table.functions) assert.equal(typeof runtime[name], 'function', name)
+  for (const name of table.internal) assert.equal(runtime[name.split('.').pop()], undefined, name)
+})
+
+test('index.d.ts declares every method and function in the table (a generated file type-checks)', () => {
+  const lines = [
+    "import * as nvm from 'nvm-x402'",
+    'declare const p: nvm.Payments',
+    'type Async = (...args: never[]) => Promise<unknown>',
+    'type Sync = (...args: never[]) => unknown',
+    ...table.methods.map((m, i) => `const m${i}: Async = p.${m}`),
+    ...table.functions.map((f, i) => `const f${i}: Sync = nvm.${f}`),
+    `export const all = [${table.methods.map((_, i) => `m${i}`).concat(table.functions.map((_, i) => `f${i}`)).join(', ')}]`,
+  ]
+  const dir = mkdtempSync(join(tmpdir(), 'nvm-api-table-'))
+  try {
+    writeFileSync(join(dir, 'table.ts'), lines.join('\n') + '\n')
+    const config = {
+      compilerOptions: {
+        target: 'ES2022',
+        lib: ['ES2022', 'DOM'],
+        module: 'ESNext',
+        moduleResolution: 'bundler',
+        strict: true,
+        noEmit: true,
+        types: [],
+        paths: { 'nvm-x402': [join(ROOT, 'pkg/index.d.ts')] },
+      },
+      files: ['table.ts'],
+    }
+    writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify(config))
+    const run = spawnSync(join(ROOT, 'node_modules/.bin/tsc'), ['-p', dir], { encoding: 'utf8' })
+    assert.equal(run.error, undefined, String(run.error))
+    assert.equal(run.status, 0, `index.d.ts lacks a name from the table:\n${run.stdout}${run.stderr}`)
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
+})

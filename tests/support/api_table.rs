@@ -1,0 +1,21 @@
+//! Prints the JS API's names from the core's method table (src/bridge.rs) as
+//! JSON, for the JS test that holds core.js and index.d.ts to it:
+//! `cargo run --quiet --example api-table`.
+use nvm_x402::bridge;
+use nvm_x402::protocol::json::{to_text, ObjectBuilder, Value};
+
+fn list(names: impl Iterator<Item = &'static str>) -> Value {
+    Value::Array(names.map(Value::from).collect())
+}
+
+fn main() {
+    let internal = bridge::INTERNAL_METHODS
+        .iter()
+        .chain(bridge::INTERNAL_FUNCTIONS);
+    let table = ObjectBuilder::new()
+        .put("methods", list(bridge::methods()))
+        .put("functions", list(bridge::functions()))
+        .put("internal", list(internal.copied()))
+        .build();
+    println!("{}", to_text(&table));
+}
