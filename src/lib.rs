@@ -37,5 +37,6 @@ pub use error::{BackendError, Error, Result};
 
 // For the `json!` macro.
 pub use payments::Payments;
+#[cfg(any(test, feature = "serde"))]
 #[doc(hidden)]
 pub use serde_json as __serde_json;

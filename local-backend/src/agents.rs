@@ -7,11 +7,10 @@
 use crate::error::*;
 use crate::ids::iso8601;
 use crate::plans::Plan;
-use nvm_x402::api::agents::{normalize_agent_api, AgentApiAttributes, AgentMetadata};
-use nvm_x402::api::plans::{AccessLimit, CreditsConfig, PlanMetadata, PriceConfig};
+use nvm_x402::api::agents::normalize_agent_api;
 use nvm_x402::protocol::routes::PathPattern;
 use nvm_x402::protocol::url::{normalize_path, Url};
-use nvm_x402::protocol::Uint256;
+use nvm_x402_types::agents::{AgentApiAttributes, AgentMetadata};
 use rusqlite::{params, Connection};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
@@ -238,60 +237,6 @@ impl Agent {
             "createdAt": iso8601(self.created_at),
         })
     }
-}
-
-/// The `registerAgent` body.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct RegisterAgentBody {
-    /// Name, description, ...
-    pub metadata_attributes: AgentMetadata,
-    /// Endpoints.
-    pub agent_api_attributes: AgentApiAttributes,
-    /// Plan ids.
-    #[serde(default)]
-    pub plans: Vec<Uint256>,
-}
-
-/// The `registerAgentAndPlan` body.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct RegisterAgentAndPlanBody {
-    /// The plan part.
-    pub plan: PlanPart,
-    /// The agent part.
-    pub agent: AgentPart,
-}
-
-/// `plan` of a `registerAgentAndPlan` body.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct PlanPart {
-    /// Name, description, ...
-    pub metadata_attributes: PlanMetadata,
-    /// The price.
-    pub price_config: PriceConfig,
-    /// The credits.
-    pub credits_config: CreditsConfig,
-    /// Credits or time (default: implied by the credits config).
-    #[serde(default)]
-    pub access_limit: Option<AccessLimit>,
-    /// Replay protection (default: random).
-    #[serde(default)]
-    pub nonce: Option<Uint256>,
-    /// Trial plan.
-    #[serde(default)]
-    pub is_trial_plan: Option<bool>,
-}
-
-/// `agent` of a `registerAgentAndPlan` body.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct AgentPart {
-    /// Name, description, ...
-    pub metadata_attributes: AgentMetadata,
-    /// Endpoints.
-    pub agent_api_attributes: AgentApiAttributes,
 }
 
 pub(crate) fn insert_agent(conn: &Connection, agent: &Agent) -> ApiResult<()> {

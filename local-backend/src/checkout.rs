@@ -7,26 +7,12 @@ use crate::backend::{Backend, Caller};
 use crate::error::*;
 use crate::ids::{alphanumeric_id, iso8601};
 use crate::plans::{grant, load_balance, OrderKind};
-use nvm_x402::protocol::Uint256;
+use nvm_x402_types::plans::FiatPaymentRequest;
 use rusqlite::{params, OptionalExtension, TransactionBehavior};
-use serde::Deserialize;
 use serde_json::{json, Value};
 
-/// Top-level fields of the fiat payment body.
-pub const FIAT_PAYMENT_FIELDS: &[&str] = &["sessionType", "planId"];
 /// How long a checkout link stays payable (Stripe's default: 24 hours).
 const SESSION_LIFETIME_MS: i64 = 24 * 3600 * 1000;
-
-/// `{sessionType: "embedded", planId}`.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct FiatPaymentBody {
-    /// `embedded` (default) or `hosted`.
-    #[serde(default)]
-    pub session_type: Option<String>,
-    /// The fiat plan.
-    pub plan_id: Uint256,
-}
 
 /// A checkout session as the page shows it.
 #[derive(Debug, Clone)]
@@ -48,7 +34,7 @@ impl Backend {
     pub fn order_fiat_plan(
         &self,
         caller: &Caller,
-        body: &FiatPaymentBody,
+        body: &FiatPaymentRequest,
         public_url: &str,
     ) -> ApiResult<Value> {
         if let Some(kind) = body

@@ -6,8 +6,9 @@
 use crate::backend::{Backend, Caller};
 use crate::error::*;
 use crate::ids::{iso8601, uuid_v4};
-use nvm_x402::api::delegation::{CreateDelegation, CURRENCIES, PROVIDERS};
+use nvm_x402::api::delegation::{CURRENCIES, PROVIDERS};
 use nvm_x402::protocol::{SCHEME_CARD_DELEGATION, SCHEME_ERC4337};
+use nvm_x402_types::delegation::CreateDelegation;
 use rusqlite::{params, Connection, OptionalExtension, Row};
 use serde_json::{json, Value};
 

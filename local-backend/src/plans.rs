@@ -5,9 +5,10 @@
 use crate::access_token::canonical_json;
 use crate::error::*;
 use crate::ids::{iso8601, sha256, tx_hash, u256_decimal};
-use nvm_x402::api::plans::{check_address, AccessLimit, RegisterPlanRequest};
+use nvm_x402::api::plans::{check_address, AccessLimit};
 use nvm_x402::protocol::json::Value as Json;
 use nvm_x402::protocol::{scheme_of_plan, Environment, ResolvedScheme, Uint256};
+use nvm_x402_types::plans::RegisterPlanRequest;
 use rusqlite::{params, Connection, OptionalExtension};
 use serde::Deserialize;
 use serde_json::{json, Value};

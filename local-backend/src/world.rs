@@ -7,12 +7,12 @@
 use crate::backend::{Backend, Caller};
 use crate::error::{ApiResult, INTERNAL};
 use crate::store::{meta_get, meta_set};
-use nvm_x402::api::agents::{AgentApiAttributes, AgentMetadata};
 use nvm_x402::api::plans::{
-    fiat_price_config, fixed_credits_config, free_price_config, AccessLimit, PlanMetadata,
-    RegisterPlanRequest,
+    fiat_price_config, fixed_credits_config, free_price_config, AccessLimit,
 };
 use nvm_x402::protocol::Uint256;
+use nvm_x402_types::agents::{AgentApiAttributes, AgentMetadata};
+use nvm_x402_types::plans::{PlanMetadata, RegisterPlanRequest};
 use serde_json::{json, Map, Value};
 
 /// The agent base URL seeded by default (the Cloudflare Worker example under `wrangler dev`).
@@ -92,7 +92,7 @@ impl Backend {
         endpoint.insert("POST".into(), json!(url));
         let agent = self.register_agent(
             &as_builder,
-            crate::agents::RegisterAgentBody {
+            nvm_x402_types::agents::RegisterAgentRequest {
                 metadata_attributes: AgentMetadata {
                     name: "Demo agent".into(),
                     description: Some(

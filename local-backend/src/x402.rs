@@ -21,26 +21,13 @@ use crate::error::*;
 use crate::ids::{hex, random_bytes, tx_hash, uuid_v4};
 use crate::plans::{canonical_id, grant, load_balance, store_balance, Balance, OrderKind, Plan};
 use nvm_x402::api::agents::HTTP_VERBS;
-use nvm_x402::api::delegation::CreateDelegation;
-use nvm_x402::api::x402::{MintRequest, SettleRequest, VerifyRequest};
-use nvm_x402::protocol::{PaymentRequired, Uint256, SCHEME_CARD_DELEGATION, SCHEME_ERC4337};
+use nvm_x402::protocol::{Uint256, SCHEME_CARD_DELEGATION, SCHEME_ERC4337};
+use nvm_x402_types::delegation::CreateDelegation;
+use nvm_x402_types::x402::{MintRequest, SettleRequest, VerifyRequest};
+use nvm_x402_types::PaymentRequired;
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use serde_json::{json, Value};
 use std::sync::Arc;
-
-/// Top-level fields of a mint body.
-pub const MINT_FIELDS: &[&str] = &["accepted", "delegationConfig", "resource", "tokenVersion"];
-/// Top-level fields of a verify body.
-pub const VERIFY_FIELDS: &[&str] = &["paymentRequired", "x402AccessToken", "maxAmount"];
-/// Top-level fields of a settle body.
-pub const SETTLE_FIELDS: &[&str] = &[
-    "paymentRequired",
-    "x402AccessToken",
-    "maxAmount",
-    "agentRequestId",
-    "batch",
-    "marginPercent",
-];
 
 /// What the lock-free checks established about a request.
 struct Checked {

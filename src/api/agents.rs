@@ -12,49 +12,9 @@ use crate::protocol::json::{Map, Value};
 use crate::protocol::url::encode_segment;
 use crate::protocol::ClientConfig;
 use crate::transport::HttpResponse;
-use serde::{Deserialize, Serialize};
 
 /// The HTTP methods an agent endpoint may name.
 pub const HTTP_VERBS: [&str; 7] = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"];
-
-/// `metadataAttributes` of an agent.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct AgentMetadata {
-    /// The agent's name.
-    #[serde(default)]
-    pub name: String,
-    /// A description.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub description: Option<String>,
-    /// Tags.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tags: Option<Vec<String>>,
-    /// Anything else, sent as given.
-    #[serde(flatten)]
-    pub other: Map,
-}
-
-/// `agentApiAttributes`: the agent's endpoints (`[{"POST": "https://host/tasks/:id"}]`).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct AgentApiAttributes {
-    /// Protected endpoints, one `{VERB: url}` object each.
-    #[serde(default)]
-    pub endpoints: Vec<Map>,
-    /// Endpoints anyone may call.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub open_endpoints: Option<Vec<String>>,
-    /// Where the agent describes itself.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub agent_definition_url: Option<String>,
-    /// How the agent authenticates callers.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub auth_type: Option<String>,
-    /// Anything else, sent as given.
-    #[serde(flatten)]
-    pub other: Map,
-}
 
 /// Checks `agentApiAttributes` (`null` is a minimal agent): every endpoint is
 /// one `{VERB: "url"}` pair with a known verb.
@@ -309,11 +269,6 @@ mod tests {
         let ok = json!({"endpoints": [{"POST": "https://a.example/tasks/:id"}, {"get": "https://a.example/x"}], "agentDefinitionUrl": "https://a.example/def"});
         let api = normalize_agent_api(&ok).unwrap();
         assert_eq!(api, ok, "a valid agentApi is sent as given");
-        let typed: AgentApiAttributes = serde_json::from_value(api.clone().into()).unwrap();
-        assert_eq!(
-            crate::protocol::json::Value::from(serde_json::to_value(&typed).unwrap()),
-            api
-        );
         // No endpoints: no `endpoints` key at all, as both official SDKs send it (#10).
         assert_eq!(normalize_agent_api(&Value::Null).unwrap(), json!({}));
         assert_eq!(

@@ -2,66 +2,17 @@
 //! The client works on JSON values; [`CreateDelegation`] describes the same
 //! body for servers and tests.
 
-use super::x402::count;
 use super::{parse_any, query, Auth, Call};
 use crate::error::{Error, Result};
 use crate::protocol::json::{self, ObjectBuilder};
 use crate::protocol::json::{Map, Value};
 use crate::protocol::ClientConfig;
 use crate::transport::HttpResponse;
-use serde::{Deserialize, Serialize};
 
 /// Delegation providers.
 pub const PROVIDERS: [&str; 4] = ["stripe", "braintree", "visa", "erc4337"];
 /// Delegation currencies.
 pub const CURRENCIES: [&str; 4] = ["usd", "eur", "usdc", "eurc"];
-
-/// The `createDelegation` body.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct CreateDelegation {
-    /// `stripe`, `braintree`, `visa` (a card) or `erc4337` (crypto).
-    #[serde(default)]
-    pub provider: String,
-    /// The card (required for card providers).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub provider_payment_method_id: Option<String>,
-    /// The spending limit, in cents.
-    #[serde(default, skip_serializing_if = "Option::is_none", with = "count")]
-    pub spending_limit_cents: Option<u64>,
-    /// How long the delegation lasts, in seconds.
-    #[serde(default, skip_serializing_if = "Option::is_none", with = "count")]
-    pub duration_secs: Option<u64>,
-    /// `usd`, `eur`, `usdc` or `eurc` (default `usd` for cards, `usdc` for erc4337).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub currency: Option<String>,
-    /// Restrict to a plan.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub plan_id: Option<String>,
-    /// The merchant account.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub merchant_account_id: Option<String>,
-    /// At most this many transactions.
-    #[serde(default, skip_serializing_if = "Option::is_none", with = "count")]
-    pub max_transactions: Option<u64>,
-    /// Restrict to an API key.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub api_key_id: Option<String>,
-}
-
-/// `{delegationId, delegationToken?}`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct CreatedDelegation {
-    /// Pass as `delegationConfig.delegationId`.
-    pub delegation_id: String,
-    /// The provider's token, if any.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub delegation_token: Option<String>,
-    /// Anything else the backend sent.
-    #[serde(flatten)]
-    pub other: Map,
-}
 
 /// Checks and completes a `createDelegation` payload, then builds the call.
 /// Card providers need `providerPaymentMethodId`; `currency` defaults to
@@ -281,8 +232,6 @@ mod tests {
             body,
             r#"{"provider":"stripe","providerPaymentMethodId":"pm_1","spendingLimitCents":1000,"durationSecs":3600,"currency":"usd","maxTransactions":5}"#
         );
-        let typed: CreateDelegation = serde_json::from_str(&body).unwrap();
-        assert_eq!(serde_json::to_string(&typed).unwrap(), body);
         let crypto = create_delegation(
             &cfg(),
             &json!({"provider": "erc4337", "spendingLimitCents": 1, "durationSecs": 1}),

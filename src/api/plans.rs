@@ -13,7 +13,6 @@ use crate::protocol::json::{Map, Value};
 use crate::protocol::url::encode_segment;
 use crate::protocol::{ClientConfig, Uint256};
 use crate::transport::HttpResponse;
-use serde::{Deserialize, Serialize};
 
 /// The zero address (native token, unused contract slots).
 pub const ZERO_ADDRESS: &str = "0x0000000000000000000000000000000000000000";
@@ -41,108 +40,13 @@ pub mod redemption {
     ];
 }
 
-/// `metadataAttributes` of a plan.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct PlanMetadata {
-    /// The plan's name.
-    #[serde(default)]
-    pub name: String,
-    /// A description.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub description: Option<String>,
-    /// Tags.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tags: Option<Vec<String>>,
-    /// Whether it is a trial plan (orderable once per subscriber).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub is_trial_plan: Option<bool>,
-    /// Anything else, sent as given.
-    #[serde(flatten)]
-    pub other: Map,
-}
-
-fn zero_address() -> String {
-    ZERO_ADDRESS.to_owned()
-}
-
-/// `priceConfig` of a plan. Amounts are in the token's smallest unit (fiat: 6 decimals, `1000000` = $1.00).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct PriceConfig {
-    /// ERC-20 token, or the zero address for the native token / fiat.
-    #[serde(default = "zero_address")]
-    pub token_address: String,
-    /// One amount per receiver.
-    #[serde(default)]
-    pub amounts: Vec<Uint256>,
-    /// Who gets paid.
-    #[serde(default)]
-    pub receivers: Vec<String>,
-    /// Unused by these helpers (zero address).
-    #[serde(default = "zero_address")]
-    pub contract_address: String,
-    /// Unused by these helpers (zero address).
-    #[serde(default = "zero_address")]
-    pub fee_controller: String,
-    /// Unused by these helpers (zero address).
-    #[serde(default = "zero_address")]
-    pub external_price_address: String,
-    /// Unused by these helpers (zero address).
-    #[serde(default = "zero_address")]
-    pub template_address: String,
-    /// `false` for fiat plans.
-    #[serde(default = "yes")]
-    pub is_crypto: bool,
-    /// Fiat currency.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub currency: Option<String>,
-    /// Anything else, sent as given.
-    #[serde(flatten)]
-    pub other: Map,
-}
-
-fn yes() -> bool {
-    true
-}
-
-/// `creditsConfig` of a plan.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct CreditsConfig {
-    /// Whether every request costs exactly `minAmount` (= `maxAmount`).
-    #[serde(default)]
-    pub is_redemption_amount_fixed: bool,
-    /// See [`redemption`].
-    #[serde(default = "only_subscriber")]
-    pub redemption_type: u8,
-    /// Mirror balances on chain.
-    #[serde(default)]
-    pub onchain_mirror: bool,
-    /// Time plans: seconds until the plan expires (0: never).
-    #[serde(default)]
-    pub duration_secs: Uint256,
-    /// Credits granted per order.
-    #[serde(default)]
-    pub amount: Uint256,
-    /// Credits per request, minimum.
-    #[serde(default)]
-    pub min_amount: Uint256,
-    /// Credits per request, maximum.
-    #[serde(default)]
-    pub max_amount: Uint256,
-    /// Anything else (`proofRequired`, ...), sent as given.
-    #[serde(flatten)]
-    pub other: Map,
-}
-
-fn only_subscriber() -> u8 {
-    redemption::ONLY_SUBSCRIBER
-}
-
 /// What limits access to a plan.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(
+    any(test, feature = "serde"),
+    derive(serde::Serialize, serde::Deserialize)
+)]
+#[cfg_attr(any(test, feature = "serde"), serde(rename_all = "lowercase"))]
 pub enum AccessLimit {
     /// A number of credits.
     Credits,
@@ -177,27 +81,6 @@ impl AccessLimit {
             _ => AccessLimit::Credits,
         }
     }
-}
-
-/// The registration body.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct RegisterPlanRequest {
-    /// Name, description, tags.
-    pub metadata_attributes: PlanMetadata,
-    /// What the subscriber pays.
-    pub price_config: PriceConfig,
-    /// What the subscriber gets.
-    pub credits_config: CreditsConfig,
-    /// Replay protection (random).
-    pub nonce: Uint256,
-    /// Whether it's a trial plan.
-    pub is_trial_plan: bool,
-    /// Credits or time.
-    pub access_limit: AccessLimit,
-    /// The price's currency again (both official SDKs send it beside `priceConfig.currency`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub currency: Option<String>,
 }
 
 /// Checks an Ethereum address (`0x` + 40 hex digits). The error shows the
@@ -666,12 +549,6 @@ mod tests {
             free,
             r#"{"tokenAddress":"0x0000000000000000000000000000000000000000","amounts":[],"receivers":[],"contractAddress":"0x0000000000000000000000000000000000000000","feeController":"0x0000000000000000000000000000000000000000","externalPriceAddress":"0x0000000000000000000000000000000000000000","templateAddress":"0x0000000000000000000000000000000000000000","isCrypto":true}"#
         );
-        let typed: PriceConfig = serde_json::from_str(&free).unwrap();
-        assert_eq!(
-            serde_json::to_string(&typed).unwrap(),
-            free,
-            "the typed wire struct agrees"
-        );
         let fiat = fiat_price_config(Uint256::from(1_000_000), RECEIVER, None).unwrap();
         assert_eq!(
             (
@@ -724,11 +601,6 @@ mod tests {
             fixed,
             // redemptionType 4 (ONLY_SUBSCRIBER): what payments-py's and the TS SDK's helpers send (#10).
             json!({"isRedemptionAmountFixed":true,"redemptionType":4,"onchainMirror":false,"durationSecs":"0","amount":"100","minAmount":"2","maxAmount":"2"})
-        );
-        let typed: CreditsConfig = serde_json::from_value(fixed.clone().into()).unwrap();
-        assert_eq!(
-            crate::protocol::json::Value::from(serde_json::to_value(&typed).unwrap()),
-            fixed
         );
         let dynamic =
             dynamic_credits_config(Uint256::from(100), Uint256::from(1), Uint256::from(5));

@@ -9,10 +9,9 @@ use super::{parse_any, Auth, Call};
 use crate::error::{Error, Result};
 use crate::protocol::json::{self, Object, ObjectBuilder};
 use crate::protocol::json::{Map, Value};
-use crate::protocol::payment_required::{check_payment_required, Resource};
-use crate::protocol::{ClientConfig, PaymentRequired, Uint256, SCHEME_ERC4337};
+use crate::protocol::payment_required::check_payment_required;
+use crate::protocol::{ClientConfig, Uint256, SCHEME_ERC4337};
 use crate::transport::HttpResponse;
-use serde::{Deserialize, Deserializer, Serialize};
 
 /// What [`mint`] found worth a warning (shown once per client).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -293,319 +292,6 @@ fn parse_settle(response: HttpResponse) -> Result<Value> {
     Ok(v)
 }
 
-// ---- typed wire structs ---------------------------------------------------
-// The same bodies as typed serde structs, for servers (nvm-local) and tests.
-
-/// Reads `null` as the type's default (the backend sends `null` for absent values).
-pub(crate) fn nullable<'de, D: Deserializer<'de>, T: Default + Deserialize<'de>>(
-    d: D,
-) -> std::result::Result<T, D::Error> {
-    Ok(Option::<T>::deserialize(d)?.unwrap_or_default())
-}
-
-/// Optional counts (cents, seconds, transactions): read from a JSON number or
-/// a string of digits (a JS bigint arrives as one), written as a JSON number.
-pub(crate) mod count {
-    use serde::{Deserialize, Deserializer, Serializer};
-
-    /// Deserializes an optional count.
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
-        match Option::<crate::protocol::Uint256>::deserialize(d)? {
-            None => Ok(None),
-            Some(n) => n
-                .as_str()
-                .parse()
-                .map(Some)
-                .map_err(|_| serde::de::Error::custom("number is too large")),
-        }
-    }
-
-    /// Writes the count as a number.
-    pub fn serialize<S: Serializer>(v: &Option<u64>, s: S) -> Result<S::Ok, S::Error> {
-        match v {
-            Some(n) => s.serialize_u64(*n),
-            None => s.serialize_none(),
-        }
-    }
-}
-
-/// `tokenOptions` of `getX402AccessToken`.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct TokenOptions {
-    /// Default `nvm:erc4337`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub scheme: Option<String>,
-    /// Default: the scheme's network in the client's environment.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub network: Option<String>,
-    /// Which delegation pays. Required.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub delegation_config: Option<DelegationConfig>,
-    /// 2 (reusable, default) or 3 (single-use, bound to agent, URL and verb).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub token_version: Option<u8>,
-    /// The resource the token is for (bound by v3 tokens).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub resource: Option<Resource>,
-    /// The HTTP method the token is for (bound by v3 tokens).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub http_verb: Option<String>,
-}
-
-/// `delegationConfig`: `{delegationId, apiKeyId?}`, or the deprecated inline form.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct DelegationConfig {
-    /// The delegation to spend from (see `createDelegation`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub delegation_id: Option<String>,
-    /// Restrict to an API key.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub api_key_id: Option<String>,
-    /// Deprecated inline creation: spending limit in cents.
-    #[serde(default, skip_serializing_if = "Option::is_none", with = "count")]
-    pub spending_limit_cents: Option<u64>,
-    /// Deprecated inline creation: duration in seconds.
-    #[serde(default, skip_serializing_if = "Option::is_none", with = "count")]
-    pub duration_secs: Option<u64>,
-    /// Deprecated inline creation: the card.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub provider_payment_method_id: Option<String>,
-    /// Deprecated inline creation: the card (older name).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub card_id: Option<String>,
-    /// Deprecated inline creation: the currency.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub currency: Option<String>,
-    /// Anything else, sent as given.
-    #[serde(flatten)]
-    pub other: Map,
-}
-
-impl DelegationConfig {
-    /// Whether any deprecated inline field is set.
-    pub fn uses_inline_fields(&self) -> bool {
-        self.spending_limit_cents.is_some()
-            || self.duration_secs.is_some()
-            || self.provider_payment_method_id.is_some()
-            || self.card_id.is_some()
-            || self.currency.is_some()
-    }
-}
-
-/// The mint body: `{accepted, delegationConfig, resource?, tokenVersion?}`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct MintRequest {
-    /// What the token pays with.
-    pub accepted: MintAccepted,
-    /// Which delegation pays.
-    pub delegation_config: DelegationConfig,
-    /// The resource (v3 binding).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub resource: Option<Resource>,
-    /// 2 or 3.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub token_version: Option<u8>,
-}
-
-/// `accepted` of a mint body.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct MintAccepted {
-    /// The scheme.
-    pub scheme: String,
-    /// The network.
-    pub network: String,
-    /// The plan.
-    pub plan_id: String,
-    /// `{agentId?, httpVerb?}` (`{}` when neither).
-    #[serde(default)]
-    pub extra: MintExtra,
-}
-
-/// `accepted.extra` of a mint body.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct MintExtra {
-    /// The agent.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub agent_id: Option<String>,
-    /// The HTTP method.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub http_verb: Option<String>,
-}
-
-/// The mint answer: `{accessToken, ...}`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct MintResponse {
-    /// The x402 access token.
-    pub access_token: String,
-    /// Anything else the backend sent.
-    #[serde(flatten)]
-    pub other: Map,
-}
-
-/// The verify body: `{paymentRequired, x402AccessToken, maxAmount?}` (also the JS parameter object).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct VerifyRequest {
-    /// What the agent asks for.
-    pub payment_required: PaymentRequired,
-    /// The subscriber's token.
-    pub x402_access_token: String,
-    /// Credits the request will cost.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub max_amount: Option<Uint256>,
-}
-
-/// The settle body: verify's plus `agentRequestId?, batch?, marginPercent?`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct SettleRequest {
-    /// What the agent asked for.
-    pub payment_required: PaymentRequired,
-    /// The subscriber's token.
-    pub x402_access_token: String,
-    /// Credits to burn (`"0"`: the plan's default per request).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub max_amount: Option<Uint256>,
-    /// The id verify returned.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub agent_request_id: Option<String>,
-    /// Batch settlement.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub batch: Option<bool>,
-    /// Margin on dynamic pricing.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub margin_percent: Option<f64>,
-}
-
-/// The verify answer. `isValid: false` is a normal "no", not an error.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct VerifyResponse {
-    /// Whether the token may be used for this request.
-    pub is_valid: bool,
-    /// Why not.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub invalid_reason: Option<String>,
-    /// The subscriber.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub payer: Option<String>,
-    /// The network.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub network: Option<String>,
-    /// Pass to settle.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub agent_request_id: Option<String>,
-    /// Whether the URL matched the agent's endpoints.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub url_matching: Option<Value>,
-    /// The request's context (agent, balance).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub agent_request: Option<AgentRequest>,
-    /// Anything else the backend sent.
-    #[serde(flatten)]
-    pub other: Map,
-}
-
-/// `agentRequest` of a verify answer.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct AgentRequest {
-    /// The request id.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub agent_request_id: Option<String>,
-    /// The subscriber's balance on the plan.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub balance: Option<PlanBalance>,
-    /// `agentName`, `agentId`, `urlMatching`, `verbMatching`, `batch`, ... as sent.
-    #[serde(flatten)]
-    pub other: Map,
-}
-
-/// A subscriber's balance on a plan (also `getPlanBalance`'s answer).
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct PlanBalance {
-    /// The plan.
-    #[serde(default, deserialize_with = "nullable_id")]
-    pub plan_id: String,
-    /// The plan's name.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub plan_name: Option<String>,
-    /// `credits` or `time`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub plan_type: Option<String>,
-    /// Whose balance.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub holder_address: Option<String>,
-    /// Credits left (a decimal string).
-    #[serde(default, deserialize_with = "nullable")]
-    pub balance: Uint256,
-    /// The credits contract.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub credits_contract: Option<String>,
-    /// Whether the holder is subscribed (has ordered the plan and it is usable).
-    #[serde(default, deserialize_with = "nullable")]
-    pub is_subscriber: bool,
-    /// Price of one credit.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub price_per_credit: Option<Value>,
-    /// Anything else the backend sent.
-    #[serde(flatten)]
-    pub other: Map,
-}
-
-fn nullable_id<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<String, D::Error> {
-    Ok(match Option::<Value>::deserialize(d)? {
-        Some(Value::String(s)) => s,
-        Some(Value::Number(n)) => n.to_string(),
-        _ => String::new(),
-    })
-}
-
-impl Default for Uint256 {
-    fn default() -> Self {
-        Uint256::from(0)
-    }
-}
-
-/// The settle answer.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct SettleResponse {
-    /// Whether credits were burned.
-    pub success: bool,
-    /// Why not.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub error_reason: Option<String>,
-    /// The subscriber.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub payer: Option<String>,
-    /// The burn transaction (`""` on failure).
-    #[serde(default, deserialize_with = "nullable")]
-    pub transaction: String,
-    /// The network.
-    #[serde(default, deserialize_with = "nullable")]
-    pub network: String,
-    /// Credits burned (decimal string).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub credits_redeemed: Option<Uint256>,
-    /// Credits left (decimal string).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub remaining_balance: Option<Uint256>,
-    /// The order transaction, when settle topped the plan up.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub order_tx: Option<String>,
-    /// Anything else the backend sent.
-    #[serde(flatten)]
-    pub other: Map,
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -634,9 +320,6 @@ mod tests {
             r#"{"accepted":{"scheme":"nvm:erc4337","network":"eip155:84532","planId":"123","extra":{"agentId":"agent-1"}},"delegationConfig":{"delegationId":"del-uuid"}}"#
         );
         assert_eq!(warning, None);
-        // The typed wire struct reads the same body and writes the same bytes.
-        let typed: MintRequest = serde_json::from_str(&body).unwrap();
-        assert_eq!(serde_json::to_string(&typed).unwrap(), body);
         let (call, _) = mint(&cfg(), "123", None, &with_delegation("del-uuid")).unwrap();
         assert!(call.request.body.unwrap().contains(r#""extra":{}"#));
     }
@@ -653,8 +336,6 @@ mod tests {
             body,
             r#"{"paymentRequired":{"x402Version":2,"resource":{"url":"/x"},"accepts":[{"scheme":"nvm:erc4337","network":"eip155:84532","planId":"123","extra":{"version":"1"}}],"extensions":{}},"x402AccessToken":"tok","maxAmount":"1"}"#
         );
-        let typed: VerifyRequest = serde_json::from_str(&body).unwrap();
-        assert_eq!(serde_json::to_string(&typed).unwrap(), body);
     }
 
     #[test]
@@ -663,8 +344,6 @@ mod tests {
         let params = json!({"paymentRequired": pr, "x402AccessToken": "t", "maxAmount": "2", "agentRequestId": "r", "batch": false, "marginPercent": 0.5});
         let body = settle(&cfg(), &params).unwrap().request.body.unwrap();
         assert!(body.ends_with(r#""x402AccessToken":"t","maxAmount":"2","agentRequestId":"r","batch":false,"marginPercent":0.5}"#), "{body}");
-        let typed: SettleRequest = serde_json::from_str(&body).unwrap();
-        assert_eq!(serde_json::to_string(&typed).unwrap(), body);
         for bad in [
             json!({"paymentRequired": pr, "x402AccessToken": "t", "marginPercent": -1}),
             json!({"paymentRequired": pr, "x402AccessToken": " "}),
@@ -790,8 +469,6 @@ mod tests {
             s.to_string(),
             r#"{"success":true,"transaction":"0x1","network":"n","creditsRedeemed":"2","remainingBalance":"8"}"#
         );
-        let typed: SettleResponse = serde_json::from_value(s.into()).unwrap();
-        assert_eq!(typed.credits_redeemed.unwrap().as_str(), "2");
         assert_eq!(
             parse_mint(answer(r#"{"token":"x"}"#)).unwrap_err().code(),
             "invalid_response"

@@ -13,8 +13,9 @@ pub const MAX_HEADER_LEN: usize = 64 * 1024;
 /// Encodes a JSON value as a header value.
 ///
 /// ```
-/// use nvm_x402::json;
-/// assert_eq!(nvm_x402::protocol::encode_payment_header(&json!({"success": true})).unwrap(), "eyJzdWNjZXNzIjp0cnVlfQ==");
+/// use nvm_x402::protocol::json::parse;
+/// let value = parse(r#"{"success": true}"#).unwrap();
+/// assert_eq!(nvm_x402::protocol::encode_payment_header(&value).unwrap(), "eyJzdWNjZXNzIjp0cnVlfQ==");
 /// ```
 pub fn encode_payment_header(value: &Value) -> Result<String> {
     Ok(base64::encode_standard(

@@ -21,8 +21,7 @@ pub use api_key::ApiKey;
 pub use environment::{ClientConfig, Environment, PaymentsOptions};
 pub use header::{decode_payment_header, encode_payment_header};
 pub use payment_required::{
-    build_payment_required, build_payment_required_for_plans, BuildOptions, PaymentRequired,
-    PaymentRequirements,
+    build_payment_required, build_payment_required_for_plans, BuildOptions,
 };
 pub use token::{
     decode_access_token, encode_access_token, try_decode_access_token, TokenClaims, TokenError,
@@ -61,11 +60,10 @@ impl ResolvedScheme {
 /// `nvm:erc4337` on the environment's network.
 ///
 /// ```
-/// use nvm_x402::protocol::{scheme_of_plan, Environment};
-/// use nvm_x402::json;
-/// let fiat = json!({"registry": {"price": {"isCrypto": false}}, "metadata": {"plan": {"fiatPaymentProvider": "braintree"}}});
+/// use nvm_x402::protocol::{json::parse, scheme_of_plan, Environment};
+/// let fiat = parse(r#"{"registry": {"price": {"isCrypto": false}}, "metadata": {"plan": {"fiatPaymentProvider": "braintree"}}}"#).unwrap();
 /// assert_eq!(scheme_of_plan(&fiat, Environment::Live).network, "braintree");
-/// assert_eq!(scheme_of_plan(&json!({}), Environment::Live).scheme, "nvm:erc4337");
+/// assert_eq!(scheme_of_plan(&parse("{}").unwrap(), Environment::Live).scheme, "nvm:erc4337");
 /// ```
 pub fn scheme_of_plan(plan: &Value, environment: Environment) -> ResolvedScheme {
     let is_fiat =

@@ -7,102 +7,9 @@ use super::json::{self, ObjectBuilder};
 use super::SCHEME_ERC4337;
 use crate::error::{Error, Result};
 use crate::protocol::json::{Map, Value};
-use serde::{Deserialize, Serialize};
 
 /// The x402 protocol version this crate speaks.
 pub const X402_VERSION: u32 = 2;
-
-/// `{x402Version: 2, error?, resource, accepts, extensions}`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct PaymentRequired {
-    /// Always 2.
-    pub x402_version: u32,
-    /// Why payment is required.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub error: Option<String>,
-    /// The resource being paid for.
-    pub resource: Resource,
-    /// The ways to pay, in order of preference.
-    pub accepts: Vec<PaymentRequirements>,
-    /// Protocol extensions (`{}` when we build one).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub extensions: Option<Value>,
-    /// Anything else, kept as sent.
-    #[serde(flatten)]
-    pub other: Map,
-}
-
-/// `{url, description?, mimeType?}`.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Resource {
-    /// The URL (or path) of the resource.
-    #[serde(default)]
-    pub url: String,
-    /// A human description.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub description: Option<String>,
-    /// The response's media type.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub mime_type: Option<String>,
-    /// Anything else, kept as sent.
-    #[serde(flatten)]
-    pub other: Map,
-}
-
-/// One `accepts` entry.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct PaymentRequirements {
-    /// `nvm:erc4337`, `nvm:card-delegation`, or a standard scheme such as `exact`.
-    pub scheme: String,
-    /// `eip155:84532`, `stripe`, ...
-    pub network: String,
-    /// The Nevermined plan (absent on standard entries).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "id_string"
-    )]
-    pub plan_id: Option<String>,
-    /// `{version: "1", agentId?, httpVerb?}` on Nevermined entries.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub extra: Option<Extra>,
-    /// Standard-entry fields (`amount`, `asset`, `payTo`, `maxTimeoutSeconds`) and anything else.
-    #[serde(flatten)]
-    pub other: Map,
-}
-
-/// An entry's `extra`.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Extra {
-    /// `"1"` on Nevermined entries.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub version: Option<String>,
-    /// The agent being paid.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub agent_id: Option<String>,
-    /// The HTTP method of the paid request.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub http_verb: Option<String>,
-    /// Anything else, kept as sent.
-    #[serde(flatten)]
-    pub other: Map,
-}
-
-/// Plan ids are uint256 decimal strings; accept an integer too.
-fn id_string<'de, D: serde::Deserializer<'de>>(
-    d: D,
-) -> std::result::Result<Option<String>, D::Error> {
-    Ok(match Option::<Value>::deserialize(d)? {
-        None | Some(Value::Null) => None,
-        Some(Value::String(s)) => Some(s),
-        Some(Value::Number(n)) if n.is_u64() => Some(n.to_string()),
-        Some(_) => return Err(serde::de::Error::custom("planId must be a string")),
-    })
-}
 
 /// Options of [`build_payment_required`] (JS: `buildPaymentRequired(planId, options)`).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -255,26 +162,6 @@ pub fn check_payment_required(v: &Value) -> Result<&json::Object> {
     Ok(o)
 }
 
-impl PaymentRequired {
-    /// Reads a PaymentRequired from JSON, refusing another `x402Version`.
-    pub fn from_value(value: Value) -> Result<Self> {
-        let pr: PaymentRequired = serde_json::from_value(serde_json::Value::from(value))
-            .map_err(|e| Error::validation(format!("not a PaymentRequired: {e}")))?;
-        if pr.x402_version != X402_VERSION {
-            return Err(Error::validation(format!(
-                "unsupported x402Version {} (expected 2)",
-                pr.x402_version
-            )));
-        }
-        Ok(pr)
-    }
-
-    /// The plan ids of the Nevermined entries, in order.
-    pub fn plan_ids(&self) -> impl Iterator<Item = &str> {
-        self.accepts.iter().filter_map(|a| a.plan_id.as_deref())
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -302,13 +189,6 @@ mod tests {
                               {"scheme":"nvm:card-delegation","network":"stripe","planId":"2","extra":{"version":"1","agentId":"agent-9","httpVerb":"POST"}}],
                    "extensions":{}})
         );
-        let typed = PaymentRequired::from_value(pr.clone()).unwrap();
-        assert_eq!(typed.plan_ids().collect::<Vec<_>>(), ["1", "2"]);
-        assert_eq!(
-            Value::from(serde_json::to_value(&typed).unwrap()),
-            pr,
-            "the typed wire struct reads and writes the same JSON"
-        );
         assert!(check_payment_required(&pr).is_ok());
         assert!(
             check_payment_required(&json!({"x402Version": 1, "accepts": [], "resource": {}}))
@@ -334,23 +214,5 @@ mod tests {
             BuildOptions::default()
         );
         assert!(BuildOptions::from_json(&json!({"endpoint": 1})).is_err());
-    }
-
-    #[test]
-    fn decodes_standard_entries_and_keeps_their_fields() {
-        let v = json!({"x402Version":2,"resource":{"url":"u"},"accepts":[{"scheme":"exact","network":"eip155:84532","amount":"10000","asset":"0x1","payTo":"0x2","maxTimeoutSeconds":60,"extra":{"name":"USDC","version":"2"}}],"future":{"a":1}});
-        let pr = PaymentRequired::from_value(v.clone()).unwrap();
-        assert_eq!(pr.accepts[0].plan_id, None);
-        assert_eq!(pr.accepts[0].other["maxTimeoutSeconds"], json!(60));
-        assert_eq!(
-            crate::protocol::json::Value::from(serde_json::to_value(&pr).unwrap()),
-            v
-        );
-        let mut wrong = v;
-        wrong["x402Version"] = json!(1);
-        assert!(PaymentRequired::from_value(wrong)
-            .unwrap_err()
-            .to_string()
-            .contains("x402Version"));
     }
 }

@@ -103,8 +103,8 @@ pub(crate) fn decode_object(input: &str, max_len: usize) -> Result<Map, Option<T
 /// Encodes a JSON object as a token: unpadded base64url of compact JSON.
 ///
 /// ```
-/// use nvm_x402::json;
-/// let t = nvm_x402::protocol::token::encode_access_token(json!({"x402Version": 2}).as_object().unwrap());
+/// use nvm_x402::protocol::json::parse;
+/// let t = nvm_x402::protocol::token::encode_access_token(parse(r#"{"x402Version": 2}"#).unwrap().as_object().unwrap());
 /// assert_eq!(t, "eyJ4NDAyVmVyc2lvbiI6Mn0");
 /// ```
 pub fn encode_access_token(token: &Map) -> String {
@@ -139,9 +139,8 @@ impl TokenClaims {
     /// Reads the claims out of a decoded token.
     ///
     /// ```
-    /// use nvm_x402::protocol::token::{decode_access_token, TokenClaims};
-    /// use nvm_x402::json;
-    /// let t = json!({"accepted": {"planId": 7, "extra": {"agentId": "a"}}, "payload": {"authorization": {"nonce": "n1"}}});
+    /// use nvm_x402::protocol::{json::parse, token::TokenClaims};
+    /// let t = parse(r#"{"accepted": {"planId": 7, "extra": {"agentId": "a"}}, "payload": {"authorization": {"nonce": "n1"}}}"#).unwrap();
     /// let c = TokenClaims::from_token(t.as_object().unwrap());
     /// assert_eq!((c.plan_id.as_deref(), c.agent_id.as_deref(), c.is_v3()), (Some("7"), Some("a"), true));
     /// ```

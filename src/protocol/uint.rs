@@ -4,7 +4,6 @@
 
 use super::json::{self, Value};
 use crate::error::{Error, Result};
-use serde::{de, Deserialize, Deserializer, Serialize, Serializer};
 use std::fmt;
 
 const MAX: &str = "115792089237316195423570985008687907853269984665640564039457584007913129639935";
@@ -17,8 +16,6 @@ pub const MAX_SAFE_INTEGER: u64 = (1 << 53) - 1;
 /// use nvm_x402::protocol::Uint256;
 /// assert_eq!(Uint256::parse("007").unwrap().as_str(), "7");
 /// assert!(Uint256::parse("-1").is_err());
-/// let n: Uint256 = serde_json::from_str("42").unwrap();
-/// assert_eq!(serde_json::to_string(&n).unwrap(), "\"42\"");
 /// ```
 #[derive(Clone, PartialEq, Eq, Hash)]
 pub struct Uint256(String);
@@ -43,10 +40,9 @@ impl Uint256 {
     /// Reads a JSON value: a decimal string, or an integer a JavaScript number holds exactly.
     ///
     /// ```
-    /// use nvm_x402::protocol::Uint256;
-    /// use nvm_x402::json;
-    /// assert_eq!(Uint256::from_json(&json!(12)).unwrap().as_str(), "12");
-    /// assert!(Uint256::from_json(&json!(1.5)).is_err());
+    /// use nvm_x402::protocol::{json::parse, Uint256};
+    /// assert_eq!(Uint256::from_json(&parse("12").unwrap()).unwrap().as_str(), "12");
+    /// assert!(Uint256::from_json(&parse("1.5").unwrap()).is_err());
     /// ```
     pub fn from_json(v: &crate::protocol::json::Value) -> Result<Self> {
         use crate::protocol::json::Value;
@@ -71,6 +67,7 @@ impl Uint256 {
         Ok(Uint256::from(v))
     }
 
+    #[cfg(any(test, feature = "serde"))]
     fn from_f64(v: f64) -> Result<Self> {
         if v.is_finite() && v >= 0.0 && v.fract() == 0.0 && v <= MAX_SAFE_INTEGER as f64 {
             Ok(Uint256::from(v as u64))
@@ -118,6 +115,12 @@ impl PartialOrd for Uint256 {
     }
 }
 
+impl Default for Uint256 {
+    fn default() -> Self {
+        Uint256::from(0)
+    }
+}
+
 impl From<u64> for Uint256 {
     fn from(n: u64) -> Self {
         Uint256(n.to_string())
@@ -136,43 +139,50 @@ impl fmt::Debug for Uint256 {
     }
 }
 
-impl Serialize for Uint256 {
-    fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
-        s.serialize_str(&self.0)
-    }
-}
+/// serde: read tolerantly (see [`Uint256::from_json`]'s rules), written as a string.
+#[cfg(any(test, feature = "serde"))]
+mod serde_impl {
+    use super::*;
+    use serde::de;
 
-impl<'de> Deserialize<'de> for Uint256 {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
-        d.deserialize_any(UintVisitor)
-    }
-}
-
-struct UintVisitor;
-
-impl de::Visitor<'_> for UintVisitor {
-    type Value = Uint256;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a non-negative integer (decimal string, bigint or safe integer)")
+    impl serde::Serialize for Uint256 {
+        fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+            s.serialize_str(&self.0)
+        }
     }
 
-    fn visit_str<E: de::Error>(self, v: &str) -> std::result::Result<Uint256, E> {
-        Uint256::parse(v).map_err(|e| E::custom(e.to_string()))
+    impl<'de> serde::Deserialize<'de> for Uint256 {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+            d.deserialize_any(UintVisitor)
+        }
     }
 
-    fn visit_u64<E: de::Error>(self, v: u64) -> std::result::Result<Uint256, E> {
-        Uint256::from_exact_u64(v).map_err(|e| E::custom(e.to_string()))
-    }
+    struct UintVisitor;
 
-    fn visit_i64<E: de::Error>(self, v: i64) -> std::result::Result<Uint256, E> {
-        u64::try_from(v)
-            .map_err(|_| E::custom(NEGATIVE))
-            .and_then(|v| self.visit_u64(v))
-    }
+    impl de::Visitor<'_> for UintVisitor {
+        type Value = Uint256;
 
-    fn visit_f64<E: de::Error>(self, v: f64) -> std::result::Result<Uint256, E> {
-        Uint256::from_f64(v).map_err(|e| E::custom(e.to_string()))
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a non-negative integer (decimal string, bigint or safe integer)")
+        }
+
+        fn visit_str<E: de::Error>(self, v: &str) -> std::result::Result<Uint256, E> {
+            Uint256::parse(v).map_err(|e| E::custom(e.to_string()))
+        }
+
+        fn visit_u64<E: de::Error>(self, v: u64) -> std::result::Result<Uint256, E> {
+            Uint256::from_exact_u64(v).map_err(|e| E::custom(e.to_string()))
+        }
+
+        fn visit_i64<E: de::Error>(self, v: i64) -> std::result::Result<Uint256, E> {
+            u64::try_from(v)
+                .map_err(|_| E::custom(NEGATIVE))
+                .and_then(|v| self.visit_u64(v))
+        }
+
+        fn visit_f64<E: de::Error>(self, v: f64) -> std::result::Result<Uint256, E> {
+            Uint256::from_f64(v).map_err(|e| E::custom(e.to_string()))
+        }
     }
 }
 

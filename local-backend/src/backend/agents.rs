@@ -6,8 +6,10 @@ use crate::backend::{Backend, Caller};
 use crate::error::*;
 use crate::ids::{random_u256_id, tx_hash};
 use crate::plans::{canonical_id, insert_plan, Plan};
-use nvm_x402::api::plans::{AccessLimit, RegisterPlanRequest};
+use nvm_x402::api::plans::AccessLimit;
 use nvm_x402::protocol::Uint256;
+use nvm_x402_types::agents::{RegisterAgentAndPlanRequest, RegisterAgentRequest};
+use nvm_x402_types::plans::RegisterPlanRequest;
 use rusqlite::OptionalExtension;
 use serde_json::{json, Value};
 use std::sync::Arc;
@@ -57,7 +59,7 @@ impl Backend {
     /// `POST api/v1/protocol/agents`: the plans must exist and be the caller's
     /// (only a plan's owner may attach it to an agent: an agent that lists a
     /// plan can settle its subscribers' credits).
-    pub fn register_agent(&self, caller: &Caller, body: RegisterAgentBody) -> ApiResult<Value> {
+    pub fn register_agent(&self, caller: &Caller, body: RegisterAgentRequest) -> ApiResult<Value> {
         let mut plan_ids: Vec<String> = Vec::with_capacity(body.plans.len());
         for plan in &body.plans {
             let plan = self.require_plan(plan.as_str())?;
@@ -97,7 +99,7 @@ impl Backend {
     pub fn register_agent_and_plan(
         &self,
         caller: &Caller,
-        body: RegisterAgentAndPlanBody,
+        body: RegisterAgentAndPlanRequest,
     ) -> ApiResult<Value> {
         let now = self.now_ms();
         let p = body.plan;

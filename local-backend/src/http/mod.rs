@@ -10,13 +10,11 @@ pub use plumbing::{
 
 use crate::accounts::IssuedAccount;
 use crate::accounts::PaymentMethodsQuery;
-use crate::agents::{RegisterAgentAndPlanBody, RegisterAgentBody};
 use crate::backend::{Backend, Caller};
-use crate::checkout::{escape, FiatPaymentBody, FIAT_PAYMENT_FIELDS};
+use crate::checkout::escape;
 use crate::error::*;
 pub use crate::error::{json_response, shorten};
 use crate::plans::PlansQuery;
-use crate::x402::{MINT_FIELDS, SETTLE_FIELDS, VERIFY_FIELDS};
 use axum::body::Body;
 use axum::extract::rejection::{PathRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
@@ -25,37 +23,16 @@ use axum::middleware::{self};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
-use nvm_x402::api::delegation::CreateDelegation;
-use nvm_x402::api::plans::RegisterPlanRequest;
-use nvm_x402::api::x402::{MintRequest, SettleRequest, VerifyRequest};
+use nvm_x402_types::agents::{RegisterAgentAndPlanRequest, RegisterAgentRequest};
+use nvm_x402_types::delegation::CreateDelegation;
+use nvm_x402_types::fields;
+use nvm_x402_types::plans::{FiatPaymentRequest, RegisterPlanRequest};
+use nvm_x402_types::x402::{MintRequest, SettleRequest, VerifyRequest};
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use serde_json::{json, Value};
 use std::net::SocketAddr;
 use std::sync::Arc;
-
-const PLAN_FIELDS: &[&str] = &[
-    "metadataAttributes",
-    "priceConfig",
-    "creditsConfig",
-    "nonce",
-    "isTrialPlan",
-    "accessLimit",
-    "currency",
-];
-const AGENT_FIELDS: &[&str] = &["metadataAttributes", "agentApiAttributes", "plans"];
-const AGENT_AND_PLAN_FIELDS: &[&str] = &["plan", "agent"];
-const DELEGATION_FIELDS: &[&str] = &[
-    "provider",
-    "providerPaymentMethodId",
-    "spendingLimitCents",
-    "durationSecs",
-    "currency",
-    "planId",
-    "merchantAccountId",
-    "maxTransactions",
-    "apiKeyId",
-];
 
 /// What every handler shares.
 pub struct App {
@@ -183,7 +160,7 @@ async fn mint(State(app): Shared, headers: HeaderMap, body: JsonBody) -> Respons
         &app,
         &headers,
         body,
-        MINT_FIELDS,
+        fields::<MintRequest>(),
         StatusCode::CREATED,
         |caller, body: Value| {
             if body.get("delegationConfig").is_none_or(Value::is_null) {
@@ -199,7 +176,7 @@ async fn verify(State(app): Shared, headers: HeaderMap, body: JsonBody) -> Respo
         &app,
         &headers,
         body,
-        VERIFY_FIELDS,
+        fields::<VerifyRequest>(),
         StatusCode::OK,
         |_, request: VerifyRequest| app.backend.verify(&request),
     )
@@ -210,7 +187,7 @@ async fn settle(State(app): Shared, headers: HeaderMap, body: JsonBody) -> Respo
         &app,
         &headers,
         body,
-        SETTLE_FIELDS,
+        fields::<SettleRequest>(),
         StatusCode::OK,
         |caller, request: SettleRequest| app.backend.settle(caller, &request),
     )
@@ -221,7 +198,7 @@ async fn create_delegation(State(app): Shared, headers: HeaderMap, body: JsonBod
         &app,
         &headers,
         body,
-        DELEGATION_FIELDS,
+        fields::<CreateDelegation>(),
         StatusCode::CREATED,
         |caller, request: CreateDelegation| app.backend.create_delegation(caller, &request),
     )
@@ -260,7 +237,7 @@ async fn register_plan(State(app): Shared, headers: HeaderMap, body: JsonBody) -
         &app,
         &headers,
         body,
-        PLAN_FIELDS,
+        fields::<RegisterPlanRequest>(),
         StatusCode::CREATED,
         |caller, request: RegisterPlanRequest| app.backend.register_plan(caller, request),
     )
@@ -312,9 +289,9 @@ async fn order_fiat_plan(State(app): Shared, headers: HeaderMap, body: JsonBody)
         &app,
         &headers,
         body,
-        FIAT_PAYMENT_FIELDS,
+        fields::<FiatPaymentRequest>(),
         StatusCode::CREATED,
-        |caller, request: FiatPaymentBody| {
+        |caller, request: FiatPaymentRequest| {
             app.backend.order_fiat_plan(caller, &request, &public_url)
         },
     )
@@ -325,9 +302,9 @@ async fn register_agent(State(app): Shared, headers: HeaderMap, body: JsonBody) 
         &app,
         &headers,
         body,
-        AGENT_FIELDS,
+        fields::<RegisterAgentRequest>(),
         StatusCode::CREATED,
-        |caller, request: RegisterAgentBody| app.backend.register_agent(caller, request),
+        |caller, request: RegisterAgentRequest| app.backend.register_agent(caller, request),
     )
 }
 
@@ -340,9 +317,9 @@ async fn register_agent_and_plan(
         &app,
         &headers,
         body,
-        AGENT_AND_PLAN_FIELDS,
+        fields::<RegisterAgentAndPlanRequest>(),
         StatusCode::CREATED,
-        |caller, request: RegisterAgentAndPlanBody| {
+        |caller, request: RegisterAgentAndPlanRequest| {
             app.backend.register_agent_and_plan(caller, request)
         },
     )

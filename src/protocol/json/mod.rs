@@ -8,6 +8,7 @@
 mod map;
 mod number;
 mod read;
+#[cfg(any(test, feature = "serde"))]
 mod serde;
 mod value;
 mod write;
@@ -113,9 +114,9 @@ pub fn id_value(v: &Value) -> Option<String> {
 /// pointer `/a/b`, without pointer's `~1` escapes).
 ///
 /// ```
-/// use nvm_x402::protocol::json::at;
-/// let v = nvm_x402::json!({"a": {"b/c": 1}, "x": [2]});
-/// assert_eq!(at(&v, &["a", "b/c"]), Some(&nvm_x402::json!(1)));
+/// use nvm_x402::protocol::json::{at, parse, Value};
+/// let v = parse(r#"{"a": {"b/c": 1}, "x": [2]}"#).unwrap();
+/// assert_eq!(at(&v, &["a", "b/c"]), Some(&Value::from(1)));
 /// assert_eq!(at(&v, &["a", "nope"]), None);
 /// assert_eq!(at(&v, &["x", "0"]), None); // object keys only
 /// ```

@@ -1,10 +1,12 @@
-// The module graph of both crates has no cycles (issue #12): every
+// The crate graph keeps serde out of the .wasm, and the module graph of each
+// crate has no cycles (issue #12). Modules: every
 // `crate::a::b` (and `super::x`) a module names outside comments and its unit
 // tests is an edge to the longest module path that exists; a module and its
 // own children count as one. A cycle makes a change in one module a change in
 // all of them.
 import test from 'node:test'
 import assert from 'node:assert/strict'
+import { spawnSync } from 'node:child_process'
 import { readdirSync, readFileSync } from 'node:fs'
 import { join, relative } from 'node:path'
 import { ROOT } from '../support/servers.mjs'
@@ -83,10 +85,23 @@ function cycles(srcDir) {
   return { found, size: graph.size, edges: [...graph.values()].reduce((n, e) => n + e.size, 0) }
 }
 
-for (const [crate, dir] of [['nvm-x402', 'src'], ['nvm-local', 'local-backend/src']]) {
+for (const [crate, dir] of [['nvm-x402', 'src'], ['nvm-x402-types', 'types/src'], ['nvm-local', 'local-backend/src']]) {
   test(`${crate} has no module cycles`, () => {
     const { found, size, edges } = cycles(join(ROOT, dir))
-    assert.ok(size > 15 && edges > 20, `read ${size} modules and ${edges} edges`)
+    assert.ok(crate === 'nvm-x402-types' ? size >= 5 : size > 15 && edges > 20, `read ${size} modules and ${edges} edges`)
     assert.deepEqual(found, [])
   })
 }
+
+/** The crates the .wasm is built from: `cargo tree` of nvm-x402 for wasm32, features as scripts/build.sh has them. */
+function wasmCrates() {
+  const run = spawnSync('cargo', ['tree', '-p', 'nvm-x402', '--target', 'wasm32-unknown-unknown', '-e', 'normal', '--prefix', 'none'], { cwd: ROOT, encoding: 'utf8' })
+  assert.equal(run.status, 0, run.stderr)
+  return new Set(run.stdout.split('\n').filter(Boolean).map((line) => line.split(' ')[0]))
+}
+
+test('the .wasm is built without serde, serde_json or the types crate (Cargo, not dead-code removal, keeps them out)', () => {
+  const crates = wasmCrates()
+  assert.ok(crates.has('nvm-x402') && crates.has('wasm-bindgen') && crates.has('talc'), [...crates].join(', '))
+  for (const name of ['serde', 'serde_json', 'serde_derive', 'nvm-x402-types', 'proptest']) assert.ok(!crates.has(name), `${name} is in the wasm graph`)
+})

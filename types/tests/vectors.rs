@@ -1,14 +1,14 @@
 //! The x402 v2 HTTP transport specification's example headers: each decodes to
-//! exactly its JSON and re-encodes to exactly its header; the typed layer reads
-//! each and writes back the same JSON value.
+//! exactly its JSON and re-encodes to exactly its header (the core's codecs);
+//! the typed layer (this crate's PaymentRequired) reads each and writes back
+//! the same JSON value.
 
 use nvm_x402::protocol::json::{parse, Value};
-use nvm_x402::protocol::{
-    decode_payment_header, encode_payment_header, try_decode_access_token, PaymentRequired,
-};
+use nvm_x402::protocol::{decode_payment_header, encode_payment_header, try_decode_access_token};
+use nvm_x402_types::PaymentRequired;
 
 fn cases() -> Vec<Value> {
-    let text = include_str!("vectors/x402-v2-http-spec.json");
+    let text = include_str!("../../tests/vectors/x402-v2-http-spec.json");
     let doc = parse(text).unwrap();
     // Our reader and serde_json's agree on the whole file.
     let theirs: serde_json::Value = serde_json::from_str(text).unwrap();

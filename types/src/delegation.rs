@@ -1,0 +1,52 @@
+//! The `createDelegation` body and answer (`/api/v1/delegation/create`).
+
+use crate::count;
+use nvm_x402::protocol::json::Map;
+use serde::{Deserialize, Serialize};
+
+/// The `createDelegation` body.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CreateDelegation {
+    /// `stripe`, `braintree`, `visa` (a card) or `erc4337` (crypto).
+    #[serde(default)]
+    pub provider: String,
+    /// The card (required for card providers).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub provider_payment_method_id: Option<String>,
+    /// The spending limit, in cents.
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "count")]
+    pub spending_limit_cents: Option<u64>,
+    /// How long the delegation lasts, in seconds.
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "count")]
+    pub duration_secs: Option<u64>,
+    /// `usd`, `eur`, `usdc` or `eurc` (default `usd` for cards, `usdc` for erc4337).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub currency: Option<String>,
+    /// Restrict to a plan.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub plan_id: Option<String>,
+    /// The merchant account.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub merchant_account_id: Option<String>,
+    /// At most this many transactions.
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "count")]
+    pub max_transactions: Option<u64>,
+    /// Restrict to an API key.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub api_key_id: Option<String>,
+}
+
+/// `{delegationId, delegationToken?}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CreatedDelegation {
+    /// Pass as `delegationConfig.delegationId`.
+    pub delegation_id: String,
+    /// The provider's token, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delegation_token: Option<String>,
+    /// Anything else the backend sent.
+    #[serde(flatten)]
+    pub other: Map,
+}

@@ -1,0 +1,137 @@
+//! A plan's registration body and its parts (`/api/v1/protocol/plans`).
+
+use nvm_x402::api::plans::{redemption, AccessLimit, ZERO_ADDRESS};
+use nvm_x402::protocol::json::Map;
+use nvm_x402::protocol::Uint256;
+use serde::{Deserialize, Serialize};
+
+/// `metadataAttributes` of a plan.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PlanMetadata {
+    /// The plan's name.
+    #[serde(default)]
+    pub name: String,
+    /// A description.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// Tags.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tags: Option<Vec<String>>,
+    /// Whether it is a trial plan (orderable once per subscriber).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub is_trial_plan: Option<bool>,
+    /// Anything else, sent as given.
+    #[serde(flatten)]
+    pub other: Map,
+}
+
+fn zero_address() -> String {
+    ZERO_ADDRESS.to_owned()
+}
+
+/// `priceConfig` of a plan. Amounts are in the token's smallest unit (fiat: 6 decimals, `1000000` = $1.00).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PriceConfig {
+    /// ERC-20 token, or the zero address for the native token / fiat.
+    #[serde(default = "zero_address")]
+    pub token_address: String,
+    /// One amount per receiver.
+    #[serde(default)]
+    pub amounts: Vec<Uint256>,
+    /// Who gets paid.
+    #[serde(default)]
+    pub receivers: Vec<String>,
+    /// Unused by these helpers (zero address).
+    #[serde(default = "zero_address")]
+    pub contract_address: String,
+    /// Unused by these helpers (zero address).
+    #[serde(default = "zero_address")]
+    pub fee_controller: String,
+    /// Unused by these helpers (zero address).
+    #[serde(default = "zero_address")]
+    pub external_price_address: String,
+    /// Unused by these helpers (zero address).
+    #[serde(default = "zero_address")]
+    pub template_address: String,
+    /// `false` for fiat plans.
+    #[serde(default = "yes")]
+    pub is_crypto: bool,
+    /// Fiat currency.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub currency: Option<String>,
+    /// Anything else, sent as given.
+    #[serde(flatten)]
+    pub other: Map,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// `creditsConfig` of a plan.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CreditsConfig {
+    /// Whether every request costs exactly `minAmount` (= `maxAmount`).
+    #[serde(default)]
+    pub is_redemption_amount_fixed: bool,
+    /// See [`redemption`].
+    #[serde(default = "only_subscriber")]
+    pub redemption_type: u8,
+    /// Mirror balances on chain.
+    #[serde(default)]
+    pub onchain_mirror: bool,
+    /// Time plans: seconds until the plan expires (0: never).
+    #[serde(default)]
+    pub duration_secs: Uint256,
+    /// Credits granted per order.
+    #[serde(default)]
+    pub amount: Uint256,
+    /// Credits per request, minimum.
+    #[serde(default)]
+    pub min_amount: Uint256,
+    /// Credits per request, maximum.
+    #[serde(default)]
+    pub max_amount: Uint256,
+    /// Anything else (`proofRequired`, ...), sent as given.
+    #[serde(flatten)]
+    pub other: Map,
+}
+
+fn only_subscriber() -> u8 {
+    redemption::ONLY_SUBSCRIBER
+}
+
+/// The registration body.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RegisterPlanRequest {
+    /// Name, description, tags.
+    pub metadata_attributes: PlanMetadata,
+    /// What the subscriber pays.
+    pub price_config: PriceConfig,
+    /// What the subscriber gets.
+    pub credits_config: CreditsConfig,
+    /// Replay protection (random).
+    pub nonce: Uint256,
+    /// Whether it's a trial plan.
+    pub is_trial_plan: bool,
+    /// Credits or time.
+    pub access_limit: AccessLimit,
+    /// The price's currency again (both official SDKs send it beside `priceConfig.currency`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub currency: Option<String>,
+}
+
+/// The `orderFiatPlan` body (`/api/v1/fiat/stripe/payment`): `{sessionType: "embedded", planId}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FiatPaymentRequest {
+    /// `embedded` (default) or `hosted`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session_type: Option<String>,
+    /// The fiat plan.
+    pub plan_id: Uint256,
+}

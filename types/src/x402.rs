@@ -1,0 +1,279 @@
+//! The x402 calls' bodies and answers: mint (`/api/v1/x402/permissions`),
+//! verify and settle.
+
+use crate::payment_required::{PaymentRequired, Resource};
+use crate::{count, nullable};
+use nvm_x402::protocol::json::{Map, Value};
+use nvm_x402::protocol::Uint256;
+use serde::{Deserialize, Deserializer, Serialize};
+
+/// `tokenOptions` of `getX402AccessToken`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TokenOptions {
+    /// Default `nvm:erc4337`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scheme: Option<String>,
+    /// Default: the scheme's network in the client's environment.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub network: Option<String>,
+    /// Which delegation pays. Required.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delegation_config: Option<DelegationConfig>,
+    /// 2 (reusable, default) or 3 (single-use, bound to agent, URL and verb).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token_version: Option<u8>,
+    /// The resource the token is for (bound by v3 tokens).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resource: Option<Resource>,
+    /// The HTTP method the token is for (bound by v3 tokens).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub http_verb: Option<String>,
+}
+
+/// `delegationConfig`: `{delegationId, apiKeyId?}`, or the deprecated inline form.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DelegationConfig {
+    /// The delegation to spend from (see `createDelegation`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delegation_id: Option<String>,
+    /// Restrict to an API key.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub api_key_id: Option<String>,
+    /// Deprecated inline creation: spending limit in cents.
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "count")]
+    pub spending_limit_cents: Option<u64>,
+    /// Deprecated inline creation: duration in seconds.
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "count")]
+    pub duration_secs: Option<u64>,
+    /// Deprecated inline creation: the card.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub provider_payment_method_id: Option<String>,
+    /// Deprecated inline creation: the card (older name).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub card_id: Option<String>,
+    /// Deprecated inline creation: the currency.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub currency: Option<String>,
+    /// Anything else, sent as given.
+    #[serde(flatten)]
+    pub other: Map,
+}
+
+impl DelegationConfig {
+    /// Whether any deprecated inline field is set.
+    pub fn uses_inline_fields(&self) -> bool {
+        self.spending_limit_cents.is_some()
+            || self.duration_secs.is_some()
+            || self.provider_payment_method_id.is_some()
+            || self.card_id.is_some()
+            || self.currency.is_some()
+    }
+}
+
+/// The mint body: `{accepted, delegationConfig, resource?, tokenVersion?}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MintRequest {
+    /// What the token pays with.
+    pub accepted: MintAccepted,
+    /// Which delegation pays.
+    pub delegation_config: DelegationConfig,
+    /// The resource (v3 binding).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resource: Option<Resource>,
+    /// 2 or 3.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token_version: Option<u8>,
+}
+
+/// `accepted` of a mint body.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MintAccepted {
+    /// The scheme.
+    pub scheme: String,
+    /// The network.
+    pub network: String,
+    /// The plan.
+    pub plan_id: String,
+    /// `{agentId?, httpVerb?}` (`{}` when neither).
+    #[serde(default)]
+    pub extra: MintExtra,
+}
+
+/// `accepted.extra` of a mint body.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MintExtra {
+    /// The agent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agent_id: Option<String>,
+    /// The HTTP method.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub http_verb: Option<String>,
+}
+
+/// The mint answer: `{accessToken, ...}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MintResponse {
+    /// The x402 access token.
+    pub access_token: String,
+    /// Anything else the backend sent.
+    #[serde(flatten)]
+    pub other: Map,
+}
+
+/// The verify body: `{paymentRequired, x402AccessToken, maxAmount?}` (also the JS parameter object).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct VerifyRequest {
+    /// What the agent asks for.
+    pub payment_required: PaymentRequired,
+    /// The subscriber's token.
+    pub x402_access_token: String,
+    /// Credits the request will cost.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_amount: Option<Uint256>,
+}
+
+/// The settle body: verify's plus `agentRequestId?, batch?, marginPercent?`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SettleRequest {
+    /// What the agent asked for.
+    pub payment_required: PaymentRequired,
+    /// The subscriber's token.
+    pub x402_access_token: String,
+    /// Credits to burn (`"0"`: the plan's default per request).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_amount: Option<Uint256>,
+    /// The id verify returned.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agent_request_id: Option<String>,
+    /// Batch settlement.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub batch: Option<bool>,
+    /// Margin on dynamic pricing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub margin_percent: Option<f64>,
+}
+
+/// The verify answer. `isValid: false` is a normal "no", not an error.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct VerifyResponse {
+    /// Whether the token may be used for this request.
+    pub is_valid: bool,
+    /// Why not.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub invalid_reason: Option<String>,
+    /// The subscriber.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub payer: Option<String>,
+    /// The network.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub network: Option<String>,
+    /// Pass to settle.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agent_request_id: Option<String>,
+    /// Whether the URL matched the agent's endpoints.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url_matching: Option<Value>,
+    /// The request's context (agent, balance).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agent_request: Option<AgentRequest>,
+    /// Anything else the backend sent.
+    #[serde(flatten)]
+    pub other: Map,
+}
+
+/// `agentRequest` of a verify answer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AgentRequest {
+    /// The request id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agent_request_id: Option<String>,
+    /// The subscriber's balance on the plan.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub balance: Option<PlanBalance>,
+    /// `agentName`, `agentId`, `urlMatching`, `verbMatching`, `batch`, ... as sent.
+    #[serde(flatten)]
+    pub other: Map,
+}
+
+/// A subscriber's balance on a plan (also `getPlanBalance`'s answer).
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PlanBalance {
+    /// The plan.
+    #[serde(default, deserialize_with = "nullable_id")]
+    pub plan_id: String,
+    /// The plan's name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub plan_name: Option<String>,
+    /// `credits` or `time`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub plan_type: Option<String>,
+    /// Whose balance.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub holder_address: Option<String>,
+    /// Credits left (a decimal string).
+    #[serde(default, deserialize_with = "nullable")]
+    pub balance: Uint256,
+    /// The credits contract.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub credits_contract: Option<String>,
+    /// Whether the holder is subscribed (has ordered the plan and it is usable).
+    #[serde(default, deserialize_with = "nullable")]
+    pub is_subscriber: bool,
+    /// Price of one credit.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub price_per_credit: Option<Value>,
+    /// Anything else the backend sent.
+    #[serde(flatten)]
+    pub other: Map,
+}
+
+fn nullable_id<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<String, D::Error> {
+    Ok(match Option::<Value>::deserialize(d)? {
+        Some(Value::String(s)) => s,
+        Some(Value::Number(n)) => n.to_string(),
+        _ => String::new(),
+    })
+}
+
+/// The settle answer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SettleResponse {
+    /// Whether credits were burned.
+    pub success: bool,
+    /// Why not.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error_reason: Option<String>,
+    /// The subscriber.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub payer: Option<String>,
+    /// The burn transaction (`""` on failure).
+    #[serde(default, deserialize_with = "nullable")]
+    pub transaction: String,
+    /// The network.
+    #[serde(default, deserialize_with = "nullable")]
+    pub network: String,
+    /// Credits burned (decimal string).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub credits_redeemed: Option<Uint256>,
+    /// Credits left (decimal string).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub remaining_balance: Option<Uint256>,
+    /// The order transaction, when settle topped the plan up.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub order_tx: Option<String>,
+    /// Anything else the backend sent.
+    #[serde(flatten)]
+    pub other: Map,
+}

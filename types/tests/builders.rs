@@ -1,0 +1,233 @@
+//! The core builds every request body with its own JSON builders (the .wasm
+//! has no serde); this crate describes the same bodies as serde structs. These
+//! tests hold the two together: each body the core sends reads into its
+//! description and writes back byte for byte, and every top-level field it
+//! sends is one the description (nvm-local's allow-list) takes.
+
+use nvm_x402::api::agents::{self, AgentAndPlan};
+use nvm_x402::api::plans::{self, AccessLimit};
+use nvm_x402::api::{delegation, x402, Call};
+use nvm_x402::json;
+use nvm_x402::protocol::json::Value;
+use nvm_x402::protocol::{
+    build_payment_required, build_payment_required_for_plans, BuildOptions, ClientConfig,
+    PaymentsOptions, Uint256,
+};
+use nvm_x402::transport::HttpResponse;
+use nvm_x402_types::agents::{
+    AgentApiAttributes, RegisterAgentAndPlanRequest, RegisterAgentRequest,
+};
+use nvm_x402_types::delegation::CreateDelegation;
+use nvm_x402_types::plans::{CreditsConfig, PriceConfig, RegisterPlanRequest};
+use nvm_x402_types::x402::{MintRequest, SettleRequest, SettleResponse, VerifyRequest};
+use nvm_x402_types::{fields, PaymentRequired};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+const RECEIVER: &str = "0x1234567890abcdef1234567890ABCDEF12345678";
+
+fn cfg() -> ClientConfig {
+    ClientConfig::from_options(&PaymentsOptions {
+        nvm_api_key: Some("sandbox:eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIweGFiYyJ9.c2ln".into()),
+        ..Default::default()
+    })
+    .unwrap()
+}
+
+fn body(call: &Call<Value>) -> String {
+    call.request.body.clone().expect("the call has a body")
+}
+
+/// The body reads into `T` and `T` writes the same bytes; its top-level
+/// fields are all in `T`'s field list (when `T` has one). Returns the typed value.
+fn agrees<T: DeserializeOwned + Serialize>(body: &str) -> T {
+    let typed: T = serde_json::from_str(body)
+        .unwrap_or_else(|e| panic!("{} does not read {body}: {e}", std::any::type_name::<T>()));
+    assert_eq!(
+        serde_json::to_string(&typed).unwrap(),
+        body,
+        "{}",
+        std::any::type_name::<T>()
+    );
+    let sent: serde_json::Map<String, serde_json::Value> = serde_json::from_str(body).unwrap();
+    let allowed = fields::<T>();
+    // A description with a flattened field keeps unknown fields: no list to check.
+    for key in sent.keys().filter(|_| !allowed.is_empty()) {
+        assert!(
+            allowed.contains(&key.as_str()),
+            "the core sends {key}, which {} (nvm-local's allow-list) lacks: {allowed:?}",
+            std::any::type_name::<T>()
+        );
+    }
+    typed
+}
+
+#[test]
+fn x402_bodies() {
+    let delegation = json!({"delegationConfig": {"delegationId": "del-uuid"}});
+    for agent in [Some("agent-1"), None] {
+        let (call, _) = x402::mint(&cfg(), "123", agent, &delegation).unwrap();
+        let typed: MintRequest = agrees(&body(&call));
+        assert_eq!(typed.accepted.extra.agent_id.as_deref(), agent);
+    }
+    let v3 = json!({"delegationConfig": {"delegationId": "d"}, "tokenVersion": 3, "resource": {"url": "https://a.example/x"}, "httpVerb": "POST"});
+    let (call, _) = x402::mint(&cfg(), "1", Some("a"), &v3).unwrap();
+    let typed: MintRequest = agrees(&body(&call));
+    assert_eq!(typed.token_version, Some(3));
+
+    let pr = build_payment_required(
+        "123",
+        &BuildOptions {
+            endpoint: Some("/x".into()),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let verify = x402::verify(
+        &cfg(),
+        &json!({"paymentRequired": pr, "x402AccessToken": "tok", "maxAmount": 1}),
+    )
+    .unwrap();
+    let typed: VerifyRequest = agrees(&body(&verify));
+    assert_eq!(typed.max_amount.as_ref().map(Uint256::as_str), Some("1"));
+    let settle = x402::settle(&cfg(), &json!({"paymentRequired": pr, "x402AccessToken": "t", "maxAmount": "2", "agentRequestId": "r", "batch": false, "marginPercent": 0.5})).unwrap();
+    let typed: SettleRequest = agrees(&body(&settle));
+    assert_eq!(typed.agent_request_id.as_deref(), Some("r"));
+
+    // The settle answer the core hands to JS reads as the typed answer.
+    let answer = (settle.parse)(HttpResponse {
+        status: 200,
+        body: r#"{"success":true,"transaction":"0x1","network":"n","creditsRedeemed":2,"remainingBalance":"8"}"#.into(),
+    })
+    .unwrap();
+    let typed: SettleResponse = serde_json::from_value(answer.into()).unwrap();
+    assert_eq!(typed.credits_redeemed.unwrap().as_str(), "2");
+}
+
+#[test]
+fn delegation_body() {
+    let call = delegation::create_delegation(&cfg(), &json!({"provider": "Stripe", "providerPaymentMethodId": "pm_1", "spendingLimitCents": "1000", "durationSecs": 3600, "maxTransactions": 5})).unwrap();
+    let typed: CreateDelegation = agrees(&body(&call));
+    assert_eq!(
+        (typed.provider.as_str(), typed.currency.as_deref()),
+        ("stripe", Some("usd"))
+    );
+    let crypto = delegation::create_delegation(&cfg(), &json!({"provider": "erc4337", "spendingLimitCents": 1, "durationSecs": 1, "planId": "7", "apiKeyId": "k"})).unwrap();
+    agrees::<CreateDelegation>(&body(&crypto));
+}
+
+#[test]
+fn plan_and_agent_bodies() {
+    let free = plans::free_price_config().to_string();
+    agrees::<PriceConfig>(&free);
+    let fiat = plans::fiat_price_config(Uint256::from(1_000_000), RECEIVER, Some("EUR")).unwrap();
+    agrees::<PriceConfig>(&fiat.to_string());
+    let crypto = plans::crypto_price_config(Uint256::from(5), RECEIVER, Some(RECEIVER)).unwrap();
+    agrees::<PriceConfig>(&crypto.to_string());
+    let fixed = plans::fixed_credits_config(Uint256::from(100), Uint256::from(2));
+    agrees::<CreditsConfig>(&fixed.to_string());
+    let dynamic =
+        plans::dynamic_credits_config(Uint256::from(100), Uint256::from(1), Uint256::from(5));
+    agrees::<CreditsConfig>(&dynamic.to_string());
+    let time = plans::expirable_duration_config(Uint256::from(86_400));
+    agrees::<CreditsConfig>(&time.to_string());
+
+    let metadata = json!({"name": "Pro", "description": "d", "tags": ["a"]});
+    for (limit, trial) in [(None, false), (Some(AccessLimit::Time), true)] {
+        let call = plans::register_plan(
+            &cfg(),
+            &metadata,
+            &fiat,
+            &fixed,
+            limit,
+            trial,
+            Uint256::from(42),
+        )
+        .unwrap();
+        let typed: RegisterPlanRequest = agrees(&body(&call));
+        assert_eq!(
+            (typed.is_trial_plan, typed.currency.as_deref()),
+            (trial, Some("EUR"))
+        );
+    }
+
+    let api = json!({"endpoints": [{"POST": "https://a.example/tasks/:id"}], "agentDefinitionUrl": "https://a.example/def"});
+    let normalized = agents::normalize_agent_api(&api).unwrap();
+    agrees::<AgentApiAttributes>(&normalized.to_string());
+    let call = agents::register_agent(
+        &cfg(),
+        &json!({"name": "A"}),
+        &api,
+        &["1".into(), "2".into()],
+    )
+    .unwrap();
+    let typed: RegisterAgentRequest = agrees(&body(&call));
+    assert_eq!(typed.plans.len(), 2);
+    let both = agents::register_agent_and_plan(
+        &cfg(),
+        AgentAndPlan {
+            agent: &json!({"name": "A"}),
+            api: &api,
+            plan: &metadata,
+            price: &free.parse::<serde_json::Value>().unwrap().into(),
+            credits: &fixed,
+            access_limit: None,
+        },
+    )
+    .unwrap();
+    let typed: RegisterAgentAndPlanRequest = agrees(&body(&both));
+    assert_eq!(typed.plan.access_limit, Some(AccessLimit::Credits));
+}
+
+#[test]
+fn payment_required_reads_and_writes_the_same_json() {
+    let pr = build_payment_required_for_plans(
+        &["1", "2"],
+        &BuildOptions {
+            endpoint: Some("https://agent.example/tasks".into()),
+            agent_id: Some("agent-9".into()),
+            http_verb: Some("post".into()),
+            scheme: Some("nvm:card-delegation".into()),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let typed = PaymentRequired::from_value(pr.clone()).unwrap();
+    assert_eq!(typed.plan_ids().collect::<Vec<_>>(), ["1", "2"]);
+    assert_eq!(Value::from(serde_json::to_value(&typed).unwrap()), pr);
+
+    // Standard x402 entries decode too, and fields not modelled are kept.
+    let v = json!({"x402Version":2,"resource":{"url":"u"},"accepts":[{"scheme":"exact","network":"eip155:84532","amount":"10000","asset":"0x1","payTo":"0x2","maxTimeoutSeconds":60,"extra":{"name":"USDC","version":"2"}}],"future":{"a":1}});
+    let pr = PaymentRequired::from_value(v.clone()).unwrap();
+    assert_eq!(pr.accepts[0].plan_id, None);
+    assert_eq!(pr.accepts[0].other["maxTimeoutSeconds"], json!(60));
+    assert_eq!(Value::from(serde_json::to_value(&pr).unwrap()), v);
+    let mut wrong = v;
+    wrong["x402Version"] = json!(1);
+    assert!(PaymentRequired::from_value(wrong)
+        .unwrap_err()
+        .to_string()
+        .contains("x402Version"));
+}
+
+#[test]
+fn field_lists_come_from_the_descriptions() {
+    assert_eq!(
+        fields::<MintRequest>(),
+        ["accepted", "delegationConfig", "resource", "tokenVersion"]
+    );
+    assert_eq!(
+        fields::<SettleRequest>(),
+        [
+            "paymentRequired",
+            "x402AccessToken",
+            "maxAmount",
+            "agentRequestId",
+            "batch",
+            "marginPercent"
+        ]
+    );
+    assert_eq!(fields::<RegisterAgentAndPlanRequest>(), ["plan", "agent"]);
+    // A flattened struct takes any field: no list.
+    assert!(fields::<PaymentRequired>().is_empty());
+}
