@@ -5,10 +5,12 @@ use nvm_x402::api::plans::AccessLimit;
 use nvm_x402::protocol::json::Map;
 use nvm_x402::protocol::Uint256;
 use serde::{Deserialize, Serialize};
+use ts_rs::TS;
 
 /// `metadataAttributes` of an agent.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
+#[ts(optional_fields)]
 pub struct AgentMetadata {
     /// The agent's name.
     #[serde(default)]
@@ -20,16 +22,19 @@ pub struct AgentMetadata {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tags: Option<Vec<String>>,
     /// Anything else, sent as given.
+    #[ts(skip)]
     #[serde(flatten)]
     pub other: Map,
 }
 
 /// `agentApiAttributes`: the agent's endpoints (`[{"POST": "https://host/tasks/:id"}]`).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
+#[ts(optional_fields)]
 pub struct AgentApiAttributes {
     /// Protected endpoints, one `{VERB: url}` object each.
     #[serde(default)]
+    #[ts(type = "Array<Record<string, string>>")]
     pub endpoints: Vec<Map>,
     /// Endpoints anyone may call.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -41,13 +46,15 @@ pub struct AgentApiAttributes {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub auth_type: Option<String>,
     /// Anything else, sent as given.
+    #[ts(skip)]
     #[serde(flatten)]
     pub other: Map,
 }
 
 /// The `registerAgent` body.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
+#[ts(optional_fields)]
 pub struct RegisterAgentRequest {
     /// Name, description, ...
     pub metadata_attributes: AgentMetadata,
@@ -55,12 +62,14 @@ pub struct RegisterAgentRequest {
     pub agent_api_attributes: AgentApiAttributes,
     /// Plan ids.
     #[serde(default)]
+    #[ts(as = "Vec<String>")]
     pub plans: Vec<Uint256>,
 }
 
 /// The `registerAgentAndPlan` body.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[ts(optional_fields)]
 pub struct RegisterAgentAndPlanRequest {
     /// The plan part.
     pub plan: PlanPart,
@@ -69,8 +78,9 @@ pub struct RegisterAgentAndPlanRequest {
 }
 
 /// `plan` of a `registerAgentAndPlan` body.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[ts(optional_fields)]
 pub struct PlanPart {
     /// Name, description, ...
     pub metadata_attributes: PlanMetadata,
@@ -80,9 +90,11 @@ pub struct PlanPart {
     pub credits_config: CreditsConfig,
     /// Credits or time (default: implied by the credits config).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(type = "AccessLimit")]
     pub access_limit: Option<AccessLimit>,
     /// Replay protection (default: random).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(as = "Option<String>")]
     pub nonce: Option<Uint256>,
     /// Trial plan.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -90,8 +102,9 @@ pub struct PlanPart {
 }
 
 /// `agent` of a `registerAgentAndPlan` body.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[ts(optional_fields)]
 pub struct AgentPart {
     /// Name, description, ...
     pub metadata_attributes: AgentMetadata,

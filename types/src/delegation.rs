@@ -3,25 +3,32 @@
 use crate::count;
 use nvm_x402::protocol::json::Map;
 use serde::{Deserialize, Serialize};
+use ts_rs::TS;
 
 /// The `createDelegation` body.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
+#[ts(optional_fields)]
 pub struct CreateDelegation {
     /// `stripe`, `braintree`, `visa` (a card) or `erc4337` (crypto).
     #[serde(default)]
+    #[ts(type = "'stripe' | 'braintree' | 'visa' | 'erc4337'")]
     pub provider: String,
     /// The card (required for card providers).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub provider_payment_method_id: Option<String>,
-    /// The spending limit, in cents.
+    /// The spending limit, in cents. Required (read as optional so that a
+    /// missing one is nvm-local's validation error, not a parse error).
     #[serde(default, skip_serializing_if = "Option::is_none", with = "count")]
+    #[ts(as = "u64", optional = false)]
     pub spending_limit_cents: Option<u64>,
-    /// How long the delegation lasts, in seconds.
+    /// How long the delegation lasts, in seconds. Required (as above).
     #[serde(default, skip_serializing_if = "Option::is_none", with = "count")]
+    #[ts(as = "u64", optional = false)]
     pub duration_secs: Option<u64>,
     /// `usd`, `eur`, `usdc` or `eurc` (default `usd` for cards, `usdc` for erc4337).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(type = "'usd' | 'eur' | 'usdc' | 'eurc'")]
     pub currency: Option<String>,
     /// Restrict to a plan.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -31,6 +38,7 @@ pub struct CreateDelegation {
     pub merchant_account_id: Option<String>,
     /// At most this many transactions.
     #[serde(default, skip_serializing_if = "Option::is_none", with = "count")]
+    #[ts(as = "Option<u64>")]
     pub max_transactions: Option<u64>,
     /// Restrict to an API key.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -38,8 +46,9 @@ pub struct CreateDelegation {
 }
 
 /// `{delegationId, delegationToken?}`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
+#[ts(optional_fields)]
 pub struct CreatedDelegation {
     /// Pass as `delegationConfig.delegationId`.
     pub delegation_id: String,
@@ -47,6 +56,7 @@ pub struct CreatedDelegation {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub delegation_token: Option<String>,
     /// Anything else the backend sent.
+    #[ts(skip)]
     #[serde(flatten)]
     pub other: Map,
 }

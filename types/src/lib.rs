@@ -62,3 +62,50 @@ pub mod count {
         }
     }
 }
+
+/// Every body above as TypeScript declarations (ts-rs, from the same derives):
+/// `cargo run -p nvm-x402-types --example ts-declarations` prints them, and
+/// `tests/js/node/ts-types.test.mjs` compiles them against the package's
+/// `index.d.ts`. Big integers are decimal strings, counts numbers; fields
+/// kept as sent (`flatten`) are left out.
+pub fn typescript() -> String {
+    use ts_rs::{Config, TS};
+    fn decl<T: TS>(cfg: &Config) -> String {
+        format!("export {}\n", T::decl(cfg))
+    }
+    let cfg = Config::new().with_large_int("number");
+    [
+        decl::<PaymentRequired>,
+        decl::<Resource>,
+        decl::<PaymentRequirements>,
+        decl::<Extra>,
+        decl::<x402::TokenOptions>,
+        decl::<x402::DelegationConfig>,
+        decl::<x402::MintRequest>,
+        decl::<x402::MintAccepted>,
+        decl::<x402::MintExtra>,
+        decl::<x402::MintResponse>,
+        decl::<x402::VerifyRequest>,
+        decl::<x402::SettleRequest>,
+        decl::<x402::VerifyResponse>,
+        decl::<x402::AgentRequest>,
+        decl::<x402::PlanBalance>,
+        decl::<x402::SettleResponse>,
+        decl::<plans::PlanMetadata>,
+        decl::<plans::PriceConfig>,
+        decl::<plans::CreditsConfig>,
+        decl::<plans::RegisterPlanRequest>,
+        decl::<plans::FiatPaymentRequest>,
+        decl::<agents::AgentMetadata>,
+        decl::<agents::AgentApiAttributes>,
+        decl::<agents::RegisterAgentRequest>,
+        decl::<agents::RegisterAgentAndPlanRequest>,
+        decl::<agents::PlanPart>,
+        decl::<agents::AgentPart>,
+        decl::<delegation::CreateDelegation>,
+        decl::<delegation::CreatedDelegation>,
+    ]
+    .iter()
+    .map(|d| d(&cfg))
+    .collect()
+}

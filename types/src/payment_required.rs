@@ -6,12 +6,15 @@ use nvm_x402::protocol::json::{Map, Value};
 use nvm_x402::protocol::payment_required::X402_VERSION;
 use nvm_x402::{Error, Result};
 use serde::{Deserialize, Serialize};
+use ts_rs::TS;
 
 /// `{x402Version: 2, error?, resource, accepts, extensions}`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
+#[ts(optional_fields)]
 pub struct PaymentRequired {
     /// Always 2.
+    #[ts(type = "2")]
     pub x402_version: u32,
     /// Why payment is required.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -22,15 +25,18 @@ pub struct PaymentRequired {
     pub accepts: Vec<PaymentRequirements>,
     /// Protocol extensions (`{}` when we build one).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(type = "JsonObject")]
     pub extensions: Option<Value>,
     /// Anything else, kept as sent.
+    #[ts(skip)]
     #[serde(flatten)]
     pub other: Map,
 }
 
 /// `{url, description?, mimeType?}`.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
+#[ts(optional_fields)]
 pub struct Resource {
     /// The URL (or path) of the resource.
     #[serde(default)]
@@ -42,13 +48,15 @@ pub struct Resource {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mime_type: Option<String>,
     /// Anything else, kept as sent.
+    #[ts(skip)]
     #[serde(flatten)]
     pub other: Map,
 }
 
 /// One `accepts` entry.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
+#[ts(optional_fields)]
 pub struct PaymentRequirements {
     /// `nvm:erc4337`, `nvm:card-delegation`, or a standard scheme such as `exact`.
     pub scheme: String,
@@ -64,14 +72,33 @@ pub struct PaymentRequirements {
     /// `{version: "1", agentId?, httpVerb?}` on Nevermined entries.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub extra: Option<Extra>,
-    /// Standard-entry fields (`amount`, `asset`, `payTo`, `maxTimeoutSeconds`) and anything else.
+    /// Standard entries: the price in the asset's smallest unit (x402: a
+    /// decimal string; read and kept as sent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(type = "string")]
+    pub amount: Option<Value>,
+    /// Standard entries: the token contract (kept as sent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(type = "string")]
+    pub asset: Option<Value>,
+    /// Standard entries: who is paid (kept as sent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(type = "string")]
+    pub pay_to: Option<Value>,
+    /// Standard entries: how long a payment stays valid (x402: a number; kept as sent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(type = "number")]
+    pub max_timeout_seconds: Option<Value>,
+    /// Anything else, kept as sent.
+    #[ts(skip)]
     #[serde(flatten)]
     pub other: Map,
 }
 
 /// An entry's `extra`.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
+#[ts(optional_fields)]
 pub struct Extra {
     /// `"1"` on Nevermined entries.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -83,6 +110,7 @@ pub struct Extra {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub http_verb: Option<String>,
     /// Anything else, kept as sent.
+    #[ts(skip)]
     #[serde(flatten)]
     pub other: Map,
 }

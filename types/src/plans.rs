@@ -4,10 +4,12 @@ use nvm_x402::api::plans::{redemption, AccessLimit, ZERO_ADDRESS};
 use nvm_x402::protocol::json::Map;
 use nvm_x402::protocol::Uint256;
 use serde::{Deserialize, Serialize};
+use ts_rs::TS;
 
 /// `metadataAttributes` of a plan.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
+#[ts(optional_fields)]
 pub struct PlanMetadata {
     /// The plan's name.
     #[serde(default)]
@@ -22,6 +24,7 @@ pub struct PlanMetadata {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub is_trial_plan: Option<bool>,
     /// Anything else, sent as given.
+    #[ts(skip)]
     #[serde(flatten)]
     pub other: Map,
 }
@@ -31,14 +34,16 @@ fn zero_address() -> String {
 }
 
 /// `priceConfig` of a plan. Amounts are in the token's smallest unit (fiat: 6 decimals, `1000000` = $1.00).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
+#[ts(optional_fields)]
 pub struct PriceConfig {
     /// ERC-20 token, or the zero address for the native token / fiat.
     #[serde(default = "zero_address")]
     pub token_address: String,
     /// One amount per receiver.
     #[serde(default)]
+    #[ts(as = "Vec<String>")]
     pub amounts: Vec<Uint256>,
     /// Who gets paid.
     #[serde(default)]
@@ -62,6 +67,7 @@ pub struct PriceConfig {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub currency: Option<String>,
     /// Anything else, sent as given.
+    #[ts(skip)]
     #[serde(flatten)]
     pub other: Map,
 }
@@ -71,31 +77,38 @@ fn yes() -> bool {
 }
 
 /// `creditsConfig` of a plan.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
+#[ts(optional_fields)]
 pub struct CreditsConfig {
     /// Whether every request costs exactly `minAmount` (= `maxAmount`).
     #[serde(default)]
     pub is_redemption_amount_fixed: bool,
     /// See [`redemption`].
     #[serde(default = "only_subscriber")]
+    #[ts(type = "0 | 1 | 2 | 4")]
     pub redemption_type: u8,
     /// Mirror balances on chain.
     #[serde(default)]
     pub onchain_mirror: bool,
     /// Time plans: seconds until the plan expires (0: never).
     #[serde(default)]
+    #[ts(as = "String")]
     pub duration_secs: Uint256,
     /// Credits granted per order.
     #[serde(default)]
+    #[ts(as = "String")]
     pub amount: Uint256,
     /// Credits per request, minimum.
     #[serde(default)]
+    #[ts(as = "String")]
     pub min_amount: Uint256,
     /// Credits per request, maximum.
     #[serde(default)]
+    #[ts(as = "String")]
     pub max_amount: Uint256,
     /// Anything else (`proofRequired`, ...), sent as given.
+    #[ts(skip)]
     #[serde(flatten)]
     pub other: Map,
 }
@@ -105,8 +118,9 @@ fn only_subscriber() -> u8 {
 }
 
 /// The registration body.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
+#[ts(optional_fields)]
 pub struct RegisterPlanRequest {
     /// Name, description, tags.
     pub metadata_attributes: PlanMetadata,
@@ -115,10 +129,12 @@ pub struct RegisterPlanRequest {
     /// What the subscriber gets.
     pub credits_config: CreditsConfig,
     /// Replay protection (random).
+    #[ts(as = "String")]
     pub nonce: Uint256,
     /// Whether it's a trial plan.
     pub is_trial_plan: bool,
     /// Credits or time.
+    #[ts(type = "AccessLimit")]
     pub access_limit: AccessLimit,
     /// The price's currency again (both official SDKs send it beside `priceConfig.currency`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -126,12 +142,14 @@ pub struct RegisterPlanRequest {
 }
 
 /// The `orderFiatPlan` body (`/api/v1/fiat/stripe/payment`): `{sessionType: "embedded", planId}`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
+#[ts(optional_fields)]
 pub struct FiatPaymentRequest {
     /// `embedded` (default) or `hosted`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub session_type: Option<String>,
     /// The fiat plan.
+    #[ts(as = "String")]
     pub plan_id: Uint256,
 }

@@ -6,10 +6,12 @@ use crate::{count, nullable};
 use nvm_x402::protocol::json::{Map, Value};
 use nvm_x402::protocol::Uint256;
 use serde::{Deserialize, Deserializer, Serialize};
+use ts_rs::TS;
 
 /// `tokenOptions` of `getX402AccessToken`.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
+#[ts(optional_fields)]
 pub struct TokenOptions {
     /// Default `nvm:erc4337`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -17,11 +19,14 @@ pub struct TokenOptions {
     /// Default: the scheme's network in the client's environment.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub network: Option<String>,
-    /// Which delegation pays. Required.
+    /// Which delegation pays. Required (read as optional so that a missing
+    /// one is the core's validation error, not a parse error).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(as = "DelegationConfig", optional = false)]
     pub delegation_config: Option<DelegationConfig>,
     /// 2 (reusable, default) or 3 (single-use, bound to agent, URL and verb).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(type = "2 | 3")]
     pub token_version: Option<u8>,
     /// The resource the token is for (bound by v3 tokens).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -32,8 +37,9 @@ pub struct TokenOptions {
 }
 
 /// `delegationConfig`: `{delegationId, apiKeyId?}`, or the deprecated inline form.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
+#[ts(optional_fields)]
 pub struct DelegationConfig {
     /// The delegation to spend from (see `createDelegation`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -43,9 +49,11 @@ pub struct DelegationConfig {
     pub api_key_id: Option<String>,
     /// Deprecated inline creation: spending limit in cents.
     #[serde(default, skip_serializing_if = "Option::is_none", with = "count")]
+    #[ts(as = "Option<u64>")]
     pub spending_limit_cents: Option<u64>,
     /// Deprecated inline creation: duration in seconds.
     #[serde(default, skip_serializing_if = "Option::is_none", with = "count")]
+    #[ts(as = "Option<u64>")]
     pub duration_secs: Option<u64>,
     /// Deprecated inline creation: the card.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -57,6 +65,7 @@ pub struct DelegationConfig {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub currency: Option<String>,
     /// Anything else, sent as given.
+    #[ts(skip)]
     #[serde(flatten)]
     pub other: Map,
 }
@@ -73,8 +82,9 @@ impl DelegationConfig {
 }
 
 /// The mint body: `{accepted, delegationConfig, resource?, tokenVersion?}`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
+#[ts(optional_fields)]
 pub struct MintRequest {
     /// What the token pays with.
     pub accepted: MintAccepted,
@@ -85,12 +95,14 @@ pub struct MintRequest {
     pub resource: Option<Resource>,
     /// 2 or 3.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(type = "2 | 3")]
     pub token_version: Option<u8>,
 }
 
 /// `accepted` of a mint body.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
+#[ts(optional_fields)]
 pub struct MintAccepted {
     /// The scheme.
     pub scheme: String,
@@ -104,8 +116,9 @@ pub struct MintAccepted {
 }
 
 /// `accepted.extra` of a mint body.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
+#[ts(optional_fields)]
 pub struct MintExtra {
     /// The agent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -116,19 +129,22 @@ pub struct MintExtra {
 }
 
 /// The mint answer: `{accessToken, ...}`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
+#[ts(optional_fields)]
 pub struct MintResponse {
     /// The x402 access token.
     pub access_token: String,
     /// Anything else the backend sent.
+    #[ts(skip)]
     #[serde(flatten)]
     pub other: Map,
 }
 
 /// The verify body: `{paymentRequired, x402AccessToken, maxAmount?}` (also the JS parameter object).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
+#[ts(optional_fields)]
 pub struct VerifyRequest {
     /// What the agent asks for.
     pub payment_required: PaymentRequired,
@@ -136,12 +152,14 @@ pub struct VerifyRequest {
     pub x402_access_token: String,
     /// Credits the request will cost.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(as = "Option<String>")]
     pub max_amount: Option<Uint256>,
 }
 
 /// The settle body: verify's plus `agentRequestId?, batch?, marginPercent?`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
+#[ts(optional_fields)]
 pub struct SettleRequest {
     /// What the agent asked for.
     pub payment_required: PaymentRequired,
@@ -149,6 +167,7 @@ pub struct SettleRequest {
     pub x402_access_token: String,
     /// Credits to burn (`"0"`: the plan's default per request).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(as = "Option<String>")]
     pub max_amount: Option<Uint256>,
     /// The id verify returned.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -162,8 +181,9 @@ pub struct SettleRequest {
 }
 
 /// The verify answer. `isValid: false` is a normal "no", not an error.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
+#[ts(optional_fields)]
 pub struct VerifyResponse {
     /// Whether the token may be used for this request.
     pub is_valid: bool,
@@ -181,33 +201,55 @@ pub struct VerifyResponse {
     pub agent_request_id: Option<String>,
     /// Whether the URL matched the agent's endpoints.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(type = "JsonValue")]
     pub url_matching: Option<Value>,
     /// The request's context (agent, balance).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub agent_request: Option<AgentRequest>,
     /// Anything else the backend sent.
+    #[ts(skip)]
     #[serde(flatten)]
     pub other: Map,
 }
 
 /// `agentRequest` of a verify answer.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
+#[ts(optional_fields)]
 pub struct AgentRequest {
     /// The request id.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub agent_request_id: Option<String>,
+    /// The agent's name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agent_name: Option<String>,
+    /// The agent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agent_id: Option<String>,
     /// The subscriber's balance on the plan.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub balance: Option<PlanBalance>,
-    /// `agentName`, `agentId`, `urlMatching`, `verbMatching`, `batch`, ... as sent.
+    /// Whether the URL matched the agent's endpoints (as sent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(type = "JsonValue")]
+    pub url_matching: Option<Value>,
+    /// Whether the HTTP method matched (as sent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(type = "JsonValue")]
+    pub verb_matching: Option<Value>,
+    /// Batch settlement.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub batch: Option<bool>,
+    /// Anything else, as sent.
+    #[ts(skip)]
     #[serde(flatten)]
     pub other: Map,
 }
 
 /// A subscriber's balance on a plan (also `getPlanBalance`'s answer).
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
+#[ts(optional_fields)]
 pub struct PlanBalance {
     /// The plan.
     #[serde(default, deserialize_with = "nullable_id")]
@@ -223,6 +265,7 @@ pub struct PlanBalance {
     pub holder_address: Option<String>,
     /// Credits left (a decimal string).
     #[serde(default, deserialize_with = "nullable")]
+    #[ts(as = "String")]
     pub balance: Uint256,
     /// The credits contract.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -232,8 +275,10 @@ pub struct PlanBalance {
     pub is_subscriber: bool,
     /// Price of one credit.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(type = "number")]
     pub price_per_credit: Option<Value>,
     /// Anything else the backend sent.
+    #[ts(skip)]
     #[serde(flatten)]
     pub other: Map,
 }
@@ -247,8 +292,9 @@ fn nullable_id<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<String, D
 }
 
 /// The settle answer.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
+#[ts(optional_fields)]
 pub struct SettleResponse {
     /// Whether credits were burned.
     pub success: bool,
@@ -266,14 +312,17 @@ pub struct SettleResponse {
     pub network: String,
     /// Credits burned (decimal string).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(as = "Option<String>")]
     pub credits_redeemed: Option<Uint256>,
     /// Credits left (decimal string).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(as = "Option<String>")]
     pub remaining_balance: Option<Uint256>,
     /// The order transaction, when settle topped the plan up.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub order_tx: Option<String>,
     /// Anything else the backend sent.
+    #[ts(skip)]
     #[serde(flatten)]
     pub other: Map,
 }

@@ -200,7 +200,9 @@ fn payment_required_reads_and_writes_the_same_json() {
     let v = json!({"x402Version":2,"resource":{"url":"u"},"accepts":[{"scheme":"exact","network":"eip155:84532","amount":"10000","asset":"0x1","payTo":"0x2","maxTimeoutSeconds":60,"extra":{"name":"USDC","version":"2"}}],"future":{"a":1}});
     let pr = PaymentRequired::from_value(v.clone()).unwrap();
     assert_eq!(pr.accepts[0].plan_id, None);
-    assert_eq!(pr.accepts[0].other["maxTimeoutSeconds"], json!(60));
+    assert_eq!(pr.accepts[0].max_timeout_seconds, Some(json!(60)));
+    assert_eq!(pr.accepts[0].other["extra"], Value::Null);
+    assert_eq!(pr.other["future"], json!({"a": 1}));
     assert_eq!(Value::from(serde_json::to_value(&pr).unwrap()), v);
     let mut wrong = v;
     wrong["x402Version"] = json!(1);

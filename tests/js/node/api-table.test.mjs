@@ -7,11 +7,9 @@
 import test from 'node:test'
 import assert from 'node:assert/strict'
 import { spawnSync } from 'node:child_process'
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import * as runtime from 'nvm-x402'
 import { ROOT } from '../support/servers.mjs'
+import { typecheck } from '../support/tsc.mjs'
 
 const cargo = spawnSync('cargo', ['run', '--quiet', '--example', 'api-table'], { cwd: ROOT, encoding: 'utf8' })
 if (cargo.status !== 0) throw new Error(`cargo run --example api-table failed:\n${cargo.stderr}`)
@@ -72,27 +70,6 @@ test('index.d.ts declares every method and function in the table (a generated fi
     ...table.functions.map((f, i) => `const f${i}: Sync = nvm.${f}`),
     `export const all = [${table.methods.map((_, i) => `m${i}`).concat(table.functions.map((_, i) => `f${i}`)).join(', ')}]`,
   ]
-  const dir = mkdtempSync(join(tmpdir(), 'nvm-api-table-'))
-  try {
-    writeFileSync(join(dir, 'table.ts'), lines.join('\n') + '\n')
-    const config = {
-      compilerOptions: {
-        target: 'ES2022',
-        lib: ['ES2022', 'DOM'],
-        module: 'ESNext',
-        moduleResolution: 'bundler',
-        strict: true,
-        noEmit: true,
-        types: [],
-        paths: { 'nvm-x402': [join(ROOT, 'pkg/index.d.ts')] },
-      },
-      files: ['table.ts'],
-    }
-    writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify(config))
-    const run = spawnSync(join(ROOT, 'node_modules/.bin/tsc'), ['-p', dir], { encoding: 'utf8' })
-    assert.equal(run.error, undefined, String(run.error))
-    assert.equal(run.status, 0, `index.d.ts lacks a name from the table:\n${run.stdout}${run.stderr}`)
-  } finally {
-    rmSync(dir, { recursive: true, force: true })
-  }
+  const { status, output } = typecheck({ 'table.ts': lines.join('\n') + '\n' })
+  assert.equal(status, 0, `index.d.ts lacks a name from the table:\n${output}`)
 })
