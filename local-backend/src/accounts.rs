@@ -6,7 +6,6 @@ use crate::error::{ApiResult, INVALID_FIELD};
 use crate::ids::{alphanumeric_id, year_of};
 use ed25519_dalek::SigningKey;
 use rusqlite::{params, Connection};
-use serde::Deserialize;
 use serde_json::{json, Value};
 use std::fmt;
 use std::sync::Arc;
@@ -28,18 +27,6 @@ impl fmt::Debug for Account {
             .field("name", &self.name)
             .finish_non_exhaustive()
     }
-}
-
-/// The query of `GET api/v1/payment-methods`.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct PaymentMethodsQuery {
-    /// Include methods shared with the caller (nothing is shared locally).
-    #[serde(default)]
-    pub accessible: Option<bool>,
-    /// Only this provider (`stripe`, `erc4337`, ...).
-    #[serde(default)]
-    pub provider: Option<String>,
 }
 
 /// An account with a fresh API key: what `account create` and `POST /local/v1/accounts` answer.

@@ -10,7 +10,6 @@ use nvm_x402::protocol::json::Value as Json;
 use nvm_x402::protocol::{scheme_of_plan, Environment, ResolvedScheme, Uint256};
 use nvm_x402_types::plans::RegisterPlanRequest;
 use rusqlite::{params, Connection, OptionalExtension};
-use serde::Deserialize;
 use serde_json::{json, Value};
 
 /// The lowest fiat price: $1.00 in 6-decimal units.
@@ -265,27 +264,6 @@ impl Plan {
         }
         view
     }
-}
-
-/// The query of `GET api/v1/protocol/plans`.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct PlansQuery {
-    /// Page number (1-based).
-    #[serde(default)]
-    pub page: Option<u64>,
-    /// Page size (payments-py's name).
-    #[serde(default)]
-    pub offset: Option<u64>,
-    /// Page size (the TS SDK's name; wins over `offset`).
-    #[serde(default)]
-    pub page_size: Option<u64>,
-    /// `created` or `name`.
-    #[serde(default)]
-    pub sort_by: Option<String>,
-    /// `asc` or `desc`.
-    #[serde(default)]
-    pub sort_order: Option<String>,
 }
 
 /// A holder's balance on a plan.

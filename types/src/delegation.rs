@@ -60,3 +60,26 @@ pub struct CreatedDelegation {
     #[serde(flatten)]
     pub other: Map,
 }
+
+/// The query of `GET api/v1/delegation` (`listDelegations`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(optional_fields)]
+pub struct DelegationsQuery {
+    /// Include delegations shared with the caller.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub accessible: Option<bool>,
+}
+
+/// The query of `GET api/v1/payment-methods` (`listPaymentMethods`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(optional_fields)]
+pub struct PaymentMethodsQuery {
+    /// Include methods shared with the caller.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub accessible: Option<bool>,
+    /// Only this provider (`stripe`, `erc4337`, ...).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub provider: Option<String>,
+}

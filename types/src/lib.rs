@@ -96,6 +96,7 @@ pub fn typescript() -> String {
         decl::<plans::CreditsConfig>,
         decl::<plans::RegisterPlanRequest>,
         decl::<plans::FiatPaymentRequest>,
+        decl::<plans::PlansQuery>,
         decl::<agents::AgentMetadata>,
         decl::<agents::AgentApiAttributes>,
         decl::<agents::RegisterAgentRequest>,
@@ -104,6 +105,8 @@ pub fn typescript() -> String {
         decl::<agents::AgentPart>,
         decl::<delegation::CreateDelegation>,
         decl::<delegation::CreatedDelegation>,
+        decl::<delegation::DelegationsQuery>,
+        decl::<delegation::PaymentMethodsQuery>,
     ]
     .iter()
     .map(|d| d(&cfg))

@@ -153,3 +153,27 @@ pub struct FiatPaymentRequest {
     #[ts(as = "String")]
     pub plan_id: Uint256,
 }
+
+/// The query of `GET api/v1/protocol/plans` (`getPlans`, and `getAgentPlans`
+/// on `.../agents/:id/plans`). Both SDKs' paginations are read.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(optional_fields)]
+pub struct PlansQuery {
+    /// Page number (1-based).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub page: Option<u64>,
+    /// Page size (payments-py's name).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub offset: Option<u64>,
+    /// Page size (the TS SDK's name; wins over `offset`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub page_size: Option<u64>,
+    /// `created` or `name`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sort_by: Option<String>,
+    /// `asc` or `desc`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(type = "'asc' | 'desc'")]
+    pub sort_order: Option<String>,
+}

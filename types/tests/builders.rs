@@ -17,8 +17,8 @@ use nvm_x402::transport::HttpResponse;
 use nvm_x402_types::agents::{
     AgentApiAttributes, RegisterAgentAndPlanRequest, RegisterAgentRequest,
 };
-use nvm_x402_types::delegation::CreateDelegation;
-use nvm_x402_types::plans::{CreditsConfig, PriceConfig, RegisterPlanRequest};
+use nvm_x402_types::delegation::{CreateDelegation, DelegationsQuery, PaymentMethodsQuery};
+use nvm_x402_types::plans::{CreditsConfig, PlansQuery, PriceConfig, RegisterPlanRequest};
 use nvm_x402_types::x402::{MintRequest, SettleRequest, SettleResponse, VerifyRequest};
 use nvm_x402_types::{fields, PaymentRequired};
 use serde::de::DeserializeOwned;
@@ -177,6 +177,54 @@ fn plan_and_agent_bodies() {
     .unwrap();
     let typed: RegisterAgentAndPlanRequest = agrees(&body(&both));
     assert_eq!(typed.plan.access_limit, Some(AccessLimit::Credits));
+}
+
+/// The call's query string reads into `T` (as nvm-local's `Query<T>` reads
+/// it), writes back the same, and names only fields `T` has.
+fn query_agrees<T: DeserializeOwned + Serialize>(call: &Call<Value>) -> T {
+    let url = &call.request.url;
+    let query = url.split_once('?').map_or("", |(_, q)| q);
+    let typed: T = serde_urlencoded::from_str(query)
+        .unwrap_or_else(|e| panic!("{} does not read {url}: {e}", std::any::type_name::<T>()));
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_str(query).unwrap();
+    let mut written: Vec<(String, String)> =
+        serde_urlencoded::from_str(&serde_urlencoded::to_string(&typed).unwrap()).unwrap();
+    let mut sent = pairs.clone();
+    sent.sort();
+    written.sort();
+    assert_eq!(written, sent, "{url}");
+    for (key, _) in &pairs {
+        assert!(
+            fields::<T>().contains(&key.as_str()),
+            "the core sends ?{key}, which {} lacks",
+            std::any::type_name::<T>()
+        );
+    }
+    typed
+}
+
+#[test]
+fn query_strings() {
+    let all = json!({"page": 2, "offset": 5, "sortBy": "name", "sortOrder": "asc"});
+    let q: PlansQuery = query_agrees(&plans::get_plans(&cfg(), &all).unwrap());
+    assert_eq!(
+        (q.page, q.offset, q.sort_order.as_deref()),
+        (Some(2), Some(5), Some("asc"))
+    );
+    query_agrees::<PlansQuery>(&plans::get_plans(&cfg(), &Value::Null).unwrap());
+    let q: PlansQuery = query_agrees(&agents::get_agent_plans(&cfg(), "7", &all).unwrap());
+    assert_eq!((q.page_size, q.sort_by.as_deref()), (Some(5), Some("name")));
+    let q: DelegationsQuery =
+        query_agrees(&delegation::list_delegations(&cfg(), &json!({"accessible": true})).unwrap());
+    assert_eq!(q.accessible, Some(true));
+    let q: PaymentMethodsQuery = query_agrees(
+        &delegation::list_payment_methods(
+            &cfg(),
+            &json!({"accessible": true, "provider": "stripe"}),
+        )
+        .unwrap(),
+    );
+    assert_eq!(q.provider.as_deref(), Some("stripe"));
 }
 
 #[test]

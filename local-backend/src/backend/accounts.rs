@@ -7,6 +7,7 @@ use crate::backend::{Backend, Caller};
 use crate::error::ApiResult;
 use crate::ids::random_bytes;
 use ed25519_dalek::SigningKey;
+use nvm_x402_types::delegation::PaymentMethodsQuery;
 use rusqlite::{params, Connection, OptionalExtension};
 use serde_json::{json, Value};
 use std::sync::Arc;

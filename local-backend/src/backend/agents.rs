@@ -156,7 +156,7 @@ impl Backend {
     pub fn agent_plans(
         &self,
         agent_id: &str,
-        query: &crate::plans::PlansQuery,
+        query: &nvm_x402_types::plans::PlansQuery,
     ) -> ApiResult<Value> {
         let agent = self.require_agent(agent_id)?;
         let total = agent.plan_ids.len();

@@ -6,7 +6,7 @@ use crate::error::*;
 use crate::ids::tx_hash;
 use crate::plans::*;
 use nvm_x402::api::plans::check_address;
-use nvm_x402_types::plans::RegisterPlanRequest;
+use nvm_x402_types::plans::{PlansQuery, RegisterPlanRequest};
 use rusqlite::OptionalExtension;
 use serde_json::{json, Value};
 use std::sync::Arc;

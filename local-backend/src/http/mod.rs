@@ -9,12 +9,10 @@ pub use plumbing::{
 };
 
 use crate::accounts::IssuedAccount;
-use crate::accounts::PaymentMethodsQuery;
 use crate::backend::{Backend, Caller};
 use crate::checkout::escape;
 use crate::error::*;
 pub use crate::error::{json_response, shorten};
-use crate::plans::PlansQuery;
 use axum::body::Body;
 use axum::extract::rejection::{PathRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
@@ -25,7 +23,9 @@ use axum::routing::{get, post};
 use axum::Router;
 use nvm_x402_types::agents::{RegisterAgentAndPlanRequest, RegisterAgentRequest};
 use nvm_x402_types::delegation::CreateDelegation;
+use nvm_x402_types::delegation::{DelegationsQuery, PaymentMethodsQuery};
 use nvm_x402_types::fields;
+use nvm_x402_types::plans::PlansQuery;
 use nvm_x402_types::plans::{FiatPaymentRequest, RegisterPlanRequest};
 use nvm_x402_types::x402::{MintRequest, SettleRequest, VerifyRequest};
 use serde::de::DeserializeOwned;
@@ -202,14 +202,6 @@ async fn create_delegation(State(app): Shared, headers: HeaderMap, body: JsonBod
         StatusCode::CREATED,
         |caller, request: CreateDelegation| app.backend.create_delegation(caller, &request),
     )
-}
-
-/// The query of `GET api/v1/delegation` (`accessible` is accepted; nothing is shared locally).
-#[derive(Deserialize)]
-struct DelegationsQuery {
-    #[serde(default)]
-    #[allow(dead_code)]
-    accessible: Option<bool>,
 }
 
 async fn list_delegations(

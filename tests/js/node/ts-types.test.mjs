@@ -38,6 +38,9 @@ const PAIRS = [
   ['AgentApiAttributes', 'AgentAPIAttributes'],
   ['CreateDelegation', 'CreateDelegationPayload'],
   ['CreatedDelegation', "Awaited<ReturnType<D.Payments['delegation']['createDelegation']>>"],
+  ['PlansQuery', 'GetPlansOptions'],
+  ['DelegationsQuery', "NonNullable<Parameters<D.Payments['delegation']['listDelegations']>[0]>"],
+  ['PaymentMethodsQuery', "NonNullable<Parameters<D.Payments['delegation']['listPaymentMethods']>[0]>"],
 ]
 // Request bodies the package builds itself: users never hold them.
 const WIRE_ONLY = ['MintRequest', 'MintAccepted', 'MintExtra', 'RegisterPlanRequest', 'FiatPaymentRequest', 'RegisterAgentRequest', 'RegisterAgentAndPlanRequest', 'PlanPart', 'AgentPart']
