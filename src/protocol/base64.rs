@@ -1,6 +1,10 @@
 //! Base64 as x402 uses it: headers are standard padded base64, tokens are
 //! unpadded base64url, and decoding accepts either alphabet, padded or not.
 //! Whitespace anywhere is invalid (a token with surrounding spaces is not a token).
+//!
+//! Hand-written rather than the `base64` crate because of its measured cost:
+//! base64 0.22 (alloc only) in its place made the .wasm 5.1 KB larger
+//! gzipped (86,812 -> 91,943 B; bench/README.md).
 
 const STD: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 const URL: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";

@@ -13,6 +13,9 @@
 //! (which WHATWG maps through IDNA/UTS #46, tables too large for the .wasm)
 //! does not parse at all, so it is refused, never misread. The tests compare
 //! this parser with the `url` crate and, in JavaScript, with `new URL`.
+//!
+//! Measured: the `url` crate (2.5, with idna) in place of this parser made
+//! the .wasm 73 KB larger gzipped (86,812 -> 159,920 B; bench/README.md).
 
 /// A parsed host.
 #[derive(Debug, Clone, PartialEq, Eq)]
