@@ -7,6 +7,7 @@ use crate::api::agents::AgentAndPlan;
 use crate::api::plans::{self, AccessLimit};
 use crate::client;
 use crate::error::{Error, Result};
+use crate::gate::mcp::McpGate;
 use crate::gate::Gate;
 use crate::payments::{Payments, Pending};
 use crate::protocol::json::{parse, to_text, ObjectBuilder, Value};
@@ -241,6 +242,32 @@ pub async fn gate_finish<T: Transport>(
     let credits: Value = parse(credits_json).unwrap_or(Value::Null);
     Ok(to_text(
         &gate.finish(p, &ticket, status, Some(&credits)).await?,
+    ))
+}
+
+/// `mcpGate.begin(callJson)`: see [`McpGate::begin`].
+pub async fn mcp_begin<T: Transport>(
+    p: &Payments<T>,
+    gate: &McpGate,
+    call_json: &str,
+) -> Result<String> {
+    let call = parse(call_json).map_err(|_| Error::validation("mcp: the call must be JSON"))?;
+    Ok(to_text(&gate.begin(p, &call).await?))
+}
+
+/// `mcpGate.finish(kind, ticketJson, creditsJson)`: see [`McpGate::finish`].
+pub async fn mcp_finish<T: Transport>(
+    p: &Payments<T>,
+    gate: &McpGate,
+    kind: &str,
+    ticket_json: &str,
+    credits_json: &str,
+) -> Result<String> {
+    let ticket =
+        parse(ticket_json).map_err(|_| Error::validation("mcp: the ticket must be JSON"))?;
+    let credits: Value = parse(credits_json).unwrap_or(Value::Null);
+    Ok(to_text(
+        &gate.finish(p, kind, &ticket, Some(&credits)).await?,
     ))
 }
 

@@ -47,14 +47,14 @@ fn deliver(headers: Vec<(String, String)>, settlement: Option<Value>) -> Value {
 }
 
 /// How a backend failure is answered.
-enum Failure {
+pub(crate) enum Failure {
     /// The backend refused the payment (a 4xx envelope): 402.
     Refused(String),
     /// The backend is unreachable, broken, or refused the agent's own key: 503.
     Unavailable,
 }
 
-fn classify(error: &Error) -> Failure {
+pub(crate) fn classify(error: &Error) -> Failure {
     match error {
         Error::Backend(b)
             if (400..500).contains(&b.http_status)
@@ -379,7 +379,7 @@ impl Gate {
 /// a number, a decimal string (bigints cross as strings), or `{invalid: kind}`
 /// for what can't be a credit count (`undefined`, `null`, `NaN`, `Infinity`,
 /// another type, or `threw`). Negative, fractional and unsafe numbers are refused too.
-fn dynamic_credits(value: &Value) -> std::result::Result<Uint256, String> {
+pub(crate) fn dynamic_credits(value: &Value) -> std::result::Result<Uint256, String> {
     if let Some(kind) = json::at(value, &["invalid"]).and_then(Value::as_str) {
         return Err(match kind {
             "threw" => "threw".to_owned(),
@@ -388,6 +388,8 @@ fn dynamic_credits(value: &Value) -> std::result::Result<Uint256, String> {
     }
     Uint256::from_json(value).map_err(|e| format!("returned an invalid amount ({e})"))
 }
+
+pub mod mcp;
 
 #[cfg(test)]
 mod tests;

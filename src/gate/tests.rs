@@ -11,11 +11,11 @@ use crate::transport::mock::MockTransport;
 use crate::transport::HttpResponse;
 use crate::Error;
 
-const KEY: &str = "local:eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIweGFnZW50In0.c2ln";
+pub(super) const KEY: &str = "local:eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIweGFnZW50In0.c2ln";
 const AGENT: &str = "agent-1";
 const URL: &str = "http://127.0.0.1:8787/tasks";
 
-fn payments() -> Payments<MockTransport> {
+pub(super) fn payments() -> Payments<MockTransport> {
     MockTransport::client(KEY)
 }
 
@@ -33,7 +33,12 @@ fn gate(extra: Value) -> Gate {
     Gate::new(&options).unwrap()
 }
 
-fn token(plan: &str, scheme: &str, network: &str, v3: Option<(&str, &str, &str)>) -> String {
+pub(super) fn token(
+    plan: &str,
+    scheme: &str,
+    network: &str,
+    v3: Option<(&str, &str, &str)>,
+) -> String {
     let mut t = json!({
         "x402Version": 2,
         "accepted": {"scheme": scheme, "network": network, "planId": plan, "extra": {"version": "1"}},
@@ -49,7 +54,7 @@ fn token(plan: &str, scheme: &str, network: &str, v3: Option<(&str, &str, &str)>
     encode_access_token(t.as_object().unwrap())
 }
 
-fn good_token() -> String {
+pub(super) fn good_token() -> String {
     token("10", "nvm:erc4337", "eip155:84532", None)
 }
 
@@ -58,7 +63,7 @@ fn request(method: &str, url: &str, headers: Value) -> Value {
 }
 
 /// The plan lookup behind the scheme: plan 10 is crypto, plan 20 fiat on braintree.
-fn with_plans(p: &Payments<MockTransport>) {
+pub(super) fn with_plans(p: &Payments<MockTransport>) {
     p.transport().json(
         "GET",
         "/api/v1/protocol/plans/10",
@@ -68,7 +73,7 @@ fn with_plans(p: &Payments<MockTransport>) {
     p.transport().json("GET", "/api/v1/protocol/plans/20", 200, json!({"id": "20", "registry": {"price": {"isCrypto": false}}, "metadata": {"plan": {"fiatPaymentProvider": "braintree"}}}));
 }
 
-fn verify_ok(p: &Payments<MockTransport>) {
+pub(super) fn verify_ok(p: &Payments<MockTransport>) {
     p.transport().json(
         "POST",
         "/api/v1/x402/verify",
@@ -77,7 +82,7 @@ fn verify_ok(p: &Payments<MockTransport>) {
     );
 }
 
-fn settle_ok(p: &Payments<MockTransport>) {
+pub(super) fn settle_ok(p: &Payments<MockTransport>) {
     p.transport().on("POST", "/api/v1/x402/settle", |r| {
         let body: Value = parse(r.body.as_deref().unwrap()).unwrap();
         let burned = body["maxAmount"].as_str().unwrap().to_owned();
@@ -85,7 +90,7 @@ fn settle_ok(p: &Payments<MockTransport>) {
     });
 }
 
-fn run<F: std::future::Future>(f: F) -> F::Output {
+pub(super) fn run<F: std::future::Future>(f: F) -> F::Output {
     pollster::block_on(f)
 }
 
@@ -96,7 +101,7 @@ fn header<'a>(v: &'a Value, name: &str) -> Option<&'a str> {
         .as_str()
 }
 
-fn backend_calls(p: &Payments<MockTransport>) -> usize {
+pub(super) fn backend_calls(p: &Payments<MockTransport>) -> usize {
     p.transport().sent.borrow().len()
 }
 

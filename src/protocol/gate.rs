@@ -8,6 +8,8 @@
 //! is not an object, names another plan, scheme or network, or (v3) is bound
 //! to another agent, URL or verb -> 402 without any backend call.
 
+pub mod mcp;
+
 use super::json::{self, Object, ObjectBuilder};
 use super::payment_required::{build_payment_required_for_plans, BuildOptions};
 use super::routes::RouteTable;
@@ -457,33 +459,14 @@ impl GateConfig {
         schemes: &[ResolvedScheme],
         error: Option<&str>,
     ) -> Result<Value> {
-        // Each plan may have its own scheme and network, so each entry is built on its own.
-        let mut pr: Option<Value> = None;
-        for (plan_id, scheme) in route.plan_ids.iter().zip(schemes) {
-            let options = BuildOptions {
-                endpoint: Some(req.url.clone()),
-                agent_id: Some(self.agent_id.clone()),
-                http_verb: Some(req.verb().to_owned()),
-                network: Some(scheme.network.clone()),
-                description: route.description.clone(),
-                mime_type: route.mime_type.clone(),
-                scheme: Some(scheme.scheme.clone()),
-            };
-            let one = build_payment_required_for_plans(&[plan_id.as_str()], &options)?;
-            match pr
-                .as_mut()
-                .and_then(|p| p.get_mut("accepts"))
-                .and_then(Value::as_array_mut)
-            {
-                None => pr = Some(one),
-                Some(list) => list.extend_from_slice(json::items(one.get("accepts"))),
-            }
-        }
-        let pr = pr.ok_or_else(|| Error::validation("a paid route needs at least one plan"))?;
-        Ok(match error {
-            Some(reason) => with_error(&pr, reason),
-            None => pr,
-        })
+        let resource = Resource {
+            url: &req.url,
+            agent_id: Some(&self.agent_id),
+            verb: req.verb(),
+            description: route.description.as_deref(),
+            mime_type: route.mime_type.as_deref(),
+        };
+        payment_required_for(&route.plan_ids, schemes, &resource, error)
     }
 
     /// The checks a token must pass before the backend is asked. Returns the
@@ -494,56 +477,13 @@ impl GateConfig {
         req: &GateRequest,
         token: &str,
     ) -> std::result::Result<(TokenClaims, usize), Refusal> {
-        let decoded = try_decode_access_token(token).map_err(|e| Refusal(e.to_string()))?;
-        let claims = TokenClaims::from_token(&decoded);
-        if claims.x402_version.is_some_and(|v| v != 2) {
-            return Err(Refusal(
-                "The access token is not an x402 version 2 token".into(),
-            ));
-        }
-        let plan = claims
-            .plan_id
-            .as_deref()
-            .ok_or_else(|| Refusal("The access token names no plan".into()))?;
-        let index = route
-            .plan_ids
-            .iter()
-            .position(|p| p == plan)
-            .ok_or_else(|| {
-                Refusal("The access token is for a plan this route does not accept".into())
-            })?;
-        if claims.is_v3() {
-            if claims.agent_id.as_deref() != Some(self.agent_id.as_str()) {
-                return Err(Refusal(
-                    "The single-use access token is bound to another agent".into(),
-                ));
-            }
-            if !claims
-                .http_verb
-                .as_deref()
-                .is_some_and(|v| v.eq_ignore_ascii_case(req.verb()))
-            {
-                return Err(Refusal(
-                    "The single-use access token is bound to another HTTP method".into(),
-                ));
-            }
-            if !claims
-                .resource_url
-                .as_deref()
-                .is_some_and(|u| same_resource(u, &req.url))
-            {
-                return Err(Refusal(
-                    "The single-use access token is bound to another URL".into(),
-                ));
-            }
-        } else if claims
-            .agent_id
-            .as_deref()
-            .is_some_and(|a| a != self.agent_id)
-        {
-            return Err(Refusal("The access token is for another agent".into()));
-        }
-        Ok((claims, index))
+        precheck_token(
+            token,
+            &route.plan_ids,
+            Some(&self.agent_id),
+            req.verb(),
+            |bound| same_resource(bound, &req.url),
+        )
     }
 
     /// The scheme/network check, once the plan's scheme is known.
@@ -665,9 +605,118 @@ impl GateConfig {
     }
 }
 
+/// What a PaymentRequired is for: the resource and how it is requested.
+#[derive(Debug, Clone, Copy)]
+pub struct Resource<'a> {
+    /// `resource.url` (an HTTP URL, or an MCP logical URL).
+    pub url: &'a str,
+    /// `extra.agentId` of each entry.
+    pub agent_id: Option<&'a str>,
+    /// `extra.httpVerb` of each entry.
+    pub verb: &'a str,
+    /// `resource.description`.
+    pub description: Option<&'a str>,
+    /// `resource.mimeType`.
+    pub mime_type: Option<&'a str>,
+}
+
+/// A PaymentRequired with one `accepts` entry per plan, each with that plan's
+/// scheme and network (`schemes[i]` belongs to `plan_ids[i]`), and `error` set
+/// to `error` when given.
+pub fn payment_required_for(
+    plan_ids: &[String],
+    schemes: &[ResolvedScheme],
+    resource: &Resource<'_>,
+    error: Option<&str>,
+) -> Result<Value> {
+    // Each plan may have its own scheme and network, so each entry is built on its own.
+    let mut pr: Option<Value> = None;
+    for (plan_id, scheme) in plan_ids.iter().zip(schemes) {
+        let options = BuildOptions {
+            endpoint: Some(resource.url.to_owned()),
+            agent_id: resource.agent_id.map(str::to_owned),
+            http_verb: Some(resource.verb.to_owned()),
+            network: Some(scheme.network.clone()),
+            description: resource.description.map(str::to_owned),
+            mime_type: resource.mime_type.map(str::to_owned),
+            scheme: Some(scheme.scheme.clone()),
+        };
+        let one = build_payment_required_for_plans(&[plan_id.as_str()], &options)?;
+        match pr
+            .as_mut()
+            .and_then(|p| p.get_mut("accepts"))
+            .and_then(Value::as_array_mut)
+        {
+            None => pr = Some(one),
+            Some(list) => list.extend_from_slice(json::items(one.get("accepts"))),
+        }
+    }
+    let pr = pr.ok_or_else(|| Error::validation("a paid route needs at least one plan"))?;
+    Ok(match error {
+        Some(reason) => with_error(&pr, reason),
+        None => pr,
+    })
+}
+
+/// The checks a token must pass before the backend is asked: an x402 v2
+/// token for one of `plan_ids`; for `agent_id` (when the gate knows it); a
+/// single-use (v3) token also bound to `verb` and to a resource that
+/// `bound_here` accepts. Returns the claims and the index of the plan.
+pub fn precheck_token(
+    token: &str,
+    plan_ids: &[String],
+    agent_id: Option<&str>,
+    verb: &str,
+    bound_here: impl Fn(&str) -> bool,
+) -> std::result::Result<(TokenClaims, usize), Refusal> {
+    let decoded = try_decode_access_token(token).map_err(|e| Refusal(e.to_string()))?;
+    let claims = TokenClaims::from_token(&decoded);
+    if claims.x402_version.is_some_and(|v| v != 2) {
+        return Err(Refusal(
+            "The access token is not an x402 version 2 token".into(),
+        ));
+    }
+    let plan = claims
+        .plan_id
+        .as_deref()
+        .ok_or_else(|| Refusal("The access token names no plan".into()))?;
+    let index = plan_ids.iter().position(|p| p == plan).ok_or_else(|| {
+        Refusal("The access token is for a plan this route does not accept".into())
+    })?;
+    let other_agent = |a: &str| agent_id.is_some_and(|ours| a != ours);
+    if claims.is_v3() {
+        if claims
+            .agent_id
+            .as_deref()
+            .map_or(agent_id.is_some(), other_agent)
+        {
+            return Err(Refusal(
+                "The single-use access token is bound to another agent".into(),
+            ));
+        }
+        if !claims
+            .http_verb
+            .as_deref()
+            .is_some_and(|v| v.eq_ignore_ascii_case(verb))
+        {
+            return Err(Refusal(
+                "The single-use access token is bound to another HTTP method".into(),
+            ));
+        }
+        if !claims.resource_url.as_deref().is_some_and(&bound_here) {
+            return Err(Refusal(
+                "The single-use access token is bound to another URL".into(),
+            ));
+        }
+    } else if claims.agent_id.as_deref().is_some_and(other_agent) {
+        return Err(Refusal("The access token is for another agent".into()));
+    }
+    Ok((claims, index))
+}
+
 /// The PaymentRequired with `error` set to `reason`, right after
 /// `x402Version` as in the spec's examples (replacing any earlier one).
-fn with_error(payment_required: &Value, reason: &str) -> Value {
+pub fn with_error(payment_required: &Value, reason: &str) -> Value {
     let Some(o) = payment_required.as_object() else {
         return payment_required.clone();
     };

@@ -8,6 +8,7 @@ mod fetch;
 
 use crate::bridge;
 use crate::error::{Error, Result};
+use crate::gate::mcp::McpGate;
 use crate::gate::Gate;
 use crate::payments::Payments;
 use crate::protocol::json::{parse, to_text, ObjectBuilder};
@@ -86,6 +87,18 @@ impl NvmCore {
         })
     }
 
+    /// Compiles `payments.mcp.configure(options)`; configuration mistakes throw here.
+    #[wasm_bindgen(js_name = mcpPaywall)]
+    pub fn mcp_paywall(&self, options_json: &str) -> std::result::Result<NvmMcpGate, JsValue> {
+        let options = parse(options_json)
+            .map_err(|_| thrown(Error::validation("mcp.configure options must be JSON")))?;
+        let gate = McpGate::new(&options).map_err(thrown)?;
+        Ok(NvmMcpGate {
+            payments: Rc::clone(&self.payments),
+            gate: Rc::new(gate),
+        })
+    }
+
     /// Runs an asynchronous method; resolves to its result's JSON.
     pub fn call(&self, method: String, args_json: String) -> Promise {
         let payments = Rc::clone(&self.payments);
@@ -117,6 +130,32 @@ impl NvmGate {
         let (payments, gate) = (Rc::clone(&self.payments), Rc::clone(&self.gate));
         promise(Box::pin(async move {
             bridge::gate_finish(&payments, &gate, &ticket_json, status, &credits_json).await
+        }))
+    }
+}
+
+/// A configured MCP paywall bound to its client.
+#[wasm_bindgen]
+pub struct NvmMcpGate {
+    payments: Rc<Payments<FetchTransport>>,
+    gate: Rc<McpGate>,
+}
+
+#[wasm_bindgen]
+impl NvmMcpGate {
+    /// Before the handler; resolves to the decision's JSON.
+    pub fn begin(&self, call_json: String) -> Promise {
+        let (payments, gate) = (Rc::clone(&self.payments), Rc::clone(&self.gate));
+        promise(Box::pin(async move {
+            bridge::mcp_begin(&payments, &gate, &call_json).await
+        }))
+    }
+
+    /// After the handler succeeded; resolves to the decision's JSON.
+    pub fn finish(&self, kind: String, ticket_json: String, credits_json: String) -> Promise {
+        let (payments, gate) = (Rc::clone(&self.payments), Rc::clone(&self.gate));
+        promise(Box::pin(async move {
+            bridge::mcp_finish(&payments, &gate, &kind, &ticket_json, &credits_json).await
         }))
     }
 }

@@ -1,0 +1,299 @@
+//! The MCP paywall's lifecycle over a [`Payments`] client: `begin` (plans,
+//! pre-checks, verify) before the handler runs, `finish` (settle) after it.
+//! The facade only moves MCP SDK arguments and results; the decisions are
+//! here and in [`crate::protocol::gate::mcp`]. Backend round trips per paid
+//! call: verify + settle (plus a plan lookup per plan every 5 minutes, and the
+//! agent's plan list when no plan is configured).
+//!
+//! Fail closed: a settle that fails withholds the handler's result; a backend
+//! that can't be reached is an error (no content), never a free answer.
+
+use super::{classify, dynamic_credits, Failure};
+use crate::error::{Error, Result};
+use crate::payments::Payments;
+use crate::protocol::gate::mcp::{
+    fail, paid_meta, payment_required, payment_required_without_plans, precheck, refuse, Kind,
+    McpCall, McpConfig, INTERNAL_ERROR, MISCONFIGURATION, MISSING_PAYMENT, PLANS_UNAVAILABLE,
+    SETTLEMENT_FAILED,
+};
+use crate::protocol::gate::{with_error, Credits, GateConfig, Refusal, DEFAULT_REFUSAL};
+use crate::protocol::json::{self, ObjectBuilder, Value};
+use crate::protocol::{ResolvedScheme, Uint256};
+use crate::transport::Transport;
+
+const VERIFY_UNAVAILABLE: &str = "Payment verification is unavailable";
+const SETTLE_UNAVAILABLE: &str = "Payment settlement is unavailable";
+
+/// A configured MCP paywall (`payments.mcp.configure`).
+#[derive(Debug)]
+pub struct McpGate {
+    config: McpConfig,
+}
+
+/// The plans a call is paid with, and their schemes.
+struct Offer {
+    plan_ids: Vec<String>,
+    schemes: Vec<ResolvedScheme>,
+}
+
+impl McpGate {
+    /// Reads `configure(options)`; mistakes are errors here.
+    pub fn new(options: &Value) -> Result<Self> {
+        Ok(McpGate {
+            config: McpConfig::from_json(options)?,
+        })
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &McpConfig {
+        &self.config
+    }
+
+    /// The handler's plans (or the server's, or the agent's), with their
+    /// schemes; `Err(answer)` when they can't be known.
+    async fn offer<T: Transport>(
+        &self,
+        p: &Payments<T>,
+        call: &McpCall,
+        logical_url: &str,
+    ) -> std::result::Result<Offer, Value> {
+        let cfg = &self.config;
+        let unavailable = |e: &Error| {
+            p.transport().warn(&format!(
+                "nvm-x402 MCP paywall: the plans of {logical_url} could not be looked up: {e} ({})",
+                e.code()
+            ));
+            let pr = payment_required_without_plans(cfg, logical_url, PLANS_UNAVAILABLE);
+            refuse(call.kind, pr, "Payment plans are unavailable")
+        };
+        let mut plan_ids = if call.plan_ids.is_empty() {
+            cfg.plan_ids.clone()
+        } else {
+            call.plan_ids.clone()
+        };
+        if plan_ids.is_empty() {
+            if let Some(agent) = &cfg.agent_id {
+                let listed = p
+                    .get_agent_plans(agent, &Value::Null)
+                    .send()
+                    .await
+                    .map_err(|e| unavailable(&e))?;
+                plan_ids = json::items(listed.get("plans"))
+                    .iter()
+                    .filter_map(|plan| plan.get("planId").or_else(|| plan.get("id")))
+                    .filter_map(json::id_value)
+                    .collect();
+            }
+        }
+        if plan_ids.is_empty() {
+            return Err(fail(
+                MISCONFIGURATION,
+                "Server misconfiguration: no plan pays for this call (configure a planId, or attach a plan to the agent)",
+            ));
+        }
+        let mut schemes = Vec::with_capacity(plan_ids.len());
+        for plan in &plan_ids {
+            schemes.push(p.resolve_scheme(plan).await.map_err(|e| unavailable(&e))?);
+        }
+        Ok(Offer { plan_ids, schemes })
+    }
+
+    /// Before the handler. `call`: see [`McpCall::from_json`]. Answers
+    /// `{action: "refuse", result | error}` (answer this instead), `{action:
+    /// "fail", error}` (throw it) or `{action: "proceed", ticket, context}`
+    /// (run the handler, then [`McpGate::finish`] with the ticket).
+    pub async fn begin<T: Transport>(&self, p: &Payments<T>, call: &Value) -> Result<Value> {
+        let cfg = &self.config;
+        let call = McpCall::from_json(call)?;
+        let logical_url = call.logical_url(&cfg.server_name);
+        let offer = match self.offer(p, &call, &logical_url).await {
+            Ok(o) => o,
+            Err(answer) => return Ok(answer),
+        };
+        let refused = |reason: &str| -> Result<Value> {
+            let pr = payment_required(
+                cfg,
+                &offer.plan_ids,
+                &offer.schemes,
+                &logical_url,
+                Some(reason),
+            )?;
+            Ok(refuse(call.kind, pr, reason))
+        };
+        let Some(token) = call.token.as_deref() else {
+            return refused(MISSING_PAYMENT);
+        };
+        let (claims, index) = match precheck(cfg, &call, &offer.plan_ids, &logical_url, token) {
+            Ok(c) => c,
+            Err(Refusal(reason)) => return refused(&reason),
+        };
+        if let Err(Refusal(reason)) = GateConfig::check_scheme(&claims, &offer.schemes[index]) {
+            return refused(&reason);
+        }
+        let (max_amount, dynamic) = match &call.credits {
+            Credits::Fixed(c) => (c.clone(), false),
+            Credits::Dynamic { verify_with } => (verify_with.clone(), true),
+        };
+        // The logical URL first; the HTTP URL of the endpoint if the backend refuses that (as the official SDK).
+        let urls = std::iter::once(logical_url.as_str()).chain(call.http_url.as_deref());
+        let mut reason = DEFAULT_REFUSAL.to_owned();
+        for url in urls {
+            let pr = payment_required(cfg, &offer.plan_ids, &offer.schemes, url, None)?;
+            let params = ObjectBuilder::new()
+                .put("paymentRequired", pr.clone())
+                .put("x402AccessToken", token)
+                .put("maxAmount", max_amount.clone())
+                .build();
+            let verified = match p.verify_permissions(&params).send().await {
+                Ok(v) => v,
+                Err(e) => match classify(&e) {
+                    Failure::Refused(why) => {
+                        reason = why;
+                        continue;
+                    }
+                    Failure::Unavailable => return Ok(self.unavailable(p, VERIFY_UNAVAILABLE, &e)),
+                },
+            };
+            if verified.get("isValid").and_then(Value::as_bool) != Some(true) {
+                if let Some(why) = verified
+                    .get("invalidReason")
+                    .and_then(Value::as_str)
+                    .filter(|r| !r.is_empty())
+                {
+                    reason = why.to_owned();
+                }
+                continue;
+            }
+            let request_id = verified
+                .get("agentRequestId")
+                .or_else(|| json::at(&verified, &["agentRequest", "agentRequestId"]))
+                .and_then(json::id_value);
+            let plan_id = offer.plan_ids[index].as_str();
+            let ticket = ObjectBuilder::new()
+                .put("kind", if dynamic { "dynamic" } else { "fixed" })
+                .put("paymentRequired", pr)
+                .put("token", token)
+                .put("planId", plan_id)
+                .put("credits", max_amount.clone())
+                .put_opt("subscriber", claims.from.as_deref())
+                .put_opt("agentRequestId", request_id)
+                .build();
+            let context = ObjectBuilder::new()
+                .put("logicalUrl", logical_url.as_str())
+                .put_opt("httpUrl", call.http_url.as_deref())
+                .put("planId", plan_id)
+                .put_opt("subscriberAddress", claims.from.as_deref())
+                .put_opt("agentId", cfg.agent_id.as_deref())
+                .put_opt("agentRequest", verified.get("agentRequest").cloned())
+                .put_opt("credits", (!dynamic).then(|| max_amount.clone()))
+                .build();
+            return Ok(ObjectBuilder::new()
+                .put("action", "proceed")
+                .put("dynamic", dynamic)
+                .put("ticket", ticket)
+                .put("context", context)
+                .build());
+        }
+        refused(&reason)
+    }
+
+    /// An error instead of content, and the full error (which names the backend) in the agent's log only.
+    fn unavailable<T: Transport>(&self, p: &Payments<T>, what: &str, error: &Error) -> Value {
+        p.transport().warn(&format!(
+            "nvm-x402 MCP paywall: {what}: {error} ({})",
+            error.code()
+        ));
+        fail(
+            INTERNAL_ERROR,
+            &format!("{what}: the payment backend could not be reached; nothing was delivered or charged"),
+        )
+    }
+
+    /// After the handler succeeded. `credits`: the dynamic amount (see the
+    /// HTTP gate's), or null. Answers `{action: "deliver", meta}` (merge `meta`
+    /// into `result._meta`), or `refuse`/`fail` as [`McpGate::begin`] (the
+    /// handler's result is withheld).
+    pub async fn finish<T: Transport>(
+        &self,
+        p: &Payments<T>,
+        kind: &str,
+        ticket: &Value,
+        credits: Option<&Value>,
+    ) -> Result<Value> {
+        let kind = Kind::parse(kind)?;
+        let t = json::object(ticket, "ticket")?;
+        let payment_required = t.get("paymentRequired").cloned().unwrap_or(Value::Null);
+        let plan_id = json::opt_id(t, "planId", "ticket")?.unwrap_or_default();
+        let subscriber = json::opt_str(t, "subscriber", "ticket")?;
+        let amount = match credits.filter(|c| !c.is_null()) {
+            None => crate::protocol::uint::opt_uint(t, "credits", "ticket")?
+                .unwrap_or_else(|| Uint256::from(1)),
+            Some(c) => match dynamic_credits(c) {
+                Ok(n) => n,
+                Err(why) => {
+                    return Ok(fail(
+                        INTERNAL_ERROR,
+                        &format!("The credits function {why}; nothing was delivered or charged"),
+                    ))
+                }
+            },
+        };
+        if amount.is_zero() {
+            return Ok(deliver(paid_meta(None, &amount, &plan_id, subscriber)));
+        }
+        let params = ObjectBuilder::new()
+            .put("paymentRequired", payment_required.clone())
+            .put(
+                "x402AccessToken",
+                json::opt_str(t, "token", "ticket")?.unwrap_or(""),
+            )
+            .put("maxAmount", amount.clone())
+            .put_opt(
+                "agentRequestId",
+                json::opt_id(t, "agentRequestId", "ticket")?,
+            )
+            .build();
+        let settlement = match p.settle_permissions(&params).send().await {
+            Ok(s) => s,
+            Err(e) => {
+                return Ok(match classify(&e) {
+                    Failure::Refused(reason) => settle_refused(kind, &payment_required, &reason),
+                    Failure::Unavailable => self.unavailable(p, SETTLE_UNAVAILABLE, &e),
+                })
+            }
+        };
+        if settlement.get("success").and_then(Value::as_bool) == Some(true) {
+            return Ok(deliver(paid_meta(
+                Some(&settlement),
+                &amount,
+                &plan_id,
+                subscriber,
+            )));
+        }
+        let reason = settlement
+            .get("errorReason")
+            .and_then(Value::as_str)
+            .unwrap_or(DEFAULT_REFUSAL);
+        Ok(settle_refused(kind, &payment_required, reason))
+    }
+}
+
+fn deliver(meta: Value) -> Value {
+    ObjectBuilder::new()
+        .put("action", "deliver")
+        .put("meta", meta)
+        .build()
+}
+
+/// The handler ran but its payment did not land: its result is withheld, the
+/// PaymentRequired says `settlement failed` (as the official SDK's).
+fn settle_refused(kind: Kind, payment_required: &Value, reason: &str) -> Value {
+    refuse(
+        kind,
+        with_error(payment_required, SETTLEMENT_FAILED),
+        &format!("Settlement failed after the call ran, so its result is withheld: {reason}"),
+    )
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,349 @@
+//! The MCP paywall's lifecycle against a scripted backend: each decision, the
+//! PaymentRequired it shows, and the backend calls it makes.
+
+use super::McpGate;
+use crate::gate::tests::{
+    backend_calls, good_token, payments, run, settle_ok, token, verify_ok, with_plans,
+};
+use crate::json;
+use crate::payments::Payments;
+use crate::protocol::decode_access_token;
+use crate::protocol::json::Value;
+use crate::transport::mock::MockTransport;
+use crate::Error;
+
+fn gate() -> McpGate {
+    McpGate::new(&json!({"agentId": "agent-1", "serverName": "weather", "planId": "10"})).unwrap()
+}
+
+fn call(extra: Value) -> Value {
+    let mut c = json!({"kind": "tool", "name": "echo", "args": {"text": "hi"}, "credits": 2});
+    for (k, v) in extra.as_object().unwrap() {
+        c[k.as_str()] = v.clone();
+    }
+    c
+}
+
+/// The in-band payment: the decoded token in `params._meta["x402/payment"]`.
+fn in_band(token: &str) -> Value {
+    json!({"x402/payment": Value::Object(decode_access_token(token).unwrap())})
+}
+
+fn paid(p: &Payments<MockTransport>, g: &McpGate, extra: Value) -> Value {
+    run(g.begin(p, &call(extra))).unwrap()
+}
+
+#[test]
+fn no_payment_is_an_error_tool_result_with_the_payment_required_and_costs_only_the_plan_lookup() {
+    let p = payments();
+    with_plans(&p);
+    let answer = paid(&p, &gate(), json!({}));
+    assert_eq!(answer["action"], json!("refuse"));
+    let result = &answer["result"];
+    assert_eq!(result["isError"], json!(true));
+    let pr = &result["structuredContent"];
+    assert_eq!(
+        pr["resource"]["url"],
+        json!("mcp://weather/tools/echo?text=hi")
+    );
+    assert_eq!(pr["accepts"][0]["planId"], json!("10"));
+    assert_eq!(pr["accepts"][0]["extra"]["agentId"], json!("agent-1"));
+    assert_eq!(pr["accepts"][0]["extra"]["httpVerb"], json!("POST"));
+    assert!(pr["error"]
+        .as_str()
+        .unwrap()
+        .contains("_meta[\"x402/payment\"]"));
+    assert_eq!(result["content"][0]["text"], json!(pr.to_string()));
+    assert_eq!(backend_calls(&p), 1, "only the plan's scheme");
+    // Resources and prompts: a JSON-RPC error -32003 carrying it.
+    let resource = paid(&p, &gate(), json!({"kind": "resource", "name": "city"}));
+    assert_eq!(resource["error"]["code"], json!(-32003));
+    assert_eq!(
+        resource["error"]["data"]["resource"]["url"],
+        json!("mcp://weather/resources/city?text=hi")
+    );
+    assert_eq!(backend_calls(&p), 1, "the plan's scheme is cached");
+}
+
+#[test]
+fn a_payment_in_band_verifies_then_settles_the_credits_and_returns_the_receipt() {
+    let p = payments();
+    with_plans(&p);
+    verify_ok(&p);
+    settle_ok(&p);
+    let g = gate();
+    let begin = paid(&p, &g, json!({"meta": in_band(&good_token())}));
+    assert_eq!(begin["action"], json!("proceed"), "{begin}");
+    let verify = p.transport().last_body("/api/v1/x402/verify");
+    assert_eq!(
+        verify["paymentRequired"]["resource"]["url"],
+        json!("mcp://weather/tools/echo?text=hi")
+    );
+    assert_eq!(verify["maxAmount"], json!("2"));
+    assert_eq!(verify["x402AccessToken"], json!(good_token()));
+    assert_eq!(begin["context"]["subscriberAddress"], json!("0xsubscriber"));
+    assert_eq!(begin["context"]["credits"], json!("2"));
+    let finish = run(g.finish(&p, "tool", &begin["ticket"], None)).unwrap();
+    assert_eq!(finish["action"], json!("deliver"));
+    let settle = p.transport().last_body("/api/v1/x402/settle");
+    assert_eq!(settle["maxAmount"], json!("2"));
+    assert_eq!(settle["agentRequestId"], json!("req-1"));
+    assert_eq!(settle["paymentRequired"], verify["paymentRequired"]);
+    assert_eq!(
+        finish["meta"]["x402/payment-response"]["transaction"],
+        json!("0xtx")
+    );
+    assert_eq!(
+        finish["meta"]["nevermined/credits"]["creditsRedeemed"],
+        json!("2")
+    );
+    assert_eq!(
+        finish["meta"]["nevermined/credits"]["remainingBalance"],
+        json!("8")
+    );
+    assert_eq!(backend_calls(&p), 3, "plan, verify, settle");
+}
+
+#[test]
+fn the_bearer_and_payment_signature_headers_pay_too() {
+    for header in ["authorization", "payment-signature"] {
+        let p = payments();
+        with_plans(&p);
+        verify_ok(&p);
+        let value = if header == "authorization" {
+            format!("Bearer {}", good_token())
+        } else {
+            good_token()
+        };
+        let begin = paid(&p, &gate(), json!({"headers": {header: value}}));
+        assert_eq!(begin["action"], json!("proceed"), "{header}");
+    }
+}
+
+#[test]
+fn tokens_for_other_plans_agents_or_schemes_are_refused_without_asking_the_backend() {
+    for (why, t) in [
+        ("plan", token("99", "nvm:erc4337", "eip155:84532", None)),
+        ("scheme", token("10", "nvm:card-delegation", "stripe", None)),
+        (
+            "v3 agent",
+            token(
+                "10",
+                "nvm:erc4337",
+                "eip155:84532",
+                Some(("agent-2", "mcp://weather/tools/echo", "POST")),
+            ),
+        ),
+        (
+            "v3 url",
+            token(
+                "10",
+                "nvm:erc4337",
+                "eip155:84532",
+                Some(("agent-1", "mcp://weather/tools/other", "POST")),
+            ),
+        ),
+        ("garbage", "not a token".to_owned()),
+    ] {
+        let p = payments();
+        with_plans(&p);
+        let answer = paid(
+            &p,
+            &gate(),
+            json!({"meta": {}, "headers": {"payment-signature": t}}),
+        );
+        assert_eq!(answer["action"], json!("refuse"), "{why}");
+        assert_eq!(backend_calls(&p), 1, "{why}: the plan lookup only");
+    }
+}
+
+#[test]
+fn a_refused_verify_retries_with_the_http_url_then_refuses_with_the_reason() {
+    let p = payments();
+    with_plans(&p);
+    p.transport().on("POST", "/api/v1/x402/verify", |r| {
+        let ok = r
+            .body
+            .as_deref()
+            .unwrap()
+            .contains("https://agent.example/mcp");
+        Ok(crate::transport::HttpResponse {
+            status: 200,
+            body: if ok {
+                r#"{"isValid":true,"agentRequestId":"r"}"#.into()
+            } else {
+                r#"{"isValid":false,"invalidReason":"endpoint not registered"}"#.into()
+            },
+        })
+    });
+    let begin = paid(
+        &p,
+        &gate(),
+        json!({"meta": in_band(&good_token()), "httpUrl": "https://agent.example/mcp"}),
+    );
+    assert_eq!(begin["action"], json!("proceed"));
+    assert_eq!(
+        begin["ticket"]["paymentRequired"]["resource"]["url"],
+        json!("https://agent.example/mcp")
+    );
+    assert_eq!(backend_calls(&p), 3);
+    let without = paid(&p, &gate(), json!({"meta": in_band(&good_token())}));
+    assert_eq!(without["action"], json!("refuse"));
+    assert_eq!(
+        without["result"]["structuredContent"]["error"],
+        json!("endpoint not registered")
+    );
+}
+
+#[test]
+fn a_backend_outage_is_an_error_never_content_and_plans_unavailable_is_told_apart() {
+    let p = payments();
+    with_plans(&p);
+    p.transport().on("POST", "/api/v1/x402/verify", |_| {
+        Err(Error::Network("connection refused".into()))
+    });
+    let answer = paid(&p, &gate(), json!({"meta": in_band(&good_token())}));
+    assert_eq!(answer["action"], json!("fail"));
+    assert_eq!(answer["error"]["code"], json!(-32603));
+    assert!(answer["error"]["message"]
+        .as_str()
+        .unwrap()
+        .starts_with("Payment verification is unavailable"));
+    assert!(p.transport().warnings.borrow()[0].contains("connection refused"));
+
+    // No plan configured: the agent's plans are offered; when they can't be listed, "plans unavailable".
+    let p = payments();
+    p.transport()
+        .on("GET", "/api/v1/protocol/agents/agent-1/plans", |_| {
+            Err(Error::Network("down".into()))
+        });
+    let g = McpGate::new(&json!({"agentId": "agent-1", "serverName": "weather"})).unwrap();
+    let answer = run(g.begin(&p, &call(json!({"meta": in_band(&good_token())})))).unwrap();
+    assert_eq!(answer["action"], json!("refuse"));
+    assert_eq!(
+        answer["result"]["structuredContent"]["error"],
+        json!("plans unavailable")
+    );
+    assert_eq!(answer["result"]["structuredContent"]["accepts"], json!([]));
+}
+
+#[test]
+fn without_a_configured_plan_the_agents_plans_are_offered() {
+    let p = payments();
+    with_plans(&p);
+    p.transport().json(
+        "GET",
+        "/api/v1/protocol/agents/agent-1/plans",
+        200,
+        json!({"plans": [{"planId": "20"}, {"id": "10"}], "total": 2}),
+    );
+    let g = McpGate::new(&json!({"agentId": "agent-1", "serverName": "weather"})).unwrap();
+    let answer = run(g.begin(&p, &call(json!({})))).unwrap();
+    let accepts = &answer["result"]["structuredContent"]["accepts"];
+    assert_eq!(
+        (accepts[0]["planId"].clone(), accepts[1]["planId"].clone()),
+        (json!("20"), json!("10"))
+    );
+    assert_eq!(accepts[0]["scheme"], json!("nvm:card-delegation"));
+    // An agent with no plans is a misconfiguration (-32002), not a free call.
+    let p = payments();
+    p.transport().json(
+        "GET",
+        "/api/v1/protocol/agents/agent-1/plans",
+        200,
+        json!({"plans": []}),
+    );
+    let answer = run(g.begin(&p, &call(json!({"meta": in_band(&good_token())})))).unwrap();
+    assert_eq!(
+        (answer["action"].clone(), answer["error"]["code"].clone()),
+        (json!("fail"), json!(-32002))
+    );
+}
+
+#[test]
+fn a_failed_settle_withholds_the_result() {
+    let p = payments();
+    with_plans(&p);
+    verify_ok(&p);
+    p.transport().json("POST", "/api/v1/x402/settle", 200, json!({"success": false, "errorReason": "insufficient balance", "transaction": "", "network": ""}));
+    let g = gate();
+    let begin = paid(
+        &p,
+        &g,
+        json!({"kind": "prompt", "name": "summary", "meta": in_band(&good_token())}),
+    );
+    let finish = run(g.finish(&p, "prompt", &begin["ticket"], None)).unwrap();
+    assert_eq!(finish["action"], json!("refuse"));
+    assert_eq!(finish["error"]["code"], json!(-32003));
+    assert_eq!(finish["error"]["data"]["error"], json!("settlement failed"));
+    assert!(finish["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("insufficient balance"));
+    // A settle the backend can't answer: an error, no content.
+    let p = payments();
+    with_plans(&p);
+    verify_ok(&p);
+    p.transport().on("POST", "/api/v1/x402/settle", |_| {
+        Err(Error::Network("reset".into()))
+    });
+    let begin = paid(&p, &g, json!({"meta": in_band(&good_token())}));
+    let finish = run(g.finish(&p, "tool", &begin["ticket"], None)).unwrap();
+    assert_eq!(
+        (finish["action"].clone(), finish["error"]["code"].clone()),
+        (json!("fail"), json!(-32603))
+    );
+}
+
+#[test]
+fn dynamic_credits_verify_the_max_and_settle_what_the_function_said() {
+    let p = payments();
+    with_plans(&p);
+    verify_ok(&p);
+    settle_ok(&p);
+    let g = gate();
+    let begin = paid(
+        &p,
+        &g,
+        json!({"credits": null, "creditsDynamic": true, "maxAmount": 5, "meta": in_band(&good_token())}),
+    );
+    assert_eq!(begin["dynamic"], json!(true));
+    assert_eq!(
+        p.transport().last_body("/api/v1/x402/verify")["maxAmount"],
+        json!("5")
+    );
+    let finish = run(g.finish(&p, "tool", &begin["ticket"], Some(&json!(3)))).unwrap();
+    assert_eq!(
+        finish["meta"]["nevermined/credits"]["creditsRedeemed"],
+        json!("3")
+    );
+    assert_eq!(
+        p.transport().last_body("/api/v1/x402/settle")["maxAmount"],
+        json!("3")
+    );
+    // Zero: nothing to settle, no receipt.
+    let calls = backend_calls(&p);
+    let begin = paid(
+        &p,
+        &g,
+        json!({"creditsDynamic": true, "meta": in_band(&good_token())}),
+    );
+    let free = run(g.finish(&p, "tool", &begin["ticket"], Some(&json!("0")))).unwrap();
+    assert_eq!(free["action"], json!("deliver"));
+    assert_eq!(free["meta"].get("x402/payment-response"), None);
+    assert_eq!(backend_calls(&p), calls + 1, "the verify only");
+    // Not a number of credits: an error, nothing charged.
+    let begin = paid(
+        &p,
+        &g,
+        json!({"creditsDynamic": true, "meta": in_band(&good_token())}),
+    );
+    let bad = run(g.finish(
+        &p,
+        "tool",
+        &begin["ticket"],
+        Some(&json!({"invalid": "undefined"})),
+    ))
+    .unwrap();
+    assert_eq!(bad["action"], json!("fail"));
+}
