@@ -6,12 +6,13 @@
 // Response objects (the paywall's handle(), and the paying loop, payLoop, which
 // sends the attempts the core decides on and follows redirects by hand so a
 // token stays with its origin), and calling user functions (dynamic credits,
-// onSettled).
+// onSettled). The MCP paywall's argument moving is in mcp.js.
 // The WebAssembly is loaded on first use (loader.js; each entry file says
 // where it comes from), so importing the package, a constant or a type costs nothing.
 import { NvmCore, callSync } from './nvm_x402.js'
 import { PaymentsError } from './errors.js'
 import { ensureSync, ready } from './loader.js'
+import { mcpServer } from './mcp.js'
 
 export { PaymentsError, ready }
 
@@ -458,7 +459,7 @@ export class Payments {
       const { response } = await this.fetch(url, init, { planIds: planId === undefined ? [] : [planId], agentId, paymentType, eager: true, ...more })
       return concludeQuery(response.status, await response.text(), response.headers.get('payment-required'))
     }
-    this.mcp = Object.freeze({ callTool: (params = {}) => callTool(next, agentFetchImpl, params) })
+    this.mcp = Object.freeze({ callTool: (params = {}) => callTool(next, agentFetchImpl, params), ...mcpServer(core, { toJson, rethrow, creditsOf }) })
   }
 
   /** Compiles a paywall for an agent's routes; mistakes in `options` throw here. */

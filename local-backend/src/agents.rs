@@ -25,15 +25,34 @@ pub struct UrlTarget {
 }
 
 impl UrlTarget {
-    /// Reads an absolute `http(s)` URL, or a path starting with `/`; the query is ignored.
+    /// Reads an absolute `http(s)` URL, an MCP logical URL
+    /// (`mcp://<server>/tools/<name>`, as MCP paywalls name what they charge
+    /// for), or a path starting with `/`; the query is ignored.
     ///
     /// ```
     /// use nvm_local::agents::UrlTarget;
     /// assert_eq!(UrlTarget::parse("http://localhost/tasks/"), UrlTarget::parse("http://127.0.0.1:80/tasks?x=1"));
     /// assert_ne!(UrlTarget::parse("https://a.example/tasks"), UrlTarget::parse("http://a.example/tasks"));
     /// assert_eq!(UrlTarget::parse("/tasks").unwrap().origin, None);
+    /// assert_eq!(UrlTarget::parse("mcp://srv/tools/echo?text=a"), UrlTarget::parse("MCP://SRV/tools/echo"));
+    /// assert_ne!(UrlTarget::parse("mcp://srv/tools/echo"), UrlTarget::parse("mcp://other/tools/echo"));
     /// ```
     pub fn parse(url: &str) -> Option<UrlTarget> {
+        if let Some(rest) = url
+            .get(..6)
+            .filter(|s| s.eq_ignore_ascii_case("mcp://"))
+            .and(url.get(6..))
+        {
+            let rest = rest.split(['?', '#']).next().unwrap_or("");
+            let (server, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+            if server.is_empty() {
+                return None;
+            }
+            return Some(UrlTarget {
+                path: normalize_path(path),
+                origin: Some(("mcp".to_owned(), server.to_ascii_lowercase(), String::new())),
+            });
+        }
         if url.starts_with('/') {
             let path = url.split(['?', '#']).next().unwrap_or("/");
             return Some(UrlTarget {
@@ -80,9 +99,19 @@ impl Endpoint {
         let target = UrlTarget::parse(url)
             .filter(|t| t.origin.is_some())
             .ok_or_else(|| {
-                INVALID_FIELD.with(format!("endpoint {url:?} must be an absolute http(s) URL"))
+                INVALID_FIELD.with(format!(
+                    "endpoint {url:?} must be an absolute http(s) URL or an MCP logical URL (mcp://server/tools/name)"
+                ))
             })?;
-        let path_part = Url::parse(url).map_or_else(|| "/".to_owned(), |p| p.path);
+        let path_part = match Url::parse(url) {
+            Some(p) => p.path,
+            // mcp://server/path: what follows the server, before any query.
+            None => url
+                .get(6..)
+                .and_then(|rest| rest.find('/').map(|i| &rest[i..]))
+                .map_or("/", |p| p.split(['?', '#']).next().unwrap_or("/"))
+                .to_owned(),
+        };
         let path = PathPattern::parse(&path_part, false)
             .map_err(|e| INVALID_FIELD.with(format!("endpoint {url:?}: {e}")))?;
         Ok(Endpoint {
@@ -265,6 +294,30 @@ mod tests {
     fn agent(endpoints: Value) -> Agent {
         let stored: StoredAgent = serde_json::from_value(json!({"metadataAttributes": {"name": "A"}, "agentApiAttributes": {"endpoints": endpoints}})).unwrap();
         Agent::new("1".into(), "0x", stored, vec![], 0).unwrap()
+    }
+
+    #[test]
+    fn mcp_logical_urls_match_their_server_and_path() {
+        let a = agent(
+            json!([{"POST": "mcp://weather/tools/forecast"}, {"POST": "mcp://weather/resources/city/:id"}]),
+        );
+        assert_eq!(
+            a.match_request("mcp://weather/tools/forecast?city=Paris", Some("POST"))
+                .unwrap()
+                .0,
+            "mcp://weather/tools/forecast"
+        );
+        assert!(a
+            .match_request("mcp://weather/resources/city/7", Some("POST"))
+            .is_ok());
+        for url in [
+            "mcp://other/tools/forecast",
+            "mcp://weather/tools/other",
+            "http://weather/tools/forecast",
+            "mcp:///tools/forecast",
+        ] {
+            assert!(a.match_request(url, Some("POST")).is_err(), "{url}");
+        }
     }
 
     #[test]

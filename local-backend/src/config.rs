@@ -22,6 +22,8 @@ pub struct Config {
     pub db: DbLocation,
     /// The seeded demo agent's base URL (used only when a database is first seeded).
     pub agent_url: String,
+    /// The seeded demo MCP server's base URL (its endpoint is `<url>/mcp`).
+    pub mcp_url: String,
     /// Threads serving requests.
     pub worker_threads: usize,
     /// Open connections at most; at the cap (or when the process runs out of
@@ -48,6 +50,7 @@ impl Default for Config {
             listen: SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), DEFAULT_PORT),
             db: DbLocation::File(PathBuf::from(DEFAULT_DB)),
             agent_url: DEFAULT_AGENT_URL.to_owned(),
+            mcp_url: crate::world::DEFAULT_MCP_URL.to_owned(),
             worker_threads: std::thread::available_parallelism()
                 .map_or(2, |n| n.get())
                 .clamp(2, 8),
@@ -97,7 +100,7 @@ pub const USAGE: &str = "\
 nvm-local: a local backend that speaks the Nevermined API
 
 USAGE:
-    nvm-local [--port N] [--listen ADDR] [--db PATH | --memory] [--agent-url URL]
+    nvm-local [--port N] [--listen ADDR] [--db PATH | --memory] [--agent-url URL] [--mcp-url URL]
     nvm-local account create NAME [--db PATH]
 
 OPTIONS:
@@ -106,6 +109,7 @@ OPTIONS:
     --db PATH         SQLite file holding the state (default ./.nvm-local.sqlite)
     --memory          keep the state in memory only (gone on exit)
     --agent-url URL   base URL of the seeded demo agent (default http://127.0.0.1:8787)
+    --mcp-url URL     base URL of the seeded demo MCP server (default http://127.0.0.1:8788)
     -h, --help        this text
     -V, --version     the version
 ";
@@ -169,14 +173,19 @@ where
             }
             "--db" => db = Some(PathBuf::from(value()?)),
             "--memory" => memory = true,
-            "--agent-url" => {
+            "--agent-url" | "--mcp-url" => {
                 let v = value()?;
                 if !(v.starts_with("http://") || v.starts_with("https://"))
                     || nvm_x402::protocol::url::Url::parse(&v).is_none()
                 {
-                    return Err(format!("--agent-url takes an http(s) URL (got {v:?})"));
+                    return Err(format!("{arg} takes an http(s) URL (got {v:?})"));
                 }
-                config.agent_url = v.trim_end_matches('/').to_owned();
+                let v = v.trim_end_matches('/').to_owned();
+                if arg == "--agent-url" {
+                    config.agent_url = v;
+                } else {
+                    config.mcp_url = v;
+                }
             }
             f if f.starts_with('-') => return Err(format!("unknown option {f}")),
             _ => positional.push(arg.to_owned()),
@@ -235,6 +244,8 @@ mod tests {
             "x.sqlite",
             "--agent-url",
             "http://localhost:9000/",
+            "--mcp-url",
+            "http://localhost:9001",
         ])
         .unwrap() else {
             panic!()
@@ -244,6 +255,7 @@ mod tests {
             ("0.0.0.0:4000", "http://localhost:9000")
         );
         assert_eq!(c.db, DbLocation::File(PathBuf::from("x.sqlite")));
+        assert_eq!(c.mcp_url, "http://localhost:9001");
         let Command::Serve(c) = parse_args(["--listen", "::1"]).unwrap() else {
             panic!()
         };

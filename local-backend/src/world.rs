@@ -1,8 +1,10 @@
 //! The demo world seeded into a new database: a builder and a subscriber
 //! account, a free credits plan (10 credits, 1 per request), a fiat plan
 //! ($1.00 for 10 credits) and an agent that accepts both, whose endpoint is
-//! the Cloudflare Worker example's `POST <agent-url>/tasks`. It is stored in
-//! the database, so a restart shows the same world (and the same keys).
+//! the Cloudflare Worker example's `POST <agent-url>/tasks`, and an MCP agent
+//! (the MCP Worker example, `examples/mcp-worker`, at `POST <mcp-url>/mcp`)
+//! that takes the free plan. It is stored in the database, so a restart shows
+//! the same world (and the same keys).
 
 use crate::backend::{Backend, Caller};
 use crate::error::{ApiResult, INTERNAL};
@@ -17,6 +19,10 @@ use serde_json::{json, Map, Value};
 
 /// The agent base URL seeded by default (the Cloudflare Worker example under `wrangler dev`).
 pub const DEFAULT_AGENT_URL: &str = "http://127.0.0.1:8787";
+/// The MCP server base URL seeded by default (`examples/mcp-worker` under `wrangler dev`).
+pub const DEFAULT_MCP_URL: &str = "http://127.0.0.1:8788";
+/// The seeded MCP server's name (the host of its logical URLs, `mcp://nvm-demo/tools/...`).
+pub const DEMO_MCP_SERVER: &str = "nvm-demo";
 /// Credits each demo plan grants per order.
 const DEMO_CREDITS: u64 = 10;
 /// The fiat demo plan's price: $1.00.
@@ -50,10 +56,29 @@ fn plan_registration(
 
 impl Backend {
     /// Seeds the demo world unless the database already has one; returns it.
-    pub fn seed_demo_world(&self, agent_url: &str) -> ApiResult<Value> {
-        if let Some(world) = meta_get(&self.store.lock(), "demo_world")? {
-            return serde_json::from_str(&world)
-                .map_err(|e| INTERNAL.with(format!("stored demo world is unreadable: {e}")));
+    pub fn seed_demo_world(&self, agent_url: &str, mcp_url: &str) -> ApiResult<Value> {
+        if let Some(stored) = meta_get(&self.store.lock(), "demo_world")? {
+            let mut world: Value = serde_json::from_str(&stored)
+                .map_err(|e| INTERNAL.with(format!("stored demo world is unreadable: {e}")))?;
+            // A database seeded before the MCP agent existed gets it now.
+            if world.get("mcpAgent").is_none() {
+                let address = world["accounts"]["builder"]["address"]
+                    .as_str()
+                    .unwrap_or_default();
+                let builder = Caller {
+                    account: self.account(address)?.ok_or_else(|| {
+                        INTERNAL.with("the demo world's builder account is missing")
+                    })?,
+                    key_id: String::new(),
+                };
+                let free = world["plans"]["free"]["planId"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_owned();
+                world["mcpAgent"] = self.seed_mcp_agent(&builder, &free, mcp_url)?;
+                meta_set(&self.store.lock(), "demo_world", &world.to_string())?;
+            }
+            return Ok(world);
         }
         let builder = self.create_account("builder")?;
         let subscriber = self.create_account("subscriber")?;
@@ -110,6 +135,7 @@ impl Backend {
                 ],
             },
         )?;
+        let mcp_agent = self.seed_mcp_agent(&as_builder, &free_id, mcp_url)?;
         let mut accounts = Map::new();
         for issued in [&builder, &subscriber] {
             let mut entry = issued.to_json();
@@ -124,9 +150,42 @@ impl Backend {
                 "fiat": {"planId": fiat_id, "name": "Fiat demo plan", "price": DEMO_FIAT_PRICE.to_string(), "currency": "usd", "credits": DEMO_CREDITS.to_string(), "creditsPerRequest": "1", "scheme": "nvm:card-delegation"},
             },
             "agent": {"agentId": agent["data"]["agentId"], "name": "Demo agent", "method": "POST", "url": url, "endpoints": [endpoint], "planIds": [free_id, fiat_id]},
+            "mcpAgent": mcp_agent,
         });
         meta_set(&self.store.lock(), "demo_world", &world.to_string())?;
         Ok(world)
+    }
+
+    /// The demo MCP agent: endpoint `POST <mcp_url>/mcp` (the HTTP URL its
+    /// paywall falls back to), the free plan. Returns its world entry.
+    fn seed_mcp_agent(&self, builder: &Caller, free_id: &str, mcp_url: &str) -> ApiResult<Value> {
+        let url = format!("{}/mcp", mcp_url.trim_end_matches('/'));
+        // The paid tool by its logical URL (what the paywall verifies first), and the HTTP endpoint (its fallback).
+        let endpoints: Vec<Map<String, Value>> =
+            [format!("mcp://{DEMO_MCP_SERVER}/tools/echo"), url.clone()]
+                .into_iter()
+                .map(|u| Map::from_iter([("POST".to_owned(), json!(u))]))
+                .collect();
+        let agent = self.register_agent(
+            builder,
+            nvm_x402_types::agents::RegisterAgentRequest {
+                metadata_attributes: AgentMetadata {
+                    name: "Demo MCP agent".into(),
+                    description: Some(
+                        "The MCP Worker example (examples/mcp-worker): a paid echo tool, a free ping".into(),
+                    ),
+                    ..Default::default()
+                },
+                agent_api_attributes: AgentApiAttributes {
+                    endpoints: endpoints.iter().map(|e| e.clone().into()).collect(),
+                    ..Default::default()
+                },
+                plans: vec![Uint256::parse(free_id).map_err(|e| INTERNAL.with(e.to_string()))?],
+            },
+        )?;
+        Ok(
+            json!({"agentId": agent["data"]["agentId"], "name": "Demo MCP agent", "serverName": DEMO_MCP_SERVER, "url": url, "endpoints": endpoints, "planIds": [free_id]}),
+        )
     }
 
     /// `GET /local/v1/demo`: the seeded world plus the URL this server answers on.
@@ -171,6 +230,14 @@ pub fn describe(world: &Value) -> String {
         s(&agent["name"]),
         s(&agent["method"]),
         s(&agent["url"])
+    ));
+    let mcp = &world["mcpAgent"];
+    out.push_str(&format!(
+        "  MCP agent  {}  ({}: POST {}, server {})\n",
+        s(&mcp["agentId"]),
+        s(&mcp["name"]),
+        s(&mcp["url"]),
+        s(&mcp["serverName"])
     ));
     out
 }

@@ -1,0 +1,143 @@
+// The MCP Worker example (examples/mcp-worker), exactly as shipped, on real
+// workerd (wrangler dev --local, no nodejs_compat) against a live nvm-local
+// (the seeded MCP agent and free plan). Clients: the official MCP TypeScript
+// SDK (Client + StreamableHTTPClientTransport) paying with a token minted by
+// this package, and this package's payments.mcp.callTool.
+import { describe, test, before, after } from 'node:test'
+import assert from 'node:assert/strict'
+import { join } from 'node:path'
+import { Client } from '@modelcontextprotocol/sdk/client/index.js'
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js'
+import { decodeAccessToken } from 'nvm-x402'
+import { ROOT, freePort, startNvmLocal, startWrangler } from '../support/servers.mjs'
+import { assertNoTokenLogged, newSubscriber, stopAll } from '../support/gate.mjs'
+
+const EXAMPLE = join(ROOT, 'examples/mcp-worker')
+
+/** An official MCP client of `url`, connected (initialize done); `headers` go on every request. */
+async function connect(url, headers = {}) {
+  const client = new Client({ name: 'nvm-x402-test', version: '1.0.0' })
+  await client.connect(new StreamableHTTPClientTransport(new URL(url), { requestInit: { headers } }))
+  return client
+}
+
+/** `_meta` carrying the x402 payment payload: the decoded access token. */
+const payment = (token) => ({ 'x402/payment': decodeAccessToken(token) })
+
+describe('the MCP Worker example on workerd, paid through nvm-local', () => {
+  let nvm, worker, world, mcpUrl, subscriber, plan
+  const subscribers = []
+  const subscribe = async () => {
+    const one = await newSubscriber(nvm, { planId: plan, agentId: world.mcpAgent.agentId })
+    subscribers.push(one)
+    return one
+  }
+
+  before(async () => {
+    const port = await freePort()
+    nvm = await startNvmLocal({ args: ['--mcp-url', `http://127.0.0.1:${port}`] })
+    world = nvm.world
+    plan = world.plans.free.planId
+    worker = await startWrangler({
+      cwd: EXAMPLE,
+      port,
+      vars: { NVM_API_KEY: world.accounts.builder.apiKey, NVM_AGENT_ID: world.mcpAgent.agentId, NVM_PLAN_ID: plan, NVM_BACKEND_URL: nvm.url },
+    })
+    mcpUrl = `${worker.url}mcp`
+    assert.equal(world.mcpAgent.url, mcpUrl, 'the seeded MCP agent is this Worker')
+    subscriber = await subscribe()
+  })
+  after(() => stopAll(worker, nvm))
+
+  test('the official client initializes and lists the tools; echo without payment is a payment-required result', async () => {
+    const client = await connect(mcpUrl)
+    try {
+      const { tools } = await client.listTools()
+      assert.deepEqual(tools.map((t) => t.name).sort(), ['echo', 'ping'])
+      const before = await subscriber.balance()
+      const result = await client.callTool({ name: 'echo', arguments: { text: 'hello' } })
+      assert.equal(result.isError, true)
+      const required = result.structuredContent
+      assert.equal(required.x402Version, 2)
+      assert.equal(required.resource.url, 'mcp://nvm-demo/tools/echo?text=hello')
+      assert.equal(required.accepts[0].planId, plan)
+      assert.equal(required.accepts[0].extra.agentId, world.mcpAgent.agentId)
+      assert.match(required.error, /x402\/payment/)
+      assert.deepEqual(JSON.parse(result.content[0].text), required)
+      assert.equal(await subscriber.balance(), before, 'nothing charged')
+    } finally {
+      await client.close()
+    }
+  })
+
+  test('echo with _meta["x402/payment"] answers its text with the receipt, and costs exactly 1 credit', async () => {
+    const client = await connect(mcpUrl)
+    try {
+      const token = await subscriber.token()
+      const before = await subscriber.balance()
+      const result = await client.callTool({ name: 'echo', arguments: { text: 'paid hello' }, _meta: payment(token) })
+      assert.equal(result.isError, undefined)
+      assert.deepEqual(result.content, [{ type: 'text', text: 'paid hello' }])
+      const receipt = result._meta['x402/payment-response']
+      assert.equal(receipt.success, true)
+      assert.equal(receipt.creditsRedeemed, '1')
+      assert.equal(result._meta['nevermined/credits'].planId, plan)
+      assert.equal(result._meta['nevermined/credits'].subscriberAddress.toLowerCase(), subscriber.address.toLowerCase())
+      assert.equal(await subscriber.balance(), before - 1n)
+    } finally {
+      await client.close()
+    }
+  })
+
+  test('payments.mcp.callTool pays in one call; ping stays free', async () => {
+    const before = await subscriber.balance()
+    const { result, paymentResponse } = await subscriber.payments.mcp.callTool({ url: mcpUrl, name: 'echo', arguments: { text: 'one call' }, planId: plan, agentId: world.mcpAgent.agentId })
+    assert.deepEqual(result.content, [{ type: 'text', text: 'one call' }])
+    assert.equal(paymentResponse.success, true)
+    assert.equal(await subscriber.balance(), before - 1n)
+    const client = await connect(mcpUrl)
+    try {
+      const pong = await client.callTool({ name: 'ping', arguments: {} })
+      assert.deepEqual(pong.content, [{ type: 'text', text: 'pong' }])
+      assert.equal(pong._meta, undefined, 'no payment, no receipt')
+    } finally {
+      await client.close()
+    }
+    assert.equal(await subscriber.balance(), before - 1n, 'ping charged nothing')
+  })
+
+  test('the Authorization: Bearer header pays too (hosts that can only set headers)', async () => {
+    const token = await subscriber.token()
+    const before = await subscriber.balance()
+    const client = await connect(mcpUrl, { authorization: `Bearer ${token}` })
+    try {
+      const result = await client.callTool({ name: 'echo', arguments: { text: 'by header' } })
+      assert.deepEqual(result.content, [{ type: 'text', text: 'by header' }])
+      assert.equal(result._meta['x402/payment-response'].success, true)
+    } finally {
+      await client.close()
+    }
+    assert.equal(await subscriber.balance(), before - 1n)
+  })
+
+  test('30 concurrent paid calls on 10 credits: exactly 10 answers, the rest carry no content', async () => {
+    const fresh = await subscribe()
+    assert.equal(await fresh.balance(), 10n)
+    const token = await fresh.token()
+    const client = await connect(mcpUrl)
+    try {
+      const results = await Promise.all(Array.from({ length: 30 }, (_, i) => client.callTool({ name: 'echo', arguments: { text: `call ${i}` }, _meta: payment(token) })))
+      const answered = results.filter((r) => !r.isError)
+      assert.equal(answered.length, 10)
+      for (const r of answered) assert.match(r.content[0].text, /^call \d+$/)
+      for (const r of results.filter((r) => r.isError)) assert.ok(!/^call \d+$/.test(r.content[0].text), 'a refused call carries no tool output')
+    } finally {
+      await client.close()
+    }
+    assert.equal(await fresh.balance(), 0n)
+  })
+
+  test('nothing the Worker logged contains a whole token', () => {
+    assertNoTokenLogged(worker.output(), subscribers)
+  })
+})
