@@ -664,9 +664,114 @@ export interface McpCallToolResult {
   paymentResponse: SettleResult | null
 }
 
+/** `payments.mcp.configure`: what an MCP server charges for. An agent or a plan is required. */
+export interface McpConfig {
+  /** The agent being paid: tokens bound to another agent are refused; without a plan, the agent's plans are offered. */
+  agentId?: string
+  /** The host of the logical URLs (`mcp://<serverName>/tools/<name>`); default `mcp-server`. */
+  serverName?: string
+  planId?: string
+  planIds?: string[]
+}
+
+/** What a dynamic credits function is told (the official SDK's `CreditsContext`). */
+export interface McpCreditsContext {
+  /** The tool/prompt arguments, or the resource's template variables. */
+  args: unknown
+  /** What the handler returned. */
+  result: unknown
+  request: { authHeader: string; logicalUrl: string; toolName: string }
+}
+
+export type McpCredits = bigint | number | ((ctx: McpCreditsContext) => bigint | number | Promise<bigint | number>)
+
+/** Per-handler options (the official SDK's `PaywallOptions` minus `kind` and `name` for `attach`). */
+export interface McpHandlerOptions {
+  /** Credits per call (default 1): fixed, or computed after the handler from its arguments and result. */
+  credits?: McpCredits
+  /** The plan(s) of this handler, instead of the server's. */
+  planId?: string
+  planIds?: string[]
+  /** Credits verify checks the balance for (default: the fixed credits, or 1 for a function). */
+  maxAmount?: bigint | number
+}
+
+export interface McpPaywallOptions extends McpHandlerOptions {
+  /** Default `tool`. */
+  kind?: 'tool' | 'resource' | 'prompt'
+  /** The registered name (part of the logical URL). */
+  name: string
+}
+
+/** The last argument a paid handler receives (the official SDK's `PaywallContext`). */
+export interface McpPaywallContext {
+  authResult: {
+    token: string
+    agentId?: string
+    logicalUrl: string
+    httpUrl?: string
+    planId: string
+    subscriberAddress?: string
+    agentRequest?: JsonObject
+  }
+  /** Fixed credits (undefined when a function computes them). */
+  credits?: bigint
+  planId: string
+  subscriberAddress?: string
+  agentRequest?: JsonObject
+}
+
+/** What `attach` needs of an `McpServer` (`@modelcontextprotocol/sdk/server/mcp.js`). */
+export interface McpServerLike {
+  registerTool(...args: never[]): unknown
+  registerResource(...args: never[]): unknown
+  registerPrompt(...args: never[]): unknown
+}
+
+/** The MCP SDK's `extra` argument, as far as the paywall reads it. */
+export interface McpRequestExtra {
+  /** The request's `params._meta` (the payment travels in `"x402/payment"`). */
+  _meta?: JsonObject
+  /** Set by the Streamable HTTP transports: the HTTP request's headers and URL. */
+  requestInfo?: { headers?: Record<string, string | string[] | undefined>; url?: URL }
+}
+
+/** Tool/prompt arguments as the handler reads them (annotate the parameter for a precise type). */
+export type McpArgs = { [key: string]: unknown }
+
+/** A tool's or prompt's handler: the MCP SDK's `(args, extra)`, plus the paywall's context. */
+export type McpToolHandler<Args extends object, R> = (args: Args, extra: McpRequestExtra, context: McpPaywallContext) => R
+/** A resource template's handler: the MCP SDK's `(uri, variables, extra)`, plus the paywall's context. */
+export type McpResourceHandler<R> = (uri: URL, variables: Record<string, string | string[]>, extra: McpRequestExtra, context: McpPaywallContext) => R
+
+/** `payments.mcp.attach(server)`: the McpServer's register methods, each paid. */
+export interface McpPaidRegistrar {
+  registerTool<Args extends object = McpArgs, R = unknown>(name: string, config: object, handler: McpToolHandler<Args, R>, options?: McpHandlerOptions): void
+  registerResource<R = unknown>(name: string, template: unknown, config: object, handler: McpResourceHandler<R>, options?: McpHandlerOptions): void
+  registerPrompt<Args extends object = McpArgs, R = unknown>(name: string, config: object, handler: McpToolHandler<Args, R>, options?: McpHandlerOptions): void
+}
+
 export interface McpAPI {
   /** A `tools/call` with the token in `params._meta["x402/payment"]`; a payment-required tool result becomes a `payment_required` error. */
   callTool(params: McpCallToolParams): Promise<McpCallToolResult>
+  /**
+   * Configures the server half (an MCP paywall): paid calls verify before the
+   * handler and settle after it; a failed settle withholds the result; no
+   * payment is an error tool result (tools) or a JSON-RPC error -32003
+   * (resources, prompts) carrying the PaymentRequired. Throws `PaymentsError` on mistakes.
+   */
+  configure(config: McpConfig): void
+  /**
+   * Wraps a handler (call `configure` first) for `McpServer.registerTool /
+   * registerResource / registerPrompt`: the payment comes in
+   * `params._meta["x402/payment"]`, or the `payment-signature` / `Authorization:
+   * Bearer` header. The wrapped handler answers what the handler does (plus the
+   * receipt in `_meta`), or the payment-required result.
+   */
+  withPaywall<Args extends object = McpArgs, R = unknown>(handler: McpToolHandler<Args, R>, options: McpPaywallOptions & { kind?: 'tool' | 'prompt' }): (args: Args, extra?: object) => Promise<Awaited<R>>
+  withPaywall<R = unknown>(handler: McpResourceHandler<R>, options: McpPaywallOptions & { kind: 'resource' }): (uri: URL, variables: Record<string, string | string[]>, extra?: object) => Promise<Awaited<R>>
+  /** Paid `registerTool / registerResource / registerPrompt` over an `McpServer`. */
+  attach(server: McpServerLike): McpPaidRegistrar
 }
 
 /**

@@ -296,4 +296,35 @@ async function paying(): Promise<void> {
   void [status, receipt]
 }
 
-export { x402, plans, agentsAndDelegations, codecs, errors, paying, environment, backendUrl, account, accountRequired }
+// ---- the MCP paywall -----------------------------------------------------------------------
+
+interface FakeServer {
+  registerTool(name: string, config: object, handler: (args: { text: string }, extra: object) => unknown): void
+  registerResource(name: string, template: unknown, config: object, handler: (uri: URL, variables: Record<string, string | string[]>, extra: object) => unknown): void
+  registerPrompt(name: string, config: object, handler: (args: { topic: string }, extra: object) => unknown): void
+}
+
+function mcpServer(server: FakeServer): void {
+  payments.mcp.configure({ agentId: 'a', serverName: 'weather', planId: '1' })
+  // @ts-expect-error planIds is a list
+  payments.mcp.configure({ planIds: '1' })
+  const paid = payments.mcp.attach(server)
+  paid.registerTool('echo', {}, async ({ text }: { text: string }, _extra, context) => {
+    const plan: string = context.planId
+    const credits: bigint | undefined = context.credits
+    void [plan, credits]
+    return { content: [{ type: 'text', text }] }
+  }, { credits: 1n })
+  paid.registerTool('words', {}, async () => ({ content: [] }), { credits: (ctx) => BigInt(String(ctx.args).length), maxAmount: 10n })
+  // @ts-expect-error credits is a number, a bigint or a function
+  paid.registerTool('bad', {}, async () => ({ content: [] }), { credits: 'one' })
+  paid.registerResource('city', null, {}, async (uri, variables) => ({ contents: [{ uri: uri.href, text: String(variables.id) }] }))
+  const echo = payments.mcp.withPaywall(async ({ text }: { text: string }) => ({ content: [{ type: 'text' as const, text }] }), { kind: 'tool', name: 'echo' })
+  server.registerTool('echo2', {}, echo)
+  const answer: Promise<{ content: { type: 'text'; text: string }[] }> = echo({ text: 'a' })
+  // @ts-expect-error a name is required
+  payments.mcp.withPaywall(async () => ({}), { kind: 'tool' })
+  void answer
+}
+
+export { x402, plans, agentsAndDelegations, codecs, errors, paying, environment, backendUrl, account, accountRequired, mcpServer }
