@@ -3,6 +3,8 @@
 #   - nvm-local, the local backend          (127.0.0.1:$NVM_LOCAL_PORT, default 3001; state in .nvm-local.sqlite)
 #   - the Cloudflare Worker example on workerd, as the paid agent
 #                                           (127.0.0.1:$NVM_AGENT_PORT, default 8787; its vars from nvm-local's demo world)
+#   - the MCP Worker example on workerd, as the paid MCP server
+#                                           (127.0.0.1:$NVM_MCP_PORT, default 8788; POST /mcp)
 #   - the demo page (www/ and pkg/)         (127.0.0.1:$NVM_DEMO_PORT, default 8080)
 # and prints the page's URL. Ctrl-C (or SIGTERM) stops everything it started.
 # Installs what is missing (scripts/setup.sh, through the build); safe to run again.
@@ -15,11 +17,13 @@ cd "$ROOT"
 
 BACKEND_PORT="${NVM_LOCAL_PORT:-3001}"
 AGENT_PORT="${NVM_AGENT_PORT:-8787}"
+MCP_PORT="${NVM_MCP_PORT:-8788}"
 PAGE_PORT="${NVM_DEMO_PORT:-8080}"
 if [ "$AGENT_PORT" = 8787 ]; then DEFAULT_DB=".nvm-local.sqlite"; else DEFAULT_DB=".nvm-local-$AGENT_PORT.sqlite"; fi
 DB="${NVM_LOCAL_DB:-$DEFAULT_DB}"
 BACKEND="http://127.0.0.1:$BACKEND_PORT/"
 AGENT="http://127.0.0.1:$AGENT_PORT"
+MCP="http://127.0.0.1:$MCP_PORT"
 PAGE="http://127.0.0.1:$PAGE_PORT/"
 LOGS="$ROOT/target/demo"
 
@@ -27,7 +31,7 @@ say() { printf '\033[2m[demo]\033[0m %s\n' "$*" >&2; }
 die() { printf '\033[1;31m[demo]\033[0m %s\n' "$*" >&2; exit 1; }
 
 port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-for entry in "NVM_LOCAL_PORT:$BACKEND_PORT:nvm-local" "NVM_AGENT_PORT:$AGENT_PORT:the agent" "NVM_DEMO_PORT:$PAGE_PORT:the demo page"; do
+for entry in "NVM_LOCAL_PORT:$BACKEND_PORT:nvm-local" "NVM_AGENT_PORT:$AGENT_PORT:the agent" "NVM_MCP_PORT:$MCP_PORT:the MCP server" "NVM_DEMO_PORT:$PAGE_PORT:the demo page"; do
   IFS=: read -r var port what <<<"$entry"
   [[ "$port" =~ ^[0-9]+$ ]] || die "$var must be a port number (got \"$port\")"
   if port_busy "$port"; then
@@ -92,17 +96,20 @@ wait_for() { # wait_for NAME URL LOG
 }
 
 # ---- nvm-local ----
-start nvm-local "$LOGS/nvm-local.log" target/release/nvm-local --port "$BACKEND_PORT" --db "$DB" --agent-url "$AGENT"
+start nvm-local "$LOGS/nvm-local.log" target/release/nvm-local --port "$BACKEND_PORT" --db "$DB" --agent-url "$AGENT" --mcp-url "$MCP"
 wait_for nvm-local "${BACKEND}health" "$LOGS/nvm-local.log"
 # The demo world: the builder's key, the agent and the free plan configure the Worker.
 mapfile -t WORLD < <(node -e '
   fetch(process.argv[1]).then((r) => r.json()).then((w) => {
-    console.log([w.accounts.builder.apiKey, w.agent.agentId, w.plans.free.planId, w.agent.url].join("\n"))
+    console.log([w.accounts.builder.apiKey, w.agent.agentId, w.plans.free.planId, w.agent.url, w.mcpAgent.agentId, w.mcpAgent.url].join("\n"))
   }).catch((e) => { console.error(e.message); process.exit(1) })' "${BACKEND}local/v1/demo")
-[ "${#WORLD[@]}" -eq 4 ] || die "could not read nvm-local's demo world"
-BUILDER_KEY="${WORLD[0]}" AGENT_ID="${WORLD[1]}" PLAN_ID="${WORLD[2]}" AGENT_URL="${WORLD[3]}"
+[ "${#WORLD[@]}" -eq 6 ] || die "could not read nvm-local's demo world"
+BUILDER_KEY="${WORLD[0]}" AGENT_ID="${WORLD[1]}" PLAN_ID="${WORLD[2]}" AGENT_URL="${WORLD[3]}" MCP_AGENT_ID="${WORLD[4]}" MCP_URL="${WORLD[5]}"
 if [ "$AGENT_URL" != "$AGENT/tasks" ]; then
   die "$DB was seeded for an agent at $AGENT_URL, but the agent runs at $AGENT/tasks: set NVM_AGENT_PORT to its port, or NVM_LOCAL_DB to a new file"
+fi
+if [ "$MCP_URL" != "$MCP/mcp" ]; then
+  die "$DB was seeded for an MCP server at $MCP_URL, but it runs at $MCP/mcp: set NVM_MCP_PORT to its port, or NVM_LOCAL_DB to a new file"
 fi
 say "nvm-local ready (port $BACKEND_PORT, state in $DB)"
 
@@ -118,8 +125,17 @@ start agent "$LOGS/agent.log" env WRANGLER_SEND_METRICS=false WRANGLER_SEND_ERRO
 wait_for agent "$AGENT/health" "$LOGS/agent.log"
 say "agent ready (the Worker example on workerd, port $AGENT_PORT)"
 
+# ---- the MCP server: the MCP Worker example on workerd (same builder key, its own agent) ----
+start mcp "$LOGS/mcp.log" env WRANGLER_SEND_METRICS=false WRANGLER_SEND_ERROR_REPORTS=false WRANGLER_HIDE_BANNER=true \
+  CLOUDFLARE_CF_FETCH_ENABLED=false CI=true \
+  env -C "$ROOT/examples/mcp-worker" "$ROOT/node_modules/.bin/wrangler" dev --local --ip 127.0.0.1 --port "$MCP_PORT" \
+  --show-interactive-dev-session=false --env-file "$SECRETS" \
+  --var "NVM_AGENT_ID:$MCP_AGENT_ID" --var "NVM_PLAN_ID:$PLAN_ID" --var "NVM_BACKEND_URL:$BACKEND"
+wait_for mcp "$MCP/health" "$LOGS/mcp.log"
+say "MCP server ready (the MCP Worker example on workerd, port $MCP_PORT)"
+
 # ---- the page ----
-start page "$LOGS/page.log" node "$ROOT/scripts/serve.mjs" --port "$PAGE_PORT" --backend "$BACKEND" --agent "$AGENT/tasks"
+start page "$LOGS/page.log" node "$ROOT/scripts/serve.mjs" --port "$PAGE_PORT" --backend "$BACKEND" --agent "$AGENT/tasks" --mcp "$MCP/mcp"
 wait_for page "${PAGE}config.json" "$LOGS/page.log"
 
 printf '\n  Open %s\n  Ctrl-C stops the demo.\n\n' "$PAGE"

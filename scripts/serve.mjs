@@ -5,6 +5,7 @@
 //
 //   node scripts/serve.mjs [--port 8080] [--host 127.0.0.1]
 //                          [--backend http://127.0.0.1:3001/] [--agent http://127.0.0.1:8787/tasks]
+//                          [--mcp http://127.0.0.1:8788/mcp]
 //
 // Prints `demo page: http://127.0.0.1:<port>/` once listening (port 0 picks a
 // free one). scripts/demo.sh runs it; the browser test imports startDemoServer.
@@ -49,12 +50,12 @@ function fileFor(root, path) {
 }
 
 /**
- * Starts the server. `backendUrl` and `agentUrl` go to `/config.json`
- * (defaults: nvm-local and the Worker example on their usual ports).
+ * Starts the server. `backendUrl`, `agentUrl` and `mcpUrl` go to `/config.json`
+ * (defaults: nvm-local and the two Worker examples on their usual ports).
  * Resolves to `{url, close()}`.
  */
-export async function startDemoServer({ host = '127.0.0.1', port = 0, backendUrl = 'http://127.0.0.1:3001/', agentUrl = 'http://127.0.0.1:8787/tasks', root = ROOT } = {}) {
-  const config = JSON.stringify({ backendUrl: new URL(backendUrl).href, agentUrl: new URL(agentUrl).href })
+export async function startDemoServer({ host = '127.0.0.1', port = 0, backendUrl = 'http://127.0.0.1:3001/', agentUrl = 'http://127.0.0.1:8787/tasks', mcpUrl = 'http://127.0.0.1:8788/mcp', root = ROOT } = {}) {
+  const config = JSON.stringify({ backendUrl: new URL(backendUrl).href, agentUrl: new URL(agentUrl).href, mcpUrl: new URL(mcpUrl).href })
   const server = http.createServer(async (req, res) => {
     const send = (status, type, body) => {
       res.writeHead(status, {
@@ -104,10 +105,10 @@ export async function startDemoServer({ host = '127.0.0.1', port = 0, backendUrl
 
 function parseArgs(argv) {
   const options = {}
-  const names = { '--port': 'port', '--host': 'host', '--backend': 'backendUrl', '--agent': 'agentUrl' }
+  const names = { '--port': 'port', '--host': 'host', '--backend': 'backendUrl', '--agent': 'agentUrl', '--mcp': 'mcpUrl' }
   for (let i = 0; i < argv.length; i += 2) {
     const name = names[argv[i]]
-    if (!name || argv[i + 1] === undefined) throw new Error(`usage: serve.mjs [--port N] [--host IP] [--backend URL] [--agent URL] (got ${argv[i]})`)
+    if (!name || argv[i + 1] === undefined) throw new Error(`usage: serve.mjs [--port N] [--host IP] [--backend URL] [--agent URL] [--mcp URL] (got ${argv[i]})`)
     options[name] = name === 'port' ? Number(argv[i + 1]) : argv[i + 1]
   }
   return options

@@ -6,7 +6,7 @@ import { localCall, mountSession } from './session.js'
 import { mountSubscriber } from './subscriber.js'
 import { mountBuilder } from './builder.js'
 
-const DEFAULTS = { backendUrl: 'http://127.0.0.1:3001/', agentUrl: 'http://127.0.0.1:8787/tasks' }
+const DEFAULTS = { backendUrl: 'http://127.0.0.1:3001/', agentUrl: 'http://127.0.0.1:8787/tasks', mcpUrl: 'http://127.0.0.1:8788/mcp' }
 
 async function loadConfig() {
   try {

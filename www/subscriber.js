@@ -222,6 +222,7 @@ export function mountSubscriber({ nvm, config, world, getSession }) {
     const url = agentUrl.value.trim()
     const agent = agentId.value.trim() || undefined
     const mode = document.querySelector('input[name="s-mode"]:checked').value
+    if (mode === 'mcp') return askMcp(payments, plan, prompt)
     if (mode === 'query') {
       let answer
       try {
@@ -265,6 +266,32 @@ export function mountSubscriber({ nvm, config, world, getSession }) {
             jsonDetails('Decoded payment-response', paymentResponse),
           ]
         : h('p', { class: 'muted small' }, 'No payment-response: this answer was free.'),
+    )
+  }
+
+  /** The MCP Worker's paid `echo` tool through payments.mcp.callTool: the token goes in params._meta["x402/payment"]. */
+  async function askMcp(payments, plan, prompt) {
+    const url = config.mcpUrl
+    const agent = world?.mcpAgent?.agentId
+    let answer
+    try {
+      answer = await payments.mcp.callTool({ url, name: 'echo', arguments: { text: prompt }, planId: plan, agentId: agent })
+    } catch (error) {
+      if (error.code !== 'payment_required') throw error
+      return paymentRequiredView({ status: error.httpStatus ?? 402, reason: error.message, required: error.details })
+    }
+    const { result, paymentResponse } = answer
+    if (paymentResponse?.remainingBalance !== undefined) setFigure(paymentResponse.remainingBalance)
+    const text = (result.content ?? []).map((c) => c.text ?? '').join('\n')
+    return okView(
+      'The MCP tool answered',
+      h('p', { class: 'answer' }, text),
+      facts([
+        ['Server', h('code', {}, url)],
+        ['Credits spent', paymentResponse?.creditsRedeemed],
+        ['Credits left', paymentResponse?.remainingBalance],
+      ]),
+      jsonDetails('MCP result (JSON)', result),
     )
   }
 

@@ -21,7 +21,7 @@ const ARTIFACTS = join(ROOT, 'artifacts')
 const DESKTOP = { width: 1280, height: 900 }
 const PHONE = { width: 375, height: 812 }
 
-describe('the demo page in headless Chromium, against nvm-local and the Worker on workerd', () => {
+describe('the demo page in headless Chromium, against nvm-local and the Workers on workerd', () => {
   let demo, world, site, chromium, page, subscriber, builder
   /** Console errors and page errors, with where they came from. */
   const problems = []
@@ -47,9 +47,9 @@ describe('the demo page in headless Chromium, against nvm-local and the Worker o
 
   before(async () => {
     await mkdir(ARTIFACTS, { recursive: true })
-    demo = await startDemoWorld()
+    demo = await startDemoWorld({ mcp: true })
     world = demo.world
-    site = await startDemoServer({ backendUrl: demo.nvm.url, agentUrl: demo.agentUrl })
+    site = await startDemoServer({ backendUrl: demo.nvm.url, agentUrl: demo.agentUrl, mcpUrl: demo.mcpUrl })
     chromium = await launchChromium()
     chromium.context.setDefaultTimeout(20_000)
     page = await openPage(DESKTOP)
@@ -173,6 +173,18 @@ describe('the demo page in headless Chromium, against nvm-local and the Worker o
     await page.locator('#s-prompt').fill('Answer through queryAgent')
     const answer = await ask()
     assert.match(await answer.locator('.answer').textContent(), /Answer through queryAgent/)
+    assert.equal(await balanceOf(world.plans.free.planId), before - 1n)
+    assert.equal(await figure(), String(before - 1n))
+    await page.getByLabel('payments.fetch').check()
+  })
+
+  test('subscriber: mcp.callTool mode asks the MCP Worker\'s paid echo tool, 1 credit, from the browser', async () => {
+    const before = await balanceOf(world.plans.free.planId)
+    await page.getByLabel('mcp.callTool').check()
+    await page.locator('#s-prompt').fill('Echo this over MCP')
+    const answer = await ask()
+    assert.match(await answer.textContent(), /The MCP tool answered/)
+    assert.equal(await answer.locator('.answer').textContent(), 'Echo this over MCP')
     assert.equal(await balanceOf(world.plans.free.planId), before - 1n)
     assert.equal(await figure(), String(before - 1n))
     await page.getByLabel('payments.fetch').check()
@@ -433,7 +445,7 @@ describe('scripts/demo.sh, the README\'s "run the demo"', () => {
   process.once('exit', () => running.forEach((child) => child.kill('SIGTERM')))
 
   before(async () => {
-    ports = { NVM_LOCAL_PORT: await freePort(), NVM_AGENT_PORT: await freePort(), NVM_DEMO_PORT: await freePort() }
+    ports = { NVM_LOCAL_PORT: await freePort(), NVM_AGENT_PORT: await freePort(), NVM_MCP_PORT: await freePort(), NVM_DEMO_PORT: await freePort() }
     dir = await mkdtemp(join(tmpdir(), 'nvm-demo-'))
     db = join(dir, 'state.sqlite')
   })
@@ -497,7 +509,8 @@ describe('scripts/demo.sh, the README\'s "run the demo"', () => {
     assert.match(await html.text(), /<title>nvm-x402 demo/)
     const backendUrl = `http://127.0.0.1:${ports.NVM_LOCAL_PORT}/`
     const agentUrl = `http://127.0.0.1:${ports.NVM_AGENT_PORT}/tasks`
-    assert.deepEqual(await (await fetch(`${page}config.json`)).json(), { backendUrl, agentUrl })
+    const mcpUrl = `http://127.0.0.1:${ports.NVM_MCP_PORT}/mcp`
+    assert.deepEqual(await (await fetch(`${page}config.json`)).json(), { backendUrl, agentUrl, mcpUrl })
     assert.equal((await fetch(`${page}pkg/index.js`)).status, 200)
 
     // The agent is the Worker configured from nvm-local's world: a subscriber pays it.
@@ -507,6 +520,11 @@ describe('scripts/demo.sh, the README\'s "run the demo"', () => {
     await payments.plans.orderPlan(world.plans.free.planId)
     const answer = await payments.queryAgent({ agentUrl, prompt: 'are you there?', planId: world.plans.free.planId, agentId: world.agent.agentId })
     assert.match(answer.answer, /are you there\?/)
+    // The MCP server is the MCP Worker configured from the world's MCP agent: its echo tool is paid.
+    assert.equal(world.mcpAgent.url, mcpUrl)
+    const echoed = await payments.mcp.callTool({ url: mcpUrl, name: 'echo', arguments: { text: 'over MCP' }, planId: world.plans.free.planId, agentId: world.mcpAgent.agentId })
+    assert.deepEqual(echoed.result.content, [{ type: 'text', text: 'over MCP' }])
+    assert.equal(echoed.paymentResponse.success, true)
     assert.ok(strays().length > 0, 'the check below can see the demo')
 
     assert.deepEqual(await demo.stop('SIGINT'), { code: 130, signal: null })
@@ -518,7 +536,7 @@ describe('scripts/demo.sh, the README\'s "run the demo"', () => {
     const again = await (await fetch(`${backendUrl}local/v1/demo`)).json()
     assert.deepEqual(again, world)
     const balance = await payments.plans.getPlanBalance(world.plans.free.planId)
-    assert.equal(BigInt(balance.balance), BigInt(world.plans.free.credits) - 1n)
+    assert.equal(BigInt(balance.balance), BigInt(world.plans.free.credits) - 2n, 'one HTTP answer and one MCP answer')
     assert.deepEqual(await second.stop('SIGTERM'), { code: 143, signal: null })
     for (const port of Object.values(ports)) assert.equal(await refused(port), true)
     assert.deepEqual(strays(), [])

@@ -9,6 +9,7 @@ import { ROOT, freePort, startNvmLocal, startWrangler } from './servers.mjs'
 import { startCountingProxy } from './gate.mjs'
 
 export const EXAMPLE = join(ROOT, 'examples/cloudflare-worker')
+export const MCP_EXAMPLE = join(ROOT, 'examples/mcp-worker')
 
 /** The backend path that mints access tokens (one call = one mint). */
 export const MINT = '/api/v1/x402/permissions'
@@ -18,16 +19,18 @@ export const MINT = '/api/v1/x402/permissions'
  * workerd with the builder's key, the agent and the free plan — the world
  * `scripts/demo.sh` starts. With `proxy: true`, `backendUrl` is a counting
  * proxy to nvm-local (`proxy.callsTo(MINT)` counts mints); the Worker talks to
- * nvm-local directly, so the proxy sees only the clients' calls.
+ * nvm-local directly, so the proxy sees only the clients' calls. With `mcp:
+ * true`, the MCP Worker example runs too, as the seeded MCP agent (`mcpUrl`).
  */
-export async function startDemoWorld({ proxy: withProxy = false } = {}) {
+export async function startDemoWorld({ proxy: withProxy = false, mcp = false } = {}) {
   const stops = []
   const stop = async () => {
     for (const fn of stops.reverse()) await fn()
   }
   try {
     const port = await freePort()
-    const nvm = await startNvmLocal({ args: ['--agent-url', `http://127.0.0.1:${port}`] })
+    const mcpPort = await freePort()
+    const nvm = await startNvmLocal({ args: ['--agent-url', `http://127.0.0.1:${port}`, '--mcp-url', `http://127.0.0.1:${mcpPort}`] })
     stops.push(nvm.stop)
     const { world } = nvm
     const worker = await startWrangler({
@@ -37,12 +40,22 @@ export async function startDemoWorld({ proxy: withProxy = false } = {}) {
     })
     stops.push(worker.stop)
     assert.equal(world.agent.url, `${worker.url}tasks`, 'the seeded agent is this Worker')
+    let mcpWorker
+    if (mcp) {
+      mcpWorker = await startWrangler({
+        cwd: MCP_EXAMPLE,
+        port: mcpPort,
+        vars: { NVM_API_KEY: world.accounts.builder.apiKey, NVM_AGENT_ID: world.mcpAgent.agentId, NVM_PLAN_ID: world.plans.free.planId, NVM_BACKEND_URL: nvm.url },
+      })
+      stops.push(mcpWorker.stop)
+      assert.equal(world.mcpAgent.url, `${mcpWorker.url}mcp`, 'the seeded MCP agent is this Worker')
+    }
     let proxy
     if (withProxy) {
       proxy = await startCountingProxy(nvm.url)
       stops.push(proxy.close)
     }
-    return { nvm, world, worker, proxy, backendUrl: proxy?.url ?? nvm.url, agentUrl: world.agent.url, stop }
+    return { nvm, world, worker, mcpWorker, proxy, backendUrl: proxy?.url ?? nvm.url, agentUrl: world.agent.url, mcpUrl: mcpWorker && world.mcpAgent.url, stop }
   } catch (error) {
     await stop()
     throw error
