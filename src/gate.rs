@@ -13,8 +13,8 @@
 use crate::error::{Error, Result};
 use crate::payments::Payments;
 use crate::protocol::gate::{
-    Answer, Credits, GateConfig, GateRequest, PaidRoute, Refusal, Routing, DEFAULT_REFUSAL,
-    HANDLER_FAILED, HANDLER_FAILED_AFTER_PAYMENT, INVALID_CREDITS, MISSING_TOKEN,
+    Answer, Credits, GateConfig, GateRequest, Refusal, Routing, DEFAULT_REFUSAL, HANDLER_FAILED,
+    HANDLER_FAILED_AFTER_PAYMENT, INVALID_CREDITS, MISSING_TOKEN,
 };
 
 const PLANS_UNAVAILABLE: &str = "Payment plans are unavailable";
@@ -68,6 +68,65 @@ pub(crate) fn classify(error: &Error) -> Failure {
     }
 }
 
+/// What the backend said of a payment.
+pub(crate) enum Outcome {
+    /// verify's `isValid: true`, settle's `success: true`: the answer.
+    Ok(Value),
+    /// A "no" (`isValid`/`success` false, or a 4xx envelope): the reason, and
+    /// the backend's answer when it gave one.
+    Refused(String, Option<Value>),
+    /// Unreachable, broken, or refusing the agent's own key.
+    Unavailable(Error),
+}
+
+/// One verify (or, with `settle`, settle) call read into an [`Outcome`]. Both
+/// gates ask through this one function, so its future is in the .wasm once.
+pub(crate) async fn ask<T: Transport>(p: &Payments<T>, settle: bool, params: &Value) -> Outcome {
+    let (pending, flag, why) = if settle {
+        (p.settle_permissions(params), "success", "errorReason")
+    } else {
+        (p.verify_permissions(params), "isValid", "invalidReason")
+    };
+    match pending.send().await {
+        Err(e) => match classify(&e) {
+            Failure::Refused(reason) => Outcome::Refused(reason, None),
+            Failure::Unavailable => Outcome::Unavailable(e),
+        },
+        Ok(v) if v.get(flag).and_then(Value::as_bool) == Some(true) => Outcome::Ok(v),
+        Ok(v) => {
+            let reason = v
+                .get(why)
+                .and_then(Value::as_str)
+                .filter(|r| !r.is_empty())
+                .unwrap_or(DEFAULT_REFUSAL)
+                .to_owned();
+            Outcome::Refused(reason, Some(v))
+        }
+    }
+}
+
+/// Each plan's scheme and network: `fixed` (with the environment's network
+/// unless given), or looked up (cached by the client).
+pub(crate) async fn schemes_of<T: Transport>(
+    p: &Payments<T>,
+    plan_ids: &[String],
+    fixed: Option<(&str, Option<&str>)>,
+) -> Result<Vec<ResolvedScheme>> {
+    let mut out = Vec::with_capacity(plan_ids.len());
+    for plan_id in plan_ids {
+        out.push(match fixed {
+            Some((scheme, network)) => ResolvedScheme {
+                network: network
+                    .unwrap_or_else(|| p.config().default_network(scheme))
+                    .to_owned(),
+                scheme: scheme.to_owned(),
+            },
+            None => p.resolve_scheme(plan_id).await?,
+        });
+    }
+    Ok(out)
+}
+
 impl Gate {
     /// Compiles `paywall(options)`; configuration mistakes are errors here.
     pub fn new(options: &Value) -> Result<Self> {
@@ -79,28 +138,6 @@ impl Gate {
     /// The compiled configuration.
     pub fn config(&self) -> &GateConfig {
         &self.config
-    }
-
-    /// The scheme and network of each of the route's plans: fixed by the route, or looked up (cached by the client).
-    async fn schemes<T: Transport>(
-        &self,
-        p: &Payments<T>,
-        route: &PaidRoute,
-    ) -> Result<Vec<ResolvedScheme>> {
-        let mut out = Vec::with_capacity(route.plan_ids.len());
-        for plan_id in &route.plan_ids {
-            out.push(match &route.scheme {
-                Some(scheme) => ResolvedScheme {
-                    network: route
-                        .network
-                        .clone()
-                        .unwrap_or_else(|| p.config().default_network(scheme).to_owned()),
-                    scheme: scheme.to_string(),
-                },
-                None => p.resolve_scheme(plan_id).await?,
-            });
-        }
-        Ok(out)
     }
 
     /// Before the handler. `request`: `{method, url, headers}`. Answers
@@ -128,7 +165,11 @@ impl Gate {
         };
         // Cheap refusals first: a token that can't pay for this route costs no plan lookup it doesn't need.
         let checked = req.token.as_deref().map(|t| cfg.precheck(route, &req, t));
-        let schemes = match self.schemes(p, route).await {
+        let fixed = route
+            .scheme
+            .as_deref()
+            .map(|s| (s, route.network.as_deref()));
+        let schemes = match schemes_of(p, &route.plan_ids, fixed).await {
             Ok(s) => s,
             Err(e) => return Ok(respond(self.unavailable(p, &req, PLANS_UNAVAILABLE, &e))),
         };
@@ -161,42 +202,29 @@ impl Gate {
             .put("paymentRequired", payment_required.clone())
             .put("credits", max_amount);
         if cfg.upfront {
-            let settlement = match p.settle_permissions(&params).send().await {
-                Ok(s) => s,
-                Err(e) => {
-                    return self.backend_failed(p, &req, &payment_required, &e, SETTLE_UNAVAILABLE)
+            match ask(p, true, &params).await {
+                Outcome::Ok(settlement) => ticket = ticket.put("settlement", settlement),
+                Outcome::Refused(reason, Some(settlement)) => {
+                    return Ok(respond(cfg.settle_failed_answer(
+                        &req,
+                        &payment_required,
+                        &settlement,
+                        &reason,
+                    )?))
                 }
-            };
-            if settlement.get("success").and_then(Value::as_bool) != Some(true) {
-                let reason = settlement
-                    .get("errorReason")
-                    .and_then(Value::as_str)
-                    .unwrap_or(DEFAULT_REFUSAL)
-                    .to_owned();
-                return Ok(respond(cfg.settle_failed_answer(
-                    &req,
-                    &payment_required,
-                    &settlement,
-                    &reason,
-                )?));
+                Outcome::Refused(reason, None) => return refuse(&reason),
+                Outcome::Unavailable(e) => {
+                    return Ok(respond(self.unavailable(p, &req, SETTLE_UNAVAILABLE, &e)))
+                }
             }
-            ticket = ticket.put("settlement", settlement);
         } else {
-            let verified = match p.verify_permissions(&params).send().await {
-                Ok(v) => v,
-                Err(e) => {
-                    return self.backend_failed(p, &req, &payment_required, &e, VERIFY_UNAVAILABLE)
+            let verified = match ask(p, false, &params).await {
+                Outcome::Ok(v) => v,
+                Outcome::Refused(reason, _) => return refuse(&reason),
+                Outcome::Unavailable(e) => {
+                    return Ok(respond(self.unavailable(p, &req, VERIFY_UNAVAILABLE, &e)))
                 }
             };
-            if verified.get("isValid").and_then(Value::as_bool) != Some(true) {
-                return refuse(
-                    verified
-                        .get("invalidReason")
-                        .and_then(Value::as_str)
-                        .filter(|r| !r.is_empty())
-                        .unwrap_or(DEFAULT_REFUSAL),
-                );
-            }
             let request_id = verified
                 .get("agentRequestId")
                 .or_else(|| json::at(&verified, &["agentRequest", "agentRequestId"]))
@@ -226,23 +254,6 @@ impl Gate {
             error.code()
         ));
         self.config.unavailable_answer(req, what, error)
-    }
-
-    fn backend_failed<T: Transport>(
-        &self,
-        p: &Payments<T>,
-        req: &GateRequest,
-        payment_required: &Value,
-        error: &Error,
-        what: &str,
-    ) -> Result<Value> {
-        Ok(respond(match classify(error) {
-            Failure::Refused(reason) => {
-                self.config
-                    .payment_required_answer(req, payment_required, &reason)?
-            }
-            Failure::Unavailable => self.unavailable(p, req, what, error),
-        }))
     }
 
     /// After the handler: `status` is its response's status (0 when it threw: a
@@ -317,61 +328,39 @@ impl Gate {
                 json::opt_id(t, "agentRequestId", "ticket")?,
             )
             .build();
-        let settlement = match p.settle_permissions(&params).send().await {
-            Ok(s) => s,
-            Err(e) => {
-                return Ok(match classify(&e) {
-                    Failure::Refused(reason) => {
-                        let network = payment_required
-                            .get("accepts")
-                            .and_then(|a| a.as_array()?.first())
-                            .and_then(|a| a.get("network"))
-                            .and_then(Value::as_str)
-                            .unwrap_or("");
-                        let failed = ObjectBuilder::new()
-                            .put("success", false)
-                            .put("errorReason", reason.as_str())
-                            .put("transaction", "")
-                            .put("network", network)
-                            .build();
-                        ObjectBuilder::new()
-                            .put("action", "respond")
-                            .put(
-                                "response",
-                                cfg.settle_failed_answer(
-                                    &req,
-                                    &payment_required,
-                                    &failed,
-                                    &reason,
-                                )?
-                                .to_json(),
-                            )
-                            .put("settlement", failed)
-                            .build()
-                    }
-                    Failure::Unavailable => {
-                        respond(self.unavailable(p, &req, SETTLE_UNAVAILABLE, &e))
-                    }
-                });
-            }
-        };
-        if settlement.get("success").and_then(Value::as_bool) == Some(true) {
-            return Ok(deliver(
+        match ask(p, true, &params).await {
+            Outcome::Ok(settlement) => Ok(deliver(
                 cfg.paid_headers(&req, &settlement)?,
                 Some(settlement),
-            ));
+            )),
+            Outcome::Refused(reason, settlement) => {
+                // A 4xx envelope has no receipt: the failed one the spec describes stands in.
+                let settlement = settlement.unwrap_or_else(|| {
+                    let network = payment_required
+                        .get("accepts")
+                        .and_then(|a| a.as_array()?.first())
+                        .and_then(|a| a.get("network"))
+                        .and_then(Value::as_str)
+                        .unwrap_or("");
+                    ObjectBuilder::new()
+                        .put("success", false)
+                        .put("errorReason", reason.as_str())
+                        .put("transaction", "")
+                        .put("network", network)
+                        .build()
+                });
+                let answer =
+                    cfg.settle_failed_answer(&req, &payment_required, &settlement, &reason)?;
+                Ok(ObjectBuilder::new()
+                    .put("action", "respond")
+                    .put("response", answer.to_json())
+                    .put("settlement", settlement)
+                    .build())
+            }
+            Outcome::Unavailable(e) => {
+                Ok(respond(self.unavailable(p, &req, SETTLE_UNAVAILABLE, &e)))
+            }
         }
-        let reason = settlement
-            .get("errorReason")
-            .and_then(Value::as_str)
-            .unwrap_or(DEFAULT_REFUSAL)
-            .to_owned();
-        let answer = cfg.settle_failed_answer(&req, &payment_required, &settlement, &reason)?;
-        Ok(ObjectBuilder::new()
-            .put("action", "respond")
-            .put("response", answer.to_json())
-            .put("settlement", settlement)
-            .build())
     }
 }
 

@@ -8,7 +8,7 @@
 //! Fail closed: a settle that fails withholds the handler's result; a backend
 //! that can't be reached is an error (no content), never a free answer.
 
-use super::{classify, dynamic_credits, Failure};
+use super::{ask, dynamic_credits, schemes_of, Outcome};
 use crate::error::{Error, Result};
 use crate::payments::Payments;
 use crate::protocol::gate::mcp::{
@@ -91,10 +91,9 @@ impl McpGate {
                 "Server misconfiguration: no plan pays for this call (configure a planId, or attach a plan to the agent)",
             ));
         }
-        let mut schemes = Vec::with_capacity(plan_ids.len());
-        for plan in &plan_ids {
-            schemes.push(p.resolve_scheme(plan).await.map_err(|e| unavailable(&e))?);
-        }
+        let schemes = schemes_of(p, &plan_ids, None)
+            .await
+            .map_err(|e| unavailable(&e))?;
         Ok(Offer { plan_ids, schemes })
     }
 
@@ -144,26 +143,14 @@ impl McpGate {
                 .put("x402AccessToken", token)
                 .put("maxAmount", max_amount.clone())
                 .build();
-            let verified = match p.verify_permissions(&params).send().await {
-                Ok(v) => v,
-                Err(e) => match classify(&e) {
-                    Failure::Refused(why) => {
-                        reason = why;
-                        continue;
-                    }
-                    Failure::Unavailable => return Ok(self.unavailable(p, VERIFY_UNAVAILABLE, &e)),
-                },
-            };
-            if verified.get("isValid").and_then(Value::as_bool) != Some(true) {
-                if let Some(why) = verified
-                    .get("invalidReason")
-                    .and_then(Value::as_str)
-                    .filter(|r| !r.is_empty())
-                {
-                    reason = why.to_owned();
+            let verified = match ask(p, false, &params).await {
+                Outcome::Ok(v) => v,
+                Outcome::Refused(why, _) => {
+                    reason = why;
+                    continue;
                 }
-                continue;
-            }
+                Outcome::Unavailable(e) => return Ok(self.unavailable(p, VERIFY_UNAVAILABLE, &e)),
+            };
             let request_id = verified
                 .get("agentRequestId")
                 .or_else(|| json::at(&verified, &["agentRequest", "agentRequestId"]))
@@ -253,28 +240,13 @@ impl McpGate {
                 json::opt_id(t, "agentRequestId", "ticket")?,
             )
             .build();
-        let settlement = match p.settle_permissions(&params).send().await {
-            Ok(s) => s,
-            Err(e) => {
-                return Ok(match classify(&e) {
-                    Failure::Refused(reason) => settle_refused(kind, &payment_required, &reason),
-                    Failure::Unavailable => self.unavailable(p, SETTLE_UNAVAILABLE, &e),
-                })
+        Ok(match ask(p, true, &params).await {
+            Outcome::Ok(settlement) => {
+                deliver(paid_meta(Some(&settlement), &amount, &plan_id, subscriber))
             }
-        };
-        if settlement.get("success").and_then(Value::as_bool) == Some(true) {
-            return Ok(deliver(paid_meta(
-                Some(&settlement),
-                &amount,
-                &plan_id,
-                subscriber,
-            )));
-        }
-        let reason = settlement
-            .get("errorReason")
-            .and_then(Value::as_str)
-            .unwrap_or(DEFAULT_REFUSAL);
-        Ok(settle_refused(kind, &payment_required, reason))
+            Outcome::Refused(reason, _) => settle_refused(kind, &payment_required, &reason),
+            Outcome::Unavailable(e) => self.unavailable(p, SETTLE_UNAVAILABLE, &e),
+        })
     }
 }
 
