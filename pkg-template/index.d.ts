@@ -772,6 +772,25 @@ export interface McpAPI {
   withPaywall<R = unknown>(handler: McpResourceHandler<R>, options: McpPaywallOptions & { kind: 'resource' }): (uri: URL, variables: Record<string, string | string[]>, extra?: object) => Promise<Awaited<R>>
   /** Paid `registerTool / registerResource / registerPrompt` over an `McpServer`. */
   attach(server: McpServerLike): McpPaidRegistrar
+  /**
+   * The OAuth discovery documents the official SDK's router serves, for a
+   * Fetch-API server: a GET of `/.well-known/oauth-protected-resource` (and
+   * `.../mcp`), `/.well-known/oauth-authorization-server` or
+   * `/.well-known/openid-configuration` gets its JSON (the environment's
+   * authorization server); any other request gets `null` (serve it yourself).
+   */
+  discovery(request: Request, options?: McpDiscoveryOptions): Response | null
+}
+
+export interface McpDiscoveryOptions {
+  /** This server's public URL (default: the request's origin). */
+  baseUrl?: string
+  /** Tool names for `mcp_capabilities.tools`. */
+  tools?: string[]
+  /** Default: openid, profile, credits, mcp:read, mcp:write, mcp:tools. */
+  scopes?: string[]
+  /** Default `2024-11-05`. */
+  protocolVersion?: string
 }
 
 /**

@@ -1,4 +1,4 @@
-// The MCP paywall: payments.mcp.configure / withPaywall / attach, for MCP
+// The MCP paywall: payments.mcp.configure / withPaywall / attach / discovery, for MCP
 // servers on any Fetch-API runtime (the official @modelcontextprotocol/sdk
 // McpServer over WebStandardStreamableHTTPServerTransport, on Workers, Deno,
 // Bun, Node). What lives here only moves the MCP SDK's handler arguments and
@@ -129,5 +129,27 @@ export function mcpServer(core, { toJson, rethrow, creditsOf }) {
     })
   }
 
-  return { configure, withPaywall, attach }
+  /**
+   * `discovery(request, {baseUrl?, tools?, scopes?, protocolVersion?})`: the
+   * OAuth discovery document a GET asks for (`/.well-known/oauth-protected-resource`,
+   * `.../oauth-protected-resource/mcp`, `/.well-known/oauth-authorization-server`,
+   * `/.well-known/openid-configuration`) as a Response, or null for any other request.
+   */
+  function discovery(request, options = {}) {
+    if (!gate) throw new PaymentsError({ code: 'validation', message: 'mcp.discovery: call payments.mcp.configure({ agentId, serverName, planId? }) first' })
+    if (request.method !== 'GET' && request.method !== 'HEAD') return null
+    const url = new URL(request.url)
+    const { baseUrl = url.origin, ...rest } = options ?? {}
+    let doc
+    try {
+      doc = gate.discovery(url.pathname, String(baseUrl), toJson(rest))
+    } catch (error) {
+      throw rethrow(error)
+    }
+    if (doc === undefined) return null
+    const headers = { 'content-type': 'application/json', 'cache-control': 'public, max-age=3600', 'access-control-allow-origin': '*' }
+    return new Response(request.method === 'HEAD' ? null : doc, { status: 200, headers })
+  }
+
+  return { configure, withPaywall, attach, discovery }
 }

@@ -12,9 +12,9 @@ use super::{ask, dynamic_credits, schemes_of, Outcome};
 use crate::error::{Error, Result};
 use crate::payments::Payments;
 use crate::protocol::gate::mcp::{
-    fail, paid_meta, payment_required, payment_required_without_plans, precheck, refuse, Kind,
-    McpCall, McpConfig, INTERNAL_ERROR, MISCONFIGURATION, MISSING_PAYMENT, PLANS_UNAVAILABLE,
-    SETTLEMENT_FAILED,
+    discovery_document, fail, paid_meta, payment_required, payment_required_without_plans,
+    precheck, refuse, Kind, McpCall, McpConfig, INTERNAL_ERROR, MISCONFIGURATION, MISSING_PAYMENT,
+    PLANS_UNAVAILABLE, SETTLEMENT_FAILED,
 };
 use crate::protocol::gate::{with_error, Credits, GateConfig, Refusal, DEFAULT_REFUSAL};
 use crate::protocol::json::{self, ObjectBuilder, Value};
@@ -47,6 +47,22 @@ impl McpGate {
     /// The configuration.
     pub fn config(&self) -> &McpConfig {
         &self.config
+    }
+
+    /// The OAuth discovery document at `path` for the server at `base_url`
+    /// (see [`discovery_document`]), for the client's environment: its web
+    /// app issues, its backend authorizes (`local`/`custom`: the backend both).
+    pub fn discovery<T: Transport>(
+        &self,
+        p: &Payments<T>,
+        path: &str,
+        base_url: &str,
+        options: &Value,
+    ) -> Result<Option<Value>> {
+        let cfg = p.config();
+        let backend = cfg.backend_url.as_str();
+        let issuer = cfg.environment.frontend_url().unwrap_or(backend);
+        discovery_document(path, base_url, issuer, backend, options)
     }
 
     /// The handler's plans (or the server's, or the agent's), with their

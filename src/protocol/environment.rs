@@ -94,6 +94,17 @@ impl Environment {
         })
     }
 
+    /// The web app (the OAuth issuer and authorization page) of a hosted
+    /// environment, as the official SDK's `Environments[...].frontend`; the
+    /// backend itself for `local` and `custom`.
+    pub fn frontend_url(self) -> Option<&'static str> {
+        Some(match self {
+            Self::Sandbox | Self::Live => "https://nevermined.app",
+            Self::StagingSandbox | Self::StagingLive => "https://nevermined.dev",
+            Self::Local | Self::Custom => return None,
+        })
+    }
+
     /// The default network of a scheme in this environment.
     ///
     /// ```

@@ -151,6 +151,20 @@ impl NvmMcpGate {
         }))
     }
 
+    /// The OAuth discovery document at `path` (JSON), or undefined for another path.
+    pub fn discovery(
+        &self,
+        path: &str,
+        base_url: &str,
+        options_json: &str,
+    ) -> std::result::Result<Option<String>, JsValue> {
+        let options = parse(options_json).unwrap_or(crate::protocol::json::Value::Null);
+        self.gate
+            .discovery(&self.payments, path, base_url, &options)
+            .map(|doc| doc.map(|d| to_text(&d)))
+            .map_err(thrown)
+    }
+
     /// After the handler succeeded; resolves to the decision's JSON.
     pub fn finish(&self, kind: String, ticket_json: String, credits_json: String) -> Promise {
         let (payments, gate) = (Rc::clone(&self.payments), Rc::clone(&self.gate));

@@ -3,6 +3,8 @@
 //                  echo {text}  paid: 1 credit of NVM_PLAN_ID, answers its text
 //                  ping         free
 //   GET  /health free
+//   GET  /.well-known/oauth-protected-resource[/mcp], /.well-known/oauth-authorization-server,
+//        /.well-known/openid-configuration: OAuth discovery (which authorization server)
 // Configuration comes only from Worker vars/secrets: NVM_API_KEY (the agent
 // builder's key, a secret), NVM_AGENT_ID, NVM_PLAN_ID, NVM_BACKEND_URL (optional:
 // the backend the key's prefix picks is used when it is empty).
@@ -59,6 +61,9 @@ export default {
     const { pathname } = new URL(request.url)
     if (request.method === 'OPTIONS') return new Response(null, { status: 204, headers: CORS })
     if (request.method === 'GET' && pathname === '/health') return withCors(Response.json({ ok: true }))
+    // How MCP clients learn who authorizes them (the official SDK's OAuth discovery documents).
+    const discovered = paymentsFor(env).mcp.discovery(request, { tools: ['echo', 'ping'] })
+    if (discovered) return discovered
     if (pathname !== '/mcp') return withCors(Response.json({ error: 'Not found' }, { status: 404 }))
     const server = mcpServer(paymentsFor(env))
     const transport = new WebStandardStreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: true })

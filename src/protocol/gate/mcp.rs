@@ -397,6 +397,132 @@ pub fn paid_meta(
         .build()
 }
 
+/// The OAuth scopes the official SDK advertises by default.
+const DEFAULT_SCOPES: [&str; 6] = [
+    "openid",
+    "profile",
+    "credits",
+    "mcp:read",
+    "mcp:write",
+    "mcp:tools",
+];
+
+/// The OAuth discovery documents the official SDK's router serves, for the
+/// MCP server at `base_url` (its origin, or the URL it is mounted at): where
+/// MCP clients learn who authorizes them. `issuer`: the environment's web app;
+/// `backend`: its API (the token endpoint and JWKS). `options`: `{tools?,
+/// scopes?, protocolVersion?}`. `None` for any other path. The official
+/// router also serves `POST /register` (dynamic client registration) and
+/// names it in these documents; this does not, so they don't name it.
+pub fn discovery_document(
+    path: &str,
+    base_url: &str,
+    issuer: &str,
+    backend: &str,
+    options: &Value,
+) -> Result<Option<Value>> {
+    const WHAT: &str = "mcp.discovery options";
+    let empty = Object::new();
+    let o = json::opt_object(Some(options), WHAT)?.unwrap_or(&empty);
+    let list = |key: &str, default: &[&str]| -> Result<Value> {
+        let given = json::opt_ids(o, key, WHAT)?;
+        Ok(if given.is_empty() && o.get(key).is_none() {
+            default.iter().map(|s| Value::from(*s)).collect()
+        } else {
+            given.into_iter().map(Value::from).collect()
+        })
+    };
+    let base = base_url.trim_end_matches('/');
+    let issuer = issuer.trim_end_matches('/');
+    let backend = backend.trim_end_matches('/');
+    let scopes = list("scopes", &DEFAULT_SCOPES)?;
+    // The authorization server is the backend's origin (what issues the tokens).
+    let authorization_server = crate::protocol::url::Url::parse(backend)
+        .map(|u| u.origin())
+        .unwrap_or_else(|| backend.to_owned());
+    let strings = |items: &[&str]| -> Value { items.iter().map(|s| Value::from(*s)).collect() };
+    let resource = |url: String| {
+        ObjectBuilder::new()
+            .put("resource", url.as_str())
+            .put(
+                "authorization_servers",
+                strings(&[authorization_server.as_str()]),
+            )
+            .put("scopes_supported", scopes.clone())
+    };
+    Ok(Some(match path.trim_end_matches('/') {
+        "/.well-known/oauth-protected-resource" => resource(base.to_owned())
+            .put("bearer_methods_supported", strings(&["header"]))
+            .put("resource_documentation", format!("{base}/").as_str())
+            .build(),
+        "/.well-known/oauth-protected-resource/mcp" => resource(format!("{base}/mcp"))
+            .put("scopes_required", scopes.clone())
+            .put("bearer_methods_supported", strings(&["header"]))
+            .put("resource_documentation", format!("{base}/").as_str())
+            .put(
+                "mcp_capabilities",
+                ObjectBuilder::new()
+                    .put("tools", list("tools", &[])?)
+                    .put(
+                        "protocol_version",
+                        json::opt_str(o, "protocolVersion", WHAT)?.unwrap_or("2024-11-05"),
+                    )
+                    .build(),
+            )
+            .build(),
+        "/.well-known/oauth-authorization-server" | "/.well-known/openid-configuration" => {
+            let oidc = path.contains("openid");
+            let mut doc = ObjectBuilder::new()
+                .put("issuer", issuer)
+                .put(
+                    "authorization_endpoint",
+                    format!("{issuer}/oauth/authorize").as_str(),
+                )
+                .put("token_endpoint", format!("{backend}/oauth/token").as_str())
+                .put(
+                    "jwks_uri",
+                    format!("{backend}/.well-known/jwks.json").as_str(),
+                );
+            if oidc {
+                doc = doc.put(
+                    "userinfo_endpoint",
+                    format!("{backend}/oauth/userinfo").as_str(),
+                );
+            }
+            doc = doc
+                .put("response_types_supported", strings(&["code"]))
+                .put(
+                    "grant_types_supported",
+                    strings(&["authorization_code", "refresh_token"]),
+                )
+                .put("code_challenge_methods_supported", strings(&["S256"]))
+                .put("scopes_supported", scopes.clone())
+                .put(
+                    "token_endpoint_auth_methods_supported",
+                    if oidc {
+                        strings(&["none", "client_secret_post"])
+                    } else {
+                        strings(&["client_secret_post"])
+                    },
+                )
+                .put("subject_types_supported", strings(&["public"]));
+            if oidc {
+                doc = doc
+                    .put(
+                        "id_token_signing_alg_values_supported",
+                        strings(&["RS256", "HS256"]),
+                    )
+                    .put(
+                        "claims_supported",
+                        strings(&["sub", "iss", "aud", "exp", "iat", "name", "email"]),
+                    );
+            }
+            doc.build()
+        }
+        _ => return Ok(None),
+    }))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -539,6 +665,60 @@ mod tests {
         assert_eq!(check(&token("https://h.example/mcp", "post")), Ok(0));
         assert!(check(&token("mcp://weather/tools/other", "POST")).is_err());
         assert!(check(&token("mcp://weather/tools/echo", "GET")).is_err());
+    }
+
+    #[test]
+    fn discovery_documents_are_the_official_routers() {
+        let doc = |path: &str, options: Value| {
+            discovery_document(
+                path,
+                "https://mcp.example/",
+                "https://nevermined.app",
+                "https://api.sandbox.nevermined.app/",
+                &options,
+            )
+            .unwrap()
+        };
+        let prm = doc("/.well-known/oauth-protected-resource", Value::Null).unwrap();
+        assert_eq!(prm["resource"], json!("https://mcp.example"));
+        assert_eq!(
+            prm["authorization_servers"],
+            json!(["https://api.sandbox.nevermined.app"])
+        );
+        assert_eq!(prm["scopes_supported"][2], json!("credits"));
+        let mcp = doc(
+            "/.well-known/oauth-protected-resource/mcp",
+            json!({"tools": ["echo"]}),
+        )
+        .unwrap();
+        assert_eq!(mcp["resource"], json!("https://mcp.example/mcp"));
+        assert_eq!(
+            mcp["mcp_capabilities"],
+            json!({"tools": ["echo"], "protocol_version": "2024-11-05"})
+        );
+        let asm = doc(
+            "/.well-known/oauth-authorization-server",
+            json!({"scopes": ["credits"]}),
+        )
+        .unwrap();
+        assert_eq!(asm["issuer"], json!("https://nevermined.app"));
+        assert_eq!(
+            asm["authorization_endpoint"],
+            json!("https://nevermined.app/oauth/authorize")
+        );
+        assert_eq!(
+            asm["token_endpoint"],
+            json!("https://api.sandbox.nevermined.app/oauth/token")
+        );
+        assert_eq!(asm["scopes_supported"], json!(["credits"]));
+        assert_eq!(asm.get("registration_endpoint"), None);
+        let oidc = doc("/.well-known/openid-configuration", Value::Null).unwrap();
+        assert_eq!(
+            oidc["userinfo_endpoint"],
+            json!("https://api.sandbox.nevermined.app/oauth/userinfo")
+        );
+        assert_eq!(doc("/mcp", Value::Null), None);
+        assert_eq!(doc("/.well-known/other", Value::Null), None);
     }
 
     #[test]

@@ -137,6 +137,19 @@ describe('the MCP Worker example on workerd, paid through nvm-local', () => {
     assert.equal(await fresh.balance(), 0n)
   })
 
+  test('OAuth discovery: the protected-resource and authorization-server documents name nvm-local as the authorization server', async () => {
+    const prm = await fetch(`${worker.url}.well-known/oauth-protected-resource/mcp`)
+    assert.equal(prm.status, 200)
+    assert.equal(prm.headers.get('content-type'), 'application/json')
+    const doc = await prm.json()
+    assert.equal(doc.resource, mcpUrl)
+    assert.deepEqual(doc.authorization_servers, [new URL(nvm.url).origin])
+    assert.deepEqual(doc.mcp_capabilities.tools, ['echo', 'ping'])
+    const as = await (await fetch(`${worker.url}.well-known/oauth-authorization-server`)).json()
+    assert.equal(as.token_endpoint, `${new URL(nvm.url).origin}/oauth/token`)
+    assert.equal((await fetch(`${worker.url}.well-known/unknown`)).status, 404, 'other paths are the Worker\'s own')
+  })
+
   test('nothing the Worker logged contains a whole token', () => {
     assertNoTokenLogged(worker.output(), subscribers)
   })
