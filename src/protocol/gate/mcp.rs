@@ -470,8 +470,9 @@ pub fn discovery_document(
                     .build(),
             )
             .build(),
-        "/.well-known/oauth-authorization-server" | "/.well-known/openid-configuration" => {
-            let oidc = path.contains("openid");
+        which @ ("/.well-known/oauth-authorization-server" | "/.well-known/openid-configuration") => {
+            // (An exact comparison: a substring search would bring core's searcher into the .wasm.)
+            let oidc = which == "/.well-known/openid-configuration";
             let mut doc = ObjectBuilder::new()
                 .put("issuer", issuer)
                 .put(
