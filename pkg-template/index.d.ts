@@ -697,9 +697,9 @@ export interface McpHandlerOptions {
 }
 
 export interface McpPaywallOptions extends McpHandlerOptions {
-  /** Default `tool`. */
-  kind?: 'tool' | 'resource' | 'prompt'
-  /** The registered name (part of the logical URL). */
+  /** Default `tool`. `meta`: a low-level `Server`'s handler of a meta method (`tools/list`, ...), which is free unless wrapped. */
+  kind?: 'tool' | 'resource' | 'prompt' | 'meta'
+  /** The registered name, or the meta method (part of the logical URL: `mcp://<server>/meta/tools/list`). */
   name: string
 }
 
@@ -770,6 +770,7 @@ export interface McpAPI {
    */
   withPaywall<Args extends object = McpArgs, R = unknown>(handler: McpToolHandler<Args, R>, options: McpPaywallOptions & { kind?: 'tool' | 'prompt' }): (args: Args, extra?: object) => Promise<Awaited<R>>
   withPaywall<R = unknown>(handler: McpResourceHandler<R>, options: McpPaywallOptions & { kind: 'resource' }): (uri: URL, variables: Record<string, string | string[]>, extra?: object) => Promise<Awaited<R>>
+  withPaywall<Req extends object, R = unknown>(handler: (request: Req, extra: McpRequestExtra, context: McpPaywallContext) => R, options: McpPaywallOptions & { kind: 'meta' }): (request: Req, extra?: object) => Promise<Awaited<R>>
   /** Paid `registerTool / registerResource / registerPrompt` over an `McpServer`. */
   attach(server: McpServerLike): McpPaidRegistrar
   /**

@@ -7,7 +7,7 @@
 // made in Rust (src/gate/mcp.rs, src/protocol/gate/mcp.rs).
 import { PaymentsError } from './errors.js'
 
-const KINDS = ['tool', 'resource', 'prompt']
+const KINDS = ['tool', 'resource', 'prompt', 'meta']
 
 /** A JSON-RPC error the MCP SDK sends as is (code, message, data); tool errors become error results. */
 function rpcError({ code, message, data }) {
@@ -21,9 +21,14 @@ function rpcError({ code, message, data }) {
 /** The MCP SDK's `extra` (it carries `requestId`, `signal`, `sendNotification`). */
 const isExtra = (value) => value !== null && typeof value === 'object' && ('requestId' in value || 'signal' in value || 'sendNotification' in value)
 
-/** The MCP SDK calls tools and prompts with (args, extra), or (extra) without a schema; resources with (uri, extra) or (uri, variables, extra). */
+/**
+ * The MCP SDK calls tools and prompts with (args, extra), or (extra) without a
+ * schema; resources with (uri, extra) or (uri, variables, extra); a low-level
+ * server's request handlers (meta methods) with (request, extra).
+ */
 function split(kind, args) {
   if (kind === 'resource') return args.length >= 3 ? { input: args[1], extra: args[2] } : { input: {}, extra: args[1] }
+  if (kind === 'meta') return { input: {}, extra: args[1] }
   if (args.length >= 2) return { input: args[0], extra: args[1] }
   if (args.length === 1 && isExtra(args[0])) return { input: {}, extra: args[0] }
   return { input: args[0] ?? {}, extra: undefined }
@@ -82,7 +87,7 @@ export function mcpServer(core, { toJson, rethrow, creditsOf }) {
   function withPaywall(handler, options = {}) {
     const { kind = 'tool', name, credits, planId, planIds, maxAmount } = options ?? {}
     if (typeof handler !== 'function') throw new PaymentsError({ code: 'validation', message: 'mcp.withPaywall: the handler must be a function' })
-    if (!KINDS.includes(kind)) throw new PaymentsError({ code: 'validation', message: 'mcp.withPaywall: kind must be "tool", "resource" or "prompt"' })
+    if (!KINDS.includes(kind)) throw new PaymentsError({ code: 'validation', message: 'mcp.withPaywall: kind must be "tool", "resource", "prompt" or "meta"' })
     if (typeof name !== 'string' || name === '') throw new PaymentsError({ code: 'validation', message: 'mcp.withPaywall: options.name is required (it names the logical URL)' })
     if (!gate) throw new PaymentsError({ code: 'validation', message: 'mcp.withPaywall: call payments.mcp.configure({ agentId, serverName, planId? }) first' })
     const dynamic = typeof credits === 'function'

@@ -46,17 +46,21 @@ pub enum Kind {
     Resource,
     /// `prompts/get`.
     Prompt,
+    /// A meta method (`tools/list`, `resources/list`, ...), free unless a
+    /// low-level server's handler for it is wrapped with this kind.
+    Meta,
 }
 
 impl Kind {
-    /// `"tool"`, `"resource"` or `"prompt"`.
+    /// `"tool"`, `"resource"`, `"prompt"` or `"meta"`.
     pub fn parse(s: &str) -> Result<Kind> {
         match s {
             "tool" => Ok(Kind::Tool),
             "resource" => Ok(Kind::Resource),
             "prompt" => Ok(Kind::Prompt),
+            "meta" => Ok(Kind::Meta),
             _ => Err(Error::validation(
-                "mcp: kind must be \"tool\", \"resource\" or \"prompt\"",
+                "mcp: kind must be \"tool\", \"resource\", \"prompt\" or \"meta\"",
             )),
         }
     }
@@ -204,7 +208,8 @@ fn in_band_token(payload: &Value) -> Option<String> {
 /// `mcp://<server>/tools/<name>` (prompts too: the SDK gives them the tool
 /// shape), resources `mcp://<server>/resources/<name>`, with the arguments as
 /// a query in `URLSearchParams` form (strings as they are, other values as
-/// JSON; resource variables: the first of a list).
+/// JSON; resource variables: the first of a list); meta methods
+/// `mcp://<server>/meta/<method>`, without a query.
 ///
 /// ```
 /// use nvm_x402::protocol::gate::mcp::{logical_url, Kind};
@@ -219,9 +224,13 @@ pub fn logical_url(kind: Kind, server_name: &str, name: &str, args: &Value) -> S
     let area = match kind {
         Kind::Resource => "resources",
         Kind::Tool | Kind::Prompt => "tools",
+        Kind::Meta => "meta",
     };
     let mut url = format!("mcp://{server_name}/{area}/{name}");
-    if let Some(o) = args.as_object().filter(|o| !o.is_empty()) {
+    if let Some(o) = args
+        .as_object()
+        .filter(|o| !o.is_empty() && kind != Kind::Meta)
+    {
         url.push('?');
         for (i, (key, value)) in o.iter().enumerate() {
             if i > 0 {
@@ -338,7 +347,7 @@ pub fn refuse(kind: Kind, payment_required: Value, message: &str) -> Value {
                 )
                 .build()
         }
-        Kind::Resource | Kind::Prompt => answer
+        Kind::Resource | Kind::Prompt | Kind::Meta => answer
             .put(
                 "error",
                 rpc_error(PAYMENT_REQUIRED, message, Some(payment_required)),
@@ -470,7 +479,8 @@ pub fn discovery_document(
                     .build(),
             )
             .build(),
-        which @ ("/.well-known/oauth-authorization-server" | "/.well-known/openid-configuration") => {
+        which @ ("/.well-known/oauth-authorization-server"
+        | "/.well-known/openid-configuration") => {
             // (An exact comparison: a substring search would bring core's searcher into the .wasm.)
             let oidc = which == "/.well-known/openid-configuration";
             let mut doc = ObjectBuilder::new()
@@ -557,6 +567,10 @@ mod tests {
         assert_eq!(
             logical_url(Kind::Tool, "s", "t", &Value::Null),
             "mcp://s/tools/t"
+        );
+        assert_eq!(
+            logical_url(Kind::Meta, "s", "tools/list", &json!({"cursor": "c"})),
+            "mcp://s/meta/tools/list"
         );
     }
 

@@ -8,7 +8,8 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js'
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js'
 import { McpServer, ResourceTemplate } from '@modelcontextprotocol/sdk/server/mcp.js'
 import { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js'
-import { McpError } from '@modelcontextprotocol/sdk/types.js'
+import { ListToolsRequestSchema, McpError } from '@modelcontextprotocol/sdk/types.js'
+import { Server } from '@modelcontextprotocol/sdk/server/index.js'
 import { z } from 'zod'
 import { Payments, PaymentsError, decodeAccessToken } from 'nvm-x402'
 import { PLANS, SETTLE, VERIFY, offlineKey } from '../support/gate.mjs'
@@ -229,4 +230,26 @@ test('discovery answers the official router\'s documents for the key\'s environm
     const mounted = await payments.mcp.discovery(new Request('https://mcp.example/.well-known/oauth-protected-resource/mcp'), { baseUrl: 'https://public.example/agent' }).json()
     assert.equal(mounted.resource, 'https://public.example/agent/mcp')
   })()
+})
+
+test('meta methods are free unless configured: a low-level server\'s tools/list wrapped with kind "meta" is paid', async (t) => {
+  const backend = await backendWith(t)
+  const payments = Payments.getInstance({ nvmApiKey: offlineKey(), backendUrl: backend.url })
+  payments.mcp.configure({ agentId: AGENT, serverName: 'weather', planId: PLAN })
+  const fetch = async (url, init) => {
+    const server = new Server({ name: 'weather', version: '1.0.0' }, { capabilities: { tools: {} } })
+    server.setRequestHandler(ListToolsRequestSchema, payments.mcp.withPaywall(async () => ({ tools: [{ name: 'secret', inputSchema: { type: 'object' } }] }), { kind: 'meta', name: 'tools/list', credits: 1n }))
+    const transport = new WebStandardStreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: true })
+    await server.connect(transport)
+    return transport.handleRequest(new Request(url, init))
+  }
+  const client = new Client({ name: 'test', version: '1.0.0' })
+  await client.connect(new StreamableHTTPClientTransport(new URL('https://agent.example/mcp'), { fetch }))
+  t.after(() => client.close())
+  assert.equal(calls(backend, VERIFY).length, 0, 'initialize stays free')
+  await assert.rejects(client.listTools(), (e) => e instanceof McpError && e.code === -32003 && e.data.resource.url === 'mcp://weather/meta/tools/list')
+  const listed = await client.listTools({ _meta: PAYMENT })
+  assert.deepEqual(listed.tools.map((tool) => tool.name), ['secret'])
+  assert.equal(listed._meta['x402/payment-response'].success, true)
+  assert.equal(calls(backend, SETTLE).length, 1)
 })
