@@ -117,20 +117,20 @@ say "nvm-local ready (port $BACKEND_PORT, state in $DB)"
 # The builder's key goes in as a secret through a private env file, not on the command line.
 SECRETS="$LOGS/agent.env"
 (umask 077 && printf 'NVM_API_KEY=%s\n' "$BUILDER_KEY" >"$SECRETS")
-start agent "$LOGS/agent.log" env WRANGLER_SEND_METRICS=false WRANGLER_SEND_ERROR_REPORTS=false WRANGLER_HIDE_BANNER=true \
-  CLOUDFLARE_CF_FETCH_ENABLED=false CI=true \
-  env -C "$ROOT/examples/cloudflare-worker" "$ROOT/node_modules/.bin/wrangler" dev --local --ip 127.0.0.1 --port "$AGENT_PORT" \
-  --show-interactive-dev-session=false --env-file "$SECRETS" \
-  --var "NVM_AGENT_ID:$AGENT_ID" --var "NVM_PLAN_ID:$PLAN_ID" --var "NVM_BACKEND_URL:$BACKEND"
+# start_worker NAME EXAMPLE-DIR PORT AGENT-ID: `wrangler dev` of an example on workerd, offline and quiet.
+start_worker() {
+  start "$1" "$LOGS/$1.log" env WRANGLER_SEND_METRICS=false WRANGLER_SEND_ERROR_REPORTS=false WRANGLER_HIDE_BANNER=true \
+    CLOUDFLARE_CF_FETCH_ENABLED=false CI=true \
+    env -C "$ROOT/examples/$2" "$ROOT/node_modules/.bin/wrangler" dev --local --ip 127.0.0.1 --port "$3" \
+    --show-interactive-dev-session=false --env-file "$SECRETS" \
+    --var "NVM_AGENT_ID:$4" --var "NVM_PLAN_ID:$PLAN_ID" --var "NVM_BACKEND_URL:$BACKEND"
+}
+start_worker agent cloudflare-worker "$AGENT_PORT" "$AGENT_ID"
 wait_for agent "$AGENT/health" "$LOGS/agent.log"
 say "agent ready (the Worker example on workerd, port $AGENT_PORT)"
 
 # ---- the MCP server: the MCP Worker example on workerd (same builder key, its own agent) ----
-start mcp "$LOGS/mcp.log" env WRANGLER_SEND_METRICS=false WRANGLER_SEND_ERROR_REPORTS=false WRANGLER_HIDE_BANNER=true \
-  CLOUDFLARE_CF_FETCH_ENABLED=false CI=true \
-  env -C "$ROOT/examples/mcp-worker" "$ROOT/node_modules/.bin/wrangler" dev --local --ip 127.0.0.1 --port "$MCP_PORT" \
-  --show-interactive-dev-session=false --env-file "$SECRETS" \
-  --var "NVM_AGENT_ID:$MCP_AGENT_ID" --var "NVM_PLAN_ID:$PLAN_ID" --var "NVM_BACKEND_URL:$BACKEND"
+start_worker mcp mcp-worker "$MCP_PORT" "$MCP_AGENT_ID"
 wait_for mcp "$MCP/health" "$LOGS/mcp.log"
 say "MCP server ready (the MCP Worker example on workerd, port $MCP_PORT)"
 

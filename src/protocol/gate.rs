@@ -237,6 +237,26 @@ pub struct GateRequest {
     pub preflight_method: Option<String>,
 }
 
+/// A header of a `headers` object (`{name: value}`, names lower-case), trimmed; `None` when absent or blank.
+pub fn header(headers: &Object, name: &str, what: &str) -> Result<Option<String>> {
+    Ok(json::opt_str(headers, name, what)?
+        .map(str::trim)
+        .filter(|h| !h.is_empty())
+        .map(str::to_owned))
+}
+
+/// The access token a request's headers carry: `payment-signature`, else the
+/// token of `Authorization: Bearer <token>`.
+pub fn header_token(headers: &Object, what: &str) -> Result<Option<String>> {
+    let bearer = header(headers, "authorization", what)?.and_then(|a| {
+        let (scheme, token) = a.split_once(' ')?;
+        scheme
+            .eq_ignore_ascii_case("bearer")
+            .then(|| token.trim().to_owned())
+    });
+    Ok(header(headers, "payment-signature", what)?.or(bearer))
+}
+
 impl GateRequest {
     /// Reads `{method, url, headers: {"payment-signature"?, authorization?, origin?, "access-control-request-method"?}}`.
     pub fn from_json(v: &Value) -> Result<Self> {
@@ -244,19 +264,7 @@ impl GateRequest {
         let o = json::object(v, WHAT)?;
         let empty = Object::new();
         let headers = json::opt_object(o.get("headers"), "request.headers")?.unwrap_or(&empty);
-        let header = |name: &str| {
-            json::opt_str(headers, name, "request.headers").map(|h| {
-                h.map(str::trim)
-                    .filter(|h| !h.is_empty())
-                    .map(str::to_owned)
-            })
-        };
-        let bearer = header("authorization")?.and_then(|a| {
-            let (scheme, token) = a.split_once(' ')?;
-            scheme
-                .eq_ignore_ascii_case("bearer")
-                .then(|| token.trim().to_owned())
-        });
+        let header = |name: &str| header(headers, name, "request.headers");
         let url = json::opt_str(o, "url", WHAT)?
             .ok_or_else(|| Error::validation("request.url is required"))?;
         Ok(GateRequest {
@@ -265,7 +273,7 @@ impl GateRequest {
                 .to_ascii_uppercase(),
             path: absolute_path(url)?,
             url: url.to_owned(),
-            token: header("payment-signature")?.or(bearer),
+            token: header_token(headers, "request.headers")?,
             origin: header("origin")?,
             preflight_method: header("access-control-request-method")?,
         })

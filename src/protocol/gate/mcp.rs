@@ -10,7 +10,7 @@
 //! don't: a settle that fails withholds the handler's content, and a backend
 //! that can't be reached is an error, never free content.
 
-use super::{payment_required_for, precheck_token, Credits, Refusal, Resource};
+use super::{header_token, payment_required_for, precheck_token, Credits, Refusal, Resource};
 use crate::error::{Error, Result};
 use crate::protocol::json::{self, Object, ObjectBuilder, Value};
 use crate::protocol::token::{encode_access_token, TokenClaims};
@@ -150,18 +150,6 @@ impl McpCall {
             .ok_or_else(|| Error::validation("mcp: the handler needs a name"))?;
         let empty = Object::new();
         let headers = json::opt_object(o.get("headers"), "mcp call headers")?.unwrap_or(&empty);
-        let header = |name: &str| -> Result<Option<String>> {
-            Ok(json::opt_str(headers, name, "mcp call headers")?
-                .map(str::trim)
-                .filter(|h| !h.is_empty())
-                .map(str::to_owned))
-        };
-        let bearer = header("authorization")?.and_then(|a| {
-            let (scheme, token) = a.split_once(' ')?;
-            scheme
-                .eq_ignore_ascii_case("bearer")
-                .then(|| token.trim().to_owned())
-        });
         let in_band = o
             .get("meta")
             .and_then(|m| m.get(PAYMENT_META_KEY))
@@ -180,8 +168,7 @@ impl McpCall {
             name: name.to_owned(),
             args: o.get("args").cloned().unwrap_or(Value::Null),
             token: in_band
-                .or(header("payment-signature")?)
-                .or(bearer)
+                .or(header_token(headers, "mcp call headers")?)
                 .filter(|t| !t.is_empty()),
             http_url: json::opt_str(o, "httpUrl", WHAT)?
                 .filter(|u| !u.is_empty())

@@ -55,6 +55,12 @@ async function serve(t, backend, { configure = { agentId: AGENT, serverName: 'we
     register?.(paid, server, payments)
     return server
   }
+  const client = await connectTo(t, build)
+  return { client, payments, handlerCalls }
+}
+
+/** An official client of a stateless Streamable HTTP server made by `build()` per request (its fetch hands the Request to the transport). */
+async function connectTo(t, build) {
   const fetch = async (url, init) => {
     const server = build()
     const transport = new WebStandardStreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: true })
@@ -64,7 +70,7 @@ async function serve(t, backend, { configure = { agentId: AGENT, serverName: 'we
   const client = new Client({ name: 'test', version: '1.0.0' })
   await client.connect(new StreamableHTTPClientTransport(new URL('https://agent.example/mcp'), { fetch }))
   t.after(() => client.close())
-  return { client, payments, handlerCalls, fetch }
+  return client
 }
 
 test('a paid tool verifies before the handler and settles its credits after, with the receipt in _meta', async (t) => {
@@ -236,16 +242,11 @@ test('meta methods are free unless configured: a low-level server\'s tools/list 
   const backend = await backendWith(t)
   const payments = Payments.getInstance({ nvmApiKey: offlineKey(), backendUrl: backend.url })
   payments.mcp.configure({ agentId: AGENT, serverName: 'weather', planId: PLAN })
-  const fetch = async (url, init) => {
+  const client = await connectTo(t, () => {
     const server = new Server({ name: 'weather', version: '1.0.0' }, { capabilities: { tools: {} } })
     server.setRequestHandler(ListToolsRequestSchema, payments.mcp.withPaywall(async () => ({ tools: [{ name: 'secret', inputSchema: { type: 'object' } }] }), { kind: 'meta', name: 'tools/list', credits: 1n }))
-    const transport = new WebStandardStreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: true })
-    await server.connect(transport)
-    return transport.handleRequest(new Request(url, init))
-  }
-  const client = new Client({ name: 'test', version: '1.0.0' })
-  await client.connect(new StreamableHTTPClientTransport(new URL('https://agent.example/mcp'), { fetch }))
-  t.after(() => client.close())
+    return server
+  })
   assert.equal(calls(backend, VERIFY).length, 0, 'initialize stays free')
   await assert.rejects(client.listTools(), (e) => e instanceof McpError && e.code === -32003 && e.data.resource.url === 'mcp://weather/meta/tools/list')
   const listed = await client.listTools({ _meta: PAYMENT })
