@@ -598,6 +598,11 @@ export interface PayOptions {
   planIds?: string[]
   /** Pay with any plan the agent offers (default false: only `planIds`). */
   anyPlan?: boolean
+  /**
+   * Pay on the first request, without waiting for a 402 (mint up front). Default: true when `planIds`
+   * names exactly one plan and `anyPlan` is off; `false` probes for the 402 first (no mint for a free URL).
+   */
+  eager?: boolean
   /** The agent to mint for (default: the one the agent's 402 names). */
   agentId?: string
   /** Passed to the mint. Without `delegationConfig`, a delegation is reused or created (see `spendingLimitCents`). */
@@ -795,9 +800,11 @@ export interface McpDiscoveryOptions {
 }
 
 /**
- * Calls a paid agent: sends the request; on 402 pays with the first plan you
- * allow (minting a token, cached per plan+agent+scheme+network; v3 tokens are
- * never reused) and retries once. Tokens only travel over https or to loopback.
+ * Calls a paid agent. With one plan in `planIds` it pays on the first request
+ * (mints a token up front: one request, one mint); otherwise it sends the
+ * request and, on 402, pays with the first plan you allow and retries once.
+ * Tokens are cached per plan+agent+scheme+network (v3 tokens are never
+ * reused) and only travel over https or to loopback.
  */
 export function fetchWithPayment(input: RequestInfo | URL, init: RequestInit | undefined, options: FetchWithPaymentOptions): Promise<PaidFetchResult>
 

@@ -57,7 +57,7 @@ pub struct PayOptions {
     pub max_credits: Option<Uint256>,
     /// `paymentType` (`crypto`/`fiat`): the scheme, when paying before any 402.
     pub payment_type: Option<String>,
-    /// Pay on the first attempt (needs exactly one plan): `queryAgent`.
+    /// Pay on the first attempt (needs exactly one plan): the default when `planIds` names one plan (and `anyPlan` is off); `eager: false` probes for the 402 first.
     pub eager: bool,
     /// `spendingLimitCents` and `delegationDurationSecs` for delegations created on the fly.
     pub spending_limit_cents: Option<u64>,
@@ -78,6 +78,14 @@ impl PayOptions {
         if let Some(one) = json::opt_id(o, "planId", WHAT)? {
             plan_ids.insert(0, one);
         }
+        let any_plan = json::opt_bool(o, "anyPlan", WHAT)?.unwrap_or(false);
+        let token_options = o.get("tokenOptions").cloned().unwrap_or(Value::Null);
+        // One allowed plan: pay on the first request (one request and one mint, not 402 +
+        // mint + retry) — unless the token is single-use (v3) and no agentId says whom to bind it to.
+        let v3 = token_options.get("tokenVersion").and_then(Value::as_u64) == Some(3);
+        let agent_id = json::opt_id(o, "agentId", WHAT)?;
+        let eager = json::opt_bool(o, "eager", WHAT)?
+            .unwrap_or(plan_ids.len() == 1 && !any_plan && (agent_id.is_some() || !v3));
         let payment_type = json::opt_str(o, "paymentType", WHAT)?.map(str::to_ascii_lowercase);
         if payment_type
             .as_deref()
@@ -89,12 +97,12 @@ impl PayOptions {
         }
         Ok(PayOptions {
             plan_ids,
-            any_plan: json::opt_bool(o, "anyPlan", WHAT)?.unwrap_or(false),
-            agent_id: json::opt_id(o, "agentId", WHAT)?,
-            token_options: o.get("tokenOptions").cloned().unwrap_or(Value::Null),
+            any_plan,
+            agent_id,
+            token_options,
             max_credits: crate::protocol::uint::opt_uint(o, "maxCredits", WHAT)?,
             payment_type,
-            eager: json::opt_bool(o, "eager", WHAT)?.unwrap_or(false),
+            eager,
             spending_limit_cents: crate::protocol::uint::opt_count(o, "spendingLimitCents", WHAT)?,
             delegation_duration_secs: crate::protocol::uint::opt_count(
                 o,
@@ -141,8 +149,12 @@ impl Outgoing {
 /// Where the token of an attempt came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Source {
+    /// A cached token.
     Cache,
+    /// Minted for what the agent's 402 asked.
     Fresh,
+    /// Minted before the agent said what it wants (eager): its 402, if any, still informs.
+    Ahead,
 }
 
 fn send(token: Option<(String, Source)>) -> Value {
@@ -151,7 +163,14 @@ fn send(token: Option<(String, Source)>) -> Value {
         Some((t, s)) => ObjectBuilder::new()
             .put("action", "send")
             .put("token", t)
-            .put("source", if s == Source::Cache { "cache" } else { "fresh" })
+            .put(
+                "source",
+                match s {
+                    Source::Cache => "cache",
+                    Source::Fresh => "fresh",
+                    Source::Ahead => "ahead",
+                },
+            )
             .build(),
     }
 }
@@ -183,15 +202,23 @@ pub async fn next_step<T: Transport>(
             .iter()
             .find(|(k, _)| *k == req.route_key())
             .map(|(_, r)| r.clone());
-        let eager = match known {
-            Some(r) if allowed(&opts, &r.plan_id) => Some(r),
-            _ if opts.eager => Some(eager_requirement(p, &opts, &req).await?),
-            _ => None,
+        let (eager, ahead) = match known {
+            Some(r) if allowed(&opts, &r.plan_id) => (Some(r), false),
+            _ if opts.eager => (Some(eager_requirement(p, &opts, &req).await?), true),
+            _ => (None, false),
         };
         return Ok(match eager {
             Some(r) => {
                 check_price(p, &opts, &r).await?;
-                send(Some(token_for(p, &opts, &req, &r, false).await?))
+                let (token, source) = token_for(p, &opts, &req, &r, false).await?;
+                if ahead {
+                    state.remember_route(req.route_key(), r);
+                }
+                let source = match source {
+                    Source::Fresh if ahead => Source::Ahead,
+                    other => other,
+                };
+                send(Some((token, source)))
             }
             None => send(None),
         });
@@ -199,6 +226,7 @@ pub async fn next_step<T: Transport>(
     let source = match json::opt_str(last, "source", "last attempt")? {
         Some("cache") => Some(Source::Cache),
         Some("fresh") => Some(Source::Fresh),
+        Some("ahead") => Some(Source::Ahead),
         _ => None,
     };
     if req.has_token {
@@ -222,9 +250,23 @@ pub async fn next_step<T: Transport>(
     let Some(requirement) = choose(&payment_required, &opts)? else {
         return Ok(stop());
     };
+    // A token minted ahead that already was what the agent asks for was refused
+    // on its merits (credits, delegation): another mint would be refused too.
+    if source == Some(Source::Ahead) {
+        let ahead = state
+            .routes
+            .borrow()
+            .iter()
+            .find(|(k, _)| *k == req.route_key())
+            .map(|(_, r)| r.covers(&requirement));
+        if ahead == Some(true) {
+            return Ok(stop());
+        }
+    }
     check_price(p, &opts, &requirement).await?;
     state.remember_route(req.route_key(), requirement.clone());
-    let from_cache = source == Some(Source::Cache);
+    // A token the agent refused without having asked for it (cached, or minted ahead): mint afresh.
+    let from_cache = matches!(source, Some(Source::Cache | Source::Ahead));
     if from_cache {
         state.forget_token(&requirement.cache_key());
     }

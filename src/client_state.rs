@@ -44,6 +44,17 @@ impl Requirement {
     }
 }
 
+impl Requirement {
+    /// Whether a token minted for `self` already answers `asked`: same plan,
+    /// scheme and network, and the same agent unless `self` named none (a
+    /// reusable token without an agent pays any agent of its plan).
+    pub(crate) fn covers(&self, asked: &Requirement) -> bool {
+        self.plan_id == asked.plan_id
+            && self.scheme == asked.scheme
+            && (self.agent_id.is_none() || self.agent_id == asked.agent_id)
+    }
+}
+
 impl ClientState {
     /// Remembers what a `METHOD url` asked for.
     pub(crate) fn remember_route(&self, key: String, requirement: Requirement) {

@@ -194,6 +194,103 @@ fn v3_tokens_are_minted_for_every_paid_attempt_and_bound_to_the_request() {
 }
 
 #[test]
+fn one_allowed_plan_pays_on_the_first_request_without_probing_for_the_402() {
+    let p = payments();
+    let minted = backend(&p);
+    p.transport().json(
+        "GET",
+        "/api/v1/protocol/plans/10",
+        200,
+        json!({"id": "10", "registry": {"price": {"isCrypto": true}}}),
+    );
+    // A URL never seen: one plan allowed, so the first attempt already carries a fresh token.
+    let first = step(
+        &p,
+        &req(AGENT_URL),
+        &json!({"planIds": ["10"], "agentId": "agent-1"}),
+        &Value::Null,
+    );
+    assert_eq!(
+        (first["action"].as_str(), first["source"].as_str()),
+        (Some("send"), Some("ahead"))
+    );
+    let body = p.transport().last_body("/permissions");
+    assert_eq!(
+        (
+            body["accepted"]["planId"].as_str(),
+            body["accepted"]["scheme"].as_str()
+        ),
+        (Some("10"), Some("nvm:erc4337"))
+    );
+    // Refused with a 402 for exactly what it was minted for: refused on its merits, no second mint.
+    let options = json!({"planIds": ["10"], "agentId": "agent-1"});
+    let pr = payment_required(&["10"], Some("agent-1"));
+    let refused = after(402, Some(&pr), Some("ahead"));
+    assert_eq!(
+        step(&p, &req(AGENT_URL), &options, &refused),
+        json!({"action": "stop"})
+    );
+    assert_eq!(minted.get(), 1);
+    // The 402 asks for something else (another network): it informs, once — a fresh mint, then no more.
+    let mainnet = encode_payment_header(
+        &build_payment_required_for_plans(
+            &["10"],
+            &BuildOptions {
+                endpoint: Some(AGENT_URL.into()),
+                agent_id: Some("agent-1".into()),
+                network: Some("eip155:8453".into()),
+                ..Default::default()
+            },
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    let informed = step(
+        &p,
+        &req(AGENT_URL),
+        &options,
+        &after(402, Some(&mainnet), Some("ahead")),
+    );
+    assert_eq!(informed["source"], "fresh");
+    assert_eq!(minted.get(), 2);
+    assert_eq!(
+        p.transport().last_body("/permissions")["accepted"]["network"],
+        "eip155:8453"
+    );
+    assert_eq!(
+        step(
+            &p,
+            &req(AGENT_URL),
+            &options,
+            &after(402, Some(&mainnet), Some("fresh"))
+        ),
+        json!({"action": "stop"})
+    );
+    assert_eq!(minted.get(), 2);
+    // A single-use token needs an agent to be bound to: without agentId, probe for the 402 first.
+    let v3 = json!({"planIds": ["10"], "tokenOptions": {"tokenVersion": 3}});
+    assert_eq!(
+        step(&p, &req("http://127.0.0.1:8789/v3"), &v3, &Value::Null),
+        json!({"action": "send"})
+    );
+    assert_eq!(minted.get(), 2);
+    // Two plans (the agent's 402 decides), anyPlan, or eager: false: probe first, mint nothing.
+    let other = "http://127.0.0.1:8788/other";
+    for options in [
+        json!({"planIds": ["10", "20"]}),
+        json!({"planIds": ["10"], "anyPlan": true}),
+        json!({"planIds": ["10"], "eager": false}),
+    ] {
+        assert_eq!(
+            step(&p, &req(other), &options, &Value::Null),
+            json!({"action": "send"}),
+            "{options}"
+        );
+    }
+    assert_eq!(minted.get(), 2);
+}
+
+#[test]
 fn a_request_carrying_its_own_token_is_never_retried() {
     let p = payments();
     backend(&p);
@@ -378,7 +475,8 @@ fn max_credits_holds_for_nevermined_plans_before_and_after_paying() {
     assert_eq!(minted.get(), 0, "refused before minting");
     // Within the cap: paid.
     let cheap = payment_required(&["20"], Some("agent-1"));
-    let options = json!({"planIds": ["20"], "maxCredits": 3});
+    // (Probing first, so the cache's part is seen on its own.)
+    let options = json!({"planIds": ["20"], "maxCredits": 3, "eager": false});
     let paid = step(
         &p,
         &req(AGENT_URL),
@@ -528,7 +626,7 @@ fn fiat_plans_pay_up_front_with_the_first_enrolled_card() {
     let options =
         json!({"planIds": ["77"], "agentId": "agent-1", "eager": true, "paymentType": "fiat"});
     let s = step(&p, &req(AGENT_URL), &options, &Value::Null);
-    assert_eq!(s["source"], "fresh");
+    assert_eq!(s["source"], "ahead");
     let body = p.transport().last_body("/delegation/create");
     assert_eq!(
         (

@@ -45,6 +45,7 @@ test('in a browser, a paid request the agent redirects is not followed: the toke
   const token = Buffer.from(JSON.stringify({ x402Version: 2, accepted: { planId: '10' } })).toString('base64url')
   backend.respond('POST', '/api/v1/x402/permissions', { status: 201, json: { accessToken: token }, headers: cors })
   backend.respond('GET', '/api/v1/delegation', { json: { delegations: [{ delegationId: 'd1', provider: 'erc4337', status: 'Active' }] }, headers: cors })
+  backend.respond('GET', '/api/v1/protocol/plans/10', { json: { id: '10', registry: { price: { isCrypto: true } } }, headers: cors })
   const required = Buffer.from(JSON.stringify({ x402Version: 2, resource: { url: agent.url }, accepts: [{ scheme: 'nvm:erc4337', network: 'eip155:84532', planId: '10', extra: { version: '1' } }] })).toString('base64')
   agent.respond('POST', '/tasks', (call) =>
     call.headers['payment-signature'] ? { status: 307, headers: { ...cors, location: `${elsewhere.url}loot` } } : { status: 402, headers: { ...cors, 'payment-required': required }, json: {} },

@@ -42,7 +42,7 @@ describe('the paying client against the Worker example on workerd and nvm-local'
   /** The caller's choice of plan: the one the demo agent takes. */
   const pay = (more = {}) => ({ planIds: [freePlan], ...more })
 
-  test('the first call pays on the 402; the next sends the cached token up front: one mint in all', async () => {
+  test('with one allowed plan the first call pays up front (one request, one mint); the next sends the cached token: one mint in all', async () => {
     const me = await subscriber()
     const start = await me.balance()
     const mintsBefore = minted().length
@@ -50,8 +50,9 @@ describe('the paying client against the Worker example on workerd and nvm-local'
     const first = await me.watch(() => me.payments.fetch(tasks, prompt('first question'), pay()))
     assert.equal(first.result.response.status, 200)
     assert.match((await first.result.response.json()).answer, /first question/)
-    assert.deepEqual(first.sent.map((r) => r.token === null), [true, false], 'unpaid, then paid')
-    const token = first.sent[1].token
+    assert.equal(first.sent.length, 1, 'no unpaid probe for the 402: one request')
+    const token = first.sent[0].token
+    assert.notEqual(token, null)
     assert.deepEqual(minted().slice(mintsBefore), [token], 'one mint, and its token was sent')
     const receipt = first.result.paymentResponse
     assert.equal(receipt.success, true)
@@ -66,6 +67,17 @@ describe('the paying client against the Worker example on workerd and nvm-local'
     assert.equal(minted().length, mintsBefore + 1, 'still one mint')
     assert.equal(BigInt(second.result.paymentResponse.remainingBalance), start - 2n * cost)
     assert.equal(await me.balance(), start - 2n * cost, 'the backend agrees')
+  })
+
+  test('eager: false (or several allowed plans) probes first: unpaid, 402, then paid with a fresh mint', async () => {
+    for (const options of [pay({ eager: false }), { planIds: [freePlan, world.plans.fiat.planId] }]) {
+      const me = await subscriber() // a client that has paid nothing yet
+      const mintsBefore = minted().length
+      const call = await me.watch(() => me.payments.fetch(tasks, prompt('probing'), options))
+      assert.equal(call.result.response.status, 200)
+      assert.deepEqual(call.sent.map((r) => r.token === null), [true, false], 'unpaid, then paid')
+      assert.equal(minted().length, mintsBefore + 1)
+    }
   })
 
   test('v3 tokens are single-use: a fresh mint for every paid call, never reused', async () => {
@@ -191,16 +203,28 @@ describe('the paying client against the Worker example on workerd and nvm-local'
     }
     // No planIds at all: the agent does not get to choose (it used to pay whatever the 402 named).
     assert.match((await refusal({})).message, /no planIds were given/)
-    // The Worker only takes the free plan: restricted to the fiat plan, nothing is paid.
-    await refusal({ planIds: [world.plans.fiat.planId] })
+    // The Worker only takes the free plan: restricted to the fiat plan, nothing is paid (probing first, as with several plans).
+    await refusal({ planIds: [world.plans.fiat.planId], eager: false })
     // The caller's plan, but another agent than the one it asked for.
-    await refusal({ planIds: [freePlan], agentId: `${world.agent.agentId}1` })
+    await refusal({ planIds: [freePlan], agentId: `${world.agent.agentId}1`, eager: false })
     assert.equal(minted().length, mintsBefore, 'nothing minted')
+    // Paying up front (one plan) for that other agent: the token is minted for the agent the caller
+    // named, which nvm-local doesn't know, so the mint is refused and nothing reaches the Worker.
+    const ahead = await me.watch(async () => {
+      try {
+        await fetchWithPayment(tasks, prompt('who picks the agent?'), { payments: me.payments, planIds: [freePlan], agentId: `${world.agent.agentId}1` })
+      } catch (error) {
+        return error
+      }
+    })
+    assert.equal(ahead.result?.code, 'BCK.PROTOCOL.0901')
+    assert.deepEqual(ahead.sent, [], 'nothing sent')
+    assert.deepEqual(minted().slice(mintsBefore), [undefined], 'one mint asked for, refused: no token')
 
     const allowed = await me.watch(() => fetchWithPayment(tasks, prompt('free is fine'), { payments: me.payments, planIds: [world.plans.fiat.planId, freePlan], agentId: world.agent.agentId }))
     assert.equal(allowed.result.response.status, 200)
     assert.equal(allowed.result.paymentResponse.success, true)
-    const mints = demo.proxy.callsTo(MINT).slice(mintsBefore)
+    const mints = demo.proxy.callsTo(MINT).slice(mintsBefore + 1)
     assert.equal(mints.length, 1)
     assert.equal(mints[0].json.accepted.planId, freePlan, 'the plan the agent offers among those allowed')
     assert.equal(mints[0].json.accepted.extra.agentId, world.agent.agentId)
@@ -223,7 +247,17 @@ describe('the paying client against the Worker example on workerd and nvm-local'
     })
     assert.equal(result?.code, 'max_credits_exceeded')
     assert.match(result.message, new RegExp(`Plan ${freePlan} charges up to ${world.plans.free.creditsPerRequest} credits per request, more than maxCredits \\(0\\)`))
-    assert.deepEqual(sent.map((r) => r.token), [null])
+    assert.deepEqual(sent, [], 'one plan: it pays up front, so the check comes before anything is sent')
+    assert.equal(minted().length, mintsBefore)
+    const probing = await me.watch(async () => {
+      try {
+        await me.payments.fetch(tasks, prompt('too dear'), pay({ maxCredits: 0, eager: false }))
+      } catch (error) {
+        return error
+      }
+    })
+    assert.equal(probing.result?.code, 'max_credits_exceeded')
+    assert.deepEqual(probing.sent.map((r) => r.token), [null], 'probing: the unpaid attempt only')
     assert.equal(minted().length, mintsBefore)
     const ok = await me.payments.fetch(tasks, prompt('fine'), pay({ maxCredits: BigInt(world.plans.free.creditsPerRequest) }))
     assert.equal(ok.response.status, 200)
@@ -237,7 +271,7 @@ describe('the paying client against the Worker example on workerd and nvm-local'
 
     const paying = await me.watch(async () => {
       try {
-        await me.payments.fetch(`${remote}/tasks`, prompt('over plain http'), pay())
+        await me.payments.fetch(`${remote}/tasks`, prompt('over plain http'), pay({ eager: false }))
       } catch (error) {
         return error
       }

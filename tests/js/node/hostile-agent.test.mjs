@@ -63,7 +63,7 @@ describe('a hostile agent', () => {
     assert.equal(elsewhere.requests[0].method, 'POST')
     // The second call sends the cached token up front: the same rule holds.
     await payments.fetch(`${agent.url}tasks`, { method: 'POST', body: '{}' }, { planIds: [PLAN] })
-    assert.equal(agent.requests.length, 3, 'unpaid, paid, then paid up front')
+    assert.equal(agent.requests.length, 2, 'paid up front both times (one plan allowed)')
     assert.deepEqual(tokensSentTo(elsewhere), [])
   })
 
@@ -107,10 +107,14 @@ describe('a hostile agent', () => {
     assert.equal(error.details.creditsRedeemed, '9')
     assert.equal(error.response.status, 200, 'the response that was paid for is still there')
     assert.deepEqual(await error.response.json(), { answer: 'pricey' })
-    // The next call to that agent starts unpaid: the token it overcharged is not sent up front.
+    // The token it overcharged is never sent again: the next call pays with a new one (and is checked again).
+    const overcharged = agent.requests.at(-1).headers['payment-signature']
+    assert.ok(overcharged)
     const before = agent.requests.length
-    await assert.rejects(payments.fetch(`${agent.url}tasks`, { method: 'POST', body: '{}' }, { planIds: [PLAN], maxCredits: 2 }))
-    assert.equal(agent.requests[before].headers['payment-signature'], undefined)
+    await assert.rejects(payments.fetch(`${agent.url}tasks`, { method: 'POST', body: '{}' }, { planIds: [PLAN], maxCredits: 2 }), (e) => e.code === 'max_credits_exceeded')
+    const next = agent.requests[before].headers['payment-signature']
+    assert.ok(next, 'one plan allowed: paid up front')
+    assert.notEqual(next, overcharged, 'not the token that was overcharged')
   })
 
   test('6. a plan that may cost more per request than maxCredits is refused before minting', async () => {
