@@ -29,6 +29,8 @@ use crate::transport::Transport;
 #[derive(Debug)]
 pub struct Gate {
     config: GateConfig,
+    /// Tokens that may skip verify (`repeatPayers`).
+    repeats: repeat::Repeats,
 }
 
 fn respond(answer: Answer) -> Value {
@@ -132,6 +134,7 @@ impl Gate {
     pub fn new(options: &Value) -> Result<Self> {
         Ok(Gate {
             config: GateConfig::from_json(options)?,
+            repeats: repeat::Repeats::default(),
         })
     }
 
@@ -200,8 +203,26 @@ impl Gate {
             .put("route", route.key.as_str())
             .put("planId", route.plan_ids[index].as_str())
             .put("paymentRequired", payment_required.clone())
-            .put("credits", max_amount);
-        if cfg.upfront {
+            .put("credits", max_amount.clone());
+        // A repeat payer (a reusable token that settled here within the window): settle only.
+        let repeat = cfg.repeat_window_ms > 0 && !dynamic && !claims.is_v3();
+        let slot = if repeat {
+            let now = p.transport().now_ms();
+            self.repeats.take(token, &route.key, &max_amount, now)
+        } else {
+            repeat::Slot::Verify
+        };
+        if let repeat::Slot::Exhausted(left) = slot {
+            return refuse(&format!(
+                "Insufficient credits: this token's last payment left {left}, and this request costs {max_amount}"
+            ));
+        }
+        if repeat {
+            ticket = ticket.put("remember", true);
+        }
+        if slot == repeat::Slot::Go {
+            ticket = ticket.put("token", token).put("repeat", true);
+        } else if cfg.upfront {
             match ask(p, true, &params).await {
                 Outcome::Ok(settlement) => ticket = ticket.put("settlement", settlement),
                 Outcome::Refused(reason, Some(settlement)) => {
@@ -269,6 +290,27 @@ impl Gate {
         status: u16,
         credits: Option<&Value>,
     ) -> Result<Value> {
+        let out = self.settle_after(p, ticket, status, credits).await;
+        // What a repeat payer's request reserved is given back once it is settled (or not).
+        if let Some(t) = ticket.as_object() {
+            if t.get("repeat").and_then(Value::as_bool) == Some(true) {
+                let token = json::opt_str(t, "token", "ticket")?.unwrap_or("");
+                let route = json::opt_str(t, "route", "ticket")?.unwrap_or("");
+                let credits = crate::protocol::uint::opt_uint(t, "credits", "ticket")?
+                    .unwrap_or_else(|| Uint256::from(1));
+                self.repeats.release(token, route, &credits);
+            }
+        }
+        out
+    }
+
+    async fn settle_after<T: Transport>(
+        &self,
+        p: &Payments<T>,
+        ticket: &Value,
+        status: u16,
+        credits: Option<&Value>,
+    ) -> Result<Value> {
         let cfg = &self.config;
         let t = json::object(ticket, "ticket")?;
         let req = GateRequest::from_json(t.get("request").unwrap_or(&Value::Null))?;
@@ -328,12 +370,29 @@ impl Gate {
                 json::opt_id(t, "agentRequestId", "ticket")?,
             )
             .build();
+        let token = json::opt_str(t, "token", "ticket")?.unwrap_or("");
+        let route = json::opt_str(t, "route", "ticket")?.unwrap_or("");
+        let remember = json::opt_bool(t, "remember", "ticket")?.unwrap_or(false);
         match ask(p, true, &params).await {
-            Outcome::Ok(settlement) => Ok(deliver(
-                cfg.paid_headers(&req, &settlement)?,
-                Some(settlement),
-            )),
+            Outcome::Ok(settlement) => {
+                if remember {
+                    let left = crate::protocol::uint::opt_uint(
+                        settlement.as_object().unwrap_or(&json::Object::new()),
+                        "remainingBalance",
+                        "settlement",
+                    )
+                    .ok()
+                    .flatten();
+                    let until = p.transport().now_ms().saturating_add(cfg.repeat_window_ms);
+                    self.repeats.settled(token, route, left.as_ref(), until);
+                }
+                Ok(deliver(
+                    cfg.paid_headers(&req, &settlement)?,
+                    Some(settlement),
+                ))
+            }
             Outcome::Refused(reason, settlement) => {
+                self.repeats.forget(token, route);
                 // A 4xx envelope has no receipt: the failed one the spec describes stands in.
                 let settlement = settlement.unwrap_or_else(|| {
                     let network = payment_required
@@ -379,6 +438,7 @@ pub(crate) fn dynamic_credits(value: &Value) -> std::result::Result<Uint256, Str
 }
 
 pub mod mcp;
+mod repeat;
 
 #[cfg(test)]
 mod tests;

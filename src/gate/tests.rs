@@ -1022,3 +1022,137 @@ fn cors_answers_preflights_and_exposes_the_payment_headers() {
     );
     assert_eq!(backend_calls(&p), 1, "only the 402's plan lookup");
 }
+
+#[test]
+fn repeat_payers_settle_only_within_the_window_and_while_the_receipts_balance_covers_the_price() {
+    let p = payments();
+    with_plans(&p);
+    verify_ok(&p);
+    // The subscriber holds 5 credits; each settle burns what it asks, while there are enough.
+    let left = std::rc::Rc::new(std::cell::Cell::new(5u64));
+    let balance = std::rc::Rc::clone(&left);
+    p.transport().on("POST", "/api/v1/x402/settle", move |r| {
+        let body: Value = parse(r.body.as_deref().unwrap()).unwrap();
+        let burn: u64 = body["maxAmount"].as_str().unwrap().parse().unwrap();
+        let answer = if balance.get() >= burn {
+            balance.set(balance.get() - burn);
+            json!({"success": true, "transaction": "0xtx", "network": "eip155:84532", "creditsRedeemed": burn.to_string(), "remainingBalance": balance.get().to_string()})
+        } else {
+            json!({"success": false, "errorReason": "Insufficient credits", "transaction": "", "network": "eip155:84532"})
+        };
+        Ok(HttpResponse { status: 200, body: answer.to_string() })
+    });
+    let g = gate(json!({"repeatPayers": {"windowMs": 1000}}));
+    let paid = |token: &str| {
+        let begin = run(g.begin(
+            &p,
+            &request("POST", URL, json!({"payment-signature": token})),
+        ))
+        .unwrap();
+        if begin["action"] != "proceed" {
+            return (
+                begin["action"].as_str().unwrap().to_owned(),
+                begin["response"]["status"].as_u64(),
+            );
+        }
+        let finish = run(g.finish(&p, &begin["ticket"], 200, None)).unwrap();
+        (
+            finish["action"].as_str().unwrap().to_owned(),
+            finish["response"]["status"].as_u64(),
+        )
+    };
+    let calls = |p: &Payments<MockTransport>| {
+        (
+            p.transport().count("/verify"),
+            p.transport().count("/settle"),
+        )
+    };
+    let token = good_token();
+    assert_eq!(paid(&token), ("deliver".to_owned(), None));
+    assert_eq!(calls(&p), (1, 1), "the first request verifies");
+    assert_eq!(paid(&token), ("deliver".to_owned(), None));
+    assert_eq!(
+        calls(&p),
+        (1, 2),
+        "the repeat payer: settle only, one round trip"
+    );
+    // The last receipt left 1 credit; the route costs 2: refused with no round trip at all.
+    assert_eq!(paid(&token), ("respond".to_owned(), Some(402)));
+    assert_eq!(calls(&p), (1, 2));
+    // After the window it verifies again (and here the settle is refused: the body is withheld).
+    p.transport().now.set(5_000);
+    assert_eq!(paid(&token), ("respond".to_owned(), Some(402)));
+    assert_eq!(calls(&p), (2, 3));
+    // Off by default; single-use (v3) tokens always verify.
+    let plain = gate(json!({}));
+    let begin = run(plain.begin(
+        &p,
+        &request("POST", URL, json!({"payment-signature": token})),
+    ))
+    .unwrap();
+    assert_eq!(begin["ticket"].get("repeat"), None);
+    let v3 = token_for_v3();
+    left.set(100);
+    for _ in 0..2 {
+        let before = p.transport().count("/verify");
+        let begin =
+            run(g.begin(&p, &request("POST", URL, json!({"payment-signature": v3})))).unwrap();
+        assert_eq!(begin["action"], "proceed");
+        run(g.finish(&p, &begin["ticket"], 200, None)).unwrap();
+        assert_eq!(
+            p.transport().count("/verify"),
+            before + 1,
+            "a v3 token verifies every time"
+        );
+    }
+    assert!(Gate::new(&json!({"agentId": "a", "routes": {"POST /x": {"planId": "1"}}, "upfront": true, "repeatPayers": true})).is_err());
+    assert!(Gate::new(&json!({"agentId": "a", "routes": {"POST /x": {"planId": "1"}}, "repeatPayers": {"windowMs": 0}})).is_err());
+}
+
+fn token_for_v3() -> String {
+    token(
+        "10",
+        "nvm:erc4337",
+        "eip155:84532",
+        Some((AGENT, URL, "POST")),
+    )
+}
+
+#[test]
+fn concurrent_repeat_payers_skip_verify_only_while_the_balance_in_flight_allows() {
+    let p = payments();
+    with_plans(&p);
+    verify_ok(&p);
+    settle_ok(&p); // remainingBalance "8"
+    let g = gate(json!({"repeatPayers": true}));
+    let token = good_token();
+    let begin = run(g.begin(
+        &p,
+        &request("POST", URL, json!({"payment-signature": token})),
+    ))
+    .unwrap();
+    run(g.finish(&p, &begin["ticket"], 200, None)).unwrap();
+    // 8 credits left, 2 a request: four may be in flight without verify, the fifth verifies.
+    let tickets: Vec<Value> = (0..5)
+        .map(|_| {
+            run(g.begin(
+                &p,
+                &request("POST", URL, json!({"payment-signature": token})),
+            ))
+            .unwrap()
+        })
+        .collect();
+    let skipped = tickets
+        .iter()
+        .filter(|b| b["ticket"]["repeat"] == true)
+        .count();
+    assert_eq!((skipped, p.transport().count("/verify")), (4, 2));
+    // A handler that fails gives its reservation back.
+    run(g.finish(&p, &tickets[0]["ticket"], 0, None)).unwrap();
+    let again = run(g.begin(
+        &p,
+        &request("POST", URL, json!({"payment-signature": token})),
+    ))
+    .unwrap();
+    assert_eq!(again["ticket"]["repeat"], true);
+}

@@ -93,6 +93,9 @@ pub struct GateConfig {
     pub routes: RouteTable<PaidRoute>,
     /// Settle before the handler (one backend round trip; credits are spent even if the handler fails).
     pub upfront: bool,
+    /// `repeatPayers`: how long (ms) a token that verified and settled may skip
+    /// verify on the same route (settle only: one round trip); 0 when off.
+    pub repeat_window_ms: u64,
     /// CORS, when enabled.
     pub cors: Option<Cors>,
 }
@@ -107,6 +110,12 @@ impl GateConfig {
         let agent_id = json::opt_id(o, "agentId", WHAT)?
             .ok_or_else(|| Error::validation("paywall: agentId is required"))?;
         let upfront = json::opt_bool(o, "upfront", WHAT)?.unwrap_or(false);
+        let repeat_window_ms = repeat_window(o.get("repeatPayers"))?;
+        if upfront && repeat_window_ms > 0 {
+            return Err(Error::validation(
+                "paywall: upfront and repeatPayers both save the verify round trip; pick one",
+            ));
+        }
         let case_sensitive = json::opt_bool(o, "caseSensitive", WHAT)?.unwrap_or(false);
         let routes = json::opt_object(o.get("routes"), "paywall: routes")?
             .filter(|r| !r.is_empty())
@@ -125,8 +134,35 @@ impl GateConfig {
             agent_id,
             routes: RouteTable::new(entries, case_sensitive)?,
             upfront,
+            repeat_window_ms,
             cors: cors(o.get("cors"))?,
         })
+    }
+}
+
+/// The default `repeatPayers` window: 30 s.
+pub const DEFAULT_REPEAT_WINDOW_MS: u64 = 30_000;
+/// The longest `repeatPayers` window: 5 minutes.
+pub const MAX_REPEAT_WINDOW_MS: u64 = 300_000;
+
+/// `repeatPayers`: `true` (30 s), `{windowMs}` (1 ms to 5 minutes), or `false`/absent (off).
+fn repeat_window(v: Option<&Value>) -> Result<u64> {
+    match v {
+        None | Some(Value::Null) | Some(Value::Bool(false)) => Ok(0),
+        Some(Value::Bool(true)) => Ok(DEFAULT_REPEAT_WINDOW_MS),
+        Some(Value::Object(o)) => {
+            let ms = crate::protocol::uint::opt_count(o, "windowMs", "paywall: repeatPayers")?
+                .unwrap_or(DEFAULT_REPEAT_WINDOW_MS);
+            if ms == 0 || ms > MAX_REPEAT_WINDOW_MS {
+                return Err(Error::validation(
+                    "paywall: repeatPayers.windowMs must be between 1 and 300000 (5 minutes)",
+                ));
+            }
+            Ok(ms)
+        }
+        Some(_) => Err(Error::validation(
+            "paywall: repeatPayers must be true, false or {windowMs}",
+        )),
     }
 }
 

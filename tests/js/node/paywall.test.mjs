@@ -51,6 +51,26 @@ describe('the paywall in Node (audit items 1-4)', () => {
   })
   const settles = () => backend.requests.filter((r) => r.path === SETTLE)
 
+  test('repeatPayers: a token that settled here pays the next requests with settle alone; a refused settle still withholds the body and is forgotten', async () => {
+    const gate = payments.paywall({ agentId: AGENT, repeatPayers: { windowMs: 60_000 }, routes: { 'POST /tasks': { ...ROUTE, credits: 2 } } })
+    const count = () => ({ verify: backend.requests.filter((r) => r.path === VERIFY).length, settle: settles().length })
+    const answer = () => new Response('the paid answer')
+    for (let i = 0; i < 3; i++) {
+      const response = await gate.handle(paid('/tasks'), answer)
+      assert.equal(response.status, 200)
+      assert.equal(await response.text(), 'the paid answer')
+    }
+    assert.deepEqual(count(), { verify: 1, settle: 3 }, 'verify once, then one round trip a request')
+    backend.respond('POST', SETTLE, { json: { success: false, errorReason: 'Insufficient credits', transaction: '', network: 'eip155:84532' } })
+    const refused = await gate.handle(paid('/tasks'), answer)
+    assert.equal(refused.status, 402)
+    assert.ok(!(await refused.text()).includes('the paid answer'), 'withheld')
+    backend.respond('POST', VERIFY, { json: { isValid: false, invalidReason: 'Insufficient credits' } })
+    assert.equal((await gate.handle(paid('/tasks'), answer)).status, 402)
+    assert.deepEqual(count(), { verify: 2, settle: 4 }, 'after a refused settle it verifies again')
+    assert.throws(() => payments.paywall({ agentId: AGENT, upfront: true, repeatPayers: true, routes: { 'POST /tasks': ROUTE } }), /pick one/)
+  })
+
   test('1. a handler that redirects is settled before the redirect leaves (300-308)', async () => {
     const gate = payments.paywall({ agentId: AGENT, routes: { 'POST /download': { ...ROUTE, credits: 2 } } })
     for (const status of [300, 301, 302, 303, 307, 308]) {

@@ -1,0 +1,198 @@
+//! Repeat payers (`repeatPayers`): a reusable (v2) token that verified and
+//! settled on a route may, within the window, skip verify there: the handler
+//! runs, then settle (one backend round trip instead of two). Still fail
+//! closed: a refused settle withholds the body.
+//!
+//! What bounds the handler runs a failed settle can waste: the window, and
+//! the balance the last receipt reported — a request goes without verify only
+//! while that balance, less the credits of requests already in flight on it,
+//! covers its price; a token the receipt showed exhausted is refused with no
+//! round trip at all. So only credits spent elsewhere (another agent, another
+//! isolate) within the window can make a settle fail after the handler ran.
+
+use crate::protocol::Uint256;
+use std::cell::RefCell;
+
+/// At most this many tokens are remembered (the oldest is forgotten first).
+const CAPACITY: usize = 256;
+
+#[derive(Debug)]
+struct Entry {
+    token: String,
+    route: String,
+    until_ms: u64,
+    /// Credits left, as of the last receipt.
+    remaining: u64,
+    /// Credits of requests let through on this entry and not yet settled.
+    in_flight: u64,
+}
+
+/// What to do with a request whose token is (maybe) remembered.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Slot {
+    /// Skip verify: `credits` are reserved until [`Repeats::settled`] or [`Repeats::release`].
+    Go,
+    /// The last receipt left fewer credits than the price: 402 with no round trip.
+    Exhausted(u64),
+    /// Not remembered, expired, or the balance is taken by requests in flight: verify.
+    Verify,
+}
+
+/// The remembered tokens of one paywall.
+#[derive(Debug, Default)]
+pub struct Repeats(RefCell<Vec<Entry>>);
+
+/// Credits as a u64 (more saturates: no balance is that large, and u128 arithmetic costs .wasm bytes).
+fn amount(n: &Uint256) -> u64 {
+    n.as_str().parse().unwrap_or(u64::MAX)
+}
+
+impl Repeats {
+    /// Whether a request on `route` paying `credits` with `token` may skip verify now.
+    pub fn take(&self, token: &str, route: &str, credits: &Uint256, now_ms: u64) -> Slot {
+        let mut entries = self.0.borrow_mut();
+        entries.retain(|e| e.until_ms > now_ms || e.in_flight > 0);
+        let Some(e) = entries
+            .iter_mut()
+            .find(|e| e.token == token && e.route == route && e.until_ms > now_ms)
+        else {
+            return Slot::Verify;
+        };
+        let price = amount(credits);
+        if e.in_flight == 0 && e.remaining < price {
+            return Slot::Exhausted(e.remaining);
+        }
+        match e.remaining.checked_sub(e.in_flight) {
+            Some(free) if free >= price => {
+                e.in_flight = e.in_flight.saturating_add(price);
+                Slot::Go
+            }
+            _ => Slot::Verify,
+        }
+    }
+
+    /// Gives back a reservation [`Repeats::take`] made (the request was not settled).
+    pub fn release(&self, token: &str, route: &str, credits: &Uint256) {
+        if let Some(e) = self
+            .0
+            .borrow_mut()
+            .iter_mut()
+            .find(|e| e.token == token && e.route == route)
+        {
+            e.in_flight = e.in_flight.saturating_sub(amount(credits));
+        }
+    }
+
+    /// A settle succeeded: remember the token for `window_ms` more, with the
+    /// receipt's balance (`None`: unknown, so not remembered).
+    pub fn settled(&self, token: &str, route: &str, remaining: Option<&Uint256>, until_ms: u64) {
+        let mut entries = self.0.borrow_mut();
+        let found = entries
+            .iter()
+            .position(|e| e.token == token && e.route == route);
+        let Some(remaining) = remaining else {
+            if let Some(i) = found {
+                entries.remove(i);
+            }
+            return;
+        };
+        match found {
+            Some(i) => {
+                entries[i].remaining = amount(remaining);
+                entries[i].until_ms = until_ms;
+            }
+            None => {
+                if entries.len() >= CAPACITY {
+                    entries.remove(0);
+                }
+                entries.push(Entry {
+                    token: token.to_owned(),
+                    route: route.to_owned(),
+                    until_ms,
+                    remaining: amount(remaining),
+                    in_flight: 0,
+                });
+            }
+        }
+    }
+
+    /// A settle was refused: forget the token (the next request verifies).
+    pub fn forget(&self, token: &str, route: &str) {
+        self.0
+            .borrow_mut()
+            .retain(|e| !(e.token == token && e.route == route));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_window_and_the_receipts_balance_bound_the_requests_that_skip_verify() {
+        let r = Repeats::default();
+        let two = Uint256::from(2);
+        assert_eq!(
+            r.take("t", "POST /a", &two, 0),
+            Slot::Verify,
+            "never settled"
+        );
+        r.settled("t", "POST /a", Some(&Uint256::from(5)), 1_000);
+        assert_eq!(
+            r.take("t", "POST /b", &two, 10),
+            Slot::Verify,
+            "another route"
+        );
+        assert_eq!(r.take("t", "POST /a", &two, 10), Slot::Go);
+        assert_eq!(r.take("t", "POST /a", &two, 10), Slot::Go);
+        assert_eq!(
+            r.take("t", "POST /a", &two, 10),
+            Slot::Verify,
+            "5 credits, 4 in flight: the third verifies"
+        );
+        r.release("t", "POST /a", &two);
+        r.settled("t", "POST /a", Some(&Uint256::from(3)), 1_500);
+        r.release("t", "POST /a", &two);
+        assert_eq!(r.take("t", "POST /a", &two, 1_400), Slot::Go);
+        r.settled("t", "POST /a", Some(&Uint256::from(1)), 2_000);
+        r.release("t", "POST /a", &two);
+        assert_eq!(
+            r.take("t", "POST /a", &two, 1_900),
+            Slot::Exhausted(1),
+            "the receipt left 1: refused at once"
+        );
+        assert_eq!(
+            r.take("t", "POST /a", &two, 2_000),
+            Slot::Verify,
+            "the window is over"
+        );
+        r.settled("u", "POST /a", Some(&Uint256::from(9)), 5_000);
+        r.forget("u", "POST /a");
+        assert_eq!(
+            r.take("u", "POST /a", &two, 10),
+            Slot::Verify,
+            "a refused settle forgets"
+        );
+        r.settled("v", "POST /a", None, 5_000);
+        assert_eq!(
+            r.take("v", "POST /a", &two, 10),
+            Slot::Verify,
+            "no balance in the receipt: not remembered"
+        );
+    }
+
+    #[test]
+    fn at_most_capacity_tokens_are_remembered() {
+        let r = Repeats::default();
+        for i in 0..CAPACITY + 1 {
+            r.settled(&format!("t{i}"), "R", Some(&Uint256::from(9)), 100);
+        }
+        assert_eq!(r.0.borrow().len(), CAPACITY);
+        assert_eq!(
+            r.take("t0", "R", &Uint256::from(1), 0),
+            Slot::Verify,
+            "the oldest went first"
+        );
+        assert_eq!(r.take("t1", "R", &Uint256::from(1), 0), Slot::Go);
+    }
+}
