@@ -17,10 +17,10 @@ const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
 
 /** The files an entry loads (its static import graph, plus the .wasm it fetches or imports). */
 const ENTRIES = {
-  'index.js (default: browsers, bundlers, Node, Deno, Bun)': ['index.js', 'loader.js', 'errors.js', 'core.js', 'nvm_x402.js', 'inflate.js', 'wasm-inline.js'],
+  'index.js (default: browsers, bundlers, Node, Deno, Bun)': ['index.js', 'loader.js', 'errors.js', 'core.js', 'mcp.js', 'nvm_x402.js', 'inflate.js', 'wasm-inline.js'],
   'index.cjs (require)': ['index.cjs'],
-  'asset.js (nvm-x402/asset)': ['asset.js', 'loader.js', 'errors.js', 'core.js', 'nvm_x402.js', 'nvm_x402_bg.wasm'],
-  'entry-workerd.js (workerd)': ['entry-workerd.js', 'loader.js', 'errors.js', 'core.js', 'nvm_x402.js', 'nvm_x402_bg.wasm'],
+  'asset.js (nvm-x402/asset)': ['asset.js', 'loader.js', 'errors.js', 'core.js', 'mcp.js', 'nvm_x402.js', 'nvm_x402_bg.wasm'],
+  'entry-workerd.js (workerd)': ['entry-workerd.js', 'loader.js', 'errors.js', 'core.js', 'mcp.js', 'nvm_x402.js', 'nvm_x402_bg.wasm'],
 }
 
 async function bytes(files) {
