@@ -193,9 +193,9 @@ export class Paywall {
       }
     }
     const status = response ? response.status : 0
-    const finish = await this.#step(() => this.#gate.finish(toJson(begin.ticket), status, toJson(credits)))
+    const finish = await this.#step(() => this.#gate.finish(begin.ticket, status, toJson(credits)))
     if (finish.settlement && this.#onSettled) {
-      const event = { route: begin.route, planId: begin.ticket.planId, method: request.method, url: request.url, settlement: finish.settlement }
+      const event = { route: begin.route, planId: begin.planId, method: request.method, url: request.url, settlement: finish.settlement }
       const done = Promise.resolve()
         .then(() => this.#onSettled(event))
         .catch((error) => console.error('nvm-x402 paywall: onSettled threw', error))

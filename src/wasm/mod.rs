@@ -84,6 +84,7 @@ impl NvmCore {
         Ok(NvmGate {
             payments: Rc::clone(&self.payments),
             gate: Rc::new(gate),
+            tickets: Rc::new(bridge::Tickets::default()),
         })
     }
 
@@ -113,23 +114,32 @@ impl NvmCore {
 pub struct NvmGate {
     payments: Rc<Payments<FetchTransport>>,
     gate: Rc<Gate>,
+    tickets: Rc<bridge::Tickets>,
 }
 
 #[wasm_bindgen]
 impl NvmGate {
-    /// Before the handler; resolves to the decision's JSON.
+    /// Before the handler; resolves to the decision's JSON (a ticket as its number).
     pub fn begin(&self, request_json: String) -> Promise {
-        let (payments, gate) = (Rc::clone(&self.payments), Rc::clone(&self.gate));
+        let (payments, gate, tickets) = (
+            Rc::clone(&self.payments),
+            Rc::clone(&self.gate),
+            Rc::clone(&self.tickets),
+        );
         promise(Box::pin(async move {
-            bridge::gate_begin(&payments, &gate, &request_json).await
+            bridge::gate_begin(&payments, &gate, &tickets, &request_json).await
         }))
     }
 
     /// After the handler; resolves to the decision's JSON.
-    pub fn finish(&self, ticket_json: String, status: u16, credits_json: String) -> Promise {
-        let (payments, gate) = (Rc::clone(&self.payments), Rc::clone(&self.gate));
+    pub fn finish(&self, ticket: u32, status: u16, credits_json: String) -> Promise {
+        let (payments, gate, tickets) = (
+            Rc::clone(&self.payments),
+            Rc::clone(&self.gate),
+            Rc::clone(&self.tickets),
+        );
         promise(Box::pin(async move {
-            bridge::gate_finish(&payments, &gate, &ticket_json, status, &credits_json).await
+            bridge::gate_finish(&payments, &gate, &tickets, ticket, status, &credits_json).await
         }))
     }
 }
