@@ -494,6 +494,25 @@ mod tests {
     use crate::json;
 
     #[test]
+    fn a_ticket_is_taken_once_and_the_oldest_goes_when_too_many_are_open() {
+        let t = Tickets::default();
+        let first = t.keep(json!({"n": 0}));
+        let second = t.keep(json!({"n": 1}));
+        assert_ne!(first, second);
+        assert_eq!(t.take(second), Some(json!({"n": 1})));
+        assert_eq!(
+            t.take(second),
+            None,
+            "a finished ticket can't be finished again"
+        );
+        for n in 0..Tickets::CAPACITY {
+            t.keep(json!({"n": n}));
+        }
+        assert_eq!(t.take(first), None, "dropped when the cap was reached");
+        assert_eq!(t.open.borrow().len(), Tickets::CAPACITY);
+    }
+
+    #[test]
     fn decode_never_throws() {
         for args in [
             "[]",
