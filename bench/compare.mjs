@@ -19,7 +19,7 @@ import { ExactEvmScheme } from '@x402/evm/exact/server'
 import { Payments } from 'nvm-x402'
 import { paywall } from 'nvm-x402/hono'
 import { startRecorder } from '../tests/js/support/servers.mjs'
-import { SETTLE, VERIFY, offlineKey } from '../tests/js/support/gate.mjs'
+import { SETTLE, VERIFY, benchToken, offlineKey } from '../tests/js/support/gate.mjs'
 
 const { values: opts } = parseArgs({ options: { requests: { type: 'string', default: '300' }, rounds: { type: 'string', default: '5' } } })
 const REQUESTS = Number(opts.requests)
@@ -76,12 +76,7 @@ const referencePayment = b64({
     authorization: { from: '0x00000000000000000000000000000000000000bb', to: PAY_TO, value: accepted.amount, validAfter: '0', validBefore: '99999999999', nonce: `0x${'cd'.repeat(32)}` },
   },
 })
-const oursToken = Buffer.from(JSON.stringify({
-  x402Version: 2,
-  accepted: { scheme: 'nvm:erc4337', network: NETWORK, planId: PLAN, extra: { version: '1', agentId: 'bench-agent' } },
-  payload: { signature: `0x${'ab'.repeat(65)}`, authorization: { from: '0x00000000000000000000000000000000000000bb', sessionKeysProvider: 'zerodev', sessionKeys: [{ id: 'delegation', data: `0x${'cd'.repeat(32)}` }] } },
-  extensions: {},
-})).toString('base64url')
+const oursToken = benchToken({ planId: PLAN, agentId: 'bench-agent', network: NETWORK })
 
 const SCENARIOS = {
   'bare (no gate)': { app: bare, headers: {}, status: 200 },

@@ -15,7 +15,7 @@ import { join, dirname } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs, promisify } from 'node:util'
 import { ROOT, WRANGLER_ENV, startRecorder, startWrangler } from '../tests/js/support/servers.mjs'
-import { PLANS, SETTLE, VERIFY, offlineKey } from '../tests/js/support/gate.mjs'
+import { PLANS, SETTLE, VERIFY, benchToken, offlineKey } from '../tests/js/support/gate.mjs'
 
 const { values: opts } = parseArgs({
   options: {
@@ -33,13 +33,7 @@ const ROUNDS = Number(opts.rounds)
 const PLAN = '1234567890123456789012345678901234567890'
 const AGENT = 'bench-agent'
 const NETWORK = 'eip155:84532'
-const part = (value) => Buffer.from(JSON.stringify(value)).toString('base64url')
-const TOKEN = part({
-  x402Version: 2,
-  accepted: { scheme: 'nvm:erc4337', network: NETWORK, planId: PLAN, extra: { version: '1', agentId: AGENT } },
-  payload: { signature: `0x${'ab'.repeat(65)}`, authorization: { from: '0x00000000000000000000000000000000000000bb', sessionKeysProvider: 'zerodev', sessionKeys: [{ id: 'delegation', data: `0x${'cd'.repeat(32)}` }] } },
-  extensions: {},
-})
+const TOKEN = benchToken({ planId: PLAN, agentId: AGENT, network: NETWORK })
 
 // ---- an instant backend: canned plan, verify and settle answers -------------------------------
 const backend = await startRecorder()

@@ -5,6 +5,7 @@
 //   scripts/build.sh && node bench/instant.mjs [--requests N]
 import { parseArgs } from 'node:util'
 import { Payments } from 'nvm-x402'
+import { benchToken } from '../tests/js/support/gate.mjs'
 
 const { values: opts } = parseArgs({ options: { requests: { type: 'string', default: '20000' } } })
 const N = Number(opts.requests)
@@ -15,12 +16,7 @@ const settle = JSON.stringify({ success: true, payer: '0xbb', transaction: '0x01
 const fetch = async (url) => ({ status: 200, text: async () => (url.endsWith('verify') ? verify : settle) })
 const payments = Payments.getInstance({ nvmApiKey: 'local:eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIweGFhIn0.c2ln', backendUrl: 'http://127.0.0.1:9/', fetch })
 const gate = payments.paywall({ agentId: 'bench-agent', routes: { 'POST /work': { planId: PLAN, scheme: 'nvm:erc4337', credits: 1 } } })
-const token = Buffer.from(JSON.stringify({
-  x402Version: 2,
-  accepted: { scheme: 'nvm:erc4337', network: NETWORK, planId: PLAN, extra: { version: '1', agentId: 'bench-agent' } },
-  payload: { signature: `0x${'ab'.repeat(65)}`, authorization: { from: '0x00000000000000000000000000000000000000bb', sessionKeysProvider: 'zerodev', sessionKeys: [{ id: 'delegation', data: `0x${'cd'.repeat(32)}` }] } },
-  extensions: {},
-})).toString('base64url')
+const token = benchToken({ planId: PLAN, agentId: 'bench-agent', network: NETWORK })
 const handler = () => Response.json({ answer: 'done' })
 const request = (headers) => new Request('http://127.0.0.1:8787/work', { method: 'POST', headers, body: '{}' })
 

@@ -196,12 +196,7 @@ pub async fn next_step<T: Transport>(
         if req.has_token {
             return Ok(send(None));
         }
-        let known = state
-            .routes
-            .borrow()
-            .iter()
-            .find(|(k, _)| *k == req.route_key())
-            .map(|(_, r)| r.clone());
+        let known = state.route(&req.route_key());
         let (eager, ahead) = match known {
             Some(r) if allowed(&opts, &r.plan_id) => (Some(r), false),
             _ if opts.eager => (Some(eager_requirement(p, &opts, &req).await?), true),
@@ -252,16 +247,12 @@ pub async fn next_step<T: Transport>(
     };
     // A token minted ahead that already was what the agent asks for was refused
     // on its merits (credits, delegation): another mint would be refused too.
-    if source == Some(Source::Ahead) {
-        let ahead = state
-            .routes
-            .borrow()
-            .iter()
-            .find(|(k, _)| *k == req.route_key())
-            .map(|(_, r)| r.covers(&requirement));
-        if ahead == Some(true) {
-            return Ok(stop());
-        }
+    if source == Some(Source::Ahead)
+        && state
+            .route(&req.route_key())
+            .is_some_and(|ahead| ahead.covers(&requirement))
+    {
+        return Ok(stop());
     }
     check_price(p, &opts, &requirement).await?;
     state.remember_route(req.route_key(), requirement.clone());

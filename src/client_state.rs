@@ -56,6 +56,15 @@ impl Requirement {
 }
 
 impl ClientState {
+    /// What a `METHOD url` asked for last, if it is remembered.
+    pub(crate) fn route(&self, key: &str) -> Option<Requirement> {
+        self.routes
+            .borrow()
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, r)| r.clone())
+    }
+
     /// Remembers what a `METHOD url` asked for.
     pub(crate) fn remember_route(&self, key: String, requirement: Requirement) {
         let mut routes = self.routes.borrow_mut();
@@ -70,13 +79,7 @@ impl ClientState {
 
     /// Drops what a `METHOD url` paid with: its remembered requirement and that token.
     pub(crate) fn forget_route(&self, route_key: &str) {
-        let requirement = self
-            .routes
-            .borrow()
-            .iter()
-            .find(|(k, _)| k == route_key)
-            .map(|(_, r)| r.clone());
-        if let Some(r) = requirement {
+        if let Some(r) = self.route(route_key) {
             self.forget_token(&r.cache_key());
         }
         self.routes.borrow_mut().retain(|(k, _)| k != route_key);

@@ -17,9 +17,10 @@ use crate::protocol::gate::{
     HANDLER_FAILED_AFTER_PAYMENT, INVALID_CREDITS, MISSING_TOKEN,
 };
 
-const PLANS_UNAVAILABLE: &str = "Payment plans are unavailable";
-const VERIFY_UNAVAILABLE: &str = "Payment verification is unavailable";
-const SETTLE_UNAVAILABLE: &str = "Payment settlement is unavailable";
+/// What could not be done when the backend fails (both gates say it so).
+pub(crate) const PLANS_UNAVAILABLE: &str = "Payment plans are unavailable";
+pub(crate) const VERIFY_UNAVAILABLE: &str = "Payment verification is unavailable";
+pub(crate) const SETTLE_UNAVAILABLE: &str = "Payment settlement is unavailable";
 use crate::protocol::json::Value;
 use crate::protocol::json::{self, ObjectBuilder};
 use crate::protocol::{ResolvedScheme, Uint256};

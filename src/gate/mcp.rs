@@ -8,7 +8,10 @@
 //! Fail closed: a settle that fails withholds the handler's result; a backend
 //! that can't be reached is an error (no content), never a free answer.
 
-use super::{ask, dynamic_credits, schemes_of, Outcome};
+use super::{
+    ask, dynamic_credits, schemes_of, Outcome, PLANS_UNAVAILABLE as NO_PLANS, SETTLE_UNAVAILABLE,
+    VERIFY_UNAVAILABLE,
+};
 use crate::error::{Error, Result};
 use crate::payments::Payments;
 use crate::protocol::gate::mcp::{
@@ -20,9 +23,6 @@ use crate::protocol::gate::{with_error, Credits, GateConfig, Refusal, DEFAULT_RE
 use crate::protocol::json::{self, ObjectBuilder, Value};
 use crate::protocol::{ResolvedScheme, Uint256};
 use crate::transport::Transport;
-
-const VERIFY_UNAVAILABLE: &str = "Payment verification is unavailable";
-const SETTLE_UNAVAILABLE: &str = "Payment settlement is unavailable";
 
 /// A configured MCP paywall (`payments.mcp.configure`).
 #[derive(Debug)]
@@ -42,11 +42,6 @@ impl McpGate {
         Ok(McpGate {
             config: McpConfig::from_json(options)?,
         })
-    }
-
-    /// The configuration.
-    pub fn config(&self) -> &McpConfig {
-        &self.config
     }
 
     /// The OAuth discovery document at `path` for the server at `base_url`
@@ -80,7 +75,7 @@ impl McpGate {
                 e.code()
             ));
             let pr = payment_required_without_plans(cfg, logical_url, PLANS_UNAVAILABLE);
-            refuse(call.kind, pr, "Payment plans are unavailable")
+            refuse(call.kind, pr, NO_PLANS)
         };
         let mut plan_ids = if call.plan_ids.is_empty() {
             cfg.plan_ids.clone()
@@ -173,7 +168,6 @@ impl McpGate {
                 .and_then(json::id_value);
             let plan_id = offer.plan_ids[index].as_str();
             let ticket = ObjectBuilder::new()
-                .put("kind", if dynamic { "dynamic" } else { "fixed" })
                 .put("paymentRequired", pr)
                 .put("token", token)
                 .put("planId", plan_id)

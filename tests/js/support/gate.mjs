@@ -121,6 +121,20 @@ export function editToken(token, edit) {
   return Buffer.from(JSON.stringify(decoded)).toString('base64url')
 }
 
+/**
+ * A v2 access token shaped like a real one (a 65-byte signature, a zerodev
+ * session key; about 700 characters), for the benchmarks: the backend they
+ * talk to answers without checking it.
+ */
+export function benchToken({ planId, agentId, network = 'eip155:84532' }) {
+  return Buffer.from(JSON.stringify({
+    x402Version: 2,
+    accepted: { scheme: 'nvm:erc4337', network, planId, extra: { version: '1', agentId } },
+    payload: { signature: `0x${'ab'.repeat(65)}`, authorization: { from: '0x00000000000000000000000000000000000000bb', sessionKeysProvider: 'zerodev', sessionKeys: [{ id: 'delegation', data: `0x${'cd'.repeat(32)}` }] } },
+    extensions: {},
+  })).toString('base64url')
+}
+
 /** A `local:` API key for an account that no backend knows (enough where only the prefix and `sub` are read). */
 export function offlineKey(sub = '0x00000000000000000000000000000000000000aa') {
   const part = (value) => Buffer.from(JSON.stringify(value)).toString('base64url')
