@@ -5,34 +5,15 @@
 //
 //   scripts/build.sh && node bench/load.mjs [--rounds N]
 import { execFile } from 'node:child_process'
-import { readFile, mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
-import { gzipSync } from 'node:zlib'
 import { ROOT, launchChromium, startStatic } from '../tests/js/support/servers.mjs'
+import { entries } from '../tests/js/support/entries.mjs'
 
 const rounds = Number(process.argv[process.argv.indexOf('--rounds') + 1]) || 7
 const PKG = join(ROOT, 'pkg')
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
-
-/** The files an entry loads (its static import graph, plus the .wasm it fetches or imports). */
-const ENTRIES = {
-  'index.js (default: browsers, bundlers, Node, Deno, Bun)': ['index.js', 'loader.js', 'errors.js', 'core.js', 'mcp.js', 'nvm_x402.js', 'inflate.js', 'wasm-inline.js'],
-  'index.cjs (require)': ['index.cjs'],
-  'asset.js (nvm-x402/asset)': ['asset.js', 'loader.js', 'errors.js', 'core.js', 'mcp.js', 'nvm_x402.js', 'nvm_x402_bg.wasm'],
-  'entry-workerd.js (workerd)': ['entry-workerd.js', 'loader.js', 'errors.js', 'core.js', 'mcp.js', 'nvm_x402.js', 'nvm_x402_bg.wasm'],
-}
-
-async function bytes(files) {
-  let raw = 0
-  let gz = 0
-  for (const f of files) {
-    const b = await readFile(join(PKG, f))
-    raw += b.length
-    gz += gzipSync(b, { level: 9 }).length
-  }
-  return { raw, gz }
-}
 
 /** ms from the start of the import to the first decodeAccessToken answer (sync path) and to ready() (async path), in a fresh Node process. */
 async function nodeSample(specifier, kind) {
@@ -92,10 +73,10 @@ async function browserRows() {
   return rows
 }
 
-console.log('bytes each entry loads (its files, gzip -9 each):')
-for (const [label, files] of Object.entries(ENTRIES)) {
-  const { raw, gz } = await bytes(files)
-  console.log(`  ${label.padEnd(58)} ${(raw / 1024).toFixed(1).padStart(7)} KiB raw ${(gz / 1024).toFixed(1).padStart(7)} KiB gzipped`)
+console.log('bytes each entry loads (its files, gzip -9 each; tests/js/support/entries.mjs):')
+for (const r of entries()) {
+  const label = `${r.specifier} (${r.condition}: ${r.file})`
+  console.log(`  ${label.padEnd(58)} ${(r.raw / 1024).toFixed(1).padStart(7)} KiB raw ${(r.gz / 1024).toFixed(1).padStart(7)} KiB gzipped`)
 }
 console.log(`\ntime from import to the first answer (median of ${rounds}; loopback, no network):`)
 const rows = [

@@ -1,27 +1,21 @@
-// Prints the raw and gzipped size of each file the npm package ships, and the totals.
+// The npm package's size: each file it ships (npm pack's list), raw and gzip -9;
+// the tarball; and what each entry loads (the budgets checked by
+// tests/js/node/budgets.test.mjs: every entry <= 100 KiB gzipped).
 // Run after scripts/build.sh:  node bench/size.mjs
-import { readFile } from 'node:fs/promises'
-import { gzipSync } from 'node:zlib'
-import { join, dirname } from 'node:path'
-import { fileURLToPath } from 'node:url'
+import { execFileSync } from 'node:child_process'
+import { PKG, entries, kib, sizeOf } from '../tests/js/support/entries.mjs'
 
-const pkg = join(dirname(fileURLToPath(import.meta.url)), '..', 'pkg')
-const manifest = JSON.parse(await readFile(join(pkg, 'package.json'), 'utf8'))
-const { readdir } = await import('node:fs/promises')
-const all = await readdir(pkg)
-const shipped = all.filter((f) => f === 'package.json' || manifest.files.some((p) => (p.includes('*') ? new RegExp(`^${p.replace('.', '\\.').replace('*', '.*')}$`).test(f) : p === f)))
-
-const rows = []
-for (const file of shipped.sort()) {
-  const bytes = await readFile(join(pkg, file))
-  rows.push({ file, raw: bytes.length, gzip: gzipSync(bytes, { level: 9 }).length })
-}
-const kib = (n) => `${(n / 1024).toFixed(1)} KiB`
+const [pack] = JSON.parse(execFileSync('npm', ['pack', '--dry-run', '--json', '--loglevel=error'], { cwd: PKG, encoding: 'utf8' }))
+const files = pack.files.map((f) => f.path).sort()
 const pad = (s, n) => String(s).padStart(n)
-console.log(`${'file'.padEnd(22)}${pad('raw', 12)}${pad('gzip -9', 12)}`)
-for (const r of rows) console.log(`${r.file.padEnd(22)}${pad(kib(r.raw), 12)}${pad(kib(r.gzip), 12)}`)
-const sum = (pick) => rows.reduce((a, r) => a + r[pick], 0)
-const runtime = rows.filter((r) => r.file.endsWith('.js') || r.file.endsWith('.wasm'))
-console.log(`${'package (all files)'.padEnd(22)}${pad(kib(sum('raw')), 12)}${pad(kib(sum('gzip')), 12)}`)
-console.log(`${'runtime (.js + .wasm)'.padEnd(22)}${pad(kib(runtime.reduce((a, r) => a + r.raw, 0)), 12)}${pad(kib(runtime.reduce((a, r) => a + r.gzip, 0)), 12)}`)
-console.log(`target: whole package <= 64 KiB gzipped`)
+console.log(`${'file'.padEnd(26)}${pad('raw', 12)}${pad('gzip -9', 12)}`)
+for (const f of files) {
+  const { raw, gz } = sizeOf([f])
+  console.log(`${f.padEnd(26)}${pad(kib(raw), 12)}${pad(kib(gz), 12)}`)
+}
+const all = sizeOf(files)
+console.log(`${'all files'.padEnd(26)}${pad(kib(all.raw), 12)}${pad(kib(all.gz), 12)}`)
+console.log(`tarball (npm pack): ${kib(pack.size)} (${pack.entryCount} files; unpacked ${kib(pack.unpackedSize)})`)
+console.log('\nwhat each entry loads (its files, gzip -9 each):')
+for (const r of entries()) console.log(`  ${`${r.specifier} (${r.condition})`.padEnd(34)}${pad(kib(r.raw), 12)}${pad(kib(r.gz), 12)}   ${r.files.length} files`)
+console.log('budget: every entry <= 100 KiB gzipped (tests/js/node/budgets.test.mjs)')

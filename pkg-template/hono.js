@@ -1,13 +1,13 @@
-// Hono middleware for nvm-x402's paywall: `app.use(paywall(payments.paywall({...})))`.
-// It adapts Hono's context to the gate; every decision is the gate's.
-import { Paywall } from './core.js'
+// Hono middleware for nvm-x402's paywall: `app.use(paywall(payments.paywall({...})))`,
+// with `Payments` from nvm-x402/agent. It adapts Hono's context to the gate; every
+// decision is the gate's. It imports no core: it takes the paywall it is given.
 
 /**
- * @param {Paywall | import('./core.js').Payments} gateOrPayments a compiled paywall, or a Payments client
+ * @param {object} gateOrPayments a compiled paywall (`payments.paywall(...)`), or a Payments client of nvm-x402/agent
  * @param {object} [options] paywall options, when the first argument is a Payments client
  */
 export function paywall(gateOrPayments, options) {
-  const gate = gateOrPayments instanceof Paywall ? gateOrPayments : gateOrPayments.paywall(options)
+  const gate = typeof gateOrPayments?.handle === 'function' ? gateOrPayments : gateOrPayments.paywall(options)
   return async (c, next) => {
     let ctx
     try {

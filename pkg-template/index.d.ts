@@ -1,5 +1,7 @@
 // Type definitions for nvm-x402. Hand-written; they describe exactly what the
-// WebAssembly core accepts and returns. Big integers are accepted as bigint,
+// WebAssembly core accepts and returns. One set for the three entries
+// (`nvm-x402`, `nvm-x402/agent`, `nvm-x402/mcp`): what an entry's core lacks
+// throws PaymentsError `not_in_entry` (see `Payments`). Big integers are accepted as bigint,
 // safe-integer number or decimal string, and always returned as decimal strings.
 
 /**
@@ -30,6 +32,7 @@ export type PaymentsErrorCode =
   | 'invalid_response'
   | 'insecure_transport'
   | 'payment_required'
+  | 'not_in_entry'
   | 'internal'
   | `http_${number}`
   | `BCK.${string}`
@@ -817,7 +820,18 @@ export interface McpDiscoveryOptions {
  */
 export function fetchWithPayment(input: RequestInfo | URL, init: RequestInit | undefined, options: FetchWithPaymentOptions): Promise<PaidFetchResult>
 
-/** A Nevermined client bound to one API key. No global state; create as many as you need. */
+/**
+ * A Nevermined client bound to one API key. No global state; create as many as you need.
+ *
+ * Each entry's `Payments` has this whole shape over its own, smaller core:
+ * `nvm-x402` (subscribers and builders) has everything but `paywall()` and
+ * `mcp`'s server side; `nvm-x402/agent` has `paywall()`; `nvm-x402/mcp` has
+ * `mcp.configure`/`withPaywall`/`attach`/`discovery`; the serving entries lack
+ * minting, orders, balances, delegations, registration and the paying client
+ * (`fetch`, `queryAgent`, `mcp.callTool`). Those throw (or reject with) a
+ * `PaymentsError` with code `not_in_entry` and a hint naming the entry to
+ * import, before anything is sent.
+ */
 export class Payments {
   /** Same as `new Payments(options)`. Throws `PaymentsError` ("Nevermined API Key is required", "Invalid NVM API Key", ...). */
   static getInstance(options: PaymentsOptions): Payments
@@ -836,7 +850,7 @@ export class Payments {
   readonly delegation: DelegationAPI
   /** See the free function `resolveScheme`. */
   resolveScheme(planId: string): Promise<ResolvedScheme>
-  /** Compiles a paywall for this agent's routes; mistakes in `options` throw `PaymentsError` here. */
+  /** Compiles a paywall for this agent's routes (`Payments` from `nvm-x402/agent`); mistakes in `options` throw `PaymentsError` here. */
   paywall(options: PaywallOptions): Paywall
   /** `fetchWithPayment` bound to this client. */
   fetch(input: RequestInfo | URL, init?: RequestInit, options?: PayOptions): Promise<PaidFetchResult>

@@ -10,47 +10,71 @@ cd "$ROOT"
 
 say() { printf '\033[2m[build]\033[0m %s\n' "$*" >&2; }
 
-say "compiling the core to wasm32 (profile wasm-release)"
-# Short source paths in the few panic locations the .wasm keeps (they are data, and long).
-REGISTRY="${CARGO_HOME:-$HOME/.cargo}/registry/src"
-RUSTFLAGS="${RUSTFLAGS:-} --remap-path-prefix=$REGISTRY= --remap-path-prefix=$ROOT=nvm-x402" \
-  cargo build --quiet --target wasm32-unknown-unknown -p nvm-x402 --profile wasm-release
-WASM="target/wasm32-unknown-unknown/wasm-release/nvm_x402.wasm"
-
 OUT="$ROOT/pkg"
 STAGE="$(mktemp -d "$ROOT/target/pkg.XXXXXX")"
 trap 'rm -rf "$STAGE"' EXIT
 
-say "generating JS bindings (wasm-bindgen --target web)"
-# No default module path: every entry-*.js passes the .wasm (or its URL) explicitly.
-wasm-bindgen --target web --omit-default-module-path --out-dir "$STAGE" --out-name nvm_x402 "$WASM"
-# The generated glue is shipped minified (about 1.7 KB less gzipped); the hand-written
-# facade (core.js) and the types are shipped as written.
-node_modules/.bin/esbuild "$STAGE/nvm_x402.js" --minify --format=esm --log-level=warning \
-  --outfile="$STAGE/nvm_x402.min.js"
-mv "$STAGE/nvm_x402.min.js" "$STAGE/nvm_x402.js"
+# Short source paths in the few panic locations the .wasm keeps (they are data, and long).
+REGISTRY="${CARGO_HOME:-$HOME/.cargo}/registry/src"
+WASM="target/wasm32-unknown-unknown/wasm-release/nvm_x402.wasm"
 
-say "optimising for size (wasm-opt -Oz)"
-# --converge repeats -Oz until it stops shrinking; no custom sections are kept.
-node_modules/.bin/wasm-opt -Oz --converge --strip-debug --strip-producers --strip-target-features \
-  --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
-  --enable-mutable-globals --enable-reference-types --enable-multivalue \
-  "$STAGE/nvm_x402_bg.wasm" -o "$STAGE/nvm_x402_bg.opt.wasm"
-mv "$STAGE/nvm_x402_bg.opt.wasm" "$STAGE/nvm_x402_bg.wasm"
+# One core per package entry, each with only what that entry offers (Cargo.toml's features):
+#   pkg/        nvm-x402        subscriber,builder
+#   pkg/agent/  nvm-x402/agent  agent   (the HTTP paywall)
+#   pkg/mcp/    nvm-x402/mcp    mcp     (the MCP paywall)
+core() {
+  local dir="$STAGE/$1" features="$2"
+  say "compiling the core for ${3} to wasm32 (features ${features}; profile wasm-release)"
+  RUSTFLAGS="${RUSTFLAGS:-} --remap-path-prefix=$REGISTRY= --remap-path-prefix=$ROOT=nvm-x402" \
+    cargo build --quiet --target wasm32-unknown-unknown -p nvm-x402 --profile wasm-release \
+    --no-default-features --features "$features"
+  mkdir -p "$dir"
+  # No default module path: every entry-*.js passes the .wasm (or its URL) explicitly.
+  wasm-bindgen --target web --omit-default-module-path --out-dir "$dir" --out-name nvm_x402 "$WASM"
+  # The generated glue is shipped minified (about 1.7 KB less gzipped); the hand-written
+  # facade (core.js) and the types are shipped as written.
+  node_modules/.bin/esbuild "$dir/nvm_x402.js" --minify --format=esm --log-level=warning \
+    --outfile="$dir/nvm_x402.min.js"
+  mv "$dir/nvm_x402.min.js" "$dir/nvm_x402.js"
+  # -Oz, repeated (--converge) until it stops shrinking; no custom sections are kept.
+  node_modules/.bin/wasm-opt -Oz --converge --strip-debug --strip-producers --strip-target-features \
+    --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
+    --enable-mutable-globals --enable-reference-types --enable-multivalue \
+    "$dir/nvm_x402_bg.wasm" -o "$dir/nvm_x402_bg.opt.wasm"
+  mv "$dir/nvm_x402_bg.opt.wasm" "$dir/nvm_x402_bg.wasm"
+  # The generated .d.ts files are replaced by the hand-owned types in pkg-template/.
+  rm -f "$dir/nvm_x402.d.ts" "$dir/nvm_x402_bg.wasm.d.ts"
+  # index.js (every bundler and runtime) takes the core from wasm-inline.js: deflated, base64,
+  # inflated on first use by inflate.js (fflate's inflateSync, bundled; MIT).
+  node scripts/pkg/embed-wasm.mjs "$dir"
+}
+core . subscriber,builder nvm-x402
+core agent agent nvm-x402/agent
+core mcp mcp nvm-x402/mcp
 
-# The generated .d.ts files are replaced by the hand-owned types in pkg-template/.
-rm -f "$STAGE/nvm_x402.d.ts" "$STAGE/nvm_x402_bg.wasm.d.ts"
+say "writing the entries"
 cp -R pkg-template/. "$STAGE/"
 cp LICENSE "$STAGE/"
-
-say "embedding the core for the universal entry, and the CommonJS entry"
-# index.js (every bundler and runtime) takes the core from wasm-inline.js: deflated, base64,
-# inflated on first use by inflate.js (fflate's inflateSync, bundled; MIT).
-node scripts/pkg/embed-wasm.mjs "$STAGE"
+# The paywalls an entry lacks are stand-ins that answer `not_in_entry` (pkg-template/absent/).
+absent() { sed "s#__ENTRY__#$2#" "pkg-template/absent/$1" > "$STAGE/$3/$1"; }
+for sub in agent mcp; do
+  # Each core has its own facade, loader and entries; the stateless modules are the root's
+  # (one PaymentsError class for every entry).
+  cp pkg-template/{core.js,loader.js,index.js,asset.js,entry-workerd.js,paywall.js,mcp-server.js} "$STAGE/$sub/"
+  for shared in errors.js wire.js inflate.js; do
+    printf "export * from '../%s'\n" "$shared" > "$STAGE/$sub/$shared"
+  done
+done
+absent paywall.js nvm-x402 .
+absent mcp-server.js nvm-x402 .
+absent mcp-server.js nvm-x402/agent agent
+absent paywall.js nvm-x402/mcp mcp
+rm -rf "$STAGE/absent"
 node_modules/.bin/esbuild scripts/pkg/inflate.js --bundle --minify --format=esm --log-level=warning \
   --banner:js="/*! inflateSync from fflate 0.8.3, (c) Arjun Barrett, MIT License: https://github.com/101arrowz/fflate */" \
   --outfile="$STAGE/inflate.js"
 # require('nvm-x402'): the universal entry as one CommonJS file (Node 20 before 20.19 can't require ESM).
+# The agent entries are ESM only: require() of them needs Node 20.19+ (require(esm)).
 node_modules/.bin/esbuild "$STAGE/index.js" --bundle --minify --format=cjs --platform=neutral --log-level=warning \
   --outfile="$STAGE/index.cjs"
 cp "$STAGE/index.d.ts" "$STAGE/index.d.cts"

@@ -3,9 +3,7 @@
 //! The wasm binding forwards `core.call(...)`/`callSync(...)` here; the names
 //! are the JS API's (`"plans.getPlan"`, `"decodeAccessToken"`, ...).
 
-use crate::api::agents::AgentAndPlan;
-use crate::api::plans::{self, AccessLimit};
-use crate::client;
+use crate::api::plans;
 use crate::error::{Error, Result};
 use crate::gate::mcp::McpGate;
 use crate::gate::Gate;
@@ -111,17 +109,18 @@ impl Args {
 /// and index.d.ts are checked against [`methods`] and [`functions`]
 /// (tests/js/node/api-table.test.mjs, through `cargo run --example api-table`).
 macro_rules! single_call_methods {
-    ($($name:literal => |$p:ident, $a:ident| $body:expr;)*) => {
+    ($($(#[$m:meta])* $name:literal => |$p:ident, $a:ident| $body:expr;)*) => {
         /// The JS names of the single-call methods.
         pub const SINGLE_CALL_METHODS: &[&str] = &[$($name),*];
 
         /// The `Payments` call behind a single-call method.
         fn prepare<'a, T: Transport>(p: &'a Payments<T>, method: &str, a: &Args) -> Result<Pending<'a, T>> {
             match method {
-                $($name => {
+                $($(#[$m])* $name => {
                     let ($p, $a) = (p, a);
                     Ok($body)
                 })*
+                _ if SINGLE_CALL_METHODS.contains(&method) => Err(not_in_entry(method)),
                 _ => Err(Error::validation(format!("unknown method \"{method}\""))),
             }
         }
@@ -129,32 +128,46 @@ macro_rules! single_call_methods {
 }
 
 single_call_methods! {
+    #[cfg(feature = "subscriber")]
     "x402.getX402AccessToken" => |p, a| p.get_x402_access_token(&a.id(0, "planId")?, a.opt_id(1, "agentId")?.as_deref(), a.arg(2));
     "facilitator.verifyPermissions" => |p, a| p.verify_permissions(a.arg(0));
     "facilitator.settlePermissions" => |p, a| p.settle_permissions(a.arg(0));
     "plans.getPlan" => |p, a| p.get_plan(&a.id(0, "planId")?);
     "plans.getPlans" => |p, a| p.get_plans(a.arg(0));
+    #[cfg(feature = "subscriber")]
     "plans.getPlanBalance" => |p, a| p.get_plan_balance(&a.id(0, "planId")?, a.opt_id(1, "holderAddress")?.as_deref());
+    #[cfg(feature = "subscriber")]
     "plans.orderPlan" => |p, a| p.order_plan(&a.id(0, "planId")?);
+    #[cfg(feature = "subscriber")]
     "plans.orderFiatPlan" => |p, a| p.order_fiat_plan(&a.id(0, "planId")?);
-    "plans.registerPlan" => |p, a| p.register_plan(a.arg(0), a.arg(1), a.arg(2), a.opt_text(3, "accessLimit")?.map(AccessLimit::parse).transpose()?, false);
-    "plans.registerCreditsPlan" => |p, a| p.register_plan(a.arg(0), a.arg(1), a.arg(2), Some(AccessLimit::Credits), false);
-    "plans.registerTimePlan" => |p, a| p.register_plan(a.arg(0), a.arg(1), a.arg(2), Some(AccessLimit::Time), false);
-    "plans.registerCreditsTrialPlan" => |p, a| p.register_plan(a.arg(0), a.arg(1), a.arg(2), Some(AccessLimit::Credits), true);
-    "plans.registerTimeTrialPlan" => |p, a| p.register_plan(a.arg(0), a.arg(1), a.arg(2), Some(AccessLimit::Time), true);
+    #[cfg(feature = "builder")]
+    "plans.registerPlan" => |p, a| p.register_plan(a.arg(0), a.arg(1), a.arg(2), a.opt_text(3, "accessLimit")?.map(plans::AccessLimit::parse).transpose()?, false);
+    #[cfg(feature = "builder")]
+    "plans.registerCreditsPlan" => |p, a| p.register_plan(a.arg(0), a.arg(1), a.arg(2), Some(plans::AccessLimit::Credits), false);
+    #[cfg(feature = "builder")]
+    "plans.registerTimePlan" => |p, a| p.register_plan(a.arg(0), a.arg(1), a.arg(2), Some(plans::AccessLimit::Time), false);
+    #[cfg(feature = "builder")]
+    "plans.registerCreditsTrialPlan" => |p, a| p.register_plan(a.arg(0), a.arg(1), a.arg(2), Some(plans::AccessLimit::Credits), true);
+    #[cfg(feature = "builder")]
+    "plans.registerTimeTrialPlan" => |p, a| p.register_plan(a.arg(0), a.arg(1), a.arg(2), Some(plans::AccessLimit::Time), true);
+    #[cfg(feature = "builder")]
     "agents.registerAgent" => |p, a| p.register_agent(a.arg(0), a.arg(1), &a.ids(2, "paymentPlans")?);
-    "agents.registerAgentAndPlan" => |p, a| p.register_agent_and_plan(AgentAndPlan {
+    #[cfg(feature = "builder")]
+    "agents.registerAgentAndPlan" => |p, a| p.register_agent_and_plan(crate::api::agents::AgentAndPlan {
         agent: a.arg(0),
         api: a.arg(1),
         plan: a.arg(2),
         price: a.arg(3),
         credits: a.arg(4),
-        access_limit: a.opt_text(5, "accessLimit")?.map(AccessLimit::parse).transpose()?,
+        access_limit: a.opt_text(5, "accessLimit")?.map(plans::AccessLimit::parse).transpose()?,
     });
     "agents.getAgent" => |p, a| p.get_agent(&a.id(0, "agentId")?);
     "agents.getAgentPlans" => |p, a| p.get_agent_plans(&a.id(0, "agentId")?, a.arg(1));
+    #[cfg(feature = "subscriber")]
     "delegation.createDelegation" => |p, a| p.create_delegation(a.arg(0));
+    #[cfg(feature = "subscriber")]
     "delegation.listDelegations" => |p, a| p.list_delegations(a.arg(0));
+    #[cfg(feature = "subscriber")]
     "delegation.listPaymentMethods" => |p, a| p.list_payment_methods(a.arg(0));
 }
 
@@ -194,6 +207,32 @@ pub fn functions() -> impl Iterator<Item = &'static str> {
         .filter(|f| !INTERNAL_FUNCTIONS.contains(f))
 }
 
+/// The package entry this core is built for (see Cargo.toml's features).
+pub const ENTRY: &str = if cfg!(feature = "subscriber") {
+    "nvm-x402"
+} else if cfg!(feature = "agent") {
+    "nvm-x402/agent"
+} else {
+    "nvm-x402/mcp"
+};
+
+/// A method of the table that this core was built without: the subscriber's
+/// and builder's API is in the default entry. Internal steps are named by the
+/// public method they serve.
+fn not_in_entry(method: &str) -> Error {
+    let what = match method {
+        "client.next" => "fetchWithPayment",
+        "client.concludeQuery" => "queryAgent",
+        "mcp.toolCall" | "mcp.readResult" => "mcp.callTool",
+        _ => method,
+    };
+    Error::NotInEntry {
+        what: what.to_owned(),
+        entry: ENTRY,
+        home: "nvm-x402",
+    }
+}
+
 /// Runs an asynchronous client method: a single-call one through its
 /// [`Pending`] (one future type for all), a multi-step one through its own code.
 pub async fn call<T: Transport>(p: &Payments<T>, method: &str, args_json: &str) -> Result<String> {
@@ -212,7 +251,10 @@ pub async fn call<T: Transport>(p: &Payments<T>, method: &str, args_json: &str) 
             .await?
         }
         "resolveScheme" => p.resolve_scheme(&a.id(0, "planId")?).await?.to_json(),
-        "client.next" => client::next_step(p, a.arg(0), a.arg(1), a.arg(2)).await?,
+        #[cfg(feature = "subscriber")]
+        "client.next" => crate::client::next_step(p, a.arg(0), a.arg(1), a.arg(2)).await?,
+        #[cfg(not(feature = "subscriber"))]
+        "client.next" => return Err(not_in_entry(method)),
         _ => prepare(p, method, &a)?.send().await?,
     };
     Ok(to_text(&result))
@@ -329,7 +371,7 @@ fn amount(a: &Args, i: usize, name: &str, default: Option<u64>) -> Result<Uint25
 /// The pure functions of the JS API, defined once: the table [`FUNCTIONS`]
 /// and the dispatcher [`call_sync`] come from the same list.
 macro_rules! pure_functions {
-    (|$a:ident, $null:ident| $($name:literal => $body:expr,)*) => {
+    (|$a:ident, $null:ident| $($(#[$m:meta])* $name:literal => $body:expr,)*) => {
         /// The JS names of the pure (synchronous) functions.
         pub const FUNCTIONS: &[&str] = &[$($name),*];
 
@@ -341,7 +383,8 @@ macro_rules! pure_functions {
             };
             let $null = Value::Null;
             let result: Value = match method {
-                $($name => $body,)*
+                $($(#[$m])* $name => $body,)*
+                _ if FUNCTIONS.contains(&method) => return Err(not_in_entry(method)),
                 _ => return Err(Error::validation(format!("unknown function \"{method}\""))),
             };
             Ok(to_text(&result))
@@ -428,25 +471,28 @@ pure_functions! { |a, null|
         "redact" => Value::from(protocol::redact::redact(
             a.raw(0).and_then(Value::as_str).unwrap_or(""),
         )),
+        #[cfg(feature = "subscriber")]
         "client.concludeQuery" => {
             let status = a
                 .raw(0)
                 .and_then(Value::as_u64)
                 .and_then(|s| u16::try_from(s).ok())
                 .ok_or_else(|| a.bad("status", "must be an HTTP status"))?;
-            client::conclude_query(
+            crate::client::conclude_query(
                 status,
                 a.opt_text(1, "body")?.unwrap_or(""),
                 a.opt_text(2, "paymentRequired")?,
             )?
         },
-        "mcp.toolCall" => client::mcp_tool_call(
+        #[cfg(feature = "subscriber")]
+        "mcp.toolCall" => crate::client::mcp_tool_call(
             a.raw(0).unwrap_or(&Value::from(1)),
             a.text(1, "name")?,
             a.raw(2).unwrap_or(&null),
             a.opt_text(3, "token")?,
         )?,
-        "mcp.readResult" => client::mcp_read_result(a.text(0, "body")?)?,
+        #[cfg(feature = "subscriber")]
+        "mcp.readResult" => crate::client::mcp_read_result(a.text(0, "body")?)?,
         "getFreePriceConfig" => plans::free_price_config(),
         "getCryptoPriceConfig" => plans::crypto_price_config(
             amount(&a, 0, "amount", None)?,

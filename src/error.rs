@@ -68,6 +68,16 @@ pub enum Error {
         /// The agent's PaymentRequired, or its receipt.
         details: Option<Value>,
     },
+    /// A method that this build of the core leaves out (each package entry
+    /// carries one part of the API, see Cargo.toml's features). Code `not_in_entry`.
+    NotInEntry {
+        /// The method, by its JS name.
+        what: String,
+        /// The package entry this core is loaded by.
+        entry: &'static str,
+        /// The package entry that has it.
+        home: &'static str,
+    },
 }
 
 /// `code` of [`Error::PaymentRefused`] for a plan the caller did not allow.
@@ -108,6 +118,7 @@ impl Error {
             Error::InsecureTransport(_) => Cow::Borrowed("insecure_transport"),
             Error::PaymentRequired { .. } => Cow::Borrowed("payment_required"),
             Error::PaymentRefused { code, .. } => Cow::Borrowed(code),
+            Error::NotInEntry { .. } => Cow::Borrowed("not_in_entry"),
         }
     }
 
@@ -132,6 +143,7 @@ impl Error {
             Error::PaymentRequired { .. } => "Order the plan first (payments.plans.orderPlan, or orderFiatPlan for card plans), then retry.",
             Error::PaymentRefused { code, .. } if *code == PLAN_NOT_ALLOWED => "Pass planIds with the plans you are willing to pay with (or anyPlan: true to pay with any plan the agent offers).",
             Error::PaymentRefused { .. } => "Raise maxCredits if that price is expected; otherwise don't use this agent.",
+            Error::NotInEntry { home, .. } => return Some(Cow::Owned(format!("import {{ Payments }} from '{home}' for it"))),
             _ => return None,
         };
         Some(Cow::Borrowed(fixed))
@@ -218,6 +230,9 @@ impl fmt::Display for Error {
             Error::Timeout { after_ms } => write!(f, "The request timed out after {after_ms} ms"),
             Error::PaymentRequired { message, .. } | Error::PaymentRefused { message, .. } => {
                 f.write_str(message)
+            }
+            Error::NotInEntry { what, entry, .. } => {
+                write!(f, "{what} is not in {entry}, which carries a smaller core")
             }
         }
     }

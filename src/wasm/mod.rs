@@ -8,8 +8,6 @@ mod fetch;
 
 use crate::bridge;
 use crate::error::{Error, Result};
-use crate::gate::mcp::McpGate;
-use crate::gate::Gate;
 use crate::payments::Payments;
 use crate::protocol::json::{parse, to_text, ObjectBuilder};
 use crate::protocol::PaymentsOptions;
@@ -76,11 +74,12 @@ impl NvmCore {
         )
     }
 
+    #[cfg(feature = "agent")]
     /// Compiles `payments.paywall(options)`; configuration mistakes throw here.
     pub fn paywall(&self, options_json: &str) -> std::result::Result<NvmGate, JsValue> {
         let options = parse(options_json)
             .map_err(|_| thrown(Error::validation("paywall options must be JSON")))?;
-        let gate = Gate::new(&options).map_err(thrown)?;
+        let gate = crate::gate::Gate::new(&options).map_err(thrown)?;
         Ok(NvmGate {
             payments: Rc::clone(&self.payments),
             gate: Rc::new(gate),
@@ -88,12 +87,13 @@ impl NvmCore {
         })
     }
 
+    #[cfg(feature = "mcp")]
     /// Compiles `payments.mcp.configure(options)`; configuration mistakes throw here.
     #[wasm_bindgen(js_name = mcpPaywall)]
     pub fn mcp_paywall(&self, options_json: &str) -> std::result::Result<NvmMcpGate, JsValue> {
         let options = parse(options_json)
             .map_err(|_| thrown(Error::validation("mcp.configure options must be JSON")))?;
-        let gate = McpGate::new(&options).map_err(thrown)?;
+        let gate = crate::gate::mcp::McpGate::new(&options).map_err(thrown)?;
         Ok(NvmMcpGate {
             payments: Rc::clone(&self.payments),
             gate: Rc::new(gate),
@@ -110,13 +110,15 @@ impl NvmCore {
 }
 
 /// A compiled paywall bound to its client.
+#[cfg(feature = "agent")]
 #[wasm_bindgen]
 pub struct NvmGate {
     payments: Rc<Payments<FetchTransport>>,
-    gate: Rc<Gate>,
+    gate: Rc<crate::gate::Gate>,
     tickets: Rc<bridge::Tickets>,
 }
 
+#[cfg(feature = "agent")]
 #[wasm_bindgen]
 impl NvmGate {
     /// Before the handler; resolves to the decision's JSON (a ticket as its number).
@@ -145,12 +147,14 @@ impl NvmGate {
 }
 
 /// A configured MCP paywall bound to its client.
+#[cfg(feature = "mcp")]
 #[wasm_bindgen]
 pub struct NvmMcpGate {
     payments: Rc<Payments<FetchTransport>>,
-    gate: Rc<McpGate>,
+    gate: Rc<crate::gate::mcp::McpGate>,
 }
 
+#[cfg(feature = "mcp")]
 #[wasm_bindgen]
 impl NvmMcpGate {
     /// Before the handler; resolves to the decision's JSON.

@@ -1,19 +1,33 @@
 // The calls every matrix project makes through the package it bundled or
-// imported (copied into each project as src/checks.js by run.mjs). No call
-// reaches the network: the client's fetch throws, and the paywall's route
-// fixes its scheme, so the 402 needs no backend.
+// imported (copied into each project as src/checks.js by run.mjs), through its
+// three entries: nvm-x402 (the client), nvm-x402/agent (the HTTP paywall) and
+// nvm-x402/mcp (the MCP paywall). No call reaches the network: the client's
+// fetch throws, the paywall's route fixes its scheme, so the 402 needs no
+// backend, and the MCP discovery documents are built from the key alone.
 const KEY = 'local:eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIweGFiYyJ9.c2ln'
 
-export async function checks(nvm) {
-  const payments = nvm.Payments.getInstance({
-    nvmApiKey: KEY,
-    fetch: () => {
-      throw new Error('the matrix checks make no network call')
-    },
-  })
-  const paywall = payments.paywall({ agentId: 'agent-1', routes: { 'POST /tasks': { planId: '7', scheme: 'nvm:erc4337', credits: 2 } } })
+const offline = {
+  nvmApiKey: KEY,
+  fetch: () => {
+    throw new Error('the matrix checks make no network call')
+  },
+}
+
+export async function checks(nvm, agent, mcp) {
+  const payments = nvm.Payments.getInstance(offline)
+  const paywall = agent.Payments.getInstance(offline).paywall({ agentId: 'agent-1', routes: { 'POST /tasks': { planId: '7', scheme: 'nvm:erc4337', credits: 2 } } })
   const response = await paywall.handle(new Request('http://127.0.0.1:8787/tasks', { method: 'POST' }), () => new Response('paid'))
   const required = nvm.buildPaymentRequired('7', { endpoint: 'https://agent.example/tasks', agentId: 'agent-1', httpVerb: 'POST' })
+  const server = mcp.Payments.getInstance(offline)
+  server.mcp.configure({ agentId: 'agent-1', serverName: 'matrix', planId: '7' })
+  const discovery = server.mcp.discovery(new Request('http://127.0.0.1:8788/.well-known/oauth-protected-resource'))
+  const notInEntry = (f) => {
+    try {
+      f()
+    } catch (e) {
+      return { isPaymentsError: e instanceof nvm.PaymentsError, code: e.code, hint: e.hint }
+    }
+  }
   let error
   try {
     nvm.Payments.getInstance({ nvmApiKey: 'not-a-key' })
@@ -28,6 +42,10 @@ export async function checks(nvm) {
     header: nvm.encodePaymentHeader(required),
     roundTrip: nvm.decodePaymentHeader(nvm.encodePaymentHeader(required)),
     paywall: { status: response.status, paymentRequired: nvm.decodePaymentHeader(response.headers.get('payment-required')), body: await response.json() },
+    mcpDiscovery: { status: discovery.status, resource: (await discovery.json()).resource },
+    // Each entry's paywall is only in its own core, with a PaymentsError (one class for all entries) elsewhere.
+    paywallInClient: notInEntry(() => payments.paywall({ agentId: 'agent-1' })),
+    mcpInAgent: notInEntry(() => agent.Payments.getInstance(offline).mcp.configure({ agentId: 'agent-1' })),
     error,
     constant: String(nvm.ONE_DAY_DURATION),
   }

@@ -66,6 +66,8 @@ const toCjs = {
   main: (text) =>
     text
       .replace("import * as nvm from 'nvm-x402'", "const nvm = require('nvm-x402')")
+      .replace("import * as agent from 'nvm-x402/agent'", "const agent = require('nvm-x402/agent') // Node 20.19+: require(esm)")
+      .replace("import * as mcp from 'nvm-x402/mcp'", "const mcp = require('nvm-x402/mcp')")
       .replace("import { checks } from './checks.js'", "const { checks } = require('./checks.cjs')"),
 }
 
@@ -74,6 +76,8 @@ async function prepare(project, tarball) {
   const work = join(CACHE, 'work', project.name)
   await mkdir(join(work, 'src'), { recursive: true })
   await rm(join(work, 'dist'), { recursive: true, force: true })
+  // A bundler's cache would keep the previous tarball's module graph.
+  await rm(join(work, '.parcel-cache'), { recursive: true, force: true })
   await cp(project.dir, work, { recursive: true })
   const main = await readFile(join(HERE, 'main.js'), 'utf8')
   const checks = await readFile(join(HERE, 'checks.js'), 'utf8')
@@ -195,7 +199,7 @@ export async function runMatrix({ only = [], log = console.log } = {}) {
   const { tarball, files } = await pack()
   assert.ok(files.includes('LICENSE'), 'the tarball ships LICENSE')
   const { checks } = await import(pathToFileURL(join(HERE, 'checks.js')).href)
-  const expected = await checks(await import('nvm-x402'))
+  const expected = await checks(await import('nvm-x402'), await import('nvm-x402/agent'), await import('nvm-x402/mcp'))
   const chromium = selected.some((p) => p.kind === 'browser') ? await launchChromium() : null
   const report = {}
   try {

@@ -6,7 +6,7 @@
 //   /paid/work      paid: verify, handler, settle
 //   /upfront/work   paid in upfront mode: settle, handler
 // Vars: NVM_API_KEY, NVM_BACKEND_URL, NVM_AGENT_ID, NVM_PLAN_ID.
-import { Payments } from 'nvm-x402'
+import { Payments } from 'nvm-x402/agent'
 
 let gates // compiled once per isolate
 

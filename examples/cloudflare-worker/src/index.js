@@ -4,7 +4,7 @@
 // Configuration comes only from Worker vars/secrets: NVM_API_KEY (the agent
 // builder's key, a secret), NVM_AGENT_ID, NVM_PLAN_ID, NVM_BACKEND_URL (optional:
 // the backend the key's prefix picks is used when it is empty).
-import { Payments } from 'nvm-x402'
+import { Payments } from 'nvm-x402/agent'
 
 let paywall // compiled once per isolate, so the plan's scheme is looked up once, not per request
 

@@ -11,7 +11,7 @@
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js'
 import { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js'
 import { z } from 'zod'
-import { Payments } from 'nvm-x402'
+import { Payments } from 'nvm-x402/mcp'
 
 /** The host of this server's logical URLs (mcp://nvm-demo/tools/echo): what agents register as endpoints. */
 const SERVER_NAME = 'nvm-demo'

@@ -6,6 +6,7 @@
 import test from 'node:test'
 import assert from 'node:assert/strict'
 import { Payments, PaymentsError, buildPaymentRequired, decodeAccessToken, decodePaymentHeader, encodeAccessToken, encodePaymentHeader, redactToken, tryDecodeAccessToken } from 'nvm-x402'
+import { Payments as AgentPayments } from 'nvm-x402/agent'
 import { KEY } from '../support/nvm.mjs'
 
 /** mulberry32: a small seeded PRNG. */
@@ -89,7 +90,7 @@ function isPaid(method, url) {
 
 test('the paywall on 2,000 random requests always answers, and never runs the paid handler unpaid', async () => {
   // A backend that can't be reached: nothing may be paid for.
-  const payments = Payments.getInstance({ nvmApiKey: KEY, backendUrl: 'http://127.0.0.1:9', timeoutMs: 200 })
+  const payments = AgentPayments.getInstance({ nvmApiKey: KEY, backendUrl: 'http://127.0.0.1:9', timeoutMs: 200 })
   const gate = payments.paywall({ agentId: '1', routes: { 'POST /tasks': { planId: '10', scheme: 'nvm:erc4337' }, '/files/*': { planId: '10', scheme: 'nvm:erc4337', credits: () => value() } } })
   const warn = console.warn
   const error = console.error

@@ -8,6 +8,7 @@
 import { describe, test, before, after, beforeEach } from 'node:test'
 import assert from 'node:assert/strict'
 import { Payments, PaymentsError, encodeAccessToken, encodePaymentHeader, buildPaymentRequired } from 'nvm-x402'
+import { Payments as AgentPayments } from 'nvm-x402/agent'
 import { KEY, NVM_LOCAL_BUILT, liveAccount, liveBackendFor } from '../support/nvm.mjs'
 import { startRecorder } from '../support/servers.mjs'
 
@@ -133,7 +134,7 @@ describe('a hostile agent forcing card top-ups', { skip: !NVM_LOCAL_BUILT && 'nv
     // The plan's own agent, priced at a whole order (10 credits) per request: every call forces a top-up.
     const builder = Payments.getInstance({ nvmApiKey: world.accounts.builder.apiKey, backendUrl: live.url })
     const { agentId } = await builder.agents.registerAgent({ name: 'greedy' }, { endpoints: [{ POST: 'https://greedy.example/tasks' }] }, [fiat])
-    const gate = builder.paywall({ agentId, routes: { 'POST /tasks': { planId: fiat, credits: 10 } } })
+    const gate = AgentPayments.getInstance({ nvmApiKey: world.accounts.builder.apiKey, backendUrl: live.url }).paywall({ agentId, routes: { 'POST /tasks': { planId: fiat, credits: 10 } } })
     const subscriber = await liveAccount(live, `card-holder-${process.pid}`)
     // The agent lives in this process; everything else goes to nvm-local.
     const fetchVia = (input, init) => {

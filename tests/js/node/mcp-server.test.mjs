@@ -11,7 +11,8 @@ import { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/
 import { ListToolsRequestSchema, McpError } from '@modelcontextprotocol/sdk/types.js'
 import { Server } from '@modelcontextprotocol/sdk/server/index.js'
 import { z } from 'zod'
-import { Payments, PaymentsError, decodeAccessToken } from 'nvm-x402'
+import { PaymentsError, decodeAccessToken } from 'nvm-x402'
+import { Payments } from 'nvm-x402/mcp'
 import { PLANS, SETTLE, VERIFY, offlineKey } from '../support/gate.mjs'
 import { backendFor } from '../support/nvm.mjs'
 

@@ -28,6 +28,8 @@ import {
   resolveScheme,
   tryDecodeAccessToken,
 } from 'nvm-x402'
+import { Payments as AgentPayments, Paywall } from 'nvm-x402/agent'
+import { Payments as McpPayments } from 'nvm-x402/mcp'
 import type {
   AccessTokenResult,
   Delegation,
@@ -296,6 +298,12 @@ async function paying(): Promise<void> {
   void [status, receipt]
 }
 
+// ---- the HTTP paywall (nvm-x402/agent) ----------------------------------------------------
+
+const gate: Paywall = AgentPayments.getInstance({ nvmApiKey: 'k' }).paywall({ agentId: 'a', routes: { 'POST /tasks': { planId: '1', credits: 2 } } })
+const gated: Promise<Response> = gate.handle(new Request('http://127.0.0.1:8787/tasks', { method: 'POST' }), () => new Response('ok'))
+void gated
+
 // ---- the MCP paywall -----------------------------------------------------------------------
 
 interface FakeServer {
@@ -305,6 +313,8 @@ interface FakeServer {
 }
 
 function mcpServer(server: FakeServer): void {
+  // The MCP paywall is in nvm-x402/mcp; its Payments has the same type.
+  const payments = McpPayments.getInstance({ nvmApiKey: 'k' })
   payments.mcp.configure({ agentId: 'a', serverName: 'weather', planId: '1' })
   // @ts-expect-error planIds is a list
   payments.mcp.configure({ planIds: '1' })

@@ -13,7 +13,7 @@
 // (comma-separated) and the prices ITEMS_CREDITS, DYNAMIC_MIN_CREDITS,
 // UPFRONT_CREDITS, HONO_CREDITS.
 import { Hono } from 'hono'
-import { Payments } from 'nvm-x402'
+import { Payments } from 'nvm-x402/agent'
 import { paywall as honoPaywall } from 'nvm-x402/hono'
 
 let apps // compiled once per isolate

@@ -1,0 +1,39 @@
+// Crossing the boundary: JSON text for the core, its errors back as
+// PaymentsError, and what a user's credits function returned. Shared by the
+// facade (core.js), the HTTP paywall (paywall.js) and the MCP paywall (mcp-server.js).
+import { PaymentsError } from './errors.js'
+
+/** JSON text for the core (bigints as decimal strings); what JSON can't hold (a cycle, a throwing toJSON) is a validation error. */
+export function toJson(args) {
+  try {
+    return JSON.stringify(args, (_key, value) => (typeof value === 'bigint' ? value.toString() : value))
+  } catch (error) {
+    throw new PaymentsError({ code: 'validation', message: `The arguments can't be sent as JSON: ${error?.message ?? error}` })
+  }
+}
+
+export function rethrow(error) {
+  if (error instanceof PaymentsError) return error
+  if (typeof error === 'string') {
+    try {
+      return new PaymentsError(JSON.parse(error))
+    } catch {
+      // not one of ours: fall through
+    }
+  }
+  const message = error && typeof error === 'object' && 'message' in error ? error.message : String(error)
+  return new PaymentsError({ code: 'internal', message: `nvm-x402 internal error: ${message}` })
+}
+
+/**
+ * What a dynamic credits function returned, for the core to check: a bigint as a
+ * decimal string, a finite number or a string as is, anything else (undefined,
+ * null, NaN, Infinity, objects) as `{invalid: kind}` so that it can never read as
+ * "no amount given".
+ */
+export function creditsOf(value) {
+  if (typeof value === 'bigint') return value.toString()
+  if (typeof value === 'string') return value
+  if (typeof value === 'number') return Number.isFinite(value) ? value : { invalid: String(value) }
+  return { invalid: value === null ? 'null' : typeof value }
+}

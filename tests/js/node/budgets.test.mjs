@@ -1,0 +1,45 @@
+// The package's byte budgets (issue #14), checked on the built package: sizes
+// are deterministic, unlike timings. Each way of loading the package (every
+// subpath of its exports, under each condition: what a runtime or a bundler
+// takes, each file gzip -9) loads at most 100 KiB, and the Worker example's
+// deployable bundle (wrangler deploy --dry-run: its .js and .wasm) is at most
+// 90 KiB. The figures are printed as diagnostics; bench/README.md has them.
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { join } from 'node:path'
+import { ROOT } from '../support/servers.mjs'
+import { entries, kib, sizeOf, workerBundle } from '../support/entries.mjs'
+
+const ENTRY_BUDGET = 100 * 1024
+const WORKER_BUDGET = 90 * 1024
+
+test('every entry of the package loads at most 100 KiB gzipped, each with one core', (t) => {
+  const rows = entries()
+  // The walk must find what it measures: every subpath the package exports, each with its facade and exactly one core.
+  assert.deepEqual([...new Set(rows.map((r) => r.specifier))].sort(), ['nvm-x402', 'nvm-x402/agent', 'nvm-x402/agent/asset', 'nvm-x402/asset', 'nvm-x402/hono', 'nvm-x402/mcp', 'nvm-x402/mcp/asset'])
+  for (const r of rows) {
+    t.diagnostic(`${r.specifier} (${r.condition}: ${r.file}): ${kib(r.raw)} raw, ${kib(r.gz)} gzipped`)
+    if (r.specifier === 'nvm-x402/hono') {
+      assert.deepEqual(r.files, ['hono.js'], 'the Hono adapter carries no core of its own')
+      continue
+    }
+    if (r.condition === 'require') {
+      // One CommonJS file with the universal entry bundled in it, the embedded core included.
+      assert.deepEqual(r.files, ['index.cjs'])
+      assert.ok(r.gz > sizeOf(['wasm-inline.js']).gz, 'index.cjs carries the embedded core')
+    } else {
+      const cores = r.files.filter((f) => /(nvm_x402_bg\.wasm|wasm-inline\.js)$/.test(f))
+      assert.equal(cores.length, 1, `${r.specifier} (${r.condition}) loads one core: ${r.files.join(', ')}`)
+      assert.ok(r.files.some((f) => f.endsWith('core.js')), `${r.specifier} loads its facade`)
+    }
+    assert.ok(r.gz <= ENTRY_BUDGET, `${r.specifier} (${r.condition}) loads ${kib(r.gz)} gzipped, over the ${kib(ENTRY_BUDGET)} budget`)
+  }
+})
+
+test('the Worker example bundle (wrangler deploy --dry-run) is at most 90 KiB gzipped', async (t) => {
+  const bundle = await workerBundle(join(ROOT, 'examples/cloudflare-worker'))
+  for (const f of bundle.files) t.diagnostic(`${f.file}: ${kib(f.raw)} raw, ${kib(f.gz)} gzipped`)
+  t.diagnostic(`total ${kib(bundle.raw)} raw, ${kib(bundle.gz)} gzipped; wrangler: ${bundle.wrangler}`)
+  assert.deepEqual(bundle.files.map((f) => f.file.split('.').at(-1)).sort(), ['js', 'wasm'], 'one script and one core')
+  assert.ok(bundle.gz <= WORKER_BUDGET, `the Worker bundle is ${kib(bundle.gz)} gzipped, over the ${kib(WORKER_BUDGET)} budget`)
+})
