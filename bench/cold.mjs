@@ -34,7 +34,7 @@ backend.respond('POST', SETTLE, (call) => ({ json: { success: true, transaction:
 // ---- Node: a fresh process per sample ----------------------------------------------------------
 const script = `
 const t0 = performance.now()
-const { Payments } = await import('nvm-x402')
+const { Payments } = await import('nvm-x402/agent')
 const t1 = performance.now()
 const payments = Payments.getInstance({ nvmApiKey: ${JSON.stringify(offlineKey())}, backendUrl: ${JSON.stringify(backend.url)} })
 const t2 = performance.now()

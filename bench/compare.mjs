@@ -1,32 +1,35 @@
-// The gate's own CPU beside the reference x402 gate, in-process in Node (#14,
-// items 1 and 5): the same Hono app and handler served
-//   bare        no gate
-//   control     no gate, but the handler first POSTs verify- and settle-sized
-//               bodies to the backend itself: what two backend calls cost alone
-//   x402-hono   @x402/hono 2.27 paymentMiddleware (exact EVM scheme) against a
-//               facilitator that answers at once
-//   nvm-x402    nvm-x402/hono's paywall against nvm-x402's backend API, answering at once
-// Both backends are the same loopback recorder. Reported: CPU (process.cpuUsage,
-// user + system) per paid request and per 402, each gate over the control
-// (paid) or over bare (402), and the ratio nvm-x402 / x402-hono. Rounds are
-// interleaved; medians. Not a test: run it on demand (after scripts/build.sh):
-//   node bench/compare.mjs [--requests N] [--rounds R]
+// The gate's own CPU beside the reference x402 gate (#14, items 1 and 5), in one
+// command, in-process in Node and on workerd: the four apps of
+// bench/compare-apps.js (bare Hono, the two-call control, @x402/hono 2.27,
+// nvm-x402/hono), against one instant loopback backend that serves both x402's
+// facilitator API and Nevermined's x402 API. Reported: CPU per paid request
+// and per 402 — in Node process.cpuUsage (user + system) of this process, on
+// workerd the workerd processes' user + system time from /proc —, each gate
+// over the control (paid) or over bare (402), and the ratio nvm-x402 /
+// x402-hono. Rounds are interleaved; medians. Not a test: run it on demand
+// (after scripts/build.sh):
+//   node bench/compare.mjs [--requests N] [--rounds R] [--workerd-requests N] [--clients C] [--no-workerd]
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
-import { Hono } from 'hono'
-import { paymentMiddleware, x402ResourceServer } from '@x402/hono'
-import { HTTPFacilitatorClient } from '@x402/core/server'
-import { ExactEvmScheme } from '@x402/evm/exact/server'
-import { Payments } from 'nvm-x402'
-import { paywall } from 'nvm-x402/hono'
 import { startRecorder } from '../tests/js/support/servers.mjs'
 import { SETTLE, VERIFY, benchToken, offlineKey } from '../tests/js/support/gate.mjs'
+import { AGENT, APPS, NETWORK, PLAN, app, referencePayment } from './compare-apps.js'
+import { cpuMs, startMeasuredWorker } from './workerd.mjs'
 
-const { values: opts } = parseArgs({ options: { requests: { type: 'string', default: '300' }, rounds: { type: 'string', default: '5' } } })
+const { values: opts } = parseArgs({
+  options: {
+    requests: { type: 'string', default: '300' },
+    rounds: { type: 'string', default: '5' },
+    'workerd-requests': { type: 'string', default: '600' },
+    clients: { type: 'string', default: '8' },
+    'no-workerd': { type: 'boolean', default: false },
+  },
+})
 const REQUESTS = Number(opts.requests)
 const ROUNDS = Number(opts.rounds)
-const NETWORK = 'eip155:84532'
-const PAY_TO = '0x00000000000000000000000000000000000000aa'
-const PLAN = '1234567890'
+const WORKERD_REQUESTS = Number(opts['workerd-requests'])
+const CLIENTS = Number(opts.clients)
 
 // ---- one instant backend for both: x402's facilitator API and Nevermined's x402 API ----------
 const backend = await startRecorder()
@@ -35,85 +38,81 @@ backend.respond('POST', '/verify', { json: { isValid: true, payer: '0x0000000000
 backend.respond('POST', '/settle', { json: { success: true, transaction: '0x01', network: NETWORK, payer: '0x00000000000000000000000000000000000000bb' } })
 backend.respond('POST', VERIFY, { json: { isValid: true, payer: '0xbb', network: NETWORK, agentRequestId: 'r' } })
 backend.respond('POST', SETTLE, (call) => ({ json: { success: true, payer: '0xbb', transaction: '0x01', network: NETWORK, creditsRedeemed: call.json.maxAmount, remainingBalance: '1000000' } }))
-const facilitator = backend.url.replace(/\/$/, '')
 
-const work = (c) => c.json({ answer: 'done', words: 3 })
+const oursToken = benchToken({ planId: PLAN, agentId: AGENT, network: NETWORK })
+const decode = (header) => JSON.parse(Buffer.from(header, 'base64').toString())
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
 
-// ---- the apps --------------------------------------------------------------------------------
-const bare = new Hono().post('/work', work)
-
-const control = new Hono().post('/work', async (c) => {
-  const body = JSON.stringify({ paymentRequired: { resource: { url: c.req.url } }, x402AccessToken: c.req.header('payment-signature'), maxAmount: '1' })
-  for (const path of [VERIFY, SETTLE]) await (await fetch(new URL(path, backend.url), { method: 'POST', headers: { 'content-type': 'application/json' }, body })).json()
-  return work(c)
+/** The six scenarios: `{name: {app, headers, status}}`; `paying` is the reference gate's payment header. */
+const scenarios = (paying) => ({
+  'bare (no gate)': { app: 'bare', headers: {}, status: 200 },
+  'control (2 backend calls by hand)': { app: 'control', headers: { 'payment-signature': oursToken }, status: 200 },
+  'x402-hono, paid': { app: 'reference', headers: { 'payment-signature': paying }, status: 200 },
+  'nvm-x402, paid': { app: 'ours', headers: { 'payment-signature': oursToken }, status: 200 },
+  'x402-hono, 402': { app: 'reference', headers: {}, status: 402 },
+  'nvm-x402, 402': { app: 'ours', headers: {}, status: 402 },
 })
 
-const server = new x402ResourceServer(new HTTPFacilitatorClient({ url: facilitator })).register(NETWORK, new ExactEvmScheme())
-const reference = new Hono()
-reference.use(paymentMiddleware({ 'POST /work': { accepts: { scheme: 'exact', price: '$0.01', network: NETWORK, payTo: PAY_TO }, description: 'work' } }, server))
-reference.post('/work', work)
-
-const payments = Payments.getInstance({ nvmApiKey: offlineKey(), backendUrl: backend.url })
-const ours = new Hono()
-ours.use(paywall(payments, { agentId: 'bench-agent', routes: { 'POST /work': { planId: PLAN, scheme: 'nvm:erc4337', credits: 1 } } }))
-ours.post('/work', work)
-
-// ---- tokens: what each gate's 402 asks for, paid ----------------------------------------------
-const url = 'http://127.0.0.1:8787/work'
-const ask = (app, headers = {}) => app.fetch(new Request(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: '{"prompt":"three little words"}' }))
-const b64 = (v) => Buffer.from(JSON.stringify(v)).toString('base64')
-
-const refused = await ask(reference)
-if (refused.status !== 402) throw new Error(`x402-hono answered ${refused.status} without payment`)
-const required = JSON.parse(Buffer.from(refused.headers.get('payment-required'), 'base64').toString())
-const accepted = required.accepts[0]
-const referencePayment = b64({
-  x402Version: 2,
-  resource: required.resource,
-  accepted,
-  payload: {
-    signature: `0x${'ab'.repeat(65)}`,
-    authorization: { from: '0x00000000000000000000000000000000000000bb', to: PAY_TO, value: accepted.amount, validAfter: '0', validBefore: '99999999999', nonce: `0x${'cd'.repeat(32)}` },
-  },
-})
-const oursToken = benchToken({ planId: PLAN, agentId: 'bench-agent', network: NETWORK })
-
-const SCENARIOS = {
-  'bare (no gate)': { app: bare, headers: {}, status: 200 },
-  'control (2 backend calls by hand)': { app: control, headers: { 'payment-signature': oursToken }, status: 200 },
-  'x402-hono, paid': { app: reference, headers: { 'payment-signature': referencePayment }, status: 200 },
-  'nvm-x402, paid': { app: ours, headers: { 'payment-signature': oursToken }, status: 200 },
-  'x402-hono, 402': { app: reference, headers: {}, status: 402 },
-  'nvm-x402, 402': { app: ours, headers: {}, status: 402 },
+/** Runs `measure(scenario)` for each scenario in `rounds` interleaved rounds; the median CPU µs and wall ms per request of each. */
+async function interleaved(all, rounds, measure) {
+  const results = Object.fromEntries(Object.keys(all).map((k) => [k, []]))
+  for (let r = 0; r < rounds; r++) for (const [name, s] of Object.entries(all)) results[name].push(await measure(s))
+  return Object.fromEntries(Object.entries(results).map(([k, v]) => [k, { cpu: median(v.map((x) => x.cpuUs)), wall: median(v.map((x) => x.wallMs)) }]))
 }
 
-async function round({ app, headers, status }, n) {
-  const start = process.cpuUsage()
-  const wall = performance.now()
-  for (let i = 0; i < n; i++) {
-    const response = await ask(app, headers)
-    await response.arrayBuffer()
-    if (response.status !== status) throw new Error(`expected ${status}, got ${response.status}`)
+function report(title, m) {
+  console.log(`\n${title}`)
+  console.log('scenario                              CPU µs/request   wall ms/request')
+  for (const [k, v] of Object.entries(m)) console.log(`${k.padEnd(38)}${v.cpu.toFixed(0).padStart(10)}${v.wall.toFixed(2).padStart(16)}`)
+  const paidRef = m['x402-hono, paid'].cpu - m['control (2 backend calls by hand)'].cpu
+  const paidOurs = m['nvm-x402, paid'].cpu - m['control (2 backend calls by hand)'].cpu
+  const reqRef = m['x402-hono, 402'].cpu - m['bare (no gate)'].cpu
+  const reqOurs = m['nvm-x402, 402'].cpu - m['bare (no gate)'].cpu
+  console.log(`the gate's own CPU, paid (over the control):  x402-hono ${paidRef.toFixed(0)} µs, nvm-x402 ${paidOurs.toFixed(0)} µs, ratio ${(paidOurs / paidRef).toFixed(2)} (target <= 0.25)`)
+  console.log(`the gate's own CPU, 402 (over bare):          x402-hono ${reqRef.toFixed(0)} µs, nvm-x402 ${reqOurs.toFixed(0)} µs, ratio ${(reqOurs / reqRef).toFixed(2)} (target <= 0.25)`)
+}
+
+// ---- in-process in Node ----------------------------------------------------------------------
+{
+  const served = Object.fromEntries(APPS.map((name) => [name, app(name, { backendUrl: backend.url, nvmApiKey: offlineKey() })]))
+  const url = 'http://127.0.0.1:8787/work'
+  const ask = (app, headers = {}) => served[app].fetch(new Request(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: '{"prompt":"three little words"}' }))
+  const refused = await ask('reference')
+  if (refused.status !== 402) throw new Error(`x402-hono answered ${refused.status} without payment`)
+  const all = scenarios(referencePayment(decode(refused.headers.get('payment-required'))))
+  const round = async ({ app, headers, status }, n = REQUESTS) => {
+    const start = process.cpuUsage()
+    const wall = performance.now()
+    for (let i = 0; i < n; i++) {
+      const response = await ask(app, headers)
+      await response.arrayBuffer()
+      if (response.status !== status) throw new Error(`expected ${status}, got ${response.status}`)
+    }
+    const cpu = process.cpuUsage(start)
+    return { cpuUs: (cpu.user + cpu.system) / n, wallMs: (performance.now() - wall) / n }
   }
-  const cpu = process.cpuUsage(start)
-  return { cpuUs: (cpu.user + cpu.system) / n, wallMs: (performance.now() - wall) / n }
+  for (const s of Object.values(all)) await round(s, Math.min(100, REQUESTS)) // warm up (JIT, connections)
+  report(`In-process in Node, ${REQUESTS} requests x ${ROUNDS} rounds (medians), loopback backend answering at once`, await interleaved(all, ROUNDS, round))
 }
 
-for (const s of Object.values(SCENARIOS)) await round(s, Math.min(100, REQUESTS)) // warm up (JIT, connections)
-const results = Object.fromEntries(Object.keys(SCENARIOS).map((k) => [k, []]))
-for (let r = 0; r < ROUNDS; r++) {
-  for (const [name, s] of Object.entries(SCENARIOS)) results[name].push(await round(s, REQUESTS))
+// ---- on workerd (wrangler dev --local), the apps bundled into one Worker -----------------------
+if (!opts['no-workerd']) {
+  const worker = await startMeasuredWorker({ cwd: join(dirname(fileURLToPath(import.meta.url)), 'compare-worker'), vars: { NVM_API_KEY: offlineKey(), BACKEND_URL: backend.url } })
+  try {
+    const refused = await fetch(`${worker.url}reference/work`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' })
+    if (refused.status !== 402) throw new Error(`x402-hono on workerd answered ${refused.status} without payment`)
+    const all = scenarios(referencePayment(decode(refused.headers.get('payment-required'))))
+    const round = async ({ app, headers, status }, n = WORKERD_REQUESTS) => {
+      const cpu0 = await cpuMs(worker.workerd)
+      const wall = performance.now()
+      const statuses = await worker.drive(n, `/${app}/work`, headers, CLIENTS)
+      if (statuses[status] !== n) throw new Error(`/${app}/work: expected ${n} x ${status}, got ${JSON.stringify(statuses)}`)
+      return { cpuUs: (((await cpuMs(worker.workerd)) - cpu0) * 1000) / n, wallMs: (performance.now() - wall) / n }
+    }
+    for (const s of Object.values(all)) await round(s, 200) // warm up
+    report(`On workerd (wrangler dev --local), ${WORKERD_REQUESTS} requests from ${CLIENTS} keep-alive clients x ${ROUNDS} rounds (medians); CPU of the workerd processes (${worker.workerd.length})`, await interleaved(all, ROUNDS, round))
+  } finally {
+    await worker.stop()
+  }
 }
 await backend.close()
-
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
-const m = Object.fromEntries(Object.entries(results).map(([k, v]) => [k, { cpu: median(v.map((x) => x.cpuUs)), wall: median(v.map((x) => x.wallMs)) }]))
-console.log(`In-process in Node, ${REQUESTS} requests x ${ROUNDS} rounds (medians), loopback backend answering at once`)
-console.log('scenario                              CPU µs/request   wall ms/request')
-for (const [k, v] of Object.entries(m)) console.log(`${k.padEnd(38)}${v.cpu.toFixed(0).padStart(10)}${v.wall.toFixed(2).padStart(16)}`)
-const paidRef = m['x402-hono, paid'].cpu - m['control (2 backend calls by hand)'].cpu
-const paidOurs = m['nvm-x402, paid'].cpu - m['control (2 backend calls by hand)'].cpu
-const reqRef = m['x402-hono, 402'].cpu - m['bare (no gate)'].cpu
-const reqOurs = m['nvm-x402, 402'].cpu - m['bare (no gate)'].cpu
-console.log(`\nthe gate's own CPU, paid (over the control):  x402-hono ${paidRef.toFixed(0)} µs, nvm-x402 ${paidOurs.toFixed(0)} µs, ratio ${(paidOurs / paidRef).toFixed(2)} (target <= 0.25)`)
-console.log(`the gate's own CPU, 402 (over bare):          x402-hono ${reqRef.toFixed(0)} µs, nvm-x402 ${reqOurs.toFixed(0)} µs, ratio ${(reqOurs / reqRef).toFixed(2)} (target <= 0.25)`)

@@ -6,13 +6,11 @@
 //   node bench/gate.mjs [--requests N] [--rounds R] [--clients C] [--warmup W]
 // Each scenario is warmed up first, then measured in R interleaved rounds of N
 // requests; the table shows the median round.
-import http from 'node:http'
-import { execSync } from 'node:child_process'
-import { readFile, readdir } from 'node:fs/promises'
 import { join, dirname } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
-import { ROOT, startRecorder, startWrangler } from '../tests/js/support/servers.mjs'
+import { ROOT, startRecorder } from '../tests/js/support/servers.mjs'
+import { cpuMs, startMeasuredWorker } from './workerd.mjs'
 import { kib, workerBundle } from '../tests/js/support/entries.mjs'
 import { PLANS, SETTLE, VERIFY, benchToken, offlineKey } from '../tests/js/support/gate.mjs'
 
@@ -40,64 +38,8 @@ backend.respond('GET', `${PLANS}${PLAN}`, { json: { id: PLAN, registry: { price:
 backend.respond('POST', VERIFY, { json: { isValid: true, payer: '0xbb', network: NETWORK, agentRequestId: 'bench-request' } })
 backend.respond('POST', SETTLE, (call) => ({ json: { success: true, payer: '0xbb', transaction: '0x01', network: NETWORK, creditsRedeemed: call.json.maxAmount, remainingBalance: '1000000' } }))
 
-// ---- the workerd process and its CPU time ------------------------------------------------------
-const TICK_MS = 1000 / Number(execSync('getconf CLK_TCK').toString().trim())
-
-/** `{ppid, comm, ticks}` of a process (ticks: utime + stime, in clock ticks). */
-async function statOf(pid) {
-  const stat = await readFile(`/proc/${pid}/stat`, 'utf8')
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-  return { ppid: fields[1], comm: stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')), ticks: Number(fields[11]) + Number(fields[12]) }
-}
-
-/** The processes started by this one (wrangler's node and workerd), as `{pid: comm}`. */
-async function descendants() {
-  const all = {}
-  for (const pid of (await readdir('/proc')).filter((d) => /^\d+$/.test(d))) {
-    all[pid] = await statOf(pid).catch(() => undefined) // exited meanwhile
-  }
-  const mine = (pid) => {
-    for (let p = pid; all[p]; p = all[p].ppid) if (Number(all[p].ppid) === process.pid) return true
-    return false
-  }
-  return Object.fromEntries(Object.keys(all).filter((pid) => all[pid] && mine(pid)).map((pid) => [pid, all[pid].comm]))
-}
-
-/** CPU time (user + system) the processes used so far, in ms. */
-const cpuMs = async (pids) => (await Promise.all(pids.map((pid) => statOf(pid).catch(() => ({ ticks: 0 }))))).reduce((sum, s) => sum + s.ticks, 0) * TICK_MS
-
-// ---- the load: CLIENTS keep-alive clients sending REQUESTS requests ----------------------------
-const agent = new http.Agent({ keepAlive: true, maxSockets: CLIENTS })
-let worker, workerd, others // the Worker, and the pids of its workerd and of wrangler's other processes
-
-function send(path, token) {
-  const body = JSON.stringify({ prompt: 'how many characters and words are in this prompt' })
-  const headers = { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), ...(token ? { 'payment-signature': token } : {}) }
-  return new Promise((ok, fail) => {
-    const { hostname, port } = new URL(worker.url)
-    const req = http.request({ host: hostname, port, path, method: 'POST', headers, agent }, (res) => {
-      res.resume()
-      res.on('end', () => ok(res))
-    })
-    req.on('error', fail)
-    req.end(body)
-  })
-}
-
-async function drive(count, path, token) {
-  const statuses = {}
-  let sent = 0
-  await Promise.all(
-    Array.from({ length: CLIENTS }, async () => {
-      while (sent < count) {
-        sent++
-        const { statusCode } = await send(path, token)
-        statuses[statusCode] = (statuses[statusCode] ?? 0) + 1
-      }
-    }),
-  )
-  return statuses
-}
+let worker // the Worker: its url, its workerd and wrangler pids, and its load generator
+const drive = (count, path, token) => worker.drive(count, path, token ? { 'payment-signature': token } : {}, CLIENTS)
 
 const SCENARIOS = [
   { name: 'ungated', path: '/plain/work', status: 200 },
@@ -111,11 +53,11 @@ const SCENARIOS = [
 
 async function measure(s) {
   const mark = backend.requests.length
-  const [cpu0, other0] = [await cpuMs(workerd), await cpuMs(others)]
+  const [cpu0, other0] = [await cpuMs(worker.workerd), await cpuMs(worker.others)]
   const t0 = performance.now()
   const statuses = await drive(REQUESTS, s.path, s.token)
   const wall = performance.now() - t0
-  const [cpu, other] = [(await cpuMs(workerd)) - cpu0, (await cpuMs(others)) - other0]
+  const [cpu, other] = [(await cpuMs(worker.workerd)) - cpu0, (await cpuMs(worker.others)) - other0]
   if (statuses[s.status] !== REQUESTS) throw new Error(`${s.name}: expected ${REQUESTS} x ${s.status}, got ${JSON.stringify(statuses)}`)
   const calls = backend.requests.slice(mark)
   const kinds = [...new Set(calls.map((c) => c.path.split('/').pop().replace(PLAN, 'plan')))].join('+')
@@ -125,14 +67,10 @@ async function measure(s) {
 const median = (values) => values.sort((a, b) => a - b)[Math.floor(values.length / 2)]
 const results = []
 try {
-  worker = await startWrangler({
+  worker = await startMeasuredWorker({
     cwd: join(dirname(fileURLToPath(import.meta.url)), 'gate-worker'),
     vars: { NVM_API_KEY: offlineKey(), NVM_BACKEND_URL: backend.url, NVM_AGENT_ID: AGENT, NVM_PLAN_ID: PLAN },
   })
-  const started = await descendants()
-  workerd = Object.keys(started).filter((pid) => started[pid].startsWith('workerd'))
-  others = Object.keys(started).filter((pid) => !workerd.includes(pid))
-  if (workerd.length === 0) throw new Error('no workerd process found under wrangler')
   const probe = await fetch(`${worker.url}paid/work`, { method: 'POST', headers: { 'payment-signature': TOKEN }, body: '{"prompt":"x"}' })
   if (probe.status !== 200 || !probe.headers.get('payment-response')) throw new Error(`the paid route does not pay: ${probe.status} ${await probe.text()}`)
   for (const s of SCENARIOS) await drive(WARMUP, s.path, s.token)
@@ -145,7 +83,6 @@ try {
     results.push({ ...s, ...runs[0], rps: median(runs.map((r) => r.rps)), cpu: median(runs.map((r) => r.cpu)), other: median(runs.map((r) => r.other)), trips: median(runs.map((r) => r.trips)) })
   }
 } finally {
-  agent.destroy()
   await worker?.stop()
   await backend.close()
 }
@@ -157,7 +94,7 @@ const bundle = await workerBundle(join(ROOT, 'examples/cloudflare-worker'))
 const base = results[0].cpu
 const col = (text, width) => String(text).padStart(width)
 console.log(`\nworkerd (wrangler dev --local); per scenario ${WARMUP} warm-up requests, then the median of ${ROUNDS} interleaved rounds of ${REQUESTS}; ${CLIENTS} concurrent keep-alive clients; instant loopback backend`)
-console.log(`workerd CPU: user + system time of the workerd process (${workerd.length}) per request; wrangler's node processes (${others.length}) shown apart`)
+console.log(`workerd CPU: user + system time of the workerd process (${worker.workerd.length}) per request; wrangler's node processes (${worker.others.length}) shown apart`)
 console.log(`${'scenario'.padEnd(36)}${col('req/s', 7)}${col('workerd CPU ms/req', 20)}${col('added ms/req', 14)}${col('node ms/req', 13)}${col('backend trips/req', 19)}  calls`)
 for (const r of results) {
   console.log(`${r.name.padEnd(36)}${col(r.rps.toFixed(0), 7)}${col(r.cpu.toFixed(3), 20)}${col((r.cpu - base).toFixed(3), 14)}${col(r.other.toFixed(3), 13)}${col(r.trips.toFixed(2), 19)}  ${r.kinds || '-'}`)

@@ -4,7 +4,7 @@
 // Response objects it makes), next to the bare handler. Not a test:
 //   scripts/build.sh && node bench/instant.mjs [--requests N]
 import { parseArgs } from 'node:util'
-import { Payments } from 'nvm-x402'
+import { Payments } from 'nvm-x402/agent'
 import { benchToken } from '../tests/js/support/gate.mjs'
 
 const { values: opts } = parseArgs({ options: { requests: { type: 'string', default: '20000' } } })

@@ -4,7 +4,7 @@
 // Not a test: run it on demand (after scripts/build.sh):
 //   node bench/repeat.mjs [--requests N] [--delay MS]
 import { parseArgs } from 'node:util'
-import { Payments, encodeAccessToken } from 'nvm-x402'
+import { Payments, encodeAccessToken } from 'nvm-x402/agent'
 import { startRecorder } from '../tests/js/support/servers.mjs'
 import { SETTLE, VERIFY, offlineKey } from '../tests/js/support/gate.mjs'
 

@@ -11,6 +11,7 @@ cd "$ROOT"
 say() { printf '\033[2m[build]\033[0m %s\n' "$*" >&2; }
 
 OUT="$ROOT/pkg"
+mkdir -p "$ROOT/target"   # a fresh clone has none yet
 STAGE="$(mktemp -d "$ROOT/target/pkg.XXXXXX")"
 trap 'rm -rf "$STAGE"' EXIT
 
