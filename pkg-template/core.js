@@ -65,14 +65,6 @@ export const ZeroAddress = '0x0000000000000000000000000000000000000000'
 
 // ---- the paying client: moves Request/Response objects; Rust decides each attempt ----
 
-function withTimeout(promise, ms) {
-  let timer
-  const expired = new Promise((_, reject) => {
-    timer = setTimeout(() => reject(new DOMException(`No answer within ${ms} ms`, 'TimeoutError')), ms)
-  })
-  return Promise.race([promise, expired]).finally(() => clearTimeout(timer))
-}
-
 /** Sends one request to an agent; a failure to reach it is a PaymentsError (`network_error`), like backend calls. */
 async function agentFetch(fetchImpl, request) {
   try {
@@ -224,13 +216,42 @@ export class Payments {
     if (fetch !== undefined && typeof fetch !== 'function') {
       throw new PaymentsError({ code: 'validation', message: 'options.fetch must be a function' })
     }
-    // An injected fetch may ignore the AbortSignal the core passes: race it against the time limit too.
+    if (fetch === undefined && typeof globalThis.fetch !== 'function') {
+      throw new PaymentsError({ code: 'validation', message: 'No global fetch in this runtime; pass { fetch } to Payments.getInstance' })
+    }
     let timeoutMs
-    const backendFetch = fetch && ((url, init) => withTimeout(fetch(url, init), timeoutMs))
+    const fetchImpl = fetch ?? ((url, init) => globalThis.fetch(url, init))
+    // The core's one way out: a backend request as (url, method and headers, body), answered
+    // [status, text] ([0, ''] when what came back is not Response-like). One timer per request
+    // both aborts the fetch and gives up on it (an injected fetch may ignore the signal): an
+    // AbortController and a timer cost less than AbortSignal.timeout (bench/README.md).
+    const send = async (url, head, body) => {
+      const lines = head.split('\n')
+      const headers = {}
+      for (let i = 1; i + 1 < lines.length; i += 2) headers[lines[i]] = lines[i + 1]
+      const controller = new AbortController()
+      let timer
+      const expired = new Promise((_, reject) => {
+        timer = setTimeout(() => {
+          const error = new DOMException(`No answer within ${timeoutMs} ms`, 'TimeoutError')
+          controller.abort(error)
+          reject(error)
+        }, timeoutMs)
+      })
+      const exchange = async () => {
+        const response = await fetchImpl(url, { method: lines[0], headers, body, signal: controller.signal })
+        return typeof response?.status === 'number' && typeof response.text === 'function' ? [response.status, await response.text()] : [0, '']
+      }
+      try {
+        return await Promise.race([exchange(), expired])
+      } finally {
+        clearTimeout(timer)
+      }
+    }
     ensureSync()
     let core
     try {
-      core = new NvmCore(toJson(rest), backendFetch)
+      core = new NvmCore(toJson(rest), send)
     } catch (error) {
       throw rethrow(error)
     }

@@ -1,41 +1,29 @@
-//! [`Transport`] over JavaScript's `fetch`: the global one (browsers, Node 20,
-//! workerd, Deno, Bun — never `window.fetch`) or one the caller injects. The
-//! response is read by duck typing (`status`, `text()`), so an injected fetch
-//! may return any Response-like object.
+//! [`Transport`] over JavaScript's `fetch`, through one function the facade
+//! passes in (`send` in pkg-template/core.js): `send(url, head, body)` calls
+//! the global `fetch` (browsers, Node 20, workerd, Deno, Bun — never
+//! `window.fetch`) or an injected one with a plain init object and
+//! `AbortSignal.timeout`, and resolves to `[status, text]` (status 0: what
+//! fetch returned was not Response-like). One call across the boundary per
+//! backend request, instead of building the init object, its headers and
+//! the signal property by property from here (bench/README.md, #14 item 1).
 
 use crate::error::{Error, Result};
 use crate::transport::{HttpRequest, HttpResponse, Transport};
-use js_sys::{Function, Object, Promise, Reflect};
+use js_sys::{Array, Function, Promise, Reflect};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 
-/// Sends requests with `fetch`, each limited to `timeout_ms`.
+/// Sends requests with the facade's `send`, each limited to `timeout_ms` (there).
 pub struct FetchTransport {
-    fetch: Function,
+    send: Function,
     timeout_ms: u64,
 }
 
 impl FetchTransport {
-    /// Uses `fetch` if given, else `globalThis.fetch`.
-    pub fn new(fetch: Option<Function>, timeout_ms: u64) -> Result<Self> {
-        let fetch = match fetch {
-            Some(f) => f,
-            None => global("fetch")
-                .and_then(|f| f.dyn_into::<Function>().ok())
-                .ok_or_else(|| {
-                    Error::validation(
-                        "No global fetch in this runtime; pass { fetch } to Payments.getInstance",
-                    )
-                })?,
-        };
-        Ok(FetchTransport { fetch, timeout_ms })
-    }
-
-    /// Calls `fetch(url, init)` with `this` = globalThis (native fetch refuses any other receiver).
-    pub fn raw_fetch(&self, url: &str, init: &JsValue) -> std::result::Result<Promise, JsValue> {
-        self.fetch
-            .call2(&js_sys::global(), &JsValue::from_str(url), init)?
-            .dyn_into::<Promise>()
+    /// `send(url, head, body)`: `head` is the method and the headers, one per line
+    /// (`method\nname\nvalue\n...`); `body` a string or undefined.
+    pub fn new(send: Function, timeout_ms: u64) -> Self {
+        FetchTransport { send, timeout_ms }
     }
 }
 
@@ -43,21 +31,6 @@ fn global(name: &str) -> Option<JsValue> {
     Reflect::get(&js_sys::global(), &JsValue::from_str(name))
         .ok()
         .filter(|v| !v.is_undefined() && !v.is_null())
-}
-
-fn set(target: &Object, key: &str, value: &JsValue) {
-    // Setting a property on a fresh plain object cannot fail.
-    let _ = Reflect::set(target, &JsValue::from_str(key), value);
-}
-
-/// `AbortSignal.timeout(ms)` where the runtime has it.
-fn timeout_signal(ms: u64) -> Option<JsValue> {
-    let ctor = global("AbortSignal")?;
-    let timeout = Reflect::get(&ctor, &JsValue::from_str("timeout"))
-        .ok()?
-        .dyn_into::<Function>()
-        .ok()?;
-    timeout.call1(&ctor, &JsValue::from_f64(ms as f64)).ok()
 }
 
 /// Reads `name` and `message` (and Node's `cause.code`) off a thrown value.
@@ -106,47 +79,49 @@ fn strip_query(url: &str) -> &str {
 
 impl Transport for FetchTransport {
     async fn send(&self, request: HttpRequest) -> Result<HttpResponse> {
-        let init = Object::new();
-        set(&init, "method", &JsValue::from_str(request.method));
-        let headers = Object::new();
+        let mut head = String::with_capacity(256);
+        head.push_str(request.method);
         for (name, value) in &request.headers {
-            set(&headers, name, &JsValue::from_str(value));
+            // A line break would split into another header on the other side (fetch refuses them anyway).
+            if (name.bytes().chain(value.bytes())).any(|b| b == b'\n' || b == b'\r') {
+                return Err(Error::validation(format!(
+                    "the {name} header has a line break in its value"
+                )));
+            }
+            head.push('\n');
+            head.push_str(name);
+            head.push('\n');
+            head.push_str(value);
         }
-        set(&init, "headers", &headers);
-        if let Some(body) = &request.body {
-            set(&init, "body", &JsValue::from_str(body));
+        let body = request
+            .body
+            .as_deref()
+            .map_or(JsValue::UNDEFINED, JsValue::from_str);
+        let answer = self
+            .send
+            .call3(
+                &JsValue::UNDEFINED,
+                &JsValue::from_str(&request.url),
+                &JsValue::from_str(&head),
+                &body,
+            )
+            // `send` is the facade's async function: a Promise, without asking JS (`instanceof`).
+            .map(JsCast::unchecked_into::<Promise>);
+        let answer = match answer {
+            Ok(promise) => JsFuture::from(promise).await,
+            Err(e) => Err(e),
         }
-        if let Some(signal) = timeout_signal(self.timeout_ms) {
-            set(&init, "signal", &signal);
+        .map_err(|e| self.failure(&e, &request.url))?;
+        let answer = Array::from(&answer);
+        let status = answer.get(0).as_f64().unwrap_or(0.0) as u16;
+        if status == 0 {
+            return Err(Error::Network(
+                "fetch returned something that is not a Response".into(),
+            ));
         }
-        let promise = self
-            .raw_fetch(&request.url, &init)
-            .map_err(|e| self.failure(&e, &request.url))?;
-        let response = JsFuture::from(promise)
-            .await
-            .map_err(|e| self.failure(&e, &request.url))?;
-        let status = Reflect::get(&response, &JsValue::from_str("status"))
-            .ok()
-            .and_then(|s| s.as_f64())
-            .ok_or_else(|| {
-                Error::Network("fetch returned something that is not a Response".into())
-            })? as u16;
-        let text = Reflect::get(&response, &JsValue::from_str("text"))
-            .ok()
-            .and_then(|f| f.dyn_into::<Function>().ok())
-            .ok_or_else(|| {
-                Error::Network("fetch returned something that is not a Response".into())
-            })?;
-        let body_promise = text
-            .call0(&response)
-            .and_then(|p| p.dyn_into::<Promise>())
-            .map_err(|e| self.failure(&e, &request.url))?;
-        let body = JsFuture::from(body_promise)
-            .await
-            .map_err(|e| self.failure(&e, &request.url))?;
         Ok(HttpResponse {
             status,
-            body: body.as_string().unwrap_or_default(),
+            body: answer.get(1).as_string().unwrap_or_default(),
         })
     }
 

@@ -40,12 +40,10 @@ pub struct NvmCore {
 
 #[wasm_bindgen]
 impl NvmCore {
-    /// `optionsJson`: the `Payments.getInstance` options minus `fetch`; `fetch`: an injected fetch.
+    /// `optionsJson`: the `Payments.getInstance` options minus `fetch`; `send`: the
+    /// facade's backend sender over the global or the injected fetch (see `fetch.rs`).
     #[wasm_bindgen(constructor)]
-    pub fn new(
-        options_json: &str,
-        fetch: Option<Function>,
-    ) -> std::result::Result<NvmCore, JsValue> {
+    pub fn new(options_json: &str, send: Function) -> std::result::Result<NvmCore, JsValue> {
         let build = || -> Result<NvmCore> {
             let value =
                 parse(options_json).map_err(|_| Error::validation("options must be JSON"))?;
@@ -53,7 +51,7 @@ impl NvmCore {
             let timeout = options
                 .timeout_ms
                 .unwrap_or(crate::protocol::environment::DEFAULT_TIMEOUT_MS);
-            let payments = Payments::new(&options, FetchTransport::new(fetch, timeout)?)?;
+            let payments = Payments::new(&options, FetchTransport::new(send, timeout))?;
             Ok(NvmCore {
                 payments: Rc::new(payments),
             })

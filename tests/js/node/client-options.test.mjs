@@ -191,6 +191,26 @@ test('an injected fetch that ignores the AbortSignal still times out after timeo
   assert.equal(settled, false, 'the call gave up before the fetch answered')
 })
 
+test('an injected fetch answering something not Response-like is a network_error; a line break in a header value is refused before fetch', async () => {
+  for (const answer of [undefined, null, 'text', { status: '200', text: async () => '{}' }, { status: 200 }]) {
+    const payments = Payments.getInstance({ nvmApiKey: KEY, fetch: async () => answer })
+    await paymentsError(payments.plans.getPlan('7'), { code: 'network_error', message: /not a Response/ })
+  }
+  let called = 0
+  const payments = Payments.getInstance({ nvmApiKey: KEY, organizationId: 'org\r\nx-evil\nyes', fetch: async () => called++ })
+  await paymentsError(payments.plans.getPlan('7'), { code: 'validation', message: /X-Current-Org-Id header has a line break/i })
+  assert.equal(called, 0)
+})
+
+test('without a global fetch or an injected one, getInstance says so', async (t) => {
+  const realFetch = globalThis.fetch
+  globalThis.fetch = undefined
+  t.after(() => {
+    globalThis.fetch = realFetch
+  })
+  await paymentsError(() => Payments.getInstance({ nvmApiKey: KEY }), { code: 'validation', message: /No global fetch in this runtime; pass \{ fetch \}/ })
+})
+
 test('fetch must be a function', async () => {
   await paymentsError(() => Payments.getInstance({ nvmApiKey: KEY, fetch: 'fetch' }), { code: 'validation', message: /fetch/ })
 })
