@@ -32,6 +32,8 @@ pub struct Gate {
     config: GateConfig,
     /// Tokens that may skip verify (`repeatPayers`).
     repeats: repeat::Repeats,
+    /// Decoded reusable tokens.
+    claims: claims::Claims,
 }
 
 fn respond(answer: Answer) -> Value {
@@ -136,6 +138,7 @@ impl Gate {
         Ok(Gate {
             config: GateConfig::from_json(options)?,
             repeats: repeat::Repeats::default(),
+            claims: claims::Claims::default(),
         })
     }
 
@@ -168,7 +171,11 @@ impl Gate {
             Routing::Paid(route) => route,
         };
         // Cheap refusals first: a token that can't pay for this route costs no plan lookup it doesn't need.
-        let checked = req.token.as_deref().map(|t| cfg.precheck(route, &req, t));
+        let checked = req.token.as_deref().map(|t| {
+            self.claims
+                .of(t)
+                .and_then(|claims| cfg.precheck_claims(route, &req, claims))
+        });
         let fixed = route
             .scheme
             .as_deref()
@@ -438,6 +445,7 @@ pub(crate) fn dynamic_credits(value: &Value) -> std::result::Result<Uint256, Str
     Uint256::from_json(value).map_err(|e| format!("returned an invalid amount ({e})"))
 }
 
+mod claims;
 pub mod mcp;
 mod repeat;
 

@@ -521,8 +521,18 @@ impl GateConfig {
         req: &GateRequest,
         token: &str,
     ) -> std::result::Result<(TokenClaims, usize), Refusal> {
-        precheck_token(
-            token,
+        self.precheck_claims(route, req, decode_claims(token)?)
+    }
+
+    /// [`GateConfig::precheck`] of claims already read from the token (see [`decode_claims`]).
+    pub fn precheck_claims(
+        &self,
+        route: &PaidRoute,
+        req: &GateRequest,
+        claims: TokenClaims,
+    ) -> std::result::Result<(TokenClaims, usize), Refusal> {
+        check_claims(
+            claims,
             &route.plan_ids,
             Some(&self.agent_id),
             req.verb(),
@@ -713,8 +723,23 @@ pub fn precheck_token(
     verb: &str,
     bound_here: impl Fn(&str) -> bool,
 ) -> std::result::Result<(TokenClaims, usize), Refusal> {
+    check_claims(decode_claims(token)?, plan_ids, agent_id, verb, bound_here)
+}
+
+/// The claims of a token, or why it can't be read.
+pub fn decode_claims(token: &str) -> std::result::Result<TokenClaims, Refusal> {
     let decoded = try_decode_access_token(token).map_err(|e| Refusal(e.to_string()))?;
-    let claims = TokenClaims::from_token(&decoded);
+    Ok(TokenClaims::from_token(&decoded))
+}
+
+/// [`precheck_token`]'s checks of claims already read from the token.
+pub fn check_claims(
+    claims: TokenClaims,
+    plan_ids: &[String],
+    agent_id: Option<&str>,
+    verb: &str,
+    bound_here: impl Fn(&str) -> bool,
+) -> std::result::Result<(TokenClaims, usize), Refusal> {
     if claims.x402_version.is_some_and(|v| v != 2) {
         return Err(Refusal(
             "The access token is not an x402 version 2 token".into(),
