@@ -227,6 +227,31 @@ describe('the same through nvm-x402/hono', () => {
     assert.equal(decodePaymentHeader(ok.headers.get('payment-response')).creditsRedeemed, '2')
   })
 
+  test('onSettled gets the settlement; through Hono it is handed to the ExecutionContext when there is one, and just runs when there is none', async () => {
+    const events = []
+    const hono = new Hono()
+    hono.use(honoPaywall(payments, { agentId: AGENT, onSettled: (event) => events.push(event), routes: { 'POST /tasks': { ...ROUTE, credits: 3 } } }))
+    hono.post('/tasks', (c) => c.json({ answer: 42 }))
+    // Node: no ExecutionContext (c.executionCtx throws); the callback still runs.
+    const plain = await hono.request(paid('/tasks'))
+    assert.equal(plain.status, 200)
+    await new Promise((ok) => setImmediate(ok))
+    assert.equal(events.length, 1)
+    assert.deepEqual({ ...events[0], settlement: undefined }, { route: 'POST /tasks', planId: PLAN, method: 'POST', url: `${ORIGIN}/tasks`, settlement: undefined })
+    assert.equal(events[0].settlement.creditsRedeemed, '3')
+    // A Workers-style call: the callback's promise goes to ctx.waitUntil.
+    const waited = []
+    const worker = await hono.fetch(paid('/tasks'), {}, { waitUntil: (promise) => waited.push(promise), passThroughOnException() {} })
+    assert.equal(worker.status, 200)
+    assert.equal(waited.length, 1)
+    await waited[0]
+    assert.equal(events.length, 2)
+    // Free answers settle nothing and call nothing.
+    const refused = await hono.request(new Request(`${ORIGIN}/tasks`, { method: 'POST' }))
+    assert.equal(refused.status, 402)
+    assert.equal(events.length, 2)
+  })
+
   test('a redirect from a paid Hono route is settled', async () => {
     const hono = new Hono()
     hono.use(honoPaywall(payments, { agentId: AGENT, routes: { 'GET /go': { ...ROUTE, credits: 1 } } }))
