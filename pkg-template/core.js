@@ -14,7 +14,7 @@ import { PaymentsError } from './errors.js'
 import { ensureSync, ready } from './loader.js'
 import { mcpServer } from './mcp-server.js'
 import { Paywall } from './paywall.js'
-import { creditsOf, rethrow, toJson } from './wire.js'
+import { rethrow, toJson } from './wire.js'
 
 export { PaymentsError, Paywall, ready }
 
@@ -321,7 +321,7 @@ export class Payments {
       const { response } = await this.fetch(url, init, { planIds: planId === undefined ? [] : [planId], agentId, paymentType, eager: true, ...more })
       return concludeQuery(response.status, await response.text(), response.headers.get('payment-required'))
     }
-    this.mcp = Object.freeze({ callTool: (params = {}) => callTool(next, agentFetchImpl, params), ...mcpServer(core, { toJson, rethrow, creditsOf }) })
+    this.mcp = Object.freeze({ callTool: (params = {}) => callTool(next, agentFetchImpl, params), ...mcpServer(core) })
   }
 
   /** Compiles a paywall for an agent's routes; mistakes in `options` throw here. */

@@ -6,6 +6,7 @@
 // decision (which payment, which plans, verify, settle, what to answer) is
 // made in Rust (src/gate/mcp.rs, src/protocol/gate/mcp.rs).
 import { PaymentsError } from './errors.js'
+import { creditsOf, rethrow, toJson } from './wire.js'
 
 const KINDS = ['tool', 'resource', 'prompt', 'meta']
 
@@ -59,11 +60,8 @@ function httpUrlOf(extra) {
   }
 }
 
-/**
- * `payments.mcp`'s server half over one core. `helpers`: the facade's
- * `toJson`, `rethrow` and `creditsOf` (one implementation each).
- */
-export function mcpServer(core, { toJson, rethrow, creditsOf }) {
+/** `payments.mcp`'s server half over one core. */
+export function mcpServer(core) {
   let gate = null
 
   const step = async (run) => {

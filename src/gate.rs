@@ -174,7 +174,7 @@ impl Gate {
         let checked = req.token.as_deref().map(|t| {
             self.claims
                 .of(t)
-                .and_then(|claims| cfg.precheck_claims(route, &req, claims))
+                .and_then(|claims| cfg.precheck(route, &req, claims))
         });
         let fixed = route
             .scheme

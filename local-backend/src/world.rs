@@ -115,25 +115,12 @@ impl Backend {
         let url = format!("{}/tasks", agent_url.trim_end_matches('/'));
         let mut endpoint = Map::new();
         endpoint.insert("POST".into(), json!(url));
-        let agent = self.register_agent(
+        let agent_id = self.seed_agent(
             &as_builder,
-            nvm_x402_types::agents::RegisterAgentRequest {
-                metadata_attributes: AgentMetadata {
-                    name: "Demo agent".into(),
-                    description: Some(
-                        "The Cloudflare Worker example (examples/cloudflare-worker)".into(),
-                    ),
-                    ..Default::default()
-                },
-                agent_api_attributes: AgentApiAttributes {
-                    endpoints: vec![endpoint.clone().into()],
-                    ..Default::default()
-                },
-                plans: vec![
-                    Uint256::parse(&free_id).map_err(|e| INTERNAL.with(e.to_string()))?,
-                    Uint256::parse(&fiat_id).map_err(|e| INTERNAL.with(e.to_string()))?,
-                ],
-            },
+            "Demo agent",
+            "The Cloudflare Worker example (examples/cloudflare-worker)",
+            std::slice::from_ref(&endpoint),
+            &[&free_id, &fiat_id],
         )?;
         let mcp_agent = self.seed_mcp_agent(&as_builder, &free_id, mcp_url)?;
         let mut accounts = Map::new();
@@ -149,7 +136,7 @@ impl Backend {
                 "free": {"planId": free_id, "name": "Free demo plan", "price": "0", "credits": DEMO_CREDITS.to_string(), "creditsPerRequest": "1", "scheme": "nvm:erc4337"},
                 "fiat": {"planId": fiat_id, "name": "Fiat demo plan", "price": DEMO_FIAT_PRICE.to_string(), "currency": "usd", "credits": DEMO_CREDITS.to_string(), "creditsPerRequest": "1", "scheme": "nvm:card-delegation"},
             },
-            "agent": {"agentId": agent["data"]["agentId"], "name": "Demo agent", "method": "POST", "url": url, "endpoints": [endpoint], "planIds": [free_id, fiat_id]},
+            "agent": {"agentId": agent_id, "name": "Demo agent", "method": "POST", "url": url, "endpoints": [endpoint], "planIds": [free_id, fiat_id]},
             "mcpAgent": mcp_agent,
         });
         meta_set(&self.store.lock(), "demo_world", &world.to_string())?;
@@ -166,26 +153,47 @@ impl Backend {
                 .into_iter()
                 .map(|u| Map::from_iter([("POST".to_owned(), json!(u))]))
                 .collect();
+        let agent_id = self.seed_agent(
+            builder,
+            "Demo MCP agent",
+            "The MCP Worker example (examples/mcp-worker): a paid echo tool, a free ping",
+            &endpoints,
+            &[free_id],
+        )?;
+        Ok(
+            json!({"agentId": agent_id, "name": "Demo MCP agent", "serverName": DEMO_MCP_SERVER, "url": url, "endpoints": endpoints, "planIds": [free_id]}),
+        )
+    }
+
+    /// Registers one of the demo agents; answers its id.
+    fn seed_agent(
+        &self,
+        builder: &Caller,
+        name: &str,
+        description: &str,
+        endpoints: &[Map<String, Value>],
+        plan_ids: &[&str],
+    ) -> ApiResult<Value> {
+        let mut plans = Vec::with_capacity(plan_ids.len());
+        for id in plan_ids {
+            plans.push(Uint256::parse(id).map_err(|e| INTERNAL.with(e.to_string()))?);
+        }
         let agent = self.register_agent(
             builder,
             nvm_x402_types::agents::RegisterAgentRequest {
                 metadata_attributes: AgentMetadata {
-                    name: "Demo MCP agent".into(),
-                    description: Some(
-                        "The MCP Worker example (examples/mcp-worker): a paid echo tool, a free ping".into(),
-                    ),
+                    name: name.into(),
+                    description: Some(description.into()),
                     ..Default::default()
                 },
                 agent_api_attributes: AgentApiAttributes {
                     endpoints: endpoints.iter().map(|e| e.clone().into()).collect(),
                     ..Default::default()
                 },
-                plans: vec![Uint256::parse(free_id).map_err(|e| INTERNAL.with(e.to_string()))?],
+                plans,
             },
         )?;
-        Ok(
-            json!({"agentId": agent["data"]["agentId"], "name": "Demo MCP agent", "serverName": DEMO_MCP_SERVER, "url": url, "endpoints": endpoints, "planIds": [free_id]}),
-        )
+        Ok(agent["data"]["agentId"].clone())
     }
 
     /// `GET /local/v1/demo`: the seeded world plus the URL this server answers on.

@@ -513,19 +513,9 @@ impl GateConfig {
         payment_required_for(&route.plan_ids, schemes, &resource, error)
     }
 
-    /// The checks a token must pass before the backend is asked. Returns the
-    /// decoded claims and the index of the plan it pays with.
+    /// The checks a token's claims (see [`decode_claims`]) must pass before the
+    /// backend is asked. Returns the claims and the index of the plan they pay with.
     pub fn precheck(
-        &self,
-        route: &PaidRoute,
-        req: &GateRequest,
-        token: &str,
-    ) -> std::result::Result<(TokenClaims, usize), Refusal> {
-        self.precheck_claims(route, req, decode_claims(token)?)
-    }
-
-    /// [`GateConfig::precheck`] of claims already read from the token (see [`decode_claims`]).
-    pub fn precheck_claims(
         &self,
         route: &PaidRoute,
         req: &GateRequest,
