@@ -8,6 +8,11 @@
 //               facilitator that answers at once
 //   ours        nvm-x402/hono's paywall (Payments from nvm-x402/agent) against
 //               nvm-x402's backend API, answering at once
+//   floor       a few lines of JavaScript doing ours' wire work and nothing else:
+//               the same verify and settle requests (headers and bodies), the
+//               same receipt header and Response copy, the same 402 body; no
+//               checks, no token decoding, no timeout. What any gate that makes
+//               these calls costs at least (not a usable gate: it trusts the token)
 import { Hono } from 'hono'
 import { paymentMiddleware, x402ResourceServer } from '@x402/hono'
 import { HTTPFacilitatorClient } from '@x402/core/server'
@@ -25,7 +30,7 @@ export const SETTLE_PATH = '/api/v1/x402/settle'
 const work = (c) => c.json({ answer: 'done', words: 3 })
 
 /** The app names, in the order they are reported. */
-export const APPS = ['bare', 'control', 'reference', 'ours']
+export const APPS = ['bare', 'control', 'reference', 'ours', 'floor']
 
 /**
  * One of the apps, serving `POST /work` (`prefixed`: `POST /<name>/work`);
@@ -54,6 +59,30 @@ export function app(name, { backendUrl, nvmApiKey, prefixed = false }) {
   if (name === 'ours') {
     const payments = Payments.getInstance({ nvmApiKey, backendUrl })
     hono.use(paywall(payments, { agentId: AGENT, routes: { [`POST ${path}`]: { planId: PLAN, scheme: 'nvm:erc4337', credits: 1 } } }))
+    return hono.post(path, work)
+  }
+  if (name === 'floor') {
+    const headers = { Authorization: `Bearer ${nvmApiKey}`, Accept: 'application/json', 'Content-Type': 'application/json', 'Nevermined-Version': '1.1' }
+    const accepts = `[{"scheme":"nvm:erc4337","network":"${NETWORK}","planId":"${PLAN}","extra":{"version":"1","agentId":"${AGENT}","httpVerb":"POST"}}]`
+    const call = async (p, body) => (await fetch(new URL(p, backendUrl), { method: 'POST', headers, body })).json()
+    hono.use(async (c, next) => {
+      const required = `{"x402Version":2,"resource":{"url":${JSON.stringify(c.req.url)}},"accepts":${accepts},"extensions":{}}`
+      const token = c.req.header('payment-signature')
+      if (!token) {
+        c.res = new Response(required, { status: 402, headers: { 'content-type': 'application/json', 'payment-required': btoa(required) } })
+        return
+      }
+      const body = `{"paymentRequired":${required},"x402AccessToken":${JSON.stringify(token)},"maxAmount":"1"`
+      const verified = await call(VERIFY_PATH, `${body}}`)
+      if (!verified.isValid) throw new Error('refused')
+      await next()
+      const settled = await call(SETTLE_PATH, `${body},"agentRequestId":${JSON.stringify(verified.agentRequestId)}}`)
+      const response = new Response(c.res.body, c.res)
+      response.headers.set('payment-response', btoa(JSON.stringify(settled)))
+      response.headers.set('cache-control', 'private')
+      c.res = undefined
+      c.res = response
+    })
     return hono.post(path, work)
   }
   throw new Error(`no app ${name}`)

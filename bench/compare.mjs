@@ -19,7 +19,7 @@ import { cpuMs, startMeasuredWorker } from './workerd.mjs'
 
 const { values: opts } = parseArgs({
   options: {
-    requests: { type: 'string', default: '300' },
+    requests: { type: 'string', default: '2000' },
     rounds: { type: 'string', default: '5' },
     'workerd-requests': { type: 'string', default: '600' },
     clients: { type: 'string', default: '8' },
@@ -43,7 +43,7 @@ const oursToken = benchToken({ planId: PLAN, agentId: AGENT, network: NETWORK })
 const decode = (header) => JSON.parse(Buffer.from(header, 'base64').toString())
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
 
-/** The six scenarios: `{name: {app, headers, status}}`; `paying` is the reference gate's payment header. */
+/** The eight scenarios: `{name: {app, headers, status}}`; `paying` is the reference gate's payment header. */
 const scenarios = (paying) => ({
   'bare (no gate)': { app: 'bare', headers: {}, status: 200 },
   'control (2 backend calls by hand)': { app: 'control', headers: { 'payment-signature': oursToken }, status: 200 },
@@ -51,6 +51,8 @@ const scenarios = (paying) => ({
   'nvm-x402, paid': { app: 'ours', headers: { 'payment-signature': oursToken }, status: 200 },
   'x402-hono, 402': { app: 'reference', headers: {}, status: 402 },
   'nvm-x402, 402': { app: 'ours', headers: {}, status: 402 },
+  'floor, paid': { app: 'floor', headers: { 'payment-signature': oursToken }, status: 200 },
+  'floor, 402': { app: 'floor', headers: {}, status: 402 },
 })
 
 /** Runs `measure(scenario)` for each scenario in `rounds` interleaved rounds; the median CPU µs and wall ms per request of each. */
@@ -70,11 +72,29 @@ function report(title, m) {
   const reqOurs = m['nvm-x402, 402'].cpu - m['bare (no gate)'].cpu
   console.log(`the gate's own CPU, paid (over the control):  x402-hono ${paidRef.toFixed(0)} µs, nvm-x402 ${paidOurs.toFixed(0)} µs, ratio ${(paidOurs / paidRef).toFixed(2)} (target <= 0.25)`)
   console.log(`the gate's own CPU, 402 (over bare):          x402-hono ${reqRef.toFixed(0)} µs, nvm-x402 ${reqOurs.toFixed(0)} µs, ratio ${(reqOurs / reqRef).toFixed(2)} (target <= 0.25)`)
+  const paidFloor = m['floor, paid'].cpu - m['control (2 backend calls by hand)'].cpu
+  const reqFloor = m['floor, 402'].cpu - m['bare (no gate)'].cpu
+  console.log(`the floor (the same wire work by hand, no checks): paid ${paidFloor.toFixed(0)} µs (ratio ${(paidFloor / paidRef).toFixed(2)}), 402 ${reqFloor.toFixed(0)} µs (ratio ${(reqFloor / reqRef).toFixed(2)})`)
 }
 
-// ---- in-process in Node ----------------------------------------------------------------------
+// ---- in-process in Node -----------------------------------------------------------------------
+// The backend is an instant fetch (the issue's method): a loopback server in this process would
+// put its own CPU (parsing the gates' requests) into the figures, and each gate's requests differ.
 {
-  const served = Object.fromEntries(APPS.map((name) => [name, app(name, { backendUrl: backend.url, nvmApiKey: offlineKey() })]))
+  const answers = {
+    '/supported': { kinds: [{ x402Version: 2, scheme: 'exact', network: NETWORK }], extensions: [], signers: {} },
+    '/verify': { isValid: true, payer: '0x00000000000000000000000000000000000000bb' },
+    '/settle': { success: true, transaction: '0x01', network: NETWORK, payer: '0x00000000000000000000000000000000000000bb' },
+    [VERIFY]: { isValid: true, payer: '0xbb', network: NETWORK, agentRequestId: 'r' },
+    [SETTLE]: { success: true, payer: '0xbb', transaction: '0x01', network: NETWORK, creditsRedeemed: '1', remainingBalance: '1000000' },
+  }
+  const texts = new Map(Object.entries(answers).map(([path, json]) => [path, JSON.stringify(json)]))
+  const realFetch = globalThis.fetch
+  globalThis.fetch = async (input) => {
+    const text = texts.get(new URL(typeof input === 'string' || input instanceof URL ? input : input.url).pathname)
+    return text === undefined ? new Response('{}', { status: 404 }) : new Response(text, { headers: { 'content-type': 'application/json' } })
+  }
+  const served = Object.fromEntries(APPS.map((name) => [name, app(name, { backendUrl: 'http://127.0.0.1:9/', nvmApiKey: offlineKey() })]))
   const url = 'http://127.0.0.1:8787/work'
   const ask = (app, headers = {}) => served[app].fetch(new Request(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: '{"prompt":"three little words"}' }))
   const refused = await ask('reference')
@@ -91,8 +111,9 @@ function report(title, m) {
     const cpu = process.cpuUsage(start)
     return { cpuUs: (cpu.user + cpu.system) / n, wallMs: (performance.now() - wall) / n }
   }
-  for (const s of Object.values(all)) await round(s, Math.min(100, REQUESTS)) // warm up (JIT, connections)
-  report(`In-process in Node, ${REQUESTS} requests x ${ROUNDS} rounds (medians), loopback backend answering at once`, await interleaved(all, ROUNDS, round))
+  for (const s of Object.values(all)) await round(s, Math.min(1000, REQUESTS)) // warm up (JIT)
+  report(`In-process in Node, ${REQUESTS} requests x ${ROUNDS} rounds (medians), an instant injected fetch as the backend`, await interleaved(all, ROUNDS, round))
+  globalThis.fetch = realFetch
 }
 
 // ---- on workerd (wrangler dev --local), the apps bundled into one Worker -----------------------

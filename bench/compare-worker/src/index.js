@@ -1,5 +1,5 @@
-// The Worker of bench/compare.mjs: the four apps of bench/compare-apps.js, each
-// under its own prefix (/bare, /control, /reference, /ours), each built once per
+// The Worker of bench/compare.mjs: the apps of bench/compare-apps.js, each
+// under its own prefix (/bare, /control, /reference, /ours, /floor), each built once per
 // isolate in its own first request (see compare-apps.js). Vars: NVM_API_KEY,
 // BACKEND_URL (the instant backend, serving both the x402 facilitator API and
 // Nevermined's).
