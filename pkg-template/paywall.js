@@ -120,9 +120,11 @@ export class Paywall {
     return (request, env, ctx) => this.handle(request, (req) => handler(req, env, ctx), ctx)
   }
 
+  /** The core's answer (JSON text now, or a Promise of it when the backend is asked), parsed. */
   async #step(run) {
     try {
-      return JSON.parse(await run())
+      const out = run()
+      return JSON.parse(typeof out === 'string' ? out : await out)
     } catch (error) {
       throw rethrow(error)
     }

@@ -260,77 +260,30 @@ pub async fn call<T: Transport>(p: &Payments<T>, method: &str, args_json: &str) 
     Ok(to_text(&result))
 }
 
-/// The tickets of requests between `begin` and `finish`, kept on this side of
-/// the boundary: JavaScript holds a number, not the ticket's JSON (which
-/// would cross twice, about 2 KB each way). At most [`Tickets::CAPACITY`]
-/// are open; beyond that the oldest is dropped (its `finish` then fails, and
-/// the paywall answers 500: no content).
-#[derive(Debug, Default)]
-pub struct Tickets {
-    open: std::cell::RefCell<Vec<(u32, Value)>>,
-    next: std::cell::Cell<u32>,
-}
-
-impl Tickets {
-    /// Open tickets at most.
-    pub const CAPACITY: usize = 4096;
-
-    fn keep(&self, ticket: Value) -> u32 {
-        let id = self.next.get().wrapping_add(1);
-        self.next.set(id);
-        let mut open = self.open.borrow_mut();
-        if open.len() >= Self::CAPACITY {
-            open.remove(0);
-        }
-        open.push((id, ticket));
-        id
-    }
-
-    fn take(&self, id: u32) -> Option<Value> {
-        let mut open = self.open.borrow_mut();
-        let at = open.iter().position(|(i, _)| *i == id)?;
-        Some(open.swap_remove(at).1)
-    }
-}
-
-/// `gate.begin(requestJson)`: see [`Gate::begin`]; a `proceed` answer's ticket is kept in `tickets` and answered as its number.
+/// `gate.begin(requestJson)`: see [`Gate::begin`].
 pub async fn gate_begin<T: Transport>(
     p: &Payments<T>,
     gate: &Gate,
-    tickets: &Tickets,
     request_json: &str,
 ) -> Result<String> {
     let request =
         parse(request_json).map_err(|_| Error::validation("gate: the request must be JSON"))?;
-    let mut answer = gate.begin(p, &request).await?;
-    if let Some(o) = answer.as_object_mut() {
-        if let Some(ticket) = o.remove("ticket") {
-            let plan = ticket.get("planId").cloned().unwrap_or(Value::Null);
-            o.insert("planId".into(), plan);
-            o.insert(
-                "ticket".into(),
-                Value::from(u64::from(tickets.keep(ticket))),
-            );
-        }
-    }
-    Ok(to_text(&answer))
+    Ok(to_text(&gate.begin(p, &request).await?))
 }
 
 /// `gate.finish(ticket, status, creditsJson)`: see [`Gate::finish`]; status 0 means the handler threw.
 pub async fn gate_finish<T: Transport>(
     p: &Payments<T>,
     gate: &Gate,
-    tickets: &Tickets,
     ticket: u32,
     status: u16,
     credits_json: &str,
 ) -> Result<String> {
-    let ticket = tickets
-        .take(ticket)
-        .ok_or_else(|| Error::validation("gate: unknown or finished ticket"))?;
     let credits: Value = parse(credits_json).unwrap_or(Value::Null);
     Ok(to_text(
-        &gate.finish(p, &ticket, status, Some(&credits)).await?,
+        &gate
+            .finish(p, &Value::from(u64::from(ticket)), status, Some(&credits))
+            .await?,
     ))
 }
 
@@ -538,25 +491,6 @@ pure_functions! { |a, null|
 mod tests {
     use super::*;
     use crate::json;
-
-    #[test]
-    fn a_ticket_is_taken_once_and_the_oldest_goes_when_too_many_are_open() {
-        let t = Tickets::default();
-        let first = t.keep(json!({"n": 0}));
-        let second = t.keep(json!({"n": 1}));
-        assert_ne!(first, second);
-        assert_eq!(t.take(second), Some(json!({"n": 1})));
-        assert_eq!(
-            t.take(second),
-            None,
-            "a finished ticket can't be finished again"
-        );
-        for n in 0..Tickets::CAPACITY {
-            t.keep(json!({"n": n}));
-        }
-        assert_eq!(t.take(first), None, "dropped when the cap was reached");
-        assert_eq!(t.open.borrow().len(), Tickets::CAPACITY);
-    }
 
     #[test]
     fn decode_never_throws() {

@@ -11,11 +11,12 @@
 //! free 200.
 
 use crate::error::{Error, Result};
-use crate::payments::Payments;
+use crate::payments::{Payments, Pending};
 use crate::protocol::gate::{
     Answer, Credits, GateConfig, GateRequest, Refusal, Routing, DEFAULT_REFUSAL, HANDLER_FAILED,
     HANDLER_FAILED_AFTER_PAYMENT, INVALID_CREDITS, MISSING_TOKEN,
 };
+use std::rc::Rc;
 
 /// What could not be done when the backend fails (both gates say it so).
 pub(crate) const PLANS_UNAVAILABLE: &str = "Payment plans are unavailable";
@@ -34,6 +35,28 @@ pub struct Gate {
     repeats: repeat::Repeats,
     /// Decoded reusable tokens.
     claims: claims::Claims,
+    /// PaymentRequireds of recent resources, built and written once.
+    prepared: prepared::Cache,
+    /// Requests between `begin` and `finish`.
+    tickets: tickets::Tickets<Ticket>,
+}
+
+/// What `begin` keeps for `finish`, on this side of the boundary (JavaScript
+/// holds its number).
+#[derive(Debug)]
+struct Ticket {
+    req: GateRequest,
+    route: String,
+    prepared: Rc<prepared::Prepared>,
+    credits: Uint256,
+    token: String,
+    agent_request_id: Option<String>,
+    /// Settle's receipt is remembered for `repeatPayers`.
+    remember: bool,
+    /// Verify was skipped (a repeat payer): the reservation is given back in `finish`.
+    repeat: bool,
+    /// Upfront mode: already settled.
+    settlement: Option<Value>,
 }
 
 fn respond(answer: Answer) -> Value {
@@ -86,11 +109,11 @@ pub(crate) enum Outcome {
 
 /// One verify (or, with `settle`, settle) call read into an [`Outcome`]. Both
 /// gates ask through this one function, so its future is in the .wasm once.
-pub(crate) async fn ask<T: Transport>(p: &Payments<T>, settle: bool, params: &Value) -> Outcome {
-    let (pending, flag, why) = if settle {
-        (p.settle_permissions(params), "success", "errorReason")
+pub(crate) async fn ask<T: Transport>(pending: Pending<'_, T>, settle: bool) -> Outcome {
+    let (flag, why) = if settle {
+        ("success", "errorReason")
     } else {
-        (p.verify_permissions(params), "isValid", "invalidReason")
+        ("isValid", "invalidReason")
     };
     match pending.send().await {
         Err(e) => match classify(&e) {
@@ -139,6 +162,8 @@ impl Gate {
             config: GateConfig::from_json(options)?,
             repeats: repeat::Repeats::default(),
             claims: claims::Claims::default(),
+            prepared: prepared::Cache::default(),
+            tickets: tickets::Tickets::default(),
         })
     }
 
@@ -150,7 +175,8 @@ impl Gate {
     /// Before the handler. `request`: `{method, url, headers}`. Answers
     /// `{action: "respond", response}`, `{action: "pass", headers}` (unprotected;
     /// add these headers to the handler's response) or `{action: "proceed",
-    /// route, dynamic, ticket}` (run the handler, then call [`Gate::finish`] with the ticket).
+    /// route, planId, dynamic, ticket}` (run the handler, then call
+    /// [`Gate::finish`] with the ticket, a number).
     pub async fn begin<T: Transport>(&self, p: &Payments<T>, request: &Value) -> Result<Value> {
         let cfg = &self.config;
         let req = match GateRequest::from_json(request) {
@@ -184,59 +210,51 @@ impl Gate {
             Ok(s) => s,
             Err(e) => return Ok(respond(self.unavailable(p, &req, PLANS_UNAVAILABLE, &e))),
         };
+        let prepared = self.prepared.get(cfg, route, &req, schemes)?;
         let refuse = |reason: &str| -> Result<Value> {
-            let pr = cfg.payment_required(route, &req, &schemes, Some(reason))?;
-            Ok(respond(cfg.payment_required_answer(&req, &pr, reason)?))
+            Ok(respond(cfg.payment_required_answer_encoded(
+                &req,
+                prepared.header_with_error(reason)?,
+                reason,
+            )))
         };
         let (token, claims, index) = match (req.token.as_deref(), checked) {
             (Some(token), Some(Ok((claims, index)))) => (token, claims, index),
             (_, Some(Err(Refusal(reason)))) => return refuse(&reason),
             _ => return refuse(MISSING_TOKEN),
         };
-        if let Err(Refusal(reason)) = GateConfig::check_scheme(&claims, &schemes[index]) {
+        if let Err(Refusal(reason)) = GateConfig::check_scheme(&claims, &prepared.schemes[index]) {
             return refuse(&reason);
         }
-        let payment_required = cfg.payment_required(route, &req, &schemes, None)?;
-        let (max_amount, dynamic) = match &route.credits {
-            Credits::Fixed(c) => (c.clone(), false),
-            Credits::Dynamic { verify_with } => (verify_with.clone(), true),
+        let (credits, dynamic) = match &route.credits {
+            Credits::Fixed(c) => (c, false),
+            Credits::Dynamic { verify_with } => (verify_with, true),
         };
-        let params = ObjectBuilder::new()
-            .put("paymentRequired", payment_required.clone())
-            .put("x402AccessToken", token)
-            .put("maxAmount", max_amount.clone())
-            .build();
-        let mut ticket = ObjectBuilder::new()
-            .put("request", request.clone())
-            .put("route", route.key.as_str())
-            .put("planId", route.plan_ids[index].as_str())
-            .put("paymentRequired", payment_required.clone())
-            .put("credits", max_amount.clone());
         // A repeat payer (a reusable token that settled here within the window): settle only.
-        let repeat = cfg.repeat_window_ms > 0 && !dynamic && !claims.is_v3();
-        let slot = if repeat {
+        let remember = cfg.repeat_window_ms > 0 && !dynamic && !claims.is_v3();
+        let slot = if remember {
             let now = p.transport().now_ms();
-            self.repeats.take(token, &route.key, &max_amount, now)
+            self.repeats.take(token, &route.key, credits, now)
         } else {
             repeat::Slot::Verify
         };
         if let repeat::Slot::Exhausted(left) = slot {
             return refuse(&format!(
-                "Insufficient credits: this token's last payment left {left}, and this request costs {max_amount}"
+                "Insufficient credits: this token's last payment left {left}, and this request costs {credits}"
             ));
         }
-        if repeat {
-            ticket = ticket.put("remember", true);
-        }
+        let mut agent_request_id = None;
+        let mut settlement = None;
         if slot == repeat::Slot::Go {
-            ticket = ticket.put("token", token).put("repeat", true);
+            // Verify skipped; finish settles.
         } else if cfg.upfront {
-            match ask(p, true, &params).await {
-                Outcome::Ok(settlement) => ticket = ticket.put("settlement", settlement),
+            let body = prepared.body(token, credits, None);
+            match ask(p.facilitator_prepared(true, body), true).await {
+                Outcome::Ok(s) => settlement = Some(s),
                 Outcome::Refused(reason, Some(settlement)) => {
                     return Ok(respond(cfg.settle_failed_answer(
                         &req,
-                        &payment_required,
+                        &prepared.payment_required,
                         &settlement,
                         &reason,
                     )?))
@@ -247,26 +265,38 @@ impl Gate {
                 }
             }
         } else {
-            let verified = match ask(p, false, &params).await {
+            let body = prepared.body(token, credits, None);
+            let verified = match ask(p.facilitator_prepared(false, body), false).await {
                 Outcome::Ok(v) => v,
                 Outcome::Refused(reason, _) => return refuse(&reason),
                 Outcome::Unavailable(e) => {
                     return Ok(respond(self.unavailable(p, &req, VERIFY_UNAVAILABLE, &e)))
                 }
             };
-            let request_id = verified
+            agent_request_id = verified
                 .get("agentRequestId")
                 .or_else(|| json::at(&verified, &["agentRequest", "agentRequestId"]))
-                .and_then(json::id_value);
-            ticket = ticket
-                .put("token", token)
-                .put_opt("agentRequestId", request_id);
+                .and_then(json::id_value)
+                .filter(|id| !id.is_empty());
         }
+        let plan_id = route.plan_ids[index].as_str();
+        let ticket = self.tickets.keep(Ticket {
+            token: token.to_owned(),
+            route: route.key.clone(),
+            prepared: Rc::clone(&prepared),
+            credits: credits.clone(),
+            agent_request_id,
+            remember,
+            repeat: slot == repeat::Slot::Go,
+            settlement,
+            req,
+        });
         Ok(ObjectBuilder::new()
             .put("action", "proceed")
             .put("route", route.key.as_str())
             .put("dynamic", dynamic)
-            .put("ticket", ticket.build())
+            .put("ticket", u64::from(ticket))
+            .put("planId", plan_id)
             .build())
     }
 
@@ -285,12 +315,13 @@ impl Gate {
         self.config.unavailable_answer(req, what, error)
     }
 
-    /// After the handler: `status` is its response's status (0 when it threw: a
-    /// 500 is answered and nothing is charged), `credits` the
-    /// dynamic cost (JS number/bigint/string) when the route has one. Answers
-    /// `{action: "deliver", headers, settlement?}` (send the handler's response
-    /// with these headers) or `{action: "respond", response, settlement?}`
-    /// (send this instead: the paid body is withheld).
+    /// After the handler: `ticket` is `begin`'s number, `status` its
+    /// response's status (0 when it threw: a 500 is answered and nothing is
+    /// charged), `credits` the dynamic cost (JS number/bigint/string) when the
+    /// route has one. Answers `{action: "deliver", headers, settlement?}`
+    /// (send the handler's response with these headers) or `{action:
+    /// "respond", response, settlement?}` (send this instead: the paid body is
+    /// withheld). A ticket is finished once.
     pub async fn finish<T: Transport>(
         &self,
         p: &Payments<T>,
@@ -298,16 +329,16 @@ impl Gate {
         status: u16,
         credits: Option<&Value>,
     ) -> Result<Value> {
-        let out = self.settle_after(p, ticket, status, credits).await;
+        let ticket = ticket
+            .as_u64()
+            .and_then(|n| u32::try_from(n).ok())
+            .and_then(|n| self.tickets.take(n))
+            .ok_or_else(|| Error::validation("gate: unknown or finished ticket"))?;
+        let out = self.settle_after(p, &ticket, status, credits).await;
         // What a repeat payer's request reserved is given back once it is settled (or not).
-        if let Some(t) = ticket.as_object() {
-            if t.get("repeat").and_then(Value::as_bool) == Some(true) {
-                let token = json::opt_str(t, "token", "ticket")?.unwrap_or("");
-                let route = json::opt_str(t, "route", "ticket")?.unwrap_or("");
-                let credits = crate::protocol::uint::opt_uint(t, "credits", "ticket")?
-                    .unwrap_or_else(|| Uint256::from(1));
-                self.repeats.release(token, route, &credits);
-            }
+        if ticket.repeat {
+            self.repeats
+                .release(&ticket.token, &ticket.route, &ticket.credits);
         }
         out
     }
@@ -315,19 +346,17 @@ impl Gate {
     async fn settle_after<T: Transport>(
         &self,
         p: &Payments<T>,
-        ticket: &Value,
+        t: &Ticket,
         status: u16,
         credits: Option<&Value>,
     ) -> Result<Value> {
         let cfg = &self.config;
-        let t = json::object(ticket, "ticket")?;
-        let req = GateRequest::from_json(t.get("request").unwrap_or(&Value::Null))?;
-        let payment_required = t.get("paymentRequired").cloned().unwrap_or(Value::Null);
-        if let Some(settlement) = t.get("settlement") {
+        let req = &t.req;
+        if let Some(settlement) = &t.settlement {
             // Upfront mode: already paid, whatever the handler answered.
             if status == 0 {
                 let answer = cfg
-                    .handler_failed_answer(&req, HANDLER_FAILED_AFTER_PAYMENT, "The handler failed after the payment was settled: the credits were already spent")
+                    .handler_failed_answer(req, HANDLER_FAILED_AFTER_PAYMENT, "The handler failed after the payment was settled: the credits were already spent")
                     .with_all(cfg.receipt_headers(settlement)?);
                 return Ok(ObjectBuilder::new()
                     .put("action", "respond")
@@ -336,54 +365,45 @@ impl Gate {
                     .build());
             }
             return Ok(deliver(
-                cfg.paid_headers(&req, settlement)?,
+                cfg.paid_headers(req, settlement)?,
                 Some(settlement.clone()),
             ));
         }
         if status == 0 {
             return Ok(respond(cfg.handler_failed_answer(
-                &req,
+                req,
                 HANDLER_FAILED,
                 "The handler failed; nothing was charged",
             )));
         }
         // Everything below 400 is delivered content (a redirect to a download is the download).
         if !(200..400).contains(&status) {
-            return Ok(deliver(cfg.cors_headers(&req), None));
+            return Ok(deliver(cfg.cors_headers(req), None));
         }
+        let dynamic;
         let amount = match credits.filter(|c| !c.is_null()) {
-            None => crate::protocol::uint::opt_uint(t, "credits", "ticket")?
-                .unwrap_or_else(|| Uint256::from(1)),
+            None => &t.credits,
             Some(c) => match dynamic_credits(c) {
-                Ok(n) if n.is_zero() => return Ok(deliver(cfg.cors_headers(&req), None)),
-                Ok(n) => n,
+                Ok(n) if n.is_zero() => return Ok(deliver(cfg.cors_headers(req), None)),
+                Ok(n) => {
+                    dynamic = n;
+                    &dynamic
+                }
                 Err(why) => {
                     return Ok(respond(cfg.handler_failed_answer(
-                        &req,
+                        req,
                         INVALID_CREDITS,
                         &format!("The route's credits function {why}; nothing was charged"),
                     )))
                 }
             },
         };
-        let params = ObjectBuilder::new()
-            .put("paymentRequired", payment_required.clone())
-            .put(
-                "x402AccessToken",
-                json::opt_str(t, "token", "ticket")?.unwrap_or(""),
-            )
-            .put("maxAmount", amount)
-            .put_opt(
-                "agentRequestId",
-                json::opt_id(t, "agentRequestId", "ticket")?,
-            )
-            .build();
-        let token = json::opt_str(t, "token", "ticket")?.unwrap_or("");
-        let route = json::opt_str(t, "route", "ticket")?.unwrap_or("");
-        let remember = json::opt_bool(t, "remember", "ticket")?.unwrap_or(false);
-        match ask(p, true, &params).await {
+        let body = t
+            .prepared
+            .body(&t.token, amount, t.agent_request_id.as_deref());
+        match ask(p.facilitator_prepared(true, body), true).await {
             Outcome::Ok(settlement) => {
-                if remember {
+                if t.remember {
                     let left = crate::protocol::uint::opt_uint(
                         settlement.as_object().unwrap_or(&json::Object::new()),
                         "remainingBalance",
@@ -392,32 +412,31 @@ impl Gate {
                     .ok()
                     .flatten();
                     let until = p.transport().now_ms().saturating_add(cfg.repeat_window_ms);
-                    self.repeats.settled(token, route, left.as_ref(), until);
+                    self.repeats
+                        .settled(&t.token, &t.route, left.as_ref(), until);
                 }
                 Ok(deliver(
-                    cfg.paid_headers(&req, &settlement)?,
+                    cfg.paid_headers(req, &settlement)?,
                     Some(settlement),
                 ))
             }
             Outcome::Refused(reason, settlement) => {
-                self.repeats.forget(token, route);
+                self.repeats.forget(&t.token, &t.route);
                 // A 4xx envelope has no receipt: the failed one the spec describes stands in.
                 let settlement = settlement.unwrap_or_else(|| {
-                    let network = payment_required
-                        .get("accepts")
-                        .and_then(|a| a.as_array()?.first())
-                        .and_then(|a| a.get("network"))
-                        .and_then(Value::as_str)
-                        .unwrap_or("");
                     ObjectBuilder::new()
                         .put("success", false)
                         .put("errorReason", reason.as_str())
                         .put("transaction", "")
-                        .put("network", network)
+                        .put("network", t.prepared.network())
                         .build()
                 });
-                let answer =
-                    cfg.settle_failed_answer(&req, &payment_required, &settlement, &reason)?;
+                let answer = cfg.settle_failed_answer(
+                    req,
+                    &t.prepared.payment_required,
+                    &settlement,
+                    &reason,
+                )?;
                 Ok(ObjectBuilder::new()
                     .put("action", "respond")
                     .put("response", answer.to_json())
@@ -425,7 +444,7 @@ impl Gate {
                     .build())
             }
             Outcome::Unavailable(e) => {
-                Ok(respond(self.unavailable(p, &req, SETTLE_UNAVAILABLE, &e)))
+                Ok(respond(self.unavailable(p, req, SETTLE_UNAVAILABLE, &e)))
             }
         }
     }
@@ -447,7 +466,9 @@ pub(crate) fn dynamic_credits(value: &Value) -> std::result::Result<Uint256, Str
 
 mod claims;
 pub mod mcp;
+mod prepared;
 mod repeat;
+pub(crate) mod tickets;
 
 #[cfg(test)]
 mod tests;

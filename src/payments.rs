@@ -155,6 +155,11 @@ impl<T: Transport> Payments<T> {
         self.pending(x402::settle(&self.config, params))
     }
 
+    /// verify (`settle`: settle) with a body written by the gate.
+    pub(crate) fn facilitator_prepared(&self, settle: bool, body: String) -> Pending<'_, T> {
+        self.pending(x402::facilitator_text(&self.config, settle, body))
+    }
+
     /// `resolveScheme(planId)`: the plan's scheme and network, cached per plan for 5 minutes.
     pub async fn resolve_scheme(&self, plan_id: &str) -> Result<ResolvedScheme> {
         Ok(self.plan_terms(plan_id).await?.scheme)

@@ -61,6 +61,23 @@ pub fn build_request(
     auth: Auth,
     body: Option<&Value>,
 ) -> Result<HttpRequest> {
+    build_request_text(
+        cfg,
+        method,
+        path,
+        auth,
+        body.map(crate::protocol::json::to_text),
+    )
+}
+
+/// [`build_request`] with the body already written as JSON text.
+pub fn build_request_text(
+    cfg: &ClientConfig,
+    method: &'static str,
+    path: &str,
+    auth: Auth,
+    body: Option<String>,
+) -> Result<HttpRequest> {
     let mut headers = Vec::with_capacity(5);
     if auth == Auth::Bearer {
         headers.push(("Authorization", format!("Bearer {}", cfg.api_key.expose())));
@@ -71,7 +88,6 @@ pub fn build_request(
     if let Some(org) = &cfg.organization_id {
         headers.push(("X-Current-Org-Id", org.clone()));
     }
-    let body = body.map(crate::protocol::json::to_text);
     Ok(HttpRequest {
         method,
         url: join(&cfg.backend_url, path),

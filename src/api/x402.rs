@@ -196,6 +196,20 @@ pub fn verify(cfg: &ClientConfig, params: &Value) -> Result<Call<Value>> {
     })
 }
 
+/// The verify call (`settle`: the settle call) with a body the caller wrote:
+/// the gate's, from a PaymentRequired it built itself (see `gate::prepared`).
+pub fn facilitator_text(cfg: &ClientConfig, settle: bool, body: String) -> Result<Call<Value>> {
+    let (path, parse): (_, fn(HttpResponse) -> Result<Value>) = if settle {
+        ("api/v1/x402/settle", parse_settle)
+    } else {
+        ("api/v1/x402/verify", parse_verify)
+    };
+    Ok(Call {
+        request: super::build_request_text(cfg, "POST", path, Auth::Bearer, Some(body))?,
+        parse,
+    })
+}
+
 /// Builds the settle call from verify's parameters plus `agentRequestId?, batch?, marginPercent?`.
 pub fn settle(cfg: &ClientConfig, params: &Value) -> Result<Call<Value>> {
     const WHAT: &str = "settlePermissions";

@@ -154,7 +154,7 @@ impl McpGate {
                 .put("x402AccessToken", token)
                 .put("maxAmount", max_amount.clone())
                 .build();
-            let verified = match ask(p, false, &params).await {
+            let verified = match ask(p.verify_permissions(&params), false).await {
                 Outcome::Ok(v) => v,
                 Outcome::Refused(why, _) => {
                     reason = why;
@@ -250,7 +250,7 @@ impl McpGate {
                 json::opt_id(t, "agentRequestId", "ticket")?,
             )
             .build();
-        Ok(match ask(p, true, &params).await {
+        Ok(match ask(p.settle_permissions(&params), true).await {
             Outcome::Ok(settlement) => {
                 deliver(paid_meta(Some(&settlement), &amount, &plan_id, subscriber))
             }

@@ -1142,11 +1142,12 @@ fn concurrent_repeat_payers_skip_verify_only_while_the_balance_in_flight_allows(
             .unwrap()
         })
         .collect();
-    let skipped = tickets
-        .iter()
-        .filter(|b| b["ticket"]["repeat"] == true)
-        .count();
-    assert_eq!((skipped, p.transport().count("/verify")), (4, 2));
+    assert!(tickets.iter().all(|b| b["action"] == "proceed"));
+    assert_eq!(
+        p.transport().count("/verify"),
+        2,
+        "the first and the fifth verify"
+    );
     // A handler that fails gives its reservation back.
     run(g.finish(&p, &tickets[0]["ticket"], 0, None)).unwrap();
     let again = run(g.begin(
@@ -1154,5 +1155,118 @@ fn concurrent_repeat_payers_skip_verify_only_while_the_balance_in_flight_allows(
         &request("POST", URL, json!({"payment-signature": token})),
     ))
     .unwrap();
-    assert_eq!(again["ticket"]["repeat"], true);
+    assert_eq!(again["action"], "proceed");
+    assert_eq!(
+        p.transport().count("/verify"),
+        2,
+        "the reservation came back: no verify"
+    );
+}
+
+/// The raw body of the last request sent to a path ending with `path`.
+fn last_raw(p: &Payments<MockTransport>, path: &str) -> crate::transport::HttpRequest {
+    p.transport()
+        .sent
+        .borrow()
+        .iter()
+        .rev()
+        .find(|r| r.url.ends_with(path))
+        .cloned()
+        .unwrap_or_else(|| panic!("nothing was sent to {path}"))
+}
+
+#[test]
+fn the_gate_sends_byte_for_byte_what_verify_and_settle_permissions_send() {
+    // The gate writes its bodies from a PaymentRequired it keeps per resource;
+    // the public facilitator calls build them from parameters. Same bytes, same headers.
+    for (url, token, extra) in [
+        (URL.to_owned(), good_token(), json!({})),
+        (format!("{URL}?q=\"quoted\"\\n"), good_token(), json!({})),
+        (
+            URL.to_owned(),
+            good_token(),
+            json!({"upfront": true, "routes": {"POST /tasks": {"planId": "10", "credits": 2}}}),
+        ),
+    ] {
+        let p = payments();
+        with_plans(&p);
+        verify_ok(&p);
+        settle_ok(&p);
+        let g = gate(extra.clone());
+        let begin = run(g.begin(
+            &p,
+            &request("POST", &url, json!({"payment-signature": token})),
+        ))
+        .unwrap();
+        assert_eq!(begin["action"], "proceed", "{url}");
+        if extra["upfront"] != true {
+            let sent = last_raw(&p, "/verify");
+            let params = json!({"paymentRequired": p.transport().last_body("/verify")["paymentRequired"].clone(), "x402AccessToken": token, "maxAmount": "2"});
+            let call = crate::api::x402::verify(p.config(), &params).unwrap();
+            assert_eq!(
+                (&sent.body, &sent.headers),
+                (&call.request.body, &call.request.headers),
+                "verify {url}"
+            );
+            run(g.finish(&p, &begin["ticket"], 200, None)).unwrap();
+        }
+        let sent = last_raw(&p, "/settle");
+        let mut params = json!({"paymentRequired": p.transport().last_body("/settle")["paymentRequired"].clone(), "x402AccessToken": token, "maxAmount": "2"});
+        if extra["upfront"] != true {
+            params["agentRequestId"] = p.transport().last_body("/settle")["agentRequestId"].clone();
+            assert!(
+                params["agentRequestId"].is_string(),
+                "settle names verify's request"
+            );
+        }
+        let call = crate::api::x402::settle(p.config(), &params).unwrap();
+        assert_eq!(
+            (&sent.body, &sent.headers),
+            (&call.request.body, &call.request.headers),
+            "settle {url}"
+        );
+        assert_eq!(
+            p.transport().last_body("/settle")["paymentRequired"]["resource"]["url"],
+            url.as_str()
+        );
+    }
+}
+
+#[test]
+fn payment_requireds_are_kept_per_resource_and_the_oldest_forgotten() {
+    let p = payments();
+    with_plans(&p);
+    let g = gate(json!({}));
+    let refusal = |url: &str| {
+        let out = run(g.begin(&p, &request("POST", url, json!({})))).unwrap();
+        assert_eq!(out["response"]["status"], 402);
+        decode_payment_header(header(&out["response"]["headers"], "payment-required").unwrap())
+            .unwrap()
+    };
+    let first = refusal(URL);
+    assert_eq!(first["resource"]["url"], URL);
+    assert_eq!(
+        refusal(URL),
+        first,
+        "the same resource, the same PaymentRequired"
+    );
+    assert_eq!(g.prepared.len(), 1);
+    // Every resource gets its own, whatever was kept; no more than 32 are.
+    for n in 0..40 {
+        let url = format!("{URL}?n={n}");
+        assert_eq!(refusal(&url)["resource"]["url"], url.as_str());
+    }
+    assert_eq!(g.prepared.len(), 32);
+    assert_eq!(refusal(URL), first, "built again once forgotten");
+    // The same resource refused for another reason says that reason.
+    let wrong = run(g.begin(
+        &p,
+        &request("POST", URL, json!({"payment-signature": "not-a-token"})),
+    ))
+    .unwrap();
+    let pr =
+        decode_payment_header(header(&wrong["response"]["headers"], "payment-required").unwrap())
+            .unwrap();
+    assert_ne!(pr["error"], first["error"]);
+    assert_eq!(refusal(URL)["error"], first["error"]);
 }

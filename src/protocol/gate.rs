@@ -557,13 +557,27 @@ impl GateConfig {
         payment_required: &Value,
         message: &str,
     ) -> Result<Answer> {
+        Ok(self.payment_required_answer_encoded(
+            req,
+            encode_payment_header(payment_required)?,
+            message,
+        ))
+    }
+
+    /// [`GateConfig::payment_required_answer`] with the `payment-required` header already encoded.
+    pub fn payment_required_answer_encoded(
+        &self,
+        req: &GateRequest,
+        header: String,
+        message: &str,
+    ) -> Answer {
         let body = ObjectBuilder::new()
             .put("error", "Payment Required")
             .put("message", message)
             .build();
-        Ok(Answer::json(402, body, true)
-            .with("payment-required", encode_payment_header(payment_required)?)
-            .with_all(self.cors_headers(req)))
+        Answer::json(402, body, true)
+            .with("payment-required", header)
+            .with_all(self.cors_headers(req))
     }
 
     /// 503: the payment backend could not be asked (never a free 200). The

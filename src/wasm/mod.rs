@@ -16,6 +16,8 @@ use js_sys::{Function, Promise};
 use std::future::Future;
 use std::pin::Pin;
 use std::rc::Rc;
+#[cfg(feature = "agent")]
+use std::task::{Context, Poll, Waker};
 use wasm_bindgen::prelude::*;
 
 /// The error JSON thrown into JavaScript.
@@ -30,6 +32,27 @@ fn promise(run: Pin<Box<dyn Future<Output = Result<String>>>>) -> Promise {
     wasm_bindgen_futures::future_to_promise(async move {
         run.await.map(|s| JsValue::from_str(&s)).map_err(thrown)
     })
+}
+
+/// The gate's answer now when it needed no backend call (a 402 for a missing
+/// or refused token, an unprotected route, a preflight: the future is ready
+/// on its first poll), else a Promise of it. Saves a Promise, a spawned task
+/// and a microtask hop on those paths; a pending future continues in
+/// `promise` (a JavaScript promise it awaits keeps the waker of its latest poll).
+#[cfg(feature = "agent")]
+fn now_or_later(mut run: Pin<Box<dyn Future<Output = Result<String>>>>) -> JsValue {
+    // `Waker::noop` is Rust 1.85; the crate builds with 1.82.
+    struct Noop;
+    impl std::task::Wake for Noop {
+        fn wake(self: std::sync::Arc<Self>) {}
+    }
+    static NOOP: std::sync::OnceLock<Waker> = std::sync::OnceLock::new();
+    let mut cx = Context::from_waker(NOOP.get_or_init(|| std::sync::Arc::new(Noop).into()));
+    match run.as_mut().poll(&mut cx) {
+        Poll::Ready(Ok(text)) => JsValue::from_str(&text),
+        Poll::Ready(Err(e)) => Promise::reject(&thrown(e)).into(),
+        Poll::Pending => promise(run).into(),
+    }
 }
 
 /// One `Payments` instance seen from JavaScript.
@@ -81,7 +104,6 @@ impl NvmCore {
         Ok(NvmGate {
             payments: Rc::clone(&self.payments),
             gate: Rc::new(gate),
-            tickets: Rc::new(bridge::Tickets::default()),
         })
     }
 
@@ -113,33 +135,24 @@ impl NvmCore {
 pub struct NvmGate {
     payments: Rc<Payments<FetchTransport>>,
     gate: Rc<crate::gate::Gate>,
-    tickets: Rc<bridge::Tickets>,
 }
 
 #[cfg(feature = "agent")]
 #[wasm_bindgen]
 impl NvmGate {
-    /// Before the handler; resolves to the decision's JSON (a ticket as its number).
-    pub fn begin(&self, request_json: String) -> Promise {
-        let (payments, gate, tickets) = (
-            Rc::clone(&self.payments),
-            Rc::clone(&self.gate),
-            Rc::clone(&self.tickets),
-        );
-        promise(Box::pin(async move {
-            bridge::gate_begin(&payments, &gate, &tickets, &request_json).await
+    /// Before the handler: the decision's JSON (a ticket as its number), or a Promise of it.
+    pub fn begin(&self, request_json: String) -> JsValue {
+        let (payments, gate) = (Rc::clone(&self.payments), Rc::clone(&self.gate));
+        now_or_later(Box::pin(async move {
+            bridge::gate_begin(&payments, &gate, &request_json).await
         }))
     }
 
-    /// After the handler; resolves to the decision's JSON.
-    pub fn finish(&self, ticket: u32, status: u16, credits_json: String) -> Promise {
-        let (payments, gate, tickets) = (
-            Rc::clone(&self.payments),
-            Rc::clone(&self.gate),
-            Rc::clone(&self.tickets),
-        );
-        promise(Box::pin(async move {
-            bridge::gate_finish(&payments, &gate, &tickets, ticket, status, &credits_json).await
+    /// After the handler: the decision's JSON, or a Promise of it.
+    pub fn finish(&self, ticket: u32, status: u16, credits_json: String) -> JsValue {
+        let (payments, gate) = (Rc::clone(&self.payments), Rc::clone(&self.gate));
+        now_or_later(Box::pin(async move {
+            bridge::gate_finish(&payments, &gate, ticket, status, &credits_json).await
         }))
     }
 }

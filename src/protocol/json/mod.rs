@@ -19,6 +19,7 @@ pub use read::{parse, ParseError};
 use std::fmt;
 pub use value::Value;
 pub use write::to_text;
+pub use write::write_string as write_str;
 
 /// Why a field helper refused a value: a message naming the field (`what.key
 /// must be a string`). The crate's [`Error`](crate::Error) takes it as a

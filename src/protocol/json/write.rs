@@ -46,7 +46,7 @@ pub(super) fn write_object(out: &mut String, map: &Map) {
 
 /// A JSON string literal: `"` and `\` escaped, control characters as
 /// `\n`-style or `\u00xx` escapes, everything else as is.
-fn write_string(out: &mut String, s: &str) {
+pub fn write_string(out: &mut String, s: &str) {
     const HEX: &[u8; 16] = b"0123456789abcdef";
     out.push('"');
     let mut run = 0;

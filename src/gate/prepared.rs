@@ -1,0 +1,132 @@
+//! PaymentRequireds of recent resources, built and written once (#14, item
+//! 1): a route's PaymentRequired depends only on the route, the request's
+//! URL and verb, and the plans' schemes, and clients call the same URLs
+//! again and again. Each is kept with its compact JSON (spliced into the
+//! verify and settle bodies) and the `payment-required` header of its last
+//! refusal (a 402 for a missing token is the same every time). Bounded: the
+//! oldest of [`CAPACITY`] is forgotten first, so URLs chosen by a client can
+//! only cost it misses.
+
+use crate::error::Result;
+use crate::protocol::gate::{with_error, GateConfig, GateRequest, PaidRoute};
+use crate::protocol::header::encode_payment_header;
+use crate::protocol::json::{self, Value};
+use crate::protocol::{ResolvedScheme, Uint256};
+use std::cell::RefCell;
+use std::rc::Rc;
+
+/// At most this many resources are kept.
+const CAPACITY: usize = 32;
+
+/// One resource's PaymentRequired.
+#[derive(Debug)]
+pub struct Prepared {
+    route: String,
+    url: String,
+    verb: String,
+    /// Each plan's scheme, in the route's plan order.
+    pub schemes: Vec<ResolvedScheme>,
+    /// The PaymentRequired (no `error`).
+    pub payment_required: Value,
+    /// Its compact JSON.
+    text: String,
+    /// The last refusal's reason and `payment-required` header.
+    refusal: RefCell<Option<(String, String)>>,
+}
+
+impl Prepared {
+    /// The `payment-required` header of a refusal: the PaymentRequired with `error: reason`.
+    pub fn header_with_error(&self, reason: &str) -> Result<String> {
+        if let Some((r, header)) = self.refusal.borrow().as_ref() {
+            if r == reason {
+                return Ok(header.clone());
+            }
+        }
+        let header = encode_payment_header(&with_error(&self.payment_required, reason))?;
+        *self.refusal.borrow_mut() = Some((reason.to_owned(), header.clone()));
+        Ok(header)
+    }
+
+    /// The verify/settle body: `{paymentRequired, x402AccessToken, maxAmount, agentRequestId?}`,
+    /// byte for byte what `facilitator.verifyPermissions`/`settlePermissions` send for them.
+    pub fn body(
+        &self,
+        token: &str,
+        max_amount: &Uint256,
+        agent_request_id: Option<&str>,
+    ) -> String {
+        let mut out = String::with_capacity(self.text.len() + token.len() + 96);
+        out.push_str("{\"paymentRequired\":");
+        out.push_str(&self.text);
+        out.push_str(",\"x402AccessToken\":");
+        json::write_str(&mut out, token);
+        out.push_str(",\"maxAmount\":\"");
+        out.push_str(max_amount.as_str());
+        out.push('"');
+        if let Some(id) = agent_request_id {
+            out.push_str(",\"agentRequestId\":");
+            json::write_str(&mut out, id);
+        }
+        out.push('}');
+        out
+    }
+
+    /// The network of the first `accepts` entry.
+    pub fn network(&self) -> &str {
+        self.payment_required
+            .get("accepts")
+            .and_then(|a| a.as_array()?.first())
+            .and_then(|a| a.get("network"))
+            .and_then(Value::as_str)
+            .unwrap_or("")
+    }
+}
+
+/// The recent resources.
+#[derive(Debug, Default)]
+pub struct Cache(RefCell<Vec<Rc<Prepared>>>);
+
+impl Cache {
+    /// The PaymentRequired of `req` to `route` paid with `schemes`: kept, or built now.
+    pub fn get(
+        &self,
+        cfg: &GateConfig,
+        route: &PaidRoute,
+        req: &GateRequest,
+        schemes: Vec<ResolvedScheme>,
+    ) -> Result<Rc<Prepared>> {
+        let verb = req.verb();
+        let found = self
+            .0
+            .borrow()
+            .iter()
+            .find(|p| {
+                p.url == req.url && p.route == route.key && p.verb == verb && p.schemes == schemes
+            })
+            .cloned();
+        if let Some(hit) = found {
+            return Ok(hit);
+        }
+        let payment_required = cfg.payment_required(route, req, &schemes, None)?;
+        let prepared = Rc::new(Prepared {
+            route: route.key.clone(),
+            url: req.url.clone(),
+            verb: verb.to_owned(),
+            schemes,
+            text: json::to_text(&payment_required),
+            payment_required,
+            refusal: RefCell::new(None),
+        });
+        let mut kept = self.0.borrow_mut();
+        if kept.len() >= CAPACITY {
+            kept.remove(0);
+        }
+        kept.push(Rc::clone(&prepared));
+        Ok(prepared)
+    }
+
+    #[cfg(test)]
+    pub fn len(&self) -> usize {
+        self.0.borrow().len()
+    }
+}
