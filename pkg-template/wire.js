@@ -6,6 +6,13 @@ import { PaymentsError } from './errors.js'
 /** JSON text for the core (bigints as decimal strings); what JSON can't hold (a cycle, a throwing toJSON) is a validation error. */
 export function toJson(args) {
   try {
+    // Without a replacer first: a replacer function is called for every key and costs
+    // more than the rest of the call for a token (bench/README.md). BigInts throw there.
+    return JSON.stringify(args)
+  } catch {
+    // a BigInt (or a value JSON can't hold: asked again, to say why)
+  }
+  try {
     return JSON.stringify(args, (_key, value) => (typeof value === 'bigint' ? value.toString() : value))
   } catch (error) {
     throw new PaymentsError({ code: 'validation', message: `The arguments can't be sent as JSON: ${error?.message ?? error}` })

@@ -80,19 +80,31 @@ pub fn decode(input: &str) -> Result<Vec<u8>, Base64Error> {
             &bytes[..at]
         }
     };
-    let mut out = Vec::with_capacity(unpadded.len() * 3 / 4);
-    let mut acc: u32 = 0;
-    let mut bits = 0;
-    for (i, &c) in unpadded.iter().enumerate() {
-        let v = match c {
+    let value = |i: usize, c: u8| -> Result<u32, Base64Error> {
+        Ok(u32::from(match c {
             b'A'..=b'Z' => c - b'A',
             b'a'..=b'z' => c - b'a' + 26,
             b'0'..=b'9' => c - b'0' + 52,
             b'+' | b'-' => 62,
             b'/' | b'_' => 63,
             _ => return Err(Base64Error::InvalidCharacter(i)),
-        };
-        acc = (acc << 6) | u32::from(v);
+        }))
+    };
+    let mut out = Vec::with_capacity(unpadded.len() * 3 / 4 + 2);
+    // Four characters make three bytes: whole groups first, the tail bit by bit.
+    let mut groups = unpadded.chunks_exact(4);
+    for (g, group) in groups.by_ref().enumerate() {
+        let mut acc = 0;
+        for (j, &c) in group.iter().enumerate() {
+            acc = (acc << 6) | value(g * 4 + j, c)?;
+        }
+        out.extend_from_slice(&[(acc >> 16) as u8, (acc >> 8) as u8, acc as u8]);
+    }
+    let tail_at = unpadded.len() - groups.remainder().len();
+    let mut acc: u32 = 0;
+    let mut bits = 0;
+    for (j, &c) in groups.remainder().iter().enumerate() {
+        acc = (acc << 6) | value(tail_at + j, c)?;
         bits += 6;
         if bits >= 8 {
             bits -= 8;

@@ -44,13 +44,23 @@ pub(super) fn write_object(out: &mut String, map: &Map) {
     out.push('}');
 }
 
-/// A JSON string literal: `"` and `\` escaped, control characters as
-/// `\n`-style or `\u00xx` escapes, everything else as is.
+/// A JSON string literal: `"` and `\\` escaped, control characters as
+/// `\n`-style or `\u00xx` escapes, everything else as is. Runs that need no
+/// escape are found with one tight scan and copied whole.
 pub fn write_string(out: &mut String, s: &str) {
     const HEX: &[u8; 16] = b"0123456789abcdef";
+    out.reserve(s.len() + 2);
     out.push('"');
+    let bytes = s.as_bytes();
     let mut run = 0;
-    for (i, b) in s.bytes().enumerate() {
+    while let Some(len) = bytes.get(run..).and_then(|rest| {
+        rest.iter()
+            .position(|&b| b == b'"' || b == b'\\' || b < 0x20)
+    }) {
+        let i = run + len;
+        // The scan stops only at ASCII bytes, so this is a whole-character slice.
+        out.push_str(s.get(run..i).unwrap_or_default());
+        let b = bytes[i];
         let escape = match b {
             b'"' => "\\\"",
             b'\\' => "\\\\",
@@ -59,10 +69,8 @@ pub fn write_string(out: &mut String, s: &str) {
             b'\t' => "\\t",
             0x08 => "\\b",
             0x0c => "\\f",
-            0..=0x1f => "",
-            _ => continue,
+            _ => "",
         };
-        out.push_str(s.get(run..i).unwrap_or_default());
         if escape.is_empty() {
             out.push_str("\\u00");
             out.push(HEX[(b >> 4) as usize] as char);
