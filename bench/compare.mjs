@@ -1,27 +1,28 @@
 // The gate's own CPU beside the reference x402 gate (#14, items 1 and 5), in one
-// command, in-process in Node and on workerd: the four apps of
-// bench/compare-apps.js (bare Hono, the two-call control, @x402/hono 2.27,
-// nvm-x402/hono), against one instant loopback backend that serves both x402's
+// command, in-process in Node and on workerd: the apps of bench/compare-apps.js
+// (bare Hono, the two-call control, @x402/hono 2.27, nvm-x402/hono, and the
+// hand-written floor), against one instant backend (compare-apps.js'
+// instantFetch, in the process or the isolate) that serves both x402's
 // facilitator API and Nevermined's x402 API. Reported: CPU per paid request
 // and per 402 — in Node process.cpuUsage (user + system) of this process, on
 // workerd the workerd processes' user + system time from /proc —, each gate
 // over the control (paid) or over bare (402), and the ratio nvm-x402 /
 // x402-hono. Rounds are interleaved; medians. Not a test: run it on demand
 // (after scripts/build.sh):
-//   node bench/compare.mjs [--requests N] [--rounds R] [--workerd-requests N] [--clients C] [--no-workerd]
+//   node bench/compare.mjs [--requests N] [--rounds R] [--workerd-requests N] [--times T] [--clients C] [--no-workerd]
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
-import { startRecorder } from '../tests/js/support/servers.mjs'
-import { SETTLE, VERIFY, benchToken, offlineKey } from '../tests/js/support/gate.mjs'
-import { AGENT, APPS, NETWORK, PLAN, app, referencePayment } from './compare-apps.js'
+import { benchToken, offlineKey } from '../tests/js/support/gate.mjs'
+import { AGENT, APPS, INSTANT_BACKEND, NETWORK, PLAN, app, instantFetch, referencePayment } from './compare-apps.js'
 import { cpuMs, startMeasuredWorker } from './workerd.mjs'
 
 const { values: opts } = parseArgs({
   options: {
     requests: { type: 'string', default: '2000' },
     rounds: { type: 'string', default: '5' },
-    'workerd-requests': { type: 'string', default: '600' },
+    'workerd-requests': { type: 'string', default: '4000' },
+    times: { type: 'string', default: '20' },
     clients: { type: 'string', default: '8' },
     'no-workerd': { type: 'boolean', default: false },
   },
@@ -29,15 +30,8 @@ const { values: opts } = parseArgs({
 const REQUESTS = Number(opts.requests)
 const ROUNDS = Number(opts.rounds)
 const WORKERD_REQUESTS = Number(opts['workerd-requests'])
+const TIMES = Number(opts.times)
 const CLIENTS = Number(opts.clients)
-
-// ---- one instant backend for both: x402's facilitator API and Nevermined's x402 API ----------
-const backend = await startRecorder()
-backend.respond('GET', '/supported', { json: { kinds: [{ x402Version: 2, scheme: 'exact', network: NETWORK }], extensions: [], signers: {} } })
-backend.respond('POST', '/verify', { json: { isValid: true, payer: '0x00000000000000000000000000000000000000bb' } })
-backend.respond('POST', '/settle', { json: { success: true, transaction: '0x01', network: NETWORK, payer: '0x00000000000000000000000000000000000000bb' } })
-backend.respond('POST', VERIFY, { json: { isValid: true, payer: '0xbb', network: NETWORK, agentRequestId: 'r' } })
-backend.respond('POST', SETTLE, (call) => ({ json: { success: true, payer: '0xbb', transaction: '0x01', network: NETWORK, creditsRedeemed: call.json.maxAmount, remainingBalance: '1000000' } }))
 
 const oursToken = benchToken({ planId: PLAN, agentId: AGENT, network: NETWORK })
 const decode = (header) => JSON.parse(Buffer.from(header, 'base64').toString())
@@ -78,23 +72,10 @@ function report(title, m) {
 }
 
 // ---- in-process in Node -----------------------------------------------------------------------
-// The backend is an instant fetch (the issue's method): a loopback server in this process would
-// put its own CPU (parsing the gates' requests) into the figures, and each gate's requests differ.
 {
-  const answers = {
-    '/supported': { kinds: [{ x402Version: 2, scheme: 'exact', network: NETWORK }], extensions: [], signers: {} },
-    '/verify': { isValid: true, payer: '0x00000000000000000000000000000000000000bb' },
-    '/settle': { success: true, transaction: '0x01', network: NETWORK, payer: '0x00000000000000000000000000000000000000bb' },
-    [VERIFY]: { isValid: true, payer: '0xbb', network: NETWORK, agentRequestId: 'r' },
-    [SETTLE]: { success: true, payer: '0xbb', transaction: '0x01', network: NETWORK, creditsRedeemed: '1', remainingBalance: '1000000' },
-  }
-  const texts = new Map(Object.entries(answers).map(([path, json]) => [path, JSON.stringify(json)]))
   const realFetch = globalThis.fetch
-  globalThis.fetch = async (input) => {
-    const text = texts.get(new URL(typeof input === 'string' || input instanceof URL ? input : input.url).pathname)
-    return text === undefined ? new Response('{}', { status: 404 }) : new Response(text, { headers: { 'content-type': 'application/json' } })
-  }
-  const served = Object.fromEntries(APPS.map((name) => [name, app(name, { backendUrl: 'http://127.0.0.1:9/', nvmApiKey: offlineKey() })]))
+  globalThis.fetch = instantFetch(realFetch)
+  const served = Object.fromEntries(APPS.map((name) => [name, app(name, { backendUrl: INSTANT_BACKEND, nvmApiKey: offlineKey() })]))
   const url = 'http://127.0.0.1:8787/work'
   const ask = (app, headers = {}) => served[app].fetch(new Request(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: '{"prompt":"three little words"}' }))
   const refused = await ask('reference')
@@ -118,22 +99,23 @@ function report(title, m) {
 
 // ---- on workerd (wrangler dev --local), the apps bundled into one Worker -----------------------
 if (!opts['no-workerd']) {
-  const worker = await startMeasuredWorker({ cwd: join(dirname(fileURLToPath(import.meta.url)), 'compare-worker'), vars: { NVM_API_KEY: offlineKey(), BACKEND_URL: backend.url } })
+  const worker = await startMeasuredWorker({ cwd: join(dirname(fileURLToPath(import.meta.url)), 'compare-worker'), vars: { NVM_API_KEY: offlineKey() } })
   try {
     const refused = await fetch(`${worker.url}reference/work`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' })
     if (refused.status !== 402) throw new Error(`x402-hono on workerd answered ${refused.status} without payment`)
     const all = scenarios(referencePayment(decode(refused.headers.get('payment-required'))))
+    // Each HTTP request is served TIMES over inside the Worker (see compare-worker/src/index.js).
     const round = async ({ app, headers, status }, n = WORKERD_REQUESTS) => {
+      const http = Math.max(1, Math.round(n / TIMES))
       const cpu0 = await cpuMs(worker.workerd)
       const wall = performance.now()
-      const statuses = await worker.drive(n, `/${app}/work`, headers, CLIENTS)
-      if (statuses[status] !== n) throw new Error(`/${app}/work: expected ${n} x ${status}, got ${JSON.stringify(statuses)}`)
-      return { cpuUs: (((await cpuMs(worker.workerd)) - cpu0) * 1000) / n, wallMs: (performance.now() - wall) / n }
+      const statuses = await worker.drive(http, `/${app}/work?times=${TIMES}`, headers, CLIENTS)
+      if (statuses[status] !== http) throw new Error(`/${app}/work: expected ${http} x ${status}, got ${JSON.stringify(statuses)}`)
+      return { cpuUs: (((await cpuMs(worker.workerd)) - cpu0) * 1000) / (http * TIMES), wallMs: (performance.now() - wall) / (http * TIMES) }
     }
-    for (const s of Object.values(all)) await round(s, 200) // warm up
-    report(`On workerd (wrangler dev --local), ${WORKERD_REQUESTS} requests from ${CLIENTS} keep-alive clients x ${ROUNDS} rounds (medians); CPU of the workerd processes (${worker.workerd.length})`, await interleaved(all, ROUNDS, round))
+    for (const s of Object.values(all)) await round(s, 1000) // warm up
+    report(`On workerd (wrangler dev --local), the instant fetch inside the Worker, ${WORKERD_REQUESTS} gated requests (${TIMES} per HTTP request from ${CLIENTS} keep-alive clients) x ${ROUNDS} rounds (medians); CPU of the workerd processes (${worker.workerd.length})`, await interleaved(all, ROUNDS, round))
   } finally {
     await worker.stop()
   }
 }
-await backend.close()
