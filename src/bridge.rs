@@ -268,7 +268,7 @@ pub async fn gate_begin<T: Transport>(
 ) -> Result<String> {
     let request =
         parse(request_json).map_err(|_| Error::validation("gate: the request must be JSON"))?;
-    Ok(to_text(&gate.begin(p, &request).await?))
+    gate.begin_text(p, &request).await
 }
 
 /// `gate.finish(ticket, status, creditsJson)`: see [`Gate::finish`]; status 0 means the handler threw.

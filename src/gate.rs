@@ -178,6 +178,29 @@ impl Gate {
     /// route, planId, dynamic, ticket}` (run the handler, then call
     /// [`Gate::finish`] with the ticket, a number).
     pub async fn begin<T: Transport>(&self, p: &Payments<T>, request: &Value) -> Result<Value> {
+        match self.decide(p, request).await? {
+            Value::String(text) => json::parse(&text)
+                .map_err(|_| Error::validation("gate: a kept refusal is not JSON")),
+            answer => Ok(answer),
+        }
+    }
+
+    /// [`Gate::begin`]'s answer as JSON text (what JavaScript is handed).
+    pub async fn begin_text<T: Transport>(
+        &self,
+        p: &Payments<T>,
+        request: &Value,
+    ) -> Result<String> {
+        Ok(match self.decide(p, request).await? {
+            Value::String(text) => text,
+            answer => json::to_text(&answer),
+        })
+    }
+
+    /// [`Gate::begin`]'s decision; a refusal kept as text (see
+    /// [`prepared::Prepared::refusal`]) comes back as a JSON string value
+    /// holding it (no other answer is a string).
+    async fn decide<T: Transport>(&self, p: &Payments<T>, request: &Value) -> Result<Value> {
         let cfg = &self.config;
         let req = match GateRequest::from_json(request) {
             Ok(r) => r,
@@ -212,11 +235,13 @@ impl Gate {
         };
         let prepared = self.prepared.get(cfg, route, &req, schemes)?;
         let refuse = |reason: &str| -> Result<Value> {
-            Ok(respond(cfg.payment_required_answer_encoded(
-                &req,
-                prepared.header_with_error(reason)?,
-                reason,
-            )))
+            prepared
+                .refusal(reason, cfg.cors_headers(&req), |header, cors| {
+                    json::to_text(&respond(GateConfig::payment_required_answer_encoded(
+                        cors, header, reason,
+                    )))
+                })
+                .map(Value::String)
         };
         let (token, claims, index) = match (req.token.as_deref(), checked) {
             (Some(token), Some(Ok((claims, index)))) => (token, claims, index),

@@ -2,8 +2,8 @@
 //! 1): a route's PaymentRequired depends only on the route, the request's
 //! URL and verb, and the plans' schemes, and clients call the same URLs
 //! again and again. Each is kept with its compact JSON (spliced into the
-//! verify and settle bodies) and the `payment-required` header of its last
-//! refusal (a 402 for a missing token is the same every time). Bounded: the
+//! verify and settle bodies) and its last refusal's whole answer (a 402 for
+//! a missing token is the same every time). Bounded: the
 //! oldest of [`CAPACITY`] is forgotten first, so URLs chosen by a client can
 //! only cost it misses.
 
@@ -30,21 +30,55 @@ pub struct Prepared {
     pub payment_required: Value,
     /// Its compact JSON.
     text: String,
-    /// The last refusal's reason and `payment-required` header.
-    refusal: RefCell<Option<(String, String)>>,
+    /// The last refusal: its reason, its `payment-required` header, and the
+    /// whole answer's JSON with the CORS headers it was given.
+    refusal: RefCell<Option<Refusal>>,
+}
+
+#[derive(Debug)]
+struct Refusal {
+    reason: String,
+    header: String,
+    cors: Vec<(String, String)>,
+    answer: String,
 }
 
 impl Prepared {
-    /// The `payment-required` header of a refusal: the PaymentRequired with `error: reason`.
-    pub fn header_with_error(&self, reason: &str) -> Result<String> {
-        if let Some((r, header)) = self.refusal.borrow().as_ref() {
-            if r == reason {
-                return Ok(header.clone());
+    /// The JSON text of the gate's answer refusing a request to this resource
+    /// for `reason` with these CORS headers: the last one kept when it was for
+    /// the same reason and headers (a 402 for a missing token is the same every
+    /// time), else `build(header, cors)` with the `payment-required` header of
+    /// the PaymentRequired with `error: reason`, and kept.
+    pub fn refusal(
+        &self,
+        reason: &str,
+        cors: Vec<(String, String)>,
+        build: impl FnOnce(String, Vec<(String, String)>) -> String,
+    ) -> Result<String> {
+        let mut kept = self.refusal.borrow_mut();
+        if let Some(last) = kept.as_ref().filter(|r| r.reason == reason) {
+            if last.cors == cors {
+                return Ok(last.answer.clone());
             }
+            let answer = build(last.header.clone(), cors.clone());
+            let header = last.header.clone();
+            *kept = Some(Refusal {
+                reason: reason.to_owned(),
+                header,
+                cors,
+                answer: answer.clone(),
+            });
+            return Ok(answer);
         }
         let header = encode_payment_header(&with_error(&self.payment_required, reason))?;
-        *self.refusal.borrow_mut() = Some((reason.to_owned(), header.clone()));
-        Ok(header)
+        let answer = build(header.clone(), cors.clone());
+        *kept = Some(Refusal {
+            reason: reason.to_owned(),
+            header,
+            cors,
+            answer: answer.clone(),
+        });
+        Ok(answer)
     }
 
     /// The verify/settle body: `{paymentRequired, x402AccessToken, maxAmount, agentRequestId?}`,

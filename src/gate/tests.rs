@@ -1270,3 +1270,41 @@ fn payment_requireds_are_kept_per_resource_and_the_oldest_forgotten() {
     assert_ne!(pr["error"], first["error"]);
     assert_eq!(refusal(URL)["error"], first["error"]);
 }
+
+#[test]
+fn a_kept_refusal_is_the_answer_a_fresh_gate_gives() {
+    // Refusals are kept per resource as text; each must be what a gate that
+    // has kept nothing answers to the same request: CORS headers, reason and all.
+    let p = payments();
+    with_plans(&p);
+    let options = json!({"cors": {"origin": ["https://app.example"], "allowHeaders": ["X-Trace"]}});
+    let kept = gate(options.clone());
+    let wrong_plan = token("99", "nvm:erc4337", "eip155:84532", None);
+    let requests = [
+        json!({}),
+        json!({}),
+        json!({"origin": "https://app.example"}),
+        json!({"origin": "https://app.example"}),
+        json!({"origin": "https://elsewhere.example"}),
+        json!({"payment-signature": wrong_plan.clone()}),
+        json!({"payment-signature": wrong_plan, "origin": "https://app.example"}),
+        json!({"payment-signature": "not-a-token"}),
+        json!({}),
+    ];
+    for headers in requests {
+        let req = request("POST", URL, headers.clone());
+        let answer = run(kept.begin_text(&p, &req)).unwrap();
+        let fresh = run(gate(options.clone()).begin_text(&p, &req)).unwrap();
+        assert_eq!(answer, fresh, "{headers}");
+        assert_eq!(
+            parse(&answer).unwrap()["response"]["status"],
+            402,
+            "{headers}"
+        );
+        assert_eq!(
+            run(kept.begin(&p, &req)).unwrap(),
+            parse(&fresh).unwrap(),
+            "begin's value, {headers}"
+        );
+    }
+}

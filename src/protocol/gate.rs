@@ -557,17 +557,17 @@ impl GateConfig {
         payment_required: &Value,
         message: &str,
     ) -> Result<Answer> {
-        Ok(self.payment_required_answer_encoded(
-            req,
+        Ok(Self::payment_required_answer_encoded(
+            self.cors_headers(req),
             encode_payment_header(payment_required)?,
             message,
         ))
     }
 
-    /// [`GateConfig::payment_required_answer`] with the `payment-required` header already encoded.
+    /// [`GateConfig::payment_required_answer`] with the request's CORS headers
+    /// and the `payment-required` header already made.
     pub fn payment_required_answer_encoded(
-        &self,
-        req: &GateRequest,
+        cors: Vec<(String, String)>,
         header: String,
         message: &str,
     ) -> Answer {
@@ -577,7 +577,7 @@ impl GateConfig {
             .build();
         Answer::json(402, body, true)
             .with("payment-required", header)
-            .with_all(self.cors_headers(req))
+            .with_all(cors)
     }
 
     /// 503: the payment backend could not be asked (never a free 200). The
