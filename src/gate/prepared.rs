@@ -56,21 +56,14 @@ impl Prepared {
         build: impl FnOnce(String, Vec<(String, String)>) -> String,
     ) -> Result<String> {
         let mut kept = self.refusal.borrow_mut();
-        if let Some(last) = kept.as_ref().filter(|r| r.reason == reason) {
-            if last.cors == cors {
-                return Ok(last.answer.clone());
-            }
-            let answer = build(last.header.clone(), cors.clone());
-            let header = last.header.clone();
-            *kept = Some(Refusal {
-                reason: reason.to_owned(),
-                header,
-                cors,
-                answer: answer.clone(),
-            });
-            return Ok(answer);
+        let same_reason = kept.as_ref().filter(|r| r.reason == reason);
+        if let Some(last) = same_reason.filter(|r| r.cors == cors) {
+            return Ok(last.answer.clone());
         }
-        let header = encode_payment_header(&with_error(&self.payment_required, reason))?;
+        let header = match same_reason {
+            Some(last) => last.header.clone(),
+            None => encode_payment_header(&with_error(&self.payment_required, reason))?,
+        };
         let answer = build(header.clone(), cors.clone());
         *kept = Some(Refusal {
             reason: reason.to_owned(),
