@@ -46,7 +46,7 @@ pub struct Gate {
 #[derive(Debug)]
 struct Ticket {
     req: GateRequest,
-    route: String,
+    /// The resource's PaymentRequired (and the route's key).
     prepared: Rc<prepared::Prepared>,
     credits: Uint256,
     token: String,
@@ -307,7 +307,6 @@ impl Gate {
         let plan_id = route.plan_ids[index].as_str();
         let ticket = self.tickets.keep(Ticket {
             token: token.to_owned(),
-            route: route.key.clone(),
             prepared: Rc::clone(&prepared),
             credits: credits.clone(),
             agent_request_id,
@@ -363,7 +362,7 @@ impl Gate {
         // What a repeat payer's request reserved is given back once it is settled (or not).
         if ticket.repeat {
             self.repeats
-                .release(&ticket.token, &ticket.route, &ticket.credits);
+                .release(&ticket.token, ticket.prepared.route(), &ticket.credits);
         }
         out
     }
@@ -438,7 +437,7 @@ impl Gate {
                     .flatten();
                     let until = p.transport().now_ms().saturating_add(cfg.repeat_window_ms);
                     self.repeats
-                        .settled(&t.token, &t.route, left.as_ref(), until);
+                        .settled(&t.token, t.prepared.route(), left.as_ref(), until);
                 }
                 Ok(deliver(
                     cfg.paid_headers(req, &settlement)?,
@@ -446,7 +445,7 @@ impl Gate {
                 ))
             }
             Outcome::Refused(reason, settlement) => {
-                self.repeats.forget(&t.token, &t.route);
+                self.repeats.forget(&t.token, t.prepared.route());
                 // A 4xx envelope has no receipt: the failed one the spec describes stands in.
                 let settlement = settlement.unwrap_or_else(|| {
                     ObjectBuilder::new()

@@ -184,20 +184,12 @@ fn facilitator_body<'a>(params: &'a Value, what: &str) -> Result<(ObjectBuilder,
 /// Builds the verify call from `{paymentRequired, x402AccessToken, maxAmount?}`.
 pub fn verify(cfg: &ClientConfig, params: &Value) -> Result<Call<Value>> {
     let (body, _) = facilitator_body(params, "verifyPermissions")?;
-    Ok(Call {
-        request: super::build_request(
-            cfg,
-            "POST",
-            "api/v1/x402/verify",
-            Auth::Bearer,
-            Some(&body.build()),
-        )?,
-        parse: parse_verify,
-    })
+    facilitator_text(cfg, false, json::to_text(&body.build()))
 }
 
-/// The verify call (`settle`: the settle call) with a body the caller wrote:
-/// the gate's, from a PaymentRequired it built itself (see `gate::prepared`).
+/// The verify call (`settle`: the settle call) with its body already written:
+/// by [`verify`]/[`settle`] from their parameters, or by the gate from a
+/// PaymentRequired it built itself (see `gate::prepared`).
 pub fn facilitator_text(cfg: &ClientConfig, settle: bool, body: String) -> Result<Call<Value>> {
     let (path, parse): (_, fn(HttpResponse) -> Result<Value>) = if settle {
         ("api/v1/x402/settle", parse_settle)
@@ -228,16 +220,7 @@ pub fn settle(cfg: &ClientConfig, params: &Value) -> Result<Call<Value>> {
         .put_opt("batch", json::opt_bool(o, "batch", WHAT)?)
         .put_opt("marginPercent", margin)
         .build();
-    Ok(Call {
-        request: super::build_request(
-            cfg,
-            "POST",
-            "api/v1/x402/settle",
-            Auth::Bearer,
-            Some(&body),
-        )?,
-        parse: parse_settle,
-    })
+    facilitator_text(cfg, true, json::to_text(&body))
 }
 
 fn require_bool(v: &Value, key: &str, status: u16) -> Result<()> {

@@ -98,6 +98,11 @@ impl Prepared {
         out
     }
 
+    /// The key of the route it is for (`"POST /tasks"`).
+    pub fn route(&self) -> &str {
+        &self.route
+    }
+
     /// The network of the first `accepts` entry.
     pub fn network(&self) -> &str {
         self.payment_required

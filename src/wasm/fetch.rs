@@ -1,8 +1,9 @@
 //! [`Transport`] over JavaScript's `fetch`, through one function the facade
 //! passes in (`send` in pkg-template/core.js): `send(url, head, body)` calls
 //! the global `fetch` (browsers, Node 20, workerd, Deno, Bun — never
-//! `window.fetch`) or an injected one with a plain init object and
-//! `AbortSignal.timeout`, and resolves to `[status, text]` (status 0: what
+//! `window.fetch`) or an injected one with a plain init object and an
+//! AbortController's signal (its timer also gives up on a fetch that ignores
+//! the signal), and resolves to `[status, text]` (status 0: what
 //! fetch returned was not Response-like). One call across the boundary per
 //! backend request, instead of building the init object, its headers and
 //! the signal property by property from here (bench/README.md, #14 item 1).
