@@ -1,7 +1,7 @@
 // Two builds of the package side by side in one Node process (#14, item 1): the
 // paywall of each (nvm-x402/agent of directory A and of directory B, each with its
 // own core) gates paid requests and 402s against an injected fetch that answers
-// verify and settle at once with real Responses; batches alternate between A and B
+// verify and settle at once with real Responses (bench/instant-backend.js); batches alternate between A and B
 // (and a bare handler), so a machine that speeds up or slows down affects both
 // alike. Reported: the median CPU per request of each, the gate's own (minus the
 // bare handler's), B/A, and in how many rounds B used less. Not a test:
@@ -11,6 +11,7 @@ import { resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { parseArgs } from 'node:util'
 import { benchToken, offlineKey } from '../tests/js/support/gate.mjs'
+import { AGENT, INSTANT_BACKEND, NETWORK, PLAN, instantFetch } from './instant-backend.js'
 
 const { values: opts, positionals } = parseArgs({
   allowPositionals: true,
@@ -18,21 +19,15 @@ const { values: opts, positionals } = parseArgs({
 })
 if (positionals.length !== 2) throw new Error('usage: node bench/ab.mjs DIR_A DIR_B [--rounds R] [--batch N] [--only paid|402]')
 const [ROUNDS, BATCH] = [Number(opts.rounds), Number(opts.batch)]
-const NETWORK = 'eip155:84532'
-const PLAN = '1234567890'
-const AGENT = 'bench-agent'
-const answers = {
-  verify: JSON.stringify({ isValid: true, payer: '0xbb', network: NETWORK, agentRequestId: 'r' }),
-  settle: JSON.stringify({ success: true, payer: '0xbb', transaction: '0x01', network: NETWORK, creditsRedeemed: '1', remainingBalance: '1000000' }),
-}
-const fetch = async (url) => new Response(answers[url.slice(url.lastIndexOf('/') + 1)] ?? '{}', { headers: { 'content-type': 'application/json' } })
+// bench/compare.mjs's instant backend; nothing else is asked.
+const fetch = instantFetch((input) => Promise.reject(new Error(`bench/ab.mjs: unexpected fetch of ${input}`)))
 const token = benchToken({ planId: PLAN, agentId: AGENT, network: NETWORK })
 const handler = () => Response.json({ answer: 'done' })
 const request = (headers) => new Request('http://127.0.0.1:8787/work', { method: 'POST', headers, body: '{}' })
 
 async function paywallOf(dir) {
   const { Payments } = await import(pathToFileURL(resolve(dir, 'agent/index.js')).href)
-  const payments = Payments.getInstance({ nvmApiKey: offlineKey(), backendUrl: 'http://127.0.0.1:9/', fetch })
+  const payments = Payments.getInstance({ nvmApiKey: offlineKey(), backendUrl: INSTANT_BACKEND, fetch })
   return payments.paywall({ agentId: AGENT, routes: { 'POST /work': { planId: PLAN, scheme: 'nvm:erc4337', credits: 1 } } })
 }
 const gates = { A: await paywallOf(positionals[0]), B: await paywallOf(positionals[1]) }

@@ -1,4 +1,4 @@
-// The four apps bench/compare.mjs measures, defined once for both places it
+// The five apps bench/compare.mjs measures, defined once for both places it
 // runs them: in-process in Node, and bundled into bench/compare-worker/ on
 // workerd. The same Hono app and handler served
 //   bare        no gate
@@ -19,45 +19,11 @@ import { HTTPFacilitatorClient } from '@x402/core/server'
 import { ExactEvmScheme } from '@x402/evm/exact/server'
 import { Payments } from 'nvm-x402/agent'
 import { paywall } from 'nvm-x402/hono'
+import { AGENT, NETWORK, PLAN, SETTLE_PATH, VERIFY_PATH } from './instant-backend.js'
 
-export const NETWORK = 'eip155:84532'
-export const PAY_TO = '0x00000000000000000000000000000000000000aa'
-export const PLAN = '1234567890'
-export const AGENT = 'bench-agent'
-export const VERIFY_PATH = '/api/v1/x402/verify'
-export const SETTLE_PATH = '/api/v1/x402/settle'
+const PAY_TO = '0x00000000000000000000000000000000000000aa'
 
 const work = (c) => c.json({ answer: 'done', words: 3 })
-
-/**
- * The instant backend both gates are measured against, in-process and on workerd:
- * a `fetch` that answers x402's facilitator API (`/supported`, `/verify`,
- * `/settle`) and Nevermined's x402 API (verify, settle) at once, with real
- * Responses; anything else goes to `fallback`. The gates' own CPU is then what
- * the process spends: a loopback backend would add its own work (in-process), or
- * the subrequests' (on workerd about 2.8 ms each, far more than either gate, and
- * as noisy).
- */
-export function instantFetch(fallback) {
-  const answers = {
-    '/supported': { kinds: [{ x402Version: 2, scheme: 'exact', network: NETWORK }], extensions: [], signers: {} },
-    '/verify': { isValid: true, payer: '0x00000000000000000000000000000000000000bb' },
-    '/settle': { success: true, transaction: '0x01', network: NETWORK, payer: '0x00000000000000000000000000000000000000bb' },
-    [VERIFY_PATH]: { isValid: true, payer: '0xbb', network: NETWORK, agentRequestId: 'r' },
-    [SETTLE_PATH]: { success: true, payer: '0xbb', transaction: '0x01', network: NETWORK, creditsRedeemed: '1', remainingBalance: '1000000' },
-  }
-  const texts = new Map(Object.entries(answers).map(([path, json]) => [path, JSON.stringify(json)]))
-  return async (input, init) => {
-    const url = new URL(typeof input === 'string' || input instanceof URL ? input : input.url)
-    const text = url.hostname === INSTANT_HOST ? texts.get(url.pathname) : undefined
-    if (text === undefined) return fallback(input, init)
-    return new Response(text, { headers: { 'content-type': 'application/json' } })
-  }
-}
-
-/** The backend URL the apps are given: only `instantFetch` answers it. */
-export const INSTANT_BACKEND = 'https://instant.backend.invalid/'
-const INSTANT_HOST = 'instant.backend.invalid'
 
 /** The app names, in the order they are reported. */
 export const APPS = ['bare', 'control', 'reference', 'ours', 'floor']

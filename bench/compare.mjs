@@ -1,8 +1,8 @@
 // The gate's own CPU beside the reference x402 gate (#14, items 1 and 5), in one
 // command, in-process in Node and on workerd: the apps of bench/compare-apps.js
 // (bare Hono, the two-call control, @x402/hono 2.27, nvm-x402/hono, and the
-// hand-written floor), against one instant backend (compare-apps.js'
-// instantFetch, in the process or the isolate) that serves both x402's
+// hand-written floor), against one instant backend (bench/instant-backend.js,
+// in the process or the isolate) that serves both x402's
 // facilitator API and Nevermined's x402 API. Reported: CPU per paid request
 // and per 402 — in Node process.cpuUsage (user + system) of this process, on
 // workerd the workerd processes' user + system time from /proc —, each gate
@@ -14,7 +14,8 @@ import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { benchToken, offlineKey } from '../tests/js/support/gate.mjs'
-import { AGENT, APPS, INSTANT_BACKEND, NETWORK, PLAN, app, instantFetch, referencePayment } from './compare-apps.js'
+import { APPS, app, referencePayment } from './compare-apps.js'
+import { AGENT, INSTANT_BACKEND, NETWORK, PLAN, instantFetch } from './instant-backend.js'
 import { cpuMs, startMeasuredWorker } from './workerd.mjs'
 
 const { values: opts } = parseArgs({

@@ -1,7 +1,8 @@
 // The Worker of bench/compare.mjs: the apps of bench/compare-apps.js, each
 // under its own prefix (/bare, /control, /reference, /ours, /floor), each built once per
 // isolate in its own first request (see compare-apps.js). Var: NVM_API_KEY.
-import { APPS, INSTANT_BACKEND, app, instantFetch } from '../../compare-apps.js'
+import { APPS, app } from '../../compare-apps.js'
+import { INSTANT_BACKEND, instantFetch } from '../../instant-backend.js'
 
 // Both gates' backend calls are answered in the isolate (see instantFetch).
 globalThis.fetch = instantFetch(globalThis.fetch.bind(globalThis))
