@@ -111,3 +111,16 @@ console.log(JSON.stringify({ early, failed }))`)
   assert.match(out.early.message, /await ready\(\)/)
   assert.equal(out.failed, 'wasm_load_failed')
 })
+
+test('nvm-x402 and nvm-x402/asset in one realm share one core, and the default entry still loads on first use whichever was imported last', async () => {
+  for (const order of [['nvm-x402', 'nvm-x402/asset'], ['nvm-x402/asset', 'nvm-x402']]) {
+    const out = await runIn('.mjs', `${COUNT}
+const first = await import(${JSON.stringify(order[0])})
+const second = await import(${JSON.stringify(order[1])})
+const universal = ${JSON.stringify(order[0])} === 'nvm-x402' ? first : second
+const decoded = universal.decodeAccessToken('e30')
+const viaAsset = (${JSON.stringify(order[0])} === 'nvm-x402' ? second : first).decodeAccessToken('e30')
+console.log(JSON.stringify({ decoded, viaAsset, compiled }))`)
+    assert.deepEqual(out, { decoded: {}, viaAsset: {}, compiled: 1 }, order.join(' then '))
+  }
+})
