@@ -623,7 +623,10 @@ export interface PayOptions {
    * The most credits one request may cost. Checked before paying against the plan's own per-request
    * maximum (`registry.credits.maxAmount`; a plan that states none is refused) and any `amount` the 402
    * states, and after against the receipt's `creditsRedeemed`: more is a `max_credits_exceeded` error
-   * (with `response` attached) and that agent's cached token is dropped.
+   * (with `response` attached) and that agent's cached token is dropped. The backend holds each settle to
+   * the plan's per-request terms whatever the agent asks, so within a request nothing costs more. A reusable
+   * (v2) token may be settled again later by the agent, outside the request: use `tokenVersion: 3` (with
+   * `agentId`) for single-use tokens.
    */
   maxCredits?: BigIntLike
   /**

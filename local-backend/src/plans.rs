@@ -38,6 +38,9 @@ pub struct Plan {
     pub credits_granted: i64,
     /// Credits a request costs when the caller doesn't say (`maxAmount` absent or `"0"`).
     pub credits_per_request: i64,
+    /// The credits one request may burn, `[minAmount, maxAmount]` of the plan's terms
+    /// (a plan registered with `maxAmount` 0 burns at most its default).
+    pub per_request: (i64, i64),
     /// Time plans: seconds one order lasts (0: forever).
     pub duration_secs: i64,
     /// The sum of `priceConfig.amounts`.
@@ -136,6 +139,8 @@ impl Plan {
             }
         }
         let credits_per_request = [min, max].into_iter().find(|n| *n > 0).unwrap_or(1);
+        let most = if max > 0 { max } else { credits_per_request };
+        let per_request = (min.min(most), most);
         let is_trial = r.is_trial_plan || r.metadata_attributes.is_trial_plan.unwrap_or(false);
         let registration_json =
             serde_json::to_value(r).map_err(|e| INTERNAL.with(e.to_string()))?;
@@ -154,6 +159,7 @@ impl Plan {
             },
             credits_granted,
             credits_per_request,
+            per_request,
             duration_secs,
             price_total,
         };
@@ -163,6 +169,26 @@ impl Plan {
         }
         plan.scheme = scheme_of_plan(&view.into(), Environment::Local);
         Ok(plan)
+    }
+
+    /// The credits one request burns when the agent asks for `asked` (a settle's or
+    /// verify's `maxAmount`; absent or 0: the plan's default), held to the plan's
+    /// per-request terms as the hosted backend holds them: a fixed plan
+    /// (`minAmount == maxAmount`) always burns its amount, a range plan clamps what
+    /// is asked into `[minAmount, maxAmount]`. Both official SDKs document this
+    /// (`requiresPayment`'s `credits` in payments and payments-py, citing
+    /// nvm-monorepo#1568). So an agent can't make a request cost a subscriber more
+    /// than the plan's terms say, whatever it asks (issue #20).
+    pub fn credits_for_request(&self, asked: Option<&Uint256>) -> i64 {
+        let (least, most) = self.per_request;
+        match asked.filter(|m| !m.is_zero()) {
+            None => self.credits_per_request,
+            Some(m) => m
+                .to_u128()
+                .and_then(|v| i64::try_from(v).ok())
+                .unwrap_or(i64::MAX)
+                .clamp(least, most),
+        }
     }
 
     /// The plan's name.

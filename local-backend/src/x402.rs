@@ -303,13 +303,7 @@ impl Backend {
                 }
             }
         }
-        let amount = match max_amount.filter(|m| !m.is_zero()) {
-            None => plan.credits_per_request,
-            Some(m) => m
-                .to_u128()
-                .and_then(|v| i64::try_from(v).ok())
-                .unwrap_or(i64::MAX),
-        };
+        let amount = plan.credits_for_request(max_amount);
         let payer = claims.from.clone().unwrap_or_default();
         Ok(Checked {
             token: token.clone(),

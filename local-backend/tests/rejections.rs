@@ -317,19 +317,27 @@ fn insufficient_credits_and_not_subscribed_are_success_false() {
         .unwrap()
         .contains("not a subscriber"));
     local.order(&subscriber, &plan);
-    let (_, too_much) = local.facilitate("settle", &required, &token, "11");
+    // The demo plan's 10 credits at 1 per request (its terms, whatever is asked): spend them all.
+    for _ in 0..10 {
+        assert_eq!(
+            local.facilitate("settle", &required, &token, "1").1["success"],
+            true
+        );
+    }
+    let (_, too_much) = local.facilitate("settle", &required, &token, "1");
     assert_eq!(
         (
             too_much["success"].as_bool(),
             too_much["errorCode"].as_str(),
-            too_much["remainingBalance"].as_str()
+            too_much["remainingBalance"].as_str(),
+            too_much["creditsRedeemed"].as_str()
         ),
-        (Some(false), Some("BCK.X402.0906"), Some("10"))
+        (Some(false), Some("BCK.X402.0906"), Some("0"), Some("0"))
     );
     let huge = "115792089237316195423570985008687907853269984665640564039457584007913129639935";
     let (_, verified) = local.facilitate("verify", &required, &token, huge);
     assert_eq!(verified["invalidCode"], "BCK.X402.0906");
-    assert_eq!(local.balance(&plan, &local.address("subscriber")), 10);
+    assert_eq!(local.balance(&plan, &local.address("subscriber")), 0);
 }
 
 #[test]

@@ -7,7 +7,7 @@
 // backend is a scripted recorder or a live nvm-local.
 import { describe, test, before, after, beforeEach } from 'node:test'
 import assert from 'node:assert/strict'
-import { Payments, PaymentsError, encodeAccessToken, encodePaymentHeader, buildPaymentRequired } from 'nvm-x402'
+import { Payments, PaymentsError, encodeAccessToken, encodePaymentHeader, buildPaymentRequired, getFiatPriceConfig, getFixedCreditsConfig, getFreePriceConfig } from 'nvm-x402'
 import { Payments as AgentPayments } from 'nvm-x402/agent'
 import { KEY, NVM_LOCAL_BUILT, liveAccount, liveBackendFor } from '../support/nvm.mjs'
 import { startRecorder } from '../support/servers.mjs'
@@ -130,9 +130,11 @@ describe('a hostile agent forcing card top-ups', { skip: !NVM_LOCAL_BUILT && 'nv
   test('6. new Payments instances reuse the one delegation: one $1.00 budget, not one per instance', async (t) => {
     const live = await liveBackendFor(t)
     const { world } = live
-    const fiat = world.plans.fiat.planId
-    // The plan's own agent, priced at a whole order (10 credits) per request: every call forces a top-up.
+    // A card plan whose terms charge a whole order (10 credits for $1.00) per request, and its own
+    // agent charging that: every call forces a top-up.
     const builder = Payments.getInstance({ nvmApiKey: world.accounts.builder.apiKey, backendUrl: live.url })
+    const price = world.plans.fiat.price
+    const { planId: fiat } = await builder.plans.registerCreditsPlan({ name: 'A whole order per request' }, getFiatPriceConfig(BigInt(price), world.accounts.builder.address), getFixedCreditsConfig(10n, 10n))
     const { agentId } = await builder.agents.registerAgent({ name: 'greedy' }, { endpoints: [{ POST: 'https://greedy.example/tasks' }] }, [fiat])
     const gate = AgentPayments.getInstance({ nvmApiKey: world.accounts.builder.apiKey, backendUrl: live.url }).paywall({ agentId, routes: { 'POST /tasks': { planId: fiat, credits: 10 } } })
     const subscriber = await liveAccount(live, `card-holder-${process.pid}`)
@@ -152,6 +154,39 @@ describe('a hostile agent forcing card top-ups', { skip: !NVM_LOCAL_BUILT && 'nv
     const cards = delegations.filter((d) => d.provider === 'stripe')
     assert.equal(cards.length, 1, 'one delegation across four instances')
     assert.equal(String(cards[0].spendingLimitCents), '100', 'the small default budget')
-    assert.equal(String(cards[0].amountSpentCents), String(world.plans.fiat.price / 10000), 'one $1.00 order')
+    assert.equal(String(cards[0].amountSpentCents), String(price / 10000), 'one $1.00 order')
+  })
+})
+
+describe('an agent charging more than its plan\'s terms (issue #20, item 2)', { skip: !NVM_LOCAL_BUILT && 'nvm-local is not built (scripts/build.sh --all)' }, () => {
+  test('a gate charging 50 on a plan of 1 credit per request costs the subscriber 1, within maxCredits: 1', async (t) => {
+    const live = await liveBackendFor(t)
+    const { world } = live
+    const builder = Payments.getInstance({ nvmApiKey: world.accounts.builder.apiKey, backendUrl: live.url })
+    const { planId } = await builder.plans.registerCreditsPlan({ name: 'One credit a request' }, getFreePriceConfig(), getFixedCreditsConfig(100n, 1n))
+    const { agentId } = await builder.agents.registerAgent({ name: 'overcharging' }, { endpoints: [{ POST: 'https://overcharging.example/tasks' }] }, [planId])
+    const asked = [] // what the gate asked the backend to burn
+    const recording = (url, init) => {
+      if (String(url).endsWith('/api/v1/x402/settle')) asked.push(JSON.parse(init.body).maxAmount)
+      return fetch(url, init)
+    }
+    const gate = AgentPayments.getInstance({ nvmApiKey: world.accounts.builder.apiKey, backendUrl: live.url, fetch: recording }).paywall({ agentId, routes: { 'POST /tasks': { planId, credits: 50 } } })
+    const subscriber = await liveAccount(live, `capped-${process.pid}`)
+    await subscriber.payments.plans.orderPlan(planId)
+    const balance = async () => BigInt((await subscriber.payments.plans.getPlanBalance(planId)).balance)
+    const fetchVia = (input, init) => {
+      const request = new Request(input, init)
+      return request.url.startsWith('https://overcharging.example/') ? gate.handle(request, () => Response.json({ answer: 'cheap after all' })) : fetch(request)
+    }
+    const payments = Payments.getInstance({ nvmApiKey: subscriber.apiKey, backendUrl: live.url, fetch: fetchVia })
+    for (const maxCredits of [1, undefined]) {
+      const before = await balance()
+      const { response, paymentResponse } = await payments.fetch('https://overcharging.example/tasks', { method: 'POST', body: '{}' }, { planIds: [planId], maxCredits })
+      assert.equal(response.status, 200)
+      assert.deepEqual(await response.json(), { answer: 'cheap after all' })
+      assert.equal(paymentResponse.creditsRedeemed, '1', 'the plan\'s terms, not what the agent asked')
+      assert.equal(await balance(), before - 1n, `maxCredits ${maxCredits}: one credit spent`)
+    }
+    assert.deepEqual(asked, ['50', '50'], 'the agent did ask for 50 each time')
   })
 })

@@ -11,6 +11,7 @@ import {
   encodeAccessToken,
   getExpirableDurationConfig,
   getFiatPriceConfig,
+  getDynamicCreditsConfig,
   getFixedCreditsConfig,
   getFreePriceConfig,
   resolveScheme,
@@ -167,7 +168,8 @@ live('a bad API key is BCK.APIKEY.0004 (401) on authenticated calls; public call
 })
 
 live('too few credits: verify is isValid:false, settle is success:false (values, not exceptions)', async (t) => {
-  const { builder, paymentRequired, mint } = await world(t)
+  // A range plan whose terms allow a request to cost more than one order grants.
+  const { builder, paymentRequired, mint } = await world(t, { credits: getDynamicCreditsConfig(GRANTED, 1n, GRANTED * 2n) })
   const { accessToken } = await mint()
   const tooMuch = GRANTED + 1n
   const verified = await builder.payments.facilitator.verifyPermissions({ paymentRequired, x402AccessToken: accessToken, maxAmount: tooMuch })

@@ -8,19 +8,22 @@ import { describe, test, before, after, beforeEach } from 'node:test'
 import assert from 'node:assert/strict'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { Payments } from 'nvm-x402'
+import { Payments, getDynamicCreditsConfig, getFreePriceConfig } from 'nvm-x402'
 import { freePort, startNvmLocal, startWrangler } from '../support/servers.mjs'
 import { SETTLE, VERIFY, assertNoTokenLogged, assertPaymentRequired, decodeHeader, jsonOf, newSubscriber, paymentCalls, startCountingProxy, stopAll } from '../support/gate.mjs'
 
 const WORKER = join(dirname(fileURLToPath(import.meta.url)), 'gate-worker')
 /** The prices the test Worker is started with (vars), so each assertion can tell them apart. */
 const PRICES = { ITEMS_CREDITS: 2n, DYNAMIC_MIN_CREDITS: 2n, UPFRONT_CREDITS: 3n, HONO_CREDITS: 1n }
+/** The plan's terms: what one order grants, and the range a request may cost (the backend holds every charge to it). */
+const PLAN_CREDITS = 10n
+const PER_REQUEST = [1n, 5n]
 const ALLOWED_ORIGIN = 'http://app.localhost:5173'
 /** The endpoints the agent registers, relative to the Worker's URL. */
 const ENDPOINTS = [['GET', 'items/:id'], ['POST', 'dynamic'], ['POST', 'fails'], ['POST', 'throws'], ['POST', 'fixed'], ['POST', 'upfront/tasks'], ['POST', 'hono/tasks']]
 
 describe('the gate on workerd: the knobs the example lacks', () => {
-  let nvm, proxy, worker, world, agentId, subscriber, fixedScheme, broke
+  let nvm, proxy, worker, world, planId, agentId, subscriber, fixedScheme, broke
 
   const post = (path, token, body = {}) =>
     fetch(`${worker.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...(token ? { 'payment-signature': token } : {}) }, body: JSON.stringify(body) })
@@ -31,10 +34,11 @@ describe('the gate on workerd: the knobs the example lacks', () => {
     const port = await freePort()
     const base = `http://127.0.0.1:${port}/`
     const builder = Payments.getInstance({ nvmApiKey: world.accounts.builder.apiKey, backendUrl: nvm.url })
+    ;({ planId } = await builder.plans.registerCreditsPlan({ name: 'Gate test plan' }, getFreePriceConfig(), getDynamicCreditsConfig(PLAN_CREDITS, ...PER_REQUEST)))
     ;({ agentId } = await builder.agents.registerAgent(
       { name: 'Gate test agent' },
       { endpoints: ENDPOINTS.map(([verb, path]) => ({ [verb]: `${base}${path}` })) },
-      [world.plans.free.planId, world.plans.fiat.planId],
+      [planId, world.plans.fiat.planId],
     ))
     fixedScheme = await builder.resolveScheme(world.plans.fiat.planId)
     proxy = await startCountingProxy(nvm.url)
@@ -46,7 +50,7 @@ describe('the gate on workerd: the knobs the example lacks', () => {
         NVM_API_KEY: world.accounts.builder.apiKey,
         NVM_BACKEND_URL: proxy.url,
         NVM_AGENT_ID: agentId,
-        NVM_PLAN_ID: world.plans.free.planId,
+        NVM_PLAN_ID: planId,
         NVM_FIXED_PLAN_ID: world.plans.fiat.planId,
         NVM_FIXED_SCHEME: fixedScheme.scheme,
         NVM_FIXED_NETWORK: fixedScheme.network,
@@ -55,12 +59,12 @@ describe('the gate on workerd: the knobs the example lacks', () => {
         ...prices,
       },
     })
-    subscriber = await newSubscriber(nvm, { planId: world.plans.free.planId, agentId })
+    subscriber = await newSubscriber(nvm, { planId, agentId })
   })
   after(() => stopAll(worker, proxy, nvm))
   beforeEach(async () => {
     proxy.reset()
-    await subscriber.topUp(BigInt(world.plans.free.credits)) // enough for any one test
+    await subscriber.topUp(PLAN_CREDITS) // enough for any one test
   })
 
   // First, while nothing is cached: the route names its scheme, so no plan lookup is ever needed.
@@ -141,7 +145,7 @@ describe('the gate on workerd: the knobs the example lacks', () => {
     assert.equal(BigInt(receipt.creditsRedeemed), PRICES.UPFRONT_CREDITS)
     assert.equal(await subscriber.balance(), before - PRICES.UPFRONT_CREDITS)
 
-    broke = await newSubscriber(nvm, { planId: world.plans.free.planId, agentId, order: false })
+    broke = await newSubscriber(nvm, { planId, agentId, order: false })
     const refused = await post('upfront/tasks', await broke.token())
     const { body } = await assertPaymentRequired(refused)
     assert.equal(body.upfront, undefined, 'the handler did not run')
@@ -205,7 +209,7 @@ describe('the gate on workerd: the knobs the example lacks', () => {
 
     const { required } = await assertPaymentRequired(await post('hono/tasks', undefined, { task: 'x' }))
     assert.equal(required.resource.url, `${worker.url}hono/tasks`)
-    assert.deepEqual(required.accepts.map((a) => [a.planId, a.extra.agentId, a.extra.httpVerb]), [[world.plans.free.planId, agentId, 'POST']])
+    assert.deepEqual(required.accepts.map((a) => [a.planId, a.extra.agentId, a.extra.httpVerb]), [[planId, agentId, 'POST']])
     proxy.reset()
     await assertPaymentRequired(await post('hono/tasks', 'not-a-token', { task: 'x' }))
     assert.deepEqual(proxy.seen(), [], 'a malformed token costs no backend call')
