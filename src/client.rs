@@ -6,8 +6,8 @@
 //! - on a 402, decode `payment-required`, pick the first entry whose plan the
 //!   caller allows (`planIds`, or `anyPlan: true`; an agent never picks the
 //!   plan), check its price against `maxCredits` (the plan's credits per
-//!   request, read from the plan), get a token (cached per
-//!   plan+agent+scheme+network; v3 tokens are never reused) and send again
+//!   request, read from the plan), get a token (cached per plan, agent,
+//!   scheme, network and token options; v3 tokens are never reused) and send again
 //!   with `payment-signature`;
 //! - a receipt that burned more than `maxCredits` is an error, and that
 //!   agent's cached token is dropped;
@@ -15,7 +15,8 @@
 //!   a fresh token answered with 402 ends it (no loops);
 //! - a request that already carried a token is never retried;
 //! - a token is only sent over `https:`, or `http:` to loopback;
-//! - a URL that asked for payment before gets the cached token up front.
+//! - a URL that asked for payment before gets the cached token up front, as the
+//!   call's own options allow (its plans, agent and payment type win).
 //!
 //! Delegations: without `tokenOptions.delegationConfig`, the account's active
 //! delegation for the scheme's provider (and card) is reused, across
@@ -196,11 +197,13 @@ pub async fn next_step<T: Transport>(
         if req.has_token {
             return Ok(send(None));
         }
-        let known = state.route(&req.route_key());
+        let known = state
+            .route(&req.route_key())
+            .and_then(|r| remembered_for(r, &opts));
         let (eager, ahead) = match known {
-            Some(r) if allowed(&opts, &r.plan_id) => (Some(r), false),
-            _ if opts.eager => (Some(eager_requirement(p, &opts, &req).await?), true),
-            _ => (None, false),
+            Some(r) => (Some(r), false),
+            None if opts.eager => (Some(eager_requirement(p, &opts, &req).await?), true),
+            None => (None, false),
         };
         return Ok(match eager {
             Some(r) => {
@@ -259,7 +262,7 @@ pub async fn next_step<T: Transport>(
     // A token the agent refused without having asked for it (cached, or minted ahead): mint afresh.
     let from_cache = matches!(source, Some(Source::Cache | Source::Ahead));
     if from_cache {
-        state.forget_token(&requirement.cache_key());
+        state.forget_tokens(&requirement);
     }
     Ok(send(Some(
         token_for(p, &opts, &req, &requirement, from_cache).await?,
@@ -268,6 +271,32 @@ pub async fn next_step<T: Transport>(
 
 fn allowed(opts: &PayOptions, plan_id: &str) -> bool {
     opts.any_plan || opts.plan_ids.iter().any(|p| p == plan_id)
+}
+
+/// What the client remembers a URL asked for, as this call may pay it: the
+/// call's own options win over the memory. Only a plan the call allows; with
+/// the call's `agentId` (a remembered requirement for another agent is not
+/// used; one for no agent is paid with a token bound to the call's), and its
+/// `paymentType` (a remembered scheme of the other kind is not used).
+fn remembered_for(mut known: Requirement, opts: &PayOptions) -> Option<Requirement> {
+    if !allowed(opts, &known.plan_id) {
+        return None;
+    }
+    if let Some(mine) = &opts.agent_id {
+        match &known.agent_id {
+            Some(theirs) if theirs != mine => return None,
+            _ => known.agent_id = Some(mine.clone()),
+        }
+    }
+    let scheme = match opts.payment_type.as_deref() {
+        Some("fiat") => Some(SCHEME_CARD_DELEGATION),
+        Some(_) => Some(SCHEME_ERC4337),
+        None => None,
+    };
+    if scheme.is_some_and(|s| s != known.scheme.scheme) {
+        return None;
+    }
+    Some(known)
 }
 
 /// Refuses a plan that may charge more per request than `maxCredits`, before
@@ -492,25 +521,18 @@ async fn token_for<T: Transport>(
         .get("tokenVersion")
         .and_then(Value::as_u64)
         == Some(3);
-    let key = requirement.cache_key();
+    // Keyed by everything that changes what is minted, the caller's token options
+    // (delegation, version, ...) included: a call's options always win over the cache.
+    let key = requirement.token_key(json::to_text(&opts.token_options));
+    let state = p.client_state();
     if !fresh && !v3 {
-        if let Some(token) = p
-            .client_state()
-            .tokens
-            .borrow()
-            .iter()
-            .find(|(k, _)| *k == key)
-            .map(|(_, t)| t.clone())
-        {
+        if let Some(token) = state.token(&key) {
             return Ok((token, Source::Cache));
         }
     }
     let token = mint(p, opts, req, requirement).await?;
     if !v3 {
-        let state = p.client_state();
-        let mut tokens = state.tokens.borrow_mut();
-        tokens.retain(|(k, _)| *k != key);
-        tokens.push((key, token.clone()));
+        state.keep_token(key, token.clone());
     }
     Ok((token, Source::Fresh))
 }

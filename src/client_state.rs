@@ -1,5 +1,6 @@
 //! What a paying client remembers between calls, per [`Payments`](crate::Payments)
-//! instance: v2 tokens by plan+agent+scheme+network, which requirement each
+//! instance: v2 tokens by everything that changed what was minted (plan, agent,
+//! scheme, network and the caller's token options), which requirement each
 //! `METHOD url` asked for, and the delegations it uses. [`crate::client`]
 //! decides; this module only keeps (so `payments` holds it without depending
 //! on the client's decisions).
@@ -10,8 +11,8 @@ use std::cell::RefCell;
 /// What a client remembers between calls (per `Payments` instance).
 #[derive(Debug, Default)]
 pub struct ClientState {
-    /// v2 tokens by plan+agent+scheme+network.
-    pub(crate) tokens: RefCell<Vec<(String, String)>>,
+    /// v2 tokens by what they were minted for.
+    pub(crate) tokens: RefCell<Vec<(TokenKey, String)>>,
     /// Which requirement a `METHOD url` asked for last time.
     pub(crate) routes: RefCell<Vec<(String, Requirement)>>,
     /// Delegations this client uses, by provider.
@@ -31,16 +32,36 @@ pub struct Requirement {
     pub resource_url: Option<String>,
 }
 
+/// What a cached token was minted for: everything that changes what is minted.
+/// Compared field by field (no joined string an agent's ids could make collide).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct TokenKey {
+    plan_id: String,
+    agent_id: Option<String>,
+    scheme: ResolvedScheme,
+    /// The caller's `tokenOptions` (delegation, version, ...), as JSON text.
+    options: String,
+}
+
+impl TokenKey {
+    /// Whether the token was minted for `requirement` (whatever the options).
+    fn for_requirement(&self, requirement: &Requirement) -> bool {
+        self.plan_id == requirement.plan_id
+            && self.agent_id == requirement.agent_id
+            && self.scheme == requirement.scheme
+    }
+}
+
 impl Requirement {
-    /// The token cache key: plan, agent, scheme and network.
-    pub(crate) fn cache_key(&self) -> String {
-        format!(
-            "{}|{}|{}|{}",
-            self.plan_id,
-            self.agent_id.as_deref().unwrap_or(""),
-            self.scheme.scheme,
-            self.scheme.network
-        )
+    /// The token cache key of a token minted for this requirement with `options`
+    /// (the caller's `tokenOptions` as JSON text).
+    pub(crate) fn token_key(&self, options: String) -> TokenKey {
+        TokenKey {
+            plan_id: self.plan_id.clone(),
+            agent_id: self.agent_id.clone(),
+            scheme: self.scheme.clone(),
+            options,
+        }
     }
 }
 
@@ -72,15 +93,33 @@ impl ClientState {
         routes.push((key, requirement));
     }
 
-    /// Drops a cached token.
-    pub(crate) fn forget_token(&self, key: &str) {
-        self.tokens.borrow_mut().retain(|(k, _)| k != key);
+    /// The cached token for `key`.
+    pub(crate) fn token(&self, key: &TokenKey) -> Option<String> {
+        self.tokens
+            .borrow()
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, t)| t.clone())
     }
 
-    /// Drops what a `METHOD url` paid with: its remembered requirement and that token.
+    /// Caches a token (replacing the one for the same key).
+    pub(crate) fn keep_token(&self, key: TokenKey, token: String) {
+        let mut tokens = self.tokens.borrow_mut();
+        tokens.retain(|(k, _)| *k != key);
+        tokens.push((key, token));
+    }
+
+    /// Drops every cached token minted for `requirement` (whatever the options).
+    pub(crate) fn forget_tokens(&self, requirement: &Requirement) {
+        self.tokens
+            .borrow_mut()
+            .retain(|(k, _)| !k.for_requirement(requirement));
+    }
+
+    /// Drops what a `METHOD url` paid with: its remembered requirement and its tokens.
     pub(crate) fn forget_route(&self, route_key: &str) {
         if let Some(r) = self.route(route_key) {
-            self.forget_token(&r.cache_key());
+            self.forget_tokens(&r);
         }
         self.routes.borrow_mut().retain(|(k, _)| k != route_key);
     }

@@ -744,3 +744,148 @@ fn mcp_calls_carry_the_decoded_token_and_receipts_come_back() {
     );
     assert!(mcp_tool_call(&json!(1), "t", &Value::Null, Some("garbage")).is_err());
 }
+
+/// The agent the token of a `send` step was minted for.
+fn agent_of(step: &Value) -> Option<String> {
+    let token = step["token"].as_str().expect("a token was sent");
+    crate::protocol::decode_access_token(token).unwrap()["accepted"]["extra"]["agentId"]
+        .as_str()
+        .map(str::to_owned)
+}
+
+#[test]
+fn a_calls_agent_id_wins_over_what_the_url_remembers() {
+    // Issue #20, item 3: a URL paid once without agentId, then called with agentId, v2 and v3.
+    for version in [2, 3] {
+        let p = payments();
+        let minted = backend(&p);
+        let token_options = json!({"tokenVersion": version});
+        // The agent's 402 names no agent; the first call names none either.
+        let first = json!({"planIds": ["10"], "eager": false, "tokenOptions": token_options});
+        assert_eq!(
+            step(&p, &req(AGENT_URL), &first, &Value::Null),
+            json!({"action": "send"})
+        );
+        let unbound = step(
+            &p,
+            &req(AGENT_URL),
+            &first,
+            &after(402, Some(&payment_required(&["10"], None)), None),
+        );
+        assert_eq!(agent_of(&unbound), None, "v{version}");
+        // The next call names the agent: its token is bound to it, not the remembered unbound one.
+        let mine = json!({"planIds": ["10"], "agentId": "agent-7", "tokenOptions": token_options});
+        let bound = step(&p, &req(AGENT_URL), &mine, &Value::Null);
+        assert_eq!(agent_of(&bound).as_deref(), Some("agent-7"), "v{version}");
+        assert_ne!(bound["token"], unbound["token"]);
+        assert_eq!(
+            p.transport().last_body("/permissions")["accepted"]["extra"]["agentId"],
+            "agent-7"
+        );
+        assert_eq!(minted.get(), 2, "v{version}");
+        // And a call without agentId after it still may use what the URL asked (no agent).
+        let again = step(&p, &req(AGENT_URL), &first, &Value::Null);
+        if version == 2 {
+            assert_eq!(
+                again["token"], unbound["token"],
+                "the unbound v2 token, cached"
+            );
+        } else {
+            assert_eq!(agent_of(&again), None);
+        }
+    }
+}
+
+/// Plan 10 as a crypto plan (what paying ahead looks up for its scheme).
+fn crypto_plan_10(p: &Payments<MockTransport>) {
+    p.transport().json(
+        "GET",
+        "/api/v1/protocol/plans/10",
+        200,
+        json!({"id": "10", "registry": {"price": {"isCrypto": true}}}),
+    );
+}
+
+#[test]
+fn a_remembered_agent_other_than_the_calls_is_not_paid() {
+    let p = payments();
+    backend(&p);
+    crypto_plan_10(&p);
+    let any_agent = json!({"planIds": ["10"], "eager": false});
+    step(
+        &p,
+        &req(AGENT_URL),
+        &any_agent,
+        &after(402, Some(&payment_required(&["10"], Some("agent-1"))), None),
+    );
+    // The URL asked for agent-1: a call for agent-2 that probes sends nothing up front, not agent-1's token.
+    let probing = json!({"planIds": ["10"], "agentId": "agent-2", "eager": false});
+    assert_eq!(
+        step(&p, &req(AGENT_URL), &probing, &Value::Null),
+        json!({"action": "send"})
+    );
+    // One that pays ahead pays for agent-2 (the agent may then refuse it).
+    let other = json!({"planIds": ["10"], "agentId": "agent-2"});
+    let sent = step(&p, &req(AGENT_URL), &other, &Value::Null);
+    assert_eq!(sent["source"], "ahead");
+    assert_eq!(agent_of(&sent).as_deref(), Some("agent-2"));
+}
+
+#[test]
+fn a_cached_token_is_reused_only_for_the_same_token_options() {
+    let p = payments();
+    let minted = backend(&p);
+    crypto_plan_10(&p);
+    let with = |delegation: &str| json!({"planIds": ["10"], "agentId": "agent-1", "tokenOptions": {"delegationConfig": {"delegationId": delegation}}});
+    let first = step(&p, &req(AGENT_URL), &with("del-a"), &Value::Null);
+    assert_eq!(
+        p.transport().last_body("/permissions")["delegationConfig"]["delegationId"],
+        "del-a"
+    );
+    assert_eq!(
+        step(&p, &req(AGENT_URL), &with("del-a"), &Value::Null)["token"],
+        first["token"],
+        "the same options: the cached token"
+    );
+    let second = step(&p, &req(AGENT_URL), &with("del-b"), &Value::Null);
+    assert_ne!(second["token"], first["token"]);
+    assert_eq!(
+        p.transport().last_body("/permissions")["delegationConfig"]["delegationId"],
+        "del-b",
+        "another delegation asked for: minted with it"
+    );
+    assert_eq!(minted.get(), 2);
+}
+
+#[test]
+fn a_calls_payment_type_wins_over_the_remembered_scheme() {
+    let p = payments();
+    backend(&p);
+    p.transport().json(
+        "GET",
+        "/api/v1/protocol/plans/10",
+        200,
+        json!({"id": "10", "registry": {"price": {"isCrypto": false}}, "metadata": {"plan": {"fiatPaymentProvider": "stripe"}}}),
+    );
+    p.transport().json(
+        "GET",
+        "/api/v1/payment-methods",
+        200,
+        json!([{"id": "pm_1", "type": "card", "provider": "stripe"}]),
+    );
+    // The URL asked for plan 10 in crypto; a call that says paymentType fiat mints a card token.
+    let crypto = json!({"planIds": ["10"], "eager": false});
+    step(
+        &p,
+        &req(AGENT_URL),
+        &crypto,
+        &after(402, Some(&payment_required(&["10"], None)), None),
+    );
+    let fiat = json!({"planIds": ["10"], "paymentType": "fiat"});
+    let sent = step(&p, &req(AGENT_URL), &fiat, &Value::Null);
+    assert_eq!(sent["source"], "ahead");
+    assert_eq!(
+        p.transport().last_body("/permissions")["accepted"]["scheme"],
+        "nvm:card-delegation"
+    );
+}
