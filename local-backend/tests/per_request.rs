@@ -8,7 +8,6 @@ mod common;
 use common::*;
 use nvm_x402::api::plans::{dynamic_credits_config, fixed_credits_config, free_price_config};
 use nvm_x402::protocol::Uint256;
-use proptest::prelude::*;
 use serde_json::{json, Value};
 use std::sync::atomic::{AtomicU32, Ordering};
 
