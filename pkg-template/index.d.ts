@@ -566,8 +566,8 @@ export interface PaywallOptions {
    * Repeat payers skip verify: a reusable (v2) token that verified and settled on a route may, for
    * `windowMs` (default 30 s, at most 5 minutes), pay there with settle alone — one backend round trip.
    * Still fail closed (a refused settle withholds the body). Requests go without verify only while the
-   * balance of the token's last receipt, less what is in flight, covers the price; an exhausted token is
-   * refused with no round trip. The cost: if the credits are spent elsewhere within the window, a
+   * balance of the token's last receipt, less what is in flight, covers the price; past that they verify
+   * as usual (the backend may still pay: a card delegation tops up). The cost: if the credits are spent elsewhere within the window, a
    * handler may run for a request whose settle then fails. Off by default; not with `upfront`.
    */
   repeatPayers?: boolean | { windowMs?: number }

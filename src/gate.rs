@@ -263,11 +263,6 @@ impl Gate {
         } else {
             repeat::Slot::Verify
         };
-        if let repeat::Slot::Exhausted(left) = slot {
-            return refuse(&format!(
-                "Insufficient credits: this token's last payment left {left}, and this request costs {credits}"
-            ));
-        }
         let mut agent_request_id = None;
         let mut settlement = None;
         if slot == repeat::Slot::Go {

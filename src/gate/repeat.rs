@@ -6,9 +6,11 @@
 //! What bounds the handler runs a failed settle can waste: the window, and
 //! the balance the last receipt reported — a request goes without verify only
 //! while that balance, less the credits of requests already in flight on it,
-//! covers its price; a token the receipt showed exhausted is refused with no
-//! round trip at all. So only credits spent elsewhere (another agent, another
-//! isolate) within the window can make a settle fail after the handler ran.
+//! covers its price. A token whose receipt shows too little goes through the
+//! normal verify, never a 402 of the gate's own: the backend may still pay (a
+//! card delegation tops the plan up at verify and settle; issue #20). So only
+//! credits spent elsewhere (another agent, another isolate) within the window
+//! can make a settle fail after the handler ran.
 
 use crate::protocol::Uint256;
 use std::cell::RefCell;
@@ -32,9 +34,8 @@ struct Entry {
 pub enum Slot {
     /// Skip verify: `credits` are reserved until [`Repeats::settled`] or [`Repeats::release`].
     Go,
-    /// The last receipt left fewer credits than the price: 402 with no round trip.
-    Exhausted(u64),
-    /// Not remembered, expired, or the balance is taken by requests in flight: verify.
+    /// Not remembered, expired, or the last receipt's balance (less what is in
+    /// flight) doesn't cover the price: verify, which may still top up.
     Verify,
 }
 
@@ -59,9 +60,6 @@ impl Repeats {
             return Slot::Verify;
         };
         let price = amount(credits);
-        if e.in_flight == 0 && e.remaining < price {
-            return Slot::Exhausted(e.remaining);
-        }
         match e.remaining.checked_sub(e.in_flight) {
             Some(free) if free >= price => {
                 e.in_flight = e.in_flight.saturating_add(price);
@@ -158,8 +156,8 @@ mod tests {
         r.release("t", "POST /a", &two);
         assert_eq!(
             r.take("t", "POST /a", &two, 1_900),
-            Slot::Exhausted(1),
-            "the receipt left 1: refused at once"
+            Slot::Verify,
+            "the receipt left 1: verify (the backend may top up), never a refusal of its own"
         );
         assert_eq!(
             r.take("t", "POST /a", &two, 2_000),

@@ -1027,9 +1027,23 @@ fn cors_answers_preflights_and_exposes_the_payment_headers() {
 fn repeat_payers_settle_only_within_the_window_and_while_the_receipts_balance_covers_the_price() {
     let p = payments();
     with_plans(&p);
-    verify_ok(&p);
-    // The subscriber holds 5 credits; each settle burns what it asks, while there are enough.
+    // The subscriber holds 5 credits; verify says yes while they cover the price, and each
+    // settle burns what it asks, while there are enough.
     let left = std::rc::Rc::new(std::cell::Cell::new(5u64));
+    let held = std::rc::Rc::clone(&left);
+    p.transport().on("POST", "/api/v1/x402/verify", move |r| {
+        let body: Value = parse(r.body.as_deref().unwrap()).unwrap();
+        let price: u64 = body["maxAmount"].as_str().unwrap().parse().unwrap();
+        let answer = if held.get() >= price {
+            json!({"isValid": true, "payer": "0xsubscriber", "agentRequestId": "req-1"})
+        } else {
+            json!({"isValid": false, "invalidReason": "Insufficient credits"})
+        };
+        Ok(HttpResponse {
+            status: 200,
+            body: answer.to_string(),
+        })
+    });
     let balance = std::rc::Rc::clone(&left);
     p.transport().on("POST", "/api/v1/x402/settle", move |r| {
         let body: Value = parse(r.body.as_deref().unwrap()).unwrap();
@@ -1076,13 +1090,16 @@ fn repeat_payers_settle_only_within_the_window_and_while_the_receipts_balance_co
         (1, 2),
         "the repeat payer: settle only, one round trip"
     );
-    // The last receipt left 1 credit; the route costs 2: refused with no round trip at all.
+    // The last receipt left 1 credit; the route costs 2: it verifies (the backend may top up), and
+    // here the backend says no: 402 before the handler.
     assert_eq!(paid(&token), ("respond".to_owned(), Some(402)));
-    assert_eq!(calls(&p), (1, 2));
-    // After the window it verifies again (and here the settle is refused: the body is withheld).
+    assert_eq!(calls(&p), (2, 2));
+    // After the window it verifies again; a verify that says yes and a settle that then finds
+    // too little (spent elsewhere meanwhile) withholds the body.
     p.transport().now.set(5_000);
+    verify_ok(&p);
     assert_eq!(paid(&token), ("respond".to_owned(), Some(402)));
-    assert_eq!(calls(&p), (2, 3));
+    assert_eq!(calls(&p), (3, 3));
     // Off by default; single-use (v3) tokens always verify.
     let plain = gate(json!({}));
     let begin = run(plain.begin(
@@ -1107,6 +1124,86 @@ fn repeat_payers_settle_only_within_the_window_and_while_the_receipts_balance_co
     }
     assert!(Gate::new(&json!({"agentId": "a", "routes": {"POST /x": {"planId": "1"}}, "upfront": true, "repeatPayers": true})).is_err());
     assert!(Gate::new(&json!({"agentId": "a", "routes": {"POST /x": {"planId": "1"}}, "repeatPayers": {"windowMs": 0}})).is_err());
+}
+
+#[test]
+fn a_repeat_payer_whose_receipt_is_exhausted_verifies_so_a_card_delegation_can_top_up() {
+    // Issue #20, item 4: a card plan of 10 credits per order, the route's 2 a request, and a
+    // delegation that can buy 9 more orders; the backend tops up at settle when the balance is
+    // short. The 6th request (the first receipt showing too little) and the rest of the window
+    // must be served, as they are without repeatPayers.
+    const PRICE: u64 = 2;
+    const REQUESTS: u64 = 12;
+    let top_ups = (REQUESTS * PRICE - 10).div_ceil(10);
+    for repeat in [true, false] {
+        let p = payments();
+        with_plans(&p);
+        let state = std::rc::Rc::new(std::cell::Cell::new((10u64, 9u64))); // (credits, orders the budget can still buy)
+        let seen = std::rc::Rc::clone(&state);
+        p.transport().on("POST", "/api/v1/x402/verify", move |r| {
+            let body: Value = parse(r.body.as_deref().unwrap()).unwrap();
+            let price: u64 = body["maxAmount"].as_str().unwrap().parse().unwrap();
+            let (credits, orders) = seen.get();
+            let answer = if credits >= price || orders > 0 {
+                json!({"isValid": true, "payer": "0xsubscriber"})
+            } else {
+                json!({"isValid": false, "invalidReason": "Delegation budget too low"})
+            };
+            Ok(HttpResponse {
+                status: 200,
+                body: answer.to_string(),
+            })
+        });
+        let burned = std::rc::Rc::clone(&state);
+        p.transport().on("POST", "/api/v1/x402/settle", move |r| {
+            let body: Value = parse(r.body.as_deref().unwrap()).unwrap();
+            let price: u64 = body["maxAmount"].as_str().unwrap().parse().unwrap();
+            let (mut credits, mut orders) = burned.get();
+            if credits < price && orders > 0 {
+                credits += 10;
+                orders -= 1;
+            }
+            let answer = if credits >= price {
+                credits -= price;
+                json!({"success": true, "transaction": "0xtx", "network": "stripe", "creditsRedeemed": price.to_string(), "remainingBalance": credits.to_string()})
+            } else {
+                json!({"success": false, "errorReason": "Delegation budget too low", "transaction": "", "network": "stripe"})
+            };
+            burned.set((credits, orders));
+            Ok(HttpResponse { status: 200, body: answer.to_string() })
+        });
+        let g = gate(json!({"repeatPayers": repeat}));
+        let token = good_token();
+        let mut answers = Vec::new();
+        for _ in 0..REQUESTS {
+            let begin = run(g.begin(
+                &p,
+                &request("POST", URL, json!({"payment-signature": token})),
+            ))
+            .unwrap();
+            let action = if begin["action"] == "proceed" {
+                run(g.finish(&p, &begin["ticket"], 200, None)).unwrap()["action"].clone()
+            } else {
+                begin["action"].clone()
+            };
+            answers.push(action);
+        }
+        assert!(
+            answers.iter().all(|a| a == "deliver"),
+            "repeatPayers {repeat}: {answers:?}"
+        );
+        assert_eq!(
+            state.get(),
+            (10 + 10 * top_ups - REQUESTS * PRICE, 9 - top_ups),
+            "repeatPayers {repeat}: topped up as needed, every request paid"
+        );
+        if repeat {
+            assert!(
+                p.transport().count("/verify") < REQUESTS as usize,
+                "repeat payers still skip verify while the receipt covers the price"
+            );
+        }
+    }
 }
 
 fn token_for_v3() -> String {

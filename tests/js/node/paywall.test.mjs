@@ -1,13 +1,14 @@
 // The paywall in-process in Node against a scripted backend: what the outside
 // audit broke (issue #9, items 1-4) and the promise that `handle()` always
-// resolves to a Response. The same checks run through `nvm-x402/hono`.
+// resolves to a Response. The same checks run through `nvm-x402/hono`. And
+// repeatPayers against a live nvm-local with a card delegation (issue #20, item 4).
 import { describe, test, before, after, beforeEach } from 'node:test'
 import assert from 'node:assert/strict'
 import { Hono } from 'hono'
 import { encodeAccessToken, decodePaymentHeader } from 'nvm-x402'
 import { Payments } from 'nvm-x402/agent'
 import { paywall as honoPaywall } from 'nvm-x402/hono'
-import { KEY } from '../support/nvm.mjs'
+import { KEY, NVM_LOCAL_BUILT, liveAccount, liveBackendFor } from '../support/nvm.mjs'
 import { freePort, startRecorder } from '../support/servers.mjs'
 
 const AGENT = 'agent-1'
@@ -259,5 +260,32 @@ describe('the same through nvm-x402/hono', () => {
     const response = await hono.request(new Request(`${ORIGIN}/go`, { headers: { 'payment-signature': token } }))
     assert.equal(response.status, 302)
     assert.equal(decodePaymentHeader(response.headers.get('payment-response')).creditsRedeemed, '1')
+  })
+})
+
+describe('repeatPayers with a card delegation against nvm-local (issue #20, item 4)', { skip: !NVM_LOCAL_BUILT && 'nvm-local is not built (scripts/build.sh --all)' }, () => {
+  test('a subscriber who can still top up is served past what its last receipt showed, as without repeatPayers', async (t) => {
+    const live = await liveBackendFor(t)
+    const { world } = live
+    const fiat = world.plans.fiat.planId // 10 credits per $1.00 order, 1 a request
+    const agentUrl = new URL(world.agent.url)
+    const answers = {}
+    for (const repeatPayers of [true, false]) {
+      const subscriber = await liveAccount(live, `card-repeat-${repeatPayers}-${process.pid}`)
+      const [card] = await subscriber.payments.delegation.listPaymentMethods({ provider: 'stripe' })
+      const { delegationId } = await subscriber.payments.delegation.createDelegation({ provider: 'stripe', providerPaymentMethodId: card.id, spendingLimitCents: 1000, durationSecs: 3600 })
+      const { accessToken } = await subscriber.payments.x402.getX402AccessToken(fiat, world.agent.agentId, { scheme: 'nvm:card-delegation', network: 'stripe', delegationConfig: { delegationId } })
+      const gate = Payments.getInstance({ nvmApiKey: world.accounts.builder.apiKey, backendUrl: live.url }).paywall({ agentId: world.agent.agentId, repeatPayers, routes: { [`POST ${agentUrl.pathname}`]: { planId: fiat, credits: 1 } } })
+      const statuses = []
+      for (let i = 0; i < 12; i++) {
+        const response = await gate.handle(new Request(agentUrl, { method: 'POST', headers: { 'payment-signature': accessToken } }), () => new Response('served'))
+        statuses.push(response.status)
+      }
+      answers[repeatPayers] = statuses
+      const [delegation] = (await subscriber.payments.delegation.listDelegations()).delegations.filter((d) => d.delegationId === delegationId)
+      assert.equal(String(delegation.amountSpentCents), String(2 * (world.plans.fiat.price / 10000)), `repeatPayers ${repeatPayers}: two $1.00 top-ups for 12 credits`)
+    }
+    assert.deepEqual(answers.true, answers.false, 'repeatPayers answers what the gate without it answers')
+    assert.deepEqual(answers.true, Array(12).fill(200), 'all twelve served')
   })
 })
