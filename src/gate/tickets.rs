@@ -38,11 +38,12 @@ impl<T> Tickets<T> {
         id
     }
 
-    /// The ticket numbered `id`, once.
+    /// The ticket numbered `id`, once. The others keep their order (oldest
+    /// first), which is what dropping the oldest at capacity relies on.
     pub fn take(&self, id: u32) -> Option<T> {
         let mut open = self.open.borrow_mut();
         let at = open.iter().position(|(i, _)| *i == id)?;
-        Some(open.swap_remove(at).1)
+        Some(open.remove(at).1)
     }
 }
 
@@ -67,5 +68,28 @@ mod tests {
         }
         assert_eq!(t.take(first), None, "dropped when the cap was reached");
         assert_eq!(t.open.borrow().len(), CAPACITY);
+    }
+
+    #[test]
+    fn at_capacity_the_oldest_open_ticket_is_dropped_whatever_was_taken_before() {
+        // Issue #20: taking a ticket must not reorder the others (swap_remove moved the
+        // newest into the taken one's place, and the next eviction dropped it).
+        let t = Tickets::default();
+        let ids: Vec<u32> = (0..CAPACITY).map(|n| t.keep(n)).collect();
+        assert_eq!(t.take(ids[0]), Some(0));
+        let newer = t.keep(CAPACITY); // fills the slot the taken ticket left
+        let newest = t.keep(CAPACITY + 1); // at capacity: the oldest open one goes
+        assert_eq!(t.take(ids[1]), None, "the oldest open ticket was dropped");
+        assert_eq!(
+            t.take(ids[CAPACITY - 1]),
+            Some(CAPACITY - 1),
+            "not the newest of the first batch"
+        );
+        assert_eq!(t.take(newer), Some(CAPACITY));
+        assert_eq!(t.take(newest), Some(CAPACITY + 1));
+        for (n, id) in ids.iter().enumerate().skip(2).take(CAPACITY - 3) {
+            assert_eq!(t.take(*id), Some(n), "every other ticket is still open");
+        }
+        assert!(t.open.borrow().is_empty());
     }
 }
