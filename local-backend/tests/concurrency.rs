@@ -7,6 +7,16 @@ use std::sync::{Arc, Barrier};
 
 #[test]
 fn fifty_parallel_settles_against_ten_credits_burn_exactly_ten() {
+    fifty_parallel_settles_asking("1");
+}
+
+#[test]
+fn fifty_parallel_settles_asking_past_the_plans_terms_still_burn_exactly_ten() {
+    // The demo plan charges 1 credit a request (issue #20): asking 50 burns 1 each time.
+    fifty_parallel_settles_asking("50");
+}
+
+fn fifty_parallel_settles_asking(asked: &'static str) {
     let local = Arc::new(Local::start());
     let (token, _, required) = local.subscribed(2);
     let (subscriber, plan, holder) = (
@@ -21,7 +31,7 @@ fn fifty_parallel_settles_against_ten_credits_burn_exactly_ten() {
             let (local, token, required, barrier) = (local.clone(), token.clone(), required.clone(), barrier.clone());
             std::thread::spawn(move || {
                 let agent = common::http_agent();
-                let body = serde_json::json!({"paymentRequired": required, "x402AccessToken": token, "maxAmount": "1"}).to_string();
+                let body = serde_json::json!({"paymentRequired": required, "x402AccessToken": token, "maxAmount": asked}).to_string();
                 let auth = format!("Bearer {}", local.key("builder"));
                 barrier.wait();
                 let (status, _, text) = common::send(&agent, "POST", &local.url("api/v1/x402/settle"), &[("Authorization", &auth), ("Content-Type", "application/json")], Some(body.as_bytes()));
@@ -34,6 +44,7 @@ fn fifty_parallel_settles_against_ten_credits_burn_exactly_ten() {
     let succeeded: Vec<&serde_json::Value> =
         answers.iter().filter(|a| a["success"] == true).collect();
     assert_eq!(succeeded.len(), 10, "{answers:?}");
+    assert!(succeeded.iter().all(|a| a["creditsRedeemed"] == "1"));
     assert!(answers
         .iter()
         .filter(|a| a["success"] == false)
