@@ -25,10 +25,15 @@ let pending = null
  * Called by each entry file: where the WebAssembly comes from. When two entries
  * of this core are loaded in one realm (`nvm-x402` and `nvm-x402/asset`), the
  * one that can load synchronously is kept, so the default entry's first call
- * keeps working.
+ * keeps working (even after the asset entry's `ready()` failed to fetch).
  */
 export function useWasm(where) {
-  if (source === null || (source.url && !where.url)) source = where
+  if (source !== null && !(source.url && !where.url)) return
+  source = where
+  if (!loaded) {
+    failure = null
+    pending = null
+  }
 }
 
 const NO_SOURCE = 'no entry file configured the WebAssembly source; import the package by its name'

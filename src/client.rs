@@ -69,6 +69,24 @@ pub struct PayOptions {
 }
 
 impl PayOptions {
+    /// The scheme `paymentType` asks for, if it says.
+    fn scheme_asked(&self) -> Option<&'static str> {
+        match self.payment_type.as_deref()? {
+            "fiat" => Some(SCHEME_CARD_DELEGATION),
+            _ => Some(SCHEME_ERC4337),
+        }
+    }
+
+    /// What the caller chose that changes what is minted beyond the requirement: its
+    /// `tokenOptions` and its card (`paymentMethodId`), as text (JSON text holds no raw
+    /// newline, so the two can't run into each other).
+    fn mint_choices(&self) -> String {
+        let mut out = json::to_text(&self.token_options);
+        out.push('\n');
+        out.push_str(self.payment_method_id.as_deref().unwrap_or(""));
+        out
+    }
+
     /// Reads the JS options object (`null` is "no options").
     pub fn from_json(v: &Value) -> Result<Self> {
         const WHAT: &str = "payment options";
@@ -288,12 +306,10 @@ fn remembered_for(mut known: Requirement, opts: &PayOptions) -> Option<Requireme
             _ => known.agent_id = Some(mine.clone()),
         }
     }
-    let scheme = match opts.payment_type.as_deref() {
-        Some("fiat") => Some(SCHEME_CARD_DELEGATION),
-        Some(_) => Some(SCHEME_ERC4337),
-        None => None,
-    };
-    if scheme.is_some_and(|s| s != known.scheme.scheme) {
+    if opts
+        .scheme_asked()
+        .is_some_and(|s| s != known.scheme.scheme)
+    {
         return None;
     }
     Some(known)
@@ -353,7 +369,12 @@ fn check_receipt(
     if &burned <= cap {
         return Ok(());
     }
-    state.forget_route(&req.route_key());
+    // The token that paid is the one this call's options made of the URL's memory.
+    let key = req.route_key();
+    if let Some(paid) = state.route(&key).and_then(|r| remembered_for(r, opts)) {
+        state.forget_tokens(&paid);
+    }
+    state.forget_route(&key);
     Err(Error::PaymentRefused {
         code: MAX_CREDITS_EXCEEDED,
         message: format!(
@@ -470,8 +491,8 @@ async fn eager_requirement<T: Transport>(
             "paying up front needs exactly one planId",
         ));
     };
-    let scheme = match opts.payment_type.as_deref() {
-        Some("fiat") => {
+    let scheme = match opts.scheme_asked() {
+        Some(SCHEME_CARD_DELEGATION) => {
             let provider = fiat_provider(p, plan_id).await?;
             ResolvedScheme {
                 scheme: SCHEME_CARD_DELEGATION.to_owned(),
@@ -522,8 +543,8 @@ async fn token_for<T: Transport>(
         .and_then(Value::as_u64)
         == Some(3);
     // Keyed by everything that changes what is minted, the caller's token options
-    // (delegation, version, ...) included: a call's options always win over the cache.
-    let key = requirement.token_key(json::to_text(&opts.token_options));
+    // (delegation, version, ...) and card included: a call's options always win over the cache.
+    let key = requirement.token_key(opts.mint_choices());
     let state = p.client_state();
     if !fresh && !v3 {
         if let Some(token) = state.token(&key) {
@@ -614,10 +635,10 @@ async fn mint<T: Transport>(
     Err(Error::validation("could not find a usable delegation"))
 }
 
-/// A delegation for the requirement's provider: remembered, else the
-/// account's active one (with budget left if there are several), else a new
-/// one with the small default budget. `replace` (the last one expired) skips
-/// the remembered and listed ones.
+/// A delegation for the requirement's provider (and the caller's card, when it
+/// names one): remembered, else the account's active one (with budget left if
+/// there are several), else a new one with the small default budget. `replace`
+/// (the last one expired) skips the remembered and listed ones.
 async fn delegation_for<T: Transport>(
     p: &Payments<T>,
     opts: &PayOptions,
@@ -630,16 +651,15 @@ async fn delegation_for<T: Transport>(
         "erc4337".to_owned()
     };
     let state = p.client_state();
+    // Remembered per provider and the card the caller asked for (none: the default card).
+    let chosen = (provider.clone(), opts.payment_method_id.clone());
     if replace {
-        state
-            .delegations
-            .borrow_mut()
-            .retain(|(prov, _)| *prov != provider);
+        state.delegations.borrow_mut().retain(|(k, _)| *k != chosen);
     } else if let Some(id) = state
         .delegations
         .borrow()
         .iter()
-        .find(|(prov, _)| *prov == provider)
+        .find(|(k, _)| *k == chosen)
         .map(|(_, id)| id.clone())
     {
         return Ok(id);
@@ -681,7 +701,7 @@ async fn delegation_for<T: Transport>(
                 })?
         }
     };
-    state.delegations.borrow_mut().push((provider, id.clone()));
+    state.delegations.borrow_mut().push((chosen, id.clone()));
     Ok(id)
 }
 

@@ -15,8 +15,8 @@ pub struct ClientState {
     pub(crate) tokens: RefCell<Vec<(TokenKey, String)>>,
     /// Which requirement a `METHOD url` asked for last time.
     pub(crate) routes: RefCell<Vec<(String, Requirement)>>,
-    /// Delegations this client uses, by provider.
-    pub(crate) delegations: RefCell<Vec<(String, String)>>,
+    /// Delegations this client uses, by provider and the card the caller named.
+    pub(crate) delegations: RefCell<Vec<((String, Option<String>), String)>>,
 }
 
 /// What an agent asked to be paid with.
@@ -39,7 +39,8 @@ pub(crate) struct TokenKey {
     plan_id: String,
     agent_id: Option<String>,
     scheme: ResolvedScheme,
-    /// The caller's `tokenOptions` (delegation, version, ...), as JSON text.
+    /// What the caller chose for the mint: its `tokenOptions` (delegation,
+    /// version, ...) and card, as text.
     options: String,
 }
 
@@ -53,8 +54,8 @@ impl TokenKey {
 }
 
 impl Requirement {
-    /// The token cache key of a token minted for this requirement with `options`
-    /// (the caller's `tokenOptions` as JSON text).
+    /// The cache key of a token minted for this requirement with `options`
+    /// (what the caller chose for the mint, as text).
     pub(crate) fn token_key(&self, options: String) -> TokenKey {
         TokenKey {
             plan_id: self.plan_id.clone(),
@@ -63,9 +64,7 @@ impl Requirement {
             options,
         }
     }
-}
 
-impl Requirement {
     /// Whether a token minted for `self` already answers `asked`: same plan,
     /// scheme and network, and the same agent unless `self` named none (a
     /// reusable token without an agent pays any agent of its plan).

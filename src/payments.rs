@@ -46,7 +46,10 @@ impl<'a, T: Transport> Pending<'a, T> {
 pub struct PlanTerms {
     /// Scheme and network.
     pub scheme: ResolvedScheme,
-    /// The most credits one request may burn, when the plan says.
+    /// The most credits one request may burn, when the plan says: the larger
+    /// of its `minAmount` and `maxAmount`, and at least 1 (a backend reads a
+    /// `maxAmount` of 0 as "the plan's default", which nvm-local makes 1:
+    /// never read it as "free").
     pub max_credits_per_request: Option<Uint256>,
 }
 
@@ -181,10 +184,19 @@ impl<T: Transport> Payments<T> {
         let plan = self.get_plan(plan_id).send().await?;
         let terms = PlanTerms {
             scheme: protocol::scheme_of_plan(&plan, self.config.environment),
-            max_credits_per_request: ["maxAmount", "minAmount"].iter().find_map(|k| {
-                json::at(&plan, &["registry", "credits", k])
-                    .and_then(|v| Uint256::from_json(v).ok())
-            }),
+            max_credits_per_request: ["maxAmount", "minAmount"]
+                .iter()
+                .filter_map(|k| {
+                    json::at(&plan, &["registry", "credits", k])
+                        .and_then(|v| Uint256::from_json(v).ok())
+                })
+                .fold(None, |most: Option<Uint256>, n| {
+                    let n = if n.is_zero() { Uint256::from(1) } else { n };
+                    Some(match most {
+                        Some(m) if m >= n => m,
+                        _ => n,
+                    })
+                }),
         };
         let mut plans = self.plans.borrow_mut();
         plans.retain(|(id, _, expires)| id != plan_id && *expires > now);

@@ -121,8 +121,9 @@ fn verify_reads_the_balance_against_what_the_request_may_burn() {
 #[test]
 fn any_amount_asked_burns_within_the_plans_range() {
     let local = Local::start();
-    let strategy = (1u64..6, 0u64..6, 0u64..40);
-    let clamped = nvm_x402::fuzz::run(24, strategy, |(least, spread, asked)| {
+    // Terms from [0, 0] up (a minAmount or maxAmount of 0 included).
+    let strategy = (0u64..6, 0u64..6, 0u64..40);
+    let clamped = nvm_x402::fuzz::run(32, strategy, |(least, spread, asked)| {
         let most = least + spread;
         let s = subscribe(&local, 1000, least, most);
         let settled = s.facilitate(&local, "settle", &asked.to_string());
@@ -132,16 +133,22 @@ fn any_amount_asked_burns_within_the_plans_range() {
             .unwrap()
             .parse()
             .unwrap();
+        // A maxAmount of 0 means "the default", 1: never free, and never more than the
+        // client reads as the plan's most (the larger of min and max, at least 1).
+        let (low, high) = if most == 0 { (1, 1) } else { (least, most) };
         assert!(
-            (least..=most).contains(&burned),
+            (low..=high).contains(&burned),
             "plan [{least}, {most}], asked {asked}: burned {burned}"
         );
         // What was asked, when the terms allow it; the plan's default when nothing was (0).
-        if (least..=most).contains(&asked) {
+        if asked > 0 && (least..=most).contains(&asked) {
             assert_eq!(burned, asked);
         }
         if asked == 0 {
-            assert_eq!(burned, least);
+            assert_eq!(
+                burned,
+                [least, most, 1].into_iter().find(|n| *n > 0).unwrap()
+            );
         }
         assert_eq!(local.balance(&s.plan, &s.holder), 1000 - burned);
         asked != 0 && !(least..=most).contains(&asked)

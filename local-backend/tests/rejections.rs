@@ -317,7 +317,12 @@ fn insufficient_credits_and_not_subscribed_are_success_false() {
         .unwrap()
         .contains("not a subscriber"));
     local.order(&subscriber, &plan);
-    // The demo plan's 10 credits at 1 per request (its terms, whatever is asked): spend them all.
+    // Asking any amount of the demo plan costs its terms, 1 credit, which the balance covers.
+    let huge = "115792089237316195423570985008687907853269984665640564039457584007913129639935";
+    let (_, verified) = local.facilitate("verify", &required, &token, huge);
+    assert_eq!(verified["isValid"], true, "{verified}");
+    assert_eq!(local.balance(&plan, &local.address("subscriber")), 10);
+    // The demo plan's 10 credits at 1 per request: spend them all.
     for _ in 0..10 {
         assert_eq!(
             local.facilitate("settle", &required, &token, "1").1["success"],
@@ -334,8 +339,7 @@ fn insufficient_credits_and_not_subscribed_are_success_false() {
         ),
         (Some(false), Some("BCK.X402.0906"), Some("0"), Some("0"))
     );
-    let huge = "115792089237316195423570985008687907853269984665640564039457584007913129639935";
-    let (_, verified) = local.facilitate("verify", &required, &token, huge);
+    let (_, verified) = local.facilitate("verify", &required, &token, "1");
     assert_eq!(verified["invalidCode"], "BCK.X402.0906");
     assert_eq!(local.balance(&plan, &local.address("subscriber")), 0);
 }

@@ -889,3 +889,123 @@ fn a_calls_payment_type_wins_over_the_remembered_scheme() {
         "nvm:card-delegation"
     );
 }
+
+/// What the agent answered a paid attempt with: 200 and a receipt that burned `burned`.
+fn receipt_after(burned: &str, source: &str) -> Value {
+    let receipt = json!({"success": true, "transaction": "0xtx", "network": "eip155:84532", "payer": "0xsub", "creditsRedeemed": burned, "remainingBalance": "5"});
+    json!({"status": 200, "paymentRequired": null, "paymentResponse": encode_payment_header(&receipt).unwrap(), "source": source})
+}
+
+#[test]
+fn the_token_an_agent_overcharged_with_is_dropped_when_the_call_named_the_agent() {
+    let p = payments();
+    backend(&p);
+    p.transport().json(
+        "GET",
+        "/api/v1/protocol/plans/10",
+        200,
+        json!({"id": "10", "registry": {"price": {"isCrypto": true}, "credits": {"minAmount": "1", "maxAmount": "1"}}}),
+    );
+    // The URL asks for plan 10, no agent; a call naming agent-7 pays it with a token bound to agent-7.
+    let first = json!({"planIds": ["10"], "eager": false, "maxCredits": "1"});
+    step(
+        &p,
+        &req(AGENT_URL),
+        &first,
+        &after(402, Some(&payment_required(&["10"], None)), None),
+    );
+    let mine = json!({"planIds": ["10"], "agentId": "agent-7", "maxCredits": "1"});
+    let paid = step(&p, &req(AGENT_URL), &mine, &Value::Null);
+    assert_eq!(agent_of(&paid).as_deref(), Some("agent-7"));
+    // Its receipt burned 50: an error, and that token is never sent again.
+    let err = run(next_step(
+        &p,
+        &req(AGENT_URL),
+        &mine,
+        &receipt_after("50", "cache"),
+    ))
+    .unwrap_err();
+    assert_eq!(err.code(), "max_credits_exceeded");
+    let next = step(&p, &req(AGENT_URL), &mine, &Value::Null);
+    assert_ne!(
+        next["token"], paid["token"],
+        "the overcharged token was dropped"
+    );
+    assert_eq!(next["source"], "ahead");
+}
+
+#[test]
+fn the_calls_card_is_part_of_what_a_token_is_cached_by() {
+    let p = payments();
+    let minted = backend(&p);
+    p.transport().json(
+        "GET",
+        "/api/v1/protocol/plans/10",
+        200,
+        json!({"id": "10", "registry": {"price": {"isCrypto": false}}, "metadata": {"plan": {"fiatPaymentProvider": "stripe"}}}),
+    );
+    p.transport().json(
+        "GET",
+        "/api/v1/payment-methods",
+        200,
+        json!([{"id": "pm_1", "type": "card", "provider": "stripe"}, {"id": "pm_2", "type": "card", "provider": "stripe"}]),
+    );
+    let with = |pm: &str| json!({"planIds": ["10"], "paymentType": "fiat", "paymentMethodId": pm});
+    let first = step(&p, &req(AGENT_URL), &with("pm_1"), &Value::Null);
+    let second = step(&p, &req(AGENT_URL), &with("pm_2"), &Value::Null);
+    assert_ne!(first["token"], second["token"]);
+    assert_eq!(minted.get(), 2);
+    // Each card got its own delegation, and each token its card's.
+    let created: Vec<String> = p
+        .transport()
+        .sent
+        .borrow()
+        .iter()
+        .filter(|r| r.url.ends_with("/delegation/create"))
+        .map(|r| {
+            crate::protocol::json::parse(r.body.as_deref().unwrap()).unwrap()
+                ["providerPaymentMethodId"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+    assert_eq!(created, ["pm_1", "pm_2"]);
+    assert_eq!(
+        step(&p, &req(AGENT_URL), &with("pm_1"), &Value::Null)["token"],
+        first["token"],
+        "the same card again: the cached token"
+    );
+}
+
+#[test]
+fn a_plan_whose_terms_say_max_amount_zero_is_not_read_as_free() {
+    // nvm-local reads maxAmount 0 as the plan's default (1 credit): maxCredits 0 can't cover it.
+    let p = payments();
+    let minted = backend(&p);
+    p.transport().json(
+        "GET",
+        "/api/v1/protocol/plans/10",
+        200,
+        json!({"id": "10", "registry": {"price": {"isCrypto": true}, "credits": {"minAmount": "0", "maxAmount": "0"}}}),
+    );
+    let err = run(next_step(
+        &p,
+        &req(AGENT_URL),
+        &json!({"planIds": ["10"], "maxCredits": 0}),
+        &Value::Null,
+    ))
+    .unwrap_err();
+    assert_eq!(err.code(), "max_credits_exceeded");
+    assert!(err.to_string().contains("up to 1 credits"), "{err}");
+    assert_eq!(minted.get(), 0, "refused before minting");
+    assert_eq!(
+        step(
+            &p,
+            &req(AGENT_URL),
+            &json!({"planIds": ["10"], "maxCredits": 1}),
+            &Value::Null
+        )["action"],
+        "send"
+    );
+}

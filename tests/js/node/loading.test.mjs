@@ -124,3 +124,14 @@ console.log(JSON.stringify({ decoded, viaAsset, compiled }))`)
     assert.deepEqual(out, { decoded: {}, viaAsset: {}, compiled: 1 }, order.join(' then '))
   }
 })
+
+test("a failed ready() of nvm-x402/asset doesn't break nvm-x402 in the same realm, which loads its embedded core", async () => {
+  const out = await runIn('.mjs', `${COUNT}
+const asset = await import('nvm-x402/asset')
+const failed = await asset.ready().then(() => 'resolved', (e) => e.code) // Node's fetch reads no file: URL
+const universal = await import('nvm-x402')
+const decoded = universal.decodeAccessToken('e30')
+const afterwards = await asset.ready().then(() => 'resolved', (e) => e.code)
+console.log(JSON.stringify({ failed, decoded, afterwards, viaAsset: asset.decodeAccessToken('e30'), compiled }))`)
+  assert.deepEqual(out, { failed: 'wasm_load_failed', decoded: {}, afterwards: 'resolved', viaAsset: {}, compiled: 1 })
+})

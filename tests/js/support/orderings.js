@@ -95,7 +95,7 @@ function recordingFetch() {
 /** Counts the instances of this realm's cores (the glue's imports: a `./nvm_x402_bg.js` namespace), sync and async. */
 function countInstances() {
   const counter = { count: 0 }
-  const { Instance, instantiate } = WebAssembly
+  const { Instance, instantiate, instantiateStreaming } = WebAssembly
   const ours = (imports) => imports !== null && typeof imports === 'object' && './nvm_x402_bg.js' in imports
   function Counted(module, imports) {
     if (ours(imports)) counter.count++
@@ -106,6 +106,12 @@ function countInstances() {
   WebAssembly.instantiate = (source, imports, ...rest) => {
     if (ours(imports)) counter.count++
     return instantiate(source, imports, ...rest)
+  }
+  if (instantiateStreaming) {
+    WebAssembly.instantiateStreaming = (source, imports, ...rest) => {
+      if (ours(imports)) counter.count++
+      return instantiateStreaming(source, imports, ...rest)
+    }
   }
   return counter
 }
