@@ -8,6 +8,9 @@
 use crate::protocol::ResolvedScheme;
 use std::cell::RefCell;
 
+/// What a remembered delegation was chosen for: the provider and the card the caller named.
+pub(crate) type DelegationChoice = (String, Option<String>);
+
 /// What a client remembers between calls (per `Payments` instance).
 #[derive(Debug, Default)]
 pub struct ClientState {
@@ -16,7 +19,7 @@ pub struct ClientState {
     /// Which requirement a `METHOD url` asked for last time.
     pub(crate) routes: RefCell<Vec<(String, Requirement)>>,
     /// Delegations this client uses, by provider and the card the caller named.
-    pub(crate) delegations: RefCell<Vec<((String, Option<String>), String)>>,
+    pub(crate) delegations: RefCell<Vec<(DelegationChoice, String)>>,
 }
 
 /// What an agent asked to be paid with.
