@@ -796,14 +796,30 @@ fn a_calls_agent_id_wins_over_what_the_url_remembers() {
     }
 }
 
-/// Plan 10 as a crypto plan (what paying ahead looks up for its scheme).
-fn crypto_plan_10(p: &Payments<MockTransport>) {
+/// Plan 10 as the backend answers it: `registry` (what paying ahead looks up for its scheme and terms).
+fn plan_10(p: &Payments<MockTransport>, registry: Value) {
     p.transport().json(
         "GET",
         "/api/v1/protocol/plans/10",
         200,
-        json!({"id": "10", "registry": {"price": {"isCrypto": true}}}),
+        json!({"id": "10", "registry": registry, "metadata": {"plan": {"fiatPaymentProvider": "stripe"}}}),
     );
+}
+
+/// Plan 10 as a crypto plan.
+fn crypto_plan_10(p: &Payments<MockTransport>) {
+    plan_10(p, json!({"price": {"isCrypto": true}}));
+}
+
+/// Plan 10 as a card plan, and the account's `cards`.
+fn fiat_plan_10(p: &Payments<MockTransport>, cards: &[&str]) {
+    plan_10(p, json!({"price": {"isCrypto": false}}));
+    let cards: Vec<Value> = cards
+        .iter()
+        .map(|id| json!({"id": *id, "type": "card", "provider": "stripe"}))
+        .collect();
+    p.transport()
+        .json("GET", "/api/v1/payment-methods", 200, Value::Array(cards));
 }
 
 #[test]
@@ -861,18 +877,7 @@ fn a_cached_token_is_reused_only_for_the_same_token_options() {
 fn a_calls_payment_type_wins_over_the_remembered_scheme() {
     let p = payments();
     backend(&p);
-    p.transport().json(
-        "GET",
-        "/api/v1/protocol/plans/10",
-        200,
-        json!({"id": "10", "registry": {"price": {"isCrypto": false}}, "metadata": {"plan": {"fiatPaymentProvider": "stripe"}}}),
-    );
-    p.transport().json(
-        "GET",
-        "/api/v1/payment-methods",
-        200,
-        json!([{"id": "pm_1", "type": "card", "provider": "stripe"}]),
-    );
+    fiat_plan_10(&p, &["pm_1"]);
     // The URL asked for plan 10 in crypto; a call that says paymentType fiat mints a card token.
     let crypto = json!({"planIds": ["10"], "eager": false});
     step(
@@ -900,11 +905,9 @@ fn receipt_after(burned: &str, source: &str) -> Value {
 fn the_token_an_agent_overcharged_with_is_dropped_when_the_call_named_the_agent() {
     let p = payments();
     backend(&p);
-    p.transport().json(
-        "GET",
-        "/api/v1/protocol/plans/10",
-        200,
-        json!({"id": "10", "registry": {"price": {"isCrypto": true}, "credits": {"minAmount": "1", "maxAmount": "1"}}}),
+    plan_10(
+        &p,
+        json!({"price": {"isCrypto": true}, "credits": {"minAmount": "1", "maxAmount": "1"}}),
     );
     // The URL asks for plan 10, no agent; a call naming agent-7 pays it with a token bound to agent-7.
     let first = json!({"planIds": ["10"], "eager": false, "maxCredits": "1"});
@@ -938,18 +941,7 @@ fn the_token_an_agent_overcharged_with_is_dropped_when_the_call_named_the_agent(
 fn the_calls_card_is_part_of_what_a_token_is_cached_by() {
     let p = payments();
     let minted = backend(&p);
-    p.transport().json(
-        "GET",
-        "/api/v1/protocol/plans/10",
-        200,
-        json!({"id": "10", "registry": {"price": {"isCrypto": false}}, "metadata": {"plan": {"fiatPaymentProvider": "stripe"}}}),
-    );
-    p.transport().json(
-        "GET",
-        "/api/v1/payment-methods",
-        200,
-        json!([{"id": "pm_1", "type": "card", "provider": "stripe"}, {"id": "pm_2", "type": "card", "provider": "stripe"}]),
-    );
+    fiat_plan_10(&p, &["pm_1", "pm_2"]);
     let with = |pm: &str| json!({"planIds": ["10"], "paymentType": "fiat", "paymentMethodId": pm});
     let first = step(&p, &req(AGENT_URL), &with("pm_1"), &Value::Null);
     let second = step(&p, &req(AGENT_URL), &with("pm_2"), &Value::Null);
@@ -983,11 +975,9 @@ fn a_plan_whose_terms_say_max_amount_zero_is_not_read_as_free() {
     // nvm-local reads maxAmount 0 as the plan's default (1 credit): maxCredits 0 can't cover it.
     let p = payments();
     let minted = backend(&p);
-    p.transport().json(
-        "GET",
-        "/api/v1/protocol/plans/10",
-        200,
-        json!({"id": "10", "registry": {"price": {"isCrypto": true}, "credits": {"minAmount": "0", "maxAmount": "0"}}}),
+    plan_10(
+        &p,
+        json!({"price": {"isCrypto": true}, "credits": {"minAmount": "0", "maxAmount": "0"}}),
     );
     let err = run(next_step(
         &p,
