@@ -1,9 +1,11 @@
-// The HTTP paywall, payments.paywall(): moves Request/Response objects and calls
-// the handler and the user's functions (dynamic credits, onSettled); every
-// decision is made in Rust (src/gate.rs). Only nvm-x402/agent carries it: the
-// other entries ship absent/paywall.js in its place.
+// The HTTP paywall, payments.paywall(): the request runs through the core as one
+// call (src/gate.rs, Gate::handle), which asks back for what only JavaScript can
+// do: run the handler, price its Response (a dynamic route's credits function),
+// call a lifecycle hook. Every decision is the core's; what lives here moves
+// Request and Response objects and calls the user's functions. Only
+// nvm-x402/agent carries it: the other entries ship absent/paywall.js in its place.
 import { PaymentsError } from './errors.js'
-import { creditsOf, rethrow, toJson } from './wire.js'
+import { creditsOf, optionsJson, rethrow, toJson } from './wire.js'
 
 const GATE_HEADERS = ['payment-signature', 'authorization', 'origin', 'access-control-request-method']
 
@@ -19,10 +21,6 @@ function withHeaders(response, headers) {
   return out
 }
 
-/** A 500 (or other) JSON answer of the paywall's own, with a `code`. */
-const failed = (status, code, message) =>
-  new Response(JSON.stringify({ error: 'Internal Server Error', code, message }), { status, headers: { 'content-type': 'application/json', 'cache-control': 'no-store' } })
-
 /** Runs the handler: its Response, or undefined when it threw or answered something else (logged). */
 async function run(handler, request, ctx) {
   try {
@@ -35,31 +33,33 @@ async function run(handler, request, ctx) {
   return undefined
 }
 
+/** The arguments each hook is called with, from what the core tells it (the official SDK's signatures, with the Fetch Request). */
+const HOOK_ARGUMENTS = {
+  onBeforeVerify: (request, detail) => [request, detail],
+  onAfterVerify: (request, detail) => [request, detail],
+  onAfterSettle: (request, { credits, settlement }) => [request, Number(credits), settlement],
+  onPaymentError: (request, detail) => [new PaymentsError(detail), request],
+}
+
 /** A compiled paywall: `handle(request, handler, ctx?)` gates one request. */
 export class Paywall {
   #gate
+  /** The user's functions, as given: credits functions by route key, the hooks by name. */
   #credits = new Map()
-  #onSettled
+  #hooks = {}
 
   constructor(core, options) {
-    const { routes, onSettled, ...rest } = options ?? {}
-    if (onSettled !== undefined && typeof onSettled !== 'function') {
-      throw new PaymentsError({ code: 'validation', message: 'paywall: onSettled must be a function' })
-    }
-    this.#onSettled = onSettled
-    const plain = {}
-    for (const [key, spec] of Object.entries(routes ?? {})) {
-      if (spec && typeof spec === 'object' && typeof spec.credits === 'function') {
-        this.#credits.set(key.trim(), spec.credits)
-        plain[key] = { ...spec, credits: undefined, creditsDynamic: true }
-      } else {
-        plain[key] = spec
-      }
-    }
     try {
-      this.#gate = core.paywall(toJson({ ...rest, routes: plain }))
+      // Functions (credits functions, hooks) stay here; the core is told where they are and checks them.
+      this.#gate = core.paywall(optionsJson(options ?? {}))
     } catch (error) {
       throw rethrow(error)
+    }
+    for (const [key, spec] of Object.entries(options.routes)) {
+      if (typeof spec?.credits === 'function') this.#credits.set(key.trim(), spec.credits)
+    }
+    for (const name of [...Object.keys(HOOK_ARGUMENTS), 'onSettled']) {
+      if (typeof options[name] === 'function') this.#hooks[name] = options[name]
     }
   }
 
@@ -71,8 +71,9 @@ export class Paywall {
     try {
       return await this.#handle(request, handler, ctx)
     } catch (error) {
+      // The one answer that can't come from the core: the core (or the runtime) failed.
       console.error('nvm-x402 paywall: answering 500', error)
-      return failed(500, 'internal', `The paywall failed: ${error?.message ?? error}`)
+      return new Response(JSON.stringify({ error: 'Internal Server Error', code: 'internal', message: `The paywall failed: ${error?.message ?? error}` }), { status: 500, headers: { 'content-type': 'application/json', 'cache-control': 'no-store' } })
     }
   }
 
@@ -82,37 +83,55 @@ export class Paywall {
       const value = request.headers.get(name)
       if (value !== null) headers[name] = value
     }
-    const begin = await this.#step(() => this.#gate.begin(toJson({ method: request.method, url: request.url, headers })))
-    if (begin.action === 'respond') return toResponse(begin.response)
-    if (begin.action === 'pass') {
-      const response = await run(handler, request, ctx)
-      return response ? withHeaders(response, begin.headers) : failed(500, 'handler_failed', 'The handler failed')
-    }
-    const response = await run(handler, request, ctx)
-    let credits = null
-    // Everything below 400 is delivered content, so a dynamic price is asked for it too.
-    if (response && begin.dynamic && response.status >= 200 && response.status < 400) {
-      try {
-        credits = creditsOf(await this.#credits.get(begin.route)(request, response.clone()))
-      } catch (error) {
-        console.error('nvm-x402 paywall: the credits function threw; answering 500 and charging nothing', error)
-        credits = { invalid: 'threw' }
+    const described = toJson({ method: request.method, url: request.url, headers })
+    let response // the handler's, once it ran
+    const exchange = (what, arg) => {
+      if (what === 'run') {
+        return run(handler, request, ctx).then((answered) => {
+          response = answered
+          return answered ? answered.status : 0
+        })
       }
+      if (what === 'price') return this.#price(arg, request, response)
+      return this.#hook(what, arg, request)
     }
-    const status = response ? response.status : 0
-    const finish = await this.#step(() => this.#gate.finish(begin.ticket, status, toJson(credits)))
-    if (finish.settlement && this.#onSettled) {
-      const event = { route: begin.route, planId: begin.planId, method: request.method, url: request.url, settlement: finish.settlement }
+    const out = await this.#step(() => this.#gate.handle(described, exchange))
+    if (out.action === 'pass') {
+      const passed = await run(handler, request, ctx)
+      return passed ? withHeaders(passed, out.headers) : toResponse(JSON.parse(this.#gate.handlerFailed(described)))
+    }
+    const onSettled = this.#hooks.onSettled
+    if (out.settlement && onSettled) {
+      const event = { route: out.route, planId: out.planId, method: request.method, url: request.url, settlement: out.settlement }
       const done = Promise.resolve()
-        .then(() => this.#onSettled(event))
+        .then(() => onSettled(event))
         .catch((error) => console.error('nvm-x402 paywall: onSettled threw', error))
       if (ctx && typeof ctx.waitUntil === 'function') ctx.waitUntil(done)
     }
-    if (finish.action === 'respond') {
+    if (out.action === 'respond') {
       if (response?.body) response.body.cancel().catch(() => {})
-      return toResponse(finish.response)
+      return toResponse(out.response)
     }
-    return withHeaders(response, finish.headers)
+    return withHeaders(response, out.headers)
+  }
+
+  /** A dynamic route's price for the handler's Response (JSON for the core; a function that throws is `{invalid: 'threw'}`). */
+  async #price(route, request, response) {
+    try {
+      return toJson(creditsOf(await this.#credits.get(route)(request, response.clone())))
+    } catch (error) {
+      console.error('nvm-x402 paywall: the credits function threw; answering 500 and charging nothing', error)
+      return toJson({ invalid: 'threw' })
+    }
+  }
+
+  /** Calls hook `name` with what the core tells it; a hook that throws is logged, and the payment goes on as decided. */
+  async #hook(name, detail, request) {
+    try {
+      await this.#hooks[name](...HOOK_ARGUMENTS[name](request, JSON.parse(detail)))
+    } catch (error) {
+      console.error(`nvm-x402 paywall: ${name} threw; the payment goes on as decided`, error)
+    }
   }
 
   /** A Workers/Deno/Bun `fetch` handler: `export default { fetch: paywall.wrap((request, env, ctx) => ...) }`. */
@@ -120,7 +139,7 @@ export class Paywall {
     return (request, env, ctx) => this.handle(request, (req) => handler(req, env, ctx), ctx)
   }
 
-  /** The core's answer (JSON text now, or a Promise of it when the backend is asked), parsed. */
+  /** The core's answer (JSON text now, or a Promise of it when something is awaited), parsed. */
   async #step(run) {
     try {
       const out = run()

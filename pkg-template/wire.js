@@ -19,6 +19,18 @@ export function toJson(args) {
   }
 }
 
+/** How a function given in options crosses to the core: it stays here, the core learns there is one (src/protocol/gate.rs FUNCTION_MARK). */
+const FUNCTION_MARK = Object.freeze({ $function: true })
+
+/** Options as JSON text for the core, each function written as its mark (bigints as decimal strings). */
+export function optionsJson(options) {
+  try {
+    return JSON.stringify(options, (_key, value) => (typeof value === 'function' ? FUNCTION_MARK : typeof value === 'bigint' ? value.toString() : value))
+  } catch (error) {
+    throw new PaymentsError({ code: 'validation', message: `The options can't be sent as JSON: ${error?.message ?? error}` })
+  }
+}
+
 export function rethrow(error) {
   if (error instanceof PaymentsError) return error
   if (typeof error === 'string') {

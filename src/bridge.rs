@@ -260,31 +260,23 @@ pub async fn call<T: Transport>(p: &Payments<T>, method: &str, args_json: &str) 
     Ok(to_text(&result))
 }
 
-/// `gate.begin(requestJson)`: see [`Gate::begin`].
-pub async fn gate_begin<T: Transport>(
+fn gate_request(request_json: &str) -> Result<Value> {
+    parse(request_json).map_err(|_| Error::validation("gate: the request must be JSON"))
+}
+
+/// `gate.handle(requestJson, exchange)`: see [`Gate::handle`].
+pub async fn gate_handle<T: Transport, X: crate::gate::Exchange>(
     p: &Payments<T>,
     gate: &Gate,
     request_json: &str,
+    exchange: &X,
 ) -> Result<String> {
-    let request =
-        parse(request_json).map_err(|_| Error::validation("gate: the request must be JSON"))?;
-    gate.begin_text(p, &request).await
+    gate.handle(p, &gate_request(request_json)?, exchange).await
 }
 
-/// `gate.finish(ticket, status, creditsJson)`: see [`Gate::finish`]; status 0 means the handler threw.
-pub async fn gate_finish<T: Transport>(
-    p: &Payments<T>,
-    gate: &Gate,
-    ticket: u32,
-    status: u16,
-    credits_json: &str,
-) -> Result<String> {
-    let credits: Value = parse(credits_json).unwrap_or(Value::Null);
-    Ok(to_text(
-        &gate
-            .finish(p, &Value::from(u64::from(ticket)), status, Some(&credits))
-            .await?,
-    ))
+/// `gate.handlerFailed(requestJson)`: see [`Gate::handler_failed`].
+pub fn gate_handler_failed(gate: &Gate, request_json: &str) -> Result<String> {
+    Ok(to_text(&gate.handler_failed(&gate_request(request_json)?)))
 }
 
 /// `mcpGate.begin(callJson)`: see [`McpGate::begin`].

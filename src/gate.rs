@@ -1,20 +1,23 @@
-//! The agent-side gate's request lifecycle over a [`Payments`] client:
-//! `begin` (route, pre-check, verify — or settle, in upfront mode) before the
-//! handler runs, `finish` (settle) after it. JavaScript only moves `Request`
-//! and `Response` objects; every decision is made here or in
-//! [`crate::protocol::gate`]. Backend round trips per paid request: verify +
-//! settle (2), or settle alone in upfront mode (1); a token refused by the
-//! pre-checks costs none once the route's plan schemes are known.
+//! The agent-side gate's request lifecycle over a [`Payments`] client, as one
+//! function: [`Gate::handle`] routes the request, pre-checks the token,
+//! verifies (or, in upfront mode, settles), asks the [`Exchange`] to run the
+//! handler (and to price its answer when the route's credits are dynamic),
+//! settles, and answers. What only JavaScript can do (hold the Request and
+//! the Response, call the user's functions) is the exchange's; every decision
+//! is made here or in [`crate::protocol::gate`]. Backend round trips per paid
+//! request: verify + settle (2), or settle alone in upfront mode and for
+//! repeat payers (1); a token refused by the pre-checks costs none once the
+//! route's plan schemes are known.
 //!
 //! Fail closed: when settling fails, the handler's (paid) response is never
 //! delivered; when the backend can't be reached, the answer is a 503, never a
-//! free 200.
+//! free 200; a hook can observe but never change what is answered.
 
 use crate::error::{Error, Result};
 use crate::payments::{Payments, Pending};
 use crate::protocol::gate::{
-    Answer, Credits, GateConfig, GateRequest, Refusal, Routing, DEFAULT_REFUSAL, HANDLER_FAILED,
-    HANDLER_FAILED_AFTER_PAYMENT, INVALID_CREDITS, MISSING_TOKEN,
+    Answer, Credits, GateConfig, GateRequest, Hook, Refusal, Routing, DEFAULT_REFUSAL,
+    HANDLER_FAILED, HANDLER_FAILED_AFTER_PAYMENT, INVALID_CREDITS, MISSING_TOKEN,
 };
 use std::rc::Rc;
 
@@ -27,6 +30,27 @@ use crate::protocol::json::{self, ObjectBuilder};
 use crate::protocol::{ResolvedScheme, Uint256};
 use crate::transport::Transport;
 
+/// What the gate asks of the side that holds the request and the handler's
+/// response (the JavaScript adapter, `pkg-template/paywall.js`; a scripted one
+/// in the tests). Each is asked at most once per request, and only when the
+/// gate needs it.
+#[allow(async_fn_in_trait)]
+pub trait Exchange {
+    /// Runs the handler: the status of its response, or `None` when it threw
+    /// or gave no response (a 500 is answered and nothing is charged).
+    async fn run(&self) -> Option<u16>;
+
+    /// The route's dynamic credits for the handler's response (asked only for
+    /// a response below 400): what the route's credits function returned, as
+    /// the adapter reads it (see [`dynamic_credits`]).
+    async fn price(&self, route: &str) -> Value;
+
+    /// Calls a hook the paywall was given (only those: see
+    /// [`crate::protocol::gate::Hooks`]), with what it is told; awaited. Nothing
+    /// it does changes the answer: the adapter logs a hook that throws.
+    async fn hook(&self, hook: Hook, detail: Value);
+}
+
 /// A compiled paywall.
 #[derive(Debug)]
 pub struct Gate {
@@ -37,40 +61,46 @@ pub struct Gate {
     claims: claims::Claims,
     /// PaymentRequireds of recent resources, built and written once.
     prepared: prepared::Cache,
-    /// Requests between `begin` and `finish`.
-    tickets: tickets::Tickets<Ticket>,
 }
 
-/// What `begin` keeps for `finish`, on this side of the boundary (JavaScript
-/// holds its number).
+/// What [`Gate::decide`] found a paid request needs after the handler runs.
 #[derive(Debug)]
 struct Ticket {
     req: GateRequest,
     /// The resource's PaymentRequired (and the route's key).
     prepared: Rc<prepared::Prepared>,
+    /// The plan the token pays.
+    plan_id: String,
     credits: Uint256,
+    /// The route's credits are priced after the handler.
+    dynamic: bool,
     token: String,
     agent_request_id: Option<String>,
     /// Settle's receipt is remembered for `repeatPayers`.
     remember: bool,
-    /// Verify was skipped (a repeat payer): the reservation is given back in `finish`.
+    /// Verify was skipped (a repeat payer): the reservation is given back after.
     repeat: bool,
     /// Upfront mode: already settled.
     settlement: Option<Value>,
+}
+
+/// What a request needs, decided before the handler.
+// Returned once per request and never stored: boxing the ticket would be one
+// more allocation per paid request for nothing.
+#[allow(clippy::large_enum_variant)]
+enum Decision {
+    /// This answer (JSON); the handler is not run.
+    Answer(Value),
+    /// A refusal kept as its whole answer's JSON text ([`prepared::Prepared::refusal`]).
+    Kept(String),
+    /// Paid: run the handler, then settle.
+    Proceed(Ticket),
 }
 
 fn respond(answer: Answer) -> Value {
     ObjectBuilder::new()
         .put("action", "respond")
         .put("response", answer.to_json())
-        .build()
-}
-
-fn deliver(headers: Vec<(String, String)>, settlement: Option<Value>) -> Value {
-    ObjectBuilder::new()
-        .put("action", "deliver")
-        .put("headers", crate::protocol::gate::headers_json(&headers))
-        .put_opt("settlement", settlement)
         .build()
 }
 
@@ -163,7 +193,6 @@ impl Gate {
             repeats: repeat::Repeats::default(),
             claims: claims::Claims::default(),
             prepared: prepared::Cache::default(),
-            tickets: tickets::Tickets::default(),
         })
     }
 
@@ -172,50 +201,116 @@ impl Gate {
         &self.config
     }
 
-    /// Before the handler. `request`: `{method, url, headers}`. Answers
-    /// `{action: "respond", response}`, `{action: "pass", headers}` (unprotected;
-    /// add these headers to the handler's response) or `{action: "proceed",
-    /// route, planId, dynamic, ticket}` (run the handler, then call
-    /// [`Gate::finish`] with the ticket, a number).
-    pub async fn begin<T: Transport>(&self, p: &Payments<T>, request: &Value) -> Result<Value> {
-        match self.decide(p, request).await? {
-            Value::String(text) => json::parse(&text)
-                .map_err(|_| Error::validation("gate: a kept refusal is not JSON")),
-            answer => Ok(answer),
-        }
-    }
-
-    /// [`Gate::begin`]'s answer as JSON text (what JavaScript is handed).
-    pub async fn begin_text<T: Transport>(
+    /// One request, start to end. `request`: `{method, url, headers}` (the
+    /// payment and CORS headers). Answers, as JSON text:
+    /// - `{action: "respond", response, settlement?}`: send this (the
+    ///   handler's response, if it ran, is withheld);
+    /// - `{action: "deliver", headers, route, planId, settlement?}`: send the
+    ///   handler's response with these headers (it was paid for, or free);
+    /// - `{action: "pass", headers}`: an unprotected route, decided without
+    ///   running anything: run the handler and add these headers (a handler
+    ///   that fails there is answered with [`Gate::handler_failed`]).
+    ///
+    /// A refusal, a preflight and an unprotected route need no backend call
+    /// once the route's schemes are known: the future is then ready on its
+    /// first poll.
+    pub async fn handle<T: Transport, X: Exchange>(
         &self,
         p: &Payments<T>,
         request: &Value,
+        x: &X,
     ) -> Result<String> {
-        Ok(match self.decide(p, request).await? {
-            Value::String(text) => text,
-            answer => json::to_text(&answer),
-        })
+        let ticket = match self.decide(p, request, x).await? {
+            Decision::Kept(text) => return Ok(text),
+            Decision::Answer(answer) => return Ok(json::to_text(&answer)),
+            Decision::Proceed(ticket) => ticket,
+        };
+        let status = x.run().await.unwrap_or(0);
+        // Everything below 400 is delivered content (a redirect to a download is the
+        // download), so a dynamic price is asked for it too.
+        let credits = if ticket.dynamic && (200..400).contains(&status) {
+            Some(x.price(ticket.prepared.route()).await)
+        } else {
+            None
+        };
+        let out = self
+            .settle_after(p, &ticket, status, credits.as_ref(), x)
+            .await;
+        // What a repeat payer's request reserved is given back once it is settled (or not).
+        if ticket.repeat {
+            self.repeats
+                .release(&ticket.token, ticket.prepared.route(), &ticket.credits);
+        }
+        out.map(|answer| json::to_text(&answer))
     }
 
-    /// [`Gate::begin`]'s decision; a refusal kept as text (see
-    /// [`prepared::Prepared::refusal`]) comes back as a JSON string value
-    /// holding it (no other answer is a string).
-    async fn decide<T: Transport>(&self, p: &Payments<T>, request: &Value) -> Result<Value> {
+    /// The 500 for an unprotected route whose handler threw or gave no
+    /// response (`request` as [`Gate::handle`] takes it, for the CORS headers).
+    pub fn handler_failed(&self, request: &Value) -> Value {
+        match GateRequest::from_json(request) {
+            Ok(req) => self
+                .config
+                .handler_failed_answer(&req, HANDLER_FAILED, "The handler failed")
+                .to_json(),
+            Err(e) => GateConfig::misconfigured_answer(&e).to_json(),
+        }
+    }
+
+    /// Tells `onPaymentError` (when given) why a paid request is answered
+    /// `status` (402: refused, 503: the backend can't be asked).
+    async fn payment_error<X: Exchange>(&self, x: &X, code: &str, message: &str, status: u16) {
+        if self.config.hooks.has(Hook::PaymentError) {
+            let detail = ObjectBuilder::new()
+                .put("code", code)
+                .put("message", message)
+                .put("httpStatus", status)
+                .build();
+            x.hook(Hook::PaymentError, detail).await;
+        }
+    }
+
+    /// A 503 for a paid request, told to `onPaymentError`.
+    async fn unavailable_told<T: Transport, X: Exchange>(
+        &self,
+        p: &Payments<T>,
+        x: &X,
+        req: &GateRequest,
+        what: &str,
+        error: &Error,
+    ) -> Value {
+        let answer = self.unavailable(p, req, what, error);
+        self.payment_error(x, &error.code(), what, 503).await;
+        respond(answer)
+    }
+
+    /// Everything before the handler.
+    async fn decide<T: Transport, X: Exchange>(
+        &self,
+        p: &Payments<T>,
+        request: &Value,
+        x: &X,
+    ) -> Result<Decision> {
         let cfg = &self.config;
         let req = match GateRequest::from_json(request) {
             Ok(r) => r,
-            Err(e) => return Ok(respond(GateConfig::misconfigured_answer(&e))),
+            Err(e) => {
+                return Ok(Decision::Answer(respond(GateConfig::misconfigured_answer(
+                    &e,
+                ))))
+            }
         };
         let route = match cfg.route(&req) {
-            Routing::Preflight(answer) => return Ok(respond(answer)),
+            Routing::Preflight(answer) => return Ok(Decision::Answer(respond(answer))),
             Routing::Unprotected => {
-                return Ok(ObjectBuilder::new()
-                    .put("action", "pass")
-                    .put(
-                        "headers",
-                        crate::protocol::gate::headers_json(&cfg.cors_headers(&req)),
-                    )
-                    .build());
+                return Ok(Decision::Answer(
+                    ObjectBuilder::new()
+                        .put("action", "pass")
+                        .put(
+                            "headers",
+                            crate::protocol::gate::headers_json(&cfg.cors_headers(&req)),
+                        )
+                        .build(),
+                ));
             }
             Routing::Paid(route) => route,
         };
@@ -231,26 +326,28 @@ impl Gate {
             .map(|s| (s, route.network.as_deref()));
         let schemes = match schemes_of(p, &route.plan_ids, fixed).await {
             Ok(s) => s,
-            Err(e) => return Ok(respond(self.unavailable(p, &req, PLANS_UNAVAILABLE, &e))),
+            Err(e) => {
+                let answer = self
+                    .unavailable_told(p, x, &req, PLANS_UNAVAILABLE, &e)
+                    .await;
+                return Ok(Decision::Answer(answer));
+            }
         };
         let prepared = self.prepared.get(cfg, route, &req, schemes)?;
-        let refuse = |reason: &str| -> Result<Value> {
-            prepared
-                .refusal(reason, cfg.cors_headers(&req), |header, cors| {
-                    json::to_text(&respond(GateConfig::payment_required_answer_encoded(
-                        cors, header, reason,
-                    )))
-                })
-                .map(Value::String)
+        let refused = match (req.token.as_deref(), checked) {
+            (Some(token), Some(Ok((claims, index)))) => {
+                match GateConfig::check_scheme(&claims, &prepared.schemes[index]) {
+                    Ok(()) => Ok((token, claims, index)),
+                    Err(Refusal(reason)) => Err(reason),
+                }
+            }
+            (_, Some(Err(Refusal(reason)))) => Err(reason),
+            _ => Err(MISSING_TOKEN.to_owned()),
         };
-        let (token, claims, index) = match (req.token.as_deref(), checked) {
-            (Some(token), Some(Ok((claims, index)))) => (token, claims, index),
-            (_, Some(Err(Refusal(reason)))) => return refuse(&reason),
-            _ => return refuse(MISSING_TOKEN),
+        let (token, claims, index) = match refused {
+            Ok(paying) => paying,
+            Err(reason) => return self.refuse(x, &req, &prepared, &reason).await,
         };
-        if let Err(Refusal(reason)) = GateConfig::check_scheme(&claims, &prepared.schemes[index]) {
-            return refuse(&reason);
-        }
         let (credits, dynamic) = match &route.credits {
             Credits::Fixed(c) => (c, false),
             Credits::Dynamic { verify_with } => (verify_with, true),
@@ -266,31 +363,51 @@ impl Gate {
         let mut agent_request_id = None;
         let mut settlement = None;
         if slot == repeat::Slot::Go {
-            // Verify skipped; finish settles.
+            // Verify skipped; settle after the handler.
         } else if cfg.upfront {
             let body = prepared.body(token, credits, None);
             match ask(p.facilitator_prepared(true, body), true).await {
-                Outcome::Ok(s) => settlement = Some(s),
+                Outcome::Ok(s) => {
+                    self.after_settle(x, credits, &s).await;
+                    settlement = Some(s);
+                }
                 Outcome::Refused(reason, Some(settlement)) => {
-                    return Ok(respond(cfg.settle_failed_answer(
+                    let answer = cfg.settle_failed_answer(
                         &req,
                         &prepared.payment_required,
                         &settlement,
                         &reason,
-                    )?))
+                    )?;
+                    self.payment_error(x, "payment_required", &reason, 402)
+                        .await;
+                    return Ok(Decision::Answer(respond(answer)));
                 }
-                Outcome::Refused(reason, None) => return refuse(&reason),
+                Outcome::Refused(reason, None) => {
+                    return self.refuse(x, &req, &prepared, &reason).await
+                }
                 Outcome::Unavailable(e) => {
-                    return Ok(respond(self.unavailable(p, &req, SETTLE_UNAVAILABLE, &e)))
+                    let answer = self
+                        .unavailable_told(p, x, &req, SETTLE_UNAVAILABLE, &e)
+                        .await;
+                    return Ok(Decision::Answer(answer));
                 }
             }
         } else {
+            if cfg.hooks.has(Hook::BeforeVerify) {
+                x.hook(Hook::BeforeVerify, prepared.payment_required.clone())
+                    .await;
+            }
             let body = prepared.body(token, credits, None);
             let verified = match ask(p.facilitator_prepared(false, body), false).await {
                 Outcome::Ok(v) => v,
-                Outcome::Refused(reason, _) => return refuse(&reason),
+                Outcome::Refused(reason, _) => {
+                    return self.refuse(x, &req, &prepared, &reason).await
+                }
                 Outcome::Unavailable(e) => {
-                    return Ok(respond(self.unavailable(p, &req, VERIFY_UNAVAILABLE, &e)))
+                    let answer = self
+                        .unavailable_told(p, x, &req, VERIFY_UNAVAILABLE, &e)
+                        .await;
+                    return Ok(Decision::Answer(answer));
                 }
             };
             agent_request_id = verified
@@ -298,25 +415,52 @@ impl Gate {
                 .or_else(|| json::at(&verified, &["agentRequest", "agentRequestId"]))
                 .and_then(json::id_value)
                 .filter(|id| !id.is_empty());
+            if cfg.hooks.has(Hook::AfterVerify) {
+                x.hook(Hook::AfterVerify, verified).await;
+            }
         }
-        let plan_id = route.plan_ids[index].as_str();
-        let ticket = self.tickets.keep(Ticket {
+        Ok(Decision::Proceed(Ticket {
             token: token.to_owned(),
+            plan_id: route.plan_ids[index].clone(),
             prepared: Rc::clone(&prepared),
             credits: credits.clone(),
+            dynamic,
             agent_request_id,
             remember,
             repeat: slot == repeat::Slot::Go,
             settlement,
             req,
-        });
-        Ok(ObjectBuilder::new()
-            .put("action", "proceed")
-            .put("route", route.key.as_str())
-            .put("dynamic", dynamic)
-            .put("ticket", u64::from(ticket))
-            .put("planId", plan_id)
-            .build())
+        }))
+    }
+
+    /// The 402 refusing a request to `prepared`'s resource for `reason` (kept
+    /// as its whole answer's text, see [`prepared::Prepared::refusal`]), told
+    /// to `onPaymentError`.
+    async fn refuse<X: Exchange>(
+        &self,
+        x: &X,
+        req: &GateRequest,
+        prepared: &prepared::Prepared,
+        reason: &str,
+    ) -> Result<Decision> {
+        let text = prepared.refusal(reason, self.config.cors_headers(req), |header, cors| {
+            json::to_text(&respond(GateConfig::payment_required_answer_encoded(
+                cors, header, reason,
+            )))
+        })?;
+        self.payment_error(x, "payment_required", reason, 402).await;
+        Ok(Decision::Kept(text))
+    }
+
+    /// Tells `onAfterSettle` (when given): the credits and the settlement.
+    async fn after_settle<X: Exchange>(&self, x: &X, credits: &Uint256, settlement: &Value) {
+        if self.config.hooks.has(Hook::AfterSettle) {
+            let detail = ObjectBuilder::new()
+                .put("credits", credits.as_str())
+                .put("settlement", settlement.clone())
+                .build();
+            x.hook(Hook::AfterSettle, detail).await;
+        }
     }
 
     /// 503, and the full error (which names the backend) in the agent's log only.
@@ -334,43 +478,28 @@ impl Gate {
         self.config.unavailable_answer(req, what, error)
     }
 
-    /// After the handler: `ticket` is `begin`'s number, `status` its
-    /// response's status (0 when it threw: a 500 is answered and nothing is
-    /// charged), `credits` the dynamic cost (JS number/bigint/string) when the
-    /// route has one. Answers `{action: "deliver", headers, settlement?}`
-    /// (send the handler's response with these headers) or `{action:
-    /// "respond", response, settlement?}` (send this instead: the paid body is
-    /// withheld). A ticket is finished once.
-    pub async fn finish<T: Transport>(
-        &self,
-        p: &Payments<T>,
-        ticket: &Value,
-        status: u16,
-        credits: Option<&Value>,
-    ) -> Result<Value> {
-        let ticket = ticket
-            .as_u64()
-            .and_then(|n| u32::try_from(n).ok())
-            .and_then(|n| self.tickets.take(n))
-            .ok_or_else(|| Error::validation("gate: unknown or finished ticket"))?;
-        let out = self.settle_after(p, &ticket, status, credits).await;
-        // What a repeat payer's request reserved is given back once it is settled (or not).
-        if ticket.repeat {
-            self.repeats
-                .release(&ticket.token, ticket.prepared.route(), &ticket.credits);
-        }
-        out
-    }
-
-    async fn settle_after<T: Transport>(
+    /// After the handler: `status` of its response (0 when it threw: a 500 is
+    /// answered and nothing is charged), `credits` the dynamic cost when the
+    /// route has one.
+    async fn settle_after<T: Transport, X: Exchange>(
         &self,
         p: &Payments<T>,
         t: &Ticket,
         status: u16,
         credits: Option<&Value>,
+        x: &X,
     ) -> Result<Value> {
         let cfg = &self.config;
         let req = &t.req;
+        let deliver = |headers: Vec<(String, String)>, settlement: Option<Value>| {
+            ObjectBuilder::new()
+                .put("action", "deliver")
+                .put("headers", crate::protocol::gate::headers_json(&headers))
+                .put("route", t.prepared.route())
+                .put("planId", t.plan_id.as_str())
+                .put_opt("settlement", settlement)
+                .build()
+        };
         if let Some(settlement) = &t.settlement {
             // Upfront mode: already paid, whatever the handler answered.
             if status == 0 {
@@ -434,6 +563,7 @@ impl Gate {
                     self.repeats
                         .settled(&t.token, t.prepared.route(), left.as_ref(), until);
                 }
+                self.after_settle(x, amount, &settlement).await;
                 Ok(deliver(
                     cfg.paid_headers(req, &settlement)?,
                     Some(settlement),
@@ -456,15 +586,17 @@ impl Gate {
                     &settlement,
                     &reason,
                 )?;
+                self.payment_error(x, "payment_required", &reason, 402)
+                    .await;
                 Ok(ObjectBuilder::new()
                     .put("action", "respond")
                     .put("response", answer.to_json())
                     .put("settlement", settlement)
                     .build())
             }
-            Outcome::Unavailable(e) => {
-                Ok(respond(self.unavailable(p, req, SETTLE_UNAVAILABLE, &e)))
-            }
+            Outcome::Unavailable(e) => Ok(self
+                .unavailable_told(p, x, req, SETTLE_UNAVAILABLE, &e)
+                .await),
         }
     }
 }
@@ -487,7 +619,6 @@ mod claims;
 pub mod mcp;
 mod prepared;
 mod repeat;
-pub(crate) mod tickets;
 
 #[cfg(test)]
 mod tests;

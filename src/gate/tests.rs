@@ -1,15 +1,25 @@
 //! The gate's lifecycle against a scripted backend: every decision of the
-//! spec's per-request table, counting the backend calls each one makes.
+//! spec's per-request table, counting the backend calls each one makes. A
+//! request runs through [`Gate::handle`] with a scripted [`Exchange`]; the
+//! tests split it where the handler runs ([`begin_request`] up to there, [`finish_request`]
+//! with the handler's status and price), so what was decided before the
+//! handler can be checked, and several requests can be in flight at once.
 
-use super::Gate;
+use super::{Exchange, Gate};
 use crate::json;
 use crate::payments::Payments;
 use crate::protocol::decode_payment_header;
+use crate::protocol::gate::Hook;
 use crate::protocol::json::{parse, Value};
 use crate::protocol::token::encode_access_token;
 use crate::transport::mock::MockTransport;
 use crate::transport::HttpResponse;
 use crate::Error;
+use std::cell::{Cell, RefCell};
+use std::future::Future;
+use std::pin::Pin;
+use std::rc::Rc;
+use std::task::{Context, Poll, Waker};
 
 pub(super) const KEY: &str = "local:eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIweGFnZW50In0.c2ln";
 const AGENT: &str = "agent-1";
@@ -60,6 +70,111 @@ pub(super) fn good_token() -> String {
 
 fn request(method: &str, url: &str, headers: Value) -> Value {
     json!({"method": method, "url": url, "headers": headers})
+}
+
+/// The handler's side of one request: `run` waits until [`finish_request`] says how the
+/// handler answered; `price` answers the credits given there; hooks are recorded.
+#[derive(Debug, Default)]
+pub(super) struct Scripted {
+    pub(super) ran: Cell<bool>,
+    /// The handler's status (0: it threw) and the price of its response.
+    answered: RefCell<Option<(u16, Value)>>,
+    pub(super) priced: Cell<u32>,
+    pub(super) hooks: RefCell<Vec<(Hook, Value)>>,
+}
+
+impl Exchange for Rc<Scripted> {
+    async fn run(&self) -> Option<u16> {
+        self.ran.set(true);
+        let status = std::future::poll_fn(|_| match self.answered.borrow().as_ref() {
+            Some((status, _)) => Poll::Ready(*status),
+            None => Poll::Pending,
+        })
+        .await;
+        (status != 0).then_some(status)
+    }
+
+    async fn price(&self, _route: &str) -> Value {
+        self.priced.set(self.priced.get() + 1);
+        self.answered
+            .borrow()
+            .as_ref()
+            .map_or(Value::Null, |(_, credits)| credits.clone())
+    }
+
+    async fn hook(&self, hook: Hook, detail: Value) {
+        self.hooks.borrow_mut().push((hook, detail));
+    }
+}
+
+/// A request in flight: what the gate answered before the handler (`action`
+/// "proceed" when it asked to run it), and the rest of its flow.
+pub(super) struct Began<'a> {
+    answer: Value,
+    flow: Option<Pin<Box<dyn Future<Output = crate::Result<String>> + 'a>>>,
+    pub(super) exchange: Rc<Scripted>,
+}
+
+impl std::ops::Index<&str> for Began<'_> {
+    type Output = Value;
+    fn index(&self, key: &str) -> &Value {
+        &self.answer[key]
+    }
+}
+
+fn poll<'a>(
+    flow: &mut Pin<Box<dyn Future<Output = crate::Result<String>> + 'a>>,
+) -> Poll<crate::Result<String>> {
+    // (`Waker::noop` is Rust 1.85; the crate builds with 1.82.)
+    struct Noop;
+    impl std::task::Wake for Noop {
+        fn wake(self: std::sync::Arc<Self>) {}
+    }
+    let waker = Waker::from(std::sync::Arc::new(Noop));
+    flow.as_mut().poll(&mut Context::from_waker(&waker))
+}
+
+/// Runs `request` through the gate up to the handler (the scripted backend
+/// answers at once, so only the handler is waited for).
+pub(super) fn begin_request<'a>(
+    g: &'a Gate,
+    p: &'a Payments<MockTransport>,
+    request: &Value,
+) -> Began<'a> {
+    let exchange = Rc::new(Scripted::default());
+    let mine = Rc::clone(&exchange);
+    let request = request.clone();
+    let mut flow: Pin<Box<dyn Future<Output = crate::Result<String>> + 'a>> =
+        Box::pin(async move { g.handle(p, &request, &mine).await });
+    match poll(&mut flow) {
+        Poll::Ready(out) => Began {
+            answer: parse(&out.unwrap()).unwrap(),
+            flow: None,
+            exchange,
+        },
+        Poll::Pending => {
+            assert!(
+                exchange.ran.get(),
+                "the gate waits only for the handler here"
+            );
+            Began {
+                answer: json!({"action": "proceed"}),
+                flow: Some(flow),
+                exchange,
+            }
+        }
+    }
+}
+
+/// The rest of a request [`begin_request`] left at the handler: it answered `status`
+/// (0: it threw) and, for a dynamic route, cost `credits`.
+pub(super) fn finish_request(mut began: Began<'_>, status: u16, credits: Option<&Value>) -> Value {
+    let mut flow = began.flow.take().expect("the handler was run");
+    *began.exchange.answered.borrow_mut() = Some((status, credits.cloned().unwrap_or(Value::Null)));
+    match poll(&mut flow) {
+        Poll::Ready(out) => parse(&out.unwrap()).unwrap(),
+        Poll::Pending => panic!("the gate still waits after the handler"),
+    }
 }
 
 /// The plan lookup behind the scheme: plan 10 is crypto, plan 20 fiat on braintree.
@@ -115,7 +230,7 @@ fn unprotected_routes_pass_without_backend_calls() {
         ("POST", "http://127.0.0.1:8787/tasks/1"),
         ("POST", "http://127.0.0.1:8787/taskss"),
     ] {
-        let out = run(g.begin(&p, &request(method, url, json!({})))).unwrap();
+        let out = begin_request(&g, &p, &request(method, url, json!({})));
         assert_eq!(out["action"], "pass", "{method} {url}");
         assert_eq!(
             out["headers"],
@@ -131,7 +246,7 @@ fn no_token_is_a_402_with_the_payment_required_of_the_request() {
     let p = payments();
     with_plans(&p);
     let g = gate(json!({}));
-    let out = run(g.begin(&p, &request("POST", &format!("{URL}?x=1"), json!({})))).unwrap();
+    let out = begin_request(&g, &p, &request("POST", &format!("{URL}?x=1"), json!({})));
     assert_eq!(out["action"], "respond");
     let r = &out["response"];
     assert_eq!(r["status"], 402);
@@ -173,11 +288,11 @@ fn each_plan_of_a_route_is_offered_with_its_own_scheme() {
     let p = payments();
     with_plans(&p);
     let g = gate(json!({}));
-    let out = run(g.begin(
+    let out = begin_request(
+        &g,
         &p,
         &request("GET", "http://127.0.0.1:8787/items/7", json!({})),
-    ))
-    .unwrap();
+    );
     let pr =
         decode_payment_header(header(&out["response"]["headers"], "payment-required").unwrap())
             .unwrap();
@@ -214,7 +329,7 @@ fn bad_tokens_are_refused_without_asking_the_backend() {
     verify_ok(&p);
     let g = gate(json!({}));
     // Warm the plan-scheme cache, as any running agent has.
-    run(g.begin(&p, &request("POST", URL, json!({})))).unwrap();
+    begin_request(&g, &p, &request("POST", URL, json!({})));
     let warm = backend_calls(&p);
     let cases = [
         ("garbage", "not-a-token!".to_owned(), "not base64"),
@@ -270,7 +385,11 @@ fn bad_tokens_are_refused_without_asking_the_backend() {
         ),
     ];
     for (case, t, reason) in cases {
-        let out = run(g.begin(&p, &request("POST", URL, json!({"payment-signature": t})))).unwrap();
+        let out = begin_request(
+            &g,
+            &p,
+            &request("POST", URL, json!({"payment-signature": t})),
+        );
         assert_eq!(out["response"]["status"], 402, "{case}");
         let body: Value = parse(out["response"]["body"].as_str().unwrap()).unwrap();
         assert!(
@@ -298,7 +417,7 @@ fn a_route_with_a_fixed_scheme_needs_no_backend_call_at_all_to_refuse() {
         json!({"payment-signature": "garbage"}),
         json!({"payment-signature": token("10", "nvm:erc4337", "eip155:1", None)}),
     ] {
-        let out = run(g.begin(&p, &request("POST", URL, headers))).unwrap();
+        let out = begin_request(&g, &p, &request("POST", URL, headers));
         assert_eq!(out["response"]["status"], 402);
     }
     assert_eq!(backend_calls(&p), 0);
@@ -317,28 +436,28 @@ fn path_spellings_cannot_bypass_the_gate() {
         "/x/../tasks",
         "/%2Ftasks",
     ] {
-        let out = run(g.begin(
+        let out = begin_request(
+            &g,
             &p,
             &request("POST", &format!("http://127.0.0.1:8787{path}"), json!({})),
-        ))
-        .unwrap();
+        );
         assert_eq!(out["response"]["status"], 402, "{path}");
     }
     let strict = gate(json!({"caseSensitive": true}));
     assert_eq!(
-        run(strict.begin(
+        begin_request(
+            &strict,
             &p,
             &request("POST", "http://127.0.0.1:8787/TASKS", json!({}))
-        ))
-        .unwrap()["action"],
+        )["action"],
         "pass"
     );
     assert_eq!(
-        run(strict.begin(
+        begin_request(
+            &strict,
             &p,
             &request("POST", "http://127.0.0.1:8787//tasks/", json!({}))
-        ))
-        .unwrap()["response"]["status"],
+        )["response"]["status"],
         402
     );
 }
@@ -348,11 +467,11 @@ fn head_is_gated_like_get_and_options_only_where_named() {
     let p = payments();
     with_plans(&p);
     let g = gate(json!({}));
-    let head = run(g.begin(
+    let head = begin_request(
+        &g,
         &p,
         &request("HEAD", "http://127.0.0.1:8787/items/1", json!({})),
-    ))
-    .unwrap();
+    );
     assert_eq!(head["response"]["status"], 402);
     let pr =
         decode_payment_header(header(&head["response"]["headers"], "payment-required").unwrap())
@@ -361,15 +480,15 @@ fn head_is_gated_like_get_and_options_only_where_named() {
         pr["accepts"][0]["extra"]["httpVerb"], "GET",
         "HEAD runs the GET handler, so it pays as GET"
     );
-    let options = run(g.begin(
+    let options = begin_request(
+        &g,
         &p,
         &request(
             "OPTIONS",
             "http://127.0.0.1:8787/items/1",
             json!({"access-control-request-method": "GET"}),
         ),
-    ))
-    .unwrap();
+    );
     assert_eq!(
         options["action"], "pass",
         "without CORS, a preflight is the application's business"
@@ -383,19 +502,12 @@ fn a_valid_token_is_verified_then_settled_for_exactly_the_route_credits() {
     verify_ok(&p);
     settle_ok(&p);
     let g = gate(json!({}));
-    let begin = run(g.begin(
+    let begin = begin_request(
+        &g,
         &p,
         &request("POST", URL, json!({"payment-signature": good_token()})),
-    ))
-    .unwrap();
-    assert_eq!(
-        (
-            begin["action"].as_str(),
-            begin["route"].as_str(),
-            begin["dynamic"].as_bool()
-        ),
-        (Some("proceed"), Some("POST /tasks"), Some(false))
     );
+    assert_eq!(begin["action"], "proceed");
     let verify = p.transport().last_body("/verify");
     assert_eq!(
         (
@@ -405,8 +517,17 @@ fn a_valid_token_is_verified_then_settled_for_exactly_the_route_credits() {
         (Some("2"), Some(good_token().as_str()))
     );
     assert_eq!(verify["paymentRequired"]["resource"]["url"], URL);
-    let finish = run(g.finish(&p, &begin["ticket"], 200, None)).unwrap();
-    assert_eq!(finish["action"], "deliver");
+    let exchange = Rc::clone(&begin.exchange);
+    let finish = finish_request(begin, 200, None);
+    assert_eq!(
+        (
+            finish["action"].as_str(),
+            finish["route"].as_str(),
+            finish["planId"].as_str()
+        ),
+        (Some("deliver"), Some("POST /tasks"), Some("10"))
+    );
+    assert_eq!(exchange.priced.get(), 0, "a fixed price is not asked for");
     let settle = p.transport().last_body("/settle");
     assert_eq!(
         (
@@ -445,21 +566,21 @@ fn the_authorization_bearer_carrier_works_too() {
     with_plans(&p);
     verify_ok(&p);
     let g = gate(json!({}));
-    let begin = run(g.begin(
+    let begin = begin_request(
+        &g,
         &p,
         &request(
             "POST",
             URL,
             json!({"authorization": format!("Bearer {}", good_token())}),
         ),
-    ))
-    .unwrap();
+    );
     assert_eq!(begin["action"], "proceed");
-    let other_auth = run(g.begin(
+    let other_auth = begin_request(
+        &g,
         &p,
         &request("POST", URL, json!({"authorization": "Basic dXNlcjpwdw=="})),
-    ))
-    .unwrap();
+    );
     assert_eq!(other_auth["response"]["status"], 402);
 }
 
@@ -471,12 +592,12 @@ fn failed_handlers_are_not_charged() {
     settle_ok(&p);
     let g = gate(json!({}));
     for status in [400, 404, 500, 503] {
-        let begin = run(g.begin(
+        let begin = begin_request(
+            &g,
             &p,
             &request("POST", URL, json!({"payment-signature": good_token()})),
-        ))
-        .unwrap();
-        let finish = run(g.finish(&p, &begin["ticket"], status, None)).unwrap();
+        );
+        let finish = finish_request(begin, status, None);
         assert_eq!(finish["action"], "deliver", "{status}");
         assert!(
             header(&finish["headers"], "payment-response").is_none(),
@@ -494,30 +615,32 @@ fn dynamic_credits_are_settled_after_the_handler() {
     settle_ok(&p);
     let g = gate(json!({}));
     let item = "http://127.0.0.1:8787/items/5";
-    let begin = run(g.begin(
+    let begin = begin_request(
+        &g,
         &p,
         &request("GET", item, json!({"payment-signature": good_token()})),
-    ))
-    .unwrap();
-    assert_eq!(begin["dynamic"], true);
+    );
+    assert_eq!(begin["action"], "proceed");
     let verify = p.transport().last_body("/verify");
     assert_eq!(
         verify["maxAmount"], "1",
         "verify checks the minimum before the cost is known"
     );
-    let finish = run(g.finish(&p, &begin["ticket"], 200, Some(&json!(7)))).unwrap();
+    let exchange = Rc::clone(&begin.exchange);
+    let finish = finish_request(begin, 200, Some(&json!(7)));
+    assert_eq!(exchange.priced.get(), 1, "priced once, after the handler");
     assert_eq!(
         decode_payment_header(header(&finish["headers"], "payment-response").unwrap()).unwrap()
             ["creditsRedeemed"],
         "7"
     );
     // Zero computed credits: free this time, nothing settled.
-    let begin = run(g.begin(
+    let begin = begin_request(
+        &g,
         &p,
         &request("GET", item, json!({"payment-signature": good_token()})),
-    ))
-    .unwrap();
-    let free = run(g.finish(&p, &begin["ticket"], 200, Some(&json!(0)))).unwrap();
+    );
+    let free = finish_request(begin, 200, Some(&json!(0)));
     assert!(header(&free["headers"], "payment-response").is_none());
     assert_eq!(p.transport().count("/settle"), 1);
 }
@@ -547,12 +670,12 @@ fn a_credits_function_that_gives_no_valid_amount_is_a_500_and_charges_nothing() 
         (json!("1".repeat(80)), "invalid amount"),
         (json!(true), "invalid amount"),
     ] {
-        let begin = run(g.begin(
+        let begin = begin_request(
+            &g,
             &p,
             &request("GET", item, json!({"payment-signature": good_token()})),
-        ))
-        .unwrap();
-        let out = run(g.finish(&p, &begin["ticket"], 200, Some(&credits))).unwrap();
+        );
+        let out = finish_request(begin, 200, Some(&credits));
         assert_eq!(out["action"], "respond", "{credits}");
         assert_eq!(out["response"]["status"], 500, "{credits}");
         let body: Value = parse(out["response"]["body"].as_str().unwrap()).unwrap();
@@ -563,12 +686,12 @@ fn a_credits_function_that_gives_no_valid_amount_is_a_500_and_charges_nothing() 
     }
     assert_eq!(p.transport().count("/settle"), 0);
     // A bigint beyond 2^53 (sent as a decimal string) is a valid amount.
-    let begin = run(g.begin(
+    let begin = begin_request(
+        &g,
         &p,
         &request("GET", item, json!({"payment-signature": good_token()})),
-    ))
-    .unwrap();
-    let out = run(g.finish(&p, &begin["ticket"], 200, Some(&json!("9007199254740993")))).unwrap();
+    );
+    let out = finish_request(begin, 200, Some(&json!("9007199254740993")));
     assert_eq!(out["action"], "deliver");
     assert_eq!(
         p.transport().last_body("/settle")["maxAmount"],
@@ -585,12 +708,12 @@ fn redirects_are_delivered_content_and_settled_first() {
     settle_ok(&p);
     let g = gate(json!({}));
     for status in [300, 301, 302, 303, 304, 307, 308] {
-        let begin = run(g.begin(
+        let begin = begin_request(
+            &g,
             &p,
             &request("POST", URL, json!({"payment-signature": good_token()})),
-        ))
-        .unwrap();
-        let out = run(g.finish(&p, &begin["ticket"], status, None)).unwrap();
+        );
+        let out = finish_request(begin, status, None);
         assert_eq!(out["action"], "deliver", "{status}");
         assert!(
             header(&out["headers"], "payment-response").is_some(),
@@ -600,12 +723,12 @@ fn redirects_are_delivered_content_and_settled_first() {
     assert_eq!(p.transport().count("/settle"), 7);
     // A refused settle withholds the redirect like any paid body.
     p.transport().json("POST", "/api/v1/x402/settle", 200, json!({"success": false, "errorReason": "insufficient_credits", "transaction": "", "network": "eip155:84532"}));
-    let begin = run(g.begin(
+    let begin = begin_request(
+        &g,
         &p,
         &request("POST", URL, json!({"payment-signature": good_token()})),
-    ))
-    .unwrap();
-    let out = run(g.finish(&p, &begin["ticket"], 302, None)).unwrap();
+    );
+    let out = finish_request(begin, 302, None);
     assert_eq!(
         (out["action"].as_str(), out["response"]["status"].as_u64()),
         (Some("respond"), Some(402))
@@ -628,7 +751,7 @@ fn a_request_url_that_is_not_absolute_is_a_500_never_unprotected() {
         "127.0.0.1:8787/tasks",
         "file:///tasks",
     ] {
-        let out = run(g.begin(&p, &request("POST", url, json!({})))).unwrap();
+        let out = begin_request(&g, &p, &request("POST", url, json!({})));
         assert_eq!(out["action"], "respond", "{url:?}");
         assert_eq!(out["response"]["status"], 500, "{url:?}");
         let body: Value = parse(out["response"]["body"].as_str().unwrap()).unwrap();
@@ -648,7 +771,7 @@ fn a_request_url_that_is_not_absolute_is_a_500_never_unprotected() {
         "HTTP://127.0.0.1:8787/tasks",
         " http://127.0.0.1:8787/ta\tsks",
     ] {
-        let out = run(g.begin(&p, &request("POST", url, json!({})))).unwrap();
+        let out = begin_request(&g, &p, &request("POST", url, json!({})));
         assert_eq!(out["response"]["status"], 402, "{url:?}");
     }
 }
@@ -660,12 +783,12 @@ fn a_failed_settle_withholds_the_paid_body() {
     verify_ok(&p);
     let g = gate(json!({}));
     p.transport().json("POST", "/api/v1/x402/settle", 200, json!({"success": false, "errorReason": "insufficient_credits", "transaction": "", "network": "eip155:84532"}));
-    let begin = run(g.begin(
+    let begin = begin_request(
+        &g,
         &p,
         &request("POST", URL, json!({"payment-signature": good_token()})),
-    ))
-    .unwrap();
-    let out = run(g.finish(&p, &begin["ticket"], 200, None)).unwrap();
+    );
+    let out = finish_request(begin, 200, None);
     assert_eq!(
         (out["action"].as_str(), out["response"]["status"].as_u64()),
         (Some("respond"), Some(402))
@@ -691,12 +814,12 @@ fn a_failed_settle_withholds_the_paid_body() {
         400,
         json!({"code": "BCK.X402.0059", "message": "Token already used", "httpStatus": 400}),
     );
-    let begin = run(g.begin(
+    let begin = begin_request(
+        &g,
         &p,
         &request("POST", URL, json!({"payment-signature": good_token()})),
-    ))
-    .unwrap();
-    let out = run(g.finish(&p, &begin["ticket"], 200, None)).unwrap();
+    );
+    let out = finish_request(begin, 200, None);
     assert_eq!(out["response"]["status"], 402);
     let failed =
         decode_payment_header(header(&out["response"]["headers"], "payment-response").unwrap())
@@ -748,11 +871,11 @@ fn an_unreachable_or_broken_backend_is_a_503_never_a_free_200() {
         with_plans(&p);
         script(p.transport());
         let g = gate(json!({}));
-        let out = run(g.begin(
+        let out = begin_request(
+            &g,
             &p,
             &request("POST", URL, json!({"payment-signature": good_token()})),
-        ))
-        .unwrap();
+        );
         assert_eq!(out["response"]["status"], 503, "{case}");
         assert_eq!(
             header(&out["response"]["headers"], "cache-control"),
@@ -796,11 +919,12 @@ fn an_unreachable_or_broken_backend_is_a_503_never_a_free_200() {
             r.url
         )))
     });
-    let out = run(gate(json!({})).begin(
+    let unreachable = gate(json!({}));
+    let out = begin_request(
+        &unreachable,
         &p,
         &request("POST", URL, json!({"payment-signature": good_token()})),
-    ))
-    .unwrap();
+    );
     let body: Value = parse(out["response"]["body"].as_str().unwrap()).unwrap();
     assert_eq!(
         (body["message"].as_str(), body["code"].as_str()),
@@ -818,7 +942,7 @@ fn an_unreachable_or_broken_backend_is_a_503_never_a_free_200() {
     // Plans unavailable (the lookup fails) is a 503 too, distinct from "payment required".
     let p = payments();
     let g = gate(json!({}));
-    let out = run(g.begin(&p, &request("POST", URL, json!({})))).unwrap();
+    let out = begin_request(&g, &p, &request("POST", URL, json!({})));
     assert_eq!(out["response"]["status"], 503);
     assert!(out["response"]["body"]
         .as_str()
@@ -834,12 +958,12 @@ fn an_unreachable_or_broken_backend_is_a_503_never_a_free_200() {
             body: "oops".into(),
         })
     });
-    let begin = run(g.begin(
+    let begin = begin_request(
+        &g,
         &p,
         &request("POST", URL, json!({"payment-signature": good_token()})),
-    ))
-    .unwrap();
-    let out = run(g.finish(&p, &begin["ticket"], 200, None)).unwrap();
+    );
+    let out = finish_request(begin, 200, None);
     assert_eq!(
         (out["action"].as_str(), out["response"]["status"].as_u64()),
         (Some("respond"), Some(503))
@@ -857,11 +981,11 @@ fn a_no_from_verify_is_a_402_with_its_reason() {
         json!({"isValid": false, "invalidReason": "Insufficient balance"}),
     );
     let g = gate(json!({}));
-    let out = run(g.begin(
+    let out = begin_request(
+        &g,
         &p,
         &request("POST", URL, json!({"payment-signature": good_token()})),
-    ))
-    .unwrap();
+    );
     assert_eq!(out["response"]["status"], 402);
     assert!(out["response"]["body"]
         .as_str()
@@ -873,11 +997,11 @@ fn a_no_from_verify_is_a_402_with_its_reason() {
         400,
         json!({"code": "BCK.X402.0013", "message": "Delegation expired", "httpStatus": 400}),
     );
-    let out = run(g.begin(
+    let out = begin_request(
+        &g,
         &p,
         &request("POST", URL, json!({"payment-signature": good_token()})),
-    ))
-    .unwrap();
+    );
     assert_eq!(out["response"]["status"], 402);
     assert!(out["response"]["body"]
         .as_str()
@@ -892,13 +1016,13 @@ fn upfront_mode_settles_before_the_handler_in_one_round_trip() {
     settle_ok(&p);
     let g =
         gate(json!({"upfront": true, "routes": {"POST /tasks": {"planId": "10", "credits": 2}}}));
-    run(g.begin(&p, &request("POST", URL, json!({})))).unwrap();
+    begin_request(&g, &p, &request("POST", URL, json!({})));
     let before = backend_calls(&p);
-    let begin = run(g.begin(
+    let begin = begin_request(
+        &g,
         &p,
         &request("POST", URL, json!({"payment-signature": good_token()})),
-    ))
-    .unwrap();
+    );
     assert_eq!(begin["action"], "proceed");
     assert_eq!(backend_calls(&p) - before, 1, "one round trip");
     assert_eq!(
@@ -908,19 +1032,19 @@ fn upfront_mode_settles_before_the_handler_in_one_round_trip() {
         ),
         (0, 1)
     );
-    let finish = run(g.finish(&p, &begin["ticket"], 500, None)).unwrap();
+    let finish = finish_request(begin, 500, None);
     assert!(
         header(&finish["headers"], "payment-response").is_some(),
         "already paid: the receipt travels even with an error"
     );
     assert_eq!(p.transport().count("/settle"), 1);
     // Audit #9.2: a handler that throws after an upfront settle is a 500 that says the credits are spent.
-    let begin = run(g.begin(
+    let begin = begin_request(
+        &g,
         &p,
         &request("POST", URL, json!({"payment-signature": good_token()})),
-    ))
-    .unwrap();
-    let threw = run(g.finish(&p, &begin["ticket"], 0, None)).unwrap();
+    );
+    let threw = finish_request(begin, 0, None);
     assert_eq!(
         (
             threw["action"].as_str(),
@@ -942,11 +1066,11 @@ fn upfront_mode_settles_before_the_handler_in_one_round_trip() {
         "and nothing more is charged"
     );
     p.transport().json("POST", "/settle", 200, json!({"success": false, "errorReason": "insufficient_credits", "transaction": "", "network": "eip155:84532"}));
-    let refused = run(g.begin(
+    let refused = begin_request(
+        &g,
         &p,
         &request("POST", URL, json!({"payment-signature": good_token()})),
-    ))
-    .unwrap();
+    );
     assert_eq!(refused["response"]["status"], 402);
     assert!(Gate::new(&json!({"agentId": AGENT, "upfront": true, "routes": {"/x": {"planId": "1", "creditsDynamic": true}}})).is_err());
 }
@@ -956,15 +1080,15 @@ fn cors_answers_preflights_and_exposes_the_payment_headers() {
     let p = payments();
     with_plans(&p);
     let g = gate(json!({"cors": {"origin": ["https://app.example"], "allowHeaders": ["X-Trace"]}}));
-    let pre = run(g.begin(
+    let pre = begin_request(
+        &g,
         &p,
         &request(
             "OPTIONS",
             URL,
             json!({"origin": "https://app.example", "access-control-request-method": "POST"}),
         ),
-    ))
-    .unwrap();
+    );
     let h = &pre["response"]["headers"];
     assert_eq!(pre["response"]["status"], 204);
     assert_eq!(
@@ -981,25 +1105,25 @@ fn cors_answers_preflights_and_exposes_the_payment_headers() {
         header(h, "access-control-expose-headers"),
         Some("payment-required, payment-response")
     );
-    let denied = run(g.begin(
+    let denied = begin_request(
+        &g,
         &p,
         &request(
             "OPTIONS",
             URL,
             json!({"origin": "https://evil.example", "access-control-request-method": "POST"}),
         ),
-    ))
-    .unwrap();
+    );
     assert!(header(
         &denied["response"]["headers"],
         "access-control-allow-origin"
     )
     .is_none());
-    let paid = run(g.begin(
+    let paid = begin_request(
+        &g,
         &p,
         &request("POST", URL, json!({"origin": "https://app.example"})),
-    ))
-    .unwrap();
+    );
     assert_eq!(
         header(
             &paid["response"]["headers"],
@@ -1007,15 +1131,16 @@ fn cors_answers_preflights_and_exposes_the_payment_headers() {
         ),
         Some("payment-required, payment-response")
     );
-    let open = run(gate(json!({"cors": true})).begin(
+    let cors = gate(json!({"cors": true}));
+    let open = begin_request(
+        &cors,
         &p,
         &request(
             "GET",
             "http://127.0.0.1:8787/health",
             json!({"origin": "https://x.example"}),
         ),
-    ))
-    .unwrap();
+    );
     assert_eq!(
         header(&open["headers"], "access-control-allow-origin"),
         Some("*")
@@ -1058,18 +1183,18 @@ fn repeat_payers_settle_only_within_the_window_and_while_the_receipts_balance_co
     });
     let g = gate(json!({"repeatPayers": {"windowMs": 1000}}));
     let paid = |token: &str| {
-        let begin = run(g.begin(
+        let begin = begin_request(
+            &g,
             &p,
             &request("POST", URL, json!({"payment-signature": token})),
-        ))
-        .unwrap();
+        );
         if begin["action"] != "proceed" {
             return (
                 begin["action"].as_str().unwrap().to_owned(),
                 begin["response"]["status"].as_u64(),
             );
         }
-        let finish = run(g.finish(&p, &begin["ticket"], 200, None)).unwrap();
+        let finish = finish_request(begin, 200, None);
         (
             finish["action"].as_str().unwrap().to_owned(),
             finish["response"]["status"].as_u64(),
@@ -1102,20 +1227,23 @@ fn repeat_payers_settle_only_within_the_window_and_while_the_receipts_balance_co
     assert_eq!(calls(&p), (3, 3));
     // Off by default; single-use (v3) tokens always verify.
     let plain = gate(json!({}));
-    let begin = run(plain.begin(
+    let begin = begin_request(
+        &plain,
         &p,
         &request("POST", URL, json!({"payment-signature": token})),
-    ))
-    .unwrap();
+    );
     assert_eq!(begin["ticket"].get("repeat"), None);
     let v3 = token_for_v3();
     left.set(100);
     for _ in 0..2 {
         let before = p.transport().count("/verify");
-        let begin =
-            run(g.begin(&p, &request("POST", URL, json!({"payment-signature": v3})))).unwrap();
+        let begin = begin_request(
+            &g,
+            &p,
+            &request("POST", URL, json!({"payment-signature": v3})),
+        );
         assert_eq!(begin["action"], "proceed");
-        run(g.finish(&p, &begin["ticket"], 200, None)).unwrap();
+        finish_request(begin, 200, None);
         assert_eq!(
             p.transport().count("/verify"),
             before + 1,
@@ -1176,13 +1304,13 @@ fn a_repeat_payer_whose_receipt_is_exhausted_verifies_so_a_card_delegation_can_t
         let token = good_token();
         let mut answers = Vec::new();
         for _ in 0..REQUESTS {
-            let begin = run(g.begin(
+            let begin = begin_request(
+                &g,
                 &p,
                 &request("POST", URL, json!({"payment-signature": token})),
-            ))
-            .unwrap();
+            );
             let action = if begin["action"] == "proceed" {
-                run(g.finish(&p, &begin["ticket"], 200, None)).unwrap()["action"].clone()
+                finish_request(begin, 200, None)["action"].clone()
             } else {
                 begin["action"].clone()
             };
@@ -1223,20 +1351,20 @@ fn concurrent_repeat_payers_skip_verify_only_while_the_balance_in_flight_allows(
     settle_ok(&p); // remainingBalance "8"
     let g = gate(json!({"repeatPayers": true}));
     let token = good_token();
-    let begin = run(g.begin(
+    let begin = begin_request(
+        &g,
         &p,
         &request("POST", URL, json!({"payment-signature": token})),
-    ))
-    .unwrap();
-    run(g.finish(&p, &begin["ticket"], 200, None)).unwrap();
+    );
+    finish_request(begin, 200, None);
     // 8 credits left, 2 a request: four may be in flight without verify, the fifth verifies.
-    let tickets: Vec<Value> = (0..5)
+    let mut tickets: Vec<Began> = (0..5)
         .map(|_| {
-            run(g.begin(
+            begin_request(
+                &g,
                 &p,
                 &request("POST", URL, json!({"payment-signature": token})),
-            ))
-            .unwrap()
+            )
         })
         .collect();
     assert!(tickets.iter().all(|b| b["action"] == "proceed"));
@@ -1246,12 +1374,12 @@ fn concurrent_repeat_payers_skip_verify_only_while_the_balance_in_flight_allows(
         "the first and the fifth verify"
     );
     // A handler that fails gives its reservation back.
-    run(g.finish(&p, &tickets[0]["ticket"], 0, None)).unwrap();
-    let again = run(g.begin(
+    finish_request(tickets.remove(0), 0, None);
+    let again = begin_request(
+        &g,
         &p,
         &request("POST", URL, json!({"payment-signature": token})),
-    ))
-    .unwrap();
+    );
     assert_eq!(again["action"], "proceed");
     assert_eq!(
         p.transport().count("/verify"),
@@ -1290,11 +1418,11 @@ fn the_gate_sends_byte_for_byte_what_verify_and_settle_permissions_send() {
         verify_ok(&p);
         settle_ok(&p);
         let g = gate(extra.clone());
-        let begin = run(g.begin(
+        let begin = begin_request(
+            &g,
             &p,
             &request("POST", &url, json!({"payment-signature": token})),
-        ))
-        .unwrap();
+        );
         assert_eq!(begin["action"], "proceed", "{url}");
         if extra["upfront"] != true {
             let sent = last_raw(&p, "/verify");
@@ -1305,7 +1433,7 @@ fn the_gate_sends_byte_for_byte_what_verify_and_settle_permissions_send() {
                 (&call.request.body, &call.request.headers),
                 "verify {url}"
             );
-            run(g.finish(&p, &begin["ticket"], 200, None)).unwrap();
+            finish_request(begin, 200, None);
         }
         let sent = last_raw(&p, "/settle");
         let mut params = json!({"paymentRequired": p.transport().last_body("/settle")["paymentRequired"].clone(), "x402AccessToken": token, "maxAmount": "2"});
@@ -1335,7 +1463,7 @@ fn payment_requireds_are_kept_per_resource_and_the_oldest_forgotten() {
     with_plans(&p);
     let g = gate(json!({}));
     let refusal = |url: &str| {
-        let out = run(g.begin(&p, &request("POST", url, json!({})))).unwrap();
+        let out = begin_request(&g, &p, &request("POST", url, json!({})));
         assert_eq!(out["response"]["status"], 402);
         decode_payment_header(header(&out["response"]["headers"], "payment-required").unwrap())
             .unwrap()
@@ -1356,11 +1484,11 @@ fn payment_requireds_are_kept_per_resource_and_the_oldest_forgotten() {
     assert_eq!(g.prepared.len(), 32);
     assert_eq!(refusal(URL), first, "built again once forgotten");
     // The same resource refused for another reason says that reason.
-    let wrong = run(g.begin(
+    let wrong = begin_request(
+        &g,
         &p,
         &request("POST", URL, json!({"payment-signature": "not-a-token"})),
-    ))
-    .unwrap();
+    );
     let pr =
         decode_payment_header(header(&wrong["response"]["headers"], "payment-required").unwrap())
             .unwrap();
@@ -1390,18 +1518,193 @@ fn a_kept_refusal_is_the_answer_a_fresh_gate_gives() {
     ];
     for headers in requests {
         let req = request("POST", URL, headers.clone());
-        let answer = run(kept.begin_text(&p, &req)).unwrap();
-        let fresh = run(gate(options.clone()).begin_text(&p, &req)).unwrap();
+        let none = Rc::new(Scripted::default());
+        let answer = run(kept.handle(&p, &req, &none)).unwrap();
+        let fresh = run(gate(options.clone()).handle(&p, &req, &none)).unwrap();
         assert_eq!(answer, fresh, "{headers}");
         assert_eq!(
             parse(&answer).unwrap()["response"]["status"],
             402,
             "{headers}"
         );
-        assert_eq!(
-            run(kept.begin(&p, &req)).unwrap(),
-            parse(&fresh).unwrap(),
-            "begin's value, {headers}"
+        assert!(!none.ran.get(), "a refusal never runs the handler");
+    }
+}
+
+/// The adapter's mark of a function in the options.
+fn function() -> Value {
+    json!({"$function": true})
+}
+
+/// The hooks a request called, by name.
+fn hooks_called(exchange: &Scripted) -> Vec<&'static str> {
+    exchange
+        .hooks
+        .borrow()
+        .iter()
+        .map(|(h, _)| h.name())
+        .collect()
+}
+
+#[test]
+fn hooks_are_called_in_the_official_order_with_what_they_are_told() {
+    let p = payments();
+    with_plans(&p);
+    verify_ok(&p);
+    settle_ok(&p);
+    let all = json!({"onBeforeVerify": function(), "onAfterVerify": function(), "onAfterSettle": function(), "onPaymentError": function()});
+    let g = gate(all.clone());
+    let began = begin_request(
+        &g,
+        &p,
+        &request("POST", URL, json!({"payment-signature": good_token()})),
+    );
+    let exchange = Rc::clone(&began.exchange);
+    assert_eq!(
+        hooks_called(&exchange),
+        ["onBeforeVerify", "onAfterVerify"],
+        "both before the handler"
+    );
+    let answer = finish_request(began, 200, None);
+    assert_eq!(answer["action"], "deliver");
+    assert_eq!(
+        hooks_called(&exchange),
+        ["onBeforeVerify", "onAfterVerify", "onAfterSettle"]
+    );
+    let told = exchange.hooks.borrow();
+    assert_eq!(
+        told[0].1["accepts"][0]["planId"], "10",
+        "the PaymentRequired"
+    );
+    assert_eq!(told[0].1["resource"]["url"], URL);
+    assert_eq!(told[1].1["isValid"], true, "the verification");
+    assert_eq!(told[2].1["credits"], "2");
+    assert_eq!(told[2].1["settlement"], answer["settlement"]);
+    drop(told);
+    // Refused before the backend (no token): only onPaymentError, with a 402.
+    let refused = begin_request(&g, &p, &request("POST", URL, json!({})));
+    assert_eq!(refused["response"]["status"], 402);
+    assert_eq!(hooks_called(&refused.exchange), ["onPaymentError"]);
+    assert_eq!(
+        refused.exchange.hooks.borrow()[0].1,
+        json!({"code": "payment_required", "message": crate::protocol::gate::MISSING_TOKEN, "httpStatus": 402})
+    );
+    // A settle that fails: onPaymentError after the handler, the body withheld.
+    p.transport().json(
+        "POST",
+        "/api/v1/x402/settle",
+        200,
+        json!({"success": false, "errorReason": "Insufficient credits", "transaction": "", "network": "eip155:84532"}),
+    );
+    let began = begin_request(
+        &g,
+        &p,
+        &request("POST", URL, json!({"payment-signature": good_token()})),
+    );
+    let exchange = Rc::clone(&began.exchange);
+    assert_eq!(finish_request(began, 200, None)["response"]["status"], 402);
+    assert_eq!(
+        hooks_called(&exchange),
+        ["onBeforeVerify", "onAfterVerify", "onPaymentError"]
+    );
+    assert_eq!(
+        exchange.hooks.borrow()[2].1["message"],
+        "Insufficient credits"
+    );
+    // The backend down: onPaymentError with a 503 and the transport's code.
+    p.transport().on("POST", "/api/v1/x402/verify", |_| {
+        Err(Error::Network("connection refused".into()))
+    });
+    let down = begin_request(
+        &g,
+        &p,
+        &request("POST", URL, json!({"payment-signature": good_token()})),
+    );
+    assert_eq!(down["response"]["status"], 503);
+    assert_eq!(
+        hooks_called(&down.exchange),
+        ["onBeforeVerify", "onPaymentError"]
+    );
+    assert_eq!(down.exchange.hooks.borrow()[1].1["httpStatus"], 503);
+    assert_eq!(down.exchange.hooks.borrow()[1].1["code"], "network_error");
+}
+
+#[test]
+fn only_the_hooks_given_are_called_and_none_by_default() {
+    let p = payments();
+    with_plans(&p);
+    verify_ok(&p);
+    settle_ok(&p);
+    for (extra, expected) in [
+        (json!({}), vec![]),
+        (json!({"onAfterSettle": function()}), vec!["onAfterSettle"]),
+        (json!({"onPaymentError": function()}), vec![]),
+    ] {
+        let g = gate(extra.clone());
+        let began = begin_request(
+            &g,
+            &p,
+            &request("POST", URL, json!({"payment-signature": good_token()})),
+        );
+        let exchange = Rc::clone(&began.exchange);
+        assert_eq!(finish_request(began, 200, None)["action"], "deliver");
+        assert_eq!(hooks_called(&exchange), expected, "{extra}");
+    }
+    // Upfront mode settles before the handler: onAfterSettle then, no verify hooks.
+    let g = gate(
+        json!({"upfront": true, "routes": {"POST /tasks": {"planId": "10", "credits": 2}}, "onBeforeVerify": function(), "onAfterSettle": function()}),
+    );
+
+    let began = begin_request(
+        &g,
+        &p,
+        &request("POST", URL, json!({"payment-signature": good_token()})),
+    );
+    assert_eq!(hooks_called(&began.exchange), ["onAfterSettle"]);
+    // A hook option that is not a function is refused when the paywall is made.
+    for bad in [json!("log"), json!(1), json!({})] {
+        let mut options = json!({"agentId": AGENT, "routes": {"POST /tasks": {"planId": "10"}}});
+        options["onAfterVerify"] = bad.clone();
+        let err = Gate::new(&options).unwrap_err();
+        assert!(
+            err.to_string().contains("onAfterVerify must be a function"),
+            "{bad}: {err}"
         );
     }
+    let mut options = json!({"agentId": AGENT, "routes": {"POST /tasks": {"planId": "10"}}});
+    options["onSettled"] = json!(true);
+    assert!(Gate::new(&options).is_err(), "onSettled too");
+}
+
+#[test]
+fn a_credits_function_marked_by_the_adapter_is_priced_after_the_handler() {
+    let p = payments();
+    with_plans(&p);
+    verify_ok(&p);
+    settle_ok(&p);
+    let g = Gate::new(&json!({"agentId": AGENT, "routes": {"POST /tasks": {"planId": "10", "credits": function(), "minCredits": 3}}})).unwrap();
+    let began = begin_request(
+        &g,
+        &p,
+        &request("POST", URL, json!({"payment-signature": good_token()})),
+    );
+    assert_eq!(p.transport().last_body("/verify")["maxAmount"], "3");
+    let exchange = Rc::clone(&began.exchange);
+    let answer = finish_request(began, 200, Some(&json!(5)));
+    assert_eq!(exchange.priced.get(), 1);
+    assert_eq!(p.transport().last_body("/settle")["maxAmount"], "5");
+    assert_eq!(answer["action"], "deliver");
+    // A handler answering 400 or more is not priced (nor charged).
+    let began = begin_request(
+        &g,
+        &p,
+        &request("POST", URL, json!({"payment-signature": good_token()})),
+    );
+    let exchange = Rc::clone(&began.exchange);
+    assert_eq!(
+        finish_request(began, 404, Some(&json!(5)))["action"],
+        "deliver"
+    );
+    assert_eq!(exchange.priced.get(), 0);
+    assert_eq!(p.transport().count("/settle"), 1);
 }

@@ -166,9 +166,21 @@ fn route_tables_and_paths_never_panic() {
 /// never "proceed" to the paid handler.
 #[test]
 fn the_gate_never_lets_a_hostile_request_through() {
-    use crate::gate::Gate;
+    use crate::gate::{Exchange, Gate};
     use crate::json;
+    use crate::protocol::gate::Hook;
     use crate::transport::mock::MockTransport;
+    /// The handler's side: it must never be asked for anything.
+    struct NeverRun;
+    impl Exchange for NeverRun {
+        async fn run(&self) -> Option<u16> {
+            panic!("a hostile request reached the paid handler")
+        }
+        async fn price(&self, _: &str) -> Value {
+            panic!("a hostile request was priced")
+        }
+        async fn hook(&self, _: Hook, _: Value) {}
+    }
     let p = MockTransport::client("local:eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIweGFnZW50In0.c2ln");
     p.transport().json(
         "POST",
@@ -194,7 +206,8 @@ fn the_gate_never_lets_a_hostile_request_through() {
             headers.insert("payment-signature".into(), Value::from(t.as_str()));
         }
         let request = json!({"method": method, "url": url, "headers": Value::Object(headers)});
-        let out = pollster::block_on(gate.begin(&p, &request)).expect("begin answers");
+        let out = pollster::block_on(gate.handle(&p, &request, &NeverRun)).expect("handle answers");
+        let out = crate::protocol::json::parse(&out).expect("an answer in JSON");
         let action = out["action"].as_str().unwrap_or("");
         assert!(
             action == "respond" || action == "pass",

@@ -84,6 +84,90 @@ pub struct Cors {
     pub allow_headers: Vec<String>,
 }
 
+/// How the JavaScript adapter writes a function it was given (a hook, a credits
+/// function) in the options it hands over: the function stays on its side, the
+/// core learns that there is one (and checks it is one: any other value of a
+/// hook or credits option is a validation error here).
+pub const FUNCTION_MARK: &str = "$function";
+
+/// Whether `v` is the adapter's mark of a function.
+pub fn is_function_mark(v: &Value) -> bool {
+    json::at(v, &[FUNCTION_MARK]).and_then(Value::as_bool) == Some(true)
+}
+
+/// The lifecycle hooks a paywall may be given, by the official SDK's names
+/// (`@nevermined-io/payments/express`): called at those points of a paid
+/// request, awaited, and never able to change the decision (one that throws is
+/// logged by the adapter).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Hook {
+    /// `onBeforeVerify(request, paymentRequired)`: before the verify call.
+    BeforeVerify,
+    /// `onAfterVerify(request, verification)`: after verify said yes.
+    AfterVerify,
+    /// `onAfterSettle(request, creditsUsed, settlement)`: after a settle succeeded.
+    AfterSettle,
+    /// `onPaymentError(error, request)`: the gate answers 402 or 503 for a paid route.
+    PaymentError,
+}
+
+impl Hook {
+    /// Every hook, in the order of a request.
+    pub const ALL: [Hook; 4] = [
+        Hook::BeforeVerify,
+        Hook::AfterVerify,
+        Hook::AfterSettle,
+        Hook::PaymentError,
+    ];
+
+    /// The option's (and the JS API's) name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Hook::BeforeVerify => "onBeforeVerify",
+            Hook::AfterVerify => "onAfterVerify",
+            Hook::AfterSettle => "onAfterSettle",
+            Hook::PaymentError => "onPaymentError",
+        }
+    }
+
+    fn bit(self) -> u8 {
+        1 << self as u8
+    }
+}
+
+/// Which hooks a paywall has (only those are called: a request pays nothing for the others).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Hooks(u8);
+
+impl Hooks {
+    /// Whether `hook` was given.
+    pub fn has(self, hook: Hook) -> bool {
+        self.0 & hook.bit() != 0
+    }
+
+    /// Reads the hook options: each absent, or a function (the adapter's mark);
+    /// `onSettled` (this package's own, kept) is checked the same way.
+    fn from_options(o: &Object) -> Result<Hooks> {
+        let mut hooks = Hooks::default();
+        let function = |name: &str| -> Result<bool> {
+            match o.get(name) {
+                None | Some(Value::Null) => Ok(false),
+                Some(v) if is_function_mark(v) => Ok(true),
+                Some(_) => Err(Error::validation(format!(
+                    "paywall: {name} must be a function"
+                ))),
+            }
+        };
+        for hook in Hook::ALL {
+            if function(hook.name())? {
+                hooks.0 |= hook.bit();
+            }
+        }
+        function("onSettled")?;
+        Ok(hooks)
+    }
+}
+
 /// A compiled gate configuration.
 #[derive(Debug, Clone)]
 pub struct GateConfig {
@@ -98,6 +182,8 @@ pub struct GateConfig {
     pub repeat_window_ms: u64,
     /// CORS, when enabled.
     pub cors: Option<Cors>,
+    /// The lifecycle hooks given.
+    pub hooks: Hooks,
 }
 
 impl GateConfig {
@@ -136,6 +222,7 @@ impl GateConfig {
             upfront,
             repeat_window_ms,
             cors: cors(o.get("cors"))?,
+            hooks: Hooks::from_options(o)?,
         })
     }
 }
@@ -176,7 +263,9 @@ fn paid_route(key: &str, spec: &Value) -> Result<PaidRoute> {
             "{what}: planId or planIds is required"
         )));
     }
-    let dynamic = json::opt_bool(o, "creditsDynamic", &what)?.unwrap_or(false);
+    // A credits function (its mark from the adapter) is priced after the handler.
+    let dynamic = o.get("credits").is_some_and(is_function_mark)
+        || json::opt_bool(o, "creditsDynamic", &what)?.unwrap_or(false);
     let credits = if dynamic {
         Credits::Dynamic {
             verify_with: crate::protocol::uint::opt_uint(o, "minCredits", &what)?

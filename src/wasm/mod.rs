@@ -4,6 +4,8 @@
 //! Method dispatch and every behaviour live in [`crate::bridge`] and below;
 //! the hand-owned facade and types are in `pkg-template/`.
 
+#[cfg(feature = "agent")]
+mod exchange;
 mod fetch;
 
 use crate::bridge;
@@ -140,20 +142,25 @@ pub struct NvmGate {
 #[cfg(feature = "agent")]
 #[wasm_bindgen]
 impl NvmGate {
-    /// Before the handler: the decision's JSON (a ticket as its number), or a Promise of it.
-    pub fn begin(&self, request_json: String) -> JsValue {
+    /// One request, start to end ([`crate::gate::Gate::handle`]): the answer's
+    /// JSON now when nothing had to be awaited (a refusal, a preflight, an
+    /// unprotected route), else a Promise of it. `exchange(what, arg)` is the
+    /// request's side of it: `"run"` runs the handler (resolves to its status,
+    /// 0 when it failed), `"price"` prices its response for route `arg`
+    /// (resolves to the credits' JSON), a hook's name calls that hook with
+    /// `arg` (JSON).
+    pub fn handle(&self, request_json: String, exchange: Function) -> JsValue {
         let (payments, gate) = (Rc::clone(&self.payments), Rc::clone(&self.gate));
+        let exchange = exchange::JsExchange::new(exchange);
         now_or_later(Box::pin(async move {
-            bridge::gate_begin(&payments, &gate, &request_json).await
+            bridge::gate_handle(&payments, &gate, &request_json, &exchange).await
         }))
     }
 
-    /// After the handler: the decision's JSON, or a Promise of it.
-    pub fn finish(&self, ticket: u32, status: u16, credits_json: String) -> JsValue {
-        let (payments, gate) = (Rc::clone(&self.payments), Rc::clone(&self.gate));
-        now_or_later(Box::pin(async move {
-            bridge::gate_finish(&payments, &gate, ticket, status, &credits_json).await
-        }))
+    /// The 500 for an unprotected route whose handler failed.
+    #[wasm_bindgen(js_name = handlerFailed)]
+    pub fn handler_failed(&self, request_json: &str) -> std::result::Result<String, JsValue> {
+        bridge::gate_handler_failed(&self.gate, request_json).map_err(thrown)
     }
 }
 

@@ -5,7 +5,7 @@
 import { describe, test, before, after, beforeEach } from 'node:test'
 import assert from 'node:assert/strict'
 import { Hono } from 'hono'
-import { encodeAccessToken, decodePaymentHeader } from 'nvm-x402'
+import { PaymentsError, encodeAccessToken, decodePaymentHeader, redactToken } from 'nvm-x402'
 import { Payments } from 'nvm-x402/agent'
 import { paywall as honoPaywall } from 'nvm-x402/hono'
 import { KEY, NVM_LOCAL_BUILT, liveAccount, liveBackendFor } from '../support/nvm.mjs'
@@ -189,6 +189,125 @@ describe('the paywall in Node (audit items 1-4)', () => {
       assert.match(logged, /handler/)
     }
     assert.equal(settles().length, 0)
+  })
+})
+
+describe('the official lifecycle hooks (issue #21)', () => {
+  let backend, payments
+
+  before(async () => {
+    backend = await startRecorder()
+    payments = Payments.getInstance({ nvmApiKey: KEY, backendUrl: backend.url, timeoutMs: 2000 })
+  })
+  after(() => backend.close())
+  beforeEach(() => {
+    backend.reset()
+    backend.respond('POST', VERIFY, { json: { isValid: true, payer: '0xsubscriber', agentRequestId: 'req-1' } })
+    backend.respond('POST', SETTLE, (call) => ({ json: { success: true, transaction: '0xtx', network: 'eip155:84532', payer: '0xsubscriber', creditsRedeemed: call.json.maxAmount, remainingBalance: '5' } }))
+  })
+
+  /** A paywall whose four hooks record their calls (or do what `behave(name)` says). */
+  function recorded(behave = () => undefined) {
+    const calls = []
+    const hook = (name) => async (...args) => {
+      calls.push([name, ...args])
+      return behave(name)
+    }
+    const gate = payments.paywall({
+      agentId: AGENT,
+      routes: { 'POST /tasks': { ...ROUTE, credits: 2 } },
+      onBeforeVerify: hook('onBeforeVerify'),
+      onAfterVerify: hook('onAfterVerify'),
+      onAfterSettle: hook('onAfterSettle'),
+      onPaymentError: hook('onPaymentError'),
+    })
+    return { gate, calls }
+  }
+
+  test('a paid request calls onBeforeVerify, onAfterVerify, then onAfterSettle, with the official arguments', async () => {
+    const { gate, calls } = recorded()
+    const request = paid('/tasks')
+    let handled = 0
+    const response = await gate.handle(request, () => {
+      handled = calls.length
+      return new Response('the paid answer')
+    })
+    assert.equal(response.status, 200)
+    assert.equal(await response.text(), 'the paid answer')
+    assert.deepEqual(calls.map(([name]) => name), ['onBeforeVerify', 'onAfterVerify', 'onAfterSettle'])
+    assert.equal(handled, 2, 'the verify hooks ran before the handler')
+    const [[, r1, required], [, r2, verification], [, r3, creditsUsed, settlement]] = calls
+    for (const r of [r1, r2, r3]) assert.equal(r, request, 'each gets the Request')
+    assert.equal(required.accepts[0].planId, PLAN)
+    assert.equal(required.resource.url, `${ORIGIN}/tasks`)
+    assert.equal(verification.isValid, true)
+    assert.equal(verification.agentRequestId, 'req-1')
+    assert.equal(creditsUsed, 2)
+    assert.deepEqual(settlement, decodePaymentHeader(response.headers.get('payment-response')))
+  })
+
+  test('onPaymentError is told of 402s and 503s as a PaymentsError; the gate still answers them', async () => {
+    const { gate, calls } = recorded()
+    const missing = await gate.handle(new Request(`${ORIGIN}/tasks`, { method: 'POST' }), () => new Response('never'))
+    assert.equal(missing.status, 402)
+    backend.respond('POST', SETTLE, { json: { success: false, errorReason: 'Insufficient credits', transaction: '', network: 'eip155:84532' } })
+    const refused = await gate.handle(paid('/tasks'), () => new Response('withheld'))
+    assert.equal(refused.status, 402)
+    assert.doesNotMatch(await refused.text(), /withheld/)
+    backend.respond('POST', VERIFY, { status: 500, body: 'upstream down' })
+    const { result: down } = await quietly(() => gate.handle(paid('/tasks'), () => new Response('never')))
+    assert.equal(down.status, 503)
+    const errors = calls.filter(([name]) => name === 'onPaymentError').map(([, error, request]) => ({ isPaymentsError: error instanceof PaymentsError, code: error.code, httpStatus: error.httpStatus, message: error.message, request: request instanceof Request }))
+    assert.deepEqual(errors, [
+      { isPaymentsError: true, code: 'payment_required', httpStatus: 402, message: 'Missing x402 payment token. Send token in payment-signature header.', request: true },
+      { isPaymentsError: true, code: 'payment_required', httpStatus: 402, message: 'Insufficient credits', request: true },
+      { isPaymentsError: true, code: 'http_500', httpStatus: 503, message: 'Payment verification is unavailable', request: true },
+    ])
+  })
+
+  test('a hook that throws or rejects never opens the gate, never withholds what was paid, and handle() still resolves', async () => {
+    for (const how of ['throws', 'rejects']) {
+      const { gate, calls } = recorded((name) => {
+        if (how === 'throws') throw new Error(`${name} exploded`)
+        return Promise.reject(new Error(`${name} rejected`))
+      })
+      const { result: unpaid, logged } = await quietly(() => gate.handle(new Request(`${ORIGIN}/tasks`, { method: 'POST' }), () => new Response('paid content')))
+      assert.equal(unpaid.status, 402, how)
+      assert.doesNotMatch(await unpaid.text(), /paid content/)
+      assert.match(logged, /onPaymentError threw; the payment goes on as decided/)
+      const { result: bought, logged: logged2 } = await quietly(() => gate.handle(paid('/tasks'), () => new Response('paid content')))
+      assert.equal(bought.status, 200, how)
+      assert.equal(await bought.text(), 'paid content')
+      assert.equal(decodePaymentHeader(bought.headers.get('payment-response')).success, true)
+      for (const name of ['onBeforeVerify', 'onAfterVerify', 'onAfterSettle']) assert.match(logged2, new RegExp(`${name} threw`))
+      assert.ok(!logged2.includes(token.slice(6, -4)), 'no token in the log')
+      assert.equal(calls.length, 4)
+    }
+  })
+
+  test('a hook that is not a function is refused when the paywall is made', () => {
+    for (const name of ['onBeforeVerify', 'onAfterVerify', 'onAfterSettle', 'onPaymentError', 'onSettled']) {
+      assert.throws(() => payments.paywall({ agentId: AGENT, routes: { 'POST /tasks': ROUTE }, [name]: 'console.log' }), (e) => e instanceof PaymentsError && e.code === 'validation' && e.message === `paywall: ${name} must be a function`)
+    }
+  })
+
+  test("the README's structured log: one JSON line per event, the token redacted", async () => {
+    const lines = []
+    const log = (event, request, fields = {}) => lines.push(JSON.stringify({ event, method: request.method, url: request.url, token: redactToken(request.headers.get('payment-signature') ?? ''), ...fields }))
+    const gate = payments.paywall({
+      agentId: AGENT,
+      routes: { 'POST /tasks': { ...ROUTE, credits: 2 } },
+      onAfterVerify: (request, verification) => log('nvm.verified', request, { agentRequestId: verification.agentRequestId }),
+      onAfterSettle: (request, creditsUsed, settlement) => log('nvm.settled', request, { creditsUsed, transaction: settlement.transaction }),
+      onPaymentError: (error, request) => log('nvm.refused', request, { code: error.code, status: error.httpStatus }),
+    })
+    await gate.handle(paid('/tasks'), () => new Response('ok'))
+    await gate.handle(new Request(`${ORIGIN}/tasks`, { method: 'POST' }), () => new Response('ok'))
+    const events = lines.map((line) => JSON.parse(line))
+    assert.deepEqual(events.map((e) => e.event), ['nvm.verified', 'nvm.settled', 'nvm.refused'])
+    assert.equal(events[1].creditsUsed, 2)
+    assert.equal(events[0].token, redactToken(token))
+    assert.ok(!lines.join('\n').includes(token.slice(6, -4)), 'no whole token')
   })
 })
 

@@ -304,6 +304,19 @@ const gate: Paywall = AgentPayments.getInstance({ nvmApiKey: 'k' }).paywall({ ag
 const gated: Promise<Response> = gate.handle(new Request('http://127.0.0.1:8787/tasks', { method: 'POST' }), () => new Response('ok'))
 void gated
 
+// The official hooks, typed: each argument as the gate gives it.
+const hooked: Paywall = AgentPayments.getInstance({ nvmApiKey: 'k' }).paywall({
+  agentId: 'a',
+  routes: { 'POST /tasks': { planId: '1' } },
+  onBeforeVerify: (request: Request, required) => void [request.url, required.accepts[0]?.planId],
+  onAfterVerify: async (_request, verification) => void verification.isValid,
+  onAfterSettle: (_request, creditsUsed: number, settlement) => void [creditsUsed + 1, settlement.success],
+  onPaymentError: (error, _request) => void [error.code, error.httpStatus],
+})
+void hooked
+// @ts-expect-error a hook is a function
+AgentPayments.getInstance({ nvmApiKey: 'k' }).paywall({ agentId: 'a', routes: {}, onAfterSettle: 'log' })
+
 // ---- the MCP paywall -----------------------------------------------------------------------
 
 interface FakeServer {

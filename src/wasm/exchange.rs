@@ -1,0 +1,59 @@
+//! [`Exchange`] over one JavaScript function the paywall passes per request
+//! (`pkg-template/paywall.js`): `exchange(what, arg)` runs the handler
+//! (`"run"`), prices its response (`"price"`, with the route), or calls a hook
+//! (its name, with the detail's JSON), and answers a value or a Promise of one.
+//! The gate awaits it here, so a paid request is one call into the core.
+
+use crate::gate::Exchange;
+use crate::protocol::gate::Hook;
+use crate::protocol::json::{parse, to_text, ObjectBuilder, Value};
+use js_sys::{Function, Promise};
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
+
+/// One request's exchange function.
+pub struct JsExchange(Function);
+
+impl JsExchange {
+    /// Wraps the paywall's `exchange(what, arg)`.
+    pub fn new(exchange: Function) -> Self {
+        JsExchange(exchange)
+    }
+
+    /// Calls `exchange(what, arg)` and awaits what it answers; `None` when it threw or rejected.
+    async fn ask(&self, what: &str, arg: &str) -> Option<JsValue> {
+        let out = self
+            .0
+            .call2(
+                &JsValue::NULL,
+                &JsValue::from_str(what),
+                &JsValue::from_str(arg),
+            )
+            .ok()?;
+        match out.dyn_into::<Promise>() {
+            Ok(promise) => JsFuture::from(promise).await.ok(),
+            Err(value) => Some(value),
+        }
+    }
+}
+
+impl Exchange for JsExchange {
+    async fn run(&self) -> Option<u16> {
+        let status = self.ask("run", "").await?.as_f64()?;
+        // 0: the handler threw or gave no Response (the adapter logged it).
+        (100.0..600.0).contains(&status).then_some(status as u16)
+    }
+
+    async fn price(&self, route: &str) -> Value {
+        self.ask("price", route)
+            .await
+            .and_then(|v| v.as_string())
+            .and_then(|text| parse(&text).ok())
+            // A price that can't be read is a credits function that threw: nothing is charged.
+            .unwrap_or_else(|| ObjectBuilder::new().put("invalid", "threw").build())
+    }
+
+    async fn hook(&self, hook: Hook, detail: Value) {
+        self.ask(hook.name(), &to_text(&detail)).await;
+    }
+}
