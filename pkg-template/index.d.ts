@@ -709,6 +709,22 @@ export interface McpConfig {
   serverName?: string
   planId?: string
   planIds?: string[]
+  // The HTTP paywall's lifecycle hooks (see `PaywallOptions`), told about the call instead of a Request;
+  // each observes only: one that throws is logged and the payment goes on as decided.
+  onBeforeVerify?: (call: McpPaidCall, paymentRequired: PaymentRequired) => void | Promise<void>
+  onAfterVerify?: (call: McpPaidCall, verification: VerifyResult) => void | Promise<void>
+  onAfterSettle?: (call: McpPaidCall, creditsUsed: number, settlement: SettleResult) => void | Promise<void>
+  /** A paid call refused (`code` `payment_required`) or failed (`internal`: the backend can't be asked). */
+  onPaymentError?: (error: PaymentsError, call: McpPaidCall) => void | Promise<void>
+}
+
+/** What the MCP paywall's hooks are told about a call. */
+export interface McpPaidCall {
+  kind: 'tool' | 'resource' | 'prompt' | 'meta'
+  /** The tool's, resource's or prompt's name (a meta method's, such as `tools/list`). */
+  name: string
+  /** Its arguments (a resource's template variables). */
+  args: unknown
 }
 
 /** What a dynamic credits function is told (the official SDK's `CreditsContext`). */

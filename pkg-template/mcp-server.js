@@ -1,12 +1,13 @@
 // The MCP paywall: payments.mcp.configure / withPaywall / attach / discovery, for MCP
 // servers on any Fetch-API runtime (the official @modelcontextprotocol/sdk
 // McpServer over WebStandardStreamableHTTPServerTransport, on Workers, Deno,
-// Bun, Node). What lives here only moves the MCP SDK's handler arguments and
-// results and calls user functions (the handler, a credits function); every
-// decision (which payment, which plans, verify, settle, what to answer) is
-// made in Rust (src/gate/mcp.rs, src/protocol/gate/mcp.rs).
+// Bun, Node). A paid call runs through the core as one call (src/gate/mcp.rs,
+// McpGate::handle), which asks back for what only JavaScript can do: run the
+// handler, price its result, call a hook. What lives here only moves the MCP
+// SDK's handler arguments and results and calls user functions; every decision
+// (which payment, which plans, verify, settle, what to answer) is the core's.
 import { PaymentsError } from './errors.js'
-import { creditsOf, rethrow, toJson } from './wire.js'
+import { callHook, creditsOf, hooksOf, optionsJson, rethrow, toJson } from './wire.js'
 
 const KINDS = ['tool', 'resource', 'prompt', 'meta']
 
@@ -63,22 +64,38 @@ function httpUrlOf(extra) {
 /** `payments.mcp`'s server half over one core. */
 export function mcpServer(core) {
   let gate = null
+  let hooks = {}
 
   const step = async (run) => {
     try {
-      return JSON.parse(await run())
+      const out = run()
+      return JSON.parse(typeof out === 'string' ? out : await out)
     } catch (error) {
       throw rethrow(error)
     }
   }
 
-  /** `configure({agentId?, serverName?, planId? | planIds?})`: what the paywall charges for; mistakes throw here. */
+  /** A dynamic price of a result (JSON for the core; a function that throws is `{invalid: 'threw'}`). */
+  async function price(credits, context) {
+    try {
+      return toJson(creditsOf(await credits(context)))
+    } catch (error) {
+      console.error('nvm-x402 MCP paywall: the credits function threw; nothing is delivered or charged', error)
+      return toJson({ invalid: 'threw' })
+    }
+  }
+
+  /**
+   * `configure({agentId?, serverName?, planId? | planIds?, onBeforeVerify?, onAfterVerify?, onAfterSettle?, onPaymentError?})`:
+   * what the paywall charges for, and its hooks (told about the call, `{kind, name, args}`, where the HTTP paywall's get the Request); mistakes throw here.
+   */
   function configure(options) {
     try {
-      gate = core.mcpPaywall(toJson(options ?? {}))
+      gate = core.mcpPaywall(optionsJson(options ?? {}))
     } catch (error) {
       throw rethrow(error)
     }
+    hooks = hooksOf(options)
   }
 
   /** Wraps a tool, resource or prompt handler: paid calls verify before it runs and settle after. */
@@ -95,30 +112,36 @@ export function mcpServer(core) {
     return async (...args) => {
       const { input, extra } = split(kind, args)
       const call = { kind, name, args: input ?? null, meta: extra?._meta ?? null, headers: paymentHeaders(extra), httpUrl: httpUrlOf(extra), planId, planIds, credits: dynamic ? undefined : credits, creditsDynamic: dynamic, maxAmount }
-      const begin = await step(() => gate.begin(toJson(call)))
-      if (begin.action === 'refuse' && begin.result) return begin.result
-      if (begin.action !== 'proceed') throw rpcError(begin.error)
-      const { context: c, ticket } = begin
-      const authResult = { token: ticket.token, agentId: c.agentId, logicalUrl: c.logicalUrl, httpUrl: c.httpUrl, planId: c.planId, subscriberAddress: c.subscriberAddress, agentRequest: c.agentRequest }
-      const context = { authResult, credits: c.credits === undefined ? undefined : BigInt(c.credits), planId: c.planId, subscriberAddress: c.subscriberAddress, agentRequest: c.agentRequest }
-      // A handler that throws is charged nothing: its error goes to the MCP SDK as is.
-      const result = await handler(...args, context)
-      let amount = null
-      if (dynamic) {
-        try {
-          amount = creditsOf(await credits({ args: input, result, request: { authHeader: `Bearer ${ticket.token}`, logicalUrl: c.logicalUrl, toolName: name } }))
-        } catch (error) {
-          console.error('nvm-x402 MCP paywall: the credits function threw; nothing is delivered or charged', error)
-          amount = { invalid: 'threw' }
+      const subject = { kind, name, args: input } // what the hooks are told about
+      let paid // the paywall's context the handler was given, once it ran
+      let result
+      let thrown
+      const exchange = (what, arg) => {
+        if (what === 'run') {
+          paid = JSON.parse(arg)
+          const authResult = { token: paid.token, agentId: paid.agentId, logicalUrl: paid.logicalUrl, httpUrl: paid.httpUrl, planId: paid.planId, subscriberAddress: paid.subscriberAddress, agentRequest: paid.agentRequest }
+          const context = { authResult, credits: paid.credits === undefined ? undefined : BigInt(paid.credits), planId: paid.planId, subscriberAddress: paid.subscriberAddress, agentRequest: paid.agentRequest }
+          return (async () => {
+            try {
+              result = await handler(...args, context)
+              return 200
+            } catch (error) {
+              thrown = { error } // charged nothing; it goes to the MCP SDK as is
+              return 0
+            }
+          })()
         }
+        if (what === 'price') return price(credits, { args: input, result, request: { authHeader: `Bearer ${paid.token}`, logicalUrl: paid.logicalUrl, toolName: name } })
+        return callHook(hooks, what, subject, arg, 'MCP paywall')
       }
-      const finish = await step(() => gate.finish(kind, toJson(ticket), toJson(amount)))
-      if (finish.action === 'deliver') {
-        const paid = result !== null && typeof result === 'object' ? result : {}
-        return { ...paid, _meta: { ...(paid._meta ?? {}), ...finish.meta } }
+      const out = await step(() => gate.handle(toJson(call), exchange))
+      if (out.action === 'threw') throw thrown.error
+      if (out.action === 'deliver') {
+        const content = result !== null && typeof result === 'object' ? result : {}
+        return { ...content, _meta: { ...(content._meta ?? {}), ...out.meta } }
       }
-      if (finish.action === 'refuse' && finish.result) return finish.result
-      throw rpcError(finish.error)
+      if (out.action === 'refuse' && out.result) return out.result
+      throw rpcError(out.error)
     }
   }
 

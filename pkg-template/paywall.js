@@ -4,8 +4,7 @@
 // call a lifecycle hook. Every decision is the core's; what lives here moves
 // Request and Response objects and calls the user's functions. Only
 // nvm-x402/agent carries it: the other entries ship absent/paywall.js in its place.
-import { PaymentsError } from './errors.js'
-import { creditsOf, optionsJson, rethrow, toJson } from './wire.js'
+import { callHook, creditsOf, hooksOf, optionsJson, rethrow, toJson } from './wire.js'
 
 const GATE_HEADERS = ['payment-signature', 'authorization', 'origin', 'access-control-request-method']
 
@@ -33,14 +32,6 @@ async function run(handler, request, ctx) {
   return undefined
 }
 
-/** The arguments each hook is called with, from what the core tells it (the official SDK's signatures, with the Fetch Request). */
-const HOOK_ARGUMENTS = {
-  onBeforeVerify: (request, detail) => [request, detail],
-  onAfterVerify: (request, detail) => [request, detail],
-  onAfterSettle: (request, { credits, settlement }) => [request, Number(credits), settlement],
-  onPaymentError: (request, detail) => [new PaymentsError(detail), request],
-}
-
 /** A compiled paywall: `handle(request, handler, ctx?)` gates one request. */
 export class Paywall {
   #gate
@@ -58,9 +49,7 @@ export class Paywall {
     for (const [key, spec] of Object.entries(options.routes)) {
       if (typeof spec?.credits === 'function') this.#credits.set(key.trim(), spec.credits)
     }
-    for (const name of [...Object.keys(HOOK_ARGUMENTS), 'onSettled']) {
-      if (typeof options[name] === 'function') this.#hooks[name] = options[name]
-    }
+    this.#hooks = hooksOf(options, ['onSettled'])
   }
 
   /**
@@ -93,7 +82,7 @@ export class Paywall {
         })
       }
       if (what === 'price') return this.#price(arg, request, response)
-      return this.#hook(what, arg, request)
+      return callHook(this.#hooks, what, request, arg, 'paywall')
     }
     const out = await this.#step(() => this.#gate.handle(described, exchange))
     if (out.action === 'pass') {
@@ -122,15 +111,6 @@ export class Paywall {
     } catch (error) {
       console.error('nvm-x402 paywall: the credits function threw; answering 500 and charging nothing', error)
       return toJson({ invalid: 'threw' })
-    }
-  }
-
-  /** Calls hook `name` with what the core tells it; a hook that throws is logged, and the payment goes on as decided. */
-  async #hook(name, detail, request) {
-    try {
-      await this.#hooks[name](...HOOK_ARGUMENTS[name](request, JSON.parse(detail)))
-    } catch (error) {
-      console.error(`nvm-x402 paywall: ${name} threw; the payment goes on as decided`, error)
     }
   }
 

@@ -31,6 +31,35 @@ export function optionsJson(options) {
   }
 }
 
+/** The lifecycle hooks, by the official SDK's names, and the arguments each is called with from what the core tells it. */
+const HOOK_ARGUMENTS = {
+  onBeforeVerify: (subject, detail) => [subject, detail],
+  onAfterVerify: (subject, detail) => [subject, detail],
+  onAfterSettle: (subject, { credits, settlement }) => [subject, Number(credits), settlement],
+  onPaymentError: (subject, detail) => [new PaymentsError(detail), subject],
+}
+
+/** The hook functions among `options` (and these `also`), by name. */
+export function hooksOf(options, also = []) {
+  const hooks = {}
+  for (const name of [...Object.keys(HOOK_ARGUMENTS), ...also]) {
+    if (typeof options?.[name] === 'function') hooks[name] = options[name]
+  }
+  return hooks
+}
+
+/**
+ * Calls hook `name` of `hooks` about `subject` (the Request, or the MCP call) with what the core
+ * told it (JSON); one that throws or rejects is logged, and the payment goes on as decided.
+ */
+export async function callHook(hooks, name, subject, detail, who) {
+  try {
+    await hooks[name](...HOOK_ARGUMENTS[name](subject, JSON.parse(detail)))
+  } catch (error) {
+    console.error(`nvm-x402 ${who}: ${name} threw; the payment goes on as decided`, error)
+  }
+}
+
 export function rethrow(error) {
   if (error instanceof PaymentsError) return error
   if (typeof error === 'string') {

@@ -279,30 +279,15 @@ pub fn gate_handler_failed(gate: &Gate, request_json: &str) -> Result<String> {
     Ok(to_text(&gate.handler_failed(&gate_request(request_json)?)))
 }
 
-/// `mcpGate.begin(callJson)`: see [`McpGate::begin`].
-pub async fn mcp_begin<T: Transport>(
+/// `mcpGate.handle(callJson, exchange)`: see [`McpGate::handle`].
+pub async fn mcp_handle<T: Transport, X: crate::gate::Exchange>(
     p: &Payments<T>,
     gate: &McpGate,
     call_json: &str,
+    exchange: &X,
 ) -> Result<String> {
     let call = parse(call_json).map_err(|_| Error::validation("mcp: the call must be JSON"))?;
-    Ok(to_text(&gate.begin(p, &call).await?))
-}
-
-/// `mcpGate.finish(kind, ticketJson, creditsJson)`: see [`McpGate::finish`].
-pub async fn mcp_finish<T: Transport>(
-    p: &Payments<T>,
-    gate: &McpGate,
-    kind: &str,
-    ticket_json: &str,
-    credits_json: &str,
-) -> Result<String> {
-    let ticket =
-        parse(ticket_json).map_err(|_| Error::validation("mcp: the ticket must be JSON"))?;
-    let credits: Value = parse(credits_json).unwrap_or(Value::Null);
-    Ok(to_text(
-        &gate.finish(p, kind, &ticket, Some(&credits)).await?,
-    ))
+    gate.handle(p, &call, exchange).await
 }
 
 fn amount(a: &Args, i: usize, name: &str, default: Option<u64>) -> Result<Uint256> {

@@ -36,13 +36,15 @@ use crate::transport::Transport;
 /// gate needs it.
 #[allow(async_fn_in_trait)]
 pub trait Exchange {
-    /// Runs the handler: the status of its response, or `None` when it threw
-    /// or gave no response (a 500 is answered and nothing is charged).
-    async fn run(&self) -> Option<u16>;
+    /// Runs the handler, told `context` (the MCP paywall's context for the
+    /// handler; null for the HTTP paywall): the status of its response (an MCP
+    /// handler that returned: 200), or `None` when it threw or gave no
+    /// response (nothing is charged).
+    async fn run(&self, context: &Value) -> Option<u16>;
 
-    /// The route's dynamic credits for the handler's response (asked only for
-    /// a response below 400): what the route's credits function returned, as
-    /// the adapter reads it (see [`dynamic_credits`]).
+    /// The dynamic credits of the handler's answer (HTTP: asked only for a
+    /// response below 400), for `route` (the HTTP route's key): what the
+    /// credits function returned, as the adapter reads it (see [`dynamic_credits`]).
     async fn price(&self, route: &str) -> Value;
 
     /// Calls a hook the paywall was given (only those: see
@@ -225,7 +227,7 @@ impl Gate {
             Decision::Answer(answer) => return Ok(json::to_text(&answer)),
             Decision::Proceed(ticket) => ticket,
         };
-        let status = x.run().await.unwrap_or(0);
+        let status = x.run(&Value::Null).await.unwrap_or(0);
         // Everything below 400 is delivered content (a redirect to a download is the
         // download), so a dynamic price is asked for it too.
         let credits = if ticket.dynamic && (200..400).contains(&status) {

@@ -1,16 +1,19 @@
-//! The MCP paywall's lifecycle over a [`Payments`] client: `begin` (plans,
-//! pre-checks, verify) before the handler runs, `finish` (settle) after it.
-//! The facade only moves MCP SDK arguments and results; the decisions are
+//! The MCP paywall's lifecycle over a [`Payments`] client, as one function:
+//! [`McpGate::handle`] finds the plans, pre-checks the payment, verifies, asks
+//! the [`Exchange`] to run the handler (and to price its result when the
+//! credits are dynamic), settles, and answers. The facade only moves MCP SDK
+//! arguments and results and calls the user's functions; the decisions are
 //! here and in [`crate::protocol::gate::mcp`]. Backend round trips per paid
 //! call: verify + settle (plus a plan lookup per plan every 5 minutes, and the
 //! agent's plan list when no plan is configured).
 //!
 //! Fail closed: a settle that fails withholds the handler's result; a backend
-//! that can't be reached is an error (no content), never a free answer.
+//! that can't be reached is an error (no content), never a free answer; a
+//! hook observes, it never changes the answer.
 
 use super::{
-    ask, dynamic_credits, schemes_of, Outcome, PLANS_UNAVAILABLE as NO_PLANS, SETTLE_UNAVAILABLE,
-    VERIFY_UNAVAILABLE,
+    ask, dynamic_credits, schemes_of, Exchange, Outcome, PLANS_UNAVAILABLE as NO_PLANS,
+    SETTLE_UNAVAILABLE, VERIFY_UNAVAILABLE,
 };
 use crate::error::{Error, Result};
 use crate::payments::Payments;
@@ -19,9 +22,9 @@ use crate::protocol::gate::mcp::{
     precheck, refuse, Kind, McpCall, McpConfig, INTERNAL_ERROR, MISCONFIGURATION, MISSING_PAYMENT,
     PLANS_UNAVAILABLE, SETTLEMENT_FAILED,
 };
-use crate::protocol::gate::{with_error, Credits, GateConfig, Refusal, DEFAULT_REFUSAL};
+use crate::protocol::gate::{with_error, Credits, GateConfig, Hook, Refusal, DEFAULT_REFUSAL};
 use crate::protocol::json::{self, ObjectBuilder, Value};
-use crate::protocol::{ResolvedScheme, Uint256};
+use crate::protocol::ResolvedScheme;
 use crate::transport::Transport;
 
 /// A configured MCP paywall (`payments.mcp.configure`).
@@ -108,15 +111,60 @@ impl McpGate {
         Ok(Offer { plan_ids, schemes })
     }
 
-    /// Before the handler. `call`: see [`McpCall::from_json`]. Answers
-    /// `{action: "refuse", result | error}` (answer this instead), `{action:
-    /// "fail", error}` (throw it) or `{action: "proceed", ticket, context}`
-    /// (run the handler, then [`McpGate::finish`] with the ticket).
-    pub async fn begin<T: Transport>(&self, p: &Payments<T>, call: &Value) -> Result<Value> {
-        let cfg = &self.config;
+    /// One call, start to end. `call`: see [`McpCall::from_json`]. Answers, as JSON text:
+    /// - `{action: "deliver", meta}`: the handler's result, with `meta` merged into its `_meta`;
+    /// - `{action: "refuse", result | error}`: answer this instead (an error
+    ///   tool result, or a JSON-RPC error for resources and prompts);
+    /// - `{action: "fail", error}`: throw this JSON-RPC error;
+    /// - `{action: "threw"}`: the handler threw: its error goes to the MCP SDK as is (nothing charged).
+    ///
+    /// The handler is run with the paywall's context (`{logicalUrl, httpUrl?,
+    /// planId, subscriberAddress?, agentId?, agentRequest?, credits?, token}`:
+    /// the official SDK's `authResult`).
+    pub async fn handle<T: Transport, X: Exchange>(
+        &self,
+        p: &Payments<T>,
+        call: &Value,
+        x: &X,
+    ) -> Result<String> {
         let call = McpCall::from_json(call)?;
+        let answer = self.paid_call(p, &call, x).await?;
+        let code = match answer.get("action").and_then(Value::as_str) {
+            Some("refuse") => "payment_required",
+            Some("fail") => "internal",
+            _ => return Ok(json::to_text(&answer)),
+        };
+        if self.config.hooks.has(Hook::PaymentError) {
+            // What the caller is told: the JSON-RPC error, or the error result's PaymentRequired's reason.
+            let error = answer.get("error");
+            let message = error
+                .and_then(|e| e.get("message"))
+                .or_else(|| json::at(&answer, &["result", "structuredContent", "error"]))
+                .cloned()
+                .unwrap_or(Value::Null);
+            let rpc_code = error.and_then(|e| e.get("code")).cloned();
+            let detail = ObjectBuilder::new()
+                .put("code", code)
+                .put("message", message)
+                .put_opt(
+                    "details",
+                    rpc_code.map(|c| ObjectBuilder::new().put("rpcCode", c).build()),
+                )
+                .build();
+            x.hook(Hook::PaymentError, detail).await;
+        }
+        Ok(json::to_text(&answer))
+    }
+
+    async fn paid_call<T: Transport, X: Exchange>(
+        &self,
+        p: &Payments<T>,
+        call: &McpCall,
+        x: &X,
+    ) -> Result<Value> {
+        let cfg = &self.config;
         let logical_url = call.logical_url(&cfg.server_name);
-        let offer = match self.offer(p, &call, &logical_url).await {
+        let offer = match self.offer(p, call, &logical_url).await {
             Ok(o) => o,
             Err(answer) => return Ok(answer),
         };
@@ -133,7 +181,7 @@ impl McpGate {
         let Some(token) = call.token.as_deref() else {
             return refused(MISSING_PAYMENT);
         };
-        let (claims, index) = match precheck(cfg, &call, &offer.plan_ids, &logical_url, token) {
+        let (claims, index) = match precheck(cfg, call, &offer.plan_ids, &logical_url, token) {
             Ok(c) => c,
             Err(Refusal(reason)) => return refused(&reason),
         };
@@ -147,51 +195,88 @@ impl McpGate {
         // The logical URL first; the HTTP URL of the endpoint if the backend refuses that (as the official SDK).
         let urls = std::iter::once(logical_url.as_str()).chain(call.http_url.as_deref());
         let mut reason = DEFAULT_REFUSAL.to_owned();
+        let mut verified = None;
         for url in urls {
             let pr = payment_required(cfg, &offer.plan_ids, &offer.schemes, url, None)?;
+            if cfg.hooks.has(Hook::BeforeVerify) {
+                x.hook(Hook::BeforeVerify, pr.clone()).await;
+            }
             let params = ObjectBuilder::new()
                 .put("paymentRequired", pr.clone())
                 .put("x402AccessToken", token)
                 .put("maxAmount", max_amount.clone())
                 .build();
-            let verified = match ask(p.verify_permissions(&params), false).await {
-                Outcome::Ok(v) => v,
-                Outcome::Refused(why, _) => {
-                    reason = why;
-                    continue;
+            match ask(p.verify_permissions(&params), false).await {
+                Outcome::Ok(v) => {
+                    verified = Some((pr, v));
+                    break;
                 }
+                Outcome::Refused(why, _) => reason = why,
                 Outcome::Unavailable(e) => return Ok(self.unavailable(p, VERIFY_UNAVAILABLE, &e)),
-            };
-            let request_id = verified
-                .get("agentRequestId")
-                .or_else(|| json::at(&verified, &["agentRequest", "agentRequestId"]))
-                .and_then(json::id_value);
-            let plan_id = offer.plan_ids[index].as_str();
-            let ticket = ObjectBuilder::new()
-                .put("paymentRequired", pr)
-                .put("token", token)
-                .put("planId", plan_id)
-                .put("credits", max_amount.clone())
-                .put_opt("subscriber", claims.from.as_deref())
-                .put_opt("agentRequestId", request_id)
-                .build();
-            let context = ObjectBuilder::new()
-                .put("logicalUrl", logical_url.as_str())
-                .put_opt("httpUrl", call.http_url.as_deref())
-                .put("planId", plan_id)
-                .put_opt("subscriberAddress", claims.from.as_deref())
-                .put_opt("agentId", cfg.agent_id.as_deref())
-                .put_opt("agentRequest", verified.get("agentRequest").cloned())
-                .put_opt("credits", (!dynamic).then(|| max_amount.clone()))
-                .build();
-            return Ok(ObjectBuilder::new()
-                .put("action", "proceed")
-                .put("dynamic", dynamic)
-                .put("ticket", ticket)
-                .put("context", context)
-                .build());
+            }
         }
-        refused(&reason)
+        let Some((payment_required, verification)) = verified else {
+            return refused(&reason);
+        };
+        let request_id = verification
+            .get("agentRequestId")
+            .or_else(|| json::at(&verification, &["agentRequest", "agentRequestId"]))
+            .and_then(json::id_value);
+        let plan_id = offer.plan_ids[index].as_str();
+        let context = ObjectBuilder::new()
+            .put("logicalUrl", logical_url.as_str())
+            .put_opt("httpUrl", call.http_url.as_deref())
+            .put("planId", plan_id)
+            .put_opt("subscriberAddress", claims.from.as_deref())
+            .put_opt("agentId", cfg.agent_id.as_deref())
+            .put_opt("agentRequest", verification.get("agentRequest").cloned())
+            .put_opt("credits", (!dynamic).then(|| max_amount.clone()))
+            .put("token", token)
+            .build();
+        if cfg.hooks.has(Hook::AfterVerify) {
+            x.hook(Hook::AfterVerify, verification).await;
+        }
+        // A handler that throws is charged nothing: its error goes to the MCP SDK as is.
+        if x.run(&context).await.is_none() {
+            return Ok(ObjectBuilder::new().put("action", "threw").build());
+        }
+        let amount = if dynamic {
+            match dynamic_credits(&x.price("").await) {
+                Ok(n) => n,
+                Err(why) => {
+                    return Ok(fail(
+                        INTERNAL_ERROR,
+                        &format!("The credits function {why}; nothing was delivered or charged"),
+                    ))
+                }
+            }
+        } else {
+            max_amount
+        };
+        let subscriber = claims.from.as_deref();
+        if amount.is_zero() {
+            return Ok(deliver(paid_meta(None, &amount, plan_id, subscriber)));
+        }
+        let params = ObjectBuilder::new()
+            .put("paymentRequired", payment_required.clone())
+            .put("x402AccessToken", token)
+            .put("maxAmount", amount.clone())
+            .put_opt("agentRequestId", request_id)
+            .build();
+        Ok(match ask(p.settle_permissions(&params), true).await {
+            Outcome::Ok(settlement) => {
+                if cfg.hooks.has(Hook::AfterSettle) {
+                    let detail = ObjectBuilder::new()
+                        .put("credits", amount.as_str())
+                        .put("settlement", settlement.clone())
+                        .build();
+                    x.hook(Hook::AfterSettle, detail).await;
+                }
+                deliver(paid_meta(Some(&settlement), &amount, plan_id, subscriber))
+            }
+            Outcome::Refused(reason, _) => settle_refused(call.kind, &payment_required, &reason),
+            Outcome::Unavailable(e) => self.unavailable(p, SETTLE_UNAVAILABLE, &e),
+        })
     }
 
     /// An error instead of content, and the full error (which names the backend) in the agent's log only.
@@ -204,59 +289,6 @@ impl McpGate {
             INTERNAL_ERROR,
             &format!("{what}: the payment backend could not be reached; nothing was delivered or charged"),
         )
-    }
-
-    /// After the handler succeeded. `credits`: the dynamic amount (see the
-    /// HTTP gate's), or null. Answers `{action: "deliver", meta}` (merge `meta`
-    /// into `result._meta`), or `refuse`/`fail` as [`McpGate::begin`] (the
-    /// handler's result is withheld).
-    pub async fn finish<T: Transport>(
-        &self,
-        p: &Payments<T>,
-        kind: &str,
-        ticket: &Value,
-        credits: Option<&Value>,
-    ) -> Result<Value> {
-        let kind = Kind::parse(kind)?;
-        let t = json::object(ticket, "ticket")?;
-        let payment_required = t.get("paymentRequired").cloned().unwrap_or(Value::Null);
-        let plan_id = json::opt_id(t, "planId", "ticket")?.unwrap_or_default();
-        let subscriber = json::opt_str(t, "subscriber", "ticket")?;
-        let amount = match credits.filter(|c| !c.is_null()) {
-            None => crate::protocol::uint::opt_uint(t, "credits", "ticket")?
-                .unwrap_or_else(|| Uint256::from(1)),
-            Some(c) => match dynamic_credits(c) {
-                Ok(n) => n,
-                Err(why) => {
-                    return Ok(fail(
-                        INTERNAL_ERROR,
-                        &format!("The credits function {why}; nothing was delivered or charged"),
-                    ))
-                }
-            },
-        };
-        if amount.is_zero() {
-            return Ok(deliver(paid_meta(None, &amount, &plan_id, subscriber)));
-        }
-        let params = ObjectBuilder::new()
-            .put("paymentRequired", payment_required.clone())
-            .put(
-                "x402AccessToken",
-                json::opt_str(t, "token", "ticket")?.unwrap_or(""),
-            )
-            .put("maxAmount", amount.clone())
-            .put_opt(
-                "agentRequestId",
-                json::opt_id(t, "agentRequestId", "ticket")?,
-            )
-            .build();
-        Ok(match ask(p.settle_permissions(&params), true).await {
-            Outcome::Ok(settlement) => {
-                deliver(paid_meta(Some(&settlement), &amount, &plan_id, subscriber))
-            }
-            Outcome::Refused(reason, _) => settle_refused(kind, &payment_required, &reason),
-            Outcome::Unavailable(e) => self.unavailable(p, SETTLE_UNAVAILABLE, &e),
-        })
     }
 }
 

@@ -81,11 +81,14 @@ pub(super) struct Scripted {
     answered: RefCell<Option<(u16, Value)>>,
     pub(super) priced: Cell<u32>,
     pub(super) hooks: RefCell<Vec<(Hook, Value)>>,
+    /// What the handler was told (the MCP paywall's context).
+    pub(super) context: RefCell<Value>,
 }
 
 impl Exchange for Rc<Scripted> {
-    async fn run(&self) -> Option<u16> {
+    async fn run(&self, context: &Value) -> Option<u16> {
         self.ran.set(true);
+        *self.context.borrow_mut() = context.clone();
         let status = std::future::poll_fn(|_| match self.answered.borrow().as_ref() {
             Some((status, _)) => Poll::Ready(*status),
             None => Poll::Pending,
@@ -115,6 +118,12 @@ pub(super) struct Began<'a> {
     pub(super) exchange: Rc<Scripted>,
 }
 
+impl std::fmt::Display for Began<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.answer.fmt(f)
+    }
+}
+
 impl std::ops::Index<&str> for Began<'_> {
     type Output = Value;
     fn index(&self, key: &str) -> &Value {
@@ -141,11 +150,16 @@ pub(super) fn begin_request<'a>(
     p: &'a Payments<MockTransport>,
     request: &Value,
 ) -> Began<'a> {
-    let exchange = Rc::new(Scripted::default());
-    let mine = Rc::clone(&exchange);
     let request = request.clone();
-    let mut flow: Pin<Box<dyn Future<Output = crate::Result<String>> + 'a>> =
-        Box::pin(async move { g.handle(p, &request, &mine).await });
+    start(move |x| Box::pin(async move { g.handle(p, &request, &x).await }))
+}
+
+/// Starts a flow with a scripted exchange and runs it up to the handler.
+pub(super) fn start<'a>(
+    flow: impl FnOnce(Rc<Scripted>) -> Pin<Box<dyn Future<Output = crate::Result<String>> + 'a>>,
+) -> Began<'a> {
+    let exchange = Rc::new(Scripted::default());
+    let mut flow = flow(Rc::clone(&exchange));
     match poll(&mut flow) {
         Poll::Ready(out) => Began {
             answer: parse(&out.unwrap()).unwrap(),
@@ -158,7 +172,7 @@ pub(super) fn begin_request<'a>(
                 "the gate waits only for the handler here"
             );
             Began {
-                answer: json!({"action": "proceed"}),
+                answer: json!({"action": "proceed", "context": exchange.context.borrow().clone()}),
                 flow: Some(flow),
                 exchange,
             }

@@ -173,7 +173,7 @@ fn the_gate_never_lets_a_hostile_request_through() {
     /// The handler's side: it must never be asked for anything.
     struct NeverRun;
     impl Exchange for NeverRun {
-        async fn run(&self) -> Option<u16> {
+        async fn run(&self, _: &Value) -> Option<u16> {
             panic!("a hostile request reached the paid handler")
         }
         async fn price(&self, _: &str) -> Value {

@@ -145,16 +145,17 @@ impl Hooks {
         self.0 & hook.bit() != 0
     }
 
-    /// Reads the hook options: each absent, or a function (the adapter's mark);
-    /// `onSettled` (this package's own, kept) is checked the same way.
-    fn from_options(o: &Object) -> Result<Hooks> {
+    /// Reads the hook options of `what` (`paywall`, `mcp.configure`): each
+    /// absent, or a function (the adapter's mark); `also` (options of this
+    /// package's own, such as `onSettled`) are checked the same way.
+    pub fn from_options(o: &Object, what: &str, also: &[&str]) -> Result<Hooks> {
         let mut hooks = Hooks::default();
         let function = |name: &str| -> Result<bool> {
             match o.get(name) {
                 None | Some(Value::Null) => Ok(false),
                 Some(v) if is_function_mark(v) => Ok(true),
                 Some(_) => Err(Error::validation(format!(
-                    "paywall: {name} must be a function"
+                    "{what}: {name} must be a function"
                 ))),
             }
         };
@@ -163,7 +164,9 @@ impl Hooks {
                 hooks.0 |= hook.bit();
             }
         }
-        function("onSettled")?;
+        for name in also {
+            function(name)?;
+        }
         Ok(hooks)
     }
 }
@@ -222,7 +225,7 @@ impl GateConfig {
             upfront,
             repeat_window_ms,
             cors: cors(o.get("cors"))?,
-            hooks: Hooks::from_options(o)?,
+            hooks: Hooks::from_options(o, "paywall", &["onSettled"])?,
         })
     }
 }

@@ -38,8 +38,8 @@ impl JsExchange {
 }
 
 impl Exchange for JsExchange {
-    async fn run(&self) -> Option<u16> {
-        let status = self.ask("run", "").await?.as_f64()?;
+    async fn run(&self, context: &Value) -> Option<u16> {
+        let status = self.ask("run", &to_text(context)).await?.as_f64()?;
         // 0: the handler threw or gave no Response (the adapter logged it).
         (100.0..600.0).contains(&status).then_some(status as u16)
     }

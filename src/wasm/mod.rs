@@ -4,7 +4,7 @@
 //! Method dispatch and every behaviour live in [`crate::bridge`] and below;
 //! the hand-owned facade and types are in `pkg-template/`.
 
-#[cfg(feature = "agent")]
+#[cfg(any(feature = "agent", feature = "mcp"))]
 mod exchange;
 mod fetch;
 
@@ -18,7 +18,7 @@ use js_sys::{Function, Promise};
 use std::future::Future;
 use std::pin::Pin;
 use std::rc::Rc;
-#[cfg(feature = "agent")]
+#[cfg(any(feature = "agent", feature = "mcp"))]
 use std::task::{Context, Poll, Waker};
 use wasm_bindgen::prelude::*;
 
@@ -41,7 +41,7 @@ fn promise(run: Pin<Box<dyn Future<Output = Result<String>>>>) -> Promise {
 /// on its first poll), else a Promise of it. Saves a Promise, a spawned task
 /// and a microtask hop on those paths; a pending future continues in
 /// `promise` (a JavaScript promise it awaits keeps the waker of its latest poll).
-#[cfg(feature = "agent")]
+#[cfg(any(feature = "agent", feature = "mcp"))]
 fn now_or_later(mut run: Pin<Box<dyn Future<Output = Result<String>>>>) -> JsValue {
     // `Waker::noop` is Rust 1.85; the crate builds with 1.82.
     struct Noop;
@@ -175,11 +175,15 @@ pub struct NvmMcpGate {
 #[cfg(feature = "mcp")]
 #[wasm_bindgen]
 impl NvmMcpGate {
-    /// Before the handler; resolves to the decision's JSON.
-    pub fn begin(&self, call_json: String) -> Promise {
+    /// One paid call, start to end ([`crate::gate::mcp::McpGate::handle`]):
+    /// the answer's JSON now when nothing was awaited, else a Promise of it.
+    /// `exchange(what, arg)` as the HTTP paywall's (`"run"` is told the
+    /// handler's context as JSON and resolves to 200, or 0 when it threw).
+    pub fn handle(&self, call_json: String, exchange: Function) -> JsValue {
         let (payments, gate) = (Rc::clone(&self.payments), Rc::clone(&self.gate));
-        promise(Box::pin(async move {
-            bridge::mcp_begin(&payments, &gate, &call_json).await
+        let exchange = exchange::JsExchange::new(exchange);
+        now_or_later(Box::pin(async move {
+            bridge::mcp_handle(&payments, &gate, &call_json, &exchange).await
         }))
     }
 
@@ -195,14 +199,6 @@ impl NvmMcpGate {
             .discovery(&self.payments, path, base_url, &options)
             .map(|doc| doc.map(|d| to_text(&d)))
             .map_err(thrown)
-    }
-
-    /// After the handler succeeded; resolves to the decision's JSON.
-    pub fn finish(&self, kind: String, ticket_json: String, credits_json: String) -> Promise {
-        let (payments, gate) = (Rc::clone(&self.payments), Rc::clone(&self.gate));
-        promise(Box::pin(async move {
-            bridge::mcp_finish(&payments, &gate, &kind, &ticket_json, &credits_json).await
-        }))
     }
 }
 

@@ -3,7 +3,8 @@
 
 use super::McpGate;
 use crate::gate::tests::{
-    backend_calls, good_token, payments, run, settle_ok, token, verify_ok, with_plans,
+    backend_calls, finish_request, good_token, payments, settle_ok, start, token, verify_ok,
+    with_plans, Began,
 };
 use crate::json;
 use crate::payments::Payments;
@@ -12,8 +13,12 @@ use crate::protocol::json::Value;
 use crate::transport::mock::MockTransport;
 use crate::Error;
 
-fn gate() -> McpGate {
-    McpGate::new(&json!({"agentId": "agent-1", "serverName": "weather", "planId": "10"})).unwrap()
+/// A configured paywall (leaked: calls in flight borrow it for the rest of the test).
+fn gate() -> &'static McpGate {
+    Box::leak(Box::new(
+        McpGate::new(&json!({"agentId": "agent-1", "serverName": "weather", "planId": "10"}))
+            .unwrap(),
+    ))
 }
 
 fn call(extra: Value) -> Value {
@@ -29,15 +34,17 @@ fn in_band(token: &str) -> Value {
     json!({"x402/payment": Value::Object(decode_access_token(token).unwrap())})
 }
 
-fn paid(p: &Payments<MockTransport>, g: &McpGate, extra: Value) -> Value {
-    run(g.begin(p, &call(extra))).unwrap()
+/// Runs a call through the paywall up to the handler (see `crate::gate::tests::begin_request`).
+fn paid<'a>(p: &'a Payments<MockTransport>, g: &'a McpGate, extra: Value) -> Began<'a> {
+    let call = call(extra);
+    start(move |x| Box::pin(async move { g.handle(p, &call, &x).await }))
 }
 
 #[test]
 fn no_payment_is_an_error_tool_result_with_the_payment_required_and_costs_only_the_plan_lookup() {
     let p = payments();
     with_plans(&p);
-    let answer = paid(&p, &gate(), json!({}));
+    let answer = paid(&p, gate(), json!({}));
     assert_eq!(answer["action"], json!("refuse"));
     let result = &answer["result"];
     assert_eq!(result["isError"], json!(true));
@@ -56,7 +63,7 @@ fn no_payment_is_an_error_tool_result_with_the_payment_required_and_costs_only_t
     assert_eq!(result["content"][0]["text"], json!(pr.to_string()));
     assert_eq!(backend_calls(&p), 1, "only the plan's scheme");
     // Resources and prompts: a JSON-RPC error -32003 carrying it.
-    let resource = paid(&p, &gate(), json!({"kind": "resource", "name": "city"}));
+    let resource = paid(&p, gate(), json!({"kind": "resource", "name": "city"}));
     assert_eq!(resource["error"]["code"], json!(-32003));
     assert_eq!(
         resource["error"]["data"]["resource"]["url"],
@@ -72,7 +79,7 @@ fn a_payment_in_band_verifies_then_settles_the_credits_and_returns_the_receipt()
     verify_ok(&p);
     settle_ok(&p);
     let g = gate();
-    let begin = paid(&p, &g, json!({"meta": in_band(&good_token())}));
+    let begin = paid(&p, g, json!({"meta": in_band(&good_token())}));
     assert_eq!(begin["action"], json!("proceed"), "{begin}");
     let verify = p.transport().last_body("/api/v1/x402/verify");
     assert_eq!(
@@ -83,7 +90,7 @@ fn a_payment_in_band_verifies_then_settles_the_credits_and_returns_the_receipt()
     assert_eq!(verify["x402AccessToken"], json!(good_token()));
     assert_eq!(begin["context"]["subscriberAddress"], json!("0xsubscriber"));
     assert_eq!(begin["context"]["credits"], json!("2"));
-    let finish = run(g.finish(&p, "tool", &begin["ticket"], None)).unwrap();
+    let finish = finish_request(begin, 200, None);
     assert_eq!(finish["action"], json!("deliver"));
     let settle = p.transport().last_body("/api/v1/x402/settle");
     assert_eq!(settle["maxAmount"], json!("2"));
@@ -115,7 +122,7 @@ fn the_bearer_and_payment_signature_headers_pay_too() {
         } else {
             good_token()
         };
-        let begin = paid(&p, &gate(), json!({"headers": {header: value}}));
+        let begin = paid(&p, gate(), json!({"headers": {header: value}}));
         assert_eq!(begin["action"], json!("proceed"), "{header}");
     }
 }
@@ -149,7 +156,7 @@ fn tokens_for_other_plans_agents_or_schemes_are_refused_without_asking_the_backe
         with_plans(&p);
         let answer = paid(
             &p,
-            &gate(),
+            gate(),
             json!({"meta": {}, "headers": {"payment-signature": t}}),
         );
         assert_eq!(answer["action"], json!("refuse"), "{why}");
@@ -178,16 +185,17 @@ fn a_refused_verify_retries_with_the_http_url_then_refuses_with_the_reason() {
     });
     let begin = paid(
         &p,
-        &gate(),
+        gate(),
         json!({"meta": in_band(&good_token()), "httpUrl": "https://agent.example/mcp"}),
     );
     assert_eq!(begin["action"], json!("proceed"));
     assert_eq!(
-        begin["ticket"]["paymentRequired"]["resource"]["url"],
-        json!("https://agent.example/mcp")
+        p.transport().last_body("/api/v1/x402/verify")["paymentRequired"]["resource"]["url"],
+        json!("https://agent.example/mcp"),
+        "the HTTP URL verified, and settled later with it"
     );
     assert_eq!(backend_calls(&p), 3);
-    let without = paid(&p, &gate(), json!({"meta": in_band(&good_token())}));
+    let without = paid(&p, gate(), json!({"meta": in_band(&good_token())}));
     assert_eq!(without["action"], json!("refuse"));
     assert_eq!(
         without["result"]["structuredContent"]["error"],
@@ -202,7 +210,7 @@ fn a_backend_outage_is_an_error_never_content_and_plans_unavailable_is_told_apar
     p.transport().on("POST", "/api/v1/x402/verify", |_| {
         Err(Error::Network("connection refused".into()))
     });
-    let answer = paid(&p, &gate(), json!({"meta": in_band(&good_token())}));
+    let answer = paid(&p, gate(), json!({"meta": in_band(&good_token())}));
     assert_eq!(answer["action"], json!("fail"));
     assert_eq!(answer["error"]["code"], json!(-32603));
     assert!(answer["error"]["message"]
@@ -218,7 +226,7 @@ fn a_backend_outage_is_an_error_never_content_and_plans_unavailable_is_told_apar
             Err(Error::Network("down".into()))
         });
     let g = McpGate::new(&json!({"agentId": "agent-1", "serverName": "weather"})).unwrap();
-    let answer = run(g.begin(&p, &call(json!({"meta": in_band(&good_token())})))).unwrap();
+    let answer = paid(&p, &g, json!({"meta": in_band(&good_token())}));
     assert_eq!(answer["action"], json!("refuse"));
     assert_eq!(
         answer["result"]["structuredContent"]["error"],
@@ -238,7 +246,7 @@ fn without_a_configured_plan_the_agents_plans_are_offered() {
         json!({"plans": [{"planId": "20"}, {"id": "10"}], "total": 2}),
     );
     let g = McpGate::new(&json!({"agentId": "agent-1", "serverName": "weather"})).unwrap();
-    let answer = run(g.begin(&p, &call(json!({})))).unwrap();
+    let answer = paid(&p, &g, json!({}));
     let accepts = &answer["result"]["structuredContent"]["accepts"];
     assert_eq!(
         (accepts[0]["planId"].clone(), accepts[1]["planId"].clone()),
@@ -253,7 +261,7 @@ fn without_a_configured_plan_the_agents_plans_are_offered() {
         200,
         json!({"plans": []}),
     );
-    let answer = run(g.begin(&p, &call(json!({"meta": in_band(&good_token())})))).unwrap();
+    let answer = paid(&p, &g, json!({"meta": in_band(&good_token())}));
     assert_eq!(
         (answer["action"].clone(), answer["error"]["code"].clone()),
         (json!("fail"), json!(-32002))
@@ -269,10 +277,10 @@ fn a_failed_settle_withholds_the_result() {
     let g = gate();
     let begin = paid(
         &p,
-        &g,
+        g,
         json!({"kind": "prompt", "name": "summary", "meta": in_band(&good_token())}),
     );
-    let finish = run(g.finish(&p, "prompt", &begin["ticket"], None)).unwrap();
+    let finish = finish_request(begin, 200, None);
     assert_eq!(finish["action"], json!("refuse"));
     assert_eq!(finish["error"]["code"], json!(-32003));
     assert_eq!(finish["error"]["data"]["error"], json!("settlement failed"));
@@ -287,8 +295,8 @@ fn a_failed_settle_withholds_the_result() {
     p.transport().on("POST", "/api/v1/x402/settle", |_| {
         Err(Error::Network("reset".into()))
     });
-    let begin = paid(&p, &g, json!({"meta": in_band(&good_token())}));
-    let finish = run(g.finish(&p, "tool", &begin["ticket"], None)).unwrap();
+    let begin = paid(&p, g, json!({"meta": in_band(&good_token())}));
+    let finish = finish_request(begin, 200, None);
     assert_eq!(
         (finish["action"].clone(), finish["error"]["code"].clone()),
         (json!("fail"), json!(-32603))
@@ -304,15 +312,16 @@ fn dynamic_credits_verify_the_max_and_settle_what_the_function_said() {
     let g = gate();
     let begin = paid(
         &p,
-        &g,
+        g,
         json!({"credits": null, "creditsDynamic": true, "maxAmount": 5, "meta": in_band(&good_token())}),
     );
-    assert_eq!(begin["dynamic"], json!(true));
     assert_eq!(
         p.transport().last_body("/api/v1/x402/verify")["maxAmount"],
         json!("5")
     );
-    let finish = run(g.finish(&p, "tool", &begin["ticket"], Some(&json!(3)))).unwrap();
+    let exchange = std::rc::Rc::clone(&begin.exchange);
+    let finish = finish_request(begin, 200, Some(&json!(3)));
+    assert_eq!(exchange.priced.get(), 1, "priced once, after the handler");
     assert_eq!(
         finish["meta"]["nevermined/credits"]["creditsRedeemed"],
         json!("3")
@@ -325,25 +334,85 @@ fn dynamic_credits_verify_the_max_and_settle_what_the_function_said() {
     let calls = backend_calls(&p);
     let begin = paid(
         &p,
-        &g,
+        g,
         json!({"creditsDynamic": true, "meta": in_band(&good_token())}),
     );
-    let free = run(g.finish(&p, "tool", &begin["ticket"], Some(&json!("0")))).unwrap();
+    let free = finish_request(begin, 200, Some(&json!("0")));
     assert_eq!(free["action"], json!("deliver"));
     assert_eq!(free["meta"].get("x402/payment-response"), None);
     assert_eq!(backend_calls(&p), calls + 1, "the verify only");
     // Not a number of credits: an error, nothing charged.
     let begin = paid(
         &p,
-        &g,
+        g,
         json!({"creditsDynamic": true, "meta": in_band(&good_token())}),
     );
-    let bad = run(g.finish(
-        &p,
-        "tool",
-        &begin["ticket"],
-        Some(&json!({"invalid": "undefined"})),
-    ))
-    .unwrap();
+    let bad = finish_request(begin, 200, Some(&json!({"invalid": "undefined"})));
     assert_eq!(bad["action"], json!("fail"));
+}
+
+#[test]
+fn a_handler_that_throws_is_charged_nothing_and_its_error_goes_on() {
+    let p = payments();
+    with_plans(&p);
+    verify_ok(&p);
+    settle_ok(&p);
+    let begin = paid(&p, gate(), json!({"meta": in_band(&good_token())}));
+    assert_eq!(begin["action"], json!("proceed"));
+    assert_eq!(
+        begin["context"]["token"],
+        json!(good_token()),
+        "authResult.token, as the official SDK's"
+    );
+    let threw = finish_request(begin, 0, None);
+    assert_eq!(threw, json!({"action": "threw"}));
+    assert_eq!(p.transport().count("/settle"), 0);
+}
+
+#[test]
+fn the_mcp_paywall_calls_the_hooks_it_was_given() {
+    let p = payments();
+    with_plans(&p);
+    verify_ok(&p);
+    settle_ok(&p);
+    let mark = json!({"$function": true});
+    let g: &'static McpGate = Box::leak(Box::new(
+        McpGate::new(&json!({"agentId": "agent-1", "serverName": "weather", "planId": "10", "onBeforeVerify": mark, "onAfterVerify": mark, "onAfterSettle": mark, "onPaymentError": mark})).unwrap(),
+    ));
+    let begin = paid(&p, g, json!({"meta": in_band(&good_token())}));
+    let exchange = std::rc::Rc::clone(&begin.exchange);
+    let done = finish_request(begin, 200, None);
+    assert_eq!(done["action"], json!("deliver"));
+    let names: Vec<&str> = exchange
+        .hooks
+        .borrow()
+        .iter()
+        .map(|(h, _)| h.name())
+        .collect();
+    assert_eq!(names, ["onBeforeVerify", "onAfterVerify", "onAfterSettle"]);
+    assert_eq!(
+        exchange.hooks.borrow()[0].1["resource"]["url"],
+        json!("mcp://weather/tools/echo?text=hi")
+    );
+    assert_eq!(exchange.hooks.borrow()[2].1["credits"], json!("2"));
+    // Refused: onPaymentError with the reason the caller gets.
+    let refused = paid(&p, g, json!({}));
+    assert_eq!(refused["action"], json!("refuse"));
+    let told = refused.exchange.hooks.borrow();
+    assert_eq!(told.len(), 1);
+    assert_eq!(told[0].1["code"], json!("payment_required"));
+    assert!(told[0].1["message"]
+        .as_str()
+        .unwrap()
+        .contains("x402/payment"));
+    // None of them without the options.
+    let plain = paid(&p, gate(), json!({}));
+    assert!(plain.exchange.hooks.borrow().is_empty());
+    // A hook option that is not a function is refused by configure.
+    let err = McpGate::new(&json!({"planId": "10", "onAfterSettle": "log"})).unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("mcp.configure: onAfterSettle must be a function"),
+        "{err}"
+    );
 }

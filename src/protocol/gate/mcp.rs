@@ -76,6 +76,8 @@ pub struct McpConfig {
     pub server_name: String,
     /// The plans that pay, in order of preference (empty: the agent's plans).
     pub plan_ids: Vec<String>,
+    /// The lifecycle hooks given (see [`crate::protocol::gate::Hook`]).
+    pub hooks: crate::protocol::gate::Hooks,
 }
 
 impl McpConfig {
@@ -105,6 +107,7 @@ impl McpConfig {
             agent_id,
             server_name: server_name.to_owned(),
             plan_ids,
+            hooks: crate::protocol::gate::Hooks::from_options(o, "mcp.configure", &[])?,
         })
     }
 }

@@ -255,3 +255,41 @@ test('meta methods are free unless configured: a low-level server\'s tools/list 
   assert.equal(listed._meta['x402/payment-response'].success, true)
   assert.equal(calls(backend, SETTLE).length, 1)
 })
+
+test('the MCP paywall calls the official hooks about the call; one that throws changes nothing', async (t) => {
+  const backend = await backendWith(t)
+  const calls = []
+  const hook = (name, fail) => async (...args) => {
+    calls.push([name, ...args])
+    if (fail) throw new Error(`${name} exploded`)
+  }
+  for (const fail of [false, true]) {
+    calls.length = 0
+    const { client } = await serve(t, backend, {
+      configure: { agentId: AGENT, serverName: 'weather', planId: PLAN, onBeforeVerify: hook('onBeforeVerify', fail), onAfterVerify: hook('onAfterVerify', fail), onAfterSettle: hook('onAfterSettle', fail), onPaymentError: hook('onPaymentError', fail) },
+    })
+    const original = console.error
+    const logged = []
+    console.error = (...args) => logged.push(args.map(String).join(' '))
+    let paidResult, unpaid
+    try {
+      paidResult = await client.callTool({ name: 'echo', arguments: { text: 'hi' }, _meta: PAYMENT })
+      unpaid = await client.callTool({ name: 'echo', arguments: { text: 'free?' } })
+    } finally {
+      console.error = original
+    }
+    assert.deepEqual(paidResult.content, [{ type: 'text', text: 'hi' }], `fail ${fail}`)
+    assert.equal(paidResult._meta['x402/payment-response'].success, true)
+    assert.equal(unpaid.isError, true, 'an unpaid call is still refused')
+    assert.deepEqual(calls.map(([name]) => name), ['onBeforeVerify', 'onAfterVerify', 'onAfterSettle', 'onPaymentError'])
+    const [[, subject, required], , [, , creditsUsed, settlement], [, error, refusedCall]] = calls
+    assert.deepEqual(subject, { kind: 'tool', name: 'echo', args: { text: 'hi' } })
+    assert.equal(required.resource.url, 'mcp://weather/tools/echo?text=hi')
+    assert.equal(creditsUsed, 2)
+    assert.equal(settlement.transaction, '0xtx')
+    assert.ok(error instanceof PaymentsError)
+    assert.equal(error.code, 'payment_required')
+    assert.deepEqual(refusedCall, { kind: 'tool', name: 'echo', args: { text: 'free?' } })
+    if (fail) assert.equal(logged.filter((line) => /threw; the payment goes on as decided/.test(line)).length, 4)
+  }
+})

@@ -331,6 +331,11 @@ function mcpServer(server: FakeServer): void {
   payments.mcp.configure({ agentId: 'a', serverName: 'weather', planId: '1' })
   // @ts-expect-error planIds is a list
   payments.mcp.configure({ planIds: '1' })
+  payments.mcp.configure({
+    planId: '1',
+    onAfterSettle: (call, creditsUsed: number, settlement) => void [call.kind === 'tool', call.name, creditsUsed, settlement.transaction],
+    onPaymentError: (error, call) => void [error.code, call.args],
+  })
   const paid = payments.mcp.attach(server)
   paid.registerTool('echo', {}, async ({ text }: { text: string }, _extra, context) => {
     const plan: string = context.planId
