@@ -38,18 +38,29 @@ async function quietly(run) {
 
 const paid = (path, init = {}) => new Request(`${ORIGIN}${path}`, { method: 'POST', ...init, headers: { 'payment-signature': token, ...(init.headers ?? {}) } })
 
-describe('the paywall in Node (audit items 1-4)', () => {
-  let backend, payments
-
+/**
+ * A recording backend for a describe block, and a client of it: verify says yes and settle burns
+ * what it is asked, scripted afresh before each test; `ready(backend, payments)` gets both.
+ */
+function scriptedBackend(ready) {
+  let backend
   before(async () => {
     backend = await startRecorder()
-    payments = Payments.getInstance({ nvmApiKey: KEY, backendUrl: backend.url, timeoutMs: 2000 })
+    ready(backend, Payments.getInstance({ nvmApiKey: KEY, backendUrl: backend.url, timeoutMs: 2000 }))
   })
   after(() => backend.close())
   beforeEach(() => {
     backend.reset()
     backend.respond('POST', VERIFY, { json: { isValid: true, payer: '0xsubscriber', agentRequestId: 'req-1' } })
     backend.respond('POST', SETTLE, (call) => ({ json: { success: true, transaction: '0xtx', network: 'eip155:84532', payer: '0xsubscriber', creditsRedeemed: call.json.maxAmount, remainingBalance: '5' } }))
+  })
+}
+
+describe('the paywall in Node (audit items 1-4)', () => {
+  let backend, payments
+  scriptedBackend((b, p) => {
+    backend = b
+    payments = p
   })
   const settles = () => backend.requests.filter((r) => r.path === SETTLE)
 
@@ -194,16 +205,9 @@ describe('the paywall in Node (audit items 1-4)', () => {
 
 describe('the official lifecycle hooks (issue #21)', () => {
   let backend, payments
-
-  before(async () => {
-    backend = await startRecorder()
-    payments = Payments.getInstance({ nvmApiKey: KEY, backendUrl: backend.url, timeoutMs: 2000 })
-  })
-  after(() => backend.close())
-  beforeEach(() => {
-    backend.reset()
-    backend.respond('POST', VERIFY, { json: { isValid: true, payer: '0xsubscriber', agentRequestId: 'req-1' } })
-    backend.respond('POST', SETTLE, (call) => ({ json: { success: true, transaction: '0xtx', network: 'eip155:84532', payer: '0xsubscriber', creditsRedeemed: call.json.maxAmount, remainingBalance: '5' } }))
+  scriptedBackend((b, p) => {
+    backend = b
+    payments = p
   })
 
   /** A paywall whose four hooks record their calls (or do what `behave(name)` says). */
