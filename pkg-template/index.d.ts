@@ -580,18 +580,20 @@ export interface PaywallOptions {
   // Lifecycle hooks, with the official SDK's names (`@nevermined-io/payments/express`). Each is
   // awaited at its point of a paid request and may observe or log; none can change what is
   // answered: one that throws (or rejects) is logged and the payment goes on as decided. Only the
-  // hooks given are called (a request pays nothing for the others). The request still carries its
+  // hooks given are called (a request pays nothing for the others), and each is waited for at most
+  // the client's `timeoutMs` (then the answer goes on without it). The request still carries its
   // `payment-signature` header: log `redactToken(...)` of it, never the header itself.
   /** Before the verify call (not in upfront mode, nor for a repeat payer that skips verify). */
   onBeforeVerify?: (request: Request, paymentRequired: PaymentRequired) => void | Promise<void>
   /** After verify said yes, before the handler runs. */
   onAfterVerify?: (request: Request, verification: VerifyResult) => void | Promise<void>
-  /** After a settle succeeded (before the handler in upfront mode): the credits burned and the receipt. */
+  /** After a settle succeeded (before the handler in upfront mode): the credits burned (a number, as the official SDK's: exact up to 2^53) and the receipt. */
   onAfterSettle?: (request: Request, creditsUsed: number, settlement: SettleResult) => void | Promise<void>
   /**
    * The gate answers a paid route with 402 (`code` `payment_required`: no token, a token refused,
    * a settle refused) or 503 (the backend's transport code, such as `network_error` or `timeout`).
-   * Unlike the official Express middleware's, it observes only: the gate still sends its answer.
+   * Unlike the official Express middleware's, it observes only: the gate still sends its answer
+   * (after this hook, so with it a 402 is answered through a Promise).
    */
   onPaymentError?: (error: PaymentsError, request: Request) => void | Promise<void>
 }

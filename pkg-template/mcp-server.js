@@ -7,7 +7,7 @@
 // SDK's handler arguments and results and calls user functions; every decision
 // (which payment, which plans, verify, settle, what to answer) is the core's.
 import { PaymentsError } from './errors.js'
-import { callHook, creditsOf, hooksOf, optionsJson, rethrow, toJson } from './wire.js'
+import { answerOf, callHook, creditsOf, hooksOf, optionsJson, rethrow, toJson } from './wire.js'
 
 const KINDS = ['tool', 'resource', 'prompt', 'meta']
 
@@ -65,15 +65,8 @@ function httpUrlOf(extra) {
 export function mcpServer(core) {
   let gate = null
   let hooks = {}
-
-  const step = async (run) => {
-    try {
-      const out = run()
-      return JSON.parse(typeof out === 'string' ? out : await out)
-    } catch (error) {
-      throw rethrow(error)
-    }
-  }
+  /** How long a hook is waited for: the client's backend time limit. */
+  const hookMs = JSON.parse(core.info()).timeoutMs
 
   /** A dynamic price of a result (JSON for the core; a function that throws is `{invalid: 'threw'}`). */
   async function price(credits, context) {
@@ -132,10 +125,11 @@ export function mcpServer(core) {
           })()
         }
         if (what === 'price') return price(credits, { args: input, result, request: { authHeader: `Bearer ${paid.token}`, logicalUrl: paid.logicalUrl, toolName: name } })
-        return callHook(hooks, what, subject, arg, 'MCP paywall')
+        return callHook(hooks, what, subject, arg, 'MCP paywall', hookMs)
       }
-      const out = await step(() => gate.handle(toJson(call), exchange))
-      if (out.action === 'threw') throw thrown.error
+      const out = await answerOf(() => gate.handle(toJson(call), exchange))
+      // (The core says "threw" only when the handler did; should that ever not hold, an error, not undefined.)
+      if (out.action === 'threw') throw thrown ? thrown.error : rpcError({ code: -32603, message: 'The paywall could not run the handler' })
       if (out.action === 'deliver') {
         const content = result !== null && typeof result === 'object' ? result : {}
         return { ...content, _meta: { ...(content._meta ?? {}), ...out.meta } }

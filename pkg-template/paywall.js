@@ -4,7 +4,7 @@
 // call a lifecycle hook. Every decision is the core's; what lives here moves
 // Request and Response objects and calls the user's functions. Only
 // nvm-x402/agent carries it: the other entries ship absent/paywall.js in its place.
-import { callHook, creditsOf, hooksOf, optionsJson, rethrow, toJson } from './wire.js'
+import { answerOf, callHook, creditsOf, hooksOf, optionsJson, rethrow, toJson } from './wire.js'
 
 const GATE_HEADERS = ['payment-signature', 'authorization', 'origin', 'access-control-request-method']
 
@@ -24,6 +24,11 @@ function withHeaders(response, headers) {
 async function run(handler, request, ctx) {
   try {
     const response = await handler(request, ctx)
+    if (response?.bodyUsed === true) {
+      // It could not be delivered (its body is gone): charging for it would be charging for nothing.
+      console.error('nvm-x402 paywall: the handler returned a Response whose body was already read; answering 500 and charging nothing')
+      return undefined
+    }
     if (response && typeof response.status === 'number' && typeof response.headers?.get === 'function') return response
     console.error('nvm-x402 paywall: the handler did not return a Response; answering 500 and charging nothing', response)
   } catch (error) {
@@ -38,6 +43,8 @@ export class Paywall {
   /** The user's functions, as given: credits functions by route key, the hooks by name. */
   #credits = new Map()
   #hooks = {}
+  /** How long a hook is waited for: the client's backend time limit. */
+  #hookMs
 
   constructor(core, options) {
     try {
@@ -50,6 +57,7 @@ export class Paywall {
       if (typeof spec?.credits === 'function') this.#credits.set(key.trim(), spec.credits)
     }
     this.#hooks = hooksOf(options, ['onSettled'])
+    this.#hookMs = JSON.parse(core.info()).timeoutMs
   }
 
   /**
@@ -82,9 +90,9 @@ export class Paywall {
         })
       }
       if (what === 'price') return this.#price(arg, request, response)
-      return callHook(this.#hooks, what, request, arg, 'paywall')
+      return callHook(this.#hooks, what, request, arg, 'paywall', this.#hookMs)
     }
-    const out = await this.#step(() => this.#gate.handle(described, exchange))
+    const out = await answerOf(() => this.#gate.handle(described, exchange))
     if (out.action === 'pass') {
       const passed = await run(handler, request, ctx)
       return passed ? withHeaders(passed, out.headers) : toResponse(JSON.parse(this.#gate.handlerFailed(described)))
@@ -117,15 +125,5 @@ export class Paywall {
   /** A Workers/Deno/Bun `fetch` handler: `export default { fetch: paywall.wrap((request, env, ctx) => ...) }`. */
   wrap(handler) {
     return (request, env, ctx) => this.handle(request, (req) => handler(req, env, ctx), ctx)
-  }
-
-  /** The core's answer (JSON text now, or a Promise of it when something is awaited), parsed. */
-  async #step(run) {
-    try {
-      const out = run()
-      return JSON.parse(typeof out === 'string' ? out : await out)
-    } catch (error) {
-      throw rethrow(error)
-    }
   }
 }

@@ -39,6 +39,9 @@ const HOOK_ARGUMENTS = {
   onPaymentError: (subject, detail) => [new PaymentsError(detail), subject],
 }
 
+/** What a hook that took too long is taken as (no hook can return it). */
+const LATE = Symbol('late')
+
 /** The hook functions among `options` (and these `also`), by name. */
 export function hooksOf(options, also = []) {
   const hooks = {}
@@ -50,13 +53,35 @@ export function hooksOf(options, also = []) {
 
 /**
  * Calls hook `name` of `hooks` about `subject` (the Request, or the MCP call) with what the core
- * told it (JSON); one that throws or rejects is logged, and the payment goes on as decided.
+ * told it (JSON). One that throws or rejects is logged, and one that has not finished within
+ * `timeoutMs` (the client's backend time limit) is no longer waited for: either way the payment
+ * goes on as decided, so a hook can't hold back an answer whose credits are already spent.
  */
-export async function callHook(hooks, name, subject, detail, who) {
+export async function callHook(hooks, name, subject, detail, who, timeoutMs) {
+  let timer
+  const late = new Promise((resolve) => {
+    timer = setTimeout(() => resolve(LATE), timeoutMs)
+  })
   try {
-    await hooks[name](...HOOK_ARGUMENTS[name](subject, JSON.parse(detail)))
+    const run = Promise.resolve().then(() => hooks[name](...HOOK_ARGUMENTS[name](subject, JSON.parse(detail))))
+    if ((await Promise.race([run, late])) === LATE) {
+      run.catch((error) => console.error(`nvm-x402 ${who}: ${name} threw after it was given up on`, error))
+      console.error(`nvm-x402 ${who}: ${name} did not finish within ${timeoutMs} ms; the payment goes on as decided`)
+    }
   } catch (error) {
     console.error(`nvm-x402 ${who}: ${name} threw; the payment goes on as decided`, error)
+  } finally {
+    clearTimeout(timer)
+  }
+}
+
+/** The core's answer (JSON text now, or a Promise of it when something was awaited), parsed; its errors as PaymentsError. */
+export async function answerOf(run) {
+  try {
+    const out = run()
+    return JSON.parse(typeof out === 'string' ? out : await out)
+  } catch (error) {
+    throw rethrow(error)
   }
 }
 

@@ -80,8 +80,9 @@ struct Ticket {
     agent_request_id: Option<String>,
     /// Settle's receipt is remembered for `repeatPayers`.
     remember: bool,
-    /// Verify was skipped (a repeat payer): the reservation is given back after.
-    repeat: bool,
+    /// Verify was skipped (a repeat payer): the reservation made on that
+    /// generation of the token's entry is given back after.
+    repeat: Option<u32>,
     /// Upfront mode: already settled.
     settlement: Option<Value>,
 }
@@ -215,7 +216,7 @@ impl Gate {
     ///
     /// A refusal, a preflight and an unprotected route need no backend call
     /// once the route's schemes are known: the future is then ready on its
-    /// first poll.
+    /// first poll (a refusal awaits `onPaymentError` when it is given).
     pub async fn handle<T: Transport, X: Exchange>(
         &self,
         p: &Payments<T>,
@@ -239,9 +240,13 @@ impl Gate {
             .settle_after(p, &ticket, status, credits.as_ref(), x)
             .await;
         // What a repeat payer's request reserved is given back once it is settled (or not).
-        if ticket.repeat {
-            self.repeats
-                .release(&ticket.token, ticket.prepared.route(), &ticket.credits);
+        if let Some(generation) = ticket.repeat {
+            self.repeats.release(
+                &ticket.token,
+                ticket.prepared.route(),
+                &ticket.credits,
+                generation,
+            );
         }
         out.map(|answer| json::to_text(&answer))
     }
@@ -262,17 +267,14 @@ impl Gate {
     /// `status` (402: refused, 503: the backend can't be asked).
     async fn payment_error<X: Exchange>(&self, x: &X, code: &str, message: &str, status: u16) {
         if self.config.hooks.has(Hook::PaymentError) {
-            let detail = ObjectBuilder::new()
-                .put("code", code)
-                .put("message", message)
-                .put("httpStatus", status)
-                .build();
+            let detail = Hook::error_detail(code, Value::from(message), Some(status), None);
             x.hook(Hook::PaymentError, detail).await;
         }
     }
 
-    /// A 503 for a paid request, told to `onPaymentError`.
-    async fn unavailable_told<T: Transport, X: Exchange>(
+    /// A 503 for a paid request, and the full error (which names the backend)
+    /// in the agent's log only; told to `onPaymentError`.
+    async fn unavailable<T: Transport, X: Exchange>(
         &self,
         p: &Payments<T>,
         x: &X,
@@ -280,7 +282,11 @@ impl Gate {
         what: &str,
         error: &Error,
     ) -> Value {
-        let answer = self.unavailable(p, req, what, error);
+        p.transport().warn(&format!(
+            "nvm-x402 paywall: {what}: {error} ({})",
+            error.code()
+        ));
+        let answer = self.config.unavailable_answer(req, what, error);
         self.payment_error(x, &error.code(), what, 503).await;
         respond(answer)
     }
@@ -329,9 +335,7 @@ impl Gate {
         let schemes = match schemes_of(p, &route.plan_ids, fixed).await {
             Ok(s) => s,
             Err(e) => {
-                let answer = self
-                    .unavailable_told(p, x, &req, PLANS_UNAVAILABLE, &e)
-                    .await;
+                let answer = self.unavailable(p, x, &req, PLANS_UNAVAILABLE, &e).await;
                 return Ok(Decision::Answer(answer));
             }
         };
@@ -364,7 +368,11 @@ impl Gate {
         };
         let mut agent_request_id = None;
         let mut settlement = None;
-        if slot == repeat::Slot::Go {
+        let repeat = match slot {
+            repeat::Slot::Go(generation) => Some(generation),
+            repeat::Slot::Verify => None,
+        };
+        if repeat.is_some() {
             // Verify skipped; settle after the handler.
         } else if cfg.upfront {
             let body = prepared.body(token, credits, None);
@@ -388,9 +396,7 @@ impl Gate {
                     return self.refuse(x, &req, &prepared, &reason).await
                 }
                 Outcome::Unavailable(e) => {
-                    let answer = self
-                        .unavailable_told(p, x, &req, SETTLE_UNAVAILABLE, &e)
-                        .await;
+                    let answer = self.unavailable(p, x, &req, SETTLE_UNAVAILABLE, &e).await;
                     return Ok(Decision::Answer(answer));
                 }
             }
@@ -406,9 +412,7 @@ impl Gate {
                     return self.refuse(x, &req, &prepared, &reason).await
                 }
                 Outcome::Unavailable(e) => {
-                    let answer = self
-                        .unavailable_told(p, x, &req, VERIFY_UNAVAILABLE, &e)
-                        .await;
+                    let answer = self.unavailable(p, x, &req, VERIFY_UNAVAILABLE, &e).await;
                     return Ok(Decision::Answer(answer));
                 }
             };
@@ -429,7 +433,7 @@ impl Gate {
             dynamic,
             agent_request_id,
             remember,
-            repeat: slot == repeat::Slot::Go,
+            repeat,
             settlement,
             req,
         }))
@@ -457,27 +461,9 @@ impl Gate {
     /// Tells `onAfterSettle` (when given): the credits and the settlement.
     async fn after_settle<X: Exchange>(&self, x: &X, credits: &Uint256, settlement: &Value) {
         if self.config.hooks.has(Hook::AfterSettle) {
-            let detail = ObjectBuilder::new()
-                .put("credits", credits.as_str())
-                .put("settlement", settlement.clone())
-                .build();
-            x.hook(Hook::AfterSettle, detail).await;
+            x.hook(Hook::AfterSettle, Hook::settled_detail(credits, settlement))
+                .await;
         }
-    }
-
-    /// 503, and the full error (which names the backend) in the agent's log only.
-    fn unavailable<T: Transport>(
-        &self,
-        p: &Payments<T>,
-        req: &GateRequest,
-        what: &str,
-        error: &Error,
-    ) -> Answer {
-        p.transport().warn(&format!(
-            "nvm-x402 paywall: {what}: {error} ({})",
-            error.code()
-        ));
-        self.config.unavailable_answer(req, what, error)
     }
 
     /// After the handler: `status` of its response (0 when it threw: a 500 is
@@ -493,14 +479,27 @@ impl Gate {
     ) -> Result<Value> {
         let cfg = &self.config;
         let req = &t.req;
-        let deliver = |headers: Vec<(String, String)>, settlement: Option<Value>| {
+        // What follows the handler: with the route and plan (for `onSettled`) whenever a
+        // settlement was made, delivered or not.
+        let after = |action: &str, key: &str, value: Value, settlement: Option<Value>| {
             ObjectBuilder::new()
-                .put("action", "deliver")
-                .put("headers", crate::protocol::gate::headers_json(&headers))
+                .put("action", action)
+                .put(key, value)
                 .put("route", t.prepared.route())
                 .put("planId", t.plan_id.as_str())
                 .put_opt("settlement", settlement)
                 .build()
+        };
+        let deliver = |headers: Vec<(String, String)>, settlement: Option<Value>| {
+            after(
+                "deliver",
+                "headers",
+                crate::protocol::gate::headers_json(&headers),
+                settlement,
+            )
+        };
+        let withheld = |answer: Answer, settlement: Value| {
+            after("respond", "response", answer.to_json(), Some(settlement))
         };
         if let Some(settlement) = &t.settlement {
             // Upfront mode: already paid, whatever the handler answered.
@@ -508,11 +507,7 @@ impl Gate {
                 let answer = cfg
                     .handler_failed_answer(req, HANDLER_FAILED_AFTER_PAYMENT, "The handler failed after the payment was settled: the credits were already spent")
                     .with_all(cfg.receipt_headers(settlement)?);
-                return Ok(ObjectBuilder::new()
-                    .put("action", "respond")
-                    .put("response", answer.to_json())
-                    .put("settlement", settlement.clone())
-                    .build());
+                return Ok(withheld(answer, settlement.clone()));
             }
             return Ok(deliver(
                 cfg.paid_headers(req, settlement)?,
@@ -531,7 +526,7 @@ impl Gate {
             return Ok(deliver(cfg.cors_headers(req), None));
         }
         let dynamic;
-        let amount = match credits.filter(|c| !c.is_null()) {
+        let amount = match credits {
             None => &t.credits,
             Some(c) => match dynamic_credits(c) {
                 Ok(n) if n.is_zero() => return Ok(deliver(cfg.cors_headers(req), None)),
@@ -590,15 +585,11 @@ impl Gate {
                 )?;
                 self.payment_error(x, "payment_required", &reason, 402)
                     .await;
-                Ok(ObjectBuilder::new()
-                    .put("action", "respond")
-                    .put("response", answer.to_json())
-                    .put("settlement", settlement)
-                    .build())
+                Ok(withheld(answer, settlement))
             }
-            Outcome::Unavailable(e) => Ok(self
-                .unavailable_told(p, x, req, SETTLE_UNAVAILABLE, &e)
-                .await),
+            Outcome::Unavailable(e) => {
+                Ok(self.unavailable(p, x, req, SETTLE_UNAVAILABLE, &e).await)
+            }
         }
     }
 }

@@ -128,13 +128,8 @@ impl McpGate {
         x: &X,
     ) -> Result<String> {
         let call = McpCall::from_json(call)?;
-        let answer = self.paid_call(p, &call, x).await?;
-        let code = match answer.get("action").and_then(Value::as_str) {
-            Some("refuse") => "payment_required",
-            Some("fail") => "internal",
-            _ => return Ok(json::to_text(&answer)),
-        };
-        if self.config.hooks.has(Hook::PaymentError) {
+        let (answer, error_code) = self.paid_call(p, &call, x).await?;
+        if let Some(code) = error_code.filter(|_| self.config.hooks.has(Hook::PaymentError)) {
             // What the caller is told: the JSON-RPC error, or the error result's PaymentRequired's reason.
             let error = answer.get("error");
             let message = error
@@ -142,33 +137,36 @@ impl McpGate {
                 .or_else(|| json::at(&answer, &["result", "structuredContent", "error"]))
                 .cloned()
                 .unwrap_or(Value::Null);
-            let rpc_code = error.and_then(|e| e.get("code")).cloned();
-            let detail = ObjectBuilder::new()
-                .put("code", code)
-                .put("message", message)
-                .put_opt(
-                    "details",
-                    rpc_code.map(|c| ObjectBuilder::new().put("rpcCode", c).build()),
-                )
-                .build();
-            x.hook(Hook::PaymentError, detail).await;
+            let rpc_code = error
+                .and_then(|e| e.get("code"))
+                .map(|c| ObjectBuilder::new().put("rpcCode", c.clone()).build());
+            x.hook(
+                Hook::PaymentError,
+                Hook::error_detail(code, message, None, rpc_code),
+            )
+            .await;
         }
         Ok(json::to_text(&answer))
     }
 
+    /// The call's answer, and the code `onPaymentError` is told when it is a
+    /// payment error (`payment_required`: refused; `internal`: the backend
+    /// can't be asked or no plan pays).
     async fn paid_call<T: Transport, X: Exchange>(
         &self,
         p: &Payments<T>,
         call: &McpCall,
         x: &X,
-    ) -> Result<Value> {
+    ) -> Result<(Value, Option<&'static str>)> {
+        const REFUSED: Option<&str> = Some("payment_required");
+        const FAILED: Option<&str> = Some("internal");
         let cfg = &self.config;
         let logical_url = call.logical_url(&cfg.server_name);
         let offer = match self.offer(p, call, &logical_url).await {
             Ok(o) => o,
-            Err(answer) => return Ok(answer),
+            Err(answer) => return Ok((answer, FAILED)),
         };
-        let refused = |reason: &str| -> Result<Value> {
+        let refused = |reason: &str| -> Result<(Value, Option<&'static str>)> {
             let pr = payment_required(
                 cfg,
                 &offer.plan_ids,
@@ -176,7 +174,7 @@ impl McpGate {
                 &logical_url,
                 Some(reason),
             )?;
-            Ok(refuse(call.kind, pr, reason))
+            Ok((refuse(call.kind, pr, reason), REFUSED))
         };
         let Some(token) = call.token.as_deref() else {
             return refused(MISSING_PAYMENT);
@@ -212,7 +210,9 @@ impl McpGate {
                     break;
                 }
                 Outcome::Refused(why, _) => reason = why,
-                Outcome::Unavailable(e) => return Ok(self.unavailable(p, VERIFY_UNAVAILABLE, &e)),
+                Outcome::Unavailable(e) => {
+                    return Ok((self.unavailable(p, VERIFY_UNAVAILABLE, &e), FAILED))
+                }
             }
         }
         let Some((payment_required, verification)) = verified else {
@@ -238,16 +238,16 @@ impl McpGate {
         }
         // A handler that throws is charged nothing: its error goes to the MCP SDK as is.
         if x.run(&context).await.is_none() {
-            return Ok(ObjectBuilder::new().put("action", "threw").build());
+            return Ok((ObjectBuilder::new().put("action", "threw").build(), None));
         }
         let amount = if dynamic {
             match dynamic_credits(&x.price("").await) {
                 Ok(n) => n,
+                // The agent's own function failed: not a payment error.
                 Err(why) => {
-                    return Ok(fail(
-                        INTERNAL_ERROR,
-                        &format!("The credits function {why}; nothing was delivered or charged"),
-                    ))
+                    let message =
+                        format!("The credits function {why}; nothing was delivered or charged");
+                    return Ok((fail(INTERNAL_ERROR, &message), None));
                 }
             }
         } else {
@@ -255,7 +255,7 @@ impl McpGate {
         };
         let subscriber = claims.from.as_deref();
         if amount.is_zero() {
-            return Ok(deliver(paid_meta(None, &amount, plan_id, subscriber)));
+            return Ok((deliver(paid_meta(None, &amount, plan_id, subscriber)), None));
         }
         let params = ObjectBuilder::new()
             .put("paymentRequired", payment_required.clone())
@@ -266,16 +266,20 @@ impl McpGate {
         Ok(match ask(p.settle_permissions(&params), true).await {
             Outcome::Ok(settlement) => {
                 if cfg.hooks.has(Hook::AfterSettle) {
-                    let detail = ObjectBuilder::new()
-                        .put("credits", amount.as_str())
-                        .put("settlement", settlement.clone())
-                        .build();
-                    x.hook(Hook::AfterSettle, detail).await;
+                    x.hook(
+                        Hook::AfterSettle,
+                        Hook::settled_detail(&amount, &settlement),
+                    )
+                    .await;
                 }
-                deliver(paid_meta(Some(&settlement), &amount, plan_id, subscriber))
+                let meta = paid_meta(Some(&settlement), &amount, plan_id, subscriber);
+                (deliver(meta), None)
             }
-            Outcome::Refused(reason, _) => settle_refused(call.kind, &payment_required, &reason),
-            Outcome::Unavailable(e) => self.unavailable(p, SETTLE_UNAVAILABLE, &e),
+            Outcome::Refused(reason, _) => (
+                settle_refused(call.kind, &payment_required, &reason),
+                REFUSED,
+            ),
+            Outcome::Unavailable(e) => (self.unavailable(p, SETTLE_UNAVAILABLE, &e), FAILED),
         })
     }
 

@@ -27,13 +27,16 @@ struct Entry {
     remaining: u64,
     /// Credits of requests let through on this entry and not yet settled.
     in_flight: u64,
+    /// Which entry this is: a reservation is given back only to the entry that
+    /// made it (one forgotten and made anew for the same token starts empty).
+    generation: u32,
 }
 
 /// What to do with a request whose token is (maybe) remembered.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Slot {
-    /// Skip verify: `credits` are reserved until [`Repeats::settled`] or [`Repeats::release`].
-    Go,
+    /// Skip verify: `credits` are reserved on the entry of this generation until [`Repeats::release`].
+    Go(u32),
     /// Not remembered, expired, or the last receipt's balance (less what is in
     /// flight) doesn't cover the price: verify, which may still top up.
     Verify,
@@ -41,7 +44,10 @@ pub enum Slot {
 
 /// The remembered tokens of one paywall.
 #[derive(Debug, Default)]
-pub struct Repeats(RefCell<Vec<Entry>>);
+pub struct Repeats {
+    entries: RefCell<Vec<Entry>>,
+    generations: std::cell::Cell<u32>,
+}
 
 /// Credits as a u64 (more saturates: no balance is that large, and u128 arithmetic costs .wasm bytes).
 fn amount(n: &Uint256) -> u64 {
@@ -51,7 +57,7 @@ fn amount(n: &Uint256) -> u64 {
 impl Repeats {
     /// Whether a request on `route` paying `credits` with `token` may skip verify now.
     pub fn take(&self, token: &str, route: &str, credits: &Uint256, now_ms: u64) -> Slot {
-        let mut entries = self.0.borrow_mut();
+        let mut entries = self.entries.borrow_mut();
         entries.retain(|e| e.until_ms > now_ms || e.in_flight > 0);
         let Some(e) = entries
             .iter_mut()
@@ -63,19 +69,19 @@ impl Repeats {
         match e.remaining.checked_sub(e.in_flight) {
             Some(free) if free >= price => {
                 e.in_flight = e.in_flight.saturating_add(price);
-                Slot::Go
+                Slot::Go(e.generation)
             }
             _ => Slot::Verify,
         }
     }
 
-    /// Gives back a reservation [`Repeats::take`] made (the request was not settled).
-    pub fn release(&self, token: &str, route: &str, credits: &Uint256) {
+    /// Gives back a reservation [`Repeats::take`] made on the entry of `generation`.
+    pub fn release(&self, token: &str, route: &str, credits: &Uint256, generation: u32) {
         if let Some(e) = self
-            .0
+            .entries
             .borrow_mut()
             .iter_mut()
-            .find(|e| e.token == token && e.route == route)
+            .find(|e| e.token == token && e.route == route && e.generation == generation)
         {
             e.in_flight = e.in_flight.saturating_sub(amount(credits));
         }
@@ -84,7 +90,7 @@ impl Repeats {
     /// A settle succeeded: remember the token for `window_ms` more, with the
     /// receipt's balance (`None`: unknown, so not remembered).
     pub fn settled(&self, token: &str, route: &str, remaining: Option<&Uint256>, until_ms: u64) {
-        let mut entries = self.0.borrow_mut();
+        let mut entries = self.entries.borrow_mut();
         let found = entries
             .iter()
             .position(|e| e.token == token && e.route == route);
@@ -103,12 +109,15 @@ impl Repeats {
                 if entries.len() >= CAPACITY {
                     entries.remove(0);
                 }
+                let generation = self.generations.get().wrapping_add(1);
+                self.generations.set(generation);
                 entries.push(Entry {
                     token: token.to_owned(),
                     route: route.to_owned(),
                     until_ms,
                     remaining: amount(remaining),
                     in_flight: 0,
+                    generation,
                 });
             }
         }
@@ -116,7 +125,7 @@ impl Repeats {
 
     /// A settle was refused: forget the token (the next request verifies).
     pub fn forget(&self, token: &str, route: &str) {
-        self.0
+        self.entries
             .borrow_mut()
             .retain(|e| !(e.token == token && e.route == route));
     }
@@ -141,19 +150,19 @@ mod tests {
             Slot::Verify,
             "another route"
         );
-        assert_eq!(r.take("t", "POST /a", &two, 10), Slot::Go);
-        assert_eq!(r.take("t", "POST /a", &two, 10), Slot::Go);
+        assert_eq!(r.take("t", "POST /a", &two, 10), Slot::Go(1));
+        assert_eq!(r.take("t", "POST /a", &two, 10), Slot::Go(1));
         assert_eq!(
             r.take("t", "POST /a", &two, 10),
             Slot::Verify,
             "5 credits, 4 in flight: the third verifies"
         );
-        r.release("t", "POST /a", &two);
+        r.release("t", "POST /a", &two, 1);
         r.settled("t", "POST /a", Some(&Uint256::from(3)), 1_500);
-        r.release("t", "POST /a", &two);
-        assert_eq!(r.take("t", "POST /a", &two, 1_400), Slot::Go);
+        r.release("t", "POST /a", &two, 1);
+        assert_eq!(r.take("t", "POST /a", &two, 1_400), Slot::Go(1));
         r.settled("t", "POST /a", Some(&Uint256::from(1)), 2_000);
-        r.release("t", "POST /a", &two);
+        r.release("t", "POST /a", &two, 1);
         assert_eq!(
             r.take("t", "POST /a", &two, 1_900),
             Slot::Verify,
@@ -180,17 +189,46 @@ mod tests {
     }
 
     #[test]
+    fn a_reservation_goes_back_only_to_the_entry_that_made_it() {
+        // A request that skipped verify, then its token forgotten (a refused settle) and
+        // remembered anew: the old request's reservation must not free the new entry's.
+        let r = Repeats::default();
+        let two = Uint256::from(2);
+        r.settled("t", "R", Some(&Uint256::from(4)), 1_000);
+        let Slot::Go(old) = r.take("t", "R", &two, 0) else {
+            panic!("the first request skips verify")
+        };
+        r.forget("t", "R");
+        r.settled("t", "R", Some(&Uint256::from(3)), 1_000);
+        let Slot::Go(new) = r.take("t", "R", &two, 0) else {
+            panic!("3 credits cover 2")
+        };
+        assert_ne!(old, new);
+        r.release("t", "R", &two, old);
+        assert_eq!(
+            r.take("t", "R", &two, 0),
+            Slot::Verify,
+            "3 credits, 2 still in flight on the new entry: verify"
+        );
+        r.release("t", "R", &two, new);
+        assert!(matches!(r.take("t", "R", &two, 0), Slot::Go(_)));
+    }
+
+    #[test]
     fn at_most_capacity_tokens_are_remembered() {
         let r = Repeats::default();
         for i in 0..CAPACITY + 1 {
             r.settled(&format!("t{i}"), "R", Some(&Uint256::from(9)), 100);
         }
-        assert_eq!(r.0.borrow().len(), CAPACITY);
+        assert_eq!(r.entries.borrow().len(), CAPACITY);
         assert_eq!(
             r.take("t0", "R", &Uint256::from(1), 0),
             Slot::Verify,
             "the oldest went first"
         );
-        assert_eq!(r.take("t1", "R", &Uint256::from(1), 0), Slot::Go);
+        assert!(matches!(
+            r.take("t1", "R", &Uint256::from(1), 0),
+            Slot::Go(_)
+        ));
     }
 }

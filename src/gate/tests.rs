@@ -34,7 +34,7 @@ fn gate(extra: Value) -> Gate {
         "agentId": AGENT,
         "routes": {
             "POST /tasks": {"planId": "10", "credits": 2, "description": "Run a task", "mimeType": "application/json"},
-            "GET /items/:id": {"planIds": ["10", "20"], "creditsDynamic": true},
+            "GET /items/:id": {"planIds": ["10", "20"], "credits": {"$function": true}},
         }
     });
     for (k, v) in extra.as_object().unwrap() {
@@ -1086,7 +1086,7 @@ fn upfront_mode_settles_before_the_handler_in_one_round_trip() {
         &request("POST", URL, json!({"payment-signature": good_token()})),
     );
     assert_eq!(refused["response"]["status"], 402);
-    assert!(Gate::new(&json!({"agentId": AGENT, "upfront": true, "routes": {"/x": {"planId": "1", "creditsDynamic": true}}})).is_err());
+    assert!(Gate::new(&json!({"agentId": AGENT, "upfront": true, "routes": {"/x": {"planId": "1", "credits": {"$function": true}}}})).is_err());
 }
 
 #[test]
@@ -1239,14 +1239,19 @@ fn repeat_payers_settle_only_within_the_window_and_while_the_receipts_balance_co
     verify_ok(&p);
     assert_eq!(paid(&token), ("respond".to_owned(), Some(402)));
     assert_eq!(calls(&p), (3, 3));
-    // Off by default; single-use (v3) tokens always verify.
+    // Off by default: every request verifies; single-use (v3) tokens always verify.
     let plain = gate(json!({}));
-    let begin = begin_request(
-        &plain,
-        &p,
-        &request("POST", URL, json!({"payment-signature": token})),
-    );
-    assert_eq!(begin["ticket"].get("repeat"), None);
+    left.set(100);
+    for _ in 0..2 {
+        let before = p.transport().count("/verify");
+        let began = begin_request(
+            &plain,
+            &p,
+            &request("POST", URL, json!({"payment-signature": token})),
+        );
+        assert_eq!(finish_request(began, 200, None)["action"], "deliver");
+        assert_eq!(p.transport().count("/verify"), before + 1, "verified again");
+    }
     let v3 = token_for_v3();
     left.set(100);
     for _ in 0..2 {
@@ -1721,4 +1726,80 @@ fn a_credits_function_marked_by_the_adapter_is_priced_after_the_handler() {
     );
     assert_eq!(exchange.priced.get(), 0);
     assert_eq!(p.transport().count("/settle"), 1);
+}
+
+#[test]
+fn a_dynamic_route_with_no_price_charges_nothing() {
+    // The adapter always answers a price; should it answer nothing, the route's
+    // minCredits is not charged in its place.
+    let p = payments();
+    with_plans(&p);
+    verify_ok(&p);
+    settle_ok(&p);
+    let g = gate(json!({}));
+    let began = begin_request(
+        &g,
+        &p,
+        &request(
+            "GET",
+            "http://127.0.0.1:8787/items/5",
+            json!({"payment-signature": good_token()}),
+        ),
+    );
+    let answer = finish_request(began, 200, None);
+    assert_eq!(answer["response"]["status"], 500);
+    assert_eq!(p.transport().count("/settle"), 0);
+}
+
+#[test]
+fn a_withheld_answer_with_a_settlement_names_its_route_and_plan() {
+    // onSettled's event: a refused settle, and an upfront handler that threw, as a delivered one.
+    let p = payments();
+    with_plans(&p);
+    verify_ok(&p);
+    p.transport().json(
+        "POST",
+        "/api/v1/x402/settle",
+        200,
+        json!({"success": false, "errorReason": "no", "transaction": "", "network": "eip155:84532"}),
+    );
+    let g = gate(json!({}));
+    let began = begin_request(
+        &g,
+        &p,
+        &request("POST", URL, json!({"payment-signature": good_token()})),
+    );
+    let refused = finish_request(began, 200, None);
+    assert_eq!(
+        (
+            refused["action"].as_str(),
+            refused["route"].as_str(),
+            refused["planId"].as_str(),
+            refused["settlement"]["success"].as_bool()
+        ),
+        (
+            Some("respond"),
+            Some("POST /tasks"),
+            Some("10"),
+            Some(false)
+        )
+    );
+    settle_ok(&p);
+    let upfront =
+        gate(json!({"upfront": true, "routes": {"POST /tasks": {"planId": "10", "credits": 2}}}));
+    let began = begin_request(
+        &upfront,
+        &p,
+        &request("POST", URL, json!({"payment-signature": good_token()})),
+    );
+    let threw = finish_request(began, 0, None);
+    assert_eq!(
+        (
+            threw["action"].as_str(),
+            threw["route"].as_str(),
+            threw["planId"].as_str(),
+            threw["settlement"]["success"].as_bool()
+        ),
+        (Some("respond"), Some("POST /tasks"), Some("10"), Some(true))
+    );
 }

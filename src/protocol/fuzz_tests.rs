@@ -1,6 +1,6 @@
 //! Property-based fuzzing of what the core reads from strangers: access
 //! tokens, x402 headers, request paths against route tables, and the gate's
-//! whole begin step (fixed seed, see [`crate::fuzz`]). Nothing may panic —
+//! steps before the handler (fixed seed, see [`crate::fuzz`]). Nothing may panic —
 //! in the .wasm a panic is a trap that breaks every later call — and the
 //! round trips and bypass protections must hold on every case.
 

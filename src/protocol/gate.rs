@@ -133,6 +133,30 @@ impl Hook {
     fn bit(self) -> u8 {
         1 << self as u8
     }
+
+    /// What `onAfterSettle` is told: the credits burned and the settlement.
+    pub fn settled_detail(credits: &Uint256, settlement: &Value) -> Value {
+        ObjectBuilder::new()
+            .put("credits", credits.as_str())
+            .put("settlement", settlement.clone())
+            .build()
+    }
+
+    /// What `onPaymentError` is told: the error as a `PaymentsError` is built
+    /// (`code`, `message`, `httpStatus?`, `details?`).
+    pub fn error_detail(
+        code: &str,
+        message: Value,
+        status: Option<u16>,
+        details: Option<Value>,
+    ) -> Value {
+        ObjectBuilder::new()
+            .put("code", code)
+            .put("message", message)
+            .put_opt("httpStatus", status)
+            .put_opt("details", details)
+            .build()
+    }
 }
 
 /// Which hooks a paywall has (only those are called: a request pays nothing for the others).
@@ -192,7 +216,7 @@ pub struct GateConfig {
 impl GateConfig {
     /// Reads and checks the `paywall(options)` object; every mistake is reported here, not on the first request.
     ///
-    /// `{agentId, routes: {"POST /tasks": {planId | planIds, credits?, creditsDynamic?, minCredits?, description?, mimeType?, scheme?, network?}}, upfront?, cors?, caseSensitive?}`
+    /// `{agentId, routes: {"POST /tasks": {planId | planIds, credits? (a number, or a function's mark), minCredits?, description?, mimeType?, scheme?, network?}}, upfront?, cors?, caseSensitive?, onBeforeVerify?, onAfterVerify?, onAfterSettle?, onPaymentError?, onSettled?}`
     pub fn from_json(v: &Value) -> Result<Self> {
         const WHAT: &str = "paywall options";
         let o = json::object(v, WHAT)?;
@@ -267,8 +291,7 @@ fn paid_route(key: &str, spec: &Value) -> Result<PaidRoute> {
         )));
     }
     // A credits function (its mark from the adapter) is priced after the handler.
-    let dynamic = o.get("credits").is_some_and(is_function_mark)
-        || json::opt_bool(o, "creditsDynamic", &what)?.unwrap_or(false);
+    let dynamic = o.get("credits").is_some_and(is_function_mark);
     let credits = if dynamic {
         Credits::Dynamic {
             verify_with: crate::protocol::uint::opt_uint(o, "minCredits", &what)?

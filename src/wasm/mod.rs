@@ -143,8 +143,8 @@ pub struct NvmGate {
 #[wasm_bindgen]
 impl NvmGate {
     /// One request, start to end ([`crate::gate::Gate::handle`]): the answer's
-    /// JSON now when nothing had to be awaited (a refusal, a preflight, an
-    /// unprotected route), else a Promise of it. `exchange(what, arg)` is the
+    /// JSON now when nothing had to be awaited (a refusal without an
+    /// `onPaymentError` hook, a preflight, an unprotected route), else a Promise of it. `exchange(what, arg)` is the
     /// request's side of it: `"run"` runs the handler (resolves to its status,
     /// 0 when it failed), `"price"` prices its response for route `arg`
     /// (resolves to the credits' JSON), a hook's name calls that hook with

@@ -195,6 +195,13 @@ fn a_refused_verify_retries_with_the_http_url_then_refuses_with_the_reason() {
         "the HTTP URL verified, and settled later with it"
     );
     assert_eq!(backend_calls(&p), 3);
+    // And it is settled with the PaymentRequired it was verified with.
+    settle_ok(&p);
+    assert_eq!(finish_request(begin, 200, None)["action"], json!("deliver"));
+    assert_eq!(
+        p.transport().last_body("/api/v1/x402/settle")["paymentRequired"]["resource"]["url"],
+        json!("https://agent.example/mcp")
+    );
     let without = paid(&p, gate(), json!({"meta": in_band(&good_token())}));
     assert_eq!(without["action"], json!("refuse"));
     assert_eq!(
@@ -415,4 +422,26 @@ fn the_mcp_paywall_calls_the_hooks_it_was_given() {
             .contains("mcp.configure: onAfterSettle must be a function"),
         "{err}"
     );
+}
+
+#[test]
+fn a_plans_outage_is_told_to_on_payment_error_as_internal_not_a_refusal() {
+    let p = payments();
+    p.transport().on("GET", "/api/v1/protocol/plans/10", |_| {
+        Err(Error::Network("down".into()))
+    });
+    let mark = json!({"$function": true});
+    let g: &'static McpGate = Box::leak(Box::new(
+        McpGate::new(&json!({"planId": "10", "serverName": "weather", "onPaymentError": mark}))
+            .unwrap(),
+    ));
+    let answer = paid(&p, g, json!({"meta": in_band(&good_token())}));
+    assert_eq!(
+        answer["action"],
+        json!("refuse"),
+        "the official plans-outage shape"
+    );
+    let told = answer.exchange.hooks.borrow();
+    assert_eq!(told.len(), 1);
+    assert_eq!(told[0].1["code"], json!("internal"));
 }

@@ -183,6 +183,21 @@ describe('the paywall in Node (audit items 1-4)', () => {
     assert.match(warned.join('\n'), new RegExp(`127\\.0\\.0\\.1:${port}`), 'the agent\'s own log has the detail')
   })
 
+  test('a handler whose Response body was already read is not charged: it could not be delivered', async () => {
+    const gate = payments.paywall({ agentId: AGENT, routes: { 'POST /tasks': ROUTE } })
+    const { result: response, logged } = await quietly(() =>
+      gate.handle(paid('/tasks'), async () => {
+        const used = new Response('gone')
+        await used.text()
+        return used
+      }),
+    )
+    assert.equal(response.status, 500)
+    assert.equal((await response.json()).code, 'handler_failed')
+    assert.match(logged, /already read/)
+    assert.equal(settles().length, 0)
+  })
+
   test('handle() always resolves: throwing, non-Response and failing handlers on paid and free routes', async () => {
     const gate = payments.paywall({ agentId: AGENT, routes: { 'POST /tasks': ROUTE } })
     const cases = [
@@ -287,6 +302,48 @@ describe('the official lifecycle hooks (issue #21)', () => {
       assert.ok(!logged2.includes(token.slice(6, -4)), 'no token in the log')
       assert.equal(calls.length, 4)
     }
+  })
+
+  test('a hook that throws synchronously is logged like one that rejects', async () => {
+    const gate = payments.paywall({
+      agentId: AGENT,
+      routes: { 'POST /tasks': { ...ROUTE, credits: 2 } },
+      onAfterVerify: () => {
+        throw new Error('sync blow-up')
+      },
+      onPaymentError: () => {
+        throw new Error('sync blow-up')
+      },
+    })
+    const { result: bought, logged } = await quietly(() => gate.handle(paid('/tasks'), () => new Response('paid content')))
+    assert.equal(bought.status, 200)
+    assert.equal(await bought.text(), 'paid content')
+    assert.match(logged, /onAfterVerify threw; the payment goes on as decided/)
+    const { result: unpaid } = await quietly(() => gate.handle(new Request(`${ORIGIN}/tasks`, { method: 'POST' }), () => new Response('paid content')))
+    assert.equal(unpaid.status, 402)
+  })
+
+  test("a hook that never finishes is waited for only the client's time limit: the answer still comes", async () => {
+    const quick = Payments.getInstance({ nvmApiKey: KEY, backendUrl: backend.url, timeoutMs: 200 })
+    const never = () => new Promise(() => {})
+    const gate = quick.paywall({ agentId: AGENT, routes: { 'POST /tasks': { ...ROUTE, credits: 2 } }, onAfterSettle: never, onPaymentError: never })
+    const { result: bought, logged } = await quietly(() => gate.handle(paid('/tasks'), () => new Response('paid content')))
+    assert.equal(bought.status, 200, 'the settled answer is delivered')
+    assert.equal(await bought.text(), 'paid content')
+    assert.match(logged, /onAfterSettle did not finish within 200 ms; the payment goes on as decided/)
+    const { result: unpaid } = await quietly(() => gate.handle(new Request(`${ORIGIN}/tasks`, { method: 'POST' }), () => new Response('never')))
+    assert.equal(unpaid.status, 402)
+  })
+
+  test('onSettled is told the route and plan of a settle that failed, as of one that succeeded', async () => {
+    const events = []
+    const gate = payments.paywall({ agentId: AGENT, routes: { 'POST /tasks': { ...ROUTE, credits: 2 } }, onSettled: (event) => events.push(event) })
+    backend.respond('POST', SETTLE, { json: { success: false, errorReason: 'Insufficient credits', transaction: '', network: 'eip155:84532' } })
+    const refused = await gate.handle(paid('/tasks'), () => new Response('withheld'))
+    assert.equal(refused.status, 402)
+    await new Promise((ok) => setImmediate(ok))
+    assert.equal(events.length, 1)
+    assert.deepEqual({ route: events[0].route, planId: events[0].planId, success: events[0].settlement.success }, { route: 'POST /tasks', planId: PLAN, success: false })
   })
 
   test('a hook that is not a function is refused when the paywall is made', () => {
