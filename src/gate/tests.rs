@@ -1162,18 +1162,20 @@ fn cors_answers_preflights_and_exposes_the_payment_headers() {
     assert_eq!(backend_calls(&p), 1, "only the 402's plan lookup");
 }
 
-#[test]
-fn repeat_payers_settle_only_within_the_window_and_while_the_receipts_balance_covers_the_price() {
-    let p = payments();
-    with_plans(&p);
-    // The subscriber holds 5 credits; verify says yes while they cover the price, and each
-    // settle burns what it asks, while there are enough.
-    let left = std::rc::Rc::new(std::cell::Cell::new(5u64));
-    let held = std::rc::Rc::clone(&left);
-    p.transport().on("POST", "/api/v1/x402/verify", move |r| {
+/// A backend that keeps the subscriber's balance: `(credits, orders)`, the
+/// credits held and how many more orders of 10 credits its (card) delegation
+/// can buy. Verify says yes while the credits or a top-up cover the price;
+/// settle tops up as needed, then burns what it asks.
+fn balance_backend(p: &Payments<MockTransport>, credits: u64, orders: u64) -> Rc<Cell<(u64, u64)>> {
+    let state = Rc::new(Cell::new((credits, orders)));
+    let price = |r: &crate::transport::HttpRequest| -> u64 {
         let body: Value = parse(r.body.as_deref().unwrap()).unwrap();
-        let price: u64 = body["maxAmount"].as_str().unwrap().parse().unwrap();
-        let answer = if held.get() >= price {
+        body["maxAmount"].as_str().unwrap().parse().unwrap()
+    };
+    let seen = Rc::clone(&state);
+    p.transport().on("POST", "/api/v1/x402/verify", move |r| {
+        let (credits, orders) = seen.get();
+        let answer = if credits >= price(r) || orders > 0 {
             json!({"isValid": true, "payer": "0xsubscriber", "agentRequestId": "req-1"})
         } else {
             json!({"isValid": false, "invalidReason": "Insufficient credits"})
@@ -1183,18 +1185,35 @@ fn repeat_payers_settle_only_within_the_window_and_while_the_receipts_balance_co
             body: answer.to_string(),
         })
     });
-    let balance = std::rc::Rc::clone(&left);
+    let burned = Rc::clone(&state);
     p.transport().on("POST", "/api/v1/x402/settle", move |r| {
-        let body: Value = parse(r.body.as_deref().unwrap()).unwrap();
-        let burn: u64 = body["maxAmount"].as_str().unwrap().parse().unwrap();
-        let answer = if balance.get() >= burn {
-            balance.set(balance.get() - burn);
-            json!({"success": true, "transaction": "0xtx", "network": "eip155:84532", "creditsRedeemed": burn.to_string(), "remainingBalance": balance.get().to_string()})
+        let price = price(r);
+        let (mut credits, mut orders) = burned.get();
+        if credits < price && orders > 0 {
+            credits += 10;
+            orders -= 1;
+        }
+        let answer = if credits >= price {
+            credits -= price;
+            json!({"success": true, "transaction": "0xtx", "network": "eip155:84532", "creditsRedeemed": price.to_string(), "remainingBalance": credits.to_string()})
         } else {
             json!({"success": false, "errorReason": "Insufficient credits", "transaction": "", "network": "eip155:84532"})
         };
-        Ok(HttpResponse { status: 200, body: answer.to_string() })
+        burned.set((credits, orders));
+        Ok(HttpResponse {
+            status: 200,
+            body: answer.to_string(),
+        })
     });
+    state
+}
+
+#[test]
+fn repeat_payers_settle_only_within_the_window_and_while_the_receipts_balance_covers_the_price() {
+    let p = payments();
+    with_plans(&p);
+    // The subscriber holds 5 credits and can't top up.
+    let left = balance_backend(&p, 5, 0);
     let g = gate(json!({"repeatPayers": {"windowMs": 1000}}));
     let paid = |token: &str| {
         let begin = begin_request(
@@ -1241,7 +1260,7 @@ fn repeat_payers_settle_only_within_the_window_and_while_the_receipts_balance_co
     assert_eq!(calls(&p), (3, 3));
     // Off by default: every request verifies; single-use (v3) tokens always verify.
     let plain = gate(json!({}));
-    left.set(100);
+    left.set((100, 0));
     for _ in 0..2 {
         let before = p.transport().count("/verify");
         let began = begin_request(
@@ -1253,7 +1272,7 @@ fn repeat_payers_settle_only_within_the_window_and_while_the_receipts_balance_co
         assert_eq!(p.transport().count("/verify"), before + 1, "verified again");
     }
     let v3 = token_for_v3();
-    left.set(100);
+    left.set((100, 0));
     for _ in 0..2 {
         let before = p.transport().count("/verify");
         let begin = begin_request(
@@ -1285,40 +1304,7 @@ fn a_repeat_payer_whose_receipt_is_exhausted_verifies_so_a_card_delegation_can_t
     for repeat in [true, false] {
         let p = payments();
         with_plans(&p);
-        let state = std::rc::Rc::new(std::cell::Cell::new((10u64, 9u64))); // (credits, orders the budget can still buy)
-        let seen = std::rc::Rc::clone(&state);
-        p.transport().on("POST", "/api/v1/x402/verify", move |r| {
-            let body: Value = parse(r.body.as_deref().unwrap()).unwrap();
-            let price: u64 = body["maxAmount"].as_str().unwrap().parse().unwrap();
-            let (credits, orders) = seen.get();
-            let answer = if credits >= price || orders > 0 {
-                json!({"isValid": true, "payer": "0xsubscriber"})
-            } else {
-                json!({"isValid": false, "invalidReason": "Delegation budget too low"})
-            };
-            Ok(HttpResponse {
-                status: 200,
-                body: answer.to_string(),
-            })
-        });
-        let burned = std::rc::Rc::clone(&state);
-        p.transport().on("POST", "/api/v1/x402/settle", move |r| {
-            let body: Value = parse(r.body.as_deref().unwrap()).unwrap();
-            let price: u64 = body["maxAmount"].as_str().unwrap().parse().unwrap();
-            let (mut credits, mut orders) = burned.get();
-            if credits < price && orders > 0 {
-                credits += 10;
-                orders -= 1;
-            }
-            let answer = if credits >= price {
-                credits -= price;
-                json!({"success": true, "transaction": "0xtx", "network": "stripe", "creditsRedeemed": price.to_string(), "remainingBalance": credits.to_string()})
-            } else {
-                json!({"success": false, "errorReason": "Delegation budget too low", "transaction": "", "network": "stripe"})
-            };
-            burned.set((credits, orders));
-            Ok(HttpResponse { status: 200, body: answer.to_string() })
-        });
+        let state = balance_backend(&p, 10, 9);
         let g = gate(json!({"repeatPayers": repeat}));
         let token = good_token();
         let mut answers = Vec::new();
