@@ -154,6 +154,15 @@ pub(super) fn begin_request<'a>(
     start(move |x| Box::pin(async move { g.handle(p, &request, &x).await }))
 }
 
+/// [`begin_request`] of a paid `POST /tasks` with a good token.
+pub(super) fn begin_paid<'a>(g: &'a Gate, p: &'a Payments<MockTransport>) -> Began<'a> {
+    begin_request(
+        g,
+        p,
+        &request("POST", URL, json!({"payment-signature": good_token()})),
+    )
+}
+
 /// Starts a flow with a scripted exchange and runs it up to the handler.
 pub(super) fn start<'a>(
     flow: impl FnOnce(Rc<Scripted>) -> Pin<Box<dyn Future<Output = crate::Result<String>> + 'a>>,
@@ -516,11 +525,7 @@ fn a_valid_token_is_verified_then_settled_for_exactly_the_route_credits() {
     verify_ok(&p);
     settle_ok(&p);
     let g = gate(json!({}));
-    let begin = begin_request(
-        &g,
-        &p,
-        &request("POST", URL, json!({"payment-signature": good_token()})),
-    );
+    let begin = begin_paid(&g, &p);
     assert_eq!(begin["action"], "proceed");
     let verify = p.transport().last_body("/verify");
     assert_eq!(
@@ -606,11 +611,7 @@ fn failed_handlers_are_not_charged() {
     settle_ok(&p);
     let g = gate(json!({}));
     for status in [400, 404, 500, 503] {
-        let begin = begin_request(
-            &g,
-            &p,
-            &request("POST", URL, json!({"payment-signature": good_token()})),
-        );
+        let begin = begin_paid(&g, &p);
         let finish = finish_request(begin, status, None);
         assert_eq!(finish["action"], "deliver", "{status}");
         assert!(
@@ -722,11 +723,7 @@ fn redirects_are_delivered_content_and_settled_first() {
     settle_ok(&p);
     let g = gate(json!({}));
     for status in [300, 301, 302, 303, 304, 307, 308] {
-        let begin = begin_request(
-            &g,
-            &p,
-            &request("POST", URL, json!({"payment-signature": good_token()})),
-        );
+        let begin = begin_paid(&g, &p);
         let out = finish_request(begin, status, None);
         assert_eq!(out["action"], "deliver", "{status}");
         assert!(
@@ -737,11 +734,7 @@ fn redirects_are_delivered_content_and_settled_first() {
     assert_eq!(p.transport().count("/settle"), 7);
     // A refused settle withholds the redirect like any paid body.
     p.transport().json("POST", "/api/v1/x402/settle", 200, json!({"success": false, "errorReason": "insufficient_credits", "transaction": "", "network": "eip155:84532"}));
-    let begin = begin_request(
-        &g,
-        &p,
-        &request("POST", URL, json!({"payment-signature": good_token()})),
-    );
+    let begin = begin_paid(&g, &p);
     let out = finish_request(begin, 302, None);
     assert_eq!(
         (out["action"].as_str(), out["response"]["status"].as_u64()),
@@ -797,11 +790,7 @@ fn a_failed_settle_withholds_the_paid_body() {
     verify_ok(&p);
     let g = gate(json!({}));
     p.transport().json("POST", "/api/v1/x402/settle", 200, json!({"success": false, "errorReason": "insufficient_credits", "transaction": "", "network": "eip155:84532"}));
-    let begin = begin_request(
-        &g,
-        &p,
-        &request("POST", URL, json!({"payment-signature": good_token()})),
-    );
+    let begin = begin_paid(&g, &p);
     let out = finish_request(begin, 200, None);
     assert_eq!(
         (out["action"].as_str(), out["response"]["status"].as_u64()),
@@ -828,11 +817,7 @@ fn a_failed_settle_withholds_the_paid_body() {
         400,
         json!({"code": "BCK.X402.0059", "message": "Token already used", "httpStatus": 400}),
     );
-    let begin = begin_request(
-        &g,
-        &p,
-        &request("POST", URL, json!({"payment-signature": good_token()})),
-    );
+    let begin = begin_paid(&g, &p);
     let out = finish_request(begin, 200, None);
     assert_eq!(out["response"]["status"], 402);
     let failed =
@@ -885,11 +870,7 @@ fn an_unreachable_or_broken_backend_is_a_503_never_a_free_200() {
         with_plans(&p);
         script(p.transport());
         let g = gate(json!({}));
-        let out = begin_request(
-            &g,
-            &p,
-            &request("POST", URL, json!({"payment-signature": good_token()})),
-        );
+        let out = begin_paid(&g, &p);
         assert_eq!(out["response"]["status"], 503, "{case}");
         assert_eq!(
             header(&out["response"]["headers"], "cache-control"),
@@ -934,11 +915,7 @@ fn an_unreachable_or_broken_backend_is_a_503_never_a_free_200() {
         )))
     });
     let unreachable = gate(json!({}));
-    let out = begin_request(
-        &unreachable,
-        &p,
-        &request("POST", URL, json!({"payment-signature": good_token()})),
-    );
+    let out = begin_paid(&unreachable, &p);
     let body: Value = parse(out["response"]["body"].as_str().unwrap()).unwrap();
     assert_eq!(
         (body["message"].as_str(), body["code"].as_str()),
@@ -972,11 +949,7 @@ fn an_unreachable_or_broken_backend_is_a_503_never_a_free_200() {
             body: "oops".into(),
         })
     });
-    let begin = begin_request(
-        &g,
-        &p,
-        &request("POST", URL, json!({"payment-signature": good_token()})),
-    );
+    let begin = begin_paid(&g, &p);
     let out = finish_request(begin, 200, None);
     assert_eq!(
         (out["action"].as_str(), out["response"]["status"].as_u64()),
@@ -995,11 +968,7 @@ fn a_no_from_verify_is_a_402_with_its_reason() {
         json!({"isValid": false, "invalidReason": "Insufficient balance"}),
     );
     let g = gate(json!({}));
-    let out = begin_request(
-        &g,
-        &p,
-        &request("POST", URL, json!({"payment-signature": good_token()})),
-    );
+    let out = begin_paid(&g, &p);
     assert_eq!(out["response"]["status"], 402);
     assert!(out["response"]["body"]
         .as_str()
@@ -1011,11 +980,7 @@ fn a_no_from_verify_is_a_402_with_its_reason() {
         400,
         json!({"code": "BCK.X402.0013", "message": "Delegation expired", "httpStatus": 400}),
     );
-    let out = begin_request(
-        &g,
-        &p,
-        &request("POST", URL, json!({"payment-signature": good_token()})),
-    );
+    let out = begin_paid(&g, &p);
     assert_eq!(out["response"]["status"], 402);
     assert!(out["response"]["body"]
         .as_str()
@@ -1032,11 +997,7 @@ fn upfront_mode_settles_before_the_handler_in_one_round_trip() {
         gate(json!({"upfront": true, "routes": {"POST /tasks": {"planId": "10", "credits": 2}}}));
     begin_request(&g, &p, &request("POST", URL, json!({})));
     let before = backend_calls(&p);
-    let begin = begin_request(
-        &g,
-        &p,
-        &request("POST", URL, json!({"payment-signature": good_token()})),
-    );
+    let begin = begin_paid(&g, &p);
     assert_eq!(begin["action"], "proceed");
     assert_eq!(backend_calls(&p) - before, 1, "one round trip");
     assert_eq!(
@@ -1053,11 +1014,7 @@ fn upfront_mode_settles_before_the_handler_in_one_round_trip() {
     );
     assert_eq!(p.transport().count("/settle"), 1);
     // Audit #9.2: a handler that throws after an upfront settle is a 500 that says the credits are spent.
-    let begin = begin_request(
-        &g,
-        &p,
-        &request("POST", URL, json!({"payment-signature": good_token()})),
-    );
+    let begin = begin_paid(&g, &p);
     let threw = finish_request(begin, 0, None);
     assert_eq!(
         (
@@ -1080,11 +1037,7 @@ fn upfront_mode_settles_before_the_handler_in_one_round_trip() {
         "and nothing more is charged"
     );
     p.transport().json("POST", "/settle", 200, json!({"success": false, "errorReason": "insufficient_credits", "transaction": "", "network": "eip155:84532"}));
-    let refused = begin_request(
-        &g,
-        &p,
-        &request("POST", URL, json!({"payment-signature": good_token()})),
-    );
+    let refused = begin_paid(&g, &p);
     assert_eq!(refused["response"]["status"], 402);
     assert!(Gate::new(&json!({"agentId": AGENT, "upfront": true, "routes": {"/x": {"planId": "1", "credits": {"$function": true}}}})).is_err());
 }
@@ -1559,11 +1512,7 @@ fn hooks_are_called_in_the_official_order_with_what_they_are_told() {
     settle_ok(&p);
     let all = json!({"onBeforeVerify": function(), "onAfterVerify": function(), "onAfterSettle": function(), "onPaymentError": function()});
     let g = gate(all.clone());
-    let began = begin_request(
-        &g,
-        &p,
-        &request("POST", URL, json!({"payment-signature": good_token()})),
-    );
+    let began = begin_paid(&g, &p);
     let exchange = Rc::clone(&began.exchange);
     assert_eq!(
         hooks_called(&exchange),
@@ -1601,11 +1550,7 @@ fn hooks_are_called_in_the_official_order_with_what_they_are_told() {
         200,
         json!({"success": false, "errorReason": "Insufficient credits", "transaction": "", "network": "eip155:84532"}),
     );
-    let began = begin_request(
-        &g,
-        &p,
-        &request("POST", URL, json!({"payment-signature": good_token()})),
-    );
+    let began = begin_paid(&g, &p);
     let exchange = Rc::clone(&began.exchange);
     assert_eq!(finish_request(began, 200, None)["response"]["status"], 402);
     assert_eq!(
@@ -1620,11 +1565,7 @@ fn hooks_are_called_in_the_official_order_with_what_they_are_told() {
     p.transport().on("POST", "/api/v1/x402/verify", |_| {
         Err(Error::Network("connection refused".into()))
     });
-    let down = begin_request(
-        &g,
-        &p,
-        &request("POST", URL, json!({"payment-signature": good_token()})),
-    );
+    let down = begin_paid(&g, &p);
     assert_eq!(down["response"]["status"], 503);
     assert_eq!(
         hooks_called(&down.exchange),
@@ -1646,11 +1587,7 @@ fn only_the_hooks_given_are_called_and_none_by_default() {
         (json!({"onPaymentError": function()}), vec![]),
     ] {
         let g = gate(extra.clone());
-        let began = begin_request(
-            &g,
-            &p,
-            &request("POST", URL, json!({"payment-signature": good_token()})),
-        );
+        let began = begin_paid(&g, &p);
         let exchange = Rc::clone(&began.exchange);
         assert_eq!(finish_request(began, 200, None)["action"], "deliver");
         assert_eq!(hooks_called(&exchange), expected, "{extra}");
@@ -1660,11 +1597,7 @@ fn only_the_hooks_given_are_called_and_none_by_default() {
         json!({"upfront": true, "routes": {"POST /tasks": {"planId": "10", "credits": 2}}, "onBeforeVerify": function(), "onAfterSettle": function()}),
     );
 
-    let began = begin_request(
-        &g,
-        &p,
-        &request("POST", URL, json!({"payment-signature": good_token()})),
-    );
+    let began = begin_paid(&g, &p);
     assert_eq!(hooks_called(&began.exchange), ["onAfterSettle"]);
     // A hook option that is not a function is refused when the paywall is made.
     for bad in [json!("log"), json!(1), json!({})] {
@@ -1688,11 +1621,7 @@ fn a_credits_function_marked_by_the_adapter_is_priced_after_the_handler() {
     verify_ok(&p);
     settle_ok(&p);
     let g = Gate::new(&json!({"agentId": AGENT, "routes": {"POST /tasks": {"planId": "10", "credits": function(), "minCredits": 3}}})).unwrap();
-    let began = begin_request(
-        &g,
-        &p,
-        &request("POST", URL, json!({"payment-signature": good_token()})),
-    );
+    let began = begin_paid(&g, &p);
     assert_eq!(p.transport().last_body("/verify")["maxAmount"], "3");
     let exchange = Rc::clone(&began.exchange);
     let answer = finish_request(began, 200, Some(&json!(5)));
@@ -1700,11 +1629,7 @@ fn a_credits_function_marked_by_the_adapter_is_priced_after_the_handler() {
     assert_eq!(p.transport().last_body("/settle")["maxAmount"], "5");
     assert_eq!(answer["action"], "deliver");
     // A handler answering 400 or more is not priced (nor charged).
-    let began = begin_request(
-        &g,
-        &p,
-        &request("POST", URL, json!({"payment-signature": good_token()})),
-    );
+    let began = begin_paid(&g, &p);
     let exchange = Rc::clone(&began.exchange);
     assert_eq!(
         finish_request(began, 404, Some(&json!(5)))["action"],
@@ -1750,11 +1675,7 @@ fn a_withheld_answer_with_a_settlement_names_its_route_and_plan() {
         json!({"success": false, "errorReason": "no", "transaction": "", "network": "eip155:84532"}),
     );
     let g = gate(json!({}));
-    let began = begin_request(
-        &g,
-        &p,
-        &request("POST", URL, json!({"payment-signature": good_token()})),
-    );
+    let began = begin_paid(&g, &p);
     let refused = finish_request(began, 200, None);
     assert_eq!(
         (
@@ -1773,11 +1694,7 @@ fn a_withheld_answer_with_a_settlement_names_its_route_and_plan() {
     settle_ok(&p);
     let upfront =
         gate(json!({"upfront": true, "routes": {"POST /tasks": {"planId": "10", "credits": 2}}}));
-    let began = begin_request(
-        &upfront,
-        &p,
-        &request("POST", URL, json!({"payment-signature": good_token()})),
-    );
+    let began = begin_paid(&upfront, &p);
     let threw = finish_request(began, 0, None);
     assert_eq!(
         (
