@@ -19,6 +19,7 @@ use crate::protocol::gate::{
     Answer, Credits, GateConfig, GateRequest, Hook, Refusal, Routing, DEFAULT_REFUSAL,
     HANDLER_FAILED, HANDLER_FAILED_AFTER_PAYMENT, INVALID_CREDITS, MISSING_TOKEN,
 };
+use std::borrow::Cow;
 use std::rc::Rc;
 
 /// What could not be done when the backend fails (both gates say it so).
@@ -344,11 +345,12 @@ impl Gate {
             (Some(token), Some(Ok((claims, index)))) => {
                 match GateConfig::check_scheme(&claims, &prepared.schemes[index]) {
                     Ok(()) => Ok((token, claims, index)),
-                    Err(Refusal(reason)) => Err(reason),
+                    Err(Refusal(reason)) => Err(Cow::Owned(reason)),
                 }
             }
-            (_, Some(Err(Refusal(reason)))) => Err(reason),
-            _ => Err(MISSING_TOKEN.to_owned()),
+            (_, Some(Err(Refusal(reason)))) => Err(Cow::Owned(reason)),
+            // (borrowed: the tokenless 402 is the hot refusal, and allocates nothing for its reason)
+            _ => Err(Cow::Borrowed(MISSING_TOKEN)),
         };
         let (token, claims, index) = match refused {
             Ok(paying) => paying,
