@@ -3,8 +3,8 @@
 // comes back as JSON; errors come back as JSON and are rethrown as
 // PaymentsError; bigints are sent as decimal strings. Every decision is made in
 // Rust. What lives here is what only JavaScript can do: moving Request and
-// Response objects (the paying loop, payLoop, which sends the attempts the core
-// decides on and follows redirects by hand so a token stays with its origin).
+// Response objects (a paying call's courier sends each hop the core decides on,
+// src/client/paying.rs).
 // The HTTP paywall is in paywall.js, the MCP paywall in mcp-server.js: each entry
 // ships them or their absent/ stand-ins, with the core built for it.
 // The WebAssembly is loaded on first use (loader.js; each entry file says
@@ -63,144 +63,66 @@ export const ONE_MONTH_DURATION = 2_629_746n
 export const ONE_YEAR_DURATION = 31_557_600n
 export const ZeroAddress = '0x0000000000000000000000000000000000000000'
 
-// ---- the paying client: moves Request/Response objects; Rust decides each attempt ----
+// ---- the paying client: the core runs each call (src/client/paying.rs); this sends what it decides ----
 
-/** Sends one request to an agent; a failure to reach it is a PaymentsError (`network_error`), like backend calls. */
-async function agentFetch(fetchImpl, request) {
+/**
+ * The hands of one paying call. `send(hopJson)` makes the request the core
+ * decided on — a new attempt from a copy of `original`, or the next hop of a
+ * redirect from the last request — sends it and answers what the core reads
+ * of the response (JSON; `location` resolved by the WHATWG parser, `''` when
+ * it can't be). `held()` is the last response: the call's answer. An earlier
+ * response's unread body is cancelled when the next hop goes.
+ */
+function courier(fetchImpl, original) {
+  let current = original
+  let held = null
+  const send = async (text) => {
+    const hop = JSON.parse(text)
+    if (held?.body && !held.bodyUsed) held.body.cancel().catch(() => {})
+    held = null
+    const headers = new Headers((hop.attempt ? original : current).headers)
+    for (const name of hop.drop) headers.delete(name)
+    if (hop.token !== undefined) headers.set('payment-signature', hop.token)
+    current = hop.attempt
+      ? new Request(original.clone(), { headers, redirect: hop.redirect, ...(hop.body === undefined ? {} : { body: hop.body }) })
+      : new Request(hop.url, { method: hop.method, headers, redirect: hop.redirect, signal: current.signal, body: hop.keepBody ? await current.clone().arrayBuffer() : undefined })
+    const response = await fetchImpl(current.clone())
+    held = response
+    const location = response.headers.get('location')
+    let resolved = null
+    if (location !== null) {
+      try {
+        resolved = new URL(location, current.url).href
+      } catch {
+        resolved = ''
+      }
+    }
+    const { status } = response
+    const header = (name) => response.headers.get(name)
+    const read = hop.read ? await response.text() : undefined
+    return JSON.stringify({ status, opaque: response.type === 'opaqueredirect', location: resolved, paymentRequired: header('payment-required'), paymentResponse: header('payment-response'), text: read })
+  }
+  return { send, held: () => held }
+}
+
+/**
+ * One paying call (`kind`: `fetch`, `query` or `tool`), run by the core:
+ * resolves to its answer and the last response. An error that came after an
+ * answer carries it (`error.response`, e.g. max_credits_exceeded: the caller
+ * may still read it).
+ */
+async function paying(core, kind, fetchImpl, original, options) {
+  const { send, held } = courier(fetchImpl, original)
+  const request = { url: original.url, method: original.method, hasToken: original.headers.has('payment-signature'), redirect: original.redirect }
   try {
-    return await fetchImpl(request)
+    const answer = await core.pay(kind, JSON.stringify(request), toJson(options ?? null), send)
+    return { answer: JSON.parse(answer), response: held() }
   } catch (error) {
-    const failure = new PaymentsError({ code: 'network_error', message: `Could not reach ${request.url.split('?')[0]}: ${error?.message ?? error}`, retryable: true })
-    failure.cause = error
+    const failure = rethrow(error)
+    if (held()) failure.response = held()
     throw failure
   }
 }
-
-const REDIRECTS = new Set([301, 302, 303, 307, 308])
-const BODY_HEADERS = ['content-type', 'content-length', 'content-encoding', 'content-language', 'content-location']
-
-/**
- * Sends a request that carries a payment token (in `payment-signature`, or in
- * the body for MCP) so that the token reaches only the origin the core
- * checked: redirects are followed by hand, within that origin with the token,
- * to another origin without it (as fetch does with Authorization) — and not at
- * all when the token is in a body that a 307/308 would resend. A browser hides
- * where a redirect goes (an opaque redirect), so there it is an error. The
- * caller's `redirect: 'manual'` / `'error'` are honoured.
- * Resolves to `{response, receipt}`: `receipt` is the `payment-response` of
- * the redirect that answered the paid request, when the final answer has none.
- */
-async function sendPaid(fetchImpl, request, { tokenInBody = false } = {}) {
-  const mode = request.redirect ?? 'follow'
-  const origin = new URL(request.url).origin
-  let current = request
-  let receipt = null
-  for (let hop = 0; ; hop++) {
-    const response = await agentFetch(fetchImpl, new Request(current.clone(), { redirect: 'manual' }))
-    if (response.type === 'opaqueredirect') {
-      throw new PaymentsError({ code: 'redirect_not_followed', message: 'The agent answered the paid request with a redirect, and this runtime hides where it goes, so it was not followed with the payment token', hint: 'Call the URL the agent redirects to, or ask the agent to answer without a redirect.' })
-    }
-    const location = response.headers.get('location')
-    if (!REDIRECTS.has(response.status) || location === null || mode === 'manual') return { response, receipt }
-    response.body?.cancel().catch(() => {})
-    if (mode === 'error') throw new PaymentsError({ code: 'network_error', message: `The agent redirected the request (HTTP ${response.status}) and redirect: 'error' was asked` })
-    if (hop === 20) throw new PaymentsError({ code: 'network_error', message: 'The agent redirected the request more than 20 times' })
-    receipt = response.headers.get('payment-response') ?? receipt
-    const next = new URL(location, current.url)
-    const toGet = response.status === 303 ? current.method !== 'HEAD' : (response.status === 301 || response.status === 302) && current.method === 'POST'
-    const sameOrigin = next.origin === origin
-    if (!sameOrigin && tokenInBody && !toGet) {
-      throw new PaymentsError({ code: 'redirect_not_followed', message: `The agent redirected the paid request to another origin (${next.origin}) with its body, which carries the payment token; it was not followed` })
-    }
-    const headers = new Headers(current.headers)
-    if (toGet) for (const name of BODY_HEADERS) headers.delete(name)
-    if (!sameOrigin) {
-      headers.delete('payment-signature')
-      headers.delete('authorization')
-    }
-    const method = toGet ? 'GET' : current.method
-    const body = method === 'GET' || method === 'HEAD' ? undefined : await current.clone().arrayBuffer()
-    current = new Request(next, { method, headers, body, signal: current.signal, redirect: sameOrigin ? 'manual' : mode })
-    if (!sameOrigin) return { response: await agentFetch(fetchImpl, current), receipt } // no token any more: fetch's own rules
-  }
-}
-
-/**
- * The paying loop, the one place it lives: asks the core (`client.next`) what
- * to send, makes that attempt, tells the core how it went, until the core
- * says stop. `attempt(step)` sends one attempt and resolves to `{outcome,
- * ...}`, `outcome` being what the core is told (`{status, paymentRequired,
- * paymentResponse}`, the headers as base64 text). Resolves to the last
- * attempt; a core error carries that attempt's `response`.
- */
-async function payLoop(next, request, options, attempt) {
-  let last = null
-  let result
-  for (;;) {
-    let step
-    try {
-      step = await next(request, options ?? null, last)
-    } catch (error) {
-      if (error instanceof PaymentsError && result?.response) error.response = result.response // e.g. max_credits_exceeded: the caller may still read it
-      throw error
-    }
-    if (step.action === 'stop') return result
-    if (result?.response?.body && !result.response.bodyUsed) result.response.body.cancel().catch(() => {})
-    result = await attempt(step)
-    last = { ...result.outcome, source: step.source ?? null }
-  }
-}
-
-/** `payments.fetch` / `fetchWithPayment`: an HTTP request, paid when the agent asks. */
-async function pay(next, fetchImpl, input, init, options) {
-  const original = new Request(input, init)
-  const request = { url: original.url, method: original.method, hasToken: original.headers.has('payment-signature') }
-  const { response, receipt } = await payLoop(next, request, options, async (step) => {
-    const attempt = original.clone()
-    let sent
-    if (step.token) {
-      attempt.headers.set('payment-signature', step.token)
-      sent = await sendPaid(fetchImpl, attempt)
-    } else {
-      sent = { response: await agentFetch(fetchImpl, attempt), receipt: null }
-    }
-    const receipt = sent.response.headers.get('payment-response') ?? sent.receipt
-    return { response: sent.response, receipt, outcome: { status: sent.response.status, paymentRequired: sent.response.headers.get('payment-required'), paymentResponse: receipt } }
-  })
-  let paymentResponse = null
-  if (receipt) {
-    try {
-      paymentResponse = decodePaymentHeader(receipt)
-    } catch {
-      paymentResponse = null // an agent's malformed receipt is not the caller's error
-    }
-  }
-  return { response, paymentResponse }
-}
-
-/** `payments.mcp.callTool`: a JSON-RPC `tools/call`, the token in `params._meta` (never redirected to another origin). */
-async function callTool(next, fetchImpl, { url, name, arguments: args, planId, agentId, id = 1, headers = {}, ...more }) {
-  const options = { planIds: planId === undefined ? [] : [planId], agentId, eager: true, ...more }
-  const request = { url, method: 'POST', hasToken: false }
-  const last = await payLoop(next, request, options, async (step) => {
-    const call = new Request(url, { method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', ...headers }, body: JSON.stringify(mcpToolCall(id, name, args ?? null, step.token ?? null)) })
-    const { response } = step.token ? await sendPaid(fetchImpl, call, { tokenInBody: true }) : { response: await agentFetch(fetchImpl, call) }
-    const text = await response.text()
-    if (!response.ok) return { response, text, outcome: { status: response.status, paymentRequired: response.headers.get('payment-required'), paymentResponse: null } }
-    const read = mcpReadResult(text)
-    // A tool result that asks for payment is the MCP form of a 402; a receipt is checked like an HTTP one (maxCredits).
-    const paymentRequired = read.paymentRequired ? encodePaymentHeader(read.paymentRequired) : null
-    const paymentResponse = read.paymentResponse ? encodePaymentHeader(read.paymentResponse) : null
-    return { read, paymentRequired, outcome: { status: paymentRequired ? 402 : 200, paymentRequired, paymentResponse } }
-  })
-  if (!last.read) return concludeQuery(last.response.status, last.text, last.response.headers.get('payment-required'))
-  if (last.paymentRequired) return concludeQuery(402, JSON.stringify({ message: 'the MCP tool requires payment' }), last.paymentRequired)
-  return { result: last.read.result, paymentResponse: last.read.paymentResponse ?? null }
-}
-
-const concludeQuery = /* @__PURE__ */ sync('client.concludeQuery')
-const mcpToolCall = /* @__PURE__ */ sync('mcp.toolCall')
-const mcpReadResult = /* @__PURE__ */ sync('mcp.readResult')
 
 const cores = new WeakMap()
 
@@ -311,17 +233,23 @@ export class Payments {
     })
     this.resolveScheme = call('resolveScheme')
     const agentFetchImpl = fetch ?? ((request) => globalThis.fetch(request))
-    const next = call('client.next')
-    this.fetch = (input, init, payOptions) => pay(next, agentFetchImpl, input, init, payOptions)
-    this.queryAgent = async ({ agentUrl, prompt, planId, agentId, method = 'POST', paymentType, ...more } = {}) => {
+    this.fetch = async (input, init, payOptions) => {
+      const { answer, response } = await paying(core, 'fetch', agentFetchImpl, new Request(input, init), payOptions)
+      return { response, paymentResponse: answer.paymentResponse }
+    }
+    this.queryAgent = async ({ agentUrl, prompt, method = 'POST', ...options } = {}) => {
       const verb = String(method).toUpperCase()
       const bodyless = verb === 'GET' || verb === 'HEAD'
       const url = bodyless ? withQuery(agentUrl, { prompt }) : agentUrl
       const init = { method: verb, headers: { accept: 'application/json', ...(bodyless ? {} : { 'content-type': 'application/json' }) }, ...(bodyless ? {} : { body: JSON.stringify({ prompt }) }) }
-      const { response } = await this.fetch(url, init, { planIds: planId === undefined ? [] : [planId], agentId, paymentType, eager: true, ...more })
-      return concludeQuery(response.status, await response.text(), response.headers.get('payment-required'))
+      return (await paying(core, 'query', agentFetchImpl, new Request(url, init), options)).answer
     }
-    this.mcp = Object.freeze({ callTool: (params = {}) => callTool(next, agentFetchImpl, params), ...mcpServer(core) })
+    // A JSON-RPC tools/call; the core writes its body, the token in params._meta.
+    const callTool = async ({ url, headers = {}, ...call } = {}) => {
+      const original = new Request(url, { method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', ...headers } })
+      return (await paying(core, 'tool', agentFetchImpl, original, call)).answer
+    }
+    this.mcp = Object.freeze({ callTool, ...mcpServer(core) })
   }
 
   /** Compiles a paywall for an agent's routes; mistakes in `options` throw here. */

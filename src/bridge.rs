@@ -174,18 +174,9 @@ single_call_methods! {
 /// The methods of several steps (their own async code), by JS name.
 pub const MULTI_STEP_METHODS: &[&str] = &["requests.startProcessingRequest", "resolveScheme"];
 
-/// The async method the facade itself calls but does not put on the JS API:
-/// the paying loop's step.
-pub const INTERNAL_METHODS: &[&str] = &["client.next"];
-
-/// The pure functions the facade itself calls but does not export: the query
-/// and MCP helpers and the redactor.
-pub const INTERNAL_FUNCTIONS: &[&str] = &[
-    "client.concludeQuery",
-    "mcp.toolCall",
-    "mcp.readResult",
-    "redact",
-];
+/// The pure function the facade itself calls but does not export: the redactor
+/// (`redactToken` checks its argument first).
+pub const INTERNAL_FUNCTIONS: &[&str] = &["redact"];
 
 // The lists are not sent to JavaScript at run time: building the namespaces
 // from them in core.js cost 316 B gzipped (1.8 KB raw) of .wasm (bench/README.md),
@@ -216,16 +207,9 @@ pub const ENTRY: &str = if cfg!(feature = "subscriber") {
     "nvm-x402/mcp"
 };
 
-/// A method of the table that this core was built without: the subscriber's
-/// and builder's API is in the default entry. Internal steps are named by the
-/// public method they serve.
-fn not_in_entry(method: &str) -> Error {
-    let what = match method {
-        "client.next" => "fetchWithPayment",
-        "client.concludeQuery" => "queryAgent",
-        "mcp.toolCall" | "mcp.readResult" => "mcp.callTool",
-        _ => method,
-    };
+/// A method that this core was built without (by its JS name): the
+/// subscriber's and builder's API is in the default entry.
+pub fn not_in_entry(what: &str) -> Error {
     Error::NotInEntry {
         what: what.to_owned(),
         entry: ENTRY,
@@ -251,10 +235,6 @@ pub async fn call<T: Transport>(p: &Payments<T>, method: &str, args_json: &str) 
             .await?
         }
         "resolveScheme" => p.resolve_scheme(&a.id(0, "planId")?).await?.to_json(),
-        #[cfg(feature = "subscriber")]
-        "client.next" => crate::client::next_step(p, a.arg(0), a.arg(1), a.arg(2)).await?,
-        #[cfg(not(feature = "subscriber"))]
-        "client.next" => return Err(not_in_entry(method)),
         _ => prepare(p, method, &a)?.send().await?,
     };
     Ok(to_text(&result))
@@ -262,6 +242,40 @@ pub async fn call<T: Transport>(p: &Payments<T>, method: &str, args_json: &str) 
 
 fn gate_request(request_json: &str) -> Result<Value> {
     parse(request_json).map_err(|_| Error::validation("gate: the request must be JSON"))
+}
+
+/// `core.pay(kind, requestJson, optionsJson, courier)`: one paying call, see
+/// [`crate::client::pay`]. `kind`: `fetch` (fetchWithPayment), `query`
+/// (queryAgent) or `tool` (mcp.callTool).
+pub async fn pay<T: Transport, C: crate::client::Courier>(
+    p: &Payments<T>,
+    kind: &str,
+    request_json: &str,
+    options_json: &str,
+    courier: &C,
+) -> Result<String> {
+    let what = match kind {
+        "query" => "queryAgent",
+        "tool" => "mcp.callTool",
+        _ => "fetchWithPayment",
+    };
+    #[cfg(not(feature = "subscriber"))]
+    {
+        let _ = (p, request_json, options_json, courier);
+        Err(not_in_entry(what))
+    }
+    #[cfg(feature = "subscriber")]
+    {
+        let request = parse(request_json)
+            .map_err(|_| Error::validation(format!("{what}: the request must be JSON")))?;
+        let options = parse(options_json)
+            .map_err(|_| Error::validation(format!("{what}: the options must be JSON")))?;
+        let call = crate::client::Call::from_json(kind, &options)?;
+        let request = crate::client::Outgoing::from_json(&request)?;
+        Ok(to_text(
+            &crate::client::pay(p, &call, &request, &options, courier).await?,
+        ))
+    }
 }
 
 /// `gate.handle(requestJson, exchange)`: see [`Gate::handle`].
@@ -401,28 +415,6 @@ pure_functions! { |a, null|
         "redact" => Value::from(protocol::redact::redact(
             a.raw(0).and_then(Value::as_str).unwrap_or(""),
         )),
-        #[cfg(feature = "subscriber")]
-        "client.concludeQuery" => {
-            let status = a
-                .raw(0)
-                .and_then(Value::as_u64)
-                .and_then(|s| u16::try_from(s).ok())
-                .ok_or_else(|| a.bad("status", "must be an HTTP status"))?;
-            crate::client::conclude_query(
-                status,
-                a.opt_text(1, "body")?.unwrap_or(""),
-                a.opt_text(2, "paymentRequired")?,
-            )?
-        },
-        #[cfg(feature = "subscriber")]
-        "mcp.toolCall" => crate::client::mcp_tool_call(
-            a.raw(0).unwrap_or(&Value::from(1)),
-            a.text(1, "name")?,
-            a.raw(2).unwrap_or(&null),
-            a.opt_text(3, "token")?,
-        )?,
-        #[cfg(feature = "subscriber")]
-        "mcp.readResult" => crate::client::mcp_read_result(a.text(0, "body")?)?,
         "getFreePriceConfig" => plans::free_price_config(),
         "getCryptoPriceConfig" => plans::crypto_price_config(
             amount(&a, 0, "amount", None)?,
@@ -554,7 +546,7 @@ mod tests {
     #[test]
     fn every_name_in_the_table_dispatches_and_no_other() {
         let p = payments();
-        for name in methods().chain(INTERNAL_METHODS.iter().copied()) {
+        for name in methods() {
             assert!(
                 !unknown(pollster::block_on(call(&p, name, "[]"))),
                 "{name} is in the table but call() doesn't know it"
@@ -581,10 +573,7 @@ mod tests {
 
     #[test]
     fn the_table_has_each_name_once_and_every_internal_name_exists() {
-        let mut all: Vec<&str> = methods()
-            .chain(INTERNAL_METHODS.iter().copied())
-            .chain(FUNCTIONS.iter().copied())
-            .collect();
+        let mut all: Vec<&str> = methods().chain(FUNCTIONS.iter().copied()).collect();
         let count = all.len();
         all.sort_unstable();
         all.dedup();

@@ -1,6 +1,7 @@
 //! The paying client's decisions: what to send next when calling a paid
-//! agent. JavaScript sends each attempt and reports its outcome to
-//! [`next_step`], which answers "send (with this token)" or "stop".
+//! agent. [`pay`] runs a call end to end (`paying.rs`): it asks
+//! [`next_step`] "send (with this token)" or "stop", has the adapter send
+//! each attempt and follows redirects by its rules.
 //!
 //! Rules (x402-http.md, "The client"):
 //! - on a 402, decode `payment-required`, pick the first entry whose plan the
@@ -33,8 +34,7 @@ use crate::payments::Payments;
 use crate::protocol::json::{self, parse, Object, ObjectBuilder, Value};
 use crate::protocol::url::may_carry_secrets;
 use crate::protocol::{
-    decode_access_token, decode_payment_header, ResolvedScheme, Uint256, SCHEME_CARD_DELEGATION,
-    SCHEME_ERC4337,
+    decode_access_token, ResolvedScheme, Uint256, SCHEME_CARD_DELEGATION, SCHEME_ERC4337,
 };
 use crate::transport::Transport;
 
@@ -133,17 +133,22 @@ impl PayOptions {
     }
 }
 
-/// The request being sent, as JS describes it.
+/// The request a paying call sends (the caller's, as the adapter describes it).
 #[derive(Debug, Clone)]
-struct Outgoing {
-    url: String,
-    method: String,
-    /// The caller put a token on it themselves.
-    has_token: bool,
+pub struct Outgoing {
+    /// Its URL (absolute).
+    pub url: String,
+    /// Its method, upper case.
+    pub method: String,
+    /// The caller put a token on it themselves: it is sent once, as it is.
+    pub has_token: bool,
+    /// The caller's `redirect` mode: `follow`, `manual` or `error`.
+    pub redirect: String,
 }
 
 impl Outgoing {
-    fn from_json(v: &Value) -> Result<Self> {
+    /// Reads `{url, method, hasToken, redirect}`.
+    pub fn from_json(v: &Value) -> Result<Self> {
         let o = json::object(v, "request")?;
         Ok(Outgoing {
             url: json::opt_str(o, "url", "request")?
@@ -153,6 +158,9 @@ impl Outgoing {
                 .unwrap_or("GET")
                 .to_ascii_uppercase(),
             has_token: json::opt_bool(o, "hasToken", "request")?.unwrap_or(false),
+            redirect: json::opt_str(o, "redirect", "request")?
+                .unwrap_or("follow")
+                .to_owned(),
         })
     }
 
@@ -167,7 +175,7 @@ impl Outgoing {
 
 /// Where the token of an attempt came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Source {
+pub enum Source {
     /// A cached token.
     Cache,
     /// Minted for what the agent's 402 asked.
@@ -176,114 +184,98 @@ enum Source {
     Ahead,
 }
 
-fn send(token: Option<(String, Source)>) -> Value {
-    match token {
-        None => ObjectBuilder::new().put("action", "send").build(),
-        Some((t, s)) => ObjectBuilder::new()
-            .put("action", "send")
-            .put("token", t)
-            .put(
-                "source",
-                match s {
-                    Source::Cache => "cache",
-                    Source::Fresh => "fresh",
-                    Source::Ahead => "ahead",
-                },
-            )
-            .build(),
-    }
+/// How an attempt went, as the next decision needs it.
+#[derive(Debug, Clone, Default)]
+pub struct Outcome {
+    /// The answer's status (an MCP tool result asking for payment: 402).
+    pub status: u16,
+    /// The PaymentRequired the agent sent (decoded; `None` when absent or unreadable).
+    pub payment_required: Option<Object>,
+    /// The receipt of the payment (decoded; `None` when absent or unreadable).
+    pub payment_response: Option<Object>,
+    /// Where the attempt's token came from (`None`: it carried none of ours).
+    pub source: Option<Source>,
 }
 
-fn stop() -> Value {
-    ObjectBuilder::new().put("action", "stop").build()
+/// What to do next.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Step {
+    /// Send the request (again), with this token and where it came from, or none.
+    Send(Option<(String, Source)>),
+    /// The last attempt's answer is the call's.
+    Stop,
 }
 
-/// Decides the next attempt. `request`: `{url, method, hasToken}`; `last`:
-/// `null` before the first attempt, else `{status, paymentRequired (header or
-/// null), source ("cache" | "fresh" | null)}`. Answers `{action: "send",
-/// token?, source?}` or `{action: "stop"}`.
+/// Decides the next attempt: `last` is `None` before the first.
 pub async fn next_step<T: Transport>(
     p: &Payments<T>,
-    request: &Value,
-    options: &Value,
-    last: &Value,
-) -> Result<Value> {
-    let req = Outgoing::from_json(request)?;
-    let opts = PayOptions::from_json(options)?;
+    req: &Outgoing,
+    opts: &PayOptions,
+    last: Option<&Outcome>,
+) -> Result<Step> {
     let state = p.client_state();
-    let Some(last) = json::opt_object(Some(last), "last attempt")? else {
+    let Some(last) = last else {
         if req.has_token {
-            return Ok(send(None));
+            return Ok(Step::Send(None));
         }
         let known = state
             .route(&req.route_key())
-            .and_then(|r| remembered_for(r, &opts));
+            .and_then(|r| remembered_for(r, opts));
         let (eager, ahead) = match known {
             Some(r) => (Some(r), false),
-            None if opts.eager => (Some(eager_requirement(p, &opts, &req).await?), true),
+            None if opts.eager => (Some(eager_requirement(p, opts, req).await?), true),
             None => (None, false),
         };
-        return Ok(match eager {
-            Some(r) => {
-                check_price(p, &opts, &r).await?;
-                let (token, source) = token_for(p, &opts, &req, &r, false).await?;
-                if ahead {
-                    state.remember_route(req.route_key(), r);
-                }
-                let source = match source {
-                    Source::Fresh if ahead => Source::Ahead,
-                    other => other,
-                };
-                send(Some((token, source)))
-            }
-            None => send(None),
-        });
-    };
-    let source = match json::opt_str(last, "source", "last attempt")? {
-        Some("cache") => Some(Source::Cache),
-        Some("fresh") => Some(Source::Fresh),
-        Some("ahead") => Some(Source::Ahead),
-        _ => None,
+        let Some(r) = eager else {
+            return Ok(Step::Send(None));
+        };
+        check_price(p, opts, &r).await?;
+        let (token, source) = token_for(p, opts, req, &r, false).await?;
+        if ahead {
+            state.remember_route(req.route_key(), r);
+        }
+        let source = match source {
+            Source::Fresh if ahead => Source::Ahead,
+            other => other,
+        };
+        return Ok(Step::Send(Some((token, source))));
     };
     if req.has_token {
-        return Ok(stop());
+        return Ok(Step::Stop);
     }
-    if last.get("status").and_then(Value::as_u64) != Some(402) {
-        if source.is_some() {
-            check_receipt(state, &opts, &req, last)?;
+    if last.status != 402 {
+        if last.source.is_some() {
+            check_receipt(state, opts, req, last.payment_response.as_ref())?;
         }
-        return Ok(stop());
+        return Ok(Step::Stop);
     }
-    if source == Some(Source::Fresh) {
-        return Ok(stop());
+    if last.source == Some(Source::Fresh) {
+        return Ok(Step::Stop);
     }
-    let Some(header) = json::opt_str(last, "paymentRequired", "last attempt")? else {
-        return Ok(stop());
+    let Some(payment_required) = &last.payment_required else {
+        return Ok(Step::Stop);
     };
-    let Ok(payment_required) = decode_payment_header(header) else {
-        return Ok(stop());
-    };
-    let Some(requirement) = choose(&payment_required, &opts)? else {
-        return Ok(stop());
+    let Some(requirement) = choose(payment_required, opts)? else {
+        return Ok(Step::Stop);
     };
     // A token minted ahead that already was what the agent asks for was refused
     // on its merits (credits, delegation): another mint would be refused too.
-    if source == Some(Source::Ahead)
+    if last.source == Some(Source::Ahead)
         && state
             .route(&req.route_key())
             .is_some_and(|ahead| ahead.covers(&requirement))
     {
-        return Ok(stop());
+        return Ok(Step::Stop);
     }
-    check_price(p, &opts, &requirement).await?;
+    check_price(p, opts, &requirement).await?;
     state.remember_route(req.route_key(), requirement.clone());
     // A token the agent refused without having asked for it (cached, or minted ahead): mint afresh.
-    let from_cache = matches!(source, Some(Source::Cache | Source::Ahead));
+    let from_cache = matches!(last.source, Some(Source::Cache | Source::Ahead));
     if from_cache {
         state.forget_tokens(&requirement);
     }
-    Ok(send(Some(
-        token_for(p, &opts, &req, &requirement, from_cache).await?,
+    Ok(Step::Send(Some(
+        token_for(p, opts, req, &requirement, from_cache).await?,
     )))
 }
 
@@ -349,15 +341,9 @@ fn check_receipt(
     state: &ClientState,
     opts: &PayOptions,
     req: &Outgoing,
-    last: &Object,
+    receipt: Option<&Object>,
 ) -> Result<()> {
-    let (Some(cap), Some(header)) = (
-        &opts.max_credits,
-        json::opt_str(last, "paymentResponse", "last attempt")?,
-    ) else {
-        return Ok(());
-    };
-    let Ok(receipt) = decode_payment_header(header) else {
+    let (Some(cap), Some(receipt)) = (&opts.max_credits, receipt) else {
         return Ok(());
     };
     let Some(burned) = receipt
@@ -380,7 +366,7 @@ fn check_receipt(
         message: format!(
             "The agent burned {burned} credits for one request, more than maxCredits ({cap}); its token is no longer used"
         ),
-        details: Some(Value::Object(receipt)),
+        details: Some(Value::Object(receipt.clone())),
     })
 }
 
@@ -758,7 +744,7 @@ async fn card_for<T: Transport>(
 /// How `queryAgent` reads the agent's answer: its JSON on success; a 402 is a
 /// `payment_required` error that says to order the plan; another failure is
 /// `http_<status>` with the agent's message.
-pub fn conclude_query(status: u16, body: &str, payment_required: Option<&str>) -> Result<Value> {
+pub fn conclude_query(status: u16, body: &str, payment_required: Option<Object>) -> Result<Value> {
     let parsed: Option<Value> = parse(body).ok();
     let message = parsed
         .as_ref()
@@ -772,9 +758,7 @@ pub fn conclude_query(status: u16, body: &str, payment_required: Option<&str>) -
                 "The agent asked for payment ({}): the plan needs credits.",
                 message.as_deref().unwrap_or("no reason given")
             ),
-            payment_required: payment_required
-                .and_then(|h| decode_payment_header(h).ok())
-                .map(Value::Object),
+            payment_required: payment_required.map(Value::Object),
         }),
         _ => Err(Error::Http {
             status,
@@ -820,9 +804,21 @@ pub fn mcp_tool_call(
         .build())
 }
 
+/// An MCP tool's answer: its result, with the receipt and the
+/// PaymentRequired it carries (when it is a payment-required error).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ToolAnswer {
+    /// The JSON-RPC result.
+    pub result: Value,
+    /// `_meta["x402/payment-response"]`.
+    pub payment_response: Option<Object>,
+    /// The `structuredContent` of an `isError` result that is a PaymentRequired.
+    pub payment_required: Option<Object>,
+}
+
 /// MCP: reads a JSON-RPC answer (JSON, or the first `data:` event of a
-/// `text/event-stream` body) into `{result, paymentResponse?, paymentRequired?}`.
-pub fn mcp_read_result(body: &str) -> Result<Value> {
+/// `text/event-stream` body).
+pub fn mcp_read_result(body: &str) -> Result<ToolAnswer> {
     let text = if body.trim_start().starts_with('{') {
         body.to_owned()
     } else {
@@ -855,21 +851,27 @@ pub fn mcp_read_result(body: &str) -> Result<Value> {
             status: 200,
             message: "The MCP answer has no result".into(),
         })?;
-    let receipt = json::at(&result, &["_meta", "x402/payment-response"]).cloned();
-    let required = (result.get("isError").and_then(Value::as_bool) == Some(true))
+    let payment_response = json::at(&result, &["_meta", "x402/payment-response"])
+        .and_then(Value::as_object)
+        .cloned();
+    let payment_required = (result.get("isError").and_then(Value::as_bool) == Some(true))
         .then(|| {
             result
                 .get("structuredContent")
                 .filter(|s| s.get("x402Version").is_some() && s.get("accepts").is_some())
+                .and_then(Value::as_object)
                 .cloned()
         })
         .flatten();
-    Ok(ObjectBuilder::new()
-        .put("result", result)
-        .put_opt("paymentResponse", receipt)
-        .put_opt("paymentRequired", required)
-        .build())
+    Ok(ToolAnswer {
+        result,
+        payment_response,
+        payment_required,
+    })
 }
+
+mod paying;
+pub use paying::{pay, Call, Courier, Hop, Reply};
 
 #[cfg(test)]
 mod tests;

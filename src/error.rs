@@ -47,6 +47,17 @@ pub enum Error {
         /// The limit that was exceeded.
         after_ms: u64,
     },
+    /// A paid agent could not be reached. Code `network_error`.
+    Unreachable(String),
+    /// The paying client did not follow the agent's redirect: the token would
+    /// have left the origin that was checked (code `redirect_not_followed`), or
+    /// as `fetch` fails (`redirect: 'error'`, too many redirects; code `network_error`).
+    Redirect {
+        /// `redirect_not_followed` or `network_error`.
+        code: &'static str,
+        /// Where the redirect went and why it was not followed.
+        message: String,
+    },
     /// A token or key would have been sent over plain `http:` to a non-loopback host.
     /// Code `insecure_transport`.
     InsecureTransport(String),
@@ -82,6 +93,8 @@ pub enum Error {
 
 /// `code` of [`Error::PaymentRefused`] for a plan the caller did not allow.
 pub const PLAN_NOT_ALLOWED: &str = "plan_not_allowed";
+/// `code` of [`Error::Redirect`] when the token would have left the checked origin.
+pub const REDIRECT_NOT_FOLLOWED: &str = "redirect_not_followed";
 /// `code` of [`Error::PaymentRefused`] for a price over `maxCredits`.
 pub const MAX_CREDITS_EXCEEDED: &str = "max_credits_exceeded";
 
@@ -113,7 +126,8 @@ impl Error {
             Error::Backend(b) => Cow::Borrowed(&b.code),
             Error::Http { status, .. } => Cow::Owned(format!("http_{status}")),
             Error::InvalidResponse { .. } => Cow::Borrowed("invalid_response"),
-            Error::Network(_) => Cow::Borrowed("network_error"),
+            Error::Network(_) | Error::Unreachable(_) => Cow::Borrowed("network_error"),
+            Error::Redirect { code, .. } => Cow::Borrowed(code),
             Error::Timeout { .. } => Cow::Borrowed("timeout"),
             Error::InsecureTransport(_) => Cow::Borrowed("insecure_transport"),
             Error::PaymentRequired { .. } => Cow::Borrowed("payment_required"),
@@ -138,6 +152,8 @@ impl Error {
             Error::Backend(b) => return b.hint.as_deref().map(Cow::Borrowed).or_else(|| known_hint(&b.code).map(Cow::Borrowed)),
             Error::Http { status, .. } if *status >= 500 => "The backend or a proxy in front of it failed; retry later.",
             Error::Network(_) => "Check the backend URL and that the backend is running (for the local backend: nvm-local).",
+            Error::Unreachable(_) => "Check the agent's URL and that the agent is running.",
+            Error::Redirect { code, .. } if *code == REDIRECT_NOT_FOLLOWED => "Call the URL the agent redirects to, or ask the agent to answer without a redirect.",
             Error::Timeout { .. } => "The backend did not answer in time; retry, or raise `timeoutMs`.",
             Error::InsecureTransport(_) => "Use an https: URL (plain http: is only allowed to localhost, 127.0.0.1 or [::1]).",
             Error::PaymentRequired { .. } => "Order the plan first (payments.plans.orderPlan, or orderFiatPlan for card plans), then retry.",
@@ -189,7 +205,7 @@ impl Error {
     /// Whether retrying the same call later may succeed.
     pub fn is_retryable(&self) -> bool {
         match self {
-            Error::Network(_) | Error::Timeout { .. } => true,
+            Error::Network(_) | Error::Unreachable(_) | Error::Timeout { .. } => true,
             Error::Http { status, .. } => *status >= 500 || *status == 429,
             Error::Backend(b) => b
                 .extra
@@ -220,9 +236,11 @@ fn known_hint(code: &str) -> Option<&'static str> {
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Error::Validation(m) | Error::Network(m) | Error::InsecureTransport(m) => {
-                f.write_str(m)
-            }
+            Error::Validation(m)
+            | Error::Network(m)
+            | Error::Unreachable(m)
+            | Error::InsecureTransport(m)
+            | Error::Redirect { message: m, .. } => f.write_str(m),
             Error::Backend(b) => f.write_str(&b.message),
             Error::Http { message, .. } | Error::InvalidResponse { message, .. } => {
                 f.write_str(message)

@@ -12,14 +12,14 @@ use std::cell::Cell;
 use std::rc::Rc;
 
 const KEY: &str = "local:eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIweHN1YiJ9.c2ln";
-const AGENT_URL: &str = "http://127.0.0.1:8787/tasks";
+pub(super) const AGENT_URL: &str = "http://127.0.0.1:8787/tasks";
 
-fn payments() -> Payments<MockTransport> {
+pub(super) fn payments() -> Payments<MockTransport> {
     MockTransport::client(KEY)
 }
 
 /// A backend that mints numbered tokens and has no delegations yet.
-fn backend(p: &Payments<MockTransport>) -> Rc<Cell<u32>> {
+pub(super) fn backend(p: &Payments<MockTransport>) -> Rc<Cell<u32>> {
     let minted = Rc::new(Cell::new(0));
     let counter = Rc::clone(&minted);
     p.transport().on("POST", "/api/v1/x402/permissions", move |r| {
@@ -47,7 +47,7 @@ fn backend(p: &Payments<MockTransport>) -> Rc<Cell<u32>> {
     minted
 }
 
-fn payment_required(plans: &[&str], agent: Option<&str>) -> String {
+pub(super) fn payment_required(plans: &[&str], agent: Option<&str>) -> String {
     let pr = build_payment_required_for_plans(
         plans,
         &BuildOptions {
@@ -74,7 +74,49 @@ fn after(status: u16, pr: Option<&str>, source: Option<&str>) -> Value {
     json!({"status": status, "paymentRequired": pr, "source": source})
 }
 
-fn run<F: std::future::Future>(f: F) -> F::Output {
+/// The decision as these tests script it, in JSON: `request` `{url, method,
+/// hasToken}`, `last` `null` or `{status, paymentRequired, paymentResponse
+/// (headers), source}`; answers `{action: "send", token?, source?}` or `{action: "stop"}`.
+async fn next_step(
+    p: &Payments<MockTransport>,
+    request: &Value,
+    options: &Value,
+    last: &Value,
+) -> Result<Value> {
+    let req = Outgoing::from_json(request)?;
+    let opts = PayOptions::from_json(options)?;
+    let header = |k: &str| {
+        last.get(k)
+            .and_then(Value::as_str)
+            .and_then(|h| crate::protocol::decode_payment_header(h).ok())
+    };
+    let outcome = (!last.is_null()).then(|| Outcome {
+        status: last["status"].as_u64().unwrap() as u16,
+        payment_required: header("paymentRequired"),
+        payment_response: header("paymentResponse"),
+        source: match last.get("source").and_then(Value::as_str) {
+            Some("cache") => Some(Source::Cache),
+            Some("fresh") => Some(Source::Fresh),
+            Some("ahead") => Some(Source::Ahead),
+            _ => None,
+        },
+    });
+    Ok(
+        match super::next_step(p, &req, &opts, outcome.as_ref()).await? {
+            Step::Stop => json!({"action": "stop"}),
+            Step::Send(None) => json!({"action": "send"}),
+            Step::Send(Some((token, source))) => {
+                json!({"action": "send", "token": token, "source": match source {
+                    Source::Cache => "cache",
+                    Source::Fresh => "fresh",
+                    Source::Ahead => "ahead",
+                }})
+            }
+        },
+    )
+}
+
+pub(super) fn run<F: std::future::Future>(f: F) -> F::Output {
     pollster::block_on(f)
 }
 
@@ -684,7 +726,7 @@ fn query_answers_become_values_or_errors() {
     let err = conclude_query(
         402,
         r#"{"error":"Payment Required","message":"Insufficient balance"}"#,
-        Some(&pr),
+        crate::protocol::decode_payment_header(&pr).ok(),
     )
     .unwrap_err();
     assert_eq!(
@@ -726,15 +768,20 @@ fn mcp_calls_carry_the_decoded_token_and_receipts_come_back() {
     );
     let ok = json!({"jsonrpc": "2.0", "id": 7, "result": {"content": [{"type": "text", "text": "sunny"}], "_meta": {"x402/payment-response": {"success": true, "creditsRedeemed": "1"}}}});
     let read = mcp_read_result(&ok.to_string()).unwrap();
-    assert_eq!(read["paymentResponse"]["creditsRedeemed"], "1");
+    assert_eq!(
+        read.payment_response.as_ref().unwrap()["creditsRedeemed"],
+        "1"
+    );
     let sse = format!("event: message\ndata: {ok}\n\n");
     assert_eq!(mcp_read_result(&sse).unwrap(), read);
     let pr = build_payment_required_for_plans(&["10"], &BuildOptions::default()).unwrap();
     let needs =
         json!({"jsonrpc": "2.0", "id": 7, "result": {"isError": true, "structuredContent": pr}});
     assert_eq!(
-        mcp_read_result(&needs.to_string()).unwrap()["paymentRequired"],
-        pr
+        mcp_read_result(&needs.to_string())
+            .unwrap()
+            .payment_required,
+        pr.as_object().cloned()
     );
     assert_eq!(
         mcp_read_result(r#"{"jsonrpc":"2.0","id":1,"error":{"code":-32601,"message":"nope"}}"#)

@@ -35,7 +35,7 @@ fn global(name: &str) -> Option<JsValue> {
 }
 
 /// Reads `name` and `message` (and Node's `cause.code`) off a thrown value.
-fn describe(err: &JsValue) -> (String, String) {
+pub(super) fn describe(err: &JsValue) -> (String, String) {
     let text = |v: &JsValue, k: &str| {
         Reflect::get(v, &JsValue::from_str(k))
             .ok()

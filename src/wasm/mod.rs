@@ -4,6 +4,8 @@
 //! Method dispatch and every behaviour live in [`crate::bridge`] and below;
 //! the hand-owned facade and types are in `pkg-template/`.
 
+#[cfg(feature = "subscriber")]
+mod courier;
 #[cfg(any(feature = "agent", feature = "mcp"))]
 mod exchange;
 mod fetch;
@@ -122,6 +124,31 @@ impl NvmCore {
         })
     }
 
+    /// One paying call, end to end ([`crate::client::pay`]): `kind` is
+    /// `fetch`, `query` or `tool`; `request`: `{url, method, hasToken,
+    /// redirect}`; `options`: the call's options; `send(hopJson)` sends each
+    /// hop the core decides on and resolves to its reply's JSON. Resolves to
+    /// the call's answer (JSON).
+    pub fn pay(
+        &self,
+        kind: String,
+        request_json: String,
+        options_json: String,
+        send: Function,
+    ) -> Promise {
+        let payments = Rc::clone(&self.payments);
+        promise(Box::pin(async move {
+            #[cfg(feature = "subscriber")]
+            let courier = courier::JsCourier(send);
+            #[cfg(not(feature = "subscriber"))]
+            let courier = {
+                drop(send);
+                NoCourier
+            };
+            bridge::pay(&payments, &kind, &request_json, &options_json, &courier).await
+        }))
+    }
+
     /// Runs an asynchronous method; resolves to its result's JSON.
     pub fn call(&self, method: String, args_json: String) -> Promise {
         let payments = Rc::clone(&self.payments);
@@ -199,6 +226,17 @@ impl NvmMcpGate {
             .discovery(&self.payments, path, base_url, &options)
             .map(|doc| doc.map(|d| to_text(&d)))
             .map_err(thrown)
+    }
+}
+
+/// A core without the paying client: [`bridge::pay`] answers `not_in_entry` before sending.
+#[cfg(not(feature = "subscriber"))]
+struct NoCourier;
+
+#[cfg(not(feature = "subscriber"))]
+impl crate::client::Courier for NoCourier {
+    async fn send(&self, _: &crate::client::Hop) -> Result<crate::client::Reply> {
+        Err(Error::validation("no paying client in this entry"))
     }
 }
 

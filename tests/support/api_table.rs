@@ -9,9 +9,7 @@ fn list(names: impl Iterator<Item = &'static str>) -> Value {
 }
 
 fn main() {
-    let internal = bridge::INTERNAL_METHODS
-        .iter()
-        .chain(bridge::INTERNAL_FUNCTIONS);
+    let internal = bridge::INTERNAL_FUNCTIONS.iter();
     let table = ObjectBuilder::new()
         .put("methods", list(bridge::methods()))
         .put("functions", list(bridge::functions()))

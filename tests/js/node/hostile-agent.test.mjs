@@ -85,6 +85,22 @@ describe('a hostile agent', () => {
     assert.equal(elsewhere.requests.length, 0)
   })
 
+  test('7. a paid request redirected to a Location that is not a URL is an error, and nothing more is sent', async () => {
+    scriptAgent(agent, () => ({ status: 302, headers: { location: 'http://[::1' } }))
+    await assert.rejects(payments.fetch(`${agent.url}tasks`, { method: 'POST', body: 'x' }, { planIds: [PLAN] }), (e) => e instanceof PaymentsError && e.code === 'network_error' && /invalid URL/.test(e.message) && e.response?.status === 302)
+    assert.equal(agent.requests.length, 1, 'paid up front, then nothing followed')
+  })
+
+  test('an agent that can\'t be reached is a retryable network_error naming it (no token, no backend call lost)', async () => {
+    const url = `${agent.url}tasks`
+    await agent.close()
+    try {
+      await assert.rejects(payments.fetch(url, { method: 'POST', body: 'x' }, { planIds: [PLAN] }), (e) => e instanceof PaymentsError && e.code === 'network_error' && e.retryable === true && e.message.startsWith(`Could not reach ${url}`) && e.response === undefined)
+    } finally {
+      agent = await startRecorder()
+    }
+  })
+
   test('7. an MCP server that redirects the tool call (token in the body) to another origin is not followed', async () => {
     agent.respond('POST', '/mcp', { status: 307, headers: { location: `${elsewhere.url}mcp` } })
     await assert.rejects(

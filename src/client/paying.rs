@@ -1,0 +1,434 @@
+//! The paying loop, end to end: `fetchWithPayment`, `queryAgent` and
+//! `mcp.callTool` are each one call of [`pay`], which asks [`next_step`] what
+//! to send, has the adapter send it ([`Courier`]: JavaScript holds the
+//! Request and Response objects), follows the agent's redirects by this
+//! module's rules, and tells the next decision how the attempt went.
+//!
+//! Redirects of a paid request ([`after_hop`]): the token stays with the
+//! origin that was checked. Within that origin a redirect is followed with
+//! the token; to another origin without it (as `fetch` does with
+//! `Authorization`), and then by `fetch`'s own rules; not at all when the
+//! token is in a body that the redirect would resend (MCP, 307/308), nor when
+//! the runtime hides where the redirect goes (a browser's opaque redirect).
+//! The caller's `redirect: 'manual'` and `'error'` are honoured. An unpaid
+//! attempt is sent with the caller's own redirect mode.
+
+use super::{mcp_read_result, mcp_tool_call, next_step, Outcome, Outgoing, PayOptions, Step};
+use crate::error::{Error, Result, REDIRECT_NOT_FOLLOWED};
+use crate::payments::Payments;
+use crate::protocol::decode_payment_header;
+use crate::protocol::json::{self, to_text, ObjectBuilder, Value};
+use crate::protocol::url::Url;
+use crate::transport::Transport;
+
+/// The adapter's side of a paying call: it sends one [`Hop`] and answers
+/// what came back (its [`Reply`]). It keeps the caller's Request (each
+/// attempt starts from a copy of it) and the last Response (the call's
+/// answer); an earlier response's body is cancelled when the next hop is sent.
+#[allow(async_fn_in_trait)]
+pub trait Courier {
+    /// Sends `hop`; `Err` when the agent could not be reached (the adapter's
+    /// message, e.g. `Could not reach <url>: <why>`).
+    async fn send(&self, hop: &Hop) -> Result<Reply>;
+}
+
+/// One request to send.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Hop {
+    /// A new attempt, made from the caller's request (`url`, `method` and
+    /// `keep_body` are then its own); else the next hop of a redirect, made
+    /// from the previous hop's request.
+    pub attempt: bool,
+    /// Where to (a redirect hop).
+    pub url: String,
+    /// The method (a redirect hop).
+    pub method: String,
+    /// The token to put in `payment-signature` (HTTP).
+    pub token: Option<String>,
+    /// The body to send instead of the request's (MCP: the JSON-RPC call).
+    pub body: Option<String>,
+    /// A redirect hop resends the previous request's body.
+    pub keep_body: bool,
+    /// Headers to leave out.
+    pub drop: &'static [&'static str],
+    /// The `redirect` mode to send it with (`manual`: this module follows).
+    pub redirect: String,
+    /// Answer the response's text too (the call reads it).
+    pub read: bool,
+}
+
+impl Hop {
+    /// The hop as the adapter reads it (JSON).
+    pub fn to_json(&self) -> Value {
+        ObjectBuilder::new()
+            .put("attempt", self.attempt)
+            .put("url", self.url.as_str())
+            .put("method", self.method.as_str())
+            .put_opt("token", self.token.as_deref().map(Value::from))
+            .put_opt("body", self.body.as_deref().map(Value::from))
+            .put("keepBody", self.keep_body)
+            .put(
+                "drop",
+                Value::Array(self.drop.iter().map(|&h| Value::from(h)).collect()),
+            )
+            .put("redirect", self.redirect.as_str())
+            .put("read", self.read)
+            .build()
+    }
+}
+
+/// What a hop got back.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Reply {
+    /// The status (0 for an opaque redirect).
+    pub status: u16,
+    /// The runtime hid where a redirect goes (a browser's `opaqueredirect`).
+    pub opaque: bool,
+    /// `location`, resolved against the request's URL by the WHATWG parser;
+    /// `Some("")` when it could not be resolved.
+    pub location: Option<String>,
+    /// The `payment-required` header.
+    pub payment_required: Option<String>,
+    /// The `payment-response` header.
+    pub payment_response: Option<String>,
+    /// The body, when the hop asked to read it.
+    pub text: Option<String>,
+}
+
+impl Reply {
+    /// Reads the adapter's answer (JSON).
+    pub fn from_json(v: &Value) -> Result<Self> {
+        const WHAT: &str = "the courier's reply";
+        let o = json::object(v, WHAT)?;
+        let text = |k: &str| -> Result<Option<String>> {
+            Ok(json::opt_str(o, k, WHAT)?.map(str::to_owned))
+        };
+        Ok(Reply {
+            status: o
+                .get("status")
+                .and_then(Value::as_u64)
+                .and_then(|s| u16::try_from(s).ok())
+                .unwrap_or(0),
+            opaque: json::opt_bool(o, "opaque", WHAT)?.unwrap_or(false),
+            location: text("location")?,
+            payment_required: text("paymentRequired")?,
+            payment_response: text("paymentResponse")?,
+            text: text("text")?,
+        })
+    }
+}
+
+/// What is being paid for.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Call {
+    /// `fetchWithPayment`: the agent's Response is the answer (the adapter holds it).
+    Fetch,
+    /// `queryAgent`: the agent's JSON is the answer.
+    Query,
+    /// `mcp.callTool`: a JSON-RPC `tools/call` (id, tool name, arguments), the token in `_meta`.
+    Tool {
+        /// The JSON-RPC id.
+        id: Value,
+        /// The tool.
+        name: String,
+        /// Its arguments.
+        arguments: Value,
+    },
+}
+
+impl Call {
+    /// `kind` (`fetch`, `query`, `tool`) with the call's options (a tool's
+    /// `name`, `arguments` and `id` are read from them).
+    pub fn from_json(kind: &str, options: &Value) -> Result<Self> {
+        Ok(match kind {
+            "fetch" => Call::Fetch,
+            "query" => Call::Query,
+            "tool" => Call::Tool {
+                id: options.get("id").cloned().unwrap_or(Value::from(1)),
+                name: options
+                    .get("name")
+                    .and_then(Value::as_str)
+                    .ok_or_else(|| Error::validation("mcp.callTool: name is required"))?
+                    .to_owned(),
+                arguments: options.get("arguments").cloned().unwrap_or(Value::Null),
+            },
+            _ => return Err(Error::validation(format!("unknown paying call \"{kind}\""))),
+        })
+    }
+}
+
+/// Headers a request turned into a GET leaves out.
+const BODY_HEADERS: &[&str] = &[
+    "content-type",
+    "content-length",
+    "content-encoding",
+    "content-language",
+    "content-location",
+];
+/// Headers that do not go to another origin.
+const SECRET_HEADERS: &[&str] = &["payment-signature", "authorization"];
+/// Both.
+const BODY_AND_SECRET_HEADERS: &[&str] = &[
+    "content-type",
+    "content-length",
+    "content-encoding",
+    "content-language",
+    "content-location",
+    "payment-signature",
+    "authorization",
+];
+/// As `fetch`: at most 20 redirects.
+const MAX_REDIRECTS: u32 = 20;
+
+/// The request being followed: where it went and how.
+struct Current<'a> {
+    method: String,
+    /// The caller's redirect mode.
+    mode: &'a str,
+    /// The origin the token may go to.
+    origin: Option<String>,
+    /// The token is in the body (MCP).
+    token_in_body: bool,
+    hops: u32,
+}
+
+/// After a hop of a paid request: `None` when its answer is the attempt's,
+/// else the next hop (see the module's rules).
+fn after_hop(current: &mut Current<'_>, reply: &Reply, read: bool) -> Result<Option<Hop>> {
+    if reply.opaque {
+        return Err(Error::Redirect {
+            code: REDIRECT_NOT_FOLLOWED,
+            message: "The agent answered the paid request with a redirect, and this runtime hides where it goes, so it was not followed with the payment token".into(),
+        });
+    }
+    let Some(location) = reply.location.as_deref() else {
+        return Ok(None);
+    };
+    if !matches!(reply.status, 301 | 302 | 303 | 307 | 308) || current.mode == "manual" {
+        return Ok(None);
+    }
+    let failed = |message: String| Error::Redirect {
+        code: "network_error",
+        message,
+    };
+    if current.mode == "error" {
+        return Err(failed(format!(
+            "The agent redirected the request (HTTP {}) and redirect: 'error' was asked",
+            reply.status
+        )));
+    }
+    if current.hops == MAX_REDIRECTS {
+        return Err(failed(format!(
+            "The agent redirected the request more than {MAX_REDIRECTS} times"
+        )));
+    }
+    if location.is_empty() {
+        return Err(failed(
+            "The agent redirected the request to an invalid URL".into(),
+        ));
+    }
+    // A location this parser does not read (a non-ASCII host) counts as another origin.
+    let next_origin = Url::parse(location).map(|u| u.origin());
+    let same_origin = next_origin.is_some() && next_origin == current.origin;
+    let to_get = match reply.status {
+        303 => current.method != "HEAD",
+        301 | 302 => current.method == "POST",
+        _ => false,
+    };
+    if !same_origin && current.token_in_body && !to_get {
+        return Err(Error::Redirect {
+            code: REDIRECT_NOT_FOLLOWED,
+            message: format!(
+                "The agent redirected the paid request to another origin ({}) with its body, which carries the payment token; it was not followed",
+                next_origin.as_deref().unwrap_or(location)
+            ),
+        });
+    }
+    let method = if to_get {
+        "GET".to_owned()
+    } else {
+        current.method.clone()
+    };
+    current.hops += 1;
+    current.method.clone_from(&method);
+    Ok(Some(Hop {
+        attempt: false,
+        url: location.to_owned(),
+        keep_body: method != "GET" && method != "HEAD",
+        method,
+        token: None,
+        body: None,
+        drop: match (to_get, same_origin) {
+            (false, true) => &[],
+            (true, true) => BODY_HEADERS,
+            (false, false) => SECRET_HEADERS,
+            (true, false) => BODY_AND_SECRET_HEADERS,
+        },
+        // Without the token, another origin is followed by fetch's own rules.
+        redirect: if same_origin { "manual" } else { current.mode }.to_owned(),
+        read,
+    }))
+}
+
+/// One attempt's last reply, and the receipt of a redirect that answered the paid request.
+struct Sent {
+    reply: Reply,
+    receipt: Option<String>,
+}
+
+/// Sends one attempt (following a paid one's redirects).
+async fn send_attempt<C: Courier>(
+    courier: &C,
+    call: &Call,
+    req: &Outgoing,
+    token: Option<&str>,
+) -> Result<Sent> {
+    let body = match call {
+        Call::Tool {
+            id,
+            name,
+            arguments,
+        } => Some(to_text(&mcp_tool_call(id, name, arguments, token)?)),
+        _ => None,
+    };
+    let read = *call != Call::Fetch;
+    let mut hop = Hop {
+        attempt: true,
+        url: req.url.clone(),
+        method: req.method.clone(),
+        token: token.filter(|_| body.is_none()).map(str::to_owned),
+        body,
+        keep_body: true,
+        drop: &[],
+        redirect: if token.is_some() {
+            "manual"
+        } else {
+            req.redirect.as_str()
+        }
+        .to_owned(),
+        read,
+    };
+    let mut current = Current {
+        method: req.method.clone(),
+        mode: &req.redirect,
+        origin: Url::parse(&req.url).map(|u| u.origin()),
+        token_in_body: matches!(call, Call::Tool { .. }),
+        hops: 0,
+    };
+    let mut receipt = None;
+    loop {
+        let reply = courier.send(&hop).await?;
+        // Unpaid, or past another origin (no token any more): fetch's own rules.
+        if token.is_none() || hop.redirect != "manual" {
+            return Ok(Sent { reply, receipt });
+        }
+        match after_hop(&mut current, &reply, read)? {
+            None => return Ok(Sent { reply, receipt }),
+            Some(next) => {
+                receipt = reply.payment_response.or(receipt);
+                hop = next;
+            }
+        }
+    }
+}
+
+/// Runs one paying call to its end: `fetch` resolves to `{paymentResponse}`
+/// (the adapter answers its last Response with it), `query` to the agent's
+/// JSON, `tool` to `{result, paymentResponse}`. `options`: the call's
+/// payment options (for `query` and `tool`, `eager` unless they say).
+pub async fn pay<T: Transport, C: Courier>(
+    p: &Payments<T>,
+    call: &Call,
+    req: &Outgoing,
+    options: &Value,
+    courier: &C,
+) -> Result<Value> {
+    let mut opts = PayOptions::from_json(options)?;
+    if *call != Call::Fetch && options.get("eager").is_none() {
+        opts.eager = true;
+    }
+    let mut last: Option<(Outcome, Answer)> = None;
+    loop {
+        let Step::Send(token) = next_step(p, req, &opts, last.as_ref().map(|(o, _)| o)).await?
+        else {
+            break;
+        };
+        let (token, source) = token.unzip();
+        let sent = send_attempt(courier, call, req, token.as_deref()).await?;
+        last = Some(answer(call, sent, source)?);
+    }
+    let (outcome, answer) = last.ok_or_else(|| Error::validation("nothing was sent"))?;
+    conclude(outcome, answer)
+}
+
+/// What an attempt's answer says, beyond its [`Outcome`].
+enum Answer {
+    /// An HTTP answer (its text when read).
+    Http(Option<String>, bool),
+    /// A tool's result.
+    Tool(Value),
+}
+
+/// Reads an attempt's last reply into the next decision's [`Outcome`].
+fn answer(call: &Call, sent: Sent, source: Option<super::Source>) -> Result<(Outcome, Answer)> {
+    let Sent { reply, receipt } = sent;
+    let decode = |h: Option<&str>| h.and_then(|h| decode_payment_header(h).ok());
+    let ok = (200..300).contains(&reply.status);
+    if let (Call::Tool { .. }, true) = (call, ok) {
+        // A tool result that asks for payment is the MCP form of a 402; its receipt is checked like an HTTP one.
+        let read = mcp_read_result(reply.text.as_deref().unwrap_or(""))?;
+        let outcome = Outcome {
+            status: if read.payment_required.is_some() {
+                402
+            } else {
+                200
+            },
+            payment_required: read.payment_required,
+            payment_response: read.payment_response,
+            source,
+        };
+        return Ok((outcome, Answer::Tool(read.result)));
+    }
+    let outcome = Outcome {
+        status: reply.status,
+        payment_required: decode(reply.payment_required.as_deref()),
+        payment_response: match call {
+            Call::Tool { .. } => None,
+            _ => decode(reply.payment_response.as_deref().or(receipt.as_deref())),
+        },
+        source,
+    };
+    Ok((outcome, Answer::Http(reply.text, *call == Call::Fetch)))
+}
+
+/// The call's answer from its last attempt.
+fn conclude(outcome: Outcome, answer: Answer) -> Result<Value> {
+    match answer {
+        Answer::Http(_, true) => Ok(ObjectBuilder::new()
+            .put(
+                "paymentResponse",
+                outcome.payment_response.map_or(Value::Null, Value::Object),
+            )
+            .build()),
+        Answer::Http(text, false) => super::conclude_query(
+            outcome.status,
+            text.as_deref().unwrap_or(""),
+            outcome.payment_required,
+        ),
+        Answer::Tool(_) if outcome.status == 402 => super::conclude_query(
+            402,
+            r#"{"message":"the MCP tool requires payment"}"#,
+            outcome.payment_required,
+        ),
+        Answer::Tool(result) => Ok(ObjectBuilder::new()
+            .put("result", result)
+            .put(
+                "paymentResponse",
+                outcome.payment_response.map_or(Value::Null, Value::Object),
+            )
+            .build()),
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,461 @@
+//! The paying loop end to end against a scripted agent (a [`Courier`] that
+//! answers from a list and records every hop) and a scripted backend: which
+//! hops are sent, with which token, where redirects lead, and what the call
+//! answers.
+
+use super::super::tests::{backend, payment_required, payments, run, AGENT_URL};
+use super::*;
+use crate::error::Error;
+use crate::json;
+use crate::protocol::{decode_access_token, encode_payment_header};
+use crate::transport::mock::MockTransport;
+use std::cell::RefCell;
+use std::collections::VecDeque;
+
+/// An agent that answers hops from a script; `Err` entries are unreachable agents.
+#[derive(Default)]
+struct Agent {
+    replies: RefCell<VecDeque<Result<Reply>>>,
+    hops: RefCell<Vec<Hop>>,
+}
+
+impl Agent {
+    fn new(replies: Vec<Result<Reply>>) -> Self {
+        Agent {
+            replies: RefCell::new(replies.into()),
+            hops: RefCell::default(),
+        }
+    }
+
+    fn hops(&self) -> Vec<Hop> {
+        self.hops.borrow().clone()
+    }
+}
+
+impl Courier for Agent {
+    async fn send(&self, hop: &Hop) -> Result<Reply> {
+        self.hops.borrow_mut().push(hop.clone());
+        self.replies
+            .borrow_mut()
+            .pop_front()
+            .expect("the loop sent more hops than the agent was scripted for")
+    }
+}
+
+fn status(status: u16) -> Result<Reply> {
+    Ok(Reply {
+        status,
+        ..Reply::default()
+    })
+}
+
+fn asks(plans: &[&str]) -> Result<Reply> {
+    Ok(Reply {
+        status: 402,
+        payment_required: Some(payment_required(plans, None)),
+        ..Reply::default()
+    })
+}
+
+fn redirect(code: u16, to: &str) -> Result<Reply> {
+    Ok(Reply {
+        status: code,
+        location: Some(to.into()),
+        ..Reply::default()
+    })
+}
+
+fn receipt(burned: &str) -> String {
+    encode_payment_header(
+        &json!({"success": true, "transaction": "0xtx", "network": "eip155:84532", "payer": "0xsub", "creditsRedeemed": burned}),
+    )
+    .unwrap()
+}
+
+fn paid(text: &str, burned: &str) -> Result<Reply> {
+    Ok(Reply {
+        status: 200,
+        payment_response: Some(receipt(burned)),
+        text: Some(text.into()),
+        ..Reply::default()
+    })
+}
+
+fn request(method: &str, redirect: &str) -> Outgoing {
+    Outgoing {
+        url: AGENT_URL.into(),
+        method: method.into(),
+        has_token: false,
+        redirect: redirect.into(),
+    }
+}
+
+fn pay_with(
+    p: &Payments<MockTransport>,
+    call: &Call,
+    req: &Outgoing,
+    options: Value,
+    agent: &Agent,
+) -> Result<Value> {
+    run(super::pay(p, call, req, &options, agent))
+}
+
+/// A fetch that may pay plan 10 (probing first).
+fn fetch_plan_10(p: &Payments<MockTransport>, req: &Outgoing, agent: &Agent) -> Result<Value> {
+    pay_with(
+        p,
+        &Call::Fetch,
+        req,
+        json!({"planIds": ["10"], "eager": false}),
+        agent,
+    )
+}
+
+#[test]
+fn a_402_is_paid_once_and_the_receipt_is_the_answer() {
+    let p = payments();
+    let minted = backend(&p);
+    let agent = Agent::new(vec![asks(&["10"]), paid("ok", "1")]);
+    let out = fetch_plan_10(&p, &request("POST", "follow"), &agent).unwrap();
+    assert_eq!(out["paymentResponse"]["creditsRedeemed"], "1");
+    assert_eq!(minted.get(), 1);
+    let hops = agent.hops();
+    assert_eq!(hops.len(), 2);
+    // The probe goes as the caller sent it; the paid attempt with the token, its redirects by hand.
+    assert_eq!(
+        (hops[0].token.as_deref(), hops[0].redirect.as_str()),
+        (None, "follow")
+    );
+    assert!(hops[0].attempt && hops[1].attempt);
+    let token = hops[1]
+        .token
+        .as_deref()
+        .expect("the paid attempt carries a token");
+    assert_eq!(
+        decode_access_token(token).unwrap()["accepted"]["planId"],
+        "10"
+    );
+    assert_eq!(hops[1].redirect, "manual");
+    assert!(
+        !hops[1].read,
+        "fetchWithPayment leaves the body to the caller"
+    );
+}
+
+#[test]
+fn a_same_origin_redirect_keeps_the_token_and_its_receipt_counts() {
+    let p = payments();
+    backend(&p);
+    let moved = "http://127.0.0.1:8787/v2/tasks";
+    let agent = Agent::new(vec![
+        asks(&["10"]),
+        Ok(Reply {
+            status: 307,
+            location: Some(moved.into()),
+            payment_response: Some(receipt("2")),
+            ..Reply::default()
+        }),
+        status(200),
+    ]);
+    let out = fetch_plan_10(&p, &request("POST", "follow"), &agent).unwrap();
+    // The final answer had no receipt: the redirect's is the payment's.
+    assert_eq!(out["paymentResponse"]["creditsRedeemed"], "2");
+    let hop = &agent.hops()[2];
+    assert_eq!(
+        (
+            hop.attempt,
+            hop.url.as_str(),
+            hop.method.as_str(),
+            hop.keep_body,
+            hop.drop
+        ),
+        (false, moved, "POST", true, &[][..])
+    );
+    assert_eq!(hop.redirect, "manual", "still followed by hand");
+}
+
+#[test]
+fn another_origin_gets_no_token_and_fetch_follows_from_there() {
+    let p = payments();
+    backend(&p);
+    let elsewhere = "https://cdn.example/answer";
+    let agent = Agent::new(vec![
+        asks(&["10"]),
+        redirect(302, elsewhere),
+        // What fetch answers from the other origin, whatever it is, is the answer.
+        redirect(302, "http://127.0.0.1:8787/back"),
+    ]);
+    fetch_plan_10(&p, &request("POST", "follow"), &agent).unwrap();
+    let hop = &agent.hops()[2];
+    assert_eq!((hop.url.as_str(), hop.method.as_str()), (elsewhere, "GET"));
+    for secret in ["payment-signature", "authorization", "content-type"] {
+        assert!(hop.drop.contains(&secret), "{secret} is left out");
+    }
+    assert!(!hop.keep_body);
+    assert_eq!(
+        hop.redirect, "follow",
+        "the caller's mode, past the checked origin"
+    );
+    assert_eq!(
+        agent.hops().len(),
+        3,
+        "nothing followed by hand after another origin"
+    );
+}
+
+#[test]
+fn a_303_turns_the_paid_post_into_a_get_without_its_body() {
+    let p = payments();
+    backend(&p);
+    let agent = Agent::new(vec![
+        asks(&["10"]),
+        redirect(303, "http://127.0.0.1:8787/result"),
+        status(200),
+    ]);
+    fetch_plan_10(&p, &request("POST", "follow"), &agent).unwrap();
+    let hop = &agent.hops()[2];
+    assert_eq!((hop.method.as_str(), hop.keep_body), ("GET", false));
+    assert_eq!(hop.drop, BODY_HEADERS);
+}
+
+#[test]
+fn redirects_the_caller_asked_not_to_follow_or_that_hide_their_target() {
+    let p = payments();
+    backend(&p);
+    // 'manual': the 3xx is the answer.
+    let agent = Agent::new(vec![
+        asks(&["10"]),
+        redirect(302, "http://127.0.0.1:8787/x"),
+    ]);
+    fetch_plan_10(&p, &request("POST", "manual"), &agent).unwrap();
+    assert_eq!(agent.hops().len(), 2);
+    // 'error', an opaque redirect, too many, and a location that is not a URL: errors, nothing followed.
+    let cases: Vec<(&str, Vec<Result<Reply>>, &str)> = vec![
+        (
+            "error",
+            vec![redirect(302, "http://127.0.0.1:8787/x")],
+            "network_error",
+        ),
+        (
+            "follow",
+            vec![Ok(Reply {
+                opaque: true,
+                ..Reply::default()
+            })],
+            "redirect_not_followed",
+        ),
+        ("follow", vec![redirect(302, "")], "network_error"),
+        (
+            "follow",
+            (0..=MAX_REDIRECTS)
+                .map(|i| redirect(307, &format!("http://127.0.0.1:8787/{i}")))
+                .collect(),
+            "network_error",
+        ),
+    ];
+    for (mode, replies, code) in cases {
+        let p = payments();
+        backend(&p);
+        let n = replies.len();
+        let agent = Agent::new([vec![asks(&["10"])], replies].concat());
+        let err = fetch_plan_10(&p, &request("POST", mode), &agent).unwrap_err();
+        assert_eq!(err.code(), code, "{mode}: {err}");
+        assert_eq!(
+            agent.hops().len(),
+            n + 1,
+            "{mode}: no hop after the refusal"
+        );
+    }
+}
+
+#[test]
+fn the_mcp_token_in_the_body_never_goes_to_another_origin() {
+    let tool = Call::Tool {
+        id: json!(3),
+        name: "weather".into(),
+        arguments: json!({"city": "Lisbon"}),
+    };
+    let options = json!({"planId": "10", "paymentType": "crypto"});
+    // A 307 would resend the body (with the token) elsewhere: refused.
+    let p = payments();
+    backend(&p);
+    let agent = Agent::new(vec![redirect(307, "https://evil.example/mcp")]);
+    let err = pay_with(
+        &p,
+        &tool,
+        &request("POST", "follow"),
+        options.clone(),
+        &agent,
+    )
+    .unwrap_err();
+    assert_eq!(err.code(), "redirect_not_followed");
+    let hops = agent.hops();
+    // Paid up front (one planId): the token is in _meta, not in a header.
+    let body: Value = json::parse(hops[0].body.as_deref().unwrap()).unwrap();
+    assert_eq!(body["params"]["name"], "weather");
+    assert_eq!(
+        body["params"]["_meta"]["x402/payment"]["accepted"]["planId"],
+        "10"
+    );
+    assert_eq!(hops[0].token, None);
+    assert!(hops[0].read);
+    // A 303 to another origin drops the body: followed, as a GET, without secrets.
+    let p = payments();
+    backend(&p);
+    let agent = Agent::new(vec![
+        redirect(303, "https://other.example/done"),
+        Ok(Reply {
+            status: 200,
+            text: Some(r#"{"jsonrpc":"2.0","id":3,"result":{"content":[]}}"#.into()),
+            ..Reply::default()
+        }),
+    ]);
+    pay_with(&p, &tool, &request("POST", "follow"), options, &agent).unwrap();
+    let hop = &agent.hops()[1];
+    assert_eq!(
+        (hop.method.as_str(), hop.keep_body, hop.drop),
+        ("GET", false, BODY_AND_SECRET_HEADERS)
+    );
+}
+
+#[test]
+fn a_tool_that_asks_for_payment_is_paid_and_its_result_and_receipt_are_the_answer() {
+    let p = payments();
+    let minted = backend(&p);
+    let tool = Call::Tool {
+        id: json!(1),
+        name: "weather".into(),
+        arguments: Value::Null,
+    };
+    let pr = crate::protocol::decode_payment_header(&payment_required(&["10"], None)).unwrap();
+    let asks =
+        json!({"jsonrpc": "2.0", "id": 1, "result": {"isError": true, "structuredContent": pr}});
+    let done = json!({"jsonrpc": "2.0", "id": 1, "result": {"content": [{"type": "text", "text": "sunny"}], "_meta": {"x402/payment-response": {"success": true, "creditsRedeemed": "1"}}}});
+    let text = |v: &Value| {
+        Ok(Reply {
+            status: 200,
+            text: Some(v.to_string()),
+            ..Reply::default()
+        })
+    };
+    let agent = Agent::new(vec![text(&asks), text(&done)]);
+    let out = pay_with(
+        &p,
+        &tool,
+        &request("POST", "follow"),
+        json!({"planIds": ["10"], "eager": false}),
+        &agent,
+    )
+    .unwrap();
+    assert_eq!(out["result"]["content"][0]["text"], "sunny");
+    assert_eq!(out["paymentResponse"]["creditsRedeemed"], "1");
+    assert_eq!(minted.get(), 1);
+    // Still asking after paying: the agent's PaymentRequired comes back in the error.
+    let p = payments();
+    backend(&p);
+    let agent = Agent::new(vec![text(&asks), text(&asks)]);
+    let err = pay_with(
+        &p,
+        &tool,
+        &request("POST", "follow"),
+        json!({"planIds": ["10"], "eager": false}),
+        &agent,
+    )
+    .unwrap_err();
+    assert_eq!(err.code(), "payment_required");
+    assert_eq!(err.details().unwrap()["accepts"][0]["planId"], "10");
+}
+
+#[test]
+fn query_answers_the_agents_json_or_its_refusal() {
+    let p = payments();
+    backend(&p);
+    let agent = Agent::new(vec![paid(r#"{"answer":42}"#, "1")]);
+    let out = pay_with(
+        &p,
+        &Call::Query,
+        &request("POST", "follow"),
+        json!({"planId": "10", "paymentType": "crypto"}),
+        &agent,
+    )
+    .unwrap();
+    assert_eq!(out, json!({"answer": 42}));
+    assert!(agent.hops()[0].token.is_some(), "queryAgent pays up front");
+    let p = payments();
+    backend(&p);
+    let agent = Agent::new(vec![Ok(Reply {
+        status: 500,
+        text: Some(r#"{"error":"boom"}"#.into()),
+        ..Reply::default()
+    })]);
+    let err = pay_with(
+        &p,
+        &Call::Query,
+        &request("POST", "follow"),
+        json!({"planId": "10", "paymentType": "crypto"}),
+        &agent,
+    )
+    .unwrap_err();
+    assert_eq!(err.to_string(), "The agent answered HTTP 500: boom");
+}
+
+#[test]
+fn an_overcharge_and_an_unreachable_agent_are_errors() {
+    let p = payments();
+    backend(&p);
+    p.transport().json(
+        "GET",
+        "/api/v1/protocol/plans/10",
+        200,
+        json!({"id": "10", "registry": {"credits": {"minAmount": "1", "maxAmount": "1"}}}),
+    );
+    let agent = Agent::new(vec![asks(&["10"]), paid("ok", "5")]);
+    let err = pay_with(
+        &p,
+        &Call::Fetch,
+        &request("POST", "follow"),
+        json!({"planIds": ["10"], "eager": false, "maxCredits": 1}),
+        &agent,
+    )
+    .unwrap_err();
+    assert_eq!(err.code(), "max_credits_exceeded", "{err}");
+    let p = payments();
+    backend(&p);
+    let agent = Agent::new(vec![Err(Error::Unreachable(
+        "Could not reach http://127.0.0.1:8787/tasks: refused".into(),
+    ))]);
+    let err = fetch_plan_10(&p, &request("POST", "follow"), &agent).unwrap_err();
+    assert_eq!(
+        (err.code().as_ref(), err.is_retryable()),
+        ("network_error", true)
+    );
+}
+
+#[test]
+fn hops_cross_as_json_and_replies_are_read_leniently() {
+    let hop = Hop {
+        attempt: false,
+        url: "https://a.example/x".into(),
+        method: "GET".into(),
+        token: None,
+        body: None,
+        keep_body: false,
+        drop: SECRET_HEADERS,
+        redirect: "follow".into(),
+        read: true,
+    };
+    assert_eq!(
+        hop.to_json(),
+        json!({"attempt": false, "url": "https://a.example/x", "method": "GET", "keepBody": false, "drop": ["payment-signature", "authorization"], "redirect": "follow", "read": true})
+    );
+    let reply = Reply::from_json(&json!({"status": 302, "opaque": false, "location": "https://b.example/", "paymentRequired": null})).unwrap();
+    assert_eq!(
+        (
+            reply.status,
+            reply.location.as_deref(),
+            reply.payment_required
+        ),
+        (302, Some("https://b.example/"), None)
+    );
+    assert!(Reply::from_json(&json!({"status": 200, "location": 7})).is_err());
+}
