@@ -1,7 +1,7 @@
 // nvm-x402 — the JavaScript facade over the WebAssembly core.
 // Every call crosses into Rust as (method name, JSON array of arguments) and
-// comes back as JSON; errors come back as JSON and are rethrown as
-// PaymentsError; bigints are sent as decimal strings. Every decision is made in
+// comes back as JSON; errors come back as PaymentsError, built by the core
+// (src/wasm/mod.rs); bigints are sent as decimal strings. Every decision is made in
 // Rust. What lives here is what only JavaScript can do: moving Request and
 // Response objects (a paying call's courier sends each hop the core decides on,
 // src/client/paying.rs).
@@ -14,20 +14,14 @@ import { PaymentsError } from './errors.js'
 import { ensureSync, ready } from './loader.js'
 import { mcpServer } from './mcp-server.js'
 import { Paywall } from './paywall.js'
-import { rethrow, toJson } from './wire.js'
+import { toJson } from './wire.js'
 
 export { PaymentsError, Paywall, ready }
 
 function sync(name) {
   return (...args) => {
     ensureSync()
-    let out
-    try {
-      out = callSync(name, toJson(args))
-    } catch (error) {
-      throw rethrow(error)
-    }
-    return JSON.parse(out)
+    return JSON.parse(callSync(name, toJson(args)))
   }
 }
 
@@ -118,9 +112,8 @@ async function paying(core, kind, fetchImpl, original, options) {
     const answer = await core.pay(kind, JSON.stringify(request), toJson(options ?? null), send)
     return { answer: JSON.parse(answer), response: held() }
   } catch (error) {
-    const failure = rethrow(error)
-    if (held()) failure.response = held()
-    throw failure
+    if (error instanceof PaymentsError && held()) error.response = held()
+    throw error
   }
 }
 
@@ -171,27 +164,14 @@ export class Payments {
       }
     }
     ensureSync()
-    let core
-    try {
-      core = new NvmCore(toJson(rest), send)
-    } catch (error) {
-      throw rethrow(error)
-    }
+    const core = new NvmCore(toJson(rest), send)
     cores.set(this, core)
     const info = JSON.parse(core.info())
     timeoutMs = info.timeoutMs
     this.environment = info.environment
     this.backendUrl = info.backendUrl
     this.accountAddress = info.accountAddress ?? undefined
-    const call = (method) => async (...args) => {
-      let out
-      try {
-        out = await core.call(method, toJson(args))
-      } catch (error) {
-        throw rethrow(error)
-      }
-      return JSON.parse(out)
-    }
+    const call = (method) => async (...args) => JSON.parse(await core.call(method, toJson(args)))
     this.x402 = Object.freeze({ getX402AccessToken: call('x402.getX402AccessToken') })
     this.facilitator = Object.freeze({
       verifyPermissions: call('facilitator.verifyPermissions'),

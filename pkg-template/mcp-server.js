@@ -7,7 +7,7 @@
 // SDK's handler arguments and results and calls user functions; every decision
 // (which payment, which plans, verify, settle, what to answer) is the core's.
 import { PaymentsError } from './errors.js'
-import { answerOf, callHook, creditsOf, hooksOf, optionsJson, rethrow, toJson } from './wire.js'
+import { answerOf, callHook, creditsOf, hooksOf, optionsJson, toJson } from './wire.js'
 
 const KINDS = ['tool', 'resource', 'prompt', 'meta']
 
@@ -83,11 +83,7 @@ export function mcpServer(core) {
    * what the paywall charges for, and its hooks (told about the call, `{kind, name, args}`, where the HTTP paywall's get the Request); mistakes throw here.
    */
   function configure(options) {
-    try {
-      gate = core.mcpPaywall(optionsJson(options ?? {}))
-    } catch (error) {
-      throw rethrow(error)
-    }
+    gate = core.mcpPaywall(optionsJson(options ?? {}))
     hooks = hooksOf(options)
   }
 
@@ -127,7 +123,7 @@ export function mcpServer(core) {
         if (what === 'price') return price(credits, { args: input, result, request: { authHeader: `Bearer ${paid.token}`, logicalUrl: paid.logicalUrl, toolName: name } })
         return callHook(hooks, what, subject, arg, 'MCP paywall', hookMs)
       }
-      const out = await answerOf(() => gate.handle(toJson(call), exchange))
+      const out = await answerOf(gate.handle(toJson(call), exchange))
       // (The core says "threw" only when the handler did; should that ever not hold, an error, not undefined.)
       if (out.action === 'threw') throw thrown ? thrown.error : rpcError({ code: -32603, message: 'The paywall could not run the handler' })
       if (out.action === 'deliver') {
@@ -160,12 +156,7 @@ export function mcpServer(core) {
     if (request.method !== 'GET' && request.method !== 'HEAD') return null
     const url = new URL(request.url)
     const { baseUrl = url.origin, ...rest } = options ?? {}
-    let doc
-    try {
-      doc = gate.discovery(url.pathname, String(baseUrl), toJson(rest))
-    } catch (error) {
-      throw rethrow(error)
-    }
+    const doc = gate.discovery(url.pathname, String(baseUrl), toJson(rest))
     if (doc === undefined) return null
     const headers = { 'content-type': 'application/json', 'cache-control': 'public, max-age=3600', 'access-control-allow-origin': '*' }
     return new Response(request.method === 'HEAD' ? null : doc, { status: 200, headers })

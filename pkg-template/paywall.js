@@ -4,7 +4,7 @@
 // call a lifecycle hook. Every decision is the core's; what lives here moves
 // Request and Response objects and calls the user's functions. Only
 // nvm-x402/agent carries it: the other entries ship absent/paywall.js in its place.
-import { answerOf, callHook, creditsOf, hooksOf, optionsJson, rethrow, toJson } from './wire.js'
+import { answerOf, callHook, creditsOf, hooksOf, optionsJson, toJson } from './wire.js'
 
 const GATE_HEADERS = ['payment-signature', 'authorization', 'origin', 'access-control-request-method']
 
@@ -47,12 +47,8 @@ export class Paywall {
   #hookMs
 
   constructor(core, options) {
-    try {
-      // Functions (credits functions, hooks) stay here; the core is told where they are and checks them.
-      this.#gate = core.paywall(optionsJson(options ?? {}))
-    } catch (error) {
-      throw rethrow(error)
-    }
+    // Functions (credits functions, hooks) stay here; the core is told where they are and checks them.
+    this.#gate = core.paywall(optionsJson(options ?? {}))
     for (const [key, spec] of Object.entries(options.routes)) {
       if (typeof spec?.credits === 'function') this.#credits.set(key.trim(), spec.credits)
     }
@@ -92,7 +88,7 @@ export class Paywall {
       if (what === 'price') return this.#price(arg, request, response)
       return callHook(this.#hooks, what, request, arg, 'paywall', this.#hookMs)
     }
-    const out = await answerOf(() => this.#gate.handle(described, exchange))
+    const out = await answerOf(this.#gate.handle(described, exchange))
     if (out.action === 'pass') {
       const passed = await run(handler, request, ctx)
       return passed ? withHeaders(passed, out.headers) : toResponse(JSON.parse(this.#gate.handlerFailed(described)))

@@ -1,5 +1,6 @@
-// Crossing the boundary: JSON text for the core, its errors back as
-// PaymentsError, and what a user's credits function returned. Shared by the
+// Crossing the boundary: JSON text for the core, its answers back, and what
+// a user's credits function returned. (Its errors are PaymentsError already:
+// the core builds them, src/wasm/mod.rs.) Shared by the
 // facade (core.js), the HTTP paywall (paywall.js) and the MCP paywall (mcp-server.js).
 import { PaymentsError } from './errors.js'
 
@@ -75,27 +76,9 @@ export async function callHook(hooks, name, subject, detail, who, timeoutMs) {
   }
 }
 
-/** The core's answer (JSON text now, or a Promise of it when something was awaited), parsed; its errors as PaymentsError. */
-export async function answerOf(run) {
-  try {
-    const out = run()
-    return JSON.parse(typeof out === 'string' ? out : await out)
-  } catch (error) {
-    throw rethrow(error)
-  }
-}
-
-export function rethrow(error) {
-  if (error instanceof PaymentsError) return error
-  if (typeof error === 'string') {
-    try {
-      return new PaymentsError(JSON.parse(error))
-    } catch {
-      // not one of ours: fall through
-    }
-  }
-  const message = error && typeof error === 'object' && 'message' in error ? error.message : String(error)
-  return new PaymentsError({ code: 'internal', message: `nvm-x402 internal error: ${message}` })
+/** The core's answer (JSON text now, or a Promise of it when something was awaited), parsed. */
+export async function answerOf(out) {
+  return JSON.parse(typeof out === 'string' ? out : await out)
 }
 
 /**

@@ -1,6 +1,6 @@
 //! The JavaScript binding — the only module that imports `wasm_bindgen`.
 //! It only adapts: it builds the fetch transport, turns futures into
-//! promises and errors into the JSON the facade rethrows as `PaymentsError`.
+//! promises and errors into `PaymentsError` objects.
 //! Method dispatch and every behaviour live in [`crate::bridge`] and below;
 //! the hand-owned facade and types are in `pkg-template/`.
 
@@ -16,7 +16,7 @@ use crate::payments::Payments;
 use crate::protocol::json::{parse, to_text, ObjectBuilder};
 use crate::protocol::PaymentsOptions;
 use fetch::FetchTransport;
-use js_sys::{Function, Promise};
+use js_sys::{Function, Promise, Reflect};
 use std::future::Future;
 use std::pin::Pin;
 use std::rc::Rc;
@@ -24,9 +24,41 @@ use std::rc::Rc;
 use std::task::{Context, Poll, Waker};
 use wasm_bindgen::prelude::*;
 
-/// The error JSON thrown into JavaScript.
+/// The error thrown into JavaScript: a `PaymentsError`, built here (as
+/// workers-rs builds its coded errors): an `Error` named `PaymentsError`
+/// with the fields [`Error::to_json`] gives (`code`, `httpStatus`, `hint`,
+/// `details`, `retryable`) and the mark that `instanceof PaymentsError` asks
+/// for (`pkg-template/errors.js`), so JavaScript rethrows nothing.
 fn thrown(e: Error) -> JsValue {
-    JsValue::from_str(&to_text(&e.to_json()))
+    let error = js_sys::Error::new(&e.to_string());
+    error.set_name("PaymentsError");
+    let set = |key: &str, value: &JsValue| {
+        let _ = Reflect::set(&error, &JsValue::from_str(key), value);
+    };
+    set("code", &JsValue::from_str(&e.code()));
+    if let Some(status) = e.http_status() {
+        set("httpStatus", &JsValue::from(status));
+    }
+    if let Some(hint) = e.hint() {
+        set("hint", &JsValue::from_str(&hint));
+    }
+    if let Some(details) = e.details() {
+        // The backend's envelope fields, or a decoded PaymentRequired.
+        set(
+            "details",
+            &js_sys::JSON::parse(&to_text(&details)).unwrap_or(JsValue::NULL),
+        );
+    }
+    set("retryable", &JsValue::from_bool(e.is_retryable()));
+    // Not enumerable, as the class in errors.js defines it.
+    let mark = js_sys::Object::new();
+    let _ = Reflect::set(&mark, &JsValue::from_str("value"), &JsValue::TRUE);
+    js_sys::Object::define_property(
+        &error,
+        &js_sys::Symbol::for_("nvm-x402.PaymentsError").into(),
+        &mark,
+    );
+    error.into()
 }
 
 /// A Promise of the JSON a method answers. One `future_to_promise` for all

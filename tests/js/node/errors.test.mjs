@@ -234,3 +234,30 @@ test('internal: a non-JSON throw from the core still surfaces as a PaymentsError
   })
   await paymentsError(payments.plans.getPlan('1'), { code: 'network_error', message: /boom/ })
 })
+
+test('an error from the core is a PaymentsError built by the core: an Error with a stack and its fields, thrown the same from every path', async (t) => {
+  const { PaymentsError, decodePaymentHeader } = await import('nvm-x402')
+  const { Payments: AgentPayments } = await import('nvm-x402/agent')
+  const backend = await backendFor(t)
+  backend.respond('GET', '/api/v1/protocol/plans/1', { status: 404, json: { code: 'BCK.PLAN.0001', message: 'Plan not found', httpStatus: 404, hint: 'Check the id', category: 'plans' } })
+  const payments = clientFor(backend)
+  const caught = []
+  const keep = (run) => Promise.resolve().then(run).then(() => assert.fail('no error'), (e) => caught.push(e))
+  await keep(() => Payments.getInstance({ nvmApiKey: 'not-a-key' })) // the constructor
+  await keep(() => decodePaymentHeader('%%%')) // a pure function
+  await keep(() => payments.plans.getPlan('1')) // a backend call (its envelope passes through)
+  await keep(() => payments.fetch('http://agent.example/tasks', {}, { planIds: ['1'], paymentType: 'crypto' })) // the paying loop (plain http to a non-loopback host)
+  await keep(() => AgentPayments.getInstance({ nvmApiKey: KEY }).paywall({ agentId: 'a', routes: { 'GET /x': { planId: '1', credits: -1 } } })) // a paywall's options
+  assert.equal(caught.length, 5)
+  for (const e of caught) {
+    assert.ok(e instanceof Error && e instanceof PaymentsError, String(e))
+    assert.equal(e.name, 'PaymentsError')
+    assert.equal(typeof e.code, 'string')
+    assert.equal(typeof e.retryable, 'boolean')
+    assert.match(e.stack, /PaymentsError/)
+    assert.equal(Object.keys(e).includes('message'), false, 'message is the Error\'s own, not a copied field')
+  }
+  const envelope = caught[2]
+  assert.deepEqual([envelope.code, envelope.httpStatus, envelope.hint, envelope.message, envelope.details?.category], ['BCK.PLAN.0001', 404, 'Check the id', 'Plan not found', 'plans'])
+  assert.equal(caught[3].code, 'insecure_transport')
+})
