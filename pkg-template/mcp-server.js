@@ -9,8 +9,6 @@
 import { PaymentsError } from './errors.js'
 import { answerOf, callHook, creditsOf, hooksOf, optionsJson, toJson } from './wire.js'
 
-const KINDS = ['tool', 'resource', 'prompt', 'meta']
-
 /** A JSON-RPC error the MCP SDK sends as is (code, message, data); tool errors become error results. */
 function rpcError({ code, message, data }) {
   const error = new Error(message)
@@ -91,25 +89,21 @@ export function mcpServer(core) {
   function withPaywall(handler, options = {}) {
     const { kind = 'tool', name, credits, planId, planIds, maxAmount } = options ?? {}
     if (typeof handler !== 'function') throw new PaymentsError({ code: 'validation', message: 'mcp.withPaywall: the handler must be a function' })
-    if (!KINDS.includes(kind)) throw new PaymentsError({ code: 'validation', message: 'mcp.withPaywall: kind must be "tool", "resource", "prompt" or "meta"' })
-    if (typeof name !== 'string' || name === '') throw new PaymentsError({ code: 'validation', message: 'mcp.withPaywall: options.name is required (it names the logical URL)' })
     if (!gate) throw new PaymentsError({ code: 'validation', message: 'mcp.withPaywall: call payments.mcp.configure({ agentId, serverName, planId? }) first' })
-    const dynamic = typeof credits === 'function'
-    if (!dynamic && credits !== undefined && !['bigint', 'number', 'string'].includes(typeof credits)) {
-      throw new PaymentsError({ code: 'validation', message: 'mcp.withPaywall: credits must be a number, a bigint or a function' })
-    }
+    // The core checks the options (kind, name, credits, plans) now, and keeps them for every call.
+    const paid = gate.tool(optionsJson({ kind, name, credits, planId, planIds, maxAmount }))
     return async (...args) => {
       const { input, extra } = split(kind, args)
-      const call = { kind, name, args: input ?? null, meta: extra?._meta ?? null, headers: paymentHeaders(extra), httpUrl: httpUrlOf(extra), planId, planIds, credits: dynamic ? undefined : credits, creditsDynamic: dynamic, maxAmount }
+      const call = { args: input ?? null, meta: extra?._meta ?? null, headers: paymentHeaders(extra), httpUrl: httpUrlOf(extra) }
       const subject = { kind, name, args: input } // what the hooks are told about
-      let paid // the paywall's context the handler was given, once it ran
+      let ran // the paywall's context the handler was given, once it ran
       let result
       let thrown
       const exchange = (what, arg) => {
         if (what === 'run') {
-          paid = JSON.parse(arg)
-          const authResult = { token: paid.token, agentId: paid.agentId, logicalUrl: paid.logicalUrl, httpUrl: paid.httpUrl, planId: paid.planId, subscriberAddress: paid.subscriberAddress, agentRequest: paid.agentRequest }
-          const context = { authResult, credits: paid.credits === undefined ? undefined : BigInt(paid.credits), planId: paid.planId, subscriberAddress: paid.subscriberAddress, agentRequest: paid.agentRequest }
+          ran = JSON.parse(arg)
+          const authResult = { token: ran.token, agentId: ran.agentId, logicalUrl: ran.logicalUrl, httpUrl: ran.httpUrl, planId: ran.planId, subscriberAddress: ran.subscriberAddress, agentRequest: ran.agentRequest }
+          const context = { authResult, credits: ran.credits === undefined ? undefined : BigInt(ran.credits), planId: ran.planId, subscriberAddress: ran.subscriberAddress, agentRequest: ran.agentRequest }
           return (async () => {
             try {
               result = await handler(...args, context)
@@ -120,10 +114,10 @@ export function mcpServer(core) {
             }
           })()
         }
-        if (what === 'price') return price(credits, { args: input, result, request: { authHeader: `Bearer ${paid.token}`, logicalUrl: paid.logicalUrl, toolName: name } })
+        if (what === 'price') return price(credits, { args: input, result, request: { authHeader: `Bearer ${ran.token}`, logicalUrl: ran.logicalUrl, toolName: name } })
         return callHook(hooks, what, subject, arg, 'MCP paywall', hookMs)
       }
-      const out = await answerOf(gate.handle(toJson(call), exchange))
+      const out = await answerOf(gate.handle(paid, toJson(call), exchange))
       // (The core says "threw" only when the handler did; should that ever not hold, an error, not undefined.)
       if (out.action === 'threw') throw thrown ? thrown.error : rpcError({ code: -32603, message: 'The paywall could not run the handler' })
       if (out.action === 'deliver') {

@@ -8,6 +8,7 @@ use crate::error::{Error, Result};
 use crate::gate::mcp::McpGate;
 use crate::gate::Gate;
 use crate::payments::{Payments, Pending};
+use crate::protocol::gate::mcp::McpTool;
 use crate::protocol::json::{parse, to_text, ObjectBuilder, Value};
 use crate::protocol::{self, payment_required, BuildOptions, Uint256};
 use crate::transport::Transport;
@@ -293,15 +294,24 @@ pub fn gate_handler_failed(gate: &Gate, request_json: &str) -> Result<String> {
     Ok(to_text(&gate.handler_failed(&gate_request(request_json)?)))
 }
 
-/// `mcpGate.handle(callJson, exchange)`: see [`McpGate::handle`].
+/// `mcpGate.tool(optionsJson)`: a paid handler's options, checked (see [`McpTool::from_json`]).
+pub fn mcp_tool(options_json: &str) -> Result<McpTool> {
+    McpTool::from_json(
+        &parse(options_json)
+            .map_err(|_| Error::validation("mcp.withPaywall: the options must be JSON"))?,
+    )
+}
+
+/// `mcpTool.handle(callJson, exchange)`: see [`McpGate::handle`].
 pub async fn mcp_handle<T: Transport, X: crate::gate::Exchange>(
     p: &Payments<T>,
     gate: &McpGate,
+    tool: &McpTool,
     call_json: &str,
     exchange: &X,
 ) -> Result<String> {
     let call = parse(call_json).map_err(|_| Error::validation("mcp: the call must be JSON"))?;
-    gate.handle(p, &call, exchange).await
+    gate.handle(p, tool, &call, exchange).await
 }
 
 fn amount(a: &Args, i: usize, name: &str, default: Option<u64>) -> Result<Uint256> {

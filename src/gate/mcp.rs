@@ -19,8 +19,8 @@ use crate::error::{Error, Result};
 use crate::payments::Payments;
 use crate::protocol::gate::mcp::{
     discovery_document, fail, paid_meta, payment_required, payment_required_without_plans,
-    precheck, refuse, Kind, McpCall, McpConfig, INTERNAL_ERROR, MISCONFIGURATION, MISSING_PAYMENT,
-    PLANS_UNAVAILABLE, SETTLEMENT_FAILED,
+    precheck, refuse, Kind, McpCall, McpConfig, McpTool, INTERNAL_ERROR, MISCONFIGURATION,
+    MISSING_PAYMENT, PLANS_UNAVAILABLE, SETTLEMENT_FAILED,
 };
 use crate::protocol::gate::{with_error, Credits, GateConfig, Hook, Refusal, DEFAULT_REFUSAL};
 use crate::protocol::json::{self, ObjectBuilder, Value};
@@ -111,7 +111,7 @@ impl McpGate {
         Ok(Offer { plan_ids, schemes })
     }
 
-    /// One call, start to end. `call`: see [`McpCall::from_json`]. Answers, as JSON text:
+    /// One call of `tool`, start to end. `call`: see [`McpCall::read`]. Answers, as JSON text:
     /// - `{action: "deliver", meta}`: the handler's result, with `meta` merged into its `_meta`;
     /// - `{action: "refuse", result | error}`: answer this instead (an error
     ///   tool result, or a JSON-RPC error for resources and prompts);
@@ -124,10 +124,11 @@ impl McpGate {
     pub async fn handle<T: Transport, X: Exchange>(
         &self,
         p: &Payments<T>,
+        tool: &McpTool,
         call: &Value,
         x: &X,
     ) -> Result<String> {
-        let call = McpCall::from_json(call)?;
+        let call = McpCall::read(tool, call)?;
         let (answer, error_code) = self.paid_call(p, &call, x).await?;
         if let Some(code) = error_code.filter(|_| self.config.hooks.has(Hook::PaymentError)) {
             // What the caller is told: the JSON-RPC error, or the error result's PaymentRequired's reason.

@@ -234,15 +234,27 @@ pub struct NvmMcpGate {
 #[cfg(feature = "mcp")]
 #[wasm_bindgen]
 impl NvmMcpGate {
-    /// One paid call, start to end ([`crate::gate::mcp::McpGate::handle`]):
+    /// A paid handler (`withPaywall(handler, options)`): its options, checked
+    /// here (mistakes throw when the handler is wrapped).
+    pub fn tool(&self, options_json: &str) -> std::result::Result<NvmMcpTool, JsValue> {
+        Ok(NvmMcpTool {
+            tool: Rc::new(bridge::mcp_tool(options_json).map_err(thrown)?),
+        })
+    }
+
+    /// One paid call of `tool`, start to end ([`crate::gate::mcp::McpGate::handle`]):
     /// the answer's JSON now when nothing was awaited, else a Promise of it.
     /// `exchange(what, arg)` as the HTTP paywall's (`"run"` is told the
     /// handler's context as JSON and resolves to 200, or 0 when it threw).
-    pub fn handle(&self, call_json: String, exchange: Function) -> JsValue {
-        let (payments, gate) = (Rc::clone(&self.payments), Rc::clone(&self.gate));
+    pub fn handle(&self, tool: &NvmMcpTool, call_json: String, exchange: Function) -> JsValue {
+        let (payments, gate, tool) = (
+            Rc::clone(&self.payments),
+            Rc::clone(&self.gate),
+            Rc::clone(&tool.tool),
+        );
         let exchange = exchange::JsExchange::new(exchange);
         now_or_later(Box::pin(async move {
-            bridge::mcp_handle(&payments, &gate, &call_json, &exchange).await
+            bridge::mcp_handle(&payments, &gate, &tool, &call_json, &exchange).await
         }))
     }
 
@@ -270,6 +282,13 @@ impl crate::client::Courier for NoCourier {
     async fn send(&self, _: &crate::client::Hop) -> Result<crate::client::Reply> {
         Err(Error::validation("no paying client in this entry"))
     }
+}
+
+/// A paid MCP handler's checked options (whichever paywall configuration is current runs it).
+#[cfg(feature = "mcp")]
+#[wasm_bindgen]
+pub struct NvmMcpTool {
+    tool: Rc<crate::protocol::gate::mcp::McpTool>,
 }
 
 /// Runs a synchronous, pure function; returns its result's JSON.

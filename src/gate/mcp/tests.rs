@@ -9,6 +9,7 @@ use crate::gate::tests::{
 use crate::json;
 use crate::payments::Payments;
 use crate::protocol::decode_access_token;
+use crate::protocol::gate::mcp::McpTool;
 use crate::protocol::json::Value;
 use crate::transport::mock::MockTransport;
 use crate::Error;
@@ -37,7 +38,12 @@ fn in_band(token: &str) -> Value {
 /// Runs a call through the paywall up to the handler (see `crate::gate::tests::begin_request`).
 fn paid<'a>(p: &'a Payments<MockTransport>, g: &'a McpGate, extra: Value) -> Began<'a> {
     let call = call(extra);
-    start(move |x| Box::pin(async move { g.handle(p, &call, &x).await }))
+    start(move |x| {
+        Box::pin(async move {
+            let tool = McpTool::from_json(&call)?;
+            g.handle(p, &tool, &call, &x).await
+        })
+    })
 }
 
 #[test]
@@ -320,7 +326,7 @@ fn dynamic_credits_verify_the_max_and_settle_what_the_function_said() {
     let begin = paid(
         &p,
         g,
-        json!({"credits": null, "creditsDynamic": true, "maxAmount": 5, "meta": in_band(&good_token())}),
+        json!({"credits": {"$function": true}, "maxAmount": 5, "meta": in_band(&good_token())}),
     );
     assert_eq!(
         p.transport().last_body("/api/v1/x402/verify")["maxAmount"],
@@ -342,7 +348,7 @@ fn dynamic_credits_verify_the_max_and_settle_what_the_function_said() {
     let begin = paid(
         &p,
         g,
-        json!({"creditsDynamic": true, "meta": in_band(&good_token())}),
+        json!({"credits": {"$function": true}, "meta": in_band(&good_token())}),
     );
     let free = finish_request(begin, 200, Some(&json!("0")));
     assert_eq!(free["action"], json!("deliver"));
@@ -352,7 +358,7 @@ fn dynamic_credits_verify_the_max_and_settle_what_the_function_said() {
     let begin = paid(
         &p,
         g,
-        json!({"creditsDynamic": true, "meta": in_band(&good_token())}),
+        json!({"credits": {"$function": true}, "meta": in_band(&good_token())}),
     );
     let bad = finish_request(begin, 200, Some(&json!({"invalid": "undefined"})));
     assert_eq!(bad["action"], json!("fail"));

@@ -60,7 +60,7 @@ impl Kind {
             "prompt" => Ok(Kind::Prompt),
             "meta" => Ok(Kind::Meta),
             _ => Err(Error::validation(
-                "mcp: kind must be \"tool\", \"resource\", \"prompt\" or \"meta\"",
+                "mcp.withPaywall: kind must be \"tool\", \"resource\", \"prompt\" or \"meta\"",
             )),
         }
     }
@@ -122,7 +122,59 @@ fn plans_option(o: &Object, what: &str) -> Result<Vec<String>> {
     Ok(plans)
 }
 
-/// One paid call, as the facade describes it.
+/// A paid handler (`withPaywall(handler, options)`), checked when it is wrapped.
+#[derive(Debug, Clone, PartialEq)]
+pub struct McpTool {
+    /// Tool, resource or prompt.
+    pub kind: Kind,
+    /// Its registered name.
+    pub name: String,
+    /// Plans of this handler (overriding the server's).
+    pub plan_ids: Vec<String>,
+    /// What it costs.
+    pub credits: Credits,
+}
+
+impl McpTool {
+    /// Reads `{kind?, name, planId?, planIds?, credits? (an amount, or a function's
+    /// mark: dynamic), maxAmount?}`; mistakes are errors here, when the handler is wrapped.
+    pub fn from_json(v: &Value) -> Result<Self> {
+        const WHAT: &str = "mcp.withPaywall options";
+        let o = json::object(v, WHAT)?;
+        let kind = Kind::parse(json::opt_str(o, "kind", WHAT)?.unwrap_or("tool"))?;
+        let name = json::opt_str(o, "name", WHAT)?
+            .filter(|n| !n.is_empty())
+            .ok_or_else(|| {
+                Error::validation(
+                    "mcp.withPaywall: options.name is required (it names the logical URL)",
+                )
+            })?;
+        let max = crate::protocol::uint::opt_uint(o, "maxAmount", WHAT)?;
+        let credits = match json::present(o, "credits") {
+            Some(f) if super::is_function_mark(f) => Credits::Dynamic {
+                verify_with: max.unwrap_or_else(|| Uint256::from(1)),
+            },
+            Some(amount @ (Value::Number(_) | Value::String(_))) => Credits::Fixed(
+                Uint256::from_json(amount)
+                    .map_err(|e| Error::validation(format!("mcp.withPaywall: credits: {e}")))?,
+            ),
+            Some(_) => {
+                return Err(Error::validation(
+                    "mcp.withPaywall: credits must be a number, a bigint or a function",
+                ))
+            }
+            None => Credits::Fixed(max.unwrap_or_else(|| Uint256::from(1))),
+        };
+        Ok(McpTool {
+            kind,
+            name: name.to_owned(),
+            plan_ids: plans_option(o, WHAT)?,
+            credits,
+        })
+    }
+}
+
+/// One paid call of a [`McpTool`], as the facade describes it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct McpCall {
     /// Tool, resource or prompt.
@@ -142,33 +194,20 @@ pub struct McpCall {
 }
 
 impl McpCall {
-    /// Reads `{kind, name, args?, meta?, headers?: {"payment-signature"?, authorization?},
-    /// httpUrl?, planId?, planIds?, credits?, creditsDynamic?, maxAmount?}`.
-    pub fn from_json(v: &Value) -> Result<Self> {
+    /// Reads one call of `tool`: `{args?, meta?, headers?: {"payment-signature"?,
+    /// authorization?}, httpUrl?}`.
+    pub fn read(tool: &McpTool, v: &Value) -> Result<Self> {
         const WHAT: &str = "mcp call";
         let o = json::object(v, WHAT)?;
-        let kind = Kind::parse(json::opt_str(o, "kind", WHAT)?.unwrap_or("tool"))?;
-        let name = json::opt_str(o, "name", WHAT)?
-            .filter(|n| !n.is_empty())
-            .ok_or_else(|| Error::validation("mcp: the handler needs a name"))?;
         let empty = Object::new();
         let headers = json::opt_object(o.get("headers"), "mcp call headers")?.unwrap_or(&empty);
         let in_band = o
             .get("meta")
             .and_then(|m| m.get(PAYMENT_META_KEY))
             .and_then(in_band_token);
-        let uint = |key: &str| crate::protocol::uint::opt_uint(o, key, WHAT);
-        let dynamic = json::opt_bool(o, "creditsDynamic", WHAT)?.unwrap_or(false);
-        let credits = match (dynamic, uint("credits")?, uint("maxAmount")?) {
-            (true, _, max) => Credits::Dynamic {
-                verify_with: max.unwrap_or_else(|| Uint256::from(1)),
-            },
-            (false, Some(fixed), _) => Credits::Fixed(fixed),
-            (false, None, max) => Credits::Fixed(max.unwrap_or_else(|| Uint256::from(1))),
-        };
         Ok(McpCall {
-            kind,
-            name: name.to_owned(),
+            kind: tool.kind,
+            name: tool.name.clone(),
             args: o.get("args").cloned().unwrap_or(Value::Null),
             token: in_band
                 .or(header_token(headers, "mcp call headers")?)
@@ -176,9 +215,14 @@ impl McpCall {
             http_url: json::opt_str(o, "httpUrl", WHAT)?
                 .filter(|u| !u.is_empty())
                 .map(str::to_owned),
-            plan_ids: plans_option(o, WHAT)?,
-            credits,
+            plan_ids: tool.plan_ids.clone(),
+            credits: tool.credits.clone(),
         })
+    }
+
+    /// A call and its handler's options in one object (both described above).
+    pub fn from_json(v: &Value) -> Result<Self> {
+        Self::read(&McpTool::from_json(v)?, v)
     }
 
     /// The logical URL of this call (`resource.url` of its PaymentRequired).
@@ -618,7 +662,7 @@ mod tests {
             Credits::Fixed(Uint256::from(5))
         );
         assert_eq!(
-            read(json!({"name": "t", "creditsDynamic": true, "maxAmount": 9})),
+            read(json!({"name": "t", "credits": {"$function": true}, "maxAmount": 9})),
             Credits::Dynamic {
                 verify_with: Uint256::from(9)
             }
@@ -626,6 +670,26 @@ mod tests {
         assert!(McpCall::from_json(&json!({"name": "t", "credits": -1})).is_err());
         assert!(McpCall::from_json(&json!({"name": ""})).is_err());
         assert!(McpCall::from_json(&json!({"name": "t", "kind": "sampling"})).is_err());
+        // Checked when the handler is wrapped: what the options get wrong, said in withPaywall's words.
+        let wrong = |v: Value| McpTool::from_json(&v).unwrap_err().to_string();
+        assert!(wrong(json!({"kind": "tool"})).contains("options.name is required"));
+        assert!(wrong(json!({"name": "t", "kind": "sampling"})).contains("kind must be"));
+        for credits in [
+            json!({}),
+            json!([1]),
+            json!(true),
+            json!({"$function": false}),
+        ] {
+            let said = wrong(json!({"name": "t", "credits": credits}));
+            assert!(
+                said.contains("credits must be a number, a bigint or a function"),
+                "{said}"
+            );
+        }
+        assert!(
+            wrong(json!({"name": "t", "credits": "1.5"})).starts_with("mcp.withPaywall: credits")
+        );
+        assert!(wrong(json!({"name": "t", "maxAmount": -2})).contains("maxAmount"));
     }
 
     #[test]
