@@ -9,7 +9,7 @@
 // ships them or their absent/ stand-ins, with the core built for it.
 // The WebAssembly is loaded on first use (loader.js; each entry file says
 // where it comes from), so importing the package, a constant or a type costs nothing.
-import { NvmCore, callSync } from './nvm_x402.js'
+import { NvmCore, callSync, methodNames } from './nvm_x402.js'
 import { PaymentsError } from './errors.js'
 import { ensureSync, ready } from './loader.js'
 import { mcpServer } from './mcp-server.js'
@@ -50,6 +50,8 @@ export const getFixedCreditsConfig = /* @__PURE__ */ sync('getFixedCreditsConfig
 export const getDynamicCreditsConfig = /* @__PURE__ */ sync('getDynamicCreditsConfig')
 export const getExpirableDurationConfig = /* @__PURE__ */ sync('getExpirableDurationConfig')
 export const getNonExpirableDurationConfig = /* @__PURE__ */ sync('getNonExpirableDurationConfig')
+
+const PLAN_HELPERS = { getFreePriceConfig, getCryptoPriceConfig, getNativeTokenPriceConfig, getERC20PriceConfig, getFiatPriceConfig, getEURCPriceConfig, getFixedCreditsConfig, getDynamicCreditsConfig, getExpirableDurationConfig, getNonExpirableDurationConfig }
 
 export const ONE_DAY_DURATION = 86_400n
 export const ONE_WEEK_DURATION = 604_800n
@@ -172,46 +174,16 @@ export class Payments {
     this.backendUrl = info.backendUrl
     this.accountAddress = info.accountAddress ?? undefined
     const call = (method) => async (...args) => JSON.parse(await core.call(method, toJson(args)))
-    this.x402 = Object.freeze({ getX402AccessToken: call('x402.getX402AccessToken') })
-    this.facilitator = Object.freeze({
-      verifyPermissions: call('facilitator.verifyPermissions'),
-      settlePermissions: call('facilitator.settlePermissions'),
-    })
-    this.requests = Object.freeze({ startProcessingRequest: call('requests.startProcessingRequest') })
-    this.plans = Object.freeze({
-      getPlan: call('plans.getPlan'),
-      getPlans: call('plans.getPlans'),
-      getPlanBalance: call('plans.getPlanBalance'),
-      orderPlan: call('plans.orderPlan'),
-      orderFiatPlan: call('plans.orderFiatPlan'),
-      registerPlan: call('plans.registerPlan'),
-      registerCreditsPlan: call('plans.registerCreditsPlan'),
-      registerTimePlan: call('plans.registerTimePlan'),
-      registerCreditsTrialPlan: call('plans.registerCreditsTrialPlan'),
-      registerTimeTrialPlan: call('plans.registerTimeTrialPlan'),
-      getFreePriceConfig,
-      getCryptoPriceConfig,
-      getNativeTokenPriceConfig,
-      getERC20PriceConfig,
-      getFiatPriceConfig,
-      getEURCPriceConfig,
-      getFixedCreditsConfig,
-      getDynamicCreditsConfig,
-      getExpirableDurationConfig,
-      getNonExpirableDurationConfig,
-    })
-    this.agents = Object.freeze({
-      registerAgent: call('agents.registerAgent'),
-      registerAgentAndPlan: call('agents.registerAgentAndPlan'),
-      getAgent: call('agents.getAgent'),
-      getAgentPlans: call('agents.getAgentPlans'),
-    })
-    this.delegation = Object.freeze({
-      createDelegation: call('delegation.createDelegation'),
-      listDelegations: call('delegation.listDelegations'),
-      listPaymentMethods: call('delegation.listPaymentMethods'),
-    })
-    this.resolveScheme = call('resolveScheme')
+    // The namespaces, from the core's method table (src/bridge.rs): `plans.getPlan` is
+    // payments.plans.getPlan, `resolveScheme` payments.resolveScheme. plans also carries
+    // the price and credits helpers, the same functions the package exports.
+    const namespaces = { plans: { ...PLAN_HELPERS } }
+    for (const name of methodNames().split('\n')) {
+      const dot = name.indexOf('.')
+      if (dot < 0) this[name] = call(name)
+      else (namespaces[name.slice(0, dot)] ??= {})[name.slice(dot + 1)] = call(name)
+    }
+    for (const [ns, members] of Object.entries(namespaces)) this[ns] = Object.freeze(members)
     const agentFetchImpl = fetch ?? ((request) => globalThis.fetch(request))
     this.fetch = async (input, init, payOptions) => {
       const { answer, response } = await paying(core, 'fetch', agentFetchImpl, new Request(input, init), payOptions)

@@ -291,6 +291,12 @@ pub struct NvmMcpTool {
     tool: Rc<crate::protocol::gate::mcp::McpTool>,
 }
 
+/// Every async method's JS name, one per line ([`bridge::METHOD_NAMES`]).
+#[wasm_bindgen(js_name = methodNames)]
+pub fn method_names() -> JsValue {
+    JsValue::from_str(bridge::METHOD_NAMES)
+}
+
 /// Runs a synchronous, pure function; returns its result's JSON.
 #[wasm_bindgen(js_name = callSync)]
 pub fn call_sync(method: &str, args_json: &str) -> std::result::Result<String, JsValue> {

@@ -1,9 +1,9 @@
 // The JS API's names are defined once, in the core's method table
 // (src/bridge.rs, where each name and its dispatch are one line). These tests
-// hold the facade to it — the Payments object core.js builds, the package's
-// exports, and the hand-written index.d.ts (a file generated from the table
-// must compile). The table comes from `cargo run --example api-table`: it is
-// not shipped, since sending it to JS at run time costs 316 B gzipped of .wasm.
+// hold the facade to it — the Payments object core.js builds from the core's
+// `methodNames()`, the package's exports, and the hand-written index.d.ts (a
+// file generated from the table must compile). The table comes from
+// `cargo run --example api-table`.
 import test from 'node:test'
 import assert from 'node:assert/strict'
 import { spawnSync } from 'node:child_process'
