@@ -1,6 +1,7 @@
 //! Agents: registration (alone, or with a plan in one call) and lookup.
-//! The client works on JSON values; the typed structs describe the same wire
-//! format for servers and tests.
+//! The client works on JSON values; the wire shapes are described once, as
+//! serde structs, in the `nvm-x402-types` crate (`types/src/agents.rs`: for
+//! nvm-local, the tests and the generated TypeScript; never in the .wasm).
 
 use super::plans::{
     normalize_credits_config, normalize_plan_metadata, normalize_price_config, AccessLimit,

@@ -1,6 +1,6 @@
 //! Delegations (a spending allowance a token draws on) and payment methods.
-//! The client works on JSON values; [`CreateDelegation`] describes the same
-//! body for servers and tests.
+//! The client works on JSON values; the wire shapes (`CreateDelegation`, ...)
+//! are described once in the `nvm-x402-types` crate (`types/src/delegation.rs`).
 
 use super::{parse_any, query, Auth, Call};
 use crate::error::{Error, Result};

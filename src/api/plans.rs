@@ -2,8 +2,8 @@
 //! (crypto and fiat), and the price/credits configuration helpers that build
 //! registration bodies as the official SDKs do.
 //!
-//! The client reads and writes these as JSON values; the typed structs below
-//! describe the same wire format for servers and tests.
+//! The client reads and writes these as JSON values; the wire shapes are
+//! described once in the `nvm-x402-types` crate (`types/src/plans.rs`).
 
 use super::x402::normalize_balance;
 use super::{parse_any, query, Auth, Call};

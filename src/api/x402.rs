@@ -2,8 +2,9 @@
 //! verify (`api/v1/x402/verify`) and settle (`api/v1/x402/settle`).
 //!
 //! The client builds and reads these bodies as JSON values (see
-//! [`crate::protocol::json`]); the typed structs further down describe the same
-//! wire format for servers (nvm-local) and for tests that cross-check the bytes.
+//! [`crate::protocol::json`]); the wire shapes are described once in the
+//! `nvm-x402-types` crate (`types/src/x402.rs`: nvm-local and the tests that
+//! cross-check the bytes use them).
 
 use super::{parse_any, Auth, Call};
 use crate::error::{Error, Result};
