@@ -10,8 +10,10 @@
 //! `Authorization`), and then by `fetch`'s own rules; not at all when the
 //! token is in a body that the redirect would resend (MCP, 307/308), nor when
 //! the runtime hides where the redirect goes (a browser's opaque redirect).
-//! The caller's `redirect: 'manual'` and `'error'` are honoured. An unpaid
-//! attempt is sent with the caller's own redirect mode.
+//! The caller's `redirect: 'manual'` and `'error'` are honoured. A token the
+//! caller put in `payment-signature` themselves is kept to its origin the
+//! same way; an attempt without a token is sent with the caller's own
+//! redirect mode.
 
 use super::{mcp_read_result, mcp_tool_call, next_step, Outcome, Outgoing, PayOptions, Step};
 use crate::error::{Error, Result, REDIRECT_NOT_FOLLOWED};
@@ -292,6 +294,8 @@ async fn send_attempt<C: Courier>(
         _ => None,
     };
     let read = *call != Call::Fetch;
+    // A token the caller put on the request themselves is kept to its origin the same way.
+    let carries_token = token.is_some() || req.has_token;
     let mut hop = Hop {
         attempt: true,
         url: req.url.clone(),
@@ -300,7 +304,7 @@ async fn send_attempt<C: Courier>(
         body,
         keep_body: true,
         drop: &[],
-        redirect: if token.is_some() {
+        redirect: if carries_token {
             "manual"
         } else {
             req.redirect.as_str()
@@ -319,7 +323,7 @@ async fn send_attempt<C: Courier>(
     loop {
         let reply = courier.send(&hop).await?;
         // Unpaid, or past another origin (no token any more): fetch's own rules.
-        if token.is_none() || hop.redirect != "manual" {
+        if !carries_token || hop.redirect != "manual" {
             return Ok(Sent { reply, receipt });
         }
         match after_hop(&mut current, &reply, read)? {

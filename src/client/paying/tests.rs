@@ -204,6 +204,26 @@ fn another_origin_gets_no_token_and_fetch_follows_from_there() {
 }
 
 #[test]
+fn a_token_the_caller_set_is_kept_to_its_origin_too() {
+    let p = payments();
+    let minted = backend(&p);
+    let agent = Agent::new(vec![
+        redirect(307, "https://elsewhere.example/x"),
+        status(200),
+    ]);
+    let mut req = request("POST", "follow");
+    req.has_token = true;
+    fetch_plan_10(&p, &req, &agent).unwrap();
+    let hops = agent.hops();
+    assert_eq!(hops[0].redirect, "manual", "followed by hand, not by fetch");
+    assert_eq!(
+        hops[1].drop, SECRET_HEADERS,
+        "no payment-signature to another origin"
+    );
+    assert_eq!(minted.get(), 0, "the caller's own token: nothing minted");
+}
+
+#[test]
 fn a_303_turns_the_paid_post_into_a_get_without_its_body() {
     let p = payments();
     backend(&p);

@@ -68,6 +68,16 @@ describe('a hostile agent', () => {
     assert.deepEqual(tokensSentTo(elsewhere), [])
   })
 
+  test('7. a token the caller put on the request themselves does not follow a redirect to another origin either', async () => {
+    agent.respond('*', '*', { status: 307, headers: { location: `${elsewhere.url}loot` } })
+    const { response } = await payments.fetch(`${agent.url}tasks`, { method: 'POST', body: 'x', headers: { 'payment-signature': 'my-own-token' } })
+    assert.equal(response.status, 200)
+    assert.equal(agent.requests[0].headers['payment-signature'], 'my-own-token', 'sent to the agent as given')
+    assert.equal(elsewhere.requests.length, 1)
+    assert.deepEqual(tokensSentTo(elsewhere), [], 'not to the other origin')
+    assert.equal(backend.requests.length, 0, 'nothing minted')
+  })
+
   test('7. a redirect within the agent\'s origin keeps the token; 303 and POST-302 become GET', async () => {
     scriptAgent(agent, (call) => (call.path === '/tasks' ? { status: 302, headers: { location: '/result/7' } } : { json: { path: call.path, method: call.method } }))
     const { response } = await payments.fetch(`${agent.url}tasks`, { method: 'POST', body: 'x' }, { planIds: [PLAN] })
