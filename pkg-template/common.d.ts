@@ -103,6 +103,17 @@ export class PaymentsError extends Error {
   readonly retryable: boolean
 }
 
+/**
+ * The `fetch` a client sends with: the global `fetch`, a Cloudflare service
+ * binding's `fetch`, or your own. It is called as `fetch(url, init)` for each
+ * backend call (a URL string; `init` with `method`, `headers`, `body` and the
+ * timeout's `signal`) and as `fetch(request)` with a `Request` for each request
+ * to an agent (`payments.fetch`, `queryAgent`, `mcp.callTool`). What it resolves
+ * to is read as a `Response` (`status`, `text()`, `headers`, `body`, `bodyUsed`,
+ * `type`), and an agent's is handed back to you (`PaidFetchResult.response`).
+ */
+export type PaymentsFetch = (input: Request | string, init?: RequestInit) => Promise<Response>
+
 export interface PaymentsOptions {
   /** `<prefix>:<JWT>`; the prefix picks the environment (`sandbox:`, `live:`, `local:`, ...). */
   nvmApiKey: string
@@ -114,8 +125,8 @@ export interface PaymentsOptions {
   organizationId?: string
   /** Time limit of each backend call in milliseconds (default 30000). */
   timeoutMs?: number
-  /** The fetch to use (default: the global `fetch`). Its answer is read through `status` and `text()` only. */
-  fetch?: (input: string, init: RequestInit) => Promise<Pick<Response, 'status' | 'text'>>
+  /** The fetch to use (default: the global `fetch`); see `PaymentsFetch` for how it is called. */
+  fetch?: PaymentsFetch
 }
 
 // ---- x402 -----------------------------------------------------------------

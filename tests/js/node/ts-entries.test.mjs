@@ -2,7 +2,8 @@
 // common.d.ts) hold exactly what works in that entry: a call its core lacks,
 // which answers PaymentsError `not_in_entry` at run time, is a compile error
 // (TS2339), and every call that works type-checks. What works is found by
-// asking each entry's Payments at run time.
+// asking each entry's Payments at run time; the injected `fetch` is typed as
+// what the client really calls it with.
 import test from 'node:test'
 import assert from 'node:assert/strict'
 import * as client from 'nvm-x402'
@@ -95,4 +96,28 @@ test('calls an entry lacks do not compile there, with the expected error, and do
     assert.deepEqual(inOwn[i], [], `${has}:\n${code}`)
     assert.deepEqual(inOther[i], [error], `${lacks}:\n${code}`)
   })
+})
+
+test('the injected fetch is typed as what the client calls it with: (url, init) for the backend, a Request for agents', () => {
+  const withFetch = (fetch, prelude = '') => `import { Payments } from 'nvm-x402'\n${prelude}\nPayments.getInstance({ nvmApiKey: 'k', fetch: ${fetch} })\n`
+  // A Cloudflare service binding (@cloudflare/workers-types' Fetcher).
+  const binding = 'interface Fetcher { fetch(input: RequestInfo | URL, init?: RequestInit): Promise<Response> }\ndeclare const env: { SERVICE: Fetcher }'
+  const accepted = [
+    withFetch('globalThis.fetch'),
+    withFetch('fetch'),
+    withFetch('(input: Request | string, init?: RequestInit) => globalThis.fetch(input, init)'),
+    withFetch('async (input, init) => new Response(typeof input === "string" ? input : input.url, { status: init?.method === "POST" ? 201 : 200 })'),
+    withFetch('(input, init) => env.SERVICE.fetch(input, init)', binding),
+    withFetch('env.SERVICE.fetch.bind(env.SERVICE)', binding),
+  ]
+  codes(accepted).forEach((found, i) => assert.deepEqual(found, [], accepted[i]))
+  const rejected = [
+    // Takes only a number.
+    withFetch('(n: number) => globalThis.fetch(String(n))'),
+    // Takes only a URL string: agents are called with a Request.
+    withFetch('(url: string) => globalThis.fetch(url)'),
+    // Answers less than a Response: an agent's answer is read as one and handed back.
+    withFetch('async (input: Request | string) => ({ status: 200, text: async () => String(input) })'),
+  ]
+  codes(rejected).forEach((found, i) => assert.deepEqual(found, ['TS2322'], rejected[i]))
 })

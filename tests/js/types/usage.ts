@@ -46,6 +46,7 @@ import type {
   JsonValue,
   PaymentMethodSummary,
   PaymentsErrorCode,
+  PaymentsFetch,
   PaymentsOptions,
   PlanBalance,
   PriceConfigResult,
@@ -77,8 +78,17 @@ const options: PaymentsOptions = {
   fetch: globalThis.fetch,
 }
 new Payments(options)
-// A minimal Response-like fetch is enough (the core reads status and text()).
-Payments.getInstance({ nvmApiKey: 'k', fetch: async (url: string) => ({ status: 200, text: async () => url }) })
+// The injected fetch gets (url, init) for backend calls and a Request for agents, and answers a Response.
+const logged: PaymentsFetch = async (input, init) => {
+  const url: string = typeof input === 'string' ? input : input.url
+  return globalThis.fetch(input, init).finally(() => void url)
+}
+Payments.getInstance({ nvmApiKey: 'k', fetch: logged })
+Payments.getInstance({ nvmApiKey: 'k', fetch: (input, init) => globalThis.fetch(input, init) })
+// @ts-expect-error a Response-like answer is not enough: an agent's answer is handed back to the caller as a Response
+Payments.getInstance({ nvmApiKey: 'k', fetch: async (input: Request | string) => ({ status: 200, text: async () => String(input) }) })
+// @ts-expect-error agents are called with a Request, not only a URL string
+Payments.getInstance({ nvmApiKey: 'k', fetch: (url: string) => globalThis.fetch(url) })
 Payments.getInstance({ nvmApiKey: 'k', environment: 'live-staging' })
 
 // @ts-expect-error nvmApiKey is required
