@@ -78,7 +78,10 @@ node_modules/.bin/esbuild scripts/pkg/inflate.js --bundle --minify --format=esm 
 # The agent entries are ESM only: require() of them needs Node 20.19+ (require(esm)).
 node_modules/.bin/esbuild "$STAGE/index.js" --bundle --minify --format=cjs --platform=neutral --log-level=warning \
   --outfile="$STAGE/index.cjs"
-cp "$STAGE/index.d.ts" "$STAGE/index.d.cts"
+# Its types: CommonJS copies of the declarations it reaches, importing each other as .cjs.
+for dts in index common wire-types; do
+  sed "s#from '\./\([a-z-]*\)\.js'#from './\1.cjs'#" "$STAGE/$dts.d.ts" > "$STAGE/$dts.d.cts"
+done
 
 rm -rf "$OUT"
 mv "$STAGE" "$OUT"

@@ -30,11 +30,13 @@ pub struct AgentMetadata {
 /// `agentApiAttributes`: the agent's endpoints (`[{"POST": "https://host/tasks/:id"}]`).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
-#[ts(optional_fields)]
+#[ts(optional_fields, rename = "AgentAPIAttributes")]
 pub struct AgentApiAttributes {
-    /// Protected endpoints, one `{VERB: url}` object each.
+    /// Protected endpoints, one `{VERB: url}` object each: an allowlist the
+    /// backend enforces on verify. Leave it out for none (nothing is sent
+    /// then, as in both official SDKs).
     #[serde(default)]
-    #[ts(type = "Array<Record<string, string>>")]
+    #[ts(type = "Array<Partial<Record<HttpVerb, string>>>", optional = nullable)]
     pub endpoints: Vec<Map>,
     /// Endpoints anyone may call.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -8,11 +8,11 @@ use ts_rs::TS;
 /// The `createDelegation` body.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
-#[ts(optional_fields)]
+#[ts(optional_fields, rename = "CreateDelegationPayload")]
 pub struct CreateDelegation {
     /// `stripe`, `braintree`, `visa` (a card) or `erc4337` (crypto).
     #[serde(default)]
-    #[ts(type = "'stripe' | 'braintree' | 'visa' | 'erc4337'")]
+    #[ts(type = "DelegationProvider")]
     pub provider: String,
     /// The card (required for card providers).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -20,15 +20,15 @@ pub struct CreateDelegation {
     /// The spending limit, in cents. Required (read as optional so that a
     /// missing one is nvm-local's validation error, not a parse error).
     #[serde(default, skip_serializing_if = "Option::is_none", with = "count")]
-    #[ts(as = "u64", optional = false)]
+    #[ts(type = "BigIntLike", optional = false)]
     pub spending_limit_cents: Option<u64>,
     /// How long the delegation lasts, in seconds. Required (as above).
     #[serde(default, skip_serializing_if = "Option::is_none", with = "count")]
-    #[ts(as = "u64", optional = false)]
+    #[ts(type = "BigIntLike", optional = false)]
     pub duration_secs: Option<u64>,
     /// `usd`, `eur`, `usdc` or `eurc` (default `usd` for cards, `usdc` for erc4337).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[ts(type = "'usd' | 'eur' | 'usdc' | 'eurc'")]
+    #[ts(type = "DelegationCurrency")]
     pub currency: Option<String>,
     /// Restrict to a plan.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -38,7 +38,7 @@ pub struct CreateDelegation {
     pub merchant_account_id: Option<String>,
     /// At most this many transactions.
     #[serde(default, skip_serializing_if = "Option::is_none", with = "count")]
-    #[ts(as = "Option<u64>")]
+    #[ts(type = "BigIntLike")]
     pub max_transactions: Option<u64>,
     /// Restrict to an API key.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -48,7 +48,7 @@ pub struct CreateDelegation {
 /// `{delegationId, delegationToken?}`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
-#[ts(optional_fields)]
+#[ts(optional_fields, rename = "CreateDelegationResponse")]
 pub struct CreatedDelegation {
     /// Pass as `delegationConfig.delegationId`.
     pub delegation_id: String,
@@ -74,7 +74,7 @@ pub struct DelegationsQuery {
 /// The query of `GET api/v1/payment-methods` (`listPaymentMethods`).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
-#[ts(optional_fields)]
+#[ts(optional_fields, rename = "ListOptions")]
 pub struct PaymentMethodsQuery {
     /// Include methods shared with the caller.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -1,7 +1,8 @@
 //! The wire shapes of the Nevermined API as typed serde structs: one
 //! description per body, shared by nvm-local (which reads requests with them
-//! and takes its field allow-lists from them) and the tests (which hold the
-//! core's JSON builders and the package's index.d.ts to them).
+//! and takes its field allow-lists from them), the tests (which hold the
+//! core's JSON builders to them) and the package, whose TypeScript data types
+//! are generated from them ([`typescript`]).
 //!
 //! The WebAssembly core does not depend on this crate, nor on serde: it builds
 //! and reads the same bodies with its own JSON value (`nvm_x402::protocol::json`).
@@ -11,9 +12,11 @@ pub mod agents;
 pub mod delegation;
 pub mod payment_required;
 pub mod plans;
+mod typescript;
 pub mod x402;
 
 pub use payment_required::{Extra, PaymentRequired, PaymentRequirements, Resource};
+pub use typescript::typescript;
 
 use serde::{Deserialize, Deserializer};
 
@@ -61,54 +64,4 @@ pub mod count {
             None => s.serialize_none(),
         }
     }
-}
-
-/// Every body above as TypeScript declarations (ts-rs, from the same derives):
-/// `cargo run -p nvm-x402-types --example ts-declarations` prints them, and
-/// `tests/js/node/ts-types.test.mjs` compiles them against the package's
-/// `index.d.ts`. Big integers are decimal strings, counts numbers; fields
-/// kept as sent (`flatten`) are left out.
-pub fn typescript() -> String {
-    use ts_rs::{Config, TS};
-    fn decl<T: TS>(cfg: &Config) -> String {
-        format!("export {}\n", T::decl(cfg))
-    }
-    let cfg = Config::new().with_large_int("number");
-    [
-        decl::<PaymentRequired>,
-        decl::<Resource>,
-        decl::<PaymentRequirements>,
-        decl::<Extra>,
-        decl::<x402::TokenOptions>,
-        decl::<x402::DelegationConfig>,
-        decl::<x402::MintRequest>,
-        decl::<x402::MintAccepted>,
-        decl::<x402::MintExtra>,
-        decl::<x402::MintResponse>,
-        decl::<x402::VerifyRequest>,
-        decl::<x402::SettleRequest>,
-        decl::<x402::VerifyResponse>,
-        decl::<x402::AgentRequest>,
-        decl::<x402::PlanBalance>,
-        decl::<x402::SettleResponse>,
-        decl::<plans::PlanMetadata>,
-        decl::<plans::PriceConfig>,
-        decl::<plans::CreditsConfig>,
-        decl::<plans::RegisterPlanRequest>,
-        decl::<plans::FiatPaymentRequest>,
-        decl::<plans::PlansQuery>,
-        decl::<agents::AgentMetadata>,
-        decl::<agents::AgentApiAttributes>,
-        decl::<agents::RegisterAgentRequest>,
-        decl::<agents::RegisterAgentAndPlanRequest>,
-        decl::<agents::PlanPart>,
-        decl::<agents::AgentPart>,
-        decl::<delegation::CreateDelegation>,
-        decl::<delegation::CreatedDelegation>,
-        decl::<delegation::DelegationsQuery>,
-        decl::<delegation::PaymentMethodsQuery>,
-    ]
-    .iter()
-    .map(|d| d(&cfg))
-    .collect()
 }

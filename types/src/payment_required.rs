@@ -11,7 +11,7 @@ use ts_rs::TS;
 /// `{x402Version: 2, error?, resource, accepts, extensions}`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
-#[ts(optional_fields)]
+#[ts(optional_fields, rename = "X402PaymentRequired")]
 pub struct PaymentRequired {
     /// Always 2.
     #[ts(type = "2")]
@@ -36,7 +36,7 @@ pub struct PaymentRequired {
 /// `{url, description?, mimeType?}`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
-#[ts(optional_fields)]
+#[ts(optional_fields, rename = "X402Resource")]
 pub struct Resource {
     /// The URL (or path) of the resource.
     #[serde(default)]
@@ -56,7 +56,7 @@ pub struct Resource {
 /// One `accepts` entry.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
-#[ts(optional_fields)]
+#[ts(optional_fields, rename = "X402Scheme")]
 pub struct PaymentRequirements {
     /// `nvm:erc4337`, `nvm:card-delegation`, or a standard scheme such as `exact`.
     pub scheme: String,
@@ -98,7 +98,7 @@ pub struct PaymentRequirements {
 /// An entry's `extra`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
-#[ts(optional_fields)]
+#[ts(optional_fields, rename = "X402SchemeExtra")]
 pub struct Extra {
     /// `"1"` on Nevermined entries.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -36,34 +36,41 @@ fn zero_address() -> String {
 /// `priceConfig` of a plan. Amounts are in the token's smallest unit (fiat: 6 decimals, `1000000` = $1.00).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
-#[ts(optional_fields)]
+#[ts(optional_fields, rename = "PlanPriceConfig")]
 pub struct PriceConfig {
     /// ERC-20 token, or the zero address for the native token / fiat.
     #[serde(default = "zero_address")]
+    #[ts(type = "Address | string", optional = nullable)]
     pub token_address: String,
     /// One amount per receiver.
     #[serde(default)]
-    #[ts(as = "Vec<String>")]
+    #[ts(type = "Array<BigIntLike>")]
     pub amounts: Vec<Uint256>,
     /// Who gets paid.
     #[serde(default)]
+    #[ts(type = "Array<Address | string>")]
     pub receivers: Vec<String>,
     /// Unused by these helpers (zero address).
     #[serde(default = "zero_address")]
+    #[ts(as = "Option<String>")]
     pub contract_address: String,
     /// Unused by these helpers (zero address).
     #[serde(default = "zero_address")]
+    #[ts(as = "Option<String>")]
     pub fee_controller: String,
     /// Unused by these helpers (zero address).
     #[serde(default = "zero_address")]
+    #[ts(as = "Option<String>")]
     pub external_price_address: String,
     /// Unused by these helpers (zero address).
     #[serde(default = "zero_address")]
+    #[ts(as = "Option<String>")]
     pub template_address: String,
     /// `false` for fiat plans.
     #[serde(default = "yes")]
     pub is_crypto: bool,
-    /// Fiat currency.
+    /// Fiat: an ISO 4217 code (`USD`, `EUR`); `EURC` for the euro stablecoin.
+    /// Also sent as the registration's top-level `currency`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub currency: Option<String>,
     /// Anything else, sent as given.
@@ -79,33 +86,35 @@ fn yes() -> bool {
 /// `creditsConfig` of a plan.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
-#[ts(optional_fields)]
+#[ts(optional_fields, rename = "PlanCreditsConfig")]
 pub struct CreditsConfig {
     /// Whether every request costs exactly `minAmount` (= `maxAmount`).
     #[serde(default)]
     pub is_redemption_amount_fixed: bool,
-    /// See [`redemption`].
+    /// Who may redeem: 0 global role, 1 owner, 2 plan role, 4 subscriber
+    /// (the default, and what every helper sends, as in both official SDKs).
     #[serde(default = "only_subscriber")]
-    #[ts(type = "0 | 1 | 2 | 4")]
+    #[ts(type = "0 | 1 | 2 | 4", optional = nullable)]
     pub redemption_type: u8,
     /// Mirror balances on chain.
     #[serde(default)]
+    #[ts(as = "Option<bool>")]
     pub onchain_mirror: bool,
     /// Time plans: seconds until the plan expires (0: never).
     #[serde(default)]
-    #[ts(as = "String")]
+    #[ts(type = "BigIntLike")]
     pub duration_secs: Uint256,
     /// Credits granted per order.
     #[serde(default)]
-    #[ts(as = "String")]
+    #[ts(type = "BigIntLike")]
     pub amount: Uint256,
     /// Credits per request, minimum.
     #[serde(default)]
-    #[ts(as = "String")]
+    #[ts(type = "BigIntLike")]
     pub min_amount: Uint256,
     /// Credits per request, maximum.
     #[serde(default)]
-    #[ts(as = "String")]
+    #[ts(type = "BigIntLike")]
     pub max_amount: Uint256,
     /// Anything else (`proofRequired`, ...), sent as given.
     #[ts(skip)]

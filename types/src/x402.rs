@@ -11,10 +11,11 @@ use ts_rs::TS;
 /// `tokenOptions` of `getX402AccessToken`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
-#[ts(optional_fields)]
+#[ts(optional_fields, rename = "X402TokenOptions")]
 pub struct TokenOptions {
     /// Default `nvm:erc4337`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(type = "X402SchemeType | (string & {})")]
     pub scheme: Option<String>,
     /// Default: the scheme's network in the client's environment.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -33,6 +34,7 @@ pub struct TokenOptions {
     pub resource: Option<Resource>,
     /// The HTTP method the token is for (bound by v3 tokens).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(type = "HttpVerb | (string & {})")]
     pub http_verb: Option<String>,
 }
 
@@ -47,21 +49,26 @@ pub struct DelegationConfig {
     /// Restrict to an API key.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub api_key_id: Option<String>,
-    /// Deprecated inline creation: spending limit in cents.
+    /// Inline creation: the spending limit in cents.
+    /// @deprecated create a delegation and pass `delegationId`.
     #[serde(default, skip_serializing_if = "Option::is_none", with = "count")]
-    #[ts(as = "Option<u64>")]
+    #[ts(type = "BigIntLike")]
     pub spending_limit_cents: Option<u64>,
-    /// Deprecated inline creation: duration in seconds.
+    /// Inline creation: the duration in seconds.
+    /// @deprecated create a delegation and pass `delegationId`.
     #[serde(default, skip_serializing_if = "Option::is_none", with = "count")]
-    #[ts(as = "Option<u64>")]
+    #[ts(type = "BigIntLike")]
     pub duration_secs: Option<u64>,
-    /// Deprecated inline creation: the card.
+    /// Inline creation: the card.
+    /// @deprecated create a delegation and pass `delegationId`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub provider_payment_method_id: Option<String>,
-    /// Deprecated inline creation: the card (older name).
+    /// Inline creation: the card (older name).
+    /// @deprecated create a delegation and pass `delegationId`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub card_id: Option<String>,
-    /// Deprecated inline creation: the currency.
+    /// Inline creation: the currency.
+    /// @deprecated create a delegation and pass `delegationId`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub currency: Option<String>,
     /// Anything else, sent as given.
@@ -131,7 +138,7 @@ pub struct MintExtra {
 /// The mint answer: `{accessToken, ...}`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
-#[ts(optional_fields)]
+#[ts(optional_fields, rename = "AccessTokenResult")]
 pub struct MintResponse {
     /// The x402 access token.
     pub access_token: String,
@@ -144,7 +151,7 @@ pub struct MintResponse {
 /// The verify body: `{paymentRequired, x402AccessToken, maxAmount?}` (also the JS parameter object).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
-#[ts(optional_fields)]
+#[ts(optional_fields, rename = "VerifyPermissionsParams")]
 pub struct VerifyRequest {
     /// What the agent asks for.
     pub payment_required: PaymentRequired,
@@ -152,14 +159,14 @@ pub struct VerifyRequest {
     pub x402_access_token: String,
     /// Credits the request will cost.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[ts(as = "Option<String>")]
+    #[ts(type = "BigIntLike")]
     pub max_amount: Option<Uint256>,
 }
 
 /// The settle body: verify's plus `agentRequestId?, batch?, marginPercent?`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
-#[ts(optional_fields)]
+#[ts(optional_fields, rename = "SettlePermissionsParams")]
 pub struct SettleRequest {
     /// What the agent asked for.
     pub payment_required: PaymentRequired,
@@ -167,7 +174,7 @@ pub struct SettleRequest {
     pub x402_access_token: String,
     /// Credits to burn (`"0"`: the plan's default per request).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[ts(as = "Option<String>")]
+    #[ts(type = "BigIntLike")]
     pub max_amount: Option<Uint256>,
     /// The id verify returned.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -183,7 +190,7 @@ pub struct SettleRequest {
 /// The verify answer. `isValid: false` is a normal "no", not an error.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
-#[ts(optional_fields)]
+#[ts(optional_fields, rename = "VerifyPermissionsResult")]
 pub struct VerifyResponse {
     /// Whether the token may be used for this request.
     pub is_valid: bool,
@@ -215,7 +222,7 @@ pub struct VerifyResponse {
 /// `agentRequest` of a verify answer.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
-#[ts(optional_fields)]
+#[ts(optional_fields, rename = "StartAgentRequest")]
 pub struct AgentRequest {
     /// The request id.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -294,7 +301,7 @@ fn nullable_id<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<String, D
 /// The settle answer.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
-#[ts(optional_fields)]
+#[ts(optional_fields, rename = "SettlePermissionsResult")]
 pub struct SettleResponse {
     /// Whether credits were burned.
     pub success: bool,

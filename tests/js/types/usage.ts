@@ -1,7 +1,8 @@
-// Type test of the package's hand-written index.d.ts, imported by name as an
-// npm user does. Compiled with `tsc -p tests/js/types` (strict, no emit): every
-// correct usage must type-check, and every `@ts-expect-error` line must be an
-// error (an unused directive fails the compile).
+// Type test of the package's declarations, imported by name as an npm user
+// does, from each entry. Compiled with `tsc -p tests/js/types` (strict, no
+// emit): every correct usage must type-check, and every `@ts-expect-error`
+// line must be an error (an unused directive fails the compile). The README's
+// examples are here as TypeScript, each against its entry.
 import {
   Payments,
   PaymentsError,
@@ -28,30 +29,40 @@ import {
   resolveScheme,
   tryDecodeAccessToken,
 } from 'nvm-x402'
-import { Payments as AgentPayments, Paywall } from 'nvm-x402/agent'
+import { Payments as AgentPayments, Paywall, redactToken as agentRedactToken } from 'nvm-x402/agent'
 import { Payments as McpPayments } from 'nvm-x402/mcp'
+import { paywall as honoPaywall } from 'nvm-x402/hono'
+import type { ExecutionContextLike } from 'nvm-x402/agent'
+import { McpServer, ResourceTemplate } from '@modelcontextprotocol/sdk/server/mcp.js'
+import { Hono } from 'hono'
+import { z } from 'zod'
 import type {
   AccessTokenResult,
-  Delegation,
-  DelegationList,
+  CreateDelegationResponse,
+  DelegationListResponse,
+  DelegationSummary,
   EnvironmentName,
   JsonObject,
   JsonValue,
-  PaymentMethod,
-  PaymentRequired,
+  PaymentMethodSummary,
   PaymentsErrorCode,
+  PaymentsFetch,
   PaymentsOptions,
   PlanBalance,
   PriceConfigResult,
   CreditsConfigResult,
   ResolvedScheme,
-  Scheme,
-  SettleResult,
+  SettlePermissionsResult,
+  StartAgentRequest,
   StartProcessingResult,
   TokenDecodeFailure,
-  VerifyResult,
+  VerifyPermissionsResult,
   X402AccessToken,
+  X402PaymentRequired,
+  X402SchemeType,
 } from 'nvm-x402'
+// The names used before the official ones: deprecated aliases, still valid.
+import type { Delegation, PaymentRequired, Scheme, SettleResult, VerifyParams, VerifyResult } from 'nvm-x402'
 
 const RECEIVER = '0x1234567890abcdef1234567890ABCDEF12345678'
 
@@ -67,8 +78,17 @@ const options: PaymentsOptions = {
   fetch: globalThis.fetch,
 }
 new Payments(options)
-// A minimal Response-like fetch is enough (the core reads status and text()).
-Payments.getInstance({ nvmApiKey: 'k', fetch: async (url: string) => ({ status: 200, text: async () => url }) })
+// The injected fetch gets (url, init) for backend calls and a Request for agents, and answers a Response.
+const logged: PaymentsFetch = async (input, init) => {
+  const url: string = typeof input === 'string' ? input : input.url
+  return globalThis.fetch(input, init).finally(() => void url)
+}
+Payments.getInstance({ nvmApiKey: 'k', fetch: logged })
+Payments.getInstance({ nvmApiKey: 'k', fetch: (input, init) => globalThis.fetch(input, init) })
+// @ts-expect-error a Response-like answer is not enough: an agent's answer is handed back to the caller as a Response
+Payments.getInstance({ nvmApiKey: 'k', fetch: async (input: Request | string) => ({ status: 200, text: async () => String(input) }) })
+// @ts-expect-error agents are called with a Request, not only a URL string
+Payments.getInstance({ nvmApiKey: 'k', fetch: (url: string) => globalThis.fetch(url) })
 Payments.getInstance({ nvmApiKey: 'k', environment: 'live-staging' })
 
 // @ts-expect-error nvmApiKey is required
@@ -117,11 +137,17 @@ async function x402(): Promise<void> {
   // @ts-expect-error resource needs a url
   await payments.x402.getX402AccessToken('123', 'a', { delegationConfig: { delegationId: 'd' }, resource: { description: 'x' } })
 
-  const paymentRequired: PaymentRequired = buildPaymentRequired('123', { endpoint: 'https://agent.example/tasks', agentId: 'a', httpVerb: 'POST' })
-  const verified: VerifyResult = await payments.facilitator.verifyPermissions({ paymentRequired, x402AccessToken: token, maxAmount: 1n })
+  const paymentRequired: X402PaymentRequired = buildPaymentRequired('123', { endpoint: 'https://agent.example/tasks', agentId: 'a', httpVerb: 'POST' })
+  const verified: VerifyPermissionsResult = await payments.facilitator.verifyPermissions({ paymentRequired, x402AccessToken: token, maxAmount: 1n })
   const valid: boolean = verified.isValid
   const reason: string | undefined = verified.invalidReason
-  const balance: PlanBalance | undefined = verified.agentRequest?.balance
+  const agentRequest: StartAgentRequest | undefined = verified.agentRequest
+  const balance: PlanBalance | undefined = agentRequest?.balance
+  // The deprecated names are the same types.
+  const old: VerifyResult = verified
+  const params: VerifyParams = { paymentRequired: paymentRequired as PaymentRequired, x402AccessToken: token }
+  await payments.facilitator.verifyPermissions(params)
+  void old
   await payments.facilitator.verifyPermissions({ paymentRequired, x402AccessToken: token, maxAmount: '1' })
   await payments.facilitator.verifyPermissions({ paymentRequired, x402AccessToken: token, maxAmount: 1 })
   // @ts-expect-error maxAmount is a bigint, number or decimal string
@@ -129,7 +155,7 @@ async function x402(): Promise<void> {
   // @ts-expect-error the token is required
   await payments.facilitator.verifyPermissions({ paymentRequired })
 
-  const settled: SettleResult = await payments.facilitator.settlePermissions({ paymentRequired, x402AccessToken: token, maxAmount: 2n, agentRequestId: 'r', batch: false, marginPercent: 0.5 })
+  const settled: SettlePermissionsResult = await payments.facilitator.settlePermissions({ paymentRequired, x402AccessToken: token, maxAmount: 2n, agentRequestId: 'r', batch: false, marginPercent: 0.5 })
   const redeemed: string | undefined = settled.creditsRedeemed
   const ok: boolean = settled.success
   // @ts-expect-error batch is a boolean
@@ -143,7 +169,9 @@ async function x402(): Promise<void> {
   await payments.requests.startProcessingRequest('agent-1', token)
 
   const scheme: ResolvedScheme = await resolveScheme(payments, '123')
-  const name: Scheme = scheme.scheme
+  const name: X402SchemeType = scheme.scheme
+  const oldName: Scheme = name
+  void oldName
   await payments.resolveScheme('123')
   // @ts-expect-error the first argument is a Payments instance
   await resolveScheme({}, '123')
@@ -213,7 +241,7 @@ async function agentsAndDelegations(): Promise<void> {
   // @ts-expect-error paymentPlans is a list
   await payments.agents.registerAgent({ name: 'A' }, undefined, '123')
 
-  const created = await payments.delegation.createDelegation({ provider: 'erc4337', spendingLimitCents: 1000, durationSecs: 3600n })
+  const created: CreateDelegationResponse = await payments.delegation.createDelegation({ provider: 'erc4337', spendingLimitCents: 1000, durationSecs: 3600n })
   const delegationId: string = created.delegationId
   await payments.delegation.createDelegation({ provider: 'stripe', providerPaymentMethodId: 'pm_1', spendingLimitCents: '500', durationSecs: 60, currency: 'eur', maxTransactions: 5 })
   // @ts-expect-error unknown provider
@@ -223,10 +251,12 @@ async function agentsAndDelegations(): Promise<void> {
   // @ts-expect-error unknown currency
   await payments.delegation.createDelegation({ provider: 'erc4337', spendingLimitCents: 1, durationSecs: 1, currency: 'btc' })
 
-  const list: DelegationList = await payments.delegation.listDelegations({ accessible: true })
-  const first: Delegation | undefined = list.delegations[0]
+  const list: DelegationListResponse = await payments.delegation.listDelegations({ accessible: true })
+  const first: DelegationSummary | undefined = list.delegations[0]
+  const same: Delegation | undefined = first
   const total: number = list.totalResults
-  const methods: PaymentMethod[] = await payments.delegation.listPaymentMethods({ provider: 'stripe' })
+  const methods: PaymentMethodSummary[] = await payments.delegation.listPaymentMethods({ provider: 'stripe' })
+  void same
   const brand: string | undefined = methods[0]?.brand
   void [ids, delegationId, first, total, brand]
 }
@@ -291,7 +321,9 @@ function errors(error: unknown): void {
 async function paying(): Promise<void> {
   const { response, paymentResponse } = await fetchWithPayment('https://agent.example/tasks', { method: 'POST' }, { payments, planIds: ['1'] })
   const status: number = response.status
-  const receipt: SettleResult | null = paymentResponse
+  const receipt: SettlePermissionsResult | null = paymentResponse
+  const oldReceipt: SettleResult | null = receipt
+  void oldReceipt
   await payments.fetch('https://agent.example/tasks')
   // @ts-expect-error fetchWithPayment needs the client in its options
   await fetchWithPayment('https://agent.example/tasks', undefined, { planIds: ['1'] })
@@ -356,3 +388,125 @@ function mcpServer(server: FakeServer): void {
 }
 
 export { x402, plans, agentsAndDelegations, codecs, errors, paying, environment, backendUrl, account, accountRequired, mcpServer }
+
+// ---- what an entry lacks does not type-check there --------------------------------------------
+
+function entries(): void {
+  const subscriber = Payments.getInstance({ nvmApiKey: 'k' })
+  const agentClient = AgentPayments.getInstance({ nvmApiKey: 'k' })
+  const mcpClient = McpPayments.getInstance({ nvmApiKey: 'k' })
+  // @ts-expect-error paywall() is in nvm-x402/agent
+  subscriber.paywall({ agentId: 'a', routes: {} })
+  // @ts-expect-error the MCP paywall is in nvm-x402/mcp
+  subscriber.mcp.configure({ planId: '1' })
+  // @ts-expect-error paying agents is in nvm-x402
+  void agentClient.fetch('https://agent.example/')
+  // @ts-expect-error minting is in nvm-x402
+  void mcpClient.x402.getX402AccessToken('1', undefined, { delegationConfig: { delegationId: 'd' } })
+  // @ts-expect-error orders are in nvm-x402
+  void agentClient.plans.orderPlan('1')
+  // @ts-expect-error registration is in nvm-x402
+  void mcpClient.agents.registerAgent({ name: 'A' }, undefined, [])
+  // @ts-expect-error the HTTP paywall is in nvm-x402/agent
+  mcpClient.paywall({ agentId: 'a', routes: {} })
+  // @ts-expect-error Hono's middleware takes nvm-x402/agent's client
+  honoPaywall(subscriber, { agentId: 'a', routes: {} })
+  // What every entry has.
+  for (const p of [subscriber, agentClient, mcpClient]) {
+    void [p.facilitator.verifyPermissions, p.requests.startProcessingRequest, p.plans.getPlan('1'), p.plans.getFixedCreditsConfig(1n), p.agents.getAgentPlans('a'), p.resolveScheme('1')]
+  }
+}
+
+// ---- the README's examples, each against its entry --------------------------------------------
+
+/** README, "Subscriber: pay for an agent" (nvm-x402). */
+async function readmePay(planId: string): Promise<void> {
+  const payments = Payments.getInstance({ nvmApiKey: 'local:eyJ...' })
+  await payments.plans.orderPlan(planId)
+  const { response, paymentResponse } = await fetchWithPayment('http://127.0.0.1:8787/tasks',
+    { method: 'POST', body: JSON.stringify({ prompt: 'Hello, agent!' }) }, { payments, planIds: [planId] })
+  console.log(await response.json(), 'credits left:', paymentResponse?.remainingBalance)
+  const answer: JsonValue = await payments.queryAgent({ agentUrl: 'https://agent.example/tasks', prompt: 'Hello', planId, agentId: 'a' })
+  await payments.mcp.callTool({ url: 'https://agent.example/mcp', name: 'echo', arguments: { text: 'hi' }, planId })
+  await payments.x402.getX402AccessToken(planId, 'a', { delegationConfig: { delegationId: 'd' } })
+  void answer
+}
+
+interface WorkerEnv {
+  NVM_API_KEY: string
+  NVM_AGENT_ID: string
+  NVM_PLAN_ID: string
+  PLAN_A: string
+  PLAN_B: string
+}
+
+/** README, "Agent: gate routes in a Worker" (nvm-x402/agent), with the package README's routes. */
+let readmeGate: Paywall | undefined
+const readmeWorker = {
+  fetch(request: Request, env: WorkerEnv, ctx: ExecutionContextLike): Promise<Response> {
+    readmeGate ??= AgentPayments.getInstance({ nvmApiKey: env.NVM_API_KEY }).paywall({
+      agentId: env.NVM_AGENT_ID,
+      routes: {
+        'POST /tasks': { planId: env.NVM_PLAN_ID, credits: 1 },
+        'GET /reports/:id': { planIds: [env.PLAN_A, env.PLAN_B], credits: (_req, res) => Number(res.headers.get('x-cost')) },
+      },
+      cors: true,
+    })
+    return readmeGate.handle(request, () => Response.json({ answer: 'Hello from a paid agent' }), ctx)
+  },
+}
+
+/** README, the structured log of the lifecycle hooks (nvm-x402/agent), and Hono. */
+function readmeHooks(agentId: string, routes: PaywallOptionsRoutes): void {
+  const payments = AgentPayments.getInstance({ nvmApiKey: 'k' })
+  const log = (event: string, request: Request, fields: object) => console.log(JSON.stringify({
+    event, method: request.method, url: request.url,
+    token: agentRedactToken(request.headers.get('payment-signature') ?? ''), ...fields }))
+  payments.paywall({ agentId, routes,
+    onAfterVerify: (request, verification) => log('nvm.verified', request, { agentRequestId: verification.agentRequestId }),
+    onAfterSettle: (request, creditsUsed, settlement) => log('nvm.settled', request, { creditsUsed, transaction: settlement.transaction }),
+    onPaymentError: (error, request) => log('nvm.refused', request, { code: error.code, status: error.httpStatus }),
+  })
+  const app = new Hono()
+  app.use(honoPaywall(payments, { agentId, routes: { 'POST /tasks': { planId: '1', credits: 1 } } }))
+  app.use(honoPaywall(payments.paywall({ agentId, routes })))
+}
+type PaywallOptionsRoutes = Parameters<AgentPayments['paywall']>[0]['routes']
+
+/** README, "Agent: a paid MCP server in a Worker" (nvm-x402/mcp), with the official MCP SDK's McpServer. */
+function readmeMcp(env: WorkerEnv, readReport: () => Promise<{ contents: { uri: string; text: string }[] }>): McpServer {
+  const payments = McpPayments.getInstance({ nvmApiKey: env.NVM_API_KEY })
+  payments.mcp.configure({ agentId: env.NVM_AGENT_ID, serverName: 'my-server', planId: env.NVM_PLAN_ID })
+  const server = new McpServer({ name: 'my-server', version: '1.0.0' })
+  const paid = payments.mcp.attach(server)
+  paid.registerTool('echo', { inputSchema: { text: z.string() } }, async ({ text }: { text: string }) => ({ content: [{ type: 'text', text }] }), { credits: 1n })
+  paid.registerResource('report', new ResourceTemplate('reports://{id}', { list: undefined }), {}, readReport, { credits: 2n })
+  paid.registerPrompt('summary', { argsSchema: { topic: z.string() } }, async ({ topic }: { topic: string }) => ({ messages: [] as never[], topic }), { credits: (ctx) => BigInt(String(ctx.args).length) })
+  server.registerTool('echo2', { inputSchema: { text: z.string() } },
+    payments.mcp.withPaywall(async ({ text }: { text: string }) => ({ content: [{ type: 'text' as const, text }] }), { kind: 'tool', name: 'echo2', credits: 1n }))
+  const discovered: Response | null = payments.mcp.discovery(new Request('https://mcp.example/.well-known/oauth-protected-resource'))
+  void discovered
+  return server
+}
+
+/** README, "Register plans and agents" (nvm-x402). */
+async function readmeRegister(builderAddress: string): Promise<void> {
+  const payments = Payments.getInstance({ nvmApiKey: 'k' })
+  const { planId } = await payments.plans.registerCreditsPlan({ name: 'Pro' },
+    payments.plans.getFiatPriceConfig(5_000_000n, builderAddress, 'EUR'),
+    payments.plans.getFixedCreditsConfig(100n, 1n))
+  const { agentId } = await payments.agents.registerAgent({ name: 'My agent' },
+    { endpoints: [{ POST: 'https://agent.example/tasks' }] }, [planId])
+  void agentId
+}
+
+/** The package README, "Without the gate" (every entry). */
+async function readmeWithoutGate(token: string): Promise<void> {
+  const payments = AgentPayments.getInstance({ nvmApiKey: 'k' })
+  const started = await payments.requests.startProcessingRequest('agent-1', token, 'https://agent.example/tasks', 'POST')
+  if (started.isValid && started.paymentRequired) {
+    await payments.facilitator.settlePermissions({ paymentRequired: started.paymentRequired, x402AccessToken: token, maxAmount: 1n, agentRequestId: started.agentRequestId })
+  }
+}
+
+export { entries, readmePay, readmeWorker, readmeHooks, readmeMcp, readmeRegister, readmeWithoutGate }

@@ -1,0 +1,816 @@
+// Type definitions for nvm-x402 shared by its three entries (`nvm-x402`,
+// `nvm-x402/agent`, `nvm-x402/mcp`): each entry's own file (index.d.ts,
+// agent.d.ts, mcp.d.ts) re-exports this one and the data types generated from
+// the Rust descriptions (wire-types.d.ts), and declares its `Payments` with
+// exactly the calls its core carries, so a call an entry lacks is a compile
+// error. Hand-written: the API surface (classes, functions, options) and the
+// few answers types/ does not describe yet. Big integers are accepted as
+// bigint, safe-integer number or decimal string, and always returned as
+// decimal strings.
+import type {
+  AccessTokenResult,
+  AgentAPIAttributes,
+  AgentMetadata,
+  CreateDelegationPayload,
+  CreateDelegationResponse,
+  DelegationConfig,
+  ListOptions,
+  PlanBalance,
+  PlanCreditsConfig,
+  PlanMetadata,
+  PlanPriceConfig,
+  SettlePermissionsParams,
+  SettlePermissionsResult,
+  VerifyPermissionsParams,
+  VerifyPermissionsResult,
+  X402PaymentRequired,
+  X402Resource,
+  X402Scheme,
+  X402SchemeExtra,
+  X402TokenOptions,
+} from './wire-types.js'
+
+export * from './wire-types.js'
+
+/**
+ * A JSON value, as returned for backend objects passed through unchanged.
+ * Object members may read as `undefined` (an absent key), so that the typed
+ * shapes below, whose optional fields are `T | undefined`, are JSON values too.
+ */
+export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue | undefined }
+/** A JSON object. */
+export type JsonObject = { [key: string]: JsonValue | undefined }
+
+/** A uint256 in: bigint, a safe-integer number, or a decimal string. */
+export type BigIntLike = bigint | number | string
+/** A uint256 out: always a decimal string. */
+export type DecimalString = string
+/** An Ethereum address (`0x` + 40 hex digits). */
+export type Address = `0x${string}`
+
+export type EnvironmentName = 'sandbox' | 'live' | 'staging_sandbox' | 'staging_live' | 'local' | 'custom'
+/** The x402 schemes of Nevermined (the official SDK's `X402SchemeType`). */
+export type X402SchemeType = 'nvm:erc4337' | 'nvm:card-delegation'
+/** @deprecated the official SDK's name is `X402SchemeType`. */
+export type Scheme = X402SchemeType
+export type HttpVerb = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE' | 'HEAD' | 'OPTIONS'
+
+/** Stable error codes of nvm-x402; backend codes (`BCK.X402.0005`, ...) pass through as they are. */
+export type PaymentsErrorCode =
+  | 'validation'
+  | 'network_error'
+  | 'timeout'
+  | 'invalid_response'
+  | 'insecure_transport'
+  | 'payment_required'
+  | 'not_in_entry'
+  | 'internal'
+  | `http_${number}`
+  | `BCK.${string}`
+
+/** What a `PaymentsError` is built from (the JSON the core throws). */
+export interface PaymentsErrorInfo {
+  code: PaymentsErrorCode | (string & {})
+  message: string
+  httpStatus?: number
+  hint?: string
+  details?: JsonValue
+  retryable?: boolean
+}
+
+/**
+ * Loads the WebAssembly core ahead of the first call, asynchronously. Optional:
+ * the first call that needs the core loads it (synchronously, a few ms) — except
+ * with the `nvm-x402/asset` entry, which fetches the `.wasm` and needs this first.
+ * Rejects with a PaymentsError (`wasm_load_failed`) when the core can't be
+ * loaded (for example under a Content-Security-Policy without `'wasm-unsafe-eval'`).
+ */
+export function ready(): Promise<void>
+
+/** An error from nvm-x402 or the Nevermined backend. `message` is said once and never contains a whole token or key. */
+export class PaymentsError extends Error {
+  constructor(info: PaymentsErrorInfo)
+  readonly name: 'PaymentsError'
+  /** Stable machine-readable code. */
+  readonly code: PaymentsErrorCode | (string & {})
+  /** The HTTP status the error came with, when there was one. */
+  readonly httpStatus?: number
+  /** What to do about it. */
+  readonly hint?: string
+  /** The backend envelope's extra fields, or the decoded PaymentRequired. */
+  readonly details?: JsonValue
+  /** Whether retrying later may succeed. */
+  readonly retryable: boolean
+}
+
+/**
+ * The `fetch` a client sends with: the global `fetch`, a Cloudflare service
+ * binding's `fetch`, or your own. It is called as `fetch(url, init)` for each
+ * backend call (a URL string; `init` with `method`, `headers`, `body` and the
+ * timeout's `signal`) and as `fetch(request)` with a `Request` for each request
+ * to an agent (`payments.fetch`, `queryAgent`, `mcp.callTool`). What it resolves
+ * to is read as a `Response` (`status`, `text()`, `headers`, `body`, `bodyUsed`,
+ * `type`), and an agent's is handed back to you (`PaidFetchResult.response`).
+ */
+export type PaymentsFetch = (input: Request | string, init?: RequestInit) => Promise<Response>
+
+export interface PaymentsOptions {
+  /** `<prefix>:<JWT>`; the prefix picks the environment (`sandbox:`, `live:`, `local:`, ...). */
+  nvmApiKey: string
+  /** Used when the key's prefix is not a known environment. Default `custom`. */
+  environment?: EnvironmentName | 'sandbox-staging' | 'live-staging'
+  /** Overrides the environment's backend URL (required for `custom`). https, or http to loopback only. */
+  backendUrl?: string
+  /** Sent as `X-Current-Org-Id`. */
+  organizationId?: string
+  /** Time limit of each backend call in milliseconds (default 30000). */
+  timeoutMs?: number
+  /** The fetch to use (default: the global `fetch`); see `PaymentsFetch` for how it is called. */
+  fetch?: PaymentsFetch
+}
+
+// ---- x402 -----------------------------------------------------------------
+
+export interface BuildPaymentRequiredOptions {
+  /** `resource.url`. */
+  endpoint?: string
+  agentId?: string
+  httpVerb?: string
+  /** Default `eip155:84532` (`stripe` for card delegation). */
+  network?: string
+  description?: string
+  mimeType?: string
+  /** Default `nvm:erc4337`. */
+  scheme?: X402SchemeType | (string & {})
+}
+
+/** The decoded x402 access token. */
+export interface X402AccessToken {
+  x402Version?: number
+  accepted?: X402Scheme
+  resource?: X402Resource
+  payload?: {
+    signature?: string
+    token?: string
+    authorization?: {
+      from?: string
+      sessionKeysProvider?: string
+      sessionKeys?: JsonValue[]
+      /** Present on single-use (v3) tokens. */
+      nonce?: string
+      [key: string]: JsonValue | undefined
+    }
+    [key: string]: JsonValue | undefined
+  }
+  extensions?: JsonObject
+  [key: string]: JsonValue | undefined
+}
+
+export type TokenDecodeFailure = 'token_not_string' | 'token_empty' | 'token_too_long' | 'token_not_base64' | 'token_not_utf8' | 'token_not_json' | 'token_not_object'
+
+export type TryDecodeResult = { ok: true; token: X402AccessToken } | { ok: false; reason: TokenDecodeFailure; message: string }
+
+export interface StartProcessingOptions {
+  /** Default: the token's plan. */
+  planId?: string
+  /** Credits the request costs (default 1). */
+  credits?: BigIntLike
+}
+
+export interface StartProcessingResult {
+  isValid: boolean
+  invalidReason?: string
+  agentRequestId?: string
+  planId?: string
+  /** The PaymentRequired that was verified; settle with the same one. */
+  paymentRequired?: X402PaymentRequired
+  balance: PlanBalance
+}
+
+export interface ResolvedScheme {
+  scheme: X402SchemeType
+  network: string
+}
+
+// ---- plans and agents -------------------------------------------------------
+
+/** What the price helpers return (amounts as decimal strings). */
+export interface PriceConfigResult extends PlanPriceConfig {
+  tokenAddress: string
+  amounts: DecimalString[]
+  receivers: string[]
+  contractAddress: string
+  feeController: string
+  externalPriceAddress: string
+  templateAddress: string
+}
+
+/** What the credits helpers return (numbers as decimal strings). */
+export interface CreditsConfigResult extends PlanCreditsConfig {
+  redemptionType: 4
+  onchainMirror: boolean
+  durationSecs: DecimalString
+  amount: DecimalString
+  minAmount: DecimalString
+  maxAmount: DecimalString
+}
+
+export type AccessLimit = 'credits' | 'time'
+
+export interface GetPlansOptions {
+  page?: number
+  offset?: number
+  sortBy?: string
+  sortOrder?: 'asc' | 'desc'
+}
+
+/** What `orderPlan` answers (the official SDK's `NvmAPIResult`). */
+export interface NvmAPIResult {
+  success: boolean
+  txHash?: string
+  message?: string
+  [key: string]: JsonValue | undefined
+}
+
+export interface FiatCheckoutResult {
+  result: {
+    stripeCheckoutSessionId: string
+    checkoutLink: string
+    clientReferenceId?: string
+    linkCreatedAt?: string
+    linkExpiresAt?: string
+    [key: string]: JsonValue | undefined
+  }
+  [key: string]: JsonValue
+}
+
+// ---- delegations --------------------------------------------------------------
+
+export type DelegationProvider = 'stripe' | 'braintree' | 'visa' | 'erc4337'
+/** The currencies of a delegation (the official SDK's `DelegationCurrency`). */
+export type DelegationCurrency = 'usd' | 'eur' | 'usdc' | 'eurc'
+
+/** One delegation (the official SDK's `DelegationSummary`). */
+export interface DelegationSummary {
+  delegationId: string
+  provider?: string
+  providerPaymentMethodId?: string
+  status?: string
+  spendingLimitCents?: number
+  amountSpentCents?: number
+  remainingBudgetCents?: number
+  currency?: string
+  transactionCount?: number
+  expiresAt?: string
+  createdAt?: string
+  apiKeyId?: string | null
+  [key: string]: JsonValue | undefined
+}
+
+/** A page of delegations (the official SDK's `DelegationListResponse`). */
+export interface DelegationListResponse {
+  delegations: DelegationSummary[]
+  totalResults: number
+  page: number
+  offset: number
+  [key: string]: JsonValue
+}
+
+/** An enrolled card or wallet (the official SDK's `PaymentMethodSummary`). */
+export interface PaymentMethodSummary {
+  id: string
+  type: string
+  brand: string
+  last4?: string
+  expMonth?: number
+  expYear?: number
+  alias?: string
+  provider?: string
+  status?: string
+  [key: string]: JsonValue | undefined
+}
+
+// ---- the client -----------------------------------------------------------------
+
+export interface PlanConfigHelpers {
+  getFreePriceConfig(): PriceConfigResult
+  getCryptoPriceConfig(amount: BigIntLike, receiver: Address | string, tokenAddress?: Address | string): PriceConfigResult
+  getNativeTokenPriceConfig(amount: BigIntLike, receiver: Address | string): PriceConfigResult
+  getERC20PriceConfig(amount: BigIntLike, tokenAddress: Address | string, receiver: Address | string): PriceConfigResult
+  /** Fiat amounts are 6-decimal units: `1000000n` = 1.00 (the minimum); `currency` defaults to `USD`. */
+  getFiatPriceConfig(amount: BigIntLike, receiver: Address | string, currency?: string): PriceConfigResult
+  /** The euro stablecoin (6 decimals: `29_000_000n` = €29.00); `eurcAddress` defaults to EURC on Base. */
+  getEURCPriceConfig(amount: BigIntLike, receiver: Address | string, eurcAddress?: Address | string): PriceConfigResult
+  getFixedCreditsConfig(creditsGranted: BigIntLike, creditsPerRequest?: BigIntLike): CreditsConfigResult
+  getDynamicCreditsConfig(creditsGranted: BigIntLike, minCreditsPerRequest?: BigIntLike, maxCreditsPerRequest?: BigIntLike): CreditsConfigResult
+  getExpirableDurationConfig(durationOfPlan: BigIntLike): CreditsConfigResult
+  getNonExpirableDurationConfig(): CreditsConfigResult
+}
+
+/** `payments.plans` in every entry: the public lookups and the price and credits helpers. */
+export interface PlansReadAPI extends PlanConfigHelpers {
+  /** The plan as the backend describes it (public). */
+  getPlan(planId: string): Promise<JsonObject>
+  /** The caller's plans. */
+  getPlans(options?: GetPlansOptions): Promise<JsonObject>
+}
+
+/** `payments.plans` in `nvm-x402`: also balances, orders and registration. */
+export interface PlansAPI extends PlansReadAPI {
+  /** `holderAddress` defaults to the API key's account (`sub`). */
+  getPlanBalance(planId: string, holderAddress?: string): Promise<PlanBalance>
+  orderPlan(planId: string): Promise<NvmAPIResult>
+  /** A checkout link to pay by card. */
+  orderFiatPlan(planId: string): Promise<FiatCheckoutResult>
+  registerPlan(planMetadata: PlanMetadata, priceConfig: PlanPriceConfig, creditsConfig: PlanCreditsConfig, accessLimit?: AccessLimit): Promise<{ planId: string }>
+  registerCreditsPlan(planMetadata: PlanMetadata, priceConfig: PlanPriceConfig, creditsConfig: PlanCreditsConfig): Promise<{ planId: string }>
+  registerTimePlan(planMetadata: PlanMetadata, priceConfig: PlanPriceConfig, creditsConfig: PlanCreditsConfig): Promise<{ planId: string }>
+  registerCreditsTrialPlan(planMetadata: PlanMetadata, priceConfig: PlanPriceConfig, creditsConfig: PlanCreditsConfig): Promise<{ planId: string }>
+  registerTimeTrialPlan(planMetadata: PlanMetadata, priceConfig: PlanPriceConfig, creditsConfig: PlanCreditsConfig): Promise<{ planId: string }>
+}
+
+/** `payments.agents` in every entry: the public lookups. */
+export interface AgentsReadAPI {
+  getAgent(agentId: string): Promise<JsonObject>
+  /** One page of the plans that give access to the agent (page 1, 10 a page, newest first unless asked otherwise). */
+  getAgentPlans(agentId: string, pagination?: PaginationOptions): Promise<JsonObject>
+}
+
+/** `payments.agents` in `nvm-x402`: also registration. */
+export interface AgentsAPI extends AgentsReadAPI {
+  registerAgent(agentMetadata: AgentMetadata, agentApi: AgentAPIAttributes | undefined, paymentPlans: string[]): Promise<{ agentId: string }>
+  registerAgentAndPlan(
+    agentMetadata: AgentMetadata,
+    agentApi: AgentAPIAttributes | undefined,
+    planMetadata: PlanMetadata,
+    priceConfig: PlanPriceConfig,
+    creditsConfig: PlanCreditsConfig,
+    accessLimit?: AccessLimit,
+  ): Promise<{ agentId: string; planId: string; txHash?: string }>
+}
+
+/** Sent as `?sortBy&sortOrder&page&pageSize` (the TS SDK's query; `offset` is the page size). */
+export interface PaginationOptions {
+  page?: number
+  offset?: number
+  sortBy?: string
+  sortOrder?: 'asc' | 'desc'
+}
+
+export interface DelegationAPI {
+  createDelegation(payload: CreateDelegationPayload): Promise<CreateDelegationResponse>
+  listDelegations(options?: Pick<ListOptions, 'accessible'>): Promise<DelegationListResponse>
+  listPaymentMethods(options?: ListOptions): Promise<PaymentMethodSummary[]>
+}
+
+export interface X402API {
+  /** Mints an x402 access token. `tokenOptions.delegationConfig` is required (nothing is sent without it). */
+  getX402AccessToken(planId: string, agentId: string | undefined, tokenOptions: X402TokenOptions): Promise<AccessTokenResult>
+}
+
+export interface FacilitatorAPI {
+  /** Checks a token against a PaymentRequired; never consumes credits. `isValid: false` is an answer, not an error. */
+  verifyPermissions(params: VerifyPermissionsParams): Promise<VerifyPermissionsResult>
+  /** Burns `maxAmount` credits (`"0"`: the plan's default per request). */
+  settlePermissions(params: SettlePermissionsParams): Promise<SettlePermissionsResult>
+}
+
+export interface RequestsAPI {
+  /** Builds the PaymentRequired for `url`/`httpVerb` and verifies the token against it: one verify call (plus a balance lookup when the backend's answer carries no balance). */
+  startProcessingRequest(agentId: string, accessToken: string | null | undefined, url: string, httpVerb: string, options?: StartProcessingOptions): Promise<StartProcessingResult>
+}
+
+/**
+ * `Payments` as a value in each entry: `Payments.getInstance(options)` (the
+ * official SDK's spelling) or `new Payments(options)` make a client of that
+ * entry.
+ */
+export interface PaymentsClass<P extends PaymentsBase> {
+  /** Same as `Payments.getInstance(options)`. */
+  new (options: PaymentsOptions): P
+  /** Same as `new Payments(options)`. Throws `PaymentsError` ("Nevermined API Key is required", "Invalid NVM API Key", ...). */
+  getInstance(options: PaymentsOptions): P
+  readonly prototype: P
+}
+
+/**
+ * What every entry's `Payments` has (each entry's file declares its
+ * `Payments` with this and what its core adds): a client bound to one API
+ * key. No global state; create as many as you need.
+ */
+export interface PaymentsBase {
+  /** The environment the key (or the options) selected. */
+  readonly environment: EnvironmentName
+  /** The backend base URL, ending in `/`. */
+  readonly backendUrl: string
+  /** The API key's account address (`sub`), if it has one. */
+  readonly accountAddress?: string
+  readonly facilitator: FacilitatorAPI
+  readonly requests: RequestsAPI
+  readonly plans: PlansReadAPI
+  readonly agents: AgentsReadAPI
+  /** See the free function `resolveScheme`. */
+  resolveScheme(planId: string): Promise<ResolvedScheme>
+}
+
+// ---- the paywall (agent side) ------------------------------------------------------
+
+/** A paid route: who pays (plans) and how much (credits). */
+export interface PaidRoute {
+  planId?: string
+  /** Several plans, offered in this order. */
+  planIds?: string[]
+  /**
+   * Credits per request (default 1), or a function computing them after the handler ran (dynamic pricing),
+   * for every answer below 400. It must give a non-negative integer (a safe-integer number, a bigint or a
+   * decimal string; 0 is free): anything else (undefined, null, NaN, negative, fractional) is a 500 with
+   * code `invalid_credits` and nothing is charged.
+   */
+  credits?: BigIntLike | ((request: Request, response: Response) => BigIntLike | Promise<BigIntLike>)
+  /** Dynamic routes: the balance verify checks before the handler (default 1). */
+  minCredits?: BigIntLike
+  description?: string
+  mimeType?: string
+  /** Fixes the plan's scheme (default: looked up from the plan once, then cached). */
+  scheme?: X402SchemeType
+  network?: string
+}
+
+export interface PaywallCorsOptions {
+  /** `"*"` (default), an origin, or a list of origins. */
+  origin?: string | string[]
+  /** Preflight cache time in seconds (default 600). */
+  maxAge?: number
+  /** Request headers to allow besides `payment-signature`, `authorization` and `content-type`. */
+  allowHeaders?: string[]
+}
+
+export interface SettledEvent {
+  route: string
+  planId: string
+  method: string
+  url: string
+  settlement: SettlePermissionsResult
+}
+
+export interface PaywallOptions {
+  /** The agent being paid. */
+  agentId: string
+  /** Paid routes: `"POST /tasks"`, `"GET /items/:id"`, `"/any-method"`, `"/files/*"`. Anything else passes through. */
+  routes: Record<string, PaidRoute>
+  /** Settle before the handler (one backend round trip; credits are spent even if the handler fails). */
+  upfront?: boolean
+  /**
+   * Repeat payers skip verify: a reusable (v2) token that verified and settled on a route may, for
+   * `windowMs` (default 30 s, at most 5 minutes), pay there with settle alone — one backend round trip.
+   * Still fail closed (a refused settle withholds the body). Requests go without verify only while the
+   * balance of the token's last receipt, less what is in flight, covers the price; past that they verify
+   * as usual (the backend may still pay: a card delegation tops up). The cost: if the credits are spent elsewhere within the window, a
+   * handler may run for a request whose settle then fails. Off by default; not with `upfront`.
+   */
+  repeatPayers?: boolean | { windowMs?: number }
+  /** Answer preflights and expose `payment-required`/`payment-response` to browsers. */
+  cors?: boolean | PaywallCorsOptions
+  /** Match route paths case-sensitively (default: case-insensitive, so `/TASKS` can't bypass `/tasks`). */
+  caseSensitive?: boolean
+  /** Called after each settle, outside the response path (through `ctx.waitUntil` when given). */
+  onSettled?: (event: SettledEvent) => void | Promise<void>
+  // Lifecycle hooks, with the official SDK's names (`@nevermined-io/payments/express`). Each is
+  // awaited at its point of a paid request and may observe or log; none can change what is
+  // answered: one that throws (or rejects) is logged and the payment goes on as decided. Only the
+  // hooks given are called (a request pays nothing for the others), and each is waited for at most
+  // the client's `timeoutMs` (then the answer goes on without it). The request still carries its
+  // `payment-signature` header: log `redactToken(...)` of it, never the header itself.
+  /** Before the verify call (not in upfront mode, nor for a repeat payer that skips verify). */
+  onBeforeVerify?: (request: Request, paymentRequired: X402PaymentRequired) => void | Promise<void>
+  /** After verify said yes, before the handler runs. */
+  onAfterVerify?: (request: Request, verification: VerifyPermissionsResult) => void | Promise<void>
+  /** After a settle succeeded (before the handler in upfront mode): the credits burned (a number, as the official SDK's: exact up to 2^53) and the receipt. */
+  onAfterSettle?: (request: Request, creditsUsed: number, settlement: SettlePermissionsResult) => void | Promise<void>
+  /**
+   * The gate answers a paid route with 402 (`code` `payment_required`: no token, a token refused,
+   * a settle refused) or 503 (the backend's transport code, such as `network_error` or `timeout`).
+   * Unlike the official Express middleware's, it observes only: the gate still sends its answer
+   * (after this hook, so with it a 402 is answered through a Promise).
+   */
+  onPaymentError?: (error: PaymentsError, request: Request) => void | Promise<void>
+}
+
+/** What the paywall needs of a Workers-style execution context. */
+export interface ExecutionContextLike {
+  waitUntil(promise: Promise<unknown>): void
+}
+
+/** A compiled paywall (`payments.paywall(options)` of `nvm-x402/agent`). Every decision (routing, pre-checks, verify, settle) is made by the core. */
+export class Paywall {
+  private constructor()
+  /**
+   * Gates one request: answers it itself (402, 503, CORS preflight) or runs
+   * `handler` and settles. Every answer below 400 (redirects too) is paid
+   * content and is settled before it leaves; if settling fails, it is not
+   * delivered (402 with the failed receipt in `payment-response`). Never
+   * rejects: a handler that throws is a 500 with code `handler_failed` (nothing
+   * charged; `handler_failed_after_payment` in upfront mode), a request URL that
+   * is not absolute a 500 with code `invalid_request`.
+   */
+  handle(request: Request, handler: (request: Request, ctx?: ExecutionContextLike) => Response | Promise<Response>, ctx?: ExecutionContextLike): Promise<Response>
+  /** A `fetch` handler for Workers, Deno and Bun. */
+  wrap<Env = unknown>(handler: (request: Request, env: Env, ctx: ExecutionContextLike) => Response | Promise<Response>): (request: Request, env: Env, ctx: ExecutionContextLike) => Promise<Response>
+}
+
+// ---- the paying client (subscriber side) ---------------------------------------------
+
+// ---- the paying client (subscriber side) ---------------------------------------------
+
+export interface PayOptions {
+  /**
+   * Plans you are willing to pay with. The agent never picks: a 402 that offers only other plans is a
+   * `plan_not_allowed` error (nothing is minted). Pass `anyPlan: true` instead to pay with the first plan it offers.
+   */
+  planIds?: string[]
+  /** Pay with any plan the agent offers (default false: only `planIds`). */
+  anyPlan?: boolean
+  /**
+   * Pay on the first request, without waiting for a 402 (mint up front). Default: true when `planIds`
+   * names exactly one plan and `anyPlan` is off; `false` probes for the 402 first (no mint for a free URL).
+   */
+  eager?: boolean
+  /** The agent to mint for (default: the one the agent's 402 names). */
+  agentId?: string
+  /** Passed to the mint. Without `delegationConfig`, a delegation is reused or created (see `spendingLimitCents`). */
+  tokenOptions?: Omit<X402TokenOptions, 'delegationConfig'> & { delegationConfig?: DelegationConfig }
+  /**
+   * The most credits one request may cost. Checked before paying against the plan's own per-request
+   * maximum (`registry.credits.maxAmount`; a plan that states none is refused) and any `amount` the 402
+   * states, and after against the receipt's `creditsRedeemed`: more is a `max_credits_exceeded` error
+   * (with `response` attached) and that agent's cached token is dropped. The backend holds each settle to
+   * the plan's per-request terms whatever the agent asks, so within a request nothing costs more. A reusable
+   * (v2) token may be settled again later by the agent, outside the request: use `tokenVersion: 3` (with
+   * `agentId`) for single-use tokens.
+   */
+  maxCredits?: BigIntLike
+  /**
+   * Budget of a delegation the client creates because your account has no active one for the provider
+   * (and card): default 100 cents ($1.00). An active delegation is always reused (across instances and
+   * processes); one whose budget is spent is never replaced, only an expired one.
+   */
+  spendingLimitCents?: BigIntLike
+  /** Lifetime of a delegation the client creates (default 3600 s). */
+  delegationDurationSecs?: BigIntLike
+  /** The card for fiat plans (default: the first enrolled card). */
+  paymentMethodId?: string
+}
+
+export interface PaidFetchResult {
+  /** The agent's final response (a 402 if paying did not succeed). */
+  response: Response
+  /** The decoded `payment-response` receipt, when the agent sent one. */
+  paymentResponse: SettlePermissionsResult | null
+}
+
+export interface QueryAgentParams extends Omit<PayOptions, 'planIds'> {
+  agentUrl: string
+  prompt: string
+  planId: string
+  agentId?: string
+  /** Default POST (`{prompt}` as JSON); GET sends `?prompt=`. */
+  method?: HttpVerb
+  /** Default: the plan's own (crypto plans pay with `nvm:erc4337`, fiat plans with a card). */
+  paymentType?: 'crypto' | 'fiat'
+}
+
+export interface McpCallToolParams extends Omit<PayOptions, 'planIds'> {
+  /** The MCP server's Streamable HTTP endpoint. */
+  url: string
+  /** The tool. */
+  name: string
+  arguments?: JsonObject
+  planId: string
+  agentId?: string
+  /** JSON-RPC id (default 1). */
+  id?: string | number
+  /** Extra headers (e.g. `mcp-session-id`). */
+  headers?: Record<string, string>
+}
+
+export interface McpCallToolResult {
+  /** The JSON-RPC `result`. */
+  result: JsonObject
+  /** `result._meta["x402/payment-response"]`. */
+  paymentResponse: SettlePermissionsResult | null
+}
+
+/** `payments.mcp.configure`: what an MCP server charges for. An agent or a plan is required. */
+export interface McpConfig {
+  /** The agent being paid: tokens bound to another agent are refused; without a plan, the agent's plans are offered. */
+  agentId?: string
+  /** The host of the logical URLs (`mcp://<serverName>/tools/<name>`); default `mcp-server`. */
+  serverName?: string
+  planId?: string
+  planIds?: string[]
+  // The HTTP paywall's lifecycle hooks (see `PaywallOptions`), told about the call instead of a Request;
+  // each observes only: one that throws is logged and the payment goes on as decided.
+  onBeforeVerify?: (call: McpPaidCall, paymentRequired: X402PaymentRequired) => void | Promise<void>
+  onAfterVerify?: (call: McpPaidCall, verification: VerifyPermissionsResult) => void | Promise<void>
+  onAfterSettle?: (call: McpPaidCall, creditsUsed: number, settlement: SettlePermissionsResult) => void | Promise<void>
+  /** A paid call refused (`code` `payment_required`) or failed (`internal`: the backend can't be asked). */
+  onPaymentError?: (error: PaymentsError, call: McpPaidCall) => void | Promise<void>
+}
+
+/** What the MCP paywall's hooks are told about a call. */
+export interface McpPaidCall {
+  kind: 'tool' | 'resource' | 'prompt' | 'meta'
+  /** The tool's, resource's or prompt's name (a meta method's, such as `tools/list`). */
+  name: string
+  /** Its arguments (a resource's template variables). */
+  args: unknown
+}
+
+/** What a dynamic credits function is told (the official SDK's `CreditsContext`). */
+export interface McpCreditsContext {
+  /** The tool/prompt arguments, or the resource's template variables. */
+  args: unknown
+  /** What the handler returned. */
+  result: unknown
+  request: { authHeader: string; logicalUrl: string; toolName: string }
+}
+
+export type McpCredits = bigint | number | ((ctx: McpCreditsContext) => bigint | number | Promise<bigint | number>)
+
+/** Per-handler options (the official SDK's `PaywallOptions` minus `kind` and `name` for `attach`). */
+export interface McpHandlerOptions {
+  /** Credits per call (default 1): fixed, or computed after the handler from its arguments and result. */
+  credits?: McpCredits
+  /** The plan(s) of this handler, instead of the server's. */
+  planId?: string
+  planIds?: string[]
+  /** Credits verify checks the balance for (default: the fixed credits, or 1 for a function). */
+  maxAmount?: bigint | number
+}
+
+export interface McpPaywallOptions extends McpHandlerOptions {
+  /** Default `tool`. `meta`: a low-level `Server`'s handler of a meta method (`tools/list`, ...), which is free unless wrapped. */
+  kind?: 'tool' | 'resource' | 'prompt' | 'meta'
+  /** The registered name, or the meta method (part of the logical URL: `mcp://<server>/meta/tools/list`). */
+  name: string
+}
+
+/** The last argument a paid handler receives (the official SDK's `PaywallContext`). */
+export interface McpPaywallContext {
+  authResult: {
+    token: string
+    agentId?: string
+    logicalUrl: string
+    httpUrl?: string
+    planId: string
+    subscriberAddress?: string
+    agentRequest?: JsonObject
+  }
+  /** Fixed credits (undefined when a function computes them). */
+  credits?: bigint
+  planId: string
+  subscriberAddress?: string
+  agentRequest?: JsonObject
+}
+
+/** What `attach` needs of an `McpServer` (`@modelcontextprotocol/sdk/server/mcp.js`). */
+export interface McpServerLike {
+  registerTool(...args: never[]): unknown
+  registerResource(...args: never[]): unknown
+  registerPrompt(...args: never[]): unknown
+}
+
+/** The MCP SDK's `extra` argument, as far as the paywall reads it. */
+export interface McpRequestExtra {
+  /** The request's `params._meta` (the payment travels in `"x402/payment"`). */
+  _meta?: JsonObject
+  /** Set by the Streamable HTTP transports: the HTTP request's headers and URL. */
+  requestInfo?: { headers?: Record<string, string | string[] | undefined>; url?: URL }
+}
+
+/** Tool/prompt arguments as the handler reads them (annotate the parameter for a precise type). */
+export type McpArgs = { [key: string]: unknown }
+
+/** A tool's or prompt's handler: the MCP SDK's `(args, extra)`, plus the paywall's context. */
+export type McpToolHandler<Args extends object, R> = (args: Args, extra: McpRequestExtra, context: McpPaywallContext) => R
+/** A resource template's handler: the MCP SDK's `(uri, variables, extra)`, plus the paywall's context. */
+export type McpResourceHandler<R> = (uri: URL, variables: Record<string, string | string[]>, extra: McpRequestExtra, context: McpPaywallContext) => R
+
+/** `payments.mcp.attach(server)`: the McpServer's register methods, each paid. */
+export interface McpPaidRegistrar {
+  registerTool<Args extends object = McpArgs, R = unknown>(name: string, config: object, handler: McpToolHandler<Args, R>, options?: McpHandlerOptions): void
+  registerResource<R = unknown>(name: string, template: unknown, config: object, handler: McpResourceHandler<R>, options?: McpHandlerOptions): void
+  registerPrompt<Args extends object = McpArgs, R = unknown>(name: string, config: object, handler: McpToolHandler<Args, R>, options?: McpHandlerOptions): void
+}
+
+/** `payments.mcp` in `nvm-x402`: calling a paid MCP server's tools. */
+export interface McpClientAPI {
+  /** A `tools/call` with the token in `params._meta["x402/payment"]`; a payment-required tool result becomes a `payment_required` error. */
+  callTool(params: McpCallToolParams): Promise<McpCallToolResult>
+}
+
+/** `payments.mcp` in `nvm-x402/mcp`: the server half, an MCP paywall. */
+export interface McpServerAPI {
+  /**
+   * Configures the server half (an MCP paywall): paid calls verify before the
+   * handler and settle after it; a failed settle withholds the result; no
+   * payment is an error tool result (tools) or a JSON-RPC error -32003
+   * (resources, prompts) carrying the PaymentRequired. Throws `PaymentsError` on mistakes.
+   */
+  configure(config: McpConfig): void
+  /**
+   * Wraps a handler (call `configure` first) for `McpServer.registerTool /
+   * registerResource / registerPrompt`: the payment comes in
+   * `params._meta["x402/payment"]`, or the `payment-signature` / `Authorization:
+   * Bearer` header. The wrapped handler answers what the handler does (plus the
+   * receipt in `_meta`), or the payment-required result.
+   */
+  withPaywall<Args extends object = McpArgs, R = unknown>(handler: McpToolHandler<Args, R>, options: McpPaywallOptions & { kind?: 'tool' | 'prompt' }): (args: Args, extra?: object) => Promise<Awaited<R>>
+  withPaywall<R = unknown>(handler: McpResourceHandler<R>, options: McpPaywallOptions & { kind: 'resource' }): (uri: URL, variables: Record<string, string | string[]>, extra?: object) => Promise<Awaited<R>>
+  withPaywall<Req extends object, R = unknown>(handler: (request: Req, extra: McpRequestExtra, context: McpPaywallContext) => R, options: McpPaywallOptions & { kind: 'meta' }): (request: Req, extra?: object) => Promise<Awaited<R>>
+  /** Paid `registerTool / registerResource / registerPrompt` over an `McpServer`. */
+  attach(server: McpServerLike): McpPaidRegistrar
+  /**
+   * The OAuth discovery documents the official SDK's router serves, for a
+   * Fetch-API server: a GET of `/.well-known/oauth-protected-resource` (and
+   * `.../mcp`), `/.well-known/oauth-authorization-server` or
+   * `/.well-known/openid-configuration` gets its JSON (the environment's
+   * authorization server); any other request gets `null` (serve it yourself).
+   */
+  discovery(request: Request, options?: McpDiscoveryOptions): Response | null
+}
+
+export interface McpDiscoveryOptions {
+  /** This server's public URL (default: the request's origin). */
+  baseUrl?: string
+  /** Tool names for `mcp_capabilities.tools`. */
+  tools?: string[]
+  /** Default: openid, profile, credits, mcp:read, mcp:write, mcp:tools. */
+  scopes?: string[]
+  /** Default `2024-11-05`. */
+  protocolVersion?: string
+}
+
+/** @deprecated no entry has both halves: `nvm-x402`'s `payments.mcp` is an `McpClientAPI`, `nvm-x402/mcp`'s an `McpServerAPI`. */
+export interface McpAPI extends McpClientAPI, McpServerAPI {}
+
+// ---- free functions (every entry) -----------------------------------------------------
+
+/** The decoded token, or `null` for anything that is not base64 of a JSON object. Never throws. */
+export function decodeAccessToken(token: unknown): X402AccessToken | null
+/** Like `decodeAccessToken`, but says why a token can't be decoded. Never throws. */
+export function tryDecodeAccessToken(token: unknown): TryDecodeResult
+/** Unpadded base64url of the compact JSON. */
+export function encodeAccessToken(token: X402AccessToken): string
+export function buildPaymentRequired(planId: string, options?: BuildPaymentRequiredOptions): X402PaymentRequired
+export function buildPaymentRequiredForPlans(planIds: string[], options?: BuildPaymentRequiredOptions): X402PaymentRequired
+/** Standard padded base64 of the compact JSON (key order kept). */
+export function encodePaymentHeader(value: JsonObject | X402PaymentRequired | SettlePermissionsResult): string
+/** Throws `PaymentsError` (`validation`) for a value that is not base64 of a JSON object. */
+export function decodePaymentHeader(header: string): JsonObject
+/** `abcdef…wxyz`: at most the first 6 and last 4 characters of a secret. */
+export function redactToken(secret: string): string
+
+export const getFreePriceConfig: PlanConfigHelpers['getFreePriceConfig']
+export const getCryptoPriceConfig: PlanConfigHelpers['getCryptoPriceConfig']
+export const getNativeTokenPriceConfig: PlanConfigHelpers['getNativeTokenPriceConfig']
+export const getERC20PriceConfig: PlanConfigHelpers['getERC20PriceConfig']
+export const getFiatPriceConfig: PlanConfigHelpers['getFiatPriceConfig']
+export const getEURCPriceConfig: PlanConfigHelpers['getEURCPriceConfig']
+export const getFixedCreditsConfig: PlanConfigHelpers['getFixedCreditsConfig']
+export const getDynamicCreditsConfig: PlanConfigHelpers['getDynamicCreditsConfig']
+export const getExpirableDurationConfig: PlanConfigHelpers['getExpirableDurationConfig']
+export const getNonExpirableDurationConfig: PlanConfigHelpers['getNonExpirableDurationConfig']
+
+export const ONE_DAY_DURATION: bigint
+export const ONE_WEEK_DURATION: bigint
+export const ONE_MONTH_DURATION: bigint
+export const ONE_YEAR_DURATION: bigint
+export const ZeroAddress: '0x0000000000000000000000000000000000000000'
+
+// ---- the names of earlier versions: the official SDK's are above and in wire-types.d.ts ----
+
+/** @deprecated the official SDK's name is `X402PaymentRequired`. */
+export type PaymentRequired = X402PaymentRequired
+/** @deprecated the official SDK's name is `X402Resource`. */
+export type Resource = X402Resource
+/** @deprecated the official SDK's name is `X402Scheme`. */
+export type PaymentRequirements = X402Scheme
+/** @deprecated the official SDK's name is `X402SchemeExtra`. */
+export type PaymentRequirementsExtra = X402SchemeExtra
+/** @deprecated the official SDK's name is `VerifyPermissionsParams`. */
+export type VerifyParams = VerifyPermissionsParams
+/** @deprecated the official SDK's name is `SettlePermissionsParams`. */
+export type SettleParams = SettlePermissionsParams
+/** @deprecated the official SDK's name is `VerifyPermissionsResult`. */
+export type VerifyResult = VerifyPermissionsResult
+/** @deprecated the official SDK's name is `SettlePermissionsResult`. */
+export type SettleResult = SettlePermissionsResult
+/** @deprecated the official SDK's name is `DelegationSummary`. */
+export type Delegation = DelegationSummary
+/** @deprecated the official SDK's name is `DelegationListResponse`. */
+export type DelegationList = DelegationListResponse
+/** @deprecated the official SDK's name is `PaymentMethodSummary`. */
+export type PaymentMethod = PaymentMethodSummary
+/** @deprecated the official SDK's name is `NvmAPIResult`. */
+export type OrderResult = NvmAPIResult

@@ -1,0 +1,377 @@
+// The package's data types, generated from their Rust descriptions in types/
+// (nvm-x402-types, ts-rs): do not edit. After changing types/, run
+//   cargo run -q -p nvm-x402-types --example ts-declarations > pkg-template/wire-types.d.ts
+// Big integers are decimal strings out and BigIntLike in.
+import type { Address, BigIntLike, DelegationCurrency, DelegationProvider, HttpVerb, JsonObject, JsonValue, X402SchemeType } from './common.js'
+
+/** `{x402Version: 2, error?, resource, accepts, extensions}`. */
+export interface X402PaymentRequired {
+  /** Always 2. */
+  x402Version: 2
+  /** Why payment is required. */
+  error?: string
+  /** The resource being paid for. */
+  resource: X402Resource
+  /** The ways to pay, in order of preference. */
+  accepts: Array<X402Scheme>
+  /** Protocol extensions (`{}` when we build one). */
+  extensions?: JsonObject
+  /** Any other field, kept as sent. */
+  [key: string]: JsonValue | undefined
+}
+
+/** `{url, description?, mimeType?}`. */
+export interface X402Resource {
+  /** The URL (or path) of the resource. */
+  url: string
+  /** A human description. */
+  description?: string
+  /** The response's media type. */
+  mimeType?: string
+  /** Any other field, kept as sent. */
+  [key: string]: JsonValue | undefined
+}
+
+/** One `accepts` entry. */
+export interface X402Scheme {
+  /** `nvm:erc4337`, `nvm:card-delegation`, or a standard scheme such as `exact`. */
+  scheme: string
+  /** `eip155:84532`, `stripe`, ... */
+  network: string
+  /** The Nevermined plan (absent on standard entries). */
+  planId?: string
+  /** `{version: "1", agentId?, httpVerb?}` on Nevermined entries. */
+  extra?: X402SchemeExtra
+  /**
+   * Standard entries: the price in the asset's smallest unit (x402: a
+   * decimal string; read and kept as sent).
+   */
+  amount?: string
+  /** Standard entries: the token contract (kept as sent). */
+  asset?: string
+  /** Standard entries: who is paid (kept as sent). */
+  payTo?: string
+  /** Standard entries: how long a payment stays valid (x402: a number; kept as sent). */
+  maxTimeoutSeconds?: number
+  /** Any other field, kept as sent. */
+  [key: string]: JsonValue | undefined
+}
+
+/** An entry's `extra`. */
+export interface X402SchemeExtra {
+  /** `"1"` on Nevermined entries. */
+  version?: string
+  /** The agent being paid. */
+  agentId?: string
+  /** The HTTP method of the paid request. */
+  httpVerb?: string
+  /** Any other field, kept as sent. */
+  [key: string]: JsonValue | undefined
+}
+
+/** `tokenOptions` of `getX402AccessToken`. */
+export interface X402TokenOptions {
+  /** Default `nvm:erc4337`. */
+  scheme?: X402SchemeType | (string & {})
+  /** Default: the scheme's network in the client's environment. */
+  network?: string
+  /**
+   * Which delegation pays. Required (read as optional so that a missing
+   * one is the core's validation error, not a parse error).
+   */
+  delegationConfig: DelegationConfig
+  /** 2 (reusable, default) or 3 (single-use, bound to agent, URL and verb). */
+  tokenVersion?: 2 | 3
+  /** The resource the token is for (bound by v3 tokens). */
+  resource?: X402Resource
+  /** The HTTP method the token is for (bound by v3 tokens). */
+  httpVerb?: HttpVerb | (string & {})
+}
+
+/** `delegationConfig`: `{delegationId, apiKeyId?}`, or the deprecated inline form. */
+export interface DelegationConfig {
+  /** The delegation to spend from (see `createDelegation`). */
+  delegationId?: string
+  /** Restrict to an API key. */
+  apiKeyId?: string
+  /**
+   * Inline creation: the spending limit in cents.
+   * @deprecated create a delegation and pass `delegationId`.
+   */
+  spendingLimitCents?: BigIntLike
+  /**
+   * Inline creation: the duration in seconds.
+   * @deprecated create a delegation and pass `delegationId`.
+   */
+  durationSecs?: BigIntLike
+  /**
+   * Inline creation: the card.
+   * @deprecated create a delegation and pass `delegationId`.
+   */
+  providerPaymentMethodId?: string
+  /**
+   * Inline creation: the card (older name).
+   * @deprecated create a delegation and pass `delegationId`.
+   */
+  cardId?: string
+  /**
+   * Inline creation: the currency.
+   * @deprecated create a delegation and pass `delegationId`.
+   */
+  currency?: string
+}
+
+/** The mint answer: `{accessToken, ...}`. */
+export interface AccessTokenResult {
+  /** The x402 access token. */
+  accessToken: string
+  /** Any other field, kept as sent. */
+  [key: string]: JsonValue | undefined
+}
+
+/** The verify body: `{paymentRequired, x402AccessToken, maxAmount?}` (also the JS parameter object). */
+export interface VerifyPermissionsParams {
+  /** What the agent asks for. */
+  paymentRequired: X402PaymentRequired
+  /** The subscriber's token. */
+  x402AccessToken: string
+  /** Credits the request will cost. */
+  maxAmount?: BigIntLike
+}
+
+/** The settle body: verify's plus `agentRequestId?, batch?, marginPercent?`. */
+export interface SettlePermissionsParams {
+  /** What the agent asked for. */
+  paymentRequired: X402PaymentRequired
+  /** The subscriber's token. */
+  x402AccessToken: string
+  /** Credits to burn (`"0"`: the plan's default per request). */
+  maxAmount?: BigIntLike
+  /** The id verify returned. */
+  agentRequestId?: string
+  /** Batch settlement. */
+  batch?: boolean
+  /** Margin on dynamic pricing. */
+  marginPercent?: number
+}
+
+/** The verify answer. `isValid: false` is a normal "no", not an error. */
+export interface VerifyPermissionsResult {
+  /** Whether the token may be used for this request. */
+  isValid: boolean
+  /** Why not. */
+  invalidReason?: string
+  /** The subscriber. */
+  payer?: string
+  /** The network. */
+  network?: string
+  /** Pass to settle. */
+  agentRequestId?: string
+  /** Whether the URL matched the agent's endpoints. */
+  urlMatching?: JsonValue
+  /** The request's context (agent, balance). */
+  agentRequest?: StartAgentRequest
+  /** Any other field, kept as sent. */
+  [key: string]: JsonValue | undefined
+}
+
+/** `agentRequest` of a verify answer. */
+export interface StartAgentRequest {
+  /** The request id. */
+  agentRequestId?: string
+  /** The agent's name. */
+  agentName?: string
+  /** The agent. */
+  agentId?: string
+  /** The subscriber's balance on the plan. */
+  balance?: PlanBalance
+  /** Whether the URL matched the agent's endpoints (as sent). */
+  urlMatching?: JsonValue
+  /** Whether the HTTP method matched (as sent). */
+  verbMatching?: JsonValue
+  /** Batch settlement. */
+  batch?: boolean
+  /** Any other field, kept as sent. */
+  [key: string]: JsonValue | undefined
+}
+
+/** A subscriber's balance on a plan (also `getPlanBalance`'s answer). */
+export interface PlanBalance {
+  /** The plan. */
+  planId: string
+  /** The plan's name. */
+  planName?: string
+  /** `credits` or `time`. */
+  planType?: string
+  /** Whose balance. */
+  holderAddress?: string
+  /** Credits left (a decimal string). */
+  balance: string
+  /** The credits contract. */
+  creditsContract?: string
+  /** Whether the holder is subscribed (has ordered the plan and it is usable). */
+  isSubscriber: boolean
+  /** Price of one credit. */
+  pricePerCredit?: number
+  /** Any other field, kept as sent. */
+  [key: string]: JsonValue | undefined
+}
+
+/** The settle answer. */
+export interface SettlePermissionsResult {
+  /** Whether credits were burned. */
+  success: boolean
+  /** Why not. */
+  errorReason?: string
+  /** The subscriber. */
+  payer?: string
+  /** The burn transaction (`""` on failure). */
+  transaction: string
+  /** The network. */
+  network: string
+  /** Credits burned (decimal string). */
+  creditsRedeemed?: string
+  /** Credits left (decimal string). */
+  remainingBalance?: string
+  /** The order transaction, when settle topped the plan up. */
+  orderTx?: string
+  /** Any other field, kept as sent. */
+  [key: string]: JsonValue | undefined
+}
+
+/** `metadataAttributes` of a plan. */
+export interface PlanMetadata {
+  /** The plan's name. */
+  name: string
+  /** A description. */
+  description?: string
+  /** Tags. */
+  tags?: Array<string>
+  /** Whether it is a trial plan (orderable once per subscriber). */
+  isTrialPlan?: boolean
+  /** Any other field, kept as sent. */
+  [key: string]: JsonValue | undefined
+}
+
+/** `priceConfig` of a plan. Amounts are in the token's smallest unit (fiat: 6 decimals, `1000000` = $1.00). */
+export interface PlanPriceConfig {
+  /** ERC-20 token, or the zero address for the native token / fiat. */
+  tokenAddress?: Address | string
+  /** One amount per receiver. */
+  amounts: Array<BigIntLike>
+  /** Who gets paid. */
+  receivers: Array<Address | string>
+  /** Unused by these helpers (zero address). */
+  contractAddress?: string
+  /** Unused by these helpers (zero address). */
+  feeController?: string
+  /** Unused by these helpers (zero address). */
+  externalPriceAddress?: string
+  /** Unused by these helpers (zero address). */
+  templateAddress?: string
+  /** `false` for fiat plans. */
+  isCrypto: boolean
+  /**
+   * Fiat: an ISO 4217 code (`USD`, `EUR`); `EURC` for the euro stablecoin.
+   * Also sent as the registration's top-level `currency`.
+   */
+  currency?: string
+  /** Any other field, kept as sent. */
+  [key: string]: JsonValue | bigint | BigIntLike[] | undefined
+}
+
+/** `creditsConfig` of a plan. */
+export interface PlanCreditsConfig {
+  /** Whether every request costs exactly `minAmount` (= `maxAmount`). */
+  isRedemptionAmountFixed: boolean
+  /**
+   * Who may redeem: 0 global role, 1 owner, 2 plan role, 4 subscriber
+   * (the default, and what every helper sends, as in both official SDKs).
+   */
+  redemptionType?: 0 | 1 | 2 | 4
+  /** Mirror balances on chain. */
+  onchainMirror?: boolean
+  /** Time plans: seconds until the plan expires (0: never). */
+  durationSecs: BigIntLike
+  /** Credits granted per order. */
+  amount: BigIntLike
+  /** Credits per request, minimum. */
+  minAmount: BigIntLike
+  /** Credits per request, maximum. */
+  maxAmount: BigIntLike
+  /** Any other field, kept as sent. */
+  [key: string]: JsonValue | bigint | undefined
+}
+
+/** `metadataAttributes` of an agent. */
+export interface AgentMetadata {
+  /** The agent's name. */
+  name: string
+  /** A description. */
+  description?: string
+  /** Tags. */
+  tags?: Array<string>
+  /** Any other field, kept as sent. */
+  [key: string]: JsonValue | undefined
+}
+
+/** `agentApiAttributes`: the agent's endpoints (`[{"POST": "https://host/tasks/:id"}]`). */
+export interface AgentAPIAttributes {
+  /**
+   * Protected endpoints, one `{VERB: url}` object each: an allowlist the
+   * backend enforces on verify. Leave it out for none (nothing is sent
+   * then, as in both official SDKs).
+   */
+  endpoints?: Array<Partial<Record<HttpVerb, string>>>
+  /** Endpoints anyone may call. */
+  openEndpoints?: Array<string>
+  /** Where the agent describes itself. */
+  agentDefinitionUrl?: string
+  /** How the agent authenticates callers. */
+  authType?: string
+  /** Any other field, kept as sent. */
+  [key: string]: JsonValue | undefined
+}
+
+/** The `createDelegation` body. */
+export interface CreateDelegationPayload {
+  /** `stripe`, `braintree`, `visa` (a card) or `erc4337` (crypto). */
+  provider: DelegationProvider
+  /** The card (required for card providers). */
+  providerPaymentMethodId?: string
+  /**
+   * The spending limit, in cents. Required (read as optional so that a
+   * missing one is nvm-local's validation error, not a parse error).
+   */
+  spendingLimitCents: BigIntLike
+  /** How long the delegation lasts, in seconds. Required (as above). */
+  durationSecs: BigIntLike
+  /** `usd`, `eur`, `usdc` or `eurc` (default `usd` for cards, `usdc` for erc4337). */
+  currency?: DelegationCurrency
+  /** Restrict to a plan. */
+  planId?: string
+  /** The merchant account. */
+  merchantAccountId?: string
+  /** At most this many transactions. */
+  maxTransactions?: BigIntLike
+  /** Restrict to an API key. */
+  apiKeyId?: string
+}
+
+/** `{delegationId, delegationToken?}`. */
+export interface CreateDelegationResponse {
+  /** Pass as `delegationConfig.delegationId`. */
+  delegationId: string
+  /** The provider's token, if any. */
+  delegationToken?: string
+  /** Any other field, kept as sent. */
+  [key: string]: JsonValue | undefined
+}
+
+/** The query of `GET api/v1/payment-methods` (`listPaymentMethods`). */
+export interface ListOptions {
+  /** Include methods shared with the caller. */
+  accessible?: boolean
+  /** Only this provider (`stripe`, `erc4337`, ...). */
+  provider?: string
+}
