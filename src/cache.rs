@@ -1,14 +1,15 @@
 //! The one bounded cache that every memory the core keeps between calls is
-//! made of ([`Bounded`]): the plans' terms, and the paying client's tokens,
-//! routes and delegations. Each owner says, next to its field, what it is keyed by
+//! made of ([`Bounded`]): the gate's decoded tokens, PaymentRequireds and
+//! repeat payers, the plans' terms, and the paying client's tokens, routes
+//! and delegations. Each owner says, next to its field, what it is keyed by
 //! and why that key is safe (who can choose it, what evicting it can change).
 
 use std::cell::RefCell;
 use std::fmt;
 
 /// At most `N` entries, at most one per key, kept in the order they were
-/// inserted: a full cache forgets its oldest entry first. Reading an entry
-/// never moves it (first in, first out); inserting a key again
+/// inserted: a full cache forgets its oldest entry first. Reading or updating
+/// an entry never moves it (first in, first out); inserting a key again
 /// replaces its entry and makes it the newest. An entry inserted with
 /// [`Bounded::insert_until`] expires: from that time (ms, of whatever clock
 /// the owner reads, since the core has none of its own:
@@ -70,6 +71,19 @@ impl<K, V, const N: usize> Bounded<K, V, N> {
             .map(|e| e.value.clone())
     }
 
+    /// Runs `f` on the value kept for `key` (expired or not), in place: the
+    /// entry keeps its place in the order. `None` when nothing is kept for it.
+    pub fn update<Q: ?Sized, R>(&self, key: &Q, f: impl FnOnce(&mut V) -> R) -> Option<R>
+    where
+        K: PartialEq<Q>,
+    {
+        let mut entries = self.0.borrow_mut();
+        entries
+            .iter_mut()
+            .find(|e| e.key == *key)
+            .map(|e| f(&mut e.value))
+    }
+
     /// Keeps `value` for `key`, never expiring, as the newest entry: the one
     /// kept for the same key goes first, then the oldest while the cache is full.
     pub fn insert(&self, key: K, value: V)
@@ -86,6 +100,22 @@ impl<K, V, const N: usize> Bounded<K, V, N> {
     {
         self.remove(&key);
         self.push(key, value, until);
+    }
+
+    /// [`Bounded::insert`] of a key the caller has just found missing (a
+    /// [`Bounded::get`] or [`Bounded::update`] answered `None`, and nothing
+    /// was awaited since): it skips looking for the key again (in the
+    /// `.wasm`, one comparison of every key type less). Tests check that the
+    /// key really was missing.
+    pub fn insert_missing(&self, key: K, value: V)
+    where
+        K: PartialEq,
+    {
+        debug_assert!(
+            self.0.borrow().iter().all(|e| e.key != key),
+            "insert_missing of a key that is kept"
+        );
+        self.push(key, value, u64::MAX);
     }
 
     /// Keeps an entry whose key is not kept as the newest, the oldest going
@@ -157,10 +187,11 @@ mod tests {
     }
 
     #[test]
-    fn reading_never_moves_an_entry_inserting_again_does() {
+    fn reading_or_updating_never_moves_an_entry_inserting_again_does() {
         let c = filled::<3>(&[1, 2, 3]);
         assert_eq!(c.get(&1).as_deref(), Some("v1"));
-        assert_eq!(c.keys(), [1, 2, 3], "a read is not a use");
+        assert_eq!(c.update(&1, |v| v.push('!')), Some(()));
+        assert_eq!(c.keys(), [1, 2, 3], "a read or an update is not a use");
         c.insert(4, "v4".into());
         assert_eq!(c.get(&1), None, "so the first inserted still goes first");
 
@@ -173,6 +204,7 @@ mod tests {
         assert_eq!(c.get(&2).as_deref(), Some("two"));
         c.insert(5, "v5".into());
         assert_eq!(c.keys(), [4, 2, 5], "3 was the oldest now");
+        assert_eq!(c.update(&9, |_| ()), None, "nothing kept for 9");
     }
 
     #[test]
@@ -186,6 +218,11 @@ mod tests {
             "expired at its time, not after"
         );
         assert_eq!(c.len(), 1, "expired, still kept");
+        assert_eq!(
+            c.update(&"a", |v| *v),
+            Some(1),
+            "update reaches expired entries"
+        );
         c.insert_until("a", 2, 2_000);
         assert_eq!(c.get_at(&"a", 1_500), Some(2), "replaced with a new expiry");
         c.insert("b", 3);
@@ -217,6 +254,19 @@ mod tests {
         c.insert(6, "v6".into());
         c.insert(7, "v7".into());
         assert_eq!(c.keys(), [4, 5, 6, 7], "room made by removal is used first");
+    }
+
+    #[test]
+    fn insert_missing_is_insert_for_a_missing_key() {
+        let c = filled::<3>(&[1, 2, 3]);
+        c.insert_missing(4, "v4".into());
+        assert_eq!(c.keys(), [2, 3, 4]);
+    }
+
+    #[test]
+    #[should_panic(expected = "insert_missing of a key that is kept")]
+    fn insert_missing_of_a_kept_key_fails_in_tests() {
+        filled::<3>(&[1, 2]).insert_missing(2, "again".into());
     }
 
     #[test]
