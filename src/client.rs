@@ -640,14 +640,8 @@ async fn delegation_for<T: Transport>(
     // Remembered per provider and the card the caller asked for (none: the default card).
     let chosen = (provider.clone(), opts.payment_method_id.clone());
     if replace {
-        state.delegations.borrow_mut().retain(|(k, _)| *k != chosen);
-    } else if let Some(id) = state
-        .delegations
-        .borrow()
-        .iter()
-        .find(|(k, _)| *k == chosen)
-        .map(|(_, id)| id.clone())
-    {
+        state.forget_delegation(&chosen);
+    } else if let Some(id) = state.delegation(&chosen) {
         return Ok(id);
     }
     let card = if provider == "erc4337" {
@@ -687,7 +681,7 @@ async fn delegation_for<T: Transport>(
                 })?
         }
     };
-    state.delegations.borrow_mut().push((chosen, id.clone()));
+    state.keep_delegation(chosen, id.clone());
     Ok(id)
 }
 

@@ -5,21 +5,50 @@
 //! decides; this module only keeps (so `payments` holds it without depending
 //! on the client's decisions).
 
+use crate::cache::Bounded;
 use crate::protocol::ResolvedScheme;
-use std::cell::RefCell;
 
 /// What a remembered delegation was chosen for: the provider and the card the caller named.
 pub(crate) type DelegationChoice = (String, Option<String>);
 
-/// What a client remembers between calls (per `Payments` instance).
+/// At most this many tokens are kept: one per plan, agent, scheme and token
+/// options a client pays with, a handful in practice. Evicted: one mint more.
+const TOKENS_KEPT: usize = 32;
+/// At most this many `METHOD url`s are remembered: a client calling many
+/// paths (REST resources) keeps its recent ones. Evicted: the next call to it
+/// finds the requirement again (a 402 first, unless it pays one plan ahead).
+const ROUTES_KEPT: usize = 128;
+/// At most this many delegations are kept: one per payment provider and card
+/// the caller names. Evicted: the next payment lists the active ones and
+/// reuses one (a new one only when none is active, as on a first payment).
+const DELEGATIONS_KEPT: usize = 16;
+
+/// What a client remembers between calls (per `Payments` instance). Nothing
+/// kept here decides who pays or what: every payment is still for a plan the
+/// call allows, within its `maxCredits`, and an evicted entry only costs one
+/// backend call (a mint, a 402, a listing) more.
 #[derive(Debug, Default)]
 pub struct ClientState {
-    /// v2 tokens by what they were minted for.
-    pub(crate) tokens: RefCell<Vec<(TokenKey, String)>>,
-    /// Which requirement a `METHOD url` asked for last time.
-    pub(crate) routes: RefCell<Vec<(String, Requirement)>>,
-    /// Delegations this client uses, by provider and the card the caller named.
-    pub(crate) delegations: RefCell<Vec<(DelegationChoice, String)>>,
+    /// v2 tokens by what they were minted for ([`TokenKey`], compared field
+    /// by field). The plan, agent and scheme come from an agent's 402 (for a
+    /// plan the call allows), the options from the caller: a token is sent
+    /// only for exactly the key it was minted for, so an agent that makes the
+    /// client mint for many keys evicts others' tokens (a mint more for them)
+    /// but never gets a token minted for another agent or other options.
+    tokens: Bounded<TokenKey, String, TOKENS_KEPT>,
+    /// Which requirement a `METHOD url` (the URL without query or fragment)
+    /// asked for last time. The key is what the caller requested, so an agent
+    /// can only write the memory of its own URLs. One string, but not one
+    /// two keys can share: the method is a `Request`'s (an HTTP token, no
+    /// space; the MCP client's is `POST`), so the first space parts it from
+    /// the URL. What a route remembers is used only as the call's options
+    /// allow (`remembered_for`).
+    routes: Bounded<String, Requirement, ROUTES_KEPT>,
+    /// Delegations this client uses, by provider and the card the caller
+    /// named (compared as the pair). The provider is the network of a card
+    /// scheme the agent asked for (or `erc4337`), the card the caller's: an
+    /// id is only reused for the provider and card it was made or listed for.
+    delegations: Bounded<DelegationChoice, String, DELEGATIONS_KEPT>,
 }
 
 /// What an agent asked to be paid with.
@@ -81,48 +110,179 @@ impl Requirement {
 impl ClientState {
     /// What a `METHOD url` asked for last, if it is remembered.
     pub(crate) fn route(&self, key: &str) -> Option<Requirement> {
-        self.routes
-            .borrow()
-            .iter()
-            .find(|(k, _)| k == key)
-            .map(|(_, r)| r.clone())
+        self.routes.get(key)
     }
 
     /// Remembers what a `METHOD url` asked for.
     pub(crate) fn remember_route(&self, key: String, requirement: Requirement) {
-        let mut routes = self.routes.borrow_mut();
-        routes.retain(|(k, _)| *k != key);
-        routes.push((key, requirement));
+        self.routes.insert(key, requirement);
     }
 
     /// The cached token for `key`.
     pub(crate) fn token(&self, key: &TokenKey) -> Option<String> {
-        self.tokens
-            .borrow()
-            .iter()
-            .find(|(k, _)| k == key)
-            .map(|(_, t)| t.clone())
+        self.tokens.get(key)
     }
 
     /// Caches a token (replacing the one for the same key).
     pub(crate) fn keep_token(&self, key: TokenKey, token: String) {
-        let mut tokens = self.tokens.borrow_mut();
-        tokens.retain(|(k, _)| *k != key);
-        tokens.push((key, token));
+        self.tokens.insert(key, token);
     }
 
     /// Drops every cached token minted for `requirement` (whatever the options).
     pub(crate) fn forget_tokens(&self, requirement: &Requirement) {
-        self.tokens
-            .borrow_mut()
-            .retain(|(k, _)| !k.for_requirement(requirement));
+        self.tokens.retain(|k, _| !k.for_requirement(requirement));
     }
 
-    /// Drops what a `METHOD url` paid with: its remembered requirement and its tokens.
+    /// Drops what a `METHOD url` paid with: its remembered requirement and its
+    /// tokens. When it is no longer remembered (evicted by other URLs while
+    /// the call was in flight), what it paid with is unknown, so every token
+    /// goes: fail closed, one mint more each, never a token reused that should
+    /// have been dropped.
     pub(crate) fn forget_route(&self, route_key: &str) {
-        if let Some(r) = self.route(route_key) {
-            self.forget_tokens(&r);
+        match self.route(route_key) {
+            Some(r) => self.forget_tokens(&r),
+            None => self.tokens.retain(|_, _| false),
         }
-        self.routes.borrow_mut().retain(|(k, _)| k != route_key);
+        self.routes.remove(route_key);
+    }
+
+    /// The delegation kept for a provider and card.
+    pub(crate) fn delegation(&self, chosen: &DelegationChoice) -> Option<String> {
+        self.delegations.get(chosen)
+    }
+
+    /// Keeps the delegation used for a provider and card (replacing the one kept).
+    pub(crate) fn keep_delegation(&self, chosen: DelegationChoice, id: String) {
+        self.delegations.insert(chosen, id);
+    }
+
+    /// Forgets the delegation kept for a provider and card (it expired).
+    pub(crate) fn forget_delegation(&self, chosen: &DelegationChoice) {
+        self.delegations.remove(chosen);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn requirement(plan: usize) -> Requirement {
+        Requirement {
+            plan_id: plan.to_string(),
+            agent_id: None,
+            scheme: ResolvedScheme {
+                scheme: "nvm:erc4337".into(),
+                network: "eip155:84532".into(),
+            },
+            resource_url: None,
+        }
+    }
+
+    fn key(plan: usize, options: &str) -> TokenKey {
+        requirement(plan).token_key(options.into())
+    }
+
+    fn route(n: usize) -> String {
+        format!("POST https://agent.example/items/{n}")
+    }
+
+    #[test]
+    fn tokens_are_kept_per_key_the_oldest_forgotten_first() {
+        let s = ClientState::default();
+        for plan in 0..TOKENS_KEPT {
+            s.keep_token(key(plan, "{}"), format!("t{plan}"));
+        }
+        s.keep_token(key(0, "{}"), "t0 again".into());
+        s.keep_token(key(TOKENS_KEPT, "{}"), "one more".into());
+        assert_eq!(s.tokens.len(), TOKENS_KEPT);
+        assert_eq!(
+            s.token(&key(1, "{}")),
+            None,
+            "1 was the oldest: 0 was kept again"
+        );
+        assert_eq!(s.token(&key(0, "{}")).as_deref(), Some("t0 again"));
+        assert_eq!(s.token(&key(2, "{}")).as_deref(), Some("t2"));
+        assert_eq!(
+            s.token(&key(2, "{\"tokenVersion\":2}")),
+            None,
+            "other options"
+        );
+
+        s.keep_token(key(2, "{\"tokenVersion\":2}"), "t2 v2".into());
+        s.forget_tokens(&requirement(2));
+        assert_eq!(s.token(&key(2, "{}")), None);
+        assert_eq!(
+            s.token(&key(2, "{\"tokenVersion\":2}")),
+            None,
+            "whatever the options"
+        );
+        assert_eq!(s.token(&key(3, "{}")).as_deref(), Some("t3"));
+    }
+
+    #[test]
+    fn routes_are_kept_per_method_and_url_the_oldest_forgotten_first() {
+        let s = ClientState::default();
+        for n in 0..=ROUTES_KEPT {
+            s.remember_route(route(n), requirement(n));
+        }
+        assert_eq!(s.routes.len(), ROUTES_KEPT);
+        assert_eq!(s.route(&route(0)), None, "the oldest went");
+        assert_eq!(s.route(&route(1)), Some(requirement(1)));
+        s.remember_route(route(1), requirement(7));
+        s.remember_route(route(0), requirement(0));
+        assert_eq!(
+            s.route(&route(2)),
+            None,
+            "1 was remembered again: 2 was the oldest"
+        );
+        assert_eq!(s.route(&route(1)), Some(requirement(7)));
+    }
+
+    #[test]
+    fn a_route_forgotten_drops_its_tokens_and_every_token_once_it_was_evicted() {
+        let s = ClientState::default();
+        s.remember_route(route(0), requirement(0));
+        s.keep_token(key(0, "{}"), "t0".into());
+        s.keep_token(key(1, "{}"), "t1".into());
+        s.forget_route(&route(0));
+        assert_eq!(s.route(&route(0)), None);
+        assert_eq!(s.token(&key(0, "{}")), None, "what it paid with");
+        assert_eq!(
+            s.token(&key(1, "{}")).as_deref(),
+            Some("t1"),
+            "not the others"
+        );
+        // Evicted while its call was in flight: what it paid with is unknown, so nothing is reused.
+        for n in 0..=ROUTES_KEPT {
+            s.remember_route(route(n), requirement(1));
+        }
+        s.forget_route(&route(0));
+        assert_eq!(s.tokens.len(), 0);
+        assert_eq!(
+            s.route(&route(1)),
+            Some(requirement(1)),
+            "other routes stay"
+        );
+    }
+
+    #[test]
+    fn delegations_are_kept_per_provider_and_card_the_oldest_forgotten_first() {
+        let s = ClientState::default();
+        let choice = |n: usize, card: Option<&str>| (format!("p{n}"), card.map(str::to_owned));
+        s.keep_delegation(choice(0, None), "d0".into());
+        s.keep_delegation(choice(0, Some("card")), "d0 card".into());
+        assert_eq!(s.delegation(&choice(0, None)).as_deref(), Some("d0"));
+        assert_eq!(
+            s.delegation(&choice(0, Some("card"))).as_deref(),
+            Some("d0 card")
+        );
+        s.forget_delegation(&choice(0, Some("card")));
+        assert_eq!(s.delegation(&choice(0, Some("card"))), None);
+        for n in 1..=DELEGATIONS_KEPT {
+            s.keep_delegation(choice(n, None), format!("d{n}"));
+        }
+        assert_eq!(s.delegations.len(), DELEGATIONS_KEPT);
+        assert_eq!(s.delegation(&choice(0, None)), None, "the oldest went");
+        assert_eq!(s.delegation(&choice(1, None)).as_deref(), Some("d1"));
     }
 }

@@ -18,6 +18,7 @@
 
 pub mod api;
 pub mod bridge;
+mod cache;
 pub mod client;
 pub mod client_state;
 pub mod error;

@@ -8,6 +8,7 @@ use crate::api::agents::{self, AgentAndPlan};
 use crate::api::plans::{self, AccessLimit};
 use crate::api::x402::{self, normalize_balance};
 use crate::api::{delegation, Call};
+use crate::cache::Bounded;
 use crate::client_state::ClientState;
 use crate::error::Result;
 use crate::protocol::json::Value;
@@ -17,11 +18,17 @@ use crate::protocol::{
     TokenClaims, Uint256,
 };
 use crate::transport::Transport;
-use std::cell::{Cell, RefCell};
+use std::cell::Cell;
 use std::future::Future;
 
 /// How long a resolved plan scheme is reused (as the official SDK: 5 minutes).
 pub const SCHEME_CACHE_MS: u64 = 5 * 60 * 1000;
+
+/// At most this many plans' terms are kept (the oldest, which is also the
+/// first expired, is forgotten first). A paywall's routes and a client's
+/// calls name a handful of plans; past this many, each lookup only costs
+/// one `getPlan` more.
+const PLANS_KEPT: usize = 64;
 
 /// One backend call, built and ready (or the reason it can't be):
 /// `.send().await` sends it and parses the answer. Every single-call method
@@ -73,7 +80,14 @@ pub struct Payments<T: Transport> {
     config: ClientConfig,
     transport: T,
     warned_inline_delegation: Cell<bool>,
-    plans: RefCell<Vec<(String, PlanTerms, u64)>>,
+    /// Plans' terms, keyed by the plan id (compared whole) for
+    /// [`SCHEME_CACHE_MS`]. The id comes from the paywall's own routes, from
+    /// the JS caller (`resolveScheme`), or from an agent's 402 but only for a
+    /// plan the paying caller allowed (`planIds`, or any with `anyPlan`). An
+    /// entry is this client's `getPlan` answer for that very id, so whoever
+    /// names ids can only evict others' (one `getPlan` more for them), never
+    /// make one plan answer with another's scheme or price.
+    plans: Bounded<String, PlanTerms, PLANS_KEPT>,
     client: ClientState,
 }
 
@@ -84,7 +98,7 @@ impl<T: Transport> Payments<T> {
             config: ClientConfig::from_options(options)?,
             transport,
             warned_inline_delegation: Cell::new(false),
-            plans: RefCell::new(Vec::new()),
+            plans: Bounded::default(),
             client: ClientState::default(),
         })
     }
@@ -171,14 +185,7 @@ impl<T: Transport> Payments<T> {
     /// What a plan is paid with and charges per request, from `getPlan`, cached per plan for 5 minutes.
     pub async fn plan_terms(&self, plan_id: &str) -> Result<PlanTerms> {
         let now = self.transport.now_ms();
-        // A handful of plans per client: a list is smaller than a HashMap in the .wasm.
-        let cached = self
-            .plans
-            .borrow()
-            .iter()
-            .find(|(id, _, expires)| id == plan_id && *expires > now)
-            .map(|(_, t, _)| t.clone());
-        if let Some(terms) = cached {
+        if let Some(terms) = self.plans.get_at(plan_id, now) {
             return Ok(terms);
         }
         let plan = self.get_plan(plan_id).send().await?;
@@ -198,9 +205,8 @@ impl<T: Transport> Payments<T> {
                     })
                 }),
         };
-        let mut plans = self.plans.borrow_mut();
-        plans.retain(|(id, _, expires)| id != plan_id && *expires > now);
-        plans.push((plan_id.to_owned(), terms.clone(), now + SCHEME_CACHE_MS));
+        self.plans
+            .insert_until(plan_id.to_owned(), terms.clone(), now + SCHEME_CACHE_MS);
         Ok(terms)
     }
 
@@ -438,5 +444,69 @@ impl<T: Transport> std::fmt::Debug for Payments<T> {
         f.debug_struct("Payments")
             .field("config", &self.config)
             .finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::transport::mock::MockTransport;
+    use crate::transport::HttpResponse;
+
+    const KEY: &str = "local:eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIweGFiYyJ9.c2ln";
+
+    /// A backend whose plan `n` is a card plan with provider `p<n>`.
+    fn client() -> Payments<MockTransport> {
+        let p = MockTransport::client(KEY);
+        p.transport().on("GET", "", |r| {
+            let id = r.url.rsplit('/').next().unwrap_or("").to_owned();
+            let plan = format!(
+                r#"{{"id":"{id}","registry":{{"price":{{"isCrypto":false}}}},"metadata":{{"plan":{{"fiatPaymentProvider":"p{id}"}}}}}}"#
+            );
+            Ok(HttpResponse {
+                status: 200,
+                body: plan,
+            })
+        });
+        p
+    }
+
+    fn network(p: &Payments<MockTransport>, plan: u32) -> String {
+        pollster::block_on(p.resolve_scheme(&plan.to_string()))
+            .unwrap()
+            .network
+    }
+
+    #[test]
+    fn plan_terms_are_kept_five_minutes_per_plan_and_at_most_plans_kept() {
+        let p = client();
+        let lookups = || p.transport().count("");
+        assert_eq!(network(&p, 1), "p1");
+        assert_eq!(network(&p, 1), "p1");
+        assert_eq!(lookups(), 1, "kept");
+        p.transport().now.set(SCHEME_CACHE_MS - 1);
+        assert_eq!(network(&p, 1), "p1");
+        assert_eq!(lookups(), 1, "still kept just before five minutes");
+        p.transport().now.set(SCHEME_CACHE_MS);
+        assert_eq!(network(&p, 1), "p1");
+        assert_eq!(lookups(), 2, "looked up again at five minutes");
+
+        // Plans 1..=PLANS_KEPT fill it (1 is the oldest); one more evicts plan 1 only.
+        for plan in 2..=PLANS_KEPT as u32 {
+            assert_eq!(network(&p, plan), format!("p{plan}"));
+        }
+        assert_eq!(lookups(), 1 + PLANS_KEPT);
+        assert_eq!(network(&p, 1), "p1");
+        assert_eq!(
+            lookups(),
+            1 + PLANS_KEPT,
+            "all kept, each answering its own"
+        );
+        network(&p, 1_000);
+        assert_eq!(lookups(), 2 + PLANS_KEPT);
+        assert_eq!(network(&p, 2), "p2");
+        assert_eq!(lookups(), 2 + PLANS_KEPT, "plan 2 is still kept");
+        assert_eq!(network(&p, 1), "p1");
+        assert_eq!(lookups(), 3 + PLANS_KEPT, "plan 1, the oldest, was evicted");
     }
 }

@@ -5,9 +5,9 @@
 //! time — and only for reusable (v2) tokens: a single-use v3 token is never
 //! seen twice.
 
+use crate::cache::Bounded;
 use crate::protocol::gate::{decode_claims, Refusal};
 use crate::protocol::token::TokenClaims;
-use std::cell::RefCell;
 
 /// At most this many tokens' claims are kept (the oldest is forgotten first).
 const CAPACITY: usize = 32;
@@ -15,29 +15,31 @@ const CAPACITY: usize = 32;
 /// A small first-in, first-out memory of token → claims.
 #[derive(Debug, Default)]
 pub struct Claims {
-    known: RefCell<Vec<(String, TokenClaims)>>,
+    /// Keyed by the whole token string, compared as it is. A client chooses
+    /// it freely, and that is safe: the claims are what decoding that very
+    /// string gives (nothing else goes in), so a hit answers exactly what a
+    /// miss would, and a client that floods new tokens only evicts others'
+    /// claims, which costs them one decode (who pays and what is charged are
+    /// decided by the checks that run every time, and by the backend).
+    known: Bounded<String, TokenClaims, CAPACITY>,
 }
 
 impl Claims {
     /// The token's claims: remembered, or decoded now (and remembered if reusable).
     pub fn of(&self, token: &str) -> Result<TokenClaims, Refusal> {
-        if let Some((_, claims)) = self.known.borrow().iter().find(|(t, _)| t == token) {
-            return Ok(claims.clone());
+        if let Some(claims) = self.known.get(token) {
+            return Ok(claims);
         }
         let claims = decode_claims(token)?;
         if !claims.is_v3() {
-            let mut known = self.known.borrow_mut();
-            if known.len() >= CAPACITY {
-                known.remove(0);
-            }
-            known.push((token.to_owned(), claims.clone()));
+            self.known.insert_missing(token.to_owned(), claims.clone());
         }
         Ok(claims)
     }
 
     #[cfg(test)]
     fn len(&self) -> usize {
-        self.known.borrow().len()
+        self.known.len()
     }
 }
 
@@ -89,12 +91,21 @@ mod tests {
             claims.of(t).unwrap();
         }
         assert_eq!(claims.len(), CAPACITY);
-        let known = claims.known.borrow();
-        assert!(
-            known.iter().all(|(t, _)| t != &tokens[0]),
-            "the oldest went first"
+        assert_eq!(
+            claims.known.keys(),
+            tokens[5..],
+            "the oldest five went first, in order"
         );
-        assert_eq!(known.last().unwrap().0, tokens[CAPACITY + 4]);
-        assert!(known.iter().all(|(t, c)| decode_claims(t).unwrap() == *c));
+        assert!(tokens[5..]
+            .iter()
+            .all(|t| claims.known.get(t.as_str()) == Some(decode_claims(t).unwrap())));
+        // A hit does not refresh: the oldest kept goes next, though it was just read.
+        claims.of(&tokens[5]).unwrap();
+        claims.of(&tokens[0]).unwrap();
+        assert_eq!(
+            claims.known.keys()[..2],
+            [tokens[6].clone(), tokens[7].clone()]
+        );
+        assert_eq!(claims.known.keys().last(), Some(&tokens[0]));
     }
 }

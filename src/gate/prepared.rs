@@ -4,9 +4,9 @@
 //! again and again. Each is kept with its compact JSON (spliced into the
 //! verify and settle bodies) and its last refusal's whole answer (a 402 for
 //! a missing token is the same every time). Bounded: the
-//! oldest of [`CAPACITY`] is forgotten first, so URLs chosen by a client can
-//! only cost it misses.
+//! oldest of [`CAPACITY`] is forgotten first (see [`Cache`] for its key).
 
+use crate::cache::Bounded;
 use crate::error::Result;
 use crate::protocol::gate::{with_error, GateConfig, GateRequest, PaidRoute};
 use crate::protocol::header::encode_payment_header;
@@ -22,8 +22,6 @@ const CAPACITY: usize = 32;
 #[derive(Debug)]
 pub struct Prepared {
     route: String,
-    url: String,
-    verb: String,
     /// Each plan's scheme, in the route's plan order.
     pub schemes: Vec<ResolvedScheme>,
     /// The PaymentRequired (no `error`).
@@ -114,9 +112,40 @@ impl Prepared {
     }
 }
 
+/// What a PaymentRequired is made of besides the gate's own configuration:
+/// `GateConfig::payment_required` reads the route (its plans, description,
+/// MIME type), the request's URL and verb, and the plans' schemes, nothing
+/// else of the request.
+#[derive(Debug, Clone, PartialEq)]
+struct Resource {
+    route: String,
+    url: String,
+    verb: String,
+    schemes: Vec<ResolvedScheme>,
+}
+
+/// A resource as a request names it, to look it up without copying.
+type ResourceRef<'a> = (&'a str, &'a str, &'a str, &'a [ResolvedScheme]);
+
+impl PartialEq<ResourceRef<'_>> for Resource {
+    fn eq(&self, (route, url, verb, schemes): &ResourceRef<'_>) -> bool {
+        self.url == *url && self.route == *route && self.verb == *verb && self.schemes == *schemes
+    }
+}
+
 /// The recent resources.
 #[derive(Debug, Default)]
-pub struct Cache(RefCell<Vec<Rc<Prepared>>>);
+pub struct Cache(
+    /// Keyed by everything the PaymentRequired is made of ([`Resource`],
+    /// compared field by field), so a hit is byte for byte what building it
+    /// again would give, and the kept refusal is reused only for the same
+    /// reason and CORS headers ([`Prepared::refusal`]). A client chooses the
+    /// URL (and so which route and verb): new URLs only evict other
+    /// resources, which costs their next request one build, never a different
+    /// PaymentRequired (what is charged and who pays are in it and in the
+    /// token, both checked per request by the backend).
+    Bounded<Resource, Rc<Prepared>, CAPACITY>,
+);
 
 impl Cache {
     /// The PaymentRequired of `req` to `route` paid with `schemes`: kept, or built now.
@@ -128,37 +157,38 @@ impl Cache {
         schemes: Vec<ResolvedScheme>,
     ) -> Result<Rc<Prepared>> {
         let verb = req.verb();
-        let found = self
+        if let Some(hit) = self
             .0
-            .borrow()
-            .iter()
-            .find(|p| {
-                p.url == req.url && p.route == route.key && p.verb == verb && p.schemes == schemes
-            })
-            .cloned();
-        if let Some(hit) = found {
+            .get(&(route.key.as_str(), req.url.as_str(), verb, &schemes[..]))
+        {
             return Ok(hit);
         }
         let payment_required = cfg.payment_required(route, req, &schemes, None)?;
-        let prepared = Rc::new(Prepared {
+        let resource = Resource {
             route: route.key.clone(),
             url: req.url.clone(),
             verb: verb.to_owned(),
+            schemes: schemes.clone(),
+        };
+        let prepared = Rc::new(Prepared {
+            route: route.key.clone(),
             schemes,
             text: json::to_text(&payment_required),
             payment_required,
             refusal: RefCell::new(None),
         });
-        let mut kept = self.0.borrow_mut();
-        if kept.len() >= CAPACITY {
-            kept.remove(0);
-        }
-        kept.push(Rc::clone(&prepared));
+        self.0.insert_missing(resource, Rc::clone(&prepared));
         Ok(prepared)
     }
 
     #[cfg(test)]
     pub fn len(&self) -> usize {
-        self.0.borrow().len()
+        self.0.len()
+    }
+
+    /// The URLs kept, oldest first.
+    #[cfg(test)]
+    pub fn urls(&self) -> Vec<String> {
+        self.0.keys().into_iter().map(|r| r.url).collect()
     }
 }

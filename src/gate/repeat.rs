@@ -12,16 +12,34 @@
 //! credits spent elsewhere (another agent, another isolate) within the window
 //! can make a settle fail after the handler ran.
 
+use crate::cache::Bounded;
 use crate::protocol::Uint256;
-use std::cell::RefCell;
+use std::cell::Cell;
 
 /// At most this many tokens are remembered (the oldest is forgotten first).
 const CAPACITY: usize = 256;
 
+/// Who a remembered entry is for: a token on a route.
+#[derive(Debug, Clone, PartialEq)]
+struct Payer {
+    token: String,
+    /// The route's key (from the paywall's configuration).
+    route: String,
+}
+
+/// A token and a route as a request names them, to look them up without copying.
+type PayerRef<'a> = (&'a str, &'a str);
+
+impl PartialEq<PayerRef<'_>> for Payer {
+    fn eq(&self, (token, route): &PayerRef<'_>) -> bool {
+        self.token == *token && self.route == *route
+    }
+}
+
 #[derive(Debug)]
 struct Entry {
-    token: String,
-    route: String,
+    /// The end of the window. Kept here, not as the cache's expiry: an entry
+    /// past it stays while requests let through on it are in flight.
     until_ms: u64,
     /// Credits left, as of the last receipt.
     remaining: u64,
@@ -45,8 +63,18 @@ pub enum Slot {
 /// The remembered tokens of one paywall.
 #[derive(Debug, Default)]
 pub struct Repeats {
-    entries: RefCell<Vec<Entry>>,
-    generations: std::cell::Cell<u32>,
+    /// Keyed by the token and the route's key, compared field by field (a
+    /// token is remembered per route: its receipt was for that route's
+    /// price). Only a settle the backend accepted makes an entry, so a client
+    /// pays for each one it makes, and what an entry allows is bounded by
+    /// that token's own last receipt. A client settling many tokens evicts
+    /// other payers' entries, which only sends their next request through
+    /// verify; an evicted entry's reservations are given back to nothing (its
+    /// generation is gone), never to another entry, so no interleaving moves
+    /// credits between tokens or lets a request skip verify on a balance that
+    /// isn't its own token's.
+    entries: Bounded<Payer, Entry, CAPACITY>,
+    generations: Cell<u32>,
 }
 
 /// Credits as a u64 (more saturates: no balance is that large, and u128 arithmetic costs .wasm bytes).
@@ -57,77 +85,63 @@ fn amount(n: &Uint256) -> u64 {
 impl Repeats {
     /// Whether a request on `route` paying `credits` with `token` may skip verify now.
     pub fn take(&self, token: &str, route: &str, credits: &Uint256, now_ms: u64) -> Slot {
-        let mut entries = self.entries.borrow_mut();
-        entries.retain(|e| e.until_ms > now_ms || e.in_flight > 0);
-        let Some(e) = entries
-            .iter_mut()
-            .find(|e| e.token == token && e.route == route && e.until_ms > now_ms)
-        else {
-            return Slot::Verify;
-        };
+        self.entries
+            .retain(|_, e| e.until_ms > now_ms || e.in_flight > 0);
         let price = amount(credits);
-        match e.remaining.checked_sub(e.in_flight) {
-            Some(free) if free >= price => {
+        let go = |e: &mut Entry| match e.remaining.checked_sub(e.in_flight) {
+            Some(free) if free >= price && e.until_ms > now_ms => {
                 e.in_flight = e.in_flight.saturating_add(price);
                 Slot::Go(e.generation)
             }
             _ => Slot::Verify,
-        }
+        };
+        self.entries
+            .update(&(token, route), go)
+            .unwrap_or(Slot::Verify)
     }
 
     /// Gives back a reservation [`Repeats::take`] made on the entry of `generation`.
     pub fn release(&self, token: &str, route: &str, credits: &Uint256, generation: u32) {
-        if let Some(e) = self
-            .entries
-            .borrow_mut()
-            .iter_mut()
-            .find(|e| e.token == token && e.route == route && e.generation == generation)
-        {
-            e.in_flight = e.in_flight.saturating_sub(amount(credits));
-        }
+        self.entries.update(&(token, route), |e| {
+            if e.generation == generation {
+                e.in_flight = e.in_flight.saturating_sub(amount(credits));
+            }
+        });
     }
 
     /// A settle succeeded: remember the token for `window_ms` more, with the
     /// receipt's balance (`None`: unknown, so not remembered).
     pub fn settled(&self, token: &str, route: &str, remaining: Option<&Uint256>, until_ms: u64) {
-        let mut entries = self.entries.borrow_mut();
-        let found = entries
-            .iter()
-            .position(|e| e.token == token && e.route == route);
-        let Some(remaining) = remaining else {
-            if let Some(i) = found {
-                entries.remove(i);
-            }
+        let Some(remaining) = remaining.map(amount) else {
+            self.forget(token, route);
             return;
         };
-        match found {
-            Some(i) => {
-                entries[i].remaining = amount(remaining);
-                entries[i].until_ms = until_ms;
-            }
-            None => {
-                if entries.len() >= CAPACITY {
-                    entries.remove(0);
-                }
-                let generation = self.generations.get().wrapping_add(1);
-                self.generations.set(generation);
-                entries.push(Entry {
-                    token: token.to_owned(),
-                    route: route.to_owned(),
+        let known = self.entries.update(&(token, route), |e| {
+            e.remaining = remaining;
+            e.until_ms = until_ms;
+        });
+        if known.is_none() {
+            let generation = self.generations.get().wrapping_add(1);
+            self.generations.set(generation);
+            let payer = Payer {
+                token: token.to_owned(),
+                route: route.to_owned(),
+            };
+            self.entries.insert_missing(
+                payer,
+                Entry {
                     until_ms,
-                    remaining: amount(remaining),
+                    remaining,
                     in_flight: 0,
                     generation,
-                });
-            }
+                },
+            );
         }
     }
 
     /// A settle was refused: forget the token (the next request verifies).
     pub fn forget(&self, token: &str, route: &str) {
-        self.entries
-            .borrow_mut()
-            .retain(|e| !(e.token == token && e.route == route));
+        self.entries.remove(&(token, route));
     }
 }
 
@@ -215,12 +229,53 @@ mod tests {
     }
 
     #[test]
+    fn an_entry_past_its_window_stays_while_a_request_on_it_is_in_flight() {
+        let r = Repeats::default();
+        let two = Uint256::from(2);
+        r.settled("t", "R", Some(&Uint256::from(9)), 100);
+        r.settled("u", "R", Some(&Uint256::from(9)), 100);
+        let Slot::Go(g) = r.take("t", "R", &two, 50) else {
+            panic!("9 credits cover 2")
+        };
+        assert_eq!(
+            r.take("t", "R", &two, 100),
+            Slot::Verify,
+            "the window is over"
+        );
+        assert_eq!(
+            r.entries.keys(),
+            [Payer {
+                token: "t".into(),
+                route: "R".into()
+            }],
+            "u (nothing in flight) went, t stays for its request"
+        );
+        // Its settle renews that same entry, and the reservation goes back to it.
+        r.settled("t", "R", Some(&Uint256::from(7)), 1_000);
+        assert_eq!(
+            r.take("t", "R", &two, 200),
+            Slot::Go(g),
+            "7 less 2 in flight covers 2"
+        );
+        r.release("t", "R", &two, g);
+        r.release("t", "R", &two, g);
+        assert_eq!(
+            r.take("t", "R", &Uint256::from(7), 300),
+            Slot::Go(g),
+            "all 7 free again"
+        );
+    }
+
+    #[test]
     fn at_most_capacity_tokens_are_remembered() {
         let r = Repeats::default();
-        for i in 0..CAPACITY + 1 {
+        for i in 0..CAPACITY {
             r.settled(&format!("t{i}"), "R", Some(&Uint256::from(9)), 100);
         }
-        assert_eq!(r.entries.borrow().len(), CAPACITY);
+        // Settling again renews the entry in place: t0 is still the oldest.
+        r.settled("t0", "R", Some(&Uint256::from(9)), 100);
+        r.settled(&format!("t{CAPACITY}"), "R", Some(&Uint256::from(9)), 100);
+        assert_eq!(r.entries.len(), CAPACITY);
         assert_eq!(
             r.take("t0", "R", &Uint256::from(1), 0),
             Slot::Verify,

@@ -1440,7 +1440,24 @@ fn payment_requireds_are_kept_per_resource_and_the_oldest_forgotten() {
         assert_eq!(refusal(&url)["resource"]["url"], url.as_str());
     }
     assert_eq!(g.prepared.len(), 32);
+    let urls = |from: usize| (from..40).map(|n| format!("{URL}?n={n}"));
+    assert!(
+        g.prepared.urls().into_iter().eq(urls(8)),
+        "the oldest (the first URL, then n=0..7) forgotten first"
+    );
+    refusal(&format!("{URL}?n=8"));
+    assert!(
+        g.prepared.urls().into_iter().eq(urls(8)),
+        "a hit does not move the resource"
+    );
     assert_eq!(refusal(URL), first, "built again once forgotten");
+    assert!(
+        g.prepared
+            .urls()
+            .into_iter()
+            .eq(urls(9).chain([URL.to_owned()])),
+        "so n=8 went next"
+    );
     // The same resource refused for another reason says that reason.
     let wrong = begin_request(
         &g,
