@@ -10,14 +10,25 @@ const GATE_HEADERS = ['payment-signature', 'authorization', 'origin', 'access-co
 
 const toResponse = ({ status, headers, body }) => new Response(status === 204 ? null : body, { status, headers })
 
+/**
+ * The handler's Response with the gate's headers: set in place when its headers
+ * can change (a Response the handler made), else on a copy (a fetched Response's
+ * headers are immutable). In place saves the copy's body stream.
+ */
 function withHeaders(response, headers) {
   if (headers.length === 0) return response
-  const out = new Response(response.body, response)
-  for (const [name, value] of headers) {
-    if (name === 'vary') out.headers.append(name, value)
-    else out.headers.set(name, value)
+  const put = (out) => {
+    for (const [name, value] of headers) {
+      if (name === 'vary') out.headers.append(name, value)
+      else out.headers.set(name, value)
+    }
+    return out
   }
-  return out
+  try {
+    return put(response)
+  } catch {
+    return put(new Response(response.body, response))
+  }
 }
 
 /** Runs the handler: its Response, or undefined when it threw or answered something else (logged). */

@@ -95,6 +95,18 @@ describe('the paywall in Node (audit items 1-4)', () => {
       assert.equal(receipt.creditsRedeemed, '2')
     }
     assert.equal(settles().length, 6)
+    // Response.redirect's headers are immutable: the receipt goes on a copy, the handler's own headers kept.
+    const immutable = await gate.handle(paid('/download'), () => Response.redirect('https://cdn.example/file?sig=im', 302))
+    assert.equal(immutable.headers.get('location'), 'https://cdn.example/file?sig=im')
+    assert.equal(decodePaymentHeader(immutable.headers.get('payment-response')).creditsRedeemed, '2')
+    // A Response the handler made itself gets the receipt in place: the same object comes back.
+    const own = new Response('paid', { status: 200, headers: { 'x-mine': '1' } })
+    const same = await gate.handle(paid('/download'), () => own)
+    assert.equal(same, own)
+    assert.equal(same.headers.get('x-mine'), '1')
+    assert.ok(same.headers.get('payment-response'))
+    assert.equal(await same.text(), 'paid')
+    assert.equal(settles().length, 8)
     // A refused settle withholds the redirect: no Location leaves the gate.
     backend.respond('POST', SETTLE, { json: { success: false, errorReason: 'Insufficient credits', transaction: '', network: 'eip155:84532' } })
     const refused = await gate.handle(paid('/download'), () => Response.redirect('https://cdn.example/file?sig=secret', 302))
