@@ -78,12 +78,12 @@ impl McpGate {
                 e.code()
             ));
             let pr = payment_required_without_plans(cfg, logical_url, PLANS_UNAVAILABLE);
-            refuse(call.kind, pr, NO_PLANS)
+            refuse(call.tool.kind, pr, NO_PLANS)
         };
-        let mut plan_ids = if call.plan_ids.is_empty() {
+        let mut plan_ids = if call.tool.plan_ids.is_empty() {
             cfg.plan_ids.clone()
         } else {
-            call.plan_ids.clone()
+            call.tool.plan_ids.clone()
         };
         if plan_ids.is_empty() {
             if let Some(agent) = &cfg.agent_id {
@@ -175,7 +175,7 @@ impl McpGate {
                 &logical_url,
                 Some(reason),
             )?;
-            Ok((refuse(call.kind, pr, reason), REFUSED))
+            Ok((refuse(call.tool.kind, pr, reason), REFUSED))
         };
         let Some(token) = call.token.as_deref() else {
             return refused(MISSING_PAYMENT);
@@ -187,7 +187,7 @@ impl McpGate {
         if let Err(Refusal(reason)) = GateConfig::check_scheme(&claims, &offer.schemes[index]) {
             return refused(&reason);
         }
-        let (max_amount, dynamic) = match &call.credits {
+        let (max_amount, dynamic) = match &call.tool.credits {
             Credits::Fixed(c) => (c.clone(), false),
             Credits::Dynamic { verify_with } => (verify_with.clone(), true),
         };
@@ -277,7 +277,7 @@ impl McpGate {
                 (deliver(meta), None)
             }
             Outcome::Refused(reason, _) => (
-                settle_refused(call.kind, &payment_required, &reason),
+                settle_refused(call.tool.kind, &payment_required, &reason),
                 REFUSED,
             ),
             Outcome::Unavailable(e) => (self.unavailable(p, SETTLE_UNAVAILABLE, &e), FAILED),

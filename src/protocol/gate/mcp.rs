@@ -177,20 +177,14 @@ impl McpTool {
 /// One paid call of a [`McpTool`], as the facade describes it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct McpCall {
-    /// Tool, resource or prompt.
-    pub kind: Kind,
-    /// Its registered name.
-    pub name: String,
+    /// The paid handler called.
+    pub tool: McpTool,
     /// Tool/prompt arguments or resource template variables (an object, or null).
     pub args: Value,
     /// The access token: the in-band payload re-encoded, else `payment-signature`, else `Authorization: Bearer`.
     pub token: Option<String>,
     /// The HTTP URL of the MCP endpoint (origin and path), for the fallback verify.
     pub http_url: Option<String>,
-    /// Plans of this handler (overriding the server's).
-    pub plan_ids: Vec<String>,
-    /// What it costs.
-    pub credits: Credits,
 }
 
 impl McpCall {
@@ -206,8 +200,7 @@ impl McpCall {
             .and_then(|m| m.get(PAYMENT_META_KEY))
             .and_then(in_band_token);
         Ok(McpCall {
-            kind: tool.kind,
-            name: tool.name.clone(),
+            tool: tool.clone(),
             args: o.get("args").cloned().unwrap_or(Value::Null),
             token: in_band
                 .or(header_token(headers, "mcp call headers")?)
@@ -215,8 +208,6 @@ impl McpCall {
             http_url: json::opt_str(o, "httpUrl", WHAT)?
                 .filter(|u| !u.is_empty())
                 .map(str::to_owned),
-            plan_ids: tool.plan_ids.clone(),
-            credits: tool.credits.clone(),
         })
     }
 
@@ -227,7 +218,7 @@ impl McpCall {
 
     /// The logical URL of this call (`resource.url` of its PaymentRequired).
     pub fn logical_url(&self, server_name: &str) -> String {
-        logical_url(self.kind, server_name, &self.name, &self.args)
+        logical_url(self.tool.kind, server_name, &self.tool.name, &self.args)
     }
 }
 
@@ -655,7 +646,7 @@ mod tests {
 
     #[test]
     fn credits_are_fixed_by_default_and_verify_the_max_when_dynamic() {
-        let read = |v: Value| McpCall::from_json(&v).unwrap().credits;
+        let read = |v: Value| McpCall::from_json(&v).unwrap().tool.credits;
         assert_eq!(read(json!({"name": "t"})), Credits::Fixed(Uint256::from(1)));
         assert_eq!(
             read(json!({"name": "t", "credits": "5"})),
