@@ -168,6 +168,9 @@ export class Payments {
     ensureSync()
     const core = new NvmCore(toJson(rest), send)
     cores.set(this, core)
+    // Kept for nvm-x402/express, which makes an nvm-x402/agent client with the same options
+    // when it is given a client of another entry (not enumerable; the caller's own options).
+    Object.defineProperty(this, Symbol.for('nvm-x402.options'), { value: options })
     const info = JSON.parse(core.info())
     timeoutMs = info.timeoutMs
     this.environment = info.environment

@@ -6,6 +6,9 @@
 // nvm-x402/agent carries it: the other entries ship absent/paywall.js in its place.
 import { answerOf, callHook, creditsOf, hooksOf, optionsJson, toJson } from './wire.js'
 
+/** What the handler of an unprotected route (or a free preflight-less pass) is told. */
+const UNPAID = Object.freeze({ paid: false })
+
 const GATE_HEADERS = ['payment-signature', 'authorization', 'origin', 'access-control-request-method']
 
 const toResponse = ({ status, headers, body }) => new Response(status === 204 ? null : body, { status, headers })
@@ -31,10 +34,13 @@ function withHeaders(response, headers) {
   }
 }
 
-/** Runs the handler: its Response, or undefined when it threw or answered something else (logged). */
-async function run(handler, request, ctx) {
+/**
+ * Runs the handler with `payment` (`{paid: false}`, or `{paid: true, planId, credits}`):
+ * its Response, or undefined when it threw or answered something else (logged).
+ */
+async function run(handler, request, ctx, payment) {
   try {
-    const response = await handler(request, ctx)
+    const response = await handler(request, ctx, payment)
     if (response?.bodyUsed === true) {
       // It could not be delivered (its body is gone): charging for it would be charging for nothing.
       console.error('nvm-x402 paywall: the handler returned a Response whose body was already read; answering 500 and charging nothing')
@@ -91,7 +97,7 @@ export class Paywall {
     let response // the handler's, once it ran
     const exchange = (what, arg) => {
       if (what === 'run') {
-        return run(handler, request, ctx).then((answered) => {
+        return run(handler, request, ctx, { paid: true, ...JSON.parse(arg) }).then((answered) => {
           response = answered
           return answered ? answered.status : 0
         })
@@ -101,7 +107,7 @@ export class Paywall {
     }
     const out = await answerOf(this.#gate.handle(described, exchange))
     if (out.action === 'pass') {
-      const passed = await run(handler, request, ctx)
+      const passed = await run(handler, request, ctx, UNPAID)
       return passed ? withHeaders(passed, out.headers) : toResponse(JSON.parse(this.#gate.handlerFailed(described)))
     }
     const onSettled = this.#hooks.onSettled

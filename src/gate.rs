@@ -38,7 +38,7 @@ use crate::transport::Transport;
 #[allow(async_fn_in_trait)]
 pub trait Exchange {
     /// Runs the handler, told `context` (the MCP paywall's context for the
-    /// handler; null for the HTTP paywall): the status of its response (an MCP
+    /// handler; the HTTP paywall's `{planId, credits}`): the status of its response (an MCP
     /// handler that returned: 200), or `None` when it threw or gave no
     /// response (nothing is charged).
     async fn run(&self, context: &Value) -> Option<u16>;
@@ -229,7 +229,12 @@ impl Gate {
             Decision::Answer(answer) => return Ok(json::to_text(&answer)),
             Decision::Proceed(ticket) => ticket,
         };
-        let status = x.run(&Value::Null).await.unwrap_or(0);
+        // The handler is told what it is paid with (the paywall's third argument to it).
+        let paid = ObjectBuilder::new()
+            .put("planId", ticket.plan_id.as_str())
+            .put("credits", ticket.credits.as_str())
+            .build();
+        let status = x.run(&paid).await.unwrap_or(0);
         // Everything below 400 is delivered content (a redirect to a download is the
         // download), so a dynamic price is asked for it too.
         let credits = if ticket.dynamic && (200..400).contains(&status) {

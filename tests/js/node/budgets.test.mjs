@@ -16,12 +16,16 @@ const WORKER_BUDGET = 90 * 1024
 test('every entry of the package loads at most 100 KiB gzipped, each with one core', (t) => {
   const rows = entries()
   // The walk must find what it measures: every subpath the package exports, each with its facade and exactly one core.
-  assert.deepEqual([...new Set(rows.map((r) => r.specifier))].sort(), ['nvm-x402', 'nvm-x402/agent', 'nvm-x402/agent/asset', 'nvm-x402/asset', 'nvm-x402/hono', 'nvm-x402/mcp', 'nvm-x402/mcp/asset'])
+  assert.deepEqual([...new Set(rows.map((r) => r.specifier))].sort(), ['nvm-x402', 'nvm-x402/agent', 'nvm-x402/agent/asset', 'nvm-x402/asset', 'nvm-x402/express', 'nvm-x402/hono', 'nvm-x402/mcp', 'nvm-x402/mcp/asset'])
   for (const r of rows) {
     t.diagnostic(`${r.specifier} (${r.condition}: ${r.file}): ${kib(r.raw)} raw, ${kib(r.gz)} gzipped`)
     if (r.specifier === 'nvm-x402/hono') {
       assert.deepEqual(r.files, ['hono.js'], 'the Hono adapter carries no core of its own')
       continue
+    }
+    if (r.specifier === 'nvm-x402/express') {
+      // Node's Express: the agent entry's facade and core, and the adapter.
+      assert.ok(r.files.includes('express.js') && r.files.some((f) => f.startsWith('agent/')), r.files.join(', '))
     }
     if (r.condition === 'require') {
       // One CommonJS file with the universal entry bundled in it, the embedded core included.

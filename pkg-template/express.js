@@ -1,0 +1,217 @@
+// Express middleware for nvm-x402's paywall, with the official SDK's signature:
+// `app.use(paymentMiddleware(payments, { 'POST /ask': { planId, credits, agentId } }, options))`
+// (@nevermined-io/payments/express). It adapts Express's req/res to the gate
+// (payments.paywall, nvm-x402/agent); every decision is the gate's. Unlike the
+// official middleware it fails closed: the handler's whole answer (res.json,
+// res.send, res.end, streamed writes) is held until settle succeeds, and a
+// settle that fails or can't be asked delivers a 402 or 503 instead of the paid
+// bytes. Node only (this entry uses Buffer; the others use no Node built-ins).
+import { Payments as AgentPayments } from './agent/index.js'
+import { PaymentsError } from './errors.js'
+
+/** The headers the gate reads (the token, CORS). */
+const GATE_HEADERS = ['payment-signature', 'authorization', 'origin', 'access-control-request-method']
+/** A Payments client's constructor options (core.js): to make an agent client from one of another entry. */
+const OPTIONS = Symbol.for('nvm-x402.options')
+
+/** The agent client for `payments`: itself when it can make a paywall, else one with its options. */
+function agentClient(payments) {
+  if (typeof payments?.paywall !== 'function') throw new PaymentsError({ code: 'validation', message: 'paymentMiddleware: the first argument must be a Payments client' })
+  if (payments instanceof AgentPayments) return payments
+  const options = payments[OPTIONS]
+  if (options === undefined) return payments
+  return AgentPayments.getInstance(options)
+}
+
+/**
+ * The official route table as the paywall's: `{ 'POST /ask': { planId, credits?: number |
+ * (req, res) => number, agentId?, network?, scheme?, description?, mimeType? } }`. One agent
+ * per middleware (the paywall's `agentId`): the routes' own, or `options.agentId`.
+ */
+function paywallRoutes(routes, fallback, credit) {
+  let agent
+  const out = {}
+  for (const [key, spec] of Object.entries(routes ?? {})) {
+    const { agentId = fallback, credits = 1, ...rest } = spec ?? {}
+    if (agentId === undefined || agentId === null || agentId === '') {
+      throw new PaymentsError({ code: 'validation', message: `paymentMiddleware: route "${key}" needs an agentId (in the route, or options.agentId)`, hint: 'The agentId is the Nevermined agent whose plan the route sells; the backend checks the URL against its registered endpoints.' })
+    }
+    if (agent !== undefined && String(agentId) !== String(agent)) {
+      throw new PaymentsError({ code: 'validation', message: `paymentMiddleware: route "${key}" is for agent ${agentId}, another is for ${agent}: use one paymentMiddleware per agent` })
+    }
+    agent = agentId
+    out[key] = { ...rest, credits: typeof credits === 'function' ? credit(credits) : credits }
+  }
+  return { agentId: agent ?? fallback, routes: out }
+}
+
+/** Express's request as the Fetch Request the gate reads (its URL, method and the headers it looks at; no body). */
+function fetchRequest(req, tokenHeader) {
+  const headers = new Headers()
+  for (const name of GATE_HEADERS) {
+    const value = req.headers[name]
+    if (typeof value === 'string') headers.set(name, value)
+  }
+  for (const name of tokenHeader) {
+    const value = req.headers[name.toLowerCase()]
+    if (typeof value === 'string' && value !== '') {
+      headers.set('payment-signature', value)
+      break
+    }
+  }
+  return new Request(`${req.protocol}://${req.get('host')}${req.originalUrl}`, { method: req.method, headers })
+}
+
+/**
+ * Holds everything the handler writes (status, headers, body: res.json, res.send,
+ * res.end, write + end) until the gate has settled. Resolves to the handler's
+ * answer as a Response, or undefined when the buyer went away before it was done
+ * (then nothing is charged). `release()` gives `res` its own methods back.
+ */
+function hold(req, res) {
+  const own = { writeHead: res.writeHead, write: res.write, end: res.end, flushHeaders: res.flushHeaders }
+  const chunks = []
+  let finished = false
+  let gone = false
+  let done
+  const answered = new Promise((resolve) => {
+    done = resolve
+  })
+  const onClose = () => {
+    if (!finished) {
+      gone = true
+      done(undefined)
+    }
+  }
+  res.once('close', onClose)
+  const bytes = (chunk, encoding) => (typeof chunk === 'string' ? Buffer.from(chunk, typeof encoding === 'string' ? encoding : 'utf8') : Buffer.from(chunk))
+  res.writeHead = function writeHead(status, reason, headers) {
+    const given = typeof reason === 'string' ? headers : reason
+    res.statusCode = status
+    if (Array.isArray(given)) for (let i = 0; i + 1 < given.length; i += 2) res.setHeader(given[i], given[i + 1])
+    else if (given) for (const [name, value] of Object.entries(given)) res.setHeader(name, value)
+    return res
+  }
+  res.flushHeaders = () => {}
+  res.write = function write(chunk, encoding, callback) {
+    if (chunk !== undefined && chunk !== null) chunks.push(bytes(chunk, encoding))
+    const cb = typeof encoding === 'function' ? encoding : callback
+    if (typeof cb === 'function') queueMicrotask(cb)
+    return true
+  }
+  res.end = function end(chunk, encoding, callback) {
+    if (typeof chunk === 'function') [chunk, callback] = [undefined, chunk]
+    if (typeof encoding === 'function') [encoding, callback] = [undefined, encoding]
+    if (chunk !== undefined && chunk !== null) chunks.push(bytes(chunk, encoding))
+    if (finished) return res
+    finished = true
+    if (typeof callback === 'function') res.once('finish', callback)
+    if (gone) return res
+    const status = res.statusCode
+    const headers = new Headers()
+    for (const [name, value] of Object.entries(res.getHeaders())) {
+      for (const one of Array.isArray(value) ? value : [value]) headers.append(name, String(one))
+    }
+    const empty = status === 204 || status === 304 || status < 200 || req.method === 'HEAD'
+    done(new Response(empty ? null : Buffer.concat(chunks), { status, headers }))
+    return res
+  }
+  const release = () => {
+    res.removeListener('close', onClose)
+    Object.assign(res, own)
+  }
+  return { answered, release, gone: () => gone }
+}
+
+/** Writes the gate's answer (the held one with its receipt, or the gate's own 402/503/500) to `res`. */
+async function send(res, response) {
+  if (res.headersSent || res.writableEnded || res.destroyed) return
+  for (const name of res.getHeaderNames()) res.removeHeader(name)
+  res.statusCode = response.status
+  const cookies = response.headers.getSetCookie()
+  for (const [name, value] of response.headers) if (name !== 'set-cookie') res.setHeader(name, value)
+  if (cookies.length > 0) res.setHeader('set-cookie', cookies)
+  res.end(response.body ? Buffer.from(await response.arrayBuffer()) : undefined)
+}
+
+/**
+ * `paymentMiddleware(payments, routes, options)`: protects the routes of the
+ * official table (`"METHOD /path"`, `:param` segments) with nvm-x402's gate.
+ * Options: `tokenHeader` (default `payment-signature`), `agentId` (for routes
+ * without one), `onBeforeVerify(req, paymentRequired)`, `onAfterVerify(req,
+ * verification)`, `onAfterSettle(req, creditsUsed, settlement)`,
+ * `onPaymentError(error, req, res)` (it may answer a refused request itself),
+ * and the paywall's own (`upfront`, `cors`, `caseSensitive`, `repeatPayers`).
+ * A paid handler finds `req.paymentContext` as the official sets it.
+ */
+export function paymentMiddleware(payments, routes, options = {}) {
+  const { tokenHeader = ['payment-signature'], onBeforeVerify, onAfterVerify, onAfterSettle, onPaymentError, agentId, ...paywallOptions } = options ?? {}
+  const tokenHeaders = Array.isArray(tokenHeader) ? tokenHeader : [tokenHeader]
+  const client = agentClient(payments)
+  /** The Express (req, res) of each Fetch Request in flight, for credits functions and hooks. */
+  const pending = new WeakMap()
+  const expressOf = (request) => pending.get(request)
+  const observe = (hook, run) =>
+    async (request, ...rest) => {
+      const express = expressOf(request)
+      if (!express) return
+      run?.(express, ...rest)
+      if (hook) await hook(...rest.length === 0 ? [express.req] : [express.req, ...rest])
+    }
+  const hooks = {
+    onBeforeVerify: observe(onBeforeVerify, ({ req }, paymentRequired) => {
+      req.paymentContext = { token: undefined, paymentRequired, creditsToSettle: undefined, verified: false }
+    }),
+    onAfterVerify: observe(onAfterVerify, ({ req, token }, verification) => {
+      const agentRequest = verification?.agentRequest
+      req.paymentContext = { ...req.paymentContext, token, verified: true, agentRequest, agentRequestId: agentRequest?.agentRequestId ?? verification?.agentRequestId }
+    }),
+    onAfterSettle: async (request, credits, settlement) => {
+      const express = expressOf(request)
+      if (!express) return
+      if (express.req.paymentContext) express.req.paymentContext.creditsToSettle = Number(credits)
+      if (onAfterSettle) await onAfterSettle(express.req, credits, settlement)
+    },
+    ...(onPaymentError ? { onPaymentError: async (error, request) => {
+      const express = expressOf(request)
+      if (express) await onPaymentError(error, express.req, express.res)
+    } } : {}),
+  }
+  // A dynamic price is the route's function, called after the handler with Express's req and res (res.locals).
+  const credit = (credits) => (request) => credits(expressOf(request).req, expressOf(request).res)
+  const gate = client.paywall({ ...paywallOptions, ...paywallRoutes(routes, agentId, credit), ...hooks })
+  return (req, res, next) => {
+    const request = fetchRequest(req, tokenHeaders)
+    const express = { req, res, token: request.headers.get('payment-signature') ?? undefined, credits: undefined }
+    pending.set(request, express)
+    let held = null
+    let passed = false
+    const handler = async (_request, _ctx, payment) => {
+      if (!payment?.paid) {
+        // Not a paid route: Express answers as it would without the middleware.
+        passed = true
+        next()
+        return new Response(null)
+      }
+      express.credits = payment.credits
+      if (req.paymentContext) req.paymentContext.creditsToSettle = Number(payment.credits)
+      held = hold(req, res)
+      next()
+      const answer = await held.answered
+      // A buyer who went away before the answer was whole is charged nothing.
+      return held.gone() ? undefined : answer
+    }
+    gate.handle(request, handler).then(
+      async (response) => {
+        held?.release()
+        if (!passed) await send(res, response)
+      },
+      (error) => {
+        held?.release()
+        next(error)
+      },
+    )
+  }
+}
+
+export default paymentMiddleware
