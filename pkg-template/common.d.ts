@@ -19,10 +19,13 @@ import type {
   PlanCreditsConfig,
   PlanMetadata,
   PlanPriceConfig,
+  ResolvedScheme,
   SettlePermissionsParams,
   SettlePermissionsResult,
+  StartProcessingResult,
   VerifyPermissionsParams,
   VerifyPermissionsResult,
+  X402PaymentAccepted,
   X402PaymentRequired,
   X402Resource,
   X402Scheme,
@@ -144,52 +147,15 @@ export interface BuildPaymentRequiredOptions {
   scheme?: X402SchemeType | (string & {})
 }
 
-/** The decoded x402 access token. */
-export interface X402AccessToken {
-  x402Version?: number
-  accepted?: X402Scheme
-  resource?: X402Resource
-  payload?: {
-    signature?: string
-    token?: string
-    authorization?: {
-      from?: string
-      sessionKeysProvider?: string
-      sessionKeys?: JsonValue[]
-      /** Present on single-use (v3) tokens. */
-      nonce?: string
-      [key: string]: JsonValue | undefined
-    }
-    [key: string]: JsonValue | undefined
-  }
-  extensions?: JsonObject
-  [key: string]: JsonValue | undefined
-}
-
 export type TokenDecodeFailure = 'token_not_string' | 'token_empty' | 'token_too_long' | 'token_not_base64' | 'token_not_utf8' | 'token_not_json' | 'token_not_object'
 
-export type TryDecodeResult = { ok: true; token: X402AccessToken } | { ok: false; reason: TokenDecodeFailure; message: string }
+export type TryDecodeResult = { ok: true; token: X402PaymentAccepted } | { ok: false; reason: TokenDecodeFailure; message: string }
 
 export interface StartProcessingOptions {
   /** Default: the token's plan. */
   planId?: string
   /** Credits the request costs (default 1). */
   credits?: BigIntLike
-}
-
-export interface StartProcessingResult {
-  isValid: boolean
-  invalidReason?: string
-  agentRequestId?: string
-  planId?: string
-  /** The PaymentRequired that was verified; settle with the same one. */
-  paymentRequired?: X402PaymentRequired
-  balance: PlanBalance
-}
-
-export interface ResolvedScheme {
-  scheme: X402SchemeType
-  network: string
 }
 
 // ---- plans and agents -------------------------------------------------------
@@ -757,11 +723,11 @@ export interface McpAPI extends McpClientAPI, McpServerAPI {}
 // ---- free functions (every entry) -----------------------------------------------------
 
 /** The decoded token, or `null` for anything that is not base64 of a JSON object. Never throws. */
-export function decodeAccessToken(token: unknown): X402AccessToken | null
+export function decodeAccessToken(token: unknown): X402PaymentAccepted | null
 /** Like `decodeAccessToken`, but says why a token can't be decoded. Never throws. */
 export function tryDecodeAccessToken(token: unknown): TryDecodeResult
 /** Unpadded base64url of the compact JSON. */
-export function encodeAccessToken(token: X402AccessToken): string
+export function encodeAccessToken(token: X402PaymentAccepted): string
 export function buildPaymentRequired(planId: string, options?: BuildPaymentRequiredOptions): X402PaymentRequired
 export function buildPaymentRequiredForPlans(planIds: string[], options?: BuildPaymentRequiredOptions): X402PaymentRequired
 /** Standard padded base64 of the compact JSON (key order kept). */
@@ -814,3 +780,5 @@ export type DelegationList = DelegationListResponse
 export type PaymentMethod = PaymentMethodSummary
 /** @deprecated the official SDK's name is `NvmAPIResult`. */
 export type OrderResult = NvmAPIResult
+/** @deprecated the official SDK's name is `X402PaymentAccepted`. */
+export type X402AccessToken = X402PaymentAccepted

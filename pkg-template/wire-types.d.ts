@@ -129,6 +129,52 @@ export interface AccessTokenResult {
   [key: string]: JsonValue | undefined
 }
 
+/**
+ * A decoded x402 access token (`decodeAccessToken`): the JSON whose base64
+ * is the mint answer's `accessToken`. Decoding checks only that it is a JSON
+ * object, so every field is optional.
+ */
+export interface X402PaymentAccepted {
+  /** 2. */
+  x402Version?: number
+  /** What it pays with: the scheme, network and plan (`extra`: the agent and verb it is bound to). */
+  accepted?: X402Scheme
+  /** The resource it is bound to (single-use tokens). */
+  resource?: X402Resource
+  /** The signed part. */
+  payload?: X402AccessTokenPayload
+  /** Protocol extensions. */
+  extensions?: JsonObject
+  /** Any other field, kept as sent. */
+  [key: string]: JsonValue | undefined
+}
+
+/** `payload` of an access token. */
+export interface X402AccessTokenPayload {
+  /** The subscriber's signature. */
+  signature?: string
+  /** Card delegations: the provider's token. */
+  token?: string
+  /** Who pays, and with which session keys. */
+  authorization?: X402AccessTokenAuthorization
+  /** Any other field, kept as sent. */
+  [key: string]: JsonValue | undefined
+}
+
+/** `payload.authorization` of an access token. */
+export interface X402AccessTokenAuthorization {
+  /** The subscriber. */
+  from?: string
+  /** Who holds the session keys (`zerodev`, ...). */
+  sessionKeysProvider?: string
+  /** The session keys (as sent). */
+  sessionKeys?: Array<JsonValue>
+  /** Present on single-use (v3) tokens. */
+  nonce?: string
+  /** Any other field, kept as sent. */
+  [key: string]: JsonValue | undefined
+}
+
 /** The verify body: `{paymentRequired, x402AccessToken, maxAmount?}` (also the JS parameter object). */
 export interface VerifyPermissionsParams {
   /** What the agent asks for. */
@@ -237,6 +283,34 @@ export interface SettlePermissionsResult {
   orderTx?: string
   /** Any other field, kept as sent. */
   [key: string]: JsonValue | undefined
+}
+
+/**
+ * What `requests.startProcessingRequest` answers: verify's verdict on the
+ * token for that URL and verb, and the subscriber's balance. A missing or
+ * undecodable token is `isValid: false` (no backend call).
+ */
+export interface StartProcessingResult {
+  /** Whether the token may be used for this request. */
+  isValid: boolean
+  /** Why not. */
+  invalidReason?: string
+  /** Pass to settle. */
+  agentRequestId?: string
+  /** The plan (the token's, or the one asked for). */
+  planId?: string
+  /** The PaymentRequired that was verified; settle with the same one. */
+  paymentRequired?: X402PaymentRequired
+  /** The subscriber's balance on the plan (`balance: "0"`, `isSubscriber: false` when unknown). */
+  balance: PlanBalance
+}
+
+/** What `resolveScheme` answers: how a plan is paid. */
+export interface ResolvedScheme {
+  /** `nvm:erc4337` (crypto plans) or `nvm:card-delegation` (fiat plans). */
+  scheme: X402SchemeType
+  /** The environment's chain (`eip155:84532`, ...) or the card provider (`stripe`, ...). */
+  network: string
 }
 
 /** `metadataAttributes` of a plan. */

@@ -18,7 +18,7 @@ pub mod x402;
 pub use payment_required::{Extra, PaymentRequired, PaymentRequirements, Resource};
 pub use typescript::typescript;
 
-use serde::{Deserialize, Deserializer};
+use serde::{Deserialize, Deserializer, Serialize};
 
 /// The top-level field names of a body, from its description (its serde
 /// derive, renamed as on the wire), in declaration order: nvm-local's
@@ -38,6 +38,28 @@ pub fn nullable<'de, D: Deserializer<'de>, T: Default + Deserialize<'de>>(
     d: D,
 ) -> std::result::Result<T, D::Error> {
     Ok(Option::<T>::deserialize(d)?.unwrap_or_default())
+}
+
+/// Reads a field that may be `null` as `Some(None)` (with `default`, an
+/// absent one stays `None`), so that `null` is written back as sent: for the
+/// answers' fields typed `T | null`.
+pub fn null_kept<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
+    d: D,
+) -> std::result::Result<Option<Option<T>>, D::Error> {
+    Option::<T>::deserialize(d).map(Some)
+}
+
+/// A number or a string, kept as sent: the answers' fields that the Nevermined
+/// backend and nvm-local write differently (cents as decimal strings or
+/// numbers, times as epoch milliseconds or ISO 8601 text). `number | string`
+/// in TypeScript.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum NumberOrString {
+    /// A JSON number.
+    Number(serde_json::Number),
+    /// A JSON string.
+    String(String),
 }
 
 /// Optional counts (cents, seconds, transactions): read from a JSON number or

@@ -333,3 +333,113 @@ pub struct SettleResponse {
     #[serde(flatten)]
     pub other: Map,
 }
+
+/// A decoded x402 access token (`decodeAccessToken`): the JSON whose base64
+/// is the mint answer's `accessToken`. Decoding checks only that it is a JSON
+/// object, so every field is optional.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(optional_fields, rename = "X402PaymentAccepted")]
+pub struct AccessToken {
+    /// 2.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub x402_version: Option<u32>,
+    /// What it pays with: the scheme, network and plan (`extra`: the agent and verb it is bound to).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub accepted: Option<crate::PaymentRequirements>,
+    /// The resource it is bound to (single-use tokens).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resource: Option<Resource>,
+    /// The signed part.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub payload: Option<TokenPayload>,
+    /// Protocol extensions.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(type = "JsonObject")]
+    pub extensions: Option<Value>,
+    /// Anything else, kept as sent.
+    #[ts(skip)]
+    #[serde(flatten)]
+    pub other: Map,
+}
+
+/// `payload` of an access token.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(optional_fields, rename = "X402AccessTokenPayload")]
+pub struct TokenPayload {
+    /// The subscriber's signature.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signature: Option<String>,
+    /// Card delegations: the provider's token.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token: Option<String>,
+    /// Who pays, and with which session keys.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub authorization: Option<TokenAuthorization>,
+    /// Anything else, kept as sent.
+    #[ts(skip)]
+    #[serde(flatten)]
+    pub other: Map,
+}
+
+/// `payload.authorization` of an access token.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(optional_fields, rename = "X402AccessTokenAuthorization")]
+pub struct TokenAuthorization {
+    /// The subscriber.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from: Option<String>,
+    /// Who holds the session keys (`zerodev`, ...).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session_keys_provider: Option<String>,
+    /// The session keys (as sent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(type = "Array<JsonValue>")]
+    pub session_keys: Option<Vec<Value>>,
+    /// Present on single-use (v3) tokens.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nonce: Option<String>,
+    /// Anything else, kept as sent.
+    #[ts(skip)]
+    #[serde(flatten)]
+    pub other: Map,
+}
+
+/// What `requests.startProcessingRequest` answers: verify's verdict on the
+/// token for that URL and verb, and the subscriber's balance. A missing or
+/// undecodable token is `isValid: false` (no backend call).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(optional_fields)]
+pub struct StartProcessingResult {
+    /// Whether the token may be used for this request.
+    pub is_valid: bool,
+    /// Why not.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub invalid_reason: Option<String>,
+    /// Pass to settle.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agent_request_id: Option<String>,
+    /// The plan (the token's, or the one asked for).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub plan_id: Option<String>,
+    /// The PaymentRequired that was verified; settle with the same one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub payment_required: Option<PaymentRequired>,
+    /// The subscriber's balance on the plan (`balance: "0"`, `isSubscriber: false` when unknown).
+    pub balance: PlanBalance,
+}
+
+/// What `resolveScheme` answers: how a plan is paid.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(optional_fields)]
+pub struct ResolvedScheme {
+    /// `nvm:erc4337` (crypto plans) or `nvm:card-delegation` (fiat plans).
+    #[ts(type = "X402SchemeType")]
+    pub scheme: String,
+    /// The environment's chain (`eip155:84532`, ...) or the card provider (`stripe`, ...).
+    pub network: String,
+}

@@ -26,7 +26,7 @@ const OFFICIAL = [
   'X402PaymentRequired', 'X402Resource', 'X402Scheme', 'X402SchemeExtra', 'X402TokenOptions', 'DelegationConfig',
   'VerifyPermissionsParams', 'SettlePermissionsParams', 'VerifyPermissionsResult', 'SettlePermissionsResult',
   'StartAgentRequest', 'PlanBalance', 'PlanMetadata', 'PlanPriceConfig', 'PlanCreditsConfig', 'AgentMetadata',
-  'AgentAPIAttributes', 'CreateDelegationPayload', 'CreateDelegationResponse', 'ListOptions',
+  'AgentAPIAttributes', 'CreateDelegationPayload', 'CreateDelegationResponse', 'ListOptions', 'X402PaymentAccepted',
 ]
 // The names this package used before, kept as deprecated aliases: [old, official].
 const RENAMED = [
@@ -43,6 +43,7 @@ const RENAMED = [
   ['DelegationList', 'DelegationListResponse'],
   ['PaymentMethod', 'PaymentMethodSummary'],
   ['OrderResult', 'NvmAPIResult'],
+  ['X402AccessToken', 'X402PaymentAccepted'],
 ]
 const ENTRIES = ['nvm-x402', 'nvm-x402/asset', 'nvm-x402/agent', 'nvm-x402/agent/asset', 'nvm-x402/mcp', 'nvm-x402/mcp/asset']
 

@@ -57,12 +57,12 @@ import type {
   StartProcessingResult,
   TokenDecodeFailure,
   VerifyPermissionsResult,
-  X402AccessToken,
+  X402PaymentAccepted,
   X402PaymentRequired,
   X402SchemeType,
 } from 'nvm-x402'
 // The names used before the official ones: deprecated aliases, still valid.
-import type { Delegation, PaymentRequired, Scheme, SettleResult, VerifyParams, VerifyResult } from 'nvm-x402'
+import type { Delegation, PaymentRequired, Scheme, SettleResult, VerifyParams, VerifyResult, X402AccessToken } from 'nvm-x402'
 
 const RECEIVER = '0x1234567890abcdef1234567890ABCDEF12345678'
 
@@ -264,14 +264,16 @@ async function agentsAndDelegations(): Promise<void> {
 // ---- codecs -------------------------------------------------------------------------------
 
 function codecs(input: unknown): void {
-  const decoded: X402AccessToken | null = decodeAccessToken(input)
+  const decoded: X402PaymentAccepted | null = decodeAccessToken(input)
   // @ts-expect-error the result may be null
   decodeAccessToken(input).accepted
   const planId: string | undefined = decoded?.accepted?.planId
   const attempt = tryDecodeAccessToken(input)
   if (attempt.ok) {
-    const token: X402AccessToken = attempt.token
-    void token
+    const token: X402PaymentAccepted = attempt.token
+    const old: X402AccessToken = token
+    const from: string | undefined = token.payload?.authorization?.from
+    void [old, from]
   } else {
     const why: TokenDecodeFailure = attempt.reason
     const message: string = attempt.message

@@ -1,0 +1,244 @@
+//! What the package answers its users is described once too: each answer the
+//! core hands to JS (through the same method table, `nvm_x402::bridge`, for the
+//! answers it builds; through the call's parser for those it passes on from the
+//! backend) reads into its description here and writes back the same JSON, so
+//! a field the core adds, renames or retypes fails until the struct (and with
+//! it the generated `wire-types.d.ts`) says so.
+
+use nvm_x402::bridge;
+use nvm_x402::json;
+use nvm_x402::protocol::json::Value;
+use nvm_x402::protocol::token::encode_access_token;
+use nvm_x402::protocol::PaymentsOptions;
+use nvm_x402::transport::{HttpRequest, HttpResponse, Transport};
+use nvm_x402::Payments;
+use nvm_x402_types::x402::{AccessToken, ResolvedScheme, StartProcessingResult};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use std::future::Future;
+use std::sync::Arc;
+use std::task::{Context, Poll, Wake, Waker};
+
+/// The answer (JSON text) reads into `T`, and `T` writes the same JSON back:
+/// nothing the answer carries is dropped, renamed or retyped. Returns the typed value.
+fn reads_back<T: DeserializeOwned + Serialize>(answer: &str) -> T {
+    let name = std::any::type_name::<T>();
+    let typed: T = serde_json::from_str(answer)
+        .unwrap_or_else(|e| panic!("{name} does not read the answer {answer}: {e}"));
+    let sent: serde_json::Value = serde_json::from_str(answer).unwrap();
+    assert_eq!(
+        serde_json::to_value(&typed).unwrap(),
+        sent,
+        "{name} does not write back the answer"
+    );
+    typed
+}
+
+/// A backend that answers each request with `answer(request)`.
+struct Backend<F: Fn(&HttpRequest) -> (u16, Value)>(F);
+
+impl<F: Fn(&HttpRequest) -> (u16, Value)> Transport for Backend<F> {
+    async fn send(&self, request: HttpRequest) -> nvm_x402::Result<HttpResponse> {
+        let (status, body) = (self.0)(&request);
+        Ok(HttpResponse {
+            status,
+            body: body.to_string(),
+        })
+    }
+
+    fn now_ms(&self) -> u64 {
+        1_700_000_000_000
+    }
+}
+
+struct Noop;
+
+impl Wake for Noop {
+    fn wake(self: Arc<Self>) {}
+}
+
+/// Runs a future whose transport answers at once.
+fn block_on<F: Future>(future: F) -> F::Output {
+    let waker = Waker::from(Arc::new(Noop));
+    let mut future = std::pin::pin!(future);
+    loop {
+        if let Poll::Ready(out) = future.as_mut().poll(&mut Context::from_waker(&waker)) {
+            return out;
+        }
+    }
+}
+
+/// What the JS method `method` answers for `args` (a JSON array), against `backend`.
+fn call(backend: impl Fn(&HttpRequest) -> (u16, Value), method: &str, args: Value) -> String {
+    let options = PaymentsOptions {
+        nvm_api_key: Some("sandbox:eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIweGFiYyJ9.c2ln".into()),
+        ..Default::default()
+    };
+    let payments = Payments::new(&options, Backend(backend)).unwrap();
+    block_on(bridge::call(&payments, method, &args.to_string()))
+        .unwrap_or_else(|e| panic!("{method}: {e}"))
+}
+
+fn offline(request: &HttpRequest) -> (u16, Value) {
+    panic!(
+        "no backend call expected: {} {}",
+        request.method, request.url
+    )
+}
+
+/// A Nevermined access token, as nvm-local mints one.
+fn token(nonce: bool) -> String {
+    let mut authorization = json!({"from": "0xsub", "sessionKeysProvider": "zerodev", "sessionKeys": [{"id": "del-1", "data": "0x01"}]});
+    if nonce {
+        authorization["nonce"] = json!("n-1");
+    }
+    let token = json!({
+        "x402Version": 2,
+        "accepted": {"scheme": "nvm:erc4337", "network": "eip155:84532", "planId": "7", "extra": {"version": "1", "agentId": "agent-1"}},
+        "payload": {"signature": "0xsig", "authorization": authorization},
+        "extensions": {}
+    });
+    encode_access_token(token.as_object().unwrap())
+}
+
+#[test]
+fn decoded_access_tokens() {
+    let standard = include_str!("../../tests/vectors/x402-v2-http-spec.json");
+    let doc: serde_json::Value = serde_json::from_str(standard).unwrap();
+    let signature = doc["cases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["header"] == "payment-signature")
+        .unwrap()["value"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let card = encode_access_token(json!({"x402Version": 2, "accepted": {"scheme": "nvm:card-delegation", "network": "stripe", "planId": "7", "extra": {}}, "resource": {"url": "https://a.example/t"}, "payload": {"token": "jwt", "signature": "0x", "authorization": {"from": "0xsub"}}}).as_object().unwrap());
+    for token in [token(false), token(true), card, signature] {
+        for function in ["decodeAccessToken", "tryDecodeAccessToken"] {
+            let answer = bridge::call_sync(function, &json!([token]).to_string()).unwrap();
+            let decoded = if function == "decodeAccessToken" {
+                answer
+            } else {
+                let v: serde_json::Value = serde_json::from_str(&answer).unwrap();
+                assert_eq!(v["ok"], true, "{answer}");
+                v["token"].to_string()
+            };
+            let typed: AccessToken = reads_back(&decoded);
+            assert!(typed.payload.and_then(|p| p.authorization).is_some());
+        }
+    }
+}
+
+#[test]
+fn start_processing_request() {
+    let url = "https://agent.example/tasks";
+    // No token: answered without a backend call.
+    let answer = call(
+        offline,
+        "requests.startProcessingRequest",
+        json!(["agent-1", null, url, "POST"]),
+    );
+    let typed: StartProcessingResult = reads_back(&answer);
+    assert!(!typed.is_valid && typed.plan_id.is_none());
+    let answer = call(
+        offline,
+        "requests.startProcessingRequest",
+        json!(["agent-1", "not a token", url, "POST", {"planId": "7"}]),
+    );
+    let typed: StartProcessingResult = reads_back(&answer);
+    assert_eq!(typed.balance.plan_id, "7");
+
+    // Verify answers with the balance.
+    let verified = |request: &HttpRequest| {
+        assert!(
+            request.url.ends_with("/api/v1/x402/verify"),
+            "{}",
+            request.url
+        );
+        (
+            200,
+            json!({"isValid": true, "payer": "0xsub", "agentRequestId": "req-1", "agentRequest": {"agentRequestId": "req-1", "balance": {"planId": 7, "planName": "Pro", "planType": "credits", "holderAddress": "0xsub", "balance": 9, "creditsContract": "0xc", "isSubscriber": true, "pricePerCredit": 1}}}),
+        )
+    };
+    let answer = call(
+        verified,
+        "requests.startProcessingRequest",
+        json!(["agent-1", token(false), url, "POST", {"credits": "2"}]),
+    );
+    let typed: StartProcessingResult = reads_back(&answer);
+    assert_eq!(
+        (typed.is_valid, typed.balance.balance.as_str()),
+        (true, "9")
+    );
+    assert!(typed.payment_required.is_some());
+
+    // Verify answers without one: the balance is asked for.
+    let asked = |request: &HttpRequest| {
+        if request.url.ends_with("/api/v1/x402/verify") {
+            (200, json!({"isValid": true, "payer": "0xsub"}))
+        } else {
+            assert!(request.url.contains("/balance/0xsub"), "{}", request.url);
+            (
+                200,
+                json!({"planId": "7", "holderAddress": "0xsub", "balance": "3", "isSubscriber": true}),
+            )
+        }
+    };
+    let answer = call(
+        asked,
+        "requests.startProcessingRequest",
+        json!(["agent-1", token(true), url, "GET"]),
+    );
+    let typed: StartProcessingResult = reads_back(&answer);
+    assert_eq!(typed.balance.balance.as_str(), "3");
+
+    // A "no".
+    let refused = |_: &HttpRequest| {
+        (
+            200,
+            json!({"isValid": false, "invalidReason": "Insufficient balance"}),
+        )
+    };
+    let answer = call(
+        refused,
+        "requests.startProcessingRequest",
+        json!(["agent-1", token(false), url, "POST"]),
+    );
+    let typed: StartProcessingResult = reads_back(&answer);
+    assert_eq!(
+        typed.invalid_reason.as_deref(),
+        Some("Insufficient balance")
+    );
+}
+
+#[test]
+fn resolve_scheme() {
+    for (plan, scheme, network) in [
+        (
+            json!({"registry": {"price": {"isCrypto": true}}}),
+            "nvm:erc4337",
+            "eip155:84532",
+        ),
+        (
+            json!({"registry": {"price": {"isCrypto": false}}, "metadata": {"plan": {"fiatPaymentProvider": "braintree"}}}),
+            "nvm:card-delegation",
+            "braintree",
+        ),
+    ] {
+        let answer = call(
+            |request: &HttpRequest| {
+                assert!(request.url.ends_with("/api/v1/protocol/plans/7"));
+                (200, plan.clone())
+            },
+            "resolveScheme",
+            json!(["7"]),
+        );
+        let typed: ResolvedScheme = reads_back(&answer);
+        assert_eq!(
+            (typed.scheme.as_str(), typed.network.as_str()),
+            (scheme, network)
+        );
+    }
+}
