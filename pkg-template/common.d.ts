@@ -13,12 +13,17 @@ import type {
   AgentMetadata,
   CreateDelegationPayload,
   CreateDelegationResponse,
+  CreditsConfigResult,
   DelegationConfig,
+  FiatCheckoutResult,
   ListOptions,
+  NvmAPIResult,
+  PaginationOptions,
   PlanBalance,
   PlanCreditsConfig,
   PlanMetadata,
   PlanPriceConfig,
+  PriceConfigResult,
   ResolvedScheme,
   SettlePermissionsParams,
   SettlePermissionsResult,
@@ -160,55 +165,7 @@ export interface StartProcessingOptions {
 
 // ---- plans and agents -------------------------------------------------------
 
-/** What the price helpers return (amounts as decimal strings). */
-export interface PriceConfigResult extends PlanPriceConfig {
-  tokenAddress: string
-  amounts: DecimalString[]
-  receivers: string[]
-  contractAddress: string
-  feeController: string
-  externalPriceAddress: string
-  templateAddress: string
-}
-
-/** What the credits helpers return (numbers as decimal strings). */
-export interface CreditsConfigResult extends PlanCreditsConfig {
-  redemptionType: 4
-  onchainMirror: boolean
-  durationSecs: DecimalString
-  amount: DecimalString
-  minAmount: DecimalString
-  maxAmount: DecimalString
-}
-
 export type AccessLimit = 'credits' | 'time'
-
-export interface GetPlansOptions {
-  page?: number
-  offset?: number
-  sortBy?: string
-  sortOrder?: 'asc' | 'desc'
-}
-
-/** What `orderPlan` answers (the official SDK's `NvmAPIResult`). */
-export interface NvmAPIResult {
-  success: boolean
-  txHash?: string
-  message?: string
-  [key: string]: JsonValue | undefined
-}
-
-export interface FiatCheckoutResult {
-  result: {
-    stripeCheckoutSessionId: string
-    checkoutLink: string
-    clientReferenceId?: string
-    linkCreatedAt?: string
-    linkExpiresAt?: string
-    [key: string]: JsonValue | undefined
-  }
-  [key: string]: JsonValue
-}
 
 // ---- delegations --------------------------------------------------------------
 
@@ -278,7 +235,7 @@ export interface PlansReadAPI extends PlanConfigHelpers {
   /** The plan as the backend describes it (public). */
   getPlan(planId: string): Promise<JsonObject>
   /** The caller's plans. */
-  getPlans(options?: GetPlansOptions): Promise<JsonObject>
+  getPlans(options?: PaginationOptions): Promise<JsonObject>
 }
 
 /** `payments.plans` in `nvm-x402`: also balances, orders and registration. */
@@ -313,14 +270,6 @@ export interface AgentsAPI extends AgentsReadAPI {
     creditsConfig: PlanCreditsConfig,
     accessLimit?: AccessLimit,
   ): Promise<{ agentId: string; planId: string; txHash?: string }>
-}
-
-/** Sent as `?sortBy&sortOrder&page&pageSize` (the TS SDK's query; `offset` is the page size). */
-export interface PaginationOptions {
-  page?: number
-  offset?: number
-  sortBy?: string
-  sortOrder?: 'asc' | 'desc'
 }
 
 export interface DelegationAPI {
@@ -780,5 +729,7 @@ export type DelegationList = DelegationListResponse
 export type PaymentMethod = PaymentMethodSummary
 /** @deprecated the official SDK's name is `NvmAPIResult`. */
 export type OrderResult = NvmAPIResult
+/** @deprecated the official SDK's name is `PaginationOptions`. */
+export type GetPlansOptions = PaginationOptions
 /** @deprecated the official SDK's name is `X402PaymentAccepted`. */
 export type X402AccessToken = X402PaymentAccepted

@@ -377,6 +377,109 @@ export interface PlanCreditsConfig {
   [key: string]: JsonValue | bigint | undefined
 }
 
+/**
+ * What the price helpers (`getFreePriceConfig`, `getCryptoPriceConfig`, ...)
+ * return: a `PlanPriceConfig` with every field written, amounts as decimal strings.
+ */
+export interface PriceConfigResult {
+  /** ERC-20 token, or the zero address for the native token / fiat. */
+  tokenAddress: string
+  /** One amount per receiver (decimal strings). */
+  amounts: Array<string>
+  /** Who gets paid. */
+  receivers: Array<string>
+  /** The zero address. */
+  contractAddress: string
+  /** The zero address. */
+  feeController: string
+  /** The zero address. */
+  externalPriceAddress: string
+  /** The zero address. */
+  templateAddress: string
+  /** `false` for fiat plans. */
+  isCrypto: boolean
+  /** Fiat: the ISO 4217 code (`USD`, `EUR`); `EURC` for the euro stablecoin. */
+  currency?: string
+  /** Any other field, kept as sent. */
+  [key: string]: JsonValue | undefined
+}
+
+/**
+ * What the credits helpers (`getFixedCreditsConfig`, `getExpirableDurationConfig`, ...)
+ * return: a `PlanCreditsConfig` with every field written, numbers as decimal strings.
+ */
+export interface CreditsConfigResult {
+  /** Whether every request costs exactly `minAmount` (= `maxAmount`). */
+  isRedemptionAmountFixed: boolean
+  /** 4: only the subscriber redeems (as both official SDKs' helpers send). */
+  redemptionType: 4
+  /** `false`. */
+  onchainMirror: boolean
+  /** Time plans: seconds until the plan expires (`"0"`: never). */
+  durationSecs: string
+  /** Credits granted per order. */
+  amount: string
+  /** Credits per request, minimum. */
+  minAmount: string
+  /** Credits per request, maximum. */
+  maxAmount: string
+  /** Any other field, kept as sent. */
+  [key: string]: JsonValue | undefined
+}
+
+/** The `orderPlan` answer (passed on as the backend sends it). */
+export interface NvmAPIResult {
+  /** Whether the plan was ordered. */
+  success: boolean
+  /** The order transaction. */
+  txHash?: string
+  /** What happened, for people. */
+  message?: string
+  /** Any other field, kept as sent. */
+  [key: string]: JsonValue | undefined
+}
+
+/** The `orderFiatPlan` answer: `{result: {checkoutLink, ...}}` (passed on as the backend sends it). */
+export interface FiatCheckoutResult {
+  /** The checkout session. */
+  result: StripeCheckoutResult
+  /** Any other field, kept as sent. */
+  [key: string]: JsonValue | undefined
+}
+
+/** `result` of an `orderFiatPlan` answer: where to pay by card. */
+export interface StripeCheckoutResult {
+  /** The Stripe checkout session. */
+  stripeCheckoutSessionId: string
+  /** Where the subscriber pays. */
+  checkoutLink: string
+  /** The subscriber. */
+  clientReferenceId?: string
+  /** The payment's status, when known. */
+  paymentStatus?: string
+  /** When the link was made: epoch milliseconds (the Nevermined backend) or ISO 8601 text (nvm-local). */
+  linkCreatedAt?: number | string
+  /** When the link stops working (as `linkCreatedAt`). */
+  linkExpiresAt?: number | string
+  /** Any other field, kept as sent. */
+  [key: string]: JsonValue | undefined
+}
+
+/**
+ * The pagination of `getPlans` and `getAgentPlans`, sent as their query
+ * string (read back as a `PlansQuery`).
+ */
+export interface PaginationOptions {
+  /** The field to sort by (`created`, `name`, ...). */
+  sortBy?: string
+  /** Default `desc`. */
+  sortOrder?: 'asc' | 'desc'
+  /** The page, from 1 (default 1). */
+  page?: number
+  /** The page size (default 100 for `getPlans`, 10 for `getAgentPlans`). */
+  offset?: number
+}
+
 /** `metadataAttributes` of an agent. */
 export interface AgentMetadata {
   /** The agent's name. */

@@ -1,5 +1,6 @@
 //! A plan's registration body and its parts (`/api/v1/protocol/plans`).
 
+use crate::NumberOrString;
 use nvm_x402::api::plans::{redemption, AccessLimit, ZERO_ADDRESS};
 use nvm_x402::protocol::json::Map;
 use nvm_x402::protocol::Uint256;
@@ -126,6 +127,69 @@ fn only_subscriber() -> u8 {
     redemption::ONLY_SUBSCRIBER
 }
 
+/// What the price helpers (`getFreePriceConfig`, `getCryptoPriceConfig`, ...)
+/// return: a `PlanPriceConfig` with every field written, amounts as decimal strings.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(optional_fields)]
+pub struct PriceConfigResult {
+    /// ERC-20 token, or the zero address for the native token / fiat.
+    pub token_address: String,
+    /// One amount per receiver (decimal strings).
+    #[ts(as = "Vec<String>")]
+    pub amounts: Vec<Uint256>,
+    /// Who gets paid.
+    pub receivers: Vec<String>,
+    /// The zero address.
+    pub contract_address: String,
+    /// The zero address.
+    pub fee_controller: String,
+    /// The zero address.
+    pub external_price_address: String,
+    /// The zero address.
+    pub template_address: String,
+    /// `false` for fiat plans.
+    pub is_crypto: bool,
+    /// Fiat: the ISO 4217 code (`USD`, `EUR`); `EURC` for the euro stablecoin.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub currency: Option<String>,
+    /// Anything else (none from the helpers; a copy may add some).
+    #[ts(skip)]
+    #[serde(flatten)]
+    pub other: Map,
+}
+
+/// What the credits helpers (`getFixedCreditsConfig`, `getExpirableDurationConfig`, ...)
+/// return: a `PlanCreditsConfig` with every field written, numbers as decimal strings.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(optional_fields)]
+pub struct CreditsConfigResult {
+    /// Whether every request costs exactly `minAmount` (= `maxAmount`).
+    pub is_redemption_amount_fixed: bool,
+    /// 4: only the subscriber redeems (as both official SDKs' helpers send).
+    #[ts(type = "4")]
+    pub redemption_type: u8,
+    /// `false`.
+    pub onchain_mirror: bool,
+    /// Time plans: seconds until the plan expires (`"0"`: never).
+    #[ts(as = "String")]
+    pub duration_secs: Uint256,
+    /// Credits granted per order.
+    #[ts(as = "String")]
+    pub amount: Uint256,
+    /// Credits per request, minimum.
+    #[ts(as = "String")]
+    pub min_amount: Uint256,
+    /// Credits per request, maximum.
+    #[ts(as = "String")]
+    pub max_amount: Uint256,
+    /// Anything else (none from the helpers; a copy may add some).
+    #[ts(skip)]
+    #[serde(flatten)]
+    pub other: Map,
+}
+
 /// The registration body.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
@@ -161,6 +225,88 @@ pub struct FiatPaymentRequest {
     /// The fiat plan.
     #[ts(as = "String")]
     pub plan_id: Uint256,
+}
+
+/// The `orderPlan` answer (passed on as the backend sends it).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(optional_fields, rename = "NvmAPIResult")]
+pub struct OrderResult {
+    /// Whether the plan was ordered.
+    pub success: bool,
+    /// The order transaction.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tx_hash: Option<String>,
+    /// What happened, for people.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+    /// Anything else the backend sent.
+    #[ts(skip)]
+    #[serde(flatten)]
+    pub other: Map,
+}
+
+/// The `orderFiatPlan` answer: `{result: {checkoutLink, ...}}` (passed on as the backend sends it).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(optional_fields)]
+pub struct FiatCheckoutResult {
+    /// The checkout session.
+    pub result: StripeCheckoutResult,
+    /// Anything else the backend sent.
+    #[ts(skip)]
+    #[serde(flatten)]
+    pub other: Map,
+}
+
+/// `result` of an `orderFiatPlan` answer: where to pay by card.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(optional_fields)]
+pub struct StripeCheckoutResult {
+    /// The Stripe checkout session.
+    pub stripe_checkout_session_id: String,
+    /// Where the subscriber pays.
+    pub checkout_link: String,
+    /// The subscriber.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_reference_id: Option<String>,
+    /// The payment's status, when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub payment_status: Option<String>,
+    /// When the link was made: epoch milliseconds (the Nevermined backend) or ISO 8601 text (nvm-local).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(type = "number | string")]
+    pub link_created_at: Option<NumberOrString>,
+    /// When the link stops working (as `linkCreatedAt`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(type = "number | string")]
+    pub link_expires_at: Option<NumberOrString>,
+    /// Anything else the backend sent.
+    #[ts(skip)]
+    #[serde(flatten)]
+    pub other: Map,
+}
+
+/// The pagination of `getPlans` and `getAgentPlans`, sent as their query
+/// string (read back as a `PlansQuery`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(optional_fields)]
+pub struct PaginationOptions {
+    /// The field to sort by (`created`, `name`, ...).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sort_by: Option<String>,
+    /// Default `desc`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(type = "'asc' | 'desc'")]
+    pub sort_order: Option<String>,
+    /// The page, from 1 (default 1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub page: Option<u64>,
+    /// The page size (default 100 for `getPlans`, 10 for `getAgentPlans`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub offset: Option<u64>,
 }
 
 /// The query of `GET api/v1/protocol/plans` (`getPlans`, and `getAgentPlans`

@@ -12,6 +12,11 @@ use nvm_x402::protocol::token::encode_access_token;
 use nvm_x402::protocol::PaymentsOptions;
 use nvm_x402::transport::{HttpRequest, HttpResponse, Transport};
 use nvm_x402::Payments;
+use nvm_x402_types::fields;
+use nvm_x402_types::plans::{
+    CreditsConfig, CreditsConfigResult, FiatCheckoutResult, OrderResult, PaginationOptions,
+    PlansQuery, PriceConfig, PriceConfigResult,
+};
 use nvm_x402_types::x402::{AccessToken, ResolvedScheme, StartProcessingResult};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -239,6 +244,130 @@ fn resolve_scheme() {
         assert_eq!(
             (typed.scheme.as_str(), typed.network.as_str()),
             (scheme, network)
+        );
+    }
+}
+
+#[test]
+fn price_and_credits_helpers() {
+    let receiver = "0x1234567890abcdef1234567890ABCDEF12345678";
+    let usdc = "0x036CbD53842c5426634e7929541eC2318f3dCF7e";
+    let prices = [
+        ("getFreePriceConfig", json!([])),
+        ("getCryptoPriceConfig", json!(["5", receiver])),
+        ("getCryptoPriceConfig", json!([5, receiver, usdc])),
+        ("getNativeTokenPriceConfig", json!([1, receiver])),
+        ("getERC20PriceConfig", json!(["5", usdc, receiver])),
+        ("getFiatPriceConfig", json!([1_000_000, receiver])),
+        ("getFiatPriceConfig", json!(["3000000", receiver, "EUR"])),
+        ("getEURCPriceConfig", json!([29_000_000, receiver])),
+    ];
+    for (helper, args) in prices {
+        let answer = bridge::call_sync(helper, &args.to_string()).unwrap();
+        let typed: PriceConfigResult = reads_back(&answer);
+        assert!(typed.other.is_empty(), "{helper}: {answer}");
+        // And it is a priceConfig the registration takes as it is.
+        reads_back::<PriceConfig>(&answer);
+    }
+    let credits = [
+        ("getFixedCreditsConfig", json!([100])),
+        ("getFixedCreditsConfig", json!(["100", 2])),
+        ("getDynamicCreditsConfig", json!([100, 1, 5])),
+        ("getExpirableDurationConfig", json!([86_400])),
+        ("getNonExpirableDurationConfig", json!([])),
+    ];
+    for (helper, args) in credits {
+        let answer = bridge::call_sync(helper, &args.to_string()).unwrap();
+        let typed: CreditsConfigResult = reads_back(&answer);
+        assert!(
+            typed.other.is_empty() && typed.redemption_type == 4,
+            "{helper}: {answer}"
+        );
+        reads_back::<CreditsConfig>(&answer);
+    }
+}
+
+#[test]
+fn orders() {
+    // As nvm-local answers, and with what the official SDK's NvmAPIResult adds.
+    for sent in [
+        json!({"success": true, "txHash": "0xabc", "message": "Plan 7 ordered: 100 credits granted"}),
+        json!({"success": false, "message": "no", "httpStatus": 400, "data": {"a": 1}}),
+    ] {
+        let answer = call(
+            |request: &HttpRequest| {
+                assert!(request.url.ends_with("/api/v1/protocol/plans/7/order"));
+                (200, sent.clone())
+            },
+            "plans.orderPlan",
+            json!(["7"]),
+        );
+        reads_back::<OrderResult>(&answer);
+    }
+    // Times as nvm-local writes them (ISO 8601) and as the official SDK types them (epoch ms).
+    for sent in [
+        json!({"result": {"stripeCheckoutSessionId": "cs_1", "checkoutLink": "http://127.0.0.1:3001/checkout/cs_1", "clientReferenceId": "0xsub", "linkCreatedAt": "2026-01-01T00:00:00.000Z", "linkExpiresAt": "2026-01-01T00:30:00.000Z"}}),
+        json!({"result": {"stripeCheckoutSessionId": "cs_2", "checkoutLink": "https://checkout.stripe.com/c/cs_2", "clientReferenceId": "0xsub", "paymentStatus": "unpaid", "linkCreatedAt": 1_767_225_600_000_u64, "linkExpiresAt": 1_767_227_400_000_u64}}),
+    ] {
+        let answer = call(
+            |request: &HttpRequest| {
+                assert!(request.url.ends_with("/api/v1/fiat/stripe/payment"));
+                (200, sent.clone())
+            },
+            "plans.orderFiatPlan",
+            json!(["7"]),
+        );
+        let typed: FiatCheckoutResult = reads_back(&answer);
+        assert!(typed.result.checkout_link.contains("cs_"));
+    }
+}
+
+#[test]
+fn pagination_options_are_what_the_core_reads() {
+    assert_eq!(
+        fields::<PaginationOptions>(),
+        ["sortBy", "sortOrder", "page", "offset"]
+    );
+    let options = PaginationOptions {
+        sort_by: Some("name".into()),
+        sort_order: Some("asc".into()),
+        page: Some(3),
+        offset: Some(25),
+    };
+    let given = serde_json::to_value(&options).unwrap();
+    for (method, page_size) in [
+        ("plans.getPlans", "offset"),
+        ("agents.getAgentPlans", "pageSize"),
+    ] {
+        let args = if method == "plans.getPlans" {
+            json!([given])
+        } else {
+            json!(["agent-1", given])
+        };
+        call(
+            |request: &HttpRequest| {
+                let query = request.url.split_once('?').map_or("", |(_, q)| q);
+                let sent: PlansQuery = serde_urlencoded::from_str(query).unwrap();
+                let size = if page_size == "offset" {
+                    sent.offset
+                } else {
+                    sent.page_size
+                };
+                assert_eq!(
+                    (
+                        sent.sort_by.as_deref(),
+                        sent.sort_order.as_deref(),
+                        sent.page,
+                        size
+                    ),
+                    (Some("name"), Some("asc"), Some(3), Some(25)),
+                    "{method}: {}",
+                    request.url
+                );
+                (200, json!({"plans": []}))
+            },
+            method,
+            args,
         );
     }
 }

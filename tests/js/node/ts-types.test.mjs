@@ -27,6 +27,7 @@ const OFFICIAL = [
   'VerifyPermissionsParams', 'SettlePermissionsParams', 'VerifyPermissionsResult', 'SettlePermissionsResult',
   'StartAgentRequest', 'PlanBalance', 'PlanMetadata', 'PlanPriceConfig', 'PlanCreditsConfig', 'AgentMetadata',
   'AgentAPIAttributes', 'CreateDelegationPayload', 'CreateDelegationResponse', 'ListOptions', 'X402PaymentAccepted',
+  'NvmAPIResult', 'StripeCheckoutResult', 'PaginationOptions',
 ]
 // The names this package used before, kept as deprecated aliases: [old, official].
 const RENAMED = [
@@ -44,6 +45,7 @@ const RENAMED = [
   ['PaymentMethod', 'PaymentMethodSummary'],
   ['OrderResult', 'NvmAPIResult'],
   ['X402AccessToken', 'X402PaymentAccepted'],
+  ['GetPlansOptions', 'PaginationOptions'],
 ]
 const ENTRIES = ['nvm-x402', 'nvm-x402/asset', 'nvm-x402/agent', 'nvm-x402/agent/asset', 'nvm-x402/mcp', 'nvm-x402/mcp/asset']
 

@@ -44,6 +44,7 @@ import type {
   EnvironmentName,
   JsonObject,
   JsonValue,
+  PaginationOptions,
   PaymentMethodSummary,
   PaymentsErrorCode,
   PaymentsFetch,
@@ -220,7 +221,13 @@ async function plans(): Promise<void> {
   const success: boolean = order.success
   const checkout = await payments.plans.orderFiatPlan('1')
   const link: string = checkout.result.checkoutLink
-  void [amounts, planName, credits, success, link]
+  // Epoch milliseconds from the Nevermined backend, ISO 8601 text from nvm-local.
+  const expires: number | string | undefined = checkout.result.linkExpiresAt
+  const pagination: PaginationOptions = { sortBy: 'name', sortOrder: 'asc', page: 2, offset: 20 }
+  await payments.agents.getAgentPlans('agent-1', pagination)
+  // @ts-expect-error page is a number
+  await payments.agents.getAgentPlans('agent-1', { page: '2' })
+  void [amounts, planName, credits, success, link, expires]
 }
 
 // ---- agents and delegations --------------------------------------------------------------
