@@ -15,10 +15,13 @@ import type {
   CreateDelegationResponse,
   CreditsConfigResult,
   DelegationConfig,
+  DelegationListResponse,
+  DelegationSummary,
   FiatCheckoutResult,
   ListOptions,
   NvmAPIResult,
   PaginationOptions,
+  PaymentMethodSummary,
   PlanBalance,
   PlanCreditsConfig,
   PlanMetadata,
@@ -172,46 +175,6 @@ export type AccessLimit = 'credits' | 'time'
 export type DelegationProvider = 'stripe' | 'braintree' | 'visa' | 'erc4337'
 /** The currencies of a delegation (the official SDK's `DelegationCurrency`). */
 export type DelegationCurrency = 'usd' | 'eur' | 'usdc' | 'eurc'
-
-/** One delegation (the official SDK's `DelegationSummary`). */
-export interface DelegationSummary {
-  delegationId: string
-  provider?: string
-  providerPaymentMethodId?: string
-  status?: string
-  spendingLimitCents?: number
-  amountSpentCents?: number
-  remainingBudgetCents?: number
-  currency?: string
-  transactionCount?: number
-  expiresAt?: string
-  createdAt?: string
-  apiKeyId?: string | null
-  [key: string]: JsonValue | undefined
-}
-
-/** A page of delegations (the official SDK's `DelegationListResponse`). */
-export interface DelegationListResponse {
-  delegations: DelegationSummary[]
-  totalResults: number
-  page: number
-  offset: number
-  [key: string]: JsonValue
-}
-
-/** An enrolled card or wallet (the official SDK's `PaymentMethodSummary`). */
-export interface PaymentMethodSummary {
-  id: string
-  type: string
-  brand: string
-  last4?: string
-  expMonth?: number
-  expYear?: number
-  alias?: string
-  provider?: string
-  status?: string
-  [key: string]: JsonValue | undefined
-}
 
 // ---- the client -----------------------------------------------------------------
 

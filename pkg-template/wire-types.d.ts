@@ -552,3 +552,80 @@ export interface ListOptions {
   /** Only this provider (`stripe`, `erc4337`, ...). */
   provider?: string
 }
+
+/** One delegation of `listDelegations` (passed on as the backend sends it). */
+export interface DelegationSummary {
+  /** Pass as `delegationConfig.delegationId`. */
+  delegationId: string
+  /** `stripe`, `braintree`, `visa` or `erc4337`. */
+  provider?: string
+  /** The card (`null` for crypto delegations). */
+  providerPaymentMethodId?: string | null
+  /** `Active`, `expired`, ... (compare case-insensitively). */
+  status?: string
+  /** The budget in cents: a decimal string (the Nevermined backend) or a number (nvm-local). */
+  spendingLimitCents?: number | string
+  /** Spent so far, in cents (as `spendingLimitCents`). */
+  amountSpentCents?: number | string
+  /** Left, in cents (as `spendingLimitCents`). */
+  remainingBudgetCents?: number | string
+  /** `usd`, `eur`, `usdc` or `eurc`. */
+  currency?: string
+  /** Payments made with it. */
+  transactionCount?: number
+  /** When it stops working (ISO 8601). */
+  expiresAt?: string
+  /** When it was created (ISO 8601). */
+  createdAt?: string
+  /** The API key it is restricted to (`null`: any). */
+  apiKeyId?: string | null
+  /** Any other field, kept as sent. */
+  [key: string]: JsonValue | undefined
+}
+
+/**
+ * What `listDelegations` answers: one page of delegations (a bare list from
+ * the backend is answered as one page of all of it).
+ */
+export interface DelegationListResponse {
+  /** The delegations. */
+  delegations: Array<DelegationSummary>
+  /** How many there are in all. */
+  totalResults: number
+  /** The page (from 1). */
+  page: number
+  /** The page size. */
+  offset: number
+  /** Any other field, kept as sent. */
+  [key: string]: JsonValue | undefined
+}
+
+/**
+ * One entry of `listPaymentMethods`: an enrolled card, or the account's
+ * ERC-4337 wallet (`provider: "erc4337"`, `type: "crypto_wallet"`). Passed on
+ * as the backend sends it.
+ */
+export interface PaymentMethodSummary {
+  /** The card's id, to pass as `providerPaymentMethodId` (the wallet's address for `erc4337`). */
+  id: string
+  /** `card`, `crypto_wallet`, ... */
+  type: string
+  /** `visa`, `mastercard`, ... (`ethereum` for the wallet). */
+  brand: string
+  /** The card's last 4 digits (the wallet address's last 4 characters). */
+  last4?: string
+  /** The card's expiry month (0 for other methods). */
+  expMonth?: number
+  /** The card's expiry year (0 for other methods). */
+  expYear?: number
+  /** A name the owner gave it (`null`: none). */
+  alias?: string | null
+  /** `stripe`, `braintree`, `visa` or `erc4337`. */
+  provider?: string
+  /** `Active` or `Revoked`. */
+  status?: string
+  /** The API keys that may use it (`null`: any). */
+  allowedApiKeyIds?: Array<string> | null
+  /** Any other field, kept as sent. */
+  [key: string]: JsonValue | undefined
+}

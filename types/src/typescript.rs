@@ -56,6 +56,9 @@ pub fn typescript() -> String {
         ts::<delegation::CreateDelegation>(&cfg, Named),
         ts::<delegation::CreatedDelegation>(&cfg, Kept),
         ts::<delegation::PaymentMethodsQuery>(&cfg, Named),
+        ts::<delegation::DelegationSummary>(&cfg, Kept),
+        ts::<delegation::DelegationList>(&cfg, Kept),
+        ts::<delegation::PaymentMethodSummary>(&cfg, Kept),
     ];
     format!("{TS_PRELUDE}{}", declarations.join("\n"))
 }

@@ -12,6 +12,7 @@ use nvm_x402::protocol::token::encode_access_token;
 use nvm_x402::protocol::PaymentsOptions;
 use nvm_x402::transport::{HttpRequest, HttpResponse, Transport};
 use nvm_x402::Payments;
+use nvm_x402_types::delegation::{DelegationList, PaymentMethodSummary};
 use nvm_x402_types::fields;
 use nvm_x402_types::plans::{
     CreditsConfig, CreditsConfigResult, FiatCheckoutResult, OrderResult, PaginationOptions,
@@ -369,5 +370,55 @@ fn pagination_options_are_what_the_core_reads() {
             method,
             args,
         );
+    }
+}
+
+#[test]
+fn delegation_lists() {
+    // As nvm-local lists them (a bare list; cents as numbers; both SDKs' field names), and as the
+    // official SDK types a page of them (cents as decimal strings).
+    let card = json!({"delegationId": "del-1", "id": "del-1", "provider": "stripe", "providerPaymentMethodId": "pm_1", "cardId": "pm_1", "status": "active", "spendingLimitCents": 1000, "amountSpentCents": 100, "spentCents": 100, "remainingBudgetCents": 900, "currency": "usd", "transactionCount": 1, "maxTransactions": null, "durationSecs": 3600, "expiresAt": "2026-01-01T01:00:00.000Z", "createdAt": "2026-01-01T00:00:00.000Z", "planId": null, "merchantAccountId": null, "apiKeyId": null});
+    let mut crypto = card.clone();
+    for (key, value) in [
+        ("delegationId", json!("del-2")),
+        ("provider", json!("erc4337")),
+        ("providerPaymentMethodId", Value::Null),
+        ("cardId", Value::Null),
+        ("currency", json!("usdc")),
+        ("apiKeyId", json!("key-1")),
+    ] {
+        crypto[key] = value;
+    }
+    let official = json!({"delegations": [{"delegationId": "del-3", "provider": "visa", "providerPaymentMethodId": "vt_1", "status": "Active", "spendingLimitCents": "5000", "amountSpentCents": "0", "remainingBudgetCents": "5000", "currency": "usd", "transactionCount": 0, "expiresAt": "2026-02-01T00:00:00.000Z", "createdAt": "2026-01-01T00:00:00.000Z", "apiKeyId": null}], "totalResults": 11, "page": 2, "offset": 10});
+    for sent in [json!([card, crypto]), official, json!([])] {
+        let answer = call(
+            |request: &HttpRequest| {
+                assert!(request.url.contains("/api/v1/delegation"));
+                (200, sent.clone())
+            },
+            "delegation.listDelegations",
+            json!([{"accessible": true}]),
+        );
+        let typed: DelegationList = reads_back(&answer);
+        assert!(typed.delegations.len() as u64 <= typed.total_results);
+    }
+
+    // As nvm-local lists them (`alias` null when unset), and with the official SDK's `allowedApiKeyIds`.
+    let methods = json!([
+        {"id": "pm_1", "type": "card", "brand": "visa", "last4": "4242", "expMonth": 12, "expYear": 2030, "provider": "stripe", "alias": null, "status": "Active"},
+        {"id": "0xabc", "type": "crypto_wallet", "brand": "ethereum", "last4": "0abc", "expMonth": 0, "expYear": 0, "provider": "erc4337", "alias": "wallet", "status": "Active", "allowedApiKeyIds": ["key-1"]},
+        {"id": "pm_2", "type": "card", "brand": "mastercard", "allowedApiKeyIds": null},
+    ]);
+    for sent in [methods.clone(), json!({"paymentMethods": methods})] {
+        let answer = call(
+            |request: &HttpRequest| {
+                assert!(request.url.contains("/api/v1/payment-methods"));
+                (200, sent.clone())
+            },
+            "delegation.listPaymentMethods",
+            json!([{"provider": "stripe"}]),
+        );
+        let typed: Vec<PaymentMethodSummary> = reads_back(&answer);
+        assert_eq!(typed.len(), 3);
     }
 }

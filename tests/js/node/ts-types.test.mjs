@@ -27,7 +27,7 @@ const OFFICIAL = [
   'VerifyPermissionsParams', 'SettlePermissionsParams', 'VerifyPermissionsResult', 'SettlePermissionsResult',
   'StartAgentRequest', 'PlanBalance', 'PlanMetadata', 'PlanPriceConfig', 'PlanCreditsConfig', 'AgentMetadata',
   'AgentAPIAttributes', 'CreateDelegationPayload', 'CreateDelegationResponse', 'ListOptions', 'X402PaymentAccepted',
-  'NvmAPIResult', 'StripeCheckoutResult', 'PaginationOptions',
+  'NvmAPIResult', 'StripeCheckoutResult', 'PaginationOptions', 'DelegationSummary', 'DelegationListResponse', 'PaymentMethodSummary',
 ]
 // The names this package used before, kept as deprecated aliases: [old, official].
 const RENAMED = [

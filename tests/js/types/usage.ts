@@ -265,7 +265,12 @@ async function agentsAndDelegations(): Promise<void> {
   const methods: PaymentMethodSummary[] = await payments.delegation.listPaymentMethods({ provider: 'stripe' })
   void same
   const brand: string | undefined = methods[0]?.brand
-  void [ids, delegationId, first, total, brand]
+  // Cents are decimal strings from the Nevermined backend and numbers from nvm-local.
+  const left: number | string | undefined = first?.remainingBudgetCents
+  // @ts-expect-error the card is null on crypto delegations
+  const card: string | undefined = first?.providerPaymentMethodId
+  const alias: string | null | undefined = methods[0]?.alias
+  void [ids, delegationId, first, total, brand, left, card, alias]
 }
 
 // ---- codecs -------------------------------------------------------------------------------
