@@ -66,22 +66,29 @@ export const ZeroAddress = '0x0000000000000000000000000000000000000000'
  * decided on — a new attempt from a copy of `original`, or the next hop of a
  * redirect from the last request — sends it and answers what the core reads
  * of the response (JSON; `location` resolved by the WHATWG parser, `''` when
- * it can't be). `held()` is the last response: the call's answer. An earlier
- * response's unread body is cancelled when the next hop goes.
+ * it can't be). `send('text')` reads the last response's body (the answer the
+ * core keeps), `send('discard')` cancels it. `held()` is the last response:
+ * the call's answer. An earlier response's unread body is cancelled when the
+ * next hop goes.
  */
 function courier(fetchImpl, original) {
   let current = original
   let held = null
-  const send = async (text) => {
-    const hop = JSON.parse(text)
+  const drop = () => {
     if (held?.body && !held.bodyUsed) held.body.cancel().catch(() => {})
     held = null
+  }
+  const send = async (text) => {
+    if (text === 'text') return held.text()
+    if (text === 'discard') return drop()
+    const hop = JSON.parse(text)
+    drop()
     const headers = new Headers((hop.attempt ? original : current).headers)
     for (const name of hop.drop) headers.delete(name)
     if (hop.token !== undefined) headers.set('payment-signature', hop.token)
     current = hop.attempt
       ? new Request(original.clone(), { headers, redirect: hop.redirect, ...(hop.body === undefined ? {} : { body: hop.body }) })
-      : new Request(hop.url, { method: hop.method, headers, redirect: hop.redirect, signal: current.signal, body: hop.keepBody ? await current.clone().arrayBuffer() : undefined })
+      : new Request(hop.url, { method: hop.method, headers, redirect: hop.redirect, signal: current.signal, body: hop.keepBody ? await current.clone().blob() : undefined })
     const response = await fetchImpl(current.clone())
     held = response
     const location = response.headers.get('location')
@@ -93,10 +100,8 @@ function courier(fetchImpl, original) {
         resolved = ''
       }
     }
-    const { status } = response
     const header = (name) => response.headers.get(name)
-    const read = hop.read ? await response.text() : undefined
-    return JSON.stringify({ status, opaque: response.type === 'opaqueredirect', location: resolved, paymentRequired: header('payment-required'), paymentResponse: header('payment-response'), text: read })
+    return JSON.stringify({ status: response.status, opaque: response.type === 'opaqueredirect', location: resolved, paymentRequired: header('payment-required'), paymentResponse: header('payment-response') })
   }
   return { send, held: () => held }
 }

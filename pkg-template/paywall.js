@@ -27,6 +27,8 @@ function withHeaders(response, headers) {
     }
     return out
   }
+  // A body-less Response may be one the handler hands out again (a shared 204): never stamp a receipt on it.
+  if (response.body === null) return put(new Response(null, response))
   try {
     return put(response)
   } catch {

@@ -601,14 +601,24 @@ async fn mint<T: Transport>(
             .await;
         match minted {
             Ok(v) => {
-                return v
-                    .get("accessToken")
-                    .and_then(Value::as_str)
-                    .map(str::to_owned)
-                    .ok_or_else(|| Error::InvalidResponse {
+                let token = v.get("accessToken").and_then(Value::as_str);
+                // It goes in a header (and must never be echoed whole in an error).
+                return match token {
+                    Some(t) if !t.is_empty() && t.bytes().all(|b| (0x21..=0x7e).contains(&b)) => {
+                        Ok(t.to_owned())
+                    }
+                    Some(t) => Err(Error::InvalidResponse {
+                        status: 200,
+                        message: format!(
+                            "The mint answer's accessToken ({}) is not a header value: it has characters outside visible ASCII",
+                            crate::protocol::redact::redact(t)
+                        ),
+                    }),
+                    None => Err(Error::InvalidResponse {
                         status: 200,
                         message: "The mint answer has no accessToken".into(),
-                    })
+                    }),
+                };
             }
             // A delegation we picked expired: replace it once. One whose budget is
             // spent is not replaced: its budget is what the caller agreed to spend.

@@ -32,6 +32,14 @@ pub trait Courier {
     /// Sends `hop`; `Err` when the agent could not be reached (the adapter's
     /// message, e.g. `Could not reach <url>: <why>`).
     async fn send(&self, hop: &Hop) -> Result<Reply>;
+
+    /// The last response's body, read whole (only the answer a call keeps is
+    /// read: a redirect's body never is). `Err` when it broke off.
+    async fn text(&self) -> Result<String>;
+
+    /// Forgets the last response, its body cancelled: the call failed before
+    /// it had an answer for the caller.
+    fn discard(&self);
 }
 
 /// One request to send.
@@ -55,8 +63,6 @@ pub struct Hop {
     pub drop: &'static [&'static str],
     /// The `redirect` mode to send it with (`manual`: this module follows).
     pub redirect: String,
-    /// Answer the response's text too (the call reads it).
-    pub read: bool,
 }
 
 impl Hop {
@@ -74,7 +80,6 @@ impl Hop {
                 Value::Array(self.drop.iter().map(|&h| Value::from(h)).collect()),
             )
             .put("redirect", self.redirect.as_str())
-            .put("read", self.read)
             .build()
     }
 }
@@ -93,7 +98,7 @@ pub struct Reply {
     pub payment_required: Option<String>,
     /// The `payment-response` header.
     pub payment_response: Option<String>,
-    /// The body, when the hop asked to read it.
+    /// The body, once it was read ([`Courier::text`]).
     pub text: Option<String>,
 }
 
@@ -167,8 +172,13 @@ const BODY_HEADERS: &[&str] = &[
     "content-language",
     "content-location",
 ];
-/// Headers that do not go to another origin.
-const SECRET_HEADERS: &[&str] = &["payment-signature", "authorization"];
+/// Headers that do not go to another origin (fetch drops the last three too).
+const SECRET_HEADERS: &[&str] = &[
+    "payment-signature",
+    "authorization",
+    "cookie",
+    "proxy-authorization",
+];
 /// Both.
 const BODY_AND_SECRET_HEADERS: &[&str] = &[
     "content-type",
@@ -178,6 +188,8 @@ const BODY_AND_SECRET_HEADERS: &[&str] = &[
     "content-location",
     "payment-signature",
     "authorization",
+    "cookie",
+    "proxy-authorization",
 ];
 /// As `fetch`: at most 20 redirects.
 const MAX_REDIRECTS: u32 = 20;
@@ -196,7 +208,7 @@ struct Current<'a> {
 
 /// After a hop of a paid request: `None` when its answer is the attempt's,
 /// else the next hop (see the module's rules).
-fn after_hop(current: &mut Current<'_>, reply: &Reply, read: bool) -> Result<Option<Hop>> {
+fn after_hop(current: &mut Current<'_>, reply: &Reply) -> Result<Option<Hop>> {
     if reply.opaque {
         return Err(Error::Redirect {
             code: REDIRECT_NOT_FOLLOWED,
@@ -268,7 +280,6 @@ fn after_hop(current: &mut Current<'_>, reply: &Reply, read: bool) -> Result<Opt
         },
         // Without the token, another origin is followed by fetch's own rules.
         redirect: if same_origin { "manual" } else { current.mode }.to_owned(),
-        read,
     }))
 }
 
@@ -293,7 +304,6 @@ async fn send_attempt<C: Courier>(
         } => Some(to_text(&mcp_tool_call(id, name, arguments, token)?)),
         _ => None,
     };
-    let read = *call != Call::Fetch;
     // A token the caller put on the request themselves is kept to its origin the same way.
     let carries_token = token.is_some() || req.has_token;
     let mut hop = Hop {
@@ -310,7 +320,6 @@ async fn send_attempt<C: Courier>(
             req.redirect.as_str()
         }
         .to_owned(),
-        read,
     };
     let mut current = Current {
         method: req.method.clone(),
@@ -326,7 +335,7 @@ async fn send_attempt<C: Courier>(
         if !carries_token || hop.redirect != "manual" {
             return Ok(Sent { reply, receipt });
         }
-        match after_hop(&mut current, &reply, read)? {
+        match after_hop(&mut current, &reply)? {
             None => return Ok(Sent { reply, receipt }),
             Some(next) => {
                 receipt = reply.payment_response.or(receipt);
@@ -353,16 +362,38 @@ pub async fn pay<T: Transport, C: Courier>(
     }
     let mut last: Option<(Outcome, Answer)> = None;
     loop {
+        // A decision about the last answer (maxCredits, plans) leaves it with the caller.
         let Step::Send(token) = next_step(p, req, &opts, last.as_ref().map(|(o, _)| o)).await?
         else {
             break;
         };
         let (token, source) = token.unzip();
-        let sent = send_attempt(courier, call, req, token.as_deref()).await?;
-        last = Some(answer(call, sent, source)?);
+        let read = async {
+            let mut sent = send_attempt(courier, call, req, token.as_deref()).await?;
+            if *call != Call::Fetch {
+                sent.reply.text =
+                    Some(courier.text().await.map_err(|e| Error::InvalidResponse {
+                        status: sent.reply.status,
+                        message: format!("The agent's answer broke off: {e}"),
+                    })?);
+            }
+            answer(call, sent, source)
+        };
+        match read.await {
+            Ok(read) => last = Some(read),
+            Err(e) => {
+                // No answer for the caller: a redirect not followed, an agent out of reach.
+                courier.discard();
+                return Err(e);
+            }
+        }
     }
     let (outcome, answer) = last.ok_or_else(|| Error::validation("nothing was sent"))?;
-    conclude(outcome, answer)
+    conclude(outcome, answer).inspect_err(|_| {
+        if *call != Call::Fetch {
+            courier.discard(); // its body was read into the error
+        }
+    })
 }
 
 /// What an attempt's answer says, beyond its [`Outcome`].

@@ -1,12 +1,14 @@
 //! [`Courier`] over the one JavaScript function a paying call passes
 //! (`pkg-template/core.js`): `send(hopJson)` sends the hop the core decided
-//! on and resolves to its reply's JSON. A rejection is an agent that could
-//! not be reached.
+//! on and resolves to its reply's JSON (a rejection is an agent that could
+//! not be reached); `send("text")` resolves to the last response's body;
+//! `send("discard")` cancels it.
 
 use super::fetch::describe;
 use crate::client::{Courier, Hop, Reply};
 use crate::error::{Error, Result};
 use crate::protocol::json::{parse, to_text};
+use crate::protocol::redact::redact;
 use js_sys::{Function, Promise};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
@@ -14,24 +16,44 @@ use wasm_bindgen_futures::JsFuture;
 /// One paying call's `send`.
 pub struct JsCourier(pub Function);
 
-impl Courier for JsCourier {
-    async fn send(&self, hop: &Hop) -> Result<Reply> {
+impl JsCourier {
+    /// Calls `send(arg)` and awaits what it resolves to.
+    async fn ask(&self, arg: &str) -> std::result::Result<JsValue, JsValue> {
         let sent = self
             .0
-            .call1(&JsValue::NULL, &JsValue::from_str(&to_text(&hop.to_json())))
+            .call1(&JsValue::NULL, &JsValue::from_str(arg))
             // `send` is the facade's async function: a Promise, without asking JS (`instanceof`).
-            .map(JsCast::unchecked_into::<Promise>);
-        let reply = match sent {
-            Ok(promise) => JsFuture::from(promise).await,
-            Err(e) => Err(e),
-        }
-        .map_err(|e| {
+            .map(JsCast::unchecked_into::<Promise>)?;
+        JsFuture::from(sent).await
+    }
+}
+
+impl Courier for JsCourier {
+    async fn send(&self, hop: &Hop) -> Result<Reply> {
+        let reply = self.ask(&to_text(&hop.to_json())).await.map_err(|e| {
             let url = hop.url.split(['?', '#']).next().unwrap_or("");
-            Error::Unreachable(format!("Could not reach {url}: {}", describe(&e).1))
+            let mut why = describe(&e).1;
+            // A runtime's message may quote a header value: never the whole token.
+            if let Some(token) = hop.token.as_deref().filter(|t| why.contains(*t)) {
+                why = why.replace(token, &redact(token));
+            }
+            Error::Unreachable(format!("Could not reach {url}: {why}"))
         })?;
         let text = reply.as_string().unwrap_or_default();
         Reply::from_json(
             &parse(&text).map_err(|_| Error::validation("the courier's reply is not JSON"))?,
         )
+    }
+
+    async fn text(&self) -> Result<String> {
+        let text = self
+            .ask("text")
+            .await
+            .map_err(|e| Error::Network(describe(&e).1))?;
+        Ok(text.as_string().unwrap_or_default())
+    }
+
+    fn discard(&self) {
+        let _ = self.0.call1(&JsValue::NULL, &JsValue::from_str("discard"));
     }
 }

@@ -282,6 +282,12 @@ impl crate::client::Courier for NoCourier {
     async fn send(&self, _: &crate::client::Hop) -> Result<crate::client::Reply> {
         Err(Error::validation("no paying client in this entry"))
     }
+
+    async fn text(&self) -> Result<String> {
+        Err(Error::validation("no paying client in this entry"))
+    }
+
+    fn discard(&self) {}
 }
 
 /// A paid MCP handler's checked options (whichever paywall configuration is current runs it).

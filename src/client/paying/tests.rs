@@ -17,13 +17,18 @@ use std::collections::VecDeque;
 struct Agent {
     replies: RefCell<VecDeque<Result<Reply>>>,
     hops: RefCell<Vec<Hop>>,
+    /// The last reply's body, until it is read.
+    held: RefCell<Option<String>>,
+    /// How many bodies were read, and how many answers discarded.
+    reads: std::cell::Cell<u32>,
+    discards: std::cell::Cell<u32>,
 }
 
 impl Agent {
     fn new(replies: Vec<Result<Reply>>) -> Self {
         Agent {
             replies: RefCell::new(replies.into()),
-            hops: RefCell::default(),
+            ..Agent::default()
         }
     }
 
@@ -35,10 +40,24 @@ impl Agent {
 impl Courier for Agent {
     async fn send(&self, hop: &Hop) -> Result<Reply> {
         self.hops.borrow_mut().push(hop.clone());
-        self.replies
+        let mut reply = self
+            .replies
             .borrow_mut()
             .pop_front()
-            .expect("the loop sent more hops than the agent was scripted for")
+            .expect("the loop sent more hops than the agent was scripted for")?;
+        // The body is the courier's until the loop reads it.
+        *self.held.borrow_mut() = Some(reply.text.take().unwrap_or_default());
+        Ok(reply)
+    }
+
+    async fn text(&self) -> Result<String> {
+        self.reads.set(self.reads.get() + 1);
+        Ok(self.held.borrow_mut().take().expect("a body to read"))
+    }
+
+    fn discard(&self) {
+        self.discards.set(self.discards.get() + 1);
+        self.held.borrow_mut().take();
     }
 }
 
@@ -136,8 +155,9 @@ fn a_402_is_paid_once_and_the_receipt_is_the_answer() {
         "10"
     );
     assert_eq!(hops[1].redirect, "manual");
-    assert!(
-        !hops[1].read,
+    assert_eq!(
+        agent.reads.get(),
+        0,
         "fetchWithPayment leaves the body to the caller"
     );
 }
@@ -221,6 +241,26 @@ fn a_token_the_caller_set_is_kept_to_its_origin_too() {
         "no payment-signature to another origin"
     );
     assert_eq!(minted.get(), 0, "the caller's own token: nothing minted");
+}
+
+#[test]
+fn a_minted_token_that_is_not_a_header_value_is_refused_and_never_shown_whole() {
+    let p = payments();
+    backend(&p);
+    let bad = format!("eyJ4NDAy{}\nSECRET-TAIL-OF-THE-TOKEN", "A".repeat(40));
+    let minted = bad.clone();
+    p.transport()
+        .on("POST", "/api/v1/x402/permissions", move |_| {
+            Ok(crate::transport::HttpResponse {
+                status: 201,
+                body: json!({"accessToken": minted.clone()}).to_string(),
+            })
+        });
+    let agent = Agent::new(vec![asks(&["10"])]);
+    let err = fetch_plan_10(&p, &request("POST", "follow"), &agent).unwrap_err();
+    assert_eq!(err.code(), "invalid_response");
+    assert!(!err.to_string().contains("SECRET-TAIL"), "{err}");
+    assert_eq!(agent.hops().len(), 1, "never sent");
 }
 
 #[test]
@@ -318,7 +358,8 @@ fn the_mcp_token_in_the_body_never_goes_to_another_origin() {
         "10"
     );
     assert_eq!(hops[0].token, None);
-    assert!(hops[0].read);
+    assert_eq!(agent.reads.get(), 0, "a redirect's body is never read");
+    assert_eq!(agent.discards.get(), 1, "no answer for the caller");
     // A 303 to another origin drops the body: followed, as a GET, without secrets.
     let p = payments();
     backend(&p);
@@ -462,11 +503,10 @@ fn hops_cross_as_json_and_replies_are_read_leniently() {
         keep_body: false,
         drop: SECRET_HEADERS,
         redirect: "follow".into(),
-        read: true,
     };
     assert_eq!(
         hop.to_json(),
-        json!({"attempt": false, "url": "https://a.example/x", "method": "GET", "keepBody": false, "drop": ["payment-signature", "authorization"], "redirect": "follow", "read": true})
+        json!({"attempt": false, "url": "https://a.example/x", "method": "GET", "keepBody": false, "drop": ["payment-signature", "authorization", "cookie", "proxy-authorization"], "redirect": "follow"})
     );
     let reply = Reply::from_json(&json!({"status": 302, "opaque": false, "location": "https://b.example/", "paymentRequired": null})).unwrap();
     assert_eq!(

@@ -107,6 +107,12 @@ describe('the paywall in Node (audit items 1-4)', () => {
     assert.ok(same.headers.get('payment-response'))
     assert.equal(await same.text(), 'paid')
     assert.equal(settles().length, 8)
+    // A body-less Response the handler hands out again is never stamped: the receipt goes on a copy.
+    const shared = new Response(null, { status: 204 })
+    const first = await gate.handle(paid('/download'), () => shared)
+    assert.ok(first.headers.get('payment-response'))
+    assert.equal(shared.headers.get('payment-response'), null, 'the shared Response carries no one\'s receipt')
+    assert.equal(settles().length, 9)
     // A refused settle withholds the redirect: no Location leaves the gate.
     backend.respond('POST', SETTLE, { json: { success: false, errorReason: 'Insufficient credits', transaction: '', network: 'eip155:84532' } })
     const refused = await gate.handle(paid('/download'), () => Response.redirect('https://cdn.example/file?sig=secret', 302))
