@@ -3,10 +3,11 @@
 // agent.d.ts, mcp.d.ts) re-exports this one and the data types generated from
 // the Rust descriptions (wire-types.d.ts), and declares its `Payments` with
 // exactly the calls its core carries, so a call an entry lacks is a compile
-// error. Hand-written: the API surface (classes, functions, options) and the
-// few answers types/ does not describe yet. Big integers are accepted as
-// bigint, safe-integer number or decimal string, and always returned as
-// decimal strings.
+// error. Hand-written: the API surface (classes, functions, options), the
+// JSON helpers, the string unions, and what is built in JavaScript (a fetched
+// `Response`, hook events) or is a tagged union (`TryDecodeResult`); every
+// body and answer is generated. Big integers are accepted as bigint,
+// safe-integer number or decimal string, and always returned as decimal strings.
 import type {
   AccessTokenResult,
   AgentAPIAttributes,
@@ -27,6 +28,9 @@ import type {
   PlanMetadata,
   PlanPriceConfig,
   PriceConfigResult,
+  RegisterAgentAndPlanResult,
+  RegisterAgentResult,
+  RegisterPlanResult,
   ResolvedScheme,
   SettlePermissionsParams,
   SettlePermissionsResult,
@@ -208,11 +212,11 @@ export interface PlansAPI extends PlansReadAPI {
   orderPlan(planId: string): Promise<NvmAPIResult>
   /** A checkout link to pay by card. */
   orderFiatPlan(planId: string): Promise<FiatCheckoutResult>
-  registerPlan(planMetadata: PlanMetadata, priceConfig: PlanPriceConfig, creditsConfig: PlanCreditsConfig, accessLimit?: AccessLimit): Promise<{ planId: string }>
-  registerCreditsPlan(planMetadata: PlanMetadata, priceConfig: PlanPriceConfig, creditsConfig: PlanCreditsConfig): Promise<{ planId: string }>
-  registerTimePlan(planMetadata: PlanMetadata, priceConfig: PlanPriceConfig, creditsConfig: PlanCreditsConfig): Promise<{ planId: string }>
-  registerCreditsTrialPlan(planMetadata: PlanMetadata, priceConfig: PlanPriceConfig, creditsConfig: PlanCreditsConfig): Promise<{ planId: string }>
-  registerTimeTrialPlan(planMetadata: PlanMetadata, priceConfig: PlanPriceConfig, creditsConfig: PlanCreditsConfig): Promise<{ planId: string }>
+  registerPlan(planMetadata: PlanMetadata, priceConfig: PlanPriceConfig, creditsConfig: PlanCreditsConfig, accessLimit?: AccessLimit): Promise<RegisterPlanResult>
+  registerCreditsPlan(planMetadata: PlanMetadata, priceConfig: PlanPriceConfig, creditsConfig: PlanCreditsConfig): Promise<RegisterPlanResult>
+  registerTimePlan(planMetadata: PlanMetadata, priceConfig: PlanPriceConfig, creditsConfig: PlanCreditsConfig): Promise<RegisterPlanResult>
+  registerCreditsTrialPlan(planMetadata: PlanMetadata, priceConfig: PlanPriceConfig, creditsConfig: PlanCreditsConfig): Promise<RegisterPlanResult>
+  registerTimeTrialPlan(planMetadata: PlanMetadata, priceConfig: PlanPriceConfig, creditsConfig: PlanCreditsConfig): Promise<RegisterPlanResult>
 }
 
 /** `payments.agents` in every entry: the public lookups. */
@@ -224,7 +228,7 @@ export interface AgentsReadAPI {
 
 /** `payments.agents` in `nvm-x402`: also registration. */
 export interface AgentsAPI extends AgentsReadAPI {
-  registerAgent(agentMetadata: AgentMetadata, agentApi: AgentAPIAttributes | undefined, paymentPlans: string[]): Promise<{ agentId: string }>
+  registerAgent(agentMetadata: AgentMetadata, agentApi: AgentAPIAttributes | undefined, paymentPlans: string[]): Promise<RegisterAgentResult>
   registerAgentAndPlan(
     agentMetadata: AgentMetadata,
     agentApi: AgentAPIAttributes | undefined,
@@ -232,7 +236,7 @@ export interface AgentsAPI extends AgentsReadAPI {
     priceConfig: PlanPriceConfig,
     creditsConfig: PlanCreditsConfig,
     accessLimit?: AccessLimit,
-  ): Promise<{ agentId: string; planId: string; txHash?: string }>
+  ): Promise<RegisterAgentAndPlanResult>
 }
 
 export interface DelegationAPI {

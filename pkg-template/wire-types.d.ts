@@ -427,6 +427,12 @@ export interface CreditsConfigResult {
   [key: string]: JsonValue | undefined
 }
 
+/** What `registerPlan` (and its credits, time and trial forms) answers. */
+export interface RegisterPlanResult {
+  /** The new plan. */
+  planId: string
+}
+
 /** The `orderPlan` answer (passed on as the backend sends it). */
 export interface NvmAPIResult {
   /** Whether the plan was ordered. */
@@ -508,6 +514,22 @@ export interface AgentAPIAttributes {
   authType?: string
   /** Any other field, kept as sent. */
   [key: string]: JsonValue | undefined
+}
+
+/** What `registerAgent` answers. */
+export interface RegisterAgentResult {
+  /** The new agent. */
+  agentId: string
+}
+
+/** What `registerAgentAndPlan` answers. */
+export interface RegisterAgentAndPlanResult {
+  /** The new agent. */
+  agentId: string
+  /** The new plan. */
+  planId: string
+  /** The registration transaction, when the backend tells it. */
+  txHash?: string
 }
 
 /** The `createDelegation` body. */

@@ -68,6 +68,29 @@ pub struct RegisterAgentRequest {
     pub plans: Vec<Uint256>,
 }
 
+/// What `registerAgent` answers.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(optional_fields)]
+pub struct RegisterAgentResult {
+    /// The new agent.
+    pub agent_id: String,
+}
+
+/// What `registerAgentAndPlan` answers.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(optional_fields)]
+pub struct RegisterAgentAndPlanResult {
+    /// The new agent.
+    pub agent_id: String,
+    /// The new plan.
+    pub plan_id: String,
+    /// The registration transaction, when the backend tells it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tx_hash: Option<String>,
+}
+
 /// The `registerAgentAndPlan` body.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]

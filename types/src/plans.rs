@@ -214,6 +214,15 @@ pub struct RegisterPlanRequest {
     pub currency: Option<String>,
 }
 
+/// What `registerPlan` (and its credits, time and trial forms) answers.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(optional_fields)]
+pub struct RegisterPlanResult {
+    /// The new plan.
+    pub plan_id: String,
+}
+
 /// The `orderFiatPlan` body (`/api/v1/fiat/stripe/payment`): `{sessionType: "embedded", planId}`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]

@@ -14,12 +14,14 @@ use crate::{agents, delegation, fields, plans, x402};
 /// cargo run -q -p nvm-x402-types --example ts-declarations > pkg-template/wire-types.d.ts
 /// ```
 ///
-/// `tests/typescript.rs` fails when that file is stale. Big integers are
-/// decimal strings out and `BigIntLike` in, counts numbers. A type that keeps
-/// the fields it does not name (a `flatten`ed map) says so with an index
-/// signature when users may add or read such fields (`Others::Kept`).
-/// The bodies only the package builds (the mint, registration and fiat
-/// bodies, the plans query) are not shipped.
+/// `tests/typescript.rs` fails when that file is stale; `tests/builders.rs`
+/// holds the bodies to what the core sends, `tests/answers.rs` the answers to
+/// what the core hands to JS. Big integers are decimal strings out and
+/// `BigIntLike` in, counts numbers. A type that keeps the fields it does not
+/// name (a `flatten`ed map) says so with an index signature when users may
+/// add or read such fields (`Others::Kept`). The bodies only the package
+/// builds (the mint, registration and fiat bodies, the plans query) are not
+/// shipped.
 pub fn typescript() -> String {
     use Others::{Kept, Named};
     let cfg = ts_rs::Config::new().with_large_int("number");
@@ -47,12 +49,15 @@ pub fn typescript() -> String {
         ts::<plans::CreditsConfig>(&cfg, Kept),
         ts::<plans::PriceConfigResult>(&cfg, Kept),
         ts::<plans::CreditsConfigResult>(&cfg, Kept),
+        ts::<plans::RegisterPlanResult>(&cfg, Named),
         ts::<plans::OrderResult>(&cfg, Kept),
         ts::<plans::FiatCheckoutResult>(&cfg, Kept),
         ts::<plans::StripeCheckoutResult>(&cfg, Kept),
         ts::<plans::PaginationOptions>(&cfg, Named),
         ts::<agents::AgentMetadata>(&cfg, Kept),
         ts::<agents::AgentApiAttributes>(&cfg, Kept),
+        ts::<agents::RegisterAgentResult>(&cfg, Named),
+        ts::<agents::RegisterAgentAndPlanResult>(&cfg, Named),
         ts::<delegation::CreateDelegation>(&cfg, Named),
         ts::<delegation::CreatedDelegation>(&cfg, Kept),
         ts::<delegation::PaymentMethodsQuery>(&cfg, Named),

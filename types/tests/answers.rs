@@ -12,11 +12,12 @@ use nvm_x402::protocol::token::encode_access_token;
 use nvm_x402::protocol::PaymentsOptions;
 use nvm_x402::transport::{HttpRequest, HttpResponse, Transport};
 use nvm_x402::Payments;
+use nvm_x402_types::agents::{RegisterAgentAndPlanResult, RegisterAgentResult};
 use nvm_x402_types::delegation::{DelegationList, PaymentMethodSummary};
 use nvm_x402_types::fields;
 use nvm_x402_types::plans::{
     CreditsConfig, CreditsConfigResult, FiatCheckoutResult, OrderResult, PaginationOptions,
-    PlansQuery, PriceConfig, PriceConfigResult,
+    PlansQuery, PriceConfig, PriceConfigResult, RegisterPlanResult,
 };
 use nvm_x402_types::x402::{AccessToken, ResolvedScheme, StartProcessingResult};
 use serde::de::DeserializeOwned;
@@ -420,5 +421,48 @@ fn delegation_lists() {
         );
         let typed: Vec<PaymentMethodSummary> = reads_back(&answer);
         assert_eq!(typed.len(), 3);
+    }
+}
+
+#[test]
+fn registrations() {
+    let receiver = "0x1234567890abcdef1234567890ABCDEF12345678";
+    let price = json!({"amounts": [1], "receivers": [receiver], "isCrypto": true});
+    let credits = json!({"amount": 10, "minAmount": 1, "maxAmount": 1});
+    // The backend's answers in their two shapes (top level, or under `data`).
+    for sent in [
+        json!({"planId": "7", "txHash": "0x1"}),
+        json!({"data": {"planId": 7}}),
+    ] {
+        let answer = call(
+            |_: &HttpRequest| (200, sent.clone()),
+            "plans.registerCreditsPlan",
+            json!([{"name": "P"}, price, credits]),
+        );
+        let typed: RegisterPlanResult = reads_back(&answer);
+        assert_eq!(typed.plan_id, "7");
+    }
+    for sent in [
+        json!({"data": {"agentId": "a-1", "txHash": "0x1"}}),
+        json!({"agentId": "a-1"}),
+    ] {
+        let answer = call(
+            |_: &HttpRequest| (200, sent.clone()),
+            "agents.registerAgent",
+            json!([{"name": "A"}, null, ["7"]]),
+        );
+        reads_back::<RegisterAgentResult>(&answer);
+    }
+    for sent in [
+        json!({"data": {"agentId": "a-1", "planId": "7"}, "txHash": "0x1"}),
+        json!({"agentId": "a-1", "planId": 7}),
+    ] {
+        let answer = call(
+            |_: &HttpRequest| (200, sent.clone()),
+            "agents.registerAgentAndPlan",
+            json!([{"name": "A"}, null, {"name": "P"}, price, credits]),
+        );
+        let typed: RegisterAgentAndPlanResult = reads_back(&answer);
+        assert_eq!(typed.plan_id, "7");
     }
 }
