@@ -80,10 +80,13 @@ export type PaymentsErrorCode =
   | 'payment_required'
   | 'not_in_entry'
   | 'internal'
+  | 'plan_not_allowed'
+  | 'max_credits_exceeded'
+  | 'redirect_not_followed'
   | `http_${number}`
   | `BCK.${string}`
 
-/** What a `PaymentsError` is built from (the JSON the core throws). */
+/** What a `PaymentsError` is built from. */
 export interface PaymentsErrorInfo {
   code: PaymentsErrorCode | (string & {})
   message: string
@@ -335,6 +338,16 @@ export interface SettledEvent {
   settlement: SettlePermissionsResult
 }
 
+/** What a paywall's handler is told of its request's payment (its third argument). */
+export interface PaidRequest {
+  /** The request was paid (verified, or settled upfront); false on a route that is not paid. */
+  paid: boolean
+  /** The plan that pays. */
+  planId?: string
+  /** The credits verified (a decimal string; a dynamic route's are priced after the handler). */
+  credits?: string
+}
+
 export interface PaywallOptions {
   /** The agent being paid. */
   agentId: string
@@ -395,7 +408,7 @@ export class Paywall {
    * charged; `handler_failed_after_payment` in upfront mode), a request URL that
    * is not absolute a 500 with code `invalid_request`.
    */
-  handle(request: Request, handler: (request: Request, ctx?: ExecutionContextLike) => Response | Promise<Response>, ctx?: ExecutionContextLike): Promise<Response>
+  handle(request: Request, handler: (request: Request, ctx: ExecutionContextLike | undefined, payment: PaidRequest) => Response | Promise<Response>, ctx?: ExecutionContextLike): Promise<Response>
   /** A `fetch` handler for Workers, Deno and Bun. */
   wrap<Env = unknown>(handler: (request: Request, env: Env, ctx: ExecutionContextLike) => Response | Promise<Response>): (request: Request, env: Env, ctx: ExecutionContextLike) => Promise<Response>
 }

@@ -1,15 +1,5 @@
 // Next.js (App Router) route handlers behind nvm-x402's paywall.
-import type { Payments, PaywallOptions, PaidRoute } from './agent.js'
-
-/** What the handler is told of its request's payment. */
-export interface PaidRequest {
-  /** Always true here: every request that reaches the handler was verified (or settled, upfront). */
-  paid: boolean
-  /** The plan that pays. */
-  planId?: string
-  /** The credits verified (a decimal string). */
-  credits?: string
-}
+import type { Payments, PaywallOptions, PaidRoute, PaidRequest } from './agent.js'
 
 export interface WithPaywallOptions extends Omit<PaywallOptions, 'routes'>, PaidRoute {
   /** A client of nvm-x402/agent. */

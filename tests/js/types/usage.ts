@@ -32,6 +32,8 @@ import {
 import { Payments as AgentPayments, Paywall, redactToken as agentRedactToken } from 'nvm-x402/agent'
 import { Payments as McpPayments } from 'nvm-x402/mcp'
 import { paywall as honoPaywall } from 'nvm-x402/hono'
+import { paymentMiddleware } from 'nvm-x402/express'
+import { withPaywall } from 'nvm-x402/next'
 import type { ExecutionContextLike } from 'nvm-x402/agent'
 import { McpServer, ResourceTemplate } from '@modelcontextprotocol/sdk/server/mcp.js'
 import { Hono } from 'hono'
@@ -523,4 +525,25 @@ async function readmeWithoutGate(token: string): Promise<void> {
   }
 }
 
-export { entries, readmePay, readmeWorker, readmeHooks, readmeMcp, readmeRegister, readmeWithoutGate }
+/** README, "Express" and "Next.js" (nvm-x402/express, nvm-x402/next). */
+function readmeFrameworks(env: WorkerEnv): void {
+  const payments = Payments.getInstance({ nvmApiKey: env.NVM_API_KEY })
+  const middleware = paymentMiddleware(payments, {
+    'POST /ask': { planId: env.NVM_PLAN_ID, agentId: env.NVM_AGENT_ID, credits: 1 },
+    'GET /items/:id': { planId: env.NVM_PLAN_ID, agentId: env.NVM_AGENT_ID, credits: (req, res) => res.locals.cost },
+  }, { tokenHeader: ['payment-signature', 'x-token'], onAfterSettle: (req, creditsUsed) => console.log(req.paymentContext?.agentRequestId, creditsUsed + 1) })
+  void middleware
+  // @ts-expect-error the official route table: a plan is required
+  paymentMiddleware(payments, { 'POST /ask': { credits: 1 } })
+  const agent = AgentPayments.getInstance({ nvmApiKey: env.NVM_API_KEY })
+  const POST = withPaywall(async (request, context: { params: Promise<{ id: string }> }, payment) => {
+    const { id } = await context.params
+    return Response.json({ id, paid: payment.paid, planId: payment.planId })
+  }, { payments: agent, agentId: env.NVM_AGENT_ID, planId: env.NVM_PLAN_ID, credits: 1 })
+  void POST(new Request('https://agent.example/api/ask/1'), { params: Promise.resolve({ id: '1' }) })
+  // @ts-expect-error withPaywall needs a client of nvm-x402/agent (the default entry's has no paywall)
+  withPaywall(() => new Response(), { payments, agentId: 'a', planId: '1' })
+  agent.paywall({ agentId: 'a', routes: {} }).handle(new Request('https://a.example/'), (request, ctx, payment) => new Response(payment.paid ? 'paid' : 'free'))
+}
+
+export { entries, readmePay, readmeWorker, readmeHooks, readmeMcp, readmeRegister, readmeWithoutGate, readmeFrameworks }
