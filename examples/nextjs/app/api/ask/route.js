@@ -1,0 +1,3 @@
+import { paidRoute } from '../gate.js'
+
+export const POST = paidRoute('nodejs')
