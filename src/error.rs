@@ -156,6 +156,7 @@ impl Error {
             Error::Redirect { code, .. } if *code == REDIRECT_NOT_FOLLOWED => "Call the URL the agent redirects to, or ask the agent to answer without a redirect.",
             Error::Timeout { .. } => "The backend did not answer in time; retry, or raise `timeoutMs`.",
             Error::InsecureTransport(_) => "Use an https: URL (plain http: is only allowed to localhost, 127.0.0.1 or [::1]).",
+            Error::PaymentRequired { message, .. } if crate::protocol::says_not_an_endpoint(message) => crate::protocol::NOT_AN_ENDPOINT_HINT,
             Error::PaymentRequired { .. } => "Order the plan first (payments.plans.orderPlan, or orderFiatPlan for card plans), then retry.",
             Error::PaymentRefused { code, .. } if *code == PLAN_NOT_ALLOWED => "Pass planIds with the plans you are willing to pay with (or anyPlan: true to pay with any plan the agent offers).",
             Error::PaymentRefused { .. } => "Raise maxCredits if that price is expected; otherwise don't use this agent.",

@@ -741,6 +741,18 @@ fn query_answers_become_values_or_errors() {
         "message and hint say different things"
     );
     assert_eq!(err.details().unwrap()["accepts"][0]["planId"], "10");
+    // An agent whose URL is not registered: a misconfiguration, not a plan to order.
+    let err = conclude_query(
+        402,
+        r#"{"message":"http://127.0.0.1:9/x is not an endpoint of agent a-1 (registered: POST http://127.0.0.1:8/x)"}"#,
+        None,
+    )
+    .unwrap_err();
+    let hint = err.hint().unwrap();
+    assert!(
+        hint.contains("has not registered this URL") && !hint.contains("orderPlan"),
+        "{hint}"
+    );
     let err = conclude_query(500, r#"{"error":"boom"}"#, None).unwrap_err();
     assert_eq!(
         (err.code().as_ref(), err.to_string().as_str()),

@@ -689,6 +689,11 @@ impl GateConfig {
         let body = ObjectBuilder::new()
             .put("error", "Payment Required")
             .put("message", message)
+            .put_opt(
+                "hint",
+                crate::protocol::says_not_an_endpoint(message)
+                    .then_some(crate::protocol::NOT_AN_ENDPOINT_HINT),
+            )
             .build();
         Answer::json(402, body, true)
             .with("payment-required", header)

@@ -28,6 +28,22 @@ pub use token::{
 };
 pub use uint::Uint256;
 
+/// What the backend says when an agent's URL is not one of its registered
+/// endpoints (the hosted backend and nvm-local alike): a misconfigured agent,
+/// which no payment fixes.
+pub const NOT_AN_ENDPOINT: &str = "is not an endpoint of agent";
+
+/// Whether `text` says [`NOT_AN_ENDPOINT`] (a window scan: `str::contains`
+/// would add core's substring searcher to the .wasm).
+pub fn says_not_an_endpoint(text: &str) -> bool {
+    text.as_bytes()
+        .windows(NOT_AN_ENDPOINT.len())
+        .any(|w| w == NOT_AN_ENDPOINT.as_bytes())
+}
+
+/// What to do about [`NOT_AN_ENDPOINT`].
+pub const NOT_AN_ENDPOINT_HINT: &str = "The agent has not registered this URL as one of its endpoints: the agent must register it (the endpoints of agents.registerAgent, e.g. {\"POST\": \"https://host/tasks\"}), or be called at the URL it registered. Paying more won't help.";
+
 use crate::protocol::json::Value;
 
 /// The crypto scheme (ERC-4337 smart accounts with session keys).

@@ -136,3 +136,17 @@ fn requests_are_read_from_json_with_either_token_carrier() {
     assert_eq!(r.token.as_deref(), Some("xyz"), "payment-signature wins");
     assert!(GateRequest::from_json(&json!({"method": "GET"})).is_err());
 }
+
+#[test]
+fn a_402_for_an_unregistered_url_says_how_to_fix_it_and_others_dont() {
+    let body = |message: &str| {
+        let answer = GateConfig::payment_required_answer_encoded(Vec::new(), "e30".into(), message);
+        crate::protocol::json::parse(answer.to_json()["body"].as_str().unwrap()).unwrap()
+    };
+    let unregistered = body("http://127.0.0.1:9/x is not an endpoint of agent a-1 (registered: POST http://127.0.0.1:8/x)");
+    assert!(unregistered["hint"]
+        .as_str()
+        .unwrap()
+        .contains("has not registered this URL"));
+    assert!(body("Insufficient credits").get("hint").is_none());
+}
