@@ -47,10 +47,11 @@ for (const [version, express] of [['Express 5', express5], ['Express 4', express
         calls.push(path)
         if (path.endsWith('/x402/settle') && settleMode === 'refused') return new Response(JSON.stringify({ success: false, errorReason: 'Insufficient credits', transaction: '', network: 'eip155:84532' }), { status: 200 })
         if (path.endsWith('/x402/settle') && settleMode === 'down') throw new TypeError('fetch failed')
+        if (path.endsWith('/x402/settle') && settleMode === 'hang') return new Promise(() => {})
         return fetch(url, init)
       }
       // A client of the default entry, as an official SDK user has: the middleware makes the agent client it needs.
-      const agentPayments = Payments.getInstance({ nvmApiKey: world.accounts.builder.apiKey, backendUrl: live.url, fetch: agentFetch })
+      const agentPayments = Payments.getInstance({ nvmApiKey: world.accounts.builder.apiKey, backendUrl: live.url, fetch: agentFetch, timeoutMs: 1500 })
       hooks = []
       const record = (name, throws = false) => (req, ...rest) => {
         hooks.push({ name, path: req.path, args: rest })
@@ -176,8 +177,8 @@ for (const [version, express] of [['Express 5', express5], ['Express 4', express
       assert.equal(before - (await balance()), 1n)
     })
 
-    test('a settle that is refused or can\'t be asked delivers none of the paid bytes (402, 503)', async () => {
-      for (const [mode, status] of [['refused', 402], ['down', 503]]) {
+    test('a settle that is refused, can\'t be asked or times out delivers none of the paid bytes (402, 503, 503)', async () => {
+      for (const [mode, status] of [['refused', 402], ['down', 503], ['hang', 503]]) {
         settleMode = mode
         try {
           const { response } = await quiet(() => pay('/stream'))

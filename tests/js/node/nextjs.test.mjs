@@ -9,7 +9,7 @@ import { spawnSync } from 'node:child_process'
 import { join } from 'node:path'
 import { decodePaymentHeader } from 'nvm-x402'
 import { NVM_LOCAL_BUILT, liveAccount } from '../support/nvm.mjs'
-import { ROOT, freePort, spawnUntil, startNvmLocal } from '../support/servers.mjs'
+import { ROOT, freePort, launchChromium, spawnUntil, startNvmLocal } from '../support/servers.mjs'
 
 const NEXT = join(ROOT, 'node_modules/.bin/next')
 const APP = join(ROOT, 'examples/nextjs')
@@ -54,4 +54,23 @@ test('examples/nextjs: next build, next start; the Node and edge route handlers 
     assert.equal(paymentResponse.creditsRedeemed, '1', path)
     assert.equal(before - (await balance()), 1n, path)
   }
+
+  // The page's client component pays the edge route from Chromium (the package bundled by Next for the browser).
+  const chromium = await launchChromium()
+  t.after(() => chromium.close())
+  const tab = await chromium.context.newPage()
+  const problems = []
+  tab.on('pageerror', (error) => problems.push(error.message))
+  await tab.goto(base)
+  await tab.fill('input[name=key]', subscriber.apiKey)
+  await tab.fill('input[name=plan]', planId)
+  await tab.fill('input[name=backend]', live.url)
+  await tab.selectOption('select[name=runtime]', 'edge')
+  const before = await balance()
+  await tab.click('button[type=submit]')
+  const shown = tab.locator('main > p').first()
+  await shown.filter({ hasText: 'burned' }).waitFor({ timeout: 20_000 }).catch(async () => assert.fail(`the page showed: ${await tab.locator('main').textContent()}`))
+  assert.match(await shown.textContent(), /^200 \{"answer":42,"runtime":"edge".*1 credit\(s\) burned$/)
+  assert.equal(before - (await balance()), 1n, 'the page paid one credit')
+  assert.deepEqual(problems, [])
 })
