@@ -45,8 +45,38 @@ function paywallRoutes(routes, fallback, credit) {
   return { agentId: agent ?? fallback, routes: out }
 }
 
-/** Express's request as the Fetch Request the gate reads (its URL, method and the headers it looks at; no body). */
+/** A Host header that is a host (and port): anything else could change the URL the gate reads. */
+const HOST = /^(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$/
+/** A dot segment (`.`, `..`, encoded or not), or a backslash: Express routes the raw path, a URL resolves them. */
+const AMBIGUOUS_PATH = /(?:^|\/)(?:\.|%2e){1,2}(?:\/|$)|\\|%5c/i
+
+/**
+ * Express's request as the Fetch Request the gate reads (its URL, method and the
+ * headers it looks at; no body), or null when its URL can't be told to the gate as
+ * Express routes it (a forged Host, dot segments, backslashes): such a request is
+ * refused (400), never passed as unprotected. The path is the one Express routes on
+ * (`originalUrl`'s, absolute-form request lines included); the Host goes through
+ * the URL's own setter, never pasted into the text.
+ */
 function fetchRequest(req, tokenHeader) {
+  const host = req.get('host') ?? ''
+  let target = req.originalUrl
+  if (!target.startsWith('/')) {
+    try {
+      const absolute = new URL(target)
+      target = `${absolute.pathname}${absolute.search}`
+    } catch {
+      return null
+    }
+  }
+  const query = target.indexOf('?')
+  const path = query < 0 ? target : target.slice(0, query)
+  if (!HOST.test(host) || AMBIGUOUS_PATH.test(path) || path.includes('#')) return null
+  const url = new URL('http://localhost/')
+  url.protocol = req.protocol === 'https' ? 'https:' : 'http:'
+  url.host = host
+  url.pathname = path
+  url.search = query < 0 ? '' : target.slice(query)
   const headers = new Headers()
   for (const name of GATE_HEADERS) {
     const value = req.headers[name]
@@ -59,7 +89,7 @@ function fetchRequest(req, tokenHeader) {
       break
     }
   }
-  return new Request(`${req.protocol}://${req.get('host')}${req.originalUrl}`, { method: req.method, headers })
+  return new Request(url, { method: req.method, headers })
 }
 
 /**
@@ -69,10 +99,15 @@ function fetchRequest(req, tokenHeader) {
  * (then nothing is charged). `release()` gives `res` its own methods back.
  */
 function hold(req, res) {
-  const own = { writeHead: res.writeHead, write: res.write, end: res.end, flushHeaders: res.flushHeaders }
+  const own = { writeHead: res.writeHead, write: res.write, end: res.end, flushHeaders: res.flushHeaders, writeEarlyHints: res.writeEarlyHints, setHeader: res.setHeader, appendHeader: res.appendHeader }
   const chunks = []
   let finished = false
   let gone = false
+  // What of a successful answer was made before it turned into an error (Express's error page
+  // after res.write, after res.cookie): bytes written, and the headers last set while it was one.
+  let wrote = false
+  const okHeaders = new Map()
+  const header = (name) => okHeaders.set(String(name).toLowerCase(), res.statusCode < 400)
   let done
   const answered = new Promise((resolve) => {
     done = resolve
@@ -88,12 +123,27 @@ function hold(req, res) {
   res.writeHead = function writeHead(status, reason, headers) {
     const given = typeof reason === 'string' ? headers : reason
     res.statusCode = status
+    if (status < 400) wrote = true
     if (Array.isArray(given)) for (let i = 0; i + 1 < given.length; i += 2) res.setHeader(given[i], given[i + 1])
     else if (given) for (const [name, value] of Object.entries(given)) res.setHeader(name, value)
     return res
   }
   res.flushHeaders = () => {}
+  res.writeEarlyHints = (hints, callback) => {
+    if (typeof callback === 'function') queueMicrotask(callback) // held back: nothing leaves before the settle
+  }
+  res.setHeader = function setHeader(name, ...rest) {
+    header(name)
+    return own.setHeader.call(res, name, ...rest)
+  }
+  if (typeof own.appendHeader === 'function') {
+    res.appendHeader = function appendHeader(name, ...rest) {
+      header(name)
+      return own.appendHeader.call(res, name, ...rest)
+    }
+  }
   res.write = function write(chunk, encoding, callback) {
+    if (res.statusCode < 400) wrote = true
     if (chunk !== undefined && chunk !== null) chunks.push(bytes(chunk, encoding))
     const cb = typeof encoding === 'function' ? encoding : callback
     if (typeof cb === 'function') queueMicrotask(cb)
@@ -108,12 +158,25 @@ function hold(req, res) {
     if (typeof callback === 'function') res.once('finish', callback)
     if (gone) return res
     const status = res.statusCode
-    const headers = new Headers()
-    for (const [name, value] of Object.entries(res.getHeaders())) {
-      for (const one of Array.isArray(value) ? value : [value]) headers.append(name, String(one))
+    if (status >= 400) {
+      // An error after bytes of a successful answer: none of it goes out (the gate answers a 500, charging nothing).
+      if (wrote) {
+        done(undefined)
+        return res
+      }
+      // The error itself goes out, uncharged, without the headers set for the answer it replaced.
+      for (const [name, early] of okHeaders) if (early) res.removeHeader(name)
     }
-    const empty = status === 204 || status === 304 || status < 200 || req.method === 'HEAD'
-    done(new Response(empty ? null : Buffer.concat(chunks), { status, headers }))
+    try {
+      const headers = new Headers()
+      for (const [name, value] of Object.entries(res.getHeaders())) {
+        for (const one of Array.isArray(value) ? value : [value]) headers.append(name, String(one))
+      }
+      const empty = status === 204 || status === 304 || req.method === 'HEAD'
+      done(new Response(empty ? null : Buffer.concat(chunks), { status, headers }))
+    } catch {
+      done(undefined) // a status or header a Response can't carry (600, 1xx): the handler failed
+    }
     return res
   }
   const release = () => {
@@ -140,7 +203,8 @@ async function send(res, response) {
  * Options: `tokenHeader` (default `payment-signature`), `agentId` (for routes
  * without one), `onBeforeVerify(req, paymentRequired)`, `onAfterVerify(req,
  * verification)`, `onAfterSettle(req, creditsUsed, settlement)`,
- * `onPaymentError(error, req, res)` (it may answer a refused request itself),
+ * `onPaymentError(error, req, res)` (it may answer a request refused before its
+ * handler ran itself; after the handler, the gate's 402 or 503 is sent),
  * and the paywall's own (`upfront`, `cors`, `caseSensitive`, `repeatPayers`).
  * A paid handler finds `req.paymentContext` as the official sets it.
  */
@@ -182,6 +246,10 @@ export function paymentMiddleware(payments, routes, options = {}) {
   const gate = client.paywall({ ...paywallOptions, ...paywallRoutes(routes, agentId, credit), ...hooks })
   return (req, res, next) => {
     const request = fetchRequest(req, tokenHeaders)
+    if (request === null) {
+      res.status(400).json({ error: 'Bad Request', code: 'ambiguous_request', message: 'The request\'s Host or path can\'t be checked by the paywall as Express routes it (a forged Host, dot segments or backslashes)' })
+      return
+    }
     const express = { req, res, token: request.headers.get('payment-signature') ?? undefined, credits: undefined }
     pending.set(request, express)
     let held = null
@@ -193,13 +261,15 @@ export function paymentMiddleware(payments, routes, options = {}) {
         next()
         return new Response(null)
       }
+      // A buyer who went away (before the handler, or while it ran) is charged nothing.
+      const left = () => res.destroyed || req.socket?.destroyed === true
+      if (left()) return undefined
       express.credits = payment.credits
       if (req.paymentContext) req.paymentContext.creditsToSettle = Number(payment.credits)
       held = hold(req, res)
       next()
       const answer = await held.answered
-      // A buyer who went away before the answer was whole is charged nothing.
-      return held.gone() ? undefined : answer
+      return held.gone() || left() ? undefined : answer
     }
     gate.handle(request, handler).then(
       async (response) => {

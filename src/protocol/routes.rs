@@ -10,7 +10,7 @@
 //! over `:params` over `*`, segment by segment, then the longer pattern), then
 //! a named method over any method; remaining ties go to the route declared first.
 
-use super::url::normalize_path;
+use super::url::{normalize_path, percent_decode};
 use crate::error::{Error, Result};
 
 /// The methods a route may name.
@@ -70,22 +70,45 @@ impl PathPattern {
         })
     }
 
-    /// Whether a request path (raw or normalised) matches.
+    /// Whether a request path (raw or normalised) matches: in its normalised
+    /// form, or — for a pattern with `:params` — segment by segment as an
+    /// application's router sees it (each segment decoded on its own, so
+    /// `/files/a%2Fb` is the one segment `a/b` that `/files/:name` matches;
+    /// decoded whole it would be two). Either match protects the request.
     pub fn matches(&self, path: &str) -> bool {
         let normalized = normalize_path(path);
-        let folded;
-        let path = if self.case_sensitive {
-            normalized.as_str()
-        } else {
-            folded = normalized.to_ascii_lowercase();
-            folded.as_str()
-        };
-        let mut parts = path.split('/').filter(|s| !s.is_empty());
+        if self.matches_parts(normalized.split('/').filter(|s| !s.is_empty())) {
+            return true;
+        }
+        if !self
+            .segments
+            .iter()
+            .any(|s| matches!(s, Segment::Param | Segment::AnyOne))
+        {
+            return false;
+        }
+        let path = path.split(['?', '#']).next().unwrap_or("");
+        let decoded: Vec<String> = path
+            .split('/')
+            .filter(|s| !s.is_empty())
+            .map(|s| String::from_utf8_lossy(&percent_decode(s)).into_owned())
+            .collect();
+        self.matches_parts(decoded.iter().map(String::as_str))
+    }
+
+    fn matches_parts<'a>(&self, mut parts: impl Iterator<Item = &'a str>) -> bool {
         for seg in &self.segments {
             match seg {
                 Segment::Rest => return true,
                 Segment::Literal(lit) => {
-                    if parts.next() != Some(lit.as_str()) {
+                    let matched = parts.next().is_some_and(|p| {
+                        if self.case_sensitive {
+                            p == lit
+                        } else {
+                            p.eq_ignore_ascii_case(lit)
+                        }
+                    });
+                    if !matched {
                         return false;
                     }
                 }
@@ -257,6 +280,26 @@ impl<T> RouteTable<T> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_param_is_matched_as_a_router_sees_it_too_so_an_encoded_slash_cant_hide_it() {
+        let p = PathPattern::parse("/files/:name", false).unwrap();
+        // Decoded whole, a%2Fb is two segments and would not match; an application's
+        // router hands the handler the one segment "a/b": the gate protects it.
+        for path in [
+            "/files/a%2Fb",
+            "/files/a%2fb",
+            "/FILES/a%2F..%2Fb",
+            "/files/x%5Cy",
+        ] {
+            assert!(p.matches(path), "{path}");
+        }
+        assert!(!p.matches("/files"));
+        assert!(!p.matches("/other/a%2Fb"));
+        let literal = PathPattern::parse("/files/readme", true).unwrap();
+        assert!(!literal.matches("/files/README"));
+        assert!(literal.matches("/files/%72eadme"));
+    }
 
     #[test]
     fn bypass_spellings_all_match() {

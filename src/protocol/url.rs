@@ -482,7 +482,7 @@ fn push_hex(out: &mut String, n: u16) {
     out.push(char::from_digit(u32::from(n % 16), 16).unwrap_or('0'));
 }
 
-fn percent_decode(s: &str) -> Vec<u8> {
+pub(crate) fn percent_decode(s: &str) -> Vec<u8> {
     let bytes = s.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;

@@ -5,6 +5,7 @@
 import { describe, test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
 import { once } from 'node:events'
+import http from 'node:http'
 import { Payments, decodePaymentHeader, getFreePriceConfig, getDynamicCreditsConfig } from 'nvm-x402'
 import { paymentMiddleware } from 'nvm-x402/express'
 import express5 from 'express'
@@ -248,5 +249,103 @@ describe('nvm-x402/express options', () => {
     } finally {
       server.close()
     }
+  })
+})
+
+describe('nvm-x402/express against a scripted backend: what an attacker or a failing handler can make of it', () => {
+  let server, base, settles
+  const PLAN = '1234567890'
+  const verify = JSON.stringify({ isValid: true, payer: '0xbb', network: 'eip155:84532', agentRequestId: 'r' })
+  const settle = JSON.stringify({ success: true, payer: '0xbb', transaction: '0x01', network: 'eip155:84532', creditsRedeemed: '1', remainingBalance: '9' })
+  let token
+
+  before(async () => {
+    const { benchToken } = await import('../support/gate.mjs')
+    token = benchToken({ planId: PLAN, agentId: 'agent-1' })
+    settles = 0
+    const fetch = async (url) => {
+      if (String(url).endsWith('/x402/settle')) settles++
+      return new Response(String(url).endsWith('/x402/verify') ? verify : settle, { status: 200 })
+    }
+    const payments = Payments.getInstance({ nvmApiKey: 'local:eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIweGFhIn0.c2ln', backendUrl: 'http://127.0.0.1:9/', fetch })
+    const app = express5()
+    const route = { planId: PLAN, agentId: 'agent-1', scheme: 'nvm:erc4337' }
+    app.use(paymentMiddleware(payments, { 'GET /paid': route, 'GET /files/:name': route, 'GET /broken': route, 'GET /cookie-then-throw': route, 'GET /missing': route, 'GET /odd': route }))
+    app.get('/paid', (req, res) => res.json({ paid: true }))
+    app.get('/free', (req, res) => res.json({ free: true }))
+    app.get('/files/:name', (req, res) => res.json({ paid: true, name: req.params.name }))
+    app.get('/broken', (req, res) => {
+      res.setHeader('location', '/PAID-LOCATION')
+      res.write('PAID-PARTIAL ')
+      throw new Error('the handler broke after writing')
+    })
+    app.get('/cookie-then-throw', (req, res) => {
+      res.cookie('session', 'PAID-SESSION')
+      throw new Error('the handler broke after its cookie')
+    })
+    app.get('/missing', (req, res) => {
+      res.setHeader('x-helper', 'set for a 200')
+      res.status(404).json({ error: 'no such item' })
+    })
+    app.get('/odd', (req, res) => {
+      res.statusCode = 600
+      res.end('odd')
+    })
+    server = app.listen(0, '127.0.0.1')
+    await once(server, 'listening')
+    base = `http://127.0.0.1:${server.address().port}`
+  })
+  after(() => server?.close())
+
+  /** A raw HTTP/1.1 request (fetch can't forge a Host or send a path as is). */
+  const raw = (path, headers = {}) =>
+    new Promise((resolve, reject) => {
+      const request = http.request({ host: '127.0.0.1', port: server.address().port, path, method: 'GET', headers }, (response) => {
+        let body = ''
+        response.on('data', (chunk) => (body += chunk))
+        response.on('end', () => resolve({ status: response.statusCode, body, headers: response.headers }))
+      })
+      request.on('error', reject)
+      request.end()
+    })
+
+  test('a forged Host or a path Express reads otherwise than a URL is refused (400), never passed as free', async () => {
+    for (const [path, host] of [['/paid', 'x#'], ['/paid', 'x/free?'], ['/paid', 'evil@x'], ['http://a/paid', '127.0.0.1'], ['/files/..', '127.0.0.1'], ['/files/%2e%2e', '127.0.0.1'], ['/files/.', '127.0.0.1'], ['/files\\\\x', '127.0.0.1']]) {
+      const answer = await raw(path, { host })
+      assert.ok(answer.status === 400 || answer.status === 402, `${host} ${path}: ${answer.status} ${answer.body}`)
+      assert.doesNotMatch(answer.body, /"paid":true/, `${host} ${path}`)
+    }
+    assert.equal(settles, 0)
+    assert.equal((await raw('/free', { host: '127.0.0.1' })).status, 200, 'a plain request still passes')
+  })
+
+  test('an encoded slash in a :param segment is still the paid route (402), as Express routes it', async () => {
+    for (const path of ['/files/a%2Fb', '/files/a%2fb', '/files/x']) {
+      const answer = await raw(path, { host: '127.0.0.1' })
+      assert.equal(answer.status, 402, path)
+      assert.doesNotMatch(answer.body, /"paid":true/)
+    }
+    const paid = await raw('/files/a%2Fb', { host: '127.0.0.1', 'payment-signature': token })
+    assert.equal(paid.status, 200)
+    assert.equal(JSON.parse(paid.body).name, 'a/b')
+  })
+
+  test('an error after part of the answer delivers none of it and charges nothing; a handler\'s own error keeps its status but not the headers of the answer it replaced', async () => {
+    const before = settles
+    const quietly = (run) => quiet(run)
+    const broken = await quietly(() => raw('/broken', { host: '127.0.0.1', 'payment-signature': token }))
+    assert.equal(broken.status, 500)
+    assert.doesNotMatch(broken.body, /PAID-PARTIAL/)
+    assert.equal(broken.headers.location, undefined)
+    const cookie = await quietly(() => raw('/cookie-then-throw', { host: '127.0.0.1', 'payment-signature': token }))
+    assert.equal(cookie.status, 500)
+    assert.equal(cookie.headers['set-cookie'], undefined, 'the cookie of the answer that failed does not go out')
+    const missing = await raw('/missing', { host: '127.0.0.1', 'payment-signature': token })
+    assert.equal(missing.status, 404)
+    assert.deepEqual(JSON.parse(missing.body), { error: 'no such item' })
+    assert.equal(missing.headers['x-helper'], undefined)
+    const odd = await quietly(() => raw('/odd', { host: '127.0.0.1', 'payment-signature': token }))
+    assert.equal(odd.status, 500, 'a status a Response can\'t carry is a failed handler, not a hang')
+    assert.equal(settles, before, 'nothing charged')
   })
 })
