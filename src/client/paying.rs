@@ -450,11 +450,19 @@ fn conclude(outcome: Outcome, answer: Answer) -> Result<Value> {
             text.as_deref().unwrap_or(""),
             outcome.payment_required,
         ),
-        Answer::Tool(_) if outcome.status == 402 => super::conclude_query(
-            402,
-            r#"{"message":"the MCP tool requires payment"}"#,
-            outcome.payment_required,
-        ),
+        Answer::Tool(_) if outcome.status == 402 => {
+            // The server's reason (its PaymentRequired's `error`): "buy credits" and "the server
+            // is misconfigured" read differently.
+            let reason = outcome
+                .payment_required
+                .as_ref()
+                .and_then(|pr| pr.get("error"))
+                .and_then(Value::as_str)
+                .filter(|r| !r.is_empty())
+                .unwrap_or("the MCP tool requires payment");
+            let body = to_text(&ObjectBuilder::new().put("message", reason).build());
+            super::conclude_query(402, &body, outcome.payment_required)
+        }
         Answer::Tool(result) => Ok(ObjectBuilder::new()
             .put("result", result)
             .put(

@@ -411,10 +411,12 @@ fn a_tool_that_asks_for_payment_is_paid_and_its_result_and_receipt_are_the_answe
     assert_eq!(out["result"]["content"][0]["text"], "sunny");
     assert_eq!(out["paymentResponse"]["creditsRedeemed"], "1");
     assert_eq!(minted.get(), 1);
-    // Still asking after paying: the agent's PaymentRequired comes back in the error.
+    // Still asking after paying: the agent's PaymentRequired and its reason come back in the error.
     let p = payments();
     backend(&p);
-    let agent = Agent::new(vec![text(&asks), text(&asks)]);
+    let mut refused = asks.clone();
+    refused["result"]["structuredContent"]["error"] = json!("Insufficient credits for plan 10");
+    let agent = Agent::new(vec![text(&asks), text(&refused)]);
     let err = pay_with(
         &p,
         &tool,
@@ -425,6 +427,10 @@ fn a_tool_that_asks_for_payment_is_paid_and_its_result_and_receipt_are_the_answe
     .unwrap_err();
     assert_eq!(err.code(), "payment_required");
     assert_eq!(err.details().unwrap()["accepts"][0]["planId"], "10");
+    assert!(
+        err.to_string().contains("Insufficient credits for plan 10"),
+        "{err}"
+    );
 }
 
 #[test]
