@@ -45,6 +45,14 @@ describe('payments.mcp.callTool', () => {
     assert.equal(minted, 1)
   })
 
+  test('the server\'s reason reaches the caller: a misconfigured server reads otherwise than "buy credits"', async () => {
+    for (const [reason, hint] of [['Insufficient credits for plan 10', /orderPlan/], [`${server.url}mcp is not an endpoint of agent agent-1 (registered: POST https://elsewhere/mcp)`, /has not registered this URL/]]) {
+      server.reset()
+      server.respond('POST', '/mcp', (call) => answer(call, { isError: true, structuredContent: { ...paymentRequired, error: reason }, content: [{ type: 'text', text: reason }] }))
+      await assert.rejects(callTool(), (e) => e.code === 'payment_required' && e.message.includes(reason) && hint.test(e.hint))
+    }
+  })
+
   test('a refused cached token gets one fresh mint; a refused fresh one is payment_required, no loop', async () => {
     server.respond('POST', '/mcp', (call) =>
       call.json.params._meta['x402/payment'].payload.authorization.seq === 1
