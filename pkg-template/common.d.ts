@@ -522,20 +522,20 @@ export interface McpPaidCall {
 }
 
 /** What a dynamic credits function is told (the official SDK's `CreditsContext`). */
-export interface McpCreditsContext {
+export interface McpCreditsContext<Args = unknown> {
   /** The tool/prompt arguments, or the resource's template variables. */
-  args: unknown
+  args: Args
   /** What the handler returned. */
   result: unknown
   request: { authHeader: string; logicalUrl: string; toolName: string }
 }
 
-export type McpCredits = bigint | number | ((ctx: McpCreditsContext) => bigint | number | Promise<bigint | number>)
+export type McpCredits<Args = unknown> = bigint | number | ((ctx: McpCreditsContext<Args>) => bigint | number | Promise<bigint | number>)
 
 /** Per-handler options (the official SDK's `PaywallOptions` minus `kind` and `name` for `attach`). */
-export interface McpHandlerOptions {
+export interface McpHandlerOptions<Args = unknown> {
   /** Credits per call (default 1): fixed, or computed after the handler from its arguments and result. */
-  credits?: McpCredits
+  credits?: McpCredits<Args>
   /** The plan(s) of this handler, instead of the server's. */
   planId?: string
   planIds?: string[]
@@ -587,15 +587,33 @@ export interface McpRequestExtra {
 export type McpArgs = { [key: string]: unknown }
 
 /** A tool's or prompt's handler: the MCP SDK's `(args, extra)`, plus the paywall's context. */
-export type McpToolHandler<Args extends object, R> = (args: Args, extra: McpRequestExtra, context: McpPaywallContext) => R
+export type McpToolHandler<Args, R> = (args: Args, extra: McpRequestExtra, context: McpPaywallContext) => R
 /** A resource template's handler: the MCP SDK's `(uri, variables, extra)`, plus the paywall's context. */
 export type McpResourceHandler<R> = (uri: URL, variables: Record<string, string | string[]>, extra: McpRequestExtra, context: McpPaywallContext) => R
 
-/** `payments.mcp.attach(server)`: the McpServer's register methods, each paid. */
+/** What a zod schema parses to (zod 4's `_zod.output`, zod 3's `_output`), read structurally: no zod types are imported. */
+type McpSchemaOutput<S> = S extends { _zod: { output: infer O } } ? O : S extends { _output: infer O } ? O : unknown
+type McpRequiredKeys<Shape> = { [K in keyof Shape]: undefined extends McpSchemaOutput<Shape[K]> ? never : K }[keyof Shape]
+type McpSimplify<T> = { [K in keyof T]: T[K] } & {}
+/**
+ * The arguments a tool's `inputSchema` (or a prompt's `argsSchema`) gives its handler, as the MCP SDK's own
+ * `registerTool` infers them: a zod raw shape `{ text: z.string(), n: z.number().optional() }` is
+ * `{ text: string; n?: number }`, a whole schema (`z.object(...)`) its output; no schema, `McpArgs`.
+ */
+export type McpArgsOf<Schema> = [Schema] extends [undefined]
+  ? McpArgs
+  : Schema extends { _zod: unknown } | { _output: unknown }
+    ? McpSchemaOutput<Schema>
+    : McpSimplify<{ [K in McpRequiredKeys<Schema>]: McpSchemaOutput<Schema[K]> } & { [K in Exclude<keyof Schema, McpRequiredKeys<Schema>>]?: McpSchemaOutput<Schema[K]> }>
+
+/** `payments.mcp.attach(server)`: the McpServer's register methods, each paid; the handler's and `ctx.args`' types come from the schema. */
 export interface McpPaidRegistrar {
-  registerTool<Args extends object = McpArgs, R = unknown>(name: string, config: object, handler: McpToolHandler<Args, R>, options?: McpHandlerOptions): void
-  registerResource<R = unknown>(name: string, template: unknown, config: object, handler: McpResourceHandler<R>, options?: McpHandlerOptions): void
-  registerPrompt<Args extends object = McpArgs, R = unknown>(name: string, config: object, handler: McpToolHandler<Args, R>, options?: McpHandlerOptions): void
+  registerTool<Schema extends object, R = unknown>(name: string, config: { inputSchema: Schema; [key: string]: unknown }, handler: McpToolHandler<McpArgsOf<Schema>, R>, options?: McpHandlerOptions<McpArgsOf<Schema>>): void
+  /** Without an `inputSchema`: the handler's own annotation says what its arguments are. */
+  registerTool<Args extends object = McpArgs, R = unknown>(name: string, config: { inputSchema?: undefined; [key: string]: unknown }, handler: McpToolHandler<Args, R>, options?: McpHandlerOptions<Args>): void
+  registerResource<R = unknown>(name: string, template: unknown, config: object, handler: McpResourceHandler<R>, options?: McpHandlerOptions<Record<string, string | string[]>>): void
+  registerPrompt<Schema extends object, R = unknown>(name: string, config: { argsSchema: Schema; [key: string]: unknown }, handler: McpToolHandler<McpArgsOf<Schema>, R>, options?: McpHandlerOptions<McpArgsOf<Schema>>): void
+  registerPrompt<Args extends object = McpArgs, R = unknown>(name: string, config: { argsSchema?: undefined; [key: string]: unknown }, handler: McpToolHandler<Args, R>, options?: McpHandlerOptions<Args>): void
 }
 
 /** `payments.mcp` in `nvm-x402`: calling a paid MCP server's tools. */

@@ -495,9 +495,21 @@ function readmeMcp(env: WorkerEnv, readReport: () => Promise<{ contents: { uri: 
   payments.mcp.configure({ agentId: env.NVM_AGENT_ID, serverName: 'my-server', planId: env.NVM_PLAN_ID })
   const server = new McpServer({ name: 'my-server', version: '1.0.0' })
   const paid = payments.mcp.attach(server)
-  paid.registerTool('echo', { inputSchema: { text: z.string() } }, async ({ text }: { text: string }) => ({ content: [{ type: 'text', text }] }), { credits: 1n })
+  paid.registerTool('echo', { inputSchema: { text: z.string() } }, async ({ text }) => ({ content: [{ type: 'text', text }] }), { credits: 1n })
+  // The arguments' types come from the schema, as the MCP SDK's own registerTool infers them (strict: no `unknown`).
+  paid.registerTool('sum', { inputSchema: { a: z.number(), b: z.number().optional(), tags: z.array(z.string()) } }, async ({ a, b, tags }) => {
+    const total: number = a + (b ?? 0)
+    const first: string | undefined = tags[0]
+    // @ts-expect-error b may be undefined
+    const strict: number = b
+    void [first, strict]
+    return { content: [{ type: 'text' as const, text: String(total) }] }
+  }, { credits: (ctx) => BigInt(ctx.args.tags.length + ctx.args.a) })
+  paid.registerTool('whole', { inputSchema: z.object({ city: z.string() }) }, async ({ city }) => ({ content: [{ type: 'text' as const, text: city.toUpperCase() }] }))
+  // @ts-expect-error the schema says text is a string
+  paid.registerTool('wrong', { inputSchema: { text: z.string() } }, async ({ text }: { text: number }) => ({ content: [{ type: 'text' as const, text: String(text) }] }))
   paid.registerResource('report', new ResourceTemplate('reports://{id}', { list: undefined }), {}, readReport, { credits: 2n })
-  paid.registerPrompt('summary', { argsSchema: { topic: z.string() } }, async ({ topic }: { topic: string }) => ({ messages: [] as never[], topic }), { credits: (ctx) => BigInt(String(ctx.args).length) })
+  paid.registerPrompt('summary', { argsSchema: { topic: z.string() } }, async ({ topic }) => ({ messages: [] as never[], topic }), { credits: (ctx) => BigInt(ctx.args.topic.length) })
   server.registerTool('echo2', { inputSchema: { text: z.string() } },
     payments.mcp.withPaywall(async ({ text }: { text: string }) => ({ content: [{ type: 'text' as const, text }] }), { kind: 'tool', name: 'echo2', credits: 1n }))
   const discovered: Response | null = payments.mcp.discovery(new Request('https://mcp.example/.well-known/oauth-protected-resource'))
