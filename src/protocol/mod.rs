@@ -33,12 +33,9 @@ pub use uint::Uint256;
 /// which no payment fixes.
 pub const NOT_AN_ENDPOINT: &str = "is not an endpoint of agent";
 
-/// Whether `text` says [`NOT_AN_ENDPOINT`] (a window scan: `str::contains`
-/// would add core's substring searcher to the .wasm).
+/// Whether `text` says [`NOT_AN_ENDPOINT`].
 pub fn says_not_an_endpoint(text: &str) -> bool {
-    text.as_bytes()
-        .windows(NOT_AN_ENDPOINT.len())
-        .any(|w| w == NOT_AN_ENDPOINT.as_bytes())
+    redact::find(text, NOT_AN_ENDPOINT).is_some()
 }
 
 /// What to do about [`NOT_AN_ENDPOINT`].

@@ -25,6 +25,41 @@ pub fn redact(secret: &str) -> String {
     format!("{head}…{tail}")
 }
 
+/// Where `needle` first occurs in `text` (a window scan: `str::find` and
+/// `str::contains` with a `&str` would add core's substring searcher to the
+/// .wasm). An empty needle occurs nowhere.
+pub fn find(text: &str, needle: &str) -> Option<usize> {
+    if needle.is_empty() {
+        return None;
+    }
+    text.as_bytes()
+        .windows(needle.len())
+        .position(|w| w == needle.as_bytes())
+}
+
+/// `text` with every occurrence of `secret` shown redacted (a runtime's
+/// message may quote a header value).
+///
+/// ```
+/// use nvm_x402::protocol::redact::redact_within;
+/// let token = "eyJ4NDAyVmVyc2lvbiI6Mn0abcd";
+/// assert_eq!(redact_within(&format!("bad value \"{token}\" here"), token), "bad value \"eyJ4ND…abcd\" here");
+/// ```
+pub fn redact_within(text: &str, secret: &str) -> String {
+    let shown = redact(secret);
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = find(rest, secret) {
+        // (a match of a whole str starts and ends on character boundaries; `get`, not `[..]`:
+        // no panic formatting in the .wasm)
+        out.push_str(rest.get(..at).unwrap_or_default());
+        out.push_str(&shown);
+        rest = rest.get(at + secret.len()..).unwrap_or_default();
+    }
+    out.push_str(rest);
+    out
+}
+
 /// Shows a caller's input in an error message: quoted when it is short, else
 /// redacted — a long value in the wrong place may be a secret (an API key or
 /// token passed as the wrong argument).

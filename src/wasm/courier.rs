@@ -8,7 +8,7 @@ use super::fetch::describe;
 use crate::client::{Courier, Hop, Reply};
 use crate::error::{Error, Result};
 use crate::protocol::json::{parse, to_text};
-use crate::protocol::redact::redact;
+use crate::protocol::redact::redact_within;
 use js_sys::{Function, Promise};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
@@ -34,8 +34,8 @@ impl Courier for JsCourier {
             let url = hop.url.split(['?', '#']).next().unwrap_or("");
             let mut why = describe(&e).1;
             // A runtime's message may quote a header value: never the whole token.
-            if let Some(token) = hop.token.as_deref().filter(|t| why.contains(*t)) {
-                why = why.replace(token, &redact(token));
+            if let Some(token) = &hop.token {
+                why = redact_within(&why, token);
             }
             Error::Unreachable(format!("Could not reach {url}: {why}"))
         })?;

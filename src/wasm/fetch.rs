@@ -49,12 +49,7 @@ pub(super) fn describe(err: &JsValue) -> (String, String) {
     }
     if let Ok(cause) = Reflect::get(err, &JsValue::from_str("cause")) {
         let code = text(&cause, "code");
-        // (a window scan: str::contains(&str) would add core's substring searcher)
-        let mentioned = message
-            .as_bytes()
-            .windows(code.len().max(1))
-            .any(|w| w == code.as_bytes());
-        if !code.is_empty() && !mentioned {
+        if !code.is_empty() && crate::protocol::redact::find(&message, &code).is_none() {
             message = format!("{message} ({code})");
         }
     }
