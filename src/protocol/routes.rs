@@ -76,24 +76,17 @@ impl PathPattern {
     /// `/files/a%2Fb` is the one segment `a/b` that `/files/:name` matches;
     /// decoded whole it would be two). Either match protects the request.
     pub fn matches(&self, path: &str) -> bool {
-        let normalized = normalize_path(path);
-        if self.matches_parts(normalized.split('/').filter(|s| !s.is_empty())) {
+        self.matches_request(&RequestPath::new(path))
+    }
+
+    fn matches_request(&self, path: &RequestPath<'_>) -> bool {
+        if self.matches_parts(path.normalized.split('/').filter(|s| !s.is_empty())) {
             return true;
         }
-        if !self
-            .segments
+        self.segments
             .iter()
             .any(|s| matches!(s, Segment::Param | Segment::AnyOne))
-        {
-            return false;
-        }
-        let path = path.split(['?', '#']).next().unwrap_or("");
-        let decoded: Vec<String> = path
-            .split('/')
-            .filter(|s| !s.is_empty())
-            .map(|s| String::from_utf8_lossy(&percent_decode(s)).into_owned())
-            .collect();
-        self.matches_parts(decoded.iter().map(String::as_str))
+            && self.matches_parts(path.segments().iter().map(String::as_str))
     }
 
     fn matches_parts<'a>(&self, mut parts: impl Iterator<Item = &'a str>) -> bool {
@@ -143,6 +136,38 @@ impl PathPattern {
     }
 }
 
+/// A request path in the two forms patterns are matched against, each made
+/// once per request (not once per route): normalised, and (only when a
+/// `:param` pattern asks) split into segments decoded one by one.
+struct RequestPath<'a> {
+    raw: &'a str,
+    normalized: String,
+    segments: std::cell::OnceCell<Vec<String>>,
+}
+
+impl<'a> RequestPath<'a> {
+    fn new(raw: &'a str) -> Self {
+        RequestPath {
+            raw,
+            normalized: normalize_path(raw),
+            segments: std::cell::OnceCell::new(),
+        }
+    }
+
+    fn segments(&self) -> &[String] {
+        self.segments.get_or_init(|| {
+            self.raw
+                .split(['?', '#'])
+                .next()
+                .unwrap_or("")
+                .split('/')
+                .filter(|s| !s.is_empty())
+                .map(|s| String::from_utf8_lossy(&percent_decode(s)).into_owned())
+                .collect()
+        })
+    }
+}
+
 /// A route key: an optional method and a path pattern.
 ///
 /// ```
@@ -189,6 +214,10 @@ impl RoutePattern {
     /// Whether a request matches (`HEAD` matches `GET` routes).
     pub fn matches(&self, method: &str, path: &str) -> bool {
         self.method_matches(method) && self.path.matches(path)
+    }
+
+    fn matches_request(&self, method: &str, path: &RequestPath<'_>) -> bool {
+        self.method_matches(method) && self.path.matches_request(path)
     }
 
     fn method_matches(&self, method: &str) -> bool {
@@ -255,9 +284,10 @@ impl<T> RouteTable<T> {
 
     /// The most specific route matching a request.
     pub fn find(&self, method: &str, path: &str) -> Option<(&RoutePattern, &T)> {
+        let path = RequestPath::new(path);
         self.routes
             .iter()
-            .find(|(p, _)| p.matches(method, path))
+            .find(|(p, _)| p.matches_request(method, &path))
             .map(|(p, v)| (p, v))
     }
 
