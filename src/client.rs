@@ -757,13 +757,7 @@ pub fn conclude_query(status: u16, body: &str, payment_required: Option<Object>)
         .map(str::to_owned);
     match status {
         200..=299 => Ok(parsed.unwrap_or_else(|| Value::from(body))),
-        402 => Err(Error::PaymentRequired {
-            message: format!(
-                "The agent asked for payment ({}): the plan needs credits.",
-                message.as_deref().unwrap_or("no reason given")
-            ),
-            payment_required: payment_required.map(Value::Object),
-        }),
+        402 => Err(payment_required_error(message.as_deref(), payment_required)),
         _ => Err(Error::Http {
             status,
             message: format!(
@@ -771,6 +765,20 @@ pub fn conclude_query(status: u16, body: &str, payment_required: Option<Object>)
                 message.map(|m| format!(": {m}")).unwrap_or_default()
             ),
         }),
+    }
+}
+
+/// The `payment_required` error of an agent that still asks for payment, with its reason.
+pub(crate) fn payment_required_error(
+    reason: Option<&str>,
+    payment_required: Option<Object>,
+) -> Error {
+    Error::PaymentRequired {
+        message: format!(
+            "The agent asked for payment ({}): the plan needs credits.",
+            reason.unwrap_or("no reason given")
+        ),
+        payment_required: payment_required.map(Value::Object),
     }
 }
 

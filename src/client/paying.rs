@@ -164,33 +164,25 @@ impl Call {
     }
 }
 
+/// The headers a redirect hop may leave out: those of a body, then those
+/// that do not go to another origin (fetch drops the last three too).
+const DROPPED: &[&str] = &[
+    "content-type",
+    "content-length",
+    "content-encoding",
+    "content-language",
+    "content-location",
+    "payment-signature",
+    "authorization",
+    "cookie",
+    "proxy-authorization",
+];
 /// Headers a request turned into a GET leaves out.
-const BODY_HEADERS: &[&str] = &[
-    "content-type",
-    "content-length",
-    "content-encoding",
-    "content-language",
-    "content-location",
-];
-/// Headers that do not go to another origin (fetch drops the last three too).
-const SECRET_HEADERS: &[&str] = &[
-    "payment-signature",
-    "authorization",
-    "cookie",
-    "proxy-authorization",
-];
+const BODY_HEADERS: &[&str] = DROPPED.split_at(5).0;
+/// Headers that do not go to another origin.
+const SECRET_HEADERS: &[&str] = DROPPED.split_at(5).1;
 /// Both.
-const BODY_AND_SECRET_HEADERS: &[&str] = &[
-    "content-type",
-    "content-length",
-    "content-encoding",
-    "content-language",
-    "content-location",
-    "payment-signature",
-    "authorization",
-    "cookie",
-    "proxy-authorization",
-];
+const BODY_AND_SECRET_HEADERS: &[&str] = DROPPED;
 /// As `fetch`: at most 20 redirects.
 const MAX_REDIRECTS: u32 = 20;
 
@@ -459,9 +451,12 @@ fn conclude(outcome: Outcome, answer: Answer) -> Result<Value> {
                 .and_then(|pr| pr.get("error"))
                 .and_then(Value::as_str)
                 .filter(|r| !r.is_empty())
-                .unwrap_or("the MCP tool requires payment");
-            let body = to_text(&ObjectBuilder::new().put("message", reason).build());
-            super::conclude_query(402, &body, outcome.payment_required)
+                .unwrap_or("the MCP tool requires payment")
+                .to_owned();
+            Err(super::payment_required_error(
+                Some(&reason),
+                outcome.payment_required,
+            ))
         }
         Answer::Tool(result) => Ok(ObjectBuilder::new()
             .put("result", result)
