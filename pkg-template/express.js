@@ -7,10 +7,8 @@
 // settle that fails or can't be asked delivers a 402 or 503 instead of the paid
 // bytes. Node only (this entry uses Buffer; the others use no Node built-ins).
 import { Payments as AgentPayments } from './agent/index.js'
+import { GATE_HEADERS } from './agent/paywall.js'
 import { PaymentsError } from './errors.js'
-
-/** The headers the gate reads (the token, CORS). */
-const GATE_HEADERS = ['payment-signature', 'authorization', 'origin', 'access-control-request-method']
 /** A Payments client's constructor options (core.js): to make an agent client from one of another entry. */
 const OPTIONS = Symbol.for('nvm-x402.options')
 
@@ -220,7 +218,7 @@ export function paymentMiddleware(payments, routes, options = {}) {
       const express = expressOf(request)
       if (!express) return
       run?.(express, ...rest)
-      if (hook) await hook(...rest.length === 0 ? [express.req] : [express.req, ...rest])
+      if (hook) await hook(express.req, ...rest)
     }
   const hooks = {
     onBeforeVerify: observe(onBeforeVerify, ({ req }, paymentRequired) => {
@@ -230,12 +228,9 @@ export function paymentMiddleware(payments, routes, options = {}) {
       const agentRequest = verification?.agentRequest
       req.paymentContext = { ...req.paymentContext, token, verified: true, agentRequest, agentRequestId: agentRequest?.agentRequestId ?? verification?.agentRequestId }
     }),
-    onAfterSettle: async (request, credits, settlement) => {
-      const express = expressOf(request)
-      if (!express) return
-      if (express.req.paymentContext) express.req.paymentContext.creditsToSettle = Number(credits)
-      if (onAfterSettle) await onAfterSettle(express.req, credits, settlement)
-    },
+    onAfterSettle: observe(onAfterSettle, ({ req }, credits) => {
+      if (req.paymentContext) req.paymentContext.creditsToSettle = credits
+    }),
     ...(onPaymentError ? { onPaymentError: async (error, request) => {
       const express = expressOf(request)
       if (express) await onPaymentError(error, express.req, express.res)

@@ -9,7 +9,8 @@ import { answerOf, callHook, creditsOf, hooksOf, optionsJson, toJson } from './w
 /** What the handler of an unprotected route (or a free preflight-less pass) is told. */
 const UNPAID = Object.freeze({ paid: false })
 
-const GATE_HEADERS = ['payment-signature', 'authorization', 'origin', 'access-control-request-method']
+/** The request headers the gate reads (the token, CORS); the Express adapter hands it these. */
+export const GATE_HEADERS = ['payment-signature', 'authorization', 'origin', 'access-control-request-method']
 
 const toResponse = ({ status, headers, body }) => new Response(status === 204 ? null : body, { status, headers })
 
