@@ -568,28 +568,50 @@ export interface McpPaywallContext {
   agentRequest?: JsonObject
 }
 
-/** What `attach` needs of an `McpServer` (`@modelcontextprotocol/sdk/server/mcp.js`). */
+/**
+ * What `attach` needs of an `McpServer`: v1's (`@modelcontextprotocol/sdk/server/mcp.js`)
+ * or v2's (`@modelcontextprotocol/server`).
+ */
 export interface McpServerLike {
   registerTool(...args: never[]): unknown
   registerResource(...args: never[]): unknown
   registerPrompt(...args: never[]): unknown
 }
 
-/** The MCP SDK's `extra` argument, as far as the paywall reads it. */
+/**
+ * The MCP SDK's per-call argument, as far as the paywall reads it: v1's `extra`
+ * (`_meta`, `requestInfo`) or v2's `ctx` (`mcpReq._meta`, `http.req`). Through
+ * `attach(server)` a handler gets the server's own type of it (`McpExtraOf`).
+ */
 export interface McpRequestExtra {
-  /** The request's `params._meta` (the payment travels in `"x402/payment"`). */
+  /** v1: the request's `params._meta` (the payment travels in `"x402/payment"`). */
   _meta?: JsonObject
-  /** Set by the Streamable HTTP transports: the HTTP request's headers and URL. */
+  /** v1, set by the Streamable HTTP transports: the HTTP request's headers and URL. */
   requestInfo?: { headers?: Record<string, string | string[] | undefined>; url?: URL }
+  /** v2: the request (its `_meta`, with the `io.modelcontextprotocol/*` envelope lifted out). */
+  mcpReq?: { _meta?: JsonObject }
+  /** v2, over HTTP: the Request. */
+  http?: { req?: Request }
 }
+
+/**
+ * The per-call argument an `McpServer`'s handlers get, read from its
+ * `registerResource` (v1: `RequestHandlerExtra`, v2: `ServerContext`);
+ * `McpRequestExtra` for a server whose type does not say.
+ */
+export type McpExtraOf<Server> = Server extends { registerResource(...args: infer A): unknown }
+  ? A extends [...unknown[], (uri: URL, variables: infer _V, extra: infer E) => unknown]
+    ? unknown extends E ? McpRequestExtra : E
+    : McpRequestExtra
+  : McpRequestExtra
 
 /** Tool/prompt arguments as the handler reads them (annotate the parameter for a precise type). */
 export type McpArgs = { [key: string]: unknown }
 
-/** A tool's or prompt's handler: the MCP SDK's `(args, extra)`, plus the paywall's context. */
-export type McpToolHandler<Args, R> = (args: Args, extra: McpRequestExtra, context: McpPaywallContext) => R
+/** A tool's or prompt's handler: the MCP SDK's `(args, extra)` (v2: `(args, ctx)`), plus the paywall's context. */
+export type McpToolHandler<Args, R, Extra = McpRequestExtra> = (args: Args, extra: Extra, context: McpPaywallContext) => R
 /** A resource template's handler: the MCP SDK's `(uri, variables, extra)`, plus the paywall's context. */
-export type McpResourceHandler<R> = (uri: URL, variables: Record<string, string | string[]>, extra: McpRequestExtra, context: McpPaywallContext) => R
+export type McpResourceHandler<R, Extra = McpRequestExtra> = (uri: URL, variables: Record<string, string | string[]>, extra: Extra, context: McpPaywallContext) => R
 
 /** What a zod schema parses to (zod 4's `_zod.output`, zod 3's `_output`), read structurally: no zod types are imported. */
 type McpSchemaOutput<S> = S extends { _zod: { output: infer O } } ? O : S extends { _output: infer O } ? O : unknown
@@ -606,14 +628,17 @@ export type McpArgsOf<Schema> = [Schema] extends [undefined]
     ? McpSchemaOutput<Schema>
     : McpSimplify<{ [K in McpRequiredKeys<Schema>]: McpSchemaOutput<Schema[K]> } & { [K in Exclude<keyof Schema, McpRequiredKeys<Schema>>]?: McpSchemaOutput<Schema[K]> }>
 
-/** `payments.mcp.attach(server)`: the McpServer's register methods, each paid; the handler's and `ctx.args`' types come from the schema. */
-export interface McpPaidRegistrar {
-  registerTool<Schema extends object, R = unknown>(name: string, config: { inputSchema: Schema; [key: string]: unknown }, handler: McpToolHandler<McpArgsOf<Schema>, R>, options?: McpHandlerOptions<McpArgsOf<Schema>>): void
+/**
+ * `payments.mcp.attach(server)`: the McpServer's register methods, each paid; the handler's and `ctx.args`'
+ * types come from the schema, its `extra`/`ctx` type from the server (`Extra`).
+ */
+export interface McpPaidRegistrar<Extra = McpRequestExtra> {
+  registerTool<Schema extends object, R = unknown>(name: string, config: { inputSchema: Schema; [key: string]: unknown }, handler: McpToolHandler<McpArgsOf<Schema>, R, Extra>, options?: McpHandlerOptions<McpArgsOf<Schema>>): void
   /** Without an `inputSchema`: the handler's own annotation says what its arguments are. */
-  registerTool<Args extends object = McpArgs, R = unknown>(name: string, config: { inputSchema?: undefined; [key: string]: unknown }, handler: McpToolHandler<Args, R>, options?: McpHandlerOptions<Args>): void
-  registerResource<R = unknown>(name: string, template: unknown, config: object, handler: McpResourceHandler<R>, options?: McpHandlerOptions<Record<string, string | string[]>>): void
-  registerPrompt<Schema extends object, R = unknown>(name: string, config: { argsSchema: Schema; [key: string]: unknown }, handler: McpToolHandler<McpArgsOf<Schema>, R>, options?: McpHandlerOptions<McpArgsOf<Schema>>): void
-  registerPrompt<Args extends object = McpArgs, R = unknown>(name: string, config: { argsSchema?: undefined; [key: string]: unknown }, handler: McpToolHandler<Args, R>, options?: McpHandlerOptions<Args>): void
+  registerTool<Args extends object = McpArgs, R = unknown>(name: string, config: { inputSchema?: undefined; [key: string]: unknown }, handler: McpToolHandler<Args, R, Extra>, options?: McpHandlerOptions<Args>): void
+  registerResource<R = unknown>(name: string, template: unknown, config: object, handler: McpResourceHandler<R, Extra>, options?: McpHandlerOptions<Record<string, string | string[]>>): void
+  registerPrompt<Schema extends object, R = unknown>(name: string, config: { argsSchema: Schema; [key: string]: unknown }, handler: McpToolHandler<McpArgsOf<Schema>, R, Extra>, options?: McpHandlerOptions<McpArgsOf<Schema>>): void
+  registerPrompt<Args extends object = McpArgs, R = unknown>(name: string, config: { argsSchema?: undefined; [key: string]: unknown }, handler: McpToolHandler<Args, R, Extra>, options?: McpHandlerOptions<Args>): void
 }
 
 /** `payments.mcp` in `nvm-x402`: calling a paid MCP server's tools. */
@@ -641,8 +666,8 @@ export interface McpServerAPI {
   withPaywall<Args extends object = McpArgs, R = unknown>(handler: McpToolHandler<Args, R>, options: McpPaywallOptions & { kind?: 'tool' | 'prompt' }): (args: Args, extra?: object) => Promise<Awaited<R>>
   withPaywall<R = unknown>(handler: McpResourceHandler<R>, options: McpPaywallOptions & { kind: 'resource' }): (uri: URL, variables: Record<string, string | string[]>, extra?: object) => Promise<Awaited<R>>
   withPaywall<Req extends object, R = unknown>(handler: (request: Req, extra: McpRequestExtra, context: McpPaywallContext) => R, options: McpPaywallOptions & { kind: 'meta' }): (request: Req, extra?: object) => Promise<Awaited<R>>
-  /** Paid `registerTool / registerResource / registerPrompt` over an `McpServer`. */
-  attach(server: McpServerLike): McpPaidRegistrar
+  /** Paid `registerTool / registerResource / registerPrompt` over an `McpServer` (v1 or v2: handlers get its `extra` / `ctx` type). */
+  attach<Server extends McpServerLike>(server: Server): McpPaidRegistrar<McpExtraOf<Server>>
   /**
    * The OAuth discovery documents the official SDK's router serves, for a
    * Fetch-API server: a GET of `/.well-known/oauth-protected-resource` (and

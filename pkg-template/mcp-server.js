@@ -1,7 +1,8 @@
 // The MCP paywall: payments.mcp.configure / withPaywall / attach / discovery, for MCP
-// servers on any Fetch-API runtime (the official @modelcontextprotocol/sdk
-// McpServer over WebStandardStreamableHTTPServerTransport, on Workers, Deno,
-// Bun, Node). A paid call runs through the core as one call (src/gate/mcp.rs,
+// servers on any Fetch-API runtime (Workers, Deno, Bun, Node), on both lines of
+// the official MCP SDK: v1's @modelcontextprotocol/sdk McpServer (handlers get
+// `extra`) and v2's @modelcontextprotocol/server McpServer, e.g. under
+// createMcpHandler (handlers get `ctx`), serving 2025-11-25 and 2026-07-28 clients. A paid call runs through the core as one call (src/gate/mcp.rs,
 // McpGate::handle), which asks back for what only JavaScript can do: run the
 // handler, price its result, call a hook. What lives here only moves the MCP
 // SDK's handler arguments and results and calls user functions; every decision
@@ -18,13 +19,17 @@ function rpcError({ code, message, data }) {
   return error
 }
 
-/** The MCP SDK's `extra` (it carries `requestId`, `signal`, `sendNotification`). */
-const isExtra = (value) => value !== null && typeof value === 'object' && ('requestId' in value || 'signal' in value || 'sendNotification' in value)
+/**
+ * The MCP SDK's per-call context: v1's `extra` (it carries `requestId`, `signal`,
+ * `sendNotification`) or v2's `ctx` (it carries `mcpReq`).
+ */
+const isExtra = (value) => value !== null && typeof value === 'object' && ('mcpReq' in value || 'requestId' in value || 'signal' in value || 'sendNotification' in value)
 
 /**
  * The MCP SDK calls tools and prompts with (args, extra), or (extra) without a
  * schema; resources with (uri, extra) or (uri, variables, extra); a low-level
- * server's request handlers (meta methods) with (request, extra).
+ * server's request handlers (meta methods) with (request, extra). Both SDK
+ * lines: v2 passes its `ctx` where v1 passed `extra`.
  */
 function split(kind, args) {
   if (kind === 'resource') return args.length >= 3 ? { input: args[1], extra: args[2] } : { input: {}, extra: args[1] }
@@ -34,9 +39,19 @@ function split(kind, args) {
   return { input: args[0] ?? {}, extra: undefined }
 }
 
+/**
+ * What a call's context tells the paywall, from either SDK line: the request's
+ * `_meta` (v1 `extra._meta`; v2 `ctx.mcpReq._meta`, its `io.modelcontextprotocol/*`
+ * envelope lifted out) and the HTTP request behind it (v1 `extra.requestInfo`
+ * with `headers` and `url`; v2 `ctx.http.req`, a Request).
+ */
+function viewOf(extra) {
+  const http = extra?.requestInfo ?? extra?.http?.req
+  return { meta: extra?._meta ?? extra?.mcpReq?._meta ?? null, headers: paymentHeaders(http?.headers), httpUrl: httpUrlOf(http?.url) }
+}
+
 /** The payment headers of the HTTP request behind the call (no-code hosts can only set headers). */
-function paymentHeaders(extra) {
-  const headers = extra?.requestInfo?.headers
+function paymentHeaders(headers) {
   if (!headers || typeof headers !== 'object') return {}
   const read = (name) => (typeof headers.get === 'function' ? headers.get(name) : headers[name])
   const out = {}
@@ -48,8 +63,7 @@ function paymentHeaders(extra) {
 }
 
 /** Origin and path of the MCP endpoint (the fallback resource URL), when the transport tells. */
-function httpUrlOf(extra) {
-  const url = extra?.requestInfo?.url
+function httpUrlOf(url) {
   if (!url) return undefined
   try {
     const u = new URL(String(url))
@@ -94,7 +108,7 @@ export function mcpServer(core) {
     const paid = gate.tool(optionsJson({ kind, name, credits, planId, planIds, maxAmount }))
     return async (...args) => {
       const { input, extra } = split(kind, args)
-      const call = { args: input ?? null, meta: extra?._meta ?? null, headers: paymentHeaders(extra), httpUrl: httpUrlOf(extra) }
+      const call = { args: input ?? null, ...viewOf(extra) }
       const subject = { kind, name, args: input } // what the hooks are told about
       let ran // the paywall's context the handler was given, once it ran
       let result

@@ -26,7 +26,7 @@ const ENTRIES = [
   ['nvm-x402/mcp', mcp, 'mcp.d.ts', ['fetchWithPayment']],
 ]
 
-for (const config of ['tests/js/types', 'tests/js/types/tsconfig.node16.json']) {
+for (const config of ['tests/js/types', 'tests/js/types/tsconfig.node16.json', 'tests/js/types/mcp-v2']) {
   test(`tsc -p ${config}: the declarations and the usage file type-check (bad usages are errors)`, () => {
     const run = spawnSync(TSC, ['-p', config], { cwd: ROOT, encoding: 'utf8' })
     assert.equal(run.error, undefined, String(run.error))
