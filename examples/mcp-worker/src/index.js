@@ -1,5 +1,7 @@
-// A paid MCP server on Cloudflare Workers, gated by nvm-x402.
-//   POST /mcp    stateless Streamable HTTP MCP (JSON answers), with two tools:
+// A paid MCP server on Cloudflare Workers, gated by nvm-x402, on the official MCP
+// SDK's v2 line (@modelcontextprotocol/server).
+//   POST /mcp    MCP over HTTP (createMcpHandler): 2026-07-28 clients (stateless,
+//                server/discover) and 2025-era clients (stateless), with two tools:
 //                  echo {text}  paid: 1 credit of NVM_PLAN_ID, answers its text
 //                  ping         free
 //   GET  /health free
@@ -8,15 +10,16 @@
 // Configuration comes only from Worker vars/secrets: NVM_API_KEY (the agent
 // builder's key, a secret), NVM_AGENT_ID, NVM_PLAN_ID, NVM_BACKEND_URL (optional:
 // the backend the key's prefix picks is used when it is empty).
-import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js'
-import { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js'
+import { McpServer, createMcpHandler } from '@modelcontextprotocol/server'
 import { z } from 'zod'
 import { Payments } from 'nvm-x402/mcp'
 
 /** The host of this server's logical URLs (mcp://nvm-demo/tools/echo): what agents register as endpoints. */
 const SERVER_NAME = 'nvm-demo'
 
-let payments // one client per isolate, so each plan's scheme is looked up once, not per call
+// One client and one MCP handler per isolate: each plan's scheme is looked up once, not per call.
+let payments
+let handler
 
 function paymentsFor(env) {
   for (const name of ['NVM_API_KEY', 'NVM_AGENT_ID', 'NVM_PLAN_ID']) {
@@ -29,24 +32,26 @@ function paymentsFor(env) {
   return payments
 }
 
-/** A new server per request: stateless Streamable HTTP keeps nothing between calls. */
-function mcpServer(payments) {
-  const server = new McpServer({ name: SERVER_NAME, version: '1.0.0' })
-  const paid = payments.mcp.attach(server)
-  paid.registerTool(
-    'echo',
-    { title: 'Echo', description: 'Answers its text (1 credit)', inputSchema: { text: z.string() } },
-    async ({ text }) => ({ content: [{ type: 'text', text }] }),
-    { credits: 1n },
-  )
-  server.registerTool('ping', { title: 'Ping', description: 'Free: answers pong' }, async () => ({ content: [{ type: 'text', text: 'pong' }] }))
-  return server
+/** The MCP handler: createMcpHandler asks the factory for a fresh server per request. */
+function handlerFor(payments) {
+  handler ??= createMcpHandler(() => {
+    const server = new McpServer({ name: SERVER_NAME, version: '1.0.0' })
+    payments.mcp.attach(server).registerTool(
+      'echo',
+      { title: 'Echo', description: 'Answers its text (1 credit)', inputSchema: z.object({ text: z.string() }) },
+      async ({ text }) => ({ content: [{ type: 'text', text }] }),
+      { credits: 1n },
+    )
+    server.registerTool('ping', { title: 'Ping', description: 'Free: answers pong' }, async () => ({ content: [{ type: 'text', text: 'pong' }] }))
+    return server
+  })
+  return handler
 }
 
 const CORS = {
   'access-control-allow-origin': '*',
   'access-control-allow-methods': 'POST, GET, OPTIONS',
-  'access-control-allow-headers': 'content-type, accept, authorization, payment-signature, mcp-protocol-version, mcp-session-id',
+  'access-control-allow-headers': 'content-type, accept, authorization, payment-signature, mcp-protocol-version, mcp-session-id, mcp-method, mcp-name',
   'access-control-expose-headers': 'mcp-session-id',
 }
 
@@ -65,9 +70,6 @@ export default {
     const discovered = paymentsFor(env).mcp.discovery(request, { tools: ['echo', 'ping'] })
     if (discovered) return discovered
     if (pathname !== '/mcp') return withCors(Response.json({ error: 'Not found' }, { status: 404 }))
-    const server = mcpServer(paymentsFor(env))
-    const transport = new WebStandardStreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: true })
-    await server.connect(transport)
-    return withCors(await transport.handleRequest(request))
+    return withCors(await handlerFor(paymentsFor(env)).fetch(request))
   },
 }

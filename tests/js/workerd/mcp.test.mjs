@@ -1,30 +1,54 @@
-// The MCP Worker example (examples/mcp-worker), exactly as shipped, on real
-// workerd (wrangler dev --local, no nodejs_compat) against a live nvm-local
-// (the seeded MCP agent and free plan). Clients: the official MCP TypeScript
-// SDK (Client + StreamableHTTPClientTransport) paying with a token minted by
-// this package, and this package's payments.mcp.callTool.
+// The MCP Worker example (examples/mcp-worker, the MCP SDK's v2 server under
+// createMcpHandler), exactly as shipped, and the same server on the SDK's v1
+// line (tests/js/workerd/mcp-v1-worker), on real workerd (wrangler dev
+// --local, no nodejs_compat) against a live nvm-local (the seeded MCP agent
+// and free plan). Clients: the official MCP clients of both lines (v2's pinned
+// to 2026-07-28: stateless, server/discover; v1's: initialize, 2025-11-25)
+// paying with a token minted by this package, and payments.mcp.callTool.
 import { describe, test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
 import { join } from 'node:path'
-import { Client } from '@modelcontextprotocol/sdk/client/index.js'
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js'
+import { Client as ClientV1 } from '@modelcontextprotocol/sdk/client/index.js'
+import { StreamableHTTPClientTransport as TransportV1 } from '@modelcontextprotocol/sdk/client/streamableHttp.js'
+import { Client as ClientV2, StreamableHTTPClientTransport as TransportV2 } from '@modelcontextprotocol/client'
 import { decodeAccessToken } from 'nvm-x402'
 import { ROOT, freePort, startNvmLocal, startWrangler } from '../support/servers.mjs'
 import { assertNoTokenLogged, newSubscriber, stopAll } from '../support/gate.mjs'
 
-const EXAMPLE = join(ROOT, 'examples/mcp-worker')
+// [which, where, the era the v2 client negotiates with it]
+const SERVERS = [
+  ['the MCP Worker example (MCP SDK v2, createMcpHandler)', join(ROOT, 'examples/mcp-worker'), 'modern'],
+  ['the same server on the MCP SDK v1 (McpServer over the Web-standard transport)', join(ROOT, 'tests/js/workerd/mcp-v1-worker'), 'legacy'],
+]
+const V2 = 'v2 client, negotiating'
 
-/** An official MCP client of `url`, connected (initialize done); `headers` go on every request. */
-async function connect(url, headers = {}) {
-  const client = new Client({ name: 'nvm-x402-test', version: '1.0.0' })
-  await client.connect(new StreamableHTTPClientTransport(new URL(url), { requestInit: { headers } }))
-  return client
+/**
+ * The official MCP clients: v2's negotiating (server/discover; 2026-07-28 with
+ * a v2 server, no initialize; the 2025 handshake with a v1 one), v1's (initialize, 2025-11-25).
+ */
+const CLIENTS = {
+  [V2]: async (url, headers, era) => {
+    const client = new ClientV2({ name: 'nvm-x402-test', version: '1.0.0' }, { versionNegotiation: { mode: 'auto' } })
+    await client.connect(new TransportV2(new URL(url), { requestInit: { headers } }))
+    assert.equal(client.getProtocolEra(), era)
+    if (era === 'modern') assert.equal(client.getNegotiatedProtocolVersion(), '2026-07-28')
+    return client
+  },
+  'v1 client, 2025-11-25': async (url, headers) => {
+    const client = new ClientV1({ name: 'nvm-x402-test', version: '1.0.0' })
+    await client.connect(new TransportV1(new URL(url), { requestInit: { headers } }))
+    return client
+  },
 }
+
 
 /** `_meta` carrying the x402 payment payload: the decoded access token. */
 const payment = (token) => ({ 'x402/payment': decodeAccessToken(token) })
 
-describe('the MCP Worker example on workerd, paid through nvm-local', () => {
+for (const [name, EXAMPLE, era] of SERVERS) describe(`${name} on workerd, paid through nvm-local`, () => {
+  /** An official MCP client of `url` (`kind`: a key of CLIENTS), connected; `headers` go on every request. */
+  const connect = (url, headers = {}, kind = 'v1 client, 2025-11-25') => CLIENTS[kind](url, headers, era)
+
   let nvm, worker, world, mcpUrl, subscriber, plan
   const subscribers = []
   const subscribe = async () => {
@@ -49,8 +73,8 @@ describe('the MCP Worker example on workerd, paid through nvm-local', () => {
   })
   after(() => stopAll(worker, nvm))
 
-  test('the official client initializes and lists the tools; echo without payment is a payment-required result', async () => {
-    const client = await connect(mcpUrl)
+  for (const kind of Object.keys(CLIENTS)) test(`the official ${kind} connects and lists the tools; echo without payment is a payment-required result`, async () => {
+    const client = await connect(mcpUrl, {}, kind)
     try {
       const { tools } = await client.listTools()
       assert.deepEqual(tools.map((t) => t.name).sort(), ['echo', 'ping'])
@@ -70,8 +94,8 @@ describe('the MCP Worker example on workerd, paid through nvm-local', () => {
     }
   })
 
-  test('echo with _meta["x402/payment"] answers its text with the receipt, and costs exactly 1 credit', async () => {
-    const client = await connect(mcpUrl)
+  for (const kind of Object.keys(CLIENTS)) test(`${kind}: echo with _meta["x402/payment"] answers its text with the receipt, and costs exactly 1 credit`, async () => {
+    const client = await connect(mcpUrl, {}, kind)
     try {
       const token = await subscriber.token()
       const before = await subscriber.balance()
@@ -106,10 +130,10 @@ describe('the MCP Worker example on workerd, paid through nvm-local', () => {
     assert.equal(await subscriber.balance(), before - 1n, 'ping charged nothing')
   })
 
-  test('the Authorization: Bearer header pays too (hosts that can only set headers)', async () => {
+  for (const kind of Object.keys(CLIENTS)) test(`${kind}: the Authorization: Bearer header pays too (hosts that can only set headers)`, async () => {
     const token = await subscriber.token()
     const before = await subscriber.balance()
-    const client = await connect(mcpUrl, { authorization: `Bearer ${token}` })
+    const client = await connect(mcpUrl, { authorization: `Bearer ${token}` }, kind)
     try {
       const result = await client.callTool({ name: 'echo', arguments: { text: 'by header' } })
       assert.deepEqual(result.content, [{ type: 'text', text: 'by header' }])
@@ -124,7 +148,7 @@ describe('the MCP Worker example on workerd, paid through nvm-local', () => {
     const fresh = await subscribe()
     assert.equal(await fresh.balance(), 10n)
     const token = await fresh.token()
-    const client = await connect(mcpUrl)
+    const client = await connect(mcpUrl, {}, V2)
     try {
       const results = await Promise.all(Array.from({ length: 30 }, (_, i) => client.callTool({ name: 'echo', arguments: { text: `call ${i}` }, _meta: payment(token) })))
       const answered = results.filter((r) => !r.isError)
