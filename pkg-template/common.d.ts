@@ -143,6 +143,13 @@ export interface PaymentsOptions {
   organizationId?: string
   /** Time limit of each backend call in milliseconds (default 30000). */
   timeoutMs?: number
+  /**
+   * The backend API version (`MAJOR.MINOR`, e.g. `'1.1'`) sent as `Nevermined-Version` on every
+   * backend call; default `LOCKED_API_VERSION`. Anything else throws at construction.
+   */
+  version?: string
+  /** Only `'nvm'`: the official SDK's `'visa'` throws its migration error (use `provider: 'visa'` on `createDelegation`). */
+  scheme?: 'nvm'
   /** The fetch to use (default: the global `fetch`); see `PaymentsFetch` for how it is called. */
   fetch?: PaymentsFetch
 }
@@ -290,6 +297,16 @@ export interface PaymentsBase {
   readonly backendUrl: string
   /** The API key's account address (`sub`), if it has one. */
   readonly accountAddress?: string
+  /** `false`: `Payments.getInstance` makes a server-side client. */
+  readonly isBrowserInstance: boolean
+  /** The environment the key (or the options) selected. */
+  getEnvironmentName(): EnvironmentName
+  /** The API key's account address (`sub`), if it has one. */
+  getAccountAddress(): string | undefined
+  /** The organization every authenticated call names (`X-Current-Org-Id`), or null. */
+  getOrganizationId(): string | null
+  /** Names `organizationId` on every later authenticated call (`X-Current-Org-Id`); `null` clears it. */
+  setOrganizationId(organizationId: string | null): void
   readonly facilitator: FacilitatorAPI
   readonly requests: RequestsAPI
   readonly plans: PlansReadAPI
@@ -725,6 +742,39 @@ export const ONE_WEEK_DURATION: bigint
 export const ONE_MONTH_DURATION: bigint
 export const ONE_YEAR_DURATION: bigint
 export const ZeroAddress: '0x0000000000000000000000000000000000000000'
+
+/** The backend API version this package pins (`Nevermined-Version`), unless the `version` option says another. */
+export const LOCKED_API_VERSION: '1.1'
+/** The header carrying it. */
+export const API_VERSION_HEADER: 'Nevermined-Version'
+/** EURC on Base mainnet. */
+export const EURC_TOKEN_ADDRESS: '0x60a3E35Cc302bFA44Cb288Bc5a4F316Fdb1adb42'
+/** EURC on Base Sepolia. */
+export const EURC_TOKEN_ADDRESS_TESTNET: '0x808456652fdb597867f38412077A9182bf77359F'
+/** The plans' currencies (the official SDK's enum, as a frozen object). */
+export const Currency: { readonly USD: 'USD'; readonly EUR: 'EUR'; readonly USDC: 'USDC'; readonly EURC: 'EURC' }
+export type Currency = 'USD' | 'EUR' | 'USDC' | 'EURC'
+/** Who may redeem a plan's credits (the official SDK's numeric enum, with its reverse mapping). */
+export const PlanRedemptionType: {
+  readonly ONLY_GLOBAL_ROLE: 0
+  readonly ONLY_OWNER: 1
+  readonly ONLY_PLAN_ROLE: 2
+  readonly ONLY_SUBSCRIBER: 4
+  readonly 0: 'ONLY_GLOBAL_ROLE'
+  readonly 1: 'ONLY_OWNER'
+  readonly 2: 'ONLY_PLAN_ROLE'
+  readonly 4: 'ONLY_SUBSCRIBER'
+}
+export type PlanRedemptionType = 0 | 1 | 2 | 4
+/**
+ * The environment an API key's prefix names (`sandbox:...` is `'sandbox'`, `sandbox-staging:` is
+ * `'staging_sandbox'`, case-insensitive; this package's `local:` is `'local'`), or undefined.
+ */
+export function getEnvironmentFromApiKey(nvmApiKey: string): EnvironmentName | undefined
+/** `0x` and 40 hex digits. */
+export function isEthereumAddress(address: string | undefined): boolean
+/** The origin of an agent's endpoints' URLs (`[{ POST: url }]`), as the official SDK computes it (the last endpoint's); `''` for none. */
+export function getServiceHostFromEndpoints(endpoints: Array<Record<string, string>>): string
 
 // ---- the names of earlier versions: the official SDK's are above and in wire-types.d.ts ----
 

@@ -59,6 +59,21 @@ export const ONE_MONTH_DURATION = 2_629_746n
 export const ONE_YEAR_DURATION = 31_557_600n
 export const ZeroAddress = '0x0000000000000000000000000000000000000000'
 
+// The official SDK's exported values (the core's LOCKED_API_VERSION and EURC address are
+// the same: tests/js/node/surface.test.mjs).
+export const LOCKED_API_VERSION = '1.1'
+export const API_VERSION_HEADER = 'Nevermined-Version'
+export const EURC_TOKEN_ADDRESS = '0x60a3E35Cc302bFA44Cb288Bc5a4F316Fdb1adb42'
+export const EURC_TOKEN_ADDRESS_TESTNET = '0x808456652fdb597867f38412077A9182bf77359F'
+export const Currency = Object.freeze({ USD: 'USD', EUR: 'EUR', USDC: 'USDC', EURC: 'EURC' })
+export const PlanRedemptionType = Object.freeze({ ONLY_GLOBAL_ROLE: 0, ONLY_OWNER: 1, ONLY_PLAN_ROLE: 2, ONLY_SUBSCRIBER: 4, 0: 'ONLY_GLOBAL_ROLE', 1: 'ONLY_OWNER', 2: 'ONLY_PLAN_ROLE', 4: 'ONLY_SUBSCRIBER' })
+const environmentOfKey = /* @__PURE__ */ sync('getEnvironmentFromApiKey')
+export const getEnvironmentFromApiKey = (nvmApiKey) => environmentOfKey(nvmApiKey) ?? undefined
+export const isEthereumAddress = /* @__PURE__ */ sync('isEthereumAddress')
+/** WHATWG's origin of the last endpoint's URL, as the official helper computes it (the package itself never uses it). */
+export const getServiceHostFromEndpoints = (endpoints) => (endpoints.length ? new URL(Object.values(endpoints.at(-1))[0]).origin : '')
+let warnedDeprecation = false // the official SDK warns once per process
+
 // ---- the paying client: the core runs each call (src/client/paying.rs); this sends what it decides ----
 
 /**
@@ -181,6 +196,11 @@ export class Payments {
     this.environment = info.environment
     this.backendUrl = info.backendUrl
     this.accountAddress = info.accountAddress ?? undefined
+    this.isBrowserInstance = false
+    if (info.deprecation && !warnedDeprecation) {
+      warnedDeprecation = true
+      console.warn(info.deprecation)
+    }
     const call = (method) => async (...args) => JSON.parse(await core.call(method, toJson(args)))
     // The namespaces, from the core's method table (src/bridge.rs): `plans.getPlan` is
     // payments.plans.getPlan, `resolveScheme` payments.resolveScheme. plans also carries
@@ -210,6 +230,24 @@ export class Payments {
       return (await paying(core, 'tool', agentFetchImpl, original, call)).answer
     }
     this.mcp = Object.freeze({ callTool, ...mcpServer(core) })
+  }
+
+  getEnvironmentName() {
+    return this.environment
+  }
+
+  getAccountAddress() {
+    return this.accountAddress
+  }
+
+  /** `X-Current-Org-Id` of every later authenticated call (null: none). */
+  getOrganizationId() {
+    return JSON.parse(cores.get(this).info()).organizationId ?? null
+  }
+
+  setOrganizationId(id) {
+    if (id != null && typeof id !== 'string') throw new PaymentsError({ code: 'validation', message: 'setOrganizationId: the id must be a string or null' })
+    cores.get(this).setOrganizationId(id ?? undefined)
   }
 
   /** Compiles a paywall for an agent's routes; mistakes in `options` throw here. */

@@ -464,6 +464,14 @@ pure_functions! { |a, null|
             plans::expirable_duration_config(amount(&a, 0, "durationOfPlan", None)?)
         },
         "getNonExpirableDurationConfig" => plans::non_expirable_duration_config(),
+        // The environment a key's prefix names (null: none; the local environment's `local:` too).
+        "getEnvironmentFromApiKey" => a
+            .raw(0)
+            .and_then(Value::as_str)
+            .and_then(|key| key.split_once(':'))
+            .and_then(|(prefix, _)| protocol::Environment::from_key_prefix(prefix))
+            .map_or(Value::Null, |env| Value::from(env.name())),
+        "isEthereumAddress" => Value::from(a.raw(0).and_then(Value::as_str).is_some_and(plans::is_ethereum_address)),
 }
 
 #[cfg(test)]

@@ -13,9 +13,6 @@ use crate::protocol::url::join;
 use crate::protocol::ClientConfig;
 use crate::transport::{HttpRequest, HttpResponse};
 
-/// The API version header value every call sends.
-pub const NEVERMINED_VERSION: &str = "1.1";
-
 /// Whether a call sends the API key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Auth {
@@ -84,8 +81,9 @@ pub fn build_request_text(
     }
     headers.push(("Accept", "application/json".to_owned()));
     headers.push(("Content-Type", "application/json".to_owned()));
-    headers.push(("Nevermined-Version", NEVERMINED_VERSION.to_owned()));
-    if let Some(org) = &cfg.organization_id {
+    // The instance's pin only: no caller's header can change it.
+    headers.push(("Nevermined-Version", cfg.version.clone()));
+    if let Some(org) = cfg.organization_id.borrow().as_ref() {
         headers.push(("X-Current-Org-Id", org.clone()));
     }
     Ok(HttpRequest {

@@ -83,14 +83,18 @@ impl AccessLimit {
     }
 }
 
+/// `0x` + 40 hex digits (the official SDKs' `isEthereumAddress`).
+pub fn is_ethereum_address(address: &str) -> bool {
+    address.len() == 42
+        && address.starts_with("0x")
+        && address.bytes().skip(2).all(|b| b.is_ascii_hexdigit())
+}
+
 /// Checks an Ethereum address (`0x` + 40 hex digits). The error shows the
 /// value only when it is no longer than an address: a longer one may be a
 /// secret passed in the wrong argument (an API key, a token), so it is redacted.
 pub fn check_address(what: &str, address: &str) -> Result<()> {
-    let ok = address.len() == 42
-        && address.starts_with("0x")
-        && address.bytes().skip(2).all(|b| b.is_ascii_hexdigit());
-    if ok {
+    if is_ethereum_address(address) {
         return Ok(());
     }
     Err(Error::validation(format!(

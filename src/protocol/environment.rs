@@ -7,6 +7,7 @@ use super::json;
 use super::redact::quote_input;
 use super::url::Url;
 use crate::error::{Error, Result};
+use std::cell::RefCell;
 
 /// A Nevermined environment.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -124,7 +125,7 @@ impl Environment {
 }
 
 /// The options of `Payments.getInstance` that the core reads (JS names).
-/// Unknown options (such as the official SDK's `appId`/`version`) are ignored.
+/// Unknown options (such as the official SDK's `appId`) are ignored.
 #[derive(Debug, Clone, Default)]
 pub struct PaymentsOptions {
     /// `nvmApiKey`: `<prefix>:<JWT>`.
@@ -137,6 +138,11 @@ pub struct PaymentsOptions {
     pub organization_id: Option<String>,
     /// `timeoutMs`: per-request time limit for backend calls (default 30 000 ms).
     pub timeout_ms: Option<u64>,
+    /// `version`: the backend API version (`MAJOR.MINOR`) sent as
+    /// `Nevermined-Version` (default [`LOCKED_API_VERSION`]).
+    pub version: Option<String>,
+    /// `scheme`: only `nvm` (the official SDK's migration error for `visa`).
+    pub scheme: Option<String>,
 }
 
 impl PaymentsOptions {
@@ -153,12 +159,47 @@ impl PaymentsOptions {
             backend_url: text("backendUrl")?,
             organization_id: json::opt_id(o, "organizationId", WHAT)?,
             timeout_ms: crate::protocol::uint::opt_count(o, "timeoutMs", WHAT)?,
+            version: text("version")?,
+            scheme: text("scheme")?,
         })
     }
 }
 
 /// Default time limit of one backend call.
 pub const DEFAULT_TIMEOUT_MS: u64 = 30_000;
+
+/// The backend API version (`MAJOR.MINOR`) this package is built and tested
+/// against, sent on every backend call as `Nevermined-Version` unless the
+/// `version` option pins another (the official SDK's `LOCKED_API_VERSION`).
+pub const LOCKED_API_VERSION: &str = "1.1";
+
+/// Whether `v` is a backend API version as the official SDK accepts it: `MAJOR.MINOR`, digits only.
+fn is_api_version(v: &str) -> bool {
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    v.split_once('.')
+        .is_some_and(|(major, minor)| digits(major) && digits(minor))
+}
+
+/// The warning the official SDK logs (once per process) when `environment` is
+/// passed: the key's prefix now says which environment a key is for.
+pub fn environment_deprecation(options: &PaymentsOptions, cfg: &ClientConfig) -> Option<String> {
+    options.environment.as_deref().filter(|e| !e.is_empty())?;
+    let mut out = String::from("[DEPRECATED] The 'environment' option is deprecated; the environment is now derived from the NVM API key prefix.");
+    let from_key = cfg.api_key.prefix().and_then(Environment::from_key_prefix);
+    if let Some(env) = from_key.filter(|env| {
+        options
+            .environment
+            .as_deref()
+            .and_then(Environment::from_name)
+            != Some(*env)
+    }) {
+        out.push_str(" It is ignored in favor of the environment derived from the API key ('");
+        out.push_str(env.name());
+        out.push_str("').");
+    }
+    out.push_str(" Remove the 'environment' option to silence this warning.");
+    Some(out)
+}
 
 /// A client's resolved configuration.
 #[derive(Debug, Clone)]
@@ -169,10 +210,12 @@ pub struct ClientConfig {
     pub environment: Environment,
     /// The backend base URL, ending in `/`.
     pub backend_url: String,
-    /// `X-Current-Org-Id`, if pinned.
-    pub organization_id: Option<String>,
+    /// `X-Current-Org-Id`, if pinned (`setOrganizationId` changes it).
+    pub organization_id: RefCell<Option<String>>,
     /// Time limit of one backend call.
     pub timeout_ms: u64,
+    /// `Nevermined-Version`: the `version` option or [`LOCKED_API_VERSION`].
+    pub version: String,
 }
 
 impl ClientConfig {
@@ -187,6 +230,17 @@ impl ClientConfig {
     /// assert_eq!(cfg.backend_url, "https://api.sandbox.nevermined.app/");
     /// ```
     pub fn from_options(options: &PaymentsOptions) -> Result<Self> {
+        // The official SDK's checks, with its messages (a user may match on them).
+        if let Some(scheme) = options
+            .scheme
+            .as_deref()
+            .filter(|s| !s.is_empty() && *s != "nvm")
+        {
+            return Err(Error::validation(format!("scheme {} is no longer supported. Visa is now exposed as provider:'visa' on createDelegation; construct Payments without a scheme override.", quote_input(scheme))));
+        }
+        if let Some(version) = options.version.as_deref().filter(|v| !is_api_version(v)) {
+            return Err(Error::validation(format!("Invalid 'version' option {}: expected a backend API version as MAJOR.MINOR (e.g. '1.1'). Omit it to use the SDK's default pin.", quote_input(version))));
+        }
         let raw = options.nvm_api_key.as_deref().map(str::trim).unwrap_or("");
         if raw.is_empty() {
             return Err(Error::validation("Nevermined API Key is required"));
@@ -243,14 +297,20 @@ impl ClientConfig {
             api_key,
             environment,
             backend_url,
-            organization_id: options
-                .organization_id
-                .clone()
-                .filter(|o| !o.trim().is_empty()),
+            organization_id: RefCell::new(
+                options
+                    .organization_id
+                    .clone()
+                    .filter(|o| !o.trim().is_empty()),
+            ),
             timeout_ms: options
                 .timeout_ms
                 .filter(|t| *t > 0)
                 .unwrap_or(DEFAULT_TIMEOUT_MS),
+            version: options
+                .version
+                .clone()
+                .unwrap_or_else(|| LOCKED_API_VERSION.to_owned()),
         })
     }
 

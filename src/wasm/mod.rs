@@ -95,6 +95,8 @@ fn now_or_later(mut run: Pin<Box<dyn Future<Output = Result<String>>>>) -> JsVal
 #[wasm_bindgen]
 pub struct NvmCore {
     payments: Rc<Payments<FetchTransport>>,
+    /// The deprecation warning the options call for, if any.
+    deprecation: Option<String>,
 }
 
 #[wasm_bindgen]
@@ -111,14 +113,18 @@ impl NvmCore {
                 .timeout_ms
                 .unwrap_or(crate::protocol::environment::DEFAULT_TIMEOUT_MS);
             let payments = Payments::new(&options, FetchTransport::new(send, timeout))?;
+            let deprecation =
+                crate::protocol::environment::environment_deprecation(&options, payments.config());
             Ok(NvmCore {
                 payments: Rc::new(payments),
+                deprecation,
             })
         };
         build().map_err(thrown)
     }
 
-    /// `{environment, backendUrl, accountAddress, timeoutMs}`.
+    /// `{environment, backendUrl, accountAddress, timeoutMs, organizationId,
+    /// deprecation}` (`deprecation`: the warning the options call for, once per process).
     pub fn info(&self) -> String {
         let cfg = self.payments.config();
         to_text(
@@ -127,8 +133,18 @@ impl NvmCore {
                 .put("backendUrl", cfg.backend_url.as_str())
                 .put("accountAddress", cfg.api_key.subject())
                 .put("timeoutMs", cfg.timeout_ms)
+                .put("organizationId", cfg.organization_id.borrow().as_deref())
+                .put("deprecation", self.deprecation.as_deref())
                 .build(),
         )
+    }
+
+    /// `setOrganizationId(id | null)`: the `X-Current-Org-Id` of every later
+    /// authenticated call (blank or null: none).
+    #[wasm_bindgen(js_name = setOrganizationId)]
+    pub fn set_organization_id(&self, id: Option<String>) {
+        *self.payments.config().organization_id.borrow_mut() =
+            id.filter(|id| !id.trim().is_empty());
     }
 
     #[cfg(feature = "agent")]

@@ -257,7 +257,7 @@ test('Authorization carries the whole key, prefix included, for every environmen
   }
 })
 
-test('unknown options (the official SDK\'s appId, version) are ignored', () => {
-  const payments = Payments.getInstance({ nvmApiKey: KEY, appId: 'app', version: '1.0.0' })
+test('unknown options (the official SDK\'s appId) are ignored; version is read (surface.test.mjs)', () => {
+  const payments = Payments.getInstance({ nvmApiKey: KEY, appId: 'app', version: '1.0' })
   assert.equal(payments.environment, 'local')
 })
