@@ -2,15 +2,16 @@
 // by Deno.serve (deno-server.js) and by Bun.serve (bun-server.js) on 127.0.0.1,
 // the runtimes from npm at the matrix's pins (support/runtimes.mjs), against one
 // live nvm-local both share. Each runtime's server gates POST /tasks with the
-// HTTP paywall and POST /mcp with the MCP paywall (the MCP SDK v1's McpServer
-// over WebStandardStreamableHTTPServerTransport), for an agent registered at
-// that server's URLs. Paid by official clients: the x402 HTTP client of
+// HTTP paywall and its MCP tools with the MCP paywall on both MCP SDK lines:
+// POST /mcp the v1 McpServer over WebStandardStreamableHTTPServerTransport,
+// POST /mcp/v2 the v2 McpServer under createMcpHandler; for an agent registered
+// at that server's URLs. Paid by official clients: the x402 HTTP client of
 // @x402/core (x402HTTPClient reads the 402 and the receipt and writes the
 // payment header; the payload is the access token nvm-local signed: a Nevermined
 // payment is minted by the backend, which no generic x402 scheme client does),
-// the MCP Client of both SDK lines (@modelcontextprotocol/sdk 1.x,
-// @modelcontextprotocol/client 2.x); and by this package's fetchWithPayment and
-// payments.mcp.callTool. Every check reads the subscriber's balance on nvm-local.
+// the MCP Client of both SDK lines (@modelcontextprotocol/sdk 1.x;
+// @modelcontextprotocol/client 2.x, pinned to 2026-07-28 and in its default
+// 2025 mode); and by this package's fetchWithPayment and payments.mcp.callTool. Every check reads the subscriber's balance on nvm-local.
 // The plan charges what the paywall asks (1 to 3 credits a request), so "1
 // credit" is the servers' price, not the plan's. The servers reach nvm-local
 // through a counting proxy, so the concurrent calls can be made to race: every
@@ -36,10 +37,31 @@ const RUNTIMES = [
   { name: 'bun', userAgent: /^Bun\//, script: 'bun-server.js', args: [] },
 ]
 
-/** The MCP Client of each official SDK line, with its Streamable HTTP transport. */
-const MCP_CLIENTS = [
-  { line: 'MCP SDK v1 Client', Client: ClientV1, Transport: TransportV1 },
-  { line: 'MCP SDK v2 Client', Client: ClientV2, Transport: TransportV2 },
+/** The official MCP Clients, each a connected client of `url` (initialize or discovery done); `headers` go on every request. */
+const MCP_CLIENTS = {
+  'v1 Client': async (url, headers) => {
+    const client = new ClientV1({ name: 'nvm-x402-test', version: '1.0.0' })
+    await client.connect(new TransportV1(url, { requestInit: { headers } }))
+    return client
+  },
+  'v2 Client (2025-11-25)': async (url, headers) => {
+    const client = new ClientV2({ name: 'nvm-x402-test', version: '1.0.0' })
+    await client.connect(new TransportV2(url, { requestInit: { headers } }))
+    assert.equal(client.getProtocolEra(), 'legacy')
+    return client
+  },
+  'v2 Client (2026-07-28)': async (url, headers) => {
+    const client = new ClientV2({ name: 'nvm-x402-test', version: '1.0.0' }, { versionNegotiation: { mode: { pin: '2026-07-28' } } })
+    await client.connect(new TransportV2(url, { requestInit: { headers } }))
+    assert.equal(client.getNegotiatedProtocolVersion(), '2026-07-28')
+    return client
+  },
+}
+
+/** The MCP servers of app.js (path, the version it reports) and the clients that pay each (v1 speaks no 2026-07-28). */
+const MCP_SERVERS = [
+  { server: 'v1 McpServer', path: 'mcp', version: '1.0.0', clients: ['v1 Client', 'v2 Client (2025-11-25)'] },
+  { server: 'v2 McpServer (createMcpHandler)', path: 'mcp/v2', version: '2.0.0', clients: ['v2 Client (2026-07-28)', 'v2 Client (2025-11-25)', 'v1 Client'] },
 ]
 
 /** `_meta` carrying the x402 payment payload: the decoded access token. */
@@ -85,16 +107,11 @@ describe('Deno and Bun serve the HTTP and MCP paywalls, paid through one nvm-loc
         subscribers.push(one)
         return one
       }
-      const mcpUrl = () => new URL('mcp', base)
-      /** An official MCP client of this server (initialize done); `headers` go on every request. */
-      const connect = async ({ Client, Transport }, headers = {}) => {
-        const client = new Client({ name: 'nvm-x402-test', version: '1.0.0' })
-        await client.connect(new Transport(mcpUrl(), { requestInit: { headers } }))
-        return client
-      }
-      const withClient = async (line, headers, use) => {
-        const client = await connect(line, headers)
+      /** Runs `use` with an official MCP client (`kind`, of MCP_CLIENTS) of the MCP server at `path`, checked to be that server. */
+      const withClient = async ({ path, version }, kind, headers, use) => {
+        const client = await MCP_CLIENTS[kind](new URL(path, base), headers)
         try {
+          assert.equal(client.getServerVersion().version, version, 'the server asked for answered')
           return await use(client)
         } finally {
           await client.close()
@@ -108,7 +125,7 @@ describe('Deno and Bun serve the HTTP and MCP paywalls, paid through one nvm-loc
         // One agent per server: its HTTP route, its paid tool's logical URL and its MCP endpoint.
         ;({ agentId } = await builder.agents.registerAgent(
           { name: `${runtime.name} server` },
-          { endpoints: [{ POST: `${base}tasks` }, { POST: `mcp://${serverName}/tools/echo` }, { POST: `${base}mcp` }] },
+          { endpoints: [{ POST: `${base}tasks` }, { POST: `mcp://${serverName}/tools/echo` }, ...MCP_SERVERS.map(({ path }) => ({ POST: `${base}${path}` }))] },
           [plan],
         ))
         const config = { port, apiKey: nvm.world.accounts.builder.apiKey, backendUrl: proxy.url, agentId, planId: plan, serverName }
@@ -188,79 +205,82 @@ describe('Deno and Bun serve the HTTP and MCP paywalls, paid through one nvm-loc
         assert.equal(await fresh.balance(), 0n)
       })
 
-      for (const line of MCP_CLIENTS) {
-        test(`MCP, ${line.line}: lists the tools; echo unpaid is a payment-required result with its reason, nothing charged`, async () => {
-          const before = await subscriber.balance()
-          await withClient(line, {}, async (client) => {
-            const { tools } = await client.listTools()
-            assert.deepEqual(tools.map((t) => t.name).sort(), ['echo', 'ping'])
-            const result = await client.callTool({ name: 'echo', arguments: { text: 'hello' } })
-            assert.equal(result.isError, true)
-            const required = result.structuredContent
-            assert.equal(required.x402Version, 2)
-            assert.equal(required.resource.url, `mcp://${serverName}/tools/echo?text=hello`)
-            assert.equal(required.accepts[0].planId, plan)
-            assert.equal(required.accepts[0].extra.agentId, agentId)
-            assert.match(required.error, /x402\/payment/)
-            assert.deepEqual(JSON.parse(result.content[0].text), required)
+      for (const mcp of MCP_SERVERS) {
+        for (const kind of mcp.clients) {
+          const what = `MCP, ${mcp.server}, ${kind}`
+          test(`${what}: lists the tools; echo unpaid is a payment-required result with its reason, nothing charged`, async () => {
+            const before = await subscriber.balance()
+            await withClient(mcp, kind, {}, async (client) => {
+              const { tools } = await client.listTools()
+              assert.deepEqual(tools.map((t) => t.name).sort(), ['echo', 'ping'])
+              const result = await client.callTool({ name: 'echo', arguments: { text: 'hello' } })
+              assert.equal(result.isError, true)
+              const required = result.structuredContent
+              assert.equal(required.x402Version, 2)
+              assert.equal(required.resource.url, `mcp://${serverName}/tools/echo?text=hello`)
+              assert.equal(required.accepts[0].planId, plan)
+              assert.equal(required.accepts[0].extra.agentId, agentId)
+              assert.match(required.error, /x402\/payment/)
+              assert.deepEqual(JSON.parse(result.content[0].text), required)
+            })
+            assert.equal(await subscriber.balance(), before, 'nothing charged')
           })
-          assert.equal(await subscriber.balance(), before, 'nothing charged')
-        })
 
-        test(`MCP, ${line.line}: echo paid in _meta answers its text with the receipt, exactly 1 credit; ping is free`, async () => {
-          const token = await subscriber.token()
-          const before = await subscriber.balance()
-          await withClient(line, {}, async (client) => {
-            const result = await client.callTool({ name: 'echo', arguments: { text: 'paid hello' }, _meta: payment(token) })
-            assert.equal(result.isError, undefined)
-            assert.deepEqual(result.content, [{ type: 'text', text: 'paid hello' }])
-            const receipt = result._meta['x402/payment-response']
-            assert.equal(receipt.success, true)
-            assert.equal(receipt.creditsRedeemed, '1')
-            assert.equal(result._meta['nevermined/credits'].planId, plan)
-            const pong = await client.callTool({ name: 'ping', arguments: {} })
-            assert.deepEqual(pong.content, [{ type: 'text', text: 'pong' }])
-            assert.equal(pong._meta, undefined, 'no payment, no receipt')
+          test(`${what}: echo paid in _meta answers its text with the receipt, exactly 1 credit; ping is free`, async () => {
+            const token = await subscriber.token()
+            const before = await subscriber.balance()
+            await withClient(mcp, kind, {}, async (client) => {
+              const result = await client.callTool({ name: 'echo', arguments: { text: 'paid hello' }, _meta: payment(token) })
+              assert.equal(result.isError, undefined)
+              assert.deepEqual(result.content, [{ type: 'text', text: 'paid hello' }])
+              const receipt = result._meta['x402/payment-response']
+              assert.equal(receipt.success, true)
+              assert.equal(receipt.creditsRedeemed, '1')
+              assert.equal(result._meta['nevermined/credits'].planId, plan)
+              const pong = await client.callTool({ name: 'ping', arguments: {} })
+              assert.deepEqual(pong.content, [{ type: 'text', text: 'pong' }])
+              assert.equal(pong._meta?.['x402/payment-response'], undefined, 'no payment, no receipt')
+            })
+            assert.equal(await subscriber.balance(), before - 1n, 'echo cost 1 credit, ping nothing')
           })
-          assert.equal(await subscriber.balance(), before - 1n, 'echo cost 1 credit, ping nothing')
-        })
 
-        test(`MCP, ${line.line}: the Authorization: Bearer header pays too, exactly 1 credit`, async () => {
-          const token = await subscriber.token()
-          const before = await subscriber.balance()
-          await withClient(line, { authorization: `Bearer ${token}` }, async (client) => {
-            const result = await client.callTool({ name: 'echo', arguments: { text: 'by header' } })
-            assert.deepEqual(result.content, [{ type: 'text', text: 'by header' }])
-            assert.equal(result._meta['x402/payment-response'].success, true)
+          test(`${what}: the Authorization: Bearer header pays too, exactly 1 credit`, async () => {
+            const token = await subscriber.token()
+            const before = await subscriber.balance()
+            await withClient(mcp, kind, { authorization: `Bearer ${token}` }, async (client) => {
+              const result = await client.callTool({ name: 'echo', arguments: { text: 'by header' } })
+              assert.deepEqual(result.content, [{ type: 'text', text: 'by header' }])
+              assert.equal(result._meta['x402/payment-response'].success, true)
+            })
+            assert.equal(await subscriber.balance(), before - 1n)
           })
+        }
+
+        test(`MCP, ${mcp.server}: payments.mcp.callTool pays in one call, exactly 1 credit`, async () => {
+          const before = await subscriber.balance()
+          const { result, paymentResponse } = await subscriber.payments.mcp.callTool({ url: new URL(mcp.path, base).href, name: 'echo', arguments: { text: 'one call' }, planId: plan, agentId })
+          assert.deepEqual(result.content, [{ type: 'text', text: 'one call' }])
+          assert.equal(paymentResponse.success, true)
           assert.equal(await subscriber.balance(), before - 1n)
         })
+
+        test(`MCP, ${mcp.server}, ${mcp.clients[0]}: 8 paid calls at once on ${CREDITS} credits, all verified before any settled: ${CREDITS} answers, 3 refusals without tool output`, async () => {
+          const fresh = await subscribe()
+          assert.equal(await fresh.balance(), CREDITS)
+          const token = await fresh.token()
+          const results = await race(8, () => withClient(mcp, mcp.clients[0], {}, (client) => Promise.all(Array.from({ length: 8 }, (_, i) => client.callTool({ name: 'echo', arguments: { text: `call ${i}` }, _meta: payment(token) })))))
+          const answered = results.filter((r) => !r.isError)
+          assert.equal(BigInt(answered.length), CREDITS)
+          for (const r of answered) assert.match(r.content[0].text, /^call \d+$/)
+          const refused = results.filter((r) => r.isError)
+          assert.equal(refused.length, 3)
+          for (const r of refused) {
+            assert.match(r.structuredContent.error, /settle/i, 'refused at settle')
+            assert.deepEqual(r.content.map((c) => JSON.parse(c.text)), [r.structuredContent], 'the payment-required result only: no tool output')
+          }
+          assert.equal(await fresh.balance(), 0n)
+        })
       }
-
-      test('MCP: payments.mcp.callTool pays in one call, exactly 1 credit', async () => {
-        const before = await subscriber.balance()
-        const { result, paymentResponse } = await subscriber.payments.mcp.callTool({ url: mcpUrl().href, name: 'echo', arguments: { text: 'one call' }, planId: plan, agentId })
-        assert.deepEqual(result.content, [{ type: 'text', text: 'one call' }])
-        assert.equal(paymentResponse.success, true)
-        assert.equal(await subscriber.balance(), before - 1n)
-      })
-
-      test(`MCP: 8 paid calls at once on ${CREDITS} credits, all verified before any settled: ${CREDITS} answers, 3 refusals without tool output`, async () => {
-        const fresh = await subscribe()
-        assert.equal(await fresh.balance(), CREDITS)
-        const token = await fresh.token()
-        const results = await race(8, () => withClient(MCP_CLIENTS[0], {}, (client) => Promise.all(Array.from({ length: 8 }, (_, i) => client.callTool({ name: 'echo', arguments: { text: `call ${i}` }, _meta: payment(token) })))))
-        const answered = results.filter((r) => !r.isError)
-        assert.equal(BigInt(answered.length), CREDITS)
-        for (const r of answered) assert.match(r.content[0].text, /^call \d+$/)
-        const refused = results.filter((r) => r.isError)
-        assert.equal(refused.length, 3)
-        for (const r of refused) {
-          assert.match(r.structuredContent.error, /settle/i, 'refused at settle')
-          assert.deepEqual(r.content.map((c) => JSON.parse(c.text)), [r.structuredContent], 'the payment-required result only: no tool output')
-        }
-        assert.equal(await fresh.balance(), 0n)
-      })
 
       test('nothing the server logged contains a whole token', () => {
         const output = server.output()
