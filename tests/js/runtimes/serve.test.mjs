@@ -26,7 +26,7 @@ import { StreamableHTTPClientTransport as TransportV1 } from '@modelcontextproto
 import { Client as ClientV2, StreamableHTTPClientTransport as TransportV2 } from '@modelcontextprotocol/client'
 import { Payments, decodeAccessToken, getDynamicCreditsConfig, getFreePriceConfig } from 'nvm-x402'
 import { freePort, spawnUntil, startNvmLocal } from '../support/servers.mjs'
-import { VERIFY, assertNoTokenLogged, assertPaymentRequired, decodeHeader, holdSettlesUntilVerified, newSubscriber, startCountingProxy, stopAll } from '../support/gate.mjs'
+import { VERIFY, assertNoTokenLogged, assertPaidToolResult, assertPaymentRequired, decodeHeader, holdSettlesUntilVerified, newSubscriber, startCountingProxy, stopAll } from '../support/gate.mjs'
 import { runtimeBinary } from '../support/runtimes.mjs'
 
 const HERE = dirname(fileURLToPath(import.meta.url))
@@ -231,12 +231,7 @@ describe('Deno and Bun serve the HTTP and MCP paywalls, paid through one nvm-loc
             const before = await subscriber.balance()
             await withClient(mcp, kind, {}, async (client) => {
               const result = await client.callTool({ name: 'echo', arguments: { text: 'paid hello' }, _meta: payment(token) })
-              assert.equal(result.isError, undefined)
-              assert.deepEqual(result.content, [{ type: 'text', text: 'paid hello' }])
-              const receipt = result._meta['x402/payment-response']
-              assert.equal(receipt.success, true)
-              assert.equal(receipt.creditsRedeemed, '1')
-              assert.equal(result._meta['nevermined/credits'].planId, plan)
+              assertPaidToolResult(result, { text: 'paid hello', planId: plan, subscriber })
               const pong = await client.callTool({ name: 'ping', arguments: {} })
               assert.deepEqual(pong.content, [{ type: 'text', text: 'pong' }])
               assert.equal(pong._meta?.['x402/payment-response'], undefined, 'no payment, no receipt')
