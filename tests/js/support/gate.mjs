@@ -215,6 +215,21 @@ export async function assertPaymentRequired(response, message) {
   return { body, required }
 }
 
+/**
+ * Asserts a paid MCP tool result from a live backend: exactly `text`, the
+ * receipt in `_meta["x402/payment-response"]` (successful, 1 credit) and
+ * `_meta["nevermined/credits"]` for `planId` and the `subscriber`'s address.
+ */
+export function assertPaidToolResult(result, { text, planId, subscriber }) {
+  assert.equal(result.isError, undefined)
+  assert.deepEqual(result.content, [{ type: 'text', text }])
+  const receipt = result._meta['x402/payment-response']
+  assert.equal(receipt.success, true)
+  assert.equal(receipt.creditsRedeemed, '1')
+  assert.equal(result._meta['nevermined/credits'].planId, planId)
+  assert.equal(result._meta['nevermined/credits'].subscriberAddress.toLowerCase(), subscriber.address.toLowerCase())
+}
+
 /** Asserts that no token `subscribers` minted appears in `log` (the spec allows at most its first 6 and last 4 characters). */
 export function assertNoTokenLogged(log, subscribers) {
   const tokens = subscribers.flatMap((s) => s.minted)

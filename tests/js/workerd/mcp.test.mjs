@@ -13,7 +13,7 @@ import { StreamableHTTPClientTransport as TransportV1 } from '@modelcontextproto
 import { Client as ClientV2, StreamableHTTPClientTransport as TransportV2 } from '@modelcontextprotocol/client'
 import { decodeAccessToken } from 'nvm-x402'
 import { ROOT, freePort, startNvmLocal, startWrangler } from '../support/servers.mjs'
-import { assertNoTokenLogged, newSubscriber, stopAll } from '../support/gate.mjs'
+import { assertNoTokenLogged, assertPaidToolResult, newSubscriber, stopAll } from '../support/gate.mjs'
 
 // [which, where, the era the v2 client negotiates with it]
 const SERVERS = [
@@ -100,13 +100,7 @@ for (const [name, EXAMPLE, era] of SERVERS) describe(`${name} on workerd, paid t
       const token = await subscriber.token()
       const before = await subscriber.balance()
       const result = await client.callTool({ name: 'echo', arguments: { text: 'paid hello' }, _meta: payment(token) })
-      assert.equal(result.isError, undefined)
-      assert.deepEqual(result.content, [{ type: 'text', text: 'paid hello' }])
-      const receipt = result._meta['x402/payment-response']
-      assert.equal(receipt.success, true)
-      assert.equal(receipt.creditsRedeemed, '1')
-      assert.equal(result._meta['nevermined/credits'].planId, plan)
-      assert.equal(result._meta['nevermined/credits'].subscriberAddress.toLowerCase(), subscriber.address.toLowerCase())
+      assertPaidToolResult(result, { text: 'paid hello', planId: plan, subscriber })
       assert.equal(await subscriber.balance(), before - 1n)
     } finally {
       await client.close()
