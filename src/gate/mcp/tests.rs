@@ -241,11 +241,40 @@ fn a_backend_outage_is_an_error_never_content_and_plans_unavailable_is_told_apar
     let g = McpGate::new(&json!({"agentId": "agent-1", "serverName": "weather"})).unwrap();
     let answer = paid(&p, &g, json!({"meta": in_band(&good_token())}));
     assert_eq!(answer["action"], json!("refuse"));
+    // The official SDK's shape: one entry with an empty plan id (never an empty `accepts`),
+    // in its default scheme, on the environment's network.
     assert_eq!(
-        answer["result"]["structuredContent"]["error"],
-        json!("plans unavailable")
+        answer["result"]["structuredContent"],
+        json!({"x402Version": 2, "error": "plans unavailable", "resource": {"url": "mcp://weather/tools/echo?text=hi"},
+               "accepts": [{"scheme": "nvm:erc4337", "network": "eip155:84532", "planId": "",
+                            "extra": {"version": "1", "agentId": "agent-1", "httpVerb": "POST"}}],
+               "extensions": {}})
     );
-    assert_eq!(answer["result"]["structuredContent"]["accepts"], json!([]));
+    assert_eq!(answer["result"]["isError"], json!(true));
+    assert_eq!(p.transport().count("/verify"), 0, "nothing else is asked");
+
+    // Configured plans whose lookup fails: offered as the official SDK offers them, still a refusal.
+    let p = payments();
+    p.transport().on("GET", "/api/v1/protocol/plans/10", |_| {
+        Err(Error::Network("down".into()))
+    });
+    let resource = paid(
+        &p,
+        gate(),
+        json!({"kind": "resource", "name": "city", "meta": in_band(&good_token())}),
+    );
+    assert_eq!(resource["action"], json!("refuse"));
+    assert_eq!(resource["error"]["code"], json!(-32003));
+    let pr = &resource["error"]["data"];
+    assert_eq!(pr["error"], json!("plans unavailable"));
+    assert_eq!(
+        (
+            pr["accepts"][0]["planId"].clone(),
+            pr["accepts"][0]["scheme"].clone()
+        ),
+        (json!("10"), json!("nvm:erc4337"))
+    );
+    assert_eq!(p.transport().count("/verify"), 0);
 }
 
 #[test]
@@ -313,6 +342,144 @@ fn a_failed_settle_withholds_the_result() {
     assert_eq!(
         (finish["action"].clone(), finish["error"]["code"].clone()),
         (json!("fail"), json!(-32603))
+    );
+}
+
+#[test]
+fn a_settle_refused_for_the_logical_url_is_asked_again_with_the_http_url() {
+    let p = payments();
+    with_plans(&p);
+    verify_ok(&p);
+    // The backend refuses the logical URL with an error (the official SDK's settle that throws).
+    p.transport().on("POST", "/api/v1/x402/settle", |r| {
+        let http = r
+            .body
+            .as_deref()
+            .unwrap()
+            .contains("\"url\":\"https://agent.example/mcp\"");
+        Ok(crate::transport::HttpResponse {
+            status: if http { 200 } else { 400 },
+            body: if http {
+                r#"{"success":true,"transaction":"0xtx","network":"eip155:84532","creditsRedeemed":"2"}"#.into()
+            } else {
+                r#"{"code":"BCK.X402.0020","message":"Endpoint not registered","httpStatus":400}"#.into()
+            },
+        })
+    });
+    let with_http = json!({"meta": in_band(&good_token()), "httpUrl": "https://agent.example/mcp"});
+    let begin = paid(&p, gate(), with_http.clone());
+    assert_eq!(
+        p.transport().last_body("/api/v1/x402/verify")["paymentRequired"]["resource"]["url"],
+        json!("mcp://weather/tools/echo?text=hi"),
+        "verified with the logical URL"
+    );
+    let done = finish_request(begin, 200, None);
+    assert_eq!(done["action"], json!("deliver"), "{done}");
+    assert_eq!(
+        done["meta"]["x402/payment-response"]["transaction"],
+        json!("0xtx")
+    );
+    assert_eq!(p.transport().count("/settle"), 2);
+    let retry = p.transport().last_body("/api/v1/x402/settle");
+    assert_eq!(
+        retry["paymentRequired"]["resource"]["url"],
+        json!("https://agent.example/mcp")
+    );
+    assert_eq!(
+        (retry["maxAmount"].clone(), retry["agentRequestId"].clone()),
+        (json!("2"), json!("req-1"))
+    );
+
+    // Without an HTTP URL there is nothing to try: withheld, the backend's reason told.
+    let begin = paid(&p, gate(), json!({"meta": in_band(&good_token())}));
+    let refused = finish_request(begin, 200, None);
+    assert_eq!(refused["action"], json!("refuse"));
+    assert_eq!(
+        refused["result"]["structuredContent"]["error"],
+        json!("settlement failed")
+    );
+    assert_eq!(
+        refused["result"]["_meta"]["nevermined/credits"]["errorReason"],
+        json!("Endpoint not registered")
+    );
+    assert_eq!(p.transport().count("/settle"), 3);
+
+    // A "no" with a receipt (success: false) is about the payment, not the URL: not asked again.
+    let p = payments();
+    with_plans(&p);
+    verify_ok(&p);
+    p.transport().json("POST", "/api/v1/x402/settle", 200, json!({"success": false, "errorReason": "insufficient balance", "transaction": "", "network": "eip155:84532", "remainingBalance": "1"}));
+    let begin = paid(&p, gate(), with_http.clone());
+    let refused = finish_request(begin, 200, None);
+    assert_eq!(refused["action"], json!("refuse"));
+    assert_eq!(p.transport().count("/settle"), 1);
+    assert_eq!(
+        refused["result"]["_meta"]["nevermined/credits"],
+        json!({"creditsRedeemed": "0", "remainingBalance": "1", "planId": "10", "subscriberAddress": "0xsubscriber", "success": false, "errorReason": "insufficient balance"})
+    );
+    assert_eq!(
+        refused["result"]["_meta"].get("x402/payment-response"),
+        None
+    );
+
+    // An outage is not retried: that settle may have burned, a second could burn again.
+    let p = payments();
+    with_plans(&p);
+    verify_ok(&p);
+    p.transport().on("POST", "/api/v1/x402/settle", |_| {
+        Err(Error::Network("reset".into()))
+    });
+    let begin = paid(&p, gate(), with_http);
+    let failed = finish_request(begin, 200, None);
+    assert_eq!(
+        (failed["action"].clone(), failed["error"]["code"].clone()),
+        (json!("fail"), json!(-32603))
+    );
+    assert_eq!(p.transport().count("/settle"), 1);
+}
+
+#[test]
+fn credits_default_to_one_and_max_amount_is_what_verify_checks() {
+    let p = payments();
+    with_plans(&p);
+    verify_ok(&p);
+    settle_ok(&p);
+    let g = gate();
+    // (null: as the JS adapter sends a `credits` left out)
+    let begin = paid(
+        &p,
+        g,
+        json!({"credits": null, "maxAmount": 5, "meta": in_band(&good_token())}),
+    );
+    assert_eq!(
+        p.transport().last_body("/api/v1/x402/verify")["maxAmount"],
+        json!("5")
+    );
+    assert_eq!(begin["context"]["credits"], json!("1"));
+    let done = finish_request(begin, 200, None);
+    assert_eq!(
+        done["meta"]["nevermined/credits"]["creditsRedeemed"],
+        json!("1")
+    );
+    assert_eq!(
+        p.transport().last_body("/api/v1/x402/settle")["maxAmount"],
+        json!("1"),
+        "one credit, as the official SDK, not maxAmount"
+    );
+    // Fixed credits and a maxAmount: verify checks maxAmount, settle asks the credits.
+    let begin = paid(
+        &p,
+        g,
+        json!({"maxAmount": 7, "meta": in_band(&good_token())}),
+    );
+    assert_eq!(
+        p.transport().last_body("/api/v1/x402/verify")["maxAmount"],
+        json!("7")
+    );
+    finish_request(begin, 200, None);
+    assert_eq!(
+        p.transport().last_body("/api/v1/x402/settle")["maxAmount"],
+        json!("2")
     );
 }
 

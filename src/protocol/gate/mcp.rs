@@ -7,8 +7,10 @@
 //! [`crate::gate::mcp`].
 //!
 //! Where the official SDK (`@nevermined-io/payments` `src/mcp/`) fails open we
-//! don't: a settle that fails withholds the handler's content, and a backend
-//! that can't be reached is an error, never free content.
+//! don't: a streamed result is held until it is settled (the official hands
+//! its chunks on first). Where it answers a backend it can't reach at verify
+//! or settle with a payment-required (which invites paying again), we answer
+//! an error (-32603); README.md lists these differences.
 
 use super::{header_token, payment_required_for, precheck_token, Credits, Refusal, Resource};
 use crate::error::{Error, Result};
@@ -131,8 +133,10 @@ pub struct McpTool {
     pub name: String,
     /// Plans of this handler (overriding the server's).
     pub plan_ids: Vec<String>,
-    /// What it costs.
+    /// What it costs (default 1, as the official SDK).
     pub credits: Credits,
+    /// `maxAmount`: what verify checks the balance for (see [`McpTool::verify_amount`]).
+    pub max_amount: Option<Uint256>,
 }
 
 impl McpTool {
@@ -152,7 +156,7 @@ impl McpTool {
         let max = crate::protocol::uint::opt_uint(o, "maxAmount", WHAT)?;
         let credits = match json::present(o, "credits") {
             Some(f) if super::is_function_mark(f) => Credits::Dynamic {
-                verify_with: max.unwrap_or_else(|| Uint256::from(1)),
+                verify_with: max.clone().unwrap_or_else(|| Uint256::from(1)),
             },
             Some(amount @ (Value::Number(_) | Value::String(_))) => Credits::Fixed(
                 Uint256::from_json(amount)
@@ -163,14 +167,25 @@ impl McpTool {
                     "mcp.withPaywall: credits must be a number, a bigint or a function",
                 ))
             }
-            None => Credits::Fixed(max.unwrap_or_else(|| Uint256::from(1))),
+            // One credit when none is said, whatever `maxAmount` (which only verify reads), as the official SDK.
+            None => Credits::Fixed(Uint256::from(1)),
         };
         Ok(McpTool {
             kind,
             name: name.to_owned(),
             plan_ids: plans_option(o, WHAT)?,
             credits,
+            max_amount: max,
         })
+    }
+
+    /// What verify checks the balance for: `maxAmount` when given (as the
+    /// official SDK), else the fixed credits (what settle will ask), or 1 for a function.
+    pub fn verify_amount(&self) -> &Uint256 {
+        match &self.credits {
+            Credits::Fixed(c) => self.max_amount.as_ref().unwrap_or(c),
+            Credits::Dynamic { verify_with } => verify_with,
+        }
     }
 }
 
@@ -332,17 +347,41 @@ pub fn payment_required(
     payment_required_for(plan_ids, schemes, &resource, error)
 }
 
-/// A PaymentRequired that offers nothing (the plans could not be looked up), with `error`.
-pub fn payment_required_without_plans(config: &McpConfig, url: &str, error: &str) -> Value {
-    let mut resource = ObjectBuilder::new().put("url", url);
-    if let Some(agent) = &config.agent_id {
-        resource = resource.put("description", format!("Agent {agent}").as_str());
-    }
+/// The PaymentRequired when the plans could not be looked up, with `error`
+/// (`plans unavailable`): the official SDK's shape, one `accepts` entry per
+/// plan known (`plan_ids`: the configured ones), or one with an empty plan id
+/// when none is, in the official default scheme (`nvm:erc4337`, on
+/// `network`: the environment's), since the plans' own could not be read.
+pub fn payment_required_without_plans(
+    config: &McpConfig,
+    plan_ids: &[String],
+    network: &str,
+    url: &str,
+    error: &str,
+) -> Value {
+    let extra = ObjectBuilder::new()
+        .put("version", "1")
+        .put_opt("agentId", config.agent_id.as_deref())
+        .put("httpVerb", "POST")
+        .build();
+    let entry = |plan_id: &str| {
+        ObjectBuilder::new()
+            .put("scheme", crate::protocol::SCHEME_ERC4337)
+            .put("network", network)
+            .put("planId", plan_id)
+            .put("extra", extra.clone())
+            .build()
+    };
+    let accepts: Vec<Value> = if plan_ids.is_empty() {
+        vec![entry("")]
+    } else {
+        plan_ids.iter().map(|p| entry(p)).collect()
+    };
     ObjectBuilder::new()
         .put("x402Version", 2u64)
         .put("error", error)
-        .put("resource", resource.build())
-        .put("accepts", Value::Array(Vec::new()))
+        .put("resource", ObjectBuilder::new().put("url", url).build())
+        .put("accepts", Value::Array(accepts))
         .put("extensions", Value::Object(Object::new()))
         .build()
 }
@@ -406,27 +445,54 @@ pub fn paid_meta(
     plan_id: &str,
     subscriber: Option<&str>,
 ) -> Value {
+    credits_meta(settlement, Ok(credits), plan_id, subscriber)
+}
+
+/// The `_meta` of a call whose settle failed (the official SDK's last chunk of
+/// such a stream): no receipt; the summary says `success: false`,
+/// `creditsRedeemed: "0"` and the `errorReason`.
+pub fn unpaid_meta(
+    settlement: Option<&Value>,
+    reason: &str,
+    plan_id: &str,
+    subscriber: Option<&str>,
+) -> Value {
+    credits_meta(settlement, Err(reason), plan_id, subscriber)
+}
+
+fn credits_meta(
+    settlement: Option<&Value>,
+    outcome: std::result::Result<&Uint256, &str>,
+    plan_id: &str,
+    subscriber: Option<&str>,
+) -> Value {
     let text = |key: &str| {
         settlement
             .and_then(|s| s.get(key))
             .and_then(json::id_value)
             .filter(|t| !t.is_empty())
     };
+    let (redeemed, error) = match outcome {
+        Ok(credits) => (
+            text("creditsRedeemed").unwrap_or_else(|| credits.as_str().to_owned()),
+            None,
+        ),
+        Err(reason) => ("0".to_owned(), Some(reason)),
+    };
     let summary = ObjectBuilder::new()
         .put_opt("txHash", text("transaction").as_deref())
-        .put(
-            "creditsRedeemed",
-            text("creditsRedeemed")
-                .unwrap_or_else(|| credits.as_str().to_owned())
-                .as_str(),
-        )
+        .put("creditsRedeemed", redeemed.as_str())
         .put_opt("remainingBalance", text("remainingBalance").as_deref())
         .put("planId", plan_id)
         .put_opt("subscriberAddress", subscriber)
-        .put("success", true)
+        .put("success", error.is_none())
+        .put_opt("errorReason", error)
         .build();
     ObjectBuilder::new()
-        .put_opt(PAYMENT_RESPONSE_META_KEY, settlement.cloned())
+        .put_opt(
+            PAYMENT_RESPONSE_META_KEY,
+            settlement.filter(|_| error.is_none()).cloned(),
+        )
         .put(CREDITS_META_KEY, summary)
         .build()
 }
@@ -648,6 +714,14 @@ mod tests {
     fn credits_are_fixed_by_default_and_verify_the_max_when_dynamic() {
         let read = |v: Value| McpCall::from_json(&v).unwrap().tool.credits;
         assert_eq!(read(json!({"name": "t"})), Credits::Fixed(Uint256::from(1)));
+        // One credit whatever maxAmount says (the official SDK's default); verify checks maxAmount.
+        let tool = McpTool::from_json(&json!({"name": "t", "maxAmount": 4})).unwrap();
+        assert_eq!(
+            (tool.credits.clone(), tool.verify_amount().clone()),
+            (Credits::Fixed(Uint256::from(1)), Uint256::from(4))
+        );
+        let tool = McpTool::from_json(&json!({"name": "t", "credits": 3})).unwrap();
+        assert_eq!(tool.verify_amount(), &Uint256::from(3));
         assert_eq!(
             read(json!({"name": "t", "credits": "5"})),
             Credits::Fixed(Uint256::from(5))
@@ -789,6 +863,19 @@ mod tests {
         assert_eq!(
             meta[CREDITS_META_KEY],
             json!({"txHash": "0xab", "creditsRedeemed": "2", "remainingBalance": "8", "planId": "1", "subscriberAddress": "0xbb", "success": true})
+        );
+        let failed = unpaid_meta(
+            Some(
+                &json!({"success": false, "errorReason": "no funds", "transaction": "", "remainingBalance": "0"}),
+            ),
+            "no funds",
+            "1",
+            Some("0xbb"),
+        );
+        assert_eq!(failed.get(PAYMENT_RESPONSE_META_KEY), None);
+        assert_eq!(
+            failed[CREDITS_META_KEY],
+            json!({"creditsRedeemed": "0", "remainingBalance": "0", "planId": "1", "subscriberAddress": "0xbb", "success": false, "errorReason": "no funds"})
         );
         let free = paid_meta(None, &Uint256::from(0), "1", None);
         assert_eq!(free.get(PAYMENT_RESPONSE_META_KEY), None);
