@@ -683,10 +683,19 @@ export interface McpDiscoveryOptions {
   baseUrl?: string
   /** Tool names for `mcp_capabilities.tools`. */
   tools?: string[]
-  /** Default: openid, profile, credits, mcp:read, mcp:write, mcp:tools. */
+  /** Default: openid, profile, credits, mcp:read, mcp:write, mcp:tools (`openid-configuration` always adds `openid`). */
   scopes?: string[]
-  /** Default `2024-11-05`. */
+  /**
+   * `mcp_capabilities.protocol_version`: default the first of `protocolVersions` negotiated with
+   * `initialize` (`2025-11-25`; the official SDK says `2024-11-05`).
+   */
   protocolVersion?: string
+  /**
+   * `mcp_capabilities.protocol_versions`, the MCP revisions the server speaks: default `[protocolVersion]`
+   * when that is given, else `['2026-07-28', '2025-11-25']` (`@modelcontextprotocol/server` 2.x; an
+   * `@modelcontextprotocol/sdk` 1.x server speaks `2025-11-25` and earlier: pass `['2025-11-25']`).
+   */
+  protocolVersions?: string[]
 }
 
 /** @deprecated no entry has both halves: `nvm-x402`'s `payments.mcp` is an `McpClientAPI`, `nvm-x402/mcp`'s an `McpServerAPI`. */

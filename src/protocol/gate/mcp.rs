@@ -507,13 +507,25 @@ const DEFAULT_SCOPES: [&str; 6] = [
     "mcp:tools",
 ];
 
+/// `mcp_capabilities.protocol_versions` by default: the current MCP revisions,
+/// 2026-07-28 (negotiated with `server/discover`: `@modelcontextprotocol/server`
+/// 2.x) and 2025-11-25 (with `initialize`: every current MCP SDK's
+/// `LATEST_PROTOCOL_VERSION`).
+const PROTOCOL_VERSIONS: [&str; 2] = ["2026-07-28", "2025-11-25"];
+/// The first revision negotiated without `initialize` (revisions are dates: they compare as text).
+const FIRST_MODERN_PROTOCOL_VERSION: &str = "2026-07-28";
+
 /// The OAuth discovery documents the official SDK's router serves, for the
 /// MCP server at `base_url` (its origin, or the URL it is mounted at): where
 /// MCP clients learn who authorizes them. `issuer`: the environment's web app;
 /// `backend`: its API (the token endpoint and JWKS). `options`: `{tools?,
-/// scopes?, protocolVersion?}`. `None` for any other path. The official
-/// router also serves `POST /register` (dynamic client registration) and
-/// names it in these documents; this does not, so they don't name it.
+/// scopes?, protocolVersion?, protocolVersions?}`. `None` for any other path.
+/// The official router also serves `POST /register` (dynamic client
+/// registration) and names it in these documents; this does not, so they
+/// don't name it. Where the official's differ: `mcp_capabilities` names the
+/// current MCP revisions (`protocol_versions`, [`PROTOCOL_VERSIONS`] unless
+/// given; `protocol_version`: `protocolVersion`, else the first of them
+/// negotiated with `initialize`), where the official says `2024-11-05`.
 pub fn discovery_document(
     path: &str,
     base_url: &str,
@@ -536,6 +548,21 @@ pub fn discovery_document(
     let issuer = issuer.trim_end_matches('/');
     let backend = backend.trim_end_matches('/');
     let scopes = list("scopes", &DEFAULT_SCOPES)?;
+    let version = json::opt_str(o, "protocolVersion", WHAT)?;
+    let versions = list(
+        "protocolVersions",
+        match &version {
+            Some(v) => std::slice::from_ref(v),
+            None => &PROTOCOL_VERSIONS,
+        },
+    )?;
+    let version = version.unwrap_or_else(|| {
+        json::items(Some(&versions))
+            .iter()
+            .filter_map(Value::as_str)
+            .find(|v| *v < FIRST_MODERN_PROTOCOL_VERSION)
+            .unwrap_or(PROTOCOL_VERSIONS[1])
+    });
     // The authorization server is the backend's origin (what issues the tokens).
     let authorization_server = crate::protocol::url::Url::parse(backend)
         .map(|u| u.origin())
@@ -563,10 +590,8 @@ pub fn discovery_document(
                 "mcp_capabilities",
                 ObjectBuilder::new()
                     .put("tools", list("tools", &[])?)
-                    .put(
-                        "protocol_version",
-                        json::opt_str(o, "protocolVersion", WHAT)?.unwrap_or("2024-11-05"),
-                    )
+                    .put("protocol_version", version)
+                    .put("protocol_versions", versions)
                     .build(),
             )
             .build(),
@@ -598,7 +623,14 @@ pub fn discovery_document(
                     strings(&["authorization_code", "refresh_token"]),
                 )
                 .put("code_challenge_methods_supported", strings(&["S256"]))
-                .put("scopes_supported", scopes.clone())
+                .put(
+                    "scopes_supported",
+                    if oidc {
+                        with_openid(&scopes)
+                    } else {
+                        scopes.clone()
+                    },
+                )
                 .put(
                     "token_endpoint_auth_methods_supported",
                     if oidc {
@@ -623,6 +655,18 @@ pub fn discovery_document(
         }
         _ => return Ok(None),
     }))
+}
+
+/// OpenID Connect scopes always include `openid` (first when added), as the official SDK's.
+fn with_openid(scopes: &Value) -> Value {
+    let items = json::items(Some(scopes));
+    if items.iter().any(|s| s.as_str() == Some("openid")) {
+        return scopes.clone();
+    }
+    let mut all = Vec::with_capacity(items.len() + 1);
+    all.push(Value::from("openid"));
+    all.extend_from_slice(items);
+    Value::Array(all)
 }
 
 #[cfg(test)]
@@ -826,9 +870,23 @@ mod tests {
         )
         .unwrap();
         assert_eq!(mcp["resource"], json!("https://mcp.example/mcp"));
+        // The current MCP revisions (the official router still says 2024-11-05).
         assert_eq!(
             mcp["mcp_capabilities"],
-            json!({"tools": ["echo"], "protocol_version": "2024-11-05"})
+            json!({"tools": ["echo"], "protocol_version": "2025-11-25", "protocol_versions": ["2026-07-28", "2025-11-25"]})
+        );
+        let versions = |options: Value| {
+            doc("/.well-known/oauth-protected-resource/mcp", options).unwrap()["mcp_capabilities"]
+                .clone()
+        };
+        assert_eq!(
+            versions(json!({"protocolVersion": "2025-06-18"})),
+            json!({"tools": [], "protocol_version": "2025-06-18", "protocol_versions": ["2025-06-18"]})
+        );
+        // protocol_version is one negotiated with initialize (before 2026-07-28).
+        assert_eq!(
+            versions(json!({"protocolVersions": ["2026-07-28", "2025-06-18"]})),
+            json!({"tools": [], "protocol_version": "2025-06-18", "protocol_versions": ["2026-07-28", "2025-06-18"]})
         );
         let asm = doc(
             "/.well-known/oauth-authorization-server",
@@ -845,6 +903,32 @@ mod tests {
             json!("https://api.sandbox.nevermined.app/oauth/token")
         );
         assert_eq!(asm["scopes_supported"], json!(["credits"]));
+        // OpenID Connect: `openid` is always among the scopes (added first, never twice), as the official's.
+        let oidc_scopes = |scopes: Value| {
+            doc(
+                "/.well-known/openid-configuration",
+                json!({"scopes": scopes}),
+            )
+            .unwrap()["scopes_supported"]
+                .clone()
+        };
+        assert_eq!(
+            oidc_scopes(json!(["credits", "mcp:tools"])),
+            json!(["openid", "credits", "mcp:tools"])
+        );
+        assert_eq!(
+            oidc_scopes(json!(["credits", "openid"])),
+            json!(["credits", "openid"])
+        );
+        // The protected-resource documents keep the custom scopes as given.
+        assert_eq!(
+            doc(
+                "/.well-known/oauth-protected-resource",
+                json!({"scopes": ["credits"]})
+            )
+            .unwrap()["scopes_supported"],
+            json!(["credits"])
+        );
         assert_eq!(asm.get("registration_endpoint"), None);
         let oidc = doc("/.well-known/openid-configuration", Value::Null).unwrap();
         assert_eq!(

@@ -229,6 +229,13 @@ test('discovery answers the official router\'s documents for the key\'s environm
     assert.equal(as.token_endpoint, 'https://api.sandbox.nevermined.app/oauth/token')
     const oidc = await get('/.well-known/openid-configuration').json()
     assert.equal(oidc.userinfo_endpoint, 'https://api.sandbox.nevermined.app/oauth/userinfo')
+    // Custom scopes: OpenID Connect's document still names openid (the official's too).
+    const custom = (path) => payments.mcp.discovery(new Request(`https://mcp.example${path}`), { scopes: ['credits'] }).json()
+    assert.deepEqual((await custom('/.well-known/openid-configuration')).scopes_supported, ['openid', 'credits'])
+    assert.deepEqual((await custom('/.well-known/oauth-authorization-server')).scopes_supported, ['credits'])
+    // The current MCP revisions.
+    const caps = (await get('/.well-known/oauth-protected-resource/mcp').json()).mcp_capabilities
+    assert.deepEqual(caps, { tools: ['echo'], protocol_version: '2025-11-25', protocol_versions: ['2026-07-28', '2025-11-25'] })
     const head = get('/.well-known/oauth-protected-resource/mcp', { method: 'HEAD' })
     assert.equal(head.status, 200)
     assert.equal(await head.text(), '')
