@@ -525,7 +525,7 @@ export interface McpPaidCall {
 export interface McpCreditsContext<Args = unknown> {
   /** The tool/prompt arguments, or the resource's template variables. */
   args: Args
-  /** What the handler returned. */
+  /** What the handler returned (a streamed result: its chunks, in order). */
   result: unknown
   request: { authHeader: string; logicalUrl: string; toolName: string }
 }
@@ -534,7 +534,7 @@ export type McpCredits<Args = unknown> = bigint | number | ((ctx: McpCreditsCont
 
 /** Per-handler options (the official SDK's `PaywallOptions` minus `kind` and `name` for `attach`). */
 export interface McpHandlerOptions<Args = unknown> {
-  /** Credits per call (default 1): fixed, or computed after the handler from its arguments and result. */
+  /** Credits per call (default 1, whatever `maxAmount`): fixed, or computed after the handler from its arguments and result. */
   credits?: McpCredits<Args>
   /** The plan(s) of this handler, instead of the server's. */
   planId?: string
@@ -661,7 +661,10 @@ export interface McpServerAPI {
    * registerResource / registerPrompt`: the payment comes in
    * `params._meta["x402/payment"]`, or the `payment-signature` / `Authorization:
    * Bearer` header. The wrapped handler answers what the handler does (plus the
-   * receipt in `_meta`), or the payment-required result.
+   * receipt in `_meta`), or the payment-required result. A handler may return an
+   * AsyncIterable (as the official SDK allows): it is read to its end and settled
+   * before any chunk is handed on, then replayed with a last `{_meta}` chunk (the
+   * receipt); if the settle fails, the one chunk is the payment-required result.
    */
   withPaywall<Args extends object = McpArgs, R = unknown>(handler: McpToolHandler<Args, R>, options: McpPaywallOptions & { kind?: 'tool' | 'prompt' }): (args: Args, extra?: object) => Promise<Awaited<R>>
   withPaywall<R = unknown>(handler: McpResourceHandler<R>, options: McpPaywallOptions & { kind: 'resource' }): (uri: URL, variables: Record<string, string | string[]>, extra?: object) => Promise<Awaited<R>>
