@@ -541,6 +541,12 @@ export interface McpHandlerOptions<Args = unknown> {
   planIds?: string[]
   /** Credits verify checks the balance for (default: the fixed credits, or 1 for a function). */
   maxAmount?: bigint | number
+  /**
+   * A settle that errs (refused with an error, or unreachable): `ignore` (default) answers the
+   * payment-required result (tools; resources and prompts: JSON-RPC error -32003) or -32603,
+   * `propagate` the official SDK's JSON-RPC error -32002 `Failed to redeem credits: ...`. Nothing is delivered either way.
+   */
+  onRedeemError?: 'ignore' | 'propagate'
 }
 
 export interface McpPaywallOptions extends McpHandlerOptions {

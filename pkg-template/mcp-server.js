@@ -101,11 +101,11 @@ export function mcpServer(core) {
 
   /** Wraps a tool, resource or prompt handler: paid calls verify before it runs and settle after. */
   function withPaywall(handler, options = {}) {
-    const { kind = 'tool', name, credits, planId, planIds, maxAmount } = options ?? {}
+    const { kind = 'tool', name, credits, planId, planIds, maxAmount, onRedeemError } = options ?? {}
     if (typeof handler !== 'function') throw new PaymentsError({ code: 'validation', message: 'mcp.withPaywall: the handler must be a function' })
     if (!gate) throw new PaymentsError({ code: 'validation', message: 'mcp.withPaywall: call payments.mcp.configure({ agentId, serverName, planId? }) first' })
     // The core checks the options (kind, name, credits, plans) now, and keeps them for every call.
-    const paid = gate.tool(optionsJson({ kind, name, credits, planId, planIds, maxAmount }))
+    const paid = gate.tool(optionsJson({ kind, name, credits, planId, planIds, maxAmount, onRedeemError }))
     return async (...args) => {
       const { input, extra } = split(kind, args)
       const call = { args: input ?? null, ...viewOf(extra) }

@@ -219,7 +219,8 @@ impl McpGate {
                 }
                 Outcome::Refused(why, _) => reason = why,
                 Outcome::Unavailable(e) => {
-                    return Ok((self.unavailable(p, VERIFY_UNAVAILABLE, &e), FAILED))
+                    let why = unreachable(p, VERIFY_UNAVAILABLE, &e);
+                    return Ok((fail(INTERNAL_ERROR, &why), FAILED));
                 }
             }
         }
@@ -296,26 +297,49 @@ impl McpGate {
                 let meta = paid_meta(Some(&settlement), &amount, plan_id, subscriber);
                 (deliver(meta), None)
             }
+            // `onRedeemError: "propagate"`: a settle that errs is the official SDK's -32002.
+            Outcome::Refused(reason, None) if call.tool.propagate_redeem_errors => (
+                fail(
+                    MISCONFIGURATION,
+                    &format!("Failed to redeem credits: {reason}"),
+                ),
+                REFUSED,
+            ),
             Outcome::Refused(reason, settlement) => {
                 let meta = unpaid_meta(settlement.as_ref(), &reason, plan_id, subscriber);
                 let answer = settle_refused(call.tool.kind, &payment_required, &reason, meta);
                 (answer, REFUSED)
             }
-            Outcome::Unavailable(e) => (self.unavailable(p, SETTLE_UNAVAILABLE, &e), FAILED),
+            Outcome::Unavailable(e) => {
+                let why = unreachable(p, SETTLE_UNAVAILABLE, &e);
+                let answer = if call.tool.propagate_redeem_errors {
+                    fail(
+                        MISCONFIGURATION,
+                        &format!("Failed to redeem credits: {why}"),
+                    )
+                } else {
+                    fail(INTERNAL_ERROR, &why)
+                };
+                (answer, FAILED)
+            }
         })
     }
+}
 
-    /// An error instead of content, and the full error (which names the backend) in the agent's log only.
-    fn unavailable<T: Transport>(&self, p: &Payments<T>, what: &str, error: &Error) -> Value {
-        p.transport().warn(&format!(
-            "nvm-x402 MCP paywall: {what}: {error} ({})",
-            error.code()
-        ));
-        fail(
-            INTERNAL_ERROR,
-            &format!("{what}: the payment backend could not be reached; nothing was delivered or charged"),
-        )
-    }
+/// Why a call is an error when the backend can't be reached (the full error,
+/// which names the backend, goes to the agent's log only). A settle that failed
+/// so may still have burned: only "nothing was delivered" is certain then.
+fn unreachable<T: Transport>(p: &Payments<T>, what: &str, error: &Error) -> String {
+    p.transport().warn(&format!(
+        "nvm-x402 MCP paywall: {what}: {error} ({})",
+        error.code()
+    ));
+    let tail = if what == SETTLE_UNAVAILABLE {
+        "nothing was delivered"
+    } else {
+        "nothing was delivered or charged"
+    };
+    format!("{what}: the payment backend could not be reached; {tail}")
 }
 
 fn deliver(meta: Value) -> Value {

@@ -439,6 +439,70 @@ fn a_settle_refused_for_the_logical_url_is_asked_again_with_the_http_url() {
 }
 
 #[test]
+fn on_redeem_error_propagate_makes_a_settle_that_errs_the_official_misconfiguration_error() {
+    let run_with = |settle: fn(&Payments<MockTransport>), options: Value| {
+        let p: &'static Payments<MockTransport> = Box::leak(Box::new(payments()));
+        with_plans(p);
+        verify_ok(p);
+        settle(p);
+        let mut extra = options;
+        extra["meta"] = in_band(&good_token());
+        let begin = paid(p, gate(), extra);
+        finish_request(begin, 200, None)
+    };
+    let refused: fn(&Payments<MockTransport>) = |p| {
+        p.transport().json(
+            "POST",
+            "/api/v1/x402/settle",
+            400,
+            json!({"code": "BCK.X402.0059", "message": "Token already used", "httpStatus": 400}),
+        );
+    };
+    let down: fn(&Payments<MockTransport>) = |p| {
+        p.transport().on("POST", "/api/v1/x402/settle", |_| {
+            Err(Error::Network("reset".into()))
+        });
+    };
+    let propagate = json!({"onRedeemError": "propagate"});
+    let answer = run_with(refused, propagate.clone());
+    assert_eq!(
+        (answer["action"].clone(), answer["error"]["code"].clone()),
+        (json!("fail"), json!(-32002))
+    );
+    assert_eq!(
+        answer["error"]["message"],
+        json!("Failed to redeem credits: Token already used")
+    );
+    let answer = run_with(down, propagate.clone());
+    assert_eq!(answer["error"]["code"], json!(-32002));
+    assert!(answer["error"]["message"]
+        .as_str()
+        .unwrap()
+        .starts_with("Failed to redeem credits: Payment settlement is unavailable"));
+    // "ignore" (the default): the payment-required result; a "no" with a receipt is that too.
+    let answer = run_with(refused, json!({"onRedeemError": "ignore"}));
+    assert_eq!(
+        answer["result"]["structuredContent"]["error"],
+        json!("settlement failed")
+    );
+    let no: fn(&Payments<MockTransport>) = |p| {
+        p.transport().json(
+            "POST",
+            "/api/v1/x402/settle",
+            200,
+            json!({"success": false, "errorReason": "no funds", "transaction": "", "network": ""}),
+        );
+    };
+    assert_eq!(run_with(no, propagate)["action"], json!("refuse"));
+    assert!(
+        McpTool::from_json(&json!({"name": "t", "onRedeemError": "throw"}))
+            .unwrap_err()
+            .to_string()
+            .contains("onRedeemError must be")
+    );
+}
+
+#[test]
 fn credits_default_to_one_and_max_amount_is_what_verify_checks() {
     let p = payments();
     with_plans(&p);

@@ -137,11 +137,15 @@ pub struct McpTool {
     pub credits: Credits,
     /// `maxAmount`: what verify checks the balance for (see [`McpTool::verify_amount`]).
     pub max_amount: Option<Uint256>,
+    /// `onRedeemError: "propagate"`: a settle that errs (refused with an error, or
+    /// unreachable) is the official SDK's -32002 `Failed to redeem credits: ...`
+    /// instead of the payment-required (`"ignore"`, the default). Either way nothing is delivered.
+    pub propagate_redeem_errors: bool,
 }
 
 impl McpTool {
     /// Reads `{kind?, name, planId?, planIds?, credits? (an amount, or a function's
-    /// mark: dynamic), maxAmount?}`; mistakes are errors here, when the handler is wrapped.
+    /// mark: dynamic), maxAmount?, onRedeemError?}`; mistakes are errors here, when the handler is wrapped.
     pub fn from_json(v: &Value) -> Result<Self> {
         const WHAT: &str = "mcp.withPaywall options";
         let o = json::object(v, WHAT)?;
@@ -176,6 +180,15 @@ impl McpTool {
             plan_ids: plans_option(o, WHAT)?,
             credits,
             max_amount: max,
+            propagate_redeem_errors: match json::opt_str(o, "onRedeemError", WHAT)? {
+                None | Some("ignore") => false,
+                Some("propagate") => true,
+                Some(_) => {
+                    return Err(Error::validation(
+                        "mcp.withPaywall: onRedeemError must be \"ignore\" or \"propagate\"",
+                    ))
+                }
+            },
         })
     }
 

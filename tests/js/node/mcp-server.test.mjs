@@ -391,6 +391,19 @@ test('a settle the backend refuses for the logical URL is asked again with the H
   assert.deepEqual(calls(backend, SETTLE).map((s) => s.json.paymentRequired.resource.url), ['mcp://weather/tools/echo?text=hi', 'https://agent.example/mcp'])
 })
 
+test('onRedeemError "propagate": a settle that errs is the official SDK\'s -32002, still without the content', async (t) => {
+  const backend = await backendWith(t, { settle: { status: 400, json: { code: 'BCK.X402.0059', message: 'Token already used', httpStatus: 400 } } })
+  const payments = Payments.getInstance({ nvmApiKey: offlineKey(), backendUrl: backend.url })
+  payments.mcp.configure({ agentId: AGENT, serverName: 'weather', planId: PLAN })
+  const secret = async () => ({ content: [{ type: 'text', text: 'secret' }] })
+  const propagate = payments.mcp.withPaywall(secret, { kind: 'tool', name: 'p', onRedeemError: 'propagate' })
+  await assert.rejects(propagate({}, { requestId: 1, _meta: PAYMENT }), (e) => e.code === -32002 && e.message === 'Failed to redeem credits: Token already used')
+  const ignore = await payments.mcp.withPaywall(secret, { kind: 'tool', name: 'i' })({}, { requestId: 2, _meta: PAYMENT })
+  assert.equal(ignore.structuredContent.error, 'settlement failed')
+  assert.ok(!JSON.stringify(ignore).includes('secret'))
+  assert.throws(() => payments.mcp.withPaywall(secret, { name: 'x', onRedeemError: 'throw' }), /onRedeemError must be/)
+})
+
 test('a plans outage is the official SDK\'s refusal saying "plans unavailable": no content, nothing verified', async (t) => {
   const backend = await backendWith(t)
   backend.respond('GET', `${PLANS}${PLAN}`, { status: 502, body: '<html>bad gateway</html>' })
