@@ -197,12 +197,11 @@ impl McpGate {
             Credits::Dynamic { .. } => None,
         };
         // The logical URL first; the HTTP URL of the endpoint if the backend refuses that (as the official SDK).
-        let urls: Vec<&str> = std::iter::once(logical_url.as_str())
-            .chain(call.http_url.as_deref())
-            .collect();
+        let urls = [Some(logical_url.as_str()), call.http_url.as_deref()];
         let mut reason = DEFAULT_REFUSAL.to_owned();
         let mut verified = None;
         for (at, url) in urls.iter().enumerate() {
+            let Some(url) = url else { break };
             let pr = payment_required(cfg, &offer.plan_ids, &offer.schemes, url, None)?;
             if cfg.hooks.has(Hook::BeforeVerify) {
                 x.hook(Hook::BeforeVerify, pr.clone()).await;
@@ -272,18 +271,18 @@ impl McpGate {
                 .put("maxAmount", amount.clone())
                 .put_opt("agentRequestId", request_id.clone())
                 .build();
-            match ask(p.settle_permissions(&params), true).await {
-                // Refused with an error (the official SDK's settle that throws) for the logical
-                // URL: settled again with the HTTP URL, as verify is. A refusal burned nothing;
-                // an outage is not retried (that settle may have burned).
-                Outcome::Refused(_, None) if at + 1 < urls.len() => {
-                    at += 1;
-                    let url = urls[at];
-                    payment_required =
-                        self::payment_required(cfg, &offer.plan_ids, &offer.schemes, url, None)?;
-                }
-                outcome => break outcome,
-            }
+            let outcome = ask(p.settle_permissions(&params), true).await;
+            // Refused with an error (the official SDK's settle that throws) for the logical
+            // URL: settled again with the HTTP URL, as verify is. A refusal burned nothing;
+            // an outage is not retried (that settle may have burned).
+            let retry = match &outcome {
+                Outcome::Refused(_, None) => urls.get(at + 1).copied().flatten(),
+                _ => None,
+            };
+            let Some(url) = retry else { break outcome };
+            at += 1;
+            payment_required =
+                self::payment_required(cfg, &offer.plan_ids, &offer.schemes, url, None)?;
         };
         Ok(match settled {
             Outcome::Ok(settlement) => {
@@ -298,13 +297,9 @@ impl McpGate {
                 (deliver(meta), None)
             }
             // `onRedeemError: "propagate"`: a settle that errs is the official SDK's -32002.
-            Outcome::Refused(reason, None) if call.tool.propagate_redeem_errors => (
-                fail(
-                    MISCONFIGURATION,
-                    &format!("Failed to redeem credits: {reason}"),
-                ),
-                REFUSED,
-            ),
+            Outcome::Refused(reason, None) if call.tool.propagate_redeem_errors => {
+                (redeem_failed(&reason), REFUSED)
+            }
             Outcome::Refused(reason, settlement) => {
                 let meta = unpaid_meta(settlement.as_ref(), &reason, plan_id, subscriber);
                 let answer = settle_refused(call.tool.kind, &payment_required, &reason, meta);
@@ -313,10 +308,7 @@ impl McpGate {
             Outcome::Unavailable(e) => {
                 let why = unreachable(p, SETTLE_UNAVAILABLE, &e);
                 let answer = if call.tool.propagate_redeem_errors {
-                    fail(
-                        MISCONFIGURATION,
-                        &format!("Failed to redeem credits: {why}"),
-                    )
+                    redeem_failed(&why)
                 } else {
                     fail(INTERNAL_ERROR, &why)
                 };
@@ -340,6 +332,14 @@ fn unreachable<T: Transport>(p: &Payments<T>, what: &str, error: &Error) -> Stri
         "nothing was delivered or charged"
     };
     format!("{what}: the payment backend could not be reached; {tail}")
+}
+
+/// `onRedeemError: "propagate"`'s answer to a settle that errs (the official SDK's -32002).
+fn redeem_failed(why: &str) -> Value {
+    fail(
+        MISCONFIGURATION,
+        &format!("Failed to redeem credits: {why}"),
+    )
 }
 
 fn deliver(meta: Value) -> Value {
