@@ -170,25 +170,40 @@ fn tokens_for_other_plans_agents_or_schemes_are_refused_without_asking_the_backe
     }
 }
 
+/// `path` answers `yes` to a PaymentRequired for the HTTP URL `https://agent.example/mcp`, `no` to any other.
+fn by_url(
+    p: &Payments<MockTransport>,
+    path: &str,
+    yes: (u16, &'static str),
+    no: (u16, &'static str),
+) {
+    p.transport().on("POST", path, move |r| {
+        let http = r
+            .body
+            .as_deref()
+            .unwrap()
+            .contains("\"url\":\"https://agent.example/mcp\"");
+        let (status, body) = if http { yes } else { no };
+        Ok(crate::transport::HttpResponse {
+            status,
+            body: body.into(),
+        })
+    });
+}
+
 #[test]
 fn a_refused_verify_retries_with_the_http_url_then_refuses_with_the_reason() {
     let p = payments();
     with_plans(&p);
-    p.transport().on("POST", "/api/v1/x402/verify", |r| {
-        let ok = r
-            .body
-            .as_deref()
-            .unwrap()
-            .contains("https://agent.example/mcp");
-        Ok(crate::transport::HttpResponse {
-            status: 200,
-            body: if ok {
-                r#"{"isValid":true,"agentRequestId":"r"}"#.into()
-            } else {
-                r#"{"isValid":false,"invalidReason":"endpoint not registered"}"#.into()
-            },
-        })
-    });
+    by_url(
+        &p,
+        "/api/v1/x402/verify",
+        (200, r#"{"isValid":true,"agentRequestId":"r"}"#),
+        (
+            200,
+            r#"{"isValid":false,"invalidReason":"endpoint not registered"}"#,
+        ),
+    );
     let begin = paid(
         &p,
         gate(),
@@ -351,21 +366,18 @@ fn a_settle_refused_for_the_logical_url_is_asked_again_with_the_http_url() {
     with_plans(&p);
     verify_ok(&p);
     // The backend refuses the logical URL with an error (the official SDK's settle that throws).
-    p.transport().on("POST", "/api/v1/x402/settle", |r| {
-        let http = r
-            .body
-            .as_deref()
-            .unwrap()
-            .contains("\"url\":\"https://agent.example/mcp\"");
-        Ok(crate::transport::HttpResponse {
-            status: if http { 200 } else { 400 },
-            body: if http {
-                r#"{"success":true,"transaction":"0xtx","network":"eip155:84532","creditsRedeemed":"2"}"#.into()
-            } else {
-                r#"{"code":"BCK.X402.0020","message":"Endpoint not registered","httpStatus":400}"#.into()
-            },
-        })
-    });
+    by_url(
+        &p,
+        "/api/v1/x402/settle",
+        (
+            200,
+            r#"{"success":true,"transaction":"0xtx","network":"eip155:84532","creditsRedeemed":"2"}"#,
+        ),
+        (
+            400,
+            r#"{"code":"BCK.X402.0020","message":"Endpoint not registered","httpStatus":400}"#,
+        ),
+    );
     let with_http = json!({"meta": in_band(&good_token()), "httpUrl": "https://agent.example/mcp"});
     let begin = paid(&p, gate(), with_http.clone());
     assert_eq!(
