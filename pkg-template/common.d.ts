@@ -542,7 +542,7 @@ export interface McpPaidCall {
 export interface McpCreditsContext<Args = unknown> {
   /** The tool/prompt arguments, or the resource's template variables. */
   args: Args
-  /** What the handler returned. */
+  /** What the handler returned (a streamed result: its chunks, in order). */
   result: unknown
   request: { authHeader: string; logicalUrl: string; toolName: string }
 }
@@ -551,13 +551,19 @@ export type McpCredits<Args = unknown> = bigint | number | ((ctx: McpCreditsCont
 
 /** Per-handler options (the official SDK's `PaywallOptions` minus `kind` and `name` for `attach`). */
 export interface McpHandlerOptions<Args = unknown> {
-  /** Credits per call (default 1): fixed, or computed after the handler from its arguments and result. */
+  /** Credits per call (default 1, whatever `maxAmount`): fixed, or computed after the handler from its arguments and result. */
   credits?: McpCredits<Args>
   /** The plan(s) of this handler, instead of the server's. */
   planId?: string
   planIds?: string[]
   /** Credits verify checks the balance for (default: the fixed credits, or 1 for a function). */
   maxAmount?: bigint | number
+  /**
+   * A settle that errs (refused with an error, or unreachable): `ignore` (default) answers the
+   * payment-required result (tools; resources and prompts: JSON-RPC error -32003) or -32603,
+   * `propagate` the official SDK's JSON-RPC error -32002 `Failed to redeem credits: ...`. Nothing is delivered either way.
+   */
+  onRedeemError?: 'ignore' | 'propagate'
 }
 
 export interface McpPaywallOptions extends McpHandlerOptions {
@@ -678,7 +684,10 @@ export interface McpServerAPI {
    * registerResource / registerPrompt`: the payment comes in
    * `params._meta["x402/payment"]`, or the `payment-signature` / `Authorization:
    * Bearer` header. The wrapped handler answers what the handler does (plus the
-   * receipt in `_meta`), or the payment-required result.
+   * receipt in `_meta`), or the payment-required result. A handler may return an
+   * AsyncIterable (as the official SDK allows): it is read to its end and settled
+   * before any chunk is handed on, then replayed with a last `{_meta}` chunk (the
+   * receipt); if the settle fails, the one chunk is the payment-required result.
    */
   withPaywall<Args extends object = McpArgs, R = unknown>(handler: McpToolHandler<Args, R>, options: McpPaywallOptions & { kind?: 'tool' | 'prompt' }): (args: Args, extra?: object) => Promise<Awaited<R>>
   withPaywall<R = unknown>(handler: McpResourceHandler<R>, options: McpPaywallOptions & { kind: 'resource' }): (uri: URL, variables: Record<string, string | string[]>, extra?: object) => Promise<Awaited<R>>
@@ -700,10 +709,19 @@ export interface McpDiscoveryOptions {
   baseUrl?: string
   /** Tool names for `mcp_capabilities.tools`. */
   tools?: string[]
-  /** Default: openid, profile, credits, mcp:read, mcp:write, mcp:tools. */
+  /** Default: openid, profile, credits, mcp:read, mcp:write, mcp:tools (`openid-configuration` always adds `openid`). */
   scopes?: string[]
-  /** Default `2024-11-05`. */
+  /**
+   * `mcp_capabilities.protocol_version`: default the first of `protocolVersions` negotiated with
+   * `initialize` (`2025-11-25`; the official SDK says `2024-11-05`).
+   */
   protocolVersion?: string
+  /**
+   * `mcp_capabilities.protocol_versions`, the MCP revisions the server speaks: default `[protocolVersion]`
+   * when that is given, else `['2026-07-28', '2025-11-25']` (`@modelcontextprotocol/server` 2.x; an
+   * `@modelcontextprotocol/sdk` 1.x server speaks `2025-11-25` and earlier: pass `['2025-11-25']`).
+   */
+  protocolVersions?: string[]
 }
 
 /** @deprecated no entry has both halves: `nvm-x402`'s `payments.mcp` is an `McpClientAPI`, `nvm-x402/mcp`'s an `McpServerAPI`. */

@@ -101,17 +101,18 @@ export function mcpServer(core) {
 
   /** Wraps a tool, resource or prompt handler: paid calls verify before it runs and settle after. */
   function withPaywall(handler, options = {}) {
-    const { kind = 'tool', name, credits, planId, planIds, maxAmount } = options ?? {}
+    const { kind = 'tool', name, credits, planId, planIds, maxAmount, onRedeemError } = options ?? {}
     if (typeof handler !== 'function') throw new PaymentsError({ code: 'validation', message: 'mcp.withPaywall: the handler must be a function' })
     if (!gate) throw new PaymentsError({ code: 'validation', message: 'mcp.withPaywall: call payments.mcp.configure({ agentId, serverName, planId? }) first' })
     // The core checks the options (kind, name, credits, plans) now, and keeps them for every call.
-    const paid = gate.tool(optionsJson({ kind, name, credits, planId, planIds, maxAmount }))
+    const paid = gate.tool(optionsJson({ kind, name, credits, planId, planIds, maxAmount, onRedeemError }))
     return async (...args) => {
       const { input, extra } = split(kind, args)
       const call = { args: input ?? null, ...viewOf(extra) }
       const subject = { kind, name, args: input } // what the hooks are told about
       let ran // the paywall's context the handler was given, once it ran
       let result
+      let chunks // a streamed result's chunks, read to the end and held until it is settled
       let thrown
       const exchange = (what, arg) => {
         if (what === 'run') {
@@ -121,6 +122,8 @@ export function mcpServer(core) {
           return (async () => {
             try {
               result = await handler(...args, context)
+              chunks = await chunksOf(result)
+              if (chunks) result = chunks // (what a credits function is told)
               return 200
             } catch (error) {
               thrown = { error } // charged nothing; it goes to the MCP SDK as is
@@ -135,10 +138,11 @@ export function mcpServer(core) {
       // (The core says "threw" only when the handler did; should that ever not hold, an error, not undefined.)
       if (out.action === 'threw') throw thrown ? thrown.error : rpcError({ code: -32603, message: 'The paywall could not run the handler' })
       if (out.action === 'deliver') {
+        if (chunks) return replay([...chunks, { _meta: out.meta }]) // the official SDK's last chunk
         const content = result !== null && typeof result === 'object' ? result : {}
         return { ...content, _meta: { ...(content._meta ?? {}), ...out.meta } }
       }
-      if (out.action === 'refuse' && out.result) return out.result
+      if (out.action === 'refuse' && out.result) return chunks ? replay([out.result]) : out.result
       throw rpcError(out.error)
     }
   }
@@ -171,4 +175,21 @@ export function mcpServer(core) {
   }
 
   return { configure, withPaywall, attach, discovery }
+}
+
+/**
+ * A streamed result (an AsyncIterable, as the official SDK allows): its chunks,
+ * read to the end before the core settles, so none leaves unpaid; a stream that
+ * throws is a handler that threw. Null for any other result.
+ */
+async function chunksOf(result) {
+  if (result === null || typeof result !== 'object' || typeof result[Symbol.asyncIterator] !== 'function') return null
+  const chunks = []
+  for await (const chunk of result) chunks.push(chunk)
+  return chunks
+}
+
+/** Held chunks as the AsyncIterable the caller of a streamed handler reads. */
+async function* replay(chunks) {
+  yield* chunks
 }

@@ -4,8 +4,9 @@
 //! credits are dynamic), settles, and answers. The facade only moves MCP SDK
 //! arguments and results and calls the user's functions; the decisions are
 //! here and in [`crate::protocol::gate::mcp`]. Backend round trips per paid
-//! call: verify + settle (plus a plan lookup per plan every 5 minutes, and the
-//! agent's plan list when no plan is configured).
+//! call: verify + settle, each asked again with the endpoint's HTTP URL when
+//! the backend refuses the logical one (plus a plan lookup per plan every 5
+//! minutes, and the agent's plan list when no plan is configured).
 //!
 //! Fail closed: a settle that fails withholds the handler's result; a backend
 //! that can't be reached is an error (no content), never a free answer; a
@@ -19,12 +20,12 @@ use crate::error::{Error, Result};
 use crate::payments::Payments;
 use crate::protocol::gate::mcp::{
     discovery_document, fail, paid_meta, payment_required, payment_required_without_plans,
-    precheck, refuse, Kind, McpCall, McpConfig, McpTool, INTERNAL_ERROR, MISCONFIGURATION,
-    MISSING_PAYMENT, PLANS_UNAVAILABLE, SETTLEMENT_FAILED,
+    precheck, refuse, unpaid_meta, Kind, McpCall, McpConfig, McpTool, INTERNAL_ERROR,
+    MISCONFIGURATION, MISSING_PAYMENT, PLANS_UNAVAILABLE, SETTLEMENT_FAILED,
 };
 use crate::protocol::gate::{with_error, Credits, GateConfig, Hook, Refusal, DEFAULT_REFUSAL};
 use crate::protocol::json::{self, ObjectBuilder, Value};
-use crate::protocol::ResolvedScheme;
+use crate::protocol::{ResolvedScheme, SCHEME_ERC4337};
 use crate::transport::Transport;
 
 /// A configured MCP paywall (`payments.mcp.configure`).
@@ -72,12 +73,15 @@ impl McpGate {
         logical_url: &str,
     ) -> std::result::Result<Offer, Value> {
         let cfg = &self.config;
-        let unavailable = |e: &Error| {
+        // The official SDK's answer (a refusal saying `plans unavailable`), never the handler's.
+        let unavailable = |known: &[String], e: &Error| {
             p.transport().warn(&format!(
                 "nvm-x402 MCP paywall: the plans of {logical_url} could not be looked up: {e} ({})",
                 e.code()
             ));
-            let pr = payment_required_without_plans(cfg, logical_url, PLANS_UNAVAILABLE);
+            let network = p.config().default_network(SCHEME_ERC4337);
+            let pr =
+                payment_required_without_plans(cfg, known, network, logical_url, PLANS_UNAVAILABLE);
             refuse(call.tool.kind, pr, NO_PLANS)
         };
         let mut plan_ids = if call.tool.plan_ids.is_empty() {
@@ -91,7 +95,7 @@ impl McpGate {
                     .get_agent_plans(agent, &Value::Null)
                     .send()
                     .await
-                    .map_err(|e| unavailable(&e))?;
+                    .map_err(|e| unavailable(&[], &e))?;
                 plan_ids = json::items(listed.get("plans"))
                     .iter()
                     .filter_map(|plan| plan.get("planId").or_else(|| plan.get("id")))
@@ -107,7 +111,7 @@ impl McpGate {
         }
         let schemes = schemes_of(p, &plan_ids, None)
             .await
-            .map_err(|e| unavailable(&e))?;
+            .map_err(|e| unavailable(&plan_ids, &e))?;
         Ok(Offer { plan_ids, schemes })
     }
 
@@ -187,15 +191,17 @@ impl McpGate {
         if let Err(Refusal(reason)) = GateConfig::check_scheme(&claims, &offer.schemes[index]) {
             return refused(&reason);
         }
-        let (max_amount, dynamic) = match &call.tool.credits {
-            Credits::Fixed(c) => (c.clone(), false),
-            Credits::Dynamic { verify_with } => (verify_with.clone(), true),
+        let max_amount = call.tool.verify_amount();
+        let fixed = match &call.tool.credits {
+            Credits::Fixed(c) => Some(c),
+            Credits::Dynamic { .. } => None,
         };
         // The logical URL first; the HTTP URL of the endpoint if the backend refuses that (as the official SDK).
-        let urls = std::iter::once(logical_url.as_str()).chain(call.http_url.as_deref());
+        let urls = [Some(logical_url.as_str()), call.http_url.as_deref()];
         let mut reason = DEFAULT_REFUSAL.to_owned();
         let mut verified = None;
-        for url in urls {
+        for (at, url) in urls.iter().enumerate() {
+            let Some(url) = url else { break };
             let pr = payment_required(cfg, &offer.plan_ids, &offer.schemes, url, None)?;
             if cfg.hooks.has(Hook::BeforeVerify) {
                 x.hook(Hook::BeforeVerify, pr.clone()).await;
@@ -207,16 +213,17 @@ impl McpGate {
                 .build();
             match ask(p.verify_permissions(&params), false).await {
                 Outcome::Ok(v) => {
-                    verified = Some((pr, v));
+                    verified = Some((at, pr, v));
                     break;
                 }
                 Outcome::Refused(why, _) => reason = why,
                 Outcome::Unavailable(e) => {
-                    return Ok((self.unavailable(p, VERIFY_UNAVAILABLE, &e), FAILED))
+                    let why = unreachable(p, VERIFY_UNAVAILABLE, &e);
+                    return Ok((fail(INTERNAL_ERROR, &why), FAILED));
                 }
             }
         }
-        let Some((payment_required, verification)) = verified else {
+        let Some((mut at, mut payment_required, verification)) = verified else {
             return refused(&reason);
         };
         let request_id = verification
@@ -231,7 +238,7 @@ impl McpGate {
             .put_opt("subscriberAddress", claims.from.as_deref())
             .put_opt("agentId", cfg.agent_id.as_deref())
             .put_opt("agentRequest", verification.get("agentRequest").cloned())
-            .put_opt("credits", (!dynamic).then(|| max_amount.clone()))
+            .put_opt("credits", fixed.cloned())
             .put("token", token)
             .build();
         if cfg.hooks.has(Hook::AfterVerify) {
@@ -241,8 +248,9 @@ impl McpGate {
         if x.run(&context).await.is_none() {
             return Ok((ObjectBuilder::new().put("action", "threw").build(), None));
         }
-        let amount = if dynamic {
-            match dynamic_credits(&x.price("").await) {
+        let amount = match fixed {
+            Some(c) => c.clone(),
+            None => match dynamic_credits(&x.price("").await) {
                 Ok(n) => n,
                 // The agent's own function failed: not a payment error.
                 Err(why) => {
@@ -250,21 +258,33 @@ impl McpGate {
                         format!("The credits function {why}; nothing was delivered or charged");
                     return Ok((fail(INTERNAL_ERROR, &message), None));
                 }
-            }
-        } else {
-            max_amount
+            },
         };
         let subscriber = claims.from.as_deref();
         if amount.is_zero() {
             return Ok((deliver(paid_meta(None, &amount, plan_id, subscriber)), None));
         }
-        let params = ObjectBuilder::new()
-            .put("paymentRequired", payment_required.clone())
-            .put("x402AccessToken", token)
-            .put("maxAmount", amount.clone())
-            .put_opt("agentRequestId", request_id)
-            .build();
-        Ok(match ask(p.settle_permissions(&params), true).await {
+        let settled = loop {
+            let params = ObjectBuilder::new()
+                .put("paymentRequired", payment_required.clone())
+                .put("x402AccessToken", token)
+                .put("maxAmount", amount.clone())
+                .put_opt("agentRequestId", request_id.clone())
+                .build();
+            let outcome = ask(p.settle_permissions(&params), true).await;
+            // Refused with an error (the official SDK's settle that throws) for the logical
+            // URL: settled again with the HTTP URL, as verify is. A refusal burned nothing;
+            // an outage is not retried (that settle may have burned).
+            let retry = match &outcome {
+                Outcome::Refused(_, None) => urls.get(at + 1).copied().flatten(),
+                _ => None,
+            };
+            let Some(url) = retry else { break outcome };
+            at += 1;
+            payment_required =
+                self::payment_required(cfg, &offer.plan_ids, &offer.schemes, url, None)?;
+        };
+        Ok(match settled {
             Outcome::Ok(settlement) => {
                 if cfg.hooks.has(Hook::AfterSettle) {
                     x.hook(
@@ -276,25 +296,50 @@ impl McpGate {
                 let meta = paid_meta(Some(&settlement), &amount, plan_id, subscriber);
                 (deliver(meta), None)
             }
-            Outcome::Refused(reason, _) => (
-                settle_refused(call.tool.kind, &payment_required, &reason),
-                REFUSED,
-            ),
-            Outcome::Unavailable(e) => (self.unavailable(p, SETTLE_UNAVAILABLE, &e), FAILED),
+            // `onRedeemError: "propagate"`: a settle that errs is the official SDK's -32002.
+            Outcome::Refused(reason, None) if call.tool.propagate_redeem_errors => {
+                (redeem_failed(&reason), REFUSED)
+            }
+            Outcome::Refused(reason, settlement) => {
+                let meta = unpaid_meta(settlement.as_ref(), &reason, plan_id, subscriber);
+                let answer = settle_refused(call.tool.kind, &payment_required, &reason, meta);
+                (answer, REFUSED)
+            }
+            Outcome::Unavailable(e) => {
+                let why = unreachable(p, SETTLE_UNAVAILABLE, &e);
+                let answer = if call.tool.propagate_redeem_errors {
+                    redeem_failed(&why)
+                } else {
+                    fail(INTERNAL_ERROR, &why)
+                };
+                (answer, FAILED)
+            }
         })
     }
+}
 
-    /// An error instead of content, and the full error (which names the backend) in the agent's log only.
-    fn unavailable<T: Transport>(&self, p: &Payments<T>, what: &str, error: &Error) -> Value {
-        p.transport().warn(&format!(
-            "nvm-x402 MCP paywall: {what}: {error} ({})",
-            error.code()
-        ));
-        fail(
-            INTERNAL_ERROR,
-            &format!("{what}: the payment backend could not be reached; nothing was delivered or charged"),
-        )
-    }
+/// Why a call is an error when the backend can't be reached (the full error,
+/// which names the backend, goes to the agent's log only). A settle that failed
+/// so may still have burned: only "nothing was delivered" is certain then.
+fn unreachable<T: Transport>(p: &Payments<T>, what: &str, error: &Error) -> String {
+    p.transport().warn(&format!(
+        "nvm-x402 MCP paywall: {what}: {error} ({})",
+        error.code()
+    ));
+    let tail = if what == SETTLE_UNAVAILABLE {
+        "nothing was delivered"
+    } else {
+        "nothing was delivered or charged"
+    };
+    format!("{what}: the payment backend could not be reached; {tail}")
+}
+
+/// `onRedeemError: "propagate"`'s answer to a settle that errs (the official SDK's -32002).
+fn redeem_failed(why: &str) -> Value {
+    fail(
+        MISCONFIGURATION,
+        &format!("Failed to redeem credits: {why}"),
+    )
 }
 
 fn deliver(meta: Value) -> Value {
@@ -305,13 +350,19 @@ fn deliver(meta: Value) -> Value {
 }
 
 /// The handler ran but its payment did not land: its result is withheld, the
-/// PaymentRequired says `settlement failed` (as the official SDK's).
-fn settle_refused(kind: Kind, payment_required: &Value, reason: &str) -> Value {
-    refuse(
+/// PaymentRequired says `settlement failed` (as the official SDK's); a tool's
+/// error result carries `meta` (what the official SDK ends a stream with:
+/// `success: false` and the reason) in its `_meta`.
+fn settle_refused(kind: Kind, payment_required: &Value, reason: &str, meta: Value) -> Value {
+    let mut answer = refuse(
         kind,
         with_error(payment_required, SETTLEMENT_FAILED),
         &format!("Settlement failed after the call ran, so its result is withheld: {reason}"),
-    )
+    );
+    if let Some(result) = answer.get_mut("result").and_then(Value::as_object_mut) {
+        result.insert("_meta".into(), meta);
+    }
+    answer
 }
 
 #[cfg(test)]

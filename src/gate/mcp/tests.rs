@@ -170,25 +170,40 @@ fn tokens_for_other_plans_agents_or_schemes_are_refused_without_asking_the_backe
     }
 }
 
+/// `path` answers `yes` to a PaymentRequired for the HTTP URL `https://agent.example/mcp`, `no` to any other.
+fn by_url(
+    p: &Payments<MockTransport>,
+    path: &str,
+    yes: (u16, &'static str),
+    no: (u16, &'static str),
+) {
+    p.transport().on("POST", path, move |r| {
+        let http = r
+            .body
+            .as_deref()
+            .unwrap()
+            .contains("\"url\":\"https://agent.example/mcp\"");
+        let (status, body) = if http { yes } else { no };
+        Ok(crate::transport::HttpResponse {
+            status,
+            body: body.into(),
+        })
+    });
+}
+
 #[test]
 fn a_refused_verify_retries_with_the_http_url_then_refuses_with_the_reason() {
     let p = payments();
     with_plans(&p);
-    p.transport().on("POST", "/api/v1/x402/verify", |r| {
-        let ok = r
-            .body
-            .as_deref()
-            .unwrap()
-            .contains("https://agent.example/mcp");
-        Ok(crate::transport::HttpResponse {
-            status: 200,
-            body: if ok {
-                r#"{"isValid":true,"agentRequestId":"r"}"#.into()
-            } else {
-                r#"{"isValid":false,"invalidReason":"endpoint not registered"}"#.into()
-            },
-        })
-    });
+    by_url(
+        &p,
+        "/api/v1/x402/verify",
+        (200, r#"{"isValid":true,"agentRequestId":"r"}"#),
+        (
+            200,
+            r#"{"isValid":false,"invalidReason":"endpoint not registered"}"#,
+        ),
+    );
     let begin = paid(
         &p,
         gate(),
@@ -241,11 +256,40 @@ fn a_backend_outage_is_an_error_never_content_and_plans_unavailable_is_told_apar
     let g = McpGate::new(&json!({"agentId": "agent-1", "serverName": "weather"})).unwrap();
     let answer = paid(&p, &g, json!({"meta": in_band(&good_token())}));
     assert_eq!(answer["action"], json!("refuse"));
+    // The official SDK's shape: one entry with an empty plan id (never an empty `accepts`),
+    // in its default scheme, on the environment's network.
     assert_eq!(
-        answer["result"]["structuredContent"]["error"],
-        json!("plans unavailable")
+        answer["result"]["structuredContent"],
+        json!({"x402Version": 2, "error": "plans unavailable", "resource": {"url": "mcp://weather/tools/echo?text=hi"},
+               "accepts": [{"scheme": "nvm:erc4337", "network": "eip155:84532", "planId": "",
+                            "extra": {"version": "1", "agentId": "agent-1", "httpVerb": "POST"}}],
+               "extensions": {}})
     );
-    assert_eq!(answer["result"]["structuredContent"]["accepts"], json!([]));
+    assert_eq!(answer["result"]["isError"], json!(true));
+    assert_eq!(p.transport().count("/verify"), 0, "nothing else is asked");
+
+    // Configured plans whose lookup fails: offered as the official SDK offers them, still a refusal.
+    let p = payments();
+    p.transport().on("GET", "/api/v1/protocol/plans/10", |_| {
+        Err(Error::Network("down".into()))
+    });
+    let resource = paid(
+        &p,
+        gate(),
+        json!({"kind": "resource", "name": "city", "meta": in_band(&good_token())}),
+    );
+    assert_eq!(resource["action"], json!("refuse"));
+    assert_eq!(resource["error"]["code"], json!(-32003));
+    let pr = &resource["error"]["data"];
+    assert_eq!(pr["error"], json!("plans unavailable"));
+    assert_eq!(
+        (
+            pr["accepts"][0]["planId"].clone(),
+            pr["accepts"][0]["scheme"].clone()
+        ),
+        (json!("10"), json!("nvm:erc4337"))
+    );
+    assert_eq!(p.transport().count("/verify"), 0);
 }
 
 #[test]
@@ -313,6 +357,205 @@ fn a_failed_settle_withholds_the_result() {
     assert_eq!(
         (finish["action"].clone(), finish["error"]["code"].clone()),
         (json!("fail"), json!(-32603))
+    );
+}
+
+#[test]
+fn a_settle_refused_for_the_logical_url_is_asked_again_with_the_http_url() {
+    let p = payments();
+    with_plans(&p);
+    verify_ok(&p);
+    // The backend refuses the logical URL with an error (the official SDK's settle that throws).
+    by_url(
+        &p,
+        "/api/v1/x402/settle",
+        (
+            200,
+            r#"{"success":true,"transaction":"0xtx","network":"eip155:84532","creditsRedeemed":"2"}"#,
+        ),
+        (
+            400,
+            r#"{"code":"BCK.X402.0020","message":"Endpoint not registered","httpStatus":400}"#,
+        ),
+    );
+    let with_http = json!({"meta": in_band(&good_token()), "httpUrl": "https://agent.example/mcp"});
+    let begin = paid(&p, gate(), with_http.clone());
+    assert_eq!(
+        p.transport().last_body("/api/v1/x402/verify")["paymentRequired"]["resource"]["url"],
+        json!("mcp://weather/tools/echo?text=hi"),
+        "verified with the logical URL"
+    );
+    let done = finish_request(begin, 200, None);
+    assert_eq!(done["action"], json!("deliver"), "{done}");
+    assert_eq!(
+        done["meta"]["x402/payment-response"]["transaction"],
+        json!("0xtx")
+    );
+    assert_eq!(p.transport().count("/settle"), 2);
+    let retry = p.transport().last_body("/api/v1/x402/settle");
+    assert_eq!(
+        retry["paymentRequired"]["resource"]["url"],
+        json!("https://agent.example/mcp")
+    );
+    assert_eq!(
+        (retry["maxAmount"].clone(), retry["agentRequestId"].clone()),
+        (json!("2"), json!("req-1"))
+    );
+
+    // Without an HTTP URL there is nothing to try: withheld, the backend's reason told.
+    let begin = paid(&p, gate(), json!({"meta": in_band(&good_token())}));
+    let refused = finish_request(begin, 200, None);
+    assert_eq!(refused["action"], json!("refuse"));
+    assert_eq!(
+        refused["result"]["structuredContent"]["error"],
+        json!("settlement failed")
+    );
+    assert_eq!(
+        refused["result"]["_meta"]["nevermined/credits"]["errorReason"],
+        json!("Endpoint not registered")
+    );
+    assert_eq!(p.transport().count("/settle"), 3);
+
+    // A "no" with a receipt (success: false) is about the payment, not the URL: not asked again.
+    let p = payments();
+    with_plans(&p);
+    verify_ok(&p);
+    p.transport().json("POST", "/api/v1/x402/settle", 200, json!({"success": false, "errorReason": "insufficient balance", "transaction": "", "network": "eip155:84532", "remainingBalance": "1"}));
+    let begin = paid(&p, gate(), with_http.clone());
+    let refused = finish_request(begin, 200, None);
+    assert_eq!(refused["action"], json!("refuse"));
+    assert_eq!(p.transport().count("/settle"), 1);
+    assert_eq!(
+        refused["result"]["_meta"]["nevermined/credits"],
+        json!({"creditsRedeemed": "0", "remainingBalance": "1", "planId": "10", "subscriberAddress": "0xsubscriber", "success": false, "errorReason": "insufficient balance"})
+    );
+    assert_eq!(
+        refused["result"]["_meta"].get("x402/payment-response"),
+        None
+    );
+
+    // An outage is not retried: that settle may have burned, a second could burn again.
+    let p = payments();
+    with_plans(&p);
+    verify_ok(&p);
+    p.transport().on("POST", "/api/v1/x402/settle", |_| {
+        Err(Error::Network("reset".into()))
+    });
+    let begin = paid(&p, gate(), with_http);
+    let failed = finish_request(begin, 200, None);
+    assert_eq!(
+        (failed["action"].clone(), failed["error"]["code"].clone()),
+        (json!("fail"), json!(-32603))
+    );
+    assert_eq!(p.transport().count("/settle"), 1);
+}
+
+#[test]
+fn on_redeem_error_propagate_makes_a_settle_that_errs_the_official_misconfiguration_error() {
+    let run_with = |settle: fn(&Payments<MockTransport>), options: Value| {
+        let p: &'static Payments<MockTransport> = Box::leak(Box::new(payments()));
+        with_plans(p);
+        verify_ok(p);
+        settle(p);
+        let mut extra = options;
+        extra["meta"] = in_band(&good_token());
+        let begin = paid(p, gate(), extra);
+        finish_request(begin, 200, None)
+    };
+    let refused: fn(&Payments<MockTransport>) = |p| {
+        p.transport().json(
+            "POST",
+            "/api/v1/x402/settle",
+            400,
+            json!({"code": "BCK.X402.0059", "message": "Token already used", "httpStatus": 400}),
+        );
+    };
+    let down: fn(&Payments<MockTransport>) = |p| {
+        p.transport().on("POST", "/api/v1/x402/settle", |_| {
+            Err(Error::Network("reset".into()))
+        });
+    };
+    let propagate = json!({"onRedeemError": "propagate"});
+    let answer = run_with(refused, propagate.clone());
+    assert_eq!(
+        (answer["action"].clone(), answer["error"]["code"].clone()),
+        (json!("fail"), json!(-32002))
+    );
+    assert_eq!(
+        answer["error"]["message"],
+        json!("Failed to redeem credits: Token already used")
+    );
+    let answer = run_with(down, propagate.clone());
+    assert_eq!(answer["error"]["code"], json!(-32002));
+    assert!(answer["error"]["message"]
+        .as_str()
+        .unwrap()
+        .starts_with("Failed to redeem credits: Payment settlement is unavailable"));
+    // "ignore" (the default): the payment-required result; a "no" with a receipt is that too.
+    let answer = run_with(refused, json!({"onRedeemError": "ignore"}));
+    assert_eq!(
+        answer["result"]["structuredContent"]["error"],
+        json!("settlement failed")
+    );
+    let no: fn(&Payments<MockTransport>) = |p| {
+        p.transport().json(
+            "POST",
+            "/api/v1/x402/settle",
+            200,
+            json!({"success": false, "errorReason": "no funds", "transaction": "", "network": ""}),
+        );
+    };
+    assert_eq!(run_with(no, propagate)["action"], json!("refuse"));
+    assert!(
+        McpTool::from_json(&json!({"name": "t", "onRedeemError": "throw"}))
+            .unwrap_err()
+            .to_string()
+            .contains("onRedeemError must be")
+    );
+}
+
+#[test]
+fn credits_default_to_one_and_max_amount_is_what_verify_checks() {
+    let p = payments();
+    with_plans(&p);
+    verify_ok(&p);
+    settle_ok(&p);
+    let g = gate();
+    // (null: as the JS adapter sends a `credits` left out)
+    let begin = paid(
+        &p,
+        g,
+        json!({"credits": null, "maxAmount": 5, "meta": in_band(&good_token())}),
+    );
+    assert_eq!(
+        p.transport().last_body("/api/v1/x402/verify")["maxAmount"],
+        json!("5")
+    );
+    assert_eq!(begin["context"]["credits"], json!("1"));
+    let done = finish_request(begin, 200, None);
+    assert_eq!(
+        done["meta"]["nevermined/credits"]["creditsRedeemed"],
+        json!("1")
+    );
+    assert_eq!(
+        p.transport().last_body("/api/v1/x402/settle")["maxAmount"],
+        json!("1"),
+        "one credit, as the official SDK, not maxAmount"
+    );
+    // Fixed credits and a maxAmount: verify checks maxAmount, settle asks the credits.
+    let begin = paid(
+        &p,
+        g,
+        json!({"maxAmount": 7, "meta": in_band(&good_token())}),
+    );
+    assert_eq!(
+        p.transport().last_body("/api/v1/x402/verify")["maxAmount"],
+        json!("7")
+    );
+    finish_request(begin, 200, None);
+    assert_eq!(
+        p.transport().last_body("/api/v1/x402/settle")["maxAmount"],
+        json!("2")
     );
 }
 

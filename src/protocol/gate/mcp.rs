@@ -7,8 +7,10 @@
 //! [`crate::gate::mcp`].
 //!
 //! Where the official SDK (`@nevermined-io/payments` `src/mcp/`) fails open we
-//! don't: a settle that fails withholds the handler's content, and a backend
-//! that can't be reached is an error, never free content.
+//! don't: a streamed result is held until it is settled (the official hands
+//! its chunks on first). Where it answers a backend it can't reach at verify
+//! or settle with a payment-required (which invites paying again), we answer
+//! an error (-32603); README.md lists these differences.
 
 use super::{header_token, payment_required_for, precheck_token, Credits, Refusal, Resource};
 use crate::error::{Error, Result};
@@ -131,13 +133,19 @@ pub struct McpTool {
     pub name: String,
     /// Plans of this handler (overriding the server's).
     pub plan_ids: Vec<String>,
-    /// What it costs.
+    /// What it costs (default 1, as the official SDK).
     pub credits: Credits,
+    /// `maxAmount`: what verify checks the balance for (see [`McpTool::verify_amount`]).
+    pub max_amount: Option<Uint256>,
+    /// `onRedeemError: "propagate"`: a settle that errs (refused with an error, or
+    /// unreachable) is the official SDK's -32002 `Failed to redeem credits: ...`
+    /// instead of the payment-required (`"ignore"`, the default). Either way nothing is delivered.
+    pub propagate_redeem_errors: bool,
 }
 
 impl McpTool {
     /// Reads `{kind?, name, planId?, planIds?, credits? (an amount, or a function's
-    /// mark: dynamic), maxAmount?}`; mistakes are errors here, when the handler is wrapped.
+    /// mark: dynamic), maxAmount?, onRedeemError?}`; mistakes are errors here, when the handler is wrapped.
     pub fn from_json(v: &Value) -> Result<Self> {
         const WHAT: &str = "mcp.withPaywall options";
         let o = json::object(v, WHAT)?;
@@ -152,7 +160,7 @@ impl McpTool {
         let max = crate::protocol::uint::opt_uint(o, "maxAmount", WHAT)?;
         let credits = match json::present(o, "credits") {
             Some(f) if super::is_function_mark(f) => Credits::Dynamic {
-                verify_with: max.unwrap_or_else(|| Uint256::from(1)),
+                verify_with: max.clone().unwrap_or_else(|| Uint256::from(1)),
             },
             Some(amount @ (Value::Number(_) | Value::String(_))) => Credits::Fixed(
                 Uint256::from_json(amount)
@@ -163,14 +171,34 @@ impl McpTool {
                     "mcp.withPaywall: credits must be a number, a bigint or a function",
                 ))
             }
-            None => Credits::Fixed(max.unwrap_or_else(|| Uint256::from(1))),
+            // One credit when none is said, whatever `maxAmount` (which only verify reads), as the official SDK.
+            None => Credits::Fixed(Uint256::from(1)),
         };
         Ok(McpTool {
             kind,
             name: name.to_owned(),
             plan_ids: plans_option(o, WHAT)?,
             credits,
+            max_amount: max,
+            propagate_redeem_errors: match json::opt_str(o, "onRedeemError", WHAT)? {
+                None | Some("ignore") => false,
+                Some("propagate") => true,
+                Some(_) => {
+                    return Err(Error::validation(
+                        "mcp.withPaywall: onRedeemError must be \"ignore\" or \"propagate\"",
+                    ))
+                }
+            },
         })
+    }
+
+    /// What verify checks the balance for: `maxAmount` when given (as the
+    /// official SDK), else the fixed credits (what settle will ask), or 1 for a function.
+    pub fn verify_amount(&self) -> &Uint256 {
+        match &self.credits {
+            Credits::Fixed(c) => self.max_amount.as_ref().unwrap_or(c),
+            Credits::Dynamic { verify_with } => verify_with,
+        }
     }
 }
 
@@ -332,17 +360,41 @@ pub fn payment_required(
     payment_required_for(plan_ids, schemes, &resource, error)
 }
 
-/// A PaymentRequired that offers nothing (the plans could not be looked up), with `error`.
-pub fn payment_required_without_plans(config: &McpConfig, url: &str, error: &str) -> Value {
-    let mut resource = ObjectBuilder::new().put("url", url);
-    if let Some(agent) = &config.agent_id {
-        resource = resource.put("description", format!("Agent {agent}").as_str());
-    }
+/// The PaymentRequired when the plans could not be looked up, with `error`
+/// (`plans unavailable`): the official SDK's shape, one `accepts` entry per
+/// plan known (`plan_ids`: the configured ones), or one with an empty plan id
+/// when none is, in the official default scheme (`nvm:erc4337`, on
+/// `network`: the environment's), since the plans' own could not be read.
+pub fn payment_required_without_plans(
+    config: &McpConfig,
+    plan_ids: &[String],
+    network: &str,
+    url: &str,
+    error: &str,
+) -> Value {
+    let extra = ObjectBuilder::new()
+        .put("version", "1")
+        .put_opt("agentId", config.agent_id.as_deref())
+        .put("httpVerb", "POST")
+        .build();
+    let entry = |plan_id: &str| {
+        ObjectBuilder::new()
+            .put("scheme", crate::protocol::SCHEME_ERC4337)
+            .put("network", network)
+            .put("planId", plan_id)
+            .put("extra", extra.clone())
+            .build()
+    };
+    let accepts: Vec<Value> = if plan_ids.is_empty() {
+        vec![entry("")]
+    } else {
+        plan_ids.iter().map(|p| entry(p)).collect()
+    };
     ObjectBuilder::new()
         .put("x402Version", 2u64)
         .put("error", error)
-        .put("resource", resource.build())
-        .put("accepts", Value::Array(Vec::new()))
+        .put("resource", ObjectBuilder::new().put("url", url).build())
+        .put("accepts", Value::Array(accepts))
         .put("extensions", Value::Object(Object::new()))
         .build()
 }
@@ -406,27 +458,54 @@ pub fn paid_meta(
     plan_id: &str,
     subscriber: Option<&str>,
 ) -> Value {
+    credits_meta(settlement, Ok(credits), plan_id, subscriber)
+}
+
+/// The `_meta` of a call whose settle failed (the official SDK's last chunk of
+/// such a stream): no receipt; the summary says `success: false`,
+/// `creditsRedeemed: "0"` and the `errorReason`.
+pub fn unpaid_meta(
+    settlement: Option<&Value>,
+    reason: &str,
+    plan_id: &str,
+    subscriber: Option<&str>,
+) -> Value {
+    credits_meta(settlement, Err(reason), plan_id, subscriber)
+}
+
+fn credits_meta(
+    settlement: Option<&Value>,
+    outcome: std::result::Result<&Uint256, &str>,
+    plan_id: &str,
+    subscriber: Option<&str>,
+) -> Value {
     let text = |key: &str| {
         settlement
             .and_then(|s| s.get(key))
             .and_then(json::id_value)
             .filter(|t| !t.is_empty())
     };
+    let (redeemed, error) = match outcome {
+        Ok(credits) => (
+            text("creditsRedeemed").unwrap_or_else(|| credits.as_str().to_owned()),
+            None,
+        ),
+        Err(reason) => ("0".to_owned(), Some(reason)),
+    };
     let summary = ObjectBuilder::new()
         .put_opt("txHash", text("transaction").as_deref())
-        .put(
-            "creditsRedeemed",
-            text("creditsRedeemed")
-                .unwrap_or_else(|| credits.as_str().to_owned())
-                .as_str(),
-        )
+        .put("creditsRedeemed", redeemed.as_str())
         .put_opt("remainingBalance", text("remainingBalance").as_deref())
         .put("planId", plan_id)
         .put_opt("subscriberAddress", subscriber)
-        .put("success", true)
+        .put("success", error.is_none())
+        .put_opt("errorReason", error)
         .build();
     ObjectBuilder::new()
-        .put_opt(PAYMENT_RESPONSE_META_KEY, settlement.cloned())
+        .put_opt(
+            PAYMENT_RESPONSE_META_KEY,
+            settlement.filter(|_| error.is_none()).cloned(),
+        )
         .put(CREDITS_META_KEY, summary)
         .build()
 }
@@ -441,13 +520,25 @@ const DEFAULT_SCOPES: [&str; 6] = [
     "mcp:tools",
 ];
 
+/// `mcp_capabilities.protocol_versions` by default: the current MCP revisions,
+/// 2026-07-28 (negotiated with `server/discover`: `@modelcontextprotocol/server`
+/// 2.x) and 2025-11-25 (with `initialize`: every current MCP SDK's
+/// `LATEST_PROTOCOL_VERSION`).
+const PROTOCOL_VERSIONS: [&str; 2] = ["2026-07-28", "2025-11-25"];
+/// The first revision negotiated without `initialize` (revisions are dates: they compare as text).
+const FIRST_MODERN_PROTOCOL_VERSION: &str = "2026-07-28";
+
 /// The OAuth discovery documents the official SDK's router serves, for the
 /// MCP server at `base_url` (its origin, or the URL it is mounted at): where
 /// MCP clients learn who authorizes them. `issuer`: the environment's web app;
 /// `backend`: its API (the token endpoint and JWKS). `options`: `{tools?,
-/// scopes?, protocolVersion?}`. `None` for any other path. The official
-/// router also serves `POST /register` (dynamic client registration) and
-/// names it in these documents; this does not, so they don't name it.
+/// scopes?, protocolVersion?, protocolVersions?}`. `None` for any other path.
+/// The official router also serves `POST /register` (dynamic client
+/// registration) and names it in these documents; this does not, so they
+/// don't name it. Where the official's differ: `mcp_capabilities` names the
+/// current MCP revisions (`protocol_versions`, [`PROTOCOL_VERSIONS`] unless
+/// given; `protocol_version`: `protocolVersion`, else the first of them
+/// negotiated with `initialize`), where the official says `2024-11-05`.
 pub fn discovery_document(
     path: &str,
     base_url: &str,
@@ -470,6 +561,21 @@ pub fn discovery_document(
     let issuer = issuer.trim_end_matches('/');
     let backend = backend.trim_end_matches('/');
     let scopes = list("scopes", &DEFAULT_SCOPES)?;
+    let version = json::opt_str(o, "protocolVersion", WHAT)?;
+    let versions = list(
+        "protocolVersions",
+        match &version {
+            Some(v) => std::slice::from_ref(v),
+            None => &PROTOCOL_VERSIONS,
+        },
+    )?;
+    let version = version.unwrap_or_else(|| {
+        json::items(Some(&versions))
+            .iter()
+            .filter_map(Value::as_str)
+            .find(|v| *v < FIRST_MODERN_PROTOCOL_VERSION)
+            .unwrap_or(PROTOCOL_VERSIONS[1])
+    });
     // The authorization server is the backend's origin (what issues the tokens).
     let authorization_server = crate::protocol::url::Url::parse(backend)
         .map(|u| u.origin())
@@ -497,10 +603,8 @@ pub fn discovery_document(
                 "mcp_capabilities",
                 ObjectBuilder::new()
                     .put("tools", list("tools", &[])?)
-                    .put(
-                        "protocol_version",
-                        json::opt_str(o, "protocolVersion", WHAT)?.unwrap_or("2024-11-05"),
-                    )
+                    .put("protocol_version", version)
+                    .put("protocol_versions", versions)
                     .build(),
             )
             .build(),
@@ -532,7 +636,14 @@ pub fn discovery_document(
                     strings(&["authorization_code", "refresh_token"]),
                 )
                 .put("code_challenge_methods_supported", strings(&["S256"]))
-                .put("scopes_supported", scopes.clone())
+                .put(
+                    "scopes_supported",
+                    if oidc {
+                        with_openid(&scopes)
+                    } else {
+                        scopes.clone()
+                    },
+                )
                 .put(
                     "token_endpoint_auth_methods_supported",
                     if oidc {
@@ -557,6 +668,18 @@ pub fn discovery_document(
         }
         _ => return Ok(None),
     }))
+}
+
+/// OpenID Connect scopes always include `openid` (first when added), as the official SDK's.
+fn with_openid(scopes: &Value) -> Value {
+    let items = json::items(Some(scopes));
+    if items.iter().any(|s| s.as_str() == Some("openid")) {
+        return scopes.clone();
+    }
+    let mut all = Vec::with_capacity(items.len() + 1);
+    all.push(Value::from("openid"));
+    all.extend_from_slice(items);
+    Value::Array(all)
 }
 
 #[cfg(test)]
@@ -648,6 +771,14 @@ mod tests {
     fn credits_are_fixed_by_default_and_verify_the_max_when_dynamic() {
         let read = |v: Value| McpCall::from_json(&v).unwrap().tool.credits;
         assert_eq!(read(json!({"name": "t"})), Credits::Fixed(Uint256::from(1)));
+        // One credit whatever maxAmount says (the official SDK's default); verify checks maxAmount.
+        let tool = McpTool::from_json(&json!({"name": "t", "maxAmount": 4})).unwrap();
+        assert_eq!(
+            (tool.credits.clone(), tool.verify_amount().clone()),
+            (Credits::Fixed(Uint256::from(1)), Uint256::from(4))
+        );
+        let tool = McpTool::from_json(&json!({"name": "t", "credits": 3})).unwrap();
+        assert_eq!(tool.verify_amount(), &Uint256::from(3));
         assert_eq!(
             read(json!({"name": "t", "credits": "5"})),
             Credits::Fixed(Uint256::from(5))
@@ -752,9 +883,23 @@ mod tests {
         )
         .unwrap();
         assert_eq!(mcp["resource"], json!("https://mcp.example/mcp"));
+        // The current MCP revisions (the official router still says 2024-11-05).
         assert_eq!(
             mcp["mcp_capabilities"],
-            json!({"tools": ["echo"], "protocol_version": "2024-11-05"})
+            json!({"tools": ["echo"], "protocol_version": "2025-11-25", "protocol_versions": ["2026-07-28", "2025-11-25"]})
+        );
+        let versions = |options: Value| {
+            doc("/.well-known/oauth-protected-resource/mcp", options).unwrap()["mcp_capabilities"]
+                .clone()
+        };
+        assert_eq!(
+            versions(json!({"protocolVersion": "2025-06-18"})),
+            json!({"tools": [], "protocol_version": "2025-06-18", "protocol_versions": ["2025-06-18"]})
+        );
+        // protocol_version is one negotiated with initialize (before 2026-07-28).
+        assert_eq!(
+            versions(json!({"protocolVersions": ["2026-07-28", "2025-06-18"]})),
+            json!({"tools": [], "protocol_version": "2025-06-18", "protocol_versions": ["2026-07-28", "2025-06-18"]})
         );
         let asm = doc(
             "/.well-known/oauth-authorization-server",
@@ -771,6 +916,32 @@ mod tests {
             json!("https://api.sandbox.nevermined.app/oauth/token")
         );
         assert_eq!(asm["scopes_supported"], json!(["credits"]));
+        // OpenID Connect: `openid` is always among the scopes (added first, never twice), as the official's.
+        let oidc_scopes = |scopes: Value| {
+            doc(
+                "/.well-known/openid-configuration",
+                json!({"scopes": scopes}),
+            )
+            .unwrap()["scopes_supported"]
+                .clone()
+        };
+        assert_eq!(
+            oidc_scopes(json!(["credits", "mcp:tools"])),
+            json!(["openid", "credits", "mcp:tools"])
+        );
+        assert_eq!(
+            oidc_scopes(json!(["credits", "openid"])),
+            json!(["credits", "openid"])
+        );
+        // The protected-resource documents keep the custom scopes as given.
+        assert_eq!(
+            doc(
+                "/.well-known/oauth-protected-resource",
+                json!({"scopes": ["credits"]})
+            )
+            .unwrap()["scopes_supported"],
+            json!(["credits"])
+        );
         assert_eq!(asm.get("registration_endpoint"), None);
         let oidc = doc("/.well-known/openid-configuration", Value::Null).unwrap();
         assert_eq!(
@@ -789,6 +960,19 @@ mod tests {
         assert_eq!(
             meta[CREDITS_META_KEY],
             json!({"txHash": "0xab", "creditsRedeemed": "2", "remainingBalance": "8", "planId": "1", "subscriberAddress": "0xbb", "success": true})
+        );
+        let failed = unpaid_meta(
+            Some(
+                &json!({"success": false, "errorReason": "no funds", "transaction": "", "remainingBalance": "0"}),
+            ),
+            "no funds",
+            "1",
+            Some("0xbb"),
+        );
+        assert_eq!(failed.get(PAYMENT_RESPONSE_META_KEY), None);
+        assert_eq!(
+            failed[CREDITS_META_KEY],
+            json!({"creditsRedeemed": "0", "remainingBalance": "0", "planId": "1", "subscriberAddress": "0xbb", "success": false, "errorReason": "no funds"})
         );
         let free = paid_meta(None, &Uint256::from(0), "1", None);
         assert_eq!(free.get(PAYMENT_RESPONSE_META_KEY), None);

@@ -229,6 +229,13 @@ test('discovery answers the official router\'s documents for the key\'s environm
     assert.equal(as.token_endpoint, 'https://api.sandbox.nevermined.app/oauth/token')
     const oidc = await get('/.well-known/openid-configuration').json()
     assert.equal(oidc.userinfo_endpoint, 'https://api.sandbox.nevermined.app/oauth/userinfo')
+    // Custom scopes: OpenID Connect's document still names openid (the official's too).
+    const custom = (path) => payments.mcp.discovery(new Request(`https://mcp.example${path}`), { scopes: ['credits'] }).json()
+    assert.deepEqual((await custom('/.well-known/openid-configuration')).scopes_supported, ['openid', 'credits'])
+    assert.deepEqual((await custom('/.well-known/oauth-authorization-server')).scopes_supported, ['credits'])
+    // The current MCP revisions.
+    const caps = (await get('/.well-known/oauth-protected-resource/mcp').json()).mcp_capabilities
+    assert.deepEqual(caps, { tools: ['echo'], protocol_version: '2025-11-25', protocol_versions: ['2026-07-28', '2025-11-25'] })
     const head = get('/.well-known/oauth-protected-resource/mcp', { method: 'HEAD' })
     assert.equal(head.status, 200)
     assert.equal(await head.text(), '')
@@ -292,4 +299,145 @@ test('the MCP paywall calls the official hooks about the call; one that throws c
     assert.deepEqual(refusedCall, { kind: 'tool', name: 'echo', args: { text: 'free?' } })
     if (fail) assert.equal(logged.filter((line) => /threw; the payment goes on as decided/.test(line)).length, 4)
   }
+})
+
+/** A handler's stream: yields `items` one by one, recording when it ends (how many settles the backend had by then). */
+function streamOf(items, backend, seen) {
+  return async function* () {
+    try {
+      for (const item of items) {
+        await new Promise((ok) => setImmediate(ok))
+        yield item
+      }
+    } finally {
+      seen.settlesWhenItEnded = calls(backend, SETTLE).length
+    }
+  }
+}
+
+async function collect(iterable) {
+  const out = []
+  for await (const chunk of iterable) out.push(chunk)
+  return out
+}
+
+test('a streamed result (AsyncIterable) is read to its end, settled, then delivered with the official SDK\'s _meta chunk last', async (t) => {
+  const backend = await backendWith(t)
+  const payments = Payments.getInstance({ nvmApiKey: offlineKey(), backendUrl: backend.url })
+  payments.mcp.configure({ agentId: AGENT, serverName: 'weather', planId: PLAN })
+  const seen = {}
+  const chunks = [{ type: 'text', text: 'one' }, { type: 'text', text: 'two' }, { type: 'text', text: 'three' }]
+  const stream = payments.mcp.withPaywall(async () => streamOf(chunks, backend, seen)(), { kind: 'tool', name: 'stream', credits: 5n })
+  const iterable = await stream({}, { requestId: 1, _meta: PAYMENT })
+  assert.equal(seen.settlesWhenItEnded, 0, 'settled after the last chunk')
+  assert.equal(calls(backend, SETTLE).length, 1, 'and before any chunk is handed on')
+  assert.equal(calls(backend, SETTLE)[0].json.maxAmount, '5')
+  assert.equal(typeof iterable[Symbol.asyncIterator], 'function')
+  const got = await collect(iterable)
+  assert.deepEqual(got.slice(0, 3), chunks)
+  assert.equal(got.length, 4)
+  const { _meta } = got[3]
+  assert.equal(_meta['x402/payment-response'].transaction, '0xtx')
+  assert.deepEqual(_meta['nevermined/credits'], { txHash: '0xtx', creditsRedeemed: '5', remainingBalance: '7', planId: PLAN, subscriberAddress: '0xsubscriber', success: true })
+  // A dynamic price is told the chunks.
+  let told
+  const priced = payments.mcp.withPaywall(async () => streamOf(chunks, backend, {})(), { kind: 'tool', name: 'priced', maxAmount: 9n, credits: (ctx) => { told = ctx.result; return BigInt(ctx.result.length) } })
+  await collect(await priced({}, { requestId: 2, _meta: PAYMENT }))
+  assert.deepEqual(told, chunks)
+  assert.equal(calls(backend, SETTLE)[1].json.maxAmount, '3')
+})
+
+test('a streamed result whose settle fails delivers none of its chunks; one that throws partway is charged nothing', async (t) => {
+  const backend = await backendWith(t, { settle: { json: { success: false, errorReason: 'no funds', transaction: '', network: NETWORK } } })
+  const payments = Payments.getInstance({ nvmApiKey: offlineKey(), backendUrl: backend.url })
+  payments.mcp.configure({ agentId: AGENT, serverName: 'weather', planId: PLAN })
+  const secret = [{ type: 'text', text: 'secret-paid-chunk' }]
+  const tool = payments.mcp.withPaywall(async () => streamOf(secret, backend, {})(), { kind: 'tool', name: 'stream' })
+  const got = await collect(await tool({}, { requestId: 1, _meta: PAYMENT }))
+  assert.ok(!JSON.stringify(got).includes('secret-paid-chunk'), 'no chunk of the unpaid stream')
+  assert.equal(got.length, 1)
+  const [refusal] = got
+  assert.equal(refusal.isError, true)
+  assert.equal(refusal.structuredContent.error, 'settlement failed')
+  assert.equal(refusal.structuredContent.x402Version, 2)
+  // The official SDK's last chunk of a stream whose settle failed: no receipt, the reason.
+  assert.equal(refusal._meta['x402/payment-response'], undefined)
+  assert.equal(refusal._meta['nevermined/credits'].success, false)
+  assert.equal(refusal._meta['nevermined/credits'].errorReason, 'no funds')
+  assert.equal(refusal._meta['nevermined/credits'].creditsRedeemed, '0')
+  // A resource's stream: the JSON-RPC error, nothing of it.
+  const resource = payments.mcp.withPaywall(async () => streamOf(secret, backend, {})(), { kind: 'resource', name: 'feed' })
+  await assert.rejects(resource(new URL('weather://feed'), {}, { requestId: 2, _meta: PAYMENT }), (e) => e.code === -32003 && e.data.error === 'settlement failed' && !JSON.stringify(e).includes('secret-paid-chunk'))
+  // A stream that throws partway: its error goes on, nothing is settled.
+  const before = calls(backend, SETTLE).length
+  const broken = payments.mcp.withPaywall(async () => (async function* () {
+    yield { type: 'text', text: 'partial' }
+    throw new Error('stream broke')
+  })(), { kind: 'tool', name: 'broken' })
+  await assert.rejects(broken({}, { requestId: 3, _meta: PAYMENT }), /stream broke/)
+  assert.equal(calls(backend, SETTLE).length, before)
+})
+
+test('a settle the backend refuses for the logical URL is asked again with the HTTP URL (as verify is)', async (t) => {
+  const backend = await backendWith(t, {
+    settle: (call) => call.json.paymentRequired.resource.url === 'https://agent.example/mcp'
+      ? { json: { success: true, transaction: '0xhttp', network: NETWORK, creditsRedeemed: call.json.maxAmount } }
+      : { status: 400, json: { code: 'BCK.X402.0020', message: 'Endpoint not registered', httpStatus: 400 } },
+  })
+  const { client } = await serve(t, backend)
+  const result = await client.callTool({ name: 'echo', arguments: { text: 'hi' }, _meta: PAYMENT })
+  assert.deepEqual(result.content, [{ type: 'text', text: 'hi' }])
+  assert.equal(result._meta['x402/payment-response'].transaction, '0xhttp')
+  assert.deepEqual(calls(backend, SETTLE).map((s) => s.json.paymentRequired.resource.url), ['mcp://weather/tools/echo?text=hi', 'https://agent.example/mcp'])
+})
+
+test('onRedeemError "propagate": a settle that errs is the official SDK\'s -32002, still without the content', async (t) => {
+  const backend = await backendWith(t, { settle: { status: 400, json: { code: 'BCK.X402.0059', message: 'Token already used', httpStatus: 400 } } })
+  const payments = Payments.getInstance({ nvmApiKey: offlineKey(), backendUrl: backend.url })
+  payments.mcp.configure({ agentId: AGENT, serverName: 'weather', planId: PLAN })
+  const secret = async () => ({ content: [{ type: 'text', text: 'secret' }] })
+  const propagate = payments.mcp.withPaywall(secret, { kind: 'tool', name: 'p', onRedeemError: 'propagate' })
+  await assert.rejects(propagate({}, { requestId: 1, _meta: PAYMENT }), (e) => e.code === -32002 && e.message === 'Failed to redeem credits: Token already used')
+  const ignore = await payments.mcp.withPaywall(secret, { kind: 'tool', name: 'i' })({}, { requestId: 2, _meta: PAYMENT })
+  assert.equal(ignore.structuredContent.error, 'settlement failed')
+  assert.ok(!JSON.stringify(ignore).includes('secret'))
+  assert.throws(() => payments.mcp.withPaywall(secret, { name: 'x', onRedeemError: 'throw' }), /onRedeemError must be/)
+})
+
+test('a plans outage is the official SDK\'s refusal saying "plans unavailable": no content, nothing verified', async (t) => {
+  const backend = await backendWith(t)
+  backend.respond('GET', `${PLANS}${PLAN}`, { status: 502, body: '<html>bad gateway</html>' })
+  const { client, handlerCalls } = await serve(t, backend)
+  const result = await client.callTool({ name: 'echo', arguments: { text: 'x' }, _meta: PAYMENT })
+  assert.equal(result.isError, true)
+  assert.equal(result.structuredContent.error, 'plans unavailable')
+  assert.deepEqual(result.structuredContent.accepts.map((a) => [a.planId, a.scheme]), [[PLAN, 'nvm:erc4337']])
+  assert.deepEqual(JSON.parse(result.content[0].text), result.structuredContent)
+  assert.equal(handlerCalls.length, 0)
+  assert.equal(calls(backend, VERIFY).length, 0)
+})
+
+test('the official SDK\'s withPaywall assertions, on ours', async (t) => {
+  const backend = await backendWith(t, { settle: () => ({ json: { success: true, transaction: '', network: NETWORK, creditsRedeemed: '10', remainingBalance: '90' } }) })
+  const payments = Payments.getInstance({ nvmApiKey: offlineKey(), backendUrl: backend.url })
+  payments.mcp.configure({ agentId: AGENT, serverName: 'test-mcp', planId: PLAN })
+  const ok = async () => ({ content: [{ type: 'text', text: 'ok' }] })
+  // Credits default to one (whatever maxAmount); verify checks maxAmount.
+  const one = payments.mcp.withPaywall(ok, { kind: 'tool', name: 'test', maxAmount: 4n })
+  const out = await one({}, { requestId: 1, _meta: PAYMENT })
+  assert.equal(calls(backend, VERIFY)[0].json.maxAmount, '4')
+  assert.equal(calls(backend, SETTLE)[0].json.maxAmount, '1')
+  // creditsRedeemed comes from the settle's answer; an empty transaction is no txHash.
+  assert.equal(out._meta['nevermined/credits'].creditsRedeemed, '10')
+  assert.equal(out._meta['nevermined/credits'].txHash, undefined)
+  assert.equal(out._meta['x402/payment-response'].success, true)
+  // The in-band payment wins over the Authorization header.
+  const other = TOKEN.replace(/.$/, (c) => (c === 'A' ? 'B' : 'A'))
+  await one({}, { requestId: 2, _meta: PAYMENT, requestInfo: { headers: { authorization: `Bearer ${other}` } } })
+  assert.equal(calls(backend, VERIFY)[1].json.x402AccessToken, TOKEN)
+  // Without a payment: an error result carrying the PaymentRequired in both forms.
+  const refused = await one({}, { requestId: 3, requestInfo: { headers: {} } })
+  assert.equal(refused.isError, true)
+  assert.equal(refused.structuredContent.x402Version, 2)
+  assert.deepEqual(JSON.parse(refused.content[0].text), refused.structuredContent)
 })
