@@ -615,6 +615,7 @@ pub(crate) fn dynamic_credits(value: &Value) -> std::result::Result<Uint256, Str
     Uint256::from_json(value).map_err(|e| format!("returned an invalid amount ({e})"))
 }
 
+pub mod a2a;
 mod claims;
 pub mod mcp;
 mod prepared;

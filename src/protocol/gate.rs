@@ -8,6 +8,7 @@
 //! is not an object, names another plan, scheme or network, or (v3) is bound
 //! to another agent, URL or verb -> 402 without any backend call.
 
+pub mod a2a;
 pub mod mcp;
 
 use super::json::{self, Object, ObjectBuilder};

@@ -1,0 +1,456 @@
+//! The A2A paywall's lifecycle over a [`Payments`] client, as one function:
+//! [`A2aGate::handle`] answers one HTTP request to an A2A server (the agent
+//! card, or a JSON-RPC call). For `message/send` it reads the payment, asks
+//! for payment in band (an `input-required` task, kept in the task store), or
+//! pre-checks and verifies it for the card's credits, claims the pending task
+//! (compare-and-set in the store: one follow-up pays, whichever isolate gets
+//! it), asks the [`A2aExchange`] to run the executor, settles what it reports
+//! (never above what was verified) and answers the task stamped
+//! `payment-completed` with the receipt, or `payment-failed` with no content.
+//! The facade (`pkg-template/a2a-server.js`) only moves the Request, the
+//! Response and the executor's events; every decision is here and in
+//! [`crate::protocol::gate::a2a`].
+//!
+//! Fail closed: nothing the executor produced leaves without a settle that
+//! succeeded; a backend or store that fails is a JSON-RPC error, never a free
+//! answer; a task is paid once (the claim), and a payment that is refused
+//! leaves the task waiting for another.
+
+use super::{ask, schemes_of, Outcome, PLANS_UNAVAILABLE, SETTLE_UNAVAILABLE, VERIFY_UNAVAILABLE};
+use crate::error::Result;
+use crate::payments::Payments;
+use crate::protocol::gate::a2a::{
+    completed, failed, ids_of, is_pending, outcome_task, payment_required_task, rpc_error,
+    rpc_result, task, A2aConfig, A2aRequest, IncomingMessage, Payment, RpcCall, AGENT_CARD_PATH,
+    EXECUTION_FAILED_CODE, INTERNAL_ERROR, INVALID_PARAMS, INVALID_REQUEST, LEGACY_AGENT_CARD_PATH,
+    METHOD_NOT_FOUND, SETTLEMENT_FAILED_CODE, TASK_NOT_FOUND, UNSUPPORTED_OPERATION,
+};
+use crate::protocol::gate::{payment_required_for, Refusal, Resource, DEFAULT_REFUSAL};
+use crate::protocol::json::{self, ObjectBuilder, Value};
+use crate::protocol::ResolvedScheme;
+use crate::transport::Transport;
+
+/// What the A2A paywall asks of the side that holds the request, the task
+/// store and the executor (`pkg-template/a2a-server.js`; a scripted one in
+/// the tests).
+#[allow(async_fn_in_trait)]
+pub trait A2aExchange {
+    /// A task store operation: `load` (`{id}`: the task, or null), `save`
+    /// (the task: true), `claim` (`{id, expect, task}`: replaces the stored
+    /// task with `task` only if its `status.state` is `expect`, atomically;
+    /// true when it did). `None`: the store failed.
+    async fn store(&self, op: &str, arg: &Value) -> Option<Value>;
+
+    /// Runs the executor, told `context` (`{taskId, contextId, userMessage,
+    /// task, planId, subscriberAddress?, agentRequest?, credits}`): its outcome
+    /// (`{task}` or `{message}`: the final one, the last status update's
+    /// metadata merged into the task's), or `None` when it threw.
+    async fn run(&self, context: &Value) -> Option<Value>;
+}
+
+/// A configured A2A paywall (`payments.a2a.paywall`).
+#[derive(Debug)]
+pub struct A2aGate {
+    config: A2aConfig,
+}
+
+/// One paid `message/send` as far as it got before the executor.
+struct Paid {
+    token: String,
+    plan_id: String,
+    payment_required: Value,
+    agent_request_id: Option<String>,
+    verification: Value,
+    subscriber: Option<String>,
+}
+
+impl A2aGate {
+    /// Reads `{agentCard}`; mistakes are errors here.
+    pub fn new(options: &Value) -> Result<Self> {
+        Ok(A2aGate {
+            config: A2aConfig::from_json(options)?,
+        })
+    }
+
+    /// One HTTP request, start to end: `{status, body}` (the body's JSON text
+    /// as a string), or `{status: 404}` for a request that isn't the server's.
+    pub async fn handle<T: Transport, X: A2aExchange>(
+        &self,
+        p: &Payments<T>,
+        request: &Value,
+        x: &X,
+    ) -> Result<String> {
+        let req = A2aRequest::from_json(request)?;
+        let (status, body) = match (req.method.as_str(), req.path.as_str()) {
+            ("GET" | "HEAD", AGENT_CARD_PATH | LEGACY_AGENT_CARD_PATH) => {
+                (200, Some(self.config.card.clone()))
+            }
+            ("POST", _) => (200, Some(self.rpc(p, &req, x).await)),
+            _ => (404, None),
+        };
+        Ok(json::to_text(
+            &ObjectBuilder::new()
+                .put("status", status as u64)
+                .put_opt("body", body.map(|b| json::to_text(&b)))
+                .build(),
+        ))
+    }
+
+    async fn rpc<T: Transport, X: A2aExchange>(
+        &self,
+        p: &Payments<T>,
+        req: &A2aRequest,
+        x: &X,
+    ) -> Value {
+        let call = match RpcCall::read(req.body.as_deref().unwrap_or("")) {
+            Ok(c) => c,
+            Err(answer) => return answer,
+        };
+        let id = &call.id;
+        match call.method.as_str() {
+            "message/send" => self.send(p, req, &call, x).await,
+            "tasks/get" => {
+                let Some(task_id) = call.params.get("id").and_then(json::id_value) else {
+                    return rpc_error(id, INVALID_PARAMS, "id is required.");
+                };
+                match x
+                    .store(
+                        "load",
+                        &ObjectBuilder::new().put("id", task_id.as_str()).build(),
+                    )
+                    .await
+                {
+                    None => rpc_error(id, INTERNAL_ERROR, "The task store failed"),
+                    Some(t) if t.as_object().is_some() => rpc_result(id, t),
+                    Some(_) => rpc_error(id, TASK_NOT_FOUND, "Task not found"),
+                }
+            }
+            "message/stream" | "tasks/cancel" | "tasks/resubscribe" => rpc_error(
+                id,
+                UNSUPPORTED_OPERATION,
+                "This operation is not supported by the paywall",
+            ),
+            _ => rpc_error(id, METHOD_NOT_FOUND, "Method not found"),
+        }
+    }
+
+    /// `message/send`, paid.
+    async fn send<T: Transport, X: A2aExchange>(
+        &self,
+        p: &Payments<T>,
+        req: &A2aRequest,
+        call: &RpcCall,
+        x: &X,
+    ) -> Value {
+        let id = &call.id;
+        let incoming = match IncomingMessage::read(&call.params, req.header_token.as_deref()) {
+            Ok(m) => m,
+            Err(why) => return rpc_error(id, INVALID_PARAMS, why),
+        };
+        // The task this message continues: only one that waits for its payment.
+        let pending = match &incoming.task_id {
+            None => None,
+            Some(task_id) => {
+                let arg = ObjectBuilder::new().put("id", task_id.as_str()).build();
+                match x.store("load", &arg).await {
+                    None => return rpc_error(id, INTERNAL_ERROR, "The task store failed"),
+                    Some(t) if is_pending(&t) => Some(t),
+                    Some(t) if t.as_object().is_some() => {
+                        return rpc_error(
+                            id,
+                            INVALID_REQUEST,
+                            "The task does not wait for a payment (it was paid, or it ended)",
+                        )
+                    }
+                    Some(_) => return rpc_error(id, TASK_NOT_FOUND, "Task not found"),
+                }
+            }
+        };
+        let schemes = match schemes_of(p, &self.config.plan_ids, None).await {
+            Ok(s) => s,
+            Err(e) => return self.unavailable(p, id, PLANS_UNAVAILABLE, &e),
+        };
+        let pr = |error: Option<&str>| self.payment_required(&schemes, &req.url, error);
+        let token = match &incoming.payment {
+            Payment::None => {
+                return self
+                    .ask_payment(x, id, req, &incoming, pending, pr(None), None)
+                    .await
+            }
+            Payment::Unreadable(why) => {
+                return self
+                    .ask_payment(x, id, req, &incoming, pending, pr(Some(why)), Some(why))
+                    .await
+            }
+            Payment::Token(t) => t.clone(),
+        };
+        let paid = match self.verify(p, &token, &req.url, &schemes).await {
+            Ok(paid) => paid,
+            Err(Err(answer)) => return answer_with_id(answer, id),
+            Err(Ok(Refusal(why))) => {
+                return self
+                    .ask_payment(x, id, req, &incoming, pending, pr(Some(&why)), Some(&why))
+                    .await
+            }
+        };
+        // The task to run: the pending one, claimed (only one follow-up gets it), or a new one.
+        let mut history = pending
+            .as_ref()
+            .map(|t| json::items(t.get("history")).to_vec())
+            .unwrap_or_default();
+        history.push(incoming.message.clone());
+        let (task_id, context_id) = match &pending {
+            Some(t) => ids_of(t),
+            None => (
+                incoming.task_id.clone().unwrap_or_else(|| req.fresh(0)),
+                incoming.context_id.clone().unwrap_or_else(|| req.fresh(1)),
+            ),
+        };
+        let working = task(&task_id, &context_id, "working", None, &req.now, history);
+        let stored = match &pending {
+            Some(_) => {
+                let arg = ObjectBuilder::new()
+                    .put("id", task_id.as_str())
+                    .put("expect", "input-required")
+                    .put("task", working.clone())
+                    .build();
+                x.store("claim", &arg).await
+            }
+            None => x.store("save", &working).await,
+        };
+        match stored {
+            None => {
+                return rpc_error(
+                    id,
+                    INTERNAL_ERROR,
+                    "The task store failed; nothing was charged",
+                )
+            }
+            Some(Value::Bool(true)) => {}
+            Some(_) => {
+                return rpc_error(
+                    id,
+                    INVALID_REQUEST,
+                    "The task's payment is already being processed; nothing was charged",
+                )
+            }
+        }
+        let context = ObjectBuilder::new()
+            .put("taskId", task_id.as_str())
+            .put("contextId", context_id.as_str())
+            .put("userMessage", incoming.message.clone())
+            .put("task", working.clone())
+            .put("planId", paid.plan_id.as_str())
+            .put_opt("subscriberAddress", paid.subscriber.as_deref())
+            .put_opt(
+                "agentRequest",
+                paid.verification.get("agentRequest").cloned(),
+            )
+            .put("credits", self.config.verify_amount().as_str())
+            .build();
+        let message_id = req.fresh(2);
+        let final_task = match x.run(&context).await {
+            None => failed(
+                &working,
+                EXECUTION_FAILED_CODE,
+                "The agent failed; nothing was charged.",
+                None,
+                &message_id,
+                &req.now,
+            ),
+            Some(outcome) => {
+                let done = outcome
+                    .get("task")
+                    .or_else(|| outcome.get("message"))
+                    .map(|o| outcome_task(o, &working, &req.now))
+                    .unwrap_or_else(|| working.clone());
+                self.settle(p, &paid, done, &working, &message_id, &req.now)
+                    .await
+            }
+        };
+        if x.store("save", &final_task).await.is_none() {
+            p.transport()
+                .warn("nvm-x402 A2A paywall: the task store failed to keep a finished task");
+        }
+        rpc_result(id, final_task)
+    }
+
+    /// Settles `done` (the executor's task) and stamps it, or fails it.
+    async fn settle<T: Transport>(
+        &self,
+        p: &Payments<T>,
+        paid: &Paid,
+        done: Value,
+        working: &Value,
+        message_id: &str,
+        now: &str,
+    ) -> Value {
+        let amount = self.config.settle_amount(&done);
+        if amount.is_zero() {
+            return completed(done, None, &amount, message_id);
+        }
+        let params = ObjectBuilder::new()
+            .put("paymentRequired", paid.payment_required.clone())
+            .put("x402AccessToken", paid.token.as_str())
+            .put("maxAmount", amount.as_str())
+            .put_opt("agentRequestId", paid.agent_request_id.clone())
+            .build();
+        let (reason, settlement) = match ask(p.settle_permissions(&params), true).await {
+            Outcome::Ok(settlement) => {
+                return completed(done, Some(&settlement), &amount, message_id)
+            }
+            Outcome::Refused(reason, settlement) => (reason, settlement),
+            Outcome::Unavailable(e) => {
+                p.transport().warn(&format!(
+                    "nvm-x402 A2A paywall: {SETTLE_UNAVAILABLE}: {e} ({})",
+                    e.code()
+                ));
+                (
+                    format!("{SETTLE_UNAVAILABLE}: the payment backend could not be reached"),
+                    None,
+                )
+            }
+        };
+        let text = format!("Payment settlement failed: {reason}; the result is withheld.");
+        failed(
+            working,
+            SETTLEMENT_FAILED_CODE,
+            &text,
+            settlement.as_ref(),
+            message_id,
+            now,
+        )
+    }
+
+    /// The pre-checks and verify, for the card's credits. `Err(Ok(refusal))`:
+    /// refused (ask again); `Err(Err(answer))`: the backend can't be asked.
+    async fn verify<T: Transport>(
+        &self,
+        p: &Payments<T>,
+        token: &str,
+        url: &str,
+        schemes: &[ResolvedScheme],
+    ) -> std::result::Result<Paid, std::result::Result<Refusal, Value>> {
+        let (claims, index) = self.config.precheck(token, url).map_err(Ok)?;
+        crate::protocol::gate::GateConfig::check_scheme(&claims, &schemes[index]).map_err(Ok)?;
+        let payment_required = self.payment_required(schemes, url, None);
+        let params = ObjectBuilder::new()
+            .put("paymentRequired", payment_required.clone())
+            .put("x402AccessToken", token)
+            .put("maxAmount", self.config.verify_amount().as_str())
+            .build();
+        match ask(p.verify_permissions(&params), false).await {
+            Outcome::Ok(verification) => Ok(Paid {
+                token: token.to_owned(),
+                plan_id: self.config.plan_ids[index].clone(),
+                payment_required,
+                agent_request_id: verification
+                    .get("agentRequestId")
+                    .or_else(|| json::at(&verification, &["agentRequest", "agentRequestId"]))
+                    .and_then(json::id_value),
+                verification,
+                subscriber: claims.from.clone(),
+            }),
+            Outcome::Refused(why, _) => Err(Ok(Refusal(if why.is_empty() {
+                DEFAULT_REFUSAL.to_owned()
+            } else {
+                why
+            }))),
+            Outcome::Unavailable(e) => Err(Err(self.unavailable(
+                p,
+                &Value::Null,
+                VERIFY_UNAVAILABLE,
+                &e,
+            ))),
+        }
+    }
+
+    /// The `input-required` task asking for payment (`refusal`: why the
+    /// payment given was refused): the pending task again, or a new one, kept.
+    #[allow(clippy::too_many_arguments)]
+    async fn ask_payment<X: A2aExchange>(
+        &self,
+        x: &X,
+        id: &Value,
+        req: &A2aRequest,
+        incoming: &IncomingMessage,
+        pending: Option<Value>,
+        payment_required: Value,
+        refusal: Option<&str>,
+    ) -> Value {
+        let (task_id, context_id, history) = match &pending {
+            Some(t) => {
+                let (a, b) = ids_of(t);
+                (a, b, json::items(t.get("history")).to_vec())
+            }
+            None => (
+                incoming.task_id.clone().unwrap_or_else(|| req.fresh(0)),
+                incoming.context_id.clone().unwrap_or_else(|| req.fresh(1)),
+                vec![incoming.message.clone()],
+            ),
+        };
+        let task = payment_required_task(
+            &task_id,
+            &context_id,
+            &req.fresh(2),
+            payment_required,
+            refusal,
+            &req.now,
+            history,
+        );
+        // A new task is kept so the follow-up finds it; a pending one is already.
+        if pending.is_none() && x.store("save", &task).await.is_none() {
+            return rpc_error(id, INTERNAL_ERROR, "The task store failed");
+        }
+        rpc_result(id, task)
+    }
+
+    fn payment_required(
+        &self,
+        schemes: &[ResolvedScheme],
+        url: &str,
+        error: Option<&str>,
+    ) -> Value {
+        let resource = Resource {
+            url,
+            agent_id: Some(&self.config.agent_id),
+            verb: "POST",
+            description: None,
+            mime_type: None,
+        };
+        payment_required_for(&self.config.plan_ids, schemes, &resource, error)
+            .unwrap_or(Value::Null)
+    }
+
+    fn unavailable<T: Transport>(
+        &self,
+        p: &Payments<T>,
+        id: &Value,
+        what: &str,
+        e: &crate::Error,
+    ) -> Value {
+        p.transport()
+            .warn(&format!("nvm-x402 A2A paywall: {what}: {e} ({})", e.code()));
+        let tail = if what == SETTLE_UNAVAILABLE {
+            "nothing was delivered"
+        } else {
+            "nothing was delivered or charged"
+        };
+        rpc_error(
+            id,
+            INTERNAL_ERROR,
+            &format!("{what}: the payment backend could not be reached; {tail}"),
+        )
+    }
+}
+
+/// A JSON-RPC error answer made before the request's id was at hand, with it.
+fn answer_with_id(mut answer: Value, id: &Value) -> Value {
+    if let Some(o) = answer.as_object_mut() {
+        o.insert("id".into(), id.clone());
+    }
+    answer
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,654 @@
+//! The A2A paywall's decisions, without I/O: the agent card's payment
+//! extensions, the x402 v2 A2A transport (payment state in the task's status
+//! message `metadata` under `x402.payment.*`), reading a JSON-RPC request
+//! (A2A 0.3 wire format, the official binding's), and the tasks and errors the
+//! paywall answers. The async steps (store, verify, executor, settle) are in
+//! [`crate::gate::a2a`].
+//!
+//! Where the official binding (`@nevermined-io/payments` `src/a2a/`) fails
+//! open we don't: it verifies for 1 credit whatever the card says, settles
+//! nothing when the executor reports no `creditsUsed`, and settles whatever
+//! the executor reports; here verify asks for the card's credits, settle
+//! charges the reported credits capped at that amount (the card's credits
+//! when none are reported). README.md lists these differences.
+
+use super::{precheck_token, Credits, Refusal};
+use crate::error::{Error, Result};
+use crate::protocol::json::{self, Object, ObjectBuilder, Value};
+use crate::protocol::token::{encode_access_token, TokenClaims};
+use crate::protocol::Uint256;
+
+/// Nevermined's payment extension of the agent card.
+pub const NVM_PAYMENT_EXTENSION_URI: &str = "urn:nevermined:payment";
+/// The a2a-x402 extension (x402 v2 in-band A2A transport).
+pub const A2A_X402_EXTENSION_URI: &str =
+    "https://github.com/google-agentic-commerce/a2a-x402/blob/main/spec/v0.2";
+/// Canonical agent-card path (A2A 0.3+).
+pub const AGENT_CARD_PATH: &str = "/.well-known/agent-card.json";
+/// The legacy agent-card path (pre 0.3).
+pub const LEGACY_AGENT_CARD_PATH: &str = "/.well-known/agent.json";
+/// Metadata key: the payment flow's stage.
+pub const STATUS_KEY: &str = "x402.payment.status";
+/// Metadata key: the PaymentRequired.
+pub const REQUIRED_KEY: &str = "x402.payment.required";
+/// Metadata key: the payment payload (client to server).
+pub const PAYLOAD_KEY: &str = "x402.payment.payload";
+/// Metadata key: the settlement receipts (an array).
+pub const RECEIPTS_KEY: &str = "x402.payment.receipts";
+/// Metadata key: the error code of a failed payment.
+pub const ERROR_KEY: &str = "x402.payment.error";
+/// `x402.payment.status` values.
+pub const PAYMENT_REQUIRED: &str = "payment-required";
+/// The client's payment.
+pub const PAYMENT_SUBMITTED: &str = "payment-submitted";
+/// Settled.
+pub const PAYMENT_COMPLETED: &str = "payment-completed";
+/// Verification or settlement failed.
+pub const PAYMENT_FAILED: &str = "payment-failed";
+/// The largest in-band payload read, as compact JSON (bytes).
+pub const MAX_PAYMENT_PAYLOAD: usize = 64 * 1024;
+/// The largest JSON-RPC request body read (bytes).
+pub const MAX_BODY: usize = 1024 * 1024;
+
+/// JSON-RPC: the body is not JSON.
+pub const PARSE_ERROR: i64 = -32700;
+/// JSON-RPC: not a valid request.
+pub const INVALID_REQUEST: i64 = -32600;
+/// JSON-RPC: unknown method.
+pub const METHOD_NOT_FOUND: i64 = -32601;
+/// JSON-RPC: bad params.
+pub const INVALID_PARAMS: i64 = -32602;
+/// JSON-RPC: internal error (the payment backend or the task store failed).
+pub const INTERNAL_ERROR: i64 = -32603;
+/// A2A: no such task.
+pub const TASK_NOT_FOUND: i64 = -32001;
+/// A2A: the operation is not supported.
+pub const UNSUPPORTED_OPERATION: i64 = -32004;
+
+/// The error code (`x402.payment.error`) of a refused payment.
+pub const REFUSED_CODE: &str = "PAYMENT_REFUSED";
+/// The error code of a settlement that failed after the executor ran.
+pub const SETTLEMENT_FAILED_CODE: &str = "SETTLEMENT_FAILED";
+/// The error code of an executor that threw (nothing charged).
+pub const EXECUTION_FAILED_CODE: &str = "EXECUTION_FAILED";
+
+/// `buildPaymentAgentCard(card, metadata)`: `card` with the Nevermined payment
+/// extension (params: the metadata as given) and the a2a-x402 extension added
+/// to `capabilities.extensions`, checked as the official helper checks it.
+pub fn build_payment_agent_card(card: &Value, metadata: &Value) -> Result<Value> {
+    const WHAT: &str = "buildPaymentAgentCard";
+    let card_o = json::object(card, "buildPaymentAgentCard: the agent card")?;
+    let meta = json::object(metadata, "buildPaymentAgentCard: the payment metadata")?;
+    let payment_type = json::opt_str(meta, "paymentType", WHAT)?.unwrap_or("");
+    if payment_type.is_empty() {
+        return Err(Error::validation("paymentType is required"));
+    }
+    if payment_type != "fixed" && payment_type != "dynamic" {
+        return Err(Error::validation(
+            "paymentType must be 'fixed' or 'dynamic'",
+        ));
+    }
+    let credits = meta
+        .get("credits")
+        .map(Uint256::from_json)
+        .transpose()
+        .map_err(|_| Error::validation("credits cannot be negative"))?;
+    let trial = meta.get("isTrialPlan").and_then(Value::as_bool) == Some(true);
+    if !trial && credits.as_ref().is_none_or(Uint256::is_zero) {
+        return Err(Error::validation(
+            "credits must be a positive number for paid plans",
+        ));
+    }
+    if json::opt_id(meta, "agentId", WHAT)?.is_none() {
+        return Err(Error::validation("agentId is required"));
+    }
+    let description = json::opt_str(meta, "costDescription", WHAT)?;
+    let capabilities = json::opt_object(card_o.get("capabilities"), "capabilities")?;
+    let mut extensions = capabilities
+        .and_then(|c| c.get("extensions"))
+        .map(|e| json::items(Some(e)).to_vec())
+        .unwrap_or_default();
+    extensions.push(
+        ObjectBuilder::new()
+            .put("uri", NVM_PAYMENT_EXTENSION_URI)
+            .put_opt("description", description)
+            .put("required", false)
+            .put("params", metadata.clone())
+            .build(),
+    );
+    extensions.push(
+        ObjectBuilder::new()
+            .put("uri", A2A_X402_EXTENSION_URI)
+            .put(
+                "description",
+                description.unwrap_or(
+                    "Supports payments using the x402 protocol for on-chain settlement.",
+                ),
+            )
+            .put("required", false)
+            .build(),
+    );
+    let mut caps = capabilities.cloned().unwrap_or_default();
+    caps.insert("extensions".into(), Value::Array(extensions));
+    let mut out = card_o.clone();
+    out.insert("capabilities".into(), Value::Object(caps));
+    Ok(Value::Object(out))
+}
+
+/// What the paywall charges, read from the card's payment extension.
+#[derive(Debug, Clone, PartialEq)]
+pub struct A2aConfig {
+    /// The card, as served.
+    pub card: Value,
+    /// `params.agentId`.
+    pub agent_id: String,
+    /// `params.planId` (or `planIds`).
+    pub plan_ids: Vec<String>,
+    /// `params.credits`: what verify asks for and, when the executor reports
+    /// nothing, what settle charges (the most settle ever charges).
+    pub credits: Credits,
+}
+
+impl A2aConfig {
+    /// Reads `{agentCard}`: a card made by [`build_payment_agent_card`].
+    pub fn from_json(v: &Value) -> Result<Self> {
+        const WHAT: &str = "a2a.paywall options";
+        let o = json::object(v, WHAT)?;
+        let card = o
+            .get("agentCard")
+            .filter(|c| c.as_object().is_some())
+            .ok_or_else(|| Error::validation("a2a.paywall: agentCard is required (an object)"))?;
+        let ext = payment_extension(card).ok_or_else(|| {
+            Error::validation("a2a.paywall: the agent card has no urn:nevermined:payment extension (build it with buildPaymentAgentCard)")
+        })?;
+        let params = json::object(
+            ext.get("params").unwrap_or(&Value::Null),
+            "the payment extension's params",
+        )?;
+        let agent_id = json::opt_id(params, "agentId", WHAT)?.ok_or_else(|| {
+            Error::validation("a2a.paywall: the payment extension has no agentId")
+        })?;
+        let mut plan_ids = json::opt_ids(params, "planIds", WHAT)?;
+        if let Some(plan) = json::opt_id(params, "planId", WHAT)? {
+            if !plan_ids.contains(&plan) {
+                plan_ids.insert(0, plan);
+            }
+        }
+        if plan_ids.is_empty() {
+            return Err(Error::validation(
+                "a2a.paywall: the payment extension has no planId",
+            ));
+        }
+        let credits = params
+            .get("credits")
+            .map(Uint256::from_json)
+            .transpose()?
+            .unwrap_or_else(|| Uint256::from(1u64));
+        let dynamic = json::opt_str(params, "paymentType", WHAT)? == Some("dynamic");
+        Ok(A2aConfig {
+            card: card.clone(),
+            agent_id,
+            plan_ids,
+            credits: if dynamic {
+                Credits::Dynamic {
+                    verify_with: credits,
+                }
+            } else {
+                Credits::Fixed(credits)
+            },
+        })
+    }
+
+    /// What verify asks for: the most a task is charged.
+    pub fn verify_amount(&self) -> &Uint256 {
+        match &self.credits {
+            Credits::Fixed(c) => c,
+            Credits::Dynamic { verify_with } => verify_with,
+        }
+    }
+
+    /// The credits settled for a task: what the executor reported (`creditsUsed`
+    /// in the task's metadata), capped at [`Self::verify_amount`]; when it
+    /// reported none, the verified amount for a completed task and nothing
+    /// for one that did not complete.
+    pub fn settle_amount(&self, task: &Value) -> Uint256 {
+        let max = self.verify_amount();
+        let reported =
+            json::at(task, &["metadata", "creditsUsed"]).and_then(|v| Uint256::from_json(v).ok());
+        match reported {
+            Some(n) if &n > max => max.clone(),
+            Some(n) => n,
+            None if state(task) == Some("completed") => max.clone(),
+            None => Uint256::from(0u64),
+        }
+    }
+
+    /// The pre-checks of a token (plan, agent; a v3 token bound to POST and this URL).
+    pub fn precheck(
+        &self,
+        token: &str,
+        url: &str,
+    ) -> std::result::Result<(TokenClaims, usize), Refusal> {
+        let path = |u: &str| u.split(['?', '#']).next().unwrap_or("").to_owned();
+        let here = path(url);
+        precheck_token(
+            token,
+            &self.plan_ids,
+            Some(&self.agent_id),
+            "POST",
+            |bound| path(bound) == here,
+        )
+    }
+}
+
+/// The card's `urn:nevermined:payment` extension.
+pub fn payment_extension(card: &Value) -> Option<&Value> {
+    json::items(json::at(card, &["capabilities", "extensions"]))
+        .iter()
+        .find(|e| e.get("uri").and_then(Value::as_str) == Some(NVM_PAYMENT_EXTENSION_URI))
+}
+
+/// A task's `status.state`.
+pub fn state(task: &Value) -> Option<&str> {
+    json::at(task, &["status", "state"]).and_then(Value::as_str)
+}
+
+/// A task's `x402.payment.status`.
+pub fn payment_status(task: &Value) -> Option<&str> {
+    json::at(task, &["status", "message", "metadata", STATUS_KEY]).and_then(Value::as_str)
+}
+
+/// Whether a stored task waits for its payment (`input-required`, `payment-required`).
+pub fn is_pending(task: &Value) -> bool {
+    state(task) == Some("input-required") && payment_status(task) == Some(PAYMENT_REQUIRED)
+}
+
+/// One HTTP request to the A2A server, as the facade describes it:
+/// `{method, url, headers: {"payment-signature"?}, body?, ids: [3 fresh ids], now}`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct A2aRequest {
+    /// The HTTP method.
+    pub method: String,
+    /// The request's URL (origin and path: the resource paid for).
+    pub url: String,
+    /// Its path.
+    pub path: String,
+    /// The `payment-signature` header (the legacy path).
+    pub header_token: Option<String>,
+    /// The body's text (POST).
+    pub body: Option<String>,
+    /// Fresh ids the facade made (task, context, message), for new tasks.
+    pub ids: Vec<String>,
+    /// The time, ISO 8601 (task timestamps).
+    pub now: String,
+}
+
+impl A2aRequest {
+    /// Reads the facade's description of a request.
+    pub fn from_json(v: &Value) -> Result<Self> {
+        const WHAT: &str = "a2a request";
+        let o = json::object(v, WHAT)?;
+        let url = json::opt_str(o, "url", WHAT)?.unwrap_or("").to_owned();
+        let path = crate::protocol::url::Url::parse(&url)
+            .map(|u| u.path)
+            .unwrap_or_else(|| "/".to_owned());
+        let headers = json::opt_object(o.get("headers"), "a2a request headers")?;
+        Ok(A2aRequest {
+            method: json::opt_str(o, "method", WHAT)?
+                .unwrap_or("GET")
+                .to_owned(),
+            url: url.split(['?', '#']).next().unwrap_or("").to_owned(),
+            path,
+            header_token: headers
+                .and_then(|h| h.get("payment-signature"))
+                .and_then(Value::as_str)
+                .filter(|t| !t.is_empty())
+                .map(str::to_owned),
+            body: json::opt_str(o, "body", WHAT)?.map(str::to_owned),
+            ids: json::opt_ids(o, "ids", WHAT)?,
+            now: json::opt_str(o, "now", WHAT)?.unwrap_or("").to_owned(),
+        })
+    }
+
+    /// The `n`th fresh id.
+    pub fn fresh(&self, n: usize) -> String {
+        self.ids.get(n).cloned().unwrap_or_default()
+    }
+}
+
+/// A JSON-RPC call read from the body.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RpcCall {
+    /// `id` (answered back as given).
+    pub id: Value,
+    /// `method`.
+    pub method: String,
+    /// `params`.
+    pub params: Value,
+}
+
+impl RpcCall {
+    /// Reads a body; `Err(answer)`: the JSON-RPC error to answer.
+    pub fn read(body: &str) -> std::result::Result<Self, Value> {
+        if body.len() > MAX_BODY {
+            return Err(rpc_error(
+                &Value::Null,
+                INVALID_REQUEST,
+                "Request body too large",
+            ));
+        }
+        let v =
+            json::parse(body).map_err(|_| rpc_error(&Value::Null, PARSE_ERROR, "Parse error"))?;
+        let id = v.get("id").cloned().unwrap_or(Value::Null);
+        let method = v.get("method").and_then(Value::as_str);
+        match (v.get("jsonrpc").and_then(Value::as_str), method) {
+            (Some("2.0"), Some(m)) => Ok(RpcCall {
+                method: m.to_owned(),
+                params: v.get("params").cloned().unwrap_or(Value::Null),
+                id,
+            }),
+            _ => Err(rpc_error(&id, INVALID_REQUEST, "Invalid Request")),
+        }
+    }
+}
+
+/// The payment a message carries.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Payment {
+    /// None.
+    None,
+    /// An access token: the in-band payload re-encoded, or the legacy header.
+    Token(String),
+    /// An in-band payload that can't be read (not an object, or over 64 KiB): refused.
+    Unreadable(&'static str),
+}
+
+/// `message/send`'s message, its payment taken out of its metadata (the
+/// payload is a token: it is never stored nor shown to the executor).
+#[derive(Debug, Clone, PartialEq)]
+pub struct IncomingMessage {
+    /// The message, without `x402.payment.payload`.
+    pub message: Value,
+    /// `message.taskId`.
+    pub task_id: Option<String>,
+    /// `message.contextId`.
+    pub context_id: Option<String>,
+    /// The payment.
+    pub payment: Payment,
+}
+
+impl IncomingMessage {
+    /// Reads `params` of `message/send`; `Err`: why the params are invalid.
+    pub fn read(
+        params: &Value,
+        header_token: Option<&str>,
+    ) -> std::result::Result<Self, &'static str> {
+        let mut message = params
+            .get("message")
+            .filter(|m| m.as_object().is_some())
+            .cloned()
+            .ok_or("message is required.")?;
+        if message
+            .get("messageId")
+            .and_then(Value::as_str)
+            .is_none_or(str::is_empty)
+        {
+            return Err("message.messageId is required.");
+        }
+        let text = |key: &str| {
+            message
+                .get(key)
+                .and_then(Value::as_str)
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+        };
+        let (task_id, context_id) = (text("taskId"), text("contextId"));
+        let payload = message
+            .get_mut("metadata")
+            .and_then(Value::as_object_mut)
+            .and_then(|m| m.remove(PAYLOAD_KEY));
+        let payment = match payload {
+            Some(Value::Object(map))
+                if json::to_text(&Value::Object(map.clone())).len() <= MAX_PAYMENT_PAYLOAD =>
+            {
+                Payment::Token(encode_access_token(&map))
+            }
+            Some(Value::Object(_)) => {
+                Payment::Unreadable("The payment payload is larger than 64 KiB")
+            }
+            Some(Value::Null) | None => match header_token {
+                Some(t) => Payment::Token(t.to_owned()),
+                None => Payment::None,
+            },
+            Some(_) => Payment::Unreadable("The payment payload must be a JSON object"),
+        };
+        Ok(IncomingMessage {
+            message,
+            task_id,
+            context_id,
+            payment,
+        })
+    }
+}
+
+/// A JSON-RPC error response.
+pub fn rpc_error(id: &Value, code: i64, message: &str) -> Value {
+    ObjectBuilder::new()
+        .put("jsonrpc", "2.0")
+        .put("id", id.clone())
+        .put(
+            "error",
+            ObjectBuilder::new()
+                .put("code", code)
+                .put("message", message)
+                .build(),
+        )
+        .build()
+}
+
+/// A JSON-RPC result response.
+pub fn rpc_result(id: &Value, result: Value) -> Value {
+    ObjectBuilder::new()
+        .put("jsonrpc", "2.0")
+        .put("id", id.clone())
+        .put("result", result)
+        .build()
+}
+
+/// An agent message with one text part and `metadata`.
+pub fn agent_message(
+    id: &str,
+    task_id: &str,
+    context_id: &str,
+    text: &str,
+    metadata: Object,
+) -> Value {
+    ObjectBuilder::new()
+        .put("kind", "message")
+        .put("messageId", id)
+        .put("role", "agent")
+        .put(
+            "parts",
+            Value::Array(vec![ObjectBuilder::new()
+                .put("kind", "text")
+                .put("text", text)
+                .build()]),
+        )
+        .put("taskId", task_id)
+        .put("contextId", context_id)
+        .put("metadata", Value::Object(metadata))
+        .build()
+}
+
+/// A task.
+pub fn task(
+    id: &str,
+    context_id: &str,
+    state: &str,
+    message: Option<Value>,
+    now: &str,
+    history: Vec<Value>,
+) -> Value {
+    ObjectBuilder::new()
+        .put("kind", "task")
+        .put("id", id)
+        .put("contextId", context_id)
+        .put(
+            "status",
+            ObjectBuilder::new()
+                .put("state", state)
+                .put_opt("message", message)
+                .put_opt("timestamp", Some(now).filter(|n| !n.is_empty()))
+                .build(),
+        )
+        .put("history", Value::Array(history))
+        .build()
+}
+
+/// The `input-required` task asking for payment: `x402.payment.status:
+/// payment-required` and the PaymentRequired (with `error` and
+/// `x402.payment.error` when a payment was refused).
+pub fn payment_required_task(
+    id: &str,
+    context_id: &str,
+    message_id: &str,
+    payment_required: Value,
+    refusal: Option<&str>,
+    now: &str,
+    history: Vec<Value>,
+) -> Value {
+    let mut meta = Object::new();
+    meta.insert(STATUS_KEY.into(), Value::from(PAYMENT_REQUIRED));
+    meta.insert(REQUIRED_KEY.into(), payment_required);
+    if refusal.is_some() {
+        meta.insert(ERROR_KEY.into(), Value::from(REFUSED_CODE));
+    }
+    let text = match refusal {
+        Some(reason) => format!("Payment is required for this service: {reason}"),
+        None => "Payment is required for this service.".to_owned(),
+    };
+    let message = agent_message(message_id, id, context_id, &text, meta);
+    task(
+        id,
+        context_id,
+        "input-required",
+        Some(message),
+        now,
+        history,
+    )
+}
+
+/// The executor's final task stamped `payment-completed` with the receipt
+/// (when one was settled) in its status message's metadata, and the credits
+/// charged in its metadata (`creditsCharged`, `txHash`, as the official's).
+pub fn completed(
+    mut task: Value,
+    settlement: Option<&Value>,
+    charged: &Uint256,
+    message_id: &str,
+) -> Value {
+    let (id, context) = ids_of(&task);
+    if let Some(o) = task.as_object_mut() {
+        with_object(o, "metadata", |meta| {
+            meta.insert("creditsCharged".into(), Value::from(charged.as_str()));
+            if let Some(tx) =
+                settlement.and_then(|s| s.get("transaction").or_else(|| s.get("txHash")))
+            {
+                meta.insert("txHash".into(), tx.clone());
+            }
+        });
+        with_object(o, "status", |status| {
+            if status.get("message").and_then(Value::as_object).is_none() {
+                let text = "Payment completed successfully.";
+                status.insert(
+                    "message".into(),
+                    agent_message(message_id, &id, &context, text, Object::new()),
+                );
+            }
+            if let Some(m) = status.get_mut("message").and_then(Value::as_object_mut) {
+                with_object(m, "metadata", |meta| {
+                    meta.insert(STATUS_KEY.into(), Value::from(PAYMENT_COMPLETED));
+                    if let Some(s) = settlement {
+                        meta.insert(RECEIPTS_KEY.into(), Value::Array(vec![s.clone()]));
+                    }
+                });
+            }
+        });
+    }
+    task
+}
+
+/// A task whose payment failed after the executor ran (or whose executor
+/// threw): state `failed`, no content (no artifacts; the history keeps only
+/// the client's messages), `payment-failed` with `code` and the settlement
+/// answer when there was one.
+pub fn failed(
+    task: &Value,
+    code: &str,
+    text: &str,
+    settlement: Option<&Value>,
+    message_id: &str,
+    now: &str,
+) -> Value {
+    let (id, context) = ids_of(task);
+    let history: Vec<Value> = json::items(task.get("history"))
+        .iter()
+        .filter(|m| m.get("role").and_then(Value::as_str) == Some("user"))
+        .cloned()
+        .collect();
+    let mut meta = Object::new();
+    meta.insert(STATUS_KEY.into(), Value::from(PAYMENT_FAILED));
+    meta.insert(ERROR_KEY.into(), Value::from(code));
+    if let Some(s) = settlement {
+        meta.insert(RECEIPTS_KEY.into(), Value::Array(vec![s.clone()]));
+    }
+    let message = agent_message(message_id, &id, &context, text, meta);
+    self::task(&id, &context, "failed", Some(message), now, history)
+}
+
+/// A task's id and context id.
+pub fn ids_of(task: &Value) -> (String, String) {
+    let get = |k: &str| task.get(k).and_then(Value::as_str).unwrap_or("").to_owned();
+    (get("id"), get("contextId"))
+}
+
+/// The executor's outcome as a task: a task as given (its id and context made
+/// this task's), a message as the status message of a `completed` task.
+pub fn outcome_task(outcome: &Value, working: &Value, now: &str) -> Value {
+    let (id, context) = ids_of(working);
+    let mut out = match outcome.get("kind").and_then(Value::as_str) {
+        Some("task") => outcome.clone(),
+        Some("message") => {
+            let mut history = json::items(working.get("history")).to_vec();
+            history.push(outcome.clone());
+            task(
+                &id,
+                &context,
+                "completed",
+                Some(outcome.clone()),
+                now,
+                history,
+            )
+        }
+        _ => working.clone(),
+    };
+    if let Some(o) = out.as_object_mut() {
+        o.insert("id".into(), Value::from(id.as_str()));
+        o.insert("contextId".into(), Value::from(context.as_str()));
+        o.insert("kind".into(), Value::from("task"));
+    }
+    out
+}
+
+/// Changes the object at `key` (made, or replacing a non-object, when needed).
+fn with_object(o: &mut Object, key: &str, change: impl FnOnce(&mut Object)) {
+    let mut inner = match o.remove(key) {
+        Some(Value::Object(m)) => m,
+        _ => Object::new(),
+    };
+    change(&mut inner);
+    o.insert(key.into(), Value::Object(inner));
+}
+
+#[cfg(test)]
+mod tests;
