@@ -191,6 +191,7 @@ export class Payments {
     // Kept for nvm-x402/express, which makes an nvm-x402/agent client with the same options
     // when it is given a client of another entry (not enumerable; the caller's own options).
     Object.defineProperty(this, Symbol.for('nvm-x402.options'), { value: options })
+    Object.defineProperty(this, Symbol.for('nvm-x402.core'), { value: core }) // (nvm-x402/a2a's Payments)
     const info = JSON.parse(core.info())
     timeoutMs = info.timeoutMs
     this.environment = info.environment

@@ -23,6 +23,7 @@ WASM="target/wasm32-unknown-unknown/wasm-release/nvm_x402.wasm"
 #   pkg/        nvm-x402        subscriber,builder
 #   pkg/agent/  nvm-x402/agent  agent   (the HTTP paywall)
 #   pkg/mcp/    nvm-x402/mcp    mcp     (the MCP paywall)
+#   pkg/a2a/    nvm-x402/a2a    a2a     (the A2A paywall)
 core() {
   local dir="$STAGE/$1" features="$2"
   say "compiling the core for ${3} to wasm32 (features ${features}; profile wasm-release)"
@@ -52,13 +53,14 @@ core() {
 core . subscriber,builder nvm-x402
 core agent agent nvm-x402/agent
 core mcp mcp nvm-x402/mcp
+core a2a a2a nvm-x402/a2a
 
 say "writing the entries"
 cp -R pkg-template/. "$STAGE/"
 cp LICENSE "$STAGE/"
 # The paywalls an entry lacks are stand-ins that answer `not_in_entry` (pkg-template/absent/).
 absent() { sed "s#__ENTRY__#$2#" "pkg-template/absent/$1" > "$STAGE/$3/$1"; }
-for sub in agent mcp; do
+for sub in agent mcp a2a; do
   # Each core has its own facade, loader and entries; the stateless modules are the root's
   # (one PaymentsError class for every entry).
   cp pkg-template/{core.js,loader.js,index.js,asset.js,entry-workerd.js,paywall.js,mcp-server.js} "$STAGE/$sub/"
@@ -70,6 +72,13 @@ absent paywall.js nvm-x402 .
 absent mcp-server.js nvm-x402 .
 absent mcp-server.js nvm-x402/agent agent
 absent paywall.js nvm-x402/mcp mcp
+absent paywall.js nvm-x402/a2a a2a
+absent mcp-server.js nvm-x402/a2a a2a
+# nvm-x402/a2a: its Payments (with payments.a2a) and the A2A paywall's exports over core.js's.
+mv "$STAGE/a2a-server.js" "$STAGE/a2a/a2a-server.js"
+for file in index.js asset.js entry-workerd.js; do
+  printf "export { Payments, buildPaymentAgentCard, InMemoryA2ATaskStore, A2ATaskStore, durableObjectTaskStore } from './a2a-server.js'\n" >> "$STAGE/a2a/$file"
+done
 rm -rf "$STAGE/absent"
 node_modules/.bin/esbuild scripts/pkg/inflate.js --bundle --minify --format=esm --log-level=warning \
   --banner:js="/*! inflateSync from fflate 0.8.3, (c) Arjun Barrett, MIT License: https://github.com/101arrowz/fflate */" \

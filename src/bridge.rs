@@ -204,6 +204,8 @@ pub const ENTRY: &str = if cfg!(feature = "subscriber") {
     "nvm-x402"
 } else if cfg!(feature = "agent") {
     "nvm-x402/agent"
+} else if cfg!(feature = "a2a") {
+    "nvm-x402/a2a"
 } else {
     "nvm-x402/mcp"
 };

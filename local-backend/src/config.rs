@@ -24,6 +24,8 @@ pub struct Config {
     pub agent_url: String,
     /// The seeded demo MCP server's base URL (its endpoint is `<url>/mcp`).
     pub mcp_url: String,
+    /// The seeded demo A2A server's base URL (its endpoint is `<url>/a2a`).
+    pub a2a_url: String,
     /// Threads serving requests.
     pub worker_threads: usize,
     /// Open connections at most; at the cap (or when the process runs out of
@@ -51,6 +53,7 @@ impl Default for Config {
             db: DbLocation::File(PathBuf::from(DEFAULT_DB)),
             agent_url: DEFAULT_AGENT_URL.to_owned(),
             mcp_url: crate::world::DEFAULT_MCP_URL.to_owned(),
+            a2a_url: crate::world::DEFAULT_A2A_URL.to_owned(),
             worker_threads: std::thread::available_parallelism()
                 .map_or(2, |n| n.get())
                 .clamp(2, 8),
@@ -100,7 +103,7 @@ pub const USAGE: &str = "\
 nvm-local: a local backend that speaks the Nevermined API
 
 USAGE:
-    nvm-local [--port N] [--listen ADDR] [--db PATH | --memory] [--agent-url URL] [--mcp-url URL]
+    nvm-local [--port N] [--listen ADDR] [--db PATH | --memory] [--agent-url URL] [--mcp-url URL] [--a2a-url URL]
     nvm-local account create NAME [--db PATH]
 
 OPTIONS:
@@ -110,6 +113,7 @@ OPTIONS:
     --memory          keep the state in memory only (gone on exit)
     --agent-url URL   base URL of the seeded demo agent (default http://127.0.0.1:8787)
     --mcp-url URL     base URL of the seeded demo MCP server (default http://127.0.0.1:8788)
+    --a2a-url URL     base URL of the seeded demo A2A server (default http://127.0.0.1:8789)
     -h, --help        this text
     -V, --version     the version
 ";
@@ -173,7 +177,7 @@ where
             }
             "--db" => db = Some(PathBuf::from(value()?)),
             "--memory" => memory = true,
-            "--agent-url" | "--mcp-url" => {
+            "--agent-url" | "--mcp-url" | "--a2a-url" => {
                 let v = value()?;
                 if !(v.starts_with("http://") || v.starts_with("https://"))
                     || nvm_x402::protocol::url::Url::parse(&v).is_none()
@@ -181,10 +185,10 @@ where
                     return Err(format!("{arg} takes an http(s) URL (got {v:?})"));
                 }
                 let v = v.trim_end_matches('/').to_owned();
-                if arg == "--agent-url" {
-                    config.agent_url = v;
-                } else {
-                    config.mcp_url = v;
+                match arg {
+                    "--agent-url" => config.agent_url = v,
+                    "--mcp-url" => config.mcp_url = v,
+                    _ => config.a2a_url = v,
                 }
             }
             f if f.starts_with('-') => return Err(format!("unknown option {f}")),

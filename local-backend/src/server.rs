@@ -49,7 +49,7 @@ impl Server {
         let backend = Backend::open(&config.db)
             .map_err(|e| io::Error::other(format!("cannot open the database: {e}")))?;
         let demo_world = backend
-            .seed_demo_world(&config.agent_url, &config.mcp_url)
+            .seed_demo_world(&config.agent_url, &config.mcp_url, &config.a2a_url)
             .map_err(|e| io::Error::other(format!("cannot seed the demo world: {e}")))?;
         let listener = std::net::TcpListener::bind(config.listen)?;
         listener.set_nonblocking(true)?;

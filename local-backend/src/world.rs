@@ -21,6 +21,8 @@ use serde_json::{json, Map, Value};
 pub const DEFAULT_AGENT_URL: &str = "http://127.0.0.1:8787";
 /// The MCP server base URL seeded by default (`examples/mcp-worker` under `wrangler dev`).
 pub const DEFAULT_MCP_URL: &str = "http://127.0.0.1:8788";
+/// The A2A server base URL seeded by default (`examples/a2a-worker` under `wrangler dev`).
+pub const DEFAULT_A2A_URL: &str = "http://127.0.0.1:8789";
 /// The seeded MCP server's name (the host of its logical URLs, `mcp://nvm-demo/tools/...`).
 pub const DEMO_MCP_SERVER: &str = "nvm-demo";
 /// Credits each demo plan grants per order.
@@ -56,12 +58,17 @@ fn plan_registration(
 
 impl Backend {
     /// Seeds the demo world unless the database already has one; returns it.
-    pub fn seed_demo_world(&self, agent_url: &str, mcp_url: &str) -> ApiResult<Value> {
+    pub fn seed_demo_world(
+        &self,
+        agent_url: &str,
+        mcp_url: &str,
+        a2a_url: &str,
+    ) -> ApiResult<Value> {
         if let Some(stored) = meta_get(&self.store.lock(), "demo_world")? {
             let mut world: Value = serde_json::from_str(&stored)
                 .map_err(|e| INTERNAL.with(format!("stored demo world is unreadable: {e}")))?;
-            // A database seeded before the MCP agent existed gets it now.
-            if world.get("mcpAgent").is_none() {
+            // A database seeded before the MCP or A2A agent existed gets it now.
+            if world.get("mcpAgent").is_none() || world.get("a2aAgent").is_none() {
                 let address = world["accounts"]["builder"]["address"]
                     .as_str()
                     .unwrap_or_default();
@@ -75,7 +82,12 @@ impl Backend {
                     .as_str()
                     .unwrap_or_default()
                     .to_owned();
-                world["mcpAgent"] = self.seed_mcp_agent(&builder, &free, mcp_url)?;
+                if world.get("mcpAgent").is_none() {
+                    world["mcpAgent"] = self.seed_mcp_agent(&builder, &free, mcp_url)?;
+                }
+                if world.get("a2aAgent").is_none() {
+                    world["a2aAgent"] = self.seed_a2a_agent(&builder, &free, a2a_url)?;
+                }
                 meta_set(&self.store.lock(), "demo_world", &world.to_string())?;
             }
             return Ok(world);
@@ -123,6 +135,7 @@ impl Backend {
             &[&free_id, &fiat_id],
         )?;
         let mcp_agent = self.seed_mcp_agent(&as_builder, &free_id, mcp_url)?;
+        let a2a_agent = self.seed_a2a_agent(&as_builder, &free_id, a2a_url)?;
         let mut accounts = Map::new();
         for issued in [&builder, &subscriber] {
             let mut entry = issued.to_json();
@@ -138,6 +151,7 @@ impl Backend {
             },
             "agent": {"agentId": agent_id, "name": "Demo agent", "method": "POST", "url": url, "endpoints": [endpoint], "planIds": [free_id, fiat_id]},
             "mcpAgent": mcp_agent,
+            "a2aAgent": a2a_agent,
         });
         meta_set(&self.store.lock(), "demo_world", &world.to_string())?;
         Ok(world)
@@ -162,6 +176,23 @@ impl Backend {
         )?;
         Ok(
             json!({"agentId": agent_id, "name": "Demo MCP agent", "serverName": DEMO_MCP_SERVER, "url": url, "endpoints": endpoints, "planIds": [free_id]}),
+        )
+    }
+
+    /// The demo A2A agent: endpoint `POST <a2a_url>/a2a` (the A2A Worker
+    /// example's JSON-RPC URL, what its paywall verifies), the free plan.
+    fn seed_a2a_agent(&self, builder: &Caller, free_id: &str, a2a_url: &str) -> ApiResult<Value> {
+        let url = format!("{}/a2a", a2a_url.trim_end_matches('/'));
+        let endpoint = Map::from_iter([("POST".to_owned(), json!(url))]);
+        let agent_id = self.seed_agent(
+            builder,
+            "Demo A2A agent",
+            "The A2A Worker example (examples/a2a-worker): a paid echo skill",
+            std::slice::from_ref(&endpoint),
+            &[free_id],
+        )?;
+        Ok(
+            json!({"agentId": agent_id, "name": "Demo A2A agent", "url": url, "cardUrl": format!("{}/.well-known/agent-card.json", a2a_url.trim_end_matches('/')), "endpoints": [endpoint], "planIds": [free_id]}),
         )
     }
 
@@ -238,6 +269,13 @@ pub fn describe(world: &Value) -> String {
         s(&agent["name"]),
         s(&agent["method"]),
         s(&agent["url"])
+    ));
+    let a2a = &world["a2aAgent"];
+    out.push_str(&format!(
+        "  A2A agent  {}  ({}: POST {})\n",
+        s(&a2a["agentId"]),
+        s(&a2a["name"]),
+        s(&a2a["url"])
     ));
     let mcp = &world["mcpAgent"];
     out.push_str(&format!(

@@ -4,9 +4,13 @@
 //! (its name, with the detail's JSON), and answers a value or a Promise of one.
 //! The gate awaits it here, so a paid request is one call into the core.
 
+#[cfg(any(feature = "agent", feature = "mcp"))]
 use crate::gate::Exchange;
+#[cfg(any(feature = "agent", feature = "mcp"))]
 use crate::protocol::gate::Hook;
-use crate::protocol::json::{parse, to_text, ObjectBuilder, Value};
+#[cfg(any(feature = "agent", feature = "mcp"))]
+use crate::protocol::json::ObjectBuilder;
+use crate::protocol::json::{parse, to_text, Value};
 use js_sys::{Function, Promise};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
@@ -37,6 +41,18 @@ impl JsExchange {
     }
 }
 
+#[cfg(feature = "a2a")]
+impl crate::gate::a2a::A2aExchange for JsExchange {
+    async fn store(&self, op: &str, arg: &Value) -> Option<Value> {
+        parse(&self.ask(op, &to_text(arg)).await?.as_string()?).ok()
+    }
+
+    async fn run(&self, context: &Value) -> Option<Value> {
+        parse(&self.ask("run", &to_text(context)).await?.as_string()?).ok()
+    }
+}
+
+#[cfg(any(feature = "agent", feature = "mcp"))]
 impl Exchange for JsExchange {
     async fn run(&self, context: &Value) -> Option<u16> {
         let status = self.ask("run", &to_text(context)).await?.as_f64()?;

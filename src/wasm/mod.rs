@@ -6,7 +6,7 @@
 
 #[cfg(feature = "subscriber")]
 mod courier;
-#[cfg(any(feature = "agent", feature = "mcp"))]
+#[cfg(any(feature = "agent", feature = "mcp", feature = "a2a"))]
 mod exchange;
 mod fetch;
 
@@ -20,7 +20,7 @@ use js_sys::{Function, Promise, Reflect};
 use std::future::Future;
 use std::pin::Pin;
 use std::rc::Rc;
-#[cfg(any(feature = "agent", feature = "mcp"))]
+#[cfg(any(feature = "agent", feature = "mcp", feature = "a2a"))]
 use std::task::{Context, Poll, Waker};
 use wasm_bindgen::prelude::*;
 
@@ -75,7 +75,7 @@ fn promise(run: Pin<Box<dyn Future<Output = Result<String>>>>) -> Promise {
 /// on its first poll), else a Promise of it. Saves a Promise, a spawned task
 /// and a microtask hop on those paths; a pending future continues in
 /// `promise` (a JavaScript promise it awaits keeps the waker of its latest poll).
-#[cfg(any(feature = "agent", feature = "mcp"))]
+#[cfg(any(feature = "agent", feature = "mcp", feature = "a2a"))]
 fn now_or_later(mut run: Pin<Box<dyn Future<Output = Result<String>>>>) -> JsValue {
     // `Waker::noop` is Rust 1.85; the crate builds with 1.82.
     struct Noop;
@@ -167,6 +167,19 @@ impl NvmCore {
             .map_err(|_| thrown(Error::validation("mcp.configure options must be JSON")))?;
         let gate = crate::gate::mcp::McpGate::new(&options).map_err(thrown)?;
         Ok(NvmMcpGate {
+            payments: Rc::clone(&self.payments),
+            gate: Rc::new(gate),
+        })
+    }
+
+    #[cfg(feature = "a2a")]
+    /// Compiles `payments.a2a.paywall(options)` (`{agentCard}`); mistakes throw here.
+    #[wasm_bindgen(js_name = a2aPaywall)]
+    pub fn a2a_paywall(&self, options_json: &str) -> std::result::Result<NvmA2aGate, JsValue> {
+        let options = parse(options_json)
+            .map_err(|_| thrown(Error::validation("a2a.paywall options must be JSON")))?;
+        let gate = crate::gate::a2a::A2aGate::new(&options).map_err(thrown)?;
+        Ok(NvmA2aGate {
             payments: Rc::clone(&self.payments),
             gate: Rc::new(gate),
         })
@@ -287,6 +300,47 @@ impl NvmMcpGate {
             .map(|doc| doc.map(|d| to_text(&d)))
             .map_err(thrown)
     }
+}
+
+/// A configured A2A paywall bound to its client.
+#[cfg(feature = "a2a")]
+#[wasm_bindgen]
+pub struct NvmA2aGate {
+    payments: Rc<Payments<FetchTransport>>,
+    gate: Rc<crate::gate::a2a::A2aGate>,
+}
+
+#[cfg(feature = "a2a")]
+#[wasm_bindgen]
+impl NvmA2aGate {
+    /// One HTTP request, start to end ([`crate::gate::a2a::A2aGate::handle`]):
+    /// `{status, body?}` (JSON) now when nothing was awaited, else a Promise of
+    /// it. `exchange(what, arg)`: `"load"`, `"save"`, `"claim"` (the task
+    /// store; resolve to JSON, undefined when the store failed) and `"run"`
+    /// (the executor; resolves to its outcome's JSON, or null when it threw).
+    pub fn handle(&self, request_json: String, exchange: Function) -> JsValue {
+        let (payments, gate) = (Rc::clone(&self.payments), Rc::clone(&self.gate));
+        let exchange = exchange::JsExchange::new(exchange);
+        now_or_later(Box::pin(async move {
+            let request = parse(&request_json)
+                .map_err(|_| Error::validation("a2a: the request must be JSON"))?;
+            gate.handle(&payments, &request, &exchange).await
+        }))
+    }
+}
+
+/// `buildPaymentAgentCard(card, metadata)` (JSON in and out; see
+/// [`crate::protocol::gate::a2a::build_payment_agent_card`]).
+#[cfg(feature = "a2a")]
+#[wasm_bindgen(js_name = buildPaymentAgentCard)]
+pub fn build_payment_agent_card(
+    card_json: &str,
+    metadata_json: &str,
+) -> std::result::Result<String, JsValue> {
+    let read = |text: &str| parse(text).unwrap_or(crate::protocol::json::Value::Null);
+    crate::protocol::gate::a2a::build_payment_agent_card(&read(card_json), &read(metadata_json))
+        .map(|card| to_text(&card))
+        .map_err(thrown)
 }
 
 /// A core without the paying client: [`bridge::pay`] answers `not_in_entry` before sending.

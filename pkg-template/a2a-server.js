@@ -1,0 +1,158 @@
+// The A2A paywall, payments.a2a.paywall({agentCard, executor, taskStore?}): a
+// fetch handler for an Agent2Agent server (A2A 0.3 JSON-RPC, the official
+// binding's) on any Fetch-API runtime. A request runs through the core as one
+// call (src/gate/a2a.rs, A2aGate::handle), which asks back for what only
+// JavaScript can do: the task store's load / save / claim, and running the
+// executor. Every decision (payment required, verify, who pays, settle, what is
+// answered) is the core's; this moves Request and Response objects and the
+// executor's events. Only nvm-x402/a2a carries it.
+import { PaymentsError } from './errors.js'
+import { Payments as Base } from './core.js'
+import { ensureSync } from './loader.js'
+import { buildPaymentAgentCard as buildCard } from './nvm_x402.js'
+import { answerOf, toJson } from './wire.js'
+
+/** `buildPaymentAgentCard(card, {agentId, planId, credits, paymentType, costDescription?})`: the card with the payment extensions. */
+export function buildPaymentAgentCard(card, metadata) {
+  ensureSync()
+  return JSON.parse(buildCard(toJson(card ?? null), toJson(metadata ?? null)))
+}
+
+/** Tasks in this isolate's memory (at most 10,000, the oldest dropped first): one process only. */
+export class InMemoryA2ATaskStore {
+  #tasks = new Map()
+  async load(id) {
+    return this.#tasks.get(id)
+  }
+  async save(task) {
+    this.#tasks.delete(task.id)
+    this.#tasks.set(task.id, structuredClone(task))
+    if (this.#tasks.size > 10_000) this.#tasks.delete(this.#tasks.keys().next().value)
+  }
+  /** Replaces the task only if its `status.state` is `expect` (no await in between: atomic). */
+  async claim(id, expect, task) {
+    if (this.#tasks.get(id)?.status?.state !== expect) return false
+    this.#tasks.set(id, structuredClone(task))
+    return true
+  }
+}
+
+/**
+ * The Durable Object that keeps one task (`export { A2ATaskStore } from 'nvm-x402/a2a'`
+ * in the Worker, bound as a durable_objects binding): every isolate that gets a
+ * follow-up reaches the same object, which claims a task once.
+ */
+export class A2ATaskStore {
+  constructor(state) {
+    this.storage = state.storage
+  }
+  async fetch(request) {
+    const { op, task, expect } = await request.json()
+    // Storage calls close the object's input gate: no other request runs between this get and put.
+    const current = await this.storage.get('task')
+    if (op === 'load') return Response.json(current ?? null)
+    if (op === 'claim' && current?.status?.state !== expect) return Response.json(false)
+    await this.storage.put('task', task)
+    return Response.json(true)
+  }
+}
+
+/** A task store over the A2ATaskStore Durable Object namespace `namespace` (one object per task). */
+export function durableObjectTaskStore(namespace) {
+  const ask = async (id, body) => {
+    const response = await namespace.get(namespace.idFromName(id)).fetch('https://a2a-task-store/', { method: 'POST', body: JSON.stringify(body) })
+    if (!response.ok) throw new Error(`task store: ${response.status}`)
+    return response.json()
+  }
+  return {
+    load: async (id) => (await ask(id, { op: 'load' })) ?? undefined,
+    save: (task) => ask(task.id, { op: 'save', task }),
+    claim: (id, expect, task) => ask(id, { op: 'claim', expect, task }),
+  }
+}
+
+/** Applies one executor event to the outcome (the A2A SDK's ResultManager, for one task). */
+function apply(out, event) {
+  if (event?.kind === 'message') out.message = event
+  else if (event?.kind === 'task') out.task = structuredClone(event)
+  else if (event?.kind === 'status-update' && out.task) {
+    out.task.status = event.status
+    if (event.status?.message) (out.task.history ??= []).push(event.status.message)
+    // The official handler reads creditsUsed from the final update's metadata.
+    if (event.metadata) out.task.metadata = { ...out.task.metadata, ...event.metadata }
+  } else if (event?.kind === 'artifact-update' && out.task) {
+    const artifacts = (out.task.artifacts ??= [])
+    const at = artifacts.findIndex((a) => a.artifactId === event.artifact?.artifactId)
+    if (at < 0) artifacts.push(event.artifact)
+    else if (event.append) artifacts[at] = { ...artifacts[at], parts: [...artifacts[at].parts, ...event.artifact.parts] }
+    else artifacts[at] = event.artifact
+  }
+}
+
+/** Runs the executor (the A2A SDK's `AgentExecutor`: `execute(requestContext, eventBus)`): its outcome's JSON, or null when it threw. */
+async function execute(executor, context) {
+  const out = { task: context.task }
+  const eventBus = { publish: (event) => apply(out, event), finished() {}, on() {}, off() {}, once() {}, removeAllListeners() {} }
+  const authResult = { planId: context.planId, subscriberAddress: context.subscriberAddress, agentRequest: context.agentRequest, credits: context.credits }
+  const requestContext = { userMessage: context.userMessage, taskId: context.taskId, contextId: context.contextId, task: context.task, payments: { authResult } }
+  try {
+    await executor.execute(requestContext, eventBus)
+    return toJson(out.message ? { message: out.message } : { task: out.task })
+  } catch (error) {
+    console.error('nvm-x402 A2A paywall: the executor threw; nothing is charged', error)
+    return 'null'
+  }
+}
+
+/** `payments.a2a.paywall(options)` over one core. */
+function a2aPaywall(core, { agentCard, executor, taskStore = new InMemoryA2ATaskStore() } = {}) {
+  if (typeof executor?.execute !== 'function') throw new PaymentsError({ code: 'validation', message: 'a2a.paywall: executor must have execute(requestContext, eventBus)' })
+  for (const op of ['load', 'save', 'claim']) {
+    if (typeof taskStore?.[op] !== 'function') throw new PaymentsError({ code: 'validation', message: `a2a.paywall: taskStore must have ${op}() (see InMemoryA2ATaskStore)` })
+  }
+  const gate = core.a2aPaywall(toJson({ agentCard }))
+  const store = async (op, arg) => {
+    try {
+      const v = JSON.parse(arg)
+      const out = op === 'load' ? await taskStore.load(v.id) : op === 'claim' ? await taskStore.claim(v.id, v.expect, v.task) : (await taskStore.save(v), true)
+      return JSON.stringify(out ?? null)
+    } catch (error) {
+      console.error(`nvm-x402 A2A paywall: the task store's ${op} failed`, error)
+      return undefined
+    }
+  }
+  async function fetch(request) {
+    try {
+      const body = request.method === 'POST' ? await request.text() : undefined
+      const headers = {}
+      const token = request.headers.get('payment-signature')
+      if (token !== null) headers['payment-signature'] = token
+      const ids = [crypto.randomUUID(), crypto.randomUUID(), crypto.randomUUID()]
+      const described = toJson({ method: request.method, url: request.url, headers, body, ids, now: new Date().toISOString() })
+      const exchange = (what, arg) => (what === 'run' ? execute(executor, JSON.parse(arg)) : store(what, arg))
+      const { status, body: out } = await answerOf(gate.handle(described, exchange))
+      return new Response(out ?? null, { status, headers: out === undefined ? {} : { 'content-type': 'application/json' } })
+    } catch (error) {
+      console.error('nvm-x402 A2A paywall: answering 500', error)
+      return Response.json({ jsonrpc: '2.0', id: null, error: { code: -32603, message: `The paywall failed: ${error?.message ?? error}` } }, { status: 500 })
+    }
+  }
+  return { fetch, card: agentCard }
+}
+
+/** A Nevermined client for an A2A server: `payments.a2a.paywall` / `buildPaymentAgentCard`, verify and settle. */
+export class Payments extends Base {
+  /** Same as `new Payments(options)`; the official SDK's spelling. */
+  static getInstance(options) {
+    return new Payments(options)
+  }
+
+  /** `Payments.a2a.buildPaymentAgentCard(...)`, as the official SDK's static. */
+  static a2a = Object.freeze({ buildPaymentAgentCard })
+
+  constructor(options) {
+    super(options)
+    const core = this[Symbol.for('nvm-x402.core')]
+    this.a2a = Object.freeze({ paywall: (options) => a2aPaywall(core, options), buildPaymentAgentCard })
+  }
+}

@@ -1,0 +1,129 @@
+// The A2A Worker example (examples/a2a-worker), exactly as shipped, on real
+// workerd (wrangler dev --local, its task store a Durable Object) against a live
+// nvm-local (the seeded A2A agent and free plan). Client: the official A2A JS
+// client 1.x (@a2a-js/sdk ClientFactory with its v0.3 compatibility layer, as
+// the card is A2A 0.3), paying in band with a token minted by this package.
+import { describe, test, before, after } from 'node:test'
+import assert from 'node:assert/strict'
+import { join } from 'node:path'
+import { ClientFactory, DefaultAgentCardResolver, JsonRpcTransportFactory } from '@a2a-js/sdk/client'
+import { decodeAccessToken } from 'nvm-x402'
+import { ROOT, freePort, startNvmLocal, startWrangler } from '../support/servers.mjs'
+import { assertNoTokenLogged, newSubscriber, stopAll } from '../support/gate.mjs'
+
+const EXAMPLE = join(ROOT, 'examples/a2a-worker')
+const STATUS = 'x402.payment.status'
+const legacy = { legacyCompat: { enabled: true } }
+
+/** A v1.0 message (the client's shape; it sends it as A2A 0.3). */
+const message = (text, { taskId, payload, id = crypto.randomUUID() } = {}) => ({
+  messageId: id,
+  role: 1,
+  parts: [{ content: { $case: 'text', value: text } }],
+  ...(taskId ? { taskId } : {}),
+  ...(payload ? { metadata: { [STATUS]: 'payment-submitted', 'x402.payment.payload': payload } } : {}),
+})
+const textOf = (task) => JSON.stringify(task)
+const meta = (task) => task.status.message.metadata
+
+describe('the A2A Worker example on workerd, paid in band through nvm-local', () => {
+  let nvm, worker, world, plan, subscriber, client
+  const subscribers = []
+
+  before(async () => {
+    const port = await freePort()
+    nvm = await startNvmLocal({ args: ['--a2a-url', `http://127.0.0.1:${port}`] })
+    world = nvm.world
+    plan = world.plans.free.planId
+    worker = await startWrangler({
+      cwd: EXAMPLE,
+      port,
+      vars: { NVM_API_KEY: world.accounts.builder.apiKey, NVM_AGENT_ID: world.a2aAgent.agentId, NVM_PLAN_ID: plan, NVM_BACKEND_URL: nvm.url },
+    })
+    assert.equal(world.a2aAgent.url, `${worker.url}a2a`, 'the seeded A2A agent is this Worker')
+    subscriber = await newSubscriber(nvm, { planId: plan, agentId: world.a2aAgent.agentId })
+    subscribers.push(subscriber)
+    const factory = new ClientFactory({ transports: [new JsonRpcTransportFactory(legacy)], cardResolver: new DefaultAgentCardResolver(legacy) })
+    client = await factory.createFromUrl(worker.url)
+  })
+  after(() => stopAll(worker, nvm))
+
+  test('the card (at both paths) carries the payment extension and the a2a-x402 one', async () => {
+    for (const path of ['.well-known/agent-card.json', '.well-known/agent.json']) {
+      const card = await (await fetch(`${worker.url}${path}`)).json()
+      const [nvmExt, x402Ext] = card.capabilities.extensions
+      assert.equal(nvmExt.uri, 'urn:nevermined:payment')
+      assert.deepEqual(nvmExt.params, { agentId: world.a2aAgent.agentId, planId: plan, credits: 1, paymentType: 'fixed', costDescription: '1 credit per message' })
+      assert.equal(x402Ext.uri, 'https://github.com/google-agentic-commerce/a2a-x402/blob/main/spec/v0.2')
+      assert.equal(card.url, `${worker.url}a2a`)
+    }
+  })
+
+  test('unpaid message/send is input-required with payment-required and charges nothing; the paid follow-up completes with the text and a receipt, exactly 1 credit', async () => {
+    const before = await subscriber.balance()
+    const asked = await client.sendMessage({ message: message('hello a2a') })
+    assert.equal(asked.status.state, 6, 'TASK_STATE_INPUT_REQUIRED')
+    assert.equal(meta(asked)[STATUS], 'payment-required')
+    const required = meta(asked)['x402.payment.required']
+    assert.equal(required.accepts[0].planId, plan)
+    assert.equal(required.accepts[0].extra.agentId, world.a2aAgent.agentId)
+    assert.equal(required.resource.url, `${worker.url}a2a`)
+    assert.equal(await subscriber.balance(), before, 'nothing charged')
+    const payload = decodeAccessToken(await subscriber.token())
+    const paid = await client.sendMessage({ message: message('hello a2a', { taskId: asked.id, payload }) })
+    assert.equal(paid.id, asked.id)
+    assert.equal(paid.status.state, 3, 'TASK_STATE_COMPLETED')
+    assert.equal(paid.status.message.parts[0].content.value, 'hello a2a')
+    assert.equal(meta(paid)[STATUS], 'payment-completed')
+    const [receipt] = meta(paid)['x402.payment.receipts']
+    assert.equal(receipt.success, true)
+    assert.equal(receipt.creditsRedeemed, '1')
+    assert.equal(await subscriber.balance(), before - 1n)
+    assert.ok(!textOf(paid).includes(payload.payload.signature ?? '\u0000'), 'the payload is not echoed back')
+    // The same task is not paid twice.
+    await assert.rejects(client.sendMessage({ message: message('again', { taskId: asked.id, payload }) }))
+    assert.equal(await subscriber.balance(), before - 1n)
+  })
+
+  test('a payload over 64 KiB or for another plan is refused: the task still waits, nothing charged', async () => {
+    const before = await subscriber.balance()
+    const asked = await client.sendMessage({ message: message('refuse me') })
+    const good = decodeAccessToken(await subscriber.token())
+    const otherPlan = { ...good, accepted: { ...good.accepted, planId: world.plans.fiat.planId } }
+    const huge = { ...good, padding: 'x'.repeat(65 * 1024) }
+    for (const payload of [otherPlan, huge]) {
+      const refused = await client.sendMessage({ message: message('refuse me', { taskId: asked.id, payload }) })
+      assert.equal(refused.status.state, 6)
+      assert.equal(meta(refused)[STATUS], 'payment-required')
+      assert.equal(meta(refused)['x402.payment.error'], 'PAYMENT_REFUSED')
+    }
+    assert.equal(await subscriber.balance(), before)
+    // It can still be paid.
+    const paid = await client.sendMessage({ message: message('refuse me', { taskId: asked.id, payload: good }) })
+    assert.equal(meta(paid)[STATUS], 'payment-completed')
+  })
+
+  test('20 concurrent paid tasks on 10 credits: exactly 10 complete; the others fail with payment-failed and no text', async () => {
+    const poor = await newSubscriber(nvm, { planId: plan, agentId: world.a2aAgent.agentId })
+    subscribers.push(poor)
+    assert.equal(await poor.balance(), 10n)
+    const tasks = await Promise.all(Array.from({ length: 20 }, (_, i) => client.sendMessage({ message: message(`race ${i}`) })))
+    const payloads = await Promise.all(tasks.map(async () => decodeAccessToken(await poor.token())))
+    const done = await Promise.all(tasks.map((t, i) => client.sendMessage({ message: message(`race ${i}`, { taskId: t.id, payload: payloads[i] }) }).catch((e) => ({ error: e }))))
+    const completed = done.filter((t) => t.status?.state === 3)
+    assert.equal(completed.length, 10)
+    for (const t of completed) assert.equal(meta(t)[STATUS], 'payment-completed')
+    for (const t of done.filter((t) => t.status?.state !== 3)) {
+      if (t.error) continue // refused before running (verify saw no balance left): nothing ran
+      assert.equal(t.status.state, 4, 'TASK_STATE_FAILED')
+      assert.equal(meta(t)[STATUS], 'payment-failed')
+      assert.deepEqual(t.artifacts, [])
+      assert.ok(!t.status.message.parts[0].content.value.startsWith('race'), 'no paid text')
+    }
+    assert.equal(await poor.balance(), 0n)
+  })
+
+  test('nothing logs a whole token', () => {
+    assertNoTokenLogged(worker.output(), subscribers)
+  })
+})
