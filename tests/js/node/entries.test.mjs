@@ -9,6 +9,7 @@ import { createRequire } from 'node:module'
 import * as client from 'nvm-x402'
 import * as agent from 'nvm-x402/agent'
 import * as mcp from 'nvm-x402/mcp'
+import * as a2a from 'nvm-x402/a2a'
 import { KEY, backendFor } from '../support/nvm.mjs'
 
 const notInEntry = (entry, home) => (e) => {
@@ -27,6 +28,12 @@ test('each entry has its own paywall; the others say where it is, and send nothi
   assert.equal((await gate.handle(new Request('http://127.0.0.1:8787/tasks', { method: 'POST' }), () => new Response('paid'))).status, 402)
   assert.throws(() => client.Payments.getInstance(options).paywall(routes), notInEntry('nvm-x402', 'nvm-x402/agent'))
   assert.throws(() => mcp.Payments.getInstance(options).paywall(routes), notInEntry('nvm-x402/mcp', 'nvm-x402/agent'))
+  assert.throws(() => a2a.Payments.getInstance(options).paywall(routes), notInEntry('nvm-x402/a2a', 'nvm-x402/agent'))
+  assert.throws(() => a2a.Payments.getInstance(options).mcp.configure({ agentId: 'agent-1', serverName: 'entries', planId: '7' }), notInEntry('nvm-x402/a2a', 'nvm-x402/mcp'))
+  // Only nvm-x402/a2a has payments.a2a (the A2A paywall).
+  const card = a2a.buildPaymentAgentCard({ name: 'e', url: 'http://127.0.0.1:9/a2a' }, { agentId: 'agent-1', planId: '7', credits: 1, paymentType: 'fixed' })
+  assert.equal(typeof a2a.Payments.getInstance(options).a2a.paywall({ agentCard: card, executor: { execute() {} } }).fetch, 'function')
+  assert.equal(client.Payments.getInstance(options).a2a, undefined)
 
   const server = { agentId: 'agent-1', serverName: 'entries', planId: '7' }
   mcp.Payments.getInstance(options).mcp.configure(server)
@@ -40,7 +47,7 @@ test('each entry has its own paywall; the others say where it is, and send nothi
 
 test('the serving entries answer not_in_entry for the subscriber and builder API, before any request', async (t) => {
   const backend = await backendFor(t)
-  for (const [entry, m] of [['nvm-x402/agent', agent], ['nvm-x402/mcp', mcp]]) {
+  for (const [entry, m] of [['nvm-x402/agent', agent], ['nvm-x402/mcp', mcp], ['nvm-x402/a2a', a2a]]) {
     backend.requests.length = 0
     const payments = m.Payments.getInstance({ nvmApiKey: KEY, backendUrl: backend.url })
     const absent = notInEntry(entry, 'nvm-x402')
