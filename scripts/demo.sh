@@ -5,6 +5,8 @@
 #                                           (127.0.0.1:$NVM_AGENT_PORT, default 8787; its vars from nvm-local's demo world)
 #   - the MCP Worker example on workerd, as the paid MCP server
 #                                           (127.0.0.1:$NVM_MCP_PORT, default 8788; POST /mcp)
+#   - the A2A Worker example on workerd, as the paid A2A server
+#                                           (127.0.0.1:$NVM_A2A_PORT, default 8789; POST /a2a)
 #   - the demo page (www/ and pkg/)         (127.0.0.1:$NVM_DEMO_PORT, default 8080)
 # and prints the page's URL. Ctrl-C (or SIGTERM) stops everything it started.
 # Installs what is missing (scripts/setup.sh, through the build); safe to run again.
@@ -18,12 +20,14 @@ cd "$ROOT"
 BACKEND_PORT="${NVM_LOCAL_PORT:-3001}"
 AGENT_PORT="${NVM_AGENT_PORT:-8787}"
 MCP_PORT="${NVM_MCP_PORT:-8788}"
+A2A_PORT="${NVM_A2A_PORT:-8789}"
 PAGE_PORT="${NVM_DEMO_PORT:-8080}"
 if [ "$AGENT_PORT" = 8787 ]; then DEFAULT_DB=".nvm-local.sqlite"; else DEFAULT_DB=".nvm-local-$AGENT_PORT.sqlite"; fi
 DB="${NVM_LOCAL_DB:-$DEFAULT_DB}"
 BACKEND="http://127.0.0.1:$BACKEND_PORT/"
 AGENT="http://127.0.0.1:$AGENT_PORT"
 MCP="http://127.0.0.1:$MCP_PORT"
+A2A="http://127.0.0.1:$A2A_PORT"
 PAGE="http://127.0.0.1:$PAGE_PORT/"
 LOGS="$ROOT/target/demo"
 
@@ -31,7 +35,7 @@ say() { printf '\033[2m[demo]\033[0m %s\n' "$*" >&2; }
 die() { printf '\033[1;31m[demo]\033[0m %s\n' "$*" >&2; exit 1; }
 
 port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-for entry in "NVM_LOCAL_PORT:$BACKEND_PORT:nvm-local" "NVM_AGENT_PORT:$AGENT_PORT:the agent" "NVM_MCP_PORT:$MCP_PORT:the MCP server" "NVM_DEMO_PORT:$PAGE_PORT:the demo page"; do
+for entry in "NVM_LOCAL_PORT:$BACKEND_PORT:nvm-local" "NVM_AGENT_PORT:$AGENT_PORT:the agent" "NVM_MCP_PORT:$MCP_PORT:the MCP server" "NVM_A2A_PORT:$A2A_PORT:the A2A server" "NVM_DEMO_PORT:$PAGE_PORT:the demo page"; do
   IFS=: read -r var port what <<<"$entry"
   [[ "$port" =~ ^[0-9]+$ ]] || die "$var must be a port number (got \"$port\")"
   if port_busy "$port"; then
@@ -96,20 +100,23 @@ wait_for() { # wait_for NAME URL LOG
 }
 
 # ---- nvm-local ----
-start nvm-local "$LOGS/nvm-local.log" target/release/nvm-local --port "$BACKEND_PORT" --db "$DB" --agent-url "$AGENT" --mcp-url "$MCP"
+start nvm-local "$LOGS/nvm-local.log" target/release/nvm-local --port "$BACKEND_PORT" --db "$DB" --agent-url "$AGENT" --mcp-url "$MCP" --a2a-url "$A2A"
 wait_for nvm-local "${BACKEND}health" "$LOGS/nvm-local.log"
 # The demo world: the builder's key, the agent and the free plan configure the Worker.
 mapfile -t WORLD < <(node -e '
   fetch(process.argv[1]).then((r) => r.json()).then((w) => {
-    console.log([w.accounts.builder.apiKey, w.agent.agentId, w.plans.free.planId, w.agent.url, w.mcpAgent.agentId, w.mcpAgent.url].join("\n"))
+    console.log([w.accounts.builder.apiKey, w.agent.agentId, w.plans.free.planId, w.agent.url, w.mcpAgent.agentId, w.mcpAgent.url, w.a2aAgent.agentId, w.a2aAgent.url].join("\n"))
   }).catch((e) => { console.error(e.message); process.exit(1) })' "${BACKEND}local/v1/demo")
-[ "${#WORLD[@]}" -eq 6 ] || die "could not read nvm-local's demo world"
-BUILDER_KEY="${WORLD[0]}" AGENT_ID="${WORLD[1]}" PLAN_ID="${WORLD[2]}" AGENT_URL="${WORLD[3]}" MCP_AGENT_ID="${WORLD[4]}" MCP_URL="${WORLD[5]}"
+[ "${#WORLD[@]}" -eq 8 ] || die "could not read nvm-local's demo world"
+BUILDER_KEY="${WORLD[0]}" AGENT_ID="${WORLD[1]}" PLAN_ID="${WORLD[2]}" AGENT_URL="${WORLD[3]}" MCP_AGENT_ID="${WORLD[4]}" MCP_URL="${WORLD[5]}" A2A_AGENT_ID="${WORLD[6]}" A2A_URL="${WORLD[7]}"
 if [ "$AGENT_URL" != "$AGENT/tasks" ]; then
   die "$DB was seeded for an agent at $AGENT_URL, but the agent runs at $AGENT/tasks: set NVM_AGENT_PORT to its port, or NVM_LOCAL_DB to a new file"
 fi
 if [ "$MCP_URL" != "$MCP/mcp" ]; then
   die "$DB was seeded for an MCP server at $MCP_URL, but it runs at $MCP/mcp: set NVM_MCP_PORT to its port, or NVM_LOCAL_DB to a new file"
+fi
+if [ "$A2A_URL" != "$A2A/a2a" ]; then
+  die "$DB was seeded for an A2A server at $A2A_URL, but it runs at $A2A/a2a: set NVM_A2A_PORT to its port, or NVM_LOCAL_DB to a new file"
 fi
 say "nvm-local ready (port $BACKEND_PORT, state in $DB)"
 
@@ -133,6 +140,11 @@ say "agent ready (the Worker example on workerd, port $AGENT_PORT)"
 start_worker mcp mcp-worker "$MCP_PORT" "$MCP_AGENT_ID"
 wait_for mcp "$MCP/health" "$LOGS/mcp.log"
 say "MCP server ready (the MCP Worker example on workerd, port $MCP_PORT)"
+
+# ---- the A2A server: the A2A Worker example on workerd (same builder key, its own agent) ----
+start_worker a2a a2a-worker "$A2A_PORT" "$A2A_AGENT_ID"
+wait_for a2a "$A2A/health" "$LOGS/a2a.log"
+say "A2A server ready (the A2A Worker example on workerd, port $A2A_PORT; card at $A2A/.well-known/agent-card.json)"
 
 # ---- the page ----
 start page "$LOGS/page.log" node "$ROOT/scripts/serve.mjs" --port "$PAGE_PORT" --backend "$BACKEND" --agent "$AGENT/tasks" --mcp "$MCP/mcp"
