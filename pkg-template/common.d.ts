@@ -83,6 +83,7 @@ export type PaymentsErrorCode =
   | 'plan_not_allowed'
   | 'max_credits_exceeded'
   | 'redirect_not_followed'
+  | 'mcp_negotiation_failed'
   | `http_${number}`
   | `BCK.${string}`
 
@@ -499,9 +500,18 @@ export interface McpCallToolParams extends Omit<PayOptions, 'planIds'> {
   arguments?: JsonObject
   planId: string
   agentId?: string
-  /** JSON-RPC id (default 1). */
+  /** JSON-RPC id of the `tools/call` (default 1). */
   id?: string | number
-  /** Extra headers (e.g. `mcp-session-id`). */
+  /**
+   * The MCP protocol revision. Default: negotiated as the official v2 client
+   * does — a `server/discover` probe (no token) first, then 2026-07-28 to a
+   * server that offers it, else 2025-11-25 (`initialize`, and the session of
+   * a sessionful server) — and remembered per `url`. `'2026-07-28'` pins it
+   * (a server that does not offer it is `mcp_negotiation_failed`, no
+   * fallback); `'2025-11-25'` skips the probe.
+   */
+  protocolVersion?: '2026-07-28' | '2025-11-25'
+  /** Extra headers (e.g. the MCP server's `authorization`). An `mcp-session-id` of your own means a 2025 session you initialized: the call goes in it, as you set it, without negotiating. */
   headers?: Record<string, string>
 }
 
@@ -666,7 +676,7 @@ export interface McpPaidRegistrar<Extra = McpRequestExtra> {
 
 /** `payments.mcp` in `nvm-x402`: calling a paid MCP server's tools. */
 export interface McpClientAPI {
-  /** A `tools/call` with the token in `params._meta["x402/payment"]`; a payment-required tool result becomes a `payment_required` error. */
+  /** A `tools/call` in the MCP revision the server speaks (2026-07-28, else 2025-11-25; see `protocolVersion`) with the token in `params._meta["x402/payment"]`; a payment-required tool result becomes a `payment_required` error. */
   callTool(params: McpCallToolParams): Promise<McpCallToolResult>
 }
 

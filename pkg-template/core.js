@@ -79,9 +79,9 @@ let warnedDeprecation = false // the official SDK warns once per process
 /**
  * The hands of one paying call. `send(hopJson)` makes the request the core
  * decided on — a new attempt from a copy of `original`, or the next hop of a
- * redirect from the last request — sends it and answers what the core reads
- * of the response (JSON; `location` resolved by the WHATWG parser, `''` when
- * it can't be). `send('text')` reads the last response's body (the answer the
+ * redirect from the last request, with the headers it drops and sets — sends
+ * it and answers what the core reads of the response (JSON; `location`
+ * resolved by the WHATWG parser, `''` when it can't be). `send('text')` reads the last response's body (the answer the
  * core keeps), `send('discard')` cancels it. `held()` is the last response:
  * the call's answer. An earlier response's unread body is cancelled when the
  * next hop goes.
@@ -100,6 +100,7 @@ function courier(fetchImpl, original) {
     drop()
     const headers = new Headers((hop.attempt ? original : current).headers)
     for (const name of hop.drop) headers.delete(name)
+    for (const [name, value] of hop.headers) headers.set(name, value)
     if (hop.token !== undefined) headers.set('payment-signature', hop.token)
     current = hop.attempt
       ? new Request(original.clone(), { headers, redirect: hop.redirect, ...(hop.body === undefined ? {} : { body: hop.body }) })
@@ -116,7 +117,7 @@ function courier(fetchImpl, original) {
       }
     }
     const header = (name) => response.headers.get(name)
-    return JSON.stringify({ status: response.status, opaque: response.type === 'opaqueredirect', location: resolved, paymentRequired: header('payment-required'), paymentResponse: header('payment-response') })
+    return JSON.stringify({ status: response.status, opaque: response.type === 'opaqueredirect', location: resolved, paymentRequired: header('payment-required'), paymentResponse: header('payment-response'), mcpSessionId: header('mcp-session-id') })
   }
   return { send, held: () => held }
 }
@@ -129,7 +130,7 @@ function courier(fetchImpl, original) {
  */
 async function paying(core, kind, fetchImpl, original, options) {
   const { send, held } = courier(fetchImpl, original)
-  const request = { url: original.url, method: original.method, hasToken: original.headers.has('payment-signature'), redirect: original.redirect }
+  const request = { url: original.url, method: original.method, hasToken: original.headers.has('payment-signature'), redirect: original.redirect, mcpSessionId: original.headers.get('mcp-session-id') }
   try {
     const answer = await core.pay(kind, JSON.stringify(request), toJson(options ?? null), send)
     return { answer: JSON.parse(answer), response: held() }
@@ -225,7 +226,7 @@ export class Payments {
       const init = { method: verb, headers: { accept: 'application/json', ...(bodyless ? {} : { 'content-type': 'application/json' }) }, ...(bodyless ? {} : { body: JSON.stringify({ prompt }) }) }
       return (await paying(core, 'query', agentFetchImpl, new Request(url, init), options)).answer
     }
-    // A JSON-RPC tools/call; the core writes its body, the token in params._meta.
+    // A JSON-RPC tools/call; the core negotiates the MCP revision and writes each body, the token in params._meta.
     const callTool = async ({ url, headers = {}, ...call } = {}) => {
       const original = new Request(url, { method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', ...headers } })
       return (await paying(core, 'tool', agentFetchImpl, original, call)).answer

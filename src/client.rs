@@ -32,6 +32,7 @@ use crate::client_state::{ClientState, Requirement};
 use crate::error::{Error, Result, MAX_CREDITS_EXCEEDED, PLAN_NOT_ALLOWED};
 use crate::payments::Payments;
 use crate::protocol::json::{self, parse, Object, ObjectBuilder, Value};
+use crate::protocol::mcp;
 use crate::protocol::url::may_carry_secrets;
 use crate::protocol::{
     decode_access_token, ResolvedScheme, Uint256, SCHEME_CARD_DELEGATION, SCHEME_ERC4337,
@@ -144,10 +145,12 @@ pub struct Outgoing {
     pub has_token: bool,
     /// The caller's `redirect` mode: `follow`, `manual` or `error`.
     pub redirect: String,
+    /// MCP: the `mcp-session-id` the caller set (a 2025-era session of their own).
+    pub mcp_session: Option<String>,
 }
 
 impl Outgoing {
-    /// Reads `{url, method, hasToken, redirect}`.
+    /// Reads `{url, method, hasToken, redirect, mcpSessionId}`.
     pub fn from_json(v: &Value) -> Result<Self> {
         let o = json::object(v, "request")?;
         Ok(Outgoing {
@@ -161,6 +164,7 @@ impl Outgoing {
             redirect: json::opt_str(o, "redirect", "request")?
                 .unwrap_or("follow")
                 .to_owned(),
+            mcp_session: json::opt_str(o, "mcpSessionId", "request")?.map(str::to_owned),
         })
     }
 
@@ -752,8 +756,12 @@ pub fn conclude_query(status: u16, body: &str, payment_required: Option<Object>)
     let parsed: Option<Value> = parse(body).ok();
     let message = parsed
         .as_ref()
-        .and_then(|v| v.get("message").or_else(|| v.get("error")))
-        .and_then(Value::as_str)
+        .and_then(|v| {
+            // An agent's `{message}` or `{error}`, or a JSON-RPC error's message (MCP).
+            let m = v.get("message").or_else(|| v.get("error"));
+            m.and_then(Value::as_str)
+                .or_else(|| m.and_then(|e| e.get("message")).and_then(Value::as_str))
+        })
         .map(str::to_owned);
     match status {
         200..=299 => Ok(parsed.unwrap_or_else(|| Value::from(body))),
@@ -783,12 +791,13 @@ pub(crate) fn payment_required_error(
 }
 
 /// MCP: a JSON-RPC `tools/call` carrying the (decoded) token in
-/// `params._meta["x402/payment"]`.
+/// `params._meta["x402/payment"]`, next to the 2026-07-28 envelope when `modern`.
 pub fn mcp_tool_call(
     id: &Value,
     name: &str,
     arguments: &Value,
     token: Option<&str>,
+    modern: bool,
 ) -> Result<Value> {
     let mut params = ObjectBuilder::new().put("name", name).put(
         "arguments",
@@ -798,15 +807,18 @@ pub fn mcp_tool_call(
             arguments.clone()
         },
     );
+    let mut meta = if modern {
+        mcp::envelope()
+    } else {
+        Object::new()
+    };
     if let Some(token) = token {
         let decoded = decode_access_token(token)
             .ok_or_else(|| Error::validation("the access token is not decodable"))?;
-        params = params.put(
-            "_meta",
-            ObjectBuilder::new()
-                .put("x402/payment", Value::Object(decoded))
-                .build(),
-        );
+        meta.insert("x402/payment".into(), Value::Object(decoded));
+    }
+    if !meta.is_empty() {
+        params = params.put("_meta", Value::Object(meta));
     }
     Ok(ObjectBuilder::new()
         .put("jsonrpc", "2.0")
@@ -828,32 +840,20 @@ pub struct ToolAnswer {
     pub payment_required: Option<Object>,
 }
 
-/// MCP: reads a JSON-RPC answer (JSON, or the first `data:` event of a
-/// `text/event-stream` body).
+/// MCP: reads a JSON-RPC answer (JSON, or the response event of a
+/// `text/event-stream` body: [`mcp::response`]).
 pub fn mcp_read_result(body: &str) -> Result<ToolAnswer> {
-    let text = if body.trim_start().starts_with('{') {
-        body.to_owned()
-    } else {
-        body.lines()
-            .filter_map(|l| l.strip_prefix("data:"))
-            .map(str::trim)
-            .find(|d| d.starts_with('{'))
-            .unwrap_or("")
-            .to_owned()
-    };
-    let message: Value = parse(&text).map_err(|_| Error::InvalidResponse {
+    let message = mcp::response(body).ok_or_else(|| Error::InvalidResponse {
         status: 200,
         message: "The MCP server's answer is not JSON-RPC".into(),
     })?;
     if let Some(error) = message.get("error") {
-        let code = error.get("code").map(json::to_text).unwrap_or_default();
-        let msg = error
-            .get("message")
-            .and_then(Value::as_str)
-            .unwrap_or("JSON-RPC error");
         return Err(Error::InvalidResponse {
             status: 200,
-            message: format!("The MCP server answered a JSON-RPC error {code}: {msg}"),
+            message: format!(
+                "The MCP server answered a JSON-RPC error {}",
+                mcp::error_text(error)
+            ),
         });
     }
     let result = message

@@ -1,12 +1,18 @@
 //! What a paying client remembers between calls, per [`Payments`](crate::Payments)
 //! instance: v2 tokens by everything that changed what was minted (plan, agent,
 //! scheme, network and the caller's token options), which requirement each
-//! `METHOD url` asked for, and the delegations it uses. [`crate::client`]
+//! `METHOD url` asked for, the delegations it uses, and the MCP protocol
+//! revision (and 2025 session) each MCP endpoint speaks. [`crate::client`]
 //! decides; this module only keeps (so `payments` holds it without depending
 //! on the client's decisions).
 
 use crate::cache::Bounded;
+use crate::protocol::mcp::{Era, Pin};
 use crate::protocol::ResolvedScheme;
+
+/// What an MCP endpoint's revision is remembered by: the URL the caller
+/// called and the caller's `protocolVersion` pin.
+pub(crate) type McpEndpoint = (String, Pin);
 
 /// What a remembered delegation was chosen for: the provider and the card the caller named.
 pub(crate) type DelegationChoice = (String, Option<String>);
@@ -22,6 +28,10 @@ const ROUTES_KEPT: usize = 128;
 /// the caller names. Evicted: the next payment lists the active ones and
 /// reuses one (a new one only when none is active, as on a first payment).
 const DELEGATIONS_KEPT: usize = 16;
+/// At most this many MCP endpoints' revisions are kept: the MCP servers a
+/// client calls, a handful in practice. Evicted: the next call to it
+/// negotiates again (one `server/discover` more, and `initialize` for a 2025-era server).
+const MCP_ENDPOINTS_KEPT: usize = 32;
 
 /// What a client remembers between calls (per `Payments` instance). Nothing
 /// kept here decides who pays or what: every payment is still for a plan the
@@ -49,6 +59,19 @@ pub struct ClientState {
     /// scheme the agent asked for (or `erc4337`), the card the caller's: an
     /// id is only reused for the provider and card it was made or listed for.
     delegations: Bounded<DelegationChoice, String, DELEGATIONS_KEPT>,
+    /// The MCP revision each endpoint was found to speak, and the session a
+    /// 2025-era one opened, by the URL the caller called (whole) and the
+    /// caller's `protocolVersion` pin (compared as the pair: a pinned call
+    /// never uses, or leaves, what an unpinned one negotiated). Only the caller
+    /// chooses the key; the value is what that URL's server answered (a
+    /// redirect is followed only within its origin), so a server can only
+    /// describe itself, and its session id goes back only to the URL that gave
+    /// it. The revision decides how the `tools/call` is worded, never what is
+    /// paid: the plan, price and token are decided for every call as before. A
+    /// wrong entry (the server was redeployed, its session is gone) is found
+    /// when the server refuses the call before any tool runs, and is
+    /// negotiated again in that call; an evicted one costs a negotiation.
+    mcp_endpoints: Bounded<McpEndpoint, Era, MCP_ENDPOINTS_KEPT>,
 }
 
 /// What an agent asked to be paid with.
@@ -160,6 +183,21 @@ impl ClientState {
     pub(crate) fn forget_delegation(&self, chosen: &DelegationChoice) {
         self.delegations.remove(chosen);
     }
+
+    /// The revision an MCP endpoint was found to speak.
+    pub(crate) fn mcp_era(&self, endpoint: &McpEndpoint) -> Option<Era> {
+        self.mcp_endpoints.get(endpoint)
+    }
+
+    /// Remembers an MCP endpoint's revision (replacing the one kept).
+    pub(crate) fn keep_mcp_era(&self, endpoint: McpEndpoint, era: Era) {
+        self.mcp_endpoints.insert(endpoint, era);
+    }
+
+    /// Forgets an MCP endpoint's revision (the server refused it).
+    pub(crate) fn forget_mcp_era(&self, endpoint: &McpEndpoint) {
+        self.mcp_endpoints.remove(endpoint);
+    }
 }
 
 #[cfg(test)]
@@ -263,6 +301,41 @@ mod tests {
             Some(requirement(1)),
             "other routes stay"
         );
+    }
+
+    #[test]
+    fn mcp_endpoints_are_kept_per_url_and_pin_the_oldest_forgotten_first() {
+        let s = ClientState::default();
+        let endpoint = |n: usize, pin: Pin| (format!("https://mcp.example/{n}"), pin);
+        let session = |n: usize| Era::Legacy {
+            version: Some("2025-11-25".into()),
+            session: Some(format!("s{n}")),
+        };
+        s.keep_mcp_era(endpoint(0, Pin::Auto), Era::Modern);
+        s.keep_mcp_era(endpoint(0, Pin::Legacy), session(0));
+        assert_eq!(s.mcp_era(&endpoint(0, Pin::Auto)), Some(Era::Modern));
+        assert_eq!(
+            s.mcp_era(&endpoint(0, Pin::Legacy)),
+            Some(session(0)),
+            "per pin"
+        );
+        assert_eq!(s.mcp_era(&endpoint(0, Pin::Modern)), None);
+        s.forget_mcp_era(&endpoint(0, Pin::Legacy));
+        assert_eq!(s.mcp_era(&endpoint(0, Pin::Legacy)), None);
+        for n in 1..=MCP_ENDPOINTS_KEPT {
+            s.keep_mcp_era(endpoint(n, Pin::Auto), session(n));
+        }
+        assert_eq!(s.mcp_endpoints.len(), MCP_ENDPOINTS_KEPT);
+        assert_eq!(s.mcp_era(&endpoint(0, Pin::Auto)), None, "the oldest went");
+        s.keep_mcp_era(endpoint(1, Pin::Auto), Era::Modern);
+        s.keep_mcp_era(endpoint(0, Pin::Auto), Era::Modern);
+        assert_eq!(
+            s.mcp_era(&endpoint(2, Pin::Auto)),
+            None,
+            "1 was kept again: 2 was the oldest"
+        );
+        assert_eq!(s.mcp_era(&endpoint(1, Pin::Auto)), Some(Era::Modern));
+        assert_eq!(s.mcp_era(&endpoint(3, Pin::Auto)), Some(session(3)));
     }
 
     #[test]

@@ -79,6 +79,10 @@ pub enum Error {
         /// The agent's PaymentRequired, or its receipt.
         details: Option<Value>,
     },
+    /// `mcp.callTool` found no MCP protocol revision it shares with the server
+    /// (or the one `protocolVersion` pins), or the server refused `initialize`.
+    /// Code `mcp_negotiation_failed`.
+    McpNegotiation(String),
     /// A method that this build of the core leaves out (each package entry
     /// carries one part of the API, see Cargo.toml's features). Code `not_in_entry`.
     NotInEntry {
@@ -133,6 +137,7 @@ impl Error {
             Error::PaymentRequired { .. } => Cow::Borrowed("payment_required"),
             Error::PaymentRefused { code, .. } => Cow::Borrowed(code),
             Error::NotInEntry { .. } => Cow::Borrowed("not_in_entry"),
+            Error::McpNegotiation(_) => Cow::Borrowed("mcp_negotiation_failed"),
         }
     }
 
@@ -160,6 +165,7 @@ impl Error {
             Error::PaymentRequired { .. } => "Order the plan first (payments.plans.orderPlan, or orderFiatPlan for card plans), then retry.",
             Error::PaymentRefused { code, .. } if *code == PLAN_NOT_ALLOWED => "Pass planIds with the plans you are willing to pay with (or anyPlan: true to pay with any plan the agent offers).",
             Error::PaymentRefused { .. } => "Raise maxCredits if that price is expected; otherwise don't use this agent.",
+            Error::McpNegotiation(_) => "Check that the URL is the MCP server's Streamable HTTP endpoint. mcp.callTool speaks MCP 2026-07-28 to servers that offer it and 2025-11-25 to others; protocolVersion pins one (without fallback).",
             Error::NotInEntry { home, .. } => return Some(Cow::Owned(format!("import {{ Payments }} from '{home}' for it"))),
             _ => return None,
         };
@@ -241,6 +247,7 @@ impl fmt::Display for Error {
             | Error::Network(m)
             | Error::Unreachable(m)
             | Error::InsecureTransport(m)
+            | Error::McpNegotiation(m)
             | Error::Redirect { message: m, .. } => f.write_str(m),
             Error::Backend(b) => f.write_str(&b.message),
             Error::Http { message, .. } | Error::InvalidResponse { message, .. } => {

@@ -13,13 +13,40 @@
 //! The caller's `redirect: 'manual'` and `'error'` are honoured. A token the
 //! caller put in `payment-signature` themselves is kept to its origin the
 //! same way; an attempt without a token is sent with the caller's own
-//! redirect mode.
+//! redirect mode, except an MCP request, which is followed by these rules
+//! whether it carries a token or not (as the official v2 client, which
+//! follows MCP redirects only within the origin): its body never goes to
+//! another origin.
+//!
+//! MCP ([`send_call`]): a `tools/call` is sent in the protocol revision the
+//! server speaks (`protocol::mcp`), negotiated before the first one to a URL
+//! and remembered per URL (`ClientState`); the negotiation's requests carry
+//! no token. Round trips of one paid `tools/call` (paid up front, as
+//! `callTool` does by default; a 402-first call adds one `tools/call`):
+//!
+//! | server                                   | first call | later calls |
+//! |------------------------------------------|-----------:|------------:|
+//! | 2026-07-28 (probe, `tools/call`)         |          2 |           1 |
+//! | 2025, stateless (probe, `initialize`, `tools/call`) | 3 |        1 |
+//! | 2025, sessionful (probe, `initialize`, `notifications/initialized`, `tools/call`) | 4 | 1 (the session is kept) |
+//! | `protocolVersion: '2025-11-25'`          | one less (no probe) |  1 |
+//!
+//! A stateless 2025 server gets no `notifications/initialized`: without a
+//! session it can't tell whose it would be. Sending the `tools/call` first and
+//! initializing only when it is refused would save a stateless server's first
+//! call one round trip but cost a sessionful one two (5), and send the paid
+//! body to a server that refuses it; the probe can't tell the two apart (both
+//! of the v1 SDK's transports answer it 400). A remembered revision that the
+//! server refuses ([`mcp::refused_as_stale`]: redeployed, its session gone)
+//! is negotiated again and the call sent once more (+1 call and the
+//! negotiation), never in a loop.
 
 use super::{mcp_read_result, mcp_tool_call, next_step, Outcome, Outgoing, PayOptions, Step};
 use crate::error::{Error, Result, REDIRECT_NOT_FOLLOWED};
 use crate::payments::Payments;
 use crate::protocol::decode_payment_header;
 use crate::protocol::json::{self, to_text, ObjectBuilder, Value};
+use crate::protocol::mcp::{self, Era, Pin};
 use crate::protocol::url::Url;
 use crate::transport::Transport;
 
@@ -61,6 +88,9 @@ pub struct Hop {
     pub keep_body: bool,
     /// Headers to leave out.
     pub drop: &'static [&'static str],
+    /// Headers to set, after `drop` (MCP's: `mcp-protocol-version`,
+    /// `mcp-method`, `mcp-name`, `mcp-session-id`).
+    pub headers: Vec<(&'static str, String)>,
     /// The `redirect` mode to send it with (`manual`: this module follows).
     pub redirect: String,
 }
@@ -78,6 +108,15 @@ impl Hop {
             .put(
                 "drop",
                 Value::Array(self.drop.iter().map(|&h| Value::from(h)).collect()),
+            )
+            .put(
+                "headers",
+                Value::Array(
+                    self.headers
+                        .iter()
+                        .map(|(k, v)| Value::Array(vec![Value::from(*k), Value::from(v.as_str())]))
+                        .collect(),
+                ),
             )
             .put("redirect", self.redirect.as_str())
             .build()
@@ -98,6 +137,8 @@ pub struct Reply {
     pub payment_required: Option<String>,
     /// The `payment-response` header.
     pub payment_response: Option<String>,
+    /// The `mcp-session-id` header (a 2025-era MCP server's session).
+    pub session: Option<String>,
     /// The body, once it was read ([`Courier::text`]).
     pub text: Option<String>,
 }
@@ -120,6 +161,7 @@ impl Reply {
             location: text("location")?,
             payment_required: text("paymentRequired")?,
             payment_response: text("paymentResponse")?,
+            session: text("mcpSessionId")?,
             text: text("text")?,
         })
     }
@@ -140,6 +182,8 @@ pub enum Call {
         name: String,
         /// Its arguments.
         arguments: Value,
+        /// The caller's `protocolVersion`.
+        pin: Pin,
     },
 }
 
@@ -158,6 +202,7 @@ impl Call {
                     .ok_or_else(|| Error::validation("mcp.callTool: name is required"))?
                     .to_owned(),
                 arguments: options.get("arguments").cloned().unwrap_or(Value::Null),
+                pin: Pin::from_json(options.get("protocolVersion"))?,
             },
             _ => return Err(Error::validation(format!("unknown paying call \"{kind}\""))),
         })
@@ -176,11 +221,14 @@ const DROPPED: &[&str] = &[
     "authorization",
     "cookie",
     "proxy-authorization",
+    "mcp-session-id",
 ];
 /// Headers a request turned into a GET leaves out.
 const BODY_HEADERS: &[&str] = DROPPED.split_at(5).0;
 /// Headers that do not go to another origin.
 const SECRET_HEADERS: &[&str] = DROPPED.split_at(5).1;
+/// The token's header, which the MCP negotiation's requests leave out.
+const TOKEN_HEADER: &[&str] = SECRET_HEADERS.split_at(1).0;
 /// Both.
 const BODY_AND_SECRET_HEADERS: &[&str] = DROPPED;
 /// As `fetch`: at most 20 redirects.
@@ -193,7 +241,7 @@ struct Current<'a> {
     mode: &'a str,
     /// The origin the token may go to.
     origin: Option<String>,
-    /// The token is in the body (MCP).
+    /// The body is an MCP request (its token, its session).
     token_in_body: bool,
     hops: u32,
 }
@@ -245,7 +293,7 @@ fn after_hop(current: &mut Current<'_>, reply: &Reply) -> Result<Option<Hop>> {
         return Err(Error::Redirect {
             code: REDIRECT_NOT_FOLLOWED,
             message: format!(
-                "The agent redirected the paid request to another origin ({}) with its body, which carries the payment token; it was not followed",
+                "The agent redirected an MCP request to another origin ({}) with its body, which carries the payment token or the session; it was not followed",
                 next_origin.as_deref().unwrap_or(location)
             ),
         });
@@ -264,6 +312,7 @@ fn after_hop(current: &mut Current<'_>, reply: &Reply) -> Result<Option<Hop>> {
         method,
         token: None,
         body: None,
+        headers: Vec::new(),
         drop: match (to_get, same_origin) {
             (false, true) => &[],
             (true, true) => BODY_HEADERS,
@@ -281,31 +330,23 @@ struct Sent {
     receipt: Option<String>,
 }
 
-/// Sends one attempt (following a paid one's redirects).
+/// Sends one attempt of a `fetch` or `query` (following a paid one's redirects).
 async fn send_attempt<C: Courier>(
     courier: &C,
-    call: &Call,
     req: &Outgoing,
     token: Option<&str>,
 ) -> Result<Sent> {
-    let body = match call {
-        Call::Tool {
-            id,
-            name,
-            arguments,
-        } => Some(to_text(&mcp_tool_call(id, name, arguments, token)?)),
-        _ => None,
-    };
     // A token the caller put on the request themselves is kept to its origin the same way.
     let carries_token = token.is_some() || req.has_token;
-    let mut hop = Hop {
+    let hop = Hop {
         attempt: true,
         url: req.url.clone(),
         method: req.method.clone(),
-        token: token.filter(|_| body.is_none()).map(str::to_owned),
-        body,
+        token: token.map(str::to_owned),
+        body: None,
         keep_body: true,
         drop: &[],
+        headers: Vec::new(),
         redirect: if carries_token {
             "manual"
         } else {
@@ -313,18 +354,26 @@ async fn send_attempt<C: Courier>(
         }
         .to_owned(),
     };
+    follow(courier, req, hop, false).await
+}
+
+/// Sends `hop`, following its redirects by this module's rules when it is
+/// sent `manual` (`mcp`: its body is an MCP request).
+async fn follow<C: Courier>(courier: &C, req: &Outgoing, mut hop: Hop, mcp: bool) -> Result<Sent> {
     let mut current = Current {
         method: req.method.clone(),
         mode: &req.redirect,
         origin: Url::parse(&req.url).map(|u| u.origin()),
-        token_in_body: matches!(call, Call::Tool { .. }),
+        token_in_body: mcp,
         hops: 0,
     };
+    // Sent `manual` by the caller without a token: the 3xx is the answer.
+    let by_hand = mcp || hop.token.is_some() || req.has_token;
     let mut receipt = None;
     loop {
         let reply = courier.send(&hop).await?;
         // Unpaid, or past another origin (no token any more): fetch's own rules.
-        if !carries_token || hop.redirect != "manual" {
+        if !by_hand || hop.redirect != "manual" {
             return Ok(Sent { reply, receipt });
         }
         match after_hop(&mut current, &reply)? {
@@ -334,6 +383,145 @@ async fn send_attempt<C: Courier>(
                 hop = next;
             }
         }
+    }
+}
+
+/// Reads the last reply's body.
+async fn read_text<C: Courier>(courier: &C, status: u16) -> Result<String> {
+    courier.text().await.map_err(|e| Error::InvalidResponse {
+        status,
+        message: format!("The agent's answer broke off: {e}"),
+    })
+}
+
+/// Sends an MCP request made from the caller's (its URL and headers) with
+/// `body` and `headers`, and reads its answer. `drop`: the caller's headers to leave out.
+async fn ask<C: Courier>(
+    courier: &C,
+    req: &Outgoing,
+    body: String,
+    headers: Vec<(&'static str, String)>,
+    drop: &'static [&'static str],
+) -> Result<(Reply, String)> {
+    let hop = Hop {
+        attempt: true,
+        url: req.url.clone(),
+        method: req.method.clone(),
+        token: None,
+        body: Some(body),
+        keep_body: true,
+        drop,
+        headers,
+        redirect: "manual".to_owned(),
+    };
+    let sent = follow(courier, req, hop, true).await?;
+    let text = read_text(courier, sent.reply.status).await?;
+    Ok((sent.reply, text))
+}
+
+/// Finds out which revision the MCP server at `req.url` speaks (no token on
+/// any of its requests): see the module's round trips.
+async fn negotiate<C: Courier>(courier: &C, req: &Outgoing, pin: Pin) -> Result<Era> {
+    if pin != Pin::Legacy {
+        let probe = Era::Modern.headers("server/discover", None);
+        let modern = match ask(courier, req, mcp::probe(), probe, TOKEN_HEADER).await {
+            Ok((reply, text)) => mcp::probe_says_modern(reply.status, &text, pin)?,
+            // A browser reports a refused CORS preflight (a 2025 server that does not allow
+            // the 2026 headers) as a network error: as the official client there, fall back.
+            // A server that is really down fails the initialize the same way.
+            Err(Error::Unreachable(_)) if pin == Pin::Auto => false,
+            Err(e) => return Err(e),
+        };
+        if modern {
+            return Ok(Era::Modern);
+        }
+    }
+    let (reply, text) = ask(courier, req, mcp::initialize(), Vec::new(), TOKEN_HEADER).await?;
+    let era = Era::Legacy {
+        version: Some(mcp::initialized_version(reply.status, &text)?),
+        session: reply.session,
+    };
+    if let Era::Legacy {
+        session: Some(_), ..
+    } = &era
+    {
+        let headers = era.headers("", None);
+        let (reply, _) = ask(courier, req, mcp::INITIALIZED.into(), headers, TOKEN_HEADER).await?;
+        if !(200..300).contains(&reply.status) {
+            return Err(Error::McpNegotiation(format!(
+                "The MCP server answered notifications/initialized with HTTP {}",
+                reply.status
+            )));
+        }
+    }
+    Ok(era)
+}
+
+/// Sends one attempt of the call (a `fetch` or `query`: [`send_attempt`]). A
+/// `tools/call`, its answer read, goes in the revision the server speaks: the one remembered for its URL, else negotiated. One the
+/// server refuses ([`mcp::refused_as_stale`]) when it was remembered is
+/// forgotten, negotiated again and the call sent once more. A caller who set
+/// `mcp-session-id` has their own 2025 session: the call goes as they made it.
+async fn send_call<T: Transport, C: Courier>(
+    p: &Payments<T>,
+    courier: &C,
+    call: &Call,
+    req: &Outgoing,
+    token: Option<&str>,
+) -> Result<Sent> {
+    let Call::Tool {
+        id,
+        name,
+        arguments,
+        pin,
+    } = call
+    else {
+        return send_attempt(courier, req, token).await;
+    };
+    let state = p.client_state();
+    let endpoint = (req.url.clone(), *pin);
+    let own = Era::Legacy {
+        version: None,
+        session: None,
+    };
+    let mut remembered = match req.mcp_session {
+        Some(_) => Some(own),
+        None => state.mcp_era(&endpoint),
+    };
+    let mut era = match remembered.clone() {
+        Some(era) => era,
+        None => negotiate(courier, req, *pin).await?,
+    };
+    loop {
+        let body = mcp_tool_call(id, name, arguments, token, era == Era::Modern)?;
+        let headers = era.headers("tools/call", Some(name));
+        let hop = Hop {
+            attempt: true,
+            url: req.url.clone(),
+            method: req.method.clone(),
+            token: None,
+            body: Some(to_text(&body)),
+            keep_body: true,
+            drop: &[],
+            headers,
+            redirect: "manual".to_owned(),
+        };
+        let mut sent = follow(courier, req, hop, true).await?;
+        let text = read_text(courier, sent.reply.status).await?;
+        let refused = mcp::refused_as_stale(sent.reply.status, &text);
+        if req.mcp_session.is_none() {
+            match (refused, remembered.take()) {
+                (true, Some(_)) => {
+                    state.forget_mcp_era(&endpoint);
+                    era = negotiate(courier, req, *pin).await?;
+                    continue;
+                }
+                (false, None) => state.keep_mcp_era(endpoint, era),
+                _ => {}
+            }
+        }
+        sent.reply.text = Some(text);
+        return Ok(sent);
     }
 }
 
@@ -361,13 +549,9 @@ pub async fn pay<T: Transport, C: Courier>(
         };
         let (token, source) = token.unzip();
         let read = async {
-            let mut sent = send_attempt(courier, call, req, token.as_deref()).await?;
-            if *call != Call::Fetch {
-                sent.reply.text =
-                    Some(courier.text().await.map_err(|e| Error::InvalidResponse {
-                        status: sent.reply.status,
-                        message: format!("The agent's answer broke off: {e}"),
-                    })?);
+            let mut sent = send_call(p, courier, call, req, token.as_deref()).await?;
+            if *call == Call::Query {
+                sent.reply.text = Some(read_text(courier, sent.reply.status).await?);
             }
             answer(call, sent, source)
         };

@@ -772,11 +772,25 @@ fn mcp_calls_carry_the_decoded_token_and_receipts_come_back() {
         "weather",
         &json!({"city": "Barcelona"}),
         Some(&token),
+        false,
     )
     .unwrap();
     assert_eq!(
         call,
         json!({"jsonrpc": "2.0", "id": 7, "method": "tools/call", "params": {"name": "weather", "arguments": {"city": "Barcelona"}, "_meta": {"x402/payment": {"x402Version": 2, "accepted": {"planId": "10"}}}}})
+    );
+    // 2026-07-28: the envelope next to the payment; unpaid 2025: no _meta at all.
+    let modern = mcp_tool_call(&json!(7), "weather", &Value::Null, Some(&token), true).unwrap();
+    let meta = &modern["params"]["_meta"];
+    assert_eq!(
+        meta["io.modelcontextprotocol/protocolVersion"],
+        "2026-07-28"
+    );
+    assert_eq!(meta["x402/payment"]["accepted"]["planId"], "10");
+    let unpaid = mcp_tool_call(&json!(7), "weather", &Value::Null, None, false).unwrap();
+    assert_eq!(
+        unpaid["params"],
+        json!({"name": "weather", "arguments": {}})
     );
     let ok = json!({"jsonrpc": "2.0", "id": 7, "result": {"content": [{"type": "text", "text": "sunny"}], "_meta": {"x402/payment-response": {"success": true, "creditsRedeemed": "1"}}}});
     let read = mcp_read_result(&ok.to_string()).unwrap();
@@ -801,7 +815,7 @@ fn mcp_calls_carry_the_decoded_token_and_receipts_come_back() {
             .code(),
         "invalid_response"
     );
-    assert!(mcp_tool_call(&json!(1), "t", &Value::Null, Some("garbage")).is_err());
+    assert!(mcp_tool_call(&json!(1), "t", &Value::Null, Some("garbage"), false).is_err());
 }
 
 /// The agent the token of a `send` step was minted for.

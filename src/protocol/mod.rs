@@ -7,6 +7,7 @@ pub mod environment;
 pub mod gate;
 pub mod header;
 pub mod json;
+pub mod mcp;
 pub mod payment_required;
 pub mod redact;
 pub mod routes;

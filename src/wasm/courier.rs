@@ -1,8 +1,9 @@
 //! [`Courier`] over the one JavaScript function a paying call passes
 //! (`pkg-template/core.js`): `send(hopJson)` sends the hop the core decided
-//! on and resolves to its reply's JSON (a rejection is an agent that could
-//! not be reached); `send("text")` resolves to the last response's body;
-//! `send("discard")` cancels it.
+//! on (the headers it drops and sets included) and resolves to its reply's
+//! JSON (status, `location`, the payment headers and `mcp-session-id`; a
+//! rejection is an agent that could not be reached); `send("text")` resolves
+//! to the last response's body; `send("discard")` cancels it.
 
 use super::fetch::describe;
 use crate::client::{Courier, Hop, Reply};

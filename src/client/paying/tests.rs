@@ -106,7 +106,19 @@ fn request(method: &str, redirect: &str) -> Outgoing {
         method: method.into(),
         has_token: false,
         redirect: redirect.into(),
+        mcp_session: None,
     }
+}
+
+/// A client that already knows the agent's MCP server as a stateless 2025 one (no negotiation).
+fn known_legacy(p: &Payments<MockTransport>) {
+    p.client_state().keep_mcp_era(
+        (AGENT_URL.into(), Pin::Auto),
+        Era::Legacy {
+            version: Some(mcp::LEGACY.into()),
+            session: None,
+        },
+    );
 }
 
 fn pay_with(
@@ -334,11 +346,13 @@ fn the_mcp_token_in_the_body_never_goes_to_another_origin() {
         id: json!(3),
         name: "weather".into(),
         arguments: json!({"city": "Lisbon"}),
+        pin: Pin::Auto,
     };
     let options = json!({"planId": "10", "paymentType": "crypto"});
     // A 307 would resend the body (with the token) elsewhere: refused.
     let p = payments();
     backend(&p);
+    known_legacy(&p);
     let agent = Agent::new(vec![redirect(307, "https://evil.example/mcp")]);
     let err = pay_with(
         &p,
@@ -363,6 +377,7 @@ fn the_mcp_token_in_the_body_never_goes_to_another_origin() {
     // A 303 to another origin drops the body: followed, as a GET, without secrets.
     let p = payments();
     backend(&p);
+    known_legacy(&p);
     let agent = Agent::new(vec![
         redirect(303, "https://other.example/done"),
         Ok(Reply {
@@ -383,10 +398,12 @@ fn the_mcp_token_in_the_body_never_goes_to_another_origin() {
 fn a_tool_that_asks_for_payment_is_paid_and_its_result_and_receipt_are_the_answer() {
     let p = payments();
     let minted = backend(&p);
+    known_legacy(&p);
     let tool = Call::Tool {
         id: json!(1),
         name: "weather".into(),
         arguments: Value::Null,
+        pin: Pin::Auto,
     };
     let pr = crate::protocol::decode_payment_header(&payment_required(&["10"], None)).unwrap();
     let asks =
@@ -414,6 +431,7 @@ fn a_tool_that_asks_for_payment_is_paid_and_its_result_and_receipt_are_the_answe
     // Still asking after paying: the agent's PaymentRequired and its reason come back in the error.
     let p = payments();
     backend(&p);
+    known_legacy(&p);
     let mut refused = asks.clone();
     refused["result"]["structuredContent"]["error"] = json!("Insufficient credits for plan 10");
     let agent = Agent::new(vec![text(&asks), text(&refused)]);
@@ -508,20 +526,422 @@ fn hops_cross_as_json_and_replies_are_read_leniently() {
         body: None,
         keep_body: false,
         drop: SECRET_HEADERS,
+        headers: vec![("mcp-session-id", "s-1".into())],
         redirect: "follow".into(),
     };
     assert_eq!(
         hop.to_json(),
-        json!({"attempt": false, "url": "https://a.example/x", "method": "GET", "keepBody": false, "drop": ["payment-signature", "authorization", "cookie", "proxy-authorization"], "redirect": "follow"})
+        json!({"attempt": false, "url": "https://a.example/x", "method": "GET", "keepBody": false, "drop": ["payment-signature", "authorization", "cookie", "proxy-authorization", "mcp-session-id"], "headers": [["mcp-session-id", "s-1"]], "redirect": "follow"})
     );
-    let reply = Reply::from_json(&json!({"status": 302, "opaque": false, "location": "https://b.example/", "paymentRequired": null})).unwrap();
+    let reply = Reply::from_json(&json!({"status": 302, "opaque": false, "location": "https://b.example/", "paymentRequired": null, "mcpSessionId": "s-2"})).unwrap();
     assert_eq!(
         (
             reply.status,
             reply.location.as_deref(),
-            reply.payment_required
+            reply.payment_required,
+            reply.session.as_deref()
         ),
-        (302, Some("https://b.example/"), None)
+        (302, Some("https://b.example/"), None, Some("s-2"))
     );
     assert!(Reply::from_json(&json!({"status": 200, "location": 7})).is_err());
+}
+
+/// An MCP server's answer: its status, JSON-RPC body and `mcp-session-id`.
+fn rpc(status: u16, body: Value, session: Option<&str>) -> Result<Reply> {
+    Ok(Reply {
+        status,
+        text: Some(body.to_string()),
+        session: session.map(str::to_owned),
+        ..Reply::default()
+    })
+}
+
+/// What the 2026-07-28 server answers the probe.
+fn discover() -> Result<Reply> {
+    rpc(
+        200,
+        json!({"jsonrpc": "2.0", "id": "nvm-x402-discover", "result": {"supportedVersions": ["2026-07-28"], "capabilities": {}, "resultType": "complete"}}),
+        None,
+    )
+}
+
+/// What the v1 SDK's transports answer a request they can't serve (the probe, a stale call).
+fn bad_request(message: &str) -> Result<Reply> {
+    rpc(
+        400,
+        json!({"jsonrpc": "2.0", "error": {"code": -32000, "message": message}, "id": null}),
+        None,
+    )
+}
+
+fn initialized_as(session: Option<&str>) -> Result<Reply> {
+    rpc(
+        200,
+        json!({"jsonrpc": "2.0", "id": "nvm-x402-initialize", "result": {"protocolVersion": "2025-11-25", "capabilities": {}, "serverInfo": {"name": "v1", "version": "1"}}}),
+        session,
+    )
+}
+
+fn tool_result(text: &str) -> Result<Reply> {
+    rpc(
+        200,
+        json!({"jsonrpc": "2.0", "id": 1, "result": {"content": [{"type": "text", "text": text}], "_meta": {"x402/payment-response": {"success": true, "creditsRedeemed": "1"}}}}),
+        None,
+    )
+}
+
+fn weather(pin: Pin) -> Call {
+    Call::Tool {
+        id: json!(1),
+        name: "weather".into(),
+        arguments: json!({"city": "Porto"}),
+        pin,
+    }
+}
+
+/// Pays the weather tool with plan 10, up front.
+fn call_tool(p: &Payments<MockTransport>, pin: Pin, agent: &Agent) -> Result<Value> {
+    pay_with(
+        p,
+        &weather(pin),
+        &request("POST", "follow"),
+        json!({"planId": "10", "paymentType": "crypto"}),
+        agent,
+    )
+}
+
+fn body_of(hop: &Hop) -> Value {
+    json::parse(hop.body.as_deref().expect("an MCP hop has a body")).unwrap()
+}
+
+fn header<'a>(hop: &'a Hop, name: &str) -> Option<&'a str> {
+    hop.headers
+        .iter()
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.as_str())
+}
+
+/// The negotiation's requests carry no token (none of ours in the body, none of the caller's header).
+fn assert_unpaid(hop: &Hop) {
+    assert_eq!(hop.token, None);
+    assert!(
+        json::at(&body_of(hop), &["params", "_meta", "x402/payment"]).is_none(),
+        "{:?}",
+        hop.body
+    );
+    assert_eq!(hop.drop, &["payment-signature"][..]);
+    assert_eq!(hop.redirect, "manual", "followed only within the origin");
+}
+
+#[test]
+fn a_2026_server_is_probed_once_then_called_with_the_envelope_and_its_headers() {
+    let p = payments();
+    let minted = backend(&p);
+    let agent = Agent::new(vec![discover(), tool_result("sunny")]);
+    let out = call_tool(&p, Pin::Auto, &agent).unwrap();
+    assert_eq!(out["result"]["content"][0]["text"], "sunny");
+    assert_eq!(out["paymentResponse"]["creditsRedeemed"], "1");
+    let hops = agent.hops();
+    assert_eq!(hops.len(), 2, "probe + tools/call");
+    let probe = body_of(&hops[0]);
+    assert_eq!(probe["method"], "server/discover");
+    assert_eq!(
+        probe["params"]["_meta"]["io.modelcontextprotocol/protocolVersion"],
+        "2026-07-28"
+    );
+    assert_eq!(header(&hops[0], "mcp-method"), Some("server/discover"));
+    assert_unpaid(&hops[0]);
+    let call = body_of(&hops[1]);
+    let meta = &call["params"]["_meta"];
+    assert_eq!(
+        meta["io.modelcontextprotocol/protocolVersion"],
+        "2026-07-28"
+    );
+    assert_eq!(
+        meta["io.modelcontextprotocol/clientCapabilities"],
+        json!({})
+    );
+    assert_eq!(meta["x402/payment"]["accepted"]["planId"], "10");
+    assert_eq!(
+        (call["id"].clone(), call["method"].clone()),
+        (json!(1), json!("tools/call"))
+    );
+    assert_eq!(
+        hops[1].headers,
+        vec![
+            ("mcp-protocol-version", "2026-07-28".to_owned()),
+            ("mcp-method", "tools/call".to_owned()),
+            ("mcp-name", "weather".to_owned())
+        ]
+    );
+    // The revision is remembered: the next call is one round trip.
+    let agent = Agent::new(vec![tool_result("still sunny")]);
+    call_tool(&p, Pin::Auto, &agent).unwrap();
+    assert_eq!(agent.hops().len(), 1);
+    assert_eq!(header(&agent.hops()[0], "mcp-method"), Some("tools/call"));
+    assert_eq!(minted.get(), 1, "the cached token paid the second call");
+}
+
+#[test]
+fn a_stateless_2025_server_is_initialized_without_a_session_and_called_in_2025_11_25() {
+    let p = payments();
+    backend(&p);
+    let agent = Agent::new(vec![
+        bad_request("Bad Request: Unsupported protocol version: 2026-07-28"),
+        initialized_as(None),
+        tool_result("sunny"),
+    ]);
+    let out = call_tool(&p, Pin::Auto, &agent).unwrap();
+    assert_eq!(out["result"]["content"][0]["text"], "sunny");
+    let hops = agent.hops();
+    assert_eq!(hops.len(), 3, "probe + initialize + tools/call");
+    assert_eq!(body_of(&hops[1])["method"], "initialize");
+    assert_eq!(body_of(&hops[1])["params"]["protocolVersion"], "2025-11-25");
+    assert!(
+        hops[1].headers.is_empty(),
+        "no protocol header before it is agreed"
+    );
+    assert_unpaid(&hops[1]);
+    let call = body_of(&hops[2]);
+    assert_eq!(
+        call["params"]["_meta"],
+        json!({"x402/payment": call["params"]["_meta"]["x402/payment"].clone()}),
+        "no 2026 envelope"
+    );
+    assert_eq!(
+        hops[2].headers,
+        vec![("mcp-protocol-version", "2025-11-25".to_owned())]
+    );
+    let agent = Agent::new(vec![tool_result("again")]);
+    call_tool(&p, Pin::Auto, &agent).unwrap();
+    assert_eq!(agent.hops().len(), 1, "remembered");
+}
+
+#[test]
+fn a_sessionful_2025_server_gets_initialized_and_its_session_on_every_call() {
+    let p = payments();
+    backend(&p);
+    let agent = Agent::new(vec![
+        bad_request("Bad Request: Server not initialized"),
+        initialized_as(Some("s-1")),
+        status(202),
+        tool_result("sunny"),
+    ]);
+    call_tool(&p, Pin::Auto, &agent).unwrap();
+    let hops = agent.hops();
+    assert_eq!(
+        hops.len(),
+        4,
+        "probe + initialize + initialized + tools/call"
+    );
+    assert_eq!(body_of(&hops[2])["method"], "notifications/initialized");
+    assert_unpaid(&hops[2]);
+    let session = vec![
+        ("mcp-protocol-version", "2025-11-25".to_owned()),
+        ("mcp-session-id", "s-1".to_owned()),
+    ];
+    assert_eq!(hops[2].headers, session);
+    assert_eq!(hops[3].headers, session);
+    let agent = Agent::new(vec![tool_result("again")]);
+    call_tool(&p, Pin::Auto, &agent).unwrap();
+    assert_eq!(agent.hops().len(), 1);
+    assert_eq!(agent.hops()[0].headers, session, "the session is kept");
+}
+
+#[test]
+fn a_remembered_revision_the_server_refuses_is_negotiated_again_once() {
+    // Remembered as 2026-07-28; the server was redeployed as a sessionful 2025 one.
+    let p = payments();
+    let minted = backend(&p);
+    let agent = Agent::new(vec![discover(), tool_result("first")]);
+    call_tool(&p, Pin::Auto, &agent).unwrap();
+    let agent = Agent::new(vec![
+        bad_request("Bad Request: Server not initialized"),
+        bad_request("Bad Request: Server not initialized"),
+        initialized_as(Some("s-9")),
+        status(202),
+        tool_result("recovered"),
+    ]);
+    let out = call_tool(&p, Pin::Auto, &agent).unwrap();
+    assert_eq!(out["result"]["content"][0]["text"], "recovered");
+    let hops = agent.hops();
+    let methods: Vec<Value> = hops.iter().map(|h| body_of(h)["method"].clone()).collect();
+    assert_eq!(
+        methods,
+        vec![
+            json!("tools/call"),
+            json!("server/discover"),
+            json!("initialize"),
+            json!("notifications/initialized"),
+            json!("tools/call")
+        ]
+    );
+    let token = |h: &Hop| body_of(h)["params"]["_meta"]["x402/payment"].clone();
+    assert_eq!(
+        token(&hops[0]),
+        token(&hops[4]),
+        "the refused call's token goes again"
+    );
+    assert_unpaid(&hops[1]);
+    assert_eq!(minted.get(), 1);
+    // Its session is what is remembered now.
+    let agent = Agent::new(vec![tool_result("third")]);
+    call_tool(&p, Pin::Auto, &agent).unwrap();
+    assert_eq!(header(&agent.hops()[0], "mcp-session-id"), Some("s-9"));
+
+    // The session expired (404): negotiated again, a new session.
+    let agent = Agent::new(vec![
+        rpc(
+            404,
+            json!({"jsonrpc": "2.0", "error": {"code": -32001, "message": "Session not found"}, "id": null}),
+            None,
+        ),
+        bad_request("Bad Request: Server not initialized"),
+        initialized_as(Some("s-10")),
+        status(202),
+        tool_result("fourth"),
+    ]);
+    call_tool(&p, Pin::Auto, &agent).unwrap();
+    assert_eq!(header(&agent.hops()[4], "mcp-session-id"), Some("s-10"));
+
+    // A freshly negotiated revision that is refused too: the answer stands, no loop, nothing remembered.
+    let p = payments();
+    backend(&p);
+    let agent = Agent::new(vec![
+        bad_request("Bad Request: Server not initialized"),
+        initialized_as(None),
+        bad_request("Bad Request: Mcp-Session-Id header is required"),
+    ]);
+    let err = call_tool(&p, Pin::Auto, &agent).unwrap_err();
+    assert_eq!(err.code(), "http_400", "{err}");
+    assert!(
+        err.to_string()
+            .contains("Mcp-Session-Id header is required"),
+        "{err}"
+    );
+    assert_eq!(agent.hops().len(), 3);
+    assert_eq!(
+        p.client_state().mcp_era(&(AGENT_URL.into(), Pin::Auto)),
+        None
+    );
+}
+
+#[test]
+fn a_pinned_revision_skips_the_probe_or_has_no_fallback() {
+    // 2025-11-25: no probe.
+    let p = payments();
+    backend(&p);
+    let agent = Agent::new(vec![initialized_as(None), tool_result("sunny")]);
+    call_tool(&p, Pin::Legacy, &agent).unwrap();
+    assert_eq!(body_of(&agent.hops()[0])["method"], "initialize");
+    assert_eq!(agent.hops().len(), 2);
+    // What a pinned call found is not what an unpinned one uses: it probes.
+    let agent = Agent::new(vec![discover(), tool_result("modern")]);
+    call_tool(&p, Pin::Auto, &agent).unwrap();
+    assert_eq!(body_of(&agent.hops()[0])["method"], "server/discover");
+    // 2026-07-28 to a 2025 server: an error, and nothing paid is sent.
+    let p = payments();
+    backend(&p);
+    let agent = Agent::new(vec![bad_request("Bad Request: Server not initialized")]);
+    let err = call_tool(&p, Pin::Modern, &agent).unwrap_err();
+    assert_eq!(err.code(), "mcp_negotiation_failed");
+    assert!(err.to_string().contains("2026-07-28"), "{err}");
+    assert!(err.hint().unwrap().contains("protocolVersion"));
+    assert_eq!(agent.hops().len(), 1);
+    assert_eq!(agent.discards.get(), 1, "no answer for the caller");
+    assert!(matches!(
+        Call::from_json(
+            "tool",
+            &json!({"name": "t", "protocolVersion": "2025-06-18"})
+        ),
+        Err(Error::Validation(_))
+    ));
+}
+
+#[test]
+fn negotiation_failures_are_errors_before_anything_paid_is_sent() {
+    let cases: Vec<(Vec<Result<Reply>>, &str)> = vec![
+        (vec![status(401)], "http_401"),
+        (vec![rpc(503, json!({"message": "down"}), None)], "http_503"),
+        (
+            vec![Ok(Reply {
+                status: 200,
+                text: Some("<html>".into()),
+                ..Reply::default()
+            })],
+            "invalid_response",
+        ),
+        (
+            vec![
+                bad_request("nope"),
+                rpc(
+                    200,
+                    json!({"jsonrpc": "2.0", "id": "i", "error": {"code": -32602, "message": "Unsupported protocol version"}}),
+                    None,
+                ),
+            ],
+            "mcp_negotiation_failed",
+        ),
+        (
+            vec![bad_request("nope"), initialized_as(Some("s")), status(400)],
+            "mcp_negotiation_failed",
+        ),
+        // The probe redirected to another origin: not followed (its body, then the session, stay).
+        (
+            vec![redirect(307, "https://elsewhere.example/mcp")],
+            "redirect_not_followed",
+        ),
+    ];
+    for (replies, code) in cases {
+        let p = payments();
+        backend(&p);
+        let n = replies.len();
+        let agent = Agent::new(replies);
+        let err = call_tool(&p, Pin::Auto, &agent).unwrap_err();
+        assert_eq!(err.code(), code, "{err}");
+        let hops = agent.hops();
+        assert_eq!(hops.len(), n, "{code}: nothing after the failure");
+        for hop in &hops {
+            assert_unpaid(hop);
+        }
+    }
+    // An unreachable probe (a browser's refused CORS preflight looks the same) falls back to 2025.
+    let p = payments();
+    backend(&p);
+    let agent = Agent::new(vec![
+        Err(Error::Unreachable(
+            "Could not reach it: Failed to fetch".into(),
+        )),
+        initialized_as(None),
+        tool_result("sunny"),
+    ]);
+    call_tool(&p, Pin::Auto, &agent).unwrap();
+}
+
+#[test]
+fn a_caller_with_their_own_session_is_not_negotiated_for() {
+    let p = payments();
+    backend(&p);
+    let mut req = request("POST", "follow");
+    req.mcp_session = Some("theirs".into());
+    let agent = Agent::new(vec![tool_result("sunny")]);
+    pay_with(
+        &p,
+        &weather(Pin::Auto),
+        &req,
+        json!({"planId": "10", "paymentType": "crypto"}),
+        &agent,
+    )
+    .unwrap();
+    let hops = agent.hops();
+    assert_eq!(hops.len(), 1);
+    assert!(
+        hops[0].headers.is_empty(),
+        "their headers, as they set them"
+    );
+    assert!(body_of(&hops[0])["params"]["_meta"]["x402/payment"].is_object());
+    assert_eq!(
+        p.client_state().mcp_era(&(AGENT_URL.into(), Pin::Auto)),
+        None
+    );
 }
