@@ -100,7 +100,7 @@ function courier(fetchImpl, original) {
     drop()
     const headers = new Headers((hop.attempt ? original : current).headers)
     for (const name of hop.drop) headers.delete(name)
-    for (const [name, value] of hop.headers) headers.set(name, value)
+    for (const [name, value] of Object.entries(hop.headers)) headers.set(name, value)
     if (hop.token !== undefined) headers.set('payment-signature', hop.token)
     current = hop.attempt
       ? new Request(original.clone(), { headers, redirect: hop.redirect, ...(hop.body === undefined ? {} : { body: hop.body }) })

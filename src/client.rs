@@ -848,12 +848,14 @@ pub fn mcp_read_result(body: &str) -> Result<ToolAnswer> {
         message: "The MCP server's answer is not JSON-RPC".into(),
     })?;
     if let Some(error) = message.get("error") {
+        let code = error.get("code").map(json::to_text).unwrap_or_default();
+        let msg = error
+            .get("message")
+            .and_then(Value::as_str)
+            .unwrap_or("JSON-RPC error");
         return Err(Error::InvalidResponse {
             status: 200,
-            message: format!(
-                "The MCP server answered a JSON-RPC error {}",
-                mcp::error_text(error)
-            ),
+            message: format!("The MCP server answered a JSON-RPC error {code}: {msg}"),
         });
     }
     let result = message

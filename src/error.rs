@@ -165,7 +165,7 @@ impl Error {
             Error::PaymentRequired { .. } => "Order the plan first (payments.plans.orderPlan, or orderFiatPlan for card plans), then retry.",
             Error::PaymentRefused { code, .. } if *code == PLAN_NOT_ALLOWED => "Pass planIds with the plans you are willing to pay with (or anyPlan: true to pay with any plan the agent offers).",
             Error::PaymentRefused { .. } => "Raise maxCredits if that price is expected; otherwise don't use this agent.",
-            Error::McpNegotiation(_) => "Check that the URL is the MCP server's Streamable HTTP endpoint. mcp.callTool speaks MCP 2026-07-28 to servers that offer it and 2025-11-25 to others; protocolVersion pins one (without fallback).",
+            Error::McpNegotiation(_) => "Check the URL (the MCP server's Streamable HTTP endpoint). callTool speaks MCP 2026-07-28, else 2025-11-25; protocolVersion pins one.",
             Error::NotInEntry { home, .. } => return Some(Cow::Owned(format!("import {{ Payments }} from '{home}' for it"))),
             _ => return None,
         };

@@ -18,7 +18,7 @@
 //! follows MCP redirects only within the origin): its body never goes to
 //! another origin.
 //!
-//! MCP ([`send_call`]): a `tools/call` is sent in the protocol revision the
+//! MCP ([`send`]): a `tools/call` is sent in the protocol revision the
 //! server speaks (`protocol::mcp`), negotiated before the first one to a URL
 //! and remembered per URL (`ClientState`); the negotiation's requests carry
 //! no token. Round trips of one paid `tools/call` (paid up front, as
@@ -42,10 +42,11 @@
 //! negotiation), never in a loop.
 
 use super::{mcp_read_result, mcp_tool_call, next_step, Outcome, Outgoing, PayOptions, Step};
+use crate::client_state::{ClientState, McpEndpoint};
 use crate::error::{Error, Result, REDIRECT_NOT_FOLLOWED};
 use crate::payments::Payments;
 use crate::protocol::decode_payment_header;
-use crate::protocol::json::{self, to_text, ObjectBuilder, Value};
+use crate::protocol::json::{self, to_text, Object, ObjectBuilder, Value};
 use crate::protocol::mcp::{self, Era, Pin};
 use crate::protocol::url::Url;
 use crate::transport::Transport;
@@ -90,7 +91,7 @@ pub struct Hop {
     pub drop: &'static [&'static str],
     /// Headers to set, after `drop` (MCP's: `mcp-protocol-version`,
     /// `mcp-method`, `mcp-name`, `mcp-session-id`).
-    pub headers: Vec<(&'static str, String)>,
+    pub headers: Object,
     /// The `redirect` mode to send it with (`manual`: this module follows).
     pub redirect: String,
 }
@@ -109,15 +110,7 @@ impl Hop {
                 "drop",
                 Value::Array(self.drop.iter().map(|&h| Value::from(h)).collect()),
             )
-            .put(
-                "headers",
-                Value::Array(
-                    self.headers
-                        .iter()
-                        .map(|(k, v)| Value::Array(vec![Value::from(*k), Value::from(v.as_str())]))
-                        .collect(),
-                ),
-            )
+            .put("headers", Value::Object(self.headers.clone()))
             .put("redirect", self.redirect.as_str())
             .build()
     }
@@ -312,7 +305,7 @@ fn after_hop(current: &mut Current<'_>, reply: &Reply) -> Result<Option<Hop>> {
         method,
         token: None,
         body: None,
-        headers: Vec::new(),
+        headers: Object::new(),
         drop: match (to_get, same_origin) {
             (false, true) => &[],
             (true, true) => BODY_HEADERS,
@@ -328,33 +321,6 @@ fn after_hop(current: &mut Current<'_>, reply: &Reply) -> Result<Option<Hop>> {
 struct Sent {
     reply: Reply,
     receipt: Option<String>,
-}
-
-/// Sends one attempt of a `fetch` or `query` (following a paid one's redirects).
-async fn send_attempt<C: Courier>(
-    courier: &C,
-    req: &Outgoing,
-    token: Option<&str>,
-) -> Result<Sent> {
-    // A token the caller put on the request themselves is kept to its origin the same way.
-    let carries_token = token.is_some() || req.has_token;
-    let hop = Hop {
-        attempt: true,
-        url: req.url.clone(),
-        method: req.method.clone(),
-        token: token.map(str::to_owned),
-        body: None,
-        keep_body: true,
-        drop: &[],
-        headers: Vec::new(),
-        redirect: if carries_token {
-            "manual"
-        } else {
-            req.redirect.as_str()
-        }
-        .to_owned(),
-    };
-    follow(courier, req, hop, false).await
 }
 
 /// Sends `hop`, following its redirects by this module's rules when it is
@@ -386,142 +352,235 @@ async fn follow<C: Courier>(courier: &C, req: &Outgoing, mut hop: Hop, mcp: bool
     }
 }
 
-/// Reads the last reply's body.
-async fn read_text<C: Courier>(courier: &C, status: u16) -> Result<String> {
-    courier.text().await.map_err(|e| Error::InvalidResponse {
+/// The error of a body that broke off.
+fn broke_off(status: u16, e: Error) -> Error {
+    Error::InvalidResponse {
         status,
         message: format!("The agent's answer broke off: {e}"),
-    })
+    }
 }
 
-/// Sends an MCP request made from the caller's (its URL and headers) with
-/// `body` and `headers`, and reads its answer. `drop`: the caller's headers to leave out.
-async fn ask<C: Courier>(
-    courier: &C,
-    req: &Outgoing,
-    body: String,
-    headers: Vec<(&'static str, String)>,
-    drop: &'static [&'static str],
-) -> Result<(Reply, String)> {
-    let hop = Hop {
-        attempt: true,
-        url: req.url.clone(),
-        method: req.method.clone(),
-        token: None,
-        body: Some(body),
-        keep_body: true,
-        drop,
-        headers,
-        redirect: "manual".to_owned(),
-    };
-    let sent = follow(courier, req, hop, true).await?;
-    let text = read_text(courier, sent.reply.status).await?;
-    Ok((sent.reply, text))
+/// What an attempt sends next.
+#[derive(Clone, Copy, PartialEq)]
+enum Next {
+    /// The attempt itself (a `fetch` or `query`).
+    Plain,
+    /// `server/discover`.
+    Probe,
+    /// `initialize`.
+    Initialize,
+    /// `notifications/initialized`.
+    Initialized,
+    /// The `tools/call`.
+    Call,
 }
 
-/// Finds out which revision the MCP server at `req.url` speaks (no token on
-/// any of its requests): see the module's round trips.
-async fn negotiate<C: Courier>(courier: &C, req: &Outgoing, pin: Pin) -> Result<Era> {
-    if pin != Pin::Legacy {
-        let probe = Era::Modern.headers("server/discover", None);
-        let modern = match ask(courier, req, mcp::probe(), probe, TOKEN_HEADER).await {
-            Ok((reply, text)) => mcp::probe_says_modern(reply.status, &text, pin)?,
-            // A browser reports a refused CORS preflight (a 2025 server that does not allow
-            // the 2026 headers) as a network error: as the official client there, fall back.
-            // A server that is really down fails the initialize the same way.
-            Err(Error::Unreachable(_)) if pin == Pin::Auto => false,
-            Err(e) => return Err(e),
+/// One attempt's requests: the attempt itself or, for a `tools/call`, first
+/// those of the MCP negotiation when the server's revision isn't remembered.
+/// (The decisions are plain functions and [`send`] one loop with one send and
+/// one read: each `await` is a state of the future, and bytes in the `.wasm`.)
+struct Attempt<'a> {
+    call: &'a Call,
+    req: &'a Outgoing,
+    token: Option<&'a str>,
+    next: Next,
+    /// The revision the request is sent in (while negotiating: the probe's).
+    era: Era,
+    /// The revision was remembered (taken once its call was answered).
+    remembered: bool,
+    /// Where it is remembered: the URL and the caller's pin.
+    endpoint: McpEndpoint,
+}
+
+impl<'a> Attempt<'a> {
+    fn new(state: &ClientState, call: &'a Call, req: &'a Outgoing, token: Option<&'a str>) -> Self {
+        let pin = match call {
+            Call::Tool { pin, .. } => Some(*pin),
+            _ => None,
         };
-        if modern {
-            return Ok(Era::Modern);
+        let endpoint = (req.url.clone(), pin.unwrap_or(Pin::Auto));
+        // A caller who set `mcp-session-id` has their own 2025 session: the call goes as they made it.
+        let remembered = match (pin, &req.mcp_session) {
+            (None, _) => None,
+            (Some(_), Some(_)) => Some(Era::Legacy {
+                version: None,
+                session: None,
+            }),
+            (Some(_), None) => state.mcp_era(&endpoint),
+        };
+        let mut attempt = Attempt {
+            call,
+            req,
+            token,
+            next: if pin.is_some() {
+                Next::Call
+            } else {
+                Next::Plain
+            },
+            era: Era::Modern,
+            remembered: remembered.is_some(),
+            endpoint,
+        };
+        match remembered {
+            Some(era) => attempt.era = era,
+            None if pin.is_some() => attempt.negotiate(),
+            None => {}
         }
+        attempt
     }
-    let (reply, text) = ask(courier, req, mcp::initialize(), Vec::new(), TOKEN_HEADER).await?;
-    let era = Era::Legacy {
-        version: Some(mcp::initialized_version(reply.status, &text)?),
-        session: reply.session,
-    };
-    if let Era::Legacy {
-        session: Some(_), ..
-    } = &era
-    {
-        let headers = era.headers("", None);
-        let (reply, _) = ask(courier, req, mcp::INITIALIZED.into(), headers, TOKEN_HEADER).await?;
-        if !(200..300).contains(&reply.status) {
-            return Err(Error::McpNegotiation(format!(
-                "The MCP server answered notifications/initialized with HTTP {}",
-                reply.status
-            )));
-        }
+
+    /// Starts the negotiation: the probe, or `initialize` when the caller pinned 2025-11-25.
+    fn negotiate(&mut self) {
+        self.era = Era::Modern;
+        self.next = if self.endpoint.1 == Pin::Legacy {
+            Next::Initialize
+        } else {
+            Next::Probe
+        };
     }
-    Ok(era)
+
+    /// The next request.
+    #[inline(never)]
+    fn hop(&self) -> Result<Hop> {
+        let req = self.req;
+        // A token the caller put on the request themselves is kept to its origin the same way.
+        let carries_token = self.token.is_some() || req.has_token;
+        let (body, headers) = match (self.next, self.call) {
+            (Next::Plain, _) => (None, Object::new()),
+            (Next::Probe, _) => (
+                Some(mcp::PROBE.to_owned()),
+                self.era.headers("server/discover", None),
+            ),
+            (Next::Initialize, _) => (Some(mcp::INITIALIZE.to_owned()), Object::new()),
+            (Next::Initialized, _) => (
+                Some(mcp::INITIALIZED.to_owned()),
+                self.era.headers("", None),
+            ),
+            (
+                Next::Call,
+                Call::Tool {
+                    id,
+                    name,
+                    arguments,
+                    ..
+                },
+            ) => {
+                let body = mcp_tool_call(id, name, arguments, self.token, self.era == Era::Modern)?;
+                (
+                    Some(to_text(&body)),
+                    self.era.headers("tools/call", Some(name)),
+                )
+            }
+            (Next::Call, _) => return Err(Error::validation("not a tool call")),
+        };
+        let mcp = body.is_some();
+        Ok(Hop {
+            attempt: true,
+            url: req.url.clone(),
+            method: req.method.clone(),
+            token: self.token.filter(|_| !mcp).map(str::to_owned),
+            body,
+            keep_body: true,
+            // The negotiation's requests carry no token, not even the caller's own.
+            drop: match self.next {
+                Next::Plain | Next::Call => &[],
+                _ => TOKEN_HEADER,
+            },
+            headers,
+            redirect: if carries_token || mcp {
+                "manual"
+            } else {
+                req.redirect.as_str()
+            }
+            .to_owned(),
+        })
+    }
+
+    /// Reads the answer to [`Attempt::hop`]: `true` when it is the attempt's.
+    #[inline(never)]
+    fn read(&mut self, state: &ClientState, reply: &mut Reply, text: &str) -> Result<bool> {
+        let status = reply.status;
+        self.next = match self.next {
+            Next::Plain => return Ok(true),
+            Next::Probe if mcp::probe_says_modern(status, text, self.endpoint.1)? => Next::Call,
+            Next::Probe => Next::Initialize,
+            Next::Initialize => {
+                let version = mcp::initialized_version(status, text)?;
+                let session = reply.session.take();
+                // A server without a session can't tell whose notifications/initialized it would be.
+                let next = if session.is_some() {
+                    Next::Initialized
+                } else {
+                    Next::Call
+                };
+                self.era = Era::Legacy {
+                    version: Some(version),
+                    session,
+                };
+                next
+            }
+            Next::Initialized if (200..300).contains(&status) => Next::Call,
+            Next::Initialized => {
+                return Err(mcp::http_failure("notifications/initialized", status, None))
+            }
+            Next::Call => {
+                if self.req.mcp_session.is_some() {
+                    return Ok(true);
+                }
+                let refused = mcp::refused_as_stale(status);
+                let remembered = std::mem::take(&mut self.remembered);
+                if refused && remembered {
+                    // Redeployed, restarted, its session gone: negotiated again, the call sent once more.
+                    state.forget_mcp_era(&self.endpoint);
+                    self.negotiate();
+                    return Ok(false);
+                }
+                if !refused && !remembered {
+                    state.keep_mcp_era(self.endpoint.clone(), self.era.clone());
+                }
+                return Ok(true);
+            }
+        };
+        Ok(false)
+    }
 }
 
-/// Sends one attempt of the call (a `fetch` or `query`: [`send_attempt`]). A
-/// `tools/call`, its answer read, goes in the revision the server speaks: the one remembered for its URL, else negotiated. One the
-/// server refuses ([`mcp::refused_as_stale`]) when it was remembered is
-/// forgotten, negotiated again and the call sent once more. A caller who set
-/// `mcp-session-id` has their own 2025 session: the call goes as they made it.
-async fn send_call<T: Transport, C: Courier>(
-    p: &Payments<T>,
+/// Sends one attempt of the call and, unless it is a `fetch`, reads its
+/// answer: a `tools/call` in the revision the server speaks, the one
+/// remembered for its URL, else negotiated first (see the module's round
+/// trips). One the server refuses ([`mcp::refused_as_stale`]) when it was
+/// remembered is forgotten, negotiated again and the call sent once more.
+async fn send<C: Courier>(
+    state: &ClientState,
     courier: &C,
     call: &Call,
     req: &Outgoing,
     token: Option<&str>,
 ) -> Result<Sent> {
-    let Call::Tool {
-        id,
-        name,
-        arguments,
-        pin,
-    } = call
-    else {
-        return send_attempt(courier, req, token).await;
-    };
-    let state = p.client_state();
-    let endpoint = (req.url.clone(), *pin);
-    let own = Era::Legacy {
-        version: None,
-        session: None,
-    };
-    let mut remembered = match req.mcp_session {
-        Some(_) => Some(own),
-        None => state.mcp_era(&endpoint),
-    };
-    let mut era = match remembered.clone() {
-        Some(era) => era,
-        None => negotiate(courier, req, *pin).await?,
-    };
+    let mut attempt = Attempt::new(state, call, req, token);
     loop {
-        let body = mcp_tool_call(id, name, arguments, token, era == Era::Modern)?;
-        let headers = era.headers("tools/call", Some(name));
-        let hop = Hop {
-            attempt: true,
-            url: req.url.clone(),
-            method: req.method.clone(),
-            token: None,
-            body: Some(to_text(&body)),
-            keep_body: true,
-            drop: &[],
-            headers,
-            redirect: "manual".to_owned(),
-        };
-        let mut sent = follow(courier, req, hop, true).await?;
-        let text = read_text(courier, sent.reply.status).await?;
-        let refused = mcp::refused_as_stale(sent.reply.status, &text);
-        if req.mcp_session.is_none() {
-            match (refused, remembered.take()) {
-                (true, Some(_)) => {
-                    state.forget_mcp_era(&endpoint);
-                    era = negotiate(courier, req, *pin).await?;
-                    continue;
-                }
-                (false, None) => state.keep_mcp_era(endpoint, era),
-                _ => {}
+        let hop = attempt.hop()?;
+        let probe = attempt.next == Next::Probe;
+        let mcp = hop.body.is_some();
+        let mut sent = match follow(courier, req, hop, mcp).await {
+            // A browser reports a refused CORS preflight (a 2025 server that does not allow
+            // the 2026 headers) as a network error: as the official client there, fall back.
+            // A server that is really down fails the initialize the same way.
+            Err(Error::Unreachable(_)) if probe && attempt.endpoint.1 == Pin::Auto => {
+                attempt.next = Next::Initialize;
+                continue;
             }
+            sent => sent?,
+        };
+        if matches!(call, Call::Fetch) {
+            return Ok(sent);
         }
-        sent.reply.text = Some(text);
-        return Ok(sent);
+        let status = sent.reply.status;
+        let text = courier.text().await.map_err(|e| broke_off(status, e))?;
+        if attempt.read(state, &mut sent.reply, &text)? {
+            sent.reply.text = Some(text);
+            return Ok(sent);
+        }
     }
 }
 
@@ -537,7 +596,7 @@ pub async fn pay<T: Transport, C: Courier>(
     courier: &C,
 ) -> Result<Value> {
     let mut opts = PayOptions::from_json(options)?;
-    if *call != Call::Fetch && options.get("eager").is_none() {
+    if !matches!(call, Call::Fetch) && options.get("eager").is_none() {
         opts.eager = true;
     }
     let mut last: Option<(Outcome, Answer)> = None;
@@ -549,10 +608,7 @@ pub async fn pay<T: Transport, C: Courier>(
         };
         let (token, source) = token.unzip();
         let read = async {
-            let mut sent = send_call(p, courier, call, req, token.as_deref()).await?;
-            if *call == Call::Query {
-                sent.reply.text = Some(read_text(courier, sent.reply.status).await?);
-            }
+            let sent = send(p.client_state(), courier, call, req, token.as_deref()).await?;
             answer(call, sent, source)
         };
         match read.await {
@@ -566,7 +622,7 @@ pub async fn pay<T: Transport, C: Courier>(
     }
     let (outcome, answer) = last.ok_or_else(|| Error::validation("nothing was sent"))?;
     conclude(outcome, answer).inspect_err(|_| {
-        if *call != Call::Fetch {
+        if !matches!(call, Call::Fetch) {
             courier.discard(); // its body was read into the error
         }
     })
@@ -609,7 +665,10 @@ fn answer(call: &Call, sent: Sent, source: Option<super::Source>) -> Result<(Out
         },
         source,
     };
-    Ok((outcome, Answer::Http(reply.text, *call == Call::Fetch)))
+    Ok((
+        outcome,
+        Answer::Http(reply.text, matches!(call, Call::Fetch)),
+    ))
 }
 
 /// The call's answer from its last attempt.

@@ -17,21 +17,17 @@
 //! revision in common (`mcp_negotiation_failed`).
 
 use super::base64;
-use super::json::{at, parse, to_text, Object, ObjectBuilder, Value};
+use super::json::{self, at, parse, to_text, Object, ObjectBuilder, Value};
 use crate::error::{Error, Result};
 
 /// The modern revision (stateless, the envelope in every request).
 pub const MODERN: &str = "2026-07-28";
 /// The 2025-era revision `initialize` asks for.
 pub const LEGACY: &str = "2025-11-25";
-/// The 2025-era revisions a server may answer `initialize` with (the official client's list).
-const LEGACY_VERSIONS: [&str; 5] = [
-    LEGACY,
-    "2025-06-18",
-    "2025-03-26",
-    "2024-11-05",
-    "2024-10-07",
-];
+/// The oldest revision a server may answer `initialize` with (the official
+/// client's list: 2024-10-07, 2024-11-05, 2025-03-26, 2025-06-18, 2025-11-25;
+/// revisions are dates, compared as text).
+const OLDEST: &str = "2024-10-07";
 
 /// The caller's `protocolVersion` (as the official client's `{ pin }` and `mode: 'legacy'`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -78,36 +74,29 @@ pub enum Era {
 impl Era {
     /// The headers of a request for `method` in this revision (`name`: the
     /// tool of a `tools/call`, for `Mcp-Name`).
-    pub fn headers(&self, method: &str, name: Option<&str>) -> Vec<(&'static str, String)> {
-        let mut out = Vec::new();
+    pub fn headers(&self, method: &str, name: Option<&str>) -> Object {
+        let headers = ObjectBuilder::new();
         match self {
-            Era::Modern => {
-                out.push(("mcp-protocol-version", MODERN.to_owned()));
-                out.push(("mcp-method", method.to_owned()));
-                if let Some(name) = name {
-                    out.push(("mcp-name", header_value(name)));
-                }
-            }
-            Era::Legacy { version, session } => {
-                if let Some(v) = version {
-                    out.push(("mcp-protocol-version", v.clone()));
-                }
-                if let Some(s) = session {
-                    out.push(("mcp-session-id", s.clone()));
-                }
-            }
+            Era::Modern => headers
+                .put("mcp-protocol-version", MODERN)
+                .put("mcp-method", method)
+                .put_opt("mcp-name", name.map(header_value)),
+            Era::Legacy { version, session } => headers
+                .put_opt("mcp-protocol-version", version.as_deref())
+                .put_opt("mcp-session-id", session.as_deref()),
         }
-        out
+        .into_map()
     }
 }
 
 /// A value for an `Mcp-*` header (the spec's value encoding, as the official
-/// client's `encodeMcpParamValue`): as it is when it is plain visible ASCII,
-/// else `=?base64?<base64 of its UTF-8>?=`.
+/// client's `encodeMcpParamValue`): as it is when it is plain visible ASCII
+/// (spaces and tabs inside), else `=?base64?<base64 of its UTF-8>?=`.
 pub fn header_value(s: &str) -> String {
     let b = s.as_bytes();
-    let plain = !b.is_empty()
-        && s.trim() == s
+    let edge = |c: Option<&u8>| c.is_some_and(|&c| c != b' ' && c != b'\t');
+    let plain = edge(b.first())
+        && edge(b.last())
         && b.iter().all(|&c| c == b'\t' || (0x20..=0x7e).contains(&c))
         && !(b.starts_with(b"=?base64?") && b.ends_with(b"?="));
     if plain {
@@ -119,50 +108,49 @@ pub fn header_value(s: &str) -> String {
     out
 }
 
-fn client_info() -> Value {
-    ObjectBuilder::new()
-        .put("name", "nvm-x402")
-        .put("version", env!("CARGO_PKG_VERSION"))
-        .build()
+// The requests of the negotiation are constant, written here whole: building
+// them with `ObjectBuilder` costs the `.wasm` more than the text.
+macro_rules! client_info {
+    () => {
+        concat!(
+            r#"{"name":"nvm-x402","version":""#,
+            env!("CARGO_PKG_VERSION"),
+            r#""}"#
+        )
+    };
+}
+
+macro_rules! envelope {
+    () => {
+        concat!(
+            r#"{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientInfo":"#,
+            client_info!(),
+            r#","io.modelcontextprotocol/clientCapabilities":{}}"#
+        )
+    };
 }
 
 /// The `_meta` envelope every 2026-07-28 request carries.
 pub fn envelope() -> Object {
-    ObjectBuilder::new()
-        .put("io.modelcontextprotocol/protocolVersion", MODERN)
-        .put("io.modelcontextprotocol/clientInfo", client_info())
-        .put(
-            "io.modelcontextprotocol/clientCapabilities",
-            Value::Object(Object::new()),
-        )
-        .into_map()
-}
-
-fn request(id: &str, method: &str, params: Value) -> String {
-    to_text(
-        &ObjectBuilder::new()
-            .put("jsonrpc", "2.0")
-            .put("id", id)
-            .put("method", method)
-            .put("params", params)
-            .build(),
-    )
+    match parse(envelope!()) {
+        Ok(Value::Object(o)) => o,
+        _ => Object::new(),
+    }
 }
 
 /// The probe: `server/discover` with the envelope (never a token).
-pub fn probe() -> String {
-    let params = ObjectBuilder::new().put("_meta", Value::Object(envelope()));
-    request("nvm-x402-discover", "server/discover", params.build())
-}
+pub const PROBE: &str = concat!(
+    r#"{"jsonrpc":"2.0","id":"nvm-x402-discover","method":"server/discover","params":{"_meta":"#,
+    envelope!(),
+    "}}"
+);
 
 /// A 2025-era `initialize`.
-pub fn initialize() -> String {
-    let params = ObjectBuilder::new()
-        .put("protocolVersion", LEGACY)
-        .put("capabilities", Value::Object(Object::new()))
-        .put("clientInfo", client_info());
-    request("nvm-x402-initialize", "initialize", params.build())
-}
+pub const INITIALIZE: &str = concat!(
+    r#"{"jsonrpc":"2.0","id":"nvm-x402-initialize","method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":"#,
+    client_info!(),
+    "}}"
+);
 
 /// What follows `initialize` on a server that opened a session.
 pub const INITIALIZED: &str = r#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#;
@@ -180,37 +168,13 @@ pub fn response(body: &str) -> Option<Value> {
         .find(|m| m.get("result").is_some() || m.get("error").is_some())
 }
 
-/// A JSON-RPC error's `code` and `message`, as text.
-pub fn error_text(error: &Value) -> String {
-    let mut out = error.get("code").map(to_text).unwrap_or_default();
-    if let Some(m) = error.get("message").and_then(Value::as_str) {
-        out.push_str(": ");
-        out.push_str(m);
-    }
-    out
-}
-
-fn error_code(message: Option<&Value>) -> Option<i64> {
-    message?.get("error")?.get("code")?.as_i64()
-}
-
-/// A list of revisions (strings), when `v` is one.
-fn versions(v: Option<&Value>) -> Option<Vec<&str>> {
-    v?.as_array()?.iter().map(Value::as_str).collect()
-}
-
-/// `mcp_negotiation_failed`.
-fn failed(message: String) -> Error {
-    Error::McpNegotiation(message)
-}
-
-/// An HTTP failure of the negotiation's `step`, with the server's JSON-RPC message.
-fn http_failure(step: &str, status: u16, message: Option<&Value>) -> Error {
+/// The negotiation's `step` answered HTTP `status`: `http_<status>`, with
+/// the server's JSON-RPC error, if it sent one.
+pub fn http_failure(step: &str, status: u16, message: Option<&Value>) -> Error {
     let mut text = format!("The MCP server answered {step} with HTTP {status}");
     if let Some(e) = message.and_then(|m| m.get("error")) {
-        text.push_str(" (");
-        text.push_str(&error_text(e));
-        text.push(')');
+        text.push_str(": ");
+        text.push_str(&to_text(e));
     }
     Error::Http {
         status,
@@ -218,49 +182,40 @@ fn http_failure(step: &str, status: u16, message: Option<&Value>) -> Error {
     }
 }
 
+/// A 2xx answer to `step` that is not JSON-RPC.
+fn not_json_rpc(step: &str, status: u16) -> Error {
+    Error::InvalidResponse {
+        status,
+        message: format!("The MCP server's answer to {step} is not JSON-RPC"),
+    }
+}
+
 /// What the answer to the probe says: `Ok(true)` the server speaks
 /// 2026-07-28, `Ok(false)` it is a 2025-era server (or gave no modern
 /// evidence), `Err` the negotiation failed (as the official client's
-/// `classifyProbeOutcome`; a [`Pin::Modern`] call has no fallback).
+/// `classifyProbeOutcome`, with 2026-07-28 the one modern revision; a
+/// [`Pin::Modern`] call has no fallback). A server that speaks only newer
+/// revisions falls back too, and fails at `initialize`.
 pub fn probe_says_modern(status: u16, body: &str, pin: Pin) -> Result<bool> {
     let message = response(body);
-    let offered = match (status, &message) {
-        (401 | 403 | 500.., _) => {
-            return Err(http_failure("server/discover", status, message.as_ref()))
-        }
-        (200..=299, None) => {
-            return Err(Error::InvalidResponse {
-                status,
-                message: "The MCP server's answer to server/discover is not JSON-RPC".into(),
-            })
-        }
-        // -32022 UnsupportedProtocolVersion names what the server speaks; any other error is no modern evidence.
-        (_, Some(m)) if m.get("error").is_some() => match error_code(Some(m)) {
-            Some(-32022) => versions(at(m, &["error", "data", "supported"])),
-            _ => None,
-        },
-        (200..=299, Some(m)) => versions(at(m, &["result", "supportedVersions"])),
-        _ => None,
+    let ok = (200..300).contains(&status);
+    if matches!(status, 401 | 403 | 500..) {
+        return Err(http_failure("server/discover", status, message.as_ref()));
+    }
+    let modern = match &message {
+        None if ok => return Err(not_json_rpc("server/discover", status)),
+        Some(m) if ok => json::items(at(m, &["result", "supportedVersions"]))
+            .iter()
+            .any(|v| v.as_str() == Some(MODERN)),
+        _ => false,
     };
-    let list = offered.unwrap_or_default();
-    if list.contains(&MODERN) && error_code(message.as_ref()).is_none() {
-        return Ok(true);
+    if !modern && pin == Pin::Modern {
+        return Err(Error::McpNegotiation(
+            "The MCP server does not offer protocol version 2026-07-28, which protocolVersion pins"
+                .into(),
+        ));
     }
-    // A server that speaks only revisions newer than this client's has nothing to fall back to.
-    let newer_only = !list.is_empty() && list.iter().all(|v| *v > MODERN);
-    if pin == Pin::Modern || newer_only {
-        let mut text = format!("The MCP server does not offer protocol version {MODERN}");
-        if !list.is_empty() {
-            text.push_str(" (it offers ");
-            text.push_str(&list.join(", "));
-            text.push(')');
-        }
-        if pin == Pin::Modern {
-            text.push_str(", which protocolVersion pins");
-        }
-        return Err(failed(text));
-    }
-    Ok(false)
+    Ok(modern)
 }
 
 /// The revision a 2025-era server's answer to `initialize` agreed on.
@@ -269,41 +224,28 @@ pub fn initialized_version(status: u16, body: &str) -> Result<String> {
     if !(200..300).contains(&status) {
         return Err(http_failure("initialize", status, message.as_ref()));
     }
-    let Some(message) = message else {
-        return Err(Error::InvalidResponse {
-            status,
-            message: "The MCP server's answer to initialize is not JSON-RPC".into(),
-        });
-    };
-    if let Some(e) = message.get("error") {
-        return Err(failed(format!(
-            "The MCP server refused initialize: {}",
-            error_text(e)
-        )));
-    }
-    let version = at(&message, &["result", "protocolVersion"]).and_then(Value::as_str);
-    match version {
-        Some(v) if LEGACY_VERSIONS.contains(&v) => Ok(v.to_owned()),
-        other => Err(failed(format!(
-            "The MCP server answered initialize with protocol version {}, which this client does not speak ({MODERN}, or {LEGACY} back to 2024-10-07)",
-            other.unwrap_or("(none)")
-        ))),
+    let message = message.ok_or_else(|| not_json_rpc("initialize", status))?;
+    let said = message
+        .get("error")
+        .or_else(|| at(&message, &["result", "protocolVersion"]));
+    match said.and_then(Value::as_str) {
+        Some(v) if (OLDEST..MODERN).contains(&v) => Ok(v.to_owned()),
+        _ => {
+            let mut text = String::from("The MCP server's answer to initialize agrees on no protocol version this client speaks: ");
+            text.push_str(&said.map(to_text).unwrap_or_default());
+            Err(Error::McpNegotiation(text))
+        }
     }
 }
 
 /// Whether the answer to a `tools/call` says the server no longer speaks
 /// what was remembered of it (redeployed, restarted, its session gone): HTTP
-/// 400 or 404, or the JSON-RPC error of an unknown session (-32001), of
-/// headers that disagree with the body (-32020) or of a revision it does not
-/// speak (-32022). Each is the MCP transport refusing the request before any
+/// 400 (a revision, header or session it does not take) or 404 (a session it
+/// no longer has). Each is the MCP transport refusing the request before any
 /// tool runs, and an error has no result to carry a receipt: nothing was
 /// paid, so the call may go again.
-pub fn refused_as_stale(status: u16, body: &str) -> bool {
+pub fn refused_as_stale(status: u16) -> bool {
     matches!(status, 400 | 404)
-        || matches!(
-            error_code(response(body).as_ref()),
-            Some(-32001 | -32020 | -32022)
-        )
 }
 
 #[cfg(test)]
@@ -313,7 +255,7 @@ mod tests {
 
     #[test]
     fn the_envelope_and_the_headers_of_each_revision() {
-        let probe = parse(&probe()).unwrap();
+        let probe = parse(PROBE).unwrap();
         assert_eq!(probe["method"], "server/discover");
         let meta = &probe["params"]["_meta"];
         assert_eq!(meta["io.modelcontextprotocol/protocolVersion"], MODERN);
@@ -326,26 +268,24 @@ mod tests {
             "nvm-x402"
         );
         assert_eq!(
-            Era::Modern.headers("tools/call", Some("weather")),
-            vec![
-                ("mcp-protocol-version", MODERN.to_owned()),
-                ("mcp-method", "tools/call".to_owned()),
-                ("mcp-name", "weather".to_owned())
-            ]
+            Value::Object(Era::Modern.headers("tools/call", Some("weather"))),
+            json!({"mcp-protocol-version": MODERN, "mcp-method": "tools/call", "mcp-name": "weather"})
         );
         let legacy = Era::Legacy {
             version: Some("2025-06-18".into()),
             session: Some("s-1".into()),
         };
         assert_eq!(
-            legacy.headers("tools/call", Some("weather")),
-            vec![
-                ("mcp-protocol-version", "2025-06-18".to_owned()),
-                ("mcp-session-id", "s-1".to_owned())
-            ]
+            Value::Object(legacy.headers("tools/call", Some("weather"))),
+            json!({"mcp-protocol-version": "2025-06-18", "mcp-session-id": "s-1"})
         );
-        let init = parse(&initialize()).unwrap();
+        let init = parse(INITIALIZE).unwrap();
         assert_eq!(init["params"]["protocolVersion"], LEGACY);
+        assert_eq!(
+            init["params"]["clientInfo"],
+            meta["io.modelcontextprotocol/clientInfo"]
+        );
+        assert_eq!(Value::Object(envelope()), *meta);
         assert!(init["params"].get("_meta").is_none(), "no envelope in 2025");
     }
 
@@ -353,7 +293,12 @@ mod tests {
     fn a_name_that_is_not_a_plain_header_value_is_sent_in_base64() {
         assert_eq!(header_value("get_weather.v2"), "get_weather.v2");
         assert_eq!(header_value("météo"), "=?base64?bcOpdMOpbw==?=");
-        for odd in ["", " padded", "=?base64?abc?="] {
+        assert_eq!(
+            header_value("a b\tc"),
+            "a b\tc",
+            "spaces and tabs inside are plain"
+        );
+        for odd in ["", " padded", "padded\t", "=?base64?abc?="] {
             let encoded = header_value(odd);
             assert!(encoded.starts_with("=?base64?"), "{odd:?} -> {encoded}");
         }
@@ -367,16 +312,17 @@ mod tests {
         // As an event stream too.
         let sse = format!("event: message\ndata: {discover}\n\n");
         assert!(probe_says_modern(200, &sse, Pin::Auto).unwrap());
-        // 2025-era servers (the v1 SDK's stateless and sessionful transports), and a discover without 2026-07-28.
+        // 2025-era servers (the v1 SDK's stateless and sessionful transports), a discover
+        // without 2026-07-28, one of newer revisions only (it fails at initialize), a 404.
         let v1 = r#"{"jsonrpc":"2.0","error":{"code":-32000,"message":"Bad Request: Server not initialized"},"id":null}"#;
         let not_found = "event: message\ndata: {\"jsonrpc\":\"2.0\",\"id\":\"p\",\"error\":{\"code\":-32601,\"message\":\"Method not found\"}}\n\n";
         let older = r#"{"jsonrpc":"2.0","id":"p","result":{"supportedVersions":["2025-11-25"]}}"#;
-        let only_old = r#"{"jsonrpc":"2.0","id":"p","error":{"code":-32022,"message":"unsupported","data":{"supported":["2025-11-25"]}}}"#;
+        let newer = r#"{"jsonrpc":"2.0","id":"p","error":{"code":-32022,"message":"unsupported","data":{"supported":["2027-01-01"]}}}"#;
         for (status, body) in [
             (400, v1),
             (200, not_found),
             (200, older),
-            (400, only_old),
+            (400, newer),
             (404, "Not Found"),
             (405, ""),
         ] {
@@ -386,8 +332,9 @@ mod tests {
             );
             let pinned = probe_says_modern(status, body, Pin::Modern).unwrap_err();
             assert_eq!(pinned.code(), "mcp_negotiation_failed", "{status} {body}");
+            assert!(pinned.hint().unwrap().contains("protocolVersion"));
         }
-        // Failures: auth, a server error, an unusable 2xx, and only newer revisions.
+        // Failures: auth, a server error (with its JSON-RPC error), an unusable 2xx.
         assert_eq!(
             probe_says_modern(401, "", Pin::Auto).unwrap_err().code(),
             "http_401"
@@ -404,10 +351,6 @@ mod tests {
                 .code(),
             "invalid_response"
         );
-        let newer = r#"{"jsonrpc":"2.0","id":"p","error":{"code":-32022,"message":"unsupported","data":{"supported":["2027-01-01"]}}}"#;
-        let err = probe_says_modern(400, newer, Pin::Auto).unwrap_err();
-        assert_eq!(err.code(), "mcp_negotiation_failed");
-        assert!(err.to_string().contains("2027-01-01"), "{err}");
     }
 
     #[test]
@@ -423,17 +366,14 @@ mod tests {
             initialized_version(200, &answer("2025-06-18")).unwrap(),
             "2025-06-18"
         );
-        assert_eq!(
-            initialized_version(200, &answer("2030-01-01"))
-                .unwrap_err()
-                .code(),
-            "mcp_negotiation_failed"
-        );
+        let newer = initialized_version(200, &answer("2030-01-01")).unwrap_err();
+        assert_eq!(newer.code(), "mcp_negotiation_failed");
+        assert!(newer.to_string().contains("2030-01-01"), "{newer}");
         let refused =
             r#"{"jsonrpc":"2.0","id":"i","error":{"code":-32602,"message":"bad version"}}"#;
         let err = initialized_version(200, refused).unwrap_err();
         assert_eq!(err.code(), "mcp_negotiation_failed");
-        assert!(err.to_string().contains("-32602: bad version"), "{err}");
+        assert!(err.to_string().contains("bad version"), "{err}");
         assert_eq!(initialized_version(403, "").unwrap_err().code(), "http_403");
         assert_eq!(
             initialized_version(200, "hello").unwrap_err().code(),
@@ -442,26 +382,8 @@ mod tests {
     }
 
     #[test]
-    fn a_refusal_before_any_tool_ran_is_stale_a_tool_result_is_not() {
-        let gone =
-            r#"{"jsonrpc":"2.0","error":{"code":-32001,"message":"Session not found"},"id":null}"#;
-        assert!(refused_as_stale(404, gone));
-        assert!(refused_as_stale(
-            400,
-            r#"{"jsonrpc":"2.0","error":{"code":-32000,"message":"Bad Request: Unsupported protocol version"},"id":null}"#
-        ));
-        assert!(refused_as_stale(
-            200,
-            r#"{"jsonrpc":"2.0","id":1,"error":{"code":-32022,"message":"x"}}"#
-        ));
-        assert!(!refused_as_stale(
-            200,
-            r#"{"jsonrpc":"2.0","id":1,"result":{"content":[]}}"#
-        ));
-        assert!(!refused_as_stale(
-            200,
-            r#"{"jsonrpc":"2.0","id":1,"error":{"code":-32602,"message":"Unknown tool"}}"#
-        ));
-        assert!(!refused_as_stale(500, "down"));
+    fn a_refusal_before_any_tool_ran_is_stale_a_tool_result_or_error_is_not() {
+        assert!(refused_as_stale(400) && refused_as_stale(404));
+        assert!(!refused_as_stale(200) && !refused_as_stale(500) && !refused_as_stale(401));
     }
 }

@@ -526,12 +526,15 @@ fn hops_cross_as_json_and_replies_are_read_leniently() {
         body: None,
         keep_body: false,
         drop: SECRET_HEADERS,
-        headers: vec![("mcp-session-id", "s-1".into())],
+        headers: json!({"mcp-session-id": "s-1"})
+            .as_object()
+            .unwrap()
+            .clone(),
         redirect: "follow".into(),
     };
     assert_eq!(
         hop.to_json(),
-        json!({"attempt": false, "url": "https://a.example/x", "method": "GET", "keepBody": false, "drop": ["payment-signature", "authorization", "cookie", "proxy-authorization", "mcp-session-id"], "headers": [["mcp-session-id", "s-1"]], "redirect": "follow"})
+        json!({"attempt": false, "url": "https://a.example/x", "method": "GET", "keepBody": false, "drop": ["payment-signature", "authorization", "cookie", "proxy-authorization", "mcp-session-id"], "headers": {"mcp-session-id": "s-1"}, "redirect": "follow"})
     );
     let reply = Reply::from_json(&json!({"status": 302, "opaque": false, "location": "https://b.example/", "paymentRequired": null, "mcpSessionId": "s-2"})).unwrap();
     assert_eq!(
@@ -615,10 +618,11 @@ fn body_of(hop: &Hop) -> Value {
 }
 
 fn header<'a>(hop: &'a Hop, name: &str) -> Option<&'a str> {
-    hop.headers
-        .iter()
-        .find(|(k, _)| *k == name)
-        .map(|(_, v)| v.as_str())
+    hop.headers.get(name).and_then(Value::as_str)
+}
+
+fn headers(hop: &Hop) -> Value {
+    Value::Object(hop.headers.clone())
 }
 
 /// The negotiation's requests carry no token (none of ours in the body, none of the caller's header).
@@ -667,12 +671,8 @@ fn a_2026_server_is_probed_once_then_called_with_the_envelope_and_its_headers() 
         (json!(1), json!("tools/call"))
     );
     assert_eq!(
-        hops[1].headers,
-        vec![
-            ("mcp-protocol-version", "2026-07-28".to_owned()),
-            ("mcp-method", "tools/call".to_owned()),
-            ("mcp-name", "weather".to_owned())
-        ]
+        headers(&hops[1]),
+        json!({"mcp-protocol-version": "2026-07-28", "mcp-method": "tools/call", "mcp-name": "weather"})
     );
     // The revision is remembered: the next call is one round trip.
     let agent = Agent::new(vec![tool_result("still sunny")]);
@@ -709,8 +709,8 @@ fn a_stateless_2025_server_is_initialized_without_a_session_and_called_in_2025_1
         "no 2026 envelope"
     );
     assert_eq!(
-        hops[2].headers,
-        vec![("mcp-protocol-version", "2025-11-25".to_owned())]
+        headers(&hops[2]),
+        json!({"mcp-protocol-version": "2025-11-25"})
     );
     let agent = Agent::new(vec![tool_result("again")]);
     call_tool(&p, Pin::Auto, &agent).unwrap();
@@ -736,16 +736,13 @@ fn a_sessionful_2025_server_gets_initialized_and_its_session_on_every_call() {
     );
     assert_eq!(body_of(&hops[2])["method"], "notifications/initialized");
     assert_unpaid(&hops[2]);
-    let session = vec![
-        ("mcp-protocol-version", "2025-11-25".to_owned()),
-        ("mcp-session-id", "s-1".to_owned()),
-    ];
-    assert_eq!(hops[2].headers, session);
-    assert_eq!(hops[3].headers, session);
+    let session = json!({"mcp-protocol-version": "2025-11-25", "mcp-session-id": "s-1"});
+    assert_eq!(headers(&hops[2]), session);
+    assert_eq!(headers(&hops[3]), session);
     let agent = Agent::new(vec![tool_result("again")]);
     call_tool(&p, Pin::Auto, &agent).unwrap();
     assert_eq!(agent.hops().len(), 1);
-    assert_eq!(agent.hops()[0].headers, session, "the session is kept");
+    assert_eq!(headers(&agent.hops()[0]), session, "the session is kept");
 }
 
 #[test]
@@ -884,7 +881,7 @@ fn negotiation_failures_are_errors_before_anything_paid_is_sent() {
         ),
         (
             vec![bad_request("nope"), initialized_as(Some("s")), status(400)],
-            "mcp_negotiation_failed",
+            "http_400",
         ),
         // The probe redirected to another origin: not followed (its body, then the session, stay).
         (
