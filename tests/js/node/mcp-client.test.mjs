@@ -1,8 +1,10 @@
-// payments.mcp.callTool against a scripted MCP server (JSON-RPC over HTTP):
-// the decoded token travels in params._meta["x402/payment"], the receipt comes
-// back from result._meta, a payment-required tool result is a 402 (one fresh
-// mint after a refused cached token, then it stops), HTTP failures and
-// overcharging receipts are errors — the same paying loop as fetchWithPayment.
+// payments.mcp.callTool against a scripted MCP server (JSON-RPC over HTTP,
+// speaking 2026-07-28: it answers server/discover, then each tools/call as the
+// test says): the decoded token travels in params._meta["x402/payment"], the
+// receipt comes back from result._meta, a payment-required tool result is a
+// 402 (one fresh mint after a refused cached token, then it stops), HTTP
+// failures and overcharging receipts are errors — the same paying loop as
+// fetchWithPayment. Real servers of both MCP revisions: mcp-client-eras.test.mjs.
 import { describe, test, before, after, beforeEach } from 'node:test'
 import assert from 'node:assert/strict'
 import { Payments, PaymentsError, encodeAccessToken } from 'nvm-x402'
@@ -31,15 +33,22 @@ describe('payments.mcp.callTool', () => {
 
   const paymentRequired = { x402Version: 2, resource: { url: 'mcp://echo/tools/echo' }, accepts: [{ scheme: 'nvm:erc4337', network: 'eip155:84532', planId: PLAN, extra: { version: '1' } }], extensions: {} }
   const answer = (call, result) => ({ json: { jsonrpc: '2.0', id: call.json.id, result } })
+  /** The server: server/discover offers 2026-07-28; a tools/call gets `tool(call)`. */
+  const script = (tool) =>
+    server.respond('POST', '/mcp', (call) =>
+      call.json.method === 'server/discover' ? answer(call, { supportedVersions: ['2026-07-28'], capabilities: { tools: {} }, resultType: 'complete' }) : typeof tool === 'function' ? tool(call) : tool,
+    )
+  const toolCalls = () => server.requests.filter((r) => r.json?.method === 'tools/call')
   const callTool = (extra = {}) => payments.mcp.callTool({ url: `${server.url}mcp`, name: 'echo', arguments: { text: 'hi' }, planId: PLAN, agentId: 'agent-1', ...extra })
 
   test('pays up front: the decoded token in params._meta, the receipt from result._meta', async () => {
-    server.respond('POST', '/mcp', (call) => answer(call, { content: [{ type: 'text', text: call.json.params.arguments.text }], _meta: { 'x402/payment-response': { success: true, creditsRedeemed: '1', transaction: '0xtx' } } }))
+    script((call) => answer(call, { content: [{ type: 'text', text: call.json.params.arguments.text }], _meta: { 'x402/payment-response': { success: true, creditsRedeemed: '1', transaction: '0xtx' } } }))
     const { result, paymentResponse } = await callTool()
     assert.deepEqual(result.content, [{ type: 'text', text: 'hi' }])
     assert.equal(paymentResponse.creditsRedeemed, '1')
-    const sent = server.requests[0].json
-    assert.equal(sent.method, 'tools/call')
+    assert.deepEqual(server.requests.map((r) => r.json.method), ['server/discover', 'tools/call'])
+    assert.equal(server.requests[0].json.params._meta['x402/payment'], undefined, 'the probe carries no token')
+    const sent = server.requests[1].json
     assert.equal(sent.params._meta['x402/payment'].accepted.planId, PLAN, 'the token, decoded')
     assert.equal(sent.params._meta['x402/payment'].payload.authorization.seq, 1)
     assert.equal(minted, 1)
@@ -48,29 +57,41 @@ describe('payments.mcp.callTool', () => {
   test('the server\'s reason reaches the caller: a misconfigured server reads otherwise than "buy credits"', async () => {
     for (const [reason, hint] of [['Insufficient credits for plan 10', /orderPlan/], [`${server.url}mcp is not an endpoint of agent agent-1 (registered: POST https://elsewhere/mcp)`, /has not registered this URL/]]) {
       server.reset()
-      server.respond('POST', '/mcp', (call) => answer(call, { isError: true, structuredContent: { ...paymentRequired, error: reason }, content: [{ type: 'text', text: reason }] }))
+      script((call) => answer(call, { isError: true, structuredContent: { ...paymentRequired, error: reason }, content: [{ type: 'text', text: reason }] }))
       await assert.rejects(callTool(), (e) => e.code === 'payment_required' && e.message.includes(reason) && hint.test(e.hint))
     }
   })
 
   test('a refused cached token gets one fresh mint; a refused fresh one is payment_required, no loop', async () => {
-    server.respond('POST', '/mcp', (call) =>
+    script((call) =>
       call.json.params._meta['x402/payment'].payload.authorization.seq === 1
         ? answer(call, { isError: true, structuredContent: paymentRequired, content: [{ type: 'text', text: JSON.stringify(paymentRequired) }] })
         : answer(call, { content: [{ type: 'text', text: 'second token worked' }] }),
     )
     await assert.rejects(callTool(), (e) => e instanceof PaymentsError && e.code === 'payment_required' && e.details.accepts[0].planId === PLAN)
-    assert.equal(server.requests.length, 1, 'a fresh token refused: no retry')
+    assert.equal(toolCalls().length, 1, 'a fresh token refused: no retry')
     const { result } = await callTool()
     assert.deepEqual(result.content, [{ type: 'text', text: 'second token worked' }])
     assert.equal(minted, 2)
-    assert.deepEqual(server.requests.map((r) => r.json.params._meta['x402/payment'].payload.authorization.seq), [1, 1, 2], 'cached, then one fresh mint')
+    assert.deepEqual(toolCalls().map((r) => r.json.params._meta['x402/payment'].payload.authorization.seq), [1, 1, 2], 'cached, then one fresh mint')
+    assert.equal(server.requests.length, 4, 'one probe: the revision is remembered')
   })
 
   test('an HTTP failure is an error with its status; an overcharging receipt is max_credits_exceeded', async () => {
-    server.respond('POST', '/mcp', { status: 500, json: { message: 'the model is down' } })
+    script({ status: 500, json: { message: 'the model is down' } })
     await assert.rejects(callTool(), (e) => e.code === 'http_500' && /model is down/.test(e.message))
-    server.respond('POST', '/mcp', (call) => answer(call, { content: [], _meta: { 'x402/payment-response': { success: true, creditsRedeemed: '9' } } }))
+    script((call) => answer(call, { content: [], _meta: { 'x402/payment-response': { success: true, creditsRedeemed: '9' } } }))
     await assert.rejects(callTool({ maxCredits: 2 }), (e) => e.code === 'max_credits_exceeded' && e.details.creditsRedeemed === '9')
+  })
+
+  test('a server that fails the negotiation is an error before anything paid is sent', async () => {
+    // A server error on the probe is an HTTP error naming the step; 2026-07-28 pinned to a server that lacks it, mcp_negotiation_failed.
+    server.respond('POST', '/mcp', { status: 503, json: { jsonrpc: '2.0', id: null, error: { code: -32603, message: 'overloaded' } } })
+    await assert.rejects(callTool(), (e) => e.code === 'http_503' && /server\/discover/.test(e.message) && /overloaded/.test(e.message))
+    server.respond('POST', '/mcp', (call) => answer(call, { supportedVersions: ['2025-11-25'] }))
+    await assert.rejects(callTool({ protocolVersion: '2026-07-28' }), (e) => e instanceof PaymentsError && e.code === 'mcp_negotiation_failed' && /protocolVersion/.test(e.hint))
+    await assert.rejects(callTool({ protocolVersion: '2025-06-18' }), (e) => e.code === 'validation' && /protocolVersion/.test(e.message))
+    assert.deepEqual(toolCalls(), [], 'no tools/call')
+    assert.ok(server.requests.every((r) => r.json.params?._meta?.['x402/payment'] === undefined && r.headers['payment-signature'] === undefined))
   })
 })
