@@ -165,6 +165,8 @@ impl Error {
             Error::PaymentRequired { .. } => "Order the plan first (payments.plans.orderPlan, or orderFiatPlan for card plans), then retry.",
             Error::PaymentRefused { code, .. } if *code == PLAN_NOT_ALLOWED => "Pass planIds with the plans you are willing to pay with (or anyPlan: true to pay with any plan the agent offers).",
             Error::PaymentRefused { .. } => "Raise maxCredits if that price is expected; otherwise don't use this agent.",
+            // Only the paying client (subscriber) negotiates: the serving cores leave the text out.
+            #[cfg(feature = "subscriber")]
             Error::McpNegotiation(_) => "Check the URL (the MCP server's Streamable HTTP endpoint). callTool speaks MCP 2026-07-28, else 2025-11-25; protocolVersion pins one.",
             Error::NotInEntry { home, .. } => return Some(Cow::Owned(format!("import {{ Payments }} from '{home}' for it"))),
             _ => return None,
