@@ -229,7 +229,7 @@ pub fn initialized_version(status: u16, body: &str) -> Result<String> {
         .get("error")
         .or_else(|| at(&message, &["result", "protocolVersion"]));
     match said.and_then(Value::as_str) {
-        Some(v) if (OLDEST..MODERN).contains(&v) => Ok(v.to_owned()),
+        Some(v) if v.len() == MODERN.len() && (OLDEST..MODERN).contains(&v) => Ok(v.to_owned()),
         _ => {
             let mut text = String::from("The MCP server's answer to initialize agrees on no protocol version this client speaks: ");
             text.push_str(&said.map(to_text).unwrap_or_default());

@@ -194,7 +194,13 @@ describe('payments.mcp.callTool negotiates the MCP revision with real servers, p
     servers.sessionfulHandler.sessions.clear()
     const recovered = await paidCall(servers.sessionful, 'after a restart')
     assert.deepEqual(recovered.requests.map((r) => r.method), ['tools/call', 'server/discover', 'initialize', 'notifications/initialized', 'tools/call'])
-    assert.notEqual(recovered.requests[4].headers['mcp-session-id'], session, 'a new session')
+    const renewed = recovered.requests[4].headers['mcp-session-id']
+    assert.notEqual(renewed, session, 'a new session')
+    // A caller's own mcp-session-id: their session, the call as they made it, no negotiation.
+    const own = await paidCall(servers.sessionful, 'my session', { url: `${servers.sessionful.url}?own`, headers: { 'mcp-session-id': renewed } })
+    assert.deepEqual(own.requests.map((r) => r.method), ['tools/call'])
+    assert.equal(own.requests[0].headers['mcp-session-id'], renewed)
+    assert.equal(own.requests[0].headers['mcp-protocol-version'], undefined, 'only the headers they set')
   })
 
   test('protocolVersion pins: 2026-07-28 to a 2025 server fails negotiation and burns nothing; 2025-11-25 skips the probe', async () => {
