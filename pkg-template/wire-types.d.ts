@@ -433,7 +433,10 @@ export interface RegisterPlanResult {
   planId: string
 }
 
-/** The `orderPlan` answer (passed on as the backend sends it). */
+/**
+ * The `orderPlan` answer: the backend's, with what the caller held before
+ * (`alreadySubscribed`, `balanceBefore`: nvm-x402 reads the balance first).
+ */
 export interface NvmAPIResult {
   /** Whether the plan was ordered. */
   success: boolean
@@ -441,6 +444,14 @@ export interface NvmAPIResult {
   txHash?: string
   /** What happened, for people. */
   message?: string
+  /**
+   * The caller already held the plan (its balance said `isSubscriber`): this
+   * order bought it again, adding to `balanceBefore`. Absent when the API key
+   * names no account.
+   */
+  alreadySubscribed?: boolean
+  /** The caller's balance of the plan just before the order (a decimal string). */
+  balanceBefore?: string
   /** Any other field, kept as sent. */
   [key: string]: JsonValue | undefined
 }
@@ -476,6 +487,23 @@ export interface StripeCheckoutResult {
  * string (read back as a `PlansQuery`).
  */
 export interface PaginationOptions {
+  /** The field to sort by (`created`, `name`, ...). */
+  sortBy?: string
+  /** Default `desc`. */
+  sortOrder?: 'asc' | 'desc'
+  /** The page, from 1 (default 1). */
+  page?: number
+  /** The page size (default 100 for `getPlans`, 10 for `getAgentPlans`). */
+  offset?: number
+}
+
+/**
+ * The options of `getPlans` (also taken positionally, as the official SDK's
+ * `getPlans(page, offset, sortBy, sortOrder, orgId)`), sent as its query string.
+ */
+export interface GetPlansOptions {
+  /** An organization: every plan in it (the caller must be a member) instead of the caller's. */
+  orgId?: string
   /** The field to sort by (`created`, `name`, ...). */
   sortBy?: string
   /** Default `desc`. */

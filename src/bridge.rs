@@ -83,6 +83,21 @@ impl Args {
         }
     }
 
+    /// The options of a method the official SDK takes positionally and we
+    /// also as one object: argument 0 when it is an object (or nothing is
+    /// given), else the positional arguments under these names (absent ones
+    /// left out).
+    fn positional(&self, names: &[&str]) -> Value {
+        if matches!(self.raw(0), Some(Value::Object(_))) || self.values.iter().all(Value::is_null) {
+            return self.arg(0).clone();
+        }
+        let mut o = ObjectBuilder::new();
+        for (i, name) in names.iter().enumerate() {
+            o = o.put_opt(name, self.raw(i).cloned());
+        }
+        o.build()
+    }
+
     /// A list of ids.
     pub fn ids(&self, i: usize, name: &str) -> Result<Vec<String>> {
         match self.raw(i) {
@@ -116,7 +131,7 @@ macro_rules! single_call_methods {
 
         /// Every async method's JS name, one per line: what the facade builds the
         /// `Payments` namespaces from (src/wasm `methodNames`), so the names live here only.
-        pub const METHOD_NAMES: &str = concat!($($name, "\n",)* "requests.startProcessingRequest\nresolveScheme");
+        pub const METHOD_NAMES: &str = concat!($($name, "\n",)* "requests.startProcessingRequest\nresolveScheme\nplans.orderPlan");
 
         /// The `Payments` call behind a single-call method.
         fn prepare<'a, T: Transport>(p: &'a Payments<T>, method: &str, a: &Args) -> Result<Pending<'a, T>> {
@@ -138,11 +153,9 @@ single_call_methods! {
     "facilitator.verifyPermissions" => |p, a| p.verify_permissions(a.arg(0));
     "facilitator.settlePermissions" => |p, a| p.settle_permissions(a.arg(0));
     "plans.getPlan" => |p, a| p.get_plan(&a.id(0, "planId")?);
-    "plans.getPlans" => |p, a| p.get_plans(a.arg(0));
+    "plans.getPlans" => |p, a| p.get_plans(&a.positional(&["page", "offset", "sortBy", "sortOrder", "orgId"]));
     #[cfg(feature = "subscriber")]
     "plans.getPlanBalance" => |p, a| p.get_plan_balance(&a.id(0, "planId")?, a.opt_id(1, "holderAddress")?.as_deref());
-    #[cfg(feature = "subscriber")]
-    "plans.orderPlan" => |p, a| p.order_plan(&a.id(0, "planId")?);
     #[cfg(feature = "subscriber")]
     "plans.orderFiatPlan" => |p, a| p.order_fiat_plan(&a.id(0, "planId")?);
     #[cfg(feature = "builder")]
@@ -177,7 +190,11 @@ single_call_methods! {
 }
 
 /// The methods of several steps (their own async code), by JS name.
-pub const MULTI_STEP_METHODS: &[&str] = &["requests.startProcessingRequest", "resolveScheme"];
+pub const MULTI_STEP_METHODS: &[&str] = &[
+    "requests.startProcessingRequest",
+    "resolveScheme",
+    "plans.orderPlan",
+];
 
 /// The pure function the facade itself calls but does not export: the redactor
 /// (`redactToken` checks its argument first).
@@ -238,6 +255,10 @@ pub async fn call<T: Transport>(p: &Payments<T>, method: &str, args_json: &str) 
             .await?
         }
         "resolveScheme" => p.resolve_scheme(&a.id(0, "planId")?).await?.to_json(),
+        #[cfg(feature = "subscriber")]
+        "plans.orderPlan" => p.order_plan(&a.id(0, "planId")?).await?,
+        #[cfg(not(feature = "subscriber"))]
+        "plans.orderPlan" => return Err(not_in_entry(method)),
         _ => prepare(p, method, &a)?.send().await?,
     };
     Ok(to_text(&result))

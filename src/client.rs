@@ -393,10 +393,14 @@ fn choose(payment_required: &Object, opts: &PayOptions) -> Result<Option<Require
     let mut offered: Vec<String> = Vec::new();
     for entry in entries {
         let text = |k: &str| entry.get(k).and_then(Value::as_str);
+        // An entry without a plan (`planId: ""`, what a PaymentRequired built for no plan holds) offers nothing.
         let (Some(scheme), Some(network), Some(plan_id)) = (
             text("scheme"),
             text("network"),
-            entry.get("planId").and_then(json::id_value),
+            entry
+                .get("planId")
+                .and_then(json::id_value)
+                .filter(|id| !id.is_empty()),
         ) else {
             continue;
         };
@@ -477,9 +481,17 @@ async fn eager_requirement<T: Transport>(
     req: &Outgoing,
 ) -> Result<Requirement> {
     let [plan_id] = opts.plan_ids.as_slice() else {
-        return Err(Error::validation(
-            "paying up front needs exactly one planId",
-        ));
+        return Err(if opts.plan_ids.is_empty() {
+            Error::misuse(
+                "planId is required: the plan to pay the agent with",
+                "Pass planId (agents.getAgentPlans lists an agent's plans), or eager: false with planIds or anyPlan: true to let the agent's 402 choose.",
+            )
+        } else {
+            Error::misuse(
+                "paying on the first request (eager) needs exactly one planId",
+                "Pass one planId, or eager: false to let the agent's 402 say which of your planIds it takes.",
+            )
+        });
     };
     let scheme = match opts.scheme_asked() {
         Some(SCHEME_CARD_DELEGATION) => {

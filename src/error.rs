@@ -22,7 +22,12 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 #[derive(Debug, Clone, PartialEq)]
 pub enum Error {
     /// Bad input caught before any request was sent. Code `validation`.
-    Validation(String),
+    Validation {
+        /// What was wrong.
+        message: String,
+        /// What to do about it, when there is more to say than "fix the argument".
+        hint: Option<&'static str>,
+    },
     /// The backend answered with its JSON error envelope; its code passes through.
     Backend(Box<BackendError>),
     /// A non-2xx answer whose body is not the backend's envelope (an HTML
@@ -42,6 +47,15 @@ pub enum Error {
     },
     /// The request never got an answer (DNS, refused connection, CORS, abort). Code `network_error`.
     Network(String),
+    /// A browser's (or a web worker's) fetch failed with a `TypeError`: all a
+    /// page sees of a refused connection and of a CORS refusal alike. Code
+    /// `network_error`.
+    FetchFailed {
+        /// What happened.
+        message: String,
+        /// The request went to an agent (else to the backend).
+        agent: bool,
+    },
     /// No answer within the configured time. Code `timeout`.
     Timeout {
         /// The limit that was exceeded.
@@ -101,13 +115,41 @@ pub const PLAN_NOT_ALLOWED: &str = "plan_not_allowed";
 pub const REDIRECT_NOT_FOLLOWED: &str = "redirect_not_followed";
 /// `code` of [`Error::PaymentRefused`] for a price over `maxCredits`.
 pub const MAX_CREDITS_EXCEEDED: &str = "max_credits_exceeded";
+/// The code the paywalls tell `onPaymentError` when the backend can't be asked
+/// or no plan pays (a `PaymentsError` handed to the hook, never thrown).
+pub const INTERNAL: &str = "internal";
+
+/// Every code a `PaymentsError` from the core can carry, but the two open
+/// families: the backend's own codes (`BCK.<AREA>.<NNNN>`, passed through) and
+/// `http_<status>`. `PaymentsErrorCode` in pkg-template/common.d.ts is this
+/// list, the JS-only codes and those two families (tests/js/node/api-table.test.mjs
+/// holds it to `cargo run --example api-table`); the tests below hold this list
+/// to [`Error::code`] of every variant.
+pub const CODES: &[&str] = &[
+    "validation",
+    "network_error",
+    "timeout",
+    "invalid_response",
+    "insecure_transport",
+    "payment_required",
+    PLAN_NOT_ALLOWED,
+    MAX_CREDITS_EXCEEDED,
+    REDIRECT_NOT_FOLLOWED,
+    "mcp_negotiation_failed",
+    "not_in_entry",
+    INTERNAL,
+];
+
+/// The hint of a `validation` error that says no more.
+const VALIDATION_HINT: &str =
+    "Nothing was sent: fix the argument the message names and call again.";
 
 /// The backend's error envelope: `{code, message, httpStatus, hint?, details?, category?, retryable?}`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct BackendError {
     /// `BCK.<AREA>.<NNNN>`, or `http_<status>` when the envelope had no code.
     pub code: String,
-    /// The backend's message, as sent.
+    /// The backend's message, as sent (the error's message adds ` (HTTP <status>)`).
     pub message: String,
     /// The HTTP status of the answer.
     pub http_status: u16,
@@ -120,17 +162,30 @@ pub struct BackendError {
 impl Error {
     /// A `validation` error with this message.
     pub fn validation(message: impl Into<String>) -> Self {
-        Error::Validation(message.into())
+        Error::Validation {
+            message: message.into(),
+            hint: None,
+        }
+    }
+
+    /// A `validation` error with this message and what to do about it.
+    pub fn misuse(message: impl Into<String>, hint: &'static str) -> Self {
+        Error::Validation {
+            message: message.into(),
+            hint: Some(hint),
+        }
     }
 
     /// The stable machine-readable code.
     pub fn code(&self) -> Cow<'_, str> {
         match self {
-            Error::Validation(_) => Cow::Borrowed("validation"),
+            Error::Validation { .. } => Cow::Borrowed("validation"),
             Error::Backend(b) => Cow::Borrowed(&b.code),
             Error::Http { status, .. } => Cow::Owned(format!("http_{status}")),
             Error::InvalidResponse { .. } => Cow::Borrowed("invalid_response"),
-            Error::Network(_) | Error::Unreachable(_) => Cow::Borrowed("network_error"),
+            Error::Network(_) | Error::FetchFailed { .. } | Error::Unreachable(_) => {
+                Cow::Borrowed("network_error")
+            }
             Error::Redirect { code, .. } => Cow::Borrowed(code),
             Error::Timeout { .. } => Cow::Borrowed("timeout"),
             Error::InsecureTransport(_) => Cow::Borrowed("insecure_transport"),
@@ -151,27 +206,28 @@ impl Error {
         }
     }
 
-    /// What the user can do about it.
-    pub fn hint(&self) -> Option<Cow<'_, str>> {
+    /// What the user can do about it: every error has one.
+    pub fn hint(&self) -> Cow<'_, str> {
         let fixed = match self {
-            Error::Backend(b) => return b.hint.as_deref().map(Cow::Borrowed).or_else(|| known_hint(&b.code).map(Cow::Borrowed)),
-            Error::Http { status, .. } if *status >= 500 => "The backend or a proxy in front of it failed; retry later.",
+            Error::Validation { hint, .. } => hint.unwrap_or(VALIDATION_HINT),
+            Error::Backend(b) => return match &b.hint {
+                Some(h) => Cow::Borrowed(h),
+                None => Cow::Borrowed(known_hint(&b.code).unwrap_or_else(|| status_hint(b.http_status))),
+            },
+            Error::Http { status, .. } => status_hint(*status),
+            Error::InvalidResponse { .. } => "Check that backendUrl is a Nevermined backend.",
             Error::Network(_) => "Check the backend URL and that the backend is running (for the local backend: nvm-local).",
-            Error::Unreachable(_) => "Check the agent's URL and that the agent is running.",
-            Error::Redirect { code, .. } if *code == REDIRECT_NOT_FOLLOWED => "Call the URL the agent redirects to, or ask the agent to answer without a redirect.",
             Error::Timeout { .. } => "The backend did not answer in time; retry, or raise `timeoutMs`.",
             Error::InsecureTransport(_) => "Use an https: URL (plain http: is only allowed to localhost, 127.0.0.1 or [::1]).",
-            Error::PaymentRequired { message, .. } if crate::protocol::says_not_an_endpoint(message) => crate::protocol::NOT_AN_ENDPOINT_HINT,
-            Error::PaymentRequired { .. } => "Order the plan first (payments.plans.orderPlan, or orderFiatPlan for card plans), then retry.",
-            Error::PaymentRefused { code, .. } if *code == PLAN_NOT_ALLOWED => "Pass planIds with the plans you are willing to pay with (or anyPlan: true to pay with any plan the agent offers).",
-            Error::PaymentRefused { .. } => "Raise maxCredits if that price is expected; otherwise don't use this agent.",
-            // Only the paying client (subscriber) negotiates: the serving cores leave the text out.
+            Error::NotInEntry { home, .. } => return Cow::Owned(format!("import {{ Payments }} from '{home}' for it")),
+            // Only the paying client (the `subscriber` cores) makes the rest: the
+            // serving cores leave their hints out.
             #[cfg(feature = "subscriber")]
-            Error::McpNegotiation(_) => "Check the URL (the MCP server's Streamable HTTP endpoint). callTool speaks MCP 2026-07-28, else 2025-11-25; protocolVersion pins one.",
-            Error::NotInEntry { home, .. } => return Some(Cow::Owned(format!("import {{ Payments }} from '{home}' for it"))),
-            _ => return None,
+            other => client_hint(other),
+            #[cfg(not(feature = "subscriber"))]
+            _ => VALIDATION_HINT,
         };
-        Some(Cow::Borrowed(fixed))
+        Cow::Borrowed(fixed)
     }
 
     /// Extra structured data: the envelope's own fields, or the decoded PaymentRequired.
@@ -201,9 +257,7 @@ impl Error {
         if let Some(status) = self.http_status() {
             map.insert("httpStatus".into(), Value::from(status));
         }
-        if let Some(hint) = self.hint() {
-            map.insert("hint".into(), Value::String(hint.into_owned()));
-        }
+        map.insert("hint".into(), Value::String(self.hint().into_owned()));
         if let Some(details) = self.details() {
             map.insert("details".into(), details);
         }
@@ -214,7 +268,10 @@ impl Error {
     /// Whether retrying the same call later may succeed.
     pub fn is_retryable(&self) -> bool {
         match self {
-            Error::Network(_) | Error::Unreachable(_) | Error::Timeout { .. } => true,
+            Error::Network(_)
+            | Error::FetchFailed { .. }
+            | Error::Unreachable(_)
+            | Error::Timeout { .. } => true,
             Error::Http { status, .. } => *status >= 500 || *status == 429,
             Error::Backend(b) => b
                 .extra
@@ -223,6 +280,34 @@ impl Error {
                 .unwrap_or(b.http_status >= 500),
             _ => false,
         }
+    }
+}
+
+/// The hints of the errors only the client's core (`subscriber`) makes: the
+/// paying client's, and a browser's failed fetch.
+#[cfg(feature = "subscriber")]
+fn client_hint(e: &Error) -> &'static str {
+    match e {
+        Error::FetchFailed { agent: false, .. } => "Check the backend URL and that the backend is running, or the backend does not allow this origin (CORS).",
+        Error::FetchFailed { .. } => "Check the agent's URL and that the agent is running, or the agent does not allow this origin (CORS).",
+        Error::Unreachable(_) => "Check the agent's URL and that the agent is running.",
+        Error::Redirect { code, .. } if *code == REDIRECT_NOT_FOLLOWED => "Call the URL the agent redirects to, or ask the agent to answer without a redirect.",
+        Error::Redirect { .. } => "Call the URL the agent redirects to directly.",
+        Error::PaymentRequired { message, .. } if crate::protocol::says_not_an_endpoint(message) => crate::protocol::NOT_AN_ENDPOINT_HINT,
+        Error::PaymentRequired { .. } => "Order the plan first (payments.plans.orderPlan, or orderFiatPlan for card plans), then retry.",
+        Error::PaymentRefused { code, .. } if *code == PLAN_NOT_ALLOWED => "Pass planIds with the plans you are willing to pay with (or anyPlan: true to pay with any plan the agent offers).",
+        Error::McpNegotiation(_) => "Check the URL (the MCP server's Streamable HTTP endpoint). callTool speaks MCP 2026-07-28, else 2025-11-25; protocolVersion pins one.",
+        _ => "Raise maxCredits if that price is expected; otherwise don't use this agent.",
+    }
+}
+
+/// What to do about a refusal whose code says nothing we know.
+fn status_hint(status: u16) -> &'static str {
+    match status {
+        401 | 403 => "Check the API key: a current key of this environment, of the account that owns what the call names.",
+        404 => "Check the id the call names.",
+        s if s >= 500 => "The backend or a proxy in front of it failed; retry later.",
+        _ => "Fix what the message names.",
     }
 }
 
@@ -245,13 +330,22 @@ fn known_hint(code: &str) -> Option<&'static str> {
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Error::Validation(m)
+            Error::Validation { message: m, .. }
             | Error::Network(m)
+            | Error::FetchFailed { message: m, .. }
             | Error::Unreachable(m)
             | Error::InsecureTransport(m)
             | Error::McpNegotiation(m)
             | Error::Redirect { message: m, .. } => f.write_str(m),
-            Error::Backend(b) => f.write_str(&b.message),
+            Error::Backend(b) => {
+                // ` (HTTP <status>)` at the end, as the official SDK's messages (once).
+                let status = crate::api::with_status(b.http_status);
+                f.write_str(&b.message)?;
+                if !b.message.as_bytes().ends_with(status.as_bytes()) {
+                    f.write_str(&status)?;
+                }
+                Ok(())
+            }
             Error::Http { message, .. } | Error::InvalidResponse { message, .. } => {
                 f.write_str(message)
             }
@@ -270,6 +364,167 @@ impl std::error::Error for Error {}
 
 impl From<crate::protocol::json::FieldError> for Error {
     fn from(e: crate::protocol::json::FieldError) -> Self {
-        Error::Validation(e.0)
+        Error::validation(e.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn backend(code: &str, http_status: u16, hint: Option<&str>) -> Error {
+        Error::Backend(Box::new(BackendError {
+            code: code.into(),
+            message: "refused (HTTP 400)".into(),
+            http_status,
+            hint: hint.map(str::to_owned),
+            extra: Map::new(),
+        }))
+    }
+
+    /// One error of every variant, and of every code and hint a variant can
+    /// carry. The match has no wildcard: a new variant does not compile until
+    /// it is listed here (and so held to a hint and to [`CODES`]).
+    fn every_error() -> Vec<Error> {
+        let mut all = vec![
+            Error::validation("planId is required"),
+            Error::misuse("delegationConfig is required", "Create a delegation"),
+            backend("BCK.X402.0013", 402, None),
+            backend("BCK.X402.0099", 400, Some("the backend's own hint")),
+            backend("http_409", 409, None),
+            Error::InvalidResponse {
+                status: 200,
+                message: "The backend's answer has no accessToken".into(),
+            },
+            Error::Network("Could not reach http://127.0.0.1:9/: refused".into()),
+            Error::FetchFailed {
+                message: "Could not reach https://api/: Failed to fetch".into(),
+                agent: false,
+            },
+            Error::FetchFailed {
+                message: "Could not reach https://agent/: Failed to fetch".into(),
+                agent: true,
+            },
+            Error::Timeout { after_ms: 30000 },
+            Error::Unreachable("Could not reach https://agent/: refused".into()),
+            Error::Redirect {
+                code: REDIRECT_NOT_FOLLOWED,
+                message: "redirected elsewhere".into(),
+            },
+            Error::Redirect {
+                code: "network_error",
+                message: "too many redirects".into(),
+            },
+            Error::InsecureTransport("http://agent.example/".into()),
+            Error::PaymentRequired {
+                message: "The agent asked for payment".into(),
+                payment_required: None,
+            },
+            Error::PaymentRequired {
+                message: crate::protocol::NOT_AN_ENDPOINT.into(),
+                payment_required: None,
+            },
+            Error::PaymentRefused {
+                code: PLAN_NOT_ALLOWED,
+                message: "plan 2 is not allowed".into(),
+                details: None,
+            },
+            Error::PaymentRefused {
+                code: MAX_CREDITS_EXCEEDED,
+                message: "5 credits, more than maxCredits".into(),
+                details: None,
+            },
+            Error::McpNegotiation("the server offers no revision in common".into()),
+            Error::NotInEntry {
+                what: "plans.orderPlan".into(),
+                entry: "nvm-x402/agent",
+                home: "nvm-x402",
+            },
+        ];
+        for status in [400, 401, 402, 403, 404, 418, 429, 500, 502] {
+            all.push(backend(&format!("http_{status}"), status, None));
+            all.push(Error::Http {
+                status,
+                message: format!("The backend answered (HTTP {status})"),
+            });
+        }
+        for e in &all {
+            match e {
+                Error::Validation { .. }
+                | Error::Backend(_)
+                | Error::Http { .. }
+                | Error::InvalidResponse { .. }
+                | Error::Network(_)
+                | Error::FetchFailed { .. }
+                | Error::Timeout { .. }
+                | Error::Unreachable(_)
+                | Error::Redirect { .. }
+                | Error::InsecureTransport(_)
+                | Error::PaymentRequired { .. }
+                | Error::PaymentRefused { .. }
+                | Error::McpNegotiation(_)
+                | Error::NotInEntry { .. } => {}
+            }
+        }
+        all
+    }
+
+    #[test]
+    fn every_error_has_a_hint_that_adds_to_its_message() {
+        for e in every_error() {
+            let hint = e.hint();
+            assert!(!hint.trim().is_empty(), "{e:?}");
+            assert_ne!(hint, e.to_string(), "{e:?}");
+            assert_eq!(e.to_json()["hint"], Value::from(hint.as_ref()), "{e:?}");
+        }
+    }
+
+    #[test]
+    fn a_browser_fetch_failure_may_be_cors_and_says_so() {
+        for e in every_error() {
+            let says_cors = crate::protocol::redact::find(&e.hint(), "(CORS)").is_some();
+            assert_eq!(says_cors, matches!(e, Error::FetchFailed { .. }), "{e:?}");
+        }
+        let agent = Error::FetchFailed {
+            message: "m".into(),
+            agent: true,
+        };
+        assert_eq!(
+            (agent.code().as_ref(), agent.is_retryable()),
+            ("network_error", true)
+        );
+        assert!(agent.hint().starts_with("Check the agent's URL"));
+    }
+
+    #[test]
+    fn codes_lists_every_code_but_the_open_families() {
+        let errors = every_error();
+        for e in &errors {
+            let code = e.code();
+            let open = code.starts_with("BCK.") || code.starts_with("http_");
+            assert!(
+                open || CODES.contains(&code.as_ref()),
+                "{code} is not in CODES"
+            );
+        }
+        // And nothing more: each listed code is one some error carries (`internal`
+        // is only told to onPaymentError, see gate::mcp).
+        for code in CODES {
+            let carried = errors.iter().any(|e| e.code() == *code);
+            assert!(
+                carried || *code == INTERNAL,
+                "{code} is listed but never carried"
+            );
+        }
+    }
+
+    #[test]
+    fn a_validation_error_names_what_to_do() {
+        let plain = Error::validation("planId is required");
+        assert_eq!(plain.hint(), VALIDATION_HINT);
+        let specific = Error::misuse("no delegation", "Create a delegation with createDelegation");
+        assert_eq!(specific.code(), "validation");
+        assert_eq!(specific.hint(), "Create a delegation with createDelegation");
+        assert_eq!(specific.to_string(), "no delegation");
     }
 }

@@ -1,8 +1,8 @@
 //! [`Payments`]: the client, and the only door the JS method table (the
 //! bridge) goes through. It resolves its configuration once, turns each
 //! method into an [`api`](crate::api) call (a [`Pending`]: `.send().await`
-//! sends it through its [`Transport`] and parses the answer). State is per instance (no globals): the scheme cache and the
-//! "deprecated option" warning flag.
+//! sends it through its [`Transport`] and parses the answer). State is per instance (no globals): the plans' terms and what
+//! the paying client remembers.
 
 use crate::api::agents::{self, AgentAndPlan};
 use crate::api::plans::{self, AccessLimit};
@@ -18,7 +18,6 @@ use crate::protocol::{
     TokenClaims, Uint256,
 };
 use crate::transport::Transport;
-use std::cell::Cell;
 use std::future::Future;
 
 /// How long a resolved plan scheme is reused (as the official SDK: 5 minutes).
@@ -79,7 +78,6 @@ pub struct PlanTerms {
 pub struct Payments<T: Transport> {
     config: ClientConfig,
     transport: T,
-    warned_inline_delegation: Cell<bool>,
     /// Plans' terms, keyed by the plan id (compared whole) for
     /// [`SCHEME_CACHE_MS`]. The id comes from the paywall's own routes, from
     /// the JS caller (`resolveScheme`), or from an agent's 402 but only for a
@@ -97,7 +95,6 @@ impl<T: Transport> Payments<T> {
         Ok(Payments {
             config: ClientConfig::from_options(options)?,
             transport,
-            warned_inline_delegation: Cell::new(false),
             plans: Bounded::default(),
             client: ClientState::default(),
         })
@@ -148,7 +145,7 @@ impl<T: Transport> Payments<T> {
         self.pending(self.mint_call(plan_id, agent_id, token_options))
     }
 
-    /// The mint call; a deprecated option is warned about once per client.
+    /// The mint call; a deprecated option is warned about on every call (as the official SDK).
     pub fn mint_call(
         &self,
         plan_id: &str,
@@ -156,7 +153,7 @@ impl<T: Transport> Payments<T> {
         token_options: &Value,
     ) -> Result<Call<Value>> {
         let (call, warning) = x402::mint(&self.config, plan_id, agent_id, token_options)?;
-        if warning.is_some() && !self.warned_inline_delegation.replace(true) {
+        if warning.is_some() {
             self.transport.warn(x402::INLINE_DELEGATION_WARNING);
         }
         Ok(call)
@@ -324,7 +321,8 @@ impl<T: Transport> Payments<T> {
         self.pending(plans::get_plan(&self.config, plan_id))
     }
 
-    /// `plans.getPlans({page?, offset?, sortBy?, sortOrder?})`: the caller's plans.
+    /// `plans.getPlans({page?, offset?, sortBy?, sortOrder?, orgId?})` (the bridge also reads
+    /// the official SDK's positional form): the caller's plans, or an organization's.
     pub fn get_plans(&self, options: &Value) -> Pending<'_, T> {
         self.pending(plans::get_plans(&self.config, options))
     }
@@ -343,9 +341,40 @@ impl<T: Transport> Payments<T> {
         plans::get_plan_balance(&self.config, plan_id, holder)
     }
 
-    /// `plans.orderPlan(planId)`.
-    pub fn order_plan(&self, plan_id: &str) -> Pending<'_, T> {
-        self.pending(plans::order_plan(&self.config, plan_id))
+    /// `plans.orderPlan(planId)`: orders a crypto (or free) plan and says
+    /// whether the caller already held it. Before ordering it reads the plan
+    /// (cached, see [`Payments::plan_terms`]: a fiat plan is refused, nothing
+    /// is bought) and the caller's balance; the backend's answer comes back
+    /// with `alreadySubscribed` and `balanceBefore` (a decimal string) from
+    /// it. Ordering a plan one holds buys it again (more credits, as the
+    /// official SDKs do): the answer says so, it is never silent.
+    pub async fn order_plan(&self, plan_id: &str) -> Result<Value> {
+        let call = plans::order_plan(&self.config, plan_id)?;
+        let plan_id = plan_id.trim();
+        if self.plan_terms(plan_id).await?.scheme.scheme == protocol::SCHEME_CARD_DELEGATION {
+            return Err(crate::Error::misuse(
+                format!("Plan {plan_id} is a fiat plan: orderPlan buys crypto and free plans"),
+                "Use payments.plans.orderFiatPlan(planId): a checkout link to pay by card.",
+            ));
+        }
+        let before = match self.config.api_key.subject() {
+            Some(me) => Some(self.get_plan_balance(plan_id, Some(me)).send().await?),
+            None => None,
+        };
+        let mut answer = self.execute(call).await?;
+        if let (Some(before), Some(o)) = (before, answer.as_object_mut()) {
+            let held = before
+                .get("isSubscriber")
+                .cloned()
+                .unwrap_or(Value::Bool(false));
+            o.insert("alreadySubscribed".into(), held);
+            let balance = before
+                .get("balance")
+                .cloned()
+                .unwrap_or_else(|| Value::from("0"));
+            o.insert("balanceBefore".into(), balance);
+        }
+        Ok(answer)
     }
 
     /// `plans.orderFiatPlan(planId)`: a checkout link.
@@ -508,5 +537,104 @@ mod tests {
         assert_eq!(lookups(), 2 + PLANS_KEPT, "plan 2 is still kept");
         assert_eq!(network(&p, 1), "p1");
         assert_eq!(lookups(), 3 + PLANS_KEPT, "plan 1, the oldest, was evicted");
+    }
+    #[test]
+    fn the_inline_delegation_warning_is_the_official_text_on_every_call_that_earns_it() {
+        let p = MockTransport::client(KEY);
+        p.transport().json(
+            "POST",
+            "/api/v1/x402/permissions",
+            201,
+            crate::json!({"accessToken": "t"}),
+        );
+        let mint = |config: Value| {
+            let options = crate::json!({ "delegationConfig": config });
+            pollster::block_on(p.get_x402_access_token("1", None, &options).send()).unwrap();
+        };
+        mint(crate::json!({"spendingLimitCents": 1000, "durationSecs": 3600}));
+        mint(crate::json!({"cardId": "card-1"}));
+        mint(crate::json!({"delegationId": "d", "spendingLimitCents": 5}));
+        mint(crate::json!({"currency": "usd"}));
+        mint(crate::json!({}));
+        let warnings = p.transport().warnings.borrow().clone();
+        assert_eq!(warnings, [x402::INLINE_DELEGATION_WARNING; 2]);
+        assert_eq!(p.transport().count("/api/v1/x402/permissions"), 5);
+    }
+
+    /// A backend with a crypto plan `1`, a fiat plan `2`, this balance of the
+    /// caller (the key's `sub` is 0xabc) and an order answer.
+    fn order_backend(balance: Value) -> Payments<MockTransport> {
+        let p = MockTransport::client(KEY);
+        let t = p.transport();
+        t.json(
+            "GET",
+            "/api/v1/protocol/plans/1",
+            200,
+            crate::json!({"id": "1", "registry": {"price": {"isCrypto": true}}}),
+        );
+        t.json(
+            "GET",
+            "/api/v1/protocol/plans/2",
+            200,
+            crate::json!({"id": "2", "registry": {"price": {"isCrypto": false}}}),
+        );
+        t.json(
+            "GET",
+            "/api/v1/protocol/plans/1/balance/0xabc",
+            200,
+            balance,
+        );
+        t.json(
+            "POST",
+            "/api/v1/protocol/plans/1/order",
+            200,
+            crate::json!({"success": true, "txHash": "0x1"}),
+        );
+        p
+    }
+
+    #[test]
+    fn ordering_a_plan_already_held_says_so() {
+        let p = order_backend(crate::json!({"planId": "1", "balance": 7, "isSubscriber": true}));
+        let answer = pollster::block_on(p.order_plan("1")).unwrap();
+        assert_eq!(
+            answer,
+            crate::json!({"success": true, "txHash": "0x1", "alreadySubscribed": true, "balanceBefore": "7"})
+        );
+        let p = order_backend(crate::json!({"planId": "1", "balance": "0", "isSubscriber": false}));
+        let answer = pollster::block_on(p.order_plan("1")).unwrap();
+        assert_eq!(
+            (&answer["alreadySubscribed"], &answer["balanceBefore"]),
+            (&Value::Bool(false), &Value::from("0"))
+        );
+        assert_eq!(p.transport().count("/order"), 1);
+    }
+
+    #[test]
+    fn a_fiat_plan_is_not_ordered_with_order_plan_and_the_hint_names_order_fiat_plan() {
+        let p = order_backend(crate::json!({"isSubscriber": false}));
+        let e = pollster::block_on(p.order_plan("2")).unwrap_err();
+        assert_eq!(e.code(), "validation");
+        assert!(e.hint().contains("orderFiatPlan"), "{}", e.hint());
+        assert_eq!(p.transport().count("/order"), 0, "nothing bought");
+        // The balance could not be read: nothing is bought either.
+        let p = MockTransport::client(KEY);
+        p.transport().json(
+            "GET",
+            "/api/v1/protocol/plans/1",
+            200,
+            crate::json!({"id": "1"}),
+        );
+        p.transport().json(
+            "GET",
+            "/balance/0xabc",
+            503,
+            crate::json!({"message": "down"}),
+        );
+        assert_eq!(
+            pollster::block_on(p.order_plan("1")).unwrap_err().code(),
+            "http_503"
+        );
+        assert_eq!(p.transport().count("/order"), 0);
     }
 }

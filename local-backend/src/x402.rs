@@ -179,7 +179,7 @@ impl Backend {
         let config = &request.delegation_config;
         match config.delegation_id.as_deref().map(str::trim) {
             Some("") => {
-                Err(INVALID_FIELD.with("delegationConfig.delegationId must not be empty or blank"))
+                Err(INVALID_FIELD.with("delegationConfig.delegationId must not be an empty string"))
             }
             Some(id) => self.own_delegation(caller, id),
             None if config.uses_inline_fields() => {
@@ -202,8 +202,9 @@ impl Backend {
                 };
                 self.insert_delegation(caller, &body)
             }
+            // `{}`, `{ apiKeyId }`, `{ currency }`: nothing names a delegation or asks for one.
             None => Err(DELEGATION_REQUIRED.with(format!(
-                "delegationConfig is required for {} token generation: pass {{ delegationId }}",
+                "delegationConfig names no delegation for {} token generation: pass {{ delegationId }} (create one with POST api/v1/delegation/create)",
                 request.accepted.scheme
             ))),
         }

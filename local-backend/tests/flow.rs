@@ -70,7 +70,11 @@ fn full_flow_with_the_payments_client() {
         (before["balance"].as_str(), before["isSubscriber"].as_bool()),
         (Some("0"), Some(false))
     );
-    let order = block_on(subscriber.order_plan(&plan_id).send()).unwrap();
+    let order = block_on(subscriber.order_plan(&plan_id)).unwrap();
+    assert_eq!(
+        (&order["alreadySubscribed"], &order["balanceBefore"]),
+        (&nvm_x402::json!(false), &nvm_x402::json!("0"))
+    );
     assert_eq!(order["success"], true);
     assert!(order["txHash"].as_str().unwrap().starts_with("0x"));
     let after_order = block_on(subscriber.get_plan_balance(&plan_id, None).send()).unwrap();
@@ -337,7 +341,14 @@ fn fiat_checkout_grants_credits_once() {
         Some(&local.key("subscriber")),
         None,
     );
-    local.expect_error((status, body), "BCK.PROTOCOL.0903");
+    let refused = local.expect_error((status, body), "BCK.PROTOCOL.0903");
+    assert!(
+        refused["message"]
+            .as_str()
+            .unwrap()
+            .contains("orderFiatPlan"),
+        "{refused}"
+    );
     let crypto = json!({"sessionType": "embedded", "planId": local.free_plan()});
     local.expect_error(
         local.call(
@@ -682,4 +693,67 @@ fn register_agent_and_plan_in_one_call_and_fiat_plans_by_client() {
     );
     assert_eq!(status, 200);
     assert_eq!(body["pricePerCredit"].as_f64(), Some(25_000.0));
+}
+
+#[test]
+fn ordering_a_held_plan_buys_it_again_and_says_so() {
+    let local = Local::start();
+    let subscriber = local.key("subscriber");
+    let holder = local.address("subscriber");
+    let plan = local.free_plan();
+    let order = || {
+        local.call(
+            "POST",
+            &format!("api/v1/protocol/plans/{plan}/order"),
+            Some(&subscriber),
+            None,
+        )
+    };
+    let (status, first) = order();
+    assert_eq!(status, 201, "{first}");
+    let granted = local.balance(&plan, &holder);
+    assert!(granted > 0);
+    assert!(
+        !first["message"].as_str().unwrap().contains("again"),
+        "{first}"
+    );
+    let (status, second) = order();
+    assert_eq!(status, 201, "{second}");
+    assert_eq!(local.balance(&plan, &holder), 2 * granted);
+    assert_eq!(
+        second["message"].as_str().unwrap(),
+        format!("Plan {plan} ordered again: the caller already held it ({granted} credits); {granted} credits granted")
+    );
+    // The client reads the balance first and says so in the answer too.
+    let client = local.client(&subscriber);
+    let third = block_on(client.order_plan(&plan)).unwrap();
+    assert_eq!(third["alreadySubscribed"], true);
+    assert_eq!(third["balanceBefore"], (2 * granted).to_string().as_str());
+    // A fiat plan is not ordered through orderPlan: nothing is bought.
+    let fiat = local.fiat_plan();
+    let refused = block_on(client.order_plan(&fiat)).unwrap_err();
+    assert!(refused.hint().contains("orderFiatPlan"));
+    assert_eq!(local.balance(&fiat, &holder), 0);
+}
+
+#[test]
+fn plans_of_an_organization_are_refused_as_nvm_local_has_none() {
+    let local = Local::start();
+    let subscriber = local.key("subscriber");
+    local.expect_error(
+        local.call(
+            "GET",
+            "api/v1/protocol/plans?orgId=org-1",
+            Some(&subscriber),
+            None,
+        ),
+        "BCK.PROTOCOL.0909",
+    );
+    let (status, mine) = local.call(
+        "GET",
+        "api/v1/protocol/plans?orgId=",
+        Some(&subscriber),
+        None,
+    );
+    assert_eq!(status, 200, "{mine}");
 }

@@ -455,10 +455,24 @@ fn mint_rules() {
         mint(json!({"accepted": accepted, "delegationConfig": null})),
         "BCK.X402.0030",
     );
-    local.expect_error(
-        mint(json!({"accepted": accepted, "delegationConfig": {}})),
-        "BCK.X402.0030",
-    );
+    // What the SDKs send on for the backend to judge: nothing names a delegation or asks for one.
+    for config in [
+        json!({}),
+        json!({"apiKeyId": "key-1"}),
+        json!({"currency": "usd"}),
+    ] {
+        let error = local.expect_error(
+            mint(json!({"accepted": accepted, "delegationConfig": config})),
+            "BCK.X402.0030",
+        );
+        assert!(
+            error["message"]
+                .as_str()
+                .unwrap()
+                .contains("names no delegation"),
+            "{error}"
+        );
+    }
     local.expect_error(
         mint(json!({"accepted": accepted, "delegationConfig": {"delegationId": "  "}})),
         "BCK.COMMON.0901",

@@ -113,23 +113,23 @@ fn parse_value(status: u16, body: &str) -> Result<Value> {
     Ok(value)
 }
 
-/// Reads the backend's error envelope; a body that isn't one becomes `http_<status>`.
+/// Reads the backend's error envelope; a body that isn't one becomes
+/// `http_<status>`. The error's message ends with ` (HTTP <status>)`, as the
+/// official SDK's (see [`Error`]'s `Display`); only the backend's own codes
+/// (`BCK.*`) pass through as the code (any other stays in `details.code`, the
+/// error is `http_<status>`).
 ///
 /// ```
 /// let e = nvm_x402::api::error_from_response(402, r#"{"code":"BCK.X402.0013","message":"Delegation expired","httpStatus":402}"#);
-/// assert_eq!((e.code().as_ref(), e.to_string().as_str()), ("BCK.X402.0013", "Delegation expired"));
+/// assert_eq!((e.code().as_ref(), e.to_string().as_str()), ("BCK.X402.0013", "Delegation expired (HTTP 402)"));
 /// let e = nvm_x402::api::error_from_response(502, "<html>Bad gateway</html>");
-/// assert_eq!(e.code(), "http_502");
+/// assert_eq!((e.code().as_ref(), e.to_string().as_str()), ("http_502", "The backend answered Bad Gateway (HTTP 502)"));
 /// ```
 pub fn error_from_response(status: u16, body: &str) -> Error {
+    let answered = || format!("The backend answered {}", reason_phrase(status));
     let Ok(Value::Object(mut map)) = parse(body) else {
-        return Error::Http {
-            status,
-            message: format!(
-                "The backend answered HTTP {status} ({})",
-                reason_phrase(status)
-            ),
-        };
+        let message = answered() + &with_status(status);
+        return Error::Http { status, message };
     };
     let message = match map.remove("message") {
         Some(Value::String(m)) if !m.trim().is_empty() => m,
@@ -140,16 +140,17 @@ pub fn error_from_response(status: u16, body: &str) -> Error {
             .join("; "),
         _ => match map.get("error").and_then(Value::as_str) {
             Some(e) => e.to_owned(),
-            None => format!(
-                "The backend answered HTTP {status} ({})",
-                reason_phrase(status)
-            ),
+            None => answered(),
         },
     };
-    let code = match map.remove("code") {
-        Some(Value::String(c)) if !c.is_empty() => c,
+    // Another code (a proxy's) stays in the details.
+    let code = match map.get("code") {
+        Some(Value::String(c)) if c.as_bytes().starts_with(b"BCK.") => c.clone(),
         _ => format!("http_{status}"),
     };
+    if code.as_bytes().starts_with(b"BCK.") {
+        map.remove("code");
+    }
     let hint = match map.remove("hint") {
         Some(Value::String(h)) if !h.trim().is_empty() && h != message => Some(h),
         _ => None,
@@ -169,6 +170,11 @@ pub fn error_from_response(status: u16, body: &str) -> Error {
     }))
 }
 
+/// ` (HTTP <status>)`, what an error's message ends with when the backend refused.
+pub(crate) fn with_status(status: u16) -> String {
+    format!(" (HTTP {status})")
+}
+
 fn reason_phrase(status: u16) -> &'static str {
     match status {
         400 => "Bad Request",
@@ -183,8 +189,8 @@ fn reason_phrase(status: u16) -> &'static str {
         502 => "Bad Gateway",
         503 => "Service Unavailable",
         504 => "Gateway Timeout",
-        s if s >= 500 => "server error",
-        _ => "unexpected status",
+        s if s >= 500 => "a server error",
+        _ => "an unexpected status",
     }
 }
 
@@ -213,9 +219,10 @@ mod tests {
             r#"{"code":"BCK.X402.0023","message":"Budget too low","httpStatus":400,"hint":"Budget too low","details":{"remaining":"5"},"category":"payment","retryable":false}"#,
         );
         assert_eq!(e.code(), "BCK.X402.0023");
-        assert_eq!(e.to_string(), "Budget too low");
+        // The official SDK's form: the backend's message, then the status (said once).
+        assert_eq!(e.to_string(), "Budget too low (HTTP 400)");
         // A hint identical to the message is dropped instead of saying it twice; the known hint is used.
-        assert!(e.hint().unwrap().contains("spending limit"));
+        assert!(e.hint().contains("spending limit"));
         assert_eq!(e.details().unwrap()["details"]["remaining"], "5");
         assert!(!e.is_retryable());
     }
@@ -227,31 +234,31 @@ mod tests {
                 502,
                 "<html><body>Bad Gateway</body></html>",
                 "http_502",
-                "The backend answered HTTP 502 (Bad Gateway)",
+                "The backend answered Bad Gateway (HTTP 502)",
             ),
             (
                 404,
                 r#"{"statusCode":404,"message":"Cannot GET /x"}"#,
                 "http_404",
-                "Cannot GET /x",
+                "Cannot GET /x (HTTP 404)",
             ),
             (
                 400,
                 r#"{"message":["planId must be a string","nonce is required"]}"#,
                 "http_400",
-                "planId must be a string; nonce is required",
+                "planId must be a string; nonce is required (HTTP 400)",
             ),
             (
                 500,
                 "",
                 "http_500",
-                "The backend answered HTTP 500 (Internal Server Error)",
+                "The backend answered Internal Server Error (HTTP 500)",
             ),
             (
                 418,
                 "[]",
                 "http_418",
-                "The backend answered HTTP 418 (unexpected status)",
+                "The backend answered an unexpected status (HTTP 418)",
             ),
         ] {
             let e = error_from_response(status, body);
@@ -260,6 +267,25 @@ mod tests {
                 (code, msg, Some(status))
             );
         }
+    }
+
+    #[test]
+    fn only_the_backends_own_codes_pass_through() {
+        // A proxy's JSON with a code of its own is not a backend code: http_<status>,
+        // its code kept in details.
+        let e = error_from_response(503, r#"{"code":"ECONNRESET","message":"upstream reset"}"#);
+        assert_eq!(e.code(), "http_503");
+        assert_eq!(e.details().unwrap()["code"], "ECONNRESET");
+        assert_eq!(e.to_string(), "upstream reset (HTTP 503)");
+        // A message that already ends with its status does not say it twice.
+        let e = error_from_response(
+            409,
+            r#"{"code":"BCK.PROTOCOL.0902","message":"Trial already ordered (HTTP 409)"}"#,
+        );
+        assert_eq!(
+            (e.code().as_ref(), e.to_string().as_str()),
+            ("BCK.PROTOCOL.0902", "Trial already ordered (HTTP 409)")
+        );
     }
 
     #[test]

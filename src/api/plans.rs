@@ -433,8 +433,9 @@ pub fn get_plan(cfg: &ClientConfig, plan_id: &str) -> Result<Call<Value>> {
     })
 }
 
-/// `GET api/v1/protocol/plans?page&offset&sortBy&sortOrder`: the caller's
-/// plans. `options`: `{page?, offset?, sortBy?, sortOrder?}` or `null`.
+/// `GET api/v1/protocol/plans?page&offset&sortBy&sortOrder[&orgId]`: the
+/// caller's plans (with `orgId`: the organization's). `options`: `{page?,
+/// offset?, sortBy?, sortOrder?, orgId?}` or `null`.
 pub fn get_plans(cfg: &ClientConfig, options: &Value) -> Result<Call<Value>> {
     const WHAT: &str = "options";
     let empty = Map::new();
@@ -443,7 +444,10 @@ pub fn get_plans(cfg: &ClientConfig, options: &Value) -> Result<Call<Value>> {
     if sort_order != "asc" && sort_order != "desc" {
         return Err(Error::validation("sortOrder must be \"asc\" or \"desc\""));
     }
-    let path = format!(
+    // Read before the query is built (an early return there drops every string built so far)
+    // and added after it (a fifth pair would be another copy of the query code).
+    let org_id = json::opt_id(o, "orgId", WHAT)?;
+    let mut path = format!(
         "api/v1/protocol/plans{}",
         query(&[
             (
@@ -473,6 +477,10 @@ pub fn get_plans(cfg: &ClientConfig, options: &Value) -> Result<Call<Value>> {
             ("sortOrder", Some(sort_order.to_owned())),
         ])
     );
+    if let Some(org) = org_id {
+        path.push_str("&orgId=");
+        path.push_str(&crate::protocol::url::encode_segment(&org));
+    }
     Ok(Call {
         request: super::build_request(cfg, "GET", &path, Auth::Bearer, None)?,
         parse: parse_any,

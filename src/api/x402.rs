@@ -14,24 +14,28 @@ use crate::protocol::payment_required::check_payment_required;
 use crate::protocol::{ClientConfig, Uint256, SCHEME_ERC4337};
 use crate::transport::HttpResponse;
 
-/// What [`mint`] found worth a warning (shown once per client).
+/// What [`mint`] found worth a warning (shown on every call that earns it, as the official SDK).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum MintWarning {
-    /// The deprecated inline delegation fields were used.
+    /// The deprecated inline create-on-the-fly fields were used without a `delegationId`.
     InlineDelegation,
 }
 
-/// The deprecation warning text.
-pub const INLINE_DELEGATION_WARNING: &str = "nvm-x402: tokenOptions.delegationConfig with inline fields (spendingLimitCents, durationSecs, providerPaymentMethodId, cardId, currency) is deprecated; create a delegation with payments.delegation.createDelegation and pass { delegationId }.";
+/// The deprecation warning, word for word the official SDK's (users filter on `[DEPRECATED]`).
+pub const INLINE_DELEGATION_WARNING: &str = "[DEPRECATED] delegationConfig: inline create-on-the-fly delegationConfig (no delegationId) is deprecated and will be removed in a future release. Create the delegation first with payments.delegation.createDelegation(), then request the token with delegationConfig: { delegationId }.";
 
-/// The deprecated inline fields of `delegationConfig`.
-pub const INLINE_DELEGATION_FIELDS: [&str; 5] = [
+/// The fields of `delegationConfig` that ask the backend to create a
+/// delegation on the fly (the official SDKs' predicate: `currency` alone, or
+/// `apiKeyId`, is not one of them).
+pub const INLINE_DELEGATION_FIELDS: [&str; 4] = [
+    "cardId",
+    "providerPaymentMethodId",
     "spendingLimitCents",
     "durationSecs",
-    "providerPaymentMethodId",
-    "cardId",
-    "currency",
 ];
+
+/// What to do when a mint has no `delegationConfig`.
+const CREATE_DELEGATION_HINT: &str = "Create a delegation with payments.delegation.createDelegation({ provider, spendingLimitCents, durationSecs, currency }), then pass tokenOptions.delegationConfig: { delegationId }.";
 
 /// Validates the inputs of `getX402AccessToken(planId, agentId?, tokenOptions?)`
 /// and builds the mint call. Nothing is sent when validation fails.
@@ -57,16 +61,17 @@ pub fn mint(
         .filter(|s| !s.is_empty())
         .unwrap_or_else(|| cfg.default_network(scheme));
     let required = || {
-        Error::validation(format!(
-            "delegationConfig is required for {scheme} token generation"
-        ))
+        Error::misuse(
+            format!("delegationConfig is required for {scheme} token generation. Create a delegation first with payments.delegation.createDelegation(), then request the token with delegationConfig.delegationId."),
+            CREATE_DELEGATION_HINT,
+        )
     };
     let config = json::opt_object(
         options.get("delegationConfig"),
         "tokenOptions.delegationConfig",
     )?
     .ok_or_else(required)?;
-    let (delegation_config, warning) = delegation_config(config, scheme)?;
+    let (delegation_config, warning) = delegation_config(config)?;
     let token_version = match options.get("tokenVersion") {
         None | Some(Value::Null) => None,
         Some(v) => match v.as_u64() {
@@ -121,33 +126,31 @@ pub fn mint(
 }
 
 /// Checks `delegationConfig` and returns it as sent (counts as JSON numbers).
-fn delegation_config(config: &Object, scheme: &str) -> Result<(Value, Option<MintWarning>)> {
+/// Whatever it holds besides a blank `delegationId` goes to the backend, which
+/// chooses (`{}` and `{ apiKeyId }` too, as the official SDK sends them).
+fn delegation_config(config: &Object) -> Result<(Value, Option<MintWarning>)> {
     const WHAT: &str = "delegationConfig";
     let id = json::opt_str(config, "delegationId", WHAT)?;
-    let inline = INLINE_DELEGATION_FIELDS
-        .iter()
-        .any(|f| config.get(f).is_some_and(|v| !v.is_null()));
-    let warning = match id {
-        Some(id) if id.trim().is_empty() => {
-            return Err(Error::validation(
-                "delegationConfig.delegationId must not be empty or blank",
-            ))
-        }
-        Some(_) => None,
-        None if inline => Some(MintWarning::InlineDelegation),
-        None => {
-            return Err(Error::validation(format!(
-            "delegationConfig is required for {scheme} token generation: pass {{ delegationId }}"
-        )))
-        }
-    };
+    if id.is_some_and(|id| id.trim().is_empty()) {
+        return Err(Error::misuse(
+            "delegationConfig.delegationId must not be an empty string. Pass a valid delegation UUID or omit the field.",
+            CREATE_DELEGATION_HINT,
+        ));
+    }
+    let inline = id.is_none()
+        && INLINE_DELEGATION_FIELDS
+            .iter()
+            .any(|f| config.contains_key(f));
     let mut out = config.clone();
     for key in ["spendingLimitCents", "durationSecs"] {
         if let Some(n) = crate::protocol::uint::opt_count(config, key, WHAT)? {
             out.insert(key.to_owned(), Value::from(n));
         }
     }
-    Ok((Value::Object(out), warning))
+    Ok((
+        Value::Object(out),
+        inline.then_some(MintWarning::InlineDelegation),
+    ))
 }
 
 fn parse_mint(response: HttpResponse) -> Result<Value> {
@@ -365,30 +368,26 @@ mod tests {
     #[test]
     fn delegation_rules_are_checked_before_any_request() {
         let c = cfg();
+        // No delegationConfig: the official SDK's message, and a hint naming createDelegation.
         let no_config = mint(&c, "1", None, &Value::Null).unwrap_err();
         assert_eq!(
             no_config.to_string(),
-            "delegationConfig is required for nvm:erc4337 token generation"
+            "delegationConfig is required for nvm:erc4337 token generation. Create a delegation first with payments.delegation.createDelegation(), then request the token with delegationConfig.delegationId."
         );
+        assert!(no_config.hint().contains("createDelegation"));
         let card = json!({"scheme": "nvm:card-delegation"});
         assert!(mint(&c, "1", None, &card)
             .unwrap_err()
             .to_string()
             .contains("nvm:card-delegation"));
-        for blank in ["", "   "] {
+        // A blank delegationId: the official SDK's message.
+        for blank in ["", "   ", "\t\n"] {
+            let e = mint(&c, "1", None, &with_delegation(blank)).unwrap_err();
             assert_eq!(
-                mint(&c, "1", None, &with_delegation(blank))
-                    .unwrap_err()
-                    .code(),
-                "validation"
+                (e.code().as_ref(), e.to_string().as_str()),
+                ("validation", "delegationConfig.delegationId must not be an empty string. Pass a valid delegation UUID or omit the field.")
             );
         }
-        assert_eq!(
-            mint(&c, "1", None, &json!({"delegationConfig": {}}))
-                .unwrap_err()
-                .code(),
-            "validation"
-        );
         assert_eq!(
             mint(
                 &c,
@@ -400,21 +399,59 @@ mod tests {
             .code(),
             "validation"
         );
-        let inline =
-            json!({"delegationConfig": {"spendingLimitCents": "10000", "durationSecs": 604800}});
-        let (call, warning) = mint(&c, "1", None, &inline).unwrap();
-        assert_eq!(warning, Some(MintWarning::InlineDelegation));
-        assert!(call
-            .request
-            .body
-            .unwrap()
-            .contains(r#""delegationConfig":{"spendingLimitCents":10000,"durationSecs":604800}"#));
         let v4 = json!({"delegationConfig": {"delegationId": "d"}, "tokenVersion": 4});
         assert!(mint(&c, "1", None, &v4)
             .unwrap_err()
             .to_string()
             .contains("tokenVersion"));
         assert!(mint(&c, " ", None, &with_delegation("d")).is_err());
+    }
+
+    fn body_and_warning(config: Value) -> (String, Option<MintWarning>) {
+        let (call, warning) =
+            mint(&cfg(), "1", None, &json!({ "delegationConfig": config })).unwrap();
+        (call.request.body.unwrap(), warning)
+    }
+
+    #[test]
+    fn a_config_without_delegation_id_goes_to_the_backend_which_chooses() {
+        // `{}`, `{apiKeyId}` and `{currency}` are sent as they are, without a warning (the official SDK's).
+        for config in [
+            json!({}),
+            json!({"apiKeyId": "key-1"}),
+            json!({"currency": "usd"}),
+        ] {
+            let (body, warning) = body_and_warning(config.clone());
+            assert_eq!(warning, None, "{config}");
+            assert!(
+                body.ends_with(&format!(
+                    r#""delegationConfig":{}}}"#,
+                    json::to_text(&config)
+                )),
+                "{body}"
+            );
+        }
+    }
+
+    #[test]
+    fn inline_create_fields_without_a_delegation_id_warn_as_the_official_sdk() {
+        // Each of the four creation fields alone triggers it; the body keeps them (counts as numbers).
+        for field in INLINE_DELEGATION_FIELDS {
+            let (_, warning) = body_and_warning(json!({ field: "1" }));
+            assert_eq!(warning, Some(MintWarning::InlineDelegation), "{field}");
+        }
+        let (body, warning) =
+            body_and_warning(json!({"spendingLimitCents": "10000", "durationSecs": 604800}));
+        assert_eq!(warning, Some(MintWarning::InlineDelegation));
+        assert!(body
+            .contains(r#""delegationConfig":{"spendingLimitCents":10000,"durationSecs":604800}"#));
+        // A delegationId wins: leftover inline fields are silent (the migration footgun).
+        let (_, warning) = body_and_warning(
+            json!({"delegationId": "d", "spendingLimitCents": 1000, "durationSecs": 3600, "currency": "usd"}),
+        );
+        assert_eq!(warning, None);
+        assert!(INLINE_DELEGATION_WARNING
+            .starts_with("[DEPRECATED] delegationConfig: inline create-on-the-fly"));
     }
 
     #[test]

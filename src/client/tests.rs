@@ -421,7 +421,7 @@ fn only_allowed_plans_and_the_callers_agent_are_paid() {
         assert_eq!(err.code(), "plan_not_allowed", "{options}");
         assert!(err.to_string().contains("plan 10 or 20"), "{err}");
         assert_eq!(err.details().unwrap()["accepts"][0]["planId"], "10");
-        assert!(err.hint().unwrap().contains("planIds"));
+        assert!(err.hint().contains("planIds"));
     }
     assert_eq!(p.transport().count("/permissions"), mints);
     // anyPlan is the explicit opt-in to the agent's first offer.
@@ -734,7 +734,7 @@ fn query_answers_become_values_or_errors() {
         ("payment_required", Some(402))
     );
     assert!(err.to_string().contains("Insufficient balance"), "{err}");
-    let hint = err.hint().unwrap();
+    let hint = err.hint();
     assert!(hint.contains("orderPlan"), "{hint}");
     assert!(
         !err.to_string().contains(hint.as_ref()) && !hint.contains(&err.to_string()),
@@ -748,7 +748,7 @@ fn query_answers_become_values_or_errors() {
         None,
     )
     .unwrap_err();
-    let hint = err.hint().unwrap();
+    let hint = err.hint();
     assert!(
         hint.contains("has not registered this URL") && !hint.contains("orderPlan"),
         "{hint}"
@@ -1071,4 +1071,36 @@ fn a_plan_whose_terms_say_max_amount_zero_is_not_read_as_free() {
         )["action"],
         "send"
     );
+}
+
+#[test]
+fn an_entry_without_a_plan_offers_nothing_even_to_any_plan() {
+    // What buildPaymentRequiredForPlans([]) makes (the official SDK's): planId "".
+    let p = payments();
+    backend(&p);
+    let pr = payment_required(&[], None);
+    for options in [any(), json!(null)] {
+        let s = step(&p, &req(AGENT_URL), &options, &after(402, Some(&pr), None));
+        assert_eq!(s, json!({"action": "stop"}), "{options}");
+    }
+    assert_eq!(p.transport().count("/permissions"), 0, "nothing minted");
+}
+
+#[test]
+fn paying_up_front_without_a_plan_names_the_missing_parameter() {
+    let p = payments();
+    backend(&p);
+    for options in [
+        json!({"eager": true}),
+        json!({"eager": true, "anyPlan": true}),
+    ] {
+        let err = run(next_step(&p, &req(AGENT_URL), &options, &Value::Null)).unwrap_err();
+        assert_eq!(err.code(), "validation");
+        assert!(err.to_string().starts_with("planId is required"), "{err}");
+        assert!(err.hint().contains("Pass planId"), "{}", err.hint());
+    }
+    let two = json!({"eager": true, "planIds": ["1", "2"]});
+    let err = run(next_step(&p, &req(AGENT_URL), &two, &Value::Null)).unwrap_err();
+    assert!(err.hint().contains("eager: false"), "{}", err.hint());
+    assert_eq!(p.transport().count(""), 0, "nothing sent");
 }

@@ -164,7 +164,7 @@ impl McpGate {
         x: &X,
     ) -> Result<(Value, Option<&'static str>)> {
         const REFUSED: Option<&str> = Some("payment_required");
-        const FAILED: Option<&str> = Some("internal");
+        const FAILED: Option<&str> = Some(crate::error::INTERNAL);
         let cfg = &self.config;
         let logical_url = call.logical_url(&cfg.server_name);
         let offer = match self.offer(p, call, &logical_url).await {

@@ -1558,7 +1558,7 @@ fn hooks_are_called_in_the_official_order_with_what_they_are_told() {
     assert_eq!(hooks_called(&refused.exchange), ["onPaymentError"]);
     assert_eq!(
         refused.exchange.hooks.borrow()[0].1,
-        json!({"code": "payment_required", "message": crate::protocol::gate::MISSING_TOKEN, "httpStatus": 402})
+        json!({"code": "payment_required", "message": crate::protocol::gate::MISSING_TOKEN, "httpStatus": 402, "hint": "The caller must pay: order the plan and send a valid token."})
     );
     // A settle that fails: onPaymentError after the handler, the body withheld.
     p.transport().json(

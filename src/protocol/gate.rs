@@ -144,17 +144,23 @@ impl Hook {
     }
 
     /// What `onPaymentError` is told: the error as a `PaymentsError` is built
-    /// (`code`, `message`, `httpStatus?`, `details?`).
+    /// (`code`, `message`, `httpStatus?`, `hint`, `details?`).
     pub fn error_detail(
         code: &str,
         message: Value,
         status: Option<u16>,
         details: Option<Value>,
     ) -> Value {
+        let hint = if code == "payment_required" {
+            "The caller must pay: order the plan and send a valid token."
+        } else {
+            "Check the paywall's plans and the backend (the agent's log has the error)."
+        };
         ObjectBuilder::new()
             .put("code", code)
             .put("message", message)
             .put_opt("httpStatus", status)
+            .put("hint", hint)
             .put_opt("details", details)
             .build()
     }

@@ -332,7 +332,7 @@ mod tests {
             );
             let pinned = probe_says_modern(status, body, Pin::Modern).unwrap_err();
             assert_eq!(pinned.code(), "mcp_negotiation_failed", "{status} {body}");
-            assert!(pinned.hint().unwrap().contains("protocolVersion"));
+            assert!(pinned.hint().contains("protocolVersion"));
         }
         // Failures: auth, a server error (with its JSON-RPC error), an unusable 2xx.
         assert_eq!(

@@ -71,7 +71,8 @@ pub fn build_payment_required(plan_id: &str, options: &BuildOptions) -> Result<V
     build_payment_required_for_plans(&[plan_id], options)
 }
 
-/// Builds a PaymentRequired with one `accepts` entry per plan, in order.
+/// Builds a PaymentRequired with one `accepts` entry per plan, in order (no
+/// plan: one entry with an empty `planId`, which offers nothing payable).
 pub fn build_payment_required_for_plans<S: AsRef<str>>(
     plan_ids: &[S],
     options: &BuildOptions,
@@ -84,9 +85,10 @@ fn for_plans(
     plan_ids: &mut dyn ExactSizeIterator<Item = &str>,
     options: &BuildOptions,
 ) -> Result<Value> {
-    if plan_ids.len() == 0 {
-        return Err(Error::validation("at least one planId is required"));
-    }
+    // No plan at all: one entry whose planId is "" (as the official SDK). It
+    // offers nothing payable: no backend has a plan "", and the paying client
+    // skips such an entry.
+    let none = plan_ids.len() == 0;
     let nonempty = |o: &Option<String>| {
         o.as_deref()
             .map(str::trim)
@@ -110,10 +112,10 @@ fn for_plans(
             nonempty(&options.http_verb).map(|v| v.to_ascii_uppercase()),
         )
         .build();
-    let mut accepts = Vec::with_capacity(plan_ids.len());
-    for plan_id in plan_ids {
+    let mut accepts = Vec::with_capacity(plan_ids.len() + 1);
+    for plan_id in plan_ids.chain(none.then_some("")) {
         let plan_id = plan_id.trim();
-        if plan_id.is_empty() {
+        if plan_id.is_empty() && !none {
             return Err(Error::validation("planId must not be empty"));
         }
         accepts.push(
@@ -196,7 +198,13 @@ mod tests {
                 .to_string()
                 .contains("x402Version")
         );
-        assert!(build_payment_required_for_plans::<&str>(&[], &BuildOptions::default()).is_err());
+        // No plan: one entry with an empty planId (the official SDK's), which nothing can pay.
+        let none = build_payment_required_for_plans::<&str>(&[], &BuildOptions::default()).unwrap();
+        assert_eq!(
+            none["accepts"],
+            json!([{"scheme":"nvm:erc4337","network":"eip155:84532","planId":"","extra":{"version":"1"}}])
+        );
+        assert!(build_payment_required_for_plans(&["1", " "], &BuildOptions::default()).is_err());
         assert!(build_payment_required(" ", &BuildOptions::default()).is_err());
     }
 

@@ -5,7 +5,7 @@
 //! rejection is an agent that could not be reached); `send("text")` resolves
 //! to the last response's body; `send("discard")` cancels it.
 
-use super::fetch::describe;
+use super::fetch::{describe, maybe_cors};
 use crate::client::{Courier, Hop, Reply};
 use crate::error::{Error, Result};
 use crate::protocol::json::{parse, to_text};
@@ -33,12 +33,20 @@ impl Courier for JsCourier {
     async fn send(&self, hop: &Hop) -> Result<Reply> {
         let reply = self.ask(&to_text(&hop.to_json())).await.map_err(|e| {
             let url = hop.url.split(['?', '#']).next().unwrap_or("");
-            let mut why = describe(&e).1;
+            let (name, mut why) = describe(&e);
             // A runtime's message may quote a header value: never the whole token.
             if let Some(token) = &hop.token {
                 why = redact_within(&why, token);
             }
-            Error::Unreachable(format!("Could not reach {url}: {why}"))
+            let message = format!("Could not reach {url}: {why}");
+            if maybe_cors(&name) {
+                Error::FetchFailed {
+                    message,
+                    agent: true,
+                }
+            } else {
+                Error::Unreachable(message)
+            }
         })?;
         let text = reply.as_string().unwrap_or_default();
         Reply::from_json(

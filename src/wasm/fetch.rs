@@ -56,16 +56,32 @@ pub(super) fn describe(err: &JsValue) -> (String, String) {
     (name, message)
 }
 
+/// Whether a failed fetch may be a CORS refusal: a page or a web worker (what
+/// has a `location`) sees one only as a `TypeError`, the same as a refused
+/// connection, so the error says it may be either.
+#[cfg(feature = "subscriber")]
+pub(super) fn maybe_cors(name: &str) -> bool {
+    name == "TypeError" && global("location").is_some()
+}
+
 impl FetchTransport {
     fn failure(&self, err: &JsValue, url: &str) -> Error {
         let (name, message) = describe(err);
         if name == "TimeoutError" || name == "AbortError" {
-            Error::Timeout {
+            return Error::Timeout {
                 after_ms: self.timeout_ms,
-            }
-        } else {
-            Error::Network(format!("Could not reach {}: {message}", strip_query(url)))
+            };
         }
+        let message = format!("Could not reach {}: {message}", strip_query(url));
+        // Only a page or a web worker meets CORS: the client's core (the paywalls run on servers).
+        #[cfg(feature = "subscriber")]
+        if maybe_cors(&name) {
+            return Error::FetchFailed {
+                message,
+                agent: false,
+            };
+        }
+        Error::Network(message)
     }
 }
 

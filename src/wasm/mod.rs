@@ -39,9 +39,7 @@ fn thrown(e: Error) -> JsValue {
     if let Some(status) = e.http_status() {
         set("httpStatus", &JsValue::from(status));
     }
-    if let Some(hint) = e.hint() {
-        set("hint", &JsValue::from_str(&hint));
-    }
+    set("hint", &JsValue::from_str(&e.hint()));
     if let Some(details) = e.details() {
         // The backend's envelope fields, or a decoded PaymentRequired.
         set(

@@ -1,5 +1,6 @@
-//! Prints the JS API's names from the core's method table (src/bridge.rs) as
-//! JSON, for the JS test that holds core.js and index.d.ts to it:
+//! Prints the JS API's names from the core's method table (src/bridge.rs), and
+//! the core's error codes (src/error.rs), as JSON, for the JS test that holds
+//! core.js and index.d.ts to them:
 //! `cargo run --quiet --example api-table`.
 use nvm_x402::bridge;
 use nvm_x402::protocol::json::{to_text, ObjectBuilder, Value};
@@ -14,6 +15,7 @@ fn main() {
         .put("methods", list(bridge::methods()))
         .put("functions", list(bridge::functions()))
         .put("internal", list(internal.copied()))
+        .put("errorCodes", list(nvm_x402::error::CODES.iter().copied()))
         .build();
     println!("{}", to_text(&table));
 }

@@ -236,7 +236,8 @@ pub struct FiatPaymentRequest {
     pub plan_id: Uint256,
 }
 
-/// The `orderPlan` answer (passed on as the backend sends it).
+/// The `orderPlan` answer: the backend's, with what the caller held before
+/// (`alreadySubscribed`, `balanceBefore`: nvm-x402 reads the balance first).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
 #[ts(optional_fields, rename = "NvmAPIResult")]
@@ -249,6 +250,14 @@ pub struct OrderResult {
     /// What happened, for people.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
+    /// The caller already held the plan (its balance said `isSubscriber`): this
+    /// order bought it again, adding to `balanceBefore`. Absent when the API key
+    /// names no account.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub already_subscribed: Option<bool>,
+    /// The caller's balance of the plan just before the order (a decimal string).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub balance_before: Option<String>,
     /// Anything else the backend sent.
     #[ts(skip)]
     #[serde(flatten)]
@@ -318,6 +327,20 @@ pub struct PaginationOptions {
     pub offset: Option<u64>,
 }
 
+/// The options of `getPlans` (also taken positionally, as the official SDK's
+/// `getPlans(page, offset, sortBy, sortOrder, orgId)`), sent as its query string.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(optional_fields)]
+pub struct GetPlansOptions {
+    /// The page and its order.
+    #[serde(flatten)]
+    pub pagination: PaginationOptions,
+    /// An organization: every plan in it (the caller must be a member) instead of the caller's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub org_id: Option<String>,
+}
+
 /// The query of `GET api/v1/protocol/plans` (`getPlans`, and `getAgentPlans`
 /// on `.../agents/:id/plans`). Both SDKs' paginations are read.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, TS)]
@@ -340,4 +363,7 @@ pub struct PlansQuery {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[ts(type = "'asc' | 'desc'")]
     pub sort_order: Option<String>,
+    /// `getPlans`: an organization's plans instead of the caller's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub org_id: Option<String>,
 }

@@ -78,13 +78,14 @@ pub struct DelegationConfig {
 }
 
 impl DelegationConfig {
-    /// Whether any deprecated inline field is set.
+    /// Whether it asks for a delegation created on the fly (the deprecated
+    /// inline-create fields; `currency` alone, or `apiKeyId`, does not: the
+    /// official SDKs' predicate).
     pub fn uses_inline_fields(&self) -> bool {
         self.spending_limit_cents.is_some()
             || self.duration_secs.is_some()
             || self.provider_payment_method_id.is_some()
             || self.card_id.is_some()
-            || self.currency.is_some()
     }
 }
 

@@ -298,13 +298,33 @@ fn orders() {
     ] {
         let answer = call(
             |request: &HttpRequest| {
+                // The plan (not a fiat one), the caller's balance, then the order.
+                if request.url.ends_with("/api/v1/protocol/plans/7") {
+                    return (
+                        200,
+                        json!({"id": "7", "registry": {"price": {"isCrypto": true}}}),
+                    );
+                }
+                if request
+                    .url
+                    .ends_with("/api/v1/protocol/plans/7/balance/0xabc")
+                {
+                    return (
+                        200,
+                        json!({"planId": "7", "balance": "7", "isSubscriber": true}),
+                    );
+                }
                 assert!(request.url.ends_with("/api/v1/protocol/plans/7/order"));
                 (200, sent.clone())
             },
             "plans.orderPlan",
             json!(["7"]),
         );
-        reads_back::<OrderResult>(&answer);
+        let typed: OrderResult = reads_back(&answer);
+        assert_eq!(
+            (typed.already_subscribed, typed.balance_before.as_deref()),
+            (Some(true), Some("7"))
+        );
     }
     // Times as nvm-local writes them (ISO 8601) and as the official SDK types them (epoch ms).
     for sent in [

@@ -212,6 +212,19 @@ fn query_strings() {
         (Some(2), Some(5), Some("asc"))
     );
     query_agrees::<PlansQuery>(&plans::get_plans(&cfg(), &Value::Null).unwrap());
+    // Every getPlans option (as the package's type describes them) is a query parameter nvm-local reads.
+    let every = nvm_x402_types::plans::GetPlansOptions {
+        pagination: nvm_x402_types::plans::PaginationOptions {
+            sort_by: Some("name".into()),
+            sort_order: Some("asc".into()),
+            page: Some(2),
+            offset: Some(5),
+        },
+        org_id: Some("org-1".into()),
+    };
+    let every = nvm_x402::protocol::json::parse(&serde_json::to_string(&every).unwrap()).unwrap();
+    let q: PlansQuery = query_agrees(&plans::get_plans(&cfg(), &every).unwrap());
+    assert_eq!(q.org_id.as_deref(), Some("org-1"));
     let q: PlansQuery = query_agrees(&agents::get_agent_plans(&cfg(), "7", &all).unwrap());
     assert_eq!((q.page_size, q.sort_by.as_deref()), (Some(5), Some("name")));
     let q: DelegationsQuery =

@@ -56,8 +56,17 @@ impl Backend {
         Ok(json!({"planId": id, "txHash": tx_hash()}))
     }
 
-    /// `GET api/v1/protocol/plans?page&offset&sortBy&sortOrder`: the caller's plans.
+    /// `GET api/v1/protocol/plans?page&offset&sortBy&sortOrder[&orgId]`: the caller's plans.
     pub fn list_plans(&self, caller: &Caller, query: &PlansQuery) -> ApiResult<Value> {
+        // nvm-local has no organizations: nobody is a member of the one named
+        // (answering the caller's own plans instead would list what was not asked for).
+        if let Some(org) = query.org_id.as_deref().filter(|o| !o.is_empty()) {
+            return Err(NOT_ORG_MEMBER.with(format!(
+                "{} is not a member of organization {}: nvm-local has no organizations",
+                caller.address(),
+                shorten(org)
+            )));
+        }
         let page = query.page.unwrap_or(1);
         let per_page = query.offset.unwrap_or(100);
         if page == 0 || per_page == 0 || per_page > 1000 {
@@ -130,17 +139,29 @@ impl Backend {
         let plan = self.require_plan(plan_id)?;
         if plan.is_fiat() {
             return Err(WRONG_ORDER_ENDPOINT.with(format!(
-                "Plan {} is a fiat plan: order it with POST api/v1/fiat/stripe/payment",
+                "Plan {} is a fiat plan: order it with orderFiatPlan (POST api/v1/fiat/stripe/payment)",
                 plan.id
             )));
         }
         let now = self.now_ms();
         let mut conn = self.store.lock();
         let tx = conn.transaction()?;
+        // Ordering a plan one holds (as `isSubscriber` says) buys it again (more credits, a
+        // later end): the answer says so.
+        let held =
+            load_balance(&tx, &plan.id, caller.address())?.filter(|b| plan.is_usable(Some(b), now));
         let order_tx = grant(&tx, &plan, caller.address(), OrderKind::Crypto, None, now)?;
         tx.commit()?;
-        Ok(
-            json!({"success": true, "txHash": order_tx, "message": format!("Plan {} ordered: {} credits granted", plan.id, plan.credits_granted)}),
-        )
+        let message = match held {
+            Some(b) => format!(
+                "Plan {} ordered again: the caller already held it ({} credits); {} credits granted",
+                plan.id, b.credits, plan.credits_granted
+            ),
+            None => format!(
+                "Plan {} ordered: {} credits granted",
+                plan.id, plan.credits_granted
+            ),
+        };
+        Ok(json!({"success": true, "txHash": order_tx, "message": message}))
     }
 }
