@@ -19,6 +19,7 @@ import type {
   DelegationListResponse,
   DelegationSummary,
   FiatCheckoutResult,
+  GetPlansOptions,
   ListOptions,
   NvmAPIResult,
   PaginationOptions,
@@ -70,7 +71,14 @@ export type X402SchemeType = 'nvm:erc4337' | 'nvm:card-delegation'
 export type Scheme = X402SchemeType
 export type HttpVerb = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE' | 'HEAD' | 'OPTIONS'
 
-/** Stable error codes of nvm-x402; backend codes (`BCK.X402.0005`, ...) pass through as they are. */
+/**
+ * Every code a `PaymentsError` from nvm-x402 carries, a closed union (a misspelt
+ * code does not compile): nvm-x402's own (the core's, `CODES` in src/error.rs,
+ * and the loader's `wasm_load_failed` and `not_ready`), `http_<status>` for an
+ * answer without the backend's envelope, and the backend's own codes
+ * (`BCK.X402.0013`, ...), which pass through as they are. `internal` is only
+ * handed to `onPaymentError` (the backend can't be asked, or no plan pays).
+ */
 export type PaymentsErrorCode =
   | 'validation'
   | 'network_error'
@@ -78,18 +86,20 @@ export type PaymentsErrorCode =
   | 'invalid_response'
   | 'insecure_transport'
   | 'payment_required'
-  | 'not_in_entry'
-  | 'internal'
   | 'plan_not_allowed'
   | 'max_credits_exceeded'
   | 'redirect_not_followed'
   | 'mcp_negotiation_failed'
+  | 'not_in_entry'
+  | 'internal'
+  | 'wasm_load_failed'
+  | 'not_ready'
   | `http_${number}`
   | `BCK.${string}`
 
 /** What a `PaymentsError` is built from. */
 export interface PaymentsErrorInfo {
-  code: PaymentsErrorCode | (string & {})
+  code: PaymentsErrorCode
   message: string
   httpStatus?: number
   hint?: string
@@ -111,10 +121,10 @@ export class PaymentsError extends Error {
   constructor(info: PaymentsErrorInfo)
   readonly name: 'PaymentsError'
   /** Stable machine-readable code. */
-  readonly code: PaymentsErrorCode | (string & {})
+  readonly code: PaymentsErrorCode
   /** The HTTP status the error came with, when there was one. */
   readonly httpStatus?: number
-  /** What to do about it. */
+  /** What to do about it: every error nvm-x402 throws (or hands to a hook) has one. */
   readonly hint?: string
   /** The backend envelope's extra fields, or the decoded PaymentRequired. */
   readonly details?: JsonValue
@@ -212,14 +222,21 @@ export interface PlanConfigHelpers {
 export interface PlansReadAPI extends PlanConfigHelpers {
   /** The plan as the backend describes it (public). */
   getPlan(planId: string): Promise<JsonObject>
-  /** The caller's plans. */
-  getPlans(options?: PaginationOptions): Promise<JsonObject>
+  /** The caller's plans (with `orgId`: every plan of that organization, for a member). */
+  getPlans(options?: GetPlansOptions): Promise<JsonObject>
+  /** The official SDK's positional form of `getPlans(options)`. */
+  getPlans(page?: number, offset?: number, sortBy?: string, sortOrder?: 'asc' | 'desc', orgId?: string): Promise<JsonObject>
 }
 
 /** `payments.plans` in `nvm-x402`: also balances, orders and registration. */
 export interface PlansAPI extends PlansReadAPI {
   /** `holderAddress` defaults to the API key's account (`sub`). */
   getPlanBalance(planId: string, holderAddress?: string): Promise<PlanBalance>
+  /**
+   * Orders a crypto or free plan (a fiat plan is refused before anything is bought: use
+   * `orderFiatPlan`). A plan you already hold is bought again (more credits), as with the
+   * official SDK, but the answer says so: `alreadySubscribed` and `balanceBefore`, read just before.
+   */
   orderPlan(planId: string): Promise<NvmAPIResult>
   /** A checkout link to pay by card. */
   orderFiatPlan(planId: string): Promise<FiatCheckoutResult>
@@ -257,8 +274,11 @@ export interface DelegationAPI {
 }
 
 export interface X402API {
-  /** Mints an x402 access token. `tokenOptions.delegationConfig` is required (nothing is sent without it). */
-  getX402AccessToken(planId: string, agentId: string | undefined, tokenOptions: X402TokenOptions): Promise<AccessTokenResult>
+  /**
+   * Mints an x402 access token. `tokenOptions.delegationConfig` is required (nothing is sent
+   * without it: create one with `delegation.createDelegation` and pass `{ delegationId }`).
+   */
+  getX402AccessToken(planId: string, agentId?: string, tokenOptions?: X402TokenOptions): Promise<AccessTokenResult>
 }
 
 export interface FacilitatorAPI {
@@ -830,7 +850,5 @@ export type DelegationList = DelegationListResponse
 export type PaymentMethod = PaymentMethodSummary
 /** @deprecated the official SDK's name is `NvmAPIResult`. */
 export type OrderResult = NvmAPIResult
-/** @deprecated the official SDK's name is `PaginationOptions`. */
-export type GetPlansOptions = PaginationOptions
 /** @deprecated the official SDK's name is `X402PaymentAccepted`. */
 export type X402AccessToken = X402PaymentAccepted

@@ -33,11 +33,22 @@ function diffJson(py, js, prefix, out) {
 /** Every difference between the requests of one call. */
 export function diffCall(id, pyRequests = [], jsRequests = []) {
   const out = []
+  let pairs = pyRequests.slice(0, jsRequests.length).map((py, i) => [py, jsRequests[i]])
   if (pyRequests.length !== jsRequests.length) {
     out.push({ where: 'requests', py: pyRequests.map((r) => `${r.method} ${r.path}`), js: jsRequests.map((r) => `${r.method} ${r.path}`) })
+    // Each of py's requests is still compared with js's of the same method and path (in
+    // order), so that a reviewed extra request does not hide a difference in the others.
+    const paired = []
+    let from = 0
+    for (const py of pyRequests) {
+      const k = jsRequests.findIndex((js, j) => j >= from && js.method === py.method && js.path === py.path)
+      if (k < 0) break
+      paired.push([py, jsRequests[k]])
+      from = k + 1
+    }
+    if (paired.length === pyRequests.length) pairs = paired
   }
-  pyRequests.slice(0, jsRequests.length).forEach((py, i) => {
-    const js = jsRequests[i]
+  pairs.forEach(([py, js], i) => {
     const at = pyRequests.length > 1 ? `#${i}` : ''
     if (py.method !== js.method) out.push({ where: `${at}method`, py: py.method, js: js.method })
     if (py.path !== js.path) out.push({ where: `${at}path`, py: py.path, js: js.path })

@@ -73,3 +73,31 @@ test('index.d.ts declares every method and function in the table (a generated fi
   const { status, output } = typecheck({ 'table.ts': lines.join('\n') + '\n' })
   assert.equal(status, 0, `index.d.ts lacks a name from the table:\n${output}`)
 })
+
+test('PaymentsErrorCode is exactly the codes thrown: the core\'s (src/error.rs CODES), the JavaScript files\', http_<status> and the backend\'s BCK.*', async () => {
+  const { readdirSync, readFileSync } = await import('node:fs')
+  const { join } = await import('node:path')
+  assert.ok(table.errorCodes.includes('validation') && table.errorCodes.includes('plan_not_allowed'), table.errorCodes.join(' '))
+  // The codes the package's own JavaScript gives a PaymentsError.
+  const dir = join(ROOT, 'pkg-template')
+  const jsCodes = new Set()
+  for (const file of readdirSync(dir).filter((f) => f.endsWith('.js'))) {
+    const text = readFileSync(join(dir, file), 'utf8')
+    for (const m of text.matchAll(/new PaymentsError\(\{\s*code: '([a-z_]+)'/g)) jsCodes.add(m[1])
+  }
+  assert.ok(jsCodes.has('wasm_load_failed') && jsCodes.has('not_ready'), [...jsCodes].join(' '))
+  const codes = [...new Set([...table.errorCodes, ...jsCodes])].map((c) => `'${c}'`)
+  const expected = [...codes, '`http_${number}`', '`BCK.${string}`'].join(' | ')
+  const lines = [
+    "import type { PaymentsError, PaymentsErrorCode } from 'nvm-x402'",
+    'type Exactly<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false',
+    `export const same: Exactly<PaymentsErrorCode, ${expected}> = true`,
+    'declare const e: PaymentsError',
+    // Backend codes and statuses still type-check; a misspelt code does not.
+    "export const backend = e.code === 'BCK.X402.0013' || e.code === 'http_404' || e.code === 'plan_not_allowed'",
+    '// @ts-expect-error a typo is not a PaymentsErrorCode',
+    "export const typo = e.code === 'plan_not_alowed'",
+  ]
+  const { status, output } = typecheck({ 'codes.ts': lines.join('\n') + '\n' })
+  assert.equal(status, 0, `PaymentsErrorCode (pkg-template/common.d.ts) is not the set of codes thrown, ${expected}:\n${output}`)
+})

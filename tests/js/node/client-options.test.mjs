@@ -249,11 +249,15 @@ test('a blank organizationId sends no header', async (t) => {
 test('Authorization carries the whole key, prefix included, for every environment prefix', async (t) => {
   const backend = await backendFor(t)
   backend.respond('POST', '/api/v1/protocol/plans/5/order', { json: { success: true } })
+  // orderPlan reads the plan and the caller's balance first (public calls: no key).
+  backend.respond('GET', '/api/v1/protocol/plans/5', { json: { id: '5' } })
+  backend.respond('GET', `/api/v1/protocol/plans/5/balance/${ACCOUNT}`, { json: { balance: '0', isSubscriber: false } })
   for (const { prefix } of ENVIRONMENTS) {
     const key = makeKey(mixedCase(prefix))
     backend.requests.length = 0
     await clientFor(backend, { nvmApiKey: key }).plans.orderPlan('5')
-    assertRequest(backend.requests[0], { method: 'POST', url: '/api/v1/protocol/plans/5/order', key })
+    assertRequest(backend.requests.at(-1), { method: 'POST', url: '/api/v1/protocol/plans/5/order', key })
+    for (const read of backend.requests.slice(0, -1)) assert.equal(read.headers.authorization, undefined, read.path)
   }
 })
 

@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { buildPaymentRequired, buildPaymentRequiredForPlans, decodeAccessToken, decodePaymentHeader, encodeAccessToken, encodePaymentHeader, redactToken, tryDecodeAccessToken } from 'nvm-x402'
 import { ROOT } from '../support/servers.mjs'
-import { paymentsError } from '../support/nvm.mjs'
+import { backendFor, clientFor, paymentsError } from '../support/nvm.mjs'
 
 const VECTORS = JSON.parse(readFileSync(join(ROOT, 'tests/vectors/x402-v2-http-spec.json'), 'utf8'))
 
@@ -163,10 +163,23 @@ test('buildPaymentRequiredForPlans: one accepts entry per plan, in order', async
   for (const entry of pr.accepts) assert.deepEqual(entry.extra, { version: '1', agentId: 'a', httpVerb: 'GET' })
   assert.deepEqual(pr.resource, { url: '/t' })
   assert.deepEqual(buildPaymentRequiredForPlans(['5'], { endpoint: '/t' }), buildPaymentRequired('5', { endpoint: '/t' }))
-  await paymentsError(() => buildPaymentRequiredForPlans([]), { code: 'validation' })
   await paymentsError(() => buildPaymentRequiredForPlans(['1', ' ']), { code: 'validation' })
   await paymentsError(() => buildPaymentRequired(''), { code: 'validation' })
   await paymentsError(() => buildPaymentRequired('1', { endpoint: 5 }), { code: 'validation' })
+})
+
+test('buildPaymentRequiredForPlans([]): one entry with an empty planId (the official SDK\'s), which offers nothing payable', async (t) => {
+  const pr = buildPaymentRequiredForPlans([], { endpoint: 'mcp://x' })
+  assert.equal(pr.accepts.length, 1)
+  assert.equal(pr.accepts[0].planId, '')
+  assert.deepEqual(pr.resource, { url: 'mcp://x' })
+  // The paying client finds nothing to pay in it, even with anyPlan: no mint, the 402 is the answer.
+  const backend = await backendFor(t)
+  const agent = async () => new Response('{}', { status: 402, headers: { 'payment-required': encodePaymentHeader(pr) } })
+  const paying = clientFor(backend, { fetch: async (input, init) => (input instanceof Request ? agent() : fetch(input, init)) })
+  const { response } = await paying.fetch('http://127.0.0.1:9/agent', { method: 'POST' }, { anyPlan: true })
+  assert.equal(response.status, 402)
+  assert.equal(backend.requests.length, 0, 'nothing minted')
 })
 
 test('payment headers: every x402 v2 HTTP spec vector decodes to exactly its JSON and re-encodes to exactly its header', () => {

@@ -26,7 +26,11 @@ const CALLS = [
   ['plans.getPlan', 'GET', '/api/v1/protocol/plans/1', (p) => p.plans.getPlan('1')],
   ['plans.getPlans', 'GET', '/api/v1/protocol/plans', (p) => p.plans.getPlans()],
   ['plans.getPlanBalance', 'GET', `/api/v1/protocol/plans/1/balance/${ACCOUNT}`, (p) => p.plans.getPlanBalance('1')],
-  ['plans.orderPlan', 'POST', '/api/v1/protocol/plans/1/order', (p) => p.plans.orderPlan('1')],
+  // orderPlan reads the plan and the caller's balance first (answered below), then orders.
+  ['plans.orderPlan', 'POST', '/api/v1/protocol/plans/1/order', (p) => p.plans.orderPlan('1'), (backend) => {
+    backend.respond('GET', '/api/v1/protocol/plans/1', { json: { id: '1' } })
+    backend.respond('GET', `/api/v1/protocol/plans/1/balance/${ACCOUNT}`, { json: { planId: '1', balance: '0', isSubscriber: false } })
+  }],
   ['plans.orderFiatPlan', 'POST', '/api/v1/fiat/stripe/payment', (p) => p.plans.orderFiatPlan('1')],
   ['plans.registerCreditsPlan', 'POST', '/api/v1/protocol/plans', (p) => p.plans.registerCreditsPlan({ name: 'P' }, getFreePriceConfig(), getFixedCreditsConfig(1n))],
   ['agents.registerAgent', 'POST', '/api/v1/protocol/agents', (p) => p.agents.registerAgent({ name: 'A' }, undefined, ['1'])],
@@ -40,22 +44,23 @@ const CALLS = [
 /** Runs `check(error, name)` for every representative call answered with `answer`. */
 async function eachCall(t, answer, check, options = {}) {
   const backend = await backendFor(t)
-  for (const [name, method, path, call] of CALLS) {
+  for (const [name, method, path, call, prepare] of CALLS) {
     backend.reset()
+    prepare?.(backend)
     backend.respond(method, path, answer)
     const error = await paymentsError(call(clientFor(backend, options)))
-    assert.equal(backend.requests.length, 1, `${name}: one request, no retry`)
-    assert.equal(backend.requests[0].path, path, name)
+    assert.equal(backend.requests.filter((r) => r.path === path && r.method === method).length, 1, `${name}: one request, no retry`)
+    assert.equal(backend.requests.at(-1).path, path, name)
     check(error, name)
     assertNoSecrets(error, KEY, TOKEN)
   }
 }
 
-test('a 4xx backend envelope passes through: code, message said once, httpStatus, hint, extra fields', async (t) => {
+test('a 4xx backend envelope passes through: code, message said once (ending with the status, as the official SDK\'s), httpStatus, hint, extra fields', async (t) => {
   const envelope = { code: 'BCK.X402.0013', message: 'Delegation expired', httpStatus: 402, hint: 'Create a new delegation and mint a new token', category: 'payment', retryable: false, details: { delegationId: 'd' } }
   await eachCall(t, { status: 402, json: envelope }, (error, name) => {
     assert.equal(error.code, envelope.code, name)
-    assert.equal(error.message, envelope.message, name)
+    assert.equal(error.message, `${envelope.message} (HTTP 402)`, name)
     assert.equal(occurrences(String(error), envelope.message), 1, `${name}: the message is said once`)
     assert.equal(error.httpStatus, envelope.httpStatus, name)
     assert.equal(error.hint, envelope.hint, name)
@@ -67,7 +72,7 @@ test('a 4xx backend envelope passes through: code, message said once, httpStatus
 test('an envelope whose hint repeats its message does not say it twice; known codes get a hint', async (t) => {
   const envelope = { code: 'BCK.X402.0013', message: 'Delegation expired', httpStatus: 400, hint: 'Delegation expired' }
   await eachCall(t, { status: 400, json: envelope }, (error, name) => {
-    assert.equal(error.message, envelope.message, name)
+    assert.equal(error.message, `${envelope.message} (HTTP 400)`, name)
     assert.ok(error.hint, `${name}: a hint`)
     assert.notEqual(error.hint, envelope.message, name)
     assert.equal(occurrences(`${error.message} ${error.hint}`, envelope.message), 1, `${name}: "${envelope.message}" said once`)
@@ -77,7 +82,7 @@ test('an envelope whose hint repeats its message does not say it twice; known co
 test('BCK.APIKEY.0004 (401) without a hint gets one; retryable follows the envelope or the status', async (t) => {
   const backend = await backendFor(t)
   backend.respond('GET', '*', { status: 401, json: { code: 'BCK.APIKEY.0004', message: 'Invalid API key', httpStatus: 401 } })
-  const error = await paymentsError(clientFor(backend).plans.getPlans(), { code: 'BCK.APIKEY.0004', message: 'Invalid API key', httpStatus: 401, retryable: false })
+  const error = await paymentsError(clientFor(backend).plans.getPlans(), { code: 'BCK.APIKEY.0004', message: 'Invalid API key (HTTP 401)', httpStatus: 401, retryable: false })
   assert.match(error.hint, /API key/)
   backend.respond('GET', '*', { status: 503, json: { code: 'BCK.COMMON.0001', message: 'Try later', httpStatus: 503 } })
   await paymentsError(clientFor(backend).plans.getPlans(), { code: 'BCK.COMMON.0001', httpStatus: 503, retryable: true })
@@ -101,15 +106,18 @@ test('other non-envelope error bodies: http_<status> with their message when the
   const backend = await backendFor(t)
   const payments = clientFor(backend)
   const cases = [
-    [{ status: 404, json: { statusCode: 404, message: 'Cannot GET /x' } }, { code: 'http_404', httpStatus: 404, message: 'Cannot GET /x' }],
-    [{ status: 400, json: { message: ['planId must be a string', 'nonce is required'] } }, { code: 'http_400', httpStatus: 400, message: 'planId must be a string; nonce is required' }],
+    [{ status: 404, json: { statusCode: 404, message: 'Cannot GET /x' } }, { code: 'http_404', httpStatus: 404, message: 'Cannot GET /x (HTTP 404)' }],
+    [{ status: 400, json: { message: ['planId must be a string', 'nonce is required'] } }, { code: 'http_400', httpStatus: 400, message: 'planId must be a string; nonce is required (HTTP 400)' }],
+    // A proxy's JSON with a code of its own: not a backend code (http_<status>), its code kept in details.
+    [{ status: 502, json: { code: 'ECONNRESET', message: 'upstream reset' } }, { code: 'http_502', httpStatus: 502, message: 'upstream reset (HTTP 502)', details: { code: 'ECONNRESET' } }],
     [{ status: 500, body: '' }, { code: 'http_500', httpStatus: 500, retryable: true }],
     [{ status: 429, body: 'slow down' }, { code: 'http_429', httpStatus: 429, retryable: true }],
     [{ status: 418, json: [] }, { code: 'http_418', httpStatus: 418, retryable: false }],
   ]
   for (const [answer, fields] of cases) {
     backend.respond('GET', '*', answer)
-    await paymentsError(payments.plans.getPlan('1'), fields)
+    const error = await paymentsError(payments.plans.getPlan('1'), fields)
+    assert.ok(error.hint, `${answer.status}: a hint`)
   }
 })
 
@@ -258,6 +266,79 @@ test('an error from the core is a PaymentsError built by the core: an Error with
     assert.equal(Object.keys(e).includes('message'), false, 'message is the Error\'s own, not a copied field')
   }
   const envelope = caught[2]
-  assert.deepEqual([envelope.code, envelope.httpStatus, envelope.hint, envelope.message, envelope.details?.category], ['BCK.PLAN.0001', 404, 'Check the id', 'Plan not found', 'plans'])
+  assert.deepEqual([envelope.code, envelope.httpStatus, envelope.hint, envelope.message, envelope.details?.category], ['BCK.PLAN.0001', 404, 'Check the id', 'Plan not found (HTTP 404)', 'plans'])
   assert.equal(caught[3].code, 'insecure_transport')
+})
+
+// ---- every error has a hint (#23) ---------------------------------------------
+
+test('every error has a hint: validation errors of the core and of the JavaScript facade, with the same text', async (t) => {
+  const { PaymentsError, decodePaymentHeader, fetchWithPayment } = await import('nvm-x402')
+  const backend = await backendFor(t)
+  const payments = clientFor(backend)
+  const failures = [
+    () => payments.plans.getPlan(''),
+    () => decodePaymentHeader('%%%'),
+    () => buildPaymentRequired('1', { endpoint: 5 }),
+    () => Payments.getInstance({ nvmApiKey: KEY, fetch: 'not a function' }),
+    () => payments.setOrganizationId(5),
+    () => fetchWithPayment('http://127.0.0.1:9/', {}, { payments: {} }),
+    () => resolveScheme({}, '1'),
+  ]
+  const hints = new Set()
+  for (const failure of failures) {
+    const error = await paymentsError(failure, { code: 'validation' })
+    assert.equal(typeof error.hint, 'string')
+    assert.ok(error.hint.length > 0, error.message)
+    hints.add(error.hint)
+  }
+  assert.deepEqual([...hints], ['Nothing was sent: fix the argument the message names and call again.'], 'the core\'s and the facade\'s are one text')
+  // A PaymentsError made from a validation detail gets it too; one with its own hint keeps it.
+  assert.equal(new PaymentsError({ code: 'validation', message: 'm' }).hint, [...hints][0])
+  assert.equal(new PaymentsError({ code: 'validation', message: 'm', hint: 'h' }).hint, 'h')
+  assert.equal(backend.requests.length, 0)
+})
+
+test('every PaymentsError the JavaScript files make has a hint: its own, or a validation error\'s', async () => {
+  const { readdirSync, readFileSync } = await import('node:fs')
+  const { join } = await import('node:path')
+  const { ROOT } = await import('../support/servers.mjs')
+  const dir = join(ROOT, 'pkg-template')
+  let sites = 0
+  for (const file of readdirSync(dir).filter((f) => f.endsWith('.js'))) {
+    const text = readFileSync(join(dir, file), 'utf8')
+    for (const match of text.matchAll(/new PaymentsError\(\{([\s\S]*?)\}\)/g)) {
+      sites++
+      const literal = match[1]
+      const code = /code: '([a-z_]+)'/.exec(literal)?.[1]
+      assert.ok(code === 'validation' || /\bhint:/.test(literal), `${file}: ${literal.slice(0, 120)}`)
+    }
+  }
+  assert.ok(sites >= 10, `only ${sites} sites found`)
+})
+
+test('a backend or agent a browser page can\'t reach: the hint says it may be CORS (a fetch TypeError is all a page sees)', async (t) => {
+  const failed = () => Promise.reject(new TypeError('Failed to fetch'))
+  // Node has no `location`; a page or a web worker has one.
+  const payments = Payments.getInstance({ nvmApiKey: KEY, backendUrl: 'https://backend.example', fetch: failed })
+  const server = await paymentsError(payments.plans.getPlan('1'), { code: 'network_error', retryable: true })
+  assert.doesNotMatch(server.hint, /CORS/)
+  globalThis.location = new URL('https://app.example/page')
+  t.after(() => delete globalThis.location)
+  const backend = await paymentsError(payments.plans.getPlan('1'), { code: 'network_error', retryable: true, message: /Failed to fetch/ })
+  assert.match(backend.hint, /the backend does not allow this origin \(CORS\)/)
+  const agent = await paymentsError(payments.queryAgent({ agentUrl: 'https://agent.example/tasks', prompt: 'hi', planId: '1', eager: false }), { code: 'network_error' })
+  assert.match(agent.hint, /the agent does not allow this origin \(CORS\)/)
+  // Another failure (an abort is a timeout) says nothing of CORS.
+  const refused = Payments.getInstance({ nvmApiKey: KEY, backendUrl: 'https://backend.example', fetch: () => Promise.reject(new Error('connect ECONNREFUSED')) })
+  assert.doesNotMatch((await paymentsError(refused.plans.getPlan('1'))).hint, /CORS/)
+})
+
+test('queryAgent without a plan names the missing parameter before anything is sent', async (t) => {
+  const backend = await backendFor(t)
+  let agentCalls = 0
+  const payments = clientFor(backend, { fetch: async (input, init) => (input instanceof Request ? (agentCalls++, new Response('{}')) : fetch(input, init)) })
+  const error = await paymentsError(payments.queryAgent({ agentUrl: 'http://127.0.0.1:9/tasks', prompt: 'hi' }), { code: 'validation', message: /^planId is required/ })
+  assert.match(error.hint, /Pass planId/)
+  assert.equal(agentCalls + backend.requests.length, 0)
 })

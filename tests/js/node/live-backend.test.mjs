@@ -65,6 +65,7 @@ live('subscriber: order, delegate, mint; agent: verify (consumes nothing), start
   assert.deepEqual([before.balance, before.isSubscriber], ['0', false])
   const order = await subscriber.payments.plans.orderPlan(planId)
   assert.equal(order.success, true)
+  assert.deepEqual([order.alreadySubscribed, order.balanceBefore], [false, '0'])
   const ordered = await subscriber.payments.plans.getPlanBalance(planId)
   assert.deepEqual([ordered.planId, ordered.balance, ordered.isSubscriber, ordered.holderAddress], [planId, String(GRANTED), true, subscriber.address])
 
@@ -218,11 +219,20 @@ live('fiat plans: card-delegation scheme, checkout link; ordering through /order
   const checkout = await subscriber.payments.plans.orderFiatPlan(planId)
   assert.ok(checkout.result.stripeCheckoutSessionId)
   assert.ok(checkout.result.checkoutLink.startsWith(backend.url), checkout.result.checkoutLink)
-  const error = await paymentsError(subscriber.payments.plans.orderPlan(planId))
-  assert.match(error.code, /^BCK\.PROTOCOL\./)
+  // orderPlan refuses a fiat plan before anything is bought, naming orderFiatPlan (nvm-local refuses it too).
+  const error = await paymentsError(subscriber.payments.plans.orderPlan(planId), { code: 'validation' })
+  assert.match(error.hint, /orderFiatPlan/)
   await paymentsError(builder.payments.plans.registerCreditsPlan({ name: 'Cheap' }, getFiatPriceConfig(999_999n, builder.address), getFixedCreditsConfig(GRANTED)), { code: 'BCK.PROTOCOL.0047', httpStatus: 400 })
   // The seeded demo world's fiat plan resolves the same way.
   assert.equal((await resolveScheme(subscriber.payments, backend.world.plans.fiat.planId)).scheme, backend.world.plans.fiat.scheme)
+})
+
+live('ordering a plan already held buys it again (as the official SDK) and says so: the answer and nvm-local\'s message', async (t) => {
+  const { subscriber, planId } = await world(t)
+  const again = await subscriber.payments.plans.orderPlan(planId)
+  assert.deepEqual([again.success, again.alreadySubscribed, again.balanceBefore], [true, true, String(GRANTED)])
+  assert.match(again.message, /ordered again/)
+  assert.equal((await subscriber.payments.plans.getPlanBalance(planId)).balance, String(2n * GRANTED))
 })
 
 live('a trial plan can be ordered once per subscriber', async (t) => {
@@ -262,7 +272,7 @@ live('a request the agent did not register (wrong verb) is refused by verify', a
   assert.ok(verified.invalidReason)
 })
 
-live('the deprecated inline delegation fields still mint (a delegation is created on the fly), with one warning', async (t) => {
+live('the deprecated inline delegation fields still mint (a delegation is created on the fly), with the official warning on each call', async (t) => {
   const { builder, subscriber, planId, agentId, paymentRequired } = await world(t)
   const warn = t.mock.method(console, 'warn', () => {})
   const before = (await subscriber.payments.delegation.listDelegations({ accessible: true })).delegations.length
@@ -271,6 +281,10 @@ live('the deprecated inline delegation fields still mint (a delegation is create
     const settled = await builder.payments.facilitator.settlePermissions({ paymentRequired, x402AccessToken: accessToken, maxAmount: 1n })
     assert.equal(settled.success, true, settled.errorReason)
   }
-  assert.equal(warn.mock.callCount(), 1)
+  assert.equal(warn.mock.calls.filter((c) => String(c.arguments[0]).startsWith('[DEPRECATED] delegationConfig')).length, 2)
   assert.equal((await subscriber.payments.delegation.listDelegations({ accessible: true })).delegations.length, before + 2)
+  // {} names no delegation and asks for none: the backend's BCK.X402.0030, as the real backend answers.
+  const bare = await paymentsError(subscriber.payments.x402.getX402AccessToken(planId, agentId, { delegationConfig: {} }), { code: 'BCK.X402.0030', httpStatus: 400, message: /\(HTTP 400\)$/ })
+  assert.match(bare.hint, /delegation/)
+  await paymentsError(subscriber.payments.x402.getX402AccessToken(planId, agentId, { delegationConfig: { apiKeyId: 'key-1' } }), { code: 'BCK.X402.0030' })
 })

@@ -66,6 +66,25 @@ test('getPlans: authenticated, default paging and sort in the query', async (t) 
   ])
 })
 
+test('getPlans: the official SDK\'s positional form (page, offset, sortBy, sortOrder, orgId) and the object form send the same query', async (t) => {
+  const backend = await backendFor(t)
+  backend.respond('GET', PLANS, { json: { total: 0, page: 1, offset: 100, plans: [] } })
+  const payments = clientFor(backend)
+  await payments.plans.getPlans(2, 20, 'name', 'asc', 'org-1')
+  await payments.plans.getPlans({ page: 2, offset: 20, sortBy: 'name', sortOrder: 'asc', orgId: 'org-1' })
+  await payments.plans.getPlans(3)
+  await payments.plans.getPlans(undefined, undefined, undefined, undefined, 'org 2')
+  // As the official SDK: an empty orgId is left out.
+  await payments.plans.getPlans(1, 100, 'created', 'desc', '')
+  assertRequests(backend, [
+    { method: 'GET', url: `${PLANS}?page=2&offset=20&sortBy=name&sortOrder=asc&orgId=org-1` },
+    { method: 'GET', url: `${PLANS}?page=2&offset=20&sortBy=name&sortOrder=asc&orgId=org-1` },
+    { method: 'GET', url: `${PLANS}?page=3&offset=100&sortBy=created&sortOrder=desc` },
+    { method: 'GET', url: `${PLANS}?page=1&offset=100&sortBy=created&sortOrder=desc&orgId=org%202` },
+    { method: 'GET', url: `${PLANS}?page=1&offset=100&sortBy=created&sortOrder=desc` },
+  ])
+})
+
 test('getPlans: a bad sortOrder or paging value is rejected before sending', async (t) => {
   const backend = await backendFor(t)
   for (const options of [{ sortOrder: 'up' }, { page: -1 }, { offset: 'ten' }, { sortBy: 5 }, 'page=1']) {
@@ -103,12 +122,47 @@ test('getPlanBalance: a key without sub needs an explicit holder (nothing is sen
 
 // ---- ordering -----------------------------------------------------------------
 
-test('orderPlan: authenticated POST with no body; the answer returned', async (t) => {
+/** A backend with plan `id` (crypto unless `fiat`), the caller's balance of it and an order answer. */
+async function orderBackend(t, { id = BIG_PLAN_ID, fiat = false, balance = { balance: '0', isSubscriber: false } } = {}) {
   const backend = await backendFor(t)
-  const answer = { success: true, txHash: '0xabc' }
-  backend.respond('POST', `${PLANS}/${BIG_PLAN_ID}/order`, { json: answer })
-  assert.deepEqual(await clientFor(backend).plans.orderPlan(BIG_PLAN_ID), answer)
-  assertRequests(backend, [{ method: 'POST', url: `${PLANS}/${BIG_PLAN_ID}/order` }])
+  backend.respond('GET', `${PLANS}/${id}`, { json: { id, registry: { price: { isCrypto: !fiat } } } })
+  backend.respond('GET', `${PLANS}/${id}/balance/${ACCOUNT}`, { json: { planId: id, ...balance } })
+  backend.respond('POST', `${PLANS}/${id}/order`, { json: { success: true, txHash: '0xabc' } })
+  return backend
+}
+
+test('orderPlan: reads the plan and the caller\'s balance, then an authenticated POST with no body; the answer says what was held', async (t) => {
+  const backend = await orderBackend(t)
+  assert.deepEqual(await clientFor(backend).plans.orderPlan(BIG_PLAN_ID), { success: true, txHash: '0xabc', alreadySubscribed: false, balanceBefore: '0' })
+  assertRequests(backend, [
+    { method: 'GET', url: `${PLANS}/${BIG_PLAN_ID}`, key: null },
+    { method: 'GET', url: `${PLANS}/${BIG_PLAN_ID}/balance/${ACCOUNT}`, key: null },
+    { method: 'POST', url: `${PLANS}/${BIG_PLAN_ID}/order` },
+  ])
+})
+
+test('orderPlan: a plan the caller already holds is bought again (as the official SDK), and the answer says so', async (t) => {
+  // The issue's case: 7 credits held, an order of 10 more.
+  const backend = await orderBackend(t, { balance: { balance: 7, isSubscriber: true } })
+  const answer = await clientFor(backend).plans.orderPlan(BIG_PLAN_ID)
+  assert.equal(answer.alreadySubscribed, true)
+  assert.equal(answer.balanceBefore, '7')
+  assert.equal(backend.requests.filter((r) => r.method === 'POST').length, 1, 'ordered once')
+})
+
+test('orderPlan: a fiat plan is refused before anything is bought, and the hint names orderFiatPlan', async (t) => {
+  const backend = await orderBackend(t, { id: '5', fiat: true })
+  const error = await paymentsError(clientFor(backend).plans.orderPlan('5'), { code: 'validation', message: /fiat plan/ })
+  assert.match(error.hint, /orderFiatPlan/)
+  assert.ok(!/api\/v1/.test(`${error.message} ${error.hint}`), 'it names the method, not a backend path')
+  assert.deepEqual(backend.requests.map((r) => r.method), ['GET'])
+})
+
+test('orderPlan: when the balance cannot be read, nothing is bought', async (t) => {
+  const backend = await orderBackend(t)
+  backend.respond('GET', `${PLANS}/${BIG_PLAN_ID}/balance/${ACCOUNT}`, { status: 503, json: { message: 'down' } })
+  await paymentsError(clientFor(backend).plans.orderPlan(BIG_PLAN_ID), { code: 'http_503' })
+  assert.equal(backend.requests.filter((r) => r.method === 'POST').length, 0)
 })
 
 test('orderFiatPlan: POST api/v1/fiat/stripe/payment {sessionType:"embedded", planId}', async (t) => {

@@ -87,17 +87,43 @@ test('mint: no delegationConfig is an error naming the scheme, and nothing is se
     const error = await paymentsError(payments.x402.getX402AccessToken('1', 'a', options), { code: 'validation' })
     assert.ok(error.message.startsWith('delegationConfig is required for nvm:erc4337 token generation'), error.message)
   }
+  // Two arguments (the official SDK's signature allows it): the same error, and what to do names createDelegation.
+  const error = await paymentsError(payments.x402.getX402AccessToken('1', 'a'), { code: 'validation', message: /delegationConfig is required/ })
+  assert.match(error.message, /createDelegation/)
+  assert.match(error.hint, /createDelegation/)
   assert.equal(backend.requests.length, 0)
 })
 
-test('mint: an empty or blank delegationId, or one that is not a string, is a validation error and nothing is sent', async (t) => {
+test('mint: an empty or blank delegationId is the official SDK\'s error; one that is not a string is a validation error too; nothing is sent', async (t) => {
   const backend = await mintBackend(t)
   const payments = clientFor(backend)
-  for (const delegationConfig of [{ delegationId: '' }, { delegationId: '   ' }, { delegationId: '\t\n' }, {}, { delegationId: 5 }, { apiKeyId: 'k' }]) {
-    await paymentsError(payments.x402.getX402AccessToken('1', 'a', { delegationConfig }), { code: 'validation' })
+  for (const delegationConfig of [{ delegationId: '' }, { delegationId: '   ' }, { delegationId: '\t\n' }]) {
+    const error = await paymentsError(payments.x402.getX402AccessToken('1', 'a', { scheme: 'nvm:card-delegation', delegationConfig }), { code: 'validation' })
+    assert.equal(error.message, 'delegationConfig.delegationId must not be an empty string. Pass a valid delegation UUID or omit the field.')
+    assert.match(error.hint, /createDelegation/)
   }
+  await paymentsError(payments.x402.getX402AccessToken('1', 'a', { delegationConfig: { delegationId: 5 } }), { code: 'validation' })
   await paymentsError(payments.x402.getX402AccessToken('1', 'a', { delegationConfig: 'del-uuid' }), { code: 'validation' })
   assert.equal(backend.requests.length, 0)
+})
+
+test('mint: a delegationConfig without delegationId or creation fields ({}, { apiKeyId }) is sent for the backend to judge, without a warning', async (t) => {
+  // The official SDK forwards them (its "bare delegationConfig" and "apiKeyId-only" tests); the backend answers.
+  const backend = await mintBackend(t, { accessToken: 'tok.bare' })
+  const warn = t.mock.method(console, 'warn', () => {})
+  const payments = clientFor(backend)
+  for (const delegationConfig of [{}, { apiKeyId: 'key-1' }, { currency: 'usd' }]) {
+    const answer = await payments.x402.getX402AccessToken('plan-1', 'agent-1', { scheme: 'nvm:card-delegation', delegationConfig })
+    assert.equal(answer.accessToken, 'tok.bare')
+    assert.deepEqual(backend.last().json.delegationConfig, delegationConfig)
+    assert.equal(backend.last().url, MINT)
+  }
+  assert.equal(warn.mock.callCount(), 0)
+  // The backend's refusal passes through with its code; the message ends with the status, as the official SDK's.
+  backend.respond('POST', MINT, { status: 400, json: { code: 'BCK.X402.0030', message: 'Required token-generation input is missing or incomplete', httpStatus: 400 } })
+  const error = await paymentsError(payments.x402.getX402AccessToken('plan-1', 'agent-1', { delegationConfig: {} }), { code: 'BCK.X402.0030', httpStatus: 400 })
+  assert.equal(error.message, 'Required token-generation input is missing or incomplete (HTTP 400)')
+  assert.match(error.hint, /createDelegation/)
 })
 
 test('mint: delegationConfig.apiKeyId is sent along', async (t) => {
@@ -106,27 +132,50 @@ test('mint: delegationConfig.apiKeyId is sent along', async (t) => {
   assert.equal(backend.last().body, '{"accepted":{"scheme":"nvm:erc4337","network":"eip155:84532","planId":"1","extra":{}},"delegationConfig":{"delegationId":"d","apiKeyId":"key-1"}}')
 })
 
-test('mint: the deprecated inline delegation fields still work and warn once per instance', async (t) => {
+// The official SDK's create-first deprecation tests (tests/unit/x402-token-deprecation.test.ts).
+const OFFICIAL_WARNING = '[DEPRECATED] delegationConfig: inline create-on-the-fly delegationConfig (no delegationId) is deprecated and will be removed in a future release. Create the delegation first with payments.delegation.createDelegation(), then request the token with delegationConfig: { delegationId }.'
+const deprecations = (warn) => warn.mock.calls.map((c) => String(c.arguments[0])).filter((m) => m.includes('[DEPRECATED]'))
+
+test('mint: inline create-on-the-fly fields without a delegationId warn with the official text, once per call, and the call goes on', async (t) => {
+  const backend = await mintBackend(t, { accessToken: 'tok.inline' })
+  const warn = t.mock.method(console, 'warn', () => {})
+  const payments = clientFor(backend)
+  const inline = { spendingLimitCents: 10000n, durationSecs: '604800', providerPaymentMethodId: 'pm_1', cardId: 'card_1', currency: 'usd' }
+  const answer = await payments.x402.getX402AccessToken('plan-1', 'agent-1', { scheme: 'nvm:card-delegation', delegationConfig: inline })
+  assert.equal(answer.accessToken, 'tok.inline')
+  assert.deepEqual(deprecations(warn), [OFFICIAL_WARNING])
+  assert.deepEqual(backend.requests[0].json.delegationConfig, { spendingLimitCents: 10000, durationSecs: 604800, providerPaymentMethodId: 'pm_1', cardId: 'card_1', currency: 'usd' })
+  // Each creation field alone triggers it, on every call (not once per instance).
+  for (const delegationConfig of [{ spendingLimitCents: 5 }, { durationSecs: 3600 }, { providerPaymentMethodId: 'pm_123' }, { cardId: 'card-uuid' }]) {
+    await payments.x402.getX402AccessToken('plan-1', 'agent-1', { delegationConfig })
+  }
+  assert.equal(deprecations(warn).length, 5)
+  assert.equal(backend.requests.length, 5)
+})
+
+test('mint: a delegationId (with apiKeyId, or with leftover inline fields), or currency alone, does not warn', async (t) => {
   const backend = await mintBackend(t)
   const warn = t.mock.method(console, 'warn', () => {})
-  const inline = { spendingLimitCents: 10000n, durationSecs: '604800', providerPaymentMethodId: 'pm_1', cardId: 'card_1', currency: 'usd' }
-  const first = clientFor(backend)
-  await first.x402.getX402AccessToken('1', undefined, { scheme: 'nvm:card-delegation', delegationConfig: inline })
-  await first.x402.getX402AccessToken('1', undefined, { scheme: 'nvm:card-delegation', delegationConfig: { spendingLimitCents: 5 } })
-  assert.equal(warn.mock.callCount(), 1)
-  assert.match(warn.mock.calls[0].arguments[0], /deprecated/)
-  assert.match(warn.mock.calls[0].arguments[0], /delegationId/)
-  assert.deepEqual(backend.requests[0].json.delegationConfig, { spendingLimitCents: 10000, durationSecs: 604800, providerPaymentMethodId: 'pm_1', cardId: 'card_1', currency: 'usd' })
-  assert.deepEqual(backend.requests[1].json.delegationConfig, { spendingLimitCents: 5 })
-  // A delegationId with no inline field does not warn.
-  await first.x402.getX402AccessToken('1', undefined, { delegationConfig: { delegationId: 'd' } })
-  const second = clientFor(backend)
-  await second.x402.getX402AccessToken('1', undefined, { delegationConfig: { delegationId: 'd' } })
-  assert.equal(warn.mock.callCount(), 1)
-  await second.x402.getX402AccessToken('1', undefined, { delegationConfig: { currency: 'eur' } })
-  await second.x402.getX402AccessToken('1', undefined, { delegationConfig: { cardId: 'c' } })
-  assert.equal(warn.mock.callCount(), 2, 'a second instance warns once too')
-  assert.equal(backend.requests.length, 6)
+  const payments = clientFor(backend)
+  for (const delegationConfig of [
+    { delegationId: 'del-uuid-1' },
+    { delegationId: 'del-uuid-1', apiKeyId: 'key-1' },
+    { delegationId: 'del-1', spendingLimitCents: 1000, durationSecs: 3600, currency: 'usd' },
+    { currency: 'eur' },
+  ]) {
+    await payments.x402.getX402AccessToken('plan-1', 'agent-1', { scheme: 'nvm:card-delegation', delegationConfig })
+  }
+  assert.equal(deprecations(warn).length, 0)
+  assert.equal(backend.requests.length, 4)
+})
+
+test('mint: no delegationConfig throws and does not warn', async (t) => {
+  const backend = await mintBackend(t)
+  const warn = t.mock.method(console, 'warn', () => {})
+  await paymentsError(clientFor(backend).x402.getX402AccessToken('plan-1', 'agent-1', { scheme: 'nvm:erc4337' }), { message: /delegationConfig is required/ })
+  await paymentsError(clientFor(backend).x402.getX402AccessToken('plan-1', 'agent-1', { delegationConfig: { delegationId: '   ' } }), { message: /delegationId must not be an empty string/ })
+  assert.equal(deprecations(warn).length, 0)
+  assert.equal(backend.requests.length, 0)
 })
 
 test('mint: tokenVersion 2 and 3 are sent; anything else is rejected before sending', async (t) => {

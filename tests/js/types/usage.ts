@@ -133,7 +133,9 @@ async function x402(): Promise<void> {
   await payments.x402.getX402AccessToken('123', 'a', { delegationConfig: { delegationId: 'd' }, tokenVersion: 4 })
   // @ts-expect-error delegationConfig is required
   await payments.x402.getX402AccessToken('123', 'a', {})
-  // @ts-expect-error tokenOptions (with delegationConfig) are required: nothing is sent without them
+  // The official SDK's signature: agentId and tokenOptions are optional in the types (without
+  // delegationConfig the call throws at run time, before sending anything).
+  await payments.x402.getX402AccessToken('123', 'agent-1')
   await payments.x402.getX402AccessToken('123')
   // @ts-expect-error planId is a string
   await payments.x402.getX402AccessToken(123, 'a', { delegationConfig: { delegationId: 'd' } })
@@ -214,13 +216,23 @@ async function plans(): Promise<void> {
   const plan: JsonObject = await payments.plans.getPlan(registered.planId)
   const planName: JsonValue | undefined = plan['metadata']
   await payments.plans.getPlans({ page: 1, offset: 10, sortBy: 'created', sortOrder: 'asc' })
+  await payments.plans.getPlans({ orgId: 'org-1' })
+  // The official SDK's positional form.
+  await payments.plans.getPlans(1, 10, 'created', 'desc', 'org-1')
+  await payments.plans.getPlans(2)
   // @ts-expect-error sortOrder is asc or desc
   await payments.plans.getPlans({ sortOrder: 'up' })
+  // @ts-expect-error sortOrder is asc or desc
+  await payments.plans.getPlans(1, 10, 'created', 'up')
   const balance: PlanBalance = await payments.plans.getPlanBalance('1')
   const credits: string = balance.balance
   await payments.plans.getPlanBalance('1', '0xholder')
   const order = await payments.plans.orderPlan('1')
   const success: boolean = order.success
+  // What the caller held just before: an order of a plan already held says so.
+  const held: boolean | undefined = order.alreadySubscribed
+  const before: string | undefined = order.balanceBefore
+  void [held, before]
   const checkout = await payments.plans.orderFiatPlan('1')
   const link: string = checkout.result.checkoutLink
   // Epoch milliseconds from the Nevermined backend, ISO 8601 text from nvm-local.
@@ -315,7 +327,20 @@ function codecs(input: unknown): void {
 
 function errors(error: unknown): void {
   if (error instanceof PaymentsError) {
-    const code: PaymentsErrorCode | string = error.code
+    const code: PaymentsErrorCode = error.code
+    // Backend codes and statuses are codes; a misspelt one is a compile error.
+    const known = code === 'BCK.X402.0013' || code === 'http_502' || code === 'max_credits_exceeded' || code === 'wasm_load_failed'
+    // @ts-expect-error a typo is not a PaymentsErrorCode
+    const typo = code === 'plan_not_alowed'
+    switch (code) {
+      case 'plan_not_allowed':
+      case 'redirect_not_followed':
+        break
+      // @ts-expect-error not a code
+      case 'netwrok_error':
+        break
+    }
+    void [known, typo]
     const retryable: boolean = error.retryable
     const status: number | undefined = error.httpStatus
     const hint: string | undefined = error.hint
