@@ -97,7 +97,9 @@ export function mountSubscriber({ nvm, config, world, getSession }) {
     }
     const ordered = await payments.plans.orderPlan(plan)
     const balance = await refreshBalance()
-    return okView(`Ordered — ${balance.balance} credits now`, facts([['Plan', balance.planName], ['Transaction', ordered.txHash ? idCode(ordered.txHash) : undefined]]))
+    // A plan already held is bought again: say so, with what was held before.
+    const title = ordered.alreadySubscribed ? `Ordered again — ${ordered.balanceBefore} credits before, ${balance.balance} now` : `Ordered — ${balance.balance} credits now`
+    return okView(title, facts([['Plan', balance.planName], ['Transaction', ordered.txHash ? idCode(ordered.txHash) : undefined]]))
   }
   $('#s-order').addEventListener('click', (event) => act(event.currentTarget, creditsOut, () => order({ card: false }), { what: 'Ordering the plan' }))
   $('#s-order-card').addEventListener('click', (event) => act(event.currentTarget, creditsOut, () => order({ card: true }), { what: 'Ordering with a card' }))
