@@ -19,8 +19,8 @@ import type {
   DelegationListResponse,
   DelegationSummary,
   FiatCheckoutResult,
-  GetPlansOptions,
   ListOptions,
+  ListPlansOptions,
   NvmAPIResult,
   PaginationOptions,
   PaymentMethodSummary,
@@ -223,7 +223,7 @@ export interface PlansReadAPI extends PlanConfigHelpers {
   /** The plan as the backend describes it (public). */
   getPlan(planId: string): Promise<JsonObject>
   /** The caller's plans (with `orgId`: every plan of that organization, for a member). */
-  getPlans(options?: GetPlansOptions): Promise<JsonObject>
+  getPlans(options?: ListPlansOptions): Promise<JsonObject>
   /** The official SDK's positional form of `getPlans(options)`. */
   getPlans(page?: number, offset?: number, sortBy?: string, sortOrder?: 'asc' | 'desc', orgId?: string): Promise<JsonObject>
 }
@@ -850,5 +850,7 @@ export type DelegationList = DelegationListResponse
 export type PaymentMethod = PaymentMethodSummary
 /** @deprecated the official SDK's name is `NvmAPIResult`. */
 export type OrderResult = NvmAPIResult
+/** @deprecated the official SDK's name is `PaginationOptions`. */
+export type GetPlansOptions = PaginationOptions
 /** @deprecated the official SDK's name is `X402PaymentAccepted`. */
 export type X402AccessToken = X402PaymentAccepted

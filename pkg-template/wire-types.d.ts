@@ -501,7 +501,7 @@ export interface PaginationOptions {
  * The options of `getPlans` (also taken positionally, as the official SDK's
  * `getPlans(page, offset, sortBy, sortOrder, orgId)`), sent as its query string.
  */
-export interface GetPlansOptions {
+export interface ListPlansOptions {
   /** An organization: every plan in it (the caller must be a member) instead of the caller's. */
   orgId?: string
   /** The field to sort by (`created`, `name`, ...). */

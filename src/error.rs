@@ -301,6 +301,11 @@ fn client_hint(e: &Error) -> &'static str {
     }
 }
 
+/// ` (HTTP <status>)`, what an error's message ends with when the backend refused.
+pub(crate) fn with_status(status: u16) -> String {
+    format!(" (HTTP {status})")
+}
+
 /// What to do about a refusal whose code says nothing we know.
 fn status_hint(status: u16) -> &'static str {
     match status {
@@ -339,7 +344,7 @@ impl fmt::Display for Error {
             | Error::Redirect { message: m, .. } => f.write_str(m),
             Error::Backend(b) => {
                 // ` (HTTP <status>)` at the end, as the official SDK's messages (once).
-                let status = crate::api::with_status(b.http_status);
+                let status = with_status(b.http_status);
                 f.write_str(&b.message)?;
                 if !b.message.as_bytes().ends_with(status.as_bytes()) {
                     f.write_str(&status)?;

@@ -7,7 +7,7 @@ pub mod delegation;
 pub mod plans;
 pub mod x402;
 
-use crate::error::{BackendError, Error, Result};
+use crate::error::{with_status, BackendError, Error, Result};
 use crate::protocol::json::{parse, Value};
 use crate::protocol::url::join;
 use crate::protocol::ClientConfig;
@@ -168,11 +168,6 @@ pub fn error_from_response(status: u16, body: &str) -> Error {
         hint,
         extra: map,
     }))
-}
-
-/// ` (HTTP <status>)`, what an error's message ends with when the backend refused.
-pub(crate) fn with_status(status: u16) -> String {
-    format!(" (HTTP {status})")
 }
 
 fn reason_phrase(status: u16) -> &'static str {

@@ -332,7 +332,7 @@ pub struct PaginationOptions {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
 #[ts(optional_fields)]
-pub struct GetPlansOptions {
+pub struct ListPlansOptions {
     /// The page and its order.
     #[serde(flatten)]
     pub pagination: PaginationOptions,

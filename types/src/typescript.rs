@@ -54,7 +54,7 @@ pub fn typescript() -> String {
         ts::<plans::FiatCheckoutResult>(&cfg, Kept),
         ts::<plans::StripeCheckoutResult>(&cfg, Kept),
         ts::<plans::PaginationOptions>(&cfg, Named),
-        ts::<plans::GetPlansOptions>(&cfg, Named),
+        ts::<plans::ListPlansOptions>(&cfg, Named),
         ts::<agents::AgentMetadata>(&cfg, Kept),
         ts::<agents::AgentApiAttributes>(&cfg, Kept),
         ts::<agents::RegisterAgentResult>(&cfg, Named),

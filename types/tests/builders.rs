@@ -213,7 +213,7 @@ fn query_strings() {
     );
     query_agrees::<PlansQuery>(&plans::get_plans(&cfg(), &Value::Null).unwrap());
     // Every getPlans option (as the package's type describes them) is a query parameter nvm-local reads.
-    let every = nvm_x402_types::plans::GetPlansOptions {
+    let every = nvm_x402_types::plans::ListPlansOptions {
         pagination: nvm_x402_types::plans::PaginationOptions {
             sort_by: Some("name".into()),
             sort_order: Some("asc".into()),
