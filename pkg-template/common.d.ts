@@ -233,9 +233,9 @@ export interface PlansAPI extends PlansReadAPI {
   /** `holderAddress` defaults to the API key's account (`sub`). */
   getPlanBalance(planId: string, holderAddress?: string): Promise<PlanBalance>
   /**
-   * Orders a crypto or free plan (a fiat plan is refused before anything is bought: use
-   * `orderFiatPlan`). A plan you already hold is bought again (more credits), as with the
-   * official SDK, but the answer says so: `alreadySubscribed` and `balanceBefore`, read just before.
+   * Orders a crypto or free plan (a fiat plan: `orderFiatPlan`). A plan you already hold is
+   * bought again (more credits), as with the official SDK, but the answer says so:
+   * `alreadySubscribed` and `balanceBefore`, read just before (when that read fails, nothing is bought).
    */
   orderPlan(planId: string): Promise<NvmAPIResult>
   /** A checkout link to pay by card. */

@@ -19,8 +19,7 @@ export class PaymentsError extends Error {
     this.name = 'PaymentsError'
     this.code = info.code
     if (info.httpStatus !== undefined) this.httpStatus = info.httpStatus
-    // Every error nvm-x402 throws has a hint; one made in JavaScript from a bad argument says this one (src/error.rs's).
-    const hint = info.hint ?? (info.code === 'validation' ? 'Nothing was sent: fix the argument the message names and call again.' : undefined)
+    const hint = info.hint ?? (info.code === 'validation' ? 'Nothing was sent: fix the argument the message names.' : undefined)
     if (hint !== undefined) this.hint = hint
     if (info.details !== undefined) this.details = info.details
     this.retryable = info.retryable === true

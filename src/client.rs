@@ -481,17 +481,10 @@ async fn eager_requirement<T: Transport>(
     req: &Outgoing,
 ) -> Result<Requirement> {
     let [plan_id] = opts.plan_ids.as_slice() else {
-        return Err(if opts.plan_ids.is_empty() {
-            Error::misuse(
-                "planId is required: the plan to pay the agent with",
-                "Pass planId (agents.getAgentPlans lists an agent's plans), or eager: false with planIds or anyPlan: true to let the agent's 402 choose.",
-            )
-        } else {
-            Error::misuse(
-                "paying on the first request (eager) needs exactly one planId",
-                "Pass one planId, or eager: false to let the agent's 402 say which of your planIds it takes.",
-            )
-        });
+        return Err(Error::misuse(
+            "planId is required: the one plan to pay the agent with on the first request",
+            "Pass planId, or eager: false with planIds (or anyPlan: true) to let the agent's 402 choose.",
+        ));
     };
     let scheme = match opts.scheme_asked() {
         Some(SCHEME_CARD_DELEGATION) => {

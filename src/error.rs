@@ -141,8 +141,7 @@ pub const CODES: &[&str] = &[
 ];
 
 /// The hint of a `validation` error that says no more.
-const VALIDATION_HINT: &str =
-    "Nothing was sent: fix the argument the message names and call again.";
+const VALIDATION_HINT: &str = "Nothing was sent: fix the argument the message names.";
 
 /// The backend's error envelope: `{code, message, httpStatus, hint?, details?, category?, retryable?}`.
 #[derive(Debug, Clone, PartialEq)]

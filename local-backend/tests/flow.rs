@@ -729,7 +729,7 @@ fn ordering_a_held_plan_buys_it_again_and_says_so() {
     let third = block_on(client.order_plan(&plan)).unwrap();
     assert_eq!(third["alreadySubscribed"], true);
     assert_eq!(third["balanceBefore"], (2 * granted).to_string().as_str());
-    // A fiat plan is not ordered through orderPlan: nothing is bought.
+    // A fiat plan is not ordered through orderPlan: nothing is bought, and the hint names orderFiatPlan.
     let fiat = local.fiat_plan();
     let refused = block_on(client.order_plan(&fiat)).unwrap_err();
     assert!(refused.hint().contains("orderFiatPlan"));

@@ -34,8 +34,14 @@ pub const INLINE_DELEGATION_FIELDS: [&str; 4] = [
     "durationSecs",
 ];
 
-/// What to do when a mint has no `delegationConfig`.
-const CREATE_DELEGATION_HINT: &str = "Create a delegation with payments.delegation.createDelegation({ provider, spendingLimitCents, durationSecs, currency }), then pass tokenOptions.delegationConfig: { delegationId }.";
+/// What to do when a mint names no delegation: the warning's last sentence ("Create
+/// the delegation first with payments.delegation.createDelegation(), then request
+/// the token with delegationConfig: { delegationId }."), the same bytes in the .wasm.
+fn create_delegation_hint() -> &'static str {
+    INLINE_DELEGATION_WARNING
+        .get(146..)
+        .unwrap_or(INLINE_DELEGATION_WARNING)
+}
 
 /// Validates the inputs of `getX402AccessToken(planId, agentId?, tokenOptions?)`
 /// and builds the mint call. Nothing is sent when validation fails.
@@ -63,7 +69,7 @@ pub fn mint(
     let required = || {
         Error::misuse(
             format!("delegationConfig is required for {scheme} token generation. Create a delegation first with payments.delegation.createDelegation(), then request the token with delegationConfig.delegationId."),
-            CREATE_DELEGATION_HINT,
+            create_delegation_hint(),
         )
     };
     let config = json::opt_object(
@@ -134,7 +140,7 @@ fn delegation_config(config: &Object) -> Result<(Value, Option<MintWarning>)> {
     if id.is_some_and(|id| id.trim().is_empty()) {
         return Err(Error::misuse(
             "delegationConfig.delegationId must not be an empty string. Pass a valid delegation UUID or omit the field.",
-            CREATE_DELEGATION_HINT,
+            create_delegation_hint(),
         ));
     }
     let inline = id.is_none()
@@ -374,7 +380,10 @@ mod tests {
             no_config.to_string(),
             "delegationConfig is required for nvm:erc4337 token generation. Create a delegation first with payments.delegation.createDelegation(), then request the token with delegationConfig.delegationId."
         );
-        assert!(no_config.hint().contains("createDelegation"));
+        assert_eq!(
+            no_config.hint(),
+            "Create the delegation first with payments.delegation.createDelegation(), then request the token with delegationConfig: { delegationId }."
+        );
         let card = json!({"scheme": "nvm:card-delegation"});
         assert!(mint(&c, "1", None, &card)
             .unwrap_err()

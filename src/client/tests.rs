@@ -1101,6 +1101,7 @@ fn paying_up_front_without_a_plan_names_the_missing_parameter() {
     }
     let two = json!({"eager": true, "planIds": ["1", "2"]});
     let err = run(next_step(&p, &req(AGENT_URL), &two, &Value::Null)).unwrap_err();
+    assert!(err.to_string().contains("the one plan"), "{err}");
     assert!(err.hint().contains("eager: false"), "{}", err.hint());
     assert_eq!(p.transport().count(""), 0, "nothing sent");
 }

@@ -298,13 +298,7 @@ fn orders() {
     ] {
         let answer = call(
             |request: &HttpRequest| {
-                // The plan (not a fiat one), the caller's balance, then the order.
-                if request.url.ends_with("/api/v1/protocol/plans/7") {
-                    return (
-                        200,
-                        json!({"id": "7", "registry": {"price": {"isCrypto": true}}}),
-                    );
-                }
+                // The caller's balance, then the order.
                 if request
                     .url
                     .ends_with("/api/v1/protocol/plans/7/balance/0xabc")

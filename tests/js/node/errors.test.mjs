@@ -26,9 +26,8 @@ const CALLS = [
   ['plans.getPlan', 'GET', '/api/v1/protocol/plans/1', (p) => p.plans.getPlan('1')],
   ['plans.getPlans', 'GET', '/api/v1/protocol/plans', (p) => p.plans.getPlans()],
   ['plans.getPlanBalance', 'GET', `/api/v1/protocol/plans/1/balance/${ACCOUNT}`, (p) => p.plans.getPlanBalance('1')],
-  // orderPlan reads the plan and the caller's balance first (answered below), then orders.
+  // orderPlan reads the caller's balance first (answered below), then orders.
   ['plans.orderPlan', 'POST', '/api/v1/protocol/plans/1/order', (p) => p.plans.orderPlan('1'), (backend) => {
-    backend.respond('GET', '/api/v1/protocol/plans/1', { json: { id: '1' } })
     backend.respond('GET', `/api/v1/protocol/plans/1/balance/${ACCOUNT}`, { json: { planId: '1', balance: '0', isSubscriber: false } })
   }],
   ['plans.orderFiatPlan', 'POST', '/api/v1/fiat/stripe/payment', (p) => p.plans.orderFiatPlan('1')],
@@ -292,7 +291,7 @@ test('every error has a hint: validation errors of the core and of the JavaScrip
     assert.ok(error.hint.length > 0, error.message)
     hints.add(error.hint)
   }
-  assert.deepEqual([...hints], ['Nothing was sent: fix the argument the message names and call again.'], 'the core\'s and the facade\'s are one text')
+  assert.deepEqual([...hints], ['Nothing was sent: fix the argument the message names.'], 'the core\'s and the facade\'s are one text')
   // A PaymentsError made from a validation detail gets it too; one with its own hint keeps it.
   assert.equal(new PaymentsError({ code: 'validation', message: 'm' }).hint, [...hints][0])
   assert.equal(new PaymentsError({ code: 'validation', message: 'm', hint: 'h' }).hint, 'h')

@@ -122,20 +122,18 @@ test('getPlanBalance: a key without sub needs an explicit holder (nothing is sen
 
 // ---- ordering -----------------------------------------------------------------
 
-/** A backend with plan `id` (crypto unless `fiat`), the caller's balance of it and an order answer. */
-async function orderBackend(t, { id = BIG_PLAN_ID, fiat = false, balance = { balance: '0', isSubscriber: false } } = {}) {
+/** A backend with the caller's balance of plan `id` and an order answer. */
+async function orderBackend(t, { id = BIG_PLAN_ID, balance = { balance: '0', isSubscriber: false } } = {}) {
   const backend = await backendFor(t)
-  backend.respond('GET', `${PLANS}/${id}`, { json: { id, registry: { price: { isCrypto: !fiat } } } })
   backend.respond('GET', `${PLANS}/${id}/balance/${ACCOUNT}`, { json: { planId: id, ...balance } })
   backend.respond('POST', `${PLANS}/${id}/order`, { json: { success: true, txHash: '0xabc' } })
   return backend
 }
 
-test('orderPlan: reads the plan and the caller\'s balance, then an authenticated POST with no body; the answer says what was held', async (t) => {
+test('orderPlan: reads the caller\'s balance, then an authenticated POST with no body; the answer says what was held', async (t) => {
   const backend = await orderBackend(t)
   assert.deepEqual(await clientFor(backend).plans.orderPlan(BIG_PLAN_ID), { success: true, txHash: '0xabc', alreadySubscribed: false, balanceBefore: '0' })
   assertRequests(backend, [
-    { method: 'GET', url: `${PLANS}/${BIG_PLAN_ID}`, key: null },
     { method: 'GET', url: `${PLANS}/${BIG_PLAN_ID}/balance/${ACCOUNT}`, key: null },
     { method: 'POST', url: `${PLANS}/${BIG_PLAN_ID}/order` },
   ])
@@ -150,12 +148,12 @@ test('orderPlan: a plan the caller already holds is bought again (as the officia
   assert.equal(backend.requests.filter((r) => r.method === 'POST').length, 1, 'ordered once')
 })
 
-test('orderPlan: a fiat plan is refused before anything is bought, and the hint names orderFiatPlan', async (t) => {
-  const backend = await orderBackend(t, { id: '5', fiat: true })
-  const error = await paymentsError(clientFor(backend).plans.orderPlan('5'), { code: 'validation', message: /fiat plan/ })
+test('orderPlan: a fiat plan is the backend\'s to refuse; its code, status and hint pass through', async (t) => {
+  const backend = await orderBackend(t, { id: '5' })
+  const refusal = { code: 'BCK.PROTOCOL.0903', message: 'Plan 5 is a fiat plan: order it with orderFiatPlan (POST api/v1/fiat/stripe/payment)', httpStatus: 400, hint: 'Fiat plans are ordered with orderFiatPlan (api/v1/fiat/stripe/payment), crypto and free plans with orderPlan (.../order).' }
+  backend.respond('POST', `${PLANS}/5/order`, { status: 400, json: refusal })
+  const error = await paymentsError(clientFor(backend).plans.orderPlan('5'), { code: 'BCK.PROTOCOL.0903', httpStatus: 400, message: `${refusal.message} (HTTP 400)` })
   assert.match(error.hint, /orderFiatPlan/)
-  assert.ok(!/api\/v1/.test(`${error.message} ${error.hint}`), 'it names the method, not a backend path')
-  assert.deepEqual(backend.requests.map((r) => r.method), ['GET'])
 })
 
 test('orderPlan: when the balance cannot be read, nothing is bought', async (t) => {
