@@ -16,6 +16,7 @@ import type {
   CreateDelegationResponse,
   CreditsConfigResult,
   DelegationConfig,
+  DeploymentInfo,
   DelegationListResponse,
   DelegationSummary,
   FiatCheckoutResult,
@@ -226,6 +227,8 @@ export interface PlansReadAPI extends PlanConfigHelpers {
   getPlans(options?: ListPlansOptions): Promise<JsonObject>
   /** The official SDK's positional form of `getPlans(options)`. */
   getPlans(page?: number, offset?: number, sortBy?: string, sortOrder?: 'asc' | 'desc', orgId?: string): Promise<JsonObject>
+  /** One page of the agents the plan gives access to (public; page 1, 10 a page, newest first unless asked otherwise). */
+  getAgentsAssociatedToAPlan(planId: string, pagination?: PaginationOptions): Promise<JsonObject>
 }
 
 /** `payments.plans` in `nvm-x402`: also balances, orders and registration. */
@@ -252,6 +255,10 @@ export interface AgentsReadAPI {
   getAgent(agentId: string): Promise<JsonObject>
   /** One page of the plans that give access to the agent (page 1, 10 a page, newest first unless asked otherwise). */
   getAgentPlans(agentId: string, pagination?: PaginationOptions): Promise<JsonObject>
+  /** The caller's agents (with `orgId`, every agent of that organization): `{total, page, offset, agents}`. The official SDK's positional arguments. */
+  getAgents(page?: number, offset?: number, sortBy?: string, sortOrder?: 'asc' | 'desc', orgId?: string): Promise<JsonObject>
+  /** The same with one options object. */
+  getAgents(options?: ListPlansOptions): Promise<JsonObject>
 }
 
 /** `payments.agents` in `nvm-x402`: also registration. */
@@ -265,12 +272,24 @@ export interface AgentsAPI extends AgentsReadAPI {
     creditsConfig: PlanCreditsConfig,
     accessLimit?: AccessLimit,
   ): Promise<RegisterAgentAndPlanResult>
+  /** Replaces the agent's metadata and endpoints (checked as at registration). Only its owner may. */
+  updateAgentMetadata(agentId: string, agentMetadata: AgentMetadata, agentApi: AgentAPIAttributes | undefined): Promise<NvmAPIResult>
+  /** Lets the plan's subscribers use the agent. Only the plan's owner may. */
+  addPlanToAgent(planId: string, agentId: string): Promise<NvmAPIResult>
+  /** Stops the plan from giving access to the agent. Only the plan's owner may. */
+  removePlanFromAgent(planId: string, agentId: string): Promise<NvmAPIResult>
 }
 
 export interface DelegationAPI {
   createDelegation(payload: CreateDelegationPayload): Promise<CreateDelegationResponse>
   listDelegations(options?: Pick<ListOptions, 'accessible'>): Promise<DelegationListResponse>
   listPaymentMethods(options?: ListOptions): Promise<PaymentMethodSummary[]>
+}
+
+/** `payments.contracts` in `nvm-x402`. */
+export interface ContractsAPI {
+  /** The backend's deployment: its contracts' addresses by name (public). Asked each time (the official SDK keeps the first answer). */
+  getDeploymentInfo(): Promise<DeploymentInfo>
 }
 
 export interface X402API {

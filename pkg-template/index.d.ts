@@ -5,6 +5,7 @@
 // (in `nvm-x402/agent` and `nvm-x402/mcp`) do not type-check here.
 import type {
   AgentsAPI,
+  ContractsAPI,
   DelegationAPI,
   JsonValue,
   McpClientAPI,
@@ -31,6 +32,7 @@ export interface Payments extends PaymentsBase {
   readonly plans: PlansAPI
   readonly agents: AgentsAPI
   readonly delegation: DelegationAPI
+  readonly contracts: ContractsAPI
   /** `fetchWithPayment` bound to this client. */
   fetch(input: RequestInfo | URL, init?: RequestInit, options?: PayOptions): Promise<PaidFetchResult>
   /** Pays and sends `{prompt}` to an agent in one call; returns its JSON. A 402 throws `payment_required`. */

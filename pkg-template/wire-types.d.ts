@@ -679,3 +679,15 @@ export interface PaymentMethodSummary {
   /** Any other field, kept as sent. */
   [key: string]: JsonValue | undefined
 }
+
+/** What `contracts.getDeploymentInfo()` answers: the contracts' addresses by name. */
+export interface DeploymentInfo {
+  /** The deployment's version. */
+  version?: string
+  /** The chain it is deployed on. */
+  chainId?: number
+  /** Each contract's address, by name (`PayAsYouGoTemplate`, `PaymentsVault`, ...). */
+  contracts: Record<string, string>
+  /** Any other field, kept as sent. */
+  [key: string]: JsonValue | undefined
+}

@@ -124,6 +124,8 @@ impl Args {
 /// list and the dispatcher come from the same lines. The facade's namespaces
 /// and index.d.ts are checked against [`methods`] and [`functions`]
 /// (tests/js/node/api-table.test.mjs, through `cargo run --example api-table`).
+/// At run time a method is found by its line in [`METHOD_NAMES`] (its index,
+/// computed at build time for each arm), so each name is in the `.wasm` once.
 macro_rules! single_call_methods {
     ($($(#[$m:meta])* $name:literal => |$p:ident, $a:ident| $body:expr;)*) => {
         /// The JS names of the single-call methods.
@@ -133,18 +135,42 @@ macro_rules! single_call_methods {
         /// `Payments` namespaces from (src/wasm `methodNames`), so the names live here only.
         pub const METHOD_NAMES: &str = concat!($($name, "\n",)* "requests.startProcessingRequest\nresolveScheme\nplans.orderPlan");
 
-        /// The `Payments` call behind a single-call method.
-        fn prepare<'a, T: Transport>(p: &'a Payments<T>, method: &str, a: &Args) -> Result<Pending<'a, T>> {
-            match method {
-                $($(#[$m])* $name => {
+        /// The `Payments` call behind a single-call method (`i`: its line in [`METHOD_NAMES`]).
+        fn prepare<'a, T: Transport>(p: &'a Payments<T>, i: usize, method: &str, a: &Args) -> Result<Pending<'a, T>> {
+            match i {
+                $($(#[$m])* i if i == const { index_of($name) } => {
                     let ($p, $a) = (p, a);
                     Ok($body)
                 })*
-                _ if SINGLE_CALL_METHODS.contains(&method) => Err(not_in_entry(method)),
-                _ => Err(Error::validation(format!("unknown method \"{method}\""))),
+                _ => Err(not_in_entry(method)),
             }
         }
     };
+}
+
+/// The line of `name` in [`METHOD_NAMES`], at build time (a name that is not
+/// there fails the build).
+const fn index_of(name: &str) -> usize {
+    let (all, name) = (METHOD_NAMES.as_bytes(), name.as_bytes());
+    let (mut start, mut index) = (0, 0);
+    while start < all.len() {
+        let mut end = start;
+        while end < all.len() && all[end] != b'\n' {
+            end += 1;
+        }
+        if end - start == name.len() {
+            let mut k = 0;
+            while k < name.len() && all[start + k] == name[k] {
+                k += 1;
+            }
+            if k == name.len() {
+                return index;
+            }
+        }
+        start = end + 1;
+        index += 1;
+    }
+    panic!("a method name that is not in METHOD_NAMES")
 }
 
 single_call_methods! {
@@ -154,6 +180,7 @@ single_call_methods! {
     "facilitator.settlePermissions" => |p, a| p.settle_permissions(a.arg(0));
     "plans.getPlan" => |p, a| p.get_plan(&a.id(0, "planId")?);
     "plans.getPlans" => |p, a| p.get_plans(&a.positional(&["page", "offset", "sortBy", "sortOrder", "orgId"]));
+    "plans.getAgentsAssociatedToAPlan" => |p, a| p.get_agents_associated_to_a_plan(&a.id(0, "planId")?, a.arg(1));
     #[cfg(feature = "subscriber")]
     "plans.getPlanBalance" => |p, a| p.get_plan_balance(&a.id(0, "planId")?, a.opt_id(1, "holderAddress")?.as_deref());
     #[cfg(feature = "subscriber")]
@@ -181,12 +208,21 @@ single_call_methods! {
     });
     "agents.getAgent" => |p, a| p.get_agent(&a.id(0, "agentId")?);
     "agents.getAgentPlans" => |p, a| p.get_agent_plans(&a.id(0, "agentId")?, a.arg(1));
+    "agents.getAgents" => |p, a| p.get_agents(&a.positional(&["page", "offset", "sortBy", "sortOrder", "orgId"]));
+    #[cfg(feature = "builder")]
+    "agents.updateAgentMetadata" => |p, a| p.update_agent_metadata(&a.id(0, "agentId")?, a.arg(1), a.arg(2));
+    #[cfg(feature = "builder")]
+    "agents.addPlanToAgent" => |p, a| p.plan_on_agent(&a.id(0, "planId")?, &a.id(1, "agentId")?, true);
+    #[cfg(feature = "builder")]
+    "agents.removePlanFromAgent" => |p, a| p.plan_on_agent(&a.id(0, "planId")?, &a.id(1, "agentId")?, false);
     #[cfg(feature = "subscriber")]
     "delegation.createDelegation" => |p, a| p.create_delegation(a.arg(0));
     #[cfg(feature = "subscriber")]
     "delegation.listDelegations" => |p, a| p.list_delegations(a.arg(0));
     #[cfg(feature = "subscriber")]
     "delegation.listPaymentMethods" => |p, a| p.list_payment_methods(a.arg(0));
+    #[cfg(feature = "builder")]
+    "contracts.getDeploymentInfo" => |p, _a| p.get_deployment_info();
 }
 
 /// The methods of several steps (their own async code), by JS name.
@@ -241,8 +277,12 @@ pub fn not_in_entry(what: &str) -> Error {
 /// [`Pending`] (one future type for all), a multi-step one through its own code.
 pub async fn call<T: Transport>(p: &Payments<T>, method: &str, args_json: &str) -> Result<String> {
     let a = Args::parse(method, args_json)?;
-    let result = match method {
-        "requests.startProcessingRequest" => {
+    let i = METHOD_NAMES
+        .split('\n')
+        .position(|n| n == method)
+        .ok_or_else(|| Error::validation(format!("unknown method \"{method}\"")))?;
+    let result = match i {
+        i if i == const { index_of("requests.startProcessingRequest") } => {
             let token = a.opt_text(1, "accessToken")?.unwrap_or_default();
             let agent = a.opt_id(0, "agentId")?.unwrap_or_default();
             p.start_processing_request(
@@ -254,12 +294,14 @@ pub async fn call<T: Transport>(p: &Payments<T>, method: &str, args_json: &str) 
             )
             .await?
         }
-        "resolveScheme" => p.resolve_scheme(&a.id(0, "planId")?).await?.to_json(),
+        i if i == const { index_of("resolveScheme") } => {
+            p.resolve_scheme(&a.id(0, "planId")?).await?.to_json()
+        }
         #[cfg(feature = "subscriber")]
-        "plans.orderPlan" => p.order_plan(&a.id(0, "planId")?).await?,
-        #[cfg(not(feature = "subscriber"))]
-        "plans.orderPlan" => return Err(not_in_entry(method)),
-        _ => prepare(p, method, &a)?.send().await?,
+        i if i == const { index_of("plans.orderPlan") } => {
+            p.order_plan(&a.id(0, "planId")?).await?
+        }
+        _ => prepare(p, i, method, &a)?.send().await?,
     };
     Ok(to_text(&result))
 }

@@ -218,44 +218,66 @@ pub fn get_agent(cfg: &ClientConfig, agent_id: &str) -> Result<Call<Value>> {
 }
 
 /// `GET api/v1/protocol/agents/:agentId/plans?sortBy&sortOrder&page&pageSize`
-/// (public). `pagination`: `{page?, offset?, sortBy?, sortOrder?}` or `null`
-/// (page 1, 10 per page, descending). The query is the TS SDK's
-/// (`PaginationOptions.asQueryParams`: `offset` travels as `pageSize`);
-/// payments-py sends `page` and `offset` instead, and where the two official
-/// SDKs disagree we follow the TS one.
+/// (public): one page of the plans that give access to the agent (see
+/// [`super::plans::page_query`]).
 pub fn get_agent_plans(
     cfg: &ClientConfig,
     agent_id: &str,
     pagination: &Value,
 ) -> Result<Call<Value>> {
-    const WHAT: &str = "pagination";
-    let empty = Map::new();
-    let o = json::opt_object(Some(pagination), WHAT)?.unwrap_or(&empty);
-    let sort_order = json::opt_str(o, "sortOrder", WHAT)?.unwrap_or("desc");
-    if sort_order != "asc" && sort_order != "desc" {
-        return Err(Error::validation("sortOrder must be \"asc\" or \"desc\""));
-    }
-    let count = |key: &str, default: u64| -> Result<String> {
-        Ok(crate::protocol::uint::opt_count(o, key, WHAT)?
-            .filter(|n| *n > 0)
-            .unwrap_or(default)
-            .to_string())
-    };
     let path = format!(
         "{}/plans{}",
         agent_path(agent_id)?,
-        super::query(&[
-            (
-                "sortBy",
-                json::opt_str(o, "sortBy", WHAT)?.map(str::to_owned)
-            ),
-            ("sortOrder", Some(sort_order.to_owned())),
-            ("page", Some(count("page", 1)?)),
-            ("pageSize", Some(count("offset", 10)?)),
-        ])
+        super::plans::page_query(pagination)?
     );
     Ok(Call {
         request: super::build_request(cfg, "GET", &path, Auth::Public, None)?,
+        parse: parse_any,
+    })
+}
+
+/// `GET api/v1/protocol/agents?page&offset&sortBy&sortOrder[&orgId]`: the
+/// caller's agents (with `orgId`, every agent of that organization), as
+/// `getPlans` lists plans. `options`: `{page?, offset?, sortBy?, sortOrder?, orgId?}` or `null`.
+pub fn get_agents(cfg: &ClientConfig, options: &Value) -> Result<Call<Value>> {
+    super::plans::own_list(cfg, "api/v1/protocol/agents", options)
+}
+
+/// `PUT api/v1/protocol/agents/:agentId` `{metadataAttributes, agentApiAttributes}`:
+/// replaces the agent's metadata and endpoints (checked as at registration).
+pub fn update_agent_metadata(
+    cfg: &ClientConfig,
+    agent_id: &str,
+    metadata: &Value,
+    api: &Value,
+) -> Result<Call<Value>> {
+    let path = agent_path(agent_id)?;
+    let body = ObjectBuilder::new()
+        .put("metadataAttributes", check_agent_metadata(metadata)?)
+        .put("agentApiAttributes", normalize_agent_api(api)?)
+        .build();
+    Ok(Call {
+        request: super::build_request(cfg, "PUT", &path, Auth::Bearer, Some(&body))?,
+        parse: parse_any,
+    })
+}
+
+/// `POST` (`add`) or `DELETE api/v1/protocol/agents/:agentId/plan/:planId`
+/// (no body): `addPlanToAgent` / `removePlanFromAgent`.
+pub fn plan_on_agent(
+    cfg: &ClientConfig,
+    plan_id: &str,
+    agent_id: &str,
+    add: bool,
+) -> Result<Call<Value>> {
+    let plan_id = plan_id.trim();
+    if plan_id.is_empty() {
+        return Err(Error::validation("planId is required"));
+    }
+    let path = format!("{}/plan/{}", agent_path(agent_id)?, encode_segment(plan_id));
+    let method = if add { "POST" } else { "DELETE" };
+    Ok(Call {
+        request: super::build_request(cfg, method, &path, Auth::Bearer, None)?,
         parse: parse_any,
     })
 }

@@ -204,6 +204,77 @@ fn parse_payment_methods(response: HttpResponse) -> Result<Value> {
     }
 }
 
+/// `PATCH api/v1/payment-methods/:id` with `{alias?, allowedApiKeyIds?}`
+/// (`allowedApiKeyIds: null` lifts the restriction): the updated method.
+pub fn update_payment_method(
+    cfg: &ClientConfig,
+    payment_method_id: &str,
+    dto: &Value,
+) -> Result<Call<Value>> {
+    const WHAT: &str = "dto";
+    let id = payment_method_id.trim();
+    if id.is_empty() {
+        return Err(Error::validation("paymentMethodId is required"));
+    }
+    let o = json::object(dto, WHAT)?;
+    let allowed = o.get("allowedApiKeyIds");
+    if let Some(Value::Array(ids)) = allowed {
+        if ids.iter().any(|id| id.as_str().is_none_or(str::is_empty)) {
+            return Err(
+                json::wrong(WHAT, "allowedApiKeyIds", "a list of API key ids or null").into(),
+            );
+        }
+    } else if allowed.is_some_and(|v| !v.is_null()) {
+        return Err(json::wrong(WHAT, "allowedApiKeyIds", "a list of API key ids or null").into());
+    }
+    let body = ObjectBuilder::new()
+        .put_opt("alias", json::opt_str(o, "alias", WHAT)?)
+        .put_opt("allowedApiKeyIds", allowed.cloned())
+        .build();
+    let path = format!(
+        "api/v1/payment-methods/{}",
+        crate::protocol::url::encode_segment(id)
+    );
+    Ok(Call {
+        request: super::build_request(cfg, "PATCH", &path, Auth::Bearer, Some(&body))?,
+        parse: parse_any,
+    })
+}
+
+/// `getPurchasingPower()`'s answer from what the caller's API key can use
+/// (`listPaymentMethods` and `listDelegations`, both `{accessible: true}`):
+/// `{cards, delegations, totalRemainingBudgetCents, currency}`. The total is
+/// the sum of the delegations' `remainingBudgetCents` (numbers or decimal
+/// strings; anything else counts as 0, as the official SDK's `parseInt`);
+/// `currency` is the first delegation's, `usd` when there is none.
+pub fn purchasing_power(cards: Value, delegations: Value) -> Value {
+    let list = match delegations {
+        Value::Object(mut page) => page.remove("delegations").unwrap_or(Value::Array(vec![])),
+        other => other,
+    };
+    let items = json::items(Some(&list));
+    let total = items.iter().fold(0u64, |sum, d| {
+        let cents = match d.get("remainingBudgetCents") {
+            Some(Value::Number(n)) => n.as_u64(),
+            Some(Value::String(s)) => s.trim().parse().ok(),
+            _ => None,
+        };
+        sum.saturating_add(cents.unwrap_or(0))
+    });
+    let currency = items
+        .first()
+        .and_then(|d| d.get("currency"))
+        .and_then(Value::as_str)
+        .unwrap_or("usd")
+        .to_owned();
+    ObjectBuilder::new()
+        .put("cards", cards)
+        .put("delegations", list)
+        .put("totalRemainingBudgetCents", total)
+        .put("currency", currency)
+        .build()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -310,6 +381,58 @@ mod tests {
         assert_eq!(
             parse_payment_methods(ok(r#"{"x":1}"#)).unwrap_err().code(),
             "invalid_response"
+        );
+    }
+
+    #[test]
+    fn purchasing_power_adds_up_what_is_left() {
+        let cards = json!([{"id": "pm_1"}]);
+        let page = json!({"delegations": [
+            {"delegationId": "a", "remainingBudgetCents": "990", "currency": "eur"},
+            {"delegationId": "b", "remainingBudgetCents": 10},
+            {"delegationId": "c", "remainingBudgetCents": "n/a"},
+            {"delegationId": "d"}
+        ], "totalResults": 4, "page": 1, "offset": 4});
+        let power = purchasing_power(cards.clone(), page);
+        assert_eq!(power["totalRemainingBudgetCents"], 1000);
+        assert_eq!(power["currency"], "eur");
+        assert_eq!(power["cards"], cards);
+        assert_eq!(power["delegations"].as_array().map(Vec::len), Some(4));
+        let none = purchasing_power(json!([]), json!({"delegations": []}));
+        assert_eq!(
+            none,
+            json!({"cards": [], "delegations": [], "totalRemainingBudgetCents": 0, "currency": "usd"})
+        );
+    }
+
+    #[test]
+    fn payment_method_updates_send_only_the_dto_fields() {
+        let body = |dto: Value| {
+            update_payment_method(&cfg(), "pm/1", &dto)
+                .map(|c| (c.request.url, c.request.body.unwrap_or_default()))
+        };
+        let (url, sent) =
+            body(json!({"alias": "Work", "allowedApiKeyIds": ["k1", "k2"], "x": 1})).unwrap();
+        assert!(url.ends_with("/api/v1/payment-methods/pm%2F1"), "{url}");
+        assert_eq!(sent, r#"{"alias":"Work","allowedApiKeyIds":["k1","k2"]}"#);
+        assert_eq!(
+            body(json!({"allowedApiKeyIds": null})).unwrap().1,
+            r#"{"allowedApiKeyIds":null}"#
+        );
+        assert_eq!(body(json!({})).unwrap().1, "{}");
+        for bad in [
+            json!(null),
+            json!({"alias": 5}),
+            json!({"allowedApiKeyIds": "k1"}),
+            json!({"allowedApiKeyIds": [""]}),
+        ] {
+            assert_eq!(body(bad.clone()).unwrap_err().code(), "validation", "{bad}");
+        }
+        assert_eq!(
+            update_payment_method(&cfg(), " ", &json!({}))
+                .unwrap_err()
+                .code(),
+            "validation"
         );
     }
 }

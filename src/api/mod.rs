@@ -3,7 +3,9 @@
 //! anything; [`crate::Payments`] hands calls to a [`crate::transport::Transport`].
 
 pub mod agents;
+pub mod contracts;
 pub mod delegation;
+pub mod organizations;
 pub mod plans;
 pub mod x402;
 

@@ -434,55 +434,85 @@ pub fn get_plan(cfg: &ClientConfig, plan_id: &str) -> Result<Call<Value>> {
 }
 
 /// `GET api/v1/protocol/plans?page&offset&sortBy&sortOrder[&orgId]`: the
-/// caller's plans (with `orgId`: the organization's). `options`: `{page?,
-/// offset?, sortBy?, sortOrder?, orgId?}` or `null`.
+/// caller's plans (with `orgId`, every plan of that organization).
+/// `options`: `{page?, offset?, sortBy?, sortOrder?, orgId?}` or `null`.
 pub fn get_plans(cfg: &ClientConfig, options: &Value) -> Result<Call<Value>> {
-    const WHAT: &str = "options";
-    let empty = Map::new();
-    let o = json::opt_object(Some(options), WHAT)?.unwrap_or(&empty);
-    let sort_order = json::opt_str(o, "sortOrder", WHAT)?.unwrap_or("desc");
-    if sort_order != "asc" && sort_order != "desc" {
-        return Err(Error::validation("sortOrder must be \"asc\" or \"desc\""));
-    }
-    // Read before the query is built (an early return there drops every string built so far)
-    // and added after it (a fifth pair would be another copy of the query code).
-    let org_id = json::opt_id(o, "orgId", WHAT)?;
-    let mut path = format!(
-        "api/v1/protocol/plans{}",
-        query(&[
-            (
-                "page",
-                Some(
-                    crate::protocol::uint::opt_count(o, "page", WHAT)?
-                        .unwrap_or(1)
-                        .to_string()
-                )
-            ),
-            (
-                "offset",
-                Some(
-                    crate::protocol::uint::opt_count(o, "offset", WHAT)?
-                        .unwrap_or(100)
-                        .to_string()
-                )
-            ),
-            (
-                "sortBy",
-                Some(
-                    json::opt_str(o, "sortBy", WHAT)?
-                        .unwrap_or("created")
-                        .to_owned()
-                )
-            ),
-            ("sortOrder", Some(sort_order.to_owned())),
-        ])
-    );
-    if let Some(org) = org_id {
-        path.push_str("&orgId=");
-        path.push_str(&crate::protocol::url::encode_segment(&org));
-    }
+    own_list(cfg, "api/v1/protocol/plans", options)
+}
+
+/// The caller's own plans or agents (`path`), one page: the TS SDK's query
+/// (`page`, `offset` the page size, default 1 and 100; `sortBy` default
+/// `created`; `sortOrder` default `desc`; `orgId` only when given), authenticated.
+pub(crate) fn own_list(cfg: &ClientConfig, path: &str, options: &Value) -> Result<Call<Value>> {
+    let path = format!("{path}{}", list_query(options, "options", true)?);
     Ok(Call {
         request: super::build_request(cfg, "GET", &path, Auth::Bearer, None)?,
+        parse: parse_any,
+    })
+}
+
+/// The query of the public paginated lists (`getAgentPlans`,
+/// `getAgentsAssociatedToAPlan`): the TS SDK's (`PaginationOptions.asQueryParams`:
+/// `sortBy` when given, `sortOrder` default `desc`, `page` default 1, and
+/// `offset`, default 10, travelling as `pageSize`); payments-py sends `page`
+/// and `offset` instead, and where the two official SDKs disagree we follow
+/// the TS one. `pagination`: `{page?, offset?, sortBy?, sortOrder?}` or `null`.
+pub(crate) fn page_query(pagination: &Value) -> Result<String> {
+    list_query(pagination, "pagination", false)
+}
+
+/// A list's query string from `{page?, offset?, sortBy?, sortOrder?, orgId?}`
+/// (`what` names it in errors): the caller's own list (`own`, see
+/// [`own_list`]) or a public one (see [`page_query`]), in the TS SDK's order.
+fn list_query(options: &Value, what: &str, own: bool) -> Result<String> {
+    let empty = Map::new();
+    let o = json::opt_object(Some(options), what)?.unwrap_or(&empty);
+    let count = |key: &str, default: u64| -> Result<Option<String>> {
+        let n = crate::protocol::uint::opt_count(o, key, what)?;
+        Ok(Some(
+            n.filter(|n| own || *n > 0).unwrap_or(default).to_string(),
+        ))
+    };
+    let (page, size) = (
+        count("page", 1)?,
+        count("offset", if own { 100 } else { 10 })?,
+    );
+    let sort_by = json::opt_str(o, "sortBy", what)?
+        .or(own.then_some("created"))
+        .map(str::to_owned);
+    let order = match json::opt_str(o, "sortOrder", what)?.unwrap_or("desc") {
+        order @ ("asc" | "desc") => Some(order.to_owned()),
+        _ => return Err(Error::validation("sortOrder must be \"asc\" or \"desc\"")),
+    };
+    Ok(if own {
+        let org = json::opt_id(o, "orgId", what)?;
+        query(&[
+            ("page", page),
+            ("offset", size),
+            ("sortBy", sort_by),
+            ("sortOrder", order),
+            ("orgId", org),
+        ])
+    } else {
+        query(&[
+            ("sortBy", sort_by),
+            ("sortOrder", order),
+            ("page", page),
+            ("pageSize", size),
+        ])
+    })
+}
+
+/// `GET api/v1/protocol/plans/:planId/agents?sortBy&sortOrder&page&pageSize`
+/// (public): the agents a plan gives access to, one page (see [`page_query`]).
+pub fn get_agents_associated_to_a_plan(
+    cfg: &ClientConfig,
+    plan_id: &str,
+    pagination: &Value,
+) -> Result<Call<Value>> {
+    let path = format!("{}/agents{}", plan_path(plan_id)?, page_query(pagination)?);
+    Ok(Call {
+        request: super::build_request(cfg, "GET", &path, Auth::Public, None)?,
         parse: parse_any,
     })
 }

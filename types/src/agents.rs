@@ -68,6 +68,18 @@ pub struct RegisterAgentRequest {
     pub plans: Vec<Uint256>,
 }
 
+/// The `updateAgentMetadata` body (`PUT api/v1/protocol/agents/:agentId`):
+/// the agent's new metadata and endpoints, replacing the old ones.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(optional_fields)]
+pub struct UpdateAgentRequest {
+    /// Name, description, ...
+    pub metadata_attributes: AgentMetadata,
+    /// Endpoints.
+    pub agent_api_attributes: AgentApiAttributes,
+}
+
 /// What `registerAgent` answers.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]

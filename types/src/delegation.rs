@@ -210,3 +210,36 @@ pub struct PaymentMethodSummary {
     #[serde(flatten)]
     pub other: Map,
 }
+
+/// The `updatePaymentMethod` body (`PATCH api/v1/payment-methods/:id`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(optional_fields)]
+pub struct UpdatePaymentMethodDto {
+    /// A name for the method.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alias: Option<String>,
+    /// The API keys (their ids) that may use it; `null`: any.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "null_kept"
+    )]
+    pub allowed_api_key_ids: Option<Option<Vec<String>>>,
+}
+
+/// What `getPurchasingPower` answers: the cards and delegations the API key
+/// can use, and their budget left.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(optional_fields)]
+pub struct PurchasingPower {
+    /// `listPaymentMethods({accessible: true})`.
+    pub cards: Vec<PaymentMethodSummary>,
+    /// `listDelegations({accessible: true})`'s delegations.
+    pub delegations: Vec<DelegationSummary>,
+    /// The sum of their `remainingBudgetCents`.
+    pub total_remaining_budget_cents: u64,
+    /// The first delegation's currency (`usd` when there is none).
+    pub currency: String,
+}

@@ -9,7 +9,9 @@
 //! Cargo enforces that (the core's `serde` feature is off in the wasm build).
 
 pub mod agents;
+pub mod contracts;
 pub mod delegation;
+pub mod organizations;
 pub mod payment_required;
 pub mod plans;
 mod typescript;

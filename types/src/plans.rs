@@ -363,7 +363,7 @@ pub struct PlansQuery {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[ts(type = "'asc' | 'desc'")]
     pub sort_order: Option<String>,
-    /// `getPlans`: an organization's plans instead of the caller's.
+    /// `getPlans` and `getAgents`: an organization's plans or agents instead of the caller's.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub org_id: Option<String>,
 }

@@ -13,11 +13,16 @@ use nvm_x402::protocol::PaymentsOptions;
 use nvm_x402::transport::{HttpRequest, HttpResponse, Transport};
 use nvm_x402::Payments;
 use nvm_x402_types::agents::{RegisterAgentAndPlanResult, RegisterAgentResult};
-use nvm_x402_types::delegation::{DelegationList, PaymentMethodSummary};
+use nvm_x402_types::contracts::{ApiInfo, DeploymentInfo};
+use nvm_x402_types::delegation::{DelegationList, PaymentMethodSummary, PurchasingPower};
 use nvm_x402_types::fields;
+use nvm_x402_types::organizations::{
+    CreateUserResponse, CustomerOnboardingResponse, MyMembership, OrganizationActivityPage,
+    OrganizationMembersResponse, StripeAccountConnectResult,
+};
 use nvm_x402_types::plans::{
-    CreditsConfig, CreditsConfigResult, FiatCheckoutResult, OrderResult, PaginationOptions,
-    PlansQuery, PriceConfig, PriceConfigResult, RegisterPlanResult,
+    CreditsConfig, CreditsConfigResult, FiatCheckoutResult, ListPlansOptions, OrderResult,
+    PaginationOptions, PlansQuery, PriceConfig, PriceConfigResult, RegisterPlanResult,
 };
 use nvm_x402_types::x402::{AccessToken, ResolvedScheme, StartProcessingResult};
 use serde::de::DeserializeOwned;
@@ -479,4 +484,238 @@ fn registrations() {
         let typed: RegisterAgentAndPlanResult = reads_back(&answer);
         assert_eq!(typed.plan_id, "7");
     }
+}
+
+#[test]
+fn get_agents_takes_what_get_plans_takes() {
+    let options = ListPlansOptions {
+        pagination: PaginationOptions {
+            sort_by: Some("name".into()),
+            sort_order: Some("asc".into()),
+            page: Some(2),
+            offset: Some(25),
+        },
+        org_id: Some("org-1".into()),
+    };
+    let given = serde_json::to_value(&options).unwrap();
+    // One object, or the official SDK's positional arguments: the same query.
+    for method in ["plans.getPlans", "agents.getAgents"] {
+        for args in [json!([given]), json!([2, 25, "name", "asc", "org-1"])] {
+            call(
+                |request: &HttpRequest| {
+                    let query = request.url.split_once('?').map_or("", |(_, q)| q);
+                    let sent: PlansQuery = serde_urlencoded::from_str(query).unwrap();
+                    let read = ListPlansOptions {
+                        pagination: PaginationOptions {
+                            sort_by: sent.sort_by,
+                            sort_order: sent.sort_order,
+                            page: sent.page,
+                            offset: sent.offset,
+                        },
+                        org_id: sent.org_id,
+                    };
+                    assert_eq!(read, options, "{method}: {}", request.url);
+                    (200, json!({"total": 0}))
+                },
+                method,
+                args,
+            );
+        }
+    }
+}
+
+#[test]
+fn deployment_and_purchasing_power() {
+    // As nvm-local answers (every contract payments-py's Contracts model requires) and with the TS SDK's chainId.
+    let info = json!({"version": "0.1.0", "deployment": {"version": "0.1.0", "chainId": 84532, "contracts": {"PayAsYouGoTemplate": "0x01", "PaymentsVault": "0x02"}}});
+    reads_back::<ApiInfo>(&info.to_string());
+    let answer = call(
+        |request: &HttpRequest| {
+            assert!(request.url.ends_with(":3001/") || request.url.ends_with(".app/"));
+            (200, info.clone())
+        },
+        "contracts.getDeploymentInfo",
+        json!([]),
+    );
+    let typed: DeploymentInfo = reads_back(&answer);
+    assert_eq!(typed.contracts["PaymentsVault"], "0x02");
+
+    let power = direct(
+        |request: &HttpRequest| {
+            assert!(request.url.contains("accessible=true"), "{}", request.url);
+            if request.url.contains("/payment-methods") {
+                (
+                    200,
+                    json!([{"id": "pm_1", "type": "card", "brand": "visa", "last4": "4242", "expMonth": 12, "expYear": 2030, "provider": "stripe", "alias": null, "status": "Active"}]),
+                )
+            } else {
+                (
+                    200,
+                    json!([{"delegationId": "d1", "provider": "stripe", "providerPaymentMethodId": "pm_1", "status": "active", "spendingLimitCents": 1000, "amountSpentCents": 100, "remainingBudgetCents": 900, "currency": "usd", "transactionCount": 1, "expiresAt": "2030-01-01T00:00:00.000Z", "createdAt": "2026-01-01T00:00:00.000Z", "apiKeyId": null}]),
+                )
+            }
+        },
+        |p| block_on(p.get_purchasing_power()),
+    );
+    let typed: PurchasingPower = reads_back(&power);
+    assert_eq!(
+        (typed.total_remaining_budget_cents, typed.cards.len()),
+        (900, 1)
+    );
+
+    let updated = direct(
+        |request: &HttpRequest| {
+            assert_eq!(request.method, "PATCH");
+            (
+                200,
+                json!({"id": "pm_1", "type": "card", "brand": "visa", "last4": "4242", "alias": "Work", "allowedApiKeyIds": ["k1"]}),
+            )
+        },
+        |p| {
+            block_on(
+                p.update_payment_method(
+                    "pm_1",
+                    &json!({"alias": "Work", "allowedApiKeyIds": ["k1"]}),
+                )
+                .send(),
+            )
+        },
+    );
+    reads_back::<PaymentMethodSummary>(&updated);
+}
+
+#[test]
+fn agent_updates() {
+    for (method, args, verb) in [
+        (
+            "agents.updateAgentMetadata",
+            json!(["7", {"name": "A"}, null]),
+            "PUT",
+        ),
+        ("agents.addPlanToAgent", json!(["1", "7"]), "POST"),
+        ("agents.removePlanFromAgent", json!(["1", "7"]), "DELETE"),
+    ] {
+        let answer = call(
+            |request: &HttpRequest| {
+                assert_eq!(request.method, verb);
+                (
+                    200,
+                    json!({"success": true, "txHash": "0x1", "message": "done"}),
+                )
+            },
+            method,
+            args,
+        );
+        reads_back::<OrderResult>(&answer);
+    }
+}
+
+/// What a `Payments` call (not in the JS table) answers against `backend`, as JSON text.
+fn direct<B: Fn(&HttpRequest) -> (u16, Value)>(
+    backend: B,
+    send: impl FnOnce(&Payments<Backend<B>>) -> nvm_x402::Result<Value>,
+) -> String {
+    let options = PaymentsOptions {
+        nvm_api_key: Some("sandbox:eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIweGFiYyJ9.c2ln".into()),
+        ..Default::default()
+    };
+    let payments = Payments::new(&options, Backend(backend)).unwrap();
+    nvm_x402::protocol::json::to_text(&send(&payments).unwrap())
+}
+
+#[test]
+fn organizations() {
+    let key = "local:eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIweGFiYyJ9.c2ln";
+    let member = direct(
+        |_: &HttpRequest| {
+            (
+                201,
+                json!({"success": true, "walletResult": {"hash": key, "userId": "us-1", "userWallet": "0xabc", "alreadyMember": false}}),
+            )
+        },
+        |p| {
+            block_on(
+                p.create_member("ext-1", Some("a@b.example"), Some("Member"))
+                    .send(),
+            )
+        },
+    );
+    let typed: CreateUserResponse = reads_back(&member);
+    assert_eq!(typed.nvm_api_key, key);
+    for (status, wallet) in [
+        (
+            201,
+            json!({"hash": key, "nvmApiKey": "blob", "userId": "us-2", "userWallet": "0xdef", "isCustomer": true, "customerRecorded": true, "alreadyMember": false}),
+        ),
+        (
+            202,
+            json!({"alreadyMember": false, "consentRequired": true}),
+        ),
+    ] {
+        let answer = direct(
+            |_: &HttpRequest| (status, json!({"walletResult": wallet})),
+            |p| block_on(p.onboard_customer("c@b.example").send()),
+        );
+        let typed: CustomerOnboardingResponse = reads_back(&answer);
+        assert_eq!(typed.consent_required, status == 202);
+    }
+    let members = direct(
+        |_: &HttpRequest| {
+            (
+                200,
+                json!({"members": [{"id": "om-1", "userId": "us-1", "orgId": "org-1", "userAddress": "0xabc", "role": "Admin", "isActive": true, "createdAt": "2026-01-01T00:00:00.000Z", "updatedAt": "2026-01-01T00:00:00.000Z", "uniqueExternalId": "ext-1"}], "totalResults": 1, "page": 1, "offset": 100}),
+            )
+        },
+        |p| {
+            block_on(
+                p.get_members(None, &Value::Null, &Value::Null, &Value::Null)
+                    .send(),
+            )
+        },
+    );
+    reads_back::<OrganizationMembersResponse>(&members);
+    let memberships = direct(
+        |_: &HttpRequest| {
+            (
+                200,
+                json!([{"orgId": "org-1", "orgName": "Acme", "role": "Admin", "orgType": "Premium", "isAdmin": true, "hasSubscriptionHistory": false}]),
+            )
+        },
+        |p| block_on(p.get_my_memberships().send()),
+    );
+    reads_back::<Vec<MyMembership>>(&memberships);
+    let activity = direct(
+        |_: &HttpRequest| {
+            (
+                200,
+                json!({"items": [
+            {"id": "ae-1", "eventType": "member.joined", "actorUserId": "us-1", "subject": {"kind": "member", "id": "us-2", "role": "Member"}, "metadata": null, "occurredAt": "2026-01-01T00:00:00.000Z"},
+            {"id": "ae-2", "eventType": "plan.created", "actorUserId": null, "subject": {"kind": "plan", "id": "7"}, "metadata": {"name": "P"}, "occurredAt": "2026-01-02T00:00:00.000Z"}
+        ], "total": 2}),
+            )
+        },
+        |p| {
+            block_on(
+                p.get_organization_activity("org-1", &json!({"eventType": "member.joined"}))
+                    .send(),
+            )
+        },
+    );
+    let typed: OrganizationActivityPage = reads_back(&activity);
+    assert_eq!(typed.items.len(), 2);
+    let link = direct(
+        |_: &HttpRequest| {
+            (
+                201,
+                json!({"stripeAccountId": "acct_1", "stripeAccountLink": "https://connect.example/acct_1", "userId": "us-1", "userCountryCode": "ES", "linkCreatedAt": 1_767_225_600_000_u64, "linkExpiresAt": 1_767_229_200_000_u64}),
+            )
+        },
+        |p| {
+            block_on(
+                p.connect_stripe_account("a@b.example", "ES", "https://app.example/back")
+                    .send(),
+            )
+        },
+    );
+    reads_back::<StripeAccountConnectResult>(&link);
 }

@@ -6,7 +6,7 @@
 
 use nvm_x402::api::agents::{self, AgentAndPlan};
 use nvm_x402::api::plans::{self, AccessLimit};
-use nvm_x402::api::{delegation, x402, Call};
+use nvm_x402::api::{delegation, organizations, x402, Call};
 use nvm_x402::json;
 use nvm_x402::protocol::json::Value;
 use nvm_x402::protocol::{
@@ -15,9 +15,14 @@ use nvm_x402::protocol::{
 };
 use nvm_x402::transport::HttpResponse;
 use nvm_x402_types::agents::{
-    AgentApiAttributes, RegisterAgentAndPlanRequest, RegisterAgentRequest,
+    AgentApiAttributes, RegisterAgentAndPlanRequest, RegisterAgentRequest, UpdateAgentRequest,
 };
-use nvm_x402_types::delegation::{CreateDelegation, DelegationsQuery, PaymentMethodsQuery};
+use nvm_x402_types::delegation::{
+    CreateDelegation, DelegationsQuery, PaymentMethodsQuery, UpdatePaymentMethodDto,
+};
+use nvm_x402_types::organizations::{
+    ActivityQuery, ConnectStripeAccountRequest, CreateUserRequest, MembersRequest,
+};
 use nvm_x402_types::plans::{CreditsConfig, PlansQuery, PriceConfig, RegisterPlanRequest};
 use nvm_x402_types::x402::{MintRequest, SettleRequest, SettleResponse, VerifyRequest};
 use nvm_x402_types::{fields, PaymentRequired};
@@ -114,6 +119,56 @@ fn delegation_body() {
     );
     let crypto = delegation::create_delegation(&cfg(), &json!({"provider": "erc4337", "spendingLimitCents": 1, "durationSecs": 1, "planId": "7", "apiKeyId": "k"})).unwrap();
     agrees::<CreateDelegation>(&body(&crypto));
+    for dto in [
+        json!({"alias": "Work", "allowedApiKeyIds": ["k1"]}),
+        json!({"allowedApiKeyIds": null}),
+        json!({}),
+    ] {
+        let call = delegation::update_payment_method(&cfg(), "pm_1", &dto).unwrap();
+        let typed: UpdatePaymentMethodDto = agrees(&body(&call));
+        assert_eq!(
+            serde_json::to_value(&typed).unwrap(),
+            serde_json::Value::from(dto)
+        );
+    }
+}
+
+#[test]
+fn organization_bodies() {
+    let member =
+        organizations::create_member(&cfg(), "ext-1", Some("a@b.example"), Some("Admin")).unwrap();
+    let typed: CreateUserRequest = agrees(&body(&member));
+    assert_eq!(
+        (typed.unique_external_id.as_deref(), typed.role.as_deref()),
+        (Some("ext-1"), Some("Admin"))
+    );
+    agrees::<CreateUserRequest>(&body(
+        &organizations::create_member(&cfg(), "ext-2", None, None).unwrap(),
+    ));
+    let customer = organizations::onboard_customer(&cfg(), "c@b.example").unwrap();
+    let typed: CreateUserRequest = agrees(&body(&customer));
+    assert_eq!(typed.as_.as_deref(), Some("customer"));
+    let members = organizations::get_members(
+        &cfg(),
+        Some("Member"),
+        &json!(true),
+        &json!(2),
+        &Value::Null,
+    )
+    .unwrap();
+    let typed: MembersRequest = agrees(&body(&members));
+    assert_eq!(
+        (typed.page, typed.offset, typed.is_active),
+        (Some(2), Some(100), Some(true))
+    );
+    let stripe = organizations::connect_stripe_account(
+        &cfg(),
+        "a@b.example",
+        "ES",
+        "https://app.example/back",
+    )
+    .unwrap();
+    agrees::<ConnectStripeAccountRequest>(&body(&stripe));
 }
 
 #[test]
@@ -177,6 +232,9 @@ fn plan_and_agent_bodies() {
     .unwrap();
     let typed: RegisterAgentAndPlanRequest = agrees(&body(&both));
     assert_eq!(typed.plan.access_limit, Some(AccessLimit::Credits));
+    let update = agents::update_agent_metadata(&cfg(), "7", &json!({"name": "B"}), &api).unwrap();
+    let typed: UpdateAgentRequest = agrees(&body(&update));
+    assert_eq!(typed.metadata_attributes.name, "B");
 }
 
 /// The call's query string reads into `T` (as nvm-local's `Query<T>` reads
@@ -225,6 +283,20 @@ fn query_strings() {
     let every = nvm_x402::protocol::json::parse(&serde_json::to_string(&every).unwrap()).unwrap();
     let q: PlansQuery = query_agrees(&plans::get_plans(&cfg(), &every).unwrap());
     assert_eq!(q.org_id.as_deref(), Some("org-1"));
+    let mine =
+        json!({"page": 2, "offset": 25, "sortBy": "created", "sortOrder": "asc", "orgId": "org-1"});
+    let q: PlansQuery = query_agrees(&agents::get_agents(&cfg(), &mine).unwrap());
+    assert_eq!((q.offset, q.org_id.as_deref()), (Some(25), Some("org-1")));
+    let q: PlansQuery =
+        query_agrees(&plans::get_agents_associated_to_a_plan(&cfg(), "7", &all).unwrap());
+    assert_eq!(q.page_size, Some(5));
+    let filters = json!({"eventType": ["plan.created", "agent.created"], "actorUserId": "us-1", "from": "2026-01-01T00:00:00Z", "to": "2026-12-31T00:00:00Z", "page": 2, "limit": 25});
+    let q: ActivityQuery =
+        query_agrees(&organizations::get_organization_activity(&cfg(), "org-1", &filters).unwrap());
+    assert_eq!(
+        (q.event_type.as_deref(), q.limit),
+        (Some("plan.created,agent.created"), Some(25))
+    );
     let q: PlansQuery = query_agrees(&agents::get_agent_plans(&cfg(), "7", &all).unwrap());
     assert_eq!((q.page_size, q.sort_by.as_deref()), (Some(5), Some("name")));
     let q: DelegationsQuery =
