@@ -287,6 +287,38 @@ pub(crate) fn insert_agent(conn: &Connection, agent: &Agent) -> ApiResult<()> {
     Ok(())
 }
 
+/// Replaces an agent's stored metadata and endpoints.
+pub(crate) fn update_registration(conn: &Connection, agent: &Agent) -> ApiResult<()> {
+    let stored = StoredAgent {
+        metadata_attributes: agent.metadata.clone(),
+        agent_api_attributes: agent.api.clone(),
+    };
+    let registration = serde_json::to_string(&stored).map_err(|e| INTERNAL.with(e.to_string()))?;
+    conn.execute(
+        "UPDATE agents SET registration = ?2 WHERE id = ?1",
+        params![agent.id, registration],
+    )?;
+    Ok(())
+}
+
+/// Adds a plan at the end of an agent's list.
+pub(crate) fn add_agent_plan(conn: &Connection, agent_id: &str, plan_id: &str) -> ApiResult<()> {
+    conn.execute(
+        "INSERT INTO agent_plans (agent_id, plan_id, position) VALUES (?1, ?2, (SELECT COALESCE(MAX(position) + 1, 0) FROM agent_plans WHERE agent_id = ?1))",
+        params![agent_id, plan_id],
+    )?;
+    Ok(())
+}
+
+/// Takes a plan off an agent's list.
+pub(crate) fn remove_agent_plan(conn: &Connection, agent_id: &str, plan_id: &str) -> ApiResult<()> {
+    conn.execute(
+        "DELETE FROM agent_plans WHERE agent_id = ?1 AND plan_id = ?2",
+        params![agent_id, plan_id],
+    )?;
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -230,7 +230,7 @@ impl Backend {
         let mut conn = self.store.lock();
         let payment_method_id = match (is_card, method) {
             (true, None) => return Err(MISSING_FIELD.with("providerPaymentMethodId is required for card delegations (see GET api/v1/payment-methods)")),
-            (true, Some(m)) => Some(self.card_of(&conn, caller.address(), m)?.ok_or_else(|| PAYMENT_METHOD_NOT_FOUND.with(format!("No card {m:?} belongs to this account")))?.0),
+            (true, Some(m)) => Some(self.card_of(&conn, caller, m)?.ok_or_else(|| PAYMENT_METHOD_NOT_FOUND.with(format!("No card {m:?} belongs to this account")))?.0),
             (false, m) => m.map(str::to_owned),
         };
         let delegation = Delegation {
@@ -295,18 +295,26 @@ impl Backend {
 
     /// `GET api/v1/delegation[?accessible=true]`: the caller's delegations,
     /// newest first, as a bare list (the official Python SDK reads only that
-    /// shape; our client and the TypeScript one accept it too). Nothing is
-    /// shared between accounts, so `accessible` adds nothing.
-    pub fn list_delegations(&self, caller: &Caller) -> ApiResult<Value> {
+    /// shape; our client and the TypeScript one accept it too). With
+    /// `accessible`, only those the caller's API key can use now: active (not
+    /// expired, under their transaction cap), with budget left, and not
+    /// restricted to another API key.
+    pub fn list_delegations(&self, caller: &Caller, accessible: bool) -> ApiResult<Value> {
         let now = self.now_ms();
         let conn = self.store.lock();
         let mut stmt = conn.prepare_cached(&format!(
             "SELECT {COLUMNS} FROM delegations WHERE owner = ?1 ORDER BY created_at DESC, id"
         ))?;
-        let items: Vec<Value> = stmt
-            .query_map([caller.address()], from_row)?
-            .map(|d| d.map(|d| d.to_json(now)))
-            .collect::<rusqlite::Result<_>>()?;
+        let mut items = Vec::new();
+        for d in stmt.query_map([caller.address()], from_row)? {
+            let d = d?;
+            let usable = d.status(now) == "active"
+                && d.remaining_cents() > 0
+                && d.api_key_id.as_ref().is_none_or(|k| *k == caller.key_id);
+            if usable || !accessible {
+                items.push(d.to_json(now));
+            }
+        }
         Ok(Value::Array(items))
     }
 }

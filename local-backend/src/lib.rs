@@ -21,8 +21,8 @@
 //!
 //! Layers: [`http`] (routes and handlers; its `plumbing` child: Host check,
 //! CORS, body parsing) calls [`backend::Backend`], the state. The domain
-//! modules ([`accounts`], [`plans`], [`agents`], [`delegations`], [`x402`],
-//! [`checkout`]) hold the types and rules; the operations on accounts, plans
+//! modules ([`accounts`], [`plans`], [`agents`], [`organizations`],
+//! [`delegations`], [`x402`], [`checkout`]) hold the types and rules; the operations on accounts, plans
 //! and agents are in `backend`'s children, so no domain module depends on the
 //! state that caches it (no module cycles). [`store`] owns SQLite,
 //! [`access_token`] and [`api_keys`] the signatures, [`error`] the envelopes.
@@ -36,9 +36,11 @@ pub mod backend;
 pub mod checkout;
 pub mod config;
 pub mod delegations;
+pub mod deployment;
 pub mod error;
 pub mod http;
 pub mod ids;
+pub mod organizations;
 pub mod plans;
 pub mod server;
 pub mod store;

@@ -414,6 +414,17 @@ pub(crate) fn grant(
             paid_by.filter(|_| kind == OrderKind::Checkout),
             now
         ])?;
+    if let Some(org) = crate::organizations::org_of_asset(conn, "plan", &plan.id)? {
+        crate::organizations::record(
+            conn,
+            &org,
+            crate::organizations::events::PLAN_PURCHASED,
+            Some(subscriber),
+            json!({"kind": "plan", "id": plan.id, "name": plan.name()}),
+            Some(json!({"credits": plan.credits_granted, "order": kind.as_str(), "txHash": tx})),
+            now,
+        )?;
+    }
     Ok(tx)
 }
 

@@ -16,7 +16,10 @@ pub enum DbLocation {
     Memory,
 }
 
-/// The schema version this build writes.
+/// The schema version this build writes. Tables added since version 1
+/// (payment-method key restrictions, account emails, organizations) are
+/// created in place (`CREATE TABLE IF NOT EXISTS`), so a version-1 database
+/// opens as it is and an older nvm-local still reads a newer one.
 pub const SCHEMA_VERSION: i64 = 1;
 
 const SCHEMA: &str = "
@@ -53,6 +56,25 @@ CREATE TABLE IF NOT EXISTS delegations (
     created_at INTEGER NOT NULL, plan_id TEXT, merchant_account_id TEXT, api_key_id TEXT,
     CHECK (amount_spent_cents <= spending_limit_cents));
 CREATE INDEX IF NOT EXISTS delegations_owner ON delegations(owner);
+CREATE TABLE IF NOT EXISTS payment_method_keys (
+    id TEXT PRIMARY KEY REFERENCES payment_methods(id), allowed_api_key_ids TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS account_emails (email TEXT PRIMARY KEY, address TEXT NOT NULL REFERENCES accounts(address));
+CREATE TABLE IF NOT EXISTS organizations (id TEXT PRIMARY KEY, name TEXT NOT NULL, type TEXT NOT NULL, created_at INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS org_members (
+    id TEXT PRIMARY KEY, org_id TEXT NOT NULL REFERENCES organizations(id), address TEXT NOT NULL REFERENCES accounts(address),
+    role TEXT NOT NULL, is_active INTEGER NOT NULL, external_id TEXT, email TEXT, created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL, UNIQUE (org_id, address), UNIQUE (org_id, external_id));
+CREATE INDEX IF NOT EXISTS org_members_address ON org_members(address);
+CREATE TABLE IF NOT EXISTS org_customers (
+    org_id TEXT NOT NULL REFERENCES organizations(id), address TEXT NOT NULL REFERENCES accounts(address),
+    created_at INTEGER NOT NULL, PRIMARY KEY (org_id, address));
+CREATE TABLE IF NOT EXISTS org_assets (kind TEXT NOT NULL, asset_id TEXT NOT NULL, org_id TEXT NOT NULL REFERENCES organizations(id),
+    PRIMARY KEY (kind, asset_id));
+CREATE INDEX IF NOT EXISTS org_assets_org ON org_assets(org_id, kind);
+CREATE TABLE IF NOT EXISTS org_activity (
+    id TEXT PRIMARY KEY, org_id TEXT NOT NULL REFERENCES organizations(id), event_type TEXT NOT NULL, actor_user_id TEXT,
+    subject TEXT NOT NULL, metadata TEXT, occurred_at INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS org_activity_org ON org_activity(org_id, occurred_at);
 CREATE TABLE IF NOT EXISTS settlements (
     tx TEXT PRIMARY KEY, plan_id TEXT NOT NULL, agent_id TEXT, payer TEXT NOT NULL, delegation_id TEXT NOT NULL,
     credits INTEGER NOT NULL, nonce TEXT UNIQUE, order_tx TEXT, created_at INTEGER NOT NULL);

@@ -3,7 +3,8 @@
 //! ($1.00 for 10 credits) and an agent that accepts both, whose endpoint is
 //! the Cloudflare Worker example's `POST <agent-url>/tasks`, and an MCP agent
 //! (the MCP Worker example, `examples/mcp-worker`, at `POST <mcp-url>/mcp`)
-//! that takes the free plan. It is stored in the database, so a restart shows
+//! that takes the free plan, and an organization whose Admin is the builder
+//! (the plans and agents are published into it). It is stored in the database, so a restart shows
 //! the same world (and the same keys).
 
 use crate::backend::{Backend, Caller};
@@ -25,6 +26,8 @@ pub const DEFAULT_MCP_URL: &str = "http://127.0.0.1:8788";
 pub const DEFAULT_A2A_URL: &str = "http://127.0.0.1:8789";
 /// The seeded MCP server's name (the host of its logical URLs, `mcp://nvm-demo/tools/...`).
 pub const DEMO_MCP_SERVER: &str = "nvm-demo";
+/// The seeded organization's name (the builder is its Admin).
+pub const DEMO_ORGANIZATION: &str = "Demo organization";
 /// Credits each demo plan grants per order.
 const DEMO_CREDITS: u64 = 10;
 /// The fiat demo plan's price: $1.00.
@@ -67,6 +70,15 @@ impl Backend {
         if let Some(stored) = meta_get(&self.store.lock(), "demo_world")? {
             let mut world: Value = serde_json::from_str(&stored)
                 .map_err(|e| INTERNAL.with(format!("stored demo world is unreadable: {e}")))?;
+            // A database seeded before organizations existed gets the demo one now.
+            if world.get("organization").is_none() {
+                let builder = world["accounts"]["builder"]["name"]
+                    .as_str()
+                    .unwrap_or("builder")
+                    .to_owned();
+                world["organization"] = self.seed_organization(&builder)?;
+                meta_set(&self.store.lock(), "demo_world", &world.to_string())?;
+            }
             // A database seeded before the MCP or A2A agent existed gets it now.
             if world.get("mcpAgent").is_none() || world.get("a2aAgent").is_none() {
                 let address = world["accounts"]["builder"]["address"]
@@ -77,6 +89,7 @@ impl Backend {
                         INTERNAL.with("the demo world's builder account is missing")
                     })?,
                     key_id: String::new(),
+                    org_header: None,
                 };
                 let free = world["plans"]["free"]["planId"]
                     .as_str()
@@ -94,9 +107,12 @@ impl Backend {
         }
         let builder = self.create_account("builder")?;
         let subscriber = self.create_account("subscriber")?;
+        // First, so the demo plans and agents are published into it (the builder's organization).
+        let organization = self.seed_organization(&builder.account.name)?;
         let as_builder = Caller {
             account: builder.account.clone(),
             key_id: String::new(),
+            org_header: None,
         };
         let free = self.register_plan(
             &as_builder,
@@ -152,9 +168,16 @@ impl Backend {
             "agent": {"agentId": agent_id, "name": "Demo agent", "method": "POST", "url": url, "endpoints": [endpoint], "planIds": [free_id, fiat_id]},
             "mcpAgent": mcp_agent,
             "a2aAgent": a2a_agent,
+            "organization": organization,
         });
         meta_set(&self.store.lock(), "demo_world", &world.to_string())?;
         Ok(world)
+    }
+
+    /// The demo organization, whose Admin is the builder: `{orgId, orgName}`.
+    fn seed_organization(&self, builder: &str) -> ApiResult<Value> {
+        let org = self.create_organization(DEMO_ORGANIZATION, builder)?;
+        Ok(json!({"orgId": org["orgId"], "orgName": DEMO_ORGANIZATION}))
     }
 
     /// The demo MCP agent: endpoint `POST <mcp_url>/mcp` (the HTTP URL its
@@ -276,6 +299,12 @@ pub fn describe(world: &Value) -> String {
         s(&a2a["agentId"]),
         s(&a2a["name"]),
         s(&a2a["url"])
+    ));
+    let org = &world["organization"];
+    out.push_str(&format!(
+        "  organization {}  ({}: the builder is its Admin)\n",
+        s(&org["orgId"]),
+        s(&org["orgName"])
     ));
     let mcp = &world["mcpAgent"];
     out.push_str(&format!(

@@ -737,7 +737,7 @@ fn ordering_a_held_plan_buys_it_again_and_says_so() {
 }
 
 #[test]
-fn plans_of_an_organization_are_refused_as_nvm_local_has_none() {
+fn plans_of_an_organization_the_caller_is_not_in_are_refused() {
     let local = Local::start();
     let subscriber = local.key("subscriber");
     local.expect_error(

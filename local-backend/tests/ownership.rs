@@ -192,3 +192,273 @@ fn v2_tokens_minted_without_an_agent_still_pay_any_agent_of_the_plan() {
         "{settled}"
     );
 }
+
+#[test]
+fn only_an_agents_owner_changes_it_and_only_a_plans_owner_moves_the_plan() {
+    let local = Local::start();
+    let (builder, agent, plan) = (local.key("builder"), local.agent_id(), local.free_plan());
+    let (_, stranger) = local.new_account("stranger");
+    let update = json!({"metadataAttributes": {"name": "hijacked"}, "agentApiAttributes": {"endpoints": [{"POST": "http://127.0.0.1:9/steal"}]}});
+    let path = format!("api/v1/protocol/agents/{agent}");
+    for key in [&stranger, &local.key("subscriber")] {
+        local.expect_error(
+            local.call("PUT", &path, Some(key), Some(&update)),
+            "BCK.PROTOCOL.0910",
+        );
+        // Moving the owner's plan, onto or off the owner's agent.
+        for method in ["POST", "DELETE"] {
+            local.expect_error(
+                local.call(method, &format!("{path}/plan/{plan}"), Some(key), None),
+                "BCK.PROTOCOL.0908",
+            );
+        }
+    }
+    // A stranger's own plan can't go onto the owner's agent either.
+    let own = register_plan(&local, &stranger, "bait");
+    local.expect_error(
+        local.call("POST", &format!("{path}/plan/{own}"), Some(&stranger), None),
+        "BCK.PROTOCOL.0910",
+    );
+    // Nor the owner's plan onto a stranger's agent (so it could settle the plan's credits).
+    let (_, theirs) = register_agent(&local, &stranger, &[own], "http://127.0.0.1:9/x");
+    let theirs = theirs["data"]["agentId"].as_str().unwrap().to_owned();
+    local.expect_error(
+        local.call(
+            "POST",
+            &format!("api/v1/protocol/agents/{theirs}/plan/{plan}"),
+            Some(&builder),
+            None,
+        ),
+        "BCK.PROTOCOL.0910",
+    );
+    local.expect_error(
+        local.call(
+            "PUT",
+            "api/v1/protocol/agents/404",
+            Some(&builder),
+            Some(&update),
+        ),
+        "BCK.PROTOCOL.0901",
+    );
+    let (_, unchanged) = local.call("GET", &path, None, None);
+    assert_eq!(unchanged["name"], "Demo agent", "{unchanged}");
+}
+
+#[test]
+fn an_agents_changes_take_effect_at_once() {
+    let local = Local::start();
+    let (token, _, required) = local.subscribed(2);
+    let (builder, agent, plan) = (local.key("builder"), local.agent_id(), local.free_plan());
+    let path = format!("api/v1/protocol/agents/{agent}");
+    // Off: the agent no longer takes the plan, so nothing is settled through it.
+    let (status, removed) = local.call(
+        "DELETE",
+        &format!("{path}/plan/{plan}"),
+        Some(&builder),
+        None,
+    );
+    assert_eq!(
+        (status, &removed["success"]),
+        (200, &json!(true)),
+        "{removed}"
+    );
+    let (_, settled) = local.facilitate("settle", &required, &token, "1");
+    assert_eq!(settled["code"], "BCK.X402.0903", "{settled}");
+    let (_, listed) = local.call(
+        "GET",
+        &format!("api/v1/protocol/plans/{plan}/agents"),
+        None,
+        None,
+    );
+    assert!(
+        listed["agents"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|a| a["id"] != agent.as_str()),
+        "{listed}"
+    );
+    local.expect_error(
+        local.call(
+            "DELETE",
+            &format!("{path}/plan/{plan}"),
+            Some(&builder),
+            None,
+        ),
+        "BCK.PROTOCOL.0911",
+    );
+    // On again (twice: the second changes nothing), at the end of its list.
+    for _ in 0..2 {
+        let (status, added) =
+            local.call("POST", &format!("{path}/plan/{plan}"), Some(&builder), None);
+        assert_eq!((status, &added["success"]), (200, &json!(true)), "{added}");
+    }
+    let (_, view) = local.call("GET", &path, None, None);
+    assert_eq!(view["plans"], json!([local.fiat_plan(), plan]), "{view}");
+    let (status, settled) = local.facilitate("settle", &required, &token, "1");
+    assert_eq!(
+        (status, &settled["success"]),
+        (200, &json!(true)),
+        "{settled}"
+    );
+    // New endpoints: the old URL no longer matches; the plans stay.
+    let update = json!({"metadataAttributes": {"name": "Renamed agent", "description": "moved"}, "agentApiAttributes": {"endpoints": [{"POST": "http://127.0.0.1:9/moved"}]}});
+    let (status, updated) = local.call("PUT", &path, Some(&builder), Some(&update));
+    assert_eq!(
+        (status, &updated["success"]),
+        (200, &json!(true)),
+        "{updated}"
+    );
+    let (_, view) = local.call("GET", &path, None, None);
+    assert_eq!(
+        (
+            &view["name"],
+            &view["endpoints"],
+            view["plans"].as_array().map(Vec::len)
+        ),
+        (
+            &json!("Renamed agent"),
+            &json!([{"POST": "http://127.0.0.1:9/moved"}]),
+            Some(2)
+        ),
+        "{view}"
+    );
+    let (_, verified) = local.facilitate("verify", &required, &token, "1");
+    assert_eq!(verified["invalidCode"], "BCK.X402.0904", "{verified}");
+    // A bad registration is refused and changes nothing.
+    local.expect_error(
+        local.call(
+            "PUT",
+            &path,
+            Some(&builder),
+            Some(&json!({"metadataAttributes": {"name": " "}, "agentApiAttributes": {}})),
+        ),
+        "BCK.COMMON.0903",
+    );
+    local.expect_error(
+        local.call("PUT", &path, Some(&builder), Some(&json!({"metadataAttributes": {"name": "A"}, "agentApiAttributes": {"endpoints": [{"POST": "/relative"}]}}))),
+        "BCK.COMMON.0901",
+    );
+    let (_, view) = local.call("GET", &path, None, None);
+    assert_eq!(view["name"], "Renamed agent");
+}
+
+#[test]
+fn a_payment_method_is_its_owners_and_its_key_restriction_holds() {
+    let local = Local::start();
+    let subscriber = local.key("subscriber");
+    let (_, methods) = local.call(
+        "GET",
+        "api/v1/payment-methods?provider=stripe",
+        Some(&subscriber),
+        None,
+    );
+    let card = methods[0]["id"].as_str().unwrap().to_owned();
+    assert_eq!(methods[0]["allowedApiKeyIds"], json!(null));
+    let path = format!("api/v1/payment-methods/{card}");
+    let (_, stranger) = local.new_account("stranger");
+    local.expect_error(
+        local.call(
+            "PATCH",
+            &path,
+            Some(&stranger),
+            Some(&json!({"alias": "mine now"})),
+        ),
+        "BCK.DELEGATION.0901",
+    );
+    // Restricted to another key: not accessible to this one, and no new delegation on it.
+    let (status, updated) = local.call(
+        "PATCH",
+        &path,
+        Some(&subscriber),
+        Some(&json!({"alias": "Work", "allowedApiKeyIds": ["some-other-key"]})),
+    );
+    assert_eq!(status, 200, "{updated}");
+    assert_eq!(
+        (&updated["alias"], &updated["allowedApiKeyIds"]),
+        (&json!("Work"), &json!(["some-other-key"]))
+    );
+    let (_, all) = local.call("GET", "api/v1/payment-methods", Some(&subscriber), None);
+    let (_, accessible) = local.call(
+        "GET",
+        "api/v1/payment-methods?accessible=true",
+        Some(&subscriber),
+        None,
+    );
+    assert_eq!(all.as_array().map(Vec::len), Some(2));
+    assert_eq!(
+        accessible.as_array().map(Vec::len),
+        Some(1),
+        "only the wallet: {accessible}"
+    );
+    local.expect_error(
+        local.call("POST", "api/v1/delegation/create", Some(&subscriber), Some(&json!({"provider": "stripe", "providerPaymentMethodId": card, "spendingLimitCents": 100, "durationSecs": 60}))),
+        "BCK.DELEGATION.0902",
+    );
+    // Lifted: usable again; the alias stays.
+    let (status, lifted) = local.call(
+        "PATCH",
+        &path,
+        Some(&subscriber),
+        Some(&json!({"allowedApiKeyIds": null})),
+    );
+    assert_eq!(
+        (status, &lifted["allowedApiKeyIds"], &lifted["alias"]),
+        (200, &json!(null), &json!("Work")),
+        "{lifted}"
+    );
+    local.card_delegation(&subscriber, 100);
+    let (_, accessible) = local.call(
+        "GET",
+        "api/v1/payment-methods?accessible=true",
+        Some(&subscriber),
+        None,
+    );
+    assert_eq!(accessible.as_array().map(Vec::len), Some(2));
+    local.expect_error(
+        local.call(
+            "PATCH",
+            &path,
+            Some(&subscriber),
+            Some(&json!({"owner": "x"})),
+        ),
+        "BCK.COMMON.0902",
+    );
+}
+
+#[test]
+fn accessible_delegations_are_the_usable_ones() {
+    let local = Local::start();
+    let subscriber = local.key("subscriber");
+    let usable = local.crypto_delegation(&subscriber);
+    local.delegation(&subscriber, json!({"provider": "erc4337", "spendingLimitCents": 100, "durationSecs": 60, "apiKeyId": "another-key"}));
+    let short = local.delegation(
+        &subscriber,
+        json!({"provider": "erc4337", "spendingLimitCents": 100, "durationSecs": 60}),
+    );
+    local.call(
+        "POST",
+        "local/v1/clock/advance",
+        None,
+        Some(&json!({"seconds": 120})),
+    );
+    let (_, all) = local.call("GET", "api/v1/delegation", Some(&subscriber), None);
+    let (_, accessible) = local.call(
+        "GET",
+        "api/v1/delegation?accessible=true",
+        Some(&subscriber),
+        None,
+    );
+    assert_eq!(all.as_array().map(Vec::len), Some(3));
+    let ids: Vec<&str> = accessible
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["delegationId"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        ids,
+        [usable.as_str()],
+        "not {short} (expired) nor the other key's"
+    );
+}

@@ -8,6 +8,7 @@
 
 mod accounts;
 mod agents;
+mod organizations;
 mod plans;
 
 use crate::access_token::VerifiedToken;
@@ -89,6 +90,9 @@ pub struct Caller {
     pub account: Arc<Account>,
     /// The key's `jti` (what a delegation's `apiKeyId` restricts to).
     pub key_id: String,
+    /// The organization the request names (`X-Current-Org-Id`), unchecked:
+    /// [`Backend::active_org`] checks it.
+    pub org_header: Option<String>,
 }
 
 impl Caller {
@@ -180,9 +184,15 @@ impl Backend {
         let account = self
             .account(&claims.sub)?
             .ok_or_else(|| INVALID_API_KEY.with("Invalid API key: its account does not exist"))?;
+        let org_header = headers
+            .get("x-current-org-id")
+            .and_then(|h| h.to_str().ok())
+            .map(|h| h.trim().to_owned())
+            .filter(|h| !h.is_empty());
         Ok(Caller {
             account,
             key_id: claims.jti,
+            org_header,
         })
     }
 }

@@ -49,80 +49,61 @@ impl Backend {
         caller: &Caller,
         registration: RegisterPlanRequest,
     ) -> ApiResult<Value> {
-        let plan = Plan::from_registration(caller.address(), registration, self.now_ms())?;
-        insert_plan(&self.store.lock(), &plan)?;
+        let now = self.now_ms();
+        let org = self.publishing_org(caller)?;
+        let plan = Plan::from_registration(caller.address(), registration, now)?;
+        {
+            let mut conn = self.store.lock();
+            let tx = conn.transaction()?;
+            insert_plan(&tx, &plan)?;
+            self.publish(&tx, org.as_ref(), "plan", &plan.id, plan.name(), now)?;
+            tx.commit()?;
+        }
         let id = plan.id.clone();
         self.plans.insert(id.clone(), Arc::new(plan));
         Ok(json!({"planId": id, "txHash": tx_hash()}))
     }
 
-    /// `GET api/v1/protocol/plans?page&offset&sortBy&sortOrder[&orgId]`: the caller's plans.
+    /// `GET api/v1/protocol/plans?page&offset&sortBy&sortOrder[&orgId]`: the
+    /// caller's plans, or with `orgId` every plan published into that
+    /// organization (the caller must be an active Admin or Member there).
     pub fn list_plans(&self, caller: &Caller, query: &PlansQuery) -> ApiResult<Value> {
-        // nvm-local has no organizations: nobody is a member of the one named
-        // (answering the caller's own plans instead would list what was not asked for).
-        if let Some(org) = query.org_id.as_deref().filter(|o| !o.is_empty()) {
-            return Err(NOT_ORG_MEMBER.with(format!(
-                "{} is not a member of organization {}: nvm-local has no organizations",
-                caller.address(),
-                shorten(org)
-            )));
-        }
-        let page = query.page.unwrap_or(1);
-        let per_page = query.offset.unwrap_or(100);
-        if page == 0 || per_page == 0 || per_page > 1000 {
-            return Err(INVALID_FIELD
-                .with("page must be at least 1 and offset (the page size) between 1 and 1000"));
-        }
-        let descending = match query.sort_order.as_deref().unwrap_or("desc") {
-            "asc" => false,
-            "desc" => true,
-            other => {
-                return Err(
-                    INVALID_FIELD.with(format!("sortOrder must be asc or desc (got {other:?})"))
-                )
-            }
-        };
-        let by_name = match query.sort_by.as_deref().unwrap_or("created") {
-            "created" | "createdAt" | "updated" | "updatedAt" => false,
-            "name" => true,
-            other => {
-                return Err(
-                    INVALID_FIELD.with(format!("sortBy must be created or name (got {other:?})"))
-                )
-            }
-        };
-        let ids: Vec<String> = {
-            let conn = self.store.lock();
-            let mut stmt = conn.prepare_cached("SELECT id FROM plans WHERE owner = ?1")?;
-            let ids = stmt
-                .query_map([caller.address()], |r| r.get(0))?
-                .collect::<rusqlite::Result<_>>()?;
-            ids
-        };
+        let ids = self.own_or_org(caller, query, "plans", "plan")?;
         let mut plans = Vec::with_capacity(ids.len());
         for id in ids {
             plans.extend(self.plan(&id)?);
         }
-        plans.sort_by(|a, b| {
-            if by_name {
-                a.name().cmp(b.name())
-            } else {
-                a.created_at.cmp(&b.created_at)
+        let rows = plans
+            .iter()
+            .map(|p| (p.name(), p.created_at, p.id.as_str(), p.as_ref()))
+            .collect();
+        page_of(query, rows, "plans", |p| p.to_json())
+    }
+
+    /// The ids of the caller's plans or agents (`table`), or with `orgId`
+    /// those published into that organization (`kind`), if the caller is its staff.
+    pub(crate) fn own_or_org(
+        &self,
+        caller: &Caller,
+        query: &PlansQuery,
+        table: &str,
+        kind: &str,
+    ) -> ApiResult<Vec<String>> {
+        match query.org_id.as_deref().filter(|o| !o.is_empty()) {
+            Some(org_id) => {
+                self.staff_of(caller, org_id)?;
+                crate::organizations::assets_of(&self.store.lock(), org_id, kind)
             }
-            .then_with(|| a.id.cmp(&b.id))
-        });
-        if descending {
-            plans.reverse();
+            None => {
+                let conn = self.store.lock();
+                let mut stmt =
+                    conn.prepare_cached(&format!("SELECT id FROM {table} WHERE owner = ?1"))?;
+                let ids = stmt
+                    .query_map([caller.address()], |r| r.get(0))?
+                    .collect::<rusqlite::Result<_>>()?;
+                Ok(ids)
+            }
         }
-        let total = plans.len();
-        let start = usize::try_from((page - 1).saturating_mul(per_page))
-            .unwrap_or(usize::MAX)
-            .min(total);
-        let end = start
-            .saturating_add(usize::try_from(per_page).unwrap_or(usize::MAX))
-            .min(total);
-        let page_items: Vec<Value> = plans[start..end].iter().map(|p| p.to_json()).collect();
-        Ok(json!({"total": total, "page": page, "offset": per_page, "plans": page_items}))
     }
 
     /// `GET api/v1/protocol/plans/:planId/balance/:holderAddress`.
@@ -164,4 +145,54 @@ impl Backend {
         };
         Ok(json!({"success": true, "txHash": order_tx, "message": message}))
     }
+}
+
+/// One page of `rows` (`(name, created_at, id, item)`), sorted as `query`
+/// says (`sortBy` `created` or `name`, `sortOrder`; ties by id), as
+/// `{total, page, offset, <key>: [view(item)]}`.
+pub(crate) fn page_of<T>(
+    query: &PlansQuery,
+    mut rows: Vec<(&str, i64, &str, &T)>,
+    key: &str,
+    view: impl Fn(&T) -> Value,
+) -> ApiResult<Value> {
+    let page = query.page.unwrap_or(1);
+    let per_page = query.offset.unwrap_or(100);
+    if page == 0 || per_page == 0 || per_page > 1000 {
+        return Err(INVALID_FIELD
+            .with("page must be at least 1 and offset (the page size) between 1 and 1000"));
+    }
+    let descending = match query.sort_order.as_deref().unwrap_or("desc") {
+        "asc" => false,
+        "desc" => true,
+        other => {
+            return Err(INVALID_FIELD.with(format!("sortOrder must be asc or desc (got {other:?})")))
+        }
+    };
+    let by_name = match query.sort_by.as_deref().unwrap_or("created") {
+        "created" | "createdAt" | "updated" | "updatedAt" => false,
+        "name" => true,
+        other => {
+            return Err(
+                INVALID_FIELD.with(format!("sortBy must be created or name (got {other:?})"))
+            )
+        }
+    };
+    rows.sort_by(|a, b| {
+        if by_name { a.0.cmp(b.0) } else { a.1.cmp(&b.1) }.then_with(|| a.2.cmp(b.2))
+    });
+    if descending {
+        rows.reverse();
+    }
+    let total = rows.len();
+    let start = usize::try_from((page - 1).saturating_mul(per_page))
+        .unwrap_or(usize::MAX)
+        .min(total);
+    let end = start
+        .saturating_add(usize::try_from(per_page).unwrap_or(usize::MAX))
+        .min(total);
+    let items: Vec<Value> = rows[start..end].iter().map(|r| view(r.3)).collect();
+    let mut answer = json!({"total": total, "page": page, "offset": per_page});
+    answer[key] = Value::Array(items);
+    Ok(answer)
 }

@@ -21,10 +21,15 @@ use axum::middleware::{self};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
-use nvm_x402_types::agents::{RegisterAgentAndPlanRequest, RegisterAgentRequest};
-use nvm_x402_types::delegation::CreateDelegation;
+use nvm_x402_types::agents::{
+    RegisterAgentAndPlanRequest, RegisterAgentRequest, UpdateAgentRequest,
+};
+use nvm_x402_types::delegation::{CreateDelegation, UpdatePaymentMethodDto};
 use nvm_x402_types::delegation::{DelegationsQuery, PaymentMethodsQuery};
 use nvm_x402_types::fields;
+use nvm_x402_types::organizations::{
+    ActivityQuery, ConnectStripeAccountRequest, CreateUserRequest, MembersRequest,
+};
 use nvm_x402_types::plans::PlansQuery;
 use nvm_x402_types::plans::{FiatPaymentRequest, RegisterPlanRequest};
 use nvm_x402_types::x402::{MintRequest, SettleRequest, VerifyRequest};
@@ -62,6 +67,10 @@ impl App {
 /// Builds the router.
 pub fn router(app: Arc<App>) -> Router {
     Router::new()
+        .route(
+            "/",
+            get(|| async { json_response(StatusCode::OK, &crate::deployment::info()) }),
+        )
         .route("/api/v1/x402/permissions", post(mint))
         .route("/api/v1/x402/verify", post(verify))
         .route("/api/v1/x402/settle", post(settle))
@@ -69,22 +78,48 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/api/v1/delegation", get(list_delegations))
         .route("/api/v1/payment-methods", get(list_payment_methods))
         .route(
+            "/api/v1/payment-methods/{id}",
+            axum::routing::patch(update_payment_method),
+        )
+        .route(
             "/api/v1/protocol/plans",
             post(register_plan).get(list_plans),
         )
         .route("/api/v1/protocol/plans/{plan_id}", get(get_plan))
+        .route(
+            "/api/v1/protocol/plans/{plan_id}/agents",
+            get(get_plan_agents),
+        )
         .route(
             "/api/v1/protocol/plans/{plan_id}/balance/{holder}",
             get(plan_balance),
         )
         .route("/api/v1/protocol/plans/{plan_id}/order", post(order_plan))
         .route("/api/v1/fiat/stripe/payment", post(order_fiat_plan))
-        .route("/api/v1/protocol/agents", post(register_agent))
+        .route(
+            "/api/v1/protocol/agents",
+            post(register_agent).get(list_agents),
+        )
         .route(
             "/api/v1/protocol/agents/plans",
             post(register_agent_and_plan),
         )
-        .route("/api/v1/protocol/agents/{agent_id}", get(get_agent))
+        .route(
+            "/api/v1/protocol/agents/{agent_id}",
+            get(get_agent).put(update_agent),
+        )
+        .route(
+            "/api/v1/protocol/agents/{agent_id}/plan/{plan_id}",
+            post(add_plan_to_agent).delete(remove_plan_from_agent),
+        )
+        .route("/api/v1/organizations/account", post(create_user))
+        .route("/api/v1/organizations/members", post(get_members))
+        .route("/api/v1/organizations/my-memberships", get(my_memberships))
+        .route(
+            "/api/v1/organizations/{org_id}/activity",
+            get(organization_activity),
+        )
+        .route("/api/v1/fiat/stripe/account", post(connect_stripe_account))
         .route(
             "/api/v1/protocol/agents/{agent_id}/plans",
             get(get_agent_plans),
@@ -93,6 +128,7 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/checkout/{id}/pay", post(pay_checkout))
         .route("/local/v1/demo", get(demo))
         .route("/local/v1/accounts", post(create_account))
+        .route("/local/v1/organizations", post(create_organization))
         .route("/local/v1/clock/advance", post(advance_clock))
         .route(
             "/health",
@@ -209,8 +245,9 @@ async fn list_delegations(
     headers: HeaderMap,
     query: Result<Query<DelegationsQuery>, QueryRejection>,
 ) -> Response {
-    with_query(&app, &headers, query, |caller, _| {
-        app.backend.list_delegations(caller)
+    with_query(&app, &headers, query, |caller, q| {
+        app.backend
+            .list_delegations(caller, q.accessible == Some(true))
     })
 }
 
@@ -222,6 +259,25 @@ async fn list_payment_methods(
     with_query(&app, &headers, query, |caller, q| {
         app.backend.list_payment_methods(caller, &q)
     })
+}
+
+async fn update_payment_method(
+    State(app): Shared,
+    headers: HeaderMap,
+    path: IdPath,
+    body: JsonBody,
+) -> Response {
+    with_body(
+        &app,
+        &headers,
+        body,
+        fields::<UpdatePaymentMethodDto>(),
+        StatusCode::OK,
+        |caller, request: UpdatePaymentMethodDto| {
+            app.backend
+                .update_payment_method(caller, &path_param(path)?, &request)
+        },
+    )
 }
 
 async fn register_plan(State(app): Shared, headers: HeaderMap, body: JsonBody) -> Response {
@@ -313,6 +369,135 @@ async fn register_agent_and_plan(
         StatusCode::CREATED,
         |caller, request: RegisterAgentAndPlanRequest| {
             app.backend.register_agent_and_plan(caller, request)
+        },
+    )
+}
+
+async fn list_agents(
+    State(app): Shared,
+    headers: HeaderMap,
+    query: Result<Query<PlansQuery>, QueryRejection>,
+) -> Response {
+    with_query(&app, &headers, query, |caller, q| {
+        app.backend.list_agents(caller, &q)
+    })
+}
+
+async fn get_plan_agents(
+    State(app): Shared,
+    path: IdPath,
+    query: Result<Query<PlansQuery>, QueryRejection>,
+) -> Response {
+    respond(
+        StatusCode::OK,
+        path_param(path).and_then(|id| app.backend.plan_agents(&id, &query_param(query)?)),
+    )
+}
+
+async fn update_agent(
+    State(app): Shared,
+    headers: HeaderMap,
+    path: IdPath,
+    body: JsonBody,
+) -> Response {
+    with_body(
+        &app,
+        &headers,
+        body,
+        fields::<UpdateAgentRequest>(),
+        StatusCode::OK,
+        |caller, request: UpdateAgentRequest| {
+            app.backend
+                .update_agent(caller, &path_param(path)?, request)
+        },
+    )
+}
+
+type AgentPlanPath = Result<Path<(String, String)>, PathRejection>;
+
+async fn plan_on_agent(app: &App, headers: &HeaderMap, path: AgentPlanPath, add: bool) -> Response {
+    let result = app.backend.authenticate(headers).and_then(|caller| {
+        let (agent, plan) = path_param(path)?;
+        app.backend.plan_on_agent(&caller, &agent, &plan, add)
+    });
+    respond(StatusCode::OK, result)
+}
+
+async fn add_plan_to_agent(
+    State(app): Shared,
+    headers: HeaderMap,
+    path: AgentPlanPath,
+    _body: JsonBody,
+) -> Response {
+    plan_on_agent(&app, &headers, path, true).await
+}
+
+async fn remove_plan_from_agent(
+    State(app): Shared,
+    headers: HeaderMap,
+    path: AgentPlanPath,
+    _body: JsonBody,
+) -> Response {
+    plan_on_agent(&app, &headers, path, false).await
+}
+
+async fn create_user(State(app): Shared, headers: HeaderMap, body: JsonBody) -> Response {
+    let result = app.backend.authenticate(&headers).and_then(|caller| {
+        let request = decode(parse_object(body, fields::<CreateUserRequest>())?)?;
+        app.backend.create_user(&caller, request)
+    });
+    match result {
+        Ok((status, answer)) => json_response(
+            StatusCode::from_u16(status).unwrap_or(StatusCode::CREATED),
+            &answer,
+        ),
+        Err(e) => e.into_response(),
+    }
+}
+
+async fn get_members(State(app): Shared, headers: HeaderMap, body: JsonBody) -> Response {
+    with_body(
+        &app,
+        &headers,
+        body,
+        fields::<MembersRequest>(),
+        StatusCode::OK,
+        |caller, request: MembersRequest| app.backend.members(caller, &request),
+    )
+}
+
+async fn my_memberships(State(app): Shared, headers: HeaderMap) -> Response {
+    let result = app
+        .backend
+        .authenticate(&headers)
+        .and_then(|caller| app.backend.my_memberships(&caller));
+    respond(StatusCode::OK, result)
+}
+
+async fn organization_activity(
+    State(app): Shared,
+    headers: HeaderMap,
+    path: IdPath,
+    query: Result<Query<ActivityQuery>, QueryRejection>,
+) -> Response {
+    with_query(&app, &headers, query, |caller, q| {
+        app.backend.org_activity(caller, &path_param(path)?, &q)
+    })
+}
+
+async fn connect_stripe_account(
+    State(app): Shared,
+    headers: HeaderMap,
+    body: JsonBody,
+) -> Response {
+    with_body(
+        &app,
+        &headers,
+        body,
+        fields::<ConnectStripeAccountRequest>(),
+        StatusCode::CREATED,
+        |caller, request: ConnectStripeAccountRequest| {
+            app.backend.connect_stripe_account(caller, &request)
         },
     )
 }
@@ -426,6 +611,19 @@ async fn create_account(State(app): Shared, body: JsonBody) -> Response {
         ),
         Err(e) => e.into_response(),
     }
+}
+
+#[derive(Deserialize)]
+struct NewOrganization {
+    name: String,
+    admin: String,
+}
+
+async fn create_organization(State(app): Shared, body: JsonBody) -> Response {
+    let result = parse_object(body, &["name", "admin"])
+        .and_then(decode::<NewOrganization>)
+        .and_then(|new| app.backend.create_organization(&new.name, &new.admin));
+    respond(StatusCode::CREATED, result)
 }
 
 #[derive(Deserialize)]

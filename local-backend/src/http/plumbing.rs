@@ -107,7 +107,14 @@ pub(super) fn cors() -> CorsLayer {
         .allow_origin(AllowOrigin::predicate(|origin, _| {
             origin.to_str().is_ok_and(is_loopback_origin)
         }))
-        .allow_methods([Method::GET, Method::POST, Method::OPTIONS])
+        .allow_methods([
+            Method::GET,
+            Method::POST,
+            Method::PUT,
+            Method::PATCH,
+            Method::DELETE,
+            Method::OPTIONS,
+        ])
         .allow_headers([
             header::AUTHORIZATION,
             header::CONTENT_TYPE,
