@@ -9,8 +9,18 @@ const PLAN = { id: '101', planId: '101', owner: RECEIVER, registry: { owner: REC
 const DELEGATION = { delegationId: 'del-1', id: 'del-1', provider: 'erc4337', providerPaymentMethodId: null, cardId: null, status: 'active', spendingLimitCents: 1000, amountSpentCents: 0, spentCents: 0, remainingBudgetCents: 1000, currency: 'usdc', transactionCount: 0, durationSecs: 3600, expiresAt: '2030-01-01T00:00:00.000Z', createdAt: '2026-01-01T00:00:00.000Z', apiKeyId: null }
 const CARD = { id: 'pm_card_1', type: 'card', brand: 'visa', last4: '4242', expMonth: 12, expYear: 2030, provider: 'stripe', alias: 'Test card', status: 'Active', allowedApiKeyIds: null }
 
+// The contracts payments-py's Contracts model requires (every one), at made-up addresses.
+const CONTRACTS = Object.fromEntries(['AccessManager', 'AgreementsStore', 'AssetsRegistry', 'DistributePaymentsCondition', 'FiatPaymentTemplate', 'FiatSettlementCondition', 'FixedPaymentTemplate', 'LinearPricing', 'LockPaymentCondition', 'NFT1155Credits', 'NFT1155ExpirableCredits', 'NFT1155ExpirableCreditsV2', 'NVMConfig', 'OneTimeCreatorHook', 'PayAsYouGoTemplate', 'PaymentsVault', 'ProtocolStandardFees', 'TokenUtils', 'TransferCreditsCondition'].map((name, i) => [name, `0x${String(i + 1).padStart(40, '0')}`]))
+const AGENT = { id: '201', agentId: '201', name: 'Agent', owner: RECEIVER, metadata: { main: { name: 'Agent' } }, registry: { owner: RECEIVER, plans: ['101'] } }
+
 /** [method, path pattern, status, answer] */
 const ROUTES = [
+  ['GET', /^\/$/, 200, { name: 'parity', deployment: { version: '1.0.0', chainId: 84532, contracts: CONTRACTS } }],
+  ['GET', /^\/api\/v1\/protocol\/agents$/, 200, { total: 1, page: 1, offset: 10, agents: [AGENT] }],
+  ['GET', /^\/api\/v1\/protocol\/plans\/[^/]+\/agents$/, 200, { total: 1, page: 1, offset: 10, agents: [AGENT] }],
+  ['PUT', /^\/api\/v1\/protocol\/agents\/[^/]+$/, 200, { success: true, message: 'updated' }],
+  ['POST', /^\/api\/v1\/protocol\/agents\/[^/]+\/plan\/[^/]+$/, 200, { success: true, txHash: '0x06' }],
+  ['DELETE', /^\/api\/v1\/protocol\/agents\/[^/]+\/plan\/[^/]+$/, 200, { success: true, txHash: '0x07' }],
   ['POST', /^\/api\/v1\/protocol\/plans$/, 201, { planId: '101', data: { planId: '101' }, txHash: '0x01' }],
   ['POST', /^\/api\/v1\/protocol\/agents$/, 201, { data: { agentId: '201' }, txHash: '0x02' }],
   ['POST', /^\/api\/v1\/protocol\/agents\/plans$/, 201, { data: { agentId: '201', planId: '101' }, txHash: '0x03' }],

@@ -68,6 +68,12 @@ async function run(c) {
     }
     case 'verifyPermissions': return payments.facilitator.verifyPermissions({ paymentRequired: paymentRequired(c), x402AccessToken: c.token, ...(c.maxAmount ? { maxAmount: c.maxAmount } : {}) })
     case 'settlePermissions': return payments.facilitator.settlePermissions({ paymentRequired: paymentRequired(c), x402AccessToken: c.token, maxAmount: c.maxAmount, agentRequestId: c.agentRequestId })
+    case 'getDeploymentInfo': return payments.contracts.getDeploymentInfo()
+    case 'getAgents': return payments.agents.getAgents(...(c.page ? [c.page, c.offset, c.sortBy, c.sortOrder, c.orgId] : []))
+    case 'getAgentsAssociatedToAPlan': return p.getAgentsAssociatedToAPlan(c.planId, ...(c.page ? [{ page: c.page, offset: c.offset }] : []))
+    case 'updateAgentMetadata': return payments.agents.updateAgentMetadata(c.agentId, c.metadata, agentApi(c))
+    case 'addPlanToAgent': return payments.agents.addPlanToAgent(c.planId, c.agentId)
+    case 'removePlanFromAgent': return payments.agents.removePlanFromAgent(c.planId, c.agentId)
   }
   throw new Error(`unknown call ${c.call}`)
 }

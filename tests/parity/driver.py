@@ -131,6 +131,20 @@ def run(c):
         return p.facilitator.verify_permissions(payment_required(c), c["token"], max_amount=c.get("maxAmount"))
     if kind == "settlePermissions":
         return p.facilitator.settle_permissions(payment_required(c), c["token"], max_amount=c["maxAmount"], agent_request_id=c["agentRequestId"])
+    if kind == "getDeploymentInfo":
+        return p.contracts_api.get_deployment_info()
+    if kind == "getAgents":
+        pagination = PaginationOptions(page=c["page"], offset=c["offset"], sort_by=c["sortBy"], sort_order=c["sortOrder"]) if "page" in c else None
+        return p.agents.get_user_agents(org_id=c.get("orgId"), pagination=pagination)
+    if kind == "getAgentsAssociatedToAPlan":
+        pagination = PaginationOptions(page=c["page"], offset=c["offset"]) if "page" in c else None
+        return p.plans.get_agents_associated_to_plan(c["planId"], pagination)
+    if kind == "updateAgentMetadata":
+        return p.agents.update_agent_metadata(c["agentId"], AgentMetadata(**c["metadata"]), agent_api(c))
+    if kind == "addPlanToAgent":
+        return p.agents.add_plan_to_agent(c["planId"], c["agentId"])
+    if kind == "removePlanFromAgent":
+        return p.agents.remove_plan_from_agent(c["planId"], c["agentId"])
     raise ValueError(f"unknown call {kind}")
 
 

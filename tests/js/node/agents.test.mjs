@@ -127,3 +127,67 @@ test('getAgent and getAgentPlans: public GETs, answers returned as sent', async 
   }
   assert.equal(backend.requests.length, 3)
 })
+
+// ---- the calls the official SDK has that we lacked (#23) ---------------------------
+
+test("getAgents: the caller's agents, authenticated; the official positional arguments or one object; orgId only when given", async (t) => {
+  const backend = await backendFor(t)
+  const answer = { total: 1, page: 1, offset: 100, agents: [{ agentId: 'agent-1' }] }
+  backend.respond('GET', AGENTS, { json: answer })
+  const agents = clientFor(backend).agents
+  assert.deepEqual(await agents.getAgents(), answer)
+  await agents.getAgents(2, 25, 'created', 'asc', 'org-acme')
+  await agents.getAgents({ page: 2, offset: 25, sortBy: 'name', sortOrder: 'asc' })
+  assertRequests(backend, [
+    { method: 'GET', url: `${AGENTS}?page=1&offset=100&sortBy=created&sortOrder=desc` },
+    { method: 'GET', url: `${AGENTS}?page=2&offset=25&sortBy=created&sortOrder=asc&orgId=org-acme` },
+    { method: 'GET', url: `${AGENTS}?page=2&offset=25&sortBy=name&sortOrder=asc` },
+  ])
+  backend.respond('GET', AGENTS, { status: 500, json: { message: 'boom' } })
+  await paymentsError(agents.getAgents(), { code: 'http_500', message: 'boom (HTTP 500)' })
+})
+
+test('updateAgentMetadata: PUT .../agents/:id {metadataAttributes, agentApiAttributes}, checked as at registration; NvmAPIResult', async (t) => {
+  const backend = await backendFor(t)
+  const answer = { success: true, message: 'updated', txHash: '0x1' }
+  backend.respond('PUT', `${AGENTS}/ag%2F1`, { json: answer })
+  const agents = clientFor(backend).agents
+  const metadata = { name: 'My Updated Agent', tags: ['test'] }
+  assert.deepEqual(await agents.updateAgentMetadata('ag/1', metadata, api), answer)
+  await agents.updateAgentMetadata('ag/1', { name: 'Bare' }, undefined)
+  assertRequests(backend, [
+    { method: 'PUT', url: `${AGENTS}/ag%2F1`, body: { metadataAttributes: metadata, agentApiAttributes: api } },
+    { method: 'PUT', url: `${AGENTS}/ag%2F1`, body: { metadataAttributes: { name: 'Bare' }, agentApiAttributes: {} } },
+  ])
+  for (const [agentId, metadata, agentApi, message] of [
+    ['', { name: 'A' }, api, /agentId/],
+    ['a', {}, api, /name/],
+    ['a', { name: 'A' }, { endpoints: [{ FETCH: 'https://a.example/' }] }, /HTTP method/],
+  ]) {
+    await paymentsError(agents.updateAgentMetadata(agentId, metadata, agentApi), { code: 'validation', message })
+  }
+  assert.equal(backend.requests.length, 2)
+  backend.respond('PUT', `${AGENTS}/a`, { status: 403, json: { code: 'BCK.PROTOCOL.0910', message: 'not yours', httpStatus: 403 } })
+  await paymentsError(agents.updateAgentMetadata('a', { name: 'A' }, api), { code: 'BCK.PROTOCOL.0910', httpStatus: 403 })
+})
+
+test('addPlanToAgent / removePlanFromAgent: POST and DELETE .../agents/:agentId/plan/:planId, no body; (planId, agentId) as the official SDK', async (t) => {
+  const backend = await backendFor(t)
+  const answer = { success: true, txHash: '0x8d29' }
+  backend.respond('POST', `${AGENTS}/ag-1/plan/7`, { json: answer })
+  backend.respond('DELETE', `${AGENTS}/ag-1/plan/7`, { json: answer })
+  const agents = clientFor(backend).agents
+  assert.deepEqual(await agents.addPlanToAgent('7', 'ag-1'), answer)
+  assert.deepEqual(await agents.removePlanFromAgent(7n, 'ag-1'), answer)
+  assertRequests(backend, [
+    { method: 'POST', url: `${AGENTS}/ag-1/plan/7` },
+    { method: 'DELETE', url: `${AGENTS}/ag-1/plan/7` },
+  ])
+  for (const [planId, agentId, message] of [['', 'a', /planId/], ['7', ' ', /agentId/], [undefined, 'a', /planId/]]) {
+    await paymentsError(agents.addPlanToAgent(planId, agentId), { code: 'validation', message })
+    await paymentsError(agents.removePlanFromAgent(planId, agentId), { code: 'validation', message })
+  }
+  assert.equal(backend.requests.length, 2)
+  backend.respond('DELETE', `${AGENTS}/ag-1/plan/8`, { status: 404, json: { code: 'BCK.PROTOCOL.0911', message: 'The agent does not take this plan', httpStatus: 404 } })
+  await paymentsError(agents.removePlanFromAgent('8', 'ag-1'), { code: 'BCK.PROTOCOL.0911', httpStatus: 404 })
+})

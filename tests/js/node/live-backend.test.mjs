@@ -289,3 +289,27 @@ live('the deprecated inline delegation fields still mint (a delegation is create
   assert.match(bare.hint, /delegation/)
   await paymentsError(subscriber.payments.x402.getX402AccessToken(planId, agentId, { delegationConfig: { apiKeyId: 'key-1' } }), { code: 'BCK.X402.0030' })
 })
+
+live("the builder's agents: listed, renamed, a plan added and removed (settling through the agent follows at once)", async (t) => {
+  const { builder, subscriber, planId, agentId, paymentRequired, mint } = await world(t)
+  const mine = await builder.payments.agents.getAgents()
+  assert.deepEqual(mine.agents.map((a) => a.id), [agentId])
+  assert.equal((await builder.payments.agents.getAgents(1, 100, 'name', 'asc')).total, 1)
+  assert.deepEqual((await subscriber.payments.agents.getAgents()).agents, [], "another account's agents are not listed")
+  assert.deepEqual((await builder.payments.plans.getAgentsAssociatedToAPlan(planId)).agents.map((a) => a.id), [agentId])
+
+  const renamed = await builder.payments.agents.updateAgentMetadata(agentId, { name: 'Renamed agent' }, { endpoints: [{ POST: AGENT_URL }] })
+  assert.equal(renamed.success, true)
+  assert.equal((await builder.payments.agents.getAgent(agentId)).name, 'Renamed agent')
+  await paymentsError(subscriber.payments.agents.updateAgentMetadata(agentId, { name: 'Mine now' }, undefined), { code: 'BCK.PROTOCOL.0910', httpStatus: 403 })
+  await paymentsError(subscriber.payments.agents.removePlanFromAgent(planId, agentId), { code: 'BCK.PROTOCOL.0908', httpStatus: 403 })
+
+  const { accessToken } = await mint()
+  assert.equal((await builder.payments.agents.removePlanFromAgent(planId, agentId)).success, true)
+  await paymentsError(builder.payments.facilitator.settlePermissions({ paymentRequired, x402AccessToken: accessToken, maxAmount: 1n }), { code: 'BCK.X402.0903' })
+  assert.deepEqual((await builder.payments.plans.getAgentsAssociatedToAPlan(planId)).agents, [])
+  await paymentsError(builder.payments.agents.removePlanFromAgent(planId, agentId), { code: 'BCK.PROTOCOL.0911', httpStatus: 404 })
+  assert.equal((await builder.payments.agents.addPlanToAgent(planId, agentId)).success, true)
+  const settled = await builder.payments.facilitator.settlePermissions({ paymentRequired, x402AccessToken: accessToken, maxAmount: 1n })
+  assert.equal(settled.success, true, settled.errorReason)
+})

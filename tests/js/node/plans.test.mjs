@@ -359,3 +359,23 @@ test('registerTimePlan: a time plan needs no credits amount', async (t) => {
   assert.deepEqual(backend.last().json.creditsConfig, { isRedemptionAmountFixed: false, redemptionType: 4, onchainMirror: false, durationSecs: ONE_DAY_DURATION.toString(), amount: '0', minAmount: '1', maxAmount: '1' })
   assert.equal(backend.last().json.accessLimit, 'time')
 })
+
+// ---- the calls the official SDK has that we lacked (#23) ---------------------------
+
+test('getAgentsAssociatedToAPlan: public GET .../plans/:id/agents with the TS SDK pagination; the answer as sent', async (t) => {
+  const backend = await backendFor(t)
+  const answer = { total: 1, page: 1, offset: 10, agents: [{ id: 'a-1', name: 'A' }] }
+  backend.respond('GET', `${PLANS}/${BIG_PLAN_ID}/agents`, { json: answer })
+  const plans = clientFor(backend).plans
+  assert.deepEqual(await plans.getAgentsAssociatedToAPlan(BIG_PLAN_ID), answer)
+  await plans.getAgentsAssociatedToAPlan(BIG_PLAN_ID, { page: 2, offset: 5, sortBy: 'name', sortOrder: 'asc' })
+  assertRequests(backend, [
+    { method: 'GET', url: `${PLANS}/${BIG_PLAN_ID}/agents?sortOrder=desc&page=1&pageSize=10`, key: null },
+    { method: 'GET', url: `${PLANS}/${BIG_PLAN_ID}/agents?sortBy=name&sortOrder=asc&page=2&pageSize=5`, key: null },
+  ])
+  await paymentsError(plans.getAgentsAssociatedToAPlan(' '), { code: 'validation', message: /planId/ })
+  await paymentsError(plans.getAgentsAssociatedToAPlan('1', { sortOrder: 'up' }), { code: 'validation', message: /sortOrder/ })
+  assert.equal(backend.requests.length, 2)
+  backend.respond('GET', `${PLANS}/9/agents`, { status: 404, json: { code: 'BCK.PROTOCOL.0900', message: 'Plan 9 not found', httpStatus: 404 } })
+  await paymentsError(plans.getAgentsAssociatedToAPlan('9'), { code: 'BCK.PROTOCOL.0900', httpStatus: 404 })
+})
