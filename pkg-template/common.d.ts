@@ -719,6 +719,59 @@ export interface McpClientAPI {
   callTool(params: McpCallToolParams): Promise<McpCallToolResult>
 }
 
+/** `payments.a2a.getClient(options)`: the agent (the official client's options) and how to pay it (`PayOptions`). */
+export interface A2AClientOptions extends PayOptions {
+  /**
+   * Where the agent is: its card is `agentBaseUrl` joined with `agentCardPath`. Messages go to the card's
+   * `url`, which must be on this origin (else `redirect_not_followed`: no token goes elsewhere).
+   */
+  agentBaseUrl: string
+  /** A plan you are willing to pay with (as `planIds: [planId]`). */
+  planId?: string
+  /** The agent to pay: a card for another agent is refused (default: the card's). */
+  agentId?: string
+  /** Relative to `agentBaseUrl`; default `.well-known/agent-card.json`, then `.well-known/agent.json`. */
+  agentCardPath?: string
+  /** Extra headers on every message (the card is fetched without them). */
+  headers?: Record<string, string>
+}
+
+/** A2A `MessageSendParams` (A2A 0.3 JSON): `message.messageId` is required. */
+export interface A2AMessageSendParams {
+  message: { messageId: string; role?: 'user' | 'agent'; kind?: 'message'; parts: JsonObject[]; taskId?: string; contextId?: string; metadata?: JsonObject; [key: string]: unknown }
+  configuration?: JsonObject
+  metadata?: JsonObject
+}
+
+/** The JSON-RPC response, as the official client returns it, and the receipt. */
+export interface A2ASendMessageResponse {
+  jsonrpc: '2.0'
+  id: number
+  /** The task (or message) the agent answered; a `failed` task with `x402.payment.status: payment-failed` carries no content. */
+  result?: JsonObject
+  /** A JSON-RPC error, returned as the official client returns it. */
+  error?: { code: number; message: string; data?: JsonValue }
+  /** `x402.payment.receipts[0]` of a `payment-completed` task. */
+  paymentResponse: SettlePermissionsResult | null
+}
+
+/** A client for one A2A agent (`payments.a2a.getClient`). */
+export interface A2APaymentsClient {
+  /**
+   * `message/send`, paid in one call: reads the card (its payment extension must offer a plan you allow,
+   * for your agent, at most `maxCredits` per message), sends the message (paid up front with one allowed
+   * plan), answers an `input-required` / `payment-required` task on its `taskId` with `payment-submitted` and
+   * a minted token (in band), and checks the receipt against `maxCredits`. A task that still asks for payment
+   * is a `payment_required` error.
+   */
+  sendA2AMessage(params: A2AMessageSendParams): Promise<A2ASendMessageResponse>
+}
+
+/** `payments.a2a` in `nvm-x402`: paying A2A agents. */
+export interface A2AClientAPI {
+  getClient(options: A2AClientOptions): Promise<A2APaymentsClient>
+}
+
 /** `payments.mcp` in `nvm-x402/mcp`: the server half, an MCP paywall. */
 export interface McpServerAPI {
   /**

@@ -5,13 +5,14 @@
 // Rust. What lives here is what only JavaScript can do: moving Request and
 // Response objects (a paying call's courier sends each hop the core decides on,
 // src/client/paying.rs).
-// The HTTP paywall is in paywall.js, the MCP paywall in mcp-server.js: each entry
-// ships them or their absent/ stand-ins, with the core built for it.
+// The HTTP paywall is in paywall.js, the MCP and A2A ones in mcp-server.js and
+// a2a-server.js: each entry ships them or their absent/ stand-ins, with its core.
 // The WebAssembly is loaded on first use (loader.js; each entry file says
 // where it comes from), so importing the package, a constant or a type costs nothing.
 import { NvmCore, callSync, methodNames } from './nvm_x402.js'
 import { PaymentsError } from './errors.js'
 import { ensureSync, ready } from './loader.js'
+import { a2aServer, buildPaymentAgentCard } from './a2a-server.js'
 import { mcpServer } from './mcp-server.js'
 import { Paywall } from './paywall.js'
 import { toJson } from './wire.js'
@@ -123,7 +124,7 @@ function courier(fetchImpl, original) {
 }
 
 /**
- * One paying call (`kind`: `fetch`, `query` or `tool`), run by the core:
+ * One paying call (`kind`: `fetch`, `query`, `tool`, `a2a-card` or `a2a`), run by the core:
  * resolves to its answer and the last response. An error that came after an
  * answer carries it (`error.response`, e.g. max_credits_exceeded: the caller
  * may still read it).
@@ -148,6 +149,8 @@ export class Payments {
   static getInstance(options) {
     return new Payments(options)
   }
+
+  static a2a = Object.freeze({ buildPaymentAgentCard })
 
   constructor(options) {
     const { fetch, ...rest } = options ?? {}
@@ -192,7 +195,6 @@ export class Payments {
     // Kept for nvm-x402/express, which makes an nvm-x402/agent client with the same options
     // when it is given a client of another entry (not enumerable; the caller's own options).
     Object.defineProperty(this, Symbol.for('nvm-x402.options'), { value: options })
-    Object.defineProperty(this, Symbol.for('nvm-x402.core'), { value: core }) // (nvm-x402/a2a's Payments)
     const info = JSON.parse(core.info())
     timeoutMs = info.timeoutMs
     this.environment = info.environment
@@ -232,6 +234,13 @@ export class Payments {
       return (await paying(core, 'tool', agentFetchImpl, original, call)).answer
     }
     this.mcp = Object.freeze({ callTool, ...mcpServer(core) })
+    // An A2A agent's client (the official getClient's): its card read once, then message/send paid in band.
+    const getClient = async ({ agentBaseUrl, headers, ...options } = {}) => {
+      const { answer: card } = await paying(core, 'a2a-card', agentFetchImpl, new Request(agentBaseUrl), options)
+      const send = async (params) => (await paying(core, 'a2a', agentFetchImpl, new Request(card.url, { method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json', ...headers } }), { ...options, agentId: card.agentId, params })).answer
+      return { sendA2AMessage: send }
+    }
+    this.a2a = Object.freeze({ getClient, ...a2aServer(core) })
   }
 
   getEnvironmentName() {

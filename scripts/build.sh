@@ -68,16 +68,19 @@ for sub in agent mcp a2a; do
     printf "export * from '../%s'\n" "$shared" > "$STAGE/$sub/$shared"
   done
 done
+# nvm-x402/a2a: the A2A paywall (core.js's payments.a2a takes it from a2a-server.js) and its exports.
+mv "$STAGE/a2a-server.js" "$STAGE/a2a/a2a-server.js"
 absent paywall.js nvm-x402 .
 absent mcp-server.js nvm-x402 .
+absent a2a-server.js nvm-x402 .
 absent mcp-server.js nvm-x402/agent agent
+absent a2a-server.js nvm-x402/agent agent
 absent paywall.js nvm-x402/mcp mcp
+absent a2a-server.js nvm-x402/mcp mcp
 absent paywall.js nvm-x402/a2a a2a
 absent mcp-server.js nvm-x402/a2a a2a
-# nvm-x402/a2a: its Payments (with payments.a2a) and the A2A paywall's exports over core.js's.
-mv "$STAGE/a2a-server.js" "$STAGE/a2a/a2a-server.js"
 for file in index.js asset.js entry-workerd.js; do
-  printf "export { Payments, buildPaymentAgentCard, InMemoryA2ATaskStore, A2ATaskStore, durableObjectTaskStore } from './a2a-server.js'\n" >> "$STAGE/a2a/$file"
+  printf "export { buildPaymentAgentCard, InMemoryA2ATaskStore, A2ATaskStore, durableObjectTaskStore } from './a2a-server.js'\n" >> "$STAGE/a2a/$file"
 done
 rm -rf "$STAGE/absent"
 node_modules/.bin/esbuild scripts/pkg/inflate.js --bundle --minify --format=esm --log-level=warning \

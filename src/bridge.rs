@@ -312,7 +312,8 @@ fn gate_request(request_json: &str) -> Result<Value> {
 
 /// `core.pay(kind, requestJson, optionsJson, courier)`: one paying call, see
 /// [`crate::client::pay`]. `kind`: `fetch` (fetchWithPayment), `query`
-/// (queryAgent) or `tool` (mcp.callTool).
+/// (queryAgent), `tool` (mcp.callTool), `a2a-card` (the A2A client's card:
+/// `payments.a2a.getClient`) or `a2a` (its `sendA2AMessage`).
 pub async fn pay<T: Transport, C: crate::client::Courier>(
     p: &Payments<T>,
     kind: &str,
@@ -323,6 +324,8 @@ pub async fn pay<T: Transport, C: crate::client::Courier>(
     let what = match kind {
         "query" => "queryAgent",
         "tool" => "mcp.callTool",
+        // (sendA2AMessage: only after getClient, which answers first)
+        "a2a-card" | "a2a" => "a2a.getClient",
         _ => "fetchWithPayment",
     };
     #[cfg(not(feature = "subscriber"))]
@@ -336,8 +339,13 @@ pub async fn pay<T: Transport, C: crate::client::Courier>(
             .map_err(|_| Error::validation(format!("{what}: the request must be JSON")))?;
         let options = parse(options_json)
             .map_err(|_| Error::validation(format!("{what}: the options must be JSON")))?;
-        let call = crate::client::Call::from_json(kind, &options)?;
         let request = crate::client::Outgoing::from_json(&request)?;
+        if kind == "a2a-card" {
+            return Ok(to_text(
+                &crate::client::a2a_card(p, &request, &options).await?,
+            ));
+        }
+        let call = crate::client::Call::from_json(kind, &options)?;
         Ok(to_text(
             &crate::client::pay(p, &call, &request, &options, courier).await?,
         ))

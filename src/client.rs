@@ -889,8 +889,9 @@ pub fn mcp_read_result(body: &str) -> Result<ToolAnswer> {
     })
 }
 
+pub mod a2a;
 mod paying;
-pub use paying::{pay, Call, Courier, Hop, Reply};
+pub use paying::{a2a_card, pay, Call, Courier, Hop, Reply};
 
 #[cfg(test)]
 mod tests;

@@ -1,5 +1,5 @@
-//! The paying loop, end to end: `fetchWithPayment`, `queryAgent` and
-//! `mcp.callTool` are each one call of [`pay`], which asks [`next_step`] what
+//! The paying loop, end to end: `fetchWithPayment`, `queryAgent`,
+//! `mcp.callTool` and the A2A client's messages are each one call of [`pay`], which asks [`next_step`] what
 //! to send, has the adapter send it ([`Courier`]: JavaScript holds the
 //! Request and Response objects), follows the agent's redirects by this
 //! module's rules, and tells the next decision how the attempt went.
@@ -41,6 +41,7 @@
 //! is negotiated again and the call sent once more (+1 call and the
 //! negotiation), never in a loop.
 
+use super::a2a::{self, A2aMessage, CARD_PATH, LEGACY_CARD_PATH};
 use super::{mcp_read_result, mcp_tool_call, next_step, Outcome, Outgoing, PayOptions, Step};
 use crate::client_state::{ClientState, McpEndpoint};
 use crate::error::{Error, Result, REDIRECT_NOT_FOLLOWED};
@@ -48,8 +49,8 @@ use crate::payments::Payments;
 use crate::protocol::decode_payment_header;
 use crate::protocol::json::{self, to_text, Object, ObjectBuilder, Value};
 use crate::protocol::mcp::{self, Era, Pin};
-use crate::protocol::url::Url;
-use crate::transport::Transport;
+use crate::protocol::url::{join, Url};
+use crate::transport::{HttpRequest, Transport};
 
 /// The adapter's side of a paying call: it sends one [`Hop`] and answers
 /// what came back (its [`Reply`]). It keeps the caller's Request (each
@@ -178,11 +179,15 @@ pub enum Call {
         /// The caller's `protocolVersion`.
         pin: Pin,
     },
+    /// `payments.a2a` `sendA2AMessage`: A2A `message/send` to the card's
+    /// `url` ([`a2a_card`]), the token in band on the task that asked for it
+    /// (`super::a2a`).
+    A2a(A2aMessage),
 }
 
 impl Call {
-    /// `kind` (`fetch`, `query`, `tool`) with the call's options (a tool's
-    /// `name`, `arguments` and `id` are read from them).
+    /// `kind` (`fetch`, `query`, `tool`, `a2a`) with the call's options (a
+    /// tool's `name`, `arguments` and `id`, a message's `params` are read from them).
     pub fn from_json(kind: &str, options: &Value) -> Result<Self> {
         Ok(match kind {
             "fetch" => Call::Fetch,
@@ -197,6 +202,7 @@ impl Call {
                 arguments: options.get("arguments").cloned().unwrap_or(Value::Null),
                 pin: Pin::from_json(options.get("protocolVersion"))?,
             },
+            "a2a" => Call::A2a(A2aMessage::from_json(options)?),
             _ => return Err(Error::validation(format!("unknown paying call \"{kind}\""))),
         })
     }
@@ -383,6 +389,8 @@ struct Attempt<'a> {
     call: &'a Call,
     req: &'a Outgoing,
     token: Option<&'a str>,
+    /// A2A: the JSON-RPC id, and the task waiting for its payment that the message continues.
+    a2a: (u64, Option<&'a str>),
     next: Next,
     /// The revision the request is sent in (while negotiating: the probe's).
     era: Era,
@@ -393,7 +401,13 @@ struct Attempt<'a> {
 }
 
 impl<'a> Attempt<'a> {
-    fn new(state: &ClientState, call: &'a Call, req: &'a Outgoing, token: Option<&'a str>) -> Self {
+    fn new(
+        state: &ClientState,
+        call: &'a Call,
+        req: &'a Outgoing,
+        token: Option<&'a str>,
+        a2a: (u64, Option<&'a str>),
+    ) -> Self {
         let pin = match call {
             Call::Tool { pin, .. } => Some(*pin),
             _ => None,
@@ -412,6 +426,7 @@ impl<'a> Attempt<'a> {
             call,
             req,
             token,
+            a2a,
             next: if pin.is_some() {
                 Next::Call
             } else {
@@ -446,6 +461,12 @@ impl<'a> Attempt<'a> {
         // A token the caller put on the request themselves is kept to its origin the same way.
         let carries_token = self.token.is_some() || req.has_token;
         let (body, headers) = match (self.next, self.call) {
+            // A2A: JSON-RPC too, its token in the message (in band).
+            (Next::Plain, Call::A2a(m)) => {
+                let (rpc_id, waiting) = self.a2a;
+                let body = a2a::message_send(&m.params, rpc_id, waiting, self.token)?;
+                (Some(to_text(&body)), Object::new())
+            }
             (Next::Plain, _) => (None, Object::new()),
             (Next::Probe, _) => (
                 Some(mcp::PROBE.to_owned()),
@@ -556,8 +577,9 @@ async fn send<C: Courier>(
     call: &Call,
     req: &Outgoing,
     token: Option<&str>,
+    a2a: (u64, Option<&str>),
 ) -> Result<Sent> {
-    let mut attempt = Attempt::new(state, call, req, token);
+    let mut attempt = Attempt::new(state, call, req, token, a2a);
     loop {
         let hop = attempt.hop()?;
         let probe = attempt.next == Next::Probe;
@@ -596,10 +618,12 @@ pub async fn pay<T: Transport, C: Courier>(
     courier: &C,
 ) -> Result<Value> {
     let mut opts = PayOptions::from_json(options)?;
-    if !matches!(call, Call::Fetch) && options.get("eager").is_none() {
+    // (A2A pays up front as fetchWithPayment does: with one allowed plan.)
+    if matches!(call, Call::Query | Call::Tool { .. }) && options.get("eager").is_none() {
         opts.eager = true;
     }
     let mut last: Option<(Outcome, Answer)> = None;
+    let mut rpc_id = 0;
     loop {
         // A decision about the last answer (maxCredits, plans) leaves it with the caller.
         let Step::Send(token) = next_step(p, req, &opts, last.as_ref().map(|(o, _)| o)).await?
@@ -607,9 +631,15 @@ pub async fn pay<T: Transport, C: Courier>(
             break;
         };
         let (token, source) = token.unzip();
+        rpc_id += 1;
+        let waiting = match &last {
+            Some((_, Answer::A2a(read))) => read.waiting_task.clone(),
+            _ => None,
+        };
         let read = async {
-            let sent = send(p.client_state(), courier, call, req, token.as_deref()).await?;
-            answer(call, sent, source)
+            let a2a = (rpc_id, waiting.as_deref());
+            let sent = send(p.client_state(), courier, call, req, token.as_deref(), a2a).await?;
+            answer(call, sent, source, rpc_id)
         };
         match read.await {
             Ok(read) => last = Some(read),
@@ -628,19 +658,81 @@ pub async fn pay<T: Transport, C: Courier>(
     })
 }
 
+/// `payments.a2a.getClient`: fetches the agent card (`agentBaseUrl`, the
+/// request's URL, joined with `agentCardPath`, else with the legacy path; a
+/// plain GET through the transport: it carries nothing of the caller's) and
+/// reads it against the call's options ([`a2a::read_card`]): `{url, agentId}`,
+/// where the messages go and the agent they pay (the caller's, else the
+/// card's). When neither path answers the card, the first path's failure is
+/// the error.
+pub async fn a2a_card<T: Transport>(
+    p: &Payments<T>,
+    req: &Outgoing,
+    options: &Value,
+) -> Result<Value> {
+    let mut opts = PayOptions::from_json(options)?;
+    let path = json::opt_str(
+        json::object(options, "getClient")?,
+        "agentCardPath",
+        "getClient",
+    )?;
+    let mut failure = None;
+    for path in [path.unwrap_or(CARD_PATH), LEGACY_CARD_PATH] {
+        let request = HttpRequest {
+            method: "GET",
+            url: join(&req.url, path),
+            headers: Vec::new(),
+            body: None,
+        };
+        match p.transport().send(request).await {
+            Ok(card) if (200..300).contains(&card.status) => {
+                let url = a2a::read_card(&card.body, &req.url, &mut opts)?;
+                return Ok(ObjectBuilder::new()
+                    .put("url", url)
+                    .put("agentId", opts.agent_id)
+                    .build());
+            }
+            Ok(card) => failure.get_or_insert(Error::Http {
+                status: card.status,
+                message: "The agent card was not found under agentBaseUrl".into(),
+            }),
+            Err(e) => failure.get_or_insert(e),
+        };
+    }
+    Err(failure.unwrap_or_else(|| Error::validation("no agent card")))
+}
+
 /// What an attempt's answer says, beyond its [`Outcome`].
 enum Answer {
     /// An HTTP answer (its text when read).
     Http(Option<String>, bool),
     /// A tool's result.
     Tool(Value),
+    /// An A2A agent's JSON-RPC answer.
+    A2a(a2a::A2aAnswer),
 }
 
 /// Reads an attempt's last reply into the next decision's [`Outcome`].
-fn answer(call: &Call, sent: Sent, source: Option<super::Source>) -> Result<(Outcome, Answer)> {
+fn answer(
+    call: &Call,
+    sent: Sent,
+    source: Option<super::Source>,
+    rpc_id: u64,
+) -> Result<(Outcome, Answer)> {
     let Sent { reply, receipt } = sent;
     let decode = |h: Option<&str>| h.and_then(|h| decode_payment_header(h).ok());
     let ok = (200..300).contains(&reply.status);
+    if let (Call::A2a(_), true) = (call, ok) {
+        // A task asking for payment is the A2A form of a 402; its receipt is checked like an HTTP one.
+        let read = a2a::read_answer(reply.text.as_deref().unwrap_or(""), rpc_id)?;
+        let outcome = Outcome {
+            status: if read.asks_payment { 402 } else { 200 },
+            payment_required: read.payment_required.clone(),
+            payment_response: read.receipt.clone(),
+            source,
+        };
+        return Ok((outcome, Answer::A2a(read)));
+    }
     if let (Call::Tool { .. }, true) = (call, ok) {
         // A tool result that asks for payment is the MCP form of a 402; its receipt is checked like an HTTP one.
         let read = mcp_read_result(reply.text.as_deref().unwrap_or(""))?;
@@ -660,7 +752,7 @@ fn answer(call: &Call, sent: Sent, source: Option<super::Source>) -> Result<(Out
         status: reply.status,
         payment_required: decode(reply.payment_required.as_deref()),
         payment_response: match call {
-            Call::Tool { .. } => None,
+            Call::Tool { .. } | Call::A2a(_) => None,
             _ => decode(reply.payment_response.as_deref().or(receipt.as_deref())),
         },
         source,
@@ -686,20 +778,10 @@ fn conclude(outcome: Outcome, answer: Answer) -> Result<Value> {
             outcome.payment_required,
         ),
         Answer::Tool(_) if outcome.status == 402 => {
-            // The server's reason (its PaymentRequired's `error`): "buy credits" and "the server
-            // is misconfigured" read differently.
-            let reason = outcome
-                .payment_required
-                .as_ref()
-                .and_then(|pr| pr.get("error"))
-                .and_then(Value::as_str)
-                .filter(|r| !r.is_empty())
-                .unwrap_or("the MCP tool requires payment")
-                .to_owned();
-            Err(super::payment_required_error(
-                Some(&reason),
-                outcome.payment_required,
-            ))
+            Err(still_asks(outcome, "the MCP tool requires payment"))
+        }
+        Answer::A2a(_) if outcome.status == 402 => {
+            Err(still_asks(outcome, "the A2A agent requires payment"))
         }
         Answer::Tool(result) => Ok(ObjectBuilder::new()
             .put("result", result)
@@ -708,7 +790,33 @@ fn conclude(outcome: Outcome, answer: Answer) -> Result<Value> {
                 outcome.payment_response.map_or(Value::Null, Value::Object),
             )
             .build()),
+        // The JSON-RPC response as the official client answers it, and the receipt.
+        Answer::A2a(read) => {
+            let mut response = read.response;
+            if let Some(o) = response.as_object_mut() {
+                o.insert(
+                    "paymentResponse".into(),
+                    outcome.payment_response.map_or(Value::Null, Value::Object),
+                );
+            }
+            Ok(response)
+        }
     }
+}
+
+/// The `payment_required` error of an agent that still asks for payment in
+/// band, with the server's reason (its PaymentRequired's `error`): "buy
+/// credits" and "the server is misconfigured" read differently.
+fn still_asks(outcome: Outcome, default: &str) -> Error {
+    let reason = outcome
+        .payment_required
+        .as_ref()
+        .and_then(|pr| pr.get("error"))
+        .and_then(Value::as_str)
+        .filter(|r| !r.is_empty())
+        .unwrap_or(default)
+        .to_owned();
+    super::payment_required_error(Some(&reason), outcome.payment_required)
 }
 
 #[cfg(test)]

@@ -184,7 +184,7 @@ impl NvmCore {
     }
 
     /// One paying call, end to end ([`crate::client::pay`]): `kind` is
-    /// `fetch`, `query` or `tool`; `request`: `{url, method, hasToken,
+    /// `fetch`, `query`, `tool` or `a2a`; `request`: `{url, method, hasToken,
     /// redirect}`; `options`: the call's options; `send(hopJson)` sends each
     /// hop the core decides on and resolves to its reply's JSON. Resolves to
     /// the call's answer (JSON).

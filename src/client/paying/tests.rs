@@ -942,3 +942,249 @@ fn a_caller_with_their_own_session_is_not_negotiated_for() {
         None
     );
 }
+
+// ---- A2A: the card, then message/send paid in band on the task that asked ----
+
+const A2A_BASE: &str = "http://127.0.0.1:8789/";
+const A2A_URL: &str = "http://127.0.0.1:8789/a2a";
+
+/// The agent card at `path` (a plain GET through the transport).
+fn a2a_card_at(p: &Payments<MockTransport>, path: &str, plan: &str, credits: u64) {
+    let card = json!({"name": "echo", "url": A2A_URL, "capabilities": {"extensions": [
+        {"uri": "urn:nevermined:payment", "params": {"agentId": "agent-1", "planId": plan, "credits": credits, "paymentType": "fixed"}}
+    ]}});
+    p.transport().json("GET", path, 200, card);
+}
+
+fn a2a_card(p: &Payments<MockTransport>, plan: &str, credits: u64) {
+    a2a_card_at(p, "/.well-known/agent-card.json", plan, credits);
+}
+
+fn a2a_reply(id: u64, task: Value) -> Result<Reply> {
+    Ok(Reply {
+        status: 200,
+        text: Some(json!({"jsonrpc": "2.0", "id": id, "result": task}).to_string()),
+        ..Reply::default()
+    })
+}
+
+fn a2a_asks(id: u64, plans: &[&str]) -> Result<Reply> {
+    let pr =
+        crate::protocol::decode_payment_header(&payment_required(plans, Some("agent-1"))).unwrap();
+    a2a_reply(
+        id,
+        json!({"kind": "task", "id": "task-1", "contextId": "ctx", "status": {"state": "input-required", "message": {"kind": "message", "role": "agent", "messageId": "m", "parts": [], "metadata": {"x402.payment.status": "payment-required", "x402.payment.required": pr}}}}),
+    )
+}
+
+fn a2a_done(id: u64, burned: &str) -> Result<Reply> {
+    a2a_reply(
+        id,
+        json!({"kind": "task", "id": "task-1", "contextId": "ctx", "status": {"state": "completed", "message": {"kind": "message", "role": "agent", "messageId": "r", "parts": [{"kind": "text", "text": "hello"}], "metadata": {"x402.payment.status": "payment-completed", "x402.payment.receipts": [{"success": true, "creditsRedeemed": burned}]}}}}),
+    )
+}
+
+/// What `getClient` then `sendA2AMessage` do: the card (its url and agent), then the message.
+fn a2a_send(p: &Payments<MockTransport>, options: Value, agent: &Agent) -> Result<Value> {
+    let base = Outgoing {
+        url: A2A_BASE.into(),
+        method: "GET".into(),
+        has_token: false,
+        redirect: "follow".into(),
+        mcp_session: None,
+    };
+    let card = run(super::a2a_card(p, &base, &options))?;
+    let mut options = options;
+    options["agentId"] = card["agentId"].clone();
+    options["params"] = json!({"message": {"kind": "message", "messageId": "m1", "role": "user", "parts": [{"kind": "text", "text": "hello"}]}});
+    let endpoint = Outgoing {
+        url: card["url"].as_str().unwrap().into(),
+        method: "POST".into(),
+        has_token: false,
+        redirect: "follow".into(),
+        mcp_session: None,
+    };
+    pay_with(
+        p,
+        &Call::from_json("a2a", &options)?,
+        &endpoint,
+        options,
+        agent,
+    )
+}
+
+#[test]
+fn a2a_reads_the_card_then_pays_the_task_that_asked_on_its_task_id() {
+    let p = payments();
+    let minted = backend(&p);
+    a2a_card(&p, "10", 1);
+    let agent = Agent::new(vec![a2a_asks(1, &["10"]), a2a_done(2, "1")]);
+    let out = a2a_send(&p, json!({"planIds": ["10"], "eager": false}), &agent).unwrap();
+    assert_eq!(out["result"]["status"]["state"], "completed");
+    assert_eq!(out["paymentResponse"]["creditsRedeemed"], "1");
+    assert_eq!(out["id"], 2);
+    assert_eq!(minted.get(), 1);
+    // The card: a plain GET, nothing of the caller's on it.
+    let card = p.transport().sent.borrow()[0].clone();
+    assert_eq!(
+        (card.method, card.url.as_str(), card.headers.len()),
+        (
+            "GET",
+            "http://127.0.0.1:8789/.well-known/agent-card.json",
+            0
+        )
+    );
+    // The unpaid message, then the paid one on the same task, both to the card's url.
+    let hops = agent.hops();
+    assert_eq!(hops.len(), 2);
+    let (probe, paid) = (body_of(&hops[0]), body_of(&hops[1]));
+    assert_eq!(
+        (hops[0].url.as_str(), hops[1].url.as_str()),
+        (A2A_URL, A2A_URL)
+    );
+    assert_eq!(probe["method"], "message/send");
+    assert_eq!(probe["params"]["message"].get("taskId"), None);
+    assert_eq!(probe["params"]["message"].get("metadata"), None);
+    let meta = &paid["params"]["message"]["metadata"];
+    assert_eq!(paid["params"]["message"]["taskId"], "task-1");
+    assert_eq!(meta["x402.payment.status"], "payment-submitted");
+    assert_eq!(meta["x402.payment.payload"]["accepted"]["planId"], "10");
+    // In band only, and the paid request's redirects are followed by hand.
+    assert_eq!(
+        (hops[1].token.as_deref(), hops[1].redirect.as_str()),
+        (None, "manual")
+    );
+    assert!(hops.iter().all(|h| h.method == "POST" && h.attempt));
+    // A second message to the same agent pays up front with the same (cached) token.
+    let agent = Agent::new(vec![a2a_done(1, "1")]);
+    a2a_send(&p, json!({"planIds": ["10"], "eager": false}), &agent).unwrap();
+    assert_eq!(minted.get(), 1);
+    let up_front = body_of(&agent.hops()[0]);
+    assert_eq!(up_front["params"]["message"]["metadata"], meta.clone());
+}
+
+#[test]
+fn a2a_refuses_a_card_it_may_not_pay_before_sending_a_message() {
+    let p = payments();
+    let minted = backend(&p);
+    a2a_card(&p, "10", 2);
+    for (options, code) in [
+        (json!({"planIds": ["20"]}), "plan_not_allowed"),
+        (
+            json!({"anyPlan": true, "maxCredits": 1}),
+            "max_credits_exceeded",
+        ),
+        (
+            json!({"planIds": ["10"], "agentId": "agent-2"}),
+            "plan_not_allowed",
+        ),
+    ] {
+        let agent = Agent::new(vec![]);
+        let err = a2a_send(&p, options.clone(), &agent).unwrap_err();
+        assert_eq!(err.code(), code, "{options}: {err}");
+        assert!(agent.hops().is_empty(), "no message was sent");
+    }
+    assert_eq!(minted.get(), 0);
+}
+
+#[test]
+fn a2a_holds_max_credits_against_what_the_agent_asks_and_burns() {
+    let p = payments();
+    let minted = backend(&p);
+    a2a_card(&p, "10", 1);
+    with_plan_price(&p, "10", 1);
+    // The card says 1 credit; the agent burns 5: an error, and its token is not used again.
+    let agent = Agent::new(vec![a2a_asks(1, &["10"]), a2a_done(2, "5")]);
+    let err = a2a_send(
+        &p,
+        json!({"planIds": ["10"], "eager": false, "maxCredits": 1}),
+        &agent,
+    )
+    .unwrap_err();
+    assert_eq!(err.code(), "max_credits_exceeded", "{err}");
+    assert_eq!(minted.get(), 1);
+    // The agent asks for a plan whose requests cost more than maxCredits: refused before minting.
+    let p = payments();
+    let minted = backend(&p);
+    a2a_card(&p, "30", 1);
+    with_plan_price(&p, "30", 9);
+    let agent = Agent::new(vec![a2a_asks(1, &["30"])]);
+    let err = a2a_send(
+        &p,
+        json!({"planIds": ["30"], "eager": false, "maxCredits": 1}),
+        &agent,
+    )
+    .unwrap_err();
+    assert_eq!(err.code(), "max_credits_exceeded", "{err}");
+    assert_eq!((minted.get(), agent.hops().len()), (0, 1));
+}
+
+fn with_plan_price(p: &Payments<MockTransport>, plan: &str, max: u64) {
+    p.transport().json(
+        "GET",
+        &format!("/api/v1/protocol/plans/{plan}"),
+        200,
+        json!({"id": plan, "registry": {"credits": {"minAmount": "1", "maxAmount": max.to_string()}}}),
+    );
+}
+
+#[test]
+fn a2a_falls_back_to_the_legacy_card_and_ends_on_a_refused_payment() {
+    let p = payments();
+    let minted = backend(&p);
+    p.transport()
+        .json("GET", "/.well-known/agent-card.json", 404, json!({}));
+    a2a_card_at(&p, "/.well-known/agent.json", "10", 1);
+    let agent = Agent::new(vec![a2a_asks(1, &["10"]), a2a_asks(2, &["10"])]);
+    let err = a2a_send(&p, json!({"planIds": ["10"], "eager": false}), &agent).unwrap_err();
+    // A fresh token refused: no loop, the agent's reason.
+    assert_eq!(err.code(), "payment_required", "{err}");
+    assert_eq!((minted.get(), agent.hops().len()), (1, 2));
+    assert_eq!(
+        p.transport().sent.borrow()[1].url,
+        "http://127.0.0.1:8789/.well-known/agent.json"
+    );
+    // Neither card: the canonical path's failure is reported, and no message is sent.
+    let p = payments();
+    p.transport()
+        .json("GET", "/.well-known/agent-card.json", 500, json!({}));
+    p.transport()
+        .json("GET", "/.well-known/agent.json", 404, json!({}));
+    let agent = Agent::new(vec![]);
+    let err = a2a_send(&p, json!({"planIds": ["10"]}), &agent).unwrap_err();
+    assert_eq!(err.code(), "http_500", "{err}");
+    assert!(agent.hops().is_empty());
+}
+
+#[test]
+fn a2a_pays_up_front_with_one_allowed_plan_and_answers_json_rpc_errors_as_they_are() {
+    let p = payments();
+    let minted = backend(&p);
+    a2a_card(&p, "10", 1);
+    p.transport().json(
+        "GET",
+        "/api/v1/protocol/plans/10",
+        200,
+        json!({"id": "10", "registry": {"price": {"isCrypto": true}}}),
+    );
+    let agent = Agent::new(vec![a2a_done(1, "1")]);
+    let out = a2a_send(&p, json!({"planIds": ["10"]}), &agent).unwrap();
+    assert_eq!(out["paymentResponse"]["creditsRedeemed"], "1");
+    assert_eq!(minted.get(), 1);
+    let first = body_of(&agent.hops()[0]);
+    let payload = &first["params"]["message"]["metadata"]["x402.payment.payload"];
+    assert_eq!(payload["accepted"]["planId"], "10");
+    // Minted for the card's agent (the call named none).
+    let mint = p.transport().last_body("/permissions");
+    assert_eq!(mint["accepted"]["extra"]["agentId"], "agent-1", "{mint}");
+    let error =
+        json!({"jsonrpc": "2.0", "id": 1, "error": {"code": -32001, "message": "Task not found"}});
+    let agent = Agent::new(vec![Ok(Reply {
+        status: 200,
+        text: Some(error.to_string()),
+        ..Reply::default()
+    })]);
+    let out = a2a_send(&p, json!({"planIds": ["10"]}), &agent).unwrap();
+    assert_eq!(out["error"], error["error"]);
+    assert_eq!(out["paymentResponse"], Value::Null);
+}

@@ -1,6 +1,6 @@
-// The package's three entries, each loading its own core (scripts/build.sh,
+// The package's four entries, each loading its own core (scripts/build.sh,
 // Cargo.toml's features): nvm-x402 (subscriber and builder), nvm-x402/agent
-// (the HTTP paywall) and nvm-x402/mcp (the MCP paywall). What one lacks is a
+// (the HTTP paywall), nvm-x402/mcp (the MCP paywall) and nvm-x402/a2a (the A2A paywall). What one lacks is a
 // PaymentsError `not_in_entry` that names the entry to import, thrown before
 // anything is sent; errors from any entry are one PaymentsError.
 import { test } from 'node:test'
@@ -30,10 +30,16 @@ test('each entry has its own paywall; the others say where it is, and send nothi
   assert.throws(() => mcp.Payments.getInstance(options).paywall(routes), notInEntry('nvm-x402/mcp', 'nvm-x402/agent'))
   assert.throws(() => a2a.Payments.getInstance(options).paywall(routes), notInEntry('nvm-x402/a2a', 'nvm-x402/agent'))
   assert.throws(() => a2a.Payments.getInstance(options).mcp.configure({ agentId: 'agent-1', serverName: 'entries', planId: '7' }), notInEntry('nvm-x402/a2a', 'nvm-x402/mcp'))
-  // Only nvm-x402/a2a has payments.a2a (the A2A paywall).
+  // Only nvm-x402/a2a has payments.a2a's server side (the A2A paywall); the others say where it is.
   const card = a2a.buildPaymentAgentCard({ name: 'e', url: 'http://127.0.0.1:9/a2a' }, { agentId: 'agent-1', planId: '7', credits: 1, paymentType: 'fixed' })
+  assert.deepEqual(a2a.Payments.a2a.buildPaymentAgentCard({ name: 'e', url: 'http://127.0.0.1:9/a2a' }, { agentId: 'agent-1', planId: '7', credits: 1, paymentType: 'fixed' }), card)
   assert.equal(typeof a2a.Payments.getInstance(options).a2a.paywall({ agentCard: card, executor: { execute() {} } }).fetch, 'function')
-  assert.equal(client.Payments.getInstance(options).a2a, undefined)
+  for (const [entry, m] of [['nvm-x402', client], ['nvm-x402/agent', agent], ['nvm-x402/mcp', mcp]]) {
+    const payments = m.Payments.getInstance(options)
+    assert.throws(() => payments.a2a.paywall({ agentCard: card, executor: { execute() {} } }), notInEntry(entry, 'nvm-x402/a2a'))
+    assert.throws(() => payments.a2a.buildPaymentAgentCard(card, { agentId: 'agent-1', planId: '7', credits: 1, paymentType: 'fixed' }), notInEntry(entry, 'nvm-x402/a2a'))
+    assert.throws(() => m.Payments.a2a.buildPaymentAgentCard(card, {}), notInEntry(entry, 'nvm-x402/a2a'))
+  }
 
   const server = { agentId: 'agent-1', serverName: 'entries', planId: '7' }
   mcp.Payments.getInstance(options).mcp.configure(server)
@@ -59,6 +65,7 @@ test('the serving entries answer not_in_entry for the subscriber and builder API
     await assert.rejects(payments.delegation.listPaymentMethods(), absent)
     await assert.rejects(payments.fetch('http://127.0.0.1:9/tasks', {}, { planIds: ['7'] }), (e) => absent(e) && /^fetchWithPayment /.test(e.message))
     await assert.rejects(payments.queryAgent({ agentUrl: 'http://127.0.0.1:9/tasks', prompt: 'hi', planId: '7' }), absent)
+    await assert.rejects(payments.a2a.getClient({ agentBaseUrl: 'http://127.0.0.1:9/', planId: '7' }), (e) => absent(e) && /^a2a\.getClient /.test(e.message))
     assert.deepEqual(backend.requests.map((r) => `${r.method} ${r.path}`), [], `${entry} sent nothing`)
     // What every core has: the agent side's own backend calls and the pure functions.
     await payments.plans.getPlan('7').catch(() => {})

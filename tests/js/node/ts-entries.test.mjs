@@ -1,4 +1,4 @@
-// Each entry's declarations (index.d.ts, agent.d.ts, mcp.d.ts over the shared
+// Each entry's declarations (index.d.ts, agent.d.ts, mcp.d.ts, a2a.d.ts over the shared
 // common.d.ts) hold exactly what works in that entry: a call its core lacks,
 // which answers PaymentsError `not_in_entry` at run time, is a compile error
 // (TS2339), and every call that works type-checks. What works is found by
@@ -9,10 +9,11 @@ import assert from 'node:assert/strict'
 import * as client from 'nvm-x402'
 import * as agent from 'nvm-x402/agent'
 import * as mcp from 'nvm-x402/mcp'
+import * as a2a from 'nvm-x402/a2a'
 import { KEY } from '../support/nvm.mjs'
 import { typecheck } from '../support/tsc.mjs'
 
-const ENTRIES = { 'nvm-x402': client, 'nvm-x402/agent': agent, 'nvm-x402/mcp': mcp }
+const ENTRIES = { 'nvm-x402': client, 'nvm-x402/agent': agent, 'nvm-x402/mcp': mcp, 'nvm-x402/a2a': a2a }
 // Nothing listens on port 9: a call that reaches the network fails at once, and none is sent anywhere.
 const OPTIONS = { nvmApiKey: KEY, backendUrl: 'http://127.0.0.1:9' }
 
@@ -31,6 +32,7 @@ const ARGS = {
   fetch: ['http://127.0.0.1:9/tasks', {}, { planIds: ['1'] }],
   queryAgent: [{ agentUrl: 'http://127.0.0.1:9/tasks', prompt: 'hi', planId: '1' }],
   'mcp.callTool': [{ url: 'http://127.0.0.1:9/mcp', name: 'echo', planId: '1' }],
+  'a2a.getClient': [{ agentBaseUrl: 'http://127.0.0.1:9/', planId: '1' }],
 }
 
 /** Whether calling `path` answers `not_in_entry`, thrown or rejected. */

@@ -184,6 +184,7 @@ export async function newSubscriber(nvm, { planId, agentId, order = true }) {
   const minted = []
   return {
     address,
+    apiKey,
     payments,
     minted,
     async token({ plan = planId, agent = agentId, delegation = delegationId, ...options } = {}) {

@@ -7,7 +7,7 @@ import { describe, test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
 import { join } from 'node:path'
 import { ClientFactory, DefaultAgentCardResolver, JsonRpcTransportFactory } from '@a2a-js/sdk/client'
-import { decodeAccessToken } from 'nvm-x402'
+import { Payments, decodeAccessToken } from 'nvm-x402'
 import { ROOT, freePort, startNvmLocal, startWrangler } from '../support/servers.mjs'
 import { assertNoTokenLogged, newSubscriber, stopAll } from '../support/gate.mjs'
 
@@ -121,6 +121,70 @@ describe('the A2A Worker example on workerd, paid in band through nvm-local', ()
       assert.ok(!t.status.message.parts[0].content.value.startsWith('race'), 'no paid text')
     }
     assert.equal(await poor.balance(), 0n)
+  })
+
+  test("our client (payments.a2a) reads the card, is asked for payment and pays on the same task, in one call: exactly 1 credit", async () => {
+    const before = await subscriber.balance()
+    const card = await (await fetch(`${worker.url}.well-known/agent-card.json`)).json()
+    const sent = []
+    // The same Payments, its agent requests watched (the backend's go through the same fetch).
+    const watched = Payments.getInstance({
+      nvmApiKey: subscriber.apiKey,
+      backendUrl: nvm.url,
+      fetch: async (input, init) => {
+        const request = new Request(input, init)
+        if (request.url === card.url) sent.push(await request.clone().json())
+        return fetch(request)
+      },
+    })
+    const agent = await watched.a2a.getClient({ agentBaseUrl: worker.url, planIds: [plan], eager: false })
+    const answer = await agent.sendA2AMessage({ message: { kind: 'message', messageId: crypto.randomUUID(), role: 'user', parts: [{ kind: 'text', text: 'paid by nvm-x402' }] } })
+    assert.equal(answer.result.status.state, 'completed')
+    assert.equal(answer.result.status.message.parts[0].text, 'paid by nvm-x402')
+    assert.equal(answer.result.status.message.metadata[STATUS], 'payment-completed')
+    assert.equal(answer.paymentResponse.success, true)
+    assert.equal(answer.paymentResponse.creditsRedeemed, '1')
+    assert.equal(await subscriber.balance(), before - 1n, 'exactly 1 credit')
+    // Two messages: the unpaid one (payment-required), then payment-submitted on its task.
+    assert.equal(sent.length, 2)
+    assert.equal(sent[0].params.message.metadata, undefined)
+    assert.equal(sent[1].params.message.taskId, answer.result.id)
+    assert.equal(sent[1].params.message.metadata[STATUS], 'payment-submitted')
+    assert.equal(sent[1].params.message.metadata['x402.payment.payload'].accepted.planId, plan)
+    // The task the official client reads back is the same, paid once.
+    const task = await client.getTask({ id: answer.result.id })
+    assert.equal(task.status.state, 3)
+    // With one allowed plan it pays up front: one message.
+    sent.length = 0
+    const again = await (await watched.a2a.getClient({ agentBaseUrl: worker.url, planId: plan, maxCredits: 1 })).sendA2AMessage({ message: { kind: 'message', messageId: crypto.randomUUID(), role: 'user', parts: [{ kind: 'text', text: 'again' }] } })
+    assert.equal(again.paymentResponse.creditsRedeemed, '1')
+    assert.equal(sent.length, 1)
+    assert.equal(await subscriber.balance(), before - 2n)
+  })
+
+  test('our client refuses a card whose plan the caller did not allow, or that costs more than maxCredits, before sending anything', async () => {
+    const before = await subscriber.balance()
+    const cases = [
+      [{ planIds: [world.plans.fiat.planId] }, 'plan_not_allowed'],
+      [{ planIds: [plan], agentId: world.agent.agentId }, 'plan_not_allowed'],
+      [{ anyPlan: true, maxCredits: 0 }, 'max_credits_exceeded'],
+    ]
+    for (const [options, code] of cases) {
+      const posted = []
+      const watched = Payments.getInstance({
+        nvmApiKey: subscriber.apiKey,
+        backendUrl: nvm.url,
+        fetch: (input, init) => {
+          const request = new Request(input, init)
+          posted.push(`${request.method} ${request.url}`)
+          return fetch(request)
+        },
+      })
+      // getClient reads the card (as the official client's): refused there.
+      await assert.rejects(watched.a2a.getClient({ agentBaseUrl: worker.url, ...options }), (e) => e.code === code && e.details?.planId === plan)
+      assert.deepEqual(posted, [`GET ${worker.url}.well-known/agent-card.json`], 'only the card was fetched: no message, no mint')
+    }
+    assert.equal(await subscriber.balance(), before)
   })
 
   test('nothing logs a whole token', () => {

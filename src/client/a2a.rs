@@ -1,0 +1,215 @@
+//! The paying A2A client's wire (`payments.a2a.getClient(...).sendA2AMessage`),
+//! without I/O: where the agent card is, what its payment extension lets this
+//! call pay (checked before anything is sent), the JSON-RPC `message/send`
+//! carrying the payment in band (x402 v2 A2A transport: `payment-submitted`
+//! and the decoded token in `message.metadata`, on the `taskId` the agent's
+//! `payment-required` task gave), and what the agent answered. The loop that
+//! sends them is [`super::paying::pay`].
+//!
+//! Rules beyond `fetchWithPayment`'s (the plan and price rules of
+//! [`super::next_step`] apply to the agent's PaymentRequired as to a 402):
+//! - the card's payment extension is read first: a card whose plans the call
+//!   does not allow, whose agent is not the call's `agentId`, or whose
+//!   credits per message are over `maxCredits` is refused before any message
+//!   is sent or any token minted;
+//! - the token goes only to the card's `url` on the origin of `agentBaseUrl`
+//!   (the one the caller named): a card that points elsewhere is refused;
+//! - the token is carried in band only (not in the legacy `payment-signature`
+//!   header as well, as the official client does).
+
+use super::{allowed, PayOptions};
+use crate::error::{Error, Result, MAX_CREDITS_EXCEEDED, PLAN_NOT_ALLOWED, REDIRECT_NOT_FOLLOWED};
+use crate::protocol::gate::a2a::{
+    payment_extension, state, PAYLOAD_KEY, PAYMENT_COMPLETED, PAYMENT_REQUIRED, PAYMENT_SUBMITTED,
+    RECEIPTS_KEY, REQUIRED_KEY, STATUS_KEY,
+};
+use crate::protocol::json::{self, Object, ObjectBuilder, Value};
+use crate::protocol::url::Url;
+use crate::protocol::{decode_access_token, Uint256};
+
+/// The card's path under `agentBaseUrl` (A2A 0.3+; the official client's).
+pub const CARD_PATH: &str = ".well-known/agent-card.json";
+/// The legacy path, tried when the card is not at [`CARD_PATH`].
+pub const LEGACY_CARD_PATH: &str = ".well-known/agent.json";
+
+/// One `sendA2AMessage`: the caller's `MessageSendParams`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct A2aMessage {
+    /// `params`: `{message, configuration?, metadata?}`.
+    pub params: Value,
+}
+
+impl A2aMessage {
+    /// Reads `{params}` from the call's options (A2A requires `params.message.messageId`).
+    pub fn from_json(options: &Value) -> Result<Self> {
+        options
+            .get("params")
+            .filter(|p| json::at(p, &["message", "messageId"]).is_some_and(Value::is_string))
+            .map(|p| A2aMessage { params: p.clone() })
+            .ok_or_else(|| {
+                Error::validation("sendA2AMessage: params.message.messageId is required")
+            })
+    }
+}
+
+/// Reads the agent card: where its JSON-RPC endpoint is (its `url`, on the
+/// origin of `base_url`), and checks its payment extension against the
+/// call's options. The card's `agentId` becomes the call's when it names none
+/// (the token is then bound to that agent).
+pub fn read_card(card_text: &str, base_url: &str, opts: &mut PayOptions) -> Result<String> {
+    let card = json::parse(card_text).unwrap_or(Value::Null);
+    let endpoint = card.get("url").and_then(Value::as_str).unwrap_or("");
+    let Some(origin) = Url::parse(endpoint).map(|u| u.origin()) else {
+        return Err(Error::InvalidResponse {
+            status: 200,
+            message: "The agent card has no absolute url (its JSON-RPC endpoint)".into(),
+        });
+    };
+    if Url::parse(base_url).map(|u| u.origin()) != Some(origin) {
+        let mut message = "The agent card sends messages to ".to_owned();
+        message.push_str(endpoint);
+        message.push_str(", on another origin than agentBaseUrl: no payment is sent there (name that origin in agentBaseUrl if you trust it)");
+        return Err(Error::Redirect {
+            code: REDIRECT_NOT_FOLLOWED,
+            message,
+        });
+    }
+    if let Some(terms) = payment_extension(&card).and_then(|e| e.get("params")) {
+        check_terms(terms, opts)?;
+    }
+    Ok(endpoint.to_owned())
+}
+
+/// The payment extension's terms (`agentId`, `planId` or `planIds`,
+/// `credits` per message) against the call's options, as a 402's entries
+/// are checked: an allowed plan, the call's agent, at most `maxCredits`.
+fn check_terms(terms: &Value, opts: &mut PayOptions) -> Result<()> {
+    let id = |key: &str| terms.get(key).and_then(json::id_value);
+    let agent = id("agentId");
+    let plans = json::items(terms.get("planIds"));
+    let mut may_pay = plans
+        .iter()
+        .filter_map(json::id_value)
+        .chain(id("planId"))
+        .any(|p| allowed(opts, &p))
+        || (plans.is_empty() && id("planId").is_none());
+    if let (Some(mine), Some(theirs)) = (&opts.agent_id, &agent) {
+        may_pay &= mine == theirs;
+    }
+    let refuse = |code, message: &str| Error::PaymentRefused {
+        code,
+        message: message.into(),
+        details: Some(terms.clone()),
+    };
+    if !may_pay {
+        return Err(refuse(
+            PLAN_NOT_ALLOWED,
+            "The agent card asks to be paid with a plan (or for an agent) this call does not allow: see planIds, anyPlan and agentId, and the card's terms in details",
+        ));
+    }
+    let credits = terms
+        .get("credits")
+        .and_then(|c| Uint256::from_json(c).ok());
+    if opts
+        .max_credits
+        .as_ref()
+        .is_some_and(|cap| credits.is_some_and(|c| &c > cap))
+    {
+        return Err(refuse(
+            MAX_CREDITS_EXCEEDED,
+            "The agent card asks more credits per message than maxCredits",
+        ));
+    }
+    if opts.agent_id.is_none() {
+        opts.agent_id = agent;
+    }
+    Ok(())
+}
+
+/// The JSON-RPC `message/send` of one attempt: the caller's params, the
+/// message continuing `task_id` (the task waiting for its payment) and
+/// carrying `token` in band (decoded) with `payment-submitted`.
+pub fn message_send(
+    params: &Value,
+    rpc_id: u64,
+    task_id: Option<&str>,
+    token: Option<&str>,
+) -> Result<Value> {
+    let mut params = params.clone();
+    if let Some(message) = params.get_mut("message").and_then(Value::as_object_mut) {
+        if let Some(task_id) = task_id {
+            message.insert("taskId".into(), Value::from(task_id));
+        }
+        if let Some(token) = token {
+            let decoded = decode_access_token(token)
+                .ok_or_else(|| Error::validation("the access token is not decodable"))?;
+            let mut meta = match message.remove("metadata") {
+                Some(Value::Object(m)) => m,
+                _ => Object::new(),
+            };
+            meta.insert(STATUS_KEY.into(), Value::from(PAYMENT_SUBMITTED));
+            meta.insert(PAYLOAD_KEY.into(), Value::Object(decoded));
+            message.insert("metadata".into(), Value::Object(meta));
+        }
+    }
+    Ok(ObjectBuilder::new()
+        .put("jsonrpc", "2.0")
+        .put("id", rpc_id)
+        .put("method", "message/send")
+        .put("params", params)
+        .build())
+}
+
+/// What an A2A agent answered one attempt.
+#[derive(Debug, Clone, PartialEq)]
+pub struct A2aAnswer {
+    /// The JSON-RPC response, as sent (a result or an error).
+    pub response: Value,
+    /// The answer is a task that waits for its payment (`input-required`, `payment-required`).
+    pub asks_payment: bool,
+    /// Its PaymentRequired (`x402.payment.required`).
+    pub payment_required: Option<Object>,
+    /// That task's id: the follow-up pays on it.
+    pub waiting_task: Option<String>,
+    /// The receipt of a `payment-completed` task (`x402.payment.receipts[0]`).
+    pub receipt: Option<Object>,
+}
+
+/// Reads the JSON-RPC response to attempt `rpc_id`.
+pub fn read_answer(text: &str, rpc_id: u64) -> Result<A2aAnswer> {
+    let response = json::parse(text)
+        .ok()
+        .filter(|r| r.get("id").and_then(Value::as_u64) == Some(rpc_id))
+        .ok_or_else(|| Error::InvalidResponse {
+            status: 200,
+            message: "The A2A agent's answer is not the JSON-RPC response to this message".into(),
+        })?;
+    let result = response.get("result").unwrap_or(&Value::Null);
+    let meta = |key: &str| json::at(result, &["status", "message", "metadata", key]);
+    let status = meta(STATUS_KEY).and_then(Value::as_str);
+    let asks_payment = status == Some(PAYMENT_REQUIRED) && state(result) == Some("input-required");
+    let receipt = json::items(meta(RECEIPTS_KEY))
+        .first()
+        .and_then(Value::as_object);
+    let receipt = receipt
+        .filter(|_| status == Some(PAYMENT_COMPLETED))
+        .cloned();
+    let payment_required = meta(REQUIRED_KEY)
+        .and_then(Value::as_object)
+        .filter(|_| asks_payment)
+        .cloned();
+    let waiting_task = result
+        .get("id")
+        .and_then(json::id_value)
+        .filter(|_| asks_payment);
+    Ok(A2aAnswer {
+        response,
+        asks_payment,
+        payment_required,
+        waiting_task,
+        receipt,
+    })
+}
+
+#[cfg(test)]
+mod tests;
