@@ -5,7 +5,7 @@
 // JavaScript can do: the task store's load / save / claim, and running the
 // executor. Every decision (payment required, verify, who pays, settle, what is
 // answered) is the core's; this moves Request and Response objects and the
-// executor's events. Only nvm-x402/a2a carries it (core.js imports it: the
+// executor's events (message/stream's too). Only nvm-x402/a2a carries it (core.js imports it: the
 // other entries have absent/a2a-server.js in its place).
 import { PaymentsError } from './errors.js'
 import { ensureSync } from './loader.js'
@@ -89,15 +89,22 @@ function apply(out, event) {
   }
 }
 
-/** Runs the executor (the A2A SDK's `AgentExecutor`: `execute(requestContext, eventBus)`): its outcome's JSON, or null when it threw. */
+/**
+ * Runs the executor (the A2A SDK's `AgentExecutor`: `execute(requestContext, eventBus)`): its
+ * outcome's JSON (with every event it published, for message/stream), or null when it threw.
+ */
 async function execute(executor, context) {
-  const out = { task: context.task }
-  const eventBus = { publish: (event) => apply(out, event), finished() {}, on() {}, off() {}, once() {}, removeAllListeners() {} }
+  const out = { task: context.task, events: context.stream ? [] : undefined }
+  const publish = (event) => {
+    out.events?.push(structuredClone(event))
+    apply(out, event)
+  }
+  const eventBus = { publish, finished() {}, on() {}, off() {}, once() {}, removeAllListeners() {} }
   const authResult = { planId: context.planId, subscriberAddress: context.subscriberAddress, agentRequest: context.agentRequest, credits: context.credits }
   const requestContext = { userMessage: context.userMessage, taskId: context.taskId, contextId: context.contextId, task: context.task, payments: { authResult } }
   try {
     await executor.execute(requestContext, eventBus)
-    return toJson(out.message ? { message: out.message } : { task: out.task })
+    return toJson(out.message ? { message: out.message, events: out.events } : { task: out.task, events: out.events })
   } catch (error) {
     console.error('nvm-x402 A2A paywall: the executor threw; nothing is charged', error)
     return 'null'
@@ -130,8 +137,9 @@ function a2aPaywall(core, { agentCard, executor, taskStore = new InMemoryA2ATask
       const ids = [crypto.randomUUID(), crypto.randomUUID(), crypto.randomUUID()]
       const described = toJson({ method: request.method, url: request.url, headers, body, ids, now: new Date().toISOString() })
       const exchange = (what, arg) => (what === 'run' ? execute(executor, JSON.parse(arg)) : store(what, arg))
-      const { status, body: out } = await answerOf(gate.handle(described, exchange))
-      return new Response(out ?? null, { status, headers: out === undefined ? {} : { 'content-type': 'application/json' } })
+      // message/stream's events are written once the task is settled (src/gate/a2a.rs).
+      const { status, body: out, stream } = await answerOf(gate.handle(described, exchange))
+      return new Response(out ?? null, { status, headers: out === undefined ? {} : stream ? { 'content-type': 'text/event-stream', 'cache-control': 'no-store' } : { 'content-type': 'application/json' } })
     } catch (error) {
       console.error('nvm-x402 A2A paywall: answering 500', error)
       return Response.json({ jsonrpc: '2.0', id: null, error: { code: -32603, message: `The paywall failed: ${error?.message ?? error}` } }, { status: 500 })

@@ -765,6 +765,22 @@ export interface A2APaymentsClient {
    * is a `payment_required` error.
    */
   sendA2AMessage(params: A2AMessageSendParams): Promise<A2ASendMessageResponse>
+  /**
+   * `message/stream`, paid the same way: yields the JSON-RPC responses of the agent's events (the last
+   * with `paymentResponse`) once it has sent them all (an nvm-x402 paywall sends them once the task is
+   * settled). A JSON-RPC error is yielded as it came.
+   */
+  sendA2AMessageStream(params: A2AMessageSendParams): AsyncGenerator<A2AStreamResponse, void, undefined>
+}
+
+/** One event of `sendA2AMessageStream`: a JSON-RPC response (`result`: a task, status or artifact update, or message). */
+export interface A2AStreamResponse {
+  jsonrpc: '2.0'
+  id: number
+  result?: JsonObject
+  error?: { code: number; message: string; data?: JsonValue }
+  /** On the last event: `x402.payment.receipts[0]` of a `payment-completed` status. */
+  paymentResponse?: SettlePermissionsResult | null
 }
 
 /** `payments.a2a` in `nvm-x402`: paying A2A agents. */

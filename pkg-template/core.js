@@ -124,7 +124,7 @@ function courier(fetchImpl, original) {
 }
 
 /**
- * One paying call (`kind`: `fetch`, `query`, `tool`, `a2a-card` or `a2a`), run by the core:
+ * One paying call (`kind`: `fetch`, `query`, `tool`, `a2a-card`, `a2a` or `a2a-stream`), run by the core:
  * resolves to its answer and the last response. An error that came after an
  * answer carries it (`error.response`, e.g. max_credits_exceeded: the caller
  * may still read it).
@@ -234,11 +234,17 @@ export class Payments {
       return (await paying(core, 'tool', agentFetchImpl, original, call)).answer
     }
     this.mcp = Object.freeze({ callTool, ...mcpServer(core) })
-    // An A2A agent's client (the official getClient's): its card read once, then message/send paid in band.
+    // An A2A agent's client (the official getClient's): its card read once, then message/send
+    // (message/stream: every event, once the agent sent them all) paid in band.
     const getClient = async ({ agentBaseUrl, headers, ...options } = {}) => {
       const { answer: card } = await paying(core, 'a2a-card', agentFetchImpl, new Request(agentBaseUrl), options)
-      const send = async (params) => (await paying(core, 'a2a', agentFetchImpl, new Request(card.url, { method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json', ...headers } }), { ...options, agentId: card.agentId, params })).answer
-      return { sendA2AMessage: send }
+      const send = async (kind, params) => (await paying(core, kind, agentFetchImpl, new Request(card.url, { method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', ...headers } }), { ...options, agentId: card.agentId, params })).answer
+      return {
+        sendA2AMessage: (params) => send('a2a', params),
+        async *sendA2AMessageStream(params) {
+          yield* await send('a2a-stream', params)
+        },
+      }
     }
     this.a2a = Object.freeze({ getClient, ...a2aServer(core) })
   }

@@ -324,8 +324,8 @@ pub async fn pay<T: Transport, C: crate::client::Courier>(
     let what = match kind {
         "query" => "queryAgent",
         "tool" => "mcp.callTool",
-        // (sendA2AMessage: only after getClient, which answers first)
-        "a2a-card" | "a2a" => "a2a.getClient",
+        // (the A2A client's messages: only after getClient, which answers first)
+        k if k.starts_with("a2a") => "a2a.getClient",
         _ => "fetchWithPayment",
     };
     #[cfg(not(feature = "subscriber"))]

@@ -32,20 +32,25 @@ pub const CARD_PATH: &str = ".well-known/agent-card.json";
 /// The legacy path, tried when the card is not at [`CARD_PATH`].
 pub const LEGACY_CARD_PATH: &str = ".well-known/agent.json";
 
-/// One `sendA2AMessage`: the caller's `MessageSendParams`.
+/// One `sendA2AMessage` (or `sendA2AMessageStream`): the caller's `MessageSendParams`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct A2aMessage {
     /// `params`: `{message, configuration?, metadata?}`.
     pub params: Value,
+    /// `message/stream`: the answer is Server-Sent Events, and the call's answer all of them.
+    pub stream: bool,
 }
 
 impl A2aMessage {
     /// Reads `{params}` from the call's options (A2A requires `params.message.messageId`).
-    pub fn from_json(options: &Value) -> Result<Self> {
+    pub fn from_json(options: &Value, stream: bool) -> Result<Self> {
         options
             .get("params")
             .filter(|p| json::at(p, &["message", "messageId"]).is_some_and(Value::is_string))
-            .map(|p| A2aMessage { params: p.clone() })
+            .map(|p| A2aMessage {
+                params: p.clone(),
+                stream,
+            })
             .ok_or_else(|| {
                 Error::validation("sendA2AMessage: params.message.messageId is required")
             })
@@ -126,16 +131,16 @@ fn check_terms(terms: &Value, opts: &mut PayOptions) -> Result<()> {
     Ok(())
 }
 
-/// The JSON-RPC `message/send` of one attempt: the caller's params, the
-/// message continuing `task_id` (the task waiting for its payment) and
-/// carrying `token` in band (decoded) with `payment-submitted`.
+/// The JSON-RPC `message/send` (`message/stream`) of one attempt: the
+/// caller's params, the message continuing `task_id` (the task waiting for
+/// its payment) and carrying `token` in band (decoded) with `payment-submitted`.
 pub fn message_send(
-    params: &Value,
+    m: &A2aMessage,
     rpc_id: u64,
     task_id: Option<&str>,
     token: Option<&str>,
 ) -> Result<Value> {
-    let mut params = params.clone();
+    let mut params = m.params.clone();
     if let Some(message) = params.get_mut("message").and_then(Value::as_object_mut) {
         if let Some(task_id) = task_id {
             message.insert("taskId".into(), Value::from(task_id));
@@ -155,7 +160,14 @@ pub fn message_send(
     Ok(ObjectBuilder::new()
         .put("jsonrpc", "2.0")
         .put("id", rpc_id)
-        .put("method", "message/send")
+        .put(
+            "method",
+            if m.stream {
+                "message/stream"
+            } else {
+                "message/send"
+            },
+        )
         .put("params", params)
         .build())
 }
@@ -163,7 +175,7 @@ pub fn message_send(
 /// What an A2A agent answered one attempt.
 #[derive(Debug, Clone, PartialEq)]
 pub struct A2aAnswer {
-    /// The JSON-RPC response, as sent (a result or an error).
+    /// The JSON-RPC response, as sent (a result or an error); a stream's: all its events' (an array).
     pub response: Value,
     /// The answer is a task that waits for its payment (`input-required`, `payment-required`).
     pub asks_payment: bool,
@@ -175,16 +187,35 @@ pub struct A2aAnswer {
     pub receipt: Option<Object>,
 }
 
-/// Reads the JSON-RPC response to attempt `rpc_id`.
-pub fn read_answer(text: &str, rpc_id: u64) -> Result<A2aAnswer> {
-    let response = json::parse(text)
-        .ok()
-        .filter(|r| r.get("id").and_then(Value::as_u64) == Some(rpc_id))
-        .ok_or_else(|| Error::InvalidResponse {
+/// Reads the JSON-RPC response to attempt `rpc_id`: JSON, or Server-Sent
+/// Events (one response per `data:` line) of which the last says how the
+/// payment went. `stream`: the answer is every event (an array).
+pub fn read_answer(text: &str, rpc_id: u64, stream: bool) -> Result<A2aAnswer> {
+    // JSON is one event; else each `data:` line is one (the A2A SDKs write one line per event).
+    let json = text.trim_start().starts_with('{');
+    let mut events = Vec::new();
+    for line in text.split('\n') {
+        let data = match line.strip_prefix("data:") {
+            _ if json => text,
+            Some(data) => data,
+            None => continue,
+        };
+        match json::parse(data) {
+            Ok(r) if r.get("id").and_then(Value::as_u64) == Some(rpc_id) => events.push(r),
+            _ => events.clear(),
+        }
+        if json || events.is_empty() {
+            break;
+        }
+    }
+    if events.is_empty() {
+        return Err(Error::InvalidResponse {
             status: 200,
             message: "The A2A agent's answer is not the JSON-RPC response to this message".into(),
-        })?;
-    let result = response.get("result").unwrap_or(&Value::Null);
+        });
+    }
+    let last = events.pop().unwrap_or_default();
+    let result = last.get("result").unwrap_or(&Value::Null);
     let meta = |key: &str| json::at(result, &["status", "message", "metadata", key]);
     let status = meta(STATUS_KEY).and_then(Value::as_str);
     let asks_payment = status == Some(PAYMENT_REQUIRED) && state(result) == Some("input-required");
@@ -202,6 +233,12 @@ pub fn read_answer(text: &str, rpc_id: u64) -> Result<A2aAnswer> {
         .get("id")
         .and_then(json::id_value)
         .filter(|_| asks_payment);
+    let response = if stream {
+        events.push(last);
+        Value::Array(events)
+    } else {
+        last
+    };
     Ok(A2aAnswer {
         response,
         asks_payment,

@@ -202,7 +202,8 @@ impl Call {
                 arguments: options.get("arguments").cloned().unwrap_or(Value::Null),
                 pin: Pin::from_json(options.get("protocolVersion"))?,
             },
-            "a2a" => Call::A2a(A2aMessage::from_json(options)?),
+            "a2a" => Call::A2a(A2aMessage::from_json(options, false)?),
+            "a2a-stream" => Call::A2a(A2aMessage::from_json(options, true)?),
             _ => return Err(Error::validation(format!("unknown paying call \"{kind}\""))),
         })
     }
@@ -464,7 +465,7 @@ impl<'a> Attempt<'a> {
             // A2A: JSON-RPC too, its token in the message (in band).
             (Next::Plain, Call::A2a(m)) => {
                 let (rpc_id, waiting) = self.a2a;
-                let body = a2a::message_send(&m.params, rpc_id, waiting, self.token)?;
+                let body = a2a::message_send(m, rpc_id, waiting, self.token)?;
                 (Some(to_text(&body)), Object::new())
             }
             (Next::Plain, _) => (None, Object::new()),
@@ -722,9 +723,9 @@ fn answer(
     let Sent { reply, receipt } = sent;
     let decode = |h: Option<&str>| h.and_then(|h| decode_payment_header(h).ok());
     let ok = (200..300).contains(&reply.status);
-    if let (Call::A2a(_), true) = (call, ok) {
+    if let (Call::A2a(m), true) = (call, ok) {
         // A task asking for payment is the A2A form of a 402; its receipt is checked like an HTTP one.
-        let read = a2a::read_answer(reply.text.as_deref().unwrap_or(""), rpc_id)?;
+        let read = a2a::read_answer(reply.text.as_deref().unwrap_or(""), rpc_id, m.stream)?;
         let outcome = Outcome {
             status: if read.asks_payment { 402 } else { 200 },
             payment_required: read.payment_required.clone(),
@@ -790,10 +791,14 @@ fn conclude(outcome: Outcome, answer: Answer) -> Result<Value> {
                 outcome.payment_response.map_or(Value::Null, Value::Object),
             )
             .build()),
-        // The JSON-RPC response as the official client answers it, and the receipt.
+        // The JSON-RPC response as the official client answers it (a stream: its last), and the receipt.
         Answer::A2a(read) => {
             let mut response = read.response;
-            if let Some(o) = response.as_object_mut() {
+            let last = match &mut response {
+                Value::Array(events) => events.last_mut(),
+                one => Some(one),
+            };
+            if let Some(o) = last.and_then(Value::as_object_mut) {
                 o.insert(
                     "paymentResponse".into(),
                     outcome.payment_response.map_or(Value::Null, Value::Object),

@@ -20,10 +20,11 @@ use super::{ask, schemes_of, Outcome, PLANS_UNAVAILABLE, SETTLE_UNAVAILABLE, VER
 use crate::error::Result;
 use crate::payments::Payments;
 use crate::protocol::gate::a2a::{
-    completed, failed, ids_of, is_pending, outcome_task, payment_required_task, rpc_error,
-    rpc_result, task, A2aConfig, A2aRequest, IncomingMessage, Payment, RpcCall, AGENT_CARD_PATH,
-    EXECUTION_FAILED_CODE, INTERNAL_ERROR, INVALID_PARAMS, INVALID_REQUEST, LEGACY_AGENT_CARD_PATH,
-    METHOD_NOT_FOUND, SETTLEMENT_FAILED_CODE, TASK_NOT_FOUND, UNSUPPORTED_OPERATION,
+    completed, failed, ids_of, is_pending, outcome_task, payment_required_task, payment_status,
+    rpc_error, rpc_result, task, A2aConfig, A2aRequest, IncomingMessage, Payment, RpcCall,
+    AGENT_CARD_PATH, EXECUTION_FAILED_CODE, INTERNAL_ERROR, INVALID_PARAMS, INVALID_REQUEST,
+    LEGACY_AGENT_CARD_PATH, METHOD_NOT_FOUND, PAYMENT_FAILED, SETTLEMENT_FAILED_CODE,
+    TASK_NOT_FOUND, UNSUPPORTED_OPERATION,
 };
 use crate::protocol::gate::{payment_required_for, Refusal, Resource, DEFAULT_REFUSAL};
 use crate::protocol::json::{self, ObjectBuilder, Value};
@@ -74,6 +75,9 @@ impl A2aGate {
 
     /// One HTTP request, start to end: `{status, body}` (the body's JSON text
     /// as a string), or `{status: 404}` for a request that isn't the server's.
+    /// `message/stream` answers `{status, body, stream: true}`: the body is
+    /// Server-Sent Events, one JSON-RPC response per event, written once the
+    /// task is settled (see [`Self::send`]).
     pub async fn handle<T: Transport, X: A2aExchange>(
         &self,
         p: &Payments<T>,
@@ -81,26 +85,33 @@ impl A2aGate {
         x: &X,
     ) -> Result<String> {
         let req = A2aRequest::from_json(request)?;
+        let mut events = None;
         let (status, body) = match (req.method.as_str(), req.path.as_str()) {
             ("GET" | "HEAD", AGENT_CARD_PATH | LEGACY_AGENT_CARD_PATH) => {
-                (200, Some(self.config.card.clone()))
+                (200, Some(json::to_text(&self.config.card)))
             }
-            ("POST", _) => (200, Some(self.rpc(p, &req, x).await)),
+            ("POST", _) => {
+                let last = self.rpc(p, &req, x, &mut events).await;
+                (200, Some(sse(events.as_mut(), last)))
+            }
             _ => (404, None),
         };
         Ok(json::to_text(
             &ObjectBuilder::new()
                 .put("status", status as u64)
-                .put_opt("body", body.map(|b| json::to_text(&b)))
+                .put_opt("body", body)
+                .put_opt("stream", events.map(|_| true))
                 .build(),
         ))
     }
 
+    /// A JSON-RPC call's answer; `message/stream`'s events before it go in `events`.
     async fn rpc<T: Transport, X: A2aExchange>(
         &self,
         p: &Payments<T>,
         req: &A2aRequest,
         x: &X,
+        events: &mut Option<Vec<Value>>,
     ) -> Value {
         let call = match RpcCall::read(req.body.as_deref().unwrap_or("")) {
             Ok(c) => c,
@@ -108,7 +119,11 @@ impl A2aGate {
         };
         let id = &call.id;
         match call.method.as_str() {
-            "message/send" => self.send(p, req, &call, x).await,
+            "message/send" => self.send(p, req, &call, x, None).await,
+            "message/stream" => {
+                self.send(p, req, &call, x, Some(events.insert(Vec::new())))
+                    .await
+            }
             "tasks/get" => {
                 let Some(task_id) = call.params.get("id").and_then(json::id_value) else {
                     return rpc_error(id, INVALID_PARAMS, "id is required.");
@@ -125,7 +140,7 @@ impl A2aGate {
                     Some(_) => rpc_error(id, TASK_NOT_FOUND, "Task not found"),
                 }
             }
-            "message/stream" | "tasks/cancel" | "tasks/resubscribe" => rpc_error(
+            "tasks/cancel" | "tasks/resubscribe" => rpc_error(
                 id,
                 UNSUPPORTED_OPERATION,
                 "This operation is not supported by the paywall",
@@ -134,13 +149,18 @@ impl A2aGate {
         }
     }
 
-    /// `message/send`, paid.
+    /// `message/send`, paid; `message/stream` when `stream` is given: the
+    /// answer is then the last event (the final status of a task that ran,
+    /// or the one task of an answer that ran nothing), and `stream` gets what
+    /// comes before it: the working task and the executor's events, only once
+    /// the task was settled (nothing of it when settling failed).
     async fn send<T: Transport, X: A2aExchange>(
         &self,
         p: &Payments<T>,
         req: &A2aRequest,
         call: &RpcCall,
         x: &X,
+        stream: Option<&mut Vec<Value>>,
     ) -> Value {
         let id = &call.id;
         let incoming = match IncomingMessage::read(&call.params, req.header_token.as_deref()) {
@@ -247,9 +267,11 @@ impl A2aGate {
                 paid.verification.get("agentRequest").cloned(),
             )
             .put("credits", self.config.verify_amount().as_str())
+            .put_opt("stream", stream.as_ref().map(|_| true))
             .build();
         let message_id = req.fresh(2);
-        let final_task = match x.run(&context).await {
+        let outcome = x.run(&context).await;
+        let final_task = match &outcome {
             None => failed(
                 &working,
                 EXECUTION_FAILED_CODE,
@@ -272,7 +294,17 @@ impl A2aGate {
             p.transport()
                 .warn("nvm-x402 A2A paywall: the task store failed to keep a finished task");
         }
-        rpc_result(id, final_task)
+        match stream {
+            Some(events) if payment_status(&final_task) != Some(PAYMENT_FAILED) => {
+                events.push(rpc_result(id, working));
+                let published = outcome.as_ref().and_then(|o| o.get("events"));
+                for event in json::items(published).iter().filter(|e| passes_on(e)) {
+                    events.push(rpc_result(id, event.clone()));
+                }
+                rpc_result(id, final_status(&final_task))
+            }
+            _ => rpc_result(id, final_task),
+        }
     }
 
     /// Settles `done` (the executor's task) and stamps it, or fails it.
@@ -442,6 +474,48 @@ impl A2aGate {
             &format!("{what}: the payment backend could not be reached; {tail}"),
         )
     }
+}
+
+/// An executor's event that a stream passes on before the final status: a
+/// task, an artifact, a status on the way. Not the final status update, nor
+/// a message the executor answered with: the final status (stamped with the
+/// payment) carries those.
+fn passes_on(event: &Value) -> bool {
+    match event.get("kind").and_then(Value::as_str) {
+        Some("task" | "artifact-update") => true,
+        Some("status-update") => event.get("final").and_then(Value::as_bool) != Some(true),
+        _ => false,
+    }
+}
+
+/// The last event of a task that ran: its final `status-update`, with the
+/// payment in its status message and the task's metadata (credits charged).
+fn final_status(task: &Value) -> Value {
+    let (id, context) = ids_of(task);
+    ObjectBuilder::new()
+        .put("kind", "status-update")
+        .put("taskId", id)
+        .put("contextId", context)
+        .put("status", task.get("status").cloned().unwrap_or(Value::Null))
+        .put("final", true)
+        .put_opt("metadata", task.get("metadata").cloned())
+        .build()
+}
+
+/// The body of an answer: the JSON-RPC response (`events` is `None`), or
+/// Server-Sent Events: each of `events`, then `last`.
+fn sse(events: Option<&mut Vec<Value>>, last: Value) -> String {
+    let Some(events) = events else {
+        return json::to_text(&last);
+    };
+    events.push(last);
+    let mut out = String::new();
+    for event in events.iter() {
+        out.push_str("data: ");
+        out.push_str(&json::to_text(event));
+        out.push_str("\n\n");
+    }
+    out
 }
 
 /// A JSON-RPC error answer made before the request's id was at hand, with it.

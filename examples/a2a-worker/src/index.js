@@ -1,7 +1,7 @@
 // A paid A2A (Agent2Agent) server on Cloudflare Workers, gated by nvm-x402.
 //   GET  /.well-known/agent-card.json  the agent card (and the legacy /.well-known/agent.json),
 //                                      with the urn:nevermined:payment and a2a-x402 extensions
-//   POST /a2a                          A2A 0.3 JSON-RPC: message/send, tasks/get; one skill:
+//   POST /a2a                          A2A 0.3 JSON-RPC: message/send, message/stream, tasks/get; one skill:
 //                                        echo  1 credit of NVM_PLAN_ID, answers the text it was sent
 //   GET  /health                       free
 // Payment is in band (x402 v2 A2A transport): an unpaid message/send gets a task in
@@ -32,7 +32,7 @@ function serverFor(env, origin) {
         protocolVersion: '0.3.0',
         url: `${origin}/a2a`,
         preferredTransport: 'JSONRPC',
-        capabilities: { streaming: false, pushNotifications: false },
+        capabilities: { streaming: true, pushNotifications: false },
         defaultInputModes: ['text/plain'],
         defaultOutputModes: ['text/plain'],
         skills: [{ id: 'echo', name: 'Echo', description: 'Answers the text it was sent', tags: ['echo'] }],

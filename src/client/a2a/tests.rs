@@ -101,7 +101,8 @@ fn a_card_is_refused_before_paying_for_another_plan_agent_price_or_origin() {
 #[test]
 fn the_message_carries_the_payment_in_band_on_the_waiting_task() {
     let params = json!({"message": {"kind": "message", "messageId": "m1", "role": "user", "parts": [{"kind": "text", "text": "hi"}], "metadata": {"mine": 1}}, "configuration": {"blocking": true}});
-    let unpaid = message_send(&params, 1, None, None).unwrap();
+    let m = A2aMessage::from_json(&json!({ "params": params }), false).unwrap();
+    let unpaid = message_send(&m, 1, None, None).unwrap();
     assert_eq!(
         unpaid,
         json!({"jsonrpc": "2.0", "id": 1, "method": "message/send", "params": params.clone()})
@@ -109,7 +110,7 @@ fn the_message_carries_the_payment_in_band_on_the_waiting_task() {
     let payload =
         json!({"x402Version": 2, "accepted": {"planId": "p1"}, "payload": {"signature": "0xsig"}});
     let token = encode_access_token(payload.as_object().unwrap());
-    let paid = message_send(&params, 2, Some("t1"), Some(&token)).unwrap();
+    let paid = message_send(&m, 2, Some("t1"), Some(&token)).unwrap();
     let message = &paid["params"]["message"];
     assert_eq!(paid["id"], 2);
     assert_eq!(message["taskId"], "t1");
@@ -119,7 +120,12 @@ fn the_message_carries_the_payment_in_band_on_the_waiting_task() {
         json!({"mine": 1, "x402.payment.status": "payment-submitted", "x402.payment.payload": payload})
     );
     assert_eq!(paid["params"]["configuration"], json!({"blocking": true}));
-    assert!(message_send(&params, 3, None, Some("not a token")).is_err());
+    assert!(message_send(&m, 3, None, Some("not a token")).is_err());
+    let streamed = A2aMessage::from_json(&json!({ "params": params }), true).unwrap();
+    assert_eq!(
+        message_send(&streamed, 4, None, None).unwrap()["method"],
+        "message/stream"
+    );
 }
 
 fn task(state: &str, meta: Value) -> Value {
@@ -142,52 +148,96 @@ fn answers_are_read_for_payment_receipt_and_the_request_they_answer() {
             ),
         ),
         1,
+        false,
     )
     .unwrap();
     assert!(asked.asks_payment);
     assert_eq!(asked.waiting_task.as_deref(), Some("t1"));
     assert_eq!(asked.payment_required.map(Value::Object), Some(pr));
     let receipt = json!({"success": true, "creditsRedeemed": "1"});
-    let done = read_answer(&rpc(2, task("completed", json!({"x402.payment.status": "payment-completed", "x402.payment.receipts": [receipt]}))), 2).unwrap();
+    let done = read_answer(&rpc(2, task("completed", json!({"x402.payment.status": "payment-completed", "x402.payment.receipts": [receipt]}))), 2, false).unwrap();
     assert!(!done.asks_payment);
     assert_eq!(
         (done.receipt.map(Value::Object), done.waiting_task),
         (Some(receipt.clone()), None)
     );
     // A failed settlement's answer is no receipt; an input-required task for something else asks no payment.
-    let failed = read_answer(&rpc(2, task("failed", json!({"x402.payment.status": "payment-failed", "x402.payment.receipts": [receipt]}))), 2).unwrap();
+    let failed = read_answer(&rpc(2, task("failed", json!({"x402.payment.status": "payment-failed", "x402.payment.receipts": [receipt]}))), 2, false).unwrap();
     assert_eq!((failed.asks_payment, failed.receipt), (false, None));
-    let question = read_answer(&rpc(1, task("input-required", json!({}))), 1).unwrap();
+    let question = read_answer(&rpc(1, task("input-required", json!({}))), 1, false).unwrap();
     assert!(!question.asks_payment);
     let error =
         json!({"jsonrpc": "2.0", "id": 1, "error": {"code": -32001, "message": "Task not found"}});
-    let read = read_answer(&error.to_string(), 1).unwrap();
+    let read = read_answer(&error.to_string(), 1, false).unwrap();
     assert_eq!((read.response, read.asks_payment), (error, false));
     assert_eq!(
-        read_answer(&rpc(7, json!({})), 1).unwrap_err().code(),
+        read_answer(&rpc(7, json!({})), 1, false)
+            .unwrap_err()
+            .code(),
         "invalid_response"
     );
     assert_eq!(
-        read_answer("<html>", 1).unwrap_err().code(),
+        read_answer("<html>", 1, false).unwrap_err().code(),
         "invalid_response"
     );
 }
 
 #[test]
 fn a_message_needs_its_id_as_a2a_says() {
-    let m =
-        A2aMessage::from_json(&json!({"params": {"message": {"messageId": "m1", "parts": []}}}))
-            .unwrap();
+    let m = A2aMessage::from_json(
+        &json!({"params": {"message": {"messageId": "m1", "parts": []}}}),
+        false,
+    )
+    .unwrap();
     assert_eq!(m.params["message"]["messageId"], "m1");
     for params in [
         json!({}),
         json!({"message": {"parts": []}}),
         json!({"message": {"messageId": 7}}),
     ] {
-        let e = A2aMessage::from_json(&json!({"params": params})).unwrap_err();
+        let e = A2aMessage::from_json(&json!({"params": params}), false).unwrap_err();
         assert_eq!(
             e.to_string(),
             "sendA2AMessage: params.message.messageId is required"
         );
     }
+}
+
+#[test]
+fn a_stream_is_read_event_by_event_and_its_last_says_how_the_payment_went() {
+    let pr = json!({"x402Version": 2, "accepts": [{"planId": "p1"}]});
+    let working = json!({"jsonrpc": "2.0", "id": 3, "result": {"kind": "status-update", "status": {"state": "working"}}});
+    let receipt = json!({"success": true, "creditsRedeemed": "1"});
+    let done = json!({"jsonrpc": "2.0", "id": 3, "result": {"kind": "status-update", "taskId": "t1", "final": true, "status": {"state": "completed", "message": {"metadata": {"x402.payment.status": "payment-completed", "x402.payment.receipts": [receipt]}}}}});
+    let body = format!(": a comment\r\ndata: {working}\r\n\r\ndata:{done}\n\n");
+    let read = read_answer(&body, 3, true).unwrap();
+    assert_eq!(read.response, json!([working, done]));
+    assert_eq!(
+        (read.asks_payment, read.receipt.map(Value::Object)),
+        (false, Some(receipt))
+    );
+    let asked = format!(
+        "data: {}\n\n",
+        rpc(
+            3,
+            task(
+                "input-required",
+                json!({"x402.payment.status": "payment-required", "x402.payment.required": pr})
+            )
+        )
+    );
+    let read = read_answer(&asked, 3, true).unwrap();
+    assert_eq!(
+        (read.asks_payment, read.waiting_task.as_deref()),
+        (true, Some("t1"))
+    );
+    // A JSON answer to a stream (an error before it started) is its one event; another id or nothing is refused.
+    let error = json!({"jsonrpc": "2.0", "id": 3, "error": {"code": -32601, "message": "Method not found"}});
+    assert_eq!(
+        read_answer(&error.to_string(), 3, true).unwrap().response,
+        json!([error])
+    );
+    let other = format!("data: {working}\n\ndata: {}\n\n", rpc(4, json!({})));
+    assert!(read_answer(&other, 3, true).is_err());
+    assert!(read_answer(": nothing\n\n", 3, true).is_err());
 }

@@ -1188,3 +1188,50 @@ fn a2a_pays_up_front_with_one_allowed_plan_and_answers_json_rpc_errors_as_they_a
     assert_eq!(out["error"], error["error"]);
     assert_eq!(out["paymentResponse"], Value::Null);
 }
+
+#[test]
+fn a2a_streams_pay_the_same_way_and_answer_every_event_with_the_receipt_on_the_last() {
+    let p = payments();
+    let minted = backend(&p);
+    a2a_card(&p, "10", 1);
+    let sse = |reply: Result<Reply>| {
+        let mut reply = reply.unwrap();
+        let text = reply.text.take().unwrap();
+        reply.text = Some(format!("data: {text}\n\n"));
+        Ok(reply)
+    };
+    let working = json!({"jsonrpc": "2.0", "id": 2, "result": {"kind": "task", "id": "task-1", "status": {"state": "working"}}});
+    let mut done = sse(a2a_done(2, "1")).unwrap();
+    done.text = Some(format!("data: {working}\n\n{}", done.text.unwrap()));
+    let agent = Agent::new(vec![sse(a2a_asks(1, &["10"])), Ok(done)]);
+    let base = Outgoing {
+        url: A2A_BASE.into(),
+        method: "GET".into(),
+        has_token: false,
+        redirect: "follow".into(),
+        mcp_session: None,
+    };
+    let options = json!({"planIds": ["10"], "eager": false});
+    let card = run(super::a2a_card(&p, &base, &options)).unwrap();
+    let mut options = options;
+    options["params"] =
+        json!({"message": {"kind": "message", "messageId": "m1", "role": "user", "parts": []}});
+    let endpoint = Outgoing {
+        url: card["url"].as_str().unwrap().into(),
+        method: "POST".into(),
+        has_token: false,
+        redirect: "follow".into(),
+        mcp_session: None,
+    };
+    let call = Call::from_json("a2a-stream", &options).unwrap();
+    let out = pay_with(&p, &call, &endpoint, options, &agent).unwrap();
+    let events = out.as_array().unwrap();
+    assert_eq!(events.len(), 2);
+    assert_eq!(events[0], working);
+    assert_eq!(events[1]["result"]["status"]["state"], "completed");
+    assert_eq!(events[1]["paymentResponse"]["creditsRedeemed"], "1");
+    assert_eq!(minted.get(), 1);
+    let hops = agent.hops();
+    assert_eq!(body_of(&hops[0])["method"], "message/stream");
+    assert_eq!(body_of(&hops[1])["params"]["message"]["taskId"], "task-1");
+}

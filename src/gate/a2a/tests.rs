@@ -89,7 +89,32 @@ fn send(
     message: Value,
     header: Option<&str>,
 ) -> Value {
-    let body = json!({"jsonrpc": "2.0", "id": 7, "method": "message/send", "params": {"message": message}});
+    let out = call(p, g, side, "message/send", message, header);
+    assert_eq!(out["stream"], Value::Null);
+    crate::protocol::json::parse(out["body"].as_str().unwrap()).unwrap()
+}
+
+/// `message/stream`: the events of its Server-Sent Events body, each a JSON-RPC response.
+fn stream(p: &Payments<MockTransport>, g: &A2aGate, side: &Side, message: Value) -> Vec<Value> {
+    let out = call(p, g, side, "message/stream", message, None);
+    assert_eq!(out["stream"], json!(true));
+    let body = out["body"].as_str().unwrap();
+    assert!(body.ends_with("\n\n"), "{body}");
+    body.split("\n\n")
+        .filter(|e| !e.is_empty())
+        .map(|e| crate::protocol::json::parse(e.strip_prefix("data: ").unwrap()).unwrap())
+        .collect()
+}
+
+fn call(
+    p: &Payments<MockTransport>,
+    g: &A2aGate,
+    side: &Side,
+    method: &str,
+    message: Value,
+    header: Option<&str>,
+) -> Value {
+    let body = json!({"jsonrpc": "2.0", "id": 7, "method": method, "params": {"message": message}});
     let headers = match header {
         Some(t) => json!({"payment-signature": t}),
         None => json!({}),
@@ -99,7 +124,7 @@ fn send(
     let out: Value =
         crate::protocol::json::parse(&run(g.handle(p, &request, side)).unwrap()).unwrap();
     assert_eq!(out["status"], json!(200));
-    crate::protocol::json::parse(out["body"].as_str().unwrap()).unwrap()
+    out
 }
 
 fn message(task_id: Option<&str>, payment: Option<Value>) -> Value {
@@ -352,4 +377,110 @@ fn the_card_is_served_at_both_paths_and_other_requests_are_not_the_servers() {
     )
     .unwrap();
     assert_eq!(out["status"], json!(404));
+}
+
+/// The echo executor's outcome with the events it published.
+fn echo_events(text: &str) -> Value {
+    let mut out = echo(text, Some(1));
+    let artifact = json!({"kind": "artifact-update", "taskId": "x", "contextId": "y", "artifact": {"artifactId": "a", "parts": [{"kind": "text", "text": text}]}});
+    let working = json!({"kind": "status-update", "taskId": "x", "contextId": "y", "status": {"state": "working"}, "final": false});
+    let done = json!({"kind": "status-update", "taskId": "x", "contextId": "y", "status": out["task"]["status"].clone(), "final": true, "metadata": {"creditsUsed": 1}});
+    let reply = json!({"kind": "message", "messageId": "m9", "role": "agent", "parts": [{"kind": "text", "text": text}]});
+    out["events"] = json!([working, artifact, reply, done]);
+    out
+}
+
+#[test]
+fn message_stream_asks_for_payment_in_one_event_then_streams_the_paid_task_once_settled() {
+    let p = payments();
+    with_plans(&p);
+    verify_ok(&p);
+    settle_ok(&p);
+    let (g, side) = (gate(1), Side::default());
+    let asked = stream(&p, &g, &side, message(None, None));
+    assert_eq!(asked.len(), 1);
+    assert_eq!(asked[0]["id"], json!(7));
+    let task = &asked[0]["result"];
+    assert_eq!(task["status"]["state"], json!("input-required"));
+    assert_eq!(meta(task)["x402.payment.status"], json!("payment-required"));
+    assert_eq!(side.ran.get(), 0);
+    *side.reply.borrow_mut() = Some(echo_events("hello"));
+    let events = stream(
+        &p,
+        &g,
+        &side,
+        message(Some("t-1"), Some(payload(&good_token()))),
+    );
+    assert_eq!(
+        side.context.borrow()["stream"],
+        json!(true),
+        "the executor is asked for its events"
+    );
+    let kinds: Vec<_> = events.iter().map(|e| e["result"]["kind"].clone()).collect();
+    // The working task, the events on the way, then the final status stamped with the payment
+    // (the executor's own final update and its message are in it).
+    assert_eq!(
+        kinds,
+        [
+            json!("task"),
+            json!("status-update"),
+            json!("artifact-update"),
+            json!("status-update")
+        ]
+    );
+    assert!(events.iter().all(|e| e["id"] == json!(7)));
+    assert_eq!(events[0]["result"]["status"]["state"], json!("working"));
+    assert_eq!(events[0]["result"]["id"], json!("t-1"));
+    let last = &events[3]["result"];
+    assert_eq!(
+        (last["final"].clone(), last["taskId"].clone()),
+        (json!(true), json!("t-1"))
+    );
+    assert_eq!(last["status"]["state"], json!("completed"));
+    assert_eq!(
+        last["status"]["message"]["parts"][0]["text"],
+        json!("hello")
+    );
+    assert_eq!(
+        meta(last)["x402.payment.status"],
+        json!("payment-completed")
+    );
+    assert_eq!(
+        meta(last)["x402.payment.receipts"][0]["transaction"],
+        json!("0xtx")
+    );
+    assert_eq!(last["metadata"]["creditsCharged"], json!("1"));
+    assert_eq!(backend_calls(&p), 3, "plans, verify, one settle");
+}
+
+#[test]
+fn a_stream_whose_settle_fails_withholds_every_paid_event() {
+    let p = payments();
+    with_plans(&p);
+    verify_ok(&p);
+    p.transport().json(
+        "POST",
+        "/api/v1/x402/settle",
+        200,
+        json!({"success": false, "errorReason": "insufficient balance"}),
+    );
+    let (g, side) = (gate(1), Side::default());
+    *side.reply.borrow_mut() = Some(echo_events("secret answer"));
+    let events = stream(&p, &g, &side, message(None, Some(payload(&good_token()))));
+    assert_eq!(events.len(), 1, "{events:?}");
+    let task = &events[0]["result"];
+    assert_eq!(task["status"]["state"], json!("failed"));
+    assert_eq!(meta(task)["x402.payment.status"], json!("payment-failed"));
+    assert!(!format!("{events:?}").contains("secret answer"));
+    // An executor that throws: one event too, charged nothing.
+    *side.reply.borrow_mut() = None;
+    let events = stream(&p, &g, &side, message(None, Some(payload(&good_token()))));
+    assert_eq!(events.len(), 1);
+    assert_eq!(
+        meta(&events[0]["result"])["x402.payment.error"],
+        json!("EXECUTION_FAILED")
+    );
+    // A JSON-RPC error is an event as well.
+    let events = stream(&p, &g, &side, json!({"kind": "message"}));
+    assert_eq!(events[0]["error"]["code"], json!(-32602));
 }

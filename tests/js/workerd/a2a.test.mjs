@@ -9,7 +9,7 @@ import { join } from 'node:path'
 import { ClientFactory, DefaultAgentCardResolver, JsonRpcTransportFactory } from '@a2a-js/sdk/client'
 import { Payments, decodeAccessToken } from 'nvm-x402'
 import { ROOT, freePort, startNvmLocal, startWrangler } from '../support/servers.mjs'
-import { assertNoTokenLogged, newSubscriber, stopAll } from '../support/gate.mjs'
+import { SETTLE, assertNoTokenLogged, newSubscriber, startCountingProxy, stopAll } from '../support/gate.mjs'
 
 const EXAMPLE = join(ROOT, 'examples/a2a-worker')
 const STATUS = 'x402.payment.status'
@@ -27,18 +27,21 @@ const textOf = (task) => JSON.stringify(task)
 const meta = (task) => task.status.message.metadata
 
 describe('the A2A Worker example on workerd, paid in band through nvm-local', () => {
-  let nvm, worker, world, plan, subscriber, client
+  let nvm, proxy, worker, world, plan, subscriber, client
   const subscribers = []
+  const text = (message) => ({ message: { kind: 'message', messageId: crypto.randomUUID(), role: 'user', parts: [{ kind: 'text', text: message }] } })
 
   before(async () => {
     const port = await freePort()
     nvm = await startNvmLocal({ args: ['--a2a-url', `http://127.0.0.1:${port}`] })
     world = nvm.world
     plan = world.plans.free.planId
+    // The Worker's backend calls go through a counting proxy (which can also refuse a settle).
+    proxy = await startCountingProxy(nvm.url)
     worker = await startWrangler({
       cwd: EXAMPLE,
       port,
-      vars: { NVM_API_KEY: world.accounts.builder.apiKey, NVM_AGENT_ID: world.a2aAgent.agentId, NVM_PLAN_ID: plan, NVM_BACKEND_URL: nvm.url },
+      vars: { NVM_API_KEY: world.accounts.builder.apiKey, NVM_AGENT_ID: world.a2aAgent.agentId, NVM_PLAN_ID: plan, NVM_BACKEND_URL: proxy.url },
     })
     assert.equal(world.a2aAgent.url, `${worker.url}a2a`, 'the seeded A2A agent is this Worker')
     subscriber = await newSubscriber(nvm, { planId: plan, agentId: world.a2aAgent.agentId })
@@ -46,7 +49,7 @@ describe('the A2A Worker example on workerd, paid in band through nvm-local', ()
     const factory = new ClientFactory({ transports: [new JsonRpcTransportFactory(legacy)], cardResolver: new DefaultAgentCardResolver(legacy) })
     client = await factory.createFromUrl(worker.url)
   })
-  after(() => stopAll(worker, nvm))
+  after(() => stopAll(worker, proxy, nvm))
 
   test('the card (at both paths) carries the payment extension and the a2a-x402 one', async () => {
     for (const path of ['.well-known/agent-card.json', '.well-known/agent.json']) {
@@ -185,6 +188,79 @@ describe('the A2A Worker example on workerd, paid in band through nvm-local', ()
       assert.deepEqual(posted, [`GET ${worker.url}.well-known/agent-card.json`], 'only the card was fetched: no message, no mint')
     }
     assert.equal(await subscriber.balance(), before)
+  })
+
+  test('message/stream with the official client: unpaid, one payment-required event; paid on the same task, the task, its artifact and the final status with the receipt, after one settle: 1 credit', async () => {
+    const before = await subscriber.balance()
+    const asked = []
+    for await (const event of client.sendMessageStream({ message: message('stream me') })) asked.push(event.payload)
+    assert.deepEqual(asked.map((e) => e.$case), ['task'])
+    assert.equal(asked[0].value.status.state, 6, 'TASK_STATE_INPUT_REQUIRED')
+    assert.equal(meta(asked[0].value)[STATUS], 'payment-required')
+    assert.equal(await subscriber.balance(), before, 'nothing charged')
+    proxy.reset()
+    const payload = decodeAccessToken(await subscriber.token())
+    const paid = []
+    for await (const event of client.sendMessageStream({ message: message('stream me', { taskId: asked[0].value.id, payload }) })) paid.push(event.payload)
+    assert.deepEqual(paid.map((e) => e.$case), ['task', 'artifactUpdate', 'statusUpdate'])
+    assert.equal(paid[0].value.id, asked[0].value.id)
+    assert.equal(paid[0].value.status.state, 2, 'TASK_STATE_WORKING')
+    assert.equal(paid[1].value.artifact.parts[0].content.value, 'stream me')
+    const last = paid[2].value
+    assert.equal(last.status.state, 3, 'TASK_STATE_COMPLETED')
+    assert.equal(last.status.message.parts[0].content.value, 'stream me')
+    assert.equal(meta(last)[STATUS], 'payment-completed')
+    assert.equal(meta(last)['x402.payment.receipts'][0].creditsRedeemed, '1')
+    assert.equal(proxy.callsTo(SETTLE).length, 1, 'settled once')
+    assert.equal(await subscriber.balance(), before - 1n)
+  })
+
+  test('our client streams in one call (sendA2AMessageStream): asked, paid on the same task, every event, the receipt on the last: 1 credit', async () => {
+    const before = await subscriber.balance()
+    proxy.reset()
+    const agent = await subscriber.payments.a2a.getClient({ agentBaseUrl: worker.url, planIds: [plan], eager: false })
+    const events = []
+    for await (const event of agent.sendA2AMessageStream(text('streamed by nvm-x402'))) events.push(event)
+    assert.deepEqual(events.map((e) => e.result.kind), ['task', 'artifact-update', 'status-update'])
+    const last = events.at(-1)
+    assert.equal(last.result.status.state, 'completed')
+    assert.equal(last.result.status.message.parts[0].text, 'streamed by nvm-x402')
+    assert.equal(last.paymentResponse.creditsRedeemed, '1')
+    assert.equal(proxy.callsTo(SETTLE).length, 1)
+    assert.equal(await subscriber.balance(), before - 1n)
+  })
+
+  test('a settle that fails: payment-failed and no text, on message/send and message/stream, for the official client and ours; nothing burned', async () => {
+    const before = await subscriber.balance()
+    proxy.reset()
+    proxy.intercept('POST', SETTLE, { status: 200, json: { success: false, errorReason: 'refused by the test' } })
+    try {
+      const asked = await client.sendMessage({ message: message('withheld text') })
+      const payload = decodeAccessToken(await subscriber.token())
+      const failed = await client.sendMessage({ message: message('withheld text', { taskId: asked.id, payload }) })
+      assert.equal(failed.status.state, 4, 'TASK_STATE_FAILED')
+      assert.equal(meta(failed)[STATUS], 'payment-failed')
+      assert.equal(meta(failed)['x402.payment.error'], 'SETTLEMENT_FAILED')
+      assert.ok(!textOf(failed.status.message).includes('withheld text'), 'no paid text in the answer')
+      assert.deepEqual(failed.artifacts, [])
+      const streamAsked = []
+      for await (const event of client.sendMessageStream({ message: message('withheld stream') })) streamAsked.push(event.payload.value)
+      const streamed = []
+      for await (const event of client.sendMessageStream({ message: message('withheld stream', { taskId: streamAsked[0].id, payload }) })) streamed.push(event.payload)
+      assert.deepEqual(streamed.map((e) => e.$case), ['task'], 'one event: the failed task, nothing streamed before it')
+      assert.equal(meta(streamed[0].value)[STATUS], 'payment-failed')
+      assert.deepEqual(streamed[0].value.artifacts, [])
+      assert.ok(!textOf(streamed[0].value.status.message).includes('withheld stream'), 'no paid text')
+      const agent = await subscriber.payments.a2a.getClient({ agentBaseUrl: worker.url, planIds: [plan], eager: false })
+      const ours = await agent.sendA2AMessage(text('withheld again'))
+      assert.equal(ours.result.status.state, 'failed')
+      assert.equal(ours.paymentResponse, null)
+      assert.equal(JSON.stringify(ours.result.status.message).includes('withheld again'), false)
+      assert.equal(proxy.callsTo(SETTLE).length, 3)
+      assert.equal(await subscriber.balance(), before, 'nothing burned')
+    } finally {
+      proxy.reset()
+    }
   })
 
   test('nothing logs a whole token', () => {
