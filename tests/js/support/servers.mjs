@@ -210,14 +210,19 @@ export const WRANGLER_ENV = {
   CI: 'true',
 }
 
-/** Runs `wrangler dev --local` in `cwd` on a free port with `--var`s; resolves when workerd is ready. */
-export async function startWrangler({ cwd, vars = {}, port }) {
+/**
+ * Runs `wrangler dev --local` in `cwd` on a free port with `--var`s; resolves when workerd is ready.
+ * `config`: another wrangler.toml; `env`: more environment (e.g. `WRANGLER_REGISTRY_PATH`, the dev
+ * registry through which Workers of several `wrangler dev` processes reach each other's Durable Objects).
+ */
+export async function startWrangler({ cwd, vars = {}, port, config, env = {} }) {
   port ??= await freePort()
   const persist = await mkdtemp(join(tmpdir(), 'nvm-wrangler-'))
   const args = ['dev', '--local', '--ip', '127.0.0.1', '--port', String(port), '--persist-to', persist, '--show-interactive-dev-session=false']
+  if (config) args.push('--config', config)
   for (const [name, value] of Object.entries(vars)) args.push('--var', `${name}:${value}`)
   const url = `http://127.0.0.1:${port}/`
-  const proc = await spawnUntil(join(ROOT, 'node_modules/.bin/wrangler'), args, { cwd, env: WRANGLER_ENV, ready: (out) => out.includes('Ready on') })
+  const proc = await spawnUntil(join(ROOT, 'node_modules/.bin/wrangler'), args, { cwd, env: { ...WRANGLER_ENV, ...env }, ready: (out) => out.includes('Ready on') })
   // "Ready" is printed before the socket accepts on some versions: wait until it answers.
   for (let i = 0; i < 100; i++) {
     try {
