@@ -484,7 +484,7 @@ fn max_credits_refuses_a_pricier_entry() {
 }
 
 /// `GET plans/:id` answers a credits plan whose requests cost up to `max` credits.
-fn with_plan(p: &Payments<MockTransport>, plan: &str, max: u64) {
+pub(super) fn with_plan(p: &Payments<MockTransport>, plan: &str, max: u64) {
     p.transport().json(
         "GET",
         &format!("/api/v1/protocol/plans/{plan}"),

@@ -3,7 +3,7 @@
 //! hops are sent, with which token, where redirects lead, and what the call
 //! answers.
 
-use super::super::tests::{backend, payment_required, payments, run, AGENT_URL};
+use super::super::tests::{backend, payment_required, payments, run, with_plan, AGENT_URL};
 use super::*;
 use crate::error::Error;
 use crate::json;
@@ -986,31 +986,31 @@ fn a2a_done(id: u64, burned: &str) -> Result<Reply> {
 
 /// What `getClient` then `sendA2AMessage` do: the card (its url and agent), then the message.
 fn a2a_send(p: &Payments<MockTransport>, options: Value, agent: &Agent) -> Result<Value> {
-    let base = Outgoing {
-        url: A2A_BASE.into(),
-        method: "GET".into(),
-        has_token: false,
-        redirect: "follow".into(),
-        mcp_session: None,
-    };
-    let card = run(super::a2a_card(p, &base, &options))?;
-    let mut options = options;
+    let (call, endpoint, options) = a2a_call(p, options, "a2a")?;
+    pay_with(p, &call, &endpoint, options, agent)
+}
+
+/// `getClient`'s card read with `options`, then the message's call (`kind`), its request and options.
+fn a2a_call(
+    p: &Payments<MockTransport>,
+    mut options: Value,
+    kind: &str,
+) -> Result<(Call, Outgoing, Value)> {
+    let card = run(super::a2a_card(p, &request_to(A2A_BASE, "GET"), &options))?;
     options["agentId"] = card["agentId"].clone();
     options["params"] = json!({"message": {"kind": "message", "messageId": "m1", "role": "user", "parts": [{"kind": "text", "text": "hello"}]}});
-    let endpoint = Outgoing {
-        url: card["url"].as_str().unwrap().into(),
-        method: "POST".into(),
+    let endpoint = request_to(card["url"].as_str().unwrap(), "POST");
+    Ok((Call::from_json(kind, &options)?, endpoint, options))
+}
+
+fn request_to(url: &str, method: &str) -> Outgoing {
+    Outgoing {
+        url: url.into(),
+        method: method.into(),
         has_token: false,
         redirect: "follow".into(),
         mcp_session: None,
-    };
-    pay_with(
-        p,
-        &Call::from_json("a2a", &options)?,
-        &endpoint,
-        options,
-        agent,
-    )
+    }
 }
 
 #[test]
@@ -1087,44 +1087,34 @@ fn a2a_refuses_a_card_it_may_not_pay_before_sending_a_message() {
     assert_eq!(minted.get(), 0);
 }
 
-#[test]
-fn a2a_holds_max_credits_against_what_the_agent_asks_and_burns() {
+/// A message, `maxCredits: 1`, to an agent that asks for `plan` (whose requests cost up to
+/// `plan_max`) and answers `replies`: the error, how many tokens were minted, how many messages sent.
+fn capped_at_one(plan: &str, plan_max: u64, replies: Vec<Result<Reply>>) -> (Error, u32, usize) {
     let p = payments();
     let minted = backend(&p);
-    a2a_card(&p, "10", 1);
-    with_plan_price(&p, "10", 1);
-    // The card says 1 credit; the agent burns 5: an error, and its token is not used again.
-    let agent = Agent::new(vec![a2a_asks(1, &["10"]), a2a_done(2, "5")]);
-    let err = a2a_send(
-        &p,
-        json!({"planIds": ["10"], "eager": false, "maxCredits": 1}),
-        &agent,
-    )
-    .unwrap_err();
-    assert_eq!(err.code(), "max_credits_exceeded", "{err}");
-    assert_eq!(minted.get(), 1);
-    // The agent asks for a plan whose requests cost more than maxCredits: refused before minting.
-    let p = payments();
-    let minted = backend(&p);
-    a2a_card(&p, "30", 1);
-    with_plan_price(&p, "30", 9);
-    let agent = Agent::new(vec![a2a_asks(1, &["30"])]);
-    let err = a2a_send(
-        &p,
-        json!({"planIds": ["30"], "eager": false, "maxCredits": 1}),
-        &agent,
-    )
-    .unwrap_err();
-    assert_eq!(err.code(), "max_credits_exceeded", "{err}");
-    assert_eq!((minted.get(), agent.hops().len()), (0, 1));
+    a2a_card(&p, plan, 1);
+    with_plan(&p, plan, plan_max);
+    let agent = Agent::new(replies);
+    let options = json!({"planIds": [plan], "eager": false, "maxCredits": 1});
+    let err = a2a_send(&p, options, &agent).unwrap_err();
+    (err, minted.get(), agent.hops().len())
 }
 
-fn with_plan_price(p: &Payments<MockTransport>, plan: &str, max: u64) {
-    p.transport().json(
-        "GET",
-        &format!("/api/v1/protocol/plans/{plan}"),
-        200,
-        json!({"id": plan, "registry": {"credits": {"minAmount": "1", "maxAmount": max.to_string()}}}),
+#[test]
+fn a2a_holds_max_credits_against_what_the_agent_asks_and_burns() {
+    // The card says 1 credit; the agent burns 5: an error (and its token is not used again).
+    let (err, minted, sent) = capped_at_one("10", 1, vec![a2a_asks(1, &["10"]), a2a_done(2, "5")]);
+    assert_eq!(
+        (err.code().as_ref(), minted, sent),
+        ("max_credits_exceeded", 1, 2),
+        "{err}"
+    );
+    // The agent asks for a plan whose requests cost more than maxCredits: refused before minting.
+    let (err, minted, sent) = capped_at_one("30", 9, vec![a2a_asks(1, &["30"])]);
+    assert_eq!(
+        (err.code().as_ref(), minted, sent),
+        ("max_credits_exceeded", 0, 1),
+        "{err}"
     );
 }
 
@@ -1204,26 +1194,8 @@ fn a2a_streams_pay_the_same_way_and_answer_every_event_with_the_receipt_on_the_l
     let mut done = sse(a2a_done(2, "1")).unwrap();
     done.text = Some(format!("data: {working}\n\n{}", done.text.unwrap()));
     let agent = Agent::new(vec![sse(a2a_asks(1, &["10"])), Ok(done)]);
-    let base = Outgoing {
-        url: A2A_BASE.into(),
-        method: "GET".into(),
-        has_token: false,
-        redirect: "follow".into(),
-        mcp_session: None,
-    };
-    let options = json!({"planIds": ["10"], "eager": false});
-    let card = run(super::a2a_card(&p, &base, &options)).unwrap();
-    let mut options = options;
-    options["params"] =
-        json!({"message": {"kind": "message", "messageId": "m1", "role": "user", "parts": []}});
-    let endpoint = Outgoing {
-        url: card["url"].as_str().unwrap().into(),
-        method: "POST".into(),
-        has_token: false,
-        redirect: "follow".into(),
-        mcp_session: None,
-    };
-    let call = Call::from_json("a2a-stream", &options).unwrap();
+    let (call, endpoint, options) =
+        a2a_call(&p, json!({"planIds": ["10"], "eager": false}), "a2a-stream").unwrap();
     let out = pay_with(&p, &call, &endpoint, options, &agent).unwrap();
     let events = out.as_array().unwrap();
     assert_eq!(events.len(), 2);

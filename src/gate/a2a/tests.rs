@@ -139,6 +139,16 @@ fn message(task_id: Option<&str>, payment: Option<Value>) -> Value {
     m
 }
 
+/// The backend refuses every settle (the subscriber's credits ran out meanwhile).
+fn refuse_settles(p: &Payments<MockTransport>) {
+    p.transport().json(
+        "POST",
+        "/api/v1/x402/settle",
+        200,
+        json!({"success": false, "errorReason": "insufficient balance"}),
+    );
+}
+
 fn payload(t: &str) -> Value {
     Value::Object(decode_access_token(t).unwrap())
 }
@@ -255,12 +265,7 @@ fn a_settle_that_fails_is_payment_failed_with_no_content() {
     let p = payments();
     with_plans(&p);
     verify_ok(&p);
-    p.transport().json(
-        "POST",
-        "/api/v1/x402/settle",
-        200,
-        json!({"success": false, "errorReason": "insufficient balance"}),
-    );
+    refuse_settles(&p);
     let (g, side) = (gate(1), Side::default());
     *side.reply.borrow_mut() = Some(echo("secret answer", Some(1)));
     let answer = send(
@@ -458,12 +463,7 @@ fn a_stream_whose_settle_fails_withholds_every_paid_event() {
     let p = payments();
     with_plans(&p);
     verify_ok(&p);
-    p.transport().json(
-        "POST",
-        "/api/v1/x402/settle",
-        200,
-        json!({"success": false, "errorReason": "insufficient balance"}),
-    );
+    refuse_settles(&p);
     let (g, side) = (gate(1), Side::default());
     *side.reply.borrow_mut() = Some(echo_events("secret answer"));
     let events = stream(&p, &g, &side, message(None, Some(payload(&good_token()))));

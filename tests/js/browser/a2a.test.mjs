@@ -4,7 +4,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { join } from 'node:path'
-import { ROOT, freePort, launchChromium, startNvmLocal, startStatic, startWrangler } from '../support/servers.mjs'
+import { ROOT, freePort, resultOfPage, startNvmLocal, startWrangler } from '../support/servers.mjs'
 import { newSubscriber, stopAll } from '../support/gate.mjs'
 
 test('in a browser, payments.a2a pays an A2A agent in band: 1 credit, the answer and its receipt', async (t) => {
@@ -30,14 +30,7 @@ test('in a browser, payments.a2a pays an A2A agent in band: 1 credit, the answer
       window.result = { state: answer.result.status.state, text: answer.result.status.message.parts[0].text, receipt: answer.paymentResponse }
     } catch (e) { window.result = { failed: String(e && e.stack || e), code: e.code } }
   </script>`
-  const site = await startStatic(ROOT, { '/': { type: 'text/html', body: page } })
-  t.after(() => site.close())
-  const chromium = await launchChromium()
-  t.after(() => chromium.close())
-  const tab = await chromium.context.newPage()
-  await tab.goto(site.url)
-  await tab.waitForFunction(() => window.result !== undefined, null, { timeout: 30_000 })
-  const result = await tab.evaluate(() => window.result)
+  const result = await resultOfPage(t, page, { timeout: 30_000 })
   assert.equal(result.failed, undefined, `${result.code}: ${result.failed}`)
   assert.equal(result.state, 'completed')
   assert.equal(result.text, 'from a browser')

@@ -2,7 +2,7 @@
 // await, wasm fetched beside the module) and calls a backend across origins.
 import test from 'node:test'
 import assert from 'node:assert/strict'
-import { ROOT, startRecorder, startStatic, launchChromium } from '../support/servers.mjs'
+import { ROOT, launchChromium, resultOfPage, startRecorder, startStatic } from '../support/servers.mjs'
 
 const KEY = 'local:eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIweGFiYyJ9.c2ln'
 
@@ -22,14 +22,7 @@ test('nvm-x402 runs in headless Chromium', async (t) => {
       window.result = { decoded: decodeAccessToken(encodeAccessToken({ a: 1 })), balance, error }
     } catch (e) { window.result = { failed: String(e && e.stack || e) } }
   </script>`
-  const site = await startStatic(ROOT, { '/': { type: 'text/html', body: page } })
-  t.after(() => site.close())
-  const chromium = await launchChromium()
-  t.after(() => chromium.close())
-  const tab = await chromium.context.newPage()
-  await tab.goto(site.url)
-  await tab.waitForFunction(() => window.result !== undefined, null, { timeout: 15_000 })
-  const result = await tab.evaluate(() => window.result)
+  const result = await resultOfPage(t, page)
   assert.equal(result.failed, undefined, result.failed)
   assert.deepEqual(result.decoded, { a: 1 })
   assert.deepEqual(result.balance, { planId: '7', balance: '5', isSubscriber: true })
@@ -59,14 +52,7 @@ test('in a browser, a paid request the agent redirects is not followed: the toke
       window.result = { status: response.status }
     } catch (e) { window.result = { code: e.code, message: e.message } }
   </script>`
-  const site = await startStatic(ROOT, { '/': { type: 'text/html', body: page } })
-  t.after(() => site.close())
-  const chromium = await launchChromium()
-  t.after(() => chromium.close())
-  const tab = await chromium.context.newPage()
-  await tab.goto(site.url)
-  await tab.waitForFunction(() => window.result !== undefined, null, { timeout: 15_000 })
-  const result = await tab.evaluate(() => window.result)
+  const result = await resultOfPage(t, page)
   assert.equal(result.code, 'redirect_not_followed', JSON.stringify(result))
   assert.equal(agent.requests.filter((r) => r.headers['payment-signature'] === token).length, 1, 'the token went to the agent once')
   assert.deepEqual(elsewhere.requests.filter((r) => r.method !== 'OPTIONS'), [], 'and never to the other origin')

@@ -244,6 +244,21 @@ export async function startWrangler({ cwd, vars = {}, port, config, env = {} }) 
 
 export const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync']
 
+/**
+ * Serves `page` (HTML) at `/` beside the repository (so it can import `/pkg/...`), opens it in
+ * headless Chromium and resolves to what it sets `window.result` to; everything is closed after `t`.
+ */
+export async function resultOfPage(t, page, { timeout = 15_000 } = {}) {
+  const site = await startStatic(ROOT, { '/': { type: 'text/html', body: page } })
+  t.after(() => site.close())
+  const chromium = await launchChromium()
+  t.after(() => chromium.close())
+  const tab = await chromium.context.newPage()
+  await tab.goto(site.url)
+  await tab.waitForFunction(() => window.result !== undefined, null, { timeout })
+  return tab.evaluate(() => window.result)
+}
+
 /** Debian's headless Chromium driven by playwright-core, with a fresh profile. */
 export async function launchChromium() {
   const { chromium } = await import('playwright-core')
