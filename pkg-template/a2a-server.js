@@ -5,9 +5,9 @@
 // JavaScript can do: the task store's load / save / claim, and running the
 // executor. Every decision (payment required, verify, who pays, settle, what is
 // answered) is the core's; this moves Request and Response objects and the
-// executor's events (message/stream's too). Only nvm-x402/a2a carries it (core.js imports it: the
-// other entries have absent/a2a-server.js in its place).
+// executor's events (message/stream's too). Only nvm-x402/a2a carries it.
 import { PaymentsError } from './errors.js'
+import { Payments as Base } from './core.js'
 import { ensureSync } from './loader.js'
 import { buildPaymentAgentCard as buildCard } from './nvm_x402.js'
 import { answerOf, toJson } from './wire.js'
@@ -148,5 +148,19 @@ function a2aPaywall(core, { agentCard, executor, taskStore = new InMemoryA2ATask
   return { fetch, card: agentCard }
 }
 
-/** payments.a2a's server side over one core (core.js adds the paying client, getClient). */
-export const a2aServer = (core) => ({ paywall: (options) => a2aPaywall(core, options), buildPaymentAgentCard })
+/** A Nevermined client for an A2A server: `payments.a2a.paywall` / `buildPaymentAgentCard`, verify and settle. */
+export class Payments extends Base {
+  /** Same as `new Payments(options)`; the official SDK's spelling. */
+  static getInstance(options) {
+    return new Payments(options)
+  }
+
+  /** `Payments.a2a.buildPaymentAgentCard(...)`, as the official SDK's static. */
+  static a2a = Object.freeze({ buildPaymentAgentCard })
+
+  constructor(options) {
+    super(options)
+    const { core } = this[Symbol.for('nvm-x402.core')]
+    this.a2a = Object.freeze({ paywall: (options) => a2aPaywall(core, options), buildPaymentAgentCard })
+  }
+}

@@ -231,8 +231,8 @@ export interface PlansReadAPI extends PlanConfigHelpers {
   getAgentsAssociatedToAPlan(planId: string, pagination?: PaginationOptions): Promise<JsonObject>
 }
 
-/** `payments.plans` in `nvm-x402`: also balances, orders and registration. */
-export interface PlansAPI extends PlansReadAPI {
+/** `payments.plans` of a subscriber (`nvm-x402`, `nvm-x402/a2a-client`): also balances and orders. */
+export interface PlansSubscriberAPI extends PlansReadAPI {
   /** `holderAddress` defaults to the API key's account (`sub`). */
   getPlanBalance(planId: string, holderAddress?: string): Promise<PlanBalance>
   /**
@@ -243,6 +243,10 @@ export interface PlansAPI extends PlansReadAPI {
   orderPlan(planId: string): Promise<NvmAPIResult>
   /** A checkout link to pay by card. */
   orderFiatPlan(planId: string): Promise<FiatCheckoutResult>
+}
+
+/** `payments.plans` in `nvm-x402`: also balances, orders and registration. */
+export interface PlansAPI extends PlansSubscriberAPI {
   registerPlan(planMetadata: PlanMetadata, priceConfig: PlanPriceConfig, creditsConfig: PlanCreditsConfig, accessLimit?: AccessLimit): Promise<RegisterPlanResult>
   registerCreditsPlan(planMetadata: PlanMetadata, priceConfig: PlanPriceConfig, creditsConfig: PlanCreditsConfig): Promise<RegisterPlanResult>
   registerTimePlan(planMetadata: PlanMetadata, priceConfig: PlanPriceConfig, creditsConfig: PlanCreditsConfig): Promise<RegisterPlanResult>
@@ -783,7 +787,7 @@ export interface A2AStreamResponse {
   paymentResponse?: SettlePermissionsResult | null
 }
 
-/** `payments.a2a` in `nvm-x402`: paying A2A agents. */
+/** `payments.a2a` in `nvm-x402/a2a-client`: paying A2A agents. */
 export interface A2AClientAPI {
   getClient(options: A2AClientOptions): Promise<A2APaymentsClient>
 }

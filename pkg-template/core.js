@@ -5,14 +5,13 @@
 // Rust. What lives here is what only JavaScript can do: moving Request and
 // Response objects (a paying call's courier sends each hop the core decides on,
 // src/client/paying.rs).
-// The HTTP paywall is in paywall.js, the MCP and A2A ones in mcp-server.js and
-// a2a-server.js: each entry ships them or their absent/ stand-ins, with its core.
+// The HTTP paywall is in paywall.js, the MCP paywall in mcp-server.js: each entry
+// ships them or their absent/ stand-ins, with the core built for it.
 // The WebAssembly is loaded on first use (loader.js; each entry file says
 // where it comes from), so importing the package, a constant or a type costs nothing.
 import { NvmCore, callSync, methodNames } from './nvm_x402.js'
 import { PaymentsError } from './errors.js'
 import { ensureSync, ready } from './loader.js'
-import { a2aServer, buildPaymentAgentCard } from './a2a-server.js'
 import { mcpServer } from './mcp-server.js'
 import { Paywall } from './paywall.js'
 import { toJson } from './wire.js'
@@ -124,7 +123,7 @@ function courier(fetchImpl, original) {
 }
 
 /**
- * One paying call (`kind`: `fetch`, `query`, `tool`, `a2a-card`, `a2a` or `a2a-stream`), run by the core:
+ * One paying call (`kind`: `fetch`, `query`, `tool`; `a2a-card`, `a2a`, `a2a-stream`), run by the core:
  * resolves to its answer and the last response. An error that came after an
  * answer carries it (`error.response`, e.g. max_credits_exceeded: the caller
  * may still read it).
@@ -149,8 +148,6 @@ export class Payments {
   static getInstance(options) {
     return new Payments(options)
   }
-
-  static a2a = Object.freeze({ buildPaymentAgentCard })
 
   constructor(options) {
     const { fetch, ...rest } = options ?? {}
@@ -217,6 +214,8 @@ export class Payments {
     }
     for (const [ns, members] of Object.entries(namespaces)) this[ns] = Object.freeze(members)
     const agentFetchImpl = fetch ?? ((request) => globalThis.fetch(request))
+    // (nvm-x402/a2a's Payments; nvm-x402/a2a-client's, for its A2A calls)
+    Object.defineProperty(this, Symbol.for('nvm-x402.core'), { value: { core, pay: (kind, request, options) => paying(core, kind, agentFetchImpl, request, options) } })
     this.fetch = async (input, init, payOptions) => {
       const { answer, response } = await paying(core, 'fetch', agentFetchImpl, new Request(input, init), payOptions)
       return { response, paymentResponse: answer.paymentResponse }
@@ -234,19 +233,6 @@ export class Payments {
       return (await paying(core, 'tool', agentFetchImpl, original, call)).answer
     }
     this.mcp = Object.freeze({ callTool, ...mcpServer(core) })
-    // An A2A agent's client (the official getClient's): its card read once, then message/send
-    // (message/stream: every event, once the agent sent them all) paid in band.
-    const getClient = async ({ agentBaseUrl, headers, ...options } = {}) => {
-      const { answer: card } = await paying(core, 'a2a-card', agentFetchImpl, new Request(agentBaseUrl), options)
-      const send = async (kind, params) => (await paying(core, kind, agentFetchImpl, new Request(card.url, { method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', ...headers } }), { ...options, agentId: card.agentId, params })).answer
-      return {
-        sendA2AMessage: (params) => send('a2a', params),
-        async *sendA2AMessageStream(params) {
-          yield* await send('a2a-stream', params)
-        },
-      }
-    }
-    this.a2a = Object.freeze({ getClient, ...a2aServer(core) })
   }
 
   getEnvironmentName() {

@@ -4,7 +4,6 @@
 // entry's core carries, so `payments.paywall()` and `payments.mcp.configure()`
 // (in `nvm-x402/agent` and `nvm-x402/mcp`) do not type-check here.
 import type {
-  A2AClientAPI,
   AgentsAPI,
   ContractsAPI,
   DelegationAPI,
@@ -39,8 +38,6 @@ export interface Payments extends PaymentsBase {
   /** Pays and sends `{prompt}` to an agent in one call; returns its JSON. A 402 throws `payment_required`. */
   queryAgent(params: QueryAgentParams): Promise<JsonValue>
   readonly mcp: McpClientAPI
-  /** Paying A2A agents: `getClient({agentBaseUrl, planId, ...})`, then `sendA2AMessage(params)`. */
-  readonly a2a: A2AClientAPI
 }
 
 export interface FetchWithPaymentOptions extends PayOptions {

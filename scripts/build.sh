@@ -24,6 +24,7 @@ WASM="target/wasm32-unknown-unknown/wasm-release/nvm_x402.wasm"
 #   pkg/agent/  nvm-x402/agent  agent   (the HTTP paywall)
 #   pkg/mcp/    nvm-x402/mcp    mcp     (the MCP paywall)
 #   pkg/a2a/    nvm-x402/a2a    a2a     (the A2A paywall)
+#   pkg/a2a-client/  nvm-x402/a2a-client  subscriber,a2a-client  (the paying client and the A2A client)
 core() {
   local dir="$STAGE/$1" features="$2"
   say "compiling the core for ${3} to wasm32 (features ${features}; profile wasm-release)"
@@ -54,13 +55,14 @@ core . subscriber,builder nvm-x402
 core agent agent nvm-x402/agent
 core mcp mcp nvm-x402/mcp
 core a2a a2a nvm-x402/a2a
+core a2a-client subscriber,a2a-client nvm-x402/a2a-client
 
 say "writing the entries"
 cp -R pkg-template/. "$STAGE/"
 cp LICENSE "$STAGE/"
 # The paywalls an entry lacks are stand-ins that answer `not_in_entry` (pkg-template/absent/).
 absent() { sed "s#__ENTRY__#$2#" "pkg-template/absent/$1" > "$STAGE/$3/$1"; }
-for sub in agent mcp a2a; do
+for sub in agent mcp a2a a2a-client; do
   # Each core has its own facade, loader and entries; the stateless modules are the root's
   # (one PaymentsError class for every entry).
   cp pkg-template/{core.js,loader.js,index.js,asset.js,entry-workerd.js,paywall.js,mcp-server.js} "$STAGE/$sub/"
@@ -68,19 +70,23 @@ for sub in agent mcp a2a; do
     printf "export * from '../%s'\n" "$shared" > "$STAGE/$sub/$shared"
   done
 done
-# nvm-x402/a2a: the A2A paywall (core.js's payments.a2a takes it from a2a-server.js) and its exports.
-mv "$STAGE/a2a-server.js" "$STAGE/a2a/a2a-server.js"
 absent paywall.js nvm-x402 .
 absent mcp-server.js nvm-x402 .
-absent a2a-server.js nvm-x402 .
 absent mcp-server.js nvm-x402/agent agent
-absent a2a-server.js nvm-x402/agent agent
 absent paywall.js nvm-x402/mcp mcp
-absent a2a-server.js nvm-x402/mcp mcp
 absent paywall.js nvm-x402/a2a a2a
 absent mcp-server.js nvm-x402/a2a a2a
+absent paywall.js nvm-x402/a2a-client a2a-client
+absent mcp-server.js nvm-x402/a2a-client a2a-client
+# nvm-x402/a2a: its Payments (with payments.a2a) and the A2A paywall's exports over core.js's.
+mv "$STAGE/a2a-server.js" "$STAGE/a2a/a2a-server.js"
 for file in index.js asset.js entry-workerd.js; do
-  printf "export { buildPaymentAgentCard, InMemoryA2ATaskStore, A2ATaskStore, durableObjectTaskStore } from './a2a-server.js'\n" >> "$STAGE/a2a/$file"
+  printf "export { Payments, buildPaymentAgentCard, InMemoryA2ATaskStore, A2ATaskStore, durableObjectTaskStore } from './a2a-server.js'\n" >> "$STAGE/a2a/$file"
+done
+# nvm-x402/a2a-client: its Payments (with payments.a2a.getClient) over core.js's.
+mv "$STAGE/a2a-client.js" "$STAGE/a2a-client/a2a-client.js"
+for file in index.js asset.js entry-workerd.js; do
+  printf "export { Payments } from './a2a-client.js'\n" >> "$STAGE/a2a-client/$file"
 done
 rm -rf "$STAGE/absent"
 node_modules/.bin/esbuild scripts/pkg/inflate.js --bundle --minify --format=esm --log-level=warning \

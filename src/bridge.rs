@@ -253,7 +253,9 @@ pub fn functions() -> impl Iterator<Item = &'static str> {
 }
 
 /// The package entry this core is built for (see Cargo.toml's features).
-pub const ENTRY: &str = if cfg!(feature = "subscriber") {
+pub const ENTRY: &str = if cfg!(feature = "a2a-client") && !cfg!(feature = "builder") {
+    "nvm-x402/a2a-client"
+} else if cfg!(feature = "subscriber") {
     "nvm-x402"
 } else if cfg!(feature = "agent") {
     "nvm-x402/agent"
@@ -312,8 +314,9 @@ fn gate_request(request_json: &str) -> Result<Value> {
 
 /// `core.pay(kind, requestJson, optionsJson, courier)`: one paying call, see
 /// [`crate::client::pay`]. `kind`: `fetch` (fetchWithPayment), `query`
-/// (queryAgent), `tool` (mcp.callTool), `a2a-card` (the A2A client's card:
-/// `payments.a2a.getClient`) or `a2a` (its `sendA2AMessage`).
+/// (queryAgent), `tool` (mcp.callTool); with the `a2a-client` feature,
+/// `a2a-card` (the A2A client's card: `payments.a2a.getClient`), `a2a` and
+/// `a2a-stream` (its `sendA2AMessage`, `sendA2AMessageStream`).
 pub async fn pay<T: Transport, C: crate::client::Courier>(
     p: &Payments<T>,
     kind: &str,
@@ -324,8 +327,8 @@ pub async fn pay<T: Transport, C: crate::client::Courier>(
     let what = match kind {
         "query" => "queryAgent",
         "tool" => "mcp.callTool",
-        // (the A2A client's messages: only after getClient, which answers first)
-        k if k.starts_with("a2a") => "a2a.getClient",
+        #[cfg(feature = "a2a-client")]
+        "a2a-card" | "a2a" | "a2a-stream" => "a2a.getClient",
         _ => "fetchWithPayment",
     };
     #[cfg(not(feature = "subscriber"))]
@@ -340,6 +343,7 @@ pub async fn pay<T: Transport, C: crate::client::Courier>(
         let options = parse(options_json)
             .map_err(|_| Error::validation(format!("{what}: the options must be JSON")))?;
         let request = crate::client::Outgoing::from_json(&request)?;
+        #[cfg(feature = "a2a-client")]
         if kind == "a2a-card" {
             return Ok(to_text(
                 &crate::client::a2a_card(p, &request, &options).await?,

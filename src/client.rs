@@ -889,9 +889,12 @@ pub fn mcp_read_result(body: &str) -> Result<ToolAnswer> {
     })
 }
 
+#[cfg(feature = "a2a-client")]
 pub mod a2a;
 mod paying;
-pub use paying::{a2a_card, pay, Call, Courier, Hop, Reply};
+#[cfg(feature = "a2a-client")]
+pub use paying::a2a_card;
+pub use paying::{pay, Call, Courier, Hop, Reply};
 
 #[cfg(test)]
 mod tests;

@@ -39,6 +39,10 @@ pub struct A2aMessage {
     pub params: Value,
     /// `message/stream`: the answer is Server-Sent Events, and the call's answer all of them.
     pub stream: bool,
+    /// This attempt's JSON-RPC id (1, 2, ...).
+    pub rpc_id: u64,
+    /// The task waiting for its payment that this attempt's message continues.
+    pub task_id: Option<String>,
 }
 
 impl A2aMessage {
@@ -50,6 +54,8 @@ impl A2aMessage {
             .map(|p| A2aMessage {
                 params: p.clone(),
                 stream,
+                rpc_id: 1,
+                task_id: None,
             })
             .ok_or_else(|| {
                 Error::validation("sendA2AMessage: params.message.messageId is required")
@@ -132,18 +138,13 @@ fn check_terms(terms: &Value, opts: &mut PayOptions) -> Result<()> {
 }
 
 /// The JSON-RPC `message/send` (`message/stream`) of one attempt: the
-/// caller's params, the message continuing `task_id` (the task waiting for
+/// caller's params, the message continuing `m.task_id` (the task waiting for
 /// its payment) and carrying `token` in band (decoded) with `payment-submitted`.
-pub fn message_send(
-    m: &A2aMessage,
-    rpc_id: u64,
-    task_id: Option<&str>,
-    token: Option<&str>,
-) -> Result<Value> {
+pub fn message_send(m: &A2aMessage, token: Option<&str>) -> Result<Value> {
     let mut params = m.params.clone();
     if let Some(message) = params.get_mut("message").and_then(Value::as_object_mut) {
-        if let Some(task_id) = task_id {
-            message.insert("taskId".into(), Value::from(task_id));
+        if let Some(task_id) = &m.task_id {
+            message.insert("taskId".into(), Value::from(task_id.as_str()));
         }
         if let Some(token) = token {
             let decoded = decode_access_token(token)
@@ -159,7 +160,7 @@ pub fn message_send(
     }
     Ok(ObjectBuilder::new()
         .put("jsonrpc", "2.0")
-        .put("id", rpc_id)
+        .put("id", m.rpc_id)
         .put(
             "method",
             if m.stream {
@@ -177,6 +178,8 @@ pub fn message_send(
 pub struct A2aAnswer {
     /// The JSON-RPC response, as sent (a result or an error); a stream's: all its events' (an array).
     pub response: Value,
+    /// The JSON-RPC id it answers.
+    pub rpc_id: u64,
     /// The answer is a task that waits for its payment (`input-required`, `payment-required`).
     pub asks_payment: bool,
     /// Its PaymentRequired (`x402.payment.required`).
@@ -187,10 +190,11 @@ pub struct A2aAnswer {
     pub receipt: Option<Object>,
 }
 
-/// Reads the JSON-RPC response to attempt `rpc_id`: JSON, or Server-Sent
+/// Reads the JSON-RPC response to the attempt `m`: JSON, or Server-Sent
 /// Events (one response per `data:` line) of which the last says how the
-/// payment went. `stream`: the answer is every event (an array).
-pub fn read_answer(text: &str, rpc_id: u64, stream: bool) -> Result<A2aAnswer> {
+/// payment went. A stream's answer is every event (an array).
+pub fn read_answer(text: &str, m: &A2aMessage) -> Result<A2aAnswer> {
+    let rpc_id = m.rpc_id;
     // JSON is one event; else each `data:` line is one (the A2A SDKs write one line per event).
     let json = text.trim_start().starts_with('{');
     let mut events = Vec::new();
@@ -233,7 +237,7 @@ pub fn read_answer(text: &str, rpc_id: u64, stream: bool) -> Result<A2aAnswer> {
         .get("id")
         .and_then(json::id_value)
         .filter(|_| asks_payment);
-    let response = if stream {
+    let response = if m.stream {
         events.push(last);
         Value::Array(events)
     } else {
@@ -241,6 +245,7 @@ pub fn read_answer(text: &str, rpc_id: u64, stream: bool) -> Result<A2aAnswer> {
     };
     Ok(A2aAnswer {
         response,
+        rpc_id,
         asks_payment,
         payment_required,
         waiting_task,

@@ -41,6 +41,7 @@
 //! is negotiated again and the call sent once more (+1 call and the
 //! negotiation), never in a loop.
 
+#[cfg(feature = "a2a-client")]
 use super::a2a::{self, A2aMessage, CARD_PATH, LEGACY_CARD_PATH};
 use super::{mcp_read_result, mcp_tool_call, next_step, Outcome, Outgoing, PayOptions, Step};
 use crate::client_state::{ClientState, McpEndpoint};
@@ -49,8 +50,12 @@ use crate::payments::Payments;
 use crate::protocol::decode_payment_header;
 use crate::protocol::json::{self, to_text, Object, ObjectBuilder, Value};
 use crate::protocol::mcp::{self, Era, Pin};
-use crate::protocol::url::{join, Url};
-use crate::transport::{HttpRequest, Transport};
+#[cfg(feature = "a2a-client")]
+use crate::protocol::url::join;
+use crate::protocol::url::Url;
+#[cfg(feature = "a2a-client")]
+use crate::transport::HttpRequest;
+use crate::transport::Transport;
 
 /// The adapter's side of a paying call: it sends one [`Hop`] and answers
 /// what came back (its [`Reply`]). It keeps the caller's Request (each
@@ -181,7 +186,8 @@ pub enum Call {
     },
     /// `payments.a2a` `sendA2AMessage`: A2A `message/send` to the card's
     /// `url` ([`a2a_card`]), the token in band on the task that asked for it
-    /// (`super::a2a`).
+    /// (`super::a2a`; `nvm-x402/a2a`'s core only).
+    #[cfg(feature = "a2a-client")]
     A2a(A2aMessage),
 }
 
@@ -202,7 +208,9 @@ impl Call {
                 arguments: options.get("arguments").cloned().unwrap_or(Value::Null),
                 pin: Pin::from_json(options.get("protocolVersion"))?,
             },
+            #[cfg(feature = "a2a-client")]
             "a2a" => Call::A2a(A2aMessage::from_json(options, false)?),
+            #[cfg(feature = "a2a-client")]
             "a2a-stream" => Call::A2a(A2aMessage::from_json(options, true)?),
             _ => return Err(Error::validation(format!("unknown paying call \"{kind}\""))),
         })
@@ -390,8 +398,6 @@ struct Attempt<'a> {
     call: &'a Call,
     req: &'a Outgoing,
     token: Option<&'a str>,
-    /// A2A: the JSON-RPC id, and the task waiting for its payment that the message continues.
-    a2a: (u64, Option<&'a str>),
     next: Next,
     /// The revision the request is sent in (while negotiating: the probe's).
     era: Era,
@@ -402,13 +408,7 @@ struct Attempt<'a> {
 }
 
 impl<'a> Attempt<'a> {
-    fn new(
-        state: &ClientState,
-        call: &'a Call,
-        req: &'a Outgoing,
-        token: Option<&'a str>,
-        a2a: (u64, Option<&'a str>),
-    ) -> Self {
+    fn new(state: &ClientState, call: &'a Call, req: &'a Outgoing, token: Option<&'a str>) -> Self {
         let pin = match call {
             Call::Tool { pin, .. } => Some(*pin),
             _ => None,
@@ -427,7 +427,6 @@ impl<'a> Attempt<'a> {
             call,
             req,
             token,
-            a2a,
             next: if pin.is_some() {
                 Next::Call
             } else {
@@ -463,9 +462,9 @@ impl<'a> Attempt<'a> {
         let carries_token = self.token.is_some() || req.has_token;
         let (body, headers) = match (self.next, self.call) {
             // A2A: JSON-RPC too, its token in the message (in band).
+            #[cfg(feature = "a2a-client")]
             (Next::Plain, Call::A2a(m)) => {
-                let (rpc_id, waiting) = self.a2a;
-                let body = a2a::message_send(m, rpc_id, waiting, self.token)?;
+                let body = a2a::message_send(m, self.token)?;
                 (Some(to_text(&body)), Object::new())
             }
             (Next::Plain, _) => (None, Object::new()),
@@ -578,9 +577,8 @@ async fn send<C: Courier>(
     call: &Call,
     req: &Outgoing,
     token: Option<&str>,
-    a2a: (u64, Option<&str>),
 ) -> Result<Sent> {
-    let mut attempt = Attempt::new(state, call, req, token, a2a);
+    let mut attempt = Attempt::new(state, call, req, token);
     loop {
         let hop = attempt.hop()?;
         let probe = attempt.next == Next::Probe;
@@ -620,11 +618,16 @@ pub async fn pay<T: Transport, C: Courier>(
 ) -> Result<Value> {
     let mut opts = PayOptions::from_json(options)?;
     // (A2A pays up front as fetchWithPayment does: with one allowed plan.)
-    if matches!(call, Call::Query | Call::Tool { .. }) && options.get("eager").is_none() {
+    let up_front = match call {
+        Call::Fetch => false,
+        #[cfg(feature = "a2a-client")]
+        Call::A2a(_) => false,
+        _ => true,
+    };
+    if up_front && options.get("eager").is_none() {
         opts.eager = true;
     }
     let mut last: Option<(Outcome, Answer)> = None;
-    let mut rpc_id = 0;
     loop {
         // A decision about the last answer (maxCredits, plans) leaves it with the caller.
         let Step::Send(token) = next_step(p, req, &opts, last.as_ref().map(|(o, _)| o)).await?
@@ -632,15 +635,14 @@ pub async fn pay<T: Transport, C: Courier>(
             break;
         };
         let (token, source) = token.unzip();
-        rpc_id += 1;
-        let waiting = match &last {
-            Some((_, Answer::A2a(read))) => read.waiting_task.clone(),
-            _ => None,
-        };
+        // A2A: this attempt's message (its JSON-RPC id, the task it pays).
+        #[cfg(feature = "a2a-client")]
+        let this = a2a_attempt(call, last.as_ref().map(|(_, a)| a));
+        #[cfg(feature = "a2a-client")]
+        let call = this.as_ref().unwrap_or(call);
         let read = async {
-            let a2a = (rpc_id, waiting.as_deref());
-            let sent = send(p.client_state(), courier, call, req, token.as_deref(), a2a).await?;
-            answer(call, sent, source, rpc_id)
+            let sent = send(p.client_state(), courier, call, req, token.as_deref()).await?;
+            answer(call, sent, source)
         };
         match read.await {
             Ok(read) => last = Some(read),
@@ -659,6 +661,7 @@ pub async fn pay<T: Transport, C: Courier>(
     })
 }
 
+#[cfg(feature = "a2a-client")]
 /// `payments.a2a.getClient`: fetches the agent card (`agentBaseUrl`, the
 /// request's URL, joined with `agentCardPath`, else with the legacy path; a
 /// plain GET through the transport: it carries nothing of the caller's) and
@@ -703,6 +706,19 @@ pub async fn a2a_card<T: Transport>(
     Err(failure.unwrap_or_else(|| Error::validation("no agent card")))
 }
 
+/// A2A: the message of the next attempt: the next JSON-RPC id, on the task
+/// the last answer asked to be paid for (none before the first).
+#[cfg(feature = "a2a-client")]
+fn a2a_attempt(call: &Call, last: Option<&Answer>) -> Option<Call> {
+    let Call::A2a(m) = call else { return None };
+    let mut next = m.clone();
+    if let Some(Answer::A2a(read)) = last {
+        next.rpc_id = read.rpc_id + 1;
+        next.task_id.clone_from(&read.waiting_task);
+    }
+    Some(Call::A2a(next))
+}
+
 /// What an attempt's answer says, beyond its [`Outcome`].
 enum Answer {
     /// An HTTP answer (its text when read).
@@ -710,22 +726,19 @@ enum Answer {
     /// A tool's result.
     Tool(Value),
     /// An A2A agent's JSON-RPC answer.
+    #[cfg(feature = "a2a-client")]
     A2a(a2a::A2aAnswer),
 }
 
 /// Reads an attempt's last reply into the next decision's [`Outcome`].
-fn answer(
-    call: &Call,
-    sent: Sent,
-    source: Option<super::Source>,
-    rpc_id: u64,
-) -> Result<(Outcome, Answer)> {
+fn answer(call: &Call, sent: Sent, source: Option<super::Source>) -> Result<(Outcome, Answer)> {
     let Sent { reply, receipt } = sent;
     let decode = |h: Option<&str>| h.and_then(|h| decode_payment_header(h).ok());
     let ok = (200..300).contains(&reply.status);
+    #[cfg(feature = "a2a-client")]
     if let (Call::A2a(m), true) = (call, ok) {
         // A task asking for payment is the A2A form of a 402; its receipt is checked like an HTTP one.
-        let read = a2a::read_answer(reply.text.as_deref().unwrap_or(""), rpc_id, m.stream)?;
+        let read = a2a::read_answer(reply.text.as_deref().unwrap_or(""), m)?;
         let outcome = Outcome {
             status: if read.asks_payment { 402 } else { 200 },
             payment_required: read.payment_required.clone(),
@@ -753,7 +766,9 @@ fn answer(
         status: reply.status,
         payment_required: decode(reply.payment_required.as_deref()),
         payment_response: match call {
-            Call::Tool { .. } | Call::A2a(_) => None,
+            Call::Tool { .. } => None,
+            #[cfg(feature = "a2a-client")]
+            Call::A2a(_) => None,
             _ => decode(reply.payment_response.as_deref().or(receipt.as_deref())),
         },
         source,
@@ -781,6 +796,7 @@ fn conclude(outcome: Outcome, answer: Answer) -> Result<Value> {
         Answer::Tool(_) if outcome.status == 402 => {
             Err(still_asks(outcome, "the MCP tool requires payment"))
         }
+        #[cfg(feature = "a2a-client")]
         Answer::A2a(_) if outcome.status == 402 => {
             Err(still_asks(outcome, "the A2A agent requires payment"))
         }
@@ -792,6 +808,7 @@ fn conclude(outcome: Outcome, answer: Answer) -> Result<Value> {
             )
             .build()),
         // The JSON-RPC response as the official client answers it (a stream: its last), and the receipt.
+        #[cfg(feature = "a2a-client")]
         Answer::A2a(read) => {
             let mut response = read.response;
             let last = match &mut response {

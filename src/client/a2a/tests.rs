@@ -15,6 +15,15 @@ fn card(url: &str, params: Value) -> String {
     .to_string()
 }
 
+/// Attempt `rpc_id` of a message (a stream's when `stream`), on the waiting task `task_id`.
+fn attempt(rpc_id: u64, stream: bool, task_id: Option<&str>) -> A2aMessage {
+    let params = json!({"message": {"messageId": "m1", "parts": []}});
+    let mut m = A2aMessage::from_json(&json!({ "params": params }), stream).unwrap();
+    m.rpc_id = rpc_id;
+    m.task_id = task_id.map(str::to_owned);
+    m
+}
+
 fn opts(v: Value) -> PayOptions {
     PayOptions::from_json(&v).unwrap()
 }
@@ -102,7 +111,7 @@ fn a_card_is_refused_before_paying_for_another_plan_agent_price_or_origin() {
 fn the_message_carries_the_payment_in_band_on_the_waiting_task() {
     let params = json!({"message": {"kind": "message", "messageId": "m1", "role": "user", "parts": [{"kind": "text", "text": "hi"}], "metadata": {"mine": 1}}, "configuration": {"blocking": true}});
     let m = A2aMessage::from_json(&json!({ "params": params }), false).unwrap();
-    let unpaid = message_send(&m, 1, None, None).unwrap();
+    let unpaid = message_send(&m, None).unwrap();
     assert_eq!(
         unpaid,
         json!({"jsonrpc": "2.0", "id": 1, "method": "message/send", "params": params.clone()})
@@ -110,7 +119,10 @@ fn the_message_carries_the_payment_in_band_on_the_waiting_task() {
     let payload =
         json!({"x402Version": 2, "accepted": {"planId": "p1"}, "payload": {"signature": "0xsig"}});
     let token = encode_access_token(payload.as_object().unwrap());
-    let paid = message_send(&m, 2, Some("t1"), Some(&token)).unwrap();
+    let mut second = m.clone();
+    second.rpc_id = 2;
+    second.task_id = Some("t1".into());
+    let paid = message_send(&second, Some(&token)).unwrap();
     let message = &paid["params"]["message"];
     assert_eq!(paid["id"], 2);
     assert_eq!(message["taskId"], "t1");
@@ -120,10 +132,10 @@ fn the_message_carries_the_payment_in_band_on_the_waiting_task() {
         json!({"mine": 1, "x402.payment.status": "payment-submitted", "x402.payment.payload": payload})
     );
     assert_eq!(paid["params"]["configuration"], json!({"blocking": true}));
-    assert!(message_send(&m, 3, None, Some("not a token")).is_err());
+    assert!(message_send(&m, Some("not a token")).is_err());
     let streamed = A2aMessage::from_json(&json!({ "params": params }), true).unwrap();
     assert_eq!(
-        message_send(&streamed, 4, None, None).unwrap()["method"],
+        message_send(&streamed, None).unwrap()["method"],
         "message/stream"
     );
 }
@@ -147,37 +159,42 @@ fn answers_are_read_for_payment_receipt_and_the_request_they_answer() {
                 json!({"x402.payment.status": "payment-required", "x402.payment.required": pr}),
             ),
         ),
-        1,
-        false,
+        &attempt(1, false, None),
     )
     .unwrap();
     assert!(asked.asks_payment);
     assert_eq!(asked.waiting_task.as_deref(), Some("t1"));
     assert_eq!(asked.payment_required.map(Value::Object), Some(pr));
     let receipt = json!({"success": true, "creditsRedeemed": "1"});
-    let done = read_answer(&rpc(2, task("completed", json!({"x402.payment.status": "payment-completed", "x402.payment.receipts": [receipt]}))), 2, false).unwrap();
+    let done = read_answer(&rpc(2, task("completed", json!({"x402.payment.status": "payment-completed", "x402.payment.receipts": [receipt]}))), &attempt(2, false, None)).unwrap();
     assert!(!done.asks_payment);
     assert_eq!(
         (done.receipt.map(Value::Object), done.waiting_task),
         (Some(receipt.clone()), None)
     );
     // A failed settlement's answer is no receipt; an input-required task for something else asks no payment.
-    let failed = read_answer(&rpc(2, task("failed", json!({"x402.payment.status": "payment-failed", "x402.payment.receipts": [receipt]}))), 2, false).unwrap();
+    let failed = read_answer(&rpc(2, task("failed", json!({"x402.payment.status": "payment-failed", "x402.payment.receipts": [receipt]}))), &attempt(2, false, None)).unwrap();
     assert_eq!((failed.asks_payment, failed.receipt), (false, None));
-    let question = read_answer(&rpc(1, task("input-required", json!({}))), 1, false).unwrap();
+    let question = read_answer(
+        &rpc(1, task("input-required", json!({}))),
+        &attempt(1, false, None),
+    )
+    .unwrap();
     assert!(!question.asks_payment);
     let error =
         json!({"jsonrpc": "2.0", "id": 1, "error": {"code": -32001, "message": "Task not found"}});
-    let read = read_answer(&error.to_string(), 1, false).unwrap();
+    let read = read_answer(&error.to_string(), &attempt(1, false, None)).unwrap();
     assert_eq!((read.response, read.asks_payment), (error, false));
     assert_eq!(
-        read_answer(&rpc(7, json!({})), 1, false)
+        read_answer(&rpc(7, json!({})), &attempt(1, false, None))
             .unwrap_err()
             .code(),
         "invalid_response"
     );
     assert_eq!(
-        read_answer("<html>", 1, false).unwrap_err().code(),
+        read_answer("<html>", &attempt(1, false, None))
+            .unwrap_err()
+            .code(),
         "invalid_response"
     );
 }
@@ -210,7 +227,7 @@ fn a_stream_is_read_event_by_event_and_its_last_says_how_the_payment_went() {
     let receipt = json!({"success": true, "creditsRedeemed": "1"});
     let done = json!({"jsonrpc": "2.0", "id": 3, "result": {"kind": "status-update", "taskId": "t1", "final": true, "status": {"state": "completed", "message": {"metadata": {"x402.payment.status": "payment-completed", "x402.payment.receipts": [receipt]}}}}});
     let body = format!(": a comment\r\ndata: {working}\r\n\r\ndata:{done}\n\n");
-    let read = read_answer(&body, 3, true).unwrap();
+    let read = read_answer(&body, &attempt(3, true, None)).unwrap();
     assert_eq!(read.response, json!([working, done]));
     assert_eq!(
         (read.asks_payment, read.receipt.map(Value::Object)),
@@ -226,7 +243,7 @@ fn a_stream_is_read_event_by_event_and_its_last_says_how_the_payment_went() {
             )
         )
     );
-    let read = read_answer(&asked, 3, true).unwrap();
+    let read = read_answer(&asked, &attempt(3, true, None)).unwrap();
     assert_eq!(
         (read.asks_payment, read.waiting_task.as_deref()),
         (true, Some("t1"))
@@ -234,10 +251,12 @@ fn a_stream_is_read_event_by_event_and_its_last_says_how_the_payment_went() {
     // A JSON answer to a stream (an error before it started) is its one event; another id or nothing is refused.
     let error = json!({"jsonrpc": "2.0", "id": 3, "error": {"code": -32601, "message": "Method not found"}});
     assert_eq!(
-        read_answer(&error.to_string(), 3, true).unwrap().response,
+        read_answer(&error.to_string(), &attempt(3, true, None))
+            .unwrap()
+            .response,
         json!([error])
     );
     let other = format!("data: {working}\n\ndata: {}\n\n", rpc(4, json!({})));
-    assert!(read_answer(&other, 3, true).is_err());
-    assert!(read_answer(": nothing\n\n", 3, true).is_err());
+    assert!(read_answer(&other, &attempt(3, true, None)).is_err());
+    assert!(read_answer(": nothing\n\n", &attempt(3, true, None)).is_err());
 }

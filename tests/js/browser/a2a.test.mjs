@@ -1,4 +1,4 @@
-// The paying A2A client in headless Chromium: the page (nvm-x402's browser entry)
+// The paying A2A client in headless Chromium: the page (nvm-x402/a2a-client's browser entry)
 // reads the A2A Worker example's card on workerd, is asked for payment in band and
 // pays on the same task through nvm-local, across origins (CORS), in one call.
 import { test } from 'node:test'
@@ -22,7 +22,7 @@ test('in a browser, payments.a2a pays an A2A agent in band: 1 credit, the answer
   const subscriber = await newSubscriber(nvm, { planId: plan, agentId: world.a2aAgent.agentId })
   const before = await subscriber.balance()
   const page = `<!doctype html><script type="module">
-    import { Payments } from '/pkg/index.js'
+    import { Payments } from '/pkg/a2a-client/index.js'
     try {
       const payments = Payments.getInstance({ nvmApiKey: ${JSON.stringify(subscriber.apiKey)}, backendUrl: ${JSON.stringify(nvm.url)} })
       const agent = await payments.a2a.getClient({ agentBaseUrl: ${JSON.stringify(worker.url)}, planIds: [${JSON.stringify(plan)}], eager: false })

@@ -16,7 +16,7 @@ const WORKER_BUDGET = 90 * 1024
 test('every entry of the package loads at most 100 KiB gzipped, each with one core', (t) => {
   const rows = entries()
   // The walk must find what it measures: every subpath the package exports, each with its facade and exactly one core.
-  assert.deepEqual([...new Set(rows.map((r) => r.specifier))].sort(), ['nvm-x402', 'nvm-x402/a2a', 'nvm-x402/a2a/asset', 'nvm-x402/agent', 'nvm-x402/agent/asset', 'nvm-x402/asset', 'nvm-x402/express', 'nvm-x402/hono', 'nvm-x402/mcp', 'nvm-x402/mcp/asset', 'nvm-x402/next'])
+  assert.deepEqual([...new Set(rows.map((r) => r.specifier))].sort(), ['nvm-x402', 'nvm-x402/a2a', 'nvm-x402/a2a-client', 'nvm-x402/a2a-client/asset', 'nvm-x402/a2a/asset', 'nvm-x402/agent', 'nvm-x402/agent/asset', 'nvm-x402/asset', 'nvm-x402/express', 'nvm-x402/hono', 'nvm-x402/mcp', 'nvm-x402/mcp/asset', 'nvm-x402/next'])
   for (const r of rows) {
     t.diagnostic(`${r.specifier} (${r.condition}: ${r.file}): ${kib(r.raw)} raw, ${kib(r.gz)} gzipped`)
     if (r.specifier === 'nvm-x402/hono' || r.specifier === 'nvm-x402/next') {

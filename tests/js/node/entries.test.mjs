@@ -1,6 +1,7 @@
-// The package's four entries, each loading its own core (scripts/build.sh,
+// The package's entries, each loading its own core (scripts/build.sh,
 // Cargo.toml's features): nvm-x402 (subscriber and builder), nvm-x402/agent
-// (the HTTP paywall), nvm-x402/mcp (the MCP paywall) and nvm-x402/a2a (the A2A paywall). What one lacks is a
+// (the HTTP paywall), nvm-x402/mcp (the MCP paywall), nvm-x402/a2a (the A2A
+// paywall) and nvm-x402/a2a-client (the subscriber's calls and the A2A client). What one lacks is a
 // PaymentsError `not_in_entry` that names the entry to import, thrown before
 // anything is sent; errors from any entry are one PaymentsError.
 import { test } from 'node:test'
@@ -10,6 +11,7 @@ import * as client from 'nvm-x402'
 import * as agent from 'nvm-x402/agent'
 import * as mcp from 'nvm-x402/mcp'
 import * as a2a from 'nvm-x402/a2a'
+import * as a2aClient from 'nvm-x402/a2a-client'
 import { KEY, backendFor } from '../support/nvm.mjs'
 
 const notInEntry = (entry, home) => (e) => {
@@ -30,16 +32,11 @@ test('each entry has its own paywall; the others say where it is, and send nothi
   assert.throws(() => mcp.Payments.getInstance(options).paywall(routes), notInEntry('nvm-x402/mcp', 'nvm-x402/agent'))
   assert.throws(() => a2a.Payments.getInstance(options).paywall(routes), notInEntry('nvm-x402/a2a', 'nvm-x402/agent'))
   assert.throws(() => a2a.Payments.getInstance(options).mcp.configure({ agentId: 'agent-1', serverName: 'entries', planId: '7' }), notInEntry('nvm-x402/a2a', 'nvm-x402/mcp'))
-  // Only nvm-x402/a2a has payments.a2a's server side (the A2A paywall); the others say where it is.
+  // Only nvm-x402/a2a has payments.a2a (the A2A paywall).
   const card = a2a.buildPaymentAgentCard({ name: 'e', url: 'http://127.0.0.1:9/a2a' }, { agentId: 'agent-1', planId: '7', credits: 1, paymentType: 'fixed' })
-  assert.deepEqual(a2a.Payments.a2a.buildPaymentAgentCard({ name: 'e', url: 'http://127.0.0.1:9/a2a' }, { agentId: 'agent-1', planId: '7', credits: 1, paymentType: 'fixed' }), card)
   assert.equal(typeof a2a.Payments.getInstance(options).a2a.paywall({ agentCard: card, executor: { execute() {} } }).fetch, 'function')
-  for (const [entry, m] of [['nvm-x402', client], ['nvm-x402/agent', agent], ['nvm-x402/mcp', mcp]]) {
-    const payments = m.Payments.getInstance(options)
-    assert.throws(() => payments.a2a.paywall({ agentCard: card, executor: { execute() {} } }), notInEntry(entry, 'nvm-x402/a2a'))
-    assert.throws(() => payments.a2a.buildPaymentAgentCard(card, { agentId: 'agent-1', planId: '7', credits: 1, paymentType: 'fixed' }), notInEntry(entry, 'nvm-x402/a2a'))
-    assert.throws(() => m.Payments.a2a.buildPaymentAgentCard(card, {}), notInEntry(entry, 'nvm-x402/a2a'))
-  }
+  assert.equal(client.Payments.getInstance(options).a2a, undefined)
+  assert.equal(a2aClient.Payments.getInstance(options).a2a.paywall, undefined, 'the A2A client entry pays; it serves nothing')
 
   const server = { agentId: 'agent-1', serverName: 'entries', planId: '7' }
   mcp.Payments.getInstance(options).mcp.configure(server)
@@ -65,7 +62,6 @@ test('the serving entries answer not_in_entry for the subscriber and builder API
     await assert.rejects(payments.delegation.listPaymentMethods(), absent)
     await assert.rejects(payments.fetch('http://127.0.0.1:9/tasks', {}, { planIds: ['7'] }), (e) => absent(e) && /^fetchWithPayment /.test(e.message))
     await assert.rejects(payments.queryAgent({ agentUrl: 'http://127.0.0.1:9/tasks', prompt: 'hi', planId: '7' }), absent)
-    await assert.rejects(payments.a2a.getClient({ agentBaseUrl: 'http://127.0.0.1:9/', planId: '7' }), (e) => absent(e) && /^a2a\.getClient /.test(e.message))
     assert.deepEqual(backend.requests.map((r) => `${r.method} ${r.path}`), [], `${entry} sent nothing`)
     // What every core has: the agent side's own backend calls and the pure functions.
     await payments.plans.getPlan('7').catch(() => {})
@@ -91,4 +87,19 @@ test('one PaymentsError for every entry and module system: instanceof holds acro
   assert.ok(!(new Error('plain') instanceof client.PaymentsError))
   assert.ok(!({ code: 'validation', message: 'a look-alike' } instanceof client.PaymentsError))
   assert.ok(fromCjs instanceof Error)
+})
+
+test('nvm-x402/a2a-client: the subscriber\'s calls and the A2A client, without registering plans and agents', async (t) => {
+  const backend = await backendFor(t)
+  const payments = a2aClient.Payments.getInstance({ nvmApiKey: KEY, backendUrl: backend.url })
+  const absent = notInEntry('nvm-x402/a2a-client', 'nvm-x402')
+  await assert.rejects(payments.plans.registerCreditsPlan({ name: 'p' }, client.getFreePriceConfig(), client.getFixedCreditsConfig(10n)), absent)
+  await assert.rejects(payments.agents.registerAgent({ name: 'a' }, { endpoints: [] }, ['7']), absent)
+  assert.deepEqual(backend.requests, [], 'sent nothing')
+  // Its subscriber calls reach the backend, and the A2A client reads the card first.
+  await payments.plans.getPlanBalance('7').catch(() => {})
+  assert.match(backend.requests.at(-1).path, /^\/api\/v1\/protocol\/plans\/7\/balance\//)
+  backend.respond('GET', '/.well-known/agent-card.json', { json: { url: 'http://127.0.0.1:9/elsewhere', capabilities: {} } })
+  await assert.rejects(payments.a2a.getClient({ agentBaseUrl: `${backend.url}`, planId: '7' }), (e) => e.code === 'redirect_not_followed')
+  assert.equal(backend.requests.at(-1).path, '/.well-known/agent-card.json')
 })

@@ -1,4 +1,4 @@
-// Each entry's declarations (index.d.ts, agent.d.ts, mcp.d.ts, a2a.d.ts over the shared
+// Each entry's declarations (index.d.ts, agent.d.ts, mcp.d.ts, a2a.d.ts, a2a-client.d.ts over the shared
 // common.d.ts) hold exactly what works in that entry: a call its core lacks,
 // which answers PaymentsError `not_in_entry` at run time, is a compile error
 // (TS2339), and every call that works type-checks. What works is found by
@@ -10,10 +10,11 @@ import * as client from 'nvm-x402'
 import * as agent from 'nvm-x402/agent'
 import * as mcp from 'nvm-x402/mcp'
 import * as a2a from 'nvm-x402/a2a'
+import * as a2aClient from 'nvm-x402/a2a-client'
 import { KEY } from '../support/nvm.mjs'
 import { typecheck } from '../support/tsc.mjs'
 
-const ENTRIES = { 'nvm-x402': client, 'nvm-x402/agent': agent, 'nvm-x402/mcp': mcp, 'nvm-x402/a2a': a2a }
+const ENTRIES = { 'nvm-x402': client, 'nvm-x402/agent': agent, 'nvm-x402/mcp': mcp, 'nvm-x402/a2a': a2a, 'nvm-x402/a2a-client': a2aClient }
 // Nothing listens on port 9: a call that reaches the network fails at once, and none is sent anywhere.
 const OPTIONS = { nvmApiKey: KEY, backendUrl: 'http://127.0.0.1:9' }
 
@@ -35,12 +36,15 @@ const ARGS = {
   'a2a.getClient': [{ agentBaseUrl: 'http://127.0.0.1:9/', planId: '1' }],
 }
 
-/** Whether calling `path` answers `not_in_entry`, thrown or rejected. */
+/** Whether calling `path` answers `not_in_entry`, thrown or rejected, or the entry has no such member. */
 async function lacks(m, path) {
   const payments = m.Payments.getInstance(OPTIONS)
   const [ns, fn] = path.includes('.') ? path.split('.') : [null, path]
+  const target = ns === null ? payments : payments[ns]
+  // Not there at all (an entry without payments.a2a): not declared either.
+  if (typeof target?.[fn] !== 'function') return true
   try {
-    await (ns === null ? payments : payments[ns])[fn](...(ARGS[path] ?? []))
+    await target[fn](...(ARGS[path] ?? []))
   } catch (error) {
     return error?.code === 'not_in_entry'
   }

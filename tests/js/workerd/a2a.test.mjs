@@ -2,12 +2,14 @@
 // workerd (wrangler dev --local, its task store a Durable Object) against a live
 // nvm-local (the seeded A2A agent and free plan). Client: the official A2A JS
 // client 1.x (@a2a-js/sdk ClientFactory with its v0.3 compatibility layer, as
-// the card is A2A 0.3), paying in band with a token minted by this package.
+// the card is A2A 0.3), paying in band with a token minted by this package;
+// and this package's A2A client (nvm-x402/a2a-client), which does both steps in one call.
 import { describe, test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
 import { join } from 'node:path'
 import { ClientFactory, DefaultAgentCardResolver, JsonRpcTransportFactory } from '@a2a-js/sdk/client'
-import { Payments, decodeAccessToken } from 'nvm-x402'
+import { decodeAccessToken } from 'nvm-x402'
+import { Payments } from 'nvm-x402/a2a-client'
 import { ROOT, freePort, startNvmLocal, startWrangler } from '../support/servers.mjs'
 import { SETTLE, assertNoTokenLogged, newSubscriber, startCountingProxy, stopAll } from '../support/gate.mjs'
 
@@ -130,7 +132,7 @@ describe('the A2A Worker example on workerd, paid in band through nvm-local', ()
     const before = await subscriber.balance()
     const card = await (await fetch(`${worker.url}.well-known/agent-card.json`)).json()
     const sent = []
-    // The same Payments, its agent requests watched (the backend's go through the same fetch).
+    // The subscriber's key in nvm-x402/a2a-client's Payments, its agent requests watched (the backend's go through the same fetch).
     const watched = Payments.getInstance({
       nvmApiKey: subscriber.apiKey,
       backendUrl: nvm.url,
@@ -218,7 +220,7 @@ describe('the A2A Worker example on workerd, paid in band through nvm-local', ()
   test('our client streams in one call (sendA2AMessageStream): asked, paid on the same task, every event, the receipt on the last: 1 credit', async () => {
     const before = await subscriber.balance()
     proxy.reset()
-    const agent = await subscriber.payments.a2a.getClient({ agentBaseUrl: worker.url, planIds: [plan], eager: false })
+    const agent = await Payments.getInstance({ nvmApiKey: subscriber.apiKey, backendUrl: nvm.url }).a2a.getClient({ agentBaseUrl: worker.url, planIds: [plan], eager: false })
     const events = []
     for await (const event of agent.sendA2AMessageStream(text('streamed by nvm-x402'))) events.push(event)
     assert.deepEqual(events.map((e) => e.result.kind), ['task', 'artifact-update', 'status-update'])
@@ -251,7 +253,7 @@ describe('the A2A Worker example on workerd, paid in band through nvm-local', ()
       assert.equal(meta(streamed[0].value)[STATUS], 'payment-failed')
       assert.deepEqual(streamed[0].value.artifacts, [])
       assert.ok(!textOf(streamed[0].value.status.message).includes('withheld stream'), 'no paid text')
-      const agent = await subscriber.payments.a2a.getClient({ agentBaseUrl: worker.url, planIds: [plan], eager: false })
+      const agent = await Payments.getInstance({ nvmApiKey: subscriber.apiKey, backendUrl: nvm.url }).a2a.getClient({ agentBaseUrl: worker.url, planIds: [plan], eager: false })
       const ours = await agent.sendA2AMessage(text('withheld again'))
       assert.equal(ours.result.status.state, 'failed')
       assert.equal(ours.paymentResponse, null)
