@@ -14,7 +14,8 @@ export class Payments extends Base {
 
   constructor(options) {
     super(options)
-    const { pay } = this[Symbol.for('nvm-x402.core')]
+    // This entry's core.js hands over the paying loop there (scripts/build.sh): pay(kind, request, options).
+    const pay = this[Symbol.for('nvm-x402.core')]
     // The card is read once; each message (message/stream: every event, once the agent sent them all) paid in band.
     const getClient = async ({ agentBaseUrl, headers, ...options } = {}) => {
       const { answer: card } = await pay('a2a-card', new Request(agentBaseUrl), options)

@@ -160,7 +160,7 @@ export class Payments extends Base {
 
   constructor(options) {
     super(options)
-    const { core } = this[Symbol.for('nvm-x402.core')]
+    const core = this[Symbol.for('nvm-x402.core')]
     this.a2a = Object.freeze({ paywall: (options) => a2aPaywall(core, options), buildPaymentAgentCard })
   }
 }

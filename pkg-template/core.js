@@ -123,7 +123,7 @@ function courier(fetchImpl, original) {
 }
 
 /**
- * One paying call (`kind`: `fetch`, `query`, `tool`; `a2a-card`, `a2a`, `a2a-stream`), run by the core:
+ * One paying call (`kind`: `fetch`, `query` or `tool`), run by the core:
  * resolves to its answer and the last response. An error that came after an
  * answer carries it (`error.response`, e.g. max_credits_exceeded: the caller
  * may still read it).
@@ -192,6 +192,7 @@ export class Payments {
     // Kept for nvm-x402/express, which makes an nvm-x402/agent client with the same options
     // when it is given a client of another entry (not enumerable; the caller's own options).
     Object.defineProperty(this, Symbol.for('nvm-x402.options'), { value: options })
+    Object.defineProperty(this, Symbol.for('nvm-x402.core'), { value: core }) // (nvm-x402/a2a's Payments)
     const info = JSON.parse(core.info())
     timeoutMs = info.timeoutMs
     this.environment = info.environment
@@ -214,8 +215,6 @@ export class Payments {
     }
     for (const [ns, members] of Object.entries(namespaces)) this[ns] = Object.freeze(members)
     const agentFetchImpl = fetch ?? ((request) => globalThis.fetch(request))
-    // (nvm-x402/a2a's Payments; nvm-x402/a2a-client's, for its A2A calls)
-    Object.defineProperty(this, Symbol.for('nvm-x402.core'), { value: { core, pay: (kind, request, options) => paying(core, kind, agentFetchImpl, request, options) } })
     this.fetch = async (input, init, payOptions) => {
       const { answer, response } = await paying(core, 'fetch', agentFetchImpl, new Request(input, init), payOptions)
       return { response, paymentResponse: answer.paymentResponse }

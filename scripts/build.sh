@@ -83,8 +83,13 @@ mv "$STAGE/a2a-server.js" "$STAGE/a2a/a2a-server.js"
 for file in index.js asset.js entry-workerd.js; do
   printf "export { Payments, buildPaymentAgentCard, InMemoryA2ATaskStore, A2ATaskStore, durableObjectTaskStore } from './a2a-server.js'\n" >> "$STAGE/a2a/$file"
 done
-# nvm-x402/a2a-client: its Payments (with payments.a2a.getClient) over core.js's.
+# nvm-x402/a2a-client: its Payments (with payments.a2a.getClient) over core.js's, which hands
+# it the paying loop for its A2A calls in place of the core (only in this entry's copy: the
+# other entries' core.js stays as it is, byte for byte; the build fails if the line moved).
 mv "$STAGE/a2a-client.js" "$STAGE/a2a-client/a2a-client.js"
+hook="Object.defineProperty(this, Symbol.for('nvm-x402.core'), { value: core })"
+grep -qF "$hook" "$STAGE/a2a-client/core.js" || { echo "build.sh: core.js's nvm-x402.core line is not there" >&2; exit 1; }
+sed -i "s#$hook#Object.defineProperty(this, Symbol.for('nvm-x402.core'), { value: (kind, request, options) => paying(core, kind, agentFetchImpl, request, options) })#" "$STAGE/a2a-client/core.js"
 for file in index.js asset.js entry-workerd.js; do
   printf "export { Payments } from './a2a-client.js'\n" >> "$STAGE/a2a-client/$file"
 done
