@@ -3,36 +3,13 @@
 // in wire-types.d.ts; this file declares what this entry's core carries: the
 // subscriber's calls of `nvm-x402` (paying, tokens, orders, balances,
 // delegations) and the A2A client, without registering plans and agents.
-import type {
-  A2AClientAPI,
-  AgentsReadAPI,
-  DelegationAPI,
-  JsonValue,
-  McpClientAPI,
-  PaidFetchResult,
-  PaymentsBase,
-  PaymentsClass,
-  PayOptions,
-  PlansSubscriberAPI,
-  QueryAgentParams,
-  ResolvedScheme,
-  X402API,
-} from './common.js'
+import type { A2AClientAPI, PaidFetchResult, PaymentsClass, PaymentsSubscriber, PayOptions, ResolvedScheme } from './common.js'
 
 export * from './common.js'
 
 /** A Nevermined client that pays agents, A2A agents included (`payments.a2a.getClient`). */
 export const Payments: PaymentsClass<Payments>
-export interface Payments extends PaymentsBase {
-  readonly x402: X402API
-  readonly plans: PlansSubscriberAPI
-  readonly agents: AgentsReadAPI
-  readonly delegation: DelegationAPI
-  /** `fetchWithPayment` bound to this client. */
-  fetch(input: RequestInfo | URL, init?: RequestInit, options?: PayOptions): Promise<PaidFetchResult>
-  /** Pays and sends `{prompt}` to an agent in one call; returns its JSON. A 402 throws `payment_required`. */
-  queryAgent(params: QueryAgentParams): Promise<JsonValue>
-  readonly mcp: McpClientAPI
+export interface Payments extends PaymentsSubscriber {
   /** Paying A2A agents: `getClient({agentBaseUrl, planId, ...})`, then `sendA2AMessage(params)`. */
   readonly a2a: A2AClientAPI
 }

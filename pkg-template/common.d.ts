@@ -787,6 +787,22 @@ export interface A2AStreamResponse {
   paymentResponse?: SettlePermissionsResult | null
 }
 
+/**
+ * What `nvm-x402` and `nvm-x402/a2a-client` both carry: the subscriber's calls (minting,
+ * paying agents, orders, balances, delegations), without registration.
+ */
+export interface PaymentsSubscriber extends PaymentsBase {
+  readonly x402: X402API
+  readonly plans: PlansSubscriberAPI
+  readonly agents: AgentsReadAPI
+  readonly delegation: DelegationAPI
+  /** `fetchWithPayment` bound to this client. */
+  fetch(input: RequestInfo | URL, init?: RequestInit, options?: PayOptions): Promise<PaidFetchResult>
+  /** Pays and sends `{prompt}` to an agent in one call; returns its JSON. A 402 throws `payment_required`. */
+  queryAgent(params: QueryAgentParams): Promise<JsonValue>
+  readonly mcp: McpClientAPI
+}
+
 /** `payments.a2a` in `nvm-x402/a2a-client`: paying A2A agents. */
 export interface A2AClientAPI {
   getClient(options: A2AClientOptions): Promise<A2APaymentsClient>

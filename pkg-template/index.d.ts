@@ -3,21 +3,7 @@
 // wire-types.d.ts (generated from types/); this file declares what this
 // entry's core carries, so `payments.paywall()` and `payments.mcp.configure()`
 // (in `nvm-x402/agent` and `nvm-x402/mcp`) do not type-check here.
-import type {
-  AgentsAPI,
-  ContractsAPI,
-  DelegationAPI,
-  JsonValue,
-  McpClientAPI,
-  PaidFetchResult,
-  PaymentsBase,
-  PaymentsClass,
-  PayOptions,
-  PlansAPI,
-  QueryAgentParams,
-  ResolvedScheme,
-  X402API,
-} from './common.js'
+import type { AgentsAPI, ContractsAPI, PaidFetchResult, PaymentsClass, PaymentsSubscriber, PayOptions, PlansAPI, ResolvedScheme } from './common.js'
 
 export * from './common.js'
 
@@ -27,17 +13,10 @@ export * from './common.js'
  * agents. No global state; create as many as you need.
  */
 export const Payments: PaymentsClass<Payments>
-export interface Payments extends PaymentsBase {
-  readonly x402: X402API
+export interface Payments extends PaymentsSubscriber {
   readonly plans: PlansAPI
   readonly agents: AgentsAPI
-  readonly delegation: DelegationAPI
   readonly contracts: ContractsAPI
-  /** `fetchWithPayment` bound to this client. */
-  fetch(input: RequestInfo | URL, init?: RequestInit, options?: PayOptions): Promise<PaidFetchResult>
-  /** Pays and sends `{prompt}` to an agent in one call; returns its JSON. A 402 throws `payment_required`. */
-  queryAgent(params: QueryAgentParams): Promise<JsonValue>
-  readonly mcp: McpClientAPI
 }
 
 export interface FetchWithPaymentOptions extends PayOptions {
