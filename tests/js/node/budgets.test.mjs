@@ -1,9 +1,11 @@
 // The package's byte budgets (issue #14), checked on the built package: sizes
 // are deterministic, unlike timings. Each way of loading the package (every
 // subpath of its exports, under each condition: what a runtime or a bundler
-// takes, each file gzip -9) loads at most 100 KiB, and the Worker example's
-// deployable bundle (wrangler deploy --dry-run: its .js and .wasm) is at most
-// 90 KiB. The figures are printed as diagnostics; bench/README.md has them.
+// takes, each file gzip -9) loads at most 100 KiB, except the payer's entry
+// `nvm-x402` (and `nvm-x402/asset`), which also carries a web page's sign-in,
+// card setup and orders (#24): 110 KiB. The Worker example's deployable bundle
+// (wrangler deploy --dry-run: its .js and .wasm) is at most 90 KiB. The
+// figures are printed as diagnostics; bench/README.md has them.
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { join } from 'node:path'
@@ -11,9 +13,13 @@ import { ROOT } from '../support/servers.mjs'
 import { entries, kib, sizeOf, workerBundle } from '../support/entries.mjs'
 
 const ENTRY_BUDGET = 100 * 1024
+// The one Payments of the official SDK (paying, registering, and a web page's sign-in) in one
+// entry, as the official has it: decided in the #24 stop note (options and figures there).
+const PAYER_BUDGET = 110 * 1024
+const budgetOf = (specifier) => (specifier === 'nvm-x402' || specifier === 'nvm-x402/asset' ? PAYER_BUDGET : ENTRY_BUDGET)
 const WORKER_BUDGET = 90 * 1024
 
-test('every entry of the package loads at most 100 KiB gzipped, each with one core', (t) => {
+test('every entry of the package loads at most 100 KiB gzipped (nvm-x402: 110 KiB), each with one core', (t) => {
   const rows = entries()
   // The walk must find what it measures: every subpath the package exports, each with its facade and exactly one core.
   assert.deepEqual([...new Set(rows.map((r) => r.specifier))].sort(), ['nvm-x402', 'nvm-x402/a2a', 'nvm-x402/a2a-client', 'nvm-x402/a2a-client/asset', 'nvm-x402/a2a/asset', 'nvm-x402/agent', 'nvm-x402/agent/asset', 'nvm-x402/asset', 'nvm-x402/express', 'nvm-x402/hono', 'nvm-x402/mcp', 'nvm-x402/mcp/asset', 'nvm-x402/next'])
@@ -37,7 +43,7 @@ test('every entry of the package loads at most 100 KiB gzipped, each with one co
       assert.equal(cores.length, 1, `${r.specifier} (${r.condition}) loads one core: ${r.files.join(', ')}`)
       assert.ok(r.files.some((f) => f.endsWith('core.js')), `${r.specifier} loads its facade`)
     }
-    assert.ok(r.gz <= ENTRY_BUDGET, `${r.specifier} (${r.condition}) loads ${kib(r.gz)} gzipped, over the ${kib(ENTRY_BUDGET)} budget`)
+    assert.ok(r.gz <= budgetOf(r.specifier), `${r.specifier} (${r.condition}) loads ${kib(r.gz)} gzipped, over the ${kib(budgetOf(r.specifier))} budget`)
   }
 })
 
