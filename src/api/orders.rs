@@ -22,8 +22,9 @@ pub const MAX_AMOUNT_MINOR: u64 = 99_999_999;
 
 /// The options `createOrder` takes after `amountMinor` and `currency`, in the
 /// order they are sent (payments-py's), each with the most UTF-16 units a
-/// string may have (the backend's `MaxLength`, as JavaScript counts); 0: not
-/// a string (`lineItems`, a list of objects; `metadata`, an object).
+/// string may have (the backend's `MaxLength`, as JavaScript counts; all but
+/// `description` not blank); 0: not a string (`lineItems`, a list of objects;
+/// `metadata`, an object).
 const OPTIONS: [(&str, usize); 7] = [
     ("description", 1024),
     ("buyerRef", 255),
@@ -46,7 +47,7 @@ pub fn create_order(cfg: &ClientConfig, options: &Value) -> Result<Call<Value>> 
             || OPTIONS.iter().any(|(name, _)| name == k))
     }) {
         return Err(Error::validation(format!(
-            "{WHAT}: unknown option \"{key}\" (see CreateOrderOptions)"
+            "{WHAT}: unknown option \"{key}\""
         )));
     }
     let amount = crate::protocol::uint::opt_count(o, "amountMinor", WHAT)
@@ -73,8 +74,9 @@ pub fn create_order(cfg: &ClientConfig, options: &Value) -> Result<Call<Value>> 
             continue;
         };
         let fits = match given {
+            // A blank key, reference, mode or processor is a mistake; a blank description is not.
             Value::String(s) if max > 0 => {
-                s.encode_utf16().count() <= max && !(key == "idempotencyKey" && s.trim().is_empty())
+                s.encode_utf16().count() <= max && (max > 255 || !s.trim().is_empty())
             }
             Value::Array(items) => key == "lineItems" && items.iter().all(Value::is_object),
             Value::Object(_) => key == "metadata",
@@ -84,9 +86,8 @@ pub fn create_order(cfg: &ClientConfig, options: &Value) -> Result<Call<Value>> 
             let expected = match key {
                 "lineItems" => "a list of objects",
                 "metadata" => "an object",
-                "idempotencyKey" => "a non-blank string of at most 255 characters",
                 "description" => "a string of at most 1024 characters",
-                _ => "a string of at most 255 characters",
+                _ => "a non-blank string of at most 255 characters",
             };
             return Err(json::wrong(WHAT, key, expected).into());
         }
@@ -100,7 +101,7 @@ pub fn create_order(cfg: &ClientConfig, options: &Value) -> Result<Call<Value>> 
             Auth::Bearer,
             Some(&body.build()),
         )?,
-        parse: parse_created,
+        parse: parse_order,
     })
 }
 
@@ -121,25 +122,17 @@ pub fn get_order(cfg: &ClientConfig, order_id: &str) -> Result<Call<Value>> {
     })
 }
 
-/// The answer, when its `key` is a non-empty string (an order's id).
-fn with_id(response: HttpResponse, key: &str) -> Result<Value> {
+/// The answer, when it names an order: a non-empty `orderId` (`createOrder`) or `id` (`getOrder`).
+fn parse_order(response: HttpResponse) -> Result<Value> {
     let status = response.status;
     let answer = parse_any(response)?;
-    match answer.get(key).and_then(Value::as_str) {
-        Some(id) if !id.is_empty() => Ok(answer),
+    match answer.get("orderId").or_else(|| answer.get("id")) {
+        Some(Value::String(id)) if !id.is_empty() => Ok(answer),
         _ => Err(Error::InvalidResponse {
             status,
             message: "The backend's answer is not an order".into(),
         }),
     }
-}
-
-fn parse_created(response: HttpResponse) -> Result<Value> {
-    with_id(response, "orderId")
-}
-
-fn parse_order(response: HttpResponse) -> Result<Value> {
-    with_id(response, "id")
 }
 
 #[cfg(test)]
