@@ -14,6 +14,8 @@ import type {
   AgentMetadata,
   CreateDelegationPayload,
   CreateDelegationResponse,
+  CreateOrderOptions,
+  CreateOrderResult,
   CreditsConfigResult,
   DelegationConfig,
   DeploymentInfo,
@@ -23,6 +25,7 @@ import type {
   ListOptions,
   ListPlansOptions,
   NvmAPIResult,
+  Order,
   PaginationOptions,
   PaymentMethodSummary,
   PlanBalance,
@@ -294,6 +297,32 @@ export interface DelegationAPI {
 export interface ContractsAPI {
   /** The backend's deployment: its contracts' addresses by name (public). Asked each time (the official SDK keeps the first answer). */
   getDeploymentInfo(): Promise<DeploymentInfo>
+}
+
+// ---- orders -------------------------------------------------------------------
+
+/** Where an order is (the wire's `WireOrderStatus`). */
+export type OrderStatus = 'requires_payment' | 'paid' | 'refunded' | 'partially_refunded' | 'disputed' | 'failed'
+
+/**
+ * `payments.orders` in `nvm-x402`: a card charge for any amount, off any plan. The
+ * merchant's server creates the order; the buyer's page confirms its `clientSecret`
+ * with the card processor (on nvm-local: its confirmation page) and polls `getOrder`.
+ */
+export interface OrdersAPI {
+  /**
+   * Creates an order (`POST api/v1/orders`) with a key scoped to an organization (a
+   * personal key is `BCK.ORDER.0003`). `currency` defaults to `'usd'`. A retry with the
+   * same `idempotencyKey` answers the same order; another `amountMinor` or `currency`
+   * under it is `BCK.ORDER.0007`. The options are checked before anything is sent.
+   */
+  createOrder(options: CreateOrderOptions): Promise<CreateOrderResult>
+  /**
+   * The buyer's view of an order (`GET api/v1/orders/:id`), sent without the key: the
+   * unguessable id is the access. An unknown id is `BCK.ORDER.0002`; the read is
+   * rate-limited (60 a minute per IP): a throttled call is `http_429`, retry later.
+   */
+  getOrder(orderId: string): Promise<Order>
 }
 
 export interface X402API {

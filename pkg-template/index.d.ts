@@ -3,7 +3,7 @@
 // wire-types.d.ts (generated from types/); this file declares what this
 // entry's core carries, so `payments.paywall()` and `payments.mcp.configure()`
 // (in `nvm-x402/agent` and `nvm-x402/mcp`) do not type-check here.
-import type { AgentsAPI, ContractsAPI, PaidFetchResult, PaymentsClass, PaymentsSubscriber, PayOptions, PlansAPI, ResolvedScheme } from './common.js'
+import type { AgentsAPI, ContractsAPI, OrdersAPI, PaidFetchResult, PaymentsClass, PaymentsSubscriber, PayOptions, PlansAPI, ResolvedScheme } from './common.js'
 
 export * from './common.js'
 
@@ -17,6 +17,7 @@ export interface Payments extends PaymentsSubscriber {
   readonly plans: PlansAPI
   readonly agents: AgentsAPI
   readonly contracts: ContractsAPI
+  readonly orders: OrdersAPI
 }
 
 export interface FetchWithPaymentOptions extends PayOptions {

@@ -223,6 +223,10 @@ single_call_methods! {
     "delegation.listPaymentMethods" => |p, a| p.list_payment_methods(a.arg(0));
     #[cfg(feature = "builder")]
     "contracts.getDeploymentInfo" => |p, _a| p.get_deployment_info();
+    #[cfg(feature = "builder")]
+    "orders.createOrder" => |p, a| p.create_order(a.arg(0));
+    #[cfg(feature = "builder")]
+    "orders.getOrder" => |p, a| p.get_order(a.text(0, "orderId")?);
 }
 
 /// The methods of several steps (their own async code), by JS name.

@@ -276,7 +276,7 @@ impl Error {
                 .extra
                 .get("retryable")
                 .and_then(Value::as_bool)
-                .unwrap_or(b.http_status >= 500),
+                .unwrap_or(b.http_status >= 500 || b.http_status == 429),
             _ => false,
         }
     }

@@ -74,6 +74,8 @@ async function run(c) {
     case 'updateAgentMetadata': return payments.agents.updateAgentMetadata(c.agentId, c.metadata, agentApi(c))
     case 'addPlanToAgent': return payments.agents.addPlanToAgent(c.planId, c.agentId)
     case 'removePlanFromAgent': return payments.agents.removePlanFromAgent(c.planId, c.agentId)
+    case 'createOrder': return payments.orders.createOrder(c.options)
+    case 'getOrder': return payments.orders.getOrder(c.orderId)
   }
   throw new Error(`unknown call ${c.call}`)
 }

@@ -145,6 +145,13 @@ def run(c):
         return p.agents.add_plan_to_agent(c["planId"], c["agentId"])
     if kind == "removePlanFromAgent":
         return p.agents.remove_plan_from_agent(c["planId"], c["agentId"])
+    if kind == "createOrder":
+        o = dict(c["options"])
+        names = {"buyerRef": "buyer_ref", "idempotencyKey": "idempotency_key", "lineItems": "line_items", "captureMode": "capture_mode", "paymentProvider": "payment_provider"}
+        amount = o.pop("amountMinor")
+        return p.orders.create_order(amount, **{names.get(k, k): v for k, v in o.items()})
+    if kind == "getOrder":
+        return p.orders.get_order(c["orderId"])
     raise ValueError(f"unknown call {kind}")
 
 
