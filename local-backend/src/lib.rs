@@ -43,6 +43,7 @@ pub mod ids;
 pub mod organizations;
 pub mod plans;
 pub mod server;
+pub mod signin;
 pub mod store;
 pub mod world;
 pub mod x402;

@@ -57,6 +57,7 @@ impl Server {
         let app = Arc::new(App {
             backend,
             bound: addr,
+            allowed_origins: config.allowed_origins.clone(),
         });
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(config.worker_threads.max(1))
