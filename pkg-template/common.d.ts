@@ -95,6 +95,8 @@ export type PaymentsErrorCode =
   | 'redirect_not_followed'
   | 'mcp_negotiation_failed'
   | 'not_in_entry'
+  | 'not_logged_in'
+  | 'signin_refused'
   | 'internal'
   | 'wasm_load_failed'
   | 'not_ready'
@@ -370,7 +372,7 @@ export interface PaymentsBase {
   readonly backendUrl: string
   /** The API key's account address (`sub`), if it has one. */
   readonly accountAddress?: string
-  /** `false`: `Payments.getInstance` makes a server-side client. */
+  /** `false` from `Payments.getInstance`; `true` from `Payments.getBrowserInstance` (`nvm-x402`). */
   readonly isBrowserInstance: boolean
   /** The environment the key (or the options) selected. */
   getEnvironmentName(): EnvironmentName

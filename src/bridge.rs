@@ -10,6 +10,8 @@ use crate::gate::Gate;
 use crate::payments::{Payments, Pending};
 use crate::protocol::gate::mcp::McpTool;
 use crate::protocol::json::{parse, to_text, ObjectBuilder, Value};
+#[cfg(feature = "browser")]
+use crate::protocol::signin;
 use crate::protocol::{self, payment_required, BuildOptions, Uint256};
 use crate::transport::Transport;
 
@@ -238,7 +240,7 @@ pub const MULTI_STEP_METHODS: &[&str] = &[
 
 /// The pure function the facade itself calls but does not export: the redactor
 /// (`redactToken` checks its argument first).
-pub const INTERNAL_FUNCTIONS: &[&str] = &["redact"];
+pub const INTERNAL_FUNCTIONS: &[&str] = &["redact", "signInLanding"];
 
 /// Every async method of the JS API, by JS name (`ns.name`, or `name` on `Payments` itself).
 pub fn methods() -> impl Iterator<Item = &'static str> {
@@ -342,6 +344,8 @@ pub async fn pay<T: Transport, C: crate::client::Courier>(
     }
     #[cfg(feature = "subscriber")]
     {
+        #[cfg(feature = "browser")]
+        p.check_signed_in()?;
         let request = parse(request_json)
             .map_err(|_| Error::validation(format!("{what}: the request must be JSON")))?;
         let options = parse(options_json)
@@ -553,6 +557,16 @@ pure_functions! { |a, null|
             .and_then(|(prefix, _)| protocol::Environment::from_key_prefix(prefix))
             .map_or(Value::Null, |env| Value::from(env.name())),
         "isEthereumAddress" => Value::from(a.raw(0).and_then(Value::as_str).is_some_and(plans::is_ethereum_address)),
+        // Sign-in and card setup for web pages (pkg-template/signin.js; src/protocol/signin.rs decides).
+        #[cfg(feature = "browser")]
+        "signInLanding" => signin::landing(
+            &signin::BrowserOptions::from_json(a.arg(0))?,
+            a.text(1, "href")?,
+            a.opt_text(2, "signInState")?,
+            a.arg(3),
+            a.text(4, "nextState")?,
+        )?
+        .to_json(),
 }
 
 #[cfg(test)]
@@ -668,6 +682,63 @@ mod tests {
             "[]"
         ))));
         assert!(unknown(call_sync("plans.getPlan", "[]")));
+    }
+
+    #[test]
+    fn a_browser_client_without_a_key_and_a_logged_out_one_send_nothing() {
+        use crate::transport::mock::MockTransport;
+        let signed_out = Payments::new(
+            &crate::protocol::PaymentsOptions {
+                environment: Some("local".into()),
+                browser: true,
+                ..Default::default()
+            },
+            MockTransport::new(),
+        )
+        .unwrap();
+        let p = payments();
+        p.transport()
+            .json("GET", "/api/v1/protocol/plans/7", 200, json!({"id": "7"}));
+        assert!(pollster::block_on(call(&p, "plans.getPlan", "[\"7\"]")).is_ok());
+        assert!(p.is_signed_in() && !signed_out.is_signed_in());
+        p.sign_out();
+        for client in [&signed_out, &p] {
+            for (method, args) in [
+                ("plans.getPlan", "[\"7\"]"),
+                ("plans.orderPlan", "[\"7\"]"),
+                ("x402.getX402AccessToken", "[\"7\"]"),
+            ] {
+                let err = pollster::block_on(call(client, method, args)).unwrap_err();
+                assert_eq!(err.code(), "not_logged_in", "{method}");
+            }
+            let err = pollster::block_on(pay(client, "fetch", "{}", "{}", &NoHops)).unwrap_err();
+            assert_eq!(err.code(), "not_logged_in");
+        }
+        assert_eq!(
+            p.transport().sent.borrow().len(),
+            1,
+            "only the call before logout was sent"
+        );
+        assert!(signed_out.transport().sent.borrow().is_empty());
+        // Without isBrowserInstance a missing key is still the official error.
+        let err = Payments::new(
+            &crate::protocol::PaymentsOptions::default(),
+            MockTransport::new(),
+        )
+        .err()
+        .unwrap();
+        assert_eq!(err.to_string(), "Nevermined API Key is required");
+    }
+
+    struct NoHops;
+    impl crate::client::Courier for NoHops {
+        async fn send(&self, _: &crate::client::Hop) -> Result<crate::client::Reply> {
+            panic!("nothing may be sent")
+        }
+        async fn text(&self) -> Result<String> {
+            panic!("nothing may be read")
+        }
+        fn discard(&self) {}
     }
 
     #[test]

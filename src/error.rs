@@ -107,6 +107,22 @@ pub enum Error {
         /// The package entry that has it.
         home: &'static str,
     },
+    /// A browser client that is not signed in (before `connect()`, or after
+    /// `logout()`): nothing was sent. Code `not_logged_in`.
+    #[cfg(feature = "browser")]
+    NotLoggedIn,
+    /// A return from the web or embed app that this tab did not start (a
+    /// forged, missing or used one-time state) or that carries nothing usable:
+    /// nothing was signed in or kept. Code `signin_refused` ([`SIGNIN_REFUSED`]).
+    #[cfg(feature = "browser")]
+    ReturnRefused {
+        /// The code (which flow refused it).
+        code: &'static str,
+        /// What was wrong.
+        message: &'static str,
+        /// What to do about it.
+        hint: &'static str,
+    },
 }
 
 /// `code` of [`Error::PaymentRefused`] for a plan the caller did not allow.
@@ -118,6 +134,8 @@ pub const MAX_CREDITS_EXCEEDED: &str = "max_credits_exceeded";
 /// The code the paywalls tell `onPaymentError` when the backend can't be asked
 /// or no plan pays (a `PaymentsError` handed to the hook, never thrown).
 pub const INTERNAL: &str = "internal";
+/// `code` of [`Error::ReturnRefused`] for a sign-in return.
+pub const SIGNIN_REFUSED: &str = "signin_refused";
 
 /// Every code a `PaymentsError` from the core can carry, but the two open
 /// families: the backend's own codes (`BCK.<AREA>.<NNNN>`, passed through) and
@@ -137,6 +155,8 @@ pub const CODES: &[&str] = &[
     REDIRECT_NOT_FOLLOWED,
     "mcp_negotiation_failed",
     "not_in_entry",
+    "not_logged_in",
+    SIGNIN_REFUSED,
     INTERNAL,
 ];
 
@@ -192,6 +212,10 @@ impl Error {
             Error::PaymentRefused { code, .. } => Cow::Borrowed(code),
             Error::NotInEntry { .. } => Cow::Borrowed("not_in_entry"),
             Error::McpNegotiation(_) => Cow::Borrowed("mcp_negotiation_failed"),
+            #[cfg(feature = "browser")]
+            Error::NotLoggedIn => Cow::Borrowed("not_logged_in"),
+            #[cfg(feature = "browser")]
+            Error::ReturnRefused { code, .. } => Cow::Borrowed(code),
         }
     }
 
@@ -296,6 +320,10 @@ fn client_hint(e: &Error) -> &'static str {
         Error::PaymentRequired { .. } => "Order the plan first (payments.plans.orderPlan, or orderFiatPlan for card plans), then retry.",
         Error::PaymentRefused { code, .. } if *code == PLAN_NOT_ALLOWED => "Pass planIds with the plans you are willing to pay with (or anyPlan: true to pay with any plan the agent offers).",
         Error::McpNegotiation(_) => "Check the URL (the MCP server's Streamable HTTP endpoint). callTool speaks MCP 2026-07-28, else 2025-11-25; protocolVersion pins one.",
+        #[cfg(feature = "browser")]
+        Error::NotLoggedIn => "Sign in first: payments.connect() (a browser instance), or make the client with an API key.",
+        #[cfg(feature = "browser")]
+        Error::ReturnRefused { hint, .. } => hint,
         _ => "Raise maxCredits if that price is expected; otherwise don't use this agent.",
     }
 }
@@ -357,6 +385,10 @@ impl fmt::Display for Error {
             Error::PaymentRequired { message, .. } | Error::PaymentRefused { message, .. } => {
                 f.write_str(message)
             }
+            #[cfg(feature = "browser")]
+            Error::NotLoggedIn => f.write_str("Not signed in: this client has no API key (never signed in, or logged out); nothing was sent"),
+            #[cfg(feature = "browser")]
+            Error::ReturnRefused { message, .. } => f.write_str(message),
             Error::NotInEntry { what, entry, .. } => {
                 write!(f, "{what} is not in {entry}, which carries a smaller core")
             }
@@ -444,6 +476,12 @@ mod tests {
                 entry: "nvm-x402/agent",
                 home: "nvm-x402",
             },
+            Error::NotLoggedIn,
+            Error::ReturnRefused {
+                code: SIGNIN_REFUSED,
+                message: "The sign-in return was refused",
+                hint: "Start again from this tab",
+            },
         ];
         for status in [400, 401, 402, 403, 404, 418, 429, 500, 502] {
             all.push(backend(&format!("http_{status}"), status, None));
@@ -467,7 +505,9 @@ mod tests {
                 | Error::PaymentRequired { .. }
                 | Error::PaymentRefused { .. }
                 | Error::McpNegotiation(_)
-                | Error::NotInEntry { .. } => {}
+                | Error::NotInEntry { .. }
+                | Error::NotLoggedIn
+                | Error::ReturnRefused { .. } => {}
             }
         }
         all

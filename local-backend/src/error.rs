@@ -43,6 +43,8 @@ codes! {
     METHOD_NOT_ALLOWED = "BCK.COMMON.0906", 405, "The endpoint exists but not with this HTTP method.";
     MISDIRECTED = "BCK.COMMON.0908", 421, "The Host header does not name this machine: nvm-local answers only to loopback names and its listen address (DNS-rebinding protection).";
     INTERNAL = "BCK.COMMON.0907", 500, "nvm-local failed (a database error); the request changed nothing.";
+    RETURN_NOT_ALLOWED = "BCK.AUTH.0900", 400, "The sign-in or card-setup page was asked to return to a URL that is not http(s) on this machine nor an origin nvm-local was started with (--allow-origin); the CLI sign-in returns to loopback only.";
+    CROSS_SITE_SIGN_IN = "BCK.AUTH.0901", 403, "A sign-in or card setup was posted from another site: nvm-local's pages act only on a click on the page itself.";
     INVALID_API_KEY = "BCK.APIKEY.0004", 401, "Missing, malformed, forged or unknown API key (send Authorization: Bearer <key>).";
     FIAT_PRICE_TOO_LOW = "BCK.PROTOCOL.0047", 400, "A fiat plan's price is below $1.00 (1000000).";
     PLAN_NOT_FOUND = "BCK.PROTOCOL.0900", 404, "No plan has this id.";

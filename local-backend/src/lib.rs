@@ -44,6 +44,7 @@ pub mod orders;
 pub mod organizations;
 pub mod plans;
 pub mod server;
+pub mod signin;
 pub mod store;
 pub mod world;
 pub mod x402;

@@ -58,6 +58,7 @@ impl Server {
             backend,
             bound: addr,
             order_reads: Default::default(),
+            allowed_origins: config.allowed_origins.clone(),
         });
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(config.worker_threads.max(1))

@@ -11,6 +11,8 @@ pub mod mcp;
 pub mod payment_required;
 pub mod redact;
 pub mod routes;
+#[cfg(feature = "browser")]
+pub mod signin;
 pub mod token;
 pub mod uint;
 pub mod url;

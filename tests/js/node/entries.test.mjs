@@ -37,6 +37,10 @@ test('each entry has its own paywall; the others say where it is, and send nothi
   assert.equal(typeof a2a.Payments.getInstance(options).a2a.paywall({ agentCard: card, executor: { execute() {} } }).fetch, 'function')
   assert.equal(client.Payments.getInstance(options).a2a, undefined)
   assert.equal(a2aClient.Payments.getInstance(options).a2a.paywall, undefined, 'the A2A client entry pays; it serves nothing')
+  // Only nvm-x402's Payments signs a web page's payer in (signin.js; the browser feature of its core).
+  assert.equal(typeof client.Payments.getBrowserInstance, 'function')
+  assert.ok(client.Payments.getInstance(options) instanceof client.Payments)
+  for (const m of [agent, mcp, a2a, a2aClient]) assert.equal(m.Payments.getBrowserInstance, undefined)
 
   const server = { agentId: 'agent-1', serverName: 'entries', planId: '7' }
   mcp.Payments.getInstance(options).mcp.configure(server)
