@@ -230,6 +230,6 @@ export class Payments extends Base {
   constructor(options) {
     super(options)
     const core = this[Symbol.for('nvm-x402.core')]
-    this.a2a = Object.freeze({ paywall: (options) => a2aPaywall(core, options), buildPaymentAgentCard })
+    this.a2a = Object.freeze({ ...this.a2a, paywall: (options) => a2aPaywall(core, options), buildPaymentAgentCard })
   }
 }
