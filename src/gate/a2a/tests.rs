@@ -123,9 +123,7 @@ fn send(
     message: Value,
     header: Option<&str>,
 ) -> Value {
-    let out = call(p, g, side, "message/send", message, header);
-    assert_eq!(out["stream"], Value::Null);
-    crate::protocol::json::parse(out["body"].as_str().unwrap()).unwrap()
+    send_as(p, g, side, "message/send", message, header)
 }
 
 /// `message/stream`: the events of its Server-Sent Events body, each a JSON-RPC response.
@@ -186,6 +184,27 @@ fn rpc(
     crate::protocol::json::parse(out["body"].as_str().unwrap()).unwrap()
 }
 
+/// A paying `message/send` (the in-band payload of a good token): the follow-up
+/// on `task_id`, or a new task.
+fn pay(p: &Payments<MockTransport>, g: &A2aGate, side: &Side, task_id: Option<&str>) -> Value {
+    send(
+        p,
+        g,
+        side,
+        message(task_id, Some(payload(&good_token()))),
+        None,
+    )
+}
+
+/// A client whose backend knows the plan, says yes to verify and settles.
+fn paying() -> Payments<MockTransport> {
+    let p = payments();
+    with_plans(&p);
+    verify_ok(&p);
+    settle_ok(&p);
+    p
+}
+
 fn message(task_id: Option<&str>, payment: Option<Value>) -> Value {
     let mut m = json!({"kind": "message", "messageId": "u-1", "role": "user", "parts": [{"kind": "text", "text": "hello"}]});
     if let Some(t) = task_id {
@@ -238,20 +257,11 @@ fn unpaid_send_is_an_input_required_task_asking_for_payment_kept_in_the_store_an
 
 #[test]
 fn the_paid_follow_up_verifies_the_cards_credits_runs_settles_and_completes_once() {
-    let p = payments();
-    with_plans(&p);
-    verify_ok(&p);
-    settle_ok(&p);
+    let p = paying();
     let (g, side) = (gate(3), Side::default());
     send(&p, &g, &side, message(None, None), None);
     *side.reply.borrow_mut() = Some(echo("hello", Some(2)));
-    let answer = send(
-        &p,
-        &g,
-        &side,
-        message(Some("t-1"), Some(payload(&good_token()))),
-        None,
-    );
+    let answer = pay(&p, &g, &side, Some("t-1"));
     let task = &answer["result"];
     assert_eq!(task["id"], json!("t-1"));
     assert_eq!(task["status"]["state"], json!("completed"), "{answer}");
@@ -283,13 +293,7 @@ fn the_paid_follow_up_verifies_the_cards_credits_runs_settles_and_completes_once
     assert!(!side.tasks.borrow()["t-1"].to_string().contains("0xsig"));
     // A second follow-up on the same task is not paid again.
     let calls = backend_calls(&p);
-    let again = send(
-        &p,
-        &g,
-        &side,
-        message(Some("t-1"), Some(payload(&good_token()))),
-        None,
-    );
+    let again = pay(&p, &g, &side, Some("t-1"));
     assert_eq!(again["error"]["code"], json!(-32600));
     assert_eq!(backend_calls(&p), calls);
     assert_eq!(side.ran.get(), 1);
@@ -298,19 +302,10 @@ fn the_paid_follow_up_verifies_the_cards_credits_runs_settles_and_completes_once
 #[test]
 fn reported_credits_above_the_verified_amount_are_capped_and_none_reported_charges_the_cards() {
     for (reported, charged) in [(Some(9), "3"), (None, "3")] {
-        let p = payments();
-        with_plans(&p);
-        verify_ok(&p);
-        settle_ok(&p);
+        let p = paying();
         let (g, side) = (gate(3), Side::default());
         *side.reply.borrow_mut() = Some(echo("hi", reported));
-        let answer = send(
-            &p,
-            &g,
-            &side,
-            message(None, Some(payload(&good_token()))),
-            None,
-        );
+        let answer = pay(&p, &g, &side, None);
         assert_eq!(answer["result"]["status"]["state"], json!("completed"));
         assert_eq!(
             p.transport().last_body("/api/v1/x402/settle")["maxAmount"],
@@ -327,13 +322,7 @@ fn a_settle_that_fails_is_payment_failed_with_no_content() {
     refuse_settles(&p);
     let (g, side) = (gate(1), Side::default());
     *side.reply.borrow_mut() = Some(echo("secret answer", Some(1)));
-    let answer = send(
-        &p,
-        &g,
-        &side,
-        message(None, Some(payload(&good_token()))),
-        None,
-    );
+    let answer = pay(&p, &g, &side, None);
     let task = &answer["result"];
     assert_eq!(task["status"]["state"], json!("failed"));
     assert_eq!(meta(task)["x402.payment.status"], json!("payment-failed"));
@@ -380,20 +369,11 @@ fn refused_payments_leave_the_task_waiting_and_never_run_the_executor() {
 
 #[test]
 fn a_lost_claim_charges_nothing_and_runs_nothing() {
-    let p = payments();
-    with_plans(&p);
-    verify_ok(&p);
-    settle_ok(&p);
+    let p = paying();
     let (g, side) = (gate(1), Side::default());
     send(&p, &g, &side, message(None, None), None);
     side.lose_claim.set(true);
-    let answer = send(
-        &p,
-        &g,
-        &side,
-        message(Some("t-1"), Some(payload(&good_token()))),
-        None,
-    );
+    let answer = pay(&p, &g, &side, Some("t-1"));
     assert_eq!(answer["error"]["code"], json!(-32600));
     assert_eq!(side.ran.get(), 0);
     assert!(p.transport().count("/api/v1/x402/settle") == 0);
@@ -401,10 +381,7 @@ fn a_lost_claim_charges_nothing_and_runs_nothing() {
 
 #[test]
 fn the_legacy_header_pays_a_new_task_and_a_throwing_executor_is_charged_nothing() {
-    let p = payments();
-    with_plans(&p);
-    verify_ok(&p);
-    settle_ok(&p);
+    let p = paying();
     let (g, side) = (gate(1), Side::default());
     *side.reply.borrow_mut() = Some(echo("hi", None));
     let answer = send(&p, &g, &side, message(None, None), Some(&good_token()));
@@ -456,10 +433,7 @@ fn echo_events(text: &str) -> Value {
 
 #[test]
 fn message_stream_asks_for_payment_in_one_event_then_streams_the_paid_task_once_settled() {
-    let p = payments();
-    with_plans(&p);
-    verify_ok(&p);
-    settle_ok(&p);
+    let p = paying();
     let (g, side) = (gate(1), Side::default());
     let asked = stream(&p, &g, &side, message(None, None));
     assert_eq!(asked.len(), 1);
@@ -600,10 +574,7 @@ fn a_task_asking_for_payment_is_kept_with_its_expiry_by_default_15_minutes() {
 
 #[test]
 fn a_payment_after_the_expiry_is_refused_before_verify_nothing_charged_and_the_task_is_failed() {
-    let p = payments();
-    with_plans(&p);
-    verify_ok(&p);
-    settle_ok(&p);
+    let p = paying();
     p.transport().now.set(5_000);
     let (g, side) = (
         gate_with(json!({"pendingTaskTtlSeconds": 1})),
@@ -614,13 +585,7 @@ fn a_payment_after_the_expiry_is_refused_before_verify_nothing_charged_and_the_t
     let planned = side.expiries.borrow()["t-1"]["task"].clone();
     p.transport().now.set(6_000);
     let calls = backend_calls(&p);
-    let late = send(
-        &p,
-        &g,
-        &side,
-        message(Some("t-1"), Some(payload(&good_token()))),
-        None,
-    );
+    let late = pay(&p, &g, &side, Some("t-1"));
     assert_eq!(late["error"]["code"], json!(-32600), "{late}");
     let why = late["error"]["message"].as_str().unwrap();
     assert!(why.starts_with("The task expired"), "{why}");
@@ -640,13 +605,7 @@ fn a_payment_after_the_expiry_is_refused_before_verify_nothing_charged_and_the_t
     assert_eq!(stored, planned, "what the store would have made of it");
     let got = rpc(&p, &g, &side, "tasks/get", json!({"id": "t-1"}));
     assert_eq!(got["result"], stored);
-    let again = send(
-        &p,
-        &g,
-        &side,
-        message(Some("t-1"), Some(payload(&good_token()))),
-        None,
-    );
+    let again = pay(&p, &g, &side, Some("t-1"));
     assert!(again["error"]["message"]
         .as_str()
         .unwrap()
@@ -656,10 +615,7 @@ fn a_payment_after_the_expiry_is_refused_before_verify_nothing_charged_and_the_t
 
 #[test]
 fn tasks_get_of_a_task_whose_wait_ran_out_shows_it_expired_and_one_paid_in_time_completes() {
-    let p = payments();
-    with_plans(&p);
-    verify_ok(&p);
-    settle_ok(&p);
+    let p = paying();
     let (g, side) = (
         gate_with(json!({"pendingTaskTtlSeconds": 10})),
         Side::default(),
@@ -668,13 +624,7 @@ fn tasks_get_of_a_task_whose_wait_ran_out_shows_it_expired_and_one_paid_in_time_
     // Just before its expiry the payment is taken.
     p.transport().now.set(9_999);
     *side.reply.borrow_mut() = Some(echo("in time", Some(1)));
-    let paid = send(
-        &p,
-        &g,
-        &side,
-        message(Some("t-1"), Some(payload(&good_token()))),
-        None,
-    );
+    let paid = pay(&p, &g, &side, Some("t-1"));
     assert_eq!(paid["result"]["status"]["state"], json!("completed"));
     assert!(
         side.expiries.borrow().get("t-1").is_none(),
@@ -697,10 +647,7 @@ fn tasks_get_of_a_task_whose_wait_ran_out_shows_it_expired_and_one_paid_in_time_
 
 #[test]
 fn a_waiting_task_is_canceled_and_a_later_payment_for_it_is_refused_nothing_charged() {
-    let p = payments();
-    with_plans(&p);
-    verify_ok(&p);
-    settle_ok(&p);
+    let p = paying();
     let (g, side) = (gate(1), Side::default());
     send(&p, &g, &side, message(None, None), None);
     let answer = rpc(&p, &g, &side, "tasks/cancel", json!({"id": "t-1"}));
@@ -710,13 +657,7 @@ fn a_waiting_task_is_canceled_and_a_later_payment_for_it_is_refused_nothing_char
     assert_eq!(side.tasks.borrow()["t-1"], *task);
     let calls = backend_calls(&p);
     *side.reply.borrow_mut() = Some(echo("paid too late", Some(1)));
-    let late = send(
-        &p,
-        &g,
-        &side,
-        message(Some("t-1"), Some(payload(&good_token()))),
-        None,
-    );
+    let late = pay(&p, &g, &side, Some("t-1"));
     assert_eq!(late["error"]["code"], json!(-32600));
     assert!(late["error"]["message"]
         .as_str()
@@ -736,19 +677,10 @@ fn a_waiting_task_is_canceled_and_a_later_payment_for_it_is_refused_nothing_char
 
 #[test]
 fn an_ended_task_is_not_cancelable_and_keeps_its_paid_content() {
-    let p = payments();
-    with_plans(&p);
-    verify_ok(&p);
-    settle_ok(&p);
+    let p = paying();
     let (g, side) = (gate(1), Side::default());
     *side.reply.borrow_mut() = Some(echo("paid", Some(1)));
-    send(
-        &p,
-        &g,
-        &side,
-        message(None, Some(payload(&good_token()))),
-        None,
-    );
+    pay(&p, &g, &side, None);
     let before = side.tasks.borrow()["t-1"].clone();
     let answer = rpc(&p, &g, &side, "tasks/cancel", json!({"id": "t-1"}));
     assert_eq!(answer["error"]["code"], json!(-32002), "{answer}");
@@ -782,21 +714,12 @@ fn a_cancel_that_loses_its_claim_to_a_payment_is_refused_and_the_paid_run_stops_
 #[test]
 fn a_paid_run_canceled_by_its_executor_settles_only_what_the_executor_reports() {
     for (reported, settles) in [(None, 0), (Some(1), 1)] {
-        let p = payments();
-        with_plans(&p);
-        verify_ok(&p);
-        settle_ok(&p);
+        let p = paying();
         let (g, side) = (gate(1), Side::default());
         let mut out = echo("stopped", reported);
         out["task"]["status"] = json!({"state": "canceled"});
         *side.reply.borrow_mut() = Some(out);
-        let answer = send(
-            &p,
-            &g,
-            &side,
-            message(None, Some(payload(&good_token()))),
-            None,
-        );
+        let answer = pay(&p, &g, &side, None);
         assert_eq!(answer["result"]["status"]["state"], json!("canceled"));
         assert_eq!(p.transport().count("/api/v1/x402/settle"), settles);
     }
@@ -811,13 +734,7 @@ fn tasks_get_honours_history_length_and_a_task_whose_settle_failed_shows_no_cont
     let (g, side) = (gate(1), Side::default());
     send(&p, &g, &side, message(None, None), None);
     *side.reply.borrow_mut() = Some(echo("secret answer", Some(1)));
-    send(
-        &p,
-        &g,
-        &side,
-        message(Some("t-1"), Some(payload(&good_token()))),
-        None,
-    );
+    pay(&p, &g, &side, Some("t-1"));
     let got = rpc(&p, &g, &side, "tasks/get", json!({"id": "t-1"}));
     let task = &got["result"];
     assert_eq!(task["status"]["state"], json!("failed"));
@@ -889,13 +806,7 @@ fn tasks_resubscribe_streams_the_task_as_stored_one_event_and_nothing_unpaid() {
     assert_eq!(events.len(), 1);
     assert_eq!(events[0]["result"], side.tasks.borrow()["t-1"]);
     *side.reply.borrow_mut() = Some(echo_events("secret answer"));
-    send(
-        &p,
-        &g,
-        &side,
-        message(Some("t-1"), Some(payload(&good_token()))),
-        None,
-    );
+    pay(&p, &g, &side, Some("t-1"));
     let events = resubscribe(&p, &g, &side, "t-1");
     assert_eq!(says(&events[0]["result"]).0, json!("payment-failed"));
     assert!(!format!("{events:?}").contains("secret answer"));
@@ -910,10 +821,7 @@ fn tasks_resubscribe_streams_the_task_as_stored_one_event_and_nothing_unpaid() {
 
 #[test]
 fn no_other_method_name_runs_the_executor_or_asks_the_backend_a2a_1_0_names_included() {
-    let p = payments();
-    with_plans(&p);
-    verify_ok(&p);
-    settle_ok(&p);
+    let p = paying();
     let (g, side) = (gate(1), Side::default());
     *side.reply.borrow_mut() = Some(echo("free?", Some(1)));
     let names = [
@@ -961,15 +869,13 @@ fn send_as(
     header: Option<&str>,
 ) -> Value {
     let out = call(p, g, side, method, message, header);
+    assert_eq!(out["stream"], Value::Null);
     crate::protocol::json::parse(out["body"].as_str().unwrap()).unwrap()
 }
 
 #[test]
 fn the_hooks_are_told_each_call_without_the_payment_and_change_nothing() {
-    let p = payments();
-    with_plans(&p);
-    verify_ok(&p);
-    settle_ok(&p);
+    let p = paying();
     let mark = json!({"$function": true});
     let hooks = json!({"hooks": {"beforeRequest": mark, "afterRequest": mark, "onError": mark}});
     let (g, side) = (gate_with(hooks), Side::default());

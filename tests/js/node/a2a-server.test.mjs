@@ -8,27 +8,17 @@
 // to end on workerd (tests/js/workerd/a2a-expiry.test.mjs).
 import { describe, test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
-import { ClientFactory, DefaultAgentCardResolver, JsonRpcTransportFactory } from '@a2a-js/sdk/client'
+import { JsonRpcTransportFactory } from '@a2a-js/sdk/client'
 import { decodeAccessToken } from 'nvm-x402'
 import { Payments, buildPaymentAgentCard, InMemoryA2ATaskStore, A2ATaskStore } from 'nvm-x402/a2a'
 import { NVM_LOCAL_BUILT } from '../support/nvm.mjs'
 import { startNvmLocal } from '../support/servers.mjs'
 import { SETTLE, VERIFY, newSubscriber, startCountingProxy, stopAll } from '../support/gate.mjs'
+import { STATUS, message, meta, officialClient } from '../support/a2a.mjs'
 
 const ORIGIN = 'http://a2a.test'
-const STATUS = 'x402.payment.status'
-const legacy = { legacyCompat: { enabled: true } }
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
 
-/** A v1.0 message (the official client's shape; it sends it as A2A 0.3). */
-const message = (text, { taskId, payload } = {}) => ({
-  messageId: crypto.randomUUID(),
-  role: 1,
-  parts: [{ content: { $case: 'text', value: text } }],
-  ...(taskId ? { taskId } : {}),
-  ...(payload ? { metadata: { [STATUS]: 'payment-submitted', 'x402.payment.payload': payload } } : {}),
-})
-const meta = (task) => task.status.message.metadata
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
 
 /**
  * The echo executor; a message "wait for cancel" runs until its cancelTask is called (it then
@@ -69,8 +59,7 @@ describe('the A2A paywall in Node, its tasks in memory', { skip: !NVM_LOCAL_BUIL
     const store = options.taskStore ?? new InMemoryA2ATaskStore()
     const server = payments.a2a.paywall({ agentCard: card, executor, taskStore: store, ...options })
     const fetchImpl = (input, init) => server.fetch(new Request(input, init))
-    const factory = new ClientFactory({ transports: [new JsonRpcTransportFactory({ ...legacy, fetchImpl })], cardResolver: new DefaultAgentCardResolver({ ...legacy, fetchImpl }) })
-    return { server, executor, store, fetchImpl, client: await factory.createFromUrl(ORIGIN) }
+    return { server, executor, store, fetchImpl, client: await officialClient(ORIGIN, fetchImpl) }
   }
 
   before(async () => {

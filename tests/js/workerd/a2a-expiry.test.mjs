@@ -7,22 +7,13 @@
 import { describe, test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
 import { join } from 'node:path'
-import { ClientFactory, DefaultAgentCardResolver, JsonRpcTransportFactory } from '@a2a-js/sdk/client'
 import { decodeAccessToken } from 'nvm-x402'
 import { ROOT, freePort, startNvmLocal, startWrangler } from '../support/servers.mjs'
 import { SETTLE, VERIFY, newSubscriber, startCountingProxy, stopAll } from '../support/gate.mjs'
+import { STATUS, message, officialClient } from '../support/a2a.mjs'
+
 
 const EXAMPLE = join(ROOT, 'examples/a2a-worker')
-const STATUS = 'x402.payment.status'
-const legacy = { legacyCompat: { enabled: true } }
-const message = (text, { taskId, payload } = {}) => ({
-  messageId: crypto.randomUUID(),
-  role: 1,
-  parts: [{ content: { $case: 'text', value: text } }],
-  ...(taskId ? { taskId } : {}),
-  ...(payload ? { metadata: { [STATUS]: 'payment-submitted', 'x402.payment.payload': payload } } : {}),
-})
-
 describe('a waiting A2A task expires on workerd (Durable Object store)', () => {
   let nvm, proxy, worker, plan, subscriber, client
 
@@ -38,8 +29,7 @@ describe('a waiting A2A task expires on workerd (Durable Object store)', () => {
       vars: { NVM_API_KEY: world.accounts.builder.apiKey, NVM_AGENT_ID: world.a2aAgent.agentId, NVM_PLAN_ID: plan, NVM_BACKEND_URL: proxy.url, NVM_A2A_PENDING_TTL_SECONDS: '1' },
     })
     subscriber = await newSubscriber(nvm, { planId: plan, agentId: world.a2aAgent.agentId })
-    const factory = new ClientFactory({ transports: [new JsonRpcTransportFactory(legacy)], cardResolver: new DefaultAgentCardResolver(legacy) })
-    client = await factory.createFromUrl(worker.url)
+    client = await officialClient(worker.url)
   })
   after(() => stopAll(worker, proxy, nvm))
 

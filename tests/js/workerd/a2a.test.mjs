@@ -7,26 +7,15 @@
 import { describe, test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
 import { join } from 'node:path'
-import { ClientFactory, DefaultAgentCardResolver, JsonRpcTransportFactory } from '@a2a-js/sdk/client'
+import { JsonRpcTransportFactory } from '@a2a-js/sdk/client'
 import { decodeAccessToken } from 'nvm-x402'
 import { Payments } from 'nvm-x402/a2a-client'
 import { ROOT, freePort, startNvmLocal, startWrangler } from '../support/servers.mjs'
 import { SETTLE, VERIFY, assertNoTokenLogged, newSubscriber, startCountingProxy, stopAll } from '../support/gate.mjs'
+import { STATUS, message, meta, officialClient } from '../support/a2a.mjs'
 
 const EXAMPLE = join(ROOT, 'examples/a2a-worker')
-const STATUS = 'x402.payment.status'
-const legacy = { legacyCompat: { enabled: true } }
-
-/** A v1.0 message (the client's shape; it sends it as A2A 0.3). */
-const message = (text, { taskId, payload, id = crypto.randomUUID() } = {}) => ({
-  messageId: id,
-  role: 1,
-  parts: [{ content: { $case: 'text', value: text } }],
-  ...(taskId ? { taskId } : {}),
-  ...(payload ? { metadata: { [STATUS]: 'payment-submitted', 'x402.payment.payload': payload } } : {}),
-})
 const textOf = (task) => JSON.stringify(task)
-const meta = (task) => task.status.message.metadata
 
 describe('the A2A Worker example on workerd, paid in band through nvm-local', () => {
   let nvm, proxy, worker, world, plan, subscriber, client
@@ -48,8 +37,7 @@ describe('the A2A Worker example on workerd, paid in band through nvm-local', ()
     assert.equal(world.a2aAgent.url, `${worker.url}a2a`, 'the seeded A2A agent is this Worker')
     subscriber = await newSubscriber(nvm, { planId: plan, agentId: world.a2aAgent.agentId })
     subscribers.push(subscriber)
-    const factory = new ClientFactory({ transports: [new JsonRpcTransportFactory(legacy)], cardResolver: new DefaultAgentCardResolver(legacy) })
-    client = await factory.createFromUrl(worker.url)
+    client = await officialClient(worker.url)
   })
   after(() => stopAll(worker, proxy, nvm))
 
