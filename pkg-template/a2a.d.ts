@@ -88,7 +88,7 @@ export interface A2AHooks {
 }
 
 export interface A2APaywallOptions {
-  /** A card made with buildPaymentAgentCard (its payment extension says what is charged). */
+  /** A card made with buildPaymentAgentCard (its payment extension says what is charged); A2A 0.3 (`url`, `protocolVersion` '0.3.0'): one declaring an A2A 1.0 interface is refused. */
   agentCard: AgentCard
   executor: A2AExecutor
   /** Default: InMemoryA2ATaskStore (one process); on Workers, durableObjectTaskStore(env.A2A_TASKS). */

@@ -921,3 +921,20 @@ fn the_hooks_are_told_each_call_without_the_payment_and_change_nothing() {
         "a2a.paywall: hooks.onError must be a function"
     );
 }
+
+#[test]
+fn a_card_declaring_an_a2a_1_0_interface_is_refused_when_the_paywall_is_made() {
+    let meta = json!({"agentId": "agent-1", "planId": "10", "credits": 1, "paymentType": "fixed"});
+    let with = |interfaces: Value| {
+        let card = json!({"name": "n", "url": URL, "supportedInterfaces": interfaces});
+        A2aGate::new(&json!({"agentCard": build_payment_agent_card(&card, &meta).unwrap()}))
+    };
+    let v1 = json!([{"url": URL, "protocolBinding": "JSONRPC", "protocolVersion": "1.0"}]);
+    let err = with(v1).unwrap_err().to_string();
+    assert!(err.contains("A2A 1.0 interface"), "{err}");
+    let unversioned = json!([{"url": URL, "protocolBinding": "JSONRPC"}]);
+    assert!(with(unversioned).is_err());
+    let v03 = json!([{"url": URL, "protocolBinding": "JSONRPC", "protocolVersion": "0.3.0"}]);
+    assert!(with(v03).is_ok());
+    assert!(with(json!([])).is_ok());
+}

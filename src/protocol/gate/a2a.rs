@@ -210,6 +210,17 @@ impl A2aConfig {
             .get("agentCard")
             .filter(|c| c.as_object().is_some())
             .ok_or_else(|| Error::validation("a2a.paywall: agentCard is required (an object)"))?;
+        // A client of A2A 1.0 would call an interface declared so with SendMessage & co.,
+        // which this paywall (A2A 0.3 JSON-RPC) answers Method not found: said here instead.
+        let v1 = json::items(card.get("supportedInterfaces"))
+            .iter()
+            .any(|i| {
+                let version = i.get("protocolVersion").and_then(Value::as_str);
+                !version.unwrap_or("").starts_with("0.")
+            });
+        if v1 {
+            return Err(Error::validation("a2a.paywall serves A2A 0.3 JSON-RPC: the card declares an A2A 1.0 interface (supportedInterfaces), which clients would call with SendMessage; give it url and protocolVersion '0.3.0' instead"));
+        }
         let ext = payment_extension(card).ok_or_else(|| {
             Error::validation("a2a.paywall: the agent card has no urn:nevermined:payment extension (build it with buildPaymentAgentCard)")
         })?;
