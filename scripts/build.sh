@@ -70,6 +70,10 @@ for sub in agent mcp a2a a2a-client; do
     printf "export * from '../%s'\n" "$shared" > "$STAGE/$sub/$shared"
   done
 done
+# core.js's payments.a2a stand-ins name the entry.
+for named in .:nvm-x402 agent:nvm-x402/agent mcp:nvm-x402/mcp a2a:nvm-x402/a2a a2a-client:nvm-x402/a2a-client; do
+  sed -i "s#__ENTRY__#${named#*:}#" "$STAGE/${named%%:*}/core.js"
+done
 absent paywall.js nvm-x402 .
 absent mcp-server.js nvm-x402 .
 absent mcp-server.js nvm-x402/agent agent
