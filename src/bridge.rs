@@ -8,7 +8,7 @@ use crate::error::{Error, Result};
 use crate::gate::mcp::McpGate;
 use crate::gate::Gate;
 use crate::payments::{Payments, Pending};
-use crate::protocol::gate::mcp::McpTool;
+use crate::protocol::gate::mcp::{oauth, McpTool};
 use crate::protocol::json::{parse, to_text, ObjectBuilder, Value};
 use crate::protocol::{self, payment_required, BuildOptions, Uint256};
 use crate::transport::Transport;
@@ -393,6 +393,15 @@ pub async fn mcp_handle<T: Transport, X: crate::gate::Exchange>(
 ) -> Result<String> {
     let call = parse(call_json).map_err(|_| Error::validation("mcp: the call must be JSON"))?;
     gate.handle(p, tool, &call, exchange).await
+}
+
+/// `nvm-x402/mcp`'s OAuth builders by their official names (`getOAuthUrls`,
+/// `buildProtectedResourceMetadata`, ...; see [`oauth::build`]).
+pub fn oauth_builder(name: &str, args_json: &str) -> Result<String> {
+    let a = Args::parse(name, args_json)?;
+    let null = Value::Null;
+    oauth::build(name, a.raw(0).unwrap_or(&null), a.raw(1).unwrap_or(&null))
+        .map(|doc| to_text(&doc))
 }
 
 fn amount(a: &Args, i: usize, name: &str, default: Option<u64>) -> Result<Uint256> {
