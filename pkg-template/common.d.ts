@@ -869,6 +869,8 @@ export interface McpServerAPI {
    * `.../mcp`), `/.well-known/oauth-authorization-server` or
    * `/.well-known/openid-configuration` gets its JSON (the environment's
    * authorization server); any other request gets `null` (serve it yourself).
+   * They are what `nvm-x402/mcp`'s `buildProtectedResourceMetadata`, ... build,
+   * less `registration_endpoint` (no `POST /register` is served).
    */
   discovery(request: Request, options?: McpDiscoveryOptions): Response | null
 }
@@ -881,14 +883,14 @@ export interface McpDiscoveryOptions {
   /** Default: openid, profile, credits, mcp:read, mcp:write, mcp:tools (`openid-configuration` always adds `openid`). */
   scopes?: string[]
   /**
-   * `mcp_capabilities.protocol_version`: default the first of `protocolVersions` negotiated with
-   * `initialize` (`2025-11-25`; the official SDK says `2024-11-05`).
+   * `mcp_capabilities.protocol_version`: default `2024-11-05` (the official's), or with
+   * `protocolVersions` the first of them negotiated with `initialize`.
    */
   protocolVersion?: string
   /**
-   * `mcp_capabilities.protocol_versions`, the MCP revisions the server speaks: default `[protocolVersion]`
-   * when that is given, else `['2026-07-28', '2025-11-25']` (`@modelcontextprotocol/server` 2.x; an
-   * `@modelcontextprotocol/sdk` 1.x server speaks `2025-11-25` and earlier: pass `['2025-11-25']`).
+   * `mcp_capabilities.protocol_versions` (not in the official SDK; left out unless given), the MCP
+   * revisions the server speaks: `['2026-07-28', '2025-11-25']` for `@modelcontextprotocol/server` 2.x,
+   * `['2025-11-25']` for `@modelcontextprotocol/sdk` 1.x.
    */
   protocolVersions?: string[]
 }

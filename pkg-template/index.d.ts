@@ -74,3 +74,15 @@ export function fetchWithPayment(input: RequestInfo | URL, init: RequestInit | u
 
 /** The plan's scheme and network, cached per plan for 5 minutes. */
 export function resolveScheme(payments: Payments, planId: string): Promise<ResolvedScheme>
+
+// payments-py's v3 token helpers (this entry's only).
+/**
+ * The version the token was minted as (read from the token, never from the `tokenVersion` asked
+ * for: a backend that predates v3 mints v2): 3 for a single-use token (a non-blank string
+ * `payload.authorization.nonce`), else 2, anything undecodable included. Never throws.
+ */
+export function detectAccessTokenVersion(token: unknown): 2 | 3
+/** Whether the token is single-use (v3): its first settle consumes it, so don't cache it. Never throws. */
+export function isSingleUseAccessToken(token: unknown): boolean
+/** Whether `error` is the backend's refusal of a single-use token settled before (`code` `BCK.X402.0059`): mint a new token, don't retry. */
+export function isAccessTokenAlreadyUsed(error: unknown): boolean
