@@ -45,11 +45,11 @@ export interface OAuthConfig {
   resources?: string[]
   prompts?: string[]
   /**
-   * `mcp_capabilities.protocol_version`: default `2024-11-05` (the official's), or with
-   * `protocolVersions` the first of them negotiated with `initialize`.
+   * `mcp_capabilities.protocol_version`: default the first of `protocolVersions` negotiated
+   * with `initialize` (`2025-11-25`; the official says `2024-11-05`).
    */
   protocolVersion?: string
-  /** The MCP revisions the server speaks (`mcp_capabilities.protocol_versions`; not in the official SDK). */
+  /** The MCP revisions the server speaks (`mcp_capabilities.protocol_versions`; default `['2026-07-28', '2025-11-25']`; not in the official SDK). */
   protocolVersions?: string[]
 }
 

@@ -52,7 +52,9 @@ test('buildMcpProtectedResourceMetadata: the /mcp resource, its capabilities, sc
   assert.deepEqual(metadata.authorization_servers, ['https://api.sandbox.nevermined.dev'])
   assert.deepEqual(metadata.bearer_methods_supported, ['header'])
   assert.deepEqual(metadata.mcp_capabilities.tools, ['weather.today', 'weather.forecast'])
-  assert.equal(metadata.mcp_capabilities.protocol_version, '2024-11-05')
+  // The revisions the paywall serves (the official says 2024-11-05: README's Differences).
+  assert.equal(metadata.mcp_capabilities.protocol_version, '2025-11-25')
+  assert.deepEqual(metadata.mcp_capabilities.protocol_versions, ['2026-07-28', '2025-11-25'])
   assert.ok(metadata.scopes_required.length > 0)
   assert.deepEqual(metadata.scopes_supported, metadata.scopes_required)
   assert.equal(buildMcpProtectedResourceMetadata({ ...baseConfig, protocolVersion: '2024-12-01' }).mcp_capabilities.protocol_version, '2024-12-01')

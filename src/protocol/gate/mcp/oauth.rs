@@ -25,8 +25,12 @@ const DEFAULT_SCOPES: [&str; 6] = [
     "mcp:tools",
 ];
 
-/// `mcp_capabilities.protocol_version` by default, the official's.
-const DEFAULT_PROTOCOL_VERSION: &str = "2024-11-05";
+/// The MCP revisions the paywall serves (#22): advertised in `protocol_versions`
+/// unless the caller names others. The official advertises only `protocol_version`,
+/// `2024-11-05` by default, a revision older than any its own server speaks.
+const SPOKEN_PROTOCOL_VERSIONS: [&str; 2] = ["2026-07-28", "2025-11-25"];
+/// `mcp_capabilities.protocol_version` when no listed revision is negotiated with `initialize`.
+const DEFAULT_PROTOCOL_VERSION: &str = "2025-11-25";
 /// The first MCP revision negotiated without `initialize` (revisions are dates: they compare as text).
 const FIRST_MODERN_PROTOCOL_VERSION: &str = "2026-07-28";
 
@@ -336,18 +340,15 @@ impl Server<'_> {
         })
     }
 
-    /// `mcp_capabilities`: the tools and the protocol version (`protocolVersion`,
-    /// else the official's `2024-11-05`). With `protocolVersions` (the MCP
-    /// revisions the server speaks; not the official's) also
-    /// `protocol_versions`, and `protocol_version` defaults to the first of
-    /// them negotiated with `initialize`.
+    /// `mcp_capabilities`: the tools, `protocol_versions` (the MCP revisions the
+    /// server speaks: `protocolVersions`, else the paywall's own, 2026-07-28 and
+    /// 2025-11-25; not the official's) and `protocol_version` (`protocolVersion`,
+    /// else the first of them negotiated with `initialize`).
     fn capabilities(&self) -> Result<Value> {
         let version = json::opt_str(self.options, "protocolVersion", self.what)?;
-        let versions = json::present(self.options, "protocolVersions")
-            .map(|_| self.list("protocolVersions", &[]))
-            .transpose()?;
+        let versions = self.list("protocolVersions", &SPOKEN_PROTOCOL_VERSIONS)?;
         let version = version.unwrap_or_else(|| {
-            json::items(versions.as_ref())
+            json::items(Some(&versions))
                 .iter()
                 .filter_map(Value::as_str)
                 .find(|v| *v < FIRST_MODERN_PROTOCOL_VERSION)
@@ -356,7 +357,7 @@ impl Server<'_> {
         Ok(ObjectBuilder::new()
             .put("tools", self.list("tools", &[])?)
             .put("protocol_version", version)
-            .put_opt("protocol_versions", versions)
+            .put("protocol_versions", versions)
             .build())
     }
 }
@@ -542,7 +543,7 @@ mod tests {
     }
 
     #[test]
-    fn protocol_version_is_the_officials_unless_given_and_protocol_versions_only_when_asked() {
+    fn protocol_versions_are_the_paywalls_unless_given() {
         let caps = |options: Value| {
             discovered("/.well-known/oauth-protected-resource/mcp", options).unwrap()
                 ["mcp_capabilities"]
@@ -550,11 +551,11 @@ mod tests {
         };
         assert_eq!(
             caps(json!({"tools": ["echo"]})),
-            json!({"tools": ["echo"], "protocol_version": "2024-11-05"})
+            json!({"tools": ["echo"], "protocol_version": "2025-11-25", "protocol_versions": ["2026-07-28", "2025-11-25"]})
         );
         assert_eq!(
-            caps(json!({"protocolVersion": "2025-06-18"})),
-            json!({"tools": [], "protocol_version": "2025-06-18"})
+            caps(json!({"protocolVersion": "2025-06-18", "protocolVersions": ["2025-06-18"]})),
+            json!({"tools": [], "protocol_version": "2025-06-18", "protocol_versions": ["2025-06-18"]})
         );
         // With the revisions the server speaks: protocol_version is one negotiated with initialize.
         assert_eq!(
@@ -563,7 +564,7 @@ mod tests {
         );
         assert_eq!(
             caps(json!({"protocolVersions": ["2026-07-28"]}))["protocol_version"],
-            json!("2024-11-05")
+            json!("2025-11-25")
         );
     }
 
