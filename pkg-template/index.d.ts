@@ -18,7 +18,7 @@ export const Payments: PaymentsClass<Payments> & {
    * It reads a return from the web app (`nvmApiKey`, `accountAddress`),
    * accepts it only with this tab's one-time state, and removes the parameters from the
    * address bar and the history entry before it returns. Without a key (before `connect()`),
-   * every call fails with `not_logged_in`. Throws "returnUrl is required" without `returnUrl`.
+   * every call but the keyless `orders.getOrder` fails with `not_logged_in`. Throws "returnUrl is required" without `returnUrl`.
    */
   getBrowserInstance(options: BrowserInstanceOptions): Payments
 }
@@ -48,7 +48,7 @@ export interface Payments extends PaymentsSubscriber {
   connect?(): void
   /**
    * A browser instance's: signs out. Every later call, in every namespace, fails with code
-   * `not_logged_in` before anything is sent; the stored key is removed.
+   * `not_logged_in` before anything is sent (but `orders.getOrder`, which sends no key); the stored key is removed.
    */
   logout?(): void
   /** Why the web app's return was refused (code `signin_refused`: a state this tab did not start, or used already); a browser instance only. */

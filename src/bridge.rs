@@ -760,6 +760,23 @@ mod tests {
             "only the call before logout was sent"
         );
         assert!(signed_out.transport().sent.borrow().is_empty());
+        // The buyer's getOrder sends no key: it is sent signed out, before sign-in and after logout.
+        for client in [&signed_out, &p] {
+            client.transport().json(
+                "GET",
+                "/api/v1/orders/o-1",
+                200,
+                json!({"id": "o-1", "status": "paid"}),
+            );
+            let order = pollster::block_on(call(client, "orders.getOrder", "[\"o-1\"]")).unwrap();
+            assert!(order.contains("\"paid\""), "{order}");
+            let sent = client.transport().sent.borrow();
+            let last = sent.last().unwrap();
+            assert!(last
+                .headers
+                .iter()
+                .all(|(name, _)| *name != "Authorization"));
+        }
         // Without isBrowserInstance a missing key is still the official error.
         let err = Payments::new(
             &crate::protocol::PaymentsOptions::default(),
