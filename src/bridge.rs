@@ -225,6 +225,8 @@ single_call_methods! {
     "delegation.listPaymentMethods" => |p, a| p.list_payment_methods(a.arg(0));
     #[cfg(feature = "builder")]
     "contracts.getDeploymentInfo" => |p, _a| p.get_deployment_info();
+    #[cfg(feature = "browser")]
+    "widgets.createSelfSession" => |p, a| p.create_self_session(a.arg(0));
 }
 
 /// The methods of several steps (their own async code), by JS name.
@@ -234,9 +236,10 @@ pub const MULTI_STEP_METHODS: &[&str] = &[
     "plans.orderPlan",
 ];
 
-/// The pure function the facade itself calls but does not export: the redactor
-/// (`redactToken` checks its argument first).
-pub const INTERNAL_FUNCTIONS: &[&str] = &["redact", "signInLanding"];
+/// The pure functions the facade itself calls but does not export: the redactor
+/// (`redactToken` checks its argument first), and a browser instance's sign-in
+/// and card-setup steps (pkg-template/signin.js).
+pub const INTERNAL_FUNCTIONS: &[&str] = &["redact", "signInLanding", "cardSetup"];
 
 /// Every async method of the JS API, by JS name (`ns.name`, or `name` on `Payments` itself).
 pub fn methods() -> impl Iterator<Item = &'static str> {
@@ -561,8 +564,16 @@ pure_functions! { |a, null|
             a.opt_text(2, "signInState")?,
             a.arg(3),
             a.text(4, "nextState")?,
+            a.opt_text(5, "cardState")?,
         )?
         .to_json(),
+        #[cfg(feature = "browser")]
+        "cardSetup" => signin::card_setup(
+            &signin::BrowserOptions::from_json(a.arg(0))?,
+            a.arg(1),
+            a.raw(2),
+            a.text(3, "state")?,
+        )?,
 }
 
 #[cfg(test)]

@@ -7,6 +7,8 @@ pub mod contracts;
 pub mod delegation;
 pub mod organizations;
 pub mod plans;
+#[cfg(feature = "browser")]
+pub mod widgets;
 pub mod x402;
 
 use crate::error::{with_status, BackendError, Error, Result};
