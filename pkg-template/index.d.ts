@@ -3,7 +3,7 @@
 // wire-types.d.ts (generated from types/); this file declares what this
 // entry's core carries, so `payments.paywall()` and `payments.mcp.configure()`
 // (in `nvm-x402/agent` and `nvm-x402/mcp`) do not type-check here.
-import type { AgentsAPI, ContractsAPI, EnvironmentName, PaidFetchResult, PaymentsClass, PaymentsError, PaymentsOptions, PaymentsSubscriber, PayOptions, PlansAPI, ResolvedScheme } from './common.js'
+import type { AgentsAPI, ContractsAPI, EnvironmentName, OrdersAPI, PaidFetchResult, PaymentsClass, PaymentsError, PaymentsOptions, PaymentsSubscriber, PayOptions, PlansAPI, ResolvedScheme } from './common.js'
 import type { CreateSelfSessionParams, WidgetSessionResponse } from './wire-types.js'
 
 export * from './common.js'
@@ -72,6 +72,7 @@ export interface Payments extends PaymentsSubscriber {
   readonly plans: PlansAPI
   readonly agents: AgentsAPI
   readonly contracts: ContractsAPI
+  readonly orders: OrdersAPI
 }
 
 /** `payments.setupCard(options)`. */
@@ -115,3 +116,15 @@ export function fetchWithPayment(input: RequestInfo | URL, init: RequestInit | u
 
 /** The plan's scheme and network, cached per plan for 5 minutes. */
 export function resolveScheme(payments: Payments, planId: string): Promise<ResolvedScheme>
+
+// payments-py's v3 token helpers (this entry's only).
+/**
+ * The version the token was minted as (read from the token, never from the `tokenVersion` asked
+ * for: a backend that predates v3 mints v2): 3 for a single-use token (a non-blank string
+ * `payload.authorization.nonce`), else 2, anything undecodable included. Never throws.
+ */
+export function detectAccessTokenVersion(token: unknown): 2 | 3
+/** Whether the token is single-use (v3): its first settle consumes it, so don't cache it. Never throws. */
+export function isSingleUseAccessToken(token: unknown): boolean
+/** Whether `error` is the backend's refusal of a single-use token settled before (`code` `BCK.X402.0059`): mint a new token, don't retry. */
+export function isAccessTokenAlreadyUsed(error: unknown): boolean

@@ -8,7 +8,7 @@ use crate::error::{Error, Result};
 use crate::gate::mcp::McpGate;
 use crate::gate::Gate;
 use crate::payments::{Payments, Pending};
-use crate::protocol::gate::mcp::McpTool;
+use crate::protocol::gate::mcp::{oauth, McpTool};
 use crate::protocol::json::{parse, to_text, ObjectBuilder, Value};
 #[cfg(feature = "browser")]
 use crate::protocol::signin;
@@ -225,6 +225,10 @@ single_call_methods! {
     "delegation.listPaymentMethods" => |p, a| p.list_payment_methods(a.arg(0));
     #[cfg(feature = "builder")]
     "contracts.getDeploymentInfo" => |p, _a| p.get_deployment_info();
+    #[cfg(feature = "builder")]
+    "orders.createOrder" => |p, a| p.create_order(a.arg(0));
+    #[cfg(feature = "builder")]
+    "orders.getOrder" => |p, a| p.get_order(a.text(0, "orderId")?);
     #[cfg(feature = "browser")]
     "widgets.createSelfSession" => |p, a| p.create_self_session(a.arg(0));
 }
@@ -398,6 +402,15 @@ pub async fn mcp_handle<T: Transport, X: crate::gate::Exchange>(
     gate.handle(p, tool, &call, exchange).await
 }
 
+/// `nvm-x402/mcp`'s OAuth builders by their official names (`getOAuthUrls`,
+/// `buildProtectedResourceMetadata`, ...; see [`oauth::build`]).
+pub fn oauth_builder(name: &str, args_json: &str) -> Result<String> {
+    let a = Args::parse(name, args_json)?;
+    let null = Value::Null;
+    oauth::build(name, a.raw(0).unwrap_or(&null), a.raw(1).unwrap_or(&null))
+        .map(|doc| to_text(&doc))
+}
+
 fn amount(a: &Args, i: usize, name: &str, default: Option<u64>) -> Result<Uint256> {
     match (a.raw(i), default) {
         (None, Some(d)) => Ok(Uint256::from(d)),
@@ -430,17 +443,30 @@ macro_rules! pure_functions {
     };
 }
 
+/// Whether `method` reads a token (or an error's code): those never throw.
+fn reads_a_token(method: &str) -> bool {
+    #[cfg(feature = "builder")]
+    if matches!(
+        method,
+        "detectAccessTokenVersion" | "isSingleUseAccessToken" | "isAccessTokenAlreadyUsed"
+    ) {
+        return true;
+    }
+    method == "decodeAccessToken"
+}
+
 /// The arguments of a pure function; `Err` carries the call's whole answer
 /// when they can't be read (the decoders answer instead of throwing).
 fn sync_args(method: &str, args_json: &str) -> std::result::Result<Args, Result<String>> {
     match Args::parse(method, args_json) {
         Ok(a) => Ok(a),
-        // The decoders never throw. The facade hands them a string or null, so
+        // The token readers never throw. The facade hands them a string or null, so
         // unreadable arguments are a JS string with a lone surrogate ('\ud800'):
-        // not well-formed Unicode, so not base64 either.
-        Err(_) if method == "decodeAccessToken" && args_json.starts_with('[') => {
-            Err(Ok("null".to_owned()))
-        }
+        // not well-formed Unicode, so not base64 either (nor a backend code): as null.
+        Err(_) if reads_a_token(method) && args_json.starts_with('[') => Ok(Args {
+            method: method.to_owned(),
+            values: vec![Value::Null],
+        }),
         Err(_) if method == "tryDecodeAccessToken" && args_json.starts_with('[') => {
             let why = protocol::TokenError::NotBase64;
             Err(Ok(to_text(
@@ -479,6 +505,15 @@ pure_functions! { |a, null|
                     .build(),
             },
         },
+        // payments-py's v3 helpers, in the core of nvm-x402 (the entry that exports them):
+        // the version read from the token itself (2 when it can't be read).
+        #[cfg(feature = "builder")]
+        "detectAccessTokenVersion" => Value::from(u64::from(a.raw(0).and_then(Value::as_str).map_or(2, protocol::token_version))),
+        #[cfg(feature = "builder")]
+        "isSingleUseAccessToken" => Value::from(a.raw(0).and_then(Value::as_str).is_some_and(|t| protocol::token_version(t) == 3)),
+        // The error's `code` (the facade hands it, or null) is the backend's "already settled".
+        #[cfg(feature = "builder")]
+        "isAccessTokenAlreadyUsed" => Value::from(a.raw(0).and_then(Value::as_str) == Some(crate::error::TOKEN_ALREADY_USED)),
         "encodeAccessToken" => match a.raw(0) {
             Some(Value::Object(map)) => Value::from(protocol::encode_access_token(map)),
             _ => {
@@ -616,6 +651,15 @@ mod tests {
             (why["ok"].as_bool(), why["reason"].as_str()),
             (Some(false), Some("token_not_base64"))
         );
+        for (helper, answer) in [
+            ("detectAccessTokenVersion", "2"),
+            ("isSingleUseAccessToken", "false"),
+            ("isAccessTokenAlreadyUsed", "false"),
+        ] {
+            for args in ["[]", "[null]", "[5]", r#"["\ud800"]"#, r#"["garbage"]"#] {
+                assert_eq!(call_sync(helper, args).unwrap(), answer, "{helper}({args})");
+            }
+        }
         assert_eq!(
             call_sync("encodeAccessToken", r#"["\ud800"]"#)
                 .unwrap_err()

@@ -305,7 +305,7 @@ impl Error {
                 .extra
                 .get("retryable")
                 .and_then(Value::as_bool)
-                .unwrap_or(b.http_status >= 500),
+                .unwrap_or(b.http_status >= 500 || b.http_status == 429),
             _ => false,
         }
     }
@@ -333,6 +333,11 @@ fn client_hint(e: &Error) -> &'static str {
     }
 }
 
+/// The backend's code for a single-use (v3) access token settled a second time:
+/// the one refusal a buyer fixes by minting a new token (payments-py's
+/// `X402_TOKEN_ALREADY_USED_CODE`).
+pub const TOKEN_ALREADY_USED: &str = "BCK.X402.0059";
+
 /// ` (HTTP <status>)`, what an error's message ends with when the backend refused.
 pub(crate) fn with_status(status: u16) -> String {
     format!(" (HTTP {status})")
@@ -357,7 +362,7 @@ fn known_hint(code: &str) -> Option<&'static str> {
         "BCK.X402.0013" => "The delegation expired; create a new delegation and mint a new token.",
         "BCK.X402.0023" => "The delegation's remaining budget is too low; create a delegation with a higher spending limit.",
         "BCK.X402.0030" => "Pass tokenOptions.delegationConfig with a delegationId (see createDelegation).",
-        "BCK.X402.0059" => "Single-use (v3) tokens can be settled once; mint a new token for each request.",
+        TOKEN_ALREADY_USED => "Single-use (v3) tokens can be settled once; mint a new token for each request.",
         "BCK.COMMON.0026" => "Send big numbers as strings or bigints, not JavaScript numbers.",
         "BCK.PROTOCOL.0047" => "Fiat prices start at 1000000 (= $1.00).",
         _ => return None,

@@ -600,6 +600,23 @@ impl<T: Transport> Payments<T> {
         ))
     }
 
+    // ---- orders ----------------------------------------------------------
+    //
+    // In the nvm-x402 core only (`builder`: the a2a-client entry, which
+    // also pays, has no room in its budget): a web page's pay-once flow.
+
+    /// `orders.createOrder(options)` → `{orderId, status, clientSecret?}`, with the merchant's key.
+    #[cfg(feature = "builder")]
+    pub fn create_order(&self, options: &Value) -> Pending<'_, T> {
+        self.pending(crate::api::orders::create_order(&self.config, options))
+    }
+
+    /// `orders.getOrder(orderId)` → the buyer's view of the order; no key is sent.
+    #[cfg(feature = "builder")]
+    pub fn get_order(&self, order_id: &str) -> Pending<'_, T> {
+        self.pending(crate::api::orders::get_order(&self.config, order_id))
+    }
+
     // ---- widgets (a web page's card setup) ---------------------------------
 
     /// `widgets.createSelfSession({orgId?, returnUrl?})` → `{sessionToken, expiresAt, ...}`:

@@ -349,6 +349,15 @@ pub fn build_payment_agent_card(
         .map_err(thrown)
 }
 
+/// `nvm-x402/mcp`'s OAuth builders (`getOAuthUrls`, `buildProtectedResourceMetadata`,
+/// ...): the official name and its arguments as JSON, the document's JSON back
+/// ([`bridge::oauth_builder`]).
+#[cfg(feature = "mcp")]
+#[wasm_bindgen(js_name = oauthDocument)]
+pub fn oauth_document(name: &str, args_json: &str) -> std::result::Result<String, JsValue> {
+    bridge::oauth_builder(name, args_json).map_err(thrown)
+}
+
 /// A core without the paying client: [`bridge::pay`] answers `not_in_entry` before sending.
 #[cfg(not(feature = "subscriber"))]
 struct NoCourier;

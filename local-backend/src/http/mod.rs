@@ -1,7 +1,10 @@
 //! The HTTP surface: the routes and the thin handlers that call [`Backend`].
 //! The plumbing under them (Host check, CORS, bodies) is in its `plumbing` module.
 
+mod orders;
 mod plumbing;
+
+pub use orders::PeerAddr;
 
 use plumbing::{check_host, cors, path_param, query_param};
 pub use plumbing::{
@@ -50,6 +53,8 @@ pub struct App {
     pub backend: Backend,
     /// The address the server is bound to.
     pub bound: SocketAddr,
+    /// The order reads' throttle (per client IP).
+    pub order_reads: crate::orders::ReadLimiter,
     /// Origins besides this machine's that the sign-in and card pages may return to.
     pub allowed_origins: Vec<String>,
 }
@@ -132,6 +137,13 @@ pub fn router(app: Arc<App>) -> Router {
             "/api/v1/protocol/agents/{agent_id}/plans",
             get(get_agent_plans),
         )
+        .route("/api/v1/orders", post(orders::create))
+        .route("/api/v1/orders/{id}", get(orders::read))
+        .route(
+            "/orders/confirm",
+            get(orders::confirm_page).post(orders::confirm),
+        )
+        .route("/local/v1/orders/{id}/refund", post(orders::refund))
         .route("/checkout/{id}", get(checkout_page))
         .route("/checkout/{id}/pay", post(pay_checkout))
         .route("/login", get(sign_in_page).post(sign_in))

@@ -233,9 +233,11 @@ test('discovery answers the official router\'s documents for the key\'s environm
     const custom = (path) => payments.mcp.discovery(new Request(`https://mcp.example${path}`), { scopes: ['credits'] }).json()
     assert.deepEqual((await custom('/.well-known/openid-configuration')).scopes_supported, ['openid', 'credits'])
     assert.deepEqual((await custom('/.well-known/oauth-authorization-server')).scopes_supported, ['credits'])
-    // The current MCP revisions.
+    // The revisions the paywall serves (#22; the official says 2024-11-05), unless the server names its own.
     const caps = (await get('/.well-known/oauth-protected-resource/mcp').json()).mcp_capabilities
     assert.deepEqual(caps, { tools: ['echo'], protocol_version: '2025-11-25', protocol_versions: ['2026-07-28', '2025-11-25'] })
+    const speaks = payments.mcp.discovery(new Request('https://mcp.example/.well-known/oauth-protected-resource/mcp'), { protocolVersions: ['2025-06-18'] })
+    assert.deepEqual((await speaks.json()).mcp_capabilities, { tools: [], protocol_version: '2025-06-18', protocol_versions: ['2025-06-18'] })
     const head = get('/.well-known/oauth-protected-resource/mcp', { method: 'HEAD' })
     assert.equal(head.status, 200)
     assert.equal(await head.text(), '')
