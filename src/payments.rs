@@ -633,6 +633,18 @@ impl<T: Transport> Payments<T> {
         }
     }
 
+    // ---- widgets (a web page's card setup) ---------------------------------
+
+    /// `widgets.createSelfSession({orgId?, returnUrl?})` → `{sessionToken, expiresAt, ...}`:
+    /// a session of the embed app for the caller's own account.
+    #[cfg(feature = "browser")]
+    pub fn create_self_session(&self, options: &Value) -> Pending<'_, T> {
+        self.pending(crate::api::widgets::create_self_session(
+            &self.config,
+            options,
+        ))
+    }
+
     // ---- delegation ------------------------------------------------------
 
     /// `delegation.createDelegation(payload)` → `{delegationId, ...}`.
