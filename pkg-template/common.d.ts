@@ -97,6 +97,7 @@ export type PaymentsErrorCode =
   | 'not_in_entry'
   | 'not_logged_in'
   | 'signin_refused'
+  | 'card_setup_refused'
   | 'internal'
   | 'wasm_load_failed'
   | 'not_ready'

@@ -4,6 +4,7 @@
 // entry's core carries, so `payments.paywall()` and `payments.mcp.configure()`
 // (in `nvm-x402/agent` and `nvm-x402/mcp`) do not type-check here.
 import type { AgentsAPI, ContractsAPI, EnvironmentName, OrdersAPI, PaidFetchResult, PaymentsClass, PaymentsError, PaymentsOptions, PaymentsSubscriber, PayOptions, PlansAPI, ResolvedScheme } from './common.js'
+import type { CreateSelfSessionParams, WidgetSessionResponse } from './wire-types.js'
 
 export * from './common.js'
 
@@ -18,7 +19,7 @@ export const Payments: PaymentsClass<Payments> & {
    * It reads a return from the web app (`nvmApiKey`, `accountAddress`),
    * accepts it only with this tab's one-time state, and removes the parameters from the
    * address bar and the history entry before it returns. Without a key (before `connect()`),
-   * every call fails with `not_logged_in`. Throws "returnUrl is required" without `returnUrl`.
+   * every call but the keyless `orders.getOrder` fails with `not_logged_in`. Throws "returnUrl is required" without `returnUrl`.
    */
   getBrowserInstance(options: BrowserInstanceOptions): Payments
 }
@@ -35,7 +36,7 @@ export interface BrowserInstanceOptions extends Omit<PaymentsOptions, 'nvmApiKey
   keyStorage?: 'memory' | 'sessionStorage' | 'localStorage'
   /** The web app's origin (required for `custom`; default: the environment's, nvm-local's own for `local`). */
   frontendUrl?: string
-  /** The embed app's origin (the card pages); default as `frontendUrl`. */
+  /** The embed app's origin (`setupCard()`'s pages; required for `custom`; default: the environment's, nvm-local's own for `local`). */
   embedUrl?: string
   /** The official SDK's option; unused. */
   appId?: string
@@ -48,15 +49,56 @@ export interface Payments extends PaymentsSubscriber {
   connect?(): void
   /**
    * A browser instance's: signs out. Every later call, in every namespace, fails with code
-   * `not_logged_in` before anything is sent; the stored key is removed.
+   * `not_logged_in` before anything is sent (but `orders.getOrder`, which sends no key); the stored key is removed.
    */
   logout?(): void
   /** Why the web app's return was refused (code `signin_refused`: a state this tab did not start, or used already); a browser instance only. */
   readonly signInError?: PaymentsError
+  /**
+   * A browser instance's: adds a card without a pasted key. Mints a session of the embed app
+   * for this account (`widgets.createSelfSession`, for `returnUrl`), then sends the browser to
+   * `<embed>/cards/setup` (enroll a card, create a spending delegation) with a one-time `state`
+   * kept in `sessionStorage`. The page comes back to `returnUrl`: read `cardSetupResult`.
+   * Rejects (nothing opened) when signed out (`not_logged_in`), on bad options (`validation`),
+   * the backend's refusal, or a session the backend won't return from (`card_setup_refused`).
+   */
+  setupCard?(options?: CardSetupOptions): Promise<void>
+  /** A browser instance's, on the load that returns from card setup with this tab's `state`: the new card and delegation. */
+  readonly cardSetupResult?: CardSetupResult
+  /** Why a card-setup return was refused (code `card_setup_refused`: a state this tab did not start, or used already, or no ids); a browser instance only. */
+  readonly cardSetupError?: PaymentsError
+  /** The embed app's sessions (card setup). */
+  readonly widgets: WidgetsAPI
   readonly plans: PlansAPI
   readonly agents: AgentsAPI
   readonly contracts: ContractsAPI
   readonly orders: OrdersAPI
+}
+
+/** `payments.setupCard(options)`. */
+export interface CardSetupOptions {
+  /** The organization the session is for (the hosted backend requires one you are a member of when you have several). */
+  orgId?: string
+  /** The card processor of the enrollment: `'stripe'` (default), `'braintree'` or `'visa'`. */
+  provider?: 'stripe' | 'braintree' | 'visa'
+}
+
+/** What a card setup this tab started returned (the official CLI's `nevermined cards setup` output). */
+export interface CardSetupResult {
+  /** The enrolled card: `delegation.listPaymentMethods()` lists it. */
+  paymentMethodId: string
+  /** Its spending delegation: pay with `tokenOptions: { delegationConfig: { delegationId } }`. */
+  delegationId: string
+}
+
+/** `payments.widgets` (`nvm-x402`). */
+export interface WidgetsAPI {
+  /**
+   * `POST /api/v1/widgets/session/self`: a session of the embed app for this account (the
+   * official CLI's call, under the name it gives it). The answer's `sessionToken` is a bearer
+   * credential: never log or keep it.
+   */
+  createSelfSession(params?: CreateSelfSessionParams): Promise<WidgetSessionResponse>
 }
 
 export interface FetchWithPaymentOptions extends PayOptions {

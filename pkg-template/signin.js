@@ -1,6 +1,6 @@
 // nvm-x402's Payments (scripts/build.sh exports it from this entry in place of core.js's):
-// getBrowserInstance, a web page's sign-in. This only reads and writes location, history
-// and the storages; the core decides (src/protocol/signin.rs).
+// getBrowserInstance, a web page's sign-in and card setup. This only reads and writes
+// location, history and the storages; the core decides (src/protocol/signin.rs).
 import { Payments as Base } from './core.js'
 import { callSync } from './nvm_x402.js'
 import { PaymentsError } from './errors.js'
@@ -8,6 +8,7 @@ import { ensureSync } from './loader.js'
 import { toJson } from './wire.js'
 
 const SIGN_IN = 'nvm-x402.signIn.state'
+const CARD = 'nvm-x402.cardSetup.state'
 const KEY = 'nvm-x402.apiKey'
 
 const core = (name, ...args) => {
@@ -28,10 +29,11 @@ export class Payments extends Base {
     const session = globalThis.sessionStorage
     const saved = { sessionStorage: session?.getItem(KEY), localStorage: globalThis.localStorage?.getItem(KEY) }
     const next = newState()
-    const landing = core('signInLanding', json, location.href, session?.getItem(SIGN_IN), saved, next)
+    const landing = core('signInLanding', json, location.href, session?.getItem(SIGN_IN), saved, next, session?.getItem(CARD))
     const keep = landing.keyStorage && globalThis[landing.keyStorage]
     if (landing.url) history.replaceState(history.state, '', landing.url)
     if (landing.signInStateUsed) session.removeItem(SIGN_IN)
+    if (landing.cardStateUsed) session.removeItem(CARD)
     if (landing.storeKey) keep.setItem(KEY, landing.key)
     if (landing.forgetKey) keep.removeItem(KEY)
     const payments = new Payments({ ...options, nvmApiKey: landing.key, isBrowserInstance: true })
@@ -40,6 +42,15 @@ export class Payments extends Base {
     Object.assign(payments, {
       isBrowserInstance: true,
       signInError: fail(landing.signInError),
+      cardSetupResult: landing.cardSetup,
+      cardSetupError: fail(landing.cardSetupError),
+      async setupCard(setup) {
+        const state = newState()
+        const minted = await payments.widgets.createSelfSession(core('cardSetup', json, setup, null, state))
+        const url = core('cardSetup', json, setup, minted, state)
+        session.setItem(CARD, state)
+        location.assign(url)
+      },
       connect() {
         session.setItem(SIGN_IN, next)
         location.assign(landing.signInUrl)

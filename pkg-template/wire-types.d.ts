@@ -753,3 +753,32 @@ export interface Order {
   /** What the buyer's page confirms with the card processor; only while the order is payable. */
   clientSecret?: string
 }
+
+/** The body of `POST api/v1/widgets/session/self` (`widgets.createSelfSession`). */
+export interface CreateSelfSessionParams {
+  /** The organization the session is for: one the caller is a member of. */
+  orgId?: string
+  /**
+   * Where the embed app will return (the answer's `isReturnUrlAllowed` says
+   * whether the backend allows it).
+   */
+  returnUrl?: string
+}
+
+/** What it answers (the hosted docs' `WidgetSessionResponse`). */
+export interface WidgetSessionResponse {
+  /** The bearer credential of the embed app's session: never log or keep it. */
+  sessionToken: string
+  /** The caller (`us-...`). */
+  userId: string
+  /** The caller's account address. */
+  userWallet: string
+  /** Which API key minted it (nvm-local: the key's id, never the key). */
+  apiKeyHash: string
+  /** When the session stops working (ISO 8601). */
+  expiresAt: string
+  /** Whether the embed app may return to `returnUrl` (`null` without one). */
+  isReturnUrlAllowed?: boolean | null
+  /** Any other field, kept as sent. */
+  [key: string]: JsonValue | undefined
+}

@@ -229,6 +229,8 @@ single_call_methods! {
     "orders.createOrder" => |p, a| p.create_order(a.arg(0));
     #[cfg(feature = "builder")]
     "orders.getOrder" => |p, a| p.get_order(a.text(0, "orderId")?);
+    #[cfg(feature = "browser")]
+    "widgets.createSelfSession" => |p, a| p.create_self_session(a.arg(0));
 }
 
 /// The methods of several steps (their own async code), by JS name.
@@ -238,9 +240,10 @@ pub const MULTI_STEP_METHODS: &[&str] = &[
     "plans.orderPlan",
 ];
 
-/// The pure function the facade itself calls but does not export: the redactor
-/// (`redactToken` checks its argument first).
-pub const INTERNAL_FUNCTIONS: &[&str] = &["redact", "signInLanding"];
+/// The pure functions the facade itself calls but does not export: the redactor
+/// (`redactToken` checks its argument first), and a browser instance's sign-in
+/// and card-setup steps (pkg-template/signin.js).
+pub const INTERNAL_FUNCTIONS: &[&str] = &["redact", "signInLanding", "cardSetup"];
 
 /// Every async method of the JS API, by JS name (`ns.name`, or `name` on `Payments` itself).
 pub fn methods() -> impl Iterator<Item = &'static str> {
@@ -596,8 +599,16 @@ pure_functions! { |a, null|
             a.opt_text(2, "signInState")?,
             a.arg(3),
             a.text(4, "nextState")?,
+            a.opt_text(5, "cardState")?,
         )?
         .to_json(),
+        #[cfg(feature = "browser")]
+        "cardSetup" => signin::card_setup(
+            &signin::BrowserOptions::from_json(a.arg(0))?,
+            a.arg(1),
+            a.raw(2),
+            a.text(3, "state")?,
+        )?,
 }
 
 #[cfg(test)]
@@ -760,6 +771,23 @@ mod tests {
             "only the call before logout was sent"
         );
         assert!(signed_out.transport().sent.borrow().is_empty());
+        // The buyer's getOrder sends no key: it is sent signed out, before sign-in and after logout.
+        for client in [&signed_out, &p] {
+            client.transport().json(
+                "GET",
+                "/api/v1/orders/o-1",
+                200,
+                json!({"id": "o-1", "status": "paid"}),
+            );
+            let order = pollster::block_on(call(client, "orders.getOrder", "[\"o-1\"]")).unwrap();
+            assert!(order.contains("\"paid\""), "{order}");
+            let sent = client.transport().sent.borrow();
+            let last = sent.last().unwrap();
+            assert!(last
+                .headers
+                .iter()
+                .all(|(name, _)| *name != "Authorization"));
+        }
         // Without isBrowserInstance a missing key is still the official error.
         let err = Payments::new(
             &crate::protocol::PaymentsOptions::default(),

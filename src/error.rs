@@ -113,7 +113,8 @@ pub enum Error {
     NotLoggedIn,
     /// A return from the web or embed app that this tab did not start (a
     /// forged, missing or used one-time state) or that carries nothing usable:
-    /// nothing was signed in or kept. Code `signin_refused` ([`SIGNIN_REFUSED`]).
+    /// nothing was signed in or kept. Code `signin_refused` ([`SIGNIN_REFUSED`])
+    /// or `card_setup_refused` ([`CARD_SETUP_REFUSED`]).
     #[cfg(feature = "browser")]
     ReturnRefused {
         /// The code (which flow refused it).
@@ -136,6 +137,9 @@ pub const MAX_CREDITS_EXCEEDED: &str = "max_credits_exceeded";
 pub const INTERNAL: &str = "internal";
 /// `code` of [`Error::ReturnRefused`] for a sign-in return.
 pub const SIGNIN_REFUSED: &str = "signin_refused";
+/// `code` of [`Error::ReturnRefused`] for a card-setup return (and a session
+/// the backend would not return from).
+pub const CARD_SETUP_REFUSED: &str = "card_setup_refused";
 
 /// Every code a `PaymentsError` from the core can carry, but the two open
 /// families: the backend's own codes (`BCK.<AREA>.<NNNN>`, passed through) and
@@ -157,6 +161,7 @@ pub const CODES: &[&str] = &[
     "not_in_entry",
     "not_logged_in",
     SIGNIN_REFUSED,
+    CARD_SETUP_REFUSED,
     INTERNAL,
 ];
 
@@ -485,6 +490,11 @@ mod tests {
             Error::ReturnRefused {
                 code: SIGNIN_REFUSED,
                 message: "The sign-in return was refused",
+                hint: "Start again from this tab",
+            },
+            Error::ReturnRefused {
+                code: CARD_SETUP_REFUSED,
+                message: "The card-setup return was refused",
                 hint: "Start again from this tab",
             },
         ];

@@ -39,13 +39,15 @@ const PLANS_KEPT: usize = 64;
 pub struct Pending<'a, T: Transport> {
     payments: &'a Payments<T>,
     call: Result<Call<Value>>,
+    /// A call that sends no key (the buyer's `getOrder`): sent even signed out.
+    anonymous: bool,
 }
 
 impl<'a, T: Transport> Pending<'a, T> {
     /// Sends the call and parses the answer. Every single-call method's
     /// future is this one type (no boxing, one copy in the .wasm).
     pub fn send(self) -> impl Future<Output = Result<Value>> + 'a {
-        self.payments.dispatch(self.call)
+        self.payments.dispatch(self.call, self.anonymous)
     }
 }
 
@@ -125,17 +127,21 @@ impl<T: Transport> Payments<T> {
     }
 
     /// Sends a call, when building it worked.
-    async fn dispatch(&self, call: Result<Call<Value>>) -> Result<Value> {
+    async fn dispatch(&self, call: Result<Call<Value>>, anonymous: bool) -> Result<Value> {
         // Signed out is the answer whatever the arguments: nothing is built or sent.
         #[cfg(feature = "browser")]
-        self.check_signed_in()?;
-        self.execute(call?).await
+        if !anonymous {
+            self.check_signed_in()?;
+        }
+        let _ = anonymous;
+        self.run(call?).await
     }
 
     fn pending(&self, call: Result<Call<Value>>) -> Pending<'_, T> {
         Pending {
             payments: self,
             call,
+            anonymous: false,
         }
     }
 
@@ -167,6 +173,10 @@ impl<T: Transport> Payments<T> {
     pub async fn execute<R>(&self, call: Call<R>) -> Result<R> {
         #[cfg(feature = "browser")]
         self.check_signed_in()?;
+        self.run(call).await
+    }
+
+    async fn run<R>(&self, call: Call<R>) -> Result<R> {
         let response = self.transport.send(call.request).await?;
         (call.parse)(response)
     }
@@ -611,10 +621,28 @@ impl<T: Transport> Payments<T> {
         self.pending(crate::api::orders::create_order(&self.config, options))
     }
 
-    /// `orders.getOrder(orderId)` → the buyer's view of the order; no key is sent.
+    /// `orders.getOrder(orderId)` → the buyer's view of the order; no key is
+    /// sent, so a browser instance sends it signed out too (a buyer who pays
+    /// once needs no account: the page polls its order without signing in).
     #[cfg(feature = "builder")]
     pub fn get_order(&self, order_id: &str) -> Pending<'_, T> {
-        self.pending(crate::api::orders::get_order(&self.config, order_id))
+        Pending {
+            payments: self,
+            call: crate::api::orders::get_order(&self.config, order_id),
+            anonymous: true,
+        }
+    }
+
+    // ---- widgets (a web page's card setup) ---------------------------------
+
+    /// `widgets.createSelfSession({orgId?, returnUrl?})` → `{sessionToken, expiresAt, ...}`:
+    /// a session of the embed app for the caller's own account.
+    #[cfg(feature = "browser")]
+    pub fn create_self_session(&self, options: &Value) -> Pending<'_, T> {
+        self.pending(crate::api::widgets::create_self_session(
+            &self.config,
+            options,
+        ))
     }
 
     // ---- delegation ------------------------------------------------------

@@ -78,32 +78,59 @@ pub(crate) fn account_from_row(
     })
 }
 
+const METHOD_INSERT: &str = "INSERT INTO payment_methods (id, owner, type, brand, last4, exp_month, exp_year, provider, alias, status, created_at)
+               VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 'active', ?10)";
+
+/// A new payment method's id (`pm_...`).
+pub(crate) fn new_card_id() -> String {
+    alphanumeric_id("pm_", 24)
+}
+
+/// A test card `id` of `owner`, expiring in December three years on.
+pub(crate) fn insert_card(
+    conn: &Connection,
+    (id, owner): (&str, &str),
+    (brand, last4): (&str, &str),
+    provider: &str,
+    alias: &str,
+    now: i64,
+) -> rusqlite::Result<()> {
+    conn.execute(
+        METHOD_INSERT,
+        params![
+            id,
+            owner,
+            "card",
+            brand,
+            last4,
+            12,
+            year_of(now) + 3,
+            provider,
+            alias,
+            now
+        ],
+    )?;
+    Ok(())
+}
+
 /// The test card (Stripe's `4242` Visa) and the crypto wallet every account starts with.
 pub(crate) fn insert_payment_methods(
     conn: &Connection,
     owner: &str,
     now: i64,
 ) -> rusqlite::Result<()> {
-    let sql = "INSERT INTO payment_methods (id, owner, type, brand, last4, exp_month, exp_year, provider, alias, status, created_at)
-               VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 'active', ?10)";
-    conn.execute(
-        sql,
-        params![
-            alphanumeric_id("pm_", 24),
-            owner,
-            "card",
-            "visa",
-            "4242",
-            12,
-            year_of(now) + 3,
-            "stripe",
-            "Test card",
-            now
-        ],
+    let card = (new_card_id(), owner);
+    insert_card(
+        conn,
+        (&card.0, card.1),
+        ("visa", "4242"),
+        "stripe",
+        "Test card",
+        now,
     )?;
     let wallet_last4 = &owner[owner.len() - 4..];
     conn.execute(
-        sql,
+        METHOD_INSERT,
         params![
             owner,
             owner,

@@ -187,6 +187,22 @@ impl Backend {
         caller: &Caller,
         body: &CreateDelegation,
     ) -> ApiResult<Delegation> {
+        let mut delegation = self.new_delegation(caller, body)?;
+        let mut conn = self.store.lock();
+        let tx = conn.transaction()?;
+        self.store_delegation(&tx, caller, &mut delegation)?;
+        tx.commit()?;
+        Ok(delegation)
+    }
+
+    /// Checks a `createDelegation` body (before the store is locked: the plan
+    /// is looked up): the delegation it asks for, its card not checked yet
+    /// ([`Backend::store_delegation`] does).
+    pub(crate) fn new_delegation(
+        &self,
+        caller: &Caller,
+        body: &CreateDelegation,
+    ) -> ApiResult<Delegation> {
         let provider = body.provider.trim().to_ascii_lowercase();
         if !PROVIDERS.contains(&provider.as_str()) {
             return Err(INVALID_FIELD.with(format!(
@@ -226,18 +242,15 @@ impl Backend {
             .as_deref()
             .map(str::trim)
             .filter(|m| !m.is_empty());
+        if is_card && method.is_none() {
+            return Err(MISSING_FIELD.with("providerPaymentMethodId is required for card delegations (see GET api/v1/payment-methods)"));
+        }
         let now = self.now_ms();
-        let mut conn = self.store.lock();
-        let payment_method_id = match (is_card, method) {
-            (true, None) => return Err(MISSING_FIELD.with("providerPaymentMethodId is required for card delegations (see GET api/v1/payment-methods)")),
-            (true, Some(m)) => Some(self.card_of(&conn, caller, m)?.ok_or_else(|| PAYMENT_METHOD_NOT_FOUND.with(format!("No card {m:?} belongs to this account")))?.0),
-            (false, m) => m.map(str::to_owned),
-        };
-        let delegation = Delegation {
+        Ok(Delegation {
             id: uuid_v4(),
             owner: caller.address().to_owned(),
             provider,
-            payment_method_id,
+            payment_method_id: method.map(str::to_owned),
             spending_limit_cents,
             amount_spent_cents: 0,
             currency,
@@ -248,9 +261,26 @@ impl Backend {
             plan_id,
             merchant_account_id: body.merchant_account_id.clone(),
             api_key_id: body.api_key_id.clone().filter(|k| !k.is_empty()),
-        };
-        let tx = conn.transaction()?;
-        tx.execute(
+        })
+    }
+
+    /// Stores a delegation from [`Backend::new_delegation`] in `conn` (a
+    /// transaction of the caller's): a card delegation's card must be the
+    /// caller's (its id as stored).
+    pub(crate) fn store_delegation(
+        &self,
+        conn: &Connection,
+        caller: &Caller,
+        delegation: &mut Delegation,
+    ) -> ApiResult<()> {
+        if delegation.is_card() {
+            let m = delegation.payment_method_id.as_deref().unwrap_or_default();
+            let card = self.card_of(conn, caller, m)?.ok_or_else(|| {
+                PAYMENT_METHOD_NOT_FOUND.with(format!("No card {m:?} belongs to this account"))
+            })?;
+            delegation.payment_method_id = Some(card.0);
+        }
+        conn.execute(
             &format!("INSERT INTO delegations ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)"),
             params![
                 delegation.id,
@@ -269,8 +299,7 @@ impl Backend {
                 delegation.api_key_id
             ],
         )?;
-        tx.commit()?;
-        Ok(delegation)
+        Ok(())
     }
 
     /// `POST api/v1/delegation/create`.

@@ -45,6 +45,11 @@ codes! {
     INTERNAL = "BCK.COMMON.0907", 500, "nvm-local failed (a database error); the request changed nothing.";
     RETURN_NOT_ALLOWED = "BCK.AUTH.0900", 400, "The sign-in or card-setup page was asked to return to a URL that is not http(s) on this machine nor an origin nvm-local was started with (--allow-origin); the CLI sign-in returns to loopback only.";
     CROSS_SITE_SIGN_IN = "BCK.AUTH.0901", 403, "A sign-in or card setup was posted from another site: nvm-local's pages act only on a click on the page itself.";
+    WIDGET_NOT_ORG_MEMBER = "BCK.WIDGET_SESSION.0019", 403, "The orgId of a card-setup session is not an organization the caller is an active member of.";
+    WIDGET_SESSION_UNKNOWN = "BCK.WIDGET_SESSION.0900", 401, "The card-setup page's sessionToken is not one nvm-local issued (mint one: POST api/v1/widgets/session/self).";
+    WIDGET_SESSION_USED = "BCK.WIDGET_SESSION.0901", 409, "The card-setup session was used already: each session sets up one card.";
+    WIDGET_RETURN_MISMATCH = "BCK.WIDGET_SESSION.0902", 400, "The card-setup page's returnUrl is not the one its session was minted for.";
+    WIDGET_SESSION_EXPIRED = "BCK.WIDGET_SESSION.0903", 410, "The card-setup session expired (sessions last two hours): mint a new one.";
     INVALID_API_KEY = "BCK.APIKEY.0004", 401, "Missing, malformed, forged or unknown API key (send Authorization: Bearer <key>).";
     FIAT_PRICE_TOO_LOW = "BCK.PROTOCOL.0047", 400, "A fiat plan's price is below $1.00 (1000000).";
     PLAN_NOT_FOUND = "BCK.PROTOCOL.0900", 404, "No plan has this id.";
@@ -173,7 +178,8 @@ mod tests {
             assert!(
                 parts[1]
                     .chars()
-                    .all(|ch| ch.is_ascii_uppercase() || ch.is_ascii_digit()),
+                    // `WIDGET_SESSION`: the hosted backend's area names have underscores.
+                    .all(|ch| ch.is_ascii_uppercase() || ch.is_ascii_digit() || ch == '_'),
                 "{}",
                 c.code
             );

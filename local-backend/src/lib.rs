@@ -22,7 +22,7 @@
 //! Layers: [`http`] (routes and handlers; its `plumbing` child: Host check,
 //! CORS, body parsing) calls [`backend::Backend`], the state. The domain
 //! modules ([`accounts`], [`plans`], [`agents`], [`organizations`],
-//! [`delegations`], [`x402`], [`checkout`], [`orders`]) hold the types and rules; the operations on accounts, plans
+//! [`delegations`], [`x402`], [`checkout`], [`orders`], [`signin`], [`cards`]) hold the types and rules; the operations on accounts, plans
 //! and agents are in `backend`'s children, so no domain module depends on the
 //! state that caches it (no module cycles). [`store`] owns SQLite,
 //! [`access_token`] and [`api_keys`] the signatures, [`error`] the envelopes.
@@ -33,6 +33,7 @@ pub mod accounts;
 pub mod agents;
 pub mod api_keys;
 pub mod backend;
+pub mod cards;
 pub mod checkout;
 pub mod config;
 pub mod delegations;

@@ -93,6 +93,19 @@ pub fn page(title: &str, status: &str, body: &str) -> String {
     )
 }
 
+/// Hidden form fields (escaped): what a page posts back as it was given.
+pub fn hidden_inputs(fields: &[(&str, &str)]) -> String {
+    let mut out = String::new();
+    for (name, value) in fields {
+        out.push_str(&format!(
+            "<input type=\"hidden\" name=\"{}\" value=\"{}\">",
+            escape(name),
+            escape(value)
+        ));
+    }
+    out
+}
+
 /// The sign-in page: who asks, the local accounts, a new one.
 pub fn sign_in_page(
     flow: Flow,
@@ -108,11 +121,7 @@ pub fn sign_in_page(
         Flow::Cli => format!("A program on this computer (<code>{}</code>) asks for an API key of the account you choose.", escape(origin)),
         _ => format!("<strong><code>{}</code></strong> asks you to sign in. It will get an API key of the account you choose.", escape(origin)),
     };
-    let hidden = format!(
-        "<input type=\"hidden\" name=\"{}\" value=\"{}\">",
-        flow.param(),
-        escape(target)
-    );
+    let hidden = hidden_inputs(&[(flow.param(), target)]);
     let mut list = String::new();
     for (name, address) in accounts {
         list.push_str(&format!(

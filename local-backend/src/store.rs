@@ -17,7 +17,8 @@ pub enum DbLocation {
 }
 
 /// The schema version this build writes. Tables added since version 1
-/// (payment-method key restrictions, account emails, organizations, card orders) are
+/// (payment-method key restrictions, account emails, organizations, card orders,
+/// card-setup sessions) are
 /// created in place (`CREATE TABLE IF NOT EXISTS`), so a version-1 database
 /// opens as it is and an older nvm-local still reads a newer one.
 pub const SCHEMA_VERSION: i64 = 1;
@@ -75,6 +76,9 @@ CREATE TABLE IF NOT EXISTS org_activity (
     id TEXT PRIMARY KEY, org_id TEXT NOT NULL REFERENCES organizations(id), event_type TEXT NOT NULL, actor_user_id TEXT,
     subject TEXT NOT NULL, metadata TEXT, occurred_at INTEGER NOT NULL);
 CREATE INDEX IF NOT EXISTS org_activity_org ON org_activity(org_id, occurred_at);
+CREATE TABLE IF NOT EXISTS widget_sessions (
+    token_hash TEXT PRIMARY KEY, owner TEXT NOT NULL REFERENCES accounts(address), key_id TEXT NOT NULL,
+    return_url TEXT, expires_at INTEGER NOT NULL, used_at INTEGER, created_at INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS card_orders (
     id TEXT PRIMARY KEY, org_id TEXT NOT NULL REFERENCES organizations(id), created_by TEXT NOT NULL,
     amount_minor INTEGER NOT NULL, currency TEXT NOT NULL, status TEXT NOT NULL,

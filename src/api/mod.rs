@@ -9,6 +9,8 @@ pub mod delegation;
 pub mod orders;
 pub mod organizations;
 pub mod plans;
+#[cfg(feature = "browser")]
+pub mod widgets;
 pub mod x402;
 
 use crate::error::{with_status, BackendError, Error, Result};

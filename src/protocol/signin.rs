@@ -10,6 +10,14 @@
 //! tab stored when it left (compared in constant time), so a link made by
 //! someone else (login CSRF: signing the victim into the attacker's account)
 //! or an old return replayed is refused.
+//!
+//! Card setup (`setupCard()`), the embed app's contract as the official CLI
+//! uses it (`markdown/cli-card-setup.md`): a session minted with the key
+//! (`widgets.createSelfSession`), then `<embed>/cards/setup?sessionToken&
+//! returnUrl&state&provider&network`, which comes back to
+//! `returnUrl?paymentMethodId&delegationId&state`. The same rules: a one-time
+//! `state` kept in this tab, compared in constant time and used up, and the
+//! returned parameters removed from the address before anything reads them.
 
 use super::api_key::ApiKey;
 use super::environment::Environment;
@@ -26,7 +34,23 @@ pub const ADDRESS_PARAM: &str = "accountAddress";
 
 /// `code` of a return that is refused (wrong, missing or reused state; no key,
 /// or a key of another environment).
-pub use crate::error::SIGNIN_REFUSED;
+pub use crate::error::{CARD_SETUP_REFUSED, SIGNIN_REFUSED};
+
+/// The query parameter the embed app echoes the card-setup state in.
+pub const CARD_STATE_PARAM: &str = "state";
+/// The query parameter the embed app returns the enrolled card in.
+pub const PAYMENT_METHOD_PARAM: &str = "paymentMethodId";
+/// The query parameter the embed app returns the new delegation in.
+pub const DELEGATION_PARAM: &str = "delegationId";
+/// Every parameter a return of either app brings back (none is left in a `returnUrl` we send).
+const RETURNED: [&str; 6] = [
+    STATE_PARAM,
+    KEY_PARAM,
+    ADDRESS_PARAM,
+    CARD_STATE_PARAM,
+    PAYMENT_METHOD_PARAM,
+    DELEGATION_PARAM,
+];
 
 /// Where a browser instance keeps its key between reloads (`keyStorage`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -268,14 +292,79 @@ fn check_state(state: &str) -> Result<()> {
 /// `connect()`'s destination: `<web app>/login?returnUrl=<returnUrl with nvmState=state>`, encoded.
 pub fn sign_in_url(options: &BrowserOptions, state: &str) -> Result<String> {
     check_state(state)?;
-    let back = Parts::of(&options.return_url).rebuild(
-        &[STATE_PARAM, KEY_PARAM, ADDRESS_PARAM],
-        &[(STATE_PARAM, state)],
-    );
+    let back = Parts::of(&options.return_url).rebuild(&RETURNED, &[(STATE_PARAM, state)]);
     let mut url = options.web_app.clone();
     url.push_str("/login?returnUrl=");
     url.push_str(&encode_component(&back));
     Ok(url)
+}
+
+/// Where the embed app returns after card setup: `returnUrl` without any
+/// parameter a return brings back (a page's own `state` included: the app
+/// appends its own). The session is minted for exactly this URL.
+pub fn card_return_url(options: &BrowserOptions) -> String {
+    Parts::of(&options.return_url).rebuild(&RETURNED, &[])
+}
+
+/// `setupCard(setup)`, in two steps: without `session`, the body of the
+/// session to mint (`{orgId?, returnUrl}`, [`card_return_url`]); with the
+/// answer of `widgets.createSelfSession`, the embed app's page:
+/// `<embed>/cards/setup?sessionToken&returnUrl&state&provider&network`, each
+/// encoded. `setup`: `{orgId?, provider?}` (`stripe`, `braintree` or `visa`;
+/// default `stripe`), checked before anything is minted. A session the
+/// backend says it won't return from (`isReturnUrlAllowed: false`) is refused
+/// before anything is opened.
+pub fn card_setup(
+    options: &BrowserOptions,
+    setup: &Value,
+    session: Option<&Value>,
+    state: &str,
+) -> Result<Value> {
+    const WHAT: &str = "setupCard";
+    check_state(state)?;
+    let setup = json::opt_object(Some(setup), WHAT)?;
+    let field = |key| setup.map_or(Ok(None), |o| json::opt_str(o, key, WHAT));
+    let (org, provider) = (field("orgId")?, field("provider")?.unwrap_or("stripe"));
+    if !matches!(provider, "stripe" | "braintree" | "visa") {
+        return Err(Error::validation(
+            "setupCard: provider must be 'stripe', 'braintree' or 'visa'",
+        ));
+    }
+    let back = card_return_url(options);
+    let Some(session) = session else {
+        return Ok(ObjectBuilder::new()
+            .put_opt("orgId", org)
+            .put("returnUrl", back)
+            .build());
+    };
+    let token = session
+        .get("sessionToken")
+        .and_then(Value::as_str)
+        .filter(|t| !t.is_empty())
+        .ok_or_else(|| Error::validation("setupCard: the session has no sessionToken"))?;
+    if session.get("isReturnUrlAllowed").and_then(Value::as_bool) == Some(false) {
+        return Err(Error::ReturnRefused {
+            code: CARD_SETUP_REFUSED,
+            message: "The backend will not return from card setup to this page (isReturnUrlAllowed: false); nothing was opened",
+            hint: "Nevermined's hosted backend returns a self-minted session only to localhost; nvm-local to loopback or an --allow-origin origin.",
+        });
+    }
+    let network = match options.environment {
+        Environment::Live | Environment::StagingLive => "live",
+        _ => "sandbox",
+    };
+    let mut url = options.embed.clone();
+    url.push_str("/cards/setup");
+    Ok(Value::from(Parts::of(&url).rebuild(
+        &[],
+        &[
+            ("sessionToken", token),
+            ("returnUrl", &back),
+            (CARD_STATE_PARAM, state),
+            ("provider", provider),
+            ("network", network),
+        ],
+    )))
 }
 
 /// What `getBrowserInstance` does with the page's address and storage.
@@ -297,6 +386,29 @@ pub struct Landing {
     pub sign_in_state_used: bool,
     /// Why a sign-in return was refused (code [`SIGNIN_REFUSED`]).
     pub sign_in_error: Option<&'static str>,
+    /// A card-setup return this tab started: `(paymentMethodId, delegationId)`.
+    pub card_setup: Option<(String, String)>,
+    /// Why a card-setup return was refused (code [`CARD_SETUP_REFUSED`]).
+    pub card_setup_error: Option<&'static str>,
+    /// The card-setup state was used (remove it: one return per `setupCard()`).
+    pub card_state_used: bool,
+}
+
+/// Whether a returned state is the one this tab stored (constant time; none stored: no).
+fn state_matches(stored: Option<&str>, returned: Option<&str>) -> bool {
+    stored
+        .zip(returned)
+        .is_some_and(|(mine, theirs)| same_secret(mine, theirs))
+}
+
+/// An id the embed app returns: 1 to 128 of `A-Z a-z 0-9 - _ . :`.
+fn returned_id(id: Option<String>) -> Option<String> {
+    id.filter(|id| {
+        (1..=128).contains(&id.len())
+            && id
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b':'))
+    })
 }
 
 /// Whether `key` is a key this environment's app would give.
@@ -310,7 +422,9 @@ fn key_of(options: &BrowserOptions, key: &str) -> Option<ApiKey> {
 
 /// Reads the page's address on load (and says where `connect()` would go
 /// with `next_state`): a sign-in return (`nvmApiKey`, `accountAddress`,
-/// `nvmState`), checked against the state this tab stored (`sign_in_state`); `saved` is what the storages hold under
+/// `nvmState`), checked against the state this tab stored (`sign_in_state`),
+/// and a card-setup return (`paymentMethodId`, `delegationId`, `state`),
+/// checked against `card_state`; `saved` is what the storages hold under
 /// the key's name (`{sessionStorage, localStorage}`): only the one
 /// `keyStorage` names is read.
 pub fn landing(
@@ -319,6 +433,7 @@ pub fn landing(
     sign_in_state: Option<&str>,
     saved: &Value,
     next_state: &str,
+    card_state: Option<&str>,
 ) -> Result<Landing> {
     let parts = Parts::of(href);
     let mut out = Landing {
@@ -341,9 +456,7 @@ pub fn landing(
     if returned_key.is_some() || returned_state.is_some() || parts.get(ADDRESS_PARAM).is_some() {
         drop.extend([KEY_PARAM, ADDRESS_PARAM, STATE_PARAM]);
         out.sign_in_state_used = sign_in_state.is_some();
-        let state_ok = sign_in_state
-            .zip(returned_state.as_deref())
-            .is_some_and(|(mine, theirs)| same_secret(mine, theirs));
+        let state_ok = state_matches(sign_in_state, returned_state.as_deref());
         let verdict = match (returned_key.as_deref().filter(|k| !k.is_empty()), state_ok) {
             (None, _) => Err("The sign-in return carries no API key"),
             (Some(_), false) => Err("The sign-in return was refused: its state is not the one this tab started with connect() (a link made elsewhere, or a return used twice). Nothing was signed in; call connect() again."),
@@ -363,15 +476,43 @@ pub fn landing(
         }
     }
 
+    // A card-setup return names what it made; a page's own `state` alone is not one.
+    let (method, delegation) = (parts.get(PAYMENT_METHOD_PARAM), parts.get(DELEGATION_PARAM));
+    if method.is_some() || delegation.is_some() {
+        drop.extend([PAYMENT_METHOD_PARAM, DELEGATION_PARAM, CARD_STATE_PARAM]);
+        out.card_state_used = card_state.is_some();
+        if !state_matches(card_state, parts.get(CARD_STATE_PARAM).as_deref()) {
+            out.card_setup_error = Some("The card-setup return was refused: its state is not the one this tab started with setupCard() (a link made elsewhere, or a return used twice); nothing was kept");
+        } else if let (Some(method), Some(delegation)) =
+            (returned_id(method), returned_id(delegation))
+        {
+            out.card_setup = Some((method, delegation));
+        } else {
+            out.card_setup_error =
+                Some("The card-setup return carries no usable paymentMethodId and delegationId");
+        }
+    }
+
     if !drop.is_empty() {
         out.url = Some(parts.rebuild(&drop, &[]));
     }
     Ok(out)
 }
 
-/// What a refused return says to do.
+/// What a refused sign-in return says to do.
 pub const REFUSED_HINT: &str =
     "Start again from this tab (payments.connect()); a link made elsewhere is never accepted.";
+/// What a refused card-setup return says to do.
+pub const CARD_REFUSED_HINT: &str =
+    "Start again from this tab (payments.setupCard()); a link made elsewhere is never accepted.";
+
+fn refused(code: &'static str, message: &'static str, hint: &'static str) -> Value {
+    error_json(&Error::ReturnRefused {
+        code,
+        message,
+        hint,
+    })
+}
 
 /// `{code, message, hint}`, as `new PaymentsError(...)` takes it (not
 /// [`Error::to_json`], which would bring its other fields' code into the core).
@@ -396,14 +537,24 @@ impl Landing {
             .put("signInStateUsed", self.sign_in_state_used)
             .put_opt(
                 "signInError",
-                self.sign_in_error.map(|message| {
-                    error_json(&Error::ReturnRefused {
-                        code: SIGNIN_REFUSED,
-                        message,
-                        hint: REFUSED_HINT,
-                    })
+                self.sign_in_error
+                    .map(|m| refused(SIGNIN_REFUSED, m, REFUSED_HINT)),
+            )
+            .put_opt(
+                "cardSetup",
+                self.card_setup.as_ref().map(|(method, delegation)| {
+                    ObjectBuilder::new()
+                        .put(PAYMENT_METHOD_PARAM, method.as_str())
+                        .put(DELEGATION_PARAM, delegation.as_str())
+                        .build()
                 }),
             )
+            .put_opt(
+                "cardSetupError",
+                self.card_setup_error
+                    .map(|m| refused(CARD_SETUP_REFUSED, m, CARD_REFUSED_HINT)),
+            )
+            .put("cardStateUsed", self.card_state_used)
             .build()
     }
 }

@@ -16,6 +16,7 @@ pub mod organizations;
 pub mod payment_required;
 pub mod plans;
 mod typescript;
+pub mod widgets;
 pub mod x402;
 
 pub use payment_required::{Extra, PaymentRequired, PaymentRequirements, Resource};

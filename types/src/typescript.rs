@@ -3,7 +3,7 @@
 //! attributes): `pkg-template/wire-types.d.ts`.
 
 use crate::payment_required::{Extra, PaymentRequired, PaymentRequirements, Resource};
-use crate::{agents, contracts, delegation, fields, orders, plans, x402};
+use crate::{agents, contracts, delegation, fields, orders, plans, widgets, x402};
 
 /// The package's data types: the bodies and answers users hand in or get
 /// back, as TypeScript (ts-rs, from the same derives, each under the official
@@ -69,6 +69,8 @@ pub fn typescript() -> String {
         ts::<orders::CreateOrderRequest>(&cfg, Named),
         ts::<orders::CreateOrderResult>(&cfg, Named),
         ts::<orders::Order>(&cfg, Named),
+        ts::<widgets::SelfSessionRequest>(&cfg, Named),
+        ts::<widgets::SelfSessionResponse>(&cfg, Kept),
     ];
     format!("{TS_PRELUDE}{}", declarations.join("\n"))
 }

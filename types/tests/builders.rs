@@ -6,7 +6,7 @@
 
 use nvm_x402::api::agents::{self, AgentAndPlan};
 use nvm_x402::api::plans::{self, AccessLimit};
-use nvm_x402::api::{delegation, orders, organizations, x402, Call};
+use nvm_x402::api::{delegation, orders, organizations, widgets, x402, Call};
 use nvm_x402::json;
 use nvm_x402::protocol::json::Value;
 use nvm_x402::protocol::{
@@ -25,6 +25,7 @@ use nvm_x402_types::organizations::{
     ActivityQuery, ConnectStripeAccountRequest, CreateUserRequest, MembersRequest,
 };
 use nvm_x402_types::plans::{CreditsConfig, PlansQuery, PriceConfig, RegisterPlanRequest};
+use nvm_x402_types::widgets::SelfSessionRequest;
 use nvm_x402_types::x402::{MintRequest, SettleRequest, SettleResponse, VerifyRequest};
 use nvm_x402_types::{fields, PaymentRequired};
 use serde::de::DeserializeOwned;
@@ -108,6 +109,20 @@ fn x402_bodies() {
     .unwrap();
     let typed: SettleResponse = serde_json::from_value(answer.into()).unwrap();
     assert_eq!(typed.credits_redeemed.unwrap().as_str(), "2");
+}
+
+#[test]
+fn widget_session_body() {
+    let call = widgets::create_self_session(
+        &cfg(),
+        &json!({"orgId": "org-1", "returnUrl": "http://127.0.0.1:8080/app"}),
+    )
+    .unwrap();
+    let typed: SelfSessionRequest = agrees(&body(&call));
+    assert_eq!(typed.org_id.as_deref(), Some("org-1"));
+    agrees::<SelfSessionRequest>(&body(
+        &widgets::create_self_session(&cfg(), &json!(null)).unwrap(),
+    ));
 }
 
 #[test]

@@ -13,6 +13,7 @@ pub use plumbing::{
 
 use crate::accounts::IssuedAccount;
 use crate::backend::{Backend, Caller};
+use crate::cards;
 use crate::checkout::escape;
 use crate::error::*;
 pub use crate::error::{json_response, shorten};
@@ -38,6 +39,7 @@ use nvm_x402_types::organizations::{
 };
 use nvm_x402_types::plans::PlansQuery;
 use nvm_x402_types::plans::{FiatPaymentRequest, RegisterPlanRequest};
+use nvm_x402_types::widgets::SelfSessionRequest;
 use nvm_x402_types::x402::{MintRequest, SettleRequest, VerifyRequest};
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
@@ -122,6 +124,7 @@ pub fn router(app: Arc<App>) -> Router {
             "/api/v1/protocol/agents/{agent_id}/plan/{plan_id}",
             post(add_plan_to_agent).delete(remove_plan_from_agent),
         )
+        .route("/api/v1/widgets/session/self", post(widget_session))
         .route("/api/v1/organizations/account", post(create_user))
         .route("/api/v1/organizations/members", post(get_members))
         .route("/api/v1/organizations/my-memberships", get(my_memberships))
@@ -145,6 +148,7 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/checkout/{id}/pay", post(pay_checkout))
         .route("/login", get(sign_in_page).post(sign_in))
         .route("/auth/cli", get(cli_sign_in_page).post(cli_sign_in))
+        .route("/cards/setup", get(card_setup_page).post(card_setup))
         .route("/local/v1/demo", get(demo))
         .route("/local/v1/accounts", post(create_account))
         .route("/local/v1/organizations", post(create_organization))
@@ -712,52 +716,166 @@ fn param(pairs: &[(String, String)], name: &str) -> Option<String> {
         .map(|(_, v)| v.clone())
 }
 
-fn show_sign_in(app: &App, flow: Flow, query: Option<String>) -> Response {
+/// A page's query: its pairs, where it returns (checked for `flow`) and that
+/// target's origin, to show.
+fn page_query(app: &App, flow: Flow, query: Option<String>) -> ApiResult<Asked> {
     let pairs = form_pairs(query.as_deref().unwrap_or(""));
-    let result = param(&pairs, flow.param())
-        .ok_or_else(|| MISSING_FIELD.with(format!("{} is required", flow.param())))
-        .and_then(|target| {
-            let origin = pages::return_origin(&target, flow, &app.allowed_origins)?;
-            Ok(pages::sign_in_page(
-                flow,
-                &target,
-                &origin,
-                &app.backend.local_accounts()?,
-            ))
-        });
+    let target = required(&pairs, flow.param())?;
+    let origin = pages::return_origin(&target, flow, &app.allowed_origins)?;
+    Ok(Asked {
+        pairs,
+        target,
+        origin,
+    })
+}
+
+/// A page's form, posted from the page itself (never another site's form):
+/// its pairs and where it returns (checked for `flow`).
+fn page_post(app: &App, flow: Flow, headers: &HeaderMap, body: RequestBody) -> ApiResult<Asked> {
+    pages::check_same_origin(headers, app.public_url(headers).trim_end_matches('/'))?;
+    let pairs = form_pairs(std::str::from_utf8(&body.0?).unwrap_or(""));
+    let target = required(&pairs, flow.param())?;
+    let origin = pages::return_origin(&target, flow, &app.allowed_origins)?;
+    Ok(Asked {
+        pairs,
+        target,
+        origin,
+    })
+}
+
+/// What a page was asked: its parameters, the checked return URL and its origin.
+struct Asked {
+    pairs: Vec<(String, String)>,
+    target: String,
+    origin: String,
+}
+
+impl Asked {
+    fn get(&self, name: &str) -> Option<String> {
+        param(&self.pairs, name)
+    }
+
+    fn required(&self, name: &str) -> ApiResult<String> {
+        required(&self.pairs, name)
+    }
+}
+
+fn required(pairs: &[(String, String)], name: &str) -> ApiResult<String> {
+    param(pairs, name)
+        .filter(|v| !v.is_empty())
+        .ok_or_else(|| MISSING_FIELD.with(format!("{name} is required")))
+}
+
+/// A page's answer: the page, or the error page titled `refused`.
+fn page_or_error(refused: &str, result: ApiResult<String>) -> Response {
     match result {
         Ok(html) => page_response(StatusCode::OK, html),
-        Err(e) => page_error("Sign-in refused", &e),
+        Err(e) => page_error(refused, &e),
     }
+}
+
+/// A click's answer: back to the checked URL, or the error page titled `refused`.
+fn return_or_error(refused: &str, result: ApiResult<String>) -> Response {
+    match result {
+        Ok(location) => see_other(&location),
+        Err(e) => page_error(refused, &e),
+    }
+}
+
+fn show_sign_in(app: &App, flow: Flow, query: Option<String>) -> Response {
+    let result = page_query(app, flow, query).and_then(|asked| {
+        Ok(pages::sign_in_page(
+            flow,
+            &asked.target,
+            &asked.origin,
+            &app.backend.local_accounts()?,
+        ))
+    });
+    page_or_error("Sign-in refused", result)
 }
 
 /// The click on the sign-in page: the account's new key, sent back to the checked target.
 fn do_sign_in(app: &App, flow: Flow, headers: &HeaderMap, body: RequestBody) -> Response {
-    let own = app.public_url(headers);
-    let result = (|| {
-        pages::check_same_origin(headers, own.trim_end_matches('/'))?;
-        let pairs = form_pairs(std::str::from_utf8(&body.0?).unwrap_or(""));
-        let target = param(&pairs, flow.param())
-            .ok_or_else(|| MISSING_FIELD.with(format!("{} is required", flow.param())))?;
-        pages::return_origin(&target, flow, &app.allowed_origins)?;
-        let name =
-            param(&pairs, "account").ok_or_else(|| MISSING_FIELD.with("account is required"))?;
-        let issued = app.backend.create_account(&name)?;
+    let result = page_post(app, flow, headers, body).and_then(|asked| {
+        let issued = app.backend.create_account(&asked.required("account")?)?;
         Ok(match flow {
-            Flow::Cli => with_params(&target, &[("nvm_api_key", &issued.api_key)]),
+            Flow::Cli => with_params(&asked.target, &[("nvm_api_key", &issued.api_key)]),
             _ => with_params(
-                &target,
+                &asked.target,
                 &[
                     ("nvmApiKey", &issued.api_key),
                     ("accountAddress", &issued.account.address),
                 ],
             ),
         })
-    })();
-    match result {
-        Ok(location) => see_other(&location),
-        Err(e) => page_error("Sign-in refused", &e),
+    });
+    return_or_error("Sign-in refused", result)
+}
+
+/// The embed app's card-setup page (`cards::setup_page`): only for a usable
+/// session, returning where it was minted for.
+async fn card_setup_page(State(app): Shared, RawQuery(query): RawQuery) -> Response {
+    let result = page_query(&app, Flow::Cards, query).and_then(|asked| {
+        let token = asked.required("sessionToken")?;
+        let state = card_state(&asked)?;
+        let provider = cards::provider(asked.get("provider").as_deref())?;
+        let account = app.backend.card_setup_account(&token, &asked.target)?;
+        Ok(cards::setup_page(
+            &asked.origin,
+            &account,
+            &[
+                ("sessionToken", &token),
+                ("returnUrl", &asked.target),
+                ("state", &state),
+                ("provider", provider),
+            ],
+        ))
+    });
+    page_or_error("Card setup refused", result)
+}
+
+/// The click on the card-setup page: the card and its delegation, back to the checked target.
+async fn card_setup(State(app): Shared, headers: HeaderMap, body: RequestBody) -> Response {
+    let result = page_post(&app, Flow::Cards, &headers, body).and_then(|asked| {
+        let token = asked.required("sessionToken")?;
+        let state = card_state(&asked)?;
+        let form = cards::SetupForm::read(|name| asked.get(name))?;
+        let (card, delegation) = app
+            .backend
+            .complete_card_setup(&token, &asked.target, &form)?;
+        Ok(with_params(
+            &asked.target,
+            &[
+                ("paymentMethodId", &card),
+                ("delegationId", &delegation),
+                ("state", &state),
+            ],
+        ))
+    });
+    return_or_error("Card setup refused", result)
+}
+
+/// The caller's `state`, echoed back as given: required, at most 256 characters.
+fn card_state(asked: &Asked) -> ApiResult<String> {
+    let state = asked.required("state")?;
+    if state.len() > 256 {
+        return Err(INVALID_FIELD.with("state must be at most 256 characters"));
     }
+    Ok(state)
+}
+
+async fn widget_session(State(app): Shared, headers: HeaderMap, body: JsonBody) -> Response {
+    with_body(
+        &app,
+        &headers,
+        body,
+        fields::<SelfSessionRequest>(),
+        StatusCode::CREATED,
+        |caller, request: SelfSessionRequest| {
+            app.backend
+                .create_widget_session(caller, &request, &app.allowed_origins)
+        },
+    )
 }
 
 async fn sign_in_page(State(app): Shared, RawQuery(query): RawQuery) -> Response {

@@ -126,7 +126,7 @@ fn a_return_with_this_tabs_state_signs_in_and_leaves_no_key_in_the_address() {
     let href = back(&format!(
         "nvmState={STATE}&nvmApiKey=local%3A{JWT}&accountAddress=0xABC"
     ));
-    let l = landing(&local(), &href, Some(STATE), &json!({}), STATE).unwrap();
+    let l = landing(&local(), &href, Some(STATE), &json!({}), STATE, None).unwrap();
     assert!(l.sign_in_error.is_none(), "{:?}", l.sign_in_error);
     assert_eq!(l.key.as_deref(), Some(format!("local:{JWT}").as_str()));
     assert!(l.store_key && l.sign_in_state_used && !l.forget_key);
@@ -137,7 +137,7 @@ fn a_return_with_this_tabs_state_signs_in_and_leaves_no_key_in_the_address() {
     // Memory: nothing stored.
     let memory = options(json!({"returnUrl": "http://127.0.0.1:8080/", "environment": "local"}));
     assert!(
-        !landing(&memory, &href, Some(STATE), &json!({}), STATE)
+        !landing(&memory, &href, Some(STATE), &json!({}), STATE, None)
             .unwrap()
             .store_key
     );
@@ -162,6 +162,7 @@ fn a_forged_missing_or_reused_state_is_refused_and_stripped() {
             stored,
             &json!({"sessionStorage": "local:garbage"}),
             STATE,
+            None,
         )
         .unwrap();
         let err = l.sign_in_error.expect("refused");
@@ -182,6 +183,7 @@ fn a_forged_missing_or_reused_state_is_refused_and_stripped() {
         Some(STATE),
         &json!({"sessionStorage": saved, "localStorage": "x"}),
         STATE,
+        None,
     )
     .unwrap();
     assert_eq!(
@@ -197,7 +199,15 @@ fn a_key_of_another_environment_or_no_key_is_refused() {
         format!("nvmState={STATE}&nvmApiKey=local%3Anot-a-jwt"),
         format!("nvmState={STATE}&nvmApiKey="),
     ] {
-        let l = landing(&local(), &back(&query), Some(STATE), &json!({}), STATE).unwrap();
+        let l = landing(
+            &local(),
+            &back(&query),
+            Some(STATE),
+            &json!({}),
+            STATE,
+            None,
+        )
+        .unwrap();
         assert!(l.sign_in_error.is_some(), "{query}");
         assert_eq!(l.key, None);
     }
@@ -212,6 +222,7 @@ fn a_plain_load_uses_the_saved_key_of_this_environment_only() {
         None,
         &json!({"sessionStorage": saved, "localStorage": "x"}),
         STATE,
+        None,
     )
     .unwrap();
     assert_eq!(
@@ -226,7 +237,8 @@ fn a_plain_load_uses_the_saved_key_of_this_environment_only() {
             "http://127.0.0.1:8080/app",
             None,
             &json!({"sessionStorage": saved, "localStorage": saved}),
-            STATE
+            STATE,
+            None
         )
         .unwrap()
         .key,
@@ -238,6 +250,7 @@ fn a_plain_load_uses_the_saved_key_of_this_environment_only() {
         None,
         &json!({"sessionStorage": format!("sandbox:{JWT}")}),
         STATE,
+        None,
     )
     .unwrap();
     assert_eq!((l.key, l.forget_key), (None, true));
@@ -248,6 +261,7 @@ fn a_plain_load_uses_the_saved_key_of_this_environment_only() {
         None,
         &json!({}),
         STATE,
+        None,
     )
     .unwrap();
     assert_eq!((l.url, l.sign_in_error), (None, None));
@@ -281,5 +295,169 @@ fn params_are_appended_before_the_fragment_and_forms_decode() {
             ("name".into(), "my name".into()),
             ("x".into(), String::new())
         ]
+    );
+}
+
+fn session(token: &str) -> Value {
+    json!({"sessionToken": token, "expiresAt": "2026-01-01T00:00:00.000Z", "isReturnUrlAllowed": true})
+}
+
+#[test]
+fn card_setup_goes_to_the_embed_app_with_the_session_and_a_clean_return_url() {
+    let o = options(
+        json!({"returnUrl": "http://127.0.0.1:8080/app?tab=pay&state=mine&delegationId=old#top", "environment": "local", "backendUrl": "http://127.0.0.1:4555"}),
+    );
+    assert_eq!(card_return_url(&o), "http://127.0.0.1:8080/app?tab=pay#top");
+    // First the session to mint (for exactly that URL), then the page.
+    assert_eq!(
+        card_setup(&o, &json!({"orgId": "org-1"}), None, STATE).unwrap(),
+        json!({"orgId": "org-1", "returnUrl": "http://127.0.0.1:8080/app?tab=pay#top"})
+    );
+    let url = card_setup(&o, &json!(null), Some(&session("s t/ok")), STATE).unwrap();
+    assert_eq!(
+        url,
+        format!(
+            "http://127.0.0.1:4555/cards/setup?sessionToken=s%20t%2Fok&returnUrl={}&state={STATE}&provider=stripe&network=sandbox",
+            encode_component("http://127.0.0.1:8080/app?tab=pay#top")
+        )
+    );
+    // The hosted embed apps, and the network the session was minted on.
+    for (env, embed, network) in [
+        ("sandbox", "https://embed.nevermined.app", "sandbox"),
+        ("live", "https://embed.nevermined.app", "live"),
+        ("staging_live", "https://embed.nevermined.dev", "live"),
+    ] {
+        let o = options(json!({"returnUrl": "https://shop.example/", "environment": env}));
+        let url = card_setup(&o, &json!({"provider": "visa"}), Some(&session("t")), STATE).unwrap();
+        let url = url.as_str().unwrap();
+        assert!(
+            url.starts_with(&format!("{embed}/cards/setup?sessionToken=t&")),
+            "{url}"
+        );
+        assert!(
+            url.ends_with(&format!("&provider=visa&network={network}")),
+            "{url}"
+        );
+    }
+}
+
+#[test]
+fn card_setup_refuses_a_bad_provider_state_or_session_before_anything_opens() {
+    let o = local();
+    // The options are checked before anything is minted, the session before anything opens.
+    for (setup, state) in [
+        (json!({"provider": "erc4337"}), STATE),
+        (json!("stripe"), STATE),
+        (json!({"orgId": 7}), STATE),
+        (json!(null), "abc"),
+    ] {
+        for minted in [None, Some(&session("t"))] {
+            let err = card_setup(&o, &setup, minted, state).unwrap_err();
+            assert_eq!(err.code(), "validation", "{setup:?} {state}");
+        }
+    }
+    for bad in [json!({"sessionToken": ""}), json!({})] {
+        let err = card_setup(&o, &json!(null), Some(&bad), STATE).unwrap_err();
+        assert_eq!(err.code(), "validation", "{bad:?}");
+    }
+    let err = card_setup(
+        &o,
+        &json!(null),
+        Some(&json!({"sessionToken": "t", "isReturnUrlAllowed": false})),
+        STATE,
+    )
+    .unwrap_err();
+    assert_eq!(err.code(), CARD_SETUP_REFUSED);
+    assert!(err.hint().contains("localhost"));
+}
+
+#[test]
+fn a_card_setup_return_with_this_tabs_state_is_read_once_and_stripped() {
+    let href = back(&format!(
+        "paymentMethodId=pm_1AB&delegationId=9719d8b5-0000-4000-8000-000000000001&state={STATE}"
+    ));
+    let l = landing(&local(), &href, None, &json!({}), STATE, Some(STATE)).unwrap();
+    assert_eq!(l.card_setup_error, None);
+    assert_eq!(
+        l.card_setup,
+        Some((
+            "pm_1AB".to_owned(),
+            "9719d8b5-0000-4000-8000-000000000001".to_owned()
+        ))
+    );
+    assert!(l.card_state_used);
+    assert_eq!(
+        l.url.as_deref(),
+        Some("http://127.0.0.1:8080/app?tab=pay#top")
+    );
+    let j = l.to_json();
+    assert_eq!(
+        j["cardSetup"]["delegationId"],
+        "9719d8b5-0000-4000-8000-000000000001"
+    );
+    assert_eq!(j["cardStateUsed"], true);
+    // Sign-in is untouched by it.
+    assert_eq!(
+        (l.key, l.sign_in_error, l.sign_in_state_used),
+        (None, None, false)
+    );
+}
+
+#[test]
+fn a_forged_missing_or_replayed_card_setup_return_is_refused_and_stripped() {
+    let ids = "paymentMethodId=pm_x&delegationId=d-1";
+    let other = "ffffffffffffffffffffffffffffffff";
+    for (query, stored) in [
+        (format!("{ids}&state={other}"), Some(STATE)), // made elsewhere
+        (ids.to_owned(), Some(STATE)),                 // no state
+        (format!("{ids}&state={STATE}"), None),        // used already
+        (format!("delegationId=d-1&state={STATE}"), Some(STATE)), // half a return
+        (
+            format!("paymentMethodId=pm%3Cx&delegationId=d-1&state={STATE}"),
+            Some(STATE),
+        ), // not an id
+    ] {
+        let l = landing(&local(), &back(&query), None, &json!({}), STATE, stored).unwrap();
+        assert!(l.card_setup_error.is_some(), "{query}");
+        assert_eq!(l.card_setup, None, "{query}");
+        assert_eq!(l.card_state_used, stored.is_some());
+        assert_eq!(
+            l.to_json()["cardSetupError"]["code"],
+            CARD_SETUP_REFUSED,
+            "{query}"
+        );
+        assert_eq!(
+            l.url.as_deref(),
+            Some("http://127.0.0.1:8080/app?tab=pay#top"),
+            "{query}"
+        );
+    }
+    // A page's own `state` (no ids) is not a card-setup return: left alone, nothing used.
+    let l = landing(
+        &local(),
+        &back("state=abc"),
+        None,
+        &json!({}),
+        STATE,
+        Some(STATE),
+    )
+    .unwrap();
+    assert_eq!(
+        (l.url, l.card_setup_error, l.card_state_used),
+        (None, None, false)
+    );
+}
+
+#[test]
+fn the_sign_in_return_url_carries_no_card_setup_parameters() {
+    let o = options(
+        json!({"returnUrl": "https://a.example/?paymentMethodId=p&delegationId=d&state=s&q=1", "environment": "sandbox"}),
+    );
+    assert_eq!(
+        sign_in_url(&o, STATE).unwrap(),
+        format!(
+            "https://nevermined.app/login?returnUrl={}",
+            encode_component(&format!("https://a.example/?q=1&nvmState={STATE}"))
+        )
     );
 }

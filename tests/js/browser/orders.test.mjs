@@ -12,20 +12,19 @@ import { ROOT, launchChromium, startNvmLocal, startStatic } from '../support/ser
 test('a page confirms an order on nvm-local\'s confirmation page and polls getOrder until it is paid', async (t) => {
   const live = await startNvmLocal()
   t.after(() => live.stop())
-  const { builder, subscriber } = live.world.accounts
+  const { builder } = live.world.accounts
   const merchant = Payments.getInstance({ nvmApiKey: builder.apiKey, backendUrl: live.url })
   const options = { amountMinor: 3437, description: 'Three teas', idempotencyKey: 'shop-cart-9' }
   const created = await merchant.orders.createOrder(options)
   assert.equal(created.status, 'requires_payment')
   assert.deepEqual(await merchant.orders.createOrder(options), created, 'an idempotent retry answers the same order')
 
-  // The shop page: the order as its server rendered it. The client is made with a key because a
-  // Payments needs one on this branch (a browser instance before sign-in will not); the reads
-  // below are checked to carry none.
+  // The shop page: the order as its server rendered it. The buyer has no account: the page's
+  // client is a browser instance that never signs in; only the keyless getOrder is sent.
   const shop = `<!doctype html><button id="checkout">Pay with card</button><script type="module">
     import { Payments } from '/pkg/index.js'
     const [backend, orderId, clientSecret] = ${JSON.stringify([live.url, created.orderId, created.clientSecret])}
-    const payments = Payments.getInstance({ nvmApiKey: ${JSON.stringify(subscriber.apiKey)}, backendUrl: backend })
+    const payments = Payments.getBrowserInstance({ returnUrl: location.href, environment: 'local', backendUrl: backend })
     const back = new URL('/done', location.href)
     back.searchParams.set('orderId', orderId)
     const confirm = new URL('orders/confirm', backend)
@@ -34,7 +33,8 @@ test('a page confirms an order on nvm-local\'s confirmation page and polls getOr
     document.querySelector('#checkout').onclick = () => window.open(confirm.href, 'pay')
     const seen = []
     try {
-      await payments.delegation.listPaymentMethods() // an authenticated call, for contrast
+      // An authenticated call, for contrast: signed out, it is refused before anything is sent.
+      window.contrast = await payments.delegation.listPaymentMethods().then(() => 'sent', (e) => e.code)
       for (;;) {
         const order = await payments.orders.getOrder(orderId)
         if (seen.at(-1) !== order.status) seen.push(order.status)
@@ -79,9 +79,9 @@ test('a page confirms an order on nvm-local\'s confirmation page and polls getOr
   assert.equal(result.order.id, created.orderId)
   assert.equal(result.order.amountMinor, 3437)
   assert.equal(result.order.clientSecret, undefined, 'no client secret once paid')
-  // Every read was a plain GET of the order, without a key (the authenticated call had it).
-  const keyed = reads.filter((r) => r.url.includes('/api/v1/payment-methods') && r.method === 'GET')
-  assert.deepEqual(keyed.map((r) => r.headers.authorization), [`Bearer ${subscriber.apiKey}`])
+  // Every read was a plain GET of the order, without a key; the authenticated call was never sent.
+  assert.equal(await tab.evaluate(() => window.contrast), 'not_logged_in')
+  assert.deepEqual(reads.filter((r) => r.url.includes('/api/v1/payment-methods')), [])
   const gets = reads.filter((r) => r.url.includes('/api/v1/orders/') && r.method === 'GET')
   assert.ok(gets.length >= 2, `reads: ${gets.length}`)
   for (const read of gets) {

@@ -5,50 +5,21 @@
 import test from 'node:test'
 import assert from 'node:assert/strict'
 import http from 'node:http'
-import { ROOT, startStatic, startNvmLocal, launchChromium } from '../support/servers.mjs'
+import { startNvmLocal, launchChromium } from '../support/servers.mjs'
+import { signInPage, signInTab } from '../support/signin.mjs'
 import { Payments } from 'nvm-x402'
 
-const page = (nvm, keyStorage) => `<!doctype html><meta charset="utf-8"><title>shop</title><script type="module">
-  import { Payments } from '/pkg/index.js'
-  const payments = Payments.getBrowserInstance({ returnUrl: location.origin + location.pathname + '?tab=pay', environment: 'local', backendUrl: ${JSON.stringify(nvm)}, keyStorage: ${JSON.stringify(keyStorage)} })
-  window.payments = payments
-  window.ready = { loggedIn: payments.isLoggedIn, isBrowserInstance: payments.isBrowserInstance, address: payments.accountAddress ?? null, signInError: payments.signInError?.code ?? null, href: location.href }
-</script>`
-
 async function setup(t) {
-  const nvm = await startNvmLocal()
-  t.after(() => nvm.stop())
-  const site = await startStatic(ROOT, { '/memory.html': { type: 'text/html', body: page(nvm.url, 'memory') }, '/session.html': { type: 'text/html', body: page(nvm.url, 'sessionStorage') } })
-  t.after(() => site.close())
-  const chromium = await launchChromium()
-  t.after(() => chromium.close())
-  const tab = await chromium.context.newPage()
-  const seen = [] // every request the tab makes to nvm-local
-  tab.on('request', (r) => r.url().startsWith(nvm.url) && seen.push(`${r.method()} ${r.url()}`))
-  const load = async (url) => {
-    await tab.goto(url)
-    return landed()
-  }
-  const landed = async () => {
-    await tab.waitForFunction(() => window.ready !== undefined, null, { timeout: 15_000 })
-    return tab.evaluate(() => window.ready)
-  }
-  const call = (what) => tab.evaluate(async (what) => {
+  const pages = { '/memory.html': (nvm) => signInPage(nvm, 'memory'), '/session.html': (nvm) => signInPage(nvm, 'sessionStorage') }
+  const opened = await signInTab(t, { pages })
+  const call = (what) => opened.tab.evaluate(async (what) => {
     try {
       return { ok: await (what === 'cards' ? window.payments.delegation.listPaymentMethods() : window.payments.plans.getPlan(what)) }
     } catch (e) {
       return { code: e.code, message: e.message }
     }
   }, what)
-  // connect() -> nvm-local's page -> a click on an account -> back on the page.
-  const signIn = async (account) => {
-    await tab.evaluate(() => window.payments.connect())
-    await tab.waitForURL((u) => u.href.startsWith(`${nvm.url}login?`))
-    const text = await tab.textContent('main')
-    await Promise.all([tab.waitForURL((u) => u.href.startsWith(site.url)), tab.click(`button[data-account="${account}"]`)])
-    return { pageText: text, ready: await landed() }
-  }
-  return { nvm, site, tab, seen, load, landed, call, signIn }
+  return { ...opened, call }
 }
 
 test('connect -> sign in on nvm-local -> back signed in; the key is in no URL or history entry; calls work; a reload keeps it (sessionStorage); logout stops every call before it is sent', async (t) => {
