@@ -3,7 +3,7 @@
 // web app, nvm-local's /login for local), then an API key (pasted, the seeded
 // demo account of nvm-local, or a new local account); the environment picker,
 // and who is signed in. It owns that role's Payments client.
-import { act, cloneTemplate, errorView, h } from './ui.js'
+import { act, cloneTemplate, errorView, facts, h, okView } from './ui.js'
 
 /** Prefixes the package recognises (backend-api.md: "Environments and keys"). */
 const KNOWN_PREFIXES = { sandbox: 'sandbox', live: 'live', 'sandbox-staging': 'staging_sandbox', 'live-staging': 'staging_live', local: 'local' }
@@ -106,6 +106,8 @@ export function mountSession(host, { role, nvm, config, onChange }) {
     part('backend').textContent = session.backendUrl
     part('how').textContent = session.key === null ? `with Nevermined · the key is kept in this tab's ${KEY_STORAGE}` : 'with an API key · kept in this page only'
     part('key-row').hidden = session.key === null
+    part('add-card').hidden = session.key !== null
+    part('card-hint').hidden = session.key !== null
     if (session.key !== null) part('key-shown').textContent = revealed ? session.key : nvm.redactToken(session.key)
   }
 
@@ -187,13 +189,18 @@ export function mountSession(host, { role, nvm, config, onChange }) {
     try {
       browserInstance(env.value)
       if (browser.signInError) out.replaceChildren(errorView(browser.signInError, 'Sign in with Nevermined: the return was refused'))
+      if (browser.cardSetupError) out.append(errorView(browser.cardSetupError, 'Adding a card: the return was refused'))
+      const card = browser.cardSetupResult
+      if (card) out.append(okView('Card added', facts([['Card', h('code', { 'data-card': 'paymentMethodId' }, card.paymentMethodId)], ['Delegation', h('code', { 'data-card': 'delegationId' }, card.delegationId)]]), h('p', { class: 'small' }, 'The delegation pays card plans: Get access token (step 5) uses it.')))
       if (browser.isLoggedIn) {
-        session = { payments: browser, key: null, address: browser.accountAddress, environment: browser.environment, backendUrl: browser.backendUrl, why: 'chosen at sign-in' }
+        session = { payments: browser, key: null, address: browser.accountAddress, environment: browser.environment, backendUrl: browser.backendUrl, why: 'chosen at sign-in', cardSetup: card ?? null }
         onChange(session)
       }
     } catch (error) {
       out.replaceChildren(errorView(error, 'Sign in with Nevermined is unavailable'))
     }
+    part('card-hint').textContent = "Add a card: enroll a test card and set its spending limit on the embed app's card page (nvm-local's /cards/setup for local), and come back here with the card and its delegation."
+    part('add-card').addEventListener('click', (event) => act(event.currentTarget, out, () => browser.setupCard(), { what: 'Adding a card' }))
     part('connect').addEventListener('click', () => {
       out.replaceChildren()
       try {

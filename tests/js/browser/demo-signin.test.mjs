@@ -1,7 +1,8 @@
 // The demo page's payer steps (#24) in headless Chromium, against nvm-local and the
 // Worker example on workerd, at desktop and phone width: "Sign in with Nevermined"
 // (nvm-local's /login, back signed in, no key in the URL or history, a paid call, a
-// reload kept by sessionStorage, sign out stops the calls), a refused return, and
+// reload kept by sessionStorage, Add a card (setupCard: nvm-local's card page, back with a
+// delegation the page mints with), sign out stops the calls), a refused return, and
 // "Pay once with an order" (nvm-local's confirmation page, requires_payment -> paid).
 // What the page shows is checked against the backend, read through the package in
 // Node. Screenshots of each step go to artifacts/.
@@ -9,7 +10,7 @@ import { describe, test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
 import { mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
-import { Payments } from 'nvm-x402'
+import { Payments, decodeAccessToken } from 'nvm-x402'
 import { ROOT, launchChromium } from '../support/servers.mjs'
 import { startDemoWorld } from '../support/client.mjs'
 import { startDemoServer } from '../../../scripts/serve.mjs'
@@ -61,7 +62,7 @@ describe('the demo page: sign in with Nevermined, pay once with an order', () =>
   }
 
   for (const [width, viewport] of Object.entries(WIDTHS)) {
-    test(`${width}: Sign in with Nevermined -> nvm-local's login -> back signed in; no key in the URL or history; a paid call; a reload keeps it; sign out stops the calls`, async () => {
+    test(`${width}: Sign in with Nevermined -> nvm-local's login -> back signed in; no key in the URL or history; a paid call; a reload keeps it; Add a card; sign out stops the calls`, async () => {
       const tab = await openPage(viewport)
       try {
         const card = tab.locator('[data-session="subscriber"]')
@@ -119,6 +120,37 @@ describe('the demo page: sign in with Nevermined, pay once with an order', () =>
         const again = await ask(tab)
         assert.equal(await again.locator('[data-remaining]').getAttribute('data-remaining'), String(before - 2n))
         assert.equal(await balance(), before - 2n)
+
+        // Add a card (setupCard): nvm-local's card page, a limit, back with the card and its delegation,
+        // which the page's "Get access token" uses for the card plan.
+        await card.getByRole('button', { name: 'Add a card' }).click()
+        await tab.waitForURL((url) => url.href.startsWith(`${demo.nvm.url}cards/setup?`))
+        assert.match(await tab.textContent('main'), new RegExp(new URL(site.url).host.replace(/[.]/g, '\\.')), 'the card page names the origin that asks')
+        await shot(tab, 'card-setup', width)
+        await tab.fill('#limit', '5.00')
+        await Promise.all([tab.waitForURL((url) => url.href.startsWith(site.url)), tab.click('#add-card')])
+        await ready(tab)
+        const added = card.locator('[data-slot="out"] .result.ok')
+        await added.waitFor()
+        assert.equal(tab.url(), site.url, 'paymentMethodId, delegationId and state are gone from the address bar')
+        assert.equal(await card.locator('.who').isVisible(), true, 'still signed in')
+        const paymentMethodId = await added.locator('[data-card="paymentMethodId"]').textContent()
+        const delegationId = await added.locator('[data-card="delegationId"]').textContent()
+        const delegation = (await subscriber.delegation.listDelegations()).delegations.find((d) => d.delegationId === delegationId)
+        assert.equal(delegation?.providerPaymentMethodId, paymentMethodId, 'the backend has the card and its delegation')
+        assert.equal(String(delegation.spendingLimitCents), '500')
+        await shot(tab, 'card-added', width, '[data-session="subscriber"]')
+        await tab.locator('#s-plan-pick').selectOption(world.plans.fiat.planId)
+        await tab.getByRole('button', { name: 'Get access token' }).click()
+        const token = tab.locator('#s-token-out .result.ok')
+        await token.waitFor()
+        assert.doesNotMatch(await tab.locator('#s-token-out').textContent(), /created one/, 'no new delegation: the card setup\'s')
+        await token.getByRole('button', { name: 'Reveal' }).click()
+        const decoded = decodeAccessToken(await token.locator('[data-token="revealed"]').textContent())
+        assert.equal(decoded.accepted.planId, world.plans.fiat.planId)
+        assert.equal(decoded.payload.authorization.sessionKeys[0].id, delegationId, 'minted on the card setup\'s delegation')
+        await token.getByRole('button', { name: 'Hide' }).click()
+        await tab.locator('#s-plan-pick').selectOption(world.plans.free.planId)
 
         // Sign out: the page's client refuses every call before sending anything; a reload is signed out.
         const client = await tab.evaluateHandle(() => window.nvmDemo.sessions.subscriber.payments)
