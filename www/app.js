@@ -85,9 +85,10 @@ async function main() {
   const subscriber = mountSubscriber({ nvm, config, world, getSession: () => sessions.subscriber })
   const builder = mountBuilder({ nvm, getSession: () => sessions.builder })
   const tabs = { subscriber, builder }
+  const cards = {}
   for (const role of ['subscriber', 'builder']) {
     syncButtons(role, false)
-    mountSession(document.querySelector(`[data-session="${role}"]`), {
+    cards[role] = mountSession(document.querySelector(`[data-session="${role}"]`), {
       role,
       nvm,
       config,
@@ -99,7 +100,7 @@ async function main() {
     })
   }
   // After the sign-in cards: a return from the order confirmation page is read with them.
-  mountShop({ nvm, config, world, getBuyer: () => sessions.subscriber, getMerchant: () => sessions.builder })
+  mountShop({ nvm, config, world, getBuyer: () => cards.subscriber.browser(), getMerchant: () => sessions.builder })
   // For the devtools console: the package and the signed-in clients.
   window.nvmDemo = { nvm, sessions }
   document.body.dataset.ready = 'true'

@@ -41,7 +41,8 @@ export async function localCall(config, path, body) {
  * Mounts the sign-in card of `role` into `host`. `nvm` is the package;
  * `onChange(session | null)` is called on sign-in and sign-out, where a
  * session is `{payments, address, environment, backendUrl, key, why}` (`key`
- * null when signed in with Nevermined: the package keeps it).
+ * null when signed in with Nevermined: the package keeps it). Returns
+ * `{browser()}`: the subscriber's browser instance (signed in or not), or null.
  */
 export function mountSession(host, { role, nvm, config, onChange }) {
   const text = ROLE_TEXT[role]
@@ -213,4 +214,5 @@ export function mountSession(host, { role, nvm, config, onChange }) {
     })
   }
   render()
+  return { browser: () => browser }
 }

@@ -26,9 +26,9 @@ const money = (order) => `$${fromUnits(order.amountMinor, 2)}${order.currency &&
 const now = () => new Date().toLocaleTimeString()
 
 /**
- * Wires the shop. `getBuyer()` is the signed-in subscriber (or null; paying
- * once needs no account); `getMerchant()` the Builder tab's session (or null:
- * then nvm-local's demo builder plays the merchant).
+ * Wires the shop. `getBuyer()` is the page's browser instance (signed in or
+ * not: paying once needs no account; or null); `getMerchant()` the Builder
+ * tab's session (or null: then nvm-local's demo builder plays the merchant).
  */
 export function mountShop({ nvm, config, world, getBuyer, getMerchant }) {
   const buy = $('#o-buy')
@@ -44,10 +44,13 @@ export function mountShop({ nvm, config, world, getBuyer, getMerchant }) {
     throw new nvm.PaymentsError({ code: 'validation', message: 'No shop: sign in on the Builder tab with the key of an organization\'s Admin or Member, the merchant' })
   }
 
-  /** Who reads the order (getOrder sends no key): the buyer's client on that backend, else the merchant's. */
+  /**
+   * Who reads the order: the buyer's own client, the page's browser instance, signed in or
+   * not (getOrder sends no key and needs no account); the merchant's away from its backend.
+   */
   const reader = (backendUrl) => {
     const buyer = getBuyer()
-    return buyer && buyer.backendUrl === backendUrl ? buyer.payments : merchant().payments
+    return buyer && buyer.backendUrl === backendUrl ? buyer : merchant().payments
   }
 
   /** The order as the page shows it: what it is, the statuses seen, the outcome. */

@@ -199,6 +199,8 @@ describe('the demo page: sign in with Nevermined, pay once with an order', () =>
       const tab = await openPage(viewport)
       try {
         const out = tab.locator('#o-out')
+        const reads = [] // the page's getOrder reads: the buyer's client, never signed in here
+        tab.on('request', (r) => r.method() === 'GET' && r.url().startsWith(`${demo.nvm.url}api/v1/orders/`) && reads.push(r.headers().authorization ?? null))
         await tab.getByRole('button', { name: /^Buy for \$4\.99$/ }).click()
         const created = out.locator('[data-order-status="requires_payment"]')
         await created.waitFor()
@@ -223,6 +225,8 @@ describe('the demo page: sign in with Nevermined, pay once with an order', () =>
         assert.deepEqual(await paid.locator('.timeline code').allTextContents(), ['requires_payment', 'paid'])
         assert.match(await paid.locator('.result-title').textContent(), /^Paid — Sticker pack, \$4\.99$/)
         assert.match(await paid.textContent(), /The card page saidsucceeded/)
+        assert.ok(reads.length >= 2, `reads: ${reads.length}`)
+        assert.deepEqual(new Set(reads), new Set([null]), 'getOrder sent no key')
         const after = await builder.orders.getOrder(orderId)
         assert.equal(after.status, 'paid')
         assert.equal(await paid.locator('dd code').nth(1).getAttribute('title'), after.paymentIntentId)
