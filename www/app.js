@@ -1,10 +1,11 @@
 // The demo page: loads the nvm-x402 package (/pkg/index.js), learns
 // where the backend and the agent are (/config.json, written by the demo's
-// server), and wires the Subscriber and Builder tabs.
+// server), and wires the Subscriber and Builder tabs and the shop (pay once).
 import { $, errorView } from './ui.js'
 import { localCall, mountSession } from './session.js'
 import { mountSubscriber } from './subscriber.js'
 import { mountBuilder } from './builder.js'
+import { mountShop } from './shop.js'
 
 const DEFAULTS = { backendUrl: 'http://127.0.0.1:3001/', agentUrl: 'http://127.0.0.1:8787/tasks', mcpUrl: 'http://127.0.0.1:8788/mcp' }
 
@@ -84,9 +85,10 @@ async function main() {
   const subscriber = mountSubscriber({ nvm, config, world, getSession: () => sessions.subscriber })
   const builder = mountBuilder({ nvm, getSession: () => sessions.builder })
   const tabs = { subscriber, builder }
+  const cards = {}
   for (const role of ['subscriber', 'builder']) {
     syncButtons(role, false)
-    mountSession(document.querySelector(`[data-session="${role}"]`), {
+    cards[role] = mountSession(document.querySelector(`[data-session="${role}"]`), {
       role,
       nvm,
       config,
@@ -97,6 +99,10 @@ async function main() {
       },
     })
   }
+  // After the sign-in cards: a return from the order confirmation page is read with them.
+  mountShop({ nvm, config, world, getBuyer: () => cards.subscriber.browser(), getMerchant: () => sessions.builder })
+  // For the devtools console: the package and the signed-in clients.
+  window.nvmDemo = { nvm, sessions }
   document.body.dataset.ready = 'true'
 }
 

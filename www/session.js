@@ -1,15 +1,27 @@
-// The sign-in card of a role (subscriber or builder): an API key (pasted, the
-// seeded demo account of nvm-local, or a new local account), the environment
-// picker, and who is signed in. It owns that role's Payments client.
-import { act, cloneTemplate, errorView, h } from './ui.js'
+// The sign-in card of a role (subscriber or builder): for the subscriber first
+// "Sign in with Nevermined" (the package's browser instance: the environment's
+// web app, nvm-local's /login for local), then an API key (pasted, the seeded
+// demo account of nvm-local, or a new local account); the environment picker,
+// and who is signed in. It owns that role's Payments client.
+import { act, cloneTemplate, errorView, facts, h, okView } from './ui.js'
 
 /** Prefixes the package recognises (backend-api.md: "Environments and keys"). */
 const KNOWN_PREFIXES = { sandbox: 'sandbox', live: 'live', 'sandbox-staging': 'staging_sandbox', 'live-staging': 'staging_live', local: 'local' }
 
 const ROLE_TEXT = {
-  subscriber: { title: 'Sign in as a subscriber', sub: 'Paste an API key, or use the seeded subscriber of nvm-local.', demo: 'Use the local demo subscriber' },
+  subscriber: { title: 'Sign in as a subscriber', sub: 'Sign in with your Nevermined account, or use an API key (pasted, or the seeded subscriber of nvm-local).', demo: 'Use the local demo subscriber' },
   builder: { title: 'Sign in as a builder', sub: 'Paste an API key, or use the seeded builder of nvm-local (it owns the demo plans and agent).', demo: 'Use the local demo builder' },
 }
+
+/**
+ * Sign in with Nevermined keeps the key in this tab's sessionStorage (the
+ * package's `keyStorage: 'sessionStorage'`): a reload stays signed in, closing
+ * the tab or Sign out forgets it. The package's default, memory, would sign a
+ * reload out; a demo is easier to follow this way. The environment the
+ * sign-in was started for is kept next to it, so the return is read for it.
+ */
+const KEY_STORAGE = 'sessionStorage'
+const SIGN_IN_ENVIRONMENT = 'nvm-demo.signInEnvironment'
 
 /** nvm-local's local-only endpoints (the only calls the page makes without the package). */
 export async function localCall(config, path, body) {
@@ -28,7 +40,9 @@ export async function localCall(config, path, body) {
 /**
  * Mounts the sign-in card of `role` into `host`. `nvm` is the package;
  * `onChange(session | null)` is called on sign-in and sign-out, where a
- * session is `{payments, address, environment, backendUrl, key}`.
+ * session is `{payments, address, environment, backendUrl, key, why}` (`key`
+ * null when signed in with Nevermined: the package keeps it). Returns
+ * `{browser()}`: the subscriber's browser instance (signed in or not), or null.
  */
 export function mountSession(host, { role, nvm, config, onChange }) {
   const text = ROLE_TEXT[role]
@@ -91,7 +105,11 @@ export function mountSession(host, { role, nvm, config, onChange }) {
     part('address').title = session.address ?? ''
     part('environment').replaceChildren(h('strong', {}, session.environment), h('span', { class: 'muted' }, ` · ${session.why}`))
     part('backend').textContent = session.backendUrl
-    part('key-shown').textContent = revealed ? session.key : nvm.redactToken(session.key)
+    part('how').textContent = session.key === null ? `with Nevermined · the key is kept in this tab's ${KEY_STORAGE}` : 'with an API key · kept in this page only'
+    part('key-row').hidden = session.key === null
+    part('add-card').hidden = session.key !== null
+    part('card-hint').hidden = session.key !== null
+    if (session.key !== null) part('key-shown').textContent = revealed ? session.key : nvm.redactToken(session.key)
   }
 
   /** Signs in with `apiKey`; throws the package's error for a bad key. */
@@ -137,10 +155,64 @@ export function mountSession(host, { role, nvm, config, onChange }) {
     render()
   })
   part('sign-out').addEventListener('click', () => {
+    if (session?.key === null) browser.logout() // every later call of that client: not_logged_in, nothing sent
     session = null
     render()
     onChange(null)
     key.focus()
   })
+  // ---- Sign in with Nevermined (the subscriber's first choice) ----
+  let browser = null // the package's browser instance
+  let browserEnvironment = null
+
+  /** A browser instance for `environment`; on a return from the web app it takes the key (or refuses it) and cleans the address bar. */
+  function browserInstance(environment) {
+    const options = { returnUrl: location.origin + location.pathname, environment, keyStorage: KEY_STORAGE }
+    if (environment === 'local') options.backendUrl = config.backendUrl
+    if (environment === 'custom') options.backendUrl = customUrl.value.trim()
+    browser = nvm.Payments.getBrowserInstance(options)
+    browserEnvironment = environment
+    return browser
+  }
+
+  if (role === 'subscriber') {
+    part('nevermined').hidden = false
+    part('or').hidden = false
+    part('sign-in').classList.remove('btn-primary')
+    const hint = () => {
+      const where = env.value === 'local' ? `nvm-local's sign-in page (${new URL('login', config.backendUrl).href})` : env.value === 'custom' ? "the custom environment's web app" : `the Nevermined web app (${env.value})`
+      part('connect-hint').textContent = `You choose an account on ${where} and come back here signed in; no key to paste. The key stays in this tab's ${KEY_STORAGE} until you sign out or close the tab.`
+    }
+    env.addEventListener('change', hint)
+    const started = sessionStorage.getItem(SIGN_IN_ENVIRONMENT)
+    if (started && [...env.options].some((o) => o.value === started)) env.value = started
+    hint()
+    try {
+      browserInstance(env.value)
+      if (browser.signInError) out.replaceChildren(errorView(browser.signInError, 'Sign in with Nevermined: the return was refused'))
+      if (browser.cardSetupError) out.append(errorView(browser.cardSetupError, 'Adding a card: the return was refused'))
+      const card = browser.cardSetupResult
+      if (card) out.append(okView('Card added', facts([['Card', h('code', { 'data-card': 'paymentMethodId' }, card.paymentMethodId)], ['Delegation', h('code', { 'data-card': 'delegationId' }, card.delegationId)]]), h('p', { class: 'small' }, 'The delegation pays card plans: Get access token (step 5) uses it.')))
+      if (browser.isLoggedIn) {
+        session = { payments: browser, key: null, address: browser.accountAddress, environment: browser.environment, backendUrl: browser.backendUrl, why: 'chosen at sign-in', cardSetup: card ?? null }
+        onChange(session)
+      }
+    } catch (error) {
+      out.replaceChildren(errorView(error, 'Sign in with Nevermined is unavailable'))
+    }
+    part('card-hint').textContent = "Add a card: enroll a test card and set its spending limit on the embed app's card page (nvm-local's /cards/setup for local), and come back here with the card and its delegation."
+    part('add-card').addEventListener('click', (event) => act(event.currentTarget, out, () => browser.setupCard(), { what: 'Adding a card' }))
+    part('connect').addEventListener('click', () => {
+      out.replaceChildren()
+      try {
+        if (!browser || browserEnvironment !== env.value || env.value === 'custom') browserInstance(env.value)
+        sessionStorage.setItem(SIGN_IN_ENVIRONMENT, env.value)
+        browser.connect()
+      } catch (error) {
+        out.replaceChildren(errorView(error, 'Sign in with Nevermined failed'))
+      }
+    })
+  }
   render()
+  return { browser: () => browser }
 }

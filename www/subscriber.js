@@ -106,7 +106,7 @@ export function mountSubscriber({ nvm, config, world, getSession }) {
 
   $('#s-list-methods').addEventListener('click', (event) => act(event.currentTarget, $('#s-methods-out'), async () => {
     const methods = await need().payments.delegation.listPaymentMethods()
-    if (!methods.length) return noticeView('No payment methods', h('p', {}, 'Enrol a card in the Nevermined app first.'))
+    if (!methods.length) return noticeView('No payment methods', h('p', {}, 'Add a card first (step 1, signed in with Nevermined), or enrol one in the Nevermined app.'))
     return h(
       'ul',
       { class: 'list', 'aria-label': 'Payment methods' },
@@ -332,6 +332,9 @@ export function mountSubscriber({ nvm, config, world, getSession }) {
       resetBalance()
       for (const id of ['#s-credits-out', '#s-methods-out', '#s-delegation-out', '#s-token-out', '#s-ask-out']) $(id).replaceChildren()
       for (const key of Object.keys(delegations)) delete delegations[key]
+      // A card added with Sign in with Nevermined (setupCard) comes with its delegation.
+      const card = getSession()?.cardSetup
+      if (card) delegations.stripe = card.delegationId
     },
   }
 }

@@ -349,7 +349,7 @@ describe('the demo page in headless Chromium, against nvm-local and the Workers 
         await card.getByLabel('Nevermined API key').fill(key)
         await card.getByLabel('Environment').selectOption(environment)
         if (customUrl) await card.getByLabel('Backend URL').fill(customUrl)
-        await card.getByRole('button', { name: 'Sign in', exact: true }).click()
+        await card.getByRole('button', { name: 'Sign in with the key', exact: true }).click()
       }
       const shown = async () => ({
         environment: await card.locator('[data-slot="environment"]').textContent(),
