@@ -133,7 +133,7 @@ macro_rules! single_call_methods {
 
         /// Every async method's JS name, one per line: what the facade builds the
         /// `Payments` namespaces from (src/wasm `methodNames`), so the names live here only.
-        pub const METHOD_NAMES: &str = concat!($($name, "\n",)* "requests.startProcessingRequest\nresolveScheme\nplans.orderPlan");
+        pub const METHOD_NAMES: &str = concat!($($name, "\n",)* "requests.startProcessingRequest\nresolveScheme\nplans.orderPlan\nplans.getPayAsYouGoPriceConfig\ncontracts.getPayAsYouGoTemplateAddress\ncontracts.getContractAddress");
 
         /// The `Payments` call behind a single-call method (`i`: its line in [`METHOD_NAMES`]).
         fn prepare<'a, T: Transport>(p: &'a Payments<T>, i: usize, method: &str, a: &Args) -> Result<Pending<'a, T>> {
@@ -230,6 +230,9 @@ pub const MULTI_STEP_METHODS: &[&str] = &[
     "requests.startProcessingRequest",
     "resolveScheme",
     "plans.orderPlan",
+    "plans.getPayAsYouGoPriceConfig",
+    "contracts.getPayAsYouGoTemplateAddress",
+    "contracts.getContractAddress",
 ];
 
 /// The pure function the facade itself calls but does not export: the redactor
@@ -302,6 +305,23 @@ pub async fn call<T: Transport>(p: &Payments<T>, method: &str, args_json: &str) 
         #[cfg(feature = "subscriber")]
         i if i == const { index_of("plans.orderPlan") } => {
             p.order_plan(&a.id(0, "planId")?).await?
+        }
+        #[cfg(feature = "builder")]
+        i if i == const { index_of("plans.getPayAsYouGoPriceConfig") } => {
+            p.payg_price_config(
+                amount(&a, 0, "amount", None)?,
+                a.text(1, "receiver")?,
+                a.opt_text(2, "tokenAddress")?,
+            )
+            .await?
+        }
+        #[cfg(feature = "builder")]
+        i if i == const { index_of("contracts.getPayAsYouGoTemplateAddress") } => {
+            Value::from(p.contract_address("PayAsYouGoTemplate").await?)
+        }
+        #[cfg(feature = "builder")]
+        i if i == const { index_of("contracts.getContractAddress") } => {
+            Value::from(p.contract_address(a.text(0, "contractName")?).await?)
         }
         _ => prepare(p, i, method, &a)?.send().await?,
     };
@@ -528,6 +548,14 @@ pure_functions! { |a, null|
             a.text(1, "receiver")?,
             a.opt_text(2, "eurcAddress")?,
         )?,
+        "getPayAsYouGoPriceConfig" => plans::payg_price_config(
+            amount(&a, 0, "amount", None)?,
+            a.text(1, "receiver")?,
+            a.opt_text(2, "tokenAddress")?,
+            a.opt_text(3, "templateAddress")?,
+        )?,
+        // The official's pay-as-you-go credits are the non-expiring duration config's values.
+        "getPayAsYouGoCreditsConfig" => plans::non_expirable_duration_config(),
         "getFixedCreditsConfig" => plans::fixed_credits_config(
             amount(&a, 0, "creditsGranted", None)?,
             amount(&a, 1, "creditsPerRequest", Some(1))?,

@@ -115,6 +115,9 @@ pub const PLAN_NOT_ALLOWED: &str = "plan_not_allowed";
 pub const REDIRECT_NOT_FOLLOWED: &str = "redirect_not_followed";
 /// `code` of [`Error::PaymentRefused`] for a price over `maxCredits`.
 pub const MAX_CREDITS_EXCEEDED: &str = "max_credits_exceeded";
+/// `code` of [`Error::PaymentRefused`] for a pay-as-you-go price over `maxPriceCents`
+/// (or one that can't be checked: unknown price, or no money cap at all under `maxCredits`).
+pub const MAX_PRICE_EXCEEDED: &str = "max_price_exceeded";
 /// The code the paywalls tell `onPaymentError` when the backend can't be asked
 /// or no plan pays (a `PaymentsError` handed to the hook, never thrown).
 pub const INTERNAL: &str = "internal";
@@ -134,6 +137,7 @@ pub const CODES: &[&str] = &[
     "payment_required",
     PLAN_NOT_ALLOWED,
     MAX_CREDITS_EXCEEDED,
+    MAX_PRICE_EXCEEDED,
     REDIRECT_NOT_FOLLOWED,
     "mcp_negotiation_failed",
     "not_in_entry",
@@ -295,6 +299,7 @@ fn client_hint(e: &Error) -> &'static str {
         Error::PaymentRequired { message, .. } if crate::protocol::says_not_an_endpoint(message) => crate::protocol::NOT_AN_ENDPOINT_HINT,
         Error::PaymentRequired { .. } => "Order the plan first (payments.plans.orderPlan, or orderFiatPlan for card plans), then retry.",
         Error::PaymentRefused { code, .. } if *code == PLAN_NOT_ALLOWED => "Pass planIds with the plans you are willing to pay with (or anyPlan: true to pay with any plan the agent offers).",
+        Error::PaymentRefused { code, .. } if *code == MAX_PRICE_EXCEEDED => "Pass maxPriceCents at or above the plan's price per request if that price is expected; otherwise don't use this agent.",
         Error::McpNegotiation(_) => "Check the URL (the MCP server's Streamable HTTP endpoint). callTool speaks MCP 2026-07-28, else 2025-11-25; protocolVersion pins one.",
         _ => "Raise maxCredits if that price is expected; otherwise don't use this agent.",
     }
@@ -436,6 +441,11 @@ mod tests {
             Error::PaymentRefused {
                 code: MAX_CREDITS_EXCEEDED,
                 message: "5 credits, more than maxCredits".into(),
+                details: None,
+            },
+            Error::PaymentRefused {
+                code: MAX_PRICE_EXCEEDED,
+                message: "500 cents, more than maxPriceCents".into(),
                 details: None,
             },
             Error::McpNegotiation("the server offers no revision in common".into()),

@@ -30,6 +30,27 @@ fn parse_deployment(response: HttpResponse) -> Result<Value> {
     }
 }
 
+/// The address of the contract `name` in a deployment (`getDeploymentInfo`'s
+/// answer): `contracts.getContractAddress(name)`. Missing (or not an address)
+/// is an error, as in the official SDK: a builder never registers a plan
+/// under a template nobody named.
+pub fn contract_address(deployment: &Value, name: &str) -> Result<String> {
+    let address = deployment
+        .get("contracts")
+        .and_then(|c| c.get(name))
+        .and_then(Value::as_str)
+        .filter(|a| !a.is_empty())
+        .ok_or_else(|| Error::InvalidResponse {
+            status: 200,
+            message: format!("Contract address not found for {name}"),
+        })?;
+    crate::api::plans::check_address(name, address).map_err(|e| Error::InvalidResponse {
+        status: 200,
+        message: e.to_string(),
+    })?;
+    Ok(address.to_owned())
+}
+
 fn not_found(status: u16) -> Error {
     Error::InvalidResponse {
         status,
@@ -47,6 +68,29 @@ mod tests {
             status: 200,
             body: body.into(),
         })
+    }
+
+    #[test]
+    fn a_contract_address_is_read_from_the_deployment_and_must_be_one() {
+        let template = "0x5e852077b30099106Aa65B4d329FFF9b5C9a8e7C";
+        let deployment =
+            json!({"contracts": {"PayAsYouGoTemplate": template, "Bad": "0x12", "Empty": ""}});
+        assert_eq!(
+            contract_address(&deployment, "PayAsYouGoTemplate").unwrap(),
+            template
+        );
+        for (name, says) in [
+            ("NVMConfig", "Contract address not found for NVMConfig"),
+            ("Empty", "Contract address not found for Empty"),
+            ("Bad", "Bad \"0x12\" is not a valid Ethereum address"),
+        ] {
+            let e = contract_address(&deployment, name).unwrap_err();
+            assert_eq!(
+                (e.code().as_ref(), e.to_string().as_str()),
+                ("invalid_response", says),
+                "{name}"
+            );
+        }
     }
 
     #[test]
