@@ -5,7 +5,9 @@
 //! plans, agents and signatures never change. The ones that read changing
 //! state (delegation budget and expiry, v3 nonce, balance) run under the
 //! database lock; settle then burns in the same SQLite transaction, so two
-//! settles can never spend the same credit.
+//! settles can never spend the same credit. A pay-as-you-go plan's settle
+//! burns none: it charges the plan's price to the delegation's budget, in the
+//! same transaction (`billingModel: "pay-as-you-go"`, its order as `orderTx`).
 //!
 //! Answers: verify says "no" as a 2xx `{isValid: false, invalidReason,
 //! invalidCode}`. Settle says "not enough credits" (and "time plan expired")
@@ -346,6 +348,24 @@ impl Backend {
         }
         let plan = &c.plan;
         let balance = load_balance(conn, &plan.id, &c.payer)?;
+        if plan.pay_as_you_go {
+            // One charge of the price, to the delegation's budget (a card's, or an
+            // erc4337 session key's allowance): no credits, no order needed first.
+            let cost = plan.price_cents();
+            if cost > delegation.remaining_cents() {
+                return Err(BUDGET_TOO_LOW.with(format!(
+                    "Delegation {} has {} cents left; a request to pay-as-you-go plan {} costs {cost} cents",
+                    delegation.id,
+                    delegation.remaining_cents(),
+                    plan.id
+                )));
+            }
+            return Ok(Funding {
+                delegation,
+                balance,
+                top_ups: 0,
+            });
+        }
         let orders = balance.map_or(0, |b| b.orders);
         let top_ups = if plan.is_time_plan() {
             i64::from(!plan.is_usable(balance.as_ref(), now))
@@ -481,6 +501,7 @@ impl Backend {
                     "payer": c.payer,
                     "transaction": "",
                     "network": c.network,
+                    "billingModel": c.plan.billing_model(),
                     "creditsRedeemed": "0",
                     "remainingBalance": remaining.to_string(),
                 }));
@@ -501,9 +522,25 @@ impl Backend {
             order_tx.get_or_insert(tx_hash);
             spent_cents += c.plan.price_cents();
         }
+        if c.plan.pay_as_you_go {
+            let charge = grant(
+                &tx,
+                &c.plan,
+                &c.payer,
+                OrderKind::PayAsYouGo,
+                Some(&funding.delegation.id),
+                now,
+            )?;
+            order_tx = Some(charge);
+            spent_cents = c.plan.price_cents();
+        }
         let mut balance = load_balance(&tx, &c.plan.id, &c.payer)?
             .ok_or_else(|| INTERNAL.with("balance vanished during settle"))?;
-        let burned = if c.plan.is_time_plan() { 0 } else { c.amount };
+        let burned = if c.plan.is_time_plan() || c.plan.pay_as_you_go {
+            0
+        } else {
+            c.amount
+        };
         balance.credits -= burned;
         store_balance(&tx, &c.plan.id, &c.payer, &balance)?;
         record_use(&tx, &funding.delegation.id, spent_cents)?;
@@ -519,6 +556,7 @@ impl Backend {
             "payer": c.payer,
             "transaction": transaction,
             "network": c.network,
+            "billingModel": c.plan.billing_model(),
             "creditsRedeemed": burned.to_string(),
             "remainingBalance": balance.credits.to_string(),
         });
