@@ -252,7 +252,7 @@ pub async fn next_step<T: Transport>(
     }
     if last.status != 402 {
         if last.source.is_some() {
-            check_receipt(p, opts, req, last.payment_response.as_ref()).await?;
+            check_receipt(p, opts, req, last.payment_response.as_ref())?;
         }
         return Ok(Step::Stop);
     }
@@ -318,6 +318,7 @@ fn remembered_for(mut known: Requirement, opts: &PayOptions) -> Option<Requireme
 /// cents: USDC and EURC on Base and Base Sepolia. Any other token's decimals
 /// are unknown here (a plan's own `currency` is not trusted for that: a plan
 /// could name `USDC` over an 18-decimal token).
+#[cfg(feature = "subscriber")]
 const SIX_DECIMAL_TOKENS: [&str; 4] = [
     "0x833589fCD6eDb6E08f4c7C32D4f71b54bdA02913",
     "0x036CbD53842c5426634e7929541eC2318f3dCF7e",
@@ -332,7 +333,8 @@ pub enum Billing {
     Credits,
     /// Pay-as-you-go (any other template, `getPayAsYouGoPriceConfig`'s): each
     /// request is one charge of the price, here in cents rounded up (`None`:
-    /// in a token whose decimals are unknown, or amounts that aren't numbers).
+    /// in a token whose decimals are unknown, or amounts that aren't integers
+    /// within 2^64 in all).
     PayAsYouGo(Option<u64>),
     /// The view names no template.
     Unknown,
@@ -341,6 +343,7 @@ pub enum Billing {
 impl Billing {
     /// Reads a `getPlan` answer. Fiat amounts and those of
     /// [`SIX_DECIMAL_TOKENS`] are 6-decimal units (10 000 a cent).
+    #[cfg(feature = "subscriber")]
     pub fn of_plan(plan: &Value) -> Billing {
         let price = json::at(plan, &["registry", "price"]);
         let text = |k: &str| price.and_then(|p| p.get(k)).and_then(Value::as_str);
@@ -356,11 +359,11 @@ impl Billing {
                     .is_some_and(|t| SIX_DECIMAL_TOKENS.iter().any(|k| k.eq_ignore_ascii_case(t)));
                 let mut units: Option<u64> = (fiat || known).then_some(0);
                 for a in json::items(price.and_then(|p| p.get("amounts"))) {
-                    // Beyond u64 is more than any cap: saturate.
+                    // Within u64 (more is no price a cap in cents allows); else unknown.
                     let n = Uint256::from_json(a)
                         .ok()
-                        .map(|n| n.as_str().parse().unwrap_or(u64::MAX));
-                    units = units.zip(n).map(|(u, n)| u.saturating_add(n));
+                        .and_then(|n| n.as_str().parse::<u64>().ok());
+                    units = units.zip(n).and_then(|(u, n)| u.checked_add(n));
                 }
                 Billing::PayAsYouGo(units.map(|u| u.div_ceil(10_000)))
             }
@@ -406,26 +409,34 @@ async fn check_price<T: Transport>(
     }
 }
 
-/// A request to a pay-as-you-go plan (`cents`: its price, `None` when it
-/// can't be read in cents) under the caller's caps: within `maxPriceCents`,
-/// and never on `maxCredits` alone, which says nothing about money.
+/// [`money_refusal`] as the error `max_price_exceeded`.
 fn check_money(opts: &PayOptions, plan: &str, cents: Option<u64>) -> Result<()> {
-    let message = match (opts.max_price_cents, cents) {
-        (Some(cap), Some(c)) if c <= cap => return Ok(()),
+    match money_refusal(opts, plan, cents) {
+        None => Ok(()),
+        Some(message) => Err(Error::PaymentRefused {
+            code: MAX_PRICE_EXCEEDED,
+            message,
+            details: None,
+        }),
+    }
+}
+
+/// Why a request to a pay-as-you-go plan (`cents`: its price, `None` when
+/// it can't be read in cents) is refused under the caller's caps, if it is
+/// (`max_price_exceeded`): over `maxPriceCents`, or unknown under it, or
+/// under `maxCredits` alone, which says nothing about money.
+fn money_refusal(opts: &PayOptions, plan: &str, cents: Option<u64>) -> Option<String> {
+    Some(match (opts.max_price_cents, cents) {
+        (Some(cap), Some(c)) if c <= cap => return None,
         (Some(cap), Some(c)) => format!(
             "Plan {plan} charges {c} cents per request, more than maxPriceCents ({cap})"
         ),
         (Some(cap), None) => format!(
-            "Plan {plan} charges money per request (pay-as-you-go) but its price can't be read in cents, so maxPriceCents ({cap}) can't be checked"
+            "Plan {plan} is pay-as-you-go at a price not known in cents: maxPriceCents ({cap}) can't be checked"
         ),
         (None, _) => format!(
-            "Plan {plan} charges money per request (pay-as-you-go), which maxCredits does not bound: pass maxPriceCents"
+            "Plan {plan} is pay-as-you-go: maxCredits does not bound its price; pass maxPriceCents"
         ),
-    };
-    Err(Error::PaymentRefused {
-        code: MAX_PRICE_EXCEEDED,
-        message,
-        details: None,
     })
 }
 
@@ -434,7 +445,7 @@ fn check_money(opts: &PayOptions, plan: &str, cents: Option<u64>) -> Result<()> 
 /// `credits`: `creditsRedeemed: "0"` is not free) that the plan's price and
 /// `maxPriceCents` don't cover, is an error, and the token that paid is
 /// dropped so this agent gets no more requests with it.
-async fn check_receipt<T: Transport>(
+fn check_receipt<T: Transport>(
     p: &Payments<T>,
     opts: &PayOptions,
     req: &Outgoing,
@@ -445,46 +456,45 @@ async fn check_receipt<T: Transport>(
     };
     let state = p.client_state();
     let key = req.route_key();
+    // The token that paid is the one this call's options made of the URL's memory.
     let paid = state.route(&key).and_then(|r| remembered_for(r, opts));
     let charged = receipt
         .get("billingModel")
         .is_some_and(|b| b.as_str() != Some("credits"));
-    let refused = if charged && (opts.max_credits.is_some() || opts.max_price_cents.is_some()) {
-        let cents = match &paid {
-            Some(r) => match p.plan_terms(&r.plan_id).await?.billing {
-                Billing::PayAsYouGo(cents) => cents,
+    let (code, message) =
+        if charged && (opts.max_credits.is_some() || opts.max_price_cents.is_some()) {
+            // The plan's terms as this call's check before paying kept them (a cap
+            // makes it look the plan up); no longer kept (evicted, expired), the
+            // price is unknown: refused.
+            let plan = paid.as_ref().map_or("", |r| r.plan_id.as_str());
+            let cents = match p.kept_plan_terms(plan).map(|t| t.billing) {
+                Some(Billing::PayAsYouGo(cents)) => cents,
                 _ => None,
-            },
-            None => None,
+            };
+            (MAX_PRICE_EXCEEDED, money_refusal(opts, plan, cents))
+        } else {
+            let burned = receipt
+                .get("creditsRedeemed")
+                .and_then(|c| Uint256::from_json(c).ok());
+            let message = match (&opts.max_credits, burned) {
+                (Some(cap), Some(burned)) if &burned > cap => Some(format!(
+                "The agent burned {burned} credits for one request, more than maxCredits ({cap})"
+            )),
+                _ => None,
+            };
+            (MAX_CREDITS_EXCEEDED, message)
         };
-        let plan = paid.as_ref().map_or("(unknown)", |r| r.plan_id.as_str());
-        check_money(opts, plan, cents).err()
-    } else {
-        let burned = receipt
-            .get("creditsRedeemed")
-            .and_then(|c| Uint256::from_json(c).ok());
-        match (&opts.max_credits, burned) {
-            (Some(cap), Some(burned)) if &burned > cap => Some(Error::PaymentRefused {
-                code: MAX_CREDITS_EXCEEDED,
-                message: format!(
-                    "The agent burned {burned} credits for one request, more than maxCredits ({cap})"
-                ),
-                details: None,
-            }),
-            _ => None,
-        }
-    };
-    let Some(Error::PaymentRefused { code, message, .. }) = refused else {
+    let Some(mut message) = message else {
         return Ok(());
     };
-    // The token that paid is the one this call's options made of the URL's memory.
     if let Some(paid) = &paid {
         state.forget_tokens(paid);
     }
     state.forget_route(&key);
+    message.push_str("; its token is no longer used");
     Err(Error::PaymentRefused {
         code,
-        message: format!("{message}; its token is no longer used"),
+        message,
         details: Some(Value::Object(receipt.clone())),
     })
 }

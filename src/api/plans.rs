@@ -192,12 +192,18 @@ pub fn payg_price_config(
     token_address: Option<&str>,
     template_address: Option<&str>,
 ) -> Result<Value> {
-    check_address("Receiver address", receiver)?;
-    let template = template_address.filter(|t| !t.is_empty()).ok_or_else(|| {
+    with_payg_template(
+        crypto_price_config(amount, receiver, token_address)?,
+        template_address,
+    )
+}
+
+/// A crypto price made pay-as-you-go: `template` is required (and must be an address).
+pub fn with_payg_template(mut price: Value, template: Option<&str>) -> Result<Value> {
+    let template = template.filter(|t| !t.is_empty()).ok_or_else(|| {
         Error::validation("templateAddress is required. Use ContractsAPI.getPayAsYouGoTemplateAddress() or Payments.plans.getPayAsYouGoPriceConfig()")
     })?;
     check_address("Template address", template)?;
-    let mut price = crypto_price_config(amount, receiver, token_address)?;
     if let Some(o) = price.as_object_mut() {
         o.insert("templateAddress".into(), Value::from(template));
     }
@@ -250,7 +256,7 @@ pub fn expirable_duration_config(duration_secs: Uint256) -> Value {
     )
 }
 
-/// Access that never expires.
+/// Access that never expires (also the official's pay-as-you-go credits config).
 pub fn non_expirable_duration_config() -> Value {
     expirable_duration_config(Uint256::from(0))
 }
