@@ -351,15 +351,8 @@ impl Backend {
         if plan.pay_as_you_go {
             // One charge of the price, to the delegation's budget (a card's, or an
             // erc4337 session key's allowance): no credits, no order needed first.
-            let cost = plan.price_cents();
-            if cost > delegation.remaining_cents() {
-                return Err(BUDGET_TOO_LOW.with(format!(
-                    "Delegation {} has {} cents left; a request to pay-as-you-go plan {} costs {cost} cents",
-                    delegation.id,
-                    delegation.remaining_cents(),
-                    plan.id
-                )));
-            }
+            let what = format!("a request to pay-as-you-go plan {}", plan.id);
+            within_budget(&delegation, plan.price_cents(), &what)?;
             return Ok(Funding {
                 delegation,
                 balance,
@@ -406,14 +399,8 @@ impl Backend {
             return Err(refusal);
         }
         let cost = top_ups.checked_mul(plan.price_cents()).unwrap_or(i64::MAX);
-        if cost > delegation.remaining_cents() {
-            return Err(BUDGET_TOO_LOW.with(format!(
-                "Delegation {} has {} cents left; buying {top_ups} order(s) of plan {} costs {cost} cents",
-                delegation.id,
-                delegation.remaining_cents(),
-                plan.id
-            )));
-        }
+        let what = format!("buying {top_ups} order(s) of plan {}", plan.id);
+        within_budget(&delegation, cost, &what)?;
         Ok(Funding {
             delegation,
             balance,
@@ -565,6 +552,18 @@ impl Backend {
         }
         Ok(answer)
     }
+}
+
+/// `BCK.X402.0023` unless the delegation's budget covers `cost` cents (for `what`).
+fn within_budget(delegation: &Delegation, cost: i64, what: &str) -> ApiResult<()> {
+    if cost > delegation.remaining_cents() {
+        return Err(BUDGET_TOO_LOW.with(format!(
+            "Delegation {} has {} cents left; {what} costs {cost} cents",
+            delegation.id,
+            delegation.remaining_cents()
+        )));
+    }
+    Ok(())
 }
 
 /// Malformed input (an envelope, not a "no"): the wrong x402 version or no token.

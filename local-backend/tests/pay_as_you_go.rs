@@ -29,6 +29,23 @@ fn publish(local: &Local, name: &str, price: &nvm_x402::protocol::json::Value) -
     plan
 }
 
+/// The subscriber's v2 token for `plan` through `delegation` (`card`: a card
+/// delegation's, else erc4337), and the seeded agent's PaymentRequired for it.
+fn paying(local: &Local, plan: &str, delegation: &str, card: bool) -> (String, Value) {
+    let (scheme, network) = if card {
+        ("nvm:card-delegation", "stripe")
+    } else {
+        ("nvm:erc4337", "eip155:84532")
+    };
+    let subscriber = local.key("subscriber");
+    let token = local.mint_for(&subscriber, plan, scheme, network, delegation, 2);
+    let url = local.agent_url();
+    (
+        token,
+        local.payment_required(plan, scheme, network, &url, "POST"),
+    )
+}
+
 fn template(local: &Local) -> String {
     let builder = local.client(&local.key("builder"));
     block_on(builder.contract_address("PayAsYouGoTemplate")).unwrap()
@@ -88,21 +105,7 @@ fn a_crypto_plan_charges_its_price_to_the_erc4337_allowance_on_every_settle() {
         json!({"provider": "erc4337", "spendingLimitCents": 100, "durationSecs": 86_400}),
     );
     // No order: the first request pays.
-    let token = local.mint_for(
-        &subscriber,
-        &plan,
-        "nvm:erc4337",
-        "eip155:84532",
-        &delegation,
-        2,
-    );
-    let required = local.payment_required(
-        &plan,
-        "nvm:erc4337",
-        "eip155:84532",
-        &local.agent_url(),
-        "POST",
-    );
+    let (token, required) = paying(&local, &plan, &delegation, false);
     let (_, verified) = local.facilitate("verify", &required, &token, "1");
     assert_eq!(verified["isValid"], true, "{verified}");
     assert_eq!(
@@ -148,21 +151,7 @@ fn a_card_plan_charges_the_card_delegations_budget_and_needs_no_checkout() {
     let plan = publish(&local, "PAYG card", &price);
     let subscriber = local.key("subscriber");
     let delegation = local.card_delegation(&subscriber, 250);
-    let token = local.mint_for(
-        &subscriber,
-        &plan,
-        "nvm:card-delegation",
-        "stripe",
-        &delegation,
-        2,
-    );
-    let required = local.payment_required(
-        &plan,
-        "nvm:card-delegation",
-        "stripe",
-        &local.agent_url(),
-        "POST",
-    );
+    let (token, required) = paying(&local, &plan, &delegation, true);
     for n in 1..=2 {
         let (_, settled) = local.facilitate("settle", &required, &token, "1");
         assert_charged(&settled);
@@ -282,14 +271,7 @@ fn a_pay_as_you_go_charge_stays_within_the_delegations_terms() {
         &subscriber,
         json!({"provider": "erc4337", "spendingLimitCents": 100, "durationSecs": 86_400, "maxTransactions": 2}),
     );
-    let token = local.mint_for(&subscriber, &plan, "nvm:erc4337", "eip155:84532", &twice, 2);
-    let required = local.payment_required(
-        &plan,
-        "nvm:erc4337",
-        "eip155:84532",
-        &local.agent_url(),
-        "POST",
-    );
+    let (token, required) = paying(&local, &plan, &twice, false);
     for _ in 0..2 {
         assert_charged(&local.facilitate("settle", &required, &token, "1").1);
     }
