@@ -10,26 +10,17 @@
 // Medians of `--rounds N` samples (default 7). Not a test (timings are noisy):
 //   scripts/build.sh && node bench/cold.mjs [--rounds N]
 import { execFile } from 'node:child_process'
-import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
-import { Miniflare } from 'miniflare'
-import { ROOT, WRANGLER_ENV, startRecorder } from '../tests/js/support/servers.mjs'
+import { ROOT } from '../tests/js/support/servers.mjs'
 import { SETTLE, VERIFY, offlineKey } from '../tests/js/support/gate.mjs'
+import { PAYMENT, PLAN, col, instantBackend, rounds, workerCold } from './support/worker-cold.mjs'
 
-const rounds = Number(process.argv[process.argv.indexOf('--rounds') + 1]) || 7
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
 const run = promisify(execFile)
+const TOKEN = Buffer.from(JSON.stringify(PAYMENT)).toString('base64url')
 
-const PLAN = '1234567890'
-const part = (value) => Buffer.from(JSON.stringify(value)).toString('base64url')
-const TOKEN = part({ x402Version: 2, accepted: { scheme: 'nvm:erc4337', network: 'eip155:84532', planId: PLAN, extra: { version: '1' } }, payload: { authorization: { from: '0xbb' } }, extensions: {} })
-
-const backend = await startRecorder()
-backend.respond('GET', `/api/v1/protocol/plans/${PLAN}`, { json: { id: PLAN, registry: { price: { isCrypto: true } } } })
-backend.respond('POST', VERIFY, { json: { isValid: true, agentRequestId: 'r' } })
-backend.respond('POST', SETTLE, (call) => ({ json: { success: true, transaction: '0x01', network: 'eip155:84532', creditsRedeemed: call.json.maxAmount, remainingBalance: '1000' } }))
+const backend = await instantBackend()
 
 // ---- Node: a fresh process per sample ----------------------------------------------------------
 const script = `
@@ -72,38 +63,14 @@ const bare = await samples(control)
 await rm(dir, { recursive: true, force: true })
 
 // ---- workerd: the Worker example's bundle in a fresh Miniflare per sample ----------------------
-const out = await mkdtemp(join(tmpdir(), 'nvm-cold-'))
-await run(join(ROOT, 'node_modules/.bin/wrangler'), ['deploy', '--dry-run', '--outdir', out], { cwd: join(ROOT, 'examples/cloudflare-worker'), env: { ...process.env, ...WRANGLER_ENV } })
-const main = (await readdir(out)).find((f) => f.endsWith('.js'))
-const workerd = []
-for (let i = 0; i < rounds; i++) {
-  const t0 = performance.now()
-  const mf = new Miniflare({
-    modules: true,
-    scriptPath: join(out, main),
-    modulesRoot: out,
-    modulesRules: [{ type: 'CompiledWasm', include: ['**/*.wasm'] }],
-    compatibilityDate: '2025-01-01',
-    bindings: { NVM_API_KEY: offlineKey(), NVM_AGENT_ID: 'a', NVM_PLAN_ID: PLAN, NVM_BACKEND_URL: backend.url },
-  })
-  await mf.ready
-  const t1 = performance.now()
-  const ask = () => mf.dispatchFetch('http://127.0.0.1:8787/tasks', { method: 'POST', headers: { 'payment-signature': TOKEN, 'content-type': 'application/json' }, body: JSON.stringify({ prompt: 'cold start' }) })
-  const first = await ask()
-  await first.text()
-  const t2 = performance.now()
-  const second = await ask()
-  await second.text()
-  const t3 = performance.now()
-  if (first.status !== 200) throw new Error(`workerd sample answered ${first.status}`)
-  workerd.push({ start: t1 - t0, first: t2 - t1, warm: t3 - t2 })
-  await mf.dispose()
+const ask = async (mf) => {
+  const response = await mf.dispatchFetch('http://127.0.0.1:8787/tasks', { method: 'POST', headers: { 'payment-signature': TOKEN, 'content-type': 'application/json' }, body: JSON.stringify({ prompt: 'cold start' }) })
+  await response.text()
+  if (response.status !== 200) throw new Error(`workerd sample answered ${response.status}`)
 }
-await rm(out, { recursive: true, force: true })
+const { samples: workerd } = await workerCold(join(ROOT, 'examples/cloudflare-worker'), backend, ask)
 await backend.close()
 
-const ms = (x) => `${x.toFixed(1)} ms`.padStart(10)
-const col = (samples, key) => ms(median(samples.map((s) => s[key])))
 console.log(`Cold start to the first gated answer (median of ${rounds}; instant loopback backend, verify + settle)`)
 console.log('\nNode (fresh process):')
 console.log(`  import nvm-x402/agent (its default entry)   ${col(node, 'import')}`)

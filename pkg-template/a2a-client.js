@@ -27,6 +27,6 @@ export class Payments extends Base {
         },
       }
     }
-    this.a2a = Object.freeze({ getClient })
+    this.a2a = Object.freeze({ ...this.a2a, getClient })
   }
 }

@@ -1,16 +1,17 @@
-// The A2A paywall, payments.a2a.paywall({agentCard, executor, taskStore?}): a
-// fetch handler for an Agent2Agent server (A2A 0.3 JSON-RPC, the official
+// The A2A paywall, payments.a2a.paywall({agentCard, executor, taskStore?, pendingTaskTtlSeconds?, hooks?}):
+// a fetch handler for an Agent2Agent server (A2A 0.3 JSON-RPC, the official
 // binding's) on any Fetch-API runtime. A request runs through the core as one
 // call (src/gate/a2a.rs, A2aGate::handle), which asks back for what only
-// JavaScript can do: the task store's load / save / claim, and running the
-// executor. Every decision (payment required, verify, who pays, settle, what is
-// answered) is the core's; this moves Request and Response objects and the
-// executor's events (message/stream's too). Only nvm-x402/a2a carries it.
+// JavaScript can do: the task store's load / save / claim, running the
+// executor (and telling it to cancel), calling a hook. Every decision (payment
+// required, verify, who pays, settle, expiry, cancel, what is answered) is the
+// core's; this moves Request and Response objects and the executor's events
+// (message/stream's too). Only nvm-x402/a2a carries it.
 import { PaymentsError } from './errors.js'
 import { Payments as Base } from './core.js'
 import { ensureSync } from './loader.js'
 import { buildPaymentAgentCard as buildCard } from './nvm_x402.js'
-import { answerOf, toJson } from './wire.js'
+import { answerOf, callHook, optionsJson, toJson } from './wire.js'
 
 /** `buildPaymentAgentCard(card, {agentId, planId, credits, paymentType, costDescription?})`: the card with the payment extensions. */
 export function buildPaymentAgentCard(card, metadata) {
@@ -18,21 +19,44 @@ export function buildPaymentAgentCard(card, metadata) {
   return JSON.parse(buildCard(toJson(card ?? null), toJson(metadata ?? null)))
 }
 
-/** Tasks in this isolate's memory (at most 10,000, the oldest dropped first): one process only. */
+/**
+ * Tasks in this isolate's memory (at most 10,000, the oldest dropped first): one process only.
+ * A task saved with an expiry `{at, task}` becomes `expiry.task` once `at` (ms) has passed,
+ * unless it was written again before: swept on each access.
+ */
 export class InMemoryA2ATaskStore {
   #tasks = new Map()
+  /** The expiries by task id, in the order they were given (with one paywall's TTL, the order they fall due). */
+  #expiries = new Map()
+  #sweep() {
+    for (const [id, { at, task }] of this.#expiries) {
+      if (at > Date.now()) break
+      this.#expiries.delete(id)
+      if (this.#tasks.has(id)) this.#tasks.set(id, task)
+    }
+  }
   async load(id) {
+    this.#sweep()
     return this.#tasks.get(id)
   }
-  async save(task) {
+  async save(task, expiry) {
+    this.#sweep()
     this.#tasks.delete(task.id)
     this.#tasks.set(task.id, structuredClone(task))
-    if (this.#tasks.size > 10_000) this.#tasks.delete(this.#tasks.keys().next().value)
+    this.#expiries.delete(task.id)
+    if (expiry) this.#expiries.set(task.id, structuredClone(expiry))
+    if (this.#tasks.size > 10_000) {
+      const oldest = this.#tasks.keys().next().value
+      this.#tasks.delete(oldest)
+      this.#expiries.delete(oldest)
+    }
   }
   /** Replaces the task only if its `status.state` is `expect` (no await in between: atomic). */
   async claim(id, expect, task) {
+    this.#sweep()
     if (this.#tasks.get(id)?.status?.state !== expect) return false
     this.#tasks.set(id, structuredClone(task))
+    this.#expiries.delete(id)
     return true
   }
 }
@@ -40,20 +64,26 @@ export class InMemoryA2ATaskStore {
 /**
  * The Durable Object that keeps one task (`export { A2ATaskStore } from 'nvm-x402/a2a'`
  * in the Worker, bound as a durable_objects binding): every isolate that gets a
- * follow-up reaches the same object, which claims a task once.
+ * follow-up reaches the same object, which claims a task once. A task saved with an
+ * expiry gets an alarm: if it was not written again by then, it becomes `expiry.task`.
  */
 export class A2ATaskStore {
   constructor(state) {
     this.storage = state.storage
   }
   async fetch(request) {
-    const { op, task, expect } = await request.json()
-    // Storage calls close the object's input gate: no other request runs between this get and put.
+    const { op, task, expect, expiry } = await request.json()
+    // Storage calls close the object's input gate: no other request (nor the alarm) runs between this get and put.
     const current = await this.storage.get('task')
     if (op === 'load') return Response.json(current ?? null)
     if (op === 'claim' && current?.status?.state !== expect) return Response.json(false)
-    await this.storage.put('task', task)
+    await this.storage.put({ task, expired: expiry?.task ?? null })
+    if (expiry) await this.storage.setAlarm(expiry.at)
     return Response.json(true)
+  }
+  async alarm() {
+    const expired = await this.storage.get('expired')
+    if (expired) await this.storage.put({ task: expired, expired: null })
   }
 }
 
@@ -66,9 +96,16 @@ export function durableObjectTaskStore(namespace) {
   }
   return {
     load: async (id) => (await ask(id, { op: 'load' })) ?? undefined,
-    save: (task) => ask(task.id, { op: 'save', task }),
+    save: (task, expiry) => ask(task.id, { op: 'save', task, expiry }),
     claim: (id, expect, task) => ask(id, { op: 'claim', expect, task }),
   }
+}
+
+/** The official A2A server's hooks, and what each is called with from what the core told it (the Request last). */
+const HOOKS = {
+  beforeRequest: (request, { method, params }) => [method, params, request],
+  afterRequest: (request, { method, response }) => [method, response, request],
+  onError: (request, { method, error }) => [method, Object.assign(new Error(error.message), { code: error.code }), request],
 }
 
 /** Applies one executor event to the outcome (the A2A SDK's ResultManager, for one task). */
@@ -92,14 +129,16 @@ function apply(out, event) {
 /**
  * Runs the executor (the A2A SDK's `AgentExecutor`: `execute(requestContext, eventBus)`): its
  * outcome's JSON (with every event it published, for message/stream), or null when it threw.
+ * `started(taskId, eventBus)` is told first (tasks/cancel finds the run there).
  */
-async function execute(executor, context) {
+async function execute(executor, context, started) {
   const out = { task: context.task, events: context.stream ? [] : undefined }
   const publish = (event) => {
     out.events?.push(structuredClone(event))
     apply(out, event)
   }
   const eventBus = { publish, finished() {}, on() {}, off() {}, once() {}, removeAllListeners() {} }
+  started(context.taskId, eventBus)
   const authResult = { planId: context.planId, subscriberAddress: context.subscriberAddress, agentRequest: context.agentRequest, credits: context.credits }
   const requestContext = { userMessage: context.userMessage, taskId: context.taskId, contextId: context.contextId, task: context.task, payments: { authResult } }
   try {
@@ -112,23 +151,41 @@ async function execute(executor, context) {
 }
 
 /** `payments.a2a.paywall(options)` over one core. */
-function a2aPaywall(core, { agentCard, executor, taskStore = new InMemoryA2ATaskStore() } = {}) {
+function a2aPaywall(core, { agentCard, executor, taskStore = new InMemoryA2ATaskStore(), pendingTaskTtlSeconds, hooks = {} } = {}) {
   if (typeof executor?.execute !== 'function') throw new PaymentsError({ code: 'validation', message: 'a2a.paywall: executor must have execute(requestContext, eventBus)' })
   for (const op of ['load', 'save', 'claim']) {
     if (typeof taskStore?.[op] !== 'function') throw new PaymentsError({ code: 'validation', message: `a2a.paywall: taskStore must have ${op}() (see InMemoryA2ATaskStore)` })
   }
-  const gate = core.a2aPaywall(toJson({ agentCard }))
+  const gate = core.a2aPaywall(optionsJson({ agentCard, pendingTaskTtlSeconds, hooks }))
+  /** How long a hook is waited for: the client's backend time limit. */
+  const hookMs = JSON.parse(core.info()).timeoutMs
+  /** The executor's runs in this isolate, by task id: its event bus, and when the request that ran it has ended. */
+  const running = new Map()
   const store = async (op, arg) => {
     try {
       const v = JSON.parse(arg)
-      const out = op === 'load' ? await taskStore.load(v.id) : op === 'claim' ? await taskStore.claim(v.id, v.expect, v.task) : (await taskStore.save(v), true)
+      const out = op === 'load' ? await taskStore.load(v.id) : op === 'claim' ? await taskStore.claim(v.id, v.expect, v.task) : (await taskStore.save(v.task, v.expiry), true)
       return JSON.stringify(out ?? null)
     } catch (error) {
       console.error(`nvm-x402 A2A paywall: the task store's ${op} failed`, error)
       return undefined
     }
   }
+  /** tasks/cancel of a task running here: the executor's cancelTask, then the run's end (settled, kept). */
+  const cancel = async (id) => {
+    const run = running.get(id)
+    if (!run || typeof executor.cancelTask !== 'function') return false
+    try {
+      await executor.cancelTask(id, run.eventBus)
+    } catch (error) {
+      console.error('nvm-x402 A2A paywall: cancelTask threw', error)
+      return false
+    }
+    await run.ended
+    return true
+  }
   async function fetch(request) {
+    const runs = []
     try {
       const body = request.method === 'POST' ? await request.text() : undefined
       const headers = {}
@@ -136,13 +193,25 @@ function a2aPaywall(core, { agentCard, executor, taskStore = new InMemoryA2ATask
       if (token !== null) headers['payment-signature'] = token
       const ids = [crypto.randomUUID(), crypto.randomUUID(), crypto.randomUUID()]
       const described = toJson({ method: request.method, url: request.url, headers, body, ids, now: new Date().toISOString() })
-      const exchange = (what, arg) => (what === 'run' ? execute(executor, JSON.parse(arg)) : store(what, arg))
+      const started = (id, eventBus) => {
+        const run = { eventBus }
+        run.ended = new Promise((resolve) => (run.end = resolve))
+        running.set(id, run)
+        runs.push([id, run])
+      }
+      const exchange = (what, arg) =>
+        what === 'run' ? execute(executor, JSON.parse(arg), started) : what === 'cancel' ? cancel(arg) : HOOKS[what] ? callHook(hooks, what, request, arg, 'A2A paywall', hookMs, HOOKS[what]) : store(what, arg)
       // message/stream's events are written once the task is settled (src/gate/a2a.rs).
       const { status, body: out, stream } = await answerOf(gate.handle(described, exchange))
       return new Response(out ?? null, { status, headers: out === undefined ? {} : stream ? { 'content-type': 'text/event-stream', 'cache-control': 'no-store' } : { 'content-type': 'application/json' } })
     } catch (error) {
       console.error('nvm-x402 A2A paywall: answering 500', error)
       return Response.json({ jsonrpc: '2.0', id: null, error: { code: -32603, message: `The paywall failed: ${error?.message ?? error}` } }, { status: 500 })
+    } finally {
+      for (const [id, run] of runs) {
+        if (running.get(id) === run) running.delete(id)
+        run.end()
+      }
     }
   }
   return { fetch, card: agentCard }
@@ -161,6 +230,6 @@ export class Payments extends Base {
   constructor(options) {
     super(options)
     const core = this[Symbol.for('nvm-x402.core')]
-    this.a2a = Object.freeze({ paywall: (options) => a2aPaywall(core, options), buildPaymentAgentCard })
+    this.a2a = Object.freeze({ ...this.a2a, paywall: (options) => a2aPaywall(core, options), buildPaymentAgentCard })
   }
 }

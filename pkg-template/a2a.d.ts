@@ -27,44 +27,79 @@ export type A2ATask = Record<string, any>
 /** The card with the `urn:nevermined:payment` and a2a-x402 extensions in `capabilities.extensions`. Throws `PaymentsError` as the official helper throws. */
 export function buildPaymentAgentCard(card: AgentCard, metadata: PaymentAgentCardMetadata): AgentCard
 
-/** Where the task waiting for its payment is kept. `claim` replaces the task only if its `status.state` is `expect`, atomically, and says whether it did. */
+/** What a task asking for payment becomes if it is not written again before `at` (ms since the Unix epoch): `task`, failed with `EXPIRED_PAYMENT`. */
+export interface A2ATaskExpiry {
+  at: number
+  task: A2ATask
+}
+
+/**
+ * Where the task waiting for its payment is kept. `claim` replaces the task only if its `status.state` is `expect`, atomically,
+ * and says whether it did. `save`'s `expiry` may be ignored (the paywall checks the time on every access), or applied to free
+ * the task: if it was not saved or claimed again by `expiry.at`, it becomes `expiry.task`.
+ */
 export interface A2ATaskStoreLike {
   load(id: string): Promise<A2ATask | undefined | null>
-  save(task: A2ATask): Promise<unknown>
+  save(task: A2ATask, expiry?: A2ATaskExpiry): Promise<unknown>
   claim(id: string, expect: string, task: A2ATask): Promise<boolean>
 }
 
-/** Tasks in this isolate's memory (one process; at most 10,000). */
+/** Tasks in this isolate's memory (one process; at most 10,000); expiries swept on each access. */
 export class InMemoryA2ATaskStore implements A2ATaskStoreLike {
   load(id: string): Promise<A2ATask | undefined>
-  save(task: A2ATask): Promise<void>
+  save(task: A2ATask, expiry?: A2ATaskExpiry): Promise<void>
   claim(id: string, expect: string, task: A2ATask): Promise<boolean>
 }
 
-/** The Durable Object keeping one task: export it from the Worker and bind it (see durableObjectTaskStore). */
+/** The Durable Object keeping one task: export it from the Worker and bind it (see durableObjectTaskStore). An expiry is its alarm. */
 export class A2ATaskStore {
-  constructor(state: { storage: { get(key: string): Promise<any>; put(key: string, value: any): Promise<void> } }, env?: unknown)
+  constructor(
+    state: { storage: { get(key: string): Promise<any>; put(entries: Record<string, unknown>): Promise<void>; setAlarm(at: number): Promise<void> } },
+    env?: unknown,
+  )
   fetch(request: Request): Promise<Response>
+  alarm(): Promise<void>
 }
 
 /** A task store over the A2ATaskStore Durable Object namespace (one object per task): whichever isolate gets the follow-up finds the task. */
 export function durableObjectTaskStore(namespace: { idFromName(name: string): any; get(id: any): { fetch(input: string, init?: RequestInit): Promise<Response> } }): A2ATaskStoreLike
 
+/** The executor's event bus. */
+export interface A2AEventBus {
+  publish(event: any): void
+  finished(): void
+}
+
 /** The A2A SDK's executor: publishes `task`, `status-update`, `artifact-update` or `message` events. Report `creditsUsed` in the final status update's metadata. */
 export interface A2AExecutor {
-  execute(requestContext: { userMessage: any; taskId: string; contextId: string; task: A2ATask; payments: { authResult: { planId: string; subscriberAddress?: string; agentRequest?: unknown; credits: string } } }, eventBus: { publish(event: any): void; finished(): void }): Promise<void> | void
+  execute(requestContext: { userMessage: any; taskId: string; contextId: string; task: A2ATask; payments: { authResult: { planId: string; subscriberAddress?: string; agentRequest?: unknown; credits: string } } }, eventBus: A2AEventBus): Promise<void> | void
+  /** tasks/cancel of a run in this isolate: stop it (publish a `canceled` status); the run then settles the `creditsUsed` it reports (none: nothing). */
+  cancelTask?(taskId: string, eventBus: A2AEventBus): Promise<void> | void
+}
+
+/** The official A2A server's hooks: each observes (awaited within the client's `timeoutMs`; one that throws is logged) and changes nothing. */
+export interface A2AHooks {
+  /** A JSON-RPC call was read (its `params` without the payment payload). */
+  beforeRequest?(method: string, params: unknown, request: Request): unknown
+  /** Its answer (for message/stream and tasks/resubscribe, the last event). */
+  afterRequest?(method: string, response: unknown, request: Request): unknown
+  /** The answer is a JSON-RPC error (`error.code` is its code). */
+  onError?(method: string, error: Error & { code: number }, request: Request): unknown
 }
 
 export interface A2APaywallOptions {
-  /** A card made with buildPaymentAgentCard (its payment extension says what is charged). */
+  /** A card made with buildPaymentAgentCard (its payment extension says what is charged); A2A 0.3 (`url`, `protocolVersion` '0.3.0'): one declaring an A2A 1.0 interface is refused. */
   agentCard: AgentCard
   executor: A2AExecutor
   /** Default: InMemoryA2ATaskStore (one process); on Workers, durableObjectTaskStore(env.A2A_TASKS). */
   taskStore?: A2ATaskStoreLike
+  /** How long a task asking for payment waits for it (1 to 604800; default 900): then it fails with EXPIRED_PAYMENT and a payment for it is refused, nothing charged. */
+  pendingTaskTtlSeconds?: number
+  hooks?: A2AHooks
 }
 
 export interface A2APaywall {
-  /** Answers the card (GET /.well-known/agent-card.json, /.well-known/agent.json) and JSON-RPC (POST); other requests 404. Never rejects. */
+  /** Answers the card (GET /.well-known/agent-card.json, /.well-known/agent.json) and JSON-RPC (POST: message/send, message/stream, tasks/get, tasks/cancel, tasks/resubscribe; any other method -32601); other requests 404. Never rejects. */
   fetch(request: Request): Promise<Response>
   readonly card: AgentCard
 }

@@ -14,6 +14,8 @@ import type {
   AgentMetadata,
   CreateDelegationPayload,
   CreateDelegationResponse,
+  CreateOrderOptions,
+  CreateOrderResult,
   CreditsConfigResult,
   DelegationConfig,
   DeploymentInfo,
@@ -23,6 +25,7 @@ import type {
   ListOptions,
   ListPlansOptions,
   NvmAPIResult,
+  Order,
   PaginationOptions,
   PaymentMethodSummary,
   PlanBalance,
@@ -93,6 +96,8 @@ export type PaymentsErrorCode =
   | 'redirect_not_followed'
   | 'mcp_negotiation_failed'
   | 'not_in_entry'
+  | 'not_logged_in'
+  | 'signin_refused'
   | 'internal'
   | 'wasm_load_failed'
   | 'not_ready'
@@ -309,6 +314,32 @@ export interface ContractsAPI {
   getPayAsYouGoTemplateAddress(): Promise<Address>
 }
 
+// ---- orders -------------------------------------------------------------------
+
+/** Where an order is (the wire's `WireOrderStatus`). */
+export type OrderStatus = 'requires_payment' | 'paid' | 'refunded' | 'partially_refunded' | 'disputed' | 'failed'
+
+/**
+ * `payments.orders` in `nvm-x402`: a card charge for any amount, off any plan. The
+ * merchant's server creates the order; the buyer's page confirms its `clientSecret`
+ * with the card processor (on nvm-local: its confirmation page) and polls `getOrder`.
+ */
+export interface OrdersAPI {
+  /**
+   * Creates an order (`POST api/v1/orders`) with a key scoped to an organization (a
+   * personal key is `BCK.ORDER.0003`). `currency` defaults to `'usd'`. A retry with the
+   * same `idempotencyKey` answers the same order; another `amountMinor` or `currency`
+   * under it is `BCK.ORDER.0007`. The options are checked before anything is sent.
+   */
+  createOrder(options: CreateOrderOptions): Promise<CreateOrderResult>
+  /**
+   * The buyer's view of an order (`GET api/v1/orders/:id`), sent without the key: the
+   * unguessable id is the access. An unknown id is `BCK.ORDER.0002`; the read is
+   * rate-limited (60 a minute per IP): a throttled call is `http_429`, retry later.
+   */
+  getOrder(orderId: string): Promise<Order>
+}
+
 export interface X402API {
   /**
    * Mints an x402 access token. `tokenOptions.delegationConfig` is required (nothing is sent
@@ -354,7 +385,7 @@ export interface PaymentsBase {
   readonly backendUrl: string
   /** The API key's account address (`sub`), if it has one. */
   readonly accountAddress?: string
-  /** `false`: `Payments.getInstance` makes a server-side client. */
+  /** `false` from `Payments.getInstance`; `true` from `Payments.getBrowserInstance` (`nvm-x402`). */
   readonly isBrowserInstance: boolean
   /** The environment the key (or the options) selected. */
   getEnvironmentName(): EnvironmentName
@@ -863,6 +894,8 @@ export interface McpServerAPI {
    * `.../mcp`), `/.well-known/oauth-authorization-server` or
    * `/.well-known/openid-configuration` gets its JSON (the environment's
    * authorization server); any other request gets `null` (serve it yourself).
+   * They are what `nvm-x402/mcp`'s `buildProtectedResourceMetadata`, ... build,
+   * less `registration_endpoint` (no `POST /register` is served).
    */
   discovery(request: Request, options?: McpDiscoveryOptions): Response | null
 }
@@ -875,14 +908,14 @@ export interface McpDiscoveryOptions {
   /** Default: openid, profile, credits, mcp:read, mcp:write, mcp:tools (`openid-configuration` always adds `openid`). */
   scopes?: string[]
   /**
-   * `mcp_capabilities.protocol_version`: default the first of `protocolVersions` negotiated with
-   * `initialize` (`2025-11-25`; the official SDK says `2024-11-05`).
+   * `mcp_capabilities.protocol_version`: default `2024-11-05` (the official's), or with
+   * `protocolVersions` the first of them negotiated with `initialize`.
    */
   protocolVersion?: string
   /**
-   * `mcp_capabilities.protocol_versions`, the MCP revisions the server speaks: default `[protocolVersion]`
-   * when that is given, else `['2026-07-28', '2025-11-25']` (`@modelcontextprotocol/server` 2.x; an
-   * `@modelcontextprotocol/sdk` 1.x server speaks `2025-11-25` and earlier: pass `['2025-11-25']`).
+   * `mcp_capabilities.protocol_versions` (not in the official SDK; left out unless given), the MCP
+   * revisions the server speaks: `['2026-07-28', '2025-11-25']` for `@modelcontextprotocol/server` 2.x,
+   * `['2025-11-25']` for `@modelcontextprotocol/sdk` 1.x.
    */
   protocolVersions?: string[]
 }

@@ -234,6 +234,11 @@ export class Payments {
       return (await paying(core, 'tool', agentFetchImpl, original, call)).answer
     }
     this.mcp = Object.freeze({ callTool, ...mcpServer(core) })
+    // Overridden in nvm-x402/a2a and /a2a-client (build.sh names the entry).
+    const a2a = (name, home) => () => {
+      throw new PaymentsError({ code: 'not_in_entry', message: `a2a.${name} is not in __ENTRY__, which carries a smaller core`, hint: `import { Payments } from 'nvm-x402/${home}' for it` })
+    }
+    this.a2a = Object.freeze({ paywall: a2a('paywall', 'a2a'), getClient: a2a('getClient', 'a2a-client') })
   }
 
   getEnvironmentName() {

@@ -3,7 +3,7 @@
 // wire-types.d.ts (generated from types/); this file declares what this
 // entry's core carries, so `payments.paywall()` and `payments.mcp.configure()`
 // (in `nvm-x402/agent` and `nvm-x402/mcp`) do not type-check here.
-import type { Address, AgentsAPI, BigIntLike, ContractsAPI, PaidFetchResult, PaymentsClass, PaymentsSubscriber, PayOptions, PlansAPI, PriceConfigResult, ResolvedScheme } from './common.js'
+import type { Address, AgentsAPI, BigIntLike, ContractsAPI, EnvironmentName, OrdersAPI, PaidFetchResult, PaymentsClass, PaymentsError, PaymentsOptions, PaymentsSubscriber, PayOptions, PlansAPI, PriceConfigResult, ResolvedScheme } from './common.js'
 
 export * from './common.js'
 
@@ -12,11 +12,51 @@ export * from './common.js'
  * minting, paying agents, orders, balances, delegations, registering plans and
  * agents. No global state; create as many as you need.
  */
-export const Payments: PaymentsClass<Payments>
+export const Payments: PaymentsClass<Payments> & {
+  /**
+   * A client for a web page whose payer signs in with Nevermined instead of pasting a key.
+   * It reads a return from the web app (`nvmApiKey`, `accountAddress`),
+   * accepts it only with this tab's one-time state, and removes the parameters from the
+   * address bar and the history entry before it returns. Without a key (before `connect()`),
+   * every call fails with `not_logged_in`. Throws "returnUrl is required" without `returnUrl`.
+   */
+  getBrowserInstance(options: BrowserInstanceOptions): Payments
+}
+
+export interface BrowserInstanceOptions extends Omit<PaymentsOptions, 'nvmApiKey'> {
+  /** Where the web app sends the browser back after sign-in (absolute http(s); usually this page). */
+  returnUrl: string
+  /** The environment to sign in to (no key names it yet). `local`: nvm-local's own pages. */
+  environment: EnvironmentName
+  /**
+   * Where the key is kept between reloads: `'memory'` (default: a reload is signed out),
+   * `'sessionStorage'` (this tab, until it closes) or `'localStorage'` (only if you ask).
+   */
+  keyStorage?: 'memory' | 'sessionStorage' | 'localStorage'
+  /** The web app's origin (required for `custom`; default: the environment's, nvm-local's own for `local`). */
+  frontendUrl?: string
+  /** The embed app's origin (the card pages); default as `frontendUrl`. */
+  embedUrl?: string
+  /** The official SDK's option; unused. */
+  appId?: string
+}
+
 export interface Payments extends PaymentsSubscriber {
+  /** A browser instance's (`getBrowserInstance`): whether calls may be sent (a key, and no `logout()` since). */
+  readonly isLoggedIn?: boolean
+  /** A browser instance's: goes to the web app to sign in (a one-time state kept in `sessionStorage`). */
+  connect?(): void
+  /**
+   * A browser instance's: signs out. Every later call, in every namespace, fails with code
+   * `not_logged_in` before anything is sent; the stored key is removed.
+   */
+  logout?(): void
+  /** Why the web app's return was refused (code `signin_refused`: a state this tab did not start, or used already); a browser instance only. */
+  readonly signInError?: PaymentsError
   readonly plans: PlansAPI
   readonly agents: AgentsAPI
   readonly contracts: ContractsAPI
+  readonly orders: OrdersAPI
 }
 
 export interface FetchWithPaymentOptions extends PayOptions {
@@ -42,3 +82,15 @@ export function resolveScheme(payments: Payments, planId: string): Promise<Resol
  * (This entry's only: the others' cores leave the builder's calls out.)
  */
 export function getPayAsYouGoPriceConfig(amount: BigIntLike, receiver: Address | string, tokenAddress?: Address | string, templateAddress?: Address | string): PriceConfigResult
+
+// payments-py's v3 token helpers (this entry's only).
+/**
+ * The version the token was minted as (read from the token, never from the `tokenVersion` asked
+ * for: a backend that predates v3 mints v2): 3 for a single-use token (a non-blank string
+ * `payload.authorization.nonce`), else 2, anything undecodable included. Never throws.
+ */
+export function detectAccessTokenVersion(token: unknown): 2 | 3
+/** Whether the token is single-use (v3): its first settle consumes it, so don't cache it. Never throws. */
+export function isSingleUseAccessToken(token: unknown): boolean
+/** Whether `error` is the backend's refusal of a single-use token settled before (`code` `BCK.X402.0059`): mint a new token, don't retry. */
+export function isAccessTokenAlreadyUsed(error: unknown): boolean

@@ -8,7 +8,21 @@
 // SDK's handler arguments and results and calls user functions; every decision
 // (which payment, which plans, verify, settle, what to answer) is the core's.
 import { PaymentsError } from './errors.js'
+import { ensureSync } from './loader.js'
+import { oauthDocument } from './nvm_x402.js'
 import { answerOf, callHook, creditsOf, hooksOf, optionsJson, toJson } from './wire.js'
+
+// The official SDK's OAuth builders (nvm-x402/mcp exports them): the documents discovery() serves, built by the core (src/protocol/gate/mcp/oauth.rs).
+const oauth = (name) => (...args) => {
+  ensureSync()
+  return JSON.parse(oauthDocument(name, toJson(args)))
+}
+export const getOAuthUrls = /* @__PURE__ */ oauth('getOAuthUrls')
+export const buildProtectedResourceMetadata = /* @__PURE__ */ oauth('buildProtectedResourceMetadata')
+export const buildMcpProtectedResourceMetadata = /* @__PURE__ */ oauth('buildMcpProtectedResourceMetadata')
+export const buildAuthorizationServerMetadata = /* @__PURE__ */ oauth('buildAuthorizationServerMetadata')
+export const buildOidcConfiguration = /* @__PURE__ */ oauth('buildOidcConfiguration')
+export const buildServerInfoResponse = /* @__PURE__ */ oauth('buildServerInfoResponse')
 
 /** A JSON-RPC error the MCP SDK sends as is (code, message, data); tool errors become error results. */
 function rpcError({ code, message, data }) {

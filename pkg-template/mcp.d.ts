@@ -3,7 +3,7 @@
 // common.d.ts, the data types in wire-types.d.ts; this file declares what this
 // entry's core carries: the MCP paywall, and none of the subscriber's or
 // builder's calls (`nvm-x402`).
-import type { McpServerAPI, PaymentsBase, PaymentsClass, ResolvedScheme } from './common.js'
+import type { EnvironmentName, McpServerAPI, PaymentsBase, PaymentsClass, ResolvedScheme } from './common.js'
 
 export * from './common.js'
 
@@ -15,3 +15,110 @@ export interface Payments extends PaymentsBase {
 
 /** The plan's scheme and network, cached per plan for 5 minutes. */
 export function resolveScheme(payments: Payments, planId: string): Promise<ResolvedScheme>
+
+// ---- the official SDK's OAuth builders: the documents `payments.mcp.discovery()` serves ----
+
+/** Where an environment's OAuth lives: the web app issues and authorizes, the backend has the rest. */
+export interface OAuthUrls {
+  issuer: string
+  authorizationUri: string
+  tokenUri: string
+  jwksUri: string
+  userinfoUri: string
+}
+
+/** What the builders describe: an MCP server at `baseUrl`, authorized in `environment`. */
+export interface OAuthConfig {
+  /** The server's public URL (its origin, or where it is mounted). */
+  baseUrl: string
+  /** `client_id` in the server info (optional). */
+  agentId?: string
+  /** An unknown name is `sandbox`, as the official's; `custom` needs every `oauthUrls` field. */
+  environment: EnvironmentName
+  /** Replaces the environment's URLs. */
+  oauthUrls?: Partial<OAuthUrls>
+  /** Default: openid, profile, credits, mcp:read, mcp:write, mcp:tools (`buildOidcConfiguration` always adds `openid`). */
+  scopes?: string[]
+  /** The server info's `name` (default `MCP Server`). */
+  serverName?: string
+  tools?: string[]
+  resources?: string[]
+  prompts?: string[]
+  /**
+   * `mcp_capabilities.protocol_version`: default `2024-11-05` (the official's), or with
+   * `protocolVersions` the first of them negotiated with `initialize`.
+   */
+  protocolVersion?: string
+  /** The MCP revisions the server speaks (`mcp_capabilities.protocol_versions`; not in the official SDK). */
+  protocolVersions?: string[]
+}
+
+/** RFC 9728: `/.well-known/oauth-protected-resource`. */
+export interface ProtectedResourceMetadata {
+  resource: string
+  /** The backend's origin (it serves the RFC 8414 metadata), never this server nor the web app. */
+  authorization_servers: string[]
+  scopes_supported: string[]
+  bearer_methods_supported: string[]
+  resource_documentation?: string
+}
+
+/** `/.well-known/oauth-protected-resource/mcp`. */
+export interface McpProtectedResourceMetadata extends ProtectedResourceMetadata {
+  scopes_required?: string[]
+  mcp_capabilities?: { tools?: string[]; protocol_version?: string; protocol_versions?: string[] }
+}
+
+/** RFC 8414: `/.well-known/oauth-authorization-server`. */
+export interface AuthorizationServerMetadata {
+  issuer: string
+  authorization_endpoint: string
+  token_endpoint: string
+  /** `<baseUrl>/register` (`discovery()` leaves it out: it serves no `POST /register`). */
+  registration_endpoint?: string
+  jwks_uri: string
+  response_types_supported: string[]
+  grant_types_supported: string[]
+  code_challenge_methods_supported: string[]
+  scopes_supported: string[]
+  token_endpoint_auth_methods_supported: string[]
+  subject_types_supported: string[]
+}
+
+/** OpenID Connect discovery: `/.well-known/openid-configuration`. */
+export interface OidcConfiguration extends AuthorizationServerMetadata {
+  userinfo_endpoint?: string
+  id_token_signing_alg_values_supported?: string[]
+  claims_supported?: string[]
+}
+
+/** The official router's answer at `/`. */
+export interface ServerInfoResponse {
+  name: string
+  version: string
+  description: string
+  endpoints: { mcp: string; health: string; register: string }
+  oauth: {
+    authorization_server_metadata: string
+    protected_resource_metadata: string
+    openid_configuration: string
+    authorization_endpoint: string
+    token_endpoint: string
+    jwks_uri: string
+    registration_endpoint: string
+    /** The config's `agentId`, when it has one. */
+    client_id?: string
+    scopes: string[]
+  }
+  tools: string[]
+  resources: string[]
+  prompts: string[]
+}
+
+/** The environment's OAuth URLs, each replaced by its override. */
+export function getOAuthUrls(environment: EnvironmentName, overrides?: Partial<OAuthUrls>): OAuthUrls
+export function buildProtectedResourceMetadata(config: OAuthConfig): ProtectedResourceMetadata
+export function buildMcpProtectedResourceMetadata(config: OAuthConfig): McpProtectedResourceMetadata
+export function buildAuthorizationServerMetadata(config: OAuthConfig): AuthorizationServerMetadata
+export function buildOidcConfiguration(config: OAuthConfig): OidcConfiguration
+export function buildServerInfoResponse(config: OAuthConfig, options?: { version?: string; description?: string }): ServerInfoResponse

@@ -2,7 +2,7 @@
 // (nvm-x402-types, ts-rs): do not edit. After changing types/, run
 //   cargo run -q -p nvm-x402-types --example ts-declarations > pkg-template/wire-types.d.ts
 // Big integers are decimal strings out and BigIntLike in.
-import type { Address, BigIntLike, DelegationCurrency, DelegationProvider, HttpVerb, JsonObject, JsonValue, X402SchemeType } from './common.js'
+import type { Address, BigIntLike, DelegationCurrency, DelegationProvider, HttpVerb, JsonObject, JsonValue, OrderStatus, X402SchemeType } from './common.js'
 
 /** `{x402Version: 2, error?, resource, accepts, extensions}`. */
 export interface X402PaymentRequired {
@@ -700,4 +700,66 @@ export interface DeploymentInfo {
   contracts: Record<string, string>
   /** Any other field, kept as sent. */
   [key: string]: JsonValue | undefined
+}
+
+/** The body of `POST api/v1/orders` (`RegisterOrderDto`): `createOrder`'s options. */
+export interface CreateOrderOptions {
+  /** The charge in cents: 100 ($1.00) to 99999999 ($999,999.99); 3437 is $34.37. */
+  amountMinor: number
+  /** ISO currency, lower-case; `usd` (the default) is the only one today. */
+  currency?: 'usd'
+  /** What the charge is for (at most 1024 characters). */
+  description?: string
+  /** The merchant's own reference for the buyer or the cart (at most 255 characters). */
+  buyerRef?: string
+  /**
+   * A retry with the same key answers the same order (at most 255 characters);
+   * the same key with another `amountMinor` or `currency` is `BCK.ORDER.0007`.
+   */
+  idempotencyKey?: string
+  /** The cart's lines, recorded as sent. */
+  lineItems?: JsonObject[]
+  /** The merchant's own data, recorded as sent. */
+  metadata?: JsonObject
+  /** `automatic` (the default and only mode today). */
+  captureMode?: 'automatic'
+  /** `stripe` (the default and only card processor today). */
+  paymentProvider?: 'stripe'
+}
+
+/** What `createOrder` answers (`CreateOrderResponseDto`). */
+export interface CreateOrderResult {
+  /** The order's unguessable id: whoever has it can read the order (`getOrder`). */
+  orderId: string
+  /** `requires_payment` for a new order. */
+  status: OrderStatus
+  /** What the buyer's page confirms with the card processor; only while the order is payable. */
+  clientSecret?: string
+}
+
+/**
+ * What `getOrder` answers: the buyer's view of an order (`OrderResponseDto`),
+ * without the merchant or the fee.
+ */
+export interface Order {
+  /** The order's unguessable id. */
+  id: string
+  /** The charge in cents. */
+  amountMinor: number
+  /** Its currency (`usd`). */
+  currency: string
+  /** Where the order is. */
+  status: OrderStatus
+  /** Refunded so far, in cents. */
+  amountRefundedMinor: number
+  /** The merchant's description (`null`: none). */
+  description: string | null
+  /** The merchant's reference (`null`: none). */
+  buyerRef: string | null
+  /** The card processor's payment behind the order (`null` until there is one). */
+  paymentIntentId: string | null
+  /** When the order stops being payable, ISO 8601 (`null`: never). */
+  expiresAt: string | null
+  /** What the buyer's page confirms with the card processor; only while the order is payable. */
+  clientSecret?: string
 }

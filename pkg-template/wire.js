@@ -54,17 +54,17 @@ export function hooksOf(options, also = []) {
 
 /**
  * Calls hook `name` of `hooks` about `subject` (the Request, or the MCP call) with what the core
- * told it (JSON). One that throws or rejects is logged, and one that has not finished within
+ * told it (JSON), as `args` lays it out. One that throws or rejects is logged, and one that has not finished within
  * `timeoutMs` (the client's backend time limit) is no longer waited for: either way the payment
  * goes on as decided, so a hook can't hold back an answer whose credits are already spent.
  */
-export async function callHook(hooks, name, subject, detail, who, timeoutMs) {
+export async function callHook(hooks, name, subject, detail, who, timeoutMs, args = HOOK_ARGUMENTS[name]) {
   let timer
   const late = new Promise((resolve) => {
     timer = setTimeout(() => resolve(LATE), timeoutMs)
   })
   try {
-    const run = Promise.resolve().then(() => hooks[name](...HOOK_ARGUMENTS[name](subject, JSON.parse(detail))))
+    const run = Promise.resolve().then(() => hooks[name](...args(subject, JSON.parse(detail))))
     if ((await Promise.race([run, late])) === LATE) {
       run.catch((error) => console.error(`nvm-x402 ${who}: ${name} threw after it was given up on`, error))
       console.error(`nvm-x402 ${who}: ${name} did not finish within ${timeoutMs} ms; the payment goes on as decided`)

@@ -20,7 +20,7 @@ REGISTRY="${CARGO_HOME:-$HOME/.cargo}/registry/src"
 WASM="target/wasm32-unknown-unknown/wasm-release/nvm_x402.wasm"
 
 # One core per package entry, each with only what that entry offers (Cargo.toml's features):
-#   pkg/        nvm-x402        subscriber,builder
+#   pkg/        nvm-x402        subscriber,builder,browser  (and a web page's sign-in)
 #   pkg/agent/  nvm-x402/agent  agent   (the HTTP paywall)
 #   pkg/mcp/    nvm-x402/mcp    mcp     (the MCP paywall)
 #   pkg/a2a/    nvm-x402/a2a    a2a     (the A2A paywall)
@@ -51,7 +51,7 @@ core() {
   # inflated on first use by inflate.js (fflate's inflateSync, bundled; MIT).
   node scripts/pkg/embed-wasm.mjs "$dir"
 }
-core . subscriber,builder nvm-x402
+core . subscriber,builder,browser nvm-x402
 core agent agent nvm-x402/agent
 core mcp mcp nvm-x402/mcp
 core a2a a2a nvm-x402/a2a
@@ -70,6 +70,10 @@ for sub in agent mcp a2a a2a-client; do
     printf "export * from '../%s'\n" "$shared" > "$STAGE/$sub/$shared"
   done
 done
+# core.js's payments.a2a stand-ins name the entry.
+for named in .:nvm-x402 agent:nvm-x402/agent mcp:nvm-x402/mcp a2a:nvm-x402/a2a a2a-client:nvm-x402/a2a-client; do
+  sed -i "s#__ENTRY__#${named#*:}#" "$STAGE/${named%%:*}/core.js"
+done
 absent paywall.js nvm-x402 .
 absent mcp-server.js nvm-x402 .
 absent mcp-server.js nvm-x402/agent agent
@@ -78,10 +82,22 @@ absent paywall.js nvm-x402/a2a a2a
 absent mcp-server.js nvm-x402/a2a a2a
 absent paywall.js nvm-x402/a2a-client a2a-client
 absent mcp-server.js nvm-x402/a2a-client a2a-client
+# nvm-x402: its Payments (with getBrowserInstance, a web page's sign-in) over core.js's.
+for file in index.js asset.js entry-workerd.js; do
+  printf "export { Payments } from './signin.js'\n" >> "$STAGE/$file"
+done
 # nvm-x402/a2a: its Payments (with payments.a2a) and the A2A paywall's exports over core.js's.
 mv "$STAGE/a2a-server.js" "$STAGE/a2a/a2a-server.js"
 for file in index.js asset.js entry-workerd.js; do
   printf "export { Payments, buildPaymentAgentCard, InMemoryA2ATaskStore, A2ATaskStore, durableObjectTaskStore } from './a2a-server.js'\n" >> "$STAGE/a2a/$file"
+done
+# nvm-x402: payments-py's v3 token helpers (tokens.js), over core.js's exports.
+for file in index.js asset.js entry-workerd.js; do
+  printf "export { detectAccessTokenVersion, isSingleUseAccessToken, isAccessTokenAlreadyUsed } from './tokens.js'\n" >> "$STAGE/$file"
+done
+# nvm-x402/mcp: the official SDK's OAuth builders, over core.js's exports.
+for file in index.js asset.js entry-workerd.js; do
+  printf "export { getOAuthUrls, buildProtectedResourceMetadata, buildMcpProtectedResourceMetadata, buildAuthorizationServerMetadata, buildOidcConfiguration, buildServerInfoResponse } from './mcp-server.js'\n" >> "$STAGE/mcp/$file"
 done
 # nvm-x402/a2a-client: its Payments (with payments.a2a.getClient) over core.js's, which hands
 # it the paying loop for its A2A calls in place of the core (only in this entry's copy: the

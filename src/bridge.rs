@@ -8,8 +8,10 @@ use crate::error::{Error, Result};
 use crate::gate::mcp::McpGate;
 use crate::gate::Gate;
 use crate::payments::{Payments, Pending};
-use crate::protocol::gate::mcp::McpTool;
+use crate::protocol::gate::mcp::{oauth, McpTool};
 use crate::protocol::json::{parse, to_text, ObjectBuilder, Value};
+#[cfg(feature = "browser")]
+use crate::protocol::signin;
 use crate::protocol::{self, payment_required, BuildOptions, Uint256};
 use crate::transport::Transport;
 
@@ -223,6 +225,10 @@ single_call_methods! {
     "delegation.listPaymentMethods" => |p, a| p.list_payment_methods(a.arg(0));
     #[cfg(feature = "builder")]
     "contracts.getDeploymentInfo" => |p, _a| p.get_deployment_info();
+    #[cfg(feature = "builder")]
+    "orders.createOrder" => |p, a| p.create_order(a.arg(0));
+    #[cfg(feature = "builder")]
+    "orders.getOrder" => |p, a| p.get_order(a.text(0, "orderId")?);
 }
 
 /// The methods of several steps (their own async code), by JS name.
@@ -237,7 +243,7 @@ pub const MULTI_STEP_METHODS: &[&str] = &[
 
 /// The pure function the facade itself calls but does not export: the redactor
 /// (`redactToken` checks its argument first).
-pub const INTERNAL_FUNCTIONS: &[&str] = &["redact"];
+pub const INTERNAL_FUNCTIONS: &[&str] = &["redact", "signInLanding"];
 
 /// Every async method of the JS API, by JS name (`ns.name`, or `name` on `Payments` itself).
 pub fn methods() -> impl Iterator<Item = &'static str> {
@@ -375,6 +381,8 @@ pub async fn pay<T: Transport, C: crate::client::Courier>(
     }
     #[cfg(feature = "subscriber")]
     {
+        #[cfg(feature = "browser")]
+        p.check_signed_in()?;
         let request = parse(request_json)
             .map_err(|_| Error::validation(format!("{what}: the request must be JSON")))?;
         let options = parse(options_json)
@@ -428,6 +436,15 @@ pub async fn mcp_handle<T: Transport, X: crate::gate::Exchange>(
     gate.handle(p, tool, &call, exchange).await
 }
 
+/// `nvm-x402/mcp`'s OAuth builders by their official names (`getOAuthUrls`,
+/// `buildProtectedResourceMetadata`, ...; see [`oauth::build`]).
+pub fn oauth_builder(name: &str, args_json: &str) -> Result<String> {
+    let a = Args::parse(name, args_json)?;
+    let null = Value::Null;
+    oauth::build(name, a.raw(0).unwrap_or(&null), a.raw(1).unwrap_or(&null))
+        .map(|doc| to_text(&doc))
+}
+
 fn amount(a: &Args, i: usize, name: &str, default: Option<u64>) -> Result<Uint256> {
     match (a.raw(i), default) {
         (None, Some(d)) => Ok(Uint256::from(d)),
@@ -465,17 +482,30 @@ macro_rules! pure_functions {
     };
 }
 
+/// Whether `method` reads a token (or an error's code): those never throw.
+fn reads_a_token(method: &str) -> bool {
+    #[cfg(feature = "builder")]
+    if matches!(
+        method,
+        "detectAccessTokenVersion" | "isSingleUseAccessToken" | "isAccessTokenAlreadyUsed"
+    ) {
+        return true;
+    }
+    method == "decodeAccessToken"
+}
+
 /// The arguments of a pure function; `Err` carries the call's whole answer
 /// when they can't be read (the decoders answer instead of throwing).
 fn sync_args(method: &str, args_json: &str) -> std::result::Result<Args, Result<String>> {
     match Args::parse(method, args_json) {
         Ok(a) => Ok(a),
-        // The decoders never throw. The facade hands them a string or null, so
+        // The token readers never throw. The facade hands them a string or null, so
         // unreadable arguments are a JS string with a lone surrogate ('\ud800'):
-        // not well-formed Unicode, so not base64 either.
-        Err(_) if method == "decodeAccessToken" && args_json.starts_with('[') => {
-            Err(Ok("null".to_owned()))
-        }
+        // not well-formed Unicode, so not base64 either (nor a backend code): as null.
+        Err(_) if reads_a_token(method) && args_json.starts_with('[') => Ok(Args {
+            method: method.to_owned(),
+            values: vec![Value::Null],
+        }),
         Err(_) if method == "tryDecodeAccessToken" && args_json.starts_with('[') => {
             let why = protocol::TokenError::NotBase64;
             Err(Ok(to_text(
@@ -514,6 +544,15 @@ pure_functions! { |a, null|
                     .build(),
             },
         },
+        // payments-py's v3 helpers, in the core of nvm-x402 (the entry that exports them):
+        // the version read from the token itself (2 when it can't be read).
+        #[cfg(feature = "builder")]
+        "detectAccessTokenVersion" => Value::from(u64::from(a.raw(0).and_then(Value::as_str).map_or(2, protocol::token_version))),
+        #[cfg(feature = "builder")]
+        "isSingleUseAccessToken" => Value::from(a.raw(0).and_then(Value::as_str).is_some_and(|t| protocol::token_version(t) == 3)),
+        // The error's `code` (the facade hands it, or null) is the backend's "already settled".
+        #[cfg(feature = "builder")]
+        "isAccessTokenAlreadyUsed" => Value::from(a.raw(0).and_then(Value::as_str) == Some(crate::error::TOKEN_ALREADY_USED)),
         "encodeAccessToken" => match a.raw(0) {
             Some(Value::Object(map)) => Value::from(protocol::encode_access_token(map)),
             _ => {
@@ -599,6 +638,16 @@ pure_functions! { |a, null|
             .and_then(|(prefix, _)| protocol::Environment::from_key_prefix(prefix))
             .map_or(Value::Null, |env| Value::from(env.name())),
         "isEthereumAddress" => Value::from(a.raw(0).and_then(Value::as_str).is_some_and(plans::is_ethereum_address)),
+        // Sign-in and card setup for web pages (pkg-template/signin.js; src/protocol/signin.rs decides).
+        #[cfg(feature = "browser")]
+        "signInLanding" => signin::landing(
+            &signin::BrowserOptions::from_json(a.arg(0))?,
+            a.text(1, "href")?,
+            a.opt_text(2, "signInState")?,
+            a.arg(3),
+            a.text(4, "nextState")?,
+        )?
+        .to_json(),
 }
 
 #[cfg(test)]
@@ -641,6 +690,15 @@ mod tests {
             (why["ok"].as_bool(), why["reason"].as_str()),
             (Some(false), Some("token_not_base64"))
         );
+        for (helper, answer) in [
+            ("detectAccessTokenVersion", "2"),
+            ("isSingleUseAccessToken", "false"),
+            ("isAccessTokenAlreadyUsed", "false"),
+        ] {
+            for args in ["[]", "[null]", "[5]", r#"["\ud800"]"#, r#"["garbage"]"#] {
+                assert_eq!(call_sync(helper, args).unwrap(), answer, "{helper}({args})");
+            }
+        }
         assert_eq!(
             call_sync("encodeAccessToken", r#"["\ud800"]"#)
                 .unwrap_err()
@@ -799,6 +857,63 @@ mod tests {
             e.to_string(),
             "Contract address not found for PayAsYouGoTemplate"
         );
+    }
+
+    #[test]
+    fn a_browser_client_without_a_key_and_a_logged_out_one_send_nothing() {
+        use crate::transport::mock::MockTransport;
+        let signed_out = Payments::new(
+            &crate::protocol::PaymentsOptions {
+                environment: Some("local".into()),
+                browser: true,
+                ..Default::default()
+            },
+            MockTransport::new(),
+        )
+        .unwrap();
+        let p = payments();
+        p.transport()
+            .json("GET", "/api/v1/protocol/plans/7", 200, json!({"id": "7"}));
+        assert!(pollster::block_on(call(&p, "plans.getPlan", "[\"7\"]")).is_ok());
+        assert!(p.is_signed_in() && !signed_out.is_signed_in());
+        p.sign_out();
+        for client in [&signed_out, &p] {
+            for (method, args) in [
+                ("plans.getPlan", "[\"7\"]"),
+                ("plans.orderPlan", "[\"7\"]"),
+                ("x402.getX402AccessToken", "[\"7\"]"),
+            ] {
+                let err = pollster::block_on(call(client, method, args)).unwrap_err();
+                assert_eq!(err.code(), "not_logged_in", "{method}");
+            }
+            let err = pollster::block_on(pay(client, "fetch", "{}", "{}", &NoHops)).unwrap_err();
+            assert_eq!(err.code(), "not_logged_in");
+        }
+        assert_eq!(
+            p.transport().sent.borrow().len(),
+            1,
+            "only the call before logout was sent"
+        );
+        assert!(signed_out.transport().sent.borrow().is_empty());
+        // Without isBrowserInstance a missing key is still the official error.
+        let err = Payments::new(
+            &crate::protocol::PaymentsOptions::default(),
+            MockTransport::new(),
+        )
+        .err()
+        .unwrap();
+        assert_eq!(err.to_string(), "Nevermined API Key is required");
+    }
+
+    struct NoHops;
+    impl crate::client::Courier for NoHops {
+        async fn send(&self, _: &crate::client::Hop) -> Result<crate::client::Reply> {
+            panic!("nothing may be sent")
+        }
+        async fn text(&self) -> Result<String> {
+            panic!("nothing may be read")
+        }
+        fn discard(&self) {}
     }
 
     #[test]

@@ -131,6 +131,14 @@ impl Requirement {
 }
 
 impl ClientState {
+    /// Forgets everything (`logout()`): the tokens were minted with the key.
+    #[cfg(feature = "browser")]
+    pub(crate) fn forget_all(&self) {
+        self.tokens.retain(|_, _| false);
+        self.routes.retain(|_, _| false);
+        self.delegations.retain(|_, _| false);
+    }
+
     /// What a `METHOD url` asked for last, if it is remembered.
     pub(crate) fn route(&self, key: &str) -> Option<Requirement> {
         self.routes.get(key)

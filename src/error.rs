@@ -107,6 +107,22 @@ pub enum Error {
         /// The package entry that has it.
         home: &'static str,
     },
+    /// A browser client that is not signed in (before `connect()`, or after
+    /// `logout()`): nothing was sent. Code `not_logged_in`.
+    #[cfg(feature = "browser")]
+    NotLoggedIn,
+    /// A return from the web or embed app that this tab did not start (a
+    /// forged, missing or used one-time state) or that carries nothing usable:
+    /// nothing was signed in or kept. Code `signin_refused` ([`SIGNIN_REFUSED`]).
+    #[cfg(feature = "browser")]
+    ReturnRefused {
+        /// The code (which flow refused it).
+        code: &'static str,
+        /// What was wrong.
+        message: &'static str,
+        /// What to do about it.
+        hint: &'static str,
+    },
 }
 
 /// `code` of [`Error::PaymentRefused`] for a plan the caller did not allow.
@@ -121,6 +137,8 @@ pub const MAX_PRICE_EXCEEDED: &str = "max_price_exceeded";
 /// The code the paywalls tell `onPaymentError` when the backend can't be asked
 /// or no plan pays (a `PaymentsError` handed to the hook, never thrown).
 pub const INTERNAL: &str = "internal";
+/// `code` of [`Error::ReturnRefused`] for a sign-in return.
+pub const SIGNIN_REFUSED: &str = "signin_refused";
 
 /// Every code a `PaymentsError` from the core can carry, but the two open
 /// families: the backend's own codes (`BCK.<AREA>.<NNNN>`, passed through) and
@@ -141,6 +159,8 @@ pub const CODES: &[&str] = &[
     REDIRECT_NOT_FOLLOWED,
     "mcp_negotiation_failed",
     "not_in_entry",
+    "not_logged_in",
+    SIGNIN_REFUSED,
     INTERNAL,
 ];
 
@@ -196,6 +216,10 @@ impl Error {
             Error::PaymentRefused { code, .. } => Cow::Borrowed(code),
             Error::NotInEntry { .. } => Cow::Borrowed("not_in_entry"),
             Error::McpNegotiation(_) => Cow::Borrowed("mcp_negotiation_failed"),
+            #[cfg(feature = "browser")]
+            Error::NotLoggedIn => Cow::Borrowed("not_logged_in"),
+            #[cfg(feature = "browser")]
+            Error::ReturnRefused { code, .. } => Cow::Borrowed(code),
         }
     }
 
@@ -280,7 +304,7 @@ impl Error {
                 .extra
                 .get("retryable")
                 .and_then(Value::as_bool)
-                .unwrap_or(b.http_status >= 500),
+                .unwrap_or(b.http_status >= 500 || b.http_status == 429),
             _ => false,
         }
     }
@@ -301,9 +325,18 @@ fn client_hint(e: &Error) -> &'static str {
         Error::PaymentRefused { code, .. } if *code == PLAN_NOT_ALLOWED => "Pass planIds with the plans you are willing to pay with (or anyPlan: true to pay with any plan the agent offers).",
         Error::PaymentRefused { code, .. } if *code == MAX_PRICE_EXCEEDED => "Pass maxPriceCents at or above the plan's price if it is expected; otherwise don't use this agent.",
         Error::McpNegotiation(_) => "Check the URL (the MCP server's Streamable HTTP endpoint). callTool speaks MCP 2026-07-28, else 2025-11-25; protocolVersion pins one.",
+        #[cfg(feature = "browser")]
+        Error::NotLoggedIn => "Sign in first: payments.connect() (a browser instance), or make the client with an API key.",
+        #[cfg(feature = "browser")]
+        Error::ReturnRefused { hint, .. } => hint,
         _ => "Raise maxCredits if that price is expected; otherwise don't use this agent.",
     }
 }
+
+/// The backend's code for a single-use (v3) access token settled a second time:
+/// the one refusal a buyer fixes by minting a new token (payments-py's
+/// `X402_TOKEN_ALREADY_USED_CODE`).
+pub const TOKEN_ALREADY_USED: &str = "BCK.X402.0059";
 
 /// ` (HTTP <status>)`, what an error's message ends with when the backend refused.
 pub(crate) fn with_status(status: u16) -> String {
@@ -329,7 +362,7 @@ fn known_hint(code: &str) -> Option<&'static str> {
         "BCK.X402.0013" => "The delegation expired; create a new delegation and mint a new token.",
         "BCK.X402.0023" => "The delegation's remaining budget is too low; create a delegation with a higher spending limit.",
         "BCK.X402.0030" => "Pass tokenOptions.delegationConfig with a delegationId (see createDelegation).",
-        "BCK.X402.0059" => "Single-use (v3) tokens can be settled once; mint a new token for each request.",
+        TOKEN_ALREADY_USED => "Single-use (v3) tokens can be settled once; mint a new token for each request.",
         "BCK.COMMON.0026" => "Send big numbers as strings or bigints, not JavaScript numbers.",
         "BCK.PROTOCOL.0047" => "Fiat prices start at 1000000 (= $1.00).",
         _ => return None,
@@ -362,6 +395,10 @@ impl fmt::Display for Error {
             Error::PaymentRequired { message, .. } | Error::PaymentRefused { message, .. } => {
                 f.write_str(message)
             }
+            #[cfg(feature = "browser")]
+            Error::NotLoggedIn => f.write_str("Not signed in: this client has no API key (never signed in, or logged out); nothing was sent"),
+            #[cfg(feature = "browser")]
+            Error::ReturnRefused { message, .. } => f.write_str(message),
             Error::NotInEntry { what, entry, .. } => {
                 write!(f, "{what} is not in {entry}, which carries a smaller core")
             }
@@ -454,6 +491,12 @@ mod tests {
                 entry: "nvm-x402/agent",
                 home: "nvm-x402",
             },
+            Error::NotLoggedIn,
+            Error::ReturnRefused {
+                code: SIGNIN_REFUSED,
+                message: "The sign-in return was refused",
+                hint: "Start again from this tab",
+            },
         ];
         for status in [400, 401, 402, 403, 404, 418, 429, 500, 502] {
             all.push(backend(&format!("http_{status}"), status, None));
@@ -477,7 +520,9 @@ mod tests {
                 | Error::PaymentRequired { .. }
                 | Error::PaymentRefused { .. }
                 | Error::McpNegotiation(_)
-                | Error::NotInEntry { .. } => {}
+                | Error::NotInEntry { .. }
+                | Error::NotLoggedIn
+                | Error::ReturnRefused { .. } => {}
             }
         }
         all

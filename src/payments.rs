@@ -18,6 +18,8 @@ use crate::protocol::{
     TokenClaims, Uint256,
 };
 use crate::transport::Transport;
+#[cfg(feature = "browser")]
+use std::cell::Cell;
 use std::future::Future;
 
 /// How long a resolved plan scheme is reused (as the official SDK: 5 minutes).
@@ -90,13 +92,20 @@ pub struct Payments<T: Transport> {
     /// make one plan answer with another's scheme or price.
     plans: Bounded<String, PlanTerms, PLANS_KEPT>,
     client: ClientState,
+    /// No key (a browser client before sign-in) or `logout()` was called:
+    /// every call fails with `not_logged_in` before anything is sent.
+    #[cfg(feature = "browser")]
+    signed_out: Cell<bool>,
 }
 
 impl<T: Transport> Payments<T> {
     /// Resolves the options (see [`ClientConfig::from_options`]) and binds a transport.
     pub fn new(options: &PaymentsOptions, transport: T) -> Result<Self> {
+        let config = ClientConfig::from_options(options)?;
         Ok(Payments {
-            config: ClientConfig::from_options(options)?,
+            #[cfg(feature = "browser")]
+            signed_out: Cell::new(config.api_key.is_none()),
+            config,
             transport,
             plans: Bounded::default(),
             client: ClientState::default(),
@@ -120,6 +129,9 @@ impl<T: Transport> Payments<T> {
 
     /// Sends a call, when building it worked.
     async fn dispatch(&self, call: Result<Call<Value>>) -> Result<Value> {
+        // Signed out is the answer whatever the arguments: nothing is built or sent.
+        #[cfg(feature = "browser")]
+        self.check_signed_in()?;
         self.execute(call?).await
     }
 
@@ -130,8 +142,34 @@ impl<T: Transport> Payments<T> {
         }
     }
 
+    #[cfg(feature = "browser")]
+    /// `logout()`: from now on every call fails with `not_logged_in` before
+    /// anything is sent (the paying client's tokens are forgotten too).
+    pub fn sign_out(&self) {
+        self.signed_out.set(true);
+        self.client.forget_all();
+    }
+
+    #[cfg(feature = "browser")]
+    /// Whether calls may be sent: a key, and no `logout()` since.
+    pub fn is_signed_in(&self) -> bool {
+        !self.signed_out.get()
+    }
+
+    /// `Err(not_logged_in)` once signed out (only a browser client, in
+    /// `nvm-x402`'s core, can be: the other cores always have their key).
+    #[cfg(feature = "browser")]
+    pub fn check_signed_in(&self) -> Result<()> {
+        if self.signed_out.get() {
+            return Err(crate::Error::NotLoggedIn);
+        }
+        Ok(())
+    }
+
     /// Sends a call and parses its answer.
     pub async fn execute<R>(&self, call: Call<R>) -> Result<R> {
+        #[cfg(feature = "browser")]
+        self.check_signed_in()?;
         let response = self.transport.send(call.request).await?;
         (call.parse)(response)
     }
@@ -596,6 +634,23 @@ impl<T: Transport> Payments<T> {
             country_code,
             return_url,
         ))
+    }
+
+    // ---- orders ----------------------------------------------------------
+    //
+    // In the nvm-x402 core only (`builder`: the a2a-client entry, which
+    // also pays, has no room in its budget): a web page's pay-once flow.
+
+    /// `orders.createOrder(options)` → `{orderId, status, clientSecret?}`, with the merchant's key.
+    #[cfg(feature = "builder")]
+    pub fn create_order(&self, options: &Value) -> Pending<'_, T> {
+        self.pending(crate::api::orders::create_order(&self.config, options))
+    }
+
+    /// `orders.getOrder(orderId)` → the buyer's view of the order; no key is sent.
+    #[cfg(feature = "builder")]
+    pub fn get_order(&self, order_id: &str) -> Pending<'_, T> {
+        self.pending(crate::api::orders::get_order(&self.config, order_id))
     }
 
     // ---- delegation ------------------------------------------------------

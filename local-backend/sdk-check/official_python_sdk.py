@@ -79,12 +79,12 @@ def raw(method, path, key, body=None):
 
 
 def refused(run, *signs):
-    """A step that must fail; payments-py maps some codes to typed errors, so any of `signs` in the error's type and text will do."""
+    """A step that must fail; payments-py maps some codes to typed errors, so any of `signs` in the error's type, code and text will do."""
     def check():
         try:
             run()
         except Exception as e:  # noqa: BLE001
-            if any(sign in f"{type(e).__name__} {e}" for sign in signs):
+            if any(sign in f"{type(e).__name__} {getattr(e, 'code', '')} {e}" for sign in signs):
                 return True
             raise
         raise AssertionError(f"expected a refusal ({signs[0]}), got success")
@@ -120,5 +120,12 @@ both = step(
 step("agents.get_agent_plans of it", lambda: subscriber.agents.get_agent_plans(both["agentId"]), lambda r: r["plans"][0]["id"] == both["planId"])
 step("plans.get_plan keeps the EUR price", lambda: subscriber.plans.get_plan(both["planId"]), lambda r: r["registry"]["price"]["currency"] == "EUR")
 step("a subscriber can't attach the builder's plan to an agent", refused(lambda: subscriber.agents.register_agent(AgentMetadata(name="thief"), AgentAPIAttributes(), [free]), "BCK.PROTOCOL.0908", "only its owner can attach it"))
+# Card orders: the builder (the demo organization's Admin) is a merchant; anyone reads an order by its id.
+order = step("orders.create_order", lambda: builder.orders.create_order(3437, description="py cart", idempotency_key="py-order-1", metadata={"k": 1}), lambda r: r.status == "requires_payment" and r.client_secret)
+step("orders.create_order again: the same order", lambda: builder.orders.create_order(3437, idempotency_key="py-order-1"), lambda r: r.order_id == order.order_id)
+step("orders.create_order with another amount: the conflict", refused(lambda: builder.orders.create_order(3438, idempotency_key="py-order-1"), "BCK.ORDER.0007"))
+step("orders.create_order by a personal account", refused(lambda: subscriber.orders.create_order(500), "BCK.ORDER.0003"))
+step("orders.get_order", lambda: subscriber.orders.get_order(order.order_id), lambda r: r.amount_minor == 3437 and r.amount_refunded_minor == 0 and r.client_secret == order.client_secret)
+step("orders.get_order of an unknown id", refused(lambda: subscriber.orders.get_order("ord_nope"), "BCK.ORDER.0002"))
 print(f"{len(failures)} failed" if failures else "all steps passed")
 sys.exit(1 if failures else 0)

@@ -36,6 +36,9 @@ pub struct Config {
     pub header_timeout: Duration,
     /// How long one request may take once its headers are in (body and handler): then 408.
     pub request_timeout: Duration,
+    /// Origins (besides this machine's) the sign-in and card-setup pages may
+    /// return to (`--allow-origin`, repeatable): `scheme://host[:port]`.
+    pub allowed_origins: Vec<String>,
 }
 
 /// Default [`Config::max_connections`].
@@ -60,6 +63,7 @@ impl Default for Config {
             max_connections: DEFAULT_MAX_CONNECTIONS,
             header_timeout: DEFAULT_HEADER_TIMEOUT,
             request_timeout: DEFAULT_REQUEST_TIMEOUT,
+            allowed_origins: Vec::new(),
         }
     }
 }
@@ -114,6 +118,8 @@ OPTIONS:
     --agent-url URL   base URL of the seeded demo agent (default http://127.0.0.1:8787)
     --mcp-url URL     base URL of the seeded demo MCP server (default http://127.0.0.1:8788)
     --a2a-url URL     base URL of the seeded demo A2A server (default http://127.0.0.1:8789)
+    --allow-origin O  an origin (https://app.example) the sign-in and card pages may return
+                      to, besides this machine's (repeatable)
     -h, --help        this text
     -V, --version     the version
 ";
@@ -176,6 +182,22 @@ where
                 }
             }
             "--db" => db = Some(PathBuf::from(value()?)),
+            "--allow-origin" => {
+                let v = value()?;
+                match nvm_x402::protocol::url::Url::parse(&v) {
+                    Some(u)
+                        if (u.scheme == "http" || u.scheme == "https")
+                            && u.origin() == v.trim_end_matches('/') =>
+                    {
+                        config.allowed_origins.push(u.origin())
+                    }
+                    _ => {
+                        return Err(format!(
+                            "--allow-origin takes an origin, scheme://host[:port] (got {v:?})"
+                        ))
+                    }
+                }
+            }
             "--memory" => memory = true,
             "--agent-url" | "--mcp-url" | "--a2a-url" => {
                 let v = value()?;

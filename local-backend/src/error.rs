@@ -43,6 +43,8 @@ codes! {
     METHOD_NOT_ALLOWED = "BCK.COMMON.0906", 405, "The endpoint exists but not with this HTTP method.";
     MISDIRECTED = "BCK.COMMON.0908", 421, "The Host header does not name this machine: nvm-local answers only to loopback names and its listen address (DNS-rebinding protection).";
     INTERNAL = "BCK.COMMON.0907", 500, "nvm-local failed (a database error); the request changed nothing.";
+    RETURN_NOT_ALLOWED = "BCK.AUTH.0900", 400, "The sign-in or card-setup page was asked to return to a URL that is not http(s) on this machine nor an origin nvm-local was started with (--allow-origin); the CLI sign-in returns to loopback only.";
+    CROSS_SITE_SIGN_IN = "BCK.AUTH.0901", 403, "A sign-in or card setup was posted from another site: nvm-local's pages act only on a click on the page itself.";
     INVALID_API_KEY = "BCK.APIKEY.0004", 401, "Missing, malformed, forged or unknown API key (send Authorization: Bearer <key>).";
     FIAT_PRICE_TOO_LOW = "BCK.PROTOCOL.0047", 400, "A fiat plan's price is below $1.00 (1000000).";
     PLAN_NOT_FOUND = "BCK.PROTOCOL.0900", 404, "No plan has this id.";
@@ -62,6 +64,13 @@ codes! {
     PAYMENT_METHOD_RESTRICTED = "BCK.DELEGATION.0902", 403, "The card is restricted to other API keys (its allowedApiKeyIds).";
     NOT_ORG_ADMIN = "BCK.ORG.0900", 403, "Only an Admin of the caller's organization can manage its members and customers.";
     EMAIL_TAKEN = "BCK.ORG.0901", 409, "The email belongs to another account: a new member is always a new account.";
+    ORDER_INVALID = "BCK.ORDER.0001", 400, "The order request is invalid: amountMinor 100 to 99999999 cents, currency usd, description at most 1024 characters, buyerRef and idempotencyKey at most 255 (also a malformed body, or a refund of more than is left).";
+    ORDER_NOT_FOUND = "BCK.ORDER.0002", 404, "No order has this id (or this client secret).";
+    ORDER_NOT_ORGANIZATION = "BCK.ORDER.0003", 403, "Order not initiated by an active organization: the key's account must be an Admin or Member of one (a personal account can't create orders).";
+    ORDER_IDEMPOTENCY_CONFLICT = "BCK.ORDER.0007", 409, "The idempotencyKey was used for an order with another amountMinor or currency.";
+    ORDER_NOT_PAYABLE = "BCK.ORDER.0900", 409, "The order's status doesn't allow this: only requires_payment can be paid or declined, only a paid (or partly refunded) order refunded or disputed.";
+    ORDER_NOT_MERCHANT = "BCK.ORDER.0901", 403, "Only an Admin or Member of the organization that created an order can refund it.";
+    ORDER_CROSS_SITE = "BCK.ORDER.0902", 403, "The confirmation form was posted from another site: nvm-local's confirmation page acts only on a click on the page itself.";
     INVALID_TOKEN = "BCK.X402.0005", 402, "The access token is not a token nvm-local signed, or it was edited.";
     DELEGATION_EXPIRED = "BCK.X402.0013", 402, "The delegation behind the token expired.";
     BUDGET_TOO_LOW = "BCK.X402.0023", 402, "The delegation's remaining budget can't pay for the plan it must order (card top-ups), or for a pay-as-you-go request.";

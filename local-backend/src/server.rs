@@ -4,7 +4,7 @@
 
 use crate::backend::Backend;
 use crate::config::Config;
-use crate::http::{router, App};
+use crate::http::{router, App, PeerAddr};
 use axum::body::Body;
 use axum::http::StatusCode;
 use hyper_util::rt::{TokioIo, TokioTimer};
@@ -57,6 +57,8 @@ impl Server {
         let app = Arc::new(App {
             backend,
             bound: addr,
+            order_reads: Default::default(),
+            allowed_origins: config.allowed_origins.clone(),
         });
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(config.worker_threads.max(1))
@@ -206,8 +208,8 @@ async fn serve(
             accepted = listener.accept() => accepted,
         };
         while tasks.try_join_next().is_some() {}
-        let tcp = match accepted {
-            Ok((tcp, _)) => tcp,
+        let (tcp, peer) = match accepted {
+            Ok(accepted) => accepted,
             Err(e) => {
                 // Out of file descriptors (EMFILE/ENFILE): free one from an idle client.
                 if matches!(e.raw_os_error(), Some(23 | 24)) {
@@ -226,9 +228,10 @@ async fn serve(
         let (id, close) = connections.open();
         let service = {
             let (router, connections) = (router.clone(), connections.clone());
-            hyper::service::service_fn(move |request: hyper::Request<hyper::body::Incoming>| {
+            hyper::service::service_fn(move |mut request: hyper::Request<hyper::body::Incoming>| {
                 let guard = InFlight::new(&connections, id);
                 let mut router = router.clone();
+                request.extensions_mut().insert(PeerAddr(peer));
                 async move {
                     let response = tower::Service::call(&mut router, request.map(Body::new)).await;
                     drop(guard);

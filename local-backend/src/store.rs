@@ -17,7 +17,7 @@ pub enum DbLocation {
 }
 
 /// The schema version this build writes. Tables added since version 1
-/// (payment-method key restrictions, account emails, organizations) are
+/// (payment-method key restrictions, account emails, organizations, card orders) are
 /// created in place (`CREATE TABLE IF NOT EXISTS`), so a version-1 database
 /// opens as it is and an older nvm-local still reads a newer one.
 pub const SCHEMA_VERSION: i64 = 1;
@@ -75,6 +75,13 @@ CREATE TABLE IF NOT EXISTS org_activity (
     id TEXT PRIMARY KEY, org_id TEXT NOT NULL REFERENCES organizations(id), event_type TEXT NOT NULL, actor_user_id TEXT,
     subject TEXT NOT NULL, metadata TEXT, occurred_at INTEGER NOT NULL);
 CREATE INDEX IF NOT EXISTS org_activity_org ON org_activity(org_id, occurred_at);
+CREATE TABLE IF NOT EXISTS card_orders (
+    id TEXT PRIMARY KEY, org_id TEXT NOT NULL REFERENCES organizations(id), created_by TEXT NOT NULL,
+    amount_minor INTEGER NOT NULL, currency TEXT NOT NULL, status TEXT NOT NULL,
+    amount_refunded_minor INTEGER NOT NULL DEFAULT 0, description TEXT, buyer_ref TEXT, idempotency_key TEXT,
+    line_items TEXT, metadata TEXT, payment_intent_id TEXT NOT NULL UNIQUE, client_secret TEXT NOT NULL UNIQUE,
+    created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL, UNIQUE (org_id, idempotency_key),
+    CHECK (amount_refunded_minor <= amount_minor));
 CREATE TABLE IF NOT EXISTS settlements (
     tx TEXT PRIMARY KEY, plan_id TEXT NOT NULL, agent_id TEXT, payer TEXT NOT NULL, delegation_id TEXT NOT NULL,
     credits INTEGER NOT NULL, nonce TEXT UNIQUE, order_tx TEXT, created_at INTEGER NOT NULL);

@@ -66,6 +66,7 @@ const POSTS: &[&str] = &[
     "api/v1/protocol/agents",
     "api/v1/protocol/agents/plans",
     "api/v1/fiat/stripe/payment",
+    "api/v1/orders",
     "local/v1/accounts",
     "local/v1/clock/advance",
 ];
@@ -131,6 +132,8 @@ fn any_path_query_and_header_is_answered() {
         "api/v1/delegation",
         "api/v1/payment-methods",
         "checkout",
+        "api/v1/orders",
+        "orders",
         "local/v1",
         "",
     ]);

@@ -5,6 +5,8 @@
 pub mod agents;
 pub mod contracts;
 pub mod delegation;
+#[cfg(feature = "builder")]
+pub mod orders;
 pub mod organizations;
 pub mod plans;
 pub mod x402;
@@ -77,6 +79,12 @@ pub fn build_request_text(
     auth: Auth,
     body: Option<String>,
 ) -> Result<HttpRequest> {
+    // An id is one encoded segment, but `.` and `..` (even as %2e) are resolved by every URL
+    // parser: `getPlan('..')` would ask another path. No call's path has such a segment.
+    let route = path.split('?').next().unwrap_or(path);
+    if route.split('/').any(|s| matches!(s, "." | "..")) {
+        return Err(Error::validation("an id can't be \".\" or \"..\""));
+    }
     let mut headers = Vec::with_capacity(5);
     if auth == Auth::Bearer {
         headers.push(("Authorization", format!("Bearer {}", cfg.api_key.expose())));
@@ -208,6 +216,35 @@ pub(crate) fn query(params: &[(&str, Option<String>)]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn no_id_can_be_a_dot_segment() {
+        let cfg = ClientConfig::from_options(&crate::protocol::PaymentsOptions {
+            nvm_api_key: Some("sandbox:eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIweGFiYyJ9.c2ln".into()),
+            ..Default::default()
+        })
+        .unwrap();
+        let dots = [".", "..", " .. "];
+        for id in dots {
+            let calls = [
+                plans::get_plan(&cfg, id).map(|_| ()),
+                plans::get_plan_balance(&cfg, "p1", id).map(|_| ()),
+                agents::get_agent(&cfg, id).map(|_| ()),
+                orders::get_order(&cfg, id).map(|_| ()),
+            ];
+            for call in calls {
+                let e = call.expect_err(id);
+                assert_eq!(e.code(), "validation", "{id}");
+            }
+        }
+        // A dot inside an id is just a character of it.
+        let ok = plans::get_plan(&cfg, "a..b").unwrap();
+        assert!(
+            ok.request.url.ends_with("/api/v1/protocol/plans/a..b"),
+            "{}",
+            ok.request.url
+        );
+    }
 
     #[test]
     fn envelope_fields_pass_through_once() {

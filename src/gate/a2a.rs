@@ -20,11 +20,12 @@ use super::{ask, schemes_of, Outcome, PLANS_UNAVAILABLE, SETTLE_UNAVAILABLE, VER
 use crate::error::Result;
 use crate::payments::Payments;
 use crate::protocol::gate::a2a::{
-    completed, failed, ids_of, is_pending, outcome_task, payment_required_task, payment_status,
-    rpc_error, rpc_result, task, A2aConfig, A2aRequest, IncomingMessage, Payment, RpcCall,
-    AGENT_CARD_PATH, EXECUTION_FAILED_CODE, INTERNAL_ERROR, INVALID_PARAMS, INVALID_REQUEST,
-    LEGACY_AGENT_CARD_PATH, METHOD_NOT_FOUND, PAYMENT_FAILED, SETTLEMENT_FAILED_CODE,
-    TASK_NOT_FOUND, UNSUPPORTED_OPERATION,
+    canceled, completed, expired, expires_at, failed, ids_of, is_expired, is_pending, is_terminal,
+    not_waiting, outcome_task, payment_required_task, payment_status, rpc_error, rpc_result, state,
+    task, with_history_length, without_payload, A2aConfig, A2aRequest, IncomingMessage, Payment,
+    RpcCall, AGENT_CARD_PATH, EXECUTION_FAILED_CODE, HOOKS, INTERNAL_ERROR, INVALID_PARAMS,
+    INVALID_REQUEST, LEGACY_AGENT_CARD_PATH, METHOD_NOT_FOUND, PAYMENT_FAILED,
+    SETTLEMENT_FAILED_CODE, TASK_NOT_CANCELABLE, TASK_NOT_FOUND, UNSUPPORTED_OPERATION,
 };
 use crate::protocol::gate::{payment_required_for, Refusal, Resource, DEFAULT_REFUSAL};
 use crate::protocol::json::{self, ObjectBuilder, Value};
@@ -37,9 +38,11 @@ use crate::transport::Transport;
 #[allow(async_fn_in_trait)]
 pub trait A2aExchange {
     /// A task store operation: `load` (`{id}`: the task, or null), `save`
-    /// (the task: true), `claim` (`{id, expect, task}`: replaces the stored
-    /// task with `task` only if its `status.state` is `expect`, atomically;
-    /// true when it did). `None`: the store failed.
+    /// (`{task, expiry?}`: true; `expiry` `{at, task}`: if the task is not
+    /// written again before `at`, ms since the Unix epoch, it becomes
+    /// `expiry.task`), `claim` (`{id, expect, task}`: replaces the stored task
+    /// with `task` only if its `status.state` is `expect`, atomically; true
+    /// when it did). `None`: the store failed.
     async fn store(&self, op: &str, arg: &Value) -> Option<Value>;
 
     /// Runs the executor, told `context` (`{taskId, contextId, userMessage,
@@ -47,6 +50,16 @@ pub trait A2aExchange {
     /// (`{task}` or `{message}`: the final one, the last status update's
     /// metadata merged into the task's), or `None` when it threw.
     async fn run(&self, context: &Value) -> Option<Value>;
+
+    /// Tells the executor running task `task_id` to cancel it (its
+    /// `cancelTask`), and waits until that run has ended and been settled:
+    /// false when no run of it is here to tell (another isolate runs it, or
+    /// the executor has no `cancelTask`).
+    async fn cancel(&self, task_id: &str) -> bool;
+
+    /// Calls hook `name` (one of [`crate::protocol::gate::a2a::HOOKS`] that
+    /// was given) with `detail`; nothing it does changes the answer.
+    async fn hook(&self, name: &str, detail: &Value);
 }
 
 /// A configured A2A paywall (`payments.a2a.paywall`).
@@ -75,9 +88,9 @@ impl A2aGate {
 
     /// One HTTP request, start to end: `{status, body}` (the body's JSON text
     /// as a string), or `{status: 404}` for a request that isn't the server's.
-    /// `message/stream` answers `{status, body, stream: true}`: the body is
-    /// Server-Sent Events, one JSON-RPC response per event, written once the
-    /// task is settled (see [`Self::send`]).
+    /// `message/stream` and `tasks/resubscribe` answer `{status, body, stream:
+    /// true}`: the body is Server-Sent Events, one JSON-RPC response per event,
+    /// written once the task is settled (see [`Self::send`]).
     pub async fn handle<T: Transport, X: A2aExchange>(
         &self,
         p: &Payments<T>,
@@ -91,7 +104,10 @@ impl A2aGate {
                 (200, Some(json::to_text(&self.config.card)))
             }
             ("POST", _) => {
-                let last = self.rpc(p, &req, x, &mut events).await;
+                let last = match RpcCall::read(req.body.as_deref().unwrap_or("")) {
+                    Ok(call) => self.observed(p, &req, &call, x, &mut events).await,
+                    Err(answer) => answer,
+                };
                 (200, Some(sse(events.as_mut(), last)))
             }
             _ => (404, None),
@@ -105,47 +121,169 @@ impl A2aGate {
         ))
     }
 
-    /// A JSON-RPC call's answer; `message/stream`'s events before it go in `events`.
+    /// A JSON-RPC call's answer, the hooks given told before and after: they
+    /// only observe (the answer is decided without them, and stays as it is).
+    async fn observed<T: Transport, X: A2aExchange>(
+        &self,
+        p: &Payments<T>,
+        req: &A2aRequest,
+        call: &RpcCall,
+        x: &X,
+        events: &mut Option<Vec<Value>>,
+    ) -> Value {
+        let told = |key: &str, value: Value| {
+            ObjectBuilder::new()
+                .put("method", call.method.as_str())
+                .put(key, value)
+                .build()
+        };
+        if self.config.has_hook(0) {
+            x.hook(HOOKS[0], &told("params", without_payload(&call.params)))
+                .await;
+        }
+        let answer = self.rpc(p, req, call, x, events).await;
+        if self.config.has_hook(1) {
+            x.hook(HOOKS[1], &told("response", answer.clone())).await;
+        }
+        if let Some(error) = answer.get("error").filter(|_| self.config.has_hook(2)) {
+            x.hook(HOOKS[2], &told("error", error.clone())).await;
+        }
+        answer
+    }
+
+    /// A JSON-RPC call's answer; `message/stream`'s (and `tasks/resubscribe`'s)
+    /// events before it go in `events`. Any other method, A2A 1.0's names
+    /// (`SendMessage`, ...) too, is `Method not found`: nothing runs unpaid.
     async fn rpc<T: Transport, X: A2aExchange>(
         &self,
         p: &Payments<T>,
         req: &A2aRequest,
+        call: &RpcCall,
         x: &X,
         events: &mut Option<Vec<Value>>,
     ) -> Value {
-        let call = match RpcCall::read(req.body.as_deref().unwrap_or("")) {
-            Ok(c) => c,
-            Err(answer) => return answer,
-        };
         let id = &call.id;
         match call.method.as_str() {
-            "message/send" => self.send(p, req, &call, x, None).await,
+            "message/send" => self.send(p, req, call, x, None).await,
             "message/stream" => {
-                self.send(p, req, &call, x, Some(events.insert(Vec::new())))
+                self.send(p, req, call, x, Some(events.insert(Vec::new())))
                     .await
             }
-            "tasks/get" => {
-                let Some(task_id) = call.params.get("id").and_then(json::id_value) else {
-                    return rpc_error(id, INVALID_PARAMS, "id is required.");
-                };
-                match x
-                    .store(
-                        "load",
-                        &ObjectBuilder::new().put("id", task_id.as_str()).build(),
-                    )
-                    .await
-                {
-                    None => rpc_error(id, INTERNAL_ERROR, "The task store failed"),
-                    Some(t) if t.as_object().is_some() => rpc_result(id, t),
-                    Some(_) => rpc_error(id, TASK_NOT_FOUND, "Task not found"),
+            "tasks/get" => match self.task_of(p, call, x).await {
+                Err(answer) => answer,
+                Ok(t) => match with_history_length(t, call.params.get("historyLength")) {
+                    Some(t) => rpc_result(id, t),
+                    None => rpc_error(id, INVALID_PARAMS, "historyLength must be a whole number."),
+                },
+            },
+            "tasks/cancel" => self.cancel(p, req, call, x).await,
+            // The task as it is now, in one event: what a paid run streams goes to
+            // the stream that paid, once settled (a stored task never holds more).
+            "tasks/resubscribe" => {
+                *events = Some(Vec::new());
+                let streaming = json::at(&self.config.card, &["capabilities", "streaming"]);
+                if streaming.and_then(Value::as_bool) != Some(true) {
+                    return rpc_error(
+                        id,
+                        UNSUPPORTED_OPERATION,
+                        "Streaming (and so resubscription) is not supported.",
+                    );
+                }
+                match self.task_of(p, call, x).await {
+                    Ok(t) => rpc_result(id, t),
+                    Err(answer) => answer,
                 }
             }
-            "tasks/cancel" | "tasks/resubscribe" => rpc_error(
-                id,
-                UNSUPPORTED_OPERATION,
-                "This operation is not supported by the paywall",
-            ),
             _ => rpc_error(id, METHOD_NOT_FOUND, "Method not found"),
+        }
+    }
+
+    /// The task `params.id` names, as it is now; `Err`: the answer.
+    async fn task_of<T: Transport, X: A2aExchange>(
+        &self,
+        p: &Payments<T>,
+        call: &RpcCall,
+        x: &X,
+    ) -> std::result::Result<Value, Value> {
+        let id = &call.id;
+        let Some(task_id) = call.params.get("id").and_then(json::id_value) else {
+            return Err(rpc_error(id, INVALID_PARAMS, "id is required."));
+        };
+        match self.load(p, x, &task_id).await {
+            None => Err(rpc_error(id, INTERNAL_ERROR, "The task store failed")),
+            Some(t) if t.as_object().is_some() => Ok(t),
+            Some(_) => Err(rpc_error(id, TASK_NOT_FOUND, "Task not found")),
+        }
+    }
+
+    /// Task `task_id` from the store (null: there is none; `None`: the store
+    /// failed). One whose wait for its payment ran out is made expired there
+    /// first, by a claim: a payment that claimed it before wins.
+    async fn load<T: Transport, X: A2aExchange>(
+        &self,
+        p: &Payments<T>,
+        x: &X,
+        task_id: &str,
+    ) -> Option<Value> {
+        let arg = ObjectBuilder::new().put("id", task_id).build();
+        let task = x.store("load", &arg).await?;
+        if !is_expired(&task, p.transport().now_ms()) {
+            return Some(task);
+        }
+        let gone = expired(&task);
+        match x
+            .store("claim", &claim(task_id, "input-required", &gone))
+            .await?
+        {
+            Value::Bool(true) => Some(gone),
+            _ => x.store("load", &arg).await,
+        }
+    }
+
+    /// `tasks/cancel`, as the A2A SDK's handler: a canceled task as it is; a
+    /// waiting one (for its payment, or for input) canceled by a claim, so a
+    /// payment racing it either claimed it first (then the cancel is refused)
+    /// or is refused itself, nothing charged; a running one through its
+    /// executor's `cancelTask` when it runs here (the run then settles what
+    /// the executor reports); any other not cancelable (-32002).
+    async fn cancel<T: Transport, X: A2aExchange>(
+        &self,
+        p: &Payments<T>,
+        req: &A2aRequest,
+        call: &RpcCall,
+        x: &X,
+    ) -> Value {
+        let id = &call.id;
+        let task = match self.task_of(p, call, x).await {
+            Ok(t) => t,
+            Err(answer) => return answer,
+        };
+        let (task_id, _) = ids_of(&task);
+        let done = match state(&task) {
+            Some("canceled") => Some(task),
+            Some("working" | "submitted") => match x.cancel(&task_id).await {
+                true => {
+                    let arg = ObjectBuilder::new().put("id", task_id.as_str()).build();
+                    x.store("load", &arg).await
+                }
+                false => None,
+            },
+            Some(now) if !is_terminal(&task) => {
+                let done = canceled(&task, &req.fresh(2), &req.now);
+                match x.store("claim", &claim(&task_id, now, &done)).await {
+                    Some(Value::Bool(true)) => Some(done),
+                    _ => None,
+                }
+            }
+            _ => None,
+        };
+        match done {
+            Some(t) if state(&t) == Some("canceled") => rpc_result(id, t),
+            _ => rpc_error(
+                id,
+                TASK_NOT_CANCELABLE,
+                "Task not cancelable: it has ended, a payment claimed it meanwhile, or it runs where it can't be told to stop",
+            ),
         }
     }
 
@@ -168,23 +306,17 @@ impl A2aGate {
             Err(why) => return rpc_error(id, INVALID_PARAMS, why),
         };
         // The task this message continues: only one that waits for its payment.
+        // (One whose wait ran out is expired: refused before anything is verified.)
         let pending = match &incoming.task_id {
             None => None,
-            Some(task_id) => {
-                let arg = ObjectBuilder::new().put("id", task_id.as_str()).build();
-                match x.store("load", &arg).await {
-                    None => return rpc_error(id, INTERNAL_ERROR, "The task store failed"),
-                    Some(t) if is_pending(&t) => Some(t),
-                    Some(t) if t.as_object().is_some() => {
-                        return rpc_error(
-                            id,
-                            INVALID_REQUEST,
-                            "The task does not wait for a payment (it was paid, or it ended)",
-                        )
-                    }
-                    Some(_) => return rpc_error(id, TASK_NOT_FOUND, "Task not found"),
+            Some(task_id) => match self.load(p, x, task_id).await {
+                None => return rpc_error(id, INTERNAL_ERROR, "The task store failed"),
+                Some(t) if is_pending(&t) => Some(t),
+                Some(t) if t.as_object().is_some() => {
+                    return rpc_error(id, INVALID_REQUEST, not_waiting(&t))
                 }
-            }
+                Some(_) => return rpc_error(id, TASK_NOT_FOUND, "Task not found"),
+            },
         };
         let schemes = match schemes_of(p, &self.config.plan_ids, None).await {
             Ok(s) => s,
@@ -194,12 +326,12 @@ impl A2aGate {
         let token = match &incoming.payment {
             Payment::None => {
                 return self
-                    .ask_payment(x, id, req, &incoming, pending, pr(None), None)
+                    .ask_payment(p, x, id, req, &incoming, pending, pr(None), None)
                     .await
             }
             Payment::Unreadable(why) => {
                 return self
-                    .ask_payment(x, id, req, &incoming, pending, pr(Some(why)), Some(why))
+                    .ask_payment(p, x, id, req, &incoming, pending, pr(Some(why)), Some(why))
                     .await
             }
             Payment::Token(t) => t.clone(),
@@ -209,7 +341,16 @@ impl A2aGate {
             Err(Err(answer)) => return answer_with_id(answer, id),
             Err(Ok(Refusal(why))) => {
                 return self
-                    .ask_payment(x, id, req, &incoming, pending, pr(Some(&why)), Some(&why))
+                    .ask_payment(
+                        p,
+                        x,
+                        id,
+                        req,
+                        &incoming,
+                        pending,
+                        pr(Some(&why)),
+                        Some(&why),
+                    )
                     .await
             }
         };
@@ -229,14 +370,10 @@ impl A2aGate {
         let working = task(&task_id, &context_id, "working", None, &req.now, history);
         let stored = match &pending {
             Some(_) => {
-                let arg = ObjectBuilder::new()
-                    .put("id", task_id.as_str())
-                    .put("expect", "input-required")
-                    .put("task", working.clone())
-                    .build();
-                x.store("claim", &arg).await
+                x.store("claim", &claim(&task_id, "input-required", &working))
+                    .await
             }
-            None => x.store("save", &working).await,
+            None => x.store("save", &saved(&working, None)).await,
         };
         match stored {
             None => {
@@ -251,7 +388,7 @@ impl A2aGate {
                 return rpc_error(
                     id,
                     INVALID_REQUEST,
-                    "The task's payment is already being processed; nothing was charged",
+                    "The task no longer waits for a payment (another payment claimed it, or it was canceled or expired meanwhile); nothing was charged",
                 )
             }
         }
@@ -290,7 +427,7 @@ impl A2aGate {
                     .await
             }
         };
-        if x.store("save", &final_task).await.is_none() {
+        if x.store("save", &saved(&final_task, None)).await.is_none() {
             p.transport()
                 .warn("nvm-x402 A2A paywall: the task store failed to keep a finished task");
         }
@@ -398,10 +535,12 @@ impl A2aGate {
     }
 
     /// The `input-required` task asking for payment (`refusal`: why the
-    /// payment given was refused): the pending task again, or a new one, kept.
+    /// payment given was refused): the pending task again, or a new one, kept
+    /// with its expiry (it becomes [`expired`] unless paid or canceled before).
     #[allow(clippy::too_many_arguments)]
-    async fn ask_payment<X: A2aExchange>(
+    async fn ask_payment<T: Transport, X: A2aExchange>(
         &self,
+        p: &Payments<T>,
         x: &X,
         id: &Value,
         req: &A2aRequest,
@@ -410,15 +549,20 @@ impl A2aGate {
         payment_required: Value,
         refusal: Option<&str>,
     ) -> Value {
-        let (task_id, context_id, history) = match &pending {
+        let (task_id, context_id, history, expires) = match &pending {
             Some(t) => {
                 let (a, b) = ids_of(t);
-                (a, b, json::items(t.get("history")).to_vec())
+                (a, b, json::items(t.get("history")).to_vec(), expires_at(t))
             }
             None => (
                 incoming.task_id.clone().unwrap_or_else(|| req.fresh(0)),
                 incoming.context_id.clone().unwrap_or_else(|| req.fresh(1)),
                 vec![incoming.message.clone()],
+                Some(
+                    p.transport()
+                        .now_ms()
+                        .saturating_add(self.config.pending_ttl_ms),
+                ),
             ),
         };
         let task = payment_required_task(
@@ -429,10 +573,19 @@ impl A2aGate {
             refusal,
             &req.now,
             history,
+            expires,
         );
         // A new task is kept so the follow-up finds it; a pending one is already.
-        if pending.is_none() && x.store("save", &task).await.is_none() {
-            return rpc_error(id, INTERNAL_ERROR, "The task store failed");
+        if pending.is_none() {
+            let expiry = expires.map(|at| {
+                ObjectBuilder::new()
+                    .put("at", at)
+                    .put("task", expired(&task))
+                    .build()
+            });
+            if x.store("save", &saved(&task, expiry)).await.is_none() {
+                return rpc_error(id, INTERNAL_ERROR, "The task store failed");
+            }
         }
         rpc_result(id, task)
     }
@@ -516,6 +669,23 @@ fn sse(events: Option<&mut Vec<Value>>, last: Value) -> String {
         out.push_str("\n\n");
     }
     out
+}
+
+/// The store's `save` argument: the task and, for one asking for payment, its expiry.
+fn saved(task: &Value, expiry: Option<Value>) -> Value {
+    ObjectBuilder::new()
+        .put("task", task.clone())
+        .put_opt("expiry", expiry)
+        .build()
+}
+
+/// The store's `claim` argument.
+fn claim(task_id: &str, expect: &str, task: &Value) -> Value {
+    ObjectBuilder::new()
+        .put("id", task_id)
+        .put("expect", expect)
+        .put("task", task.clone())
+        .build()
 }
 
 /// A JSON-RPC error answer made before the request's id was at hand, with it.

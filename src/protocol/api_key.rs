@@ -53,6 +53,22 @@ impl ApiKey {
         })
     }
 
+    /// No key: a browser client before sign-in or after logout (never sent).
+    #[cfg(feature = "browser")]
+    pub fn none() -> Self {
+        ApiKey {
+            raw: String::new(),
+            prefix_len: None,
+            claims: Map::new(),
+        }
+    }
+
+    /// Whether this is [`ApiKey::none`].
+    #[cfg(feature = "browser")]
+    pub fn is_none(&self) -> bool {
+        self.raw.is_empty()
+    }
+
     /// The part before the first `:`, if any.
     pub fn prefix(&self) -> Option<&str> {
         self.prefix_len.and_then(|n| self.raw.get(..n))

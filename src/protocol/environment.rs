@@ -106,6 +106,17 @@ impl Environment {
         })
     }
 
+    /// The embed app (card setup) of a hosted environment, as the official
+    /// SDK's `Environments[...].embed`; `None` for `local` (nvm-local's own
+    /// origin) and `custom`.
+    pub fn embed_url(self) -> Option<&'static str> {
+        Some(match self {
+            Self::Sandbox | Self::Live => "https://embed.nevermined.app",
+            Self::StagingSandbox | Self::StagingLive => "https://embed.nevermined.dev",
+            Self::Local | Self::Custom => return None,
+        })
+    }
+
     /// The default network of a scheme in this environment.
     ///
     /// ```
@@ -143,6 +154,10 @@ pub struct PaymentsOptions {
     pub version: Option<String>,
     /// `scheme`: only `nvm` (the official SDK's migration error for `visa`).
     pub scheme: Option<String>,
+    /// `isBrowserInstance` (set by `getBrowserInstance`): without a key the
+    /// client is made signed out (every call `not_logged_in`) instead of failing.
+    #[cfg(feature = "browser")]
+    pub browser: bool,
 }
 
 impl PaymentsOptions {
@@ -161,6 +176,8 @@ impl PaymentsOptions {
             timeout_ms: crate::protocol::uint::opt_count(o, "timeoutMs", WHAT)?,
             version: text("version")?,
             scheme: text("scheme")?,
+            #[cfg(feature = "browser")]
+            browser: json::opt_bool(o, "isBrowserInstance", WHAT)?.unwrap_or(false),
         })
     }
 }
@@ -183,6 +200,11 @@ fn is_api_version(v: &str) -> bool {
 /// The warning the official SDK logs (once per process) when `environment` is
 /// passed: the key's prefix now says which environment a key is for.
 pub fn environment_deprecation(options: &PaymentsOptions, cfg: &ClientConfig) -> Option<String> {
+    // A browser instance names its environment before any key can.
+    #[cfg(feature = "browser")]
+    if options.browser {
+        return None;
+    }
     options.environment.as_deref().filter(|e| !e.is_empty())?;
     let mut out = String::from("[DEPRECATED] The 'environment' option is deprecated; the environment is now derived from the NVM API key prefix.");
     let from_key = cfg.api_key.prefix().and_then(Environment::from_key_prefix);
@@ -242,10 +264,12 @@ impl ClientConfig {
             return Err(Error::validation(format!("Invalid 'version' option {}: expected a backend API version as MAJOR.MINOR (e.g. '1.1'). Omit it to use the SDK's default pin.", quote_input(version))));
         }
         let raw = options.nvm_api_key.as_deref().map(str::trim).unwrap_or("");
-        if raw.is_empty() {
-            return Err(Error::validation("Nevermined API Key is required"));
-        }
-        let api_key = ApiKey::parse(raw)?;
+        let api_key = match raw {
+            #[cfg(feature = "browser")]
+            "" if options.browser => ApiKey::none(),
+            "" => return Err(Error::validation("Nevermined API Key is required")),
+            raw => ApiKey::parse(raw)?,
+        };
         // A recognised key prefix wins; the option is only read (and checked) when it doesn't.
         let environment = match api_key.prefix().and_then(Environment::from_key_prefix) {
             Some(env) => env,

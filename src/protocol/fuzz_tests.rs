@@ -1,6 +1,7 @@
 //! Property-based fuzzing of what the core reads from strangers: access
-//! tokens, x402 headers, request paths against route tables, and the gate's
-//! steps before the handler (fixed seed, see [`crate::fuzz`]). Nothing may panic —
+//! tokens, x402 headers, request paths against route tables, the gate's
+//! steps before the handler, and the A2A paywall's JSON-RPC (fixed seed, see
+//! [`crate::fuzz`]). Nothing may panic —
 //! in the .wasm a panic is a trap that breaks every later call — and the
 //! round trips and bypass protections must hold on every case.
 
@@ -216,4 +217,138 @@ fn the_gate_never_lets_a_hostile_request_through() {
         action == "respond"
     });
     assert!(verified > 1000, "only {verified} requests were gated");
+}
+
+/// The A2A paywall on hostile JSON-RPC: any method name (A2A 1.0's, case and
+/// space variants, anything), any params, any payment (with a backend that
+/// refuses every verify) ends in an answer, never a panic, never the executor,
+/// never a settle.
+#[test]
+fn the_a2a_paywall_never_runs_the_executor_unpaid() {
+    use crate::gate::a2a::{A2aExchange, A2aGate};
+    use crate::json;
+    use crate::protocol::gate::a2a::build_payment_agent_card;
+    use crate::transport::mock::MockTransport;
+    use std::cell::RefCell;
+    use std::collections::HashMap;
+    /// A task store in memory; the executor must never be asked to run.
+    #[derive(Default)]
+    struct NeverRun(RefCell<HashMap<String, Value>>);
+    impl A2aExchange for NeverRun {
+        async fn store(&self, op: &str, arg: &Value) -> Option<Value> {
+            let mut tasks = self.0.borrow_mut();
+            let id = |v: &Value| v.as_str().unwrap_or("").to_owned();
+            match op {
+                "load" => Some(tasks.get(&id(&arg["id"])).cloned().unwrap_or(Value::Null)),
+                "save" => {
+                    tasks.insert(id(&arg["task"]["id"]), arg["task"].clone());
+                    Some(Value::Bool(true))
+                }
+                _ => {
+                    let key = id(&arg["id"]);
+                    let ok = tasks
+                        .get(&key)
+                        .is_some_and(|t| t["status"]["state"] == arg["expect"]);
+                    if ok {
+                        tasks.insert(key, arg["task"].clone());
+                    }
+                    Some(Value::Bool(ok))
+                }
+            }
+        }
+        async fn run(&self, _: &Value) -> Option<Value> {
+            panic!("an unpaid call reached the executor")
+        }
+        async fn cancel(&self, _: &str) -> bool {
+            false
+        }
+        async fn hook(&self, _: &str, _: &Value) {}
+    }
+    let p = MockTransport::client("local:eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIweGFnZW50In0.c2ln");
+    p.transport().json(
+        "GET",
+        "/api/v1/protocol/plans/10",
+        200,
+        json!({"id": "10", "registry": {"price": {"isCrypto": true}}}),
+    );
+    p.transport().json(
+        "POST",
+        "/api/v1/x402/verify",
+        200,
+        json!({"isValid": false, "invalidReason": "no"}),
+    );
+    let card = build_payment_agent_card(
+        &json!({"name": "fuzz", "url": "https://agent.example/a2a", "capabilities": {"streaming": true}}),
+        &json!({"agentId": "1", "planId": "10", "credits": 1, "paymentType": "fixed"}),
+    )
+    .unwrap();
+    let gate = A2aGate::new(&json!({ "agentCard": card })).unwrap();
+    let side = NeverRun::default();
+    let method = prop_oneof![
+        Just("message/send".to_owned()),
+        Just("message/stream".to_owned()),
+        Just("SendMessage".to_owned()),
+        Just("tasks/cancel".to_owned()),
+        Just("tasks/get".to_owned()),
+        Just("tasks/resubscribe".to_owned()),
+        "(message|tasks|Message|MESSAGE)[/ ]?(send|stream|Send|get|cancel)[ \\x00]?",
+        any::<String>(),
+    ];
+    let task_id = prop_oneof![
+        Just(None),
+        Just(Some("t-1".to_owned())),
+        "\\PC{0,8}".prop_map(Some)
+    ];
+    // A payload that passes the pre-checks (the plan's scheme): only verify, which refuses, stops it.
+    let good = json!({"x402Version": 2,
+        "accepted": {"scheme": "nvm:erc4337", "network": "eip155:84532", "planId": "10", "extra": {"version": "1"}},
+        "payload": {"signature": "0xsig", "authorization": {"from": "0xsubscriber", "sessionKeys": []}}, "extensions": {}});
+    let payload = prop_oneof![
+        Just(None),
+        Just(Some(good)),
+        json_value().prop_map(Some),
+        token_text().prop_map(|t| try_decode_access_token(&t).ok().map(Value::Object)),
+    ];
+    let params = (task_id, payload, json_value()).prop_map(|(task_id, payload, other)| {
+        let mut message = json!({"kind": "message", "messageId": "m", "role": "user", "parts": []});
+        if let Some(t) = task_id {
+            message["taskId"] = Value::from(t.as_str());
+        }
+        if let Some(pay) = payload {
+            message["metadata"] =
+                json!({"x402.payment.status": "payment-submitted", "x402.payment.payload": pay});
+        }
+        json!({"message": message, "id": "t-1", "historyLength": other})
+    });
+    let header = prop_oneof![Just(None), token_text().prop_map(Some)];
+    let ids = Value::Array(vec![
+        Value::from("t-1"),
+        Value::from("c-1"),
+        Value::from("m-1"),
+    ]);
+    let asked = fuzz::run(
+        2000,
+        (method, params, header),
+        |(method, params, header)| {
+            let body =
+                json!({"jsonrpc": "2.0", "id": 1, "method": method.as_str(), "params": params});
+            let mut headers = Map::new();
+            if let Some(t) = &header {
+                headers.insert("payment-signature".into(), Value::from(t.as_str()));
+            }
+            let request = json!({"method": "POST", "url": "https://agent.example/a2a", "headers": Value::Object(headers),
+            "body": to_text(&body), "ids": ids.clone(), "now": "2025-01-01T00:00:00Z"});
+            let out = pollster::block_on(gate.handle(&p, &request, &side)).expect("handle answers");
+            assert!(out.starts_with("{\"status\":200"), "{method:?}: {out}");
+            method == "message/send" || method == "message/stream"
+        },
+    );
+    assert!(asked > 200, "only {asked} messages were sent");
+    let verified = p.transport().count("/api/v1/x402/verify");
+    assert!(verified > 20, "only {verified} payments reached verify");
+    assert_eq!(
+        p.transport().count("/api/v1/x402/settle"),
+        0,
+        "nothing settled"
+    );
 }

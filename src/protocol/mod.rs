@@ -11,6 +11,8 @@ pub mod mcp;
 pub mod payment_required;
 pub mod redact;
 pub mod routes;
+#[cfg(feature = "browser")]
+pub mod signin;
 pub mod token;
 pub mod uint;
 pub mod url;
@@ -25,7 +27,8 @@ pub use payment_required::{
     build_payment_required, build_payment_required_for_plans, BuildOptions,
 };
 pub use token::{
-    decode_access_token, encode_access_token, try_decode_access_token, TokenClaims, TokenError,
+    decode_access_token, encode_access_token, token_version, try_decode_access_token, TokenClaims,
+    TokenError,
 };
 pub use uint::Uint256;
 

@@ -100,6 +100,33 @@ pub(crate) fn decode_object(input: &str, max_len: usize) -> Result<Map, Option<T
     }
 }
 
+/// Whitespace as Python's `str.strip()` sees it (payments-py reads nonces so):
+/// Unicode's `White_Space`, and the information separators U+001C..U+001F
+/// (written out: `char::is_whitespace` brings a table into the .wasm).
+fn is_space(c: char) -> bool {
+    matches!(c, '\t'..='\r' | '\u{1c}'..=' ' | '\u{85}' | '\u{a0}' | '\u{1680}' | '\u{2000}'..='\u{200a}' | '\u{2028}' | '\u{2029}' | '\u{202f}' | '\u{205f}' | '\u{3000}')
+}
+
+/// The version of an access token: 3 for a single-use token (bound to one
+/// seller, URL and verb; its first settle consumes it, a second is refused
+/// with `BCK.X402.0059`), else 2 (reusable), undecodable input included — as
+/// payments-py's `detect_access_token_version`: read from the token itself,
+/// never from the `tokenVersion` asked for (a backend that predates v3 drops
+/// that field and mints v2).
+///
+/// ```
+/// use nvm_x402::protocol::token::token_version;
+/// assert_eq!(token_version("eyJwYXlsb2FkIjp7ImF1dGhvcml6YXRpb24iOnsibm9uY2UiOiIweDEifX19"), 3); // nonce "0x1"
+/// assert_eq!(token_version("e30"), 2);
+/// assert_eq!(token_version("not a token"), 2);
+/// ```
+pub fn token_version(token: &str) -> u8 {
+    match decode_access_token(token) {
+        Some(t) if TokenClaims::from_token(&t).is_v3() => 3,
+        _ => 2,
+    }
+}
+
 /// Encodes a JSON object as a token: unpadded base64url of compact JSON.
 ///
 /// ```
@@ -131,7 +158,7 @@ pub struct TokenClaims {
     pub resource_url: Option<String>,
     /// `payload.authorization.from`: the subscriber.
     pub from: Option<String>,
-    /// `payload.authorization.nonce`: present and non-empty only on v3 tokens.
+    /// `payload.authorization.nonce`: present (a string, not only whitespace) only on v3 tokens.
     pub nonce: Option<String>,
 }
 
@@ -162,7 +189,12 @@ impl TokenClaims {
             http_verb: text(extra.and_then(|e| e.get("httpVerb"))),
             resource_url: text(token.get("resource").and_then(|r| r.get("url"))),
             from: text(auth.and_then(|a| a.get("from"))),
-            nonce: text(auth.and_then(|a| a.get("nonce"))).filter(|n| !n.is_empty()),
+            // A string with more than whitespace, as the official SDKs read it (the backend
+            // mints `0x` and 32 random bytes in hex): a number or a blank string is no nonce.
+            nonce: match auth.and_then(|a| a.get("nonce")) {
+                Some(Value::String(n)) if n.chars().any(|c| !is_space(c)) => Some(n.clone()),
+                _ => None,
+            },
         }
     }
 
@@ -261,5 +293,37 @@ mod tests {
         let odd = json!({"accepted": "nope", "payload": {"authorization": {"nonce": ""}}});
         let claims = TokenClaims::from_token(odd.as_object().unwrap());
         assert_eq!(claims, TokenClaims::default());
+    }
+
+    #[test]
+    fn a_token_is_v3_when_its_nonce_is_a_string_with_more_than_whitespace() {
+        let with_nonce = |nonce: Value| {
+            let token = json!({"x402Version": 2, "payload": {"authorization": {"from": "0xsub", "nonce": nonce}}});
+            token_version(&encode_access_token(token.as_object().unwrap()))
+        };
+        assert_eq!(with_nonce(json!("0x1f")), 3);
+        assert_eq!(with_nonce(json!(" n ")), 3);
+        // payments-py's reading: a number, a blank string (Python's whitespace) or no nonce is v2.
+        for not_one in [
+            json!(7),
+            json!(""),
+            json!(" \t\n\u{a0}\u{3000}"),
+            json!("\u{1c}\u{1f}"),
+            json!(null),
+            json!(["n"]),
+        ] {
+            assert_eq!(with_nonce(not_one.clone()), 2, "{not_one}");
+        }
+        let elsewhere = json!({"nonce": "n", "payload": {"nonce": "n", "authorization": "n"}});
+        assert_eq!(
+            token_version(&encode_access_token(elsewhere.as_object().unwrap())),
+            2
+        );
+        for undecodable in ["", "garbage", "MTIz", "W10"] {
+            assert_eq!(token_version(undecodable), 2, "{undecodable}");
+        }
+        // Padded standard base64 reads the same.
+        let v3 = base64::encode_standard(br#"{"payload":{"authorization":{"nonce":"n"}}}"#);
+        assert_eq!(token_version(&v3), 3);
     }
 }

@@ -50,6 +50,15 @@ impl crate::gate::a2a::A2aExchange for JsExchange {
     async fn run(&self, context: &Value) -> Option<Value> {
         parse(&self.ask("run", &to_text(context)).await?.as_string()?).ok()
     }
+
+    async fn cancel(&self, task_id: &str) -> bool {
+        let told = self.ask("cancel", task_id).await;
+        told.and_then(|v| v.as_bool()) == Some(true)
+    }
+
+    async fn hook(&self, name: &str, detail: &Value) {
+        self.ask(name, &to_text(detail)).await;
+    }
 }
 
 #[cfg(any(feature = "agent", feature = "mcp"))]

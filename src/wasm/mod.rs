@@ -125,16 +125,17 @@ impl NvmCore {
     /// deprecation}` (`deprecation`: the warning the options call for, once per process).
     pub fn info(&self) -> String {
         let cfg = self.payments.config();
-        to_text(
-            &ObjectBuilder::new()
-                .put("environment", cfg.environment.name())
-                .put("backendUrl", cfg.backend_url.as_str())
-                .put("accountAddress", cfg.api_key.subject())
-                .put("timeoutMs", cfg.timeout_ms)
-                .put("organizationId", cfg.organization_id.borrow().as_deref())
-                .put("deprecation", self.deprecation.as_deref())
-                .build(),
-        )
+        let info = ObjectBuilder::new()
+            .put("environment", cfg.environment.name())
+            .put("backendUrl", cfg.backend_url.as_str())
+            .put("accountAddress", cfg.api_key.subject())
+            .put("timeoutMs", cfg.timeout_ms)
+            .put("organizationId", cfg.organization_id.borrow().as_deref())
+            .put("deprecation", self.deprecation.as_deref());
+        // A browser instance's `isLoggedIn` (only nvm-x402's core makes them).
+        #[cfg(feature = "browser")]
+        let info = info.put("signedIn", self.payments.is_signed_in());
+        to_text(&info.build())
     }
 
     /// `setOrganizationId(id | null)`: the `X-Current-Org-Id` of every later
@@ -143,6 +144,13 @@ impl NvmCore {
     pub fn set_organization_id(&self, id: Option<String>) {
         *self.payments.config().organization_id.borrow_mut() =
             id.filter(|id| !id.trim().is_empty());
+    }
+
+    /// `logout()`: every later call fails with `not_logged_in`, nothing sent.
+    #[cfg(feature = "browser")]
+    #[wasm_bindgen(js_name = signOut)]
+    pub fn sign_out(&self) {
+        self.payments.sign_out();
     }
 
     #[cfg(feature = "agent")]
@@ -339,6 +347,15 @@ pub fn build_payment_agent_card(
     crate::protocol::gate::a2a::build_payment_agent_card(&read(card_json), &read(metadata_json))
         .map(|card| to_text(&card))
         .map_err(thrown)
+}
+
+/// `nvm-x402/mcp`'s OAuth builders (`getOAuthUrls`, `buildProtectedResourceMetadata`,
+/// ...): the official name and its arguments as JSON, the document's JSON back
+/// ([`bridge::oauth_builder`]).
+#[cfg(feature = "mcp")]
+#[wasm_bindgen(js_name = oauthDocument)]
+pub fn oauth_document(name: &str, args_json: &str) -> std::result::Result<String, JsValue> {
+    bridge::oauth_builder(name, args_json).map_err(thrown)
 }
 
 /// A core without the paying client: [`bridge::pay`] answers `not_in_entry` before sending.

@@ -1,9 +1,11 @@
 // The calls every matrix project makes through the package it bundled or
 // imported (copied into each project as src/checks.js by run.mjs), through its
-// three entries: nvm-x402 (the client), nvm-x402/agent (the HTTP paywall) and
-// nvm-x402/mcp (the MCP paywall). No call reaches the network: the client's
-// fetch throws, the paywall's route fixes its scheme, so the 402 needs no
-// backend, and the MCP discovery documents are built from the key alone.
+// entries: nvm-x402 (the client), nvm-x402/agent (the HTTP paywall),
+// nvm-x402/mcp (the MCP paywall), nvm-x402/a2a (the A2A paywall) and
+// nvm-x402/a2a-client (the A2A client). No call reaches the network: the
+// client's fetch throws, the paywall's route fixes its scheme, so the 402 needs
+// no backend, the MCP discovery documents are built from the key alone, and the
+// A2A paywall answers its card and what its task store alone decides.
 const KEY = 'local:eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIweGFiYyJ9.c2ln'
 
 const offline = {
@@ -13,7 +15,7 @@ const offline = {
   },
 }
 
-export async function checks(nvm, agent, mcp) {
+export async function checks(nvm, agent, mcp, a2a, a2aClient) {
   const payments = nvm.Payments.getInstance(offline)
   const paywall = agent.Payments.getInstance(offline).paywall({ agentId: 'agent-1', routes: { 'POST /tasks': { planId: '7', scheme: 'nvm:erc4337', credits: 2 } } })
   const response = await paywall.handle(new Request('http://127.0.0.1:8787/tasks', { method: 'POST' }), () => new Response('paid'))
@@ -28,6 +30,10 @@ export async function checks(nvm, agent, mcp) {
       return { isPaymentsError: e instanceof nvm.PaymentsError, code: e.code, hint: e.hint }
     }
   }
+  const agentCard = a2a.buildPaymentAgentCard({ name: 'matrix', url: 'https://agent.example/a2a', capabilities: {} }, { agentId: 'agent-1', planId: '7', credits: 1, paymentType: 'fixed' })
+  const a2aServer = a2a.Payments.getInstance(offline).a2a.paywall({ agentCard, executor: { execute() {} } })
+  const rpc = async (method, params) => (await a2aServer.fetch(new Request('https://agent.example/a2a', { method: 'POST', body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }) }))).json()
+  const a2aPayments = a2aClient.Payments.getInstance(offline)
   let error
   try {
     nvm.Payments.getInstance({ nvmApiKey: 'not-a-key' })
@@ -46,6 +52,14 @@ export async function checks(nvm, agent, mcp) {
     // Each entry's paywall is only in its own core, with a PaymentsError (one class for all entries) elsewhere.
     paywallInClient: notInEntry(() => payments.paywall({ agentId: 'agent-1' })),
     mcpInAgent: notInEntry(() => agent.Payments.getInstance(offline).mcp.configure({ agentId: 'agent-1' })),
+    a2a: {
+      extensions: agentCard.capabilities.extensions.map((e) => e.uri),
+      card: (await (await a2aServer.fetch(new Request('https://agent.example/.well-known/agent-card.json'))).json()).name,
+      unknownTask: (await rpc('tasks/get', { id: 'none' })).error.code,
+      v1Name: (await rpc('SendMessage', {})).error.code,
+      client: { environment: a2aPayments.environment, getClient: typeof a2aPayments.a2a.getClient },
+      paywallInClient: notInEntry(() => a2aPayments.paywall({ agentId: 'agent-1' })),
+    },
     error,
     constant: String(nvm.ONE_DAY_DURATION),
   }

@@ -36,6 +36,8 @@ const ROUTES = [
   ['GET', /^\/api\/v1\/payment-methods$/, 200, [CARD]],
   ['POST', /^\/api\/v1\/x402\/permissions$/, 201, { accessToken: 'e30', delegationId: 'del-1', tokenVersion: 2 }],
   ['POST', /^\/api\/v1\/x402\/verify$/, 200, { isValid: true, payer: '0x00000000000000000000000000000000000000b0', network: 'eip155:84532', agentRequestId: 'req-1', urlMatching: 'https://agent.example/tasks' }],
+  ['POST', /^\/api\/v1\/orders$/, 201, { orderId: 'ord_9f2c1a7e-3b4d-4c8a-9e21-0a5b6c7d8e9f', status: 'requires_payment', clientSecret: 'pi_1_secret_2' }],
+  ['GET', /^\/api\/v1\/orders\/[^/]+$/, 200, { id: 'ord_9f2c1a7e-3b4d-4c8a-9e21-0a5b6c7d8e9f', amountMinor: 3437, currency: 'usd', status: 'requires_payment', amountRefundedMinor: 0, description: null, buyerRef: null, paymentIntentId: 'pi_1', expiresAt: null, clientSecret: 'pi_1_secret_2' }],
   ['POST', /^\/api\/v1\/x402\/settle$/, 200, { success: true, payer: '0x00000000000000000000000000000000000000b0', transaction: '0x05', network: 'eip155:84532', creditsRedeemed: '2', remainingBalance: '8' }],
 ]
 

@@ -3,7 +3,7 @@
 //   NVM_BACKEND_URL=http://127.0.0.1:PORT NVM_API_KEY=local:... node driver.mjs calls.json
 // Before each call it posts {"id"} to /__parity/mark; each outcome is one JSON line.
 import { readFileSync } from 'node:fs'
-import { Payments, buildPaymentRequired } from 'nvm-x402'
+import { Payments, PaymentsError, buildPaymentRequired, detectAccessTokenVersion, encodeAccessToken, isAccessTokenAlreadyUsed, isSingleUseAccessToken } from 'nvm-x402'
 
 const base = process.env.NVM_BACKEND_URL.replace(/\/$/, '')
 const spec = JSON.parse(readFileSync(process.argv[2], 'utf8'))
@@ -76,6 +76,8 @@ async function run(c) {
     case 'updateAgentMetadata': return payments.agents.updateAgentMetadata(c.agentId, c.metadata, agentApi(c))
     case 'addPlanToAgent': return payments.agents.addPlanToAgent(c.planId, c.agentId)
     case 'removePlanFromAgent': return payments.agents.removePlanFromAgent(c.planId, c.agentId)
+    case 'createOrder': return payments.orders.createOrder(c.options)
+    case 'getOrder': return payments.orders.getOrder(c.orderId)
   }
   throw new Error(`unknown call ${c.call}`)
 }
@@ -85,6 +87,23 @@ for (const c of spec.calls) {
   try {
     await run(c)
     console.log(JSON.stringify({ id: c.id, ok: true }))
+  } catch (error) {
+    console.log(JSON.stringify({ id: c.id, ok: false, error: `${error.code ?? error.name}: ${String(error.message).slice(0, 300)}` }))
+  }
+}
+
+function pure(c) {
+  if (c.helper === 'tokenVersion') {
+    const token = 'raw' in c ? c.raw : encodeAccessToken(c.token)
+    return [detectAccessTokenVersion(token), isSingleUseAccessToken(token)]
+  }
+  if (c.helper === 'alreadyUsed') return isAccessTokenAlreadyUsed(new PaymentsError({ code: c.code, message: 'refused' }))
+  throw new Error(`unknown helper ${c.helper}`)
+}
+
+for (const c of spec.pure ?? []) {
+  try {
+    console.log(JSON.stringify({ id: c.id, ok: true, value: pure(c) }))
   } catch (error) {
     console.log(JSON.stringify({ id: c.id, ok: false, error: `${error.code ?? error.name}: ${String(error.message).slice(0, 300)}` }))
   }

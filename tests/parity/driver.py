@@ -16,7 +16,8 @@ import warnings
 
 warnings.simplefilter("ignore")
 
-from payments_py import Payments, PaymentOptions  # noqa: E402
+from payments_py import Payments, PaymentOptions, detect_access_token_version, is_access_token_already_used, is_single_use_access_token  # noqa: E402
+from payments_py.common.payments_error import PaymentsError  # noqa: E402
 from payments_py.common.types import AgentAPIAttributes, AgentMetadata, Endpoint, PaginationOptions, PlanMetadata  # noqa: E402
 from payments_py.plans import (  # noqa: E402
     get_crypto_price_config,
@@ -33,6 +34,7 @@ from payments_py.plans import (  # noqa: E402
 )
 from payments_py.x402.delegation_api import CreateDelegationPayload  # noqa: E402
 from payments_py.x402.helpers import build_payment_required  # noqa: E402
+from payments_py.x402.token import encode_access_token  # noqa: E402
 from payments_py.x402.types import DelegationConfig, X402TokenOptions  # noqa: E402
 
 base = os.environ["NVM_BACKEND_URL"].rstrip("/")
@@ -150,6 +152,13 @@ def run(c):
         return p.agents.add_plan_to_agent(c["planId"], c["agentId"])
     if kind == "removePlanFromAgent":
         return p.agents.remove_plan_from_agent(c["planId"], c["agentId"])
+    if kind == "createOrder":
+        o = dict(c["options"])
+        names = {"buyerRef": "buyer_ref", "idempotencyKey": "idempotency_key", "lineItems": "line_items", "captureMode": "capture_mode", "paymentProvider": "payment_provider"}
+        amount = o.pop("amountMinor")
+        return p.orders.create_order(amount, **{names.get(k, k): v for k, v in o.items()})
+    if kind == "getOrder":
+        return p.orders.get_order(c["orderId"])
     raise ValueError(f"unknown call {kind}")
 
 
@@ -158,5 +167,21 @@ for c in spec["calls"]:
     try:
         run(c)
         print(json.dumps({"id": c["id"], "ok": True}))
+    except Exception as e:  # noqa: BLE001 - every outcome is reported, the test decides
+        print(json.dumps({"id": c["id"], "ok": False, "error": f"{type(e).__name__}: {str(e)[:300]}"}))
+
+
+def pure(c):
+    if c["helper"] == "tokenVersion":
+        token = c["raw"] if "raw" in c else encode_access_token(c["token"])
+        return [detect_access_token_version(token), is_single_use_access_token(token)]
+    if c["helper"] == "alreadyUsed":
+        return is_access_token_already_used(PaymentsError("refused", c["code"]))
+    raise ValueError(c["helper"])
+
+
+for c in spec.get("pure", []):
+    try:
+        print(json.dumps({"id": c["id"], "ok": True, "value": pure(c)}))
     except Exception as e:  # noqa: BLE001 - every outcome is reported, the test decides
         print(json.dumps({"id": c["id"], "ok": False, "error": f"{type(e).__name__}: {str(e)[:300]}"}))

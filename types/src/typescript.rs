@@ -3,7 +3,7 @@
 //! attributes): `pkg-template/wire-types.d.ts`.
 
 use crate::payment_required::{Extra, PaymentRequired, PaymentRequirements, Resource};
-use crate::{agents, contracts, delegation, fields, plans, x402};
+use crate::{agents, contracts, delegation, fields, orders, plans, x402};
 
 /// The package's data types: the bodies and answers users hand in or get
 /// back, as TypeScript (ts-rs, from the same derives, each under the official
@@ -66,6 +66,9 @@ pub fn typescript() -> String {
         ts::<delegation::DelegationList>(&cfg, Kept),
         ts::<delegation::PaymentMethodSummary>(&cfg, Kept),
         ts::<contracts::DeploymentInfo>(&cfg, Kept),
+        ts::<orders::CreateOrderRequest>(&cfg, Named),
+        ts::<orders::CreateOrderResult>(&cfg, Named),
+        ts::<orders::Order>(&cfg, Named),
     ];
     format!("{TS_PRELUDE}{}", declarations.join("\n"))
 }
@@ -77,7 +80,7 @@ const TS_PRELUDE: &str = "\
 // (nvm-x402-types, ts-rs): do not edit. After changing types/, run
 //   cargo run -q -p nvm-x402-types --example ts-declarations > pkg-template/wire-types.d.ts
 // Big integers are decimal strings out and BigIntLike in.
-import type { Address, BigIntLike, DelegationCurrency, DelegationProvider, HttpVerb, JsonObject, JsonValue, X402SchemeType } from './common.js'
+import type { Address, BigIntLike, DelegationCurrency, DelegationProvider, HttpVerb, JsonObject, JsonValue, OrderStatus, X402SchemeType } from './common.js'
 
 ";
 

@@ -16,6 +16,7 @@ use nvm_x402_types::agents::{RegisterAgentAndPlanResult, RegisterAgentResult};
 use nvm_x402_types::contracts::{ApiInfo, DeploymentInfo};
 use nvm_x402_types::delegation::{DelegationList, PaymentMethodSummary, PurchasingPower};
 use nvm_x402_types::fields;
+use nvm_x402_types::orders::{CreateOrderResult, Order};
 use nvm_x402_types::organizations::{
     CreateUserResponse, CustomerOnboardingResponse, MyMembership, OrganizationActivityPage,
     OrganizationMembersResponse, StripeAccountConnectResult,
@@ -340,6 +341,42 @@ fn orders() {
         );
         let typed: FiatCheckoutResult = reads_back(&answer);
         assert!(typed.result.checkout_link.contains("cs_"));
+    }
+}
+
+#[test]
+fn card_orders() {
+    // As nvm-local answers, and as the official SDK's tests have the backend answer.
+    for sent in [
+        json!({"orderId": "ord_1", "status": "requires_payment", "clientSecret": "pi_1_secret_2"}),
+        json!({"orderId": "ord_1", "status": "paid"}),
+    ] {
+        let answer = call(
+            |request: &HttpRequest| {
+                assert!(request.url.ends_with("/api/v1/orders"));
+                (201, sent.clone())
+            },
+            "orders.createOrder",
+            json!([{"amountMinor": 3437}]),
+        );
+        let typed: CreateOrderResult = reads_back(&answer);
+        assert_eq!(typed.order_id, "ord_1");
+    }
+    for sent in [
+        json!({"id": "ord_1", "amountMinor": 3437, "currency": "usd", "status": "requires_payment", "amountRefundedMinor": 0, "description": "Cart", "buyerRef": null, "paymentIntentId": "pi_1", "expiresAt": null, "clientSecret": "pi_1_secret_2"}),
+        json!({"id": "ord_1", "amountMinor": 3437, "currency": "usd", "status": "partially_refunded", "amountRefundedMinor": 1000, "description": null, "buyerRef": "cart-9", "paymentIntentId": "pi_1", "expiresAt": "2026-01-02T00:00:00.000Z"}),
+    ] {
+        let answer = call(
+            |request: &HttpRequest| {
+                assert!(request.url.ends_with("/api/v1/orders/ord_1"));
+                assert_eq!(request.header("authorization"), None);
+                (200, sent.clone())
+            },
+            "orders.getOrder",
+            json!(["ord_1"]),
+        );
+        let typed: Order = reads_back(&answer);
+        assert!(nvm_x402_types::orders::ORDER_STATUSES.contains(&typed.status.as_str()));
     }
 }
 

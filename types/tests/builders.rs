@@ -6,7 +6,7 @@
 
 use nvm_x402::api::agents::{self, AgentAndPlan};
 use nvm_x402::api::plans::{self, AccessLimit};
-use nvm_x402::api::{delegation, organizations, x402, Call};
+use nvm_x402::api::{delegation, orders, organizations, x402, Call};
 use nvm_x402::json;
 use nvm_x402::protocol::json::Value;
 use nvm_x402::protocol::{
@@ -20,6 +20,7 @@ use nvm_x402_types::agents::{
 use nvm_x402_types::delegation::{
     CreateDelegation, DelegationsQuery, PaymentMethodsQuery, UpdatePaymentMethodDto,
 };
+use nvm_x402_types::orders::CreateOrderRequest;
 use nvm_x402_types::organizations::{
     ActivityQuery, ConnectStripeAccountRequest, CreateUserRequest, MembersRequest,
 };
@@ -169,6 +170,19 @@ fn organization_bodies() {
     )
     .unwrap();
     agrees::<ConnectStripeAccountRequest>(&body(&stripe));
+}
+
+#[test]
+fn order_body() {
+    let full = json!({"amountMinor": 3437, "description": "Cart", "buyerRef": "cart-9", "idempotencyKey": "idem-1", "lineItems": [{"sku": "A", "unit_price": 3437}], "metadata": {"channel": "web"}, "captureMode": "automatic", "paymentProvider": "stripe"});
+    let typed: CreateOrderRequest = agrees(&body(&orders::create_order(&cfg(), &full).unwrap()));
+    assert_eq!(
+        (typed.amount_minor, typed.currency.as_deref()),
+        (Some(3437), Some("usd"))
+    );
+    let bare = orders::create_order(&cfg(), &json!({"amountMinor": 100})).unwrap();
+    agrees::<CreateOrderRequest>(&body(&bare));
+    assert_eq!(fields::<CreateOrderRequest>().len(), 9);
 }
 
 #[test]

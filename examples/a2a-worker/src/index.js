@@ -1,7 +1,8 @@
 // A paid A2A (Agent2Agent) server on Cloudflare Workers, gated by nvm-x402.
 //   GET  /.well-known/agent-card.json  the agent card (and the legacy /.well-known/agent.json),
 //                                      with the urn:nevermined:payment and a2a-x402 extensions
-//   POST /a2a                          A2A 0.3 JSON-RPC: message/send, message/stream, tasks/get; one skill:
+//   POST /a2a                          A2A 0.3 JSON-RPC: message/send, message/stream, tasks/get,
+//                                      tasks/cancel, tasks/resubscribe; one skill:
 //                                        echo  1 credit of NVM_PLAN_ID, answers the text it was sent
 //   GET  /health                       free
 // Payment is in band (x402 v2 A2A transport): an unpaid message/send gets a task in
@@ -9,7 +10,8 @@
 // on the same taskId with payment-submitted and the payload. The waiting task is kept in
 // a Durable Object (A2ATaskStore), so whichever isolate gets the follow-up finds it.
 // Configuration comes only from Worker vars/secrets: NVM_API_KEY (the agent builder's
-// key, a secret), NVM_AGENT_ID, NVM_PLAN_ID, NVM_BACKEND_URL (optional).
+// key, a secret), NVM_AGENT_ID, NVM_PLAN_ID, NVM_BACKEND_URL (optional),
+// NVM_A2A_PENDING_TTL_SECONDS (optional: how long a task waits for its payment; 900).
 import { Payments, buildPaymentAgentCard, durableObjectTaskStore } from 'nvm-x402/a2a'
 
 // The Durable Object class the task store binding (A2A_TASKS) names.
@@ -39,7 +41,8 @@ function serverFor(env, origin) {
       },
       { agentId: env.NVM_AGENT_ID, planId: env.NVM_PLAN_ID, credits: 1, paymentType: 'fixed', costDescription: '1 credit per message' },
     )
-    server = payments.a2a.paywall({ agentCard, executor: echo, taskStore: durableObjectTaskStore(env.A2A_TASKS) })
+    const pendingTaskTtlSeconds = env.NVM_A2A_PENDING_TTL_SECONDS ? Number(env.NVM_A2A_PENDING_TTL_SECONDS) : undefined
+    server = payments.a2a.paywall({ agentCard, executor: echo, taskStore: durableObjectTaskStore(env.A2A_TASKS), pendingTaskTtlSeconds })
   }
   return server
 }

@@ -66,8 +66,9 @@ export default {
     const { pathname } = new URL(request.url)
     if (request.method === 'OPTIONS') return new Response(null, { status: 204, headers: CORS })
     if (request.method === 'GET' && pathname === '/health') return withCors(Response.json({ ok: true }))
-    // How MCP clients learn who authorizes them (the official SDK's OAuth discovery documents).
-    const discovered = paymentsFor(env).mcp.discovery(request, { tools: ['echo', 'ping'] })
+    // How MCP clients learn who authorizes them (the official SDK's OAuth discovery documents),
+    // and the MCP revisions this server (the SDK's v2 line) speaks.
+    const discovered = paymentsFor(env).mcp.discovery(request, { tools: ['echo', 'ping'], protocolVersions: ['2026-07-28', '2025-11-25'] })
     if (discovered) return discovered
     if (pathname !== '/mcp') return withCors(Response.json({ error: 'Not found' }, { status: 404 }))
     return withCors(await handlerFor(paymentsFor(env)).fetch(request))

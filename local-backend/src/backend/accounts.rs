@@ -34,6 +34,16 @@ impl Backend {
         }))
     }
 
+    /// The accounts with a name (the sign-in page's list): `(name, address)`, oldest first.
+    pub fn local_accounts(&self) -> ApiResult<Vec<(String, String)>> {
+        let conn = self.store.lock();
+        let mut stmt = conn.prepare_cached(
+            "SELECT name, address FROM accounts ORDER BY created_at, name LIMIT 100",
+        )?;
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
     /// The account with this name, if any.
     pub fn account_by_name(&self, name: &str) -> ApiResult<Option<Arc<Account>>> {
         let address: Option<String> = self

@@ -1,7 +1,10 @@
 //! The HTTP surface: the routes and the thin handlers that call [`Backend`].
 //! The plumbing under them (Host check, CORS, bodies) is in its `plumbing` module.
 
+mod orders;
 mod plumbing;
+
+pub use orders::PeerAddr;
 
 use plumbing::{check_host, cors, path_param, query_param};
 pub use plumbing::{
@@ -13,14 +16,17 @@ use crate::backend::{Backend, Caller};
 use crate::checkout::escape;
 use crate::error::*;
 pub use crate::error::{json_response, shorten};
+use crate::signin::{self as pages, Flow};
 use axum::body::Body;
 use axum::extract::rejection::{PathRejection, QueryRejection};
+use axum::extract::RawQuery;
 use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::middleware::{self};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
+use nvm_x402::protocol::signin::{form_pairs, with_params};
 use nvm_x402_types::agents::{
     RegisterAgentAndPlanRequest, RegisterAgentRequest, UpdateAgentRequest,
 };
@@ -45,6 +51,10 @@ pub struct App {
     pub backend: Backend,
     /// The address the server is bound to.
     pub bound: SocketAddr,
+    /// The order reads' throttle (per client IP).
+    pub order_reads: crate::orders::ReadLimiter,
+    /// Origins besides this machine's that the sign-in and card pages may return to.
+    pub allowed_origins: Vec<String>,
 }
 
 type Shared = State<Arc<App>>;
@@ -124,8 +134,17 @@ pub fn router(app: Arc<App>) -> Router {
             "/api/v1/protocol/agents/{agent_id}/plans",
             get(get_agent_plans),
         )
+        .route("/api/v1/orders", post(orders::create))
+        .route("/api/v1/orders/{id}", get(orders::read))
+        .route(
+            "/orders/confirm",
+            get(orders::confirm_page).post(orders::confirm),
+        )
+        .route("/local/v1/orders/{id}/refund", post(orders::refund))
         .route("/checkout/{id}", get(checkout_page))
         .route("/checkout/{id}/pay", post(pay_checkout))
+        .route("/login", get(sign_in_page).post(sign_in))
+        .route("/auth/cli", get(cli_sign_in_page).post(cli_sign_in))
         .route("/local/v1/demo", get(demo))
         .route("/local/v1/accounts", post(create_account))
         .route("/local/v1/organizations", post(create_organization))
@@ -643,4 +662,116 @@ async fn advance_clock(State(app): Shared, body: JsonBody) -> Response {
         Ok(json!({"now": crate::ids::iso8601(now), "nowMs": now}))
     })();
     respond(StatusCode::OK, result)
+}
+
+// ---- the hosted apps' pages (src/signin.rs) ----------------------------------
+
+/// A page's answer: no framing, no caching, a referrer only to itself (with
+/// `no-referrer` a form's post says `Origin: null`, which is refused).
+fn page_response(status: StatusCode, html: String) -> Response {
+    let mut response = html_response(status, html);
+    let h = response.headers_mut();
+    h.insert("x-frame-options", HeaderValue::from_static("DENY"));
+    h.insert(
+        "content-security-policy",
+        HeaderValue::from_static(
+            "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'",
+        ),
+    );
+    h.insert("referrer-policy", HeaderValue::from_static("same-origin"));
+    response
+}
+
+fn page_error(title: &str, e: &ApiError) -> Response {
+    let status = StatusCode::from_u16(e.code.status).unwrap_or(StatusCode::BAD_REQUEST);
+    page_response(status, pages::error_page(title, e))
+}
+
+/// A 303 to `location` (a URL checked by the caller).
+fn see_other(location: &str) -> Response {
+    let mut response = Response::new(Body::empty());
+    *response.status_mut() = StatusCode::SEE_OTHER;
+    match HeaderValue::from_str(location) {
+        Ok(v) => {
+            response.headers_mut().insert(header::LOCATION, v);
+            response
+                .headers_mut()
+                .insert("referrer-policy", HeaderValue::from_static("no-referrer"));
+            response
+        }
+        Err(_) => INVALID_FIELD
+            .with("The return URL can't be a Location header")
+            .into_response(),
+    }
+}
+
+fn param(pairs: &[(String, String)], name: &str) -> Option<String> {
+    pairs
+        .iter()
+        .find(|(n, _)| n == name)
+        .map(|(_, v)| v.clone())
+}
+
+fn show_sign_in(app: &App, flow: Flow, query: Option<String>) -> Response {
+    let pairs = form_pairs(query.as_deref().unwrap_or(""));
+    let result = param(&pairs, flow.param())
+        .ok_or_else(|| MISSING_FIELD.with(format!("{} is required", flow.param())))
+        .and_then(|target| {
+            let origin = pages::return_origin(&target, flow, &app.allowed_origins)?;
+            Ok(pages::sign_in_page(
+                flow,
+                &target,
+                &origin,
+                &app.backend.local_accounts()?,
+            ))
+        });
+    match result {
+        Ok(html) => page_response(StatusCode::OK, html),
+        Err(e) => page_error("Sign-in refused", &e),
+    }
+}
+
+/// The click on the sign-in page: the account's new key, sent back to the checked target.
+fn do_sign_in(app: &App, flow: Flow, headers: &HeaderMap, body: RequestBody) -> Response {
+    let own = app.public_url(headers);
+    let result = (|| {
+        pages::check_same_origin(headers, own.trim_end_matches('/'))?;
+        let pairs = form_pairs(std::str::from_utf8(&body.0?).unwrap_or(""));
+        let target = param(&pairs, flow.param())
+            .ok_or_else(|| MISSING_FIELD.with(format!("{} is required", flow.param())))?;
+        pages::return_origin(&target, flow, &app.allowed_origins)?;
+        let name =
+            param(&pairs, "account").ok_or_else(|| MISSING_FIELD.with("account is required"))?;
+        let issued = app.backend.create_account(&name)?;
+        Ok(match flow {
+            Flow::Cli => with_params(&target, &[("nvm_api_key", &issued.api_key)]),
+            _ => with_params(
+                &target,
+                &[
+                    ("nvmApiKey", &issued.api_key),
+                    ("accountAddress", &issued.account.address),
+                ],
+            ),
+        })
+    })();
+    match result {
+        Ok(location) => see_other(&location),
+        Err(e) => page_error("Sign-in refused", &e),
+    }
+}
+
+async fn sign_in_page(State(app): Shared, RawQuery(query): RawQuery) -> Response {
+    show_sign_in(&app, Flow::Web, query)
+}
+
+async fn sign_in(State(app): Shared, headers: HeaderMap, body: RequestBody) -> Response {
+    do_sign_in(&app, Flow::Web, &headers, body)
+}
+
+async fn cli_sign_in_page(State(app): Shared, RawQuery(query): RawQuery) -> Response {
+    show_sign_in(&app, Flow::Cli, query)
+}
+
+async fn cli_sign_in(State(app): Shared, headers: HeaderMap, body: RequestBody) -> Response {
+    do_sign_in(&app, Flow::Cli, &headers, body)
 }

@@ -29,11 +29,19 @@ fn gate(credits: u64) -> A2aGate {
 #[derive(Default)]
 struct Side {
     tasks: RefCell<HashMap<String, Value>>,
+    /// The expiry each task was saved with (`{at, task}`), if any.
+    expiries: RefCell<HashMap<String, Value>>,
     reply: RefCell<Option<Value>>,
     ran: Cell<u32>,
     context: RefCell<Value>,
     /// The claim loses (another isolate claimed first).
     lose_claim: Cell<bool>,
+    /// Before the next claim, another request writes this task (and the claim then loses).
+    racing_write: RefCell<Option<Value>>,
+    /// The executor runs here and stops when told (`cancel`): the task is then stored canceled.
+    cancel_here: Cell<bool>,
+    /// The hooks called: (name, detail).
+    hooks: RefCell<Vec<(String, Value)>>,
 }
 
 impl A2aExchange for Side {
@@ -47,17 +55,27 @@ impl A2aExchange for Side {
                     .unwrap_or(Value::Null),
             ),
             "save" => {
-                tasks.insert(arg["id"].as_str().unwrap().to_owned(), arg.clone());
+                let id = arg["task"]["id"].as_str().unwrap().to_owned();
+                match arg.get("expiry") {
+                    Some(e) => self.expiries.borrow_mut().insert(id.clone(), e.clone()),
+                    None => self.expiries.borrow_mut().remove(&id),
+                };
+                tasks.insert(id, arg["task"].clone());
                 Some(Value::Bool(true))
             }
             "claim" => {
                 let id = arg["id"].as_str().unwrap();
+                if let Some(other) = self.racing_write.borrow_mut().take() {
+                    tasks.insert(id.to_owned(), other);
+                    return Some(Value::Bool(false));
+                }
                 let ok = !self.lose_claim.get()
                     && tasks
                         .get(id)
                         .is_some_and(|t| t["status"]["state"] == arg["expect"]);
                 if ok {
                     tasks.insert(id.to_owned(), arg["task"].clone());
+                    self.expiries.borrow_mut().remove(id);
                 }
                 Some(Value::Bool(ok))
             }
@@ -69,6 +87,22 @@ impl A2aExchange for Side {
         self.ran.set(self.ran.get() + 1);
         *self.context.borrow_mut() = context.clone();
         self.reply.borrow().clone()
+    }
+
+    async fn cancel(&self, task_id: &str) -> bool {
+        if !self.cancel_here.get() {
+            return false;
+        }
+        let mut tasks = self.tasks.borrow_mut();
+        let task = tasks.get_mut(task_id).unwrap();
+        task["status"] = json!({"state": "canceled"});
+        true
+    }
+
+    async fn hook(&self, name: &str, detail: &Value) {
+        self.hooks
+            .borrow_mut()
+            .push((name.to_owned(), detail.clone()));
     }
 }
 
@@ -89,9 +123,7 @@ fn send(
     message: Value,
     header: Option<&str>,
 ) -> Value {
-    let out = call(p, g, side, "message/send", message, header);
-    assert_eq!(out["stream"], Value::Null);
-    crate::protocol::json::parse(out["body"].as_str().unwrap()).unwrap()
+    send_as(p, g, side, "message/send", message, header)
 }
 
 /// `message/stream`: the events of its Server-Sent Events body, each a JSON-RPC response.
@@ -114,7 +146,19 @@ fn call(
     message: Value,
     header: Option<&str>,
 ) -> Value {
-    let body = json!({"jsonrpc": "2.0", "id": 7, "method": method, "params": {"message": message}});
+    call_with(p, g, side, method, json!({ "message": message }), header)
+}
+
+/// One JSON-RPC call (`params` as given): the gate's `{status, body, stream?}`.
+fn call_with(
+    p: &Payments<MockTransport>,
+    g: &A2aGate,
+    side: &Side,
+    method: &str,
+    params: Value,
+    header: Option<&str>,
+) -> Value {
+    let body = json!({"jsonrpc": "2.0", "id": 7, "method": method, "params": params});
     let headers = match header {
         Some(t) => json!({"payment-signature": t}),
         None => json!({}),
@@ -125,6 +169,40 @@ fn call(
         crate::protocol::json::parse(&run(g.handle(p, &request, side)).unwrap()).unwrap();
     assert_eq!(out["status"], json!(200));
     out
+}
+
+/// A JSON-RPC call answered with one JSON body: the response.
+fn rpc(
+    p: &Payments<MockTransport>,
+    g: &A2aGate,
+    side: &Side,
+    method: &str,
+    params: Value,
+) -> Value {
+    let out = call_with(p, g, side, method, params, None);
+    assert_eq!(out["stream"], Value::Null);
+    crate::protocol::json::parse(out["body"].as_str().unwrap()).unwrap()
+}
+
+/// A paying `message/send` (the in-band payload of a good token): the follow-up
+/// on `task_id`, or a new task.
+fn pay(p: &Payments<MockTransport>, g: &A2aGate, side: &Side, task_id: Option<&str>) -> Value {
+    send(
+        p,
+        g,
+        side,
+        message(task_id, Some(payload(&good_token()))),
+        None,
+    )
+}
+
+/// A client whose backend knows the plan, says yes to verify and settles.
+fn paying() -> Payments<MockTransport> {
+    let p = payments();
+    with_plans(&p);
+    verify_ok(&p);
+    settle_ok(&p);
+    p
 }
 
 fn message(task_id: Option<&str>, payment: Option<Value>) -> Value {
@@ -179,20 +257,11 @@ fn unpaid_send_is_an_input_required_task_asking_for_payment_kept_in_the_store_an
 
 #[test]
 fn the_paid_follow_up_verifies_the_cards_credits_runs_settles_and_completes_once() {
-    let p = payments();
-    with_plans(&p);
-    verify_ok(&p);
-    settle_ok(&p);
+    let p = paying();
     let (g, side) = (gate(3), Side::default());
     send(&p, &g, &side, message(None, None), None);
     *side.reply.borrow_mut() = Some(echo("hello", Some(2)));
-    let answer = send(
-        &p,
-        &g,
-        &side,
-        message(Some("t-1"), Some(payload(&good_token()))),
-        None,
-    );
+    let answer = pay(&p, &g, &side, Some("t-1"));
     let task = &answer["result"];
     assert_eq!(task["id"], json!("t-1"));
     assert_eq!(task["status"]["state"], json!("completed"), "{answer}");
@@ -224,13 +293,7 @@ fn the_paid_follow_up_verifies_the_cards_credits_runs_settles_and_completes_once
     assert!(!side.tasks.borrow()["t-1"].to_string().contains("0xsig"));
     // A second follow-up on the same task is not paid again.
     let calls = backend_calls(&p);
-    let again = send(
-        &p,
-        &g,
-        &side,
-        message(Some("t-1"), Some(payload(&good_token()))),
-        None,
-    );
+    let again = pay(&p, &g, &side, Some("t-1"));
     assert_eq!(again["error"]["code"], json!(-32600));
     assert_eq!(backend_calls(&p), calls);
     assert_eq!(side.ran.get(), 1);
@@ -239,19 +302,10 @@ fn the_paid_follow_up_verifies_the_cards_credits_runs_settles_and_completes_once
 #[test]
 fn reported_credits_above_the_verified_amount_are_capped_and_none_reported_charges_the_cards() {
     for (reported, charged) in [(Some(9), "3"), (None, "3")] {
-        let p = payments();
-        with_plans(&p);
-        verify_ok(&p);
-        settle_ok(&p);
+        let p = paying();
         let (g, side) = (gate(3), Side::default());
         *side.reply.borrow_mut() = Some(echo("hi", reported));
-        let answer = send(
-            &p,
-            &g,
-            &side,
-            message(None, Some(payload(&good_token()))),
-            None,
-        );
+        let answer = pay(&p, &g, &side, None);
         assert_eq!(answer["result"]["status"]["state"], json!("completed"));
         assert_eq!(
             p.transport().last_body("/api/v1/x402/settle")["maxAmount"],
@@ -268,13 +322,7 @@ fn a_settle_that_fails_is_payment_failed_with_no_content() {
     refuse_settles(&p);
     let (g, side) = (gate(1), Side::default());
     *side.reply.borrow_mut() = Some(echo("secret answer", Some(1)));
-    let answer = send(
-        &p,
-        &g,
-        &side,
-        message(None, Some(payload(&good_token()))),
-        None,
-    );
+    let answer = pay(&p, &g, &side, None);
     let task = &answer["result"];
     assert_eq!(task["status"]["state"], json!("failed"));
     assert_eq!(meta(task)["x402.payment.status"], json!("payment-failed"));
@@ -321,20 +369,11 @@ fn refused_payments_leave_the_task_waiting_and_never_run_the_executor() {
 
 #[test]
 fn a_lost_claim_charges_nothing_and_runs_nothing() {
-    let p = payments();
-    with_plans(&p);
-    verify_ok(&p);
-    settle_ok(&p);
+    let p = paying();
     let (g, side) = (gate(1), Side::default());
     send(&p, &g, &side, message(None, None), None);
     side.lose_claim.set(true);
-    let answer = send(
-        &p,
-        &g,
-        &side,
-        message(Some("t-1"), Some(payload(&good_token()))),
-        None,
-    );
+    let answer = pay(&p, &g, &side, Some("t-1"));
     assert_eq!(answer["error"]["code"], json!(-32600));
     assert_eq!(side.ran.get(), 0);
     assert!(p.transport().count("/api/v1/x402/settle") == 0);
@@ -342,10 +381,7 @@ fn a_lost_claim_charges_nothing_and_runs_nothing() {
 
 #[test]
 fn the_legacy_header_pays_a_new_task_and_a_throwing_executor_is_charged_nothing() {
-    let p = payments();
-    with_plans(&p);
-    verify_ok(&p);
-    settle_ok(&p);
+    let p = paying();
     let (g, side) = (gate(1), Side::default());
     *side.reply.borrow_mut() = Some(echo("hi", None));
     let answer = send(&p, &g, &side, message(None, None), Some(&good_token()));
@@ -397,10 +433,7 @@ fn echo_events(text: &str) -> Value {
 
 #[test]
 fn message_stream_asks_for_payment_in_one_event_then_streams_the_paid_task_once_settled() {
-    let p = payments();
-    with_plans(&p);
-    verify_ok(&p);
-    settle_ok(&p);
+    let p = paying();
     let (g, side) = (gate(1), Side::default());
     let asked = stream(&p, &g, &side, message(None, None));
     assert_eq!(asked.len(), 1);
@@ -483,4 +516,425 @@ fn a_stream_whose_settle_fails_withholds_every_paid_event() {
     // A JSON-RPC error is an event as well.
     let events = stream(&p, &g, &side, json!({"kind": "message"}));
     assert_eq!(events[0]["error"]["code"], json!(-32602));
+}
+
+/// A gate with these options besides the card (`pendingTaskTtlSeconds`, `hooks`).
+fn gate_with(options: Value) -> A2aGate {
+    let card = build_payment_agent_card(
+        &json!({"name": "echo", "url": URL, "capabilities": {"streaming": true}}),
+        &json!({"agentId": "agent-1", "planId": "10", "credits": 1, "paymentType": "fixed"}),
+    )
+    .unwrap();
+    let mut all = options;
+    all["agentCard"] = card;
+    A2aGate::new(&all).unwrap()
+}
+
+/// What a task's status message says (`x402.payment.status`, `x402.payment.error`).
+fn says(task: &Value) -> (Value, Value) {
+    (
+        meta(task)["x402.payment.status"].clone(),
+        meta(task)["x402.payment.error"].clone(),
+    )
+}
+
+#[test]
+fn a_task_asking_for_payment_is_kept_with_its_expiry_by_default_15_minutes() {
+    let p = payments();
+    with_plans(&p);
+    p.transport().now.set(1_000_000);
+    let (g, side) = (gate(1), Side::default());
+    let task = send(&p, &g, &side, message(None, None), None)["result"].clone();
+    let at = 1_000_000 + 900_000;
+    assert_eq!(task["metadata"]["paymentExpiresAt"], json!(at));
+    let expiry = side.expiries.borrow()["t-1"].clone();
+    assert_eq!(expiry["at"], json!(at));
+    // What the store makes of it then: failed, EXPIRED_PAYMENT, the client's message only.
+    let gone = &expiry["task"];
+    assert_eq!(gone["id"], json!("t-1"));
+    assert_eq!(gone["status"]["state"], json!("failed"));
+    assert_eq!(
+        says(gone),
+        (json!("payment-failed"), json!("EXPIRED_PAYMENT"))
+    );
+    assert_eq!(gone["history"], task["history"]);
+    assert_eq!(gone.get("artifacts"), None);
+    // The option; mistakes are refused when the paywall is made.
+    let g = gate_with(json!({"pendingTaskTtlSeconds": 2}));
+    let task = send(&p, &g, &Side::default(), message(None, None), None)["result"].clone();
+    assert_eq!(task["metadata"]["paymentExpiresAt"], json!(1_002_000));
+    for bad in [json!(0), json!(-1), json!(1.5), json!("60"), json!(604_801)] {
+        let card = g.config.card.clone();
+        let err = A2aGate::new(&json!({"agentCard": card, "pendingTaskTtlSeconds": bad}))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("pendingTaskTtlSeconds"), "{bad}: {err}");
+    }
+}
+
+#[test]
+fn a_payment_after_the_expiry_is_refused_before_verify_nothing_charged_and_the_task_is_failed() {
+    let p = paying();
+    p.transport().now.set(5_000);
+    let (g, side) = (
+        gate_with(json!({"pendingTaskTtlSeconds": 1})),
+        Side::default(),
+    );
+    send(&p, &g, &side, message(None, None), None);
+    *side.reply.borrow_mut() = Some(echo("late", Some(1)));
+    let planned = side.expiries.borrow()["t-1"]["task"].clone();
+    p.transport().now.set(6_000);
+    let calls = backend_calls(&p);
+    let late = pay(&p, &g, &side, Some("t-1"));
+    assert_eq!(late["error"]["code"], json!(-32600), "{late}");
+    let why = late["error"]["message"].as_str().unwrap();
+    assert!(why.starts_with("The task expired"), "{why}");
+    assert!(why.contains("nothing was charged"), "{why}");
+    assert_eq!(backend_calls(&p), calls, "no verify, no settle");
+    assert_eq!(side.ran.get(), 0);
+    // The store now holds it failed: tasks/get says so, and it stays refused.
+    let stored = side.tasks.borrow()["t-1"].clone();
+    assert_eq!(
+        says(&stored),
+        (json!("payment-failed"), json!("EXPIRED_PAYMENT"))
+    );
+    assert_eq!(
+        stored["status"]["message"]["messageId"],
+        json!("t-1-expired")
+    );
+    assert_eq!(stored, planned, "what the store would have made of it");
+    let got = rpc(&p, &g, &side, "tasks/get", json!({"id": "t-1"}));
+    assert_eq!(got["result"], stored);
+    let again = pay(&p, &g, &side, Some("t-1"));
+    assert!(again["error"]["message"]
+        .as_str()
+        .unwrap()
+        .starts_with("The task expired"));
+    assert_eq!(backend_calls(&p), calls);
+}
+
+#[test]
+fn tasks_get_of_a_task_whose_wait_ran_out_shows_it_expired_and_one_paid_in_time_completes() {
+    let p = paying();
+    let (g, side) = (
+        gate_with(json!({"pendingTaskTtlSeconds": 10})),
+        Side::default(),
+    );
+    send(&p, &g, &side, message(None, None), None);
+    // Just before its expiry the payment is taken.
+    p.transport().now.set(9_999);
+    *side.reply.borrow_mut() = Some(echo("in time", Some(1)));
+    let paid = pay(&p, &g, &side, Some("t-1"));
+    assert_eq!(paid["result"]["status"]["state"], json!("completed"));
+    assert!(
+        side.expiries.borrow().get("t-1").is_none(),
+        "written again: no expiry"
+    );
+    // Long after, the paid task is as it was (only a waiting task expires).
+    p.transport().now.set(99_999_999);
+    let got = rpc(&p, &g, &side, "tasks/get", json!({"id": "t-1"}));
+    assert_eq!(got["result"]["status"]["state"], json!("completed"));
+    // The store's expiry written in: a waiting task past it reads as expired.
+    side.tasks.borrow_mut().clear();
+    send(&p, &g, &side, message(None, None), None);
+    p.transport().now.set(99_999_999 + 10_000);
+    let got = rpc(&p, &g, &side, "tasks/get", json!({"id": "t-1"}));
+    assert_eq!(
+        says(&got["result"]),
+        (json!("payment-failed"), json!("EXPIRED_PAYMENT"))
+    );
+}
+
+#[test]
+fn a_waiting_task_is_canceled_and_a_later_payment_for_it_is_refused_nothing_charged() {
+    let p = paying();
+    let (g, side) = (gate(1), Side::default());
+    send(&p, &g, &side, message(None, None), None);
+    let answer = rpc(&p, &g, &side, "tasks/cancel", json!({"id": "t-1"}));
+    let task = &answer["result"];
+    assert_eq!(task["status"]["state"], json!("canceled"), "{answer}");
+    assert_eq!(says(task).0, json!("payment-rejected"));
+    assert_eq!(side.tasks.borrow()["t-1"], *task);
+    let calls = backend_calls(&p);
+    *side.reply.borrow_mut() = Some(echo("paid too late", Some(1)));
+    let late = pay(&p, &g, &side, Some("t-1"));
+    assert_eq!(late["error"]["code"], json!(-32600));
+    assert!(late["error"]["message"]
+        .as_str()
+        .unwrap()
+        .starts_with("The task was canceled"));
+    assert_eq!(backend_calls(&p), calls, "no verify, no settle");
+    assert_eq!(side.ran.get(), 0);
+    // Canceled again: the task as it is (the A2A SDK's handler answers so).
+    let again = rpc(&p, &g, &side, "tasks/cancel", json!({"id": "t-1"}));
+    assert_eq!(again["result"], *task);
+    // Unknown, or without an id.
+    let unknown = rpc(&p, &g, &side, "tasks/cancel", json!({"id": "nope"}));
+    assert_eq!(unknown["error"]["code"], json!(-32001));
+    let no_id = rpc(&p, &g, &side, "tasks/cancel", json!({}));
+    assert_eq!(no_id["error"]["code"], json!(-32602));
+}
+
+#[test]
+fn an_ended_task_is_not_cancelable_and_keeps_its_paid_content() {
+    let p = paying();
+    let (g, side) = (gate(1), Side::default());
+    *side.reply.borrow_mut() = Some(echo("paid", Some(1)));
+    pay(&p, &g, &side, None);
+    let before = side.tasks.borrow()["t-1"].clone();
+    let answer = rpc(&p, &g, &side, "tasks/cancel", json!({"id": "t-1"}));
+    assert_eq!(answer["error"]["code"], json!(-32002), "{answer}");
+    assert_eq!(side.tasks.borrow()["t-1"], before);
+}
+
+#[test]
+fn a_cancel_that_loses_its_claim_to_a_payment_is_refused_and_the_paid_run_stops_only_where_it_runs()
+{
+    let p = payments();
+    with_plans(&p);
+    let (g, side) = (gate(1), Side::default());
+    send(&p, &g, &side, message(None, None), None);
+    // A payment claims the task between the cancel's load and its claim.
+    let mut working = side.tasks.borrow()["t-1"].clone();
+    working["status"] = json!({"state": "working"});
+    *side.racing_write.borrow_mut() = Some(working.clone());
+    let answer = rpc(&p, &g, &side, "tasks/cancel", json!({"id": "t-1"}));
+    assert_eq!(answer["error"]["code"], json!(-32002), "{answer}");
+    assert_eq!(side.tasks.borrow()["t-1"], working, "the paid run goes on");
+    // Where the run is here and its executor stops when told: canceled.
+    side.cancel_here.set(true);
+    let answer = rpc(&p, &g, &side, "tasks/cancel", json!({"id": "t-1"}));
+    assert_eq!(
+        answer["result"]["status"]["state"],
+        json!("canceled"),
+        "{answer}"
+    );
+}
+
+#[test]
+fn a_paid_run_canceled_by_its_executor_settles_only_what_the_executor_reports() {
+    for (reported, settles) in [(None, 0), (Some(1), 1)] {
+        let p = paying();
+        let (g, side) = (gate(1), Side::default());
+        let mut out = echo("stopped", reported);
+        out["task"]["status"] = json!({"state": "canceled"});
+        *side.reply.borrow_mut() = Some(out);
+        let answer = pay(&p, &g, &side, None);
+        assert_eq!(answer["result"]["status"]["state"], json!("canceled"));
+        assert_eq!(p.transport().count("/api/v1/x402/settle"), settles);
+    }
+}
+
+#[test]
+fn tasks_get_honours_history_length_and_a_task_whose_settle_failed_shows_no_content() {
+    let p = payments();
+    with_plans(&p);
+    verify_ok(&p);
+    refuse_settles(&p);
+    let (g, side) = (gate(1), Side::default());
+    send(&p, &g, &side, message(None, None), None);
+    *side.reply.borrow_mut() = Some(echo("secret answer", Some(1)));
+    pay(&p, &g, &side, Some("t-1"));
+    let got = rpc(&p, &g, &side, "tasks/get", json!({"id": "t-1"}));
+    let task = &got["result"];
+    assert_eq!(task["status"]["state"], json!("failed"));
+    assert_eq!(says(task).1, json!("SETTLEMENT_FAILED"));
+    assert!(!got.to_string().contains("secret answer"), "{got}");
+    assert_eq!(
+        task["history"].as_array().unwrap().len(),
+        2,
+        "the two user messages"
+    );
+    for (length, kept) in [(json!(1), 1), (json!(0), 0), (json!(-3), 0), (json!(9), 2)] {
+        let got = rpc(
+            &p,
+            &g,
+            &side,
+            "tasks/get",
+            json!({"id": "t-1", "historyLength": length}),
+        );
+        assert_eq!(
+            got["result"]["history"].as_array().unwrap().len(),
+            kept,
+            "{length}"
+        );
+    }
+    let bad = rpc(
+        &p,
+        &g,
+        &side,
+        "tasks/get",
+        json!({"id": "t-1", "historyLength": "2"}),
+    );
+    assert_eq!(bad["error"]["code"], json!(-32602));
+    let half = rpc(
+        &p,
+        &g,
+        &side,
+        "tasks/get",
+        json!({"id": "t-1", "historyLength": -1.5}),
+    );
+    assert_eq!(half["error"]["code"], json!(-32602));
+    assert_eq!(
+        rpc(&p, &g, &side, "tasks/get", json!({"id": "x"}))["error"]["code"],
+        json!(-32001)
+    );
+}
+
+/// `tasks/resubscribe`'s events.
+fn resubscribe(p: &Payments<MockTransport>, g: &A2aGate, side: &Side, id: &str) -> Vec<Value> {
+    let out = call_with(p, g, side, "tasks/resubscribe", json!({ "id": id }), None);
+    assert_eq!(out["stream"], json!(true));
+    out["body"]
+        .as_str()
+        .unwrap()
+        .split("\n\n")
+        .filter(|e| !e.is_empty())
+        .map(|e| crate::protocol::json::parse(e.strip_prefix("data: ").unwrap()).unwrap())
+        .collect()
+}
+
+#[test]
+fn tasks_resubscribe_streams_the_task_as_stored_one_event_and_nothing_unpaid() {
+    let p = payments();
+    with_plans(&p);
+    verify_ok(&p);
+    refuse_settles(&p);
+    let (g, side) = (gate_with(json!({})), Side::default());
+    send(&p, &g, &side, message(None, None), None);
+    let events = resubscribe(&p, &g, &side, "t-1");
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0]["result"], side.tasks.borrow()["t-1"]);
+    *side.reply.borrow_mut() = Some(echo_events("secret answer"));
+    pay(&p, &g, &side, Some("t-1"));
+    let events = resubscribe(&p, &g, &side, "t-1");
+    assert_eq!(says(&events[0]["result"]).0, json!("payment-failed"));
+    assert!(!format!("{events:?}").contains("secret answer"));
+    assert_eq!(
+        resubscribe(&p, &g, &side, "x")[0]["error"]["code"],
+        json!(-32001)
+    );
+    // A card without streaming: not supported.
+    let events = resubscribe(&p, &gate(1), &side, "t-1");
+    assert_eq!(events[0]["error"]["code"], json!(-32004));
+}
+
+#[test]
+fn no_other_method_name_runs_the_executor_or_asks_the_backend_a2a_1_0_names_included() {
+    let p = paying();
+    let (g, side) = (gate(1), Side::default());
+    *side.reply.borrow_mut() = Some(echo("free?", Some(1)));
+    let names = [
+        "SendMessage",
+        "SendStreamingMessage",
+        "GetTask",
+        "CancelTask",
+        "SubscribeToTask",
+        "ListTasks",
+        "GetExtendedAgentCard",
+        "Message/Send",
+        "MESSAGE/SEND",
+        "message/send ",
+        " message/send",
+        "message/send\u{0}",
+        "message//send",
+        "message/sendStream",
+        "tasks/list",
+        "tasks/pushNotificationConfig/set",
+        "agent/getAuthenticatedExtendedCard",
+        "",
+    ];
+    for name in names {
+        for (message, header) in [
+            (message(None, Some(payload(&good_token()))), None),
+            (message(None, None), Some(good_token())),
+            (message(None, None), None),
+        ] {
+            let answer = send_as(&p, &g, &side, name, message, header.as_deref());
+            assert_eq!(answer["error"]["code"], json!(-32601), "{name:?}: {answer}");
+        }
+    }
+    assert_eq!(side.ran.get(), 0);
+    assert_eq!(backend_calls(&p), 0);
+    assert!(side.tasks.borrow().is_empty());
+}
+
+/// `method` with `{message}` params: the JSON-RPC response (one body).
+fn send_as(
+    p: &Payments<MockTransport>,
+    g: &A2aGate,
+    side: &Side,
+    method: &str,
+    message: Value,
+    header: Option<&str>,
+) -> Value {
+    let out = call(p, g, side, method, message, header);
+    assert_eq!(out["stream"], Value::Null);
+    crate::protocol::json::parse(out["body"].as_str().unwrap()).unwrap()
+}
+
+#[test]
+fn the_hooks_are_told_each_call_without_the_payment_and_change_nothing() {
+    let p = paying();
+    let mark = json!({"$function": true});
+    let hooks = json!({"hooks": {"beforeRequest": mark, "afterRequest": mark, "onError": mark}});
+    let (g, side) = (gate_with(hooks), Side::default());
+    let asked = send(&p, &g, &side, message(None, None), None);
+    *side.reply.borrow_mut() = Some(echo("hi", Some(1)));
+    let paid_message = message(Some("t-1"), Some(payload(&good_token())));
+    let paid = send(&p, &g, &side, paid_message.clone(), None);
+    let missing = rpc(&p, &g, &side, "SendMessage", json!({}));
+    let told = side.hooks.borrow().clone();
+    let names: Vec<_> = told.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "beforeRequest",
+            "afterRequest",
+            "beforeRequest",
+            "afterRequest",
+            "beforeRequest",
+            "afterRequest",
+            "onError"
+        ]
+    );
+    assert_eq!(told[0].1["method"], json!("message/send"));
+    assert_eq!(told[1].1["response"], asked);
+    // The paying message's params, its payload (a token) left out.
+    let params = &told[2].1["params"];
+    assert_eq!(
+        params["message"]["metadata"],
+        json!({"x402.payment.status": "payment-submitted"})
+    );
+    assert!(!told.iter().any(|(_, d)| d.to_string().contains("0xsig")));
+    assert_eq!(told[3].1["response"], paid);
+    assert_eq!(told[6].1["method"], json!("SendMessage"));
+    assert_eq!(told[6].1["error"], missing["error"]);
+    // Without hooks, none is asked for; a hook option that isn't a function is refused.
+    let (plain, quiet) = (gate(1), Side::default());
+    send(&p, &plain, &quiet, message(None, None), None);
+    assert!(quiet.hooks.borrow().is_empty());
+    let card = plain.config.card.clone();
+    let err = A2aGate::new(&json!({"agentCard": card, "hooks": {"onError": 1}})).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "a2a.paywall: hooks.onError must be a function"
+    );
+}
+
+#[test]
+fn a_card_declaring_an_a2a_1_0_interface_is_refused_when_the_paywall_is_made() {
+    let meta = json!({"agentId": "agent-1", "planId": "10", "credits": 1, "paymentType": "fixed"});
+    let with = |interfaces: Value| {
+        let card = json!({"name": "n", "url": URL, "supportedInterfaces": interfaces});
+        A2aGate::new(&json!({"agentCard": build_payment_agent_card(&card, &meta).unwrap()}))
+    };
+    let v1 = json!([{"url": URL, "protocolBinding": "JSONRPC", "protocolVersion": "1.0"}]);
+    let err = with(v1).unwrap_err().to_string();
+    assert!(err.contains("A2A 1.0 interface"), "{err}");
+    let unversioned = json!([{"url": URL, "protocolBinding": "JSONRPC"}]);
+    assert!(with(unversioned).is_err());
+    let v03 = json!([{"url": URL, "protocolBinding": "JSONRPC", "protocolVersion": "0.3.0"}]);
+    assert!(with(v03).is_ok());
+    assert!(with(json!([])).is_ok());
 }

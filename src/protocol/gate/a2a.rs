@@ -62,6 +62,8 @@ pub const INVALID_PARAMS: i64 = -32602;
 pub const INTERNAL_ERROR: i64 = -32603;
 /// A2A: no such task.
 pub const TASK_NOT_FOUND: i64 = -32001;
+/// A2A: the task can't be canceled (it ended, or it runs where it can't be told).
+pub const TASK_NOT_CANCELABLE: i64 = -32002;
 /// A2A: the operation is not supported.
 pub const UNSUPPORTED_OPERATION: i64 = -32004;
 
@@ -71,6 +73,28 @@ pub const REFUSED_CODE: &str = "PAYMENT_REFUSED";
 pub const SETTLEMENT_FAILED_CODE: &str = "SETTLEMENT_FAILED";
 /// The error code of an executor that threw (nothing charged).
 pub const EXECUTION_FAILED_CODE: &str = "EXECUTION_FAILED";
+/// The error code of a task whose payment came too late (the a2a-x402 spec's
+/// "submitted after its expiry time"): it waited [`A2aConfig::pending_ttl_ms`].
+pub const EXPIRED_CODE: &str = "EXPIRED_PAYMENT";
+/// `x402.payment.status` of a task canceled while it waited for its payment
+/// (the a2a-x402 spec's state for requirements the client turned down).
+pub const PAYMENT_REJECTED: &str = "payment-rejected";
+/// Task metadata: when a task asking for payment expires (milliseconds since
+/// the Unix epoch). A payment for it after that is refused, nothing charged.
+pub const EXPIRES_KEY: &str = "paymentExpiresAt";
+/// How long a task asking for payment waits for it unless the paywall says
+/// otherwise (`pendingTaskTtlSeconds`): 15 minutes, the time a person may take
+/// to approve a payment; after it the task fails with [`EXPIRED_CODE`].
+pub const DEFAULT_PENDING_TTL_SECONDS: u64 = 900;
+/// The longest `pendingTaskTtlSeconds`: 7 days.
+pub const MAX_PENDING_TTL_SECONDS: u64 = 7 * 24 * 3600;
+/// The official A2A server's hooks (`hooks: {beforeRequest, afterRequest,
+/// onError}`): `beforeRequest(method, params, request)` once a JSON-RPC call is
+/// read, `afterRequest(method, response, request)` with the answer (a stream's
+/// last event), `onError(method, error, request)` when that answer is a
+/// JSON-RPC error. Each observes: it is awaited (within the backend time
+/// limit), and one that throws is logged; none changes what is answered.
+pub const HOOKS: [&str; 3] = ["beforeRequest", "afterRequest", "onError"];
 
 /// `buildPaymentAgentCard(card, metadata)`: `card` with the Nevermined payment
 /// extension (params: the metadata as given) and the a2a-x402 extension added
@@ -147,17 +171,56 @@ pub struct A2aConfig {
     /// `params.credits`: what verify asks for and, when the executor reports
     /// nothing, what settle charges (the most settle ever charges).
     pub credits: Credits,
+    /// How long a task asking for payment waits for it (ms):
+    /// `pendingTaskTtlSeconds`, by default [`DEFAULT_PENDING_TTL_SECONDS`].
+    pub pending_ttl_ms: u64,
+    /// Which of [`HOOKS`] were given (bit `i`: `HOOKS[i]`).
+    pub hooks: u8,
 }
 
 impl A2aConfig {
-    /// Reads `{agentCard}`: a card made by [`build_payment_agent_card`].
+    /// Reads `{agentCard, pendingTaskTtlSeconds?, hooks?}`: a card made by
+    /// [`build_payment_agent_card`], and the hooks as the adapter marks functions.
     pub fn from_json(v: &Value) -> Result<Self> {
         const WHAT: &str = "a2a.paywall options";
         let o = json::object(v, WHAT)?;
+        let ttl = match o.get("pendingTaskTtlSeconds") {
+            None | Some(Value::Null) => DEFAULT_PENDING_TTL_SECONDS,
+            Some(v) => v
+                .as_u64()
+                .filter(|s| (1..=MAX_PENDING_TTL_SECONDS).contains(s))
+                .ok_or_else(|| {
+                    Error::validation("a2a.paywall: pendingTaskTtlSeconds must be a whole number of seconds from 1 to 604800 (7 days)")
+                })?,
+        };
+        let given = json::opt_object(o.get("hooks"), "a2a.paywall: hooks")?;
+        let mut hooks = 0;
+        for (i, name) in HOOKS.iter().enumerate() {
+            match given.and_then(|h| h.get(name)) {
+                None | Some(Value::Null) => {}
+                Some(f) if super::is_function_mark(f) => hooks |= 1 << i,
+                Some(_) => {
+                    return Err(Error::validation(format!(
+                        "a2a.paywall: hooks.{name} must be a function"
+                    )))
+                }
+            }
+        }
         let card = o
             .get("agentCard")
             .filter(|c| c.as_object().is_some())
             .ok_or_else(|| Error::validation("a2a.paywall: agentCard is required (an object)"))?;
+        // A client of A2A 1.0 would call an interface declared so with SendMessage & co.,
+        // which this paywall (A2A 0.3 JSON-RPC) answers Method not found: said here instead.
+        let v1 = json::items(card.get("supportedInterfaces"))
+            .iter()
+            .any(|i| {
+                let version = i.get("protocolVersion").and_then(Value::as_str);
+                !version.unwrap_or("").starts_with("0.")
+            });
+        if v1 {
+            return Err(Error::validation("a2a.paywall serves A2A 0.3 JSON-RPC: the card declares an A2A 1.0 interface (supportedInterfaces), which clients would call with SendMessage; give it url and protocolVersion '0.3.0' instead"));
+        }
         let ext = payment_extension(card).ok_or_else(|| {
             Error::validation("a2a.paywall: the agent card has no urn:nevermined:payment extension (build it with buildPaymentAgentCard)")
         })?;
@@ -196,7 +259,14 @@ impl A2aConfig {
             } else {
                 Credits::Fixed(credits)
             },
+            pending_ttl_ms: ttl * 1000,
+            hooks,
         })
+    }
+
+    /// Whether hook `HOOKS[i]` was given.
+    pub fn has_hook(&self, i: usize) -> bool {
+        self.hooks & (1 << i) != 0
     }
 
     /// What verify asks for: the most a task is charged.
@@ -261,6 +331,98 @@ pub fn payment_status(task: &Value) -> Option<&str> {
 /// Whether a stored task waits for its payment (`input-required`, `payment-required`).
 pub fn is_pending(task: &Value) -> bool {
     state(task) == Some("input-required") && payment_status(task) == Some(PAYMENT_REQUIRED)
+}
+
+/// When a task asking for payment expires ([`EXPIRES_KEY`]).
+pub fn expires_at(task: &Value) -> Option<u64> {
+    json::at(task, &["metadata", EXPIRES_KEY]).and_then(Value::as_u64)
+}
+
+/// Whether `task` waits for its payment and its time ran out at `now_ms`. A
+/// pending task without an expiry (kept before there was one) never expires.
+pub fn is_expired(task: &Value, now_ms: u64) -> bool {
+    is_pending(task) && expires_at(task).is_some_and(|at| at <= now_ms)
+}
+
+/// Whether a task ended (A2A's terminal states).
+pub fn is_terminal(task: &Value) -> bool {
+    matches!(
+        state(task),
+        Some("completed" | "failed" | "canceled" | "rejected")
+    )
+}
+
+/// Why a message paying for `task` (stored, not pending) is refused.
+pub fn not_waiting(task: &Value) -> &'static str {
+    let error = json::at(task, &["status", "message", "metadata", ERROR_KEY]);
+    if error.and_then(Value::as_str) == Some(EXPIRED_CODE) {
+        "The task expired: its payment did not come in time; nothing was charged. Send the message again, without its taskId, for a new task"
+    } else if state(task) == Some("canceled") {
+        "The task was canceled; nothing was charged. Send the message again, without its taskId, for a new task"
+    } else {
+        "The task does not wait for a payment (it was paid, or it ended)"
+    }
+}
+
+/// What a task asking for payment becomes when its time runs out: `failed`,
+/// `payment-failed` with [`EXPIRED_CODE`], the client's messages only. The
+/// same whoever makes it (the store when the time comes, or the paywall on a
+/// later access): its message id is the task's with `-expired`.
+pub fn expired(task: &Value) -> Value {
+    let text = "The payment did not come in time: the task expired. Nothing was charged.";
+    let mut message_id = ids_of(task).0;
+    message_id.push_str("-expired");
+    failed(task, EXPIRED_CODE, text, None, &message_id, "")
+}
+
+/// `task` canceled (`tasks/cancel`): its status `canceled`, the rest as it
+/// was; one that waited for its payment says `payment-rejected` (nothing was
+/// charged, and no payment is taken for it any more).
+pub fn canceled(task: &Value, message_id: &str, now: &str) -> Value {
+    let (id, context) = ids_of(task);
+    let mut meta = Object::new();
+    let text = if is_pending(task) {
+        meta.insert(STATUS_KEY.into(), Value::from(PAYMENT_REJECTED));
+        "The task was canceled before it was paid; nothing was charged."
+    } else {
+        "The task was canceled."
+    };
+    let message = agent_message(message_id, &id, &context, text, meta);
+    let mut out = task.clone();
+    if let Some(o) = out.as_object_mut() {
+        let status = ObjectBuilder::new()
+            .put("state", "canceled")
+            .put("message", message)
+            .put_opt("timestamp", Some(now).filter(|n| !n.is_empty()))
+            .build();
+        o.insert("status".into(), status);
+    }
+    out
+}
+
+/// `tasks/get`'s `historyLength`: absent, every message; `n` (at most 0: none),
+/// the last `n`. `None`: it is not a whole number.
+pub fn with_history_length(mut task: Value, length: Option<&Value>) -> Option<Value> {
+    let keep = match length {
+        None | Some(Value::Null) => return Some(task),
+        // A negative whole number keeps none, as the A2A SDK's handler.
+        Some(n) => match (n.as_u64(), n.as_number()) {
+            (Some(n), _) => n,
+            (None, Some(n))
+                if n.is_negative() && n.as_str().bytes().skip(1).all(|b| b.is_ascii_digit()) =>
+            {
+                0
+            }
+            _ => return None,
+        },
+    };
+    if let Some(history) = task.get_mut("history").and_then(Value::as_array_mut) {
+        let drop = history
+            .len()
+            .saturating_sub(keep.min(usize::MAX as u64) as usize);
+        history.drain(..drop);
+    }
+    Some(task)
 }
 
 /// One HTTP request to the A2A server, as the facade describes it:
@@ -431,6 +593,19 @@ impl IncomingMessage {
     }
 }
 
+/// `params` as a hook is told them: without the message's payment payload (a token).
+pub fn without_payload(params: &Value) -> Value {
+    let mut out = params.clone();
+    if let Some(meta) = out
+        .get_mut("message")
+        .and_then(|m| m.get_mut("metadata"))
+        .and_then(Value::as_object_mut)
+    {
+        meta.remove(PAYLOAD_KEY);
+    }
+    out
+}
+
 /// A JSON-RPC error response.
 pub fn rpc_error(id: &Value, code: i64, message: &str) -> Value {
     ObjectBuilder::new()
@@ -508,6 +683,7 @@ pub fn task(
 /// The `input-required` task asking for payment: `x402.payment.status:
 /// payment-required` and the PaymentRequired (with `error` and
 /// `x402.payment.error` when a payment was refused).
+#[allow(clippy::too_many_arguments)]
 pub fn payment_required_task(
     id: &str,
     context_id: &str,
@@ -516,6 +692,7 @@ pub fn payment_required_task(
     refusal: Option<&str>,
     now: &str,
     history: Vec<Value>,
+    expires_at: Option<u64>,
 ) -> Value {
     let mut meta = Object::new();
     meta.insert(STATUS_KEY.into(), Value::from(PAYMENT_REQUIRED));
@@ -528,14 +705,19 @@ pub fn payment_required_task(
         None => "Payment is required for this service.".to_owned(),
     };
     let message = agent_message(message_id, id, context_id, &text, meta);
-    task(
+    let mut out = task(
         id,
         context_id,
         "input-required",
         Some(message),
         now,
         history,
-    )
+    );
+    if let (Some(at), Some(o)) = (expires_at, out.as_object_mut()) {
+        let meta = ObjectBuilder::new().put(EXPIRES_KEY, at).build();
+        o.insert("metadata".into(), meta);
+    }
+    out
 }
 
 /// The executor's final task stamped `payment-completed` with the receipt

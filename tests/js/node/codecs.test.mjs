@@ -4,7 +4,9 @@ import test from 'node:test'
 import assert from 'node:assert/strict'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { buildPaymentRequired, buildPaymentRequiredForPlans, decodeAccessToken, decodePaymentHeader, encodeAccessToken, encodePaymentHeader, redactToken, tryDecodeAccessToken } from 'nvm-x402'
+import { PaymentsError, buildPaymentRequired, buildPaymentRequiredForPlans, decodeAccessToken, decodePaymentHeader, detectAccessTokenVersion, encodeAccessToken, encodePaymentHeader, isAccessTokenAlreadyUsed, isSingleUseAccessToken, redactToken, tryDecodeAccessToken } from 'nvm-x402'
+import * as agent from 'nvm-x402/agent'
+import * as a2aClient from 'nvm-x402/a2a-client'
 import { ROOT } from '../support/servers.mjs'
 import { backendFor, clientFor, paymentsError } from '../support/nvm.mjs'
 
@@ -219,4 +221,51 @@ test('redactToken: at most the first 6 and last 4 characters; short or non-strin
   for (const secret of ['', 'short', 'abcdefghijklmnopqrs', undefined, null, 42]) assert.equal(redactToken(secret), '[redacted]')
   const emoji = '😀'.repeat(25)
   assert.equal(redactToken(emoji), `${'😀'.repeat(6)}…${'😀'.repeat(4)}`)
+})
+
+// payments-py's v3 helpers (payments_py.x402.token, payments_py.x402.errors).
+const withNonce = (nonce) => encodeAccessToken({ ...SAMPLE, payload: { ...SAMPLE.payload, authorization: { ...SAMPLE.payload.authorization, nonce } } })
+
+test('detectAccessTokenVersion / isSingleUseAccessToken: v3 exactly when payload.authorization.nonce is a string with more than whitespace', () => {
+  const minted = withNonce('0x' + 'ab'.repeat(32)) // what the backend mints: 0x and 32 random bytes
+  for (const token of [minted, Buffer.from(JSON.stringify(decodeAccessToken(minted))).toString('base64')]) {
+    assert.equal(detectAccessTokenVersion(token), 3)
+    assert.equal(isSingleUseAccessToken(token), true)
+  }
+  const { nonce, ...withoutNonce } = SAMPLE.payload.authorization
+  const v2 = encodeAccessToken({ ...SAMPLE, payload: { ...SAMPLE.payload, authorization: withoutNonce } })
+  for (const token of [v2, withNonce(''), withNonce('  \t\n'), withNonce(7), withNonce(null), withNonce({ value: nonce })]) {
+    assert.equal(detectAccessTokenVersion(token), 2, decodeAccessToken(token).payload.authorization.nonce)
+    assert.equal(isSingleUseAccessToken(token), false)
+  }
+})
+
+test('the v3 helpers are nvm-x402\'s (the other entries\' cores leave them out)', () => {
+  for (const entry of [agent, a2aClient]) {
+    for (const name of ['detectAccessTokenVersion', 'isSingleUseAccessToken', 'isAccessTokenAlreadyUsed']) assert.equal(entry[name], undefined, name)
+  }
+})
+
+test('the v3 helpers never throw: anything undecodable is a reusable (v2) token', () => {
+  const circular = {}
+  circular.self = circular
+  for (const input of [undefined, null, '', 'garbage', 'MTIz', ' e30', 42, 10n, {}, circular, Symbol('t'), () => 'e30', '\ud800', 'e30\udfff']) {
+    assert.equal(detectAccessTokenVersion(input), 2, typeof input)
+    assert.equal(isSingleUseAccessToken(input), false, typeof input)
+    assert.equal(isAccessTokenAlreadyUsed(input), false, typeof input)
+  }
+})
+
+test('isAccessTokenAlreadyUsed: the backend refusing a single-use token settled before (BCK.X402.0059), by its code', async (t) => {
+  const backend = await backendFor(t)
+  backend.respond('POST', '/api/v1/x402/settle', { status: 402, json: { code: 'BCK.X402.0059', message: 'A single-use (v3) token was already settled.' } })
+  const payments = clientFor(backend)
+  const refused = await paymentsError(payments.facilitator.settlePermissions({ paymentRequired: buildPaymentRequired('123', { endpoint: '/x' }), x402AccessToken: withNonce('0x1'), maxAmount: 1n }), { code: 'BCK.X402.0059' })
+  assert.equal(isAccessTokenAlreadyUsed(refused), true)
+  assert.match(refused.hint, /mint a new token/)
+  // By the code, as payments-py's: an error from another copy of the package, or a plain object, too.
+  assert.equal(isAccessTokenAlreadyUsed({ code: 'BCK.X402.0059' }), true)
+  for (const other of [new PaymentsError({ code: 'BCK.X402.0005', message: 'invalid' }), { code: 'bck.x402.0059' }, { details: { code: 'BCK.X402.0059' } }, new Error('BCK.X402.0059'), 'BCK.X402.0059']) {
+    assert.equal(isAccessTokenAlreadyUsed(other), false, JSON.stringify(other))
+  }
 })

@@ -32,11 +32,22 @@ test('each entry has its own paywall; the others say where it is, and send nothi
   assert.throws(() => mcp.Payments.getInstance(options).paywall(routes), notInEntry('nvm-x402/mcp', 'nvm-x402/agent'))
   assert.throws(() => a2a.Payments.getInstance(options).paywall(routes), notInEntry('nvm-x402/a2a', 'nvm-x402/agent'))
   assert.throws(() => a2a.Payments.getInstance(options).mcp.configure({ agentId: 'agent-1', serverName: 'entries', planId: '7' }), notInEntry('nvm-x402/a2a', 'nvm-x402/mcp'))
-  // Only nvm-x402/a2a has payments.a2a (the A2A paywall).
+  // payments.a2a is on every Payments (as the official's): the A2A paywall only in nvm-x402/a2a,
+  // getClient only in nvm-x402/a2a-client, a not_in_entry stand-in elsewhere.
   const card = a2a.buildPaymentAgentCard({ name: 'e', url: 'http://127.0.0.1:9/a2a' }, { agentId: 'agent-1', planId: '7', credits: 1, paymentType: 'fixed' })
-  assert.equal(typeof a2a.Payments.getInstance(options).a2a.paywall({ agentCard: card, executor: { execute() {} } }).fetch, 'function')
-  assert.equal(client.Payments.getInstance(options).a2a, undefined)
-  assert.equal(a2aClient.Payments.getInstance(options).a2a.paywall, undefined, 'the A2A client entry pays; it serves nothing')
+  const a2aServer = { agentCard: card, executor: { execute() {} } }
+  assert.equal(typeof a2a.Payments.getInstance(options).a2a.paywall(a2aServer).fetch, 'function')
+  assert.equal(typeof a2aClient.Payments.getInstance(options).a2a.getClient, 'function')
+  for (const [m, entry] of [[client, 'nvm-x402'], [agent, 'nvm-x402/agent'], [mcp, 'nvm-x402/mcp'], [a2aClient, 'nvm-x402/a2a-client']]) {
+    assert.throws(() => m.Payments.getInstance(options).a2a.paywall(a2aServer), notInEntry(entry, 'nvm-x402/a2a'))
+  }
+  for (const [m, entry] of [[client, 'nvm-x402'], [agent, 'nvm-x402/agent'], [mcp, 'nvm-x402/mcp'], [a2a, 'nvm-x402/a2a']]) {
+    assert.throws(() => m.Payments.getInstance(options).a2a.getClient({ agentBaseUrl: 'http://127.0.0.1:9/' }), notInEntry(entry, 'nvm-x402/a2a-client'))
+  }
+  // Only nvm-x402's Payments signs a web page's payer in (signin.js; the browser feature of its core).
+  assert.equal(typeof client.Payments.getBrowserInstance, 'function')
+  assert.ok(client.Payments.getInstance(options) instanceof client.Payments)
+  for (const m of [agent, mcp, a2a, a2aClient]) assert.equal(m.Payments.getBrowserInstance, undefined)
 
   const server = { agentId: 'agent-1', serverName: 'entries', planId: '7' }
   mcp.Payments.getInstance(options).mcp.configure(server)

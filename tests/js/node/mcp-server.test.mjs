@@ -247,9 +247,11 @@ test('discovery answers the official router\'s documents for the key\'s environm
     const custom = (path) => payments.mcp.discovery(new Request(`https://mcp.example${path}`), { scopes: ['credits'] }).json()
     assert.deepEqual((await custom('/.well-known/openid-configuration')).scopes_supported, ['openid', 'credits'])
     assert.deepEqual((await custom('/.well-known/oauth-authorization-server')).scopes_supported, ['credits'])
-    // The current MCP revisions.
+    // The official's protocol version, unless the server says which revisions it speaks.
     const caps = (await get('/.well-known/oauth-protected-resource/mcp').json()).mcp_capabilities
-    assert.deepEqual(caps, { tools: ['echo'], protocol_version: '2025-11-25', protocol_versions: ['2026-07-28', '2025-11-25'] })
+    assert.deepEqual(caps, { tools: ['echo'], protocol_version: '2024-11-05' })
+    const speaks = payments.mcp.discovery(new Request('https://mcp.example/.well-known/oauth-protected-resource/mcp'), { protocolVersions: ['2026-07-28', '2025-11-25'] })
+    assert.deepEqual((await speaks.json()).mcp_capabilities, { tools: [], protocol_version: '2025-11-25', protocol_versions: ['2026-07-28', '2025-11-25'] })
     const head = get('/.well-known/oauth-protected-resource/mcp', { method: 'HEAD' })
     assert.equal(head.status, 200)
     assert.equal(await head.text(), '')

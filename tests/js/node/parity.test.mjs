@@ -33,11 +33,15 @@ async function drive(command, script) {
   }
 }
 
+/** Both drivers, run once for the tests below. */
+let runs
+const both = () => (runs ??= Promise.all([drive(PYTHON, 'driver.py'), drive(process.execPath, 'driver.mjs')]))
+
 test('payments-py and nvm-x402 send the same requests for every call, but for reviewed differences', async () => {
   assert.ok(existsSync(PYTHON), 'payments-py is not installed: scripts/setup.sh installs it into .cache/payments-py')
   const { calls } = JSON.parse(readFileSync(CALLS, 'utf8'))
   const { entries } = JSON.parse(readFileSync(join(DIR, 'allowlist.json'), 'utf8'))
-  const [py, js] = await Promise.all([drive(PYTHON, 'driver.py'), drive(process.execPath, 'driver.mjs')])
+  const [py, js] = await both()
   const unexplained = []
   const used = new Set()
   let compared = 0
@@ -58,4 +62,18 @@ test('payments-py and nvm-x402 send the same requests for every call, but for re
   assert.deepEqual(stale, [], 'allow-list entries that no longer match anything (remove them)')
   assert.ok(entries.every((e) => typeof e.reason === 'string' && e.reason.length > 20), 'every entry says why')
   assert.ok(compared >= calls.length, `compared ${compared} requests`)
+})
+
+test('payments-py and nvm-x402 answer the same for every pure helper and input (the v3 token helpers)', async () => {
+  assert.ok(existsSync(PYTHON), 'payments-py is not installed: scripts/setup.sh installs it into .cache/payments-py')
+  const { pure } = JSON.parse(readFileSync(CALLS, 'utf8'))
+  const [py, js] = await both()
+  for (const { id } of pure) {
+    assert.ok(py.outcomes[id]?.ok, `payments-py failed ${id}: ${py.outcomes[id]?.error}`)
+    assert.ok(js.outcomes[id]?.ok, `nvm-x402 failed ${id}: ${js.outcomes[id]?.error}`)
+    assert.deepEqual(js.outcomes[id].value, py.outcomes[id].value, id)
+  }
+  // The inputs tell the answers apart: both versions, and both answers of isAccessTokenAlreadyUsed, occur.
+  const answers = new Set(pure.map(({ id }) => JSON.stringify(py.outcomes[id].value)))
+  for (const seen of ['[3,true]', '[2,false]', 'true', 'false']) assert.ok(answers.has(seen), seen)
 })

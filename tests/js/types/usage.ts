@@ -32,7 +32,7 @@ import {
   tryDecodeAccessToken,
 } from 'nvm-x402'
 import { Payments as AgentPayments, Paywall, redactToken as agentRedactToken } from 'nvm-x402/agent'
-import { Payments as McpPayments } from 'nvm-x402/mcp'
+import { Payments as McpPayments, buildMcpProtectedResourceMetadata, buildOidcConfiguration, buildServerInfoResponse, getOAuthUrls, type OAuthConfig } from 'nvm-x402/mcp'
 import { paywall as honoPaywall } from 'nvm-x402/hono'
 import { paymentMiddleware } from 'nvm-x402/express'
 import { withPaywall } from 'nvm-x402/next'
@@ -562,6 +562,15 @@ function readmeMcp(env: WorkerEnv, readReport: () => Promise<{ contents: { uri: 
     payments.mcp.withPaywall(async ({ text }: { text: string }) => ({ content: [{ type: 'text' as const, text }] }), { kind: 'tool', name: 'echo2', credits: 1n }))
   const discovered: Response | null = payments.mcp.discovery(new Request('https://mcp.example/.well-known/oauth-protected-resource'))
   void discovered
+  // The official SDK's OAuth builders, as its unit tests call them.
+  const config: OAuthConfig = { baseUrl: 'http://localhost:3000', agentId: 'did:nv:agent123', environment: 'staging_sandbox', tools: ['weather.today'] }
+  const version: string | undefined = buildMcpProtectedResourceMetadata({ ...config, protocolVersion: '2024-12-01' }).mcp_capabilities?.protocol_version
+  const oidcScopes: string[] = buildOidcConfiguration({ ...config, scopes: ['profile'] }).scopes_supported
+  const clientId: string | undefined = buildServerInfoResponse(config, { version: '2.0.0' }).oauth.client_id
+  const tokenUri: string = getOAuthUrls('live', { issuer: 'https://custom-issuer.com' }).tokenUri
+  void [version, oidcScopes, clientId, tokenUri]
+  // @ts-expect-error the environment is one of the names
+  getOAuthUrls('moon')
   return server
 }
 

@@ -7,26 +7,15 @@
 import { describe, test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
 import { join } from 'node:path'
-import { ClientFactory, DefaultAgentCardResolver, JsonRpcTransportFactory } from '@a2a-js/sdk/client'
+import { JsonRpcTransportFactory } from '@a2a-js/sdk/client'
 import { decodeAccessToken } from 'nvm-x402'
 import { Payments } from 'nvm-x402/a2a-client'
 import { ROOT, freePort, startNvmLocal, startWrangler } from '../support/servers.mjs'
-import { SETTLE, assertNoTokenLogged, newSubscriber, startCountingProxy, stopAll } from '../support/gate.mjs'
+import { SETTLE, VERIFY, assertNoTokenLogged, newSubscriber, startCountingProxy, stopAll } from '../support/gate.mjs'
+import { STATUS, message, meta, officialClient } from '../support/a2a.mjs'
 
 const EXAMPLE = join(ROOT, 'examples/a2a-worker')
-const STATUS = 'x402.payment.status'
-const legacy = { legacyCompat: { enabled: true } }
-
-/** A v1.0 message (the client's shape; it sends it as A2A 0.3). */
-const message = (text, { taskId, payload, id = crypto.randomUUID() } = {}) => ({
-  messageId: id,
-  role: 1,
-  parts: [{ content: { $case: 'text', value: text } }],
-  ...(taskId ? { taskId } : {}),
-  ...(payload ? { metadata: { [STATUS]: 'payment-submitted', 'x402.payment.payload': payload } } : {}),
-})
 const textOf = (task) => JSON.stringify(task)
-const meta = (task) => task.status.message.metadata
 
 describe('the A2A Worker example on workerd, paid in band through nvm-local', () => {
   let nvm, proxy, worker, world, plan, subscriber, client
@@ -48,8 +37,7 @@ describe('the A2A Worker example on workerd, paid in band through nvm-local', ()
     assert.equal(world.a2aAgent.url, `${worker.url}a2a`, 'the seeded A2A agent is this Worker')
     subscriber = await newSubscriber(nvm, { planId: plan, agentId: world.a2aAgent.agentId })
     subscribers.push(subscriber)
-    const factory = new ClientFactory({ transports: [new JsonRpcTransportFactory(legacy)], cardResolver: new DefaultAgentCardResolver(legacy) })
-    client = await factory.createFromUrl(worker.url)
+    client = await officialClient(worker.url)
   })
   after(() => stopAll(worker, proxy, nvm))
 
@@ -253,6 +241,16 @@ describe('the A2A Worker example on workerd, paid in band through nvm-local', ()
       assert.equal(meta(failed)['x402.payment.error'], 'SETTLEMENT_FAILED')
       assert.ok(!textOf(failed.status.message).includes('withheld text'), 'no paid text in the answer')
       assert.deepEqual(failed.artifacts, [])
+      // Read back later (tasks/get, tasks/resubscribe): still no paid text.
+      const got = await client.getTask({ id: asked.id })
+      assert.equal(meta(got)[STATUS], 'payment-failed')
+      const again = []
+      for await (const event of client.resubscribeTask({ id: asked.id })) again.push(event.payload.value)
+      for (const task of [got, ...again]) {
+        assert.ok(!textOf(task.status).includes('withheld text'), 'no paid text')
+        assert.deepEqual(task.artifacts, [])
+        assert.ok(task.history.every((m) => m.role === 1), 'only the client’s messages')
+      }
       const streamAsked = []
       for await (const event of client.sendMessageStream({ message: message('withheld stream') })) streamAsked.push(event.payload.value)
       const streamed = []
@@ -271,6 +269,39 @@ describe('the A2A Worker example on workerd, paid in band through nvm-local', ()
     } finally {
       proxy.reset()
     }
+  })
+
+  test('tasks/cancel with the official client: the waiting task (in the Durable Object) is canceled, a payment for it refused, nothing charged; a paid one is not cancelable', async () => {
+    const before = await subscriber.balance()
+    const asked = await client.sendMessage({ message: message('cancel me') })
+    const canceled = await client.cancelTask({ id: asked.id })
+    assert.equal(canceled.status.state, 5, 'TASK_STATE_CANCELED')
+    assert.equal(meta(canceled)[STATUS], 'payment-rejected')
+    proxy.reset()
+    const payload = decodeAccessToken(await subscriber.token())
+    await assert.rejects(client.sendMessage({ message: message('cancel me', { taskId: asked.id, payload }) }), /The task was canceled/)
+    assert.equal(proxy.callsTo(VERIFY).length, 0, 'not even verified')
+    assert.equal((await client.getTask({ id: asked.id })).status.state, 5)
+    assert.equal(await subscriber.balance(), before)
+    const done = await client.sendMessage({ message: message('paid') })
+    await client.sendMessage({ message: message('paid', { taskId: done.id, payload: decodeAccessToken(await subscriber.token()) }) })
+    await assert.rejects(client.cancelTask({ id: done.id }), /not cancelable/i)
+    assert.equal(await subscriber.balance(), before - 1n)
+  })
+
+  test('the official client speaking A2A 1.0 (SendMessage, with a payment): "Method not found", nothing verified or charged', async () => {
+    const before = await subscriber.balance()
+    const card = await (await fetch(`${worker.url}.well-known/agent-card.json`)).json()
+    // Without legacyCompat the factory makes the A2A 1.0 JSON-RPC transport.
+    const v1 = await new JsonRpcTransportFactory().create(card.url, card)
+    const paying = { message: message('free?', { payload: decodeAccessToken(await subscriber.token()) }) }
+    proxy.reset()
+    await assert.rejects(v1.sendMessage(paying), /Method not found/)
+    await assert.rejects(async () => {
+      for await (const _ of v1.sendMessageStream(paying));
+    }, /Method not found/)
+    assert.deepEqual([proxy.callsTo(VERIFY).length, proxy.callsTo(SETTLE).length], [0, 0])
+    assert.equal(await subscriber.balance(), before)
   })
 
   test('nothing logs a whole token', () => {
