@@ -346,7 +346,11 @@ fn from_deployment(i: usize, mut a: Args, result: Value) -> Result<Value> {
     if !price {
         return Ok(Value::from(template));
     }
-    a.values.resize(3, Value::Null);
+    // The fourth argument: (a loop, not resize: one more generic copy in the .wasm).
+    a.values.truncate(3);
+    while a.values.len() < 3 {
+        a.values.push(Value::Null);
+    }
     a.values.push(Value::from(template));
     sync_value(&a, "getPayAsYouGoPriceConfig")
 }

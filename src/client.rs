@@ -428,15 +428,15 @@ fn check_money(opts: &PayOptions, plan: &str, cents: Option<u64>) -> Result<()> 
 fn money_refusal(opts: &PayOptions, plan: &str, cents: Option<u64>) -> Option<String> {
     Some(match (opts.max_price_cents, cents) {
         (Some(cap), Some(c)) if c <= cap => return None,
-        (Some(cap), Some(c)) => format!(
-            "Plan {plan} charges {c} cents per request, more than maxPriceCents ({cap})"
-        ),
+        (Some(cap), Some(c)) => {
+            format!("Plan {plan} charges {c} cents per request, more than maxPriceCents ({cap})")
+        }
         (Some(cap), None) => format!(
-            "Plan {plan} is pay-as-you-go at a price not known in cents: maxPriceCents ({cap}) can't be checked"
+            "Plan {plan}'s price is not known in cents: maxPriceCents ({cap}) can't be checked"
         ),
-        (None, _) => format!(
-            "Plan {plan} is pay-as-you-go: maxCredits does not bound its price; pass maxPriceCents"
-        ),
+        (None, _) => {
+            format!("Plan {plan} is pay-as-you-go: pass maxPriceCents (maxCredits is no money cap)")
+        }
     })
 }
 

@@ -323,13 +323,13 @@ fn client_hint(e: &Error) -> &'static str {
         Error::PaymentRequired { message, .. } if crate::protocol::says_not_an_endpoint(message) => crate::protocol::NOT_AN_ENDPOINT_HINT,
         Error::PaymentRequired { .. } => "Order the plan first (payments.plans.orderPlan, or orderFiatPlan for card plans), then retry.",
         Error::PaymentRefused { code, .. } if *code == PLAN_NOT_ALLOWED => "Pass planIds with the plans you are willing to pay with (or anyPlan: true to pay with any plan the agent offers).",
-        Error::PaymentRefused { code, .. } if *code == MAX_PRICE_EXCEEDED => "Pass maxPriceCents at or above the plan's price if it is expected; otherwise don't use this agent.",
         Error::McpNegotiation(_) => "Check the URL (the MCP server's Streamable HTTP endpoint). callTool speaks MCP 2026-07-28, else 2025-11-25; protocolVersion pins one.",
         #[cfg(feature = "browser")]
         Error::NotLoggedIn => "Sign in first: payments.connect() (a browser instance), or make the client with an API key.",
         #[cfg(feature = "browser")]
         Error::ReturnRefused { hint, .. } => hint,
-        _ => "Raise maxCredits if that price is expected; otherwise don't use this agent.",
+        // max_credits_exceeded, max_price_exceeded (whose message says which cap).
+        _ => "Raise maxCredits (or maxPriceCents) if that price is expected; otherwise don't use this agent.",
     }
 }
 

@@ -229,10 +229,10 @@ impl<T: Transport> Payments<T> {
 
     /// What a plan is paid with and charges per request, from `getPlan`, cached per plan for 5 minutes.
     pub async fn plan_terms(&self, plan_id: &str) -> Result<PlanTerms> {
-        let now = self.transport.now_ms();
-        if let Some(terms) = self.plans.get_at(plan_id, now) {
+        if let Some(terms) = self.kept_plan_terms(plan_id) {
             return Ok(terms);
         }
+        let now = self.transport.now_ms();
         let plan = self.get_plan(plan_id).send().await?;
         let terms = PlanTerms {
             scheme: protocol::scheme_of_plan(&plan, self.config.environment),

@@ -43,7 +43,7 @@ pub fn contract_address(deployment: &Value, name: &str) -> Result<String> {
         .map(str::to_owned)
         .ok_or_else(|| Error::InvalidResponse {
             status: 200,
-            message: format!("Contract address not found for {name}"),
+            message: String::from("Contract address not found for ") + name,
         })
 }
 

@@ -1214,7 +1214,8 @@ fn max_price_cents_holds_for_pay_as_you_go_plans_before_paying() {
     let err = refused(json!({"planIds": ["40"], "maxCredits": 1}));
     assert_eq!(err.code(), "max_price_exceeded");
     assert!(
-        err.to_string().contains("maxCredits does not bound"),
+        err.to_string()
+            .contains("pass maxPriceCents (maxCredits is no money cap)"),
         "{err}"
     );
     assert!(err.hint().contains("maxPriceCents"), "{}", err.hint());

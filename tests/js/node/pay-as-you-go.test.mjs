@@ -170,8 +170,8 @@ live('the money cap refuses a pay-as-you-go plan above it before any mint; maxCr
   const attempts = [
     [`${ORIGIN}/tasks`, { planIds: [crypto], maxPriceCents: 24 }, /Plan \d+ charges 25 cents per request, more than maxPriceCents \(24\)/],
     [`${ORIGIN}/card`, { planIds: [card], maxPriceCents: 99 }, /charges 100 cents per request, more than maxPriceCents \(99\)/],
-    [`${ORIGIN}/tasks`, { planIds: [crypto], maxCredits: 5 }, /pay-as-you-go: maxCredits does not bound its price; pass maxPriceCents/],
-    [`${ORIGIN}/card`, { planIds: [card], maxCredits: 1, eager: false }, /maxCredits does not bound its price/],
+    [`${ORIGIN}/tasks`, { planIds: [crypto], maxCredits: 5 }, /is pay-as-you-go: pass maxPriceCents \(maxCredits is no money cap\)/],
+    [`${ORIGIN}/card`, { planIds: [card], maxCredits: 1, eager: false }, /maxCredits is no money cap/],
   ]
   for (const [url, options, message] of attempts) {
     await assert.rejects(payer.fetch(url, { method: 'POST', body: '{}' }, options), (e) => e.code === 'max_price_exceeded' && message.test(e.message) && /maxPriceCents/.test(e.hint))
