@@ -92,6 +92,7 @@ export type PaymentsErrorCode =
   | 'payment_required'
   | 'plan_not_allowed'
   | 'max_credits_exceeded'
+  | 'max_price_exceeded'
   | 'redirect_not_followed'
   | 'mcp_negotiation_failed'
   | 'not_in_entry'
@@ -223,6 +224,8 @@ export interface PlanConfigHelpers {
   getDynamicCreditsConfig(creditsGranted: BigIntLike, minCreditsPerRequest?: BigIntLike, maxCreditsPerRequest?: BigIntLike): CreditsConfigResult
   getExpirableDurationConfig(durationOfPlan: BigIntLike): CreditsConfigResult
   getNonExpirableDurationConfig(): CreditsConfigResult
+  /** Pay-as-you-go credits (none are minted: the values only pass validation). */
+  getPayAsYouGoCreditsConfig(): CreditsConfigResult
 }
 
 /** `payments.plans` in every entry: the public lookups and the price and credits helpers. */
@@ -258,6 +261,12 @@ export interface PlansAPI extends PlansSubscriberAPI {
   registerTimePlan(planMetadata: PlanMetadata, priceConfig: PlanPriceConfig, creditsConfig: PlanCreditsConfig): Promise<RegisterPlanResult>
   registerCreditsTrialPlan(planMetadata: PlanMetadata, priceConfig: PlanPriceConfig, creditsConfig: PlanCreditsConfig): Promise<RegisterPlanResult>
   registerTimeTrialPlan(planMetadata: PlanMetadata, priceConfig: PlanPriceConfig, creditsConfig: PlanCreditsConfig): Promise<RegisterPlanResult>
+  /**
+   * A pay-as-you-go price (`amount` charged on every request, in `tokenAddress`, default the native
+   * token) under the deployment's `PayAsYouGoTemplate` (read from `GET /` each time). Register it with
+   * `getPayAsYouGoCreditsConfig()`.
+   */
+  getPayAsYouGoPriceConfig(amount: BigIntLike, receiver: Address | string, tokenAddress?: Address | string): Promise<PriceConfigResult>
 }
 
 /** `payments.agents` in every entry: the public lookups. */
@@ -300,6 +309,10 @@ export interface DelegationAPI {
 export interface ContractsAPI {
   /** The backend's deployment: its contracts' addresses by name (public). Asked each time (the official SDK keeps the first answer). */
   getDeploymentInfo(): Promise<DeploymentInfo>
+  /** A contract's address in the deployment (e.g. `'PayAsYouGoTemplate'`); one it doesn't name is an error. */
+  getContractAddress(contractName: string): Promise<Address>
+  /** The `PayAsYouGoTemplate` address: what `getPayAsYouGoPriceConfig` needs. */
+  getPayAsYouGoTemplateAddress(): Promise<Address>
 }
 
 // ---- orders -------------------------------------------------------------------
@@ -534,9 +547,21 @@ export interface PayOptions {
    * (with `response` attached) and that agent's cached token is dropped. The backend holds each settle to
    * the plan's per-request terms whatever the agent asks, so within a request nothing costs more. A reusable
    * (v2) token may be settled again later by the agent, outside the request: use `tokenVersion: 3` (with
-   * `agentId`) for single-use tokens.
+   * `agentId`) for single-use tokens. It says nothing about money: a pay-as-you-go plan (which charges its
+   * price on every request) is refused under `maxCredits` alone; see `maxPriceCents`.
    */
   maxCredits?: BigIntLike
+  /**
+   * The most money one request to a pay-as-you-go plan may charge, in cents of the plan's currency (USD,
+   * EUR, USDC, EURC). A plan whose price names a template of its own (`getPayAsYouGoPriceConfig`) charges
+   * its price on every request, and its receipt says `billingModel: 'pay-as-you-go'` with
+   * `creditsRedeemed: "0"`: a charge, not a free call. Checked before paying against the plan's price (fiat,
+   * USDC and EURC prices are read in cents; a price in another token, or a plan whose view names no
+   * template, can't be checked: refused) and after against the receipt (a pay-as-you-go charge the plan's
+   * price and this cap don't cover: error, token dropped). Over it: `max_price_exceeded`, nothing minted.
+   * Credits plans are held by `maxCredits` (and a delegation's budget) instead.
+   */
+  maxPriceCents?: BigIntLike
   /**
    * Budget of a delegation the client creates because your account has no active one for the provider
    * (and card): default 100 cents ($1.00). An active delegation is always reused (across instances and
@@ -926,6 +951,7 @@ export const getFixedCreditsConfig: PlanConfigHelpers['getFixedCreditsConfig']
 export const getDynamicCreditsConfig: PlanConfigHelpers['getDynamicCreditsConfig']
 export const getExpirableDurationConfig: PlanConfigHelpers['getExpirableDurationConfig']
 export const getNonExpirableDurationConfig: PlanConfigHelpers['getNonExpirableDurationConfig']
+export const getPayAsYouGoCreditsConfig: PlanConfigHelpers['getPayAsYouGoCreditsConfig']
 
 export const ONE_DAY_DURATION: bigint
 export const ONE_WEEK_DURATION: bigint

@@ -50,8 +50,10 @@ export const getFixedCreditsConfig = /* @__PURE__ */ sync('getFixedCreditsConfig
 export const getDynamicCreditsConfig = /* @__PURE__ */ sync('getDynamicCreditsConfig')
 export const getExpirableDurationConfig = /* @__PURE__ */ sync('getExpirableDurationConfig')
 export const getNonExpirableDurationConfig = /* @__PURE__ */ sync('getNonExpirableDurationConfig')
+export const getPayAsYouGoPriceConfig = /* @__PURE__ */ sync('getPayAsYouGoPriceConfig')
+export const getPayAsYouGoCreditsConfig = /* @__PURE__ */ sync('getPayAsYouGoCreditsConfig')
 
-const PLAN_HELPERS = { getFreePriceConfig, getCryptoPriceConfig, getNativeTokenPriceConfig, getERC20PriceConfig, getFiatPriceConfig, getEURCPriceConfig, getFixedCreditsConfig, getDynamicCreditsConfig, getExpirableDurationConfig, getNonExpirableDurationConfig }
+const PLAN_HELPERS = { getFreePriceConfig, getCryptoPriceConfig, getNativeTokenPriceConfig, getERC20PriceConfig, getFiatPriceConfig, getEURCPriceConfig, getFixedCreditsConfig, getDynamicCreditsConfig, getExpirableDurationConfig, getNonExpirableDurationConfig, getPayAsYouGoCreditsConfig }
 
 export const ONE_DAY_DURATION = 86_400n
 export const ONE_WEEK_DURATION = 604_800n

@@ -3,7 +3,7 @@
 // wire-types.d.ts (generated from types/); this file declares what this
 // entry's core carries, so `payments.paywall()` and `payments.mcp.configure()`
 // (in `nvm-x402/agent` and `nvm-x402/mcp`) do not type-check here.
-import type { AgentsAPI, ContractsAPI, EnvironmentName, OrdersAPI, PaidFetchResult, PaymentsClass, PaymentsError, PaymentsOptions, PaymentsSubscriber, PayOptions, PlansAPI, ResolvedScheme } from './common.js'
+import type { Address, AgentsAPI, BigIntLike, ContractsAPI, EnvironmentName, OrdersAPI, PaidFetchResult, PaymentsClass, PaymentsError, PaymentsOptions, PaymentsSubscriber, PayOptions, PlansAPI, PriceConfigResult, ResolvedScheme } from './common.js'
 import type { CreateSelfSessionParams, WidgetSessionResponse } from './wire-types.js'
 
 export * from './common.js'
@@ -116,6 +116,14 @@ export function fetchWithPayment(input: RequestInfo | URL, init: RequestInit | u
 
 /** The plan's scheme and network, cached per plan for 5 minutes. */
 export function resolveScheme(payments: Payments, planId: string): Promise<ResolvedScheme>
+
+/**
+ * A pay-as-you-go price: `amount` on every request, in `tokenAddress` (default the native token), under
+ * the `PayAsYouGoTemplate` at `templateAddress` (required: `payments.contracts.getPayAsYouGoTemplateAddress()`,
+ * or use `payments.plans.getPayAsYouGoPriceConfig`, which reads it). An invalid receiver throws first.
+ * (This entry's only: the others' cores leave the builder's calls out.)
+ */
+export function getPayAsYouGoPriceConfig(amount: BigIntLike, receiver: Address | string, tokenAddress?: Address | string, templateAddress?: Address | string): PriceConfigResult
 
 // payments-py's v3 token helpers (this entry's only).
 /**

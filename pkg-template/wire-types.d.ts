@@ -275,11 +275,21 @@ export interface SettlePermissionsResult {
   transaction: string
   /** The network. */
   network: string
-  /** Credits burned (decimal string). */
+  /**
+   * How the plan bills: `credits` (credits burned from a balance), or
+   * `pay-as-you-go` (one direct charge of the plan's price: `creditsRedeemed`
+   * is `"0"` and the charge is `orderTx`, or `transaction`). Absent from
+   * older backends (read as `credits`).
+   */
+  billingModel?: 'credits' | 'pay-as-you-go'
+  /** Credits burned (decimal string; `"0"` for a pay-as-you-go charge). */
   creditsRedeemed?: string
   /** Credits left (decimal string). */
   remainingBalance?: string
-  /** The order transaction, when settle topped the plan up. */
+  /**
+   * The order transaction: of the top-up a settle bought (credits), or of
+   * the pay-as-you-go charge itself.
+   */
   orderTx?: string
   /** Any other field, kept as sent. */
   [key: string]: JsonValue | undefined

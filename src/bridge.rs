@@ -135,7 +135,7 @@ macro_rules! single_call_methods {
 
         /// Every async method's JS name, one per line: what the facade builds the
         /// `Payments` namespaces from (src/wasm `methodNames`), so the names live here only.
-        pub const METHOD_NAMES: &str = concat!($($name, "\n",)* "requests.startProcessingRequest\nresolveScheme\nplans.orderPlan");
+        pub const METHOD_NAMES: &str = concat!($($name, "\n",)* "requests.startProcessingRequest\nresolveScheme\nplans.orderPlan\nplans.getPayAsYouGoPriceConfig\ncontracts.getPayAsYouGoTemplateAddress");
 
         /// The `Payments` call behind a single-call method (`i`: its line in [`METHOD_NAMES`]).
         fn prepare<'a, T: Transport>(p: &'a Payments<T>, i: usize, method: &str, a: &Args) -> Result<Pending<'a, T>> {
@@ -238,6 +238,9 @@ pub const MULTI_STEP_METHODS: &[&str] = &[
     "requests.startProcessingRequest",
     "resolveScheme",
     "plans.orderPlan",
+    // `getDeploymentInfo`'s one call, then a pure step (`from_deployment`).
+    "plans.getPayAsYouGoPriceConfig",
+    "contracts.getPayAsYouGoTemplateAddress",
 ];
 
 /// The pure functions the facade itself calls but does not export: the redactor
@@ -312,9 +315,47 @@ pub async fn call<T: Transport>(p: &Payments<T>, method: &str, args_json: &str) 
         i if i == const { index_of("plans.orderPlan") } => {
             p.order_plan(&a.id(0, "planId")?).await?
         }
-        _ => prepare(p, i, method, &a)?.send().await?,
+        _ => {
+            // The deployment's readers make `getDeploymentInfo`'s call (`from_deployment`).
+            let single = if i == const { index_of("plans.getPayAsYouGoPriceConfig") }
+                || i == const { index_of("contracts.getPayAsYouGoTemplateAddress") }
+            {
+                const { index_of("contracts.getDeploymentInfo") }
+            } else {
+                i
+            };
+            prepare(p, single, method, &a)?.send().await?
+        }
     };
+    #[cfg(feature = "builder")]
+    let result = from_deployment(i, a, result)?;
     Ok(to_text(&result))
+}
+
+/// The methods that read the deployment's pay-as-you-go template
+/// (`contracts.getPayAsYouGoTemplateAddress()`, and
+/// `plans.getPayAsYouGoPriceConfig(amount, receiver, tokenAddress?)`: the pure
+/// `getPayAsYouGoPriceConfig` with that template): the answer of their one
+/// call, `getDeploymentInfo`'s, made into theirs. Through the single-call
+/// path, not a multi-step arm or a method line of their own: each of those
+/// cost the .wasm more (measured for #23).
+#[cfg(feature = "builder")]
+fn from_deployment(i: usize, mut a: Args, result: Value) -> Result<Value> {
+    let price = i == const { index_of("plans.getPayAsYouGoPriceConfig") };
+    if !price && i != const { index_of("contracts.getPayAsYouGoTemplateAddress") } {
+        return Ok(result);
+    }
+    let template = crate::api::contracts::contract_address(&result, "PayAsYouGoTemplate")?;
+    if !price {
+        return Ok(Value::from(template));
+    }
+    // The fourth argument: (a loop, not resize: one more generic copy in the .wasm).
+    a.values.truncate(3);
+    while a.values.len() < 3 {
+        a.values.push(Value::Null);
+    }
+    a.values.push(Value::from(template));
+    sync_value(&a, "getPayAsYouGoPriceConfig")
 }
 
 fn gate_request(request_json: &str) -> Result<Value> {
@@ -428,17 +469,22 @@ macro_rules! pure_functions {
 
         /// Runs a synchronous, pure function.
         pub fn call_sync(method: &str, args_json: &str) -> Result<String> {
-            let $a = match sync_args(method, args_json) {
+            let a = match sync_args(method, args_json) {
                 Ok(a) => a,
                 Err(done) => return done,
             };
+            Ok(to_text(&sync_value(&a, method)?))
+        }
+
+        /// The pure function `method` of arguments `a` (whose own name is in
+        /// its errors: one function may be another's first step).
+        fn sync_value($a: &Args, method: &str) -> Result<Value> {
             let $null = Value::Null;
-            let result: Value = match method {
+            Ok(match method {
                 $($(#[$m])* $name => $body,)*
                 _ if FUNCTIONS.contains(&method) => return Err(not_in_entry(method)),
                 _ => return Err(Error::validation(format!("unknown function \"{method}\""))),
-            };
-            Ok(to_text(&result))
+            })
         }
     };
 }
@@ -546,41 +592,49 @@ pure_functions! { |a, null|
         )),
         "getFreePriceConfig" => plans::free_price_config(),
         "getCryptoPriceConfig" => plans::crypto_price_config(
-            amount(&a, 0, "amount", None)?,
+            amount(a, 0, "amount", None)?,
             a.text(1, "receiver")?,
             a.opt_text(2, "tokenAddress")?,
         )?,
         "getNativeTokenPriceConfig" => plans::crypto_price_config(
-            amount(&a, 0, "amount", None)?,
+            amount(a, 0, "amount", None)?,
             a.text(1, "receiver")?,
             None,
         )?,
         "getERC20PriceConfig" => plans::crypto_price_config(
-            amount(&a, 0, "amount", None)?,
+            amount(a, 0, "amount", None)?,
             a.text(2, "receiver")?,
             Some(a.text(1, "tokenAddress")?),
         )?,
         "getFiatPriceConfig" => plans::fiat_price_config(
-            amount(&a, 0, "amount", None)?,
+            amount(a, 0, "amount", None)?,
             a.text(1, "receiver")?,
             a.opt_text(2, "currency")?,
         )?,
         "getEURCPriceConfig" => plans::eurc_price_config(
-            amount(&a, 0, "amount", None)?,
+            amount(a, 0, "amount", None)?,
             a.text(1, "receiver")?,
             a.opt_text(2, "eurcAddress")?,
         )?,
+        #[cfg(feature = "builder")]
+        // The crypto price (receiver checked first), then the template (required).
+        "getPayAsYouGoPriceConfig" => plans::with_payg_template(
+            sync_value(a, "getCryptoPriceConfig")?,
+            a.opt_text(3, "templateAddress")?,
+        )?,
+        // The official's pay-as-you-go credits are the non-expiring duration config's values.
+        "getPayAsYouGoCreditsConfig" => plans::non_expirable_duration_config(),
         "getFixedCreditsConfig" => plans::fixed_credits_config(
-            amount(&a, 0, "creditsGranted", None)?,
-            amount(&a, 1, "creditsPerRequest", Some(1))?,
+            amount(a, 0, "creditsGranted", None)?,
+            amount(a, 1, "creditsPerRequest", Some(1))?,
         ),
         "getDynamicCreditsConfig" => plans::dynamic_credits_config(
-            amount(&a, 0, "creditsGranted", None)?,
-            amount(&a, 1, "minCreditsPerRequest", Some(1))?,
-            amount(&a, 2, "maxCreditsPerRequest", Some(1))?,
+            amount(a, 0, "creditsGranted", None)?,
+            amount(a, 1, "minCreditsPerRequest", Some(1))?,
+            amount(a, 2, "maxCreditsPerRequest", Some(1))?,
         ),
         "getExpirableDurationConfig" => {
-            plans::expirable_duration_config(amount(&a, 0, "durationOfPlan", None)?)
+            plans::expirable_duration_config(amount(a, 0, "durationOfPlan", None)?)
         },
         "getNonExpirableDurationConfig" => plans::non_expirable_duration_config(),
         // The environment a key's prefix names (null: none; the local environment's `local:` too).
@@ -733,6 +787,91 @@ mod tests {
             "[]"
         ))));
         assert!(unknown(call_sync("plans.getPlan", "[]")));
+    }
+
+    #[test]
+    fn the_pay_as_you_go_helpers_as_javascript_calls_them() {
+        let template = "0x5e852077b30099106Aa65B4d329FFF9b5C9a8e7C";
+        let receiver = "0x75faf114eafb1BDbe2F0316DF893fd58CE46AA4d";
+        let sync = |args: &str| call_sync("getPayAsYouGoPriceConfig", args);
+        // The official's order: the receiver, then the template.
+        let e = sync(r#"["100", "0x12"]"#).unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("Receiver address \"0x12\" is not a valid"),
+            "{e}"
+        );
+        let e = sync(&format!(r#"["100", "{receiver}"]"#)).unwrap_err();
+        assert!(
+            e.to_string().starts_with(
+                "templateAddress is required. Use ContractsAPI.getPayAsYouGoTemplateAddress()"
+            ),
+            "{e}"
+        );
+        let price: Value =
+            parse(&sync(&format!(r#"["100", "{receiver}", null, "{template}"]"#)).unwrap())
+                .unwrap();
+        let mut crypto: Value = parse(
+            &call_sync("getCryptoPriceConfig", &format!(r#"["100", "{receiver}"]"#)).unwrap(),
+        )
+        .unwrap();
+        crypto["templateAddress"] = Value::from(template);
+        assert_eq!(price, crypto);
+        let credits: Value =
+            parse(&call_sync("getPayAsYouGoCreditsConfig", "[]").unwrap()).unwrap();
+        assert_eq!(
+            credits,
+            json!({"isRedemptionAmountFixed": false, "redemptionType": 4, "onchainMirror": false, "durationSecs": "0", "amount": "1", "minAmount": "1", "maxAmount": "1"})
+        );
+
+        // The methods read the deployment's template (one call each).
+        let p = payments();
+        p.transport().json(
+            "GET",
+            "/",
+            200,
+            json!({"deployment": {"contracts": {"PayAsYouGoTemplate": template}}}),
+        );
+        let method = |name: &str, args: &str| pollster::block_on(call(&p, name, args));
+        assert_eq!(
+            method("contracts.getPayAsYouGoTemplateAddress", "[]").unwrap(),
+            format!("\"{template}\"")
+        );
+        let answer = method(
+            "plans.getPayAsYouGoPriceConfig",
+            &format!(r#"["100", "{receiver}", "{template}"]"#),
+        )
+        .unwrap();
+        let price: Value = parse(&answer).unwrap();
+        assert_eq!(
+            (
+                price["templateAddress"].as_str(),
+                price["tokenAddress"].as_str()
+            ),
+            (Some(template), Some(template))
+        );
+        // A fourth argument is not the method's: the deployment's template stands.
+        let other = "0x00000000000000000000000000000000000000aa";
+        let answer = method(
+            "plans.getPayAsYouGoPriceConfig",
+            &format!(r#"["100", "{receiver}", null, "{other}"]"#),
+        )
+        .unwrap();
+        assert_eq!(parse(&answer).unwrap()["templateAddress"], template);
+        let e = method("plans.getPayAsYouGoPriceConfig", r#"["100", "0x12"]"#).unwrap_err();
+        assert!(e.to_string().starts_with("Receiver address"), "{e}");
+        assert_eq!(p.transport().count("/"), 4);
+        p.transport()
+            .json("GET", "/", 200, json!({"deployment": {"contracts": {}}}));
+        let e = method(
+            "plans.getPayAsYouGoPriceConfig",
+            &format!(r#"["100", "{receiver}"]"#),
+        )
+        .unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "Contract address not found for PayAsYouGoTemplate"
+        );
     }
 
     #[test]

@@ -28,8 +28,8 @@
 //! top-ups spend at most one budget per delegation period. The card of a fiat
 //! plan is `paymentMethodId`, else the account's first enrolled card.
 
-use crate::client_state::{ClientState, Requirement};
-use crate::error::{Error, Result, MAX_CREDITS_EXCEEDED, PLAN_NOT_ALLOWED};
+use crate::client_state::Requirement;
+use crate::error::{Error, Result, MAX_CREDITS_EXCEEDED, MAX_PRICE_EXCEEDED, PLAN_NOT_ALLOWED};
 use crate::payments::Payments;
 use crate::protocol::json::{self, parse, Object, ObjectBuilder, Value};
 use crate::protocol::mcp;
@@ -57,6 +57,8 @@ pub struct PayOptions {
     pub token_options: Value,
     /// `maxCredits`: the most credits one request may cost (checked against the plan, the entry and the receipt).
     pub max_credits: Option<Uint256>,
+    /// `maxPriceCents`: the most money one request to a pay-as-you-go plan may charge, in cents of the plan's currency.
+    pub max_price_cents: Option<u64>,
     /// `paymentType` (`crypto`/`fiat`): the scheme, when paying before any 402.
     pub payment_type: Option<String>,
     /// Pay on the first attempt (needs exactly one plan): the default when `planIds` names one plan (and `anyPlan` is off); `eager: false` probes for the 402 first.
@@ -121,6 +123,7 @@ impl PayOptions {
             agent_id,
             token_options,
             max_credits: crate::protocol::uint::opt_uint(o, "maxCredits", WHAT)?,
+            max_price_cents: crate::protocol::uint::opt_count(o, "maxPriceCents", WHAT)?,
             payment_type,
             eager,
             spending_limit_cents: crate::protocol::uint::opt_count(o, "spendingLimitCents", WHAT)?,
@@ -249,7 +252,7 @@ pub async fn next_step<T: Transport>(
     }
     if last.status != 402 {
         if last.source.is_some() {
-            check_receipt(state, opts, req, last.payment_response.as_ref())?;
+            check_receipt(p, opts, req, last.payment_response.as_ref())?;
         }
         return Ok(Step::Stop);
     }
@@ -311,23 +314,91 @@ fn remembered_for(mut known: Requirement, opts: &PayOptions) -> Option<Requireme
     Some(known)
 }
 
-/// Refuses a plan that may charge more per request than `maxCredits`, before
-/// anything is minted: the plan's own `maxAmount` (cached with its scheme).
+/// Tokens whose amounts are in 6-decimal units, so a price in them is read in
+/// cents: USDC and EURC on Base and Base Sepolia. Any other token's decimals
+/// are unknown here (a plan's own `currency` is not trusted for that: a plan
+/// could name `USDC` over an 18-decimal token).
+#[cfg(feature = "subscriber")]
+const SIX_DECIMAL_TOKENS: [&str; 4] = [
+    "0x833589fCD6eDb6E08f4c7C32D4f71b54bdA02913",
+    "0x036CbD53842c5426634e7929541eC2318f3dCF7e",
+    crate::api::plans::EURC_TOKEN_ADDRESS,
+    "0x808456652fdb597867f38412077A9182bf77359F",
+];
+
+/// How a plan charges a request, as its `getPlan` view says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Billing {
+    /// Credits, bought by orders: `registry.price.templateAddress` is the zero address.
+    Credits,
+    /// Pay-as-you-go (any other template, `getPayAsYouGoPriceConfig`'s): each
+    /// request is one charge of the price, here in cents rounded up (`None`:
+    /// in a token whose decimals are unknown, or amounts that aren't integers
+    /// within 2^64 in all).
+    PayAsYouGo(Option<u64>),
+    /// The view names no template.
+    Unknown,
+}
+
+impl Billing {
+    /// Reads a `getPlan` answer. Fiat amounts and those of
+    /// [`SIX_DECIMAL_TOKENS`] are 6-decimal units (10 000 a cent).
+    #[cfg(feature = "subscriber")]
+    pub fn of_plan(plan: &Value) -> Billing {
+        let price = json::at(plan, &["registry", "price"]);
+        let text = |k: &str| price.and_then(|p| p.get(k)).and_then(Value::as_str);
+        match text("templateAddress") {
+            None => Billing::Unknown,
+            Some(t) if t.eq_ignore_ascii_case(crate::api::plans::ZERO_ADDRESS) => Billing::Credits,
+            Some(_) => {
+                let fiat = price
+                    .and_then(|p| p.get("isCrypto"))
+                    .and_then(Value::as_bool)
+                    == Some(false);
+                let known = text("tokenAddress")
+                    .is_some_and(|t| SIX_DECIMAL_TOKENS.iter().any(|k| k.eq_ignore_ascii_case(t)));
+                let mut units: Option<u64> = (fiat || known).then_some(0);
+                for a in json::items(price.and_then(|p| p.get("amounts"))) {
+                    // Within u64 (more is no price a cap in cents allows); else unknown.
+                    let n = Uint256::from_json(a)
+                        .ok()
+                        .and_then(|n| n.as_str().parse::<u64>().ok());
+                    units = units.zip(n).and_then(|(u, n)| u.checked_add(n));
+                }
+                Billing::PayAsYouGo(units.map(|u| u.div_ceil(10_000)))
+            }
+        }
+    }
+}
+
+/// Refuses, before anything is minted, a plan that may charge more per
+/// request than the caller allows: a credits plan's own `maxAmount` against
+/// `maxCredits`; a pay-as-you-go plan's price against `maxPriceCents` (see
+/// [`check_money`]). A plan that doesn't say is refused under the cap it can't meet.
 async fn check_price<T: Transport>(
     p: &Payments<T>,
     opts: &PayOptions,
     requirement: &Requirement,
 ) -> Result<()> {
+    if opts.max_credits.is_none() && opts.max_price_cents.is_none() {
+        return Ok(());
+    }
+    let plan = &requirement.plan_id;
+    let terms = p.plan_terms(plan).await?;
+    match terms.billing {
+        Billing::PayAsYouGo(cents) => return check_money(opts, plan, cents),
+        Billing::Unknown if opts.max_price_cents.is_some() => return check_money(opts, plan, None),
+        _ => {}
+    }
     let Some(cap) = &opts.max_credits else {
         return Ok(());
     };
-    let plan = &requirement.plan_id;
     let refuse = |message: String| Error::PaymentRefused {
         code: MAX_CREDITS_EXCEEDED,
         message,
         details: None,
     };
-    match p.plan_terms(plan).await?.max_credits_per_request {
+    match terms.max_credits_per_request {
         Some(price) if &price <= cap => Ok(()),
         Some(price) => Err(refuse(format!(
             "Plan {plan} charges up to {price} credits per request, more than maxCredits ({cap})"
@@ -338,38 +409,92 @@ async fn check_price<T: Transport>(
     }
 }
 
-/// After a paid attempt: a receipt that burned more than `maxCredits` is an
-/// error, and the token that paid it is dropped so this agent gets no more
-/// requests with it.
-fn check_receipt(
-    state: &ClientState,
+/// [`money_refusal`] as the error `max_price_exceeded`.
+fn check_money(opts: &PayOptions, plan: &str, cents: Option<u64>) -> Result<()> {
+    match money_refusal(opts, plan, cents) {
+        None => Ok(()),
+        Some(message) => Err(Error::PaymentRefused {
+            code: MAX_PRICE_EXCEEDED,
+            message,
+            details: None,
+        }),
+    }
+}
+
+/// Why a request to a pay-as-you-go plan (`cents`: its price, `None` when
+/// it can't be read in cents) is refused under the caller's caps, if it is
+/// (`max_price_exceeded`): over `maxPriceCents`, or unknown under it, or
+/// under `maxCredits` alone, which says nothing about money.
+fn money_refusal(opts: &PayOptions, plan: &str, cents: Option<u64>) -> Option<String> {
+    Some(match (opts.max_price_cents, cents) {
+        (Some(cap), Some(c)) if c <= cap => return None,
+        (Some(cap), Some(c)) => {
+            format!("Plan {plan} charges {c} cents per request, more than maxPriceCents ({cap})")
+        }
+        (Some(cap), None) => format!(
+            "Plan {plan}'s price is not known in cents: maxPriceCents ({cap}) can't be checked"
+        ),
+        (None, _) => {
+            format!("Plan {plan} is pay-as-you-go: pass maxPriceCents (maxCredits is no money cap)")
+        }
+    })
+}
+
+/// After a paid attempt, the receipt against the caps: one that burned more
+/// than `maxCredits`, or a pay-as-you-go charge (`billingModel` other than
+/// `credits`: `creditsRedeemed: "0"` is not free) that the plan's price and
+/// `maxPriceCents` don't cover, is an error, and the token that paid is
+/// dropped so this agent gets no more requests with it.
+fn check_receipt<T: Transport>(
+    p: &Payments<T>,
     opts: &PayOptions,
     req: &Outgoing,
     receipt: Option<&Object>,
 ) -> Result<()> {
-    let (Some(cap), Some(receipt)) = (&opts.max_credits, receipt) else {
+    let Some(receipt) = receipt else {
         return Ok(());
     };
-    let Some(burned) = receipt
-        .get("creditsRedeemed")
-        .and_then(|c| Uint256::from_json(c).ok())
-    else {
-        return Ok(());
-    };
-    if &burned <= cap {
-        return Ok(());
-    }
-    // The token that paid is the one this call's options made of the URL's memory.
+    let state = p.client_state();
     let key = req.route_key();
-    if let Some(paid) = state.route(&key).and_then(|r| remembered_for(r, opts)) {
-        state.forget_tokens(&paid);
+    // The token that paid is the one this call's options made of the URL's memory.
+    let paid = state.route(&key).and_then(|r| remembered_for(r, opts));
+    let charged = receipt
+        .get("billingModel")
+        .is_some_and(|b| b.as_str() != Some("credits"));
+    let (code, message) =
+        if charged && (opts.max_credits.is_some() || opts.max_price_cents.is_some()) {
+            // The plan's terms as this call's check before paying kept them (a cap
+            // makes it look the plan up); no longer kept (evicted, expired), the
+            // price is unknown: refused.
+            let plan = paid.as_ref().map_or("", |r| r.plan_id.as_str());
+            let cents = match p.kept_plan_terms(plan).map(|t| t.billing) {
+                Some(Billing::PayAsYouGo(cents)) => cents,
+                _ => None,
+            };
+            (MAX_PRICE_EXCEEDED, money_refusal(opts, plan, cents))
+        } else {
+            let burned = receipt
+                .get("creditsRedeemed")
+                .and_then(|c| Uint256::from_json(c).ok());
+            let message = match (&opts.max_credits, burned) {
+                (Some(cap), Some(burned)) if &burned > cap => Some(format!(
+                "The agent burned {burned} credits for one request, more than maxCredits ({cap})"
+            )),
+                _ => None,
+            };
+            (MAX_CREDITS_EXCEEDED, message)
+        };
+    let Some(mut message) = message else {
+        return Ok(());
+    };
+    if let Some(paid) = &paid {
+        state.forget_tokens(paid);
     }
     state.forget_route(&key);
+    message.push_str("; its token is no longer used");
     Err(Error::PaymentRefused {
-        code: MAX_CREDITS_EXCEEDED,
-        message: format!(
-            "The agent burned {burned} credits for one request, more than maxCredits ({cap}); its token is no longer used"
-        ),
+        code,
+        message,
         details: Some(Value::Object(receipt.clone())),
     })
 }

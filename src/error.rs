@@ -132,6 +132,9 @@ pub const PLAN_NOT_ALLOWED: &str = "plan_not_allowed";
 pub const REDIRECT_NOT_FOLLOWED: &str = "redirect_not_followed";
 /// `code` of [`Error::PaymentRefused`] for a price over `maxCredits`.
 pub const MAX_CREDITS_EXCEEDED: &str = "max_credits_exceeded";
+/// `code` of [`Error::PaymentRefused`] for a pay-as-you-go price over `maxPriceCents`
+/// (or one that can't be checked: unknown price, or no money cap at all under `maxCredits`).
+pub const MAX_PRICE_EXCEEDED: &str = "max_price_exceeded";
 /// The code the paywalls tell `onPaymentError` when the backend can't be asked
 /// or no plan pays (a `PaymentsError` handed to the hook, never thrown).
 pub const INTERNAL: &str = "internal";
@@ -156,6 +159,7 @@ pub const CODES: &[&str] = &[
     "payment_required",
     PLAN_NOT_ALLOWED,
     MAX_CREDITS_EXCEEDED,
+    MAX_PRICE_EXCEEDED,
     REDIRECT_NOT_FOLLOWED,
     "mcp_negotiation_failed",
     "not_in_entry",
@@ -329,7 +333,8 @@ fn client_hint(e: &Error) -> &'static str {
         Error::NotLoggedIn => "Sign in first: payments.connect() (a browser instance), or make the client with an API key.",
         #[cfg(feature = "browser")]
         Error::ReturnRefused { hint, .. } => hint,
-        _ => "Raise maxCredits if that price is expected; otherwise don't use this agent.",
+        // max_credits_exceeded, max_price_exceeded (whose message says which cap).
+        _ => "Raise maxCredits (or maxPriceCents) if that price is expected; otherwise don't use this agent.",
     }
 }
 
@@ -478,6 +483,11 @@ mod tests {
             Error::PaymentRefused {
                 code: MAX_CREDITS_EXCEEDED,
                 message: "5 credits, more than maxCredits".into(),
+                details: None,
+            },
+            Error::PaymentRefused {
+                code: MAX_PRICE_EXCEEDED,
+                message: "500 cents, more than maxPriceCents".into(),
                 details: None,
             },
             Error::McpNegotiation("the server offers no revision in common".into()),

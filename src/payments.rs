@@ -61,6 +61,9 @@ pub struct PlanTerms {
     /// `maxAmount` of 0 as "the plan's default", which nvm-local makes 1:
     /// never read it as "free").
     pub max_credits_per_request: Option<Uint256>,
+    /// How a request is charged (the paying client's money cap reads it; read
+    /// from the plan only in cores with the paying client, `Unknown` elsewhere).
+    pub billing: crate::client::Billing,
 }
 
 /// A Nevermined client bound to one API key and one transport.
@@ -227,12 +230,19 @@ impl<T: Transport> Payments<T> {
         Ok(self.plan_terms(plan_id).await?.scheme)
     }
 
+    /// The terms [`Payments::plan_terms`] keeps for a plan, if it still does
+    /// (no lookup): the paying client's check of a receipt, right after the
+    /// same call looked the plan up.
+    pub fn kept_plan_terms(&self, plan_id: &str) -> Option<PlanTerms> {
+        self.plans.get_at(plan_id, self.transport.now_ms())
+    }
+
     /// What a plan is paid with and charges per request, from `getPlan`, cached per plan for 5 minutes.
     pub async fn plan_terms(&self, plan_id: &str) -> Result<PlanTerms> {
-        let now = self.transport.now_ms();
-        if let Some(terms) = self.plans.get_at(plan_id, now) {
+        if let Some(terms) = self.kept_plan_terms(plan_id) {
             return Ok(terms);
         }
+        let now = self.transport.now_ms();
         let plan = self.get_plan(plan_id).send().await?;
         let terms = PlanTerms {
             scheme: protocol::scheme_of_plan(&plan, self.config.environment),
@@ -249,6 +259,10 @@ impl<T: Transport> Payments<T> {
                         _ => n,
                     })
                 }),
+            #[cfg(feature = "subscriber")]
+            billing: crate::client::Billing::of_plan(&plan),
+            #[cfg(not(feature = "subscriber"))]
+            billing: crate::client::Billing::Unknown,
         };
         self.plans
             .insert_until(plan_id.to_owned(), terms.clone(), now + SCHEME_CACHE_MS);
@@ -538,6 +552,28 @@ impl<T: Transport> Payments<T> {
         self.pending(crate::api::contracts::get_deployment_info(&self.config))
     }
 
+    /// `contracts.getContractAddress(name)`: the deployment's address of that
+    /// contract (asked each time, like `getDeploymentInfo`).
+    #[cfg(feature = "builder")]
+    pub async fn contract_address(&self, name: &str) -> Result<String> {
+        let deployment = self.get_deployment_info().send().await?;
+        crate::api::contracts::contract_address(&deployment, name)
+    }
+
+    /// `plans.getPayAsYouGoPriceConfig(amount, receiver, tokenAddress?)`: the
+    /// price with the deployment's `PayAsYouGoTemplate` (the JS method is the
+    /// bridge's `getDeploymentInfo` call and the same helper, in one await).
+    #[cfg(feature = "builder")]
+    pub async fn payg_price_config(
+        &self,
+        amount: Uint256,
+        receiver: &str,
+        token_address: Option<&str>,
+    ) -> Result<Value> {
+        let template = self.contract_address("PayAsYouGoTemplate").await?;
+        plans::payg_price_config(amount, receiver, token_address, Some(&template))
+    }
+
     // ---- organizations -----------------------------------------------------
     //
     // Not in the JS method table yet: their six calls cost 1.8 KB gzipped in
@@ -755,6 +791,39 @@ mod tests {
         assert_eq!(network(&p, 1), "p1");
         assert_eq!(lookups(), 3 + PLANS_KEPT, "plan 1, the oldest, was evicted");
     }
+    #[test]
+    fn the_pay_as_you_go_price_takes_the_deployments_template() {
+        let p = MockTransport::client(KEY);
+        let template = "0x5e852077b30099106Aa65B4d329FFF9b5C9a8e7C";
+        let receiver = "0x75faf114eafb1BDbe2F0316DF893fd58CE46AA4d";
+        p.transport().json(
+            "GET",
+            "/",
+            200,
+            crate::json!({"deployment": {"contracts": {"PayAsYouGoTemplate": template}}}),
+        );
+        let price = |receiver: &str| {
+            pollster::block_on(p.payg_price_config(Uint256::from(200), receiver, None))
+        };
+        let config = price(receiver).unwrap();
+        assert_eq!(config["templateAddress"], template);
+        assert_eq!(config["amounts"], crate::json!(["200"]));
+        assert_eq!(config["tokenAddress"], plans::ZERO_ADDRESS);
+        assert_eq!(p.transport().sent.borrow().len(), 1);
+        // A deployment without the template: the official SDK's error, and no price.
+        p.transport().json(
+            "GET",
+            "/",
+            200,
+            crate::json!({"deployment": {"contracts": {}}}),
+        );
+        let e = price(receiver).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "Contract address not found for PayAsYouGoTemplate"
+        );
+    }
+
     #[test]
     fn the_inline_delegation_warning_is_the_official_text_on_every_call_that_earns_it() {
         let p = MockTransport::client(KEY);

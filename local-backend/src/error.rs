@@ -78,7 +78,7 @@ codes! {
     ORDER_CROSS_SITE = "BCK.ORDER.0902", 403, "The confirmation form was posted from another site: nvm-local's confirmation page acts only on a click on the page itself.";
     INVALID_TOKEN = "BCK.X402.0005", 402, "The access token is not a token nvm-local signed, or it was edited.";
     DELEGATION_EXPIRED = "BCK.X402.0013", 402, "The delegation behind the token expired.";
-    BUDGET_TOO_LOW = "BCK.X402.0023", 402, "The card delegation's remaining budget can't pay for the plan it must order.";
+    BUDGET_TOO_LOW = "BCK.X402.0023", 402, "The delegation's remaining budget can't pay for the plan it must order (card top-ups), or for a pay-as-you-go request.";
     DELEGATION_REQUIRED = "BCK.X402.0030", 400, "Required token-generation input is missing or incomplete: delegationConfig needs a delegationId (or the deprecated inline-create fields).";
     TOKEN_ALREADY_USED = "BCK.X402.0059", 402, "A single-use (v3) token was already settled.";
     MAX_TRANSACTIONS = "BCK.X402.0900", 402, "The delegation reached its maxTransactions.";

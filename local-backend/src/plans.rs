@@ -34,7 +34,11 @@ pub struct Plan {
     pub is_trial: bool,
     /// How it is paid (`nvm:erc4337` on `eip155:84532`, or `nvm:card-delegation` on the card provider).
     pub scheme: ResolvedScheme,
-    /// Credits one order grants.
+    /// Pay-as-you-go: registered under the deployment's `PayAsYouGoTemplate`.
+    /// Each settle is one charge of the price to the token's delegation (no
+    /// credits: orders grant none and none are needed to pay).
+    pub pay_as_you_go: bool,
+    /// Credits one order grants (0 for pay-as-you-go plans).
     pub credits_granted: i64,
     /// Credits a request costs when the caller doesn't say (`maxAmount` absent or `"0"`).
     pub credits_per_request: i64,
@@ -138,6 +142,25 @@ impl Plan {
                     .with("creditsConfig.minAmount can not be more than creditsConfig.maxAmount"));
             }
         }
+        let pay_as_you_go = price
+            .template_address
+            .eq_ignore_ascii_case(&crate::deployment::address("PayAsYouGoTemplate"));
+        if pay_as_you_go {
+            let refusal = if price_total == 0 {
+                Some("a pay-as-you-go plan charges its price on every request: priceConfig.amounts must add up to more than 0")
+            } else if r.access_limit != AccessLimit::Credits {
+                Some(
+                    "a pay-as-you-go plan has accessLimit \"credits\" (each request is one charge)",
+                )
+            } else if r.is_trial_plan || r.metadata_attributes.is_trial_plan.unwrap_or(false) {
+                Some("a pay-as-you-go plan can't be a trial plan")
+            } else {
+                None
+            };
+            if let Some(why) = refusal {
+                return Err(INVALID_FIELD.with(why));
+            }
+        }
         let credits_per_request = [min, max].into_iter().find(|n| *n > 0).unwrap_or(1);
         let most = if max > 0 { max } else { credits_per_request };
         let per_request = (min.min(most), most);
@@ -157,7 +180,8 @@ impl Plan {
                 scheme: String::new(),
                 network: String::new(),
             },
-            credits_granted,
+            pay_as_you_go,
+            credits_granted: if pay_as_you_go { 0 } else { credits_granted },
             credits_per_request,
             per_request,
             duration_secs,
@@ -206,6 +230,15 @@ impl Plan {
         self.registration.access_limit == AccessLimit::Time
     }
 
+    /// The settle answer's `billingModel`: `pay-as-you-go`, or `credits` (time plans too).
+    pub fn billing_model(&self) -> &'static str {
+        if self.pay_as_you_go {
+            "pay-as-you-go"
+        } else {
+            "credits"
+        }
+    }
+
     /// `credits` or `time`.
     pub fn plan_type(&self) -> &'static str {
         if self.is_time_plan() {
@@ -215,7 +248,9 @@ impl Plan {
         }
     }
 
-    /// What one order costs a card, in cents (fiat plans; rounded up).
+    /// What one order (or a pay-as-you-go request) costs, in cents, rounded
+    /// up: amounts are read as 6-decimal units (fiat, USDC, EURC), a crypto
+    /// plan's in any token too (nvm-local has no chain, so no token decimals).
     pub fn price_cents(&self) -> i64 {
         i64::try_from(self.price_total.div_ceil(UNITS_PER_CENT)).unwrap_or(i64::MAX)
     }
@@ -346,6 +381,8 @@ pub enum OrderKind {
     Checkout,
     /// A card-delegation settle that found too few credits.
     DelegationTopUp,
+    /// A settle of a pay-as-you-go plan: the request's one charge (no credits).
+    PayAsYouGo,
 }
 
 impl OrderKind {
@@ -354,6 +391,7 @@ impl OrderKind {
             OrderKind::Crypto => "crypto",
             OrderKind::Checkout => "checkout",
             OrderKind::DelegationTopUp => "delegation",
+            OrderKind::PayAsYouGo => "pay-as-you-go",
         }
     }
 }
@@ -410,7 +448,7 @@ pub(crate) fn grant(
             kind.as_str(),
             plan.credits_granted,
             plan.price_total.to_string(),
-            paid_by.filter(|_| kind == OrderKind::DelegationTopUp),
+            paid_by.filter(|_| matches!(kind, OrderKind::DelegationTopUp | OrderKind::PayAsYouGo)),
             paid_by.filter(|_| kind == OrderKind::Checkout),
             now
         ])?;

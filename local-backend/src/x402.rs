@@ -5,7 +5,9 @@
 //! plans, agents and signatures never change. The ones that read changing
 //! state (delegation budget and expiry, v3 nonce, balance) run under the
 //! database lock; settle then burns in the same SQLite transaction, so two
-//! settles can never spend the same credit.
+//! settles can never spend the same credit. A pay-as-you-go plan's settle
+//! burns none: it charges the plan's price to the delegation's budget, in the
+//! same transaction (`billingModel: "pay-as-you-go"`, its order as `orderTx`).
 //!
 //! Answers: verify says "no" as a 2xx `{isValid: false, invalidReason,
 //! invalidCode}`. Settle says "not enough credits" (and "time plan expired")
@@ -346,6 +348,17 @@ impl Backend {
         }
         let plan = &c.plan;
         let balance = load_balance(conn, &plan.id, &c.payer)?;
+        if plan.pay_as_you_go {
+            // One charge of the price, to the delegation's budget (a card's, or an
+            // erc4337 session key's allowance): no credits, no order needed first.
+            let what = format!("a request to pay-as-you-go plan {}", plan.id);
+            within_budget(&delegation, plan.price_cents(), &what)?;
+            return Ok(Funding {
+                delegation,
+                balance,
+                top_ups: 0,
+            });
+        }
         let orders = balance.map_or(0, |b| b.orders);
         let top_ups = if plan.is_time_plan() {
             i64::from(!plan.is_usable(balance.as_ref(), now))
@@ -386,14 +399,8 @@ impl Backend {
             return Err(refusal);
         }
         let cost = top_ups.checked_mul(plan.price_cents()).unwrap_or(i64::MAX);
-        if cost > delegation.remaining_cents() {
-            return Err(BUDGET_TOO_LOW.with(format!(
-                "Delegation {} has {} cents left; buying {top_ups} order(s) of plan {} costs {cost} cents",
-                delegation.id,
-                delegation.remaining_cents(),
-                plan.id
-            )));
-        }
+        let what = format!("buying {top_ups} order(s) of plan {}", plan.id);
+        within_budget(&delegation, cost, &what)?;
         Ok(Funding {
             delegation,
             balance,
@@ -481,6 +488,7 @@ impl Backend {
                     "payer": c.payer,
                     "transaction": "",
                     "network": c.network,
+                    "billingModel": c.plan.billing_model(),
                     "creditsRedeemed": "0",
                     "remainingBalance": remaining.to_string(),
                 }));
@@ -501,9 +509,25 @@ impl Backend {
             order_tx.get_or_insert(tx_hash);
             spent_cents += c.plan.price_cents();
         }
+        if c.plan.pay_as_you_go {
+            let charge = grant(
+                &tx,
+                &c.plan,
+                &c.payer,
+                OrderKind::PayAsYouGo,
+                Some(&funding.delegation.id),
+                now,
+            )?;
+            order_tx = Some(charge);
+            spent_cents = c.plan.price_cents();
+        }
         let mut balance = load_balance(&tx, &c.plan.id, &c.payer)?
             .ok_or_else(|| INTERNAL.with("balance vanished during settle"))?;
-        let burned = if c.plan.is_time_plan() { 0 } else { c.amount };
+        let burned = if c.plan.is_time_plan() || c.plan.pay_as_you_go {
+            0
+        } else {
+            c.amount
+        };
         balance.credits -= burned;
         store_balance(&tx, &c.plan.id, &c.payer, &balance)?;
         record_use(&tx, &funding.delegation.id, spent_cents)?;
@@ -519,6 +543,7 @@ impl Backend {
             "payer": c.payer,
             "transaction": transaction,
             "network": c.network,
+            "billingModel": c.plan.billing_model(),
             "creditsRedeemed": burned.to_string(),
             "remainingBalance": balance.credits.to_string(),
         });
@@ -527,6 +552,18 @@ impl Backend {
         }
         Ok(answer)
     }
+}
+
+/// `BCK.X402.0023` unless the delegation's budget covers `cost` cents (for `what`).
+fn within_budget(delegation: &Delegation, cost: i64, what: &str) -> ApiResult<()> {
+    if cost > delegation.remaining_cents() {
+        return Err(BUDGET_TOO_LOW.with(format!(
+            "Delegation {} has {} cents left; {what} costs {cost} cents",
+            delegation.id,
+            delegation.remaining_cents()
+        )));
+    }
+    Ok(())
 }
 
 /// Malformed input (an envelope, not a "no"): the wrong x402 version or no token.

@@ -30,6 +30,23 @@ fn parse_deployment(response: HttpResponse) -> Result<Value> {
     }
 }
 
+/// The address of the contract `name` in a deployment (`getDeploymentInfo`'s
+/// answer), as the official `getContractAddress(name)`: missing is an error,
+/// so a builder never registers a plan under a template nobody named (the
+/// price helper checks that it is an address).
+pub fn contract_address(deployment: &Value, name: &str) -> Result<String> {
+    deployment
+        .get("contracts")
+        .and_then(|c| c.get(name))
+        .and_then(Value::as_str)
+        .filter(|a| !a.is_empty())
+        .map(str::to_owned)
+        .ok_or_else(|| Error::InvalidResponse {
+            status: 200,
+            message: String::from("Contract address not found for ") + name,
+        })
+}
+
 fn not_found(status: u16) -> Error {
     Error::InvalidResponse {
         status,
@@ -47,6 +64,27 @@ mod tests {
             status: 200,
             body: body.into(),
         })
+    }
+
+    #[test]
+    fn a_contract_address_is_read_from_the_deployment() {
+        let template = "0x5e852077b30099106Aa65B4d329FFF9b5C9a8e7C";
+        let deployment = json!({"contracts": {"PayAsYouGoTemplate": template, "Empty": ""}});
+        assert_eq!(
+            contract_address(&deployment, "PayAsYouGoTemplate").unwrap(),
+            template
+        );
+        for (name, says) in [
+            ("NVMConfig", "Contract address not found for NVMConfig"),
+            ("Empty", "Contract address not found for Empty"),
+        ] {
+            let e = contract_address(&deployment, name).unwrap_err();
+            assert_eq!(
+                (e.code().as_ref(), e.to_string().as_str()),
+                ("invalid_response", says),
+                "{name}"
+            );
+        }
     }
 
     #[test]

@@ -181,6 +181,35 @@ pub fn eurc_price_config(
     ))
 }
 
+/// A pay-as-you-go price: `amount` charged on every request (no credits are
+/// minted), in `token_address` (default: the native token), under the
+/// `PayAsYouGoTemplate` contract at `template_address` (the deployment's: see
+/// `contracts.getPayAsYouGoTemplateAddress`). As the official SDK: the
+/// receiver is checked first, then a missing template is an error.
+pub fn payg_price_config(
+    amount: Uint256,
+    receiver: &str,
+    token_address: Option<&str>,
+    template_address: Option<&str>,
+) -> Result<Value> {
+    with_payg_template(
+        crypto_price_config(amount, receiver, token_address)?,
+        template_address,
+    )
+}
+
+/// A crypto price made pay-as-you-go: `template` is required (and must be an address).
+pub fn with_payg_template(mut price: Value, template: Option<&str>) -> Result<Value> {
+    let template = template.filter(|t| !t.is_empty()).ok_or_else(|| {
+        Error::validation("templateAddress is required. Use ContractsAPI.getPayAsYouGoTemplateAddress() or Payments.plans.getPayAsYouGoPriceConfig()")
+    })?;
+    check_address("Template address", template)?;
+    if let Some(o) = price.as_object_mut() {
+        o.insert("templateAddress".into(), Value::from(template));
+    }
+    Ok(price)
+}
+
 fn with_currency(mut price: Value, currency: &str) -> Value {
     if let Some(o) = price.as_object_mut() {
         o.insert("currency".into(), Value::from(currency));
@@ -227,7 +256,7 @@ pub fn expirable_duration_config(duration_secs: Uint256) -> Value {
     )
 }
 
-/// Access that never expires.
+/// Access that never expires (also the official's pay-as-you-go credits config).
 pub fn non_expirable_duration_config() -> Value {
     expirable_duration_config(Uint256::from(0))
 }
@@ -634,6 +663,38 @@ mod tests {
             shown.contains(&crate::protocol::redact::redact(key)),
             "{shown}"
         );
+    }
+
+    #[test]
+    fn the_pay_as_you_go_price_needs_a_template_and_checks_the_receiver_first() {
+        let template = "0x5e852077b30099106Aa65B4d329FFF9b5C9a8e7C";
+        let e = payg_price_config(Uint256::from(100), RECEIVER, None, None).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "templateAddress is required. Use ContractsAPI.getPayAsYouGoTemplateAddress() or Payments.plans.getPayAsYouGoPriceConfig()"
+        );
+        let e = payg_price_config(Uint256::from(100), "0x12", None, Some(template)).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "Receiver address \"0x12\" is not a valid Ethereum address"
+        );
+        assert!(payg_price_config(Uint256::from(100), "0x12", None, None)
+            .unwrap_err()
+            .to_string()
+            .starts_with("Receiver address"));
+        assert!(payg_price_config(Uint256::from(1), RECEIVER, None, Some("0xnope")).is_err());
+        let price = payg_price_config(Uint256::from(100), RECEIVER, None, Some(template)).unwrap();
+        let mut expected = crypto_price_config(Uint256::from(100), RECEIVER, None).unwrap();
+        expected["templateAddress"] = Value::from(template);
+        assert_eq!(price, expected);
+        assert_eq!(
+            (price["isCrypto"].as_bool(), price["tokenAddress"].as_str()),
+            (Some(true), Some(ZERO_ADDRESS))
+        );
+        let usdc = "0x036CbD53842c5426634e7929541eC2318f3dCF7e";
+        let price =
+            payg_price_config(Uint256::from(7), RECEIVER, Some(usdc), Some(template)).unwrap();
+        assert_eq!(price["tokenAddress"], usdc);
     }
 
     #[test]

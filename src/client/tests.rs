@@ -1105,3 +1105,221 @@ fn paying_up_front_without_a_plan_names_the_missing_parameter() {
     assert!(err.hint().contains("eager: false"), "{}", err.hint());
     assert_eq!(p.transport().count(""), 0, "nothing sent");
 }
+
+const USDC_SEPOLIA: &str = "0x036CbD53842c5426634e7929541eC2318f3dCF7e";
+const TEMPLATE: &str = "0x5e852077b30099106Aa65B4d329FFF9b5C9a8e7C";
+
+/// A plan's `getPlan` view with this price.
+fn priced(price: Value) -> Value {
+    json!({"id": "p", "registry": {"price": price, "credits": {"amount": "1", "minAmount": "1", "maxAmount": "1"}}})
+}
+
+#[test]
+fn a_plan_is_pay_as_you_go_when_it_names_a_template_and_its_price_is_read_in_cents() {
+    let payg = |token: &str, amounts: Value, crypto: bool| {
+        Billing::of_plan(&priced(
+            json!({"templateAddress": TEMPLATE, "tokenAddress": token, "amounts": amounts, "isCrypto": crypto}),
+        ))
+    };
+    let zero = crate::api::plans::ZERO_ADDRESS;
+    // USDC and EURC, and fiat plans, are 6-decimal units: 10 000 a cent, rounded up.
+    assert_eq!(
+        payg(USDC_SEPOLIA, json!(["1500000"]), true),
+        Billing::PayAsYouGo(Some(150))
+    );
+    assert_eq!(
+        payg(&USDC_SEPOLIA.to_lowercase(), json!(["10001", "5"]), true),
+        Billing::PayAsYouGo(Some(2))
+    );
+    assert_eq!(
+        payg(crate::api::plans::EURC_TOKEN_ADDRESS, json!([]), true),
+        Billing::PayAsYouGo(Some(0))
+    );
+    assert_eq!(
+        payg(zero, json!(["2000000"]), false),
+        Billing::PayAsYouGo(Some(200))
+    );
+    // The native token, another ERC20: decimals unknown, so no price in cents.
+    assert_eq!(payg(zero, json!(["100"]), true), Billing::PayAsYouGo(None));
+    assert_eq!(
+        payg(
+            "0x00000000000000000000000000000000000000aa",
+            json!(["1"]),
+            true
+        ),
+        Billing::PayAsYouGo(None)
+    );
+    assert_eq!(
+        payg(USDC_SEPOLIA, json!([20000, "1"]), true),
+        Billing::PayAsYouGo(Some(3))
+    );
+    // Amounts that aren't integers within 2^64 (in all): unknown too.
+    for amounts in [
+        json!(["x"]),
+        json!([1.5]),
+        json!(["18446744073709551615", "1"]),
+        json!(["340282366920938463463374607431768211456"]),
+    ] {
+        let billing = payg(USDC_SEPOLIA, amounts.clone(), true);
+        assert_eq!(billing, Billing::PayAsYouGo(None), "{amounts}");
+    }
+    assert_eq!(
+        Billing::of_plan(&priced(json!({"templateAddress": zero, "isCrypto": true}))),
+        Billing::Credits
+    );
+    assert_eq!(
+        Billing::of_plan(&priced(json!({"isCrypto": true}))),
+        Billing::Unknown
+    );
+    assert_eq!(Billing::of_plan(&json!({"id": "p"})), Billing::Unknown);
+}
+
+/// Plan `plan` as a pay-as-you-go plan charging `units` of USDC (6 decimals) per request.
+fn payg_plan(p: &Payments<MockTransport>, plan: &str, units: u64) {
+    let price = json!({"templateAddress": TEMPLATE, "tokenAddress": USDC_SEPOLIA, "amounts": [units.to_string()], "receivers": ["0x00000000000000000000000000000000000000bb"], "isCrypto": true});
+    let mut view = priced(price);
+    view["id"] = json!(plan);
+    p.transport()
+        .json("GET", &format!("/api/v1/protocol/plans/{plan}"), 200, view);
+}
+
+fn payg_receipt(source: &str) -> Value {
+    let receipt = json!({"success": true, "transaction": "0xtx", "network": "eip155:84532", "billingModel": "pay-as-you-go", "creditsRedeemed": "0", "remainingBalance": "0", "orderTx": "0xorder"});
+    json!({"status": 200, "paymentRequired": null, "paymentResponse": encode_payment_header(&receipt).unwrap(), "source": source})
+}
+
+#[test]
+fn max_price_cents_holds_for_pay_as_you_go_plans_before_paying() {
+    let p = payments();
+    let minted = backend(&p);
+    payg_plan(&p, "40", 1_500_000); // 150 cents
+    let asks = payment_required(&["40"], Some("agent-1"));
+    let refused = |options: Value| {
+        run(next_step(
+            &p,
+            &req(AGENT_URL),
+            &options,
+            &after(402, Some(&asks), None),
+        ))
+        .unwrap_err()
+    };
+    let err = refused(json!({"planIds": ["40"], "maxPriceCents": 149}));
+    assert_eq!(err.code(), "max_price_exceeded");
+    assert!(
+        err.to_string()
+            .contains("Plan 40 charges 150 cents per request, more than maxPriceCents (149)"),
+        "{err}"
+    );
+    // maxCredits says nothing about money: alone it does not let a pay-as-you-go plan be paid.
+    let err = refused(json!({"planIds": ["40"], "maxCredits": 1}));
+    assert_eq!(err.code(), "max_price_exceeded");
+    assert!(
+        err.to_string()
+            .contains("pass maxPriceCents (maxCredits is no money cap)"),
+        "{err}"
+    );
+    assert!(err.hint().contains("maxPriceCents"), "{}", err.hint());
+    // Paying up front checks it too.
+    let err = run(next_step(
+        &p,
+        &req(AGENT_URL),
+        &json!({"planIds": ["40"], "maxPriceCents": 100, "eager": true}),
+        &Value::Null,
+    ))
+    .unwrap_err();
+    assert_eq!(err.code(), "max_price_exceeded");
+    assert_eq!(minted.get(), 0, "refused before any mint");
+    // A price in a token of unknown decimals can't be held to a cap in cents.
+    p.transport().json(
+        "GET",
+        "/api/v1/protocol/plans/41",
+        200,
+        priced(json!({"templateAddress": TEMPLATE, "tokenAddress": crate::api::plans::ZERO_ADDRESS, "amounts": ["1"], "isCrypto": true})),
+    );
+    let err = run(next_step(
+        &p,
+        &req(AGENT_URL),
+        &json!({"planIds": ["41"], "maxPriceCents": 1000}),
+        &after(402, Some(&payment_required(&["41"], None)), None),
+    ))
+    .unwrap_err();
+    assert_eq!(err.code(), "max_price_exceeded");
+    assert!(err.to_string().contains("not known in cents"), "{err}");
+    // A plan whose view names no template can't be told apart: refused under a money cap.
+    with_plan(&p, "42", 1);
+    let err = run(next_step(
+        &p,
+        &req(AGENT_URL),
+        &json!({"planIds": ["42"], "maxPriceCents": 1000}),
+        &after(402, Some(&payment_required(&["42"], None)), None),
+    ))
+    .unwrap_err();
+    assert_eq!(err.code(), "max_price_exceeded");
+    assert_eq!(minted.get(), 0);
+    // Within the cap: paid; its receipt (0 credits, one charge) is within the cap too.
+    let options = json!({"planIds": ["40"], "maxPriceCents": 150, "maxCredits": 1, "eager": false});
+    let paid = step(
+        &p,
+        &req(AGENT_URL),
+        &options,
+        &after(402, Some(&asks), None),
+    );
+    assert_eq!(paid["source"], "fresh");
+    assert_eq!(
+        step(&p, &req(AGENT_URL), &options, &payg_receipt("fresh")),
+        json!({"action": "stop"})
+    );
+    assert_eq!(
+        step(&p, &req(AGENT_URL), &options, &Value::Null)["source"],
+        "cache"
+    );
+    // Without any cap the plan is paid as the official SDK pays it.
+    let paid = step(
+        &p,
+        &req("http://127.0.0.1:8787/free"),
+        &json!({"planIds": ["40"]}),
+        &Value::Null,
+    );
+    assert_eq!(paid["source"], "ahead");
+    assert_eq!(minted.get(), 2);
+}
+
+#[test]
+fn a_pay_as_you_go_receipt_is_a_charge_not_zero_credits() {
+    // The plan reads as a credits plan (its view changed, or it lied); the agent's
+    // settle was one pay-as-you-go charge with creditsRedeemed "0".
+    let p = payments();
+    let minted = backend(&p);
+    plan_10(
+        &p,
+        json!({"price": {"isCrypto": true, "templateAddress": crate::api::plans::ZERO_ADDRESS}, "credits": {"minAmount": "1", "maxAmount": "1"}}),
+    );
+    for (n, options) in [
+        json!({"planIds": ["10"], "maxCredits": 1}),
+        json!({"planIds": ["10"], "maxPriceCents": 1000}),
+    ]
+    .iter()
+    .enumerate()
+    {
+        let url = format!("{AGENT_URL}/{n}");
+        let paid = step(&p, &req(&url), options, &Value::Null);
+        let err = run(next_step(&p, &req(&url), options, &payg_receipt("ahead"))).unwrap_err();
+        assert_eq!(err.code(), "max_price_exceeded", "{options}");
+        assert!(
+            err.to_string().contains("its token is no longer used"),
+            "{err}"
+        );
+        assert_eq!(err.details().unwrap()["billingModel"], "pay-as-you-go");
+        // That token is not sent again: the next call mints afresh.
+        let next = step(&p, &req(&url), options, &Value::Null);
+        assert_eq!(next["source"], "ahead", "{options}");
+        assert_ne!(next["token"], paid["token"], "{options}");
+    }
+    assert_eq!(minted.get(), 3);
+    // A credits receipt with 0 credits under maxCredits is what it says.
+    let options = json!({"planIds": ["10"], "maxCredits": 1});
+    assert_eq!(
+        step(&p, &req(AGENT_URL), &options, &receipt_after("0", "cache")),
+        json!({"action": "stop"})
+    );
+}

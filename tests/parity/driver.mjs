@@ -21,6 +21,7 @@ function price([kind, ...args]) {
     case 'erc20': return p.getERC20PriceConfig(BigInt(args[0]), tokenAddress, receiver)
     case 'eurc': return p.getEURCPriceConfig(BigInt(args[0]), receiver)
     case 'fiat': return p.getFiatPriceConfig(BigInt(args[0]), receiver, ...args.slice(1))
+    case 'payg': return p.getPayAsYouGoPriceConfig(BigInt(args[0]), receiver, tokenAddress) // the template from GET /
   }
   throw new Error(kind)
 }
@@ -31,6 +32,7 @@ function credits([kind, ...args]) {
     case 'dynamic': return p.getDynamicCreditsConfig(BigInt(args[0]), BigInt(args[1]), BigInt(args[2]))
     case 'expirable': return p.getExpirableDurationConfig(BigInt(args[0]))
     case 'nonExpirable': return p.getNonExpirableDurationConfig()
+    case 'payg': return p.getPayAsYouGoCreditsConfig()
   }
   throw new Error(kind)
 }
@@ -47,7 +49,7 @@ async function run(c) {
     case 'registerTimePlan':
     case 'registerCreditsTrialPlan':
     case 'registerTimeTrialPlan':
-      return p[c.call](c.metadata, price(c.price), credits(c.credits))
+      return p[c.call](c.metadata, await price(c.price), credits(c.credits))
     case 'registerAgent': return payments.agents.registerAgent(c.metadata, agentApi(c), c.plans)
     case 'registerAgentAndPlan': return payments.agents.registerAgentAndPlan(c.metadata, agentApi(c), c.plan, price(c.price), credits(c.credits))
     case 'getPlan': return p.getPlan(c.planId)

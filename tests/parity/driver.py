@@ -30,6 +30,7 @@ from payments_py.plans import (  # noqa: E402
     get_free_price_config,
     get_native_token_price_config,
     get_non_expirable_duration_config,
+    get_pay_as_you_go_credits_config,
 )
 from payments_py.x402.delegation_api import CreateDelegationPayload  # noqa: E402
 from payments_py.x402.helpers import build_payment_required  # noqa: E402
@@ -61,6 +62,8 @@ def price(p):
         return get_eurc_price_config(int(args[0]), receiver)
     if kind == "fiat":
         return get_fiat_price_config(int(args[0]), receiver, *args[1:])
+    if kind == "payg":  # the template from GET / (the plans API's first read of it)
+        return payments.plans.get_pay_as_you_go_price_config(int(args[0]), receiver, token_address)
     raise ValueError(kind)
 
 
@@ -74,6 +77,8 @@ def credits(c):
         return get_expirable_duration_config(int(args[0]))
     if kind == "nonExpirable":
         return get_non_expirable_duration_config()
+    if kind == "payg":
+        return get_pay_as_you_go_credits_config()
     raise ValueError(kind)
 
 

@@ -318,7 +318,14 @@ pub struct SettleResponse {
     /// The network.
     #[serde(default, deserialize_with = "nullable")]
     pub network: String,
-    /// Credits burned (decimal string).
+    /// How the plan bills: `credits` (credits burned from a balance), or
+    /// `pay-as-you-go` (one direct charge of the plan's price: `creditsRedeemed`
+    /// is `"0"` and the charge is `orderTx`, or `transaction`). Absent from
+    /// older backends (read as `credits`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(type = "'credits' | 'pay-as-you-go'")]
+    pub billing_model: Option<String>,
+    /// Credits burned (decimal string; `"0"` for a pay-as-you-go charge).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[ts(as = "Option<String>")]
     pub credits_redeemed: Option<Uint256>,
@@ -326,7 +333,8 @@ pub struct SettleResponse {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[ts(as = "Option<String>")]
     pub remaining_balance: Option<Uint256>,
-    /// The order transaction, when settle topped the plan up.
+    /// The order transaction: of the top-up a settle bought (credits), or of
+    /// the pay-as-you-go charge itself.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub order_tx: Option<String>,
     /// Anything else the backend sent.

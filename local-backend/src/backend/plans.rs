@@ -134,6 +134,10 @@ impl Backend {
         let order_tx = grant(&tx, &plan, caller.address(), OrderKind::Crypto, None, now)?;
         tx.commit()?;
         let message = match held {
+            _ if plan.pay_as_you_go => format!(
+                "Plan {} is pay-as-you-go: ordered, no credits granted (each request is charged its price at settle; ordering is not needed to pay)",
+                plan.id
+            ),
             Some(b) => format!(
                 "Plan {} ordered again: the caller already held it ({} credits); {} credits granted",
                 plan.id, b.credits, plan.credits_granted

@@ -722,7 +722,9 @@ pub fn payment_required_task(
 
 /// The executor's final task stamped `payment-completed` with the receipt
 /// (when one was settled) in its status message's metadata, and the credits
-/// charged in its metadata (`creditsCharged`, `txHash`, as the official's).
+/// charged in its metadata (`creditsCharged`, `txHash`, as the official's). A
+/// pay-as-you-go settle (`billingModel` other than `credits`) charged money,
+/// not credits: no `creditsCharged` (as the official since payments #439).
 pub fn completed(
     mut task: Value,
     settlement: Option<&Value>,
@@ -732,7 +734,10 @@ pub fn completed(
     let (id, context) = ids_of(&task);
     if let Some(o) = task.as_object_mut() {
         with_object(o, "metadata", |meta| {
-            meta.insert("creditsCharged".into(), Value::from(charged.as_str()));
+            let model = settlement.and_then(|s| s.get("billingModel"));
+            if model.is_none_or(|m| m.as_str() == Some("credits")) {
+                meta.insert("creditsCharged".into(), Value::from(charged.as_str()));
+            }
             if let Some(tx) =
                 settlement.and_then(|s| s.get("transaction").or_else(|| s.get("txHash")))
             {

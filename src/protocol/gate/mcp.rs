@@ -454,7 +454,12 @@ fn rpc_error(code: i64, message: &str, data: Option<Value>) -> Value {
 }
 
 /// `result._meta` additions after a paid call: the receipt (when settled) and
-/// Nevermined's summary `{txHash?, creditsRedeemed, remainingBalance?, planId, subscriberAddress, success}`.
+/// Nevermined's summary `{txHash?, billingModel?, creditsRedeemed?, remainingBalance?,
+/// orderTx?, planId, subscriberAddress, success}`. As the official SDK since
+/// its pay-as-you-go fixes (payments #432, #443): `billingModel` and `orderTx`
+/// when the settle sent them (a pay-as-you-go settle is one charge with
+/// `creditsRedeemed: "0"`), and `creditsRedeemed` only as the settle reported
+/// it (never the credits asked for, in its place); `"0"` when nothing was settled.
 pub fn paid_meta(
     settlement: Option<&Value>,
     credits: &Uint256,
@@ -489,16 +494,16 @@ fn credits_meta(
             .filter(|t| !t.is_empty())
     };
     let (redeemed, error) = match outcome {
-        Ok(credits) => (
-            text("creditsRedeemed").unwrap_or_else(|| credits.as_str().to_owned()),
-            None,
-        ),
-        Err(reason) => ("0".to_owned(), Some(reason)),
+        Ok(_) if settlement.is_some() => (text("creditsRedeemed"), None),
+        Ok(credits) => (Some(credits.as_str().to_owned()), None),
+        Err(reason) => (Some("0".to_owned()), Some(reason)),
     };
     let summary = ObjectBuilder::new()
         .put_opt("txHash", text("transaction").as_deref())
-        .put("creditsRedeemed", redeemed.as_str())
+        .put_opt("billingModel", text("billingModel").as_deref())
+        .put_opt("creditsRedeemed", redeemed.as_deref())
         .put_opt("remainingBalance", text("remainingBalance").as_deref())
+        .put_opt("orderTx", text("orderTx").as_deref())
         .put("planId", plan_id)
         .put_opt("subscriberAddress", subscriber)
         .put("success", error.is_none())
@@ -714,5 +719,24 @@ mod tests {
         let free = paid_meta(None, &Uint256::from(0), "1", None);
         assert_eq!(free.get(PAYMENT_RESPONSE_META_KEY), None);
         assert_eq!(free[CREDITS_META_KEY]["creditsRedeemed"], json!("0"));
+    }
+
+    #[test]
+    fn a_pay_as_you_go_settle_is_summarised_with_its_billing_model_and_order() {
+        let settled = json!({"success": true, "transaction": "0xab", "network": "stripe", "billingModel": "pay-as-you-go", "creditsRedeemed": "0", "remainingBalance": "0", "orderTx": "pi_3U6t"});
+        let meta = paid_meta(Some(&settled), &Uint256::from(1), "1", Some("0xbb"));
+        assert_eq!(meta[PAYMENT_RESPONSE_META_KEY], settled);
+        assert_eq!(
+            meta[CREDITS_META_KEY],
+            json!({"txHash": "0xab", "billingModel": "pay-as-you-go", "creditsRedeemed": "0", "remainingBalance": "0", "orderTx": "pi_3U6t", "planId": "1", "subscriberAddress": "0xbb", "success": true})
+        );
+        // A settle that reports no figure: no creditsRedeemed (not the 1 credit asked for), and
+        // no billingModel or orderTx either (omitted, not "").
+        let silent = json!({"success": true, "transaction": "0xab", "network": "n", "orderTx": ""});
+        let meta = paid_meta(Some(&silent), &Uint256::from(1), "1", None);
+        assert_eq!(
+            meta[CREDITS_META_KEY],
+            json!({"txHash": "0xab", "planId": "1", "success": true})
+        );
     }
 }

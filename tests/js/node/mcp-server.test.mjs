@@ -95,6 +95,20 @@ test('a paid tool verifies before the handler and settles its credits after, wit
   assert.equal(handlerCalls[0].authResult.httpUrl, 'https://agent.example/mcp')
 })
 
+test('a pay-as-you-go settle: _meta["nevermined/credits"] carries billingModel and orderTx, and only the creditsRedeemed the settle reported (the official since payments #432/#443)', async (t) => {
+  const payg = { success: true, payer: '0xsubscriber', transaction: '0xtx', network: 'stripe', billingModel: 'pay-as-you-go', creditsRedeemed: '0', remainingBalance: '0', orderTx: 'pi_3U6tgrBYvSRKcV421ehH4bnX' }
+  const backend = await backendWith(t, { settle: () => ({ json: payg }) })
+  const { client } = await serve(t, backend)
+  const result = await client.callTool({ name: 'echo', arguments: { text: 'hi' }, _meta: PAYMENT })
+  assert.deepEqual(result.content, [{ type: 'text', text: 'hi' }])
+  assert.deepEqual(result._meta['x402/payment-response'], payg)
+  assert.deepEqual(result._meta['nevermined/credits'], { txHash: '0xtx', billingModel: 'pay-as-you-go', creditsRedeemed: '0', remainingBalance: '0', orderTx: 'pi_3U6tgrBYvSRKcV421ehH4bnX', planId: PLAN, subscriberAddress: '0xsubscriber', success: true })
+  // A settle that reports no figure: no creditsRedeemed stands in for it (not the 2 credits asked for).
+  backend.respond('POST', SETTLE, { json: { success: true, payer: '0xsubscriber', transaction: '0xtx2', network: NETWORK } })
+  const silent = await client.callTool({ name: 'echo', arguments: { text: 'hi' }, _meta: PAYMENT })
+  assert.deepEqual(silent._meta['nevermined/credits'], { txHash: '0xtx2', planId: PLAN, subscriberAddress: '0xsubscriber', success: true })
+})
+
 test('the logical URL is the official SDK\'s: URLSearchParams of the arguments, other values as JSON', async (t) => {
   const backend = await backendWith(t)
   const { client } = await serve(t, backend, {

@@ -25,6 +25,8 @@ import {
   getFreePriceConfig,
   getNativeTokenPriceConfig,
   getNonExpirableDurationConfig,
+  getPayAsYouGoCreditsConfig,
+  getPayAsYouGoPriceConfig,
   redactToken,
   resolveScheme,
   tryDecodeAccessToken,
@@ -366,6 +368,15 @@ async function paying(): Promise<void> {
   const oldReceipt: SettleResult | null = receipt
   void oldReceipt
   await payments.fetch('https://agent.example/tasks')
+  // Pay-as-you-go: a money cap, and the receipt's billing model.
+  const payg = await payments.fetch('https://agent.example/tasks', undefined, { planIds: ['1'], maxPriceCents: 25, maxCredits: 1n })
+  const model: 'credits' | 'pay-as-you-go' | undefined = payg.paymentResponse?.billingModel
+  const order: string | undefined = payg.paymentResponse?.orderTx
+  void [model, order]
+  // @ts-expect-error billingModel is one of the two models
+  const wrong: SettlePermissionsResult = { success: true, transaction: '', network: '', billingModel: 'subscription' }
+  const code: PaymentsErrorCode = 'max_price_exceeded'
+  void [wrong, code]
   // @ts-expect-error fetchWithPayment needs the client in its options
   await fetchWithPayment('https://agent.example/tasks', undefined, { planIds: ['1'] })
   void [status, receipt]
@@ -471,6 +482,18 @@ async function readmePay(planId: string): Promise<void> {
   await payments.mcp.callTool({ url: 'https://agent.example/mcp', name: 'echo', arguments: { text: 'hi' }, planId })
   await payments.x402.getX402AccessToken(planId, 'a', { delegationConfig: { delegationId: 'd' } })
   void answer
+}
+
+/** README, pay-as-you-go (nvm-x402): the builder's helpers. */
+async function readmePayAsYouGo(builderAddress: string, usdcAddress: string): Promise<void> {
+  const payments = Payments.getInstance({ nvmApiKey: 'local:eyJ...' })
+  const template: string = await payments.contracts.getPayAsYouGoTemplateAddress()
+  const price: PriceConfigResult = await payments.plans.getPayAsYouGoPriceConfig(250_000n, builderAddress, usdcAddress)
+  const same: PriceConfigResult = getPayAsYouGoPriceConfig(250_000n, builderAddress, usdcAddress, template)
+  const credits: CreditsConfigResult = payments.plans.getPayAsYouGoCreditsConfig()
+  const { planId } = await payments.plans.registerCreditsPlan({ name: 'Per request' }, price, getPayAsYouGoCreditsConfig())
+  await fetchWithPayment('https://agent.example/tasks', undefined, { payments, planIds: [planId], maxPriceCents: 25 })
+  void [same, credits]
 }
 
 interface WorkerEnv {
@@ -592,4 +615,4 @@ function readmeFrameworks(env: WorkerEnv): void {
   agent.paywall({ agentId: 'a', routes: {} }).handle(new Request('https://a.example/'), (request, ctx, payment) => new Response(payment.paid ? 'paid' : 'free'))
 }
 
-export { entries, readmePay, readmeWorker, readmeHooks, readmeMcp, readmeRegister, readmeWithoutGate, readmeFrameworks }
+export { entries, readmePay, readmePayAsYouGo, readmeWorker, readmeHooks, readmeMcp, readmeRegister, readmeWithoutGate, readmeFrameworks }

@@ -66,3 +66,17 @@ fn the_payload_is_taken_out_of_the_message_and_capped() {
         "message is required."
     );
 }
+
+#[test]
+fn a_pay_as_you_go_settle_charges_no_credits_in_the_task() {
+    let task = json!({"id": "t", "contextId": "c", "status": {"state": "completed"}});
+    let credits = json!({"success": true, "transaction": "0x1", "creditsRedeemed": "2"});
+    let done = completed(task.clone(), Some(&credits), &Uint256::from(2), "m");
+    assert_eq!(done["metadata"]["creditsCharged"], json!("2"));
+    let payg = json!({"success": true, "transaction": "0x2", "billingModel": "pay-as-you-go", "creditsRedeemed": "0", "orderTx": "0x3"});
+    let done = completed(task, Some(&payg), &Uint256::from(2), "m");
+    assert_eq!(done["metadata"].get("creditsCharged"), None);
+    assert_eq!(done["metadata"]["txHash"], json!("0x2"));
+    let receipts = &done["status"]["message"]["metadata"][RECEIPTS_KEY];
+    assert_eq!(receipts, &json!([payg]));
+}
