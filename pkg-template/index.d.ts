@@ -25,7 +25,7 @@ export const Payments: PaymentsClass<Payments> & {
 }
 
 export interface BrowserInstanceOptions extends Omit<PaymentsOptions, 'nvmApiKey'> {
-  /** Where the web app sends the browser back after sign-in (absolute http(s); usually this page). */
+  /** Where the web app sends the browser back after sign-in (absolute https:, or http: to localhost; usually this page). */
   returnUrl: string
   /** The environment to sign in to (no key names it yet). `local`: nvm-local's own pages. */
   environment: EnvironmentName

@@ -16,6 +16,8 @@ const core = (name, ...args) => {
   return JSON.parse(callSync(name, toJson(args)))
 }
 const fail = (e) => e && new PaymentsError(e)
+// What either app's return brings back (src/protocol/signin.rs RETURNED), for when the core can't say.
+const RETURNED = ['nvmState', 'nvmApiKey', 'accountAddress', 'state', 'paymentMethodId', 'delegationId']
 const newState = () => Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, '0')).join('')
 
 export class Payments extends Base {
@@ -29,7 +31,19 @@ export class Payments extends Base {
     const session = globalThis.sessionStorage
     const saved = { sessionStorage: session?.getItem(KEY), localStorage: globalThis.localStorage?.getItem(KEY) }
     const next = newState()
-    const landing = core('signInLanding', json, location.href, session?.getItem(SIGN_IN), saved, next, session?.getItem(CARD))
+    let landing
+    try {
+      landing = core('signInLanding', json, location.href, session?.getItem(SIGN_IN), saved, next, session?.getItem(CARD))
+    } catch (error) {
+      // No decision was made (bad options, a core that can't load): a key or card that came
+      // back must still leave the address bar and this history entry at once, refused.
+      const url = new URL(location.href)
+      for (const name of RETURNED) url.searchParams.delete(name)
+      if (url.href !== location.href) history.replaceState(history.state, '', url.href)
+      session?.removeItem(SIGN_IN)
+      session?.removeItem(CARD)
+      throw error
+    }
     const keep = landing.keyStorage && globalThis[landing.keyStorage]
     if (landing.url) history.replaceState(history.state, '', landing.url)
     if (landing.signInStateUsed) session.removeItem(SIGN_IN)

@@ -115,11 +115,13 @@ impl BrowserOptions {
         };
         let return_url =
             text("returnUrl")?.ok_or_else(|| Error::validation("returnUrl is required"))?;
-        if !Url::parse(return_url)
-            .is_some_and(|u| (u.scheme == "http" || u.scheme == "https") && !u.has_credentials)
-        {
+        // The key comes back in this URL: never over plain http: to another machine.
+        if !Url::parse(return_url).is_some_and(|u| {
+            (u.scheme == "https" || (u.scheme == "http" && u.host.is_loopback()))
+                && !u.has_credentials
+        }) {
             return Err(Error::validation(
-                "returnUrl must be an absolute http(s) URL without a user name or password",
+                "returnUrl must be an absolute https: URL (or http: to localhost) without a user name or password",
             ));
         }
         let environment = text("environment")?

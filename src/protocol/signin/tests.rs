@@ -30,7 +30,7 @@ fn options_need_a_return_url_and_an_environment_and_name_the_apps() {
     for (v, why) in [
         (
             json!({"returnUrl": "/relative", "environment": "sandbox"}),
-            "absolute http(s)",
+            "absolute https:",
         ),
         (
             json!({"returnUrl": "https://u:p@a.example/", "environment": "sandbox"}),
@@ -55,6 +55,15 @@ fn options_need_a_return_url_and_an_environment_and_name_the_apps() {
         (
             json!({"returnUrl": "https://a.example/", "environment": "sandbox", "frontendUrl": "http://evil.example"}),
             "https",
+        ),
+        // The key comes back in returnUrl: never in clear to another machine.
+        (
+            json!({"returnUrl": "http://shop.example/", "environment": "sandbox"}),
+            "returnUrl must be an absolute https:",
+        ),
+        (
+            json!({"returnUrl": "http://127.0.0.1.shop.example/", "environment": "sandbox"}),
+            "returnUrl must be an absolute https:",
         ),
     ] {
         let err = BrowserOptions::from_json(&v).unwrap_err();

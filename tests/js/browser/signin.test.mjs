@@ -152,3 +152,27 @@ test('the CLI sign-in (/auth/cli) returns nvm_api_key to a loopback callback onl
   assert.equal(refused.status(), 400)
   assert.match(await tab.textContent('main'), /BCK\.AUTH\.0900/)
 })
+
+test('a return that getBrowserInstance cannot read (bad options) still leaves the address bar and history at once, refused', async (t) => {
+  const broken = (nvm) => `<!doctype html><meta charset="utf-8"><title>shop</title><script type="module">
+    import { Payments } from '/pkg/index.js'
+    try {
+      Payments.getBrowserInstance({ returnUrl: location.origin + '/broken.html', environment: 'local', backendUrl: ${JSON.stringify(nvm)}, keyStorage: 'cookie' })
+      window.ready = { thrown: null, href: location.href }
+    } catch (e) {
+      window.ready = { thrown: e.code, href: location.href, stored: Object.keys(sessionStorage) }
+    }
+  </script>`
+  const { site, tab, load } = await signInTab(t, { pages: { '/broken.html': broken, '/start.html': () => '<!doctype html><title>start</title>' } })
+  await tab.goto(`${site.url}start.html`)
+  await tab.evaluate(() => sessionStorage.setItem('nvm-x402.signIn.state', 'f'.repeat(32)))
+  const returned = `${site.url}broken.html?tab=pay&nvmApiKey=local:eyJhbGciOiJFUzI1NksifQ.e30.c2ln&accountAddress=0xabc&nvmState=${'f'.repeat(32)}&paymentMethodId=pm_1&delegationId=d-1&state=s`
+  const ready = await load(returned)
+  assert.equal(ready.thrown, 'validation')
+  assert.equal(ready.href, `${site.url}broken.html?tab=pay`, 'every returned parameter is gone from the address bar')
+  assert.deepEqual(ready.stored, [], 'the one-time state is used up')
+  await tab.goBack()
+  assert.equal(tab.url(), `${site.url}start.html`)
+  await tab.goForward()
+  assert.ok(!tab.url().includes('nvmApiKey'), tab.url())
+})
