@@ -232,11 +232,8 @@ impl Backend {
                 iso8601(session.expires_at)
             )));
         }
-        if session
-            .return_url
-            .as_deref()
-            .is_some_and(|u| u != return_url)
-        {
+        // A session minted without a returnUrl returns nowhere (never to whatever a link says).
+        if session.return_url.as_deref() != Some(return_url) {
             return Err(WIDGET_RETURN_MISMATCH.with(format!(
                 "returnUrl {} is not the one this session was minted for",
                 shorten(return_url)

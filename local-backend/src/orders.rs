@@ -498,7 +498,8 @@ impl Backend {
 
 /// The order reads' throttle: [`READS_PER_MINUTE`] per client IP and clock
 /// minute (nvm-local's clock, so tests move past it without sleeping). At
-/// most [`ReadLimiter::IPS`] IPs are tracked; past that, the minute starts over.
+/// most [`ReadLimiter::IPS`] IPs are tracked; past that, earlier minutes' are
+/// forgotten, and with the table full of this minute's a new IP waits for the next.
 #[derive(Debug, Default)]
 pub struct ReadLimiter {
     seen: Mutex<HashMap<Option<IpAddr>, (i64, u32)>>,
@@ -516,7 +517,9 @@ impl ReadLimiter {
         if seen.len() >= Self::IPS && !seen.contains_key(&ip) {
             seen.retain(|_, (m, _)| *m == minute);
             if seen.len() >= Self::IPS {
-                seen.clear();
+                // Full of this minute's clients: a new one waits for the next minute
+                // (clearing would reset the throttled ones too).
+                return false;
             }
         }
         let entry = seen.entry(ip).or_insert((minute, 0));
@@ -552,6 +555,18 @@ mod tests {
         }
         assert!(many.allow(a, 60_000));
         assert_eq!(many.seen.lock().unwrap().len(), 1);
+        // Full of this minute's IPs: a new one is refused; a throttled one stays throttled.
+        let full = ReadLimiter::default();
+        for _ in 0..=READS_PER_MINUTE {
+            full.allow(a, 0);
+        }
+        assert!(!full.allow(a, 0));
+        for i in 1..ReadLimiter::IPS as u32 {
+            assert!(full.allow(Some(IpAddr::from(((i + 1) << 8).to_be_bytes())), 0));
+        }
+        assert!(!full.allow(b, 0), "no room this minute");
+        assert!(!full.allow(a, 0), "the throttled IP was not reset");
+        assert!(full.allow(b, 60_000), "the next minute has room");
     }
 
     #[test]

@@ -49,6 +49,11 @@ pub fn return_origin(url: &str, flow: Flow, allowed: &[String]) -> ApiResult<Str
     if u.has_credentials {
         return Err(refused("it carries a user name or password"));
     }
+    // A control character passes the URL parser but can't be a Location header:
+    // refused here, before anything is acted on.
+    if url.bytes().any(|b| b < 0x20 || b == 0x7f) {
+        return Err(refused("it holds a control character"));
+    }
     let origin = u.origin();
     let ok = match flow {
         Flow::Cli => u.scheme == "http" && u.host.is_loopback(),
@@ -63,13 +68,20 @@ pub fn return_origin(url: &str, flow: Flow, allowed: &[String]) -> ApiResult<Str
     Ok(origin)
 }
 
-/// A form post comes from the page itself (`Sec-Fetch-Site: same-origin`,
-/// or an `Origin` that is this server's): never from another site's form.
+/// Whether a form was posted by a page of this server: its `Origin` is this
+/// server's, or (no `Origin`) the browser says `Sec-Fetch-Site: same-origin`.
+/// Anything else, a request with neither (a script, not a click) included, is refused.
+pub fn posted_from(headers: &HeaderMap, own_origin: &str) -> bool {
+    let get = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    match get(header::ORIGIN.as_str()) {
+        Some(origin) => origin == own_origin,
+        None => get("sec-fetch-site") == Some("same-origin"),
+    }
+}
+
+/// A form post comes from the page itself ([`posted_from`]): never from another site's form.
 pub fn check_same_origin(headers: &HeaderMap, own_origin: &str) -> ApiResult<()> {
-    let get = |name| headers.get(name).and_then(|v| v.to_str().ok());
-    let site_ok = get("sec-fetch-site").is_none_or(|s| s == "same-origin");
-    let origin_ok = get(header::ORIGIN.as_str()).is_none_or(|o| o == own_origin);
-    if site_ok && origin_ok {
+    if posted_from(headers, own_origin) {
         Ok(())
     } else {
         Err(CROSS_SITE_SIGN_IN
@@ -180,6 +192,9 @@ mod tests {
             ("http://[::1]:5/callback", Flow::Cli, true),
             ("https://app.example/cb", Flow::Cli, false),
             ("https://127.0.0.1:5/cb", Flow::Cli, false),
+            // Passes the URL parser, can't be a Location header: refused before acting.
+            ("http://127.0.0.1:8080/\u{1}", Flow::Web, false),
+            ("http://127.0.0.1:5/cb\u{7f}", Flow::Cli, false),
         ] {
             let got = return_origin(url, flow, &allowed);
             assert_eq!(got.is_ok(), ok, "{url} {flow:?}");
@@ -204,8 +219,11 @@ mod tests {
             own
         )
         .is_ok());
-        assert!(check_same_origin(&headers(&[]), own).is_ok());
+        assert!(check_same_origin(&headers(&[("origin", own)]), own).is_ok());
+        assert!(check_same_origin(&headers(&[("sec-fetch-site", "same-origin")]), own).is_ok());
         for bad in [
+            // Neither header: a script's request, not a click on the page.
+            headers(&[]),
             headers(&[("sec-fetch-site", "cross-site")]),
             headers(&[("sec-fetch-site", "same-site")]),
             headers(&[("origin", "http://evil.example")]),

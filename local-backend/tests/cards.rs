@@ -64,6 +64,12 @@ fn click(
         encode(back)
     );
     let mut all = vec![("Content-Type", "application/x-www-form-urlencoded")];
+    // A browser's click on the page says where it comes from (Origin or Sec-Fetch-Site).
+    let own = local.url("");
+    let own = own.trim_end_matches('/');
+    if headers.is_empty() {
+        all.push(("Origin", own));
+    }
     all.extend_from_slice(headers);
     // The 303 is the answer: it goes to the page's server, which is not running here.
     let no_redirects: ureq::Agent = ureq::Agent::config_builder()
@@ -272,6 +278,8 @@ fn bad_clicks_create_nothing_and_leave_the_session_as_it_was() {
             "BCK.AUTH.0901",
             403,
         ),
+        // Neither header: a script's request, not a click on the page.
+        ("5", &[("X-Nothing", "1")][..], "BCK.AUTH.0901", 403),
     ] {
         let (got, headers, html) = click(&local, &token, BACK, limit, headers);
         assert_eq!(got, status, "{html}");
@@ -279,6 +287,13 @@ fn bad_clicks_create_nothing_and_leave_the_session_as_it_was() {
         assert!(headers.get("location").is_none());
     }
     let (got, _, html) = click(&local, &token, "http://127.0.0.1:8080/elsewhere", "5", &[]);
+    assert_eq!(got, 400);
+    assert!(html.contains("BCK.WIDGET_SESSION.0902"));
+    assert_eq!(counts(&local, &subscriber), before, "nothing half-created");
+    // A session minted without a returnUrl returns nowhere, not to whatever the link says.
+    let (status, unbound) = mint(&local, &subscriber, json!({}));
+    assert_eq!(status, 201, "{unbound}");
+    let (got, _, html) = click(&local, &text(&unbound["sessionToken"]), BACK, "5", &[]);
     assert_eq!(got, 400);
     assert!(html.contains("BCK.WIDGET_SESSION.0902"));
     assert_eq!(counts(&local, &subscriber), before, "nothing half-created");

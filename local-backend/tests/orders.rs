@@ -253,6 +253,20 @@ fn refunds_are_the_merchants_and_disputes_and_declines_the_pages() {
         (200, json!({"orderId": disputed, "status": "disputed"}))
     );
     local.expect_error(refund(&local, &builder, &disputed, None), "BCK.ORDER.0900");
+    // A dispute going back to the shop is not reported as a success.
+    let (_, secret) = new_order(&local, 800);
+    press(&local, &secret, "pay");
+    let (status, headers, _) = post_form(
+        &local,
+        Some(&local.server.url()),
+        &format!("clientSecret={secret}&action=dispute&returnUrl=http://127.0.0.1:9/back"),
+        false,
+    );
+    assert_eq!(status, 303);
+    assert!(headers["location"]
+        .to_str()
+        .unwrap()
+        .ends_with("&redirect_status=failed"));
 }
 
 #[test]

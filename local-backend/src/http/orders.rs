@@ -93,7 +93,12 @@ pub(super) async fn read(
 /// `returnUrl`: an absolute http(s) URL on this machine (a loopback origin), without credentials.
 fn checked_return(url: &str) -> ApiResult<String> {
     match Url::parse(url) {
-        Some(u) if !u.has_credentials && super::is_loopback_origin(&u.origin()) => {
+        // A control character passes the URL parser but can't be a Location header.
+        Some(u)
+            if !u.has_credentials
+                && super::is_loopback_origin(&u.origin())
+                && !url.bytes().any(|b| b < 0x20 || b == 0x7f) =>
+        {
             Ok(url.to_owned())
         }
         _ => Err(ORDER_INVALID.with(
@@ -193,12 +198,7 @@ pub(super) async fn confirm_page(
 /// Anything else, a request without either included, is refused.
 fn posted_here(app: &App, headers: &HeaderMap) -> bool {
     let own = app.public_url(headers);
-    let own = own.trim_end_matches('/');
-    let get = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
-    match get("origin") {
-        Some(origin) => origin == own,
-        None => get("sec-fetch-site") == Some("same-origin"),
-    }
+    crate::signin::posted_from(headers, own.trim_end_matches('/'))
 }
 
 /// `POST /orders/confirm` (the page's form: `clientSecret`, `action` =
@@ -229,10 +229,11 @@ pub(super) async fn confirm(
             .confirm_order(form.secret()?, form.action.as_deref().unwrap_or(""))?;
         let location = match back {
             Some(back) => {
-                let outcome = if order.status == status::FAILED {
-                    "failed"
-                } else {
+                // "succeeded" only for a paid order (a dispute is not a success).
+                let outcome = if order.status == status::PAID {
                     "succeeded"
+                } else {
+                    "failed"
                 };
                 with_params(
                     &back,
@@ -330,6 +331,7 @@ mod tests {
             "javascript:alert(1)",
             "/relative",
             "",
+            "http://127.0.0.1:8080/\u{1}",
         ] {
             assert_eq!(
                 checked_return(bad).unwrap_err().code,
