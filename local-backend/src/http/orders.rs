@@ -3,7 +3,7 @@
 //! processor (`/orders/confirm`), and the merchant's refunds
 //! (`/local/v1/orders/:id/refund`).
 
-use super::{html_response, parse_object, path_param, respond, App, IdPath, Shared};
+use super::{parse_object, path_param, respond, App, IdPath, Shared};
 use crate::checkout::escape;
 use crate::error::*;
 use crate::orders::{status, to_json};
@@ -126,20 +126,10 @@ fn with_params(url: &str, params: &[(&str, &str)]) -> String {
     out
 }
 
-/// A page of the card processor's stand-in: never framed, no scripts, no
-/// caching, a referrer only to itself (a form's `Origin` must not be `null`).
+/// A page of the card processor's stand-in: the hosted apps' page headers
+/// (never framed, no scripts, a referrer only to itself).
 fn page(status: StatusCode, html: String) -> Response {
-    let mut response = html_response(status, html);
-    let h = response.headers_mut();
-    h.insert("x-frame-options", HeaderValue::from_static("DENY"));
-    h.insert(
-        "content-security-policy",
-        HeaderValue::from_static(
-            "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'",
-        ),
-    );
-    h.insert("referrer-policy", HeaderValue::from_static("same-origin"));
-    response
+    super::page_response(status, html)
 }
 
 fn error_page(e: &ApiError) -> Response {
