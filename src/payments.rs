@@ -63,7 +63,7 @@ pub struct PlanTerms {
     pub max_credits_per_request: Option<Uint256>,
     /// How a request is charged (the paying client's money cap reads it; read
     /// from the plan only in cores with the paying client, `Unknown` elsewhere).
-    pub billing: crate::client::Billing,
+    pub billing: crate::api::plans::Billing,
 }
 
 /// A Nevermined client bound to one API key and one transport.
@@ -260,9 +260,9 @@ impl<T: Transport> Payments<T> {
                     })
                 }),
             #[cfg(feature = "subscriber")]
-            billing: crate::client::Billing::of_plan(&plan),
+            billing: crate::api::plans::Billing::of_plan(&plan),
             #[cfg(not(feature = "subscriber"))]
-            billing: crate::client::Billing::Unknown,
+            billing: crate::api::plans::Billing::Unknown,
         };
         self.plans
             .insert_until(plan_id.to_owned(), terms.clone(), now + SCHEME_CACHE_MS);

@@ -606,6 +606,63 @@ pub fn order_fiat_plan(cfg: &ClientConfig, plan_id: &str) -> Result<Call<Value>>
     })
 }
 
+/// Tokens whose amounts are in 6-decimal units, so a price in them is read in
+/// cents: USDC and EURC on Base and Base Sepolia. Any other token's decimals
+/// are unknown here (a plan's own `currency` is not trusted for that: a plan
+/// could name `USDC` over an 18-decimal token).
+#[cfg(feature = "subscriber")]
+const SIX_DECIMAL_TOKENS: [&str; 4] = [
+    "0x833589fCD6eDb6E08f4c7C32D4f71b54bdA02913",
+    "0x036CbD53842c5426634e7929541eC2318f3dCF7e",
+    EURC_TOKEN_ADDRESS,
+    "0x808456652fdb597867f38412077A9182bf77359F",
+];
+
+/// How a plan charges a request, as its `getPlan` view says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Billing {
+    /// Credits, bought by orders: `registry.price.templateAddress` is the zero address.
+    Credits,
+    /// Pay-as-you-go (any other template, `getPayAsYouGoPriceConfig`'s): each
+    /// request is one charge of the price, here in cents rounded up (`None`:
+    /// in a token whose decimals are unknown, or amounts that aren't integers
+    /// within 2^64 in all).
+    PayAsYouGo(Option<u64>),
+    /// The view names no template.
+    Unknown,
+}
+
+impl Billing {
+    /// Reads a `getPlan` answer. Fiat amounts and those of
+    /// [`SIX_DECIMAL_TOKENS`] are 6-decimal units (10 000 a cent).
+    #[cfg(feature = "subscriber")]
+    pub fn of_plan(plan: &Value) -> Billing {
+        let price = json::at(plan, &["registry", "price"]);
+        let text = |k: &str| price.and_then(|p| p.get(k)).and_then(Value::as_str);
+        match text("templateAddress") {
+            None => Billing::Unknown,
+            Some(t) if t.eq_ignore_ascii_case(ZERO_ADDRESS) => Billing::Credits,
+            Some(_) => {
+                let fiat = price
+                    .and_then(|p| p.get("isCrypto"))
+                    .and_then(Value::as_bool)
+                    == Some(false);
+                let known = text("tokenAddress")
+                    .is_some_and(|t| SIX_DECIMAL_TOKENS.iter().any(|k| k.eq_ignore_ascii_case(t)));
+                let mut units: Option<u64> = (fiat || known).then_some(0);
+                for a in json::items(price.and_then(|p| p.get("amounts"))) {
+                    // Within u64 (more is no price a cap in cents allows); else unknown.
+                    let n = Uint256::from_json(a)
+                        .ok()
+                        .and_then(|n| n.as_str().parse::<u64>().ok());
+                    units = units.zip(n).and_then(|(u, n)| u.checked_add(n));
+                }
+                Billing::PayAsYouGo(units.map(|u| u.div_ceil(10_000)))
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
