@@ -35,7 +35,8 @@ async function startAgent(t, port, nvm) {
     res.writeHead(response.status, Object.fromEntries(response.headers))
     res.end(Buffer.from(await response.arrayBuffer()))
   })
-  await new Promise((ok) => server.listen(port, '127.0.0.1', ok))
+  // A failed listen (the port taken meanwhile) rejects: never a test left waiting.
+  await new Promise((ok, fail) => (server.once('error', fail), server.listen(port, '127.0.0.1', ok)))
   t.after(() => new Promise((ok) => server.close(ok)))
   return { url: `http://127.0.0.1:${port}/tasks`, served }
 }

@@ -22,18 +22,21 @@ import { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/
 import { z } from 'zod'
 import { PaymentsError } from 'nvm-x402'
 import { Payments } from 'nvm-x402/mcp'
-import { freePort, startNvmLocal } from '../support/servers.mjs'
+import { startNvmLocal } from '../support/servers.mjs'
 import { newSubscriber, stopAll } from '../support/gate.mjs'
 
 const MODERN = '2026-07-28'
 const LEGACY = '2025-11-25'
 
 /**
- * Serves `handle(request)` (a Fetch-API MCP handler) on 127.0.0.1:`port`,
- * recording every JSON-RPC request it gets: `{method, headers, json}`.
+ * Serves a Fetch-API MCP handler (set later: `served.handle = ...`) on 127.0.0.1, on a port
+ * the system picks (no race with other tests for a "free" one; a failed listen rejects
+ * instead of leaving the test waiting), recording every JSON-RPC request it gets:
+ * `{method, headers, json}`.
  */
-function serve(port, handle) {
+function serve() {
   const seen = []
+  let handle = null
   const server = http.createServer(async (req, res) => {
     const chunks = []
     for await (const chunk of req) chunks.push(chunk)
@@ -45,21 +48,26 @@ function serve(port, handle) {
       json = undefined
     }
     seen.push({ method: json?.method, headers: req.headers, json })
-    const request = new Request(`http://127.0.0.1:${port}${req.url}`, { method: req.method, headers: req.headers, body: body.length ? body : undefined })
+    const request = new Request(`http://127.0.0.1:${server.address().port}${req.url}`, { method: req.method, headers: req.headers, body: body.length ? body : undefined })
     const response = await handle(request)
     res.writeHead(response.status, Object.fromEntries(response.headers))
     res.end(Buffer.from(await response.arrayBuffer()))
   })
-  return new Promise((ok) =>
-    server.listen(port, '127.0.0.1', () =>
+  return new Promise((ok, fail) => {
+    server.once('error', fail)
+    server.listen(0, '127.0.0.1', () =>
       ok({
-        url: `http://127.0.0.1:${port}/mcp`,
+        port: server.address().port,
+        url: `http://127.0.0.1:${server.address().port}/mcp`,
         seen,
         methods: () => seen.map((r) => r.method),
+        set handle(h) {
+          handle = h
+        },
         close: () => new Promise((done) => (server.close(done), server.closeAllConnections())),
       }),
-    ),
-  )
+    )
+  })
 }
 
 /** The paid `echo` tool (1 credit) on `server`, through the paywall of `payments` (the MCP agent's builder). */
@@ -107,18 +115,20 @@ describe('payments.mcp.callTool negotiates the MCP revision with real servers, p
   const servers = {}
 
   before(async () => {
-    const ports = { v2: await freePort(), stateless: await freePort(), sessionful: await freePort() }
-    nvm = await startNvmLocal({ args: ['--mcp-url', `http://127.0.0.1:${ports.v2}`] })
+    servers.v2 = await serve()
+    servers.stateless = await serve()
+    servers.sessionful = await serve()
+    nvm = await startNvmLocal({ args: ['--mcp-url', `http://127.0.0.1:${servers.v2.port}`] })
     world = nvm.world
     plan = world.plans.free.planId
     agentId = world.mcpAgent.agentId
     // The paywall verifies the tool's logical URL (mcp://nvm-demo/tools/echo), which the seeded MCP agent registered.
     builder = Payments.getInstance({ nvmApiKey: world.accounts.builder.apiKey, backendUrl: nvm.url })
     builder.mcp.configure({ agentId, serverName: world.mcpAgent.serverName, planId: plan })
-    servers.v2 = await serve(ports.v2, v2Handler(builder))
-    servers.stateless = await serve(ports.stateless, v1Stateless(builder))
+    servers.v2.handle = v2Handler(builder)
+    servers.stateless.handle = v1Stateless(builder)
     servers.sessionfulHandler = v1Sessionful(builder)
-    servers.sessionful = await serve(ports.sessionful, servers.sessionfulHandler)
+    servers.sessionful.handle = servers.sessionfulHandler
     subscriber = await newSubscriber(nvm, { planId: plan, agentId })
   })
   after(() => stopAll(servers.v2, servers.stateless, servers.sessionful, nvm))
