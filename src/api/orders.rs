@@ -107,10 +107,11 @@ pub fn create_order(cfg: &ClientConfig, options: &Value) -> Result<Call<Value>> 
 
 /// `getOrder(orderId)`: `GET api/v1/orders/:orderId`, without the key. The id
 /// is one encoded path segment (a `?`, `#` or `/` in it can't retarget the
-/// call), and `.` or `..`, which a URL parser would resolve, is refused.
+/// call); `.` or `..`, which a URL parser would resolve, is refused by
+/// [`super::build_request`] as for every call.
 pub fn get_order(cfg: &ClientConfig, order_id: &str) -> Result<Call<Value>> {
     let id = order_id.trim();
-    if id.is_empty() || id == "." || id == ".." {
+    if id.is_empty() {
         return Err(Error::validation(
             "getOrder: orderId must be the id createOrder answered",
         ));
