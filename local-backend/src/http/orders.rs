@@ -13,6 +13,7 @@ use axum::extract::{Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Extension;
+use nvm_x402::protocol::signin::with_params;
 use nvm_x402::protocol::url::{encode_segment, Url};
 use nvm_x402_types::fields;
 use nvm_x402_types::orders::CreateOrderRequest;
@@ -105,25 +106,6 @@ fn checked_return(url: &str) -> ApiResult<String> {
             "returnUrl must be an http(s) URL on this machine (localhost, 127.0.0.1 or [::1])",
         )),
     }
-}
-
-/// `url` with `params` added to its query (before any fragment), each value encoded.
-fn with_params(url: &str, params: &[(&str, &str)]) -> String {
-    let (base, fragment) = url
-        .split_once('#')
-        .map_or((url, None), |(b, f)| (b, Some(f)));
-    let mut out = base.to_owned();
-    for (name, value) in params {
-        out.push(if out.contains('?') { '&' } else { '?' });
-        out.push_str(name);
-        out.push('=');
-        out.push_str(&encode_segment(value));
-    }
-    if let Some(fragment) = fragment {
-        out.push('#');
-        out.push_str(fragment);
-    }
-    out
 }
 
 /// A page of the card processor's stand-in: the hosted apps' page headers
