@@ -29,6 +29,8 @@ import type {
   PaginationOptions,
   PaymentMethodSummary,
   PlanBalance,
+  PurchasingPower,
+  UpdatePaymentMethodDto,
   PlanCreditsConfig,
   PlanMetadata,
   PlanPriceConfig,
@@ -303,6 +305,16 @@ export interface DelegationAPI {
   createDelegation(payload: CreateDelegationPayload): Promise<CreateDelegationResponse>
   listDelegations(options?: Pick<ListOptions, 'accessible'>): Promise<DelegationListResponse>
   listPaymentMethods(options?: ListOptions): Promise<PaymentMethodSummary[]>
+  /**
+   * What this key can spend: `listPaymentMethods({accessible: true})` and
+   * `listDelegations({accessible: true})`, with the delegations' `remainingBudgetCents` added up.
+   */
+  getPurchasingPower(): Promise<PurchasingPower>
+  /**
+   * Renames a card (`alias`) or limits which API keys may use it (`allowedApiKeyIds`; `null`
+   * lifts the limit). Only the card's owner may. The options are checked before anything is sent.
+   */
+  updatePaymentMethod(paymentMethodId: string, dto: UpdatePaymentMethodDto): Promise<PaymentMethodSummary>
 }
 
 /** `payments.contracts` in `nvm-x402`. */
@@ -314,6 +326,20 @@ export interface ContractsAPI {
   /** The `PayAsYouGoTemplate` address: what `getPayAsYouGoPriceConfig` needs. */
   getPayAsYouGoTemplateAddress(): Promise<Address>
 }
+
+// ---- organizations ------------------------------------------------------------
+
+/** A member's role in an organization (the official SDK's `OrganizationMemberRole` values). */
+export type OrganizationMemberRole = 'Admin' | 'Member' | 'Client'
+/** An organization's tier (the official SDK's `OrganizationType` values). */
+export type OrganizationType = 'Premium' | 'Enterprise' | 'Lapsed' | 'Other'
+/** The activity feed's event types (the official SDK's `OrganizationActivityEventType` values). */
+export type OrganizationActivityEventType =
+  | 'member.invited' | 'member.joined' | 'member.role_changed' | 'member.deactivated' | 'member.reactivated' | 'member.removed'
+  | 'invitation.revoked' | 'invitation.expired' | 'agent.created' | 'plan.created' | 'plan.purchased'
+  | 'customer.added' | 'customer.blocked' | 'customer.unblocked'
+  | 'subscription.upgraded' | 'subscription.downgraded' | 'subscription.canceled' | 'subscription.lapsed'
+  | 'webhook.delivered' | 'webhook.failed'
 
 // ---- orders -------------------------------------------------------------------
 

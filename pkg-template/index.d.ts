@@ -4,7 +4,8 @@
 // entry's core carries, so `payments.paywall()` and `payments.mcp.configure()`
 // (in `nvm-x402/agent` and `nvm-x402/mcp`) do not type-check here.
 import type { Address, AgentsAPI, BigIntLike, ContractsAPI, EnvironmentName, OrdersAPI, PaidFetchResult, PaymentsClass, PaymentsError, PaymentsOptions, PaymentsSubscriber, PayOptions, PlansAPI, PriceConfigResult, ResolvedScheme } from './common.js'
-import type { CreateSelfSessionParams, WidgetSessionResponse } from './wire-types.js'
+import type { CreateSelfSessionParams, CreateUserResponse, MyMembership, OrganizationActivityPage, OrganizationMembersResponse, StripeAccountConnectResult, WidgetSessionResponse } from './wire-types.js'
+import type { OrganizationActivityEventType as ActivityEventType, OrganizationMemberRole as MemberRole, OrganizationType as OrgType } from './common.js'
 
 export * from './common.js'
 
@@ -73,7 +74,87 @@ export interface Payments extends PaymentsSubscriber {
   readonly agents: AgentsAPI
   readonly contracts: ContractsAPI
   readonly orders: OrdersAPI
+  /** An organization's members, white-label customers and activity (the caller's organization: `organizationId` / `setOrganizationId`). */
+  readonly organizations: OrganizationsAPI
 }
+
+/** `payments.organizations` (`nvm-x402`): every call is authenticated and sent as the official SDK sends it. */
+export interface OrganizationsAPI {
+  /**
+   * Enrols a member (`POST api/v1/organizations/account` `{uniqueExternalId, email?, role?}`): the
+   * backend's `walletResult` with the member's key as `nvmApiKey`. An answer without a key is
+   * refused (`invalid_response`). The key is a bearer credential: never log it.
+   */
+  createMember(userId: string, userEmail?: string, userRole?: MemberRole): Promise<CreateUserResponse>
+  /**
+   * Onboards a white-label customer (`{email, as: 'customer'}`): a usable scoped key, or only
+   * `{consentRequired: true}` (HTTP 202, or the flag) when the email is another's account: then
+   * nothing of that account is passed on. An answer with neither is refused (`invalid_response`).
+   */
+  onboardCustomer(email: string): Promise<CustomerOnboardingResponse>
+  /** One page of members (`POST api/v1/organizations/members`; page 1 and 100 a page by default). */
+  getMembers(role?: MemberRole, isActive?: boolean, page?: number, offset?: number): Promise<OrganizationMembersResponse>
+  /** The organizations the caller is an active member of (none: `[]`). */
+  getMyMemberships(): Promise<MyMembership[]>
+  /** One page of an organization's activity feed; a list of event types is sent comma-separated, empty filters are left out. */
+  getOrganizationActivity(orgId: string, filters?: OrganizationActivityFilters): Promise<OrganizationActivityPage>
+  /** A Stripe Connect onboarding link for the user (`POST api/v1/fiat/stripe/account`). */
+  connectStripeAccount(userEmail: string, userCountryCode: string, returnUrl: string): Promise<StripeAccountConnectResult>
+}
+
+/** `onboardCustomer`'s answer: a key, or consent pending (no identity disclosed). */
+export type CustomerOnboardingResponse =
+  | { consentRequired: true }
+  | { consentRequired: false; nvmApiKey: string; userId?: string; userWallet?: string; isCustomer?: boolean; customerRecorded?: boolean; expiresAt?: string }
+
+/** `getOrganizationActivity`'s filters (each left out when not given). */
+export interface OrganizationActivityFilters {
+  /** One event type or several (sent comma-separated). */
+  eventType?: ActivityEventType | (string & {}) | Array<ActivityEventType | (string & {})>
+  /** Events triggered by this user. */
+  actorUserId?: string
+  /** ISO 8601 lower bound (inclusive). */
+  from?: string
+  /** ISO 8601 upper bound (exclusive). */
+  to?: string
+  /** 1-based page. */
+  page?: number
+  /** Page size (the backend's cap is 200). */
+  limit?: number
+}
+
+/** `X-Current-Org-Id`: the header naming the organization of a call. */
+export const CURRENT_ORG_ID_HEADER: 'X-Current-Org-Id'
+/** The official SDK's enum, as a frozen object. */
+export const OrganizationMemberRole: { readonly Admin: 'Admin'; readonly Member: 'Member'; readonly Client: 'Client' }
+export type OrganizationMemberRole = MemberRole
+/** The official SDK's enum, as a frozen object. */
+export const OrganizationType: { readonly Premium: 'Premium'; readonly Enterprise: 'Enterprise'; readonly Lapsed: 'Lapsed'; readonly Other: 'Other' }
+export type OrganizationType = OrgType
+/** The official SDK's enum (its values are the wire's event types), as a frozen object. */
+export const OrganizationActivityEventType: {
+  readonly MemberInvited: 'member.invited'
+  readonly MemberJoined: 'member.joined'
+  readonly MemberRoleChanged: 'member.role_changed'
+  readonly MemberDeactivated: 'member.deactivated'
+  readonly MemberReactivated: 'member.reactivated'
+  readonly MemberRemoved: 'member.removed'
+  readonly InvitationRevoked: 'invitation.revoked'
+  readonly InvitationExpired: 'invitation.expired'
+  readonly AgentCreated: 'agent.created'
+  readonly PlanCreated: 'plan.created'
+  readonly PlanPurchased: 'plan.purchased'
+  readonly CustomerAdded: 'customer.added'
+  readonly CustomerBlocked: 'customer.blocked'
+  readonly CustomerUnblocked: 'customer.unblocked'
+  readonly SubscriptionUpgraded: 'subscription.upgraded'
+  readonly SubscriptionDowngraded: 'subscription.downgraded'
+  readonly SubscriptionCanceled: 'subscription.canceled'
+  readonly SubscriptionLapsed: 'subscription.lapsed'
+  readonly WebhookDelivered: 'webhook.delivered'
+  readonly WebhookFailed: 'webhook.failed'
+}
+export type OrganizationActivityEventType = ActivityEventType
 
 /** `payments.setupCard(options)`. */
 export interface CardSetupOptions {

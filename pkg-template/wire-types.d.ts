@@ -2,7 +2,7 @@
 // (nvm-x402-types, ts-rs): do not edit. After changing types/, run
 //   cargo run -q -p nvm-x402-types --example ts-declarations > pkg-template/wire-types.d.ts
 // Big integers are decimal strings out and BigIntLike in.
-import type { Address, BigIntLike, DelegationCurrency, DelegationProvider, HttpVerb, JsonObject, JsonValue, OrderStatus, X402SchemeType } from './common.js'
+import type { Address, BigIntLike, DelegationCurrency, DelegationProvider, HttpVerb, JsonObject, JsonValue, OrderStatus, OrganizationActivityEventType, OrganizationMemberRole, OrganizationType, X402SchemeType } from './common.js'
 
 /** `{x402Version: 2, error?, resource, accepts, extensions}`. */
 export interface X402PaymentRequired {
@@ -690,6 +690,29 @@ export interface PaymentMethodSummary {
   [key: string]: JsonValue | undefined
 }
 
+/** The `updatePaymentMethod` body (`PATCH api/v1/payment-methods/:id`). */
+export interface UpdatePaymentMethodDto {
+  /** A name for the method. */
+  alias?: string
+  /** The API keys (their ids) that may use it; `null`: any. */
+  allowedApiKeyIds?: Array<string> | null
+}
+
+/**
+ * What `getPurchasingPower` answers: the cards and delegations the API key
+ * can use, and their budget left.
+ */
+export interface PurchasingPower {
+  /** `listPaymentMethods({accessible: true})`. */
+  cards: Array<PaymentMethodSummary>
+  /** `listDelegations({accessible: true})`'s delegations. */
+  delegations: Array<DelegationSummary>
+  /** The sum of their `remainingBudgetCents`. */
+  totalRemainingBudgetCents: number
+  /** The first delegation's currency (`usd` when there is none). */
+  currency: string
+}
+
 /** What `contracts.getDeploymentInfo()` answers: the contracts' addresses by name. */
 export interface DeploymentInfo {
   /** The deployment's version. */
@@ -791,4 +814,121 @@ export interface WidgetSessionResponse {
   isReturnUrlAllowed?: boolean | null
   /** Any other field, kept as sent. */
   [key: string]: JsonValue | undefined
+}
+
+/**
+ * What `createMember` answers: the backend's `walletResult`, with the new
+ * member's API key as `nvmApiKey` (the backend's `hash`).
+ */
+export interface CreateUserResponse {
+  /** The member's NVM API key. */
+  nvmApiKey: string
+  /** The member. */
+  userId: string
+  /** The member's wallet address. */
+  userWallet: string
+  /** Whether they were a member already. */
+  alreadyMember: boolean
+  /** Any other field, kept as sent. */
+  [key: string]: JsonValue | undefined
+}
+
+/** A member of an organization. */
+export interface OrganizationMember {
+  /** The membership. */
+  id: string
+  /** The member. */
+  userId: string
+  /** The organization. */
+  orgId: string
+  /** The member's address. */
+  userAddress: string
+  /** `Admin`, `Member` or `Client`. */
+  role: OrganizationMemberRole | (string & {})
+  /** Whether the membership is active. */
+  isActive: boolean
+  /** When it began (ISO 8601). */
+  createdAt: string
+  /** When it last changed (ISO 8601). */
+  updatedAt: string
+  /** Any other field, kept as sent. */
+  [key: string]: JsonValue | undefined
+}
+
+/** What `getMembers` answers. */
+export interface OrganizationMembersResponse {
+  /** One page of members. */
+  members: Array<OrganizationMember>
+  /** How many there are in all. */
+  total: number
+}
+
+/** One organization the caller is an active member of (`getMyMemberships`). */
+export interface MyMembership {
+  /** The organization (`org-...`). */
+  orgId: string
+  /** Its name. */
+  orgName: string
+  /** The caller's role there. */
+  role: OrganizationMemberRole | (string & {})
+  /** Its tier. */
+  orgType: OrganizationType | (string & {})
+  /** Whether the caller is an Admin there. */
+  isAdmin: boolean
+  /** Whether it ever had a paid subscription. */
+  hasSubscriptionHistory: boolean
+  /** Any other field, kept as sent. */
+  [key: string]: JsonValue | undefined
+}
+
+/** What an activity event is about. */
+export interface OrganizationActivityEventSubject {
+  /** `plan`, `agent`, `member`, `customer`, ... */
+  kind: string
+  /** Its id. */
+  id: string
+  /** Any other field, kept as sent. */
+  [key: string]: JsonValue | undefined
+}
+
+/** One event of an organization's activity feed. */
+export interface OrganizationActivityEvent {
+  /** The event (`ae-...`). */
+  id: string
+  /** `member.joined`, `plan.created`, ... (`OrganizationActivityEventType`). */
+  eventType: OrganizationActivityEventType | (string & {})
+  /** Who triggered it (`null`: the system). */
+  actorUserId: string | null
+  /** What it is about. */
+  subject: OrganizationActivityEventSubject
+  /** Details (`null`: none). */
+  metadata: JsonObject | null
+  /** When it happened (ISO 8601). */
+  occurredAt: string
+  /** Any other field, kept as sent. */
+  [key: string]: JsonValue | undefined
+}
+
+/** What `getOrganizationActivity` answers: one page of events. */
+export interface OrganizationActivityPage {
+  /** The events. */
+  items: Array<OrganizationActivityEvent>
+  /** How many match in all. */
+  total: number
+}
+
+/** What `connectStripeAccount` answers: the Stripe Connect onboarding link. */
+export interface StripeAccountConnectResult {
+  /** The connected account. */
+  stripeAccountId: string
+  /** Where the user completes the onboarding. */
+  stripeAccountLink: string
+  /** The user. */
+  userId: string
+  /** The user's country. */
+  userCountryCode: string
+  /** When the link was made (epoch milliseconds). */
+  linkCreatedAt: number
+  /** When it stops working (epoch milliseconds). */
+  linkExpiresAt: number
 }

@@ -97,6 +97,10 @@ done
 for file in index.js asset.js entry-workerd.js; do
   printf "export { detectAccessTokenVersion, isSingleUseAccessToken, isAccessTokenAlreadyUsed } from './tokens.js'\n" >> "$STAGE/$file"
 done
+# nvm-x402: the official SDK's organization enums (its core has the organizations calls).
+for file in index.js asset.js entry-workerd.js; do
+  printf "export { CURRENT_ORG_ID_HEADER, OrganizationMemberRole, OrganizationType, OrganizationActivityEventType } from './organizations.js'\n" >> "$STAGE/$file"
+done
 # nvm-x402/mcp: the official SDK's OAuth builders, over core.js's exports.
 for file in index.js asset.js entry-workerd.js; do
   printf "export { getOAuthUrls, buildProtectedResourceMetadata, buildMcpProtectedResourceMetadata, buildAuthorizationServerMetadata, buildOidcConfiguration, buildServerInfoResponse } from './mcp-server.js'\n" >> "$STAGE/mcp/$file"

@@ -135,7 +135,7 @@ macro_rules! single_call_methods {
 
         /// Every async method's JS name, one per line: what the facade builds the
         /// `Payments` namespaces from (src/wasm `methodNames`), so the names live here only.
-        pub const METHOD_NAMES: &str = concat!($($name, "\n",)* "requests.startProcessingRequest\nresolveScheme\nplans.orderPlan\nplans.getPayAsYouGoPriceConfig\ncontracts.getPayAsYouGoTemplateAddress");
+        pub const METHOD_NAMES: &str = concat!($($name, "\n",)* "requests.startProcessingRequest\nresolveScheme\nplans.orderPlan\nplans.getPayAsYouGoPriceConfig\ncontracts.getPayAsYouGoTemplateAddress\ndelegation.getPurchasingPower");
 
         /// The `Payments` call behind a single-call method (`i`: its line in [`METHOD_NAMES`]).
         fn prepare<'a, T: Transport>(p: &'a Payments<T>, i: usize, method: &str, a: &Args) -> Result<Pending<'a, T>> {
@@ -223,6 +223,20 @@ single_call_methods! {
     "delegation.listDelegations" => |p, a| p.list_delegations(a.arg(0));
     #[cfg(feature = "subscriber")]
     "delegation.listPaymentMethods" => |p, a| p.list_payment_methods(a.arg(0));
+    #[cfg(feature = "subscriber")]
+    "delegation.updatePaymentMethod" => |p, a| p.update_payment_method(&a.id(0, "paymentMethodId")?, a.arg(1));
+    #[cfg(feature = "builder")]
+    "organizations.createMember" => |p, a| p.create_member(a.text(0, "userId")?, a.opt_text(1, "userEmail")?, a.opt_text(2, "userRole")?);
+    #[cfg(feature = "builder")]
+    "organizations.onboardCustomer" => |p, a| p.onboard_customer(a.text(0, "email")?);
+    #[cfg(feature = "builder")]
+    "organizations.getMembers" => |p, a| p.get_members(a.opt_text(0, "role")?, a.arg(1), a.arg(2), a.arg(3));
+    #[cfg(feature = "builder")]
+    "organizations.getMyMemberships" => |p, _a| p.get_my_memberships();
+    #[cfg(feature = "builder")]
+    "organizations.getOrganizationActivity" => |p, a| p.get_organization_activity(a.text(0, "orgId")?, a.arg(1));
+    #[cfg(feature = "builder")]
+    "organizations.connectStripeAccount" => |p, a| p.connect_stripe_account(a.text(0, "userEmail")?, a.text(1, "userCountryCode")?, a.text(2, "returnUrl")?);
     #[cfg(feature = "builder")]
     "contracts.getDeploymentInfo" => |p, _a| p.get_deployment_info();
     #[cfg(feature = "builder")]
@@ -241,6 +255,8 @@ pub const MULTI_STEP_METHODS: &[&str] = &[
     // `getDeploymentInfo`'s one call, then a pure step (`from_deployment`).
     "plans.getPayAsYouGoPriceConfig",
     "contracts.getPayAsYouGoTemplateAddress",
+    // `listPaymentMethods` and `listDelegations`, then a pure step.
+    "delegation.getPurchasingPower",
 ];
 
 /// The pure functions the facade itself calls but does not export: the redactor
@@ -314,6 +330,10 @@ pub async fn call<T: Transport>(p: &Payments<T>, method: &str, args_json: &str) 
         #[cfg(feature = "subscriber")]
         i if i == const { index_of("plans.orderPlan") } => {
             p.order_plan(&a.id(0, "planId")?).await?
+        }
+        #[cfg(feature = "subscriber")]
+        i if i == const { index_of("delegation.getPurchasingPower") } => {
+            p.get_purchasing_power().await?
         }
         _ => {
             // The deployment's readers make `getDeploymentInfo`'s call (`from_deployment`).

@@ -576,9 +576,8 @@ impl<T: Transport> Payments<T> {
 
     // ---- organizations -----------------------------------------------------
     //
-    // Not in the JS method table yet: their six calls cost 1.8 KB gzipped in
-    // the nvm-x402 core, which the 100 KiB entry budget has no room for (see
-    // bench/README.md, #23). Rust callers have them; nvm-local serves them.
+    // In the nvm-x402 core only (the JS table's lines are `builder`): an
+    // organization admin's calls.
 
     /// `organizations.createMember(userId, userEmail?, userRole?)`.
     pub fn create_member(
@@ -699,7 +698,6 @@ impl<T: Transport> Payments<T> {
     }
 
     /// `delegation.updatePaymentMethod(paymentMethodId, {alias?, allowedApiKeyIds?})`.
-    /// Not in the JS method table yet (0.35 KB gzipped, as `getPurchasingPower`).
     pub fn update_payment_method(&self, payment_method_id: &str, dto: &Value) -> Pending<'_, T> {
         self.pending(delegation::update_payment_method(
             &self.config,
@@ -710,8 +708,6 @@ impl<T: Transport> Payments<T> {
 
     /// `delegation.getPurchasingPower()`: the cards and delegations this API
     /// key can use, and their budget left (see [`delegation::purchasing_power`]).
-    /// Not in the JS method table yet (0.5 KB gzipped in the nvm-x402 core: the
-    /// 100 KiB entry budget has no room; see bench/README.md, #23).
     #[cfg(feature = "subscriber")]
     pub async fn get_purchasing_power(&self) -> Result<Value> {
         let accessible = ObjectBuilder::new().put("accessible", true).build();

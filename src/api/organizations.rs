@@ -161,15 +161,27 @@ pub fn get_members(
 
 /// `{members, total}` from the backend's `{members, totalResults}` (a list and a number).
 fn parse_members(response: HttpResponse) -> Result<Value> {
+    page(response, "members", "totalResults")
+}
+
+/// `{<list>, total}`: the answer's list under `list` (else none) and its
+/// number under `total_key` or `total` (else 0), as the official SDK reads
+/// members and activity pages.
+fn page(response: HttpResponse, list: &str, total_key: &str) -> Result<Value> {
     let answer = parse_any(response)?;
-    let members = answer.get("members").filter(|m| m.is_array()).cloned();
-    let total = ["totalResults", "total"]
+    let items = answer.get(list).filter(|m| m.is_array()).cloned();
+    let total = [total_key, "total"]
         .iter()
         .find_map(|k| answer.get(k).filter(|t| t.is_number()).cloned());
     Ok(ObjectBuilder::new()
-        .put("members", members.unwrap_or(Value::Array(vec![])))
+        .put(list, items.unwrap_or(Value::Array(vec![])))
         .put("total", total.unwrap_or(Value::from(0)))
         .build())
+}
+
+/// `{items, total}` of an activity page (a list and a number; else none and 0).
+fn parse_activity(response: HttpResponse) -> Result<Value> {
+    page(response, "items", "total")
 }
 
 /// `getMyMemberships()`: `GET api/v1/organizations/my-memberships`, a list (anything else is none).
@@ -248,7 +260,7 @@ pub fn get_organization_activity(
     );
     Ok(Call {
         request: super::build_request(cfg, "GET", &path, Auth::Bearer, None)?,
-        parse: parse_any,
+        parse: parse_activity,
     })
 }
 

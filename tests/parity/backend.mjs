@@ -38,6 +38,11 @@ const ROUTES = [
   ['POST', /^\/api\/v1\/x402\/verify$/, 200, { isValid: true, payer: '0x00000000000000000000000000000000000000b0', network: 'eip155:84532', agentRequestId: 'req-1', urlMatching: 'https://agent.example/tasks' }],
   ['POST', /^\/api\/v1\/orders$/, 201, { orderId: 'ord_9f2c1a7e-3b4d-4c8a-9e21-0a5b6c7d8e9f', status: 'requires_payment', clientSecret: 'pi_1_secret_2' }],
   ['GET', /^\/api\/v1\/orders\/[^/]+$/, 200, { id: 'ord_9f2c1a7e-3b4d-4c8a-9e21-0a5b6c7d8e9f', amountMinor: 3437, currency: 'usd', status: 'requires_payment', amountRefundedMinor: 0, description: null, buyerRef: null, paymentIntentId: 'pi_1', expiresAt: null, clientSecret: 'pi_1_secret_2' }],
+  ['POST', /^\/api\/v1\/organizations\/account$/, 201, { success: true, walletResult: { hash: 'local:eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIweGFiYyJ9.c2ln', nvmApiKey: 'local:eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIweGFiYyJ9.c2ln', userId: 'us-42', userWallet: '0x00000000000000000000000000000000000000b1', alreadyMember: false, isCustomer: true, customerRecorded: true } }],
+  ['POST', /^\/api\/v1\/organizations\/members$/, 200, { members: [], totalResults: 0 }],
+  ['GET', /^\/api\/v1\/organizations\/my-memberships$/, 200, []],
+  ['GET', /^\/api\/v1\/organizations\/[^/]+\/activity$/, 200, { items: [], total: 0 }],
+  ['POST', /^\/api\/v1\/fiat\/stripe\/account$/, 201, { stripeAccountId: 'acct_1', stripeAccountLink: 'https://connect.example/acct_1', userId: 'us-42', userCountryCode: 'ES', linkCreatedAt: 1, linkExpiresAt: 2 }],
   ['POST', /^\/api\/v1\/x402\/settle$/, 200, { success: true, payer: '0x00000000000000000000000000000000000000b0', transaction: '0x05', network: 'eip155:84532', creditsRedeemed: '2', remainingBalance: '8' }],
 ]
 

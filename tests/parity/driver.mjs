@@ -78,6 +78,12 @@ async function run(c) {
     case 'removePlanFromAgent': return payments.agents.removePlanFromAgent(c.planId, c.agentId)
     case 'createOrder': return payments.orders.createOrder(c.options)
     case 'getOrder': return payments.orders.getOrder(c.orderId)
+    case 'createMember': return payments.organizations.createMember(c.userId, c.email, c.role)
+    case 'onboardCustomer': return payments.organizations.onboardCustomer(c.email)
+    case 'getMembers': return payments.organizations.getMembers(c.role, c.isActive, c.page, c.offset)
+    case 'getMyMemberships': return payments.organizations.getMyMemberships()
+    case 'getOrganizationActivity': return payments.organizations.getOrganizationActivity(c.orgId, c.filters)
+    case 'connectStripeAccount': return payments.organizations.connectStripeAccount(c.email, c.countryCode, c.returnUrl)
   }
   throw new Error(`unknown call ${c.call}`)
 }

@@ -18,7 +18,7 @@ warnings.simplefilter("ignore")
 
 from payments_py import Payments, PaymentOptions, detect_access_token_version, is_access_token_already_used, is_single_use_access_token  # noqa: E402
 from payments_py.common.payments_error import PaymentsError  # noqa: E402
-from payments_py.common.types import AgentAPIAttributes, AgentMetadata, Endpoint, PaginationOptions, PlanMetadata  # noqa: E402
+from payments_py.common.types import AgentAPIAttributes, AgentMetadata, Endpoint, OrganizationActivityFilters, PaginationOptions, PlanMetadata  # noqa: E402
 from payments_py.plans import (  # noqa: E402
     get_crypto_price_config,
     get_dynamic_credits_config,
@@ -159,6 +159,22 @@ def run(c):
         return p.orders.create_order(amount, **{names.get(k, k): v for k, v in o.items()})
     if kind == "getOrder":
         return p.orders.get_order(c["orderId"])
+    if kind == "createMember":
+        return p.organizations.create_member(c["userId"], c.get("email"), c.get("role"))
+    if kind == "onboardCustomer":
+        return p.organizations.onboard_customer(c["email"])
+    if kind == "getMembers":
+        if "page" in c:
+            return p.organizations.get_members(c["role"], c["isActive"], c["page"], c["offset"])
+        return p.organizations.get_members()
+    if kind == "getMyMemberships":
+        return p.organizations.get_my_memberships()
+    if kind == "getOrganizationActivity":
+        f = c.get("filters")
+        names = {"eventType": "event_type", "actorUserId": "actor_user_id"}
+        return p.organizations.get_organization_activity(c["orgId"], OrganizationActivityFilters(**{names.get(k, k): v for k, v in f.items()}) if f else None)
+    if kind == "connectStripeAccount":
+        return p.organizations.connect_stripe_account(c["email"], c["countryCode"], c["returnUrl"])
     raise ValueError(f"unknown call {kind}")
 
 

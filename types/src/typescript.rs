@@ -3,7 +3,7 @@
 //! attributes): `pkg-template/wire-types.d.ts`.
 
 use crate::payment_required::{Extra, PaymentRequired, PaymentRequirements, Resource};
-use crate::{agents, contracts, delegation, fields, orders, plans, widgets, x402};
+use crate::{agents, contracts, delegation, fields, orders, organizations, plans, widgets, x402};
 
 /// The package's data types: the bodies and answers users hand in or get
 /// back, as TypeScript (ts-rs, from the same derives, each under the official
@@ -65,12 +65,22 @@ pub fn typescript() -> String {
         ts::<delegation::DelegationSummary>(&cfg, Kept),
         ts::<delegation::DelegationList>(&cfg, Kept),
         ts::<delegation::PaymentMethodSummary>(&cfg, Kept),
+        ts::<delegation::UpdatePaymentMethodDto>(&cfg, Named),
+        ts::<delegation::PurchasingPower>(&cfg, Named),
         ts::<contracts::DeploymentInfo>(&cfg, Kept),
         ts::<orders::CreateOrderRequest>(&cfg, Named),
         ts::<orders::CreateOrderResult>(&cfg, Named),
         ts::<orders::Order>(&cfg, Named),
         ts::<widgets::SelfSessionRequest>(&cfg, Named),
         ts::<widgets::SelfSessionResponse>(&cfg, Kept),
+        ts::<organizations::CreateUserResponse>(&cfg, Kept),
+        ts::<organizations::OrganizationMember>(&cfg, Kept),
+        ts::<organizations::OrganizationMembersResponse>(&cfg, Named),
+        ts::<organizations::MyMembership>(&cfg, Kept),
+        ts::<organizations::OrganizationActivityEventSubject>(&cfg, Kept),
+        ts::<organizations::OrganizationActivityEvent>(&cfg, Kept),
+        ts::<organizations::OrganizationActivityPage>(&cfg, Named),
+        ts::<organizations::StripeAccountConnectResult>(&cfg, Named),
     ];
     format!("{TS_PRELUDE}{}", declarations.join("\n"))
 }
@@ -82,7 +92,7 @@ const TS_PRELUDE: &str = "\
 // (nvm-x402-types, ts-rs): do not edit. After changing types/, run
 //   cargo run -q -p nvm-x402-types --example ts-declarations > pkg-template/wire-types.d.ts
 // Big integers are decimal strings out and BigIntLike in.
-import type { Address, BigIntLike, DelegationCurrency, DelegationProvider, HttpVerb, JsonObject, JsonValue, OrderStatus, X402SchemeType } from './common.js'
+import type { Address, BigIntLike, DelegationCurrency, DelegationProvider, HttpVerb, JsonObject, JsonValue, OrderStatus, OrganizationActivityEventType, OrganizationMemberRole, OrganizationType, X402SchemeType } from './common.js'
 
 ";
 

@@ -1,4 +1,4 @@
-// delegation.*: createDelegation, listDelegations, listPaymentMethods.
+// delegation.*: createDelegation, listDelegations, listPaymentMethods, getPurchasingPower, updatePaymentMethod.
 import test from 'node:test'
 import assert from 'node:assert/strict'
 import { assertRequests, backendFor, clientFor, paymentsError } from '../support/nvm.mjs'
@@ -146,4 +146,57 @@ test('listPaymentMethods: wrapped lists are unwrapped; bad filters are rejected 
   await paymentsError(payments.delegation.listPaymentMethods({ accessible: 'yes' }), { code: 'validation' })
   await paymentsError(payments.delegation.listPaymentMethods({ provider: 5 }), { code: 'validation' })
   assert.equal(backend.requests.length, sent)
+})
+
+test('getPurchasingPower: the accessible cards and delegations, their remainingBudgetCents added up, the first one\'s currency', async (t) => {
+  const backend = await backendFor(t)
+  const cards = [{ id: 'pm_1', type: 'card', brand: 'visa', last4: '4242' }]
+  const delegations = [
+    { delegationId: 'd-1', remainingBudgetCents: '1250', currency: 'eur' },
+    { delegationId: 'd-2', remainingBudgetCents: 300, currency: 'usd' },
+    { delegationId: 'd-3', remainingBudgetCents: 'n/a' },
+  ]
+  backend.respond('GET', METHODS, { json: cards })
+  backend.respond('GET', '/api/v1/delegation', { json: { delegations, totalResults: 3, page: 1, offset: 10 } })
+  const payments = clientFor(backend)
+  assert.deepEqual(await payments.delegation.getPurchasingPower(), { cards, delegations, totalRemainingBudgetCents: 1550, currency: 'eur' })
+  assertRequests(backend, [
+    { method: 'GET', url: `${METHODS}?accessible=true` },
+    { method: 'GET', url: '/api/v1/delegation?accessible=true' },
+  ])
+  // Nothing to spend: no delegations, usd.
+  backend.respond('GET', '/api/v1/delegation', { json: [] })
+  backend.respond('GET', METHODS, { json: [] })
+  assert.deepEqual(await payments.delegation.getPurchasingPower(), { cards: [], delegations: [], totalRemainingBudgetCents: 0, currency: 'usd' })
+  // Either call refused: the whole answer is the refusal (never a partial power).
+  backend.respond('GET', '/api/v1/delegation', { status: 503, json: { message: 'down' } })
+  await paymentsError(payments.delegation.getPurchasingPower(), { httpStatus: 503 })
+})
+
+test('updatePaymentMethod: PATCH payment-methods/:id {alias?, allowedApiKeyIds?} (null lifts the limit); bad options never sent', async (t) => {
+  const backend = await backendFor(t)
+  const updated = { id: 'pm_1', type: 'card', brand: 'visa', alias: 'work' }
+  backend.respond('PATCH', `${METHODS}/pm_1`, { json: updated })
+  backend.respond('PATCH', `${METHODS}/pm%201%2Fx`, { json: updated })
+  const delegation = clientFor(backend).delegation
+  assert.deepEqual(await delegation.updatePaymentMethod('pm_1', { alias: 'work' }), updated)
+  await delegation.updatePaymentMethod('pm_1', { allowedApiKeyIds: ['key-1', 'key-2'] })
+  await delegation.updatePaymentMethod('pm_1', { alias: 'home', allowedApiKeyIds: null })
+  await delegation.updatePaymentMethod('pm 1/x', {})
+  assertRequests(backend, [
+    { method: 'PATCH', url: `${METHODS}/pm_1`, body: { alias: 'work' } },
+    { method: 'PATCH', url: `${METHODS}/pm_1`, body: { allowedApiKeyIds: ['key-1', 'key-2'] } },
+    { method: 'PATCH', url: `${METHODS}/pm_1`, body: { alias: 'home', allowedApiKeyIds: null } },
+    { method: 'PATCH', url: `${METHODS}/pm%201%2Fx`, body: {} },
+  ])
+  for (const [id, dto, message] of [
+    ['', { alias: 'x' }, /paymentMethodId/],
+    ['pm_1', { allowedApiKeyIds: 'key-1' }, /allowedApiKeyIds/],
+    ['pm_1', { allowedApiKeyIds: [''] }, /allowedApiKeyIds/],
+    ['pm_1', { alias: 7 }, /alias/],
+    ['pm_1', 'alias', /dto/],
+  ]) {
+    await paymentsError(delegation.updatePaymentMethod(id, dto), { code: 'validation', message })
+  }
+  assert.equal(backend.requests.length, 4)
 })
