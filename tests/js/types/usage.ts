@@ -68,6 +68,8 @@ import type {
 } from 'nvm-x402'
 // The names used before the official ones: deprecated aliases, still valid.
 import type { Delegation, PaymentRequired, Scheme, SettleResult, VerifyParams, VerifyResult, X402AccessToken } from 'nvm-x402'
+import { CURRENT_ORG_ID_HEADER, OrganizationActivityEventType, OrganizationMemberRole } from 'nvm-x402'
+import type { CustomerOnboardingResponse, MyMembership, OrganizationActivityPage, PurchasingPower } from 'nvm-x402'
 
 const RECEIVER = '0x1234567890abcdef1234567890ABCDEF12345678'
 
@@ -287,6 +289,33 @@ async function agentsAndDelegations(): Promise<void> {
   const card: string | undefined = first?.providerPaymentMethodId
   const alias: string | null | undefined = methods[0]?.alias
   void [ids, delegationId, first, total, brand, left, card, alias]
+
+  const power: PurchasingPower = await payments.delegation.getPurchasingPower()
+  const budget: number = power.totalRemainingBudgetCents
+  await payments.delegation.updatePaymentMethod('pm_1', { alias: 'work', allowedApiKeyIds: null })
+  // @ts-expect-error allowedApiKeyIds is a list of ids
+  await payments.delegation.updatePaymentMethod('pm_1', { allowedApiKeyIds: 'key-1' })
+  void budget
+}
+
+// ---- organizations ------------------------------------------------------------------
+
+async function organizations(payments: Payments): Promise<void> {
+  const header: 'X-Current-Org-Id' = CURRENT_ORG_ID_HEADER
+  const member = await payments.organizations.createMember('ext-1', 'm@example.com', OrganizationMemberRole.Member)
+  const key: string = member.nvmApiKey
+  // @ts-expect-error not a role
+  await payments.organizations.createMember('ext-1', undefined, 'Owner')
+  const onboarded: CustomerOnboardingResponse = await payments.organizations.onboardCustomer('c@example.com')
+  // Narrowed on consentRequired: only then is there a key.
+  const customerKey: string | undefined = onboarded.consentRequired ? undefined : onboarded.nvmApiKey
+  const { members, total } = await payments.organizations.getMembers(OrganizationMemberRole.Admin, true, 1, 50)
+  const mine: MyMembership[] = await payments.organizations.getMyMemberships()
+  const page: OrganizationActivityPage = await payments.organizations.getOrganizationActivity(mine[0].orgId, { eventType: [OrganizationActivityEventType.PlanCreated, 'custom.event'], limit: 25 })
+  // @ts-expect-error limit is a number
+  await payments.organizations.getOrganizationActivity('org-1', { limit: '25' })
+  const link: string = (await payments.organizations.connectStripeAccount('s@example.com', 'US', 'https://app.example/done')).stripeAccountLink
+  void [header, key, customerKey, members, total, page.items[0]?.eventType, link]
 }
 
 // ---- codecs -------------------------------------------------------------------------------
