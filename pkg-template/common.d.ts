@@ -256,13 +256,28 @@ export interface PlansSubscriberAPI extends PlansReadAPI {
   orderFiatPlan(planId: string): Promise<FiatCheckoutResult>
 }
 
+/**
+ * A registration's organization (the official `PublicationOptions`): with `organizationId`, this
+ * call is sent with `X-Current-Org-Id: <organizationId>`; the instance's `setOrganizationId` pin
+ * is unchanged. Absent or empty: the pin.
+ */
+export interface PublicationOptions {
+  organizationId?: string
+}
+
 /** `payments.plans` in `nvm-x402`: also balances, orders and registration. */
 export interface PlansAPI extends PlansSubscriberAPI {
-  registerPlan(planMetadata: PlanMetadata, priceConfig: PlanPriceConfig, creditsConfig: PlanCreditsConfig, accessLimit?: AccessLimit): Promise<RegisterPlanResult>
-  registerCreditsPlan(planMetadata: PlanMetadata, priceConfig: PlanPriceConfig, creditsConfig: PlanCreditsConfig): Promise<RegisterPlanResult>
-  registerTimePlan(planMetadata: PlanMetadata, priceConfig: PlanPriceConfig, creditsConfig: PlanCreditsConfig): Promise<RegisterPlanResult>
-  registerCreditsTrialPlan(planMetadata: PlanMetadata, priceConfig: PlanPriceConfig, creditsConfig: PlanCreditsConfig): Promise<RegisterPlanResult>
-  registerTimeTrialPlan(planMetadata: PlanMetadata, priceConfig: PlanPriceConfig, creditsConfig: PlanCreditsConfig): Promise<RegisterPlanResult>
+  /**
+   * The official arguments: `nonce` (default 128 random bits), `accessLimit` (default: `'time'`
+   * when the credits config has a duration), `publicationOptions` (this call's organization).
+   */
+  registerPlan(planMetadata: PlanMetadata, priceConfig: PlanPriceConfig, creditsConfig: PlanCreditsConfig, nonce?: BigIntLike, accessLimit?: AccessLimit, publicationOptions?: PublicationOptions): Promise<RegisterPlanResult>
+  /** This package's earlier form: the access limit fourth. */
+  registerPlan(planMetadata: PlanMetadata, priceConfig: PlanPriceConfig, creditsConfig: PlanCreditsConfig, accessLimit: AccessLimit): Promise<RegisterPlanResult>
+  registerCreditsPlan(planMetadata: PlanMetadata, priceConfig: PlanPriceConfig, creditsConfig: PlanCreditsConfig, publicationOptions?: PublicationOptions): Promise<RegisterPlanResult>
+  registerTimePlan(planMetadata: PlanMetadata, priceConfig: PlanPriceConfig, creditsConfig: PlanCreditsConfig, publicationOptions?: PublicationOptions): Promise<RegisterPlanResult>
+  registerCreditsTrialPlan(planMetadata: PlanMetadata, priceConfig: PlanPriceConfig, creditsConfig: PlanCreditsConfig, publicationOptions?: PublicationOptions): Promise<RegisterPlanResult>
+  registerTimeTrialPlan(planMetadata: PlanMetadata, priceConfig: PlanPriceConfig, creditsConfig: PlanCreditsConfig, publicationOptions?: PublicationOptions): Promise<RegisterPlanResult>
   /**
    * A pay-as-you-go price (`amount` charged on every request, in `tokenAddress`, default the native
    * token) under the deployment's `PayAsYouGoTemplate` (read from `GET /` each time). Register it with
@@ -284,7 +299,7 @@ export interface AgentsReadAPI {
 
 /** `payments.agents` in `nvm-x402`: also registration. */
 export interface AgentsAPI extends AgentsReadAPI {
-  registerAgent(agentMetadata: AgentMetadata, agentApi: AgentAPIAttributes | undefined, paymentPlans: string[]): Promise<RegisterAgentResult>
+  registerAgent(agentMetadata: AgentMetadata, agentApi: AgentAPIAttributes | undefined, paymentPlans: string[], publicationOptions?: PublicationOptions): Promise<RegisterAgentResult>
   registerAgentAndPlan(
     agentMetadata: AgentMetadata,
     agentApi: AgentAPIAttributes | undefined,
@@ -292,6 +307,7 @@ export interface AgentsAPI extends AgentsReadAPI {
     priceConfig: PlanPriceConfig,
     creditsConfig: PlanCreditsConfig,
     accessLimit?: AccessLimit,
+    publicationOptions?: PublicationOptions,
   ): Promise<RegisterAgentAndPlanResult>
   /** Replaces the agent's metadata and endpoints (checked as at registration). Only its owner may. */
   updateAgentMetadata(agentId: string, agentMetadata: AgentMetadata, agentApi: AgentAPIAttributes | undefined): Promise<NvmAPIResult>

@@ -100,6 +100,23 @@ impl Args {
         o.build()
     }
 
+    /// `registerPlan`'s fourth and fifth arguments: the official `(nonce?,
+    /// accessLimit?)`, or this package's earlier `(accessLimit)` alone (a
+    /// fourth that is text but not a number).
+    #[cfg(feature = "builder")]
+    fn nonce_and_limit(&self) -> Result<(Option<Uint256>, Option<plans::AccessLimit>)> {
+        let (nonce, limit) = match self.raw(3) {
+            Some(v @ Value::String(s)) if Uint256::from_json(v).is_err() => {
+                (None, Some(s.as_str()))
+            }
+            nonce => (nonce, self.opt_text(4, "accessLimit")?),
+        };
+        Ok((
+            nonce.map(Uint256::from_json).transpose()?,
+            limit.map(plans::AccessLimit::parse).transpose()?,
+        ))
+    }
+
     /// A list of ids.
     pub fn ids(&self, i: usize, name: &str) -> Result<Vec<String>> {
         match self.raw(i) {
@@ -188,15 +205,18 @@ single_call_methods! {
     #[cfg(feature = "subscriber")]
     "plans.orderFiatPlan" => |p, a| p.order_fiat_plan(&a.id(0, "planId")?);
     #[cfg(feature = "builder")]
-    "plans.registerPlan" => |p, a| p.register_plan(a.arg(0), a.arg(1), a.arg(2), a.opt_text(3, "accessLimit")?.map(plans::AccessLimit::parse).transpose()?, false);
+    "plans.registerPlan" => |p, a| {
+        let (nonce, limit) = a.nonce_and_limit()?;
+        p.register_plan(a.arg(0), a.arg(1), a.arg(2), limit, false, nonce)
+    };
     #[cfg(feature = "builder")]
-    "plans.registerCreditsPlan" => |p, a| p.register_plan(a.arg(0), a.arg(1), a.arg(2), Some(plans::AccessLimit::Credits), false);
+    "plans.registerCreditsPlan" => |p, a| p.register_plan(a.arg(0), a.arg(1), a.arg(2), Some(plans::AccessLimit::Credits), false, None);
     #[cfg(feature = "builder")]
-    "plans.registerTimePlan" => |p, a| p.register_plan(a.arg(0), a.arg(1), a.arg(2), Some(plans::AccessLimit::Time), false);
+    "plans.registerTimePlan" => |p, a| p.register_plan(a.arg(0), a.arg(1), a.arg(2), Some(plans::AccessLimit::Time), false, None);
     #[cfg(feature = "builder")]
-    "plans.registerCreditsTrialPlan" => |p, a| p.register_plan(a.arg(0), a.arg(1), a.arg(2), Some(plans::AccessLimit::Credits), true);
+    "plans.registerCreditsTrialPlan" => |p, a| p.register_plan(a.arg(0), a.arg(1), a.arg(2), Some(plans::AccessLimit::Credits), true, None);
     #[cfg(feature = "builder")]
-    "plans.registerTimeTrialPlan" => |p, a| p.register_plan(a.arg(0), a.arg(1), a.arg(2), Some(plans::AccessLimit::Time), true);
+    "plans.registerTimeTrialPlan" => |p, a| p.register_plan(a.arg(0), a.arg(1), a.arg(2), Some(plans::AccessLimit::Time), true, None);
     #[cfg(feature = "builder")]
     "agents.registerAgent" => |p, a| p.register_agent(a.arg(0), a.arg(1), &a.ids(2, "paymentPlans")?);
     #[cfg(feature = "builder")]
@@ -245,6 +265,25 @@ single_call_methods! {
     "orders.getOrder" => |p, a| p.get_order(a.text(0, "orderId")?);
     #[cfg(feature = "browser")]
     "widgets.createSelfSession" => |p, a| p.create_self_session(a.arg(0));
+}
+
+/// Where a registration takes the official `publicationOptions` (its
+/// organization for this call): the argument's index, by method line.
+#[cfg(feature = "builder")]
+fn publication_arg(i: usize) -> Option<usize> {
+    match i {
+        i if i == const { index_of("plans.registerPlan") } => Some(5),
+        i if i == const { index_of("agents.registerAgentAndPlan") } => Some(6),
+        i if i == const { index_of("agents.registerAgent") }
+            || i == const { index_of("plans.registerCreditsPlan") }
+            || i == const { index_of("plans.registerTimePlan") }
+            || i == const { index_of("plans.registerCreditsTrialPlan") }
+            || i == const { index_of("plans.registerTimeTrialPlan") } =>
+        {
+            Some(3)
+        }
+        _ => None,
+    }
 }
 
 /// The methods of several steps (their own async code), by JS name.
@@ -344,7 +383,13 @@ pub async fn call<T: Transport>(p: &Payments<T>, method: &str, args_json: &str) 
             } else {
                 i
             };
-            prepare(p, single, method, &a)?.send().await?
+            let pending = prepare(p, single, method, &a)?;
+            #[cfg(feature = "builder")]
+            let pending = match publication_arg(i) {
+                Some(k) => pending.publication(a.arg(k)),
+                None => pending,
+            };
+            pending.send().await?
         }
     };
     #[cfg(feature = "builder")]

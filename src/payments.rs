@@ -49,6 +49,20 @@ impl<'a, T: Transport> Pending<'a, T> {
     pub fn send(self) -> impl Future<Output = Result<Value>> + 'a {
         self.payments.dispatch(self.call, self.anonymous)
     }
+
+    /// The official `publicationOptions` of a registration (`{organizationId?}`):
+    /// this call goes to that organization (`X-Current-Org-Id`), the
+    /// instance's pin (`setOrganizationId`) untouched. Absent, `null` or an
+    /// empty id: the pin, as the official SDK's.
+    #[cfg(feature = "builder")]
+    pub fn publication(mut self, options: &Value) -> Self {
+        if let Ok(call) = &mut self.call {
+            if let Err(e) = crate::api::publish_in(&mut call.request, options) {
+                self.call = Err(e);
+            }
+        }
+        self
+    }
 }
 
 /// What a plan is paid with and what one request may cost (`registry.credits.maxAmount`).
@@ -458,11 +472,12 @@ impl<T: Transport> Payments<T> {
         credits: &Value,
         access_limit: Option<AccessLimit>,
         trial: bool,
+        nonce: Option<Uint256>,
     ) -> Pending<'_, T> {
-        self.pending(self.register_plan_call(metadata, price, credits, access_limit, trial))
+        self.pending(self.register_plan_call(metadata, price, credits, access_limit, trial, nonce))
     }
 
-    /// The registration call, with a random nonce.
+    /// The registration call, with the caller's nonce or a random one.
     pub fn register_plan_call(
         &self,
         metadata: &Value,
@@ -470,11 +485,13 @@ impl<T: Transport> Payments<T> {
         credits: &Value,
         access_limit: Option<AccessLimit>,
         trial: bool,
+        nonce: Option<Uint256>,
     ) -> Result<Call<Value>> {
         // 128 random bits, as both official SDKs (getRandomBigInt / get_random_big_int).
         let t = &self.transport;
-        let nonce =
-            Uint256::from_u128(u128::from(t.random_u64()) << 64 | u128::from(t.random_u64()));
+        let nonce = nonce.unwrap_or_else(|| {
+            Uint256::from_u128(u128::from(t.random_u64()) << 64 | u128::from(t.random_u64()))
+        });
         plans::register_plan(
             &self.config,
             metadata,

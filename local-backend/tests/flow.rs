@@ -28,6 +28,7 @@ fn full_flow_with_the_payments_client() {
                 &fixed_credits_config(Uint256::from(5), Uint256::from(2)),
                 None,
                 false,
+                None,
             )
             .send(),
     )
@@ -262,6 +263,7 @@ fn register_plan(
                 credits,
                 None,
                 false,
+                None,
             )
             .send(),
     )

@@ -20,7 +20,7 @@ fn publish(local: &Local, name: &str, price: &nvm_x402::protocol::json::Value) -
     let metadata = nvm_x402::json!({ "name": name });
     let answer = block_on(
         builder
-            .register_plan(&metadata, price, &credits, None, false)
+            .register_plan(&metadata, price, &credits, None, false, None)
             .send(),
     )
     .unwrap();
@@ -190,6 +190,7 @@ fn credits_plans_say_so_and_pay_as_you_go_plans_are_checked_at_registration() {
                     &credits,
                     limit,
                     trial,
+                    None,
                 )
                 .send(),
         )

@@ -45,6 +45,7 @@ fn subscribe(local: &Local, granted: u64, least: u64, most: u64) -> Subscribed {
                 &credits,
                 None,
                 false,
+                None,
             )
             .send(),
     )

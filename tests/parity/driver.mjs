@@ -43,15 +43,17 @@ const agentApi = (c) => ({
 })
 const paymentRequired = (c) => buildPaymentRequired(c.planId, { endpoint: c.endpoint, agentId: c.agentId, httpVerb: c.httpVerb, network: 'eip155:84532' })
 
+const publication = (c) => (c.organizationId ? { organizationId: c.organizationId } : undefined)
+
 async function run(c) {
   switch (c.call) {
     case 'registerCreditsPlan':
     case 'registerTimePlan':
     case 'registerCreditsTrialPlan':
     case 'registerTimeTrialPlan':
-      return p[c.call](c.metadata, await price(c.price), credits(c.credits))
-    case 'registerAgent': return payments.agents.registerAgent(c.metadata, agentApi(c), c.plans)
-    case 'registerAgentAndPlan': return payments.agents.registerAgentAndPlan(c.metadata, agentApi(c), c.plan, price(c.price), credits(c.credits))
+      return p[c.call](c.metadata, await price(c.price), credits(c.credits), publication(c))
+    case 'registerAgent': return payments.agents.registerAgent(c.metadata, agentApi(c), c.plans, publication(c))
+    case 'registerAgentAndPlan': return payments.agents.registerAgentAndPlan(c.metadata, agentApi(c), c.plan, price(c.price), credits(c.credits), undefined, publication(c))
     case 'getPlan': return p.getPlan(c.planId)
     case 'getPlans': return p.getPlans(...(c.page ? [{ page: c.page, offset: c.offset, sortBy: c.sortBy, sortOrder: c.sortOrder }] : []))
     case 'getAgent': return payments.agents.getAgent(c.agentId)

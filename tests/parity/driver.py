@@ -95,11 +95,11 @@ def run(c):
     p, kind = payments, c["call"]
     if kind in ("registerCreditsPlan", "registerTimePlan", "registerCreditsTrialPlan", "registerTimeTrialPlan"):
         method = {"registerCreditsPlan": p.plans.register_credits_plan, "registerTimePlan": p.plans.register_time_plan, "registerCreditsTrialPlan": p.plans.register_credits_trial_plan, "registerTimeTrialPlan": p.plans.register_time_trial_plan}[kind]
-        return method(PlanMetadata(**c["metadata"]), price(c["price"]), credits(c["credits"]))
+        return method(PlanMetadata(**c["metadata"]), price(c["price"]), credits(c["credits"]), organization_id=c.get("organizationId"))
     if kind == "registerAgent":
-        return p.agents.register_agent(AgentMetadata(**c["metadata"]), agent_api(c), c["plans"])
+        return p.agents.register_agent(AgentMetadata(**c["metadata"]), agent_api(c), c["plans"], organization_id=c.get("organizationId"))
     if kind == "registerAgentAndPlan":
-        return p.agents.register_agent_and_plan(AgentMetadata(**c["metadata"]), agent_api(c), PlanMetadata(**c["plan"]), price(c["price"]), credits(c["credits"]))
+        return p.agents.register_agent_and_plan(AgentMetadata(**c["metadata"]), agent_api(c), PlanMetadata(**c["plan"]), price(c["price"]), credits(c["credits"]), organization_id=c.get("organizationId"))
     if kind == "getPlan":
         return p.plans.get_plan(c["planId"])
     if kind == "getPlans":

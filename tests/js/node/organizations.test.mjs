@@ -5,7 +5,7 @@
 // organization header, the official enums; then the same calls against nvm-local.
 import test from 'node:test'
 import assert from 'node:assert/strict'
-import { CURRENT_ORG_ID_HEADER, OrganizationActivityEventType, OrganizationMemberRole, OrganizationType, Payments } from 'nvm-x402'
+import { CURRENT_ORG_ID_HEADER, OrganizationActivityEventType, OrganizationMemberRole, OrganizationType, Payments, getFixedCreditsConfig, getFreePriceConfig } from 'nvm-x402'
 import * as agent from 'nvm-x402/agent'
 import { KEY, NVM_LOCAL_BUILT, assertNoSecrets, assertRequests, backendFor, clientFor, liveBackendFor, paymentsError } from '../support/nvm.mjs'
 
@@ -95,6 +95,32 @@ test('the organization header: the organizationId option on every call, setOrgan
   await payments.organizations.getMyMemberships()
   const header = CURRENT_ORG_ID_HEADER.toLowerCase()
   assert.deepEqual(backend.requests.map((r) => r.headers[header]), ['org-pin', undefined, 'org-after-set', undefined])
+})
+
+test('publicationOptions: a registration goes to its organizationId for that call only; the pin otherwise', async (t) => {
+  const backend = await backendFor(t)
+  backend.respond('POST', '/api/v1/protocol/agents', { json: { data: { agentId: 'ag-1' } } })
+  backend.respond('POST', '/api/v1/protocol/agents/plans', { json: { data: { agentId: 'ag-3', planId: 'pl-3' }, txHash: '0xabc' } })
+  backend.respond('POST', '/api/v1/protocol/plans', { json: { planId: 'pl-4' } })
+  const payments = clientFor(backend, { organizationId: 'org-pinned' })
+  const api = { endpoints: [{ POST: 'https://example.com/run' }] }
+  const [price, credits] = [getFreePriceConfig(), getFixedCreditsConfig(1n)]
+  await payments.agents.registerAgent({ name: 'Bot' }, api, ['plan-1'], { organizationId: 'org-override' })
+  await payments.agents.registerAgent({ name: 'Bot' }, api, ['plan-1'])
+  await payments.agents.registerAgentAndPlan({ name: 'Bot' }, api, { name: 'Plan' }, price, credits, undefined, { organizationId: 'org-c' })
+  await payments.plans.registerPlan({ name: 'P' }, price, credits, undefined, undefined, { organizationId: 'org-d' })
+  await payments.plans.registerCreditsPlan({ name: 'P' }, price, credits, { organizationId: 'org-e' })
+  // Empty: the pin, as the official's `if (options?.organizationId)`.
+  await payments.plans.registerCreditsPlan({ name: 'P' }, price, credits, { organizationId: '' })
+  const header = CURRENT_ORG_ID_HEADER.toLowerCase()
+  assert.deepEqual(backend.requests.map((r) => r.headers[header]), ['org-override', 'org-pinned', 'org-c', 'org-d', 'org-e', 'org-pinned'])
+  // (Node joins a repeated header with ", ": each request had one.) The instance pin is untouched.
+  assert.equal(payments.getOrganizationId(), 'org-pinned')
+  // Bad options are refused before sending.
+  for (const options of ['org-x', { organizationId: 7 }]) {
+    await paymentsError(payments.agents.registerAgent({ name: 'Bot' }, api, ['plan-1'], options), { code: 'validation', message: /publicationOptions/ })
+  }
+  assert.equal(backend.requests.length, 6)
 })
 
 test('createMember: {uniqueExternalId, email?, role?}; the walletResult with its hash as nvmApiKey; an answer without a key is an error', async (t) => {

@@ -302,6 +302,24 @@ test('registerPlan: accessLimit given or implied by the credits config (a durati
   assert.equal(backend.requests.length, 4)
 })
 
+test("registerPlan: the official (nonce?, accessLimit?) order; the caller's nonce is sent as given", async (t) => {
+  const backend = await registerBackend(t)
+  const plans = clientFor(backend).plans
+  const free = getFreePriceConfig()
+  await plans.registerPlan({ name: 'A' }, free, getNonExpirableDurationConfig(), undefined, 'time')
+  await plans.registerPlan({ name: 'B' }, free, getFixedCreditsConfig(10n), 2n ** 100n)
+  await plans.registerPlan({ name: 'C' }, free, getFixedCreditsConfig(10n), '77', 'credits')
+  const sent = backend.requests.map((r) => [r.json.metadataAttributes.name, r.json.accessLimit])
+  assert.deepEqual(sent, [['A', 'time'], ['B', 'credits'], ['C', 'credits']])
+  // The nonce: the caller's as a decimal string, else 128 random bits.
+  assert.equal(backend.requests[1].json.nonce, (2n ** 100n).toString())
+  assert.equal(backend.requests[2].json.nonce, '77')
+  assert.ok(BigInt(backend.requests[0].json.nonce) < 2n ** 128n)
+  await paymentsError(plans.registerPlan({ name: 'D' }, free, getFixedCreditsConfig(10n), undefined, 'forever'), { code: 'validation', message: /accessLimit/ })
+  await paymentsError(plans.registerPlan({ name: 'E' }, free, getFixedCreditsConfig(10n), -1), { code: 'validation' })
+  assert.equal(backend.requests.length, 3)
+})
+
 test('registerPlan: hand-written configs are normalised (amounts to strings, zero-address slots, wire order, extra fields kept)', async (t) => {
   const backend = await registerBackend(t, { data: { planId: 99 } })
   const result = await clientFor(backend).plans.registerPlan(

@@ -211,7 +211,12 @@ async function plans(): Promise<void> {
   // @ts-expect-error a plan needs a name
   await payments.plans.registerCreditsPlan({ description: 'no name' }, free, fixed)
   // @ts-expect-error accessLimit is "credits" or "time"
-  await payments.plans.registerPlan({ name: 'P' }, free, fixed, 'forever')
+  await payments.plans.registerPlan({ name: 'P' }, free, fixed, undefined, 'forever')
+  // The official order (nonce?, accessLimit?, publicationOptions?).
+  await payments.plans.registerPlan({ name: 'P' }, free, fixed, 42n, 'time', { organizationId: 'org-1' })
+  await payments.agents.registerAgent({ name: 'A' }, undefined, ['1'], { organizationId: 'org-1' })
+  // @ts-expect-error the organization id is a string
+  await payments.plans.registerCreditsPlan({ name: 'P' }, free, fixed, { organizationId: 7 })
   // @ts-expect-error amounts are bigints, numbers or strings
   getCryptoPriceConfig(true, RECEIVER)
   // @ts-expect-error the receiver is required
