@@ -245,7 +245,8 @@ export interface PlansSubscriberAPI extends PlansReadAPI {
   /** `holderAddress` defaults to the API key's account (`sub`). */
   getPlanBalance(planId: string, holderAddress?: string): Promise<PlanBalance>
   /**
-   * Orders a crypto or free plan (a fiat plan: `orderFiatPlan`). A plan you already hold is
+   * Orders a crypto or free plan (a fiat plan is refused, a `validation` error naming `orderFiatPlan`,
+   * before anything is sent but the plan's lookup). A plan you already hold is
    * bought again (more credits), as with the official SDK, but the answer says so:
    * `alreadySubscribed` and `balanceBefore`, read just before (when that read fails, nothing is bought).
    */

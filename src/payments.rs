@@ -10,7 +10,7 @@ use crate::api::x402::{self, normalize_balance};
 use crate::api::{delegation, organizations, Call};
 use crate::cache::Bounded;
 use crate::client_state::ClientState;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::protocol::json::Value;
 use crate::protocol::json::{self, ObjectBuilder};
 use crate::protocol::{
@@ -49,6 +49,19 @@ impl<'a, T: Transport> Pending<'a, T> {
     pub fn send(self) -> impl Future<Output = Result<Value>> + 'a {
         self.payments.dispatch(self.call, self.anonymous)
     }
+}
+
+/// `orderPlan` of a plan paid with `scheme`: a fiat (card) plan is ordered
+/// with `orderFiatPlan` (a checkout link), so ordering it is refused here,
+/// before anything is sent to buy it.
+pub(crate) fn refuse_fiat_order(plan_id: &str, scheme: &ResolvedScheme) -> Result<()> {
+    if scheme.scheme == protocol::SCHEME_CARD_DELEGATION {
+        return Err(Error::misuse(
+            String::from("Plan ") + plan_id.trim() + " is a fiat plan",
+            "Order it with plans.orderFiatPlan(planId).",
+        ));
+    }
+    Ok(())
 }
 
 /// What a plan is paid with and what one request may cost (`registry.credits.maxAmount`).
@@ -417,15 +430,24 @@ impl<T: Transport> Payments<T> {
     }
 
     /// `plans.orderPlan(planId)`: orders a crypto (or free) plan and says
-    /// whether the caller already held it. Before ordering it reads the
-    /// caller's balance (public; when it can't be read nothing is bought); the
-    /// backend's answer comes back with `alreadySubscribed` and
-    /// `balanceBefore` (a decimal string) from it. Ordering a plan one holds
-    /// buys it again (more credits, as the official SDKs do): the answer says
-    /// so, it is never silent. A fiat plan is the backend's to refuse
-    /// (nvm-local's refusal names `orderFiatPlan`): checking it here would
-    /// cost a plan lookup and ~0.4 KB gzipped of the default core.
+    /// whether the caller already held it. First it reads how the plan is
+    /// paid ([`Payments::resolve_scheme`], kept 5 minutes): a fiat plan is
+    /// refused before anything is bought ([`refuse_fiat_order`]; the official
+    /// SDKs send the order and pass the backend's refusal on). Then see
+    /// [`Payments::order_known_plan`].
     pub async fn order_plan(&self, plan_id: &str) -> Result<Value> {
+        refuse_fiat_order(plan_id, &self.resolve_scheme(plan_id.trim()).await?)?;
+        self.order_known_plan(plan_id).await
+    }
+
+    /// [`Payments::order_plan`] of a plan known not to be fiat (the JS
+    /// method's dispatcher has resolved its scheme, in the await `resolveScheme` has).
+    /// Before ordering it reads the caller's balance (public; when it can't
+    /// be read nothing is bought); the backend's answer comes back with
+    /// `alreadySubscribed` and `balanceBefore` (a decimal string) from it.
+    /// Ordering a plan one holds buys it again (more credits, as the official
+    /// SDKs do): the answer says so, it is never silent.
+    pub(crate) async fn order_known_plan(&self, plan_id: &str) -> Result<Value> {
         let call = plans::order_plan(&self.config, plan_id)?;
         // Both through `Pending::send`: one future type, one copy in the .wasm.
         let before = match self.config.api_key.subject() {
@@ -847,11 +869,17 @@ mod tests {
         assert_eq!(p.transport().count("/api/v1/x402/permissions"), 5);
     }
 
-    /// A backend with plan `1`, this balance of the caller (the key's `sub`
-    /// is 0xabc) and an order answer.
+    /// A backend with plan `1` (a crypto plan), this balance of the caller
+    /// (the key's `sub` is 0xabc) and an order answer.
     fn order_backend(balance: Value) -> Payments<MockTransport> {
         let p = MockTransport::client(KEY);
         let t = p.transport();
+        t.json(
+            "GET",
+            "/api/v1/protocol/plans/1",
+            200,
+            crate::json!({"id": "1", "registry": {"price": {"isCrypto": true}}}),
+        );
         t.json(
             "GET",
             "/api/v1/protocol/plans/1/balance/0xabc",
@@ -882,19 +910,52 @@ mod tests {
             (&Value::Bool(false), &Value::from("0"))
         );
         assert_eq!(p.transport().count("/order"), 1);
-        // The balance, then the order: nothing else.
-        assert_eq!(p.transport().sent.borrow().len(), 2);
+        // The plan, the balance, then the order: nothing else.
+        assert_eq!(p.transport().sent.borrow().len(), 3);
+        // The plan is kept: a second order reads the balance and orders.
+        pollster::block_on(p.order_plan("1")).unwrap();
+        assert_eq!(p.transport().count("/plans/1"), 1);
+        assert_eq!(p.transport().sent.borrow().len(), 5);
+    }
+
+    #[test]
+    fn a_fiat_plan_is_refused_before_anything_is_bought_and_names_order_fiat_plan() {
+        // `client()`'s plans are card plans (`isCrypto: false`).
+        let p = client();
+        let e = pollster::block_on(p.order_plan(" 7 ")).unwrap_err();
+        assert_eq!(e.code(), "validation");
+        assert_eq!(e.to_string(), "Plan 7 is a fiat plan");
+        assert!(
+            e.hint().contains("plans.orderFiatPlan(planId)"),
+            "{}",
+            e.hint()
+        );
+        let sent = p.transport().sent.borrow();
+        let urls: Vec<_> = sent.iter().map(|r| (r.method, r.url.as_str())).collect();
+        assert_eq!(
+            urls,
+            [("GET", "http://127.0.0.1:3001/api/v1/protocol/plans/7")]
+        );
     }
 
     #[test]
     fn when_the_balance_cannot_be_read_nothing_is_bought() {
-        let p = MockTransport::client(KEY);
+        let p = order_backend(crate::json!({}));
         p.transport().json(
             "GET",
             "/balance/0xabc",
             503,
             crate::json!({"message": "down"}),
         );
+        assert_eq!(
+            pollster::block_on(p.order_plan("1")).unwrap_err().code(),
+            "http_503"
+        );
+        assert_eq!(p.transport().count("/order"), 0);
+        // Nor when the plan cannot be read.
+        let p = order_backend(crate::json!({"balance": "0", "isSubscriber": false}));
+        p.transport()
+            .json("GET", "/plans/1", 503, crate::json!({"message": "down"}));
         assert_eq!(
             pollster::block_on(p.order_plan("1")).unwrap_err().code(),
             "http_503"
