@@ -264,7 +264,7 @@ export interface PlansAPI extends PlansSubscriberAPI {
   registerTimeTrialPlan(planMetadata: PlanMetadata, priceConfig: PlanPriceConfig, creditsConfig: PlanCreditsConfig): Promise<RegisterPlanResult>
   /**
    * A pay-as-you-go price (`amount` charged on every request, in `tokenAddress`, default the native
-   * token) under the deployment's `PayAsYouGoTemplate` (read from `GET /` each time). Register it with
+   * token) under the deployment's `PayAsYouGoTemplate` (read from `GET /` once per instance). Register it with
    * `getPayAsYouGoCreditsConfig()`.
    */
   getPayAsYouGoPriceConfig(amount: BigIntLike, receiver: Address | string, tokenAddress?: Address | string): Promise<PriceConfigResult>
@@ -308,7 +308,7 @@ export interface DelegationAPI {
 
 /** `payments.contracts` in `nvm-x402`. */
 export interface ContractsAPI {
-  /** The backend's deployment: its contracts' addresses by name (public). Asked each time (the official SDK keeps the first answer). */
+  /** The backend's deployment: its contracts' addresses by name (public). Read once per instance, as the official SDK (a failed read is not kept: the next call asks again). */
   getDeploymentInfo(): Promise<DeploymentInfo>
   /** A contract's address in the deployment (e.g. `'PayAsYouGoTemplate'`); one it doesn't name is an error. */
   getContractAddress(contractName: string): Promise<Address>

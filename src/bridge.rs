@@ -295,6 +295,8 @@ const ORDER_PLAN: usize = usize::MAX;
 
 /// Runs an asynchronous client method: a single-call one through its
 /// [`Pending`] (one future type for all), a multi-step one through its own code.
+// `'answer` is only broken out of with a kept deployment (builder cores).
+#[cfg_attr(not(feature = "builder"), allow(unused_labels))]
 pub async fn call<T: Transport>(p: &Payments<T>, method: &str, args_json: &str) -> Result<String> {
     let a = Args::parse(method, args_json)?;
     let i = METHOD_NAMES
@@ -329,7 +331,7 @@ pub async fn call<T: Transport>(p: &Payments<T>, method: &str, args_json: &str) 
                 () => scheme.to_json(),
             }
         }
-        _ => {
+        _ => 'answer: {
             // The deployment's readers make `getDeploymentInfo`'s call (`from_deployment`).
             let single = if i == const { index_of("plans.getPayAsYouGoPriceConfig") }
                 || i == const { index_of("contracts.getPayAsYouGoTemplateAddress") }
@@ -338,7 +340,20 @@ pub async fn call<T: Transport>(p: &Payments<T>, method: &str, args_json: &str) 
             } else {
                 i
             };
-            prepare(p, single, method, &a)?.send().await?
+            // The deployment is read once per instance (`deployment_info`'s rule,
+            // here without an await of its own in this future).
+            #[cfg(feature = "builder")]
+            let deployment = single == const { index_of("contracts.getDeploymentInfo") };
+            #[cfg(feature = "builder")]
+            if let Some(kept) = deployment.then(|| p.kept_deployment()).flatten() {
+                break 'answer kept;
+            }
+            let answer = prepare(p, single, method, &a)?.send().await?;
+            #[cfg(feature = "builder")]
+            if deployment {
+                p.keep_deployment(&answer);
+            }
+            answer
         }
     };
     #[cfg(feature = "builder")]
@@ -838,15 +853,20 @@ mod tests {
             json!({"isRedemptionAmountFixed": false, "redemptionType": 4, "onchainMirror": false, "durationSecs": "0", "amount": "1", "minAmount": "1", "maxAmount": "1"})
         );
 
-        // The methods read the deployment's template (one call each).
+        // The methods read the deployment's template, the deployment read
+        // once per instance (a failed read is not kept).
         let p = payments();
+        let method = |name: &str, args: &str| pollster::block_on(call(&p, name, args));
+        p.transport()
+            .json("GET", "/", 503, json!({"message": "down"}));
+        let e = method("contracts.getPayAsYouGoTemplateAddress", "[]").unwrap_err();
+        assert_eq!(e.code(), "http_503");
         p.transport().json(
             "GET",
             "/",
             200,
             json!({"deployment": {"contracts": {"PayAsYouGoTemplate": template}}}),
         );
-        let method = |name: &str, args: &str| pollster::block_on(call(&p, name, args));
         assert_eq!(
             method("contracts.getPayAsYouGoTemplateAddress", "[]").unwrap(),
             format!("\"{template}\"")
@@ -874,7 +894,14 @@ mod tests {
         assert_eq!(parse(&answer).unwrap()["templateAddress"], template);
         let e = method("plans.getPayAsYouGoPriceConfig", r#"["100", "0x12"]"#).unwrap_err();
         assert!(e.to_string().starts_with("Receiver address"), "{e}");
-        assert_eq!(p.transport().count("/"), 4);
+        let deployment = method("contracts.getDeploymentInfo", "[]").unwrap();
+        assert_eq!(
+            parse(&deployment).unwrap()["contracts"]["PayAsYouGoTemplate"],
+            template
+        );
+        assert_eq!(p.transport().count("/"), 2, "the failed read, then one");
+        let p = payments();
+        let method = |name: &str, args: &str| pollster::block_on(call(&p, name, args));
         p.transport()
             .json("GET", "/", 200, json!({"deployment": {"contracts": {}}}));
         let e = method(

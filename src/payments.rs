@@ -107,6 +107,15 @@ pub struct Payments<T: Transport> {
     /// make one plan answer with another's scheme or price.
     plans: Bounded<String, PlanTerms, PLANS_KEPT>,
     client: ClientState,
+    /// The deployment (`getDeploymentInfo`'s answer) once one was read, for
+    /// the instance's life, as the official SDKs keep it; a failed read keeps
+    /// nothing (the next call asks again). One value, no key (so not a
+    /// `cache::Bounded`, whose one-entry form was 0.19 KB gzipped more): the
+    /// public answer of this instance's own backend (`GET /`), read only for
+    /// the builder's contract addresses (the pay-as-you-go template); it
+    /// never decides who pays or what is charged.
+    #[cfg(feature = "builder")]
+    deployment: std::cell::OnceCell<Value>,
     /// No key (a browser client before sign-in) or `logout()` was called:
     /// every call fails with `not_logged_in` before anything is sent.
     #[cfg(feature = "browser")]
@@ -124,6 +133,8 @@ impl<T: Transport> Payments<T> {
             transport,
             plans: Bounded::default(),
             client: ClientState::default(),
+            #[cfg(feature = "builder")]
+            deployment: Default::default(),
         })
     }
 
@@ -567,18 +578,44 @@ impl<T: Transport> Payments<T> {
 
     // ---- contracts -------------------------------------------------------
 
-    /// `contracts.getDeploymentInfo()`: `{version?, chainId?, contracts}`.
-    /// Asked each time (the official SDKs keep the first answer per client: a
-    /// kept copy cost 0.3 KB gzipped in the nvm-x402 core, see bench/README.md).
+    /// `GET /`, the deployment (`{version?, chainId?, contracts}`), asked
+    /// each time: `contracts.getDeploymentInfo()` is [`Payments::deployment_info`].
     pub fn get_deployment_info(&self) -> Pending<'_, T> {
         self.pending(crate::api::contracts::get_deployment_info(&self.config))
     }
 
+    /// `contracts.getDeploymentInfo()`: the deployment, read once per
+    /// instance (as the official SDKs: the first answer is kept; a failure is
+    /// not, so the next call asks again). The JS method is the bridge's
+    /// `getDeploymentInfo` call between [`Payments::kept_deployment`] and
+    /// [`Payments::keep_deployment`] (no await of its own in its future).
+    #[cfg(feature = "builder")]
+    pub async fn deployment_info(&self) -> Result<Value> {
+        if let Some(kept) = self.kept_deployment() {
+            return Ok(kept);
+        }
+        let deployment = self.get_deployment_info().send().await?;
+        self.keep_deployment(&deployment);
+        Ok(deployment)
+    }
+
+    /// The deployment this instance has read, if it has.
+    #[cfg(feature = "builder")]
+    pub fn kept_deployment(&self) -> Option<Value> {
+        self.deployment.get().cloned()
+    }
+
+    /// Keeps a deployment `GET /` answered (of concurrent first reads, the first to end).
+    #[cfg(feature = "builder")]
+    pub fn keep_deployment(&self, deployment: &Value) {
+        let _ = self.deployment.set(deployment.clone());
+    }
+
     /// `contracts.getContractAddress(name)`: the deployment's address of that
-    /// contract (asked each time, like `getDeploymentInfo`).
+    /// contract (from [`Payments::deployment_info`], read once).
     #[cfg(feature = "builder")]
     pub async fn contract_address(&self, name: &str) -> Result<String> {
-        let deployment = self.get_deployment_info().send().await?;
+        let deployment = self.deployment_info().await?;
         crate::api::contracts::contract_address(&deployment, name)
     }
 
@@ -833,17 +870,58 @@ mod tests {
         assert_eq!(config["tokenAddress"], plans::ZERO_ADDRESS);
         assert_eq!(p.transport().sent.borrow().len(), 1);
         // A deployment without the template: the official SDK's error, and no price.
+        let p = MockTransport::client(KEY);
         p.transport().json(
             "GET",
             "/",
             200,
             crate::json!({"deployment": {"contracts": {}}}),
         );
-        let e = price(receiver).unwrap_err();
+        let e = pollster::block_on(p.payg_price_config(Uint256::from(200), receiver, None))
+            .unwrap_err();
         assert_eq!(
             e.to_string(),
             "Contract address not found for PayAsYouGoTemplate"
         );
+    }
+
+    #[test]
+    fn the_deployment_is_read_once_per_instance_and_a_failed_read_is_not_kept() {
+        let p = MockTransport::client(KEY);
+        let reads = || p.transport().count("3001/");
+        p.transport()
+            .json("GET", "/", 503, crate::json!({"message": "down"}));
+        let template = || pollster::block_on(p.contract_address("PayAsYouGoTemplate"));
+        assert_eq!(template().unwrap_err().code(), "http_503");
+        // A deployment that names no contracts is refused, and not kept either.
+        p.transport()
+            .json("GET", "/", 200, crate::json!({"deployment": {}}));
+        assert_eq!(template().unwrap_err().code(), "invalid_response");
+        assert_eq!(p.kept_deployment(), None);
+        let deployment = crate::json!({"contracts": {"PayAsYouGoTemplate": "0x1"}});
+        p.transport()
+            .json("GET", "/", 200, crate::json!({ "deployment": deployment }));
+        assert_eq!(template().unwrap(), "0x1");
+        assert_eq!(reads(), 3, "each failure was read again");
+        // Kept: what the backend answers next is not asked.
+        p.transport().json(
+            "GET",
+            "/",
+            200,
+            crate::json!({"deployment": {"contracts": {}}}),
+        );
+        assert_eq!(template().unwrap(), "0x1");
+        assert_eq!(pollster::block_on(p.deployment_info()).unwrap(), deployment);
+        assert_eq!(reads(), 3);
+        // Another instance reads its own.
+        let other = MockTransport::client(KEY);
+        other.transport().json(
+            "GET",
+            "/",
+            200,
+            crate::json!({"deployment": {"contracts": {}}}),
+        );
+        assert!(pollster::block_on(other.contract_address("PayAsYouGoTemplate")).is_err());
     }
 
     #[test]
