@@ -247,7 +247,8 @@ export interface PlansSubscriberAPI extends PlansReadAPI {
   /** `holderAddress` defaults to the API key's account (`sub`). */
   getPlanBalance(planId: string, holderAddress?: string): Promise<PlanBalance>
   /**
-   * Orders a crypto or free plan (a fiat plan: `orderFiatPlan`). A plan you already hold is
+   * Orders a crypto or free plan (a fiat plan is refused, a `validation` error naming `orderFiatPlan`,
+   * before anything is sent but the plan's lookup). A plan you already hold is
    * bought again (more credits), as with the official SDK, but the answer says so:
    * `alreadySubscribed` and `balanceBefore`, read just before (when that read fails, nothing is bought).
    */
@@ -280,7 +281,7 @@ export interface PlansAPI extends PlansSubscriberAPI {
   registerTimeTrialPlan(planMetadata: PlanMetadata, priceConfig: PlanPriceConfig, creditsConfig: PlanCreditsConfig, publicationOptions?: PublicationOptions): Promise<RegisterPlanResult>
   /**
    * A pay-as-you-go price (`amount` charged on every request, in `tokenAddress`, default the native
-   * token) under the deployment's `PayAsYouGoTemplate` (read from `GET /` each time). Register it with
+   * token) under the deployment's `PayAsYouGoTemplate` (read from `GET /` once per instance). Register it with
    * `getPayAsYouGoCreditsConfig()`.
    */
   getPayAsYouGoPriceConfig(amount: BigIntLike, receiver: Address | string, tokenAddress?: Address | string): Promise<PriceConfigResult>
@@ -335,7 +336,7 @@ export interface DelegationAPI {
 
 /** `payments.contracts` in `nvm-x402`. */
 export interface ContractsAPI {
-  /** The backend's deployment: its contracts' addresses by name (public). Asked each time (the official SDK keeps the first answer). */
+  /** The backend's deployment: its contracts' addresses by name (public). Read once per instance, as the official SDK (a failed read is not kept: the next call asks again). */
   getDeploymentInfo(): Promise<DeploymentInfo>
   /** A contract's address in the deployment (e.g. `'PayAsYouGoTemplate'`); one it doesn't name is an error. */
   getContractAddress(contractName: string): Promise<Address>

@@ -342,8 +342,16 @@ pub fn not_in_entry(what: &str) -> Error {
     }
 }
 
+/// `plans.orderPlan`'s line, in the cores that have it (the paying client's).
+#[cfg(feature = "subscriber")]
+const ORDER_PLAN: usize = index_of("plans.orderPlan");
+#[cfg(not(feature = "subscriber"))]
+const ORDER_PLAN: usize = usize::MAX;
+
 /// Runs an asynchronous client method: a single-call one through its
 /// [`Pending`] (one future type for all), a multi-step one through its own code.
+// `'answer` is only broken out of with a kept deployment (builder cores).
+#[cfg_attr(not(feature = "builder"), allow(unused_labels))]
 pub async fn call<T: Transport>(p: &Payments<T>, method: &str, args_json: &str) -> Result<String> {
     let a = Args::parse(method, args_json)?;
     let i = METHOD_NAMES
@@ -363,18 +371,26 @@ pub async fn call<T: Transport>(p: &Payments<T>, method: &str, args_json: &str) 
             )
             .await?
         }
-        i if i == const { index_of("resolveScheme") } => {
-            p.resolve_scheme(&a.id(0, "planId")?).await?.to_json()
-        }
-        #[cfg(feature = "subscriber")]
-        i if i == const { index_of("plans.orderPlan") } => {
-            p.order_plan(&a.id(0, "planId")?).await?
+        // orderPlan resolves the plan's scheme first, in this arm's await (one
+        // state of this future less than an await of its own: 0.1 KB gzipped),
+        // and refuses a fiat plan before ordering.
+        i if i == const { index_of("resolveScheme") } || i == ORDER_PLAN => {
+            let id = a.id(0, "planId")?;
+            let scheme = p.resolve_scheme(&id).await?;
+            match () {
+                #[cfg(feature = "subscriber")]
+                () if i == ORDER_PLAN => {
+                    crate::payments::refuse_fiat_order(&id, &scheme)?;
+                    p.order_known_plan(&id).await?
+                }
+                () => scheme.to_json(),
+            }
         }
         #[cfg(feature = "subscriber")]
         i if i == const { index_of("delegation.getPurchasingPower") } => {
             p.get_purchasing_power().await?
         }
-        _ => {
+        _ => 'answer: {
             // The deployment's readers make `getDeploymentInfo`'s call (`from_deployment`).
             let single = if i == const { index_of("plans.getPayAsYouGoPriceConfig") }
                 || i == const { index_of("contracts.getPayAsYouGoTemplateAddress") }
@@ -383,13 +399,26 @@ pub async fn call<T: Transport>(p: &Payments<T>, method: &str, args_json: &str) 
             } else {
                 i
             };
+            // The deployment is read once per instance (`deployment_info`'s rule,
+            // here without an await of its own in this future).
+            #[cfg(feature = "builder")]
+            let deployment = single == const { index_of("contracts.getDeploymentInfo") };
+            #[cfg(feature = "builder")]
+            if let Some(kept) = deployment.then(|| p.kept_deployment()).flatten() {
+                break 'answer kept;
+            }
             let pending = prepare(p, single, method, &a)?;
             #[cfg(feature = "builder")]
             let pending = match publication_arg(i) {
                 Some(k) => pending.publication(a.arg(k)),
                 None => pending,
             };
-            pending.send().await?
+            let answer = pending.send().await?;
+            #[cfg(feature = "builder")]
+            if deployment {
+                p.keep_deployment(&answer);
+            }
+            answer
         }
     };
     #[cfg(feature = "builder")]
@@ -889,15 +918,20 @@ mod tests {
             json!({"isRedemptionAmountFixed": false, "redemptionType": 4, "onchainMirror": false, "durationSecs": "0", "amount": "1", "minAmount": "1", "maxAmount": "1"})
         );
 
-        // The methods read the deployment's template (one call each).
+        // The methods read the deployment's template, the deployment read
+        // once per instance (a failed read is not kept).
         let p = payments();
+        let method = |name: &str, args: &str| pollster::block_on(call(&p, name, args));
+        p.transport()
+            .json("GET", "/", 503, json!({"message": "down"}));
+        let e = method("contracts.getPayAsYouGoTemplateAddress", "[]").unwrap_err();
+        assert_eq!(e.code(), "http_503");
         p.transport().json(
             "GET",
             "/",
             200,
             json!({"deployment": {"contracts": {"PayAsYouGoTemplate": template}}}),
         );
-        let method = |name: &str, args: &str| pollster::block_on(call(&p, name, args));
         assert_eq!(
             method("contracts.getPayAsYouGoTemplateAddress", "[]").unwrap(),
             format!("\"{template}\"")
@@ -925,7 +959,14 @@ mod tests {
         assert_eq!(parse(&answer).unwrap()["templateAddress"], template);
         let e = method("plans.getPayAsYouGoPriceConfig", r#"["100", "0x12"]"#).unwrap_err();
         assert!(e.to_string().starts_with("Receiver address"), "{e}");
-        assert_eq!(p.transport().count("/"), 4);
+        let deployment = method("contracts.getDeploymentInfo", "[]").unwrap();
+        assert_eq!(
+            parse(&deployment).unwrap()["contracts"]["PayAsYouGoTemplate"],
+            template
+        );
+        assert_eq!(p.transport().count("/"), 2, "the failed read, then one");
+        let p = payments();
+        let method = |name: &str, args: &str| pollster::block_on(call(&p, name, args));
         p.transport()
             .json("GET", "/", 200, json!({"deployment": {"contracts": {}}}));
         let e = method(

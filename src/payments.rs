@@ -10,7 +10,7 @@ use crate::api::x402::{self, normalize_balance};
 use crate::api::{delegation, organizations, Call};
 use crate::cache::Bounded;
 use crate::client_state::ClientState;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::protocol::json::Value;
 use crate::protocol::json::{self, ObjectBuilder};
 use crate::protocol::{
@@ -65,6 +65,19 @@ impl<'a, T: Transport> Pending<'a, T> {
     }
 }
 
+/// `orderPlan` of a plan paid with `scheme`: a fiat (card) plan is ordered
+/// with `orderFiatPlan` (a checkout link), so ordering it is refused here,
+/// before anything is sent to buy it.
+pub(crate) fn refuse_fiat_order(plan_id: &str, scheme: &ResolvedScheme) -> Result<()> {
+    if scheme.scheme == protocol::SCHEME_CARD_DELEGATION {
+        return Err(Error::misuse(
+            String::from("Plan ") + plan_id.trim() + " is a fiat plan",
+            "Order it with plans.orderFiatPlan(planId).",
+        ));
+    }
+    Ok(())
+}
+
 /// What a plan is paid with and what one request may cost (`registry.credits.maxAmount`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PlanTerms {
@@ -108,6 +121,15 @@ pub struct Payments<T: Transport> {
     /// make one plan answer with another's scheme or price.
     plans: Bounded<String, PlanTerms, PLANS_KEPT>,
     client: ClientState,
+    /// The deployment (`getDeploymentInfo`'s answer) once one was read, for
+    /// the instance's life, as the official SDKs keep it; a failed read keeps
+    /// nothing (the next call asks again). One value, no key (so not a
+    /// `cache::Bounded`, whose one-entry form was 0.19 KB gzipped more): the
+    /// public answer of this instance's own backend (`GET /`), read only for
+    /// the builder's contract addresses (the pay-as-you-go template); it
+    /// never decides who pays or what is charged.
+    #[cfg(feature = "builder")]
+    deployment: std::cell::OnceCell<Value>,
     /// No key (a browser client before sign-in) or `logout()` was called:
     /// every call fails with `not_logged_in` before anything is sent.
     #[cfg(feature = "browser")]
@@ -125,6 +147,8 @@ impl<T: Transport> Payments<T> {
             transport,
             plans: Bounded::default(),
             client: ClientState::default(),
+            #[cfg(feature = "builder")]
+            deployment: Default::default(),
         })
     }
 
@@ -431,15 +455,24 @@ impl<T: Transport> Payments<T> {
     }
 
     /// `plans.orderPlan(planId)`: orders a crypto (or free) plan and says
-    /// whether the caller already held it. Before ordering it reads the
-    /// caller's balance (public; when it can't be read nothing is bought); the
-    /// backend's answer comes back with `alreadySubscribed` and
-    /// `balanceBefore` (a decimal string) from it. Ordering a plan one holds
-    /// buys it again (more credits, as the official SDKs do): the answer says
-    /// so, it is never silent. A fiat plan is the backend's to refuse
-    /// (nvm-local's refusal names `orderFiatPlan`): checking it here would
-    /// cost a plan lookup and ~0.4 KB gzipped of the default core.
+    /// whether the caller already held it. First it reads how the plan is
+    /// paid ([`Payments::resolve_scheme`], kept 5 minutes): a fiat plan is
+    /// refused before anything is bought ([`refuse_fiat_order`]; the official
+    /// SDKs send the order and pass the backend's refusal on). Then see
+    /// [`Payments::order_known_plan`].
     pub async fn order_plan(&self, plan_id: &str) -> Result<Value> {
+        refuse_fiat_order(plan_id, &self.resolve_scheme(plan_id.trim()).await?)?;
+        self.order_known_plan(plan_id).await
+    }
+
+    /// [`Payments::order_plan`] of a plan known not to be fiat (the JS
+    /// method's dispatcher has resolved its scheme, in the await `resolveScheme` has).
+    /// Before ordering it reads the caller's balance (public; when it can't
+    /// be read nothing is bought); the backend's answer comes back with
+    /// `alreadySubscribed` and `balanceBefore` (a decimal string) from it.
+    /// Ordering a plan one holds buys it again (more credits, as the official
+    /// SDKs do): the answer says so, it is never silent.
+    pub(crate) async fn order_known_plan(&self, plan_id: &str) -> Result<Value> {
         let call = plans::order_plan(&self.config, plan_id)?;
         // Both through `Pending::send`: one future type, one copy in the .wasm.
         let before = match self.config.api_key.subject() {
@@ -562,18 +595,44 @@ impl<T: Transport> Payments<T> {
 
     // ---- contracts -------------------------------------------------------
 
-    /// `contracts.getDeploymentInfo()`: `{version?, chainId?, contracts}`.
-    /// Asked each time (the official SDKs keep the first answer per client: a
-    /// kept copy cost 0.3 KB gzipped in the nvm-x402 core, see bench/README.md).
+    /// `GET /`, the deployment (`{version?, chainId?, contracts}`), asked
+    /// each time: `contracts.getDeploymentInfo()` is [`Payments::deployment_info`].
     pub fn get_deployment_info(&self) -> Pending<'_, T> {
         self.pending(crate::api::contracts::get_deployment_info(&self.config))
     }
 
+    /// `contracts.getDeploymentInfo()`: the deployment, read once per
+    /// instance (as the official SDKs: the first answer is kept; a failure is
+    /// not, so the next call asks again). The JS method is the bridge's
+    /// `getDeploymentInfo` call between [`Payments::kept_deployment`] and
+    /// [`Payments::keep_deployment`] (no await of its own in its future).
+    #[cfg(feature = "builder")]
+    pub async fn deployment_info(&self) -> Result<Value> {
+        if let Some(kept) = self.kept_deployment() {
+            return Ok(kept);
+        }
+        let deployment = self.get_deployment_info().send().await?;
+        self.keep_deployment(&deployment);
+        Ok(deployment)
+    }
+
+    /// The deployment this instance has read, if it has.
+    #[cfg(feature = "builder")]
+    pub fn kept_deployment(&self) -> Option<Value> {
+        self.deployment.get().cloned()
+    }
+
+    /// Keeps a deployment `GET /` answered (of concurrent first reads, the first to end).
+    #[cfg(feature = "builder")]
+    pub fn keep_deployment(&self, deployment: &Value) {
+        let _ = self.deployment.set(deployment.clone());
+    }
+
     /// `contracts.getContractAddress(name)`: the deployment's address of that
-    /// contract (asked each time, like `getDeploymentInfo`).
+    /// contract (from [`Payments::deployment_info`], read once).
     #[cfg(feature = "builder")]
     pub async fn contract_address(&self, name: &str) -> Result<String> {
-        let deployment = self.get_deployment_info().send().await?;
+        let deployment = self.deployment_info().await?;
         crate::api::contracts::contract_address(&deployment, name)
     }
 
@@ -824,17 +883,58 @@ mod tests {
         assert_eq!(config["tokenAddress"], plans::ZERO_ADDRESS);
         assert_eq!(p.transport().sent.borrow().len(), 1);
         // A deployment without the template: the official SDK's error, and no price.
+        let p = MockTransport::client(KEY);
         p.transport().json(
             "GET",
             "/",
             200,
             crate::json!({"deployment": {"contracts": {}}}),
         );
-        let e = price(receiver).unwrap_err();
+        let e = pollster::block_on(p.payg_price_config(Uint256::from(200), receiver, None))
+            .unwrap_err();
         assert_eq!(
             e.to_string(),
             "Contract address not found for PayAsYouGoTemplate"
         );
+    }
+
+    #[test]
+    fn the_deployment_is_read_once_per_instance_and_a_failed_read_is_not_kept() {
+        let p = MockTransport::client(KEY);
+        let reads = || p.transport().count("3001/");
+        p.transport()
+            .json("GET", "/", 503, crate::json!({"message": "down"}));
+        let template = || pollster::block_on(p.contract_address("PayAsYouGoTemplate"));
+        assert_eq!(template().unwrap_err().code(), "http_503");
+        // A deployment that names no contracts is refused, and not kept either.
+        p.transport()
+            .json("GET", "/", 200, crate::json!({"deployment": {}}));
+        assert_eq!(template().unwrap_err().code(), "invalid_response");
+        assert_eq!(p.kept_deployment(), None);
+        let deployment = crate::json!({"contracts": {"PayAsYouGoTemplate": "0x1"}});
+        p.transport()
+            .json("GET", "/", 200, crate::json!({ "deployment": deployment }));
+        assert_eq!(template().unwrap(), "0x1");
+        assert_eq!(reads(), 3, "each failure was read again");
+        // Kept: what the backend answers next is not asked.
+        p.transport().json(
+            "GET",
+            "/",
+            200,
+            crate::json!({"deployment": {"contracts": {}}}),
+        );
+        assert_eq!(template().unwrap(), "0x1");
+        assert_eq!(pollster::block_on(p.deployment_info()).unwrap(), deployment);
+        assert_eq!(reads(), 3);
+        // Another instance reads its own.
+        let other = MockTransport::client(KEY);
+        other.transport().json(
+            "GET",
+            "/",
+            200,
+            crate::json!({"deployment": {"contracts": {}}}),
+        );
+        assert!(pollster::block_on(other.contract_address("PayAsYouGoTemplate")).is_err());
     }
 
     #[test]
@@ -860,11 +960,17 @@ mod tests {
         assert_eq!(p.transport().count("/api/v1/x402/permissions"), 5);
     }
 
-    /// A backend with plan `1`, this balance of the caller (the key's `sub`
-    /// is 0xabc) and an order answer.
+    /// A backend with plan `1` (a crypto plan), this balance of the caller
+    /// (the key's `sub` is 0xabc) and an order answer.
     fn order_backend(balance: Value) -> Payments<MockTransport> {
         let p = MockTransport::client(KEY);
         let t = p.transport();
+        t.json(
+            "GET",
+            "/api/v1/protocol/plans/1",
+            200,
+            crate::json!({"id": "1", "registry": {"price": {"isCrypto": true}}}),
+        );
         t.json(
             "GET",
             "/api/v1/protocol/plans/1/balance/0xabc",
@@ -895,19 +1001,52 @@ mod tests {
             (&Value::Bool(false), &Value::from("0"))
         );
         assert_eq!(p.transport().count("/order"), 1);
-        // The balance, then the order: nothing else.
-        assert_eq!(p.transport().sent.borrow().len(), 2);
+        // The plan, the balance, then the order: nothing else.
+        assert_eq!(p.transport().sent.borrow().len(), 3);
+        // The plan is kept: a second order reads the balance and orders.
+        pollster::block_on(p.order_plan("1")).unwrap();
+        assert_eq!(p.transport().count("/plans/1"), 1);
+        assert_eq!(p.transport().sent.borrow().len(), 5);
+    }
+
+    #[test]
+    fn a_fiat_plan_is_refused_before_anything_is_bought_and_names_order_fiat_plan() {
+        // `client()`'s plans are card plans (`isCrypto: false`).
+        let p = client();
+        let e = pollster::block_on(p.order_plan(" 7 ")).unwrap_err();
+        assert_eq!(e.code(), "validation");
+        assert_eq!(e.to_string(), "Plan 7 is a fiat plan");
+        assert!(
+            e.hint().contains("plans.orderFiatPlan(planId)"),
+            "{}",
+            e.hint()
+        );
+        let sent = p.transport().sent.borrow();
+        let urls: Vec<_> = sent.iter().map(|r| (r.method, r.url.as_str())).collect();
+        assert_eq!(
+            urls,
+            [("GET", "http://127.0.0.1:3001/api/v1/protocol/plans/7")]
+        );
     }
 
     #[test]
     fn when_the_balance_cannot_be_read_nothing_is_bought() {
-        let p = MockTransport::client(KEY);
+        let p = order_backend(crate::json!({}));
         p.transport().json(
             "GET",
             "/balance/0xabc",
             503,
             crate::json!({"message": "down"}),
         );
+        assert_eq!(
+            pollster::block_on(p.order_plan("1")).unwrap_err().code(),
+            "http_503"
+        );
+        assert_eq!(p.transport().count("/order"), 0);
+        // Nor when the plan cannot be read.
+        let p = order_backend(crate::json!({"balance": "0", "isSubscriber": false}));
+        p.transport()
+            .json("GET", "/plans/1", 503, crate::json!({"message": "down"}));
         assert_eq!(
             pollster::block_on(p.order_plan("1")).unwrap_err().code(),
             "http_503"

@@ -5,6 +5,7 @@ import { $, act, copyButton, facts, fromUnits, h, idCode, jsonDetails, noticeVie
 
 /** Describes a plan of the demo world for the picker. */
 function planLabel(plan) {
+  if (plan.billing === 'pay-as-you-go') return `${plan.name} — ${fromUnits(plan.price, 6)} USDC a request`
   const price = plan.price === '0' || !plan.price ? 'free' : `$${fromUnits(plan.price, 6)} by card`
   return `${plan.name} — ${plan.credits} credits, ${price}`
 }

@@ -1,6 +1,8 @@
 //! The demo world seeded into a new database: a builder and a subscriber
 //! account, a free credits plan (10 credits, 1 per request), a fiat plan
-//! ($1.00 for 10 credits) and an agent that accepts both, whose endpoint is
+//! ($1.00 for 10 credits), a pay-as-you-go plan (0.01 USDC a request, no
+//! credits: each settle charges the payer's erc4337 delegation) and an agent
+//! that accepts the three, whose endpoint is
 //! the Cloudflare Worker example's `POST <agent-url>/tasks`, and an MCP agent
 //! (the MCP Worker example, `examples/mcp-worker`, at `POST <mcp-url>/mcp`)
 //! that takes the free plan, and an organization whose Admin is the builder
@@ -11,7 +13,8 @@ use crate::backend::{Backend, Caller};
 use crate::error::{ApiResult, INTERNAL};
 use crate::store::{meta_get, meta_set};
 use nvm_x402::api::plans::{
-    fiat_price_config, fixed_credits_config, free_price_config, AccessLimit,
+    fiat_price_config, fixed_credits_config, free_price_config, non_expirable_duration_config,
+    payg_price_config, AccessLimit,
 };
 use nvm_x402::protocol::Uint256;
 use nvm_x402_types::agents::{AgentApiAttributes, AgentMetadata};
@@ -32,15 +35,31 @@ pub const DEMO_ORGANIZATION: &str = "Demo organization";
 const DEMO_CREDITS: u64 = 10;
 /// The fiat demo plan's price: $1.00.
 const DEMO_FIAT_PRICE: u64 = 1_000_000;
+/// The pay-as-you-go demo plan's price: 0.01 USDC (6 decimals) a request.
+const DEMO_PAYG_PRICE: u64 = 10_000;
+/// The pay-as-you-go demo plan's token: USDC on Base Sepolia (one whose
+/// decimals the paying client knows, so `maxPriceCents` can cap it).
+const DEMO_PAYG_TOKEN: &str = "0x036CbD53842c5426634e7929541eC2318f3dCF7e";
 
 fn typed<T: serde::de::DeserializeOwned>(v: Value) -> ApiResult<T> {
     serde_json::from_value(v).map_err(|e| INTERNAL.with(format!("demo plan config: {e}")))
 }
 
+/// A demo plan of 10 credits, 1 per request, at `price`.
 fn plan_registration(
     name: &str,
     description: &str,
     price: nvm_x402::protocol::json::Value,
+) -> ApiResult<RegisterPlanRequest> {
+    let credits = fixed_credits_config(Uint256::from(DEMO_CREDITS), Uint256::from(1));
+    registration(name, description, price, credits)
+}
+
+fn registration(
+    name: &str,
+    description: &str,
+    price: nvm_x402::protocol::json::Value,
+    credits: nvm_x402::protocol::json::Value,
 ) -> ApiResult<RegisterPlanRequest> {
     Ok(RegisterPlanRequest {
         metadata_attributes: PlanMetadata {
@@ -49,9 +68,7 @@ fn plan_registration(
             ..Default::default()
         },
         price_config: typed(price.into())?,
-        credits_config: typed(
-            fixed_credits_config(Uint256::from(DEMO_CREDITS), Uint256::from(1)).into(),
-        )?,
+        credits_config: typed(credits.into())?,
         nonce: Uint256::from(0),
         is_trial_plan: false,
         access_limit: AccessLimit::Credits,
@@ -79,18 +96,25 @@ impl Backend {
                 world["organization"] = self.seed_organization(&builder)?;
                 meta_set(&self.store.lock(), "demo_world", &world.to_string())?;
             }
+            // A database seeded before the pay-as-you-go plan existed gets it now (on the demo agent).
+            if world["plans"].get("payg").is_none() {
+                let builder = self.demo_builder(&world)?;
+                let agent = world["agent"]["agentId"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_owned();
+                let payg = self.seed_payg_plan(&builder)?;
+                let id = payg["planId"].as_str().unwrap_or_default().to_owned();
+                self.plan_on_agent(&builder, &agent, &id, true)?;
+                world["plans"]["payg"] = payg;
+                if let Some(ids) = world["agent"]["planIds"].as_array_mut() {
+                    ids.push(json!(id));
+                }
+                meta_set(&self.store.lock(), "demo_world", &world.to_string())?;
+            }
             // A database seeded before the MCP or A2A agent existed gets it now.
             if world.get("mcpAgent").is_none() || world.get("a2aAgent").is_none() {
-                let address = world["accounts"]["builder"]["address"]
-                    .as_str()
-                    .unwrap_or_default();
-                let builder = Caller {
-                    account: self.account(address)?.ok_or_else(|| {
-                        INTERNAL.with("the demo world's builder account is missing")
-                    })?,
-                    key_id: String::new(),
-                    org_header: None,
-                };
+                let builder = self.demo_builder(&world)?;
                 let free = world["plans"]["free"]["planId"]
                     .as_str()
                     .unwrap_or_default()
@@ -136,9 +160,11 @@ impl Backend {
                 fiat_price,
             )?,
         )?;
-        let (free_id, fiat_id) = (
+        let payg = self.seed_payg_plan(&as_builder)?;
+        let (free_id, fiat_id, payg_id) = (
             free["planId"].as_str().unwrap_or_default().to_owned(),
             fiat["planId"].as_str().unwrap_or_default().to_owned(),
+            payg["planId"].as_str().unwrap_or_default().to_owned(),
         );
         let url = format!("{}/tasks", agent_url.trim_end_matches('/'));
         let mut endpoint = Map::new();
@@ -148,7 +174,7 @@ impl Backend {
             "Demo agent",
             "The Cloudflare Worker example (examples/cloudflare-worker)",
             std::slice::from_ref(&endpoint),
-            &[&free_id, &fiat_id],
+            &[&free_id, &fiat_id, &payg_id],
         )?;
         let mcp_agent = self.seed_mcp_agent(&as_builder, &free_id, mcp_url)?;
         let a2a_agent = self.seed_a2a_agent(&as_builder, &free_id, a2a_url)?;
@@ -164,14 +190,56 @@ impl Backend {
             "plans": {
                 "free": {"planId": free_id, "name": "Free demo plan", "price": "0", "credits": DEMO_CREDITS.to_string(), "creditsPerRequest": "1", "scheme": "nvm:erc4337"},
                 "fiat": {"planId": fiat_id, "name": "Fiat demo plan", "price": DEMO_FIAT_PRICE.to_string(), "currency": "usd", "credits": DEMO_CREDITS.to_string(), "creditsPerRequest": "1", "scheme": "nvm:card-delegation"},
+                "payg": payg,
             },
-            "agent": {"agentId": agent_id, "name": "Demo agent", "method": "POST", "url": url, "endpoints": [endpoint], "planIds": [free_id, fiat_id]},
+            "agent": {"agentId": agent_id, "name": "Demo agent", "method": "POST", "url": url, "endpoints": [endpoint], "planIds": [free_id, fiat_id, payg_id]},
             "mcpAgent": mcp_agent,
             "a2aAgent": a2a_agent,
             "organization": organization,
         });
         meta_set(&self.store.lock(), "demo_world", &world.to_string())?;
         Ok(world)
+    }
+
+    /// The pay-as-you-go demo plan (under the deployment's
+    /// `PayAsYouGoTemplate`, priced as `getPayAsYouGoPriceConfig` prices it);
+    /// returns its world entry.
+    fn seed_payg_plan(&self, builder: &Caller) -> ApiResult<Value> {
+        let template = crate::deployment::address("PayAsYouGoTemplate");
+        let price = payg_price_config(
+            Uint256::from(DEMO_PAYG_PRICE),
+            &builder.account.address,
+            Some(DEMO_PAYG_TOKEN),
+            Some(&template),
+        )
+        .map_err(|e| INTERNAL.with(e.to_string()))?;
+        let name = "Pay-as-you-go demo plan";
+        let plan = self.register_plan(
+            builder,
+            registration(
+                name,
+                "0.01 USDC a request, no credits",
+                price,
+                non_expirable_duration_config(),
+            )?,
+        )?;
+        Ok(
+            json!({"planId": plan["planId"], "name": name, "price": DEMO_PAYG_PRICE.to_string(), "tokenAddress": DEMO_PAYG_TOKEN, "billing": "pay-as-you-go", "credits": "0", "scheme": "nvm:erc4337"}),
+        )
+    }
+
+    /// The stored world's builder, as a caller.
+    fn demo_builder(&self, world: &Value) -> ApiResult<Caller> {
+        let address = world["accounts"]["builder"]["address"]
+            .as_str()
+            .unwrap_or_default();
+        Ok(Caller {
+            account: self
+                .account(address)?
+                .ok_or_else(|| INTERNAL.with("the demo world's builder account is missing"))?,
+            key_id: String::new(),
+            org_header: None,
+        })
     }
 
     /// The demo organization, whose Admin is the builder: `{orgId, orgName}`.
@@ -285,6 +353,13 @@ pub fn describe(world: &Value) -> String {
             s(&p["price"])
         ));
     }
+    let payg = &world["plans"]["payg"];
+    out.push_str(&format!(
+        "  payg plan  {}  ({}: {} USDC units a request, no credits)\n",
+        s(&payg["planId"]),
+        s(&payg["name"]),
+        s(&payg["price"])
+    ));
     let agent = &world["agent"];
     out.push_str(&format!(
         "  agent      {}  ({}: {} {})\n",

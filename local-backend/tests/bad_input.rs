@@ -356,7 +356,8 @@ fn local_endpoints() {
         agent["plans"],
         json!([
             demo["plans"]["free"]["planId"],
-            demo["plans"]["fiat"]["planId"]
+            demo["plans"]["fiat"]["planId"],
+            demo["plans"]["payg"]["planId"]
         ])
     );
 

@@ -75,7 +75,9 @@ fn the_builder_administers_the_demo_organization() {
         Some(&builder),
         None,
     );
-    assert_eq!(plans["total"], 2, "{plans}");
+    let demo_plans = local.world()["plans"].as_object().unwrap().len();
+    assert_eq!(demo_plans, 3, "free, fiat and pay-as-you-go");
+    assert_eq!(plans["total"], demo_plans, "{plans}");
     let (_, agents) = local.call(
         "GET",
         &format!("api/v1/protocol/agents?orgId={org}&sortBy=name&sortOrder=asc"),
@@ -106,7 +108,11 @@ fn the_builder_administers_the_demo_organization() {
         Some(&builder),
         None,
     );
-    assert_eq!(feed["total"], 5, "{feed}");
+    assert_eq!(
+        feed["total"],
+        demo_plans + 3,
+        "{feed}: the plans and 3 agents"
+    );
 }
 
 #[test]
@@ -486,7 +492,10 @@ fn the_feed_is_for_its_admins_and_members_and_filters() {
         Some(&builder),
         None,
     );
-    assert_eq!(in_demo["total"], 2);
+    assert_eq!(
+        in_demo["total"],
+        local.world()["plans"].as_object().unwrap().len()
+    );
 }
 
 #[test]

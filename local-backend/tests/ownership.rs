@@ -294,7 +294,12 @@ fn an_agents_changes_take_effect_at_once() {
         assert_eq!((status, &added["success"]), (200, &json!(true)), "{added}");
     }
     let (_, view) = local.call("GET", &path, None, None);
-    assert_eq!(view["plans"], json!([local.fiat_plan(), plan]), "{view}");
+    let payg = &local.world()["plans"]["payg"]["planId"];
+    assert_eq!(
+        view["plans"],
+        json!([local.fiat_plan(), payg, plan]),
+        "{view}"
+    );
     let (status, settled) = local.facilitate("settle", &required, &token, "1");
     assert_eq!(
         (status, &settled["success"]),
@@ -319,7 +324,7 @@ fn an_agents_changes_take_effect_at_once() {
         (
             &json!("Renamed agent"),
             &json!([{"POST": "http://127.0.0.1:9/moved"}]),
-            Some(2)
+            Some(3)
         ),
         "{view}"
     );

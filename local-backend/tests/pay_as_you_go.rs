@@ -290,3 +290,71 @@ fn a_pay_as_you_go_charge_stays_within_the_delegations_terms() {
     );
     local.expect_error((status, body), "BCK.X402.0909");
 }
+
+#[test]
+fn the_demo_world_has_a_pay_as_you_go_plan_its_agent_takes_and_each_settle_charges_once() {
+    let local = Local::start();
+    let world = local.world().clone();
+    let payg = &world["plans"]["payg"];
+    let plan = payg["planId"].as_str().unwrap().to_owned();
+    assert_eq!(payg["billing"], "pay-as-you-go", "{payg}");
+    // The backend's view: under the deployment's template, at the world's price, in USDC.
+    let builder = local.client(&local.key("builder"));
+    let view = block_on(builder.get_plan(&plan).send()).unwrap();
+    let price = &view["registry"]["price"];
+    assert_eq!(
+        price["templateAddress"],
+        template(&local).as_str(),
+        "{view}"
+    );
+    assert_eq!(
+        price["tokenAddress"],
+        payg["tokenAddress"].as_str().unwrap()
+    );
+    assert_eq!(price["tokenAddress"], USDC);
+    assert_eq!(
+        price["amounts"],
+        nvm_x402::json!([payg["price"].as_str().unwrap()])
+    );
+    // The demo agent takes it, as it takes the free and fiat plans.
+    assert!(
+        world["agent"]["planIds"]
+            .as_array()
+            .unwrap()
+            .contains(&json!(plan)),
+        "{}",
+        world["agent"]
+    );
+    let agent_plans = block_on(
+        builder
+            .get_agent_plans(&local.agent_id(), &nvm_x402::json!({}))
+            .send(),
+    )
+    .unwrap()
+    .to_string();
+    assert!(agent_plans.contains(&plan), "{agent_plans}");
+
+    // The subscriber pays it with no order: each settle one charge of 1 cent.
+    let subscriber = local.key("subscriber");
+    let delegation = local.delegation(
+        &subscriber,
+        json!({"provider": "erc4337", "spendingLimitCents": 2, "durationSecs": 86_400}),
+    );
+    let (token, required) = paying(&local, &plan, &delegation, false);
+    for n in 1..=2 {
+        let (status, settled) = local.facilitate("settle", &required, &token, "3");
+        assert_eq!(status, 200, "{settled}");
+        assert_charged(&settled);
+        assert_eq!(spent(&local, &subscriber, &delegation), (n, 2 - n, n));
+    }
+    local.expect_error(
+        local.facilitate("settle", &required, &token, "1"),
+        "BCK.X402.0023",
+    );
+    assert_eq!(spent(&local, &subscriber, &delegation), (2, 0, 2));
+    assert_eq!(
+        local.balance(&plan, &local.address("subscriber")),
+        0,
+        "no credits"
+    );
+}

@@ -72,7 +72,9 @@ async function run(c) {
     }
     case 'verifyPermissions': return payments.facilitator.verifyPermissions({ paymentRequired: paymentRequired(c), x402AccessToken: c.token, ...(c.maxAmount ? { maxAmount: c.maxAmount } : {}) })
     case 'settlePermissions': return payments.facilitator.settlePermissions({ paymentRequired: paymentRequired(c), x402AccessToken: c.token, maxAmount: c.maxAmount, agentRequestId: c.agentRequestId })
-    case 'getDeploymentInfo': return payments.contracts.getDeploymentInfo()
+    // A new instance: payments-py's `contracts_api` keeps the deployment apart from its
+    // plans API's (read by plan-payg); ours keeps one per instance, so this one would send nothing.
+    case 'getDeploymentInfo': return Payments.getInstance({ nvmApiKey: process.env.NVM_API_KEY, backendUrl: base }).contracts.getDeploymentInfo()
     case 'getAgents': return payments.agents.getAgents(...(c.page ? [c.page, c.offset, c.sortBy, c.sortOrder, c.orgId] : []))
     case 'getAgentsAssociatedToAPlan': return p.getAgentsAssociatedToAPlan(c.planId, ...(c.page ? [{ page: c.page, offset: c.offset }] : []))
     case 'updateAgentMetadata': return payments.agents.updateAgentMetadata(c.agentId, c.metadata, agentApi(c))

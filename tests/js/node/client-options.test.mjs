@@ -249,7 +249,8 @@ test('a blank organizationId sends no header', async (t) => {
 test('Authorization carries the whole key, prefix included, for every environment prefix', async (t) => {
   const backend = await backendFor(t)
   backend.respond('POST', '/api/v1/protocol/plans/5/order', { json: { success: true } })
-  // orderPlan reads the caller's balance first (a public call: no key).
+  // orderPlan reads the plan and the caller's balance first (public calls: no key).
+  backend.respond('GET', '/api/v1/protocol/plans/5', { json: { id: '5', registry: { price: { isCrypto: true } } } })
   backend.respond('GET', `/api/v1/protocol/plans/5/balance/${ACCOUNT}`, { json: { balance: '0', isSubscriber: false } })
   for (const { prefix } of ENVIRONMENTS) {
     const key = makeKey(mixedCase(prefix))

@@ -16,19 +16,44 @@ test('contracts.getDeploymentInfo: public GET of the backend root with the versi
   backend.respond('GET', '/', { json: { name: 'api', deployment } })
   const payments = clientFor(backend, { nvmApiKey: KEY })
   assert.deepEqual(await payments.contracts.getDeploymentInfo(), deployment)
-  // Asked each time (the official SDK keeps the first answer: README, Differences).
+  // Read once per instance, as the official SDK: what the backend answers next is not asked.
+  backend.respond('GET', '/', { status: 502, body: '<html>Bad gateway</html>' })
   assert.deepEqual(await payments.contracts.getDeploymentInfo(), deployment)
-  assertRequests(backend, [
-    { method: 'GET', url: '/', key: null },
-    { method: 'GET', url: '/', key: null },
-  ])
-  // No contracts, or no deployment: refused as the official SDK refuses it.
+  assertRequests(backend, [{ method: 'GET', url: '/', key: null }])
+  // No contracts, or no deployment: refused as the official SDK refuses it (each by a new instance).
   for (const answer of [{ deployment: { version: '1' } }, { version: '1' }, []]) {
     backend.respond('GET', '/', { json: answer })
-    await paymentsError(payments.contracts.getDeploymentInfo(), { code: 'invalid_response', message: 'Deployment info not found in API response' })
+    await paymentsError(clientFor(backend, { nvmApiKey: KEY }).contracts.getDeploymentInfo(), { code: 'invalid_response', message: 'Deployment info not found in API response' })
   }
   backend.respond('GET', '/', { status: 502, body: '<html>Bad gateway</html>' })
-  await paymentsError(payments.contracts.getDeploymentInfo(), { code: 'http_502' })
+  await paymentsError(clientFor(backend, { nvmApiKey: KEY }).contracts.getDeploymentInfo(), { code: 'http_502' })
+})
+
+test('contracts: the deployment is read once for getPayAsYouGoTemplateAddress and getDeploymentInfo; a failed read is not kept', async (t) => {
+  const backend = await backendFor(t)
+  const deployment = { contracts: { PayAsYouGoTemplate: '0x00000000000000000000000000000000000000b2' } }
+  const payments = clientFor(backend, { nvmApiKey: KEY })
+  const reads = () => backend.requests.filter((r) => r.method === 'GET' && r.path === '/').length
+  // The backend fails first: the error, then the next call reads again.
+  backend.respond('GET', '/', { status: 503, json: { message: 'down' } })
+  await paymentsError(payments.contracts.getPayAsYouGoTemplateAddress(), { code: 'http_503' })
+  // An answer without contracts is refused, and not kept either.
+  backend.respond('GET', '/', { json: { deployment: {} } })
+  await paymentsError(payments.contracts.getPayAsYouGoTemplateAddress(), { code: 'invalid_response' })
+  backend.respond('GET', '/', { json: { deployment } })
+  assert.equal(await payments.contracts.getPayAsYouGoTemplateAddress(), deployment.contracts.PayAsYouGoTemplate)
+  assert.equal(reads(), 3)
+  assert.equal(await payments.contracts.getPayAsYouGoTemplateAddress(), deployment.contracts.PayAsYouGoTemplate)
+  assert.deepEqual(await payments.contracts.getDeploymentInfo(), deployment)
+  assert.equal(reads(), 3, 'kept: two calls more, no read more')
+  // Concurrent calls of a new instance: each may read, all answer the deployment.
+  const fresh = clientFor(backend, { nvmApiKey: KEY })
+  const answers = await Promise.all([fresh.contracts.getPayAsYouGoTemplateAddress(), fresh.contracts.getDeploymentInfo()])
+  assert.deepEqual(answers, [deployment.contracts.PayAsYouGoTemplate, deployment])
+  const afterFirst = reads()
+  assert.ok(afterFirst === 4 || afterFirst === 5, `one read each at most: ${afterFirst}`)
+  assert.deepEqual(await fresh.contracts.getDeploymentInfo(), deployment)
+  assert.equal(reads(), afterFirst, 'then kept')
 })
 
 test("getDeploymentInfo is the default entry's: nvm-x402/agent answers not_in_entry, sending nothing", async (t) => {

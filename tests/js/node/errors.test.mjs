@@ -26,8 +26,9 @@ const CALLS = [
   ['plans.getPlan', 'GET', '/api/v1/protocol/plans/1', (p) => p.plans.getPlan('1')],
   ['plans.getPlans', 'GET', '/api/v1/protocol/plans', (p) => p.plans.getPlans()],
   ['plans.getPlanBalance', 'GET', `/api/v1/protocol/plans/1/balance/${ACCOUNT}`, (p) => p.plans.getPlanBalance('1')],
-  // orderPlan reads the caller's balance first (answered below), then orders.
+  // orderPlan reads the plan (a crypto one) and the caller's balance first (answered below), then orders.
   ['plans.orderPlan', 'POST', '/api/v1/protocol/plans/1/order', (p) => p.plans.orderPlan('1'), (backend) => {
+    backend.respond('GET', '/api/v1/protocol/plans/1', { json: { id: '1', registry: { price: { isCrypto: true } } } })
     backend.respond('GET', `/api/v1/protocol/plans/1/balance/${ACCOUNT}`, { json: { planId: '1', balance: '0', isSubscriber: false } })
   }],
   ['plans.orderFiatPlan', 'POST', '/api/v1/fiat/stripe/payment', (p) => p.plans.orderFiatPlan('1')],

@@ -219,8 +219,8 @@ live('fiat plans: card-delegation scheme, checkout link; ordering through /order
   const checkout = await subscriber.payments.plans.orderFiatPlan(planId)
   assert.ok(checkout.result.stripeCheckoutSessionId)
   assert.ok(checkout.result.checkoutLink.startsWith(backend.url), checkout.result.checkoutLink)
-  // nvm-local refuses a fiat plan's crypto order, and what to do names orderFiatPlan (not a backend path).
-  const error = await paymentsError(subscriber.payments.plans.orderPlan(planId), { code: 'BCK.PROTOCOL.0903', httpStatus: 400 })
+  // orderPlan refuses a fiat plan before ordering (nvm-local would refuse it too), and what to do names orderFiatPlan.
+  const error = await paymentsError(subscriber.payments.plans.orderPlan(planId), { code: 'validation' })
   assert.match(error.hint, /orderFiatPlan/)
   assert.equal((await subscriber.payments.plans.getPlanBalance(planId)).balance, '0', 'nothing bought')
   await paymentsError(builder.payments.plans.registerCreditsPlan({ name: 'Cheap' }, getFiatPriceConfig(999_999n, builder.address), getFixedCreditsConfig(GRANTED)), { code: 'BCK.PROTOCOL.0047', httpStatus: 400 })

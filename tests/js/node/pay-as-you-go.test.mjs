@@ -55,10 +55,10 @@ test('PlansAPI builds pay-as-you-go configs using the contracts API (the officia
   const credits = payments.plans.getPayAsYouGoCreditsConfig()
   assert.equal(credits.redemptionType, PlanRedemptionType.ONLY_SUBSCRIBER)
   assert.equal(await payments.contracts.getPayAsYouGoTemplateAddress(), templateAddress)
-  // One public GET / a call (asked each time, like getDeploymentInfo).
-  assertRequests(backend, [{ method: 'GET', url: '/', key: null }, { method: 'GET', url: '/', key: null }])
+  // One public GET / for both (the deployment is read once per instance, as the official SDK's).
+  assertRequests(backend, [{ method: 'GET', url: '/', key: null }])
   backend.respond('GET', '/', { json: { deployment: { contracts: {} } } })
-  await assert.rejects(payments.plans.getPayAsYouGoPriceConfig(200n, receiver), (e) => e.code === 'invalid_response' && e.message === 'Contract address not found for PayAsYouGoTemplate')
+  await assert.rejects(clientFor(backend).plans.getPayAsYouGoPriceConfig(200n, receiver), (e) => e.code === 'invalid_response' && e.message === 'Contract address not found for PayAsYouGoTemplate')
 })
 
 // ---- end to end against nvm-local -------------------------------------------------------

@@ -122,18 +122,20 @@ test('getPlanBalance: a key without sub needs an explicit holder (nothing is sen
 
 // ---- ordering -----------------------------------------------------------------
 
-/** A backend with the caller's balance of plan `id` and an order answer. */
-async function orderBackend(t, { id = BIG_PLAN_ID, balance = { balance: '0', isSubscriber: false } } = {}) {
+/** A backend with plan `id` (crypto unless `fiat`), the caller's balance of it and an order answer. */
+async function orderBackend(t, { id = BIG_PLAN_ID, balance = { balance: '0', isSubscriber: false }, fiat = false } = {}) {
   const backend = await backendFor(t)
+  backend.respond('GET', `${PLANS}/${id}`, { json: { id, registry: { price: { isCrypto: !fiat, amounts: ['1000000'], receivers: [RECEIVER] } } } })
   backend.respond('GET', `${PLANS}/${id}/balance/${ACCOUNT}`, { json: { planId: id, ...balance } })
   backend.respond('POST', `${PLANS}/${id}/order`, { json: { success: true, txHash: '0xabc' } })
   return backend
 }
 
-test('orderPlan: reads the caller\'s balance, then an authenticated POST with no body; the answer says what was held', async (t) => {
+test('orderPlan: reads the plan and the caller\'s balance, then an authenticated POST with no body; the answer says what was held', async (t) => {
   const backend = await orderBackend(t)
   assert.deepEqual(await clientFor(backend).plans.orderPlan(BIG_PLAN_ID), { success: true, txHash: '0xabc', alreadySubscribed: false, balanceBefore: '0' })
   assertRequests(backend, [
+    { method: 'GET', url: `${PLANS}/${BIG_PLAN_ID}`, key: null },
     { method: 'GET', url: `${PLANS}/${BIG_PLAN_ID}/balance/${ACCOUNT}`, key: null },
     { method: 'POST', url: `${PLANS}/${BIG_PLAN_ID}/order` },
   ])
@@ -148,12 +150,24 @@ test('orderPlan: a plan the caller already holds is bought again (as the officia
   assert.equal(backend.requests.filter((r) => r.method === 'POST').length, 1, 'ordered once')
 })
 
-test('orderPlan: a fiat plan is the backend\'s to refuse; its code, status and hint pass through', async (t) => {
-  const backend = await orderBackend(t, { id: '5' })
-  const refusal = { code: 'BCK.PROTOCOL.0903', message: 'Plan 5 is a fiat plan: order it with orderFiatPlan (POST api/v1/fiat/stripe/payment)', httpStatus: 400, hint: 'Fiat plans are ordered with orderFiatPlan (api/v1/fiat/stripe/payment), crypto and free plans with orderPlan (.../order).' }
-  backend.respond('POST', `${PLANS}/5/order`, { status: 400, json: refusal })
-  const error = await paymentsError(clientFor(backend).plans.orderPlan('5'), { code: 'BCK.PROTOCOL.0903', httpStatus: 400, message: `${refusal.message} (HTTP 400)` })
-  assert.match(error.hint, /orderFiatPlan/)
+test('orderPlan: a fiat plan is refused before anything is read or bought; the hint names orderFiatPlan', async (t) => {
+  const backend = await orderBackend(t, { id: '5', fiat: true })
+  const payments = clientFor(backend)
+  const error = await paymentsError(payments.plans.orderPlan(' 5 '), { code: 'validation', message: 'Plan 5 is a fiat plan' })
+  assert.equal(error.httpStatus, undefined)
+  assert.match(error.hint, /plans\.orderFiatPlan\(planId\)/)
+  // The plan's lookup only: no balance read, no order.
+  assertRequests(backend, [{ method: 'GET', url: `${PLANS}/5`, key: null }])
+  // The plan is kept (5 minutes, as resolveScheme's): asking again sends nothing.
+  await paymentsError(payments.plans.orderPlan('5'), { code: 'validation' })
+  assert.equal(backend.requests.length, 1)
+})
+
+test('orderPlan: when the plan cannot be read, nothing is bought', async (t) => {
+  const backend = await orderBackend(t)
+  backend.respond('GET', `${PLANS}/${BIG_PLAN_ID}`, { status: 503, json: { message: 'down' } })
+  await paymentsError(clientFor(backend).plans.orderPlan(BIG_PLAN_ID), { code: 'http_503' })
+  assert.equal(backend.requests.filter((r) => r.method === 'POST').length, 0)
 })
 
 test('orderPlan: when the balance cannot be read, nothing is bought', async (t) => {
