@@ -46,7 +46,9 @@ def step(name, run, check=lambda r: True):
 
 step("plans.get_plan", lambda: subscriber.plans.get_plan(free), lambda r: r["id"] == free)
 step("agents.get_agent", lambda: subscriber.agents.get_agent(agent), lambda r: r["id"] == agent)
-step("agents.get_agent_plans", lambda: subscriber.agents.get_agent_plans(agent), lambda r: len(r["plans"]) == 2)
+# The demo agent takes every demo plan (free, fiat, pay-as-you-go).
+demo_plans = {p["planId"] for p in world["plans"].values()}
+step("agents.get_agent_plans", lambda: subscriber.agents.get_agent_plans(agent), lambda r: {p["id"] for p in r["plans"]} == demo_plans)
 step("plans.order_plan", lambda: subscriber.plans.order_plan(free), lambda r: r["success"])
 step("plans.get_plan_balance", lambda: subscriber.plans.get_plan_balance(free), lambda r: int(r.balance) == 10)
 step("delegation.list_payment_methods", lambda: subscriber.delegation.list_payment_methods(), lambda r: r[0].last4 == "4242")
@@ -69,7 +71,7 @@ step(
     lambda: builder.plans.register_credits_plan(PlanMetadata(name="py plan"), builder.plans.get_free_price_config(), builder.plans.get_fixed_credits_config(5, 1)),
     lambda r: r["planId"],
 )
-step("plans.get_user_plans", lambda: builder.plans.get_user_plans(), lambda r: r["total"] == 3)
+step("plans.get_user_plans", lambda: builder.plans.get_user_plans(), lambda r: r["total"] == len(demo_plans) + 1)
 step("plans.order_fiat_plan", lambda: subscriber.plans.order_fiat_plan(fiat), lambda r: r["result"]["checkoutLink"].startswith(base))
 
 
