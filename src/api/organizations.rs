@@ -116,7 +116,13 @@ fn parse_onboarding(response: HttpResponse) -> Result<Value> {
     let key = text("hash")
         .filter(|h| ApiKey::parse(h).is_ok())
         .or_else(|| text("nvmApiKey"))
-        .ok_or_else(|| unexpected(status, "The backend's answer has no API key"))?;
+        .ok_or_else(|| {
+            // The official SDK's words (its tests match "did not return an API key").
+            unexpected(
+                status,
+                "Customer onboarding did not return an API key (unexpected backend response)",
+            )
+        })?;
     let mut out = ObjectBuilder::new()
         .put("consentRequired", false)
         .put("nvmApiKey", key);
@@ -328,7 +334,7 @@ mod tests {
         ] {
             let e = parse_onboarding(answer(201, json!({"walletResult": wallet}))).unwrap_err();
             assert_eq!(e.code(), "invalid_response");
-            assert!(e.to_string().contains("no API key"), "{e}");
+            assert!(e.to_string().contains("did not return an API key"), "{e}");
         }
         let e = parse_onboarding(answer(201, json!({"success": true}))).unwrap_err();
         assert_eq!(e.code(), "invalid_response");

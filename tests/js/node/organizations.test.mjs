@@ -158,7 +158,7 @@ test("onboardCustomer: as=customer; the usable key; consent pending (202 or the 
     assert.deepEqual(await orgs.onboardCustomer('stranger@example.com'), { consentRequired: true })
   }
   backend.respond('POST', ACCOUNT, { status: 201, json: { success: true, walletResult: { userId: 'us-1', isCustomer: true } } })
-  await paymentsError(orgs.onboardCustomer('customer@example.com'), { code: 'invalid_response', message: /no API key/ })
+  await paymentsError(orgs.onboardCustomer('customer@example.com'), { code: 'invalid_response', message: /did not return an API key/ })
   backend.respond('POST', ACCOUNT, { status: 500, json: { message: 'boom' } })
   await paymentsError(orgs.onboardCustomer('customer@example.com'), { httpStatus: 500, message: /boom/ })
 })
