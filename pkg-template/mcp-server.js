@@ -23,6 +23,32 @@ export const buildMcpProtectedResourceMetadata = /* @__PURE__ */ oauth('buildMcp
 export const buildAuthorizationServerMetadata = /* @__PURE__ */ oauth('buildAuthorizationServerMetadata')
 export const buildOidcConfiguration = /* @__PURE__ */ oauth('buildOidcConfiguration')
 export const buildServerInfoResponse = /* @__PURE__ */ oauth('buildServerInfoResponse')
+const requireAuth = /* @__PURE__ */ oauth('requireAuth')
+
+/**
+ * The official `createRequireAuthMiddleware({baseUrl?, resourceMetadataPath?})`: an Express
+ * middleware that lets a request with a Bearer token on (the paywall checks the token) and
+ * answers any other 401 `{error: 'unauthorized', error_description}`, with a `WWW-Authenticate`
+ * challenge naming the protected-resource metadata when its URL can be built safely. The
+ * decision is the core's (src/protocol/gate/mcp/oauth.rs `require_auth`).
+ */
+export function createRequireAuthMiddleware(options = {}) {
+  const settings = { baseUrl: options?.baseUrl, resourceMetadataPath: options?.resourceMetadataPath }
+  return function requireAuthMiddleware(req, res, next) {
+    const headers = req.headers ?? {}
+    const one = (value) => (Array.isArray(value) ? value[0] : value)
+    const verdict = requireAuth({
+      authorization: one(headers.authorization),
+      forwardedHost: one(headers['x-forwarded-host']),
+      host: typeof req.get === 'function' ? req.get('host') : one(headers.host),
+      forwardedProto: one(headers['x-forwarded-proto']),
+      protocol: req.protocol,
+    }, settings)
+    if (verdict === null) return next()
+    if (verdict.challenge) res.setHeader('WWW-Authenticate', verdict.challenge)
+    res.status(401).json({ error: 'unauthorized', error_description: verdict.description })
+  }
+}
 
 /** A JSON-RPC error the MCP SDK sends as is (code, message, data); tool errors become error results. */
 function rpcError({ code, message, data }) {

@@ -121,4 +121,18 @@ export function buildProtectedResourceMetadata(config: OAuthConfig): ProtectedRe
 export function buildMcpProtectedResourceMetadata(config: OAuthConfig): McpProtectedResourceMetadata
 export function buildAuthorizationServerMetadata(config: OAuthConfig): AuthorizationServerMetadata
 export function buildOidcConfiguration(config: OAuthConfig): OidcConfiguration
+/**
+ * An Express middleware (the official's) for an OAuth-protected MCP endpoint: a request with
+ * `Authorization: Bearer <token>` goes on (the token itself is the paywall's to check); any other
+ * gets 401 `{error: 'unauthorized', error_description}` and, when the URL can be built safely,
+ * `WWW-Authenticate: Bearer resource_metadata="<origin><resourceMetadataPath>"` (plus
+ * `error="invalid_request"` for a malformed credential). The origin is `baseUrl` when given, else the
+ * request's `X-Forwarded-Host`/`Host` and `X-Forwarded-Proto`/protocol (a host that is not a plain name
+ * or IP literal gets no challenge). Pin `baseUrl` behind a proxy you don't control.
+ */
+export function createRequireAuthMiddleware(options?: { baseUrl?: string; resourceMetadataPath?: string }): (
+  req: { headers: Record<string, string | string[] | undefined>; protocol?: string; get?(name: string): string | undefined },
+  res: { setHeader(name: string, value: string): unknown; status(code: number): { json(body: unknown): unknown } },
+  next: () => void,
+) => void
 export function buildServerInfoResponse(config: OAuthConfig, options?: { version?: string; description?: string }): ServerInfoResponse

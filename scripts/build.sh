@@ -103,7 +103,7 @@ for file in index.js asset.js entry-workerd.js; do
 done
 # nvm-x402/mcp: the official SDK's OAuth builders, over core.js's exports.
 for file in index.js asset.js entry-workerd.js; do
-  printf "export { getOAuthUrls, buildProtectedResourceMetadata, buildMcpProtectedResourceMetadata, buildAuthorizationServerMetadata, buildOidcConfiguration, buildServerInfoResponse } from './mcp-server.js'\n" >> "$STAGE/mcp/$file"
+  printf "export { getOAuthUrls, buildProtectedResourceMetadata, buildMcpProtectedResourceMetadata, buildAuthorizationServerMetadata, buildOidcConfiguration, buildServerInfoResponse, createRequireAuthMiddleware } from './mcp-server.js'\n" >> "$STAGE/mcp/$file"
 done
 # nvm-x402/a2a-client: its Payments (with payments.a2a.getClient) over core.js's, which hands
 # it the paying loop for its A2A calls in place of the core (only in this entry's copy: the
@@ -130,12 +130,11 @@ done
 
 # The hand-written modules are shipped without comments and whitespace (esbuild's
 # --minify-whitespace and --minify-syntax; names are not mangled, so stack traces and
-# `Object.keys` of an entry read as in pkg-template/): 2-5 KB less gzipped per entry.
+# an entry's exports keep their names; inner function expressions may lose theirs): 2-5 KB
+# less gzipped per entry.
 # The generated glue, inflate.js and the embedded core are minified already.
-for file in $(cd "$STAGE" && find . -name '*.js' ! -name nvm_x402.js ! -name inflate.js ! -name wasm-inline.js); do
-  node_modules/.bin/esbuild "$STAGE/$file" --minify-whitespace --minify-syntax --log-level=warning \
-    --outfile="$STAGE/$file.min" && mv "$STAGE/$file.min" "$STAGE/$file"
-done
+# Their /* @__PURE__ */ annotations are kept (scripts/pkg/minify.mjs), for users' bundlers.
+node scripts/pkg/minify.mjs "$STAGE" $(cd "$STAGE" && find . -name '*.js' ! -name nvm_x402.js ! -name inflate.js ! -name wasm-inline.js)
 
 rm -rf "$OUT"
 mv "$STAGE" "$OUT"

@@ -107,6 +107,14 @@ impl Args {
     fn nonce_and_limit(&self) -> Result<(Option<Uint256>, Option<plans::AccessLimit>)> {
         let (nonce, limit) = match self.raw(3) {
             Some(v @ Value::String(s)) if Uint256::from_json(v).is_err() => {
+                // The earlier form has nothing after the access limit: anything there was meant
+                // for the official order (dropped, it would publish into the wrong organization).
+                if self.raw(4).is_some() || self.raw(5).is_some() {
+                    return Err(self.bad(
+                        "accessLimit",
+                        "is the fifth argument (planMetadata, priceConfig, creditsConfig, nonce?, accessLimit?, publicationOptions?)",
+                    ));
+                }
                 (None, Some(s.as_str()))
             }
             nonce => (nonce, self.opt_text(4, "accessLimit")?),
@@ -152,7 +160,7 @@ macro_rules! single_call_methods {
 
         /// Every async method's JS name, one per line: what the facade builds the
         /// `Payments` namespaces from (src/wasm `methodNames`), so the names live here only.
-        pub const METHOD_NAMES: &str = concat!($($name, "\n",)* "requests.startProcessingRequest\nresolveScheme\nplans.orderPlan\nplans.getPayAsYouGoPriceConfig\ncontracts.getPayAsYouGoTemplateAddress\ndelegation.getPurchasingPower");
+        pub const METHOD_NAMES: &str = concat!($($name, "\n",)* "requests.startProcessingRequest\nresolveScheme\nplans.orderPlan\nplans.getPayAsYouGoPriceConfig\ncontracts.getPayAsYouGoTemplateAddress\ndelegation.getPurchasingPower\ncontracts.getContractAddress");
 
         /// The `Payments` call behind a single-call method (`i`: its line in [`METHOD_NAMES`]).
         fn prepare<'a, T: Transport>(p: &'a Payments<T>, i: usize, method: &str, a: &Args) -> Result<Pending<'a, T>> {
@@ -296,6 +304,8 @@ pub const MULTI_STEP_METHODS: &[&str] = &[
     "contracts.getPayAsYouGoTemplateAddress",
     // `listPaymentMethods` and `listDelegations`, then a pure step.
     "delegation.getPurchasingPower",
+    // `getDeploymentInfo`'s (kept) answer, then a pure step.
+    "contracts.getContractAddress",
 ];
 
 /// The pure functions the facade itself calls but does not export: the redactor
@@ -394,6 +404,7 @@ pub async fn call<T: Transport>(p: &Payments<T>, method: &str, args_json: &str) 
             // The deployment's readers make `getDeploymentInfo`'s call (`from_deployment`).
             let single = if i == const { index_of("plans.getPayAsYouGoPriceConfig") }
                 || i == const { index_of("contracts.getPayAsYouGoTemplateAddress") }
+                || i == const { index_of("contracts.getContractAddress") }
             {
                 const { index_of("contracts.getDeploymentInfo") }
             } else {
@@ -436,6 +447,10 @@ pub async fn call<T: Transport>(p: &Payments<T>, method: &str, args_json: &str) 
 #[cfg(feature = "builder")]
 fn from_deployment(i: usize, mut a: Args, result: Value) -> Result<Value> {
     let price = i == const { index_of("plans.getPayAsYouGoPriceConfig") };
+    if i == const { index_of("contracts.getContractAddress") } {
+        let name = a.text(0, "contractName")?;
+        return crate::api::contracts::contract_address(&result, name).map(Value::from);
+    }
     if !price && i != const { index_of("contracts.getPayAsYouGoTemplateAddress") } {
         return Ok(result);
     }

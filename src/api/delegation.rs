@@ -261,6 +261,8 @@ pub fn purchasing_power(cards: Value, delegations: Value) -> Value {
         };
         sum.saturating_add(cents.unwrap_or(0))
     });
+    // At most 2^53 - 1, so JavaScript reads the number exactly (a hostile answer could say more).
+    let total = total.min((1 << 53) - 1);
     let currency = items
         .first()
         .and_then(|d| d.get("currency"))
@@ -398,6 +400,12 @@ mod tests {
         assert_eq!(power["currency"], "eur");
         assert_eq!(power["cards"], cards);
         assert_eq!(power["delegations"].as_array().map(Vec::len), Some(4));
+        // A hostile total stops where JavaScript still reads it exactly.
+        let huge = json!({"delegations": [{"remainingBudgetCents": "18446744073709551615"}, {"remainingBudgetCents": 5}]});
+        assert_eq!(
+            purchasing_power(json!([]), huge)["totalRemainingBudgetCents"],
+            9_007_199_254_740_991u64
+        );
         let none = purchasing_power(json!([]), json!({"delegations": []}));
         assert_eq!(
             none,

@@ -125,7 +125,7 @@ pub fn publish_in(request: &mut HttpRequest, options: &Value) -> Result<()> {
         },
         _ => return Err(Error::validation("publicationOptions must be an object")),
     };
-    if let Some(org) = org.filter(|o| !o.is_empty()) {
+    if let Some(org) = org.filter(|o| !o.trim().is_empty()) {
         // (Replaced in place, not `retain` and push: that is 0.2 KB more in the .wasm.)
         match request.headers.iter_mut().find(|(name, _)| *name == NAME) {
             Some(header) => header.1.clone_from(org),

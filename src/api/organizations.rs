@@ -104,7 +104,13 @@ pub fn onboard_customer(cfg: &ClientConfig, email: &str) -> Result<Call<Value>> 
 /// `walletResult.nvmApiKey` (the TS SDK's); an answer with neither is refused.
 fn parse_onboarding(response: HttpResponse) -> Result<Value> {
     let (status, wallet) = wallet_result(response)?;
-    if status == 202 || wallet.get("consentRequired").and_then(Value::as_bool) == Some(true) {
+    // Any flag but an absent, null or false one is consent pending (as the official's truthiness,
+    // and stricter: an answer that says anything about consent discloses nothing).
+    let consent = !matches!(
+        wallet.get("consentRequired"),
+        None | Some(Value::Null) | Some(Value::Bool(false))
+    );
+    if status == 202 || consent {
         return Ok(ObjectBuilder::new().put("consentRequired", true).build());
     }
     let text = |key: &str| {
@@ -312,6 +318,12 @@ mod tests {
                 201,
                 json!({"consentRequired": true, "nvmApiKey": "k", "userWallet": "0x1"}),
             ),
+            (
+                201,
+                json!({"consentRequired": "true", "nvmApiKey": "other-accounts-key", "userId": "us-victim"}),
+            ),
+            (201, json!({"consentRequired": 1, "nvmApiKey": "k"})),
+            (201, json!({"consentRequired": {}, "hash": KEY})),
         ] {
             let out = parse_onboarding(answer(status, json!({"walletResult": wallet}))).unwrap();
             assert_eq!(out, json!({"consentRequired": true}));

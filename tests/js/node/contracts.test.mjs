@@ -71,3 +71,14 @@ test('live: nvm-local names every contract the official SDKs read', { skip }, as
   assert.equal(Object.keys(deployment.contracts).length, 19)
   for (const address of Object.values(deployment.contracts)) assert.match(address, /^0x[0-9a-f]{40}$/)
 })
+
+test('contracts.getContractAddress: a contract of the (kept) deployment by name; one it does not name is an error', async (t) => {
+  const backend = await backendFor(t)
+  backend.respond('GET', '/', { json: { deployment: { contracts: { PaymentsVault: '0x00000000000000000000000000000000000000a1', PayAsYouGoTemplate: '0x00000000000000000000000000000000000000a2' } } } })
+  const contracts = clientFor(backend, { nvmApiKey: KEY }).contracts
+  assert.equal(await contracts.getContractAddress('PaymentsVault'), '0x00000000000000000000000000000000000000a1')
+  assert.equal(await contracts.getContractAddress('PayAsYouGoTemplate'), await contracts.getPayAsYouGoTemplateAddress())
+  await paymentsError(contracts.getContractAddress('NoSuchContract'), { code: 'invalid_response', message: /Contract address not found for NoSuchContract/ })
+  await paymentsError(contracts.getContractAddress(), { code: 'validation', message: /contractName/ })
+  assertRequests(backend, [{ method: 'GET', url: '/', key: null }])
+})

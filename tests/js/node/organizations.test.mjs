@@ -110,17 +110,21 @@ test('publicationOptions: a registration goes to its organizationId for that cal
   await payments.agents.registerAgentAndPlan({ name: 'Bot' }, api, { name: 'Plan' }, price, credits, undefined, { organizationId: 'org-c' })
   await payments.plans.registerPlan({ name: 'P' }, price, credits, undefined, undefined, { organizationId: 'org-d' })
   await payments.plans.registerCreditsPlan({ name: 'P' }, price, credits, { organizationId: 'org-e' })
-  // Empty: the pin, as the official's `if (options?.organizationId)`.
+  // Empty or blank: the pin, as the official's `if (options?.organizationId)` (and setOrganizationId's blank).
   await payments.plans.registerCreditsPlan({ name: 'P' }, price, credits, { organizationId: '' })
+  await payments.plans.registerCreditsPlan({ name: 'P' }, price, credits, { organizationId: '   ' })
   const header = CURRENT_ORG_ID_HEADER.toLowerCase()
-  assert.deepEqual(backend.requests.map((r) => r.headers[header]), ['org-override', 'org-pinned', 'org-c', 'org-d', 'org-e', 'org-pinned'])
+  assert.deepEqual(backend.requests.map((r) => r.headers[header]), ['org-override', 'org-pinned', 'org-c', 'org-d', 'org-e', 'org-pinned', 'org-pinned'])
   // (Node joins a repeated header with ", ": each request had one.) The instance pin is untouched.
   assert.equal(payments.getOrganizationId(), 'org-pinned')
   // Bad options are refused before sending.
   for (const options of ['org-x', { organizationId: 7 }]) {
     await paymentsError(payments.agents.registerAgent({ name: 'Bot' }, api, ['plan-1'], options), { code: 'validation', message: /publicationOptions/ })
   }
-  assert.equal(backend.requests.length, 6)
+  // This package's earlier registerPlan form (accessLimit fourth) takes nothing after it:
+  // options there were meant for the official order, and would otherwise be dropped.
+  await paymentsError(payments.plans.registerPlan({ name: 'P' }, price, credits, 'time', { organizationId: 'org-wanted' }), { code: 'validation', message: /accessLimit.*fifth/ })
+  assert.equal(backend.requests.length, 7)
 })
 
 test('createMember: {uniqueExternalId, email?, role?}; the walletResult with its hash as nvmApiKey; an answer without a key is an error', async (t) => {
@@ -153,6 +157,9 @@ test("onboardCustomer: as=customer; the usable key; consent pending (202 or the 
     { status: 202, json: { success: true, walletResult: { alreadyMember: false, consentRequired: true, userId: 'us-other', nvmApiKey: 'should-not-leak' } } },
     { status: 202, json: { success: true, walletResult: { alreadyMember: false } } },
     { status: 201, json: { success: true, walletResult: { consentRequired: true, userWallet: '0xdef' } } },
+    // A flag that is not a literal true still means consent pending: another's key is never handed back.
+    { status: 201, json: { success: true, walletResult: { consentRequired: 'true', nvmApiKey: 'OTHER-ACCOUNTS-KEY-123456', userId: 'us-victim' } } },
+    { status: 201, json: { success: true, walletResult: { consentRequired: 1, nvmApiKey: 'OTHER-ACCOUNTS-KEY-123456' } } },
   ]) {
     backend.respond('POST', ACCOUNT, answer)
     assert.deepEqual(await orgs.onboardCustomer('stranger@example.com'), { consentRequired: true })

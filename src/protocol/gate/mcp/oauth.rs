@@ -369,10 +369,11 @@ impl Server<'_> {
 /// resources?, prompts?, protocolVersion?}`; and `protocolVersions`).
 pub fn build(name: &str, first: &Value, second: &Value) -> Result<Value> {
     let Some(document) = Document::of_builder(name) else {
-        if name != "getOAuthUrls" {
-            return Err(Error::validation("unknown OAuth builder"));
-        }
-        return OAuthUrls::of_environment(first, second).map(|urls| urls.to_json());
+        return match name {
+            "getOAuthUrls" => OAuthUrls::of_environment(first, second).map(|urls| urls.to_json()),
+            "requireAuth" => Ok(require_auth(first, second)),
+            _ => Err(Error::validation("unknown OAuth builder")),
+        };
     };
     let mut what = String::from(name);
     what.push_str(" config");
@@ -391,6 +392,92 @@ pub fn build(name: &str, first: &Value, second: &Value) -> Result<Value> {
         what: &what,
     }
     .document(document, second)
+}
+
+/// `createRequireAuthMiddleware(options)`'s decision for one request (the
+/// official middleware's): `request` is `{authorization?, forwardedHost?,
+/// host?, forwardedProto?, protocol?}` (the request's header values),
+/// `options` `{baseUrl?, resourceMetadataPath?}`. `null`: a Bearer token is
+/// present (its validity is the paywall's to decide); else the 401's
+/// `{description, challenge?}`. The challenge (RFC 9728 §5.1) points at the
+/// protected-resource metadata of `baseUrl` if pinned, else of the
+/// forwarded (or own) host and protocol; a host that is not a plain name or
+/// IP literal with a port (a quote would inject an auth-param), a protocol
+/// other than http/https, or nothing to build from: no challenge. A
+/// credential that was sent but is not `Bearer <token>` adds
+/// `error="invalid_request"` (RFC 6750 §3.1); none sent, no `error` (§3).
+pub fn require_auth(request: &Value, options: &Value) -> Value {
+    fn text<'a>(o: &'a Value, key: &str) -> Option<&'a str> {
+        o.get(key).and_then(Value::as_str).map(str::trim)
+    }
+    let (description, error) = match request.get("authorization").and_then(Value::as_str) {
+        None | Some("") => ("Authorization header required", false),
+        Some(a) => match a.strip_prefix("Bearer ") {
+            None => ("Bearer token required", true),
+            Some(token) if token.trim().is_empty() => ("Bearer token cannot be empty", true),
+            Some(_) => return Value::Null,
+        },
+    };
+    let path =
+        text(options, "resourceMetadataPath").unwrap_or("/.well-known/oauth-protected-resource");
+    let origin = match text(options, "baseUrl") {
+        Some(base) => Some(base.trim_end_matches('/').to_owned()),
+        None => {
+            let host = text(request, "forwardedHost")
+                .or_else(|| text(request, "host"))
+                .filter(|h| safe_host(h));
+            let proto = text(request, "forwardedProto")
+                .and_then(|p| p.split(',').next())
+                .map(str::trim)
+                .filter(|p| !p.is_empty())
+                .or_else(|| text(request, "protocol").filter(|p| !p.is_empty()))
+                .unwrap_or("https");
+            host.filter(|_| proto == "http" || proto == "https")
+                .map(|host| format!("{proto}://{host}"))
+        }
+    };
+    let mut out = ObjectBuilder::new().put("description", description);
+    // An operator's value with a quote, a backslash or a control character can't be quoted either.
+    let quotable = |s: &str| {
+        !s.bytes()
+            .any(|b| b == b'"' || b == b'\\' || b < 0x20 || b == 0x7f)
+    };
+    if let Some(origin) = origin.filter(|o| !o.is_empty() && quotable(o) && quotable(path)) {
+        let mut challenge = format!("Bearer resource_metadata=\"{origin}{path}\"");
+        if error {
+            challenge.push_str(", error=\"invalid_request\"");
+        }
+        out = out.put("challenge", challenge);
+    }
+    out.build()
+}
+
+/// The official `SAFE_HOST_RE`: `[IPv6]` or letters, digits, `.`, `_`, `-`,
+/// then an optional `:` and 1 to 5 digits.
+fn safe_host(host: &str) -> bool {
+    let (name_ok, port) = match host.strip_prefix('[') {
+        Some(v6) => match v6.split_once(']') {
+            Some((addr, rest)) => (
+                !addr.is_empty() && addr.bytes().all(|b| b.is_ascii_hexdigit() || b == b':'),
+                (!rest.is_empty()).then_some(rest.strip_prefix(':')),
+            ),
+            None => return false,
+        },
+        None => {
+            let (name, port) = host
+                .split_once(':')
+                .map_or((host, None), |(n, p)| (n, Some(p)));
+            let ok = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-');
+            (!name.is_empty() && name.bytes().all(ok), port.map(Some))
+        }
+    };
+    // None: no port; Some(None): something after the address that is not `:<port>`.
+    let port_ok = match port {
+        None => true,
+        Some(Some(p)) => (1..=5).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_digit()),
+        Some(None) => false,
+    };
+    name_ok && port_ok
 }
 
 /// The OAuth discovery document served at `path` for the MCP server at
@@ -442,6 +529,119 @@ fn strings(items: &[&str]) -> Value {
 mod tests {
     use super::*;
     use crate::json;
+
+    const PRM: &str = "/.well-known/oauth-protected-resource";
+
+    fn challenge(request: Value, options: Value) -> Option<String> {
+        require_auth(&request, &options)
+            .get("challenge")
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+    }
+
+    #[test]
+    fn require_auth_passes_any_bearer_token_and_says_why_otherwise() {
+        let none = json!({});
+        for ok in [
+            "Bearer token-ABC",
+            "Bearer   spaced",
+            "Bearer invalid-but-present",
+        ] {
+            assert_eq!(
+                require_auth(&json!({"authorization": ok}), &none),
+                Value::Null,
+                "{ok}"
+            );
+        }
+        let long = format!("Bearer {}", "a".repeat(1000));
+        assert_eq!(
+            require_auth(&json!({"authorization": long}), &none),
+            Value::Null
+        );
+        for (auth, why) in [
+            (None, "Authorization header required"),
+            (Some(""), "Authorization header required"),
+            (Some("bearer token-xyz"), "Bearer token required"),
+            (Some("Basic x"), "Bearer token required"),
+            (Some("Bearer "), "Bearer token cannot be empty"),
+            (Some("Bearer    "), "Bearer token cannot be empty"),
+        ] {
+            let request = json!({"authorization": auth, "host": "mcp.example.com"});
+            assert_eq!(
+                require_auth(&request, &none)["description"],
+                json!(why),
+                "{auth:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_challenge_points_at_the_metadata_only_where_it_can_be_trusted_to_be_quoted() {
+        let none = json!({});
+        let url = |origin: &str| format!("Bearer resource_metadata=\"{origin}{PRM}\"");
+        // The host and protocol; forwarded ones first; a pinned baseUrl over all.
+        assert_eq!(
+            challenge(
+                json!({"host": "mcp.example.com", "protocol": "https"}),
+                none.clone()
+            ),
+            Some(url("https://mcp.example.com"))
+        );
+        assert_eq!(
+            challenge(
+                json!({"host": "internal:8080", "protocol": "http", "forwardedHost": "mcp.public.example", "forwardedProto": "https, http"}),
+                none.clone()
+            ),
+            Some(url("https://mcp.public.example"))
+        );
+        assert_eq!(
+            challenge(
+                json!({"host": "evil.example", "protocol": "http"}),
+                json!({"baseUrl": "https://mcp.pinned.example/"})
+            ),
+            Some(url("https://mcp.pinned.example"))
+        );
+        assert_eq!(
+            challenge(json!({"host": "[::1]:8787"}), none.clone()),
+            Some(url("https://[::1]:8787"))
+        );
+        assert_eq!(
+            challenge(json!({"host": "mcp.example.com", "protocol": "https"}), json!({"resourceMetadataPath": "/.well-known/oauth-protected-resource/mcp"})),
+            Some("Bearer resource_metadata=\"https://mcp.example.com/.well-known/oauth-protected-resource/mcp\"".into())
+        );
+        // A sent but malformed credential adds the RFC 6750 error; none sent, no error.
+        assert_eq!(
+            challenge(
+                json!({"authorization": "Basic x", "host": "a.example"}),
+                none.clone()
+            ),
+            Some(format!(
+                "{}, error=\"invalid_request\"",
+                url("https://a.example")
+            ))
+        );
+        // Nothing to build from, or nothing safe to quote: no challenge (still a 401).
+        for request in [
+            json!({"host": "evil.example\"; foo=\"bar"}),
+            json!({"host": ""}),
+            json!({}),
+            json!({"host": "a.example:123456"}),
+            json!({"host": "a.example:"}),
+            json!({"host": "a.example:80:90"}),
+            json!({"host": "[::1"}),
+            json!({"host": "[::1]x"}),
+            json!({"host": "a b.example"}),
+            json!({"host": "a.example", "protocol": "ftp"}),
+            json!({"host": "a.example", "forwardedProto": "javascript"}),
+        ] {
+            assert_eq!(challenge(request.clone(), none.clone()), None, "{request}");
+            assert!(require_auth(&request, &none)["description"].is_string());
+        }
+        assert_eq!(
+            challenge(json!({}), json!({"baseUrl": "https://x.example\", a=\"b"})),
+            None
+        );
+    }
 
     fn discovered(path: &str, options: Value) -> Option<Value> {
         discovery_document(
