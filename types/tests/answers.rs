@@ -304,7 +304,14 @@ fn orders() {
     ] {
         let answer = call(
             |request: &HttpRequest| {
-                // The caller's balance, then the order.
+                // The plan (a crypto one: a fiat plan is refused before anything is bought),
+                // the caller's balance, then the order.
+                if request.url.ends_with("/api/v1/protocol/plans/7") {
+                    return (
+                        200,
+                        json!({"id": "7", "registry": {"price": {"isCrypto": true}}}),
+                    );
+                }
                 if request
                     .url
                     .ends_with("/api/v1/protocol/plans/7/balance/0xabc")
