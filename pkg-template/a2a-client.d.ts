@@ -6,6 +6,7 @@
 import type { A2AClientAPI, PaidFetchResult, PaymentsClass, PaymentsSubscriber, PayOptions, ResolvedScheme } from './common.js'
 
 export * from './common.js'
+export * from './a2a-utils.js'
 
 /** A Nevermined client that pays agents, A2A agents included (`payments.a2a.getClient`). */
 export const Payments: PaymentsClass<Payments>

@@ -6,6 +6,7 @@
 import type { PaymentsBase, PaymentsClass, ResolvedScheme } from './common.js'
 
 export * from './common.js'
+export * from './a2a-utils.js'
 
 /** The payment metadata of an agent card (the official `PaymentAgentCardMetadata`). */
 export interface PaymentAgentCardMetadata {

@@ -8,6 +8,7 @@ import type { CreateSelfSessionParams, CreateUserResponse, MyMembership, Organiz
 import type { OrganizationActivityEventType as ActivityEventType, OrganizationMemberRole as MemberRole, OrganizationType as OrgType } from './common.js'
 
 export * from './common.js'
+export * from './a2a-utils.js'
 
 /**
  * A Nevermined client bound to one API key, for subscribers and builders:

@@ -97,6 +97,13 @@ done
 for file in index.js asset.js entry-workerd.js; do
   printf "export { detectAccessTokenVersion, isSingleUseAccessToken, isAccessTokenAlreadyUsed } from './tokens.js'\n" >> "$STAGE/$file"
 done
+# nvm-x402, nvm-x402/a2a and nvm-x402/a2a-client: the official A2A in-band helpers and constants.
+for sub in a2a a2a-client; do cp pkg-template/a2a-utils.js "$STAGE/$sub/"; done
+for dir in . a2a a2a-client; do
+  for file in index.js asset.js entry-workerd.js; do
+    printf "export { A2A_X402_EXTENSION_URI, NVM_PAYMENT_EXTENSION_URI, AGENT_CARD_WELL_KNOWN_PATH, LEGACY_AGENT_CARD_WELL_KNOWN_PATH, X402_SETTLEMENT_DEFERRED_KEY, A2APaymentStatus, X402A2AMetadata, X402A2AUtils, x402A2AUtils } from './a2a-utils.js'\n" >> "$STAGE/$dir/$file"
+  done
+done
 # nvm-x402: the official SDK's organization enums (its core has the organizations calls).
 for file in index.js asset.js entry-workerd.js; do
   printf "export { CURRENT_ORG_ID_HEADER, OrganizationMemberRole, OrganizationType, OrganizationActivityEventType } from './organizations.js'\n" >> "$STAGE/$file"
@@ -124,7 +131,7 @@ node_modules/.bin/esbuild scripts/pkg/inflate.js --bundle --minify --format=esm 
 node_modules/.bin/esbuild "$STAGE/index.js" --bundle --minify --format=cjs --platform=neutral --log-level=warning \
   --outfile="$STAGE/index.cjs"
 # Its types: CommonJS copies of the declarations it reaches, importing each other as .cjs.
-for dts in index common wire-types; do
+for dts in index common wire-types a2a-utils; do
   sed "s#from '\./\([a-z-]*\)\.js'#from './\1.cjs'#" "$STAGE/$dts.d.ts" > "$STAGE/$dts.d.cts"
 done
 

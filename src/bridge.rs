@@ -310,8 +310,9 @@ pub const MULTI_STEP_METHODS: &[&str] = &[
 
 /// The pure functions the facade itself calls but does not export: the redactor
 /// (`redactToken` checks its argument first), and a browser instance's sign-in
-/// and card-setup steps (pkg-template/signin.js).
-pub const INTERNAL_FUNCTIONS: &[&str] = &["redact", "signInLanding", "cardSetup"];
+/// and card-setup steps (pkg-template/signin.js), and the A2A in-band reads (a2a-utils.js).
+pub const INTERNAL_FUNCTIONS: &[&str] =
+    &["redact", "signInLanding", "cardSetup", "x402A2AMetadata"];
 
 /// Every async method of the JS API, by JS name (`ns.name`, or `name` on `Payments` itself).
 pub fn methods() -> impl Iterator<Item = &'static str> {
@@ -669,6 +670,9 @@ pure_functions! { |a, null|
         // The error's `code` (the facade hands it, or null) is the backend's "already settled".
         #[cfg(feature = "builder")]
         "isAccessTokenAlreadyUsed" => Value::from(a.raw(0).and_then(Value::as_str) == Some(crate::error::TOKEN_ALREADY_USED)),
+        // The official X402A2AUtils' reads (pkg-template/a2a-utils.js), where it is exported.
+        #[cfg(any(feature = "builder", feature = "a2a", feature = "a2a-client"))]
+        "x402A2AMetadata" => crate::protocol::gate::a2a::inband_metadata(a.arg(0)),
         "encodeAccessToken" => match a.raw(0) {
             Some(Value::Object(map)) => Value::from(protocol::encode_access_token(map)),
             _ => {

@@ -22,5 +22,8 @@ for (const file of files) {
     if (parts.length !== 2) throw new Error(`minify.mjs: ${file}: the annotated call ${call} is in the output ${parts.length - 1} times, not once`)
     code = parts.join(`/*@__PURE__*/${call}`)
   }
+  // Every annotation of the source is one of those calls (another form would be lost unseen).
+  const count = (text) => text.split('__PURE__').length - 1
+  if (count(code) !== count(source)) throw new Error(`minify.mjs: ${file}: ${count(source)} /* @__PURE__ */ annotations in the source, ${count(code)} in the output`)
   writeFileSync(path, code)
 }

@@ -593,6 +593,34 @@ impl IncomingMessage {
     }
 }
 
+/// What the official `X402A2AUtils` reads of a message's `metadata` (its
+/// guards): `{status, required, payload}`: the payment status when it is a
+/// string (else null); whether the payment-required is an object with a
+/// numeric `x402Version` and an `accepts` list; whether the payment payload is
+/// an object of at most [`MAX_PAYMENT_PAYLOAD`] bytes of JSON (the paywall's
+/// own limit). Anything else is read as absent.
+pub fn inband_metadata(metadata: &Value) -> Value {
+    let required = metadata.get(REQUIRED_KEY).is_some_and(|r| {
+        r.is_object()
+            && r.get("x402Version").is_some_and(Value::is_number)
+            && r.get("accepts").is_some_and(Value::is_array)
+    });
+    let payload = matches!(metadata.get(PAYLOAD_KEY),
+        Some(p @ Value::Object(_)) if json::to_text(p).len() <= MAX_PAYMENT_PAYLOAD);
+    ObjectBuilder::new()
+        .put(
+            "status",
+            metadata
+                .get(STATUS_KEY)
+                .filter(|s| s.is_string())
+                .cloned()
+                .unwrap_or(Value::Null),
+        )
+        .put("required", required)
+        .put("payload", payload)
+        .build()
+}
+
 /// `params` as a hook is told them: without the message's payment payload (a token).
 pub fn without_payload(params: &Value) -> Value {
     let mut out = params.clone();
