@@ -875,6 +875,20 @@ export interface A2APaymentsClient {
    * settled). A JSON-RPC error is yielded as it came.
    */
   sendA2AMessageStream(params: A2AMessageSendParams): AsyncGenerator<A2AStreamResponse, void, undefined>
+  /**
+   * `tasks/get` (`{id, historyLength?}`) to the card's `url`: the JSON-RPC response as the agent sent it
+   * (a JSON-RPC error included). Reading a task is not paid: no token is sent (the official client also
+   * sends its cached token in the deprecated `payment-signature` header), and a task waiting for its
+   * payment is answered as it is, never paid on.
+   */
+  getA2ATask(params: { id: string; historyLength?: number; metadata?: JsonObject }): Promise<A2AStreamResponse>
+  /**
+   * `tasks/resubscribe` (`{id}`) to the card's `url`, unpaid as `getA2ATask`: yields the JSON-RPC responses
+   * of the agent's events once it has sent them all (an nvm-x402 paywall sends the task as it is now).
+   */
+  resubscribeA2ATask(params: { id: string; metadata?: JsonObject }): AsyncGenerator<A2AStreamResponse, void, undefined>
+  /** Forgets the tokens this client's agent could be paid with: the next payment mints a new one. */
+  clearToken(): void
 }
 
 /** One event of `sendA2AMessageStream`: a JSON-RPC response (`result`: a task, status or artifact update, or message). */
@@ -905,6 +919,11 @@ export interface PaymentsSubscriber extends PaymentsBase {
 
 /** `payments.a2a` in `nvm-x402/a2a-client`: paying A2A agents. */
 export interface A2AClientAPI {
+  /**
+   * Reads the agent's card (`agentCardPath`, else the legacy `.well-known/agent.json` with a
+   * `console.warn`; when both fail, the error's `cause` is the first path's) and answers its client.
+   * The same options (per Payments instance) get the same client, as the official registry's.
+   */
   getClient(options: A2AClientOptions): Promise<A2APaymentsClient>
 }
 

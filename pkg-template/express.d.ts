@@ -67,6 +67,16 @@ export interface PaymentMiddlewareOptions {
   repeatPayers?: boolean | { windowMs?: number }
 }
 
+/** The x402 HTTP transport's header names (v2), as the official middleware exports them; frozen. */
+export declare const X402_HEADERS: {
+  /** The client sends its payment token in this header. */
+  readonly PAYMENT_SIGNATURE: 'payment-signature'
+  /** The 402 answer's PaymentRequired (base64 JSON). */
+  readonly PAYMENT_REQUIRED: 'payment-required'
+  /** The settlement receipt of a paid answer (base64 JSON). */
+  readonly PAYMENT_RESPONSE: 'payment-response'
+}
+
 /** An Express middleware: `app.use(paymentMiddleware(payments, routes, options))`. */
 export type ExpressMiddleware = (req: ExpressRequestLike, res: ExpressResponseLike, next: (error?: unknown) => void) => void
 

@@ -11,6 +11,8 @@ import { GATE_HEADERS } from './agent/paywall.js'
 import { PaymentsError } from './errors.js'
 /** A Payments client's constructor options (core.js): to make an agent client from one of another entry. */
 const OPTIONS = Symbol.for('nvm-x402.options')
+/** The x402 HTTP transport's header names (the official middleware's X402_HEADERS), frozen. */
+export const X402_HEADERS = Object.freeze({ PAYMENT_SIGNATURE: 'payment-signature', PAYMENT_REQUIRED: 'payment-required', PAYMENT_RESPONSE: 'payment-response' })
 
 /** The agent client for `payments`: itself when it can make a paywall, else one with its options. */
 function agentClient(payments) {
@@ -207,7 +209,7 @@ async function send(res, response) {
  * A paid handler finds `req.paymentContext` as the official sets it.
  */
 export function paymentMiddleware(payments, routes, options = {}) {
-  const { tokenHeader = ['payment-signature'], onBeforeVerify, onAfterVerify, onAfterSettle, onPaymentError, agentId, ...paywallOptions } = options ?? {}
+  const { tokenHeader = [X402_HEADERS.PAYMENT_SIGNATURE], onBeforeVerify, onAfterVerify, onAfterSettle, onPaymentError, agentId, ...paywallOptions } = options ?? {}
   const tokenHeaders = Array.isArray(tokenHeader) ? tokenHeader : [tokenHeader]
   const client = agentClient(payments)
   /** The Express (req, res) of each Fetch Request in flight, for credits functions and hooks. */
@@ -245,7 +247,7 @@ export function paymentMiddleware(payments, routes, options = {}) {
       res.status(400).json({ error: 'Bad Request', code: 'ambiguous_request', message: 'The request\'s Host or path can\'t be checked by the paywall as Express routes it (a forged Host, dot segments or backslashes)' })
       return
     }
-    const express = { req, res, token: request.headers.get('payment-signature') ?? undefined, credits: undefined }
+    const express = { req, res, token: request.headers.get(X402_HEADERS.PAYMENT_SIGNATURE) ?? undefined, credits: undefined }
     pending.set(request, express)
     let held = null
     let passed = false

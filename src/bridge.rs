@@ -476,7 +476,9 @@ fn gate_request(request_json: &str) -> Result<Value> {
 /// [`crate::client::pay`]. `kind`: `fetch` (fetchWithPayment), `query`
 /// (queryAgent), `tool` (mcp.callTool); with the `a2a-client` feature,
 /// `a2a-card` (the A2A client's card: `payments.a2a.getClient`), `a2a` and
-/// `a2a-stream` (its `sendA2AMessage`, `sendA2AMessageStream`).
+/// `a2a-stream` (its `sendA2AMessage`, `sendA2AMessageStream`), `a2a-get` and
+/// `a2a-resubscribe` (`getA2ATask`, `resubscribeA2ATask`: unpaid) and
+/// `a2a-clear` (`clearToken`).
 pub async fn pay<T: Transport, C: crate::client::Courier>(
     p: &Payments<T>,
     kind: &str,
@@ -488,7 +490,9 @@ pub async fn pay<T: Transport, C: crate::client::Courier>(
         "query" => "queryAgent",
         "tool" => "mcp.callTool",
         #[cfg(feature = "a2a-client")]
-        "a2a-card" | "a2a" | "a2a-stream" => "a2a.getClient",
+        "a2a-card" | "a2a" | "a2a-stream" | "a2a-get" | "a2a-resubscribe" | "a2a-clear" => {
+            "a2a.getClient"
+        }
         _ => "fetchWithPayment",
     };
     #[cfg(not(feature = "subscriber"))]
@@ -505,6 +509,15 @@ pub async fn pay<T: Transport, C: crate::client::Courier>(
         let options = parse(options_json)
             .map_err(|_| Error::validation(format!("{what}: the options must be JSON")))?;
         let request = crate::client::Outgoing::from_json(&request)?;
+        // clearToken(): the next message of this client's agent mints a new token.
+        #[cfg(feature = "a2a-client")]
+        if kind == "a2a-clear" {
+            let agent = options
+                .get("agentId")
+                .and_then(crate::protocol::json::id_value);
+            p.client_state().forget_tokens_for(agent.as_deref());
+            return Ok("null".into());
+        }
         #[cfg(feature = "a2a-client")]
         if kind == "a2a-card" {
             return Ok(to_text(

@@ -139,6 +139,15 @@ impl ClientState {
         self.delegations.retain(|_, _| false);
     }
 
+    /// Forgets the tokens that could pay `agent` (the A2A client's
+    /// `clearToken()`): those minted for it, and those for no agent (they pay
+    /// any agent of their plan). The next payment mints a new one.
+    #[cfg(feature = "a2a-client")]
+    pub(crate) fn forget_tokens_for(&self, agent: Option<&str>) {
+        self.tokens
+            .retain(|k, _| k.agent_id.is_some() && k.agent_id.as_deref() != agent);
+    }
+
     /// What a `METHOD url` asked for last, if it is remembered.
     pub(crate) fn route(&self, key: &str) -> Option<Requirement> {
         self.routes.get(key)
@@ -263,6 +272,28 @@ mod tests {
             "whatever the options"
         );
         assert_eq!(s.token(&key(3, "{}")).as_deref(), Some("t3"));
+    }
+
+    #[test]
+    #[cfg(feature = "a2a-client")]
+    fn clear_token_forgets_the_tokens_that_could_pay_the_agent_only() {
+        let s = ClientState::default();
+        let for_agent = |plan: usize, agent: Option<&str>| {
+            let mut r = requirement(plan);
+            r.agent_id = agent.map(str::to_owned);
+            r.token_key("{}".into())
+        };
+        s.keep_token(for_agent(1, Some("a")), "a1".into());
+        s.keep_token(for_agent(2, Some("a")), "a2".into());
+        s.keep_token(for_agent(1, Some("b")), "b1".into());
+        s.keep_token(for_agent(1, None), "any1".into());
+        s.forget_tokens_for(Some("a"));
+        assert_eq!(s.token(&for_agent(1, Some("a"))), None);
+        assert_eq!(s.token(&for_agent(2, Some("a"))), None);
+        assert_eq!(s.token(&for_agent(1, None)), None, "it could pay agent a");
+        assert_eq!(s.token(&for_agent(1, Some("b"))).as_deref(), Some("b1"));
+        s.forget_tokens_for(None);
+        assert_eq!(s.token(&for_agent(1, Some("b"))).as_deref(), Some("b1"));
     }
 
     #[test]

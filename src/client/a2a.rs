@@ -32,11 +32,15 @@ pub const CARD_PATH: &str = ".well-known/agent-card.json";
 /// The legacy path, tried when the card is not at [`CARD_PATH`].
 pub const LEGACY_CARD_PATH: &str = ".well-known/agent.json";
 
-/// One `sendA2AMessage` (or `sendA2AMessageStream`): the caller's `MessageSendParams`.
+/// One `sendA2AMessage` (or `sendA2AMessageStream`): the caller's `MessageSendParams`;
+/// or one unpaid call on a task (`getA2ATask`, `resubscribeA2ATask`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct A2aMessage {
-    /// `params`: `{message, configuration?, metadata?}`.
+    /// `params`: `{message, configuration?, metadata?}` (a task call's: `{id, ...}`).
     pub params: Value,
+    /// A task call's JSON-RPC method (`tasks/get`, `tasks/resubscribe`): sent
+    /// once, with no token (reading a task is not paid), and never paid on.
+    pub task_call: Option<&'static str>,
     /// `message/stream`: the answer is Server-Sent Events, and the call's answer all of them.
     pub stream: bool,
     /// This attempt's JSON-RPC id (1, 2, ...).
@@ -53,6 +57,7 @@ impl A2aMessage {
             .filter(|p| json::at(p, &["message", "messageId"]).is_some_and(Value::is_string))
             .map(|p| A2aMessage {
                 params: p.clone(),
+                task_call: None,
                 stream,
                 rpc_id: 1,
                 task_id: None,
@@ -60,6 +65,27 @@ impl A2aMessage {
             .ok_or_else(|| {
                 Error::validation("sendA2AMessage: params.message.messageId is required")
             })
+    }
+
+    /// Reads a task call's `{params}` (A2A `TaskQueryParams` / `TaskIdParams`:
+    /// `params.id` is required); `resubscribe`: `tasks/resubscribe` (its
+    /// answer Server-Sent Events), else `tasks/get`.
+    pub fn task_call(options: &Value, resubscribe: bool) -> Result<Self> {
+        options
+            .get("params")
+            .filter(|p| p.get("id").and_then(json::id_value).is_some())
+            .map(|p| A2aMessage {
+                params: p.clone(),
+                task_call: Some(if resubscribe {
+                    "tasks/resubscribe"
+                } else {
+                    "tasks/get"
+                }),
+                stream: resubscribe,
+                rpc_id: 1,
+                task_id: None,
+            })
+            .ok_or_else(|| Error::validation("the task's params.id is required"))
     }
 }
 
@@ -163,11 +189,11 @@ pub fn message_send(m: &A2aMessage, token: Option<&str>) -> Result<Value> {
         .put("id", m.rpc_id)
         .put(
             "method",
-            if m.stream {
+            m.task_call.unwrap_or(if m.stream {
                 "message/stream"
             } else {
                 "message/send"
-            },
+            }),
         )
         .put("params", params)
         .build())
@@ -222,7 +248,10 @@ pub fn read_answer(text: &str, m: &A2aMessage) -> Result<A2aAnswer> {
     let result = last.get("result").unwrap_or(&Value::Null);
     let meta = |key: &str| json::at(result, &["status", "message", "metadata", key]);
     let status = meta(STATUS_KEY).and_then(Value::as_str);
-    let asks_payment = status == Some(PAYMENT_REQUIRED) && state(result) == Some("input-required");
+    // (A task read is never paid on: a task waiting for its payment is only shown.)
+    let asks_payment = m.task_call.is_none()
+        && status == Some(PAYMENT_REQUIRED)
+        && state(result) == Some("input-required");
     let receipt = json::items(meta(RECEIPTS_KEY))
         .first()
         .and_then(Value::as_object);

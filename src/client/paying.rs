@@ -212,6 +212,10 @@ impl Call {
             "a2a" => Call::A2a(A2aMessage::from_json(options, false)?),
             #[cfg(feature = "a2a-client")]
             "a2a-stream" => Call::A2a(A2aMessage::from_json(options, true)?),
+            #[cfg(feature = "a2a-client")]
+            "a2a-get" => Call::A2a(A2aMessage::task_call(options, false)?),
+            #[cfg(feature = "a2a-client")]
+            "a2a-resubscribe" => Call::A2a(A2aMessage::task_call(options, true)?),
             _ => return Err(Error::validation(format!("unknown paying call \"{kind}\""))),
         })
     }
@@ -629,9 +633,17 @@ pub async fn pay<T: Transport, C: Courier>(
     }
     let mut last: Option<(Outcome, Answer)> = None;
     loop {
+        // An A2A task call is sent once, with no token: nothing is paid on it.
+        #[cfg(feature = "a2a-client")]
+        let step = match (call, &last) {
+            (Call::A2a(m), None) if m.task_call.is_some() => Step::Send(None),
+            (Call::A2a(m), Some(_)) if m.task_call.is_some() => Step::Stop,
+            _ => next_step(p, req, &opts, last.as_ref().map(|(o, _)| o)).await?,
+        };
         // A decision about the last answer (maxCredits, plans) leaves it with the caller.
-        let Step::Send(token) = next_step(p, req, &opts, last.as_ref().map(|(o, _)| o)).await?
-        else {
+        #[cfg(not(feature = "a2a-client"))]
+        let step = next_step(p, req, &opts, last.as_ref().map(|(o, _)| o)).await?;
+        let Step::Send(token) = step else {
             break;
         };
         let (token, source) = token.unzip();
@@ -663,12 +675,16 @@ pub async fn pay<T: Transport, C: Courier>(
 
 #[cfg(feature = "a2a-client")]
 /// `payments.a2a.getClient`: fetches the agent card (`agentBaseUrl`, the
-/// request's URL, joined with `agentCardPath`, else with the legacy path; a
-/// plain GET through the transport: it carries nothing of the caller's) and
-/// reads it against the call's options ([`a2a::read_card`]): `{url, agentId}`,
+/// request's URL, joined with `agentCardPath`, default [`CARD_PATH`]; a plain
+/// GET through the transport: it carries nothing of the caller's) and reads
+/// it against the call's options ([`a2a::read_card`]): `{url, agentId}`,
 /// where the messages go and the agent they pay (the caller's, else the
-/// card's). When neither path answers the card, the first path's failure is
-/// the error.
+/// card's). A card that could not be fetched (not 2xx, or no answer) is
+/// `{cause, from, to}`: that error (as `PaymentsError`'s fields), the path
+/// tried and the legacy path [`LEGACY_CARD_PATH`] to ask next (`a2a-client.js`
+/// warns, asks it, and gives its failure this one as the `cause`, as the
+/// official client does); a card read and refused is the error. Asked for
+/// the legacy path, a failure is the error.
 pub async fn a2a_card<T: Transport>(
     p: &Payments<T>,
     req: &Outgoing,
@@ -679,31 +695,36 @@ pub async fn a2a_card<T: Transport>(
         json::object(options, "getClient")?,
         "agentCardPath",
         "getClient",
-    )?;
-    let mut failure = None;
-    for path in [path.unwrap_or(CARD_PATH), LEGACY_CARD_PATH] {
-        let request = HttpRequest {
-            method: "GET",
-            url: join(&req.url, path),
-            headers: Vec::new(),
-            body: None,
-        };
-        match p.transport().send(request).await {
-            Ok(card) if (200..300).contains(&card.status) => {
-                let url = a2a::read_card(&card.body, &req.url, &mut opts)?;
-                return Ok(ObjectBuilder::new()
-                    .put("url", url)
-                    .put("agentId", opts.agent_id)
-                    .build());
-            }
-            Ok(card) => failure.get_or_insert(Error::Http {
-                status: card.status,
-                message: "The agent card was not found under agentBaseUrl".into(),
-            }),
-            Err(e) => failure.get_or_insert(e),
-        };
+    )?
+    .unwrap_or(CARD_PATH);
+    let request = HttpRequest {
+        method: "GET",
+        url: join(&req.url, path),
+        headers: Vec::new(),
+        body: None,
+    };
+    let failure = match p.transport().send(request).await {
+        Ok(card) if (200..300).contains(&card.status) => {
+            let url = a2a::read_card(&card.body, &req.url, &mut opts)?;
+            return Ok(ObjectBuilder::new()
+                .put("url", url)
+                .put("agentId", opts.agent_id)
+                .build());
+        }
+        Ok(card) => Error::Http {
+            status: card.status,
+            message: "The agent card was not found under agentBaseUrl".into(),
+        },
+        Err(e) => e,
+    };
+    if path == LEGACY_CARD_PATH {
+        return Err(failure);
     }
-    Err(failure.unwrap_or_else(|| Error::validation("no agent card")))
+    Ok(ObjectBuilder::new()
+        .put("cause", failure.to_json())
+        .put("from", path)
+        .put("to", LEGACY_CARD_PATH)
+        .build())
 }
 
 /// A2A: the message of the next attempt: the next JSON-RPC id, on the task

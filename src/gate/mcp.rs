@@ -38,6 +38,11 @@ pub struct McpGate {
 struct Offer {
     plan_ids: Vec<String>,
     schemes: Vec<ResolvedScheme>,
+    /// The official SDK's ` Available plans: <id> (<name>), ...` (the first
+    /// three) after a -32003's message, from the agent's plans when they were
+    /// listed for this call (no plan configured); else empty (no lookup is
+    /// made for it).
+    listed: String,
 }
 
 impl McpGate {
@@ -89,18 +94,37 @@ impl McpGate {
         } else {
             call.tool.plan_ids.clone()
         };
+        let mut listed = String::new();
         if plan_ids.is_empty() {
             if let Some(agent) = &cfg.agent_id {
-                let listed = p
+                let answer = p
                     .get_agent_plans(agent, &Value::Null)
                     .send()
                     .await
                     .map_err(|e| unavailable(&[], &e))?;
-                plan_ids = json::items(listed.get("plans"))
-                    .iter()
-                    .filter_map(|plan| plan.get("planId").or_else(|| plan.get("id")))
-                    .filter_map(json::id_value)
-                    .collect();
+                for plan in json::items(answer.get("plans")).iter() {
+                    let id = plan.get("planId").or_else(|| plan.get("id"));
+                    let Some(id) = id.and_then(json::id_value) else {
+                        continue;
+                    };
+                    if plan_ids.len() < 3 {
+                        listed.push_str(if plan_ids.is_empty() {
+                            " Available plans: "
+                        } else {
+                            ", "
+                        });
+                        listed.push_str(&id);
+                        if let Some(name) = plan.get("name").and_then(Value::as_str) {
+                            listed.push_str(" (");
+                            listed.push_str(name);
+                            listed.push(')');
+                        }
+                    }
+                    plan_ids.push(id);
+                }
+                if !listed.is_empty() {
+                    listed.push_str("...");
+                }
             }
         }
         if plan_ids.is_empty() {
@@ -112,7 +136,11 @@ impl McpGate {
         let schemes = schemes_of(p, &plan_ids, None)
             .await
             .map_err(|e| unavailable(&plan_ids, &e))?;
-        Ok(Offer { plan_ids, schemes })
+        Ok(Offer {
+            plan_ids,
+            schemes,
+            listed,
+        })
     }
 
     /// One call of `tool`, start to end. `call`: see [`McpCall::read`]. Answers, as JSON text:
@@ -179,7 +207,9 @@ impl McpGate {
                 &logical_url,
                 Some(reason),
             )?;
-            Ok((refuse(call.tool.kind, pr, reason), REFUSED))
+            let mut message = reason.to_owned();
+            message.push_str(&offer.listed);
+            Ok((refuse(call.tool.kind, pr, &message), REFUSED))
         };
         let Some(token) = call.token.as_deref() else {
             return refused(MISSING_PAYMENT);

@@ -1119,14 +1119,24 @@ fn a2a_holds_max_credits_against_what_the_agent_asks_and_burns() {
 }
 
 #[test]
-fn a2a_falls_back_to_the_legacy_card_and_ends_on_a_refused_payment() {
+fn a2a_card_not_fetched_names_the_legacy_path_and_its_failure_then_the_legacy_card_pays() {
     let p = payments();
     let minted = backend(&p);
     p.transport()
         .json("GET", "/.well-known/agent-card.json", 404, json!({}));
     a2a_card_at(&p, "/.well-known/agent.json", "10", 1);
+    // The canonical card is not there: its failure, the path tried and the legacy path to ask.
+    let options = json!({"planIds": ["10"], "eager": false});
+    let fallback = run(super::a2a_card(&p, &request_to(A2A_BASE, "GET"), &options)).unwrap();
+    assert_eq!(fallback["cause"]["code"], "http_404");
+    assert_eq!(fallback["from"], ".well-known/agent-card.json");
+    assert_eq!(fallback["to"], ".well-known/agent.json");
+    assert_eq!(fallback.get("url"), None);
+    // The legacy card (a2a-client.js asks it next) is read and paid like the canonical one.
     let agent = Agent::new(vec![a2a_asks(1, &["10"]), a2a_asks(2, &["10"])]);
-    let err = a2a_send(&p, json!({"planIds": ["10"], "eager": false}), &agent).unwrap_err();
+    let legacy =
+        json!({"planIds": ["10"], "eager": false, "agentCardPath": ".well-known/agent.json"});
+    let err = a2a_send(&p, legacy, &agent).unwrap_err();
     // A fresh token refused: no loop, the agent's reason.
     assert_eq!(err.code(), "payment_required", "{err}");
     assert_eq!((minted.get(), agent.hops().len()), (1, 2));
@@ -1134,16 +1144,88 @@ fn a2a_falls_back_to_the_legacy_card_and_ends_on_a_refused_payment() {
         p.transport().sent.borrow()[1].url,
         "http://127.0.0.1:8789/.well-known/agent.json"
     );
-    // Neither card: the canonical path's failure is reported, and no message is sent.
+    // The legacy path's own failure is the error; no message is sent.
     let p = payments();
     p.transport()
-        .json("GET", "/.well-known/agent-card.json", 500, json!({}));
-    p.transport()
-        .json("GET", "/.well-known/agent.json", 404, json!({}));
+        .json("GET", "/.well-known/agent.json", 500, json!({}));
     let agent = Agent::new(vec![]);
-    let err = a2a_send(&p, json!({"planIds": ["10"]}), &agent).unwrap_err();
+    let err = a2a_send(
+        &p,
+        json!({"planIds": ["10"], "agentCardPath": ".well-known/agent.json"}),
+        &agent,
+    )
+    .unwrap_err();
     assert_eq!(err.code(), "http_500", "{err}");
     assert!(agent.hops().is_empty());
+    // A card that was read and refused is the error at once (no fallback).
+    let p = payments();
+    a2a_card(&p, "99", 1);
+    let err = run(super::a2a_card(
+        &p,
+        &request_to(A2A_BASE, "GET"),
+        &json!({"planIds": ["10"]}),
+    ))
+    .unwrap_err();
+    assert_eq!(err.code(), "plan_not_allowed", "{err}");
+    assert_eq!(p.transport().sent.borrow().len(), 1);
+}
+
+#[test]
+fn a2a_task_calls_are_sent_once_without_a_token_and_never_paid_on() {
+    let p = payments();
+    let minted = backend(&p);
+    a2a_card(&p, "10", 1);
+    let card = run(super::a2a_card(
+        &p,
+        &request_to(A2A_BASE, "GET"),
+        &json!({"planIds": ["10"]}),
+    ))
+    .unwrap();
+    let endpoint = request_to(card["url"].as_str().unwrap(), "POST");
+    // tasks/get of a task waiting for its payment: shown as it is, nothing minted or paid.
+    let options = json!({"planIds": ["10"], "agentId": card["agentId"], "params": {"id": "task-1", "historyLength": 2}});
+    let agent = Agent::new(vec![a2a_asks(1, &["10"])]);
+    let answer = pay_with(
+        &p,
+        &Call::from_json("a2a-get", &options).unwrap(),
+        &endpoint,
+        options.clone(),
+        &agent,
+    )
+    .unwrap();
+    assert_eq!(answer["result"]["status"]["state"], "input-required");
+    let hops = agent.hops();
+    assert_eq!((minted.get(), hops.len()), (0, 1));
+    let body = crate::protocol::json::parse(hops[0].body.as_deref().unwrap()).unwrap();
+    assert_eq!(
+        body,
+        json!({"jsonrpc": "2.0", "id": 1, "method": "tasks/get", "params": {"id": "task-1", "historyLength": 2}})
+    );
+    assert_eq!(hops[0].token, None);
+    // tasks/resubscribe: the same, its answer the stream's events.
+    let call = Call::from_json("a2a-resubscribe", &options).unwrap();
+    let stream = format!(
+        "data: {}\n\n",
+        json!({"jsonrpc": "2.0", "id": 1, "result": {"kind": "task", "id": "task-1", "status": {"state": "working"}}})
+    );
+    let agent = Agent::new(vec![Ok(Reply {
+        status: 200,
+        text: Some(stream),
+        ..Reply::default()
+    })]);
+    let events = pay_with(&p, &call, &endpoint, options, &agent).unwrap();
+    assert_eq!(events[0]["result"]["status"]["state"], "working");
+    let sent = agent.hops()[0].body.clone().unwrap();
+    let sent = crate::protocol::json::parse(&sent).unwrap();
+    assert_eq!(
+        (sent["method"].as_str(), sent["id"].as_u64()),
+        (Some("tasks/resubscribe"), Some(1))
+    );
+    assert_eq!(agent.hops()[0].token, None);
+    assert_eq!(minted.get(), 0);
+    // A task call needs params.id.
+    let err = Call::from_json("a2a-get", &json!({"params": {}})).unwrap_err();
+    assert_eq!(err.code(), "validation");
 }
 
 #[test]

@@ -310,6 +310,49 @@ fn without_a_configured_plan_the_agents_plans_are_offered() {
         (json!("20"), json!("10"))
     );
     assert_eq!(accepts[0]["scheme"], json!("nvm:card-delegation"));
+    // A resource's -32003 names the first three listed plans, as the official SDK's message.
+    let p = payments();
+    with_plans(&p);
+    for plan in ["30", "40"] {
+        let mut path = "/api/v1/protocol/plans/".to_owned();
+        path.push_str(plan);
+        p.transport().json(
+            "GET",
+            &path,
+            200,
+            json!({"id": plan, "registry": {"price": {"isCrypto": true}}}),
+        );
+    }
+    p.transport().json(
+        "GET",
+        "/api/v1/protocol/agents/agent-1/plans",
+        200,
+        json!({"plans": [{"planId": "20", "name": "Gold"}, {"id": "10"}, {"planId": "30", "name": "Silver"}, {"planId": "40", "name": "Bronze"}]}),
+    );
+    let resource = paid(&p, &g, json!({"kind": "resource", "name": "city"}));
+    assert_eq!(resource["error"]["code"], json!(-32003));
+    let mut expected = crate::protocol::gate::mcp::MISSING_PAYMENT.to_owned();
+    expected.push_str(" Available plans: 20 (Gold), 10, 30 (Silver)...");
+    assert_eq!(resource["error"]["message"], json!(expected));
+    assert_eq!(
+        resource["error"]["data"]["error"],
+        json!(crate::protocol::gate::mcp::MISSING_PAYMENT),
+        "the PaymentRequired's reason is the reason"
+    );
+    assert_eq!(
+        p.transport().count("/agents/agent-1/plans"),
+        1,
+        "the one listing the offer made"
+    );
+    // Configured plans: no lookup for the message (the official SDK lists the agent's plans on every refusal).
+    let p = payments();
+    with_plans(&p);
+    let resource = paid(&p, gate(), json!({"kind": "resource", "name": "city"}));
+    assert_eq!(
+        resource["error"]["message"],
+        json!(crate::protocol::gate::mcp::MISSING_PAYMENT)
+    );
+    assert_eq!(p.transport().count("/agents/"), 0);
     // An agent with no plans is a misconfiguration (-32002), not a free call.
     let p = payments();
     p.transport().json(

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict'
 import { once } from 'node:events'
 import http from 'node:http'
 import { Payments, decodePaymentHeader, getFreePriceConfig, getDynamicCreditsConfig } from 'nvm-x402'
-import { paymentMiddleware } from 'nvm-x402/express'
+import { paymentMiddleware, X402_HEADERS } from 'nvm-x402/express'
 import express5 from 'express'
 import express4 from 'express4'
 import { NVM_LOCAL_BUILT, liveAccount } from '../support/nvm.mjs'
@@ -328,6 +328,20 @@ describe('nvm-x402/express against a scripted backend: what an attacker or a fai
     const paid = await raw('/files/a%2Fb', { host: '127.0.0.1', 'payment-signature': token })
     assert.equal(paid.status, 200)
     assert.equal(JSON.parse(paid.body).name, 'a/b')
+  })
+
+  test('X402_HEADERS: the official names, frozen, and the ones the middleware reads and answers with', async () => {
+    assert.deepEqual({ ...X402_HEADERS }, { PAYMENT_SIGNATURE: 'payment-signature', PAYMENT_REQUIRED: 'payment-required', PAYMENT_RESPONSE: 'payment-response' })
+    assert.ok(Object.isFrozen(X402_HEADERS))
+    assert.throws(() => {
+      X402_HEADERS.PAYMENT_SIGNATURE = 'authorization'
+    }, TypeError)
+    const refused = await raw('/paid', { host: '127.0.0.1' })
+    assert.equal(refused.status, 402)
+    assert.equal(decodePaymentHeader(refused.headers[X402_HEADERS.PAYMENT_REQUIRED]).accepts[0].planId, PLAN)
+    const paid = await raw('/paid', { host: '127.0.0.1', [X402_HEADERS.PAYMENT_SIGNATURE]: token })
+    assert.equal(paid.status, 200)
+    assert.equal(decodePaymentHeader(paid.headers[X402_HEADERS.PAYMENT_RESPONSE]).success, true)
   })
 
   test('an error after part of the answer delivers none of it and charges nothing; a handler\'s own error keeps its status but not the headers of the answer it replaced', async () => {

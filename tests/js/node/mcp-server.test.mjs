@@ -155,6 +155,17 @@ test('resources and prompts answer a JSON-RPC error -32003 carrying the PaymentR
   assert.equal(calls(backend, SETTLE).length, 2)
 })
 
+test('the -32003 message names the first three of the agent\'s plans as the official\'s, when they were listed for the call (no plan configured); no lookup is made for it', async (t) => {
+  const backend = await backendWith(t)
+  const listed = [{ planId: PLAN, name: 'Gold' }, { id: '2002' }, { planId: '2003', name: 'Silver' }, { planId: '2004', name: 'Bronze' }]
+  backend.respond('GET', `/api/v1/protocol/agents/${AGENT}/plans`, { json: { plans: listed, total: 4 } })
+  for (const id of ['2002', '2003', '2004']) backend.respond('GET', `${PLANS}${id}`, { json: { id, registry: { price: { isCrypto: true } } } })
+  const { client } = await serve(t, backend, { configure: { agentId: AGENT, serverName: 'weather' } })
+  await assert.rejects(client.readResource({ uri: 'weather://city/7' }), (e) => e.code === -32003 && e.message.endsWith(` Available plans: ${PLAN} (Gold), 2002, 2003 (Silver)...`) && e.data.accepts.length === 4)
+  const configured = await serve(t, await backendWith(t))
+  await assert.rejects(configured.client.readResource({ uri: 'weather://city/7' }), (e) => e.code === -32003 && !e.message.includes('Available plans'))
+})
+
 test('dynamic credits: verify the maximum, settle what the function returns from the arguments and the result', async (t) => {
   const backend = await backendWith(t)
   const seen = []
