@@ -132,7 +132,7 @@ node_modules/.bin/esbuild "$STAGE/index.js" --bundle --minify --format=cjs --pla
   --outfile="$STAGE/index.cjs"
 # Its types: CommonJS copies of the declarations it reaches, importing each other as .cjs.
 for dts in index common wire-types a2a-utils; do
-  sed "s#from '\./\([a-z-]*\)\.js'#from './\1.cjs'#" "$STAGE/$dts.d.ts" > "$STAGE/$dts.d.cts"
+  sed "s#from '\./\([a-z0-9-]*\)\.js'#from './\1.cjs'#" "$STAGE/$dts.d.ts" > "$STAGE/$dts.d.cts"
 done
 
 # The hand-written modules are shipped without comments and whitespace (esbuild's
