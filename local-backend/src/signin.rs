@@ -37,23 +37,31 @@ impl Flow {
     }
 }
 
+/// What every return URL of nvm-local's pages must be (the sign-in, card and
+/// order pages then each say where it may go): an absolute `http(s)` URL
+/// without credentials or control characters; else why not.
+pub fn return_url(url: &str) -> Result<Url, &'static str> {
+    let u = Url::parse(url)
+        .filter(|u| u.scheme == "http" || u.scheme == "https")
+        .ok_or("not an absolute http(s) URL")?;
+    if u.has_credentials {
+        return Err("it carries a user name or password");
+    }
+    // A control character passes the URL parser but can't be a Location header:
+    // refused here, before anything is acted on.
+    if url.bytes().any(|b| b < 0x20 || b == 0x7f) {
+        return Err("it holds a control character");
+    }
+    Ok(u)
+}
+
 /// Checks where a page may return: `http(s)` on this machine (any port), or,
 /// except for the CLI (loopback `http:` only), an origin in `allowed`.
 /// Answers the origin, to show on the page.
 pub fn return_origin(url: &str, flow: Flow, allowed: &[String]) -> ApiResult<String> {
     let refused =
         |why: &str| RETURN_NOT_ALLOWED.with(format!("{} {}: {why}", flow.param(), shorten(url)));
-    let u = Url::parse(url)
-        .filter(|u| u.scheme == "http" || u.scheme == "https")
-        .ok_or_else(|| refused("not an absolute http(s) URL"))?;
-    if u.has_credentials {
-        return Err(refused("it carries a user name or password"));
-    }
-    // A control character passes the URL parser but can't be a Location header:
-    // refused here, before anything is acted on.
-    if url.bytes().any(|b| b < 0x20 || b == 0x7f) {
-        return Err(refused("it holds a control character"));
-    }
+    let u = return_url(url).map_err(refused)?;
     let origin = u.origin();
     let ok = match flow {
         Flow::Cli => u.scheme == "http" && u.host.is_loopback(),

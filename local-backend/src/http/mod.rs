@@ -693,20 +693,25 @@ fn page_error(title: &str, e: &ApiError) -> Response {
 
 /// A 303 to `location` (a URL checked by the caller).
 fn see_other(location: &str) -> Response {
+    see_other_or(location, || {
+        INVALID_FIELD
+            .with("The return URL can't be a Location header")
+            .into_response()
+    })
+}
+
+/// A 303 to `location` without a referrer; `refused()` when it can't be a
+/// `Location` header (the sign-in pages answer JSON, the order pages a page).
+fn see_other_or(location: &str, refused: impl FnOnce() -> Response) -> Response {
+    let Ok(value) = HeaderValue::from_str(location) else {
+        return refused();
+    };
     let mut response = Response::new(Body::empty());
     *response.status_mut() = StatusCode::SEE_OTHER;
-    match HeaderValue::from_str(location) {
-        Ok(v) => {
-            response.headers_mut().insert(header::LOCATION, v);
-            response
-                .headers_mut()
-                .insert("referrer-policy", HeaderValue::from_static("no-referrer"));
-            response
-        }
-        Err(_) => INVALID_FIELD
-            .with("The return URL can't be a Location header")
-            .into_response(),
-    }
+    let headers = response.headers_mut();
+    headers.insert(header::LOCATION, value);
+    headers.insert("referrer-policy", HeaderValue::from_static("no-referrer"));
+    response
 }
 
 fn param(pairs: &[(String, String)], name: &str) -> Option<String> {

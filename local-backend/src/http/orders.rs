@@ -7,14 +7,13 @@ use super::{parse_object, path_param, respond, App, IdPath, Shared};
 use crate::checkout::escape;
 use crate::error::*;
 use crate::orders::{status, to_json};
-use axum::body::Body;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Extension;
 use nvm_x402::protocol::signin::with_params;
-use nvm_x402::protocol::url::{encode_segment, Url};
+use nvm_x402::protocol::url::encode_segment;
 use nvm_x402_types::fields;
 use nvm_x402_types::orders::CreateOrderRequest;
 use serde::Deserialize;
@@ -93,15 +92,8 @@ pub(super) async fn read(
 
 /// `returnUrl`: an absolute http(s) URL on this machine (a loopback origin), without credentials.
 fn checked_return(url: &str) -> ApiResult<String> {
-    match Url::parse(url) {
-        // A control character passes the URL parser but can't be a Location header.
-        Some(u)
-            if !u.has_credentials
-                && super::is_loopback_origin(&u.origin())
-                && !url.bytes().any(|b| b < 0x20 || b == 0x7f) =>
-        {
-            Ok(url.to_owned())
-        }
+    match crate::signin::return_url(url) {
+        Ok(u) if super::is_loopback_origin(&u.origin()) => Ok(url.to_owned()),
         _ => Err(ORDER_INVALID.with(
             "returnUrl must be an http(s) URL on this machine (localhost, 127.0.0.1 or [::1])",
         )),
@@ -227,22 +219,9 @@ pub(super) async fn confirm(
             StatusCode::OK,
             &json!({"orderId": order.id, "status": order.status}),
         ),
-        (Ok((_, location)), false) => {
-            let mut response = Response::new(Body::empty());
-            *response.status_mut() = StatusCode::SEE_OTHER;
-            match HeaderValue::from_str(&location) {
-                Ok(v) => {
-                    response.headers_mut().insert(header::LOCATION, v);
-                    response
-                        .headers_mut()
-                        .insert("referrer-policy", HeaderValue::from_static("no-referrer"));
-                    response
-                }
-                Err(_) => {
-                    error_page(&ORDER_INVALID.with("The return URL can't be a Location header"))
-                }
-            }
-        }
+        (Ok((_, location)), false) => super::see_other_or(&location, || {
+            error_page(&ORDER_INVALID.with("The return URL can't be a Location header"))
+        }),
         (Err(e), true) => e.into_response(),
         (Err(e), false) => error_page(&e),
     }
