@@ -62,6 +62,8 @@ core a2a-client subscriber,a2a-client nvm-x402/a2a-client
 say "writing the entries"
 cp -R pkg-template/. "$STAGE/"
 cp LICENSE "$STAGE/"
+# Adds one export line to an entry's three entry files (dir: . for nvm-x402, else the sub-entry).
+reexport() { for file in index.js asset.js entry-workerd.js; do printf '%s\n' "$2" >> "$STAGE/$1/$file"; done; }
 # The paywalls an entry lacks are stand-ins that answer `not_in_entry` (pkg-template/absent/).
 absent() { sed "s#__ENTRY__#$2#" "pkg-template/absent/$1" > "$STAGE/$3/$1"; }
 for sub in agent mcp a2a a2a-client; do
@@ -85,33 +87,21 @@ absent mcp-server.js nvm-x402/a2a a2a
 absent paywall.js nvm-x402/a2a-client a2a-client
 absent mcp-server.js nvm-x402/a2a-client a2a-client
 # nvm-x402: its Payments (with getBrowserInstance, a web page's sign-in) over core.js's.
-for file in index.js asset.js entry-workerd.js; do
-  printf "export { Payments } from './signin.js'\n" >> "$STAGE/$file"
-done
+reexport . "export { Payments } from './signin.js'"
 # nvm-x402/a2a: its Payments (with payments.a2a) and the A2A paywall's exports over core.js's.
 mv "$STAGE/a2a-server.js" "$STAGE/a2a/a2a-server.js"
-for file in index.js asset.js entry-workerd.js; do
-  printf "export { Payments, buildPaymentAgentCard, InMemoryA2ATaskStore, A2ATaskStore, durableObjectTaskStore } from './a2a-server.js'\n" >> "$STAGE/a2a/$file"
-done
+reexport a2a "export { Payments, buildPaymentAgentCard, InMemoryA2ATaskStore, A2ATaskStore, durableObjectTaskStore } from './a2a-server.js'"
 # nvm-x402: payments-py's v3 token helpers (tokens.js), over core.js's exports.
-for file in index.js asset.js entry-workerd.js; do
-  printf "export { detectAccessTokenVersion, isSingleUseAccessToken, isAccessTokenAlreadyUsed } from './tokens.js'\n" >> "$STAGE/$file"
-done
+reexport . "export { detectAccessTokenVersion, isSingleUseAccessToken, isAccessTokenAlreadyUsed } from './tokens.js'"
 # nvm-x402, nvm-x402/a2a and nvm-x402/a2a-client: the official A2A in-band helpers and constants.
 for sub in a2a a2a-client; do cp pkg-template/a2a-utils.js "$STAGE/$sub/"; done
 for dir in . a2a a2a-client; do
-  for file in index.js asset.js entry-workerd.js; do
-    printf "export { A2A_X402_EXTENSION_URI, NVM_PAYMENT_EXTENSION_URI, AGENT_CARD_WELL_KNOWN_PATH, LEGACY_AGENT_CARD_WELL_KNOWN_PATH, X402_SETTLEMENT_DEFERRED_KEY, A2APaymentStatus, X402A2AMetadata, X402A2AUtils, x402A2AUtils } from './a2a-utils.js'\n" >> "$STAGE/$dir/$file"
-  done
+  reexport "$dir" "export { A2A_X402_EXTENSION_URI, NVM_PAYMENT_EXTENSION_URI, AGENT_CARD_WELL_KNOWN_PATH, LEGACY_AGENT_CARD_WELL_KNOWN_PATH, X402_SETTLEMENT_DEFERRED_KEY, A2APaymentStatus, X402A2AMetadata, X402A2AUtils, x402A2AUtils } from './a2a-utils.js'"
 done
 # nvm-x402: the official SDK's organization enums (its core has the organizations calls).
-for file in index.js asset.js entry-workerd.js; do
-  printf "export { CURRENT_ORG_ID_HEADER, OrganizationMemberRole, OrganizationType, OrganizationActivityEventType } from './organizations.js'\n" >> "$STAGE/$file"
-done
+reexport . "export { CURRENT_ORG_ID_HEADER, OrganizationMemberRole, OrganizationType, OrganizationActivityEventType } from './organizations.js'"
 # nvm-x402/mcp: the official SDK's OAuth builders, over core.js's exports.
-for file in index.js asset.js entry-workerd.js; do
-  printf "export { getOAuthUrls, buildProtectedResourceMetadata, buildMcpProtectedResourceMetadata, buildAuthorizationServerMetadata, buildOidcConfiguration, buildServerInfoResponse, createRequireAuthMiddleware } from './mcp-server.js'\n" >> "$STAGE/mcp/$file"
-done
+reexport mcp "export { getOAuthUrls, buildProtectedResourceMetadata, buildMcpProtectedResourceMetadata, buildAuthorizationServerMetadata, buildOidcConfiguration, buildServerInfoResponse, createRequireAuthMiddleware } from './mcp-server.js'"
 # nvm-x402/a2a-client: its Payments (with payments.a2a.getClient) over core.js's, which hands
 # it the paying loop for its A2A calls in place of the core (only in this entry's copy: the
 # other entries' core.js stays as it is, byte for byte; the build fails if the line moved).
@@ -119,9 +109,7 @@ mv "$STAGE/a2a-client.js" "$STAGE/a2a-client/a2a-client.js"
 hook="Object.defineProperty(this, Symbol.for('nvm-x402.core'), { value: core })"
 grep -qF "$hook" "$STAGE/a2a-client/core.js" || { echo "build.sh: core.js's nvm-x402.core line is not there" >&2; exit 1; }
 sed -i "s#$hook#Object.defineProperty(this, Symbol.for('nvm-x402.core'), { value: (kind, request, options) => paying(core, kind, agentFetchImpl, request, options) })#" "$STAGE/a2a-client/core.js"
-for file in index.js asset.js entry-workerd.js; do
-  printf "export { Payments } from './a2a-client.js'\n" >> "$STAGE/a2a-client/$file"
-done
+reexport a2a-client "export { Payments } from './a2a-client.js'"
 rm -rf "$STAGE/absent"
 node_modules/.bin/esbuild scripts/pkg/inflate.js --bundle --minify --format=esm --log-level=warning \
   --banner:js="/*! inflateSync from fflate 0.8.3, (c) Arjun Barrett, MIT License: https://github.com/101arrowz/fflate */" \
