@@ -55,7 +55,7 @@ core() {
 }
 core . subscriber,builder,browser nvm-x402
 core agent agent nvm-x402/agent
-core mcp mcp nvm-x402/mcp
+core mcp mcp,langchain nvm-x402/mcp
 core a2a a2a nvm-x402/a2a
 core a2a-client subscriber,a2a-client nvm-x402/a2a-client
 

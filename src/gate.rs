@@ -620,6 +620,7 @@ mod claims;
 pub mod mcp;
 mod prepared;
 mod repeat;
+pub mod tool;
 
 #[cfg(test)]
 mod tests;

@@ -1512,7 +1512,7 @@ fn function() -> Value {
 }
 
 /// The hooks a request called, by name.
-fn hooks_called(exchange: &Scripted) -> Vec<&'static str> {
+pub(super) fn hooks_called(exchange: &Scripted) -> Vec<&'static str> {
     exchange
         .hooks
         .borrow()

@@ -10,6 +10,7 @@
 
 pub mod a2a;
 pub mod mcp;
+pub mod tool;
 
 use super::json::{self, Object, ObjectBuilder};
 use super::payment_required::{build_payment_required_for_plans, BuildOptions};

@@ -4,11 +4,11 @@
 //! (its name, with the detail's JSON), and answers a value or a Promise of one.
 //! The gate awaits it here, so a paid request is one call into the core.
 
-#[cfg(any(feature = "agent", feature = "mcp"))]
+#[cfg(any(feature = "agent", feature = "mcp", feature = "langchain"))]
 use crate::gate::Exchange;
-#[cfg(any(feature = "agent", feature = "mcp"))]
+#[cfg(any(feature = "agent", feature = "mcp", feature = "langchain"))]
 use crate::protocol::gate::Hook;
-#[cfg(any(feature = "agent", feature = "mcp"))]
+#[cfg(any(feature = "agent", feature = "mcp", feature = "langchain"))]
 use crate::protocol::json::ObjectBuilder;
 use crate::protocol::json::{parse, to_text, Value};
 use js_sys::{Function, Promise};
@@ -61,7 +61,7 @@ impl crate::gate::a2a::A2aExchange for JsExchange {
     }
 }
 
-#[cfg(any(feature = "agent", feature = "mcp"))]
+#[cfg(any(feature = "agent", feature = "mcp", feature = "langchain"))]
 impl Exchange for JsExchange {
     async fn run(&self, context: &Value) -> Option<u16> {
         let status = self.ask("run", &to_text(context)).await?.as_f64()?;

@@ -178,6 +178,19 @@ impl NvmCore {
         })
     }
 
+    #[cfg(feature = "langchain")]
+    /// Compiles `requiresPayment(fn, options)` (nvm-x402/langchain); mistakes throw here.
+    #[wasm_bindgen(js_name = toolPaywall)]
+    pub fn tool_paywall(&self, options_json: &str) -> std::result::Result<NvmToolGate, JsValue> {
+        let options = parse(options_json)
+            .map_err(|_| thrown(Error::validation("requiresPayment options must be JSON")))?;
+        let gate = crate::gate::tool::ToolGate::new(&options).map_err(thrown)?;
+        Ok(NvmToolGate {
+            payments: Rc::clone(&self.payments),
+            gate: Rc::new(gate),
+        })
+    }
+
     #[cfg(feature = "a2a")]
     /// Compiles `payments.a2a.paywall(options)` (`{agentCard}`); mistakes throw here.
     #[wasm_bindgen(js_name = a2aPaywall)]
@@ -373,6 +386,31 @@ impl crate::client::Courier for NoCourier {
     }
 
     fn discard(&self) {}
+}
+
+/// A paid function (`requiresPayment`) bound to its client.
+#[cfg(feature = "langchain")]
+#[wasm_bindgen]
+pub struct NvmToolGate {
+    payments: Rc<Payments<FetchTransport>>,
+    gate: Rc<crate::gate::tool::ToolGate>,
+}
+
+#[cfg(feature = "langchain")]
+#[wasm_bindgen]
+impl NvmToolGate {
+    /// One call, start to end ([`crate::gate::tool::ToolGate::handle`]): the
+    /// answer's JSON now when nothing was awaited, else a Promise of it.
+    /// `exchange(what, arg)` as the MCP paywall's.
+    pub fn handle(&self, call_json: String, exchange: Function) -> JsValue {
+        let (payments, gate) = (Rc::clone(&self.payments), Rc::clone(&self.gate));
+        let exchange = exchange::JsExchange::new(exchange);
+        now_or_later(Box::pin(async move {
+            let call = parse(&call_json)
+                .map_err(|_| Error::validation("requiresPayment: the call must be JSON"))?;
+            gate.handle(&payments, &call, &exchange).await
+        }))
+    }
 }
 
 /// A paid MCP handler's checked options (whichever paywall configuration is current runs it).

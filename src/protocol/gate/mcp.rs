@@ -118,7 +118,7 @@ impl McpConfig {
 }
 
 /// `planId` or `planIds` of an options object.
-fn plans_option(o: &Object, what: &str) -> Result<Vec<String>> {
+pub(crate) fn plans_option(o: &Object, what: &str) -> Result<Vec<String>> {
     let mut plans = json::opt_ids(o, "planIds", what)?;
     if let Some(one) = json::opt_id(o, "planId", what)?.filter(|p| !p.is_empty()) {
         plans.insert(0, one);
