@@ -16,6 +16,7 @@ use crate::protocol::{self, payment_required, BuildOptions, Uint256};
 use crate::transport::Transport;
 
 /// Positional arguments of one call.
+#[derive(Clone)]
 pub struct Args {
     method: String,
     values: Vec<Value>,
@@ -419,6 +420,11 @@ pub async fn call<T: Transport>(p: &Payments<T>, method: &str, args_json: &str) 
             if let Some(kept) = deployment.then(|| p.kept_deployment()).flatten() {
                 break 'answer kept;
             }
+            // Their own arguments are checked before the read: a mistake sends nothing.
+            #[cfg(feature = "builder")]
+            if single != i {
+                deployment_reader(i, a.clone(), &Value::Null)?;
+            }
             let pending = prepare(p, single, method, &a)?;
             #[cfg(feature = "builder")]
             let pending = match publication_arg(i) {
@@ -438,25 +444,26 @@ pub async fn call<T: Transport>(p: &Payments<T>, method: &str, args_json: &str) 
     Ok(to_text(&result))
 }
 
-/// The methods that read the deployment's pay-as-you-go template
-/// (`contracts.getPayAsYouGoTemplateAddress()`, and
-/// `plans.getPayAsYouGoPriceConfig(amount, receiver, tokenAddress?)`: the pure
-/// `getPayAsYouGoPriceConfig` with that template): the answer of their one
-/// call, `getDeploymentInfo`'s, made into theirs. Through the single-call
-/// path, not a multi-step arm or a method line of their own: each of those
-/// cost the .wasm more (measured for #23).
+/// A deployment reader's arguments checked (`deployment`: `Null`) or its answer
+/// made from the deployment: `contracts.getContractAddress(name)`'s address, or
+/// `plans.getPayAsYouGoPriceConfig`'s config with the template (checked with the
+/// zero address in its place).
 #[cfg(feature = "builder")]
-fn from_deployment(i: usize, mut a: Args, result: Value) -> Result<Value> {
-    let price = i == const { index_of("plans.getPayAsYouGoPriceConfig") };
+fn deployment_reader(i: usize, mut a: Args, deployment: &Value) -> Result<Value> {
+    let checking = deployment.is_null();
     if i == const { index_of("contracts.getContractAddress") } {
         let name = a.text(0, "contractName")?;
-        return crate::api::contracts::contract_address(&result, name).map(Value::from);
+        if checking {
+            return Ok(Value::Null);
+        }
+        return crate::api::contracts::contract_address(deployment, name).map(Value::from);
     }
-    if !price && i != const { index_of("contracts.getPayAsYouGoTemplateAddress") } {
-        return Ok(result);
-    }
-    let template = crate::api::contracts::contract_address(&result, "PayAsYouGoTemplate")?;
-    if !price {
+    let template = if checking {
+        "0x0000000000000000000000000000000000000000".to_owned()
+    } else {
+        crate::api::contracts::contract_address(deployment, "PayAsYouGoTemplate")?
+    };
+    if i != const { index_of("plans.getPayAsYouGoPriceConfig") } {
         return Ok(Value::from(template));
     }
     // The fourth argument: (a loop, not resize: one more generic copy in the .wasm).
@@ -466,6 +473,24 @@ fn from_deployment(i: usize, mut a: Args, result: Value) -> Result<Value> {
     }
     a.values.push(Value::from(template));
     sync_value(&a, "getPayAsYouGoPriceConfig")
+}
+
+/// The methods that read the deployment's pay-as-you-go template
+/// (`contracts.getPayAsYouGoTemplateAddress()`, and
+/// `plans.getPayAsYouGoPriceConfig(amount, receiver, tokenAddress?)`: the pure
+/// `getPayAsYouGoPriceConfig` with that template): the answer of their one
+/// call, `getDeploymentInfo`'s, made into theirs. Through the single-call
+/// path, not a multi-step arm or a method line of their own: each of those
+/// cost the .wasm more (measured for #23).
+#[cfg(feature = "builder")]
+fn from_deployment(i: usize, a: Args, result: Value) -> Result<Value> {
+    if i == const { index_of("contracts.getContractAddress") }
+        || i == const { index_of("plans.getPayAsYouGoPriceConfig") }
+        || i == const { index_of("contracts.getPayAsYouGoTemplateAddress") }
+    {
+        return deployment_reader(i, a, &result);
+    }
+    Ok(result)
 }
 
 fn gate_request(request_json: &str) -> Result<Value> {

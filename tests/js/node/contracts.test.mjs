@@ -81,4 +81,9 @@ test('contracts.getContractAddress: a contract of the (kept) deployment by name;
   await paymentsError(contracts.getContractAddress('NoSuchContract'), { code: 'invalid_response', message: /Contract address not found for NoSuchContract/ })
   await paymentsError(contracts.getContractAddress(), { code: 'validation', message: /contractName/ })
   assertRequests(backend, [{ method: 'GET', url: '/', key: null }])
+  // On a new instance, the mistake is found before the deployment is read: nothing is sent.
+  const fresh = clientFor(backend, { nvmApiKey: KEY })
+  await paymentsError(fresh.contracts.getContractAddress(), { code: 'validation', message: /contractName/, hint: 'Nothing was sent: fix the argument the message names.' })
+  await paymentsError(fresh.plans.getPayAsYouGoPriceConfig(100n, '0x12'), { code: 'validation', message: /Receiver address "0x12"/ })
+  assertRequests(backend, [{ method: 'GET', url: '/', key: null }])
 })
