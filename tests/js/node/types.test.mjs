@@ -26,7 +26,7 @@ const ENTRIES = [
   ['nvm-x402/mcp', mcp, 'mcp.d.ts', ['fetchWithPayment', 'getPayAsYouGoPriceConfig']],
 ]
 
-for (const config of ['tests/js/types', 'tests/js/types/tsconfig.node16.json', 'tests/js/types/mcp-v2']) {
+for (const config of ['tests/js/types', 'tests/js/types/tsconfig.node16.json', 'tests/js/types/mcp-v2', 'tests/js/types/langchain']) {
   test(`tsc -p ${config}: the declarations and the usage file type-check (bad usages are errors)`, () => {
     const run = spawnSync(TSC, ['-p', config], { cwd: ROOT, encoding: 'utf8' })
     assert.equal(run.error, undefined, String(run.error))
@@ -35,7 +35,7 @@ for (const config of ['tests/js/types', 'tests/js/types/tsconfig.node16.json', '
 }
 
 test('the declarations have no `any` outside comments', () => {
-  for (const file of ['common.d.ts', 'wire-types.d.ts', 'index.d.ts', 'agent.d.ts', 'mcp.d.ts', 'hono.d.ts']) {
+  for (const file of ['common.d.ts', 'wire-types.d.ts', 'index.d.ts', 'agent.d.ts', 'mcp.d.ts', 'hono.d.ts', 'langsmith.d.ts']) {
     assert.deepEqual(code(file).split('\n').filter((line) => /\bany\b/.test(line)), [], file)
   }
 })
