@@ -59,6 +59,23 @@ const configurableOf = (config) => (config !== null && typeof config === 'object
 const quietly = (step) => Promise.resolve().then(step).catch(() => {})
 
 /**
+ * Ends a span without waiting for it: ending one uploads it (LangSmith's `postRun`), and a
+ * slow or unreachable LangSmith must not hold a payment or a paid result.
+ */
+const close = (span, error) => {
+  if (span) void quietly(() => span.end(error))
+}
+
+/** A write into the caller's configurable that can never throw (a frozen or proxied object): after a settle nothing may. */
+function put(target, key, value) {
+  try {
+    Reflect.set(target, key, value)
+  } catch {
+    // the call's answer does not depend on it
+  }
+}
+
+/**
  * `requiresPayment(fn, {payments, planId | planIds, credits? (a number, or ({args, result}) =>
  * number), agentId?, network?, scheme?, endpoint?})`: `fn(args, config)` paid per call. The
  * options are checked now (mistakes throw); `endpoint` is the resource URL charged for (default:
@@ -69,19 +86,36 @@ const quietly = (step) => Promise.resolve().then(step).catch(() => {})
 export function requiresPayment(fn, options) {
   if (typeof fn !== 'function') throw new PaymentsError({ code: 'validation', message: 'requiresPayment: the first argument must be the function to charge for' })
   const { payments, planId, planIds, credits, agentId, network, scheme, endpoint = fn.name || 'tool' } = options ?? {}
-  const gate = coreOf(payments).toolPaywall(optionsJson({ planId, planIds, credits, agentId, network, scheme, endpoint }))
+  // A number JSON can't carry (NaN, Infinity) or null is no amount: the core refuses it, never reads it as "not given".
+  const amount = credits === null || (typeof credits === 'number' && !Number.isFinite(credits)) ? { invalid: String(credits) } : credits
+  const gate = coreOf(payments).toolPaywall(optionsJson({ planId, planIds, credits: amount, agentId, network, scheme, endpoint }))
 
   return async function paid(args, config) {
+    // (config is replaced by a copy when its configurable can't give up the token)
     last = undefined
-    const configurable = configurableOf(config)
+    let configurable = configurableOf(config)
     const token = typeof configurable?.payment_token === 'string' ? configurable.payment_token : null
     // The raw credential goes no further than the core: not to the function, not to a trace.
-    if (configurable && 'payment_token' in configurable) delete configurable.payment_token
+    // A configurable it can't be deleted from (frozen, sealed) is copied without it.
+    if (configurable && 'payment_token' in configurable) {
+      let removed = false
+      try {
+        removed = Reflect.deleteProperty(configurable, 'payment_token')
+      } catch {
+        // a proxy that refuses: copied below
+      }
+      if (!removed) {
+        const { payment_token: _token, ...rest } = configurable
+        configurable = rest
+        config = { ...config, configurable }
+      }
+    }
     const spans = { planIds: [], agentId }
     let verify // the nvm:verify span and when verify started
     let settle // the nvm:settlement span and when settle started
     let result
     let thrown
+    let priceError
     const exchange = (what, arg) => {
       if (what === 'onBeforeVerify') {
         return quietly(async () => {
@@ -102,13 +136,13 @@ export function requiresPayment(fn, options) {
           const md = buildVerifyMetadata({ ...spans, verification: JSON.parse(arg), durationMs: Date.now() - verify.started, token: token ?? undefined })
           verify.span.addMetadata(md)
           addMetadata(verify.parent, md)
-          await verify.span.end()
+          close(verify.span)
           verify = undefined
         })
       }
       if (what === 'run') {
         const { paymentContext } = JSON.parse(arg)
-        if (configurable) configurable.payment_context = { ...paymentContext, creditsToSettle: Number(paymentContext.creditsToSettle) }
+        if (configurable) put(configurable, 'payment_context', { ...paymentContext, creditsToSettle: Number(paymentContext.creditsToSettle) })
         return (async () => {
           try {
             result = await fn(args, config)
@@ -122,41 +156,43 @@ export function requiresPayment(fn, options) {
           return 200
         })()
       }
-      if (what === 'price') return price(credits, { args, result })
+      if (what === 'price') {
+        return (async () => {
+          try {
+            return toJson(creditsOf(await credits({ args, result })))
+          } catch (error) {
+            priceError = { error } // the official SDK's: the credits function's own error (nothing delivered or charged)
+            return toJson({ invalid: 'threw' })
+          }
+        })()
+      }
       if (what === 'onAfterSettle') {
         return quietly(async () => {
           const { settlement } = JSON.parse(arg)
           const md = buildSettleMetadata({ ...spans, settlement, durationMs: Date.now() - settle.started, token: token ?? undefined })
           settle.span.addMetadata(md)
-          addMetadata(await activeRunTree(), md)
+          const parent = await activeRunTree()
+          redactMetadataKeys(parent, 'payment_token')
+          addMetadata(parent, md)
         })
       }
       return undefined
     }
     const out = await answerOf(gate.handle(toJson({ token }), exchange))
     const failure = out.action === 'refuse' || out.action === 'fail' ? new Error(out.message) : undefined
-    if (verify) await quietly(() => verify.span.end(failure ?? new Error('verification did not finish')))
-    if (settle) await quietly(() => settle.span.end(failure))
+    close(verify?.span, failure ?? new Error('verification did not finish'))
+    close(settle?.span, failure)
     if (out.action === 'deliver') {
       if (out.settlement !== undefined) {
-        if (configurable) configurable.payment_settlement = out.settlement
+        if (configurable) put(configurable, 'payment_settlement', out.settlement)
         last = out.settlement
       }
       return result
     }
-    if (out.action === 'threw') throw thrown ? thrown.error : new PaymentsError({ code: 'internal', message: 'requiresPayment: the function could not be run', hint: 'Nothing was charged; retry the call.' })
+    if (out.action === 'threw') throw thrown ? thrown.error : new PaymentsError({ code: 'internal', message: 'requiresPayment: the function could not be run', httpStatus: 500, hint: 'Nothing was charged; retry the call.' })
     if (out.action === 'refuse') throw new PaymentRequiredError(out.message, out.paymentRequired)
+    if (out.code === 'internal' && priceError) throw priceError.error
     throw new PaymentsError({ code: out.code, message: out.message, httpStatus: out.code === 'internal' ? 500 : 503, hint: out.code === 'internal' ? 'Fix the credits function: it must return a whole number of credits.' : 'The payment backend could not be reached; retry later.' })
-  }
-}
-
-/** A dynamic price of a result (JSON for the core; a function that throws is `{invalid: 'threw'}`). */
-async function price(credits, context) {
-  try {
-    return toJson(creditsOf(await credits(context)))
-  } catch (error) {
-    console.error('nvm-x402 requiresPayment: the credits function threw; nothing is delivered or charged', error)
-    return toJson({ invalid: 'threw' })
   }
 }
 
@@ -167,7 +203,7 @@ async function price(credits, context) {
  */
 export async function createPaidReactAgent(model, tools, options = {}) {
   if (options && ('llm' in options || 'tools' in options)) {
-    throw new PaymentsError({ code: 'validation', message: 'createPaidReactAgent: `llm` and `tools` come from the model and tools arguments and must not be in options (they would replace the ToolNode that lets payment errors through)' })
+    throw new PaymentsError({ code: 'validation', message: 'createPaidReactAgent: `llm` and `tools` are set from the `model` and `tools` arguments and must not be passed in `options` (they would replace the ToolNode that lets payment errors through)' })
   }
   const specifier = '@langchain/langgraph/prebuilt'
   let prebuilt

@@ -143,25 +143,36 @@ pub(crate) enum Outcome {
 
 /// One verify (or, with `settle`, settle) call read into an [`Outcome`]. Both
 /// gates ask through this one function, so its future is in the .wasm once.
-pub(crate) async fn ask<T: Transport>(pending: Pending<'_, T>, settle: bool) -> Outcome {
+pub(crate) async fn ask<T: Transport>(
+    pending: Pending<'_, T>,
+    settle: bool,
+    token: &str,
+) -> Outcome {
     let (flag, why) = if settle {
         ("success", "errorReason")
     } else {
         ("isValid", "invalidReason")
     };
+    // A reason or backend message that quotes the token is shown with it redacted:
+    // it goes into answers, errors and logs.
+    let shown = |text: &str| crate::protocol::redact::redact_within(text, token);
     match pending.send().await {
-        Err(e) => match classify(&e) {
-            Failure::Refused(reason) => Outcome::Refused(reason, None),
-            Failure::Unavailable => Outcome::Unavailable(e),
-        },
+        Err(mut e) => {
+            if let Error::Backend(b) = &mut e {
+                b.message = shown(&b.message);
+            }
+            match classify(&e) {
+                Failure::Refused(reason) => Outcome::Refused(reason, None),
+                Failure::Unavailable => Outcome::Unavailable(e),
+            }
+        }
         Ok(v) if v.get(flag).and_then(Value::as_bool) == Some(true) => Outcome::Ok(v),
         Ok(v) => {
             let reason = v
                 .get(why)
                 .and_then(Value::as_str)
                 .filter(|r| !r.is_empty())
-                .unwrap_or(DEFAULT_REFUSAL)
-                .to_owned();
+                .map_or_else(|| DEFAULT_REFUSAL.to_owned(), shown);
             Outcome::Refused(reason, Some(v))
         }
     }
@@ -383,7 +394,7 @@ impl Gate {
             // Verify skipped; settle after the handler.
         } else if cfg.upfront {
             let body = prepared.body(token, credits, None);
-            match ask(p.facilitator_prepared(true, body), true).await {
+            match ask(p.facilitator_prepared(true, body), true, token).await {
                 Outcome::Ok(s) => {
                     self.after_settle(x, credits, &s).await;
                     settlement = Some(s);
@@ -413,7 +424,7 @@ impl Gate {
                     .await;
             }
             let body = prepared.body(token, credits, None);
-            let verified = match ask(p.facilitator_prepared(false, body), false).await {
+            let verified = match ask(p.facilitator_prepared(false, body), false, token).await {
                 Outcome::Ok(v) => v,
                 Outcome::Refused(reason, _) => {
                     return self.refuse(x, &req, &prepared, &reason).await
@@ -553,7 +564,7 @@ impl Gate {
         let body = t
             .prepared
             .body(&t.token, amount, t.agent_request_id.as_deref());
-        match ask(p.facilitator_prepared(true, body), true).await {
+        match ask(p.facilitator_prepared(true, body), true, &t.token).await {
             Outcome::Ok(settlement) => {
                 if t.remember {
                     let left = crate::protocol::uint::opt_uint(

@@ -464,7 +464,8 @@ impl A2aGate {
             .put("maxAmount", amount.as_str())
             .put_opt("agentRequestId", paid.agent_request_id.clone())
             .build();
-        let (reason, settlement) = match ask(p.settle_permissions(&params), true).await {
+        let (reason, settlement) = match ask(p.settle_permissions(&params), true, &paid.token).await
+        {
             Outcome::Ok(settlement) => {
                 return completed(done, Some(&settlement), &amount, message_id)
             }
@@ -508,7 +509,7 @@ impl A2aGate {
             .put("x402AccessToken", token)
             .put("maxAmount", self.config.verify_amount().as_str())
             .build();
-        match ask(p.verify_permissions(&params), false).await {
+        match ask(p.verify_permissions(&params), false, token).await {
             Outcome::Ok(verification) => Ok(Paid {
                 token: token.to_owned(),
                 plan_id: self.config.plan_ids[index].clone(),

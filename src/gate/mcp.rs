@@ -241,7 +241,7 @@ impl McpGate {
                 .put("x402AccessToken", token)
                 .put("maxAmount", max_amount.clone())
                 .build();
-            match ask(p.verify_permissions(&params), false).await {
+            match ask(p.verify_permissions(&params), false, token).await {
                 Outcome::Ok(v) => {
                     verified = Some((at, pr, v));
                     break;
@@ -301,7 +301,7 @@ impl McpGate {
                 .put("maxAmount", amount.clone())
                 .put_opt("agentRequestId", request_id.clone())
                 .build();
-            let outcome = ask(p.settle_permissions(&params), true).await;
+            let outcome = ask(p.settle_permissions(&params), true, token).await;
             // Refused with an error (the official SDK's settle that throws) for the logical
             // URL: settled again with the HTTP URL, as verify is. A refusal burned nothing;
             // an outage is not retried (that settle may have burned).

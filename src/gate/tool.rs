@@ -122,7 +122,7 @@ impl ToolGate {
             .put("x402AccessToken", token)
             .put("maxAmount", cfg.verify_amount().clone())
             .build();
-        let verification = match ask(p.verify_permissions(&params), false).await {
+        let verification = match ask(p.verify_permissions(&params), false, token).await {
             Outcome::Ok(v) => v,
             Outcome::Refused(why, _) => return Ok(refused(&why)),
             Outcome::Unavailable(e) => return Ok(unreachable(p, VERIFY, VERIFY_UNAVAILABLE, &e)),
@@ -170,28 +170,30 @@ impl ToolGate {
             .put("maxAmount", amount.clone())
             .put_opt("agentRequestId", request_id)
             .build();
-        Ok(match ask(p.settle_permissions(&params), true).await {
-            Outcome::Ok(settlement) => {
-                x.hook(
-                    Hook::AfterSettle,
-                    Hook::settled_detail(&amount, &settlement),
-                )
-                .await;
-                ObjectBuilder::new()
-                    .put("action", "deliver")
-                    .put("settlement", settlement)
-                    .build()
-            }
-            Outcome::Refused(why, _) => {
-                let message = format!("{SETTLE_FAILED}: {why}; the result was withheld");
-                refuse(
-                    SETTLE,
-                    &message,
-                    with_error(&payment_required, "settlement failed"),
-                )
-            }
-            Outcome::Unavailable(e) => unreachable(p, SETTLE, SETTLE_UNAVAILABLE, &e),
-        })
+        Ok(
+            match ask(p.settle_permissions(&params), true, token).await {
+                Outcome::Ok(settlement) => {
+                    x.hook(
+                        Hook::AfterSettle,
+                        Hook::settled_detail(&amount, &settlement),
+                    )
+                    .await;
+                    ObjectBuilder::new()
+                        .put("action", "deliver")
+                        .put("settlement", settlement)
+                        .build()
+                }
+                Outcome::Refused(why, _) => {
+                    let message = format!("{SETTLE_FAILED}: {why}; the result was withheld");
+                    refuse(
+                        SETTLE,
+                        &message,
+                        with_error(&payment_required, "settlement failed"),
+                    )
+                }
+                Outcome::Unavailable(e) => unreachable(p, SETTLE, SETTLE_UNAVAILABLE, &e),
+            },
+        )
     }
 }
 

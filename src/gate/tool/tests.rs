@@ -264,3 +264,26 @@ fn a_fiat_plan_is_offered_in_its_own_scheme_and_a_network_alone_is_the_official_
     assert_eq!(down["action"], json!("fail"));
     assert_eq!(p.transport().count("/api/v1/x402/verify"), 0);
 }
+
+#[test]
+fn a_backend_reason_that_quotes_the_token_is_shown_redacted() {
+    let p = payments();
+    with_plans(&p);
+    let quoted = format!("bad token {}", good_token());
+    p.transport().json(
+        "POST",
+        "/api/v1/x402/verify",
+        200,
+        json!({"isValid": false, "invalidReason": quoted}),
+    );
+    let answer = called(&p, search(), Some(good_token()));
+    let shown = crate::protocol::redact::redact(&good_token());
+    assert_eq!(
+        answer["message"],
+        json!(format!("Payment verification failed: bad token {shown}"))
+    );
+    assert_eq!(
+        answer["paymentRequired"]["error"],
+        json!(format!("bad token {shown}"))
+    );
+}

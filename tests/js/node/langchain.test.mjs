@@ -51,6 +51,8 @@ describe('nvm-x402/langchain against nvm-local', { skip: !NVM_LOCAL_BUILT && 'nv
       if (path.endsWith('/x402/settle') && mode === 'settle-refused') return new Response(JSON.stringify({ success: false, errorReason: 'Insufficient credits', transaction: '', network: 'eip155:84532' }), { status: 200 })
       if (path.endsWith('/x402/settle') && mode === 'settle-down') throw new TypeError('fetch failed')
       if (path.endsWith('/x402/verify') && mode === 'verify-down') throw new TypeError('fetch failed')
+      // A hostile (or buggy) backend that quotes the token in its reason.
+      if (path.endsWith('/x402/verify') && mode === 'verify-echo') return new Response(JSON.stringify({ isValid: false, invalidReason: `bad token ${JSON.parse(init.body).x402AccessToken}` }), { status: 200 })
       return fetch(url, init)
     }
     agent = Payments.getInstance({ nvmApiKey: builderKey, backendUrl: live.url, fetch: agentFetch, timeoutMs: 2000 })
@@ -169,6 +171,50 @@ describe('nvm-x402/langchain against nvm-local', { skip: !NVM_LOCAL_BUILT && 'nv
     assert.equal(seen.length, 0)
   })
 
+  test('a backend reason that quotes the token shows it redacted (errors reach logs, traces and the model)', async () => {
+    const token = await alice.token()
+    mode = 'verify-echo'
+    try {
+      await assert.rejects(searchTool().invoke({ query: 'x' }, { configurable: { payment_token: token } }), (e) => {
+        assert.ok(e instanceof PaymentRequiredError)
+        assert.equal(e.message, `Payment verification failed: bad token ${token.slice(0, 6)}…${token.slice(-4)}`)
+        assert.ok(!JSON.stringify([e.message, e.paymentRequired]).includes(token.slice(6, -4)))
+        return true
+      })
+    } finally {
+      mode = 'ok'
+    }
+  })
+
+  test('a configurable that is frozen still pays, and the function still never sees the token', async () => {
+    mode = 'ok'
+    const seen = []
+    const paid = requiresPayment(async (args, config) => {
+      seen.push(config.configurable)
+      return 'ok'
+    }, { payments: agent, planId, agentId })
+    const token = await alice.token()
+    const before = await alice.balance()
+    const configurable = Object.freeze({ payment_token: token, user: 'u1' })
+    assert.equal(await paid({}, { configurable }), 'ok')
+    assert.equal(seen[0].payment_token, undefined)
+    assert.equal(seen[0].user, 'u1')
+    assert.equal(seen[0].payment_context.verified, true)
+    assert.equal(await alice.balance(), before - 1n)
+  })
+
+  test('a LangSmith that never answers holds up neither the payment nor the paid result', async () => {
+    mode = 'ok'
+    const hanging = { createRun: () => new Promise(() => {}), updateRun: () => new Promise(() => {}), awaitPendingTraceBatches: async () => {} }
+    const search = searchTool()
+    const before = await alice.balance()
+    const token = await alice.token()
+    const run = traceable((query) => search.invoke({ query }, { configurable: { payment_token: token } }), { name: 'turn', client: hanging, tracingEnabled: true })
+    const outcome = await Promise.race([run('slow tracing'), new Promise((resolve) => setTimeout(() => resolve('no answer in 10 s'), 10_000).unref())])
+    assert.equal(outcome, 'results for slow tracing')
+    assert.equal(await alice.balance(), before - 2n)
+  })
+
   test('a credits function prices the call after it ran; a function that throws is charged nothing', async () => {
     mode = 'ok'
     const priced = tool(
@@ -189,7 +235,13 @@ describe('nvm-x402/langchain against nvm-local', { skip: !NVM_LOCAL_BUILT && 'nv
     assert.equal(await alice.balance(), before - 3n)
     // A credits function that does not give an amount: nothing delivered or charged.
     const bad = requiresPayment(async () => 'x', { payments: agent, planId, agentId, credits: () => 1.5 })
-    await assert.rejects(bad({}, { configurable: { payment_token: await alice.token() } }), (e) => e instanceof PaymentsError && e.code === 'internal')
+    await assert.rejects(bad({}, { configurable: { payment_token: await alice.token() } }), (e) => e instanceof PaymentsError && e.code === 'internal' && e.httpStatus === 500)
+    // One that throws: its own error reaches the caller (as the official SDK's); nothing delivered or charged.
+    const throwing = requiresPayment(async () => 'x', { payments: agent, planId, agentId, credits: () => {
+      throw new RangeError('no price for this')
+    } })
+    const tokenConfig = { configurable: { payment_token: await alice.token() } }
+    await quiet(() => assert.rejects(throwing({}, tokenConfig), (e) => e instanceof RangeError && e.message === 'no price for this'))
     assert.equal(await alice.balance(), before - 3n)
   })
 
@@ -210,7 +262,9 @@ describe('nvm-x402/langchain against nvm-local', { skip: !NVM_LOCAL_BUILT && 'nv
     assert.throws(() => requiresPayment(fn, { payments: agent }), (e) => e instanceof PaymentsError && e.code === 'validation' && /planId/.test(e.message))
     assert.throws(() => requiresPayment(fn, { payments: {}, planId }), (e) => e instanceof PaymentsError && e.code === 'validation')
     assert.throws(() => requiresPayment('nope', { payments: agent, planId }), (e) => e instanceof PaymentsError && e.code === 'validation')
-    assert.throws(() => requiresPayment(fn, { payments: agent, planId, credits: 0 }), (e) => e.code === 'validation')
+    for (const credits of [0, NaN, Infinity, null, -1, 1.5]) {
+      assert.throws(() => requiresPayment(fn, { payments: agent, planId, credits }), (e) => e.code === 'validation', String(credits))
+    }
     // A client of nvm-x402/mcp (this entry's own core), and a named endpoint.
     const mcp = McpPayments.getInstance({ nvmApiKey: builderKey, backendUrl: live.url })
     const paid = requiresPayment(async () => 'from mcp', { payments: mcp, planId, agentId, endpoint: 'tools/lookup' })
@@ -251,8 +305,11 @@ describe('nvm-x402/langchain against nvm-local', { skip: !NVM_LOCAL_BUILT && 'nv
     const token = await alice.token()
     const run = traceable((query) => search.invoke({ query }, { configurable: { payment_token: token } }), { name: 'agent-turn', client, tracingEnabled: true })
     assert.equal(await run('spans'), 'results for spans')
-    const verify = posted.find((r) => r.name === NVM_VERIFY_SPAN)
-    const settle = posted.find((r) => r.name === NVM_SETTLEMENT_SPAN)
+    // Spans are sent after the call (a slow LangSmith never holds a payment): wait for them.
+    const sent = (name) => posted.find((r) => r.name === name)
+    for (let i = 0; i < 200 && !(sent(NVM_VERIFY_SPAN) && sent(NVM_SETTLEMENT_SPAN)); i++) await new Promise((resolve) => setTimeout(resolve, 25))
+    const verify = sent(NVM_VERIFY_SPAN)
+    const settle = sent(NVM_SETTLEMENT_SPAN)
     assert.ok(verify && settle, `spans posted: ${posted.map((r) => r.name)}`)
     assert.equal(verify.run_type, 'tool')
     assert.deepEqual(verify.inputs.plan_ids, [planId])
@@ -267,10 +324,12 @@ describe('nvm-x402/langchain against nvm-local', { skip: !NVM_LOCAL_BUILT && 'nv
     assert.equal(smd['nvm.credits_redeemed'], '2', 'credits stay strings')
     assert.equal(typeof smd['nvm.balance.after'], 'string')
     assert.equal(typeof smd['nvm.settle.duration_ms'], 'number')
-    // The spans' parent is the tool's run (LangChain's, under the caller's traceable).
-    const parent = posted.find((r) => r.id === verify.parent_run_id)
-    assert.equal(parent.name, 'search')
-    assert.equal(settle.parent_run_id, parent.id)
+    // Both under the same run (the tool's, LangChain's), in the caller's trace.
+    const turn = sent('agent-turn')
+    assert.ok(verify.parent_run_id && verify.parent_run_id !== turn.id)
+    assert.equal(settle.parent_run_id, verify.parent_run_id)
+    assert.equal(verify.trace_id, turn.id)
+    assert.equal(settle.trace_id, turn.id)
     assert.ok(!JSON.stringify([posted, updated]).includes(token.slice(6, -4)), 'no whole token in any run')
   })
 })
