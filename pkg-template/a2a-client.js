@@ -50,7 +50,7 @@ export class Payments extends Base {
           throw error
         }
       }
-      // Every call goes to the card's url, the origin the core checked; tasks/* carry no token.
+      // Every call goes to the card's url, the origin the core checked; tasks/* (push configs too) carry no token.
       const send = async (kind, params) => (await pay(kind, new Request(card.url, { method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', ...headers } }), { ...options, agentId: card.agentId, params })).answer
       return {
         sendA2AMessage: (params) => send('a2a', params),
@@ -58,6 +58,8 @@ export class Payments extends Base {
           yield* await send('a2a-stream', params)
         },
         getA2ATask: (params) => send('a2a-get', params),
+        setA2ATaskPushNotificationConfig: (params) => send('a2a-push-set', params),
+        getA2ATaskPushNotificationConfig: (params) => send('a2a-push-get', params),
         async *resubscribeA2ATask(params) {
           yield* await send('a2a-resubscribe', params)
         },

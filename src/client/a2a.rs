@@ -33,12 +33,14 @@ pub const CARD_PATH: &str = ".well-known/agent-card.json";
 pub const LEGACY_CARD_PATH: &str = ".well-known/agent.json";
 
 /// One `sendA2AMessage` (or `sendA2AMessageStream`): the caller's `MessageSendParams`;
-/// or one unpaid call on a task (`getA2ATask`, `resubscribeA2ATask`).
+/// or one unpaid call on a task ([`TASK_CALLS`]: `getA2ATask`, `resubscribeA2ATask`,
+/// `setA2ATaskPushNotificationConfig`, `getA2ATaskPushNotificationConfig`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct A2aMessage {
     /// `params`: `{message, configuration?, metadata?}` (a task call's: `{id, ...}`).
     pub params: Value,
-    /// A task call's JSON-RPC method (`tasks/get`, `tasks/resubscribe`): sent
+    /// A task call's JSON-RPC method (`tasks/get`, `tasks/resubscribe`,
+    /// `tasks/pushNotificationConfig/set`, `.../get`): sent
     /// once, with no token (reading a task is not paid), and never paid on.
     pub task_call: Option<&'static str>,
     /// `message/stream`: the answer is Server-Sent Events, and the call's answer all of them.
@@ -67,27 +69,48 @@ impl A2aMessage {
             })
     }
 
-    /// Reads a task call's `{params}` (A2A `TaskQueryParams` / `TaskIdParams`:
-    /// `params.id` is required); `resubscribe`: `tasks/resubscribe` (its
-    /// answer Server-Sent Events), else `tasks/get`.
-    pub fn task_call(options: &Value, resubscribe: bool) -> Result<Self> {
-        options
+    /// Reads the `{params}` of a task call of kind `kind` ([`TASK_CALLS`]):
+    /// `None` when `kind` is not one. Its key (`params.id`, `params.taskId`)
+    /// is required; `tasks/resubscribe`'s answer is Server-Sent Events.
+    pub fn task_call(kind: &str, options: &Value) -> Result<Option<Self>> {
+        let Some(&(_, method, key)) = TASK_CALLS.iter().find(|c| c.0 == kind) else {
+            return Ok(None);
+        };
+        let params = options
             .get("params")
-            .filter(|p| p.get("id").and_then(json::id_value).is_some())
-            .map(|p| A2aMessage {
-                params: p.clone(),
-                task_call: Some(if resubscribe {
-                    "tasks/resubscribe"
-                } else {
-                    "tasks/get"
-                }),
-                stream: resubscribe,
-                rpc_id: 1,
-                task_id: None,
-            })
-            .ok_or_else(|| Error::validation("the task's params.id is required"))
+            .filter(|p| p.get(key).and_then(json::id_value).is_some());
+        let Some(params) = params else {
+            let mut message = "params.".to_owned();
+            message.push_str(key);
+            message.push_str(" is required");
+            return Err(Error::validation(message));
+        };
+        Ok(Some(A2aMessage {
+            params: params.clone(),
+            task_call: Some(method),
+            stream: method == RESUBSCRIBE,
+            rpc_id: 1,
+            task_id: None,
+        }))
     }
 }
+
+/// `tasks/resubscribe`: a task call answered with Server-Sent Events.
+const RESUBSCRIBE: &str = "tasks/resubscribe";
+
+/// The task calls: unpaid, sent once with no token to the card's `url`
+/// (reading a task or setting where its notifications go is not paid; the
+/// official client sends its cached token in the deprecated
+/// `payment-signature` header on each). The call's kind (`core.pay`'s), its
+/// JSON-RPC method, and the key its `params` must have.
+pub const TASK_CALLS: [(&str, &str, &str); 4] = [
+    ("a2a-get", "tasks/get", "id"),
+    ("a2a-resubscribe", RESUBSCRIBE, "id"),
+    // A2A 0.3 `TaskPushNotificationConfig`: `{taskId, pushNotificationConfig}`.
+    ("a2a-push-set", "tasks/pushNotificationConfig/set", "taskId"),
+    // `GetTaskPushNotificationConfigParams`: `{id, pushNotificationConfigId?}`.
+    ("a2a-push-get", "tasks/pushNotificationConfig/get", "id"),
+];
 
 /// Reads the agent card: where its JSON-RPC endpoint is (its `url`, on the
 /// origin of `base_url`), and checks its payment extension against the

@@ -195,6 +195,11 @@ impl Call {
     /// `kind` (`fetch`, `query`, `tool`, `a2a`) with the call's options (a
     /// tool's `name`, `arguments` and `id`, a message's `params` are read from them).
     pub fn from_json(kind: &str, options: &Value) -> Result<Self> {
+        // A2A's task calls (`getA2ATask`, ...: `a2a::TASK_CALLS`).
+        #[cfg(feature = "a2a-client")]
+        if let Some(m) = A2aMessage::task_call(kind, options)? {
+            return Ok(Call::A2a(m));
+        }
         Ok(match kind {
             "fetch" => Call::Fetch,
             "query" => Call::Query,
@@ -212,10 +217,6 @@ impl Call {
             "a2a" => Call::A2a(A2aMessage::from_json(options, false)?),
             #[cfg(feature = "a2a-client")]
             "a2a-stream" => Call::A2a(A2aMessage::from_json(options, true)?),
-            #[cfg(feature = "a2a-client")]
-            "a2a-get" => Call::A2a(A2aMessage::task_call(options, false)?),
-            #[cfg(feature = "a2a-client")]
-            "a2a-resubscribe" => Call::A2a(A2aMessage::task_call(options, true)?),
             _ => return Err(Error::validation(format!("unknown paying call \"{kind}\""))),
         })
     }

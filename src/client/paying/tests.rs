@@ -1170,18 +1170,24 @@ fn a2a_card_not_fetched_names_the_legacy_path_and_its_failure_then_the_legacy_ca
     assert_eq!(p.transport().sent.borrow().len(), 1);
 }
 
-#[test]
-fn a2a_task_calls_are_sent_once_without_a_token_and_never_paid_on() {
-    let p = payments();
-    let minted = backend(&p);
-    a2a_card(&p, "10", 1);
+/// The card (plan 10, one credit) read by `getClient` allowing plan 10, and its `url` to POST to.
+fn a2a_task_endpoint(p: &Payments<MockTransport>) -> (Value, Outgoing) {
+    a2a_card(p, "10", 1);
     let card = run(super::a2a_card(
-        &p,
+        p,
         &request_to(A2A_BASE, "GET"),
         &json!({"planIds": ["10"]}),
     ))
     .unwrap();
     let endpoint = request_to(card["url"].as_str().unwrap(), "POST");
+    (card, endpoint)
+}
+
+#[test]
+fn a2a_task_calls_are_sent_once_without_a_token_and_never_paid_on() {
+    let p = payments();
+    let minted = backend(&p);
+    let (card, endpoint) = a2a_task_endpoint(&p);
     // tasks/get of a task waiting for its payment: shown as it is, nothing minted or paid.
     let options = json!({"planIds": ["10"], "agentId": card["agentId"], "params": {"id": "task-1", "historyLength": 2}});
     let agent = Agent::new(vec![a2a_asks(1, &["10"])]);
@@ -1226,6 +1232,59 @@ fn a2a_task_calls_are_sent_once_without_a_token_and_never_paid_on() {
     // A task call needs params.id.
     let err = Call::from_json("a2a-get", &json!({"params": {}})).unwrap_err();
     assert_eq!(err.code(), "validation");
+}
+
+#[test]
+fn a2a_push_notification_configs_are_task_calls_unpaid_their_errors_answered_and_never_sent_elsewhere(
+) {
+    let p = payments();
+    let minted = backend(&p);
+    let (card, endpoint) = a2a_task_endpoint(&p);
+    let config = json!({"taskId": "task-1", "pushNotificationConfig": {"url": "https://hooks.example/n", "token": "hook-secret"}});
+    let options = json!({"planIds": ["10"], "agentId": card["agentId"], "params": config});
+    let set = Call::from_json("a2a-push-set", &options).unwrap();
+    // The agent's answer, the JSON-RPC response as it came (its result the config).
+    let agent = Agent::new(vec![a2a_reply(1, config.clone())]);
+    let answer = pay_with(&p, &set, &endpoint, options.clone(), &agent).unwrap();
+    assert_eq!(answer["result"], config);
+    let hops = agent.hops();
+    assert_eq!((hops.len(), hops[0].token.as_deref()), (1, None));
+    assert_eq!(hops[0].url, A2A_URL);
+    assert_eq!(
+        body_of(&hops[0]),
+        json!({"jsonrpc": "2.0", "id": 1, "method": "tasks/pushNotificationConfig/set", "params": config})
+    );
+    // get: {id, pushNotificationConfigId?}; an agent without push notifications answers -32003, handed back as it came.
+    let get_options =
+        json!({"planIds": ["10"], "params": {"id": "task-1", "pushNotificationConfigId": "c1"}});
+    let get = Call::from_json("a2a-push-get", &get_options).unwrap();
+    let error = json!({"jsonrpc": "2.0", "id": 1, "error": {"code": -32003, "message": "Push Notification is not supported"}});
+    let agent = Agent::new(vec![Ok(Reply {
+        status: 200,
+        text: Some(error.to_string()),
+        ..Reply::default()
+    })]);
+    let answer = pay_with(&p, &get, &endpoint, get_options, &agent).unwrap();
+    assert_eq!(answer["error"], error["error"]);
+    let sent = body_of(&agent.hops()[0]);
+    assert_eq!(sent["method"], "tasks/pushNotificationConfig/get");
+    assert_eq!(sent["params"]["pushNotificationConfigId"], "c1");
+    assert_eq!(agent.hops()[0].token, None);
+    // A 307 to another origin would carry the config (its token) there: not followed.
+    let agent = Agent::new(vec![redirect(307, "http://elsewhere.example/a2a")]);
+    let err = pay_with(&p, &set, &endpoint, options.clone(), &agent).unwrap_err();
+    assert_eq!(err.code(), "redirect_not_followed");
+    assert_eq!(agent.hops().len(), 1);
+    assert_eq!(minted.get(), 0, "nothing minted for a task call");
+    // Their keys are required before anything is sent.
+    for (kind, params, key) in [
+        ("a2a-push-set", json!({"id": "task-1"}), "taskId"),
+        ("a2a-push-get", json!({"taskId": "task-1"}), "id"),
+    ] {
+        let err = Call::from_json(kind, &json!({ "params": params })).unwrap_err();
+        assert_eq!(err.code(), "validation");
+        assert!(err.to_string().contains(key), "{err}");
+    }
 }
 
 #[test]
