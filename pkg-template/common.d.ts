@@ -870,9 +870,11 @@ export interface A2APaymentsClient {
    */
   sendA2AMessage(params: A2AMessageSendParams): Promise<A2ASendMessageResponse>
   /**
-   * `message/stream`, paid the same way: yields the JSON-RPC responses of the agent's events (the last
-   * with `paymentResponse`) once it has sent them all (an nvm-x402 paywall sends them once the task is
-   * settled). A JSON-RPC error is yielded as it came.
+   * `message/stream`, paid the same way: yields the JSON-RPC responses of the agent's events as they
+   * come, each once the next one arrives (the last says how the payment went: it is yielded, with
+   * `paymentResponse`, when the stream ends; an nvm-x402 paywall sends its events once the task is
+   * settled). A JSON-RPC error is yielded as it came; an answer that is not this call's throws after
+   * the events before it. Stopping the iteration cancels the stream (nothing more is sent or paid).
    */
   sendA2AMessageStream(params: A2AMessageSendParams): AsyncGenerator<A2AStreamResponse, void, undefined>
   /**
@@ -884,7 +886,7 @@ export interface A2APaymentsClient {
   getA2ATask(params: { id: string; historyLength?: number; metadata?: JsonObject }): Promise<A2AStreamResponse>
   /**
    * `tasks/resubscribe` (`{id}`) to the card's `url`, unpaid as `getA2ATask`: yields the JSON-RPC responses
-   * of the agent's events once it has sent them all (an nvm-x402 paywall sends the task as it is now).
+   * of the agent's events as each arrives (an nvm-x402 paywall sends the task as it is now, one event).
    */
   resubscribeA2ATask(params: { id: string; metadata?: JsonObject }): AsyncGenerator<A2AStreamResponse, void, undefined>
   /**

@@ -1080,7 +1080,12 @@ mod tests {
         async fn send(&self, _: &crate::client::Hop) -> Result<crate::client::Reply> {
             panic!("nothing may be sent")
         }
+        #[cfg(not(feature = "a2a-client"))]
         async fn text(&self) -> Result<String> {
+            panic!("nothing may be read")
+        }
+        #[cfg(feature = "a2a-client")]
+        async fn read(&self, _: &str) -> Result<Option<String>> {
             panic!("nothing may be read")
         }
         fn discard(&self) {}

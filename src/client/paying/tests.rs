@@ -22,6 +22,13 @@ struct Agent {
     /// How many bodies were read, and how many answers discarded.
     reads: std::cell::Cell<u32>,
     discards: std::cell::Cell<u32>,
+    /// The pieces of a body read as it comes (an A2A stream's), and how many were read.
+    pieces: RefCell<VecDeque<String>>,
+    pieces_read: std::cell::Cell<u32>,
+    /// Reading a body as it comes fails once its pieces ran out (it broke off, or its caller stopped).
+    breaks_off: std::cell::Cell<bool>,
+    /// The events handed over as they came, each with how many pieces had been read then.
+    emitted: RefCell<Vec<(u32, Value)>>,
 }
 
 impl Agent {
@@ -50,9 +57,40 @@ impl Courier for Agent {
         Ok(reply)
     }
 
+    #[cfg(not(feature = "a2a-client"))]
     async fn text(&self) -> Result<String> {
         self.reads.set(self.reads.get() + 1);
         Ok(self.held.borrow_mut().take().expect("a body to read"))
+    }
+
+    /// `text`: the held body; an A2A stream's ask (the events handed over): its next piece
+    /// of 16 bytes (lines and events split across them).
+    #[cfg(feature = "a2a-client")]
+    async fn read(&self, ask: &str) -> Result<Option<String>> {
+        if ask == "text" {
+            self.reads.set(self.reads.get() + 1);
+            return Ok(Some(self.held.borrow_mut().take().expect("a body to read")));
+        }
+        let read = self.pieces_read.get();
+        let events = crate::protocol::json::parse(ask).unwrap();
+        let handed = events.as_array().unwrap().iter().map(|e| (read, e.clone()));
+        self.emitted.borrow_mut().extend(handed);
+        if let Some(text) = self.held.borrow_mut().take() {
+            let bytes = text.into_bytes();
+            let pieces = bytes
+                .chunks(16)
+                .map(|c| String::from_utf8(c.to_vec()).unwrap());
+            *self.pieces.borrow_mut() = pieces.collect();
+        }
+        let piece = self.pieces.borrow_mut().pop_front();
+        if piece.is_none() && self.breaks_off.get() {
+            return Err(Error::Network(
+                "the caller stopped reading the stream".into(),
+            ));
+        }
+        self.pieces_read
+            .set(self.pieces_read.get() + u32::from(piece.is_some()));
+        Ok(piece)
     }
 
     fn discard(&self) {
@@ -1208,19 +1246,42 @@ fn a2a_task_calls_are_sent_once_without_a_token_and_never_paid_on() {
         json!({"jsonrpc": "2.0", "id": 1, "method": "tasks/get", "params": {"id": "task-1", "historyLength": 2}})
     );
     assert_eq!(hops[0].token, None);
-    // tasks/resubscribe: the same, its answer the stream's events.
+    // tasks/resubscribe: the same; each event handed over as soon as its line is read,
+    // before the stream ends (pieces of 16 bytes), so none is left for the answer.
     let call = Call::from_json("a2a-resubscribe", &options).unwrap();
+    let event = |state: &str| json!({"jsonrpc": "2.0", "id": 1, "result": {"kind": "status-update", "taskId": "task-1", "status": {"state": state}}});
+    let (working, done) = (event("working"), event("completed"));
     let stream = format!(
-        "data: {}\n\n",
-        json!({"jsonrpc": "2.0", "id": 1, "result": {"kind": "task", "id": "task-1", "status": {"state": "working"}}})
+        ": keep-alive\r\n\ndata: {working}\n\ndata:{done}\n\n: the agent keeps the stream open\n\n"
     );
     let agent = Agent::new(vec![Ok(Reply {
         status: 200,
-        text: Some(stream),
+        text: Some(stream.clone()),
         ..Reply::default()
     })]);
-    let events = pay_with(&p, &call, &endpoint, options, &agent).unwrap();
-    assert_eq!(events[0]["result"]["status"]["state"], "working");
+    let events = pay_with(&p, &call, &endpoint, options.clone(), &agent).unwrap();
+    assert_eq!(events, json!([]));
+    let emitted = agent.emitted.borrow().clone();
+    let pieces = u32::try_from(stream.len().div_ceil(16)).unwrap();
+    assert_eq!(agent.pieces_read.get(), pieces);
+    assert_eq!((&emitted[0].1, &emitted[1].1), (&working, &done));
+    let line_end = |e: &Value| stream.find(&e.to_string()).unwrap() + e.to_string().len() + 1;
+    assert_eq!(emitted[0].0 as usize, line_end(&working).div_ceil(16));
+    assert_eq!(emitted[1].0 as usize, line_end(&done).div_ceil(16));
+    assert!(emitted[0].0 < emitted[1].0 && emitted[1].0 < pieces);
+    // A line that is not this call's: what came before it was handed over, nothing after; the call fails.
+    let other = json!({"jsonrpc": "2.0", "id": 99, "result": {}});
+    let agent = Agent::new(vec![Ok(Reply {
+        status: 200,
+        text: Some(format!(
+            "data: {working}\n\ndata: {other}\n\ndata: {done}\n\n"
+        )),
+        ..Reply::default()
+    })]);
+    let err = pay_with(&p, &call, &endpoint, options.clone(), &agent).unwrap_err();
+    assert_eq!(err.code(), "invalid_response");
+    let emitted: Vec<_> = agent.emitted.borrow().iter().map(|e| e.1.clone()).collect();
+    assert_eq!(emitted, vec![working]);
     let sent = agent.hops()[0].body.clone().unwrap();
     let sent = crate::protocol::json::parse(&sent).unwrap();
     assert_eq!(
@@ -1288,6 +1349,31 @@ fn a2a_push_notification_configs_are_task_calls_unpaid_their_errors_answered_and
 }
 
 #[test]
+fn a2a_a_stream_that_breaks_off_is_not_paid_on_even_after_a_task_asking_for_payment() {
+    let p = payments();
+    let minted = backend(&p);
+    a2a_card(&p, "10", 1);
+    let mut asks = a2a_asks(1, &["10"]).unwrap();
+    let working = json!({"jsonrpc": "2.0", "id": 1, "result": {"kind": "task", "id": "task-1", "status": {"state": "working"}}});
+    asks.text = Some(format!(
+        "data: {working}\n\ndata: {}\n\n",
+        asks.text.unwrap()
+    ));
+    let agent = Agent::new(vec![Ok(asks)]);
+    agent.breaks_off.set(true);
+    let (call, endpoint, options) =
+        a2a_call(&p, json!({"planIds": ["10"], "eager": false}), "a2a-stream").unwrap();
+    let err = pay_with(&p, &call, &endpoint, options, &agent).unwrap_err();
+    assert_eq!(err.code(), "invalid_response");
+    assert!(err.to_string().contains("broke off"), "{err}");
+    // What came was handed over; no follow-up was sent, nothing minted.
+    let emitted: Vec<_> = agent.emitted.borrow().iter().map(|e| e.1.clone()).collect();
+    assert_eq!(emitted, vec![working]);
+    assert_eq!((agent.hops().len(), minted.get()), (1, 0));
+    assert_eq!(agent.discards.get(), 1);
+}
+
+#[test]
 fn a2a_pays_up_front_with_one_allowed_plan_and_answers_json_rpc_errors_as_they_are() {
     let p = payments();
     let minted = backend(&p);
@@ -1338,11 +1424,15 @@ fn a2a_streams_pay_the_same_way_and_answer_every_event_with_the_receipt_on_the_l
     let (call, endpoint, options) =
         a2a_call(&p, json!({"planIds": ["10"], "eager": false}), "a2a-stream").unwrap();
     let out = pay_with(&p, &call, &endpoint, options, &agent).unwrap();
+    // `working` was handed over as it came (the task asking for payment never was: its
+    // attempt's last event); the last, which carries the receipt, is the answer.
+    let emitted = agent.emitted.borrow().clone();
+    assert_eq!(emitted.len(), 1);
+    assert_eq!(emitted[0].1, working);
     let events = out.as_array().unwrap();
-    assert_eq!(events.len(), 2);
-    assert_eq!(events[0], working);
-    assert_eq!(events[1]["result"]["status"]["state"], "completed");
-    assert_eq!(events[1]["paymentResponse"]["creditsRedeemed"], "1");
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0]["result"]["status"]["state"], "completed");
+    assert_eq!(events[0]["paymentResponse"]["creditsRedeemed"], "1");
     assert_eq!(minted.get(), 1);
     let hops = agent.hops();
     assert_eq!(body_of(&hops[0])["method"], "message/stream");
