@@ -1437,4 +1437,17 @@ fn a2a_streams_pay_the_same_way_and_answer_every_event_with_the_receipt_on_the_l
     let hops = agent.hops();
     assert_eq!(body_of(&hops[0])["method"], "message/stream");
     assert_eq!(body_of(&hops[1])["params"]["message"]["taskId"], "task-1");
+    // A stream answered with JSON (a JSON-RPC error): read as it comes all the same, that one response.
+    let error = json!({"jsonrpc": "2.0", "id": 1, "error": {"code": -32601, "message": "Method not found"}});
+    let agent = Agent::new(vec![Ok(Reply {
+        status: 200,
+        text: Some(error.to_string()),
+        ..Reply::default()
+    })]);
+    let (call, endpoint, options) =
+        a2a_call(&p, json!({"planIds": ["10"], "eager": false}), "a2a-stream").unwrap();
+    let out = pay_with(&p, &call, &endpoint, options, &agent).unwrap();
+    assert_eq!(out[0]["error"], error["error"]);
+    assert_eq!(out.as_array().unwrap().len(), 1);
+    assert!(agent.emitted.borrow().is_empty() && agent.pieces_read.get() > 1);
 }
