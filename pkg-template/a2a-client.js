@@ -24,6 +24,47 @@ const keyOf = (options) => {
   } catch {}
 }
 
+/**
+ * A stream call's events: each as the core hands it over (the agent sent it), then the rest
+ * of its answer (a message's last event, with paymentResponse); its error after the events
+ * that came before it. The call's courier is paying()'s (`send`, `held`: core.js) with one
+ * more ask: `send('[...events]')` hands over the events that came (JSON) and reads the last
+ * response's body on (its next piece of text, null once it ended). A caller that stops
+ * iterating cancels the body, and the courier refuses every ask after it: the call ends
+ * there, an error no one reads (nothing more is sent, nor paid).
+ */
+async function* events(send, kind, params) {
+  const queue = []
+  let wake, end, reader, stopped
+  const stop = () => {
+    if (stopped) throw new Error('The caller stopped reading the stream')
+  }
+  const streamed = (send, held) => async (what) => {
+    if (what === 'discard') reader?.cancel().catch(() => {})
+    else stop()
+    if (what[0] !== '[') return (reader = undefined), send(what)
+    queue.push(...JSON.parse(what))
+    wake?.()
+    const { done, value } = await (reader ??= held().body.pipeThrough(new TextDecoderStream()).getReader()).read()
+    stop()
+    return done ? null : value
+  }
+  send(kind, params, streamed)
+    .then((rest) => (end = { rest }), (error) => (end = { error }))
+    .then(() => wake?.())
+  try {
+    while (queue.length || !end) {
+      if (queue.length) yield queue.shift()
+      else await new Promise((resolve) => (wake = resolve))
+    }
+  } finally {
+    stopped = !end
+    reader?.cancel().catch(() => {})
+  }
+  if (end.error) throw end.error
+  yield* end.rest
+}
+
 /** A Nevermined client that pays A2A agents (`payments.a2a.getClient`), and the subscriber's calls. */
 export class Payments extends Base {
   /** Same as `new Payments(options)`; the official SDK's spelling. */
@@ -35,7 +76,7 @@ export class Payments extends Base {
     super(options)
     // This entry's core.js hands over the paying loop there (scripts/build.sh): pay(kind, request, options).
     const pay = this[Symbol.for('nvm-x402.core')]
-    // The card is read once; each message (message/stream: every event, once the agent sent them all) paid in band.
+    // The card is read once; each message paid in band (message/stream: its events yielded as they come).
     const create = async ({ agentBaseUrl, headers, agentCardPath, ...options }) => {
       const read = async (path) => (await pay('a2a-card', new Request(agentBaseUrl), { ...options, agentCardPath: path })).answer
       let card = await read(agentCardPath)
@@ -50,17 +91,15 @@ export class Payments extends Base {
           throw error
         }
       }
-      // Every call goes to the card's url, the origin the core checked; tasks/* carry no token.
-      const send = async (kind, params) => (await pay(kind, new Request(card.url, { method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', ...headers } }), { ...options, agentId: card.agentId, params })).answer
+      // Every call goes to the card's url, the origin the core checked; tasks/* (push configs too) carry no token.
+      const send = async (kind, params, streamed) => (await pay(kind, new Request(card.url, { method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', ...headers } }), { ...options, agentId: card.agentId, params }, streamed)).answer
       return {
         sendA2AMessage: (params) => send('a2a', params),
-        async *sendA2AMessageStream(params) {
-          yield* await send('a2a-stream', params)
-        },
+        sendA2AMessageStream: (params) => events(send, 'a2a-stream', params),
         getA2ATask: (params) => send('a2a-get', params),
-        async *resubscribeA2ATask(params) {
-          yield* await send('a2a-resubscribe', params)
-        },
+        setA2ATaskPushNotificationConfig: (params) => send('a2a-push-set', params),
+        getA2ATaskPushNotificationConfig: (params) => send('a2a-push-get', params),
+        resubscribeA2ATask: (params) => events(send, 'a2a-resubscribe', params),
         clearToken: () => void pay('a2a-clear', new Request(card.url), { agentId: card.agentId }).catch(() => {}),
       }
     }

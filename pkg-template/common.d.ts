@@ -870,9 +870,11 @@ export interface A2APaymentsClient {
    */
   sendA2AMessage(params: A2AMessageSendParams): Promise<A2ASendMessageResponse>
   /**
-   * `message/stream`, paid the same way: yields the JSON-RPC responses of the agent's events (the last
-   * with `paymentResponse`) once it has sent them all (an nvm-x402 paywall sends them once the task is
-   * settled). A JSON-RPC error is yielded as it came.
+   * `message/stream`, paid the same way: yields the JSON-RPC responses of the agent's events as they
+   * come, each once the next one arrives (the last says how the payment went: it is yielded, with
+   * `paymentResponse`, when the stream ends; an nvm-x402 paywall sends its events once the task is
+   * settled). A JSON-RPC error is yielded as it came; an answer that is not this call's throws after
+   * the events before it. Stopping the iteration cancels the stream (nothing more is sent or paid).
    */
   sendA2AMessageStream(params: A2AMessageSendParams): AsyncGenerator<A2AStreamResponse, void, undefined>
   /**
@@ -884,11 +886,38 @@ export interface A2APaymentsClient {
   getA2ATask(params: { id: string; historyLength?: number; metadata?: JsonObject }): Promise<A2AStreamResponse>
   /**
    * `tasks/resubscribe` (`{id}`) to the card's `url`, unpaid as `getA2ATask`: yields the JSON-RPC responses
-   * of the agent's events once it has sent them all (an nvm-x402 paywall sends the task as it is now).
+   * of the agent's events as each arrives (an nvm-x402 paywall sends the task as it is now, one event).
    */
   resubscribeA2ATask(params: { id: string; metadata?: JsonObject }): AsyncGenerator<A2AStreamResponse, void, undefined>
+  /**
+   * `tasks/pushNotificationConfig/set` (A2A 0.3 `TaskPushNotificationConfig`: `{taskId, pushNotificationConfig}`)
+   * to the card's `url`, unpaid as `getA2ATask` (no token; the official client sends its cached token in the
+   * deprecated `payment-signature` header): the JSON-RPC response as the agent sent it (`result`: the config
+   * it keeps; a JSON-RPC error included, e.g. -32003 from an agent without push notifications, as an nvm-x402
+   * paywall). The config (its `token`, `authentication`) goes to the card's origin only: a redirect elsewhere
+   * is not followed (`redirect_not_followed`).
+   */
+  setA2ATaskPushNotificationConfig(params: A2ATaskPushNotificationConfig): Promise<A2AStreamResponse>
+  /**
+   * `tasks/pushNotificationConfig/get` (`{id, pushNotificationConfigId?}`: the task's id) to the card's `url`,
+   * unpaid as `getA2ATask`: the JSON-RPC response as the agent sent it (a JSON-RPC error included).
+   */
+  getA2ATaskPushNotificationConfig(params: { id: string; pushNotificationConfigId?: string; metadata?: JsonObject }): Promise<A2AStreamResponse>
   /** Forgets the tokens this client's agent could be paid with: the next payment mints a new one. */
   clearToken(): void
+}
+
+/** A2A 0.3 `TaskPushNotificationConfig`: where the agent sends a task's updates. */
+export interface A2ATaskPushNotificationConfig {
+  taskId: string
+  pushNotificationConfig: {
+    /** The webhook the agent POSTs to. */
+    url: string
+    id?: string
+    /** A token the agent sends back with each notification (the webhook checks it). */
+    token?: string
+    authentication?: { schemes: string[]; credentials?: string }
+  }
 }
 
 /** One event of `sendA2AMessageStream`: a JSON-RPC response (`result`: a task, status or artifact update, or message). */

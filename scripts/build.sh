@@ -105,10 +105,16 @@ reexport mcp "export { getOAuthUrls, buildProtectedResourceMetadata, buildMcpPro
 # nvm-x402/a2a-client: its Payments (with payments.a2a.getClient) over core.js's, which hands
 # it the paying loop for its A2A calls in place of the core (only in this entry's copy: the
 # other entries' core.js stays as it is, byte for byte; the build fails if the line moved).
+# A stream's call also hands paying() `streamed`, which wraps the courier so that the core
+# reads the body as it comes and hands its events over on the way (a2a-client.js).
 mv "$STAGE/a2a-client.js" "$STAGE/a2a-client/a2a-client.js"
-hook="Object.defineProperty(this, Symbol.for('nvm-x402.core'), { value: core })"
-grep -qF "$hook" "$STAGE/a2a-client/core.js" || { echo "build.sh: core.js's nvm-x402.core line is not there" >&2; exit 1; }
-sed -i "s#$hook#Object.defineProperty(this, Symbol.for('nvm-x402.core'), { value: (kind, request, options) => paying(core, kind, agentFetchImpl, request, options) })#" "$STAGE/a2a-client/core.js"
+for edit in \
+  "Object.defineProperty(this, Symbol.for('nvm-x402.core'), { value: core })#Object.defineProperty(this, Symbol.for('nvm-x402.core'), { value: (kind, request, options, streamed) => paying(core, kind, agentFetchImpl, request, options, streamed) })" \
+  "async function paying(core, kind, fetchImpl, original, options) {#async function paying(core, kind, fetchImpl, original, options, streamed) {" \
+  "toJson(options ?? null), send)#toJson(options ?? null), streamed ? streamed(send, held) : send)"; do
+  grep -qF "${edit%%#*}" "$STAGE/a2a-client/core.js" || { echo "build.sh: core.js's '${edit%%#*}' is not there" >&2; exit 1; }
+  sed -i "s#${edit%%#*}#${edit#*#}#" "$STAGE/a2a-client/core.js"
+done
 reexport a2a-client "export { Payments } from './a2a-client.js'"
 rm -rf "$STAGE/absent"
 node_modules/.bin/esbuild scripts/pkg/inflate.js --bundle --minify --format=esm --log-level=warning \

@@ -502,7 +502,8 @@ fn gate_request(request_json: &str) -> Result<Value> {
 /// (queryAgent), `tool` (mcp.callTool); with the `a2a-client` feature,
 /// `a2a-card` (the A2A client's card: `payments.a2a.getClient`), `a2a` and
 /// `a2a-stream` (its `sendA2AMessage`, `sendA2AMessageStream`), `a2a-get` and
-/// `a2a-resubscribe` (`getA2ATask`, `resubscribeA2ATask`: unpaid) and
+/// `a2a-resubscribe`, `a2a-push-set` and `a2a-push-get` (`getA2ATask`,
+/// `resubscribeA2ATask`, `set`/`getA2ATaskPushNotificationConfig`: unpaid) and
 /// `a2a-clear` (`clearToken`).
 pub async fn pay<T: Transport, C: crate::client::Courier>(
     p: &Payments<T>,
@@ -515,9 +516,8 @@ pub async fn pay<T: Transport, C: crate::client::Courier>(
         "query" => "queryAgent",
         "tool" => "mcp.callTool",
         #[cfg(feature = "a2a-client")]
-        "a2a-card" | "a2a" | "a2a-stream" | "a2a-get" | "a2a-resubscribe" | "a2a-clear" => {
-            "a2a.getClient"
-        }
+        "a2a-card" | "a2a" | "a2a-stream" | "a2a-get" | "a2a-resubscribe" | "a2a-push-set"
+        | "a2a-push-get" | "a2a-clear" => "a2a.getClient",
         _ => "fetchWithPayment",
     };
     #[cfg(not(feature = "subscriber"))]
@@ -1105,7 +1105,12 @@ mod tests {
         async fn send(&self, _: &crate::client::Hop) -> Result<crate::client::Reply> {
             panic!("nothing may be sent")
         }
+        #[cfg(not(feature = "a2a-client"))]
         async fn text(&self) -> Result<String> {
+            panic!("nothing may be read")
+        }
+        #[cfg(feature = "a2a-client")]
+        async fn read(&self, _: &str) -> Result<Option<String>> {
             panic!("nothing may be read")
         }
         fn discard(&self) {}

@@ -3,7 +3,8 @@
 //! call pay (checked before anything is sent), the JSON-RPC `message/send`
 //! carrying the payment in band (x402 v2 A2A transport: `payment-submitted`
 //! and the decoded token in `message.metadata`, on the `taskId` the agent's
-//! `payment-required` task gave), and what the agent answered. The loop that
+//! `payment-required` task gave), and what the agent answered (a stream's
+//! events handed to the caller as they come: [`StreamRead`]). The loop that
 //! sends them is [`super::paying::pay`].
 //!
 //! Rules beyond `fetchWithPayment`'s (the plan and price rules of
@@ -23,7 +24,7 @@ use crate::protocol::gate::a2a::{
     payment_extension, state, PAYLOAD_KEY, PAYMENT_COMPLETED, PAYMENT_REQUIRED, PAYMENT_SUBMITTED,
     RECEIPTS_KEY, REQUIRED_KEY, STATUS_KEY,
 };
-use crate::protocol::json::{self, Object, ObjectBuilder, Value};
+use crate::protocol::json::{self, to_text, Object, ObjectBuilder, Value};
 use crate::protocol::url::Url;
 use crate::protocol::{decode_access_token, Uint256};
 
@@ -33,12 +34,14 @@ pub const CARD_PATH: &str = ".well-known/agent-card.json";
 pub const LEGACY_CARD_PATH: &str = ".well-known/agent.json";
 
 /// One `sendA2AMessage` (or `sendA2AMessageStream`): the caller's `MessageSendParams`;
-/// or one unpaid call on a task (`getA2ATask`, `resubscribeA2ATask`).
+/// or one unpaid call on a task ([`TASK_CALLS`]: `getA2ATask`, `resubscribeA2ATask`,
+/// `setA2ATaskPushNotificationConfig`, `getA2ATaskPushNotificationConfig`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct A2aMessage {
     /// `params`: `{message, configuration?, metadata?}` (a task call's: `{id, ...}`).
     pub params: Value,
-    /// A task call's JSON-RPC method (`tasks/get`, `tasks/resubscribe`): sent
+    /// A task call's JSON-RPC method (`tasks/get`, `tasks/resubscribe`,
+    /// `tasks/pushNotificationConfig/set`, `.../get`): sent
     /// once, with no token (reading a task is not paid), and never paid on.
     pub task_call: Option<&'static str>,
     /// `message/stream`: the answer is Server-Sent Events, and the call's answer all of them.
@@ -67,27 +70,48 @@ impl A2aMessage {
             })
     }
 
-    /// Reads a task call's `{params}` (A2A `TaskQueryParams` / `TaskIdParams`:
-    /// `params.id` is required); `resubscribe`: `tasks/resubscribe` (its
-    /// answer Server-Sent Events), else `tasks/get`.
-    pub fn task_call(options: &Value, resubscribe: bool) -> Result<Self> {
-        options
+    /// Reads the `{params}` of a task call of kind `kind` ([`TASK_CALLS`]):
+    /// `None` when `kind` is not one. Its key (`params.id`, `params.taskId`)
+    /// is required; `tasks/resubscribe`'s answer is Server-Sent Events.
+    pub fn task_call(kind: &str, options: &Value) -> Result<Option<Self>> {
+        let Some(&(_, method, key)) = TASK_CALLS.iter().find(|c| c.0 == kind) else {
+            return Ok(None);
+        };
+        let params = options
             .get("params")
-            .filter(|p| p.get("id").and_then(json::id_value).is_some())
-            .map(|p| A2aMessage {
-                params: p.clone(),
-                task_call: Some(if resubscribe {
-                    "tasks/resubscribe"
-                } else {
-                    "tasks/get"
-                }),
-                stream: resubscribe,
-                rpc_id: 1,
-                task_id: None,
-            })
-            .ok_or_else(|| Error::validation("the task's params.id is required"))
+            .filter(|p| p.get(key).and_then(json::id_value).is_some());
+        let Some(params) = params else {
+            let mut message = "params.".to_owned();
+            message.push_str(key);
+            message.push_str(" is required");
+            return Err(Error::validation(message));
+        };
+        Ok(Some(A2aMessage {
+            params: params.clone(),
+            task_call: Some(method),
+            stream: method == RESUBSCRIBE,
+            rpc_id: 1,
+            task_id: None,
+        }))
     }
 }
+
+/// `tasks/resubscribe`: a task call answered with Server-Sent Events.
+const RESUBSCRIBE: &str = "tasks/resubscribe";
+
+/// The task calls: unpaid, sent once with no token to the card's `url`
+/// (reading a task or setting where its notifications go is not paid; the
+/// official client sends its cached token in the deprecated
+/// `payment-signature` header on each). The call's kind (`core.pay`'s), its
+/// JSON-RPC method, and the key its `params` must have.
+pub const TASK_CALLS: [(&str, &str, &str); 4] = [
+    ("a2a-get", "tasks/get", "id"),
+    ("a2a-resubscribe", RESUBSCRIBE, "id"),
+    // A2A 0.3 `TaskPushNotificationConfig`: `{taskId, pushNotificationConfig}`.
+    ("a2a-push-set", "tasks/pushNotificationConfig/set", "taskId"),
+    // `GetTaskPushNotificationConfigParams`: `{id, pushNotificationConfigId?}`.
+    ("a2a-push-get", "tasks/pushNotificationConfig/get", "id"),
+];
 
 /// Reads the agent card: where its JSON-RPC endpoint is (its `url`, on the
 /// origin of `base_url`), and checks its payment extension against the
@@ -216,26 +240,95 @@ pub struct A2aAnswer {
     pub receipt: Option<Object>,
 }
 
+/// `r` is the JSON-RPC response to the attempt `rpc_id`.
+fn answers(r: &Value, rpc_id: u64) -> bool {
+    r.get("id").and_then(Value::as_u64) == Some(rpc_id)
+}
+
+/// One line of a Server-Sent Events answer to the attempt `rpc_id` (the A2A
+/// SDKs write one `data:` line per event): `None` when it is not a `data:`
+/// line, else its JSON-RPC response (`Err`: not JSON, or not this attempt's,
+/// which makes the whole answer unreadable).
+pub fn sse_event(line: &str, rpc_id: u64) -> Option<std::result::Result<Value, ()>> {
+    let data = line.strip_prefix("data:")?;
+    Some(
+        json::parse(data)
+            .ok()
+            .filter(|r| answers(r, rpc_id))
+            .ok_or(()),
+    )
+}
+
+/// An A2A stream's body read as it comes (the paying loop asks its courier
+/// for it piece by piece): each event answering the attempt is handed to the
+/// caller once its line is complete; a task call's at once, a message's one
+/// event late, as its last says how the payment went (a task asking for
+/// payment, or the receipt) and stays in the call's answer. After a line
+/// that is not this attempt's, nothing more is handed over (the answer is
+/// then an error, [`read_answer`]).
+#[derive(Debug, Default)]
+pub struct StreamRead {
+    /// The body so far.
+    pub text: String,
+    /// How many events were handed over (the first of the answer's).
+    pub emitted: usize,
+    /// Where the lines not read yet start.
+    read: usize,
+    /// A message's last event so far (it may be the last).
+    held: Option<Value>,
+    /// A line was not this attempt's.
+    broken: bool,
+}
+
+impl StreamRead {
+    /// Adds the next `piece` of the body of the attempt `m`; the courier's
+    /// next ask: the events the caller may have now (a JSON array).
+    pub fn feed(&mut self, piece: &str, m: &A2aMessage) -> String {
+        self.text.push_str(piece);
+        let mut ready = Vec::new();
+        while let Some((line, _)) = self.text.get(self.read..).and_then(|t| t.split_once('\n')) {
+            self.read += line.len() + 1;
+            match sse_event(line, m.rpc_id) {
+                Some(Ok(event)) if !self.broken => {
+                    let event = if m.task_call.is_some() {
+                        Some(event)
+                    } else {
+                        self.held.replace(event)
+                    };
+                    if let Some(event) = event {
+                        ready.push(event);
+                        self.emitted += 1;
+                    }
+                }
+                Some(_) => self.broken = true,
+                None => {}
+            }
+        }
+        to_text(&Value::Array(ready))
+    }
+}
+
 /// Reads the JSON-RPC response to the attempt `m`: JSON, or Server-Sent
 /// Events (one response per `data:` line) of which the last says how the
 /// payment went. A stream's answer is every event (an array).
 pub fn read_answer(text: &str, m: &A2aMessage) -> Result<A2aAnswer> {
     let rpc_id = m.rpc_id;
-    // JSON is one event; else each `data:` line is one (the A2A SDKs write one line per event).
-    let json = text.trim_start().starts_with('{');
     let mut events = Vec::new();
-    for line in text.split('\n') {
-        let data = match line.strip_prefix("data:") {
-            _ if json => text,
-            Some(data) => data,
-            None => continue,
-        };
-        match json::parse(data) {
-            Ok(r) if r.get("id").and_then(Value::as_u64) == Some(rpc_id) => events.push(r),
-            _ => events.clear(),
+    if text.trim_start().starts_with('{') {
+        // JSON: one event.
+        if let Some(r) = json::parse(text).ok().filter(|r| answers(r, rpc_id)) {
+            events.push(r);
         }
-        if json || events.is_empty() {
-            break;
+    } else {
+        for line in text.split('\n') {
+            match sse_event(line, rpc_id) {
+                Some(Ok(r)) => events.push(r),
+                Some(Err(())) => {
+                    events.clear();
+                    break;
+                }
+                None => {}
+            }
         }
     }
     if events.is_empty() {

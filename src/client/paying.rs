@@ -69,7 +69,16 @@ pub trait Courier {
 
     /// The last response's body, read whole (only the answer a call keeps is
     /// read: a redirect's body never is). `Err` when it broke off.
+    #[cfg(not(feature = "a2a-client"))]
     async fn text(&self) -> Result<String>;
+
+    /// With the A2A client, the last response's body: `ask` `text`, read
+    /// whole (as `text` without it); an A2A stream's as it comes: `ask` a
+    /// JSON array, the events to hand the caller now ([`a2a::StreamRead`]),
+    /// answered with the body's next piece (`None`: it ended). `Err` when it
+    /// broke off. (One method: each `await` is a state of the paying loop.)
+    #[cfg(feature = "a2a-client")]
+    async fn read(&self, ask: &str) -> Result<Option<String>>;
 
     /// Forgets the last response, its body cancelled: the call failed before
     /// it had an answer for the caller.
@@ -195,6 +204,11 @@ impl Call {
     /// `kind` (`fetch`, `query`, `tool`, `a2a`) with the call's options (a
     /// tool's `name`, `arguments` and `id`, a message's `params` are read from them).
     pub fn from_json(kind: &str, options: &Value) -> Result<Self> {
+        // A2A's task calls (`getA2ATask`, ...: `a2a::TASK_CALLS`).
+        #[cfg(feature = "a2a-client")]
+        if let Some(m) = A2aMessage::task_call(kind, options)? {
+            return Ok(Call::A2a(m));
+        }
         Ok(match kind {
             "fetch" => Call::Fetch,
             "query" => Call::Query,
@@ -212,10 +226,6 @@ impl Call {
             "a2a" => Call::A2a(A2aMessage::from_json(options, false)?),
             #[cfg(feature = "a2a-client")]
             "a2a-stream" => Call::A2a(A2aMessage::from_json(options, true)?),
-            #[cfg(feature = "a2a-client")]
-            "a2a-get" => Call::A2a(A2aMessage::task_call(options, false)?),
-            #[cfg(feature = "a2a-client")]
-            "a2a-resubscribe" => Call::A2a(A2aMessage::task_call(options, true)?),
             _ => return Err(Error::validation(format!("unknown paying call \"{kind}\""))),
         })
     }
@@ -340,6 +350,9 @@ fn after_hop(current: &mut Current<'_>, reply: &Reply) -> Result<Option<Hop>> {
 struct Sent {
     reply: Reply,
     receipt: Option<String>,
+    /// An A2A stream's first events, handed to the caller as they came ([`a2a::StreamRead`]).
+    #[cfg(feature = "a2a-client")]
+    emitted: usize,
 }
 
 /// Sends `hop`, following its redirects by this module's rules when it is
@@ -359,10 +372,22 @@ async fn follow<C: Courier>(courier: &C, req: &Outgoing, mut hop: Hop, mcp: bool
         let reply = courier.send(&hop).await?;
         // Unpaid, or past another origin (no token any more): fetch's own rules.
         if !by_hand || hop.redirect != "manual" {
-            return Ok(Sent { reply, receipt });
+            return Ok(Sent {
+                reply,
+                receipt,
+                #[cfg(feature = "a2a-client")]
+                emitted: 0,
+            });
         }
         match after_hop(&mut current, &reply)? {
-            None => return Ok(Sent { reply, receipt }),
+            None => {
+                return Ok(Sent {
+                    reply,
+                    receipt,
+                    #[cfg(feature = "a2a-client")]
+                    emitted: 0,
+                })
+            }
             Some(next) => {
                 receipt = reply.payment_response.or(receipt);
                 hop = next;
@@ -601,7 +626,31 @@ async fn send<C: Courier>(
             return Ok(sent);
         }
         let status = sent.reply.status;
+        // The body, read whole; an A2A stream as it comes, its events handed over on the way.
+        #[cfg(feature = "a2a-client")]
+        let mut stream = match call {
+            Call::A2a(m) if m.stream && (200..300).contains(&status) => {
+                Some((m, a2a::StreamRead::default()))
+            }
+            _ => None,
+        };
+        #[cfg(not(feature = "a2a-client"))]
         let text = courier.text().await.map_err(|e| broke_off(status, e))?;
+        #[cfg(feature = "a2a-client")]
+        let mut ask = String::from(if stream.is_some() { "[]" } else { "text" });
+        #[cfg(feature = "a2a-client")]
+        let text = loop {
+            let piece = courier.read(&ask).await.map_err(|e| broke_off(status, e))?;
+            if let Some((m, read)) = &mut stream {
+                if let Some(piece) = piece {
+                    ask = read.feed(&piece, m);
+                    continue;
+                }
+                sent.emitted = read.emitted;
+                break std::mem::take(&mut read.text);
+            }
+            break piece.unwrap_or_default();
+        };
         if attempt.read(state, &mut sent.reply, &text)? {
             sent.reply.text = Some(text);
             return Ok(sent);
@@ -753,13 +802,22 @@ enum Answer {
 
 /// Reads an attempt's last reply into the next decision's [`Outcome`].
 fn answer(call: &Call, sent: Sent, source: Option<super::Source>) -> Result<(Outcome, Answer)> {
-    let Sent { reply, receipt } = sent;
+    let Sent {
+        reply,
+        receipt,
+        #[cfg(feature = "a2a-client")]
+            emitted: sent_emitted,
+    } = sent;
     let decode = |h: Option<&str>| h.and_then(|h| decode_payment_header(h).ok());
     let ok = (200..300).contains(&reply.status);
     #[cfg(feature = "a2a-client")]
     if let (Call::A2a(m), true) = (call, ok) {
         // A task asking for payment is the A2A form of a 402; its receipt is checked like an HTTP one.
-        let read = a2a::read_answer(reply.text.as_deref().unwrap_or(""), m)?;
+        let mut read = a2a::read_answer(reply.text.as_deref().unwrap_or(""), m)?;
+        // (The events the caller already has are not in the answer.)
+        if let Value::Array(events) = &mut read.response {
+            *events = events.split_off(sent_emitted.min(events.len()));
+        }
         let outcome = Outcome {
             status: if read.asks_payment { 402 } else { 200 },
             payment_required: read.payment_required.clone(),

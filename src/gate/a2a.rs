@@ -25,7 +25,8 @@ use crate::protocol::gate::a2a::{
     task, with_history_length, without_payload, A2aConfig, A2aRequest, IncomingMessage, Payment,
     RpcCall, AGENT_CARD_PATH, EXECUTION_FAILED_CODE, HOOKS, INTERNAL_ERROR, INVALID_PARAMS,
     INVALID_REQUEST, LEGACY_AGENT_CARD_PATH, METHOD_NOT_FOUND, PAYMENT_FAILED,
-    SETTLEMENT_FAILED_CODE, TASK_NOT_CANCELABLE, TASK_NOT_FOUND, UNSUPPORTED_OPERATION,
+    PUSH_NOTIFICATION_NOT_SUPPORTED, SETTLEMENT_FAILED_CODE, TASK_NOT_CANCELABLE, TASK_NOT_FOUND,
+    UNSUPPORTED_OPERATION,
 };
 use crate::protocol::gate::{payment_required_for, Refusal, Resource, DEFAULT_REFUSAL};
 use crate::protocol::json::{self, ObjectBuilder, Value};
@@ -152,7 +153,8 @@ impl A2aGate {
     }
 
     /// A JSON-RPC call's answer; `message/stream`'s (and `tasks/resubscribe`'s)
-    /// events before it go in `events`. Any other method, A2A 1.0's names
+    /// events before it go in `events`. The push notification configs are
+    /// not supported (-32003); any other method, A2A 1.0's names
     /// (`SendMessage`, ...) too, is `Method not found`: nothing runs unpaid.
     async fn rpc<T: Transport, X: A2aExchange>(
         &self,
@@ -194,6 +196,18 @@ impl A2aGate {
                     Err(answer) => answer,
                 }
             }
+            // A2A 0.3's push notification configs: the paywall keeps none and sends
+            // no notification, whatever the card says (the A2A SDK's handler serves
+            // them only with its own store and sender, which would POST the task,
+            // paid content, to any URL a caller names, unsettled events included).
+            "tasks/pushNotificationConfig/set"
+            | "tasks/pushNotificationConfig/get"
+            | "tasks/pushNotificationConfig/list"
+            | "tasks/pushNotificationConfig/delete" => rpc_error(
+                id,
+                PUSH_NOTIFICATION_NOT_SUPPORTED,
+                "Push Notification is not supported",
+            ),
             _ => rpc_error(id, METHOD_NOT_FOUND, "Method not found"),
         }
     }

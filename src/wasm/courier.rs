@@ -3,7 +3,10 @@
 //! on (the headers it drops and sets included) and resolves to its reply's
 //! JSON (status, `location`, the payment headers and `mcp-session-id`; a
 //! rejection is an agent that could not be reached); `send("text")` resolves
-//! to the last response's body; `send("discard")` cancels it.
+//! to the last response's body; `send("discard")` cancels it. With the A2A
+//! client (`a2a-client.js`'s `events`): `send("[...]")` hands the caller a
+//! stream's events that came (a JSON array), then resolves to the body's
+//! next piece (not a string: it ended).
 
 use super::fetch::{describe, maybe_cors};
 use crate::client::{Courier, Hop, Reply};
@@ -54,12 +57,22 @@ impl Courier for JsCourier {
         )
     }
 
+    #[cfg(not(feature = "a2a-client"))]
     async fn text(&self) -> Result<String> {
         let text = self
             .ask("text")
             .await
             .map_err(|e| Error::Network(describe(&e).1))?;
         Ok(text.as_string().unwrap_or_default())
+    }
+
+    #[cfg(feature = "a2a-client")]
+    async fn read(&self, ask: &str) -> Result<Option<String>> {
+        let piece = self
+            .ask(ask)
+            .await
+            .map_err(|e| Error::Network(describe(&e).1))?;
+        Ok(piece.as_string())
     }
 
     fn discard(&self) {

@@ -260,3 +260,57 @@ fn a_stream_is_read_event_by_event_and_its_last_says_how_the_payment_went() {
     assert!(read_answer(&other, &attempt(3, true, None)).is_err());
     assert!(read_answer(": nothing\n\n", &attempt(3, true, None)).is_err());
 }
+
+#[test]
+fn a_stream_read_as_it_comes_hands_over_each_complete_event_a_messages_one_late() {
+    let event = |id: u64, state: &str| json!({"jsonrpc": "2.0", "id": id, "result": {"kind": "status-update", "status": {"state": state}}});
+    let (working, done) = (event(2, "working"), event(2, "completed"));
+    let body = format!(": ping\r\n\r\ndata: {working}\r\n\r\ndata:{done}\n\n");
+    let ready = |ask: String| json::parse(&ask).unwrap();
+    // A message's (attempt 2): an event is handed over once the next one is complete;
+    // the last never (it says how the payment went: the answer's).
+    let m = attempt(2, true, None);
+    let mut read = StreamRead::default();
+    let cut = body.find("data:{").unwrap() + 3;
+    assert_eq!(ready(read.feed(body.get(..cut).unwrap(), &m)), json!([]));
+    assert_eq!(
+        ready(read.feed(body.get(cut..).unwrap(), &m)),
+        json!([working])
+    );
+    assert_eq!((read.emitted, read.text.as_str()), (1, body.as_str()));
+    let answer = read_answer(&read.text, &m).unwrap();
+    assert_eq!(
+        answer.response,
+        json!([working, done]),
+        "the whole, the first of it handed over"
+    );
+    // A task call's: each as soon as its line is complete, a byte at a time too.
+    let mut task = A2aMessage::task_call("a2a-resubscribe", &json!({"params": {"id": "t"}}))
+        .unwrap()
+        .unwrap();
+    task.rpc_id = 2;
+    let mut read = StreamRead::default();
+    let mut handed = Vec::new();
+    for byte in body.bytes() {
+        let piece = String::from_utf8(vec![byte]).unwrap();
+        handed.extend(ready(read.feed(&piece, &task)).as_array().unwrap().clone());
+        if byte == b'\n' && handed.len() == 1 {
+            assert_eq!(handed, vec![working.clone()], "handed at its line's end");
+        }
+    }
+    assert_eq!(
+        (handed, read.emitted),
+        (vec![working.clone(), done.clone()], 2)
+    );
+    // After a line that is not the attempt's (another id, or not JSON), nothing more.
+    for bad in [event(9, "completed").to_string(), "{not json".to_owned()] {
+        let mut read = StreamRead::default();
+        let text = format!("data: {working}\n\ndata: {bad}\n\ndata: {done}\n\ndata: {done}\n\n");
+        let handed = ready(read.feed(&text, &task));
+        assert_eq!((handed, read.emitted), (json!([working]), 1));
+        assert_eq!(
+            read_answer(&read.text, &task).unwrap_err().code(),
+            "invalid_response"
+        );
+    }
+}

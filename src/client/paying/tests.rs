@@ -22,6 +22,13 @@ struct Agent {
     /// How many bodies were read, and how many answers discarded.
     reads: std::cell::Cell<u32>,
     discards: std::cell::Cell<u32>,
+    /// The pieces of a body read as it comes (an A2A stream's), and how many were read.
+    pieces: RefCell<VecDeque<String>>,
+    pieces_read: std::cell::Cell<u32>,
+    /// Reading a body as it comes fails once its pieces ran out (it broke off, or its caller stopped).
+    breaks_off: std::cell::Cell<bool>,
+    /// The events handed over as they came, each with how many pieces had been read then.
+    emitted: RefCell<Vec<(u32, Value)>>,
 }
 
 impl Agent {
@@ -50,9 +57,40 @@ impl Courier for Agent {
         Ok(reply)
     }
 
+    #[cfg(not(feature = "a2a-client"))]
     async fn text(&self) -> Result<String> {
         self.reads.set(self.reads.get() + 1);
         Ok(self.held.borrow_mut().take().expect("a body to read"))
+    }
+
+    /// `text`: the held body; an A2A stream's ask (the events handed over): its next piece
+    /// of 16 bytes (lines and events split across them).
+    #[cfg(feature = "a2a-client")]
+    async fn read(&self, ask: &str) -> Result<Option<String>> {
+        if ask == "text" {
+            self.reads.set(self.reads.get() + 1);
+            return Ok(Some(self.held.borrow_mut().take().expect("a body to read")));
+        }
+        let read = self.pieces_read.get();
+        let events = crate::protocol::json::parse(ask).unwrap();
+        let handed = events.as_array().unwrap().iter().map(|e| (read, e.clone()));
+        self.emitted.borrow_mut().extend(handed);
+        if let Some(text) = self.held.borrow_mut().take() {
+            let bytes = text.into_bytes();
+            let pieces = bytes
+                .chunks(16)
+                .map(|c| String::from_utf8(c.to_vec()).unwrap());
+            *self.pieces.borrow_mut() = pieces.collect();
+        }
+        let piece = self.pieces.borrow_mut().pop_front();
+        if piece.is_none() && self.breaks_off.get() {
+            return Err(Error::Network(
+                "the caller stopped reading the stream".into(),
+            ));
+        }
+        self.pieces_read
+            .set(self.pieces_read.get() + u32::from(piece.is_some()));
+        Ok(piece)
     }
 
     fn discard(&self) {
@@ -1170,18 +1208,24 @@ fn a2a_card_not_fetched_names_the_legacy_path_and_its_failure_then_the_legacy_ca
     assert_eq!(p.transport().sent.borrow().len(), 1);
 }
 
-#[test]
-fn a2a_task_calls_are_sent_once_without_a_token_and_never_paid_on() {
-    let p = payments();
-    let minted = backend(&p);
-    a2a_card(&p, "10", 1);
+/// The card (plan 10, one credit) read by `getClient` allowing plan 10, and its `url` to POST to.
+fn a2a_task_endpoint(p: &Payments<MockTransport>) -> (Value, Outgoing) {
+    a2a_card(p, "10", 1);
     let card = run(super::a2a_card(
-        &p,
+        p,
         &request_to(A2A_BASE, "GET"),
         &json!({"planIds": ["10"]}),
     ))
     .unwrap();
     let endpoint = request_to(card["url"].as_str().unwrap(), "POST");
+    (card, endpoint)
+}
+
+#[test]
+fn a2a_task_calls_are_sent_once_without_a_token_and_never_paid_on() {
+    let p = payments();
+    let minted = backend(&p);
+    let (card, endpoint) = a2a_task_endpoint(&p);
     // tasks/get of a task waiting for its payment: shown as it is, nothing minted or paid.
     let options = json!({"planIds": ["10"], "agentId": card["agentId"], "params": {"id": "task-1", "historyLength": 2}});
     let agent = Agent::new(vec![a2a_asks(1, &["10"])]);
@@ -1202,19 +1246,42 @@ fn a2a_task_calls_are_sent_once_without_a_token_and_never_paid_on() {
         json!({"jsonrpc": "2.0", "id": 1, "method": "tasks/get", "params": {"id": "task-1", "historyLength": 2}})
     );
     assert_eq!(hops[0].token, None);
-    // tasks/resubscribe: the same, its answer the stream's events.
+    // tasks/resubscribe: the same; each event handed over as soon as its line is read,
+    // before the stream ends (pieces of 16 bytes), so none is left for the answer.
     let call = Call::from_json("a2a-resubscribe", &options).unwrap();
+    let event = |state: &str| json!({"jsonrpc": "2.0", "id": 1, "result": {"kind": "status-update", "taskId": "task-1", "status": {"state": state}}});
+    let (working, done) = (event("working"), event("completed"));
     let stream = format!(
-        "data: {}\n\n",
-        json!({"jsonrpc": "2.0", "id": 1, "result": {"kind": "task", "id": "task-1", "status": {"state": "working"}}})
+        ": keep-alive\r\n\ndata: {working}\n\ndata:{done}\n\n: the agent keeps the stream open\n\n"
     );
     let agent = Agent::new(vec![Ok(Reply {
         status: 200,
-        text: Some(stream),
+        text: Some(stream.clone()),
         ..Reply::default()
     })]);
-    let events = pay_with(&p, &call, &endpoint, options, &agent).unwrap();
-    assert_eq!(events[0]["result"]["status"]["state"], "working");
+    let events = pay_with(&p, &call, &endpoint, options.clone(), &agent).unwrap();
+    assert_eq!(events, json!([]));
+    let emitted = agent.emitted.borrow().clone();
+    let pieces = u32::try_from(stream.len().div_ceil(16)).unwrap();
+    assert_eq!(agent.pieces_read.get(), pieces);
+    assert_eq!((&emitted[0].1, &emitted[1].1), (&working, &done));
+    let line_end = |e: &Value| stream.find(&e.to_string()).unwrap() + e.to_string().len() + 1;
+    assert_eq!(emitted[0].0 as usize, line_end(&working).div_ceil(16));
+    assert_eq!(emitted[1].0 as usize, line_end(&done).div_ceil(16));
+    assert!(emitted[0].0 < emitted[1].0 && emitted[1].0 < pieces);
+    // A line that is not this call's: what came before it was handed over, nothing after; the call fails.
+    let other = json!({"jsonrpc": "2.0", "id": 99, "result": {}});
+    let agent = Agent::new(vec![Ok(Reply {
+        status: 200,
+        text: Some(format!(
+            "data: {working}\n\ndata: {other}\n\ndata: {done}\n\n"
+        )),
+        ..Reply::default()
+    })]);
+    let err = pay_with(&p, &call, &endpoint, options.clone(), &agent).unwrap_err();
+    assert_eq!(err.code(), "invalid_response");
+    let emitted: Vec<_> = agent.emitted.borrow().iter().map(|e| e.1.clone()).collect();
+    assert_eq!(emitted, vec![working]);
     let sent = agent.hops()[0].body.clone().unwrap();
     let sent = crate::protocol::json::parse(&sent).unwrap();
     assert_eq!(
@@ -1226,6 +1293,84 @@ fn a2a_task_calls_are_sent_once_without_a_token_and_never_paid_on() {
     // A task call needs params.id.
     let err = Call::from_json("a2a-get", &json!({"params": {}})).unwrap_err();
     assert_eq!(err.code(), "validation");
+}
+
+#[test]
+fn a2a_push_notification_configs_are_task_calls_unpaid_their_errors_answered_and_never_sent_elsewhere(
+) {
+    let p = payments();
+    let minted = backend(&p);
+    let (card, endpoint) = a2a_task_endpoint(&p);
+    let config = json!({"taskId": "task-1", "pushNotificationConfig": {"url": "https://hooks.example/n", "token": "hook-secret"}});
+    let options = json!({"planIds": ["10"], "agentId": card["agentId"], "params": config});
+    let set = Call::from_json("a2a-push-set", &options).unwrap();
+    // The agent's answer, the JSON-RPC response as it came (its result the config).
+    let agent = Agent::new(vec![a2a_reply(1, config.clone())]);
+    let answer = pay_with(&p, &set, &endpoint, options.clone(), &agent).unwrap();
+    assert_eq!(answer["result"], config);
+    let hops = agent.hops();
+    assert_eq!((hops.len(), hops[0].token.as_deref()), (1, None));
+    assert_eq!(hops[0].url, A2A_URL);
+    assert_eq!(
+        body_of(&hops[0]),
+        json!({"jsonrpc": "2.0", "id": 1, "method": "tasks/pushNotificationConfig/set", "params": config})
+    );
+    // get: {id, pushNotificationConfigId?}; an agent without push notifications answers -32003, handed back as it came.
+    let get_options =
+        json!({"planIds": ["10"], "params": {"id": "task-1", "pushNotificationConfigId": "c1"}});
+    let get = Call::from_json("a2a-push-get", &get_options).unwrap();
+    let error = json!({"jsonrpc": "2.0", "id": 1, "error": {"code": -32003, "message": "Push Notification is not supported"}});
+    let agent = Agent::new(vec![Ok(Reply {
+        status: 200,
+        text: Some(error.to_string()),
+        ..Reply::default()
+    })]);
+    let answer = pay_with(&p, &get, &endpoint, get_options, &agent).unwrap();
+    assert_eq!(answer["error"], error["error"]);
+    let sent = body_of(&agent.hops()[0]);
+    assert_eq!(sent["method"], "tasks/pushNotificationConfig/get");
+    assert_eq!(sent["params"]["pushNotificationConfigId"], "c1");
+    assert_eq!(agent.hops()[0].token, None);
+    // A 307 to another origin would carry the config (its token) there: not followed.
+    let agent = Agent::new(vec![redirect(307, "http://elsewhere.example/a2a")]);
+    let err = pay_with(&p, &set, &endpoint, options.clone(), &agent).unwrap_err();
+    assert_eq!(err.code(), "redirect_not_followed");
+    assert_eq!(agent.hops().len(), 1);
+    assert_eq!(minted.get(), 0, "nothing minted for a task call");
+    // Their keys are required before anything is sent.
+    for (kind, params, key) in [
+        ("a2a-push-set", json!({"id": "task-1"}), "taskId"),
+        ("a2a-push-get", json!({"taskId": "task-1"}), "id"),
+    ] {
+        let err = Call::from_json(kind, &json!({ "params": params })).unwrap_err();
+        assert_eq!(err.code(), "validation");
+        assert!(err.to_string().contains(key), "{err}");
+    }
+}
+
+#[test]
+fn a2a_a_stream_that_breaks_off_is_not_paid_on_even_after_a_task_asking_for_payment() {
+    let p = payments();
+    let minted = backend(&p);
+    a2a_card(&p, "10", 1);
+    let mut asks = a2a_asks(1, &["10"]).unwrap();
+    let working = json!({"jsonrpc": "2.0", "id": 1, "result": {"kind": "task", "id": "task-1", "status": {"state": "working"}}});
+    asks.text = Some(format!(
+        "data: {working}\n\ndata: {}\n\n",
+        asks.text.unwrap()
+    ));
+    let agent = Agent::new(vec![Ok(asks)]);
+    agent.breaks_off.set(true);
+    let (call, endpoint, options) =
+        a2a_call(&p, json!({"planIds": ["10"], "eager": false}), "a2a-stream").unwrap();
+    let err = pay_with(&p, &call, &endpoint, options, &agent).unwrap_err();
+    assert_eq!(err.code(), "invalid_response");
+    assert!(err.to_string().contains("broke off"), "{err}");
+    // What came was handed over; no follow-up was sent, nothing minted.
+    let emitted: Vec<_> = agent.emitted.borrow().iter().map(|e| e.1.clone()).collect();
+    assert_eq!(emitted, vec![working]);
+    assert_eq!((agent.hops().len(), minted.get()), (1, 0));
+    assert_eq!(agent.discards.get(), 1);
 }
 
 #[test]
@@ -1279,13 +1424,30 @@ fn a2a_streams_pay_the_same_way_and_answer_every_event_with_the_receipt_on_the_l
     let (call, endpoint, options) =
         a2a_call(&p, json!({"planIds": ["10"], "eager": false}), "a2a-stream").unwrap();
     let out = pay_with(&p, &call, &endpoint, options, &agent).unwrap();
+    // `working` was handed over as it came (the task asking for payment never was: its
+    // attempt's last event); the last, which carries the receipt, is the answer.
+    let emitted = agent.emitted.borrow().clone();
+    assert_eq!(emitted.len(), 1);
+    assert_eq!(emitted[0].1, working);
     let events = out.as_array().unwrap();
-    assert_eq!(events.len(), 2);
-    assert_eq!(events[0], working);
-    assert_eq!(events[1]["result"]["status"]["state"], "completed");
-    assert_eq!(events[1]["paymentResponse"]["creditsRedeemed"], "1");
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0]["result"]["status"]["state"], "completed");
+    assert_eq!(events[0]["paymentResponse"]["creditsRedeemed"], "1");
     assert_eq!(minted.get(), 1);
     let hops = agent.hops();
     assert_eq!(body_of(&hops[0])["method"], "message/stream");
     assert_eq!(body_of(&hops[1])["params"]["message"]["taskId"], "task-1");
+    // A stream answered with JSON (a JSON-RPC error): read as it comes all the same, that one response.
+    let error = json!({"jsonrpc": "2.0", "id": 1, "error": {"code": -32601, "message": "Method not found"}});
+    let agent = Agent::new(vec![Ok(Reply {
+        status: 200,
+        text: Some(error.to_string()),
+        ..Reply::default()
+    })]);
+    let (call, endpoint, options) =
+        a2a_call(&p, json!({"planIds": ["10"], "eager": false}), "a2a-stream").unwrap();
+    let out = pay_with(&p, &call, &endpoint, options, &agent).unwrap();
+    assert_eq!(out[0]["error"], error["error"]);
+    assert_eq!(out.as_array().unwrap().len(), 1);
+    assert!(agent.emitted.borrow().is_empty() && agent.pieces_read.get() > 1);
 }

@@ -840,7 +840,12 @@ fn no_other_method_name_runs_the_executor_or_asks_the_backend_a2a_1_0_names_incl
         "message//send",
         "message/sendStream",
         "tasks/list",
-        "tasks/pushNotificationConfig/set",
+        "tasks/pushNotificationConfig/setx",
+        "tasks/pushNotificationConfig",
+        "Tasks/pushNotificationConfig/set",
+        "tasks/pushnotificationconfig/get",
+        "CreateTaskPushNotificationConfig",
+        "GetTaskPushNotificationConfig",
         "agent/getAuthenticatedExtendedCard",
         "",
     ];
@@ -857,6 +862,54 @@ fn no_other_method_name_runs_the_executor_or_asks_the_backend_a2a_1_0_names_incl
     assert_eq!(side.ran.get(), 0);
     assert_eq!(backend_calls(&p), 0);
     assert!(side.tasks.borrow().is_empty());
+}
+
+#[test]
+fn push_notification_configs_are_not_supported_whatever_the_card_says_nothing_runs_or_is_stored() {
+    let p = paying();
+    let before = backend_calls(&p);
+    let config = json!({"url": "http://127.0.0.1:1/hook", "token": "t"});
+    for capabilities in [
+        json!({}),
+        json!({"pushNotifications": true, "streaming": true}),
+    ] {
+        let card = build_payment_agent_card(
+            &json!({"name": "echo", "url": URL, "capabilities": capabilities}),
+            &json!({"agentId": "agent-1", "planId": "10", "credits": 1, "paymentType": "fixed"}),
+        )
+        .unwrap();
+        let g = A2aGate::new(&json!({ "agentCard": card })).unwrap();
+        let side = Side::default();
+        *side.reply.borrow_mut() = Some(echo("paid content", Some(1)));
+        let calls = [
+            (
+                "tasks/pushNotificationConfig/set",
+                json!({"taskId": "t-1", "pushNotificationConfig": config}),
+            ),
+            ("tasks/pushNotificationConfig/get", json!({"id": "t-1"})),
+            ("tasks/pushNotificationConfig/list", json!({"id": "t-1"})),
+            (
+                "tasks/pushNotificationConfig/delete",
+                json!({"id": "t-1", "pushNotificationConfigId": "c"}),
+            ),
+        ];
+        for (method, params) in calls {
+            for header in [None, Some(good_token())] {
+                let out = call_with(&p, &g, &side, method, params.clone(), header.as_deref());
+                assert_eq!(out["stream"], Value::Null, "{method}");
+                let answer = crate::protocol::json::parse(out["body"].as_str().unwrap()).unwrap();
+                assert_eq!(
+                    answer["error"],
+                    json!({"code": -32003, "message": "Push Notification is not supported"}),
+                    "{method}"
+                );
+                assert!(answer.get("result").is_none());
+            }
+        }
+        assert_eq!(side.ran.get(), 0);
+        assert!(side.tasks.borrow().is_empty());
+    }
+    assert_eq!(backend_calls(&p), before, "nothing asked of the backend");
 }
 
 /// `method` with `{message}` params: the JSON-RPC response (one body).

@@ -64,6 +64,8 @@ pub const INTERNAL_ERROR: i64 = -32603;
 pub const TASK_NOT_FOUND: i64 = -32001;
 /// A2A: the task can't be canceled (it ended, or it runs where it can't be told).
 pub const TASK_NOT_CANCELABLE: i64 = -32002;
+/// A2A: push notifications are not supported (`PushNotificationNotSupportedError`).
+pub const PUSH_NOTIFICATION_NOT_SUPPORTED: i64 = -32003;
 /// A2A: the operation is not supported.
 pub const UNSUPPORTED_OPERATION: i64 = -32004;
 
