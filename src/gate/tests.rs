@@ -989,6 +989,32 @@ fn a_no_from_verify_is_a_402_with_its_reason() {
 }
 
 #[test]
+fn a_backend_reason_or_message_quoting_the_token_is_answered_redacted() {
+    let p = payments();
+    with_plans(&p);
+    let g = gate(json!({}));
+    let shown = crate::protocol::redact::redact(&good_token());
+    let middle = good_token()[6..good_token().len() - 4].to_owned();
+    for (status, body) in [
+        (
+            200,
+            json!({"isValid": false, "invalidReason": format!("bad {}", good_token())}),
+        ),
+        (
+            400,
+            json!({"code": "BCK.X402.0005", "message": format!("bad {}", good_token()), "httpStatus": 400}),
+        ),
+    ] {
+        p.transport().json("POST", "/verify", status, body);
+        let out = begin_paid(&g, &p);
+        assert_eq!(out["response"]["status"], 402);
+        let text = out["response"].to_string();
+        assert!(text.contains(&format!("bad {shown}")), "{text}");
+        assert!(!text.contains(&middle), "{text}");
+    }
+}
+
+#[test]
 fn upfront_mode_settles_before_the_handler_in_one_round_trip() {
     let p = payments();
     with_plans(&p);
