@@ -846,8 +846,8 @@ pub fn payment_required_for(
 
 /// The checks a token must pass before the backend is asked: an x402 v2
 /// token for one of `plan_ids`; for `agent_id` (when the gate knows it); a
-/// single-use (v3) token also bound to `verb` and to a resource that
-/// `bound_here` accepts. Returns the claims and the index of the plan.
+/// single-use (v3) token also bound to `verb` (unless it is empty) and to a
+/// resource that `bound_here` accepts. Returns the claims and the index of the plan.
 pub fn precheck_token(
     token: &str,
     plan_ids: &[String],
@@ -895,10 +895,12 @@ pub fn check_claims(
                 "The single-use access token is bound to another agent".into(),
             ));
         }
-        if !claims
-            .http_verb
-            .as_deref()
-            .is_some_and(|v| v.eq_ignore_ascii_case(verb))
+        // (No verb: a resource that isn't an HTTP route, a LangChain tool's.)
+        if !verb.is_empty()
+            && !claims
+                .http_verb
+                .as_deref()
+                .is_some_and(|v| v.eq_ignore_ascii_case(verb))
         {
             return Err(Refusal(
                 "The single-use access token is bound to another HTTP method".into(),

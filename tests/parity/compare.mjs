@@ -67,5 +67,6 @@ export function diffCall(id, pyRequests = [], jsRequests = []) {
 export function covers(entry, difference) {
   const same = (expected, actual) => (isObject(expected) && expected.any === true) || JSON.stringify(expected) === JSON.stringify(actual)
   const calls = Array.isArray(entry.calls) ? entry.calls : [entry.calls]
-  return (calls.includes('*') || calls.includes(difference.call)) && entry.where === difference.where && same(entry.py, difference.py) && same(entry.js, difference.js)
+  const wheres = Array.isArray(entry.where) ? entry.where : [entry.where]
+  return (calls.includes('*') || calls.includes(difference.call)) && wheres.includes(difference.where) && same(entry.py, difference.py) && same(entry.js, difference.js)
 }

@@ -3,6 +3,7 @@
 //   NVM_BACKEND_URL=http://127.0.0.1:PORT NVM_API_KEY=local:... node driver.mjs calls.json
 // Before each call it posts {"id"} to /__parity/mark; each outcome is one JSON line.
 import { readFileSync } from 'node:fs'
+import { requiresPayment } from 'nvm-x402/langchain'
 import { Payments, PaymentsError, buildPaymentRequired, detectAccessTokenVersion, encodeAccessToken, isAccessTokenAlreadyUsed, isSingleUseAccessToken } from 'nvm-x402'
 
 const base = process.env.NVM_BACKEND_URL.replace(/\/$/, '')
@@ -72,6 +73,13 @@ async function run(c) {
     }
     case 'verifyPermissions': return payments.facilitator.verifyPermissions({ paymentRequired: paymentRequired(c), x402AccessToken: c.token, ...(c.maxAmount ? { maxAmount: c.maxAmount } : {}) })
     case 'settlePermissions': return payments.facilitator.settlePermissions({ paymentRequired: paymentRequired(c), x402AccessToken: c.token, maxAmount: c.maxAmount, agentRequestId: c.agentRequestId })
+    case 'requiresPayment': {
+      // A LangChain tool's function (nvm-x402/langchain), called as LangChain calls it.
+      const paid = requiresPayment(async function search({ query }) {
+        return `results for ${query}`
+      }, { payments, planId: c.planId, agentId: c.agentId, credits: c.credits })
+      return paid({ query: 'q' }, { configurable: { payment_token: encodeAccessToken(c.tokenClaims) } })
+    }
     // A new instance: payments-py's `contracts_api` keeps the deployment apart from its
     // plans API's (read by plan-payg); ours keeps one per instance, so this one would send nothing.
     case 'getDeploymentInfo': return Payments.getInstance({ nvmApiKey: process.env.NVM_API_KEY, backendUrl: base }).contracts.getDeploymentInfo()

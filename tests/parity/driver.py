@@ -138,6 +138,14 @@ def run(c):
         return p.facilitator.verify_permissions(payment_required(c), c["token"], max_amount=c.get("maxAmount"))
     if kind == "settlePermissions":
         return p.facilitator.settle_permissions(payment_required(c), c["token"], max_amount=c["maxAmount"], agent_request_id=c["agentRequestId"])
+    if kind == "requiresPayment":
+        from payments_py.x402.langchain import requires_payment
+
+        @requires_payment(payments=p, plan_id=c["planId"], credits=c["credits"], agent_id=c["agentId"])
+        def search(query, config=None):
+            return "results for " + query
+
+        return search(query="q", config={"configurable": {"payment_token": encode_access_token(c["tokenClaims"])}})
     if kind == "getDeploymentInfo":
         return p.contracts_api.get_deployment_info()
     if kind == "getAgents":

@@ -44,6 +44,11 @@ fn no_token_is_the_official_payment_required_error_and_costs_only_the_plan_looku
     assert_eq!(pr["accepts"][0]["planId"], json!("10"));
     assert_eq!(pr["accepts"][0]["scheme"], json!("nvm:erc4337"));
     assert_eq!(pr["accepts"][0]["extra"]["agentId"], json!("agent-1"));
+    assert_eq!(
+        pr["accepts"][0]["extra"].get("httpVerb"),
+        None,
+        "a tool is no HTTP route"
+    );
     assert!(!answer.exchange.ran.get());
     assert_eq!(
         hooks_called(&answer.exchange),

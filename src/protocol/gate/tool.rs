@@ -102,7 +102,8 @@ impl ToolConfig {
         let resource = Resource {
             url: &self.endpoint,
             agent_id: self.agent_id.as_deref(),
-            verb: "POST",
+            // No httpVerb, as both official SDKs' decorators: a tool is no HTTP route.
+            verb: "",
             description: None,
             mime_type: None,
         };
@@ -110,13 +111,13 @@ impl ToolConfig {
     }
 
     /// The token checks before the backend is asked: a v2 token for one of
-    /// the plans and this agent; a v3 token also bound to POST and this endpoint.
+    /// the plans and this agent; a v3 token also bound to this endpoint (any verb).
     pub fn precheck(&self, token: &str) -> std::result::Result<(TokenClaims, usize), Refusal> {
         precheck_token(
             token,
             &self.plan_ids,
             self.agent_id.as_deref(),
-            "POST",
+            "",
             |bound| bound == self.endpoint,
         )
     }
@@ -176,15 +177,19 @@ mod tests {
     #[test]
     fn a_v3_token_must_be_bound_to_the_endpoint() {
         let c = config(r#"{"planId":"p","endpoint":"search"}"#).unwrap();
-        let token = |url: &str| {
+        // `extra`: what the PaymentRequired it was minted from had (the official decorators' has no httpVerb).
+        let token = |url: &str, extra: &str| {
             let v = parse(&format!(
-                r#"{{"x402Version":2,"resource":{{"url":"{url}"}},"accepted":{{"scheme":"nvm:erc4337","network":"eip155:84532","planId":"p","extra":{{"httpVerb":"POST"}}}},"payload":{{"authorization":{{"from":"0xabc","nonce":"n1"}}}}}}"#
+                r#"{{"x402Version":2,"resource":{{"url":"{url}"}},"accepted":{{"scheme":"nvm:erc4337","network":"eip155:84532","planId":"p","extra":{extra}}},"payload":{{"authorization":{{"from":"0xabc","nonce":"n1"}}}}}}"#
             ))
             .unwrap();
             crate::protocol::token::encode_access_token(v.as_object().unwrap())
         };
-        assert!(c.precheck(&token("search")).is_ok());
-        let Refusal(why) = c.precheck(&token("other")).unwrap_err();
+        assert!(c.precheck(&token("search", "{}")).is_ok());
+        assert!(c
+            .precheck(&token("search", r#"{"httpVerb":"POST"}"#))
+            .is_ok());
+        let Refusal(why) = c.precheck(&token("other", "{}")).unwrap_err();
         assert_eq!(why, "The single-use access token is bound to another URL");
         assert!(c.precheck("not a token").is_err());
     }
