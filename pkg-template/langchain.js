@@ -133,9 +133,12 @@ export function requiresPayment(fn, options) {
       }
       if (what === 'onAfterVerify') {
         return quietly(async () => {
-          const md = buildVerifyMetadata({ ...spans, verification: JSON.parse(arg), durationMs: Date.now() - verify.started, token: token ?? undefined })
+          const verification = JSON.parse(arg)
+          const md = buildVerifyMetadata({ ...spans, verification, durationMs: Date.now() - verify.started, token: token ?? undefined })
           verify.span.addMetadata(md)
           addMetadata(verify.parent, md)
+          // A refused verify's span is ended with the refusal, below.
+          if (verification.isValid !== true) return
           close(verify.span)
           verify = undefined
         })

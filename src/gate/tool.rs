@@ -13,7 +13,7 @@
 //! unpaid); a backend that can't be reached is an error, never a free answer.
 //!
 //! The adapter is told each step through [`Exchange::hook`] (`onBeforeVerify`
-//! with the PaymentRequired, `onAfterVerify` with the verification,
+//! with the PaymentRequired, `onAfterVerify` with the verification, valid or not,
 //! `onAfterSettle` with the settlement): it opens and closes its LangSmith spans
 //! (`nvm:verify`, `nvm:settlement`) on them; nothing it does changes the answer.
 
@@ -124,7 +124,13 @@ impl ToolGate {
             .build();
         let verification = match ask(p.verify_permissions(&params), false, token).await {
             Outcome::Ok(v) => v,
-            Outcome::Refused(why, _) => return Ok(refused(&why)),
+            Outcome::Refused(why, verification) => {
+                // The span of a refused verify carries what the backend said too (the official SDK's).
+                if let Some(v) = verification {
+                    x.hook(Hook::AfterVerify, v).await;
+                }
+                return Ok(refused(&why));
+            }
             Outcome::Unavailable(e) => return Ok(unreachable(p, VERIFY, VERIFY_UNAVAILABLE, &e)),
         };
         x.hook(Hook::AfterVerify, verification.clone()).await;

@@ -176,6 +176,12 @@ fn refusals_before_the_function_never_run_it() {
         json!("Payment verification failed: Insufficient credits")
     );
     assert!(!answer.exchange.ran.get());
+    // The adapter is told the refused verification too (its span's metadata).
+    assert_eq!(
+        hooks_called(&answer.exchange),
+        ["onBeforeVerify", "onAfterVerify"]
+    );
+    assert_eq!(answer.exchange.hooks.borrow()[1].1["isValid"], json!(false));
     // The backend down at verify: an error, and the function is not run.
     p.transport().on("POST", "/api/v1/x402/verify", |_| {
         Err(Error::Network("connection refused".into()))

@@ -51,6 +51,7 @@ describe('nvm-x402/langchain against nvm-local', { skip: !NVM_LOCAL_BUILT && 'nv
       if (path.endsWith('/x402/settle') && mode === 'settle-refused') return new Response(JSON.stringify({ success: false, errorReason: 'Insufficient credits', transaction: '', network: 'eip155:84532' }), { status: 200 })
       if (path.endsWith('/x402/settle') && mode === 'settle-down') throw new TypeError('fetch failed')
       if (path.endsWith('/x402/verify') && mode === 'verify-down') throw new TypeError('fetch failed')
+      if (path.endsWith('/x402/verify') && mode === 'verify-refused') return new Response(JSON.stringify({ isValid: false, invalidReason: 'Insufficient credits', payer: '0x00000000000000000000000000000000000000e1' }), { status: 200 })
       // A hostile (or buggy) backend that quotes the token in its reason.
       if (path.endsWith('/x402/verify') && mode === 'verify-echo') return new Response(JSON.stringify({ isValid: false, invalidReason: `bad token ${JSON.parse(init.body).x402AccessToken}` }), { status: 200 })
       return fetch(url, init)
@@ -331,6 +332,20 @@ describe('nvm-x402/langchain against nvm-local', { skip: !NVM_LOCAL_BUILT && 'nv
     assert.equal(verify.trace_id, turn.id)
     assert.equal(settle.trace_id, turn.id)
     assert.ok(!JSON.stringify([posted, updated]).includes(token.slice(6, -4)), 'no whole token in any run')
+    // A refused verify: its span ends with the refusal and carries what the backend said.
+    posted.length = 0
+    mode = 'verify-refused'
+    try {
+      const refused = traceable((query) => search.invoke({ query }, { configurable: { payment_token: token } }), { name: 'refused-turn', client, tracingEnabled: true })
+      await assert.rejects(refused('x'), (e) => e instanceof PaymentRequiredError)
+    } finally {
+      mode = 'ok'
+    }
+    for (let i = 0; i < 200 && !sent(NVM_VERIFY_SPAN); i++) await new Promise((resolve) => setTimeout(resolve, 25))
+    const refusedSpan = sent(NVM_VERIFY_SPAN)
+    assert.equal(refusedSpan.error, 'Payment verification failed: Insufficient credits')
+    assert.equal(refusedSpan.extra.metadata['nvm.payer'], '0x00000000000000000000000000000000000000e1')
+    assert.equal(sent(NVM_SETTLEMENT_SPAN), undefined, 'no settlement span for a refused call')
   })
 })
 
