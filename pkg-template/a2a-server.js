@@ -1,12 +1,25 @@
-// The A2A paywall, payments.a2a.paywall({agentCard, executor, taskStore?, pendingTaskTtlSeconds?, hooks?}):
+// The A2A paywall, payments.a2a.paywall({agentCard, executor, taskStore?, pendingTaskTtlSeconds?, finishedTaskTtlSeconds?, hooks?}):
 // a fetch handler for an Agent2Agent server (A2A 0.3 JSON-RPC, the official
 // binding's) on any Fetch-API runtime. A request runs through the core as one
 // call (src/gate/a2a.rs, A2aGate::handle), which asks back for what only
 // JavaScript can do: the task store's load / save / claim, running the
 // executor (and telling it to cancel), calling a hook. Every decision (payment
-// required, verify, who pays, settle, expiry, cancel, what is answered) is the
-// core's; this moves Request and Response objects and the executor's events
-// (message/stream's too). Only nvm-x402/a2a carries it.
+// required, verify, who pays, settle, expiry, removal, cancel, what is
+// answered) is the core's; this moves Request and Response objects and the
+// executor's events (message/stream's too). Only nvm-x402/a2a carries it.
+//
+// The task store's contract (a user's own store keeps to it; stores written
+// before removeAt existed ignore it and keep working: the core answers a task
+// past its removeAt as unknown, wherever it is kept):
+//   load(id)                          the task, or undefined/null
+//   save(task, expiry?, removeAt?)    keep it; expiry {at, task, removeAt?}: if it is not written
+//                                     again before `at` (ms since the Unix epoch), it becomes
+//                                     expiry.task (itself removed at expiry.removeAt); removeAt
+//                                     (ms): if it is not written again before then, remove it
+//   claim(id, expect, task, removeAt?) replace it only if its status.state is `expect`,
+//                                     atomically; true when it did; removeAt as save's
+// A store may ignore expiry and removeAt (the paywall checks the time on every
+// access); applying them is what frees the storage.
 import { PaymentsError } from './errors.js'
 import { Payments as Base } from './core.js'
 import { ensureSync } from './loader.js'
@@ -21,42 +34,60 @@ export function buildPaymentAgentCard(card, metadata) {
 
 /**
  * Tasks in this isolate's memory (at most 10,000, the oldest dropped first): one process only.
- * A task saved with an expiry `{at, task}` becomes `expiry.task` once `at` (ms) has passed,
- * unless it was written again before: swept on each access.
+ * A task saved with an expiry `{at, task, removeAt?}` becomes `expiry.task` once `at` (ms) has
+ * passed, and one saved or claimed with `removeAt` is removed once it has passed, unless it was
+ * written again before: the task accessed at once, all of them at most once a second.
  */
 export class InMemoryA2ATaskStore {
   #tasks = new Map()
-  /** The expiries by task id, in the order they were given (with one paywall's TTL, the order they fall due). */
-  #expiries = new Map()
-  #sweep() {
-    for (const [id, { at, task }] of this.#expiries) {
-      if (at > Date.now()) break
-      this.#expiries.delete(id)
-      if (this.#tasks.has(id)) this.#tasks.set(id, task)
+  /** What comes next for each task, by id: `{at, task, removeAt?}` (it becomes `task`), or `{at}` (it is removed). */
+  #next = new Map()
+  #swept = 0
+  /** Applies what is due: task `id`'s now, every task's (whatever order they fall due in) at most once a second. */
+  #due(id) {
+    const now = Date.now()
+    this.#apply(id, now)
+    if (now - this.#swept < 1000) return
+    this.#swept = now
+    for (const key of this.#next.keys()) this.#apply(key, now)
+  }
+  #apply(id, now) {
+    const next = this.#next.get(id)
+    if (!next || next.at > now) return
+    this.#next.delete(id)
+    if (!next.task) this.#tasks.delete(id)
+    else if (this.#tasks.has(id)) {
+      this.#tasks.set(id, next.task)
+      if (next.removeAt != null) this.#next.set(id, { at: next.removeAt })
     }
   }
+  /** What comes next for task `id`, written now: its expiry, else its removal, else nothing. */
+  #plan(id, expiry, removeAt) {
+    const next = expiry ? structuredClone(expiry) : removeAt != null ? { at: removeAt } : undefined
+    this.#next.delete(id)
+    if (next) this.#next.set(id, next)
+  }
   async load(id) {
-    this.#sweep()
+    this.#due(id)
     return this.#tasks.get(id)
   }
-  async save(task, expiry) {
-    this.#sweep()
+  async save(task, expiry, removeAt) {
+    this.#due(task.id)
     this.#tasks.delete(task.id)
     this.#tasks.set(task.id, structuredClone(task))
-    this.#expiries.delete(task.id)
-    if (expiry) this.#expiries.set(task.id, structuredClone(expiry))
+    this.#plan(task.id, expiry, removeAt)
     if (this.#tasks.size > 10_000) {
       const oldest = this.#tasks.keys().next().value
       this.#tasks.delete(oldest)
-      this.#expiries.delete(oldest)
+      this.#next.delete(oldest)
     }
   }
   /** Replaces the task only if its `status.state` is `expect` (no await in between: atomic). */
-  async claim(id, expect, task) {
-    this.#sweep()
+  async claim(id, expect, task, removeAt) {
+    this.#due(id)
     if (this.#tasks.get(id)?.status?.state !== expect) return false
     this.#tasks.set(id, structuredClone(task))
-    this.#expiries.delete(id)
+    this.#plan(id, undefined, removeAt)
     return true
   }
 }
@@ -65,25 +96,39 @@ export class InMemoryA2ATaskStore {
  * The Durable Object that keeps one task (`export { A2ATaskStore } from 'nvm-x402/a2a'`
  * in the Worker, bound as a durable_objects binding): every isolate that gets a
  * follow-up reaches the same object, which claims a task once. A task saved with an
- * expiry gets an alarm: if it was not written again by then, it becomes `expiry.task`.
+ * expiry or a removeAt gets an alarm: if it was not written again by then, it becomes
+ * `expiry.task` (whose own removeAt is the next alarm), or the object's storage is deleted.
+ *
+ * Stored: `task`, and `expired`, what the alarm does next (`{at, task, removeAt?}` or
+ * `{at}`; an earlier version kept there the expired task itself). Every write replaces
+ * both, so an alarm meant for an earlier write finds no longer its own: it re-arms for
+ * what is there now, or does nothing.
  */
 export class A2ATaskStore {
   constructor(state) {
     this.storage = state.storage
   }
   async fetch(request) {
-    const { op, task, expect, expiry } = await request.json()
+    const { op, task, expect, expiry, removeAt } = await request.json()
     // Storage calls close the object's input gate: no other request (nor the alarm) runs between this get and put.
     const current = await this.storage.get('task')
     if (op === 'load') return Response.json(current ?? null)
     if (op === 'claim' && current?.status?.state !== expect) return Response.json(false)
-    await this.storage.put({ task, expired: expiry?.task ?? null })
-    if (expiry) await this.storage.setAlarm(expiry.at)
+    const next = expiry ?? (removeAt != null ? { at: removeAt } : null)
+    await this.storage.put({ task, expired: next })
+    if (next) await this.storage.setAlarm(next.at)
     return Response.json(true)
   }
   async alarm() {
-    const expired = await this.storage.get('expired')
-    if (expired) await this.storage.put({ task: expired, expired: null })
+    let next = await this.storage.get('expired')
+    if (!next) return
+    if (typeof next.at !== 'number') next = { at: 0, task: next }
+    // Rung before what is stored now falls due (set for an earlier write): wait for it.
+    if (next.at > Date.now()) return this.storage.setAlarm(next.at)
+    if (!next.task) return this.storage.deleteAll()
+    const after = next.removeAt != null ? { at: next.removeAt } : null
+    await this.storage.put({ task: next.task, expired: after })
+    if (after) await this.storage.setAlarm(after.at)
   }
 }
 
@@ -96,8 +141,8 @@ export function durableObjectTaskStore(namespace) {
   }
   return {
     load: async (id) => (await ask(id, { op: 'load' })) ?? undefined,
-    save: (task, expiry) => ask(task.id, { op: 'save', task, expiry }),
-    claim: (id, expect, task) => ask(id, { op: 'claim', expect, task }),
+    save: (task, expiry, removeAt) => ask(task.id, { op: 'save', task, expiry, removeAt }),
+    claim: (id, expect, task, removeAt) => ask(id, { op: 'claim', expect, task, removeAt }),
   }
 }
 
@@ -151,12 +196,12 @@ async function execute(executor, context, started) {
 }
 
 /** `payments.a2a.paywall(options)` over one core. */
-function a2aPaywall(core, { agentCard, executor, taskStore = new InMemoryA2ATaskStore(), pendingTaskTtlSeconds, hooks = {} } = {}) {
+function a2aPaywall(core, { agentCard, executor, taskStore = new InMemoryA2ATaskStore(), pendingTaskTtlSeconds, finishedTaskTtlSeconds, hooks = {} } = {}) {
   if (typeof executor?.execute !== 'function') throw new PaymentsError({ code: 'validation', message: 'a2a.paywall: executor must have execute(requestContext, eventBus)' })
   for (const op of ['load', 'save', 'claim']) {
     if (typeof taskStore?.[op] !== 'function') throw new PaymentsError({ code: 'validation', message: `a2a.paywall: taskStore must have ${op}() (see InMemoryA2ATaskStore)` })
   }
-  const gate = core.a2aPaywall(optionsJson({ agentCard, pendingTaskTtlSeconds, hooks }))
+  const gate = core.a2aPaywall(optionsJson({ agentCard, pendingTaskTtlSeconds, finishedTaskTtlSeconds, hooks }))
   /** How long a hook is waited for: the client's backend time limit. */
   const hookMs = JSON.parse(core.info()).timeoutMs
   /** The executor's runs in this isolate, by task id: its event bus, and when the request that ran it has ended. */
@@ -164,7 +209,7 @@ function a2aPaywall(core, { agentCard, executor, taskStore = new InMemoryA2ATask
   const store = async (op, arg) => {
     try {
       const v = JSON.parse(arg)
-      const out = op === 'load' ? await taskStore.load(v.id) : op === 'claim' ? await taskStore.claim(v.id, v.expect, v.task) : (await taskStore.save(v.task, v.expiry), true)
+      const out = op === 'load' ? await taskStore.load(v.id) : op === 'claim' ? await taskStore.claim(v.id, v.expect, v.task, v.removeAt) : (await taskStore.save(v.task, v.expiry, v.removeAt), true)
       return JSON.stringify(out ?? null)
     } catch (error) {
       console.error(`nvm-x402 A2A paywall: the task store's ${op} failed`, error)

@@ -28,34 +28,50 @@ export type A2ATask = Record<string, any>
 /** The card with the `urn:nevermined:payment` and a2a-x402 extensions in `capabilities.extensions`. Throws `PaymentsError` as the official helper throws. */
 export function buildPaymentAgentCard(card: AgentCard, metadata: PaymentAgentCardMetadata): AgentCard
 
-/** What a task asking for payment becomes if it is not written again before `at` (ms since the Unix epoch): `task`, failed with `EXPIRED_PAYMENT`. */
+/**
+ * What a task asking for payment becomes if it is not written again before `at` (ms since the Unix epoch): `task`, failed with
+ * `EXPIRED_PAYMENT`, itself removed at `removeAt` (as `save`'s `removeAt`).
+ */
 export interface A2ATaskExpiry {
   at: number
   task: A2ATask
+  removeAt?: number
 }
 
 /**
- * Where the task waiting for its payment is kept. `claim` replaces the task only if its `status.state` is `expect`, atomically,
- * and says whether it did. `save`'s `expiry` may be ignored (the paywall checks the time on every access), or applied to free
- * the task: if it was not saved or claimed again by `expiry.at`, it becomes `expiry.task`.
+ * Where the paywall keeps its tasks. `claim` replaces the task only if its `status.state` is `expect`, atomically, and says
+ * whether it did. `save`'s `expiry` and the `removeAt` of `save` and `claim` (ms since the Unix epoch: if the task is not saved or
+ * claimed again by then, remove it, so `load` finds nothing) may be ignored: the paywall checks the time on every access, and
+ * answers a task past its removal (its `metadata.removeAt`) as unknown wherever it is kept. Applying them is what frees the
+ * storage (a store written before `removeAt` existed keeps every task: it works as before).
  */
 export interface A2ATaskStoreLike {
   load(id: string): Promise<A2ATask | undefined | null>
-  save(task: A2ATask, expiry?: A2ATaskExpiry): Promise<unknown>
-  claim(id: string, expect: string, task: A2ATask): Promise<boolean>
+  save(task: A2ATask, expiry?: A2ATaskExpiry, removeAt?: number): Promise<unknown>
+  claim(id: string, expect: string, task: A2ATask, removeAt?: number): Promise<boolean>
 }
 
-/** Tasks in this isolate's memory (one process; at most 10,000); expiries swept on each access. */
+/** Tasks in this isolate's memory (one process; at most 10,000); expiries and removals applied on access (all of them at most once a second). */
 export class InMemoryA2ATaskStore implements A2ATaskStoreLike {
   load(id: string): Promise<A2ATask | undefined>
-  save(task: A2ATask, expiry?: A2ATaskExpiry): Promise<void>
-  claim(id: string, expect: string, task: A2ATask): Promise<boolean>
+  save(task: A2ATask, expiry?: A2ATaskExpiry, removeAt?: number): Promise<void>
+  claim(id: string, expect: string, task: A2ATask, removeAt?: number): Promise<boolean>
 }
 
-/** The Durable Object keeping one task: export it from the Worker and bind it (see durableObjectTaskStore). An expiry is its alarm. */
+/**
+ * The Durable Object keeping one task: export it from the Worker and bind it (see durableObjectTaskStore). An expiry or a removal
+ * is its alarm; at a removal it deletes its storage (`deleteAll()`), unless the task was written again before.
+ */
 export class A2ATaskStore {
   constructor(
-    state: { storage: { get(key: string): Promise<any>; put(entries: Record<string, unknown>): Promise<void>; setAlarm(at: number): Promise<void> } },
+    state: {
+      storage: {
+        get(key: string): Promise<any>
+        put(entries: Record<string, unknown>): Promise<void>
+        setAlarm(at: number): Promise<void>
+        deleteAll(): Promise<unknown>
+      }
+    },
     env?: unknown,
   )
   fetch(request: Request): Promise<Response>
@@ -96,6 +112,12 @@ export interface A2APaywallOptions {
   taskStore?: A2ATaskStoreLike
   /** How long a task asking for payment waits for it (1 to 604800; default 900): then it fails with EXPIRED_PAYMENT and a payment for it is refused, nothing charged. */
   pendingTaskTtlSeconds?: number
+  /**
+   * How long any other task is kept after the paywall last wrote it (its run's end, a cancel, an expiry; a run that never ended,
+   * its start), in seconds (1 to 31536000; default 604800, 7 days): then the task store removes it (`metadata.removeAt`), and
+   * `tasks/get` (and cancel, resubscribe, a payment for it) answer it as unknown (-32001). There is no "forever".
+   */
+  finishedTaskTtlSeconds?: number
   hooks?: A2AHooks
 }
 

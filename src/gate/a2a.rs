@@ -20,13 +20,13 @@ use super::{ask, schemes_of, Outcome, PLANS_UNAVAILABLE, SETTLE_UNAVAILABLE, VER
 use crate::error::Result;
 use crate::payments::Payments;
 use crate::protocol::gate::a2a::{
-    canceled, completed, expired, expires_at, failed, ids_of, is_expired, is_pending, is_terminal,
-    not_waiting, outcome_task, payment_required_task, payment_status, rpc_error, rpc_result, state,
-    task, with_history_length, without_payload, A2aConfig, A2aRequest, IncomingMessage, Payment,
-    RpcCall, AGENT_CARD_PATH, EXECUTION_FAILED_CODE, HOOKS, INTERNAL_ERROR, INVALID_PARAMS,
-    INVALID_REQUEST, LEGACY_AGENT_CARD_PATH, METHOD_NOT_FOUND, PAYMENT_FAILED,
-    PUSH_NOTIFICATION_NOT_SUPPORTED, SETTLEMENT_FAILED_CODE, TASK_NOT_CANCELABLE, TASK_NOT_FOUND,
-    UNSUPPORTED_OPERATION,
+    canceled, completed, expired, expires_at, failed, ids_of, is_expired, is_pending, is_removed,
+    is_terminal, not_waiting, outcome_task, payment_required_task, payment_status, remove_at,
+    removed_at, rpc_error, rpc_result, state, task, with_history_length, without_payload,
+    A2aConfig, A2aRequest, IncomingMessage, Payment, RpcCall, AGENT_CARD_PATH,
+    EXECUTION_FAILED_CODE, HOOKS, INTERNAL_ERROR, INVALID_PARAMS, INVALID_REQUEST,
+    LEGACY_AGENT_CARD_PATH, METHOD_NOT_FOUND, PAYMENT_FAILED, PUSH_NOTIFICATION_NOT_SUPPORTED,
+    SETTLEMENT_FAILED_CODE, TASK_NOT_CANCELABLE, TASK_NOT_FOUND, UNSUPPORTED_OPERATION,
 };
 use crate::protocol::gate::{payment_required_for, Refusal, Resource, DEFAULT_REFUSAL};
 use crate::protocol::json::{self, ObjectBuilder, Value};
@@ -39,11 +39,14 @@ use crate::transport::Transport;
 #[allow(async_fn_in_trait)]
 pub trait A2aExchange {
     /// A task store operation: `load` (`{id}`: the task, or null), `save`
-    /// (`{task, expiry?}`: true; `expiry` `{at, task}`: if the task is not
-    /// written again before `at`, ms since the Unix epoch, it becomes
-    /// `expiry.task`), `claim` (`{id, expect, task}`: replaces the stored task
-    /// with `task` only if its `status.state` is `expect`, atomically; true
-    /// when it did). `None`: the store failed.
+    /// (`{task, expiry?, removeAt?}`: true; `expiry` `{at, task, removeAt?}`:
+    /// if the task is not written again before `at`, ms since the Unix epoch,
+    /// it becomes `expiry.task`, removed at `expiry.removeAt`), `claim`
+    /// (`{id, expect, task, removeAt?}`: replaces the stored task with `task`
+    /// only if its `status.state` is `expect`, atomically; true when it did).
+    /// `removeAt` (ms): if the task is not written again before it, the store
+    /// removes it (a store that can't keeps it: the paywall answers it as
+    /// unknown all the same, [`is_removed`]). `None`: the store failed.
     async fn store(&self, op: &str, arg: &Value) -> Option<Value>;
 
     /// Runs the executor, told `context` (`{taskId, contextId, userMessage,
@@ -230,9 +233,10 @@ impl A2aGate {
         }
     }
 
-    /// Task `task_id` from the store (null: there is none; `None`: the store
-    /// failed). One whose wait for its payment ran out is made expired there
-    /// first, by a claim: a payment that claimed it before wins.
+    /// Task `task_id` from the store (null: there is none, or it is past its
+    /// removal; `None`: the store failed). One whose wait for its payment ran
+    /// out is made expired there first, by a claim: a payment that claimed it
+    /// before wins.
     async fn load<T: Transport, X: A2aExchange>(
         &self,
         p: &Payments<T>,
@@ -240,18 +244,34 @@ impl A2aGate {
         task_id: &str,
     ) -> Option<Value> {
         let arg = ObjectBuilder::new().put("id", task_id).build();
-        let task = x.store("load", &arg).await?;
-        if !is_expired(&task, p.transport().now_ms()) {
-            return Some(task);
+        let now = p.transport().now_ms();
+        let mut task = x.store("load", &arg).await?;
+        if is_expired(&task, now) {
+            let gone = expired(&task, self.config.finished_ttl_ms);
+            task = match x
+                .store("claim", &claim(task_id, "input-required", &gone))
+                .await?
+            {
+                Value::Bool(true) => gone,
+                _ => x.store("load", &arg).await?,
+            };
         }
-        let gone = expired(&task);
-        match x
-            .store("claim", &claim(task_id, "input-required", &gone))
-            .await?
-        {
-            Value::Bool(true) => Some(gone),
-            _ => x.store("load", &arg).await,
-        }
+        Some(if is_removed(&task, now) {
+            Value::Null
+        } else {
+            task
+        })
+    }
+
+    /// `task` stamped to be removed `finishedTaskTtlSeconds` from now, unless
+    /// written again before: every task the paywall writes, but one asking
+    /// for payment (it expires first, then is removed as long after that).
+    fn kept<T: Transport>(&self, p: &Payments<T>, task: Value) -> Value {
+        let at = p
+            .transport()
+            .now_ms()
+            .saturating_add(self.config.finished_ttl_ms);
+        removed_at(task, at)
     }
 
     /// `tasks/cancel`, as the A2A SDK's handler: a canceled task as it is; a
@@ -283,7 +303,7 @@ impl A2aGate {
                 false => None,
             },
             Some(now) if !is_terminal(&task) => {
-                let done = canceled(&task, &req.fresh(2), &req.now);
+                let done = self.kept(p, canceled(&task, &req.fresh(2), &req.now));
                 match x.store("claim", &claim(&task_id, now, &done)).await {
                     Some(Value::Bool(true)) => Some(done),
                     _ => None,
@@ -381,7 +401,11 @@ impl A2aGate {
                 incoming.context_id.clone().unwrap_or_else(|| req.fresh(1)),
             ),
         };
-        let working = task(&task_id, &context_id, "working", None, &req.now, history);
+        // A run that never ends (its isolate died) leaves this: removed in time too.
+        let working = self.kept(
+            p,
+            task(&task_id, &context_id, "working", None, &req.now, history),
+        );
         let stored = match &pending {
             Some(_) => {
                 x.store("claim", &claim(&task_id, "input-required", &working))
@@ -422,25 +446,28 @@ impl A2aGate {
             .build();
         let message_id = req.fresh(2);
         let outcome = x.run(&context).await;
-        let final_task = match &outcome {
-            None => failed(
-                &working,
-                EXECUTION_FAILED_CODE,
-                "The agent failed; nothing was charged.",
-                None,
-                &message_id,
-                &req.now,
-            ),
-            Some(outcome) => {
-                let done = outcome
-                    .get("task")
-                    .or_else(|| outcome.get("message"))
-                    .map(|o| outcome_task(o, &working, &req.now))
-                    .unwrap_or_else(|| working.clone());
-                self.settle(p, &paid, done, &working, &message_id, &req.now)
-                    .await
-            }
-        };
+        let final_task = self.kept(
+            p,
+            match &outcome {
+                None => failed(
+                    &working,
+                    EXECUTION_FAILED_CODE,
+                    "The agent failed; nothing was charged.",
+                    None,
+                    &message_id,
+                    &req.now,
+                ),
+                Some(outcome) => {
+                    let done = outcome
+                        .get("task")
+                        .or_else(|| outcome.get("message"))
+                        .map(|o| outcome_task(o, &working, &req.now))
+                        .unwrap_or_else(|| working.clone());
+                    self.settle(p, &paid, done, &working, &message_id, &req.now)
+                        .await
+                }
+            },
+        );
         if x.store("save", &saved(&final_task, None)).await.is_none() {
             p.transport()
                 .warn("nvm-x402 A2A paywall: the task store failed to keep a finished task");
@@ -593,9 +620,11 @@ impl A2aGate {
         // A new task is kept so the follow-up finds it; a pending one is already.
         if pending.is_none() {
             let expiry = expires.map(|at| {
+                let gone = expired(&task, self.config.finished_ttl_ms);
                 ObjectBuilder::new()
                     .put("at", at)
-                    .put("task", expired(&task))
+                    .put_opt("removeAt", remove_at(&gone))
+                    .put("task", gone)
                     .build()
             });
             if x.store("save", &saved(&task, expiry)).await.is_none() {
@@ -686,20 +715,23 @@ fn sse(events: Option<&mut Vec<Value>>, last: Value) -> String {
     out
 }
 
-/// The store's `save` argument: the task and, for one asking for payment, its expiry.
+/// The store's `save` argument: the task, for one asking for payment its
+/// expiry, and when the store removes it (its stamp, [`remove_at`]).
 fn saved(task: &Value, expiry: Option<Value>) -> Value {
     ObjectBuilder::new()
         .put("task", task.clone())
         .put_opt("expiry", expiry)
+        .put_opt("removeAt", remove_at(task))
         .build()
 }
 
-/// The store's `claim` argument.
+/// The store's `claim` argument (with when the store removes the task, its stamp).
 fn claim(task_id: &str, expect: &str, task: &Value) -> Value {
     ObjectBuilder::new()
         .put("id", task_id)
         .put("expect", expect)
         .put("task", task.clone())
+        .put_opt("removeAt", remove_at(task))
         .build()
 }
 

@@ -11,7 +11,9 @@
 // a Durable Object (A2ATaskStore), so whichever isolate gets the follow-up finds it.
 // Configuration comes only from Worker vars/secrets: NVM_API_KEY (the agent builder's
 // key, a secret), NVM_AGENT_ID, NVM_PLAN_ID, NVM_BACKEND_URL (optional),
-// NVM_A2A_PENDING_TTL_SECONDS (optional: how long a task waits for its payment; 900).
+// NVM_A2A_PENDING_TTL_SECONDS (optional: how long a task waits for its payment; 900),
+// NVM_A2A_FINISHED_TTL_SECONDS (optional: how long a task is kept once it ended, then its
+// Durable Object deletes it; 604800, 7 days).
 import { Payments, buildPaymentAgentCard, durableObjectTaskStore } from 'nvm-x402/a2a'
 
 // The Durable Object class the task store binding (A2A_TASKS) names.
@@ -41,8 +43,14 @@ function serverFor(env, origin) {
       },
       { agentId: env.NVM_AGENT_ID, planId: env.NVM_PLAN_ID, credits: 1, paymentType: 'fixed', costDescription: '1 credit per message' },
     )
-    const pendingTaskTtlSeconds = env.NVM_A2A_PENDING_TTL_SECONDS ? Number(env.NVM_A2A_PENDING_TTL_SECONDS) : undefined
-    server = payments.a2a.paywall({ agentCard, executor: echo, taskStore: durableObjectTaskStore(env.A2A_TASKS), pendingTaskTtlSeconds })
+    const seconds = (name) => (env[name] ? Number(env[name]) : undefined)
+    server = payments.a2a.paywall({
+      agentCard,
+      executor: echo,
+      taskStore: durableObjectTaskStore(env.A2A_TASKS),
+      pendingTaskTtlSeconds: seconds('NVM_A2A_PENDING_TTL_SECONDS'),
+      finishedTaskTtlSeconds: seconds('NVM_A2A_FINISHED_TTL_SECONDS'),
+    })
   }
   return server
 }

@@ -42,11 +42,17 @@ struct Side {
     cancel_here: Cell<bool>,
     /// The hooks called: (name, detail).
     hooks: RefCell<Vec<(String, Value)>>,
+    /// Every save and claim, as the store was asked: (op, arg). The store
+    /// ignores `removeAt` (as a custom store may): the paywall must not.
+    writes: RefCell<Vec<(String, Value)>>,
 }
 
 impl A2aExchange for Side {
     async fn store(&self, op: &str, arg: &Value) -> Option<Value> {
         let mut tasks = self.tasks.borrow_mut();
+        if op != "load" {
+            self.writes.borrow_mut().push((op.to_owned(), arg.clone()));
+        }
         match op {
             "load" => Some(
                 tasks
@@ -990,4 +996,203 @@ fn a_card_declaring_an_a2a_1_0_interface_is_refused_when_the_paywall_is_made() {
     let v03 = json!([{"url": URL, "protocolBinding": "JSONRPC", "protocolVersion": "0.3.0"}]);
     assert!(with(v03).is_ok());
     assert!(with(json!([])).is_ok());
+}
+
+/// A day in ms.
+const DAY: u64 = 24 * 3600 * 1000;
+
+/// The writes of task `id` so far: (op, the task written, `removeAt`).
+fn writes_of(side: &Side, id: &str) -> Vec<(String, Value, Value)> {
+    side.writes
+        .borrow()
+        .iter()
+        .filter(|(_, arg)| arg["id"] == json!(id) || arg["task"]["id"] == json!(id))
+        .map(|(op, arg)| (op.clone(), arg["task"].clone(), arg["removeAt"].clone()))
+        .collect()
+}
+
+/// What each way of asking about task `id` answers: tasks/get, tasks/cancel,
+/// tasks/resubscribe (its one event) and a paying message/send, each its
+/// error code (null: it answered a result).
+fn asked_about(p: &Payments<MockTransport>, g: &A2aGate, side: &Side, id: &str) -> Vec<Value> {
+    let code = |answer: &Value| answer["error"]["code"].clone();
+    vec![
+        code(&rpc(p, g, side, "tasks/get", json!({ "id": id }))),
+        code(&rpc(p, g, side, "tasks/cancel", json!({ "id": id }))),
+        code(&resubscribe(p, g, side, id)[0]),
+        code(&pay(p, g, side, Some(id))),
+    ]
+}
+
+#[test]
+fn a_finished_task_is_kept_7_days_by_default_then_answered_unknown_even_by_a_store_that_keeps_it() {
+    let p = paying();
+    p.transport().now.set(1_000_000);
+    let (g, side) = (gate_with(json!({})), Side::default());
+    *side.reply.borrow_mut() = Some(echo("paid", Some(1)));
+    let answer = pay(&p, &g, &side, None);
+    let task = answer["result"].clone();
+    assert_eq!(task["status"]["state"], json!("completed"), "{answer}");
+    let at = 1_000_000 + 7 * DAY;
+    // The store is told when it stops existing, and the client sees it in the task.
+    assert_eq!(task["metadata"]["removeAt"], json!(at));
+    let (op, saved, remove_at) = writes_of(&side, "t-1").pop().unwrap();
+    assert_eq!(
+        (op.as_str(), saved, remove_at),
+        ("save", task.clone(), json!(at))
+    );
+    // Until then it is found; the paid content stays as it was.
+    p.transport().now.set(at - 1);
+    let got = rpc(&p, &g, &side, "tasks/get", json!({"id": "t-1"}));
+    assert_eq!(got["result"], task);
+    assert_eq!(
+        resubscribe(&p, &g, &side, "t-1")[0]["result"]["status"],
+        task["status"]
+    );
+    // From then on it is unknown (-32001) to every method, though this store
+    // still holds it; a payment for it is refused before verify, nothing runs.
+    p.transport().now.set(at);
+    let calls = backend_calls(&p);
+    assert_eq!(asked_about(&p, &g, &side, "t-1"), vec![json!(-32001); 4]);
+    assert_eq!(backend_calls(&p), calls, "no verify, no settle");
+    assert_eq!(side.ran.get(), 1);
+    assert_eq!(side.tasks.borrow()["t-1"], task, "the store kept it");
+}
+
+#[test]
+fn finished_task_ttl_seconds_sets_the_removal_and_mistakes_are_refused() {
+    let p = paying();
+    p.transport().now.set(5_000);
+    let (g, side) = (
+        gate_with(json!({"finishedTaskTtlSeconds": 2})),
+        Side::default(),
+    );
+    *side.reply.borrow_mut() = Some(echo("paid", Some(1)));
+    let task = pay(&p, &g, &side, None)["result"].clone();
+    assert_eq!(task["metadata"]["removeAt"], json!(7_000));
+    p.transport().now.set(6_999);
+    assert_eq!(
+        rpc(&p, &g, &side, "tasks/get", json!({"id": "t-1"}))["result"],
+        task
+    );
+    p.transport().now.set(7_000);
+    let gone = rpc(&p, &g, &side, "tasks/get", json!({"id": "t-1"}));
+    assert_eq!(gone["error"]["code"], json!(-32001), "{gone}");
+    let card = g.config.card.clone();
+    for bad in [
+        json!(0),
+        json!(-1),
+        json!(1.5),
+        json!("60"),
+        json!(true),
+        json!(31_536_001),
+    ] {
+        let err = A2aGate::new(&json!({"agentCard": card, "finishedTaskTtlSeconds": bad}))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("finishedTaskTtlSeconds"), "{bad}: {err}");
+    }
+    let longest = json!({"agentCard": card, "finishedTaskTtlSeconds": 31_536_000});
+    assert_eq!(
+        A2aGate::new(&longest).unwrap().config.finished_ttl_ms,
+        365 * DAY
+    );
+}
+
+#[test]
+fn every_task_the_paywall_writes_is_removed_in_time_but_the_one_asking_for_payment_expires_first() {
+    let p = payments();
+    with_plans(&p);
+    verify_ok(&p);
+    refuse_settles(&p);
+    p.transport().now.set(1_000);
+    let ttl = 3_000;
+    let g = gate_with(json!({"pendingTaskTtlSeconds": 1, "finishedTaskTtlSeconds": 3}));
+    let side = Side::default();
+    // Asked for payment: no removal, an expiry whose task is removed ttl after it.
+    send(&p, &g, &side, message(None, None), None);
+    let (op, _, remove_at) = writes_of(&side, "t-1").pop().unwrap();
+    assert_eq!((op.as_str(), remove_at), ("save", Value::Null));
+    let expiry = side.expiries.borrow()["t-1"].clone();
+    assert_eq!(expiry["at"], json!(2_000));
+    assert_eq!(expiry["removeAt"], json!(2_000 + ttl));
+    assert_eq!(expiry["task"]["metadata"]["removeAt"], json!(2_000 + ttl));
+    // Paid: the claim (working) and the final task (its settle failed) each removed ttl after their write.
+    *side.reply.borrow_mut() = Some(echo("withheld", Some(1)));
+    p.transport().now.set(1_500);
+    let answer = pay(&p, &g, &side, Some("t-1"));
+    assert_eq!(
+        says(&answer["result"]).0,
+        json!("payment-failed"),
+        "{answer}"
+    );
+    let writes = writes_of(&side, "t-1");
+    let [.., (claimed, working, a), (saved, failed, b)] = &writes[..] else {
+        panic!("{writes:?}")
+    };
+    assert_eq!((claimed.as_str(), saved.as_str()), ("claim", "save"));
+    assert_eq!(working["status"]["state"], json!("working"));
+    assert_eq!(failed["status"]["state"], json!("failed"));
+    for (task, remove_at) in [(working, a), (failed, b)] {
+        assert_eq!(*remove_at, json!(1_500 + ttl));
+        assert_eq!(task["metadata"]["removeAt"], json!(1_500 + ttl));
+    }
+    // A waiting task canceled: the claim removes it ttl after the cancel.
+    side.tasks.borrow_mut().clear();
+    send(&p, &g, &side, message(None, None), None);
+    p.transport().now.set(1_700);
+    let canceled = rpc(&p, &g, &side, "tasks/cancel", json!({"id": "t-1"}))["result"].clone();
+    assert_eq!(canceled["status"]["state"], json!("canceled"));
+    let (op, task, remove_at) = writes_of(&side, "t-1").pop().unwrap();
+    assert_eq!(
+        (op.as_str(), task, remove_at),
+        ("claim", canceled, json!(1_700 + ttl))
+    );
+    // An executor that threw: the failed task too.
+    side.tasks.borrow_mut().clear();
+    *side.reply.borrow_mut() = None;
+    let threw = pay(&p, &g, &side, None)["result"].clone();
+    assert_eq!(
+        says(&threw),
+        (json!("payment-failed"), json!("EXECUTION_FAILED"))
+    );
+    assert_eq!(writes_of(&side, "t-1").pop().unwrap().2, json!(1_700 + ttl));
+}
+
+#[test]
+fn a_task_left_waiting_expires_then_is_removed_its_expiry_plus_the_ttl_later_whichever_comes_first()
+{
+    let p = paying();
+    p.transport().now.set(10_000);
+    let g = gate_with(json!({"pendingTaskTtlSeconds": 1, "finishedTaskTtlSeconds": 5}));
+    // Read after its expiry: the claim that makes it expired says when it is removed.
+    let side = Side::default();
+    send(&p, &g, &side, message(None, None), None);
+    let planned = side.expiries.borrow()["t-1"]["task"].clone();
+    p.transport().now.set(12_000);
+    let got = rpc(&p, &g, &side, "tasks/get", json!({"id": "t-1"}));
+    assert_eq!(says(&got["result"]).1, json!("EXPIRED_PAYMENT"));
+    assert_eq!(
+        got["result"], planned,
+        "what the store would have made of it"
+    );
+    let (op, _, remove_at) = writes_of(&side, "t-1").pop().unwrap();
+    assert_eq!((op.as_str(), remove_at), ("claim", json!(16_000)));
+    p.transport().now.set(15_999);
+    assert_eq!(
+        rpc(&p, &g, &side, "tasks/get", json!({"id": "t-1"}))["result"],
+        planned
+    );
+    p.transport().now.set(16_000);
+    let calls = backend_calls(&p);
+    assert_eq!(asked_about(&p, &g, &side, "t-1"), vec![json!(-32001); 4]);
+    assert_eq!(backend_calls(&p), calls);
+    // First read past both (a store that applied nothing): unknown at once, nothing run or charged.
+    let side = Side::default();
+    p.transport().now.set(20_000);
+    send(&p, &g, &side, message(None, None), None);
+    p.transport().now.set(30_000);
+    assert_eq!(asked_about(&p, &g, &side, "t-1"), vec![json!(-32001); 4]);
+    assert_eq!(side.ran.get(), 0);
+    assert_eq!(backend_calls(&p), calls, "no verify, no settle");
 }

@@ -90,6 +90,21 @@ pub const EXPIRES_KEY: &str = "paymentExpiresAt";
 pub const DEFAULT_PENDING_TTL_SECONDS: u64 = 900;
 /// The longest `pendingTaskTtlSeconds`: 7 days.
 pub const MAX_PENDING_TTL_SECONDS: u64 = 7 * 24 * 3600;
+/// Task metadata: when the task store removes a task the paywall wrote
+/// (milliseconds since the Unix epoch; the store's `removeAt`), unless it is
+/// written again before. Past it the paywall answers the task as unknown
+/// (-32001), whether or not the store removed it.
+pub const REMOVE_AT_KEY: &str = "removeAt";
+/// How long a task is kept after the paywall last wrote it (its run's end, a
+/// cancel, its expiry; a run that never ended, its start) unless the paywall
+/// says otherwise (`finishedTaskTtlSeconds`): 7 days. The client that paid
+/// gets the result in the answer itself; `tasks/get` is for one that lost the
+/// answer or polls, and a week covers one that comes back after a weekend or
+/// an outage, while a busy agent's store holds at most a week of tasks.
+pub const DEFAULT_FINISHED_TTL_SECONDS: u64 = 7 * 24 * 3600;
+/// The longest `finishedTaskTtlSeconds`: 365 days (there is no "forever": a
+/// store that must keep results longer is the executor's own).
+pub const MAX_FINISHED_TTL_SECONDS: u64 = 365 * 24 * 3600;
 /// The official A2A server's hooks (`hooks: {beforeRequest, afterRequest,
 /// onError}`): `beforeRequest(method, params, request)` once a JSON-RPC call is
 /// read, `afterRequest(method, response, request)` with the answer (a stream's
@@ -176,25 +191,33 @@ pub struct A2aConfig {
     /// How long a task asking for payment waits for it (ms):
     /// `pendingTaskTtlSeconds`, by default [`DEFAULT_PENDING_TTL_SECONDS`].
     pub pending_ttl_ms: u64,
+    /// How long any other task the paywall writes is kept after it was
+    /// written (ms): `finishedTaskTtlSeconds`, by default
+    /// [`DEFAULT_FINISHED_TTL_SECONDS`].
+    pub finished_ttl_ms: u64,
     /// Which of [`HOOKS`] were given (bit `i`: `HOOKS[i]`).
     pub hooks: u8,
 }
 
 impl A2aConfig {
-    /// Reads `{agentCard, pendingTaskTtlSeconds?, hooks?}`: a card made by
-    /// [`build_payment_agent_card`], and the hooks as the adapter marks functions.
+    /// Reads `{agentCard, pendingTaskTtlSeconds?, finishedTaskTtlSeconds?,
+    /// hooks?}`: a card made by [`build_payment_agent_card`], and the hooks as
+    /// the adapter marks functions.
     pub fn from_json(v: &Value) -> Result<Self> {
         const WHAT: &str = "a2a.paywall options";
         let o = json::object(v, WHAT)?;
-        let ttl = match o.get("pendingTaskTtlSeconds") {
-            None | Some(Value::Null) => DEFAULT_PENDING_TTL_SECONDS,
-            Some(v) => v
-                .as_u64()
-                .filter(|s| (1..=MAX_PENDING_TTL_SECONDS).contains(s))
-                .ok_or_else(|| {
-                    Error::validation("a2a.paywall: pendingTaskTtlSeconds must be a whole number of seconds from 1 to 604800 (7 days)")
-                })?,
-        };
+        let ttl = seconds(
+            o.get("pendingTaskTtlSeconds"),
+            DEFAULT_PENDING_TTL_SECONDS,
+            MAX_PENDING_TTL_SECONDS,
+            "a2a.paywall: pendingTaskTtlSeconds must be a whole number of seconds from 1 to 604800 (7 days)",
+        )?;
+        let finished_ttl = seconds(
+            o.get("finishedTaskTtlSeconds"),
+            DEFAULT_FINISHED_TTL_SECONDS,
+            MAX_FINISHED_TTL_SECONDS,
+            "a2a.paywall: finishedTaskTtlSeconds must be a whole number of seconds from 1 to 31536000 (365 days)",
+        )?;
         let given = json::opt_object(o.get("hooks"), "a2a.paywall: hooks")?;
         let mut hooks = 0;
         for (i, name) in HOOKS.iter().enumerate() {
@@ -262,6 +285,7 @@ impl A2aConfig {
                 Credits::Fixed(credits)
             },
             pending_ttl_ms: ttl * 1000,
+            finished_ttl_ms: finished_ttl * 1000,
             hooks,
         })
     }
@@ -313,6 +337,18 @@ impl A2aConfig {
     }
 }
 
+/// An option in seconds: `default` when absent or null, else a whole number
+/// from 1 to `max` (`refusal` otherwise).
+fn seconds(v: Option<&Value>, default: u64, max: u64, refusal: &'static str) -> Result<u64> {
+    match v {
+        None | Some(Value::Null) => Ok(default),
+        Some(v) => v
+            .as_u64()
+            .filter(|s| (1..=max).contains(s))
+            .ok_or_else(|| Error::validation(refusal)),
+    }
+}
+
 /// The card's `urn:nevermined:payment` extension.
 pub fn payment_extension(card: &Value) -> Option<&Value> {
     json::items(json::at(card, &["capabilities", "extensions"]))
@@ -346,6 +382,31 @@ pub fn is_expired(task: &Value, now_ms: u64) -> bool {
     is_pending(task) && expires_at(task).is_some_and(|at| at <= now_ms)
 }
 
+/// When the task store removes `task` ([`REMOVE_AT_KEY`]); `None`: never (a
+/// task kept before there was a removal, or one asking for payment: it
+/// expires first).
+pub fn remove_at(task: &Value) -> Option<u64> {
+    json::at(task, &["metadata", REMOVE_AT_KEY]).and_then(Value::as_u64)
+}
+
+/// Whether `task` is past its removal at `now_ms`: it is answered as unknown,
+/// whether or not the store removed it yet (a store may ignore `removeAt`, and
+/// an alarm may run late).
+pub fn is_removed(task: &Value, now_ms: u64) -> bool {
+    remove_at(task).is_some_and(|at| at <= now_ms)
+}
+
+/// `task` stamped with when the store removes it ([`REMOVE_AT_KEY`] in its
+/// metadata: the client sees until when `tasks/get` finds it).
+pub fn removed_at(mut task: Value, at: u64) -> Value {
+    if let Some(o) = task.as_object_mut() {
+        with_object(o, "metadata", |meta| {
+            meta.insert(REMOVE_AT_KEY.into(), Value::from(at));
+        });
+    }
+    task
+}
+
 /// Whether a task ended (A2A's terminal states).
 pub fn is_terminal(task: &Value) -> bool {
     matches!(
@@ -367,14 +428,19 @@ pub fn not_waiting(task: &Value) -> &'static str {
 }
 
 /// What a task asking for payment becomes when its time runs out: `failed`,
-/// `payment-failed` with [`EXPIRED_CODE`], the client's messages only. The
-/// same whoever makes it (the store when the time comes, or the paywall on a
-/// later access): its message id is the task's with `-expired`.
-pub fn expired(task: &Value) -> Value {
+/// `payment-failed` with [`EXPIRED_CODE`], the client's messages only,
+/// removed `kept_ms` after its expiry. The same whoever makes it (the store
+/// when the time comes, or the paywall on a later access): its message id is
+/// the task's with `-expired`.
+pub fn expired(task: &Value, kept_ms: u64) -> Value {
     let text = "The payment did not come in time: the task expired. Nothing was charged.";
     let mut message_id = ids_of(task).0;
     message_id.push_str("-expired");
-    failed(task, EXPIRED_CODE, text, None, &message_id, "")
+    let out = failed(task, EXPIRED_CODE, text, None, &message_id, "");
+    match expires_at(task) {
+        Some(at) => removed_at(out, at.saturating_add(kept_ms)),
+        None => out,
+    }
 }
 
 /// `task` canceled (`tasks/cancel`): its status `canceled`, the rest as it

@@ -3,12 +3,15 @@
 // 1.x talks to it through its fetchImpl. What a waiting task becomes when its
 // time runs out, tasks/cancel (of a waiting task, and of a run its executor
 // stops), the official A2A server's hooks (one that throws changes nothing),
-// and A2A 1.0's method names (answered "Method not found", nothing run). The
-// Durable Object store's expiry is checked here on its own (its alarm) and end
-// to end on workerd (tests/js/workerd/a2a-expiry.test.mjs).
+// and A2A 1.0's method names (answered "Method not found", nothing run); a
+// finished task removed finishedTaskTtlSeconds after it ended (TaskNotFoundError
+// then). The stores' expiries and removals are checked here on their own
+// (InMemoryA2ATaskStore on a mocked clock, the Durable Object's alarm on a
+// storage in memory) and end to end on workerd (tests/js/workerd/a2a-expiry.test.mjs).
 import { describe, test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
 import { JsonRpcTransportFactory } from '@a2a-js/sdk/client'
+import { TaskNotFoundError } from '@a2a-js/sdk/errors'
 import { decodeAccessToken } from 'nvm-x402'
 import { Payments, buildPaymentAgentCard, InMemoryA2ATaskStore, A2ATaskStore } from 'nvm-x402/a2a'
 import { NVM_LOCAL_BUILT } from '../support/nvm.mjs'
@@ -110,6 +113,40 @@ describe('the A2A paywall in Node, its tasks in memory', { skip: !NVM_LOCAL_BUIL
     const expiresAt = (await plain.store.load(waiting.id)).metadata.paymentExpiresAt
     assert.ok(expiresAt >= sent + 900_000 && expiresAt <= answered + 900_000, `${expiresAt - sent} ms after the message`)
     assert.throws(() => payments.a2a.paywall({ agentCard: card, executor: echoExecutor(), pendingTaskTtlSeconds: 0 }), (e) => e.code === 'validation' && /pendingTaskTtlSeconds/.test(e.message))
+  })
+
+  test('a finished task is removed finishedTaskTtlSeconds after it ended: the store drops it, tasks/get is TaskNotFoundError (-32001), a payment for it is refused before verify', async () => {
+    const { client, store, executor } = await serve({ finishedTaskTtlSeconds: 1 })
+    const asked = await client.sendMessage({ message: message('kept a while') })
+    const sent = Date.now()
+    const paid = await client.sendMessage({ message: message('kept a while', { taskId: asked.id, payload: decodeAccessToken(await subscriber.token()) }) })
+    const answered = Date.now()
+    assert.equal(meta(paid)[STATUS], 'payment-completed')
+    const kept = await store.load(asked.id)
+    assert.equal(kept.status.state, 'completed')
+    const { removeAt } = kept.metadata
+    assert.ok(removeAt >= sent + 1000 && removeAt <= answered + 1000, `${removeAt - sent} ms after the payment`)
+    assert.equal((await client.getTask({ id: asked.id })).status.state, 3, 'TASK_STATE_COMPLETED')
+    await sleep(Math.max(0, removeAt - Date.now()) + 100) // past its removal
+    // The store's own sweep (no paywall in between) dropped it.
+    assert.equal(await store.load(asked.id), undefined)
+    await assert.rejects(client.getTask({ id: asked.id }), TaskNotFoundError)
+    const before = await subscriber.balance()
+    proxy.reset()
+    await assert.rejects(client.sendMessage({ message: message('kept a while', { taskId: asked.id, payload: decodeAccessToken(await subscriber.token()) }) }), TaskNotFoundError)
+    assert.deepEqual([proxy.callsTo(VERIFY).length, proxy.callsTo(SETTLE).length], [0, 0])
+    assert.equal(executor.runs, 1)
+    assert.equal(await subscriber.balance(), before)
+    // By default a finished task is kept 7 days.
+    const plain = await serve()
+    const again = await plain.client.sendMessage({ message: message('default') })
+    const start = Date.now()
+    await plain.client.sendMessage({ message: message('default', { taskId: again.id, payload: decodeAccessToken(await subscriber.token()) }) })
+    const end = Date.now()
+    const at = (await plain.store.load(again.id)).metadata.removeAt
+    const week = 7 * 24 * 3600 * 1000
+    assert.ok(at >= start + week && at <= end + week, `${at - start} ms after the payment`)
+    assert.throws(() => payments.a2a.paywall({ agentCard: card, executor: echoExecutor(), finishedTaskTtlSeconds: 0 }), (e) => e.code === 'validation' && /finishedTaskTtlSeconds/.test(e.message))
   })
 
   test('tasks/cancel of a waiting task: canceled, a payment for it refused, nothing charged; an ended task is not cancelable', async () => {
@@ -241,7 +278,68 @@ describe('the A2A paywall in Node, its tasks in memory', { skip: !NVM_LOCAL_BUIL
   })
 })
 
-describe('the A2ATaskStore Durable Object keeps an expiry as an alarm', () => {
+describe('InMemoryA2ATaskStore applies expiries and removals, whatever order they fall due in', () => {
+  const task = (state, n = 0) => ({ id: 't', status: { state }, n })
+  const gone = { id: 't', status: { state: 'failed' } }
+
+  test('a task saved or claimed with removeAt is removed once it passes, unless written again before', async (t) => {
+    t.mock.timers.enable({ apis: ['Date'], now: 1_000_000 })
+    const store = new InMemoryA2ATaskStore()
+    await store.save(task('completed'), undefined, 1_005_000)
+    t.mock.timers.setTime(1_004_999)
+    assert.deepEqual(await store.load('t'), task('completed'))
+    t.mock.timers.setTime(1_005_000)
+    assert.equal(await store.load('t'), undefined)
+    // Written again before its removal (saved, or claimed): the later write's removal counts.
+    await store.save(task('working'), undefined, 1_006_000)
+    await store.save(task('completed', 1), undefined, 1_100_000)
+    assert.equal(await store.claim('t', 'completed', task('canceled', 2), 1_200_000), true)
+    t.mock.timers.setTime(1_150_000)
+    assert.deepEqual(await store.load('t'), task('canceled', 2))
+    t.mock.timers.setTime(1_200_000)
+    assert.equal(await store.load('t'), undefined)
+    assert.equal(await store.claim('t', 'canceled', task('working')), false, 'nothing left to claim')
+    // Without removeAt (a paywall before it), a task is kept as before.
+    await store.save(task('completed'))
+    t.mock.timers.setTime(9_000_000_000)
+    assert.deepEqual(await store.load('t'), task('completed'))
+  })
+
+  test('a waiting task becomes its expired task at the expiry, then is removed at its removeAt; a claim before keeps it', async (t) => {
+    t.mock.timers.enable({ apis: ['Date'], now: 0 })
+    const store = new InMemoryA2ATaskStore()
+    // A finished task removed late, saved first; then a waiting one expiring sooner (not in the order given).
+    await store.save({ ...task('completed'), id: 'old' }, undefined, 7_000_000)
+    await store.save(task('input-required'), { at: 900, task: gone, removeAt: 5_000 })
+    t.mock.timers.setTime(1_000)
+    assert.deepEqual(await store.load('t'), gone)
+    assert.equal(await store.claim('t', 'input-required', task('working')), false)
+    t.mock.timers.setTime(5_000)
+    assert.equal(await store.load('t'), undefined)
+    assert.equal((await store.load('old')).status.state, 'completed')
+    // Paid in time: the claim replaces the expiry with its own removal.
+    await store.save(task('input-required'), { at: 6_000, task: gone, removeAt: 9_000 })
+    assert.equal(await store.claim('t', 'input-required', task('working'), 60_000), true)
+    t.mock.timers.setTime(10_000)
+    assert.deepEqual(await store.load('t'), task('working'))
+    t.mock.timers.setTime(60_000)
+    assert.equal(await store.load('t'), undefined)
+  })
+
+  test('the sweep removes what is due among every task, not only the one accessed', async (t) => {
+    t.mock.timers.enable({ apis: ['Date'], now: 0 })
+    const store = new InMemoryA2ATaskStore()
+    // The oldest task, then 9,999 removed at 10 s: the store is full (10,000).
+    await store.save({ id: 'kept', status: { state: 'completed' } })
+    for (let i = 0; i < 9_999; i++) await store.save({ id: `r${i}`, status: { state: 'completed' } }, undefined, 10_000)
+    t.mock.timers.setTime(20_000)
+    await store.load('other') // the sweep: the 9,999 are removed, though none is accessed
+    for (let i = 0; i < 9_999; i++) await store.save({ id: `n${i}`, status: { state: 'completed' } })
+    assert.equal((await store.load('kept')).status.state, 'completed', 'the oldest is not dropped for room: the removed ones made it')
+  })
+})
+
+describe('the A2ATaskStore Durable Object keeps an expiry and a removal as an alarm', () => {
   /** A Durable Object's storage in memory, its alarm noted. */
   function storage() {
     const data = new Map()
@@ -256,6 +354,9 @@ describe('the A2ATaskStore Durable Object keeps an expiry as an alarm', () => {
       },
       async setAlarm(at) {
         this.alarm = at
+      },
+      async deleteAll() {
+        data.clear()
       },
     }
   }
@@ -283,5 +384,63 @@ describe('the A2ATaskStore Durable Object keeps an expiry as an alarm', () => {
     assert.equal(await ask(object, { op: 'claim', expect: 'input-required', task: working }), true)
     await object.alarm()
     assert.deepEqual(await ask(object, { op: 'load' }), working)
+  })
+
+  test('saved with removeAt: the alarm is set for it and, when it rings, the object deletes its storage', async () => {
+    const state = { storage: storage() }
+    const object = new A2ATaskStore(state)
+    const done = { id: 't', status: { state: 'completed' } }
+    const at = Date.now() - 1
+    assert.equal(await ask(object, { op: 'save', task: done, removeAt: at }), true)
+    assert.equal(state.storage.alarm, at)
+    await object.alarm()
+    assert.equal(state.storage.data.size, 0, 'deleteAll')
+    assert.equal(await ask(object, { op: 'load' }), null)
+    // A claim with removeAt sets the alarm too.
+    await ask(object, { op: 'save', task: waiting })
+    assert.equal(await ask(object, { op: 'claim', expect: 'input-required', task: done, removeAt: at }), true)
+    await object.alarm()
+    assert.equal(state.storage.data.size, 0)
+  })
+
+  test('written again before the removal, an alarm ringing for the earlier write deletes nothing and waits for the later one', async () => {
+    const state = { storage: storage() }
+    const object = new A2ATaskStore(state)
+    const working = { id: 't', status: { state: 'working' } }
+    const done = { id: 't', status: { state: 'completed' } }
+    await ask(object, { op: 'save', task: working, removeAt: Date.now() - 1 })
+    const later = Date.now() + 3_600_000
+    await ask(object, { op: 'save', task: done, removeAt: later })
+    state.storage.alarm = undefined
+    await object.alarm() // the earlier write's alarm, already on its way
+    assert.deepEqual(await ask(object, { op: 'load' }), done)
+    assert.equal(state.storage.alarm, later, 're-armed for the removal stored now')
+    // Written again without a removal: the alarm does nothing.
+    await ask(object, { op: 'save', task: done })
+    await object.alarm()
+    assert.deepEqual(await ask(object, { op: 'load' }), done)
+  })
+
+  test('a waiting task expires at its alarm, then the next alarm (its removeAt) deletes it', async () => {
+    const state = { storage: storage() }
+    const object = new A2ATaskStore(state)
+    const at = Date.now() - 10
+    await ask(object, { op: 'save', task: waiting, expiry: { at, task: gone, removeAt: at + 5 } })
+    assert.equal(state.storage.alarm, at)
+    await object.alarm()
+    assert.deepEqual(await ask(object, { op: 'load' }), gone)
+    assert.equal(state.storage.alarm, at + 5)
+    await object.alarm()
+    assert.equal(state.storage.data.size, 0)
+  })
+
+  test("an object written by an earlier version (the expired task itself kept for its alarm) still expires at that alarm", async () => {
+    const state = { storage: storage() }
+    state.storage.data.set('task', waiting)
+    state.storage.data.set('expired', gone)
+    const object = new A2ATaskStore(state)
+    await object.alarm()
+    assert.deepEqual(await ask(object, { op: 'load' }), gone)
+    assert.equal(state.storage.data.get('expired'), null)
   })
 })
