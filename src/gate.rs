@@ -178,6 +178,35 @@ pub(crate) async fn ask<T: Transport>(
     }
 }
 
+/// The backend's id of a verified request (`agentRequestId`, or `agentRequest.agentRequestId`).
+pub(crate) fn agent_request_id(verification: &Value) -> Option<String> {
+    verification
+        .get("agentRequestId")
+        .or_else(|| json::at(verification, &["agentRequest", "agentRequestId"]))
+        .and_then(json::id_value)
+}
+
+/// Why a paid call failed when the backend can't be reached, as the caller is told it:
+/// `{what}: the payment backend could not be reached; nothing was {held} or charged`.
+/// The full error (which names the backend) goes to the agent's log only, after
+/// `who`. A settle that failed so may still have burned: only "nothing was
+/// delivered" is certain then.
+pub(crate) fn unreachable<T: Transport>(
+    p: &Payments<T>,
+    who: &str,
+    what: &str,
+    error: &Error,
+    held: &str,
+) -> String {
+    p.transport()
+        .warn(&format!("{who}: {what}: {error} ({})", error.code()));
+    if what == SETTLE_UNAVAILABLE {
+        format!("{what}: the payment backend could not be reached; nothing was delivered")
+    } else {
+        format!("{what}: the payment backend could not be reached; nothing was {held} or charged")
+    }
+}
+
 /// Each plan's scheme and network: `fixed` (with the environment's network
 /// unless given), or looked up (cached by the client).
 pub(crate) async fn schemes_of<T: Transport>(
@@ -434,11 +463,7 @@ impl Gate {
                     return Ok(Decision::Answer(answer));
                 }
             };
-            agent_request_id = verified
-                .get("agentRequestId")
-                .or_else(|| json::at(&verified, &["agentRequest", "agentRequestId"]))
-                .and_then(json::id_value)
-                .filter(|id| !id.is_empty());
+            agent_request_id = self::agent_request_id(&verified).filter(|id| !id.is_empty());
             if cfg.hooks.has(Hook::AfterVerify) {
                 x.hook(Hook::AfterVerify, verified).await;
             }

@@ -555,10 +555,7 @@ impl A2aGate {
                 token: token.to_owned(),
                 plan_id: self.config.plan_ids[index].clone(),
                 payment_required,
-                agent_request_id: verification
-                    .get("agentRequestId")
-                    .or_else(|| json::at(&verification, &["agentRequest", "agentRequestId"]))
-                    .and_then(json::id_value),
+                agent_request_id: super::agent_request_id(&verification),
                 verification,
                 subscriber: claims.from.clone(),
             }),
@@ -658,18 +655,8 @@ impl A2aGate {
         what: &str,
         e: &crate::Error,
     ) -> Value {
-        p.transport()
-            .warn(&format!("nvm-x402 A2A paywall: {what}: {e} ({})", e.code()));
-        let tail = if what == SETTLE_UNAVAILABLE {
-            "nothing was delivered"
-        } else {
-            "nothing was delivered or charged"
-        };
-        rpc_error(
-            id,
-            INTERNAL_ERROR,
-            &format!("{what}: the payment backend could not be reached; {tail}"),
-        )
+        let why = super::unreachable(p, "nvm-x402 A2A paywall", what, e, "delivered");
+        rpc_error(id, INTERNAL_ERROR, &why)
     }
 }
 

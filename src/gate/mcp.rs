@@ -13,8 +13,8 @@
 //! hook observes, it never changes the answer.
 
 use super::{
-    ask, dynamic_credits, schemes_of, Exchange, Outcome, PLANS_UNAVAILABLE as NO_PLANS,
-    SETTLE_UNAVAILABLE, VERIFY_UNAVAILABLE,
+    agent_request_id, ask, dynamic_credits, schemes_of, Exchange, Outcome,
+    PLANS_UNAVAILABLE as NO_PLANS, SETTLE_UNAVAILABLE, VERIFY_UNAVAILABLE,
 };
 use crate::error::{Error, Result};
 use crate::payments::Payments;
@@ -256,10 +256,7 @@ impl McpGate {
         let Some((mut at, mut payment_required, verification)) = verified else {
             return refused(&reason);
         };
-        let request_id = verification
-            .get("agentRequestId")
-            .or_else(|| json::at(&verification, &["agentRequest", "agentRequestId"]))
-            .and_then(json::id_value);
+        let request_id = agent_request_id(&verification);
         let plan_id = offer.plan_ids[index].as_str();
         let context = ObjectBuilder::new()
             .put("logicalUrl", logical_url.as_str())
@@ -348,20 +345,9 @@ impl McpGate {
     }
 }
 
-/// Why a call is an error when the backend can't be reached (the full error,
-/// which names the backend, goes to the agent's log only). A settle that failed
-/// so may still have burned: only "nothing was delivered" is certain then.
+/// Why a call is an error when the backend can't be reached ([`super::unreachable`]).
 fn unreachable<T: Transport>(p: &Payments<T>, what: &str, error: &Error) -> String {
-    p.transport().warn(&format!(
-        "nvm-x402 MCP paywall: {what}: {error} ({})",
-        error.code()
-    ));
-    let tail = if what == SETTLE_UNAVAILABLE {
-        "nothing was delivered"
-    } else {
-        "nothing was delivered or charged"
-    };
-    format!("{what}: the payment backend could not be reached; {tail}")
+    super::unreachable(p, "nvm-x402 MCP paywall", what, error, "delivered")
 }
 
 /// `onRedeemError: "propagate"`'s answer to a settle that errs (the official SDK's -32002).

@@ -17,7 +17,7 @@
 //! `onAfterSettle` with the settlement): it opens and closes its LangSmith spans
 //! (`nvm:verify`, `nvm:settlement`) on them; nothing it does changes the answer.
 
-use super::{ask, dynamic_credits, schemes_of, Exchange, Outcome};
+use super::{agent_request_id, ask, dynamic_credits, schemes_of, Exchange, Outcome};
 use super::{PLANS_UNAVAILABLE, SETTLE_UNAVAILABLE, VERIFY_UNAVAILABLE};
 use crate::error::{Error, Result};
 use crate::payments::Payments;
@@ -33,14 +33,9 @@ pub struct ToolGate {
     config: ToolConfig,
 }
 
-/// Which step an answer comes from (the adapter ends that step's span with it).
-const VERIFY: &str = "verify";
-const SETTLE: &str = "settle";
-
-fn refuse(phase: &str, message: &str, payment_required: Value) -> Value {
+fn refuse(message: &str, payment_required: Value) -> Value {
     ObjectBuilder::new()
         .put("action", "refuse")
-        .put("phase", phase)
         .put("message", message)
         .put("paymentRequired", payment_required)
         .build()
@@ -48,10 +43,9 @@ fn refuse(phase: &str, message: &str, payment_required: Value) -> Value {
 
 /// The backend could not be asked (or the agent's own credits function failed):
 /// an error with `code`, never the result.
-fn fail(phase: &str, code: &str, message: &str) -> Value {
+fn fail(code: &str, message: &str) -> Value {
     ObjectBuilder::new()
         .put("action", "fail")
-        .put("phase", phase)
         .put("code", code)
         .put("message", message)
         .build()
@@ -69,9 +63,9 @@ impl ToolGate {
     /// adapter took out of `config.configurable`). Answers, as JSON text:
     /// - `{action: "deliver", settlement?}`: the function's result (no
     ///   settlement when a credits function priced the call at 0);
-    /// - `{action: "refuse", phase, message, paymentRequired}`: a payment
+    /// - `{action: "refuse", message, paymentRequired}`: a payment
     ///   error (the official SDK's `PaymentRequiredError`); nothing delivered;
-    /// - `{action: "fail", phase, code, message}`: the backend could not be
+    /// - `{action: "fail", code, message}`: the backend could not be
     ///   asked, or the credits function failed; nothing delivered;
     /// - `{action: "threw"}`: the function threw (nothing charged): its error goes on as is.
     ///
@@ -98,17 +92,17 @@ impl ToolGate {
         let fixed = cfg.fixed.as_ref().map(|(s, n)| (s.as_str(), n.as_deref()));
         let schemes = match schemes_of(p, &cfg.plan_ids, fixed).await {
             Ok(s) => s,
-            Err(e) => return Ok(unreachable(p, VERIFY, PLANS_UNAVAILABLE, &e)),
+            Err(e) => return Ok(unreachable(p, PLANS_UNAVAILABLE, &e)),
         };
         let payment_required = cfg.payment_required(&schemes, None)?;
         x.hook(Hook::BeforeVerify, payment_required.clone()).await;
         let refused = |why: &str| {
             let message = format!("{VERIFY_FAILED}: {why}");
-            refuse(VERIFY, &message, with_error(&payment_required, why))
+            refuse(&message, with_error(&payment_required, why))
         };
         let token = call.get("token").and_then(Value::as_str).unwrap_or("");
         if token.is_empty() {
-            return Ok(refuse(VERIFY, MISSING_TOKEN, payment_required.clone()));
+            return Ok(refuse(MISSING_TOKEN, payment_required.clone()));
         }
         let (claims, index) = match cfg.precheck(token) {
             Ok(c) => c,
@@ -131,13 +125,10 @@ impl ToolGate {
                 }
                 return Ok(refused(&why));
             }
-            Outcome::Unavailable(e) => return Ok(unreachable(p, VERIFY, VERIFY_UNAVAILABLE, &e)),
+            Outcome::Unavailable(e) => return Ok(unreachable(p, VERIFY_UNAVAILABLE, &e)),
         };
         x.hook(Hook::AfterVerify, verification.clone()).await;
-        let request_id = verification
-            .get("agentRequestId")
-            .or_else(|| json::at(&verification, &["agentRequest", "agentRequestId"]))
-            .and_then(json::id_value);
+        let request_id = agent_request_id(&verification);
         let context = ObjectBuilder::new()
             .put("token", redact(token))
             .put("paymentRequired", payment_required.clone())
@@ -163,7 +154,7 @@ impl ToolGate {
                 Err(why) => {
                     let message =
                         format!("The credits function {why}; nothing was delivered or charged");
-                    return Ok(fail(SETTLE, crate::error::INTERNAL, &message));
+                    return Ok(fail(crate::error::INTERNAL, &message));
                 }
             },
         };
@@ -191,33 +182,19 @@ impl ToolGate {
                 }
                 Outcome::Refused(why, _) => {
                     let message = format!("{SETTLE_FAILED}: {why}; the result was withheld");
-                    refuse(
-                        SETTLE,
-                        &message,
-                        with_error(&payment_required, "settlement failed"),
-                    )
+                    refuse(&message, with_error(&payment_required, "settlement failed"))
                 }
-                Outcome::Unavailable(e) => unreachable(p, SETTLE, SETTLE_UNAVAILABLE, &e),
+                Outcome::Unavailable(e) => unreachable(p, SETTLE_UNAVAILABLE, &e),
             },
         )
     }
 }
 
-/// The answer when the backend can't be reached (the full error, which names
-/// the backend, goes to the agent's log only). A settle that failed so may
-/// still have burned: only "nothing was delivered" is certain then.
-fn unreachable<T: Transport>(p: &Payments<T>, phase: &str, what: &str, error: &Error) -> Value {
-    p.transport().warn(&format!(
-        "nvm-x402 requiresPayment: {what}: {error} ({})",
-        error.code()
-    ));
-    let tail = if phase == SETTLE {
-        "nothing was delivered"
-    } else {
-        "nothing was run or charged"
-    };
-    let message = format!("{what}: the payment backend could not be reached; {tail}");
-    fail(phase, &error.code(), &message)
+/// The answer when the backend can't be reached ([`super::unreachable`]; before
+/// the function ran: "nothing was run or charged").
+fn unreachable<T: Transport>(p: &Payments<T>, what: &str, error: &Error) -> Value {
+    let why = super::unreachable(p, "nvm-x402 requiresPayment", what, error, "run");
+    fail(&error.code(), &why)
 }
 
 #[cfg(test)]
