@@ -1,7 +1,7 @@
 //! Property-based fuzzing of what the core reads from strangers: access
 //! tokens, x402 headers, request paths against route tables, the gate's
-//! steps before the handler, and the A2A paywall's JSON-RPC (fixed seed, see
-//! [`crate::fuzz`]). Nothing may panic —
+//! steps before the handler, the A2A paywall's JSON-RPC, and MPP challenges,
+//! credentials and receipts (fixed seed, see [`crate::fuzz`]). Nothing may panic —
 //! in the .wasm a panic is a trap that breaks every later call — and the
 //! round trips and bypass protections must hold on every case.
 
@@ -351,4 +351,75 @@ fn the_a2a_paywall_never_runs_the_executor_unpaid() {
         0,
         "nothing settled"
     );
+}
+
+/// `WWW-Authenticate` / `Authorization` values an MPP reader may be handed:
+/// arbitrary, and challenges built from pieces (another scheme around it,
+/// any params, quoted mppx-style with any text or not, any `request=`).
+fn mpp_header() -> impl Strategy<Value = String> {
+    let key = prop_oneof![
+        prop::sample::select(super::mpp::PARAMS.to_vec()).prop_map(str::to_owned),
+        "[a-zA-Z_-]{0,4}",
+    ];
+    let value = prop_oneof![
+        "\\PC{0,12}".prop_map(|v| format!("\"{}\"", v.replace('\\', "\\\\").replace('"', "\\\""))),
+        "[^,\"]{0,8}",
+        "\\PC{0,12}",
+    ];
+    let agent = prop_oneof![
+        Just(String::new()),
+        "\\PC{0,6}".prop_map(|a| format!(",\"agentId\":{}", to_text(&Value::from(a)))),
+        json_value().prop_map(|a| format!(",\"agentId\":{}", to_text(&a))),
+    ];
+    let request = prop_oneof![
+        1 => token_text(),
+        3 => (agent, "[0-9]{1,3}", any::<bool>()).prop_map(|(agent, credits, string)| {
+            let credits = if string { format!("\"{credits}\"") } else { credits };
+            let json = format!(r#"{{"planId":"1","credits":{credits}{agent}}}"#);
+            super::base64::encode_url(json.as_bytes())
+        }),
+    ];
+    let params = (prop::collection::vec((key, value), 0..6), request).prop_map(|(kv, request)| {
+        let mut params: Vec<String> = ["id", "realm", "method", "intent"]
+            .iter()
+            .map(|k| format!("{k}=\"x\""))
+            .collect();
+        params.push(format!("request=\"{request}\""));
+        params.extend(kv.into_iter().map(|(k, v)| format!("{k}={v}")));
+        params.join(", ")
+    });
+    let structured = (
+        "(|Bearer x, |Digest a=\"b, Payment c\", )",
+        "(Payment|payment|PAYMENT|Payment )[ \t]{0,2}",
+        params,
+        "(|, Bearer y|,|\"|\\\\)",
+    )
+        .prop_map(|(pre, scheme, params, post)| format!("{pre}{scheme}{params}{post}"));
+    prop_oneof![1 => any::<String>(), 1 => token_text(), 4 => structured]
+}
+
+#[test]
+fn mpp_readers_never_panic_and_credentials_carry_the_challenge() {
+    use super::mpp::*;
+    let parsed = fuzz::run(6000, mpp_header(), |header| {
+        if let Some(s) = payment_scheme(&header) {
+            let at = s.as_ptr() as usize - header.as_ptr() as usize;
+            assert_eq!(header.get(at..at + s.len()), Some(s));
+            assert!(s.as_bytes()[..7].eq_ignore_ascii_case(b"payment"), "{s:?}");
+        }
+        let _ = credential_challenge_id(&header);
+        let _ = parse_receipt(&header);
+        let _ = decimal_credits(&header);
+        match parse_challenge(&header) {
+            Ok(Some(c)) => {
+                assert!(!c.id.is_empty() && !c.plan_id.is_empty());
+                let cred = credential(&c, "token");
+                assert_eq!(credential_challenge_id(&cred), Some(c.id.clone()));
+                assert_eq!(Challenge::from_json(&c.to_json()), Ok(c));
+                true
+            }
+            _ => false,
+        }
+    });
+    assert!(parsed > 500, "only {parsed} challenges parsed");
 }

@@ -8,6 +8,7 @@ pub mod gate;
 pub mod header;
 pub mod json;
 pub mod mcp;
+pub mod mpp;
 pub mod payment_required;
 pub mod redact;
 pub mod routes;
