@@ -206,6 +206,14 @@ single_call_methods! {
     "x402.getX402AccessToken" => |p, a| p.get_x402_access_token(&a.id(0, "planId")?, a.opt_id(1, "agentId")?.as_deref(), a.arg(2));
     "facilitator.verifyPermissions" => |p, a| p.verify_permissions(a.arg(0));
     "facilitator.settlePermissions" => |p, a| p.settle_permissions(a.arg(0));
+    #[cfg(all(feature = "mpp", feature = "builder"))]
+    "mpp.getMppAccessToken" => |p, a| p.get_mpp_access_token(&a.id(0, "planId")?, a.opt_id(1, "agentId")?.as_deref(), a.arg(2));
+    #[cfg(all(feature = "mpp", feature = "agent"))]
+    "mpp.issueChallenge" => |p, a| p.mpp_challenge(a.arg(0));
+    #[cfg(all(feature = "mpp", feature = "agent"))]
+    "mpp.verifyCredential" => |p, a| p.mpp_redeem(false, a.arg(0));
+    #[cfg(all(feature = "mpp", feature = "agent"))]
+    "mpp.settleCredential" => |p, a| p.mpp_redeem(true, a.arg(0));
     "plans.getPlan" => |p, a| p.get_plan(&a.id(0, "planId")?);
     "plans.getPlans" => |p, a| p.get_plans(&a.positional(&["page", "offset", "sortBy", "sortOrder", "orgId"]));
     "plans.getAgentsAssociatedToAPlan" => |p, a| p.get_agents_associated_to_a_plan(&a.id(0, "planId")?, a.arg(1));
@@ -431,7 +439,16 @@ pub async fn call<T: Transport>(p: &Payments<T>, method: &str, args_json: &str) 
                 Some(k) => pending.publication(a.arg(k)),
                 None => pending,
             };
-            let answer = pending.send().await?;
+            let answer = pending.send().await;
+            // The MPP calls fail as the MPP family (a settle that may have burned says so).
+            #[cfg(feature = "mpp")]
+            let answer = if (const { index_of("mpp.getMppAccessToken") }..=const { index_of("mpp.settleCredential") }).contains(&i) {
+                answer.map_err(|e| e.into_mpp(i == const { index_of("mpp.settleCredential") }))?
+            } else {
+                answer?
+            };
+            #[cfg(not(feature = "mpp"))]
+            let answer = answer?;
             #[cfg(feature = "builder")]
             if deployment {
                 p.keep_deployment(&answer);
@@ -515,6 +532,7 @@ pub async fn pay<T: Transport, C: crate::client::Courier>(
     let what = match kind {
         "query" => "queryAgent",
         "tool" => "mcp.callTool",
+        "mpp" => "mpp.fetch",
         #[cfg(feature = "a2a-client")]
         "a2a-card" | "a2a" | "a2a-stream" | "a2a-get" | "a2a-resubscribe" | "a2a-push-set"
         | "a2a-push-get" | "a2a-clear" => "a2a.getClient",
@@ -547,6 +565,12 @@ pub async fn pay<T: Transport, C: crate::client::Courier>(
         if kind == "a2a-card" {
             return Ok(to_text(
                 &crate::client::a2a_card(p, &request, &options).await?,
+            ));
+        }
+        #[cfg(all(feature = "mpp", feature = "builder"))]
+        if kind == "mpp" {
+            return Ok(to_text(
+                &crate::client::mpp::fetch(p, &request, &options, courier).await?,
             ));
         }
         let call = crate::client::Call::from_json(kind, &options)?;
@@ -637,6 +661,15 @@ macro_rules! pure_functions {
     };
 }
 
+/// An MPP codec error (the official `MppError`, code `mpp_error`).
+#[cfg(all(feature = "mpp", feature = "builder"))]
+fn mpp_error(message: String) -> Error {
+    Error::Mpp {
+        code: crate::client::mpp::MPP_ERROR.to_owned(),
+        message,
+    }
+}
+
 /// Whether `method` reads a token (or an error's code): those never throw.
 fn reads_a_token(method: &str) -> bool {
     #[cfg(feature = "builder")]
@@ -708,6 +741,31 @@ pure_functions! { |a, null|
         // The error's `code` (the facade hands it, or null) is the backend's "already settled".
         #[cfg(feature = "builder")]
         "isAccessTokenAlreadyUsed" => Value::from(a.raw(0).and_then(Value::as_str) == Some(crate::error::TOKEN_ALREADY_USED)),
+        // The official MPP codec (src/protocol/mpp.rs), where the package root exports it.
+        #[cfg(all(feature = "mpp", feature = "builder"))]
+        "parseChallengeHeader" => match protocol::mpp::parse_challenge(a.text(0, "headerValue")?) {
+            Ok(c) => c.map_or(Value::Null, |c| c.to_json()),
+            Err(message) => return Err(mpp_error(message)),
+        },
+        #[cfg(all(feature = "mpp", feature = "builder"))]
+        "buildCredentialHeader" => {
+            let challenge = protocol::mpp::Challenge::from_json(a.arg(0)).map_err(mpp_error)?;
+            let token = crate::protocol::json::at(a.arg(1), &["accessToken"]).and_then(Value::as_str);
+            Value::from(protocol::mpp::credential(&challenge, token.ok_or_else(|| a.bad("payload.accessToken", "is required"))?))
+        },
+        #[cfg(all(feature = "mpp", feature = "builder"))]
+        "parseReceiptHeader" => protocol::mpp::parse_receipt(a.text(0, "headerValue")?).map_err(mpp_error)?.to_json(),
+        #[cfg(all(feature = "mpp", feature = "builder"))]
+        "extractPaymentScheme" => a.raw(0).and_then(Value::as_str).and_then(protocol::mpp::payment_scheme).map_or(Value::Null, Value::from),
+        #[cfg(all(feature = "mpp", feature = "builder"))]
+        "extractCredentialChallengeId" => a.raw(0).and_then(Value::as_str).and_then(protocol::mpp::credential_challenge_id).map_or(Value::Null, Value::from),
+        #[cfg(all(feature = "mpp", feature = "builder"))]
+        "normalizeCredits" => match a.raw(0) {
+            Some(Value::String(s)) => Value::from(protocol::mpp::decimal_credits(s).map_err(mpp_error)?),
+            v => Value::from(Uint256::from_json(v.unwrap_or(&null)).map_err(|e| mpp_error(format!("credits must be a non-negative integer, got {}: {e}", to_text(v.unwrap_or(&null)))))?.as_str()),
+        },
+        #[cfg(all(feature = "mpp", feature = "builder"))]
+        "isRetryableMppCode" => Value::from(a.raw(0).and_then(Value::as_str).is_some_and(protocol::mpp::retryable_code)),
         // The official X402A2AUtils' reads (pkg-template/a2a-utils.js), where it is exported.
         #[cfg(any(feature = "builder", feature = "a2a", feature = "a2a-client"))]
         "x402A2AMetadata" => crate::protocol::gate::a2a::inband_metadata(a.arg(0)),

@@ -151,6 +151,8 @@ pub struct Outgoing {
     pub redirect: String,
     /// MCP: the `mcp-session-id` the caller set (a 2025-era session of their own).
     pub mcp_session: Option<String>,
+    /// MPP: the caller's own `Authorization` (the credential goes before it).
+    pub authorization: Option<String>,
 }
 
 impl Outgoing {
@@ -169,6 +171,7 @@ impl Outgoing {
                 .unwrap_or("follow")
                 .to_owned(),
             mcp_session: json::opt_str(o, "mcpSessionId", "request")?.map(str::to_owned),
+            authorization: json::opt_str(o, "authorization", "request")?.map(str::to_owned),
         })
     }
 
@@ -963,6 +966,8 @@ pub mod a2a;
 mod paying;
 #[cfg(feature = "a2a-client")]
 pub use paying::a2a_card;
+#[cfg(all(feature = "mpp", feature = "builder"))]
+pub use paying::mpp;
 pub use paying::{pay, Call, Courier, Hop, Reply};
 
 #[cfg(test)]

@@ -107,6 +107,19 @@ pub enum Error {
         /// The package entry that has it.
         home: &'static str,
     },
+    /// An MPP payment the wire refused or left unknown: `mpp_error` (no code
+    /// given), `spend_outcome_unknown`, `settlement_outcome_unknown`, or the
+    /// seller's `BCK.MPP.*` (the JS `MppError` family).
+    Mpp {
+        /// The code.
+        code: String,
+        /// What happened.
+        message: String,
+    },
+    /// An MPP payment's error after a credential went out, with what was
+    /// presented (`{credentialsPresented, creditsPresented, challengeId}`:
+    /// `mppSpendOf`); otherwise the error it wraps.
+    Spent(Box<(Error, Value)>),
     /// A browser client that is not signed in (before `connect()`, or after
     /// `logout()`): nothing was sent. Code `not_logged_in`.
     #[cfg(feature = "browser")]
@@ -167,6 +180,10 @@ pub const CODES: &[&str] = &[
     SIGNIN_REFUSED,
     CARD_SETUP_REFUSED,
     INTERNAL,
+    // The MPP family's own (an `MppError`'s code, with the seller's `BCK.MPP.*`).
+    "mpp_error",
+    "spend_outcome_unknown",
+    "settlement_outcome_unknown",
 ];
 
 /// The hint of a `validation` error that says no more.
@@ -221,6 +238,8 @@ impl Error {
             Error::PaymentRefused { code, .. } => Cow::Borrowed(code),
             Error::NotInEntry { .. } => Cow::Borrowed("not_in_entry"),
             Error::McpNegotiation(_) => Cow::Borrowed("mcp_negotiation_failed"),
+            Error::Mpp { code, .. } => Cow::Borrowed(code),
+            Error::Spent(inner) => inner.0.code(),
             #[cfg(feature = "browser")]
             Error::NotLoggedIn => Cow::Borrowed("not_logged_in"),
             #[cfg(feature = "browser")]
@@ -234,6 +253,7 @@ impl Error {
             Error::Backend(b) => Some(b.http_status),
             Error::Http { status, .. } | Error::InvalidResponse { status, .. } => Some(*status),
             Error::PaymentRequired { .. } => Some(402),
+            Error::Spent(inner) => inner.0.http_status(),
             _ => None,
         }
     }
@@ -252,6 +272,8 @@ impl Error {
             Error::Timeout { .. } => "The backend did not answer in time; retry, or raise `timeoutMs`.",
             Error::InsecureTransport(_) => "Use an https: URL (plain http: is only allowed to localhost, 127.0.0.1 or [::1]).",
             Error::NotInEntry { home, .. } => return Cow::Owned(format!("import {{ Payments }} from '{home}' for it")),
+            Error::Spent(inner) => return inner.0.hint(),
+            Error::Mpp { code, .. } => mpp_hint(code),
             // Only the paying client (the `subscriber` cores) makes the rest: the
             // serving cores leave their hints out.
             #[cfg(feature = "subscriber")]
@@ -270,6 +292,55 @@ impl Error {
                 payment_required, ..
             } => payment_required.clone(),
             Error::PaymentRefused { details, .. } => details.clone(),
+            Error::Spent(inner) => inner.0.details(),
+            _ => None,
+        }
+    }
+
+    /// The JS class of an MPP error (`MppError` or its subclass by code), `None` for a `PaymentsError`.
+    pub fn mpp_class(&self) -> Option<&'static str> {
+        match self {
+            Error::Spent(inner) => inner.0.mpp_class(),
+            Error::Mpp { code, .. } => Some(match code.as_str() {
+                "BCK.MPP.0002" => "MppNotConfiguredError",
+                "BCK.MPP.0003" => "MppCredentialRejectedError",
+                "BCK.MPP.0004" => "MppChallengeExpiredError",
+                "BCK.MPP.0005" => "MppBodyDigestMismatchError",
+                "settlement_outcome_unknown" => "MppSettlementOutcomeUnknownError",
+                "spend_outcome_unknown" => "MppSpendOutcomeUnknownError",
+                _ => "MppError",
+            }),
+            _ => None,
+        }
+    }
+
+    /// This error as the MPP family's (the official `toMppError`: every failure
+    /// of an MPP backend call is one), its code and message kept; `settle`:
+    /// an answer that never came, a 5xx or 408, or one that could not be read
+    /// may have burned (`settlement_outcome_unknown`).
+    pub fn into_mpp(self, settle: bool) -> Error {
+        let unknown = settle
+            && match &self {
+                Error::Timeout { .. } | Error::Network(_) | Error::InvalidResponse { .. } => true,
+                _ => self.http_status().is_some_and(|s| s >= 500 || s == 408),
+            };
+        match self {
+            Error::Mpp { .. } | Error::Spent(_) => self,
+            e => Error::Mpp {
+                code: if unknown {
+                    "settlement_outcome_unknown".to_owned()
+                } else {
+                    e.code().into_owned()
+                },
+                message: e.to_string(),
+            },
+        }
+    }
+
+    /// What an MPP payment presented before it failed (`mppSpendOf`), if anything.
+    pub fn spend(&self) -> Option<&Value> {
+        match self {
+            Error::Spent(inner) => Some(&inner.1),
             _ => None,
         }
     }
@@ -294,6 +365,9 @@ impl Error {
             map.insert("details".into(), details);
         }
         map.insert("retryable".into(), Value::Bool(self.is_retryable()));
+        if let Some(spend) = self.spend() {
+            map.insert("spend".into(), spend.clone());
+        }
         Value::Object(map)
     }
 
@@ -312,6 +386,16 @@ impl Error {
                 .unwrap_or(b.http_status >= 500 || b.http_status == 429),
             _ => false,
         }
+    }
+}
+
+/// What to do about an MPP error, by its code.
+fn mpp_hint(code: &str) -> &'static str {
+    match code {
+        "spend_outcome_unknown" | "settlement_outcome_unknown" => "The credits may have been burned: check the balance (and the seller's records) before paying again.",
+        "BCK.MPP.0002" => "MPP is not enabled on this environment; pay with x402 (payments.fetch).",
+        "BCK.MPP.0004" | "BCK.MPP.0005" => "Pay the fresh challenge the 402 carries (payments.mpp.fetch does, once).",
+        _ => "The seller refused the payment; paying again with a new credential won't change that.",
     }
 }
 
@@ -397,9 +481,10 @@ impl fmt::Display for Error {
                 f.write_str(message)
             }
             Error::Timeout { after_ms } => write!(f, "The request timed out after {after_ms} ms"),
-            Error::PaymentRequired { message, .. } | Error::PaymentRefused { message, .. } => {
-                f.write_str(message)
-            }
+            Error::PaymentRequired { message, .. }
+            | Error::PaymentRefused { message, .. }
+            | Error::Mpp { message, .. } => f.write_str(message),
+            Error::Spent(inner) => inner.0.fmt(f),
             #[cfg(feature = "browser")]
             Error::NotLoggedIn => f.write_str("Not signed in: this client has no API key (never signed in, or logged out); nothing was sent"),
             #[cfg(feature = "browser")]
@@ -491,6 +576,26 @@ mod tests {
                 details: None,
             },
             Error::McpNegotiation("the server offers no revision in common".into()),
+            Error::Mpp {
+                code: "BCK.MPP.0003".into(),
+                message: "https://agent.example rejected the credential: Credential rejected".into(),
+            },
+            Error::Mpp {
+                code: "mpp_error".into(),
+                message: "The 402 carried a malformed MPP challenge".into(),
+            },
+            Error::Mpp {
+                code: "settlement_outcome_unknown".into(),
+                message: "The backend answered 502 without a definite settlement outcome".into(),
+            },
+            Error::Mpp {
+                code: "spend_outcome_unknown".into(),
+                message: "The MPP credential was sent and no answer came back".into(),
+            },
+            Error::Spent(Box::new((
+                Error::validation("maxCredits exceeded on the second turn"),
+                Value::Null,
+            ))),
             Error::NotInEntry {
                 what: "plans.orderPlan".into(),
                 entry: "nvm-x402/agent",
@@ -531,6 +636,8 @@ mod tests {
                 | Error::PaymentRefused { .. }
                 | Error::McpNegotiation(_)
                 | Error::NotInEntry { .. }
+                | Error::Mpp { .. }
+                | Error::Spent(_)
                 | Error::NotLoggedIn
                 | Error::ReturnRefused { .. } => {}
             }

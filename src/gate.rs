@@ -52,6 +52,12 @@ pub trait Exchange {
     /// [`crate::protocol::gate::Hooks`]), with what it is told; awaited. Nothing
     /// it does changes the answer: the adapter logs a hook that throws.
     async fn hook(&self, hook: Hook, detail: Value);
+
+    /// The request body's digest, `sha-256=<base64>` (an MPP route with
+    /// `bindBody`; an empty body's too), or `None` when it could not be read.
+    async fn digest(&self) -> Option<String> {
+        None
+    }
 }
 
 /// A compiled paywall.
@@ -64,6 +70,10 @@ pub struct Gate {
     claims: claims::Claims,
     /// PaymentRequireds of recent resources, built and written once.
     prepared: prepared::Cache,
+    #[cfg(feature = "mpp")]
+    /// MPP credentials being paid or spent, by challenge id (keyed by what the
+    /// backend burns once; evicting a spent one lets it be replayed: see `mpp`).
+    mpp: mpp::Credentials,
 }
 
 /// What [`Gate::decide`] found a paid request needs after the handler runs.
@@ -99,6 +109,9 @@ enum Decision {
     Kept(String),
     /// Paid: run the handler, then settle.
     Proceed(Ticket),
+    /// Paid with an MPP credential: run the handler, then settle it.
+    #[cfg(feature = "mpp")]
+    Mpp(mpp::MppTicket),
 }
 
 fn respond(answer: Answer) -> Value {
@@ -237,6 +250,8 @@ impl Gate {
             repeats: repeat::Repeats::default(),
             claims: claims::Claims::default(),
             prepared: prepared::Cache::default(),
+            #[cfg(feature = "mpp")]
+            mpp: mpp::Credentials::default(),
         })
     }
 
@@ -268,6 +283,18 @@ impl Gate {
             Decision::Kept(text) => return Ok(text),
             Decision::Answer(answer) => return Ok(json::to_text(&answer)),
             Decision::Proceed(ticket) => ticket,
+            #[cfg(feature = "mpp")]
+            Decision::Mpp(ticket) => {
+                let paid = ObjectBuilder::new()
+                    .put("planId", ticket.plan_id())
+                    .put("credits", ticket.credits())
+                    .build();
+                let status = x.run(&paid).await.unwrap_or(0);
+                return self
+                    .mpp_settle(p, x, ticket, status)
+                    .await
+                    .map(|answer| json::to_text(&answer));
+            }
         };
         // The handler is told what it is paid with (the paywall's third argument to it).
         let paid = ObjectBuilder::new()
@@ -386,6 +413,15 @@ impl Gate {
             }
         };
         let prepared = self.prepared.get(cfg, route, &req, schemes)?;
+        // An MPP route: a Payment credential, or no x402 token, is MPP's.
+        #[cfg(feature = "mpp")]
+        if let Some(bind_body) = route.mpp {
+            if req.credential.is_some() || req.token.is_none() {
+                return self
+                    .mpp_decide(p, x, req, route, prepared, bind_body)
+                    .await;
+            }
+        }
         let refused = match (req.token.as_deref(), checked) {
             (Some(token), Some(Ok((claims, index)))) => {
                 match GateConfig::check_scheme(&claims, &prepared.schemes[index]) {
@@ -654,6 +690,8 @@ pub(crate) fn dynamic_credits(value: &Value) -> std::result::Result<Uint256, Str
 pub mod a2a;
 mod claims;
 pub mod mcp;
+#[cfg(feature = "mpp")]
+mod mpp;
 mod prepared;
 mod repeat;
 pub mod tool;

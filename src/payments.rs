@@ -263,6 +263,52 @@ impl<T: Transport> Payments<T> {
         self.pending(x402::facilitator_text(&self.config, settle, body))
     }
 
+    // ---- MPP --------------------------------------------------------------
+
+    /// `mpp.getMppAccessToken(planId, agentId?, tokenOptions?)`: the x402 mint's
+    /// body, at the MPP mint (an MPP-domain token: it verifies only on MPP).
+    #[cfg(all(feature = "mpp", feature = "builder"))]
+    pub fn get_mpp_access_token(
+        &self,
+        plan_id: &str,
+        agent_id: Option<&str>,
+        token_options: &Value,
+    ) -> Pending<'_, T> {
+        self.pending(
+            crate::api::x402::mint_at(
+                &self.config,
+                crate::api::mpp::PERMISSIONS,
+                plan_id,
+                agent_id,
+                token_options,
+            )
+            .map(|(call, warning)| {
+                if warning.is_some() {
+                    self.transport.warn(crate::api::x402::INLINE_DELEGATION_WARNING);
+                }
+                call
+            }),
+        )
+    }
+
+    #[cfg(feature = "mpp")]
+    /// `mpp.issueChallenge({planId, credits, resource, httpVerb, agentId?, digest?, description?})`.
+    pub fn mpp_challenge(&self, params: &Value) -> Pending<'_, T> {
+        self.pending(crate::api::mpp::challenge(&self.config, params))
+    }
+
+    #[cfg(feature = "mpp")]
+    /// `mpp.verifyCredential` (`settle`: `mpp.settleCredential`) of `{credential, resource, httpVerb, bodyDigest?}`.
+    pub fn mpp_redeem(&self, settle: bool, params: &Value) -> Pending<'_, T> {
+        self.pending(crate::api::mpp::redeem(&self.config, settle, params))
+    }
+
+    #[cfg(feature = "mpp")]
+    /// The gate's verify (`settle`: settle) of a credential, its body built.
+    pub(crate) fn mpp_redeem_body(&self, settle: bool, body: &Value) -> Pending<'_, T> {
+        self.pending(crate::api::mpp::redeem_body(&self.config, settle, body))
+    }
+
     /// `resolveScheme(planId)`: the plan's scheme and network, cached per plan for 5 minutes.
     pub async fn resolve_scheme(&self, plan_id: &str) -> Result<ResolvedScheme> {
         Ok(self.plan_terms(plan_id).await?.scheme)

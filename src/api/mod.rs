@@ -5,6 +5,8 @@
 pub mod agents;
 pub mod contracts;
 pub mod delegation;
+#[cfg(feature = "mpp")]
+pub mod mpp;
 #[cfg(feature = "builder")]
 pub mod orders;
 pub mod organizations;

@@ -53,6 +53,17 @@ pub fn mint(
     agent_id: Option<&str>,
     token_options: &Value,
 ) -> Result<(Call<Value>, Option<MintWarning>)> {
+    mint_at(cfg, "api/v1/x402/permissions", plan_id, agent_id, token_options)
+}
+
+/// [`mint`] at `path`: the MPP mint (`super::mpp::PERMISSIONS`) takes the same body.
+pub fn mint_at(
+    cfg: &ClientConfig,
+    path: &str,
+    plan_id: &str,
+    agent_id: Option<&str>,
+    token_options: &Value,
+) -> Result<(Call<Value>, Option<MintWarning>)> {
     const WHAT: &str = "tokenOptions";
     let plan_id = plan_id.trim();
     if plan_id.is_empty() {
@@ -122,7 +133,7 @@ pub fn mint(
         request: super::build_request(
             cfg,
             "POST",
-            "api/v1/x402/permissions",
+            path,
             Auth::Bearer,
             Some(&body),
         )?,

@@ -147,6 +147,10 @@ pub struct Reply {
     pub payment_response: Option<String>,
     /// The `mcp-session-id` header (a 2025-era MCP server's session).
     pub session: Option<String>,
+    /// The `www-authenticate` header (an MPP challenge).
+    pub www_authenticate: Option<String>,
+    /// The `payment-receipt` header (an MPP receipt).
+    pub payment_receipt: Option<String>,
     /// The body, once it was read ([`Courier::text`]).
     pub text: Option<String>,
 }
@@ -170,6 +174,8 @@ impl Reply {
             payment_required: text("paymentRequired")?,
             payment_response: text("paymentResponse")?,
             session: text("mcpSessionId")?,
+            www_authenticate: text("wwwAuthenticate")?,
+            payment_receipt: text("paymentReceipt")?,
             text: text("text")?,
         })
     }
@@ -920,5 +926,7 @@ fn still_asks(outcome: Outcome, default: &str) -> Error {
     super::payment_required_error(Some(&reason), outcome.payment_required)
 }
 
+#[cfg(all(feature = "mpp", feature = "builder"))]
+pub mod mpp;
 #[cfg(test)]
 mod tests;

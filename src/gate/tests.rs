@@ -68,7 +68,7 @@ pub(super) fn good_token() -> String {
     token("10", "nvm:erc4337", "eip155:84532", None)
 }
 
-fn request(method: &str, url: &str, headers: Value) -> Value {
+pub(super) fn request(method: &str, url: &str, headers: Value) -> Value {
     json!({"method": method, "url": url, "headers": headers})
 }
 
@@ -83,6 +83,8 @@ pub(super) struct Scripted {
     pub(super) hooks: RefCell<Vec<(Hook, Value)>>,
     /// What the handler was told (the MCP paywall's context).
     pub(super) context: RefCell<Value>,
+    /// The request body's digest the adapter answers (an MPP route's `bindBody`).
+    pub(super) digest: RefCell<Option<String>>,
 }
 
 impl Exchange for Rc<Scripted> {
@@ -108,6 +110,10 @@ impl Exchange for Rc<Scripted> {
     async fn hook(&self, hook: Hook, detail: Value) {
         self.hooks.borrow_mut().push((hook, detail));
     }
+
+    async fn digest(&self) -> Option<String> {
+        self.digest.borrow().clone()
+    }
 }
 
 /// A request in flight: what the gate answered before the handler (`action`
@@ -116,6 +122,13 @@ pub(super) struct Began<'a> {
     answer: Value,
     flow: Option<Pin<Box<dyn Future<Output = crate::Result<String>> + 'a>>>,
     pub(super) exchange: Rc<Scripted>,
+}
+
+impl Began<'_> {
+    /// What the gate answered before the handler.
+    pub(super) fn answer_value(&self) -> Value {
+        self.answer.clone()
+    }
 }
 
 impl std::fmt::Display for Began<'_> {
@@ -232,7 +245,7 @@ pub(super) fn run<F: std::future::Future>(f: F) -> F::Output {
     pollster::block_on(f)
 }
 
-fn header<'a>(v: &'a Value, name: &str) -> Option<&'a str> {
+pub(super) fn header<'a>(v: &'a Value, name: &str) -> Option<&'a str> {
     v.as_array()?
         .iter()
         .find(|h| h[0].as_str().is_some_and(|n| n.eq_ignore_ascii_case(name)))?[1]
@@ -1096,7 +1109,7 @@ fn cors_answers_preflights_and_exposes_the_payment_headers() {
         .contains("x-trace"));
     assert_eq!(
         header(h, "access-control-expose-headers"),
-        Some("payment-required, payment-response")
+        Some("payment-required, payment-response, www-authenticate, payment-receipt")
     );
     let denied = begin_request(
         &g,
@@ -1122,7 +1135,7 @@ fn cors_answers_preflights_and_exposes_the_payment_headers() {
             &paid["response"]["headers"],
             "access-control-expose-headers"
         ),
-        Some("payment-required, payment-response")
+        Some("payment-required, payment-response, www-authenticate, payment-receipt")
     );
     let cors = gate(json!({"cors": true}));
     let open = begin_request(

@@ -64,6 +64,8 @@ pub struct PaidRoute {
     pub scheme: Option<String>,
     /// Fixes the network (with `scheme`).
     pub network: Option<String>,
+    /// MPP is accepted too (`mpp: true | {bindBody}`): `Some(bind_body)`.
+    pub mpp: Option<bool>,
 }
 
 /// Which origins CORS allows.
@@ -323,6 +325,24 @@ fn paid_route(key: &str, spec: &Value) -> Result<PaidRoute> {
             "{what}: network needs scheme too"
         )));
     }
+    // MPP seals the price into its challenge, before the handler runs.
+    let mpp = match o.get("mpp") {
+        None | Some(Value::Null) | Some(Value::Bool(false)) => None,
+        Some(Value::Bool(true)) => Some(false),
+        Some(Value::Object(m)) => Some(json::opt_bool(m, "bindBody", &what)?.unwrap_or(false)),
+        Some(_) => {
+            return Err(Error::validation(format!(
+                "{what}: mpp must be true, false or {{bindBody}}"
+            )))
+        }
+    };
+    #[cfg(not(feature = "mpp"))]
+    if mpp.is_some() {
+        return Err(Error::validation(format!("{what}: mpp is not in this package's cores yet (see the README's MPP section); the route takes x402")));
+    }
+    if mpp.is_some() && dynamic {
+        return Err(Error::validation(format!("{what}: mpp needs fixed credits (an MPP challenge names its price before the handler runs)")));
+    }
     Ok(PaidRoute {
         key: key.trim().to_owned(),
         plan_ids,
@@ -331,6 +351,7 @@ fn paid_route(key: &str, spec: &Value) -> Result<PaidRoute> {
         mime_type: text("mimeType")?,
         scheme,
         network,
+        mpp,
     })
 }
 
@@ -394,6 +415,10 @@ pub struct GateRequest {
     pub origin: Option<String>,
     /// `Access-Control-Request-Method` (only on preflights).
     pub preflight_method: Option<String>,
+    /// The MPP credential (`Authorization`'s `Payment` scheme).
+    pub credential: Option<String>,
+    /// An `Authorization` header came (with or without a `Payment` scheme).
+    pub authorization: bool,
 }
 
 /// A header of a `headers` object (`{name: value}`, names lower-case), trimmed; `None` when absent or blank.
@@ -435,6 +460,12 @@ impl GateRequest {
             token: header_token(headers, "request.headers")?,
             origin: header("origin")?,
             preflight_method: header("access-control-request-method")?,
+            #[cfg(feature = "mpp")]
+            credential: header("authorization")?
+                .and_then(|a| crate::protocol::mpp::payment_scheme(&a).map(str::to_owned)),
+            #[cfg(not(feature = "mpp"))]
+            credential: None,
+            authorization: headers.contains_key("authorization"),
         })
     }
 
@@ -587,7 +618,7 @@ impl GateConfig {
         }
         out.push((
             "access-control-expose-headers".to_owned(),
-            "payment-required, payment-response".to_owned(),
+            "payment-required, payment-response, www-authenticate, payment-receipt".to_owned(),
         ));
         out
     }
@@ -706,6 +737,41 @@ impl GateConfig {
         Answer::json(402, body, true)
             .with("payment-required", header)
             .with_all(cors)
+    }
+
+    /// MPP's 402: the x402 `payment-required` header (x402 buyers are served as
+    /// before), the MPP challenge in `www-authenticate` when one was issued, and
+    /// the official body `{error, message, code?, retryable?}` (`code` only a
+    /// backend `BCK.MPP.*` one, with whether a fresh credential can succeed).
+    pub fn mpp_challenge_answer(
+        &self,
+        req: &GateRequest,
+        payment_required: String,
+        challenge: Option<&str>,
+        message: &str,
+        code: Option<&str>,
+    ) -> Answer {
+        let body = ObjectBuilder::new()
+            .put("error", "Payment Required")
+            .put("message", message)
+            .put_opt("code", code)
+            .put_opt("retryable", code.map(crate::protocol::mpp::retryable_code))
+            .build();
+        let answer = Answer::json(402, body, true).with("payment-required", payment_required);
+        match challenge {
+            Some(c) => answer.with("www-authenticate", c),
+            None => answer,
+        }
+        .with_all(self.cors_headers(req))
+    }
+
+    /// 409: another request is paying with the same MPP credential right now.
+    pub fn conflict_answer(&self, req: &GateRequest) -> Answer {
+        let body = ObjectBuilder::new()
+            .put("error", "Conflict")
+            .put("message", "This credential is already being processed by a concurrent request.")
+            .build();
+        Answer::json(409, body, true).with_all(self.cors_headers(req))
     }
 
     /// 503: the payment backend could not be asked (never a free 200). The

@@ -48,14 +48,25 @@ fn thrown(e: Error) -> JsValue {
         );
     }
     set("retryable", &JsValue::from_bool(e.is_retryable()));
-    // Not enumerable, as the class in errors.js defines it.
+    if let Some(spend) = e.spend() {
+        // What an MPP payment presented before it failed (`mppSpendOf`).
+        set(
+            "spend",
+            &js_sys::JSON::parse(&to_text(spend)).unwrap_or(JsValue::NULL),
+        );
+    }
+    // Not enumerable, as the class in errors.js defines it. The MPP family is
+    // not a PaymentsError (the official SDK's two error families).
+    let family = match e.mpp_class() {
+        Some(name) => {
+            error.set_name(name);
+            "nvm-x402.MppError"
+        }
+        None => "nvm-x402.PaymentsError",
+    };
     let mark = js_sys::Object::new();
     let _ = Reflect::set(&mark, &JsValue::from_str("value"), &JsValue::TRUE);
-    js_sys::Object::define_property(
-        &error,
-        &js_sys::Symbol::for_("nvm-x402.PaymentsError").into(),
-        &mark,
-    );
+    js_sys::Object::define_property(&error, &js_sys::Symbol::for_(family).into(), &mark);
     error.into()
 }
 

@@ -145,6 +145,7 @@ fn request(method: &str, redirect: &str) -> Outgoing {
         has_token: false,
         redirect: redirect.into(),
         mcp_session: None,
+        authorization: None,
     }
 }
 
@@ -1048,6 +1049,7 @@ fn request_to(url: &str, method: &str) -> Outgoing {
         has_token: false,
         redirect: "follow".into(),
         mcp_session: None,
+        authorization: None,
     }
 }
 
