@@ -11,6 +11,7 @@ pub use plumbing::{
     decode, is_local_host, is_loopback_origin, parse_object, RequestBody, MAX_BODY_BYTES,
 };
 
+use crate::access_token::Domain;
 use crate::accounts::IssuedAccount;
 use crate::backend::{Backend, Caller};
 use crate::cards;
@@ -225,7 +226,8 @@ async fn mint(State(app): Shared, headers: HeaderMap, body: JsonBody) -> Respons
             if body.get("delegationConfig").is_none_or(Value::is_null) {
                 return Err(DELEGATION_REQUIRED.with("delegationConfig is required for token generation: pass { delegationId } (see POST api/v1/delegation/create)"));
             }
-            app.backend.mint(caller, decode::<MintRequest>(body)?)
+            app.backend
+                .mint(caller, decode::<MintRequest>(body)?, Domain::X402)
         },
     )
 }
