@@ -13,8 +13,28 @@ use nvm_x402::protocol::{
 };
 use serde_json::{json, Map, Value};
 
-/// Domain separation: these bytes start every signed message.
-const DOMAIN: &[u8] = b"nvm-local/x402-access-token/v1\n";
+/// The protocol a token pays through. The bytes signed start with the
+/// domain's prefix, so a token signed for one domain fails the signature
+/// check of the other: the tokens look alike on the wire (as the hosted
+/// backend's `Nevermined-MPP` EIP-712 domain makes them), yet an x402 token
+/// is refused by MPP's verify and settle and an MPP token by x402's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Domain {
+    /// `api/v1/x402/*`.
+    X402,
+    /// `api/v1/mpp/*` (the hosted backend's `Nevermined-MPP` domain).
+    Mpp,
+}
+
+impl Domain {
+    /// Domain separation: these bytes start every signed message.
+    fn prefix(self) -> &'static [u8] {
+        match self {
+            Domain::X402 => b"nvm-local/x402-access-token/v1\n",
+            Domain::Mpp => b"nvm-local/mpp-access-token/v1\n",
+        }
+    }
+}
 
 /// What a mint puts in a token.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -107,22 +127,23 @@ fn write_canonical(value: &Value, out: &mut String) {
 }
 
 /// The message a token's signature covers: the token minus `payload.signature`.
-fn signed_message(token: &Map<String, Value>) -> Vec<u8> {
+fn signed_message(token: &Map<String, Value>, domain: Domain) -> Vec<u8> {
     let mut unsigned = token.clone();
     if let Some(Value::Object(payload)) = unsigned.get_mut("payload") {
         payload.remove("signature");
     }
-    let mut message = DOMAIN.to_vec();
+    let mut message = domain.prefix().to_vec();
     message.extend_from_slice(canonical_json(&Value::Object(unsigned)).as_bytes());
     message
 }
 
-/// Builds and signs a token; `secret` signs the card-delegation `payload.token` JWT.
+/// Builds and signs a token for `domain`; `secret` signs the card-delegation `payload.token` JWT.
 pub fn mint(
     content: &TokenContent,
     key: &SigningKey,
     secret: &[u8],
     issued_at_secs: i64,
+    domain: Domain,
 ) -> String {
     let mut extra = Map::new();
     extra.insert("version".into(), json!("1"));
@@ -167,17 +188,18 @@ pub fn mint(
     }
     token.insert("payload".into(), Value::Object(payload));
     token.insert("extensions".into(), json!({}));
-    let signature = key.sign(&signed_message(&token));
+    let signature = key.sign(&signed_message(&token, domain));
     token["payload"]["signature"] = json!(format!("0x{}", hex(&signature.to_bytes())));
     encode_access_token(&token.into())
 }
 
-/// Decodes a token and checks its signature against the key of the account in
-/// `payload.authorization.from`. The error is a reason a person can act on.
+/// Decodes a token and checks its signature (for `domain`) against the key of the
+/// account in `payload.authorization.from`. The error is a reason a person can act on.
 pub fn verify(
     raw: &str,
     public_key_of: impl Fn(&str) -> Option<VerifyingKey>,
     secret: &[u8],
+    domain: Domain,
 ) -> Result<VerifiedToken, String> {
     let token = try_decode_access_token(raw).map_err(|e| e.to_string())?;
     let claims = TokenClaims::from_token(&token);
@@ -199,7 +221,7 @@ pub fn verify(
         .ok_or("The access token has no valid payload.signature")?;
     let key = public_key_of(&from)
         .ok_or("The access token's signer is not an account of this backend")?;
-    key.verify(&signed_message(&token), &signature)
+    key.verify(&signed_message(&token, domain), &signature)
         .map_err(|_| {
             "The access token's signature does not match its content (it was edited or forged)"
                 .to_owned()
@@ -261,7 +283,7 @@ mod tests {
 
     #[test]
     fn minted_tokens_have_the_spec_shape_and_verify() {
-        let raw = mint(&content("nvm:erc4337"), &key(), b"s", 1);
+        let raw = mint(&content("nvm:erc4337"), &key(), b"s", 1, Domain::X402);
         let decoded = nvm_x402::protocol::decode_access_token(&raw).unwrap();
         let keys: Vec<&String> = decoded.keys().collect();
         assert_eq!(
@@ -286,19 +308,22 @@ mod tests {
             .as_str()
             .unwrap()
             .starts_with("0x"));
-        let verified = verify(&raw, lookup, b"s").unwrap();
+        let verified = verify(&raw, lookup, b"s", Domain::X402).unwrap();
         assert_eq!(
             (verified.delegation_id.as_str(), verified.version()),
             ("d-1", 3)
         );
         // Padded standard base64 of the same JSON is the same token.
         let padded = base64::encode_standard(&base64::decode(&raw).unwrap());
-        assert_eq!(verify(&padded, lookup, b"s").unwrap(), verified);
+        assert_eq!(
+            verify(&padded, lookup, b"s", Domain::X402).unwrap(),
+            verified
+        );
     }
 
     #[test]
     fn edits_break_the_signature() {
-        let raw = mint(&content("nvm:erc4337"), &key(), b"s", 1);
+        let raw = mint(&content("nvm:erc4337"), &key(), b"s", 1, Domain::X402);
         let decoded = Map::from(nvm_x402::protocol::decode_access_token(&raw).unwrap());
         let edits: Vec<fn(&mut Map<String, Value>)> = vec![
             |t| t["accepted"]["planId"] = json!("124"),
@@ -315,7 +340,19 @@ mod tests {
         for edit in edits {
             let mut t = decoded.clone();
             edit(&mut t);
-            let err = verify(&encode_access_token(&t.into()), lookup, b"s").unwrap_err();
+            let err =
+                verify(&encode_access_token(&t.into()), lookup, b"s", Domain::X402).unwrap_err();
+            assert!(err.contains("signature"), "{err}");
+        }
+    }
+
+    #[test]
+    fn a_token_verifies_only_in_its_own_domain() {
+        let x402 = mint(&content("nvm:erc4337"), &key(), b"s", 1, Domain::X402);
+        let mpp = mint(&content("nvm:erc4337"), &key(), b"s", 1, Domain::Mpp);
+        assert!(verify(&mpp, lookup, b"s", Domain::Mpp).is_ok());
+        for (raw, domain) in [(&x402, Domain::Mpp), (&mpp, Domain::X402)] {
+            let err = verify(raw, lookup, b"s", domain).unwrap_err();
             assert!(err.contains("signature"), "{err}");
         }
     }
@@ -324,11 +361,11 @@ mod tests {
     fn card_tokens_carry_a_jwt_bound_to_the_delegation() {
         let mut c = content(SCHEME_CARD_DELEGATION);
         c.network = "stripe".into();
-        let raw = mint(&c, &key(), b"s", 1);
-        assert!(verify(&raw, lookup, b"s").is_ok());
-        assert!(verify(&raw, lookup, b"other")
+        let raw = mint(&c, &key(), b"s", 1, Domain::X402);
+        assert!(verify(&raw, lookup, b"s", Domain::X402).is_ok());
+        assert!(verify(&raw, lookup, b"other", Domain::X402)
             .unwrap_err()
             .contains("payload.token"));
-        assert!(verify("not a token", lookup, b"s").is_err());
+        assert!(verify("not a token", lookup, b"s", Domain::X402).is_err());
     }
 }

@@ -1,5 +1,5 @@
 //! How nvm-local is started: [`Config`] for the server, and the command line
-//! (`nvm-local [--port N] [--listen ADDR] [--db PATH | --memory] [--agent-url URL]`,
+//! (`nvm-local [--port N] [--listen ADDR] [--db PATH | --memory] [--agent-url URL] [--no-mpp]`,
 //! `nvm-local account create NAME [--db PATH]`).
 
 use crate::store::DbLocation;
@@ -39,6 +39,10 @@ pub struct Config {
     /// Origins (besides this machine's) the sign-in and card-setup pages may
     /// return to (`--allow-origin`, repeatable): `scheme://host[:port]`.
     pub allowed_origins: Vec<String>,
+    /// Whether the MPP endpoints (`api/v1/mpp/*`) answer; off (`--no-mpp`),
+    /// all four answer `BCK.MPP.0002` (503), as the hosted backend does when
+    /// a deployment has no MPP secret.
+    pub mpp: bool,
 }
 
 /// Default [`Config::max_connections`].
@@ -64,6 +68,7 @@ impl Default for Config {
             header_timeout: DEFAULT_HEADER_TIMEOUT,
             request_timeout: DEFAULT_REQUEST_TIMEOUT,
             allowed_origins: Vec::new(),
+            mpp: true,
         }
     }
 }
@@ -107,7 +112,7 @@ pub const USAGE: &str = "\
 nvm-local: a local backend that speaks the Nevermined API
 
 USAGE:
-    nvm-local [--port N] [--listen ADDR] [--db PATH | --memory] [--agent-url URL] [--mcp-url URL] [--a2a-url URL]
+    nvm-local [--port N] [--listen ADDR] [--db PATH | --memory] [--agent-url URL] [--mcp-url URL] [--a2a-url URL] [--no-mpp]
     nvm-local account create NAME [--db PATH]
 
 OPTIONS:
@@ -120,6 +125,7 @@ OPTIONS:
     --a2a-url URL     base URL of the seeded demo A2A server (default http://127.0.0.1:8789)
     --allow-origin O  an origin (https://app.example) the sign-in and card pages may return
                       to, besides this machine's (repeatable)
+    --no-mpp          switch MPP off: api/v1/mpp/* answer BCK.MPP.0002 (503)
     -h, --help        this text
     -V, --version     the version
 ";
@@ -199,6 +205,7 @@ where
                 }
             }
             "--memory" => memory = true,
+            "--no-mpp" => config.mpp = false,
             "--agent-url" | "--mcp-url" | "--a2a-url" => {
                 let v = value()?;
                 if !(v.starts_with("http://") || v.starts_with("https://"))
@@ -282,6 +289,11 @@ mod tests {
         );
         assert_eq!(c.db, DbLocation::File(PathBuf::from("x.sqlite")));
         assert_eq!(c.mcp_url, "http://localhost:9001");
+        assert!(c.mpp);
+        let Command::Serve(c) = parse_args(["--no-mpp"]).unwrap() else {
+            panic!()
+        };
+        assert!(!c.mpp);
         let Command::Serve(c) = parse_args(["--listen", "::1"]).unwrap() else {
             panic!()
         };

@@ -91,6 +91,10 @@ codes! {
     PLAN_EXPIRED = "BCK.X402.0907", 402, "The subscriber's time plan has expired.";
     DELEGATION_NOT_USABLE = "BCK.X402.0908", 402, "The delegation belongs to another account, is restricted to another plan or API key, or can't pay this scheme.";
     NOT_PAYEE = "BCK.X402.0909", 403, "Only the plan's owner (directly or through an agent of theirs that carries the plan) may settle (burn) its credits.";
+    MPP_NOT_CONFIGURED = "BCK.MPP.0002", 503, "MPP is switched off on this nvm-local (started with --no-mpp).";
+    MPP_REJECTED = "BCK.MPP.0003", 400, "The MPP credential was refused (forged or edited challenge, another resource or verb, an x402 or foreign token, another plan or agent, a caller who doesn't own the plan, no funds): one answer for every reason, the reason only in nvm-local's log.";
+    MPP_EXPIRED = "BCK.MPP.0004", 400, "The MPP challenge expired (challenges last 300 s): ask for a new one.";
+    MPP_DIGEST_MISMATCH = "BCK.MPP.0005", 400, "The MPP challenge is bound to a request body (digest) and bodyDigest differs or is missing.";
 }
 
 impl ErrorCode {

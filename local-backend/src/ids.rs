@@ -113,6 +113,17 @@ pub fn iso8601(ms: i64) -> String {
     instant(ms).format(FORMAT).unwrap_or_default()
 }
 
+/// Parses ISO 8601 / RFC 3339 text (`2026-01-02T03:04:05.678Z`) into milliseconds since the Unix epoch.
+///
+/// ```
+/// assert_eq!(nvm_local::ids::parse_iso8601("2023-11-14T22:13:20.123Z"), Some(1_700_000_000_123));
+/// assert_eq!(nvm_local::ids::parse_iso8601("yesterday"), None);
+/// ```
+pub fn parse_iso8601(text: &str) -> Option<i64> {
+    let at = OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339).ok()?;
+    i64::try_from(at.unix_timestamp_nanos() / 1_000_000).ok()
+}
+
 /// The calendar year of a timestamp (for card expiry dates).
 pub fn year_of(ms: i64) -> i64 {
     i64::from(instant(ms).year())

@@ -22,7 +22,7 @@
 //! Layers: [`http`] (routes and handlers; its `plumbing` child: Host check,
 //! CORS, body parsing) calls [`backend::Backend`], the state. The domain
 //! modules ([`accounts`], [`plans`], [`agents`], [`organizations`],
-//! [`delegations`], [`x402`], [`checkout`], [`orders`], [`signin`], [`cards`]) hold the types and rules; the operations on accounts, plans
+//! [`delegations`], [`x402`], [`mpp`], [`checkout`], [`orders`], [`signin`], [`cards`]) hold the types and rules; the operations on accounts, plans
 //! and agents are in `backend`'s children, so no domain module depends on the
 //! state that caches it (no module cycles). [`store`] owns SQLite,
 //! [`access_token`] and [`api_keys`] the signatures, [`error`] the envelopes.
@@ -41,6 +41,7 @@ pub mod deployment;
 pub mod error;
 pub mod http;
 pub mod ids;
+pub mod mpp;
 pub mod orders;
 pub mod organizations;
 pub mod plans;

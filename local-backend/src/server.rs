@@ -59,6 +59,7 @@ impl Server {
             bound: addr,
             order_reads: Default::default(),
             allowed_origins: config.allowed_origins.clone(),
+            mpp: config.mpp,
         });
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(config.worker_threads.max(1))

@@ -18,7 +18,7 @@ pub enum DbLocation {
 
 /// The schema version this build writes. Tables added since version 1
 /// (payment-method key restrictions, account emails, organizations, card orders,
-/// card-setup sessions) are
+/// card-setup sessions, MPP settlements) are
 /// created in place (`CREATE TABLE IF NOT EXISTS`), so a version-1 database
 /// opens as it is and an older nvm-local still reads a newer one.
 pub const SCHEMA_VERSION: i64 = 1;
@@ -89,6 +89,9 @@ CREATE TABLE IF NOT EXISTS card_orders (
 CREATE TABLE IF NOT EXISTS settlements (
     tx TEXT PRIMARY KEY, plan_id TEXT NOT NULL, agent_id TEXT, payer TEXT NOT NULL, delegation_id TEXT NOT NULL,
     credits INTEGER NOT NULL, nonce TEXT UNIQUE, order_tx TEXT, created_at INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS mpp_settlements (
+    challenge_id TEXT PRIMARY KEY, tx TEXT NOT NULL REFERENCES settlements(tx), settlement TEXT NOT NULL,
+    created_at INTEGER NOT NULL);
 ";
 
 /// The database: one connection behind a mutex.

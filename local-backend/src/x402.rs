@@ -14,8 +14,13 @@
 //! as a 2xx `{success: false, errorReason, errorCode, transaction: ""}`; every
 //! other refusal is an error envelope with its code (`BCK.X402.0005` forged
 //! token, `0013` expired delegation, `0023` budget, `0059` v3 reuse, ...).
+//!
+//! MPP (`crate::mpp`) pays through the same chokepoint: its verify and settle
+//! call [`Backend::check_claims`] (what the token may pay), [`is_payee`] (who
+//! may burn), [`Backend::check_funding`] and [`Backend::redeem`] (the burn and
+//! its ledger row), so a request costs the same credits on both protocols.
 
-use crate::access_token::{self, TokenContent, VerifiedToken};
+use crate::access_token::{self, Domain, TokenContent, VerifiedToken};
 use crate::agents::{Agent, UrlTarget};
 use crate::backend::{Backend, Caller};
 use crate::delegations::{load_delegation, record_use, Delegation};
@@ -32,30 +37,46 @@ use serde_json::{json, Value};
 use std::sync::Arc;
 
 /// What the lock-free checks established about a request.
-struct Checked {
-    token: Arc<VerifiedToken>,
-    plan: Arc<Plan>,
-    agent: Option<Arc<Agent>>,
+pub(crate) struct Checked {
+    pub(crate) token: Arc<VerifiedToken>,
+    pub(crate) plan: Arc<Plan>,
+    pub(crate) agent: Option<Arc<Agent>>,
     url_matching: String,
     verb_matching: Option<String>,
     /// Credits the request costs.
-    amount: i64,
-    payer: String,
+    pub(crate) amount: i64,
+    pub(crate) payer: String,
     network: String,
+}
+
+/// What a request asks a token to pay, whichever protocol framed it (x402's
+/// PaymentRequired entry, or MPP's sealed challenge).
+pub(crate) struct Asked<'a> {
+    /// The plan (canonical id).
+    pub(crate) plan_id: String,
+    /// The agent named by the request, if any.
+    pub(crate) agent_id: Option<&'a str>,
+    /// The resource URL (or path).
+    pub(crate) url: &'a str,
+    /// The HTTP verb, if any.
+    pub(crate) verb: Option<&'a str>,
+    /// The credits asked (clamped to the plan's terms; `None`/0: its default).
+    pub(crate) max_amount: Option<&'a Uint256>,
 }
 
 /// What the locked checks found: the delegation, the balance, and how many
 /// orders a card delegation must buy before the burn.
-struct Funding {
+pub(crate) struct Funding {
     delegation: Delegation,
     balance: Option<Balance>,
     top_ups: i64,
 }
 
 impl Backend {
-    /// Decodes a token and checks its signature (cached per token string).
-    fn open_token(&self, raw: &str) -> ApiResult<Arc<VerifiedToken>> {
-        if let Some(token) = self.tokens.get(&raw.to_owned()) {
+    /// Decodes a token and checks its signature for `domain` (cached per domain and token string).
+    pub(crate) fn open_token(&self, raw: &str, domain: Domain) -> ApiResult<Arc<VerifiedToken>> {
+        let cache_key = (domain, raw.to_owned());
+        if let Some(token) = self.tokens.get(&cache_key) {
             return Ok(token);
         }
         let public_key_of = |address: &str| {
@@ -65,15 +86,17 @@ impl Backend {
                 .map(|a| a.signing_key.verifying_key())
         };
         let token = Arc::new(
-            access_token::verify(raw, public_key_of, &self.secret)
+            access_token::verify(raw, public_key_of, &self.secret, domain)
                 .map_err(|reason| INVALID_TOKEN.with(reason))?,
         );
-        self.tokens.insert(raw.to_owned(), token.clone());
+        self.tokens.insert(cache_key, token.clone());
         Ok(token)
     }
 
-    /// `POST api/v1/x402/permissions`: mints a v2 (reusable) or v3 (single-use) token.
-    pub fn mint(&self, caller: &Caller, request: MintRequest) -> ApiResult<Value> {
+    /// `POST api/v1/x402/permissions` (and `api/v1/mpp/permissions`, with
+    /// [`Domain::Mpp`]): mints a v2 (reusable) or v3 (single-use) token that
+    /// verifies only in `domain`.
+    pub fn mint(&self, caller: &Caller, request: MintRequest, domain: Domain) -> ApiResult<Value> {
         let version = request.token_version.unwrap_or(2);
         if version != 2 && version != 3 {
             return Err(INVALID_FIELD.with(format!("tokenVersion must be 2 or 3, got {version}")));
@@ -92,25 +115,9 @@ impl Backend {
                 plan.id, plan.scheme.scheme, plan.scheme.network, accepted.scheme, accepted.network
             )));
         }
-        let agent_id = match accepted
-            .extra
-            .agent_id
-            .as_deref()
-            .map(str::trim)
-            .filter(|a| !a.is_empty())
-        {
-            Some(id) => {
-                let agent = self.require_agent(id)?;
-                if !agent.accepts_plan(&plan) {
-                    return Err(AGENT_MISMATCH.with(format!(
-                        "Agent {} does not accept plan {}",
-                        agent.id, plan.id
-                    )));
-                }
-                Some(agent.id.clone())
-            }
-            None => None,
-        };
+        let agent_id = self
+            .agent_taking(accepted.extra.agent_id.as_deref(), &plan)?
+            .map(|a| a.id.clone());
         let http_verb = match accepted
             .extra
             .http_verb
@@ -172,8 +179,30 @@ impl Backend {
             &caller.account.signing_key,
             &self.secret,
             now / 1000,
+            domain,
         );
         Ok(json!({"accessToken": token, "delegationId": delegation.id, "tokenVersion": version}))
+    }
+
+    /// The agent a request names (blank: none), which must exist
+    /// (`BCK.PROTOCOL.0901`) and take `plan` (`BCK.X402.0903`): x402's mint
+    /// and MPP's challenge.
+    pub(crate) fn agent_taking(
+        &self,
+        agent_id: Option<&str>,
+        plan: &Plan,
+    ) -> ApiResult<Option<Arc<Agent>>> {
+        let Some(id) = agent_id.map(str::trim).filter(|a| !a.is_empty()) else {
+            return Ok(None);
+        };
+        let agent = self.require_agent(id)?;
+        if !agent.accepts_plan(plan) {
+            return Err(AGENT_MISMATCH.with(format!(
+                "Agent {} does not accept plan {}",
+                agent.id, plan.id
+            )));
+        }
+        Ok(Some(agent))
     }
 
     /// The delegation a mint names — or, with the deprecated inline fields, a new one.
@@ -212,14 +241,16 @@ impl Backend {
         }
     }
 
-    /// The checks that read nothing that changes.
+    /// The checks that read nothing that changes, for an x402 request: the
+    /// token (x402 domain), the PaymentRequired entry for its plan, then
+    /// [`Backend::check_claims`].
     fn check_request(
         &self,
         required: &PaymentRequired,
         raw_token: &str,
         max_amount: Option<&Uint256>,
     ) -> ApiResult<Checked> {
-        let token = self.open_token(raw_token)?;
+        let token = self.open_token(raw_token, Domain::X402)?;
         let claims = &token.claims;
         let plan_id = claims
             .plan_id
@@ -237,8 +268,8 @@ impl Backend {
             })?;
         let plan = self.require_plan(&plan_id)?;
         let (scheme, network) = (
-            claims.scheme.clone().unwrap_or_default(),
-            claims.network.clone().unwrap_or_default(),
+            claims.scheme.as_deref().unwrap_or_default(),
+            claims.network.as_deref().unwrap_or_default(),
         );
         if entry.scheme != scheme || entry.network != network {
             return Err(SCHEME_MISMATCH.with(format!(
@@ -246,16 +277,38 @@ impl Backend {
                 entry.scheme, entry.network
             )));
         }
+        let extra = entry.extra.as_ref();
+        let asked = Asked {
+            plan_id: plan.id.clone(),
+            agent_id: extra.and_then(|e| e.agent_id.as_deref()),
+            url: required.resource.url.as_str(),
+            verb: extra.and_then(|e| e.http_verb.as_deref()),
+            max_amount,
+        };
+        self.check_claims(&token, &asked)
+    }
+
+    /// The checks of what a token may pay that read nothing that changes:
+    /// the plan and its scheme, the agent (the token's binding, the plan),
+    /// the endpoint and verb, a v3 token's bindings, and the credits.
+    pub(crate) fn check_claims(
+        &self,
+        token: &Arc<VerifiedToken>,
+        asked: &Asked,
+    ) -> ApiResult<Checked> {
+        let claims = &token.claims;
+        let plan = self.require_plan(&asked.plan_id)?;
+        let (scheme, network) = (
+            claims.scheme.clone().unwrap_or_default(),
+            claims.network.clone().unwrap_or_default(),
+        );
         if scheme != plan.scheme.scheme || network != plan.scheme.network {
             return Err(SCHEME_MISMATCH.with(format!(
                 "Plan {} is paid with {} on {}",
                 plan.id, plan.scheme.scheme, plan.scheme.network
             )));
         }
-        let extra = entry.extra.as_ref();
-        let asked_agent = extra
-            .and_then(|e| e.agent_id.as_deref())
-            .filter(|a| !a.is_empty());
+        let asked_agent = asked.agent_id.filter(|a| !a.is_empty());
         // A token minted for an agent (v2 or v3) pays that agent only.
         let bound_agent = claims.agent_id.as_deref().filter(|a| !a.is_empty());
         if let Some(bound) = bound_agent {
@@ -281,10 +334,8 @@ impl Backend {
             }
             None => None,
         };
-        let url = required.resource.url.as_str();
-        let verb = extra
-            .and_then(|e| e.http_verb.as_deref())
-            .filter(|v| !v.is_empty());
+        let url = asked.url;
+        let verb = asked.verb.filter(|v| !v.is_empty());
         let (url_matching, verb_matching) = match &agent {
             Some(agent) => agent.match_request(url, verb)?,
             None => (url.to_owned(), verb.map(str::to_ascii_uppercase)),
@@ -306,7 +357,7 @@ impl Backend {
                 }
             }
         }
-        let amount = plan.credits_for_request(max_amount);
+        let amount = plan.credits_for_request(asked.max_amount);
         let payer = claims.from.clone().unwrap_or_default();
         Ok(Checked {
             token: token.clone(),
@@ -321,7 +372,7 @@ impl Backend {
     }
 
     /// The checks that read changing state; run under the lock (inside settle's transaction).
-    fn check_funding(conn: &Connection, c: &Checked, now: i64) -> ApiResult<Funding> {
+    pub(crate) fn check_funding(conn: &Connection, c: &Checked, now: i64) -> ApiResult<Funding> {
         let delegation = load_delegation(conn, &c.token.delegation_id)?
             .filter(|d| d.owner == c.payer)
             .ok_or_else(|| {
@@ -421,30 +472,11 @@ impl Backend {
         };
         let now = self.now_ms();
         let funding = Self::check_funding(&self.store.lock(), &checked, now);
-        let funding = match funding {
-            Ok(f) => f,
-            Err(e) if e.code == INTERNAL => return Err(e),
-            Err(e) => return Ok(invalid(&e, Some(&checked))),
-        };
-        let agent_request_id = uuid_v4();
-        let c = &checked;
-        Ok(json!({
-            "isValid": true,
-            "payer": c.payer,
-            "network": c.network,
-            "agentRequestId": agent_request_id,
-            "urlMatching": c.url_matching,
-            "verbMatching": c.verb_matching,
-            "agentRequest": {
-                "agentRequestId": agent_request_id,
-                "agentName": c.agent.as_ref().map(|a| a.metadata.name.clone()),
-                "agentId": c.agent.as_ref().map(|a| a.id.clone()),
-                "balance": c.plan.balance_json(&c.payer, funding.balance.as_ref(), now),
-                "urlMatching": c.url_matching,
-                "verbMatching": c.verb_matching,
-                "batch": false,
-            },
-        }))
+        match funding {
+            Ok(f) => Ok(verified(&checked, &f, now)),
+            Err(e) if e.code == INTERNAL => Err(e),
+            Err(e) => Ok(invalid(&e, Some(&checked))),
+        }
     }
 
     /// `POST api/v1/x402/settle`: re-checks, then burns atomically. Only the
@@ -463,11 +495,7 @@ impl Backend {
             &request.x402_access_token,
             request.max_amount.as_ref(),
         )?;
-        let is_payee = c.plan.owner == caller.address()
-            || c.agent
-                .as_ref()
-                .is_some_and(|a| a.owner == caller.address() && a.accepts_plan(&c.plan));
-        if !is_payee {
+        if !is_payee(caller, &c) {
             return Err(NOT_PAYEE.with(format!(
                 "{} owns neither plan {} nor the agent; only they may settle its credits",
                 caller.address(),
@@ -477,11 +505,14 @@ impl Backend {
         let now = self.now_ms();
         let mut conn = self.store.lock();
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let funding = match Self::check_funding(&tx, &c, now) {
-            Ok(f) => f,
+        match Self::redeem(&tx, &c, now) {
+            Ok(answer) => {
+                tx.commit()?;
+                Ok(answer)
+            }
             Err(e) if e.code == INSUFFICIENT_CREDITS || e.code == PLAN_EXPIRED => {
                 let remaining = load_balance(&tx, &c.plan.id, &c.payer)?.map_or(0, |b| b.credits);
-                return Ok(json!({
+                Ok(json!({
                     "success": false,
                     "errorReason": e.message,
                     "errorCode": e.code.code,
@@ -491,15 +522,26 @@ impl Backend {
                     "billingModel": c.plan.billing_model(),
                     "creditsRedeemed": "0",
                     "remainingBalance": remaining.to_string(),
-                }));
+                }))
             }
-            Err(e) => return Err(e),
-        };
+            Err(e) => Err(e),
+        }
+    }
+
+    /// The burn, inside the caller's transaction `tx` (the caller commits; an
+    /// error leaves it to roll back): the locked checks ([`Backend::check_funding`]),
+    /// a card delegation's top-up orders or a pay-as-you-go charge, the credits
+    /// burned, the delegation's use and the `settlements` ledger row. Returns
+    /// the settle answer `{success: true, payer, transaction, network,
+    /// billingModel, creditsRedeemed, remainingBalance, orderTx?}`. x402's and
+    /// MPP's settles both burn here.
+    pub(crate) fn redeem(tx: &Connection, c: &Checked, now: i64) -> ApiResult<Value> {
+        let funding = Self::check_funding(tx, c, now)?;
         let mut order_tx = None;
         let mut spent_cents = 0;
         for _ in 0..funding.top_ups {
             let tx_hash = grant(
-                &tx,
+                tx,
                 &c.plan,
                 &c.payer,
                 OrderKind::DelegationTopUp,
@@ -511,7 +553,7 @@ impl Backend {
         }
         if c.plan.pay_as_you_go {
             let charge = grant(
-                &tx,
+                tx,
                 &c.plan,
                 &c.payer,
                 OrderKind::PayAsYouGo,
@@ -521,7 +563,7 @@ impl Backend {
             order_tx = Some(charge);
             spent_cents = c.plan.price_cents();
         }
-        let mut balance = load_balance(&tx, &c.plan.id, &c.payer)?
+        let mut balance = load_balance(tx, &c.plan.id, &c.payer)?
             .ok_or_else(|| INTERNAL.with("balance vanished during settle"))?;
         let burned = if c.plan.is_time_plan() || c.plan.pay_as_you_go {
             0
@@ -529,15 +571,13 @@ impl Backend {
             c.amount
         };
         balance.credits -= burned;
-        store_balance(&tx, &c.plan.id, &c.payer, &balance)?;
-        record_use(&tx, &funding.delegation.id, spent_cents)?;
+        store_balance(tx, &c.plan.id, &c.payer, &balance)?;
+        record_use(tx, &funding.delegation.id, spent_cents)?;
         let transaction = tx_hash();
         tx.prepare_cached(
             "INSERT INTO settlements (tx, plan_id, agent_id, payer, delegation_id, credits, nonce, order_tx, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
         )?
         .execute(params![transaction, c.plan.id, c.agent.as_ref().map(|a| a.id.as_str()), c.payer, funding.delegation.id, burned, c.token.claims.nonce, order_tx, now])?;
-        tx.commit()?;
-        drop(conn);
         let mut answer = json!({
             "success": true,
             "payer": c.payer,
@@ -552,6 +592,41 @@ impl Backend {
         }
         Ok(answer)
     }
+}
+
+/// Who may burn a request's credits (settle; MPP's challenge, verify and
+/// settle too): the plan's owner, directly or through an agent of theirs that
+/// carries the plan (an agent only takes its own owner's plans).
+pub(crate) fn is_payee(caller: &Caller, c: &Checked) -> bool {
+    owns(caller, &c.plan, c.agent.as_deref())
+}
+
+/// [`is_payee`] on a plan and an agent.
+pub(crate) fn owns(caller: &Caller, plan: &Plan, agent: Option<&Agent>) -> bool {
+    plan.owner == caller.address()
+        || agent.is_some_and(|a| a.owner == caller.address() && a.accepts_plan(plan))
+}
+
+/// A verify "yes" (x402's and MPP's).
+pub(crate) fn verified(c: &Checked, funding: &Funding, now: i64) -> Value {
+    let agent_request_id = uuid_v4();
+    json!({
+        "isValid": true,
+        "payer": c.payer,
+        "network": c.network,
+        "agentRequestId": agent_request_id,
+        "urlMatching": c.url_matching,
+        "verbMatching": c.verb_matching,
+        "agentRequest": {
+            "agentRequestId": agent_request_id,
+            "agentName": c.agent.as_ref().map(|a| a.metadata.name.clone()),
+            "agentId": c.agent.as_ref().map(|a| a.id.clone()),
+            "balance": c.plan.balance_json(&c.payer, funding.balance.as_ref(), now),
+            "urlMatching": c.url_matching,
+            "verbMatching": c.verb_matching,
+            "batch": false,
+        },
+    })
 }
 
 /// `BCK.X402.0023` unless the delegation's budget covers `cost` cents (for `what`).

@@ -11,6 +11,7 @@
 pub mod agents;
 pub mod contracts;
 pub mod delegation;
+pub mod mpp;
 pub mod orders;
 pub mod organizations;
 pub mod payment_required;

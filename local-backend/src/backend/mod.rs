@@ -11,7 +11,7 @@ mod agents;
 mod organizations;
 mod plans;
 
-use crate::access_token::VerifiedToken;
+use crate::access_token::{Domain, VerifiedToken};
 use crate::accounts::Account;
 use crate::agents::Agent;
 use crate::api_keys::{self, KeyClaims};
@@ -111,7 +111,7 @@ pub struct Backend {
     pub(crate) accounts: Cache<String, Arc<Account>>,
     pub(crate) plans: Cache<String, Arc<Plan>>,
     pub(crate) agents: Cache<String, Arc<Agent>>,
-    pub(crate) tokens: Cache<String, Arc<VerifiedToken>>,
+    pub(crate) tokens: Cache<(Domain, String), Arc<VerifiedToken>>,
     api_keys: Cache<String, KeyClaims>,
 }
 

@@ -11,6 +11,7 @@ pub use plumbing::{
     decode, is_local_host, is_loopback_origin, parse_object, RequestBody, MAX_BODY_BYTES,
 };
 
+use crate::access_token::Domain;
 use crate::accounts::IssuedAccount;
 use crate::backend::{Backend, Caller};
 use crate::cards;
@@ -34,6 +35,7 @@ use nvm_x402_types::agents::{
 use nvm_x402_types::delegation::{CreateDelegation, UpdatePaymentMethodDto};
 use nvm_x402_types::delegation::{DelegationsQuery, PaymentMethodsQuery};
 use nvm_x402_types::fields;
+use nvm_x402_types::mpp;
 use nvm_x402_types::organizations::{
     ActivityQuery, ConnectStripeAccountRequest, CreateUserRequest, MembersRequest,
 };
@@ -57,6 +59,8 @@ pub struct App {
     pub order_reads: crate::orders::ReadLimiter,
     /// Origins besides this machine's that the sign-in and card pages may return to.
     pub allowed_origins: Vec<String>,
+    /// Whether the MPP endpoints answer (`Config::mpp`).
+    pub mpp: bool,
 }
 
 type Shared = State<Arc<App>>;
@@ -65,14 +69,17 @@ impl App {
     /// The base URL clients reach this server at: the request's `Host` when it
     /// names this machine (see [`is_local_host`]), else the bound address.
     fn public_url(&self, headers: &HeaderMap) -> String {
-        let host = headers
+        format!("http://{}/", self.public_host(headers))
+    }
+
+    /// The host clients reach this server at: the request's `Host` when it
+    /// names this machine, else the bound address (`127.0.0.1:3001`).
+    fn public_host(&self, headers: &HeaderMap) -> String {
+        headers
             .get(header::HOST)
             .and_then(|h| h.to_str().ok())
-            .filter(|h| is_local_host(h, self.bound));
-        match host {
-            Some(host) => format!("http://{host}/"),
-            None => format!("http://{}/", self.bound),
-        }
+            .filter(|h| is_local_host(h, self.bound))
+            .map_or_else(|| self.bound.to_string(), str::to_owned)
     }
 }
 
@@ -86,6 +93,10 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/api/v1/x402/permissions", post(mint))
         .route("/api/v1/x402/verify", post(verify))
         .route("/api/v1/x402/settle", post(settle))
+        .route("/api/v1/mpp/permissions", post(mpp_mint))
+        .route("/api/v1/mpp/challenge", post(mpp_challenge))
+        .route("/api/v1/mpp/verify", post(mpp_verify))
+        .route("/api/v1/mpp/settle", post(mpp_settle))
         .route("/api/v1/delegation/create", post(create_delegation))
         .route("/api/v1/delegation", get(list_delegations))
         .route("/api/v1/payment-methods", get(list_payment_methods))
@@ -215,9 +226,15 @@ fn with_query<Q>(
 }
 
 async fn mint(State(app): Shared, headers: HeaderMap, body: JsonBody) -> Response {
+    mint_in(&app, &headers, body, Domain::X402)
+}
+
+/// `api/v1/x402/permissions` and `api/v1/mpp/permissions`: one body, one mint,
+/// the token signed for `domain`.
+fn mint_in(app: &App, headers: &HeaderMap, body: JsonBody, domain: Domain) -> Response {
     with_body(
-        &app,
-        &headers,
+        app,
+        headers,
         body,
         fields::<MintRequest>(),
         StatusCode::CREATED,
@@ -225,7 +242,8 @@ async fn mint(State(app): Shared, headers: HeaderMap, body: JsonBody) -> Respons
             if body.get("delegationConfig").is_none_or(Value::is_null) {
                 return Err(DELEGATION_REQUIRED.with("delegationConfig is required for token generation: pass { delegationId } (see POST api/v1/delegation/create)"));
             }
-            app.backend.mint(caller, decode::<MintRequest>(body)?)
+            app.backend
+                .mint(caller, decode::<MintRequest>(body)?, domain)
         },
     )
 }
@@ -249,6 +267,67 @@ async fn settle(State(app): Shared, headers: HeaderMap, body: JsonBody) -> Respo
         fields::<SettleRequest>(),
         StatusCode::OK,
         |caller, request: SettleRequest| app.backend.settle(caller, &request),
+    )
+}
+
+/// `BCK.MPP.0002` when MPP is switched off (before anything else is read).
+fn mpp_off(app: &App) -> Option<Response> {
+    (!app.mpp).then(|| {
+        MPP_NOT_CONFIGURED
+            .with("MPP is not configured on this nvm-local (it was started with --no-mpp)")
+            .into_response()
+    })
+}
+
+async fn mpp_mint(State(app): Shared, headers: HeaderMap, body: JsonBody) -> Response {
+    if let Some(off) = mpp_off(&app) {
+        return off;
+    }
+    mint_in(&app, &headers, body, Domain::Mpp)
+}
+
+async fn mpp_challenge(State(app): Shared, headers: HeaderMap, body: JsonBody) -> Response {
+    if let Some(off) = mpp_off(&app) {
+        return off;
+    }
+    let realm = app.public_host(&headers);
+    with_body(
+        &app,
+        &headers,
+        body,
+        fields::<mpp::ChallengeRequest>(),
+        StatusCode::CREATED,
+        |caller, request: mpp::ChallengeRequest| {
+            app.backend.mpp_challenge(caller, &request, &realm)
+        },
+    )
+}
+
+async fn mpp_verify(State(app): Shared, headers: HeaderMap, body: JsonBody) -> Response {
+    mpp_redeem(&app, &headers, body, Backend::mpp_verify)
+}
+
+async fn mpp_settle(State(app): Shared, headers: HeaderMap, body: JsonBody) -> Response {
+    mpp_redeem(&app, &headers, body, Backend::mpp_settle)
+}
+
+/// MPP's verify or settle (`redeem`): one body, `200` with the answer.
+fn mpp_redeem(
+    app: &App,
+    headers: &HeaderMap,
+    body: JsonBody,
+    redeem: fn(&Backend, &Caller, &mpp::RedeemRequest) -> ApiResult<Value>,
+) -> Response {
+    if let Some(off) = mpp_off(app) {
+        return off;
+    }
+    with_body(
+        app,
+        headers,
+        body,
+        fields::<mpp::RedeemRequest>(),
+        StatusCode::OK,
+        |caller, request: mpp::RedeemRequest| redeem(&app.backend, caller, &request),
     )
 }
 
