@@ -442,7 +442,11 @@ pub async fn call<T: Transport>(p: &Payments<T>, method: &str, args_json: &str) 
             let answer = pending.send().await;
             // The MPP calls fail as the MPP family (a settle that may have burned says so).
             #[cfg(feature = "mpp")]
-            let answer = if (const { index_of("mpp.getMppAccessToken") }..=const { index_of("mpp.settleCredential") }).contains(&i) {
+            let answer = if (const { index_of("mpp.getMppAccessToken") }..=const {
+                index_of("mpp.settleCredential")
+            })
+                .contains(&i)
+            {
                 answer.map_err(|e| e.into_mpp(i == const { index_of("mpp.settleCredential") }))?
             } else {
                 answer?

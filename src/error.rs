@@ -578,7 +578,8 @@ mod tests {
             Error::McpNegotiation("the server offers no revision in common".into()),
             Error::Mpp {
                 code: "BCK.MPP.0003".into(),
-                message: "https://agent.example rejected the credential: Credential rejected".into(),
+                message: "https://agent.example rejected the credential: Credential rejected"
+                    .into(),
             },
             Error::Mpp {
                 code: "mpp_error".into(),

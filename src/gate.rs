@@ -417,9 +417,7 @@ impl Gate {
         #[cfg(feature = "mpp")]
         if let Some(bind_body) = route.mpp {
             if req.credential.is_some() || req.token.is_none() {
-                return self
-                    .mpp_decide(p, x, req, route, prepared, bind_body)
-                    .await;
+                return self.mpp_decide(p, x, req, route, prepared, bind_body).await;
             }
         }
         let refused = match (req.token.as_deref(), checked) {

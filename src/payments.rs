@@ -284,7 +284,8 @@ impl<T: Transport> Payments<T> {
             )
             .map(|(call, warning)| {
                 if warning.is_some() {
-                    self.transport.warn(crate::api::x402::INLINE_DELEGATION_WARNING);
+                    self.transport
+                        .warn(crate::api::x402::INLINE_DELEGATION_WARNING);
                 }
                 call
             }),

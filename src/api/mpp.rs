@@ -100,7 +100,11 @@ fn answer_lacks(status: u16, what: &str) -> Error {
 fn parse_challenge(response: HttpResponse) -> Result<Value> {
     let status = response.status;
     let v = parse_any(response)?;
-    let has = |key: &str| v.get(key).and_then(Value::as_str).is_some_and(|s| !s.is_empty());
+    let has = |key: &str| {
+        v.get(key)
+            .and_then(Value::as_str)
+            .is_some_and(|s| !s.is_empty())
+    };
     if has("challenge") && has("id") {
         Ok(v)
     } else {
@@ -121,9 +125,10 @@ fn parse_verify(response: HttpResponse) -> Result<Value> {
 fn parse_settle(response: HttpResponse) -> Result<Value> {
     let status = response.status;
     let mut v = parse_any(response)?;
-    let Some(o) = v.as_object_mut().filter(|o| {
-        o.get("success").is_some_and(Value::is_boolean)
-    }) else {
+    let Some(o) = v
+        .as_object_mut()
+        .filter(|o| o.get("success").is_some_and(Value::is_boolean))
+    else {
         return Err(answer_lacks(status, "boolean success"));
     };
     super::x402::uint_as_string(o, "creditsRedeemed");
@@ -175,7 +180,14 @@ mod tests {
 
     #[test]
     fn challenge_refuses_amounts_that_are_not_whole_non_negative_numbers() {
-        for credits in [json!("0x10"), json!(""), json!(" 5 "), json!(-1), json!(1.5), json!("1e3")] {
+        for credits in [
+            json!("0x10"),
+            json!(""),
+            json!(" 5 "),
+            json!(-1),
+            json!(1.5),
+            json!("1e3"),
+        ] {
             let e = challenge(
                 &cfg(),
                 &json!({"planId": "1", "credits": credits, "resource": "/a", "httpVerb": "GET"}),
@@ -183,8 +195,11 @@ mod tests {
             .unwrap_err();
             assert_eq!(e.code(), "validation", "{credits:?}");
         }
-        let e = challenge(&cfg(), &json!({"planId": "1", "credits": 1, "httpVerb": "GET"}))
-            .unwrap_err();
+        let e = challenge(
+            &cfg(),
+            &json!({"planId": "1", "credits": 1, "httpVerb": "GET"}),
+        )
+        .unwrap_err();
         assert!(e.to_string().contains("resource is required"), "{e}");
     }
 
@@ -200,7 +215,12 @@ mod tests {
             body(&s),
             r#"{"credential":"Payment abc","resource":"/ask","httpVerb":"POST","bodyDigest":"sha-256=x"}"#
         );
-        assert!(redeem(&cfg(), true, &json!({"resource": "/ask", "httpVerb": "POST"})).is_err());
+        assert!(redeem(
+            &cfg(),
+            true,
+            &json!({"resource": "/ask", "httpVerb": "POST"})
+        )
+        .is_err());
     }
 
     #[test]
@@ -211,7 +231,9 @@ mod tests {
         };
         assert!(parse_challenge(ok(201, r#"{"challenge":"Payment id=\"x\"","id":"x"}"#)).is_ok());
         assert_eq!(
-            parse_challenge(ok(201, r#"{"id":"x"}"#)).unwrap_err().code(),
+            parse_challenge(ok(201, r#"{"id":"x"}"#))
+                .unwrap_err()
+                .code(),
             "invalid_response"
         );
         let e = parse_verify(ok(

@@ -53,7 +53,13 @@ pub fn mint(
     agent_id: Option<&str>,
     token_options: &Value,
 ) -> Result<(Call<Value>, Option<MintWarning>)> {
-    mint_at(cfg, "api/v1/x402/permissions", plan_id, agent_id, token_options)
+    mint_at(
+        cfg,
+        "api/v1/x402/permissions",
+        plan_id,
+        agent_id,
+        token_options,
+    )
 }
 
 /// [`mint`] at `path`: the MPP mint (`super::mpp::PERMISSIONS`) takes the same body.
@@ -130,13 +136,7 @@ pub fn mint_at(
         .put_opt("tokenVersion", token_version)
         .build();
     let call = Call {
-        request: super::build_request(
-            cfg,
-            "POST",
-            path,
-            Auth::Bearer,
-            Some(&body),
-        )?,
+        request: super::build_request(cfg, "POST", path, Auth::Bearer, Some(&body))?,
         parse: parse_mint,
     };
     Ok((call, warning))

@@ -25,10 +25,7 @@
 //! so a buyer who paid for that many newer credentials could replay the
 //! oldest, and instances don't share it (as the official middleware's).
 
-use super::{
-    respond, Decision, Exchange, Gate, Outcome, SETTLE_UNAVAILABLE,
-    VERIFY_UNAVAILABLE,
-};
+use super::{respond, Decision, Exchange, Gate, Outcome, SETTLE_UNAVAILABLE, VERIFY_UNAVAILABLE};
 use crate::cache::Bounded;
 use crate::error::{Error, Result};
 use crate::payments::Payments;
@@ -201,9 +198,9 @@ impl Gate {
         let verified = match redeem(p, false, &body).await {
             Outcome::Ok(v) => v,
             Outcome::Refused(reason, code) => {
-                self.payment_error(x, "payment_required", &reason, 402).await;
-                return challenge(REFUSED, code.and_then(|c| c.as_str().map(str::to_owned)))
+                self.payment_error(x, "payment_required", &reason, 402)
                     .await;
+                return challenge(REFUSED, code.and_then(|c| c.as_str().map(str::to_owned))).await;
             }
             Outcome::Unavailable(e) => {
                 let answer = self.unavailable(p, x, &req, VERIFY_UNAVAILABLE, &e).await;
@@ -223,7 +220,13 @@ impl Gate {
             .await;
         }
         if self.mpp.get_at(id.as_str(), now) == Some(false) {
-            self.payment_error(x, REJECTED, "This credential is already being processed by a concurrent request.", 409).await;
+            self.payment_error(
+                x,
+                REJECTED,
+                "This credential is already being processed by a concurrent request.",
+                409,
+            )
+            .await;
             return Ok(Decision::Answer(respond(cfg.conflict_answer(&req))));
         }
         self.mpp.insert_until(id.clone(), false, now + SPENT_MS);
@@ -265,11 +268,8 @@ impl Gate {
         };
         let answer = match settled {
             Some(Outcome::Ok(settlement)) => {
-                self.mpp.insert_until(
-                    t.id.clone(),
-                    true,
-                    p.transport().now_ms() + SPENT_MS,
-                );
+                self.mpp
+                    .insert_until(t.id.clone(), true, p.transport().now_ms() + SPENT_MS);
                 let credits = crate::protocol::uint::opt_uint(
                     settlement.as_object().unwrap_or(&json::Object::new()),
                     "creditsRedeemed",
@@ -294,13 +294,24 @@ impl Gate {
             )),
             None => deliver(cfg.cors_headers(req), None),
             Some(Outcome::Refused(reason, code)) => {
-                self.payment_error(x, "payment_required", &reason, 402).await;
+                self.payment_error(x, "payment_required", &reason, 402)
+                    .await;
                 let message = "The payment could not be settled; nothing was delivered. Pay the new challenge.";
                 let params = ObjectBuilder::new()
                     .put("planId", t.plan_id.as_str())
                     .put("credits", t.credits.as_str())
-                    .put("resource", json::at(&t.body, &["resource"]).cloned().unwrap_or_default())
-                    .put("httpVerb", json::at(&t.body, &["httpVerb"]).cloned().unwrap_or_default())
+                    .put(
+                        "resource",
+                        json::at(&t.body, &["resource"])
+                            .cloned()
+                            .unwrap_or_default(),
+                    )
+                    .put(
+                        "httpVerb",
+                        json::at(&t.body, &["httpVerb"])
+                            .cloned()
+                            .unwrap_or_default(),
+                    )
                     .put("agentId", cfg.agent_id.as_str())
                     .put_opt("digest", t.digest.as_deref())
                     .build();
@@ -348,7 +359,6 @@ async fn redeem<T: Transport>(p: &Payments<T>, settle: bool, body: &Value) -> Ou
         },
     }
 }
-
 
 #[cfg(test)]
 mod tests;

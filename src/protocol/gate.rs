@@ -400,6 +400,12 @@ fn cors(v: Option<&Value>) -> Result<Option<Cors>> {
     }
 }
 
+/// The response headers a browser may read (MPP's too, when the core has it).
+#[cfg(feature = "mpp")]
+const EXPOSED: &str = "payment-required, payment-response, www-authenticate, payment-receipt";
+#[cfg(not(feature = "mpp"))]
+const EXPOSED: &str = "payment-required, payment-response";
+
 /// What the gate needs to know about a request.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct GateRequest {
@@ -618,7 +624,7 @@ impl GateConfig {
         }
         out.push((
             "access-control-expose-headers".to_owned(),
-            "payment-required, payment-response, www-authenticate, payment-receipt".to_owned(),
+            EXPOSED.to_owned(),
         ));
         out
     }
@@ -769,7 +775,10 @@ impl GateConfig {
     pub fn conflict_answer(&self, req: &GateRequest) -> Answer {
         let body = ObjectBuilder::new()
             .put("error", "Conflict")
-            .put("message", "This credential is already being processed by a concurrent request.")
+            .put(
+                "message",
+                "This credential is already being processed by a concurrent request.",
+            )
             .build();
         Answer::json(409, body, true).with_all(self.cors_headers(req))
     }

@@ -120,7 +120,10 @@ pub async fn fetch<T: Transport, C: Courier>(
         ));
     }
     let token_options = ObjectBuilder::new()
-        .put("delegationConfig", Value::Object(delegation.cloned().unwrap_or_default()))
+        .put(
+            "delegationConfig",
+            Value::Object(delegation.cloned().unwrap_or_default()),
+        )
         .build();
     let pinned = json::opt_id(o, "planId", WHAT)?;
     let agent = json::opt_id(o, "agentId", WHAT)?;
@@ -329,7 +332,10 @@ mod tests {
     #[test]
     fn a_rejection_reads_its_code_and_at_most_200_characters() {
         let (code, message) = rejection(r#"{"code":"BCK.MPP.0003","message":"no"}"#).unwrap();
-        assert_eq!((code.as_deref(), message.as_str()), (Some("BCK.MPP.0003"), "no"));
+        assert_eq!(
+            (code.as_deref(), message.as_str()),
+            (Some("BCK.MPP.0003"), "no")
+        );
         let (code, _) = rejection(r#"{"code":null,"message":"try again"}"#).unwrap();
         assert_eq!(code, None);
         let (code, _) = rejection(r#"{"code":"","error":{"reason":"x"}}"#).unwrap();

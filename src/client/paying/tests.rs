@@ -1453,3 +1453,241 @@ fn a2a_streams_pay_the_same_way_and_answer_every_event_with_the_receipt_on_the_l
     assert_eq!(out.as_array().unwrap().len(), 1);
     assert!(agent.emitted.borrow().is_empty() && agent.pieces_read.get() > 1);
 }
+
+/// `payments.mpp.fetch` against a scripted agent and a scripted MPP mint.
+#[cfg(all(feature = "mpp", feature = "builder"))]
+mod mpp_fetch {
+    use super::*;
+    use crate::protocol::mpp::credential_challenge_id;
+    use std::cell::Cell;
+    use std::rc::Rc;
+
+    /// A challenge `id` for `credits` of plan 10 (the request as the backend encodes it).
+    fn challenge(id: &str, credits: &str) -> Result<Reply> {
+        let request = crate::protocol::base64::encode_url(
+            format!(r#"{{"credits":"{credits}","planId":"10"}}"#).as_bytes(),
+        );
+        Ok(Reply {
+            status: 402,
+            www_authenticate: Some(format!(
+                r#"Payment id="{id}", realm="r", method="nevermined", intent="charge", request="{request}""#
+            )),
+            text: Some(String::new()),
+            ..Reply::default()
+        })
+    }
+
+    fn refused(id: &str, body: &str) -> Result<Reply> {
+        let mut r = challenge(id, "2")?;
+        r.text = Some(body.into());
+        Ok(r)
+    }
+
+    fn served() -> Result<Reply> {
+        let receipt = crate::protocol::base64::encode_url(
+            br#"{"method":"nevermined","reference":"c1","status":"success","timestamp":"t"}"#,
+        );
+        Ok(Reply {
+            status: 200,
+            payment_receipt: Some(receipt),
+            ..Reply::default()
+        })
+    }
+
+    fn mint(p: &Payments<MockTransport>) -> Rc<Cell<u32>> {
+        let minted = Rc::new(Cell::new(0));
+        let n = Rc::clone(&minted);
+        p.transport()
+            .on("POST", "/api/v1/mpp/permissions", move |_| {
+                n.set(n.get() + 1);
+                Ok(crate::transport::HttpResponse {
+                    status: 201,
+                    body: format!(r#"{{"accessToken":"mpp-token-{}"}}"#, n.get()),
+                })
+            });
+        minted
+    }
+
+    fn request(authorization: Option<&str>) -> Outgoing {
+        Outgoing {
+            url: AGENT_URL.into(),
+            method: "POST".into(),
+            has_token: false,
+            redirect: "follow".into(),
+            mcp_session: None,
+            authorization: authorization.map(str::to_owned),
+        }
+    }
+
+    fn options(extra: Value) -> Value {
+        let mut o = json!({"delegationConfig": {"delegationId": "del-1"}});
+        for (k, v) in extra.as_object().unwrap() {
+            o[k.as_str()] = v.clone();
+        }
+        o
+    }
+
+    fn fetch(
+        p: &Payments<MockTransport>,
+        agent: &Agent,
+        req: &Outgoing,
+        o: &Value,
+    ) -> Result<Value> {
+        run(mpp::fetch(p, req, o, agent))
+    }
+
+    #[test]
+    fn a_challenge_is_paid_once_with_the_credential_before_the_callers_own_authorization() {
+        let p = payments();
+        let minted = mint(&p);
+        let agent = Agent::new(vec![challenge("c1", "2"), served()]);
+        let out = fetch(
+            &p,
+            &agent,
+            &request(Some("Bearer own-key")),
+            &options(json!({})),
+        )
+        .unwrap();
+        assert_eq!(out["settled"], true);
+        assert_eq!(out["paid"], true);
+        assert_eq!(out["credentialsPresented"], 1);
+        assert_eq!(out["creditsPresented"], "2");
+        assert_eq!(out["receipt"]["reference"], "c1");
+        assert_eq!(minted.get(), 1);
+        assert_eq!(
+            p.transport().last_body("/api/v1/mpp/permissions")["delegationConfig"],
+            json!({"delegationId": "del-1"})
+        );
+        let hops = agent.hops();
+        assert_eq!(hops.len(), 2);
+        assert!(
+            hops[0].headers.is_empty(),
+            "the first request goes as the caller made it"
+        );
+        let auth = hops[1].headers["authorization"].as_str().unwrap();
+        let (credential, own) = auth.split_once(", ").unwrap();
+        assert_eq!(own, "Bearer own-key");
+        assert_eq!(credential_challenge_id(credential).as_deref(), Some("c1"));
+        assert_eq!(
+            hops[1].redirect, "manual",
+            "the credential's redirects are followed by hand"
+        );
+    }
+
+    #[test]
+    fn the_plan_pin_and_the_cap_refuse_before_anything_is_minted() {
+        for (extra, code) in [
+            (json!({"planId": "99"}), crate::error::PLAN_NOT_ALLOWED),
+            (json!({"maxCredits": 1}), crate::error::MAX_CREDITS_EXCEEDED),
+        ] {
+            let p = payments();
+            let minted = mint(&p);
+            let agent = Agent::new(vec![challenge("c1", "2")]);
+            let e = fetch(&p, &agent, &request(None), &options(extra)).unwrap_err();
+            assert_eq!(e.code(), code);
+            assert!(e.spend().is_none(), "nothing was spent");
+            assert_eq!(minted.get(), 0);
+        }
+        let p = payments();
+        let e = fetch(
+            &p,
+            &Agent::new(vec![]),
+            &request(None),
+            &json!({"delegationConfig": {"spendingLimitCents": 100}}),
+        )
+        .unwrap_err();
+        assert_eq!(e.code(), "validation");
+        assert!(p.transport().sent.borrow().is_empty());
+    }
+
+    #[test]
+    fn a_coded_rejection_is_terminal_and_carries_the_spend() {
+        let p = payments();
+        let minted = mint(&p);
+        let agent = Agent::new(vec![
+            challenge("c1", "2"),
+            refused(
+                "c2",
+                r#"{"code":"BCK.MPP.0003","message":"Credential rejected"}"#,
+            ),
+        ]);
+        let e = fetch(&p, &agent, &request(None), &options(json!({}))).unwrap_err();
+        assert_eq!(e.code(), "BCK.MPP.0003");
+        assert_eq!(e.mpp_class(), Some("MppCredentialRejectedError"));
+        assert_eq!(
+            e.spend(),
+            Some(&json!({"credentialsPresented": 1, "creditsPresented": "2", "challengeId": "c1"}))
+        );
+        assert_eq!(minted.get(), 1);
+    }
+
+    #[test]
+    fn a_fresh_challenge_is_paid_once_more_within_the_whole_call_cap() {
+        // No code and a new id: paid again, the two turns summed.
+        let p = payments();
+        let minted = mint(&p);
+        let agent = Agent::new(vec![challenge("c1", "2"), refused("c2", ""), served()]);
+        let out = fetch(
+            &p,
+            &agent,
+            &request(None),
+            &options(json!({"maxCredits": "4"})),
+        )
+        .unwrap();
+        assert_eq!(
+            (
+                out["credentialsPresented"].as_u64(),
+                out["creditsPresented"].as_str()
+            ),
+            (Some(2), Some("4"))
+        );
+        assert_eq!(minted.get(), 2);
+        // The same id replayed with no code: terminal, not paid twice.
+        let p = payments();
+        let minted = mint(&p);
+        let agent = Agent::new(vec![challenge("c1", "2"), refused("c1", "")]);
+        let e = fetch(&p, &agent, &request(None), &options(json!({}))).unwrap_err();
+        assert_eq!(e.code(), "mpp_error");
+        assert_eq!(minted.get(), 1);
+        // A second turn over the cap: refused with the first turn's spend.
+        let p = payments();
+        mint(&p);
+        let agent = Agent::new(vec![challenge("c1", "2"), refused("c2", "")]);
+        let e = fetch(
+            &p,
+            &agent,
+            &request(None),
+            &options(json!({"maxCredits": 3})),
+        )
+        .unwrap_err();
+        assert_eq!(e.code(), crate::error::MAX_CREDITS_EXCEEDED);
+        assert_eq!(e.spend().unwrap()["credentialsPresented"], 1);
+    }
+
+    #[test]
+    fn a_redirect_to_another_origin_drops_the_credential_and_a_lost_answer_is_an_unknown_spend() {
+        let p = payments();
+        mint(&p);
+        let agent = Agent::new(vec![
+            challenge("c1", "2"),
+            redirect(307, "https://elsewhere.example/ask"),
+            status(200),
+        ]);
+        let out = fetch(&p, &agent, &request(None), &options(json!({}))).unwrap();
+        assert_eq!(
+            (out["paid"].as_bool(), out["settled"].as_bool()),
+            (Some(false), Some(false))
+        );
+        let hops = agent.hops();
+        assert!(hops[2].drop.contains(&"authorization"), "{:?}", hops[2]);
+        let p = payments();
+        mint(&p);
+        let agent = Agent::new(vec![
+            challenge("c1", "2"),
+            Err(Error::Unreachable("reset".into())),
+        ]);
+        let e = fetch(&p, &agent, &request(None), &options(json!({}))).unwrap_err();
+        assert_eq!(e.code(), "spend_outcome_unknown");
+        assert_eq!(e.spend().unwrap()["creditsPresented"], "2");
+    }
+}

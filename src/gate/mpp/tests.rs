@@ -4,8 +4,8 @@
 //! failing closed.
 
 use super::super::tests::{
-    backend_calls, begin_request, finish_request, good_token, header, payments, request,
-    settle_ok, verify_ok, with_plans,
+    backend_calls, begin_request, finish_request, good_token, header, payments, request, settle_ok,
+    verify_ok, with_plans,
 };
 use super::super::Gate;
 use crate::json;
@@ -46,7 +46,9 @@ fn challenges(p: &Payments<MockTransport>) -> Rc<Cell<u32>> {
 
 fn challenge_header(id: &str) -> String {
     // {"credits":"2","planId":"10"}
-    format!(r#"Payment id="{id}", realm="127.0.0.1", method="nevermined", intent="charge", request="eyJjcmVkaXRzIjoiMiIsInBsYW5JZCI6IjEwIn0", expires="2026-12-06T10:05:00.000Z""#)
+    format!(
+        r#"Payment id="{id}", realm="127.0.0.1", method="nevermined", intent="charge", request="eyJjcmVkaXRzIjoiMiIsInBsYW5JZCI6IjEwIn0", expires="2026-12-06T10:05:00.000Z""#
+    )
 }
 
 fn credential_for(id: &str) -> String {
@@ -55,7 +57,12 @@ fn credential_for(id: &str) -> String {
 }
 
 fn mpp_verify_ok(p: &Payments<MockTransport>) {
-    p.transport().json("POST", "/api/v1/mpp/verify", 200, json!({"isValid": true, "payer": "0xsubscriber"}));
+    p.transport().json(
+        "POST",
+        "/api/v1/mpp/verify",
+        200,
+        json!({"isValid": true, "payer": "0xsubscriber"}),
+    );
 }
 
 fn mpp_settle_ok(p: &Payments<MockTransport>) {
@@ -68,11 +75,22 @@ fn paid(credential: &str) -> Value {
 
 fn response(out: &Value) -> (u64, Value, Value) {
     let r = &out["response"];
-    (r["status"].as_u64().unwrap(), r["headers"].clone(), parse(r["body"].as_str().unwrap()).unwrap())
+    (
+        r["status"].as_u64().unwrap(),
+        r["headers"].clone(),
+        parse(r["body"].as_str().unwrap()).unwrap(),
+    )
 }
 
 fn hooks(began: &super::super::tests::Began<'_>, hook: Hook) -> Vec<Value> {
-    began.exchange.hooks.borrow().iter().filter(|(h, _)| *h == hook).map(|(_, d)| d.clone()).collect()
+    began
+        .exchange
+        .hooks
+        .borrow()
+        .iter()
+        .filter(|(h, _)| *h == hook)
+        .map(|(_, d)| d.clone())
+        .collect()
 }
 
 #[test]
@@ -84,17 +102,29 @@ fn an_unpaid_request_gets_both_offers_and_the_challenge_names_the_route() {
     let out = begin_request(&g, &p, &request("POST", URL, json!({})));
     let (status, headers, body) = response(&out.answer_value());
     assert_eq!(status, 402);
-    assert_eq!(header(&headers, "www-authenticate"), Some(challenge_header("c1").as_str()));
-    assert!(header(&headers, "payment-required").is_some(), "x402 buyers are still served");
+    assert_eq!(
+        header(&headers, "www-authenticate"),
+        Some(challenge_header("c1").as_str())
+    );
+    assert!(
+        header(&headers, "payment-required").is_some(),
+        "x402 buyers are still served"
+    );
     assert_eq!(body["error"], "Payment Required");
-    assert!(body.get("code").is_none() && body.get("retryable").is_none(), "{body}");
+    assert!(
+        body.get("code").is_none() && body.get("retryable").is_none(),
+        "{body}"
+    );
     assert_eq!(issued.get(), 1);
     assert_eq!(
         p.transport().last_body("/api/v1/mpp/challenge"),
         json!({"planId": "10", "credits": "2", "resource": "/ask?q=1", "httpVerb": "POST", "agentId": "agent-1"})
     );
     assert!(!out.exchange.ran.get());
-    assert!(hooks(&out, Hook::PaymentError).is_empty(), "the opening request is not an error");
+    assert!(
+        hooks(&out, Hook::PaymentError).is_empty(),
+        "the opening request is not an error"
+    );
 }
 
 #[test]
@@ -108,15 +138,31 @@ fn a_credential_is_verified_the_handler_runs_then_it_is_settled_and_the_receipt_
     let cred = credential_for("c1");
     let began = begin_request(&g, &p, &paid(&cred));
     assert_eq!(began["action"], "proceed");
-    assert_eq!(p.transport().count("/api/v1/mpp/settle"), 0, "nothing burned before the handler");
+    assert_eq!(
+        p.transport().count("/api/v1/mpp/settle"),
+        0,
+        "nothing burned before the handler"
+    );
     let verified = p.transport().last_body("/api/v1/mpp/verify");
-    assert_eq!(verified, json!({"credential": cred, "resource": "/ask?q=1", "httpVerb": "POST"}));
+    assert_eq!(
+        verified,
+        json!({"credential": cred, "resource": "/ask?q=1", "httpVerb": "POST"})
+    );
     let exchange = Rc::clone(&began.exchange);
     let out = finish_request(began, 200, None);
     assert_eq!(out["action"], "deliver");
-    assert_eq!(header(&out["headers"], "payment-receipt"), Some("cmVjZWlwdA"));
+    assert_eq!(
+        header(&out["headers"], "payment-receipt"),
+        Some("cmVjZWlwdA")
+    );
     assert_eq!(p.transport().last_body("/api/v1/mpp/settle"), verified);
-    let settled: Vec<_> = exchange.hooks.borrow().iter().filter(|(h, _)| *h == Hook::AfterSettle).map(|(_, d)| d.clone()).collect();
+    let settled: Vec<_> = exchange
+        .hooks
+        .borrow()
+        .iter()
+        .filter(|(h, _)| *h == Hook::AfterSettle)
+        .map(|(_, d)| d.clone())
+        .collect();
     assert_eq!(settled.len(), 1);
     assert_eq!(settled[0]["credits"], "2");
 }
@@ -134,7 +180,10 @@ fn a_spent_credential_is_refused_with_a_fresh_challenge_however_its_bytes_are_wr
     finish_request(began, 200, None);
     let verifies = p.transport().count("/api/v1/mpp/verify");
     // The same credential, and the same one with its scheme's case flipped and another scheme after it.
-    let flipped = format!("payment {}, Bearer own-key", cred.strip_prefix("Payment ").unwrap());
+    let flipped = format!(
+        "payment {}, Bearer own-key",
+        cred.strip_prefix("Payment ").unwrap()
+    );
     for replay in [cred.clone(), flipped] {
         let out = begin_request(&g, &p, &paid(&replay));
         let (status, headers, body) = response(&out.answer_value());
@@ -144,7 +193,11 @@ fn a_spent_credential_is_refused_with_a_fresh_challenge_however_its_bytes_are_wr
         assert!(header(&headers, "www-authenticate").is_some());
         assert!(!out.exchange.ran.get());
     }
-    assert_eq!(p.transport().count("/api/v1/mpp/verify"), verifies, "a replay costs no verify");
+    assert_eq!(
+        p.transport().count("/api/v1/mpp/verify"),
+        verifies,
+        "a replay costs no verify"
+    );
     assert_eq!(p.transport().count("/api/v1/mpp/settle"), 1);
     assert_eq!(issued.get(), 2);
 }
@@ -171,17 +224,32 @@ fn two_requests_with_one_credential_at_once_get_one_response_and_a_409() {
 
 #[test]
 fn a_refused_credential_gets_the_backend_code_and_a_fresh_challenge_and_the_handler_never_runs() {
-    for (code, retryable) in [("BCK.MPP.0004", true), ("BCK.MPP.0005", true), ("BCK.MPP.0003", false)] {
+    for (code, retryable) in [
+        ("BCK.MPP.0004", true),
+        ("BCK.MPP.0005", true),
+        ("BCK.MPP.0003", false),
+    ] {
         let p = payments();
         with_plans(&p);
         challenges(&p);
-        p.transport().json("POST", "/api/v1/mpp/verify", 400, json!({"code": code, "message": "refused with a detail for the seller"}));
+        p.transport().json(
+            "POST",
+            "/api/v1/mpp/verify",
+            400,
+            json!({"code": code, "message": "refused with a detail for the seller"}),
+        );
         let g = gate(json!(true));
         let out = begin_request(&g, &p, &paid(&credential_for("c1")));
         let (status, headers, body) = response(&out.answer_value());
         assert_eq!(status, 402);
-        assert_eq!((body["code"].as_str(), body["retryable"].as_bool()), (Some(code), Some(retryable)));
-        assert_eq!(body["message"], "Credential rejected", "the buyer gets no detail to probe with");
+        assert_eq!(
+            (body["code"].as_str(), body["retryable"].as_bool()),
+            (Some(code), Some(retryable))
+        );
+        assert_eq!(
+            body["message"], "Credential rejected",
+            "the buyer gets no detail to probe with"
+        );
         assert!(header(&headers, "www-authenticate").is_some());
         assert!(!out.exchange.ran.get());
         assert_eq!(hooks(&out, Hook::PaymentError).len(), 1);
@@ -190,7 +258,12 @@ fn a_refused_credential_gets_the_backend_code_and_a_fresh_challenge_and_the_hand
     let p = payments();
     with_plans(&p);
     challenges(&p);
-    p.transport().json("POST", "/api/v1/mpp/verify", 200, json!({"isValid": false, "invalidReason": "no credits"}));
+    p.transport().json(
+        "POST",
+        "/api/v1/mpp/verify",
+        200,
+        json!({"isValid": false, "invalidReason": "no credits"}),
+    );
     let g = gate(json!(true));
     let out = begin_request(&g, &p, &paid(&credential_for("c1")));
     assert_eq!(response(&out.answer_value()).2["code"], "BCK.MPP.0003");
@@ -202,7 +275,12 @@ fn a_settle_that_fails_withholds_the_response_and_frees_the_credential() {
     with_plans(&p);
     challenges(&p);
     mpp_verify_ok(&p);
-    p.transport().json("POST", "/api/v1/mpp/settle", 200, json!({"success": false, "errorReason": "insufficient balance"}));
+    p.transport().json(
+        "POST",
+        "/api/v1/mpp/settle",
+        200,
+        json!({"success": false, "errorReason": "insufficient balance"}),
+    );
     let g = gate(json!(true));
     let cred = credential_for("c1");
     let out = finish_request(begin_request(&g, &p, &paid(&cred)), 200, None);
@@ -221,7 +299,12 @@ fn a_backend_down_at_settle_is_a_503_and_the_credential_stays_the_buyers() {
     with_plans(&p);
     challenges(&p);
     mpp_verify_ok(&p);
-    p.transport().json("POST", "/api/v1/mpp/settle", 502, json!({"message": "bad gateway"}));
+    p.transport().json(
+        "POST",
+        "/api/v1/mpp/settle",
+        502,
+        json!({"message": "bad gateway"}),
+    );
     let g = gate(json!(true));
     let cred = credential_for("c1");
     let out = finish_request(begin_request(&g, &p, &paid(&cred)), 200, None);
@@ -229,7 +312,10 @@ fn a_backend_down_at_settle_is_a_503_and_the_credential_stays_the_buyers() {
     assert_eq!(response(&out).0, 503);
     mpp_settle_ok(&p);
     let retried = finish_request(begin_request(&g, &p, &paid(&cred)), 200, None);
-    assert_eq!(retried["action"], "deliver", "the settle is idempotent per challenge: a retry is served once");
+    assert_eq!(
+        retried["action"], "deliver",
+        "the settle is idempotent per challenge: a retry is served once"
+    );
 }
 
 #[test]
@@ -263,7 +349,10 @@ fn bind_body_seals_the_digest_into_the_challenge_and_the_verify() {
         Box::pin(async move { g.handle(p, &request, &x).await })
     });
     assert_eq!(response(&began.answer_value()).0, 402);
-    assert_eq!(p.transport().last_body("/api/v1/mpp/challenge")["digest"], "sha-256=abc");
+    assert_eq!(
+        p.transport().last_body("/api/v1/mpp/challenge")["digest"],
+        "sha-256=abc"
+    );
     // A body that can't be read binds nothing: refused, nothing asked of the backend.
     let calls = backend_calls(&p);
     let out = begin_request(&g, &p, &request("POST", URL, json!({})));
@@ -279,17 +368,32 @@ fn an_x402_token_on_an_mpp_route_still_pays_with_x402() {
     verify_ok(&p);
     settle_ok(&p);
     let g = gate(json!(true));
-    let began = begin_request(&g, &p, &request("POST", URL, json!({"payment-signature": good_token()})));
+    let began = begin_request(
+        &g,
+        &p,
+        &request("POST", URL, json!({"payment-signature": good_token()})),
+    );
     assert_eq!(began["action"], "proceed");
     finish_request(began, 200, None);
-    assert_eq!((p.transport().count("/api/v1/x402/settle"), p.transport().count("/api/v1/mpp/challenge")), (1, 0));
+    assert_eq!(
+        (
+            p.transport().count("/api/v1/x402/settle"),
+            p.transport().count("/api/v1/mpp/challenge")
+        ),
+        (1, 0)
+    );
 }
 
 #[test]
 fn a_challenge_that_cannot_be_issued_leaves_the_x402_offer_and_says_so() {
     let p = payments();
     with_plans(&p);
-    p.transport().json("POST", "/api/v1/mpp/challenge", 503, json!({"code": "BCK.MPP.0002", "message": "MPP is not configured"}));
+    p.transport().json(
+        "POST",
+        "/api/v1/mpp/challenge",
+        503,
+        json!({"code": "BCK.MPP.0002", "message": "MPP is not configured"}),
+    );
     let g = gate(json!(true));
     let out = begin_request(&g, &p, &request("POST", URL, json!({})));
     let (status, headers, _) = response(&out.answer_value());
@@ -305,17 +409,30 @@ fn an_authorization_without_a_payment_scheme_is_told_to_on_payment_error() {
     with_plans(&p);
     challenges(&p);
     let g = gate(json!(true));
-    let out = begin_request(&g, &p, &request("POST", URL, json!({"authorization": "Basic dXNlcjpwYXNz"})));
+    let out = begin_request(
+        &g,
+        &p,
+        &request("POST", URL, json!({"authorization": "Basic dXNlcjpwYXNz"})),
+    );
     assert_eq!(response(&out.answer_value()).0, 402);
     let told = hooks(&out, Hook::PaymentError);
     assert_eq!(told.len(), 1);
-    assert!(told[0]["message"].as_str().unwrap().contains("no MPP Payment scheme"));
+    assert!(told[0]["message"]
+        .as_str()
+        .unwrap()
+        .contains("no MPP Payment scheme"));
 }
 
 #[test]
 fn mpp_needs_fixed_credits_and_a_known_shape() {
     let e = Gate::new(&json!({"agentId": "a", "routes": {"POST /ask": {"planId": "1", "credits": {"$function": true}, "mpp": true}}})).unwrap_err();
     assert!(e.to_string().contains("mpp needs fixed credits"), "{e}");
-    let e = Gate::new(&json!({"agentId": "a", "routes": {"POST /ask": {"planId": "1", "mpp": "yes"}}})).unwrap_err();
-    assert!(e.to_string().contains("mpp must be true, false or {bindBody}"), "{e}");
+    let e =
+        Gate::new(&json!({"agentId": "a", "routes": {"POST /ask": {"planId": "1", "mpp": "yes"}}}))
+            .unwrap_err();
+    assert!(
+        e.to_string()
+            .contains("mpp must be true, false or {bindBody}"),
+        "{e}"
+    );
 }
