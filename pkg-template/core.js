@@ -88,7 +88,7 @@ let warnedDeprecation = false // the official SDK warns once per process
  * the call's answer. An earlier response's unread body is cancelled when the
  * next hop goes.
  */
-function courier(fetchImpl, original) {
+function courier(fetchImpl, original, cap) {
   let current = original
   let held = null
   const drop = () => {
@@ -96,7 +96,7 @@ function courier(fetchImpl, original) {
     held = null
   }
   const send = async (text) => {
-    if (text === 'text') return held.text()
+    if (text === 'text') return cap ? upTo(held, cap) : held.text()
     if (text === 'discard') return drop()
     const hop = JSON.parse(text)
     drop()
@@ -119,9 +119,25 @@ function courier(fetchImpl, original) {
       }
     }
     const header = (name) => response.headers.get(name)
-    return JSON.stringify({ status: response.status, opaque: response.type === 'opaqueredirect', location: resolved, paymentRequired: header('payment-required'), paymentResponse: header('payment-response'), mcpSessionId: header('mcp-session-id') })
+    return JSON.stringify({ status: response.status, opaque: response.type === 'opaqueredirect', location: resolved, paymentRequired: header('payment-required'), paymentResponse: header('payment-response'), mcpSessionId: header('mcp-session-id'), wwwAuthenticate: header('www-authenticate'), paymentReceipt: header('payment-receipt') })
   }
   return { send, held: () => held }
+}
+
+/** At most `cap` bytes of a response's body, as text (an MPP 402's, read for its code). */
+async function upTo(response, cap) {
+  const reader = response.body?.getReader()
+  if (!reader) return ''
+  const chunks = []
+  let size = 0
+  while (size < cap) {
+    const { done, value } = await reader.read()
+    if (done) break
+    chunks.push(value.subarray(0, cap - size))
+    size += value.byteLength
+  }
+  reader.cancel().catch(() => {})
+  return new TextDecoder().decode(await new Blob(chunks).arrayBuffer())
 }
 
 /**
@@ -131,8 +147,9 @@ function courier(fetchImpl, original) {
  * may still read it).
  */
 async function paying(core, kind, fetchImpl, original, options) {
-  const { send, held } = courier(fetchImpl, original)
-  const request = { url: original.url, method: original.method, hasToken: original.headers.has('payment-signature'), redirect: original.redirect, mcpSessionId: original.headers.get('mcp-session-id') }
+  const mpp = kind === 'mpp'
+  const { send, held } = courier(fetchImpl, original, mpp && 65536)
+  const request = { url: original.url, method: original.method, hasToken: original.headers.has('payment-signature'), redirect: original.redirect, mcpSessionId: original.headers.get('mcp-session-id'), ...(mpp && { authorization: original.headers.get('authorization') }) }
   try {
     const answer = await core.pay(kind, JSON.stringify(request), toJson(options ?? null), send)
     return { answer: JSON.parse(answer), response: held() }
@@ -214,6 +231,11 @@ export class Payments {
       const dot = name.indexOf('.')
       if (dot < 0) this[name] = call(name)
       else (namespaces[name.slice(0, dot)] ??= {})[name.slice(dot + 1)] = call(name)
+    }
+    // payments.mpp.fetch: pays an MPP challenge (src/client/paying/mpp.rs decides; nvm-x402/mpp's core only).
+    namespaces.mpp.fetch = async (input, init, options) => {
+      const { answer, response } = await paying(core, 'mpp', agentFetchImpl, new Request(input, init), options)
+      return { response, ...answer }
     }
     for (const [ns, members] of Object.entries(namespaces)) this[ns] = Object.freeze(members)
     const agentFetchImpl = fetch ?? ((request) => globalThis.fetch(request))

@@ -25,3 +25,4 @@ export class PaymentsError extends Error {
     this.retryable = info.retryable === true
   }
 }
+

@@ -1,6 +1,7 @@
 // Express middleware for nvm-x402's paywall, with the official SDK's signature
 // (@nevermined-io/payments/express). Structural types: no dependency on express's own.
-import type { PaymentsError } from './agent.js'
+import type { PaymentsClass, PaymentsError, Payments as AgentPayments } from './agent.js'
+import type { MppAPI } from './mpp.js'
 
 /** What the middleware reads of Express's request (and sets: `paymentContext`). */
 export interface ExpressRequestLike {
@@ -43,6 +44,29 @@ export interface RouteConfig {
   scheme?: 'nvm:erc4337' | 'nvm:card-delegation'
   description?: string
   mimeType?: string
+  /**
+   * Takes MPP too (a `Payment` credential in `Authorization`; the 402 carries an MPP
+   * challenge beside x402's offer). `{ bindBody: true }` binds the challenge to the
+   * request body: mount the parser as `express.json({ verify: captureRawBody })`.
+   * Needs fixed credits (the price is sealed into the challenge).
+   */
+  mpp?: MppRouteOption
+}
+
+/** A route's MPP option: `true` is `{ bindBody: false }`. */
+export type MppRouteOption = boolean | { bindBody?: boolean }
+
+/** The official `resolveMppOption`. */
+export function resolveMppOption(option: MppRouteOption | undefined): { enabled: boolean; bindBody: boolean }
+
+/** Keeps a request's raw body for `mpp: { bindBody: true }`: `express.json({ verify: captureRawBody })`. */
+export function captureRawBody(req: ExpressRequestLike, res: ExpressResponseLike, buf: Uint8Array): void
+
+/** MPP's HTTP header names, as the official middleware exports them; frozen. */
+export declare const MPP_HEADERS: {
+  readonly CHALLENGE: 'www-authenticate'
+  readonly CREDENTIAL: 'authorization'
+  readonly RECEIPT: 'payment-receipt'
 }
 
 /** `"METHOD /path"` (with `:param` segments) -> its route. */
@@ -87,3 +111,9 @@ export type ExpressMiddleware = (req: ExpressRequestLike, res: ExpressResponseLi
  */
 export function paymentMiddleware(payments: object, routes: RouteConfigMap, options?: PaymentMiddlewareOptions): ExpressMiddleware
 export default paymentMiddleware
+
+/** This entry's client: nvm-x402/agent's, whose paywall takes `mpp` routes, with the seller's MPP calls. */
+export const Payments: PaymentsClass<Payments>
+export interface Payments extends AgentPayments {
+  readonly mpp: Pick<MppAPI, 'issueChallenge' | 'verifyCredential' | 'settleCredential'>
+}

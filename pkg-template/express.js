@@ -6,9 +6,29 @@
 // res.send, res.end, streamed writes) is held until settle succeeds, and a
 // settle that fails or can't be asked delivers a 402 or 503 instead of the paid
 // bytes. Node only (this entry uses Buffer; the others use no Node built-ins).
-import { Payments as AgentPayments } from './agent/index.js'
-import { GATE_HEADERS } from './agent/paywall.js'
+import { Payments as AgentPayments } from './express/index.js'
+import { GATE_HEADERS } from './express/paywall.js'
 import { PaymentsError } from './errors.js'
+/** Where captureRawBody keeps a request's bytes (the official middleware's symbol). */
+const RAW_BODY = Symbol.for('nevermined.rawBody')
+/** MPP's HTTP header names (the official middleware's MPP_HEADERS), frozen. */
+export const MPP_HEADERS = Object.freeze({ CHALLENGE: 'www-authenticate', CREDENTIAL: 'authorization', RECEIPT: 'payment-receipt' })
+
+/**
+ * Keeps the raw request body for an MPP route's `bindBody`: mount the parser as
+ * `express.json({ verify: captureRawBody })` (the official helper).
+ */
+export function captureRawBody(req, _res, buf) {
+  if (buf?.length) req[RAW_BODY] = Buffer.from(buf)
+}
+
+/** The official `resolveMppOption`: a route's `mpp` as `{enabled, bindBody}`. */
+export function resolveMppOption(option) {
+  if (option === undefined || option === false) return { enabled: false, bindBody: false }
+  if (option === true) return { enabled: true, bindBody: false }
+  return { enabled: true, bindBody: option.bindBody === true }
+}
+
 /** A Payments client's constructor options (core.js): to make an agent client from one of another entry. */
 const OPTIONS = Symbol.for('nvm-x402.options')
 /** The x402 HTTP transport's header names (the official middleware's X402_HEADERS), frozen. */
@@ -89,7 +109,12 @@ function fetchRequest(req, tokenHeader) {
       break
     }
   }
-  return new Request(url, { method: req.method, headers })
+  // The body, for an MPP route's bindBody: the bytes captureRawBody kept; a body that
+  // came but was not kept can't be bound, so reading it fails (nothing is charged).
+  const raw = req[RAW_BODY]
+  const came = Number(req.headers['content-length'] ?? 0) > 0 || req.headers['transfer-encoding'] !== undefined
+  const body = req.method === 'GET' || req.method === 'HEAD' ? undefined : raw ?? (came ? new ReadableStream({ start: (c) => c.error(new Error('the body was not captured: mount the parser with { verify: captureRawBody }')) }) : undefined)
+  return new Request(url, { method: req.method, headers, body, duplex: 'half' })
 }
 
 /**
@@ -282,3 +307,6 @@ export function paymentMiddleware(payments, routes, options = {}) {
 }
 
 export default paymentMiddleware
+
+/** A Nevermined client of this entry's core: the paywall with MPP routes, and the seller's `payments.mpp` calls (issueChallenge, verifyCredential, settleCredential). */
+export { Payments } from './express/index.js'

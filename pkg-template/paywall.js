@@ -57,6 +57,20 @@ async function run(handler, request, ctx, payment) {
   return undefined
 }
 
+/**
+ * The SHA-256 of the request body in base64 (an MPP route's `bindBody`; an empty
+ * body's too), or '' when it can't be read (nothing is charged then). Read from a
+ * clone: the handler still gets the body.
+ */
+async function digestOf(request) {
+  try {
+    const hash = new Uint8Array(await crypto.subtle.digest('SHA-256', await request.clone().arrayBuffer()))
+    return btoa(String.fromCharCode(...hash))
+  } catch {
+    return ''
+  }
+}
+
 /** A compiled paywall: `handle(request, handler, ctx?)` gates one request. */
 export class Paywall {
   #gate
@@ -106,6 +120,7 @@ export class Paywall {
         })
       }
       if (what === 'price') return this.#price(arg, request, response)
+      if (what === 'digest') return digestOf(request)
       return callHook(this.#hooks, what, request, arg, 'paywall', this.#hookMs)
     }
     const out = await answerOf(this.#gate.handle(described, exchange))

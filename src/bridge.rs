@@ -206,7 +206,7 @@ single_call_methods! {
     "x402.getX402AccessToken" => |p, a| p.get_x402_access_token(&a.id(0, "planId")?, a.opt_id(1, "agentId")?.as_deref(), a.arg(2));
     "facilitator.verifyPermissions" => |p, a| p.verify_permissions(a.arg(0));
     "facilitator.settlePermissions" => |p, a| p.settle_permissions(a.arg(0));
-    #[cfg(all(feature = "mpp", feature = "builder"))]
+    #[cfg(all(feature = "mpp", feature = "subscriber"))]
     "mpp.getMppAccessToken" => |p, a| p.get_mpp_access_token(&a.id(0, "planId")?, a.opt_id(1, "agentId")?.as_deref(), a.arg(2));
     #[cfg(all(feature = "mpp", feature = "agent"))]
     "mpp.issueChallenge" => |p, a| p.mpp_challenge(a.arg(0));
@@ -355,10 +355,18 @@ pub const ENTRY: &str = if cfg!(feature = "a2a-client") && !cfg!(feature = "buil
 /// A method that this core was built without (by its JS name): the
 /// subscriber's and builder's API is in the default entry.
 pub fn not_in_entry(what: &str) -> Error {
+    // MPP's calls: the buyer's in nvm-x402/mpp, the seller's in nvm-x402/express.
+    let home = match what {
+        "mpp.issueChallenge" | "mpp.verifyCredential" | "mpp.settleCredential" => {
+            "nvm-x402/express"
+        }
+        _ if what.as_bytes().starts_with(b"mpp.") => "nvm-x402/mpp",
+        _ => "nvm-x402",
+    };
     Error::NotInEntry {
         what: what.to_owned(),
         entry: ENTRY,
-        home: "nvm-x402",
+        home,
     }
 }
 
@@ -571,11 +579,17 @@ pub async fn pay<T: Transport, C: crate::client::Courier>(
                 &crate::client::a2a_card(p, &request, &options).await?,
             ));
         }
-        #[cfg(all(feature = "mpp", feature = "builder"))]
         if kind == "mpp" {
-            return Ok(to_text(
-                &crate::client::mpp::fetch(p, &request, &options, courier).await?,
-            ));
+            #[cfg(not(feature = "mpp"))]
+            {
+                return Err(not_in_entry(what));
+            }
+            #[cfg(feature = "mpp")]
+            {
+                return Ok(to_text(
+                    &crate::client::mpp::fetch(p, &request, &options, courier).await?,
+                ));
+            }
         }
         let call = crate::client::Call::from_json(kind, &options)?;
         Ok(to_text(
@@ -666,7 +680,7 @@ macro_rules! pure_functions {
 }
 
 /// An MPP codec error (the official `MppError`, code `mpp_error`).
-#[cfg(all(feature = "mpp", feature = "builder"))]
+#[cfg(all(feature = "mpp", feature = "subscriber"))]
 fn mpp_error(message: String) -> Error {
     Error::Mpp {
         code: crate::client::mpp::MPP_ERROR.to_owned(),
@@ -746,29 +760,29 @@ pure_functions! { |a, null|
         #[cfg(feature = "builder")]
         "isAccessTokenAlreadyUsed" => Value::from(a.raw(0).and_then(Value::as_str) == Some(crate::error::TOKEN_ALREADY_USED)),
         // The official MPP codec (src/protocol/mpp.rs), where the package root exports it.
-        #[cfg(all(feature = "mpp", feature = "builder"))]
+        #[cfg(all(feature = "mpp", feature = "subscriber"))]
         "parseChallengeHeader" => match protocol::mpp::parse_challenge(a.text(0, "headerValue")?) {
             Ok(c) => c.map_or(Value::Null, |c| c.to_json()),
             Err(message) => return Err(mpp_error(message)),
         },
-        #[cfg(all(feature = "mpp", feature = "builder"))]
+        #[cfg(all(feature = "mpp", feature = "subscriber"))]
         "buildCredentialHeader" => {
             let challenge = protocol::mpp::Challenge::from_json(a.arg(0)).map_err(mpp_error)?;
             let token = crate::protocol::json::at(a.arg(1), &["accessToken"]).and_then(Value::as_str);
             Value::from(protocol::mpp::credential(&challenge, token.ok_or_else(|| a.bad("payload.accessToken", "is required"))?))
         },
-        #[cfg(all(feature = "mpp", feature = "builder"))]
+        #[cfg(all(feature = "mpp", feature = "subscriber"))]
         "parseReceiptHeader" => protocol::mpp::parse_receipt(a.text(0, "headerValue")?).map_err(mpp_error)?.to_json(),
-        #[cfg(all(feature = "mpp", feature = "builder"))]
+        #[cfg(all(feature = "mpp", feature = "subscriber"))]
         "extractPaymentScheme" => a.raw(0).and_then(Value::as_str).and_then(protocol::mpp::payment_scheme).map_or(Value::Null, Value::from),
-        #[cfg(all(feature = "mpp", feature = "builder"))]
+        #[cfg(all(feature = "mpp", feature = "subscriber"))]
         "extractCredentialChallengeId" => a.raw(0).and_then(Value::as_str).and_then(protocol::mpp::credential_challenge_id).map_or(Value::Null, Value::from),
-        #[cfg(all(feature = "mpp", feature = "builder"))]
+        #[cfg(all(feature = "mpp", feature = "subscriber"))]
         "normalizeCredits" => match a.raw(0) {
             Some(Value::String(s)) => Value::from(protocol::mpp::decimal_credits(s).map_err(mpp_error)?),
             v => Value::from(Uint256::from_json(v.unwrap_or(&null)).map_err(|e| mpp_error(format!("credits must be a non-negative integer, got {}: {e}", to_text(v.unwrap_or(&null)))))?.as_str()),
         },
-        #[cfg(all(feature = "mpp", feature = "builder"))]
+        #[cfg(all(feature = "mpp", feature = "subscriber"))]
         "isRetryableMppCode" => Value::from(a.raw(0).and_then(Value::as_str).is_some_and(protocol::mpp::retryable_code)),
         // The official X402A2AUtils' reads (pkg-template/a2a-utils.js), where it is exported.
         #[cfg(any(feature = "builder", feature = "a2a", feature = "a2a-client"))]

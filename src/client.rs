@@ -966,7 +966,7 @@ pub mod a2a;
 mod paying;
 #[cfg(feature = "a2a-client")]
 pub use paying::a2a_card;
-#[cfg(all(feature = "mpp", feature = "builder"))]
+#[cfg(all(feature = "mpp", feature = "subscriber"))]
 pub use paying::mpp;
 pub use paying::{pay, Call, Courier, Hop, Reply};
 

@@ -110,6 +110,7 @@ pub enum Error {
     /// An MPP payment the wire refused or left unknown: `mpp_error` (no code
     /// given), `spend_outcome_unknown`, `settlement_outcome_unknown`, or the
     /// seller's `BCK.MPP.*` (the JS `MppError` family).
+    #[cfg(feature = "mpp")]
     Mpp {
         /// The code.
         code: String,
@@ -119,6 +120,7 @@ pub enum Error {
     /// An MPP payment's error after a credential went out, with what was
     /// presented (`{credentialsPresented, creditsPresented, challengeId}`:
     /// `mppSpendOf`); otherwise the error it wraps.
+    #[cfg(feature = "mpp")]
     Spent(Box<(Error, Value)>),
     /// A browser client that is not signed in (before `connect()`, or after
     /// `logout()`): nothing was sent. Code `not_logged_in`.
@@ -180,7 +182,10 @@ pub const CODES: &[&str] = &[
     SIGNIN_REFUSED,
     CARD_SETUP_REFUSED,
     INTERNAL,
-    // The MPP family's own (an `MppError`'s code, with the seller's `BCK.MPP.*`).
+];
+
+/// The codes of the MPP family (an `MppError`'s, with the backend's `BCK.MPP.*`): not a `PaymentsError`'s.
+pub const MPP_CODES: &[&str] = &[
     "mpp_error",
     "spend_outcome_unknown",
     "settlement_outcome_unknown",
@@ -238,7 +243,9 @@ impl Error {
             Error::PaymentRefused { code, .. } => Cow::Borrowed(code),
             Error::NotInEntry { .. } => Cow::Borrowed("not_in_entry"),
             Error::McpNegotiation(_) => Cow::Borrowed("mcp_negotiation_failed"),
+            #[cfg(feature = "mpp")]
             Error::Mpp { code, .. } => Cow::Borrowed(code),
+            #[cfg(feature = "mpp")]
             Error::Spent(inner) => inner.0.code(),
             #[cfg(feature = "browser")]
             Error::NotLoggedIn => Cow::Borrowed("not_logged_in"),
@@ -253,6 +260,7 @@ impl Error {
             Error::Backend(b) => Some(b.http_status),
             Error::Http { status, .. } | Error::InvalidResponse { status, .. } => Some(*status),
             Error::PaymentRequired { .. } => Some(402),
+            #[cfg(feature = "mpp")]
             Error::Spent(inner) => inner.0.http_status(),
             _ => None,
         }
@@ -272,7 +280,9 @@ impl Error {
             Error::Timeout { .. } => "The backend did not answer in time; retry, or raise `timeoutMs`.",
             Error::InsecureTransport(_) => "Use an https: URL (plain http: is only allowed to localhost, 127.0.0.1 or [::1]).",
             Error::NotInEntry { home, .. } => return Cow::Owned(format!("import {{ Payments }} from '{home}' for it")),
+            #[cfg(feature = "mpp")]
             Error::Spent(inner) => return inner.0.hint(),
+            #[cfg(feature = "mpp")]
             Error::Mpp { code, .. } => mpp_hint(code),
             // Only the paying client (the `subscriber` cores) makes the rest: the
             // serving cores leave their hints out.
@@ -292,11 +302,13 @@ impl Error {
                 payment_required, ..
             } => payment_required.clone(),
             Error::PaymentRefused { details, .. } => details.clone(),
+            #[cfg(feature = "mpp")]
             Error::Spent(inner) => inner.0.details(),
             _ => None,
         }
     }
 
+    #[cfg(feature = "mpp")]
     /// The JS class of an MPP error (`MppError` or its subclass by code), `None` for a `PaymentsError`.
     pub fn mpp_class(&self) -> Option<&'static str> {
         match self {
@@ -314,6 +326,7 @@ impl Error {
         }
     }
 
+    #[cfg(feature = "mpp")]
     /// This error as the MPP family's (the official `toMppError`: every failure
     /// of an MPP backend call is one), its code and message kept; `settle`:
     /// an answer that never came, a 5xx or 408, or one that could not be read
@@ -337,6 +350,7 @@ impl Error {
         }
     }
 
+    #[cfg(feature = "mpp")]
     /// What an MPP payment presented before it failed (`mppSpendOf`), if anything.
     pub fn spend(&self) -> Option<&Value> {
         match self {
@@ -365,6 +379,7 @@ impl Error {
             map.insert("details".into(), details);
         }
         map.insert("retryable".into(), Value::Bool(self.is_retryable()));
+        #[cfg(feature = "mpp")]
         if let Some(spend) = self.spend() {
             map.insert("spend".into(), spend.clone());
         }
@@ -389,6 +404,7 @@ impl Error {
     }
 }
 
+#[cfg(feature = "mpp")]
 /// What to do about an MPP error, by its code.
 fn mpp_hint(code: &str) -> &'static str {
     match code {
@@ -481,9 +497,12 @@ impl fmt::Display for Error {
                 f.write_str(message)
             }
             Error::Timeout { after_ms } => write!(f, "The request timed out after {after_ms} ms"),
-            Error::PaymentRequired { message, .. }
-            | Error::PaymentRefused { message, .. }
-            | Error::Mpp { message, .. } => f.write_str(message),
+            Error::PaymentRequired { message, .. } | Error::PaymentRefused { message, .. } => {
+                f.write_str(message)
+            }
+            #[cfg(feature = "mpp")]
+            Error::Mpp { message, .. } => f.write_str(message),
+            #[cfg(feature = "mpp")]
             Error::Spent(inner) => inner.0.fmt(f),
             #[cfg(feature = "browser")]
             Error::NotLoggedIn => f.write_str("Not signed in: this client has no API key (never signed in, or logged out); nothing was sent"),
@@ -679,14 +698,19 @@ mod tests {
         for e in &errors {
             let code = e.code();
             let open = code.starts_with("BCK.") || code.starts_with("http_");
+            let codes = if e.mpp_class().is_some() {
+                MPP_CODES
+            } else {
+                CODES
+            };
             assert!(
-                open || CODES.contains(&code.as_ref()),
+                open || codes.contains(&code.as_ref()),
                 "{code} is not in CODES"
             );
         }
         // And nothing more: each listed code is one some error carries (`internal`
         // is only told to onPaymentError, see gate::mcp).
-        for code in CODES {
+        for code in CODES.iter().chain(MPP_CODES) {
             let carried = errors.iter().any(|e| e.code() == *code);
             assert!(
                 carried || *code == INTERNAL,

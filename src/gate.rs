@@ -70,7 +70,7 @@ pub struct Gate {
     claims: claims::Claims,
     /// PaymentRequireds of recent resources, built and written once.
     prepared: prepared::Cache,
-    #[cfg(feature = "mpp")]
+    #[cfg(all(feature = "mpp", feature = "agent"))]
     /// MPP credentials being paid or spent, by challenge id (keyed by what the
     /// backend burns once; evicting a spent one lets it be replayed: see `mpp`).
     mpp: mpp::Credentials,
@@ -110,7 +110,7 @@ enum Decision {
     /// Paid: run the handler, then settle.
     Proceed(Ticket),
     /// Paid with an MPP credential: run the handler, then settle it.
-    #[cfg(feature = "mpp")]
+    #[cfg(all(feature = "mpp", feature = "agent"))]
     Mpp(mpp::MppTicket),
 }
 
@@ -250,7 +250,7 @@ impl Gate {
             repeats: repeat::Repeats::default(),
             claims: claims::Claims::default(),
             prepared: prepared::Cache::default(),
-            #[cfg(feature = "mpp")]
+            #[cfg(all(feature = "mpp", feature = "agent"))]
             mpp: mpp::Credentials::default(),
         })
     }
@@ -283,7 +283,7 @@ impl Gate {
             Decision::Kept(text) => return Ok(text),
             Decision::Answer(answer) => return Ok(json::to_text(&answer)),
             Decision::Proceed(ticket) => ticket,
-            #[cfg(feature = "mpp")]
+            #[cfg(all(feature = "mpp", feature = "agent"))]
             Decision::Mpp(ticket) => {
                 let paid = ObjectBuilder::new()
                     .put("planId", ticket.plan_id())
@@ -414,7 +414,7 @@ impl Gate {
         };
         let prepared = self.prepared.get(cfg, route, &req, schemes)?;
         // An MPP route: a Payment credential, or no x402 token, is MPP's.
-        #[cfg(feature = "mpp")]
+        #[cfg(all(feature = "mpp", feature = "agent"))]
         if let Some(bind_body) = route.mpp {
             if req.credential.is_some() || req.token.is_none() {
                 return self.mpp_decide(p, x, req, route, prepared, bind_body).await;
@@ -688,7 +688,7 @@ pub(crate) fn dynamic_credits(value: &Value) -> std::result::Result<Uint256, Str
 pub mod a2a;
 mod claims;
 pub mod mcp;
-#[cfg(feature = "mpp")]
+#[cfg(all(feature = "mpp", feature = "agent"))]
 mod mpp;
 mod prepared;
 mod repeat;

@@ -267,7 +267,7 @@ impl<T: Transport> Payments<T> {
 
     /// `mpp.getMppAccessToken(planId, agentId?, tokenOptions?)`: the x402 mint's
     /// body, at the MPP mint (an MPP-domain token: it verifies only on MPP).
-    #[cfg(all(feature = "mpp", feature = "builder"))]
+    #[cfg(all(feature = "mpp", feature = "subscriber"))]
     pub fn get_mpp_access_token(
         &self,
         plan_id: &str,
@@ -292,19 +292,19 @@ impl<T: Transport> Payments<T> {
         )
     }
 
-    #[cfg(feature = "mpp")]
+    #[cfg(all(feature = "mpp", feature = "agent"))]
     /// `mpp.issueChallenge({planId, credits, resource, httpVerb, agentId?, digest?, description?})`.
     pub fn mpp_challenge(&self, params: &Value) -> Pending<'_, T> {
         self.pending(crate::api::mpp::challenge(&self.config, params))
     }
 
-    #[cfg(feature = "mpp")]
+    #[cfg(all(feature = "mpp", feature = "agent"))]
     /// `mpp.verifyCredential` (`settle`: `mpp.settleCredential`) of `{credential, resource, httpVerb, bodyDigest?}`.
     pub fn mpp_redeem(&self, settle: bool, params: &Value) -> Pending<'_, T> {
         self.pending(crate::api::mpp::redeem(&self.config, settle, params))
     }
 
-    #[cfg(feature = "mpp")]
+    #[cfg(all(feature = "mpp", feature = "agent"))]
     /// The gate's verify (`settle`: settle) of a credential, its body built.
     pub(crate) fn mpp_redeem_body(&self, settle: bool, body: &Value) -> Pending<'_, T> {
         self.pending(crate::api::mpp::redeem_body(&self.config, settle, body))

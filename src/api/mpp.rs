@@ -5,17 +5,21 @@
 //! burns nothing) and settle it (`api/v1/mpp/settle`, burns once per
 //! challenge id). The wire shapes are `types/src/mpp.rs`'s (nvm-local).
 
-use super::{parse_any, Auth, Call};
-use crate::error::{Error, Result};
-use crate::protocol::json::{self, ObjectBuilder, Value};
-use crate::protocol::ClientConfig;
-use crate::transport::HttpResponse;
+#[cfg(feature = "agent")]
+use {
+    super::{parse_any, Auth, Call},
+    crate::error::{Error, Result},
+    crate::protocol::json::{self, ObjectBuilder, Value},
+    crate::protocol::ClientConfig,
+    crate::transport::HttpResponse,
+};
 
 /// The path of the MPP mint (the x402 mint's body: `super::x402::mint`).
 pub const PERMISSIONS: &str = "api/v1/mpp/permissions";
 
 /// `mpp.issueChallenge({planId, credits, resource, httpVerb, agentId?, digest?, description?})`:
 /// `credits` a non-negative integer (a decimal string, a safe integer or a bigint), sent as a string.
+#[cfg(feature = "agent")]
 pub fn challenge(cfg: &ClientConfig, params: &Value) -> Result<Call<Value>> {
     const WHAT: &str = "mpp.issueChallenge";
     let o = json::object(params, WHAT)?;
@@ -47,6 +51,7 @@ pub fn challenge(cfg: &ClientConfig, params: &Value) -> Result<Call<Value>> {
 
 /// `mpp.verifyCredential` (`settle`: `mpp.settleCredential`) of
 /// `{credential, resource, httpVerb, bodyDigest?}`.
+#[cfg(feature = "agent")]
 pub fn redeem(cfg: &ClientConfig, settle: bool, params: &Value) -> Result<Call<Value>> {
     let what = if settle {
         "mpp.settleCredential"
@@ -70,6 +75,7 @@ pub fn redeem(cfg: &ClientConfig, settle: bool, params: &Value) -> Result<Call<V
 }
 
 /// The verify (`settle`: settle) call with its body built by the gate.
+#[cfg(feature = "agent")]
 pub(crate) fn redeem_body(cfg: &ClientConfig, settle: bool, body: &Value) -> Result<Call<Value>> {
     if settle {
         call(cfg, "api/v1/mpp/settle", body, parse_settle)
@@ -78,6 +84,7 @@ pub(crate) fn redeem_body(cfg: &ClientConfig, settle: bool, body: &Value) -> Res
     }
 }
 
+#[cfg(feature = "agent")]
 fn call(
     cfg: &ClientConfig,
     path: &str,
@@ -90,6 +97,7 @@ fn call(
     })
 }
 
+#[cfg(feature = "agent")]
 fn answer_lacks(status: u16, what: &str) -> Error {
     Error::InvalidResponse {
         status,
@@ -97,6 +105,7 @@ fn answer_lacks(status: u16, what: &str) -> Error {
     }
 }
 
+#[cfg(feature = "agent")]
 fn parse_challenge(response: HttpResponse) -> Result<Value> {
     let status = response.status;
     let v = parse_any(response)?;
@@ -112,6 +121,7 @@ fn parse_challenge(response: HttpResponse) -> Result<Value> {
     }
 }
 
+#[cfg(feature = "agent")]
 fn parse_verify(response: HttpResponse) -> Result<Value> {
     let status = response.status;
     let v = parse_any(response)?;
@@ -122,6 +132,7 @@ fn parse_verify(response: HttpResponse) -> Result<Value> {
     }
 }
 
+#[cfg(feature = "agent")]
 fn parse_settle(response: HttpResponse) -> Result<Value> {
     let status = response.status;
     let mut v = parse_any(response)?;
@@ -136,6 +147,7 @@ fn parse_settle(response: HttpResponse) -> Result<Value> {
     Ok(v)
 }
 
+#[cfg(feature = "agent")]
 #[cfg(test)]
 mod tests {
     use super::*;

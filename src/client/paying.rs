@@ -926,7 +926,7 @@ fn still_asks(outcome: Outcome, default: &str) -> Error {
     super::payment_required_error(Some(&reason), outcome.payment_required)
 }
 
-#[cfg(all(feature = "mpp", feature = "builder"))]
+#[cfg(all(feature = "mpp", feature = "subscriber"))]
 pub mod mpp;
 #[cfg(test)]
 mod tests;

@@ -33,8 +33,6 @@ use crate::protocol::gate::{GateRequest, Hook, PaidRoute, HANDLER_FAILED, INVALI
 use crate::protocol::header::encode_payment_header;
 use crate::protocol::json::{self, ObjectBuilder, Value};
 use crate::protocol::mpp::credential_challenge_id;
-use crate::protocol::url::Url;
-use crate::protocol::Uint256;
 use crate::transport::Transport;
 use std::rc::Rc;
 
@@ -48,43 +46,71 @@ pub(super) type Credentials = Bounded<String, bool, SPENT>;
 /// The rejection code of a refused credential (the backend's one code for all of them).
 const REJECTED: &str = "BCK.MPP.0003";
 const REFUSED: &str = "Credential rejected";
+const USED: &str =
+    "Credential already used. Each credential buys exactly one response; pay the new challenge.";
+
+/// What a challenge for this request seals, and what its credential is redeemed with.
+#[derive(Debug)]
+struct Sealed {
+    /// `{planId, credits, resource, httpVerb, agentId, digest?, description?}`: the challenge's.
+    challenge: Value,
+    /// `{resource, httpVerb, bodyDigest?}`: verify's and settle's, less the credential.
+    redeem: json::Object,
+}
 
 /// A verified MPP credential, claimed, waiting for the handler.
 #[derive(Debug)]
 pub(super) struct MppTicket {
     req: GateRequest,
     prepared: Rc<super::prepared::Prepared>,
-    plan_id: String,
-    credits: Uint256,
+    sealed: Sealed,
     /// The verify/settle body.
     body: Value,
     /// The credential's challenge id.
     id: String,
-    digest: Option<String>,
 }
 
 impl MppTicket {
     /// The plan it pays.
     pub(super) fn plan_id(&self) -> &str {
-        &self.plan_id
+        self.sealed.challenge["planId"].as_str().unwrap_or_default()
     }
 
     /// What it pays.
     pub(super) fn credits(&self) -> &str {
-        self.credits.as_str()
+        self.sealed.challenge["credits"]
+            .as_str()
+            .unwrap_or_default()
     }
 }
 
-/// What the challenge binds: the path and query of the request's URL (as the
-/// official middleware's `req.originalUrl`).
-fn resource_of(url: &str) -> String {
-    match Url::parse(url) {
-        Some(u) => match u.query {
-            Some(q) => format!("{}?{q}", u.path),
-            None => u.path,
-        },
-        None => String::from("/"),
+/// A 402 to answer: its message, the refusal's code, and what `onPaymentError` is told.
+struct Refuse {
+    message: &'static str,
+    code: Option<String>,
+    told: Option<(String, String)>,
+}
+
+impl Refuse {
+    fn new(message: &'static str, code: Option<&str>) -> Self {
+        Refuse {
+            message,
+            code: code.map(str::to_owned),
+            told: None,
+        }
     }
+
+    fn told(mut self, code: &str, message: &str) -> Self {
+        self.told = Some((code.to_owned(), message.to_owned()));
+        self
+    }
+}
+
+/// What [`Gate::mpp_check`] found.
+enum Checked {
+    Go(Value, String),
+    Answer(Value),
+    Refuse(Refuse),
 }
 
 impl Gate {
@@ -99,146 +125,172 @@ impl Gate {
         bind_body: bool,
     ) -> Result<Decision> {
         let cfg = &self.config;
-        let credits = match &route.credits {
-            crate::protocol::gate::Credits::Fixed(c) => c.clone(),
-            // (refused when the paywall is compiled)
-            crate::protocol::gate::Credits::Dynamic { verify_with } => verify_with.clone(),
-        };
-        let plan_id = route.plan_ids[0].clone();
-        let resource = resource_of(&req.url);
-        let verb = req.verb().to_owned();
         let digest = if bind_body {
             match x.digest().await {
                 Some(d) => Some(d),
                 None => {
-                    let answer = cfg.handler_failed_answer(
+                    return Ok(Decision::Answer(respond(cfg.handler_failed_answer(
                         &req,
                         INVALID_REQUEST,
                         "The request body could not be read to bind the payment to it; nothing was charged",
-                    );
-                    return Ok(Decision::Answer(respond(answer)));
+                    ))))
                 }
             }
         } else {
             None
         };
-        // The 402 with a fresh challenge, for `message` (and the refusal's code).
-        let challenge = |message: &'static str, code: Option<String>| {
-            let params = ObjectBuilder::new()
-                .put("planId", plan_id.as_str())
-                .put("credits", credits.as_str())
-                .put("resource", resource.as_str())
-                .put("httpVerb", verb.as_str())
-                .put("agentId", cfg.agent_id.as_str())
-                .put_opt("digest", digest.as_deref())
-                .put_opt("description", route.description.as_deref())
-                .build();
-            let (req, prepared) = (&req, &prepared);
-            async move {
-                let issued = p.mpp_challenge(&params).send().await;
-                let challenge = match &issued {
-                    Ok(v) => v.get("challenge").and_then(Value::as_str),
-                    Err(e) => {
-                        p.transport().warn(&format!(
-                            "nvm-x402 paywall: the MPP challenge could not be issued, the 402 offers x402 only: {e} ({})",
-                            e.code()
-                        ));
-                        self.payment_error(x, &e.code(), &e.to_string(), 402).await;
-                        None
-                    }
-                };
-                let header = encode_payment_header(&crate::protocol::gate::with_error(
-                    &prepared.payment_required,
-                    message,
-                ))?;
-                Ok(Decision::Answer(respond(cfg.mpp_challenge_answer(
-                    req,
-                    header,
-                    challenge,
-                    message,
-                    code.as_deref(),
-                ))))
-            }
+        // The path and query (the official middleware's `req.originalUrl`).
+        let resource = match req.url.split_once('?') {
+            Some((_, query)) => format!("{}?{}", req.path(), query.split('#').next().unwrap_or("")),
+            None => req.path().to_owned(),
         };
-        let Some(credential) = req.credential.clone() else {
+        let redeem = ObjectBuilder::new()
+            .put("resource", resource)
+            .put("httpVerb", req.verb())
+            .put_opt("bodyDigest", digest.as_deref())
+            .build();
+        let credits = match &route.credits {
+            crate::protocol::gate::Credits::Fixed(c)
+            | crate::protocol::gate::Credits::Dynamic { verify_with: c } => c.as_str(),
+        };
+        let challenge = ObjectBuilder::new()
+            .put("planId", route.plan_ids[0].as_str())
+            .put("credits", credits)
+            .put("resource", redeem["resource"].clone())
+            .put("httpVerb", req.verb())
+            .put("agentId", cfg.agent_id.as_str())
+            .put_opt("digest", digest)
+            .put_opt("description", route.description.as_deref())
+            .build();
+        let Value::Object(redeem) = redeem else {
+            unreachable!("an object was built")
+        };
+        let sealed = Sealed { challenge, redeem };
+        match self.mpp_check(p, x, &req, &prepared, &sealed).await {
+            Checked::Go(body, id) => Ok(Decision::Mpp(MppTicket {
+                req,
+                prepared,
+                sealed,
+                body,
+                id,
+            })),
+            Checked::Answer(answer) => Ok(Decision::Answer(answer)),
+            Checked::Refuse(r) => self
+                .mpp_refuse(p, x, &req, &prepared, &sealed, r)
+                .await
+                .map(Decision::Answer),
+        }
+    }
+
+    /// The credential's checks, up to its claim.
+    async fn mpp_check<T: Transport, X: Exchange>(
+        &self,
+        p: &Payments<T>,
+        x: &X,
+        req: &GateRequest,
+        prepared: &super::prepared::Prepared,
+        sealed: &Sealed,
+    ) -> Checked {
+        let cfg = &self.config;
+        let Some(credential) = req.credential.as_deref() else {
             // The opening request of every MPP payment carries none: not an error,
             // unless an Authorization came without a Payment scheme (something on
             // the way rewrote it, and the buyer would loop).
-            if req.authorization {
-                self.payment_error(x, "payment_required", "An Authorization header was present but carried no MPP Payment scheme. An intermediary may be rewriting it; the buyer cannot make progress.", 402).await;
-            }
-            return challenge(
+            let r = Refuse::new(
                 "Payment required. Present the challenge credential in Authorization.",
                 None,
-            )
-            .await;
+            );
+            return Checked::Refuse(if req.authorization {
+                r.told("payment_required", "An Authorization header was present but carried no MPP Payment scheme. An intermediary may be rewriting it; the buyer cannot make progress.")
+            } else {
+                r
+            });
         };
-        let Some(id) = credential_challenge_id(&credential) else {
-            self.payment_error(x, REJECTED, REFUSED, 402).await;
-            return challenge(REFUSED, Some(REJECTED.to_owned())).await;
+        let Some(id) = credential_challenge_id(credential) else {
+            return Checked::Refuse(Refuse::new(REFUSED, Some(REJECTED)).told(REJECTED, REFUSED));
         };
-        let spent = |now| self.mpp.get_at(id.as_str(), now) == Some(true);
-        if spent(p.transport().now_ms()) {
-            return challenge(
-                "Credential already used. Each credential buys exactly one response; pay the new challenge.",
-                Some(REJECTED.to_owned()),
-            )
-            .await;
+        if self.mpp.get_at(id.as_str(), p.transport().now_ms()) == Some(true) {
+            return Checked::Refuse(Refuse::new(USED, Some(REJECTED)));
         }
-        let body = ObjectBuilder::new()
-            .put("credential", credential.as_str())
-            .put("resource", resource.as_str())
-            .put("httpVerb", verb.as_str())
-            .put_opt("bodyDigest", digest.as_deref())
-            .build();
+        let mut body = sealed.redeem.clone();
+        body.insert("credential".into(), Value::from(credential));
+        let body = Value::Object(body);
         if cfg.hooks.has(Hook::BeforeVerify) {
             x.hook(Hook::BeforeVerify, prepared.payment_required.clone())
                 .await;
         }
-        let verified = match redeem(p, false, &body).await {
-            Outcome::Ok(v) => v,
+        match redeem(p, false, &body).await {
+            Outcome::Ok(verified) => {
+                if cfg.hooks.has(Hook::AfterVerify) {
+                    x.hook(Hook::AfterVerify, verified).await;
+                }
+            }
             Outcome::Refused(reason, code) => {
-                self.payment_error(x, "payment_required", &reason, 402)
-                    .await;
-                return challenge(REFUSED, code.and_then(|c| c.as_str().map(str::to_owned))).await;
+                let code = code.as_ref().and_then(Value::as_str);
+                return Checked::Refuse(
+                    Refuse::new(REFUSED, code).told("payment_required", &reason),
+                );
             }
             Outcome::Unavailable(e) => {
-                let answer = self.unavailable(p, x, &req, VERIFY_UNAVAILABLE, &e).await;
-                return Ok(Decision::Answer(answer));
+                return Checked::Answer(self.unavailable(p, x, req, VERIFY_UNAVAILABLE, &e).await)
             }
-        };
-        if cfg.hooks.has(Hook::AfterVerify) {
-            x.hook(Hook::AfterVerify, verified).await;
         }
         // Check and claim with no await between: two requests with one credential can't both pass.
         let now = p.transport().now_ms();
-        if spent(now) {
-            return challenge(
-                "Credential already used. Each credential buys exactly one response; pay the new challenge.",
-                Some(REJECTED.to_owned()),
-            )
-            .await;
+        match self.mpp.get_at(id.as_str(), now) {
+            Some(true) => Checked::Refuse(Refuse::new(USED, Some(REJECTED))),
+            Some(false) => {
+                const BUSY: &str =
+                    "This credential is already being processed by a concurrent request.";
+                self.payment_error(x, REJECTED, BUSY, 409).await;
+                Checked::Answer(respond(cfg.conflict_answer(req)))
+            }
+            None => {
+                self.mpp.insert_until(id.clone(), false, now + SPENT_MS);
+                Checked::Go(body, id)
+            }
         }
-        if self.mpp.get_at(id.as_str(), now) == Some(false) {
-            self.payment_error(
-                x,
-                REJECTED,
-                "This credential is already being processed by a concurrent request.",
-                409,
-            )
-            .await;
-            return Ok(Decision::Answer(respond(cfg.conflict_answer(&req))));
+    }
+
+    /// MPP's 402: a fresh challenge (none when it can't be issued: the 402 is
+    /// then x402's alone), told to `onPaymentError` when it is a failure.
+    async fn mpp_refuse<T: Transport, X: Exchange>(
+        &self,
+        p: &Payments<T>,
+        x: &X,
+        req: &GateRequest,
+        prepared: &super::prepared::Prepared,
+        sealed: &Sealed,
+        r: Refuse,
+    ) -> Result<Value> {
+        let issued = p.mpp_challenge(&sealed.challenge).send().await;
+        let mut told = r.told;
+        if let Err(e) = &issued {
+            p.transport().warn(&format!(
+                "nvm-x402 paywall: the MPP challenge could not be issued, the 402 offers x402 only: {e} ({})",
+                e.code()
+            ));
+            told = Some((e.code().into_owned(), e.to_string()));
         }
-        self.mpp.insert_until(id.clone(), false, now + SPENT_MS);
-        Ok(Decision::Mpp(MppTicket {
-            req,
-            prepared,
-            plan_id,
-            credits,
-            body,
-            id,
-            digest,
-        }))
+        if let Some((code, message)) = told {
+            self.payment_error(x, &code, &message, 402).await;
+        }
+        let header = encode_payment_header(&crate::protocol::gate::with_error(
+            &prepared.payment_required,
+            r.message,
+        ))?;
+        Ok(respond(
+            self.config.mpp_challenge_answer(
+                req,
+                header,
+                issued
+                    .as_ref()
+                    .ok()
+                    .and_then(|v| v.get("challenge")?.as_str()),
+                r.message,
+                r.code.as_deref(),
+            ),
+        ))
     }
 
     /// After the handler (`status`: 0 when it failed): settle, then deliver; the claim is
@@ -252,88 +304,66 @@ impl Gate {
     ) -> Result<Value> {
         let cfg = &self.config;
         let req = &t.req;
-        let deliver = |headers: Vec<(String, String)>, settlement: Option<Value>| {
-            ObjectBuilder::new()
-                .put("action", "deliver")
-                .put("headers", crate::protocol::gate::headers_json(&headers))
-                .put("route", t.prepared.route())
-                .put("planId", t.plan_id.as_str())
-                .put_opt("settlement", settlement)
-                .build()
-        };
-        let settled = if (200..400).contains(&status) {
-            Some(redeem(p, true, &t.body).await)
-        } else {
-            None
-        };
-        let answer = match settled {
-            Some(Outcome::Ok(settlement)) => {
-                self.mpp
-                    .insert_until(t.id.clone(), true, p.transport().now_ms() + SPENT_MS);
-                let credits = crate::protocol::uint::opt_uint(
-                    settlement.as_object().unwrap_or(&json::Object::new()),
-                    "creditsRedeemed",
-                    "settlement",
-                )
-                .ok()
-                .flatten()
-                .unwrap_or_else(|| t.credits.clone());
-                self.after_settle(x, &credits, &settlement).await;
-                let mut headers = Vec::with_capacity(4);
-                if let Some(receipt) = settlement.get("paymentReceipt").and_then(Value::as_str) {
-                    headers.push(("payment-receipt".to_owned(), receipt.to_owned()));
-                }
-                headers.push(("cache-control".to_owned(), "private".to_owned()));
-                headers.extend(cfg.cors_headers(req));
-                return Ok(deliver(headers, Some(settlement)));
-            }
-            _ if status == 0 => respond(cfg.handler_failed_answer(
+        let mut headers = cfg.cors_headers(req);
+        let mut settlement = None;
+        let answer = if status == 0 {
+            respond(cfg.handler_failed_answer(
                 req,
                 HANDLER_FAILED,
                 "The handler failed; nothing was charged",
-            )),
-            None => deliver(cfg.cors_headers(req), None),
-            Some(Outcome::Refused(reason, code)) => {
-                self.payment_error(x, "payment_required", &reason, 402)
-                    .await;
-                let message = "The payment could not be settled; nothing was delivered. Pay the new challenge.";
-                let params = ObjectBuilder::new()
-                    .put("planId", t.plan_id.as_str())
-                    .put("credits", t.credits.as_str())
-                    .put(
-                        "resource",
-                        json::at(&t.body, &["resource"])
-                            .cloned()
-                            .unwrap_or_default(),
+            ))
+        } else if !(200..400).contains(&status) {
+            Value::Null
+        } else {
+            match redeem(p, true, &t.body).await {
+                Outcome::Ok(s) => {
+                    self.mpp
+                        .insert_until(t.id.clone(), true, p.transport().now_ms() + SPENT_MS);
+                    let credits = crate::protocol::uint::opt_uint(
+                        s.as_object().unwrap_or(&json::Object::new()),
+                        "creditsRedeemed",
+                        "settlement",
                     )
-                    .put(
-                        "httpVerb",
-                        json::at(&t.body, &["httpVerb"])
-                            .cloned()
-                            .unwrap_or_default(),
+                    .ok()
+                    .flatten()
+                    .unwrap_or_else(|| {
+                        crate::protocol::Uint256::parse(t.credits()).unwrap_or_default()
+                    });
+                    self.after_settle(x, &credits, &s).await;
+                    if let Some(receipt) = s.get("paymentReceipt").and_then(Value::as_str) {
+                        headers.push(("payment-receipt".to_owned(), receipt.to_owned()));
+                    }
+                    headers.push(("cache-control".to_owned(), "private".to_owned()));
+                    settlement = Some(s);
+                    Value::Null
+                }
+                Outcome::Refused(reason, code) => {
+                    let r = Refuse::new(
+                        "The payment could not be settled; nothing was delivered. Pay the new challenge.",
+                        code.as_ref().and_then(Value::as_str),
                     )
-                    .put("agentId", cfg.agent_id.as_str())
-                    .put_opt("digest", t.digest.as_deref())
-                    .build();
-                let issued = p.mpp_challenge(&params).send().await.ok();
-                let header = encode_payment_header(&crate::protocol::gate::with_error(
-                    &t.prepared.payment_required,
-                    message,
-                ))?;
-                respond(cfg.mpp_challenge_answer(
-                    req,
-                    header,
-                    issued.as_ref().and_then(|v| v.get("challenge")?.as_str()),
-                    message,
-                    code.as_ref().and_then(Value::as_str),
-                ))
-            }
-            Some(Outcome::Unavailable(e)) => {
-                self.unavailable(p, x, req, SETTLE_UNAVAILABLE, &e).await
+                    .told("payment_required", &reason);
+                    self.mpp_refuse(p, x, req, &t.prepared, &t.sealed, r)
+                        .await?
+                }
+                Outcome::Unavailable(e) => {
+                    self.unavailable(p, x, req, SETTLE_UNAVAILABLE, &e).await
+                }
             }
         };
-        self.mpp.remove(t.id.as_str());
-        Ok(answer)
+        if settlement.is_none() {
+            self.mpp.remove(t.id.as_str());
+        }
+        if !answer.is_null() {
+            return Ok(answer);
+        }
+        Ok(ObjectBuilder::new()
+            .put("action", "deliver")
+            .put("headers", crate::protocol::gate::headers_json(&headers))
+            .put("route", t.prepared.route())
+            .put("planId", t.plan_id())
+            .put_opt("settlement", settlement)
+            .build())
     }
 }
 

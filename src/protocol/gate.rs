@@ -338,7 +338,7 @@ fn paid_route(key: &str, spec: &Value) -> Result<PaidRoute> {
     };
     #[cfg(not(feature = "mpp"))]
     if mpp.is_some() {
-        return Err(Error::validation(format!("{what}: mpp is not in this package's cores yet (see the README's MPP section); the route takes x402")));
+        return Err(Error::validation(format!("{what}: mpp is not in this entry's core: gate MPP routes with nvm-x402/express (its paymentMiddleware, or its Payments' paywall)")));
     }
     if mpp.is_some() && dynamic {
         return Err(Error::validation(format!("{what}: mpp needs fixed credits (an MPP challenge names its price before the handler runs)")));

@@ -48,6 +48,7 @@ fn thrown(e: Error) -> JsValue {
         );
     }
     set("retryable", &JsValue::from_bool(e.is_retryable()));
+    #[cfg(feature = "mpp")]
     if let Some(spend) = e.spend() {
         // What an MPP payment presented before it failed (`mppSpendOf`).
         set(
@@ -57,6 +58,7 @@ fn thrown(e: Error) -> JsValue {
     }
     // Not enumerable, as the class in errors.js defines it. The MPP family is
     // not a PaymentsError (the official SDK's two error families).
+    #[cfg(feature = "mpp")]
     let family = match e.mpp_class() {
         Some(name) => {
             error.set_name(name);
@@ -64,6 +66,8 @@ fn thrown(e: Error) -> JsValue {
         }
         None => "nvm-x402.PaymentsError",
     };
+    #[cfg(not(feature = "mpp"))]
+    let family = "nvm-x402.PaymentsError";
     let mark = js_sys::Object::new();
     let _ = Reflect::set(&mark, &JsValue::from_str("value"), &JsValue::TRUE);
     js_sys::Object::define_property(&error, &js_sys::Symbol::for_(family).into(), &mark);

@@ -1455,7 +1455,7 @@ fn a2a_streams_pay_the_same_way_and_answer_every_event_with_the_receipt_on_the_l
 }
 
 /// `payments.mpp.fetch` against a scripted agent and a scripted MPP mint.
-#[cfg(all(feature = "mpp", feature = "builder"))]
+#[cfg(all(feature = "mpp", feature = "subscriber"))]
 mod mpp_fetch {
     use super::*;
     use crate::protocol::mpp::credential_challenge_id;

@@ -8,6 +8,7 @@ import test from 'node:test'
 import assert from 'node:assert/strict'
 import { spawnSync } from 'node:child_process'
 import * as runtime from 'nvm-x402'
+import * as mppEntry from 'nvm-x402/mpp'
 import { ROOT } from '../support/servers.mjs'
 import { typecheck } from '../support/tsc.mjs'
 
@@ -16,6 +17,11 @@ if (cargo.status !== 0) throw new Error(`cargo run --example api-table failed:\n
 const table = JSON.parse(cargo.stdout)
 const KEY = 'local:eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIweGFiYyJ9.c2ln'
 const payments = new runtime.Payments({ nvmApiKey: KEY, backendUrl: 'http://127.0.0.1:9' })
+// MPP is nvm-x402/mpp's (its core has the buyer and the codec; nvm-x402's payments.mpp answers
+// not_in_entry): its methods and functions are held to that entry.
+const mppPayments = new mppEntry.Payments({ nvmApiKey: KEY, backendUrl: 'http://127.0.0.1:9' })
+const MPP_FUNCTIONS = ['parseChallengeHeader', 'buildCredentialHeader', 'parseReceiptHeader', 'extractPaymentScheme', 'extractCredentialChallengeId', 'normalizeCredits', 'isRetryableMppCode']
+const exporter = (name) => (MPP_FUNCTIONS.includes(name) ? mppEntry : runtime)
 
 /** `plans.getPlan` -> payments.plans.getPlan; `resolveScheme` -> payments.resolveScheme. */
 function member(name) {
@@ -38,7 +44,8 @@ test('every method in the table is on a Payments instance, and nothing else is i
   for (const ns of namespaces) {
     assert.ok(Object.isFrozen(payments[ns]), `${ns} is frozen`)
     for (const [fn, value] of Object.entries(payments[ns])) {
-      const known = table.methods.includes(`${ns}.${fn}`) || (ns === 'plans' && helpers.includes(fn))
+      // (payments.mpp.fetch is the facade's paying loop, as payments.fetch)
+      const known = table.methods.includes(`${ns}.${fn}`) || (ns === 'plans' && helpers.includes(fn)) || (ns === 'mpp' && fn === 'fetch')
       assert.ok(known, `payments.${ns}.${fn} is not in the core's table`)
       assert.equal(typeof value, 'function', `${ns}.${fn}`)
     }
@@ -62,18 +69,22 @@ test('a method from the table reaches the core with its own name', async () => {
 })
 
 test('every function in the table is exported by the package', () => {
-  for (const name of table.functions) assert.equal(typeof runtime[name], 'function', name)
+  for (const name of table.functions) assert.equal(typeof exporter(name)[name], 'function', name)
+  for (const name of MPP_FUNCTIONS) assert.equal(runtime[name], undefined, `${name} is nvm-x402/mpp's`)
+  assert.equal(typeof mppPayments.mpp.fetch, 'function')
   for (const name of table.internal) assert.equal(runtime[name.split('.').pop()], undefined, name)
 })
 
 test('index.d.ts declares every method and function in the table (a generated file type-checks)', () => {
   const lines = [
     "import * as nvm from 'nvm-x402'",
+    "import * as mpp from 'nvm-x402/mpp'",
     'declare const p: nvm.Payments',
+    'declare const q: mpp.Payments',
     'type Async = (...args: never[]) => Promise<unknown>',
     'type Sync = (...args: never[]) => unknown',
-    ...table.methods.map((m, i) => `const m${i}: Async = p.${m}`),
-    ...table.functions.map((f, i) => `const f${i}: Sync = nvm.${f}`),
+    ...table.methods.map((m, i) => `const m${i}: Async = ${m.startsWith('mpp.') ? 'q' : 'p'}.${m}`),
+    ...table.functions.map((f, i) => `const f${i}: Sync = ${MPP_FUNCTIONS.includes(f) ? 'mpp' : 'nvm'}.${f}`),
     `export const all = [${table.methods.map((_, i) => `m${i}`).concat(table.functions.map((_, i) => `f${i}`)).join(', ')}]`,
   ]
   const { status, output } = typecheck({ 'table.ts': lines.join('\n') + '\n' })
