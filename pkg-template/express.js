@@ -6,8 +6,8 @@
 // res.send, res.end, streamed writes) is held until settle succeeds, and a
 // settle that fails or can't be asked delivers a 402 or 503 instead of the paid
 // bytes. Node only (this entry uses Buffer; the others use no Node built-ins).
-import { Payments as AgentPayments } from './express/index.js'
-import { GATE_HEADERS } from './express/paywall.js'
+import { Payments as AgentPayments } from './express-core/index.js'
+import { GATE_HEADERS } from './express-core/paywall.js'
 import { PaymentsError } from './errors.js'
 /** Where captureRawBody keeps a request's bytes (the official middleware's symbol). */
 const RAW_BODY = Symbol.for('nevermined.rawBody')
@@ -309,4 +309,4 @@ export function paymentMiddleware(payments, routes, options = {}) {
 export default paymentMiddleware
 
 /** A Nevermined client of this entry's core: the paywall with MPP routes, and the seller's `payments.mpp` calls (issueChallenge, verifyCredential, settleCredential). */
-export { Payments } from './express/index.js'
+export { Payments } from './express-core/index.js'

@@ -25,6 +25,8 @@ WASM="target/wasm32-unknown-unknown/wasm-release/nvm_x402.wasm"
 #   pkg/mcp/    nvm-x402/mcp    mcp     (the MCP paywall)
 #   pkg/a2a/    nvm-x402/a2a    a2a     (the A2A paywall)
 #   pkg/a2a-client/  nvm-x402/a2a-client  subscriber,a2a-client  (the paying client and the A2A client)
+#   pkg/mpp/    nvm-x402/mpp    subscriber,mpp  (the paying client and the MPP buyer)
+#   pkg/express-core/  nvm-x402/express  agent,mpp  (the HTTP paywall with MPP routes; embedded only)
 core() {
   local dir="$STAGE/$1" features="$2"
   say "compiling the core for ${3} to wasm32 (features ${features}; profile wasm-release)"
@@ -59,7 +61,7 @@ core mcp mcp,langchain nvm-x402/mcp
 core a2a a2a nvm-x402/a2a
 core a2a-client subscriber,a2a-client nvm-x402/a2a-client
 core mpp subscriber,mpp nvm-x402/mpp
-core express agent,mpp nvm-x402/express
+core express-core agent,mpp nvm-x402/express
 
 say "writing the entries"
 cp -R pkg-template/. "$STAGE/"
@@ -68,7 +70,7 @@ cp LICENSE "$STAGE/"
 reexport() { for file in index.js asset.js entry-workerd.js; do printf '%s\n' "$2" >> "$STAGE/$1/$file"; done; }
 # The paywalls an entry lacks are stand-ins that answer `not_in_entry` (pkg-template/absent/).
 absent() { sed "s#__ENTRY__#$2#" "pkg-template/absent/$1" > "$STAGE/$3/$1"; }
-for sub in agent mcp a2a a2a-client mpp express; do
+for sub in agent mcp a2a a2a-client mpp express-core; do
   # Each core has its own facade, loader and entries; the stateless modules are the root's
   # (one PaymentsError class for every entry).
   cp pkg-template/{core.js,loader.js,index.js,asset.js,entry-workerd.js,paywall.js,mcp-server.js} "$STAGE/$sub/"
@@ -77,7 +79,7 @@ for sub in agent mcp a2a a2a-client mpp express; do
   done
 done
 # core.js's payments.a2a stand-ins name the entry.
-for named in .:nvm-x402 agent:nvm-x402/agent mcp:nvm-x402/mcp a2a:nvm-x402/a2a a2a-client:nvm-x402/a2a-client mpp:nvm-x402/mpp express:nvm-x402/express; do
+for named in .:nvm-x402 agent:nvm-x402/agent mcp:nvm-x402/mcp a2a:nvm-x402/a2a a2a-client:nvm-x402/a2a-client mpp:nvm-x402/mpp express-core:nvm-x402/express; do
   sed -i "s#__ENTRY__#${named#*:}#" "$STAGE/${named%%:*}/core.js"
 done
 absent paywall.js nvm-x402 .
@@ -90,7 +92,7 @@ absent paywall.js nvm-x402/a2a-client a2a-client
 absent mcp-server.js nvm-x402/a2a-client a2a-client
 absent paywall.js nvm-x402/mpp mpp
 absent mcp-server.js nvm-x402/mpp mpp
-absent mcp-server.js nvm-x402/express express
+absent mcp-server.js nvm-x402/express express-core
 # nvm-x402/mpp: the official MPP codec, helpers and error classes, over core.js's exports.
 mv "$STAGE/mpp.js" "$STAGE/mpp/mpp.js"
 reexport mpp "export { MppError, MppNotConfiguredError, MppCredentialRejectedError, MppChallengeExpiredError, MppBodyDigestMismatchError, MppSettlementOutcomeUnknownError, MppSpendOutcomeUnknownError, MPP_SETTLEMENT_OUTCOME_UNKNOWN_CODE, MPP_SPEND_OUTCOME_UNKNOWN_CODE, mppSpendOf, parseChallengeHeader, buildCredentialHeader, parseReceiptHeader, extractPaymentScheme, extractCredentialChallengeId, normalizeCredits, isRetryableMppCode } from './mpp.js'"
@@ -125,8 +127,8 @@ for edit in \
 done
 reexport a2a-client "export { Payments } from './a2a-client.js'"
 rm -rf "$STAGE/absent"
-# nvm-x402/express runs on Node only: its core is loaded embedded (express/index.js), never as an asset.
-rm -f "$STAGE/express/asset.js" "$STAGE/express/entry-workerd.js" "$STAGE/express/nvm_x402_bg.wasm"
+# nvm-x402/express runs on Node only: its core is loaded embedded (express-core/index.js), never as an asset.
+rm -f "$STAGE/express-core/asset.js" "$STAGE/express-core/entry-workerd.js" "$STAGE/express-core/nvm_x402_bg.wasm"
 node_modules/.bin/esbuild scripts/pkg/inflate.js --bundle --minify --format=esm --log-level=warning \
   --banner:js="/*! inflateSync from fflate 0.8.3, (c) Arjun Barrett, MIT License: https://github.com/101arrowz/fflate */" \
   --outfile="$STAGE/inflate.js"

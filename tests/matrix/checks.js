@@ -2,7 +2,7 @@
 // imported (copied into each project as src/checks.js by run.mjs), through its
 // entries: nvm-x402 (the client), nvm-x402/agent (the HTTP paywall),
 // nvm-x402/mcp (the MCP paywall), nvm-x402/a2a (the A2A paywall) and
-// nvm-x402/a2a-client (the A2A client). No call reaches the network: the
+// nvm-x402/a2a-client (the A2A client) and nvm-x402/mpp (the MPP buyer and codec). No call reaches the network: the
 // client's fetch throws, the paywall's route fixes its scheme, so the 402 needs
 // no backend, the MCP discovery documents are built from the key alone, and the
 // A2A paywall answers its card and what its task store alone decides.
@@ -15,7 +15,7 @@ const offline = {
   },
 }
 
-export async function checks(nvm, agent, mcp, a2a, a2aClient) {
+export async function checks(nvm, agent, mcp, a2a, a2aClient, mpp) {
   const payments = nvm.Payments.getInstance(offline)
   const paywall = agent.Payments.getInstance(offline).paywall({ agentId: 'agent-1', routes: { 'POST /tasks': { planId: '7', scheme: 'nvm:erc4337', credits: 2 } } })
   const response = await paywall.handle(new Request('http://127.0.0.1:8787/tasks', { method: 'POST' }), () => new Response('paid'))
@@ -60,6 +60,11 @@ export async function checks(nvm, agent, mcp, a2a, a2aClient) {
       client: { environment: a2aPayments.environment, getClient: typeof a2aPayments.a2a.getClient },
       paywallInClient: notInEntry(() => a2aPayments.paywall({ agentId: 'agent-1' })),
     },
+    mpp: (() => {
+      const challenge = mpp.parseChallengeHeader('Payment id="c1", realm="r", method="nevermined", intent="charge", request="eyJjcmVkaXRzIjoiMiIsInBsYW5JZCI6IjcifQ"')
+      const credential = mpp.buildCredentialHeader(challenge, { accessToken: 'token' })
+      return { request: challenge.request, id: mpp.extractCredentialChallengeId(credential), fetch: typeof mpp.Payments.getInstance(offline).mpp.fetch, inClient: typeof nvm.parseChallengeHeader }
+    })(),
     error,
     constant: String(nvm.ONE_DAY_DURATION),
   }

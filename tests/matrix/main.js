@@ -6,10 +6,11 @@ import * as agent from 'nvm-x402/agent'
 import * as mcp from 'nvm-x402/mcp'
 import * as a2a from 'nvm-x402/a2a'
 import * as a2aClient from 'nvm-x402/a2a-client'
+import * as mpp from 'nvm-x402/mpp'
 import { checks } from './checks.js'
 
 const report = (result) => {
   if (typeof window !== 'undefined') window.result = result
   else console.log(JSON.stringify(result))
 }
-checks(nvm, agent, mcp, a2a, a2aClient).then(report, (error) => report({ failed: String(error?.stack ?? error), code: error?.code }))
+checks(nvm, agent, mcp, a2a, a2aClient, mpp).then(report, (error) => report({ failed: String(error?.stack ?? error), code: error?.code }))

@@ -70,6 +70,7 @@ const toCjs = {
       .replace("import * as mcp from 'nvm-x402/mcp'", "const mcp = require('nvm-x402/mcp')")
       .replace("import * as a2a from 'nvm-x402/a2a'", "const a2a = require('nvm-x402/a2a')")
       .replace("import * as a2aClient from 'nvm-x402/a2a-client'", "const a2aClient = require('nvm-x402/a2a-client')")
+      .replace("import * as mpp from 'nvm-x402/mpp'", "const mpp = require('nvm-x402/mpp')")
       .replace("import { checks } from './checks.js'", "const { checks } = require('./checks.cjs')"),
 }
 
@@ -201,7 +202,7 @@ export async function runMatrix({ only = [], log = console.log } = {}) {
   const { tarball, files } = await pack()
   assert.ok(files.includes('LICENSE'), 'the tarball ships LICENSE')
   const { checks } = await import(pathToFileURL(join(HERE, 'checks.js')).href)
-  const entries = ['nvm-x402', 'nvm-x402/agent', 'nvm-x402/mcp', 'nvm-x402/a2a', 'nvm-x402/a2a-client']
+  const entries = ['nvm-x402', 'nvm-x402/agent', 'nvm-x402/mcp', 'nvm-x402/a2a', 'nvm-x402/a2a-client', 'nvm-x402/mpp']
   const expected = await checks(...(await Promise.all(entries.map((entry) => import(entry)))))
   const chromium = selected.some((p) => p.kind === 'browser') ? await launchChromium() : null
   const report = {}

@@ -21,6 +21,7 @@ const payments = new runtime.Payments({ nvmApiKey: KEY, backendUrl: 'http://127.
 // not_in_entry): its methods and functions are held to that entry.
 const mppPayments = new mppEntry.Payments({ nvmApiKey: KEY, backendUrl: 'http://127.0.0.1:9' })
 const MPP_FUNCTIONS = ['parseChallengeHeader', 'buildCredentialHeader', 'parseReceiptHeader', 'extractPaymentScheme', 'extractCredentialChallengeId', 'normalizeCredits', 'isRetryableMppCode']
+const SELLER = ['mpp.issueChallenge', 'mpp.verifyCredential', 'mpp.settleCredential']
 const exporter = (name) => (MPP_FUNCTIONS.includes(name) ? mppEntry : runtime)
 
 /** `plans.getPlan` -> payments.plans.getPlan; `resolveScheme` -> payments.resolveScheme. */
@@ -79,11 +80,14 @@ test('index.d.ts declares every method and function in the table (a generated fi
   const lines = [
     "import * as nvm from 'nvm-x402'",
     "import * as mpp from 'nvm-x402/mpp'",
+    "import * as express from 'nvm-x402/express'",
     'declare const p: nvm.Payments',
     'declare const q: mpp.Payments',
+    'declare const x: express.Payments',
     'type Async = (...args: never[]) => Promise<unknown>',
     'type Sync = (...args: never[]) => unknown',
-    ...table.methods.map((m, i) => `const m${i}: Async = ${m.startsWith('mpp.') ? 'q' : 'p'}.${m}`),
+    // MPP's buyer calls are nvm-x402/mpp's, the seller's nvm-x402/express's.
+    ...table.methods.map((m, i) => `const m${i}: Async = ${SELLER.includes(m) ? 'x' : m.startsWith('mpp.') ? 'q' : 'p'}.${m}`),
     ...table.functions.map((f, i) => `const f${i}: Sync = ${MPP_FUNCTIONS.includes(f) ? 'mpp' : 'nvm'}.${f}`),
     `export const all = [${table.methods.map((_, i) => `m${i}`).concat(table.functions.map((_, i) => `f${i}`)).join(', ')}]`,
   ]

@@ -32,7 +32,7 @@ test('every entry of the package loads at most 100 KiB gzipped (nvm-x402: 110 Ki
     }
     if (r.specifier === 'nvm-x402/express') {
       // Node's Express: its own core (the agent's with MPP) and facade, and the adapter.
-      assert.ok(r.files.includes('express.js') && r.files.some((f) => f.startsWith('express/')) && !r.files.some((f) => f.startsWith('agent/')), r.files.join(', '))
+      assert.ok(r.files.includes('express.js') && r.files.some((f) => f.startsWith('express-core/')) && !r.files.some((f) => f.startsWith('agent/')), r.files.join(', '))
     }
     if (r.specifier === 'nvm-x402/langchain' || r.specifier === 'nvm-x402/langsmith') {
       // LangChain tools: the MCP entry's facade and core (it has the paid function's flow), and the adapter.

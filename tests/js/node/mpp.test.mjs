@@ -268,6 +268,45 @@ describe('MPP: the codec and the error family (official fixtures)', () => {
     assert.equal(mppSpendOf(new PaymentsError({ code: 'validation', message: 'x' })), undefined)
   })
 
+  test('a stream body is sent again with the credential (the official refuses it), and the credential stays with the origin asked', async () => {
+    const http = await import('node:http')
+    const seen = []
+    const challenge = 'Payment id="c1", realm="r", method="nevermined", intent="charge", request="eyJjcmVkaXRzIjoiMiIsInBsYW5JZCI6IjEwIn0"'
+    const elsewhere = http.createServer((req, res) => {
+      seen.push({ at: 'elsewhere', authorization: req.headers.authorization })
+      res.end('moved here')
+    })
+    const agent = http.createServer((req, res) => {
+      let body = ''
+      req.on('data', (c) => (body += c))
+      req.on('end', () => {
+        seen.push({ at: req.url, authorization: req.headers.authorization, body })
+        if (!req.headers.authorization) return res.writeHead(402, { 'www-authenticate': challenge }).end('{}')
+        if (req.url === '/away') return res.writeHead(307, { location: `http://127.0.0.1:${elsewhere.address().port}/x` }).end()
+        res.end('ok')
+      })
+    })
+    const backend = http.createServer((req, res) => res.writeHead(201, { 'content-type': 'application/json' }).end('{"accessToken":"mpp-token"}'))
+    for (const s of [agent, elsewhere, backend]) await once(s.listen(0, '127.0.0.1'), 'listening')
+    try {
+      const payments = Payments.getInstance({ nvmApiKey: 'local:eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIweGFiYyJ9.c2ln', backendUrl: `http://127.0.0.1:${backend.address().port}` })
+      const stream = () => new ReadableStream({ start: (c) => (c.enqueue(new TextEncoder().encode('{"q":1}')), c.close()) })
+      const base = `http://127.0.0.1:${agent.address().port}`
+      const sent = await payments.mpp.fetch(`${base}/ask`, { method: 'POST', body: stream(), duplex: 'half' }, { delegationConfig: { delegationId: 'd' } })
+      assert.equal(sent.response.status, 200)
+      assert.deepEqual(seen.map((s) => s.body), ['{"q":1}', '{"q":1}'])
+      assert.match(seen[1].authorization, /^Payment /)
+      seen.length = 0
+      const moved = await payments.mpp.fetch(`${base}/away`, { method: 'POST', body: '{}' }, { delegationConfig: { delegationId: 'd' } })
+      assert.equal(await moved.response.text(), 'moved here')
+      assert.deepEqual(seen.map((s) => [s.at, s.authorization === undefined]), [['/away', true], ['/away', false], ['elsewhere', true]], 'the credential never reached the other origin')
+      assert.equal(moved.credentialsPresented, 1)
+      assert.equal(moved.settled, false)
+    } finally {
+      for (const s of [agent, elsewhere, backend]) s.close()
+    }
+  })
+
   test('the Express helpers are the official ones', () => {
     assert.deepEqual(MPP_HEADERS, { CHALLENGE: 'www-authenticate', CREDENTIAL: 'authorization', RECEIPT: 'payment-receipt' })
     assert.deepEqual([undefined, false, true, { bindBody: true }, {}].map(resolveMppOption), [{ enabled: false, bindBody: false }, { enabled: false, bindBody: false }, { enabled: true, bindBody: false }, { enabled: true, bindBody: true }, { enabled: true, bindBody: false }])
