@@ -11,6 +11,8 @@ import { GATE_HEADERS } from './express-core/paywall.js'
 import { PaymentsError } from './errors.js'
 /** Where captureRawBody keeps a request's bytes (the official middleware's symbol). */
 const RAW_BODY = Symbol.for('nevermined.rawBody')
+/** Marks a Request whose body came but can't be read (the paywall then binds nothing: refused). */
+const UNREAD = Symbol.for('nvm-x402.bodyUnread')
 /** MPP's HTTP header names (the official middleware's MPP_HEADERS), frozen. */
 export const MPP_HEADERS = Object.freeze({ CHALLENGE: 'www-authenticate', CREDENTIAL: 'authorization', RECEIPT: 'payment-receipt' })
 
@@ -113,8 +115,12 @@ function fetchRequest(req, tokenHeader) {
   // came but was not kept can't be bound, so reading it fails (nothing is charged).
   const raw = req[RAW_BODY]
   const came = Number(req.headers['content-length'] ?? 0) > 0 || req.headers['transfer-encoding'] !== undefined
-  const body = req.method === 'GET' || req.method === 'HEAD' ? undefined : raw ?? (came ? new ReadableStream({ start: (c) => c.error(new Error('the body was not captured: mount the parser with { verify: captureRawBody }')) }) : undefined)
-  return new Request(url, { method: req.method, headers, body, duplex: 'half' })
+  const bodyless = req.method === 'GET' || req.method === 'HEAD'
+  const body = bodyless ? undefined : raw ?? (came ? new ReadableStream({ start: (c) => c.error(new Error('the body was not captured: mount the parser with { verify: captureRawBody }')) }) : undefined)
+  const request = new Request(url, { method: req.method, headers, body, duplex: 'half' })
+  // A GET or HEAD that came with a body (a Fetch Request can't hold it): it can't be bound either.
+  if (bodyless && (came || raw)) Object.defineProperty(request, UNREAD, { value: true })
+  return request
 }
 
 /**

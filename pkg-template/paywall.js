@@ -63,6 +63,7 @@ async function run(handler, request, ctx, payment) {
  * clone: the handler still gets the body.
  */
 async function digestOf(request) {
+  if (request[Symbol.for('nvm-x402.bodyUnread')]) return ''
   try {
     const hash = new Uint8Array(await crypto.subtle.digest('SHA-256', await request.clone().arrayBuffer()))
     return btoa(String.fromCharCode(...hash))

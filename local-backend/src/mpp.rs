@@ -378,6 +378,17 @@ impl Backend {
     /// `POST api/v1/mpp/verify`: every check, nothing burned; x402's verify answer.
     pub fn mpp_verify(&self, caller: &Caller, request: &RedeemRequest) -> ApiResult<Value> {
         let opened = self.mpp_open(caller, request).map_err(refusal)?;
+        // A credential whose challenge was settled has bought its response: verify refuses
+        // it, so no seller (another instance, one that forgot) serves it again.
+        let settled: Option<i64> = self
+            .store
+            .lock()
+            .prepare_cached("SELECT 1 FROM mpp_settlements WHERE challenge_id = ?1")?
+            .query_row([&opened.id], |r| r.get(0))
+            .optional()?;
+        if settled.is_some() {
+            return Err(refusal(rejected("the challenge was already settled")));
+        }
         let now = self.now_ms();
         if now >= opened.expires_ms {
             return Err(MPP_EXPIRED.with("MPP challenge expired: ask for a new one"));
@@ -397,8 +408,17 @@ impl Backend {
             .query_row([&opened.id], |r| r.get(0))
             .optional()?;
         if let Some(stored) = stored {
-            return serde_json::from_str(&stored)
-                .map_err(|e| INTERNAL.with(format!("a stored MPP settlement is not JSON: {e}")));
+            // Idempotent, for the payer who settled it only, and said to be a replay: the
+            // seller must not deliver again for it (a second instance, a lost response).
+            let mut answer: Value = serde_json::from_str(&stored)
+                .map_err(|e| INTERNAL.with(format!("a stored MPP settlement is not JSON: {e}")))?;
+            if answer["payer"].as_str() != Some(opened.checked.payer.as_str()) {
+                return Err(refusal(rejected(
+                    "the challenge was settled by another payer",
+                )));
+            }
+            answer["replayed"] = json!(true);
+            return Ok(answer);
         }
         let now = self.now_ms();
         if now >= opened.expires_ms {

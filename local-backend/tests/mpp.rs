@@ -248,36 +248,35 @@ fn mint_challenge_verify_settle_burns_the_challenges_credits() {
 }
 
 #[test]
-fn settling_a_challenge_twice_burns_once_and_answers_the_same() {
+fn settling_a_challenge_twice_burns_once_and_answers_the_same_marked_replayed() {
     let mpp = Mpp::start();
     let before = mpp.balance();
     let credential = credential(&mpp.challenge(), &mpp.mpp_token);
     let (status, first) = mpp.redeem("settle", &credential);
     assert_eq!(status, 200, "{first}");
     let (status, second) = mpp.redeem("settle", &credential);
-    assert_eq!((status, &second), (200, &first));
+    assert_eq!(first.get("replayed"), None);
+    // The same answer, said to be a replay: the seller must not deliver again for it.
+    let mut replayed = first.clone();
+    replayed["replayed"] = json!(true);
+    assert_eq!((status, &second), (200, &replayed));
     assert_eq!(mpp.balance(), before - 1);
     // The same challenge in another spelling (keys reordered, scheme in lower case) is the same settlement.
     let token68 = credential.strip_prefix("Payment ").unwrap();
     let mut wire = decode_json(token68);
     wire["challenge"]["description"] = json!("ignored");
     let respelled = credential_of(&wire).replace("Payment ", "payment ");
-    assert_eq!(mpp.redeem("settle", &respelled), (200, first.clone()));
+    assert_eq!(mpp.redeem("settle", &respelled), (200, replayed.clone()));
     // A padded id is not another id (it would be another idempotency key): refused.
     let mut padded = wire.clone();
     padded["challenge"]["id"] = json!(format!("{}=", text(&wire["challenge"]["id"])));
     mpp.refused(mpp.redeem("settle", &credential_of(&padded)), REJECTED);
-    // The credential still verifies (single use is the seller edge's job).
-    let (status, verified) = mpp.redeem("verify", &credential);
-    assert_eq!(
-        (status, &verified["isValid"]),
-        (200, &json!(true)),
-        "{verified}"
-    );
+    // A settled challenge no longer verifies: it bought its response, whichever seller asks.
+    mpp.refused(mpp.redeem("verify", &credential), REJECTED);
     // Expired, a settled challenge still answers its settlement (idempotency wins), burning nothing.
     mpp.advance(301);
-    assert_eq!(mpp.redeem("settle", &credential), (200, first));
-    mpp.refused(mpp.redeem("verify", &credential), EXPIRED);
+    assert_eq!(mpp.redeem("settle", &credential), (200, replayed));
+    mpp.refused(mpp.redeem("verify", &credential), REJECTED);
     assert_eq!(mpp.balance(), before - 1);
 }
 

@@ -20,10 +20,14 @@
 //! `bindBody` the challenge is bound to the SHA-256 of the request body (the
 //! adapter computes it: [`Exchange::digest`]), an empty body included.
 //!
-//! Single use within this isolate: a spent credential is refused for the
-//! challenge's lifetime (300 s); the memory is bounded ([`SPENT`] entries),
-//! so a buyer who paid for that many newer credentials could replay the
-//! oldest, and instances don't share it (as the official middleware's).
+//! Single use: a spent credential is refused here for the challenge's
+//! lifetime (300 s), without a backend call; that memory is per isolate and
+//! bounded ([`SPENT`] entries), so across instances, and past it, single use
+//! rests on the backend: nvm-local refuses a settled challenge at verify and
+//! answers a second settle as `replayed`, which delivers nothing here (the
+//! official backend's behaviour is not documented: against one that verifies
+//! settled challenges and replays settles silently, a credential can buy a
+//! response once per instance, as with the official middleware).
 
 use super::{respond, Decision, Exchange, Gate, Outcome, SETTLE_UNAVAILABLE, VERIFY_UNAVAILABLE};
 use crate::cache::Bounded;
@@ -39,7 +43,7 @@ use std::rc::Rc;
 /// How long a spent credential is refused: the backend's challenge lifetime.
 const SPENT_MS: u64 = 300_000;
 /// How many credentials are remembered.
-pub(super) const SPENT: usize = 1024;
+pub(super) const SPENT: usize = 4096;
 /// Credentials by challenge id: being paid (`false`) or spent (`true`).
 pub(super) type Credentials = Bounded<String, bool, SPENT>;
 
@@ -373,6 +377,11 @@ impl Gate {
 async fn redeem<T: Transport>(p: &Payments<T>, settle: bool, body: &Value) -> Outcome {
     let flag = if settle { "success" } else { "isValid" };
     match p.mpp_redeem_body(settle, body).send().await {
+        // A settle the backend says is a replay (its challenge was settled before, for
+        // another request or on another instance) bought nothing now: nothing is delivered.
+        Ok(v) if v.get("replayed").and_then(Value::as_bool) == Some(true) => {
+            Outcome::Refused(USED.to_owned(), Some(Value::from(REJECTED)))
+        }
         Ok(v) if v.get(flag).and_then(Value::as_bool) == Some(true) => Outcome::Ok(v),
         Ok(_) => Outcome::Refused(REFUSED.to_owned(), Some(Value::from(REJECTED))),
         Err(e) => match super::classify(&e) {

@@ -119,11 +119,14 @@ pub async fn fetch<T: Transport, C: Courier>(
             "Create the delegation first (payments.delegation.createDelegation) and pass { delegationConfig: { delegationId } }.",
         ));
     }
+    // Single-use (v3) tokens: a seller can't take the token out of the credential and settle
+    // challenges of its own with it (the call's cap would not bound what it takes).
     let token_options = ObjectBuilder::new()
         .put(
             "delegationConfig",
             Value::Object(delegation.cloned().unwrap_or_default()),
         )
+        .put("tokenVersion", 3)
         .build();
     let pinned = json::opt_id(o, "planId", WHAT)?;
     let agent = json::opt_id(o, "agentId", WHAT)?;
@@ -131,17 +134,7 @@ pub async fn fetch<T: Transport, C: Courier>(
     let origin = origin_of(&req.url);
     let mut spend = Spend::default();
     // The first request as the caller made it, by its own redirect rules.
-    let first = Hop {
-        attempt: true,
-        url: req.url.clone(),
-        method: req.method.clone(),
-        token: None,
-        body: None,
-        keep_body: false,
-        drop: &[],
-        headers: Object::new(),
-        redirect: req.redirect.clone(),
-    };
+    let first = attempt(req, Object::new(), &req.redirect);
     let mut reply = follow(courier, req, first, false).await?.reply;
     // The credential's hops are followed by hand (manual): it stays with this origin.
     let paid_req = Outgoing {
@@ -228,17 +221,7 @@ pub async fn fetch<T: Transport, C: Courier>(
         spend.credentials += 1;
         spend.credits = total;
         spend.challenge_id = Some(challenge.id.clone());
-        let hop = Hop {
-            attempt: true,
-            url: req.url.clone(),
-            method: req.method.clone(),
-            token: None,
-            body: None,
-            keep_body: false,
-            drop: &[],
-            headers,
-            redirect: "manual".into(),
-        };
+        let hop = attempt(req, headers, "manual");
         reply = match follow(courier, &paid_req, hop, false).await {
             Ok(sent) => sent.reply,
             Err(e) => {
@@ -279,6 +262,21 @@ pub async fn fetch<T: Transport, C: Courier>(
         }
     }
     Ok(answer)
+}
+
+/// A new attempt of the caller's request with `headers` set, sent `redirect`.
+fn attempt(req: &Outgoing, headers: Object, redirect: &str) -> Hop {
+    Hop {
+        attempt: true,
+        url: req.url.clone(),
+        method: req.method.clone(),
+        token: None,
+        body: None,
+        keep_body: false,
+        drop: &[],
+        headers,
+        redirect: redirect.to_owned(),
+    }
 }
 
 /// After a credential was refused with a 402: `Ok` to pay once more (a

@@ -436,3 +436,26 @@ fn mpp_needs_fixed_credits_and_a_known_shape() {
         "{e}"
     );
 }
+
+#[test]
+fn a_settle_the_backend_calls_a_replay_delivers_nothing() {
+    // Another instance (or one that forgot) already sold this credential's response.
+    let p = payments();
+    with_plans(&p);
+    challenges(&p);
+    mpp_verify_ok(&p);
+    p.transport().json("POST", "/api/v1/mpp/settle", 200, json!({"success": true, "replayed": true, "creditsRedeemed": "2", "paymentReceipt": "cmVjZWlwdA"}));
+    let g = gate(json!(true));
+    let out = finish_request(
+        begin_request(&g, &p, &paid(&credential_for("c1"))),
+        200,
+        None,
+    );
+    assert_eq!(out["action"], "respond", "the handler's answer is withheld");
+    let (status, headers, body) = response(&out);
+    assert_eq!(
+        (status, body["code"].as_str(), body["retryable"].as_bool()),
+        (402, Some("BCK.MPP.0003"), Some(false))
+    );
+    assert!(header(&headers, "payment-receipt").is_none());
+}
