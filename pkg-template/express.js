@@ -294,6 +294,8 @@ export function paymentMiddleware(payments, routes, options = {}) {
       if (left()) return undefined
       express.credits = payment.credits
       if (req.paymentContext) req.paymentContext.creditsToSettle = Number(payment.credits)
+      // Paid with MPP: the official context's credential and `mpp` ({credential, resource, httpVerb}).
+      if (payment.mpp && req.paymentContext) Object.assign(req.paymentContext, { token: payment.mpp.credential, mpp: payment.mpp })
       held = hold(req, res)
       next()
       const answer = await held.answered

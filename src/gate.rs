@@ -285,9 +285,11 @@ impl Gate {
             Decision::Proceed(ticket) => ticket,
             #[cfg(all(feature = "mpp", feature = "agent"))]
             Decision::Mpp(ticket) => {
+                // The handler is told it was paid with MPP, as the official `paymentContext.mpp`.
                 let paid = ObjectBuilder::new()
                     .put("planId", ticket.plan_id())
                     .put("credits", ticket.credits())
+                    .put("mpp", ticket.context())
                     .build();
                 let status = x.run(&paid).await.unwrap_or(0);
                 return self

@@ -80,6 +80,13 @@ impl MppTicket {
         self.sealed.challenge["planId"].as_str().unwrap_or_default()
     }
 
+    /// `{credential, resource, httpVerb}`: the official `paymentContext.mpp`.
+    pub(super) fn context(&self) -> Value {
+        let mut context = self.body.as_object().cloned().unwrap_or_default();
+        context.remove("bodyDigest");
+        Value::Object(context)
+    }
+
     /// What it pays.
     pub(super) fn credits(&self) -> &str {
         self.sealed.challenge["credits"]

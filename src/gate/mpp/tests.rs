@@ -148,6 +148,11 @@ fn a_credential_is_verified_the_handler_runs_then_it_is_settled_and_the_receipt_
         verified,
         json!({"credential": cred, "resource": "/ask?q=1", "httpVerb": "POST"})
     );
+    assert_eq!(
+        began.exchange.context.borrow()["mpp"],
+        json!({"credential": cred, "resource": "/ask?q=1", "httpVerb": "POST"}),
+        "the handler is told it was paid with MPP"
+    );
     let exchange = Rc::clone(&began.exchange);
     let out = finish_request(began, 200, None);
     assert_eq!(out["action"], "deliver");

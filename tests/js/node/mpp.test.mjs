@@ -66,7 +66,7 @@ describe('MPP: payments.mpp.fetch pays an Express route with mpp, against nvm-lo
       ),
     )
     app.post('/ask', (req, res) => {
-      served.push({ path: '/ask', body: req.body })
+      served.push({ path: '/ask', body: req.body, context: req.paymentContext })
       res.json({ answer: `you asked ${req.body?.q}` })
     })
     app.post('/bound', (req, res) => res.json({ bound: req.body }))
@@ -104,6 +104,11 @@ describe('MPP: payments.mpp.fetch pays an Express route with mpp, against nvm-lo
     assert.equal(result.receipt.method, 'nevermined')
     assert.equal(before - (await balance()), 2n)
     assert.equal(settled.at(-1).credits, 2)
+    // The handler found the official paymentContext, with its mpp part.
+    const { context } = served.at(-1)
+    assert.deepEqual([context.verified, context.mpp.resource, context.mpp.httpVerb], [true, '/ask', 'POST'])
+    assert.equal(context.token, context.mpp.credential)
+    assert.equal(mpp.extractCredentialChallengeId(context.mpp.credential) !== null, true)
   })
 
   test('a credential buys one response: replayed (even with its scheme\'s case changed) it is refused with a fresh challenge and charges nothing', async () => {
