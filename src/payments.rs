@@ -241,7 +241,18 @@ impl<T: Transport> Payments<T> {
         agent_id: Option<&str>,
         token_options: &Value,
     ) -> Result<Call<Value>> {
-        let (call, warning) = x402::mint(&self.config, plan_id, agent_id, token_options)?;
+        self.mint_call_at(x402::PERMISSIONS, plan_id, agent_id, token_options)
+    }
+
+    /// [`Payments::mint_call`] at `path` (the MPP mint takes the same body).
+    fn mint_call_at(
+        &self,
+        path: &str,
+        plan_id: &str,
+        agent_id: Option<&str>,
+        token_options: &Value,
+    ) -> Result<Call<Value>> {
+        let (call, warning) = x402::mint_at(&self.config, path, plan_id, agent_id, token_options)?;
         if warning.is_some() {
             self.transport.warn(x402::INLINE_DELEGATION_WARNING);
         }
@@ -274,22 +285,12 @@ impl<T: Transport> Payments<T> {
         agent_id: Option<&str>,
         token_options: &Value,
     ) -> Pending<'_, T> {
-        self.pending(
-            crate::api::x402::mint_at(
-                &self.config,
-                crate::api::mpp::PERMISSIONS,
-                plan_id,
-                agent_id,
-                token_options,
-            )
-            .map(|(call, warning)| {
-                if warning.is_some() {
-                    self.transport
-                        .warn(crate::api::x402::INLINE_DELEGATION_WARNING);
-                }
-                call
-            }),
-        )
+        self.pending(self.mint_call_at(
+            crate::api::mpp::PERMISSIONS,
+            plan_id,
+            agent_id,
+            token_options,
+        ))
     }
 
     #[cfg(all(feature = "mpp", feature = "agent"))]

@@ -7,6 +7,7 @@
 
 #[cfg(feature = "agent")]
 use {
+    super::x402::{parse_settle, parse_verify},
     super::{parse_any, Auth, Call},
     crate::error::{Error, Result},
     crate::protocol::json::{self, ObjectBuilder, Value},
@@ -98,14 +99,6 @@ fn call(
 }
 
 #[cfg(feature = "agent")]
-fn answer_lacks(status: u16, what: &str) -> Error {
-    Error::InvalidResponse {
-        status,
-        message: format!("The backend's answer has no {what}"),
-    }
-}
-
-#[cfg(feature = "agent")]
 fn parse_challenge(response: HttpResponse) -> Result<Value> {
     let status = response.status;
     let v = parse_any(response)?;
@@ -117,37 +110,13 @@ fn parse_challenge(response: HttpResponse) -> Result<Value> {
     if has("challenge") && has("id") {
         Ok(v)
     } else {
-        Err(answer_lacks(status, "challenge"))
+        Err(Error::InvalidResponse {
+            status,
+            message: "The backend's answer has no challenge".into(),
+        })
     }
 }
 
-#[cfg(feature = "agent")]
-fn parse_verify(response: HttpResponse) -> Result<Value> {
-    let status = response.status;
-    let v = parse_any(response)?;
-    if v.get("isValid").is_some_and(Value::is_boolean) {
-        Ok(v)
-    } else {
-        Err(answer_lacks(status, "boolean isValid"))
-    }
-}
-
-#[cfg(feature = "agent")]
-fn parse_settle(response: HttpResponse) -> Result<Value> {
-    let status = response.status;
-    let mut v = parse_any(response)?;
-    let Some(o) = v
-        .as_object_mut()
-        .filter(|o| o.get("success").is_some_and(Value::is_boolean))
-    else {
-        return Err(answer_lacks(status, "boolean success"));
-    };
-    super::x402::uint_as_string(o, "creditsRedeemed");
-    super::x402::uint_as_string(o, "remainingBalance");
-    Ok(v)
-}
-
-#[cfg(feature = "agent")]
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -43,6 +43,9 @@ fn create_delegation_hint() -> &'static str {
         .unwrap_or(INLINE_DELEGATION_WARNING)
 }
 
+/// The path of the x402 mint.
+pub const PERMISSIONS: &str = "api/v1/x402/permissions";
+
 /// Validates the inputs of `getX402AccessToken(planId, agentId?, tokenOptions?)`
 /// and builds the mint call. Nothing is sent when validation fails.
 ///
@@ -53,13 +56,7 @@ pub fn mint(
     agent_id: Option<&str>,
     token_options: &Value,
 ) -> Result<(Call<Value>, Option<MintWarning>)> {
-    mint_at(
-        cfg,
-        "api/v1/x402/permissions",
-        plan_id,
-        agent_id,
-        token_options,
-    )
+    mint_at(cfg, PERMISSIONS, plan_id, agent_id, token_options)
 }
 
 /// [`mint`] at `path`: the MPP mint (`super::mpp::PERMISSIONS`) takes the same body.
@@ -281,7 +278,8 @@ pub fn normalize_balance(balance: &mut Value) {
     }
 }
 
-fn parse_verify(response: HttpResponse) -> Result<Value> {
+/// Reads verify's answer (the MPP verify's too: the same answer).
+pub(crate) fn parse_verify(response: HttpResponse) -> Result<Value> {
     let status = response.status;
     let mut v = parse_any(response)?;
     require_bool(&v, "isValid", status)?;
@@ -294,7 +292,8 @@ fn parse_verify(response: HttpResponse) -> Result<Value> {
     Ok(v)
 }
 
-fn parse_settle(response: HttpResponse) -> Result<Value> {
+/// Reads settle's answer (the MPP settle's too: the same, plus `paymentReceipt`).
+pub(crate) fn parse_settle(response: HttpResponse) -> Result<Value> {
     let status = response.status;
     let mut v = parse_any(response)?;
     require_bool(&v, "success", status)?;

@@ -44,6 +44,14 @@ fn challenges(p: &Payments<MockTransport>) -> Rc<Cell<u32>> {
     issued
 }
 
+/// A seller's backend: the plans' schemes known, challenges issued (how many: the counter).
+fn seller() -> (Payments<MockTransport>, Rc<Cell<u32>>) {
+    let p = payments();
+    with_plans(&p);
+    let issued = challenges(&p);
+    (p, issued)
+}
+
 fn challenge_header(id: &str) -> String {
     // {"credits":"2","planId":"10"}
     format!(
@@ -95,9 +103,7 @@ fn hooks(began: &super::super::tests::Began<'_>, hook: Hook) -> Vec<Value> {
 
 #[test]
 fn an_unpaid_request_gets_both_offers_and_the_challenge_names_the_route() {
-    let p = payments();
-    with_plans(&p);
-    let issued = challenges(&p);
+    let (p, issued) = seller();
     let g = gate(json!(true));
     let out = begin_request(&g, &p, &request("POST", URL, json!({})));
     let (status, headers, body) = response(&out.answer_value());
@@ -129,9 +135,7 @@ fn an_unpaid_request_gets_both_offers_and_the_challenge_names_the_route() {
 
 #[test]
 fn a_credential_is_verified_the_handler_runs_then_it_is_settled_and_the_receipt_delivered() {
-    let p = payments();
-    with_plans(&p);
-    challenges(&p);
+    let (p, _) = seller();
     mpp_verify_ok(&p);
     mpp_settle_ok(&p);
     let g = gate(json!(true));
@@ -174,9 +178,7 @@ fn a_credential_is_verified_the_handler_runs_then_it_is_settled_and_the_receipt_
 
 #[test]
 fn a_spent_credential_is_refused_with_a_fresh_challenge_however_its_bytes_are_written() {
-    let p = payments();
-    with_plans(&p);
-    let issued = challenges(&p);
+    let (p, issued) = seller();
     mpp_verify_ok(&p);
     mpp_settle_ok(&p);
     let g = gate(json!(true));
@@ -209,9 +211,7 @@ fn a_spent_credential_is_refused_with_a_fresh_challenge_however_its_bytes_are_wr
 
 #[test]
 fn two_requests_with_one_credential_at_once_get_one_response_and_a_409() {
-    let p = payments();
-    with_plans(&p);
-    challenges(&p);
+    let (p, _) = seller();
     mpp_verify_ok(&p);
     mpp_settle_ok(&p);
     let g = gate(json!(true));
@@ -234,9 +234,7 @@ fn a_refused_credential_gets_the_backend_code_and_a_fresh_challenge_and_the_hand
         ("BCK.MPP.0005", true),
         ("BCK.MPP.0003", false),
     ] {
-        let p = payments();
-        with_plans(&p);
-        challenges(&p);
+        let (p, _) = seller();
         p.transport().json(
             "POST",
             "/api/v1/mpp/verify",
@@ -260,9 +258,7 @@ fn a_refused_credential_gets_the_backend_code_and_a_fresh_challenge_and_the_hand
         assert_eq!(hooks(&out, Hook::PaymentError).len(), 1);
     }
     // isValid: false is the one rejection code.
-    let p = payments();
-    with_plans(&p);
-    challenges(&p);
+    let (p, _) = seller();
     p.transport().json(
         "POST",
         "/api/v1/mpp/verify",
@@ -276,9 +272,7 @@ fn a_refused_credential_gets_the_backend_code_and_a_fresh_challenge_and_the_hand
 
 #[test]
 fn a_settle_that_fails_withholds_the_response_and_frees_the_credential() {
-    let p = payments();
-    with_plans(&p);
-    challenges(&p);
+    let (p, _) = seller();
     mpp_verify_ok(&p);
     p.transport().json(
         "POST",
@@ -300,9 +294,7 @@ fn a_settle_that_fails_withholds_the_response_and_frees_the_credential() {
 
 #[test]
 fn a_backend_down_at_settle_is_a_503_and_the_credential_stays_the_buyers() {
-    let p = payments();
-    with_plans(&p);
-    challenges(&p);
+    let (p, _) = seller();
     mpp_verify_ok(&p);
     p.transport().json(
         "POST",
@@ -325,9 +317,7 @@ fn a_backend_down_at_settle_is_a_503_and_the_credential_stays_the_buyers() {
 
 #[test]
 fn a_handler_that_fails_or_answers_an_error_is_not_settled() {
-    let p = payments();
-    with_plans(&p);
-    challenges(&p);
+    let (p, _) = seller();
     mpp_verify_ok(&p);
     mpp_settle_ok(&p);
     let g = gate(json!(true));
@@ -342,9 +332,7 @@ fn a_handler_that_fails_or_answers_an_error_is_not_settled() {
 
 #[test]
 fn bind_body_seals_the_digest_into_the_challenge_and_the_verify() {
-    let p = payments();
-    with_plans(&p);
-    challenges(&p);
+    let (p, _) = seller();
     mpp_verify_ok(&p);
     let g = gate(json!({"bindBody": true}));
     let began = super::super::tests::start(|x| {
@@ -367,9 +355,7 @@ fn bind_body_seals_the_digest_into_the_challenge_and_the_verify() {
 
 #[test]
 fn an_x402_token_on_an_mpp_route_still_pays_with_x402() {
-    let p = payments();
-    with_plans(&p);
-    challenges(&p);
+    let (p, _) = seller();
     verify_ok(&p);
     settle_ok(&p);
     let g = gate(json!(true));
@@ -410,9 +396,7 @@ fn a_challenge_that_cannot_be_issued_leaves_the_x402_offer_and_says_so() {
 
 #[test]
 fn an_authorization_without_a_payment_scheme_is_told_to_on_payment_error() {
-    let p = payments();
-    with_plans(&p);
-    challenges(&p);
+    let (p, _) = seller();
     let g = gate(json!(true));
     let out = begin_request(
         &g,
@@ -445,9 +429,7 @@ fn mpp_needs_fixed_credits_and_a_known_shape() {
 #[test]
 fn a_settle_the_backend_calls_a_replay_delivers_nothing() {
     // Another instance (or one that forgot) already sold this credential's response.
-    let p = payments();
-    with_plans(&p);
-    challenges(&p);
+    let (p, _) = seller();
     mpp_verify_ok(&p);
     p.transport().json("POST", "/api/v1/mpp/settle", 200, json!({"success": true, "replayed": true, "creditsRedeemed": "2", "paymentReceipt": "cmVjZWlwdA"}));
     let g = gate(json!(true));
